@@ -1,0 +1,82 @@
+// Package activities holds kam's Temporal activities: the thin, idempotent
+// steps through which workflows read and write the record. Each one is safe
+// to retry; Temporal retries them.
+package activities
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
+
+	"kam/db/store"
+)
+
+// Activities carries the dependencies of every activity; it is registered once.
+type Activities struct {
+	Store   *store.Store
+	Webhook Webhook
+	Log     *slog.Logger
+}
+
+// Webhook is the optional outbound copy of every notification (SPEC §6).
+type Webhook struct {
+	URL    string
+	Secret string
+	Client *http.Client
+}
+
+// ArchiveStatus is what an onboarding workflow needs to know of an archive.
+type ArchiveStatus struct {
+	Exists  bool
+	Active  bool
+	Missing []string
+}
+
+// CheckArchive reads which Art. 7 sections of an account are still empty.
+func (a *Activities) CheckArchive(ctx context.Context, customerID uuid.UUID) (ArchiveStatus, error) {
+	ar, err := a.Store.GetArchive(ctx, store.Scope{}, customerID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ArchiveStatus{}, nil
+	}
+	if err != nil {
+		return ArchiveStatus{}, err
+	}
+	return ArchiveStatus{Exists: true, Active: ar.Customer.Status == "active", Missing: ar.Missing}, nil
+}
+
+// Notice is one event to put in people's inboxes. EventKey must be the same
+// on every retry of the same event: it is what makes delivery exactly-once.
+type Notice struct {
+	EventKey   string
+	Kind       string
+	Title      string
+	Body       string
+	CustomerID *uuid.UUID
+	Roles      []string
+	StaffIDs   []uuid.UUID
+}
+
+// Notify delivers a notice to the inbox of every recipient, once, then copies
+// it to the webhook when one is configured. It returns the recipients' count.
+func (a *Activities) Notify(ctx context.Context, n Notice) (int, error) {
+	if n.EventKey == "" {
+		return 0, temporal.NewNonRetryableApplicationError("notice without an event key", "bad_notice", nil)
+	}
+	recipients, err := a.Store.Recipients(ctx, n.Roles, n.StaffIDs)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := a.Store.Deliver(ctx, recipients, store.Notification{
+		EventKey: n.EventKey, Kind: n.Kind, Title: n.Title, Body: n.Body, CustomerID: n.CustomerID,
+	}); err != nil {
+		return 0, err
+	}
+	if a.Webhook.URL != "" {
+		a.postWebhook(ctx, n, recipients)
+	}
+	return len(recipients), nil
+}

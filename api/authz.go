@@ -1,0 +1,119 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"kam/db/store"
+)
+
+// capability is one thing a role may do (SPEC §2).
+type capability int
+
+const (
+	capReadArchive   capability = iota + 1 // profile, contacts, key persons, history
+	capCreateArchive                       // open a new account's archive
+	capEditArchive                         // change archive fields, add contacts and key persons
+	capAssign                              // tier, account manager and status (Art. 3, 4)
+	capReadCredit                          // credit grade (Art. 7.7)
+	capEditCredit
+	capManageStaff // staff and tokens
+	capListStaff
+	capReadRegister // the access register (Art. 9)
+	capReadPolicies // discount policies (Art. 11: confidential)
+)
+
+// grants is the one table of who may do what. Row scope (an account manager
+// sees only their accounts) is applied separately, inside the SQL.
+var grants = map[string][]capability{
+	store.RoleAdmin:          {capManageStaff, capListStaff, capReadPolicies},
+	store.RoleGeneralManager: {capReadArchive, capReadCredit, capListStaff, capReadPolicies},
+	store.RoleKAManager:      {capReadArchive, capCreateArchive, capEditArchive, capAssign, capReadCredit, capEditCredit, capListStaff, capReadPolicies},
+	store.RoleAccountManager: {capReadArchive, capEditArchive, capReadCredit, capReadPolicies},
+	store.RoleDataClerk:      {capReadArchive, capCreateArchive, capEditArchive},
+	store.RoleServiceAgent:   {capReadArchive},
+	store.RoleFinance:        {capReadArchive, capReadCredit, capEditCredit, capReadPolicies},
+	store.RoleAuditor:        {capReadArchive, capReadCredit, capReadRegister, capReadPolicies},
+}
+
+func can(role string, c capability) bool {
+	for _, g := range grants[role] {
+		if g == c {
+			return true
+		}
+	}
+	return false
+}
+
+// scopeOf is the row scope of a caller: account managers see only the
+// accounts assigned to them (Art. 9, 20).
+func scopeOf(p principal) store.Scope {
+	if p.Role == store.RoleAccountManager {
+		id := p.ID
+		return store.Scope{ManagerID: &id}
+	}
+	return store.Scope{}
+}
+
+// register writes one access-register entry for the current request. An
+// access that cannot be registered does not happen (Art. 9), so its error
+// fails the request.
+func (s *Server) register(ctx context.Context, action string, customers []uuid.UUID, sections []string) error {
+	p, m := callerOf(ctx), metaOf(ctx)
+	role := p.Role
+	var staffID *uuid.UUID
+	if p.ID != uuid.Nil {
+		staffID = &p.ID
+	}
+	err := s.store.Register(ctx, store.Access{
+		StaffID: staffID, Role: &role, CustomerIDs: customers, Action: action, Sections: sections,
+		RequestID: m.RequestID, Purpose: m.Purpose, Route: m.route(),
+	})
+	if err != nil {
+		s.log.Error("access register", "error", err)
+		return newProblem(http.StatusServiceUnavailable, "unavailable", "the access register cannot be written; nothing was shown or changed")
+	}
+	return nil
+}
+
+// gateAccount authorizes an archive operation on one account. A caller who
+// may not see the account gets 404 (no existence leak); one who sees it but
+// may not act gets 403. Either way the attempt is registered as denied.
+func (s *Server) gateAccount(ctx context.Context, id uuid.UUID, need capability, sections []string) (store.Scope, error) {
+	p := callerOf(ctx)
+	scope := scopeOf(p)
+	if !can(p.Role, capReadArchive) {
+		return scope, s.deny(ctx, id, sections, notFound())
+	}
+	if need == capReadArchive || can(p.Role, need) {
+		return scope, nil
+	}
+	if _, err := s.store.GetArchive(ctx, scope, id); err != nil {
+		return scope, s.deny(ctx, id, sections, problemFor(s.log, err))
+	}
+	return scope, s.deny(ctx, id, sections, forbidden("your role may not do this on an account"))
+}
+
+// deny registers a refused attempt and returns the refusal.
+func (s *Server) deny(ctx context.Context, id uuid.UUID, sections []string, refusal error) error {
+	var ids []uuid.UUID
+	if id != uuid.Nil {
+		ids = []uuid.UUID{id}
+	}
+	if err := s.register(ctx, store.AccessDenied, ids, sections); err != nil {
+		return err
+	}
+	return refusal
+}
+
+// archiveErr maps a store error on an archive route; a not-found there is an
+// attempt on an account the caller cannot see, and is registered as denied.
+func (s *Server) archiveErr(ctx context.Context, id uuid.UUID, sections []string, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return s.deny(ctx, id, sections, notFound())
+	}
+	return problemFor(s.log, err)
+}

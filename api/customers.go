@@ -1,0 +1,327 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
+
+	"kam/db/dbq"
+	"kam/db/store"
+)
+
+// Sections of the archive as the access register names them.
+var (
+	profileSections = []string{store.SectionBasics, store.SectionContact, store.SectionService}
+	contactSections = []string{"contacts"}
+	personSections  = []string{store.SectionKeyPersons}
+	historySections = []string{"history"}
+	creditSections  = []string{store.SectionCredit}
+)
+
+// CustomerFields are the optional Art. 7 fields, shared by create and patch.
+// An empty string clears an optional text field.
+type CustomerFields struct {
+	Nature              *string `json:"nature,omitempty" maxLength:"100" doc:"Ownership (Art. 7.1)"`
+	Industry            *string `json:"industry,omitempty" maxLength:"100"`
+	ProductCategory     *string `json:"product_category,omitempty" maxLength:"100"`
+	Tier                *string `json:"tier,omitempty" minLength:"1" maxLength:"16" doc:"Tier code (S, A, B); ka_manager only"`
+	ServiceMode         *string `json:"service_mode,omitempty" enum:"account_manager,resident"`
+	LegalRepresentative *string `json:"legal_representative,omitempty" maxLength:"100"`
+	CompanySize         *string `json:"company_size,omitempty" maxLength:"100"`
+	MainProducts        *string `json:"main_products,omitempty" maxLength:"1000"`
+	AnnualOutputValue   *string `json:"annual_output_value,omitempty" pattern:"^[0-9]{1,16}(\\.[0-9]{1,2})?$" doc:"Money as a decimal string"`
+	Credibility         *string `json:"credibility,omitempty" maxLength:"100"`
+	ProfitStatus        *string `json:"profit_status,omitempty" maxLength:"100"`
+	Status              *string `json:"status,omitempty" enum:"active,churned" doc:"ka_manager only"`
+	AccountManagerID    *string `json:"account_manager_id,omitempty" format:"uuid" doc:"ka_manager only"`
+	FoundedOn           *string `json:"founded_on,omitempty" format:"date"`
+	Address             *string `json:"address,omitempty" maxLength:"500"`
+	Postcode            *string `json:"postcode,omitempty" maxLength:"20"`
+	Phone               *string `json:"phone,omitempty" maxLength:"50"`
+	Fax                 *string `json:"fax,omitempty" maxLength:"50"`
+	Email               *string `json:"email,omitempty" maxLength:"254"`
+}
+
+// CustomerCreate opens an archive.
+type CustomerCreate struct {
+	Code string `json:"code" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9][A-Za-z0-9._-]*$" doc:"Unique customer code"`
+	Name string `json:"name" minLength:"1" maxLength:"200"`
+	CustomerFields
+}
+
+// CustomerPatch changes an archive; absent fields stay as they are.
+type CustomerPatch struct {
+	Code *string `json:"code,omitempty" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9][A-Za-z0-9._-]*$"`
+	Name *string `json:"name,omitempty" minLength:"1" maxLength:"200"`
+	CustomerFields
+}
+
+// Customer is an archive as the API shows it.
+type Customer struct {
+	ID                  string    `json:"id" format:"uuid"`
+	Code                string    `json:"code"`
+	Name                string    `json:"name"`
+	Nature              *string   `json:"nature"`
+	Industry            *string   `json:"industry"`
+	ProductCategory     *string   `json:"product_category"`
+	Tier                string    `json:"tier"`
+	ServiceMode         string    `json:"service_mode"`
+	LegalRepresentative *string   `json:"legal_representative"`
+	CompanySize         *string   `json:"company_size"`
+	MainProducts        *string   `json:"main_products"`
+	AnnualOutputValue   *string   `json:"annual_output_value"`
+	Credibility         *string   `json:"credibility"`
+	ProfitStatus        *string   `json:"profit_status"`
+	Status              string    `json:"status"`
+	AccountManagerID    *string   `json:"account_manager_id"`
+	FoundedOn           *string   `json:"founded_on"`
+	Address             *string   `json:"address"`
+	Postcode            *string   `json:"postcode"`
+	Phone               *string   `json:"phone"`
+	Fax                 *string   `json:"fax"`
+	Email               *string   `json:"email"`
+	Version             int32     `json:"version"`
+	ArchiveComplete     bool      `json:"archive_complete" doc:"Every Art. 7 section is filled in"`
+	MissingSections     []string  `json:"missing_sections" doc:"Art. 7 sections still empty: basics, contact, key_persons, service, credit"`
+	CreatedAt           time.Time `json:"created_at"`
+	UpdatedAt           time.Time `json:"updated_at"`
+}
+
+func customerOut(c dbq.Customer, missing []string, role string) Customer {
+	if !can(role, capReadCredit) {
+		// Art. 9: a caller without credit access learns nothing of it.
+		missing = slices.DeleteFunc(slices.Clone(missing), func(s string) bool { return s == store.SectionCredit })
+	}
+	out := Customer{
+		ID: c.ID.String(), Code: c.Code, Name: c.Name, Nature: c.Nature, Industry: c.Industry,
+		ProductCategory: c.ProductCategory, Tier: c.Tier, ServiceMode: c.ServiceMode,
+		LegalRepresentative: c.LegalRepresentative, CompanySize: c.CompanySize,
+		MainProducts: c.MainProducts, AnnualOutputValue: optMoneyString(c.AnnualOutputValue),
+		Credibility: c.Credibility, ProfitStatus: c.ProfitStatus, Status: c.Status,
+		AccountManagerID: uuidString(c.AccountManagerID), FoundedOn: dateString(c.FoundedOn),
+		Address: c.Address, Postcode: c.Postcode, Phone: c.Phone, Fax: c.Fax, Email: c.Email,
+		Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		MissingSections: missing,
+	}
+	if out.MissingSections == nil {
+		out.MissingSections = []string{}
+	}
+	out.ArchiveComplete = len(missing) == 0
+	return out
+}
+
+type customerOutput struct {
+	ETag string `header:"ETag"`
+	Body Customer
+}
+
+type customerID struct {
+	ID string `path:"id" format:"uuid" doc:"Account id"`
+}
+
+// patchOf validates the shared fields and turns them into a store patch.
+func patchOf(f CustomerFields) (store.CustomerPatch, error) {
+	p := store.CustomerPatch{
+		Nature: f.Nature, Industry: f.Industry, ProductCategory: f.ProductCategory, Tier: f.Tier,
+		ServiceMode: f.ServiceMode, LegalRepresentative: f.LegalRepresentative, CompanySize: f.CompanySize,
+		MainProducts: f.MainProducts, Credibility: f.Credibility, ProfitStatus: f.ProfitStatus,
+		Status: f.Status, Address: f.Address, Postcode: f.Postcode, Phone: f.Phone, Fax: f.Fax, Email: f.Email,
+	}
+	var err error
+	if p.AnnualOutputValue, err = optMoney("body.annual_output_value", f.AnnualOutputValue); err != nil {
+		return p, err
+	}
+	if p.AccountManagerID, err = optUUID("body.account_manager_id", f.AccountManagerID); err != nil {
+		return p, err
+	}
+	if p.FoundedOn, err = optDate("body.founded_on", f.FoundedOn); err != nil {
+		return p, err
+	}
+	return p, validEmail("body.email", f.Email)
+}
+
+// assigns tells whether a patch touches what only the KA Department decides.
+func assigns(f CustomerFields) bool {
+	return f.Tier != nil || f.AccountManagerID != nil || f.Status != nil
+}
+
+func (s *Server) customerRoutes() {
+	huma.Register(s.api, created(op("create-customer", http.MethodPost, "/v1/customers", "Open a key-account archive (Art. 6, 7)", "archive")), s.createCustomer)
+	huma.Register(s.api, op("list-customers", http.MethodGet, "/v1/customers", "List accounts within your scope", "archive"), s.listCustomers)
+	huma.Register(s.api, op("get-customer", http.MethodGet, "/v1/customers/{id}", "Read an account's archive", "archive"), s.getCustomer)
+	patch := op("update-customer", http.MethodPatch, "/v1/customers/{id}", "Change an account's archive (If-Match: version)", "archive")
+	patch.Errors = append(patch.Errors, 409, 412)
+	huma.Register(s.api, patch, s.updateCustomer)
+	huma.Register(s.api, created(op("add-contact", http.MethodPost, "/v1/customers/{id}/contacts", "Add a contact person (Art. 7.2)", "archive")), s.addContact)
+	huma.Register(s.api, op("list-contacts", http.MethodGet, "/v1/customers/{id}/contacts", "List contact persons", "archive"), s.listContacts)
+	huma.Register(s.api, created(op("add-key-person", http.MethodPost, "/v1/customers/{id}/key-persons", "Add a key person (Art. 7.3)", "archive")), s.addKeyPerson)
+	huma.Register(s.api, op("list-key-persons", http.MethodGet, "/v1/customers/{id}/key-persons", "List key persons", "archive"), s.listKeyPersons)
+	huma.Register(s.api, op("list-history", http.MethodGet, "/v1/customers/{id}/history", "Every change of the archive: who, when, field, old, new", "archive"), s.listHistory)
+	huma.Register(s.api, op("get-credit", http.MethodGet, "/v1/customers/{id}/credit", "Read the credit grade (Art. 7.7)", "credit"), s.getCredit)
+	huma.Register(s.api, op("put-credit", http.MethodPut, "/v1/customers/{id}/credit", "Set the credit grade (Art. 7.7, 13)", "credit"), s.putCredit)
+}
+
+func (s *Server) createCustomer(ctx context.Context, in *struct{ Body CustomerCreate }) (*customerOutput, error) {
+	p := callerOf(ctx)
+	if !can(p.Role, capCreateArchive) {
+		return nil, s.deny(ctx, uuid.Nil, profileSections, forbidden("only the KA Department and data clerks open archives"))
+	}
+	if assigns(in.Body.CustomerFields) && !can(p.Role, capAssign) {
+		return nil, s.deny(ctx, uuid.Nil, profileSections, newProblem(http.StatusForbidden, "forbidden_field", "tier, account_manager_id and status are set by the KA Department"))
+	}
+	patch, err := patchOf(in.Body.CustomerFields)
+	if err != nil {
+		return nil, err
+	}
+	patch.Code, patch.Name = &in.Body.Code, &in.Body.Name
+	c, err := s.store.CreateCustomer(ctx, patch, p.ID)
+	if err != nil {
+		return nil, problemFor(s.log, err)
+	}
+	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{c.ID}, profileSections); err != nil {
+		return nil, err
+	}
+	// Art. 7.1: a new archive is followed until it is complete. If Temporal
+	// is down now, the worker's start-up sweep starts the run later.
+	if err := s.procs.StartOnboarding(ctx, c.ID); err != nil {
+		s.log.Warn("start onboarding", "customer", c.ID, "error", err)
+	}
+	ar, err := s.store.GetArchive(ctx, store.Scope{}, c.ID)
+	if err != nil {
+		return nil, problemFor(s.log, err)
+	}
+	return &customerOutput{ETag: etag(c.Version), Body: customerOut(ar.Customer, ar.Missing, p.Role)}, nil
+}
+
+type listCustomersInput struct {
+	Tier             string `query:"tier" maxLength:"16"`
+	Industry         string `query:"industry" maxLength:"100"`
+	Status           string `query:"status" maxLength:"16" doc:"active or churned"`
+	AccountManagerID string `query:"account_manager_id" format:"uuid"`
+	Q                string `query:"q" maxLength:"100" doc:"Substring of name or code"`
+	Limit            int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	Cursor           string `query:"cursor" maxLength:"200"`
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func (s *Server) listCustomers(ctx context.Context, in *listCustomersInput) (*struct{ Body Page[Customer] }, error) {
+	p := callerOf(ctx)
+	if !can(p.Role, capReadArchive) {
+		return nil, s.deny(ctx, uuid.Nil, profileSections, forbidden("your role does not read account archives"))
+	}
+	after, err := uuidCursor(in.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	if in.Status != "" && in.Status != "active" && in.Status != "churned" {
+		return nil, invalidField("query.status", "status is active or churned")
+	}
+	mgr, err := optUUID("query.account_manager_id", nonEmpty(in.AccountManagerID))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.store.ListCustomers(ctx, scopeOf(p), store.CustomerFilter{
+		Tier: nonEmpty(in.Tier), Industry: nonEmpty(in.Industry), Status: nonEmpty(in.Status),
+		Q: nonEmpty(in.Q), AccountManagerID: mgr, After: after, Limit: int32(in.Limit + 1),
+	})
+	if err != nil {
+		return nil, problemFor(s.log, err)
+	}
+	page := pageOf(rows, in.Limit, func(a store.Archive) Customer { return customerOut(a.Customer, a.Missing, p.Role) },
+		func(a store.Archive) string { return encodeCursor(a.Customer.ID.String()) })
+	ids := make([]uuid.UUID, 0, len(page.Items))
+	for _, a := range rows[:len(page.Items)] {
+		ids = append(ids, a.Customer.ID)
+	}
+	if len(ids) > 0 {
+		if err := s.register(ctx, store.AccessList, ids, profileSections); err != nil {
+			return nil, err
+		}
+	}
+	return &struct{ Body Page[Customer] }{Body: page}, nil
+}
+
+func (s *Server) getCustomer(ctx context.Context, in *customerID) (*customerOutput, error) {
+	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	scope, err := s.gateAccount(ctx, id, capReadArchive, profileSections)
+	if err != nil {
+		return nil, err
+	}
+	ar, err := s.store.GetArchive(ctx, scope, id)
+	if err != nil {
+		return nil, s.archiveErr(ctx, id, profileSections, err)
+	}
+	if err := s.register(ctx, store.AccessView, []uuid.UUID{id}, profileSections); err != nil {
+		return nil, err
+	}
+	return &customerOutput{ETag: etag(ar.Customer.Version), Body: customerOut(ar.Customer, ar.Missing, callerOf(ctx).Role)}, nil
+}
+
+func (s *Server) updateCustomer(ctx context.Context, in *struct {
+	customerID
+	IfMatch string `header:"If-Match" doc:"The version you read (ETag); a stale one gets 412"`
+	Body    CustomerPatch
+}) (*customerOutput, error) {
+	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	p := callerOf(ctx)
+	scope, err := s.gateAccount(ctx, id, capEditArchive, profileSections)
+	if err != nil {
+		return nil, err
+	}
+	if assigns(in.Body.CustomerFields) && !can(p.Role, capAssign) {
+		if _, err := s.store.GetArchive(ctx, scope, id); err != nil {
+			return nil, s.archiveErr(ctx, id, profileSections, err)
+		}
+		return nil, s.deny(ctx, id, profileSections, newProblem(http.StatusForbidden, "forbidden_field", "tier, account_manager_id and status are set by the KA Department"))
+	}
+	ifMatch, err := parseIfMatch(in.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	patch, err := patchOf(in.Body.CustomerFields)
+	if err != nil {
+		return nil, err
+	}
+	patch.Code, patch.Name = in.Body.Code, in.Body.Name
+	_, changes, err := s.store.UpdateCustomer(ctx, scope, id, ifMatch, patch, p.ID)
+	if err != nil {
+		return nil, s.archiveErr(ctx, id, profileSections, err)
+	}
+	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{id}, profileSections); err != nil {
+		return nil, err
+	}
+	if len(changes) > 0 {
+		s.archiveChanged(ctx, id)
+	}
+	// Read back within scope: a manager who re-assigned the account away no
+	// longer sees it, and that is what they should be told.
+	ar, err := s.store.GetArchive(ctx, scope, id)
+	if err != nil {
+		return nil, problemFor(s.log, err)
+	}
+	return &customerOutput{ETag: etag(ar.Customer.Version), Body: customerOut(ar.Customer, ar.Missing, p.Role)}, nil
+}
+
+// archiveChanged tells the account's onboarding run to re-check. A failed
+// signal costs only a delay: the run re-checks at its next reminder anyway.
+func (s *Server) archiveChanged(ctx context.Context, id uuid.UUID) {
+	if err := s.procs.ArchiveChanged(ctx, id); err != nil {
+		s.log.Warn("signal onboarding", "customer", id, "error", err)
+	}
+}

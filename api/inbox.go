@@ -1,0 +1,72 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"kam/db/dbq"
+	"kam/db/store"
+)
+
+// Notification is one entry of a staff member's inbox.
+type Notification struct {
+	ID         string     `json:"id" format:"uuid"`
+	EventKey   string     `json:"event_key"`
+	Kind       string     `json:"kind"`
+	Title      string     `json:"title"`
+	Body       string     `json:"body"`
+	CustomerID *string    `json:"customer_id" format:"uuid"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ReadAt     *time.Time `json:"read_at"`
+}
+
+func notificationOut(n dbq.Notification) Notification {
+	return Notification{ID: n.ID.String(), EventKey: n.EventKey, Kind: n.Kind, Title: n.Title, Body: n.Body,
+		CustomerID: uuidString(n.CustomerID), CreatedAt: n.CreatedAt, ReadAt: n.ReadAt}
+}
+
+func (s *Server) inboxRoutes() {
+	huma.Register(s.api, op("list-notifications", http.MethodGet, "/v1/me/notifications", "My inbox, unread first", "notifications"), s.listNotifications)
+	huma.Register(s.api, op("read-notification", http.MethodPost, "/v1/me/notifications/{id}/read", "Mark a notification read", "notifications"), s.readNotification)
+}
+
+func (s *Server) listNotifications(ctx context.Context, in *struct {
+	Unread bool   `query:"unread" doc:"Only unread ones"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	Cursor string `query:"cursor" maxLength:"200"`
+}) (*struct{ Body Page[Notification] }, error) {
+	off, err := int64Cursor(in.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	var offset int32
+	if off != nil {
+		offset = int32(min(*off, 1<<30))
+	}
+	unread := in.Unread
+	rows, err := s.store.Q().ListInbox(ctx, dbq.ListInboxParams{RecipientID: callerOf(ctx).ID, UnreadOnly: &unread, Lim: int32(in.Limit + 1), Off: offset})
+	if err != nil {
+		return nil, problemFor(s.log, err)
+	}
+	next := strconv.Itoa(int(offset) + in.Limit)
+	page := pageOf(rows, in.Limit, notificationOut, func(dbq.Notification) string { return encodeCursor(next) })
+	return &struct{ Body Page[Notification] }{Body: page}, nil
+}
+
+func (s *Server) readNotification(ctx context.Context, in *struct {
+	ID string `path:"id" format:"uuid"`
+}) (*struct{ Body Notification }, error) {
+	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	n, err := s.store.Q().MarkNotificationRead(ctx, dbq.MarkNotificationReadParams{ID: id, RecipientID: callerOf(ctx).ID})
+	if err != nil {
+		return nil, problemFor(s.log, store.ErrNotFound)
+	}
+	return &struct{ Body Notification }{Body: notificationOut(n)}, nil
+}

@@ -1,0 +1,146 @@
+// Package api is kam's HTTP API: a thin layer that authenticates, authorizes
+// per operation and per row, registers archive access (Art. 9), calls one
+// store or Temporal method, and shapes the answer. Errors become RFC 9457
+// problems in one place (problem.go).
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humachi"
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"kam/db/store"
+	"kam/workflows"
+)
+
+// Server holds the API's dependencies.
+type Server struct {
+	store   *store.Store
+	procs   *workflows.Processes
+	log     *slog.Logger
+	metrics *Metrics
+	api     huma.API
+}
+
+// Options wires the API.
+type Options struct {
+	Store     *store.Store
+	Processes *workflows.Processes
+	Log       *slog.Logger
+	Metrics   *Metrics
+	Version   string
+}
+
+var bearer = []map[string][]string{{"bearer": {}}}
+
+// New builds the HTTP handler.
+func New(o Options) http.Handler {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics()
+	}
+	s := &Server{store: o.Store, procs: o.Processes, log: o.Log, metrics: o.Metrics}
+
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, s.recoverer, o.Metrics.middleware)
+	r.NotFound(func(w http.ResponseWriter, _ *http.Request) { writeProblem(w, notFound()) })
+	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
+		writeProblem(w, newProblem(http.StatusMethodNotAllowed, "", "this method is not allowed on this path"))
+	})
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	r.Get("/readyz", s.ready)
+	r.Handle("/metrics", o.Metrics.Handler())
+
+	cfg := huma.DefaultConfig("kam", o.Version)
+	cfg.Info.Description = "Key-account management (regulation Art. 1-22). Errors are RFC 9457 problems with a stable `code`."
+	cfg.OpenAPIPath, cfg.DocsPath, cfg.SchemasPath = "", "", ""
+	cfg.CreateHooks = nil // no $schema links in bodies: the contract is SPEC's field list
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer": {Type: "http", Scheme: "bearer", Description: "A kam API token (`kam staff add` or POST /v1/staff/{id}/tokens)."},
+	}
+	r.Group(func(g chi.Router) {
+		g.Use(s.authenticate, s.idempotent)
+		s.api = humachi.New(g, cfg)
+		s.routes()
+	})
+	r.Get("/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		b, err := json.Marshal(s.api.OpenAPI())
+		if err != nil {
+			writeProblem(w, newProblem(http.StatusInternalServerError, "internal", "cannot render the OpenAPI document"))
+			return
+		}
+		w.Header().Set("Content-Type", "application/openapi+json")
+		_, _ = w.Write(b)
+	})
+	return r
+}
+
+func (s *Server) routes() {
+	s.staffRoutes()
+	s.customerRoutes()
+	s.registerRoutes()
+	s.inboxRoutes()
+	s.referenceRoutes()
+}
+
+// op declares an authenticated operation.
+func op(id, method, path, summary string, tags ...string) huma.Operation {
+	return huma.Operation{
+		OperationID: id, Method: method, Path: path, Summary: summary, Tags: tags, Security: bearer,
+		Errors: []int{400, 401, 403, 404, 422},
+	}
+}
+
+func created(o huma.Operation) huma.Operation {
+	o.DefaultStatus = http.StatusCreated
+	return o
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	checks := map[string]string{"postgres": "ok", "temporal": "ok"}
+	status := http.StatusOK
+	if err := s.store.Ping(ctx); err != nil {
+		checks["postgres"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	if s.procs == nil {
+		checks["temporal"], status = "not configured", http.StatusServiceUnavailable
+	} else if err := s.procs.Ping(ctx); err != nil {
+		checks["temporal"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, checks)
+}
+
+// recoverer turns a panic into a logged 500 problem instead of a dropped connection.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic in handler", "panic", v, "path", r.URL.Path, "stack", string(debugStack()))
+				writeProblem(w, newProblem(http.StatusInternalServerError, "internal", "an internal error occurred; it has been logged"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,180 @@
+package api
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/mail"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+)
+
+func debugStack() []byte { return debug.Stack() }
+
+func sortStrings(s []string) { slices.Sort(s) }
+
+// Page is SPEC's list envelope.
+type Page[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty" doc:"Pass as ?cursor= for the next page; absent on the last page"`
+}
+
+// pageOf cuts the look-ahead row off a page fetched with limit+1.
+func pageOf[T, R any](rows []R, limit int, conv func(R) T, cursor func(R) string) Page[T] {
+	p := Page[T]{Items: make([]T, 0, min(len(rows), limit))}
+	for i, r := range rows {
+		if i == limit {
+			p.NextCursor = cursor(rows[i-1])
+			break
+		}
+		p.Items = append(p.Items, conv(r))
+	}
+	return p
+}
+
+func encodeCursor(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+func decodeCursor(c string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	return string(b), err
+}
+
+// uuidCursor reads a cursor that carries an id.
+func uuidCursor(c string) (*uuid.UUID, error) {
+	if c == "" {
+		return nil, nil
+	}
+	s, err := decodeCursor(c)
+	if err != nil {
+		return nil, badCursor()
+	}
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return nil, badCursor()
+	}
+	return &id, nil
+}
+
+func int64Cursor(c string) (*int64, error) {
+	if c == "" {
+		return nil, nil
+	}
+	s, err := decodeCursor(c)
+	if err != nil {
+		return nil, badCursor()
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return nil, badCursor()
+	}
+	return &n, nil
+}
+
+func badCursor() *Problem {
+	p := newProblem(http.StatusUnprocessableEntity, "validation_failed", "the cursor is not one this API issued")
+	p.Errors = []FieldError{{Location: "query.cursor", Message: "invalid cursor"}}
+	return p
+}
+
+func invalidField(location, msg string) *Problem {
+	p := newProblem(http.StatusUnprocessableEntity, "validation_failed", msg)
+	p.Errors = []FieldError{{Location: location, Message: msg}}
+	return p
+}
+
+// parseUUID reads an id huma has already checked for UUID format.
+func parseUUID(location, s string) (uuid.UUID, error) {
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return uuid.Nil, invalidField(location, "not a UUID")
+	}
+	return id, nil
+}
+
+func optUUID(location string, s *string) (*uuid.UUID, error) {
+	if s == nil || *s == "" {
+		return nil, nil
+	}
+	id, err := parseUUID(location, *s)
+	if err != nil {
+		return nil, err
+	}
+	return &id, nil
+}
+
+func optDate(location string, s *string) (*time.Time, error) {
+	if s == nil || *s == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.DateOnly, *s)
+	if err != nil {
+		return nil, invalidField(location, "not a date (YYYY-MM-DD)")
+	}
+	return &t, nil
+}
+
+func optMoney(location string, s *string) (*decimal.Decimal, error) {
+	if s == nil {
+		return nil, nil
+	}
+	d, err := decimal.NewFromString(*s)
+	if err != nil || d.IsNegative() {
+		return nil, invalidField(location, "not a non-negative decimal amount")
+	}
+	return &d, nil
+}
+
+func money(d decimal.Decimal) string { return d.StringFixed(2) }
+
+func optMoneyString(d decimal.NullDecimal) *string {
+	if !d.Valid {
+		return nil
+	}
+	s := money(d.Decimal)
+	return &s
+}
+
+func dateString(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := t.Format(time.DateOnly)
+	return &s
+}
+
+func uuidString(id *uuid.UUID) *string {
+	if id == nil {
+		return nil
+	}
+	s := id.String()
+	return &s
+}
+
+// parseIfMatch accepts 3, "3" and W/"3".
+func parseIfMatch(h string) (*int32, error) {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return nil, nil
+	}
+	h = strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
+	n, err := strconv.ParseInt(h, 10, 32)
+	if err != nil || n < 1 {
+		p := newProblem(http.StatusBadRequest, "malformed_request", "If-Match must carry the version number from the ETag")
+		p.Errors = []FieldError{{Location: "header.If-Match", Message: "not a version"}}
+		return nil, p
+	}
+	v := int32(n)
+	return &v, nil
+}
+
+func etag(version int32) string { return `"` + strconv.Itoa(int(version)) + `"` }
+
+func emailOK(e string) bool {
+	a, err := mail.ParseAddress(e)
+	return err == nil && a.Address == e
+}

@@ -1,0 +1,227 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"kam/activities"
+	"kam/api"
+	"kam/cmd/kam/devserver"
+	"kam/db"
+	"kam/db/store"
+	"kam/workflows"
+)
+
+// Version is set at build time with -ldflags "-X kam/cmd/kam/app.Version=...".
+var Version = "dev"
+
+// Parts says which parts a process runs.
+type Parts struct {
+	EmbeddedTemporal bool // run the Temporal server in this process
+	Ephemeral        bool // keep the embedded server's state in memory
+	Migrate          bool // create the database if missing and migrate it
+	API              bool
+	Worker           bool
+	// Out receives the one-time bootstrap token line; nil: standard output.
+	Out io.Writer
+}
+
+// Running is a started kam.
+type Running struct {
+	URL        string // base URL of the API, when it runs
+	Temporal   client.Client
+	Store      *store.Store
+	Log        *slog.Logger
+	stop       []func()
+	httpServer *http.Server
+}
+
+// Stop shuts down in order: HTTP drain, worker, Temporal client and server, pool.
+func (r *Running) Stop() {
+	if r.httpServer != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_ = r.httpServer.Shutdown(ctx)
+		cancel()
+	}
+	for i := len(r.stop) - 1; i >= 0; i-- {
+		r.stop[i]()
+	}
+}
+
+// NewLogger is kam's structured JSON log.
+func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// Start brings up the requested parts and returns once they all serve.
+func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *Running, err error) {
+	r := &Running{Log: log}
+	defer func() {
+		if err != nil {
+			r.Stop()
+		}
+	}()
+
+	if parts.Migrate {
+		if err := db.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+			return nil, err
+		}
+	}
+	pool, err := db.Connect(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	r.stop = append(r.stop, pool.Close)
+	if parts.Migrate {
+		if err := db.Migrate(ctx, pool); err != nil {
+			return nil, err
+		}
+	}
+	r.Store = store.New(pool)
+	if parts.Migrate {
+		token, err := r.Store.Bootstrap(ctx, cfg.BootstrapToken)
+		if err != nil {
+			return nil, fmt.Errorf("bootstrap admin: %w", err)
+		}
+		if token != "" && cfg.BootstrapToken == "" {
+			out := parts.Out
+			if out == nil {
+				out = os.Stdout
+			}
+			fmt.Fprintf(out, "\nkam: created the first admin. Its API token, shown only this once:\n\n    %s\n\n", token)
+		}
+	}
+
+	address := cfg.TemporalAddress
+	if parts.EmbeddedTemporal {
+		file := ""
+		if !parts.Ephemeral {
+			file = filepath.Join(cfg.DataDir, "temporal.sqlite")
+		}
+		srv, err := devserver.Start(devserver.Options{
+			DatabaseFile: file, FrontendPort: cfg.TemporalPort, Namespaces: []string{cfg.TemporalNamespace},
+			Retention: 72 * time.Hour, Logger: log,
+		})
+		if err != nil {
+			return nil, err
+		}
+		r.stop = append(r.stop, srv.Stop)
+		address = srv.HostPort()
+		log.Info("embedded temporal server started", "address", address, "namespace", cfg.TemporalNamespace, "file", file)
+	}
+	if address == "" {
+		address = "127.0.0.1:7233"
+	}
+	metrics := api.NewMetrics()
+	metrics.WatchPool(pool)
+	tc, err := client.Dial(client.Options{
+		HostPort: address, Namespace: cfg.TemporalNamespace,
+		Logger:         sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
+		MetricsHandler: metrics.TemporalHandler(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("temporal at %s: %w", address, err)
+	}
+	r.Temporal = tc
+	r.stop = append(r.stop, tc.Close)
+	procs := &workflows.Processes{Client: tc, Settings: cfg.Settings}
+
+	if parts.Worker {
+		w := worker.New(tc, workflows.TaskQueue, worker.Options{})
+		workflows.Register(w, &activities.Activities{
+			Store: r.Store, Log: log,
+			Webhook: activities.Webhook{URL: cfg.WebhookURL, Secret: cfg.WebhookSecret},
+		})
+		if err := w.Start(); err != nil {
+			return nil, fmt.Errorf("worker: %w", err)
+		}
+		r.stop = append(r.stop, w.Stop)
+		sweepCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		r.stop = append(r.stop, cancel)
+		go reconcileOnboarding(sweepCtx, r.Store, procs, log)
+	}
+
+	if parts.API {
+		sealCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		r.stop = append(r.stop, func() { cancel(); <-done })
+		go func() { defer close(done); sealLoop(sealCtx, r.Store, log) }()
+
+		ln, err := net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			return nil, fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
+		}
+		handler := api.New(api.Options{Store: r.Store, Processes: procs, Log: log, Metrics: metrics, Version: Version})
+		r.httpServer = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+		go func() {
+			if err := r.httpServer.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("http server", "error", err)
+			}
+		}()
+		r.URL = "http://" + ln.Addr().String()
+		log.Info("api listening", "url", r.URL)
+	}
+	return r, nil
+}
+
+// sealLoop links new access-register rows into the hash chain about once a
+// second, off the request path.
+func sealLoop(ctx context.Context, s *store.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.Seal(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("seal access register", "error", err)
+			}
+		}
+	}
+}
+
+// reconcileOnboarding starts the onboarding run of every active account whose
+// archive is incomplete and has none: a start that failed while Temporal was
+// away is made up for here. Starting an existing run is a no-op.
+func reconcileOnboarding(ctx context.Context, s *store.Store, p *workflows.Processes, log *slog.Logger) {
+	var after *uuid.UUID
+	started := 0
+	for ctx.Err() == nil {
+		ids, err := s.ActiveCustomerIDs(ctx, after, 500)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Warn("onboarding sweep", "error", err)
+			}
+			return
+		}
+		for _, id := range ids {
+			ar, err := s.GetArchive(ctx, store.Scope{}, id)
+			if err != nil || len(ar.Missing) == 0 {
+				continue
+			}
+			if err := p.StartOnboarding(ctx, id); err == nil {
+				started++
+			}
+		}
+		if len(ids) < 500 {
+			break
+		}
+		last := ids[len(ids)-1]
+		after = &last
+	}
+	log.Info("onboarding sweep done", "incomplete_archives", started)
+}

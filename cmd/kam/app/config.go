@@ -1,0 +1,92 @@
+// Package app wires kam's parts together for each subcommand: the embedded
+// or external Temporal server, Postgres, the worker and the HTTP API.
+package app
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"kam/workflows"
+)
+
+// Config is every setting of SPEC §6, read from the environment.
+type Config struct {
+	DatabaseURL       string
+	TemporalAddress   string // empty in dev: embedded
+	TemporalNamespace string
+	HTTPAddr          string
+	DataDir           string
+	TemporalPort      int
+	BootstrapToken    string
+	Timezone          *time.Location
+	WebhookURL        string
+	WebhookSecret     string
+	LogLevel          slog.Level
+	Settings          workflows.Settings
+}
+
+// FromEnv reads the configuration; a malformed value is an error naming it.
+func FromEnv() (Config, error) {
+	c := Config{
+		DatabaseURL:       env("DATABASE_URL", "postgres://postgres@localhost:5432/kam?sslmode=disable"),
+		TemporalAddress:   os.Getenv("TEMPORAL_ADDRESS"),
+		TemporalNamespace: env("TEMPORAL_NAMESPACE", "default"),
+		HTTPAddr:          env("KAM_HTTP_ADDR", ":8080"),
+		DataDir:           env("KAM_DATA_DIR", ".kam"),
+		BootstrapToken:    os.Getenv("KAM_BOOTSTRAP_TOKEN"),
+		WebhookURL:        os.Getenv("KAM_NOTIFY_WEBHOOK_URL"),
+		WebhookSecret:     os.Getenv("KAM_NOTIFY_WEBHOOK_SECRET"),
+		Settings:          workflows.DefaultSettings(),
+	}
+	var errs []string
+	port, err := strconv.Atoi(env("KAM_TEMPORAL_PORT", "7233"))
+	if err != nil || port < 0 || port > 65535 {
+		errs = append(errs, "KAM_TEMPORAL_PORT: not a port number")
+	}
+	c.TemporalPort = port
+	tz, err := time.LoadLocation(env("KAM_TIMEZONE", "Asia/Shanghai"))
+	if err != nil {
+		errs = append(errs, "KAM_TIMEZONE: "+err.Error())
+	}
+	c.Timezone = tz
+	if err := c.LogLevel.UnmarshalText([]byte(env("KAM_LOG_LEVEL", "info"))); err != nil {
+		errs = append(errs, "KAM_LOG_LEVEL: "+err.Error())
+	}
+	durations := []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"KAM_ONBOARDING_REMIND_EVERY", &c.Settings.OnboardingRemindEvery},
+		{"KAM_ONBOARDING_ESCALATE_AFTER", &c.Settings.OnboardingEscalateAfter},
+	}
+	for _, d := range durations {
+		v := os.Getenv(d.name)
+		if v == "" {
+			continue
+		}
+		parsed, err := time.ParseDuration(v)
+		if err != nil || parsed <= 0 {
+			errs = append(errs, d.name+": not a positive Go duration (e.g. 24h, 2s)")
+			continue
+		}
+		*d.dst = parsed
+	}
+	if c.BootstrapToken != "" && (len(c.BootstrapToken) < 32 || strings.ContainsAny(c.BootstrapToken, " \t\r\n")) {
+		errs = append(errs, "KAM_BOOTSTRAP_TOKEN: use at least 32 characters without spaces")
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,184 @@
+// Command kam is the key-account management backend: `kam dev` runs
+// everything in one process; serve, worker, migrate and staff are the parts.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"kam/cmd/kam/app"
+	"kam/db"
+	"kam/db/store"
+)
+
+const usage = `usage: kam <command> [flags]
+
+commands:
+  dev [--ephemeral]            embedded Temporal, migrations, seed data, worker and API in one process
+  serve                        the HTTP API (Temporal at TEMPORAL_ADDRESS)
+  worker                       the Temporal worker (Temporal at TEMPORAL_ADDRESS)
+  migrate up|down|status       the database schema
+  staff add --name N --role R  add a member of staff and print an API token
+  version                      print the version
+`
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "kam:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "version":
+		fmt.Println("kam", app.Version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	}
+	cfg, err := app.FromEnv()
+	if err != nil {
+		return err
+	}
+	log := app.NewLogger(os.Stderr, cfg.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	switch cmd {
+	case "dev":
+		fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+		ephemeral := fs.Bool("ephemeral", false, "keep Temporal's state in memory")
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if cfg.TemporalAddress != "" {
+			log.Warn("TEMPORAL_ADDRESS is ignored by kam dev, which embeds its own server")
+		}
+		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+			return err
+		}
+		return serveUntilDone(ctx, cfg, app.Parts{EmbeddedTemporal: true, Ephemeral: *ephemeral, Migrate: true, API: true, Worker: true}, log)
+	case "serve":
+		return serveUntilDone(ctx, cfg, app.Parts{API: true}, log)
+	case "worker":
+		return serveUntilDone(ctx, cfg, app.Parts{Worker: true}, log)
+	case "migrate":
+		return migrate(ctx, cfg, rest)
+	case "staff":
+		return staff(ctx, cfg, rest)
+	}
+	fmt.Fprint(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func serveUntilDone(ctx context.Context, cfg app.Config, parts app.Parts, log interface {
+	Info(string, ...any)
+}) error {
+	r, err := app.Start(ctx, cfg, parts, app.NewLogger(os.Stderr, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	log.Info("kam is running; Ctrl-C stops it", "version", app.Version)
+	<-ctx.Done()
+	log.Info("shutting down")
+	r.Stop()
+	return nil
+}
+
+func migrate(ctx context.Context, cfg app.Config, args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: kam migrate up|down|status")
+	}
+	if args[0] == "up" {
+		if err := db.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+			return err
+		}
+	}
+	pool, err := db.Connect(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	p, err := db.Provider(pool)
+	if err != nil {
+		return err
+	}
+	switch args[0] {
+	case "up":
+		res, err := p.Up(ctx)
+		for _, r := range res {
+			fmt.Println("applied", r.Source.Path, r.Duration.Round(time.Millisecond))
+		}
+		return err
+	case "down":
+		r, err := p.Down(ctx)
+		if r != nil {
+			fmt.Println("rolled back", r.Source.Path)
+		}
+		return err
+	case "status":
+		st, err := p.Status(ctx)
+		for _, s := range st {
+			applied := "pending"
+			if !s.AppliedAt.IsZero() {
+				applied = "applied " + s.AppliedAt.Format(time.RFC3339)
+			}
+			fmt.Printf("%-40s %s\n", s.Source.Path, applied)
+		}
+		return err
+	}
+	return errors.New("usage: kam migrate up|down|status")
+}
+
+func staff(ctx context.Context, cfg app.Config, args []string) error {
+	if len(args) == 0 || args[0] != "add" {
+		return errors.New("usage: kam staff add --name N --role R [--email E]")
+	}
+	fs := flag.NewFlagSet("staff add", flag.ContinueOnError)
+	name := fs.String("name", "", "full name")
+	role := fs.String("role", "", "one of: admin general_manager ka_manager account_manager data_clerk service_agent finance auditor")
+	email := fs.String("email", "", "e-mail (optional)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	valid := false
+	for _, r := range store.Roles {
+		valid = valid || r == *role
+	}
+	if *name == "" || !valid {
+		return fmt.Errorf("--name is required and --role must be one of %v", store.Roles)
+	}
+	pool, err := db.Connect(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	s := store.New(pool)
+	var e *string
+	if *email != "" {
+		e = email
+	}
+	st, err := s.CreateStaff(ctx, *name, e, *role)
+	if err != nil {
+		return err
+	}
+	secret := store.NewTokenSecret()
+	if _, err := s.IssueToken(ctx, st.ID, secret, nil); err != nil {
+		return err
+	}
+	fmt.Printf("staff %s (%s) id=%s\ntoken (shown once): %s\n", st.Name, st.Role, st.ID, secret)
+	return nil
+}

@@ -1,0 +1,194 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"kam/db/dbq"
+)
+
+// Scope limits what a caller sees: an account manager only the accounts
+// assigned to them (Art. 9). The zero Scope sees every account.
+type Scope struct {
+	ManagerID *uuid.UUID
+}
+
+// CustomerPatch carries the archive fields a caller sets; nil leaves a field
+// as it is, and an empty string clears an optional text field.
+type CustomerPatch struct {
+	Code, Name, Nature, Industry, ProductCategory, Tier, ServiceMode *string
+	LegalRepresentative, CompanySize, MainProducts, Credibility      *string
+	ProfitStatus, Status, Address, Postcode, Phone, Fax, Email       *string
+	AnnualOutputValue                                                *decimal.Decimal
+	AccountManagerID                                                 *uuid.UUID
+	FoundedOn                                                        *time.Time
+}
+
+// Change is one field's change, as written to the history.
+type Change struct {
+	Field    string
+	Old, New *string
+}
+
+// Archive is an account with what its archive still lacks.
+type Archive struct {
+	Customer dbq.Customer
+	Missing  []string
+}
+
+// CreateCustomer stores a new archive and its first history row in one transaction.
+func (s *Store) CreateCustomer(ctx context.Context, p CustomerPatch, by uuid.UUID) (dbq.Customer, error) {
+	c := dbq.Customer{ID: NewID(), Tier: "B", ServiceMode: "account_manager", Status: "active"}
+	changes := apply(&c, p)
+	var out dbq.Customer
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		if err := checkManager(ctx, q, c.AccountManagerID); err != nil {
+			return err
+		}
+		var err error
+		out, err = q.CreateCustomer(ctx, dbq.CreateCustomerParams{
+			ID: c.ID, Code: c.Code, Name: c.Name, Nature: c.Nature, Industry: c.Industry,
+			ProductCategory: c.ProductCategory, Tier: c.Tier, ServiceMode: c.ServiceMode,
+			LegalRepresentative: c.LegalRepresentative, CompanySize: c.CompanySize,
+			MainProducts: c.MainProducts, AnnualOutputValue: c.AnnualOutputValue,
+			Credibility: c.Credibility, ProfitStatus: c.ProfitStatus, Status: c.Status,
+			AccountManagerID: c.AccountManagerID, FoundedOn: c.FoundedOn, Address: c.Address,
+			Postcode: c.Postcode, Phone: c.Phone, Fax: c.Fax, Email: c.Email,
+		})
+		if err != nil {
+			return err
+		}
+		for _, ch := range changes {
+			if err := q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: out.ID, StaffID: &by, Field: ch.Field, OldValue: ch.Old, NewValue: ch.New}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// UpdateCustomer applies a patch under a row lock. ifMatch, when given, must
+// equal the current version (optimistic concurrency); every changed field is
+// written to the history in the same transaction.
+func (s *Store) UpdateCustomer(ctx context.Context, scope Scope, id uuid.UUID, ifMatch *int32, p CustomerPatch, by uuid.UUID) (dbq.Customer, []Change, error) {
+	var out dbq.Customer
+	var changes []Change
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		c, err := q.LockCustomer(ctx, dbq.LockCustomerParams{ID: id, ManagerID: scope.ManagerID})
+		if err != nil {
+			return err
+		}
+		if ifMatch != nil && *ifMatch != c.Version {
+			return Errorf(KindPrecondition, "version_conflict", "the account is at version %d, not %d", c.Version, *ifMatch)
+		}
+		changes = apply(&c, p)
+		if len(changes) == 0 {
+			out = c
+			return nil
+		}
+		if p.AccountManagerID != nil {
+			if err := checkManager(ctx, q, c.AccountManagerID); err != nil {
+				return err
+			}
+		}
+		out, err = q.UpdateCustomer(ctx, dbq.UpdateCustomerParams{
+			ID: c.ID, Code: c.Code, Name: c.Name, Nature: c.Nature, Industry: c.Industry,
+			ProductCategory: c.ProductCategory, Tier: c.Tier, ServiceMode: c.ServiceMode,
+			LegalRepresentative: c.LegalRepresentative, CompanySize: c.CompanySize,
+			MainProducts: c.MainProducts, AnnualOutputValue: c.AnnualOutputValue,
+			Credibility: c.Credibility, ProfitStatus: c.ProfitStatus, Status: c.Status,
+			AccountManagerID: c.AccountManagerID, FoundedOn: c.FoundedOn, Address: c.Address,
+			Postcode: c.Postcode, Phone: c.Phone, Fax: c.Fax, Email: c.Email,
+		})
+		if err != nil {
+			return err
+		}
+		for _, ch := range changes {
+			if err := q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: c.ID, StaffID: &by, Field: ch.Field, OldValue: ch.Old, NewValue: ch.New}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, changes, err
+}
+
+// checkManager makes sure an assignment names an active account manager.
+func checkManager(ctx context.Context, q *dbq.Queries, id *uuid.UUID) error {
+	if id == nil {
+		return nil
+	}
+	st, err := q.GetStaff(ctx, *id)
+	if err != nil {
+		return Invalid("account_manager_id", "no such staff member")
+	}
+	if st.Role != RoleAccountManager || !st.Active {
+		return Invalid("account_manager_id", "staff member %s is not an active account manager", id)
+	}
+	return nil
+}
+
+// GetArchive reads one account within the caller's scope.
+func (s *Store) GetArchive(ctx context.Context, scope Scope, id uuid.UUID) (Archive, error) {
+	c, err := s.q.GetCustomer(ctx, dbq.GetCustomerParams{ID: id, ManagerID: scope.ManagerID})
+	if err != nil {
+		return Archive{}, interpret(err)
+	}
+	f, err := s.q.ArchiveFacts(ctx, id)
+	if err != nil {
+		return Archive{}, interpret(err)
+	}
+	return Archive{Customer: c, Missing: MissingSections(c, f)}, nil
+}
+
+// CustomerFilter narrows a list of accounts.
+type CustomerFilter struct {
+	Tier, Industry, Status, Q *string
+	AccountManagerID          *uuid.UUID
+	After                     *uuid.UUID
+	Limit                     int32
+}
+
+// ListCustomers lists accounts within the caller's scope, in id order.
+func (s *Store) ListCustomers(ctx context.Context, scope Scope, f CustomerFilter) ([]Archive, error) {
+	var q *string
+	if f.Q != nil {
+		e := likeEscape(*f.Q)
+		q = &e
+	}
+	rows, err := s.q.ListCustomers(ctx, dbq.ListCustomersParams{
+		ManagerID: scope.ManagerID, After: f.After, Tier: f.Tier, Industry: f.Industry,
+		Status: f.Status, AccountManagerID: f.AccountManagerID, Q: q, Lim: f.Limit,
+	})
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make([]Archive, len(rows))
+	for i, r := range rows {
+		facts := dbq.ArchiveFactsRow{Contacts: r.Contacts, Heads: r.Heads, Handlers: r.Handlers, HasCredit: r.HasCredit}
+		out[i] = Archive{Customer: r.Customer, Missing: MissingSections(r.Customer, facts)}
+	}
+	return out, nil
+}
+
+// likeEscape makes a search term literal inside ILIKE.
+func likeEscape(s string) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r == '%' || r == '_' || r == '\\' {
+			out = append(out, '\\')
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}
+
+// ActiveCustomerIDs pages through active accounts in id order.
+func (s *Store) ActiveCustomerIDs(ctx context.Context, after *uuid.UUID, limit int32) ([]uuid.UUID, error) {
+	ids, err := s.q.ActiveCustomerIDs(ctx, dbq.ActiveCustomerIDsParams{After: after, Lim: limit})
+	return ids, interpret(err)
+}

@@ -1,0 +1,137 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/robfig/cron/v3"
+	"github.com/shopspring/decimal"
+
+	"kam/db/dbq"
+)
+
+// ContactInput is a contact person of an account (Art. 7.2).
+type ContactInput struct {
+	Name                string
+	Title, Phone, Email *string
+}
+
+// KeyPersonInput is a key person (Art. 7.3): the head or the business handler.
+type KeyPersonInput struct {
+	Name, Role          string
+	Title, Phone, Email *string
+	Birthday            *time.Time
+}
+
+// AddContact records a contact on an account within the caller's scope,
+// with its history row, in one transaction.
+func (s *Store) AddContact(ctx context.Context, scope Scope, customerID uuid.UUID, in ContactInput, by uuid.UUID) (dbq.CustomerContact, error) {
+	var out dbq.CustomerContact
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		if _, err := q.LockCustomer(ctx, dbq.LockCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
+			return err
+		}
+		var err error
+		out, err = q.CreateContact(ctx, dbq.CreateContactParams{ID: NewID(), CustomerID: customerID, Name: in.Name, Title: in.Title, Phone: in.Phone, Email: in.Email})
+		if err != nil {
+			return err
+		}
+		return q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: customerID, StaffID: &by, Field: "contacts", NewValue: &in.Name})
+	})
+	return out, err
+}
+
+// AddKeyPerson records a key person, with its history row, in one transaction.
+func (s *Store) AddKeyPerson(ctx context.Context, scope Scope, customerID uuid.UUID, in KeyPersonInput, by uuid.UUID) (dbq.KeyPerson, error) {
+	var out dbq.KeyPerson
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		if _, err := q.LockCustomer(ctx, dbq.LockCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
+			return err
+		}
+		var err error
+		out, err = q.CreateKeyPerson(ctx, dbq.CreateKeyPersonParams{ID: NewID(), CustomerID: customerID, Name: in.Name, Role: in.Role, Title: in.Title, Phone: in.Phone, Email: in.Email, Birthday: in.Birthday})
+		if err != nil {
+			return err
+		}
+		v := in.Role + ": " + in.Name
+		return q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: customerID, StaffID: &by, Field: "key_persons", NewValue: &v})
+	})
+	return out, err
+}
+
+// CreditInput is the credit grade of Art. 7.7.
+type CreditInput struct {
+	CreditLevel     string
+	ArrearsLimit    decimal.Decimal
+	SettlementCycle string
+	PaymentTermDays int32
+}
+
+// cycleParser accepts what SPEC allows for a settlement cycle: a five-field
+// cron spec, a descriptor such as @monthly, or @every <duration>.
+var cycleParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// ParseCycle validates a cadence or cycle spec.
+func ParseCycle(field, spec string) (cron.Schedule, error) {
+	sched, err := cycleParser.Parse(spec)
+	if err != nil {
+		return nil, Invalid(field, "not a cron spec, descriptor or @every duration: %v", err)
+	}
+	return sched, nil
+}
+
+// PutCredit records an account's credit grade, with history, in one transaction.
+func (s *Store) PutCredit(ctx context.Context, scope Scope, customerID uuid.UUID, in CreditInput, by uuid.UUID) (dbq.CreditAgreement, error) {
+	if _, err := ParseCycle("settlement_cycle", in.SettlementCycle); err != nil {
+		return dbq.CreditAgreement{}, err
+	}
+	var out dbq.CreditAgreement
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		if _, err := q.LockCustomer(ctx, dbq.LockCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
+			return err
+		}
+		var err error
+		out, err = q.UpsertCredit(ctx, dbq.UpsertCreditParams{CustomerID: customerID, CreditLevel: in.CreditLevel, ArrearsLimit: in.ArrearsLimit, SettlementCycle: in.SettlementCycle, PaymentTermDays: in.PaymentTermDays})
+		if err != nil {
+			return err
+		}
+		v := in.CreditLevel + " / " + in.ArrearsLimit.StringFixed(2) + " / " + in.SettlementCycle
+		return q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: customerID, StaffID: &by, Field: "credit", NewValue: &v})
+	})
+	return out, err
+}
+
+// GetCredit reads an account's credit grade within scope.
+func (s *Store) GetCredit(ctx context.Context, scope Scope, customerID uuid.UUID) (dbq.CreditAgreement, error) {
+	if _, err := s.q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
+		return dbq.CreditAgreement{}, interpret(err)
+	}
+	c, err := s.q.GetCredit(ctx, customerID)
+	return c, interpret(err)
+}
+
+// ListContacts, ListKeyPersons and ListHistory read an account's sub-records within scope.
+func (s *Store) ListContacts(ctx context.Context, scope Scope, customerID uuid.UUID) ([]dbq.CustomerContact, error) {
+	if _, err := s.q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
+		return nil, interpret(err)
+	}
+	rows, err := s.q.ListContacts(ctx, customerID)
+	return rows, interpret(err)
+}
+
+func (s *Store) ListKeyPersons(ctx context.Context, scope Scope, customerID uuid.UUID) ([]dbq.KeyPerson, error) {
+	if _, err := s.q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
+		return nil, interpret(err)
+	}
+	rows, err := s.q.ListKeyPersons(ctx, customerID)
+	return rows, interpret(err)
+}
+
+func (s *Store) ListHistory(ctx context.Context, scope Scope, customerID uuid.UUID, after *int64, limit int32) ([]dbq.ListHistoryRow, error) {
+	if _, err := s.q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
+		return nil, interpret(err)
+	}
+	rows, err := s.q.ListHistory(ctx, dbq.ListHistoryParams{CustomerID: customerID, After: after, Lim: limit})
+	return rows, interpret(err)
+}

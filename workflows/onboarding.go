@@ -1,0 +1,138 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/workflow"
+
+	"kam/activities"
+	"kam/db/store"
+)
+
+// Names the API uses to reach an onboarding run.
+const (
+	SignalArchiveChanged = "archive-changed"
+	QueryOnboarding      = "onboarding-state"
+)
+
+// OnboardingWorkflowID is stable per account, so a repeated start is a no-op.
+func OnboardingWorkflowID(customerID uuid.UUID) string {
+	return "account-onboarding/" + customerID.String()
+}
+
+// OnboardingInput starts (or continues) an onboarding run. The counters carry
+// state across continue-as-new.
+type OnboardingInput struct {
+	CustomerID    uuid.UUID
+	RemindEvery   time.Duration
+	EscalateAfter time.Duration
+
+	StartedAt time.Time
+	Reminders int
+	Escalated bool
+}
+
+// OnboardingState is what the query and the result report.
+type OnboardingState struct {
+	Complete  bool
+	Stopped   bool // the account is gone or no longer active
+	Missing   []string
+	Reminders int
+	Escalated bool
+}
+
+// historyLimit bounds one run's history; past it the run continues as new.
+const historyLimit = 2000
+
+// AccountOnboarding sees a new account's archive through to completeness.
+// Art. 7.1 asks for complete, accurate base data and Art. 9 gives its upkeep
+// to designated keepers: the data clerks are reminded of the empty sections
+// every RemindEvery, and if the archive is still incomplete after
+// EscalateAfter the KA Department manager is told (Art. 5.2, supervision).
+// Every change to the archive signals the run, which re-checks at once.
+func AccountOnboarding(ctx workflow.Context, in OnboardingInput) (OnboardingState, error) {
+	if in.StartedAt.IsZero() {
+		in.StartedAt = workflow.Now(ctx)
+	}
+	st := OnboardingState{Reminders: in.Reminders, Escalated: in.Escalated}
+	if err := workflow.SetQueryHandler(ctx, QueryOnboarding, func() (OnboardingState, error) { return st, nil }); err != nil {
+		return st, err
+	}
+	check := func() (bool, error) {
+		var a activities.ArchiveStatus
+		if err := workflow.ExecuteActivity(withActivity(ctx), act.CheckArchive, in.CustomerID).Get(ctx, &a); err != nil {
+			return false, err
+		}
+		st.Missing = a.Missing
+		st.Stopped = !a.Exists || !a.Active
+		st.Complete = a.Exists && len(a.Missing) == 0
+		return st.Complete || st.Stopped, nil
+	}
+	if done, err := check(); err != nil || done {
+		return st, err
+	}
+
+	changed := workflow.GetSignalChannel(ctx, SignalArchiveChanged)
+	for {
+		now := workflow.Now(ctx)
+		nextRemind := in.StartedAt.Add(time.Duration(st.Reminders+1) * in.RemindEvery)
+		escalateAt := in.StartedAt.Add(in.EscalateAfter)
+
+		timerCtx, cancelTimers := workflow.WithCancel(ctx)
+		sel := workflow.NewSelector(ctx)
+		var event string
+		sel.AddFuture(workflow.NewTimer(timerCtx, nextRemind.Sub(now)), func(workflow.Future) { event = "remind" })
+		if !st.Escalated {
+			sel.AddFuture(workflow.NewTimer(timerCtx, escalateAt.Sub(now)), func(workflow.Future) { event = "escalate" })
+		}
+		sel.AddReceive(changed, func(c workflow.ReceiveChannel, _ bool) {
+			c.Receive(ctx, nil)
+			// Several quick edits need only one re-check.
+			for c.ReceiveAsync(nil) {
+			}
+			event = "changed"
+		})
+		sel.Select(ctx)
+		cancelTimers()
+
+		if done, err := check(); err != nil || done {
+			return st, err
+		}
+		switch event {
+		case "remind":
+			st.Reminders++
+			if err := notify(ctx, activities.Notice{
+				EventKey:   fmt.Sprintf("%s/remind/%d", OnboardingWorkflowID(in.CustomerID), st.Reminders),
+				Kind:       "archive_incomplete",
+				Title:      "Account archive incomplete",
+				Body:       "Still missing (Art. 7): " + strings.Join(st.Missing, ", "),
+				CustomerID: &in.CustomerID,
+				Roles:      []string{store.RoleDataClerk},
+			}); err != nil {
+				return st, err
+			}
+		case "escalate":
+			st.Escalated = true
+			if err := notify(ctx, activities.Notice{
+				EventKey:   OnboardingWorkflowID(in.CustomerID) + "/escalate",
+				Kind:       "archive_escalated",
+				Title:      "Account archive still incomplete",
+				Body:       fmt.Sprintf("Incomplete %s after creation; missing: %s", in.EscalateAfter, strings.Join(st.Missing, ", ")),
+				CustomerID: &in.CustomerID,
+				Roles:      []string{store.RoleKAManager},
+			}); err != nil {
+				return st, err
+			}
+		}
+
+		if workflow.GetInfo(ctx).GetCurrentHistoryLength() > historyLimit {
+			// Signals not yet received would be lost with this run; they only ask
+			// for a re-check, which the next run does first anyway.
+			in.Reminders, in.Escalated = st.Reminders, st.Escalated
+			return st, workflow.NewContinueAsNewError(ctx, AccountOnboarding, in)
+		}
+	}
+}

@@ -1,0 +1,13 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/worker"
+
+	"kam/activities"
+)
+
+// Register puts every workflow and the activities on a worker.
+func Register(w worker.Registry, a *activities.Activities) {
+	w.RegisterWorkflow(AccountOnboarding)
+	w.RegisterActivity(a)
+}

@@ -1,0 +1,36 @@
+// Package workflows holds kam's Temporal workflows: the long-running
+// processes of the regulation. Code here is deterministic: no I/O, no wall
+// clock, no goroutines; every effect goes through an activity.
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"kam/activities"
+)
+
+// TaskQueue is where kam's worker polls.
+const TaskQueue = "kam"
+
+// act is a typed handle for activity method references; it is never called directly.
+var act *activities.Activities
+
+// withActivity gives short, retried activities: they only touch Postgres.
+func withActivity(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+		},
+	})
+}
+
+// notify delivers a notice; its event key makes a replayed or retried call harmless.
+func notify(ctx workflow.Context, n activities.Notice) error {
+	return workflow.ExecuteActivity(withActivity(ctx), act.Notify, n).Get(ctx, nil)
+}
