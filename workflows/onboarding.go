@@ -44,8 +44,12 @@ type OnboardingState struct {
 	Escalated bool
 }
 
-// historyLimit bounds one run's history; past it the run continues as new.
-const historyLimit = 2000
+// Bounds on one run's history; past either the run continues as new. The
+// event count is what the time-skipping test environment can see too.
+const (
+	historyLimit = 2000
+	eventsPerRun = 150
+)
 
 // AccountOnboarding sees a new account's archive through to completeness.
 // Art. 7.1 asks for complete, accurate base data and Art. 9 gives its upkeep
@@ -76,7 +80,7 @@ func AccountOnboarding(ctx workflow.Context, in OnboardingInput) (OnboardingStat
 	}
 
 	changed := workflow.GetSignalChannel(ctx, SignalArchiveChanged)
-	for {
+	for handled := 1; ; handled++ {
 		now := workflow.Now(ctx)
 		nextRemind := in.StartedAt.Add(time.Duration(st.Reminders+1) * in.RemindEvery)
 		escalateAt := in.StartedAt.Add(in.EscalateAfter)
@@ -128,7 +132,7 @@ func AccountOnboarding(ctx workflow.Context, in OnboardingInput) (OnboardingStat
 			}
 		}
 
-		if workflow.GetInfo(ctx).GetCurrentHistoryLength() > historyLimit {
+		if handled >= eventsPerRun || workflow.GetInfo(ctx).GetCurrentHistoryLength() > historyLimit {
 			// Signals not yet received would be lost with this run; they only ask
 			// for a re-check, which the next run does first anyway.
 			in.Reminders, in.Escalated = st.Reminders, st.Escalated

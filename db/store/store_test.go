@@ -1,0 +1,338 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
+
+	"kam/db"
+	"kam/db/dbtest"
+	"kam/db/store"
+)
+
+var (
+	pool *pgxpool.Pool
+	st   *store.Store
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dsn, drop, err := dbtest.NewDatabase("store")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer drop()
+	pool, err = db.Connect(context.Background(), dsn)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer pool.Close()
+	st = store.New(pool)
+	return m.Run()
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func newManager(t *testing.T) uuid.UUID {
+	t.Helper()
+	s, err := st.CreateStaff(context.Background(), "AM "+uuid.NewString()[:8], nil, store.RoleAccountManager)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.ID
+}
+
+func newCustomer(t *testing.T, by uuid.UUID, mgr *uuid.UUID) uuid.UUID {
+	t.Helper()
+	c, err := st.CreateCustomer(context.Background(), store.CustomerPatch{
+		Code: ptr("T-" + uuid.NewString()[:12]), Name: ptr("Test account"), AccountManagerID: mgr,
+	}, by)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.ID
+}
+
+// The registration path takes no lock: 40 concurrent writers of 25 rows each
+// lose nothing, and the sealed chain verifies.
+func TestRegisterConcurrentReadsAllLandAndChainVerifies(t *testing.T) {
+	ctx := context.Background()
+	before, err := st.Q().CountAccess(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff := uuid.New()
+	customer := uuid.New()
+	const writers, each = 40, 25
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				err := st.Register(ctx, store.Access{StaffID: &staff, Role: ptr("auditor"), CustomerIDs: []uuid.UUID{customer},
+					Action: store.AccessView, Sections: []string{"basics"}, RequestID: fmt.Sprintf("r-%d-%d", w, i)})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if i%10 == 0 {
+					if _, err := st.Seal(ctx); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	after, err := st.Q().CountAccess(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := after.Total - before.Total; got != writers*each {
+		t.Fatalf("registered %d rows, want %d", got, writers*each)
+	}
+	v, err := st.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.OK || v.Checked < writers*each || v.Unsealed != 0 {
+		t.Fatalf("verification = %+v", v)
+	}
+}
+
+func TestRegisterIsAppendOnly(t *testing.T) {
+	ctx := context.Background()
+	if err := st.Register(ctx, store.Access{Action: store.AccessDenied}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Seal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		"UPDATE access_log SET purpose = 'edited'",
+		"UPDATE access_log SET hash = NULL, chain_pos = NULL",
+		"DELETE FROM access_log",
+		"TRUNCATE access_log",
+	} {
+		if _, err := pool.Exec(ctx, stmt); err == nil {
+			t.Errorf("%q was allowed", stmt)
+		}
+	}
+}
+
+// A row altered behind the application's back (triggers disabled, as only a
+// superuser can) is found by verify, which names its chain position.
+func TestVerifyFindsTamperedRow(t *testing.T) {
+	ctx := context.Background()
+	dsn, drop, err := dbtest.NewDatabase("tamper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drop()
+	p, err := db.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	s := store.New(p)
+	for i := range 10 {
+		if err := s.Register(ctx, store.Access{Action: store.AccessView, RequestID: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v, err := s.Verify(ctx); err != nil || !v.OK || v.Checked != 10 {
+		t.Fatalf("before tampering: %+v %v", v, err)
+	}
+	conn, err := p.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, "SET session_replication_role = replica; UPDATE access_log SET purpose = 'covering tracks' WHERE chain_pos = 7; SET session_replication_role = origin")
+	conn.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.OK || v.BrokenAt == nil || *v.BrokenAt != 7 {
+		t.Fatalf("verification = %+v, want broken at 7", v)
+	}
+
+	// Deleting a row breaks the chain where the row was.
+	conn, _ = p.Acquire(ctx)
+	_, err = conn.Exec(ctx, "SET session_replication_role = replica; UPDATE access_log SET purpose = '' WHERE chain_pos = 7; DELETE FROM access_log WHERE chain_pos = 3; SET session_replication_role = origin")
+	conn.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err = s.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.OK || v.BrokenAt == nil || *v.BrokenAt != 3 {
+		t.Fatalf("after delete: %+v, want broken at 3", v)
+	}
+}
+
+func TestDeliverIsExactlyOncePerEvent(t *testing.T) {
+	ctx := context.Background()
+	a, b := newManager(t), newManager(t)
+	n := store.Notification{EventKey: "test/" + uuid.NewString(), Kind: "test", Title: "t"}
+	for range 3 {
+		if _, err := st.Deliver(ctx, []uuid.UUID{a, b}, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count, err := st.Q().CountNotifications(ctx, n.EventKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if count != 2 {
+		t.Fatalf("%d inbox rows, want one per recipient (2)", count)
+	}
+}
+
+func TestUpdateCustomerVersionAndHistory(t *testing.T) {
+	ctx := context.Background()
+	by := newManager(t)
+	id := newCustomer(t, by, nil)
+	c, changes, err := st.UpdateCustomer(ctx, store.Scope{}, id, ptr(int32(1)), store.CustomerPatch{Name: ptr("Renamed"), Phone: ptr("+86 10 1234")}, by)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Version != 2 || len(changes) != 2 {
+		t.Fatalf("version %d, %d changes", c.Version, len(changes))
+	}
+	_, _, err = st.UpdateCustomer(ctx, store.Scope{}, id, ptr(int32(1)), store.CustomerPatch{Name: ptr("Stale")}, by)
+	if de, ok := err.(*store.Error); !ok || de.Kind != store.KindPrecondition {
+		t.Fatalf("stale update: %v", err)
+	}
+	// A no-op patch changes nothing, not even the version.
+	c, changes, err = st.UpdateCustomer(ctx, store.Scope{}, id, nil, store.CustomerPatch{Name: ptr("Renamed")}, by)
+	if err != nil || c.Version != 2 || len(changes) != 0 {
+		t.Fatalf("no-op: v%d %d changes %v", c.Version, len(changes), err)
+	}
+	h, err := st.ListHistory(ctx, store.Scope{}, id, nil, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := map[string]bool{}
+	for _, r := range h {
+		fields[r.Field] = true
+	}
+	if !fields["name"] || !fields["phone"] || fields["email"] {
+		t.Fatalf("history fields = %v", fields)
+	}
+}
+
+// Scope is part of the SQL: a manager reads and updates only their own accounts.
+func TestScopeLimitsAccountManagers(t *testing.T) {
+	ctx := context.Background()
+	mine, other := newManager(t), newManager(t)
+	id := newCustomer(t, mine, &mine)
+	if _, err := st.GetArchive(ctx, store.Scope{ManagerID: &mine}, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GetArchive(ctx, store.Scope{ManagerID: &other}, id); err != store.ErrNotFound {
+		t.Fatalf("other manager: %v", err)
+	}
+	if _, _, err := st.UpdateCustomer(ctx, store.Scope{ManagerID: &other}, id, nil, store.CustomerPatch{Name: ptr("x")}, other); err != store.ErrNotFound {
+		t.Fatalf("other manager update: %v", err)
+	}
+	rows, err := st.ListCustomers(ctx, store.Scope{ManagerID: &other}, store.CustomerFilter{Limit: 100})
+	if err != nil || len(rows) != 0 {
+		t.Fatalf("other manager lists %d rows (%v)", len(rows), err)
+	}
+}
+
+func TestCompletenessFollowsArticle7(t *testing.T) {
+	ctx := context.Background()
+	by := newManager(t)
+	mgr := newManager(t)
+	id := newCustomer(t, by, nil)
+	ar, err := st.GetArchive(ctx, store.Scope{}, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{store.SectionBasics, store.SectionContact, store.SectionKeyPersons, store.SectionService, store.SectionCredit}
+	if fmt.Sprint(ar.Missing) != fmt.Sprint(want) {
+		t.Fatalf("missing = %v", ar.Missing)
+	}
+	v := decimal.RequireFromString("1200000.50")
+	_, _, err = st.UpdateCustomer(ctx, store.Scope{}, id, nil, store.CustomerPatch{
+		Nature: ptr("private"), Industry: ptr("steel"), ProductCategory: ptr("equipment"),
+		LegalRepresentative: ptr("Li"), CompanySize: ptr("500"), MainProducts: ptr("rebar"),
+		AnnualOutputValue: &v, Credibility: ptr("AA"), ProfitStatus: ptr("profit"),
+		Address: ptr("1 Road"), Postcode: ptr("100000"), Phone: ptr("123"), Email: ptr("a@b.cn"),
+		AccountManagerID: &mgr,
+	}, by)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AddContact(ctx, store.Scope{}, id, store.ContactInput{Name: "Wang"}, by); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AddKeyPerson(ctx, store.Scope{}, id, store.KeyPersonInput{Name: "Zhao", Role: "head"}, by); err != nil {
+		t.Fatal(err)
+	}
+	ar, _ = st.GetArchive(ctx, store.Scope{}, id)
+	if fmt.Sprint(ar.Missing) != fmt.Sprint([]string{store.SectionKeyPersons, store.SectionCredit}) {
+		t.Fatalf("missing = %v", ar.Missing)
+	}
+	if _, err := st.AddKeyPerson(ctx, store.Scope{}, id, store.KeyPersonInput{Name: "Qian", Role: "handler"}, by); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PutCredit(ctx, store.Scope{}, id, store.CreditInput{CreditLevel: "A", ArrearsLimit: decimal.NewFromInt(500000), SettlementCycle: "@monthly", PaymentTermDays: 30}, by); err != nil {
+		t.Fatal(err)
+	}
+	ar, _ = st.GetArchive(ctx, store.Scope{}, id)
+	if len(ar.Missing) != 0 {
+		t.Fatalf("missing = %v", ar.Missing)
+	}
+	if _, err := st.PutCredit(ctx, store.Scope{}, id, store.CreditInput{CreditLevel: "A", SettlementCycle: "every full moon"}, by); err == nil {
+		t.Fatal("a bad settlement cycle was accepted")
+	}
+}
+
+func TestIdempotencyKeys(t *testing.T) {
+	ctx := context.Background()
+	staff := newManager(t)
+	key := uuid.NewString()
+	if r, err := st.ClaimKey(ctx, staff, key, []byte("a")); err != nil || r != nil {
+		t.Fatalf("first claim: %v %v", r, err)
+	}
+	if _, err := st.ClaimKey(ctx, staff, key, []byte("a")); err == nil {
+		t.Fatal("claim while in flight succeeded")
+	}
+	if err := st.CompleteKey(ctx, staff, key, 201, []byte(`{"id":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := st.ClaimKey(ctx, staff, key, []byte("a"))
+	if err != nil || r == nil || r.Status != 201 || string(r.Body) != `{"id":1}` {
+		t.Fatalf("replay: %+v %v", r, err)
+	}
+	_, err = st.ClaimKey(ctx, staff, key, []byte("b"))
+	if de, ok := err.(*store.Error); !ok || de.Code != "idempotency_key_reused" {
+		t.Fatalf("reuse: %v", err)
+	}
+}
