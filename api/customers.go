@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"time"
@@ -271,9 +272,10 @@ func (s *Server) getCustomer(ctx context.Context, in *customerID) (*customerOutp
 }
 
 func (s *Server) updateCustomer(ctx context.Context, in *struct {
-	customerID
+	ID      string `path:"id" format:"uuid" doc:"Account id"`
 	IfMatch string `header:"If-Match" doc:"The version you read (ETag); a stale one gets 412"`
 	Body    CustomerPatch
+	RawBody []byte
 }) (*customerOutput, error) {
 	id, err := parseUUID("path.id", in.ID)
 	if err != nil {
@@ -294,11 +296,18 @@ func (s *Server) updateCustomer(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
+	clear, err := nullsOf(in.RawBody, &in.Body)
+	if err != nil {
+		return nil, err
+	}
+	if slices.Contains(clear, "account_manager_id") && !can(p.Role, capAssign) {
+		return nil, s.deny(ctx, id, profileSections, newProblem(http.StatusForbidden, "forbidden_field", "tier, account_manager_id and status are set by the KA Department"))
+	}
 	patch, err := patchOf(in.Body.CustomerFields)
 	if err != nil {
 		return nil, err
 	}
-	patch.Code, patch.Name = in.Body.Code, in.Body.Name
+	patch.Code, patch.Name, patch.Clear = in.Body.Code, in.Body.Name, clear
 	_, changes, err := s.store.UpdateCustomer(ctx, scope, id, ifMatch, patch, p.ID)
 	if err != nil {
 		return nil, s.archiveErr(ctx, id, profileSections, err)
@@ -324,4 +333,39 @@ func (s *Server) archiveChanged(ctx context.Context, id uuid.UUID) {
 	if err := s.procs.ArchiveChanged(ctx, id); err != nil {
 		s.log.Warn("signal onboarding", "customer", id, "error", err)
 	}
+}
+
+// nullsOf reads a PATCH body's explicit nulls (JSON merge patch): an optional
+// text field set to null is cleared like "", an optional value field is
+// cleared through the returned names, and a required field may not be null.
+func nullsOf(raw []byte, b *CustomerPatch) ([]string, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, nil // huma has already rejected a body that is not an object
+	}
+	empty := ""
+	text := map[string]**string{
+		"nature": &b.Nature, "industry": &b.Industry, "product_category": &b.ProductCategory,
+		"legal_representative": &b.LegalRepresentative, "company_size": &b.CompanySize,
+		"main_products": &b.MainProducts, "credibility": &b.Credibility, "profit_status": &b.ProfitStatus,
+		"address": &b.Address, "postcode": &b.Postcode, "phone": &b.Phone, "fax": &b.Fax, "email": &b.Email,
+	}
+	var clear []string
+	for name, v := range fields {
+		if string(v) != "null" {
+			continue
+		}
+		switch name {
+		case "annual_output_value", "account_manager_id", "founded_on":
+			clear = append(clear, name)
+		default:
+			dst, ok := text[name]
+			if !ok {
+				return nil, invalidField("body."+name, name+" may not be null")
+			}
+			*dst = &empty
+		}
+	}
+	slices.Sort(clear)
+	return clear, nil
 }

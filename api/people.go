@@ -112,7 +112,7 @@ func validEmail(location string, e *string) error {
 }
 
 func (s *Server) addContact(ctx context.Context, in *struct {
-	customerID
+	ID   string `path:"id" format:"uuid" doc:"Account id"`
 	Body ContactCreate
 }) (*struct{ Body Contact }, error) {
 	id, err := parseUUID("path.id", in.ID)
@@ -161,7 +161,7 @@ func (s *Server) listContacts(ctx context.Context, in *customerID) (*struct{ Bod
 }
 
 func (s *Server) addKeyPerson(ctx context.Context, in *struct {
-	customerID
+	ID   string `path:"id" format:"uuid" doc:"Account id"`
 	Body KeyPersonCreate
 }) (*struct{ Body KeyPerson }, error) {
 	id, err := parseUUID("path.id", in.ID)
@@ -214,7 +214,7 @@ func (s *Server) listKeyPersons(ctx context.Context, in *customerID) (*struct{ B
 }
 
 func (s *Server) listHistory(ctx context.Context, in *struct {
-	customerID
+	ID     string `path:"id" format:"uuid" doc:"Account id"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"500" default:"100"`
 	Cursor string `query:"cursor" maxLength:"200"`
 }) (*struct{ Body Page[HistoryEntry] }, error) {
@@ -272,7 +272,7 @@ func (s *Server) getCredit(ctx context.Context, in *customerID) (*struct{ Body C
 }
 
 func (s *Server) putCredit(ctx context.Context, in *struct {
-	customerID
+	ID   string `path:"id" format:"uuid" doc:"Account id"`
 	Body CreditPut
 }) (*struct{ Body Credit }, error) {
 	id, err := parseUUID("path.id", in.ID)

@@ -25,6 +25,9 @@ type CustomerPatch struct {
 	AnnualOutputValue                                                *decimal.Decimal
 	AccountManagerID                                                 *uuid.UUID
 	FoundedOn                                                        *time.Time
+	// Clear names optional fields to empty (JSON merge-patch null):
+	// annual_output_value, account_manager_id, founded_on.
+	Clear []string
 }
 
 // Change is one field's change, as written to the history.

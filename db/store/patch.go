@@ -58,6 +58,25 @@ func apply(c *dbq.Customer, p CustomerPatch) []Change {
 		ch = append(ch, Change{Field: "founded_on", Old: dateStr(c.FoundedOn), New: dateStr(p.FoundedOn)})
 		c.FoundedOn = p.FoundedOn
 	}
+	for _, f := range p.Clear {
+		switch f {
+		case "annual_output_value":
+			if c.AnnualOutputValue.Valid {
+				ch = append(ch, Change{Field: f, Old: decStr(c.AnnualOutputValue)})
+				c.AnnualOutputValue = decimal.NullDecimal{}
+			}
+		case "account_manager_id":
+			if c.AccountManagerID != nil {
+				ch = append(ch, Change{Field: f, Old: uuidStr(c.AccountManagerID)})
+				c.AccountManagerID = nil
+			}
+		case "founded_on":
+			if c.FoundedOn != nil {
+				ch = append(ch, Change{Field: f, Old: dateStr(c.FoundedOn)})
+				c.FoundedOn = nil
+			}
+		}
+	}
 	opt("address", &c.Address, p.Address)
 	opt("postcode", &c.Postcode, p.Postcode)
 	opt("phone", &c.Phone, p.Phone)

@@ -90,10 +90,8 @@ func Start(o Options) (*Server, error) {
 	if o.DatabaseFile == "" {
 		sqlConf.ConnectAttributes["mode"] = "memory"
 		sqlConf.ConnectAttributes["cache"] = "shared"
+		// The SQLite plugin lays out the schema of an in-memory database itself.
 		sqlConf.DatabaseName = "kam-" + strconv.Itoa(rand.IntN(1_000_000_000))
-		if err := sqliteschema.SetupSchema(sqlConf); err != nil {
-			return nil, fmt.Errorf("devserver: schema: %w", err)
-		}
 	} else {
 		sqlConf.ConnectAttributes["mode"] = "rwc"
 		sqlConf.DatabaseName = o.DatabaseFile

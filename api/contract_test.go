@@ -1,0 +1,410 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"kam/db/store"
+)
+
+func TestHealthReadyMetricsOpenAPI(t *testing.T) {
+	must(t, call(t, "GET", "/healthz", "", nil), 200)
+	r := must(t, call(t, "GET", "/readyz", "", nil), 200)
+	if r.str("postgres") != "ok" || r.str("temporal") != "ok" {
+		t.Fatalf("readyz = %s", r.Raw)
+	}
+	call(t, "GET", "/v1/me", adminToken, nil)
+	m := must(t, call(t, "GET", "/metrics", "", nil), 200)
+	for _, want := range []string{`kam_http_requests_total{method="GET",route="/v1/me",status="200"}`, "kam_db_pool_total_conns", "temporal_", "go_goroutines"} {
+		if !strings.Contains(string(m.Raw), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	o := must(t, call(t, "GET", "/openapi.json", "", nil), 200)
+	if o.str("openapi") != "3.1.0" {
+		t.Fatalf("openapi = %v", o.Body["openapi"])
+	}
+	paths := o.Body["paths"].(map[string]any)
+	for _, p := range []string{"/v1/customers", "/v1/customers/{id}", "/v1/customers/{id}/contacts", "/v1/customers/{id}/key-persons",
+		"/v1/customers/{id}/history", "/v1/customers/{id}/credit", "/v1/staff", "/v1/staff/{id}/tokens", "/v1/staff/{id}/tokens/{token_id}",
+		"/v1/me", "/v1/me/notifications", "/v1/me/notifications/{id}/read", "/v1/access-log", "/v1/access-log/verify", "/v1/tiers", "/v1/tiers/{code}", "/v1/discount-policies"} {
+		if paths[p] == nil {
+			t.Errorf("openapi.json lacks %s", p)
+		}
+	}
+	comps := o.Body["components"].(map[string]any)
+	if comps["securitySchemes"].(map[string]any)["bearer"] == nil {
+		t.Error("no bearer security scheme")
+	}
+	if comps["schemas"].(map[string]any)["Problem"] == nil {
+		t.Error("no Problem schema")
+	}
+}
+
+func TestAuthentication(t *testing.T) {
+	problem(t, call(t, "GET", "/v1/me", "", nil), 401, "unauthenticated")
+	problem(t, call(t, "GET", "/v1/me", "kam_forged_"+strings.Repeat("x", 40), nil), 401, "invalid_token")
+	m := newStaff(t, store.RoleAuditor)
+	me := must(t, call(t, "GET", "/v1/me", m.Token, nil), 200)
+	if me.str("id") != m.ID || me.str("role") != store.RoleAuditor {
+		t.Fatalf("me = %s", me.Raw)
+	}
+	// A second token, then revoking the first: it stops working at once, the second goes on.
+	tok2 := must(t, call(t, "POST", "/v1/staff/"+m.ID+"/tokens", adminToken, map[string]any{"expires_at": time.Now().Add(time.Hour).Format(time.RFC3339)}), 201)
+	if tok2.str("expires_at") == "" {
+		t.Fatalf("expiry not echoed: %s", tok2.Raw)
+	}
+	var firstID string
+	if err := running.Store.Pool.QueryRow(context.Background(), "SELECT id FROM api_tokens WHERE staff_id = $1 ORDER BY created_at LIMIT 1", m.ID).Scan(&firstID); err != nil {
+		t.Fatal(err)
+	}
+	// Only an admin or the owner revokes.
+	other := newStaff(t, store.RoleAuditor)
+	problem(t, call(t, "DELETE", "/v1/staff/"+m.ID+"/tokens/"+firstID, other.Token, nil), 403, "forbidden")
+	must(t, call(t, "DELETE", "/v1/staff/"+m.ID+"/tokens/"+firstID, m.Token, nil), 204)
+	problem(t, call(t, "GET", "/v1/me", m.Token, nil), 401, "invalid_token")
+	must(t, call(t, "GET", "/v1/me", tok2.str("token"), nil), 200)
+	problem(t, call(t, "DELETE", "/v1/staff/"+m.ID+"/tokens/"+uuid.NewString(), adminToken, nil), 404, "not_found")
+	// An expired token is refused.
+	if _, err := running.Store.Pool.Exec(context.Background(), "UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1", store.HashToken(tok2.str("token"))); err != nil {
+		t.Fatal(err)
+	}
+	problem(t, call(t, "GET", "/v1/me", tok2.str("token"), nil), 401, "invalid_token")
+	problem(t, call(t, "POST", "/v1/staff/"+m.ID+"/tokens", adminToken, map[string]any{"expires_at": "2001-01-01T00:00:00Z"}), 422, "validation_failed")
+	problem(t, call(t, "POST", "/v1/staff/"+uuid.NewString()+"/tokens", adminToken, nil), 404, "not_found")
+}
+
+func TestStaffAdministration(t *testing.T) {
+	staff := staffByRole(t)
+	for _, role := range store.Roles {
+		r := call(t, "POST", "/v1/staff", staff[role].Token, map[string]any{"name": "X", "role": "auditor"})
+		if role == store.RoleAdmin {
+			must(t, r, 201)
+		} else {
+			problem(t, r, 403, "forbidden")
+		}
+		r = call(t, "POST", "/v1/staff/"+staff[role].ID+"/tokens", staff[role].Token, nil)
+		if role == store.RoleAdmin {
+			must(t, r, 201)
+		} else {
+			problem(t, r, 403, "forbidden")
+		}
+		r = call(t, "GET", "/v1/staff?role=account_manager", staff[role].Token, nil)
+		switch role {
+		case store.RoleAdmin, store.RoleKAManager, store.RoleGeneralManager:
+			must(t, r, 200)
+			for _, it := range r.items() {
+				if it["role"] != store.RoleAccountManager {
+					t.Fatalf("role filter leaked %v", it["role"])
+				}
+			}
+		default:
+			problem(t, r, 403, "forbidden")
+		}
+	}
+	email := uuid.NewString()[:8] + "@kam.example"
+	must(t, call(t, "POST", "/v1/staff", adminToken, map[string]any{"name": "A", "role": "finance", "email": email}), 201)
+	problem(t, call(t, "POST", "/v1/staff", adminToken, map[string]any{"name": "B", "role": "finance", "email": strings.ToUpper(email)}), 409, "duplicate_email")
+	problem(t, call(t, "POST", "/v1/staff", adminToken, map[string]any{"name": "C", "role": "emperor"}), 422, "validation_failed")
+}
+
+// The archive itself: create, read, optimistic concurrency, history,
+// filters and pagination.
+func TestArchiveLifecycle(t *testing.T) {
+	staff := staffByRole(t)
+	ka := staff[store.RoleKAManager]
+	am := staff[store.RoleAccountManager]
+	code := "L-" + uuid.NewString()[:10]
+	c := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{
+		"code": code, "name": "Lifecycle Steel", "industry": "steel-" + code, "tier": "S", "service_mode": "resident",
+		"annual_output_value": "123456789.5", "founded_on": "1998-02-28", "account_manager_id": am.ID, "email": "ops@steel.example",
+	}), 201)
+	id := c.str("id")
+	if c.Body["version"] != float64(1) || c.str("annual_output_value") != "123456789.50" || c.str("founded_on") != "1998-02-28" || c.str("account_manager_id") != am.ID {
+		t.Fatalf("created = %s", c.Raw)
+	}
+	if c.Body["archive_complete"] != false || c.Header.Get("ETag") != `"1"` {
+		t.Fatalf("created = %s etag %q", c.Raw, c.Header.Get("ETag"))
+	}
+	problem(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": code, "name": "Dup"}), 409, "duplicate_code")
+
+	r := must(t, call(t, "PATCH", "/v1/customers/"+id, am.Token, map[string]any{"phone": "+86 10 8888"}, header{"If-Match", `"1"`}), 200)
+	if r.Body["version"] != float64(2) || r.str("phone") != "+86 10 8888" {
+		t.Fatalf("patched = %s", r.Raw)
+	}
+	problem(t, call(t, "PATCH", "/v1/customers/"+id, am.Token, map[string]any{"phone": "stale"}, header{"If-Match", `"1"`}), 412, "version_conflict")
+	r = must(t, call(t, "PATCH", "/v1/customers/"+id, ka.Token, map[string]any{"email": ""}, header{"If-Match", "2"}), 200)
+	if r.Body["email"] != nil {
+		t.Fatalf("email not cleared: %s", r.Raw)
+	}
+	// Merge-patch nulls clear optional fields, including the assignment.
+	r = must(t, call(t, "PATCH", "/v1/customers/"+id, ka.Token, map[string]any{"fax": nil, "founded_on": nil, "account_manager_id": nil}), 200)
+	if r.Body["founded_on"] != nil || r.Body["account_manager_id"] != nil || r.Body["version"] != float64(4) {
+		t.Fatalf("nulls not applied: %s", r.Raw)
+	}
+	h := must(t, call(t, "GET", "/v1/customers/"+id+"/history", ka.Token, nil), 200)
+	fields := map[string]map[string]any{}
+	for _, e := range h.items() {
+		fields[e["field"].(string)] = e
+	}
+	if fields["account_manager_id"]["old"] != am.ID || fields["account_manager_id"]["new"] != nil {
+		t.Fatalf("unassignment not in history: %s", h.Raw)
+	}
+	if fields["phone"]["new"] != "+86 10 8888" || fields["phone"]["staff_id"] != am.ID || fields["email"]["old"] != "ops@steel.example" || fields["email"]["new"] != nil {
+		t.Fatalf("history = %s", h.Raw)
+	}
+
+	// Filters and pagination: three accounts of one industry, two pages of two.
+	for i := range 2 {
+		must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": fmt.Sprintf("%s-%d", code, i), "name": "Page " + code, "industry": "steel-" + code}), 201)
+	}
+	p1 := must(t, call(t, "GET", "/v1/customers?industry=steel-"+code+"&limit=2", ka.Token, nil), 200)
+	if len(p1.items()) != 2 || p1.str("next_cursor") == "" {
+		t.Fatalf("page 1 = %s", p1.Raw)
+	}
+	p2 := must(t, call(t, "GET", "/v1/customers?industry=steel-"+code+"&limit=2&cursor="+p1.str("next_cursor"), ka.Token, nil), 200)
+	if len(p2.items()) != 1 || p2.str("next_cursor") != "" {
+		t.Fatalf("page 2 = %s", p2.Raw)
+	}
+	q := must(t, call(t, "GET", "/v1/customers?q="+strings.ToLower(code[:8])+"&tier=S", ka.Token, nil), 200)
+	if len(q.items()) != 1 || q.items()[0]["id"] != id {
+		t.Fatalf("search = %s", q.Raw)
+	}
+	must(t, call(t, "PATCH", "/v1/customers/"+id, ka.Token, map[string]any{"account_manager_id": am.ID}), 200)
+	mine := must(t, call(t, "GET", "/v1/customers?account_manager_id="+am.ID+"&limit=200", ka.Token, nil), 200)
+	for _, it := range mine.items() {
+		if it["account_manager_id"] != am.ID {
+			t.Fatalf("manager filter leaked %v", it)
+		}
+	}
+	// A literal % in q matches nothing rather than everything.
+	pct := must(t, call(t, "GET", "/v1/customers?q=%25", ka.Token, nil), 200)
+	if len(pct.items()) != 0 {
+		t.Fatalf("q=%% matched %d accounts", len(pct.items()))
+	}
+}
+
+// Bad input is a 4xx problem with a stable code, and changes nothing.
+func TestHostileInputChangesNothing(t *testing.T) {
+	staff := staffByRole(t)
+	ka := staff[store.RoleKAManager]
+	id := newAccount(t, "")
+	before := countRows(t, "SELECT count(*) FROM customers") + countRows(t, "SELECT count(*) FROM customer_history")
+	huge := `{"code":"H-1","name":"` + strings.Repeat("x", 1<<20+10) + `"}`
+	cases := []struct {
+		name, method, path, body string
+		headers                  []header
+		status                   int
+		code                     string
+	}{
+		{"malformed json", "POST", "/v1/customers", `{"code":"X",`, nil, 400, "malformed_request"},
+		{"not an object", "POST", "/v1/customers", `[1,2]`, nil, 422, "validation_failed"},
+		{"unknown field", "POST", "/v1/customers", `{"code":"X1","name":"n","colour":"red"}`, nil, 422, "validation_failed"},
+		{"wrong type", "POST", "/v1/customers", `{"code":"X1","name":42}`, nil, 422, "validation_failed"},
+		{"missing name", "POST", "/v1/customers", `{"code":"X1"}`, nil, 422, "validation_failed"},
+		{"over-long name", "POST", "/v1/customers", `{"code":"X1","name":"` + strings.Repeat("名", 201) + `"}`, nil, 422, "validation_failed"},
+		{"bad code", "POST", "/v1/customers", `{"code":"'; DROP TABLE customers; --","name":"n"}`, nil, 422, "validation_failed"},
+		{"money as number", "POST", "/v1/customers", `{"code":"X1","name":"n","annual_output_value":1e308}`, nil, 422, "validation_failed"},
+		{"negative money", "POST", "/v1/customers", `{"code":"X1","name":"n","annual_output_value":"-5"}`, nil, 422, "validation_failed"},
+		{"huge money", "POST", "/v1/customers", `{"code":"X1","name":"n","annual_output_value":"99999999999999999999"}`, nil, 422, "validation_failed"},
+		{"bad date", "POST", "/v1/customers", `{"code":"X1","name":"n","founded_on":"2023-02-30"}`, nil, 422, "validation_failed"},
+		{"bad uuid in body", "POST", "/v1/customers", `{"code":"X1","name":"n","account_manager_id":"nope"}`, nil, 422, "validation_failed"},
+		{"unknown tier", "POST", "/v1/customers", `{"code":"X1","name":"n","tier":"Z"}`, nil, 422, "validation_failed"},
+		{"bad email", "POST", "/v1/customers", `{"code":"X1","name":"n","email":"not-mail"}`, nil, 422, "validation_failed"},
+		{"bad enum", "POST", "/v1/customers", `{"code":"X1","name":"n","service_mode":"telepathy"}`, nil, 422, "validation_failed"},
+		{"body over 1 MiB", "POST", "/v1/customers", huge, nil, 413, "body_too_large"},
+		{"bad uuid in path", "GET", "/v1/customers/123", "", nil, 422, "validation_failed"},
+		{"bad uuid in patch path", "PATCH", "/v1/customers/' OR 1=1", `{"name":"x"}`, nil, 422, "validation_failed"},
+		{"bad cursor", "GET", "/v1/customers?cursor=!!!", "", nil, 422, "validation_failed"},
+		{"forged cursor", "GET", "/v1/customers?cursor=bm90LWEtdXVpZA", "", nil, 422, "validation_failed"},
+		{"limit too big", "GET", "/v1/customers?limit=100000", "", nil, 422, "validation_failed"},
+		{"bad If-Match", "PATCH", "/v1/customers/" + id, `{"name":"x"}`, []header{{"If-Match", "yesterday"}}, 400, "malformed_request"},
+		{"patch unknown field", "PATCH", "/v1/customers/" + id, `{"version":99}`, nil, 422, "validation_failed"},
+		{"null name", "PATCH", "/v1/customers/" + id, `{"name":null}`, nil, 422, "validation_failed"},
+		{"bad settlement cycle", "PUT", "/v1/customers/" + id + "/credit", `{"credit_level":"A","arrears_limit":"1","settlement_cycle":"when it rains","payment_term_days":3}`, nil, 422, "validation_failed"},
+		{"bad key person role", "POST", "/v1/customers/" + id + "/key-persons", `{"name":"n","role":"boss"}`, nil, 422, "validation_failed"},
+		{"bad birthday", "POST", "/v1/customers/" + id + "/key-persons", `{"name":"n","role":"head","birthday":"31/12/1970"}`, nil, 422, "validation_failed"},
+		{"unknown route", "GET", "/v1/nothing-here", "", nil, 404, "not_found"},
+		{"wrong method", "DELETE", "/v1/customers", "", nil, 405, "method_not_allowed"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var body any
+			if c.body != "" {
+				body = c.body
+			}
+			problem(t, call(t, c.method, c.path, ka.Token, body, c.headers...), c.status, c.code)
+		})
+	}
+	after := countRows(t, "SELECT count(*) FROM customers") + countRows(t, "SELECT count(*) FROM customer_history")
+	if after != before {
+		t.Fatalf("rejected requests changed %d rows", after-before)
+	}
+	v := must(t, call(t, "GET", "/v1/customers/"+id, ka.Token, nil), 200)
+	if v.Body["version"] != float64(1) {
+		t.Fatalf("account changed: %s", v.Raw)
+	}
+}
+
+func TestIdempotencyKeyReplaysCreation(t *testing.T) {
+	ka := staffByRole(t)[store.RoleKAManager]
+	key := header{"Idempotency-Key", uuid.NewString()}
+	body := map[string]any{"code": "I-" + uuid.NewString()[:10], "name": "Once"}
+	first := must(t, call(t, "POST", "/v1/customers", ka.Token, body, key), 201)
+	again := must(t, call(t, "POST", "/v1/customers", ka.Token, body, key), 201)
+	if again.str("id") != first.str("id") || again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay = %s", again.Raw)
+	}
+	if n := countRows(t, "SELECT count(*) FROM customers WHERE code = $1", body["code"]); n != 1 {
+		t.Fatalf("%d accounts created", n)
+	}
+	body["name"] = "Twice"
+	problem(t, call(t, "POST", "/v1/customers", ka.Token, body, key), 422, "idempotency_key_reused")
+
+	// Concurrent retries of one key: one creation, the rest replay or wait.
+	key2 := header{"Idempotency-Key", uuid.NewString()}
+	body2 := map[string]any{"code": "I-" + uuid.NewString()[:10], "name": "Race"}
+	var wg sync.WaitGroup
+	statuses := make(chan int, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses <- call(t, "POST", "/v1/customers", ka.Token, body2, key2).Status
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	for s := range statuses {
+		if s != 201 && s != 409 {
+			t.Fatalf("concurrent retry answered %d", s)
+		}
+	}
+	if n := countRows(t, "SELECT count(*) FROM customers WHERE code = $1", body2["code"]); n != 1 {
+		t.Fatalf("%d accounts created by concurrent retries", n)
+	}
+	// A key belongs to its caller: another staff member's same key is a new request.
+	dc := staffByRole(t)[store.RoleDataClerk]
+	body3 := map[string]any{"code": "I-" + uuid.NewString()[:10], "name": "Other caller"}
+	must(t, call(t, "POST", "/v1/customers", dc.Token, body3, key), 201)
+}
+
+func TestAccessRegisterAPI(t *testing.T) {
+	staff := staffByRole(t)
+	id := newAccount(t, "")
+	// 60 concurrent reads of one account: 60 view rows, none lost.
+	var wg sync.WaitGroup
+	for range 60 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r := call(t, "GET", "/v1/customers/"+id, staff[store.RoleFinance].Token, nil); r.Status != 200 {
+				t.Errorf("read: %d", r.Status)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := countRows(t, "SELECT count(*) FROM access_log WHERE customer_id = $1 AND action = 'view' AND staff_id = $2", id, staff[store.RoleFinance].ID); n != 60 {
+		t.Fatalf("%d view rows, want 60", n)
+	}
+	for _, role := range store.Roles {
+		r := call(t, "GET", "/v1/access-log?customer_id="+id, staff[role].Token, nil)
+		v := call(t, "GET", "/v1/access-log/verify", staff[role].Token, nil)
+		if role != store.RoleAuditor {
+			problem(t, r, 403, "forbidden")
+			problem(t, v, 403, "forbidden")
+			continue
+		}
+		must(t, r, 200)
+		must(t, v, 200)
+		if v.Body["ok"] != true || v.Body["checked"].(float64) < 60 {
+			t.Fatalf("verify = %s", v.Raw)
+		}
+	}
+	auditor := staff[store.RoleAuditor]
+	seen := 0
+	next := ""
+	for {
+		path := "/v1/access-log?limit=25&customer_id=" + id + "&staff_id=" + staff[store.RoleFinance].ID
+		if next != "" {
+			path += "&cursor=" + next
+		}
+		r := must(t, call(t, "GET", path, auditor.Token, nil), 200)
+		for _, e := range r.items() {
+			if e["customer_id"] != id || e["action"] != "view" || e["route"] != "GET /v1/customers/{id}" {
+				t.Fatalf("entry = %v", e)
+			}
+			seen++
+		}
+		if next = r.str("next_cursor"); next == "" {
+			break
+		}
+	}
+	if seen != 60 {
+		t.Fatalf("paged through %d entries, want 60", seen)
+	}
+	from := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	if r := must(t, call(t, "GET", "/v1/access-log?from="+from, auditor.Token, nil), 200); len(r.items()) != 0 {
+		t.Fatalf("future window returned %d rows", len(r.items()))
+	}
+	// The register cannot be changed through any API: there is no such route.
+	if r := call(t, "DELETE", "/v1/access-log", auditor.Token, nil); r.Status != http.StatusMethodNotAllowed {
+		t.Fatalf("DELETE /v1/access-log = %d", r.Status)
+	}
+}
+
+func TestNotificationsInbox(t *testing.T) {
+	m := newStaff(t, store.RoleDataClerk)
+	other := newStaff(t, store.RoleDataClerk)
+	staffID := uuid.MustParse(m.ID)
+	for i := range 3 {
+		if _, err := running.Store.Deliver(context.Background(), []uuid.UUID{staffID}, store.Notification{EventKey: fmt.Sprintf("t/%s/%d", m.ID, i), Kind: "test", Title: fmt.Sprint("n", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := must(t, call(t, "GET", "/v1/me/notifications", m.Token, nil), 200)
+	if len(r.items()) != 3 {
+		t.Fatalf("inbox = %s", r.Raw)
+	}
+	oldest := r.items()[2]["id"].(string)
+	problem(t, call(t, "POST", "/v1/me/notifications/"+oldest+"/read", other.Token, nil), 404, "not_found")
+	read := must(t, call(t, "POST", "/v1/me/notifications/"+oldest+"/read", m.Token, nil), 200)
+	if read.Body["read_at"] == nil {
+		t.Fatal("read_at not set")
+	}
+	r = must(t, call(t, "GET", "/v1/me/notifications", m.Token, nil), 200)
+	if items := r.items(); items[2]["id"] != oldest || items[0]["read_at"] != nil {
+		t.Fatalf("unread not first: %s", r.Raw)
+	}
+	if u := must(t, call(t, "GET", "/v1/me/notifications?unread=true", m.Token, nil), 200); len(u.items()) != 2 {
+		t.Fatalf("unread = %d", len(u.items()))
+	}
+	if o := must(t, call(t, "GET", "/v1/me/notifications", other.Token, nil), 200); len(o.items()) != 0 {
+		t.Fatalf("another's inbox shows %d", len(o.items()))
+	}
+}
+
+func TestReferenceData(t *testing.T) {
+	staff := staffByRole(t)
+	tiers := must(t, call(t, "GET", "/v1/tiers", staff[store.RoleServiceAgent].Token, nil), 200)
+	if len(tiers.items()) != 3 || tiers.items()[0]["code"] != "S" {
+		t.Fatalf("tiers = %s", tiers.Raw)
+	}
+	must(t, call(t, "GET", "/v1/tiers/A", staff[store.RoleServiceAgent].Token, nil), 200)
+	problem(t, call(t, "GET", "/v1/tiers/Q", staff[store.RoleServiceAgent].Token, nil), 404, "not_found")
+	for _, role := range store.Roles {
+		r := call(t, "GET", "/v1/discount-policies", staff[role].Token, nil)
+		if role == store.RoleDataClerk || role == store.RoleServiceAgent {
+			problem(t, r, 403, "forbidden")
+		} else if must(t, r, 200); len(r.items()) == 0 {
+			t.Fatal("no policies seeded")
+		}
+	}
+}
