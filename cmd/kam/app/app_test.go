@@ -1,0 +1,271 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"kam/activities"
+	"kam/cmd/kam/app"
+	"kam/db/dbtest"
+	"kam/workflows"
+)
+
+const adminToken = "kam_app_test_admin_token_0123456789abcdef"
+
+var dsn string
+
+func TestMain(m *testing.M) { os.Exit(runMain(m)) }
+
+func runMain(m *testing.M) int {
+	var drop func()
+	var err error
+	dsn, drop, err = dbtest.NewDatabase("app")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer drop()
+	return m.Run()
+}
+
+func quiet() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+}
+
+func config(t *testing.T, settings workflows.Settings) app.Config {
+	return app.Config{
+		DatabaseURL: dsn, TemporalNamespace: "default", HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(),
+		BootstrapToken: adminToken, Timezone: time.UTC, Settings: settings,
+	}
+}
+
+func start(t *testing.T, cfg app.Config, ephemeral bool) *app.Running {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r, err := app.Start(ctx, cfg, app.Parts{EmbeddedTemporal: true, Ephemeral: ephemeral, Migrate: true, API: true, Worker: true, Out: io.Discard}, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+type client struct {
+	t    *testing.T
+	base string
+}
+
+func (c client) do(method, path, token string, body any, want int) map[string]any {
+	c.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.base+path, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode != want {
+		c.t.Fatalf("%s %s: %d, want %d: %s", method, path, res.StatusCode, want, raw)
+	}
+	out := map[string]any{}
+	_ = json.Unmarshal(raw, &out)
+	return out
+}
+
+func (c client) staff(role string) (id, token string) {
+	st := c.do("POST", "/v1/staff", adminToken, map[string]any{"name": role, "role": role}, 201)
+	tok := c.do("POST", "/v1/staff/"+st["id"].(string)+"/tokens", adminToken, nil, 201)
+	return st["id"].(string), tok["token"].(string)
+}
+
+func (c client) inbox(token, kind string) int {
+	n := 0
+	for _, it := range c.do("GET", "/v1/me/notifications?limit=200", token, nil, 200)["items"].([]any) {
+		if it.(map[string]any)["kind"] == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// eventually polls cond until it holds or the deadline passes; the machine may be slow.
+func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// completeArchive fills in every Art. 7 section through the API.
+func completeArchive(c client, token, id, manager string) {
+	c.do("PATCH", "/v1/customers/"+id, token, map[string]any{
+		"nature": "state-owned", "industry": "steel", "product_category": "equipment", "legal_representative": "Li Wei",
+		"company_size": "2000 staff", "main_products": "rebar", "annual_output_value": "880000000.00", "credibility": "AAA",
+		"profit_status": "profit", "address": "1 Harbour Rd", "postcode": "200000", "phone": "+86 21 5555 0000",
+		"email": "ka@steel.example", "account_manager_id": manager,
+	}, 200)
+	c.do("POST", "/v1/customers/"+id+"/contacts", token, map[string]any{"name": "Wang Fang", "phone": "+86 139 0000 0000"}, 201)
+	c.do("POST", "/v1/customers/"+id+"/key-persons", token, map[string]any{"name": "Zhao Min", "role": "head", "birthday": "1968-05-04"}, 201)
+	c.do("POST", "/v1/customers/"+id+"/key-persons", token, map[string]any{"name": "Qian Lei", "role": "handler"}, 201)
+	c.do("PUT", "/v1/customers/"+id+"/credit", token, map[string]any{"credit_level": "A", "arrears_limit": "2000000", "settlement_cycle": "@monthly", "payment_term_days": 30}, 200)
+}
+
+// webhook records signed deliveries.
+type webhook struct {
+	mu     sync.Mutex
+	keys   map[string]int
+	badSig int
+}
+
+func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if r.Header.Get("X-Kam-Signature") != activities.Sign("hook-secret", body) {
+		w.badSig++
+	}
+	w.keys[r.Header.Get("X-Kam-Event-Key")]++
+}
+
+// Art. 7.1 end to end with days shrunk to seconds: a new account's data
+// clerks are reminded, the KA manager is told once after the escalation
+// period, the webhook gets signed copies, and completing the archive through
+// the API ends the run.
+func TestOnboardingThroughTheAPI(t *testing.T) {
+	hook := &webhook{keys: map[string]int{}}
+	hs := httptest.NewServer(hook)
+	defer hs.Close()
+	cfg := config(t, workflows.Settings{OnboardingRemindEvery: time.Second, OnboardingEscalateAfter: 3 * time.Second})
+	cfg.WebhookURL, cfg.WebhookSecret = hs.URL, "hook-secret"
+	r := start(t, cfg, true)
+	defer r.Stop()
+	c := client{t: t, base: r.URL}
+	_, clerk := c.staff("data_clerk")
+	_, ka := c.staff("ka_manager")
+	am, _ := c.staff("account_manager")
+
+	id := c.do("POST", "/v1/customers", ka, map[string]any{"code": "ONB-" + uuid.NewString()[:8], "name": "Onboarding Ltd"}, 201)["id"].(string)
+	eventually(t, 60*time.Second, "two reminders and one escalation", func() bool {
+		return c.inbox(clerk, "archive_incomplete") >= 2 && c.inbox(ka, "archive_escalated") == 1
+	})
+	got := c.do("GET", "/v1/customers/"+id, ka, nil, 200)
+	if got["archive_complete"] != false || len(got["missing_sections"].([]any)) != 5 {
+		t.Fatalf("customer = %v", got)
+	}
+
+	completeArchive(c, ka, id, am)
+	wid := workflows.OnboardingWorkflowID(uuid.MustParse(id))
+	eventually(t, 30*time.Second, "the onboarding run to complete", func() bool {
+		d, err := r.Temporal.DescribeWorkflowExecution(context.Background(), wid, "")
+		return err == nil && d.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
+	})
+	got = c.do("GET", "/v1/customers/"+id, ka, nil, 200)
+	if got["archive_complete"] != true || len(got["missing_sections"].([]any)) != 0 {
+		t.Fatalf("customer = %v", got)
+	}
+	var st workflows.OnboardingState
+	if err := r.Temporal.GetWorkflow(context.Background(), wid, "").Get(context.Background(), &st); err != nil {
+		t.Fatal(err)
+	}
+	if !st.Complete || !st.Escalated || st.Reminders < 2 {
+		t.Fatalf("result = %+v", st)
+	}
+	// Exactly once per event: every reminder number appears once per clerk.
+	if n := c.inbox(ka, "archive_escalated"); n != 1 {
+		t.Fatalf("%d escalations", n)
+	}
+	if n := c.inbox(clerk, "archive_incomplete"); n != st.Reminders {
+		t.Fatalf("clerk has %d reminders, the run sent %d", n, st.Reminders)
+	}
+	recordHistory(t, r, wid)
+	hook.mu.Lock()
+	defer hook.mu.Unlock()
+	if hook.badSig != 0 || hook.keys[wid+"/escalate"] < 1 || hook.keys[wid+"/remind/1"] < 1 {
+		t.Fatalf("webhook saw %v, %d bad signatures", hook.keys, hook.badSig)
+	}
+}
+
+// kam dev keeps Temporal in a SQLite file: a run opened before a restart is
+// still there after it, and finishes when the archive is completed.
+func TestRestartPicksUpOpenWorkflows(t *testing.T) {
+	cfg := config(t, workflows.Settings{OnboardingRemindEvery: time.Hour, OnboardingEscalateAfter: 2 * time.Hour})
+	r := start(t, cfg, false)
+	c := client{t: t, base: r.URL}
+	_, ka := c.staff("ka_manager")
+	am, _ := c.staff("account_manager")
+	id := c.do("POST", "/v1/customers", ka, map[string]any{"code": "RST-" + uuid.NewString()[:8], "name": "Restart Co"}, 201)["id"].(string)
+	wid := workflows.OnboardingWorkflowID(uuid.MustParse(id))
+	eventually(t, 30*time.Second, "the run to be open", func() bool {
+		d, err := r.Temporal.DescribeWorkflowExecution(context.Background(), wid, "")
+		return err == nil && d.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING && d.WorkflowExecutionInfo.HistoryLength > 3
+	})
+	r.Stop()
+
+	r = start(t, cfg, false)
+	defer r.Stop()
+	c.base = r.URL
+	d, err := r.Temporal.DescribeWorkflowExecution(context.Background(), wid, "")
+	if err != nil || d.WorkflowExecutionInfo.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		t.Fatalf("after restart: %v %v", d, err)
+	}
+	completeArchive(c, ka, id, am)
+	eventually(t, 30*time.Second, "the run to complete after restart", func() bool {
+		d, err := r.Temporal.DescribeWorkflowExecution(context.Background(), wid, "")
+		return err == nil && d.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
+	})
+}
+
+// recordHistory writes a finished run's history for the workflows package's
+// replay test, when KAM_RECORD_HISTORY names the file:
+//
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/onboarding.json go test ./cmd/kam/app -run Onboarding
+func recordHistory(t *testing.T, r *app.Running, wid string) {
+	path := os.Getenv("KAM_RECORD_HISTORY")
+	if path == "" {
+		return
+	}
+	it := r.Temporal.GetWorkflowHistory(context.Background(), wid, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var h historypb.History
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Events = append(h.Events, e)
+	}
+	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

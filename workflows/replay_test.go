@@ -1,0 +1,22 @@
+package workflows
+
+import (
+	"testing"
+
+	"go.temporal.io/sdk/worker"
+)
+
+// Histories recorded from real runs (see recordHistory in cmd/kam/app) must
+// replay against today's code: a change that would break open executions
+// fails here, and needs workflow.GetVersion.
+func TestReplayRecordedHistories(t *testing.T) {
+	for _, file := range []string{"testdata/onboarding.json"} {
+		t.Run(file, func(t *testing.T) {
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflow(AccountOnboarding)
+			if err := r.ReplayWorkflowHistoryFromJSONFile(quietLogger(), file); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
