@@ -46,7 +46,7 @@ func runMain(m *testing.M) int {
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	running, err = app.Start(ctx, cfg, app.Parts{EmbeddedTemporal: true, Ephemeral: true, Migrate: true, API: true, Worker: true, Out: io.Discard}, log)
+	running, err = app.Start(ctx, cfg, app.Parts{EmbeddedTemporal: true, Ephemeral: true, Migrate: true, Bootstrap: true, API: true, Worker: true, Out: io.Discard}, log)
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start kam:", err)

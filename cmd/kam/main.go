@@ -70,9 +70,9 @@ func run(args []string) error {
 		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 			return err
 		}
-		return serveUntilDone(ctx, cfg, app.Parts{EmbeddedTemporal: true, Ephemeral: *ephemeral, Migrate: true, API: true, Worker: true}, log)
+		return serveUntilDone(ctx, cfg, app.Parts{EmbeddedTemporal: true, Ephemeral: *ephemeral, Migrate: true, Bootstrap: true, API: true, Worker: true}, log)
 	case "serve":
-		return serveUntilDone(ctx, cfg, app.Parts{API: true}, log)
+		return serveUntilDone(ctx, cfg, app.Parts{API: true, Bootstrap: true}, log)
 	case "worker":
 		return serveUntilDone(ctx, cfg, app.Parts{Worker: true}, log)
 	case "migrate":

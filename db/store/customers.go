@@ -64,8 +64,9 @@ func (s *Store) CreateCustomer(ctx context.Context, p CustomerPatch, by uuid.UUI
 		if err != nil {
 			return err
 		}
+		// At creation every given field is new: there is no old value.
 		for _, ch := range changes {
-			if err := q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: out.ID, StaffID: &by, Field: ch.Field, OldValue: ch.Old, NewValue: ch.New}); err != nil {
+			if err := q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: out.ID, StaffID: &by, Field: ch.Field, NewValue: ch.New}); err != nil {
 				return err
 			}
 		}

@@ -33,6 +33,7 @@ type Parts struct {
 	EmbeddedTemporal bool // run the Temporal server in this process
 	Ephemeral        bool // keep the embedded server's state in memory
 	Migrate          bool // create the database if missing and migrate it
+	Bootstrap        bool // create the first admin when there is no staff
 	API              bool
 	Worker           bool
 	// Out receives the one-time bootstrap token line; nil: standard output.
@@ -91,7 +92,7 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 		}
 	}
 	r.Store = store.New(pool)
-	if parts.Migrate {
+	if parts.Bootstrap {
 		token, err := r.Store.Bootstrap(ctx, cfg.BootstrapToken)
 		if err != nil {
 			return nil, fmt.Errorf("bootstrap admin: %w", err)

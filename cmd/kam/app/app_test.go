@@ -58,7 +58,7 @@ func start(t *testing.T, cfg app.Config, ephemeral bool) *app.Running {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	r, err := app.Start(ctx, cfg, app.Parts{EmbeddedTemporal: true, Ephemeral: ephemeral, Migrate: true, API: true, Worker: true, Out: io.Discard}, quiet())
+	r, err := app.Start(ctx, cfg, app.Parts{EmbeddedTemporal: true, Ephemeral: ephemeral, Migrate: true, Bootstrap: true, API: true, Worker: true, Out: io.Discard}, quiet())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,13 +50,19 @@ type Options struct {
 type Server struct {
 	srv      temporal.Server
 	hostPort string
+	log      *serverLogger
 }
 
 // HostPort is the frontend address for client.Dial.
 func (s *Server) HostPort() string { return s.hostPort }
 
-// Stop shuts all services down; open workflows stay in the SQLite file.
-func (s *Server) Stop() { s.srv.Stop() }
+// Stop shuts all services down; open workflows stay in the SQLite file. The
+// services' complaints about each other going away are expected then, so only
+// errors are logged from here on.
+func (s *Server) Stop() {
+	s.log.level.Set(slog.LevelError)
+	s.srv.Stop()
+}
 
 // Start builds and starts the server. It returns once the frontend accepts calls.
 func Start(o Options) (*Server, error) {
@@ -190,7 +196,7 @@ func Start(o Options) (*Server, error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("devserver: start: %w", err)
 	}
-	return &Server{srv: srv, hostPort: hostPort}, nil
+	return &Server{srv: srv, hostPort: hostPort, log: logger}, nil
 }
 
 func freePort() (int, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 
-	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/log/tag"
 )
 
@@ -12,18 +11,20 @@ import (
 // one stream of JSON lines.
 type serverLogger struct {
 	l     *slog.Logger
-	level slog.Level
+	level *slog.LevelVar
 }
 
-func newServerLogger(l *slog.Logger, level slog.Level) log.Logger {
+func newServerLogger(l *slog.Logger, level slog.Level) *serverLogger {
 	if level == 0 {
 		level = slog.LevelWarn
 	}
-	return &serverLogger{l: l.With("component", "temporal-server"), level: level}
+	v := &slog.LevelVar{}
+	v.Set(level)
+	return &serverLogger{l: l.With("component", "temporal-server"), level: v}
 }
 
 func (s *serverLogger) log(level slog.Level, msg string, tags []tag.Tag) {
-	if level < s.level {
+	if level < s.level.Level() {
 		return
 	}
 	ctx := context.Background()
