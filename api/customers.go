@@ -318,8 +318,6 @@ func (s *Server) updateCustomer(ctx context.Context, in *struct {
 	if len(changes) > 0 {
 		s.archiveChanged(ctx, id)
 	}
-	// Read back within scope: a manager who re-assigned the account away no
-	// longer sees it, and that is what they should be told.
 	ar, err := s.store.GetArchive(ctx, scope, id)
 	if err != nil {
 		return nil, problemFor(s.log, err)
