@@ -66,7 +66,7 @@ func (s *Server) readNotification(ctx context.Context, in *struct {
 	}
 	n, err := s.store.Q().MarkNotificationRead(ctx, dbq.MarkNotificationReadParams{ID: id, RecipientID: callerOf(ctx).ID})
 	if err != nil {
-		return nil, problemFor(s.log, store.ErrNotFound)
+		return nil, problemFor(s.log, store.Interpret(err))
 	}
 	return &struct{ Body Notification }{Body: notificationOut(n)}, nil
 }

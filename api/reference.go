@@ -8,6 +8,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"kam/db/dbq"
+	"kam/db/store"
 )
 
 // Tier is a grade of key account and its service policy (Art. 3, 15).
@@ -61,7 +62,7 @@ func (s *Server) getTier(ctx context.Context, in *struct {
 }) (*struct{ Body Tier }, error) {
 	t, err := s.store.Q().GetTier(ctx, in.Code)
 	if err != nil {
-		return nil, notFound()
+		return nil, problemFor(s.log, store.Interpret(err))
 	}
 	return &struct{ Body Tier }{Body: tierOut(t)}, nil
 }

@@ -85,7 +85,7 @@ func (s *Server) listStaff(ctx context.Context, in *struct {
 	}
 	rows, err := s.store.Q().ListStaff(ctx, dbq.ListStaffParams{After: after, Role: nonEmpty(in.Role), Lim: int32(in.Limit + 1)})
 	if err != nil {
-		return nil, problemFor(s.log, err)
+		return nil, problemFor(s.log, store.Interpret(err))
 	}
 	page := pageOf(rows, in.Limit, staffOut, func(st dbq.Staff) string { return encodeCursor(st.ID.String()) })
 	return &struct{ Body Page[Staff] }{Body: page}, nil
@@ -110,7 +110,7 @@ func (s *Server) createToken(ctx context.Context, in *struct {
 		exp = in.Body.ExpiresAt
 	}
 	if _, err := s.store.Q().GetStaff(ctx, id); err != nil {
-		return nil, problemFor(s.log, store.ErrNotFound)
+		return nil, problemFor(s.log, store.Interpret(err))
 	}
 	secret := store.NewTokenSecret()
 	t, err := s.store.IssueToken(ctx, id, secret, exp)
@@ -137,7 +137,7 @@ func (s *Server) revokeToken(ctx context.Context, in *struct {
 		return nil, forbidden("only an admin, or the token's owner, revokes a token")
 	}
 	if _, err := s.store.Q().GetToken(ctx, dbq.GetTokenParams{ID: tid, StaffID: id}); err != nil {
-		return nil, problemFor(s.log, store.ErrNotFound)
+		return nil, problemFor(s.log, store.Interpret(err))
 	}
 	if _, err := s.store.Q().RevokeToken(ctx, dbq.RevokeTokenParams{ID: tid, StaffID: id}); err != nil {
 		return nil, problemFor(s.log, err)
@@ -148,7 +148,7 @@ func (s *Server) revokeToken(ctx context.Context, in *struct {
 func (s *Server) me(ctx context.Context, _ *struct{}) (*struct{ Body Staff }, error) {
 	st, err := s.store.Q().GetStaff(ctx, callerOf(ctx).ID)
 	if err != nil {
-		return nil, problemFor(s.log, err)
+		return nil, problemFor(s.log, store.Interpret(err))
 	}
 	return &struct{ Body Staff }{Body: staffOut(st)}, nil
 }

@@ -44,6 +44,9 @@ func Invalid(field, format string, args ...any) *Error {
 // ErrNotFound is what callers see for a missing row or one outside their scope.
 var ErrNotFound = &Error{Kind: KindNotFound, Code: "not_found", Message: "no such resource"}
 
+// Interpret is interpret for callers that use the typed queries directly.
+func Interpret(err error) error { return interpret(err) }
+
 // interpret turns driver errors into domain errors, so nothing above the store
 // ever sees pgx.
 func interpret(err error) error {
