@@ -22,21 +22,29 @@ const (
 	capEditCredit
 	capManageStaff // staff and tokens
 	capListStaff
-	capReadRegister // the access register (Art. 9)
-	capReadPolicies // discount policies (Art. 11: confidential)
+	capReadRegister    // the access register (Art. 9)
+	capReadPolicies    // discount policies (Art. 11: confidential)
+	capSetPolicies     // change discount policies (Art. 5.5)
+	capSeeDiscounts    // every discount request (account managers see their own)
+	capRequestDiscount // submit a discount request
+	capDecideDiscount  // decide a stage (the run checks which stage is whose)
+	capReadGrants      // an account's discount standard (Art. 7.8)
+	capSeeFilings      // filings with the GM (Art. 12)
 )
 
 // grants is the one table of who may do what. Row scope (an account manager
 // sees only their accounts) is applied separately, inside the SQL.
 var grants = map[string][]capability{
-	store.RoleAdmin:          {capManageStaff, capListStaff, capReadPolicies},
-	store.RoleGeneralManager: {capReadArchive, capReadCredit, capListStaff, capReadPolicies},
-	store.RoleKAManager:      {capReadArchive, capCreateArchive, capEditArchive, capAssign, capReadCredit, capEditCredit, capListStaff, capReadPolicies},
-	store.RoleAccountManager: {capReadArchive, capEditArchive, capReadCredit, capReadPolicies},
+	store.RoleAdmin: {capManageStaff, capListStaff, capReadPolicies, capSetPolicies},
+	store.RoleGeneralManager: {capReadArchive, capReadCredit, capListStaff, capReadPolicies,
+		capSeeDiscounts, capDecideDiscount, capReadGrants, capSeeFilings},
+	store.RoleKAManager: {capReadArchive, capCreateArchive, capEditArchive, capAssign, capReadCredit, capEditCredit, capListStaff,
+		capReadPolicies, capSetPolicies, capSeeDiscounts, capRequestDiscount, capDecideDiscount, capReadGrants, capSeeFilings},
+	store.RoleAccountManager: {capReadArchive, capEditArchive, capReadCredit, capReadPolicies, capRequestDiscount, capReadGrants},
 	store.RoleDataClerk:      {capReadArchive, capCreateArchive, capEditArchive},
 	store.RoleServiceAgent:   {capReadArchive},
-	store.RoleFinance:        {capReadArchive, capReadCredit, capEditCredit, capReadPolicies},
-	store.RoleAuditor:        {capReadArchive, capReadCredit, capReadRegister, capReadPolicies},
+	store.RoleFinance:        {capReadArchive, capReadCredit, capEditCredit, capReadPolicies, capSeeDiscounts, capReadGrants},
+	store.RoleAuditor:        {capReadArchive, capReadCredit, capReadRegister, capReadPolicies, capSeeDiscounts, capReadGrants, capSeeFilings},
 }
 
 func can(role string, c capability) bool {

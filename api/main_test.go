@@ -39,7 +39,12 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer drop()
-	settings := workflows.DefaultSettings() // onboarding runs here never fire; cmd/kam/app tests shrink them
+	// Onboarding runs here never fire (cmd/kam/app tests shrink them); the
+	// discount approval runs with days shrunk to seconds.
+	settings := workflows.DefaultSettings()
+	settings.ApprovalRemindEvery = 2 * time.Second
+	settings.ApprovalEscalateAfter = 10 * time.Second
+	settings.GMDecisionTimeout = 10 * time.Second
 	cfg := app.Config{
 		DatabaseURL: dsn, TemporalNamespace: "default", HTTPAddr: "127.0.0.1:0",
 		BootstrapToken: adminToken, Timezone: time.UTC, Settings: settings,

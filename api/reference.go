@@ -77,9 +77,12 @@ func (s *Server) listPolicies(ctx context.Context, _ *struct{}) (*struct{ Body P
 	}
 	out := Page[DiscountPolicy]{Items: make([]DiscountPolicy, 0, len(rows))}
 	for _, p := range rows {
-		out.Items = append(out.Items, DiscountPolicy{Tier: p.Tier, ProductCategory: p.ProductCategory,
-			MaxStandardRate: p.MaxStandardRate.StringFixed(1), HardCapRate: p.HardCapRate.StringFixed(1),
-			Methods: p.Methods, UpdatedAt: p.UpdatedAt})
+		out.Items = append(out.Items, policyOut(p))
 	}
 	return &struct{ Body Page[DiscountPolicy] }{Body: out}, nil
+}
+
+func policyOut(p dbq.DiscountPolicy) DiscountPolicy {
+	return DiscountPolicy{Tier: p.Tier, ProductCategory: p.ProductCategory, MaxStandardRate: rateString(p.MaxStandardRate),
+		HardCapRate: rateString(p.HardCapRate), Methods: p.Methods, UpdatedAt: p.UpdatedAt}
 }

@@ -92,6 +92,7 @@ func (s *Server) routes() {
 	s.registerRoutes()
 	s.inboxRoutes()
 	s.referenceRoutes()
+	s.discountRoutes()
 }
 
 // op declares an authenticated operation.

@@ -10,6 +10,8 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+
+	"kam/db/dbq"
 )
 
 // Settings are the process durations of SPEC §4, each overridable by
@@ -17,6 +19,13 @@ import (
 type Settings struct {
 	OnboardingRemindEvery   time.Duration
 	OnboardingEscalateAfter time.Duration
+	ApprovalRemindEvery     time.Duration
+	ApprovalEscalateAfter   time.Duration
+	GMDecisionTimeout       time.Duration
+	GrantExpiryNotice       time.Duration
+	// Timezone is the company's (KAM_TIMEZONE): a grant valid to a date ends
+	// at the end of that day there.
+	Timezone *time.Location
 }
 
 // DefaultSettings are the production values.
@@ -24,6 +33,11 @@ func DefaultSettings() Settings {
 	return Settings{
 		OnboardingRemindEvery:   24 * time.Hour,
 		OnboardingEscalateAfter: 72 * time.Hour,
+		ApprovalRemindEvery:     24 * time.Hour,
+		ApprovalEscalateAfter:   72 * time.Hour,
+		GMDecisionTimeout:       120 * time.Hour,
+		GrantExpiryNotice:       168 * time.Hour,
+		Timezone:                time.UTC,
 	}
 }
 
@@ -68,4 +82,49 @@ func (p *Processes) ArchiveChanged(ctx context.Context, customerID uuid.UUID) er
 func (p *Processes) Ping(ctx context.Context) error {
 	_, err := p.Client.CheckHealth(ctx, &client.CheckHealthRequest{})
 	return err
+}
+
+// StartDiscount starts the approval run of a stored request.
+func (p *Processes) StartDiscount(ctx context.Context, r dbq.DiscountRequest) error {
+	tz := p.Settings.Timezone
+	if tz == nil {
+		tz = time.UTC
+	}
+	to := r.ValidTo
+	ends := time.Date(to.Year(), to.Month(), to.Day()+1, 0, 0, 0, 0, tz)
+	_, err := p.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       DiscountWorkflowID(r.ID),
+		TaskQueue:                TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, DiscountApproval, DiscountInput{
+		RequestID: r.ID, CustomerID: r.CustomerID, RequesterID: r.RequesterID, Route: r.Route, GrantEndsAt: ends,
+		RemindEvery: p.Settings.ApprovalRemindEvery, EscalateAfter: p.Settings.ApprovalEscalateAfter,
+		GMTimeout: p.Settings.GMDecisionTimeout, ExpiryNotice: p.Settings.GrantExpiryNotice,
+	})
+	return err
+}
+
+// Decide sends a decision and waits for the run's answer. A refusal by the
+// run's validator comes back as a *temporal.ApplicationError whose type is
+// one of the Err* codes.
+func (p *Processes) Decide(ctx context.Context, requestID uuid.UUID, d Decision) (DiscountState, error) {
+	return p.update(ctx, requestID, UpdateDecide, d)
+}
+
+// Withdraw withdraws a pending request for its requester.
+func (p *Processes) Withdraw(ctx context.Context, requestID uuid.UUID, w Withdrawal) (DiscountState, error) {
+	return p.update(ctx, requestID, UpdateWithdraw, w)
+}
+
+func (p *Processes) update(ctx context.Context, requestID uuid.UUID, name string, arg any) (DiscountState, error) {
+	var st DiscountState
+	h, err := p.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: DiscountWorkflowID(requestID), UpdateName: name, Args: []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return st, err
+	}
+	return st, h.Get(ctx, &st)
 }

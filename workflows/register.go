@@ -9,5 +9,6 @@ import (
 // Register puts every workflow and the activities on a worker.
 func Register(w worker.Registry, a *activities.Activities) {
 	w.RegisterWorkflow(AccountOnboarding)
+	w.RegisterWorkflow(DiscountApproval)
 	w.RegisterActivity(a)
 }

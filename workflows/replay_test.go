@@ -10,10 +10,11 @@ import (
 // replay against today's code: a change that would break open executions
 // fails here, and needs workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
-	for _, file := range []string{"testdata/onboarding.json"} {
+	for _, file := range []string{"testdata/onboarding.json", "testdata/discount-beyond.json"} {
 		t.Run(file, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflow(AccountOnboarding)
+			r.RegisterWorkflow(DiscountApproval)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(quietLogger(), file); err != nil {
 				t.Fatal(err)
 			}

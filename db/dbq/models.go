@@ -96,6 +96,37 @@ type CustomerHistory struct {
 	NewValue   *string
 }
 
+type DiscountDecision struct {
+	RequestID uuid.UUID
+	Stage     string
+	Decision  string
+	DecidedBy uuid.UUID
+	DecidedAt time.Time
+	Comment   string
+}
+
+type DiscountEvent struct {
+	RequestID uuid.UUID
+	EventKey  string
+	Kind      string
+	At        time.Time
+	Detail    string
+}
+
+type DiscountGrant struct {
+	ID              uuid.UUID
+	RequestID       uuid.UUID
+	CustomerID      uuid.UUID
+	ProductCategory string
+	Rate            decimal.Decimal
+	Method          string
+	ValidFrom       time.Time
+	ValidTo         time.Time
+	GrantedAt       time.Time
+	ApprovedBy      uuid.UUID
+	EndedAt         *time.Time
+}
+
 type DiscountPolicy struct {
 	Tier            string
 	ProductCategory string
@@ -103,6 +134,40 @@ type DiscountPolicy struct {
 	HardCapRate     decimal.Decimal
 	Methods         []string
 	UpdatedAt       time.Time
+}
+
+type DiscountRequest struct {
+	ID                    uuid.UUID
+	CustomerID            uuid.UUID
+	RequesterID           uuid.UUID
+	ProductCategory       string
+	Rate                  decimal.Decimal
+	Method                string
+	ValidFrom             time.Time
+	ValidTo               time.Time
+	Reason                string
+	Route                 string
+	PolicyMaxStandardRate decimal.Decimal
+	PolicyHardCapRate     decimal.Decimal
+	State                 string
+	Stage                 *string
+	Escalated             bool
+	Deadline              *time.Time
+	Reminders             int32
+	StateSeq              int32
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
+	ClosedAt              *time.Time
+}
+
+type Filing struct {
+	ID             uuid.UUID
+	RequestID      uuid.UUID
+	GrantID        uuid.UUID
+	CustomerID     uuid.UUID
+	FiledAt        time.Time
+	AcknowledgedAt *time.Time
+	AcknowledgedBy *uuid.UUID
 }
 
 type IdempotencyKey struct {

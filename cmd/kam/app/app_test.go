@@ -16,8 +16,6 @@ import (
 
 	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
-	historypb "go.temporal.io/api/history/v1"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"kam/activities"
 	"kam/cmd/kam/app"
@@ -248,24 +246,9 @@ func TestRestartPicksUpOpenWorkflows(t *testing.T) {
 //
 //	KAM_RECORD_HISTORY=$PWD/workflows/testdata/onboarding.json go test ./cmd/kam/app -run Onboarding
 func recordHistory(t *testing.T, r *app.Running, wid string) {
-	path := os.Getenv("KAM_RECORD_HISTORY")
-	if path == "" {
-		return
-	}
-	it := r.Temporal.GetWorkflowHistory(context.Background(), wid, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	var h historypb.History
-	for it.HasNext() {
-		e, err := it.Next()
-		if err != nil {
+	if path := os.Getenv("KAM_RECORD_HISTORY"); path != "" {
+		if err := workflows.RecordHistory(context.Background(), r.Temporal, wid, path); err != nil {
 			t.Fatal(err)
 		}
-		h.Events = append(h.Events, e)
-	}
-	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -53,6 +53,7 @@ func FromEnv() (Config, error) {
 		errs = append(errs, "KAM_TIMEZONE: "+err.Error())
 	}
 	c.Timezone = tz
+	c.Settings.Timezone = tz
 	if err := c.LogLevel.UnmarshalText([]byte(env("KAM_LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, "KAM_LOG_LEVEL: "+err.Error())
 	}
@@ -62,6 +63,10 @@ func FromEnv() (Config, error) {
 	}{
 		{"KAM_ONBOARDING_REMIND_EVERY", &c.Settings.OnboardingRemindEvery},
 		{"KAM_ONBOARDING_ESCALATE_AFTER", &c.Settings.OnboardingEscalateAfter},
+		{"KAM_APPROVAL_REMIND_EVERY", &c.Settings.ApprovalRemindEvery},
+		{"KAM_APPROVAL_ESCALATE_AFTER", &c.Settings.ApprovalEscalateAfter},
+		{"KAM_GM_DECISION_TIMEOUT", &c.Settings.GMDecisionTimeout},
+		{"KAM_GRANT_EXPIRY_NOTICE", &c.Settings.GrantExpiryNotice},
 	}
 	for _, d := range durations {
 		v := os.Getenv(d.name)

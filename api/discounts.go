@@ -1,0 +1,491 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+	"go.temporal.io/sdk/temporal"
+
+	"kam/db/dbq"
+	"kam/db/store"
+	"kam/workflows"
+)
+
+var discountSections = []string{"discounts"}
+
+// DiscountRequestCreate asks for a discount (Art. 11, 12).
+type DiscountRequestCreate struct {
+	CustomerID      string `json:"customer_id" format:"uuid"`
+	ProductCategory string `json:"product_category" minLength:"1" maxLength:"100"`
+	Rate            string `json:"rate" pattern:"^[0-9]{1,3}(\\.[0-9]{1,3})?$" doc:"Percent as a decimal string, e.g. \"12.5\""`
+	Method          string `json:"method" enum:"percentage,fixed_price,rebate"`
+	ValidFrom       string `json:"valid_from" format:"date"`
+	ValidTo         string `json:"valid_to" format:"date"`
+	Reason          string `json:"reason,omitempty" maxLength:"2000"`
+}
+
+// DecisionEntry is one stage's decision.
+type DecisionEntry struct {
+	Stage    string    `json:"stage" enum:"ka_department,general_manager"`
+	Decision string    `json:"decision" enum:"approve,reject"`
+	By       string    `json:"by" format:"uuid"`
+	At       time.Time `json:"at"`
+	Comment  string    `json:"comment"`
+}
+
+// DiscountRequest is a request and where its approval stands.
+type DiscountRequest struct {
+	ID              string          `json:"id" format:"uuid"`
+	CustomerID      string          `json:"customer_id" format:"uuid"`
+	RequesterID     string          `json:"requester_id" format:"uuid"`
+	ProductCategory string          `json:"product_category"`
+	Rate            string          `json:"rate"`
+	Method          string          `json:"method"`
+	ValidFrom       string          `json:"valid_from"`
+	ValidTo         string          `json:"valid_to"`
+	Reason          string          `json:"reason"`
+	Route           string          `json:"route" enum:"standard,beyond_standard"`
+	State           string          `json:"state" enum:"pending,approved,rejected,withdrawn,expired"`
+	Stage           *string         `json:"stage" doc:"ka_department, general_manager, or null once closed"`
+	Escalated       bool            `json:"escalated"`
+	Deadline        *time.Time      `json:"deadline" doc:"When the current stage escalates or expires"`
+	Reminders       int32           `json:"reminders"`
+	Decisions       []DecisionEntry `json:"decisions"`
+	PolicyMaxRate   string          `json:"policy_max_standard_rate" doc:"The policy snapshot that routed this request"`
+	PolicyHardCap   string          `json:"policy_hard_cap_rate"`
+	CreatedAt       time.Time       `json:"created_at"`
+	UpdatedAt       time.Time       `json:"updated_at"`
+}
+
+func rateString(d decimal.Decimal) string { return d.String() }
+
+func discountOut(v store.DiscountView) DiscountRequest {
+	r := v.Request
+	out := DiscountRequest{
+		ID: r.ID.String(), CustomerID: r.CustomerID.String(), RequesterID: r.RequesterID.String(),
+		ProductCategory: r.ProductCategory, Rate: rateString(r.Rate), Method: r.Method,
+		ValidFrom: r.ValidFrom.Format(time.DateOnly), ValidTo: r.ValidTo.Format(time.DateOnly), Reason: r.Reason,
+		Route: r.Route, State: r.State, Stage: r.Stage, Escalated: r.Escalated, Deadline: r.Deadline, Reminders: r.Reminders,
+		PolicyMaxRate: rateString(r.PolicyMaxStandardRate), PolicyHardCap: rateString(r.PolicyHardCapRate),
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Decisions: []DecisionEntry{},
+	}
+	for _, d := range v.Decisions {
+		out.Decisions = append(out.Decisions, DecisionEntry{Stage: d.Stage, Decision: d.Decision, By: d.DecidedBy.String(), At: d.DecidedAt, Comment: d.Comment})
+	}
+	return out
+}
+
+// DecisionCreate is a decider's answer.
+type DecisionCreate struct {
+	Decision string `json:"decision" enum:"approve,reject"`
+	Comment  string `json:"comment,omitempty" maxLength:"2000"`
+}
+
+// Grant is one entry of an account's discount standard (Art. 7.8).
+type Grant struct {
+	ID              string     `json:"id" format:"uuid"`
+	RequestID       string     `json:"request_id" format:"uuid"`
+	ProductCategory string     `json:"product_category"`
+	Rate            string     `json:"rate"`
+	Method          string     `json:"method"`
+	ValidFrom       string     `json:"valid_from"`
+	ValidTo         string     `json:"valid_to"`
+	GrantedAt       time.Time  `json:"granted_at"`
+	ApprovedBy      string     `json:"approved_by" format:"uuid"`
+	EndedAt         *time.Time `json:"ended_at"`
+}
+
+// Filing is a standard discount filed with the GM (备案).
+type Filing struct {
+	ID              string     `json:"id" format:"uuid"`
+	RequestID       string     `json:"request_id" format:"uuid"`
+	GrantID         string     `json:"grant_id" format:"uuid"`
+	CustomerID      string     `json:"customer_id" format:"uuid"`
+	FiledAt         time.Time  `json:"filed_at"`
+	Acknowledged    bool       `json:"acknowledged"`
+	AcknowledgedAt  *time.Time `json:"acknowledged_at"`
+	AcknowledgedBy  *string    `json:"acknowledged_by" format:"uuid"`
+	Rate            string     `json:"rate,omitempty"`
+	Method          string     `json:"method,omitempty"`
+	ProductCategory string     `json:"product_category,omitempty"`
+}
+
+func filingOut(f dbq.Filing) Filing {
+	return Filing{ID: f.ID.String(), RequestID: f.RequestID.String(), GrantID: f.GrantID.String(), CustomerID: f.CustomerID.String(),
+		FiledAt: f.FiledAt, Acknowledged: f.AcknowledgedAt != nil, AcknowledgedAt: f.AcknowledgedAt, AcknowledgedBy: uuidString(f.AcknowledgedBy)}
+}
+
+// PolicyPut sets a discount policy.
+type PolicyPut struct {
+	MaxStandardRate string   `json:"max_standard_rate" pattern:"^[0-9]{1,3}(\\.[0-9]{1,3})?$"`
+	HardCapRate     string   `json:"hard_cap_rate" pattern:"^[0-9]{1,3}(\\.[0-9]{1,3})?$"`
+	Methods         []string `json:"methods" minItems:"1" maxItems:"3" uniqueItems:"true" enum:"percentage,fixed_price,rebate"`
+}
+
+func (s *Server) discountRoutes() {
+	huma.Register(s.api, created(op("create-discount-request", http.MethodPost, "/v1/discount-requests", "Request a discount (Art. 11, 12)", "discounts")), s.createDiscount)
+	huma.Register(s.api, op("list-discount-requests", http.MethodGet, "/v1/discount-requests", "Discount requests you may see", "discounts"), s.listDiscounts)
+	huma.Register(s.api, op("get-discount-request", http.MethodGet, "/v1/discount-requests/{id}", "A discount request and its approval", "discounts"), s.getDiscount)
+	dec := op("decide-discount-request", http.MethodPost, "/v1/discount-requests/{id}/decisions", "Approve or reject the current stage (a Temporal update)", "discounts")
+	dec.Errors = append(dec.Errors, 409)
+	huma.Register(s.api, dec, s.decideDiscount)
+	wd := op("withdraw-discount-request", http.MethodPost, "/v1/discount-requests/{id}/withdraw", "Withdraw your pending request", "discounts")
+	wd.Errors = append(wd.Errors, 409)
+	huma.Register(s.api, wd, s.withdrawDiscount)
+	huma.Register(s.api, op("list-filings", http.MethodGet, "/v1/filings", "Standard discounts filed with the GM", "discounts"), s.listFilings)
+	huma.Register(s.api, op("acknowledge-filing", http.MethodPost, "/v1/filings/{id}/acknowledge", "The GM acknowledges a filing", "discounts"), s.acknowledgeFiling)
+	huma.Register(s.api, op("list-grants", http.MethodGet, "/v1/customers/{id}/discounts", "The account's discount standard in force (Art. 7.8)", "discounts"), s.listGrants)
+	huma.Register(s.api, op("put-discount-policy", http.MethodPut, "/v1/discount-policies/{tier}/{product_category}", "Set a discount policy (Art. 5.5)", "policy"), s.putPolicy)
+}
+
+// discountViewer is who may see discount data (Art. 11): account managers see
+// their own requests, the roles with capSeeDiscounts see all, others none.
+func discountViewer(p principal) (store.DiscountViewer, bool) {
+	switch {
+	case p.Role == store.RoleAccountManager:
+		id := p.ID
+		return store.DiscountViewer{RequesterID: &id}, true
+	case can(p.Role, capSeeDiscounts):
+		return store.DiscountViewer{}, true
+	}
+	return store.DiscountViewer{}, false
+}
+
+func (s *Server) createDiscount(ctx context.Context, in *struct{ Body DiscountRequestCreate }) (*struct{ Body DiscountRequest }, error) {
+	p := callerOf(ctx)
+	customer, err := parseUUID("body.customer_id", in.Body.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	if !can(p.Role, capRequestDiscount) {
+		return nil, s.deny(ctx, customer, discountSections, forbidden("discounts are requested by account managers and the KA Department"))
+	}
+	rate, err := decimal.NewFromString(in.Body.Rate)
+	if err != nil {
+		return nil, invalidField("body.rate", "not a decimal")
+	}
+	from, err := optDate("body.valid_from", &in.Body.ValidFrom)
+	if err != nil {
+		return nil, err
+	}
+	to, err := optDate("body.valid_to", &in.Body.ValidTo)
+	if err != nil {
+		return nil, err
+	}
+	set := s.procs.Settings
+	req, err := s.store.CreateDiscountRequest(ctx, scopeOf(p), store.DiscountInput{
+		CustomerID: customer, RequesterID: p.ID, ProductCategory: in.Body.ProductCategory, Rate: rate,
+		Method: in.Body.Method, ValidFrom: *from, ValidTo: *to, Reason: in.Body.Reason,
+		Deadline: time.Now().Add(set.ApprovalEscalateAfter),
+	}, func(r dbq.DiscountRequest) error {
+		if err := s.procs.StartDiscount(ctx, r); err != nil {
+			return errStart{err}
+		}
+		return nil
+	})
+	var startErr errStart
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, s.deny(ctx, customer, discountSections, invalidField("body.customer_id", "no such account"))
+	case errors.As(err, &startErr):
+		s.log.Error("start discount approval", "error", startErr.err)
+		return nil, newProblem(http.StatusServiceUnavailable, "unavailable", "the approval process could not be started; nothing was stored")
+	case err != nil:
+		return nil, problemFor(s.log, err)
+	}
+	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{customer}, discountSections); err != nil {
+		return nil, err
+	}
+	return &struct{ Body DiscountRequest }{Body: discountOut(store.DiscountView{Request: req})}, nil
+}
+
+func (s *Server) listDiscounts(ctx context.Context, in *struct {
+	CustomerID string `query:"customer_id" format:"uuid"`
+	State      string `query:"state" maxLength:"16" doc:"pending, approved, rejected, withdrawn or expired"`
+	Limit      int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	Cursor     string `query:"cursor" maxLength:"200"`
+}) (*struct{ Body Page[DiscountRequest] }, error) {
+	v, ok := discountViewer(callerOf(ctx))
+	if !ok {
+		return nil, s.deny(ctx, uuid.Nil, discountSections, forbidden("discount data is confidential (Art. 11)"))
+	}
+	customer, err := optUUID("query.customer_id", nonEmpty(in.CustomerID))
+	if err != nil {
+		return nil, err
+	}
+	after, err := uuidCursor(in.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.store.ListDiscountRequests(ctx, v, store.DiscountFilter{CustomerID: customer, State: nonEmpty(in.State), After: after, Limit: int32(in.Limit + 1)})
+	if err != nil {
+		return nil, problemFor(s.log, err)
+	}
+	page := pageOf(rows, in.Limit, discountOut, func(r store.DiscountView) string { return encodeCursor(r.Request.ID.String()) })
+	ids := []uuid.UUID{}
+	for _, r := range rows[:len(page.Items)] {
+		if !slices.Contains(ids, r.Request.CustomerID) {
+			ids = append(ids, r.Request.CustomerID)
+		}
+	}
+	if len(ids) > 0 {
+		if err := s.register(ctx, store.AccessList, ids, discountSections); err != nil {
+			return nil, err
+		}
+	}
+	return &struct{ Body Page[DiscountRequest] }{Body: page}, nil
+}
+
+// loadDiscount reads a request the caller may see, registering the attempt
+// as denied when they may not.
+func (s *Server) loadDiscount(ctx context.Context, raw string) (store.DiscountView, error) {
+	id, err := parseUUID("path.id", raw)
+	if err != nil {
+		return store.DiscountView{}, err
+	}
+	v, ok := discountViewer(callerOf(ctx))
+	if !ok {
+		return store.DiscountView{}, s.deny(ctx, uuid.Nil, discountSections, notFound())
+	}
+	view, err := s.store.GetDiscountRequest(ctx, v, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return view, s.deny(ctx, uuid.Nil, discountSections, notFound())
+	}
+	if err != nil {
+		return view, problemFor(s.log, err)
+	}
+	return view, nil
+}
+
+func (s *Server) getDiscount(ctx context.Context, in *struct {
+	ID string `path:"id" format:"uuid"`
+}) (*struct{ Body DiscountRequest }, error) {
+	view, err := s.loadDiscount(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.register(ctx, store.AccessView, []uuid.UUID{view.Request.CustomerID}, discountSections); err != nil {
+		return nil, err
+	}
+	return &struct{ Body DiscountRequest }{Body: discountOut(view)}, nil
+}
+
+// processErr maps a refusal by the approval run to a problem.
+func (s *Server) processErr(ctx context.Context, customer uuid.UUID, err error) error {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		switch app.Type() {
+		case workflows.ErrNotDecider, workflows.ErrNotRequester:
+			return s.deny(ctx, customer, discountSections, newProblem(http.StatusForbidden, app.Type(), app.Message()))
+		case workflows.ErrAlreadyDecided, workflows.ErrNotPending:
+			return newProblem(http.StatusConflict, app.Type(), app.Message())
+		case "validation_failed":
+			return newProblem(http.StatusUnprocessableEntity, "validation_failed", app.Message())
+		}
+	}
+	s.log.Error("discount update", "error", err)
+	return newProblem(http.StatusServiceUnavailable, "unavailable", "the approval process did not answer; try again")
+}
+
+func (s *Server) decideDiscount(ctx context.Context, in *struct {
+	ID   string `path:"id" format:"uuid"`
+	Body DecisionCreate
+}) (*struct{ Body DiscountRequest }, error) {
+	view, err := s.loadDiscount(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	p := callerOf(ctx)
+	r := view.Request
+	if r.State != store.StatePending {
+		return nil, newProblem(http.StatusConflict, workflows.ErrAlreadyDecided, "this request is already "+r.State)
+	}
+	if !can(p.Role, capDecideDiscount) || p.ID == r.RequesterID {
+		return nil, s.deny(ctx, r.CustomerID, discountSections, newProblem(http.StatusForbidden, workflows.ErrNotDecider, "you may not decide this request"))
+	}
+	if _, err := s.procs.Decide(ctx, r.ID, workflows.Decision{By: p.ID, Role: p.Role, Decision: in.Body.Decision, Comment: in.Body.Comment}); err != nil {
+		return nil, s.processErr(ctx, r.CustomerID, err)
+	}
+	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{r.CustomerID}, discountSections); err != nil {
+		return nil, err
+	}
+	// The run saved its state before answering, so the read model is current.
+	view, err = s.store.GetDiscountRequest(ctx, store.DiscountViewer{}, r.ID)
+	if err != nil {
+		return nil, problemFor(s.log, err)
+	}
+	return &struct{ Body DiscountRequest }{Body: discountOut(view)}, nil
+}
+
+func (s *Server) withdrawDiscount(ctx context.Context, in *struct {
+	ID string `path:"id" format:"uuid"`
+}) (*struct{ Body DiscountRequest }, error) {
+	view, err := s.loadDiscount(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	p := callerOf(ctx)
+	r := view.Request
+	if p.ID != r.RequesterID {
+		return nil, s.deny(ctx, r.CustomerID, discountSections, newProblem(http.StatusForbidden, workflows.ErrNotRequester, "only the requester withdraws a request"))
+	}
+	if r.State != store.StatePending {
+		return nil, newProblem(http.StatusConflict, workflows.ErrNotPending, "this request is already "+r.State)
+	}
+	if _, err := s.procs.Withdraw(ctx, r.ID, workflows.Withdrawal{By: p.ID}); err != nil {
+		return nil, s.processErr(ctx, r.CustomerID, err)
+	}
+	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{r.CustomerID}, discountSections); err != nil {
+		return nil, err
+	}
+	view, err = s.store.GetDiscountRequest(ctx, store.DiscountViewer{}, r.ID)
+	if err != nil {
+		return nil, problemFor(s.log, err)
+	}
+	return &struct{ Body DiscountRequest }{Body: discountOut(view)}, nil
+}
+
+func (s *Server) listFilings(ctx context.Context, in *struct {
+	Unacknowledged bool   `query:"unacknowledged" doc:"Only those the GM has not acknowledged"`
+	Limit          int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	Cursor         string `query:"cursor" maxLength:"200"`
+}) (*struct{ Body Page[Filing] }, error) {
+	if !can(callerOf(ctx).Role, capSeeFilings) {
+		return nil, s.deny(ctx, uuid.Nil, discountSections, forbidden("filings are for the General Manager (Art. 12)"))
+	}
+	var before *time.Time
+	if in.Cursor != "" {
+		c, err := decodeCursor(in.Cursor)
+		t, perr := time.Parse(time.RFC3339Nano, c)
+		if err != nil || perr != nil {
+			return nil, badCursor()
+		}
+		before = &t
+	}
+	un := in.Unacknowledged
+	rows, err := s.store.Q().ListFilings(ctx, dbq.ListFilingsParams{Unacknowledged: &un, Before: before, Lim: int32(in.Limit + 1)})
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	page := pageOf(rows, in.Limit, func(r dbq.ListFilingsRow) Filing {
+		f := filingOut(dbq.Filing{ID: r.ID, RequestID: r.RequestID, GrantID: r.GrantID, CustomerID: r.CustomerID, FiledAt: r.FiledAt, AcknowledgedAt: r.AcknowledgedAt, AcknowledgedBy: r.AcknowledgedBy})
+		f.Rate, f.Method, f.ProductCategory = rateString(r.Rate), r.Method, r.ProductCategory
+		return f
+	}, func(r dbq.ListFilingsRow) string { return encodeCursor(r.FiledAt.Format(time.RFC3339Nano)) })
+	ids := []uuid.UUID{}
+	for _, r := range rows[:len(page.Items)] {
+		if !slices.Contains(ids, r.CustomerID) {
+			ids = append(ids, r.CustomerID)
+		}
+	}
+	if len(ids) > 0 {
+		if err := s.register(ctx, store.AccessList, ids, discountSections); err != nil {
+			return nil, err
+		}
+	}
+	return &struct{ Body Page[Filing] }{Body: page}, nil
+}
+
+func (s *Server) acknowledgeFiling(ctx context.Context, in *struct {
+	ID string `path:"id" format:"uuid"`
+}) (*struct{ Body Filing }, error) {
+	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	p := callerOf(ctx)
+	if !can(p.Role, capSeeFilings) {
+		return nil, s.deny(ctx, uuid.Nil, discountSections, notFound())
+	}
+	if p.Role != store.RoleGeneralManager {
+		return nil, forbidden("only the General Manager acknowledges a filing")
+	}
+	f, err := s.store.Q().AcknowledgeFiling(ctx, dbq.AcknowledgeFilingParams{ID: id, AcknowledgedBy: &p.ID})
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{f.CustomerID}, discountSections); err != nil {
+		return nil, err
+	}
+	return &struct{ Body Filing }{Body: filingOut(f)}, nil
+}
+
+func (s *Server) listGrants(ctx context.Context, in *struct {
+	ID   string `path:"id" format:"uuid"`
+	AsOf string `query:"as_of" format:"date" doc:"Default: today in the company time zone"`
+}) (*struct{ Body Page[Grant] }, error) {
+	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	scope, err := s.gateAccount(ctx, id, capReadGrants, discountSections)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.store.GetArchive(ctx, scope, id); err != nil {
+		return nil, s.archiveErr(ctx, id, discountSections, err)
+	}
+	asOf := time.Now().In(s.procs.Settings.Timezone)
+	asOf = time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC)
+	if in.AsOf != "" {
+		d, err := optDate("query.as_of", &in.AsOf)
+		if err != nil {
+			return nil, err
+		}
+		asOf = *d
+	}
+	rows, err := s.store.Q().GrantsAsOf(ctx, dbq.GrantsAsOfParams{CustomerID: id, AsOf: asOf})
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	if err := s.register(ctx, store.AccessView, []uuid.UUID{id}, discountSections); err != nil {
+		return nil, err
+	}
+	out := Page[Grant]{Items: make([]Grant, 0, len(rows))}
+	for _, g := range rows {
+		out.Items = append(out.Items, Grant{ID: g.ID.String(), RequestID: g.RequestID.String(), ProductCategory: g.ProductCategory,
+			Rate: rateString(g.Rate), Method: g.Method, ValidFrom: g.ValidFrom.Format(time.DateOnly), ValidTo: g.ValidTo.Format(time.DateOnly),
+			GrantedAt: g.GrantedAt, ApprovedBy: g.ApprovedBy.String(), EndedAt: g.EndedAt})
+	}
+	return &struct{ Body Page[Grant] }{Body: out}, nil
+}
+
+func (s *Server) putPolicy(ctx context.Context, in *struct {
+	Tier            string `path:"tier" maxLength:"16"`
+	ProductCategory string `path:"product_category" maxLength:"100"`
+	Body            PolicyPut
+}) (*struct{ Body DiscountPolicy }, error) {
+	if !can(callerOf(ctx).Role, capSetPolicies) {
+		return nil, forbidden("discount policies are set by the admin and the KA Department")
+	}
+	maxRate, err := decimal.NewFromString(in.Body.MaxStandardRate)
+	if err != nil {
+		return nil, invalidField("body.max_standard_rate", "not a decimal")
+	}
+	hardCap, err := decimal.NewFromString(in.Body.HardCapRate)
+	if err != nil {
+		return nil, invalidField("body.hard_cap_rate", "not a decimal")
+	}
+	if hardCap.LessThan(maxRate) || hardCap.GreaterThan(decimal.NewFromInt(100)) {
+		return nil, invalidField("body.hard_cap_rate", "hard_cap_rate must be at least max_standard_rate and at most 100")
+	}
+	if _, err := s.store.Q().GetTier(ctx, in.Tier); err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	p, err := s.store.Q().PutDiscountPolicy(ctx, dbq.PutDiscountPolicyParams{Tier: in.Tier, ProductCategory: in.ProductCategory, MaxStandardRate: maxRate, HardCapRate: hardCap, Methods: in.Body.Methods})
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	return &struct{ Body DiscountPolicy }{Body: policyOut(p)}, nil
+}
+
+// errStart marks a failed workflow start inside the submission transaction.
+type errStart struct{ err error }
+
+func (e errStart) Error() string { return "start approval: " + e.err.Error() }

@@ -1,0 +1,96 @@
+-- name: GetDiscountPolicy :one
+SELECT * FROM discount_policies WHERE tier = $1 AND product_category = $2;
+
+-- name: PutDiscountPolicy :one
+INSERT INTO discount_policies (tier, product_category, max_standard_rate, hard_cap_rate, methods)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (tier, product_category) DO UPDATE SET
+    max_standard_rate = EXCLUDED.max_standard_rate, hard_cap_rate = EXCLUDED.hard_cap_rate,
+    methods = EXCLUDED.methods, updated_at = now()
+RETURNING *;
+
+-- name: CreateDiscountRequest :one
+INSERT INTO discount_requests (id, customer_id, requester_id, product_category, rate, method, valid_from, valid_to,
+    reason, route, policy_max_standard_rate, policy_hard_cap_rate, stage, deadline)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'ka_department', $13)
+RETURNING *;
+
+-- name: GetDiscountRequest :one
+-- viewer_id limits the row to its requester (NULL: roles that see every request).
+SELECT * FROM discount_requests
+WHERE id = sqlc.arg(id) AND (sqlc.narg(viewer_id)::uuid IS NULL OR requester_id = sqlc.narg(viewer_id));
+
+-- name: ListDiscountRequests :many
+SELECT * FROM discount_requests
+WHERE (sqlc.narg(viewer_id)::uuid IS NULL OR requester_id = sqlc.narg(viewer_id))
+  AND (sqlc.narg(customer_id)::uuid IS NULL OR customer_id = sqlc.narg(customer_id))
+  AND (sqlc.narg(state)::text IS NULL OR state = sqlc.narg(state))
+  AND (sqlc.narg(after)::uuid IS NULL OR id > sqlc.narg(after))
+ORDER BY id
+LIMIT sqlc.arg(lim);
+
+-- name: SaveDiscountState :exec
+-- The workflow writes its state here so that reads never need Temporal.
+UPDATE discount_requests SET state = $2, stage = $3, escalated = $4, deadline = $5, reminders = $6, state_seq = $7,
+    updated_at = now(), closed_at = CASE WHEN $2 = 'pending' THEN NULL ELSE coalesce(closed_at, now()) END
+WHERE id = $1 AND state_seq < $7;
+
+-- name: InsertDiscountDecision :execrows
+INSERT INTO discount_decisions (request_id, stage, decision, decided_by, comment)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (request_id, stage) DO NOTHING;
+
+-- name: ListDiscountDecisions :many
+SELECT * FROM discount_decisions WHERE request_id = ANY(sqlc.arg(request_ids)::uuid[]) ORDER BY decided_at, stage;
+
+-- name: InsertDiscountEvent :exec
+INSERT INTO discount_events (request_id, event_key, kind, detail) VALUES ($1, $2, $3, $4)
+ON CONFLICT (request_id, event_key) DO NOTHING;
+
+-- name: ListDiscountEvents :many
+SELECT * FROM discount_events WHERE request_id = $1 ORDER BY at;
+
+-- name: InsertGrant :exec
+INSERT INTO discount_grants (id, request_id, customer_id, product_category, rate, method, valid_from, valid_to, approved_by)
+SELECT sqlc.arg(grant_id), r.id, r.customer_id, r.product_category, r.rate, r.method, r.valid_from, r.valid_to, sqlc.arg(approved_by)
+FROM discount_requests r WHERE r.id = sqlc.arg(request_id)
+ON CONFLICT (request_id) DO NOTHING;
+
+-- name: GetGrantByRequest :one
+SELECT * FROM discount_grants WHERE request_id = $1;
+
+-- name: EndGrant :exec
+UPDATE discount_grants SET ended_at = coalesce(ended_at, now()) WHERE request_id = $1;
+
+-- name: GrantsAsOf :many
+-- Art. 7.8: the discount standard in force on a date, one per product
+-- category; where grants overlap, the one granted last wins from its start.
+SELECT DISTINCT ON (product_category) * FROM discount_grants
+WHERE customer_id = $1 AND valid_from <= sqlc.arg(as_of)::date AND valid_to >= sqlc.arg(as_of)::date
+ORDER BY product_category, granted_at DESC, id DESC;
+
+-- name: InsertFiling :exec
+INSERT INTO filings (id, request_id, grant_id, customer_id)
+SELECT sqlc.arg(filing_id), g.request_id, g.id, g.customer_id FROM discount_grants g WHERE g.request_id = sqlc.arg(request_id)
+ON CONFLICT (request_id) DO NOTHING;
+
+-- name: GetFiling :one
+SELECT * FROM filings WHERE id = $1;
+
+-- name: GetFilingByRequest :one
+SELECT * FROM filings WHERE request_id = $1;
+
+-- name: ListFilings :many
+SELECT f.*, r.rate, r.method, r.product_category, r.requester_id FROM filings f JOIN discount_requests r ON r.id = f.request_id
+WHERE (sqlc.narg(unacknowledged)::boolean IS NULL OR NOT sqlc.narg(unacknowledged) OR f.acknowledged_at IS NULL)
+  AND (sqlc.narg(before)::timestamptz IS NULL OR f.filed_at < sqlc.narg(before))
+ORDER BY f.filed_at DESC, f.id DESC
+LIMIT sqlc.arg(lim);
+
+-- name: AcknowledgeFiling :one
+UPDATE filings SET acknowledged_at = coalesce(acknowledged_at, now()), acknowledged_by = coalesce(acknowledged_by, $2)
+WHERE id = $1 RETURNING *;
+
+-- name: PendingDiscountRequests :many
+SELECT id FROM discount_requests WHERE state = 'pending' AND (sqlc.narg(after)::uuid IS NULL OR id > sqlc.narg(after))
+ORDER BY id LIMIT sqlc.arg(lim);

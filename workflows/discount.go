@@ -1,0 +1,389 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"kam/activities"
+	"kam/db/store"
+)
+
+// Names the API uses to reach an approval run.
+const (
+	UpdateDecide   = "decide"
+	UpdateWithdraw = "withdraw"
+	QueryDiscount  = "discount-state"
+)
+
+// Error types an update validator rejects with; the API maps each to a problem code.
+const (
+	ErrNotDecider     = "not_decider"
+	ErrAlreadyDecided = "already_decided"
+	ErrNotRequester   = "not_requester"
+	ErrNotPending     = "not_pending"
+)
+
+// DiscountWorkflowID is stable per request, so a repeated start is a no-op.
+func DiscountWorkflowID(requestID uuid.UUID) string { return "discount-request/" + requestID.String() }
+
+// DiscountInput starts an approval run.
+type DiscountInput struct {
+	RequestID   uuid.UUID
+	CustomerID  uuid.UUID
+	RequesterID uuid.UUID
+	Route       string
+	// GrantEndsAt is the end of valid_to's day in the company time zone.
+	GrantEndsAt time.Time
+
+	RemindEvery   time.Duration
+	EscalateAfter time.Duration
+	GMTimeout     time.Duration
+	ExpiryNotice  time.Duration
+}
+
+// Decision is what a decider sends through the decide update.
+type Decision struct {
+	By       uuid.UUID
+	Role     string
+	Decision string // approve | reject
+	Comment  string
+}
+
+// Withdrawal is sent through the withdraw update.
+type Withdrawal struct {
+	By uuid.UUID
+}
+
+// DiscountState is the live state (query, update answers, result).
+type DiscountState struct {
+	State     string
+	Stage     string // "" once closed
+	Escalated bool
+	Deadline  *time.Time
+	Reminders int
+	GrantID   *uuid.UUID
+	FilingID  *uuid.UUID
+}
+
+// DiscountApproval is Art. 11–12: tiered management, level-by-level approval.
+// Stage 1 is the KA Department; a standard discount it approves is granted and
+// filed with the General Manager, a beyond-standard one goes on to the GM.
+// Deciders are reminded; an undecided stage 1 is escalated to the GM, and an
+// undecided GM stage expires. Decisions arrive as updates, validated here so
+// that the API answers synchronously.
+func DiscountApproval(ctx workflow.Context, in DiscountInput) (DiscountState, error) {
+	w := &approval{in: in, st: DiscountState{State: store.StatePending, Stage: store.StageKADepartment}}
+	w.started = workflow.Now(ctx)
+	w.stageStart = w.started
+	w.setDeadline()
+	if err := workflow.SetQueryHandler(ctx, QueryDiscount, func() (DiscountState, error) { return w.st, nil }); err != nil {
+		return w.st, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecide, w.decide, workflow.UpdateHandlerOptions{Validator: w.validateDecision}); err != nil {
+		return w.st, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateWithdraw, w.withdraw, workflow.UpdateHandlerOptions{Validator: w.validateWithdrawal}); err != nil {
+		return w.st, err
+	}
+
+	// Handlers come first: the API may decide as soon as the row is visible.
+	// The request row commits right after this run starts; a run whose row
+	// never commits belongs to no request and ends.
+	confirm := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumAttempts: 6},
+	})
+	if err := workflow.ExecuteActivity(confirm, act.ConfirmDiscountRequest, in.RequestID).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("no request row for this run; ending", "request", in.RequestID)
+		return DiscountState{State: "abandoned"}, nil
+	}
+
+	for w.st.State == store.StatePending {
+		if err := w.waitForNextStep(ctx); err != nil {
+			return w.st, err
+		}
+	}
+	// Let an update that closed the request finish answering its caller.
+	if err := workflow.Await(ctx, func() bool { return !w.busy && workflow.AllHandlersFinished(ctx) }); err != nil {
+		return w.st, err
+	}
+	if err := w.afterClose(ctx); err != nil {
+		return w.st, err
+	}
+	return w.st, nil
+}
+
+type approval struct {
+	in         DiscountInput
+	st         DiscountState
+	started    time.Time
+	stageStart time.Time
+	escalateAt time.Time
+	// stageReminders counts reminders of the current stage; st.Reminders all of them.
+	stageReminders int
+	// busy is set while a decision is being recorded: a second decision in
+	// that window is already too late.
+	busy bool
+	// outbox holds notices the handlers queue for the main loop to send.
+	outbox    []activities.DiscountEvent
+	approver  uuid.UUID
+	gmDecided bool
+	// seq numbers the saves, since a handler and the main loop may both have one in flight.
+	seq int32
+}
+
+func (w *approval) deciders() string {
+	if w.st.Stage == store.StageGeneralManager || w.st.Escalated {
+		return store.RoleGeneralManager
+	}
+	return store.RoleKAManager
+}
+
+// setDeadline is when the current stage runs out: stage 1 escalates after
+// EscalateAfter; an escalated stage 1, like stage 2, expires GMTimeout later.
+func (w *approval) setDeadline() {
+	var d time.Time
+	switch {
+	case w.st.State != store.StatePending:
+		w.st.Deadline = nil
+		return
+	case w.st.Stage == store.StageKADepartment && !w.st.Escalated:
+		d = w.started.Add(w.in.EscalateAfter)
+	case w.st.Stage == store.StageKADepartment:
+		d = w.escalateAt.Add(w.in.GMTimeout)
+	default:
+		d = w.stageStart.Add(w.in.GMTimeout)
+	}
+	w.st.Deadline = &d
+}
+
+func (w *approval) validateDecision(ctx workflow.Context, d Decision) error {
+	if w.st.State != store.StatePending || w.busy {
+		return temporal.NewApplicationError("this request is already decided", ErrAlreadyDecided)
+	}
+	if d.Decision != "approve" && d.Decision != "reject" {
+		return temporal.NewApplicationError("decision is approve or reject", "validation_failed")
+	}
+	if d.By == w.in.RequesterID {
+		return temporal.NewApplicationError("a requester never decides their own request", ErrNotDecider)
+	}
+	if d.Role != w.deciders() {
+		return temporal.NewApplicationError(fmt.Sprintf("the %s stage is decided by a %s", w.st.Stage, w.deciders()), ErrNotDecider)
+	}
+	return nil
+}
+
+func (w *approval) decide(ctx workflow.Context, d Decision) (DiscountState, error) {
+	w.busy = true
+	defer func() { w.busy = false }()
+	stage := w.st.Stage
+	record := &store.DiscountDecision{Stage: stage, Decision: d.Decision, Comment: d.Comment, By: d.By}
+	switch {
+	case d.Decision == "reject":
+		w.st.State = store.StateRejected
+	case stage == store.StageKADepartment && w.in.Route == store.RouteBeyondStandard && d.Role != store.RoleGeneralManager:
+		// Art. 12: beyond the standard, the GM approves after the KA Department.
+		w.st.Stage = store.StageGeneralManager
+		w.stageStart = workflow.Now(ctx)
+		w.stageReminders = 0
+	default:
+		// A standard discount approved by the KA Department, a stage-2 GM
+		// approval, or the GM deciding an escalated stage 1: approved.
+		w.st.State = store.StateApproved
+		w.approver = d.By
+		w.gmDecided = d.Role == store.RoleGeneralManager
+	}
+	if w.st.State != store.StatePending {
+		w.st.Stage = ""
+	}
+	w.setDeadline()
+	if err := w.save(ctx, record); err != nil {
+		return w.st, err
+	}
+	next := "the General Manager now decides"
+	if w.st.State != store.StatePending {
+		next = "the request is " + w.st.State
+	}
+	w.queue(stage+"/"+d.Decision, "discount_"+d.Decision, fmt.Sprintf("Discount request %sd at the %s stage", d.Decision, stage),
+		fmt.Sprintf("%s; comment: %s", next, d.Comment), nil, []uuid.UUID{w.in.RequesterID})
+	if w.st.Stage == store.StageGeneralManager {
+		w.queue("stage/general_manager", "discount_awaiting_decision", "Beyond-standard discount awaits your decision",
+			"Approved by the KA Department; Art. 12 requires the General Manager's approval", []string{store.RoleGeneralManager}, nil)
+	}
+	return w.st, nil
+}
+
+func (w *approval) validateWithdrawal(ctx workflow.Context, wd Withdrawal) error {
+	if wd.By != w.in.RequesterID {
+		return temporal.NewApplicationError("only the requester withdraws a request", ErrNotRequester)
+	}
+	if w.st.State != store.StatePending || w.busy {
+		return temporal.NewApplicationError("the request is no longer pending", ErrNotPending)
+	}
+	return nil
+}
+
+func (w *approval) withdraw(ctx workflow.Context, _ Withdrawal) (DiscountState, error) {
+	w.busy = true
+	defer func() { w.busy = false }()
+	w.st.State, w.st.Stage = store.StateWithdrawn, ""
+	w.setDeadline()
+	return w.st, w.save(ctx, nil)
+}
+
+func (w *approval) save(ctx workflow.Context, d *store.DiscountDecision) error {
+	var stage *string
+	if w.st.Stage != "" {
+		s := w.st.Stage
+		stage = &s
+	}
+	w.seq++
+	return workflow.ExecuteActivity(withActivity(ctx), act.SaveDiscountState, store.DiscountState{
+		RequestID: w.in.RequestID, State: w.st.State, Stage: stage, Escalated: w.st.Escalated,
+		Deadline: w.st.Deadline, Reminders: int32(w.st.Reminders), Seq: w.seq, Decision: d,
+	}).Get(ctx, nil)
+}
+
+func (w *approval) key(suffix string) string {
+	return DiscountWorkflowID(w.in.RequestID) + "/" + suffix
+}
+
+func (w *approval) queue(suffix, kind, title, body string, roles []string, staff []uuid.UUID) {
+	w.outbox = append(w.outbox, activities.DiscountEvent{
+		RequestID: w.in.RequestID, Key: w.key(suffix), Kind: kind, Detail: body,
+		Notice: &activities.Notice{EventKey: w.key(suffix), Kind: kind, Title: title, Body: body,
+			CustomerID: &w.in.CustomerID, Roles: roles, StaffIDs: staff},
+	})
+}
+
+// flush sends what the handlers queued, in order.
+func (w *approval) flush(ctx workflow.Context) error {
+	for len(w.outbox) > 0 {
+		e := w.outbox[0]
+		if err := workflow.ExecuteActivity(withActivity(ctx), act.RecordDiscountEvent, e).Get(ctx, nil); err != nil {
+			return err
+		}
+		w.outbox = w.outbox[1:]
+	}
+	return nil
+}
+
+// waitForNextStep sleeps until a reminder, the stage deadline or a decision.
+func (w *approval) waitForNextStep(ctx workflow.Context) error {
+	if err := w.flush(ctx); err != nil {
+		return err
+	}
+	if w.st.State != store.StatePending || w.busy {
+		// A decision landed while the notices went out.
+		return workflow.Await(ctx, func() bool { return !w.busy })
+	}
+	now := workflow.Now(ctx)
+	remindAt := w.stageStart.Add(time.Duration(w.stageReminders+1) * w.in.RemindEvery)
+	if w.st.Escalated && w.st.Stage == store.StageKADepartment {
+		remindAt = w.escalateAt.Add(time.Duration(w.stageReminders+1) * w.in.RemindEvery)
+	}
+	next := remindAt
+	if w.st.Deadline.Before(next) {
+		next = *w.st.Deadline
+	}
+	stage, escalated := w.st.Stage, w.st.Escalated
+	changed, err := workflow.AwaitWithTimeout(ctx, next.Sub(now), func() bool {
+		return len(w.outbox) > 0 || w.st.State != store.StatePending || w.st.Stage != stage || w.st.Escalated != escalated
+	})
+	if err != nil || changed {
+		return err
+	}
+	if w.busy {
+		// A decision is being recorded; it decides what happens next.
+		return workflow.Await(ctx, func() bool { return !w.busy })
+	}
+	now = workflow.Now(ctx)
+	switch {
+	case !now.Before(*w.st.Deadline) && w.st.Stage == store.StageKADepartment && !w.st.Escalated:
+		// SPEC §4: stage 1 undecided after APPROVAL_ESCALATE_AFTER goes to the GM.
+		w.st.Escalated, w.escalateAt, w.stageReminders = true, now, 0
+		w.setDeadline()
+		if err := w.save(ctx, nil); err != nil {
+			return err
+		}
+		w.queue("escalated", "discount_escalated", "Discount request escalated to the General Manager",
+			fmt.Sprintf("The KA Department did not decide within %s; the General Manager may now decide", w.in.EscalateAfter),
+			[]string{store.RoleGeneralManager}, []uuid.UUID{w.in.RequesterID})
+	case !now.Before(*w.st.Deadline):
+		w.st.State, w.st.Stage = store.StateExpired, ""
+		w.setDeadline()
+		if err := w.save(ctx, nil); err != nil {
+			return err
+		}
+		w.queue("expired", "discount_expired", "Discount request expired",
+			fmt.Sprintf("No decision within %s of reaching the General Manager", w.in.GMTimeout), nil, []uuid.UUID{w.in.RequesterID})
+	default:
+		w.stageReminders++
+		w.st.Reminders++
+		if err := w.save(ctx, nil); err != nil {
+			return err
+		}
+		w.queue(fmt.Sprintf("remind/%d", w.st.Reminders), "discount_reminder", "Discount request awaiting your decision",
+			fmt.Sprintf("Pending at the %s stage; deadline %s", w.st.Stage, w.st.Deadline.UTC().Format(time.RFC3339)),
+			[]string{w.deciders()}, nil)
+	}
+	return nil
+}
+
+// afterClose carries out an approval: the grant becomes the account's
+// discount standard; a standard one the KA Department approved is filed with
+// the GM; the account manager hears before the grant runs out, and it ends at
+// valid_to.
+func (w *approval) afterClose(ctx workflow.Context) error {
+	if err := w.flush(ctx); err != nil {
+		return err
+	}
+	if w.st.State != store.StateApproved {
+		return nil
+	}
+	var grant uuid.UUID
+	if err := workflow.ExecuteActivity(withActivity(ctx), act.ApplyGrant, w.in.RequestID, w.approver).Get(ctx, &grant); err != nil {
+		return err
+	}
+	w.st.GrantID = &grant
+	if w.in.Route == store.RouteStandard && !w.gmDecided {
+		var filing uuid.UUID
+		if err := workflow.ExecuteActivity(withActivity(ctx), act.FileWithGM, w.in.RequestID).Get(ctx, &filing); err != nil {
+			return err
+		}
+		w.st.FilingID = &filing
+		w.queue("filed", "discount_filed", "Standard discount filed with you (备案)",
+			"Approved within the standard by the KA Department; acknowledge it under /v1/filings", []string{store.RoleGeneralManager}, nil)
+	}
+	w.queue("granted", "discount_granted", "Discount granted", "The discount is now part of the account's discount standard",
+		nil, []uuid.UUID{w.in.RequesterID})
+	if err := w.flush(ctx); err != nil {
+		return err
+	}
+
+	noticeAt := w.in.GrantEndsAt.Add(-w.in.ExpiryNotice)
+	if d := noticeAt.Sub(workflow.Now(ctx)); d > 0 {
+		if err := workflow.Sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+	if workflow.Now(ctx).Before(w.in.GrantEndsAt) {
+		w.queue("expiring", "grant_expiring", "Discount grant ends soon",
+			"Ends "+w.in.GrantEndsAt.UTC().Format(time.RFC3339), nil, []uuid.UUID{w.in.RequesterID})
+		if err := w.flush(ctx); err != nil {
+			return err
+		}
+		if err := workflow.Sleep(ctx, w.in.GrantEndsAt.Sub(workflow.Now(ctx))); err != nil {
+			return err
+		}
+	}
+	if err := workflow.ExecuteActivity(withActivity(ctx), act.EndGrant, w.in.RequestID).Get(ctx, nil); err != nil {
+		return err
+	}
+	w.queue("ended", "grant_ended", "Discount grant ended", "valid_to has passed", nil, []uuid.UUID{w.in.RequesterID})
+	return w.flush(ctx)
+}
