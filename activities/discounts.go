@@ -65,4 +65,3 @@ func (a *Activities) FileWithGM(ctx context.Context, requestID uuid.UUID) (uuid.
 func (a *Activities) EndGrant(ctx context.Context, requestID uuid.UUID) error {
 	return store.Interpret(a.Store.Q().EndGrant(ctx, requestID))
 }
-
