@@ -93,11 +93,11 @@ func DiscountApproval(ctx workflow.Context, in DiscountInput) (DiscountState, er
 	// Handlers come first: the API may decide as soon as the row is visible.
 	// The request row commits right after this run starts; a run whose row
 	// never commits belongs to no request and ends.
-	confirm := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+	confirm := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 10 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumAttempts: 6},
 	})
-	if err := workflow.ExecuteActivity(confirm, act.ConfirmDiscountRequest, in.RequestID).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteLocalActivity(confirm, act.ConfirmDiscountRequest, in.RequestID).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("no request row for this run; ending", "request", in.RequestID)
 		return DiscountState{State: "abandoned"}, nil
 	}
@@ -242,7 +242,7 @@ func (w *approval) save(ctx workflow.Context, d *store.DiscountDecision) error {
 		stage = &s
 	}
 	w.seq++
-	return workflow.ExecuteActivity(withActivity(ctx), act.SaveDiscountState, store.DiscountState{
+	return workflow.ExecuteLocalActivity(withLocalActivity(ctx), act.SaveDiscountState, store.DiscountState{
 		RequestID: w.in.RequestID, State: w.st.State, Stage: stage, Escalated: w.st.Escalated,
 		Deadline: w.st.Deadline, Reminders: int32(w.st.Reminders), Seq: w.seq, Decision: d,
 	}).Get(ctx, nil)

@@ -34,3 +34,17 @@ func withActivity(ctx workflow.Context) workflow.Context {
 func notify(ctx workflow.Context, n activities.Notice) error {
 	return workflow.ExecuteActivity(withActivity(ctx), act.Notify, n).Get(ctx, nil)
 }
+
+// withLocalActivity runs short Postgres writes inside the worker, skipping
+// the round trip through the server's task queues. Used where a caller waits
+// on the answer (an update handler) and the step is a single statement.
+func withLocalActivity(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    200 * time.Millisecond,
+			BackoffCoefficient: 2,
+			MaximumInterval:    10 * time.Second,
+		},
+	})
+}
