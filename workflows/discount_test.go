@@ -326,3 +326,20 @@ func TestDecisionDuringNoticeDelivery(t *testing.T) {
 		t.Fatalf("state = %+v rejected %v", st, r.rejected)
 	}
 }
+
+// A run whose request row never commits (the submission rolled back after the
+// start) finds nothing and ends without a trace.
+func TestRunWithoutRequestEnds(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(quietLogger())
+	env := s.NewTestWorkflowEnvironment()
+	a := &activities.Activities{}
+	env.RegisterActivity(a)
+	env.OnActivity(a.ConfirmDiscountRequest, mock.Anything, mock.Anything).Return(temporal.NewApplicationError("missing", "request_missing"))
+	env.ExecuteWorkflow(DiscountApproval, DiscountInput{RequestID: uuid.New(), RemindEvery: time.Hour, EscalateAfter: time.Hour, GMTimeout: time.Hour})
+	var st DiscountState
+	if err := env.GetWorkflowResult(&st); err != nil || st.State != "abandoned" {
+		t.Fatalf("state %+v err %v", st, err)
+	}
+	env.AssertNotCalled(t, "SaveDiscountState", mock.Anything, mock.Anything)
+}

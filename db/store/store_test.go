@@ -2,16 +2,19 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 
 	"kam/db"
+	"kam/db/dbq"
 	"kam/db/dbtest"
 	"kam/db/store"
 )
@@ -334,5 +337,98 @@ func TestIdempotencyKeys(t *testing.T) {
 	_, err = st.ClaimKey(ctx, staff, key, []byte("b"))
 	if de, ok := err.(*store.Error); !ok || de.Code != "idempotency_key_reused" {
 		t.Fatalf("reuse: %v", err)
+	}
+}
+
+func discountFor(t *testing.T, customer, requester uuid.UUID, rate string, from, to string) uuid.UUID {
+	t.Helper()
+	f, _ := time.Parse(time.DateOnly, from)
+	tt, _ := time.Parse(time.DateOnly, to)
+	r, err := st.CreateDiscountRequest(context.Background(), store.Scope{}, store.DiscountInput{
+		CustomerID: customer, RequesterID: requester, ProductCategory: "equipment", Rate: decimal.RequireFromString(rate),
+		Method: "percentage", ValidFrom: f, ValidTo: tt, Deadline: time.Now(),
+	}, func(dbq.DiscountRequest) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.ID
+}
+
+// Art. 7.8: grants are effective-dated; where two overlap, the newer one
+// supersedes the older from its start, and the older holds before that.
+func TestGrantsAsOfNewerSupersedesFromItsStart(t *testing.T) {
+	ctx := context.Background()
+	by := newManager(t)
+	c := newCustomer(t, by, nil)
+	older := discountFor(t, c, by, "5", "2026-01-01", "2026-12-31")
+	newer := discountFor(t, c, by, "7", "2026-06-01", "2026-08-31")
+	for _, id := range []uuid.UUID{older, newer} {
+		if _, err := st.ApplyGrant(ctx, id, by); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.ApplyGrant(ctx, id, by); err != nil { // idempotent
+			t.Fatal(err)
+		}
+	}
+	rateOn := func(day string) string {
+		d, _ := time.Parse(time.DateOnly, day)
+		rows, err := st.Q().GrantsAsOf(ctx, dbq.GrantsAsOfParams{CustomerID: c, AsOf: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 0 {
+			return "none"
+		}
+		if len(rows) > 1 {
+			t.Fatalf("%d grants in force for one category", len(rows))
+		}
+		return rows[0].Rate.String()
+	}
+	for day, want := range map[string]string{"2025-12-31": "none", "2026-03-01": "5", "2026-06-01": "7", "2026-08-31": "7", "2026-09-01": "5", "2027-01-01": "none"} {
+		if got := rateOn(day); got != want {
+			t.Errorf("on %s: %s, want %s", day, got, want)
+		}
+	}
+	if n := countGrants(t, c); n != 2 {
+		t.Fatalf("%d grants stored, want 2", n)
+	}
+}
+
+func countGrants(t *testing.T, customer uuid.UUID) int {
+	var n int
+	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM discount_grants WHERE customer_id = $1", customer).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// No request without a workflow: a failed start stores nothing.
+func TestDiscountRequestNotStoredWhenStartFails(t *testing.T) {
+	by := newManager(t)
+	c := newCustomer(t, by, nil)
+	_, err := st.CreateDiscountRequest(context.Background(), store.Scope{}, store.DiscountInput{
+		CustomerID: c, RequesterID: by, ProductCategory: "equipment", Rate: decimal.NewFromInt(3),
+		Method: "percentage", ValidFrom: time.Now(), ValidTo: time.Now(), Deadline: time.Now(),
+	}, func(dbq.DiscountRequest) error { return errors.New("temporal is down") })
+	if err == nil {
+		t.Fatal("expected the start's error")
+	}
+	var n int
+	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM discount_requests WHERE customer_id = $1", c).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d requests stored (%v)", n, err)
+	}
+}
+
+func TestRouteFollowsPolicy(t *testing.T) {
+	p := dbq.DiscountPolicy{MaxStandardRate: decimal.NewFromInt(10), HardCapRate: decimal.NewFromInt(20)}
+	for rate, want := range map[string]string{"0.001": "standard", "10": "standard", "10.001": "beyond_standard", "20": "beyond_standard"} {
+		if got, err := store.Route(decimal.RequireFromString(rate), p); err != nil || got != want {
+			t.Errorf("%s%%: %s %v, want %s", rate, got, err, want)
+		}
+	}
+	for _, rate := range []string{"20.001", "0", "-1"} {
+		if _, err := store.Route(decimal.RequireFromString(rate), p); err == nil {
+			t.Errorf("%s%% was routed", rate)
+		}
 	}
 }
