@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
@@ -58,6 +59,8 @@ type Notice struct {
 	CustomerID *uuid.UUID
 	Roles      []string
 	StaffIDs   []uuid.UUID
+	// ToAccountManager adds the account manager of CustomerID.
+	ToAccountManager bool
 }
 
 // Notify delivers a notice to the inbox of every recipient, once, then copies
@@ -66,7 +69,17 @@ func (a *Activities) Notify(ctx context.Context, n Notice) (int, error) {
 	if n.EventKey == "" {
 		return 0, temporal.NewNonRetryableApplicationError("notice without an event key", "bad_notice", nil)
 	}
-	recipients, err := a.Store.Recipients(ctx, n.Roles, n.StaffIDs)
+	staff := n.StaffIDs
+	if n.ToAccountManager && n.CustomerID != nil {
+		ar, err := a.Store.GetArchive(ctx, store.Scope{}, *n.CustomerID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return 0, err
+		}
+		if err == nil && ar.Customer.AccountManagerID != nil {
+			staff = append(slices.Clone(staff), *ar.Customer.AccountManagerID)
+		}
+	}
+	recipients, err := a.Store.Recipients(ctx, n.Roles, staff)
 	if err != nil {
 		return 0, err
 	}

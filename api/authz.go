@@ -30,6 +30,7 @@ const (
 	capDecideDiscount  // decide a stage (the run checks which stage is whose)
 	capReadGrants      // an account's discount standard (Art. 7.8)
 	capSeeFilings      // filings with the GM (Art. 12)
+	capLedger          // record charges and payments
 )
 
 // grants is the one table of who may do what. Row scope (an account manager
@@ -43,7 +44,7 @@ var grants = map[string][]capability{
 	store.RoleAccountManager: {capReadArchive, capEditArchive, capReadCredit, capReadPolicies, capRequestDiscount, capReadGrants},
 	store.RoleDataClerk:      {capReadArchive, capCreateArchive, capEditArchive},
 	store.RoleServiceAgent:   {capReadArchive},
-	store.RoleFinance:        {capReadArchive, capReadCredit, capEditCredit, capReadPolicies, capSeeDiscounts, capReadGrants},
+	store.RoleFinance:        {capReadArchive, capReadCredit, capEditCredit, capLedger, capReadPolicies, capSeeDiscounts, capReadGrants},
 	store.RoleAuditor:        {capReadArchive, capReadCredit, capReadRegister, capReadPolicies, capSeeDiscounts, capReadGrants, capSeeFilings},
 }
 

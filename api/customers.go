@@ -162,8 +162,6 @@ func (s *Server) customerRoutes() {
 	huma.Register(s.api, created(op("add-key-person", http.MethodPost, "/v1/customers/{id}/key-persons", "Add a key person (Art. 7.3)", "archive")), s.addKeyPerson)
 	huma.Register(s.api, op("list-key-persons", http.MethodGet, "/v1/customers/{id}/key-persons", "List key persons", "archive"), s.listKeyPersons)
 	huma.Register(s.api, op("list-history", http.MethodGet, "/v1/customers/{id}/history", "Every change of the archive: who, when, field, old, new", "archive"), s.listHistory)
-	huma.Register(s.api, op("get-credit", http.MethodGet, "/v1/customers/{id}/credit", "Read the credit grade (Art. 7.7)", "credit"), s.getCredit)
-	huma.Register(s.api, op("put-credit", http.MethodPut, "/v1/customers/{id}/credit", "Set the credit grade (Art. 7.7, 13)", "credit"), s.putCredit)
 }
 
 func (s *Server) createCustomer(ctx context.Context, in *struct{ Body CustomerCreate }) (*customerOutput, error) {

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -72,33 +71,6 @@ type HistoryEntry struct {
 	Field     string    `json:"field"`
 	Old       *string   `json:"old"`
 	New       *string   `json:"new"`
-}
-
-// Credit is an account's credit grade (Art. 7.7).
-type Credit struct {
-	CustomerID      string    `json:"customer_id" format:"uuid"`
-	CreditLevel     string    `json:"credit_level"`
-	ArrearsLimit    string    `json:"arrears_limit"`
-	SettlementCycle string    `json:"settlement_cycle"`
-	PaymentTermDays int32     `json:"payment_term_days"`
-	Status          string    `json:"status" enum:"active,suspended,closed"`
-	Outstanding     string    `json:"outstanding"`
-	Version         int32     `json:"version"`
-	UpdatedAt       time.Time `json:"updated_at"`
-}
-
-// CreditPut sets the credit grade.
-type CreditPut struct {
-	CreditLevel     string `json:"credit_level" minLength:"1" maxLength:"50"`
-	ArrearsLimit    string `json:"arrears_limit" pattern:"^[0-9]{1,16}(\\.[0-9]{1,2})?$" doc:"Money as a decimal string"`
-	SettlementCycle string `json:"settlement_cycle" minLength:"1" maxLength:"100" doc:"Cron spec, descriptor (@monthly) or @every duration"`
-	PaymentTermDays int32  `json:"payment_term_days" minimum:"0" maximum:"366"`
-}
-
-func creditOut(c dbq.CreditAgreement) Credit {
-	return Credit{CustomerID: c.CustomerID.String(), CreditLevel: c.CreditLevel, ArrearsLimit: money(c.ArrearsLimit),
-		SettlementCycle: c.SettlementCycle, PaymentTermDays: c.PaymentTermDays, Status: c.Status,
-		Outstanding: "0.00", Version: c.Version, UpdatedAt: c.UpdatedAt}
 }
 
 func validEmail(location string, e *string) error {
@@ -241,62 +213,4 @@ func (s *Server) listHistory(ctx context.Context, in *struct {
 		return HistoryEntry{ID: h.ID, At: h.At, StaffID: uuidString(h.StaffID), StaffName: h.StaffName, Field: h.Field, Old: h.OldValue, New: h.NewValue}
 	}, func(h dbq.ListHistoryRow) string { return encodeCursor(strconv.FormatInt(h.ID, 10)) })
 	return &struct{ Body Page[HistoryEntry] }{Body: page}, nil
-}
-
-func (s *Server) getCredit(ctx context.Context, in *customerID) (*struct{ Body Credit }, error) {
-	id, err := parseUUID("path.id", in.ID)
-	if err != nil {
-		return nil, err
-	}
-	scope, err := s.gateAccount(ctx, id, capReadCredit, creditSections)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.store.GetCredit(ctx, scope, id)
-	if err != nil {
-		if err == store.ErrNotFound {
-			// The account is visible; it simply has no credit grade yet.
-			if _, aerr := s.store.GetArchive(ctx, scope, id); aerr == nil {
-				if rerr := s.register(ctx, store.AccessView, []uuid.UUID{id}, creditSections); rerr != nil {
-					return nil, rerr
-				}
-				return nil, newProblem(http.StatusNotFound, "no_credit_agreement", "this account has no credit grade on file")
-			}
-		}
-		return nil, s.archiveErr(ctx, id, creditSections, err)
-	}
-	if err := s.register(ctx, store.AccessView, []uuid.UUID{id}, creditSections); err != nil {
-		return nil, err
-	}
-	return &struct{ Body Credit }{Body: creditOut(c)}, nil
-}
-
-func (s *Server) putCredit(ctx context.Context, in *struct {
-	ID   string `path:"id" format:"uuid" doc:"Account id"`
-	Body CreditPut
-}) (*struct{ Body Credit }, error) {
-	id, err := parseUUID("path.id", in.ID)
-	if err != nil {
-		return nil, err
-	}
-	limit, err := optMoney("body.arrears_limit", &in.Body.ArrearsLimit)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := store.ParseCycle("settlement_cycle", in.Body.SettlementCycle); err != nil {
-		return nil, problemFor(s.log, err)
-	}
-	scope, err := s.gateAccount(ctx, id, capEditCredit, creditSections)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.store.PutCredit(ctx, scope, id, store.CreditInput{CreditLevel: in.Body.CreditLevel, ArrearsLimit: *limit, SettlementCycle: in.Body.SettlementCycle, PaymentTermDays: in.Body.PaymentTermDays}, callerOf(ctx).ID)
-	if err != nil {
-		return nil, s.archiveErr(ctx, id, creditSections, err)
-	}
-	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{id}, creditSections); err != nil {
-		return nil, err
-	}
-	s.archiveChanged(ctx, id)
-	return &struct{ Body Credit }{Body: creditOut(c)}, nil
 }

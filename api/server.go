@@ -93,6 +93,7 @@ func (s *Server) routes() {
 	s.inboxRoutes()
 	s.referenceRoutes()
 	s.discountRoutes()
+	s.creditRoutes()
 }
 
 // op declares an authenticated operation.

@@ -23,6 +23,11 @@ type Settings struct {
 	ApprovalEscalateAfter   time.Duration
 	GMDecisionTimeout       time.Duration
 	GrantExpiryNotice       time.Duration
+	PaymentRemindBefore     time.Duration
+	DunningSteps            []time.Duration
+	ArrearsWarnRatio        string
+	// Day is the length of one day in day-counted terms (payment_term_days).
+	Day time.Duration
 	// Timezone is the company's (KAM_TIMEZONE): a grant valid to a date ends
 	// at the end of that day there.
 	Timezone *time.Location
@@ -37,6 +42,10 @@ func DefaultSettings() Settings {
 		ApprovalEscalateAfter:   72 * time.Hour,
 		GMDecisionTimeout:       120 * time.Hour,
 		GrantExpiryNotice:       168 * time.Hour,
+		PaymentRemindBefore:     72 * time.Hour,
+		DunningSteps:            []time.Duration{24 * time.Hour, 168 * time.Hour, 360 * time.Hour},
+		ArrearsWarnRatio:        "0.8",
+		Day:                     24 * time.Hour,
 		Timezone:                time.UTC,
 	}
 }
@@ -127,4 +136,42 @@ func (p *Processes) update(ctx context.Context, requestID uuid.UUID, name string
 		return st, err
 	}
 	return st, h.Get(ctx, &st)
+}
+
+// StartSettlement starts an agreement's settlement run; a running one is kept.
+func (p *Processes) StartSettlement(ctx context.Context, customerID uuid.UUID) error {
+	tz := "UTC"
+	if p.Settings.Timezone != nil {
+		tz = p.Settings.Timezone.String()
+	}
+	_, err := p.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       SettlementWorkflowID(customerID),
+		TaskQueue:                TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		// A closed and reopened agreement gets a new run.
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}, CreditSettlement, SettlementInput{
+		CustomerID: customerID, Timezone: tz, RemindBefore: p.Settings.PaymentRemindBefore,
+		DunningSteps: p.Settings.DunningSteps, WarnRatio: p.Settings.ArrearsWarnRatio, Day: p.Settings.Day,
+	})
+	return err
+}
+
+// LedgerChanged tells the settlement run that a charge or payment landed.
+func (p *Processes) LedgerChanged(ctx context.Context, customerID uuid.UUID) error {
+	return p.signal(ctx, SettlementWorkflowID(customerID), SignalLedgerChanged)
+}
+
+// AgreementChanged tells the settlement run that its terms changed or it was closed.
+func (p *Processes) AgreementChanged(ctx context.Context, customerID uuid.UUID) error {
+	return p.signal(ctx, SettlementWorkflowID(customerID), SignalAgreementChanged)
+}
+
+func (p *Processes) signal(ctx context.Context, workflowID, name string) error {
+	err := p.Client.SignalWorkflow(ctx, workflowID, "", name, nil)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return nil
+	}
+	return err
 }

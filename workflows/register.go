@@ -10,5 +10,6 @@ import (
 func Register(w worker.Registry, a *activities.Activities) {
 	w.RegisterWorkflow(AccountOnboarding)
 	w.RegisterWorkflow(DiscountApproval)
+	w.RegisterWorkflow(CreditSettlement)
 	w.RegisterActivity(a)
 }

@@ -244,27 +244,6 @@ func (q *Queries) CreateKeyPerson(ctx context.Context, arg CreateKeyPersonParams
 	return i, err
 }
 
-const getCredit = `-- name: GetCredit :one
-SELECT customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days, status, version, created_at, updated_at FROM credit_agreements WHERE customer_id = $1
-`
-
-func (q *Queries) GetCredit(ctx context.Context, customerID uuid.UUID) (CreditAgreement, error) {
-	row := q.db.QueryRow(ctx, getCredit, customerID)
-	var i CreditAgreement
-	err := row.Scan(
-		&i.CustomerID,
-		&i.CreditLevel,
-		&i.ArrearsLimit,
-		&i.SettlementCycle,
-		&i.PaymentTermDays,
-		&i.Status,
-		&i.Version,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-	)
-	return i, err
-}
-
 const getCustomer = `-- name: GetCustomer :one
 SELECT id, code, name, nature, industry, product_category, tier, service_mode, legal_representative, company_size, main_products, annual_output_value, credibility, profit_status, status, account_manager_id, founded_on, address, postcode, phone, fax, email, version, created_at, updated_at FROM customers
 WHERE id = $1
@@ -689,47 +668,6 @@ func (q *Queries) UpdateCustomer(ctx context.Context, arg UpdateCustomerParams) 
 		&i.Phone,
 		&i.Fax,
 		&i.Email,
-		&i.Version,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-	)
-	return i, err
-}
-
-const upsertCredit = `-- name: UpsertCredit :one
-INSERT INTO credit_agreements (customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (customer_id) DO UPDATE SET
-    credit_level = EXCLUDED.credit_level, arrears_limit = EXCLUDED.arrears_limit,
-    settlement_cycle = EXCLUDED.settlement_cycle, payment_term_days = EXCLUDED.payment_term_days,
-    version = credit_agreements.version + 1, updated_at = now()
-RETURNING customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days, status, version, created_at, updated_at
-`
-
-type UpsertCreditParams struct {
-	CustomerID      uuid.UUID
-	CreditLevel     string
-	ArrearsLimit    decimal.Decimal
-	SettlementCycle string
-	PaymentTermDays int32
-}
-
-func (q *Queries) UpsertCredit(ctx context.Context, arg UpsertCreditParams) (CreditAgreement, error) {
-	row := q.db.QueryRow(ctx, upsertCredit,
-		arg.CustomerID,
-		arg.CreditLevel,
-		arg.ArrearsLimit,
-		arg.SettlementCycle,
-		arg.PaymentTermDays,
-	)
-	var i CreditAgreement
-	err := row.Scan(
-		&i.CustomerID,
-		&i.CreditLevel,
-		&i.ArrearsLimit,
-		&i.SettlementCycle,
-		&i.PaymentTermDays,
-		&i.Status,
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,

@@ -37,15 +37,53 @@ type ApiToken struct {
 }
 
 type CreditAgreement struct {
-	CustomerID      uuid.UUID
-	CreditLevel     string
-	ArrearsLimit    decimal.Decimal
-	SettlementCycle string
-	PaymentTermDays int32
-	Status          string
-	Version         int32
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	CustomerID       uuid.UUID
+	CreditLevel      string
+	ArrearsLimit     decimal.Decimal
+	SettlementCycle  string
+	PaymentTermDays  int32
+	Status           string
+	Version          int32
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	AgreementRef     *string
+	AgreementDate    *time.Time
+	ChargedTotal     decimal.Decimal
+	PaidTotal        decimal.Decimal
+	Unapplied        decimal.Decimal
+	SuspendedAt      *time.Time
+	SuspensionReason *string
+	ClosedAt         *time.Time
+	CycleAnchor      time.Time
+}
+
+type CreditCharge struct {
+	ID          uuid.UUID
+	CustomerID  uuid.UUID
+	Amount      decimal.Decimal
+	Reference   string
+	OccurredOn  time.Time
+	CreatedAt   time.Time
+	CreatedBy   *uuid.UUID
+	StatementID *uuid.UUID
+}
+
+type CreditEvent struct {
+	CustomerID uuid.UUID
+	EventKey   string
+	Kind       string
+	At         time.Time
+	Detail     string
+}
+
+type CreditPayment struct {
+	ID         uuid.UUID
+	CustomerID uuid.UUID
+	Amount     decimal.Decimal
+	Reference  string
+	ReceivedOn time.Time
+	CreatedAt  time.Time
+	CreatedBy  *uuid.UUID
 }
 
 type Customer struct {
@@ -210,6 +248,19 @@ type Staff struct {
 	Role      string
 	Active    bool
 	CreatedAt time.Time
+}
+
+type Statement struct {
+	ID          uuid.UUID
+	CustomerID  uuid.UUID
+	PeriodStart time.Time
+	PeriodEnd   time.Time
+	AmountDue   decimal.Decimal
+	Paid        decimal.Decimal
+	DueAt       time.Time
+	Status      string
+	CreatedAt   time.Time
+	PaidAt      *time.Time
 }
 
 type Tier struct {

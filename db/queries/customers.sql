@@ -85,18 +85,6 @@ SELECT
     (SELECT count(*) FROM key_persons k WHERE k.customer_id = $1 AND k.role = 'handler')::int AS handlers,
     EXISTS (SELECT 1 FROM credit_agreements a WHERE a.customer_id = $1) AS has_credit;
 
--- name: UpsertCredit :one
-INSERT INTO credit_agreements (customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (customer_id) DO UPDATE SET
-    credit_level = EXCLUDED.credit_level, arrears_limit = EXCLUDED.arrears_limit,
-    settlement_cycle = EXCLUDED.settlement_cycle, payment_term_days = EXCLUDED.payment_term_days,
-    version = credit_agreements.version + 1, updated_at = now()
-RETURNING *;
-
--- name: GetCredit :one
-SELECT * FROM credit_agreements WHERE customer_id = $1;
-
 -- name: ActiveCustomerIDs :many
 SELECT id FROM customers
 WHERE status = 'active' AND (sqlc.narg(after)::uuid IS NULL OR id > sqlc.narg(after))

@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/robfig/cron/v3"
-	"github.com/shopspring/decimal"
 
 	"kam/db/dbq"
 )
@@ -58,57 +56,6 @@ func (s *Store) AddKeyPerson(ctx context.Context, scope Scope, customerID uuid.U
 		return q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: customerID, StaffID: &by, Field: "key_persons", NewValue: &v})
 	})
 	return out, err
-}
-
-// CreditInput is the credit grade of Art. 7.7.
-type CreditInput struct {
-	CreditLevel     string
-	ArrearsLimit    decimal.Decimal
-	SettlementCycle string
-	PaymentTermDays int32
-}
-
-// cycleParser accepts what SPEC allows for a settlement cycle: a five-field
-// cron spec, a descriptor such as @monthly, or @every <duration>.
-var cycleParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
-// ParseCycle validates a cadence or cycle spec.
-func ParseCycle(field, spec string) (cron.Schedule, error) {
-	sched, err := cycleParser.Parse(spec)
-	if err != nil {
-		return nil, Invalid(field, "not a cron spec, descriptor or @every duration: %v", err)
-	}
-	return sched, nil
-}
-
-// PutCredit records an account's credit grade, with history, in one transaction.
-func (s *Store) PutCredit(ctx context.Context, scope Scope, customerID uuid.UUID, in CreditInput, by uuid.UUID) (dbq.CreditAgreement, error) {
-	if _, err := ParseCycle("settlement_cycle", in.SettlementCycle); err != nil {
-		return dbq.CreditAgreement{}, err
-	}
-	var out dbq.CreditAgreement
-	err := s.inTx(ctx, func(q *dbq.Queries) error {
-		if _, err := q.LockCustomer(ctx, dbq.LockCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
-			return err
-		}
-		var err error
-		out, err = q.UpsertCredit(ctx, dbq.UpsertCreditParams{CustomerID: customerID, CreditLevel: in.CreditLevel, ArrearsLimit: in.ArrearsLimit, SettlementCycle: in.SettlementCycle, PaymentTermDays: in.PaymentTermDays})
-		if err != nil {
-			return err
-		}
-		v := in.CreditLevel + " / " + in.ArrearsLimit.StringFixed(2) + " / " + in.SettlementCycle
-		return q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: customerID, StaffID: &by, Field: "credit", NewValue: &v})
-	})
-	return out, err
-}
-
-// GetCredit reads an account's credit grade within scope.
-func (s *Store) GetCredit(ctx context.Context, scope Scope, customerID uuid.UUID) (dbq.CreditAgreement, error) {
-	if _, err := s.q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
-		return dbq.CreditAgreement{}, interpret(err)
-	}
-	c, err := s.q.GetCredit(ctx, customerID)
-	return c, interpret(err)
 }
 
 // ListContacts, ListKeyPersons and ListHistory read an account's sub-records within scope.

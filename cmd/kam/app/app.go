@@ -21,6 +21,7 @@ import (
 	"kam/api"
 	"kam/cmd/kam/devserver"
 	"kam/db"
+	"kam/db/dbq"
 	"kam/db/store"
 	"kam/workflows"
 )
@@ -152,7 +153,10 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 		r.stop = append(r.stop, w.Stop)
 		sweepCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		r.stop = append(r.stop, cancel)
-		go reconcileOnboarding(sweepCtx, r.Store, procs, log)
+		go func() {
+			reconcileOnboarding(sweepCtx, r.Store, procs, log)
+			reconcileSettlement(sweepCtx, r.Store, procs, log)
+		}()
 	}
 
 	if parts.API {
@@ -225,4 +229,33 @@ func reconcileOnboarding(ctx context.Context, s *store.Store, p *workflows.Proce
 		after = &last
 	}
 	log.Info("onboarding sweep done", "incomplete_archives", started)
+}
+
+// reconcileSettlement makes sure every open credit agreement has its
+// settlement run (one opened before this version, or whose start was lost).
+func reconcileSettlement(ctx context.Context, s *store.Store, p *workflows.Processes, log *slog.Logger) {
+	var after *uuid.UUID
+	n := 0
+	for ctx.Err() == nil {
+		ids, err := s.Q().OpenAgreements(ctx, dbq.OpenAgreementsParams{After: after, Lim: 500})
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Warn("settlement sweep", "error", err)
+			}
+			return
+		}
+		for _, id := range ids {
+			if err := p.StartSettlement(ctx, id); err != nil {
+				log.Warn("settlement sweep", "customer", id, "error", err)
+				continue
+			}
+			n++
+		}
+		if len(ids) < 500 {
+			break
+		}
+		last := ids[len(ids)-1]
+		after = &last
+	}
+	log.Info("settlement sweep done", "agreements", n)
 }

@@ -67,6 +67,8 @@ func FromEnv() (Config, error) {
 		{"KAM_APPROVAL_ESCALATE_AFTER", &c.Settings.ApprovalEscalateAfter},
 		{"KAM_GM_DECISION_TIMEOUT", &c.Settings.GMDecisionTimeout},
 		{"KAM_GRANT_EXPIRY_NOTICE", &c.Settings.GrantExpiryNotice},
+		{"KAM_PAYMENT_REMIND_BEFORE", &c.Settings.PaymentRemindBefore},
+		{"KAM_DAY", &c.Settings.Day},
 	}
 	for _, d := range durations {
 		v := os.Getenv(d.name)
@@ -79,6 +81,29 @@ func FromEnv() (Config, error) {
 			continue
 		}
 		*d.dst = parsed
+	}
+	if v := os.Getenv("KAM_DUNNING_STEPS"); v != "" {
+		var steps []time.Duration
+		for _, part := range strings.Split(v, ",") {
+			d, err := time.ParseDuration(strings.TrimSpace(part))
+			if err != nil || d <= 0 || (len(steps) > 0 && d <= steps[len(steps)-1]) {
+				errs = append(errs, "KAM_DUNNING_STEPS: a comma list of increasing positive durations (e.g. 24h,168h,360h)")
+				steps = nil
+				break
+			}
+			steps = append(steps, d)
+		}
+		if steps != nil {
+			c.Settings.DunningSteps = steps
+		}
+	}
+	if v := os.Getenv("KAM_ARREARS_WARN_RATIO"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r <= 0 || r > 1 {
+			errs = append(errs, "KAM_ARREARS_WARN_RATIO: a number in (0, 1], e.g. 0.8")
+		} else {
+			c.Settings.ArrearsWarnRatio = v
+		}
 	}
 	if c.BootstrapToken != "" && (len(c.BootstrapToken) < 32 || strings.ContainsAny(c.BootstrapToken, " \t\r\n")) {
 		errs = append(errs, "KAM_BOOTSTRAP_TOKEN: use at least 32 characters without spaces")

@@ -1,0 +1,132 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"kam/db/dbq"
+	"kam/db/store"
+)
+
+// CreditSnapshot is what a settlement run needs to know of its agreement.
+type CreditSnapshot struct {
+	Exists          bool
+	Status          string
+	SettlementCycle string
+	PaymentTermDays int32
+	CycleAnchor     time.Time
+	// Unpaid lists statements not yet paid in full, oldest first.
+	Unpaid []StatementDue
+}
+
+// StatementDue is an unpaid statement.
+type StatementDue struct {
+	ID      uuid.UUID
+	DueAt   time.Time
+	Overdue bool
+}
+
+// LoadCredit reads the agreement and its unpaid statements.
+func (a *Activities) LoadCredit(ctx context.Context, customerID uuid.UUID) (CreditSnapshot, error) {
+	ag, err := a.Store.Q().GetCredit(ctx, customerID)
+	if errors.Is(store.Interpret(err), store.ErrNotFound) {
+		return CreditSnapshot{}, nil
+	} else if err != nil {
+		return CreditSnapshot{}, err
+	}
+	unpaid, err := a.Store.Q().UnpaidStatements(ctx, customerID)
+	if err != nil {
+		return CreditSnapshot{}, err
+	}
+	snap := CreditSnapshot{Exists: true, Status: ag.Status, SettlementCycle: ag.SettlementCycle, PaymentTermDays: ag.PaymentTermDays,
+		CycleAnchor: ag.CycleAnchor, Unpaid: []StatementDue{}}
+	for _, s := range unpaid {
+		snap.Unpaid = append(snap.Unpaid, StatementDue{ID: s.ID, DueAt: s.DueAt, Overdue: s.Status == "overdue"})
+	}
+	return snap, nil
+}
+
+// CycleClose asks for one cycle's statement.
+type CycleClose struct {
+	CustomerID             uuid.UUID
+	PeriodStart, PeriodEnd time.Time
+	DueAt                  time.Time
+}
+
+// CloseCycle makes the cycle's statement; nil when the cycle had no charges.
+func (a *Activities) CloseCycle(ctx context.Context, c CycleClose) (*StatementDue, error) {
+	st, err := a.Store.CloseCycle(ctx, c.CustomerID, c.PeriodStart, c.PeriodEnd, c.DueAt)
+	if err != nil || st == nil || st.Status == "paid" {
+		return nil, err
+	}
+	return &StatementDue{ID: st.ID, DueAt: st.DueAt}, nil
+}
+
+// MarkOverdue marks a statement unpaid at its due time as overdue and tells
+// whether it is (still) unpaid.
+func (a *Activities) MarkOverdue(ctx context.Context, statementID uuid.UUID) (bool, error) {
+	if _, err := a.Store.Q().MarkOverdue(ctx, statementID); err != nil && !errors.Is(store.Interpret(err), store.ErrNotFound) {
+		return false, err
+	}
+	st, err := a.Store.Q().GetStatement(ctx, statementID)
+	if err != nil {
+		return false, store.Interpret(err)
+	}
+	return st.Status == "overdue", nil
+}
+
+// SuspendCredit stops credit purchasing (Art. 13); repeating it changes nothing.
+func (a *Activities) SuspendCredit(ctx context.Context, customerID uuid.UUID, reason string) error {
+	_, err := a.Store.Q().SuspendCredit(ctx, dbq.SuspendCreditParams{CustomerID: customerID, SuspensionReason: &reason})
+	return store.Interpret(err)
+}
+
+// ReinstateCredit restores credit when nothing is overdue; it tells whether it did.
+func (a *Activities) ReinstateCredit(ctx context.Context, customerID uuid.UUID) (bool, error) {
+	n, err := a.Store.Q().ReinstateCredit(ctx, customerID)
+	return n > 0, store.Interpret(err)
+}
+
+// ArrearsWarning asks whether outstanding has reached ratio × limit.
+type ArrearsWarning struct {
+	CustomerID uuid.UUID
+	Ratio      string
+}
+
+// ArrearsReached tells whether the early-warning threshold (Art. 13) is reached.
+func (a *Activities) ArrearsReached(ctx context.Context, w ArrearsWarning) (bool, error) {
+	ag, err := a.Store.Q().GetCredit(ctx, w.CustomerID)
+	if err != nil {
+		return false, store.Interpret(err)
+	}
+	ratio, err := decimal.NewFromString(w.Ratio)
+	if err != nil {
+		return false, err
+	}
+	return ag.ArrearsLimit.IsPositive() && store.Outstanding(ag).GreaterThanOrEqual(ag.ArrearsLimit.Mul(ratio)), nil
+}
+
+// CreditEvent is a step of the settlement process persisted for the record.
+type CreditEvent struct {
+	CustomerID uuid.UUID
+	Key        string
+	Kind       string
+	Detail     string
+	Notice     *Notice
+}
+
+// RecordCreditEvent writes the event once, then delivers its notice once.
+func (a *Activities) RecordCreditEvent(ctx context.Context, e CreditEvent) error {
+	if _, err := a.Store.Q().InsertCreditEvent(ctx, dbq.InsertCreditEventParams{CustomerID: e.CustomerID, EventKey: e.Key, Kind: e.Kind, Detail: e.Detail}); err != nil {
+		return store.Interpret(err)
+	}
+	if e.Notice != nil {
+		_, err := a.Notify(ctx, *e.Notice)
+		return err
+	}
+	return nil
+}

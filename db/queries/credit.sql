@@ -1,0 +1,114 @@
+-- name: GetCredit :one
+SELECT * FROM credit_agreements WHERE customer_id = $1;
+
+-- name: LockCredit :one
+-- Every change to an account's credit ledger takes this lock first, so the
+-- limit check and the write it guards see the same totals.
+SELECT * FROM credit_agreements WHERE customer_id = $1 FOR UPDATE;
+
+-- name: InsertCredit :one
+INSERT INTO credit_agreements (customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days, agreement_ref, agreement_date)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING *;
+
+-- name: UpdateCreditTerms :one
+UPDATE credit_agreements SET credit_level = $2, arrears_limit = $3, settlement_cycle = $4, payment_term_days = $5,
+    agreement_ref = $6, agreement_date = $7, version = version + 1, updated_at = now()
+WHERE customer_id = $1 RETURNING *;
+
+-- name: ReopenCredit :one
+UPDATE credit_agreements SET status = 'active', closed_at = NULL, cycle_anchor = now(), version = version + 1, updated_at = now()
+WHERE customer_id = $1 AND status = 'closed' RETURNING *;
+
+-- name: CloseCredit :one
+UPDATE credit_agreements SET status = 'closed', closed_at = now(), version = version + 1, updated_at = now()
+WHERE customer_id = $1 RETURNING *;
+
+-- name: InsertCharge :one
+INSERT INTO credit_charges (id, customer_id, amount, reference, occurred_on, created_by)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (customer_id, reference) DO NOTHING
+RETURNING *;
+
+-- name: GetChargeByReference :one
+SELECT * FROM credit_charges WHERE customer_id = $1 AND reference = $2;
+
+-- name: AddCharged :exec
+UPDATE credit_agreements SET charged_total = charged_total + $2, updated_at = now() WHERE customer_id = $1;
+
+-- name: InsertPayment :one
+INSERT INTO credit_payments (id, customer_id, amount, reference, received_on, created_by)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (customer_id, reference) DO NOTHING
+RETURNING *;
+
+-- name: GetPaymentByReference :one
+SELECT * FROM credit_payments WHERE customer_id = $1 AND reference = $2;
+
+-- name: AddPaid :exec
+UPDATE credit_agreements SET paid_total = paid_total + $2, unapplied = $3, updated_at = now() WHERE customer_id = $1;
+
+-- name: UnpaidStatementsForUpdate :many
+-- Oldest first: payments settle the oldest statement first (Art. 13).
+SELECT * FROM statements WHERE customer_id = $1 AND status <> 'paid' ORDER BY period_end FOR UPDATE;
+
+-- name: ApplyToStatement :exec
+UPDATE statements SET paid = paid + sqlc.arg(amount),
+    status = CASE WHEN paid + sqlc.arg(amount) >= amount_due THEN 'paid' ELSE status END,
+    paid_at = CASE WHEN paid + sqlc.arg(amount) >= amount_due THEN now() ELSE NULL END
+WHERE id = sqlc.arg(id);
+
+-- name: GetStatementByPeriod :one
+SELECT * FROM statements WHERE customer_id = $1 AND period_end = $2;
+
+-- name: UnbilledTotal :one
+SELECT coalesce(sum(amount), 0)::numeric(18,2) AS total FROM credit_charges
+WHERE customer_id = $1 AND statement_id IS NULL AND created_at < sqlc.arg(period_end);
+
+-- name: InsertStatement :one
+INSERT INTO statements (id, customer_id, period_start, period_end, amount_due, due_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+RETURNING *;
+
+-- name: BillCharges :exec
+UPDATE credit_charges SET statement_id = $2
+WHERE customer_id = $1 AND statement_id IS NULL AND created_at < sqlc.arg(period_end);
+
+-- name: SetUnapplied :exec
+UPDATE credit_agreements SET unapplied = $2 WHERE customer_id = $1;
+
+-- name: GetStatement :one
+SELECT * FROM statements WHERE id = $1;
+
+-- name: MarkOverdue :one
+UPDATE statements SET status = 'overdue' WHERE id = $1 AND status = 'open' RETURNING *;
+
+-- name: SuspendCredit :execrows
+UPDATE credit_agreements SET status = 'suspended', suspended_at = now(), suspension_reason = $2, updated_at = now()
+WHERE customer_id = $1 AND status = 'active';
+
+-- name: ReinstateCredit :execrows
+-- Only when nothing is overdue any more.
+UPDATE credit_agreements a SET status = 'active', suspended_at = NULL, suspension_reason = NULL, updated_at = now()
+WHERE a.customer_id = $1 AND a.status = 'suspended'
+  AND NOT EXISTS (SELECT 1 FROM statements s WHERE s.customer_id = a.customer_id AND s.status = 'overdue');
+
+-- name: ListStatements :many
+SELECT * FROM statements WHERE customer_id = sqlc.arg(customer_id)
+  AND (sqlc.narg(before)::timestamptz IS NULL OR period_end < sqlc.narg(before))
+ORDER BY period_end DESC LIMIT sqlc.arg(lim);
+
+-- name: UnpaidStatements :many
+SELECT * FROM statements WHERE customer_id = $1 AND status <> 'paid' ORDER BY period_end;
+
+-- name: InsertCreditEvent :execrows
+INSERT INTO credit_events (customer_id, event_key, kind, detail) VALUES ($1, $2, $3, $4)
+ON CONFLICT (customer_id, event_key) DO NOTHING;
+
+-- name: ListCreditEvents :many
+SELECT * FROM credit_events WHERE customer_id = $1 ORDER BY at;
+
+-- name: OpenAgreements :many
+SELECT customer_id FROM credit_agreements
+WHERE status <> 'closed' AND (sqlc.narg(after)::uuid IS NULL OR customer_id > sqlc.narg(after))
+ORDER BY customer_id LIMIT sqlc.arg(lim);

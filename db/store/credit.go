@@ -1,0 +1,299 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/robfig/cron/v3"
+	"github.com/shopspring/decimal"
+
+	"kam/db/dbq"
+)
+
+// Credit statuses (Art. 13).
+const (
+	CreditActive    = "active"
+	CreditSuspended = "suspended"
+	CreditClosed    = "closed"
+)
+
+// cycleParser accepts what SPEC allows for a settlement cycle or cadence: a
+// five-field cron spec, a descriptor such as @monthly, or @every <duration>.
+var cycleParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// ParseCycle validates a cycle spec; the error names the field.
+func ParseCycle(field, spec string) (cron.Schedule, error) {
+	sched, err := cycleParser.Parse(spec)
+	if err != nil {
+		return nil, Invalid(field, "not a cron spec, descriptor or @every duration: %v", err)
+	}
+	if every, ok := sched.(cron.ConstantDelaySchedule); ok && every.Delay < time.Second {
+		return nil, Invalid(field, "an @every cycle must be at least one second")
+	}
+	return sched, nil
+}
+
+// CreditInput is the credit grade of Art. 7.7 and the agreement of Art. 13.
+type CreditInput struct {
+	CreditLevel     string
+	ArrearsLimit    decimal.Decimal
+	SettlementCycle string
+	PaymentTermDays int32
+	AgreementRef    *string
+	AgreementDate   *time.Time
+	// Close asks to close the agreement; only with nothing outstanding.
+	Close bool
+}
+
+// CreditChange says what PutCredit did, so the caller knows which process to steer.
+type CreditChange int
+
+const (
+	CreditOpened  CreditChange = iota + 1 // new, or reopened after closing: start the settlement run
+	CreditChanged                         // terms changed: tell the run
+	CreditClosedNow                       // closed: tell the run, which ends
+)
+
+// Outstanding is what the account owes now (negative: a credit balance).
+func Outstanding(a dbq.CreditAgreement) decimal.Decimal { return a.ChargedTotal.Sub(a.PaidTotal) }
+
+// PutCredit records or changes an account's credit agreement with its history
+// row, in one transaction. start runs inside that transaction when a
+// settlement run has to begin, so an agreement never lacks one.
+func (s *Store) PutCredit(ctx context.Context, scope Scope, customerID uuid.UUID, in CreditInput, by uuid.UUID, start func() error) (dbq.CreditAgreement, CreditChange, error) {
+	if _, err := ParseCycle("settlement_cycle", in.SettlementCycle); err != nil {
+		return dbq.CreditAgreement{}, 0, err
+	}
+	var out dbq.CreditAgreement
+	var change CreditChange
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		if _, err := q.LockCustomer(ctx, dbq.LockCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
+			return err
+		}
+		cur, err := q.LockCredit(ctx, customerID)
+		switch {
+		case errors.Is(interpret(err), ErrNotFound):
+			if in.Close {
+				return Errorf(KindConflict, "no_credit_agreement", "there is no agreement to close")
+			}
+			out, err = q.InsertCredit(ctx, dbq.InsertCreditParams{CustomerID: customerID, CreditLevel: in.CreditLevel, ArrearsLimit: in.ArrearsLimit,
+				SettlementCycle: in.SettlementCycle, PaymentTermDays: in.PaymentTermDays, AgreementRef: in.AgreementRef, AgreementDate: in.AgreementDate})
+			change = CreditOpened
+		case err != nil:
+			return err
+		default:
+			out, err = q.UpdateCreditTerms(ctx, dbq.UpdateCreditTermsParams{CustomerID: customerID, CreditLevel: in.CreditLevel, ArrearsLimit: in.ArrearsLimit,
+				SettlementCycle: in.SettlementCycle, PaymentTermDays: in.PaymentTermDays, AgreementRef: in.AgreementRef, AgreementDate: in.AgreementDate})
+			if err != nil {
+				return err
+			}
+			change = CreditChanged
+			switch {
+			case in.Close && cur.Status != CreditClosed:
+				unpaid, err := q.UnpaidStatements(ctx, customerID)
+				if err != nil {
+					return err
+				}
+				if Outstanding(cur).IsPositive() || len(unpaid) > 0 {
+					return Errorf(KindConflict, "outstanding_balance", "the account still owes %s; credit closes only when nothing is outstanding", Outstanding(cur).StringFixed(2))
+				}
+				out, err = q.CloseCredit(ctx, customerID)
+				change = CreditClosedNow
+			case !in.Close && cur.Status == CreditClosed:
+				out, err = q.ReopenCredit(ctx, customerID)
+				change = CreditOpened
+			}
+		}
+		if err != nil {
+			return err
+		}
+		v := in.CreditLevel + " / " + in.ArrearsLimit.StringFixed(2) + " / " + in.SettlementCycle + " / " + out.Status
+		if err := q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: customerID, StaffID: &by, Field: "credit", NewValue: &v}); err != nil {
+			return err
+		}
+		if change == CreditOpened {
+			return start()
+		}
+		return nil
+	})
+	return out, change, err
+}
+
+// GetCredit reads an account's agreement within scope.
+func (s *Store) GetCredit(ctx context.Context, scope Scope, customerID uuid.UUID) (dbq.CreditAgreement, error) {
+	if _, err := s.q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
+		return dbq.CreditAgreement{}, interpret(err)
+	}
+	c, err := s.q.GetCredit(ctx, customerID)
+	return c, interpret(err)
+}
+
+// LedgerEntry is a charge or a payment as recorded, and whether this call
+// found it already there (an idempotent replay).
+type LedgerEntry struct {
+	ID        uuid.UUID
+	Amount    decimal.Decimal
+	Reference string
+	On        time.Time
+	CreatedAt time.Time
+	Replayed  bool
+	// Outstanding after this entry.
+	Outstanding decimal.Decimal
+}
+
+// Charge admits a purchase on credit (Art. 13) under the agreement's row lock:
+// refused while credit is suspended or closed, and when it would take the
+// outstanding amount past the arrears limit. A repeated reference returns the
+// first charge.
+func (s *Store) Charge(ctx context.Context, scope Scope, customerID uuid.UUID, amount decimal.Decimal, reference string, on time.Time, by uuid.UUID) (LedgerEntry, error) {
+	var out LedgerEntry
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		if _, err := q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
+			return err
+		}
+		a, err := q.LockCredit(ctx, customerID)
+		if errors.Is(interpret(err), ErrNotFound) {
+			return Errorf(KindConflict, "no_credit_agreement", "this account has no credit agreement")
+		} else if err != nil {
+			return err
+		}
+		if prev, err := q.GetChargeByReference(ctx, dbq.GetChargeByReferenceParams{CustomerID: customerID, Reference: reference}); err == nil {
+			if !prev.Amount.Equal(amount) || !prev.OccurredOn.Equal(on) {
+				return &Error{Kind: KindConflict, Code: "duplicate_reference", Field: "reference", Message: "this reference was used for a different charge"}
+			}
+			out = LedgerEntry{ID: prev.ID, Amount: prev.Amount, Reference: prev.Reference, On: prev.OccurredOn, CreatedAt: prev.CreatedAt, Replayed: true, Outstanding: Outstanding(a)}
+			return nil
+		} else if !errors.Is(interpret(err), ErrNotFound) {
+			return err
+		}
+		switch a.Status {
+		case CreditSuspended:
+			return Errorf(KindConflict, "credit_suspended", "credit purchasing is stopped until the overdue statement is settled (Art. 13)")
+		case CreditClosed:
+			return Errorf(KindConflict, "credit_closed", "the credit agreement is closed")
+		}
+		after := Outstanding(a).Add(amount)
+		if after.GreaterThan(a.ArrearsLimit) {
+			return &Error{Kind: KindInvalid, Code: "arrears_limit_exceeded", Field: "amount",
+				Message: "outstanding " + Outstanding(a).StringFixed(2) + " + " + amount.StringFixed(2) + " would exceed the arrears limit " + a.ArrearsLimit.StringFixed(2)}
+		}
+		c, err := q.InsertCharge(ctx, dbq.InsertChargeParams{ID: NewID(), CustomerID: customerID, Amount: amount, Reference: reference, OccurredOn: on, CreatedBy: &by})
+		if err != nil {
+			return err
+		}
+		if err := q.AddCharged(ctx, dbq.AddChargedParams{CustomerID: customerID, ChargedTotal: amount}); err != nil {
+			return err
+		}
+		out = LedgerEntry{ID: c.ID, Amount: c.Amount, Reference: c.Reference, On: c.OccurredOn, CreatedAt: c.CreatedAt, Outstanding: after}
+		return nil
+	})
+	return out, err
+}
+
+// Pay records a remittance (Art. 7.5) and applies it to the oldest unpaid
+// statement first; what is left waits for the next statement (charges not
+// yet billed) or stays as a credit balance. A repeated reference returns the
+// first payment.
+func (s *Store) Pay(ctx context.Context, scope Scope, customerID uuid.UUID, amount decimal.Decimal, reference string, on time.Time, by uuid.UUID) (LedgerEntry, error) {
+	var out LedgerEntry
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		if _, err := q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
+			return err
+		}
+		a, err := q.LockCredit(ctx, customerID)
+		if errors.Is(interpret(err), ErrNotFound) {
+			return Errorf(KindConflict, "no_credit_agreement", "this account has no credit agreement")
+		} else if err != nil {
+			return err
+		}
+		if prev, err := q.GetPaymentByReference(ctx, dbq.GetPaymentByReferenceParams{CustomerID: customerID, Reference: reference}); err == nil {
+			if !prev.Amount.Equal(amount) || !prev.ReceivedOn.Equal(on) {
+				return &Error{Kind: KindConflict, Code: "duplicate_reference", Field: "reference", Message: "this reference was used for a different payment"}
+			}
+			out = LedgerEntry{ID: prev.ID, Amount: prev.Amount, Reference: prev.Reference, On: prev.ReceivedOn, CreatedAt: prev.CreatedAt, Replayed: true, Outstanding: Outstanding(a)}
+			return nil
+		} else if !errors.Is(interpret(err), ErrNotFound) {
+			return err
+		}
+		p, err := q.InsertPayment(ctx, dbq.InsertPaymentParams{ID: NewID(), CustomerID: customerID, Amount: amount, Reference: reference, ReceivedOn: on, CreatedBy: &by})
+		if err != nil {
+			return err
+		}
+		left, err := applyCredit(ctx, q, customerID, a.Unapplied.Add(amount))
+		if err != nil {
+			return err
+		}
+		if err := q.AddPaid(ctx, dbq.AddPaidParams{CustomerID: customerID, PaidTotal: amount, Unapplied: left}); err != nil {
+			return err
+		}
+		out = LedgerEntry{ID: p.ID, Amount: p.Amount, Reference: p.Reference, On: p.ReceivedOn, CreatedAt: p.CreatedAt, Outstanding: Outstanding(a).Sub(amount)}
+		return nil
+	})
+	return out, err
+}
+
+// applyCredit sets money against unpaid statements, oldest first, and
+// returns what is left over. The caller holds the agreement's lock.
+func applyCredit(ctx context.Context, q *dbq.Queries, customerID uuid.UUID, money decimal.Decimal) (decimal.Decimal, error) {
+	if !money.IsPositive() {
+		return money, nil
+	}
+	unpaid, err := q.UnpaidStatementsForUpdate(ctx, customerID)
+	if err != nil {
+		return money, err
+	}
+	for _, st := range unpaid {
+		if !money.IsPositive() {
+			break
+		}
+		part := decimal.Min(money, st.AmountDue.Sub(st.Paid))
+		if err := q.ApplyToStatement(ctx, dbq.ApplyToStatementParams{ID: st.ID, Amount: part}); err != nil {
+			return money, err
+		}
+		money = money.Sub(part)
+	}
+	return money, nil
+}
+
+// CloseCycle turns the charges made before periodEnd and not yet billed into
+// one statement due at dueAt, and sets any money paid ahead against it. A
+// cycle with no charges makes no statement (nil). Idempotent per period.
+func (s *Store) CloseCycle(ctx context.Context, customerID uuid.UUID, periodStart, periodEnd, dueAt time.Time) (*dbq.Statement, error) {
+	var out *dbq.Statement
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		a, err := q.LockCredit(ctx, customerID)
+		if err != nil {
+			return err
+		}
+		if st, err := q.GetStatementByPeriod(ctx, dbq.GetStatementByPeriodParams{CustomerID: customerID, PeriodEnd: periodEnd}); err == nil {
+			out = &st
+			return nil
+		} else if !errors.Is(interpret(err), ErrNotFound) {
+			return err
+		}
+		total, err := q.UnbilledTotal(ctx, dbq.UnbilledTotalParams{CustomerID: customerID, PeriodEnd: periodEnd})
+		if err != nil || !total.IsPositive() {
+			return err
+		}
+		st, err := q.InsertStatement(ctx, dbq.InsertStatementParams{ID: NewID(), CustomerID: customerID, PeriodStart: periodStart, PeriodEnd: periodEnd, AmountDue: total, DueAt: dueAt})
+		if err != nil {
+			return err
+		}
+		if err := q.BillCharges(ctx, dbq.BillChargesParams{CustomerID: customerID, StatementID: &st.ID, PeriodEnd: periodEnd}); err != nil {
+			return err
+		}
+		left, err := applyCredit(ctx, q, customerID, a.Unapplied)
+		if err != nil {
+			return err
+		}
+		if err := q.SetUnapplied(ctx, dbq.SetUnappliedParams{CustomerID: customerID, Unapplied: left}); err != nil {
+			return err
+		}
+		st, err = q.GetStatement(ctx, st.ID)
+		out = &st
+		return err
+	})
+	return out, err
+}

@@ -1,0 +1,322 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	_ "time/tzdata" // the company time zone resolves the same on every worker
+
+	"github.com/google/uuid"
+	"github.com/robfig/cron/v3"
+	"go.temporal.io/sdk/workflow"
+
+	"kam/activities"
+	"kam/db/store"
+)
+
+// Names the API uses to reach a settlement run.
+const (
+	SignalLedgerChanged    = "ledger-changed"
+	SignalAgreementChanged = "agreement-changed"
+	QuerySettlement        = "settlement-state"
+)
+
+// SettlementWorkflowID is stable per account: one run per credit agreement.
+func SettlementWorkflowID(customerID uuid.UUID) string {
+	return "credit-settlement/" + customerID.String()
+}
+
+// SettlementInput starts (or continues) a settlement run; the fields after
+// the settings carry its state across continue-as-new.
+type SettlementInput struct {
+	CustomerID   uuid.UUID
+	Timezone     string
+	RemindBefore time.Duration
+	DunningSteps []time.Duration
+	WarnRatio    string
+	Day          time.Duration
+
+	LastClose  time.Time // zero: the agreement's cycle anchor
+	Cycle      int       // cycles closed so far
+	Warned     int       // 1 + the cycle last warned in; 0: never
+	Reinstated int       // reinstatements so far (keys their notices)
+	Tracked    []Tracked
+}
+
+// Tracked is an unpaid statement the run follows.
+type Tracked struct {
+	ID       uuid.UUID
+	DueAt    time.Time
+	Reminded bool
+	Overdue  bool
+	Dunned   int
+}
+
+// SettlementState is what the query and the result report.
+type SettlementState struct {
+	Status    string
+	Cycle     int
+	LastClose time.Time
+	NextClose time.Time
+	Tracked   []Tracked
+}
+
+// settlementEventsPerRun bounds one run's history before it continues as new.
+const settlementEventsPerRun = 100
+
+// CreditSettlement runs one credit agreement (Art. 10, 13). At each cycle
+// close the unbilled charges become a statement due after the payment term;
+// the account manager and finance are reminded before it falls due; unpaid at
+// due, credit purchasing is stopped and recovery begins with dunning notices,
+// the last escalating to the General Manager. Payments (signalled by the API)
+// are re-checked at once and credit is reinstated when nothing is overdue.
+// The early warning fires once per cycle when outstanding reaches the ratio.
+func CreditSettlement(ctx workflow.Context, in SettlementInput) (SettlementState, error) {
+	loc, err := time.LoadLocation(in.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	st := SettlementState{}
+	if err := workflow.SetQueryHandler(ctx, QuerySettlement, func() (SettlementState, error) { return st, nil }); err != nil {
+		return st, err
+	}
+	s := &settlement{in: in, loc: loc}
+	if err := s.load(ctx); err != nil || s.closed() {
+		st.Status = store.CreditClosed
+		return st, err
+	}
+	if s.in.LastClose.IsZero() {
+		s.in.LastClose = s.snap.CycleAnchor
+	}
+	ledger := workflow.GetSignalChannel(ctx, SignalLedgerChanged)
+	agreement := workflow.GetSignalChannel(ctx, SignalAgreementChanged)
+
+	for handled := 1; ; handled++ {
+		sched, err := parseCycle(s.snap.SettlementCycle)
+		if err != nil {
+			return st, err
+		}
+		nextClose := sched.Next(s.in.LastClose.In(loc))
+		st = SettlementState{Status: s.snap.Status, Cycle: s.in.Cycle, LastClose: s.in.LastClose, NextClose: nextClose, Tracked: s.in.Tracked}
+		now := workflow.Now(ctx)
+		wait := max(s.wakeAt(nextClose).Sub(now), time.Millisecond)
+
+		timerCtx, cancel := workflow.WithCancel(ctx)
+		signalled := false
+		sel := workflow.NewSelector(ctx)
+		sel.AddFuture(workflow.NewTimer(timerCtx, wait), func(workflow.Future) {})
+		for _, ch := range []workflow.ReceiveChannel{ledger, agreement} {
+			sel.AddReceive(ch, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); signalled = true })
+		}
+		sel.Select(ctx)
+		cancel()
+
+		if signalled {
+			// Any number of quick changes need one re-check.
+			for ledger.ReceiveAsync(nil) || agreement.ReceiveAsync(nil) {
+			}
+			if err := s.load(ctx); err != nil {
+				return st, err
+			}
+			if s.closed() {
+				st.Status = store.CreditClosed
+				return st, nil
+			}
+			if err := s.reinstateIfSettled(ctx); err != nil {
+				return st, err
+			}
+			if err := s.warnIfReached(ctx); err != nil {
+				return st, err
+			}
+		} else {
+			now = workflow.Now(ctx)
+			if !now.Before(nextClose) {
+				if err := s.closeCycle(ctx, nextClose); err != nil {
+					return st, err
+				}
+			}
+			if err := s.followStatements(ctx, now); err != nil {
+				return st, err
+			}
+		}
+
+		if handled >= settlementEventsPerRun || workflow.GetInfo(ctx).GetCurrentHistoryLength() > historyLimit {
+			// Pending signals only ask for a re-check, which the next run does first.
+			return st, workflow.NewContinueAsNewError(ctx, CreditSettlement, s.in)
+		}
+	}
+}
+
+var settlementCycleParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+func parseCycle(spec string) (cron.Schedule, error) {
+	sched, err := settlementCycleParser.Parse(spec)
+	if err != nil {
+		return nil, fmt.Errorf("settlement cycle %q: %w", spec, err)
+	}
+	return sched, nil
+}
+
+type settlement struct {
+	in   SettlementInput
+	loc  *time.Location
+	snap activities.CreditSnapshot
+}
+
+func (s *settlement) closed() bool { return !s.snap.Exists || s.snap.Status == store.CreditClosed }
+
+func (s *settlement) key(suffix string) string {
+	return SettlementWorkflowID(s.in.CustomerID) + "/" + suffix
+}
+
+// load reads the agreement and lines the followed statements up with it:
+// paid ones are dropped, unknown unpaid ones (after a restart) are picked up.
+func (s *settlement) load(ctx workflow.Context) error {
+	if err := workflow.ExecuteActivity(withActivity(ctx), act.LoadCredit, s.in.CustomerID).Get(ctx, &s.snap); err != nil {
+		return err
+	}
+	var tracked []Tracked
+	for _, u := range s.snap.Unpaid {
+		t := Tracked{ID: u.ID, DueAt: u.DueAt, Overdue: u.Overdue, Reminded: u.Overdue}
+		for _, old := range s.in.Tracked {
+			if old.ID == u.ID {
+				t = old
+			}
+		}
+		tracked = append(tracked, t)
+	}
+	s.in.Tracked = tracked
+	return nil
+}
+
+// wakeAt is the next moment something is due: a cycle close, a reminder, a
+// due date or a dunning step.
+func (s *settlement) wakeAt(nextClose time.Time) time.Time {
+	at := nextClose
+	consider := func(t time.Time) {
+		if t.Before(at) {
+			at = t
+		}
+	}
+	for _, t := range s.in.Tracked {
+		switch {
+		case !t.Reminded:
+			consider(t.DueAt.Add(-s.in.RemindBefore))
+		case !t.Overdue:
+			consider(t.DueAt)
+		case t.Dunned < len(s.in.DunningSteps):
+			consider(t.DueAt.Add(s.in.DunningSteps[t.Dunned]))
+		}
+	}
+	return at
+}
+
+func (s *settlement) event(ctx workflow.Context, suffix, kind, title, body string, roles ...string) error {
+	return workflow.ExecuteActivity(withActivity(ctx), act.RecordCreditEvent, activities.CreditEvent{
+		CustomerID: s.in.CustomerID, Key: s.key(suffix), Kind: kind, Detail: body,
+		Notice: &activities.Notice{EventKey: s.key(suffix), Kind: kind, Title: title, Body: body,
+			CustomerID: &s.in.CustomerID, Roles: roles, ToAccountManager: true},
+	}).Get(ctx, nil)
+}
+
+func (s *settlement) closeCycle(ctx workflow.Context, end time.Time) error {
+	due := end.Add(time.Duration(s.snap.PaymentTermDays) * s.in.Day)
+	var st *activities.StatementDue
+	if err := workflow.ExecuteActivity(withActivity(ctx), act.CloseCycle, activities.CycleClose{
+		CustomerID: s.in.CustomerID, PeriodStart: s.in.LastClose, PeriodEnd: end, DueAt: due,
+	}).Get(ctx, &st); err != nil {
+		return err
+	}
+	if st != nil {
+		s.in.Tracked = append(s.in.Tracked, Tracked{ID: st.ID, DueAt: st.DueAt})
+	}
+	s.in.LastClose = end
+	s.in.Cycle++
+	return s.warnIfReached(ctx)
+}
+
+// followStatements sends what is due for each unpaid statement.
+func (s *settlement) followStatements(ctx workflow.Context, now time.Time) error {
+	kept := s.in.Tracked[:0:0]
+	for _, t := range s.in.Tracked {
+		id := t.ID.String()
+		if !t.Reminded && !now.Before(t.DueAt.Add(-s.in.RemindBefore)) {
+			t.Reminded = true
+			if now.Before(t.DueAt) {
+				if err := s.event(ctx, "statement/"+id+"/remind", "payment_reminder", "Statement falls due soon",
+					"Statement "+id+" is due "+t.DueAt.In(s.loc).Format(time.RFC3339), store.RoleFinance); err != nil {
+					return err
+				}
+			}
+		}
+		if !t.Overdue && !now.Before(t.DueAt) {
+			var unpaid bool
+			if err := workflow.ExecuteActivity(withActivity(ctx), act.MarkOverdue, t.ID).Get(ctx, &unpaid); err != nil {
+				return err
+			}
+			if !unpaid {
+				continue // paid in the meantime
+			}
+			t.Overdue = true
+			// Art. 13: not settled on time, credit purchasing is stopped.
+			reason := "statement " + id + " unpaid at " + t.DueAt.In(s.loc).Format(time.RFC3339)
+			if err := workflow.ExecuteActivity(withActivity(ctx), act.SuspendCredit, s.in.CustomerID, reason).Get(ctx, nil); err != nil {
+				return err
+			}
+			if err := s.event(ctx, "statement/"+id+"/suspended", "credit_suspended", "Credit suspended",
+				"Credit purchasing stopped: "+reason, store.RoleKAManager, store.RoleFinance); err != nil {
+				return err
+			}
+		}
+		if t.Overdue && t.Dunned < len(s.in.DunningSteps) && !now.Before(t.DueAt.Add(s.in.DunningSteps[t.Dunned])) {
+			t.Dunned++
+			roles := []string{store.RoleFinance}
+			title := fmt.Sprintf("Dunning notice %d of %d", t.Dunned, len(s.in.DunningSteps))
+			if t.Dunned == len(s.in.DunningSteps) {
+				roles = append(roles, store.RoleGeneralManager)
+				title += ": escalated to the General Manager"
+			}
+			if err := s.event(ctx, fmt.Sprintf("statement/%s/dunning/%d", id, t.Dunned), "dunning_notice", title,
+				"Arrears recovery: statement "+id+" is overdue since "+t.DueAt.In(s.loc).Format(time.RFC3339), roles...); err != nil {
+				return err
+			}
+		}
+		kept = append(kept, t)
+	}
+	s.in.Tracked = kept
+	return nil
+}
+
+// reinstateIfSettled restores credit once nothing is overdue.
+func (s *settlement) reinstateIfSettled(ctx workflow.Context) error {
+	if s.snap.Status != store.CreditSuspended {
+		return nil
+	}
+	for _, u := range s.snap.Unpaid {
+		if u.Overdue {
+			return nil
+		}
+	}
+	var done bool
+	if err := workflow.ExecuteActivity(withActivity(ctx), act.ReinstateCredit, s.in.CustomerID).Get(ctx, &done); err != nil || !done {
+		return err
+	}
+	s.in.Reinstated++
+	s.snap.Status = store.CreditActive
+	return s.event(ctx, fmt.Sprintf("reinstated/%d", s.in.Reinstated), "credit_reinstated", "Credit reinstated",
+		"Nothing is overdue any more; credit purchasing is open again", store.RoleKAManager, store.RoleFinance)
+}
+
+// warnIfReached is the arrears early warning of Art. 13, once per cycle.
+func (s *settlement) warnIfReached(ctx workflow.Context) error {
+	if s.in.Warned == s.in.Cycle+1 || s.in.WarnRatio == "" {
+		return nil
+	}
+	var reached bool
+	if err := workflow.ExecuteActivity(withActivity(ctx), act.ArrearsReached, activities.ArrearsWarning{CustomerID: s.in.CustomerID, Ratio: s.in.WarnRatio}).Get(ctx, &reached); err != nil || !reached {
+		return err
+	}
+	s.in.Warned = s.in.Cycle + 1
+	return s.event(ctx, fmt.Sprintf("warning/%d", s.in.Cycle), "arrears_warning", "Arrears early warning",
+		"Outstanding has reached "+strings.TrimRight(s.in.WarnRatio, "0")+" of the arrears limit", store.RoleFinance, store.RoleKAManager)
+}

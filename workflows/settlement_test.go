@@ -1,0 +1,381 @@
+package workflows
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/testsuite"
+
+	"kam/activities"
+	"kam/db/store"
+)
+
+const day = 24 * time.Hour
+
+// ledger is an in-memory stand-in for the credit tables, behind mocked activities.
+type ledger struct {
+	status     string
+	cycle      string
+	termDays   int32
+	limit      decimal.Decimal
+	unbilled   decimal.Decimal
+	unapplied  decimal.Decimal
+	statements []*stmt
+	events     []activities.CreditEvent
+}
+
+type stmt struct {
+	id       uuid.UUID
+	due      time.Time
+	amount   decimal.Decimal
+	paid     decimal.Decimal
+	overdue  bool
+	closedAt time.Time
+}
+
+func (l *ledger) outstanding() decimal.Decimal {
+	o := l.unbilled.Sub(l.unapplied)
+	for _, s := range l.statements {
+		o = o.Add(s.amount.Sub(s.paid))
+	}
+	return o
+}
+
+func (l *ledger) pay(amount decimal.Decimal) {
+	for _, s := range l.statements {
+		part := decimal.Min(amount, s.amount.Sub(s.paid))
+		s.paid = s.paid.Add(part)
+		amount = amount.Sub(part)
+		if s.paid.Equal(s.amount) {
+			s.overdue = false
+		}
+	}
+	l.unapplied = l.unapplied.Add(amount)
+}
+
+func (l *ledger) kinds() map[string]int {
+	m := map[string]int{}
+	for _, e := range l.events {
+		m[e.Kind]++
+	}
+	return m
+}
+
+type settlementRun struct {
+	t   *testing.T
+	env *testsuite.TestWorkflowEnvironment
+	l   *ledger
+	in  SettlementInput
+}
+
+// newSettlementRun: a 10-day cycle from t0, payment due 5 days after the close,
+// limit 1000, reminders 72h before due, dunning at 1, 7 and 15 days.
+func newSettlementRun(t *testing.T) *settlementRun {
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(quietLogger())
+	env := s.NewTestWorkflowEnvironment()
+	env.SetTestTimeout(30 * time.Second)
+	env.SetStartTime(t0)
+	l := &ledger{status: store.CreditActive, cycle: "@every 240h", termDays: 5, limit: decimal.NewFromInt(1000)}
+	r := &settlementRun{t: t, env: env, l: l, in: SettlementInput{
+		CustomerID: uuid.New(), Timezone: "Asia/Shanghai", RemindBefore: 72 * time.Hour,
+		DunningSteps: []time.Duration{day, 7 * day, 15 * day}, WarnRatio: "0.8", Day: day,
+	}}
+	a := &activities.Activities{}
+	env.RegisterActivity(a)
+	env.OnActivity(a.LoadCredit, mock.Anything, r.in.CustomerID).Return(func(context.Context, uuid.UUID) (activities.CreditSnapshot, error) {
+		snap := activities.CreditSnapshot{Exists: true, Status: l.status, SettlementCycle: l.cycle, PaymentTermDays: l.termDays, CycleAnchor: t0}
+		for _, s := range l.statements {
+			if s.paid.LessThan(s.amount) {
+				snap.Unpaid = append(snap.Unpaid, activities.StatementDue{ID: s.id, DueAt: s.due, Overdue: s.overdue})
+			}
+		}
+		return snap, nil
+	})
+	env.OnActivity(a.CloseCycle, mock.Anything, mock.Anything).Return(func(_ context.Context, c activities.CycleClose) (*activities.StatementDue, error) {
+		if !l.unbilled.IsPositive() {
+			return nil, nil
+		}
+		s := &stmt{id: uuid.New(), due: c.DueAt, amount: l.unbilled, closedAt: c.PeriodEnd}
+		l.unbilled = decimal.Zero
+		l.statements = append(l.statements, s)
+		applied := l.unapplied
+		l.unapplied = decimal.Zero
+		l.pay(applied)
+		if s.paid.Equal(s.amount) {
+			return nil, nil
+		}
+		return &activities.StatementDue{ID: s.id, DueAt: s.due}, nil
+	})
+	env.OnActivity(a.MarkOverdue, mock.Anything, mock.Anything).Return(func(_ context.Context, id uuid.UUID) (bool, error) {
+		for _, s := range l.statements {
+			if s.id == id && s.paid.LessThan(s.amount) {
+				s.overdue = true
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	env.OnActivity(a.SuspendCredit, mock.Anything, r.in.CustomerID, mock.Anything).Return(func(context.Context, uuid.UUID, string) error {
+		if l.status == store.CreditActive {
+			l.status = store.CreditSuspended
+		}
+		return nil
+	})
+	env.OnActivity(a.ReinstateCredit, mock.Anything, r.in.CustomerID).Return(func(context.Context, uuid.UUID) (bool, error) {
+		for _, s := range l.statements {
+			if s.overdue {
+				return false, nil
+			}
+		}
+		if l.status != store.CreditSuspended {
+			return false, nil
+		}
+		l.status = store.CreditActive
+		return true, nil
+	})
+	env.OnActivity(a.ArrearsReached, mock.Anything, mock.Anything).Return(func(_ context.Context, w activities.ArrearsWarning) (bool, error) {
+		ratio := decimal.RequireFromString(w.Ratio)
+		return l.outstanding().GreaterThanOrEqual(l.limit.Mul(ratio)), nil
+	})
+	env.OnActivity(a.RecordCreditEvent, mock.Anything, mock.Anything).Return(func(_ context.Context, e activities.CreditEvent) error {
+		for _, old := range l.events {
+			if old.Key == e.Key {
+				return nil // once per event key, as the table's primary key does
+			}
+		}
+		l.events = append(l.events, e)
+		return nil
+	})
+	return r
+}
+
+func (r *settlementRun) at(d time.Duration, f func()) { r.env.RegisterDelayedCallback(f, d) }
+
+func (r *settlementRun) charge(d time.Duration, amount int64) {
+	r.at(d, func() {
+		r.l.unbilled = r.l.unbilled.Add(decimal.NewFromInt(amount))
+		r.env.SignalWorkflow(SignalLedgerChanged, nil)
+	})
+}
+
+func (r *settlementRun) pay(d time.Duration, amount int64) {
+	r.at(d, func() {
+		r.l.pay(decimal.NewFromInt(amount))
+		r.env.SignalWorkflow(SignalLedgerChanged, nil)
+	})
+}
+
+// closeAt ends the agreement (the API allows it only with nothing outstanding).
+func (r *settlementRun) closeAt(d time.Duration) {
+	r.at(d, func() {
+		r.l.status = store.CreditClosed
+		r.env.SignalWorkflow(SignalAgreementChanged, nil)
+	})
+}
+
+func (r *settlementRun) run() SettlementState {
+	r.t.Helper()
+	r.env.ExecuteWorkflow(CreditSettlement, r.in)
+	if err := r.env.GetWorkflowError(); err != nil {
+		r.t.Fatal(err)
+	}
+	var st SettlementState
+	if err := r.env.GetWorkflowResult(&st); err != nil {
+		r.t.Fatal(err)
+	}
+	return st
+}
+
+// Charged on day 1, billed on day 10, reminded on day 12, paid on day 13 before
+// the day-15 due date: nothing is suspended.
+func TestSettlementPaidOnTime(t *testing.T) {
+	r := newSettlementRun(t)
+	r.charge(day, 300)
+	r.pay(13*day, 300)
+	r.closeAt(30 * day)
+	st := r.run()
+	if st.Status != store.CreditClosed {
+		t.Fatalf("state = %+v", st)
+	}
+	k := r.l.kinds()
+	if k["payment_reminder"] != 1 || k["credit_suspended"] != 0 || k["dunning_notice"] != 0 || len(r.l.statements) != 1 {
+		t.Fatalf("events = %v, statements %d", k, len(r.l.statements))
+	}
+	if due := r.l.statements[0].due; !due.Equal(t0.Add(15 * day)) {
+		t.Fatalf("due %s, want close + 5 days", due)
+	}
+}
+
+// Unpaid at due: suspended, dunned, and reinstated by the late payment; the
+// dunning stops once paid.
+func TestSettlementPaidLateSuspendsThenReinstates(t *testing.T) {
+	r := newSettlementRun(t)
+	r.charge(day, 300)
+	var suspendedAtDue string
+	r.at(15*day+time.Hour, func() { suspendedAtDue = r.l.status })
+	r.pay(18*day, 300)
+	r.closeAt(60 * day)
+	r.run()
+	if suspendedAtDue != store.CreditSuspended || r.l.status != store.CreditClosed {
+		t.Fatalf("status at due %q", suspendedAtDue)
+	}
+	k := r.l.kinds()
+	if k["credit_suspended"] != 1 || k["dunning_notice"] != 1 || k["credit_reinstated"] != 1 {
+		t.Fatalf("events = %v", k)
+	}
+	for _, e := range r.l.events {
+		if e.Kind == "credit_suspended" && (!e.Notice.ToAccountManager || len(e.Notice.Roles) != 2) {
+			t.Fatalf("suspension notice to %v (account manager %v)", e.Notice.Roles, e.Notice.ToAccountManager)
+		}
+	}
+}
+
+// Never paid: all three dunning notices, the last to the General Manager.
+func TestSettlementDunningEscalatesToGM(t *testing.T) {
+	r := newSettlementRun(t)
+	r.charge(day, 300)
+	r.pay(40*day, 300)
+	r.closeAt(50 * day)
+	r.run()
+	var dunning []activities.CreditEvent
+	for _, e := range r.l.events {
+		if e.Kind == "dunning_notice" {
+			dunning = append(dunning, e)
+		}
+	}
+	if len(dunning) != 3 {
+		t.Fatalf("%d dunning notices", len(dunning))
+	}
+	last := dunning[2].Notice.Roles
+	if last[len(last)-1] != store.RoleGeneralManager || len(dunning[0].Notice.Roles) != 1 {
+		t.Fatalf("dunning roles: first %v, last %v", dunning[0].Notice.Roles, last)
+	}
+}
+
+// A partial payment before due is not enough: suspended at due, reinstated
+// when the rest arrives.
+func TestSettlementPartialPayments(t *testing.T) {
+	r := newSettlementRun(t)
+	r.charge(day, 500)
+	r.pay(12*day, 200)
+	r.pay(17*day, 300)
+	r.closeAt(40 * day)
+	r.run()
+	k := r.l.kinds()
+	if k["credit_suspended"] != 1 || k["credit_reinstated"] != 1 {
+		t.Fatalf("events = %v", k)
+	}
+	if s := r.l.statements[0]; !s.paid.Equal(s.amount) {
+		t.Fatalf("statement paid %s of %s", s.paid, s.amount)
+	}
+}
+
+// Two statements overdue: paying the older one keeps credit suspended; paying
+// both reinstates it.
+func TestSettlementTwoOverdueStatements(t *testing.T) {
+	r := newSettlementRun(t)
+	r.charge(day, 100)    // billed day 10, due day 15
+	r.charge(11*day, 200) // billed day 20, due day 25
+	var afterFirst string
+	r.pay(26*day, 100)
+	r.at(26*day+time.Hour, func() { afterFirst = r.l.status })
+	r.pay(27*day, 200)
+	r.closeAt(40 * day)
+	r.run()
+	if afterFirst != store.CreditSuspended {
+		t.Fatalf("status after paying the older statement: %s", afterFirst)
+	}
+	k := r.l.kinds()
+	if k["credit_suspended"] != 2 || k["credit_reinstated"] != 1 || len(r.l.statements) != 2 {
+		t.Fatalf("events = %v, statements %d", k, len(r.l.statements))
+	}
+}
+
+// The early warning fires once per cycle, and again in a later cycle; a limit
+// lowered mid-cycle counts from the next check.
+func TestSettlementEarlyWarningOncePerCycle(t *testing.T) {
+	r := newSettlementRun(t)
+	r.charge(day, 500)    // 50%: no warning
+	r.charge(2*day, 350)  // 85%: warning (cycle 0)
+	r.charge(3*day, 10)   // still 86%: no second warning this cycle
+	r.pay(12*day, 860)    // paid; cycle 1 starts at day 10
+	r.charge(13*day, 600) // 60% of 1000: no warning
+	r.at(14*day, func() { // limit lowered to 700: 600 is 86%
+		r.l.limit = decimal.NewFromInt(700)
+		r.env.SignalWorkflow(SignalAgreementChanged, nil)
+	})
+	r.pay(19*day, 600)
+	r.closeAt(30 * day)
+	r.run()
+	var warnings []string
+	for _, e := range r.l.events {
+		if e.Kind == "arrears_warning" {
+			warnings = append(warnings, e.Key)
+		}
+	}
+	if len(warnings) != 2 || warnings[0] != r.key("warning/0") || warnings[1] != r.key("warning/1") {
+		t.Fatalf("warnings = %v", warnings)
+	}
+}
+
+// A changed cycle is used from the next decision point.
+func TestSettlementCycleChanged(t *testing.T) {
+	r := newSettlementRun(t)
+	r.at(day, func() {
+		r.l.cycle = "@every 48h"
+		r.env.SignalWorkflow(SignalAgreementChanged, nil)
+	})
+	r.charge(3*day, 100)
+	r.pay(5*day, 100)
+	r.closeAt(7 * day)
+	st := r.run()
+	if len(r.l.statements) != 1 || !r.l.statements[0].closedAt.Equal(t0.Add(4*day)) {
+		t.Fatalf("statements %d, closed at %v", len(r.l.statements), r.l.statements)
+	}
+	if st.Status != store.CreditClosed {
+		t.Fatalf("state = %+v", st)
+	}
+}
+
+// An empty cycle makes no statement; closing the agreement ends the run.
+func TestSettlementEmptyCyclesAndClose(t *testing.T) {
+	r := newSettlementRun(t)
+	r.closeAt(35 * day)
+	st := r.run()
+	if len(r.l.statements) != 0 || st.Cycle != 3 || st.Status != store.CreditClosed {
+		t.Fatalf("statements %d, state %+v", len(r.l.statements), st)
+	}
+}
+
+// Many cycles: the run continues as new, carrying its cycle count, last
+// close and the statements it follows.
+func TestSettlementContinuesAsNew(t *testing.T) {
+	r := newSettlementRun(t)
+	r.l.cycle = "@every 1h"
+	r.l.termDays = 30
+	r.charge(30*time.Minute, 100)
+	r.env.ExecuteWorkflow(CreditSettlement, r.in)
+	err := r.env.GetWorkflowError()
+	if !isContinueAsNew(err) {
+		t.Fatalf("err = %v", err)
+	}
+	var next SettlementInput
+	if err := converterDecode(continueAsNewOf(err), &next); err != nil {
+		t.Fatal(err)
+	}
+	if next.Cycle < 50 || next.LastClose.IsZero() || len(next.Tracked) != 1 || next.CustomerID != r.in.CustomerID || len(next.DunningSteps) != 3 {
+		t.Fatalf("carried = %+v", next)
+	}
+	if !next.LastClose.Equal(t0.Add(time.Duration(next.Cycle) * time.Hour)) {
+		t.Fatalf("last close %s after %d cycles", next.LastClose, next.Cycle)
+	}
+}
+
+func (r *settlementRun) key(suffix string) string {
+	return SettlementWorkflowID(r.in.CustomerID) + "/" + suffix
+}
