@@ -120,7 +120,7 @@ func TestBeyondStandardGoesToTheGM(t *testing.T) {
 		t.Fatalf("after stage 1: %s", s1.Raw)
 	}
 	problem(t, call(t, "POST", "/v1/discount-requests/"+id+"/decisions", ka.Token, map[string]any{"decision": "approve"}), 403, "not_decider")
-	defer recordHistory(t, id)
+	defer recordHistory(t, workflows.DiscountWorkflowID(uuid.MustParse(id)))
 	s2 := must(t, call(t, "POST", "/v1/discount-requests/"+id+"/decisions", gm.Token, map[string]any{"decision": "approve", "comment": "strategic"}), 200)
 	if s2.str("state") != "approved" || len(s2.Body["decisions"].([]any)) != 2 {
 		t.Fatalf("after stage 2: %s", s2.Raw)
@@ -362,15 +362,16 @@ func TestEscalationAndExpiry(t *testing.T) {
 
 }
 
-// recordHistory keeps a run's history for the replay test when asked:
+// recordHistory keeps a run's history for the replay test when asked (run one test):
 //
 //	KAM_RECORD_HISTORY=$PWD/workflows/testdata/discount-beyond.json go test ./api -run BeyondStandard
-func recordHistory(t *testing.T, requestID string) {
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/settlement.json go test ./api -run CreditSuspended
+func recordHistory(t *testing.T, workflowID string) {
 	path := os.Getenv("KAM_RECORD_HISTORY")
 	if path == "" {
 		return
 	}
-	if err := workflows.RecordHistory(context.Background(), running.Temporal, workflows.DiscountWorkflowID(uuid.MustParse(requestID)), path); err != nil {
+	if err := workflows.RecordHistory(context.Background(), running.Temporal, workflowID, path); err != nil {
 		t.Fatal(err)
 	}
 }

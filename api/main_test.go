@@ -45,6 +45,10 @@ func runMain(m *testing.M) int {
 	settings.ApprovalRemindEvery = 2 * time.Second
 	settings.ApprovalEscalateAfter = 10 * time.Second
 	settings.GMDecisionTimeout = 10 * time.Second
+	// Credit: a day lasts a second; dunning one and two "days" after due.
+	settings.Day = time.Second
+	settings.PaymentRemindBefore = 500 * time.Millisecond
+	settings.DunningSteps = []time.Duration{time.Second, 2 * time.Second}
 	cfg := app.Config{
 		DatabaseURL: dsn, TemporalNamespace: "default", HTTPAddr: "127.0.0.1:0",
 		BootstrapToken: adminToken, Timezone: time.UTC, Settings: settings,

@@ -10,11 +10,12 @@ import (
 // replay against today's code: a change that would break open executions
 // fails here, and needs workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
-	for _, file := range []string{"testdata/onboarding.json", "testdata/discount-beyond.json"} {
+	for _, file := range []string{"testdata/onboarding.json", "testdata/discount-beyond.json", "testdata/settlement.json"} {
 		t.Run(file, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflow(AccountOnboarding)
 			r.RegisterWorkflow(DiscountApproval)
+			r.RegisterWorkflow(CreditSettlement)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(quietLogger(), file); err != nil {
 				t.Fatal(err)
 			}

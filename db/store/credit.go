@@ -51,9 +51,9 @@ type CreditInput struct {
 type CreditChange int
 
 const (
-	CreditOpened  CreditChange = iota + 1 // new, or reopened after closing: start the settlement run
-	CreditChanged                         // terms changed: tell the run
-	CreditClosedNow                       // closed: tell the run, which ends
+	CreditOpened    CreditChange = iota + 1 // new, or reopened after closing: start the settlement run
+	CreditChanged                           // terms changed: tell the run
+	CreditClosedNow                         // closed: tell the run, which ends
 )
 
 // Outstanding is what the account owes now (negative: a credit balance).

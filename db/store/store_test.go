@@ -305,14 +305,14 @@ func TestCompletenessFollowsArticle7(t *testing.T) {
 	if _, err := st.AddKeyPerson(ctx, store.Scope{}, id, store.KeyPersonInput{Name: "Qian", Role: "handler"}, by); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.PutCredit(ctx, store.Scope{}, id, store.CreditInput{CreditLevel: "A", ArrearsLimit: decimal.NewFromInt(500000), SettlementCycle: "@monthly", PaymentTermDays: 30}, by); err != nil {
+	if _, _, err := st.PutCredit(ctx, store.Scope{}, id, store.CreditInput{CreditLevel: "A", ArrearsLimit: decimal.NewFromInt(500000), SettlementCycle: "@monthly", PaymentTermDays: 30}, by, noStart); err != nil {
 		t.Fatal(err)
 	}
 	ar, _ = st.GetArchive(ctx, store.Scope{}, id)
 	if len(ar.Missing) != 0 {
 		t.Fatalf("missing = %v", ar.Missing)
 	}
-	if _, err := st.PutCredit(ctx, store.Scope{}, id, store.CreditInput{CreditLevel: "A", SettlementCycle: "every full moon"}, by); err == nil {
+	if _, _, err := st.PutCredit(ctx, store.Scope{}, id, store.CreditInput{CreditLevel: "A", SettlementCycle: "every full moon"}, by, noStart); err == nil {
 		t.Fatal("a bad settlement cycle was accepted")
 	}
 }
@@ -430,5 +430,79 @@ func TestRouteFollowsPolicy(t *testing.T) {
 		if _, err := store.Route(decimal.RequireFromString(rate), p); err == nil {
 			t.Errorf("%s%% was routed", rate)
 		}
+	}
+}
+
+func noStart() error { return nil }
+
+func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+// The ledger of Art. 7.5 and 13: a cycle close bills what was charged before
+// it, payments settle the oldest statement first, money paid ahead is set
+// against the next statement, and an overpayment stays as a credit balance.
+func TestLedgerStatementsAndPayments(t *testing.T) {
+	ctx := context.Background()
+	by := newManager(t)
+	c := newCustomer(t, by, nil)
+	if _, change, err := st.PutCredit(ctx, store.Scope{}, c, store.CreditInput{CreditLevel: "A", ArrearsLimit: dec("1000"), SettlementCycle: "@monthly", PaymentTermDays: 10}, by, noStart); err != nil || change != store.CreditOpened {
+		t.Fatalf("put: %v %v", change, err)
+	}
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	charge := func(amount, ref string) {
+		t.Helper()
+		if _, err := st.Charge(ctx, store.Scope{}, c, dec(amount), ref, today, by); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pay := func(amount, ref string) {
+		t.Helper()
+		if _, err := st.Pay(ctx, store.Scope{}, c, dec(amount), ref, today, by); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closeAt := func(end time.Time) *dbq.Statement {
+		t.Helper()
+		s, err := st.CloseCycle(ctx, c, end.Add(-time.Hour), end, end.Add(10*24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if s := closeAt(time.Now()); s != nil {
+		t.Fatalf("an empty cycle made statement %v", s.ID)
+	}
+	charge("100", "A")
+	charge("50", "B")
+	s1 := closeAt(time.Now().Add(time.Second))
+	if s1 == nil || !s1.AmountDue.Equal(dec("150")) {
+		t.Fatalf("first statement = %+v", s1)
+	}
+	if again := closeAt(s1.PeriodEnd); again == nil || again.ID != s1.ID {
+		t.Fatal("closing the same cycle twice made a second statement")
+	}
+	charge("200", "C")
+	s2 := closeAt(time.Now().Add(2 * time.Second))
+	if s2 == nil || !s2.AmountDue.Equal(dec("200")) {
+		t.Fatalf("second statement = %+v", s2)
+	}
+	pay("170", "P1") // 150 settles the first, 20 goes to the second
+	got1, _ := st.Q().GetStatement(ctx, s1.ID)
+	got2, _ := st.Q().GetStatement(ctx, s2.ID)
+	if got1.Status != "paid" || !got2.Paid.Equal(dec("20")) || got2.Status != "open" {
+		t.Fatalf("after 170: %s %s / %s %s", got1.Status, got1.Paid, got2.Status, got2.Paid)
+	}
+	pay("300", "P2") // 180 settles the second, 120 is paid ahead
+	a, _ := st.Q().GetCredit(ctx, c)
+	if !a.Unapplied.Equal(dec("120")) || !store.Outstanding(a).Equal(dec("-120")) {
+		t.Fatalf("after 300: unapplied %s outstanding %s", a.Unapplied, store.Outstanding(a))
+	}
+	charge("100", "D")
+	s3 := closeAt(time.Now().Add(3 * time.Second))
+	if s3 == nil || s3.Status != "paid" || !s3.Paid.Equal(dec("100")) {
+		t.Fatalf("third statement, prepaid = %+v", s3)
+	}
+	a, _ = st.Q().GetCredit(ctx, c)
+	if !a.Unapplied.Equal(dec("20")) {
+		t.Fatalf("credit balance %s, want 20", a.Unapplied)
 	}
 }
