@@ -2,9 +2,13 @@ package store_test
 
 import (
 	"context"
+	"strconv"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 
 	"kam/db/store"
 )
@@ -57,4 +61,53 @@ func BenchmarkSeal(b *testing.B) {
 	if _, err := st.Seal(ctx); err != nil {
 		b.Fatal(err)
 	}
+}
+
+func benchAgreements(b *testing.B, n int) ([]uuid.UUID, uuid.UUID) {
+	ctx := context.Background()
+	by, err := st.CreateStaff(ctx, "bench", nil, store.RoleFinance)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]uuid.UUID, n)
+	for i := range ids {
+		c, err := st.CreateCustomer(ctx, store.CustomerPatch{Code: ptrS("BENCH-" + uuid.NewString()[:12]), Name: ptrS("bench")}, by.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := st.PutCredit(ctx, store.Scope{}, c.ID, store.CreditInput{CreditLevel: "A", ArrearsLimit: decimal.RequireFromString("1000000000"),
+			SettlementCycle: "@monthly", PaymentTermDays: 30}, by.ID, func() error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = c.ID
+	}
+	return ids, by.ID
+}
+
+func ptrS(s string) *string { return &s }
+
+// Charges under the limit check, spread over 200 accounts (little contention)
+// and all on one account (every charge waits for the row lock):
+//
+//	go test ./db/store -run '^$' -bench Charge -benchtime 3s
+func BenchmarkChargeManyAccounts(b *testing.B) { benchCharges(b, 200) }
+
+func BenchmarkChargeHotAccount(b *testing.B) { benchCharges(b, 1) }
+
+func benchCharges(b *testing.B, accounts int) {
+	ctx := context.Background()
+	ids, by := benchAgreements(b, accounts)
+	var n atomic.Int64
+	b.SetParallelism(8) // 16 concurrent writers on 2 cores, like a busy API
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			id := ids[int(i)%len(ids)]
+			if _, err := st.Charge(ctx, store.Scope{}, id, decimal.NewFromInt(1), "b-"+strconv.FormatInt(i, 10)+"-"+uuid.NewString()[:8], time.Now(), by); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "charges/s")
 }
