@@ -25,6 +25,7 @@ commands:
   worker                       the Temporal worker (Temporal at TEMPORAL_ADDRESS)
   migrate up|down|status       the database schema
   staff add --name N --role R  add a member of staff and print an API token
+  bench settle [--agreements N] time one settlement cycle close across N agreements (embedded Temporal)
   version                      print the version
 `
 
@@ -79,6 +80,11 @@ func run(args []string) error {
 		return migrate(ctx, cfg, rest)
 	case "staff":
 		return staff(ctx, cfg, rest)
+	case "bench":
+		if len(rest) == 0 || rest[0] != "settle" {
+			return errors.New("usage: kam bench settle [--agreements N]")
+		}
+		return benchSettle(ctx, cfg, rest[1:])
 	}
 	fmt.Fprint(os.Stderr, usage)
 	return fmt.Errorf("unknown command %q", cmd)

@@ -46,6 +46,7 @@ type Running struct {
 	URL        string // base URL of the API, when it runs
 	Temporal   client.Client
 	Store      *store.Store
+	Processes  *workflows.Processes
 	Log        *slog.Logger
 	stop       []func()
 	httpServer *http.Server
@@ -140,6 +141,7 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 	r.Temporal = tc
 	r.stop = append(r.stop, tc.Close)
 	procs := &workflows.Processes{Client: tc, Settings: cfg.Settings}
+	r.Processes = procs
 
 	if parts.Worker {
 		w := worker.New(tc, workflows.TaskQueue, worker.Options{})

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"kam/cmd/kam/app"
+	"kam/db"
+)
+
+// benchSettle measures one settlement cycle close across many agreements on
+// the embedded Temporal server (`kam dev`'s), with the worker in this process:
+//
+//	go run ./cmd/kam bench settle --agreements 1000
+//
+// It works in a database of its own (dropped and made anew), seeds the
+// agreements with one unbilled charge each, starts their settlement runs,
+// lets all their cycles close at the same minute, and reports how long it
+// took until every statement existed, with this process's memory.
+func benchSettle(ctx context.Context, cfg app.Config, args []string) error {
+	fs := flag.NewFlagSet("bench settle", flag.ContinueOnError)
+	n := fs.Int("agreements", 1000, "how many credit agreements")
+	dbName := fs.String("database", "kam_bench", "the database to (re)create for the run")
+	parallel := fs.Int("parallel", 16, "concurrent workflow starts")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !strings.HasPrefix(*dbName, "kam_bench") {
+		return errors.New("--database must start with kam_bench: it is dropped and recreated")
+	}
+	dsn, err := db.WithDatabase(cfg.DatabaseURL, *dbName)
+	if err != nil {
+		return err
+	}
+	if err := recreate(ctx, cfg.DatabaseURL, *dbName); err != nil {
+		return err
+	}
+	cfg.DatabaseURL, cfg.TemporalPort, cfg.HTTPAddr = dsn, 0, "127.0.0.1:0"
+	log := app.NewLogger(io.Discard, cfg.LogLevel)
+	r, err := app.Start(ctx, cfg, app.Parts{EmbeddedTemporal: true, Ephemeral: true, Migrate: true, Bootstrap: true, Worker: true, Out: io.Discard}, log)
+	if err != nil {
+		return err
+	}
+	defer r.Stop()
+	procs := r.Processes
+
+	// All cycles close at one minute of the company's day, far enough ahead
+	// for every run to be started and waiting by then.
+	startBudget := time.Duration(*n)*50*time.Millisecond + 45*time.Second
+	closeAt := time.Now().In(cfg.Timezone).Add(startBudget).Truncate(time.Minute).Add(time.Minute)
+	cycle := fmt.Sprintf("%d %d * * *", closeAt.Minute(), closeAt.Hour())
+	pool := r.Store.Pool
+	seed := time.Now()
+	if _, err := pool.Exec(ctx, `
+		WITH s AS (INSERT INTO staff (id, name, role) VALUES (gen_random_uuid(), 'bench finance', 'finance') RETURNING id),
+		c AS (INSERT INTO customers (id, code, name, tier)
+		      SELECT gen_random_uuid(), 'BENCH-' || g, 'Bench account ' || g, 'B' FROM generate_series(1, $1) g RETURNING id)
+		INSERT INTO credit_agreements (customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days)
+		SELECT id, 'A', 1000000, $2, 30 FROM c`, *n, cycle); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	if _, err := pool.Exec(ctx, `
+		WITH ch AS (INSERT INTO credit_charges (id, customer_id, amount, reference, occurred_on)
+		            SELECT gen_random_uuid(), customer_id, 100, 'BENCH', current_date FROM credit_agreements RETURNING customer_id)
+		UPDATE credit_agreements SET charged_total = 100 WHERE customer_id IN (SELECT customer_id FROM ch)`); err != nil {
+		return fmt.Errorf("seed charges: %w", err)
+	}
+	rows, err := pool.Query(ctx, "SELECT customer_id FROM credit_agreements")
+	if err != nil {
+		return err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return err
+	}
+	fmt.Printf("seeded %d agreements in %s; all cycles close at %s (%s)\n", len(ids), time.Since(seed).Round(time.Millisecond), closeAt.Format(time.TimeOnly), cycle)
+
+	started := time.Now()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var startErr atomic.Value
+	for range *parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if int(i) >= len(ids) {
+					return
+				}
+				if err := procs.StartSettlement(ctx, ids[i]); err != nil {
+					startErr.Store(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := startErr.Load().(error); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	startTook := time.Since(started)
+	fmt.Printf("started %d settlement runs in %s (%.1f/s); RSS %s\n", len(ids), startTook.Round(time.Millisecond), float64(len(ids))/startTook.Seconds(), rss("VmRSS"))
+	if time.Now().After(closeAt) {
+		return fmt.Errorf("starting took past the close minute %s; the figure would be wrong", closeAt.Format(time.TimeOnly))
+	}
+
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Until(closeAt)):
+	}
+	fmt.Printf("cycle close at %s ...\n", closeAt.Format(time.TimeOnly))
+	var done int
+	for {
+		if err := pool.QueryRow(ctx, "SELECT count(*) FROM statements").Scan(&done); err != nil {
+			return err
+		}
+		if done >= len(ids) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	took := time.Since(closeAt)
+	fmt.Printf("\n| agreements | cycle close took | agreements/s | start rate | RSS after | peak RSS |\n|---|---|---|---|---|---|\n")
+	fmt.Printf("| %d | %s | %.1f | %.1f/s | %s | %s |\n", len(ids), took.Round(100*time.Millisecond), float64(len(ids))/took.Seconds(),
+		float64(len(ids))/startTook.Seconds(), rss("VmRSS"), rss("VmHWM"))
+	return nil
+}
+
+// rss reads this process's memory line (VmRSS now, VmHWM peak) from /proc.
+func rss(field string) string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "n/a"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "n/a"
+}
+
+func recreate(ctx context.Context, base, name string) error {
+	admin, err := db.WithDatabase(base, "postgres")
+	if err != nil {
+		return err
+	}
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		return err
+	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	return err
+}
