@@ -31,6 +31,8 @@ const (
 	capReadGrants      // an account's discount standard (Art. 7.8)
 	capSeeFilings      // filings with the GM (Art. 12)
 	capLedger          // record charges and payments
+	capReadTickets     // hotline tickets and their handling records (Art. 7.6, 16)
+	capHandleTickets   // open tickets and record their handling
 )
 
 // grants is the one table of who may do what. Row scope (an account manager
@@ -38,14 +40,17 @@ const (
 var grants = map[string][]capability{
 	store.RoleAdmin: {capManageStaff, capListStaff, capReadPolicies, capSetPolicies},
 	store.RoleGeneralManager: {capReadArchive, capReadCredit, capListStaff, capReadPolicies,
-		capSeeDiscounts, capDecideDiscount, capReadGrants, capSeeFilings},
+		capSeeDiscounts, capDecideDiscount, capReadGrants, capSeeFilings, capReadTickets},
 	store.RoleKAManager: {capReadArchive, capCreateArchive, capEditArchive, capAssign, capReadCredit, capEditCredit, capListStaff,
-		capReadPolicies, capSetPolicies, capSeeDiscounts, capRequestDiscount, capDecideDiscount, capReadGrants, capSeeFilings},
-	store.RoleAccountManager: {capReadArchive, capEditArchive, capReadCredit, capReadPolicies, capRequestDiscount, capReadGrants},
-	store.RoleDataClerk:      {capReadArchive, capCreateArchive, capEditArchive},
-	store.RoleServiceAgent:   {capReadArchive},
-	store.RoleFinance:        {capReadArchive, capReadCredit, capEditCredit, capLedger, capReadPolicies, capSeeDiscounts, capReadGrants},
-	store.RoleAuditor:        {capReadArchive, capReadCredit, capReadRegister, capReadPolicies, capSeeDiscounts, capReadGrants, capSeeFilings},
+		capReadPolicies, capSetPolicies, capSeeDiscounts, capRequestDiscount, capDecideDiscount, capReadGrants, capSeeFilings,
+		capReadTickets, capHandleTickets},
+	store.RoleAccountManager: {capReadArchive, capEditArchive, capReadCredit, capReadPolicies, capRequestDiscount, capReadGrants,
+		capReadTickets, capHandleTickets},
+	store.RoleDataClerk:    {capReadArchive, capCreateArchive, capEditArchive},
+	store.RoleServiceAgent: {capReadArchive, capReadTickets, capHandleTickets},
+	store.RoleFinance:      {capReadArchive, capReadCredit, capEditCredit, capLedger, capReadPolicies, capSeeDiscounts, capReadGrants},
+	store.RoleAuditor: {capReadArchive, capReadCredit, capReadRegister, capReadPolicies, capSeeDiscounts, capReadGrants, capSeeFilings,
+		capReadTickets},
 }
 
 func can(role string, c capability) bool {

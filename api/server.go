@@ -94,6 +94,7 @@ func (s *Server) routes() {
 	s.referenceRoutes()
 	s.discountRoutes()
 	s.creditRoutes()
+	s.ticketRoutes()
 }
 
 // op declares an authenticated operation.

@@ -175,3 +175,23 @@ func (p *Processes) signal(ctx context.Context, workflowID, name string) error {
 	}
 	return err
 }
+
+// StartTicketSLA starts a ticket's SLA run.
+func (p *Processes) StartTicketSLA(ctx context.Context, in TicketInput) error {
+	_, err := p.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: TicketWorkflowID(in.TicketID), TaskQueue: TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, TicketSLA, in)
+	return err
+}
+
+// TicketEvent hands a handling record to the ticket's SLA run.
+func (p *Processes) TicketEvent(ctx context.Context, ticketID uuid.UUID, sig TicketSignal) error {
+	err := p.Client.SignalWorkflow(ctx, TicketWorkflowID(ticketID), "", SignalTicketEvent, sig)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return nil
+	}
+	return err
+}

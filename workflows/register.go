@@ -11,5 +11,6 @@ func Register(w worker.Registry, a *activities.Activities) {
 	w.RegisterWorkflow(AccountOnboarding)
 	w.RegisterWorkflow(DiscountApproval)
 	w.RegisterWorkflow(CreditSettlement)
+	w.RegisterWorkflow(TicketSLA)
 	w.RegisterActivity(a)
 }

@@ -208,6 +208,29 @@ type Filing struct {
 	AcknowledgedBy *uuid.UUID
 }
 
+type Greeting struct {
+	ID               uuid.UUID
+	DedupeKey        string
+	CustomerID       uuid.UUID
+	Occasion         string
+	OccasionOn       time.Time
+	KeyPersonID      *uuid.UUID
+	HolidayID        *uuid.UUID
+	Title            string
+	Gift             bool
+	AccountManagerID *uuid.UUID
+	Status           string
+	CreatedAt        time.Time
+	DoneAt           *time.Time
+}
+
+type Holiday struct {
+	ID        uuid.UUID
+	Name      string
+	OnDate    time.Time
+	CreatedAt time.Time
+}
+
 type IdempotencyKey struct {
 	StaffID     uuid.UUID
 	Key         string
@@ -263,6 +286,36 @@ type Statement struct {
 	PaidAt      *time.Time
 }
 
+type Ticket struct {
+	ID                 uuid.UUID
+	CustomerID         uuid.UUID
+	Kind               string
+	Subject            string
+	Body               string
+	Priority           int32
+	Status             string
+	OpenedBy           uuid.UUID
+	RespondBy          time.Time
+	ResolveBy          time.Time
+	AcknowledgedAt     *time.Time
+	ResolvedAt         *time.Time
+	ClosedAt           *time.Time
+	ResponseBreached   bool
+	ResolutionBreached bool
+	Escalated          bool
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+type TicketEvent struct {
+	ID       int64
+	TicketID uuid.UUID
+	Type     string
+	StaffID  *uuid.UUID
+	At       time.Time
+	Note     string
+}
+
 type Tier struct {
 	Code                 string
 	Name                 string
@@ -272,4 +325,20 @@ type Tier struct {
 	TicketResolveWithin  string
 	GreetingOccasions    []string
 	UpdatedAt            time.Time
+	Gift                 bool
+}
+
+type Visit struct {
+	ID           uuid.UUID
+	CustomerID   uuid.UUID
+	Status       string
+	DueAt        *time.Time
+	VisitedOn    *time.Time
+	StaffID      *uuid.UUID
+	KeyPersonIds []uuid.UUID
+	Notes        string
+	Outcome      string
+	FollowUps    string
+	CreatedAt    time.Time
+	CompletedAt  *time.Time
 }

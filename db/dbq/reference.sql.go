@@ -10,7 +10,7 @@ import (
 )
 
 const getTier = `-- name: GetTier :one
-SELECT code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at FROM tiers WHERE code = $1
+SELECT code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift FROM tiers WHERE code = $1
 `
 
 func (q *Queries) GetTier(ctx context.Context, code string) (Tier, error) {
@@ -25,6 +25,7 @@ func (q *Queries) GetTier(ctx context.Context, code string) (Tier, error) {
 		&i.TicketResolveWithin,
 		&i.GreetingOccasions,
 		&i.UpdatedAt,
+		&i.Gift,
 	)
 	return i, err
 }
@@ -61,7 +62,7 @@ func (q *Queries) ListDiscountPolicies(ctx context.Context) ([]DiscountPolicy, e
 }
 
 const listTiers = `-- name: ListTiers :many
-SELECT code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at FROM tiers ORDER BY rank, code
+SELECT code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift FROM tiers ORDER BY rank, code
 `
 
 func (q *Queries) ListTiers(ctx context.Context) ([]Tier, error) {
@@ -82,6 +83,7 @@ func (q *Queries) ListTiers(ctx context.Context) ([]Tier, error) {
 			&i.TicketResolveWithin,
 			&i.GreetingOccasions,
 			&i.UpdatedAt,
+			&i.Gift,
 		); err != nil {
 			return nil, err
 		}

@@ -1,0 +1,233 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
+
+	"kam/db/dbq"
+	"kam/db/store"
+	"kam/workflows"
+)
+
+var ticketSections = []string{"tickets"}
+
+// TicketCreate opens a hotline ticket (Art. 16).
+type TicketCreate struct {
+	CustomerID string `json:"customer_id" format:"uuid"`
+	Kind       string `json:"kind" enum:"inquiry,complaint,claim,shipping"`
+	Subject    string `json:"subject" minLength:"1" maxLength:"200"`
+	Body       string `json:"body,omitempty" maxLength:"10000"`
+}
+
+// TicketEventCreate is a handling record (Art. 7.6).
+type TicketEventCreate struct {
+	Type string `json:"type" enum:"acknowledge,note,resolve,close,reopen"`
+	Note string `json:"note,omitempty" maxLength:"5000"`
+}
+
+// Ticket is a ticket and where its service targets stand.
+type Ticket struct {
+	ID                 string        `json:"id" format:"uuid"`
+	CustomerID         string        `json:"customer_id" format:"uuid"`
+	Kind               string        `json:"kind"`
+	Subject            string        `json:"subject"`
+	Body               string        `json:"body"`
+	Priority           int32         `json:"priority" doc:"1 first: tier, then complaints and claims before other kinds (Art. 17)"`
+	Status             string        `json:"status" enum:"open,acknowledged,resolved,closed"`
+	RespondBy          time.Time     `json:"respond_by"`
+	ResolveBy          time.Time     `json:"resolve_by"`
+	AcknowledgedAt     *time.Time    `json:"acknowledged_at"`
+	ResolvedAt         *time.Time    `json:"resolved_at"`
+	ClosedAt           *time.Time    `json:"closed_at"`
+	ResponseBreached   bool          `json:"response_breached"`
+	ResolutionBreached bool          `json:"resolution_breached"`
+	Escalated          bool          `json:"escalated"`
+	OpenedBy           string        `json:"opened_by" format:"uuid"`
+	CreatedAt          time.Time     `json:"created_at"`
+	Events             []TicketEvent `json:"events,omitempty"`
+}
+
+// TicketEvent is one handling record.
+type TicketEvent struct {
+	Type    string    `json:"type"`
+	StaffID *string   `json:"staff_id" format:"uuid"`
+	At      time.Time `json:"at"`
+	Note    string    `json:"note"`
+}
+
+func ticketOut(t dbq.Ticket) Ticket {
+	return Ticket{ID: t.ID.String(), CustomerID: t.CustomerID.String(), Kind: t.Kind, Subject: t.Subject, Body: t.Body,
+		Priority: t.Priority, Status: t.Status, RespondBy: t.RespondBy, ResolveBy: t.ResolveBy, AcknowledgedAt: t.AcknowledgedAt,
+		ResolvedAt: t.ResolvedAt, ClosedAt: t.ClosedAt, ResponseBreached: t.ResponseBreached, ResolutionBreached: t.ResolutionBreached,
+		Escalated: t.Escalated, OpenedBy: t.OpenedBy.String(), CreatedAt: t.CreatedAt}
+}
+
+func (s *Server) ticketRoutes() {
+	huma.Register(s.api, created(op("create-ticket", http.MethodPost, "/v1/tickets", "Open a hotline ticket (Art. 16)", "service")), s.createTicket)
+	huma.Register(s.api, op("list-tickets", http.MethodGet, "/v1/tickets", "The ticket queue in priority order (Art. 17)", "service"), s.listTickets)
+	huma.Register(s.api, op("get-ticket", http.MethodGet, "/v1/tickets/{id}", "A ticket with its handling records", "service"), s.getTicket)
+	ev := created(op("create-ticket-event", http.MethodPost, "/v1/tickets/{id}/events", "A handling record: acknowledge, note, resolve, close, reopen", "service"))
+	ev.Errors = append(ev.Errors, 409)
+	huma.Register(s.api, ev, s.ticketEvent)
+}
+
+func (s *Server) createTicket(ctx context.Context, in *struct{ Body TicketCreate }) (*struct{ Body Ticket }, error) {
+	p := callerOf(ctx)
+	customer, err := parseUUID("body.customer_id", in.Body.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	if !can(p.Role, capHandleTickets) {
+		return nil, s.deny(ctx, customer, ticketSections, forbidden("tickets are opened by the Service Center, account managers and the KA Department"))
+	}
+	t, err := s.store.CreateTicket(ctx, scopeOf(p), store.TicketInput{CustomerID: customer, Kind: in.Body.Kind, Subject: in.Body.Subject, Body: in.Body.Body, OpenedBy: p.ID},
+		func(t dbq.Ticket, tier dbq.Tier) error {
+			if err := s.procs.StartTicketSLA(ctx, workflows.TicketInput{TicketID: t.ID, CustomerID: t.CustomerID, TopTier: tier.Rank == 1, RespondBy: t.RespondBy, ResolveBy: t.ResolveBy}); err != nil {
+				return errStart{err}
+			}
+			return nil
+		})
+	var startErr errStart
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, s.deny(ctx, customer, ticketSections, invalidField("body.customer_id", "no such account"))
+	case errors.As(err, &startErr):
+		s.log.Error("start ticket SLA", "error", startErr.err)
+		return nil, newProblem(http.StatusServiceUnavailable, "unavailable", "the ticket's service targets could not be started; nothing was stored")
+	case err != nil:
+		return nil, problemFor(s.log, err)
+	}
+	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{customer}, ticketSections); err != nil {
+		return nil, err
+	}
+	return &struct{ Body Ticket }{Body: ticketOut(t)}, nil
+}
+
+func (s *Server) listTickets(ctx context.Context, in *struct {
+	Status     string `query:"status" maxLength:"16" doc:"open (open and acknowledged), acknowledged, resolved or closed"`
+	CustomerID string `query:"customer_id" format:"uuid"`
+	Limit      int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	Cursor     string `query:"cursor" maxLength:"200"`
+}) (*struct{ Body Page[Ticket] }, error) {
+	p := callerOf(ctx)
+	if !can(p.Role, capReadTickets) {
+		return nil, s.deny(ctx, uuid.Nil, ticketSections, forbidden("your role does not read tickets"))
+	}
+	switch in.Status {
+	case "", "open", "acknowledged", "resolved", "closed":
+	default:
+		return nil, invalidField("query.status", "status is open, acknowledged, resolved or closed")
+	}
+	customer, err := optUUID("query.customer_id", nonEmpty(in.CustomerID))
+	if err != nil {
+		return nil, err
+	}
+	off, err := int64Cursor(in.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	var offset int32
+	if off != nil {
+		offset = int32(min(*off, 1<<30))
+	}
+	rows, err := s.store.Q().ListTickets(ctx, dbq.ListTicketsParams{ManagerID: scopeOf(p).ManagerID, Status: nonEmpty(in.Status), CustomerID: customer, Lim: int32(in.Limit + 1), Off: offset})
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	next := strconv.Itoa(int(offset) + in.Limit)
+	page := pageOf(rows, in.Limit, ticketOut, func(dbq.Ticket) string { return encodeCursor(next) })
+	var ids []uuid.UUID
+	seen := map[uuid.UUID]bool{}
+	for _, t := range rows[:len(page.Items)] {
+		if !seen[t.CustomerID] {
+			seen[t.CustomerID] = true
+			ids = append(ids, t.CustomerID)
+		}
+	}
+	if len(ids) > 0 {
+		if err := s.register(ctx, store.AccessList, ids, ticketSections); err != nil {
+			return nil, err
+		}
+	}
+	return &struct{ Body Page[Ticket] }{Body: page}, nil
+}
+
+func (s *Server) loadTicket(ctx context.Context, raw string) (dbq.Ticket, error) {
+	id, err := parseUUID("path.id", raw)
+	if err != nil {
+		return dbq.Ticket{}, err
+	}
+	p := callerOf(ctx)
+	if !can(p.Role, capReadTickets) {
+		return dbq.Ticket{}, s.deny(ctx, uuid.Nil, ticketSections, notFound())
+	}
+	t, err := s.store.Q().GetTicket(ctx, dbq.GetTicketParams{ID: id, ManagerID: scopeOf(p).ManagerID})
+	if errors.Is(store.Interpret(err), store.ErrNotFound) {
+		return t, s.deny(ctx, uuid.Nil, ticketSections, notFound())
+	}
+	return t, problemOrNil(s, err)
+}
+
+func problemOrNil(s *Server, err error) error {
+	if err == nil {
+		return nil
+	}
+	return problemFor(s.log, store.Interpret(err))
+}
+
+func (s *Server) getTicket(ctx context.Context, in *struct {
+	ID string `path:"id" format:"uuid"`
+}) (*struct{ Body Ticket }, error) {
+	t, err := s.loadTicket(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	events, err := s.store.Q().ListTicketEvents(ctx, t.ID)
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	if err := s.register(ctx, store.AccessView, []uuid.UUID{t.CustomerID}, ticketSections); err != nil {
+		return nil, err
+	}
+	out := ticketOut(t)
+	out.Events = []TicketEvent{}
+	for _, e := range events {
+		out.Events = append(out.Events, TicketEvent{Type: e.Type, StaffID: uuidString(e.StaffID), At: e.At, Note: e.Note})
+	}
+	return &struct{ Body Ticket }{Body: out}, nil
+}
+
+func (s *Server) ticketEvent(ctx context.Context, in *struct {
+	ID   string `path:"id" format:"uuid"`
+	Body TicketEventCreate
+}) (*struct{ Body Ticket }, error) {
+	t, err := s.loadTicket(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	p := callerOf(ctx)
+	if !can(p.Role, capHandleTickets) {
+		return nil, s.deny(ctx, t.CustomerID, ticketSections, forbidden("your role does not handle tickets"))
+	}
+	t, err = s.store.TicketEvent(ctx, scopeOf(p), t.ID, in.Body.Type, p.ID, in.Body.Note)
+	if err != nil {
+		return nil, problemFor(s.log, err)
+	}
+	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{t.CustomerID}, ticketSections); err != nil {
+		return nil, err
+	}
+	if in.Body.Type != "note" {
+		// The record is written; a lost signal only leaves a timer to fire
+		// into a ticket whose state the breach step then reads.
+		if err := s.procs.TicketEvent(ctx, t.ID, workflows.TicketSignal{Type: in.Body.Type, ResolveBy: t.ResolveBy}); err != nil {
+			s.log.Warn("signal ticket SLA", "ticket", t.ID, "error", err)
+		}
+	}
+	return &struct{ Body Ticket }{Body: ticketOut(t)}, nil
+}

@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"kam/db/dbq"
+)
+
+// Ticket kinds and statuses (Art. 16, 17).
+var TicketKinds = []string{"inquiry", "complaint", "claim", "shipping"}
+
+const (
+	TicketOpen         = "open"
+	TicketAcknowledged = "acknowledged"
+	TicketResolved     = "resolved"
+	TicketClosed       = "closed"
+)
+
+// TicketPriority ranks a ticket, 1 first: the account's tier first (Art. 17,
+// key accounts first), and within a tier complaints and claims before
+// inquiries and shipping questions.
+func TicketPriority(tierRank int32, kind string) int32 {
+	p := (tierRank-1)*2 + 1
+	if kind != "complaint" && kind != "claim" {
+		p++
+	}
+	return p
+}
+
+// TierSLA reads a tier's response and resolution targets.
+func TierSLA(t dbq.Tier) (respond, resolve time.Duration, err error) {
+	if respond, err = time.ParseDuration(t.TicketResponseWithin); err != nil {
+		return 0, 0, err
+	}
+	resolve, err = time.ParseDuration(t.TicketResolveWithin)
+	return respond, resolve, err
+}
+
+// TicketInput opens a ticket.
+type TicketInput struct {
+	CustomerID    uuid.UUID
+	Kind          string
+	Subject, Body string
+	OpenedBy      uuid.UUID
+}
+
+// CreateTicket opens a ticket with its due times from the account's tier, and
+// calls start (the SLA run) inside the same transaction.
+func (s *Store) CreateTicket(ctx context.Context, scope Scope, in TicketInput, start func(dbq.Ticket, dbq.Tier) error) (dbq.Ticket, error) {
+	var out dbq.Ticket
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		c, err := q.GetCustomer(ctx, dbq.GetCustomerParams{ID: in.CustomerID, ManagerID: scope.ManagerID})
+		if err != nil {
+			return err
+		}
+		tier, err := q.GetTier(ctx, c.Tier)
+		if err != nil {
+			return err
+		}
+		respond, resolve, err := TierSLA(tier)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		out, err = q.CreateTicket(ctx, dbq.CreateTicketParams{ID: NewID(), CustomerID: c.ID, Kind: in.Kind, Subject: in.Subject, Body: in.Body,
+			Priority: TicketPriority(tier.Rank, in.Kind), OpenedBy: in.OpenedBy, RespondBy: now.Add(respond), ResolveBy: now.Add(resolve)})
+		if err != nil {
+			return err
+		}
+		if _, err := q.InsertTicketEvent(ctx, dbq.InsertTicketEventParams{TicketID: out.ID, Type: "open", StaffID: &in.OpenedBy, Note: in.Subject}); err != nil {
+			return err
+		}
+		return start(out, tier)
+	})
+	return out, err
+}
+
+// TicketEvent applies a handling record (acknowledge, note, resolve, close,
+// reopen) to a ticket and records it, in one transaction.
+func (s *Store) TicketEvent(ctx context.Context, scope Scope, id uuid.UUID, typ string, by uuid.UUID, note string) (dbq.Ticket, error) {
+	var out dbq.Ticket
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		t, err := q.LockTicket(ctx, dbq.LockTicketParams{ID: id, ManagerID: scope.ManagerID})
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		p := dbq.SetTicketStatusParams{ID: t.ID, Status: t.Status, AcknowledgedAt: t.AcknowledgedAt, ResolvedAt: t.ResolvedAt, ClosedAt: t.ClosedAt, ResolveBy: t.ResolveBy}
+		bad := func() error {
+			return Errorf(KindConflict, "invalid_transition", "a %s ticket cannot take %q", t.Status, typ)
+		}
+		switch typ {
+		case "acknowledge":
+			if t.Status != TicketOpen {
+				return bad()
+			}
+			p.Status, p.AcknowledgedAt = TicketAcknowledged, &now
+		case "note":
+			if t.Status == TicketClosed {
+				return bad()
+			}
+		case "resolve":
+			if t.Status != TicketOpen && t.Status != TicketAcknowledged {
+				return bad()
+			}
+			// Resolving also answers the customer, if nobody had yet.
+			p.Status, p.ResolvedAt = TicketResolved, &now
+			if p.AcknowledgedAt == nil {
+				p.AcknowledgedAt = &now
+			}
+		case "close":
+			if t.Status != TicketResolved {
+				return bad()
+			}
+			p.Status, p.ClosedAt = TicketClosed, &now
+		case "reopen":
+			if t.Status != TicketResolved && t.Status != TicketClosed {
+				return bad()
+			}
+			c, err := q.GetCustomer(ctx, dbq.GetCustomerParams{ID: t.CustomerID})
+			if err != nil {
+				return err
+			}
+			tier, err := q.GetTier(ctx, c.Tier)
+			if err != nil {
+				return err
+			}
+			_, resolve, err := TierSLA(tier)
+			if err != nil {
+				return err
+			}
+			// A reopened ticket gets a fresh resolution target.
+			p.Status, p.ResolvedAt, p.ClosedAt, p.ResolveBy = TicketAcknowledged, nil, nil, now.Add(resolve)
+		default:
+			return Invalid("type", "unknown event type %q", typ)
+		}
+		if out, err = q.SetTicketStatus(ctx, p); err != nil {
+			return err
+		}
+		_, err = q.InsertTicketEvent(ctx, dbq.InsertTicketEventParams{TicketID: t.ID, Type: typ, StaffID: &by, Note: note})
+		return err
+	})
+	return out, err
+}

@@ -1,0 +1,110 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/workflow"
+
+	"kam/activities"
+	"kam/db/store"
+)
+
+// SignalTicketEvent carries a handling record to the ticket's SLA run.
+const SignalTicketEvent = "ticket-event"
+
+// TicketWorkflowID is stable per ticket.
+func TicketWorkflowID(ticketID uuid.UUID) string { return "ticket-sla/" + ticketID.String() }
+
+// TicketInput starts a ticket's SLA run.
+type TicketInput struct {
+	TicketID   uuid.UUID
+	CustomerID uuid.UUID
+	// TopTier: a resolution breach also goes to the General Manager.
+	TopTier   bool
+	RespondBy time.Time
+	ResolveBy time.Time
+}
+
+// TicketSignal is one handling record, as the run needs it.
+type TicketSignal struct {
+	Type      string
+	ResolveBy time.Time // the new target, on reopen
+}
+
+// TicketState is what the run reports.
+type TicketState struct {
+	Responded, Resolved, Closed          bool
+	ResponseBreached, ResolutionBreached bool
+	Reopened                             int
+}
+
+// TicketSLA keeps a hotline ticket's promises (Art. 16, 17): a first response
+// within the tier's response time and a resolution within its resolution
+// time. A missed target escalates to the KA manager, and a missed resolution
+// on a top-tier account to the General Manager too.
+func TicketSLA(ctx workflow.Context, in TicketInput) (TicketState, error) {
+	st := TicketState{}
+	events := workflow.GetSignalChannel(ctx, SignalTicketEvent)
+	for !st.Closed {
+		now := workflow.Now(ctx)
+		timerCtx, cancel := workflow.WithCancel(ctx)
+		sel := workflow.NewSelector(ctx)
+		var fired string
+		if !st.Responded && !st.ResponseBreached {
+			sel.AddFuture(workflow.NewTimer(timerCtx, max(in.RespondBy.Sub(now), time.Millisecond)), func(workflow.Future) { fired = "response" })
+		}
+		if !st.Resolved && !st.ResolutionBreached {
+			sel.AddFuture(workflow.NewTimer(timerCtx, max(in.ResolveBy.Sub(now), time.Millisecond)), func(workflow.Future) { fired = "resolution" })
+		}
+		var sig TicketSignal
+		sel.AddReceive(events, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, &sig) })
+		sel.Select(ctx)
+		cancel()
+
+		switch fired {
+		case "response":
+			st.ResponseBreached = true
+			if err := breach(ctx, in, activities.TicketBreach{TicketID: in.TicketID, Response: true, Note: "no response by " + in.RespondBy.UTC().Format(time.RFC3339)},
+				"response_breached", "Ticket not answered in time", []string{store.RoleKAManager}); err != nil {
+				return st, err
+			}
+			continue
+		case "resolution":
+			st.ResolutionBreached = true
+			roles := []string{store.RoleKAManager}
+			if in.TopTier {
+				roles = append(roles, store.RoleGeneralManager)
+			}
+			if err := breach(ctx, in, activities.TicketBreach{TicketID: in.TicketID, Resolution: true, Note: "not resolved by " + in.ResolveBy.UTC().Format(time.RFC3339)},
+				fmt.Sprintf("resolution_breached/%d", st.Reopened), "Ticket not resolved in time", roles); err != nil {
+				return st, err
+			}
+			continue
+		}
+		switch sig.Type {
+		case "acknowledge":
+			st.Responded = true
+		case "resolve":
+			st.Responded, st.Resolved = true, true
+		case "reopen":
+			st.Resolved, st.ResolutionBreached = false, false
+			st.Reopened++
+			in.ResolveBy = sig.ResolveBy
+		case "close":
+			st.Closed = true
+		}
+	}
+	return st, nil
+}
+
+func breach(ctx workflow.Context, in TicketInput, b activities.TicketBreach, key, title string, roles []string) error {
+	if err := workflow.ExecuteActivity(withActivity(ctx), act.MarkTicketBreach, b).Get(ctx, nil); err != nil {
+		return err
+	}
+	return notify(ctx, activities.Notice{
+		EventKey: TicketWorkflowID(in.TicketID) + "/" + key, Kind: "ticket_escalated", Title: title,
+		Body: b.Note, CustomerID: &in.CustomerID, Roles: roles,
+	})
+}

@@ -1,0 +1,117 @@
+package workflows
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/testsuite"
+
+	"kam/activities"
+	"kam/db/store"
+)
+
+type ticketRun struct {
+	t        *testing.T
+	env      *testsuite.TestWorkflowEnvironment
+	in       TicketInput
+	breaches []activities.TicketBreach
+	notices  []activities.Notice
+}
+
+// newTicketRun: respond within 1h, resolve within 8h of t0.
+func newTicketRun(t *testing.T, topTier bool) *ticketRun {
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(quietLogger())
+	env := s.NewTestWorkflowEnvironment()
+	env.SetTestTimeout(30 * time.Second)
+	env.SetStartTime(t0)
+	a := &activities.Activities{}
+	env.RegisterActivity(a)
+	r := &ticketRun{t: t, env: env, in: TicketInput{TicketID: uuid.New(), CustomerID: uuid.New(), TopTier: topTier,
+		RespondBy: t0.Add(time.Hour), ResolveBy: t0.Add(8 * time.Hour)}}
+	env.OnActivity(a.MarkTicketBreach, mock.Anything, mock.Anything).Return(func(_ context.Context, b activities.TicketBreach) error {
+		r.breaches = append(r.breaches, b)
+		return nil
+	})
+	env.OnActivity(a.Notify, mock.Anything, mock.Anything).Return(func(_ context.Context, n activities.Notice) (int, error) {
+		r.notices = append(r.notices, n)
+		return 1, nil
+	})
+	return r
+}
+
+func (r *ticketRun) event(d time.Duration, sig TicketSignal) {
+	r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(SignalTicketEvent, sig) }, d)
+}
+
+func (r *ticketRun) run() TicketState {
+	r.t.Helper()
+	r.env.ExecuteWorkflow(TicketSLA, r.in)
+	if err := r.env.GetWorkflowError(); err != nil {
+		r.t.Fatal(err)
+	}
+	var st TicketState
+	if err := r.env.GetWorkflowResult(&st); err != nil {
+		r.t.Fatal(err)
+	}
+	return st
+}
+
+func TestTicketMetBothTargets(t *testing.T) {
+	r := newTicketRun(t, false)
+	r.event(30*time.Minute, TicketSignal{Type: "acknowledge"})
+	r.event(2*time.Hour, TicketSignal{Type: "resolve"})
+	r.event(3*time.Hour, TicketSignal{Type: "close"})
+	st := r.run()
+	if st.ResponseBreached || st.ResolutionBreached || len(r.breaches) != 0 || !st.Closed {
+		t.Fatalf("state %+v breaches %v", st, r.breaches)
+	}
+}
+
+func TestTicketResponseBreachedEscalates(t *testing.T) {
+	r := newTicketRun(t, false)
+	r.event(2*time.Hour, TicketSignal{Type: "acknowledge"})
+	r.event(3*time.Hour, TicketSignal{Type: "resolve"})
+	r.event(4*time.Hour, TicketSignal{Type: "close"})
+	st := r.run()
+	if !st.ResponseBreached || st.ResolutionBreached || len(r.breaches) != 1 || !r.breaches[0].Response {
+		t.Fatalf("state %+v breaches %v", st, r.breaches)
+	}
+	if len(r.notices) != 1 || r.notices[0].Roles[0] != store.RoleKAManager || len(r.notices[0].Roles) != 1 {
+		t.Fatalf("notices %v", r.notices)
+	}
+}
+
+// A missed resolution on a top-tier account also reaches the GM.
+func TestTicketResolutionBreachedTopTierToGM(t *testing.T) {
+	r := newTicketRun(t, true)
+	r.event(10*time.Minute, TicketSignal{Type: "acknowledge"})
+	r.event(9*time.Hour, TicketSignal{Type: "resolve"})
+	r.event(10*time.Hour, TicketSignal{Type: "close"})
+	st := r.run()
+	if st.ResponseBreached || !st.ResolutionBreached || len(r.notices) != 1 {
+		t.Fatalf("state %+v notices %v", st, r.notices)
+	}
+	if roles := r.notices[0].Roles; len(roles) != 2 || roles[1] != store.RoleGeneralManager {
+		t.Fatalf("escalated to %v", roles)
+	}
+}
+
+// A reopened ticket gets a new resolution target, and missing it is a new breach.
+func TestTicketReopened(t *testing.T) {
+	r := newTicketRun(t, false)
+	r.event(10*time.Minute, TicketSignal{Type: "resolve"})
+	r.event(time.Hour, TicketSignal{Type: "reopen", ResolveBy: t0.Add(3 * time.Hour)})
+	r.event(5*time.Hour, TicketSignal{Type: "resolve"})
+	r.event(6*time.Hour, TicketSignal{Type: "close"})
+	st := r.run()
+	if st.Reopened != 1 || !st.ResolutionBreached || st.ResponseBreached || len(r.breaches) != 1 || !r.breaches[0].Resolution {
+		t.Fatalf("state %+v breaches %v", st, r.breaches)
+	}
+	if r.notices[0].EventKey != TicketWorkflowID(r.in.TicketID)+"/resolution_breached/1" {
+		t.Fatalf("key %s", r.notices[0].EventKey)
+	}
+}
