@@ -1,0 +1,113 @@
+package api_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"kam/db/store"
+)
+
+// tierSLA shrinks a tier's ticket targets for a test and restores them after.
+func tierSLA(t *testing.T, code, respond, resolve string) {
+	t.Helper()
+	var oldRespond, oldResolve string
+	if err := running.Store.Pool.QueryRow(t.Context(), "SELECT ticket_response_within, ticket_resolve_within FROM tiers WHERE code = $1", code).Scan(&oldRespond, &oldResolve); err != nil {
+		t.Fatal(err)
+	}
+	set := func(a, b string) {
+		if _, err := running.Store.Pool.Exec(context.Background(), "UPDATE tiers SET ticket_response_within = $2, ticket_resolve_within = $3 WHERE code = $1", code, a, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set(respond, resolve)
+	t.Cleanup(func() { set(oldRespond, oldResolve) })
+}
+
+// Art. 16, 17 end to end: the queue puts a strategic complaint first; a
+// ticket nobody answers breaches its response target and is escalated; the
+// handling records are kept.
+func TestTicketQueueAndEscalation(t *testing.T) {
+	tierSLA(t, "S", "2s", "4s")
+	ka := newStaff(t, store.RoleKAManager)
+	gm := newStaff(t, store.RoleGeneralManager)
+	agent := newStaff(t, store.RoleServiceAgent)
+	strategic := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "T-S-" + time.Now().Format("150405.000"), "name": "Strategic", "tier": "S"}), 201).str("id")
+	standard := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "T-B-" + time.Now().Format("150405.000"), "name": "Standard", "tier": "B"}), 201).str("id")
+
+	low := must(t, call(t, "POST", "/v1/tickets", agent.Token, map[string]any{"customer_id": standard, "kind": "inquiry", "subject": "price list"}), 201)
+	inq := must(t, call(t, "POST", "/v1/tickets", agent.Token, map[string]any{"customer_id": strategic, "kind": "inquiry", "subject": "delivery date"}), 201)
+	comp := must(t, call(t, "POST", "/v1/tickets", agent.Token, map[string]any{"customer_id": strategic, "kind": "complaint", "subject": "damaged goods"}), 201)
+	if comp.Body["priority"].(float64) >= inq.Body["priority"].(float64) || inq.Body["priority"].(float64) >= low.Body["priority"].(float64) {
+		t.Fatalf("priorities: complaint %v, inquiry %v, standard %v", comp.Body["priority"], inq.Body["priority"], low.Body["priority"])
+	}
+	q := must(t, call(t, "GET", "/v1/tickets?status=open&limit=200", agent.Token, nil), 200).items()
+	pos := map[string]int{}
+	for i, it := range q {
+		pos[it["id"].(string)] = i
+	}
+	if !(pos[comp.str("id")] < pos[inq.str("id")] && pos[inq.str("id")] < pos[low.str("id")]) {
+		t.Fatalf("queue order: %v", pos)
+	}
+
+	// Handle the inquiry in time; leave the complaint alone.
+	id := inq.str("id")
+	must(t, call(t, "POST", "/v1/tickets/"+id+"/events", agent.Token, map[string]any{"type": "acknowledge", "note": "called back"}), 201)
+	must(t, call(t, "POST", "/v1/tickets/"+id+"/events", agent.Token, map[string]any{"type": "note", "note": "waiting for the warehouse"}), 201)
+	problem(t, call(t, "POST", "/v1/tickets/"+id+"/events", agent.Token, map[string]any{"type": "close"}), 409, "invalid_transition")
+	must(t, call(t, "POST", "/v1/tickets/"+id+"/events", agent.Token, map[string]any{"type": "resolve"}), 201)
+	closed := must(t, call(t, "POST", "/v1/tickets/"+id+"/events", agent.Token, map[string]any{"type": "close"}), 201)
+	if closed.str("status") != "closed" || closed.Body["response_breached"] != false {
+		t.Fatalf("closed = %s", closed.Raw)
+	}
+	waitFor(t, 60*time.Second, "the complaint's breaches", func() bool {
+		c := must(t, call(t, "GET", "/v1/tickets/"+comp.str("id"), ka.Token, nil), 200)
+		return c.Body["response_breached"] == true && c.Body["resolution_breached"] == true && c.Body["escalated"] == true
+	})
+	got := must(t, call(t, "GET", "/v1/tickets/"+id, ka.Token, nil), 200)
+	if got.Body["response_breached"] != false || got.Body["resolution_breached"] != false || len(got.Body["events"].([]any)) != 5 {
+		t.Fatalf("handled ticket = %s", got.Raw)
+	}
+	waitFor(t, 30*time.Second, "escalation notices", func() bool {
+		return inboxKinds(t, ka.Token)["ticket_escalated"] >= 2 && inboxKinds(t, gm.Token)["ticket_escalated"] >= 1
+	})
+}
+
+func TestTicketAuthorization(t *testing.T) {
+	staff := staffByRole(t)
+	am := staff[store.RoleAccountManager]
+	own := newAccount(t, am.ID)
+	other := newAccount(t, newStaff(t, store.RoleAccountManager).ID)
+	agent := staff[store.RoleServiceAgent]
+	otherTicket := must(t, call(t, "POST", "/v1/tickets", agent.Token, map[string]any{"customer_id": other, "kind": "shipping", "subject": "where"}), 201).str("id")
+	for _, role := range store.Roles {
+		t.Run(role, func(t *testing.T) {
+			tok := staff[role].Token
+			create := call(t, "POST", "/v1/tickets", tok, map[string]any{"customer_id": own, "kind": "inquiry", "subject": "q"})
+			read := call(t, "GET", "/v1/tickets/"+otherTicket, tok, nil)
+			list := call(t, "GET", "/v1/tickets", tok, nil)
+			switch role {
+			case store.RoleServiceAgent, store.RoleKAManager:
+				must(t, create, 201)
+				must(t, read, 200)
+				must(t, list, 200)
+			case store.RoleAccountManager:
+				must(t, create, 201)
+				problem(t, read, 404, "not_found") // another manager's account
+				for _, it := range must(t, list, 200).items() {
+					if it["customer_id"] != own {
+						t.Fatalf("sees a ticket of %v", it["customer_id"])
+					}
+				}
+			case store.RoleGeneralManager, store.RoleAuditor:
+				problem(t, create, 403, "forbidden")
+				must(t, read, 200)
+				must(t, list, 200)
+			default:
+				problem(t, create, 403, "forbidden")
+				problem(t, read, 404, "not_found")
+				problem(t, list, 403, "forbidden")
+			}
+		})
+	}
+}
