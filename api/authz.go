@@ -33,6 +33,8 @@ const (
 	capLedger          // record charges and payments
 	capReadTickets     // hotline tickets and their handling records (Art. 7.6, 16)
 	capHandleTickets   // open tickets and record their handling
+	capRecordVisits    // record visits (Art. 20)
+	capGreetings       // greeting tasks (Art. 19)
 )
 
 // grants is the one table of who may do what. Row scope (an account manager
@@ -40,12 +42,12 @@ const (
 var grants = map[string][]capability{
 	store.RoleAdmin: {capManageStaff, capListStaff, capReadPolicies, capSetPolicies},
 	store.RoleGeneralManager: {capReadArchive, capReadCredit, capListStaff, capReadPolicies,
-		capSeeDiscounts, capDecideDiscount, capReadGrants, capSeeFilings, capReadTickets},
+		capSeeDiscounts, capDecideDiscount, capReadGrants, capSeeFilings, capReadTickets, capGreetings},
 	store.RoleKAManager: {capReadArchive, capCreateArchive, capEditArchive, capAssign, capReadCredit, capEditCredit, capListStaff,
 		capReadPolicies, capSetPolicies, capSeeDiscounts, capRequestDiscount, capDecideDiscount, capReadGrants, capSeeFilings,
-		capReadTickets, capHandleTickets},
+		capReadTickets, capHandleTickets, capRecordVisits, capGreetings},
 	store.RoleAccountManager: {capReadArchive, capEditArchive, capReadCredit, capReadPolicies, capRequestDiscount, capReadGrants,
-		capReadTickets, capHandleTickets},
+		capReadTickets, capHandleTickets, capRecordVisits, capGreetings},
 	store.RoleDataClerk:    {capReadArchive, capCreateArchive, capEditArchive},
 	store.RoleServiceAgent: {capReadArchive, capReadTickets, capHandleTickets},
 	store.RoleFinance:      {capReadArchive, capReadCredit, capEditCredit, capLedger, capReadPolicies, capSeeDiscounts, capReadGrants},

@@ -189,6 +189,13 @@ func (s *Server) createCustomer(ctx context.Context, in *struct{ Body CustomerCr
 	if err := s.procs.StartOnboarding(ctx, c.ID); err != nil {
 		s.log.Warn("start onboarding", "customer", c.ID, "error", err)
 	}
+	if c.Status == "active" {
+		// Art. 20: regular visits from the start (the sweep makes up for a failure).
+		if err := s.procs.StartVisitPlan(ctx, c.ID); err != nil {
+			s.log.Warn("start visit plan", "customer", c.ID, "error", err)
+		}
+		s.greetNow(ctx, &c.ID, nil)
+	}
 	ar, err := s.store.GetArchive(ctx, store.Scope{}, c.ID)
 	if err != nil {
 		return nil, problemFor(s.log, err)
@@ -315,6 +322,7 @@ func (s *Server) updateCustomer(ctx context.Context, in *struct {
 	}
 	if len(changes) > 0 {
 		s.archiveChanged(ctx, id)
+		s.serviceChanged(ctx, id, changes)
 	}
 	ar, err := s.store.GetArchive(ctx, scope, id)
 	if err != nil {
@@ -364,4 +372,27 @@ func nullsOf(raw []byte, b *CustomerPatch) ([]string, error) {
 	}
 	slices.Sort(clear)
 	return clear, nil
+}
+
+// serviceChanged steers the visit plan and greetings after an archive change:
+// tier, manager or status changes take effect at once (Art. 20), a
+// reactivated account gets its plan back, a new founding date its greeting.
+func (s *Server) serviceChanged(ctx context.Context, id uuid.UUID, changes []store.Change) {
+	for _, ch := range changes {
+		switch ch.Field {
+		case "status":
+			if ch.New != nil && *ch.New == "active" {
+				if err := s.procs.StartVisitPlan(ctx, id); err != nil {
+					s.log.Warn("start visit plan", "customer", id, "error", err)
+				}
+			}
+			fallthrough
+		case "tier", "account_manager_id":
+			if err := s.procs.PlanChanged(ctx, id); err != nil {
+				s.log.Warn("signal visit plan", "customer", id, "error", err)
+			}
+		case "founded_on":
+			s.greetNow(ctx, &id, nil)
+		}
+	}
 }

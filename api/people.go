@@ -159,6 +159,9 @@ func (s *Server) addKeyPerson(ctx context.Context, in *struct {
 		return nil, err
 	}
 	s.archiveChanged(ctx, id)
+	if k.Birthday != nil {
+		s.greetNow(ctx, &id, nil)
+	}
 	return &struct{ Body KeyPerson }{Body: keyPersonOut(k)}, nil
 }
 

@@ -20,13 +20,14 @@ type Tier struct {
 	TicketResponseWithin string    `json:"ticket_response_within"`
 	TicketResolveWithin  string    `json:"ticket_resolve_within"`
 	GreetingOccasions    []string  `json:"greeting_occasions"`
+	Gift                 bool      `json:"gift"`
 	UpdatedAt            time.Time `json:"updated_at"`
 }
 
 func tierOut(t dbq.Tier) Tier {
 	return Tier{Code: t.Code, Name: t.Name, Rank: t.Rank, VisitCadence: t.VisitCadence,
 		TicketResponseWithin: t.TicketResponseWithin, TicketResolveWithin: t.TicketResolveWithin,
-		GreetingOccasions: t.GreetingOccasions, UpdatedAt: t.UpdatedAt}
+		GreetingOccasions: t.GreetingOccasions, Gift: t.Gift, UpdatedAt: t.UpdatedAt}
 }
 
 // DiscountPolicy is what the KA Department may approve per tier and line of business (Art. 12).

@@ -95,6 +95,7 @@ func (s *Server) routes() {
 	s.discountRoutes()
 	s.creditRoutes()
 	s.ticketRoutes()
+	s.serviceRoutes()
 }
 
 // op declares an authenticated operation.

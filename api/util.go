@@ -178,3 +178,5 @@ func emailOK(e string) bool {
 	a, err := mail.ParseAddress(e)
 	return err == nil && a.Address == e
 }
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -27,7 +27,10 @@ type Settings struct {
 	DunningSteps            []time.Duration
 	ArrearsWarnRatio        string
 	// Day is the length of one day in day-counted terms (payment_term_days).
-	Day time.Duration
+	Day          time.Duration
+	VisitLead    time.Duration
+	VisitGrace   time.Duration
+	GreetingLead time.Duration
 	// Timezone is the company's (KAM_TIMEZONE): a grant valid to a date ends
 	// at the end of that day there.
 	Timezone *time.Location
@@ -46,6 +49,9 @@ func DefaultSettings() Settings {
 		DunningSteps:            []time.Duration{24 * time.Hour, 168 * time.Hour, 360 * time.Hour},
 		ArrearsWarnRatio:        "0.8",
 		Day:                     24 * time.Hour,
+		VisitLead:               72 * time.Hour,
+		VisitGrace:              168 * time.Hour,
+		GreetingLead:            72 * time.Hour,
 		Timezone:                time.UTC,
 	}
 }
@@ -191,6 +197,54 @@ func (p *Processes) TicketEvent(ctx context.Context, ticketID uuid.UUID, sig Tic
 	err := p.Client.SignalWorkflow(ctx, TicketWorkflowID(ticketID), "", SignalTicketEvent, sig)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
+		return nil
+	}
+	return err
+}
+
+func (p *Processes) tz() string {
+	if p.Settings.Timezone != nil {
+		return p.Settings.Timezone.String()
+	}
+	return "UTC"
+}
+
+// StartVisitPlan starts an active account's visit plan; a running one is kept.
+func (p *Processes) StartVisitPlan(ctx context.Context, customerID uuid.UUID) error {
+	_, err := p.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: VisitPlanWorkflowID(customerID), TaskQueue: TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		// A churned and won-back account gets a new plan.
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}, VisitPlan, VisitPlanInput{CustomerID: customerID, Timezone: p.tz(), Lead: p.Settings.VisitLead, Grace: p.Settings.VisitGrace})
+	return err
+}
+
+// PlanChanged tells a visit plan its account's tier, manager or status changed.
+func (p *Processes) PlanChanged(ctx context.Context, customerID uuid.UUID) error {
+	return p.signal(ctx, VisitPlanWorkflowID(customerID), SignalPlanChanged)
+}
+
+// VisitRecorded tells a visit plan that a visit was recorded.
+func (p *Processes) VisitRecorded(ctx context.Context, customerID uuid.UUID) error {
+	return p.signal(ctx, VisitPlanWorkflowID(customerID), SignalVisitRecorded)
+}
+
+// EnsureGreetingSchedule creates the daily greeting sweep's Schedule unless it
+// exists (every replica calls this at start-up).
+func (p *Processes) EnsureGreetingSchedule(ctx context.Context) error {
+	_, err := p.Client.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID: GreetingScheduleID,
+		Spec: client.ScheduleSpec{
+			CronExpressions: []string{"0 6 * * *"},
+			TimeZoneName:    p.tz(),
+		},
+		Action: &client.ScheduleWorkflowAction{
+			ID: "greeting-sweep", Workflow: GreetingSweep, TaskQueue: TaskQueue,
+			Args: []any{GreetingSweepInput{Timezone: p.tz(), Lead: p.Settings.GreetingLead}},
+		},
+	})
+	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
 		return nil
 	}
 	return err

@@ -12,5 +12,7 @@ func Register(w worker.Registry, a *activities.Activities) {
 	w.RegisterWorkflow(DiscountApproval)
 	w.RegisterWorkflow(CreditSettlement)
 	w.RegisterWorkflow(TicketSLA)
+	w.RegisterWorkflow(VisitPlan)
+	w.RegisterWorkflow(GreetingSweep)
 	w.RegisterActivity(a)
 }

@@ -12,6 +12,140 @@ import (
 	"github.com/google/uuid"
 )
 
+const cancelPlannedVisits = `-- name: CancelPlannedVisits :exec
+UPDATE visits SET status = 'cancelled', completed_at = now() WHERE customer_id = $1 AND status = 'planned'
+`
+
+func (q *Queries) CancelPlannedVisits(ctx context.Context, customerID uuid.UUID) error {
+	_, err := q.db.Exec(ctx, cancelPlannedVisits, customerID)
+	return err
+}
+
+const cancelVisit = `-- name: CancelVisit :exec
+UPDATE visits SET status = 'cancelled', completed_at = now() WHERE id = $1 AND status = 'planned'
+`
+
+func (q *Queries) CancelVisit(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, cancelVisit, id)
+	return err
+}
+
+const completeGreeting = `-- name: CompleteGreeting :one
+UPDATE greetings g SET status = 'done', done_at = coalesce(g.done_at, now())
+FROM customers c
+WHERE g.id = $1 AND c.id = g.customer_id
+  AND ($2::uuid IS NULL OR c.account_manager_id = $2)
+RETURNING g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at
+`
+
+type CompleteGreetingParams struct {
+	ID        uuid.UUID
+	ManagerID *uuid.UUID
+}
+
+func (q *Queries) CompleteGreeting(ctx context.Context, arg CompleteGreetingParams) (Greeting, error) {
+	row := q.db.QueryRow(ctx, completeGreeting, arg.ID, arg.ManagerID)
+	var i Greeting
+	err := row.Scan(
+		&i.ID,
+		&i.DedupeKey,
+		&i.CustomerID,
+		&i.Occasion,
+		&i.OccasionOn,
+		&i.KeyPersonID,
+		&i.HolidayID,
+		&i.Title,
+		&i.Gift,
+		&i.AccountManagerID,
+		&i.Status,
+		&i.CreatedAt,
+		&i.DoneAt,
+	)
+	return i, err
+}
+
+const completeVisit = `-- name: CompleteVisit :one
+UPDATE visits SET status = 'done', visited_on = $2, staff_id = $3, key_person_ids = $4, notes = $5, outcome = $6,
+    follow_ups = $7, completed_at = now()
+WHERE id = $1 RETURNING id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at
+`
+
+type CompleteVisitParams struct {
+	ID           uuid.UUID
+	VisitedOn    *time.Time
+	StaffID      *uuid.UUID
+	KeyPersonIds []uuid.UUID
+	Notes        string
+	Outcome      string
+	FollowUps    string
+}
+
+func (q *Queries) CompleteVisit(ctx context.Context, arg CompleteVisitParams) (Visit, error) {
+	row := q.db.QueryRow(ctx, completeVisit,
+		arg.ID,
+		arg.VisitedOn,
+		arg.StaffID,
+		arg.KeyPersonIds,
+		arg.Notes,
+		arg.Outcome,
+		arg.FollowUps,
+	)
+	var i Visit
+	err := row.Scan(
+		&i.ID,
+		&i.CustomerID,
+		&i.Status,
+		&i.DueAt,
+		&i.VisitedOn,
+		&i.StaffID,
+		&i.KeyPersonIds,
+		&i.Notes,
+		&i.Outcome,
+		&i.FollowUps,
+		&i.CreatedAt,
+		&i.CompletedAt,
+	)
+	return i, err
+}
+
+const countKeyPersonsOf = `-- name: CountKeyPersonsOf :one
+SELECT count(*) FROM key_persons WHERE customer_id = $1 AND id = ANY($2::uuid[])
+`
+
+type CountKeyPersonsOfParams struct {
+	CustomerID uuid.UUID
+	Ids        []uuid.UUID
+}
+
+func (q *Queries) CountKeyPersonsOf(ctx context.Context, arg CountKeyPersonsOfParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countKeyPersonsOf, arg.CustomerID, arg.Ids)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const createHoliday = `-- name: CreateHoliday :one
+INSERT INTO holidays (id, name, on_date) VALUES ($1, $2, $3) RETURNING id, name, on_date, created_at
+`
+
+type CreateHolidayParams struct {
+	ID     uuid.UUID
+	Name   string
+	OnDate time.Time
+}
+
+func (q *Queries) CreateHoliday(ctx context.Context, arg CreateHolidayParams) (Holiday, error) {
+	row := q.db.QueryRow(ctx, createHoliday, arg.ID, arg.Name, arg.OnDate)
+	var i Holiday
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.OnDate,
+		&i.CreatedAt,
+	)
+	return i, err
+}
+
 const createTicket = `-- name: CreateTicket :one
 INSERT INTO tickets (id, customer_id, kind, subject, body, priority, opened_by, respond_by, resolve_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -97,6 +231,18 @@ func (q *Queries) CustomersInTier(ctx context.Context, arg CustomersInTierParams
 	return items, nil
 }
 
+const deleteHoliday = `-- name: DeleteHoliday :execrows
+DELETE FROM holidays WHERE id = $1
+`
+
+func (q *Queries) DeleteHoliday(ctx context.Context, id uuid.UUID) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteHoliday, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const getTicket = `-- name: GetTicket :one
 SELECT t.id, t.customer_id, t.kind, t.subject, t.body, t.priority, t.status, t.opened_by, t.respond_by, t.resolve_by, t.acknowledged_at, t.resolved_at, t.closed_at, t.response_breached, t.resolution_breached, t.escalated, t.created_at, t.updated_at FROM tickets t JOIN customers c ON c.id = t.customer_id
 WHERE t.id = $1 AND ($2::uuid IS NULL OR c.account_manager_id = $2)
@@ -133,6 +279,104 @@ func (q *Queries) GetTicket(ctx context.Context, arg GetTicketParams) (Ticket, e
 	return i, err
 }
 
+const getVisit = `-- name: GetVisit :one
+SELECT id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at FROM visits WHERE id = $1
+`
+
+func (q *Queries) GetVisit(ctx context.Context, id uuid.UUID) (Visit, error) {
+	row := q.db.QueryRow(ctx, getVisit, id)
+	var i Visit
+	err := row.Scan(
+		&i.ID,
+		&i.CustomerID,
+		&i.Status,
+		&i.DueAt,
+		&i.VisitedOn,
+		&i.StaffID,
+		&i.KeyPersonIds,
+		&i.Notes,
+		&i.Outcome,
+		&i.FollowUps,
+		&i.CreatedAt,
+		&i.CompletedAt,
+	)
+	return i, err
+}
+
+const getVisitByDue = `-- name: GetVisitByDue :one
+SELECT id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at FROM visits WHERE customer_id = $1 AND due_at = $2
+`
+
+type GetVisitByDueParams struct {
+	CustomerID uuid.UUID
+	DueAt      *time.Time
+}
+
+func (q *Queries) GetVisitByDue(ctx context.Context, arg GetVisitByDueParams) (Visit, error) {
+	row := q.db.QueryRow(ctx, getVisitByDue, arg.CustomerID, arg.DueAt)
+	var i Visit
+	err := row.Scan(
+		&i.ID,
+		&i.CustomerID,
+		&i.Status,
+		&i.DueAt,
+		&i.VisitedOn,
+		&i.StaffID,
+		&i.KeyPersonIds,
+		&i.Notes,
+		&i.Outcome,
+		&i.FollowUps,
+		&i.CreatedAt,
+		&i.CompletedAt,
+	)
+	return i, err
+}
+
+const insertDoneVisit = `-- name: InsertDoneVisit :one
+INSERT INTO visits (id, customer_id, status, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, completed_at)
+VALUES ($1, $2, 'done', $3, $4, $5, $6, $7, $8, now()) RETURNING id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at
+`
+
+type InsertDoneVisitParams struct {
+	ID           uuid.UUID
+	CustomerID   uuid.UUID
+	VisitedOn    *time.Time
+	StaffID      *uuid.UUID
+	KeyPersonIds []uuid.UUID
+	Notes        string
+	Outcome      string
+	FollowUps    string
+}
+
+func (q *Queries) InsertDoneVisit(ctx context.Context, arg InsertDoneVisitParams) (Visit, error) {
+	row := q.db.QueryRow(ctx, insertDoneVisit,
+		arg.ID,
+		arg.CustomerID,
+		arg.VisitedOn,
+		arg.StaffID,
+		arg.KeyPersonIds,
+		arg.Notes,
+		arg.Outcome,
+		arg.FollowUps,
+	)
+	var i Visit
+	err := row.Scan(
+		&i.ID,
+		&i.CustomerID,
+		&i.Status,
+		&i.DueAt,
+		&i.VisitedOn,
+		&i.StaffID,
+		&i.KeyPersonIds,
+		&i.Notes,
+		&i.Outcome,
+		&i.FollowUps,
+		&i.CreatedAt,
+		&i.CompletedAt,
+	)
+	return i, err
+}
+
 const insertTicketEvent = `-- name: InsertTicketEvent :one
 INSERT INTO ticket_events (ticket_id, type, staff_id, note) VALUES ($1, $2, $3, $4) RETURNING id, ticket_id, type, staff_id, at, note
 `
@@ -161,6 +405,81 @@ func (q *Queries) InsertTicketEvent(ctx context.Context, arg InsertTicketEventPa
 		&i.Note,
 	)
 	return i, err
+}
+
+const listGreetings = `-- name: ListGreetings :many
+SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at FROM greetings g JOIN customers c ON c.id = g.customer_id
+WHERE g.occasion_on = $1
+  AND ($2::uuid IS NULL OR c.account_manager_id = $2)
+ORDER BY g.occasion, g.customer_id, g.id
+`
+
+type ListGreetingsParams struct {
+	OnDate    time.Time
+	ManagerID *uuid.UUID
+}
+
+func (q *Queries) ListGreetings(ctx context.Context, arg ListGreetingsParams) ([]Greeting, error) {
+	rows, err := q.db.Query(ctx, listGreetings, arg.OnDate, arg.ManagerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Greeting{}
+	for rows.Next() {
+		var i Greeting
+		if err := rows.Scan(
+			&i.ID,
+			&i.DedupeKey,
+			&i.CustomerID,
+			&i.Occasion,
+			&i.OccasionOn,
+			&i.KeyPersonID,
+			&i.HolidayID,
+			&i.Title,
+			&i.Gift,
+			&i.AccountManagerID,
+			&i.Status,
+			&i.CreatedAt,
+			&i.DoneAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listHolidays = `-- name: ListHolidays :many
+SELECT id, name, on_date, created_at FROM holidays WHERE ($1::int IS NULL OR extract(year FROM on_date) = $1) ORDER BY on_date, name
+`
+
+func (q *Queries) ListHolidays(ctx context.Context, year *int32) ([]Holiday, error) {
+	rows, err := q.db.Query(ctx, listHolidays, year)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Holiday{}
+	for rows.Next() {
+		var i Holiday
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.OnDate,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const listTicketEvents = `-- name: ListTicketEvents :many
@@ -259,6 +578,51 @@ func (q *Queries) ListTickets(ctx context.Context, arg ListTicketsParams) ([]Tic
 	return items, nil
 }
 
+const listVisits = `-- name: ListVisits :many
+SELECT id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at FROM visits WHERE customer_id = $1
+  AND ($2::text IS NULL OR status = $2)
+ORDER BY coalesce(due_at, created_at) DESC, id DESC LIMIT $3
+`
+
+type ListVisitsParams struct {
+	CustomerID uuid.UUID
+	Status     *string
+	Lim        int32
+}
+
+func (q *Queries) ListVisits(ctx context.Context, arg ListVisitsParams) ([]Visit, error) {
+	rows, err := q.db.Query(ctx, listVisits, arg.CustomerID, arg.Status, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Visit{}
+	for rows.Next() {
+		var i Visit
+		if err := rows.Scan(
+			&i.ID,
+			&i.CustomerID,
+			&i.Status,
+			&i.DueAt,
+			&i.VisitedOn,
+			&i.StaffID,
+			&i.KeyPersonIds,
+			&i.Notes,
+			&i.Outcome,
+			&i.FollowUps,
+			&i.CreatedAt,
+			&i.CompletedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lockTicket = `-- name: LockTicket :one
 SELECT t.id, t.customer_id, t.kind, t.subject, t.body, t.priority, t.status, t.opened_by, t.respond_by, t.resolve_by, t.acknowledged_at, t.resolved_at, t.closed_at, t.response_breached, t.resolution_breached, t.escalated, t.created_at, t.updated_at FROM tickets t JOIN customers c ON c.id = t.customer_id
 WHERE t.id = $1 AND ($2::uuid IS NULL OR c.account_manager_id = $2)
@@ -337,6 +701,70 @@ func (q *Queries) MarkTicketBreach(ctx context.Context, arg MarkTicketBreachPara
 	return i, err
 }
 
+const markVisitMissed = `-- name: MarkVisitMissed :one
+UPDATE visits SET status = 'missed', completed_at = now() WHERE id = $1 AND status = 'planned' RETURNING id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at
+`
+
+func (q *Queries) MarkVisitMissed(ctx context.Context, id uuid.UUID) (Visit, error) {
+	row := q.db.QueryRow(ctx, markVisitMissed, id)
+	var i Visit
+	err := row.Scan(
+		&i.ID,
+		&i.CustomerID,
+		&i.Status,
+		&i.DueAt,
+		&i.VisitedOn,
+		&i.StaffID,
+		&i.KeyPersonIds,
+		&i.Notes,
+		&i.Outcome,
+		&i.FollowUps,
+		&i.CreatedAt,
+		&i.CompletedAt,
+	)
+	return i, err
+}
+
+const oldestPlannedVisit = `-- name: OldestPlannedVisit :one
+SELECT id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at FROM visits WHERE customer_id = $1 AND status = 'planned' ORDER BY due_at LIMIT 1 FOR UPDATE
+`
+
+func (q *Queries) OldestPlannedVisit(ctx context.Context, customerID uuid.UUID) (Visit, error) {
+	row := q.db.QueryRow(ctx, oldestPlannedVisit, customerID)
+	var i Visit
+	err := row.Scan(
+		&i.ID,
+		&i.CustomerID,
+		&i.Status,
+		&i.DueAt,
+		&i.VisitedOn,
+		&i.StaffID,
+		&i.KeyPersonIds,
+		&i.Notes,
+		&i.Outcome,
+		&i.FollowUps,
+		&i.CreatedAt,
+		&i.CompletedAt,
+	)
+	return i, err
+}
+
+const planVisit = `-- name: PlanVisit :exec
+INSERT INTO visits (id, customer_id, status, due_at) VALUES ($1, $2, 'planned', $3)
+ON CONFLICT (customer_id, due_at) WHERE due_at IS NOT NULL DO NOTHING
+`
+
+type PlanVisitParams struct {
+	ID         uuid.UUID
+	CustomerID uuid.UUID
+	DueAt      *time.Time
+}
+
+func (q *Queries) PlanVisit(ctx context.Context, arg PlanVisitParams) error {
+	_, err := q.db.Exec(ctx, planVisit, arg.ID, arg.CustomerID, arg.DueAt)
+	return err
+}
+
 const setTicketStatus = `-- name: SetTicketStatus :one
 UPDATE tickets SET status = $2, acknowledged_at = $3, resolved_at = $4, closed_at = $5, resolve_by = $6, updated_at = now()
 WHERE id = $1 RETURNING id, customer_id, kind, subject, body, priority, status, opened_by, respond_by, resolve_by, acknowledged_at, resolved_at, closed_at, response_breached, resolution_breached, escalated, created_at, updated_at
@@ -382,6 +810,91 @@ func (q *Queries) SetTicketStatus(ctx context.Context, arg SetTicketStatusParams
 		&i.UpdatedAt,
 	)
 	return i, err
+}
+
+const sweepGreetings = `-- name: SweepGreetings :many
+WITH days AS (
+    SELECT d::date AS d FROM generate_series($1::date, $1::date + $2::int, interval '1 day') d
+), accounts AS (
+    SELECT c.id, c.name, c.founded_on, c.account_manager_id, t.greeting_occasions, t.gift
+    FROM customers c JOIN tiers t ON t.code = c.tier
+    WHERE c.status = 'active' AND ($3::uuid IS NULL OR c.id = $3)
+), occasions AS (
+    SELECT 'birthday/' || k.id || '/' || days.d AS dedupe_key, a.id AS customer_id, 'birthday' AS occasion, days.d AS occasion_on,
+           k.id AS key_person_id, NULL::uuid AS holiday_id, 'Birthday of ' || k.name || ' (' || a.name || ')' AS title, a.gift, a.account_manager_id
+    FROM accounts a JOIN key_persons k ON k.customer_id = a.id JOIN days ON
+         (extract(month FROM k.birthday) = extract(month FROM days.d) AND extract(day FROM k.birthday) = extract(day FROM days.d))
+      OR (extract(month FROM k.birthday) = 2 AND extract(day FROM k.birthday) = 29
+          AND extract(month FROM days.d) = 2 AND extract(day FROM days.d) = 28 AND extract(month FROM days.d + 1) = 3)
+    WHERE 'birthday' = ANY(a.greeting_occasions) AND k.birthday IS NOT NULL
+  UNION ALL
+    SELECT 'anniversary/' || a.id || '/' || days.d, a.id, 'anniversary', days.d, NULL, NULL,
+           'Anniversary of ' || a.name || ' (founded ' || a.founded_on || ')', a.gift, a.account_manager_id
+    FROM accounts a JOIN days ON
+         (extract(month FROM a.founded_on) = extract(month FROM days.d) AND extract(day FROM a.founded_on) = extract(day FROM days.d))
+      OR (extract(month FROM a.founded_on) = 2 AND extract(day FROM a.founded_on) = 29
+          AND extract(month FROM days.d) = 2 AND extract(day FROM days.d) = 28 AND extract(month FROM days.d + 1) = 3)
+    WHERE 'anniversary' = ANY(a.greeting_occasions) AND a.founded_on IS NOT NULL AND a.founded_on < days.d
+  UNION ALL
+    SELECT 'holiday/' || h.id || '/' || a.id, a.id, 'holiday', h.on_date, NULL, h.id, h.name || ' greetings to ' || a.name, a.gift, a.account_manager_id
+    FROM accounts a JOIN holidays h ON h.on_date IN (SELECT d FROM days)
+    WHERE 'holiday' = ANY(a.greeting_occasions) AND ($4::uuid IS NULL OR h.id = $4)
+)
+INSERT INTO greetings (id, dedupe_key, customer_id, occasion, occasion_on, key_person_id, holiday_id, title, gift, account_manager_id)
+SELECT gen_random_uuid(), o.dedupe_key, o.customer_id, o.occasion, o.occasion_on, o.key_person_id, o.holiday_id, o.title, o.gift, o.account_manager_id
+FROM occasions o
+ON CONFLICT (dedupe_key) DO NOTHING
+RETURNING id, dedupe_key, customer_id, occasion, occasion_on, key_person_id, holiday_id, title, gift, account_manager_id, status, created_at, done_at
+`
+
+type SweepGreetingsParams struct {
+	Today      time.Time
+	LeadDays   int32
+	CustomerID *uuid.UUID
+	HolidayID  *uuid.UUID
+}
+
+// Art. 19: every occasion inside [today, today + lead_days] that the
+// account's tier greets becomes one task for its account manager; the
+// dedupe key makes a re-run or a retry add nothing. A 29 February birthday
+// is greeted on 28 February in other years.
+func (q *Queries) SweepGreetings(ctx context.Context, arg SweepGreetingsParams) ([]Greeting, error) {
+	rows, err := q.db.Query(ctx, sweepGreetings,
+		arg.Today,
+		arg.LeadDays,
+		arg.CustomerID,
+		arg.HolidayID,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Greeting{}
+	for rows.Next() {
+		var i Greeting
+		if err := rows.Scan(
+			&i.ID,
+			&i.DedupeKey,
+			&i.CustomerID,
+			&i.Occasion,
+			&i.OccasionOn,
+			&i.KeyPersonID,
+			&i.HolidayID,
+			&i.Title,
+			&i.Gift,
+			&i.AccountManagerID,
+			&i.Status,
+			&i.CreatedAt,
+			&i.DoneAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const ticketEventExists = `-- name: TicketEventExists :one
@@ -438,6 +951,29 @@ func (q *Queries) UpdateTier(ctx context.Context, arg UpdateTierParams) (Tier, e
 		&i.GreetingOccasions,
 		&i.UpdatedAt,
 		&i.Gift,
+	)
+	return i, err
+}
+
+const visitPlanFacts = `-- name: VisitPlanFacts :one
+SELECT c.status, c.tier, t.visit_cadence, c.account_manager_id FROM customers c JOIN tiers t ON t.code = c.tier WHERE c.id = $1
+`
+
+type VisitPlanFactsRow struct {
+	Status           string
+	Tier             string
+	VisitCadence     string
+	AccountManagerID *uuid.UUID
+}
+
+func (q *Queries) VisitPlanFacts(ctx context.Context, id uuid.UUID) (VisitPlanFactsRow, error) {
+	row := q.db.QueryRow(ctx, visitPlanFacts, id)
+	var i VisitPlanFactsRow
+	err := row.Scan(
+		&i.Status,
+		&i.Tier,
+		&i.VisitCadence,
+		&i.AccountManagerID,
 	)
 	return i, err
 }

@@ -506,3 +506,89 @@ func TestLedgerStatementsAndPayments(t *testing.T) {
 		t.Fatalf("credit balance %s, want 20", a.Unapplied)
 	}
 }
+
+// Art. 19: each occasion once, across re-runs; a 29 February birthday is
+// greeted on 28 February in other years and on the 29th in leap years; a
+// tier greets only its occasions.
+func TestGreetingSweep(t *testing.T) {
+	ctx := context.Background()
+	by := newManager(t)
+	mgr := newManager(t)
+	founded := time.Date(2000, 3, 1, 0, 0, 0, 0, time.UTC)
+	s, err := st.CreateCustomer(ctx, store.CustomerPatch{Code: ptr("G-" + uuid.NewString()[:10]), Name: ptr("Strategic"), Tier: ptr("S"),
+		AccountManagerID: &mgr, FoundedOn: &founded}, by)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := st.CreateCustomer(ctx, store.CustomerPatch{Code: ptr("G-" + uuid.NewString()[:10]), Name: ptr("Standard"), Tier: ptr("B")}, by)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leapling := time.Date(1980, 2, 29, 0, 0, 0, 0, time.UTC)
+	march2 := time.Date(1975, 3, 2, 0, 0, 0, 0, time.UTC)
+	for _, kp := range []struct {
+		c  uuid.UUID
+		bd time.Time
+	}{{s.ID, leapling}, {s.ID, march2}, {b.ID, march2}} {
+		if _, err := st.AddKeyPerson(ctx, store.Scope{}, kp.c, store.KeyPersonInput{Name: "KP", Role: "head", Birthday: &kp.bd}, by); err != nil {
+			t.Fatal(err)
+		}
+	}
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+	tasks := func(rows []dbq.Greeting, c uuid.UUID) map[string]int {
+		m := map[string]int{}
+		for _, g := range rows {
+			if g.CustomerID == c {
+				m[g.Occasion+" "+g.OccasionOn.Format("01-02")]++
+			}
+		}
+		return m
+	}
+	rows, err := st.SweepGreetings(ctx, day(2027, 2, 27), 3, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := tasks(rows, s.ID)
+	want := map[string]int{"birthday 02-28": 1, "birthday 03-02": 1, "anniversary 03-01": 1}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("2027 tasks = %v, want %v", got, want)
+	}
+	if g := tasks(rows, b.ID); len(g) != 0 {
+		t.Fatalf("tier B greets birthdays: %v", g)
+	}
+	for _, g := range rows {
+		if g.CustomerID == s.ID && (g.AccountManagerID == nil || *g.AccountManagerID != mgr || !g.Gift) {
+			t.Fatalf("task %+v: not for the manager, or no gift for tier S", g)
+		}
+	}
+	// The next day's sweep overlaps the window: nothing twice.
+	again, err := st.SweepGreetings(ctx, day(2027, 2, 28), 3, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := tasks(again, s.ID); len(g) != 0 {
+		t.Fatalf("re-run added %v", g)
+	}
+	leap, err := st.SweepGreetings(ctx, day(2028, 2, 27), 3, &s.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := tasks(leap, s.ID); g["birthday 02-29"] != 1 || g["birthday 02-28"] != 0 {
+		t.Fatalf("2028 tasks = %v", g)
+	}
+	// A holiday inside the window: one task per account whose tier greets holidays.
+	h, err := st.Q().CreateHoliday(ctx, dbq.CreateHolidayParams{ID: store.NewID(), Name: "Spring Festival", OnDate: day(2029, 2, 13)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hol, err := st.SweepGreetings(ctx, day(2029, 2, 11), 3, nil, &h.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tasks(hol, s.ID)["holiday 02-13"] != 1 || tasks(hol, b.ID)["holiday 02-13"] != 1 {
+		t.Fatalf("holiday tasks: S %v, B %v", tasks(hol, s.ID), tasks(hol, b.ID))
+	}
+	if again, _ := st.SweepGreetings(ctx, day(2029, 2, 12), 3, nil, nil); len(tasks(again, s.ID)) != 0 {
+		t.Fatal("the holiday was greeted twice")
+	}
+}

@@ -140,6 +140,12 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 	}
 	r.Temporal = tc
 	r.stop = append(r.stop, tc.Close)
+	if cfg.Settings.Timezone == nil {
+		cfg.Settings.Timezone = cfg.Timezone
+	}
+	if cfg.Settings.Timezone == nil {
+		cfg.Settings.Timezone = time.UTC
+	}
 	procs := &workflows.Processes{Client: tc, Settings: cfg.Settings}
 	r.Processes = procs
 
@@ -155,6 +161,9 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 		r.stop = append(r.stop, w.Stop)
 		sweepCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		r.stop = append(r.stop, cancel)
+		if err := procs.EnsureGreetingSchedule(ctx); err != nil {
+			return nil, fmt.Errorf("greeting schedule: %w", err)
+		}
 		go func() {
 			reconcileOnboarding(sweepCtx, r.Store, procs, log)
 			reconcileSettlement(sweepCtx, r.Store, procs, log)
@@ -216,6 +225,10 @@ func reconcileOnboarding(ctx context.Context, s *store.Store, p *workflows.Proce
 			return
 		}
 		for _, id := range ids {
+			// Art. 20: every active account has a visit plan.
+			if err := p.StartVisitPlan(ctx, id); err != nil {
+				log.Warn("visit plan sweep", "customer", id, "error", err)
+			}
 			ar, err := s.GetArchive(ctx, store.Scope{}, id)
 			if err != nil || len(ar.Missing) == 0 {
 				continue

@@ -161,7 +161,9 @@ func TestOnboardingThroughTheAPI(t *testing.T) {
 	hook := &webhook{keys: map[string]int{}}
 	hs := httptest.NewServer(hook)
 	defer hs.Close()
-	cfg := config(t, workflows.Settings{OnboardingRemindEvery: time.Second, OnboardingEscalateAfter: 3 * time.Second})
+	settings := workflows.DefaultSettings()
+	settings.OnboardingRemindEvery, settings.OnboardingEscalateAfter = time.Second, 3*time.Second
+	cfg := config(t, settings)
 	cfg.WebhookURL, cfg.WebhookSecret = hs.URL, "hook-secret"
 	r := start(t, cfg, true)
 	defer r.Stop()
@@ -214,7 +216,9 @@ func TestOnboardingThroughTheAPI(t *testing.T) {
 // kam dev keeps Temporal in a SQLite file: a run opened before a restart is
 // still there after it, and finishes when the archive is completed.
 func TestRestartPicksUpOpenWorkflows(t *testing.T) {
-	cfg := config(t, workflows.Settings{OnboardingRemindEvery: time.Hour, OnboardingEscalateAfter: 2 * time.Hour})
+	settings := workflows.DefaultSettings()
+	settings.OnboardingRemindEvery, settings.OnboardingEscalateAfter = time.Hour, 2*time.Hour
+	cfg := config(t, settings)
 	r := start(t, cfg, false)
 	c := client{t: t, base: r.URL}
 	_, ka := c.staff("ka_manager")
@@ -250,5 +254,53 @@ func recordHistory(t *testing.T, r *app.Running, wid string) {
 		if err := workflows.RecordHistory(context.Background(), r.Temporal, wid, path); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// Art. 20 end to end with seconds for days: the tier's cadence plans a visit,
+// the account manager is told ahead, a recorded visit completes it, an
+// unrecorded one is missed and the KA manager told; churn stops the plan.
+func TestVisitPlanThroughTheAPI(t *testing.T) {
+	settings := workflows.DefaultSettings()
+	settings.VisitLead, settings.VisitGrace = time.Second, 3*time.Second
+	r := start(t, config(t, settings), true)
+	defer r.Stop()
+	c := client{t: t, base: r.URL}
+	_, ka := c.staff("ka_manager")
+	amID, am := c.staff("account_manager")
+	tier := c.do("GET", "/v1/tiers/S", ka, nil, 200)
+	tier["visit_cadence"] = "@every 4s"
+	delete(tier, "code")
+	delete(tier, "rank")
+	delete(tier, "updated_at")
+	c.do("PUT", "/v1/tiers/S", adminToken, tier, 200)
+
+	id := c.do("POST", "/v1/customers", ka, map[string]any{"code": "VIS-" + uuid.NewString()[:8], "name": "Visited Ltd", "tier": "S", "account_manager_id": amID}, 201)["id"].(string)
+	visits := func(status string) int {
+		n := 0
+		for _, v := range c.do("GET", "/v1/customers/"+id+"/visits", am, nil, 200)["items"].([]any) {
+			if v.(map[string]any)["status"] == status {
+				n++
+			}
+		}
+		return n
+	}
+	eventually(t, 30*time.Second, "a planned visit and its notice", func() bool { return visits("planned") == 1 && c.inbox(am, "visit_due") >= 1 })
+	v := c.do("POST", "/v1/customers/"+id+"/visits", am, map[string]any{"visited_on": time.Now().Format(time.DateOnly), "notes": "plant tour", "outcome": "renewal agreed"}, 201)
+	if v["status"] != "done" || v["due_at"] == nil {
+		t.Fatalf("recorded visit = %v", v)
+	}
+	eventually(t, 30*time.Second, "a missed visit told to the KA manager", func() bool { return visits("missed") >= 1 && c.inbox(ka, "visit_missed") >= 1 })
+	c.do("PATCH", "/v1/customers/"+id, ka, map[string]any{"status": "churned"}, 200)
+	wid := workflows.VisitPlanWorkflowID(uuid.MustParse(id))
+	eventually(t, 30*time.Second, "the plan to stop", func() bool {
+		d, err := r.Temporal.DescribeWorkflowExecution(context.Background(), wid, "")
+		return err == nil && d.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED && visits("planned") == 0
+	})
+	recordHistory(t, r, wid)
+	// The greeting sweep is a Schedule the Temporal CLI can see.
+	desc, err := r.Temporal.ScheduleClient().GetHandle(context.Background(), workflows.GreetingScheduleID).Describe(context.Background())
+	if err != nil || len(desc.Schedule.Spec.CronExpressions) == 0 && len(desc.Schedule.Spec.Calendars) == 0 {
+		t.Fatalf("greeting schedule: %+v %v", desc, err)
 	}
 }

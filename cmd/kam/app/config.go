@@ -69,6 +69,9 @@ func FromEnv() (Config, error) {
 		{"KAM_GRANT_EXPIRY_NOTICE", &c.Settings.GrantExpiryNotice},
 		{"KAM_PAYMENT_REMIND_BEFORE", &c.Settings.PaymentRemindBefore},
 		{"KAM_DAY", &c.Settings.Day},
+		{"KAM_VISIT_LEAD", &c.Settings.VisitLead},
+		{"KAM_VISIT_GRACE", &c.Settings.VisitGrace},
+		{"KAM_GREETING_LEAD", &c.Settings.GreetingLead},
 	}
 	for _, d := range durations {
 		v := os.Getenv(d.name)

@@ -1,0 +1,98 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"kam/db/dbq"
+	"kam/db/store"
+)
+
+// VisitPlanFacts is what a visit plan needs to know of its account.
+type VisitPlanFacts struct {
+	Active  bool
+	Cadence string
+}
+
+// LoadVisitPlan reads the account's status and its tier's visit cadence.
+func (a *Activities) LoadVisitPlan(ctx context.Context, customerID uuid.UUID) (VisitPlanFacts, error) {
+	f, err := a.Store.Q().VisitPlanFacts(ctx, customerID)
+	if errors.Is(store.Interpret(err), store.ErrNotFound) {
+		return VisitPlanFacts{}, nil
+	} else if err != nil {
+		return VisitPlanFacts{}, err
+	}
+	return VisitPlanFacts{Active: f.Status == "active", Cadence: f.VisitCadence}, nil
+}
+
+// PlanVisit puts the next planned visit on the account; idempotent per due time.
+func (a *Activities) PlanVisit(ctx context.Context, customerID uuid.UUID, due time.Time) (uuid.UUID, error) {
+	v, err := a.Store.PlanVisit(ctx, customerID, due)
+	return v.ID, err
+}
+
+// VisitStatus reads a planned visit's status.
+func (a *Activities) VisitStatus(ctx context.Context, visitID uuid.UUID) (string, error) {
+	v, err := a.Store.Q().GetVisit(ctx, visitID)
+	return v.Status, store.Interpret(err)
+}
+
+// MarkVisitMissed marks a still-planned visit missed and tells whether it did.
+func (a *Activities) MarkVisitMissed(ctx context.Context, visitID uuid.UUID) (bool, error) {
+	_, err := a.Store.Q().MarkVisitMissed(ctx, visitID)
+	if errors.Is(store.Interpret(err), store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, store.Interpret(err)
+}
+
+// CancelVisit withdraws a planned visit (rescheduled, or the account left).
+func (a *Activities) CancelVisit(ctx context.Context, visitID uuid.UUID) error {
+	return store.Interpret(a.Store.Q().CancelVisit(ctx, visitID))
+}
+
+// GreetingSweep asks for the greeting tasks of one day.
+type GreetingSweep struct {
+	Today    time.Time
+	LeadDays int32
+}
+
+// SweepGreetings makes the day's greeting tasks (Art. 19) and tells each
+// task's account manager once. A re-run adds nothing.
+func (a *Activities) SweepGreetings(ctx context.Context, g GreetingSweep) (int, error) {
+	rows, err := a.Store.SweepGreetings(ctx, g.Today, g.LeadDays, nil, nil)
+	if err != nil {
+		return 0, err
+	}
+	return len(rows), a.AnnounceGreetings(ctx, g)
+}
+
+// AnnounceGreetings tells account managers of their open tasks in the window;
+// the event key per task keeps it to one notice each, across re-runs.
+func (a *Activities) AnnounceGreetings(ctx context.Context, g GreetingSweep) error {
+	for d := int32(0); d <= g.LeadDays; d++ {
+		day := g.Today.AddDate(0, 0, int(d))
+		rows, err := a.Store.Q().ListGreetings(ctx, dbq.ListGreetingsParams{OnDate: day})
+		if err != nil {
+			return store.Interpret(err)
+		}
+		for _, t := range rows {
+			if t.AccountManagerID == nil || t.Status != "open" {
+				continue
+			}
+			body := "On " + t.OccasionOn.Format(time.DateOnly)
+			if t.Gift {
+				body += "; a gift is prepared for this tier"
+			}
+			if _, err := a.Store.Deliver(ctx, []uuid.UUID{*t.AccountManagerID}, store.Notification{
+				EventKey: "greeting/" + t.ID.String(), Kind: "greeting_task", Title: t.Title, Body: body, CustomerID: &t.CustomerID,
+			}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

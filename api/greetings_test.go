@@ -1,0 +1,87 @@
+package api_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"kam/db/store"
+	"kam/workflows"
+)
+
+// Art. 19: a key person added with a birthday inside the lead window gets
+// the greeting task at once; the account manager sees and completes it; a
+// new holiday does the same for every account whose tier greets holidays.
+func TestGreetingsThroughTheAPI(t *testing.T) {
+	ka := newStaff(t, store.RoleKAManager)
+	am := newStaff(t, store.RoleAccountManager)
+	other := newStaff(t, store.RoleAccountManager)
+	c := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "GR-" + uuid.NewString()[:8], "name": "Greeted", "tier": "S", "account_manager_id": am.ID}), 201).str("id")
+	tomorrow := time.Now().In(time.UTC).AddDate(0, 0, 1)
+	birthday := time.Date(1970, tomorrow.Month(), tomorrow.Day(), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+	must(t, call(t, "POST", "/v1/customers/"+c+"/key-persons", am.Token, map[string]any{"name": "Zhao Min", "role": "head", "birthday": birthday}), 201)
+	on := tomorrow.Format(time.DateOnly)
+	var task map[string]any
+	for _, g := range must(t, call(t, "GET", "/v1/greetings?on="+on, am.Token, nil), 200).items() {
+		if g["customer_id"] == c && g["occasion"] == "birthday" {
+			task = g
+		}
+	}
+	if task == nil || task["status"] != "open" || task["gift"] != true || task["account_manager_id"] != am.ID {
+		t.Fatalf("task = %v", task)
+	}
+	for _, g := range must(t, call(t, "GET", "/v1/greetings?on="+on, other.Token, nil), 200).items() {
+		if g["customer_id"] == c {
+			t.Fatal("another manager sees this account's greeting")
+		}
+	}
+	problem(t, call(t, "POST", "/v1/greetings/"+task["id"].(string)+"/done", other.Token, nil), 404, "not_found")
+	done := must(t, call(t, "POST", "/v1/greetings/"+task["id"].(string)+"/done", am.Token, nil), 200)
+	if done.str("status") != "done" {
+		t.Fatalf("done = %s", done.Raw)
+	}
+	problem(t, call(t, "GET", "/v1/greetings", staffByRole(t)[store.RoleFinance].Token, nil), 403, "forbidden")
+
+	// Holidays: kept by the admin and the KA Department.
+	h := map[string]any{"name": "Test Day " + uuid.NewString()[:4], "on": on}
+	problem(t, call(t, "POST", "/v1/holidays", am.Token, h), 403, "forbidden")
+	hol := must(t, call(t, "POST", "/v1/holidays", ka.Token, h), 201)
+	problem(t, call(t, "POST", "/v1/holidays", ka.Token, h), 409, "duplicate_holiday")
+	found := false
+	for _, g := range must(t, call(t, "GET", "/v1/greetings?on="+on, am.Token, nil), 200).items() {
+		found = found || (g["customer_id"] == c && g["occasion"] == "holiday")
+	}
+	if !found {
+		t.Fatal("the new holiday made no task")
+	}
+	must(t, call(t, "GET", "/v1/holidays?year="+on[:4], am.Token, nil), 200)
+	must(t, call(t, "DELETE", "/v1/holidays/"+hol.str("id"), ka.Token, nil), 204)
+	problem(t, call(t, "DELETE", "/v1/holidays/"+hol.str("id"), ka.Token, nil), 404, "not_found")
+
+	// The daily sweep is a Temporal Schedule, created at start-up.
+	if _, err := running.Temporal.ScheduleClient().GetHandle(context.Background(), workflows.GreetingScheduleID).Describe(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTierPolicyUpdate(t *testing.T) {
+	for _, role := range store.Roles {
+		body := map[string]any{"name": "Standard", "visit_cadence": "0 9 1 * *", "ticket_response_within": "4h", "ticket_resolve_within": "72h", "greeting_occasions": []string{"holiday"}}
+		r := call(t, "PUT", "/v1/tiers/B", staffByRole(t)[role].Token, body)
+		if role == store.RoleAdmin || role == store.RoleKAManager {
+			must(t, r, 200)
+		} else {
+			problem(t, r, 403, "forbidden")
+		}
+	}
+	bad := map[string]any{"name": "B", "visit_cadence": "fortnightly-ish", "ticket_response_within": "4h", "ticket_resolve_within": "72h", "greeting_occasions": []string{}}
+	problem(t, call(t, "PUT", "/v1/tiers/B", adminToken, bad), 422, "validation_failed")
+	bad["visit_cadence"], bad["ticket_response_within"] = "@weekly", "soon"
+	problem(t, call(t, "PUT", "/v1/tiers/B", adminToken, bad), 422, "validation_failed")
+	bad["ticket_response_within"], bad["greeting_occasions"] = "4h", []string{"new_year_party"}
+	problem(t, call(t, "PUT", "/v1/tiers/B", adminToken, bad), 422, "validation_failed")
+	bad["greeting_occasions"] = []string{}
+	problem(t, call(t, "PUT", "/v1/tiers/Z", adminToken, bad), 404, "not_found")
+}

@@ -1,0 +1,175 @@
+package workflows
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/workflow"
+
+	"kam/activities"
+	"kam/db/store"
+)
+
+// Names the API uses to reach a visit plan.
+const (
+	SignalVisitRecorded = "visit-recorded"
+	SignalPlanChanged   = "plan-changed"
+)
+
+// VisitPlanWorkflowID is stable per account.
+func VisitPlanWorkflowID(customerID uuid.UUID) string { return "visit-plan/" + customerID.String() }
+
+// VisitPlanInput starts (or continues) an account's visit plan.
+type VisitPlanInput struct {
+	CustomerID uuid.UUID
+	Timezone   string
+	Lead       time.Duration
+	Grace      time.Duration
+	// LastDue carries the schedule across continue-as-new; zero: from now.
+	LastDue time.Time
+}
+
+// visitsPerRun bounds one run's history.
+const visitsPerRun = 50
+
+// VisitPlan is the account-manager system of Art. 20: regular visits on the
+// tier's cadence (Art. 15). Each due visit is planned, the account manager is
+// told Lead ahead, and a visit recorded by due + Grace completes it; if none
+// is, it is missed and the KA manager is told. A tier change reschedules at
+// once; an account that is no longer active ends its plan.
+func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
+	loc, err := time.LoadLocation(in.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	recorded := workflow.GetSignalChannel(ctx, SignalVisitRecorded)
+	changed := workflow.GetSignalChannel(ctx, SignalPlanChanged)
+	load := func() (activities.VisitPlanFacts, error) {
+		var f activities.VisitPlanFacts
+		err := workflow.ExecuteActivity(withActivity(ctx), act.LoadVisitPlan, in.CustomerID).Get(ctx, &f)
+		return f, err
+	}
+	facts, err := load()
+	if err != nil || !facts.Active {
+		return err
+	}
+	base := in.LastDue
+	if base.IsZero() {
+		base = workflow.Now(ctx)
+	}
+	for planned := 0; planned < visitsPerRun; planned++ {
+		sched, err := parseCycle(facts.Cadence)
+		if err != nil {
+			return err
+		}
+		due := sched.Next(base.In(loc))
+		var visit uuid.UUID
+		if err := workflow.ExecuteActivity(withActivity(ctx), act.PlanVisit, in.CustomerID, due).Get(ctx, &visit); err != nil {
+			return err
+		}
+		key := VisitPlanWorkflowID(in.CustomerID) + "/" + due.UTC().Format(time.RFC3339)
+		told, rescheduled := false, false
+		for done := false; !done; {
+			now := workflow.Now(ctx)
+			timerCtx, cancel := workflow.WithCancel(ctx)
+			sel := workflow.NewSelector(ctx)
+			var event string
+			if !told {
+				sel.AddFuture(workflow.NewTimer(timerCtx, max(due.Add(-in.Lead).Sub(now), time.Millisecond)), func(workflow.Future) { event = "lead" })
+			}
+			sel.AddFuture(workflow.NewTimer(timerCtx, max(due.Add(in.Grace).Sub(now), time.Millisecond)), func(workflow.Future) { event = "grace" })
+			sel.AddReceive(recorded, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); event = "recorded" })
+			sel.AddReceive(changed, func(c workflow.ReceiveChannel, _ bool) {
+				c.Receive(ctx, nil)
+				for c.ReceiveAsync(nil) {
+				}
+				event = "changed"
+			})
+			sel.Select(ctx)
+			cancel()
+
+			switch event {
+			case "lead":
+				told = true
+				if err := notify(ctx, activities.Notice{EventKey: key + "/lead", Kind: "visit_due", Title: "Visit due",
+					Body: "A regular visit (Art. 20) is due " + due.In(loc).Format(time.RFC3339), CustomerID: &in.CustomerID, ToAccountManager: true}); err != nil {
+					return err
+				}
+			case "grace":
+				var missed bool
+				if err := workflow.ExecuteActivity(withActivity(ctx), act.MarkVisitMissed, visit).Get(ctx, &missed); err != nil {
+					return err
+				}
+				if missed {
+					if err := notify(ctx, activities.Notice{EventKey: key + "/missed", Kind: "visit_missed", Title: "Visit missed",
+						Body: "No visit was recorded by " + due.Add(in.Grace).In(loc).Format(time.RFC3339), CustomerID: &in.CustomerID,
+						Roles: []string{store.RoleKAManager}}); err != nil {
+						return err
+					}
+				}
+				done = true
+			case "recorded":
+				var status string
+				if err := workflow.ExecuteActivity(withActivity(ctx), act.VisitStatus, visit).Get(ctx, &status); err != nil {
+					return err
+				}
+				done = status != "planned"
+			case "changed":
+				if facts, err = load(); err != nil {
+					return err
+				}
+				if !facts.Active {
+					// Churned or gone: the plan stops and its planned visit with it.
+					return workflow.ExecuteActivity(withActivity(ctx), act.CancelVisit, visit).Get(ctx, nil)
+				}
+				sched, err := parseCycle(facts.Cadence)
+				if err != nil {
+					return err
+				}
+				if next := sched.Next(base.In(loc)); !next.Equal(due) {
+					// The tier's cadence changed: the new one applies at once.
+					if err := workflow.ExecuteActivity(withActivity(ctx), act.CancelVisit, visit).Get(ctx, nil); err != nil {
+						return err
+					}
+					rescheduled = true
+					done = true
+				}
+			}
+		}
+		if rescheduled {
+			rescheduled = false
+			planned--
+			continue
+		}
+		base = due
+	}
+	in.LastDue = base
+	return workflow.NewContinueAsNewError(ctx, VisitPlan, in)
+}
+
+// GreetingSweepInput runs one day's greeting sweep.
+type GreetingSweepInput struct {
+	Timezone string
+	Lead     time.Duration
+}
+
+// GreetingScheduleID is the Temporal Schedule that runs the sweep daily.
+const GreetingScheduleID = "greetings-daily"
+
+// GreetingSweep is the daily sweep of Art. 19 that a Temporal Schedule
+// starts: birthdays of key persons, account anniversaries and holidays, each
+// one greeting task for the account manager, Lead ahead.
+func GreetingSweep(ctx workflow.Context, in GreetingSweepInput) (int, error) {
+	loc, err := time.LoadLocation(in.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	now := workflow.Now(ctx).In(loc)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	var n int
+	err = workflow.ExecuteActivity(withActivity(ctx), act.SweepGreetings, activities.GreetingSweep{Today: today, LeadDays: LeadDays(in.Lead)}).Get(ctx, &n)
+	return n, err
+}
+
+// LeadDays is how many days ahead of an occasion its greeting task appears.
+func LeadDays(lead time.Duration) int32 { return int32(lead / (24 * time.Hour)) }
