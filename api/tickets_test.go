@@ -2,10 +2,13 @@ package api_test
 
 import (
 	"context"
+
+	"github.com/google/uuid"
 	"testing"
 	"time"
 
 	"kam/db/store"
+	"kam/workflows"
 )
 
 // tierSLA shrinks a tier's ticket targets for a test and restores them after.
@@ -64,6 +67,7 @@ func TestTicketQueueAndEscalation(t *testing.T) {
 		c := must(t, call(t, "GET", "/v1/tickets/"+comp.str("id"), ka.Token, nil), 200)
 		return c.Body["response_breached"] == true && c.Body["resolution_breached"] == true && c.Body["escalated"] == true
 	})
+	defer recordHistory(t, workflows.TicketWorkflowID(uuid.MustParse(comp.str("id"))))
 	got := must(t, call(t, "GET", "/v1/tickets/"+id, ka.Token, nil), 200)
 	if got.Body["response_breached"] != false || got.Body["resolution_breached"] != false || len(got.Body["events"].([]any)) != 5 {
 		t.Fatalf("handled ticket = %s", got.Raw)

@@ -10,13 +10,14 @@ import (
 // replay against today's code: a change that would break open executions
 // fails here, and needs workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
-	for _, file := range []string{"testdata/onboarding.json", "testdata/discount-beyond.json", "testdata/settlement.json", "testdata/visit-plan.json"} {
+	for _, file := range []string{"testdata/onboarding.json", "testdata/discount-beyond.json", "testdata/settlement.json", "testdata/visit-plan.json", "testdata/ticket-sla.json"} {
 		t.Run(file, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflow(AccountOnboarding)
 			r.RegisterWorkflow(DiscountApproval)
 			r.RegisterWorkflow(CreditSettlement)
 			r.RegisterWorkflow(VisitPlan)
+			r.RegisterWorkflow(TicketSLA)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(quietLogger(), file); err != nil {
 				t.Fatal(err)
 			}
