@@ -215,40 +215,26 @@ func (s *Server) createCharge(ctx context.Context, in *struct {
 	ID   string `path:"id" format:"uuid"`
 	Body ChargeCreate
 }) (*struct{ Body LedgerEntry }, error) {
-	id, err := parseUUID("path.id", in.ID)
-	if err != nil {
-		return nil, err
-	}
-	amount, on, err := ledgerInput(in.Body.Amount, "occurred_on", in.Body.OccurredOn)
-	if err != nil {
-		return nil, err
-	}
-	scope, err := s.gateAccount(ctx, id, capLedger, creditSections)
-	if err != nil {
-		return nil, err
-	}
-	e, err := s.store.Charge(ctx, scope, id, amount, in.Body.Reference, on, callerOf(ctx).ID)
-	if err != nil {
-		return nil, s.archiveErr(ctx, id, creditSections, err)
-	}
-	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{id}, creditSections); err != nil {
-		return nil, err
-	}
-	if !e.Replayed {
-		s.ledgerChanged(ctx, id)
-	}
-	return &struct{ Body LedgerEntry }{Body: ledgerOut(id, e)}, nil
+	return s.postLedger(ctx, in.ID, in.Body.Amount, "occurred_on", in.Body.OccurredOn, in.Body.Reference, s.store.Charge)
 }
 
 func (s *Server) createPayment(ctx context.Context, in *struct {
 	ID   string `path:"id" format:"uuid"`
 	Body PaymentCreate
 }) (*struct{ Body LedgerEntry }, error) {
-	id, err := parseUUID("path.id", in.ID)
+	return s.postLedger(ctx, in.ID, in.Body.Amount, "received_on", in.Body.ReceivedOn, in.Body.Reference, s.store.Pay)
+}
+
+type ledgerWrite func(ctx context.Context, scope store.Scope, customerID uuid.UUID, amount decimal.Decimal, reference string, on time.Time, by uuid.UUID) (store.LedgerEntry, error)
+
+// postLedger records a charge or a payment: validate, authorize, write under
+// the agreement's lock, register, and tell the settlement run.
+func (s *Server) postLedger(ctx context.Context, rawID, rawAmount, dateField, rawDate, reference string, write ledgerWrite) (*struct{ Body LedgerEntry }, error) {
+	id, err := parseUUID("path.id", rawID)
 	if err != nil {
 		return nil, err
 	}
-	amount, on, err := ledgerInput(in.Body.Amount, "received_on", in.Body.ReceivedOn)
+	amount, on, err := ledgerInput(rawAmount, dateField, rawDate)
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +242,7 @@ func (s *Server) createPayment(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	e, err := s.store.Pay(ctx, scope, id, amount, in.Body.Reference, on, callerOf(ctx).ID)
+	e, err := write(ctx, scope, id, amount, reference, on, callerOf(ctx).ID)
 	if err != nil {
 		return nil, s.archiveErr(ctx, id, creditSections, err)
 	}

@@ -309,18 +309,8 @@ func (s *Server) decideDiscount(ctx context.Context, in *struct {
 	if !can(p.Role, capDecideDiscount) || p.ID == r.RequesterID {
 		return nil, s.deny(ctx, r.CustomerID, discountSections, newProblem(http.StatusForbidden, workflows.ErrNotDecider, "you may not decide this request"))
 	}
-	if _, err := s.procs.Decide(ctx, r.ID, workflows.Decision{By: p.ID, Role: p.Role, Decision: in.Body.Decision, Comment: in.Body.Comment}); err != nil {
-		return nil, s.processErr(ctx, r.CustomerID, err)
-	}
-	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{r.CustomerID}, discountSections); err != nil {
-		return nil, err
-	}
-	// The run saved its state before answering, so the read model is current.
-	view, err = s.store.GetDiscountRequest(ctx, store.DiscountViewer{}, r.ID)
-	if err != nil {
-		return nil, problemFor(s.log, err)
-	}
-	return &struct{ Body DiscountRequest }{Body: discountOut(view)}, nil
+	_, err = s.procs.Decide(ctx, r.ID, workflows.Decision{By: p.ID, Role: p.Role, Decision: in.Body.Decision, Comment: in.Body.Comment})
+	return s.answerUpdate(ctx, r, err)
 }
 
 func (s *Server) withdrawDiscount(ctx context.Context, in *struct {
@@ -338,13 +328,21 @@ func (s *Server) withdrawDiscount(ctx context.Context, in *struct {
 	if r.State != store.StatePending {
 		return nil, newProblem(http.StatusConflict, workflows.ErrNotPending, "this request is already "+r.State)
 	}
-	if _, err := s.procs.Withdraw(ctx, r.ID, workflows.Withdrawal{By: p.ID}); err != nil {
-		return nil, s.processErr(ctx, r.CustomerID, err)
+	_, err = s.procs.Withdraw(ctx, r.ID, workflows.Withdrawal{By: p.ID})
+	return s.answerUpdate(ctx, r, err)
+}
+
+// answerUpdate finishes a decide or withdraw call: a refusal becomes its
+// problem; an accepted update is registered and answered from the read model,
+// which the run saved before answering.
+func (s *Server) answerUpdate(ctx context.Context, r dbq.DiscountRequest, updateErr error) (*struct{ Body DiscountRequest }, error) {
+	if updateErr != nil {
+		return nil, s.processErr(ctx, r.CustomerID, updateErr)
 	}
 	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{r.CustomerID}, discountSections); err != nil {
 		return nil, err
 	}
-	view, err = s.store.GetDiscountRequest(ctx, store.DiscountViewer{}, r.ID)
+	view, err := s.store.GetDiscountRequest(ctx, store.DiscountViewer{}, r.ID)
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}

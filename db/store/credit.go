@@ -150,22 +150,12 @@ type LedgerEntry struct {
 func (s *Store) Charge(ctx context.Context, scope Scope, customerID uuid.UUID, amount decimal.Decimal, reference string, on time.Time, by uuid.UUID) (LedgerEntry, error) {
 	var out LedgerEntry
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
-		if _, err := q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
+		a, err := lockLedger(ctx, q, scope, customerID)
+		if err != nil {
 			return err
 		}
-		a, err := q.LockCredit(ctx, customerID)
-		if errors.Is(interpret(err), ErrNotFound) {
-			return Errorf(KindConflict, "no_credit_agreement", "this account has no credit agreement")
-		} else if err != nil {
-			return err
-		}
-		if prev, err := q.GetChargeByReference(ctx, dbq.GetChargeByReferenceParams{CustomerID: customerID, Reference: reference}); err == nil {
-			if !prev.Amount.Equal(amount) || !prev.OccurredOn.Equal(on) {
-				return &Error{Kind: KindConflict, Code: "duplicate_reference", Field: "reference", Message: "this reference was used for a different charge"}
-			}
-			out = LedgerEntry{ID: prev.ID, Amount: prev.Amount, Reference: prev.Reference, On: prev.OccurredOn, CreatedAt: prev.CreatedAt, Replayed: true, Outstanding: Outstanding(a)}
-			return nil
-		} else if !errors.Is(interpret(err), ErrNotFound) {
+		prev, err := q.GetChargeByReference(ctx, dbq.GetChargeByReferenceParams{CustomerID: customerID, Reference: reference})
+		if done, err := replay(&out, a, err, "charge", LedgerEntry{ID: prev.ID, Amount: prev.Amount, Reference: prev.Reference, On: prev.OccurredOn, CreatedAt: prev.CreatedAt}, amount, on); done || err != nil {
 			return err
 		}
 		switch a.Status {
@@ -199,22 +189,12 @@ func (s *Store) Charge(ctx context.Context, scope Scope, customerID uuid.UUID, a
 func (s *Store) Pay(ctx context.Context, scope Scope, customerID uuid.UUID, amount decimal.Decimal, reference string, on time.Time, by uuid.UUID) (LedgerEntry, error) {
 	var out LedgerEntry
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
-		if _, err := q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
+		a, err := lockLedger(ctx, q, scope, customerID)
+		if err != nil {
 			return err
 		}
-		a, err := q.LockCredit(ctx, customerID)
-		if errors.Is(interpret(err), ErrNotFound) {
-			return Errorf(KindConflict, "no_credit_agreement", "this account has no credit agreement")
-		} else if err != nil {
-			return err
-		}
-		if prev, err := q.GetPaymentByReference(ctx, dbq.GetPaymentByReferenceParams{CustomerID: customerID, Reference: reference}); err == nil {
-			if !prev.Amount.Equal(amount) || !prev.ReceivedOn.Equal(on) {
-				return &Error{Kind: KindConflict, Code: "duplicate_reference", Field: "reference", Message: "this reference was used for a different payment"}
-			}
-			out = LedgerEntry{ID: prev.ID, Amount: prev.Amount, Reference: prev.Reference, On: prev.ReceivedOn, CreatedAt: prev.CreatedAt, Replayed: true, Outstanding: Outstanding(a)}
-			return nil
-		} else if !errors.Is(interpret(err), ErrNotFound) {
+		prev, err := q.GetPaymentByReference(ctx, dbq.GetPaymentByReferenceParams{CustomerID: customerID, Reference: reference})
+		if done, err := replay(&out, a, err, "payment", LedgerEntry{ID: prev.ID, Amount: prev.Amount, Reference: prev.Reference, On: prev.ReceivedOn, CreatedAt: prev.CreatedAt}, amount, on); done || err != nil {
 			return err
 		}
 		p, err := q.InsertPayment(ctx, dbq.InsertPaymentParams{ID: NewID(), CustomerID: customerID, Amount: amount, Reference: reference, ReceivedOn: on, CreatedBy: &by})
@@ -232,6 +212,37 @@ func (s *Store) Pay(ctx context.Context, scope Scope, customerID uuid.UUID, amou
 		return nil
 	})
 	return out, err
+}
+
+// lockLedger takes the agreement's row lock for a ledger entry, within the
+// caller's scope.
+func lockLedger(ctx context.Context, q *dbq.Queries, scope Scope, customerID uuid.UUID) (dbq.CreditAgreement, error) {
+	if _, err := q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
+		return dbq.CreditAgreement{}, err
+	}
+	a, err := q.LockCredit(ctx, customerID)
+	if errors.Is(interpret(err), ErrNotFound) {
+		return a, Errorf(KindConflict, "no_credit_agreement", "this account has no credit agreement")
+	}
+	return a, err
+}
+
+// replay answers a repeated reference with the first entry (done), refuses
+// one reused with other values, and lets a new reference through. lookupErr
+// is the error of looking the reference up; prev is what was found.
+func replay(out *LedgerEntry, a dbq.CreditAgreement, lookupErr error, what string, prev LedgerEntry, amount decimal.Decimal, on time.Time) (bool, error) {
+	if errors.Is(interpret(lookupErr), ErrNotFound) {
+		return false, nil
+	}
+	if lookupErr != nil {
+		return false, lookupErr
+	}
+	if !prev.Amount.Equal(amount) || !prev.On.Equal(on) {
+		return false, &Error{Kind: KindConflict, Code: "duplicate_reference", Field: "reference", Message: "this reference was used for a different " + what}
+	}
+	prev.Replayed, prev.Outstanding = true, Outstanding(a)
+	*out = prev
+	return true, nil
 }
 
 // applyCredit sets money against unpaid statements, oldest first, and
