@@ -35,6 +35,9 @@ const (
 	capHandleTickets   // open tickets and record their handling
 	capRecordVisits    // record visits (Art. 20)
 	capGreetings       // greeting tasks (Art. 19)
+	capRecordSales     // record product use (Art. 7.5)
+	capSurvey          // record satisfaction (Art. 8.2)
+	capSeeInspections  // discount inspections (Art. 14)
 )
 
 // grants is the one table of who may do what. Row scope (an account manager
@@ -42,17 +45,17 @@ const (
 var grants = map[string][]capability{
 	store.RoleAdmin: {capManageStaff, capListStaff, capReadPolicies, capSetPolicies},
 	store.RoleGeneralManager: {capReadArchive, capReadCredit, capListStaff, capReadPolicies,
-		capSeeDiscounts, capDecideDiscount, capReadGrants, capSeeFilings, capReadTickets, capGreetings},
+		capSeeDiscounts, capDecideDiscount, capReadGrants, capSeeFilings, capReadTickets, capGreetings, capSeeInspections},
 	store.RoleKAManager: {capReadArchive, capCreateArchive, capEditArchive, capAssign, capReadCredit, capEditCredit, capListStaff,
 		capReadPolicies, capSetPolicies, capSeeDiscounts, capRequestDiscount, capDecideDiscount, capReadGrants, capSeeFilings,
-		capReadTickets, capHandleTickets, capRecordVisits, capGreetings},
+		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey},
 	store.RoleAccountManager: {capReadArchive, capEditArchive, capReadCredit, capReadPolicies, capRequestDiscount, capReadGrants,
-		capReadTickets, capHandleTickets, capRecordVisits, capGreetings},
-	store.RoleDataClerk:    {capReadArchive, capCreateArchive, capEditArchive},
-	store.RoleServiceAgent: {capReadArchive, capReadTickets, capHandleTickets},
+		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey},
+	store.RoleDataClerk:    {capReadArchive, capCreateArchive, capEditArchive, capRecordSales},
+	store.RoleServiceAgent: {capReadArchive, capReadTickets, capHandleTickets, capSurvey},
 	store.RoleFinance:      {capReadArchive, capReadCredit, capEditCredit, capLedger, capReadPolicies, capSeeDiscounts, capReadGrants},
 	store.RoleAuditor: {capReadArchive, capReadCredit, capReadRegister, capReadPolicies, capSeeDiscounts, capReadGrants, capSeeFilings,
-		capReadTickets},
+		capReadTickets, capSeeInspections},
 }
 
 func can(role string, c capability) bool {

@@ -96,6 +96,7 @@ func (s *Server) routes() {
 	s.creditRoutes()
 	s.ticketRoutes()
 	s.serviceRoutes()
+	s.analysisRoutes()
 }
 
 // op declares an authenticated operation.

@@ -249,3 +249,36 @@ func (p *Processes) EnsureGreetingSchedule(ctx context.Context) error {
 	}
 	return err
 }
+
+// EnsureInspectionSchedule creates the inspection Schedule unless it exists:
+// about weekly, with up to three days of jitter, so that inspections are
+// irregular as Art. 14 asks.
+func (p *Processes) EnsureInspectionSchedule(ctx context.Context) error {
+	_, err := p.Client.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID: InspectionScheduleID,
+		Spec: client.ScheduleSpec{
+			Intervals: []client.ScheduleIntervalSpec{{Every: 7 * 24 * time.Hour}},
+			Jitter:    72 * time.Hour,
+		},
+		Action: &client.ScheduleWorkflowAction{
+			ID: "discount-inspection", Workflow: DiscountInspection, TaskQueue: TaskQueue,
+			Args: []any{InspectionInput{Trigger: "schedule", SampleSize: 20}},
+		},
+	})
+	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return nil
+	}
+	return err
+}
+
+// StartInspection runs an inspection on demand and waits for it.
+func (p *Processes) StartInspection(ctx context.Context, in InspectionInput) error {
+	run, err := p.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: InspectionWorkflowID(in.InspectionID), TaskQueue: TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, DiscountInspection, in)
+	if err != nil {
+		return err
+	}
+	return run.Get(ctx, nil)
+}

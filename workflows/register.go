@@ -14,5 +14,6 @@ func Register(w worker.Registry, a *activities.Activities) {
 	w.RegisterWorkflow(TicketSLA)
 	w.RegisterWorkflow(VisitPlan)
 	w.RegisterWorkflow(GreetingSweep)
+	w.RegisterWorkflow(DiscountInspection)
 	w.RegisterActivity(a)
 }

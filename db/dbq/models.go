@@ -36,6 +36,20 @@ type ApiToken struct {
 	RevokedAt *time.Time
 }
 
+type Churn struct {
+	ID            uuid.UUID
+	CustomerID    uuid.UUID
+	Reason        string
+	ReasonText    string
+	Destination   string
+	Competitor    string
+	EffectiveOn   time.Time
+	RecordedBy    *uuid.UUID
+	CreatedAt     time.Time
+	ReactivatedAt *time.Time
+	ReactivatedBy *uuid.UUID
+}
+
 type CreditAgreement struct {
 	CustomerID       uuid.UUID
 	CreditLevel      string
@@ -240,6 +254,29 @@ type IdempotencyKey struct {
 	CreatedAt   time.Time
 }
 
+type Inspection struct {
+	ID            uuid.UUID
+	Trigger       string
+	RequestedBy   *uuid.UUID
+	SampleSize    int32
+	Seed          int64
+	Status        string
+	SampledGrants []uuid.UUID
+	SalesChecked  int32
+	CreatedAt     time.Time
+	FinishedAt    *time.Time
+}
+
+type InspectionFinding struct {
+	InspectionID uuid.UUID
+	SaleID       uuid.UUID
+	CustomerID   uuid.UUID
+	GrantID      *uuid.UUID
+	Kind         string
+	AppliedRate  decimal.Decimal
+	GrantedRate  decimal.NullDecimal
+}
+
 type KeyPerson struct {
 	ID         uuid.UUID
 	CustomerID uuid.UUID
@@ -262,6 +299,31 @@ type Notification struct {
 	CustomerID  *uuid.UUID
 	CreatedAt   time.Time
 	ReadAt      *time.Time
+}
+
+type Sale struct {
+	ID              uuid.UUID
+	CustomerID      uuid.UUID
+	Product         string
+	ProductCategory string
+	Quantity        decimal.Decimal
+	Amount          decimal.Decimal
+	AppliedRate     decimal.Decimal
+	Region          string
+	SoldOn          time.Time
+	CreatedBy       *uuid.UUID
+	CreatedAt       time.Time
+}
+
+type Satisfaction struct {
+	ID         uuid.UUID
+	CustomerID uuid.UUID
+	Score      int32
+	Channel    string
+	Comment    string
+	SurveyedOn time.Time
+	CreatedBy  *uuid.UUID
+	CreatedAt  time.Time
 }
 
 type Staff struct {

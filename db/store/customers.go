@@ -99,24 +99,8 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope Scope, id uuid.UUID, i
 				return err
 			}
 		}
-		out, err = q.UpdateCustomer(ctx, dbq.UpdateCustomerParams{
-			ID: c.ID, Code: c.Code, Name: c.Name, Nature: c.Nature, Industry: c.Industry,
-			ProductCategory: c.ProductCategory, Tier: c.Tier, ServiceMode: c.ServiceMode,
-			LegalRepresentative: c.LegalRepresentative, CompanySize: c.CompanySize,
-			MainProducts: c.MainProducts, AnnualOutputValue: c.AnnualOutputValue,
-			Credibility: c.Credibility, ProfitStatus: c.ProfitStatus, Status: c.Status,
-			AccountManagerID: c.AccountManagerID, FoundedOn: c.FoundedOn, Address: c.Address,
-			Postcode: c.Postcode, Phone: c.Phone, Fax: c.Fax, Email: c.Email,
-		})
-		if err != nil {
-			return err
-		}
-		for _, ch := range changes {
-			if err := q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: c.ID, StaffID: &by, Field: ch.Field, OldValue: ch.Old, NewValue: ch.New}); err != nil {
-				return err
-			}
-		}
-		return nil
+		out, err = saveCustomer(ctx, q, c, changes, by)
+		return err
 	})
 	return out, changes, err
 }
@@ -195,4 +179,26 @@ func likeEscape(s string) string {
 func (s *Store) ActiveCustomerIDs(ctx context.Context, after *uuid.UUID, limit int32) ([]uuid.UUID, error) {
 	ids, err := s.q.ActiveCustomerIDs(ctx, dbq.ActiveCustomerIDsParams{After: after, Lim: limit})
 	return ids, interpret(err)
+}
+
+// saveCustomer writes a changed customer row and its history rows.
+func saveCustomer(ctx context.Context, q *dbq.Queries, c dbq.Customer, changes []Change, by uuid.UUID) (dbq.Customer, error) {
+	out, err := q.UpdateCustomer(ctx, dbq.UpdateCustomerParams{
+		ID: c.ID, Code: c.Code, Name: c.Name, Nature: c.Nature, Industry: c.Industry,
+		ProductCategory: c.ProductCategory, Tier: c.Tier, ServiceMode: c.ServiceMode,
+		LegalRepresentative: c.LegalRepresentative, CompanySize: c.CompanySize,
+		MainProducts: c.MainProducts, AnnualOutputValue: c.AnnualOutputValue,
+		Credibility: c.Credibility, ProfitStatus: c.ProfitStatus, Status: c.Status,
+		AccountManagerID: c.AccountManagerID, FoundedOn: c.FoundedOn, Address: c.Address,
+		Postcode: c.Postcode, Phone: c.Phone, Fax: c.Fax, Email: c.Email,
+	})
+	if err != nil {
+		return out, err
+	}
+	for _, ch := range changes {
+		if err := q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: c.ID, StaffID: &by, Field: ch.Field, OldValue: ch.Old, NewValue: ch.New}); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }

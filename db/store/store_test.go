@@ -592,3 +592,121 @@ func TestGreetingSweep(t *testing.T) {
 		t.Fatal("the holiday was greeted twice")
 	}
 }
+
+// Art. 14 on a data set with known violations: a grant of 10% on equipment
+// for January–June 2026; sales at 8% in March (fine), 12% in March (rate
+// above the grant), 5% in August (outside validity), 3% on consumables (no
+// grant) and 0% in August (no discount, fine).
+func TestInspectionFindings(t *testing.T) {
+	ctx := context.Background()
+	dsn, drop, err := dbtest.NewDatabase("inspect")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drop()
+	p, err := db.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	s := store.New(p)
+	by, err := s.CreateStaff(ctx, "ka", nil, store.RoleKAManager)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.CreateCustomer(ctx, store.CustomerPatch{Code: ptr("INS-1"), Name: ptr("Inspected"), Tier: ptr("A")}, by.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, _ := time.Parse(time.DateOnly, "2026-01-01")
+	to, _ := time.Parse(time.DateOnly, "2026-06-30")
+	r, err := s.CreateDiscountRequest(ctx, store.Scope{}, store.DiscountInput{CustomerID: c.ID, RequesterID: by.ID, ProductCategory: "equipment",
+		Rate: dec("10"), Method: "percentage", ValidFrom: from, ValidTo: to, Deadline: time.Now()}, func(dbq.DiscountRequest) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := s.ApplyGrant(ctx, r.ID, by.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sale := func(category, rate, on string) uuid.UUID {
+		d, _ := time.Parse(time.DateOnly, on)
+		x, err := s.RecordSale(ctx, store.Scope{}, c.ID, store.SaleInput{Product: "p", ProductCategory: category, Quantity: dec("1"), Amount: dec("100"), AppliedRate: dec(rate), SoldOn: d}, by.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x.ID
+	}
+	sale("equipment", "8", "2026-03-10")
+	above := sale("equipment", "12", "2026-03-11")
+	outside := sale("equipment", "5", "2026-08-01")
+	noGrant := sale("consumables", "3", "2026-03-12")
+	sale("equipment", "0", "2026-08-02")
+
+	run := store.InspectionRun{ID: store.NewID(), Trigger: "manual", SampleSize: 5, Seed: 42}
+	ins, err := s.Inspect(ctx, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ins.Status != "done" || len(ins.SampledGrants) != 1 || ins.SampledGrants[0] != g.ID || ins.SalesChecked != 5 {
+		t.Fatalf("inspection = %+v", ins)
+	}
+	findings, err := s.Q().ListFindings(ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[uuid.UUID]string{}
+	for _, f := range findings {
+		got[f.SaleID] = f.Kind
+	}
+	want := map[uuid.UUID]string{above: "rate_above_grant", outside: "outside_validity", noGrant: "no_grant"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("findings = %v, want %v", got, want)
+	}
+	// Running it again adds nothing; the same seed draws the same sample.
+	if _, err := s.Inspect(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.Q().ListFindings(ctx, run.ID); len(again) != 3 {
+		t.Fatalf("%d findings after a re-run", len(again))
+	}
+	a, _ := s.Q().SampleGrants(ctx, dbq.SampleGrantsParams{Seed: 7, Lim: 1})
+	b, _ := s.Q().SampleGrants(ctx, dbq.SampleGrantsParams{Seed: 7, Lim: 1})
+	if fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Fatal("the same seed drew different samples")
+	}
+}
+
+// A lost account is registered and marked churned; a win-back reactivates it.
+func TestChurnAndReactivate(t *testing.T) {
+	ctx := context.Background()
+	by := newManager(t)
+	c := newCustomer(t, by, nil)
+	on, _ := time.Parse(time.DateOnly, "2026-05-01")
+	if _, err := st.Churn(ctx, c, store.ChurnInput{Reason: "competitor", Destination: "Shenzhen", Competitor: "Rival Co", EffectiveOn: on}, by); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Churn(ctx, c, store.ChurnInput{Reason: "price", EffectiveOn: on}, by); err == nil {
+		t.Fatal("churned twice")
+	}
+	ar, _ := st.GetArchive(ctx, store.Scope{}, c)
+	if ar.Customer.Status != "churned" {
+		t.Fatalf("status %s", ar.Customer.Status)
+	}
+	if _, err := st.Reactivate(ctx, c, by); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Reactivate(ctx, c, by); err == nil {
+		t.Fatal("reactivated an active account")
+	}
+	h, _ := st.ListHistory(ctx, store.Scope{}, c, nil, 100)
+	statuses := 0
+	for _, r := range h {
+		if r.Field == "status" {
+			statuses++
+		}
+	}
+	if statuses != 2 {
+		t.Fatalf("%d status changes in the history", statuses)
+	}
+}

@@ -164,6 +164,9 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 		if err := procs.EnsureGreetingSchedule(ctx); err != nil {
 			return nil, fmt.Errorf("greeting schedule: %w", err)
 		}
+		if err := procs.EnsureInspectionSchedule(ctx); err != nil {
+			return nil, fmt.Errorf("inspection schedule: %w", err)
+		}
 		go func() {
 			reconcileOnboarding(sweepCtx, r.Store, procs, log)
 			reconcileSettlement(sweepCtx, r.Store, procs, log)

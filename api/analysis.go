@@ -1,0 +1,384 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"kam/db/dbq"
+	"kam/db/store"
+	"kam/workflows"
+)
+
+var (
+	salesSections = []string{"product_use"}
+	churnSections = []string{store.SectionService, "churn"}
+)
+
+// SaleCreate records product use (Art. 7.5, 8).
+type SaleCreate struct {
+	Product         string `json:"product" minLength:"1" maxLength:"200"`
+	ProductCategory string `json:"product_category" minLength:"1" maxLength:"100"`
+	Quantity        string `json:"quantity" pattern:"^[0-9]{1,15}(\\.[0-9]{1,3})?$"`
+	Amount          string `json:"amount" pattern:"^[0-9]{1,16}(\\.[0-9]{1,2})?$" doc:"Money as a decimal string"`
+	AppliedRate     string `json:"applied_rate,omitempty" pattern:"^[0-9]{1,3}(\\.[0-9]{1,3})?$" doc:"Discount applied, percent; default 0"`
+	Region          string `json:"region,omitempty" maxLength:"100" doc:"Where the product went (product flow)"`
+	SoldOn          string `json:"sold_on" format:"date"`
+}
+
+// Sale is a recorded sale.
+type Sale struct {
+	ID              string    `json:"id" format:"uuid"`
+	CustomerID      string    `json:"customer_id" format:"uuid"`
+	Product         string    `json:"product"`
+	ProductCategory string    `json:"product_category"`
+	Quantity        string    `json:"quantity"`
+	Amount          string    `json:"amount"`
+	AppliedRate     string    `json:"applied_rate"`
+	Region          string    `json:"region"`
+	SoldOn          string    `json:"sold_on"`
+	CreatedAt       time.Time `json:"created_at"`
+}
+
+func saleOut(s dbq.Sale) Sale {
+	return Sale{ID: s.ID.String(), CustomerID: s.CustomerID.String(), Product: s.Product, ProductCategory: s.ProductCategory,
+		Quantity: s.Quantity.String(), Amount: money(s.Amount), AppliedRate: rateString(s.AppliedRate), Region: s.Region,
+		SoldOn: s.SoldOn.Format(time.DateOnly), CreatedAt: s.CreatedAt}
+}
+
+// SatisfactionCreate is one survey answer (Art. 8.2).
+type SatisfactionCreate struct {
+	Score      int32  `json:"score" minimum:"1" maximum:"5"`
+	Channel    string `json:"channel,omitempty" maxLength:"50"`
+	Comment    string `json:"comment,omitempty" maxLength:"5000"`
+	SurveyedOn string `json:"surveyed_on" format:"date"`
+}
+
+// ChurnCreate registers a lost account (Art. 8.4).
+type ChurnCreate struct {
+	Reason      string `json:"reason" enum:"price,quality,service,delivery,relocation,closure,competitor,other"`
+	ReasonText  string `json:"reason_text,omitempty" maxLength:"2000"`
+	Destination string `json:"destination,omitempty" maxLength:"200" doc:"Where the account went"`
+	Competitor  string `json:"competitor,omitempty" maxLength:"200"`
+	EffectiveOn string `json:"effective_on" format:"date"`
+}
+
+// InspectionCreate asks for an inspection now (Art. 14).
+type InspectionCreate struct {
+	SampleSize int32 `json:"sample_size" minimum:"1" maximum:"10000"`
+}
+
+// Inspection is one discount inspection and what it found.
+type Inspection struct {
+	ID            string     `json:"id" format:"uuid"`
+	Trigger       string     `json:"trigger" enum:"schedule,manual"`
+	SampleSize    int32      `json:"sample_size"`
+	Seed          int64      `json:"seed" doc:"Draws the same sample again"`
+	Status        string     `json:"status" enum:"running,done"`
+	SampledGrants []string   `json:"sampled_grants"`
+	SalesChecked  int32      `json:"sales_checked"`
+	CreatedAt     time.Time  `json:"created_at"`
+	FinishedAt    *time.Time `json:"finished_at"`
+	Findings      []Finding  `json:"findings,omitempty"`
+}
+
+// Finding is one sale that does not match the discount standard.
+type Finding struct {
+	SaleID      string  `json:"sale_id" format:"uuid"`
+	CustomerID  string  `json:"customer_id" format:"uuid"`
+	GrantID     *string `json:"grant_id" format:"uuid"`
+	Kind        string  `json:"kind" enum:"rate_above_grant,outside_validity,no_grant"`
+	AppliedRate string  `json:"applied_rate"`
+	GrantedRate *string `json:"granted_rate"`
+}
+
+func inspectionOut(i dbq.Inspection) Inspection {
+	out := Inspection{ID: i.ID.String(), Trigger: i.Trigger, SampleSize: i.SampleSize, Seed: i.Seed, Status: i.Status,
+		SalesChecked: i.SalesChecked, CreatedAt: i.CreatedAt, FinishedAt: i.FinishedAt, SampledGrants: []string{}}
+	for _, g := range i.SampledGrants {
+		out.SampledGrants = append(out.SampledGrants, g.String())
+	}
+	return out
+}
+
+func (s *Server) analysisRoutes() {
+	huma.Register(s.api, created(op("record-sale", http.MethodPost, "/v1/customers/{id}/sales", "Record product use (Art. 7.5, 8)", "analysis")), s.recordSale)
+	huma.Register(s.api, op("list-sales", http.MethodGet, "/v1/customers/{id}/sales", "Product use of an account", "analysis"), s.listSales)
+	huma.Register(s.api, created(op("record-satisfaction", http.MethodPost, "/v1/customers/{id}/satisfaction", "Record a satisfaction survey answer (Art. 8.2)", "analysis")), s.recordSatisfaction)
+	churn := created(op("record-churn", http.MethodPost, "/v1/customers/{id}/churn", "Register a lost account (Art. 8.4)", "analysis"))
+	churn.Errors = append(churn.Errors, 409)
+	huma.Register(s.api, churn, s.recordChurn)
+	re := op("reactivate-customer", http.MethodPost, "/v1/customers/{id}/reactivate", "Record a win-back", "analysis")
+	re.Errors = append(re.Errors, 409)
+	huma.Register(s.api, re, s.reactivate)
+	huma.Register(s.api, created(op("create-inspection", http.MethodPost, "/v1/inspections", "Inspect discount application now (Art. 14)", "analysis")), s.createInspection)
+	huma.Register(s.api, op("list-inspections", http.MethodGet, "/v1/inspections", "Discount inspections", "analysis"), s.listInspections)
+	huma.Register(s.api, op("get-inspection", http.MethodGet, "/v1/inspections/{id}", "An inspection with its findings", "analysis"), s.getInspection)
+}
+
+func (s *Server) recordSale(ctx context.Context, in *struct {
+	ID   string `path:"id" format:"uuid"`
+	Body SaleCreate
+}) (*struct{ Body Sale }, error) {
+	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	on, err := optDate("body.sold_on", &in.Body.SoldOn)
+	if err != nil {
+		return nil, err
+	}
+	qty, _ := decimal.NewFromString(in.Body.Quantity)
+	if !qty.IsPositive() {
+		return nil, invalidField("body.quantity", "quantity must be above 0")
+	}
+	amount, _ := decimal.NewFromString(in.Body.Amount)
+	rate := decimal.Zero
+	if in.Body.AppliedRate != "" {
+		rate, _ = decimal.NewFromString(in.Body.AppliedRate)
+		if rate.GreaterThan(decimal.NewFromInt(100)) {
+			return nil, invalidField("body.applied_rate", "a rate is at most 100")
+		}
+	}
+	scope, err := s.gateAccount(ctx, id, capRecordSales, salesSections)
+	if err != nil {
+		return nil, err
+	}
+	sale, err := s.store.RecordSale(ctx, scope, id, store.SaleInput{Product: in.Body.Product, ProductCategory: in.Body.ProductCategory,
+		Region: in.Body.Region, Quantity: qty, Amount: amount, AppliedRate: rate, SoldOn: *on}, callerOf(ctx).ID)
+	if err != nil {
+		return nil, s.archiveErr(ctx, id, salesSections, err)
+	}
+	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{id}, salesSections); err != nil {
+		return nil, err
+	}
+	return &struct{ Body Sale }{Body: saleOut(sale)}, nil
+}
+
+func (s *Server) listSales(ctx context.Context, in *struct {
+	ID    string `path:"id" format:"uuid"`
+	From  string `query:"from" format:"date"`
+	To    string `query:"to" format:"date"`
+	Limit int    `query:"limit" minimum:"1" maximum:"1000" default:"200"`
+}) (*struct{ Body Page[Sale] }, error) {
+	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	from, err := optDate("query.from", nonEmpty(in.From))
+	if err != nil {
+		return nil, err
+	}
+	to, err := optDate("query.to", nonEmpty(in.To))
+	if err != nil {
+		return nil, err
+	}
+	// Sales carry the applied discount: discount readers only (Art. 11).
+	scope, err := s.gateAccount(ctx, id, capReadGrants, salesSections)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.store.GetArchive(ctx, scope, id); err != nil {
+		return nil, s.archiveErr(ctx, id, salesSections, err)
+	}
+	rows, err := s.store.Q().ListSales(ctx, dbq.ListSalesParams{CustomerID: id, FromDate: from, ToDate: to, Lim: int32(in.Limit)})
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	if err := s.register(ctx, store.AccessView, []uuid.UUID{id}, salesSections); err != nil {
+		return nil, err
+	}
+	out := Page[Sale]{Items: make([]Sale, 0, len(rows))}
+	for _, r := range rows {
+		out.Items = append(out.Items, saleOut(r))
+	}
+	return &struct{ Body Page[Sale] }{Body: out}, nil
+}
+
+func (s *Server) recordSatisfaction(ctx context.Context, in *struct {
+	ID   string `path:"id" format:"uuid"`
+	Body SatisfactionCreate
+}) (*struct {
+	Body struct {
+		ID    string `json:"id" format:"uuid"`
+		Score int32  `json:"score"`
+	}
+}, error) {
+	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	on, err := optDate("body.surveyed_on", &in.Body.SurveyedOn)
+	if err != nil {
+		return nil, err
+	}
+	scope, err := s.gateAccount(ctx, id, capSurvey, salesSections)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.store.RecordSatisfaction(ctx, scope, id, in.Body.Score, in.Body.Channel, in.Body.Comment, *on, callerOf(ctx).ID)
+	if err != nil {
+		return nil, s.archiveErr(ctx, id, salesSections, err)
+	}
+	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{id}, []string{"satisfaction"}); err != nil {
+		return nil, err
+	}
+	out := &struct {
+		Body struct {
+			ID    string `json:"id" format:"uuid"`
+			Score int32  `json:"score"`
+		}
+	}{}
+	out.Body.ID, out.Body.Score = r.ID.String(), r.Score
+	return out, nil
+}
+
+func (s *Server) recordChurn(ctx context.Context, in *struct {
+	ID   string `path:"id" format:"uuid"`
+	Body ChurnCreate
+}) (*struct {
+	Body struct {
+		ID          string `json:"id" format:"uuid"`
+		CustomerID  string `json:"customer_id" format:"uuid"`
+		Reason      string `json:"reason"`
+		EffectiveOn string `json:"effective_on"`
+	}
+}, error) {
+	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	on, err := optDate("body.effective_on", &in.Body.EffectiveOn)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.gateAccount(ctx, id, capAssign, churnSections); err != nil {
+		return nil, err
+	}
+	c, err := s.store.Churn(ctx, id, store.ChurnInput{Reason: in.Body.Reason, ReasonText: in.Body.ReasonText, Destination: in.Body.Destination,
+		Competitor: in.Body.Competitor, EffectiveOn: *on}, callerOf(ctx).ID)
+	if err != nil {
+		return nil, s.archiveErr(ctx, id, churnSections, err)
+	}
+	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{id}, churnSections); err != nil {
+		return nil, err
+	}
+	// Churn stops the visit plan; credit recovery goes on.
+	s.serviceChanged(ctx, id, []store.Change{{Field: "status"}})
+	out := &struct {
+		Body struct {
+			ID          string `json:"id" format:"uuid"`
+			CustomerID  string `json:"customer_id" format:"uuid"`
+			Reason      string `json:"reason"`
+			EffectiveOn string `json:"effective_on"`
+		}
+	}{}
+	out.Body.ID, out.Body.CustomerID, out.Body.Reason, out.Body.EffectiveOn = c.ID.String(), id.String(), c.Reason, c.EffectiveOn.Format(time.DateOnly)
+	return out, nil
+}
+
+func (s *Server) reactivate(ctx context.Context, in *struct {
+	ID string `path:"id" format:"uuid"`
+}) (*customerOutput, error) {
+	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.gateAccount(ctx, id, capAssign, churnSections); err != nil {
+		return nil, err
+	}
+	if _, err := s.store.Reactivate(ctx, id, callerOf(ctx).ID); err != nil {
+		return nil, s.archiveErr(ctx, id, churnSections, err)
+	}
+	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{id}, churnSections); err != nil {
+		return nil, err
+	}
+	active := "active"
+	s.serviceChanged(ctx, id, []store.Change{{Field: "status", New: &active}})
+	ar, err := s.store.GetArchive(ctx, store.Scope{}, id)
+	if err != nil {
+		return nil, problemFor(s.log, err)
+	}
+	return &customerOutput{ETag: etag(ar.Customer.Version), Body: customerOut(ar.Customer, ar.Missing, callerOf(ctx).Role)}, nil
+}
+
+func (s *Server) createInspection(ctx context.Context, in *struct{ Body InspectionCreate }) (*struct{ Body Inspection }, error) {
+	p := callerOf(ctx)
+	if p.Role != store.RoleAuditor {
+		return nil, forbidden("inspections are run by auditors (Art. 14)")
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	seed := int64(binary.BigEndian.Uint64(b[:])>>2) + 1
+	id := store.NewID()
+	by := p.ID
+	if err := s.procs.StartInspection(ctx, workflows.InspectionInput{InspectionID: id, Trigger: "manual", RequestedBy: &by, SampleSize: in.Body.SampleSize, Seed: seed}); err != nil {
+		s.log.Error("inspection", "error", err)
+		return nil, newProblem(http.StatusServiceUnavailable, "unavailable", "the inspection could not be run; try again")
+	}
+	return s.inspection(ctx, id)
+}
+
+func (s *Server) inspection(ctx context.Context, id uuid.UUID) (*struct{ Body Inspection }, error) {
+	i, err := s.store.Q().GetInspection(ctx, id)
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	findings, err := s.store.Q().ListFindings(ctx, id)
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	out := inspectionOut(i)
+	out.Findings = []Finding{}
+	for _, f := range findings {
+		var granted *string
+		if f.GrantedRate.Valid {
+			g := rateString(f.GrantedRate.Decimal)
+			granted = &g
+		}
+		out.Findings = append(out.Findings, Finding{SaleID: f.SaleID.String(), CustomerID: f.CustomerID.String(), GrantID: uuidString(f.GrantID),
+			Kind: f.Kind, AppliedRate: rateString(f.AppliedRate), GrantedRate: granted})
+	}
+	return &struct{ Body Inspection }{Body: out}, nil
+}
+
+func (s *Server) listInspections(ctx context.Context, in *struct {
+	Limit int `query:"limit" minimum:"1" maximum:"200" default:"50"`
+}) (*struct{ Body Page[Inspection] }, error) {
+	if !can(callerOf(ctx).Role, capSeeInspections) {
+		return nil, forbidden("inspections are the auditors' and the General Manager's")
+	}
+	rows, err := s.store.Q().ListInspections(ctx, int32(in.Limit))
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	out := Page[Inspection]{Items: make([]Inspection, 0, len(rows))}
+	for _, r := range rows {
+		out.Items = append(out.Items, inspectionOut(r))
+	}
+	return &struct{ Body Page[Inspection] }{Body: out}, nil
+}
+
+func (s *Server) getInspection(ctx context.Context, in *struct {
+	ID string `path:"id" format:"uuid"`
+}) (*struct{ Body Inspection }, error) {
+	if !can(callerOf(ctx).Role, capSeeInspections) {
+		return nil, notFound()
+	}
+	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.inspection(ctx, id)
+	if err != nil && errors.Is(err, store.ErrNotFound) {
+		return nil, notFound()
+	}
+	return out, err
+}

@@ -1,0 +1,127 @@
+package api_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"kam/db/store"
+	"kam/workflows"
+)
+
+func saleBody(category, rate, on string) map[string]any {
+	return map[string]any{"product": "rebar", "product_category": category, "quantity": "10", "amount": "1000.00", "applied_rate": rate, "region": "East", "sold_on": on}
+}
+
+// Product use, satisfaction and churn: who may record and read them, both
+// sides; churn marks the account and a win-back restores it.
+func TestAnalysisDataAuthorization(t *testing.T) {
+	staff := staffByRole(t)
+	am := staff[store.RoleAccountManager]
+	own := newAccount(t, am.ID)
+	for _, role := range store.Roles {
+		t.Run(role, func(t *testing.T) {
+			tok := staff[role].Token
+			sale := call(t, "POST", "/v1/customers/"+own+"/sales", tok, saleBody("equipment", "2", today()))
+			sales := call(t, "GET", "/v1/customers/"+own+"/sales", tok, nil)
+			survey := call(t, "POST", "/v1/customers/"+own+"/satisfaction", tok, map[string]any{"score": 4, "channel": "phone", "surveyed_on": today()})
+			switch role {
+			case store.RoleAdmin:
+				problem(t, sale, 404, "not_found")
+				problem(t, sales, 404, "not_found")
+				problem(t, survey, 404, "not_found")
+				return
+			case store.RoleKAManager, store.RoleAccountManager:
+				must(t, sale, 201)
+				must(t, survey, 201)
+			case store.RoleDataClerk:
+				must(t, sale, 201)
+				problem(t, survey, 403, "forbidden")
+			case store.RoleServiceAgent:
+				problem(t, sale, 403, "forbidden")
+				must(t, survey, 201)
+			default:
+				problem(t, sale, 403, "forbidden")
+				problem(t, survey, 403, "forbidden")
+			}
+			// Sales carry the applied discount (Art. 11).
+			switch role {
+			case store.RoleDataClerk, store.RoleServiceAgent:
+				problem(t, sales, 403, "forbidden")
+			default:
+				must(t, sales, 200)
+			}
+		})
+	}
+	problem(t, call(t, "POST", "/v1/customers/"+own+"/satisfaction", am.Token, map[string]any{"score": 6, "surveyed_on": today()}), 422, "validation_failed")
+	problem(t, call(t, "POST", "/v1/customers/"+own+"/sales", am.Token, saleBody("equipment", "101", today())), 422, "validation_failed")
+
+	churn := map[string]any{"reason": "competitor", "reason_text": "lower price", "destination": "Shenzhen", "competitor": "Rival Co", "effective_on": today()}
+	problem(t, call(t, "POST", "/v1/customers/"+own+"/churn", am.Token, churn), 403, "forbidden")
+	ka := staff[store.RoleKAManager]
+	must(t, call(t, "POST", "/v1/customers/"+own+"/churn", ka.Token, churn), 201)
+	problem(t, call(t, "POST", "/v1/customers/"+own+"/churn", ka.Token, churn), 409, "already_churned")
+	if st := must(t, call(t, "GET", "/v1/customers/"+own, ka.Token, nil), 200).str("status"); st != "churned" {
+		t.Fatalf("status after churn: %s", st)
+	}
+	r := must(t, call(t, "POST", "/v1/customers/"+own+"/reactivate", ka.Token, nil), 200)
+	if r.str("status") != "active" {
+		t.Fatalf("reactivated = %s", r.Raw)
+	}
+	problem(t, call(t, "POST", "/v1/customers/"+own+"/reactivate", ka.Token, nil), 409, "not_churned")
+}
+
+// Art. 14 through the API: an auditor runs an inspection on demand and sees
+// the findings; the irregular Schedule exists with jitter.
+func TestInspectionThroughTheAPI(t *testing.T) {
+	staff := staffByRole(t)
+	am := newStaff(t, store.RoleAccountManager)
+	ka := newStaff(t, store.RoleKAManager)
+	c := newAccount(t, am.ID)
+	id := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "5")), 201).str("id")
+	must(t, call(t, "POST", "/v1/discount-requests/"+id+"/decisions", ka.Token, map[string]any{"decision": "approve"}), 200)
+	waitFor(t, 30*time.Second, "the grant", func() bool {
+		return len(must(t, call(t, "GET", "/v1/customers/"+c+"/discounts", am.Token, nil), 200).items()) == 1
+	})
+	above := must(t, call(t, "POST", "/v1/customers/"+c+"/sales", am.Token, saleBody("equipment", "9", today())), 201).str("id")
+	must(t, call(t, "POST", "/v1/customers/"+c+"/sales", am.Token, saleBody("equipment", "4", today())), 201)
+
+	for _, role := range store.Roles {
+		if role == store.RoleAuditor {
+			continue
+		}
+		problem(t, call(t, "POST", "/v1/inspections", staff[role].Token, map[string]any{"sample_size": 5}), 403, "forbidden")
+	}
+	// Sample every grant there is, so this account's is in it.
+	ins := must(t, call(t, "POST", "/v1/inspections", staff[store.RoleAuditor].Token, map[string]any{"sample_size": 10000}), 201)
+	if ins.str("status") != "done" || ins.str("trigger") != "manual" || ins.Body["seed"].(float64) <= 0 {
+		t.Fatalf("inspection = %s", ins.Raw)
+	}
+	found := false
+	for _, f := range ins.Body["findings"].([]any) {
+		m := f.(map[string]any)
+		if m["sale_id"] == above {
+			found = m["kind"] == "rate_above_grant" && m["granted_rate"] == "5" && m["applied_rate"] == "9"
+		}
+	}
+	if !found {
+		t.Fatalf("the 9%% sale on a 5%% grant was not found: %s", ins.Raw)
+	}
+	must(t, call(t, "GET", "/v1/inspections/"+ins.str("id"), staff[store.RoleGeneralManager].Token, nil), 200)
+	problem(t, call(t, "GET", "/v1/inspections", staff[store.RoleFinance].Token, nil), 403, "forbidden")
+	problem(t, call(t, "GET", "/v1/inspections/"+ins.str("id"), staff[store.RoleFinance].Token, nil), 404, "not_found")
+	problem(t, call(t, "GET", "/v1/inspections/"+uuid.NewString(), staff[store.RoleAuditor].Token, nil), 404, "not_found")
+	waitFor(t, 30*time.Second, "the notices", func() bool {
+		return inboxKinds(t, am.Token)["inspection_done"] >= 1 && inboxKinds(t, staff[store.RoleAuditor].Token)["inspection_done"] >= 1
+	})
+
+	desc, err := running.Temporal.ScheduleClient().GetHandle(context.Background(), workflows.InspectionScheduleID).Describe(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if desc.Schedule.Spec.Jitter <= 0 || len(desc.Schedule.Spec.Intervals) != 1 {
+		t.Fatalf("schedule spec = %+v", desc.Schedule.Spec)
+	}
+}

@@ -1,0 +1,73 @@
+package workflows
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/workflow"
+
+	"kam/activities"
+	"kam/db/store"
+)
+
+// InspectionScheduleID is the Schedule that runs inspections irregularly.
+const InspectionScheduleID = "discount-inspections"
+
+// InspectionWorkflowID names one inspection run.
+func InspectionWorkflowID(id uuid.UUID) string { return "discount-inspection/" + id.String() }
+
+// InspectionInput starts an inspection; a scheduled one has no id or seed yet.
+type InspectionInput struct {
+	InspectionID uuid.UUID
+	Trigger      string
+	RequestedBy  *uuid.UUID
+	SampleSize   int32
+	Seed         int64
+}
+
+// DiscountInspection is Art. 14's irregular inspection of how discount
+// standards are applied: it samples granted discounts (the seed is recorded,
+// so the sample can be drawn again), checks the recorded sales against them,
+// and tells the auditors and the accounts' managers what it found.
+func DiscountInspection(ctx workflow.Context, in InspectionInput) (activities.InspectionResult, error) {
+	if in.InspectionID == uuid.Nil || in.Seed == 0 {
+		// Drawn once and kept in history, so a replay draws the same.
+		var drawn struct {
+			ID   uuid.UUID
+			Seed int64
+		}
+		if err := workflow.SideEffect(ctx, func(workflow.Context) any {
+			return struct {
+				ID   uuid.UUID
+				Seed int64
+			}{uuid.New(), rand.Int64N(1<<62) + 1}
+		}).Get(&drawn); err != nil {
+			return activities.InspectionResult{}, err
+		}
+		if in.InspectionID == uuid.Nil {
+			in.InspectionID = drawn.ID
+		}
+		if in.Seed == 0 {
+			in.Seed = drawn.Seed
+		}
+	}
+	if in.Trigger == "" {
+		in.Trigger = "schedule"
+	}
+	var res activities.InspectionResult
+	run := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 5 * time.Minute})
+	if err := workflow.ExecuteActivity(run, act.RunInspection, store.InspectionRun{
+		ID: in.InspectionID, Trigger: in.Trigger, RequestedBy: in.RequestedBy, SampleSize: in.SampleSize, Seed: in.Seed,
+	}).Get(ctx, &res); err != nil {
+		return res, err
+	}
+	err := notify(ctx, activities.Notice{
+		EventKey: InspectionWorkflowID(in.InspectionID) + "/done", Kind: "inspection_done",
+		Title: "Discount inspection finished",
+		Body:  fmt.Sprintf("%d finding(s) in a sample of %d grants; see /v1/inspections/%s", res.Findings, in.SampleSize, in.InspectionID),
+		Roles: []string{store.RoleAuditor}, StaffIDs: res.Managers,
+	})
+	return res, err
+}
