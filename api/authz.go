@@ -38,6 +38,7 @@ const (
 	capRecordSales     // record product use (Art. 7.5)
 	capSurvey          // record satisfaction (Art. 8.2)
 	capSeeInspections  // discount inspections (Art. 14)
+	capReports         // analysis reports (Art. 8, 22); account managers see their accounts only
 )
 
 // grants is the one table of who may do what. Row scope (an account manager
@@ -45,17 +46,17 @@ const (
 var grants = map[string][]capability{
 	store.RoleAdmin: {capManageStaff, capListStaff, capReadPolicies, capSetPolicies},
 	store.RoleGeneralManager: {capReadArchive, capReadCredit, capListStaff, capReadPolicies,
-		capSeeDiscounts, capDecideDiscount, capReadGrants, capSeeFilings, capReadTickets, capGreetings, capSeeInspections},
+		capSeeDiscounts, capDecideDiscount, capReadGrants, capSeeFilings, capReadTickets, capGreetings, capSeeInspections, capReports},
 	store.RoleKAManager: {capReadArchive, capCreateArchive, capEditArchive, capAssign, capReadCredit, capEditCredit, capListStaff,
 		capReadPolicies, capSetPolicies, capSeeDiscounts, capRequestDiscount, capDecideDiscount, capReadGrants, capSeeFilings,
-		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey},
+		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey, capReports},
 	store.RoleAccountManager: {capReadArchive, capEditArchive, capReadCredit, capReadPolicies, capRequestDiscount, capReadGrants,
-		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey},
+		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey, capReports},
 	store.RoleDataClerk:    {capReadArchive, capCreateArchive, capEditArchive, capRecordSales},
 	store.RoleServiceAgent: {capReadArchive, capReadTickets, capHandleTickets, capSurvey},
-	store.RoleFinance:      {capReadArchive, capReadCredit, capEditCredit, capLedger, capReadPolicies, capSeeDiscounts, capReadGrants},
+	store.RoleFinance:      {capReadArchive, capReadCredit, capEditCredit, capLedger, capReadPolicies, capSeeDiscounts, capReadGrants, capReports},
 	store.RoleAuditor: {capReadArchive, capReadCredit, capReadRegister, capReadPolicies, capSeeDiscounts, capReadGrants, capSeeFilings,
-		capReadTickets, capSeeInspections},
+		capReadTickets, capSeeInspections, capReports},
 }
 
 func can(role string, c capability) bool {

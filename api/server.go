@@ -97,6 +97,7 @@ func (s *Server) routes() {
 	s.ticketRoutes()
 	s.serviceRoutes()
 	s.analysisRoutes()
+	s.reportRoutes()
 }
 
 // op declares an authenticated operation.

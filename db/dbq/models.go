@@ -50,6 +50,13 @@ type Churn struct {
 	ReactivatedBy *uuid.UUID
 }
 
+type CompanyRevenue struct {
+	Month     time.Time
+	Amount    decimal.Decimal
+	UpdatedBy *uuid.UUID
+	UpdatedAt time.Time
+}
+
 type CreditAgreement struct {
 	CustomerID       uuid.UUID
 	CreditLevel      string

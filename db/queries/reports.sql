@@ -1,0 +1,131 @@
+-- Every report takes the caller's scope: manager_id limits it to the
+-- accounts of one account manager (NULL: every account).
+
+-- name: PutCompanyRevenue :one
+INSERT INTO company_revenue (month, amount, updated_by) VALUES ($1, $2, $3)
+ON CONFLICT (month) DO UPDATE SET amount = EXCLUDED.amount, updated_by = EXCLUDED.updated_by, updated_at = now()
+RETURNING *;
+
+-- name: OverviewCounts :one
+-- A key account on day d: created by d and not churned on d (a win-back
+-- after d does not count).
+WITH scoped AS (
+    SELECT c.* FROM customers c
+    WHERE sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id)
+), is_ka AS (
+    SELECT s.id,
+        s.created_at::date <= sqlc.arg(from_date)::date - 1 AND NOT EXISTS (
+            SELECT 1 FROM churns h WHERE h.customer_id = s.id AND h.effective_on <= sqlc.arg(from_date)::date - 1
+              AND (h.reactivated_at IS NULL OR h.reactivated_at::date > sqlc.arg(from_date)::date - 1)) AS at_start,
+        s.created_at::date <= sqlc.arg(to_date)::date AND NOT EXISTS (
+            SELECT 1 FROM churns h WHERE h.customer_id = s.id AND h.effective_on <= sqlc.arg(to_date)::date
+              AND (h.reactivated_at IS NULL OR h.reactivated_at::date > sqlc.arg(to_date)::date)) AS at_end,
+        s.created_at::date BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date AS added
+    FROM scoped s
+)
+SELECT
+    count(*) FILTER (WHERE at_start)::int AS at_start,
+    count(*) FILTER (WHERE at_end)::int AS at_end,
+    count(*) FILTER (WHERE added)::int AS added,
+    (SELECT count(*) FROM churns h JOIN scoped s ON s.id = h.customer_id
+      WHERE h.effective_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::int AS churned,
+    (SELECT coalesce(sum(x.amount), 0) FROM sales x JOIN scoped s ON s.id = x.customer_id
+      WHERE x.sold_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric(18,2) AS ka_revenue,
+    (SELECT coalesce(sum(r.amount), 0) FROM company_revenue r
+      WHERE r.month BETWEEN date_trunc('month', sqlc.arg(from_date)::date)::date AND sqlc.arg(to_date)::date)::numeric(18,2) AS company_revenue,
+    (SELECT count(*) FROM company_revenue r
+      WHERE r.month BETWEEN date_trunc('month', sqlc.arg(from_date)::date)::date AND sqlc.arg(to_date)::date)::int AS company_months,
+    (SELECT coalesce(avg(v.score), 0) FROM satisfaction v JOIN scoped s ON s.id = v.customer_id
+      WHERE v.surveyed_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric(6,2) AS avg_satisfaction,
+    (SELECT count(*) FROM satisfaction v JOIN scoped s ON s.id = v.customer_id
+      WHERE v.surveyed_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::int AS surveys
+FROM is_ka;
+
+-- name: OverviewTiers :many
+SELECT c.tier, count(*)::int AS accounts FROM customers c
+WHERE c.status = 'active' AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id))
+GROUP BY c.tier ORDER BY c.tier;
+
+-- name: CategoryMonths :many
+-- Product-use structure by month, every month of the period listed, empty or not.
+WITH months AS (
+    SELECT m::date AS month FROM generate_series(date_trunc('month', sqlc.arg(from_date)::date), sqlc.arg(to_date)::date, interval '1 month') m
+), cats AS (
+    SELECT DISTINCT x.product_category FROM sales x JOIN customers c ON c.id = x.customer_id
+    WHERE x.sold_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date
+      AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id))
+      AND (sqlc.narg(customer_id)::uuid IS NULL OR x.customer_id = sqlc.narg(customer_id))
+)
+SELECT months.month, cats.product_category,
+    coalesce(sum(x.amount), 0)::numeric(18,2) AS amount,
+    coalesce(sum(x.quantity), 0)::numeric(18,3) AS quantity
+FROM months CROSS JOIN cats
+LEFT JOIN (sales x JOIN customers c ON c.id = x.customer_id
+           AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id)))
+  ON x.product_category = cats.product_category AND date_trunc('month', x.sold_on) = months.month
+  AND x.sold_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date
+  AND (sqlc.narg(customer_id)::uuid IS NULL OR x.customer_id = sqlc.narg(customer_id))
+GROUP BY months.month, cats.product_category
+ORDER BY months.month, cats.product_category;
+
+-- name: CustomerRegions :many
+SELECT x.region, sum(x.amount)::numeric(18,2) AS amount, sum(x.quantity)::numeric(18,3) AS quantity FROM sales x
+WHERE x.customer_id = sqlc.arg(customer_id) AND x.sold_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date
+GROUP BY x.region ORDER BY amount DESC, x.region;
+
+-- name: PaymentsBetween :one
+SELECT coalesce(sum(amount), 0)::numeric(18,2) AS total FROM credit_payments
+WHERE customer_id = sqlc.arg(customer_id) AND received_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date;
+
+-- name: CustomerServiceFacts :one
+SELECT
+    (SELECT count(*) FROM tickets t WHERE t.customer_id = sqlc.arg(customer_id) AND t.status IN ('open','acknowledged'))::int AS open_tickets,
+    (SELECT count(*) FROM visits v WHERE v.customer_id = sqlc.arg(customer_id) AND v.status = 'done'
+       AND coalesce(v.visited_on, v.completed_at::date) BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::int AS visits_done,
+    (SELECT count(*) FROM visits v WHERE v.customer_id = sqlc.arg(customer_id) AND v.status = 'missed'
+       AND v.due_at::date BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::int AS visits_missed,
+    (SELECT count(*) FROM greetings g WHERE g.customer_id = sqlc.arg(customer_id)
+       AND g.occasion_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::int AS greetings;
+
+-- name: ChurnReport :many
+-- Art. 8.4: lost accounts by reason, destination and competitor; revenue
+-- lost is what the account bought in the year before it left.
+SELECT h.reason, h.destination, h.competitor, count(*)::int AS accounts,
+    coalesce(sum((SELECT sum(x.amount) FROM sales x WHERE x.customer_id = h.customer_id
+        AND x.sold_on > h.effective_on - 365 AND x.sold_on <= h.effective_on)), 0)::numeric(18,2) AS revenue_lost
+FROM churns h JOIN customers c ON c.id = h.customer_id
+WHERE h.effective_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date
+  AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id))
+GROUP BY h.reason, h.destination, h.competitor
+ORDER BY revenue_lost DESC, h.reason, h.destination, h.competitor;
+
+-- name: StaffReport :many
+-- Art. 5.2, 22: service quality in each account manager's assessment.
+SELECT s.id, s.name,
+    (SELECT count(*) FROM customers c WHERE c.account_manager_id = s.id AND c.status = 'active')::int AS accounts,
+    (SELECT coalesce(sum(x.amount), 0) FROM sales x JOIN customers c ON c.id = x.customer_id
+      WHERE c.account_manager_id = s.id AND x.sold_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric(18,2) AS revenue,
+    (SELECT coalesce(sum(p.amount), 0) FROM credit_payments p JOIN customers c ON c.id = p.customer_id
+      WHERE c.account_manager_id = s.id AND p.received_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric(18,2) AS collected,
+    (SELECT coalesce(sum(st.amount_due), 0) FROM statements st JOIN customers c ON c.id = st.customer_id
+      WHERE c.account_manager_id = s.id AND st.due_at::date BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric(18,2) AS billed,
+    (SELECT coalesce(sum(st.amount_due - st.paid), 0) FROM statements st JOIN customers c ON c.id = st.customer_id
+      WHERE c.account_manager_id = s.id AND st.status = 'overdue' AND st.due_at::date BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric(18,2) AS overdue,
+    (SELECT count(*) FROM visits v JOIN customers c ON c.id = v.customer_id
+      WHERE c.account_manager_id = s.id AND v.status = 'done' AND v.due_at IS NOT NULL AND v.due_at::date BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::int AS visits_on_time,
+    (SELECT count(*) FROM visits v JOIN customers c ON c.id = v.customer_id
+      WHERE c.account_manager_id = s.id AND v.status = 'missed' AND v.due_at::date BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::int AS visits_missed,
+    (SELECT count(*) FROM tickets t JOIN customers c ON c.id = t.customer_id
+      WHERE c.account_manager_id = s.id AND t.created_at::date BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::int AS tickets,
+    (SELECT count(*) FROM tickets t JOIN customers c ON c.id = t.customer_id
+      WHERE c.account_manager_id = s.id AND NOT t.response_breached AND NOT t.resolution_breached
+        AND t.created_at::date BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::int AS tickets_met,
+    (SELECT coalesce(avg(v.score), 0) FROM satisfaction v JOIN customers c ON c.id = v.customer_id
+      WHERE c.account_manager_id = s.id AND v.surveyed_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric(6,2) AS avg_satisfaction,
+    (SELECT count(*) FROM satisfaction v JOIN customers c ON c.id = v.customer_id
+      WHERE c.account_manager_id = s.id AND v.surveyed_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::int AS surveys,
+    (SELECT count(*) FROM inspection_findings f JOIN inspections i ON i.id = f.inspection_id JOIN customers c ON c.id = f.customer_id
+      WHERE c.account_manager_id = s.id AND i.created_at::date BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::int AS findings
+FROM staff s
+WHERE s.role = 'account_manager' AND (sqlc.narg(manager_id)::uuid IS NULL OR s.id = sqlc.narg(manager_id))
+ORDER BY s.name, s.id;
