@@ -39,6 +39,9 @@ const (
 	capSurvey          // record satisfaction (Art. 8.2)
 	capSeeInspections  // discount inspections (Art. 14)
 	capReports         // analysis reports (Art. 8, 22); account managers see their accounts only
+	capBudgets         // set KA budgets (Art. 21)
+	capCosts           // record costs of serving an account
+	capEvents          // organise symposiums, customer events, training (Art. 5.4, 5.7)
 )
 
 // grants is the one table of who may do what. Row scope (an account manager
@@ -49,12 +52,14 @@ var grants = map[string][]capability{
 		capSeeDiscounts, capDecideDiscount, capReadGrants, capSeeFilings, capReadTickets, capGreetings, capSeeInspections, capReports},
 	store.RoleKAManager: {capReadArchive, capCreateArchive, capEditArchive, capAssign, capReadCredit, capEditCredit, capListStaff,
 		capReadPolicies, capSetPolicies, capSeeDiscounts, capRequestDiscount, capDecideDiscount, capReadGrants, capSeeFilings,
-		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey, capReports},
+		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey, capReports,
+		capBudgets, capCosts, capEvents},
 	store.RoleAccountManager: {capReadArchive, capEditArchive, capReadCredit, capReadPolicies, capRequestDiscount, capReadGrants,
-		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey, capReports},
+		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey, capReports, capCosts},
 	store.RoleDataClerk:    {capReadArchive, capCreateArchive, capEditArchive, capRecordSales},
 	store.RoleServiceAgent: {capReadArchive, capReadTickets, capHandleTickets, capSurvey},
-	store.RoleFinance:      {capReadArchive, capReadCredit, capEditCredit, capLedger, capReadPolicies, capSeeDiscounts, capReadGrants, capReports},
+	store.RoleFinance: {capReadArchive, capReadCredit, capEditCredit, capLedger, capReadPolicies, capSeeDiscounts, capReadGrants, capReports,
+		capBudgets, capCosts},
 	store.RoleAuditor: {capReadArchive, capReadCredit, capReadRegister, capReadPolicies, capSeeDiscounts, capReadGrants, capSeeFilings,
 		capReadTickets, capSeeInspections, capReports},
 }

@@ -156,6 +156,8 @@ type StaffRow struct {
 	TicketSLAMet    *string `json:"ticket_sla_met" doc:"Percent of the period's tickets that met both targets"`
 	AvgSatisfaction *string `json:"avg_satisfaction"`
 	Findings        int32   `json:"inspection_findings"`
+	Cost            string  `json:"cost" doc:"Costs of serving their accounts in the period (Art. 21)"`
+	Budget          string  `json:"budget" doc:"Their accounts' own yearly budgets for the years the period touches"`
 }
 
 // report is a JSON or CSV answer.
@@ -435,13 +437,14 @@ func (s *Server) staffReport(ctx context.Context, in *periodInput) (*report, err
 		page.Items = append(page.Items, StaffRow{StaffID: r.ID.String(), Name: r.Name, Accounts: r.Accounts, Revenue: money(r.Revenue),
 			Collected: money(r.Collected), Billed: money(r.Billed), Overdue: money(r.Overdue), OverdueShare: pct(r.Overdue, r.Billed),
 			VisitsOnTime: r.VisitsOnTime, VisitsMissed: r.VisitsMissed, Tickets: r.Tickets,
-			TicketSLAMet: pct(decimal.NewFromInt32(r.TicketsMet), decimal.NewFromInt32(r.Tickets)), AvgSatisfaction: optDec(r.AvgSatisfaction, r.Surveys), Findings: r.Findings})
+			TicketSLAMet: pct(decimal.NewFromInt32(r.TicketsMet), decimal.NewFromInt32(r.Tickets)), AvgSatisfaction: optDec(r.AvgSatisfaction, r.Surveys), Findings: r.Findings,
+			Cost: money(r.Cost), Budget: money(r.Budget)})
 	}
 	return answer(in.Format, page, func() [][]string {
-		out := [][]string{{"staff_id", "name", "accounts", "revenue", "collected", "billed", "overdue", "overdue_share", "visits_on_time", "visits_missed", "tickets", "ticket_sla_met", "avg_satisfaction", "inspection_findings"}}
+		out := [][]string{{"staff_id", "name", "accounts", "revenue", "collected", "billed", "overdue", "overdue_share", "visits_on_time", "visits_missed", "tickets", "ticket_sla_met", "avg_satisfaction", "inspection_findings", "cost", "budget"}}
 		for _, r := range page.Items {
 			out = append(out, []string{r.StaffID, r.Name, itoa(int(r.Accounts)), r.Revenue, r.Collected, r.Billed, r.Overdue, deref(r.OverdueShare),
-				itoa(int(r.VisitsOnTime)), itoa(int(r.VisitsMissed)), itoa(int(r.Tickets)), deref(r.TicketSLAMet), deref(r.AvgSatisfaction), itoa(int(r.Findings))})
+				itoa(int(r.VisitsOnTime)), itoa(int(r.VisitsMissed)), itoa(int(r.Tickets)), deref(r.TicketSLAMet), deref(r.AvgSatisfaction), itoa(int(r.Findings)), r.Cost, r.Budget})
 		}
 		return out
 	})

@@ -98,6 +98,7 @@ func (s *Server) routes() {
 	s.serviceRoutes()
 	s.analysisRoutes()
 	s.reportRoutes()
+	s.budgetRoutes()
 }
 
 // op declares an authenticated operation.

@@ -284,6 +284,46 @@ type InspectionFinding struct {
 	GrantedRate  decimal.NullDecimal
 }
 
+type KaBudget struct {
+	ID         uuid.UUID
+	Year       int32
+	CustomerID *uuid.UUID
+	Tier       *string
+	Amount     decimal.Decimal
+	UpdatedAt  time.Time
+}
+
+type KaCost struct {
+	ID         uuid.UUID
+	CustomerID uuid.UUID
+	Category   string
+	Amount     decimal.Decimal
+	IncurredOn time.Time
+	Note       string
+	CreatedBy  *uuid.UUID
+	CreatedAt  time.Time
+}
+
+type KaEvent struct {
+	ID        uuid.UUID
+	Kind      string
+	Title     string
+	HeldOn    time.Time
+	Location  string
+	Notes     string
+	CreatedBy *uuid.UUID
+	CreatedAt time.Time
+}
+
+type KaEventInvitee struct {
+	ID          uuid.UUID
+	EventID     uuid.UUID
+	CustomerID  *uuid.UUID
+	KeyPersonID *uuid.UUID
+	StaffID     *uuid.UUID
+	Attended    *bool
+}
+
 type KeyPerson struct {
 	ID         uuid.UUID
 	CustomerID uuid.UUID

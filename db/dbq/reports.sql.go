@@ -379,7 +379,11 @@ SELECT s.id, s.name,
     (SELECT count(*) FROM satisfaction v JOIN customers c ON c.id = v.customer_id
       WHERE c.account_manager_id = s.id AND v.surveyed_on BETWEEN $1::date AND $2::date)::int AS surveys,
     (SELECT count(*) FROM inspection_findings f JOIN inspections i ON i.id = f.inspection_id JOIN customers c ON c.id = f.customer_id
-      WHERE c.account_manager_id = s.id AND i.created_at::date BETWEEN $1::date AND $2::date)::int AS findings
+      WHERE c.account_manager_id = s.id AND i.created_at::date BETWEEN $1::date AND $2::date)::int AS findings,
+    (SELECT coalesce(sum(k.amount), 0) FROM ka_costs k JOIN customers c ON c.id = k.customer_id
+      WHERE c.account_manager_id = s.id AND k.incurred_on BETWEEN $1::date AND $2::date)::numeric(18,2) AS cost,
+    (SELECT coalesce(sum(b.amount), 0) FROM ka_budgets b JOIN customers c ON c.id = b.customer_id
+      WHERE c.account_manager_id = s.id AND b.year BETWEEN extract(year FROM $1::date)::int AND extract(year FROM $2::date)::int)::numeric(18,2) AS budget
 FROM staff s
 WHERE s.role = 'account_manager' AND ($3::uuid IS NULL OR s.id = $3)
 ORDER BY s.name, s.id
@@ -406,6 +410,8 @@ type StaffReportRow struct {
 	AvgSatisfaction decimal.Decimal
 	Surveys         int32
 	Findings        int32
+	Cost            decimal.Decimal
+	Budget          decimal.Decimal
 }
 
 // Art. 5.2, 22: service quality in each account manager's assessment.
@@ -433,6 +439,8 @@ func (q *Queries) StaffReport(ctx context.Context, arg StaffReportParams) ([]Sta
 			&i.AvgSatisfaction,
 			&i.Surveys,
 			&i.Findings,
+			&i.Cost,
+			&i.Budget,
 		); err != nil {
 			return nil, err
 		}

@@ -125,7 +125,11 @@ SELECT s.id, s.name,
     (SELECT count(*) FROM satisfaction v JOIN customers c ON c.id = v.customer_id
       WHERE c.account_manager_id = s.id AND v.surveyed_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::int AS surveys,
     (SELECT count(*) FROM inspection_findings f JOIN inspections i ON i.id = f.inspection_id JOIN customers c ON c.id = f.customer_id
-      WHERE c.account_manager_id = s.id AND i.created_at::date BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::int AS findings
+      WHERE c.account_manager_id = s.id AND i.created_at::date BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::int AS findings,
+    (SELECT coalesce(sum(k.amount), 0) FROM ka_costs k JOIN customers c ON c.id = k.customer_id
+      WHERE c.account_manager_id = s.id AND k.incurred_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric(18,2) AS cost,
+    (SELECT coalesce(sum(b.amount), 0) FROM ka_budgets b JOIN customers c ON c.id = b.customer_id
+      WHERE c.account_manager_id = s.id AND b.year BETWEEN extract(year FROM sqlc.arg(from_date)::date)::int AND extract(year FROM sqlc.arg(to_date)::date)::int)::numeric(18,2) AS budget
 FROM staff s
 WHERE s.role = 'account_manager' AND (sqlc.narg(manager_id)::uuid IS NULL OR s.id = sqlc.narg(manager_id))
 ORDER BY s.name, s.id;

@@ -122,3 +122,16 @@ func (s *Store) Inspect(ctx context.Context, r InspectionRun) (dbq.Inspection, e
 	})
 	return out, err
 }
+
+// CreateEvent stores an event and, through invite, its invitees, in one transaction.
+func (s *Store) CreateEvent(ctx context.Context, e dbq.CreateEventParams, invite func(*dbq.Queries, uuid.UUID) error) (dbq.KaEvent, error) {
+	var out dbq.KaEvent
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		var err error
+		if out, err = q.CreateEvent(ctx, e); err != nil {
+			return err
+		}
+		return invite(q, out.ID)
+	})
+	return out, err
+}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.temporal.io/server/common/authorization"
@@ -65,7 +66,19 @@ func (s *Server) Stop() {
 }
 
 // Start builds and starts the server. It returns once the frontend accepts calls.
+// The internal ports are picked free just before use; another process may
+// take one in between, so a start that loses such a race is tried again
+// with new ports.
 func Start(o Options) (*Server, error) {
+	for attempt := 1; ; attempt++ {
+		s, err := start(o)
+		if err == nil || attempt == 5 || !strings.Contains(err.Error(), "address already in use") {
+			return s, err
+		}
+	}
+}
+
+func start(o Options) (*Server, error) {
 	if len(o.Namespaces) == 0 {
 		return nil, errors.New("devserver: at least one namespace is needed")
 	}

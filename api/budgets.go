@@ -1,0 +1,407 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"kam/db/dbq"
+	"kam/db/store"
+)
+
+var costSections = []string{"costs"}
+
+// Budget is a yearly KA budget for an account or a tier (Art. 21).
+type Budget struct {
+	ID         string  `json:"id" format:"uuid"`
+	Year       int32   `json:"year"`
+	CustomerID *string `json:"customer_id" format:"uuid"`
+	Tier       *string `json:"tier"`
+	Amount     string  `json:"amount"`
+}
+
+func budgetOut(b dbq.KaBudget) Budget {
+	return Budget{ID: b.ID.String(), Year: b.Year, CustomerID: uuidString(b.CustomerID), Tier: b.Tier, Amount: money(b.Amount)}
+}
+
+type amountBody struct {
+	Amount string `json:"amount" pattern:"^[0-9]{1,16}(\\.[0-9]{1,2})?$" doc:"Money as a decimal string"`
+}
+
+// CostCreate is money spent on an account (Art. 21).
+type CostCreate struct {
+	Category   string `json:"category" enum:"visit,gift,event,travel,other"`
+	Amount     string `json:"amount" pattern:"^[0-9]{1,16}(\\.[0-9]{1,2})?$"`
+	IncurredOn string `json:"incurred_on" format:"date"`
+	Note       string `json:"note,omitempty" maxLength:"2000"`
+}
+
+// Cost is a recorded cost.
+type Cost struct {
+	ID         string `json:"id" format:"uuid"`
+	CustomerID string `json:"customer_id" format:"uuid"`
+	Category   string `json:"category"`
+	Amount     string `json:"amount"`
+	IncurredOn string `json:"incurred_on"`
+	Note       string `json:"note"`
+}
+
+func costOut(c dbq.KaCost) Cost {
+	return Cost{ID: c.ID.String(), CustomerID: c.CustomerID.String(), Category: c.Category, Amount: money(c.Amount), IncurredOn: c.IncurredOn.Format(time.DateOnly), Note: c.Note}
+}
+
+// BudgetLine is one account's spend against its budget.
+type BudgetLine struct {
+	CustomerID string `json:"customer_id" format:"uuid"`
+	Code       string `json:"code"`
+	Tier       string `json:"tier"`
+	Budget     string `json:"budget" doc:"The account's own budget; 0 when it draws on its tier's"`
+	OwnBudget  bool   `json:"own_budget"`
+	Spent      string `json:"spent"`
+	Remaining  string `json:"remaining"`
+}
+
+// TierBudgetLine is a tier budget against what its accounts without their own spent.
+type TierBudgetLine struct {
+	Tier      string `json:"tier"`
+	Budget    string `json:"budget"`
+	Spent     string `json:"spent"`
+	Remaining string `json:"remaining"`
+}
+
+// BudgetReport is Art. 21's spend against budget for a year.
+type BudgetReport struct {
+	Year     int32            `json:"year"`
+	Accounts []BudgetLine     `json:"accounts"`
+	Tiers    []TierBudgetLine `json:"tiers"`
+}
+
+// EventCreate is a symposium, customer event or training (Art. 5.4, 5.7, 19).
+type EventCreate struct {
+	Kind     string         `json:"kind" enum:"symposium,customer_event,training"`
+	Title    string         `json:"title" minLength:"1" maxLength:"200"`
+	HeldOn   string         `json:"held_on" format:"date"`
+	Location string         `json:"location,omitempty" maxLength:"200"`
+	Notes    string         `json:"notes,omitempty" maxLength:"5000"`
+	Invitees []InviteeInput `json:"invitees,omitempty" maxItems:"1000"`
+}
+
+// InviteeInput names an account (and optionally its key person) or a member of staff.
+type InviteeInput struct {
+	CustomerID  string `json:"customer_id,omitempty" format:"uuid"`
+	KeyPersonID string `json:"key_person_id,omitempty" format:"uuid"`
+	StaffID     string `json:"staff_id,omitempty" format:"uuid"`
+}
+
+// Event is an event with its invitees.
+type Event struct {
+	ID       string    `json:"id" format:"uuid"`
+	Kind     string    `json:"kind"`
+	Title    string    `json:"title"`
+	HeldOn   string    `json:"held_on"`
+	Location string    `json:"location"`
+	Notes    string    `json:"notes"`
+	Invitees []Invitee `json:"invitees"`
+}
+
+// Invitee is one invitation and whether they came.
+type Invitee struct {
+	ID          string  `json:"id" format:"uuid"`
+	CustomerID  *string `json:"customer_id" format:"uuid"`
+	KeyPersonID *string `json:"key_person_id" format:"uuid"`
+	StaffID     *string `json:"staff_id" format:"uuid"`
+	Attended    *bool   `json:"attended"`
+}
+
+func (s *Server) budgetRoutes() {
+	huma.Register(s.api, op("put-customer-budget", http.MethodPut, "/v1/budgets/{year}/customers/{id}", "An account's yearly KA budget (Art. 21)", "budgets"), s.putCustomerBudget)
+	huma.Register(s.api, op("put-tier-budget", http.MethodPut, "/v1/budgets/{year}/tiers/{code}", "A tier's yearly KA budget (Art. 21)", "budgets"), s.putTierBudget)
+	huma.Register(s.api, op("report-budget", http.MethodGet, "/v1/reports/budget", "Spend against budget for a year (Art. 21)", "reports"), s.budgetReport)
+	huma.Register(s.api, created(op("record-cost", http.MethodPost, "/v1/customers/{id}/costs", "Record a cost of serving an account", "budgets")), s.recordCost)
+	huma.Register(s.api, op("list-costs", http.MethodGet, "/v1/customers/{id}/costs", "Costs of serving an account", "budgets"), s.listCosts)
+	huma.Register(s.api, created(op("create-event", http.MethodPost, "/v1/events", "A symposium, customer event or staff training", "events")), s.createEvent)
+	huma.Register(s.api, op("list-events", http.MethodGet, "/v1/events", "Events with their invitees", "events"), s.listEvents)
+	huma.Register(s.api, op("set-attendance", http.MethodPost, "/v1/events/{id}/attendance", "Record who came", "events"), s.setAttendance)
+}
+
+func (s *Server) budgetAmount(ctx context.Context, raw string) (decimal.Decimal, error) {
+	if !can(callerOf(ctx).Role, capBudgets) {
+		return decimal.Zero, forbidden("budgets are set by the KA Department and finance")
+	}
+	d, err := decimal.NewFromString(raw)
+	if err != nil {
+		return d, invalidField("body.amount", "not a decimal amount")
+	}
+	return d, nil
+}
+
+func (s *Server) putCustomerBudget(ctx context.Context, in *struct {
+	Year int32  `path:"year" minimum:"2000" maximum:"2200"`
+	ID   string `path:"id" format:"uuid"`
+	Body amountBody
+}) (*struct{ Body Budget }, error) {
+	amount, err := s.budgetAmount(ctx, in.Body.Amount)
+	if err != nil {
+		return nil, err
+	}
+	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.store.GetArchive(ctx, store.Scope{}, id); err != nil {
+		return nil, problemFor(s.log, err)
+	}
+	b, err := s.store.Q().PutCustomerBudget(ctx, dbq.PutCustomerBudgetParams{ID: store.NewID(), Year: in.Year, CustomerID: &id, Amount: amount})
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	return &struct{ Body Budget }{Body: budgetOut(b)}, nil
+}
+
+func (s *Server) putTierBudget(ctx context.Context, in *struct {
+	Year int32  `path:"year" minimum:"2000" maximum:"2200"`
+	Code string `path:"code" maxLength:"16"`
+	Body amountBody
+}) (*struct{ Body Budget }, error) {
+	amount, err := s.budgetAmount(ctx, in.Body.Amount)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.store.Q().GetTier(ctx, in.Code); err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	b, err := s.store.Q().PutTierBudget(ctx, dbq.PutTierBudgetParams{ID: store.NewID(), Year: in.Year, Tier: &in.Code, Amount: amount})
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	return &struct{ Body Budget }{Body: budgetOut(b)}, nil
+}
+
+func (s *Server) budgetReport(ctx context.Context, in *struct {
+	Year int32 `query:"year" minimum:"2000" maximum:"2200" doc:"Default: this year"`
+}) (*struct{ Body BudgetReport }, error) {
+	mgr, err := s.reportGate(ctx, "budget")
+	if err != nil {
+		return nil, err
+	}
+	year := in.Year
+	if year == 0 {
+		year = int32(s.today().Year())
+	}
+	rows, err := s.store.Q().BudgetReport(ctx, dbq.BudgetReportParams{Year: year, ManagerID: mgr})
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	out := BudgetReport{Year: year, Accounts: []BudgetLine{}, Tiers: []TierBudgetLine{}}
+	for _, r := range rows {
+		out.Accounts = append(out.Accounts, BudgetLine{CustomerID: r.ID.String(), Code: r.Code, Tier: r.Tier, Budget: money(r.Budget),
+			OwnBudget: r.OwnBudget, Spent: money(r.Spent), Remaining: money(r.Budget.Sub(r.Spent))})
+	}
+	if mgr == nil {
+		tiers, err := s.store.Q().TierBudgets(ctx, year)
+		if err != nil {
+			return nil, problemFor(s.log, store.Interpret(err))
+		}
+		for _, t := range tiers {
+			out.Tiers = append(out.Tiers, TierBudgetLine{Tier: *t.Tier, Budget: money(t.Amount), Spent: money(t.Spent), Remaining: money(t.Amount.Sub(t.Spent))})
+		}
+	}
+	return &struct{ Body BudgetReport }{Body: out}, nil
+}
+
+func (s *Server) recordCost(ctx context.Context, in *struct {
+	ID   string `path:"id" format:"uuid"`
+	Body CostCreate
+}) (*struct{ Body Cost }, error) {
+	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	amount, on, err := ledgerInput(in.Body.Amount, "incurred_on", in.Body.IncurredOn)
+	if err != nil {
+		return nil, err
+	}
+	scope, err := s.gateAccount(ctx, id, capCosts, costSections)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.store.GetArchive(ctx, scope, id); err != nil {
+		return nil, s.archiveErr(ctx, id, costSections, err)
+	}
+	by := callerOf(ctx).ID
+	c, err := s.store.Q().InsertCost(ctx, dbq.InsertCostParams{ID: store.NewID(), CustomerID: id, Category: in.Body.Category, Amount: amount, IncurredOn: on, Note: in.Body.Note, CreatedBy: &by})
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{id}, costSections); err != nil {
+		return nil, err
+	}
+	return &struct{ Body Cost }{Body: costOut(c)}, nil
+}
+
+func (s *Server) listCosts(ctx context.Context, in *struct {
+	ID    string `path:"id" format:"uuid"`
+	Limit int    `query:"limit" minimum:"1" maximum:"1000" default:"200"`
+}) (*struct{ Body Page[Cost] }, error) {
+	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	scope, err := s.gateAccount(ctx, id, capReports, costSections)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.store.GetArchive(ctx, scope, id); err != nil {
+		return nil, s.archiveErr(ctx, id, costSections, err)
+	}
+	rows, err := s.store.Q().ListCosts(ctx, dbq.ListCostsParams{CustomerID: id, Lim: int32(in.Limit)})
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	if err := s.register(ctx, store.AccessView, []uuid.UUID{id}, costSections); err != nil {
+		return nil, err
+	}
+	out := Page[Cost]{Items: make([]Cost, 0, len(rows))}
+	for _, c := range rows {
+		out.Items = append(out.Items, costOut(c))
+	}
+	return &struct{ Body Page[Cost] }{Body: out}, nil
+}
+
+func (s *Server) createEvent(ctx context.Context, in *struct{ Body EventCreate }) (*struct{ Body Event }, error) {
+	p := callerOf(ctx)
+	if !can(p.Role, capEvents) {
+		return nil, forbidden("events are organised by the KA Department")
+	}
+	on, err := optDate("body.held_on", &in.Body.HeldOn)
+	if err != nil {
+		return nil, err
+	}
+	type inv struct{ c, k, st *uuid.UUID }
+	var invitees []inv
+	for i, x := range in.Body.Invitees {
+		loc := "body.invitees[" + itoa(i) + "]"
+		c, err := optUUID(loc+".customer_id", nonEmpty(x.CustomerID))
+		if err != nil {
+			return nil, err
+		}
+		k, err := optUUID(loc+".key_person_id", nonEmpty(x.KeyPersonID))
+		if err != nil {
+			return nil, err
+		}
+		st, err := optUUID(loc+".staff_id", nonEmpty(x.StaffID))
+		if err != nil {
+			return nil, err
+		}
+		if c == nil && st == nil {
+			return nil, invalidField(loc, "an invitee is an account (with an optional key person) or a member of staff")
+		}
+		invitees = append(invitees, inv{c, k, st})
+	}
+	ev, err := s.store.CreateEvent(ctx, dbq.CreateEventParams{ID: store.NewID(), Kind: in.Body.Kind, Title: in.Body.Title, HeldOn: *on,
+		Location: in.Body.Location, Notes: in.Body.Notes, CreatedBy: &p.ID}, func(q *dbq.Queries, eventID uuid.UUID) error {
+		for _, x := range invitees {
+			if _, err := q.InviteToEvent(ctx, dbq.InviteToEventParams{ID: store.NewID(), EventID: eventID, CustomerID: x.c, KeyPersonID: x.k, StaffID: x.st}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, problemFor(s.log, err)
+	}
+	return s.eventOut(ctx, ev)
+}
+
+func (s *Server) eventOut(ctx context.Context, ev dbq.KaEvent) (*struct{ Body Event }, error) {
+	events, err := s.eventsOut(ctx, []dbq.KaEvent{ev})
+	if err != nil {
+		return nil, err
+	}
+	return &struct{ Body Event }{Body: events[0]}, nil
+}
+
+func (s *Server) eventsOut(ctx context.Context, rows []dbq.KaEvent) ([]Event, error) {
+	ids := make([]uuid.UUID, len(rows))
+	for i, e := range rows {
+		ids[i] = e.ID
+	}
+	inv, err := s.store.Q().ListInvitees(ctx, ids)
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	by := map[uuid.UUID][]Invitee{}
+	for _, i := range inv {
+		by[i.EventID] = append(by[i.EventID], Invitee{ID: i.ID.String(), CustomerID: uuidString(i.CustomerID), KeyPersonID: uuidString(i.KeyPersonID), StaffID: uuidString(i.StaffID), Attended: i.Attended})
+	}
+	out := make([]Event, 0, len(rows))
+	for _, e := range rows {
+		ev := Event{ID: e.ID.String(), Kind: e.Kind, Title: e.Title, HeldOn: e.HeldOn.Format(time.DateOnly), Location: e.Location, Notes: e.Notes, Invitees: by[e.ID]}
+		if ev.Invitees == nil {
+			ev.Invitees = []Invitee{}
+		}
+		out = append(out, ev)
+	}
+	return out, nil
+}
+
+func (s *Server) listEvents(ctx context.Context, in *struct {
+	From  string `query:"from" format:"date"`
+	To    string `query:"to" format:"date"`
+	Kind  string `query:"kind" maxLength:"20"`
+	Limit int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
+}) (*struct{ Body Page[Event] }, error) {
+	if !can(callerOf(ctx).Role, capReports) {
+		return nil, forbidden("your role does not see KA events")
+	}
+	from, err := optDate("query.from", nonEmpty(in.From))
+	if err != nil {
+		return nil, err
+	}
+	to, err := optDate("query.to", nonEmpty(in.To))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.store.Q().ListEvents(ctx, dbq.ListEventsParams{FromDate: from, ToDate: to, Kind: nonEmpty(in.Kind), Lim: int32(in.Limit)})
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	events, err := s.eventsOut(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
+	return &struct{ Body Page[Event] }{Body: Page[Event]{Items: events}}, nil
+}
+
+func (s *Server) setAttendance(ctx context.Context, in *struct {
+	ID   string `path:"id" format:"uuid"`
+	Body struct {
+		InviteeID string `json:"invitee_id" format:"uuid"`
+		Attended  bool   `json:"attended"`
+	}
+}) (*struct{ Body Event }, error) {
+	if !can(callerOf(ctx).Role, capEvents) {
+		return nil, forbidden("events are organised by the KA Department")
+	}
+	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := parseUUID("body.invitee_id", in.Body.InviteeID)
+	if err != nil {
+		return nil, err
+	}
+	attended := in.Body.Attended
+	if _, err := s.store.Q().SetAttendance(ctx, dbq.SetAttendanceParams{ID: inv, EventID: id, Attended: &attended}); err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	ev, err := s.store.Q().GetEvent(ctx, id)
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	return s.eventOut(ctx, ev)
+}

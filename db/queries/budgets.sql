@@ -1,0 +1,60 @@
+-- name: PutCustomerBudget :one
+INSERT INTO ka_budgets (id, year, customer_id, amount) VALUES ($1, $2, $3, $4)
+ON CONFLICT (year, customer_id) WHERE customer_id IS NOT NULL DO UPDATE SET amount = EXCLUDED.amount, updated_at = now()
+RETURNING *;
+
+-- name: PutTierBudget :one
+INSERT INTO ka_budgets (id, year, tier, amount) VALUES ($1, $2, $3, $4)
+ON CONFLICT (year, tier) WHERE tier IS NOT NULL DO UPDATE SET amount = EXCLUDED.amount, updated_at = now()
+RETURNING *;
+
+-- name: ListBudgets :many
+SELECT * FROM ka_budgets WHERE year = $1 ORDER BY tier NULLS LAST, customer_id;
+
+-- name: InsertCost :one
+INSERT INTO ka_costs (id, customer_id, category, amount, incurred_on, note, created_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *;
+
+-- name: ListCosts :many
+SELECT * FROM ka_costs WHERE customer_id = $1 ORDER BY incurred_on DESC, id DESC LIMIT sqlc.arg(lim);
+
+-- name: BudgetReport :many
+-- Art. 21: spend against budget per account for a year; an account without
+-- its own budget draws on its tier's.
+SELECT c.id, c.code, c.name, c.tier, c.account_manager_id,
+    coalesce(b.amount, 0)::numeric(18,2) AS budget,
+    (b.id IS NOT NULL)::boolean AS own_budget,
+    coalesce((SELECT sum(k.amount) FROM ka_costs k WHERE k.customer_id = c.id AND extract(year FROM k.incurred_on) = sqlc.arg(year)::int), 0)::numeric(18,2) AS spent
+FROM customers c
+LEFT JOIN ka_budgets b ON b.customer_id = c.id AND b.year = sqlc.arg(year)::int
+WHERE sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id)
+ORDER BY c.code;
+
+-- name: TierBudgets :many
+SELECT b.tier, b.amount,
+    coalesce((SELECT sum(k.amount) FROM ka_costs k JOIN customers c ON c.id = k.customer_id
+        WHERE c.tier = b.tier AND extract(year FROM k.incurred_on) = b.year
+          AND NOT EXISTS (SELECT 1 FROM ka_budgets o WHERE o.customer_id = c.id AND o.year = b.year)), 0)::numeric(18,2) AS spent
+FROM ka_budgets b WHERE b.year = sqlc.arg(year)::int AND b.tier IS NOT NULL ORDER BY b.tier;
+
+-- name: CreateEvent :one
+INSERT INTO ka_events (id, kind, title, held_on, location, notes, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *;
+
+-- name: InviteToEvent :one
+INSERT INTO ka_event_invitees (id, event_id, customer_id, key_person_id, staff_id) VALUES ($1, $2, $3, $4, $5) RETURNING *;
+
+-- name: SetAttendance :one
+UPDATE ka_event_invitees SET attended = $3 WHERE id = $1 AND event_id = $2 RETURNING *;
+
+-- name: ListEvents :many
+SELECT * FROM ka_events
+WHERE (sqlc.narg(from_date)::date IS NULL OR held_on >= sqlc.narg(from_date))
+  AND (sqlc.narg(to_date)::date IS NULL OR held_on <= sqlc.narg(to_date))
+  AND (sqlc.narg(kind)::text IS NULL OR kind = sqlc.narg(kind))
+ORDER BY held_on DESC, id LIMIT sqlc.arg(lim);
+
+-- name: GetEvent :one
+SELECT * FROM ka_events WHERE id = $1;
+
+-- name: ListInvitees :many
+SELECT * FROM ka_event_invitees WHERE event_id = ANY(sqlc.arg(event_ids)::uuid[]) ORDER BY event_id, id;
