@@ -42,6 +42,14 @@ func run(m *testing.M) int {
 	}
 	defer pool.Close()
 	st = store.New(pool)
+	defer func() {
+		if bigDrop != nil {
+			if bigPool != nil {
+				bigPool.Close()
+			}
+			bigDrop()
+		}
+	}()
 	return m.Run()
 }
 
