@@ -316,7 +316,7 @@ func (s *Server) createInspection(ctx context.Context, in *struct{ Body Inspecti
 	}
 	var b [8]byte
 	_, _ = rand.Read(b[:])
-	seed := int64(binary.BigEndian.Uint64(b[:])>>2) + 1
+	seed := int64(binary.BigEndian.Uint64(b[:])>>11) + 1 // at most 2^53: exact in every JSON client
 	id := store.NewID()
 	by := p.ID
 	if err := s.procs.StartInspection(ctx, workflows.InspectionInput{InspectionID: id, Trigger: "manual", RequestedBy: &by, SampleSize: in.Body.SampleSize, Seed: seed}); err != nil {

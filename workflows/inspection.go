@@ -42,7 +42,7 @@ func DiscountInspection(ctx workflow.Context, in InspectionInput) (activities.In
 			return struct {
 				ID   uuid.UUID
 				Seed int64
-			}{uuid.New(), rand.Int64N(1<<62) + 1}
+			}{uuid.New(), rand.Int64N(1<<53-1) + 1}
 		}).Get(&drawn); err != nil {
 			return activities.InspectionResult{}, err
 		}
