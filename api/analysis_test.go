@@ -109,6 +109,7 @@ func TestInspectionThroughTheAPI(t *testing.T) {
 	if !found {
 		t.Fatalf("the 9%% sale on a 5%% grant was not found: %s", ins.Raw)
 	}
+	recordHistory(t, workflows.InspectionWorkflowID(uuid.MustParse(ins.str("id"))))
 	must(t, call(t, "GET", "/v1/inspections/"+ins.str("id"), staff[store.RoleGeneralManager].Token, nil), 200)
 	problem(t, call(t, "GET", "/v1/inspections", staff[store.RoleFinance].Token, nil), 403, "forbidden")
 	problem(t, call(t, "GET", "/v1/inspections/"+ins.str("id"), staff[store.RoleFinance].Token, nil), 404, "not_found")
