@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -75,8 +76,11 @@ func interpret(err error) error {
 				return Invalid("account_manager_id", "no such staff member")
 			}
 			return Errorf(KindInvalid, "validation_failed", "a referenced record does not exist")
-		case "23514", "22003", "22001", "22007", "22008": // check, numeric range, string length, datetime
+		case "23514": // check_violation
 			return Errorf(KindInvalid, "validation_failed", "a value is out of range: %s", pg.Message)
+		}
+		if strings.HasPrefix(pg.Code, "22") { // data exception: range, length, encoding (a NUL byte), format
+			return Errorf(KindInvalid, "validation_failed", "a value cannot be stored: %s", pg.Message)
 		}
 	}
 	return err
