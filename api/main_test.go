@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -63,7 +65,72 @@ func runMain(m *testing.M) int {
 	}
 	defer running.Stop()
 	baseURL = running.URL
-	return m.Run()
+	code := m.Run()
+	if code == 0 && flagValue("test.run") == "" && flagValue("test.bench") == "" {
+		// The whole package ran: every route must have been seen both
+		// served and refused (SPEC §2 has two sides to every rule).
+		if missing := uncoveredRoutes(); len(missing) > 0 {
+			fmt.Fprintf(os.Stderr, "routes not tested on both sides (a 2xx and a 401/403/404):\n  %s\n", strings.Join(missing, "\n  "))
+			return 1
+		}
+	}
+	return code
+}
+
+func flagValue(name string) string {
+	if f := flag.Lookup(name); f != nil {
+		return f.Value.String()
+	}
+	return ""
+}
+
+// uncoveredRoutes reads the request counters on /metrics and lists the
+// OpenAPI operations that never answered 2xx, or never refused (401/403/404).
+func uncoveredRoutes() []string {
+	res, err := http.Get(baseURL + "/openapi.json")
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var doc struct {
+		Paths map[string]map[string]any `json:"paths"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&doc)
+	res.Body.Close()
+	mres, err := http.Get(baseURL + "/metrics")
+	if err != nil {
+		return []string{err.Error()}
+	}
+	raw, _ := io.ReadAll(mres.Body)
+	mres.Body.Close()
+	served, refused := map[string]bool{}, map[string]bool{}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if !strings.HasPrefix(line, "kam_http_requests_total{") {
+			continue
+		}
+		labels := map[string]string{}
+		for _, kv := range strings.Split(line[strings.Index(line, "{")+1:strings.LastIndex(line, "}")], ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			labels[k] = strings.Trim(v, `"`)
+		}
+		key := labels["method"] + " " + labels["route"]
+		switch st := labels["status"]; {
+		case strings.HasPrefix(st, "2"):
+			served[key] = true
+		case st == "401" || st == "403" || st == "404":
+			refused[key] = true
+		}
+	}
+	var missing []string
+	for path, methods := range doc.Paths {
+		for method := range methods {
+			key := strings.ToUpper(method) + " " + path
+			if !served[key] || !refused[key] {
+				missing = append(missing, fmt.Sprintf("%s (served %v, refused %v)", key, served[key], refused[key]))
+			}
+		}
+	}
+	sort.Strings(missing)
+	return missing
 }
 
 // resp is a decoded answer.

@@ -99,8 +99,8 @@ func TestTicketAuthorization(t *testing.T) {
 				must(t, create, 201)
 				problem(t, read, 404, "not_found") // another manager's account
 				for _, it := range must(t, list, 200).items() {
-					if it["customer_id"] != own {
-						t.Fatalf("sees a ticket of %v", it["customer_id"])
+					if it["customer_id"] == other {
+						t.Fatalf("sees a ticket of another manager's account %v", it["customer_id"])
 					}
 				}
 			case store.RoleGeneralManager, store.RoleAuditor:
