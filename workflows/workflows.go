@@ -18,10 +18,12 @@ const TaskQueue = "kam"
 // act is a typed handle for activity method references; it is never called directly.
 var act *activities.Activities
 
-// withActivity gives short, retried activities: they only touch Postgres.
+// withActivity gives short, retried activities: they only touch Postgres
+// (and a webhook, bounded inside). A worker that dies mid-activity is noticed
+// after StartToCloseTimeout, so it is kept short.
 func withActivity(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
+		StartToCloseTimeout: 15 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    time.Second,
 			BackoffCoefficient: 2,

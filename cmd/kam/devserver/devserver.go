@@ -192,6 +192,11 @@ func start(o Options) (*Server, error) {
 	dyn := dynamicconfig.StaticClient{
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 1000,
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
+		// After a kill -9 the queue processors may have lost the in-memory
+		// wake-up of a task written just before; polling the store often
+		// bounds the delay to seconds instead of the default minutes.
+		dynamicconfig.TimerProcessorMaxPollInterval.Key():    10 * time.Second,
+		dynamicconfig.TransferProcessorMaxPollInterval.Key(): 10 * time.Second,
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),

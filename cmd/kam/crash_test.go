@@ -1,0 +1,299 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"kam/db/dbtest"
+)
+
+const crashToken = "kam_crash_test_admin_token_0123456789abcdef"
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+type crashClient struct {
+	base string
+	hc   *http.Client
+}
+
+// do sends a request; during a crash it may fail, which the driver tolerates.
+func (c crashClient) do(method, path, token string, body any) (int, map[string]any) {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.base+path, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := c.hc.Do(req)
+	if err != nil {
+		return 0, nil
+	}
+	defer res.Body.Close()
+	out := map[string]any{}
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	return res.StatusCode, out
+}
+
+// kam dev is killed with SIGKILL 20 times at random moments while approvals
+// and settlement cycles are driven through the API; afterwards Postgres must
+// show every request in exactly one terminal state and no grant, filing,
+// statement, suspension or notification duplicated or missing.
+//
+// It takes about four minutes, so it runs on request:
+//
+//	KAM_CRASH_TEST=1 go test ./cmd/kam -run Crash -v
+//
+// (KAM_CRASH_DEBUG=1 also dumps the server's view of any request left pending.)
+func TestCrashRecovery(t *testing.T) {
+	if os.Getenv("KAM_CRASH_TEST") == "" {
+		t.Skip("set KAM_CRASH_TEST=1: kills and restarts kam dev 20 times (~4 minutes)")
+	}
+	dsn, drop, err := dbtest.NewDatabase("crash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataDir := t.TempDir()
+	if keep := os.Getenv("KAM_CRASH_KEEP"); keep != "" {
+		// Keep the database and Temporal's file for a look afterwards.
+		dataDir = keep
+		t.Logf("keeping %s and %s", dsn, dataDir)
+	} else {
+		defer drop()
+	}
+	bin := filepath.Join(t.TempDir(), "kam")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	httpPort, temporalPort := freePort(t), freePort(t)
+	c := crashClient{base: "http://127.0.0.1:" + strconv.Itoa(httpPort), hc: &http.Client{Timeout: 5 * time.Second}}
+	env := append(os.Environ(), "DATABASE_URL="+dsn, "KAM_DATA_DIR="+dataDir, "KAM_HTTP_ADDR=127.0.0.1:"+strconv.Itoa(httpPort),
+		"KAM_TEMPORAL_PORT="+strconv.Itoa(temporalPort), "KAM_BOOTSTRAP_TOKEN="+crashToken, "KAM_LOG_LEVEL=warn",
+		"KAM_APPROVAL_REMIND_EVERY=1s", "KAM_APPROVAL_ESCALATE_AFTER=3s", "KAM_GM_DECISION_TIMEOUT=4s",
+		"KAM_DAY=1s", "KAM_PAYMENT_REMIND_BEFORE=500ms", "KAM_DUNNING_STEPS=1s,2s")
+	var cmd *exec.Cmd
+	start := func() {
+		t.Helper()
+		cmd = exec.Command(bin, "dev")
+		cmd.Env = env
+		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+		if f := os.Getenv("KAM_CRASH_LOG"); f != "" {
+			if lf, err := os.OpenFile(f, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
+				cmd.Stderr = lf
+			}
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			if res, err := c.hc.Get(c.base + "/readyz"); err == nil {
+				res.Body.Close()
+				if res.StatusCode == 200 {
+					return
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("kam dev did not become ready")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	start()
+	staff := func(role string) (string, string) {
+		_, st := c.do("POST", "/v1/staff", crashToken, map[string]any{"name": role, "role": role})
+		_, tok := c.do("POST", "/v1/staff/"+st["id"].(string)+"/tokens", crashToken, nil)
+		return st["id"].(string), tok["token"].(string)
+	}
+	amID, am := staff("account_manager")
+	_, ka := staff("ka_manager")
+	_, gm := staff("general_manager")
+	_, fin := staff("finance")
+	var accounts []string
+	for i := range 4 {
+		_, a := c.do("POST", "/v1/customers", ka, map[string]any{"code": fmt.Sprintf("CR-%d", i), "name": "Crash", "tier": "A", "account_manager_id": amID})
+		id := a["id"].(string)
+		accounts = append(accounts, id)
+		c.do("PUT", "/v1/customers/"+id+"/credit", fin, map[string]any{"credit_level": "A", "arrears_limit": "100000", "settlement_cycle": "@every 3s", "payment_term_days": 1})
+	}
+
+	// The driver keeps working across crashes; failed calls are simply lost.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		rng := rand.New(rand.NewPCG(1, 2))
+		today := time.Now().Format(time.DateOnly)
+		for n := 0; ; n++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			acct := accounts[rng.IntN(len(accounts))]
+			switch rng.IntN(4) {
+			case 0, 1:
+				rate := []string{"4", "15"}[rng.IntN(2)]
+				st, r := c.do("POST", "/v1/discount-requests", am, map[string]any{"customer_id": acct, "product_category": "equipment", "rate": rate,
+					"method": "percentage", "valid_from": today, "valid_to": today})
+				if st == 201 && rng.IntN(3) > 0 {
+					id := r["id"].(string)
+					c.do("POST", "/v1/discount-requests/"+id+"/decisions", ka, map[string]any{"decision": "approve"})
+					if rate == "15" {
+						c.do("POST", "/v1/discount-requests/"+id+"/decisions", gm, map[string]any{"decision": []string{"approve", "reject"}[rng.IntN(2)]})
+					}
+				}
+			case 2:
+				c.do("POST", "/v1/customers/"+acct+"/charges", fin, map[string]any{"amount": "10", "reference": fmt.Sprintf("C-%d", n), "occurred_on": today})
+			case 3:
+				c.do("POST", "/v1/customers/"+acct+"/payments", fin, map[string]any{"amount": "25", "reference": fmt.Sprintf("P-%d", n), "received_on": today})
+			}
+			time.Sleep(time.Duration(rng.IntN(50)) * time.Millisecond)
+		}
+	}()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 20 {
+		time.Sleep(time.Duration(300+rng.IntN(2500)) * time.Millisecond)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		start()
+	}
+	close(stop)
+	wg.Wait()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	count := func(sql string) int {
+		var n int
+		if err := conn.QueryRow(ctx, sql).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// Let every run reach its end (the longest is an expiry: 3s + 4s), and
+	// the grants' filings be written, without any further restart.
+	settle := time.Now()
+	// An activity cut off by the kill is retried after its start-to-close timeout.
+	for time.Since(settle) < 180*time.Second && count(`SELECT count(*) FROM discount_requests r WHERE state = 'pending'
+		OR (state = 'approved' AND NOT EXISTS (SELECT 1 FROM discount_grants g WHERE g.request_id = r.id))`)+
+		count(`SELECT count(*) FROM discount_events e WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_key = e.event_key)`) > 0 {
+		time.Sleep(time.Second)
+	}
+	t.Logf("settled %s after the last restart", time.Since(settle).Round(time.Second))
+	if os.Getenv("KAM_CRASH_DEBUG") != "" {
+		dumpStuck(t, conn, "127.0.0.1:"+strconv.Itoa(temporalPort))
+	}
+	time.Sleep(3 * time.Second)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Wait()
+	checks := []struct {
+		what string
+		sql  string
+	}{
+		{"requests not in a terminal state", "SELECT count(*) FROM discount_requests WHERE state NOT IN ('approved','rejected','withdrawn','expired')"},
+		{"approved requests without exactly one grant", "SELECT count(*) FROM discount_requests r WHERE r.state = 'approved' AND (SELECT count(*) FROM discount_grants g WHERE g.request_id = r.id) <> 1"},
+		{"grants of requests not approved", "SELECT count(*) FROM discount_grants g JOIN discount_requests r ON r.id = g.request_id WHERE r.state <> 'approved'"},
+		{"standard approvals without a filing", "SELECT count(*) FROM discount_requests r WHERE r.state = 'approved' AND r.route = 'standard' AND NOT r.escalated AND NOT EXISTS (SELECT 1 FROM filings f WHERE f.request_id = r.id)"},
+		{"filings of beyond-standard requests", "SELECT count(*) FROM filings f JOIN discount_requests r ON r.id = f.request_id WHERE r.route <> 'standard'"},
+		{"decided stages with more than one decision", "SELECT count(*) FROM (SELECT request_id, stage FROM discount_decisions GROUP BY 1, 2 HAVING count(*) > 1) x"},
+		{"recorded events without their notification", "SELECT count(*) FROM discount_events e WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_key = e.event_key)"},
+		{"credit events without their notification", "SELECT count(*) FROM credit_events e WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_key = e.event_key)"},
+		{"charges billed to no or two statements", "SELECT count(*) FROM credit_charges ch WHERE ch.statement_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM statements s WHERE s.id = ch.statement_id)"},
+		{"statements whose amount is not their charges", "SELECT count(*) FROM statements s WHERE s.amount_due <> (SELECT coalesce(sum(amount), 0) FROM credit_charges ch WHERE ch.statement_id = s.id)"},
+		{"agreements whose running totals disagree with the ledger", "SELECT count(*) FROM credit_agreements a WHERE a.charged_total <> (SELECT coalesce(sum(amount), 0) FROM credit_charges ch WHERE ch.customer_id = a.customer_id) OR a.paid_total <> (SELECT coalesce(sum(amount), 0) FROM credit_payments p WHERE p.customer_id = a.customer_id)"},
+		{"suspended agreements with nothing overdue", "SELECT count(*) FROM credit_agreements a WHERE a.status = 'suspended' AND NOT EXISTS (SELECT 1 FROM statements s WHERE s.customer_id = a.customer_id AND s.status = 'overdue')"},
+	}
+	for _, ch := range checks {
+		if n := count(ch.sql); n != 0 {
+			t.Errorf("%s: %d", ch.what, n)
+		}
+	}
+	if os.Getenv("KAM_CRASH_DEBUG") != "" {
+		rows, _ := conn.Query(ctx, "SELECT id::text, state, coalesce(stage,''), route, escalated, reminders, state_seq, created_at::text, updated_at::text, (SELECT count(*) FROM discount_decisions d WHERE d.request_id = r.id), (SELECT count(*) FROM discount_grants g WHERE g.request_id = r.id) FROM discount_requests r WHERE state NOT IN ('approved','rejected','withdrawn','expired') OR (state = 'approved' AND route = 'standard' AND NOT escalated AND NOT EXISTS (SELECT 1 FROM filings f WHERE f.request_id = r.id))")
+		for rows.Next() {
+			var id, state, stage, route, ca, ua string
+			var esc bool
+			var rem, seq, decs, grants int
+			_ = rows.Scan(&id, &state, &stage, &route, &esc, &rem, &seq, &ca, &ua, &decs, &grants)
+			t.Logf("%s %s %s %s esc=%v rem=%d seq=%d created %s updated %s decisions=%d grants=%d", id, state, stage, route, esc, rem, seq, ca, ua, decs, grants)
+		}
+		rows.Close()
+	}
+	requests, statements := count("SELECT count(*) FROM discount_requests"), count("SELECT count(*) FROM statements")
+	t.Logf("after 20 kills: %d requests, %d grants, %d filings, %d statements, %d suspensions, %d notifications",
+		requests, count("SELECT count(*) FROM discount_grants"), count("SELECT count(*) FROM filings"), statements,
+		count("SELECT count(*) FROM credit_events WHERE kind = 'credit_suspended'"), count("SELECT count(*) FROM notifications"))
+	if requests < 20 || statements == 0 {
+		t.Fatalf("the driver did too little to prove anything: %d requests, %d statements", requests, statements)
+	}
+}
+
+// dumpStuck shows what the server holds for requests still pending.
+func dumpStuck(t *testing.T, conn *pgx.Conn, hostPort string) {
+	ctx := context.Background()
+	tc, err := client.Dial(client.Options{HostPort: hostPort})
+	if err != nil {
+		t.Log(err)
+		return
+	}
+	defer tc.Close()
+	rows, _ := conn.Query(ctx, "SELECT id::text FROM discount_requests WHERE state = 'pending'")
+	ids, _ := pgx.CollectRows(rows, pgx.RowTo[string])
+	for _, id := range ids {
+		wid := "discount-request/" + id
+		d, err := tc.DescribeWorkflowExecution(ctx, wid, "")
+		if err != nil {
+			t.Log(wid, err)
+			continue
+		}
+		t.Logf("%s %s history %d pending activities %d pending WFT %v", wid, d.WorkflowExecutionInfo.Status, d.WorkflowExecutionInfo.HistoryLength, len(d.PendingActivities), d.PendingWorkflowTask)
+		for _, pa := range d.PendingActivities {
+			t.Logf("   pending activity %s attempt %d state %s", pa.ActivityType.GetName(), pa.Attempt, pa.State)
+		}
+		it := tc.GetWorkflowHistory(ctx, wid, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		var evs []string
+		for it.HasNext() {
+			e, err := it.Next()
+			if err != nil {
+				break
+			}
+			evs = append(evs, fmt.Sprintf("%d %s %s", e.EventId, e.EventType, e.EventTime.AsTime().Format("15:04:05.000")))
+		}
+		if len(evs) > 15 {
+			evs = evs[len(evs)-15:]
+		}
+		for _, e := range evs {
+			t.Log("   ", e)
+		}
+	}
+}
