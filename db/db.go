@@ -78,6 +78,12 @@ func Connect(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		// pgx's default (4 on this machine) is too few for the API, the
+		// worker's activities and the register sealer in one process;
+		// pool_max_conns in DATABASE_URL overrides this.
+		cfg.MaxConns = 20
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)

@@ -241,10 +241,15 @@ func (w *approval) save(ctx workflow.Context, d *store.DiscountDecision) error {
 		s := w.st.Stage
 		stage = &s
 	}
+	// The order of saves is (history length, counter). A worker killed in the
+	// middle of a workflow task may already have written saves that the
+	// retried task makes again, differently; the retry's history is longer,
+	// so its saves still win. A bare counter would let the lost ones win.
 	w.seq++
+	order := int64(workflow.GetInfo(ctx).GetCurrentHistoryLength())<<20 | int64(w.seq&(1<<20-1))
 	return workflow.ExecuteLocalActivity(withLocalActivity(ctx), act.SaveDiscountState, store.DiscountState{
 		RequestID: w.in.RequestID, State: w.st.State, Stage: stage, Escalated: w.st.Escalated,
-		Deadline: w.st.Deadline, Reminders: int32(w.st.Reminders), Seq: w.seq, Decision: d,
+		Deadline: w.st.Deadline, Reminders: int32(w.st.Reminders), Seq: order, Decision: d,
 	}).Get(ctx, nil)
 }
 

@@ -633,7 +633,7 @@ type SaveDiscountStateParams struct {
 	Escalated bool
 	Deadline  *time.Time
 	Reminders int32
-	StateSeq  int32
+	StateSeq  int64
 }
 
 // The workflow writes its state here so that reads never need Temporal.

@@ -213,7 +213,7 @@ type DiscountRequest struct {
 	Escalated             bool
 	Deadline              *time.Time
 	Reminders             int32
-	StateSeq              int32
+	StateSeq              int64
 	CreatedAt             time.Time
 	UpdatedAt             time.Time
 	ClosedAt              *time.Time

@@ -169,7 +169,7 @@ type DiscountState struct {
 	Deadline  *time.Time
 	Reminders int32
 	// Seq orders the saves of one run; only a newer one is applied.
-	Seq int32
+	Seq int64
 	// Decision, when set, is recorded in the same transaction (once per stage).
 	Decision *DiscountDecision
 }
