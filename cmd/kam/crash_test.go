@@ -65,15 +65,11 @@ func (c crashClient) do(method, path, token string, body any) (int, map[string]a
 // and settlement cycles are driven through the API; afterwards Postgres must
 // show every request in exactly one terminal state and no grant, filing,
 // statement, suspension or notification duplicated or missing.
-//
-// It takes about four minutes, so it runs on request:
-//
-//	KAM_CRASH_TEST=1 go test ./cmd/kam -run Crash -v
-//
-// (KAM_CRASH_DEBUG=1 also dumps the server's view of any request left pending.)
+// It takes a minute or two; -short skips it. KAM_CRASH_DEBUG=1 also dumps
+// the server's view of any request left pending.
 func TestCrashRecovery(t *testing.T) {
-	if os.Getenv("KAM_CRASH_TEST") == "" {
-		t.Skip("set KAM_CRASH_TEST=1: kills and restarts kam dev 20 times (~4 minutes)")
+	if testing.Short() {
+		t.Skip("kills and restarts kam dev 20 times")
 	}
 	dsn, drop, err := dbtest.NewDatabase("crash")
 	if err != nil {
