@@ -26,6 +26,7 @@ commands:
   migrate up|down|status       the database schema
   staff add --name N --role R  add a member of staff and print an API token
   bench settle [--agreements N] time one settlement cycle close across N agreements (embedded Temporal)
+  bench load [--accounts N]    kam's paths beside the bare operations they stand on, p50/p99
   version                      print the version
 `
 
@@ -81,10 +82,13 @@ func run(args []string) error {
 	case "staff":
 		return staff(ctx, cfg, rest)
 	case "bench":
-		if len(rest) == 0 || rest[0] != "settle" {
-			return errors.New("usage: kam bench settle [--agreements N]")
+		switch {
+		case len(rest) > 0 && rest[0] == "settle":
+			return benchSettle(ctx, cfg, rest[1:])
+		case len(rest) > 0 && rest[0] == "load":
+			return benchLoad(ctx, cfg, rest[1:])
 		}
-		return benchSettle(ctx, cfg, rest[1:])
+		return errors.New("usage: kam bench settle [--agreements N] | kam bench load [--accounts N] [--requests M]")
 	}
 	fmt.Fprint(os.Stderr, usage)
 	return fmt.Errorf("unknown command %q", cmd)
