@@ -185,7 +185,7 @@ func (s *Server) listSales(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.GetArchive(ctx, scope, id); err != nil {
+	if err := s.store.Visible(ctx, scope, id); err != nil {
 		return nil, s.archiveErr(ctx, id, salesSections, err)
 	}
 	rows, err := s.store.Q().ListSales(ctx, dbq.ListSalesParams{CustomerID: id, FromDate: from, ToDate: to, Lim: int32(in.Limit)})

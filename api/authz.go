@@ -116,7 +116,7 @@ func (s *Server) gateAccount(ctx context.Context, id uuid.UUID, need capability,
 	if need == capReadArchive || can(p.Role, need) {
 		return scope, nil
 	}
-	if _, err := s.store.GetArchive(ctx, scope, id); err != nil {
+	if err := s.store.Visible(ctx, scope, id); err != nil {
 		return scope, s.deny(ctx, id, sections, problemFor(s.log, err))
 	}
 	return scope, s.deny(ctx, id, sections, forbidden("your role may not do this on an account"))

@@ -152,7 +152,7 @@ func (s *Server) putCustomerBudget(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.GetArchive(ctx, store.Scope{}, id); err != nil {
+	if err := s.store.Visible(ctx, store.Scope{}, id); err != nil {
 		return nil, problemFor(s.log, err)
 	}
 	b, err := s.store.Q().PutCustomerBudget(ctx, dbq.PutCustomerBudgetParams{ID: store.NewID(), Year: in.Year, CustomerID: &id, Amount: amount})
@@ -229,7 +229,7 @@ func (s *Server) recordCost(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.GetArchive(ctx, scope, id); err != nil {
+	if err := s.store.Visible(ctx, scope, id); err != nil {
 		return nil, s.archiveErr(ctx, id, costSections, err)
 	}
 	by := callerOf(ctx).ID
@@ -255,7 +255,7 @@ func (s *Server) listCosts(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.GetArchive(ctx, scope, id); err != nil {
+	if err := s.store.Visible(ctx, scope, id); err != nil {
 		return nil, s.archiveErr(ctx, id, costSections, err)
 	}
 	rows, err := s.store.Q().ListCosts(ctx, dbq.ListCostsParams{CustomerID: id, Lim: int32(in.Limit)})

@@ -121,7 +121,7 @@ func (s *Server) getCredit(ctx context.Context, in *customerID) (*struct{ Body C
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.GetArchive(ctx, scope, id); err != nil {
+	if err := s.store.Visible(ctx, scope, id); err != nil {
 		return nil, s.archiveErr(ctx, id, creditSections, err)
 	}
 	c, err := s.store.GetCredit(ctx, scope, id)
@@ -289,7 +289,7 @@ func (s *Server) listStatements(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.GetArchive(ctx, scope, id); err != nil {
+	if err := s.store.Visible(ctx, scope, id); err != nil {
 		return nil, s.archiveErr(ctx, id, creditSections, err)
 	}
 	rows, err := s.store.Q().ListStatements(ctx, dbq.ListStatementsParams{CustomerID: id, Before: before, Lim: int32(in.Limit + 1)})

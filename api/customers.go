@@ -292,7 +292,7 @@ func (s *Server) updateCustomer(ctx context.Context, in *struct {
 		return nil, err
 	}
 	if assigns(in.Body.CustomerFields) && !can(p.Role, capAssign) {
-		if _, err := s.store.GetArchive(ctx, scope, id); err != nil {
+		if err := s.store.Visible(ctx, scope, id); err != nil {
 			return nil, s.archiveErr(ctx, id, profileSections, err)
 		}
 		return nil, s.deny(ctx, id, profileSections, newProblem(http.StatusForbidden, "forbidden_field", "tier, account_manager_id and status are set by the KA Department"))

@@ -426,7 +426,7 @@ func (s *Server) listGrants(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.GetArchive(ctx, scope, id); err != nil {
+	if err := s.store.Visible(ctx, scope, id); err != nil {
 		return nil, s.archiveErr(ctx, id, discountSections, err)
 	}
 	asOf := time.Now().In(s.procs.Settings.Timezone)

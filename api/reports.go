@@ -333,7 +333,7 @@ func (s *Server) customerReport(ctx context.Context, in *customerPeriodInput) (*
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.GetArchive(ctx, scope, id); err != nil {
+	if err := s.store.Visible(ctx, scope, id); err != nil {
 		return nil, s.archiveErr(ctx, id, sections, err)
 	}
 	q := s.store.Q()

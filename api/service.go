@@ -234,7 +234,7 @@ func (s *Server) listVisits(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.GetArchive(ctx, scope, id); err != nil {
+	if err := s.store.Visible(ctx, scope, id); err != nil {
 		return nil, s.archiveErr(ctx, id, visitSections, err)
 	}
 	rows, err := s.store.Q().ListVisits(ctx, dbq.ListVisitsParams{CustomerID: id, Status: nonEmpty(in.Status), Lim: int32(in.Limit)})

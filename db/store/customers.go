@@ -202,3 +202,10 @@ func saveCustomer(ctx context.Context, q *dbq.Queries, c dbq.Customer, changes [
 	}
 	return out, nil
 }
+
+// Visible tells whether an account exists within the caller's scope
+// (ErrNotFound if not), without reading what GetArchive derives.
+func (s *Store) Visible(ctx context.Context, scope Scope, id uuid.UUID) error {
+	_, err := s.q.GetCustomer(ctx, dbq.GetCustomerParams{ID: id, ManagerID: scope.ManagerID})
+	return interpret(err)
+}
