@@ -13,7 +13,10 @@ import (
 	"kam/db/store"
 )
 
-var costSections = []string{"costs"}
+var (
+	costSections   = []string{"costs"}
+	budgetSections = []string{"budget"}
+)
 
 // Budget is a yearly KA budget for an account or a tier (Art. 21).
 type Budget struct {
@@ -144,20 +147,24 @@ func (s *Server) putCustomerBudget(ctx context.Context, in *struct {
 	ID   string `path:"id" format:"uuid"`
 	Body amountBody
 }) (*struct{ Body Budget }, error) {
-	amount, err := s.budgetAmount(ctx, in.Body.Amount)
-	if err != nil {
-		return nil, err
-	}
 	id, err := parseUUID("path.id", in.ID)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.Visible(ctx, store.Scope{}, id); err != nil {
-		return nil, problemFor(s.log, err)
+	// An account's budget is part of its record: gated and registered like the archive (Art. 9).
+	if _, err := s.gateAccount(ctx, id, capBudgets, budgetSections); err != nil {
+		return nil, err
+	}
+	amount, err := s.budgetAmount(ctx, in.Body.Amount)
+	if err != nil {
+		return nil, err
 	}
 	b, err := s.store.Q().PutCustomerBudget(ctx, dbq.PutCustomerBudgetParams{ID: store.NewID(), Year: in.Year, CustomerID: &id, Amount: amount})
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{id}, budgetSections); err != nil {
+		return nil, err
 	}
 	return &struct{ Body Budget }{Body: budgetOut(b)}, nil
 }

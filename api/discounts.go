@@ -192,7 +192,7 @@ func (s *Server) createDiscount(ctx context.Context, in *struct{ Body DiscountRe
 	var startErr errStart
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil, s.deny(ctx, customer, discountSections, invalidField("body.customer_id", "no such account"))
+		return nil, s.deny(ctx, customer, discountSections, notFound())
 	case errors.As(err, &startErr):
 		s.log.Error("start discount approval", "error", startErr.err)
 		return nil, newProblem(http.StatusServiceUnavailable, "unavailable", "the approval process could not be started; nothing was stored")
@@ -402,7 +402,7 @@ func (s *Server) acknowledgeFiling(ctx context.Context, in *struct {
 		return nil, s.deny(ctx, uuid.Nil, discountSections, notFound())
 	}
 	if p.Role != store.RoleGeneralManager {
-		return nil, forbidden("only the General Manager acknowledges a filing")
+		return nil, s.deny(ctx, uuid.Nil, discountSections, forbidden("only the General Manager acknowledges a filing"))
 	}
 	f, err := s.store.Q().AcknowledgeFiling(ctx, dbq.AcknowledgeFilingParams{ID: id, AcknowledgedBy: &p.ID})
 	if err != nil {

@@ -153,9 +153,11 @@ func TestDiscountSubmissionRules(t *testing.T) {
 	b = discountBody(c, "5")
 	b["rate"] = 5
 	problem(t, call(t, "POST", "/v1/discount-requests", am.Token, b), 422, "validation_failed")
-	// Another manager's account does not exist for this one.
+	// Another manager's account does not exist for this one (SPEC §2: 404),
+	// and answers exactly as an account that does not exist at all.
 	other := newAccount(t, newStaff(t, store.RoleAccountManager).ID)
-	problem(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(other, "5")), 422, "validation_failed")
+	problem(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(other, "5")), 404, "not_found")
+	problem(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(uuid.NewString(), "5")), 404, "not_found")
 	// A churned account gets no discount.
 	ka := staffByRole(t)[store.RoleKAManager]
 	churned := newAccount(t, am.ID)

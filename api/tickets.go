@@ -96,7 +96,7 @@ func (s *Server) createTicket(ctx context.Context, in *struct{ Body TicketCreate
 	var startErr errStart
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil, s.deny(ctx, customer, ticketSections, invalidField("body.customer_id", "no such account"))
+		return nil, s.deny(ctx, customer, ticketSections, notFound())
 	case errors.As(err, &startErr):
 		s.log.Error("start ticket SLA", "error", startErr.err)
 		return nil, newProblem(http.StatusServiceUnavailable, "unavailable", "the ticket's service targets could not be started; nothing was stored")
