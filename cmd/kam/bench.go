@@ -53,44 +53,78 @@ func benchSettle(ctx context.Context, cfg app.Config, args []string) error {
 		return err
 	}
 	defer r.Stop()
-	procs := r.Processes
-
-	// All cycles close at one minute of the company's day, far enough ahead
-	// for every run to be started and waiting by then.
-	startBudget := time.Duration(*n)*50*time.Millisecond + 45*time.Second
-	closeAt := time.Now().In(cfg.Timezone).Add(startBudget).Truncate(time.Minute).Add(time.Minute)
-	cycle := fmt.Sprintf("%d %d * * *", closeAt.Minute(), closeAt.Hour())
 	pool := r.Store.Pool
 	seed := time.Now()
 	if _, err := pool.Exec(ctx, `
-		WITH s AS (INSERT INTO staff (id, name, role) VALUES (gen_random_uuid(), 'bench finance', 'finance') RETURNING id),
-		c AS (INSERT INTO customers (id, code, name, tier)
+		WITH c AS (INSERT INTO customers (id, code, name, tier)
 		      SELECT gen_random_uuid(), 'BENCH-' || g, 'Bench account ' || g, 'B' FROM generate_series(1, $1) g RETURNING id)
 		INSERT INTO credit_agreements (customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days)
-		SELECT id, 'A', 1000000, $2, 30 FROM c`, *n, cycle); err != nil {
+		SELECT id, 'A', 1000000, '@yearly', 30 FROM c`, *n); err != nil {
 		return fmt.Errorf("seed: %w", err)
+	}
+	fmt.Printf("seeded %d agreements in %s\n", *n, time.Since(seed).Round(time.Millisecond))
+	res, err := closeOneCycle(ctx, r, cfg.Timezone, *parallel, os.Stdout)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\n| agreements | cycle close took | agreements/s | start rate | RSS after | peak RSS |\n|---|---|---|---|---|---|\n")
+	fmt.Printf("| %d | %s | %.1f | %.1f/s | %s | %s |\n", res.agreements, res.took.Round(100*time.Millisecond), res.perSecond(),
+		float64(res.agreements)/res.startTook.Seconds(), rss("VmRSS"), rss("VmHWM"))
+	return nil
+}
+
+// cycleResult is one measured cycle close.
+type cycleResult struct {
+	agreements      int
+	startTook, took time.Duration
+}
+
+func (c cycleResult) perSecond() float64 { return float64(c.agreements) / c.took.Seconds() }
+
+// closeOneCycle gives every credit agreement one unbilled charge and a cycle
+// that closes at one minute of the company's day, starts their settlement
+// runs, and times the close: from that minute until every agreement has its
+// statement.
+func closeOneCycle(ctx context.Context, r *app.Running, tz *time.Location, parallel int, out io.Writer) (cycleResult, error) {
+	var res cycleResult
+	pool := r.Store.Pool
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM credit_agreements").Scan(&n); err != nil {
+		return res, err
+	}
+	// Far enough ahead for every run to be started and waiting by then.
+	startBudget := time.Duration(n)*50*time.Millisecond + 45*time.Second
+	closeAt := time.Now().In(tz).Add(startBudget).Truncate(time.Minute).Add(time.Minute)
+	cycle := fmt.Sprintf("%d %d * * *", closeAt.Minute(), closeAt.Hour())
+	if _, err := pool.Exec(ctx, "UPDATE credit_agreements SET settlement_cycle = $1, cycle_anchor = now()", cycle); err != nil {
+		return res, err
 	}
 	if _, err := pool.Exec(ctx, `
 		WITH ch AS (INSERT INTO credit_charges (id, customer_id, amount, reference, occurred_on)
-		            SELECT gen_random_uuid(), customer_id, 100, 'BENCH', current_date FROM credit_agreements RETURNING customer_id)
-		UPDATE credit_agreements SET charged_total = 100 WHERE customer_id IN (SELECT customer_id FROM ch)`); err != nil {
-		return fmt.Errorf("seed charges: %w", err)
+		            SELECT gen_random_uuid(), customer_id, 100, 'BENCH-CYCLE', current_date FROM credit_agreements RETURNING customer_id)
+		UPDATE credit_agreements SET charged_total = charged_total + 100 WHERE customer_id IN (SELECT customer_id FROM ch)`); err != nil {
+		return res, fmt.Errorf("seed charges: %w", err)
+	}
+	var before int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM statements").Scan(&before); err != nil {
+		return res, err
 	}
 	rows, err := pool.Query(ctx, "SELECT customer_id FROM credit_agreements")
 	if err != nil {
-		return err
+		return res, err
 	}
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 	if err != nil {
-		return err
+		return res, err
 	}
-	fmt.Printf("seeded %d agreements in %s; all cycles close at %s (%s)\n", len(ids), time.Since(seed).Round(time.Millisecond), closeAt.Format(time.TimeOnly), cycle)
+	res.agreements = len(ids)
+	fmt.Fprintf(out, "%d agreements; all cycles close at %s (%s)\n", len(ids), closeAt.Format(time.TimeOnly), cycle)
 
 	started := time.Now()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var startErr atomic.Value
-	for range *parallel {
+	for range parallel {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -99,7 +133,7 @@ func benchSettle(ctx context.Context, cfg app.Config, args []string) error {
 				if int(i) >= len(ids) {
 					return
 				}
-				if err := procs.StartSettlement(ctx, ids[i]); err != nil {
+				if err := r.Processes.StartSettlement(ctx, ids[i]); err != nil {
 					startErr.Store(err)
 					return
 				}
@@ -108,39 +142,35 @@ func benchSettle(ctx context.Context, cfg app.Config, args []string) error {
 	}
 	wg.Wait()
 	if err, _ := startErr.Load().(error); err != nil {
-		return fmt.Errorf("start: %w", err)
+		return res, fmt.Errorf("start: %w", err)
 	}
-	startTook := time.Since(started)
-	fmt.Printf("started %d settlement runs in %s (%.1f/s); RSS %s\n", len(ids), startTook.Round(time.Millisecond), float64(len(ids))/startTook.Seconds(), rss("VmRSS"))
+	res.startTook = time.Since(started)
+	fmt.Fprintf(out, "started %d settlement runs in %s (%.1f/s); RSS %s\n", len(ids), res.startTook.Round(time.Millisecond), float64(len(ids))/res.startTook.Seconds(), rss("VmRSS"))
 	if time.Now().After(closeAt) {
-		return fmt.Errorf("starting took past the close minute %s; the figure would be wrong", closeAt.Format(time.TimeOnly))
+		return res, fmt.Errorf("starting took past the close minute %s; the figure would be wrong", closeAt.Format(time.TimeOnly))
 	}
-
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
+		return res, ctx.Err()
 	case <-time.After(time.Until(closeAt)):
 	}
-	fmt.Printf("cycle close at %s ...\n", closeAt.Format(time.TimeOnly))
-	var done int
+	fmt.Fprintf(out, "cycle close at %s ...\n", closeAt.Format(time.TimeOnly))
 	for {
+		var done int
 		if err := pool.QueryRow(ctx, "SELECT count(*) FROM statements").Scan(&done); err != nil {
-			return err
+			return res, err
 		}
-		if done >= len(ids) {
+		if done-before >= len(ids) {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
+			return res, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	took := time.Since(closeAt)
-	fmt.Printf("\n| agreements | cycle close took | agreements/s | start rate | RSS after | peak RSS |\n|---|---|---|---|---|---|\n")
-	fmt.Printf("| %d | %s | %.1f | %.1f/s | %s | %s |\n", len(ids), took.Round(100*time.Millisecond), float64(len(ids))/took.Seconds(),
-		float64(len(ids))/startTook.Seconds(), rss("VmRSS"), rss("VmHWM"))
-	return nil
+	res.took = time.Since(closeAt)
+	return res, nil
 }
 
 // rss reads this process's memory line (VmRSS now, VmHWM peak) from /proc.

@@ -9,8 +9,10 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -35,6 +37,7 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	accounts := fs.Int("accounts", 10000, "accounts to seed")
 	requests := fs.Int("requests", 2000, "requests per measurement")
 	parallel := fs.Int("parallel", 8, "concurrent clients")
+	cycle := fs.Bool("cycle", true, "also close one settlement cycle across all the accounts' agreements, beside as many bare one-activity workflows")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -158,6 +161,8 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	w := worker.New(r.Temporal, "bench-load", worker.Options{})
 	w.RegisterWorkflow(noopUpdates)
 	w.RegisterWorkflow(noopWorkflow)
+	w.RegisterWorkflow(oneActivityWorkflow)
+	w.RegisterActivity(noopActivity)
 	if err := w.Start(); err != nil {
 		return err
 	}
@@ -181,8 +186,85 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 		}
 		return wr.Get(ctx, nil)
 	})
-	fmt.Println("\nOne settlement cycle close across many agreements: go run ./cmd/kam bench settle --agreements N")
-	return firstErr
+	if !*cycle || firstErr != nil {
+		return firstErr
+	}
+
+	// One settlement cycle close across every agreement, beside the same
+	// number of bare one-activity workflows all released at one instant: the
+	// same server and worker, so the ratio is what kam's cycle costs.
+	fmt.Println()
+	res, err := closeOneCycle(ctx, r, cfg.Timezone, 16, os.Stdout)
+	if err != nil {
+		return err
+	}
+	cycleRSS, cyclePeak := rss("VmRSS"), rss("VmHWM")
+	bare, err := bareBurst(ctx, r.Temporal, res.agreements, 16)
+	if err != nil {
+		return err
+	}
+	fmt.Println("\n| measurement | workflows | took | per second | RSS after | peak RSS |")
+	fmt.Println("|---|---|---|---|---|---|")
+	fmt.Printf("| settlement cycle close, all agreements at one minute | %d | %s | %.1f | %s | %s |\n",
+		res.agreements, res.took.Round(100*time.Millisecond), res.perSecond(), cycleRSS, cyclePeak)
+	fmt.Printf("| bare workflows: a timer to one instant, then one activity | %d | %s | %.1f | %s | %s |\n",
+		res.agreements, bare.Round(100*time.Millisecond), float64(res.agreements)/bare.Seconds(), rss("VmRSS"), rss("VmHWM"))
+	fmt.Println("\nRSS is this one process: embedded Temporal server, kam's worker, API and the load clients.")
+	return nil
+}
+
+// bareBurst starts n workflows that each wait on a timer for one instant and
+// then run one no-op activity (a settlement run's close stripped of its
+// work), and times from that instant to the last completion.
+func bareBurst(ctx context.Context, c client.Client, n, parallel int) (time.Duration, error) {
+	budget := time.Duration(n)*20*time.Millisecond + 10*time.Second
+	at := time.Now().Add(budget)
+	runs := make([]client.WorkflowRun, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	for range parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "bench-burst-" + uuid.NewString(), TaskQueue: "bench-load"},
+					oneActivityWorkflow, at)
+				if err != nil {
+					failed.Store(err)
+					return
+				}
+				runs[i] = run
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := failed.Load().(error); err != nil {
+		return 0, err
+	}
+	if time.Now().After(at) {
+		return 0, fmt.Errorf("starting %d workflows took past their release; the figure would be wrong", n)
+	}
+	// Timed as the cycle close is: until the last activity has done its
+	// work, polled the same way.
+	for burstDone.Load() < int64(n) {
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	took := time.Since(at)
+	for _, run := range runs {
+		if err := run.Get(ctx, nil); err != nil {
+			return 0, err
+		}
+	}
+	return took, nil
 }
 
 var firstErr error
@@ -222,6 +304,22 @@ func measure(what string, count, parallel int, op func(i int) error) {
 }
 
 func noopWorkflow(ctx workflow.Context) error { return nil }
+
+func oneActivityWorkflow(ctx workflow.Context, at time.Time) error {
+	if err := workflow.Sleep(ctx, at.Sub(workflow.Now(ctx))); err != nil {
+		return err
+	}
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute})
+	return workflow.ExecuteActivity(ctx, noopActivity).Get(ctx, nil)
+}
+
+// burstDone counts the bare activities that have run.
+var burstDone atomic.Int64
+
+func noopActivity(context.Context) error {
+	burstDone.Add(1)
+	return nil
+}
 
 func noopUpdates(ctx workflow.Context) error {
 	if err := workflow.SetUpdateHandler(ctx, "noop", func(ctx workflow.Context) error { return nil }); err != nil {
