@@ -33,22 +33,14 @@ func benchSettle(ctx context.Context, cfg app.Config, args []string) error {
 	n := fs.Int("agreements", 1000, "how many credit agreements")
 	dbName := fs.String("database", "kam_bench", "the database to (re)create for the run")
 	parallel := fs.Int("parallel", 16, "concurrent workflow starts")
+	fs.StringVar(&cfg.TemporalStore, "temporal-store", cfg.TemporalStore, "sqlite (in memory for the run) or postgres (databases <database>_temporal*, recreated)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if !strings.HasPrefix(*dbName, "kam_bench") {
 		return errors.New("--database must start with kam_bench: it is dropped and recreated")
 	}
-	dsn, err := db.WithDatabase(cfg.DatabaseURL, *dbName)
-	if err != nil {
-		return err
-	}
-	if err := recreate(ctx, cfg.DatabaseURL, *dbName); err != nil {
-		return err
-	}
-	cfg.DatabaseURL, cfg.TemporalPort, cfg.HTTPAddr = dsn, 0, "127.0.0.1:0"
-	log := app.NewLogger(io.Discard, cfg.LogLevel)
-	r, err := app.Start(ctx, cfg, app.Parts{EmbeddedTemporal: true, Ephemeral: true, Migrate: true, Bootstrap: true, Worker: true, Out: io.Discard}, log)
+	r, err := benchStart(ctx, cfg, *dbName, false)
 	if err != nil {
 		return err
 	}
@@ -93,7 +85,7 @@ func closeOneCycle(ctx context.Context, r *app.Running, tz *time.Location, paral
 		return res, err
 	}
 	// Far enough ahead for every run to be started and waiting by then.
-	startBudget := time.Duration(n)*50*time.Millisecond + 45*time.Second
+	startBudget := time.Duration(n)*25*time.Millisecond + 45*time.Second
 	closeAt := time.Now().In(tz).Add(startBudget).Truncate(time.Minute).Add(time.Minute)
 	cycle := fmt.Sprintf("%d %d * * *", closeAt.Minute(), closeAt.Hour())
 	if _, err := pool.Exec(ctx, "UPDATE credit_agreements SET settlement_cycle = $1, cycle_anchor = now()", cycle); err != nil {
@@ -185,6 +177,32 @@ func rss(field string) string {
 		}
 	}
 	return "n/a"
+}
+
+// benchStart starts kam for one bench run in its own database, recreated, with
+// the embedded Temporal server's state in memory (sqlite) or in Postgres
+// databases named after it, recreated too.
+func benchStart(ctx context.Context, cfg app.Config, name string, api bool) (*app.Running, error) {
+	if cfg.TemporalStore != "sqlite" && cfg.TemporalStore != "postgres" {
+		return nil, errors.New("--temporal-store: sqlite or postgres")
+	}
+	names := []string{name}
+	if cfg.TemporalStore == "postgres" {
+		names = append(names, name+"_temporal", name+"_temporal_visibility")
+	}
+	for _, n := range names {
+		if err := recreate(ctx, cfg.DatabaseURL, n); err != nil {
+			return nil, err
+		}
+	}
+	dsn, err := db.WithDatabase(cfg.DatabaseURL, name)
+	if err != nil {
+		return nil, err
+	}
+	cfg.DatabaseURL, cfg.TemporalPort, cfg.HTTPAddr = dsn, 0, "127.0.0.1:0"
+	fmt.Printf("Temporal store: %s\n", cfg.TemporalStore)
+	return app.Start(ctx, cfg, app.Parts{EmbeddedTemporal: true, Ephemeral: cfg.TemporalStore == "sqlite", Migrate: true, Bootstrap: true,
+		API: api, Worker: true, Out: io.Discard}, app.NewLogger(io.Discard, cfg.LogLevel))
 }
 
 func recreate(ctx context.Context, base, name string) error {

@@ -22,7 +22,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"kam/cmd/kam/app"
-	"kam/db"
 	"kam/db/store"
 )
 
@@ -37,21 +36,12 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	accounts := fs.Int("accounts", 10000, "accounts to seed")
 	requests := fs.Int("requests", 2000, "requests per measurement")
 	parallel := fs.Int("parallel", 8, "concurrent clients")
+	fs.StringVar(&cfg.TemporalStore, "temporal-store", cfg.TemporalStore, "sqlite (in memory for the run) or postgres (databases kam_bench_load_temporal*, recreated)")
 	cycle := fs.Bool("cycle", true, "also close one settlement cycle across all the accounts' agreements, beside as many bare one-activity workflows")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	const name = "kam_bench_load"
-	if err := recreate(ctx, cfg.DatabaseURL, name); err != nil {
-		return err
-	}
-	dsn, err := db.WithDatabase(cfg.DatabaseURL, name)
-	if err != nil {
-		return err
-	}
-	cfg.DatabaseURL, cfg.TemporalPort, cfg.HTTPAddr = dsn, 0, "127.0.0.1:0"
-	r, err := app.Start(ctx, cfg, app.Parts{EmbeddedTemporal: true, Ephemeral: true, Migrate: true, Bootstrap: true, API: true, Worker: true, Out: io.Discard},
-		app.NewLogger(io.Discard, cfg.LogLevel))
+	r, err := benchStart(ctx, cfg, "kam_bench_load", true)
 	if err != nil {
 		return err
 	}

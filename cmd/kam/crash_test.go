@@ -131,11 +131,19 @@ func TestCrashRecovery(t *testing.T) {
 	_, ka := staff("ka_manager")
 	_, gm := staff("general_manager")
 	_, fin := staff("finance")
-	var accounts []string
-	for i := range 4 {
+	// Payers pay more than they are charged; debtors are only charged, so
+	// their statements fall overdue and credit is suspended (Art. 13) until
+	// the driver now and then settles their whole outstanding balance.
+	var accounts, payers, debtors []string
+	for i := range 6 {
 		_, a := c.do("POST", "/v1/customers", ka, map[string]any{"code": fmt.Sprintf("CR-%d", i), "name": "Crash", "tier": "A", "account_manager_id": amID})
 		id := a["id"].(string)
 		accounts = append(accounts, id)
+		if i < 4 {
+			payers = append(payers, id)
+		} else {
+			debtors = append(debtors, id)
+		}
 		c.do("PUT", "/v1/customers/"+id+"/credit", fin, map[string]any{"credit_level": "A", "arrears_limit": "100000", "settlement_cycle": "@every 3s", "payment_term_days": 1})
 	}
 
@@ -153,8 +161,8 @@ func TestCrashRecovery(t *testing.T) {
 				return
 			default:
 			}
-			acct := accounts[rng.IntN(len(accounts))]
-			switch rng.IntN(4) {
+			acct := payers[rng.IntN(len(payers))]
+			switch rng.IntN(6) {
 			case 0, 1:
 				rate := []string{"4", "15"}[rng.IntN(2)]
 				st, r := c.do("POST", "/v1/discount-requests", am, map[string]any{"customer_id": acct, "product_category": "equipment", "rate": rate,
@@ -170,6 +178,17 @@ func TestCrashRecovery(t *testing.T) {
 				c.do("POST", "/v1/customers/"+acct+"/charges", fin, map[string]any{"amount": "10", "reference": fmt.Sprintf("C-%d", n), "occurred_on": today})
 			case 3:
 				c.do("POST", "/v1/customers/"+acct+"/payments", fin, map[string]any{"amount": "25", "reference": fmt.Sprintf("P-%d", n), "received_on": today})
+			case 4:
+				// Refused with 409 while the debtor is suspended.
+				d := debtors[rng.IntN(len(debtors))]
+				c.do("POST", "/v1/customers/"+d+"/charges", fin, map[string]any{"amount": "10", "reference": fmt.Sprintf("D-%d", n), "occurred_on": today})
+			case 5:
+				if rng.IntN(3) == 0 {
+					d := debtors[rng.IntN(len(debtors))]
+					if st, cr := c.do("GET", "/v1/customers/"+d+"/credit", fin, nil); st == 200 && cr["outstanding"] != "0.00" {
+						c.do("POST", "/v1/customers/"+d+"/payments", fin, map[string]any{"amount": cr["outstanding"], "reference": fmt.Sprintf("S-%d", n), "received_on": today})
+					}
+				}
 			}
 			time.Sleep(time.Duration(rng.IntN(50)) * time.Millisecond)
 		}
@@ -200,9 +219,12 @@ func TestCrashRecovery(t *testing.T) {
 	// the grants' filings be written, without any further restart.
 	settle := time.Now()
 	// An activity cut off by the kill is retried after its start-to-close timeout.
+	// A statement past due must be marked overdue and its account suspended.
 	for time.Since(settle) < 180*time.Second && count(`SELECT count(*) FROM discount_requests r WHERE state = 'pending'
 		OR (state = 'approved' AND NOT EXISTS (SELECT 1 FROM discount_grants g WHERE g.request_id = r.id))`)+
-		count(`SELECT count(*) FROM discount_events e WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_key = e.event_key)`) > 0 {
+		count(`SELECT count(*) FROM discount_events e WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_key = e.event_key)`)+
+		count(`SELECT count(*) FROM statements WHERE status = 'open' AND due_at < now() - interval '2 seconds'`)+
+		count(`SELECT count(*) FROM credit_agreements a WHERE a.status = 'active' AND EXISTS (SELECT 1 FROM statements s WHERE s.customer_id = a.customer_id AND s.status = 'overdue')`) > 0 {
 		time.Sleep(time.Second)
 	}
 	t.Logf("settled %s after the last restart", time.Since(settle).Round(time.Second))
@@ -228,6 +250,10 @@ func TestCrashRecovery(t *testing.T) {
 		{"statements whose amount is not their charges", "SELECT count(*) FROM statements s WHERE s.amount_due <> (SELECT coalesce(sum(amount), 0) FROM credit_charges ch WHERE ch.statement_id = s.id)"},
 		{"agreements whose running totals disagree with the ledger", "SELECT count(*) FROM credit_agreements a WHERE a.charged_total <> (SELECT coalesce(sum(amount), 0) FROM credit_charges ch WHERE ch.customer_id = a.customer_id) OR a.paid_total <> (SELECT coalesce(sum(amount), 0) FROM credit_payments p WHERE p.customer_id = a.customer_id)"},
 		{"suspended agreements with nothing overdue", "SELECT count(*) FROM credit_agreements a WHERE a.status = 'suspended' AND NOT EXISTS (SELECT 1 FROM statements s WHERE s.customer_id = a.customer_id AND s.status = 'overdue')"},
+		{"active agreements with an overdue statement", "SELECT count(*) FROM credit_agreements a WHERE a.status = 'active' AND EXISTS (SELECT 1 FROM statements s WHERE s.customer_id = a.customer_id AND s.status = 'overdue')"},
+		{"statements past due still open", "SELECT count(*) FROM statements WHERE status = 'open' AND due_at < now() - interval '2 seconds'"},
+		{"overdue statements without their suspension event", "SELECT count(*) FROM statements s WHERE s.status = 'overdue' AND NOT EXISTS (SELECT 1 FROM credit_events e WHERE e.event_key LIKE '%statement/' || s.id || '/suspended')"},
+		{"accounts reinstated more often than suspended", "SELECT count(*) FROM credit_agreements a WHERE (SELECT count(*) FROM credit_events e WHERE e.customer_id = a.customer_id AND e.kind = 'credit_reinstated') > (SELECT count(*) FROM credit_events e WHERE e.customer_id = a.customer_id AND e.kind = 'credit_suspended')"},
 	}
 	for _, ch := range checks {
 		if n := count(ch.sql); n != 0 {
@@ -249,8 +275,10 @@ func TestCrashRecovery(t *testing.T) {
 	t.Logf("after 20 kills: %d requests, %d grants, %d filings, %d statements, %d suspensions, %d notifications",
 		requests, count("SELECT count(*) FROM discount_grants"), count("SELECT count(*) FROM filings"), statements,
 		count("SELECT count(*) FROM credit_events WHERE kind = 'credit_suspended'"), count("SELECT count(*) FROM notifications"))
-	if requests < 20 || statements == 0 {
-		t.Fatalf("the driver did too little to prove anything: %d requests, %d statements", requests, statements)
+	suspensions := count("SELECT count(*) FROM credit_events WHERE kind = 'credit_suspended'")
+	t.Logf("%d reinstatements", count("SELECT count(*) FROM credit_events WHERE kind = 'credit_reinstated'"))
+	if requests < 20 || statements == 0 || suspensions == 0 {
+		t.Fatalf("the driver did too little to prove anything: %d requests, %d statements, %d suspensions", requests, statements, suspensions)
 	}
 }
 

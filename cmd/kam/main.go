@@ -20,13 +20,16 @@ import (
 const usage = `usage: kam <command> [flags]
 
 commands:
-  dev [--ephemeral]            embedded Temporal, migrations, seed data, worker and API in one process
+  dev [--ephemeral] [--temporal-store sqlite|postgres]
+                               embedded Temporal, migrations, seed data, worker and API in one process
   serve                        the HTTP API (Temporal at TEMPORAL_ADDRESS)
   worker                       the Temporal worker (Temporal at TEMPORAL_ADDRESS)
   migrate up|down|status       the database schema
   staff add --name N --role R  add a member of staff and print an API token
-  bench settle [--agreements N] time one settlement cycle close across N agreements (embedded Temporal)
-  bench load [--accounts N]    kam's paths beside the bare operations they stand on, p50/p99
+  bench settle [--agreements N] [--temporal-store S]
+                               time one settlement cycle close across N agreements (embedded Temporal)
+  bench load [--accounts N] [--temporal-store S]
+                               kam's paths beside the bare operations they stand on, p50/p99
   version                      print the version
 `
 
@@ -63,8 +66,12 @@ func run(args []string) error {
 	case "dev":
 		fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 		ephemeral := fs.Bool("ephemeral", false, "keep Temporal's state in memory")
+		fs.StringVar(&cfg.TemporalStore, "temporal-store", cfg.TemporalStore, "where the embedded Temporal server keeps its state: sqlite (a file in KAM_DATA_DIR) or postgres (databases <kam's>_temporal and _temporal_visibility)")
 		if err := fs.Parse(rest); err != nil {
 			return err
+		}
+		if cfg.TemporalStore != "sqlite" && cfg.TemporalStore != "postgres" {
+			return errors.New("--temporal-store: sqlite or postgres")
 		}
 		if cfg.TemporalAddress != "" {
 			log.Warn("TEMPORAL_ADDRESS is ignored by kam dev, which embeds its own server")

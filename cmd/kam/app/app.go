@@ -10,9 +10,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
@@ -39,6 +42,33 @@ type Parts struct {
 	Worker           bool
 	// Out receives the one-time bootstrap token line; nil: standard output.
 	Out io.Writer
+}
+
+// TemporalDatabases names the Postgres databases of the embedded server's
+// state after kam's own (kam → kam_temporal, kam_temporal_visibility) on
+// the same server, and creates them when missing.
+func TemporalDatabases(ctx context.Context, dsn string) (*devserver.Postgres, error) {
+	pc, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	pg := &devserver.Postgres{
+		Addr: net.JoinHostPort(pc.Host, strconv.Itoa(int(pc.Port))), User: pc.User, Password: pc.Password,
+		Database: pc.Database + "_temporal", VisibilityDatabase: pc.Database + "_temporal_visibility",
+	}
+	if strings.HasPrefix(pc.Host, "/") {
+		return nil, errors.New("the Postgres Temporal store needs a TCP address in DATABASE_URL, not a socket")
+	}
+	for _, name := range []string{pg.Database, pg.VisibilityDatabase} {
+		d, err := db.WithDatabase(dsn, name)
+		if err != nil {
+			return nil, err
+		}
+		if err := db.EnsureDatabase(ctx, d); err != nil {
+			return nil, err
+		}
+	}
+	return pg, nil
 }
 
 // Running is a started kam.
@@ -111,11 +141,20 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 	address := cfg.TemporalAddress
 	if parts.EmbeddedTemporal {
 		file := ""
-		if !parts.Ephemeral {
+		if !parts.Ephemeral && cfg.TemporalStore != "postgres" {
 			file = filepath.Join(cfg.DataDir, "temporal.sqlite")
 		}
+		var pg *devserver.Postgres
+		if cfg.TemporalStore == "postgres" {
+			if parts.Ephemeral {
+				return nil, errors.New("a Temporal store in Postgres is not ephemeral: drop --ephemeral or use the sqlite store")
+			}
+			if pg, err = TemporalDatabases(ctx, cfg.DatabaseURL); err != nil {
+				return nil, err
+			}
+		}
 		srv, err := devserver.Start(devserver.Options{
-			DatabaseFile: file, FrontendPort: cfg.TemporalPort, Namespaces: []string{cfg.TemporalNamespace},
+			DatabaseFile: file, Postgres: pg, FrontendPort: cfg.TemporalPort, Namespaces: []string{cfg.TemporalNamespace},
 			Retention: 72 * time.Hour, Logger: log,
 		})
 		if err != nil {
@@ -123,7 +162,11 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 		}
 		r.stop = append(r.stop, srv.Stop)
 		address = srv.HostPort()
-		log.Info("embedded temporal server started", "address", address, "namespace", cfg.TemporalNamespace, "file", file)
+		at := file
+		if pg != nil {
+			at = pg.Database + ", " + pg.VisibilityDatabase
+		}
+		log.Info("embedded temporal server started", "address", address, "namespace", cfg.TemporalNamespace, "store", cfg.TemporalStore, "at", at)
 	}
 	if address == "" {
 		address = "127.0.0.1:7233"

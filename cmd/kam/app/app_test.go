@@ -15,10 +15,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"kam/activities"
 	"kam/cmd/kam/app"
+	"kam/db"
 	"kam/db/dbtest"
 	"kam/workflows"
 )
@@ -213,12 +215,27 @@ func TestOnboardingThroughTheAPI(t *testing.T) {
 	}
 }
 
-// kam dev keeps Temporal in a SQLite file: a run opened before a restart is
-// still there after it, and finishes when the archive is completed.
+// kam dev keeps Temporal in a SQLite file, or with --temporal-store postgres
+// in Postgres: either way a run opened before a restart is still there after
+// it, and finishes when the archive is completed.
 func TestRestartPicksUpOpenWorkflows(t *testing.T) {
+	for _, store := range []string{"sqlite", "postgres"} {
+		t.Run(store, func(t *testing.T) { restartPicksUpOpenWorkflows(t, store) })
+	}
+}
+
+func restartPicksUpOpenWorkflows(t *testing.T, store string) {
 	settings := workflows.DefaultSettings()
 	settings.OnboardingRemindEvery, settings.OnboardingEscalateAfter = time.Hour, 2*time.Hour
 	cfg := config(t, settings)
+	cfg.TemporalStore = store
+	if store == "postgres" {
+		pg, err := app.TemporalDatabases(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { dropDatabases(t, pg.Database, pg.VisibilityDatabase) })
+	}
 	r := start(t, cfg, false)
 	c := client{t: t, base: r.URL}
 	_, ka := c.staff("ka_manager")
@@ -243,6 +260,40 @@ func TestRestartPicksUpOpenWorkflows(t *testing.T) {
 		d, err := r.Temporal.DescribeWorkflowExecution(context.Background(), wid, "")
 		return err == nil && d.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
 	})
+	if store == "postgres" {
+		// The run lives in Temporal's own tables in Postgres, not in a file.
+		pg, _ := app.TemporalDatabases(context.Background(), dsn)
+		tdsn, _ := db.WithDatabase(dsn, pg.Database)
+		conn, err := pgx.Connect(context.Background(), tdsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		var n int
+		if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM executions WHERE workflow_id = $1", wid).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("executions rows for %s: %d, %v", wid, n, err)
+		}
+		if entries, _ := os.ReadDir(cfg.DataDir); len(entries) != 0 {
+			t.Fatalf("the Postgres store left files in the data dir: %v", entries)
+		}
+	}
+}
+
+func dropDatabases(t *testing.T, names ...string) {
+	admin, err := db.WithDatabase(dsn, "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(context.Background(), admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for _, n := range names {
+		if _, err := conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{n}.Sanitize()+" WITH (FORCE)"); err != nil {
+			t.Error(err)
+		}
+	}
 }
 
 // recordHistory writes a finished run's history for the workflows package's

@@ -21,12 +21,15 @@ type Config struct {
 	HTTPAddr          string
 	DataDir           string
 	TemporalPort      int
-	BootstrapToken    string
-	Timezone          *time.Location
-	WebhookURL        string
-	WebhookSecret     string
-	LogLevel          slog.Level
-	Settings          workflows.Settings
+	// TemporalStore is where the embedded server keeps its state: "sqlite"
+	// (a file in DataDir) or "postgres" (two databases beside kam's).
+	TemporalStore  string
+	BootstrapToken string
+	Timezone       *time.Location
+	WebhookURL     string
+	WebhookSecret  string
+	LogLevel       slog.Level
+	Settings       workflows.Settings
 }
 
 // FromEnv reads the configuration; a malformed value is an error naming it.
@@ -37,6 +40,7 @@ func FromEnv() (Config, error) {
 		TemporalNamespace: env("TEMPORAL_NAMESPACE", "default"),
 		HTTPAddr:          env("KAM_HTTP_ADDR", ":8080"),
 		DataDir:           env("KAM_DATA_DIR", ".kam"),
+		TemporalStore:     env("KAM_TEMPORAL_STORE", "sqlite"),
 		BootstrapToken:    os.Getenv("KAM_BOOTSTRAP_TOKEN"),
 		WebhookURL:        os.Getenv("KAM_NOTIFY_WEBHOOK_URL"),
 		WebhookSecret:     os.Getenv("KAM_NOTIFY_WEBHOOK_SECRET"),
@@ -48,6 +52,9 @@ func FromEnv() (Config, error) {
 		errs = append(errs, "KAM_TEMPORAL_PORT: not a port number")
 	}
 	c.TemporalPort = port
+	if c.TemporalStore != "sqlite" && c.TemporalStore != "postgres" {
+		errs = append(errs, "KAM_TEMPORAL_STORE: sqlite or postgres")
+	}
 	tz, err := time.LoadLocation(env("KAM_TIMEZONE", "Asia/Shanghai"))
 	if err != nil {
 		errs = append(errs, "KAM_TIMEZONE: "+err.Error())

@@ -1,7 +1,8 @@
 // Package devserver embeds a single-process Temporal server (frontend, history,
 // matching and worker services) backed by SQLite, the way the Temporal CLI's
-// dev server does. `kam dev` and the integration tests use it so that nothing
-// but Go and Postgres is needed on the machine.
+// dev server does, or by Temporal's own PostgreSQL persistence. `kam dev` and
+// the integration tests use it so that nothing but Go and Postgres is needed
+// on the machine.
 package devserver
 
 import (
@@ -20,12 +21,16 @@ import (
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/membership/static"
 	"go.temporal.io/server/common/metrics"
+	postgresplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/postgresql"
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
 	"go.temporal.io/server/common/primitives"
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
+	toolschema "go.temporal.io/server/tools/common/schema"
+	toolsql "go.temporal.io/server/tools/sql"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
@@ -42,9 +47,61 @@ type Options struct {
 	Namespaces []string
 	// Retention is how long closed workflow histories are kept.
 	Retention time.Duration
-	Logger    *slog.Logger
+	// Postgres, when set, keeps Temporal's state in two Postgres databases
+	// (which must exist) instead of SQLite; their schema is set up and kept
+	// current with the server's own schema tool, as on a real cluster.
+	Postgres *Postgres
+	Logger   *slog.Logger
 	// LogLevel filters the server's own (chatty) logs; default Warn.
 	LogLevel slog.Level
+}
+
+// Postgres names the databases of Temporal's PostgreSQL persistence.
+type Postgres struct {
+	Addr     string // host:port
+	User     string
+	Password string
+	// Database holds executions, histories and task queues;
+	// VisibilityDatabase the list/search index of workflows.
+	Database, VisibilityDatabase string
+	// MaxConns caps each database's connection pool (default 20).
+	MaxConns int
+}
+
+// pgShards is the history shard count of a Postgres-backed server. It is
+// fixed when the store is first set up (the server refuses another later).
+// More shards let the history service write executions in parallel, which
+// SQLite's single writer cannot use: a 1,000-agreement cycle close ran at
+// 41/s with 4, 48/s with 16 and 52/s with 32 on two cores; 16 keeps the idle
+// cost of each shard's queue processors small.
+const pgShards = 16
+
+// sql configures the pgx flavour of the plugin: on the same cycle close it
+// ran at 48/s where the lib/pq one (postgres12) ran at 34/s, CPU-bound both.
+func (p *Postgres) sql(database string) *config.SQL {
+	conns := p.MaxConns
+	if conns <= 0 {
+		conns = 20
+	}
+	return &config.SQL{
+		PluginName: postgresplugin.PluginNamePGX, DatabaseName: database, ConnectAddr: p.Addr, ConnectProtocol: "tcp",
+		User: p.User, Password: p.Password, MaxConns: conns, MaxIdleConns: conns, MaxConnLifetime: time.Hour,
+	}
+}
+
+// migrate brings one database to the newest schema version the server
+// ships, with the server's schema tool (what temporal-sql-tool setup-schema
+// -v 0.0 and update-schema run); an up-to-date database is left as it is.
+func migrate(cfg *config.SQL, schemaName string, logger log.Logger) error {
+	conn, err := toolsql.NewConnection(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := toolschema.NewSetupSchemaTask(conn, &toolschema.SetupConfig{InitialVersion: "0.0"}, logger).Run(); err != nil {
+		return err
+	}
+	return toolschema.NewUpdateSchemaTask(conn, &toolschema.UpdateConfig{DBName: cfg.DatabaseName, SchemaName: schemaName}, logger).Run()
 }
 
 // Server is a running embedded Temporal server.
@@ -105,24 +162,7 @@ func start(o Options) (*Server, error) {
 	}
 	httpPort, membership, grpc := ports[0], ports[1:5], ports[5:8]
 
-	sqlConf := &config.SQL{PluginName: sqliteplugin.PluginName, ConnectAttributes: map[string]string{}}
-	if o.DatabaseFile == "" {
-		sqlConf.ConnectAttributes["mode"] = "memory"
-		sqlConf.ConnectAttributes["cache"] = "shared"
-		// The SQLite plugin lays out the schema of an in-memory database itself.
-		sqlConf.DatabaseName = "kam-" + strconv.Itoa(rand.IntN(1_000_000_000))
-	} else {
-		sqlConf.ConnectAttributes["mode"] = "rwc"
-		sqlConf.DatabaseName = o.DatabaseFile
-		if _, err := os.Stat(o.DatabaseFile); errors.Is(err, os.ErrNotExist) {
-			if err := os.MkdirAll(filepath.Dir(o.DatabaseFile), 0o755); err != nil {
-				return nil, fmt.Errorf("devserver: data dir: %w", err)
-			}
-			if err := sqliteschema.SetupSchema(sqlConf); err != nil {
-				return nil, fmt.Errorf("devserver: schema: %w", err)
-			}
-		}
-	}
+	logger := newServerLogger(o.Logger, o.LogLevel)
 	nss := make([]*sqliteschema.NamespaceConfig, 0, len(o.Namespaces))
 	for _, name := range o.Namespaces {
 		ns, err := sqliteschema.NewNamespaceConfig("active", name, false, nil)
@@ -132,7 +172,30 @@ func start(o Options) (*Server, error) {
 		ns.Detail.Config.Retention = durationpb.New(o.Retention)
 		nss = append(nss, ns)
 	}
-	if err := sqliteschema.CreateNamespaces(sqlConf, nss...); err != nil {
+	persistence := config.Persistence{DefaultStore: "sqlite", VisibilityStore: "sqlite", NumHistoryShards: 1}
+	var nsConf *config.SQL
+	if o.Postgres != nil {
+		store, visibility := o.Postgres.sql(o.Postgres.Database), o.Postgres.sql(o.Postgres.VisibilityDatabase)
+		if err := migrate(store, "postgresql/v12/temporal", logger); err != nil {
+			return nil, fmt.Errorf("devserver: temporal schema in %s: %w", store.DatabaseName, err)
+		}
+		if err := migrate(visibility, "postgresql/v12/visibility", logger); err != nil {
+			return nil, fmt.Errorf("devserver: visibility schema in %s: %w", visibility.DatabaseName, err)
+		}
+		persistence = config.Persistence{DefaultStore: "postgres", VisibilityStore: "postgres-visibility", NumHistoryShards: pgShards,
+			DataStores: map[string]config.DataStore{"postgres": {SQL: store}, "postgres-visibility": {SQL: visibility}}}
+		nsConf = store
+	} else {
+		sqlConf, err := sqliteStore(o.DatabaseFile)
+		if err != nil {
+			return nil, err
+		}
+		persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
+		nsConf = sqlConf
+	}
+	// Namespaces are written straight into the store (a no-op when they
+	// exist), so the first client call after start finds them.
+	if err := sqliteschema.CreateNamespaces(nsConf, nss...); err != nil {
 		return nil, fmt.Errorf("devserver: namespaces: %w", err)
 	}
 
@@ -143,13 +206,8 @@ func start(o Options) (*Server, error) {
 		}}
 	}
 	conf := &config.Config{
-		Global: config.Global{Membership: config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: loopback}},
-		Persistence: config.Persistence{
-			DefaultStore:     "sqlite",
-			VisibilityStore:  "sqlite",
-			NumHistoryShards: 1,
-			DataStores:       map[string]config.DataStore{"sqlite": {SQL: sqlConf}},
-		},
+		Global:      config.Global{Membership: config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: loopback}},
+		Persistence: persistence,
 		ClusterMetadata: &cluster.Config{
 			FailoverVersionIncrement: 10,
 			MasterClusterName:        "active",
@@ -176,7 +234,6 @@ func start(o Options) (*Server, error) {
 		}},
 		PublicClient: config.PublicClient{HostPort: hostPort},
 	}
-	logger := newServerLogger(o.Logger, o.LogLevel)
 	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
 	if err != nil {
 		return nil, err
@@ -215,6 +272,30 @@ func start(o Options) (*Server, error) {
 		return nil, fmt.Errorf("devserver: start: %w", err)
 	}
 	return &Server{srv: srv, hostPort: hostPort, log: logger}, nil
+}
+
+// sqliteStore is the SQLite configuration: a file (its schema laid out on
+// first use) or, with no file, a private in-memory database.
+func sqliteStore(file string) (*config.SQL, error) {
+	sqlConf := &config.SQL{PluginName: sqliteplugin.PluginName, ConnectAttributes: map[string]string{}}
+	if file == "" {
+		sqlConf.ConnectAttributes["mode"] = "memory"
+		sqlConf.ConnectAttributes["cache"] = "shared"
+		// The SQLite plugin lays out the schema of an in-memory database itself.
+		sqlConf.DatabaseName = "kam-" + strconv.Itoa(rand.IntN(1_000_000_000))
+		return sqlConf, nil
+	}
+	sqlConf.ConnectAttributes["mode"] = "rwc"
+	sqlConf.DatabaseName = file
+	if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			return nil, fmt.Errorf("devserver: data dir: %w", err)
+		}
+		if err := sqliteschema.SetupSchema(sqlConf); err != nil {
+			return nil, fmt.Errorf("devserver: schema: %w", err)
+		}
+	}
+	return sqlConf, nil
 }
 
 func freePort() (int, error) {
