@@ -87,21 +87,29 @@ func scopeOf(p principal) store.Scope {
 // access that cannot be registered does not happen (Art. 9), so its error
 // fails the request.
 func (s *Server) register(ctx context.Context, action string, customers []uuid.UUID, sections []string) error {
+	if err := s.store.Register(ctx, accessOf(ctx, action, customers, sections)); err != nil {
+		return s.registerFailed(err)
+	}
+	return nil
+}
+
+// accessOf is the register entry of the current request.
+func accessOf(ctx context.Context, action string, customers []uuid.UUID, sections []string) store.Access {
 	p, m := callerOf(ctx), metaOf(ctx)
 	role := p.Role
 	var staffID *uuid.UUID
 	if p.ID != uuid.Nil {
 		staffID = &p.ID
 	}
-	err := s.store.Register(ctx, store.Access{
+	return store.Access{
 		StaffID: staffID, Role: &role, CustomerIDs: customers, Action: action, Sections: sections,
 		RequestID: m.RequestID, Purpose: m.Purpose, Route: m.route(),
-	})
-	if err != nil {
-		s.log.Error("access register", "error", err)
-		return newProblem(http.StatusServiceUnavailable, "unavailable", "the access register cannot be written; nothing was shown or changed")
 	}
-	return nil
+}
+
+func (s *Server) registerFailed(err error) error {
+	s.log.Error("access register", "error", err)
+	return newProblem(http.StatusServiceUnavailable, "unavailable", "the access register cannot be written; nothing was shown or changed")
 }
 
 // gateAccount authorizes an archive operation on one account. A caller who

@@ -177,12 +177,11 @@ func (s *Server) createCustomer(ctx context.Context, in *struct{ Body CustomerCr
 		return nil, err
 	}
 	patch.Code, patch.Name = &in.Body.Code, &in.Body.Name
-	c, err := s.store.CreateCustomer(ctx, patch, p.ID)
+	// The opening is registered in the archive's own transaction (Art. 9).
+	access := accessOf(ctx, store.AccessUpdate, nil, profileSections)
+	c, err := s.store.CreateCustomer(ctx, patch, p.ID, &access)
 	if err != nil {
 		return nil, problemFor(s.log, err)
-	}
-	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{c.ID}, profileSections); err != nil {
-		return nil, err
 	}
 	// Art. 7.1: a new archive is followed until it is complete. If Temporal
 	// is down now, the worker's start-up sweep starts the run later.

@@ -130,6 +130,21 @@ func CreditSettlement(ctx workflow.Context, in SettlementInput) (SettlementState
 			}
 		} else {
 			now = workflow.Now(ctx)
+			if s.inArrears() && workflow.GetVersion(ctx, "reread-in-arrears", workflow.DefaultVersion, 1) == 1 {
+				// A payment whose signal was lost (kam stopped between its
+				// commit and the signal) must still end the arrears (Art. 13),
+				// and a paid statement must not be dunned: reread first.
+				if err := s.load(ctx); err != nil {
+					return st, err
+				}
+				if s.closed() {
+					st.Status = store.CreditClosed
+					return st, nil
+				}
+				if err := s.reinstateIfSettled(ctx); err != nil {
+					return st, err
+				}
+			}
 			if !now.Before(nextClose) {
 				if err := s.closeCycle(ctx, nextClose); err != nil {
 					return st, err
@@ -164,6 +179,19 @@ type settlement struct {
 }
 
 func (s *settlement) closed() bool { return !s.snap.Exists || s.snap.Status == store.CreditClosed }
+
+// inArrears: credit is suspended or a followed statement is overdue.
+func (s *settlement) inArrears() bool {
+	if s.snap.Status == store.CreditSuspended {
+		return true
+	}
+	for _, t := range s.in.Tracked {
+		if t.Overdue {
+			return true
+		}
+	}
+	return false
+}
 
 func (s *settlement) key(suffix string) string {
 	return SettlementWorkflowID(s.in.CustomerID) + "/" + suffix

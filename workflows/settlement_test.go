@@ -235,6 +235,23 @@ func TestSettlementPaidLateSuspendsThenReinstates(t *testing.T) {
 	}
 }
 
+// A payment whose signal never arrives (kam killed between the payment's
+// commit and the signal) still ends the arrears at the run's next wake-up,
+// and the paid statement is not dunned again. Found by the crash test.
+func TestSettlementLostPaymentSignalStillReinstates(t *testing.T) {
+	r := newSettlementRun(t)
+	r.charge(day, 300)
+	r.at(18*day, func() { r.l.pay(decimal.NewFromInt(300)) }) // no signal
+	var statusAfter string
+	r.at(22*day+time.Hour, func() { statusAfter = r.l.status })
+	r.closeAt(60 * day)
+	r.run()
+	k := r.l.kinds()
+	if statusAfter != store.CreditActive || k["credit_suspended"] != 1 || k["credit_reinstated"] != 1 || k["dunning_notice"] != 1 {
+		t.Fatalf("status after the next wake-up %q, events %v", statusAfter, k)
+	}
+}
+
 // Never paid: all three dunning notices, the last to the General Manager.
 func TestSettlementDunningEscalatesToGM(t *testing.T) {
 	r := newSettlementRun(t)

@@ -43,7 +43,10 @@ type Archive struct {
 }
 
 // CreateCustomer stores a new archive and its first history row in one transaction.
-func (s *Store) CreateCustomer(ctx context.Context, p CustomerPatch, by uuid.UUID) (dbq.Customer, error) {
+//
+// access, when given, is registered in the same transaction (with the new
+// account's id): an archive whose opening cannot be registered is not opened.
+func (s *Store) CreateCustomer(ctx context.Context, p CustomerPatch, by uuid.UUID, access *Access) (dbq.Customer, error) {
 	c := dbq.Customer{ID: NewID(), Tier: "B", ServiceMode: "account_manager", Status: "active"}
 	changes := apply(&c, p)
 	var out dbq.Customer
@@ -69,6 +72,11 @@ func (s *Store) CreateCustomer(ctx context.Context, p CustomerPatch, by uuid.UUI
 			if err := q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: out.ID, StaffID: &by, Field: ch.Field, NewValue: ch.New}); err != nil {
 				return err
 			}
+		}
+		if access != nil {
+			a := *access
+			a.CustomerIDs = []uuid.UUID{out.ID}
+			return appendAccess(ctx, q, a)
 		}
 		return nil
 	})

@@ -39,6 +39,11 @@ type Access struct {
 // Register appends access rows. It takes no lock, so concurrent requests never
 // wait for each other here; the chain is sealed afterwards by Seal.
 func (s *Store) Register(ctx context.Context, a Access) error {
+	return appendAccess(ctx, s.q, a)
+}
+
+// appendAccess writes a's rows with q, which may be a transaction's.
+func appendAccess(ctx context.Context, q *dbq.Queries, a Access) error {
 	ids := a.CustomerIDs
 	if len(ids) == 0 {
 		ids = []uuid.UUID{uuid.Nil}
@@ -48,7 +53,7 @@ func (s *Store) Register(ctx context.Context, a Access) error {
 		sections = []string{}
 	}
 	// uuid.Nil stands for "no account"; store it as NULL.
-	err := s.q.AppendAccess(ctx, dbq.AppendAccessParams{
+	err := q.AppendAccess(ctx, dbq.AppendAccessParams{
 		StaffID: a.StaffID, StaffRole: a.Role, Action: a.Action, Sections: sections,
 		RequestID: a.RequestID, Purpose: a.Purpose, Route: a.Route, CustomerIds: ids,
 	})
