@@ -115,14 +115,8 @@ func CreditSettlement(ctx workflow.Context, in SettlementInput) (SettlementState
 			// Any number of quick changes need one re-check.
 			for ledger.ReceiveAsync(nil) || agreement.ReceiveAsync(nil) {
 			}
-			if err := s.load(ctx); err != nil {
-				return st, err
-			}
-			if s.closed() {
+			if closed, err := s.reread(ctx); err != nil || closed {
 				st.Status = store.CreditClosed
-				return st, nil
-			}
-			if err := s.reinstateIfSettled(ctx); err != nil {
 				return st, err
 			}
 			if err := s.warnIfReached(ctx); err != nil {
@@ -134,14 +128,8 @@ func CreditSettlement(ctx workflow.Context, in SettlementInput) (SettlementState
 				// A payment whose signal was lost (kam stopped between its
 				// commit and the signal) must still end the arrears (Art. 13),
 				// and a paid statement must not be dunned: reread first.
-				if err := s.load(ctx); err != nil {
-					return st, err
-				}
-				if s.closed() {
+				if closed, err := s.reread(ctx); err != nil || closed {
 					st.Status = store.CreditClosed
-					return st, nil
-				}
-				if err := s.reinstateIfSettled(ctx); err != nil {
 					return st, err
 				}
 			}
@@ -179,6 +167,18 @@ type settlement struct {
 }
 
 func (s *settlement) closed() bool { return !s.snap.Exists || s.snap.Status == store.CreditClosed }
+
+// reread loads the agreement and reinstates credit if nothing is overdue any
+// more; it tells whether the agreement has been closed.
+func (s *settlement) reread(ctx workflow.Context) (bool, error) {
+	if err := s.load(ctx); err != nil {
+		return false, err
+	}
+	if s.closed() {
+		return true, nil
+	}
+	return false, s.reinstateIfSettled(ctx)
+}
 
 // inArrears: credit is suspended or a followed statement is overdue.
 func (s *settlement) inArrears() bool {

@@ -113,27 +113,7 @@ func closeOneCycle(ctx context.Context, r *app.Running, tz *time.Location, paral
 	fmt.Fprintf(out, "%d agreements; all cycles close at %s (%s)\n", len(ids), closeAt.Format(time.TimeOnly), cycle)
 
 	started := time.Now()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var startErr atomic.Value
-	for range parallel {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if int(i) >= len(ids) {
-					return
-				}
-				if err := r.Processes.StartSettlement(ctx, ids[i]); err != nil {
-					startErr.Store(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if err, _ := startErr.Load().(error); err != nil {
+	if err := fanOut(len(ids), parallel, func(i int) error { return r.Processes.StartSettlement(ctx, ids[i]) }); err != nil {
 		return res, fmt.Errorf("start: %w", err)
 	}
 	res.startTook = time.Since(started)
@@ -163,6 +143,39 @@ func closeOneCycle(ctx context.Context, r *app.Running, tz *time.Location, paral
 	}
 	res.took = time.Since(closeAt)
 	return res, nil
+}
+
+// fanOut calls op for 0..n-1 from parallel goroutines and returns the first
+// error; after an error no new calls are made.
+func fanOut(n, parallel int, op func(i int) error) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	var stop atomic.Bool
+	for range parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if err := op(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					stop.Store(true)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
 }
 
 // rss reads this process's memory line (VmRSS now, VmHWM peak) from /proc.

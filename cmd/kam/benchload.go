@@ -210,30 +210,13 @@ func bareBurst(ctx context.Context, c client.Client, n, parallel int) (time.Dura
 	budget := time.Duration(n)*20*time.Millisecond + 10*time.Second
 	at := time.Now().Add(budget)
 	runs := make([]client.WorkflowRun, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var failed atomic.Value
-	for range parallel {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "bench-burst-" + uuid.NewString(), TaskQueue: "bench-load"},
-					oneActivityWorkflow, at)
-				if err != nil {
-					failed.Store(err)
-					return
-				}
-				runs[i] = run
-			}
-		}()
-	}
-	wg.Wait()
-	if err, _ := failed.Load().(error); err != nil {
+	err := fanOut(n, parallel, func(i int) error {
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "bench-burst-" + uuid.NewString(), TaskQueue: "bench-load"},
+			oneActivityWorkflow, at)
+		runs[i] = run
+		return err
+	})
+	if err != nil {
 		return 0, err
 	}
 	if time.Now().After(at) {
