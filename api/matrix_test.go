@@ -209,8 +209,10 @@ var matrix = []matrixRow{
 	{op: "POST /v1/tickets/{id}/events", ok: 201, may: ticketHandlers, sees: ticketData, action: store.AccessUpdate, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/tickets/" + f.ticket[c.own] + "/events", map[string]any{"type": "note", "note": "matrix"}
 	}},
-	{op: "GET /v1/greetings", ok: 200, may: greeters, req: fixed("/v1/greetings")},
-	{op: "POST /v1/greetings/{id}/done", ok: 200, may: greeters, sees: greetingData, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+	{op: "GET /v1/greetings", ok: 200, may: greeters, action: store.AccessList, req: func(*testing.T, *matrixFixture, matrixCase) (string, any) {
+		return "/v1/greetings?on=" + time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly), nil
+	}},
+	{op: "POST /v1/greetings/{id}/done", ok: 200, may: greeters, sees: greetingData, action: store.AccessUpdate, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/greetings/" + f.greeting[c.own] + "/done", nil
 	}},
 	{op: "GET /v1/me/notifications", ok: 200, may: allRoles, req: fixed("/v1/me/notifications")},

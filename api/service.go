@@ -15,7 +15,10 @@ import (
 	"kam/workflows"
 )
 
-var visitSections = []string{"visits"}
+var (
+	visitSections    = []string{"visits"}
+	greetingSections = []string{"greetings"}
+)
 
 // TierPut changes a tier's service policy (Art. 3, 15).
 type TierPut struct {
@@ -314,7 +317,7 @@ func (s *Server) listGreetings(ctx context.Context, in *struct {
 }) (*struct{ Body Page[Greeting] }, error) {
 	p := callerOf(ctx)
 	if !can(p.Role, capGreetings) {
-		return nil, forbidden("greeting tasks are the account managers' and the KA Department's")
+		return nil, s.deny(ctx, uuid.Nil, greetingSections, forbidden("greeting tasks are the account managers' and the KA Department's"))
 	}
 	day := s.today()
 	if in.On != "" {
@@ -329,8 +332,18 @@ func (s *Server) listGreetings(ctx context.Context, in *struct {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
 	out := Page[Greeting]{Items: make([]Greeting, 0, len(rows))}
+	var ids []uuid.UUID
 	for _, g := range rows {
 		out.Items = append(out.Items, greetingOut(g))
+		if !slices.Contains(ids, g.CustomerID) {
+			ids = append(ids, g.CustomerID)
+		}
+	}
+	// A greeting task shows a key person's birthday: archive data (Art. 9).
+	if len(ids) > 0 {
+		if err := s.register(ctx, store.AccessList, ids, greetingSections); err != nil {
+			return nil, err
+		}
 	}
 	return &struct{ Body Page[Greeting] }{Body: out}, nil
 }
@@ -340,15 +353,21 @@ func (s *Server) completeGreeting(ctx context.Context, in *struct {
 }) (*struct{ Body Greeting }, error) {
 	p := callerOf(ctx)
 	if !can(p.Role, capGreetings) {
-		return nil, notFound()
+		return nil, s.deny(ctx, uuid.Nil, greetingSections, notFound())
 	}
 	id, err := parseUUID("path.id", in.ID)
 	if err != nil {
 		return nil, err
 	}
 	g, err := s.store.Q().CompleteGreeting(ctx, dbq.CompleteGreetingParams{ID: id, ManagerID: scopeOf(p).ManagerID})
+	if errors.Is(store.Interpret(err), store.ErrNotFound) {
+		return nil, s.deny(ctx, uuid.Nil, greetingSections, notFound())
+	}
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{g.CustomerID}, greetingSections); err != nil {
+		return nil, err
 	}
 	return &struct{ Body Greeting }{Body: greetingOut(g)}, nil
 }
