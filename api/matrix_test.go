@@ -130,9 +130,9 @@ var matrix = []matrixRow{
 		return map[string]any{"max_standard_rate": "5", "hard_cap_rate": "10", "methods": []string{"percentage"}}
 	})},
 	{op: "GET /v1/holidays", ok: 200, may: allRoles, req: fixed("/v1/holidays")},
-	{op: "POST /v1/holidays", ok: 201, may: policySetters, req: withBody("/v1/holidays", func() any { return f0holiday() })},
+	{op: "POST /v1/holidays", ok: 201, may: policySetters, req: withBody("/v1/holidays", func() any { return farHoliday() })},
 	{op: "DELETE /v1/holidays/{id}", ok: 204, may: policySetters, req: func(t *testing.T, f *matrixFixture, _ matrixCase) (string, any) {
-		id := must(t, call(t, "POST", "/v1/holidays", f.staff[store.RoleKAManager].Token, f0holiday()), 201).str("id")
+		id := must(t, call(t, "POST", "/v1/holidays", f.staff[store.RoleKAManager].Token, farHoliday()), 201).str("id")
 		return "/v1/holidays/" + id, nil
 	}},
 
@@ -262,14 +262,14 @@ var matrix = []matrixRow{
 
 var creditTerms = map[string]any{"credit_level": "A", "arrears_limit": "1000000.00", "settlement_cycle": "0 0 1 * *", "payment_term_days": 30}
 
-func f0holiday() map[string]any {
+func farHoliday() map[string]any {
 	// Far in the future: no greeting falls due because of it.
 	day := time.Date(2090+int(uuid.New()[0]%9), time.Month(1+uuid.New()[1]%12), 1+int(uuid.New()[2]%28), 0, 0, 0, 0, time.UTC)
 	return map[string]any{"name": "Matrix day " + unique(), "on": day.Format(time.DateOnly)}
 }
 
-// sees reports whether the caller can see the thing of this case.
-func (r matrixRow) sees_(c matrixCase) bool {
+// visible reports whether the caller can see the thing of this case.
+func (r matrixRow) visible(c matrixCase) bool {
 	switch r.sees {
 	case archive, archiveBody:
 		return c.role != store.RoleAdmin && (c.role != store.RoleAccountManager || c.own)
@@ -300,7 +300,7 @@ func (r matrixRow) want(c matrixCase) int {
 		return http.StatusForbidden
 	}
 	switch {
-	case !r.sees_(c):
+	case !r.visible(c):
 		return http.StatusNotFound
 	case !may:
 		return http.StatusForbidden
