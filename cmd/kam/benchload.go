@@ -35,6 +35,7 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	fs := flag.NewFlagSet("bench load", flag.ContinueOnError)
 	accounts := fs.Int("accounts", 10000, "accounts to seed")
 	requests := fs.Int("requests", 2000, "requests per measurement")
+	salesPer := fs.Int("sales", 10, "sales rows seeded per account")
 	parallel := fs.Int("parallel", 8, "concurrent clients")
 	fs.StringVar(&cfg.TemporalStore, "temporal-store", cfg.TemporalStore, "sqlite (in memory for the run) or postgres (databases kam_bench_load_temporal*, recreated)")
 	cycle := fs.Bool("cycle", true, "also close one settlement cycle across all the accounts' agreements, beside as many bare one-activity workflows")
@@ -75,6 +76,15 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 		SELECT id, 'A', 1000000000, '@yearly', 30 FROM c`, *accounts, amID); err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
+	// A year of product use, so that the archive and its indexes are of a
+	// realistic size beside the rows read.
+	if _, err := pool.Exec(ctx, `
+		INSERT INTO sales (id, customer_id, product, product_category, quantity, amount, applied_rate, sold_on)
+		SELECT gen_random_uuid(), c.id, 'Pump ' || (g % 7), 'equipment', 1 + g % 5, 100 + (g * 37) % 900, (g % 4) * 2.5,
+		       current_date - (g * 13) % 365
+		FROM customers c CROSS JOIN generate_series(1, $1) g`, *salesPer); err != nil {
+		return fmt.Errorf("seed sales: %w", err)
+	}
 	rows, err := pool.Query(ctx, "SELECT id FROM customers")
 	if err != nil {
 		return err
@@ -104,7 +114,7 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 		}
 		return nil
 	}
-	fmt.Printf("seeded %d accounts; %d requests per line, %d clients\n\n", len(ids), *requests, *parallel)
+	fmt.Printf("seeded %d accounts with an agreement and %d sales each; %d requests per line, %d clients\n\n", len(ids), *salesPer, *requests, *parallel)
 	fmt.Println("| measurement | ops | per second | p50 | p99 |")
 	fmt.Println("|---|---|---|---|---|")
 

@@ -194,7 +194,9 @@ func start(o Options) (*Server, error) {
 		nsConf = sqlConf
 	}
 	// Namespaces are written straight into the store (a no-op when they
-	// exist), so the first client call after start finds them.
+	// exist), so the first client call after start finds them. The helper
+	// lives in the SQLite schema package but writes through the server's
+	// generic SQL persistence, so it serves the Postgres store too.
 	if err := sqliteschema.CreateNamespaces(nsConf, nss...); err != nil {
 		return nil, fmt.Errorf("devserver: namespaces: %w", err)
 	}
