@@ -181,7 +181,7 @@ var matrix = []matrixRow{
 		return "/v1/discount-requests", discountBody(f.account(c.own), "3")
 	}},
 	{op: "GET /v1/discount-requests/{id}", ok: 200, may: discountReaders, sees: discountData, action: store.AccessView, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
-		return "/v1/discount-requests/" + f.request(c.own), nil
+		return "/v1/discount-requests/" + f.requests[c.own], nil
 	}},
 	{op: "POST /v1/discount-requests/{id}/decisions", ok: 200, may: only(store.RoleKAManager), sees: discountData, action: store.AccessUpdate, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/discount-requests/" + f.freshRequest(t, c.own) + "/decisions", map[string]any{"decision": "approve"}
@@ -344,8 +344,6 @@ func (f *matrixFixture) staffID(c matrixCase) string {
 	}
 	return f.third.ID
 }
-
-func (f *matrixFixture) request(own bool) string { return f.requests[own] }
 
 // freshRequest is a pending standard request by the account's manager.
 func (f *matrixFixture) freshRequest(t *testing.T, own bool) string {

@@ -115,8 +115,7 @@ func CreditSettlement(ctx workflow.Context, in SettlementInput) (SettlementState
 			// Any number of quick changes need one re-check.
 			for ledger.ReceiveAsync(nil) || agreement.ReceiveAsync(nil) {
 			}
-			if closed, err := s.reread(ctx); err != nil || closed {
-				st.Status = store.CreditClosed
+			if done, err := s.reread(ctx, &st); done {
 				return st, err
 			}
 			if err := s.warnIfReached(ctx); err != nil {
@@ -128,8 +127,7 @@ func CreditSettlement(ctx workflow.Context, in SettlementInput) (SettlementState
 				// A payment whose signal was lost (kam stopped between its
 				// commit and the signal) must still end the arrears (Art. 13),
 				// and a paid statement must not be dunned: reread first.
-				if closed, err := s.reread(ctx); err != nil || closed {
-					st.Status = store.CreditClosed
+				if done, err := s.reread(ctx, &st); done {
 					return st, err
 				}
 			}
@@ -169,15 +167,20 @@ type settlement struct {
 func (s *settlement) closed() bool { return !s.snap.Exists || s.snap.Status == store.CreditClosed }
 
 // reread loads the agreement and reinstates credit if nothing is overdue any
-// more; it tells whether the agreement has been closed.
-func (s *settlement) reread(ctx workflow.Context) (bool, error) {
+// more. done says the run ends here: on an error, or (st marked closed) when
+// the agreement has been closed.
+func (s *settlement) reread(ctx workflow.Context, st *SettlementState) (done bool, err error) {
 	if err := s.load(ctx); err != nil {
-		return false, err
+		return true, err
 	}
 	if s.closed() {
+		st.Status = store.CreditClosed
 		return true, nil
 	}
-	return false, s.reinstateIfSettled(ctx)
+	if err := s.reinstateIfSettled(ctx); err != nil {
+		return true, err
+	}
+	return false, nil
 }
 
 // inArrears: credit is suspended or a followed statement is overdue.
