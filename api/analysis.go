@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -20,6 +21,9 @@ import (
 var (
 	salesSections = []string{"product_use"}
 	churnSections = []string{store.SectionService, "churn"}
+	// An inspection names accounts' discount grants and, in its findings,
+	// their sales (Art. 14): reading it is a read of those records (Art. 9).
+	inspectionSections = []string{"discounts", "product_use"}
 )
 
 // SaleCreate records product use (Art. 7.5, 8).
@@ -86,7 +90,9 @@ type Inspection struct {
 	SalesChecked  int32      `json:"sales_checked"`
 	CreatedAt     time.Time  `json:"created_at"`
 	FinishedAt    *time.Time `json:"finished_at"`
-	Findings      []Finding  `json:"findings,omitempty"`
+	Findings      []Finding  `json:"findings,omitempty" doc:"A page of findings (?limit=, default 50, at most 200)"`
+	// The findings after this page: GET /v1/inspections/{id}?cursor=….
+	FindingsNextCursor string `json:"findings_next_cursor,omitempty" doc:"Pass as ?cursor= for the next page of findings"`
 }
 
 // Finding is one sale that does not match the discount standard.
@@ -323,17 +329,60 @@ func (s *Server) createInspection(ctx context.Context, in *struct{ Body Inspecti
 		s.log.Error("inspection", "error", err)
 		return nil, newProblem(http.StatusServiceUnavailable, "unavailable", "the inspection could not be run; try again")
 	}
-	return s.inspection(ctx, id)
+	return s.inspection(ctx, id, "", findingsPage)
 }
 
-func (s *Server) inspection(ctx context.Context, id uuid.UUID) (*struct{ Body Inspection }, error) {
+// findingsPage is how many findings an inspection carries by default; the
+// rest follow with ?cursor=findings_next_cursor.
+const findingsPage = 50
+
+// findingCursor reads the (kind, sale id) a page of findings ended at.
+func findingCursor(c string) (*string, *uuid.UUID, error) {
+	if c == "" {
+		return nil, nil, nil
+	}
+	raw, err := decodeCursor(c)
+	if err != nil {
+		return nil, nil, badCursor()
+	}
+	kind, rawID, ok := strings.Cut(raw, "|")
+	id, ierr := uuid.Parse(rawID)
+	if !ok || ierr != nil {
+		return nil, nil, badCursor()
+	}
+	return &kind, &id, nil
+}
+
+func (s *Server) inspection(ctx context.Context, id uuid.UUID, cursor string, limit int) (*struct{ Body Inspection }, error) {
+	afterKind, afterSale, err := findingCursor(cursor)
+	if err != nil {
+		return nil, err
+	}
 	i, err := s.store.Q().GetInspection(ctx, id)
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
-	findings, err := s.store.Q().ListFindings(ctx, id)
+	findings, err := s.store.Q().ListFindingsPage(ctx, dbq.ListFindingsPageParams{InspectionID: id, AfterKind: afterKind, AfterSale: afterSale, Lim: int32(limit + 1)})
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	next := ""
+	if len(findings) > limit {
+		findings = findings[:limit]
+		last := findings[len(findings)-1]
+		next = encodeCursor(last.Kind + "|" + last.SaleID.String())
+	}
+	shown, err := s.inspectedAccounts(ctx, []dbq.Inspection{i})
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range findings {
+		shown = append(shown, f.CustomerID)
+	}
+	// Registered even when it names no account yet: it is still a read of
+	// the inspection (one row without an account).
+	if err := s.register(ctx, store.AccessView, uniqueIDs(shown), inspectionSections); err != nil {
+		return nil, err
 	}
 	out := inspectionOut(i)
 	out.Findings = []Finding{}
@@ -346,6 +395,7 @@ func (s *Server) inspection(ctx context.Context, id uuid.UUID) (*struct{ Body In
 		out.Findings = append(out.Findings, Finding{SaleID: f.SaleID.String(), CustomerID: f.CustomerID.String(), GrantID: uuidString(f.GrantID),
 			Kind: f.Kind, AppliedRate: rateString(f.AppliedRate), GrantedRate: granted})
 	}
+	out.FindingsNextCursor = next
 	return &struct{ Body Inspection }{Body: out}, nil
 }
 
@@ -353,11 +403,20 @@ func (s *Server) listInspections(ctx context.Context, in *struct {
 	Limit int `query:"limit" minimum:"1" maximum:"200" default:"50"`
 }) (*struct{ Body Page[Inspection] }, error) {
 	if !can(callerOf(ctx).Role, capSeeInspections) {
-		return nil, forbidden("inspections are the auditors' and the General Manager's")
+		return nil, s.deny(ctx, uuid.Nil, []string{"discounts"}, forbidden("inspections are the auditors' and the General Manager's"))
 	}
 	rows, err := s.store.Q().ListInspections(ctx, int32(in.Limit))
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	shown, err := s.inspectedAccounts(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(shown) > 0 {
+		if err := s.register(ctx, store.AccessList, shown, []string{"discounts"}); err != nil {
+			return nil, err
+		}
 	}
 	out := Page[Inspection]{Items: make([]Inspection, 0, len(rows))}
 	for _, r := range rows {
@@ -366,17 +425,48 @@ func (s *Server) listInspections(ctx context.Context, in *struct {
 	return &struct{ Body Page[Inspection] }{Body: out}, nil
 }
 
+// inspectedAccounts lists the accounts whose grants the inspections sampled.
+func (s *Server) inspectedAccounts(ctx context.Context, rows []dbq.Inspection) ([]uuid.UUID, error) {
+	var grants []uuid.UUID
+	for _, r := range rows {
+		grants = append(grants, r.SampledGrants...)
+	}
+	if len(grants) == 0 {
+		return nil, nil
+	}
+	ids, err := s.store.Q().GrantAccounts(ctx, grants)
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	return ids, nil
+}
+
+// uniqueIDs keeps the first of each id, in order.
+func uniqueIDs(ids []uuid.UUID) []uuid.UUID {
+	seen := map[uuid.UUID]bool{}
+	out := ids[:0:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 func (s *Server) getInspection(ctx context.Context, in *struct {
-	ID string `path:"id" format:"uuid"`
+	ID     string `path:"id" format:"uuid"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50" doc:"Findings on this page"`
+	Cursor string `query:"cursor" maxLength:"200" doc:"findings_next_cursor of the previous page"`
 }) (*struct{ Body Inspection }, error) {
 	if !can(callerOf(ctx).Role, capSeeInspections) {
-		return nil, notFound()
+		return nil, s.deny(ctx, uuid.Nil, inspectionSections, notFound())
 	}
 	id, err := parseUUID("path.id", in.ID)
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.inspection(ctx, id)
+	out, err := s.inspection(ctx, id, in.Cursor, in.Limit)
 	if err != nil && errors.Is(err, store.ErrNotFound) {
 		return nil, notFound()
 	}

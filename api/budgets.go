@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -16,6 +17,7 @@ import (
 var (
 	costSections   = []string{"costs"}
 	budgetSections = []string{"budget"}
+	eventSections  = []string{"events"}
 )
 
 // Budget is a yearly KA budget for an account or a tier (Art. 21).
@@ -325,19 +327,21 @@ func (s *Server) createEvent(ctx context.Context, in *struct{ Body EventCreate }
 }
 
 func (s *Server) eventOut(ctx context.Context, ev dbq.KaEvent) (*struct{ Body Event }, error) {
-	events, err := s.eventsOut(ctx, []dbq.KaEvent{ev})
+	events, err := s.eventsOut(ctx, []dbq.KaEvent{ev}, nil)
 	if err != nil {
 		return nil, err
 	}
 	return &struct{ Body Event }{Body: events[0]}, nil
 }
 
-func (s *Server) eventsOut(ctx context.Context, rows []dbq.KaEvent) ([]Event, error) {
+// eventsOut shapes events with their invitees; manager, when set, keeps only
+// the invitees that are that account manager's accounts (or staff).
+func (s *Server) eventsOut(ctx context.Context, rows []dbq.KaEvent, manager *uuid.UUID) ([]Event, error) {
 	ids := make([]uuid.UUID, len(rows))
 	for i, e := range rows {
 		ids[i] = e.ID
 	}
-	inv, err := s.store.Q().ListInvitees(ctx, ids)
+	inv, err := s.store.Q().ListInvitees(ctx, dbq.ListInviteesParams{EventIds: ids, ManagerID: manager})
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
@@ -357,13 +361,19 @@ func (s *Server) eventsOut(ctx context.Context, rows []dbq.KaEvent) ([]Event, er
 }
 
 func (s *Server) listEvents(ctx context.Context, in *struct {
-	From  string `query:"from" format:"date"`
-	To    string `query:"to" format:"date"`
-	Kind  string `query:"kind" maxLength:"20"`
-	Limit int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	From   string `query:"from" format:"date"`
+	To     string `query:"to" format:"date"`
+	Kind   string `query:"kind" maxLength:"20"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	Cursor string `query:"cursor" maxLength:"200"`
 }) (*struct{ Body Page[Event] }, error) {
-	if !can(callerOf(ctx).Role, capReports) {
-		return nil, forbidden("your role does not see KA events")
+	p := callerOf(ctx)
+	if !can(p.Role, capReports) {
+		return nil, s.deny(ctx, uuid.Nil, eventSections, forbidden("your role does not see KA events"))
+	}
+	afterOn, afterID, err := eventCursor(in.Cursor)
+	if err != nil {
+		return nil, err
 	}
 	from, err := optDate("query.from", nonEmpty(in.From))
 	if err != nil {
@@ -373,15 +383,68 @@ func (s *Server) listEvents(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.store.Q().ListEvents(ctx, dbq.ListEventsParams{FromDate: from, ToDate: to, Kind: nonEmpty(in.Kind), Lim: int32(in.Limit)})
+	// Art. 9: an account manager sees the events of their own accounts, and
+	// of those invitees only their accounts; the scope is in the query.
+	mgr := scopeOf(p).ManagerID
+	rows, err := s.store.Q().ListEvents(ctx, dbq.ListEventsParams{FromDate: from, ToDate: to, Kind: nonEmpty(in.Kind),
+		AfterOn: afterOn, AfterID: afterID, ManagerID: mgr, Lim: int32(in.Limit + 1)})
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
-	events, err := s.eventsOut(ctx, rows)
+	next := ""
+	if len(rows) > in.Limit {
+		rows = rows[:in.Limit]
+		last := rows[len(rows)-1]
+		next = encodeCursor(last.HeldOn.Format(time.DateOnly) + "|" + last.ID.String())
+	}
+	events, err := s.eventsOut(ctx, rows, mgr)
 	if err != nil {
 		return nil, err
 	}
-	return &struct{ Body Page[Event] }{Body: Page[Event]{Items: events}}, nil
+	// Invitees are accounts: the list is a read of their records (Art. 9).
+	if shown := inviteeAccounts(events); len(shown) > 0 {
+		if err := s.register(ctx, store.AccessList, shown, eventSections); err != nil {
+			return nil, err
+		}
+	}
+	return &struct{ Body Page[Event] }{Body: Page[Event]{Items: events, NextCursor: next}}, nil
+}
+
+// eventCursor reads the (held_on, id) a page of events ended at.
+func eventCursor(c string) (*time.Time, *uuid.UUID, error) {
+	if c == "" {
+		return nil, nil, nil
+	}
+	raw, err := decodeCursor(c)
+	if err != nil {
+		return nil, nil, badCursor()
+	}
+	day, rawID, ok := strings.Cut(raw, "|")
+	on, derr := time.Parse(time.DateOnly, day)
+	id, ierr := uuid.Parse(rawID)
+	if !ok || derr != nil || ierr != nil {
+		return nil, nil, badCursor()
+	}
+	return &on, &id, nil
+}
+
+// inviteeAccounts lists the accounts invited to any of events, once each.
+func inviteeAccounts(events []Event) []uuid.UUID {
+	var ids []uuid.UUID
+	seen := map[uuid.UUID]bool{}
+	for _, e := range events {
+		for _, i := range e.Invitees {
+			if i.CustomerID == nil {
+				continue
+			}
+			id, err := uuid.Parse(*i.CustomerID)
+			if err == nil && !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
 }
 
 func (s *Server) setAttendance(ctx context.Context, in *struct {

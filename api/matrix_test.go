@@ -206,6 +206,9 @@ var matrix = []matrixRow{
 	{op: "GET /v1/tickets/{id}", ok: 200, may: ticketReaders, sees: ticketData, action: store.AccessView, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/tickets/" + f.ticket[c.own], nil
 	}},
+	{op: "GET /v1/tickets/{id}/events", ok: 200, may: ticketReaders, sees: ticketData, action: store.AccessView, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+		return "/v1/tickets/" + f.ticket[c.own] + "/events", nil
+	}},
 	{op: "POST /v1/tickets/{id}/events", ok: 201, may: ticketHandlers, sees: ticketData, action: store.AccessUpdate, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/tickets/" + f.ticket[c.own] + "/events", map[string]any{"type": "note", "note": "matrix"}
 	}},
@@ -242,7 +245,7 @@ var matrix = []matrixRow{
 	{op: "GET /v1/reports/staff", ok: 200, may: reportReaders, action: store.AccessExport, req: fixed("/v1/reports/staff")},
 	{op: "GET /v1/reports/budget", ok: 200, may: reportReaders, action: store.AccessExport, req: fixed("/v1/reports/budget")},
 	{op: "GET /v1/reports/customers/{id}", ok: 200, may: reportReaders, sees: archive, action: store.AccessExport, req: onAccount("/v1/reports/customers/%s")},
-	{op: "GET /v1/events", ok: 200, may: reportReaders, req: fixed("/v1/events")},
+	{op: "GET /v1/events", ok: 200, may: reportReaders, action: store.AccessList, req: fixed("/v1/events")},
 	{op: "POST /v1/events", ok: 201, may: only(store.RoleKAManager), req: withBody("/v1/events", func() any {
 		return map[string]any{"kind": "symposium", "title": "Matrix " + unique(), "held_on": today()}
 	})},
@@ -253,9 +256,9 @@ var matrix = []matrixRow{
 	// Confidentiality (Art. 9, 14).
 	{op: "GET /v1/access-log", ok: 200, may: only(store.RoleAuditor), req: fixed("/v1/access-log?limit=5")},
 	{op: "GET /v1/access-log/verify", ok: 200, may: only(store.RoleAuditor), req: fixed("/v1/access-log/verify")},
-	{op: "GET /v1/inspections", ok: 200, may: inspectors, req: fixed("/v1/inspections")},
+	{op: "GET /v1/inspections", ok: 200, may: inspectors, action: store.AccessList, req: fixed("/v1/inspections")},
 	{op: "POST /v1/inspections", ok: 201, may: only(store.RoleAuditor), req: withBody("/v1/inspections", func() any { return map[string]any{"sample_size": 1} })},
-	{op: "GET /v1/inspections/{id}", ok: 200, may: inspectors, sees: inspectionData, req: func(_ *testing.T, f *matrixFixture, _ matrixCase) (string, any) {
+	{op: "GET /v1/inspections/{id}", ok: 200, may: inspectors, sees: inspectionData, action: store.AccessView, req: func(_ *testing.T, f *matrixFixture, _ matrixCase) (string, any) {
 		return "/v1/inspections/" + f.inspection, nil
 	}},
 }
@@ -404,11 +407,16 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 	for _, k := range []string{"name", "visit_cadence", "ticket_response_within", "ticket_resolve_within", "greeting_occasions"} {
 		f.tierB[k] = tier.Body[k]
 	}
+	// The event invites both accounts: listing events shows them (Art. 9).
 	ev := must(t, call(t, "POST", "/v1/events", ka.Token, map[string]any{"kind": "training", "title": "Matrix", "held_on": today(),
-		"invitees": []map[string]any{{"staff_id": agent.ID}}}), 201)
+		"invitees": []map[string]any{{"staff_id": agent.ID}, {"customer_id": f.own}, {"customer_id": f.other}}}), 201)
 	f.event = ev.str("id")
 	f.invitee = ev.Body["invitees"].([]any)[0].(map[string]any)["id"].(string)
 	f.inspection = must(t, call(t, "POST", "/v1/inspections", auditor.Token, map[string]any{"sample_size": 1}), 201).str("id")
+	// Done, it names the sampled grant's account: listing it is registered.
+	waitFor(t, 30*time.Second, "the inspection", func() bool {
+		return countRows(t, "SELECT count(*) FROM inspections WHERE id = $1 AND status = 'done'", f.inspection) == 1
+	})
 	return f
 }
 

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -109,8 +110,42 @@ func (s *Server) addContact(ctx context.Context, in *struct {
 	return &struct{ Body Contact }{Body: contactOut(c)}, nil
 }
 
-func (s *Server) listContacts(ctx context.Context, in *customerID) (*struct{ Body Page[Contact] }, error) {
+// subListInput is a page of one account's contacts or key persons.
+type subListInput struct {
+	ID     string `path:"id" format:"uuid" doc:"Account id"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	Cursor string `query:"cursor" maxLength:"200"`
+}
+
+// createdCursor carries the (created_at, id) a page of contacts or key
+// persons ends at.
+func createdCursor(at time.Time, id uuid.UUID) string {
+	return encodeCursor(at.UTC().Format(time.RFC3339Nano) + "|" + id.String())
+}
+
+func readCreatedCursor(c string) (store.PageAfter, error) {
+	if c == "" {
+		return store.PageAfter{}, nil
+	}
+	raw, err := decodeCursor(c)
+	if err != nil {
+		return store.PageAfter{}, badCursor()
+	}
+	ts, rawID, ok := strings.Cut(raw, "|")
+	at, terr := time.Parse(time.RFC3339Nano, ts)
+	id, ierr := uuid.Parse(rawID)
+	if !ok || terr != nil || ierr != nil {
+		return store.PageAfter{}, badCursor()
+	}
+	return store.PageAfter{At: &at, ID: &id}, nil
+}
+
+func (s *Server) listContacts(ctx context.Context, in *subListInput) (*struct{ Body Page[Contact] }, error) {
 	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	after, err := readCreatedCursor(in.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -118,18 +153,15 @@ func (s *Server) listContacts(ctx context.Context, in *customerID) (*struct{ Bod
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.store.ListContacts(ctx, scope, id)
+	rows, err := s.store.ListContacts(ctx, scope, id, after, int32(in.Limit+1))
 	if err != nil {
 		return nil, s.archiveErr(ctx, id, contactSections, err)
 	}
 	if err := s.register(ctx, store.AccessView, []uuid.UUID{id}, contactSections); err != nil {
 		return nil, err
 	}
-	out := Page[Contact]{Items: make([]Contact, 0, len(rows))}
-	for _, r := range rows {
-		out.Items = append(out.Items, contactOut(r))
-	}
-	return &struct{ Body Page[Contact] }{Body: out}, nil
+	page := pageOf(rows, in.Limit, contactOut, func(c dbq.CustomerContact) string { return createdCursor(c.CreatedAt, c.ID) })
+	return &struct{ Body Page[Contact] }{Body: page}, nil
 }
 
 func (s *Server) addKeyPerson(ctx context.Context, in *struct {
@@ -165,8 +197,12 @@ func (s *Server) addKeyPerson(ctx context.Context, in *struct {
 	return &struct{ Body KeyPerson }{Body: keyPersonOut(k)}, nil
 }
 
-func (s *Server) listKeyPersons(ctx context.Context, in *customerID) (*struct{ Body Page[KeyPerson] }, error) {
+func (s *Server) listKeyPersons(ctx context.Context, in *subListInput) (*struct{ Body Page[KeyPerson] }, error) {
 	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	after, err := readCreatedCursor(in.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -174,18 +210,15 @@ func (s *Server) listKeyPersons(ctx context.Context, in *customerID) (*struct{ B
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.store.ListKeyPersons(ctx, scope, id)
+	rows, err := s.store.ListKeyPersons(ctx, scope, id, after, int32(in.Limit+1))
 	if err != nil {
 		return nil, s.archiveErr(ctx, id, personSections, err)
 	}
 	if err := s.register(ctx, store.AccessView, []uuid.UUID{id}, personSections); err != nil {
 		return nil, err
 	}
-	out := Page[KeyPerson]{Items: make([]KeyPerson, 0, len(rows))}
-	for _, r := range rows {
-		out.Items = append(out.Items, keyPersonOut(r))
-	}
-	return &struct{ Body Page[KeyPerson] }{Body: out}, nil
+	page := pageOf(rows, in.Limit, keyPersonOut, func(k dbq.KeyPerson) string { return createdCursor(k.CreatedAt, k.ID) })
+	return &struct{ Body Page[KeyPerson] }{Body: page}, nil
 }
 
 func (s *Server) listHistory(ctx context.Context, in *struct {
@@ -205,7 +238,11 @@ func (s *Server) listHistory(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.store.ListHistory(ctx, scope, id, after, int32(in.Limit+1))
+	// Art. 9, 11: credit terms and discounts stay out of the history of a
+	// caller who may not see them elsewhere.
+	role := callerOf(ctx).Role
+	hidden := store.HiddenHistory(can(role, capReadCredit), can(role, capReadGrants))
+	rows, err := s.store.ListHistory(ctx, scope, id, hidden, after, int32(in.Limit+1))
 	if err != nil {
 		return nil, s.archiveErr(ctx, id, historySections, err)
 	}

@@ -1,9 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"reflect"
@@ -17,34 +15,51 @@ import (
 	"kam/db/store"
 )
 
+// maxReportYears bounds a report's period (SPEC §7): the monthly trend and
+// every sum grow with it.
+const maxReportYears = 10
+
+// otherCategory names the trend's last row: every category beyond the top N.
+const otherCategory = "other"
+
 // periodInput is a report's date range, both days included, and its format.
 type periodInput struct {
 	From   string `query:"from" format:"date" doc:"First day; default 1 January of this year"`
-	To     string `query:"to" format:"date" doc:"Last day; default today"`
+	To     string `query:"to" format:"date" doc:"Last day; default today. A period covers at most 10 years (422 period_too_long)"`
 	Format string `query:"format" enum:"json,csv" default:"json"`
 }
 
-// customerPeriodInput is periodInput for one account.
+// trendInput is periodInput for a report with a monthly trend by category.
+type trendInput struct {
+	From       string `query:"from" format:"date" doc:"First day; default 1 January of this year"`
+	To         string `query:"to" format:"date" doc:"Last day; default today. A period covers at most 10 years (422 period_too_long)"`
+	Format     string `query:"format" enum:"json,csv" default:"json"`
+	Categories int    `query:"categories" minimum:"1" maximum:"100" default:"20" doc:"Product categories shown on their own, the top N by the period's revenue; the rest are summed in one \"other\" row"`
+}
+
+// customerPeriodInput is trendInput for one account.
 type customerPeriodInput struct {
-	ID     string `path:"id" format:"uuid"`
-	From   string `query:"from" format:"date" doc:"First day; default 1 January of this year"`
-	To     string `query:"to" format:"date" doc:"Last day; default today"`
-	Format string `query:"format" enum:"json,csv" default:"json"`
+	ID         string `path:"id" format:"uuid"`
+	From       string `query:"from" format:"date" doc:"First day; default 1 January of this year"`
+	To         string `query:"to" format:"date" doc:"Last day; default today. A period covers at most 10 years (422 period_too_long)"`
+	Format     string `query:"format" enum:"json,csv" default:"json"`
+	Categories int    `query:"categories" minimum:"1" maximum:"100" default:"20" doc:"Product categories shown on their own, the top N by the period's revenue; the rest are summed in one \"other\" row"`
 }
 
-func (s *Server) period(p periodInput) (time.Time, time.Time, error) {
+// period reads a report's range: both days included, at most ten years.
+func (s *Server) period(rawFrom, rawTo string) (time.Time, time.Time, error) {
 	today := s.today()
 	from := time.Date(today.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
 	to := today
-	if p.From != "" {
-		d, err := optDate("query.from", &p.From)
+	if rawFrom != "" {
+		d, err := optDate("query.from", &rawFrom)
 		if err != nil {
 			return from, to, err
 		}
 		from = *d
 	}
-	if p.To != "" {
-		d, err := optDate("query.to", &p.To)
+	if rawTo != "" {
+		d, err := optDate("query.to", &rawTo)
 		if err != nil {
 			return from, to, err
 		}
@@ -53,15 +68,19 @@ func (s *Server) period(p periodInput) (time.Time, time.Time, error) {
 	if to.Before(from) {
 		return from, to, invalidField("query.to", "to is before from")
 	}
-	if to.Sub(from) > 20*366*24*time.Hour {
-		return from, to, invalidField("query.from", "a report covers at most 20 years")
+	// Ten years of days: 2015-01-01 … 2024-12-31 is the longest from 2015-01-01.
+	if !to.Before(from.AddDate(maxReportYears, 0, 0)) {
+		p := newProblem(http.StatusUnprocessableEntity, "period_too_long", "a report covers at most 10 years")
+		p.Errors = []FieldError{{Location: "query.to", Message: "at most 10 years after from", Value: rawTo}}
+		return from, to, p
 	}
 	return from, to, nil
 }
 
 // CategoryShare is one product category's part of revenue.
 type CategoryShare struct {
-	ProductCategory string `json:"product_category"`
+	ProductCategory string `json:"product_category" doc:"\"other\" on the row that sums the categories beyond the top N"`
+	Others          int32  `json:"others,omitempty" doc:"On the \"other\" row: how many categories it sums"`
 	Amount          string `json:"amount"`
 	Quantity        string `json:"quantity"`
 	Share           string `json:"share" doc:"Percent of the period's revenue"`
@@ -70,7 +89,8 @@ type CategoryShare struct {
 // MonthCategory is one month of one product category.
 type MonthCategory struct {
 	Month           string `json:"month" doc:"YYYY-MM"`
-	ProductCategory string `json:"product_category"`
+	ProductCategory string `json:"product_category" doc:"\"other\" on the row that sums the categories beyond the top N"`
+	Others          int32  `json:"others,omitempty" doc:"On the \"other\" row: how many categories it sums"`
 	Amount          string `json:"amount"`
 	Quantity        string `json:"quantity"`
 }
@@ -95,8 +115,8 @@ type OverviewReport struct {
 	KAShare           *string         `json:"ka_share" doc:"KA revenue as a percent of company revenue"`
 	AvgSatisfaction   *string         `json:"avg_satisfaction"`
 	Surveys           int32           `json:"surveys"`
-	CategoryStructure []CategoryShare `json:"category_structure"`
-	MonthlyTrend      []MonthCategory `json:"monthly_trend"`
+	CategoryStructure []CategoryShare `json:"category_structure" doc:"The top N categories by revenue (?categories=, default 20), then one \"other\" row for the rest"`
+	MonthlyTrend      []MonthCategory `json:"monthly_trend" doc:"Every month of the period × the categories of category_structure"`
 }
 
 // PaymentComparison is the same-period comparison of Art. 8.3.
@@ -109,7 +129,8 @@ type PaymentComparison struct {
 
 // RegionFlow is where an account's products went.
 type RegionFlow struct {
-	Region   string `json:"region"`
+	Region   string `json:"region" doc:"\"other\" on the row that sums the regions beyond the top N"`
+	Others   int32  `json:"others,omitempty" doc:"On the \"other\" row: how many regions it sums"`
 	Amount   string `json:"amount"`
 	Quantity string `json:"quantity"`
 }
@@ -119,10 +140,10 @@ type CustomerReport struct {
 	CustomerID        string            `json:"customer_id"`
 	From              string            `json:"from"`
 	To                string            `json:"to"`
-	ProductStructure  []CategoryShare   `json:"product_structure"`
-	MonthlyTrend      []MonthCategory   `json:"monthly_trend" doc:"Amount and quantity (demand) by month"`
+	ProductStructure  []CategoryShare   `json:"product_structure" doc:"The top N categories by revenue (?categories=, default 20), then one \"other\" row for the rest"`
+	MonthlyTrend      []MonthCategory   `json:"monthly_trend" doc:"Amount and quantity (demand) by month, over the categories of product_structure"`
 	Payments          PaymentComparison `json:"payments"`
-	Regions           []RegionFlow      `json:"regions"`
+	Regions           []RegionFlow      `json:"regions" doc:"The top N regions by amount (?categories=), then one \"other\" row"`
 	OpenTickets       int32             `json:"open_tickets"`
 	VisitsDone        int32             `json:"visits_done"`
 	VisitsMissed      int32             `json:"visits_missed"`
@@ -160,10 +181,10 @@ type StaffRow struct {
 	Budget          string  `json:"budget" doc:"Their accounts' own yearly budgets for the years the period touches"`
 }
 
-// report is a JSON or CSV answer.
+// report is a JSON or CSV answer, written to the response as it is encoded.
 type report struct {
 	ContentType string `header:"Content-Type"`
-	Body        []byte
+	Body        func(huma.Context)
 }
 
 func pct(part, whole decimal.Decimal) *string {
@@ -185,13 +206,15 @@ func optDec(d decimal.Decimal, n int32) *string {
 
 func (s *Server) reportRoutes() {
 	reg := func(id, path, summary string, body any, h any) {
-		o := op(id, http.MethodGet, path, summary+"; ?format=csv for CSV", "reports")
+		o := op(id, http.MethodGet, path, summary+"; ?format=csv for CSV (cells that a spreadsheet would run as a formula begin with ')", "reports")
 		schema := s.api.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(body), true, "")
 		o.Responses = map[string]*huma.Response{"200": {Description: "OK", Content: map[string]*huma.MediaType{
 			"application/json": {Schema: schema}, "text/csv": {Schema: &huma.Schema{Type: "string"}},
 		}}}
 		switch h := h.(type) {
 		case func(context.Context, *periodInput) (*report, error):
+			huma.Register(s.api, o, h)
+		case func(context.Context, *trendInput) (*report, error):
 			huma.Register(s.api, o, h)
 		case func(context.Context, *customerPeriodInput) (*report, error):
 			huma.Register(s.api, o, h)
@@ -207,19 +230,35 @@ func (s *Server) reportRoutes() {
 	huma.Register(s.api, put, s.putCompanyRevenue)
 }
 
-// answer renders a report as JSON, or as CSV rows.
-func answer(format string, v any, rows func() [][]string) (*report, error) {
+// answer renders a report as JSON, or as CSV rows streamed through the one
+// CSV writer (formula cells defused, SPEC §7).
+func answer(format string, v any, cols []csvColumn, rows func(*csvWriter)) *report {
 	if format == "csv" {
-		var buf bytes.Buffer
-		w := csv.NewWriter(&buf)
-		_ = w.WriteAll(rows())
-		return &report{ContentType: "text/csv; charset=utf-8", Body: buf.Bytes()}, nil
+		return &report{ContentType: "text/csv; charset=utf-8", Body: func(ctx huma.Context) {
+			ctx.SetStatus(http.StatusOK)
+			w := newCSV(ctx.BodyWriter(), cols...)
+			rows(w)
+			w.Flush()
+		}}
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
+	return &report{ContentType: "application/json", Body: func(ctx huma.Context) {
+		ctx.SetStatus(http.StatusOK)
+		// The status is sent; a failure now is a client gone away.
+		_ = json.NewEncoder(ctx.BodyWriter()).Encode(v)
+	}}
+}
+
+// sectionCols are the columns of the overview's and the customer report's CSV.
+var sectionCols = []csvColumn{textCol("section"), textCol("key"), numCol("value"), numCol("quantity")}
+
+// trendRows writes the category and trend rows of a report's CSV.
+func trendRows(w *csvWriter, shares []CategoryShare, trend []MonthCategory) {
+	for _, c := range shares {
+		w.Row("category", c.ProductCategory, c.Amount, c.Quantity)
 	}
-	return &report{ContentType: "application/json", Body: b}, nil
+	for _, m := range trend {
+		w.Row("trend", m.Month+"/"+m.ProductCategory, m.Amount, m.Quantity)
+	}
 }
 
 func (s *Server) reportGate(ctx context.Context, name string) (*uuid.UUID, error) {
@@ -233,36 +272,46 @@ func (s *Server) reportGate(ctx context.Context, name string) (*uuid.UUID, error
 	return scopeOf(p).ManagerID, nil
 }
 
-func categories(rows []dbq.CategoryMonthsRow) ([]CategoryShare, []MonthCategory, decimal.Decimal) {
-	type tot struct{ amount, qty decimal.Decimal }
-	order := []string{}
-	sums := map[string]*tot{}
+// categories turns the bounded category months (top N by revenue, then one
+// "other" slot) into the period's structure and its monthly trend.
+func categories(rows []dbq.CategoryMonthsRow, topN int) ([]CategoryShare, []MonthCategory, decimal.Decimal) {
+	type slot struct {
+		name        string
+		others      int32
+		amount, qty decimal.Decimal
+	}
+	order := []int32{}
+	slots := map[int32]*slot{}
 	trend := make([]MonthCategory, 0, len(rows))
 	total := decimal.Zero
 	for _, r := range rows {
-		t, ok := sums[r.ProductCategory]
+		sl, ok := slots[r.Slot]
 		if !ok {
-			t = &tot{}
-			sums[r.ProductCategory] = t
-			order = append(order, r.ProductCategory)
+			sl = &slot{name: r.Category}
+			if int(r.Slot) > topN {
+				sl.name, sl.others = otherCategory, r.Categories
+			}
+			slots[r.Slot] = sl
+			order = append(order, r.Slot)
 		}
-		t.amount, t.qty = t.amount.Add(r.Amount), t.qty.Add(r.Quantity)
+		sl.amount, sl.qty = sl.amount.Add(r.Amount), sl.qty.Add(r.Quantity)
 		total = total.Add(r.Amount)
-		trend = append(trend, MonthCategory{Month: r.Month.Format("2006-01"), ProductCategory: r.ProductCategory, Amount: money(r.Amount), Quantity: r.Quantity.String()})
+		trend = append(trend, MonthCategory{Month: r.Month.Format("2006-01"), ProductCategory: sl.name, Others: sl.others, Amount: money(r.Amount), Quantity: r.Quantity.String()})
 	}
 	shares := make([]CategoryShare, 0, len(order))
-	for _, c := range order {
+	for _, n := range order {
+		sl := slots[n]
 		share := "0.00"
-		if p := pct(sums[c].amount, total); p != nil {
+		if p := pct(sl.amount, total); p != nil {
 			share = *p
 		}
-		shares = append(shares, CategoryShare{ProductCategory: c, Amount: money(sums[c].amount), Quantity: sums[c].qty.String(), Share: share})
+		shares = append(shares, CategoryShare{ProductCategory: sl.name, Others: sl.others, Amount: money(sl.amount), Quantity: sl.qty.String(), Share: share})
 	}
 	return shares, trend, total
 }
 
-func (s *Server) overviewReport(ctx context.Context, in *periodInput) (*report, error) {
-	from, to, err := s.period(*in)
+func (s *Server) overviewReport(ctx context.Context, in *trendInput) (*report, error) {
+	from, to, err := s.period(in.From, in.To)
 	if err != nil {
 		return nil, err
 	}
@@ -279,11 +328,11 @@ func (s *Server) overviewReport(ctx context.Context, in *periodInput) (*report, 
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
-	months, err := q.CategoryMonths(ctx, dbq.CategoryMonthsParams{ManagerID: mgr, FromDate: from, ToDate: to})
+	months, err := q.CategoryMonths(ctx, dbq.CategoryMonthsParams{ManagerID: mgr, FromDate: from, ToDate: to, TopN: int64(in.Categories)})
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
-	shares, trend, _ := categories(months)
+	shares, trend, _ := categories(months, in.Categories)
 	r := OverviewReport{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), AccountsAtStart: c.AtStart, AccountsAtEnd: c.AtEnd,
 		Added: c.Added, Churned: c.Churned, KARevenue: money(c.KaRevenue), CompanyRevenue: optDec(c.CompanyRevenue, c.CompanyMonths),
 		AvgSatisfaction: optDec(c.AvgSatisfaction, c.Surveys), Surveys: c.Surveys, CategoryStructure: shares, MonthlyTrend: trend, ByTier: []TierCount{}}
@@ -293,23 +342,20 @@ func (s *Server) overviewReport(ctx context.Context, in *periodInput) (*report, 
 	for _, t := range tiers {
 		r.ByTier = append(r.ByTier, TierCount{Tier: t.Tier, Accounts: t.Accounts})
 	}
-	return answer(in.Format, r, func() [][]string {
-		out := [][]string{{"section", "key", "value", "quantity"},
-			{"summary", "accounts_at_start", itoa(int(r.AccountsAtStart)), ""}, {"summary", "accounts_at_end", itoa(int(r.AccountsAtEnd)), ""},
-			{"summary", "added", itoa(int(r.Added)), ""}, {"summary", "churned", itoa(int(r.Churned)), ""},
-			{"summary", "ka_revenue", r.KARevenue, ""}, {"summary", "company_revenue", deref(r.CompanyRevenue), ""},
-			{"summary", "ka_share", deref(r.KAShare), ""}, {"summary", "avg_satisfaction", deref(r.AvgSatisfaction), ""}}
+	return answer(in.Format, r, sectionCols, func(w *csvWriter) {
+		w.Row("summary", "accounts_at_start", itoa(int(r.AccountsAtStart)), "")
+		w.Row("summary", "accounts_at_end", itoa(int(r.AccountsAtEnd)), "")
+		w.Row("summary", "added", itoa(int(r.Added)), "")
+		w.Row("summary", "churned", itoa(int(r.Churned)), "")
+		w.Row("summary", "ka_revenue", r.KARevenue, "")
+		w.Row("summary", "company_revenue", deref(r.CompanyRevenue), "")
+		w.Row("summary", "ka_share", deref(r.KAShare), "")
+		w.Row("summary", "avg_satisfaction", deref(r.AvgSatisfaction), "")
 		for _, t := range r.ByTier {
-			out = append(out, []string{"tier", t.Tier, itoa(int(t.Accounts)), ""})
+			w.Row("tier", t.Tier, itoa(int(t.Accounts)), "")
 		}
-		for _, c := range r.CategoryStructure {
-			out = append(out, []string{"category", c.ProductCategory, c.Amount, c.Quantity})
-		}
-		for _, m := range r.MonthlyTrend {
-			out = append(out, []string{"trend", m.Month + "/" + m.ProductCategory, m.Amount, m.Quantity})
-		}
-		return out
-	})
+		trendRows(w, r.CategoryStructure, r.MonthlyTrend)
+	}), nil
 }
 
 func deref(s *string) string {
@@ -324,7 +370,7 @@ func (s *Server) customerReport(ctx context.Context, in *customerPeriodInput) (*
 	if err != nil {
 		return nil, err
 	}
-	from, to, err := s.period(periodInput{From: in.From, To: in.To, Format: in.Format})
+	from, to, err := s.period(in.From, in.To)
 	if err != nil {
 		return nil, err
 	}
@@ -337,11 +383,11 @@ func (s *Server) customerReport(ctx context.Context, in *customerPeriodInput) (*
 		return nil, s.archiveErr(ctx, id, sections, err)
 	}
 	q := s.store.Q()
-	months, err := q.CategoryMonths(ctx, dbq.CategoryMonthsParams{CustomerID: &id, FromDate: from, ToDate: to})
+	months, err := q.CategoryMonths(ctx, dbq.CategoryMonthsParams{CustomerID: &id, FromDate: from, ToDate: to, TopN: int64(in.Categories)})
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
-	shares, trend, _ := categories(months)
+	shares, trend, _ := categories(months, in.Categories)
 	now, err := q.PaymentsBetween(ctx, dbq.PaymentsBetweenParams{CustomerID: id, FromDate: from, ToDate: to})
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
@@ -350,7 +396,7 @@ func (s *Server) customerReport(ctx context.Context, in *customerPeriodInput) (*
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
-	regions, err := q.CustomerRegions(ctx, dbq.CustomerRegionsParams{CustomerID: id, FromDate: from, ToDate: to})
+	regions, err := q.CustomerRegions(ctx, dbq.CustomerRegionsParams{CustomerID: id, FromDate: from, ToDate: to, TopN: int64(in.Categories)})
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
@@ -366,7 +412,11 @@ func (s *Server) customerReport(ctx context.Context, in *customerPeriodInput) (*
 		VisitsMissed: facts.VisitsMissed, Greetings: facts.Greetings,
 		Payments: PaymentComparison{ThisPeriod: money(now), SamePeriodLastYear: money(before), Change: money(now.Sub(before)), ChangePercent: pct(now.Sub(before), before)}}
 	for _, g := range regions {
-		r.Regions = append(r.Regions, RegionFlow{Region: g.Region, Amount: money(g.Amount), Quantity: g.Quantity.String()})
+		flow := RegionFlow{Region: g.Region, Amount: money(g.Amount), Quantity: g.Quantity.String()}
+		if int(g.Slot) > in.Categories {
+			flow.Region, flow.Others = otherCategory, g.Regions
+		}
+		r.Regions = append(r.Regions, flow)
 	}
 	if can(callerOf(ctx).Role, capReadCredit) {
 		if c, err := q.GetCredit(ctx, id); err == nil {
@@ -374,27 +424,24 @@ func (s *Server) customerReport(ctx context.Context, in *customerPeriodInput) (*
 			r.CreditStatus, r.CreditOutstanding = &o.Status, &o.Outstanding
 		}
 	}
-	return answer(in.Format, r, func() [][]string {
-		out := [][]string{{"section", "key", "value", "quantity"},
-			{"payments", "this_period", r.Payments.ThisPeriod, ""}, {"payments", "same_period_last_year", r.Payments.SamePeriodLastYear, ""},
-			{"payments", "change", r.Payments.Change, ""}, {"payments", "change_percent", deref(r.Payments.ChangePercent), ""},
-			{"service", "open_tickets", itoa(int(r.OpenTickets)), ""}, {"service", "visits_done", itoa(int(r.VisitsDone)), ""},
-			{"service", "visits_missed", itoa(int(r.VisitsMissed)), ""}, {"service", "greetings", itoa(int(r.Greetings)), ""}}
-		for _, c := range r.ProductStructure {
-			out = append(out, []string{"category", c.ProductCategory, c.Amount, c.Quantity})
-		}
-		for _, m := range r.MonthlyTrend {
-			out = append(out, []string{"trend", m.Month + "/" + m.ProductCategory, m.Amount, m.Quantity})
-		}
+	return answer(in.Format, r, sectionCols, func(w *csvWriter) {
+		w.Row("payments", "this_period", r.Payments.ThisPeriod, "")
+		w.Row("payments", "same_period_last_year", r.Payments.SamePeriodLastYear, "")
+		w.Row("payments", "change", r.Payments.Change, "")
+		w.Row("payments", "change_percent", deref(r.Payments.ChangePercent), "")
+		w.Row("service", "open_tickets", itoa(int(r.OpenTickets)), "")
+		w.Row("service", "visits_done", itoa(int(r.VisitsDone)), "")
+		w.Row("service", "visits_missed", itoa(int(r.VisitsMissed)), "")
+		w.Row("service", "greetings", itoa(int(r.Greetings)), "")
+		trendRows(w, r.ProductStructure, r.MonthlyTrend)
 		for _, g := range r.Regions {
-			out = append(out, []string{"region", g.Region, g.Amount, g.Quantity})
+			w.Row("region", g.Region, g.Amount, g.Quantity)
 		}
-		return out
-	})
+	}), nil
 }
 
 func (s *Server) churnReport(ctx context.Context, in *periodInput) (*report, error) {
-	from, to, err := s.period(*in)
+	from, to, err := s.period(in.From, in.To)
 	if err != nil {
 		return nil, err
 	}
@@ -410,17 +457,16 @@ func (s *Server) churnReport(ctx context.Context, in *periodInput) (*report, err
 	for _, r := range rows {
 		page.Items = append(page.Items, ChurnRow{Reason: r.Reason, Destination: r.Destination, Competitor: r.Competitor, Accounts: r.Accounts, RevenueLost: money(r.RevenueLost)})
 	}
-	return answer(in.Format, page, func() [][]string {
-		out := [][]string{{"reason", "destination", "competitor", "accounts", "revenue_lost"}}
+	cols := []csvColumn{textCol("reason"), textCol("destination"), textCol("competitor"), numCol("accounts"), numCol("revenue_lost")}
+	return answer(in.Format, page, cols, func(w *csvWriter) {
 		for _, r := range page.Items {
-			out = append(out, []string{r.Reason, r.Destination, r.Competitor, itoa(int(r.Accounts)), r.RevenueLost})
+			w.Row(r.Reason, r.Destination, r.Competitor, itoa(int(r.Accounts)), r.RevenueLost)
 		}
-		return out
-	})
+	}), nil
 }
 
 func (s *Server) staffReport(ctx context.Context, in *periodInput) (*report, error) {
-	from, to, err := s.period(*in)
+	from, to, err := s.period(in.From, in.To)
 	if err != nil {
 		return nil, err
 	}
@@ -440,14 +486,16 @@ func (s *Server) staffReport(ctx context.Context, in *periodInput) (*report, err
 			TicketSLAMet: pct(decimal.NewFromInt32(r.TicketsMet), decimal.NewFromInt32(r.Tickets)), AvgSatisfaction: optDec(r.AvgSatisfaction, r.Surveys), Findings: r.Findings,
 			Cost: money(r.Cost), Budget: money(r.Budget)})
 	}
-	return answer(in.Format, page, func() [][]string {
-		out := [][]string{{"staff_id", "name", "accounts", "revenue", "collected", "billed", "overdue", "overdue_share", "visits_on_time", "visits_missed", "tickets", "ticket_sla_met", "avg_satisfaction", "inspection_findings", "cost", "budget"}}
+	cols := []csvColumn{textCol("staff_id"), textCol("name")}
+	for _, n := range []string{"accounts", "revenue", "collected", "billed", "overdue", "overdue_share", "visits_on_time", "visits_missed", "tickets", "ticket_sla_met", "avg_satisfaction", "inspection_findings", "cost", "budget"} {
+		cols = append(cols, numCol(n))
+	}
+	return answer(in.Format, page, cols, func(w *csvWriter) {
 		for _, r := range page.Items {
-			out = append(out, []string{r.StaffID, r.Name, itoa(int(r.Accounts)), r.Revenue, r.Collected, r.Billed, r.Overdue, deref(r.OverdueShare),
-				itoa(int(r.VisitsOnTime)), itoa(int(r.VisitsMissed)), itoa(int(r.Tickets)), deref(r.TicketSLAMet), deref(r.AvgSatisfaction), itoa(int(r.Findings)), r.Cost, r.Budget})
+			w.Row(r.StaffID, r.Name, itoa(int(r.Accounts)), r.Revenue, r.Collected, r.Billed, r.Overdue, deref(r.OverdueShare),
+				itoa(int(r.VisitsOnTime)), itoa(int(r.VisitsMissed)), itoa(int(r.Tickets)), deref(r.TicketSLAMet), deref(r.AvgSatisfaction), itoa(int(r.Findings)), r.Cost, r.Budget)
 		}
-		return out
-	})
+	}), nil
 }
 
 // CompanyRevenue is the company's total for a month.

@@ -50,7 +50,8 @@ type Ticket struct {
 	Escalated          bool          `json:"escalated"`
 	OpenedBy           string        `json:"opened_by" format:"uuid"`
 	CreatedAt          time.Time     `json:"created_at"`
-	Events             []TicketEvent `json:"events,omitempty"`
+	Events             []TicketEvent `json:"events,omitempty" doc:"The first handling records, oldest first; events_next_cursor continues them at GET /v1/tickets/{id}/events"`
+	EventsNextCursor   string        `json:"events_next_cursor,omitempty" doc:"Pass as ?cursor= to GET /v1/tickets/{id}/events for the records after these"`
 }
 
 // TicketEvent is one handling record.
@@ -75,6 +76,7 @@ func (s *Server) ticketRoutes() {
 	ev := created(op("create-ticket-event", http.MethodPost, "/v1/tickets/{id}/events", "A handling record: acknowledge, note, resolve, close, reopen", "service"))
 	ev.Errors = append(ev.Errors, 409)
 	huma.Register(s.api, ev, s.ticketEvent)
+	huma.Register(s.api, op("list-ticket-events", http.MethodGet, "/v1/tickets/{id}/events", "A ticket's handling records, oldest first", "service"), s.listTicketEvents)
 }
 
 func (s *Server) createTicket(ctx context.Context, in *struct{ Body TicketCreate }) (*struct{ Body Ticket }, error) {
@@ -188,19 +190,51 @@ func (s *Server) getTicket(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	events, err := s.store.Q().ListTicketEvents(ctx, t.ID)
+	events, err := s.ticketEvents(ctx, t, "", ticketEventsEmbedded)
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	if err := s.register(ctx, store.AccessView, []uuid.UUID{t.CustomerID}, ticketSections); err != nil {
 		return nil, err
 	}
 	out := ticketOut(t)
-	out.Events = []TicketEvent{}
-	for _, e := range events {
-		out.Events = append(out.Events, TicketEvent{Type: e.Type, StaffID: uuidString(e.StaffID), At: e.At, Note: e.Note})
-	}
+	out.Events, out.EventsNextCursor = events.Items, events.NextCursor
 	return &struct{ Body Ticket }{Body: out}, nil
+}
+
+// ticketEventsEmbedded bounds the handling records a ticket carries; the
+// rest are paged at GET /v1/tickets/{id}/events.
+const ticketEventsEmbedded = 50
+
+// ticketEvents reads and registers a page of a ticket's handling records.
+func (s *Server) ticketEvents(ctx context.Context, t dbq.Ticket, cursor string, limit int) (Page[TicketEvent], error) {
+	after, err := int64Cursor(cursor)
+	if err != nil {
+		return Page[TicketEvent]{}, err
+	}
+	rows, err := s.store.Q().ListTicketEvents(ctx, dbq.ListTicketEventsParams{TicketID: t.ID, After: after, Lim: int32(limit + 1)})
+	if err != nil {
+		return Page[TicketEvent]{}, problemFor(s.log, store.Interpret(err))
+	}
+	if err := s.register(ctx, store.AccessView, []uuid.UUID{t.CustomerID}, ticketSections); err != nil {
+		return Page[TicketEvent]{}, err
+	}
+	return pageOf(rows, limit, func(e dbq.TicketEvent) TicketEvent {
+		return TicketEvent{Type: e.Type, StaffID: uuidString(e.StaffID), At: e.At, Note: e.Note}
+	}, func(e dbq.TicketEvent) string { return encodeCursor(strconv.FormatInt(e.ID, 10)) }), nil
+}
+
+func (s *Server) listTicketEvents(ctx context.Context, in *struct {
+	ID     string `path:"id" format:"uuid"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	Cursor string `query:"cursor" maxLength:"200"`
+}) (*struct{ Body Page[TicketEvent] }, error) {
+	t, err := s.loadTicket(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.ticketEvents(ctx, t, in.Cursor, in.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return &struct{ Body Page[TicketEvent] }{Body: page}, nil
 }
 
 func (s *Server) ticketEvent(ctx context.Context, in *struct {

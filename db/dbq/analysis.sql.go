@@ -139,6 +139,31 @@ func (q *Queries) GetInspection(ctx context.Context, id uuid.UUID) (Inspection, 
 	return i, err
 }
 
+const grantAccounts = `-- name: GrantAccounts :many
+SELECT DISTINCT customer_id FROM discount_grants WHERE id = ANY($1::uuid[]) ORDER BY customer_id
+`
+
+// The accounts whose grants an inspection sampled, for the access register.
+func (q *Queries) GrantAccounts(ctx context.Context, grantIds []uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, grantAccounts, grantIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var customer_id uuid.UUID
+		if err := rows.Scan(&customer_id); err != nil {
+			return nil, err
+		}
+		items = append(items, customer_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const insertChurn = `-- name: InsertChurn :one
 INSERT INTO churns (id, customer_id, reason, reason_text, destination, competitor, effective_on, recorded_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, customer_id, reason, reason_text, destination, competitor, effective_on, recorded_by, created_at, reactivated_at, reactivated_by
@@ -309,6 +334,53 @@ SELECT inspection_id, sale_id, customer_id, grant_id, kind, applied_rate, grante
 
 func (q *Queries) ListFindings(ctx context.Context, inspectionID uuid.UUID) ([]InspectionFinding, error) {
 	rows, err := q.db.Query(ctx, listFindings, inspectionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []InspectionFinding{}
+	for rows.Next() {
+		var i InspectionFinding
+		if err := rows.Scan(
+			&i.InspectionID,
+			&i.SaleID,
+			&i.CustomerID,
+			&i.GrantID,
+			&i.Kind,
+			&i.AppliedRate,
+			&i.GrantedRate,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listFindingsPage = `-- name: ListFindingsPage :many
+SELECT inspection_id, sale_id, customer_id, grant_id, kind, applied_rate, granted_rate FROM inspection_findings WHERE inspection_id = $1
+  AND ($2::text IS NULL OR (kind, sale_id) > ($2::text, $3::uuid))
+ORDER BY kind, sale_id LIMIT $4
+`
+
+type ListFindingsPageParams struct {
+	InspectionID uuid.UUID
+	AfterKind    *string
+	AfterSale    *uuid.UUID
+	Lim          int32
+}
+
+// A page of an inspection's findings, in ListFindings' order.
+func (q *Queries) ListFindingsPage(ctx context.Context, arg ListFindingsPageParams) ([]InspectionFinding, error) {
+	rows, err := q.db.Query(ctx, listFindingsPage,
+		arg.InspectionID,
+		arg.AfterKind,
+		arg.AfterSale,
+		arg.Lim,
+	)
 	if err != nil {
 		return nil, err
 	}

@@ -15,9 +15,9 @@ import (
 
 const budgetReport = `-- name: BudgetReport :many
 SELECT c.id, c.code, c.name, c.tier, c.account_manager_id,
-    coalesce(b.amount, 0)::numeric(18,2) AS budget,
+    coalesce(b.amount, 0)::numeric AS budget,
     (b.id IS NOT NULL)::boolean AS own_budget,
-    coalesce((SELECT sum(k.amount) FROM ka_costs k WHERE k.customer_id = c.id AND extract(year FROM k.incurred_on) = $1::int), 0)::numeric(18,2) AS spent
+    coalesce((SELECT sum(k.amount) FROM ka_costs k WHERE k.customer_id = c.id AND extract(year FROM k.incurred_on) = $1::int), 0)::numeric AS spent
 FROM customers c
 LEFT JOIN ka_budgets b ON b.customer_id = c.id AND b.year = $1::int
 WHERE $2::uuid IS NULL OR c.account_manager_id = $2
@@ -270,25 +270,37 @@ func (q *Queries) ListCosts(ctx context.Context, arg ListCostsParams) ([]KaCost,
 }
 
 const listEvents = `-- name: ListEvents :many
-SELECT id, kind, title, held_on, location, notes, created_by, created_at FROM ka_events
-WHERE ($1::date IS NULL OR held_on >= $1)
-  AND ($2::date IS NULL OR held_on <= $2)
-  AND ($3::text IS NULL OR kind = $3)
-ORDER BY held_on DESC, id LIMIT $4
+SELECT id, kind, title, held_on, location, notes, created_by, created_at FROM ka_events e
+WHERE ($1::date IS NULL OR e.held_on >= $1)
+  AND ($2::date IS NULL OR e.held_on <= $2)
+  AND ($3::text IS NULL OR e.kind = $3)
+  AND ($4::date IS NULL OR (e.held_on, e.id) < ($4::date, $5::uuid))
+  AND ($6::uuid IS NULL OR EXISTS (
+      SELECT 1 FROM ka_event_invitees i LEFT JOIN customers c ON c.id = i.customer_id
+      WHERE i.event_id = e.id AND (c.account_manager_id = $6 OR i.staff_id = $6)))
+ORDER BY e.held_on DESC, e.id DESC LIMIT $7
 `
 
 type ListEventsParams struct {
-	FromDate *time.Time
-	ToDate   *time.Time
-	Kind     *string
-	Lim      int32
+	FromDate  *time.Time
+	ToDate    *time.Time
+	Kind      *string
+	AfterOn   *time.Time
+	AfterID   *uuid.UUID
+	ManagerID *uuid.UUID
+	Lim       int32
 }
 
+// Newest first. manager_id scopes it to an account manager (Art. 9): the
+// events where one of their accounts, or they themselves, are invited.
 func (q *Queries) ListEvents(ctx context.Context, arg ListEventsParams) ([]KaEvent, error) {
 	rows, err := q.db.Query(ctx, listEvents,
 		arg.FromDate,
 		arg.ToDate,
 		arg.Kind,
+		arg.AfterOn,
+		arg.AfterID,
+		arg.ManagerID,
 		arg.Lim,
 	)
 	if err != nil {
@@ -319,11 +331,21 @@ func (q *Queries) ListEvents(ctx context.Context, arg ListEventsParams) ([]KaEve
 }
 
 const listInvitees = `-- name: ListInvitees :many
-SELECT id, event_id, customer_id, key_person_id, staff_id, attended FROM ka_event_invitees WHERE event_id = ANY($1::uuid[]) ORDER BY event_id, id
+SELECT i.id, i.event_id, i.customer_id, i.key_person_id, i.staff_id, i.attended FROM ka_event_invitees i LEFT JOIN customers c ON c.id = i.customer_id
+WHERE i.event_id = ANY($1::uuid[])
+  AND ($2::uuid IS NULL OR i.customer_id IS NULL OR c.account_manager_id = $2)
+ORDER BY i.event_id, i.id
 `
 
-func (q *Queries) ListInvitees(ctx context.Context, eventIds []uuid.UUID) ([]KaEventInvitee, error) {
-	rows, err := q.db.Query(ctx, listInvitees, eventIds)
+type ListInviteesParams struct {
+	EventIds  []uuid.UUID
+	ManagerID *uuid.UUID
+}
+
+// manager_id scopes the invitees to an account manager's accounts (staff
+// invitees are no account's data and stay).
+func (q *Queries) ListInvitees(ctx context.Context, arg ListInviteesParams) ([]KaEventInvitee, error) {
+	rows, err := q.db.Query(ctx, listInvitees, arg.EventIds, arg.ManagerID)
 	if err != nil {
 		return nil, err
 	}
@@ -441,7 +463,7 @@ const tierBudgets = `-- name: TierBudgets :many
 SELECT b.tier, b.amount,
     coalesce((SELECT sum(k.amount) FROM ka_costs k JOIN customers c ON c.id = k.customer_id
         WHERE c.tier = b.tier AND extract(year FROM k.incurred_on) = b.year
-          AND NOT EXISTS (SELECT 1 FROM ka_budgets o WHERE o.customer_id = c.id AND o.year = b.year)), 0)::numeric(18,2) AS spent
+          AND NOT EXISTS (SELECT 1 FROM ka_budgets o WHERE o.customer_id = c.id AND o.year = b.year)), 0)::numeric AS spent
 FROM ka_budgets b WHERE b.year = $1::int AND b.tier IS NOT NULL ORDER BY b.tier
 `
 

@@ -663,7 +663,7 @@ func (q *Queries) SuspendCredit(ctx context.Context, arg SuspendCreditParams) (i
 }
 
 const unbilledTotal = `-- name: UnbilledTotal :one
-SELECT coalesce(sum(amount), 0)::numeric(18,2) AS total FROM credit_charges
+SELECT coalesce(sum(amount), 0)::numeric AS total FROM credit_charges
 WHERE customer_id = $1 AND statement_id IS NULL AND created_at < $2
 `
 

@@ -313,11 +313,25 @@ func (q *Queries) InsertHistory(ctx context.Context, arg InsertHistoryParams) er
 }
 
 const listContacts = `-- name: ListContacts :many
-SELECT id, customer_id, name, title, phone, email, created_at FROM customer_contacts WHERE customer_id = $1 ORDER BY created_at, id
+SELECT id, customer_id, name, title, phone, email, created_at FROM customer_contacts WHERE customer_id = $1
+  AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
+ORDER BY created_at, id LIMIT $4
 `
 
-func (q *Queries) ListContacts(ctx context.Context, customerID uuid.UUID) ([]CustomerContact, error) {
-	rows, err := q.db.Query(ctx, listContacts, customerID)
+type ListContactsParams struct {
+	CustomerID uuid.UUID
+	AfterAt    *time.Time
+	AfterID    *uuid.UUID
+	Lim        int32
+}
+
+func (q *Queries) ListContacts(ctx context.Context, arg ListContactsParams) ([]CustomerContact, error) {
+	rows, err := q.db.Query(ctx, listContacts,
+		arg.CustomerID,
+		arg.AfterAt,
+		arg.AfterID,
+		arg.Lim,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -445,13 +459,15 @@ const listHistory = `-- name: ListHistory :many
 SELECT h.id, h.customer_id, h.staff_id, h.at, h.field, h.old_value, h.new_value, s.name AS staff_name FROM customer_history h LEFT JOIN staff s ON s.id = h.staff_id
 WHERE h.customer_id = $1
   AND ($2::bigint IS NULL OR h.id > $2)
+  AND NOT (h.field LIKE ANY ($3::text[]))
 ORDER BY h.id
-LIMIT $3
+LIMIT $4
 `
 
 type ListHistoryParams struct {
 	CustomerID uuid.UUID
 	After      *int64
+	Hidden     []string
 	Lim        int32
 }
 
@@ -466,8 +482,15 @@ type ListHistoryRow struct {
 	StaffName  *string
 }
 
+// hidden lists the field patterns (LIKE) the caller may not see: credit
+// terms and discounts are filtered here, so a page is never short.
 func (q *Queries) ListHistory(ctx context.Context, arg ListHistoryParams) ([]ListHistoryRow, error) {
-	rows, err := q.db.Query(ctx, listHistory, arg.CustomerID, arg.After, arg.Lim)
+	rows, err := q.db.Query(ctx, listHistory,
+		arg.CustomerID,
+		arg.After,
+		arg.Hidden,
+		arg.Lim,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -496,11 +519,25 @@ func (q *Queries) ListHistory(ctx context.Context, arg ListHistoryParams) ([]Lis
 }
 
 const listKeyPersons = `-- name: ListKeyPersons :many
-SELECT id, customer_id, name, role, title, phone, email, birthday, created_at FROM key_persons WHERE customer_id = $1 ORDER BY created_at, id
+SELECT id, customer_id, name, role, title, phone, email, birthday, created_at FROM key_persons WHERE customer_id = $1
+  AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
+ORDER BY created_at, id LIMIT $4
 `
 
-func (q *Queries) ListKeyPersons(ctx context.Context, customerID uuid.UUID) ([]KeyPerson, error) {
-	rows, err := q.db.Query(ctx, listKeyPersons, customerID)
+type ListKeyPersonsParams struct {
+	CustomerID uuid.UUID
+	AfterAt    *time.Time
+	AfterID    *uuid.UUID
+	Lim        int32
+}
+
+func (q *Queries) ListKeyPersons(ctx context.Context, arg ListKeyPersonsParams) ([]KeyPerson, error) {
+	rows, err := q.db.Query(ctx, listKeyPersons,
+		arg.CustomerID,
+		arg.AfterAt,
+		arg.AfterID,
+		arg.Lim,
+	)
 	if err != nil {
 		return nil, err
 	}

@@ -15,47 +15,62 @@ import (
 
 const categoryMonths = `-- name: CategoryMonths :many
 WITH months AS (
-    SELECT m::date AS month FROM generate_series(date_trunc('month', $2::date), $3::date, interval '1 month') m
-), cats AS (
-    SELECT DISTINCT x.product_category FROM sales x JOIN customers c ON c.id = x.customer_id
-    WHERE x.sold_on BETWEEN $2::date AND $3::date
-      AND ($1::uuid IS NULL OR c.account_manager_id = $1)
+    SELECT m::date AS month FROM generate_series(date_trunc('month', $1::date), $2::date, interval '1 month') m
+), agg AS (
+    SELECT x.product_category, date_trunc('month', x.sold_on)::date AS month, sum(x.amount) AS amount, sum(x.quantity) AS quantity
+    FROM sales x JOIN customers c ON c.id = x.customer_id
+    WHERE x.sold_on BETWEEN $1::date AND $2::date
+      AND ($3::uuid IS NULL OR c.account_manager_id = $3)
       AND ($4::uuid IS NULL OR x.customer_id = $4)
+    GROUP BY x.product_category, date_trunc('month', x.sold_on)
+), ranked AS (
+    SELECT a.product_category, least(row_number() OVER (ORDER BY sum(a.amount) DESC, a.product_category), $5::bigint + 1) AS slot
+    FROM agg a GROUP BY a.product_category
+), slots AS (
+    SELECT r.slot, CASE WHEN r.slot <= $5::bigint THEN min(r.product_category) END AS category, count(*) AS categories
+    FROM ranked r GROUP BY r.slot
+), slotted AS (
+    SELECT r.slot, a.month, sum(a.amount) AS amount, sum(a.quantity) AS quantity
+    FROM agg a JOIN ranked r ON r.product_category = a.product_category
+    GROUP BY r.slot, a.month
 )
-SELECT months.month, cats.product_category,
-    coalesce(sum(x.amount), 0)::numeric(18,2) AS amount,
-    coalesce(sum(x.quantity), 0)::numeric(18,3) AS quantity
-FROM months CROSS JOIN cats
-LEFT JOIN (sales x JOIN customers c ON c.id = x.customer_id
-           AND ($1::uuid IS NULL OR c.account_manager_id = $1))
-  ON x.product_category = cats.product_category AND date_trunc('month', x.sold_on) = months.month
-  AND x.sold_on BETWEEN $2::date AND $3::date
-  AND ($4::uuid IS NULL OR x.customer_id = $4)
-GROUP BY months.month, cats.product_category
-ORDER BY months.month, cats.product_category
+SELECT months.month, slots.slot::int AS slot, coalesce(slots.category, '')::text AS category, slots.categories::int AS categories,
+    coalesce(s.amount, 0)::numeric AS amount,
+    coalesce(s.quantity, 0)::numeric AS quantity
+FROM months CROSS JOIN slots
+LEFT JOIN slotted s ON s.slot = slots.slot AND s.month = months.month
+ORDER BY months.month, slots.slot
 `
 
 type CategoryMonthsParams struct {
-	ManagerID  *uuid.UUID
 	FromDate   time.Time
 	ToDate     time.Time
+	ManagerID  *uuid.UUID
 	CustomerID *uuid.UUID
+	TopN       int64
 }
 
 type CategoryMonthsRow struct {
-	Month           time.Time
-	ProductCategory string
-	Amount          decimal.Decimal
-	Quantity        decimal.Decimal
+	Month      time.Time
+	Slot       int32
+	Category   string
+	Categories int32
+	Amount     decimal.Decimal
+	Quantity   decimal.Decimal
 }
 
-// Product-use structure by month, every month of the period listed, empty or not.
+// Product-use structure by month, every month of the period listed, empty or
+// not. Categories are bounded: the top_n by the period's revenue (ties by
+// name) each get a slot; the rest share slot top_n + 1 ("other"), whose
+// categories says how many it sums. Sums are unbounded
+// numeric: a narrowing cast would overflow on large totals.
 func (q *Queries) CategoryMonths(ctx context.Context, arg CategoryMonthsParams) ([]CategoryMonthsRow, error) {
 	rows, err := q.db.Query(ctx, categoryMonths,
-		arg.ManagerID,
 		arg.FromDate,
 		arg.ToDate,
+		arg.ManagerID,
 		arg.CustomerID,
+		arg.TopN,
 	)
 	if err != nil {
 		return nil, err
@@ -66,7 +81,9 @@ func (q *Queries) CategoryMonths(ctx context.Context, arg CategoryMonthsParams) 
 		var i CategoryMonthsRow
 		if err := rows.Scan(
 			&i.Month,
-			&i.ProductCategory,
+			&i.Slot,
+			&i.Category,
+			&i.Categories,
 			&i.Amount,
 			&i.Quantity,
 		); err != nil {
@@ -83,7 +100,7 @@ func (q *Queries) CategoryMonths(ctx context.Context, arg CategoryMonthsParams) 
 const churnReport = `-- name: ChurnReport :many
 SELECT h.reason, h.destination, h.competitor, count(*)::int AS accounts,
     coalesce(sum((SELECT sum(x.amount) FROM sales x WHERE x.customer_id = h.customer_id
-        AND x.sold_on > h.effective_on - 365 AND x.sold_on <= h.effective_on)), 0)::numeric(18,2) AS revenue_lost
+        AND x.sold_on > h.effective_on - 365 AND x.sold_on <= h.effective_on)), 0)::numeric AS revenue_lost
 FROM churns h JOIN customers c ON c.id = h.customer_id
 WHERE h.effective_on BETWEEN $1::date AND $2::date
   AND ($3::uuid IS NULL OR c.account_manager_id = $3)
@@ -134,25 +151,42 @@ func (q *Queries) ChurnReport(ctx context.Context, arg ChurnReportParams) ([]Chu
 }
 
 const customerRegions = `-- name: CustomerRegions :many
-SELECT x.region, sum(x.amount)::numeric(18,2) AS amount, sum(x.quantity)::numeric(18,3) AS quantity FROM sales x
-WHERE x.customer_id = $1 AND x.sold_on BETWEEN $2::date AND $3::date
-GROUP BY x.region ORDER BY amount DESC, x.region
+WITH r AS (
+    SELECT x.region, sum(x.amount) AS amount, sum(x.quantity) AS quantity FROM sales x
+    WHERE x.customer_id = $1 AND x.sold_on BETWEEN $2::date AND $3::date
+    GROUP BY x.region
+), ranked AS (
+    SELECT r.region, r.amount, r.quantity, least(row_number() OVER (ORDER BY r.amount DESC, r.region), $4::bigint + 1) AS slot FROM r
+)
+SELECT slot::int AS slot, min(region)::text AS region,
+    sum(amount)::numeric AS amount, sum(quantity)::numeric AS quantity, count(*)::int AS regions
+FROM ranked GROUP BY slot ORDER BY slot
 `
 
 type CustomerRegionsParams struct {
 	CustomerID uuid.UUID
 	FromDate   time.Time
 	ToDate     time.Time
+	TopN       int64
 }
 
 type CustomerRegionsRow struct {
+	Slot     int32
 	Region   string
 	Amount   decimal.Decimal
 	Quantity decimal.Decimal
+	Regions  int32
 }
 
+// Where an account's products went, bounded like the categories: the top_n
+// regions by amount, then one row (slot top_n + 1) summing the rest.
 func (q *Queries) CustomerRegions(ctx context.Context, arg CustomerRegionsParams) ([]CustomerRegionsRow, error) {
-	rows, err := q.db.Query(ctx, customerRegions, arg.CustomerID, arg.FromDate, arg.ToDate)
+	rows, err := q.db.Query(ctx, customerRegions,
+		arg.CustomerID,
+		arg.FromDate,
+		arg.ToDate,
+		arg.TopN,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +194,13 @@ func (q *Queries) CustomerRegions(ctx context.Context, arg CustomerRegionsParams
 	items := []CustomerRegionsRow{}
 	for rows.Next() {
 		var i CustomerRegionsRow
-		if err := rows.Scan(&i.Region, &i.Amount, &i.Quantity); err != nil {
+		if err := rows.Scan(
+			&i.Slot,
+			&i.Region,
+			&i.Amount,
+			&i.Quantity,
+			&i.Regions,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -229,9 +269,9 @@ SELECT
     (SELECT count(*) FROM churns h JOIN scoped s ON s.id = h.customer_id
       WHERE h.effective_on BETWEEN $1::date AND $2::date)::int AS churned,
     (SELECT coalesce(sum(x.amount), 0) FROM sales x JOIN scoped s ON s.id = x.customer_id
-      WHERE x.sold_on BETWEEN $1::date AND $2::date)::numeric(18,2) AS ka_revenue,
+      WHERE x.sold_on BETWEEN $1::date AND $2::date)::numeric AS ka_revenue,
     (SELECT coalesce(sum(r.amount), 0) FROM company_revenue r
-      WHERE r.month BETWEEN date_trunc('month', $1::date)::date AND $2::date)::numeric(18,2) AS company_revenue,
+      WHERE r.month BETWEEN date_trunc('month', $1::date)::date AND $2::date)::numeric AS company_revenue,
     (SELECT count(*) FROM company_revenue r
       WHERE r.month BETWEEN date_trunc('month', $1::date)::date AND $2::date)::int AS company_months,
     (SELECT coalesce(avg(v.score), 0) FROM satisfaction v JOIN scoped s ON s.id = v.customer_id
@@ -310,7 +350,7 @@ func (q *Queries) OverviewTiers(ctx context.Context, managerID *uuid.UUID) ([]Ov
 }
 
 const paymentsBetween = `-- name: PaymentsBetween :one
-SELECT coalesce(sum(amount), 0)::numeric(18,2) AS total FROM credit_payments
+SELECT coalesce(sum(amount), 0)::numeric AS total FROM credit_payments
 WHERE customer_id = $1 AND received_on BETWEEN $2::date AND $3::date
 `
 
@@ -358,13 +398,13 @@ const staffReport = `-- name: StaffReport :many
 SELECT s.id, s.name,
     (SELECT count(*) FROM customers c WHERE c.account_manager_id = s.id AND c.status = 'active')::int AS accounts,
     (SELECT coalesce(sum(x.amount), 0) FROM sales x JOIN customers c ON c.id = x.customer_id
-      WHERE c.account_manager_id = s.id AND x.sold_on BETWEEN $1::date AND $2::date)::numeric(18,2) AS revenue,
+      WHERE c.account_manager_id = s.id AND x.sold_on BETWEEN $1::date AND $2::date)::numeric AS revenue,
     (SELECT coalesce(sum(p.amount), 0) FROM credit_payments p JOIN customers c ON c.id = p.customer_id
-      WHERE c.account_manager_id = s.id AND p.received_on BETWEEN $1::date AND $2::date)::numeric(18,2) AS collected,
+      WHERE c.account_manager_id = s.id AND p.received_on BETWEEN $1::date AND $2::date)::numeric AS collected,
     (SELECT coalesce(sum(st.amount_due), 0) FROM statements st JOIN customers c ON c.id = st.customer_id
-      WHERE c.account_manager_id = s.id AND st.due_at::date BETWEEN $1::date AND $2::date)::numeric(18,2) AS billed,
+      WHERE c.account_manager_id = s.id AND st.due_at::date BETWEEN $1::date AND $2::date)::numeric AS billed,
     (SELECT coalesce(sum(st.amount_due - st.paid), 0) FROM statements st JOIN customers c ON c.id = st.customer_id
-      WHERE c.account_manager_id = s.id AND st.status = 'overdue' AND st.due_at::date BETWEEN $1::date AND $2::date)::numeric(18,2) AS overdue,
+      WHERE c.account_manager_id = s.id AND st.status = 'overdue' AND st.due_at::date BETWEEN $1::date AND $2::date)::numeric AS overdue,
     (SELECT count(*) FROM visits v JOIN customers c ON c.id = v.customer_id
       WHERE c.account_manager_id = s.id AND v.status = 'done' AND v.due_at IS NOT NULL AND v.due_at::date BETWEEN $1::date AND $2::date)::int AS visits_on_time,
     (SELECT count(*) FROM visits v JOIN customers c ON c.id = v.customer_id
@@ -381,9 +421,9 @@ SELECT s.id, s.name,
     (SELECT count(*) FROM inspection_findings f JOIN inspections i ON i.id = f.inspection_id JOIN customers c ON c.id = f.customer_id
       WHERE c.account_manager_id = s.id AND i.created_at::date BETWEEN $1::date AND $2::date)::int AS findings,
     (SELECT coalesce(sum(k.amount), 0) FROM ka_costs k JOIN customers c ON c.id = k.customer_id
-      WHERE c.account_manager_id = s.id AND k.incurred_on BETWEEN $1::date AND $2::date)::numeric(18,2) AS cost,
+      WHERE c.account_manager_id = s.id AND k.incurred_on BETWEEN $1::date AND $2::date)::numeric AS cost,
     (SELECT coalesce(sum(b.amount), 0) FROM ka_budgets b JOIN customers c ON c.id = b.customer_id
-      WHERE c.account_manager_id = s.id AND b.year BETWEEN extract(year FROM $1::date)::int AND extract(year FROM $2::date)::int)::numeric(18,2) AS budget
+      WHERE c.account_manager_id = s.id AND b.year BETWEEN extract(year FROM $1::date)::int AND extract(year FROM $2::date)::int)::numeric AS budget
 FROM staff s
 WHERE s.role = 'account_manager' AND ($3::uuid IS NULL OR s.id = $3)
 ORDER BY s.name, s.id

@@ -483,11 +483,19 @@ func (q *Queries) ListHolidays(ctx context.Context, year *int32) ([]Holiday, err
 }
 
 const listTicketEvents = `-- name: ListTicketEvents :many
-SELECT id, ticket_id, type, staff_id, at, note FROM ticket_events WHERE ticket_id = $1 ORDER BY id
+SELECT id, ticket_id, type, staff_id, at, note FROM ticket_events WHERE ticket_id = $1
+  AND ($2::bigint IS NULL OR id > $2)
+ORDER BY id LIMIT $3
 `
 
-func (q *Queries) ListTicketEvents(ctx context.Context, ticketID uuid.UUID) ([]TicketEvent, error) {
-	rows, err := q.db.Query(ctx, listTicketEvents, ticketID)
+type ListTicketEventsParams struct {
+	TicketID uuid.UUID
+	After    *int64
+	Lim      int32
+}
+
+func (q *Queries) ListTicketEvents(ctx context.Context, arg ListTicketEventsParams) ([]TicketEvent, error) {
+	rows, err := q.db.Query(ctx, listTicketEvents, arg.TicketID, arg.After, arg.Lim)
 	if err != nil {
 		return nil, err
 	}

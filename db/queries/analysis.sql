@@ -69,6 +69,16 @@ WHERE id = $1 RETURNING *;
 -- name: ListFindings :many
 SELECT * FROM inspection_findings WHERE inspection_id = $1 ORDER BY kind, sale_id;
 
+-- name: ListFindingsPage :many
+-- A page of an inspection's findings, in ListFindings' order.
+SELECT * FROM inspection_findings WHERE inspection_id = sqlc.arg(inspection_id)
+  AND (sqlc.narg(after_kind)::text IS NULL OR (kind, sale_id) > (sqlc.narg(after_kind)::text, sqlc.narg(after_sale)::uuid))
+ORDER BY kind, sale_id LIMIT sqlc.arg(lim);
+
+-- name: GrantAccounts :many
+-- The accounts whose grants an inspection sampled, for the access register.
+SELECT DISTINCT customer_id FROM discount_grants WHERE id = ANY(sqlc.arg(grant_ids)::uuid[]) ORDER BY customer_id;
+
 -- name: FindingManagers :many
 SELECT DISTINCT c.account_manager_id FROM inspection_findings f JOIN customers c ON c.id = f.customer_id
 WHERE f.inspection_id = $1 AND c.account_manager_id IS NOT NULL;

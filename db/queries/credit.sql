@@ -62,7 +62,7 @@ WHERE id = sqlc.arg(id);
 SELECT * FROM statements WHERE customer_id = $1 AND period_end = $2;
 
 -- name: UnbilledTotal :one
-SELECT coalesce(sum(amount), 0)::numeric(18,2) AS total FROM credit_charges
+SELECT coalesce(sum(amount), 0)::numeric AS total FROM credit_charges
 WHERE customer_id = $1 AND statement_id IS NULL AND created_at < sqlc.arg(period_end);
 
 -- name: InsertStatement :one

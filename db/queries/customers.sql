@@ -57,9 +57,12 @@ INSERT INTO customer_history (customer_id, staff_id, field, old_value, new_value
 VALUES ($1, $2, $3, $4, $5);
 
 -- name: ListHistory :many
+-- hidden lists the field patterns (LIKE) the caller may not see: credit
+-- terms and discounts are filtered here, so a page is never short.
 SELECT h.*, s.name AS staff_name FROM customer_history h LEFT JOIN staff s ON s.id = h.staff_id
 WHERE h.customer_id = sqlc.arg(customer_id)
   AND (sqlc.narg(after)::bigint IS NULL OR h.id > sqlc.narg(after))
+  AND NOT (h.field LIKE ANY (sqlc.arg(hidden)::text[]))
 ORDER BY h.id
 LIMIT sqlc.arg(lim);
 
@@ -68,14 +71,18 @@ INSERT INTO customer_contacts (id, customer_id, name, title, phone, email)
 VALUES ($1, $2, $3, $4, $5, $6) RETURNING *;
 
 -- name: ListContacts :many
-SELECT * FROM customer_contacts WHERE customer_id = $1 ORDER BY created_at, id;
+SELECT * FROM customer_contacts WHERE customer_id = sqlc.arg(customer_id)
+  AND (sqlc.narg(after_at)::timestamptz IS NULL OR (created_at, id) > (sqlc.narg(after_at)::timestamptz, sqlc.narg(after_id)::uuid))
+ORDER BY created_at, id LIMIT sqlc.arg(lim);
 
 -- name: CreateKeyPerson :one
 INSERT INTO key_persons (id, customer_id, name, role, title, phone, email, birthday)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *;
 
 -- name: ListKeyPersons :many
-SELECT * FROM key_persons WHERE customer_id = $1 ORDER BY created_at, id;
+SELECT * FROM key_persons WHERE customer_id = sqlc.arg(customer_id)
+  AND (sqlc.narg(after_at)::timestamptz IS NULL OR (created_at, id) > (sqlc.narg(after_at)::timestamptz, sqlc.narg(after_id)::uuid))
+ORDER BY created_at, id LIMIT sqlc.arg(lim);
 
 -- name: ArchiveFacts :one
 -- What Art. 7 asks for beyond the customer row itself.

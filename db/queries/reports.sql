@@ -30,9 +30,9 @@ SELECT
     (SELECT count(*) FROM churns h JOIN scoped s ON s.id = h.customer_id
       WHERE h.effective_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::int AS churned,
     (SELECT coalesce(sum(x.amount), 0) FROM sales x JOIN scoped s ON s.id = x.customer_id
-      WHERE x.sold_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric(18,2) AS ka_revenue,
+      WHERE x.sold_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric AS ka_revenue,
     (SELECT coalesce(sum(r.amount), 0) FROM company_revenue r
-      WHERE r.month BETWEEN date_trunc('month', sqlc.arg(from_date)::date)::date AND sqlc.arg(to_date)::date)::numeric(18,2) AS company_revenue,
+      WHERE r.month BETWEEN date_trunc('month', sqlc.arg(from_date)::date)::date AND sqlc.arg(to_date)::date)::numeric AS company_revenue,
     (SELECT count(*) FROM company_revenue r
       WHERE r.month BETWEEN date_trunc('month', sqlc.arg(from_date)::date)::date AND sqlc.arg(to_date)::date)::int AS company_months,
     (SELECT coalesce(avg(v.score), 0) FROM satisfaction v JOIN scoped s ON s.id = v.customer_id
@@ -47,34 +47,54 @@ WHERE c.status = 'active' AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_
 GROUP BY c.tier ORDER BY c.tier;
 
 -- name: CategoryMonths :many
--- Product-use structure by month, every month of the period listed, empty or not.
+-- Product-use structure by month, every month of the period listed, empty or
+-- not. Categories are bounded: the top_n by the period's revenue (ties by
+-- name) each get a slot; the rest share slot top_n + 1 ("other"), whose
+-- categories says how many it sums. Sums are unbounded
+-- numeric: a narrowing cast would overflow on large totals.
 WITH months AS (
     SELECT m::date AS month FROM generate_series(date_trunc('month', sqlc.arg(from_date)::date), sqlc.arg(to_date)::date, interval '1 month') m
-), cats AS (
-    SELECT DISTINCT x.product_category FROM sales x JOIN customers c ON c.id = x.customer_id
+), agg AS (
+    SELECT x.product_category, date_trunc('month', x.sold_on)::date AS month, sum(x.amount) AS amount, sum(x.quantity) AS quantity
+    FROM sales x JOIN customers c ON c.id = x.customer_id
     WHERE x.sold_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date
       AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id))
       AND (sqlc.narg(customer_id)::uuid IS NULL OR x.customer_id = sqlc.narg(customer_id))
+    GROUP BY x.product_category, date_trunc('month', x.sold_on)
+), ranked AS (
+    SELECT a.product_category, least(row_number() OVER (ORDER BY sum(a.amount) DESC, a.product_category), sqlc.arg(top_n)::bigint + 1) AS slot
+    FROM agg a GROUP BY a.product_category
+), slots AS (
+    SELECT r.slot, CASE WHEN r.slot <= sqlc.arg(top_n)::bigint THEN min(r.product_category) END AS category, count(*) AS categories
+    FROM ranked r GROUP BY r.slot
+), slotted AS (
+    SELECT r.slot, a.month, sum(a.amount) AS amount, sum(a.quantity) AS quantity
+    FROM agg a JOIN ranked r ON r.product_category = a.product_category
+    GROUP BY r.slot, a.month
 )
-SELECT months.month, cats.product_category,
-    coalesce(sum(x.amount), 0)::numeric(18,2) AS amount,
-    coalesce(sum(x.quantity), 0)::numeric(18,3) AS quantity
-FROM months CROSS JOIN cats
-LEFT JOIN (sales x JOIN customers c ON c.id = x.customer_id
-           AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id)))
-  ON x.product_category = cats.product_category AND date_trunc('month', x.sold_on) = months.month
-  AND x.sold_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date
-  AND (sqlc.narg(customer_id)::uuid IS NULL OR x.customer_id = sqlc.narg(customer_id))
-GROUP BY months.month, cats.product_category
-ORDER BY months.month, cats.product_category;
+SELECT months.month, slots.slot::int AS slot, coalesce(slots.category, '')::text AS category, slots.categories::int AS categories,
+    coalesce(s.amount, 0)::numeric AS amount,
+    coalesce(s.quantity, 0)::numeric AS quantity
+FROM months CROSS JOIN slots
+LEFT JOIN slotted s ON s.slot = slots.slot AND s.month = months.month
+ORDER BY months.month, slots.slot;
 
 -- name: CustomerRegions :many
-SELECT x.region, sum(x.amount)::numeric(18,2) AS amount, sum(x.quantity)::numeric(18,3) AS quantity FROM sales x
-WHERE x.customer_id = sqlc.arg(customer_id) AND x.sold_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date
-GROUP BY x.region ORDER BY amount DESC, x.region;
+-- Where an account's products went, bounded like the categories: the top_n
+-- regions by amount, then one row (slot top_n + 1) summing the rest.
+WITH r AS (
+    SELECT x.region, sum(x.amount) AS amount, sum(x.quantity) AS quantity FROM sales x
+    WHERE x.customer_id = sqlc.arg(customer_id) AND x.sold_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date
+    GROUP BY x.region
+), ranked AS (
+    SELECT r.*, least(row_number() OVER (ORDER BY r.amount DESC, r.region), sqlc.arg(top_n)::bigint + 1) AS slot FROM r
+)
+SELECT slot::int AS slot, min(region)::text AS region,
+    sum(amount)::numeric AS amount, sum(quantity)::numeric AS quantity, count(*)::int AS regions
+FROM ranked GROUP BY slot ORDER BY slot;
 
 -- name: PaymentsBetween :one
-SELECT coalesce(sum(amount), 0)::numeric(18,2) AS total FROM credit_payments
+SELECT coalesce(sum(amount), 0)::numeric AS total FROM credit_payments
 WHERE customer_id = sqlc.arg(customer_id) AND received_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date;
 
 -- name: CustomerServiceFacts :one
@@ -92,7 +112,7 @@ SELECT
 -- lost is what the account bought in the year before it left.
 SELECT h.reason, h.destination, h.competitor, count(*)::int AS accounts,
     coalesce(sum((SELECT sum(x.amount) FROM sales x WHERE x.customer_id = h.customer_id
-        AND x.sold_on > h.effective_on - 365 AND x.sold_on <= h.effective_on)), 0)::numeric(18,2) AS revenue_lost
+        AND x.sold_on > h.effective_on - 365 AND x.sold_on <= h.effective_on)), 0)::numeric AS revenue_lost
 FROM churns h JOIN customers c ON c.id = h.customer_id
 WHERE h.effective_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date
   AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id))
@@ -104,13 +124,13 @@ ORDER BY revenue_lost DESC, h.reason, h.destination, h.competitor;
 SELECT s.id, s.name,
     (SELECT count(*) FROM customers c WHERE c.account_manager_id = s.id AND c.status = 'active')::int AS accounts,
     (SELECT coalesce(sum(x.amount), 0) FROM sales x JOIN customers c ON c.id = x.customer_id
-      WHERE c.account_manager_id = s.id AND x.sold_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric(18,2) AS revenue,
+      WHERE c.account_manager_id = s.id AND x.sold_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric AS revenue,
     (SELECT coalesce(sum(p.amount), 0) FROM credit_payments p JOIN customers c ON c.id = p.customer_id
-      WHERE c.account_manager_id = s.id AND p.received_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric(18,2) AS collected,
+      WHERE c.account_manager_id = s.id AND p.received_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric AS collected,
     (SELECT coalesce(sum(st.amount_due), 0) FROM statements st JOIN customers c ON c.id = st.customer_id
-      WHERE c.account_manager_id = s.id AND st.due_at::date BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric(18,2) AS billed,
+      WHERE c.account_manager_id = s.id AND st.due_at::date BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric AS billed,
     (SELECT coalesce(sum(st.amount_due - st.paid), 0) FROM statements st JOIN customers c ON c.id = st.customer_id
-      WHERE c.account_manager_id = s.id AND st.status = 'overdue' AND st.due_at::date BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric(18,2) AS overdue,
+      WHERE c.account_manager_id = s.id AND st.status = 'overdue' AND st.due_at::date BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric AS overdue,
     (SELECT count(*) FROM visits v JOIN customers c ON c.id = v.customer_id
       WHERE c.account_manager_id = s.id AND v.status = 'done' AND v.due_at IS NOT NULL AND v.due_at::date BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::int AS visits_on_time,
     (SELECT count(*) FROM visits v JOIN customers c ON c.id = v.customer_id
@@ -127,9 +147,9 @@ SELECT s.id, s.name,
     (SELECT count(*) FROM inspection_findings f JOIN inspections i ON i.id = f.inspection_id JOIN customers c ON c.id = f.customer_id
       WHERE c.account_manager_id = s.id AND i.created_at::date BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::int AS findings,
     (SELECT coalesce(sum(k.amount), 0) FROM ka_costs k JOIN customers c ON c.id = k.customer_id
-      WHERE c.account_manager_id = s.id AND k.incurred_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric(18,2) AS cost,
+      WHERE c.account_manager_id = s.id AND k.incurred_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric AS cost,
     (SELECT coalesce(sum(b.amount), 0) FROM ka_budgets b JOIN customers c ON c.id = b.customer_id
-      WHERE c.account_manager_id = s.id AND b.year BETWEEN extract(year FROM sqlc.arg(from_date)::date)::int AND extract(year FROM sqlc.arg(to_date)::date)::int)::numeric(18,2) AS budget
+      WHERE c.account_manager_id = s.id AND b.year BETWEEN extract(year FROM sqlc.arg(from_date)::date)::int AND extract(year FROM sqlc.arg(to_date)::date)::int)::numeric AS budget
 FROM staff s
 WHERE s.role = 'account_manager' AND (sqlc.narg(manager_id)::uuid IS NULL OR s.id = sqlc.narg(manager_id))
 ORDER BY s.name, s.id;

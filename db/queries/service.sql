@@ -40,7 +40,9 @@ WHERE id = $1 RETURNING *;
 INSERT INTO ticket_events (ticket_id, type, staff_id, note) VALUES ($1, $2, $3, $4) RETURNING *;
 
 -- name: ListTicketEvents :many
-SELECT * FROM ticket_events WHERE ticket_id = $1 ORDER BY id;
+SELECT * FROM ticket_events WHERE ticket_id = sqlc.arg(ticket_id)
+  AND (sqlc.narg(after)::bigint IS NULL OR id > sqlc.narg(after))
+ORDER BY id LIMIT sqlc.arg(lim);
 
 -- name: MarkTicketBreach :one
 -- The SLA run records a breach once; the escalation goes with it.

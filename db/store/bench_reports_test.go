@@ -69,7 +69,7 @@ func BenchmarkReportOverview(b *testing.B) {
 		if _, err := q.OverviewCounts(ctx, dbq.OverviewCountsParams{FromDate: from, ToDate: to}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := q.CategoryMonths(ctx, dbq.CategoryMonthsParams{FromDate: from, ToDate: to}); err != nil {
+		if _, err := q.CategoryMonths(ctx, dbq.CategoryMonthsParams{FromDate: from, ToDate: to, TopN: 20}); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := q.OverviewTiers(ctx, nil); err != nil {
@@ -105,7 +105,7 @@ func BenchmarkReportOverviewOneManager(b *testing.B) {
 		if _, err := q.OverviewCounts(ctx, dbq.OverviewCountsParams{ManagerID: &id, FromDate: from, ToDate: to}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := q.CategoryMonths(ctx, dbq.CategoryMonthsParams{ManagerID: &id, FromDate: from, ToDate: to}); err != nil {
+		if _, err := q.CategoryMonths(ctx, dbq.CategoryMonthsParams{ManagerID: &id, FromDate: from, ToDate: to, TopN: 20}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -58,27 +58,64 @@ func (s *Store) AddKeyPerson(ctx context.Context, scope Scope, customerID uuid.U
 	return out, err
 }
 
-// ListContacts, ListKeyPersons and ListHistory read an account's sub-records within scope.
-func (s *Store) ListContacts(ctx context.Context, scope Scope, customerID uuid.UUID) ([]dbq.CustomerContact, error) {
+// PageAfter is where a page of an account's contacts or key persons starts:
+// after the row created at At with id ID (both nil: the first page).
+type PageAfter struct {
+	At *time.Time
+	ID *uuid.UUID
+}
+
+// ListContacts, ListKeyPersons and ListHistory read an account's sub-records
+// within scope, a page at a time (limit rows; the caller asks for one more
+// to know whether another page follows).
+func (s *Store) ListContacts(ctx context.Context, scope Scope, customerID uuid.UUID, after PageAfter, limit int32) ([]dbq.CustomerContact, error) {
 	if _, err := s.q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
 		return nil, interpret(err)
 	}
-	rows, err := s.q.ListContacts(ctx, customerID)
+	rows, err := s.q.ListContacts(ctx, dbq.ListContactsParams{CustomerID: customerID, AfterAt: after.At, AfterID: after.ID, Lim: limit})
 	return rows, interpret(err)
 }
 
-func (s *Store) ListKeyPersons(ctx context.Context, scope Scope, customerID uuid.UUID) ([]dbq.KeyPerson, error) {
+func (s *Store) ListKeyPersons(ctx context.Context, scope Scope, customerID uuid.UUID, after PageAfter, limit int32) ([]dbq.KeyPerson, error) {
 	if _, err := s.q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
 		return nil, interpret(err)
 	}
-	rows, err := s.q.ListKeyPersons(ctx, customerID)
+	rows, err := s.q.ListKeyPersons(ctx, dbq.ListKeyPersonsParams{CustomerID: customerID, AfterAt: after.At, AfterID: after.ID, Lim: limit})
 	return rows, interpret(err)
 }
 
-func (s *Store) ListHistory(ctx context.Context, scope Scope, customerID uuid.UUID, after *int64, limit int32) ([]dbq.ListHistoryRow, error) {
+// History fields by the confidential section they belong to, as SQL LIKE
+// patterns: whatever writes a credit or discount change into the history
+// names its field so that one of these matches it.
+var (
+	// Art. 7.7, 13: the credit grade and agreement, and the ledger.
+	CreditHistoryFields = []string{"credit%", "arrears%", "settlement%", "payment_term%", "terms", "agreement%", "statement%", "charge%", "payment%"}
+	// Art. 11: discount requests, grants and the account's discount standard.
+	DiscountHistoryFields = []string{"discount%", "grant%", "rebate%"}
+)
+
+// HiddenHistory is what a caller's history leaves out: credit terms for one
+// who may not see credit, discounts for one who may not see them (Art. 9, 11).
+func HiddenHistory(seesCredit, seesDiscounts bool) []string {
+	hidden := []string{}
+	if !seesCredit {
+		hidden = append(hidden, CreditHistoryFields...)
+	}
+	if !seesDiscounts {
+		hidden = append(hidden, DiscountHistoryFields...)
+	}
+	return hidden
+}
+
+// ListHistory reads an account's changes without the hidden fields (LIKE
+// patterns, see HiddenHistory), filtered in the query so a page is never short.
+func (s *Store) ListHistory(ctx context.Context, scope Scope, customerID uuid.UUID, hidden []string, after *int64, limit int32) ([]dbq.ListHistoryRow, error) {
 	if _, err := s.q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
 		return nil, interpret(err)
 	}
-	rows, err := s.q.ListHistory(ctx, dbq.ListHistoryParams{CustomerID: customerID, After: after, Lim: limit})
+	if hidden == nil {
+		hidden = []string{}
+	}
+	rows, err := s.q.ListHistory(ctx, dbq.ListHistoryParams{CustomerID: customerID, After: after, Hidden: hidden, Lim: limit})
 	return rows, interpret(err)
 }

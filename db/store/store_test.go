@@ -243,7 +243,7 @@ func TestUpdateCustomerVersionAndHistory(t *testing.T) {
 	if err != nil || c.Version != 2 || len(changes) != 0 {
 		t.Fatalf("no-op: v%d %d changes %v", c.Version, len(changes), err)
 	}
-	h, err := st.ListHistory(ctx, store.Scope{}, id, nil, 100)
+	h, err := st.ListHistory(ctx, store.Scope{}, id, nil, nil, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -707,7 +707,7 @@ func TestChurnAndReactivate(t *testing.T) {
 	if _, err := st.Reactivate(ctx, c, by); err == nil {
 		t.Fatal("reactivated an active account")
 	}
-	h, _ := st.ListHistory(ctx, store.Scope{}, c, nil, 100)
+	h, _ := st.ListHistory(ctx, store.Scope{}, c, nil, nil, 100)
 	statuses := 0
 	for _, r := range h {
 		if r.Field == "status" {
