@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
 	"slices"
 
 	"github.com/google/uuid"
@@ -23,11 +22,10 @@ type Activities struct {
 	Log     *slog.Logger
 }
 
-// Webhook is the optional outbound copy of every notification (SPEC §6).
+// Webhook is the optional outbound copy of every notification (SPEC §6, §7).
+// Notify only queues the copy when URL is set; the Deliverer posts it.
 type Webhook struct {
-	URL    string
-	Secret string
-	Client *http.Client
+	URL string
 }
 
 // ArchiveStatus is what an onboarding workflow needs to know of an archive.
@@ -63,8 +61,10 @@ type Notice struct {
 	ToAccountManager bool
 }
 
-// Notify delivers a notice to the inbox of every recipient, once, then copies
-// it to the webhook when one is configured. It returns the recipients' count.
+// Notify delivers a notice to the inbox of every recipient, once, and, when a
+// webhook is configured, queues its copy in the same transaction. It never
+// waits on the webhook (SPEC §7): a hanging receiver must not hold up the
+// process that notifies. It returns the recipients' count.
 func (a *Activities) Notify(ctx context.Context, n Notice) (int, error) {
 	if n.EventKey == "" {
 		return 0, temporal.NewNonRetryableApplicationError("notice without an event key", "bad_notice", nil)
@@ -83,13 +83,16 @@ func (a *Activities) Notify(ctx context.Context, n Notice) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, err := a.Store.Deliver(ctx, recipients, store.Notification{
+	entry := store.Notification{
 		EventKey: n.EventKey, Kind: n.Kind, Title: n.Title, Body: n.Body, CustomerID: n.CustomerID,
-	}); err != nil {
-		return 0, err
 	}
 	if a.Webhook.URL != "" {
-		a.postWebhook(ctx, n, recipients)
+		if entry.Webhook, err = webhookPayload(n, recipients); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := a.Store.Deliver(ctx, recipients, entry); err != nil {
+		return 0, err
 	}
 	return len(recipients), nil
 }

@@ -451,3 +451,15 @@ type Visit struct {
 	CreatedAt    time.Time
 	CompletedAt  *time.Time
 }
+
+type WebhookDelivery struct {
+	ID            uuid.UUID
+	EventKey      string
+	Payload       []byte
+	Attempts      int32
+	NextAttemptAt time.Time
+	CreatedAt     time.Time
+	DeliveredAt   *time.Time
+	DeadAt        *time.Time
+	LastError     *string
+}

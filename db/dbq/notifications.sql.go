@@ -11,6 +11,106 @@ import (
 	"github.com/google/uuid"
 )
 
+const buryAbandonedWebhooks = `-- name: BuryAbandonedWebhooks :many
+UPDATE webhook_deliveries
+SET dead_at = now(),
+    last_error = coalesce(last_error, 'the last attempt never reported back')
+WHERE delivered_at IS NULL AND dead_at IS NULL
+  AND attempts >= $1::integer AND next_attempt_at <= now()
+RETURNING id, event_key, attempts, last_error
+`
+
+type BuryAbandonedWebhooksRow struct {
+	ID        uuid.UUID
+	EventKey  string
+	Attempts  int32
+	LastError *string
+}
+
+// A delivery whose last allowed attempt never reported (its deliverer stopped
+// mid-post) is dead once that attempt's lease has ended.
+func (q *Queries) BuryAbandonedWebhooks(ctx context.Context, maxAttempts int32) ([]BuryAbandonedWebhooksRow, error) {
+	rows, err := q.db.Query(ctx, buryAbandonedWebhooks, maxAttempts)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []BuryAbandonedWebhooksRow{}
+	for rows.Next() {
+		var i BuryAbandonedWebhooksRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.EventKey,
+			&i.Attempts,
+			&i.LastError,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const claimWebhookDeliveries = `-- name: ClaimWebhookDeliveries :many
+UPDATE webhook_deliveries d
+SET attempts = d.attempts + 1,
+    next_attempt_at = now() + $1::bigint * interval '1 millisecond'
+WHERE d.id IN (
+    SELECT w.id FROM webhook_deliveries w
+    WHERE w.delivered_at IS NULL AND w.dead_at IS NULL
+      AND w.next_attempt_at <= now() AND w.attempts < $2::integer
+    ORDER BY w.next_attempt_at
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING d.id, d.event_key, d.payload, d.attempts
+`
+
+type ClaimWebhookDeliveriesParams struct {
+	LeaseMs     int64
+	MaxAttempts int32
+	Lim         int32
+}
+
+type ClaimWebhookDeliveriesRow struct {
+	ID       uuid.UUID
+	EventKey string
+	Payload  []byte
+	Attempts int32
+}
+
+// Takes up to lim due deliveries no other deliverer holds, counts the attempt
+// and leases them for lease_ms: a deliverer that dies mid-post leaves the row
+// to be taken again once the lease ends. Counting at claim time bounds even
+// attempts that never report back.
+func (q *Queries) ClaimWebhookDeliveries(ctx context.Context, arg ClaimWebhookDeliveriesParams) ([]ClaimWebhookDeliveriesRow, error) {
+	rows, err := q.db.Query(ctx, claimWebhookDeliveries, arg.LeaseMs, arg.MaxAttempts, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ClaimWebhookDeliveriesRow{}
+	for rows.Next() {
+		var i ClaimWebhookDeliveriesRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.EventKey,
+			&i.Payload,
+			&i.Attempts,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const countNotifications = `-- name: CountNotifications :one
 SELECT count(*) FROM notifications WHERE event_key = $1
 `
@@ -20,6 +120,28 @@ func (q *Queries) CountNotifications(ctx context.Context, eventKey string) (int6
 	var count int64
 	err := row.Scan(&count)
 	return count, err
+}
+
+const enqueueWebhook = `-- name: EnqueueWebhook :execrows
+INSERT INTO webhook_deliveries (id, event_key, payload)
+VALUES ($1, $2, $3)
+ON CONFLICT (event_key) DO NOTHING
+`
+
+type EnqueueWebhookParams struct {
+	ID       uuid.UUID
+	EventKey string
+	Payload  []byte
+}
+
+// A retried Notify of the same event queues nothing new: one delivery, one
+// webhook-id per event.
+func (q *Queries) EnqueueWebhook(ctx context.Context, arg EnqueueWebhookParams) (int64, error) {
+	result, err := q.db.Exec(ctx, enqueueWebhook, arg.ID, arg.EventKey, arg.Payload)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const insertNotification = `-- name: InsertNotification :execrows
@@ -129,6 +251,108 @@ func (q *Queries) MarkNotificationRead(ctx context.Context, arg MarkNotification
 		&i.CustomerID,
 		&i.CreatedAt,
 		&i.ReadAt,
+	)
+	return i, err
+}
+
+const markWebhookDelivered = `-- name: MarkWebhookDelivered :execrows
+UPDATE webhook_deliveries
+SET delivered_at = now(), last_error = NULL
+WHERE id = $1 AND attempts = $2 AND delivered_at IS NULL AND dead_at IS NULL
+`
+
+type MarkWebhookDeliveredParams struct {
+	ID       uuid.UUID
+	Attempts int32
+}
+
+// Only the holder of the attempt (same attempts count) records its outcome.
+func (q *Queries) MarkWebhookDelivered(ctx context.Context, arg MarkWebhookDeliveredParams) (int64, error) {
+	result, err := q.db.Exec(ctx, markWebhookDelivered, arg.ID, arg.Attempts)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const markWebhookFailed = `-- name: MarkWebhookFailed :many
+UPDATE webhook_deliveries
+SET last_error = $1::text,
+    next_attempt_at = now() + $2::bigint * interval '1 millisecond',
+    dead_at = CASE WHEN attempts >= $3::integer THEN now() END
+WHERE id = $4 AND attempts = $5
+  AND delivered_at IS NULL AND dead_at IS NULL
+RETURNING (dead_at IS NOT NULL)::boolean AS dead
+`
+
+type MarkWebhookFailedParams struct {
+	LastError   string
+	BackoffMs   int64
+	MaxAttempts int32
+	ID          uuid.UUID
+	Attempts    int32
+}
+
+// A failed attempt waits backoff_ms for the next, or is dead when it was the
+// last one allowed.
+func (q *Queries) MarkWebhookFailed(ctx context.Context, arg MarkWebhookFailedParams) ([]bool, error) {
+	rows, err := q.db.Query(ctx, markWebhookFailed,
+		arg.LastError,
+		arg.BackoffMs,
+		arg.MaxAttempts,
+		arg.ID,
+		arg.Attempts,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []bool{}
+	for rows.Next() {
+		var dead bool
+		if err := rows.Scan(&dead); err != nil {
+			return nil, err
+		}
+		items = append(items, dead)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const purgeDeliveredWebhooks = `-- name: PurgeDeliveredWebhooks :execrows
+DELETE FROM webhook_deliveries
+WHERE delivered_at < now() - $1::bigint * interval '1 millisecond'
+`
+
+// Delivered copies are kept a while for support questions, then dropped;
+// dead letters stay.
+func (q *Queries) PurgeDeliveredWebhooks(ctx context.Context, keepMs int64) (int64, error) {
+	result, err := q.db.Exec(ctx, purgeDeliveredWebhooks, keepMs)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const webhookDeliveryByEventKey = `-- name: WebhookDeliveryByEventKey :one
+SELECT id, event_key, payload, attempts, next_attempt_at, created_at, delivered_at, dead_at, last_error FROM webhook_deliveries WHERE event_key = $1
+`
+
+func (q *Queries) WebhookDeliveryByEventKey(ctx context.Context, eventKey string) (WebhookDelivery, error) {
+	row := q.db.QueryRow(ctx, webhookDeliveryByEventKey, eventKey)
+	var i WebhookDelivery
+	err := row.Scan(
+		&i.ID,
+		&i.EventKey,
+		&i.Payload,
+		&i.Attempts,
+		&i.NextAttemptAt,
+		&i.CreatedAt,
+		&i.DeliveredAt,
+		&i.DeadAt,
+		&i.LastError,
 	)
 	return i, err
 }

@@ -18,3 +18,64 @@ RETURNING *;
 
 -- name: CountNotifications :one
 SELECT count(*) FROM notifications WHERE event_key = $1;
+
+-- name: EnqueueWebhook :execrows
+-- A retried Notify of the same event queues nothing new: one delivery, one
+-- webhook-id per event.
+INSERT INTO webhook_deliveries (id, event_key, payload)
+VALUES ($1, $2, $3)
+ON CONFLICT (event_key) DO NOTHING;
+
+-- name: ClaimWebhookDeliveries :many
+-- Takes up to lim due deliveries no other deliverer holds, counts the attempt
+-- and leases them for lease_ms: a deliverer that dies mid-post leaves the row
+-- to be taken again once the lease ends. Counting at claim time bounds even
+-- attempts that never report back.
+UPDATE webhook_deliveries d
+SET attempts = d.attempts + 1,
+    next_attempt_at = now() + sqlc.arg(lease_ms)::bigint * interval '1 millisecond'
+WHERE d.id IN (
+    SELECT w.id FROM webhook_deliveries w
+    WHERE w.delivered_at IS NULL AND w.dead_at IS NULL
+      AND w.next_attempt_at <= now() AND w.attempts < sqlc.arg(max_attempts)::integer
+    ORDER BY w.next_attempt_at
+    LIMIT sqlc.arg(lim)
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING d.id, d.event_key, d.payload, d.attempts;
+
+-- name: MarkWebhookDelivered :execrows
+-- Only the holder of the attempt (same attempts count) records its outcome.
+UPDATE webhook_deliveries
+SET delivered_at = now(), last_error = NULL
+WHERE id = $1 AND attempts = $2 AND delivered_at IS NULL AND dead_at IS NULL;
+
+-- name: MarkWebhookFailed :many
+-- A failed attempt waits backoff_ms for the next, or is dead when it was the
+-- last one allowed.
+UPDATE webhook_deliveries
+SET last_error = sqlc.arg(last_error)::text,
+    next_attempt_at = now() + sqlc.arg(backoff_ms)::bigint * interval '1 millisecond',
+    dead_at = CASE WHEN attempts >= sqlc.arg(max_attempts)::integer THEN now() END
+WHERE id = sqlc.arg(id) AND attempts = sqlc.arg(attempts)
+  AND delivered_at IS NULL AND dead_at IS NULL
+RETURNING (dead_at IS NOT NULL)::boolean AS dead;
+
+-- name: BuryAbandonedWebhooks :many
+-- A delivery whose last allowed attempt never reported (its deliverer stopped
+-- mid-post) is dead once that attempt's lease has ended.
+UPDATE webhook_deliveries
+SET dead_at = now(),
+    last_error = coalesce(last_error, 'the last attempt never reported back')
+WHERE delivered_at IS NULL AND dead_at IS NULL
+  AND attempts >= sqlc.arg(max_attempts)::integer AND next_attempt_at <= now()
+RETURNING id, event_key, attempts, last_error;
+
+-- name: PurgeDeliveredWebhooks :execrows
+-- Delivered copies are kept a while for support questions, then dropped;
+-- dead letters stay.
+DELETE FROM webhook_deliveries
+WHERE delivered_at < now() - sqlc.arg(keep_ms)::bigint * interval '1 millisecond';
+
+-- name: WebhookDeliveryByEventKey :one
+SELECT * FROM webhook_deliveries WHERE event_key = $1;

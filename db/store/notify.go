@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -14,6 +15,10 @@ type Notification struct {
 	Kind        string
 	Title, Body string
 	CustomerID  *uuid.UUID
+	// Webhook, when set, is the body of the notice's webhook copy: it is
+	// queued with the inbox entries, in the same transaction, for the
+	// deliverer to post later (SPEC §7: delivery never delays a notice).
+	Webhook []byte
 }
 
 // Deliver writes n into each recipient's inbox once: a retried delivery of
@@ -30,6 +35,11 @@ func (s *Store) Deliver(ctx context.Context, recipients []uuid.UUID, n Notificat
 				return err
 			}
 			created += k
+		}
+		if n.Webhook != nil {
+			if _, err := q.EnqueueWebhook(ctx, dbq.EnqueueWebhookParams{ID: NewID(), EventKey: n.EventKey, Payload: n.Webhook}); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -59,4 +69,61 @@ func (s *Store) Recipients(ctx context.Context, roles []string, staff []uuid.UUI
 		add(id)
 	}
 	return out, nil
+}
+
+// WebhookDelivery is one claimed attempt at posting a webhook copy. ID is
+// the webhook-id; Attempts counts this attempt.
+type WebhookDelivery struct {
+	ID       uuid.UUID
+	EventKey string
+	Payload  []byte
+	Attempts int32
+}
+
+// ClaimWebhooks takes up to limit due deliveries that have attempts left and
+// that no other deliverer holds, and leases them for lease.
+func (s *Store) ClaimWebhooks(ctx context.Context, limit int, maxAttempts int32, lease time.Duration) ([]WebhookDelivery, error) {
+	rows, err := s.q.ClaimWebhookDeliveries(ctx, dbq.ClaimWebhookDeliveriesParams{
+		LeaseMs: lease.Milliseconds(), MaxAttempts: maxAttempts, Lim: int32(limit),
+	})
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make([]WebhookDelivery, len(rows))
+	for i, r := range rows {
+		out[i] = WebhookDelivery{ID: r.ID, EventKey: r.EventKey, Payload: r.Payload, Attempts: r.Attempts}
+	}
+	return out, nil
+}
+
+// WebhookDelivered records that the receiver accepted w.
+func (s *Store) WebhookDelivered(ctx context.Context, w WebhookDelivery) error {
+	_, err := s.q.MarkWebhookDelivered(ctx, dbq.MarkWebhookDeliveredParams{ID: w.ID, Attempts: w.Attempts})
+	return interpret(err)
+}
+
+// WebhookFailed records a failed attempt: the next waits backoff, or, when w
+// was the last attempt allowed, the delivery is dead (the dead letter).
+func (s *Store) WebhookFailed(ctx context.Context, w WebhookDelivery, reason string, backoff time.Duration, maxAttempts int32) (dead bool, err error) {
+	rows, err := s.q.MarkWebhookFailed(ctx, dbq.MarkWebhookFailedParams{
+		LastError: reason, BackoffMs: backoff.Milliseconds(), MaxAttempts: maxAttempts, ID: w.ID, Attempts: w.Attempts,
+	})
+	if err != nil {
+		return false, interpret(err)
+	}
+	// No row: the lease ran out and another deliverer holds the delivery now.
+	return len(rows) == 1 && rows[0], nil
+}
+
+// BuryAbandonedWebhooks dead-letters deliveries whose last allowed attempt
+// never reported back.
+func (s *Store) BuryAbandonedWebhooks(ctx context.Context, maxAttempts int32) ([]dbq.BuryAbandonedWebhooksRow, error) {
+	rows, err := s.q.BuryAbandonedWebhooks(ctx, maxAttempts)
+	return rows, interpret(err)
+}
+
+// PurgeDeliveredWebhooks drops copies delivered longer than keep ago.
+func (s *Store) PurgeDeliveredWebhooks(ctx context.Context, keep time.Duration) (int64, error) {
+	n, err := s.q.PurgeDeliveredWebhooks(ctx, keep.Milliseconds())
+	return n, interpret(err)
 }

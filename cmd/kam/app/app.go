@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
@@ -196,12 +197,19 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 		w := worker.New(tc, workflows.TaskQueue, worker.Options{})
 		workflows.Register(w, &activities.Activities{
 			Store: r.Store, Log: log,
-			Webhook: activities.Webhook{URL: cfg.WebhookURL, Secret: cfg.WebhookSecret},
+			Webhook: activities.Webhook{URL: cfg.WebhookURL},
 		})
 		if err := w.Start(); err != nil {
 			return nil, fmt.Errorf("worker: %w", err)
 		}
 		r.stop = append(r.stop, w.Stop)
+		if cfg.WebhookURL != "" {
+			stopDeliverer, err := startDeliverer(ctx, cfg, r.Store, metrics, log)
+			if err != nil {
+				return nil, err
+			}
+			r.stop = append(r.stop, stopDeliverer)
+		}
 		sweepCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		r.stop = append(r.stop, cancel)
 		if err := procs.EnsureGreetingSchedule(ctx); err != nil {
@@ -237,6 +245,28 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 		log.Info("api listening", "url", r.URL)
 	}
 	return r, nil
+}
+
+// startDeliverer runs the webhook deliverer beside the worker: it posts the
+// copies Notify queues, so no process waits on the receiver (SPEC §7). The
+// returned func stops it and waits for it.
+func startDeliverer(ctx context.Context, cfg Config, s *store.Store, metrics *api.Metrics, log *slog.Logger) (func(), error) {
+	key, err := activities.WebhookKey(cfg.WebhookSecret)
+	if err != nil {
+		return nil, fmt.Errorf("KAM_NOTIFY_WEBHOOK_SECRET: %w (required with KAM_NOTIFY_WEBHOOK_URL)", err)
+	}
+	dead := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "kam_webhook_dead_total", Help: "Webhook deliveries given up after their last attempt (dead letters).",
+	})
+	metrics.Registry.MustRegister(dead)
+	d := &activities.Deliverer{
+		Store: s, URL: cfg.WebhookURL, Key: key, MaxAttempts: cfg.WebhookMaxAttempts,
+		Log: log.With("component", "webhook"), OnDead: dead.Inc,
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { defer close(done); d.Run(runCtx) }()
+	return func() { cancel(); <-done }, nil
 }
 
 // sealLoop links new access-register rows into the hash chain about once a

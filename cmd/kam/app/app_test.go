@@ -3,6 +3,9 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,7 +21,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	enumspb "go.temporal.io/api/enums/v1"
 
-	"kam/activities"
 	"kam/cmd/kam/app"
 	"kam/db"
 	"kam/db/dbtest"
@@ -149,10 +151,19 @@ func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if r.Header.Get("X-Kam-Signature") != activities.Sign("hook-secret", body) {
+	// Standard Webhooks (SPEC §7), verified as a receiver would: HMAC-SHA256
+	// of "id.timestamp.body" under the raw secret.
+	id, ts := r.Header.Get("webhook-id"), r.Header.Get("webhook-timestamp")
+	mac := hmac.New(sha256.New, []byte("hook-secret"))
+	mac.Write([]byte(id + "." + ts + "." + string(body)))
+	if id == "" || ts == "" || r.Header.Get("webhook-signature") != "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)) {
 		w.badSig++
 	}
-	w.keys[r.Header.Get("X-Kam-Event-Key")]++
+	var payload struct {
+		EventKey string `json:"event_key"`
+	}
+	_ = json.Unmarshal(body, &payload)
+	w.keys[payload.EventKey]++
 }
 
 // Art. 7.1 end to end with days shrunk to seconds: a new account's data

@@ -5,11 +5,13 @@ package app
 import (
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"kam/activities"
 	"kam/workflows"
 )
 
@@ -30,6 +32,10 @@ type Config struct {
 	WebhookSecret  string
 	LogLevel       slog.Level
 	Settings       workflows.Settings
+
+	// WebhookMaxAttempts bounds the attempts at one webhook delivery before
+	// it is dead-lettered (KAM_WEBHOOK_MAX_ATTEMPTS, default 8).
+	WebhookMaxAttempts int
 }
 
 // FromEnv reads the configuration; a malformed value is an error naming it.
@@ -115,6 +121,7 @@ func FromEnv() (Config, error) {
 			c.Settings.ArrearsWarnRatio = v
 		}
 	}
+	errs = append(errs, c.webhookErrors()...)
 	if c.BootstrapToken != "" && (len(c.BootstrapToken) < 32 || strings.ContainsAny(c.BootstrapToken, " \t\r\n")) {
 		errs = append(errs, "KAM_BOOTSTRAP_TOKEN: use at least 32 characters without spaces")
 	}
@@ -122,6 +129,33 @@ func FromEnv() (Config, error) {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// webhookErrors checks the webhook settings (SPEC §7 "Webhooks"): a URL
+// without a secret would send unsigned copies, so kam refuses to start.
+func (c *Config) webhookErrors() []string {
+	var errs []string
+	c.WebhookMaxAttempts = activities.DefaultWebhookMaxAttempts
+	if v := os.Getenv("KAM_WEBHOOK_MAX_ATTEMPTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			errs = append(errs, "KAM_WEBHOOK_MAX_ATTEMPTS: a whole number from 1 to 100")
+		} else {
+			c.WebhookMaxAttempts = n
+		}
+	}
+	if c.WebhookURL == "" {
+		return errs
+	}
+	if u, err := url.Parse(c.WebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, "KAM_NOTIFY_WEBHOOK_URL: an absolute http(s) URL")
+	}
+	if c.WebhookSecret == "" {
+		errs = append(errs, "KAM_NOTIFY_WEBHOOK_SECRET: required when KAM_NOTIFY_WEBHOOK_URL is set (every copy is signed)")
+	} else if _, err := activities.WebhookKey(c.WebhookSecret); err != nil {
+		errs = append(errs, "KAM_NOTIFY_WEBHOOK_SECRET: "+err.Error())
+	}
+	return errs
 }
 
 func env(name, def string) string {
