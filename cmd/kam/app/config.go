@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"kam/db/store"
 	"kam/workflows"
 )
 
@@ -30,6 +31,9 @@ type Config struct {
 	WebhookSecret  string
 	LogLevel       slog.Level
 	Settings       workflows.Settings
+	// Idempotency bounds Idempotency-Key replays (KAM_IDEMPOTENCY_TTL, 24h)
+	// and unfinished claims (KAM_IDEMPOTENCY_LEASE, 2m).
+	Idempotency store.KeyPolicy
 }
 
 // FromEnv reads the configuration; a malformed value is an error naming it.
@@ -45,6 +49,7 @@ func FromEnv() (Config, error) {
 		WebhookURL:        os.Getenv("KAM_NOTIFY_WEBHOOK_URL"),
 		WebhookSecret:     os.Getenv("KAM_NOTIFY_WEBHOOK_SECRET"),
 		Settings:          workflows.DefaultSettings(),
+		Idempotency:       store.DefaultKeyPolicy(),
 	}
 	var errs []string
 	port, err := strconv.Atoi(env("KAM_TEMPORAL_PORT", "7233"))
@@ -79,6 +84,8 @@ func FromEnv() (Config, error) {
 		{"KAM_VISIT_LEAD", &c.Settings.VisitLead},
 		{"KAM_VISIT_GRACE", &c.Settings.VisitGrace},
 		{"KAM_GREETING_LEAD", &c.Settings.GreetingLead},
+		{"KAM_IDEMPOTENCY_TTL", &c.Idempotency.TTL},
+		{"KAM_IDEMPOTENCY_LEASE", &c.Idempotency.Lease},
 	}
 	for _, d := range durations {
 		v := os.Getenv(d.name)
