@@ -18,7 +18,8 @@ const maxBody = 1 << 20
 
 // idempotent replays creating POSTs that carry an Idempotency-Key: the same
 // key and body return the first response and create nothing; the same key
-// with another body is refused (422 idempotency_key_reused).
+// with another body is refused (422 idempotency_key_reused). Only a failure
+// that committed nothing frees the key; keys expire (store.KeyPolicy).
 func (s *Server) idempotent(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Idempotency-Key")
