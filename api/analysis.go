@@ -157,13 +157,12 @@ func (s *Server) recordSale(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	sale, err := s.store.RecordSale(ctx, scope, id, store.SaleInput{Product: in.Body.Product, ProductCategory: in.Body.ProductCategory,
-		Region: in.Body.Region, Quantity: qty, Amount: amount, AppliedRate: rate, SoldOn: *on}, callerOf(ctx).ID)
+	sale, err := archiveWrite(s, ctx, []uuid.UUID{id}, salesSections, func(ctx context.Context) (dbq.Sale, error) {
+		return s.store.RecordSale(ctx, scope, id, store.SaleInput{Product: in.Body.Product, ProductCategory: in.Body.ProductCategory,
+			Region: in.Body.Region, Quantity: qty, Amount: amount, AppliedRate: rate, SoldOn: *on}, callerOf(ctx).ID)
+	})
 	if err != nil {
 		return nil, s.archiveErr(ctx, id, salesSections, err)
-	}
-	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{id}, salesSections); err != nil {
-		return nil, err
 	}
 	return &struct{ Body Sale }{Body: saleOut(sale)}, nil
 }
@@ -229,12 +228,11 @@ func (s *Server) recordSatisfaction(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.store.RecordSatisfaction(ctx, scope, id, in.Body.Score, in.Body.Channel, in.Body.Comment, *on, callerOf(ctx).ID)
+	r, err := archiveWrite(s, ctx, []uuid.UUID{id}, []string{"satisfaction"}, func(ctx context.Context) (dbq.Satisfaction, error) {
+		return s.store.RecordSatisfaction(ctx, scope, id, in.Body.Score, in.Body.Channel, in.Body.Comment, *on, callerOf(ctx).ID)
+	})
 	if err != nil {
 		return nil, s.archiveErr(ctx, id, salesSections, err)
-	}
-	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{id}, []string{"satisfaction"}); err != nil {
-		return nil, err
 	}
 	out := &struct {
 		Body struct {
@@ -268,13 +266,12 @@ func (s *Server) recordChurn(ctx context.Context, in *struct {
 	if _, err := s.gateAccount(ctx, id, capAssign, churnSections); err != nil {
 		return nil, err
 	}
-	c, err := s.store.Churn(ctx, id, store.ChurnInput{Reason: in.Body.Reason, ReasonText: in.Body.ReasonText, Destination: in.Body.Destination,
-		Competitor: in.Body.Competitor, EffectiveOn: *on}, callerOf(ctx).ID)
+	c, err := archiveWrite(s, ctx, []uuid.UUID{id}, churnSections, func(ctx context.Context) (dbq.Churn, error) {
+		return s.store.Churn(ctx, id, store.ChurnInput{Reason: in.Body.Reason, ReasonText: in.Body.ReasonText, Destination: in.Body.Destination,
+			Competitor: in.Body.Competitor, EffectiveOn: *on}, callerOf(ctx).ID)
+	})
 	if err != nil {
 		return nil, s.archiveErr(ctx, id, churnSections, err)
-	}
-	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{id}, churnSections); err != nil {
-		return nil, err
 	}
 	// Churn stops the visit plan; credit recovery goes on.
 	s.serviceChanged(ctx, id, []store.Change{{Field: "status"}})
@@ -300,11 +297,10 @@ func (s *Server) reactivate(ctx context.Context, in *struct {
 	if _, err := s.gateAccount(ctx, id, capAssign, churnSections); err != nil {
 		return nil, err
 	}
-	if _, err := s.store.Reactivate(ctx, id, callerOf(ctx).ID); err != nil {
+	if _, err := archiveWrite(s, ctx, []uuid.UUID{id}, churnSections, func(ctx context.Context) (dbq.Customer, error) {
+		return s.store.Reactivate(ctx, id, callerOf(ctx).ID)
+	}); err != nil {
 		return nil, s.archiveErr(ctx, id, churnSections, err)
-	}
-	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{id}, churnSections); err != nil {
-		return nil, err
 	}
 	active := "active"
 	s.serviceChanged(ctx, id, []store.Change{{Field: "status", New: &active}})

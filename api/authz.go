@@ -85,7 +85,8 @@ func scopeOf(p principal) store.Scope {
 
 // register writes one access-register entry for the current request. An
 // access that cannot be registered does not happen (Art. 9), so its error
-// fails the request.
+// fails the request. Reads and refusals register here, before anything is
+// shown; changes register through archiveWrite or processWrite (writes.go).
 func (s *Server) register(ctx context.Context, action string, customers []uuid.UUID, sections []string) error {
 	if err := s.store.Register(ctx, accessOf(ctx, action, customers, sections)); err != nil {
 		return s.registerFailed(err)

@@ -161,12 +161,15 @@ func (s *Server) putCustomerBudget(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	b, err := s.store.Q().PutCustomerBudget(ctx, dbq.PutCustomerBudgetParams{ID: store.NewID(), Year: in.Year, CustomerID: &id, Amount: amount})
+	b, err := archiveWrite(s, ctx, []uuid.UUID{id}, budgetSections, func(ctx context.Context) (b dbq.KaBudget, err error) {
+		err = s.store.Write(ctx, func(q *dbq.Queries) error {
+			b, err = q.PutCustomerBudget(ctx, dbq.PutCustomerBudgetParams{ID: store.NewID(), Year: in.Year, CustomerID: &id, Amount: amount})
+			return err
+		})
+		return b, err
+	})
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{id}, budgetSections); err != nil {
-		return nil, err
+		return nil, problemFor(s.log, err)
 	}
 	return &struct{ Body Budget }{Body: budgetOut(b)}, nil
 }
@@ -242,12 +245,15 @@ func (s *Server) recordCost(ctx context.Context, in *struct {
 		return nil, s.archiveErr(ctx, id, costSections, err)
 	}
 	by := callerOf(ctx).ID
-	c, err := s.store.Q().InsertCost(ctx, dbq.InsertCostParams{ID: store.NewID(), CustomerID: id, Category: in.Body.Category, Amount: amount, IncurredOn: on, Note: in.Body.Note, CreatedBy: &by})
+	c, err := archiveWrite(s, ctx, []uuid.UUID{id}, costSections, func(ctx context.Context) (c dbq.KaCost, err error) {
+		err = s.store.Write(ctx, func(q *dbq.Queries) error {
+			c, err = q.InsertCost(ctx, dbq.InsertCostParams{ID: store.NewID(), CustomerID: id, Category: in.Body.Category, Amount: amount, IncurredOn: on, Note: in.Body.Note, CreatedBy: &by})
+			return err
+		})
+		return c, err
+	})
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{id}, costSections); err != nil {
-		return nil, err
+		return nil, problemFor(s.log, err)
 	}
 	return &struct{ Body Cost }{Body: costOut(c)}, nil
 }

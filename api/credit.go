@@ -162,11 +162,16 @@ func (s *Server) putCredit(ctx context.Context, in *struct {
 	input := store.CreditInput{CreditLevel: in.Body.CreditLevel, ArrearsLimit: *limit, SettlementCycle: in.Body.SettlementCycle,
 		PaymentTermDays: in.Body.PaymentTermDays, AgreementRef: in.Body.AgreementRef, AgreementDate: date,
 		Close: in.Body.Status != nil && *in.Body.Status == store.CreditClosed}
-	c, change, err := s.store.PutCredit(ctx, scope, id, input, callerOf(ctx).ID, func() error {
-		if err := s.procs.StartSettlement(ctx, id); err != nil {
-			return errStart{err}
-		}
-		return nil
+	var change store.CreditChange
+	c, err := archiveWrite(s, ctx, []uuid.UUID{id}, creditSections, func(ctx context.Context) (dbq.CreditAgreement, error) {
+		c, ch, err := s.store.PutCredit(ctx, scope, id, input, callerOf(ctx).ID, func() error {
+			if err := s.procs.StartSettlement(ctx, id); err != nil {
+				return errStart{err}
+			}
+			return nil
+		})
+		change = ch
+		return c, err
 	})
 	var startErr errStart
 	switch {
@@ -175,9 +180,6 @@ func (s *Server) putCredit(ctx context.Context, in *struct {
 		return nil, newProblem(http.StatusServiceUnavailable, "unavailable", "the settlement process could not be started; nothing was stored")
 	case err != nil:
 		return nil, s.archiveErr(ctx, id, creditSections, err)
-	}
-	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{id}, creditSections); err != nil {
-		return nil, err
 	}
 	if change != store.CreditOpened {
 		// The run re-reads its agreement at its next decision point anyway.
@@ -242,12 +244,11 @@ func (s *Server) postLedger(ctx context.Context, rawID, rawAmount, dateField, ra
 	if err != nil {
 		return nil, err
 	}
-	e, err := write(ctx, scope, id, amount, reference, on, callerOf(ctx).ID)
+	e, err := archiveWrite(s, ctx, []uuid.UUID{id}, creditSections, func(ctx context.Context) (store.LedgerEntry, error) {
+		return write(ctx, scope, id, amount, reference, on, callerOf(ctx).ID)
+	})
 	if err != nil {
 		return nil, s.archiveErr(ctx, id, creditSections, err)
-	}
-	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{id}, creditSections); err != nil {
-		return nil, err
 	}
 	if !e.Replayed {
 		s.ledgerChanged(ctx, id)

@@ -177,9 +177,11 @@ func (s *Server) createCustomer(ctx context.Context, in *struct{ Body CustomerCr
 		return nil, err
 	}
 	patch.Code, patch.Name = &in.Body.Code, &in.Body.Name
-	// The opening is registered in the archive's own transaction (Art. 9).
-	access := accessOf(ctx, store.AccessUpdate, nil, profileSections)
-	c, err := s.store.CreateCustomer(ctx, patch, p.ID, &access)
+	// The opening is registered in the archive's own transaction (Art. 9);
+	// the store names the new account in the entry.
+	c, err := archiveWrite(s, ctx, nil, profileSections, func(ctx context.Context) (dbq.Customer, error) {
+		return s.store.CreateCustomer(ctx, patch, p.ID)
+	})
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
@@ -312,12 +314,12 @@ func (s *Server) updateCustomer(ctx context.Context, in *struct {
 		return nil, err
 	}
 	patch.Code, patch.Name, patch.Clear = in.Body.Code, in.Body.Name, clear
-	_, changes, err := s.store.UpdateCustomer(ctx, scope, id, ifMatch, patch, p.ID)
+	changes, err := archiveWrite(s, ctx, []uuid.UUID{id}, profileSections, func(ctx context.Context) ([]store.Change, error) {
+		_, changes, err := s.store.UpdateCustomer(ctx, scope, id, ifMatch, patch, p.ID)
+		return changes, err
+	})
 	if err != nil {
 		return nil, s.archiveErr(ctx, id, profileSections, err)
-	}
-	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{id}, profileSections); err != nil {
-		return nil, err
 	}
 	if len(changes) > 0 {
 		s.archiveChanged(ctx, id)

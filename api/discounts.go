@@ -179,15 +179,17 @@ func (s *Server) createDiscount(ctx context.Context, in *struct{ Body DiscountRe
 		return nil, err
 	}
 	set := s.procs.Settings
-	req, err := s.store.CreateDiscountRequest(ctx, scopeOf(p), store.DiscountInput{
-		CustomerID: customer, RequesterID: p.ID, ProductCategory: in.Body.ProductCategory, Rate: rate,
-		Method: in.Body.Method, ValidFrom: *from, ValidTo: *to, Reason: in.Body.Reason,
-		Deadline: time.Now().Add(set.ApprovalEscalateAfter),
-	}, func(r dbq.DiscountRequest) error {
-		if err := s.procs.StartDiscount(ctx, r); err != nil {
-			return errStart{err}
-		}
-		return nil
+	req, err := archiveWrite(s, ctx, []uuid.UUID{customer}, discountSections, func(ctx context.Context) (dbq.DiscountRequest, error) {
+		return s.store.CreateDiscountRequest(ctx, scopeOf(p), store.DiscountInput{
+			CustomerID: customer, RequesterID: p.ID, ProductCategory: in.Body.ProductCategory, Rate: rate,
+			Method: in.Body.Method, ValidFrom: *from, ValidTo: *to, Reason: in.Body.Reason,
+			Deadline: time.Now().Add(set.ApprovalEscalateAfter),
+		}, func(r dbq.DiscountRequest) error {
+			if err := s.procs.StartDiscount(ctx, r); err != nil {
+				return errStart{err}
+			}
+			return nil
+		})
 	})
 	var startErr errStart
 	switch {
@@ -198,9 +200,6 @@ func (s *Server) createDiscount(ctx context.Context, in *struct{ Body DiscountRe
 		return nil, newProblem(http.StatusServiceUnavailable, "unavailable", "the approval process could not be started; nothing was stored")
 	case err != nil:
 		return nil, problemFor(s.log, err)
-	}
-	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{customer}, discountSections); err != nil {
-		return nil, err
 	}
 	return &struct{ Body DiscountRequest }{Body: discountOut(store.DiscountView{Request: req})}, nil
 }
@@ -309,7 +308,9 @@ func (s *Server) decideDiscount(ctx context.Context, in *struct {
 	if !can(p.Role, capDecideDiscount) || p.ID == r.RequesterID {
 		return nil, s.deny(ctx, r.CustomerID, discountSections, newProblem(http.StatusForbidden, workflows.ErrNotDecider, "you may not decide this request"))
 	}
-	_, err = s.procs.Decide(ctx, r.ID, workflows.Decision{By: p.ID, Role: p.Role, Decision: in.Body.Decision, Comment: in.Body.Comment})
+	_, err = processWrite(s, ctx, []uuid.UUID{r.CustomerID}, discountSections, func(ctx context.Context) (workflows.DiscountState, error) {
+		return s.procs.Decide(ctx, r.ID, workflows.Decision{By: p.ID, Role: p.Role, Decision: in.Body.Decision, Comment: in.Body.Comment})
+	})
 	return s.answerUpdate(ctx, r, err)
 }
 
@@ -328,19 +329,22 @@ func (s *Server) withdrawDiscount(ctx context.Context, in *struct {
 	if r.State != store.StatePending {
 		return nil, newProblem(http.StatusConflict, workflows.ErrNotPending, "this request is already "+r.State)
 	}
-	_, err = s.procs.Withdraw(ctx, r.ID, workflows.Withdrawal{By: p.ID})
+	_, err = processWrite(s, ctx, []uuid.UUID{r.CustomerID}, discountSections, func(ctx context.Context) (workflows.DiscountState, error) {
+		return s.procs.Withdraw(ctx, r.ID, workflows.Withdrawal{By: p.ID})
+	})
 	return s.answerUpdate(ctx, r, err)
 }
 
-// answerUpdate finishes a decide or withdraw call: a refusal becomes its
-// problem; an accepted update is registered and answered from the read model,
-// which the run saved before answering.
+// answerUpdate finishes a decide or withdraw call (registered before it was
+// sent, processWrite): a refusal becomes its problem; an accepted update is
+// answered from the read model, which the run saved before answering.
 func (s *Server) answerUpdate(ctx context.Context, r dbq.DiscountRequest, updateErr error) (*struct{ Body DiscountRequest }, error) {
+	var p *Problem
+	if errors.As(updateErr, &p) {
+		return nil, p // the register refused: nothing was sent
+	}
 	if updateErr != nil {
 		return nil, s.processErr(ctx, r.CustomerID, updateErr)
-	}
-	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{r.CustomerID}, discountSections); err != nil {
-		return nil, err
 	}
 	view, err := s.store.GetDiscountRequest(ctx, store.DiscountViewer{}, r.ID)
 	if err != nil {
@@ -404,12 +408,19 @@ func (s *Server) acknowledgeFiling(ctx context.Context, in *struct {
 	if p.Role != store.RoleGeneralManager {
 		return nil, s.deny(ctx, uuid.Nil, discountSections, forbidden("only the General Manager acknowledges a filing"))
 	}
-	f, err := s.store.Q().AcknowledgeFiling(ctx, dbq.AcknowledgeFilingParams{ID: id, AcknowledgedBy: &p.ID})
+	// The filing names its account: the store puts it into the register entry.
+	f, err := archiveWrite(s, ctx, nil, discountSections, func(ctx context.Context) (f dbq.Filing, err error) {
+		err = s.store.Write(ctx, func(q *dbq.Queries) error {
+			if f, err = q.AcknowledgeFiling(ctx, dbq.AcknowledgeFilingParams{ID: id, AcknowledgedBy: &p.ID}); err != nil {
+				return err
+			}
+			store.SetAccessCustomers(ctx, f.CustomerID)
+			return nil
+		})
+		return f, err
+	})
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{f.CustomerID}, discountSections); err != nil {
-		return nil, err
+		return nil, problemFor(s.log, err)
 	}
 	return &struct{ Body Filing }{Body: filingOut(f)}, nil
 }

@@ -2,17 +2,24 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/google/uuid"
+
+	"kam/db/store"
 )
 
 const maxBody = 1 << 20
 
 // idempotent replays creating POSTs that carry an Idempotency-Key: the same
 // key and body return the first response and create nothing; the same key
-// with another body is refused (422 idempotency_key_reused).
+// with another body is refused (422 idempotency_key_reused). Only a failure
+// that committed nothing frees the key; keys expire (store.KeyPolicy).
 func (s *Server) idempotent(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Idempotency-Key")
@@ -52,16 +59,72 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			_, _ = w.Write(replay.Body)
 			return
 		}
+		// The store marks this context when a transaction commits, so a
+		// failure after a committed change never frees the key.
+		ctx := store.TrackChanges(r.Context())
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		if rec.status >= 500 {
-			_ = s.store.ReleaseKey(r.Context(), caller.ID, key)
-			return
-		}
-		if err := s.store.CompleteKey(r.Context(), caller.ID, key, rec.status, rec.buf.Bytes()); err != nil {
-			s.log.Error("store idempotent response", "error", err, "status", strconv.Itoa(rec.status))
-		}
+		defer func() {
+			if v := recover(); v != nil {
+				// The recoverer answers 500; the key must not stay claimed,
+				// nor be freed if something was committed.
+				body, _ := json.Marshal(newProblem(http.StatusInternalServerError, "internal", "an internal error occurred; it has been logged"))
+				s.settleKey(ctx, caller.ID, key, http.StatusInternalServerError, body)
+				panic(v)
+			}
+		}()
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		s.settleKey(ctx, caller.ID, key, rec.status, rec.buf.Bytes())
 	})
+}
+
+// settleKey ends a claim. A failure (5xx) that changed nothing frees the key
+// for a retry; any other outcome, and a failure after a committed change, is
+// what a retry replays, so a retry never repeats a change. A secret in the
+// body is never stored (SPEC §7): the replay withholds it.
+func (s *Server) settleKey(ctx context.Context, staffID uuid.UUID, key string, status int, body []byte) {
+	if status >= 500 && !store.Changed(ctx) {
+		if err := s.store.ReleaseKey(ctx, staffID, key); err != nil {
+			s.log.Error("release idempotency key", "error", err)
+		}
+		return
+	}
+	if err := s.store.CompleteKey(ctx, staffID, key, status, withoutSecrets(body)); err != nil {
+		s.log.Error("store idempotent response", "error", err, "status", strconv.Itoa(status))
+	}
+}
+
+// secretFields are response fields shown once and never stored (a token's secret).
+var secretFields = []string{"token"}
+
+// secretWithheld replaces a withheld secret in a replayed body.
+const secretWithheld = "the token secret is shown only once and is not replayed; revoke this token and issue another if it was lost"
+
+// withoutSecrets drops secretFields from a JSON object body and says so in
+// "notice"; any other body is kept as it is.
+func withoutSecrets(body []byte) []byte {
+	if len(body) == 0 || body[0] != '{' {
+		return body
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return body
+	}
+	redacted := false
+	for _, f := range secretFields {
+		if _, ok := obj[f]; ok {
+			delete(obj, f)
+			redacted = true
+		}
+	}
+	if !redacted {
+		return body
+	}
+	obj["notice"], _ = json.Marshal(secretWithheld)
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return []byte("{}")
+	}
+	return out
 }
 
 // recorder copies a response while it is written.
@@ -78,6 +141,10 @@ func (r *recorder) WriteHeader(code int) {
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (read and write
+// deadlines, flushing) through the recorder.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (r *recorder) Write(b []byte) (int, error) {
 	r.wrote = true

@@ -99,12 +99,11 @@ func (s *Server) addContact(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.store.AddContact(ctx, scope, id, store.ContactInput{Name: in.Body.Name, Title: in.Body.Title, Phone: in.Body.Phone, Email: in.Body.Email}, callerOf(ctx).ID)
+	c, err := archiveWrite(s, ctx, []uuid.UUID{id}, contactSections, func(ctx context.Context) (dbq.CustomerContact, error) {
+		return s.store.AddContact(ctx, scope, id, store.ContactInput{Name: in.Body.Name, Title: in.Body.Title, Phone: in.Body.Phone, Email: in.Body.Email}, callerOf(ctx).ID)
+	})
 	if err != nil {
 		return nil, s.archiveErr(ctx, id, contactSections, err)
-	}
-	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{id}, contactSections); err != nil {
-		return nil, err
 	}
 	s.archiveChanged(ctx, id)
 	return &struct{ Body Contact }{Body: contactOut(c)}, nil
@@ -183,12 +182,11 @@ func (s *Server) addKeyPerson(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	k, err := s.store.AddKeyPerson(ctx, scope, id, store.KeyPersonInput{Name: in.Body.Name, Role: in.Body.Role, Title: in.Body.Title, Phone: in.Body.Phone, Email: in.Body.Email, Birthday: birthday}, callerOf(ctx).ID)
+	k, err := archiveWrite(s, ctx, []uuid.UUID{id}, personSections, func(ctx context.Context) (dbq.KeyPerson, error) {
+		return s.store.AddKeyPerson(ctx, scope, id, store.KeyPersonInput{Name: in.Body.Name, Role: in.Body.Role, Title: in.Body.Title, Phone: in.Body.Phone, Email: in.Body.Email, Birthday: birthday}, callerOf(ctx).ID)
+	})
 	if err != nil {
 		return nil, s.archiveErr(ctx, id, personSections, err)
-	}
-	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{id}, personSections); err != nil {
-		return nil, err
 	}
 	s.archiveChanged(ctx, id)
 	if k.Birthday != nil {

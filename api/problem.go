@@ -42,6 +42,7 @@ var statusCodes = map[store.Kind]int{
 	store.KindConflict:     http.StatusConflict,
 	store.KindForbidden:    http.StatusForbidden,
 	store.KindPrecondition: http.StatusPreconditionFailed,
+	store.KindUnavailable:  http.StatusServiceUnavailable,
 }
 
 // defaultCodes names the problems huma itself raises (bad JSON, schema

@@ -205,13 +205,14 @@ func (s *Server) recordVisit(ctx context.Context, in *struct {
 	if _, err := s.store.Q().GetStaff(ctx, staffID); err != nil {
 		return nil, invalidField("body.staff_id", "no such staff member")
 	}
-	v, planned, err := s.store.RecordVisit(ctx, scope, id, store.VisitInput{VisitedOn: *on, StaffID: staffID, KeyPersonIDs: people,
-		Notes: in.Body.Notes, Outcome: in.Body.Outcome, FollowUps: in.Body.FollowUps})
+	var planned bool
+	v, err := archiveWrite(s, ctx, []uuid.UUID{id}, visitSections, func(ctx context.Context) (v dbq.Visit, err error) {
+		v, planned, err = s.store.RecordVisit(ctx, scope, id, store.VisitInput{VisitedOn: *on, StaffID: staffID, KeyPersonIDs: people,
+			Notes: in.Body.Notes, Outcome: in.Body.Outcome, FollowUps: in.Body.FollowUps})
+		return v, err
+	})
 	if err != nil {
 		return nil, s.archiveErr(ctx, id, visitSections, err)
-	}
-	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{id}, visitSections); err != nil {
-		return nil, err
 	}
 	if planned {
 		if err := s.procs.VisitRecorded(ctx, id); err != nil {
@@ -359,15 +360,22 @@ func (s *Server) completeGreeting(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	g, err := s.store.Q().CompleteGreeting(ctx, dbq.CompleteGreetingParams{ID: id, ManagerID: scopeOf(p).ManagerID})
-	if errors.Is(store.Interpret(err), store.ErrNotFound) {
+	// The task names its account: the store puts it into the register entry.
+	g, err := archiveWrite(s, ctx, nil, greetingSections, func(ctx context.Context) (g dbq.Greeting, err error) {
+		err = s.store.Write(ctx, func(q *dbq.Queries) error {
+			if g, err = q.CompleteGreeting(ctx, dbq.CompleteGreetingParams{ID: id, ManagerID: scopeOf(p).ManagerID}); err != nil {
+				return err
+			}
+			store.SetAccessCustomers(ctx, g.CustomerID)
+			return nil
+		})
+		return g, err
+	})
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, s.deny(ctx, uuid.Nil, greetingSections, notFound())
 	}
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{g.CustomerID}, greetingSections); err != nil {
-		return nil, err
+		return nil, problemFor(s.log, err)
 	}
 	return &struct{ Body Greeting }{Body: greetingOut(g)}, nil
 }

@@ -88,13 +88,15 @@ func (s *Server) createTicket(ctx context.Context, in *struct{ Body TicketCreate
 	if !can(p.Role, capHandleTickets) {
 		return nil, s.deny(ctx, customer, ticketSections, forbidden("tickets are opened by the Service Center, account managers and the KA Department"))
 	}
-	t, err := s.store.CreateTicket(ctx, scopeOf(p), store.TicketInput{CustomerID: customer, Kind: in.Body.Kind, Subject: in.Body.Subject, Body: in.Body.Body, OpenedBy: p.ID},
-		func(t dbq.Ticket, tier dbq.Tier) error {
-			if err := s.procs.StartTicketSLA(ctx, workflows.TicketInput{TicketID: t.ID, CustomerID: t.CustomerID, TopTier: tier.Rank == 1, RespondBy: t.RespondBy, ResolveBy: t.ResolveBy}); err != nil {
-				return errStart{err}
-			}
-			return nil
-		})
+	t, err := archiveWrite(s, ctx, []uuid.UUID{customer}, ticketSections, func(ctx context.Context) (dbq.Ticket, error) {
+		return s.store.CreateTicket(ctx, scopeOf(p), store.TicketInput{CustomerID: customer, Kind: in.Body.Kind, Subject: in.Body.Subject, Body: in.Body.Body, OpenedBy: p.ID},
+			func(t dbq.Ticket, tier dbq.Tier) error {
+				if err := s.procs.StartTicketSLA(ctx, workflows.TicketInput{TicketID: t.ID, CustomerID: t.CustomerID, TopTier: tier.Rank == 1, RespondBy: t.RespondBy, ResolveBy: t.ResolveBy}); err != nil {
+					return errStart{err}
+				}
+				return nil
+			})
+	})
 	var startErr errStart
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -104,9 +106,6 @@ func (s *Server) createTicket(ctx context.Context, in *struct{ Body TicketCreate
 		return nil, newProblem(http.StatusServiceUnavailable, "unavailable", "the ticket's service targets could not be started; nothing was stored")
 	case err != nil:
 		return nil, problemFor(s.log, err)
-	}
-	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{customer}, ticketSections); err != nil {
-		return nil, err
 	}
 	return &struct{ Body Ticket }{Body: ticketOut(t)}, nil
 }
@@ -249,12 +248,11 @@ func (s *Server) ticketEvent(ctx context.Context, in *struct {
 	if !can(p.Role, capHandleTickets) {
 		return nil, s.deny(ctx, t.CustomerID, ticketSections, forbidden("your role does not handle tickets"))
 	}
-	t, err = s.store.TicketEvent(ctx, scopeOf(p), t.ID, in.Body.Type, p.ID, in.Body.Note)
+	t, err = archiveWrite(s, ctx, []uuid.UUID{t.CustomerID}, ticketSections, func(ctx context.Context) (dbq.Ticket, error) {
+		return s.store.TicketEvent(ctx, scopeOf(p), t.ID, in.Body.Type, p.ID, in.Body.Note)
+	})
 	if err != nil {
 		return nil, problemFor(s.log, err)
-	}
-	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{t.CustomerID}, ticketSections); err != nil {
-		return nil, err
 	}
 	if in.Body.Type != "note" {
 		// The record is written; a lost signal only leaves a timer to fire

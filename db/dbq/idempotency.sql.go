@@ -12,18 +12,32 @@ import (
 )
 
 const claimIdempotencyKey = `-- name: ClaimIdempotencyKey :execrows
-INSERT INTO idempotency_keys (staff_id, key, request_hash) VALUES ($1, $2, $3)
-ON CONFLICT (staff_id, key) DO NOTHING
+INSERT INTO idempotency_keys AS k (staff_id, key, request_hash) VALUES ($1, $2, $3)
+ON CONFLICT (staff_id, key) DO UPDATE
+SET request_hash = EXCLUDED.request_hash, status = NULL, body = NULL,
+    created_at = now(), claimed_at = now(), completed_at = NULL
+WHERE (k.status IS NOT NULL AND k.completed_at < now() - make_interval(secs => $4::float8))
+   OR (k.status IS NULL AND k.claimed_at < now() - make_interval(secs => $5::float8))
 `
 
 type ClaimIdempotencyKeyParams struct {
-	StaffID     uuid.UUID
-	Key         string
-	RequestHash []byte
+	StaffID      uuid.UUID
+	Key          string
+	RequestHash  []byte
+	TtlSeconds   float64
+	LeaseSeconds float64
 }
 
+// A key is free when unused, when its recorded outcome is older than the TTL,
+// or when a claim was left unfinished (a crash) past its lease.
 func (q *Queries) ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyKeyParams) (int64, error) {
-	result, err := q.db.Exec(ctx, claimIdempotencyKey, arg.StaffID, arg.Key, arg.RequestHash)
+	result, err := q.db.Exec(ctx, claimIdempotencyKey,
+		arg.StaffID,
+		arg.Key,
+		arg.RequestHash,
+		arg.TtlSeconds,
+		arg.LeaseSeconds,
+	)
 	if err != nil {
 		return 0, err
 	}
@@ -31,7 +45,7 @@ func (q *Queries) ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyK
 }
 
 const completeIdempotencyKey = `-- name: CompleteIdempotencyKey :exec
-UPDATE idempotency_keys SET status = $3, body = $4 WHERE staff_id = $1 AND key = $2
+UPDATE idempotency_keys SET status = $3, body = $4, completed_at = now() WHERE staff_id = $1 AND key = $2
 `
 
 type CompleteIdempotencyKeyParams struct {
@@ -52,7 +66,7 @@ func (q *Queries) CompleteIdempotencyKey(ctx context.Context, arg CompleteIdempo
 }
 
 const getIdempotencyKey = `-- name: GetIdempotencyKey :one
-SELECT staff_id, key, request_hash, status, body, created_at FROM idempotency_keys WHERE staff_id = $1 AND key = $2
+SELECT staff_id, key, request_hash, status, body, created_at, claimed_at, completed_at FROM idempotency_keys WHERE staff_id = $1 AND key = $2
 `
 
 type GetIdempotencyKeyParams struct {
@@ -70,8 +84,25 @@ func (q *Queries) GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyPa
 		&i.Status,
 		&i.Body,
 		&i.CreatedAt,
+		&i.ClaimedAt,
+		&i.CompletedAt,
 	)
 	return i, err
+}
+
+const purgeIdempotencyKeys = `-- name: PurgeIdempotencyKeys :execrows
+DELETE FROM idempotency_keys
+WHERE completed_at < now() - make_interval(secs => $1::float8)
+   OR (status IS NULL AND claimed_at < now() - make_interval(secs => $1::float8))
+`
+
+// Outcomes past the TTL, and claims abandoned for as long, are forgotten.
+func (q *Queries) PurgeIdempotencyKeys(ctx context.Context, ttlSeconds float64) (int64, error) {
+	result, err := q.db.Exec(ctx, purgeIdempotencyKeys, ttlSeconds)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const releaseIdempotencyKey = `-- name: ReleaseIdempotencyKey :exec

@@ -259,6 +259,8 @@ type IdempotencyKey struct {
 	Status      *int32
 	Body        []byte
 	CreatedAt   time.Time
+	ClaimedAt   time.Time
+	CompletedAt *time.Time
 }
 
 type Inspection struct {

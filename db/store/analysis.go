@@ -21,22 +21,34 @@ type SaleInput struct {
 }
 
 // RecordSale records product use on an account within scope.
+// It runs in a transaction so the write's register entry lands with it (Art. 9).
 func (s *Store) RecordSale(ctx context.Context, scope Scope, customerID uuid.UUID, in SaleInput, by uuid.UUID) (dbq.Sale, error) {
-	if _, err := s.q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
-		return dbq.Sale{}, interpret(err)
-	}
-	sale, err := s.q.InsertSale(ctx, dbq.InsertSaleParams{ID: NewID(), CustomerID: customerID, Product: in.Product, ProductCategory: in.ProductCategory,
-		Quantity: in.Quantity, Amount: in.Amount, AppliedRate: in.AppliedRate, Region: in.Region, SoldOn: in.SoldOn, CreatedBy: &by})
-	return sale, interpret(err)
+	var sale dbq.Sale
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		if _, err := q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
+			return err
+		}
+		var err error
+		sale, err = q.InsertSale(ctx, dbq.InsertSaleParams{ID: NewID(), CustomerID: customerID, Product: in.Product, ProductCategory: in.ProductCategory,
+			Quantity: in.Quantity, Amount: in.Amount, AppliedRate: in.AppliedRate, Region: in.Region, SoldOn: in.SoldOn, CreatedBy: &by})
+		return err
+	})
+	return sale, err
 }
 
 // RecordSatisfaction records a satisfaction survey answer (Art. 8.2).
+// It runs in a transaction so the write's register entry lands with it (Art. 9).
 func (s *Store) RecordSatisfaction(ctx context.Context, scope Scope, customerID uuid.UUID, score int32, channel, comment string, on time.Time, by uuid.UUID) (dbq.Satisfaction, error) {
-	if _, err := s.q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
-		return dbq.Satisfaction{}, interpret(err)
-	}
-	r, err := s.q.InsertSatisfaction(ctx, dbq.InsertSatisfactionParams{ID: NewID(), CustomerID: customerID, Score: score, Channel: channel, Comment: comment, SurveyedOn: on, CreatedBy: &by})
-	return r, interpret(err)
+	var r dbq.Satisfaction
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		if _, err := q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
+			return err
+		}
+		var err error
+		r, err = q.InsertSatisfaction(ctx, dbq.InsertSatisfactionParams{ID: NewID(), CustomerID: customerID, Score: score, Channel: channel, Comment: comment, SurveyedOn: on, CreatedBy: &by})
+		return err
+	})
+	return r, err
 }
 
 // ChurnInput is a lost account's record (Art. 8.4).

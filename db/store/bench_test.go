@@ -71,7 +71,7 @@ func benchAgreements(b *testing.B, n int) ([]uuid.UUID, uuid.UUID) {
 	}
 	ids := make([]uuid.UUID, n)
 	for i := range ids {
-		c, err := st.CreateCustomer(ctx, store.CustomerPatch{Code: ptrS("BENCH-" + uuid.NewString()[:12]), Name: ptrS("bench")}, by.ID, nil)
+		c, err := st.CreateCustomer(ctx, store.CustomerPatch{Code: ptrS("BENCH-" + uuid.NewString()[:12]), Name: ptrS("bench")}, by.ID)
 		if err != nil {
 			b.Fatal(err)
 		}

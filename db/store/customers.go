@@ -42,11 +42,11 @@ type Archive struct {
 	Missing  []string
 }
 
-// CreateCustomer stores a new archive and its first history row in one transaction.
-//
-// access, when given, is registered in the same transaction (with the new
-// account's id): an archive whose opening cannot be registered is not opened.
-func (s *Store) CreateCustomer(ctx context.Context, p CustomerPatch, by uuid.UUID, access *Access) (dbq.Customer, error) {
+// CreateCustomer stores a new archive and its first history row in one
+// transaction. A register entry pending in ctx (WithAccess) is written in it
+// with the new account's id: an archive whose opening cannot be registered is
+// not opened (Art. 9).
+func (s *Store) CreateCustomer(ctx context.Context, p CustomerPatch, by uuid.UUID) (dbq.Customer, error) {
 	c := dbq.Customer{ID: NewID(), Tier: "B", ServiceMode: "account_manager", Status: "active"}
 	changes := apply(&c, p)
 	var out dbq.Customer
@@ -73,11 +73,7 @@ func (s *Store) CreateCustomer(ctx context.Context, p CustomerPatch, by uuid.UUI
 				return err
 			}
 		}
-		if access != nil {
-			a := *access
-			a.CustomerIDs = []uuid.UUID{out.ID}
-			return appendAccess(ctx, q, a)
-		}
+		SetAccessCustomers(ctx, out.ID)
 		return nil
 	})
 	return out, err

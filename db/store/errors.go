@@ -19,6 +19,7 @@ const (
 	KindConflict                     // clashes with the current state (409)
 	KindForbidden                    // visible, but the action is not the caller's (403)
 	KindPrecondition                 // a stale If-Match version (412)
+	KindUnavailable                  // a part kam cannot work without failed: the access register (503)
 )
 
 // Error is a domain error with a stable machine code.

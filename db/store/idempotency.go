@@ -15,12 +15,42 @@ type Replay struct {
 	Body   []byte
 }
 
+// KeyPolicy bounds idempotency keys in time: an outcome is replayed for TTL
+// after it was recorded, and a claim left unfinished (a crash mid-request)
+// blocks its key for Lease only. Zero fields take the defaults.
+type KeyPolicy struct {
+	TTL   time.Duration // KAM_IDEMPOTENCY_TTL, default 24h
+	Lease time.Duration // KAM_IDEMPOTENCY_LEASE, default 2m
+}
+
+// DefaultKeyPolicy is 24h of replay and a 2-minute lease.
+func DefaultKeyPolicy() KeyPolicy { return KeyPolicy{TTL: 24 * time.Hour, Lease: 2 * time.Minute} }
+
+func (p KeyPolicy) orDefault() KeyPolicy {
+	d := DefaultKeyPolicy()
+	if p.TTL <= 0 {
+		p.TTL = d.TTL
+	}
+	if p.Lease <= 0 {
+		p.Lease = d.Lease
+	}
+	return p
+}
+
+// purgeEvery spaces out the deletion of expired keys.
+const purgeEvery = time.Minute
+
 // ClaimKey reserves an Idempotency-Key for one request. It returns the earlier
 // outcome when the key was used before with the same request, and a domain
-// error when it was used with another request or is still in flight.
+// error when it was used with another request or is still in flight. An
+// outcome older than the TTL, or a claim whose lease ran out, no longer holds
+// the key.
 func (s *Store) ClaimKey(ctx context.Context, staffID uuid.UUID, key string, requestHash []byte) (*Replay, error) {
+	pol := s.Keys.orDefault()
+	s.purgeKeys(ctx, pol)
 	for range 2 {
-		n, err := s.q.ClaimIdempotencyKey(ctx, dbq.ClaimIdempotencyKeyParams{StaffID: staffID, Key: key, RequestHash: requestHash})
+		n, err := s.q.ClaimIdempotencyKey(ctx, dbq.ClaimIdempotencyKeyParams{StaffID: staffID, Key: key, RequestHash: requestHash,
+			TtlSeconds: pol.TTL.Seconds(), LeaseSeconds: pol.Lease.Seconds()})
 		if err != nil {
 			return nil, interpret(err)
 		}
@@ -45,13 +75,27 @@ func (s *Store) ClaimKey(ctx context.Context, staffID uuid.UUID, key string, req
 	return nil, Errorf(KindConflict, "idempotency_in_progress", "a request with this Idempotency-Key is still being processed")
 }
 
+// purgeKeys deletes expired keys, at most once a minute per process, so the
+// table stays bounded without a job of its own. A failure only delays it.
+func (s *Store) purgeKeys(ctx context.Context, pol KeyPolicy) {
+	now := time.Now().UnixNano()
+	last := s.keysPurged.Load()
+	if now-last < int64(purgeEvery) || !s.keysPurged.CompareAndSwap(last, now) {
+		return
+	}
+	_, _ = s.q.PurgeIdempotencyKeys(ctx, pol.TTL.Seconds())
+}
+
 // CompleteKey stores the outcome to replay.
 func (s *Store) CompleteKey(ctx context.Context, staffID uuid.UUID, key string, status int, body []byte) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
 	st := int32(status)
 	return interpret(s.q.CompleteIdempotencyKey(ctx, dbq.CompleteIdempotencyKeyParams{StaffID: staffID, Key: key, Status: &st, Body: body}))
 }
 
-// ReleaseKey frees a key whose request failed without effect, so a retry can run.
+// ReleaseKey frees a key whose request failed without effect, so a retry can
+// run. The caller must know that nothing was committed (Changed).
 func (s *Store) ReleaseKey(ctx context.Context, staffID uuid.UUID, key string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()

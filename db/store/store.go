@@ -5,6 +5,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -17,22 +18,45 @@ import (
 type Store struct {
 	Pool *pgxpool.Pool
 	q    *dbq.Queries
+	// Keys bounds idempotency keys in time (set before serving).
+	Keys       KeyPolicy
+	keysPurged atomic.Int64 // unix nanoseconds of the last purge
 }
 
 // New wraps a pool.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{Pool: pool, q: dbq.New(pool)}
+	return &Store{Pool: pool, q: dbq.New(pool), Keys: DefaultKeyPolicy()}
 }
 
 // Q gives read-only callers the typed queries directly.
 func (s *Store) Q() *dbq.Queries { return s.q }
 
-// inTx runs fn in one transaction: all of it lands, or none of it.
+// inTx runs fn in one transaction: all of it lands, or none of it. A register
+// entry pending in ctx (WithAccess) is written by the same transaction just
+// before it commits, so a change that cannot be registered does not happen
+// (Art. 9); after the commit the request is marked as having changed
+// something (TrackChanges).
 func (s *Store) inTx(ctx context.Context, fn func(q *dbq.Queries) error) error {
+	pending := pendingOf(ctx)
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		return fn(s.q.WithTx(tx))
+		q := s.q.WithTx(tx)
+		if err := fn(q); err != nil {
+			return err
+		}
+		return pending.writeWith(ctx, q)
 	})
-	return interpret(err)
+	if err != nil {
+		return interpret(err)
+	}
+	pending.committed()
+	markChanged(ctx)
+	return nil
+}
+
+// Write runs fn in one transaction, like the store's own methods: for API
+// handlers that use the typed queries directly for an archive change.
+func (s *Store) Write(ctx context.Context, fn func(q *dbq.Queries) error) error {
+	return s.inTx(ctx, fn)
 }
 
 // NewID returns a time-ordered UUID (v7), so ids double as list cursors.

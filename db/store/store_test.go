@@ -68,7 +68,7 @@ func newCustomer(t *testing.T, by uuid.UUID, mgr *uuid.UUID) uuid.UUID {
 	t.Helper()
 	c, err := st.CreateCustomer(context.Background(), store.CustomerPatch{
 		Code: ptr("T-" + uuid.NewString()[:12]), Name: ptr("Test account"), AccountManagerID: mgr,
-	}, by, nil)
+	}, by)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -524,11 +524,11 @@ func TestGreetingSweep(t *testing.T) {
 	mgr := newManager(t)
 	founded := time.Date(2000, 3, 1, 0, 0, 0, 0, time.UTC)
 	s, err := st.CreateCustomer(ctx, store.CustomerPatch{Code: ptr("G-" + uuid.NewString()[:10]), Name: ptr("Strategic"), Tier: ptr("S"),
-		AccountManagerID: &mgr, FoundedOn: &founded}, by, nil)
+		AccountManagerID: &mgr, FoundedOn: &founded}, by)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := st.CreateCustomer(ctx, store.CustomerPatch{Code: ptr("G-" + uuid.NewString()[:10]), Name: ptr("Standard"), Tier: ptr("B")}, by, nil)
+	b, err := st.CreateCustomer(ctx, store.CustomerPatch{Code: ptr("G-" + uuid.NewString()[:10]), Name: ptr("Standard"), Tier: ptr("B")}, by)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -622,7 +622,7 @@ func TestInspectionFindings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := s.CreateCustomer(ctx, store.CustomerPatch{Code: ptr("INS-1"), Name: ptr("Inspected"), Tier: ptr("A")}, by.ID, nil)
+	c, err := s.CreateCustomer(ctx, store.CustomerPatch{Code: ptr("INS-1"), Name: ptr("Inspected"), Tier: ptr("A")}, by.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -726,8 +726,8 @@ func TestCreateCustomerRegistersInItsTransaction(t *testing.T) {
 	by := newManager(t)
 	role := store.RoleKAManager
 	code := "REG-" + uuid.NewString()[:10]
-	c, err := st.CreateCustomer(ctx, store.CustomerPatch{Code: &code, Name: ptr("Registered")}, by,
-		&store.Access{StaffID: &by, Role: &role, Action: store.AccessUpdate, RequestID: "req-" + code})
+	c, err := st.CreateCustomer(store.WithAccess(ctx, store.Access{StaffID: &by, Role: &role, Action: store.AccessUpdate, RequestID: "req-" + code}),
+		store.CustomerPatch{Code: &code, Name: ptr("Registered")}, by)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -736,8 +736,8 @@ func TestCreateCustomerRegistersInItsTransaction(t *testing.T) {
 		t.Fatalf("register rows = %d, %v", n, err)
 	}
 	bad := "REG-" + uuid.NewString()[:10]
-	if _, err := st.CreateCustomer(ctx, store.CustomerPatch{Code: &bad, Name: ptr("Refused")}, by,
-		&store.Access{StaffID: &by, Role: &role, Action: "no such action"}); err == nil {
+	if _, err := st.CreateCustomer(store.WithAccess(ctx, store.Access{StaffID: &by, Role: &role, Action: "no such action"}),
+		store.CustomerPatch{Code: &bad, Name: ptr("Refused")}, by); err == nil {
 		t.Fatal("an opening the register refused succeeded")
 	}
 	if err := st.Pool.QueryRow(ctx, "SELECT count(*) FROM customers WHERE code = $1", bad).Scan(&n); err != nil || n != 0 {

@@ -125,6 +125,7 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 		}
 	}
 	r.Store = store.New(pool)
+	r.Store.Keys = cfg.Idempotency // zero fields keep the defaults
 	if parts.Bootstrap {
 		token, err := r.Store.Bootstrap(ctx, cfg.BootstrapToken)
 		if err != nil {

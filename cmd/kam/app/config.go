@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"kam/activities"
+	"kam/db/store"
 	"kam/workflows"
 )
 
@@ -36,6 +37,9 @@ type Config struct {
 	// WebhookMaxAttempts bounds the attempts at one webhook delivery before
 	// it is dead-lettered (KAM_WEBHOOK_MAX_ATTEMPTS, default 8).
 	WebhookMaxAttempts int
+	// Idempotency bounds Idempotency-Key replays (KAM_IDEMPOTENCY_TTL, 24h)
+	// and unfinished claims (KAM_IDEMPOTENCY_LEASE, 2m).
+	Idempotency store.KeyPolicy
 }
 
 // FromEnv reads the configuration; a malformed value is an error naming it.
@@ -51,6 +55,7 @@ func FromEnv() (Config, error) {
 		WebhookURL:        os.Getenv("KAM_NOTIFY_WEBHOOK_URL"),
 		WebhookSecret:     os.Getenv("KAM_NOTIFY_WEBHOOK_SECRET"),
 		Settings:          workflows.DefaultSettings(),
+		Idempotency:       store.DefaultKeyPolicy(),
 	}
 	var errs []string
 	port, err := strconv.Atoi(env("KAM_TEMPORAL_PORT", "7233"))
@@ -85,6 +90,8 @@ func FromEnv() (Config, error) {
 		{"KAM_VISIT_LEAD", &c.Settings.VisitLead},
 		{"KAM_VISIT_GRACE", &c.Settings.VisitGrace},
 		{"KAM_GREETING_LEAD", &c.Settings.GreetingLead},
+		{"KAM_IDEMPOTENCY_TTL", &c.Idempotency.TTL},
+		{"KAM_IDEMPOTENCY_LEASE", &c.Idempotency.Lease},
 	}
 	for _, d := range durations {
 		v := os.Getenv(d.name)

@@ -1,0 +1,102 @@
+package api
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"kam/db"
+	"kam/db/dbtest"
+	"kam/db/store"
+)
+
+// The recorder must not hide the connection from http.ResponseController
+// (deadlines, flushing).
+func TestRecorderUnwraps(t *testing.T) {
+	inner := httptest.NewRecorder()
+	rec := &recorder{ResponseWriter: inner, status: http.StatusOK}
+	if err := http.NewResponseController(rec).Flush(); err != nil {
+		t.Fatalf("flush through the recorder: %v", err)
+	}
+	if !inner.Flushed {
+		t.Fatal("the flush did not reach the writer underneath")
+	}
+}
+
+// An Idempotency-Key is never released after a committed change: a 5xx that
+// follows a commit is replayed, and the retry changes nothing.
+func TestIdempotencyKeyKeptAfterCommittedChange(t *testing.T) {
+	ctx := context.Background()
+	dsn, drop, err := dbtest.NewDatabase("api_idem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(drop)
+	pool, err := db.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	st := store.New(pool)
+	staff, err := st.CreateStaff(ctx, "Idem "+uuid.NewString()[:6], nil, store.RoleKAManager)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{store: st, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+
+	var runs atomic.Int32
+	// A handler that commits an archive and then fails, as a step after the
+	// store call would.
+	failAfterCommit := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		runs.Add(1)
+		code := "IDEM-" + uuid.NewString()[:8]
+		if _, err := st.CreateCustomer(r.Context(), store.CustomerPatch{Code: &code, Name: &code}, staff.ID); err != nil {
+			t.Error(err)
+		}
+		writeProblem(w, newProblem(http.StatusServiceUnavailable, "unavailable", "a step after the commit failed"))
+	})
+	h := s.idempotent(failAfterCommit)
+	key := uuid.NewString()
+	send := func() *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/v1/customers", strings.NewReader(`{"name":"x"}`))
+		req.Header.Set("Idempotency-Key", key)
+		req = req.WithContext(context.WithValue(req.Context(), principalKey, principal{ID: staff.ID, Role: staff.Role}))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w
+	}
+	if w := send(); w.Code != http.StatusServiceUnavailable {
+		t.Fatalf("first answer %d", w.Code)
+	}
+	again := send()
+	if again.Code != http.StatusServiceUnavailable || again.Header().Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("retry: %d replayed=%q %s", again.Code, again.Header().Get("Idempotent-Replayed"), again.Body)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM customers WHERE code LIKE 'IDEM-%'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || runs.Load() != 1 {
+		t.Fatalf("%d accounts from %d runs after a retry, want 1 and 1", n, runs.Load())
+	}
+
+	// A 5xx that changed nothing frees the key: the retry runs.
+	key = uuid.NewString()
+	h = s.idempotent(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		runs.Add(1)
+		writeProblem(w, newProblem(http.StatusServiceUnavailable, "unavailable", "nothing happened"))
+	}))
+	before := runs.Load()
+	send()
+	send()
+	if runs.Load()-before != 2 {
+		t.Fatalf("a failure without effect kept its key (%d runs)", runs.Load()-before)
+	}
+}

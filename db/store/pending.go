@@ -1,0 +1,128 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/google/uuid"
+
+	"kam/db/dbq"
+)
+
+// ErrUnregistered is what a write answers when its register entry could not
+// be written: the write's transaction was rolled back with it (Art. 9).
+var ErrUnregistered = &Error{Kind: KindUnavailable, Code: "unavailable",
+	Message: "the access register cannot be written; nothing was shown or changed"}
+
+// pendingAccess is the register entry a request's archive write still owes.
+type pendingAccess struct {
+	mu      sync.Mutex
+	access  Access
+	written bool
+}
+
+type pendingKey struct{}
+
+// WithAccess makes a the register entry of the archive write that runs with
+// the returned context: the first transaction of the store that commits under
+// it writes a, in that transaction, once (Art. 9).
+func WithAccess(ctx context.Context, a Access) context.Context {
+	return context.WithValue(ctx, pendingKey{}, &pendingAccess{access: a})
+}
+
+// AccessWritten tells whether the entry pending in ctx has been committed.
+func AccessWritten(ctx context.Context) bool {
+	p := pendingOf(ctx)
+	if p == nil {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.written
+}
+
+// PendingAccess is the entry pending in ctx, if any.
+func PendingAccess(ctx context.Context) (Access, bool) {
+	p := pendingOf(ctx)
+	if p == nil {
+		return Access{}, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.access, true
+}
+
+// SetAccessCustomers names the accounts of the pending entry when the write
+// only learns them itself (a new archive's id, a greeting task's account). It
+// does not override accounts the caller named.
+func SetAccessCustomers(ctx context.Context, ids ...uuid.UUID) {
+	p := pendingOf(ctx)
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.access.CustomerIDs) == 0 {
+		p.access.CustomerIDs = ids
+	}
+}
+
+func pendingOf(ctx context.Context) *pendingAccess {
+	p, _ := ctx.Value(pendingKey{}).(*pendingAccess)
+	return p
+}
+
+// writeWith appends the pending entry with a transaction's queries. Its
+// failure is ErrUnregistered whatever the cause, so no caller mistakes it for
+// bad input and the transaction rolls back.
+func (p *pendingAccess) writeWith(ctx context.Context, q *dbq.Queries) error {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.written {
+		return nil
+	}
+	if err := appendAccess(ctx, q, p.access); err != nil {
+		return fmt.Errorf("access register: %v: %w", err, ErrUnregistered)
+	}
+	return nil
+}
+
+// committed marks the entry written once its transaction committed.
+func (p *pendingAccess) committed() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.written = true
+}
+
+type changesKey struct{}
+
+// TrackChanges returns a context whose store transactions record that they
+// committed: the idempotency layer must never forget a request that changed
+// something.
+func TrackChanges(ctx context.Context) context.Context {
+	return context.WithValue(ctx, changesKey{}, new(atomic.Bool))
+}
+
+// MarkChanged records a change the store did not commit itself (a workflow
+// that accepted an update).
+func MarkChanged(ctx context.Context) { markChanged(ctx) }
+
+// Changed tells whether a change was committed under ctx (see TrackChanges).
+func Changed(ctx context.Context) bool {
+	c, _ := ctx.Value(changesKey{}).(*atomic.Bool)
+	return c != nil && c.Load()
+}
+
+func markChanged(ctx context.Context) {
+	if c, _ := ctx.Value(changesKey{}).(*atomic.Bool); c != nil {
+		c.Store(true)
+	}
+}
