@@ -17,6 +17,8 @@ import (
 type Store struct {
 	Pool *pgxpool.Pool
 	q    *dbq.Queries
+	// defaultLocale is a new staff member's locale (KAM_DEFAULT_LOCALE).
+	defaultLocale string
 }
 
 // New wraps a pool.
