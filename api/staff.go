@@ -2,7 +2,10 @@ package api
 
 import (
 	"context"
+	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -218,6 +221,7 @@ func (s *Server) patchStaff(ctx context.Context, in *struct {
 	ID      string `path:"id" format:"uuid"`
 	IfMatch string `header:"If-Match" doc:"The version you read (ETag); a stale one gets 412"`
 	Body    StaffPatch
+	RawBody []byte
 }) (*staffOutput, error) {
 	p := callerOf(ctx)
 	if !can(p.Role, capManageStaff) {
@@ -233,6 +237,9 @@ func (s *Server) patchStaff(ctx context.Context, in *struct {
 	}
 	patch, err := staffPatchOf(in.Body)
 	if err != nil {
+		return nil, err
+	}
+	if patch.ClearEmail, err = staffNulls(in.RawBody, patch.ClearEmail); err != nil {
 		return nil, err
 	}
 	// A handover changes accounts: one register row per moved account, in
@@ -268,6 +275,25 @@ func staffPatchOf(b StaffPatch) (store.StaffPatch, error) {
 		p.HandoverTo = &to
 	}
 	return p, nil
+}
+
+// staffNulls reads a PATCH body's explicit nulls (JSON merge patch): a null
+// e-mail clears it; every other field of a staff record is required.
+func staffNulls(raw []byte, clearEmail bool) (bool, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return clearEmail, nil // huma has already rejected a body that is not an object
+	}
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		if string(fields[name]) != "null" {
+			continue
+		}
+		if name != "email" {
+			return false, invalidField("body."+name, name+" may not be null")
+		}
+		clearEmail = true
+	}
+	return clearEmail, nil
 }
 
 func (s *Server) listTokens(ctx context.Context, in *struct {

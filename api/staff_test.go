@@ -132,9 +132,16 @@ func TestStaffPatchFieldsAndVersion(t *testing.T) {
 	problem(t, call(t, "PATCH", "/v1/staff/"+other.ID, adminToken, map[string]any{"email": strings.ToUpper(email)}), 409, "duplicate_email")
 	problem(t, call(t, "PATCH", "/v1/staff/"+uuid.NewString(), adminToken, map[string]any{"name": "Nobody"}), 404, "not_found")
 	problem(t, call(t, "GET", "/v1/staff/"+uuid.NewString(), adminToken, nil), 404, "not_found")
-	// An empty e-mail clears it.
+	// An empty e-mail, or null, clears it; a required field cannot be null.
 	if r := must(t, call(t, "PATCH", "/v1/staff/"+m.ID, adminToken, map[string]any{"email": ""}), 200); r.Body["email"] != nil {
 		t.Fatalf("e-mail not cleared: %s", r.Raw)
+	}
+	must(t, call(t, "PATCH", "/v1/staff/"+m.ID, adminToken, map[string]any{"email": email}), 200)
+	if r := must(t, call(t, "PATCH", "/v1/staff/"+m.ID, adminToken, `{"email": null}`), 200); r.Body["email"] != nil {
+		t.Fatalf("e-mail not cleared by null: %s", r.Raw)
+	}
+	for _, field := range []string{"name", "role", "active", "locale"} {
+		problem(t, call(t, "PATCH", "/v1/staff/"+m.ID, adminToken, `{"`+field+`": null}`), 422, "validation_failed")
 	}
 	// A locale can be chosen at creation.
 	en := must(t, call(t, "POST", "/v1/staff", adminToken, map[string]any{"name": "English " + unique(), "role": store.RoleFinance, "locale": "en"}), 201)
