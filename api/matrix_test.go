@@ -110,6 +110,18 @@ var matrix = []matrixRow{
 	{op: "GET /v1/me", ok: 200, may: allRoles, req: fixed("/v1/me")},
 	{op: "GET /v1/staff", ok: 200, may: staffListers, req: fixed("/v1/staff")},
 	{op: "POST /v1/staff", ok: 201, may: only(store.RoleAdmin), req: withBody("/v1/staff", func() any { return map[string]any{"name": "Matrix " + unique(), "role": store.RoleDataClerk} })},
+	// SPEC §7: one staff record is read by whoever may list staff, changed by
+	// the admin only (no one changes their own role); a token list is the
+	// admin's or the owner's, as revoking is.
+	{op: "GET /v1/staff/{id}", ok: 200, may: staffListers, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+		return "/v1/staff/" + f.staffID(c), nil
+	}},
+	{op: "PATCH /v1/staff/{id}", ok: 200, may: only(store.RoleAdmin), req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+		return "/v1/staff/" + f.staffID(c), map[string]any{"locale": "en"}
+	}},
+	{op: "GET /v1/staff/{id}/tokens", ok: 200, may: only(store.RoleAdmin), mayOwn: true, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+		return "/v1/staff/" + f.staffID(c) + "/tokens", nil
+	}},
 	{op: "POST /v1/staff/{id}/tokens", ok: 201, may: only(store.RoleAdmin), req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/staff/" + f.staffID(c) + "/tokens", nil
 	}},

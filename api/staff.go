@@ -2,7 +2,10 @@ package api
 
 import (
 	"context"
+	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -17,19 +20,57 @@ type Staff struct {
 	Name      string    `json:"name"`
 	Email     *string   `json:"email"`
 	Role      string    `json:"role"`
-	Active    bool      `json:"active"`
+	Active    bool      `json:"active" doc:"false: every token is revoked and none can be issued"`
+	Locale    string    `json:"locale" enum:"zh-CN,en" doc:"Language of notices and problem details"`
+	Version   int32     `json:"version"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
 func staffOut(s dbq.Staff) Staff {
-	return Staff{ID: s.ID.String(), Name: s.Name, Email: s.Email, Role: s.Role, Active: s.Active, CreatedAt: s.CreatedAt}
+	return Staff{ID: s.ID.String(), Name: s.Name, Email: s.Email, Role: s.Role, Active: s.Active, Locale: s.Locale,
+		Version: s.Version, CreatedAt: s.CreatedAt}
+}
+
+type staffOutput struct {
+	ETag string `header:"ETag"`
+	Body Staff
+}
+
+func staffAnswer(st dbq.Staff) *staffOutput {
+	return &staffOutput{ETag: etag(st.Version), Body: staffOut(st)}
 }
 
 // StaffCreate adds a member of staff.
 type StaffCreate struct {
-	Name  string  `json:"name" minLength:"1" maxLength:"200"`
-	Email *string `json:"email,omitempty" maxLength:"254"`
-	Role  string  `json:"role" enum:"admin,general_manager,ka_manager,account_manager,data_clerk,service_agent,finance,auditor"`
+	Name   string  `json:"name" minLength:"1" maxLength:"200"`
+	Email  *string `json:"email,omitempty" maxLength:"254"`
+	Role   string  `json:"role" enum:"admin,general_manager,ka_manager,account_manager,data_clerk,service_agent,finance,auditor"`
+	Locale *string `json:"locale,omitempty" enum:"zh-CN,en" doc:"Omitted: KAM_DEFAULT_LOCALE (zh-CN)"`
+}
+
+// StaffPatch changes a member of staff (admin); absent fields stay as they are.
+type StaffPatch struct {
+	Name   *string `json:"name,omitempty" minLength:"1" maxLength:"200"`
+	Email  *string `json:"email,omitempty" maxLength:"254" doc:"An empty string or null clears it"`
+	Role   *string `json:"role,omitempty" enum:"admin,general_manager,ka_manager,account_manager,data_clerk,service_agent,finance,auditor"`
+	Active *bool   `json:"active,omitempty" doc:"false revokes every token of the person at once; refused (409 has_assignments) while accounts are assigned to them, unless handover_to is named"`
+	Locale *string `json:"locale,omitempty" enum:"zh-CN,en"`
+	// The full handover (open requests, visit plans, greeting tasks) is
+	// POST /v1/staff/{id}/handover, a later issue; this moves the accounts.
+	HandoverTo *string `json:"handover_to,omitempty" format:"uuid" doc:"An active account manager who receives every account of a person deactivated (or moved out of account_manager) by this PATCH; each move gets a history row"`
+}
+
+// TokenInfo is what a token list shows: never the secret, never its hash.
+type TokenInfo struct {
+	ID         string     `json:"id" format:"uuid"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	LastUsedAt *time.Time `json:"last_used_at" doc:"Updated at most once a minute"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+func tokenInfoOut(t dbq.ListTokensRow) TokenInfo {
+	return TokenInfo{ID: t.ID.String(), CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt}
 }
 
 // TokenCreate optionally bounds a token's life.
@@ -47,6 +88,9 @@ type Token struct {
 func (s *Server) staffRoutes() {
 	huma.Register(s.api, created(op("create-staff", http.MethodPost, "/v1/staff", "Add a member of staff (admin)", "staff")), s.createStaff)
 	huma.Register(s.api, op("list-staff", http.MethodGet, "/v1/staff", "List staff", "staff"), s.listStaff)
+	huma.Register(s.api, op("get-staff", http.MethodGet, "/v1/staff/{id}", "A member of staff (admin, general_manager, ka_manager)", "staff"), s.getStaff)
+	huma.Register(s.api, op("patch-staff", http.MethodPatch, "/v1/staff/{id}", "Change or deactivate a member of staff (admin)", "staff"), s.patchStaff)
+	huma.Register(s.api, op("list-tokens", http.MethodGet, "/v1/staff/{id}/tokens", "A person's API tokens, without secrets (admin, or the tokens' owner)", "staff"), s.listTokens)
 	huma.Register(s.api, created(op("create-token", http.MethodPost, "/v1/staff/{id}/tokens", "Issue an API token (admin)", "staff")), s.createToken)
 	del := op("revoke-token", http.MethodDelete, "/v1/staff/{id}/tokens/{token_id}", "Revoke an API token (admin, or the token's owner)", "staff")
 	del.DefaultStatus = http.StatusNoContent
@@ -64,7 +108,11 @@ func (s *Server) createStaff(ctx context.Context, in *struct{ Body StaffCreate }
 	if err := validEmail("body.email", in.Body.Email); err != nil {
 		return nil, err
 	}
-	st, err := s.store.CreateStaff(ctx, in.Body.Name, in.Body.Email, in.Body.Role)
+	n := store.NewStaff{Name: in.Body.Name, Email: in.Body.Email, Role: in.Body.Role}
+	if in.Body.Locale != nil {
+		n.Locale = *in.Body.Locale
+	}
+	st, err := s.store.AddStaff(ctx, n)
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
@@ -109,9 +157,7 @@ func (s *Server) createToken(ctx context.Context, in *struct {
 		}
 		exp = in.Body.ExpiresAt
 	}
-	if _, err := s.store.Q().GetStaff(ctx, id); err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
+	// The store refuses an unknown (404) or inactive (409 staff_inactive) person.
 	secret := store.NewTokenSecret()
 	t, err := s.store.IssueToken(ctx, id, secret, exp)
 	if err != nil {
@@ -151,4 +197,130 @@ func (s *Server) me(ctx context.Context, _ *struct{}) (*struct{ Body Staff }, er
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
 	return &struct{ Body Staff }{Body: staffOut(st)}, nil
+}
+
+func (s *Server) getStaff(ctx context.Context, in *struct {
+	ID string `path:"id" format:"uuid"`
+}) (*staffOutput, error) {
+	// Whoever may list staff may read one record of the list.
+	if !can(callerOf(ctx).Role, capListStaff) {
+		return nil, forbidden("your role does not read staff records")
+	}
+	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.store.Q().GetStaff(ctx, id)
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	return staffAnswer(st), nil
+}
+
+func (s *Server) patchStaff(ctx context.Context, in *struct {
+	ID      string `path:"id" format:"uuid"`
+	IfMatch string `header:"If-Match" doc:"The version you read (ETag); a stale one gets 412"`
+	Body    StaffPatch
+	RawBody []byte
+}) (*staffOutput, error) {
+	p := callerOf(ctx)
+	if !can(p.Role, capManageStaff) {
+		return nil, forbidden("only an admin manages staff")
+	}
+	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	ifMatch, err := parseIfMatch(in.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	patch, err := staffPatchOf(in.Body)
+	if err != nil {
+		return nil, err
+	}
+	if patch.ClearEmail, err = staffNulls(in.RawBody, patch.ClearEmail); err != nil {
+		return nil, err
+	}
+	// A handover changes accounts: one register row per moved account, in
+	// the store's transaction (Art. 9).
+	access := accessOf(ctx, store.AccessUpdate, nil, []string{store.SectionService})
+	res, err := s.store.UpdateStaff(ctx, id, ifMatch, patch, p.ID, access)
+	if err != nil {
+		return nil, problemFor(s.log, err)
+	}
+	// Art. 20: a manager change takes effect at once in each visit plan.
+	for _, c := range res.Moved {
+		s.serviceChanged(ctx, c, []store.Change{{Field: "account_manager_id"}})
+	}
+	return staffAnswer(res.Staff), nil
+}
+
+// staffPatchOf checks a PATCH body and turns it into the store's patch.
+func staffPatchOf(b StaffPatch) (store.StaffPatch, error) {
+	p := store.StaffPatch{Name: b.Name, Role: b.Role, Locale: b.Locale, Active: b.Active}
+	if b.Email != nil && *b.Email == "" {
+		p.ClearEmail = true
+	} else {
+		if err := validEmail("body.email", b.Email); err != nil {
+			return p, err
+		}
+		p.Email = b.Email
+	}
+	if b.HandoverTo != nil {
+		to, err := parseUUID("body.handover_to", *b.HandoverTo)
+		if err != nil {
+			return p, err
+		}
+		p.HandoverTo = &to
+	}
+	return p, nil
+}
+
+// staffNulls reads a PATCH body's explicit nulls (JSON merge patch): a null
+// e-mail clears it; every other field of a staff record is required.
+func staffNulls(raw []byte, clearEmail bool) (bool, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return clearEmail, nil // huma has already rejected a body that is not an object
+	}
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		if string(fields[name]) != "null" {
+			continue
+		}
+		if name != "email" {
+			return false, invalidField("body."+name, name+" may not be null")
+		}
+		clearEmail = true
+	}
+	return clearEmail, nil
+}
+
+func (s *Server) listTokens(ctx context.Context, in *struct {
+	ID     string `path:"id" format:"uuid"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	Cursor string `query:"cursor" maxLength:"200"`
+}) (*struct{ Body Page[TokenInfo] }, error) {
+	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	p := callerOf(ctx)
+	// Like revoking: an admin, or the tokens' owner (to find the id to revoke).
+	if !can(p.Role, capManageStaff) && p.ID != id {
+		return nil, forbidden("only an admin, or the tokens' owner, lists tokens")
+	}
+	after, err := uuidCursor(in.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.store.Q().GetStaff(ctx, id); err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	rows, err := s.store.ListTokens(ctx, id, after, int32(in.Limit+1))
+	if err != nil {
+		return nil, problemFor(s.log, err)
+	}
+	page := pageOf(rows, in.Limit, tokenInfoOut, func(t dbq.ListTokensRow) string { return encodeCursor(t.ID.String()) })
+	return &struct{ Body Page[TokenInfo] }{Body: page}, nil
 }

@@ -188,14 +188,17 @@ func staff(ctx context.Context, cfg app.Config, args []string) error {
 	if *email != "" {
 		e = email
 	}
+	s.SetDefaultLocale(cfg.DefaultLocale)
 	st, err := s.CreateStaff(ctx, *name, e, *role)
 	if err != nil {
 		return err
 	}
 	secret := store.NewTokenSecret()
-	if _, err := s.IssueToken(ctx, st.ID, secret, nil); err != nil {
+	tok, err := s.IssueToken(ctx, st.ID, secret, nil)
+	if err != nil {
 		return err
 	}
-	fmt.Printf("staff %s (%s) id=%s\ntoken (shown once): %s\n", st.Name, st.Role, st.ID, secret)
+	// The token id is what DELETE /v1/staff/{id}/tokens/{token_id} revokes.
+	fmt.Printf("staff %s (%s) id=%s\ntoken (shown once): %s\ntoken id=%s\n", st.Name, st.Role, st.ID, secret, tok.ID)
 	return nil
 }

@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"kam/db/dbtest"
 )
@@ -39,10 +42,17 @@ func TestCLIMigrateStaffVersion(t *testing.T) {
 	if err != nil || !strings.Contains(out, "00001_foundation.sql") || !strings.Contains(out, "applied") {
 		t.Fatalf("migrate status: %v\n%s", err, out)
 	}
+	t.Setenv("KAM_DEFAULT_LOCALE", "en")
 	out, err = capture(t, "staff", "add", "--name", "Kim", "--role", "ka_manager")
 	if err != nil || !strings.Contains(out, "token (shown once): kam_") {
 		t.Fatalf("staff add: %v\n%s", err, out)
 	}
+	assertTokenID(t, dsn, out, "en")
+	t.Setenv("KAM_DEFAULT_LOCALE", "fr")
+	if _, err := capture(t, "staff", "add", "--name", "Kim", "--role", "ka_manager"); err == nil || !strings.Contains(err.Error(), "KAM_DEFAULT_LOCALE") {
+		t.Fatalf("an unknown default locale was not named: %v", err)
+	}
+	t.Setenv("KAM_DEFAULT_LOCALE", "")
 	if _, err := capture(t, "staff", "add", "--name", "Kim", "--role", "emperor"); err == nil {
 		t.Fatal("an unknown role was accepted")
 	}
@@ -56,5 +66,29 @@ func TestCLIMigrateStaffVersion(t *testing.T) {
 	t.Setenv("KAM_ONBOARDING_REMIND_EVERY", "soon")
 	if _, err := capture(t, "migrate", "status"); err == nil || !strings.Contains(err.Error(), "KAM_ONBOARDING_REMIND_EVERY") {
 		t.Fatalf("a bad duration was not named: %v", err)
+	}
+}
+
+// assertTokenID checks that staff add printed the id of the token it issued
+// (what DELETE /v1/staff/{id}/tokens/{token_id} revokes) and made the person
+// in the given locale.
+func assertTokenID(t *testing.T, dsn, out, locale string) {
+	t.Helper()
+	_, after, ok := strings.Cut(out, "token id=")
+	if !ok {
+		t.Fatalf("staff add printed no token id:\n%s", out)
+	}
+	id := strings.TrimSpace(strings.SplitN(after, "\n", 2)[0])
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var got string
+	if err := conn.QueryRow(context.Background(), "SELECT s.locale FROM api_tokens t JOIN staff s ON s.id = t.staff_id WHERE t.id::text = $1 AND t.revoked_at IS NULL", id).Scan(&got); err != nil {
+		t.Fatalf("the printed token id %q is no token: %v", id, err)
+	}
+	if got != locale {
+		t.Fatalf("locale %q, want %q (KAM_DEFAULT_LOCALE)", got, locale)
 	}
 }

@@ -28,12 +28,13 @@ type AccessLog struct {
 }
 
 type ApiToken struct {
-	ID        uuid.UUID
-	StaffID   uuid.UUID
-	TokenHash []byte
-	CreatedAt time.Time
-	ExpiresAt *time.Time
-	RevokedAt *time.Time
+	ID         uuid.UUID
+	StaffID    uuid.UUID
+	TokenHash  []byte
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time
+	RevokedAt  *time.Time
+	LastUsedAt *time.Time
 }
 
 type Churn struct {
@@ -382,6 +383,8 @@ type Staff struct {
 	Role      string
 	Active    bool
 	CreatedAt time.Time
+	Locale    string
+	Version   int32
 }
 
 type Statement struct {

@@ -13,7 +13,7 @@ import (
 )
 
 const activeStaffByRole = `-- name: ActiveStaffByRole :many
-SELECT id, name, email, role, active, created_at FROM staff WHERE role = $1 AND active ORDER BY id
+SELECT id, name, email, role, active, created_at, locale, version FROM staff WHERE role = $1 AND active ORDER BY id
 `
 
 func (q *Queries) ActiveStaffByRole(ctx context.Context, role string) ([]Staff, error) {
@@ -32,6 +32,8 @@ func (q *Queries) ActiveStaffByRole(ctx context.Context, role string) ([]Staff, 
 			&i.Role,
 			&i.Active,
 			&i.CreatedAt,
+			&i.Locale,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -44,24 +46,59 @@ func (q *Queries) ActiveStaffByRole(ctx context.Context, role string) ([]Staff, 
 }
 
 const authenticate = `-- name: Authenticate :one
-SELECT s.id, s.name, s.email, s.role, s.active, s.created_at FROM api_tokens t JOIN staff s ON s.id = t.staff_id
+SELECT s.id, s.name, s.email, s.role, s.active, s.created_at, s.locale, s.version, t.id AS token_id,
+       (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')::boolean AS stale
+FROM api_tokens t JOIN staff s ON s.id = t.staff_id
 WHERE t.token_hash = $1 AND t.revoked_at IS NULL
   AND (t.expires_at IS NULL OR t.expires_at > now()) AND s.active
 `
 
+type AuthenticateRow struct {
+	Staff   Staff
+	TokenID uuid.UUID
+	Stale   bool
+}
+
 // A token authenticates while it is neither revoked nor expired and its staff is active.
-func (q *Queries) Authenticate(ctx context.Context, tokenHash []byte) (Staff, error) {
+// stale says whether last_used_at is due a new stamp (by the database's clock).
+func (q *Queries) Authenticate(ctx context.Context, tokenHash []byte) (AuthenticateRow, error) {
 	row := q.db.QueryRow(ctx, authenticate, tokenHash)
-	var i Staff
+	var i AuthenticateRow
 	err := row.Scan(
-		&i.ID,
-		&i.Name,
-		&i.Email,
-		&i.Role,
-		&i.Active,
-		&i.CreatedAt,
+		&i.Staff.ID,
+		&i.Staff.Name,
+		&i.Staff.Email,
+		&i.Staff.Role,
+		&i.Staff.Active,
+		&i.Staff.CreatedAt,
+		&i.Staff.Locale,
+		&i.Staff.Version,
+		&i.TokenID,
+		&i.Stale,
 	)
 	return i, err
+}
+
+const countAssignedAccounts = `-- name: CountAssignedAccounts :one
+SELECT count(*) FROM customers WHERE account_manager_id = $1
+`
+
+func (q *Queries) CountAssignedAccounts(ctx context.Context, accountManagerID *uuid.UUID) (int64, error) {
+	row := q.db.QueryRow(ctx, countAssignedAccounts, accountManagerID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const countOtherActiveAdmins = `-- name: CountOtherActiveAdmins :one
+SELECT count(*) FROM staff WHERE role = 'admin' AND active AND id <> $1
+`
+
+func (q *Queries) CountOtherActiveAdmins(ctx context.Context, id uuid.UUID) (int64, error) {
+	row := q.db.QueryRow(ctx, countOtherActiveAdmins, id)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
 }
 
 const countStaff = `-- name: CountStaff :one
@@ -76,14 +113,15 @@ func (q *Queries) CountStaff(ctx context.Context) (int64, error) {
 }
 
 const createStaff = `-- name: CreateStaff :one
-INSERT INTO staff (id, name, email, role) VALUES ($1, $2, $3, $4) RETURNING id, name, email, role, active, created_at
+INSERT INTO staff (id, name, email, role, locale) VALUES ($1, $2, $3, $4, $5) RETURNING id, name, email, role, active, created_at, locale, version
 `
 
 type CreateStaffParams struct {
-	ID    uuid.UUID
-	Name  string
-	Email *string
-	Role  string
+	ID     uuid.UUID
+	Name   string
+	Email  *string
+	Role   string
+	Locale string
 }
 
 func (q *Queries) CreateStaff(ctx context.Context, arg CreateStaffParams) (Staff, error) {
@@ -92,6 +130,7 @@ func (q *Queries) CreateStaff(ctx context.Context, arg CreateStaffParams) (Staff
 		arg.Name,
 		arg.Email,
 		arg.Role,
+		arg.Locale,
 	)
 	var i Staff
 	err := row.Scan(
@@ -101,12 +140,14 @@ func (q *Queries) CreateStaff(ctx context.Context, arg CreateStaffParams) (Staff
 		&i.Role,
 		&i.Active,
 		&i.CreatedAt,
+		&i.Locale,
+		&i.Version,
 	)
 	return i, err
 }
 
 const createToken = `-- name: CreateToken :one
-INSERT INTO api_tokens (id, staff_id, token_hash, expires_at) VALUES ($1, $2, $3, $4) RETURNING id, staff_id, token_hash, created_at, expires_at, revoked_at
+INSERT INTO api_tokens (id, staff_id, token_hash, expires_at) VALUES ($1, $2, $3, $4) RETURNING id, staff_id, token_hash, created_at, expires_at, revoked_at, last_used_at
 `
 
 type CreateTokenParams struct {
@@ -131,12 +172,13 @@ func (q *Queries) CreateToken(ctx context.Context, arg CreateTokenParams) (ApiTo
 		&i.CreatedAt,
 		&i.ExpiresAt,
 		&i.RevokedAt,
+		&i.LastUsedAt,
 	)
 	return i, err
 }
 
 const getStaff = `-- name: GetStaff :one
-SELECT id, name, email, role, active, created_at FROM staff WHERE id = $1
+SELECT id, name, email, role, active, created_at, locale, version FROM staff WHERE id = $1
 `
 
 func (q *Queries) GetStaff(ctx context.Context, id uuid.UUID) (Staff, error) {
@@ -149,12 +191,14 @@ func (q *Queries) GetStaff(ctx context.Context, id uuid.UUID) (Staff, error) {
 		&i.Role,
 		&i.Active,
 		&i.CreatedAt,
+		&i.Locale,
+		&i.Version,
 	)
 	return i, err
 }
 
 const getToken = `-- name: GetToken :one
-SELECT id, staff_id, token_hash, created_at, expires_at, revoked_at FROM api_tokens WHERE id = $1 AND staff_id = $2
+SELECT id, staff_id, token_hash, created_at, expires_at, revoked_at, last_used_at FROM api_tokens WHERE id = $1 AND staff_id = $2
 `
 
 type GetTokenParams struct {
@@ -172,12 +216,13 @@ func (q *Queries) GetToken(ctx context.Context, arg GetTokenParams) (ApiToken, e
 		&i.CreatedAt,
 		&i.ExpiresAt,
 		&i.RevokedAt,
+		&i.LastUsedAt,
 	)
 	return i, err
 }
 
 const listStaff = `-- name: ListStaff :many
-SELECT id, name, email, role, active, created_at FROM staff
+SELECT id, name, email, role, active, created_at, locale, version FROM staff
 WHERE ($1::uuid IS NULL OR id > $1)
   AND ($2::text IS NULL OR role = $2)
 ORDER BY id
@@ -206,6 +251,122 @@ func (q *Queries) ListStaff(ctx context.Context, arg ListStaffParams) ([]Staff, 
 			&i.Role,
 			&i.Active,
 			&i.CreatedAt,
+			&i.Locale,
+			&i.Version,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listTokens = `-- name: ListTokens :many
+SELECT id, staff_id, created_at, expires_at, last_used_at, revoked_at FROM api_tokens
+WHERE staff_id = $1
+  AND ($2::uuid IS NULL OR id > $2)
+ORDER BY id
+LIMIT $3
+`
+
+type ListTokensParams struct {
+	StaffID uuid.UUID
+	After   *uuid.UUID
+	Lim     int32
+}
+
+type ListTokensRow struct {
+	ID         uuid.UUID
+	StaffID    uuid.UUID
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+// What a token list may show: never the hash.
+func (q *Queries) ListTokens(ctx context.Context, arg ListTokensParams) ([]ListTokensRow, error) {
+	rows, err := q.db.Query(ctx, listTokens, arg.StaffID, arg.After, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListTokensRow{}
+	for rows.Next() {
+		var i ListTokensRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.StaffID,
+			&i.CreatedAt,
+			&i.ExpiresAt,
+			&i.LastUsedAt,
+			&i.RevokedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const lockAdmins = `-- name: LockAdmins :exec
+SELECT pg_advisory_xact_lock(727003)
+`
+
+// Changes that take an admin away run one at a time, so two admins cannot
+// deactivate each other and leave nobody to manage staff.
+func (q *Queries) LockAdmins(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, lockAdmins)
+	return err
+}
+
+const lockAssignedAccounts = `-- name: LockAssignedAccounts :many
+SELECT id, code, name, nature, industry, product_category, tier, service_mode, legal_representative, company_size, main_products, annual_output_value, credibility, profit_status, status, account_manager_id, founded_on, address, postcode, phone, fax, email, version, created_at, updated_at FROM customers WHERE account_manager_id = $1 ORDER BY id FOR UPDATE
+`
+
+// The accounts a person manages, locked for a handover in id order (the
+// same order everywhere, so two handovers never deadlock).
+func (q *Queries) LockAssignedAccounts(ctx context.Context, accountManagerID *uuid.UUID) ([]Customer, error) {
+	rows, err := q.db.Query(ctx, lockAssignedAccounts, accountManagerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Customer{}
+	for rows.Next() {
+		var i Customer
+		if err := rows.Scan(
+			&i.ID,
+			&i.Code,
+			&i.Name,
+			&i.Nature,
+			&i.Industry,
+			&i.ProductCategory,
+			&i.Tier,
+			&i.ServiceMode,
+			&i.LegalRepresentative,
+			&i.CompanySize,
+			&i.MainProducts,
+			&i.AnnualOutputValue,
+			&i.Credibility,
+			&i.ProfitStatus,
+			&i.Status,
+			&i.AccountManagerID,
+			&i.FoundedOn,
+			&i.Address,
+			&i.Postcode,
+			&i.Phone,
+			&i.Fax,
+			&i.Email,
+			&i.Version,
+			&i.CreatedAt,
+			&i.UpdatedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -227,6 +388,41 @@ func (q *Queries) LockBootstrap(ctx context.Context) error {
 	return err
 }
 
+const lockStaff = `-- name: LockStaff :one
+SELECT id, name, email, role, active, created_at, locale, version FROM staff WHERE id = $1 FOR UPDATE
+`
+
+// A change of a staff row (deactivation, role) holds it until commit.
+func (q *Queries) LockStaff(ctx context.Context, id uuid.UUID) (Staff, error) {
+	row := q.db.QueryRow(ctx, lockStaff, id)
+	var i Staff
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Email,
+		&i.Role,
+		&i.Active,
+		&i.CreatedAt,
+		&i.Locale,
+		&i.Version,
+	)
+	return i, err
+}
+
+const revokeStaffTokens = `-- name: RevokeStaffTokens :execrows
+UPDATE api_tokens SET revoked_at = now()
+WHERE staff_id = $1 AND revoked_at IS NULL
+`
+
+// Deactivation revokes every token of the person at once.
+func (q *Queries) RevokeStaffTokens(ctx context.Context, staffID uuid.UUID) (int64, error) {
+	result, err := q.db.Exec(ctx, revokeStaffTokens, staffID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const revokeToken = `-- name: RevokeToken :execrows
 UPDATE api_tokens SET revoked_at = now()
 WHERE id = $1 AND staff_id = $2 AND revoked_at IS NULL
@@ -243,4 +439,77 @@ func (q *Queries) RevokeToken(ctx context.Context, arg RevokeTokenParams) (int64
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const shareLockStaff = `-- name: ShareLockStaff :one
+SELECT id, name, email, role, active, created_at, locale, version FROM staff WHERE id = $1 FOR SHARE
+`
+
+// Whoever relies on a person staying active until commit (an assignment, a
+// new token, a handover target) holds this, so a deactivation waits for it
+// and then sees what it did.
+func (q *Queries) ShareLockStaff(ctx context.Context, id uuid.UUID) (Staff, error) {
+	row := q.db.QueryRow(ctx, shareLockStaff, id)
+	var i Staff
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Email,
+		&i.Role,
+		&i.Active,
+		&i.CreatedAt,
+		&i.Locale,
+		&i.Version,
+	)
+	return i, err
+}
+
+const touchToken = `-- name: TouchToken :exec
+UPDATE api_tokens SET last_used_at = now()
+WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+`
+
+// last_used_at is stamped at most once a minute per token: authentication
+// stays a read on almost every request.
+func (q *Queries) TouchToken(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, touchToken, id)
+	return err
+}
+
+const updateStaff = `-- name: UpdateStaff :one
+UPDATE staff SET name = $2, email = $3, role = $4, active = $5, locale = $6, version = version + 1
+WHERE id = $1
+RETURNING id, name, email, role, active, created_at, locale, version
+`
+
+type UpdateStaffParams struct {
+	ID     uuid.UUID
+	Name   string
+	Email  *string
+	Role   string
+	Active bool
+	Locale string
+}
+
+func (q *Queries) UpdateStaff(ctx context.Context, arg UpdateStaffParams) (Staff, error) {
+	row := q.db.QueryRow(ctx, updateStaff,
+		arg.ID,
+		arg.Name,
+		arg.Email,
+		arg.Role,
+		arg.Active,
+		arg.Locale,
+	)
+	var i Staff
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Email,
+		&i.Role,
+		&i.Active,
+		&i.CreatedAt,
+		&i.Locale,
+		&i.Version,
+	)
+	return i, err
 }

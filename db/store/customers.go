@@ -110,11 +110,13 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope Scope, id uuid.UUID, i
 }
 
 // checkManager makes sure an assignment names an active account manager.
+// The manager's row stays share-locked until commit, so a deactivation
+// running at the same time waits and then finds this assignment.
 func checkManager(ctx context.Context, q *dbq.Queries, id *uuid.UUID) error {
 	if id == nil {
 		return nil
 	}
-	st, err := q.GetStaff(ctx, *id)
+	st, err := q.ShareLockStaff(ctx, *id)
 	if err != nil {
 		return Invalid("account_manager_id", "no such staff member")
 	}

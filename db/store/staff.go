@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,32 +52,110 @@ func ValidTokenShape(token string) bool {
 	return len(token) >= 32 && !strings.ContainsAny(token, " \t\r\n")
 }
 
-// CreateStaff adds a staff member.
-func (s *Store) CreateStaff(ctx context.Context, name string, email *string, role string) (dbq.Staff, error) {
-	st, err := s.q.CreateStaff(ctx, dbq.CreateStaffParams{ID: NewID(), Name: name, Email: email, Role: role})
+// Locales a member of staff may read kam in (SPEC §7 "Language").
+const (
+	LocaleZH = "zh-CN"
+	LocaleEN = "en"
+)
+
+// Locales lists every locale, the default first.
+var Locales = []string{LocaleZH, LocaleEN}
+
+// ValidLocale tells whether l is one of Locales.
+func ValidLocale(l string) bool { return slices.Contains(Locales, l) }
+
+// SetDefaultLocale sets the locale new staff get when none is named
+// (KAM_DEFAULT_LOCALE); an unknown one is ignored.
+func (s *Store) SetDefaultLocale(l string) {
+	if ValidLocale(l) {
+		s.defaultLocale = l
+	}
+}
+
+// DefaultLocale is the locale new staff get when none is named.
+func (s *Store) DefaultLocale() string {
+	if s.defaultLocale == "" {
+		return LocaleZH
+	}
+	return s.defaultLocale
+}
+
+// NewStaff is a member of staff to add; an empty Locale takes the default.
+type NewStaff struct {
+	Name   string
+	Email  *string
+	Role   string
+	Locale string
+}
+
+// AddStaff adds a staff member.
+func (s *Store) AddStaff(ctx context.Context, n NewStaff) (dbq.Staff, error) {
+	if n.Locale == "" {
+		n.Locale = s.DefaultLocale()
+	}
+	st, err := s.q.CreateStaff(ctx, dbq.CreateStaffParams{ID: NewID(), Name: n.Name, Email: n.Email, Role: n.Role, Locale: n.Locale})
 	return st, interpret(err)
 }
 
-// IssueToken creates a token for a staff member; the secret is returned only here.
+// CreateStaff adds a staff member in the default locale.
+func (s *Store) CreateStaff(ctx context.Context, name string, email *string, role string) (dbq.Staff, error) {
+	return s.AddStaff(ctx, NewStaff{Name: name, Email: email, Role: role})
+}
+
+// ErrStaffInactive refuses what an inactive person may not be given.
+var ErrStaffInactive = &Error{Kind: KindConflict, Code: "staff_inactive", Message: "this member of staff is inactive"}
+
+// IssueToken creates a token for an active staff member; the secret is
+// returned only here. The person's row is share-locked until commit, so a
+// deactivation running at the same time either waits for this token (and
+// revokes it) or has already made the person inactive (and this refuses).
 func (s *Store) IssueToken(ctx context.Context, staffID uuid.UUID, secret string, expiresAt *time.Time) (dbq.ApiToken, error) {
 	if secret == "" {
 		secret = NewTokenSecret()
 	}
-	t, err := s.q.CreateToken(ctx, dbq.CreateTokenParams{ID: NewID(), StaffID: staffID, TokenHash: HashToken(secret), ExpiresAt: expiresAt})
-	return t, interpret(err)
+	var t dbq.ApiToken
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		st, err := q.ShareLockStaff(ctx, staffID)
+		if err != nil {
+			return err
+		}
+		if !st.Active {
+			return ErrStaffInactive
+		}
+		t, err = q.CreateToken(ctx, dbq.CreateTokenParams{ID: NewID(), StaffID: staffID, TokenHash: HashToken(secret), ExpiresAt: expiresAt})
+		return err
+	})
+	return t, err
 }
 
-// Authenticate returns the staff member a bearer token belongs to.
+// Authenticate returns the staff member a bearer token belongs to. It stamps
+// the token's last_used_at when the stamp is a minute old or missing, so
+// almost every request stays a pure read; a failed stamp is not a failed
+// authentication (the stamp is a convenience, not a record).
 func (s *Store) Authenticate(ctx context.Context, token string) (dbq.Staff, error) {
-	st, err := s.q.Authenticate(ctx, HashToken(token))
-	return st, interpret(err)
+	row, err := s.q.Authenticate(ctx, HashToken(token))
+	if err != nil {
+		return dbq.Staff{}, interpret(err)
+	}
+	if row.Stale {
+		_ = s.q.TouchToken(ctx, row.TokenID)
+	}
+	return row.Staff, nil
+}
+
+// Bootstrapped is the first admin created by Bootstrap.
+type Bootstrapped struct {
+	StaffID uuid.UUID
+	TokenID uuid.UUID
+	// Token is the secret; it equals the operator's when one was given.
+	Token string
 }
 
 // Bootstrap creates the first admin when there is no staff at all, with the
-// given token (or a new one). It returns the token, or "" when staff existed.
-func (s *Store) Bootstrap(ctx context.Context, token string) (string, error) {
-	var issued string
-	err := s.inTx(ctx, func(q *dbq.Queries) error {
+// given token (or a new one), stored like every token (a hashed row with an
+// id, so it can be listed and revoked). ok is false when staff existed.
+func (s *Store) Bootstrap(ctx context.Context, token string) (b Bootstrapped, ok bool, err error) {
+	err = s.inTx(ctx, func(q *dbq.Queries) error {
 		if err := q.LockBootstrap(ctx); err != nil {
 			return err
 		}
@@ -84,18 +163,183 @@ func (s *Store) Bootstrap(ctx context.Context, token string) (string, error) {
 		if err != nil || n > 0 {
 			return err
 		}
-		st, err := q.CreateStaff(ctx, dbq.CreateStaffParams{ID: NewID(), Name: "Administrator", Role: RoleAdmin})
+		st, err := q.CreateStaff(ctx, dbq.CreateStaffParams{ID: NewID(), Name: "Administrator", Role: RoleAdmin, Locale: s.DefaultLocale()})
 		if err != nil {
 			return err
 		}
 		if token == "" {
 			token = NewTokenSecret()
 		}
-		if _, err := q.CreateToken(ctx, dbq.CreateTokenParams{ID: NewID(), StaffID: st.ID, TokenHash: HashToken(token)}); err != nil {
+		t, err := q.CreateToken(ctx, dbq.CreateTokenParams{ID: NewID(), StaffID: st.ID, TokenHash: HashToken(token)})
+		if err != nil {
 			return err
 		}
-		issued = token
+		b, ok = Bootstrapped{StaffID: st.ID, TokenID: t.ID, Token: token}, true
 		return nil
 	})
-	return issued, err
+	return b, ok, err
+}
+
+// StaffPatch carries the fields an admin changes; nil leaves a field as it is.
+type StaffPatch struct {
+	Name, Email, Role, Locale *string
+	ClearEmail                bool
+	Active                    *bool
+	// HandoverTo receives the person's accounts when they stop managing them.
+	HandoverTo *uuid.UUID
+}
+
+// StaffUpdate is what UpdateStaff did.
+type StaffUpdate struct {
+	Staff dbq.Staff
+	// Moved lists the accounts handed over, in id order.
+	Moved []uuid.UUID
+}
+
+// UpdateStaff changes a staff record under a row lock. ifMatch, when given,
+// must equal the current version.
+//
+// A person who stops managing accounts (deactivated, or moved out of the
+// account_manager role) must not leave accounts without a manager (Art. 20):
+// that is refused with has_assignments unless HandoverTo names an active
+// account manager, in which case every account moves to them in this same
+// transaction, each with a history row, and access (one row per account) is
+// registered here too. Deactivation revokes every token of the person.
+// The last active admin can neither be deactivated nor lose the role.
+func (s *Store) UpdateStaff(ctx context.Context, id uuid.UUID, ifMatch *int32, p StaffPatch, by uuid.UUID, access Access) (StaffUpdate, error) {
+	var out StaffUpdate
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		st, err := q.LockStaff(ctx, id)
+		if err != nil {
+			return err
+		}
+		if ifMatch != nil && *ifMatch != st.Version {
+			return Errorf(KindPrecondition, "version_conflict", "the staff record is at version %d, not %d", st.Version, *ifMatch)
+		}
+		next := applyStaff(st, p)
+		if err := keepAnAdmin(ctx, q, st, next); err != nil {
+			return err
+		}
+		if out.Moved, err = handOver(ctx, q, st, next, p.HandoverTo, by); err != nil {
+			return err
+		}
+		if st.Active && !next.Active {
+			if _, err := q.RevokeStaffTokens(ctx, id); err != nil {
+				return err
+			}
+		}
+		if staffUnchanged(st, next) {
+			out.Staff = st
+			return nil
+		}
+		out.Staff, err = q.UpdateStaff(ctx, dbq.UpdateStaffParams{ID: id, Name: next.Name, Email: next.Email, Role: next.Role, Active: next.Active, Locale: next.Locale})
+		if err != nil || len(out.Moved) == 0 {
+			return err
+		}
+		access.CustomerIDs = out.Moved
+		return appendAccess(ctx, q, access)
+	})
+	return out, err
+}
+
+func applyStaff(st dbq.Staff, p StaffPatch) dbq.Staff {
+	if p.Name != nil {
+		st.Name = *p.Name
+	}
+	if p.ClearEmail {
+		st.Email = nil
+	} else if p.Email != nil {
+		e := *p.Email
+		st.Email = &e
+	}
+	if p.Role != nil {
+		st.Role = *p.Role
+	}
+	if p.Locale != nil {
+		st.Locale = *p.Locale
+	}
+	if p.Active != nil {
+		st.Active = *p.Active
+	}
+	return st
+}
+
+func staffUnchanged(a, b dbq.Staff) bool {
+	sameEmail := (a.Email == nil && b.Email == nil) || (a.Email != nil && b.Email != nil && *a.Email == *b.Email)
+	return sameEmail && a.Name == b.Name && a.Role == b.Role && a.Active == b.Active && a.Locale == b.Locale
+}
+
+// keepAnAdmin refuses to take away the last active admin: nobody could
+// manage staff or tokens afterwards.
+func keepAnAdmin(ctx context.Context, q *dbq.Queries, was, next dbq.Staff) error {
+	if !(was.Active && was.Role == RoleAdmin) || (next.Active && next.Role == RoleAdmin) {
+		return nil
+	}
+	if err := q.LockAdmins(ctx); err != nil {
+		return err
+	}
+	n, err := q.CountOtherActiveAdmins(ctx, was.ID)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return Errorf(KindConflict, "last_admin", "this is the last active admin; make another admin first")
+	}
+	return nil
+}
+
+// handOver moves a departing manager's accounts to `to` (Art. 20: no account
+// is left without its manager). It answers which accounts moved.
+func handOver(ctx context.Context, q *dbq.Queries, was, next dbq.Staff, to *uuid.UUID, by uuid.UUID) ([]uuid.UUID, error) {
+	leaves := (was.Active && !next.Active) || (was.Role == RoleAccountManager && next.Role != RoleAccountManager)
+	if !leaves {
+		if to != nil {
+			return nil, Invalid("handover_to", "handover_to goes with active: false or a role other than account_manager")
+		}
+		return nil, nil
+	}
+	if to == nil {
+		n, err := q.CountAssignedAccounts(ctx, &was.ID)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			return nil, Errorf(KindConflict, "has_assignments", "%d accounts are assigned to this person; name handover_to (an active account manager) to move them", n)
+		}
+		return nil, nil
+	}
+	if *to == was.ID {
+		return nil, Invalid("handover_to", "the accounts cannot be handed over to the person who leaves them")
+	}
+	// Held until commit: the receiver cannot be deactivated meanwhile.
+	heir, err := q.ShareLockStaff(ctx, *to)
+	if err != nil {
+		if interpret(err) == ErrNotFound {
+			return nil, Invalid("handover_to", "no such staff member")
+		}
+		return nil, err
+	}
+	if heir.Role != RoleAccountManager || !heir.Active {
+		return nil, Invalid("handover_to", "staff member %s is not an active account manager", heir.ID)
+	}
+	accounts, err := q.LockAssignedAccounts(ctx, &was.ID)
+	if err != nil {
+		return nil, err
+	}
+	moved := make([]uuid.UUID, 0, len(accounts))
+	for _, c := range accounts {
+		changes := apply(&c, CustomerPatch{AccountManagerID: &heir.ID})
+		if _, err := saveCustomer(ctx, q, c, changes, by); err != nil {
+			return nil, err
+		}
+		moved = append(moved, c.ID)
+	}
+	return moved, nil
+}
+
+// ListTokens pages through a person's tokens, in issue order; never a secret
+// or a hash.
+func (s *Store) ListTokens(ctx context.Context, staffID uuid.UUID, after *uuid.UUID, limit int32) ([]dbq.ListTokensRow, error) {
+	rows, err := s.q.ListTokens(ctx, dbq.ListTokensParams{StaffID: staffID, After: after, Lim: limit})
+	return rows, interpret(err)
 }

@@ -21,6 +21,8 @@ type Store struct {
 	// Keys bounds idempotency keys in time (set before serving).
 	Keys       KeyPolicy
 	keysPurged atomic.Int64 // unix nanoseconds of the last purge
+	// defaultLocale is a new staff member's locale (KAM_DEFAULT_LOCALE).
+	defaultLocale string
 }
 
 // New wraps a pool.

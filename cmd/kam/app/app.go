@@ -100,6 +100,19 @@ func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
+// printBootstrap tells the operator about the first admin: the token's id
+// always (to revoke it with DELETE /v1/staff/{id}/tokens/{token_id}), the
+// secret only when kam generated it, since an operator's own
+// KAM_BOOTSTRAP_TOKEN must not reach a log.
+func printBootstrap(out io.Writer, b store.Bootstrapped, given bool) {
+	if given {
+		fmt.Fprintf(out, "\nkam: created the first admin (staff %s) with the token from KAM_BOOTSTRAP_TOKEN; token id %s\n\n", b.StaffID, b.TokenID)
+		return
+	}
+	fmt.Fprintf(out, "\nkam: created the first admin (staff %s). Its API token, shown only this once:\n\n    %s\n\n  token id %s (to revoke it: DELETE /v1/staff/%s/tokens/%s)\n\n",
+		b.StaffID, b.Token, b.TokenID, b.StaffID, b.TokenID)
+}
+
 // Start brings up the requested parts and returns once they all serve.
 func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *Running, err error) {
 	r := &Running{Log: log}
@@ -126,17 +139,18 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 	}
 	r.Store = store.New(pool)
 	r.Store.Keys = cfg.Idempotency // zero fields keep the defaults
+	r.Store.SetDefaultLocale(cfg.DefaultLocale)
 	if parts.Bootstrap {
-		token, err := r.Store.Bootstrap(ctx, cfg.BootstrapToken)
+		b, created, err := r.Store.Bootstrap(ctx, cfg.BootstrapToken)
 		if err != nil {
 			return nil, fmt.Errorf("bootstrap admin: %w", err)
 		}
-		if token != "" && cfg.BootstrapToken == "" {
+		if created {
 			out := parts.Out
 			if out == nil {
 				out = os.Stdout
 			}
-			fmt.Fprintf(out, "\nkam: created the first admin. Its API token, shown only this once:\n\n    %s\n\n", token)
+			printBootstrap(out, b, cfg.BootstrapToken != "")
 		}
 	}
 

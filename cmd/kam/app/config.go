@@ -28,6 +28,7 @@ type Config struct {
 	// (a file in DataDir) or "postgres" (two databases beside kam's).
 	TemporalStore  string
 	BootstrapToken string
+	DefaultLocale  string // KAM_DEFAULT_LOCALE: a new staff member's locale
 	Timezone       *time.Location
 	WebhookURL     string
 	WebhookSecret  string
@@ -52,6 +53,7 @@ func FromEnv() (Config, error) {
 		DataDir:           env("KAM_DATA_DIR", ".kam"),
 		TemporalStore:     env("KAM_TEMPORAL_STORE", "sqlite"),
 		BootstrapToken:    os.Getenv("KAM_BOOTSTRAP_TOKEN"),
+		DefaultLocale:     env("KAM_DEFAULT_LOCALE", store.LocaleZH),
 		WebhookURL:        os.Getenv("KAM_NOTIFY_WEBHOOK_URL"),
 		WebhookSecret:     os.Getenv("KAM_NOTIFY_WEBHOOK_SECRET"),
 		Settings:          workflows.DefaultSettings(),
@@ -129,6 +131,9 @@ func FromEnv() (Config, error) {
 		}
 	}
 	errs = append(errs, c.webhookErrors()...)
+	if !store.ValidLocale(c.DefaultLocale) {
+		errs = append(errs, "KAM_DEFAULT_LOCALE: zh-CN or en")
+	}
 	if c.BootstrapToken != "" && (len(c.BootstrapToken) < 32 || strings.ContainsAny(c.BootstrapToken, " \t\r\n")) {
 		errs = append(errs, "KAM_BOOTSTRAP_TOKEN: use at least 32 characters without spaces")
 	}
