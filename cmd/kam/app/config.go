@@ -30,7 +30,20 @@ type Config struct {
 	WebhookSecret  string
 	LogLevel       slog.Level
 	Settings       workflows.Settings
+
+	// HTTPReadTimeout bounds reading one request, headers and body; zero
+	// means DefaultHTTPReadTimeout. HTTPWriteTimeout bounds answering it
+	// (zero: DefaultHTTPWriteTimeout). Without them a client sending a byte
+	// a second holds a connection and its goroutine for ever.
+	HTTPReadTimeout  time.Duration
+	HTTPWriteTimeout time.Duration
 }
+
+// Defaults of KAM_HTTP_READ_TIMEOUT and KAM_HTTP_WRITE_TIMEOUT.
+const (
+	DefaultHTTPReadTimeout  = 30 * time.Second
+	DefaultHTTPWriteTimeout = 60 * time.Second
+)
 
 // FromEnv reads the configuration; a malformed value is an error naming it.
 func FromEnv() (Config, error) {
@@ -44,6 +57,8 @@ func FromEnv() (Config, error) {
 		BootstrapToken:    os.Getenv("KAM_BOOTSTRAP_TOKEN"),
 		WebhookURL:        os.Getenv("KAM_NOTIFY_WEBHOOK_URL"),
 		WebhookSecret:     os.Getenv("KAM_NOTIFY_WEBHOOK_SECRET"),
+		HTTPReadTimeout:   DefaultHTTPReadTimeout,
+		HTTPWriteTimeout:  DefaultHTTPWriteTimeout,
 		Settings:          workflows.DefaultSettings(),
 	}
 	var errs []string
@@ -79,6 +94,8 @@ func FromEnv() (Config, error) {
 		{"KAM_VISIT_LEAD", &c.Settings.VisitLead},
 		{"KAM_VISIT_GRACE", &c.Settings.VisitGrace},
 		{"KAM_GREETING_LEAD", &c.Settings.GreetingLead},
+		{"KAM_HTTP_READ_TIMEOUT", &c.HTTPReadTimeout},
+		{"KAM_HTTP_WRITE_TIMEOUT", &c.HTTPWriteTimeout},
 	}
 	for _, d := range durations {
 		v := os.Getenv(d.name)
