@@ -66,13 +66,49 @@ func (m *Metrics) middleware(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
-		route := "unmatched"
-		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
-			route = rc.RoutePattern()
-		}
-		m.requests.WithLabelValues(route, r.Method, strconv.Itoa(sw.status)).Inc()
-		m.latency.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+		route, method := routeLabel(r), methodLabel(r.Method)
+		m.requests.WithLabelValues(route, method, statusLabel(sw.status)).Inc()
+		m.latency.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 	})
+}
+
+// Every label value comes from a closed set: anything a caller sends (a
+// made-up method, a random path) would otherwise add a series that lives as
+// long as the process, and an anonymous client could grow /metrics without
+// bound.
+
+// knownMethods are the methods kam may label by name; the rest are "other".
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+}
+
+func methodLabel(method string) string {
+	if knownMethods[method] {
+		return method
+	}
+	return "other"
+}
+
+// routeLabel is the chi route pattern that matched (a finite set: the
+// routes kam declares), or "unmatched" for a path no route knows.
+func routeLabel(r *http.Request) string {
+	if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+		return rc.RoutePattern()
+	}
+	return "unmatched"
+}
+
+// statusLabel is the exact code when net/http knows it (a fixed table, so
+// 401, 403 and 422 stay apart for whoever watches them), otherwise the class.
+func statusLabel(code int) string {
+	if code >= 100 && code <= 599 && http.StatusText(code) != "" {
+		return strconv.Itoa(code)
+	}
+	if code >= 100 && code <= 599 {
+		return strconv.Itoa(code/100) + "xx"
+	}
+	return "other"
 }
 
 type statusWriter struct {
@@ -92,6 +128,12 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 	s.wrote = true
 	return s.ResponseWriter.Write(b)
 }
+
+// Unwrap lets http.ResponseController and huma reach the connection through
+// this wrapper: without it huma's per-request body read deadline (and any
+// Flush or write deadline) silently does nothing, and a body sent a byte at a
+// time holds the connection open.
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // TemporalHandler returns a client.MetricsHandler that records the SDK's
 // metrics (workflow task latency, activity failures, poller counts...) in

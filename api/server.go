@@ -114,18 +114,23 @@ func created(o huma.Operation) huma.Operation {
 	return o
 }
 
+// ready answers one word per dependency: the driver's error names hosts,
+// ports and users, which an unauthenticated probe must not learn, so it goes
+// to the log only.
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	checks := map[string]string{"postgres": "ok", "temporal": "ok"}
 	status := http.StatusOK
 	if err := s.store.Ping(ctx); err != nil {
-		checks["postgres"], status = err.Error(), http.StatusServiceUnavailable
+		s.log.Warn("readiness: postgres unavailable", "error", err)
+		checks["postgres"], status = "unavailable", http.StatusServiceUnavailable
 	}
 	if s.procs == nil {
 		checks["temporal"], status = "not configured", http.StatusServiceUnavailable
 	} else if err := s.procs.Ping(ctx); err != nil {
-		checks["temporal"], status = err.Error(), http.StatusServiceUnavailable
+		s.log.Warn("readiness: temporal unavailable", "error", err)
+		checks["temporal"], status = "unavailable", http.StatusServiceUnavailable
 	}
 	writeJSON(w, status, checks)
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -250,7 +251,7 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 			return nil, fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
 		}
 		handler := api.New(api.Options{Store: r.Store, Processes: procs, Log: log, Metrics: metrics, Version: Version})
-		r.httpServer = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+		r.httpServer = newHTTPServer(handler, cfg)
 		go func() {
 			if err := r.httpServer.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				log.Error("http server", "error", err)
@@ -282,6 +283,29 @@ func startDeliverer(ctx context.Context, cfg Config, s *store.Store, metrics *ap
 	done := make(chan struct{})
 	go func() { defer close(done); d.Run(runCtx) }()
 	return func() { cancel(); <-done }, nil
+}
+
+// maxHeaderBytes caps a request's header block: kam's own headers are short
+// (a token, a request id, a purpose of at most 200 characters), and the
+// default of 1 MiB lets every connection hold a megabyte before any handler
+// can refuse it.
+const maxHeaderBytes = 64 << 10
+
+// newHTTPServer bounds what one connection can hold: the time to read a
+// request (headers first, and never longer than the whole read), to write
+// the answer, to sit idle between requests, and the size of the headers.
+// Handlers may set a tighter read deadline per request (huma does for the
+// body), which reaches the connection through the wrappers' Unwrap.
+func newHTTPServer(handler http.Handler, cfg Config) *http.Server {
+	read := cmp.Or(cfg.HTTPReadTimeout, DefaultHTTPReadTimeout)
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: min(10*time.Second, read),
+		ReadTimeout:       read,
+		WriteTimeout:      cmp.Or(cfg.HTTPWriteTimeout, DefaultHTTPWriteTimeout),
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    maxHeaderBytes,
+	}
 }
 
 // sealLoop links new access-register rows into the hash chain about once a

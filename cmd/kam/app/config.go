@@ -41,7 +41,19 @@ type Config struct {
 	// Idempotency bounds Idempotency-Key replays (KAM_IDEMPOTENCY_TTL, 24h)
 	// and unfinished claims (KAM_IDEMPOTENCY_LEASE, 2m).
 	Idempotency store.KeyPolicy
+	// HTTPReadTimeout bounds reading one request, headers and body; zero
+	// means DefaultHTTPReadTimeout. HTTPWriteTimeout bounds answering it
+	// (zero: DefaultHTTPWriteTimeout). Without them a client sending a byte
+	// a second holds a connection and its goroutine for ever.
+	HTTPReadTimeout  time.Duration
+	HTTPWriteTimeout time.Duration
 }
+
+// Defaults of KAM_HTTP_READ_TIMEOUT and KAM_HTTP_WRITE_TIMEOUT.
+const (
+	DefaultHTTPReadTimeout  = 30 * time.Second
+	DefaultHTTPWriteTimeout = 60 * time.Second
+)
 
 // FromEnv reads the configuration; a malformed value is an error naming it.
 func FromEnv() (Config, error) {
@@ -56,6 +68,8 @@ func FromEnv() (Config, error) {
 		DefaultLocale:     env("KAM_DEFAULT_LOCALE", store.LocaleZH),
 		WebhookURL:        os.Getenv("KAM_NOTIFY_WEBHOOK_URL"),
 		WebhookSecret:     os.Getenv("KAM_NOTIFY_WEBHOOK_SECRET"),
+		HTTPReadTimeout:   DefaultHTTPReadTimeout,
+		HTTPWriteTimeout:  DefaultHTTPWriteTimeout,
 		Settings:          workflows.DefaultSettings(),
 		Idempotency:       store.DefaultKeyPolicy(),
 	}
@@ -94,6 +108,8 @@ func FromEnv() (Config, error) {
 		{"KAM_GREETING_LEAD", &c.Settings.GreetingLead},
 		{"KAM_IDEMPOTENCY_TTL", &c.Idempotency.TTL},
 		{"KAM_IDEMPOTENCY_LEASE", &c.Idempotency.Lease},
+		{"KAM_HTTP_READ_TIMEOUT", &c.HTTPReadTimeout},
+		{"KAM_HTTP_WRITE_TIMEOUT", &c.HTTPWriteTimeout},
 	}
 	for _, d := range durations {
 		v := os.Getenv(d.name)
