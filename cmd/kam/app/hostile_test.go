@@ -42,6 +42,7 @@ var businessTables = []string{"staff", "api_tokens", "customers", "customer_cont
 var fingerprintSource = map[string]string{
 	"api_tokens": "(SELECT id, staff_id, token_hash, created_at, expires_at, revoked_at FROM api_tokens)",
 }
+
 // fingerprintOnly narrows a table's fingerprint. A refused request sent with
 // an Idempotency-Key may leave its refusal (4xx) stored for replay, which is
 // how the key works; a key left in progress (no status) or holding a
