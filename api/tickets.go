@@ -215,14 +215,19 @@ func (s *Server) ticketEvent(ctx context.Context, in *struct {
 	if !can(p.Role, capHandleTickets) {
 		return nil, s.deny(ctx, t.CustomerID, ticketSections, forbidden("your role does not handle tickets"))
 	}
-	t, err = s.store.TicketEvent(ctx, scopeOf(p), t.ID, in.Body.Type, p.ID, in.Body.Note)
-	if err != nil {
+	t, err = s.store.TicketEvent(ctx, scopeOf(p), t.ID, in.Body.Type, p.ID, in.Body.Note, s.restartTicketSLA(ctx))
+	var startErr errStart
+	switch {
+	case errors.As(err, &startErr):
+		s.log.Error("restart ticket SLA", "error", startErr.err)
+		return nil, newProblem(http.StatusServiceUnavailable, "unavailable", "the ticket's service targets could not be restarted; nothing was stored")
+	case err != nil:
 		return nil, problemFor(s.log, err)
 	}
 	if err := s.register(ctx, store.AccessUpdate, []uuid.UUID{t.CustomerID}, ticketSections); err != nil {
 		return nil, err
 	}
-	if in.Body.Type != "note" {
+	if in.Body.Type != "note" && in.Body.Type != "reopen" {
 		// The record is written; a lost signal only leaves a timer to fire
 		// into a ticket whose state the breach step then reads.
 		if err := s.procs.TicketEvent(ctx, t.ID, workflows.TicketSignal{Type: in.Body.Type, ResolveBy: t.ResolveBy}); err != nil {
@@ -230,4 +235,30 @@ func (s *Server) ticketEvent(ctx context.Context, in *struct {
 		}
 	}
 	return &struct{ Body Ticket }{Body: ticketOut(t)}, nil
+}
+
+// restartTicketSLA hands a reopen to the ticket's SLA run, inside the
+// reopen's transaction: to the run if it is still open, otherwise to a new
+// run under the same ID, since a closed ticket's run has ended (Art. 16, 17:
+// a reopened ticket is again under its resolution target).
+func (s *Server) restartTicketSLA(ctx context.Context) func(dbq.Ticket, dbq.Tier) error {
+	return func(t dbq.Ticket, tier dbq.Tier) error {
+		// Earlier reopens are committed; they number this run's breach notices.
+		events, err := s.store.Q().ListTicketEvents(ctx, t.ID)
+		if err != nil {
+			return err
+		}
+		reopened := 0
+		for _, e := range events {
+			if e.Type == "reopen" {
+				reopened++
+			}
+		}
+		in := workflows.TicketInput{TicketID: t.ID, CustomerID: t.CustomerID, TopTier: tier.Rank == 1, RespondBy: t.RespondBy, ResolveBy: t.ResolveBy,
+			Responded: t.AcknowledgedAt != nil, Reopened: reopened}
+		if err := s.procs.ReopenTicket(ctx, in, workflows.TicketSignal{Type: "reopen", ResolveBy: t.ResolveBy}); err != nil {
+			return errStart{err}
+		}
+		return nil
+	}
 }

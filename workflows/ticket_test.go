@@ -19,6 +19,8 @@ type ticketRun struct {
 	in       TicketInput
 	breaches []activities.TicketBreach
 	notices  []activities.Notice
+	// settled, when set, is what the breach step's re-read finds met.
+	settled func(activities.TicketBreach) bool
 }
 
 // newTicketRun: respond within 1h, resolve within 8h of t0.
@@ -32,9 +34,12 @@ func newTicketRun(t *testing.T, topTier bool) *ticketRun {
 	env.RegisterActivity(a)
 	r := &ticketRun{t: t, env: env, in: TicketInput{TicketID: uuid.New(), CustomerID: uuid.New(), TopTier: topTier,
 		RespondBy: t0.Add(time.Hour), ResolveBy: t0.Add(8 * time.Hour)}}
-	env.OnActivity(a.MarkTicketBreach, mock.Anything, mock.Anything).Return(func(_ context.Context, b activities.TicketBreach) error {
+	env.OnActivity(a.MarkTicketBreach, mock.Anything, mock.Anything).Return(func(_ context.Context, b activities.TicketBreach) (bool, error) {
+		if r.settled != nil && r.settled(b) {
+			return false, nil // the re-read ticket no longer owes this target
+		}
 		r.breaches = append(r.breaches, b)
-		return nil
+		return true, nil
 	})
 	env.OnActivity(a.Notify, mock.Anything, mock.Anything).Return(func(_ context.Context, n activities.Notice) (int, error) {
 		r.notices = append(r.notices, n)
