@@ -82,6 +82,8 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 			if facts, err = load(); err != nil || !facts.Active {
 				return err
 			}
+			// Visits are planned from the correction on, not back in time.
+			base = workflow.Now(ctx)
 			planned--
 			continue
 		}
