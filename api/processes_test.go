@@ -23,6 +23,11 @@ func TestCreditScheduleRefused(t *testing.T) {
 			t.Fatalf("%q: %s", cycle, r.Raw)
 		}
 	}
+	// Not a schedule at all: a field validation failure. A TZ= prefix made
+	// cron's parser panic; the company time zone applies anyway.
+	for _, cycle := range []string{"when it rains", "TZ=UTC", "CRON_TZ=Europe/Paris 0 0 1 * *"} {
+		problem(t, call(t, "PUT", "/v1/customers/"+c+"/credit", fin.Token, agreement(cycle, "1000", 30)), 422, "validation_failed")
+	}
 	problem(t, call(t, "GET", "/v1/customers/"+c+"/credit", fin.Token, nil), 404, "no_credit_agreement")
 	must(t, call(t, "PUT", "/v1/customers/"+c+"/credit", fin.Token, agreement("0 0 29 2 *", "1000", 30)), 200) // every four years is allowed
 	problem(t, call(t, "PUT", "/v1/customers/"+c+"/credit", fin.Token, agreement("0 0 30 2 *", "1000", 30)), 422, "invalid_schedule")
@@ -89,4 +94,41 @@ func TestTicketReopenAfterCloseRestartsSLA(t *testing.T) {
 	}
 	must(t, call(t, "POST", "/v1/tickets/"+id+"/events", agent.Token, map[string]any{"type": "resolve"}), 201)
 	must(t, call(t, "POST", "/v1/tickets/"+id+"/events", agent.Token, map[string]any{"type": "close"}), 201)
+}
+
+// A settlement cycle stored before SPEC §7's rule (written here straight into
+// the table) never fires: the run tells finance once and waits for the terms
+// to change, instead of closing cycles in year 1 with a warning each; closing
+// the agreement still ends it.
+func TestSettlementOnImpossibleStoredCycleWaits(t *testing.T) {
+	fin := newStaff(t, store.RoleFinance)
+	c := newAccount(t, "")
+	must(t, call(t, "PUT", "/v1/customers/"+c+"/credit", fin.Token, agreement("@monthly", "1000", 30)), 200)
+	must(t, call(t, "POST", "/v1/customers/"+c+"/charges", fin.Token, chargeBody("900", "INV-1")), 201)
+	must(t, call(t, "POST", "/v1/customers/"+c+"/payments", fin.Token, paymentBody("900", "RCPT-1")), 201)
+	if _, err := running.Store.Pool.Exec(t.Context(), "UPDATE credit_agreements SET settlement_cycle = '0 0 30 2 *' WHERE customer_id = $1", c); err != nil {
+		t.Fatal(err)
+	}
+	wid := workflows.SettlementWorkflowID(uuid.MustParse(c))
+	if err := running.Temporal.SignalWorkflow(t.Context(), wid, "", workflows.SignalAgreementChanged, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the invalid schedule notice", func() bool {
+		return countRows(t, "SELECT count(*) FROM credit_events WHERE customer_id = $1 AND kind = 'invalid_schedule'", c) == 1
+	})
+	time.Sleep(2 * time.Second) // a spinning run would close cycles meanwhile
+	if n := countRows(t, "SELECT count(*) FROM statements WHERE customer_id = $1", c); n != 0 {
+		t.Fatalf("%d statements from a cycle that never fires", n)
+	}
+	if n := countRows(t, "SELECT count(*) FROM credit_events WHERE customer_id = $1", c); n > 2 {
+		t.Fatalf("%d credit events: the run spins", n)
+	}
+	closing := agreement("@monthly", "1000", 30)
+	closing["status"] = "closed"
+	must(t, call(t, "PUT", "/v1/customers/"+c+"/credit", fin.Token, closing), 200)
+	waitFor(t, 30*time.Second, "the run to end", func() bool {
+		d, err := running.Temporal.DescribeWorkflowExecution(t.Context(), wid, "")
+		return err == nil && d.WorkflowExecutionInfo.GetCloseTime() != nil
+	})
+	recordHistory(t, wid)
 }

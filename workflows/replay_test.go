@@ -10,7 +10,7 @@ import (
 // replay against today's code: a change that would break open executions
 // fails here, and needs workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
-	for _, file := range []string{"testdata/onboarding.json", "testdata/discount-beyond.json", "testdata/settlement.json", "testdata/settlement-arrears.json", "testdata/visit-plan.json", "testdata/ticket-sla.json", "testdata/ticket-reopen.json", "testdata/inspection.json"} {
+	for _, file := range []string{"testdata/onboarding.json", "testdata/discount-beyond.json", "testdata/settlement.json", "testdata/settlement-arrears.json", "testdata/settlement-invalid-cycle.json", "testdata/visit-plan.json", "testdata/visit-plan-reread.json", "testdata/ticket-sla.json", "testdata/ticket-reopen.json", "testdata/inspection.json"} {
 		t.Run(file, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflow(AccountOnboarding)
