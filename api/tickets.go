@@ -249,12 +249,17 @@ func (s *Server) ticketEvent(ctx context.Context, in *struct {
 		return nil, s.deny(ctx, t.CustomerID, ticketSections, forbidden("your role does not handle tickets"))
 	}
 	t, err = archiveWrite(s, ctx, []uuid.UUID{t.CustomerID}, ticketSections, func(ctx context.Context) (dbq.Ticket, error) {
-		return s.store.TicketEvent(ctx, scopeOf(p), t.ID, in.Body.Type, p.ID, in.Body.Note)
+		return s.store.TicketEvent(ctx, scopeOf(p), t.ID, in.Body.Type, p.ID, in.Body.Note, s.restartTicketSLA(ctx))
 	})
-	if err != nil {
+	var startErr errStart
+	switch {
+	case errors.As(err, &startErr):
+		s.log.Error("restart ticket SLA", "error", startErr.err)
+		return nil, newProblem(http.StatusServiceUnavailable, "unavailable", "the ticket's service targets could not be restarted; nothing was stored")
+	case err != nil:
 		return nil, problemFor(s.log, err)
 	}
-	if in.Body.Type != "note" {
+	if in.Body.Type != "note" && in.Body.Type != "reopen" {
 		// The record is written; a lost signal only leaves a timer to fire
 		// into a ticket whose state the breach step then reads.
 		if err := s.procs.TicketEvent(ctx, t.ID, workflows.TicketSignal{Type: in.Body.Type, ResolveBy: t.ResolveBy}); err != nil {
@@ -262,4 +267,24 @@ func (s *Server) ticketEvent(ctx context.Context, in *struct {
 		}
 	}
 	return &struct{ Body Ticket }{Body: ticketOut(t)}, nil
+}
+
+// restartTicketSLA hands a reopen to the ticket's SLA run, inside the
+// reopen's transaction: to the run if it is still open, otherwise to a new
+// run under the same ID, since a closed ticket's run has ended (Art. 16, 17:
+// a reopened ticket is again under its resolution target).
+func (s *Server) restartTicketSLA(ctx context.Context) func(dbq.Ticket, dbq.Tier) error {
+	return func(t dbq.Ticket, tier dbq.Tier) error {
+		// Earlier reopens are committed; they number this run's breach notices.
+		reopened, err := s.store.Q().CountTicketReopens(ctx, t.ID)
+		if err != nil {
+			return err
+		}
+		in := workflows.TicketInput{TicketID: t.ID, CustomerID: t.CustomerID, TopTier: tier.Rank == 1, RespondBy: t.RespondBy, ResolveBy: t.ResolveBy,
+			Responded: t.AcknowledgedAt != nil, Reopened: int(reopened)}
+		if err := s.procs.ReopenTicket(ctx, in, workflows.TicketSignal{Type: "reopen", ResolveBy: t.ResolveBy}); err != nil {
+			return errStart{err}
+		}
+		return nil
+	}
 }

@@ -202,6 +202,18 @@ func (p *Processes) TicketEvent(ctx context.Context, ticketID uuid.UUID, sig Tic
 	return err
 }
 
+// ReopenTicket restarts a ticket's SLA clock (Art. 16, 17): the reopen goes
+// to its run if one is still open, and otherwise starts a run again under the
+// same ID (the run of a closed ticket has ended), which takes the reopen as
+// its first signal. in carries the ticket as it is now.
+func (p *Processes) ReopenTicket(ctx context.Context, in TicketInput, sig TicketSignal) error {
+	_, err := p.Client.SignalWithStartWorkflow(ctx, TicketWorkflowID(in.TicketID), SignalTicketEvent, sig, client.StartWorkflowOptions{
+		ID: TicketWorkflowID(in.TicketID), TaskQueue: TaskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}, TicketSLA, in)
+	return err
+}
+
 func (p *Processes) tz() string {
 	if p.Settings.Timezone != nil {
 		return p.Settings.Timezone.String()

@@ -2,14 +2,15 @@ package workflows
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // the company time zone resolves the same on every worker
 
 	"github.com/google/uuid"
-	"github.com/robfig/cron/v3"
 	"go.temporal.io/sdk/workflow"
 
+	"kam"
 	"kam/activities"
 	"kam/db/store"
 )
@@ -92,19 +93,20 @@ func CreditSettlement(ctx workflow.Context, in SettlementInput) (SettlementState
 	agreement := workflow.GetSignalChannel(ctx, SignalAgreementChanged)
 
 	for handled := 1; ; handled++ {
-		sched, err := parseCycle(s.snap.SettlementCycle)
+		nextClose, closes, err := s.nextClose(ctx)
 		if err != nil {
 			return st, err
 		}
-		nextClose := sched.Next(s.in.LastClose.In(loc))
 		st = SettlementState{Status: s.snap.Status, Cycle: s.in.Cycle, LastClose: s.in.LastClose, NextClose: nextClose, Tracked: s.in.Tracked}
 		now := workflow.Now(ctx)
-		wait := max(s.wakeAt(nextClose).Sub(now), time.Millisecond)
+		wake, timed := s.wakeAt(nextClose, closes)
 
 		timerCtx, cancel := workflow.WithCancel(ctx)
 		signalled := false
 		sel := workflow.NewSelector(ctx)
-		sel.AddFuture(workflow.NewTimer(timerCtx, wait), func(workflow.Future) {})
+		if timed {
+			sel.AddFuture(workflow.NewTimer(timerCtx, max(wake.Sub(now), time.Millisecond)), func(workflow.Future) {})
+		}
 		for _, ch := range []workflow.ReceiveChannel{ledger, agreement} {
 			sel.AddReceive(ch, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); signalled = true })
 		}
@@ -131,7 +133,7 @@ func CreditSettlement(ctx workflow.Context, in SettlementInput) (SettlementState
 					return st, err
 				}
 			}
-			if !now.Before(nextClose) {
+			if closes && !now.Before(nextClose) {
 				if err := s.closeCycle(ctx, nextClose); err != nil {
 					return st, err
 				}
@@ -142,26 +144,84 @@ func CreditSettlement(ctx workflow.Context, in SettlementInput) (SettlementState
 		}
 
 		if handled >= settlementEventsPerRun || workflow.GetInfo(ctx).GetCurrentHistoryLength() > historyLimit {
-			// Pending signals only ask for a re-check, which the next run does first.
+			// A payment or a change signalled while this run was busy would
+			// be lost with it (STYLE: pending signals are drained before
+			// continuing): act on it here, until none is pending.
+			for drainSignals(ledger, agreement) && workflow.GetVersion(ctx, versionDrainBeforeContinue, workflow.DefaultVersion, 1) == 1 {
+				if done, err := s.reread(ctx, &st); done {
+					return st, err
+				}
+				if err := s.warnIfReached(ctx); err != nil {
+					return st, err
+				}
+			}
 			return st, workflow.NewContinueAsNewError(ctx, CreditSettlement, s.in)
 		}
 	}
 }
 
-var settlementCycleParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+// Change IDs of workflow.GetVersion guards in the settlement run.
+const (
+	// versionDrainBeforeContinue: signals pending at continue-as-new are
+	// acted on first; before, they were dropped.
+	versionDrainBeforeContinue = "drain-before-continue"
+	// versionScheduleNeverFires: a schedule that never fires stops the
+	// cycle; before, cron's zero time was taken as a close in year 1.
+	versionScheduleNeverFires = "schedule-never-fires"
+)
 
-func parseCycle(spec string) (cron.Schedule, error) {
-	sched, err := settlementCycleParser.Parse(spec)
-	if err != nil {
-		return nil, fmt.Errorf("settlement cycle %q: %w", spec, err)
+// drainSignals empties the channels and says whether anything was pending.
+func drainSignals(chs ...workflow.ReceiveChannel) bool {
+	pending := false
+	for _, ch := range chs {
+		for ch.ReceiveAsync(nil) {
+			pending = true
+		}
 	}
-	return sched, nil
+	return pending
+}
+
+// nextSchedule is the first firing of a stored spec after `after`. ok is
+// false when the spec never fires within kam.ScheduleHorizon (30 February,
+// stored before SPEC §7's rule): the caller then stops scheduling rather than
+// take the zero time as a date, which made a run spin from year 1. Runs
+// recorded before that rule keep cron's old answer, the zero time.
+func nextSchedule(ctx workflow.Context, spec string, after time.Time, loc *time.Location) (next time.Time, ok bool, err error) {
+	sched, err := kam.ParseStoredSchedule(spec)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("schedule %q: %w", spec, err)
+	}
+	next, err = sched.Next(after, loc)
+	if err == nil {
+		return next, true, nil
+	}
+	if workflow.GetVersion(ctx, versionScheduleNeverFires, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return time.Time{}, true, nil
+	}
+	workflow.GetLogger(ctx).Error("schedule never fires; waiting for a change", "spec", spec, "error", err)
+	return time.Time{}, false, nil
 }
 
 type settlement struct {
 	in   SettlementInput
 	loc  *time.Location
 	snap activities.CreditSnapshot
+	// badCycle is the impossible cycle already reported in this run.
+	badCycle string
+}
+
+// nextClose is the next cycle close; closes is false while the agreement's
+// cycle never fires: finance and the account manager are told once, and the
+// run waits for the terms to change, following its statements meanwhile.
+func (s *settlement) nextClose(ctx workflow.Context) (next time.Time, closes bool, err error) {
+	next, closes, err = nextSchedule(ctx, s.snap.SettlementCycle, s.in.LastClose, s.loc)
+	if err != nil || closes || s.badCycle == s.snap.SettlementCycle {
+		return next, closes, err
+	}
+	s.badCycle = s.snap.SettlementCycle
+	return next, false, s.event(ctx, "invalid-cycle/"+s.snap.SettlementCycle, "invalid_schedule", "Settlement cycle never closes",
+		"The settlement cycle "+strconv.Quote(s.snap.SettlementCycle)+" does not fire within five years; no statement is made until the credit agreement's cycle is corrected",
+		store.RoleFinance)
 }
 
 func (s *settlement) closed() bool { return !s.snap.Exists || s.snap.Status == store.CreditClosed }
@@ -220,13 +280,14 @@ func (s *settlement) load(ctx workflow.Context) error {
 	return nil
 }
 
-// wakeAt is the next moment something is due: a cycle close, a reminder, a
-// due date or a dunning step.
-func (s *settlement) wakeAt(nextClose time.Time) time.Time {
-	at := nextClose
+// wakeAt is the next moment something is due: a cycle close (when the
+// cycle closes at all), a reminder, a due date or a dunning step. timed is
+// false when nothing is.
+func (s *settlement) wakeAt(nextClose time.Time, closes bool) (at time.Time, timed bool) {
+	at, timed = nextClose, closes
 	consider := func(t time.Time) {
-		if t.Before(at) {
-			at = t
+		if !timed || t.Before(at) {
+			at, timed = t, true
 		}
 	}
 	for _, t := range s.in.Tracked {
@@ -239,7 +300,7 @@ func (s *settlement) wakeAt(nextClose time.Time) time.Time {
 			consider(t.DueAt.Add(s.in.DunningSteps[t.Dunned]))
 		}
 	}
-	return at
+	return at, timed
 }
 
 func (s *settlement) event(ctx workflow.Context, suffix, kind, title, body string, roles ...string) error {

@@ -70,6 +70,9 @@ type settlementRun struct {
 	env *testsuite.TestWorkflowEnvironment
 	l   *ledger
 	in  SettlementInput
+	// afterWarnCheck runs inside the n-th arrears check, while the run waits on it.
+	afterWarnCheck func(n int)
+	warnChecks     int
 }
 
 // newSettlementRun: a 10-day cycle from t0, payment due 5 days after the close,
@@ -140,7 +143,12 @@ func newSettlementRun(t *testing.T) *settlementRun {
 	})
 	env.OnActivity(a.ArrearsReached, mock.Anything, mock.Anything).Return(func(_ context.Context, w activities.ArrearsWarning) (bool, error) {
 		ratio := decimal.RequireFromString(w.Ratio)
-		return l.outstanding().GreaterThanOrEqual(l.limit.Mul(ratio)), nil
+		reached := l.outstanding().GreaterThanOrEqual(l.limit.Mul(ratio))
+		r.warnChecks++
+		if r.afterWarnCheck != nil {
+			r.afterWarnCheck(r.warnChecks)
+		}
+		return reached, nil
 	})
 	env.OnActivity(a.RecordCreditEvent, mock.Anything, mock.Anything).Return(func(_ context.Context, e activities.CreditEvent) error {
 		for _, old := range l.events {
@@ -395,4 +403,75 @@ func TestSettlementContinuesAsNew(t *testing.T) {
 
 func (r *settlementRun) key(suffix string) string {
 	return SettlementWorkflowID(r.in.CustomerID) + "/" + suffix
+}
+
+// A cycle that never fires (30 February, stored before SPEC §7's rule) used
+// to make cron answer the zero time: the run closed cycle after cycle in
+// year 1, warning of arrears each time. Now finance is told once, nothing is
+// closed, and the cycle applies again once the agreement is corrected.
+func TestSettlementImpossibleCycleDoesNotSpin(t *testing.T) {
+	r := newSettlementRun(t)
+	r.l.cycle = "0 0 30 2 *"
+	r.charge(day, 900) // 90% of the limit: one early warning per cycle
+	r.at(3*day, func() {
+		r.l.cycle = "@every 240h"
+		r.env.SignalWorkflow(SignalAgreementChanged, nil)
+	})
+	r.pay(12*day, 900)
+	r.closeAt(20 * day)
+	st := r.run()
+	k := r.l.kinds()
+	// Warned in cycle 0 (the charge) and cycle 1 (still owed at its close).
+	if k["invalid_schedule"] != 1 || k["arrears_warning"] != 2 || st.Cycle != 2 || st.Status != store.CreditClosed {
+		t.Fatalf("events %v, state %+v", k, st)
+	}
+	if len(r.l.statements) != 1 || !r.l.statements[0].closedAt.Equal(t0.Add(10*day)) {
+		t.Fatalf("statements %d: %v", len(r.l.statements), r.l.statements)
+	}
+	for _, s := range r.l.statements {
+		if s.closedAt.Year() < 2000 {
+			t.Fatalf("a close in year %d", s.closedAt.Year())
+		}
+	}
+}
+
+// An impossible cycle with nothing else due: the run waits (no timer spin)
+// until the agreement is closed.
+func TestSettlementImpossibleCycleWaits(t *testing.T) {
+	r := newSettlementRun(t)
+	r.l.cycle = "0 0 31 4,6,9,11 *"
+	var closeCalls int
+	r.at(400*day, func() { closeCalls = len(r.l.statements) })
+	r.closeAt(401 * day)
+	st := r.run()
+	if st.Status != store.CreditClosed || st.Cycle != 0 || closeCalls != 0 || r.l.kinds()["invalid_schedule"] != 1 {
+		t.Fatalf("state %+v, events %v", st, r.l.kinds())
+	}
+}
+
+// A payment signalled while the run is busy just before it continues as new
+// is acted on before it continues (STYLE: pending signals are drained), not
+// dropped: here, a charge signalled during the last cycle's arrears check
+// still raises the early warning in this run.
+func TestSettlementContinueAsNewKeepsPendingSignal(t *testing.T) {
+	r := newSettlementRun(t)
+	r.l.cycle = "@every 1h"
+	r.afterWarnCheck = func(n int) {
+		if n == settlementEventsPerRun {
+			r.l.unbilled = r.l.unbilled.Add(decimal.NewFromInt(900))
+			r.env.SignalWorkflow(SignalLedgerChanged, nil)
+		}
+	}
+	r.env.ExecuteWorkflow(CreditSettlement, r.in)
+	err := r.env.GetWorkflowError()
+	if !isContinueAsNew(err) {
+		t.Fatalf("err = %v", err)
+	}
+	var next SettlementInput
+	if err := converterDecode(continueAsNewOf(err), &next); err != nil {
+		t.Fatal(err)
+	}
+	if k := r.l.kinds(); k["arrears_warning"] != 1 || next.Warned != next.Cycle+1 {
+		t.Fatalf("events %v, carried warned %d in cycle %d", k, next.Warned, next.Cycle)
+	}
 }

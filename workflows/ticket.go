@@ -25,6 +25,10 @@ type TicketInput struct {
 	TopTier   bool
 	RespondBy time.Time
 	ResolveBy time.Time
+	// Responded and Reopened carry a ticket's past into a run started again
+	// by a reopen after close (the earlier run has ended).
+	Responded bool
+	Reopened  int
 }
 
 // TicketSignal is one handling record, as the run needs it.
@@ -45,7 +49,7 @@ type TicketState struct {
 // time. A missed target escalates to the KA manager, and a missed resolution
 // on a top-tier account to the General Manager too.
 func TicketSLA(ctx workflow.Context, in TicketInput) (TicketState, error) {
-	st := TicketState{}
+	st := TicketState{Responded: in.Responded, Reopened: in.Reopened}
 	events := workflow.GetSignalChannel(ctx, SignalTicketEvent)
 	for !st.Closed {
 		now := workflow.Now(ctx)
@@ -99,9 +103,20 @@ func TicketSLA(ctx workflow.Context, in TicketInput) (TicketState, error) {
 	return st, nil
 }
 
+// versionBreachRereads: the breach step escalates only what the re-read
+// ticket still owes; before, a lost resolve signal still escalated.
+const versionBreachRereads = "breach-rereads-ticket"
+
+// breach records a missed target and escalates it, unless the ticket, read
+// again, was answered or resolved meanwhile (its signal lost or late).
 func breach(ctx workflow.Context, in TicketInput, b activities.TicketBreach, key, title string, roles []string) error {
-	if err := workflow.ExecuteActivity(withActivity(ctx), act.MarkTicketBreach, b).Get(ctx, nil); err != nil {
+	rereads := workflow.GetVersion(ctx, versionBreachRereads, workflow.DefaultVersion, 1) == 1
+	owed := true
+	if err := workflow.ExecuteActivity(withActivity(ctx), act.MarkTicketBreach, b).Get(ctx, &owed); err != nil {
 		return err
+	}
+	if rereads && !owed {
+		return nil
 	}
 	return notify(ctx, activities.Notice{
 		EventKey: TicketWorkflowID(in.TicketID) + "/" + key, Kind: "ticket_escalated", Title: title,

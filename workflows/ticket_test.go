@@ -19,6 +19,8 @@ type ticketRun struct {
 	in       TicketInput
 	breaches []activities.TicketBreach
 	notices  []activities.Notice
+	// settled, when set, is what the breach step's re-read finds met.
+	settled func(activities.TicketBreach) bool
 }
 
 // newTicketRun: respond within 1h, resolve within 8h of t0.
@@ -32,9 +34,12 @@ func newTicketRun(t *testing.T, topTier bool) *ticketRun {
 	env.RegisterActivity(a)
 	r := &ticketRun{t: t, env: env, in: TicketInput{TicketID: uuid.New(), CustomerID: uuid.New(), TopTier: topTier,
 		RespondBy: t0.Add(time.Hour), ResolveBy: t0.Add(8 * time.Hour)}}
-	env.OnActivity(a.MarkTicketBreach, mock.Anything, mock.Anything).Return(func(_ context.Context, b activities.TicketBreach) error {
+	env.OnActivity(a.MarkTicketBreach, mock.Anything, mock.Anything).Return(func(_ context.Context, b activities.TicketBreach) (bool, error) {
+		if r.settled != nil && r.settled(b) {
+			return false, nil // the re-read ticket no longer owes this target
+		}
 		r.breaches = append(r.breaches, b)
-		return nil
+		return true, nil
 	})
 	env.OnActivity(a.Notify, mock.Anything, mock.Anything).Return(func(_ context.Context, n activities.Notice) (int, error) {
 		r.notices = append(r.notices, n)
@@ -113,5 +118,41 @@ func TestTicketReopened(t *testing.T) {
 	}
 	if r.notices[0].EventKey != TicketWorkflowID(r.in.TicketID)+"/resolution_breached/1" {
 		t.Fatalf("key %s", r.notices[0].EventKey)
+	}
+}
+
+// A resolve whose signal was lost: the breach step re-reads the ticket and
+// neither records nor escalates a target the ticket has met.
+func TestTicketBreachSkippedWhenRereadResolved(t *testing.T) {
+	r := newTicketRun(t, true)
+	r.event(30*time.Minute, TicketSignal{Type: "acknowledge"})
+	resolved := false
+	r.env.RegisterDelayedCallback(func() { resolved = true }, 2*time.Hour) // no signal
+	r.settled = func(b activities.TicketBreach) bool { return b.Resolution && resolved }
+	r.event(10*time.Hour, TicketSignal{Type: "close"})
+	r.run()
+	if len(r.breaches) != 0 || len(r.notices) != 0 {
+		t.Fatalf("breaches %v, notices %v", r.breaches, r.notices)
+	}
+}
+
+// A run started again by a reopen after close (the API's signal-with-start)
+// carries the ticket's past: answered already, so no response breach; its
+// resolution target is the reopen's, and its breach notice is numbered after
+// the earlier reopens.
+func TestTicketRestartedByReopen(t *testing.T) {
+	r := newTicketRun(t, false)
+	r.in.RespondBy, r.in.Responded, r.in.Reopened = t0.Add(-time.Hour), true, 1
+	r.env.RegisterDelayedCallback(func() {
+		r.env.SignalWorkflow(SignalTicketEvent, TicketSignal{Type: "reopen", ResolveBy: t0.Add(4 * time.Hour)})
+	}, 0)
+	r.event(6*time.Hour, TicketSignal{Type: "resolve"})
+	r.event(7*time.Hour, TicketSignal{Type: "close"})
+	st := r.run()
+	if st.ResponseBreached || !st.ResolutionBreached || st.Reopened != 2 || len(r.breaches) != 1 {
+		t.Fatalf("state %+v, breaches %v", st, r.breaches)
+	}
+	if r.notices[0].EventKey != TicketWorkflowID(r.in.TicketID)+"/resolution_breached/2" || r.breaches[0].Note != "not resolved by "+t0.Add(4*time.Hour).UTC().Format(time.RFC3339) {
+		t.Fatalf("notice %q, breach %q", r.notices[0].EventKey, r.breaches[0].Note)
 	}
 }

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -57,12 +58,35 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 	if base.IsZero() {
 		base = workflow.Now(ctx)
 	}
+	badCadence := ""
 	for planned := 0; planned < visitsPerRun; planned++ {
-		sched, err := parseCycle(facts.Cadence)
+		due, fires, err := nextSchedule(ctx, facts.Cadence, base, loc)
 		if err != nil {
 			return err
 		}
-		due := sched.Next(base.In(loc))
+		if !fires {
+			// A cadence that never fires (stored before SPEC §7's rule):
+			// nothing to plan until the tier is corrected or the account
+			// leaves; the KA manager is told once.
+			if badCadence != facts.Cadence {
+				badCadence = facts.Cadence
+				if err := notify(ctx, activities.Notice{EventKey: VisitPlanWorkflowID(in.CustomerID) + "/invalid-cadence/" + facts.Cadence, Kind: "invalid_schedule",
+					Title: "Visit cadence never falls due", Body: "The tier's visit cadence " + strconv.Quote(facts.Cadence) + " does not fire within five years; no visit is planned until it is corrected",
+					CustomerID: &in.CustomerID, Roles: []string{store.RoleKAManager}}); err != nil {
+					return err
+				}
+			}
+			changed.Receive(ctx, nil)
+			for changed.ReceiveAsync(nil) {
+			}
+			if facts, err = load(); err != nil || !facts.Active {
+				return err
+			}
+			// Visits are planned from the correction on, not back in time.
+			base = workflow.Now(ctx)
+			planned--
+			continue
+		}
 		var visit uuid.UUID
 		if err := workflow.ExecuteActivity(withActivity(ctx), act.PlanVisit, in.CustomerID, due).Get(ctx, &visit); err != nil {
 			return err
@@ -91,11 +115,17 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 			switch event {
 			case "lead":
 				told = true
+				if stop, err := rereadStops(ctx, load, &facts, visit); stop || err != nil {
+					return err
+				}
 				if err := notify(ctx, activities.Notice{EventKey: key + "/lead", Kind: "visit_due", Title: "Visit due",
 					Body: "A regular visit (Art. 20) is due " + due.In(loc).Format(time.RFC3339), CustomerID: &in.CustomerID, ToAccountManager: true}); err != nil {
 					return err
 				}
 			case "grace":
+				if stop, err := rereadStops(ctx, load, &facts, visit); stop || err != nil {
+					return err
+				}
 				var missed bool
 				if err := workflow.ExecuteActivity(withActivity(ctx), act.MarkVisitMissed, visit).Get(ctx, &missed); err != nil {
 					return err
@@ -122,11 +152,11 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 					// Churned or gone: the plan stops and its planned visit with it.
 					return workflow.ExecuteActivity(withActivity(ctx), act.CancelVisit, visit).Get(ctx, nil)
 				}
-				sched, err := parseCycle(facts.Cadence)
+				next, fires, err := nextSchedule(ctx, facts.Cadence, base, loc)
 				if err != nil {
 					return err
 				}
-				if next := sched.Next(base.In(loc)); !next.Equal(due) {
+				if !fires || !next.Equal(due) {
 					// The tier's cadence changed: the new one applies at once.
 					if err := workflow.ExecuteActivity(withActivity(ctx), act.CancelVisit, visit).Get(ctx, nil); err != nil {
 						return err
@@ -145,6 +175,28 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 	}
 	in.LastDue = base
 	return workflow.NewContinueAsNewError(ctx, VisitPlan, in)
+}
+
+// versionVisitRereads: the plan re-reads its account before a lead notice
+// or a missed mark, so a lost churn signal does not keep it running.
+const versionVisitRereads = "visit-rereads-account"
+
+// rereadStops reloads the account before a step acts on it. stop: the
+// account is churned or gone, so the planned visit is withdrawn and the plan
+// ends (Art. 20 plans visits for active accounts only).
+func rereadStops(ctx workflow.Context, load func() (activities.VisitPlanFacts, error), facts *activities.VisitPlanFacts, visit uuid.UUID) (stop bool, err error) {
+	if workflow.GetVersion(ctx, versionVisitRereads, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return false, nil
+	}
+	f, err := load()
+	if err != nil {
+		return true, err
+	}
+	*facts = f
+	if f.Active {
+		return false, nil
+	}
+	return true, workflow.ExecuteActivity(withActivity(ctx), act.CancelVisit, visit).Get(ctx, nil)
 }
 
 // GreetingSweepInput runs one day's greeting sweep.

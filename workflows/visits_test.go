@@ -202,3 +202,51 @@ func TestGreetingSweepUsesCompanyDate(t *testing.T) {
 		t.Fatalf("swept %+v", got)
 	}
 }
+
+// A churn whose signal was lost (kam stopped between the churn's commit and
+// the signal): the plan re-reads the account before its lead notice and
+// stops, withdrawing the planned visit, rather than telling the manager.
+func TestVisitLostChurnSignalStopsAtLeadNotice(t *testing.T) {
+	r := newVisitRun(t)
+	r.recordVisit(2 * time.Hour)
+	r.env.RegisterDelayedCallback(func() { r.facts.Active = false }, day) // no signal
+	r.run()
+	k := r.kinds()
+	if len(r.dues) != 2 || k["visit_due"] != 1 || r.count("done") != 1 || r.count("cancelled") != 1 {
+		t.Fatalf("dues %v, notices %v, visits %v", r.dues, k, r.visits)
+	}
+}
+
+// The same before the missed mark: a churned account's visit is not marked
+// missed and the KA manager is not told.
+func TestVisitLostChurnSignalStopsBeforeMissedMark(t *testing.T) {
+	r := newVisitRun(t)
+	r.env.RegisterDelayedCallback(func() { r.facts.Active = false }, 2*day) // after the lead notice, no signal
+	r.run()
+	k := r.kinds()
+	if k["visit_missed"] != 0 || r.count("missed") != 0 || r.count("cancelled") != 1 || len(r.dues) != 1 {
+		t.Fatalf("notices %v, visits %v, dues %v", k, r.visits, r.dues)
+	}
+}
+
+// A cadence that never fires (30 February, stored before SPEC §7's rule):
+// nothing is planned and the KA manager is told once, instead of a storm of
+// due and missed notices from year 1; a corrected tier plans again.
+func TestVisitImpossibleCadenceWaits(t *testing.T) {
+	r := newVisitRun(t)
+	r.facts.Cadence = "0 0 30 2 *"
+	r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(SignalVisitRecorded, nil) }, time.Hour)
+	r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(SignalPlanChanged, nil) }, 2*time.Hour) // still impossible
+	r.env.RegisterDelayedCallback(func() {
+		r.facts.Cadence = "0 9 * * 1"
+		r.env.SignalWorkflow(SignalPlanChanged, nil)
+	}, 3*day)
+	r.recordVisit(7*day + 2*time.Hour)
+	r.churn(8 * day)
+	r.run()
+	k := r.kinds()
+	if k["invalid_schedule"] != 1 || k["visit_missed"] != 0 || k["visit_due"] != 1 || r.count("done") != 1 ||
+		len(r.dues) != 2 || !r.dues[0].Equal(time.Date(2026, 1, 12, 9, 0, 0, 0, cst)) {
+		t.Fatalf("notices %v, dues %v", k, r.dues)
+	}
+}

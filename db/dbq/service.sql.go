@@ -124,6 +124,17 @@ func (q *Queries) CountKeyPersonsOf(ctx context.Context, arg CountKeyPersonsOfPa
 	return count, err
 }
 
+const countTicketReopens = `-- name: CountTicketReopens :one
+SELECT count(*)::int FROM ticket_events WHERE ticket_id = $1 AND type = 'reopen'
+`
+
+func (q *Queries) CountTicketReopens(ctx context.Context, ticketID uuid.UUID) (int32, error) {
+	row := q.db.QueryRow(ctx, countTicketReopens, ticketID)
+	var column_1 int32
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const createHoliday = `-- name: CreateHoliday :one
 INSERT INTO holidays (id, name, on_date) VALUES ($1, $2, $3) RETURNING id, name, on_date, created_at
 `

@@ -44,6 +44,9 @@ SELECT * FROM ticket_events WHERE ticket_id = sqlc.arg(ticket_id)
   AND (sqlc.narg(after)::bigint IS NULL OR id > sqlc.narg(after))
 ORDER BY id LIMIT sqlc.arg(lim);
 
+-- name: CountTicketReopens :one
+SELECT count(*)::int FROM ticket_events WHERE ticket_id = $1 AND type = 'reopen';
+
 -- name: MarkTicketBreach :one
 -- The SLA run records a breach once; the escalation goes with it.
 UPDATE tickets SET

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/robfig/cron/v3"
 	"github.com/shopspring/decimal"
 
+	"kam"
 	"kam/db/dbq"
 )
 
@@ -19,18 +19,18 @@ const (
 	CreditClosed    = "closed"
 )
 
-// cycleParser accepts what SPEC allows for a settlement cycle or cadence: a
-// five-field cron spec, a descriptor such as @monthly, or @every <duration>.
-var cycleParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
-// ParseCycle validates a cycle spec; the error names the field.
-func ParseCycle(field, spec string) (cron.Schedule, error) {
-	sched, err := cycleParser.Parse(spec)
-	if err != nil {
-		return nil, Invalid(field, "not a cron spec, descriptor or @every duration: %v", err)
-	}
-	if every, ok := sched.(cron.ConstantDelaySchedule); ok && every.Delay < time.Second {
-		return nil, Invalid(field, "an @every cycle must be at least one second")
+// ParseCycle validates a settlement cycle or visit cadence with the one
+// schedule rule (kam.ParseSchedule); the error names the field. A spec that
+// parses but cannot be kept (30 February, @every under a second) is
+// invalid_schedule (SPEC §7); anything else that is not a spec fails
+// validation.
+func ParseCycle(field, spec string) (kam.Schedule, error) {
+	sched, err := kam.ParseSchedule(spec, time.Now())
+	switch {
+	case errors.Is(err, kam.ErrInvalidSchedule):
+		return sched, &Error{Kind: KindInvalid, Code: "invalid_schedule", Field: field, Message: err.Error()}
+	case err != nil:
+		return sched, Invalid(field, "%v", err)
 	}
 	return sched, nil
 }

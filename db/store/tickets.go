@@ -79,10 +79,13 @@ func (s *Store) CreateTicket(ctx context.Context, scope Scope, in TicketInput, s
 }
 
 // TicketEvent applies a handling record (acknowledge, note, resolve, close,
-// reopen) to a ticket and records it, in one transaction.
-func (s *Store) TicketEvent(ctx context.Context, scope Scope, id uuid.UUID, typ string, by uuid.UUID, note string) (dbq.Ticket, error) {
+// reopen) to a ticket and records it, in one transaction. onReopen runs
+// inside it on a reopen, with the ticket as reopened and its account's tier,
+// so a reopened ticket never lacks its SLA clock.
+func (s *Store) TicketEvent(ctx context.Context, scope Scope, id uuid.UUID, typ string, by uuid.UUID, note string, onReopen func(dbq.Ticket, dbq.Tier) error) (dbq.Ticket, error) {
 	var out dbq.Ticket
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		var reopenTier *dbq.Tier
 		t, err := q.LockTicket(ctx, dbq.LockTicketParams{ID: id, ManagerID: scope.ManagerID})
 		if err != nil {
 			return err
@@ -134,14 +137,20 @@ func (s *Store) TicketEvent(ctx context.Context, scope Scope, id uuid.UUID, typ 
 			}
 			// A reopened ticket gets a fresh resolution target.
 			p.Status, p.ResolvedAt, p.ClosedAt, p.ResolveBy = TicketAcknowledged, nil, nil, now.Add(resolve)
+			reopenTier = &tier
 		default:
 			return Invalid("type", "unknown event type %q", typ)
 		}
 		if out, err = q.SetTicketStatus(ctx, p); err != nil {
 			return err
 		}
-		_, err = q.InsertTicketEvent(ctx, dbq.InsertTicketEventParams{TicketID: t.ID, Type: typ, StaffID: &by, Note: note})
-		return err
+		if _, err = q.InsertTicketEvent(ctx, dbq.InsertTicketEventParams{TicketID: t.ID, Type: typ, StaffID: &by, Note: note}); err != nil {
+			return err
+		}
+		if reopenTier != nil && onReopen != nil {
+			return onReopen(out, *reopenTier)
+		}
+		return nil
 	})
 	return out, err
 }
