@@ -70,6 +70,7 @@ func TestAssignmentFieldsAreKAManagers(t *testing.T) {
 }
 
 // A service agent sees profile and contacts, never credit (SPEC §2).
+// Art. 9: the archive is confidential and every access is registered.
 func TestServiceAgentNeverSeesCredit(t *testing.T) {
 	staff := staffByRole(t)
 	id := newAccount(t, "")

@@ -117,6 +117,7 @@ func TestEventsScopedToTheAccountManager(t *testing.T) {
 
 // Inspections name accounts' grants and sales: reading one is registered for
 // the accounts it shows.
+// Art. 9: the archive is confidential and every access is registered.
 func TestInspectionReadsAreRegistered(t *testing.T) {
 	staff := staffByRole(t)
 	auditor := staff[store.RoleAuditor]

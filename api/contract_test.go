@@ -117,6 +117,7 @@ func TestStaffAdministration(t *testing.T) {
 
 // The archive itself: create, read, optimistic concurrency, history,
 // filters and pagination.
+// Art. 6: KA information is the basis of service; Art. 7(2): the archive is kept current.
 func TestArchiveLifecycle(t *testing.T) {
 	staff := staffByRole(t)
 	ka := staff[store.RoleKAManager]
@@ -296,6 +297,7 @@ func TestIdempotencyKeyReplaysCreation(t *testing.T) {
 	must(t, call(t, "POST", "/v1/customers", dc.Token, body3, key), 201)
 }
 
+// Art. 9: the archive is confidential and every access is registered.
 func TestAccessRegisterAPI(t *testing.T) {
 	staff := staffByRole(t)
 	id := newAccount(t, "")

@@ -81,6 +81,7 @@ func TestCreditSuspendedAndReinstated(t *testing.T) {
 }
 
 // 50 charges race the arrears limit at once: the ledger never exceeds it.
+// Art. 10: arrears are managed.
 func TestConcurrentChargesNeverBreachTheLimit(t *testing.T) {
 	fin := newStaff(t, store.RoleFinance)
 	c := newAccount(t, "")

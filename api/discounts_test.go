@@ -135,6 +135,7 @@ func TestBeyondStandardGoesToTheGM(t *testing.T) {
 	}
 }
 
+// Art. 12: above the hard cap is never approvable; Art. 5.5: discount policies are the KA Department's.
 func TestDiscountSubmissionRules(t *testing.T) {
 	am := newStaff(t, store.RoleAccountManager)
 	c := newAccount(t, am.ID)
@@ -183,6 +184,7 @@ func TestDiscountSubmissionRules(t *testing.T) {
 }
 
 // The requester never decides their own request, even as a KA manager.
+// Art. 11: discounts are confidential and approved level by level.
 func TestNoSelfApproval(t *testing.T) {
 	ka1 := newStaff(t, store.RoleKAManager)
 	ka2 := newStaff(t, store.RoleKAManager)
@@ -329,6 +331,7 @@ func TestDiscountConfidentiality(t *testing.T) {
 
 // Stage 1 left alone escalates to the GM, who then decides; stage 2 left
 // alone expires. Durations are seconds here (see TestMain).
+// Art. 12: within standard: KA Department and filing; beyond: the GM.
 func TestEscalationAndExpiry(t *testing.T) {
 	am := newStaff(t, store.RoleAccountManager)
 	ka := newStaff(t, store.RoleKAManager)

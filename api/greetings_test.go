@@ -66,6 +66,7 @@ func TestGreetingsThroughTheAPI(t *testing.T) {
 	}
 }
 
+// Art. 15: service differs by tier.
 func TestTierPolicyUpdate(t *testing.T) {
 	for _, role := range store.Roles {
 		body := map[string]any{"name": "Standard", "visit_cadence": "0 9 1 * *", "ticket_response_within": "4h", "ticket_resolve_within": "72h", "greeting_occasions": []string{"holiday"}}

@@ -451,6 +451,7 @@ func operations(t *testing.T) []string {
 	return ops
 }
 
+// Art. 4: the KA organisation's roles; Art. 9: the archive is confidential and every access is registered; Art. 11: discounts are confidential and approved level by level.
 func TestAuthorizationMatrix(t *testing.T) {
 	rows := map[string]matrixRow{}
 	for _, r := range matrix {

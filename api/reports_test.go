@@ -12,6 +12,7 @@ import (
 // Hand-computed answers over a fixture of three accounts of one account
 // manager, in the first quarter of a leap year (2024), with a month (March)
 // without sales. The manager's scope keeps other tests' data out.
+// Art. 8: periodic analysis; Art. 22: service quality is assessed.
 func TestReportsOnAFixture(t *testing.T) {
 	staff := staffByRole(t)
 	ka, fin := staff[store.RoleKAManager], staff[store.RoleFinance]

@@ -131,6 +131,7 @@ func (r *approvalRun) kinds() map[string]int {
 
 func (r *approvalRun) lastSave() store.DiscountState { return r.saves[len(r.saves)-1] }
 
+// Art. 12: within standard: KA Department and filing; beyond: the GM.
 func TestStandardApprovedIsGrantedFiledAndEnds(t *testing.T) {
 	r := newApprovalRun(t, store.RouteStandard)
 	r.decide(time.Hour, store.RoleKAManager, "approve")
@@ -157,6 +158,7 @@ func TestStandardApprovedIsGrantedFiledAndEnds(t *testing.T) {
 	}
 }
 
+// Art. 12: within standard: KA Department and filing; beyond: the GM.
 func TestStandardRejected(t *testing.T) {
 	r := newApprovalRun(t, store.RouteStandard)
 	r.decide(2*time.Hour, store.RoleKAManager, "reject")
@@ -169,6 +171,7 @@ func TestStandardRejected(t *testing.T) {
 	}
 }
 
+// Art. 12: within standard: KA Department and filing; beyond: the GM.
 func TestBeyondStandardNeedsBothStages(t *testing.T) {
 	r := newApprovalRun(t, store.RouteBeyondStandard)
 	r.decide(time.Hour, store.RoleKAManager, "approve")
@@ -190,6 +193,7 @@ func TestBeyondStandardNeedsBothStages(t *testing.T) {
 	}
 }
 
+// Art. 12: within standard: KA Department and filing; beyond: the GM.
 func TestBeyondStandardRejectedByGM(t *testing.T) {
 	r := newApprovalRun(t, store.RouteBeyondStandard)
 	r.decide(time.Hour, store.RoleKAManager, "approve")
@@ -206,6 +210,7 @@ func TestBeyondStandardRejectedByGM(t *testing.T) {
 
 // Stage 1 undecided for 72h: reminders at 24h and 48h, escalation at 72h;
 // then the GM decides and, having decided, nothing is filed with them.
+// Art. 12: within standard: KA Department and filing; beyond: the GM.
 func TestStageOneEscalatesAndGMDecides(t *testing.T) {
 	r := newApprovalRun(t, store.RouteStandard)
 	r.decide(80*time.Hour, store.RoleKAManager, "approve") // too late: the GM's now
@@ -228,6 +233,7 @@ func TestStageOneEscalatesAndGMDecides(t *testing.T) {
 	}
 }
 
+// Art. 12: within standard: KA Department and filing; beyond: the GM.
 func TestStageTwoExpires(t *testing.T) {
 	r := newApprovalRun(t, store.RouteBeyondStandard)
 	r.decide(time.Hour, store.RoleKAManager, "approve")
@@ -261,6 +267,7 @@ func TestWithdrawOnlyByRequesterWhilePending(t *testing.T) {
 
 // The validator refuses self-approval, the wrong role, a second decision and
 // a decision that is neither approve nor reject.
+// Art. 11: discounts are confidential and approved level by level.
 func TestDecisionValidator(t *testing.T) {
 	r := newApprovalRun(t, store.RouteStandard)
 	r.at(time.Hour, UpdateDecide, Decision{By: r.in.RequesterID, Role: store.RoleKAManager, Decision: "approve"})

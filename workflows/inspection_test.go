@@ -15,6 +15,7 @@ import (
 
 // A scheduled inspection draws its id and seed once, runs, and tells the
 // auditors and the managers of accounts with findings.
+// Art. 14: discount standards are inspected.
 func TestDiscountInspectionScheduled(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	s.SetLogger(quietLogger())

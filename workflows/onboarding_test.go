@@ -32,6 +32,7 @@ func incomplete(missing ...string) activities.ArchiveStatus {
 	return activities.ArchiveStatus{Exists: true, Active: true, Missing: missing}
 }
 
+// Art. 7: the archive is complete and kept current.
 func TestOnboardingCompleteAtOnceSendsNothing(t *testing.T) {
 	env, a := onboardingEnv(t)
 	env.OnActivity(a.CheckArchive, mock.Anything, mock.Anything).Return(activities.ArchiveStatus{Exists: true, Active: true}, nil).Once()
@@ -52,6 +53,7 @@ func TestOnboardingCompleteAtOnceSendsNothing(t *testing.T) {
 // Three days without completion: reminders on days 1, 2 and 3 go to the data
 // clerks, the escalation at 72h goes to the KA manager once; the archive is
 // completed on day 4 and a signal finishes the run at once.
+// Art. 7: the archive is complete and kept current; Art. 5.2: the KA Department follows up archives.
 func TestOnboardingRemindsEscalatesThenCompletesOnSignal(t *testing.T) {
 	env, a := onboardingEnv(t)
 	id := uuid.New()
@@ -138,6 +140,7 @@ func TestOnboardingStopsWhenAccountLeaves(t *testing.T) {
 	}
 }
 
+// Art. 7: the archive is complete and kept current.
 func TestOnboardingQueryShowsMissingSections(t *testing.T) {
 	env, a := onboardingEnv(t)
 	id := uuid.New()

@@ -201,6 +201,7 @@ func (r *settlementRun) run() SettlementState {
 
 // Charged on day 1, billed on day 10, reminded on day 12, paid on day 13 before
 // the day-15 due date: nothing is suspended.
+// Art. 13: credit stops when a settlement is missed.
 func TestSettlementPaidOnTime(t *testing.T) {
 	r := newSettlementRun(t)
 	r.charge(day, 300)
@@ -221,6 +222,7 @@ func TestSettlementPaidOnTime(t *testing.T) {
 
 // Unpaid at due: suspended, dunned, and reinstated by the late payment; the
 // dunning stops once paid.
+// Art. 13: credit stops when a settlement is missed.
 func TestSettlementPaidLateSuspendsThenReinstates(t *testing.T) {
 	r := newSettlementRun(t)
 	r.charge(day, 300)
@@ -261,6 +263,7 @@ func TestSettlementLostPaymentSignalStillReinstates(t *testing.T) {
 }
 
 // Never paid: all three dunning notices, the last to the General Manager.
+// Art. 13: credit stops when a settlement is missed.
 func TestSettlementDunningEscalatesToGM(t *testing.T) {
 	r := newSettlementRun(t)
 	r.charge(day, 300)
@@ -302,6 +305,7 @@ func TestSettlementPartialPayments(t *testing.T) {
 
 // Two statements overdue: paying the older one keeps credit suspended; paying
 // both reinstates it.
+// Art. 13: credit stops when a settlement is missed.
 func TestSettlementTwoOverdueStatements(t *testing.T) {
 	r := newSettlementRun(t)
 	r.charge(day, 100)    // billed day 10, due day 15
@@ -323,6 +327,7 @@ func TestSettlementTwoOverdueStatements(t *testing.T) {
 
 // The early warning fires once per cycle, and again in a later cycle; a limit
 // lowered mid-cycle counts from the next check.
+// Art. 13: credit stops when a settlement is missed.
 func TestSettlementEarlyWarningOncePerCycle(t *testing.T) {
 	r := newSettlementRun(t)
 	r.charge(day, 500)    // 50%: no warning

@@ -76,6 +76,7 @@ func TestTicketMetBothTargets(t *testing.T) {
 	}
 }
 
+// Art. 16: hotline requests are handled promptly.
 func TestTicketResponseBreachedEscalates(t *testing.T) {
 	r := newTicketRun(t, false)
 	r.event(2*time.Hour, TicketSignal{Type: "acknowledge"})
@@ -91,6 +92,7 @@ func TestTicketResponseBreachedEscalates(t *testing.T) {
 }
 
 // A missed resolution on a top-tier account also reaches the GM.
+// Art. 16: hotline requests are handled promptly; Art. 17: key accounts are served first.
 func TestTicketResolutionBreachedTopTierToGM(t *testing.T) {
 	r := newTicketRun(t, true)
 	r.event(10*time.Minute, TicketSignal{Type: "acknowledge"})

@@ -114,6 +114,7 @@ var cst = time.FixedZone("CST", 8*3600)
 // t0 is Monday 08:00 in Shanghai: the first visit is due at 09:00 that day
 // (told at once, the lead being past), the next a week later (told three days
 // ahead); both are recorded on time and the third is withdrawn at churn.
+// Art. 20: regular visits by the account manager.
 func TestVisitDueRemindedRecorded(t *testing.T) {
 	r := newVisitRun(t)
 	r.recordVisit(2 * time.Hour)
@@ -136,6 +137,7 @@ func TestVisitDueRemindedRecorded(t *testing.T) {
 }
 
 // No visit by due + grace: missed, and the KA manager hears of it.
+// Art. 20: regular visits by the account manager.
 func TestVisitMissedEscalated(t *testing.T) {
 	r := newVisitRun(t)
 	r.churn(9 * day)
@@ -152,6 +154,7 @@ func TestVisitMissedEscalated(t *testing.T) {
 
 // A tier change mid-wait reschedules at once: the planned visit is withdrawn
 // and one on the new cadence replaces it.
+// Art. 15: service differs by tier; Art. 20: regular visits by the account manager.
 func TestVisitTierChangeReschedules(t *testing.T) {
 	r := newVisitRun(t)
 	r.env.RegisterDelayedCallback(func() {
@@ -180,6 +183,7 @@ func TestVisitChurnStopsPlan(t *testing.T) {
 	}
 }
 
+// Art. 19: greetings on birthdays, anniversaries and holidays.
 func TestGreetingSweepUsesCompanyDate(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	s.SetLogger(quietLogger())

@@ -77,6 +77,7 @@ func newCustomer(t *testing.T, by uuid.UUID, mgr *uuid.UUID) uuid.UUID {
 
 // The registration path takes no lock: 40 concurrent writers of 25 rows each
 // lose nothing, and the sealed chain verifies.
+// Art. 9: the archive is confidential and every access is registered.
 func TestRegisterConcurrentReadsAllLandAndChainVerifies(t *testing.T) {
 	ctx := context.Background()
 	before, err := st.Q().CountAccess(ctx)
@@ -129,6 +130,7 @@ func TestRegisterConcurrentReadsAllLandAndChainVerifies(t *testing.T) {
 	}
 }
 
+// Art. 9: the archive is confidential and every access is registered.
 func TestRegisterIsAppendOnly(t *testing.T) {
 	ctx := context.Background()
 	if err := st.Register(ctx, store.Access{Action: store.AccessDenied}); err != nil {
@@ -151,6 +153,7 @@ func TestRegisterIsAppendOnly(t *testing.T) {
 
 // A row altered behind the application's back (triggers disabled, as only a
 // superuser can) is found by verify, which names its chain position.
+// Art. 9: the archive is confidential and every access is registered.
 func TestVerifyFindsTamperedRow(t *testing.T) {
 	ctx := context.Background()
 	dsn, drop, err := dbtest.NewDatabase("tamper")
@@ -223,6 +226,7 @@ func TestDeliverIsExactlyOncePerEvent(t *testing.T) {
 	}
 }
 
+// Art. 7(2): the archive is kept current.
 func TestUpdateCustomerVersionAndHistory(t *testing.T) {
 	ctx := context.Background()
 	by := newManager(t)
@@ -257,6 +261,7 @@ func TestUpdateCustomerVersionAndHistory(t *testing.T) {
 }
 
 // Scope is part of the SQL: a manager reads and updates only their own accounts.
+// Art. 9: the archive is confidential and every access is registered.
 func TestScopeLimitsAccountManagers(t *testing.T) {
 	ctx := context.Background()
 	mine, other := newManager(t), newManager(t)
@@ -427,6 +432,7 @@ func TestDiscountRequestNotStoredWhenStartFails(t *testing.T) {
 	}
 }
 
+// Art. 12: within standard: KA Department and filing; beyond: the GM.
 func TestRouteFollowsPolicy(t *testing.T) {
 	p := dbq.DiscountPolicy{MaxStandardRate: decimal.NewFromInt(10), HardCapRate: decimal.NewFromInt(20)}
 	for rate, want := range map[string]string{"0.001": "standard", "10": "standard", "10.001": "beyond_standard", "20": "beyond_standard"} {
@@ -686,6 +692,7 @@ func TestInspectionFindings(t *testing.T) {
 }
 
 // A lost account is registered and marked churned; a win-back reactivates it.
+// Art. 8.4: lost accounts are analysed.
 func TestChurnAndReactivate(t *testing.T) {
 	ctx := context.Background()
 	by := newManager(t)
