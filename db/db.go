@@ -69,6 +69,27 @@ func withDatabase(dsn, name string) (string, error) {
 	return dsn + " dbname=" + name, nil
 }
 
+// AppRole is the login role the serving processes connect as: migration
+// 00011 creates it and grants it everything the app does, but on the access
+// register only reading, appending and the one-time sealing (Art. 9).
+const AppRole = "kam_app"
+
+// AppURL is dsn (the owner's, which migrates) with the user replaced by
+// AppRole and the owner's password dropped: the default of
+// KAM_APP_DATABASE_URL, for servers that trust local connections.
+func AppURL(dsn string) (string, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", fmt.Errorf("DATABASE_URL: %w", err)
+		}
+		u.User = url.User(AppRole)
+		return u.String(), nil
+	}
+	// keyword=value: a later keyword overrides an earlier one.
+	return dsn + " user=" + AppRole + " password=''", nil
+}
+
 // WithDatabase is withDatabase for tests and tools.
 func WithDatabase(dsn, name string) (string, error) { return withDatabase(dsn, name) }
 

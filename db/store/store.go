@@ -17,6 +17,7 @@ import (
 type Store struct {
 	Pool *pgxpool.Pool
 	q    *dbq.Queries
+	reg  registerKeying // how the access register is sealed (register.go)
 }
 
 // New wraps a pool.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"kam/db/store"
 	"kam/workflows"
 )
 
@@ -30,12 +31,23 @@ type Config struct {
 	WebhookSecret  string
 	LogLevel       slog.Level
 	Settings       workflows.Settings
+	// AppDatabaseURL is what the serving processes connect as (the kam_app
+	// role, which cannot alter the access register); empty: DatabaseURL with
+	// the user replaced by kam_app. DatabaseURL (the owner) only migrates.
+	AppDatabaseURL string
+	// RegisterKey keys the access register's chain and signs its checkpoints
+	// (KAM_REGISTER_KEY); empty: DataDir/register.key, which kam dev creates.
+	RegisterKey []byte
+	// CheckpointEvery is how often a signed checkpoint of the register leaves
+	// the database (KAM_REGISTER_CHECKPOINT_EVERY); zero: a minute.
+	CheckpointEvery time.Duration
 }
 
 // FromEnv reads the configuration; a malformed value is an error naming it.
 func FromEnv() (Config, error) {
 	c := Config{
 		DatabaseURL:       env("DATABASE_URL", "postgres://postgres@localhost:5432/kam?sslmode=disable"),
+		AppDatabaseURL:    os.Getenv("KAM_APP_DATABASE_URL"),
 		TemporalAddress:   os.Getenv("TEMPORAL_ADDRESS"),
 		TemporalNamespace: env("TEMPORAL_NAMESPACE", "default"),
 		HTTPAddr:          env("KAM_HTTP_ADDR", ":8080"),
@@ -114,6 +126,20 @@ func FromEnv() (Config, error) {
 		} else {
 			c.Settings.ArrearsWarnRatio = v
 		}
+	}
+	if v := os.Getenv("KAM_REGISTER_KEY"); v != "" {
+		key, err := store.ParseRegisterKey(v)
+		if err != nil {
+			errs = append(errs, "KAM_REGISTER_KEY: "+err.Error())
+		}
+		c.RegisterKey = key
+	}
+	if v := os.Getenv("KAM_REGISTER_CHECKPOINT_EVERY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			errs = append(errs, "KAM_REGISTER_CHECKPOINT_EVERY: a Go duration of at least 1s (e.g. 1m)")
+		}
+		c.CheckpointEvery = d
 	}
 	if c.BootstrapToken != "" && (len(c.BootstrapToken) < 32 || strings.ContainsAny(c.BootstrapToken, " \t\r\n")) {
 		errs = append(errs, "KAM_BOOTSTRAP_TOKEN: use at least 32 characters without spaces")
