@@ -113,7 +113,7 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 	}()
 
 	if parts.Migrate {
-		if err := migrateAsOwner(ctx, cfg.DatabaseURL); err != nil {
+		if err := migrateAsOwner(ctx, cfg, log); err != nil {
 			return nil, err
 		}
 	}
@@ -312,18 +312,30 @@ func checkpointPublisher(s *store.Store, a *activities.Activities) func(context.
 	}
 }
 
-// migrateAsOwner creates the database when missing and migrates it as the
-// owner (DATABASE_URL); the owner's pool is closed before serving starts.
-func migrateAsOwner(ctx context.Context, dsn string) error {
-	if err := db.EnsureDatabase(ctx, dsn); err != nil {
+// migrateAsOwner creates the database when missing, migrates it as the
+// owner (DATABASE_URL) and gives kam_app its password; the owner's pool is
+// closed before serving starts.
+func migrateAsOwner(ctx context.Context, cfg Config, log *slog.Logger) error {
+	if err := db.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
-	owner, err := db.Connect(ctx, dsn)
+	owner, err := db.Connect(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer owner.Close()
-	return db.Migrate(ctx, owner)
+	if err := db.Migrate(ctx, owner); err != nil {
+		return err
+	}
+	appURL, err := cfg.AppURL()
+	if err != nil {
+		return err
+	}
+	if err := db.ProvisionAppRole(ctx, owner, appURL); err != nil {
+		// An owner without CREATEROLE: the role's password is the DBA's.
+		log.Warn("app database role", "error", err)
+	}
+	return nil
 }
 
 // connectApp opens the serving pool as the app role (KAM_APP_DATABASE_URL,
@@ -331,12 +343,9 @@ func migrateAsOwner(ctx context.Context, dsn string) error {
 // access register but neither alter nor bypass it (Art. 9); a role that could
 // is refused.
 func connectApp(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
-	dsn := cfg.AppDatabaseURL
-	if dsn == "" {
-		var err error
-		if dsn, err = db.AppURL(cfg.DatabaseURL); err != nil {
-			return nil, err
-		}
+	dsn, err := cfg.AppURL()
+	if err != nil {
+		return nil, err
 	}
 	pool, err := db.Connect(ctx, dsn)
 	if err != nil {

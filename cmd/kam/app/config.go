@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"kam/db"
 	"kam/db/store"
 	"kam/workflows"
 )
@@ -148,6 +149,15 @@ func FromEnv() (Config, error) {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// AppURL is where the serving processes connect: KAM_APP_DATABASE_URL, or
+// DATABASE_URL as the kam_app role.
+func (c Config) AppURL() (string, error) {
+	if c.AppDatabaseURL != "" {
+		return c.AppDatabaseURL, nil
+	}
+	return db.AppURL(c.DatabaseURL)
 }
 
 func env(name, def string) string {
