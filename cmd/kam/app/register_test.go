@@ -113,3 +113,25 @@ func TestServeRefusesAnEscapableRegister(t *testing.T) {
 		t.Fatalf("serve as the owner: %v", err)
 	}
 }
+
+// The register's settings are checked like every other.
+func TestRegisterSettingsFromEnv(t *testing.T) {
+	t.Setenv("KAM_REGISTER_KEY", strings.Repeat("ab", 32))
+	t.Setenv("KAM_REGISTER_CHECKPOINT_EVERY", "30s")
+	t.Setenv("KAM_APP_DATABASE_URL", "postgres://kam_app:pw@db/kam")
+	cfg, err := app.FromEnv()
+	if err != nil || len(cfg.RegisterKey) != 32 || cfg.CheckpointEvery != 30*time.Second {
+		t.Fatalf("%v %d %v", err, len(cfg.RegisterKey), cfg.CheckpointEvery)
+	}
+	if u, _ := cfg.AppURL(); u != "postgres://kam_app:pw@db/kam" {
+		t.Fatalf("app URL %q", u)
+	}
+	for name, bad := range map[string]string{"KAM_REGISTER_KEY": "tooshort", "KAM_REGISTER_CHECKPOINT_EVERY": "0s"} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(name, bad)
+			if _, err := app.FromEnv(); err == nil || !strings.Contains(err.Error(), name) {
+				t.Fatalf("%s=%s: %v", name, bad, err)
+			}
+		})
+	}
+}
