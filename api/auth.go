@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -57,7 +59,13 @@ func metaOf(ctx context.Context) *requestMeta {
 // authenticate resolves the bearer token of every /v1 request.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		meta := &requestMeta{RequestID: middleware.GetReqID(r.Context()), Purpose: truncate(r.Header.Get("X-Access-Purpose"), 200), r: r}
+		purpose := r.Header.Get("X-Access-Purpose")
+		if !utf8.ValidString(purpose) {
+			// SPEC §7: the register stores text; a purpose it cannot hold is refused, never cut.
+			writeProblem(w, newProblem(http.StatusBadRequest, codeMalformedHeader, "X-Access-Purpose is not valid UTF-8"))
+			return
+		}
+		meta := &requestMeta{RequestID: middleware.GetReqID(r.Context()), Purpose: truncate(purpose, maxPurpose), r: r}
 		ctx := context.WithValue(r.Context(), metaKey, meta)
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || token == "" || len(token) > 200 {
@@ -86,9 +94,36 @@ func principalOf(st dbq.Staff) principal {
 	return principal{ID: st.ID, Role: st.Role, Name: st.Name}
 }
 
+// maxPurpose is SPEC §7's limit of X-Access-Purpose, in characters.
+const maxPurpose = 200
+
+// truncate keeps the first n characters of s, cutting between characters
+// (never inside one, which the register could not store).
 func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+	count := 0
+	for i := range s {
+		if count == n {
+			return s[:i]
+		}
+		count++
 	}
-	return s[:n]
+	return s
+}
+
+// requestIDPattern is SPEC §7's shape of a caller's X-Request-Id.
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// requestID keeps the caller's X-Request-Id only when it has SPEC §7's shape,
+// since it is stored in the access register, which nothing may delete from
+// (Art. 9); otherwise the server's own id replaces it. The id in use is
+// echoed on every response and is what middleware.GetReqID returns.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if len(id) > 128 || !requestIDPattern.MatchString(id) {
+			id = store.NewID().String()
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), middleware.RequestIDKey, id)))
+	})
 }

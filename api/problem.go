@@ -64,6 +64,12 @@ var defaultCodes = map[int]string{
 	http.StatusServiceUnavailable:    "unavailable",
 }
 
+// Codes the API raises itself, beside a status's default.
+const (
+	// codeMalformedHeader: a header kam stores is not valid UTF-8 (SPEC §7).
+	codeMalformedHeader = "malformed_header"
+)
+
 func newProblem(status int, code, detail string) *Problem {
 	if code == "" {
 		code = defaultCodes[status]

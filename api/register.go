@@ -26,7 +26,7 @@ type AccessEntry struct {
 	Route      string    `json:"route"`
 	ChainPos   *int64    `json:"chain_pos" doc:"Position in the hash chain; null until sealed (within a second)"`
 	PrevHash   *string   `json:"prev_hash"`
-	Hash       *string   `json:"hash" doc:"SHA-256 of this row's content and prev_hash, hex"`
+	Hash       *string   `json:"hash" doc:"HMAC-SHA256 (the register key) of this row's content and prev_hash, hex; plain SHA-256 up to the verification's unkeyed_until"`
 }
 
 // Verification reports the first broken link of the chain, if any.
@@ -37,6 +37,12 @@ type Verification struct {
 	BrokenAt  *int64 `json:"broken_at,omitempty" doc:"Chain position of the first row whose link fails"`
 	BrokenSeq *int64 `json:"broken_seq,omitempty"`
 	Reason    string `json:"reason,omitempty"`
+	// The chain is held against the newest signed checkpoint kept outside
+	// the database: shorter than it is truncation, another hash at its
+	// position is re-sealing.
+	CheckpointPosition *int64     `json:"checkpoint_position,omitempty" doc:"Position of the newest signed checkpoint the chain was checked against"`
+	CheckpointAt       *time.Time `json:"checkpoint_at,omitempty" doc:"When that checkpoint was taken"`
+	UnkeyedUntil       int64      `json:"unkeyed_until,omitempty" doc:"Rows up to this position were sealed before the chain was keyed and carry a plain SHA-256"`
 }
 
 func hexp(b []byte) *string {
@@ -105,5 +111,10 @@ func (s *Server) verifyAccess(ctx context.Context, _ *struct{}) (*struct{ Body V
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	return &struct{ Body Verification }{Body: Verification{OK: v.OK, Checked: v.Checked, Unsealed: v.Unsealed, BrokenAt: v.BrokenAt, BrokenSeq: v.BrokenSeq, Reason: v.Reason}}, nil
+	out := Verification{OK: v.OK, Checked: v.Checked, Unsealed: v.Unsealed, BrokenAt: v.BrokenAt, BrokenSeq: v.BrokenSeq, Reason: v.Reason,
+		UnkeyedUntil: v.UnkeyedUntil}
+	if cp := v.Checkpoint; cp != nil {
+		out.CheckpointPosition, out.CheckpointAt = &cp.Position, &cp.At
+	}
+	return &struct{ Body Verification }{Body: out}, nil
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 
 	"kam/db/store"
 	"kam/workflows"
@@ -51,7 +50,7 @@ func New(o Options) http.Handler {
 	s := &Server{store: o.Store, procs: o.Processes, log: o.Log, metrics: o.Metrics}
 
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, s.recoverer, o.Metrics.middleware)
+	r.Use(requestID, s.recoverer, o.Metrics.middleware)
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) { writeProblem(w, notFound()) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
 		writeProblem(w, newProblem(http.StatusMethodNotAllowed, "", "this method is not allowed on this path"))

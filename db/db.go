@@ -69,6 +69,54 @@ func withDatabase(dsn, name string) (string, error) {
 	return dsn + " dbname=" + name, nil
 }
 
+// AppRole is the login role the serving processes connect as: migration
+// 00011 creates it and grants it everything the app does, but on the access
+// register only reading, appending and the one-time sealing (Art. 9).
+const AppRole = "kam_app"
+
+// AppURL is dsn (the owner's, which migrates) with the user replaced by
+// AppRole: the default of KAM_APP_DATABASE_URL. The password stays, and
+// ProvisionAppRole gives it to AppRole when migrating, so a server that
+// asks for passwords accepts both.
+func AppURL(dsn string) (string, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", fmt.Errorf("DATABASE_URL: %w", err)
+		}
+		if pw, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(AppRole, pw)
+		} else {
+			u.User = url.User(AppRole)
+		}
+		return u.String(), nil
+	}
+	// keyword=value: a later keyword overrides an earlier one.
+	return dsn + " user=" + AppRole, nil
+}
+
+// ProvisionAppRole gives AppRole the password appDSN logs in with, when
+// appDSN names AppRole and a password: migration 00011 creates the role
+// without one, which only servers trusting the connection accept. It runs as
+// the owner, who needs CREATEROLE for it.
+func ProvisionAppRole(ctx context.Context, owner *pgxpool.Pool, appDSN string) error {
+	cfg, err := pgx.ParseConfig(appDSN)
+	if err != nil {
+		return fmt.Errorf("KAM_APP_DATABASE_URL: %w", err)
+	}
+	if cfg.User != AppRole || cfg.Password == "" {
+		return nil
+	}
+	var stmt string
+	if err := owner.QueryRow(ctx, "SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)", AppRole, cfg.Password).Scan(&stmt); err != nil {
+		return fmt.Errorf("set the %s password: %w", AppRole, err)
+	}
+	if _, err := owner.Exec(ctx, stmt); err != nil {
+		return fmt.Errorf("set the %s password: %w", AppRole, err)
+	}
+	return nil
+}
+
 // WithDatabase is withDatabase for tests and tools.
 func WithDatabase(dsn, name string) (string, error) { return withDatabase(dsn, name) }
 

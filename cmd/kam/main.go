@@ -139,7 +139,20 @@ func migrate(ctx context.Context, cfg app.Config, args []string) error {
 		for _, r := range res {
 			fmt.Println("applied", r.Source.Path, r.Duration.Round(time.Millisecond))
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		// kam_app, which serve and worker connect as, logs in with the
+		// password of KAM_APP_DATABASE_URL (default: DATABASE_URL's).
+		appURL, err := cfg.AppURL()
+		if err != nil {
+			return err
+		}
+		if err := db.ProvisionAppRole(ctx, pool, appURL); err != nil {
+			// An owner without CREATEROLE: the role's password is the DBA's.
+			fmt.Fprintln(os.Stderr, "kam: warning:", err)
+		}
+		return nil
 	case "down":
 		r, err := p.Down(ctx)
 		if r != nil {

@@ -196,6 +196,48 @@ func (q *Queries) LockSealer(ctx context.Context) error {
 	return err
 }
 
+const offChainAccess = `-- name: OffChainAccess :one
+SELECT seq, chain_pos FROM access_log WHERE chain_pos <= 0 ORDER BY seq LIMIT 1
+`
+
+type OffChainAccessRow struct {
+	Seq      int64
+	ChainPos *int64
+}
+
+// A sealed row whose position is outside the chain (≤ 0), which the chain
+// walk would never reach.
+func (q *Queries) OffChainAccess(ctx context.Context) (OffChainAccessRow, error) {
+	row := q.db.QueryRow(ctx, offChainAccess)
+	var i OffChainAccessRow
+	err := row.Scan(&i.Seq, &i.ChainPos)
+	return i, err
+}
+
+const registerGuard = `-- name: RegisterGuard :one
+SELECT current_user::text AS role_name,
+       (current_setting('is_superuser') = 'on'
+        OR pg_has_role(current_user, c.relowner, 'USAGE')
+        OR has_table_privilege(c.oid, 'DELETE') OR has_table_privilege(c.oid, 'TRUNCATE')
+        OR has_table_privilege(c.oid, 'TRIGGER'))::boolean AS can_tamper
+FROM pg_catalog.pg_class c
+WHERE c.oid = 'access_log'::regclass
+`
+
+type RegisterGuardRow struct {
+	RoleName  string
+	CanTamper bool
+}
+
+// Whether the connected role could alter or bypass the register: a superuser,
+// a member of the owning role, or one granted DELETE, TRUNCATE or TRIGGER.
+func (q *Queries) RegisterGuard(ctx context.Context) (RegisterGuardRow, error) {
+	row := q.db.QueryRow(ctx, registerGuard)
+	var i RegisterGuardRow
+	err := row.Scan(&i.RoleName, &i.CanTamper)
+	return i, err
+}
+
 const sealAccess = `-- name: SealAccess :exec
 UPDATE access_log SET chain_pos = $2, prev_hash = $3, hash = $4 WHERE seq = $1 AND chain_pos IS NULL
 `
@@ -215,6 +257,18 @@ func (q *Queries) SealAccess(ctx context.Context, arg SealAccessParams) error {
 		arg.Hash,
 	)
 	return err
+}
+
+const unkeyedUntil = `-- name: UnkeyedUntil :one
+SELECT coalesce(max(until_pos), 0)::bigint AS until_pos FROM access_log_unkeyed
+`
+
+// The last chain position sealed before the chain was keyed (migration 00011).
+func (q *Queries) UnkeyedUntil(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, unkeyedUntil)
+	var until_pos int64
+	err := row.Scan(&until_pos)
+	return until_pos, err
 }
 
 const unsealedAccess = `-- name: UnsealedAccess :many

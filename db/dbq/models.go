@@ -27,6 +27,10 @@ type AccessLog struct {
 	Hash       []byte
 }
 
+type AccessLogUnkeyed struct {
+	UntilPos int64
+}
+
 type ApiToken struct {
 	ID         uuid.UUID
 	StaffID    uuid.UUID

@@ -36,3 +36,23 @@ SELECT count(*) AS total, count(chain_pos) AS sealed FROM access_log;
 -- name: LockSealer :exec
 -- One sealer at a time across replicas; released at commit.
 SELECT pg_advisory_xact_lock(727001);
+
+-- name: UnkeyedUntil :one
+-- The last chain position sealed before the chain was keyed (migration 00011).
+SELECT coalesce(max(until_pos), 0)::bigint AS until_pos FROM access_log_unkeyed;
+
+-- name: OffChainAccess :one
+-- A sealed row whose position is outside the chain (≤ 0), which the chain
+-- walk would never reach.
+SELECT seq, chain_pos FROM access_log WHERE chain_pos <= 0 ORDER BY seq LIMIT 1;
+
+-- name: RegisterGuard :one
+-- Whether the connected role could alter or bypass the register: a superuser,
+-- a member of the owning role, or one granted DELETE, TRUNCATE or TRIGGER.
+SELECT current_user::text AS role_name,
+       (current_setting('is_superuser') = 'on'
+        OR pg_has_role(current_user, c.relowner, 'USAGE')
+        OR has_table_privilege(c.oid, 'DELETE') OR has_table_privilege(c.oid, 'TRUNCATE')
+        OR has_table_privilege(c.oid, 'TRIGGER'))::boolean AS can_tamper
+FROM pg_catalog.pg_class c
+WHERE c.oid = 'access_log'::regclass;

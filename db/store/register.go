@@ -3,11 +3,14 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -65,8 +68,13 @@ func appendAccess(ctx context.Context, q *dbq.Queries, a Access) error {
 
 var genesis = make([]byte, sha256.Size)
 
-// rowDigest is the SHA-256 of a row's content and its predecessor's hash.
-func rowDigest(r dbq.AccessLog, pos int64, prev []byte) []byte {
+// ErrNoRegisterKey: this store was given no register key, so it can neither
+// seal nor verify the chain.
+var ErrNoRegisterKey = errors.New("access register: no key (KAM_REGISTER_KEY)")
+
+// rowContent is what a row's hash covers: its place, its content and its
+// predecessor's hash.
+func rowContent(r dbq.AccessLog, pos int64, prev []byte) []byte {
 	var staff, customer, role string
 	if r.StaffID != nil {
 		staff = r.StaffID.String()
@@ -82,14 +90,31 @@ func rowDigest(r dbq.AccessLog, pos int64, prev []byte) []byte {
 		r.At.UTC().Format("2006-01-02T15:04:05.000000Z"), staff, role, customer, r.Action,
 		r.Sections, r.RequestID, r.Purpose, r.Route, hex.EncodeToString(prev),
 	})
-	h := sha256.Sum256(content)
+	return content
+}
+
+// legacyDigest is the plain SHA-256 of rows sealed before the chain was keyed.
+func legacyDigest(r dbq.AccessLog, pos int64, prev []byte) []byte {
+	h := sha256.Sum256(rowContent(r, pos, prev))
 	return h[:]
 }
 
-// Seal links every unsealed row into the chain, oldest first. One sealer runs
-// at a time (an advisory lock), so positions are gap-free; it returns how many
-// rows it sealed.
+// keyedDigest is the HMAC-SHA256 with the register key: whoever can write
+// the table but lacks the key cannot re-seal a row so that it verifies.
+func keyedDigest(key []byte, r dbq.AccessLog, pos int64, prev []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write(rowContent(r, pos, prev))
+	return m.Sum(nil)
+}
+
+// Seal links every unsealed row into the chain, oldest first, keyed. One
+// sealer runs at a time (an advisory lock), so positions are gap-free; it
+// returns how many rows it sealed.
 func (s *Store) Seal(ctx context.Context) (int, error) {
+	key := s.reg.key
+	if len(key) == 0 {
+		return 0, ErrNoRegisterKey
+	}
 	const batch = 2000
 	total := 0
 	for {
@@ -111,7 +136,7 @@ func (s *Store) Seal(ctx context.Context) (int, error) {
 			}
 			for _, r := range rows {
 				pos++
-				h := rowDigest(r, pos, prev)
+				h := keyedDigest(key, r, pos, prev)
 				p := pos
 				if err := q.SealAccess(ctx, dbq.SealAccessParams{Seq: r.Seq, ChainPos: &p, PrevHash: prev, Hash: h}); err != nil {
 					return err
@@ -140,44 +165,61 @@ type Verification struct {
 	BrokenAt  *int64
 	BrokenSeq *int64
 	Reason    string
+	// Checkpoint is the newest signed checkpoint the chain was held against.
+	Checkpoint *Checkpoint
+	// UnkeyedUntil is the last position sealed before the chain was keyed;
+	// rows up to it carry the plain SHA-256 digest.
+	UnkeyedUntil int64
 }
 
-// Verify seals what is pending, then recomputes every link from the start.
-func (s *Store) Verify(ctx context.Context) (Verification, error) {
+func (v *Verification) fail(at *int64, seq *int64, reason string) {
+	v.OK, v.BrokenAt, v.BrokenSeq, v.Reason = false, at, seq, reason
+}
+
+// Verify seals what is pending, then recomputes every link from the start
+// and holds the chain against the newest signed checkpoint (the checkpoint
+// file's and extra): a chain shorter than a checkpoint was cut at its end, a
+// different hash at a checkpoint's position was re-sealed. A checkpoint with
+// a bad signature, or a row sealed outside the chain (position ≤ 0), fails
+// too.
+func (s *Store) Verify(ctx context.Context, extra ...Checkpoint) (Verification, error) {
+	key := s.reg.key
+	if len(key) == 0 {
+		return Verification{}, ErrNoRegisterKey
+	}
 	if _, err := s.Seal(ctx); err != nil {
 		return Verification{}, err
 	}
 	v := Verification{OK: true}
-	pos, prev := int64(0), genesis
-	for {
-		rows, err := s.q.ChainPage(ctx, dbq.ChainPageParams{After: pos, Lim: 5000})
-		if err != nil {
-			return v, interpret(err)
-		}
-		for _, r := range rows {
-			want := pos + 1
-			fail := func(reason string) {
-				v.OK, v.Reason = false, reason
-				at, seq := want, r.Seq
-				v.BrokenAt, v.BrokenSeq = &at, &seq
-			}
-			switch {
-			case *r.ChainPos != want:
-				fail(fmt.Sprintf("row %d is missing from the chain", want))
-			case !bytes.Equal(r.PrevHash, prev):
-				fail("previous-hash link does not match the row before")
-			case !bytes.Equal(r.Hash, rowDigest(r, want, prev)):
-				fail("row content does not match its hash")
-			}
-			if !v.OK {
-				return v, nil
-			}
-			v.Checked++
-			pos, prev = want, r.Hash
-		}
-		if len(rows) < 5000 {
-			break
-		}
+	cp, bad, err := s.newestCheckpoint(extra)
+	if err != nil {
+		return v, err
+	}
+	if bad != "" {
+		v.fail(nil, nil, bad)
+		return v, nil
+	}
+	v.Checkpoint = cp
+	if v.UnkeyedUntil, err = s.q.UnkeyedUntil(ctx); err != nil {
+		return v, interpret(err)
+	}
+	pos, err := s.walkChain(ctx, &v, key, cp)
+	if err != nil || !v.OK {
+		return v, err
+	}
+	if cp != nil && pos < cp.Position {
+		at := pos + 1
+		v.fail(&at, nil, fmt.Sprintf("the chain ends at %d, but the checkpoint of %s saw %d rows: rows were removed from its end",
+			pos, cp.At.UTC().Format(time.RFC3339), cp.Position))
+		return v, nil
+	}
+	off, err := s.q.OffChainAccess(ctx)
+	if err == nil {
+		v.fail(off.ChainPos, &off.Seq, fmt.Sprintf("row %d is sealed outside the chain (position %d)", off.Seq, *off.ChainPos))
+		return v, nil
+	}
+	if interpret(err) != ErrNotFound {
+		return v, interpret(err)
 	}
 	counts, err := s.q.CountAccess(ctx)
 	if err != nil {
@@ -185,4 +227,62 @@ func (s *Store) Verify(ctx context.Context) (Verification, error) {
 	}
 	v.Unsealed = counts.Total - counts.Sealed
 	return v, nil
+}
+
+// walkChain recomputes every link from position 1 and returns the last
+// position reached; the first broken link, or a row that differs from the
+// checkpoint cp at its position, fails v.
+func (s *Store) walkChain(ctx context.Context, v *Verification, key []byte, cp *Checkpoint) (int64, error) {
+	var cpHead []byte
+	if cp != nil {
+		cpHead, _ = hex.DecodeString(cp.Head)
+	}
+	pos, prev := int64(0), genesis
+	for {
+		rows, err := s.q.ChainPage(ctx, dbq.ChainPageParams{After: pos, Lim: 5000})
+		if err != nil {
+			return pos, interpret(err)
+		}
+		for _, r := range rows {
+			want := pos + 1
+			digest := keyedDigest(key, r, want, prev)
+			if want <= v.UnkeyedUntil {
+				digest = legacyDigest(r, want, prev)
+			}
+			at, seq := want, r.Seq
+			switch {
+			case *r.ChainPos != want:
+				v.fail(&at, &seq, fmt.Sprintf("row %d is missing from the chain", want))
+			case !bytes.Equal(r.PrevHash, prev):
+				v.fail(&at, &seq, "previous-hash link does not match the row before")
+			case !bytes.Equal(r.Hash, digest):
+				v.fail(&at, &seq, "row content does not match its hash")
+			case cp != nil && want == cp.Position && !bytes.Equal(r.Hash, cpHead):
+				v.fail(&at, &seq, fmt.Sprintf("row %d differs from the checkpoint of %s: the chain was re-sealed",
+					want, cp.At.UTC().Format(time.RFC3339)))
+			}
+			if !v.OK {
+				return pos, nil
+			}
+			v.Checked++
+			pos, prev = want, r.Hash
+		}
+		if len(rows) < 5000 {
+			return pos, nil
+		}
+	}
+}
+
+// RequireAppendOnlyRole refuses a connection whose role could alter or
+// bypass the register (owner, superuser, DELETE/TRUNCATE/TRIGGER): the
+// serving processes must not be able to escape it (Art. 9).
+func (s *Store) RequireAppendOnlyRole(ctx context.Context) error {
+	g, err := s.q.RegisterGuard(ctx)
+	if err != nil {
+		return fmt.Errorf("check the database role: %w", err)
+	}
+	if g.CanTamper {
+		return fmt.Errorf("the database role %q can alter or bypass the access register; serve as kam_app (KAM_APP_DATABASE_URL), created by the migrations", g.RoleName)
+	}
+	return nil
 }

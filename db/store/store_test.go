@@ -42,6 +42,7 @@ func run(m *testing.M) int {
 	}
 	defer pool.Close()
 	st = store.New(pool)
+	st.SetRegisterKey(testRegisterKey)
 	defer func() {
 		if bigDrop != nil {
 			if bigPool != nil {
@@ -167,6 +168,7 @@ func TestVerifyFindsTamperedRow(t *testing.T) {
 	}
 	defer p.Close()
 	s := store.New(p)
+	s.SetRegisterKey(testRegisterKey)
 	for i := range 10 {
 		if err := s.Register(ctx, store.Access{Action: store.AccessView, RequestID: fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)

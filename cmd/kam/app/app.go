@@ -3,6 +3,9 @@ package app
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +20,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
@@ -124,23 +128,21 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 	}()
 
 	if parts.Migrate {
-		if err := db.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		if err := migrateAsOwner(ctx, cfg, log); err != nil {
 			return nil, err
 		}
 	}
-	pool, err := db.Connect(ctx, cfg.DatabaseURL)
+	pool, err := connectApp(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	r.stop = append(r.stop, pool.Close)
-	if parts.Migrate {
-		if err := db.Migrate(ctx, pool); err != nil {
-			return nil, err
-		}
-	}
 	r.Store = store.New(pool)
 	r.Store.Keys = cfg.Idempotency // zero fields keep the defaults
 	r.Store.SetDefaultLocale(cfg.DefaultLocale)
+	if err := keyRegister(r.Store, cfg, parts, log); err != nil {
+		return nil, err
+	}
 	if parts.Bootstrap {
 		b, created, err := r.Store.Bootstrap(ctx, cfg.BootstrapToken)
 		if err != nil {
@@ -244,7 +246,11 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 		sealCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		done := make(chan struct{})
 		r.stop = append(r.stop, func() { cancel(); <-done })
-		go func() { defer close(done); sealLoop(sealCtx, r.Store, log) }()
+		publish := checkpointPublisher(r.Store, &activities.Activities{
+			Store: r.Store, Log: log,
+			Webhook: activities.Webhook{URL: cfg.WebhookURL},
+		})
+		go func() { defer close(done); sealLoop(sealCtx, r.Store, cfg.CheckpointEvery, publish, log) }()
 
 		ln, err := net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
@@ -309,20 +315,205 @@ func newHTTPServer(handler http.Handler, cfg Config) *http.Server {
 }
 
 // sealLoop links new access-register rows into the hash chain about once a
-// second, off the request path.
-func sealLoop(ctx context.Context, s *store.Store, log *slog.Logger) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
+// second, off the request path, and every `every` (default a minute) sends a
+// signed checkpoint of the grown chain out of the database; a last one on the
+// way out covers the tail.
+func sealLoop(ctx context.Context, s *store.Store, every time.Duration, publish func(context.Context, int64) (int64, error), log *slog.Logger) {
+	if every <= 0 {
+		every = time.Minute
+	}
+	var published int64
+	if last, err := s.LastCheckpoint(); err == nil && last != nil {
+		published = last.Position
+	}
+	seal := time.NewTicker(time.Second)
+	defer seal.Stop()
+	checkpoint := time.NewTicker(every)
+	defer checkpoint.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+			if _, err := publish(final, published); err != nil {
+				log.Warn("checkpoint access register", "error", err)
+			}
+			cancel()
 			return
-		case <-t.C:
+		case <-seal.C:
 			if _, err := s.Seal(ctx); err != nil && ctx.Err() == nil {
 				log.Warn("seal access register", "error", err)
 			}
+		case <-checkpoint.C:
+			pos, err := publish(ctx, published)
+			if err != nil && ctx.Err() == nil {
+				log.Warn("checkpoint access register", "error", err)
+			}
+			published = pos
 		}
 	}
+}
+
+// checkpointPublisher returns the step that signs the chain's head when it
+// has grown past the last published position, appends it to the checkpoint
+// file and puts it in every auditor's inbox through the notification path
+// (which copies it to the webhook), Art. 9. It returns the position now
+// published; after a failure, the old one, so the next tick tries again.
+func checkpointPublisher(s *store.Store, a *activities.Activities) func(context.Context, int64) (int64, error) {
+	return func(ctx context.Context, after int64) (int64, error) {
+		c, ok, err := s.TakeCheckpoint(ctx)
+		if err != nil || !ok || c.Position <= after {
+			return after, err
+		}
+		if err := s.AppendCheckpoint(c); err != nil {
+			return after, fmt.Errorf("checkpoint file: %w", err)
+		}
+		line, _ := json.Marshal(c)
+		_, err = a.Notify(ctx, activities.Notice{
+			// The head in the key: a chain re-sealed at the same length is a new event.
+			EventKey: fmt.Sprintf("register-checkpoint/%d/%s", c.Position, c.Head[:16]),
+			Kind:     "register_checkpoint", Title: "Access register checkpoint",
+			Body: string(line), Roles: []string{store.RoleAuditor},
+		})
+		if err != nil {
+			return after, fmt.Errorf("checkpoint notice: %w", err)
+		}
+		return c.Position, nil
+	}
+}
+
+// migrateAsOwner creates the database when missing, migrates it as the
+// owner (DATABASE_URL) and gives kam_app its password; the owner's pool is
+// closed before serving starts.
+func migrateAsOwner(ctx context.Context, cfg Config, log *slog.Logger) error {
+	if err := db.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	owner, err := db.Connect(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer owner.Close()
+	if err := db.Migrate(ctx, owner); err != nil {
+		return err
+	}
+	appURL, err := cfg.AppURL()
+	if err != nil {
+		return err
+	}
+	if err := db.ProvisionAppRole(ctx, owner, appURL); err != nil {
+		// An owner without CREATEROLE: the role's password is the DBA's.
+		log.Warn("app database role", "error", err)
+	}
+	return nil
+}
+
+// connectApp opens the serving pool as the app role (KAM_APP_DATABASE_URL,
+// by default DATABASE_URL's server as kam_app), which can append to the
+// access register but neither alter nor bypass it (Art. 9); a role that could
+// is refused.
+func connectApp(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
+	dsn, err := cfg.AppURL()
+	if err != nil {
+		return nil, err
+	}
+	pool, err := db.Connect(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("connect as the app role (KAM_APP_DATABASE_URL; run kam migrate up first): %w", err)
+	}
+	if err := store.New(pool).RequireAppendOnlyRole(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
+// registerKeyFile and checkpointFile live in the data dir.
+const (
+	registerKeyFile = "register.key"
+	checkpointFile  = "register-checkpoints.jsonl"
+)
+
+// keyRegister gives the store the register key and checkpoint file: the key
+// is KAM_REGISTER_KEY, else DataDir/register.key, which a process embedding
+// Temporal (kam dev) creates when missing; serve and worker need one of the
+// two. Without a data dir (tests) kam dev keys in memory and keeps no file.
+func keyRegister(s *store.Store, cfg Config, parts Parts, log *slog.Logger) error {
+	if cfg.DataDir != "" {
+		s.SetCheckpointFile(filepath.Join(cfg.DataDir, checkpointFile))
+	}
+	if len(cfg.RegisterKey) > 0 {
+		s.SetRegisterKey(cfg.RegisterKey)
+		return nil
+	}
+	if cfg.DataDir == "" {
+		if !parts.EmbeddedTemporal {
+			return errors.New("KAM_REGISTER_KEY is required (hex or base64, at least 32 bytes)")
+		}
+		key := make([]byte, store.MinRegisterKey)
+		_, _ = rand.Read(key)
+		log.Warn("no data dir: the access register key lives in memory only")
+		s.SetRegisterKey(key)
+		return nil
+	}
+	path := filepath.Join(cfg.DataDir, registerKeyFile)
+	key, err := readRegisterKey(path)
+	if errors.Is(err, os.ErrNotExist) && parts.EmbeddedTemporal {
+		key, err = createRegisterKey(path)
+		if err == nil {
+			log.Info("created the access register key", "file", path)
+		}
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("KAM_REGISTER_KEY is required (hex or base64, at least 32 bytes), or %s as kam dev writes it", path)
+	}
+	if err != nil {
+		return err
+	}
+	s.SetRegisterKey(key)
+	return nil
+}
+
+func readRegisterKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	key, err := store.ParseRegisterKey(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return key, nil
+}
+
+// createRegisterKey writes a new random key, readable by its owner only; a
+// file created meanwhile by another process wins.
+func createRegisterKey(path string) ([]byte, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	key := make([]byte, store.MinRegisterKey)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return readRegisterKey(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	_, err = f.WriteString(hex.EncodeToString(key) + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(path)
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return key, nil
 }
 
 // reconcileOnboarding starts the onboarding run of every active account whose

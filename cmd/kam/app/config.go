@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"kam/activities"
+	"kam/db"
 	"kam/db/store"
 	"kam/workflows"
 )
@@ -47,6 +48,16 @@ type Config struct {
 	// a second holds a connection and its goroutine for ever.
 	HTTPReadTimeout  time.Duration
 	HTTPWriteTimeout time.Duration
+	// AppDatabaseURL is what the serving processes connect as (the kam_app
+	// role, which cannot alter the access register); empty: DatabaseURL with
+	// the user replaced by kam_app. DatabaseURL (the owner) only migrates.
+	AppDatabaseURL string
+	// RegisterKey keys the access register's chain and signs its checkpoints
+	// (KAM_REGISTER_KEY); empty: DataDir/register.key, which kam dev creates.
+	RegisterKey []byte
+	// CheckpointEvery is how often a signed checkpoint of the register leaves
+	// the database (KAM_REGISTER_CHECKPOINT_EVERY); zero: a minute.
+	CheckpointEvery time.Duration
 }
 
 // Defaults of KAM_HTTP_READ_TIMEOUT and KAM_HTTP_WRITE_TIMEOUT.
@@ -59,6 +70,7 @@ const (
 func FromEnv() (Config, error) {
 	c := Config{
 		DatabaseURL:       env("DATABASE_URL", "postgres://postgres@localhost:5432/kam?sslmode=disable"),
+		AppDatabaseURL:    os.Getenv("KAM_APP_DATABASE_URL"),
 		TemporalAddress:   os.Getenv("TEMPORAL_ADDRESS"),
 		TemporalNamespace: env("TEMPORAL_NAMESPACE", "default"),
 		HTTPAddr:          env("KAM_HTTP_ADDR", ":8080"),
@@ -150,6 +162,20 @@ func FromEnv() (Config, error) {
 	if !store.ValidLocale(c.DefaultLocale) {
 		errs = append(errs, "KAM_DEFAULT_LOCALE: zh-CN or en")
 	}
+	if v := os.Getenv("KAM_REGISTER_KEY"); v != "" {
+		key, err := store.ParseRegisterKey(v)
+		if err != nil {
+			errs = append(errs, "KAM_REGISTER_KEY: "+err.Error())
+		}
+		c.RegisterKey = key
+	}
+	if v := os.Getenv("KAM_REGISTER_CHECKPOINT_EVERY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			errs = append(errs, "KAM_REGISTER_CHECKPOINT_EVERY: a Go duration of at least 1s (e.g. 1m)")
+		}
+		c.CheckpointEvery = d
+	}
 	if c.BootstrapToken != "" && (len(c.BootstrapToken) < 32 || strings.ContainsAny(c.BootstrapToken, " \t\r\n")) {
 		errs = append(errs, "KAM_BOOTSTRAP_TOKEN: use at least 32 characters without spaces")
 	}
@@ -184,6 +210,15 @@ func (c *Config) webhookErrors() []string {
 		errs = append(errs, "KAM_NOTIFY_WEBHOOK_SECRET: "+err.Error())
 	}
 	return errs
+}
+
+// AppURL is where the serving processes connect: KAM_APP_DATABASE_URL, or
+// DATABASE_URL as the kam_app role.
+func (c Config) AppURL() (string, error) {
+	if c.AppDatabaseURL != "" {
+		return c.AppDatabaseURL, nil
+	}
+	return db.AppURL(c.DatabaseURL)
 }
 
 func env(name, def string) string {

@@ -1,0 +1,264 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"kam/db"
+	"kam/db/dbtest"
+	"kam/db/store"
+)
+
+var testRegisterKey = []byte("kam store tests' register key, 32+ bytes long")
+
+// registerDB is a database of the test's own with an owner pool (a
+// superuser, as migrations run) and a keyed store over an app-role pool.
+type registerDB struct {
+	owner, app *pgxpool.Pool
+	st         *store.Store // as kam_app, keyed, with a checkpoint file
+	file       string
+}
+
+func newRegisterDB(t *testing.T) registerDB {
+	t.Helper()
+	ctx := context.Background()
+	dsn, drop, err := dbtest.NewDatabase("register")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(drop)
+	owner, err := db.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(owner.Close)
+	appURL, err := db.AppURL(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := db.Connect(ctx, appURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(app.Close)
+	r := registerDB{owner: owner, app: app, st: store.New(app), file: filepath.Join(t.TempDir(), "checkpoints.jsonl")}
+	r.st.SetRegisterKey(testRegisterKey)
+	r.st.SetCheckpointFile(r.file)
+	return r
+}
+
+func (r registerDB) register(t *testing.T, n int) {
+	t.Helper()
+	for i := range n {
+		if err := r.st.Register(context.Background(), store.Access{Action: store.AccessView, RequestID: fmt.Sprint("r", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (r registerDB) verify(t *testing.T) store.Verification {
+	t.Helper()
+	v, err := r.st.Verify(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// checkpoint takes a checkpoint and keeps it in the file, as the sealer does.
+func (r registerDB) checkpoint(t *testing.T) store.Checkpoint {
+	t.Helper()
+	c, ok, err := r.st.TakeCheckpoint(context.Background())
+	if err != nil || !ok {
+		t.Fatalf("checkpoint: %v %v", ok, err)
+	}
+	if err := r.st.AppendCheckpoint(c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// asOwner runs SQL as the owner with the triggers off, as only a superuser
+// can: what someone who got past the app's role would do.
+func (r registerDB) asOwner(t *testing.T, sql string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := r.owner.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SET session_replication_role = replica; "+sql+"; SET session_replication_role = origin"); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+func wantBroken(t *testing.T, v store.Verification, at int64, reason string) {
+	t.Helper()
+	if v.OK || v.BrokenAt == nil || *v.BrokenAt != at || !strings.Contains(v.Reason, reason) {
+		t.Fatalf("verification = %+v (broken at %v), want broken at %d: %q", v, v.BrokenAt, at, reason)
+	}
+}
+
+// The serving processes' role may read, append and seal, but cannot alter,
+// disable or bypass the register (Art. 9).
+func TestRegisterAppRoleCannotEscape(t *testing.T) {
+	ctx := context.Background()
+	r := newRegisterDB(t)
+	r.register(t, 3)
+	if v := r.verify(t); !v.OK || v.Checked != 3 {
+		t.Fatalf("as kam_app: %+v", v)
+	}
+	var role string
+	if err := r.app.QueryRow(ctx, "SELECT current_user").Scan(&role); err != nil || role != db.AppRole {
+		t.Fatalf("app pool runs as %q (%v)", role, err)
+	}
+	for _, stmt := range []string{
+		"ALTER TABLE access_log DISABLE TRIGGER access_log_no_change",
+		"ALTER TABLE access_log DISABLE TRIGGER ALL",
+		"DROP TRIGGER access_log_no_change ON access_log",
+		"ALTER TABLE access_log DROP CONSTRAINT access_log_chain_pos_positive",
+		"SET session_replication_role = replica",
+		"DELETE FROM access_log",
+		"TRUNCATE access_log",
+		"UPDATE access_log SET hash = '\\x00'",
+		"UPDATE access_log SET hash = NULL, chain_pos = NULL, prev_hash = NULL",
+		"UPDATE access_log SET purpose = 'edited'",
+		"INSERT INTO access_log (action, chain_pos, prev_hash, hash) VALUES ('view', 0, '\\x00', '\\x00')",
+		"INSERT INTO access_log (action, at) VALUES ('view', now() - interval '1 year')",
+		"UPDATE access_log_unkeyed SET until_pos = 1000000",
+		"DELETE FROM access_log_unkeyed",
+		"CREATE TRIGGER sneak BEFORE INSERT ON access_log FOR EACH ROW EXECUTE FUNCTION access_log_append_only()",
+		"DELETE FROM goose_db_version",
+	} {
+		if _, err := r.app.Exec(ctx, stmt); err == nil {
+			t.Errorf("as kam_app, %q was allowed", stmt)
+		}
+	}
+	if v := r.verify(t); !v.OK || v.Checked != 3 {
+		t.Fatalf("after the attempts: %+v", v)
+	}
+	// What the app needs elsewhere still works as kam_app.
+	if _, err := r.st.CreateStaff(ctx, "Grant check", nil, store.RoleAuditor); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.st.RequireAppendOnlyRole(ctx); err != nil {
+		t.Fatalf("kam_app refused: %v", err)
+	}
+	if err := store.New(r.owner).RequireAppendOnlyRole(ctx); err == nil {
+		t.Fatal("the owner (a superuser) was accepted as the serving role")
+	}
+}
+
+// Deleting the chain's tail behind the app's back, then letting the sealer
+// fill the positions again, shows against a checkpoint taken before.
+func TestVerifyReportsTruncationAgainstCheckpoint(t *testing.T) {
+	r := newRegisterDB(t)
+	r.register(t, 10)
+	c := r.checkpoint(t)
+	if c.Position != 10 || !c.Valid(testRegisterKey) {
+		t.Fatalf("checkpoint = %+v", c)
+	}
+	if v := r.verify(t); !v.OK || v.Checkpoint == nil || v.Checkpoint.Position != 10 {
+		t.Fatalf("before: %+v", v)
+	}
+	r.asOwner(t, "DELETE FROM access_log WHERE chain_pos > 7")
+	wantBroken(t, r.verify(t), 8, "removed from its end")
+
+	// New rows take positions 8-10 again, validly linked and keyed; the
+	// checkpoint still tells the chain was cut and re-sealed.
+	r.register(t, 5)
+	wantBroken(t, r.verify(t), 10, "re-sealed")
+}
+
+// Re-sealing with the key (whoever holds the app's host) makes every link
+// hold; only a checkpoint taken before shows it.
+func TestVerifyReportsResealingAgainstCheckpoint(t *testing.T) {
+	r := newRegisterDB(t)
+	r.register(t, 10)
+	r.checkpoint(t)
+	r.asOwner(t, "UPDATE access_log SET purpose = 'covering tracks' WHERE chain_pos = 5; UPDATE access_log SET chain_pos = NULL, prev_hash = NULL, hash = NULL WHERE chain_pos >= 5")
+	if _, err := r.st.Seal(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	without := store.New(r.app)
+	without.SetRegisterKey(testRegisterKey)
+	if v, err := without.Verify(context.Background()); err != nil || !v.OK {
+		t.Fatalf("without a checkpoint the re-sealed chain looks whole: %+v %v", v, err)
+	}
+	wantBroken(t, r.verify(t), 10, "re-sealed")
+}
+
+// A row sealed outside the chain (position ≤ 0) is never reached by the
+// walk from position 1; verify still fails on it.
+func TestVerifyReportsRowOutsideChain(t *testing.T) {
+	r := newRegisterDB(t)
+	r.register(t, 3)
+	if v := r.verify(t); !v.OK || v.Checked != 3 {
+		t.Fatalf("before: %+v", v)
+	}
+	// The owner can drop the check that keeps positions positive.
+	r.asOwner(t, "ALTER TABLE access_log DROP CONSTRAINT access_log_chain_pos_positive; "+
+		"INSERT INTO access_log (action, purpose, chain_pos, prev_hash, hash) VALUES ('view', 'hidden', 0, '\\x00', '\\x00')")
+	v := r.verify(t)
+	if v.OK || v.BrokenSeq == nil || !strings.Contains(v.Reason, "outside the chain") {
+		t.Fatalf("verification = %+v", v)
+	}
+	r.asOwner(t, "UPDATE access_log SET chain_pos = -4 WHERE chain_pos = 0")
+	wantBroken(t, r.verify(t), -4, "outside the chain")
+}
+
+// The chain is keyed: verifying with another key fails at the first row,
+// and a checkpoint whose signature does not hold is itself reported.
+func TestVerifyNeedsTheRegisterKey(t *testing.T) {
+	r := newRegisterDB(t)
+	r.register(t, 4)
+	c := r.checkpoint(t)
+	other := store.New(r.app)
+	other.SetRegisterKey([]byte("another register key, also 32+ bytes long"))
+	v, err := other.Verify(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantBroken(t, v, 1, "does not match its hash")
+	if _, err := store.New(r.app).Verify(context.Background()); err != store.ErrNoRegisterKey {
+		t.Fatalf("keyless verify: %v", err)
+	}
+
+	// A forged checkpoint line (a shorter chain claimed) is refused.
+	forged := c
+	forged.Position = 2
+	line, _ := json.Marshal(forged)
+	f, err := os.OpenFile(r.file, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.Write(append(line, '\n'))
+	f.Close()
+	v = r.verify(t)
+	if v.OK || !strings.Contains(v.Reason, "bad signature") {
+		t.Fatalf("forged checkpoint: %+v", v)
+	}
+}
+
+func TestParseRegisterKey(t *testing.T) {
+	for in, ok := range map[string]bool{
+		strings.Repeat("ab", 32):                       true,  // hex, 32 bytes
+		strings.Repeat("ab", 31):                       false, // hex, 31 bytes
+		"q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=": true,  // base64, 32 bytes
+		"q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA":  true,  // unpadded
+		"not a key at all, though it is long enough!!": false,
+		"": false,
+	} {
+		if _, err := store.ParseRegisterKey(in); (err == nil) != ok {
+			t.Errorf("ParseRegisterKey(%q) = %v, want ok %v", in, err, ok)
+		}
+	}
+}
