@@ -114,7 +114,7 @@ func TestConcurrentChargesNeverBreachTheLimit(t *testing.T) {
 	if err := running.Store.Pool.QueryRow(context.Background(), "SELECT coalesce(sum(amount),0)::text FROM credit_charges WHERE customer_id = $1", c).Scan(&sum); err != nil {
 		t.Fatal(err)
 	}
-	if err := running.Store.Pool.QueryRow(context.Background(), "SELECT charged_total::text FROM credit_agreements WHERE customer_id = $1", c).Scan(&total); err != nil {
+	if err := running.Store.Pool.QueryRow(context.Background(), "SELECT charged_total::numeric(20,2)::text FROM credit_agreements WHERE customer_id = $1", c).Scan(&total); err != nil {
 		t.Fatal(err)
 	}
 	if sum != "990.00" || total != "990.00" {
