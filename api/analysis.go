@@ -27,7 +27,7 @@ type SaleCreate struct {
 	Product         string `json:"product" minLength:"1" maxLength:"200"`
 	ProductCategory string `json:"product_category" minLength:"1" maxLength:"100"`
 	Quantity        string `json:"quantity" pattern:"^[0-9]{1,15}(\\.[0-9]{1,3})?$"`
-	Amount          string `json:"amount" pattern:"^[0-9]{1,16}(\\.[0-9]{1,2})?$" doc:"Money as a decimal string"`
+	Amount          string `json:"amount" pattern:"^[0-9]{1,12}(\\.[0-9]{1,2})?$" patternDescription:"an amount of at most 999999999999.99" doc:"Money as a decimal string"`
 	AppliedRate     string `json:"applied_rate,omitempty" pattern:"^[0-9]{1,3}(\\.[0-9]{1,3})?$" doc:"Discount applied, percent; default 0"`
 	Region          string `json:"region,omitempty" maxLength:"100" doc:"Where the product went (product flow)"`
 	SoldOn          string `json:"sold_on" format:"date"`
@@ -57,14 +57,14 @@ func saleOut(s dbq.Sale) Sale {
 type SatisfactionCreate struct {
 	Score      int32  `json:"score" minimum:"1" maximum:"5"`
 	Channel    string `json:"channel,omitempty" maxLength:"50"`
-	Comment    string `json:"comment,omitempty" maxLength:"5000"`
+	Comment    string `json:"comment,omitempty" maxLength:"5000" text:"free"`
 	SurveyedOn string `json:"surveyed_on" format:"date"`
 }
 
 // ChurnCreate registers a lost account (Art. 8.4).
 type ChurnCreate struct {
 	Reason      string `json:"reason" enum:"price,quality,service,delivery,relocation,closure,competitor,other"`
-	ReasonText  string `json:"reason_text,omitempty" maxLength:"2000"`
+	ReasonText  string `json:"reason_text,omitempty" maxLength:"2000" text:"free"`
 	Destination string `json:"destination,omitempty" maxLength:"200" doc:"Where the account went"`
 	Competitor  string `json:"competitor,omitempty" maxLength:"200"`
 	EffectiveOn string `json:"effective_on" format:"date"`

@@ -459,7 +459,7 @@ type CompanyRevenue struct {
 func (s *Server) putCompanyRevenue(ctx context.Context, in *struct {
 	Month string `path:"month" pattern:"^[0-9]{4}-(0[1-9]|1[0-2])$"`
 	Body  struct {
-		Amount string `json:"amount" pattern:"^[0-9]{1,16}(\\.[0-9]{1,2})?$"`
+		Amount string `json:"amount" pattern:"^[0-9]{1,12}(\\.[0-9]{1,2})?$" patternDescription:"an amount of at most 999999999999.99"`
 	}
 }) (*struct{ Body CompanyRevenue }, error) {
 	p := callerOf(ctx)
