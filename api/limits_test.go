@@ -53,26 +53,34 @@ func repeated(v string, n int) []string {
 
 // A long array of duplicates in a uniqueItems field used to answer one
 // error per duplicate, each echoing the whole array (gigabytes). Any token
-// holder could do it: the body is validated before the role check.
+// holder could do it: the body is validated before the role check. Up to
+// 1000 items the schema answers (each field once, no echoed array); beyond,
+// the body's shape is refused before it is decoded.
 func TestLimitsDuplicateArrayProblemIsBounded(t *testing.T) {
 	agent := staffByRole(t)[store.RoleServiceAgent]
 	ka := staffByRole(t)[store.RoleKAManager]
-	for _, c := range []struct{ method, path, token, field, item string }{
-		{"PUT", "/v1/discount-policies/B/services", agent.Token, "methods", "rebate"},
-		{"PUT", "/v1/tiers/B", ka.Token, "greeting_occasions", "holiday"},
-	} {
-		body := map[string]any{"max_standard_rate": "5", "hard_cap_rate": "10", "name": "B", "visit_cadence": "@monthly",
-			"ticket_response_within": "2h", "ticket_resolve_within": "24h", c.field: repeated(c.item, 100_000)}
-		r := call(t, c.method, c.path, c.token, body)
-		problem(t, r, 422, "validation_failed")
-		if len(r.Raw) > maxProblemBytes {
-			t.Fatalf("%s %s: problem body of %d bytes", c.method, c.path, len(r.Raw))
-		}
-		if !fieldLocations(t, r)["body."+c.field] {
-			t.Fatalf("%s: no error at body.%s: %.2000s", c.path, c.field, r.Raw)
-		}
-		if strings.Count(string(r.Raw), c.item) > 2 {
-			t.Fatalf("%s: the array is echoed: %.2000s", c.path, r.Raw)
+	for _, n := range []int{1000, 100_000} {
+		for _, c := range []struct{ method, path, token, field, item string }{
+			{"PUT", "/v1/discount-policies/B/services", agent.Token, "methods", "rebate"},
+			{"PUT", "/v1/tiers/B", ka.Token, "greeting_occasions", "holiday"},
+		} {
+			body := map[string]any{"max_standard_rate": "5", "hard_cap_rate": "10", "name": "B", "visit_cadence": "@monthly",
+				"ticket_response_within": "2h", "ticket_resolve_within": "24h", c.field: repeated(c.item, n)}
+			r := call(t, c.method, c.path, c.token, body)
+			problem(t, r, 422, "validation_failed")
+			if len(r.Raw) > maxProblemBytes {
+				t.Fatalf("%s %s: problem body of %d bytes", c.method, c.path, len(r.Raw))
+			}
+			want := "body." + c.field
+			if n > 1000 {
+				want = "body"
+			}
+			if !fieldLocations(t, r)[want] {
+				t.Fatalf("%s: no error at %s: %.2000s", c.path, want, r.Raw)
+			}
+			if strings.Count(string(r.Raw), c.item) > 2 {
+				t.Fatalf("%s: the array is echoed: %.2000s", c.path, r.Raw)
+			}
 		}
 	}
 }
@@ -80,7 +88,7 @@ func TestLimitsDuplicateArrayProblemIsBounded(t *testing.T) {
 // Many distinct offending fields: listed once each, capped, within 16 KiB.
 func TestLimitsManyOffendingItemsStayBounded(t *testing.T) {
 	ka := staffByRole(t)[store.RoleKAManager]
-	invitees := make([]map[string]any, 5000)
+	invitees := make([]map[string]any, 900)
 	for i := range invitees {
 		invitees[i] = map[string]any{"staff_id": strings.Repeat("x", 150) + strconv.Itoa(i)}
 	}
@@ -92,6 +100,13 @@ func TestLimitsManyOffendingItemsStayBounded(t *testing.T) {
 	if locs := fieldLocations(t, r); len(locs) > 20 || !locs["body.invitees"] {
 		t.Fatalf("%d locations listed: %.2000s", len(locs), r.Raw)
 	}
+}
+
+// Deep nesting is refused before decoding, too.
+func TestLimitsDeepBody(t *testing.T) {
+	ka := staffByRole(t)[store.RoleKAManager]
+	deep := `{"name":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}`
+	wantFieldError(t, call(t, "POST", "/v1/customers", ka.Token, deep), "body")
 }
 
 func TestLimitsArraysAtMost100(t *testing.T) {
