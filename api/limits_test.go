@@ -230,6 +230,8 @@ func TestLimitsDates(t *testing.T) {
 	wantFieldError(t, call(t, "POST", "/v1/customers/"+c+"/key-persons", am.Token, map[string]any{"name": "Li", "role": "head", "birthday": "1800-01-01"}), "body.birthday")
 	wantFieldError(t, call(t, "POST", "/v1/customers/"+c+"/sales", am.Token, map[string]any{"product": "p", "product_category": "services", "quantity": "1", "amount": "1", "sold_on": "2201-01-01"}), "body.sold_on")
 	wantFieldError(t, call(t, "GET", "/v1/reports/overview?from=1800-01-01&to=2000-01-01", am.Token, nil), "query.from")
+	fin := staffByRole(t)[store.RoleFinance]
+	wantFieldError(t, call(t, "PUT", "/v1/company-revenue/0001-01", fin.Token, map[string]any{"amount": "1"}), "path.month")
 	// The bounds themselves are dates.
 	must(t, call(t, "POST", "/v1/customers/"+c+"/key-persons", am.Token, map[string]any{"name": "Wang", "role": "other", "birthday": "1900-01-01"}), 201)
 }
