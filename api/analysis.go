@@ -57,14 +57,14 @@ func saleOut(s dbq.Sale) Sale {
 type SatisfactionCreate struct {
 	Score      int32  `json:"score" minimum:"1" maximum:"5"`
 	Channel    string `json:"channel,omitempty" maxLength:"50"`
-	Comment    string `json:"comment,omitempty" maxLength:"5000" text:"free"`
+	Comment    string `json:"comment,omitempty" maxLength:"5000"`
 	SurveyedOn string `json:"surveyed_on" format:"date"`
 }
 
 // ChurnCreate registers a lost account (Art. 8.4).
 type ChurnCreate struct {
 	Reason      string `json:"reason" enum:"price,quality,service,delivery,relocation,closure,competitor,other"`
-	ReasonText  string `json:"reason_text,omitempty" maxLength:"2000" text:"free"`
+	ReasonText  string `json:"reason_text,omitempty" maxLength:"2000"`
 	Destination string `json:"destination,omitempty" maxLength:"200" doc:"Where the account went"`
 	Competitor  string `json:"competitor,omitempty" maxLength:"200"`
 	EffectiveOn string `json:"effective_on" format:"date"`

@@ -40,7 +40,7 @@ type CostCreate struct {
 	Category   string `json:"category" enum:"visit,gift,event,travel,other"`
 	Amount     string `json:"amount" pattern:"^[0-9]{1,12}(\\.[0-9]{1,2})?$" patternDescription:"an amount of at most 999999999999.99"`
 	IncurredOn string `json:"incurred_on" format:"date"`
-	Note       string `json:"note,omitempty" maxLength:"2000" text:"free"`
+	Note       string `json:"note,omitempty" maxLength:"2000"`
 }
 
 // Cost is a recorded cost.
@@ -89,7 +89,7 @@ type EventCreate struct {
 	Title    string         `json:"title" minLength:"1" maxLength:"200"`
 	HeldOn   string         `json:"held_on" format:"date"`
 	Location string         `json:"location,omitempty" maxLength:"200"`
-	Notes    string         `json:"notes,omitempty" maxLength:"5000" text:"free"`
+	Notes    string         `json:"notes,omitempty" maxLength:"5000"`
 	Invitees []InviteeInput `json:"invitees,omitempty" maxItems:"100"`
 }
 

@@ -33,14 +33,14 @@ type CustomerFields struct {
 	ServiceMode         *string `json:"service_mode,omitempty" enum:"account_manager,resident"`
 	LegalRepresentative *string `json:"legal_representative,omitempty" maxLength:"100"`
 	CompanySize         *string `json:"company_size,omitempty" maxLength:"100"`
-	MainProducts        *string `json:"main_products,omitempty" maxLength:"1000" text:"free"`
+	MainProducts        *string `json:"main_products,omitempty" maxLength:"1000"`
 	AnnualOutputValue   *string `json:"annual_output_value,omitempty" pattern:"^[0-9]{1,12}(\\.[0-9]{1,2})?$" patternDescription:"an amount of at most 999999999999.99" doc:"Money as a decimal string"`
 	Credibility         *string `json:"credibility,omitempty" maxLength:"100"`
 	ProfitStatus        *string `json:"profit_status,omitempty" maxLength:"100"`
 	Status              *string `json:"status,omitempty" enum:"active,churned" doc:"ka_manager only"`
 	AccountManagerID    *string `json:"account_manager_id,omitempty" format:"uuid" doc:"ka_manager only"`
 	FoundedOn           *string `json:"founded_on,omitempty" format:"date"`
-	Address             *string `json:"address,omitempty" maxLength:"500" text:"free"`
+	Address             *string `json:"address,omitempty" maxLength:"500"`
 	Postcode            *string `json:"postcode,omitempty" maxLength:"20"`
 	Phone               *string `json:"phone,omitempty" maxLength:"50"`
 	Fax                 *string `json:"fax,omitempty" maxLength:"50"`

@@ -27,7 +27,7 @@ type DiscountRequestCreate struct {
 	Method          string `json:"method" enum:"percentage,fixed_price,rebate"`
 	ValidFrom       string `json:"valid_from" format:"date"`
 	ValidTo         string `json:"valid_to" format:"date"`
-	Reason          string `json:"reason,omitempty" maxLength:"2000" text:"free"`
+	Reason          string `json:"reason,omitempty" maxLength:"2000"`
 }
 
 // DecisionEntry is one stage's decision.
@@ -84,7 +84,7 @@ func discountOut(v store.DiscountView) DiscountRequest {
 // DecisionCreate is a decider's answer.
 type DecisionCreate struct {
 	Decision string `json:"decision" enum:"approve,reject"`
-	Comment  string `json:"comment,omitempty" maxLength:"2000" text:"free"`
+	Comment  string `json:"comment,omitempty" maxLength:"2000"`
 }
 
 // Grant is one entry of an account's discount standard (Art. 7.8).

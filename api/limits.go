@@ -2,12 +2,10 @@ package api
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
-	"reflect"
 	"strings"
-
-	"github.com/danielgtaylor/huma/v2"
 )
 
 // A JSON body's shape is bounded before huma decodes and validates it:
@@ -21,8 +19,9 @@ const (
 )
 
 // boundJSONBodies refuses (422 validation_failed) a JSON request body with
-// an array of more than maxJSONArrayItems items or nested deeper than
-// maxJSONDepth. Other bodies (CSV imports) pass untouched.
+// an array of more than maxJSONArrayItems items, nested deeper than
+// maxJSONDepth, or with a string breaking the text rules. Other bodies (CSV
+// imports) pass untouched.
 func boundJSONBodies(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ct := r.Header.Get("Content-Type")
@@ -41,6 +40,13 @@ func boundJSONBodies(next http.Handler) http.Handler {
 		if msg := jsonShapeProblem(body); msg != "" {
 			writeProblem(w, invalidField("body", msg))
 			return
+		}
+		var doc any
+		if json.Unmarshal(body, &doc) == nil { // malformed JSON is huma's to answer
+			if p := textProblem(doc); p != nil {
+				writeProblem(w, p)
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -95,12 +101,16 @@ func jsonShapeProblem(b []byte) string {
 // names). A name shown to colleagues, printed on a statement or pasted into a
 // terminal must read as what it is: no control characters (ANSI escapes start
 // with one), no bidirectional overrides that reorder what follows, no
-// invisible characters that make two names look alike. Every string of a
-// request body is held to this; fields tagged text:"free" (notes, comments,
-// bodies) may also carry newlines and tabs.
+// invisible characters that make two names look alike. Every string of every
+// JSON request body is held to this, whatever the route, so a new body
+// cannot forget it; fields holding prose (freeTextFields) may also carry
+// newlines and tabs.
 
-// textTagFree marks a free-text field.
-const textTagFree = "free"
+// freeTextFields are the body fields, by JSON name, that hold prose.
+var freeTextFields = map[string]bool{
+	"notes": true, "note": true, "comment": true, "body": true, "reason": true, "reason_text": true,
+	"outcome": true, "follow_ups": true, "main_products": true, "address": true, "description": true,
+}
 
 // badRune tells whether r may not appear in text input; multiline admits
 // newline, carriage return and tab.
@@ -125,90 +135,40 @@ func textOK(s string, multiline bool) bool {
 	return !strings.ContainsFunc(s, func(r rune) bool { return badRune(r, multiline) })
 }
 
-// textErrors walks a request body and reports every string field that
-// breaks the text rules, at its JSON location under prefix. Nested structs,
-// embedded structs, pointers and slices are followed.
-func textErrors(prefix *huma.PathBuffer, body any) []error {
-	var errs []error
-	walkText(prefix, reflect.ValueOf(body), false, &errs)
-	return errs
+// textProblem checks every string of a decoded JSON body (object keys
+// included) and lists each offending field once; nil when all pass.
+func textProblem(doc any) *Problem {
+	p := newProblem(http.StatusUnprocessableEntity, "validation_failed", "a text contains control, bidirectional-override or invisible characters")
+	walkText(p, "body", "", doc)
+	if len(p.Errors) == 0 {
+		return nil
+	}
+	p.noteDropped()
+	return p
 }
 
-func walkText(pb *huma.PathBuffer, v reflect.Value, multiline bool, errs *[]error) {
-	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if !v.IsNil() {
-			walkText(pb, v.Elem(), multiline, errs)
-		}
-	case reflect.String:
-		if !textOK(v.String(), multiline) {
+func walkText(p *Problem, at, key string, v any) {
+	switch x := v.(type) {
+	case string:
+		free := freeTextFields[key]
+		if !textOK(x, free) {
 			msg := "must not contain control, bidirectional-override or invisible characters"
-			if multiline {
+			if free {
 				msg = "must not contain control characters (other than newline and tab), bidirectional overrides or invisible characters"
 			}
-			*errs = append(*errs, &huma.ErrorDetail{Location: pb.String(), Message: msg})
+			p.addError(FieldError{Location: at, Message: msg})
 		}
-	case reflect.Slice, reflect.Array:
-		for i := range v.Len() {
-			pb.PushIndex(i)
-			walkText(pb, v.Index(i), multiline, errs)
-			pb.Pop()
+	case []any:
+		for i, item := range x {
+			walkText(p, at+"["+itoa(i)+"]", key, item)
 		}
-	case reflect.Struct:
-		t := v.Type()
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if !f.IsExported() {
+	case map[string]any:
+		for k, item := range x {
+			if !textOK(k, false) {
+				p.addError(FieldError{Location: at, Message: "a field name contains control or invisible characters"})
 				continue
 			}
-			if f.Anonymous {
-				walkText(pb, v.Field(i), multiline, errs)
-				continue
-			}
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "-" {
-				continue
-			}
-			if name == "" {
-				name = f.Name
-			}
-			pb.Push(name)
-			walkText(pb, v.Field(i), f.Tag.Get("text") == textTagFree, errs)
-			pb.Pop()
+			walkText(p, at+"."+k, k, item)
 		}
 	}
 }
-
-// Every request body with text runs the text rules after the schema checks
-// (huma calls Resolve on each body that has it).
-
-func (b *CustomerCreate) Resolve(_ huma.Context, p *huma.PathBuffer) []error {
-	return textErrors(p, b)
-}
-func (b *CustomerPatch) Resolve(_ huma.Context, p *huma.PathBuffer) []error { return textErrors(p, b) }
-func (b *ContactCreate) Resolve(_ huma.Context, p *huma.PathBuffer) []error { return textErrors(p, b) }
-func (b *KeyPersonCreate) Resolve(_ huma.Context, p *huma.PathBuffer) []error {
-	return textErrors(p, b)
-}
-func (b *StaffCreate) Resolve(_ huma.Context, p *huma.PathBuffer) []error  { return textErrors(p, b) }
-func (b *TicketCreate) Resolve(_ huma.Context, p *huma.PathBuffer) []error { return textErrors(p, b) }
-func (b *TicketEventCreate) Resolve(_ huma.Context, p *huma.PathBuffer) []error {
-	return textErrors(p, b)
-}
-func (b *TierPut) Resolve(_ huma.Context, p *huma.PathBuffer) []error       { return textErrors(p, b) }
-func (b *VisitCreate) Resolve(_ huma.Context, p *huma.PathBuffer) []error   { return textErrors(p, b) }
-func (b *HolidayCreate) Resolve(_ huma.Context, p *huma.PathBuffer) []error { return textErrors(p, b) }
-func (b *CreditPut) Resolve(_ huma.Context, p *huma.PathBuffer) []error     { return textErrors(p, b) }
-func (b *ChargeCreate) Resolve(_ huma.Context, p *huma.PathBuffer) []error  { return textErrors(p, b) }
-func (b *PaymentCreate) Resolve(_ huma.Context, p *huma.PathBuffer) []error { return textErrors(p, b) }
-func (b *SaleCreate) Resolve(_ huma.Context, p *huma.PathBuffer) []error    { return textErrors(p, b) }
-func (b *SatisfactionCreate) Resolve(_ huma.Context, p *huma.PathBuffer) []error {
-	return textErrors(p, b)
-}
-func (b *ChurnCreate) Resolve(_ huma.Context, p *huma.PathBuffer) []error { return textErrors(p, b) }
-func (b *CostCreate) Resolve(_ huma.Context, p *huma.PathBuffer) []error  { return textErrors(p, b) }
-func (b *EventCreate) Resolve(_ huma.Context, p *huma.PathBuffer) []error { return textErrors(p, b) }
-func (b *DiscountRequestCreate) Resolve(_ huma.Context, p *huma.PathBuffer) []error {
-	return textErrors(p, b)
-}
-func (b *DecisionCreate) Resolve(_ huma.Context, p *huma.PathBuffer) []error { return textErrors(p, b) }

@@ -240,6 +240,7 @@ func TestLimitsDates(t *testing.T) {
 // identifying fields; free text keeps newlines and tabs but not the others.
 func TestLimitsControlCharacters(t *testing.T) {
 	ka := staffByRole(t)[store.RoleKAManager]
+	fin := staffByRole(t)[store.RoleFinance]
 	am := newStaff(t, store.RoleAccountManager)
 	c := newAccount(t, am.ID)
 	for _, bad := range []string{"evil\u202Etxt.exe", "a\u200Bb", "\x1b[31mred", "tab\tname", "line\nbreak", "bom\uFEFF", "iso\u2066x", "c1\u0085"} {
@@ -249,6 +250,9 @@ func TestLimitsControlCharacters(t *testing.T) {
 		wantFieldError(t, call(t, "POST", "/v1/staff", adminToken, map[string]any{"name": bad, "role": "auditor"}), "body.name")
 		wantFieldError(t, call(t, "POST", "/v1/tickets", am.Token, map[string]any{"customer_id": c, "kind": "inquiry", "subject": bad}), "body.subject")
 		wantFieldError(t, call(t, "PATCH", "/v1/customers/"+c, am.Token, map[string]any{"legal_representative": bad}), "body.legal_representative")
+		wantFieldError(t, call(t, "POST", "/v1/customers/"+c+"/charges", fin.Token, map[string]any{"amount": "1", "reference": bad, "occurred_on": today()}), "body.reference")
+		wantFieldError(t, call(t, "POST", "/v1/holidays", ka.Token, map[string]any{"name": bad, "on": today()}), "body.name")
+		wantFieldError(t, call(t, "POST", "/v1/events", ka.Token, map[string]any{"kind": "training", "title": "t", "held_on": today(), "invitees": []map[string]any{{"staff_id": bad}}}), "body.invitees[0].staff_id")
 	}
 	// Free text: newlines and tabs stay; an override or an escape does not.
 	must(t, call(t, "POST", "/v1/customers/"+c+"/visits", am.Token, map[string]any{"visited_on": today(), "notes": "line one\n\tline two"}), 201)

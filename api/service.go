@@ -35,9 +35,9 @@ type VisitCreate struct {
 	VisitedOn    string   `json:"visited_on" format:"date"`
 	StaffID      string   `json:"staff_id,omitempty" format:"uuid" doc:"Who visited; default: you"`
 	KeyPersonIDs []string `json:"key_person_ids,omitempty" maxItems:"50"`
-	Notes        string   `json:"notes,omitempty" maxLength:"10000" text:"free"`
-	Outcome      string   `json:"outcome,omitempty" maxLength:"2000" text:"free"`
-	FollowUps    string   `json:"follow_ups,omitempty" maxLength:"2000" text:"free"`
+	Notes        string   `json:"notes,omitempty" maxLength:"10000"`
+	Outcome      string   `json:"outcome,omitempty" maxLength:"2000"`
+	FollowUps    string   `json:"follow_ups,omitempty" maxLength:"2000"`
 }
 
 // Visit is a planned, done or missed visit.

@@ -22,13 +22,13 @@ type TicketCreate struct {
 	CustomerID string `json:"customer_id" format:"uuid"`
 	Kind       string `json:"kind" enum:"inquiry,complaint,claim,shipping"`
 	Subject    string `json:"subject" minLength:"1" maxLength:"200"`
-	Body       string `json:"body,omitempty" maxLength:"10000" text:"free"`
+	Body       string `json:"body,omitempty" maxLength:"10000"`
 }
 
 // TicketEventCreate is a handling record (Art. 7.6).
 type TicketEventCreate struct {
 	Type string `json:"type" enum:"acknowledge,note,resolve,close,reopen"`
-	Note string `json:"note,omitempty" maxLength:"5000" text:"free"`
+	Note string `json:"note,omitempty" maxLength:"5000"`
 }
 
 // Ticket is a ticket and where its service targets stand.
