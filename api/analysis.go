@@ -31,7 +31,7 @@ type SaleCreate struct {
 	Product         string `json:"product" minLength:"1" maxLength:"200"`
 	ProductCategory string `json:"product_category" minLength:"1" maxLength:"100"`
 	Quantity        string `json:"quantity" pattern:"^[0-9]{1,15}(\\.[0-9]{1,3})?$"`
-	Amount          string `json:"amount" pattern:"^[0-9]{1,16}(\\.[0-9]{1,2})?$" doc:"Money as a decimal string"`
+	Amount          string `json:"amount" pattern:"^[0-9]{1,12}(\\.[0-9]{1,2})?$" patternDescription:"an amount of at most 999999999999.99" doc:"Money as a decimal string"`
 	AppliedRate     string `json:"applied_rate,omitempty" pattern:"^[0-9]{1,3}(\\.[0-9]{1,3})?$" doc:"Discount applied, percent; default 0"`
 	Region          string `json:"region,omitempty" maxLength:"100" doc:"Where the product went (product flow)"`
 	SoldOn          string `json:"sold_on" format:"date"`

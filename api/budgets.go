@@ -34,13 +34,13 @@ func budgetOut(b dbq.KaBudget) Budget {
 }
 
 type amountBody struct {
-	Amount string `json:"amount" pattern:"^[0-9]{1,16}(\\.[0-9]{1,2})?$" doc:"Money as a decimal string"`
+	Amount string `json:"amount" pattern:"^[0-9]{1,12}(\\.[0-9]{1,2})?$" patternDescription:"an amount of at most 999999999999.99" doc:"Money as a decimal string"`
 }
 
 // CostCreate is money spent on an account (Art. 21).
 type CostCreate struct {
 	Category   string `json:"category" enum:"visit,gift,event,travel,other"`
-	Amount     string `json:"amount" pattern:"^[0-9]{1,16}(\\.[0-9]{1,2})?$"`
+	Amount     string `json:"amount" pattern:"^[0-9]{1,12}(\\.[0-9]{1,2})?$" patternDescription:"an amount of at most 999999999999.99"`
 	IncurredOn string `json:"incurred_on" format:"date"`
 	Note       string `json:"note,omitempty" maxLength:"2000"`
 }
@@ -92,7 +92,7 @@ type EventCreate struct {
 	HeldOn   string         `json:"held_on" format:"date"`
 	Location string         `json:"location,omitempty" maxLength:"200"`
 	Notes    string         `json:"notes,omitempty" maxLength:"5000"`
-	Invitees []InviteeInput `json:"invitees,omitempty" maxItems:"1000"`
+	Invitees []InviteeInput `json:"invitees,omitempty" maxItems:"100"`
 }
 
 // InviteeInput names an account (and optionally its key person) or a member of staff.
@@ -137,11 +137,7 @@ func (s *Server) budgetAmount(ctx context.Context, raw string) (decimal.Decimal,
 	if !can(callerOf(ctx).Role, capBudgets) {
 		return decimal.Zero, forbidden("budgets are set by the KA Department and finance")
 	}
-	d, err := decimal.NewFromString(raw)
-	if err != nil {
-		return d, invalidField("body.amount", "not a decimal amount")
-	}
-	return d, nil
+	return parseMoney("body.amount", raw)
 }
 
 func (s *Server) putCustomerBudget(ctx context.Context, in *struct {

@@ -36,7 +36,7 @@ type Credit struct {
 // CreditPut sets the credit agreement; status and outstanding are computed.
 type CreditPut struct {
 	CreditLevel     string  `json:"credit_level" minLength:"1" maxLength:"50"`
-	ArrearsLimit    string  `json:"arrears_limit" pattern:"^[0-9]{1,16}(\\.[0-9]{1,2})?$" doc:"Money as a decimal string"`
+	ArrearsLimit    string  `json:"arrears_limit" pattern:"^[0-9]{1,12}(\\.[0-9]{1,2})?$" patternDescription:"an amount of at most 999999999999.99" doc:"Money as a decimal string"`
 	SettlementCycle string  `json:"settlement_cycle" minLength:"1" maxLength:"100" doc:"Cron spec, descriptor (@monthly) or @every duration"`
 	PaymentTermDays int32   `json:"payment_term_days" minimum:"0" maximum:"366"`
 	AgreementRef    *string `json:"agreement_reference,omitempty" maxLength:"100"`
@@ -61,14 +61,14 @@ func creditOut(c dbq.CreditAgreement) Credit {
 
 // ChargeCreate is a purchase on credit (记欠).
 type ChargeCreate struct {
-	Amount     string `json:"amount" pattern:"^[0-9]{1,16}(\\.[0-9]{1,2})?$" doc:"Money as a decimal string"`
+	Amount     string `json:"amount" pattern:"^[0-9]{1,12}(\\.[0-9]{1,2})?$" patternDescription:"an amount of at most 999999999999.99" doc:"Money as a decimal string"`
 	Reference  string `json:"reference" minLength:"1" maxLength:"100" doc:"Unique per account; a repeat returns the first charge"`
 	OccurredOn string `json:"occurred_on" format:"date"`
 }
 
 // PaymentCreate is a remittance (Art. 7.5).
 type PaymentCreate struct {
-	Amount     string `json:"amount" pattern:"^[0-9]{1,16}(\\.[0-9]{1,2})?$" doc:"Money as a decimal string"`
+	Amount     string `json:"amount" pattern:"^[0-9]{1,12}(\\.[0-9]{1,2})?$" patternDescription:"an amount of at most 999999999999.99" doc:"Money as a decimal string"`
 	Reference  string `json:"reference" minLength:"1" maxLength:"100" doc:"Unique per account; a repeat returns the first payment"`
 	ReceivedOn string `json:"received_on" format:"date"`
 }
@@ -202,8 +202,11 @@ func ledgerOut(customer uuid.UUID, e store.LedgerEntry) LedgerEntry {
 
 // ledgerInput validates what a charge and a payment share.
 func ledgerInput(rawAmount, dateField, rawDate string) (decimal.Decimal, time.Time, error) {
-	amount, err := decimal.NewFromString(rawAmount)
-	if err != nil || !amount.IsPositive() {
+	amount, err := parseMoney("body.amount", rawAmount)
+	if err != nil {
+		return amount, time.Time{}, err
+	}
+	if !amount.IsPositive() {
 		return amount, time.Time{}, invalidField("body.amount", "amount must be a positive decimal")
 	}
 	on, err := optDate("body."+dateField, &rawDate)

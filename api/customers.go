@@ -34,7 +34,7 @@ type CustomerFields struct {
 	LegalRepresentative *string `json:"legal_representative,omitempty" maxLength:"100"`
 	CompanySize         *string `json:"company_size,omitempty" maxLength:"100"`
 	MainProducts        *string `json:"main_products,omitempty" maxLength:"1000"`
-	AnnualOutputValue   *string `json:"annual_output_value,omitempty" pattern:"^[0-9]{1,16}(\\.[0-9]{1,2})?$" doc:"Money as a decimal string"`
+	AnnualOutputValue   *string `json:"annual_output_value,omitempty" pattern:"^[0-9]{1,12}(\\.[0-9]{1,2})?$" patternDescription:"an amount of at most 999999999999.99" doc:"Money as a decimal string"`
 	Credibility         *string `json:"credibility,omitempty" maxLength:"100"`
 	ProfitStatus        *string `json:"profit_status,omitempty" maxLength:"100"`
 	Status              *string `json:"status,omitempty" enum:"active,churned" doc:"ka_manager only"`

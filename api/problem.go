@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -19,7 +20,9 @@ type Problem struct {
 	Detail   string       `json:"detail,omitempty"`
 	Instance string       `json:"instance,omitempty"`
 	Code     string       `json:"code" doc:"Stable machine-readable code, e.g. version_conflict"`
-	Errors   []FieldError `json:"errors,omitempty" doc:"Per-field problems (validation_failed)"`
+	Errors   []FieldError `json:"errors,omitempty" doc:"Per-field problems (validation_failed); each field once, at most 20"`
+
+	dropped int // offending fields past maxFieldErrors, counted while building
 }
 
 // FieldError names one offending input.
@@ -80,6 +83,18 @@ func newProblem(status int, code, detail string) *Problem {
 	return &Problem{Type: "https://kam.invalid/problems/" + code, Title: http.StatusText(status), Status: status, Detail: detail, Code: code}
 }
 
+// Problem size limits (SPEC §7 "Limits on input"): a validation error lists
+// each offending field once and a problem body never exceeds 16 KiB, however
+// large or repetitive the input. Without them one request with a long array
+// of duplicates in a uniqueItems field made the validator's one-error-per-
+// duplicate, each echoing the whole array, into a body of gigabytes.
+const (
+	maxProblemBytes = 16 << 10
+	maxFieldErrors  = 20  // offending fields listed; the rest are counted in detail
+	maxValueRunes   = 64  // an echoed string value is cut to this
+	maxMessageRunes = 300 // a field message or detail is cut to this many runes (x4 for detail)
+)
+
 func init() {
 	// huma raises its own errors (decoding, validation, body size) through
 	// NewError; give them kam's shape and codes.
@@ -91,15 +106,97 @@ func init() {
 			}
 			var d *huma.ErrorDetail
 			if errors.As(e, &d) {
-				p.Errors = append(p.Errors, FieldError{Location: d.Location, Message: d.Message, Value: d.Value})
+				p.addError(FieldError{Location: d.Location, Message: d.Message, Value: d.Value})
 			} else {
-				p.Errors = append(p.Errors, FieldError{Message: e.Error()})
+				p.addError(FieldError{Message: e.Error()})
 			}
 		}
 		if status == http.StatusUnprocessableEntity && msg == "" {
 			p.Detail = "the request does not match the schema"
 		}
+		p.noteDropped()
 		return p
+	}
+}
+
+// addError lists one offending field: a location already listed is not
+// listed again, past maxFieldErrors only the count grows, and the value is
+// echoed only when it is a short scalar.
+func (p *Problem) addError(e FieldError) {
+	for _, have := range p.Errors {
+		if have.Location == e.Location && (e.Location != "" || have.Message == e.Message) {
+			return
+		}
+	}
+	if len(p.Errors) >= maxFieldErrors {
+		p.dropped++
+		return
+	}
+	e.Message = cutRunes(e.Message, maxMessageRunes)
+	e.Value = boundValue(e.Value)
+	p.Errors = append(p.Errors, e)
+}
+
+// noteDropped says in the detail how many offending fields were not listed.
+func (p *Problem) noteDropped() {
+	if p.dropped > 0 {
+		p.Detail += " (" + itoa(p.dropped) + " more offending fields not listed)"
+		p.dropped = 0
+	}
+}
+
+// boundValue keeps a scalar (a string cut short); arrays and objects are
+// never echoed.
+func boundValue(v any) any {
+	switch x := v.(type) {
+	case string:
+		return cutRunes(x, maxValueRunes)
+	case bool, float64, float32, int, int32, int64, json.Number:
+		return x
+	}
+	return nil
+}
+
+// cutRunes shortens s to at most n runes, at a character boundary.
+func cutRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := 0
+	for pos := range s {
+		if i == n {
+			return s[:pos] + "…"
+		}
+		i++
+	}
+	return s
+}
+
+// MarshalJSON is the last guard on the 16 KiB ceiling, whoever writes the
+// problem (huma, writeProblem, the idempotency replay): values go first,
+// then listed fields, then the detail is cut.
+func (p Problem) MarshalJSON() ([]byte, error) {
+	type wire Problem // the same fields, without this method
+	w := wire(p)
+	b, err := json.Marshal(w)
+	if err != nil || len(b) <= maxProblemBytes {
+		return b, err
+	}
+	w.Errors = slices.Clone(w.Errors)
+	for i := range w.Errors {
+		w.Errors[i].Value = nil
+	}
+	w.Detail = cutRunes(w.Detail, 4*maxMessageRunes)
+	w.Title, w.Instance = cutRunes(w.Title, maxMessageRunes), cutRunes(w.Instance, maxMessageRunes)
+	for {
+		if b, err = json.Marshal(w); err != nil || len(b) <= maxProblemBytes {
+			return b, err
+		}
+		if len(w.Errors) == 0 {
+			w.Detail = ""
+			return json.Marshal(w)
+		}
+		w.Errors = w.Errors[:len(w.Errors)/2]
 	}
 }
 
@@ -116,6 +213,10 @@ func problemFor(log *slog.Logger, err error) error {
 		status, ok := statusCodes[de.Kind]
 		if !ok {
 			status = http.StatusInternalServerError
+		}
+		if de.Internal != "" {
+			// The driver's own words stay in the log, never in the answer.
+			log.Warn("database refused a value", "code", de.Code, "field", de.Field, "error", de.Internal)
 		}
 		prob := newProblem(status, de.Code, de.Message)
 		if de.Field != "" {

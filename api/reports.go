@@ -505,9 +505,9 @@ type CompanyRevenue struct {
 }
 
 func (s *Server) putCompanyRevenue(ctx context.Context, in *struct {
-	Month string `path:"month" pattern:"^[0-9]{4}-(0[1-9]|1[0-2])$"`
+	Month string `path:"month" pattern:"^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])$" patternDescription:"a month YYYY-MM from 1900-01 to 2200-12"`
 	Body  struct {
-		Amount string `json:"amount" pattern:"^[0-9]{1,16}(\\.[0-9]{1,2})?$"`
+		Amount string `json:"amount" pattern:"^[0-9]{1,12}(\\.[0-9]{1,2})?$" patternDescription:"an amount of at most 999999999999.99"`
 	}
 }) (*struct{ Body CompanyRevenue }, error) {
 	p := callerOf(ctx)

@@ -70,6 +70,7 @@ func New(o Options) http.Handler {
 	}
 	r.Group(func(g chi.Router) {
 		g.Use(s.authenticate, s.idempotent)
+		g.Use(boundJSONBodies) // SPEC §7: a body's arrays and nesting are bounded before validation
 		s.api = humachi.New(g, cfg)
 		s.routes()
 	})

@@ -202,6 +202,9 @@ func (s *Server) recordVisit(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.visitRule(ctx, scope, id, staffID, *on); err != nil {
+		return nil, err
+	}
 	if _, err := s.store.Q().GetStaff(ctx, staffID); err != nil {
 		return nil, invalidField("body.staff_id", "no such staff member")
 	}
@@ -220,6 +223,31 @@ func (s *Server) recordVisit(ctx context.Context, in *struct {
 		}
 	}
 	return &struct{ Body Visit }{Body: visitOut(v)}, nil
+}
+
+// visitRule: a visit is a record of what someone did (Art. 7.6, 20), so it
+// is recorded in the caller's own name, or by a KA manager in the name of
+// the account's manager, and never dated after today (company time zone).
+// Another name is 403 visit_not_yours (registered as a denied change); a
+// later date is 422 visit_in_future.
+func (s *Server) visitRule(ctx context.Context, scope store.Scope, id, staffID uuid.UUID, on time.Time) error {
+	if on.After(s.today()) {
+		return problemFor(s.log, &store.Error{Kind: store.KindInvalid, Code: "visit_in_future", Field: "visited_on",
+			Message: "a visit cannot be dated after today"})
+	}
+	p := callerOf(ctx)
+	if staffID == p.ID {
+		return nil
+	}
+	c, err := s.store.Q().GetCustomer(ctx, dbq.GetCustomerParams{ID: id, ManagerID: scope.ManagerID})
+	if err != nil {
+		return s.archiveErr(ctx, id, visitSections, store.Interpret(err))
+	}
+	if p.Role == store.RoleKAManager && c.AccountManagerID != nil && *c.AccountManagerID == staffID {
+		return nil
+	}
+	return s.deny(ctx, id, visitSections, problemFor(s.log, &store.Error{Kind: store.KindForbidden, Code: "visit_not_yours", Field: "staff_id",
+		Message: "a visit is recorded in your own name (a KA manager may also record it for the account's manager)"}))
 }
 
 func (s *Server) listVisits(ctx context.Context, in *struct {

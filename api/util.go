@@ -107,6 +107,18 @@ func optUUID(location string, s *string) (*uuid.UUID, error) {
 	return &id, nil
 }
 
+// Limits on input (SPEC §7 "Limits on input"): one bound for every date and
+// every amount of money a request carries. Every money field's tag also
+// states the bound (pattern ^[0-9]{1,12}(\.[0-9]{1,2})?$, checked by huma
+// before the handler; TestLimitsInSchema holds every request schema to it).
+var (
+	firstDate = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	lastDate  = time.Date(2200, 12, 31, 0, 0, 0, 0, time.UTC)
+	maxMoney  = decimal.RequireFromString("999999999999.99")
+)
+
+// optDate reads a date, refusing one outside 1900-01-01 … 2200-12-31: a
+// far date (9999-12-31) used to reach a workflow timer and fail there.
 func optDate(location string, s *string) (*time.Time, error) {
 	if s == nil || *s == "" {
 		return nil, nil
@@ -115,16 +127,32 @@ func optDate(location string, s *string) (*time.Time, error) {
 	if err != nil {
 		return nil, invalidField(location, "not a date (YYYY-MM-DD)")
 	}
+	if t.Before(firstDate) || t.After(lastDate) {
+		return nil, invalidField(location, "a date between 1900-01-01 and 2200-12-31")
+	}
 	return &t, nil
+}
+
+// parseMoney reads a non-negative amount of at most 999,999,999,999.99, so
+// that sums over many of them stay within the ledger's numeric(18,2).
+func parseMoney(location, s string) (decimal.Decimal, error) {
+	d, err := decimal.NewFromString(s)
+	if err != nil || d.IsNegative() {
+		return d, invalidField(location, "not a non-negative decimal amount")
+	}
+	if d.GreaterThan(maxMoney) {
+		return d, invalidField(location, "an amount of at most 999999999999.99")
+	}
+	return d, nil
 }
 
 func optMoney(location string, s *string) (*decimal.Decimal, error) {
 	if s == nil {
 		return nil, nil
 	}
-	d, err := decimal.NewFromString(*s)
-	if err != nil || d.IsNegative() {
-		return nil, invalidField(location, "not a non-negative decimal amount")
+	d, err := parseMoney(location, *s)
+	if err != nil {
+		return nil, err
 	}
 	return &d, nil
 }

@@ -29,6 +29,9 @@ type Error struct {
 	Message string
 	// Field names the offending input field, for validation errors.
 	Field string
+	// Internal is the driver's own message behind the error, for the log
+	// only: it names tables and constraints, so it never reaches a caller.
+	Internal string
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -78,11 +81,73 @@ func interpret(err error) error {
 			}
 			return Errorf(KindInvalid, "validation_failed", "a referenced record does not exist")
 		case "23514": // check_violation
-			return Errorf(KindInvalid, "validation_failed", "a value is out of range: %s", pg.Message)
+			e := checkViolation(pg.ConstraintName)
+			e.Internal = pg.Message
+			return e
 		}
 		if strings.HasPrefix(pg.Code, "22") { // data exception: range, length, encoding (a NUL byte), format
-			return Errorf(KindInvalid, "validation_failed", "a value cannot be stored: %s", pg.Message)
+			e := dataException(pg.Code)
+			e.Internal = pg.Message
+			return e
 		}
 	}
 	return err
+}
+
+// checkFields names the input field behind each CHECK constraint a request
+// can reach, so a refusal points at the field rather than quoting Postgres.
+var checkFields = map[string][2]string{
+	"discount_requests_rate_check":              {"rate", "rate must be above 0 and at most 100"},
+	"discount_policies_max_standard_rate_check": {"max_standard_rate", "max_standard_rate must not be negative"},
+	"credit_agreements_arrears_limit_check":     {"arrears_limit", "arrears_limit must not be negative"},
+	"credit_agreements_payment_term_days_check": {"payment_term_days", "payment_term_days must be between 0 and 366"},
+	"credit_charges_amount_check":               {"amount", "amount must be positive"},
+	"credit_payments_amount_check":              {"amount", "amount must be positive"},
+	"ka_costs_amount_check":                     {"amount", "amount must be positive"},
+	"sales_quantity_check":                      {"quantity", "quantity must be positive"},
+	"sales_amount_check":                        {"amount", "amount must not be negative"},
+	"sales_applied_rate_check":                  {"applied_rate", "applied_rate must be between 0 and 100"},
+	"satisfaction_score_check":                  {"score", "score must be between 1 and 5"},
+	"ka_budgets_amount_check":                   {"amount", "amount must not be negative"},
+	"company_revenue_amount_check":              {"amount", "amount must not be negative"},
+	// Multi-column checks carry Postgres's default name, <table>_check.
+	"discount_requests_check": {"valid_to", "valid_to must not be before valid_from"},
+	"discount_policies_check": {"hard_cap_rate", "hard_cap_rate must be at least max_standard_rate and at most 100"},
+	"ka_event_invitees_check": {"invitees", "each invitee names an account, a key person or a staff member"},
+}
+
+// checkViolation maps a CHECK constraint to a field error, or to a neutral
+// refusal when the constraint is not one a request names.
+func checkViolation(constraint string) *Error {
+	if f, ok := checkFields[constraint]; ok {
+		return Invalid(f[0], "%s", f[1])
+	}
+	return Errorf(KindInvalid, "validation_failed", "a value is out of the allowed range")
+}
+
+// dataException words a Postgres data exception (SQLSTATE class 22) without
+// quoting the driver.
+func dataException(code string) *Error {
+	msg := "a value cannot be stored"
+	switch code {
+	case "22003": // numeric_value_out_of_range
+		msg = "a number is too large"
+	case "22001": // string_data_right_truncation
+		msg = "a text is too long"
+	case "22007", "22008": // invalid_datetime_format, datetime_field_overflow
+		msg = "a date or time is out of range"
+	case "22021", "22P05": // character_not_in_repertoire, untranslatable_character (a NUL byte)
+		msg = "a text contains a character that cannot be stored"
+	}
+	return Errorf(KindInvalid, "validation_failed", "%s", msg)
+}
+
+// MappedConstraints lists the CHECK constraints interpret maps to a field
+// (a test holds them to the schema, so a renamed constraint is noticed).
+func MappedConstraints() []string {
+	out := make([]string, 0, len(checkFields))
+	for name := range checkFields {
+		out = append(out, name)
+	}
+	return out
 }

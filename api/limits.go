@@ -1,0 +1,174 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// A JSON body's shape is bounded before huma decodes and validates it:
+// validation costs memory per offending item (a 1 MiB body of half a million
+// wrong items allocated some 330 MB), so an array far beyond any schema's
+// maxItems (SPEC §7: 100) or a deeply nested body is refused unread. Arrays up
+// to maxJSONArrayItems still reach the schema, whose error names the field.
+const (
+	maxJSONArrayItems = 1000
+	maxJSONDepth      = 32
+)
+
+// boundJSONBodies refuses (422 validation_failed) a JSON request body with
+// an array of more than maxJSONArrayItems items, nested deeper than
+// maxJSONDepth, or with a string breaking the text rules. Other bodies (CSV
+// imports) pass untouched.
+func boundJSONBodies(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ct := r.Header.Get("Content-Type")
+		if r.Body == nil || r.Body == http.NoBody || (ct != "" && !strings.Contains(ct, "json")) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		if err != nil || len(body) > maxBody {
+			// huma answers the oversized or broken body as usual.
+			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+			next.ServeHTTP(w, r)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if msg := jsonShapeProblem(body); msg != "" {
+			writeProblem(w, invalidField("body", msg))
+			return
+		}
+		var doc any
+		if json.Unmarshal(body, &doc) == nil { // malformed JSON is huma's to answer
+			if p := textProblem(doc); p != nil {
+				writeProblem(w, p)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// jsonShapeProblem scans a JSON text without decoding it and says what is
+// too large about its shape, or "". Malformed JSON is left to the decoder.
+func jsonShapeProblem(b []byte) string {
+	var open []int // per open container: commas seen in an array, -1 for an object
+	inString, escaped := false, false
+	for _, c := range b {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			if len(open) == maxJSONDepth {
+				return "the body is nested more than " + itoa(maxJSONDepth) + " levels deep"
+			}
+			n := 0
+			if c == '{' {
+				n = -1
+			}
+			open = append(open, n)
+		case ']', '}':
+			if len(open) > 0 {
+				open = open[:len(open)-1]
+			}
+		case ',':
+			if n := len(open); n > 0 && open[n-1] >= 0 {
+				open[n-1]++
+				if open[n-1] >= maxJSONArrayItems { // items = commas + 1
+					return "an array has more than " + itoa(maxJSONArrayItems) + " items (at most 100 where not stated)"
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// Text rules (SPEC §7 "Limits on input"; issue: control characters stored in
+// names). A name shown to colleagues, printed on a statement or pasted into a
+// terminal must read as what it is: no control characters (ANSI escapes start
+// with one), no bidirectional overrides that reorder what follows, no
+// invisible characters that make two names look alike. Every string of every
+// JSON request body is held to this, whatever the route, so a new body
+// cannot forget it; fields holding prose (freeTextFields) may also carry
+// newlines and tabs.
+
+// freeTextFields are the body fields, by JSON name, that hold prose.
+var freeTextFields = map[string]bool{
+	"notes": true, "note": true, "comment": true, "body": true, "reason": true, "reason_text": true,
+	"outcome": true, "follow_ups": true, "main_products": true, "address": true, "description": true,
+}
+
+// badRune tells whether r may not appear in text input; multiline admits
+// newline, carriage return and tab.
+func badRune(r rune, multiline bool) bool {
+	switch {
+	case r == '\n' || r == '\r' || r == '\t':
+		return !multiline
+	case r < 0x20, r >= 0x7f && r <= 0x9f: // C0, DEL, C1
+		return true
+	case r == 0x061c, // Arabic letter mark (bidi)
+		r >= 0x200b && r <= 0x200f, // zero-width space/joiners, LRM, RLM
+		r >= 0x2028 && r <= 0x202e, // line/paragraph separators, bidi embeddings and overrides
+		r >= 0x2060 && r <= 0x206f, // word joiner, invisible operators, bidi isolates, deprecated format
+		r == 0xfeff:                // zero-width no-break space (BOM)
+		return true
+	}
+	return false
+}
+
+// textOK tells whether s passes the text rules.
+func textOK(s string, multiline bool) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool { return badRune(r, multiline) })
+}
+
+// textProblem checks every string of a decoded JSON body (object keys
+// included) and lists each offending field once; nil when all pass.
+func textProblem(doc any) *Problem {
+	p := newProblem(http.StatusUnprocessableEntity, "validation_failed", "a text contains control, bidirectional-override or invisible characters")
+	walkText(p, "body", "", doc)
+	if len(p.Errors) == 0 {
+		return nil
+	}
+	p.noteDropped()
+	return p
+}
+
+func walkText(p *Problem, at, key string, v any) {
+	switch x := v.(type) {
+	case string:
+		free := freeTextFields[key]
+		if !textOK(x, free) {
+			msg := "must not contain control, bidirectional-override or invisible characters"
+			if free {
+				msg = "must not contain control characters (other than newline and tab), bidirectional overrides or invisible characters"
+			}
+			p.addError(FieldError{Location: at, Message: msg})
+		}
+	case []any:
+		for i, item := range x {
+			walkText(p, at+"["+itoa(i)+"]", key, item)
+		}
+	case map[string]any:
+		for k, item := range x {
+			if !textOK(k, false) {
+				p.addError(FieldError{Location: at, Message: "a field name contains control or invisible characters"})
+				continue
+			}
+			walkText(p, at+"."+k, k, item)
+		}
+	}
+}

@@ -1,0 +1,322 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"kam/db/store"
+)
+
+// SPEC §7 "Limits on input": the bounds every request is held to.
+
+const maxProblemBytes = 16 << 10
+
+// fieldLocations lists a problem's error locations, failing on a repeat:
+// a validation error lists each offending field once.
+func fieldLocations(t *testing.T, r resp) map[string]bool {
+	t.Helper()
+	seen := map[string]bool{}
+	errs, _ := r.Body["errors"].([]any)
+	for _, e := range errs {
+		loc, _ := e.(map[string]any)["location"].(string)
+		if seen[loc] {
+			t.Fatalf("location %q listed twice: %.2000s", loc, r.Raw)
+		}
+		seen[loc] = true
+	}
+	return seen
+}
+
+// wantFieldError asserts a 422 validation_failed naming location.
+func wantFieldError(t *testing.T, r resp, location string) {
+	t.Helper()
+	problem(t, r, 422, "validation_failed")
+	if !fieldLocations(t, r)[location] {
+		t.Fatalf("no error at %s: %s", location, r.Raw)
+	}
+}
+
+func repeated(v string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
+// A long array of duplicates in a uniqueItems field used to answer one
+// error per duplicate, each echoing the whole array (gigabytes). Any token
+// holder could do it: the body is validated before the role check. Up to
+// 1000 items the schema answers (each field once, no echoed array); beyond,
+// the body's shape is refused before it is decoded.
+func TestLimitsDuplicateArrayProblemIsBounded(t *testing.T) {
+	agent := staffByRole(t)[store.RoleServiceAgent]
+	ka := staffByRole(t)[store.RoleKAManager]
+	for _, n := range []int{1000, 100_000} {
+		for _, c := range []struct{ method, path, token, field, item string }{
+			{"PUT", "/v1/discount-policies/B/services", agent.Token, "methods", "rebate"},
+			{"PUT", "/v1/tiers/B", ka.Token, "greeting_occasions", "holiday"},
+		} {
+			body := map[string]any{"max_standard_rate": "5", "hard_cap_rate": "10", "name": "B", "visit_cadence": "@monthly",
+				"ticket_response_within": "2h", "ticket_resolve_within": "24h", c.field: repeated(c.item, n)}
+			r := call(t, c.method, c.path, c.token, body)
+			problem(t, r, 422, "validation_failed")
+			if len(r.Raw) > maxProblemBytes {
+				t.Fatalf("%s %s: problem body of %d bytes", c.method, c.path, len(r.Raw))
+			}
+			want := "body." + c.field
+			if n > 1000 {
+				want = "body"
+			}
+			if !fieldLocations(t, r)[want] {
+				t.Fatalf("%s: no error at %s: %.2000s", c.path, want, r.Raw)
+			}
+			if strings.Count(string(r.Raw), c.item) > 2 {
+				t.Fatalf("%s: the array is echoed: %.2000s", c.path, r.Raw)
+			}
+		}
+	}
+}
+
+// Many distinct offending fields: listed once each, capped, within 16 KiB.
+func TestLimitsManyOffendingItemsStayBounded(t *testing.T) {
+	ka := staffByRole(t)[store.RoleKAManager]
+	invitees := make([]map[string]any, 900)
+	for i := range invitees {
+		invitees[i] = map[string]any{"staff_id": strings.Repeat("x", 150) + strconv.Itoa(i)}
+	}
+	r := call(t, "POST", "/v1/events", ka.Token, map[string]any{"kind": "training", "title": "x", "held_on": "2030-05-01", "invitees": invitees})
+	problem(t, r, 422, "validation_failed")
+	if len(r.Raw) > maxProblemBytes {
+		t.Fatalf("problem body of %d bytes", len(r.Raw))
+	}
+	if locs := fieldLocations(t, r); len(locs) > 20 || !locs["body.invitees"] {
+		t.Fatalf("%d locations listed: %.2000s", len(locs), r.Raw)
+	}
+}
+
+// Deep nesting is refused before decoding, too.
+func TestLimitsDeepBody(t *testing.T) {
+	ka := staffByRole(t)[store.RoleKAManager]
+	deep := `{"name":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}`
+	wantFieldError(t, call(t, "POST", "/v1/customers", ka.Token, deep), "body")
+}
+
+func TestLimitsArraysAtMost100(t *testing.T) {
+	ka := staffByRole(t)[store.RoleKAManager]
+	invitees := make([]map[string]any, 101)
+	for i := range invitees {
+		invitees[i] = map[string]any{"staff_id": ka.ID}
+	}
+	wantFieldError(t, call(t, "POST", "/v1/events", ka.Token, map[string]any{"kind": "training", "title": "x", "held_on": "2030-05-01", "invitees": invitees}), "body.invitees")
+}
+
+// TestLimitsInSchema holds every request body in the OpenAPI document to
+// the limits, so a new route cannot forget them: arrays carry maxItems ≤ 100,
+// money carries the ≤ 999,999,999,999.99 pattern.
+func TestLimitsInSchema(t *testing.T) {
+	o := must(t, call(t, "GET", "/openapi.json", "", nil), 200)
+	var doc struct {
+		Paths      map[string]map[string]json.RawMessage `json:"paths"`
+		Components struct {
+			Schemas map[string]map[string]any `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(o.Raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	const moneyPattern = `^[0-9]{1,12}(\.[0-9]{1,2})?$`
+	moneyNames := map[string]bool{"amount": true, "arrears_limit": true, "annual_output_value": true, "revenue": true, "min_annual_revenue": true}
+	moneyLike := regexp.MustCompile(`^\^\[0-9\]\{1,[0-9]+\}\(\\\.\[0-9\]\{1,2\}\)\?\$$`)
+	seen := map[string]bool{}
+	var walk func(where string, s map[string]any)
+	walk = func(where string, s map[string]any) {
+		if ref, ok := s["$ref"].(string); ok {
+			name := strings.TrimPrefix(ref, "#/components/schemas/")
+			if seen[name] {
+				return
+			}
+			seen[name] = true
+			walk(name, doc.Components.Schemas[name])
+			return
+		}
+		if strings.Contains(string(mustJSON(t, s["type"])), "array") {
+			if mi, ok := s["maxItems"].(float64); !ok || mi > 100 {
+				t.Errorf("%s: an array without maxItems ≤ 100", where)
+			}
+		}
+		if p, ok := s["pattern"].(string); ok && moneyLike.MatchString(p) && p != moneyPattern {
+			t.Errorf("%s: money pattern %s, want %s", where, p, moneyPattern)
+		}
+		for name, raw := range mapOf(s["properties"]) {
+			prop, _ := raw.(map[string]any)
+			if (moneyNames[name] || strings.HasSuffix(name, "_amount")) && prop["pattern"] != moneyPattern {
+				t.Errorf("%s.%s: money without the bounded pattern", where, name)
+			}
+			walk(where+"."+name, prop)
+		}
+		if items, ok := s["items"].(map[string]any); ok {
+			walk(where+"[]", items)
+		}
+	}
+	bodies := 0
+	for path, methods := range doc.Paths {
+		for method, raw := range methods {
+			var op struct {
+				RequestBody struct {
+					Content map[string]struct {
+						Schema map[string]any `json:"schema"`
+					} `json:"content"`
+				} `json:"requestBody"`
+			}
+			_ = json.Unmarshal(raw, &op)
+			for _, mt := range op.RequestBody.Content {
+				if mt.Schema != nil {
+					bodies++
+					walk(strings.ToUpper(method)+" "+path, mt.Schema)
+				}
+			}
+		}
+	}
+	if bodies < 20 {
+		t.Fatalf("only %d request bodies found in the OpenAPI document", bodies)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mapOf(v any) map[string]any { m, _ := v.(map[string]any); return m }
+
+// Money above 999,999,999,999.99 is refused at input, so sums stay in range.
+func TestLimitsMoney(t *testing.T) {
+	am := newStaff(t, store.RoleAccountManager)
+	fin := staffByRole(t)[store.RoleFinance]
+	c := newAccount(t, am.ID)
+	for _, huge := range []string{"1000000000000000", "1000000000000.00"} {
+		wantFieldError(t, call(t, "POST", "/v1/customers/"+c+"/charges", fin.Token, map[string]any{"amount": huge, "reference": "INV-" + huge, "occurred_on": today()}), "body.amount")
+		wantFieldError(t, call(t, "POST", "/v1/customers/"+c+"/payments", fin.Token, map[string]any{"amount": huge, "reference": "PAY-" + huge, "received_on": today()}), "body.amount")
+		wantFieldError(t, call(t, "POST", "/v1/customers/"+c+"/sales", am.Token, map[string]any{"product": "p", "product_category": "services", "quantity": "1", "amount": huge, "sold_on": today()}), "body.amount")
+		wantFieldError(t, call(t, "PUT", "/v1/customers/"+c+"/credit", fin.Token, map[string]any{"credit_level": "A", "arrears_limit": huge, "settlement_cycle": "@monthly", "payment_term_days": 30}), "body.arrears_limit")
+		wantFieldError(t, call(t, "PATCH", "/v1/customers/"+c, am.Token, map[string]any{"annual_output_value": huge}), "body.annual_output_value")
+	}
+	// The largest amount is accepted.
+	must(t, call(t, "POST", "/v1/customers/"+c+"/sales", am.Token, map[string]any{"product": "p", "product_category": "services", "quantity": "1", "amount": "999999999999.99", "sold_on": today()}), 201)
+}
+
+// Dates are 1900-01-01 … 2200-12-31; a far valid_to used to fail the
+// approval workflow's start and answer 503.
+func TestLimitsDates(t *testing.T) {
+	am := newStaff(t, store.RoleAccountManager)
+	c := newAccount(t, am.ID)
+	req := func(from, to string) resp {
+		return call(t, "POST", "/v1/discount-requests", am.Token, map[string]any{"customer_id": c, "product_category": "services",
+			"rate": "3", "method": "percentage", "valid_from": from, "valid_to": to})
+	}
+	wantFieldError(t, req(today(), "9999-12-31"), "body.valid_to")
+	wantFieldError(t, req("1899-12-31", today()), "body.valid_from")
+	wantFieldError(t, call(t, "POST", "/v1/customers/"+c+"/key-persons", am.Token, map[string]any{"name": "Li", "role": "head", "birthday": "1800-01-01"}), "body.birthday")
+	wantFieldError(t, call(t, "POST", "/v1/customers/"+c+"/sales", am.Token, map[string]any{"product": "p", "product_category": "services", "quantity": "1", "amount": "1", "sold_on": "2201-01-01"}), "body.sold_on")
+	wantFieldError(t, call(t, "GET", "/v1/reports/overview?from=1800-01-01&to=2000-01-01", am.Token, nil), "query.from")
+	fin := staffByRole(t)[store.RoleFinance]
+	wantFieldError(t, call(t, "PUT", "/v1/company-revenue/0001-01", fin.Token, map[string]any{"amount": "1"}), "path.month")
+	// The bounds themselves are dates.
+	must(t, call(t, "POST", "/v1/customers/"+c+"/key-persons", am.Token, map[string]any{"name": "Wang", "role": "other", "birthday": "1900-01-01"}), 201)
+}
+
+// Control characters, bidi overrides and invisible characters are refused in
+// identifying fields; free text keeps newlines and tabs but not the others.
+func TestLimitsControlCharacters(t *testing.T) {
+	ka := staffByRole(t)[store.RoleKAManager]
+	fin := staffByRole(t)[store.RoleFinance]
+	am := newStaff(t, store.RoleAccountManager)
+	c := newAccount(t, am.ID)
+	for _, bad := range []string{"evil\u202Etxt.exe", "a\u200Bb", "\x1b[31mred", "tab\tname", "line\nbreak", "bom\uFEFF", "iso\u2066x", "c1\u0085"} {
+		wantFieldError(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "A-" + uuid.NewString()[:8], "name": bad}), "body.name")
+		wantFieldError(t, call(t, "POST", "/v1/customers/"+c+"/contacts", am.Token, map[string]any{"name": bad}), "body.name")
+		wantFieldError(t, call(t, "POST", "/v1/customers/"+c+"/key-persons", am.Token, map[string]any{"name": bad, "role": "head"}), "body.name")
+		wantFieldError(t, call(t, "POST", "/v1/staff", adminToken, map[string]any{"name": bad, "role": "auditor"}), "body.name")
+		wantFieldError(t, call(t, "POST", "/v1/tickets", am.Token, map[string]any{"customer_id": c, "kind": "inquiry", "subject": bad}), "body.subject")
+		wantFieldError(t, call(t, "PATCH", "/v1/customers/"+c, am.Token, map[string]any{"legal_representative": bad}), "body.legal_representative")
+		wantFieldError(t, call(t, "POST", "/v1/customers/"+c+"/charges", fin.Token, map[string]any{"amount": "1", "reference": bad, "occurred_on": today()}), "body.reference")
+		wantFieldError(t, call(t, "POST", "/v1/holidays", ka.Token, map[string]any{"name": bad, "on": today()}), "body.name")
+		wantFieldError(t, call(t, "POST", "/v1/events", ka.Token, map[string]any{"kind": "training", "title": "t", "held_on": today(), "invitees": []map[string]any{{"staff_id": bad}}}), "body.invitees[0].staff_id")
+	}
+	// Free text: newlines and tabs stay; an override or an escape does not.
+	must(t, call(t, "POST", "/v1/customers/"+c+"/visits", am.Token, map[string]any{"visited_on": today(), "notes": "line one\n\tline two"}), 201)
+	wantFieldError(t, call(t, "POST", "/v1/customers/"+c+"/visits", am.Token, map[string]any{"visited_on": today(), "notes": "x\u202Ey"}), "body.notes")
+	wantFieldError(t, call(t, "POST", "/v1/tickets", am.Token, map[string]any{"customer_id": c, "kind": "inquiry", "subject": "s", "body": "\x1b]0;title\x07"}), "body.body")
+	// Ordinary non-ASCII names are fine.
+	must(t, call(t, "POST", "/v1/customers/"+c+"/contacts", am.Token, map[string]any{"name": "王小明 (Wang)"}), 201)
+}
+
+// A value Postgres cannot hold answers without Postgres's own words.
+func TestLimitsNoPostgresWording(t *testing.T) {
+	ka := staffByRole(t)[store.RoleKAManager]
+	c := newAccount(t, "")
+	// Two sales at the column's maximum, as the old input limit allowed:
+	// their sum does not fit the report's numeric(18,2).
+	for range 2 {
+		if _, err := running.Store.Pool.Exec(context.Background(), `INSERT INTO sales (id, customer_id, product, product_category, quantity, amount, sold_on)
+			VALUES ($1, $2, 'p', 'overflow', 1, 9999999999999999.99, '1901-06-01')`, uuid.New(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := call(t, "GET", "/v1/reports/customers/"+c+"?from=1901-01-01&to=1901-12-31", ka.Token, nil)
+	if r.Status >= 500 {
+		t.Fatalf("status %d: %s", r.Status, r.Raw)
+	}
+	for _, pg := range []string{"numeric field overflow", "precision", "SQLSTATE", "violates", "constraint", "relation"} {
+		if strings.Contains(string(r.Raw), pg) {
+			t.Fatalf("Postgres wording %q in the answer: %s", pg, r.Raw)
+		}
+	}
+}
+
+// A visit is recorded in the caller's own name (a KA manager may record it
+// for the account's manager) and never dated after today.
+func TestLimitsVisitRule(t *testing.T) {
+	ka := staffByRole(t)[store.RoleKAManager]
+	am := newStaff(t, store.RoleAccountManager)
+	other := newStaff(t, store.RoleAccountManager)
+	c := newAccount(t, am.ID)
+	visits := "/v1/customers/" + c + "/visits"
+	denied := func() int {
+		return countRows(t, "SELECT count(*) FROM access_log WHERE customer_id = $1 AND action = 'denied'", c)
+	}
+	before := denied()
+	r := call(t, "POST", visits, am.Token, map[string]any{"visited_on": today(), "staff_id": other.ID})
+	problem(t, r, 403, "visit_not_yours")
+	r = call(t, "POST", visits, ka.Token, map[string]any{"visited_on": today(), "staff_id": other.ID})
+	problem(t, r, 403, "visit_not_yours")
+	if got := denied(); got != before+2 {
+		t.Fatalf("%d denied attempts registered, want %d", got-before, 2)
+	}
+	tomorrow := time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)
+	r = call(t, "POST", visits, am.Token, map[string]any{"visited_on": tomorrow})
+	problem(t, r, 422, "visit_in_future")
+	if !fieldLocations(t, r)["body.visited_on"] {
+		t.Fatalf("no error at body.visited_on: %s", r.Raw)
+	}
+	if n := countRows(t, "SELECT count(*) FROM visits WHERE customer_id = $1 AND status = 'done'", c); n != 0 {
+		t.Fatalf("%d visits recorded by refused requests", n)
+	}
+	// Allowed: one's own name; a KA manager for the account's manager.
+	must(t, call(t, "POST", visits, am.Token, map[string]any{"visited_on": today(), "staff_id": am.ID}), 201)
+	v := must(t, call(t, "POST", visits, ka.Token, map[string]any{"visited_on": today(), "staff_id": am.ID}), 201)
+	if v.str("staff_id") != am.ID {
+		t.Fatalf("visit = %s", v.Raw)
+	}
+}
