@@ -31,7 +31,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			writeProblem(w, newProblem(http.StatusBadRequest, "malformed_request", "Idempotency-Key is longer than 200 characters"))
 			return
 		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		body, err := readBody(w, r)
 		if err != nil || len(body) > maxBody {
 			// Let the handler answer the oversized or broken body as usual.
 			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))

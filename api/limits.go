@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // A JSON body's shape is bounded before huma decodes and validates it:
@@ -29,7 +30,7 @@ func boundJSONBodies(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		body, err := readBody(w, r)
 		if err != nil || len(body) > maxBody {
 			// huma answers the oversized or broken body as usual.
 			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
@@ -171,4 +172,20 @@ func walkText(p *Problem, at, key string, v any) {
 			walkText(p, at+"."+k, k, item)
 		}
 	}
+}
+
+// bodyReadTimeout bounds how long a middleware waits for a request body, as
+// huma does for the bodies it reads itself: a client sending a byte a second
+// must not hold a connection for ever.
+const bodyReadTimeout = 5 * time.Second
+
+// readBody reads at most maxBody+1 bytes of the body within bodyReadTimeout.
+// The deadline reaches the connection through the writers' Unwrap; where it
+// cannot (a writer without one), the server's ReadTimeout still applies.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	rc := http.NewResponseController(w)
+	if rc.SetReadDeadline(time.Now().Add(bodyReadTimeout)) == nil {
+		defer rc.SetReadDeadline(time.Time{}) //nolint:errcheck // only clears what was set
+	}
+	return io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 }

@@ -28,6 +28,7 @@ import (
 // an embedded Temporal server, behind real HTTP.
 var (
 	baseURL    string
+	ownerDSN   string // the database owner's: tests that change the schema itself
 	adminToken = "kam_test_admin_token_0123456789abcdefghij"
 	running    *app.Running
 )
@@ -41,6 +42,7 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer drop()
+	ownerDSN = dsn
 	// Onboarding runs here never fire (cmd/kam/app tests shrink them); the
 	// discount approval runs with days shrunk to seconds.
 	settings := workflows.DefaultSettings()

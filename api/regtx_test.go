@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"kam/db/store"
 )
@@ -16,18 +17,25 @@ import (
 func failRegister(t *testing.T, purpose string) {
 	t.Helper()
 	ctx := context.Background()
+	// kam serves as kam_app, which may not create triggers on the register
+	// (migration 00011): the owner installs the fault.
+	owner, err := pgx.Connect(ctx, ownerDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
 	name := "test_fail_register_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
 	for _, sql := range []string{
 		`CREATE FUNCTION ` + name + `() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the register refuses this row'; END $$`,
 		`CREATE TRIGGER ` + name + ` BEFORE INSERT ON access_log FOR EACH ROW WHEN (NEW.purpose = '` + purpose + `') EXECUTE FUNCTION ` + name + `()`,
 	} {
-		if _, err := running.Store.Pool.Exec(ctx, sql); err != nil {
+		if _, err := owner.Exec(ctx, sql); err != nil {
 			t.Fatal(err)
 		}
 	}
 	t.Cleanup(func() {
-		_, _ = running.Store.Pool.Exec(ctx, `DROP TRIGGER `+name+` ON access_log`)
-		_, _ = running.Store.Pool.Exec(ctx, `DROP FUNCTION `+name+`()`)
+		_, _ = owner.Exec(ctx, `DROP TRIGGER `+name+` ON access_log`)
+		_, _ = owner.Exec(ctx, `DROP FUNCTION `+name+`()`)
+		_ = owner.Close(ctx)
 	})
 }
 
