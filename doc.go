@@ -1,9 +1,11 @@
 // Package kam is the domain of key account management, free of storage,
 // transport and process machinery: it imports no other kam package, so the
-// API, the store, the activities and the workflows can all share its rules.
+// API, the store, the activities and the workflows share its words and rules.
 //
-// It is meant to own the staff roles, the domain errors and the pure rules
-// of the regulation (what a value may be, what follows from a date). Today it
-// holds one of them: the schedule rule for settlement cycles (Art. 13) and
-// visit cadences (Art. 20), see ParseSchedule.
+// It owns the staff roles (SPEC §2), the archive sections and access-register
+// actions (Art. 7, 9), the states of discounts, credit and tickets, the
+// domain error with its kinds (the API maps each kind to one HTTP status), and
+// the pure rules of the regulation: discount routing (Route, Art. 12), ticket
+// priority (Art. 17), greeting lead days (Art. 19) and the schedule rule for
+// settlement cycles (Art. 13) and visit cadences (Art. 20).
 package kam

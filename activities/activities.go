@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
 
+	"kam"
 	"kam/db/store"
 )
 
@@ -38,7 +39,7 @@ type ArchiveStatus struct {
 // CheckArchive reads which Art. 7 sections of an account are still empty.
 func (a *Activities) CheckArchive(ctx context.Context, customerID uuid.UUID) (ArchiveStatus, error) {
 	ar, err := a.Store.GetArchive(ctx, store.Scope{}, customerID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, kam.ErrNotFound) {
 		return ArchiveStatus{}, nil
 	}
 	if err != nil {
@@ -72,7 +73,7 @@ func (a *Activities) Notify(ctx context.Context, n Notice) (int, error) {
 	staff := n.StaffIDs
 	if n.ToAccountManager && n.CustomerID != nil {
 		ar, err := a.Store.GetArchive(ctx, store.Scope{}, *n.CustomerID)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err != nil && !errors.Is(err, kam.ErrNotFound) {
 			return 0, err
 		}
 		if err == nil && ar.Customer.AccountManagerID != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"kam"
 	"kam/db/dbq"
 	"kam/db/store"
 )
@@ -33,7 +34,7 @@ type StatementDue struct {
 // LoadCredit reads the agreement and its unpaid statements.
 func (a *Activities) LoadCredit(ctx context.Context, customerID uuid.UUID) (CreditSnapshot, error) {
 	ag, err := a.Store.Q().GetCredit(ctx, customerID)
-	if errors.Is(store.Interpret(err), store.ErrNotFound) {
+	if errors.Is(store.Interpret(err), kam.ErrNotFound) {
 		return CreditSnapshot{}, nil
 	} else if err != nil {
 		return CreditSnapshot{}, err
@@ -69,7 +70,7 @@ func (a *Activities) CloseCycle(ctx context.Context, c CycleClose) (*StatementDu
 // MarkOverdue marks a statement unpaid at its due time as overdue and tells
 // whether it is (still) unpaid.
 func (a *Activities) MarkOverdue(ctx context.Context, statementID uuid.UUID) (bool, error) {
-	if _, err := a.Store.Q().MarkOverdue(ctx, statementID); err != nil && !errors.Is(store.Interpret(err), store.ErrNotFound) {
+	if _, err := a.Store.Q().MarkOverdue(ctx, statementID); err != nil && !errors.Is(store.Interpret(err), kam.ErrNotFound) {
 		return false, err
 	}
 	st, err := a.Store.Q().GetStatement(ctx, statementID)

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
 
+	"kam"
 	"kam/db/dbq"
 	"kam/db/store"
 )
@@ -16,14 +17,14 @@ import (
 // that never appears (its transaction rolled back) ends the run.
 func (a *Activities) ConfirmDiscountRequest(ctx context.Context, id uuid.UUID) error {
 	_, err := a.Store.GetDiscountRequest(ctx, store.DiscountViewer{}, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, kam.ErrNotFound) {
 		return temporal.NewApplicationError("discount request not (yet) stored", "request_missing")
 	}
 	return err
 }
 
 // SaveDiscountState persists the run's state (and a decision) for the read model.
-func (a *Activities) SaveDiscountState(ctx context.Context, st store.DiscountState) error {
+func (a *Activities) SaveDiscountState(ctx context.Context, st kam.DiscountState) error {
 	return a.Store.SaveDiscountState(ctx, st)
 }
 

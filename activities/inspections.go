@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/store"
 )
 
@@ -15,7 +16,7 @@ type InspectionResult struct {
 }
 
 // RunInspection carries out a discount inspection (Art. 14); idempotent per inspection.
-func (a *Activities) RunInspection(ctx context.Context, r store.InspectionRun) (InspectionResult, error) {
+func (a *Activities) RunInspection(ctx context.Context, r kam.InspectionRun) (InspectionResult, error) {
 	if _, err := a.Store.Inspect(ctx, r); err != nil {
 		return InspectionResult{}, err
 	}

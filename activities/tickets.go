@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/dbq"
 	"kam/db/store"
 )
@@ -50,9 +51,9 @@ func (a *Activities) MarkTicketBreach(ctx context.Context, b TicketBreach) (owed
 func stillOwes(t dbq.Ticket, b TicketBreach) bool {
 	switch {
 	case b.Response:
-		return t.AcknowledgedAt == nil && t.Status == store.TicketOpen
+		return t.AcknowledgedAt == nil && t.Status == kam.TicketOpen
 	case b.Resolution:
-		return t.Status == store.TicketOpen || t.Status == store.TicketAcknowledged
+		return t.Status == kam.TicketOpen || t.Status == kam.TicketAcknowledged
 	}
 	return true
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/dbq"
 	"kam/db/store"
 )
@@ -20,7 +21,7 @@ type VisitPlanFacts struct {
 // LoadVisitPlan reads the account's status and its tier's visit cadence.
 func (a *Activities) LoadVisitPlan(ctx context.Context, customerID uuid.UUID) (VisitPlanFacts, error) {
 	f, err := a.Store.Q().VisitPlanFacts(ctx, customerID)
-	if errors.Is(store.Interpret(err), store.ErrNotFound) {
+	if errors.Is(store.Interpret(err), kam.ErrNotFound) {
 		return VisitPlanFacts{}, nil
 	} else if err != nil {
 		return VisitPlanFacts{}, err
@@ -43,7 +44,7 @@ func (a *Activities) VisitStatus(ctx context.Context, visitID uuid.UUID) (string
 // MarkVisitMissed marks a still-planned visit missed and tells whether it did.
 func (a *Activities) MarkVisitMissed(ctx context.Context, visitID uuid.UUID) (bool, error) {
 	_, err := a.Store.Q().MarkVisitMissed(ctx, visitID)
-	if errors.Is(store.Interpret(err), store.ErrNotFound) {
+	if errors.Is(store.Interpret(err), kam.ErrNotFound) {
 		return false, nil
 	}
 	return err == nil, store.Interpret(err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/activities"
 	"kam/db"
 	"kam/db/dbq"
@@ -95,7 +96,7 @@ func hanging(t *testing.T) *httptest.Server {
 
 func staffMember(t *testing.T, s *store.Store) uuid.UUID {
 	t.Helper()
-	m, err := s.CreateStaff(context.Background(), "Hook "+uuid.NewString()[:8], nil, store.RoleAccountManager)
+	m, err := s.CreateStaff(context.Background(), "Hook "+uuid.NewString()[:8], nil, kam.RoleAccountManager)
 	if err != nil {
 		t.Fatal(err)
 	}

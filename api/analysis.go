@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"kam"
 	"kam/db/dbq"
 	"kam/db/store"
 	"kam/workflows"
@@ -20,7 +21,7 @@ import (
 
 var (
 	salesSections = []string{"product_use"}
-	churnSections = []string{store.SectionService, "churn"}
+	churnSections = []string{kam.SectionService, "churn"}
 	// An inspection names accounts' discount grants and, in its findings,
 	// their sales (Art. 14): reading it is a read of those records (Art. 9).
 	inspectionSections = []string{"discounts", "product_use"}
@@ -197,7 +198,7 @@ func (s *Server) listSales(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
-	if err := s.register(ctx, store.AccessView, []uuid.UUID{id}, salesSections); err != nil {
+	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, salesSections); err != nil {
 		return nil, err
 	}
 	out := Page[Sale]{Items: make([]Sale, 0, len(rows))}
@@ -313,7 +314,7 @@ func (s *Server) reactivate(ctx context.Context, in *struct {
 
 func (s *Server) createInspection(ctx context.Context, in *struct{ Body InspectionCreate }) (*struct{ Body Inspection }, error) {
 	p := callerOf(ctx)
-	if p.Role != store.RoleAuditor {
+	if p.Role != kam.RoleAuditor {
 		return nil, forbidden("inspections are run by auditors (Art. 14)")
 	}
 	var b [8]byte
@@ -377,7 +378,7 @@ func (s *Server) inspection(ctx context.Context, id uuid.UUID, cursor string, li
 	}
 	// Registered even when it names no account yet: it is still a read of
 	// the inspection (one row without an account).
-	if err := s.register(ctx, store.AccessView, uniqueIDs(shown), inspectionSections); err != nil {
+	if err := s.register(ctx, kam.AccessView, uniqueIDs(shown), inspectionSections); err != nil {
 		return nil, err
 	}
 	out := inspectionOut(i)
@@ -410,7 +411,7 @@ func (s *Server) listInspections(ctx context.Context, in *struct {
 		return nil, err
 	}
 	if len(shown) > 0 {
-		if err := s.register(ctx, store.AccessList, shown, []string{"discounts"}); err != nil {
+		if err := s.register(ctx, kam.AccessList, shown, []string{"discounts"}); err != nil {
 			return nil, err
 		}
 	}
@@ -463,7 +464,7 @@ func (s *Server) getInspection(ctx context.Context, in *struct {
 		return nil, err
 	}
 	out, err := s.inspection(ctx, id, in.Cursor, in.Limit)
-	if err != nil && errors.Is(err, store.ErrNotFound) {
+	if err != nil && errors.Is(err, kam.ErrNotFound) {
 		return nil, notFound()
 	}
 	return out, err

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"kam/db/store"
+	"kam"
 	"kam/workflows"
 )
 
@@ -19,27 +19,27 @@ func saleBody(category, rate, on string) map[string]any {
 // sides; churn marks the account and a win-back restores it.
 func TestAnalysisDataAuthorization(t *testing.T) {
 	staff := staffByRole(t)
-	am := staff[store.RoleAccountManager]
+	am := staff[kam.RoleAccountManager]
 	own := newAccount(t, am.ID)
-	for _, role := range store.Roles {
+	for _, role := range kam.Roles {
 		t.Run(role, func(t *testing.T) {
 			tok := staff[role].Token
 			sale := call(t, "POST", "/v1/customers/"+own+"/sales", tok, saleBody("equipment", "2", today()))
 			sales := call(t, "GET", "/v1/customers/"+own+"/sales", tok, nil)
 			survey := call(t, "POST", "/v1/customers/"+own+"/satisfaction", tok, map[string]any{"score": 4, "channel": "phone", "surveyed_on": today()})
 			switch role {
-			case store.RoleAdmin:
+			case kam.RoleAdmin:
 				problem(t, sale, 404, "not_found")
 				problem(t, sales, 404, "not_found")
 				problem(t, survey, 404, "not_found")
 				return
-			case store.RoleKAManager, store.RoleAccountManager:
+			case kam.RoleKAManager, kam.RoleAccountManager:
 				must(t, sale, 201)
 				must(t, survey, 201)
-			case store.RoleDataClerk:
+			case kam.RoleDataClerk:
 				must(t, sale, 201)
 				problem(t, survey, 403, "forbidden")
-			case store.RoleServiceAgent:
+			case kam.RoleServiceAgent:
 				problem(t, sale, 403, "forbidden")
 				must(t, survey, 201)
 			default:
@@ -48,7 +48,7 @@ func TestAnalysisDataAuthorization(t *testing.T) {
 			}
 			// Sales carry the applied discount (Art. 11).
 			switch role {
-			case store.RoleDataClerk, store.RoleServiceAgent:
+			case kam.RoleDataClerk, kam.RoleServiceAgent:
 				problem(t, sales, 403, "forbidden")
 			default:
 				must(t, sales, 200)
@@ -60,7 +60,7 @@ func TestAnalysisDataAuthorization(t *testing.T) {
 
 	churn := map[string]any{"reason": "competitor", "reason_text": "lower price", "destination": "Shenzhen", "competitor": "Rival Co", "effective_on": today()}
 	problem(t, call(t, "POST", "/v1/customers/"+own+"/churn", am.Token, churn), 403, "forbidden")
-	ka := staff[store.RoleKAManager]
+	ka := staff[kam.RoleKAManager]
 	must(t, call(t, "POST", "/v1/customers/"+own+"/churn", ka.Token, churn), 201)
 	problem(t, call(t, "POST", "/v1/customers/"+own+"/churn", ka.Token, churn), 409, "already_churned")
 	if st := must(t, call(t, "GET", "/v1/customers/"+own, ka.Token, nil), 200).str("status"); st != "churned" {
@@ -77,8 +77,8 @@ func TestAnalysisDataAuthorization(t *testing.T) {
 // the findings; the irregular Schedule exists with jitter.
 func TestInspectionThroughTheAPI(t *testing.T) {
 	staff := staffByRole(t)
-	am := newStaff(t, store.RoleAccountManager)
-	ka := newStaff(t, store.RoleKAManager)
+	am := newStaff(t, kam.RoleAccountManager)
+	ka := newStaff(t, kam.RoleKAManager)
 	c := newAccount(t, am.ID)
 	id := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "5")), 201).str("id")
 	must(t, call(t, "POST", "/v1/discount-requests/"+id+"/decisions", ka.Token, map[string]any{"decision": "approve"}), 200)
@@ -88,14 +88,14 @@ func TestInspectionThroughTheAPI(t *testing.T) {
 	above := must(t, call(t, "POST", "/v1/customers/"+c+"/sales", am.Token, saleBody("equipment", "9", today())), 201).str("id")
 	must(t, call(t, "POST", "/v1/customers/"+c+"/sales", am.Token, saleBody("equipment", "4", today())), 201)
 
-	for _, role := range store.Roles {
-		if role == store.RoleAuditor {
+	for _, role := range kam.Roles {
+		if role == kam.RoleAuditor {
 			continue
 		}
 		problem(t, call(t, "POST", "/v1/inspections", staff[role].Token, map[string]any{"sample_size": 5}), 403, "forbidden")
 	}
 	// Sample every grant there is, so this account's is in it.
-	ins := must(t, call(t, "POST", "/v1/inspections", staff[store.RoleAuditor].Token, map[string]any{"sample_size": 10000}), 201)
+	ins := must(t, call(t, "POST", "/v1/inspections", staff[kam.RoleAuditor].Token, map[string]any{"sample_size": 10000}), 201)
 	if ins.str("status") != "done" || ins.str("trigger") != "manual" || ins.Body["seed"].(float64) <= 0 {
 		t.Fatalf("inspection = %s", ins.Raw)
 	}
@@ -110,12 +110,12 @@ func TestInspectionThroughTheAPI(t *testing.T) {
 		t.Fatalf("the 9%% sale on a 5%% grant was not found: %s", ins.Raw)
 	}
 	recordHistory(t, workflows.InspectionWorkflowID(uuid.MustParse(ins.str("id"))))
-	must(t, call(t, "GET", "/v1/inspections/"+ins.str("id"), staff[store.RoleGeneralManager].Token, nil), 200)
-	problem(t, call(t, "GET", "/v1/inspections", staff[store.RoleFinance].Token, nil), 403, "forbidden")
-	problem(t, call(t, "GET", "/v1/inspections/"+ins.str("id"), staff[store.RoleFinance].Token, nil), 404, "not_found")
-	problem(t, call(t, "GET", "/v1/inspections/"+uuid.NewString(), staff[store.RoleAuditor].Token, nil), 404, "not_found")
+	must(t, call(t, "GET", "/v1/inspections/"+ins.str("id"), staff[kam.RoleGeneralManager].Token, nil), 200)
+	problem(t, call(t, "GET", "/v1/inspections", staff[kam.RoleFinance].Token, nil), 403, "forbidden")
+	problem(t, call(t, "GET", "/v1/inspections/"+ins.str("id"), staff[kam.RoleFinance].Token, nil), 404, "not_found")
+	problem(t, call(t, "GET", "/v1/inspections/"+uuid.NewString(), staff[kam.RoleAuditor].Token, nil), 404, "not_found")
 	waitFor(t, 30*time.Second, "the notices", func() bool {
-		return inboxKinds(t, am.Token)["inspection_done"] >= 1 && inboxKinds(t, staff[store.RoleAuditor].Token)["inspection_done"] >= 1
+		return inboxKinds(t, am.Token)["inspection_done"] >= 1 && inboxKinds(t, staff[kam.RoleAuditor].Token)["inspection_done"] >= 1
 	})
 
 	desc, err := running.Temporal.ScheduleClient().GetHandle(context.Background(), workflows.InspectionScheduleID).Describe(context.Background())

@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/dbq"
 	"kam/db/store"
 )
@@ -75,7 +76,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		st, err := s.store.Authenticate(ctx, token)
 		if err != nil {
-			if err != store.ErrNotFound {
+			if err != kam.ErrNotFound {
 				s.log.Error("authenticate", "error", err)
 				writeProblem(w, newProblem(http.StatusServiceUnavailable, "unavailable", "cannot check the token now"))
 				return

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/store"
 )
 
@@ -47,20 +48,20 @@ const (
 // grants is the one table of who may do what. Row scope (an account manager
 // sees only their accounts) is applied separately, inside the SQL.
 var grants = map[string][]capability{
-	store.RoleAdmin: {capManageStaff, capListStaff, capReadPolicies, capSetPolicies},
-	store.RoleGeneralManager: {capReadArchive, capReadCredit, capListStaff, capReadPolicies,
+	kam.RoleAdmin: {capManageStaff, capListStaff, capReadPolicies, capSetPolicies},
+	kam.RoleGeneralManager: {capReadArchive, capReadCredit, capListStaff, capReadPolicies,
 		capSeeDiscounts, capDecideDiscount, capReadGrants, capSeeFilings, capReadTickets, capGreetings, capSeeInspections, capReports},
-	store.RoleKAManager: {capReadArchive, capCreateArchive, capEditArchive, capAssign, capReadCredit, capEditCredit, capListStaff,
+	kam.RoleKAManager: {capReadArchive, capCreateArchive, capEditArchive, capAssign, capReadCredit, capEditCredit, capListStaff,
 		capReadPolicies, capSetPolicies, capSeeDiscounts, capRequestDiscount, capDecideDiscount, capReadGrants, capSeeFilings,
 		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey, capReports,
 		capBudgets, capCosts, capEvents},
-	store.RoleAccountManager: {capReadArchive, capEditArchive, capReadCredit, capReadPolicies, capRequestDiscount, capReadGrants,
+	kam.RoleAccountManager: {capReadArchive, capEditArchive, capReadCredit, capReadPolicies, capRequestDiscount, capReadGrants,
 		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey, capReports, capCosts},
-	store.RoleDataClerk:    {capReadArchive, capCreateArchive, capEditArchive, capRecordSales},
-	store.RoleServiceAgent: {capReadArchive, capReadTickets, capHandleTickets, capSurvey},
-	store.RoleFinance: {capReadArchive, capReadCredit, capEditCredit, capLedger, capReadPolicies, capSeeDiscounts, capReadGrants, capReports,
+	kam.RoleDataClerk:    {capReadArchive, capCreateArchive, capEditArchive, capRecordSales},
+	kam.RoleServiceAgent: {capReadArchive, capReadTickets, capHandleTickets, capSurvey},
+	kam.RoleFinance: {capReadArchive, capReadCredit, capEditCredit, capLedger, capReadPolicies, capSeeDiscounts, capReadGrants, capReports,
 		capBudgets, capCosts},
-	store.RoleAuditor: {capReadArchive, capReadCredit, capReadRegister, capReadPolicies, capSeeDiscounts, capReadGrants, capSeeFilings,
+	kam.RoleAuditor: {capReadArchive, capReadCredit, capReadRegister, capReadPolicies, capSeeDiscounts, capReadGrants, capSeeFilings,
 		capReadTickets, capSeeInspections, capReports},
 }
 
@@ -76,7 +77,7 @@ func can(role string, c capability) bool {
 // scopeOf is the row scope of a caller: account managers see only the
 // accounts assigned to them (Art. 9, 20).
 func scopeOf(p principal) store.Scope {
-	if p.Role == store.RoleAccountManager {
+	if p.Role == kam.RoleAccountManager {
 		id := p.ID
 		return store.Scope{ManagerID: &id}
 	}
@@ -137,7 +138,7 @@ func (s *Server) deny(ctx context.Context, id uuid.UUID, sections []string, refu
 	if id != uuid.Nil {
 		ids = []uuid.UUID{id}
 	}
-	if err := s.register(ctx, store.AccessDenied, ids, sections); err != nil {
+	if err := s.register(ctx, kam.AccessDenied, ids, sections); err != nil {
 		return err
 	}
 	return refusal
@@ -146,7 +147,7 @@ func (s *Server) deny(ctx context.Context, id uuid.UUID, sections []string, refu
 // archiveErr maps a store error on an archive route; a not-found there is an
 // attempt on an account the caller cannot see, and is registered as denied.
 func (s *Server) archiveErr(ctx context.Context, id uuid.UUID, sections []string, err error) error {
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, kam.ErrNotFound) {
 		return s.deny(ctx, id, sections, notFound())
 	}
 	return problemFor(s.log, err)

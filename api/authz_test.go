@@ -6,18 +6,18 @@ import (
 
 	"github.com/google/uuid"
 
-	"kam/db/store"
+	"kam"
 )
 
 func TestListAndCreateAuthorization(t *testing.T) {
 	staff := staffByRole(t)
-	am := staff[store.RoleAccountManager]
+	am := staff[kam.RoleAccountManager]
 	mine := newAccount(t, am.ID)
-	theirs := newAccount(t, newStaff(t, store.RoleAccountManager).ID)
-	for _, role := range store.Roles {
+	theirs := newAccount(t, newStaff(t, kam.RoleAccountManager).ID)
+	for _, role := range kam.Roles {
 		t.Run("list/"+role, func(t *testing.T) {
 			r := call(t, "GET", "/v1/customers?limit=200", staff[role].Token, nil)
-			if role == store.RoleAdmin {
+			if role == kam.RoleAdmin {
 				problem(t, r, 403, "forbidden")
 				return
 			}
@@ -36,13 +36,13 @@ func TestListAndCreateAuthorization(t *testing.T) {
 			if !ids[mine] {
 				t.Fatalf("%s does not see an account it may see", role)
 			}
-			if ids[theirs] != (role != store.RoleAccountManager) {
+			if ids[theirs] != (role != kam.RoleAccountManager) {
 				t.Fatalf("%s sees another manager's account: %v", role, ids[theirs])
 			}
 		})
 		t.Run("create/"+role, func(t *testing.T) {
 			r := call(t, "POST", "/v1/customers", staff[role].Token, map[string]any{"code": "N-" + uuid.NewString()[:12], "name": "New"})
-			if role == store.RoleKAManager || role == store.RoleDataClerk {
+			if role == kam.RoleKAManager || role == kam.RoleDataClerk {
 				must(t, r, 201)
 			} else {
 				problem(t, r, 403, "forbidden")
@@ -54,19 +54,19 @@ func TestListAndCreateAuthorization(t *testing.T) {
 // Tier, assignment and status are the KA Department's (Art. 3, 4).
 func TestAssignmentFieldsAreKAManagers(t *testing.T) {
 	staff := staffByRole(t)
-	am := staff[store.RoleAccountManager]
+	am := staff[kam.RoleAccountManager]
 	id := newAccount(t, am.ID)
-	for _, role := range []string{store.RoleDataClerk, store.RoleAccountManager} {
+	for _, role := range []string{kam.RoleDataClerk, kam.RoleAccountManager} {
 		problem(t, call(t, "PATCH", "/v1/customers/"+id, staff[role].Token, map[string]any{"tier": "S"}), 403, "forbidden_field")
 		problem(t, call(t, "POST", "/v1/customers", staff[role].Token, map[string]any{"code": "F-" + uuid.NewString()[:8], "name": "x", "account_manager_id": am.ID}), 403, map[string]string{
-			store.RoleDataClerk: "forbidden_field", store.RoleAccountManager: "forbidden"}[role])
+			kam.RoleDataClerk: "forbidden_field", kam.RoleAccountManager: "forbidden"}[role])
 	}
-	r := must(t, call(t, "PATCH", "/v1/customers/"+id, staff[store.RoleKAManager].Token, map[string]any{"tier": "S"}), 200)
+	r := must(t, call(t, "PATCH", "/v1/customers/"+id, staff[kam.RoleKAManager].Token, map[string]any{"tier": "S"}), 200)
 	if r.str("tier") != "S" {
 		t.Fatalf("tier = %s", r.str("tier"))
 	}
 	// Only an account manager can be assigned.
-	problem(t, call(t, "PATCH", "/v1/customers/"+id, staff[store.RoleKAManager].Token, map[string]any{"account_manager_id": staff[store.RoleFinance].ID}), 422, "validation_failed")
+	problem(t, call(t, "PATCH", "/v1/customers/"+id, staff[kam.RoleKAManager].Token, map[string]any{"account_manager_id": staff[kam.RoleFinance].ID}), 422, "validation_failed")
 }
 
 // A service agent sees profile and contacts, never credit (SPEC §2).
@@ -74,14 +74,14 @@ func TestAssignmentFieldsAreKAManagers(t *testing.T) {
 func TestServiceAgentNeverSeesCredit(t *testing.T) {
 	staff := staffByRole(t)
 	id := newAccount(t, "")
-	r := must(t, call(t, "GET", "/v1/customers/"+id, staff[store.RoleServiceAgent].Token, nil), 200)
+	r := must(t, call(t, "GET", "/v1/customers/"+id, staff[kam.RoleServiceAgent].Token, nil), 200)
 	for _, s := range r.Body["missing_sections"].([]any) {
-		if s == store.SectionCredit {
+		if s == kam.SectionCredit {
 			t.Fatal("service agent learns about the credit section")
 		}
 	}
-	r = must(t, call(t, "GET", "/v1/customers/"+id, staff[store.RoleKAManager].Token, nil), 200)
-	if !slices.Contains(r.Body["missing_sections"].([]any), any(store.SectionCredit)) {
+	r = must(t, call(t, "GET", "/v1/customers/"+id, staff[kam.RoleKAManager].Token, nil), 200)
+	if !slices.Contains(r.Body["missing_sections"].([]any), any(kam.SectionCredit)) {
 		t.Fatalf("ka manager missing = %v", r.Body["missing_sections"])
 	}
 }

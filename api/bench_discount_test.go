@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"kam/db/store"
+	"kam"
 )
 
 // The baselines run on the same embedded server, in the same process, with a
@@ -81,8 +81,8 @@ func BenchmarkBareNoopUpdate(b *testing.B) {
 // The decision round trip: POST .../decisions through HTTP, the update's
 // validator and handler, the state saved in Postgres, the answer read back.
 func BenchmarkDecisionUpdate(b *testing.B) {
-	am := newStaff(b, store.RoleAccountManager)
-	ka := newStaff(b, store.RoleKAManager)
+	am := newStaff(b, kam.RoleAccountManager)
+	ka := newStaff(b, kam.RoleKAManager)
 	c := newAccount(b, am.ID)
 	// Requests are submitted first and left to settle, so that each decision
 	// meets a run that is waiting, as in real life.
@@ -99,8 +99,8 @@ func BenchmarkDecisionUpdate(b *testing.B) {
 
 // Submit → approve → grant visible in GET /v1/customers/{id}/discounts.
 func BenchmarkSubmitToGrant(b *testing.B) {
-	am := newStaff(b, store.RoleAccountManager)
-	ka := newStaff(b, store.RoleKAManager)
+	am := newStaff(b, kam.RoleAccountManager)
+	ka := newStaff(b, kam.RoleKAManager)
 	c := newAccount(b, am.ID)
 	for b.Loop() {
 		id := must(b, call(b, "POST", "/v1/discount-requests", am.Token, discountBody(c, "2")), 201).str("id")

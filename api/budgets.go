@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"kam"
 	"kam/db/dbq"
 	"kam/db/store"
 )
@@ -273,7 +274,7 @@ func (s *Server) listCosts(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
-	if err := s.register(ctx, store.AccessView, []uuid.UUID{id}, costSections); err != nil {
+	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, costSections); err != nil {
 		return nil, err
 	}
 	out := Page[Cost]{Items: make([]Cost, 0, len(rows))}
@@ -405,7 +406,7 @@ func (s *Server) listEvents(ctx context.Context, in *struct {
 	}
 	// Invitees are accounts: the list is a read of their records (Art. 9).
 	if shown := inviteeAccounts(events); len(shown) > 0 {
-		if err := s.register(ctx, store.AccessList, shown, eventSections); err != nil {
+		if err := s.register(ctx, kam.AccessList, shown, eventSections); err != nil {
 			return nil, err
 		}
 	}

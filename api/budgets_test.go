@@ -3,15 +3,15 @@ package api_test
 import (
 	"testing"
 
-	"kam/db/store"
+	"kam"
 )
 
 // Art. 21 budgets and costs, and Art. 5.4/5.7 events, with the staff report's
 // cost against budget.
 func TestBudgetsCostsAndEvents(t *testing.T) {
 	staff := staffByRole(t)
-	ka, fin := staff[store.RoleKAManager], staff[store.RoleFinance]
-	am := newStaff(t, store.RoleAccountManager)
+	ka, fin := staff[kam.RoleKAManager], staff[kam.RoleFinance]
+	am := newStaff(t, kam.RoleAccountManager)
 	mk := func(tier string) string {
 		return must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "BU-" + tier + am.ID[:8], "name": "Budget " + tier, "tier": tier, "account_manager_id": am.ID}), 201).str("id")
 	}
@@ -22,7 +22,7 @@ func TestBudgetsCostsAndEvents(t *testing.T) {
 	problem(t, call(t, "PUT", "/v1/budgets/2030/tiers/Q", fin.Token, map[string]any{"amount": "1"}), 404, "not_found")
 	must(t, call(t, "POST", "/v1/customers/"+own+"/costs", am.Token, map[string]any{"category": "gift", "amount": "300", "incurred_on": "2030-02-01", "note": "mooncakes"}), 201)
 	must(t, call(t, "POST", "/v1/customers/"+pooled+"/costs", am.Token, map[string]any{"category": "travel", "amount": "100", "incurred_on": "2030-03-01"}), 201)
-	problem(t, call(t, "POST", "/v1/customers/"+own+"/costs", staff[store.RoleServiceAgent].Token, map[string]any{"category": "gift", "amount": "1", "incurred_on": "2030-02-01"}), 403, "forbidden")
+	problem(t, call(t, "POST", "/v1/customers/"+own+"/costs", staff[kam.RoleServiceAgent].Token, map[string]any{"category": "gift", "amount": "1", "incurred_on": "2030-02-01"}), 403, "forbidden")
 	if c := must(t, call(t, "GET", "/v1/customers/"+own+"/costs", am.Token, nil), 200).items(); len(c) != 1 || c[0]["amount"] != "300.00" {
 		t.Fatalf("costs = %v", c)
 	}

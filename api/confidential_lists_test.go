@@ -9,18 +9,18 @@ import (
 
 	"github.com/google/uuid"
 
-	"kam/db/store"
+	"kam"
 )
 
 // SPEC §7, Art. 9: credit terms never appear in /history for a caller who
 // may not see credit; finance and the account's manager still see them.
 func TestHistoryHidesCreditFromDataClerksAndServiceAgents(t *testing.T) {
 	staff := staffByRole(t)
-	fin := staff[store.RoleFinance]
-	am := newStaff(t, store.RoleAccountManager)
+	fin := staff[kam.RoleFinance]
+	am := newStaff(t, kam.RoleAccountManager)
 	acct := newAccount(t, am.ID)
 	must(t, call(t, "PUT", "/v1/customers/"+acct+"/credit", fin.Token, agreement("@monthly", "123456.78", 30)), 200)
-	must(t, call(t, "PATCH", "/v1/customers/"+acct, staff[store.RoleDataClerk].Token, map[string]any{"credibility": "good"}), 200)
+	must(t, call(t, "PATCH", "/v1/customers/"+acct, staff[kam.RoleDataClerk].Token, map[string]any{"credibility": "good"}), 200)
 
 	fields := func(token string) []string {
 		t.Helper()
@@ -33,12 +33,12 @@ func TestHistoryHidesCreditFromDataClerksAndServiceAgents(t *testing.T) {
 		}
 		return out
 	}
-	for _, who := range []member{fin, am, staff[store.RoleAuditor]} {
+	for _, who := range []member{fin, am, staff[kam.RoleAuditor]} {
 		if f := fields(who.Token); !slices.Contains(f, "credit") || !slices.Contains(f, "credibility") {
 			t.Errorf("%s history = %v, want the credit row", who.Role, f)
 		}
 	}
-	for _, role := range []string{store.RoleDataClerk, store.RoleServiceAgent} {
+	for _, role := range []string{kam.RoleDataClerk, kam.RoleServiceAgent} {
 		f := fields(staff[role].Token)
 		if slices.Contains(f, "credit") {
 			t.Errorf("%s sees credit terms in the history: %v", role, f)
@@ -54,8 +54,8 @@ func TestHistoryHidesCreditFromDataClerksAndServiceAgents(t *testing.T) {
 // listed account is registered (Art. 9).
 func TestEventsScopedToTheAccountManager(t *testing.T) {
 	staff := staffByRole(t)
-	ka := staff[store.RoleKAManager]
-	am1, am2 := newStaff(t, store.RoleAccountManager), newStaff(t, store.RoleAccountManager)
+	ka := staff[kam.RoleKAManager]
+	am1, am2 := newStaff(t, kam.RoleAccountManager), newStaff(t, kam.RoleAccountManager)
 	a1, a2 := newAccount(t, am1.ID), newAccount(t, am2.ID)
 	day := "2031-0" + fmt.Sprint(1+uuid.New()[0]%9) + "-15" // a day of its own, so the page holds only these
 	both := must(t, call(t, "POST", "/v1/events", ka.Token, map[string]any{"kind": "symposium", "title": "Both", "held_on": day,
@@ -120,12 +120,12 @@ func TestEventsScopedToTheAccountManager(t *testing.T) {
 // Art. 9: the archive is confidential and every access is registered.
 func TestInspectionReadsAreRegistered(t *testing.T) {
 	staff := staffByRole(t)
-	auditor := staff[store.RoleAuditor]
-	am := newStaff(t, store.RoleAccountManager)
+	auditor := staff[kam.RoleAuditor]
+	am := newStaff(t, kam.RoleAccountManager)
 	acct := newAccount(t, am.ID)
 	// A granted standard discount, then a sale above it: a finding.
 	req := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(acct, "3")), 201).str("id")
-	must(t, call(t, "POST", "/v1/discount-requests/"+req+"/decisions", staff[store.RoleKAManager].Token, map[string]any{"decision": "approve"}), 200)
+	must(t, call(t, "POST", "/v1/discount-requests/"+req+"/decisions", staff[kam.RoleKAManager].Token, map[string]any{"decision": "approve"}), 200)
 	waitFor(t, 30*time.Second, "the grant", func() bool {
 		return countRows(t, "SELECT count(*) FROM discount_grants WHERE customer_id = $1", acct) > 0
 	})
@@ -159,7 +159,7 @@ func TestInspectionReadsAreRegistered(t *testing.T) {
 // (?limit=&cursor=, default 50, at most 200), not returned whole.
 func TestContactsKeyPersonsAndTicketEventsArePaged(t *testing.T) {
 	staff := staffByRole(t)
-	ka, agent := staff[store.RoleKAManager], staff[store.RoleServiceAgent]
+	ka, agent := staff[kam.RoleKAManager], staff[kam.RoleServiceAgent]
 	acct := newAccount(t, "")
 	for i := 0; i < 3; i++ {
 		must(t, call(t, "POST", "/v1/customers/"+acct+"/contacts", ka.Token, map[string]any{"name": fmt.Sprint("Contact ", i)}), 201)
@@ -204,6 +204,6 @@ func TestContactsKeyPersonsAndTicketEventsArePaged(t *testing.T) {
 	problem(t, call(t, "GET", "/v1/customers/"+acct+"/contacts?limit=201", ka.Token, nil), 422, "validation_failed")
 	problem(t, call(t, "GET", "/v1/customers/"+acct+"/key-persons?cursor=bm9wZQ", ka.Token, nil), 422, "validation_failed")
 	// Another manager's account stays invisible whatever the page.
-	other := newStaff(t, store.RoleAccountManager)
+	other := newStaff(t, kam.RoleAccountManager)
 	problem(t, call(t, "GET", "/v1/customers/"+acct+"/contacts?limit=1", other.Token, nil), 404, "not_found")
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/store"
 )
 
@@ -51,9 +52,9 @@ func TestHealthReadyMetricsOpenAPI(t *testing.T) {
 func TestAuthentication(t *testing.T) {
 	problem(t, call(t, "GET", "/v1/me", "", nil), 401, "unauthenticated")
 	problem(t, call(t, "GET", "/v1/me", "kam_forged_"+strings.Repeat("x", 40), nil), 401, "invalid_token")
-	m := newStaff(t, store.RoleAuditor)
+	m := newStaff(t, kam.RoleAuditor)
 	me := must(t, call(t, "GET", "/v1/me", m.Token, nil), 200)
-	if me.str("id") != m.ID || me.str("role") != store.RoleAuditor {
+	if me.str("id") != m.ID || me.str("role") != kam.RoleAuditor {
 		t.Fatalf("me = %s", me.Raw)
 	}
 	// A second token, then revoking the first: it stops working at once, the second goes on.
@@ -66,7 +67,7 @@ func TestAuthentication(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Only an admin or the owner revokes.
-	other := newStaff(t, store.RoleAuditor)
+	other := newStaff(t, kam.RoleAuditor)
 	problem(t, call(t, "DELETE", "/v1/staff/"+m.ID+"/tokens/"+firstID, other.Token, nil), 403, "forbidden")
 	must(t, call(t, "DELETE", "/v1/staff/"+m.ID+"/tokens/"+firstID, m.Token, nil), 204)
 	problem(t, call(t, "GET", "/v1/me", m.Token, nil), 401, "invalid_token")
@@ -83,25 +84,25 @@ func TestAuthentication(t *testing.T) {
 
 func TestStaffAdministration(t *testing.T) {
 	staff := staffByRole(t)
-	for _, role := range store.Roles {
+	for _, role := range kam.Roles {
 		r := call(t, "POST", "/v1/staff", staff[role].Token, map[string]any{"name": "X", "role": "auditor"})
-		if role == store.RoleAdmin {
+		if role == kam.RoleAdmin {
 			must(t, r, 201)
 		} else {
 			problem(t, r, 403, "forbidden")
 		}
 		r = call(t, "POST", "/v1/staff/"+staff[role].ID+"/tokens", staff[role].Token, nil)
-		if role == store.RoleAdmin {
+		if role == kam.RoleAdmin {
 			must(t, r, 201)
 		} else {
 			problem(t, r, 403, "forbidden")
 		}
 		r = call(t, "GET", "/v1/staff?role=account_manager", staff[role].Token, nil)
 		switch role {
-		case store.RoleAdmin, store.RoleKAManager, store.RoleGeneralManager:
+		case kam.RoleAdmin, kam.RoleKAManager, kam.RoleGeneralManager:
 			must(t, r, 200)
 			for _, it := range r.items() {
-				if it["role"] != store.RoleAccountManager {
+				if it["role"] != kam.RoleAccountManager {
 					t.Fatalf("role filter leaked %v", it["role"])
 				}
 			}
@@ -120,8 +121,8 @@ func TestStaffAdministration(t *testing.T) {
 // Art. 6: KA information is the basis of service; Art. 7(2): the archive is kept current.
 func TestArchiveLifecycle(t *testing.T) {
 	staff := staffByRole(t)
-	ka := staff[store.RoleKAManager]
-	am := staff[store.RoleAccountManager]
+	ka := staff[kam.RoleKAManager]
+	am := staff[kam.RoleAccountManager]
 	code := "L-" + uuid.NewString()[:10]
 	c := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{
 		"code": code, "name": "Lifecycle Steel", "industry": "steel-" + code, "tier": "S", "service_mode": "resident",
@@ -195,7 +196,7 @@ func TestArchiveLifecycle(t *testing.T) {
 // Bad input is a 4xx problem with a stable code, and changes nothing.
 func TestHostileInputChangesNothing(t *testing.T) {
 	staff := staffByRole(t)
-	ka := staff[store.RoleKAManager]
+	ka := staff[kam.RoleKAManager]
 	id := newAccount(t, "")
 	before := countRows(t, "SELECT count(*) FROM customers") + countRows(t, "SELECT count(*) FROM customer_history")
 	huge := `{"code":"H-1","name":"` + strings.Repeat("x", 1<<20+10) + `"}`
@@ -255,7 +256,7 @@ func TestHostileInputChangesNothing(t *testing.T) {
 }
 
 func TestIdempotencyKeyReplaysCreation(t *testing.T) {
-	ka := staffByRole(t)[store.RoleKAManager]
+	ka := staffByRole(t)[kam.RoleKAManager]
 	key := header{"Idempotency-Key", uuid.NewString()}
 	body := map[string]any{"code": "I-" + uuid.NewString()[:10], "name": "Once"}
 	first := must(t, call(t, "POST", "/v1/customers", ka.Token, body, key), 201)
@@ -292,7 +293,7 @@ func TestIdempotencyKeyReplaysCreation(t *testing.T) {
 		t.Fatalf("%d accounts created by concurrent retries", n)
 	}
 	// A key belongs to its caller: another staff member's same key is a new request.
-	dc := staffByRole(t)[store.RoleDataClerk]
+	dc := staffByRole(t)[kam.RoleDataClerk]
 	body3 := map[string]any{"code": "I-" + uuid.NewString()[:10], "name": "Other caller"}
 	must(t, call(t, "POST", "/v1/customers", dc.Token, body3, key), 201)
 }
@@ -307,19 +308,19 @@ func TestAccessRegisterAPI(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if r := call(t, "GET", "/v1/customers/"+id, staff[store.RoleFinance].Token, nil); r.Status != 200 {
+			if r := call(t, "GET", "/v1/customers/"+id, staff[kam.RoleFinance].Token, nil); r.Status != 200 {
 				t.Errorf("read: %d", r.Status)
 			}
 		}()
 	}
 	wg.Wait()
-	if n := countRows(t, "SELECT count(*) FROM access_log WHERE customer_id = $1 AND action = 'view' AND staff_id = $2", id, staff[store.RoleFinance].ID); n != 60 {
+	if n := countRows(t, "SELECT count(*) FROM access_log WHERE customer_id = $1 AND action = 'view' AND staff_id = $2", id, staff[kam.RoleFinance].ID); n != 60 {
 		t.Fatalf("%d view rows, want 60", n)
 	}
-	for _, role := range store.Roles {
+	for _, role := range kam.Roles {
 		r := call(t, "GET", "/v1/access-log?customer_id="+id, staff[role].Token, nil)
 		v := call(t, "GET", "/v1/access-log/verify", staff[role].Token, nil)
-		if role != store.RoleAuditor {
+		if role != kam.RoleAuditor {
 			problem(t, r, 403, "forbidden")
 			problem(t, v, 403, "forbidden")
 			continue
@@ -330,11 +331,11 @@ func TestAccessRegisterAPI(t *testing.T) {
 			t.Fatalf("verify = %s", v.Raw)
 		}
 	}
-	auditor := staff[store.RoleAuditor]
+	auditor := staff[kam.RoleAuditor]
 	seen := 0
 	next := ""
 	for {
-		path := "/v1/access-log?limit=25&customer_id=" + id + "&staff_id=" + staff[store.RoleFinance].ID
+		path := "/v1/access-log?limit=25&customer_id=" + id + "&staff_id=" + staff[kam.RoleFinance].ID
 		if next != "" {
 			path += "&cursor=" + next
 		}
@@ -363,8 +364,8 @@ func TestAccessRegisterAPI(t *testing.T) {
 }
 
 func TestNotificationsInbox(t *testing.T) {
-	m := newStaff(t, store.RoleDataClerk)
-	other := newStaff(t, store.RoleDataClerk)
+	m := newStaff(t, kam.RoleDataClerk)
+	other := newStaff(t, kam.RoleDataClerk)
 	staffID := uuid.MustParse(m.ID)
 	for i := range 3 {
 		if _, err := running.Store.Deliver(context.Background(), []uuid.UUID{staffID}, store.Notification{EventKey: fmt.Sprintf("t/%s/%d", m.ID, i), Kind: "test", Title: fmt.Sprint("n", i)}); err != nil {
@@ -395,15 +396,15 @@ func TestNotificationsInbox(t *testing.T) {
 
 func TestReferenceData(t *testing.T) {
 	staff := staffByRole(t)
-	tiers := must(t, call(t, "GET", "/v1/tiers", staff[store.RoleServiceAgent].Token, nil), 200)
+	tiers := must(t, call(t, "GET", "/v1/tiers", staff[kam.RoleServiceAgent].Token, nil), 200)
 	if len(tiers.items()) != 3 || tiers.items()[0]["code"] != "S" {
 		t.Fatalf("tiers = %s", tiers.Raw)
 	}
-	must(t, call(t, "GET", "/v1/tiers/A", staff[store.RoleServiceAgent].Token, nil), 200)
-	problem(t, call(t, "GET", "/v1/tiers/Q", staff[store.RoleServiceAgent].Token, nil), 404, "not_found")
-	for _, role := range store.Roles {
+	must(t, call(t, "GET", "/v1/tiers/A", staff[kam.RoleServiceAgent].Token, nil), 200)
+	problem(t, call(t, "GET", "/v1/tiers/Q", staff[kam.RoleServiceAgent].Token, nil), 404, "not_found")
+	for _, role := range kam.Roles {
 		r := call(t, "GET", "/v1/discount-policies", staff[role].Token, nil)
-		if role == store.RoleDataClerk || role == store.RoleServiceAgent {
+		if role == kam.RoleDataClerk || role == kam.RoleServiceAgent {
 			problem(t, r, 403, "forbidden")
 		} else if must(t, r, 200); len(r.items()) == 0 {
 			t.Fatal("no policies seeded")

@@ -3,7 +3,7 @@ package api_test
 import (
 	"testing"
 
-	"kam/db/store"
+	"kam"
 )
 
 // Both sides of the rules that the feature tests exercise on one side only;
@@ -11,8 +11,8 @@ import (
 // and refused somewhere in this package.
 func TestRemainingRulesBothSides(t *testing.T) {
 	staff := staffByRole(t)
-	am, ka, fin := staff[store.RoleAccountManager], staff[store.RoleKAManager], staff[store.RoleFinance]
-	clerk, agent, auditor := staff[store.RoleDataClerk], staff[store.RoleServiceAgent], staff[store.RoleAuditor]
+	am, ka, fin := staff[kam.RoleAccountManager], staff[kam.RoleKAManager], staff[kam.RoleFinance]
+	clerk, agent, auditor := staff[kam.RoleDataClerk], staff[kam.RoleServiceAgent], staff[kam.RoleAuditor]
 	c := newAccount(t, am.ID)
 
 	// Visits (Art. 20): the account's manager records and reads; finance may

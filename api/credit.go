@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"kam"
 	"kam/db/dbq"
 	"kam/db/store"
 )
@@ -125,10 +126,10 @@ func (s *Server) getCredit(ctx context.Context, in *customerID) (*struct{ Body C
 		return nil, s.archiveErr(ctx, id, creditSections, err)
 	}
 	c, err := s.store.GetCredit(ctx, scope, id)
-	if rerr := s.register(ctx, store.AccessView, []uuid.UUID{id}, creditSections); rerr != nil {
+	if rerr := s.register(ctx, kam.AccessView, []uuid.UUID{id}, creditSections); rerr != nil {
 		return nil, rerr
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, kam.ErrNotFound) {
 		return nil, newProblem(http.StatusNotFound, "no_credit_agreement", "this account has no credit agreement on file")
 	} else if err != nil {
 		return nil, problemFor(s.log, err)
@@ -161,7 +162,7 @@ func (s *Server) putCredit(ctx context.Context, in *struct {
 	}
 	input := store.CreditInput{CreditLevel: in.Body.CreditLevel, ArrearsLimit: *limit, SettlementCycle: in.Body.SettlementCycle,
 		PaymentTermDays: in.Body.PaymentTermDays, AgreementRef: in.Body.AgreementRef, AgreementDate: date,
-		Close: in.Body.Status != nil && *in.Body.Status == store.CreditClosed}
+		Close: in.Body.Status != nil && *in.Body.Status == kam.CreditClosed}
 	var change store.CreditChange
 	c, err := archiveWrite(s, ctx, []uuid.UUID{id}, creditSections, func(ctx context.Context) (dbq.CreditAgreement, error) {
 		c, ch, err := s.store.PutCredit(ctx, scope, id, input, callerOf(ctx).ID, func() error {
@@ -300,7 +301,7 @@ func (s *Server) listStatements(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
-	if err := s.register(ctx, store.AccessView, []uuid.UUID{id}, creditSections); err != nil {
+	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, creditSections); err != nil {
 		return nil, err
 	}
 	tz := s.procs.Settings.Timezone

@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
 
-	"kam/db/store"
+	"kam"
 	"kam/workflows"
 )
 
@@ -31,8 +31,8 @@ func paymentBody(amount, ref string) map[string]any {
 // a missed due date, suspension (charges refused with 409), payment,
 // automatic reinstatement, charges accepted again.
 func TestCreditSuspendedAndReinstated(t *testing.T) {
-	fin := newStaff(t, store.RoleFinance)
-	am := newStaff(t, store.RoleAccountManager)
+	fin := newStaff(t, kam.RoleFinance)
+	am := newStaff(t, kam.RoleAccountManager)
 	c := newAccount(t, am.ID)
 	a := must(t, call(t, "PUT", "/v1/customers/"+c+"/credit", fin.Token, agreement("@every 2s", "1000", 1)), 200)
 	defer recordHistory(t, workflows.SettlementWorkflowID(uuid.MustParse(c)))
@@ -83,7 +83,7 @@ func TestCreditSuspendedAndReinstated(t *testing.T) {
 // 50 charges race the arrears limit at once: the ledger never exceeds it.
 // Art. 10: arrears are managed.
 func TestConcurrentChargesNeverBreachTheLimit(t *testing.T) {
-	fin := newStaff(t, store.RoleFinance)
+	fin := newStaff(t, kam.RoleFinance)
 	c := newAccount(t, "")
 	must(t, call(t, "PUT", "/v1/customers/"+c+"/credit", fin.Token, agreement("@monthly", "1000", 30)), 200)
 	var wg sync.WaitGroup
@@ -125,7 +125,7 @@ func TestConcurrentChargesNeverBreachTheLimit(t *testing.T) {
 }
 
 func TestLedgerReplaysAndClosing(t *testing.T) {
-	fin := newStaff(t, store.RoleFinance)
+	fin := newStaff(t, kam.RoleFinance)
 	c := newAccount(t, "")
 	must(t, call(t, "PUT", "/v1/customers/"+c+"/credit", fin.Token, agreement("@monthly", "5000", 30)), 200)
 	first := must(t, call(t, "POST", "/v1/customers/"+c+"/charges", fin.Token, chargeBody("120.50", "INV-9")), 201)
@@ -180,13 +180,13 @@ func TestLedgerReplaysAndClosing(t *testing.T) {
 // statements; an account manager only their own accounts'.
 func TestLedgerAuthorization(t *testing.T) {
 	staff := staffByRole(t)
-	am := staff[store.RoleAccountManager]
+	am := staff[kam.RoleAccountManager]
 	own := newAccount(t, am.ID)
-	other := newAccount(t, newStaff(t, store.RoleAccountManager).ID)
+	other := newAccount(t, newStaff(t, kam.RoleAccountManager).ID)
 	for _, id := range []string{own, other} {
-		must(t, call(t, "PUT", "/v1/customers/"+id+"/credit", staff[store.RoleFinance].Token, agreement("@monthly", "100000", 30)), 200)
+		must(t, call(t, "PUT", "/v1/customers/"+id+"/credit", staff[kam.RoleFinance].Token, agreement("@monthly", "100000", 30)), 200)
 	}
-	for _, role := range store.Roles {
+	for _, role := range kam.Roles {
 		for _, which := range []string{"own", "other"} {
 			id := own
 			if which == "other" {
@@ -197,20 +197,20 @@ func TestLedgerAuthorization(t *testing.T) {
 				charge := call(t, "POST", "/v1/customers/"+id+"/charges", tok, chargeBody("1", uuid.NewString()))
 				pay := call(t, "POST", "/v1/customers/"+id+"/payments", tok, paymentBody("1", uuid.NewString()))
 				stmts := call(t, "GET", "/v1/customers/"+id+"/statements", tok, nil)
-				hidden := role == store.RoleAdmin || (role == store.RoleAccountManager && which == "other")
+				hidden := role == kam.RoleAdmin || (role == kam.RoleAccountManager && which == "other")
 				switch {
 				case hidden:
 					problem(t, charge, 404, "not_found")
 					problem(t, pay, 404, "not_found")
 					problem(t, stmts, 404, "not_found")
-				case role == store.RoleFinance:
+				case role == kam.RoleFinance:
 					must(t, charge, 201)
 					must(t, pay, 201)
 					must(t, stmts, 200)
 				default:
 					problem(t, charge, 403, "forbidden")
 					problem(t, pay, 403, "forbidden")
-					if role == store.RoleDataClerk || role == store.RoleServiceAgent {
+					if role == kam.RoleDataClerk || role == kam.RoleServiceAgent {
 						problem(t, stmts, 403, "forbidden")
 					} else {
 						must(t, stmts, 200)

@@ -10,17 +10,18 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/dbq"
 	"kam/db/store"
 )
 
 // Sections of the archive as the access register names them.
 var (
-	profileSections = []string{store.SectionBasics, store.SectionContact, store.SectionService}
+	profileSections = []string{kam.SectionBasics, kam.SectionContact, kam.SectionService}
 	contactSections = []string{"contacts"}
-	personSections  = []string{store.SectionKeyPersons}
+	personSections  = []string{kam.SectionKeyPersons}
 	historySections = []string{"history"}
-	creditSections  = []string{store.SectionCredit}
+	creditSections  = []string{kam.SectionCredit}
 )
 
 // CustomerFields are the optional Art. 7 fields, shared by create and patch.
@@ -95,7 +96,7 @@ type Customer struct {
 func customerOut(c dbq.Customer, missing []string, role string) Customer {
 	if !can(role, capReadCredit) {
 		// Art. 9: a caller without credit access learns nothing of it.
-		missing = slices.DeleteFunc(slices.Clone(missing), func(s string) bool { return s == store.SectionCredit })
+		missing = slices.DeleteFunc(slices.Clone(missing), func(s string) bool { return s == kam.SectionCredit })
 	}
 	out := Customer{
 		ID: c.ID.String(), Code: c.Code, Name: c.Name, Nature: c.Nature, Industry: c.Industry,
@@ -251,7 +252,7 @@ func (s *Server) listCustomers(ctx context.Context, in *listCustomersInput) (*st
 		ids = append(ids, a.Customer.ID)
 	}
 	if len(ids) > 0 {
-		if err := s.register(ctx, store.AccessList, ids, profileSections); err != nil {
+		if err := s.register(ctx, kam.AccessList, ids, profileSections); err != nil {
 			return nil, err
 		}
 	}
@@ -271,7 +272,7 @@ func (s *Server) getCustomer(ctx context.Context, in *customerID) (*customerOutp
 	if err != nil {
 		return nil, s.archiveErr(ctx, id, profileSections, err)
 	}
-	if err := s.register(ctx, store.AccessView, []uuid.UUID{id}, profileSections); err != nil {
+	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, profileSections); err != nil {
 		return nil, err
 	}
 	return &customerOutput{ETag: etag(ar.Customer.Version), Body: customerOut(ar.Customer, ar.Missing, callerOf(ctx).Role)}, nil

@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 	"go.temporal.io/sdk/temporal"
 
+	"kam"
 	"kam/db/dbq"
 	"kam/db/store"
 	"kam/workflows"
@@ -148,7 +149,7 @@ func (s *Server) discountRoutes() {
 // their own requests, the roles with capSeeDiscounts see all, others none.
 func discountViewer(p principal) (store.DiscountViewer, bool) {
 	switch {
-	case p.Role == store.RoleAccountManager:
+	case p.Role == kam.RoleAccountManager:
 		id := p.ID
 		return store.DiscountViewer{RequesterID: &id}, true
 	case can(p.Role, capSeeDiscounts):
@@ -193,7 +194,7 @@ func (s *Server) createDiscount(ctx context.Context, in *struct{ Body DiscountRe
 	})
 	var startErr errStart
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, kam.ErrNotFound):
 		return nil, s.deny(ctx, customer, discountSections, notFound())
 	case errors.As(err, &startErr):
 		s.log.Error("start discount approval", "error", startErr.err)
@@ -234,7 +235,7 @@ func (s *Server) listDiscounts(ctx context.Context, in *struct {
 		}
 	}
 	if len(ids) > 0 {
-		if err := s.register(ctx, store.AccessList, ids, discountSections); err != nil {
+		if err := s.register(ctx, kam.AccessList, ids, discountSections); err != nil {
 			return nil, err
 		}
 	}
@@ -253,7 +254,7 @@ func (s *Server) loadDiscount(ctx context.Context, raw string) (store.DiscountVi
 		return store.DiscountView{}, s.deny(ctx, uuid.Nil, discountSections, notFound())
 	}
 	view, err := s.store.GetDiscountRequest(ctx, v, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, kam.ErrNotFound) {
 		return view, s.deny(ctx, uuid.Nil, discountSections, notFound())
 	}
 	if err != nil {
@@ -269,7 +270,7 @@ func (s *Server) getDiscount(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.register(ctx, store.AccessView, []uuid.UUID{view.Request.CustomerID}, discountSections); err != nil {
+	if err := s.register(ctx, kam.AccessView, []uuid.UUID{view.Request.CustomerID}, discountSections); err != nil {
 		return nil, err
 	}
 	return &struct{ Body DiscountRequest }{Body: discountOut(view)}, nil
@@ -302,7 +303,7 @@ func (s *Server) decideDiscount(ctx context.Context, in *struct {
 	}
 	p := callerOf(ctx)
 	r := view.Request
-	if r.State != store.StatePending {
+	if r.State != kam.StatePending {
 		return nil, newProblem(http.StatusConflict, workflows.ErrAlreadyDecided, "this request is already "+r.State)
 	}
 	if !can(p.Role, capDecideDiscount) || p.ID == r.RequesterID {
@@ -326,7 +327,7 @@ func (s *Server) withdrawDiscount(ctx context.Context, in *struct {
 	if p.ID != r.RequesterID {
 		return nil, s.deny(ctx, r.CustomerID, discountSections, newProblem(http.StatusForbidden, workflows.ErrNotRequester, "only the requester withdraws a request"))
 	}
-	if r.State != store.StatePending {
+	if r.State != kam.StatePending {
 		return nil, newProblem(http.StatusConflict, workflows.ErrNotPending, "this request is already "+r.State)
 	}
 	_, err = processWrite(s, ctx, []uuid.UUID{r.CustomerID}, discountSections, func(ctx context.Context) (workflows.DiscountState, error) {
@@ -387,7 +388,7 @@ func (s *Server) listFilings(ctx context.Context, in *struct {
 		}
 	}
 	if len(ids) > 0 {
-		if err := s.register(ctx, store.AccessList, ids, discountSections); err != nil {
+		if err := s.register(ctx, kam.AccessList, ids, discountSections); err != nil {
 			return nil, err
 		}
 	}
@@ -405,7 +406,7 @@ func (s *Server) acknowledgeFiling(ctx context.Context, in *struct {
 	if !can(p.Role, capSeeFilings) {
 		return nil, s.deny(ctx, uuid.Nil, discountSections, notFound())
 	}
-	if p.Role != store.RoleGeneralManager {
+	if p.Role != kam.RoleGeneralManager {
 		return nil, s.deny(ctx, uuid.Nil, discountSections, forbidden("only the General Manager acknowledges a filing"))
 	}
 	// The filing names its account: the store puts it into the register entry.
@@ -453,7 +454,7 @@ func (s *Server) listGrants(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
-	if err := s.register(ctx, store.AccessView, []uuid.UUID{id}, discountSections); err != nil {
+	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, discountSections); err != nil {
 		return nil, err
 	}
 	out := Page[Grant]{Items: make([]Grant, 0, len(rows))}

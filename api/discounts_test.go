@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"kam/db/store"
+	"kam"
 	"kam/workflows"
 )
 
@@ -47,9 +47,9 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) 
 // Art. 12, within the standard: the KA Department approves, the grant becomes
 // the account's discount standard, and the decision is filed with the GM.
 func TestStandardDiscountGrantedAndFiled(t *testing.T) {
-	am := newStaff(t, store.RoleAccountManager)
-	ka := newStaff(t, store.RoleKAManager)
-	gm := newStaff(t, store.RoleGeneralManager)
+	am := newStaff(t, kam.RoleAccountManager)
+	ka := newStaff(t, kam.RoleKAManager)
+	gm := newStaff(t, kam.RoleGeneralManager)
 	c := newAccount(t, am.ID)
 
 	r := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "8.5")), 201)
@@ -104,9 +104,9 @@ func TestStandardDiscountGrantedAndFiled(t *testing.T) {
 
 // Art. 12, beyond the standard: the KA Department, then the GM; no filing.
 func TestBeyondStandardGoesToTheGM(t *testing.T) {
-	am := newStaff(t, store.RoleAccountManager)
-	ka := newStaff(t, store.RoleKAManager)
-	gm := newStaff(t, store.RoleGeneralManager)
+	am := newStaff(t, kam.RoleAccountManager)
+	ka := newStaff(t, kam.RoleKAManager)
+	gm := newStaff(t, kam.RoleGeneralManager)
 	c := newAccount(t, am.ID)
 	r := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "15")), 201)
 	id := r.str("id")
@@ -137,7 +137,7 @@ func TestBeyondStandardGoesToTheGM(t *testing.T) {
 
 // Art. 12: above the hard cap is never approvable; Art. 5.5: discount policies are the KA Department's.
 func TestDiscountSubmissionRules(t *testing.T) {
-	am := newStaff(t, store.RoleAccountManager)
+	am := newStaff(t, kam.RoleAccountManager)
 	c := newAccount(t, am.ID)
 	before := countRows(t, "SELECT count(*) FROM discount_requests")
 	problem(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "20.001")), 422, "above_hard_cap")
@@ -156,11 +156,11 @@ func TestDiscountSubmissionRules(t *testing.T) {
 	problem(t, call(t, "POST", "/v1/discount-requests", am.Token, b), 422, "validation_failed")
 	// Another manager's account does not exist for this one (SPEC §2: 404),
 	// and answers exactly as an account that does not exist at all.
-	other := newAccount(t, newStaff(t, store.RoleAccountManager).ID)
+	other := newAccount(t, newStaff(t, kam.RoleAccountManager).ID)
 	problem(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(other, "5")), 404, "not_found")
 	problem(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(uuid.NewString(), "5")), 404, "not_found")
 	// A churned account gets no discount.
-	ka := staffByRole(t)[store.RoleKAManager]
+	ka := staffByRole(t)[kam.RoleKAManager]
 	churned := newAccount(t, am.ID)
 	must(t, call(t, "PATCH", "/v1/customers/"+churned, ka.Token, map[string]any{"status": "churned"}), 200)
 	problem(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(churned, "5")), 409, "account_not_active")
@@ -186,8 +186,8 @@ func TestDiscountSubmissionRules(t *testing.T) {
 // The requester never decides their own request, even as a KA manager.
 // Art. 11: discounts are confidential and approved level by level.
 func TestNoSelfApproval(t *testing.T) {
-	ka1 := newStaff(t, store.RoleKAManager)
-	ka2 := newStaff(t, store.RoleKAManager)
+	ka1 := newStaff(t, kam.RoleKAManager)
+	ka2 := newStaff(t, kam.RoleKAManager)
 	c := newAccount(t, "")
 	id := must(t, call(t, "POST", "/v1/discount-requests", ka1.Token, discountBody(c, "3")), 201).str("id")
 	problem(t, call(t, "POST", "/v1/discount-requests/"+id+"/decisions", ka1.Token, map[string]any{"decision": "approve"}), 403, "not_decider")
@@ -196,11 +196,11 @@ func TestNoSelfApproval(t *testing.T) {
 
 // Two managers click at the same moment: exactly one decision wins.
 func TestConcurrentDecisionsOneWins(t *testing.T) {
-	am := newStaff(t, store.RoleAccountManager)
+	am := newStaff(t, kam.RoleAccountManager)
 	c := newAccount(t, am.ID)
 	for round := range 3 {
 		id := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "4")), 201).str("id")
-		deciders := []member{newStaff(t, store.RoleKAManager), newStaff(t, store.RoleKAManager), newStaff(t, store.RoleKAManager)}
+		deciders := []member{newStaff(t, kam.RoleKAManager), newStaff(t, kam.RoleKAManager), newStaff(t, kam.RoleKAManager)}
 		var wg sync.WaitGroup
 		codes := make(chan int, len(deciders))
 		for i, d := range deciders {
@@ -234,11 +234,11 @@ func TestConcurrentDecisionsOneWins(t *testing.T) {
 }
 
 func TestWithdraw(t *testing.T) {
-	am := newStaff(t, store.RoleAccountManager)
-	ka := newStaff(t, store.RoleKAManager)
+	am := newStaff(t, kam.RoleAccountManager)
+	ka := newStaff(t, kam.RoleKAManager)
 	c := newAccount(t, am.ID)
 	id := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "6")), 201).str("id")
-	problem(t, call(t, "POST", "/v1/discount-requests/"+id+"/withdraw", newStaff(t, store.RoleAccountManager).Token, nil), 404, "not_found")
+	problem(t, call(t, "POST", "/v1/discount-requests/"+id+"/withdraw", newStaff(t, kam.RoleAccountManager).Token, nil), 404, "not_found")
 	problem(t, call(t, "POST", "/v1/discount-requests/"+id+"/withdraw", ka.Token, nil), 403, "not_requester")
 	w := must(t, call(t, "POST", "/v1/discount-requests/"+id+"/withdraw", am.Token, nil), 200)
 	if w.str("state") != "withdrawn" {
@@ -249,7 +249,7 @@ func TestWithdraw(t *testing.T) {
 }
 
 func TestDiscountIdempotencyKey(t *testing.T) {
-	am := newStaff(t, store.RoleAccountManager)
+	am := newStaff(t, kam.RoleAccountManager)
 	c := newAccount(t, am.ID)
 	key := header{"Idempotency-Key", uuid.NewString()}
 	a := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "2"), key), 201)
@@ -262,12 +262,12 @@ func TestDiscountIdempotencyKey(t *testing.T) {
 // Discount data is confidential (Art. 11): both sides of every rule.
 func TestDiscountConfidentiality(t *testing.T) {
 	staff := staffByRole(t)
-	am := staff[store.RoleAccountManager]
+	am := staff[kam.RoleAccountManager]
 	c := newAccount(t, am.ID)
 	id := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "1")), 201).str("id")
-	otherAM := newStaff(t, store.RoleAccountManager)
-	seeAll := map[string]bool{store.RoleKAManager: true, store.RoleGeneralManager: true, store.RoleFinance: true, store.RoleAuditor: true}
-	for _, role := range store.Roles {
+	otherAM := newStaff(t, kam.RoleAccountManager)
+	seeAll := map[string]bool{kam.RoleKAManager: true, kam.RoleGeneralManager: true, kam.RoleFinance: true, kam.RoleAuditor: true}
+	for _, role := range kam.Roles {
 		m := staff[role]
 		t.Run(role, func(t *testing.T) {
 			get := call(t, "GET", "/v1/discount-requests/"+id, m.Token, nil)
@@ -277,7 +277,7 @@ func TestDiscountConfidentiality(t *testing.T) {
 			create := call(t, "POST", "/v1/discount-requests", m.Token, discountBody(c, "1"))
 			policy := call(t, "PUT", "/v1/discount-policies/B/services", m.Token, map[string]any{"max_standard_rate": "3", "hard_cap_rate": "8", "methods": []string{"percentage"}})
 			switch {
-			case role == store.RoleAccountManager:
+			case role == kam.RoleAccountManager:
 				must(t, get, 200)
 				if len(must(t, list, 200).items()) != 1 {
 					t.Fatalf("own list = %s", list.Raw)
@@ -290,12 +290,12 @@ func TestDiscountConfidentiality(t *testing.T) {
 				must(t, get, 200)
 				must(t, list, 200)
 				must(t, grants, 200)
-				if role == store.RoleFinance {
+				if role == kam.RoleFinance {
 					problem(t, filings, 403, "forbidden")
 				} else {
 					must(t, filings, 200)
 				}
-				if role == store.RoleKAManager {
+				if role == kam.RoleKAManager {
 					must(t, create, 201)
 					must(t, policy, 200)
 				} else {
@@ -307,7 +307,7 @@ func TestDiscountConfidentiality(t *testing.T) {
 				problem(t, list, 403, "forbidden")
 				problem(t, filings, 403, "forbidden")
 				problem(t, create, 403, "forbidden")
-				if role == store.RoleAdmin {
+				if role == kam.RoleAdmin {
 					problem(t, grants, 404, "not_found")
 					must(t, policy, 200)
 				} else {
@@ -333,9 +333,9 @@ func TestDiscountConfidentiality(t *testing.T) {
 // alone expires. Durations are seconds here (see TestMain).
 // Art. 12: within standard: KA Department and filing; beyond: the GM.
 func TestEscalationAndExpiry(t *testing.T) {
-	am := newStaff(t, store.RoleAccountManager)
-	ka := newStaff(t, store.RoleKAManager)
-	gm := newStaff(t, store.RoleGeneralManager)
+	am := newStaff(t, kam.RoleAccountManager)
+	ka := newStaff(t, kam.RoleKAManager)
+	gm := newStaff(t, kam.RoleGeneralManager)
 	c := newAccount(t, am.ID)
 	esc := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "7")), 201).str("id")
 	exp := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "16")), 201).str("id")

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"kam/db/store"
+	"kam"
 	"kam/workflows"
 )
 
@@ -15,9 +15,9 @@ import (
 // the greeting task at once; the account manager sees and completes it; a
 // new holiday does the same for every account whose tier greets holidays.
 func TestGreetingsThroughTheAPI(t *testing.T) {
-	ka := newStaff(t, store.RoleKAManager)
-	am := newStaff(t, store.RoleAccountManager)
-	other := newStaff(t, store.RoleAccountManager)
+	ka := newStaff(t, kam.RoleKAManager)
+	am := newStaff(t, kam.RoleAccountManager)
+	other := newStaff(t, kam.RoleAccountManager)
 	c := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "GR-" + uuid.NewString()[:8], "name": "Greeted", "tier": "S", "account_manager_id": am.ID}), 201).str("id")
 	tomorrow := time.Now().In(time.UTC).AddDate(0, 0, 1)
 	birthday := time.Date(1970, tomorrow.Month(), tomorrow.Day(), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
@@ -42,7 +42,7 @@ func TestGreetingsThroughTheAPI(t *testing.T) {
 	if done.str("status") != "done" {
 		t.Fatalf("done = %s", done.Raw)
 	}
-	problem(t, call(t, "GET", "/v1/greetings", staffByRole(t)[store.RoleFinance].Token, nil), 403, "forbidden")
+	problem(t, call(t, "GET", "/v1/greetings", staffByRole(t)[kam.RoleFinance].Token, nil), 403, "forbidden")
 
 	// Holidays: kept by the admin and the KA Department.
 	h := map[string]any{"name": "Test Day " + uuid.NewString()[:4], "on": on}
@@ -68,10 +68,10 @@ func TestGreetingsThroughTheAPI(t *testing.T) {
 
 // Art. 15: service differs by tier.
 func TestTierPolicyUpdate(t *testing.T) {
-	for _, role := range store.Roles {
+	for _, role := range kam.Roles {
 		body := map[string]any{"name": "Standard", "visit_cadence": "0 9 1 * *", "ticket_response_within": "4h", "ticket_resolve_within": "72h", "greeting_occasions": []string{"holiday"}}
 		r := call(t, "PUT", "/v1/tiers/B", staffByRole(t)[role].Token, body)
-		if role == store.RoleAdmin || role == store.RoleKAManager {
+		if role == kam.RoleAdmin || role == kam.RoleKAManager {
 			must(t, r, 200)
 		} else {
 			problem(t, r, 403, "forbidden")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db"
 	"kam/db/dbtest"
 	"kam/db/store"
@@ -45,7 +46,7 @@ func TestIdempotencyKeyKeptAfterCommittedChange(t *testing.T) {
 	}
 	t.Cleanup(pool.Close)
 	st := store.New(pool)
-	staff, err := st.CreateStaff(ctx, "Idem "+uuid.NewString()[:6], nil, store.RoleKAManager)
+	staff, err := st.CreateStaff(ctx, "Idem "+uuid.NewString()[:6], nil, kam.RoleKAManager)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"kam/db/store"
+	"kam"
 )
 
 // SPEC §7 "Limits on input": the bounds every request is held to.
@@ -57,8 +57,8 @@ func repeated(v string, n int) []string {
 // 1000 items the schema answers (each field once, no echoed array); beyond,
 // the body's shape is refused before it is decoded.
 func TestLimitsDuplicateArrayProblemIsBounded(t *testing.T) {
-	agent := staffByRole(t)[store.RoleServiceAgent]
-	ka := staffByRole(t)[store.RoleKAManager]
+	agent := staffByRole(t)[kam.RoleServiceAgent]
+	ka := staffByRole(t)[kam.RoleKAManager]
 	for _, n := range []int{1000, 100_000} {
 		for _, c := range []struct{ method, path, token, field, item string }{
 			{"PUT", "/v1/discount-policies/B/services", agent.Token, "methods", "rebate"},
@@ -87,7 +87,7 @@ func TestLimitsDuplicateArrayProblemIsBounded(t *testing.T) {
 
 // Many distinct offending fields: listed once each, capped, within 16 KiB.
 func TestLimitsManyOffendingItemsStayBounded(t *testing.T) {
-	ka := staffByRole(t)[store.RoleKAManager]
+	ka := staffByRole(t)[kam.RoleKAManager]
 	invitees := make([]map[string]any, 900)
 	for i := range invitees {
 		invitees[i] = map[string]any{"staff_id": strings.Repeat("x", 150) + strconv.Itoa(i)}
@@ -104,13 +104,13 @@ func TestLimitsManyOffendingItemsStayBounded(t *testing.T) {
 
 // Deep nesting is refused before decoding, too.
 func TestLimitsDeepBody(t *testing.T) {
-	ka := staffByRole(t)[store.RoleKAManager]
+	ka := staffByRole(t)[kam.RoleKAManager]
 	deep := `{"name":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}`
 	wantFieldError(t, call(t, "POST", "/v1/customers", ka.Token, deep), "body")
 }
 
 func TestLimitsArraysAtMost100(t *testing.T) {
-	ka := staffByRole(t)[store.RoleKAManager]
+	ka := staffByRole(t)[kam.RoleKAManager]
 	invitees := make([]map[string]any, 101)
 	for i := range invitees {
 		invitees[i] = map[string]any{"staff_id": ka.ID}
@@ -202,8 +202,8 @@ func mapOf(v any) map[string]any { m, _ := v.(map[string]any); return m }
 
 // Money above 999,999,999,999.99 is refused at input, so sums stay in range.
 func TestLimitsMoney(t *testing.T) {
-	am := newStaff(t, store.RoleAccountManager)
-	fin := staffByRole(t)[store.RoleFinance]
+	am := newStaff(t, kam.RoleAccountManager)
+	fin := staffByRole(t)[kam.RoleFinance]
 	c := newAccount(t, am.ID)
 	for _, huge := range []string{"1000000000000000", "1000000000000.00"} {
 		wantFieldError(t, call(t, "POST", "/v1/customers/"+c+"/charges", fin.Token, map[string]any{"amount": huge, "reference": "INV-" + huge, "occurred_on": today()}), "body.amount")
@@ -219,7 +219,7 @@ func TestLimitsMoney(t *testing.T) {
 // Dates are 1900-01-01 … 2200-12-31; a far valid_to used to fail the
 // approval workflow's start and answer 503.
 func TestLimitsDates(t *testing.T) {
-	am := newStaff(t, store.RoleAccountManager)
+	am := newStaff(t, kam.RoleAccountManager)
 	c := newAccount(t, am.ID)
 	req := func(from, to string) resp {
 		return call(t, "POST", "/v1/discount-requests", am.Token, map[string]any{"customer_id": c, "product_category": "services",
@@ -230,7 +230,7 @@ func TestLimitsDates(t *testing.T) {
 	wantFieldError(t, call(t, "POST", "/v1/customers/"+c+"/key-persons", am.Token, map[string]any{"name": "Li", "role": "head", "birthday": "1800-01-01"}), "body.birthday")
 	wantFieldError(t, call(t, "POST", "/v1/customers/"+c+"/sales", am.Token, map[string]any{"product": "p", "product_category": "services", "quantity": "1", "amount": "1", "sold_on": "2201-01-01"}), "body.sold_on")
 	wantFieldError(t, call(t, "GET", "/v1/reports/overview?from=1800-01-01&to=2000-01-01", am.Token, nil), "query.from")
-	fin := staffByRole(t)[store.RoleFinance]
+	fin := staffByRole(t)[kam.RoleFinance]
 	wantFieldError(t, call(t, "PUT", "/v1/company-revenue/0001-01", fin.Token, map[string]any{"amount": "1"}), "path.month")
 	// The bounds themselves are dates.
 	must(t, call(t, "POST", "/v1/customers/"+c+"/key-persons", am.Token, map[string]any{"name": "Wang", "role": "other", "birthday": "1900-01-01"}), 201)
@@ -239,9 +239,9 @@ func TestLimitsDates(t *testing.T) {
 // Control characters, bidi overrides and invisible characters are refused in
 // identifying fields; free text keeps newlines and tabs but not the others.
 func TestLimitsControlCharacters(t *testing.T) {
-	ka := staffByRole(t)[store.RoleKAManager]
-	fin := staffByRole(t)[store.RoleFinance]
-	am := newStaff(t, store.RoleAccountManager)
+	ka := staffByRole(t)[kam.RoleKAManager]
+	fin := staffByRole(t)[kam.RoleFinance]
+	am := newStaff(t, kam.RoleAccountManager)
 	c := newAccount(t, am.ID)
 	for _, bad := range []string{"evil\u202Etxt.exe", "a\u200Bb", "\x1b[31mred", "tab\tname", "line\nbreak", "bom\uFEFF", "iso\u2066x", "c1\u0085"} {
 		wantFieldError(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "A-" + uuid.NewString()[:8], "name": bad}), "body.name")
@@ -264,7 +264,7 @@ func TestLimitsControlCharacters(t *testing.T) {
 
 // A value Postgres cannot hold answers without Postgres's own words.
 func TestLimitsNoPostgresWording(t *testing.T) {
-	ka := staffByRole(t)[store.RoleKAManager]
+	ka := staffByRole(t)[kam.RoleKAManager]
 	c := newAccount(t, "")
 	// Two sales at the column's maximum, as the old input limit allowed:
 	// their sum does not fit the report's numeric(18,2).
@@ -288,9 +288,9 @@ func TestLimitsNoPostgresWording(t *testing.T) {
 // A visit is recorded in the caller's own name (a KA manager may record it
 // for the account's manager) and never dated after today.
 func TestLimitsVisitRule(t *testing.T) {
-	ka := staffByRole(t)[store.RoleKAManager]
-	am := newStaff(t, store.RoleAccountManager)
-	other := newStaff(t, store.RoleAccountManager)
+	ka := staffByRole(t)[kam.RoleKAManager]
+	am := newStaff(t, kam.RoleAccountManager)
+	other := newStaff(t, kam.RoleAccountManager)
 	c := newAccount(t, am.ID)
 	visits := "/v1/customers/" + c + "/visits"
 	denied := func() int {

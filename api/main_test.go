@@ -18,9 +18,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/cmd/kam/app"
 	"kam/db/dbtest"
-	"kam/db/store"
 	"kam/workflows"
 )
 
@@ -254,7 +254,7 @@ func staffByRole(t testing.TB) map[string]member {
 	defer roleMu.Unlock()
 	if roleMembers == nil {
 		roleMembers = map[string]member{}
-		for _, r := range store.Roles {
+		for _, r := range kam.Roles {
 			roleMembers[r] = newStaff(t, r)
 		}
 	}
@@ -264,7 +264,7 @@ func staffByRole(t testing.TB) map[string]member {
 // newAccount opens an archive as a KA manager, assigned to manager (may be "").
 func newAccount(t testing.TB, manager string) string {
 	t.Helper()
-	ka := staffByRole(t)[store.RoleKAManager]
+	ka := staffByRole(t)[kam.RoleKAManager]
 	body := map[string]any{"code": "A-" + uuid.NewString()[:13], "name": "Account " + uuid.NewString()[:4], "tier": "A"}
 	if manager != "" {
 		body["account_manager_id"] = manager

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/dbq"
 	"kam/db/store"
 )
@@ -62,24 +63,24 @@ type matrixCase struct {
 
 // role sets of SPEC §2.
 var (
-	allRoles        = store.Roles
-	archiveReaders  = []string{store.RoleGeneralManager, store.RoleKAManager, store.RoleAccountManager, store.RoleDataClerk, store.RoleServiceAgent, store.RoleFinance, store.RoleAuditor}
-	archiveEditors  = []string{store.RoleKAManager, store.RoleAccountManager, store.RoleDataClerk}
-	creditReaders   = []string{store.RoleGeneralManager, store.RoleKAManager, store.RoleAccountManager, store.RoleFinance, store.RoleAuditor}
-	creditEditors   = []string{store.RoleKAManager, store.RoleFinance}
-	discountReaders = []string{store.RoleGeneralManager, store.RoleKAManager, store.RoleAccountManager, store.RoleFinance, store.RoleAuditor}
-	requesters      = []string{store.RoleKAManager, store.RoleAccountManager}
-	ticketReaders   = []string{store.RoleGeneralManager, store.RoleKAManager, store.RoleAccountManager, store.RoleServiceAgent, store.RoleAuditor}
-	ticketHandlers  = []string{store.RoleKAManager, store.RoleAccountManager, store.RoleServiceAgent}
-	reportReaders   = []string{store.RoleGeneralManager, store.RoleKAManager, store.RoleAccountManager, store.RoleFinance, store.RoleAuditor}
-	policyReaders   = []string{store.RoleAdmin, store.RoleGeneralManager, store.RoleKAManager, store.RoleAccountManager, store.RoleFinance, store.RoleAuditor}
-	policySetters   = []string{store.RoleAdmin, store.RoleKAManager}
-	filingReaders   = []string{store.RoleGeneralManager, store.RoleKAManager, store.RoleAuditor}
-	greeters        = []string{store.RoleGeneralManager, store.RoleKAManager, store.RoleAccountManager}
-	inspectors      = []string{store.RoleGeneralManager, store.RoleAuditor}
-	staffListers    = []string{store.RoleAdmin, store.RoleGeneralManager, store.RoleKAManager}
-	budgeters       = []string{store.RoleKAManager, store.RoleFinance}
-	costRecorders   = []string{store.RoleKAManager, store.RoleAccountManager, store.RoleFinance}
+	allRoles        = kam.Roles
+	archiveReaders  = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager, kam.RoleDataClerk, kam.RoleServiceAgent, kam.RoleFinance, kam.RoleAuditor}
+	archiveEditors  = []string{kam.RoleKAManager, kam.RoleAccountManager, kam.RoleDataClerk}
+	creditReaders   = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager, kam.RoleFinance, kam.RoleAuditor}
+	creditEditors   = []string{kam.RoleKAManager, kam.RoleFinance}
+	discountReaders = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager, kam.RoleFinance, kam.RoleAuditor}
+	requesters      = []string{kam.RoleKAManager, kam.RoleAccountManager}
+	ticketReaders   = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager, kam.RoleServiceAgent, kam.RoleAuditor}
+	ticketHandlers  = []string{kam.RoleKAManager, kam.RoleAccountManager, kam.RoleServiceAgent}
+	reportReaders   = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager, kam.RoleFinance, kam.RoleAuditor}
+	policyReaders   = []string{kam.RoleAdmin, kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager, kam.RoleFinance, kam.RoleAuditor}
+	policySetters   = []string{kam.RoleAdmin, kam.RoleKAManager}
+	filingReaders   = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAuditor}
+	greeters        = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager}
+	inspectors      = []string{kam.RoleGeneralManager, kam.RoleAuditor}
+	staffListers    = []string{kam.RoleAdmin, kam.RoleGeneralManager, kam.RoleKAManager}
+	budgeters       = []string{kam.RoleKAManager, kam.RoleFinance}
+	costRecorders   = []string{kam.RoleKAManager, kam.RoleAccountManager, kam.RoleFinance}
 	only            = func(roles ...string) []string { return roles }
 )
 
@@ -109,23 +110,23 @@ var matrix = []matrixRow{
 	// Staff and tokens (admin).
 	{op: "GET /v1/me", ok: 200, may: allRoles, req: fixed("/v1/me")},
 	{op: "GET /v1/staff", ok: 200, may: staffListers, req: fixed("/v1/staff")},
-	{op: "POST /v1/staff", ok: 201, may: only(store.RoleAdmin), req: withBody("/v1/staff", func() any { return map[string]any{"name": "Matrix " + unique(), "role": store.RoleDataClerk} })},
+	{op: "POST /v1/staff", ok: 201, may: only(kam.RoleAdmin), req: withBody("/v1/staff", func() any { return map[string]any{"name": "Matrix " + unique(), "role": kam.RoleDataClerk} })},
 	// SPEC §7: one staff record is read by whoever may list staff, changed by
 	// the admin only (no one changes their own role); a token list is the
 	// admin's or the owner's, as revoking is.
 	{op: "GET /v1/staff/{id}", ok: 200, may: staffListers, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/staff/" + f.staffID(c), nil
 	}},
-	{op: "PATCH /v1/staff/{id}", ok: 200, may: only(store.RoleAdmin), req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+	{op: "PATCH /v1/staff/{id}", ok: 200, may: only(kam.RoleAdmin), req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/staff/" + f.staffID(c), map[string]any{"locale": "en"}
 	}},
-	{op: "GET /v1/staff/{id}/tokens", ok: 200, may: only(store.RoleAdmin), mayOwn: true, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+	{op: "GET /v1/staff/{id}/tokens", ok: 200, may: only(kam.RoleAdmin), mayOwn: true, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/staff/" + f.staffID(c) + "/tokens", nil
 	}},
-	{op: "POST /v1/staff/{id}/tokens", ok: 201, may: only(store.RoleAdmin), req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+	{op: "POST /v1/staff/{id}/tokens", ok: 201, may: only(kam.RoleAdmin), req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/staff/" + f.staffID(c) + "/tokens", nil
 	}},
-	{op: "DELETE /v1/staff/{id}/tokens/{token_id}", ok: 204, may: only(store.RoleAdmin), mayOwn: true, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+	{op: "DELETE /v1/staff/{id}/tokens/{token_id}", ok: 204, may: only(kam.RoleAdmin), mayOwn: true, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		id := f.staffID(c)
 		tok := must(t, call(t, "POST", "/v1/staff/"+id+"/tokens", adminToken, nil), 201).str("id")
 		return "/v1/staff/" + id + "/tokens/" + tok, nil
@@ -144,90 +145,90 @@ var matrix = []matrixRow{
 	{op: "GET /v1/holidays", ok: 200, may: allRoles, req: fixed("/v1/holidays")},
 	{op: "POST /v1/holidays", ok: 201, may: policySetters, req: withBody("/v1/holidays", func() any { return farHoliday() })},
 	{op: "DELETE /v1/holidays/{id}", ok: 204, may: policySetters, req: func(t *testing.T, f *matrixFixture, _ matrixCase) (string, any) {
-		id := must(t, call(t, "POST", "/v1/holidays", f.staff[store.RoleKAManager].Token, farHoliday()), 201).str("id")
+		id := must(t, call(t, "POST", "/v1/holidays", f.staff[kam.RoleKAManager].Token, farHoliday()), 201).str("id")
 		return "/v1/holidays/" + id, nil
 	}},
 
 	// The archive (Art. 7, 9).
-	{op: "GET /v1/customers", ok: 200, may: archiveReaders, action: store.AccessList, req: fixed("/v1/customers?limit=5")},
-	{op: "POST /v1/customers", ok: 201, may: only(store.RoleKAManager, store.RoleDataClerk), action: store.AccessUpdate, req: withBody("/v1/customers", func() any {
+	{op: "GET /v1/customers", ok: 200, may: archiveReaders, action: kam.AccessList, req: fixed("/v1/customers?limit=5")},
+	{op: "POST /v1/customers", ok: 201, may: only(kam.RoleKAManager, kam.RoleDataClerk), action: kam.AccessUpdate, req: withBody("/v1/customers", func() any {
 		return map[string]any{"code": "MX-" + unique(), "name": "Matrix account"}
 	})},
-	{op: "GET /v1/customers/{id}", ok: 200, may: archiveReaders, sees: archive, action: store.AccessView, req: onAccount("/v1/customers/%s")},
-	{op: "PATCH /v1/customers/{id}", ok: 200, may: archiveEditors, sees: archive, action: store.AccessUpdate, req: withBody("/v1/customers/%s", func() any {
+	{op: "GET /v1/customers/{id}", ok: 200, may: archiveReaders, sees: archive, action: kam.AccessView, req: onAccount("/v1/customers/%s")},
+	{op: "PATCH /v1/customers/{id}", ok: 200, may: archiveEditors, sees: archive, action: kam.AccessUpdate, req: withBody("/v1/customers/%s", func() any {
 		return map[string]any{"phone": "+86 21 " + unique()}
 	})},
-	{op: "GET /v1/customers/{id}/contacts", ok: 200, may: archiveReaders, sees: archive, action: store.AccessView, req: onAccount("/v1/customers/%s/contacts")},
-	{op: "POST /v1/customers/{id}/contacts", ok: 201, may: archiveEditors, sees: archive, action: store.AccessUpdate, req: withBody("/v1/customers/%s/contacts", func() any {
+	{op: "GET /v1/customers/{id}/contacts", ok: 200, may: archiveReaders, sees: archive, action: kam.AccessView, req: onAccount("/v1/customers/%s/contacts")},
+	{op: "POST /v1/customers/{id}/contacts", ok: 201, may: archiveEditors, sees: archive, action: kam.AccessUpdate, req: withBody("/v1/customers/%s/contacts", func() any {
 		return map[string]any{"name": "Contact " + unique()}
 	})},
-	{op: "GET /v1/customers/{id}/key-persons", ok: 200, may: archiveReaders, sees: archive, action: store.AccessView, req: onAccount("/v1/customers/%s/key-persons")},
-	{op: "POST /v1/customers/{id}/key-persons", ok: 201, may: archiveEditors, sees: archive, action: store.AccessUpdate, req: withBody("/v1/customers/%s/key-persons", func() any {
+	{op: "GET /v1/customers/{id}/key-persons", ok: 200, may: archiveReaders, sees: archive, action: kam.AccessView, req: onAccount("/v1/customers/%s/key-persons")},
+	{op: "POST /v1/customers/{id}/key-persons", ok: 201, may: archiveEditors, sees: archive, action: kam.AccessUpdate, req: withBody("/v1/customers/%s/key-persons", func() any {
 		return map[string]any{"name": "Handler " + unique(), "role": "handler"}
 	})},
-	{op: "GET /v1/customers/{id}/history", ok: 200, may: archiveReaders, sees: archive, action: store.AccessView, req: onAccount("/v1/customers/%s/history")},
-	{op: "POST /v1/customers/{id}/churn", ok: 201, may: only(store.RoleKAManager), sees: archive, action: store.AccessUpdate, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+	{op: "GET /v1/customers/{id}/history", ok: 200, may: archiveReaders, sees: archive, action: kam.AccessView, req: onAccount("/v1/customers/%s/history")},
+	{op: "POST /v1/customers/{id}/churn", ok: 201, may: only(kam.RoleKAManager), sees: archive, action: kam.AccessUpdate, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/customers/" + f.freshAccount(t, c.own) + "/churn", map[string]any{"reason": "price", "effective_on": today()}
 	}},
-	{op: "POST /v1/customers/{id}/reactivate", ok: 200, may: only(store.RoleKAManager), sees: archive, action: store.AccessUpdate, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+	{op: "POST /v1/customers/{id}/reactivate", ok: 200, may: only(kam.RoleKAManager), sees: archive, action: kam.AccessUpdate, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		id := f.freshAccount(t, c.own)
-		must(t, call(t, "POST", "/v1/customers/"+id+"/churn", f.staff[store.RoleKAManager].Token, map[string]any{"reason": "closure", "effective_on": today()}), 201)
+		must(t, call(t, "POST", "/v1/customers/"+id+"/churn", f.staff[kam.RoleKAManager].Token, map[string]any{"reason": "closure", "effective_on": today()}), 201)
 		return "/v1/customers/" + id + "/reactivate", nil
 	}},
 
 	// Credit (Art. 10, 13, 7.7).
-	{op: "GET /v1/customers/{id}/credit", ok: 200, may: creditReaders, sees: archive, action: store.AccessView, req: onAccount("/v1/customers/%s/credit")},
-	{op: "PUT /v1/customers/{id}/credit", ok: 200, may: creditEditors, sees: archive, action: store.AccessUpdate, req: withBody("/v1/customers/%s/credit", func() any { return creditTerms })},
-	{op: "POST /v1/customers/{id}/charges", ok: 201, may: only(store.RoleFinance), sees: archive, action: store.AccessUpdate, req: withBody("/v1/customers/%s/charges", func() any {
+	{op: "GET /v1/customers/{id}/credit", ok: 200, may: creditReaders, sees: archive, action: kam.AccessView, req: onAccount("/v1/customers/%s/credit")},
+	{op: "PUT /v1/customers/{id}/credit", ok: 200, may: creditEditors, sees: archive, action: kam.AccessUpdate, req: withBody("/v1/customers/%s/credit", func() any { return creditTerms })},
+	{op: "POST /v1/customers/{id}/charges", ok: 201, may: only(kam.RoleFinance), sees: archive, action: kam.AccessUpdate, req: withBody("/v1/customers/%s/charges", func() any {
 		return map[string]any{"amount": "1.00", "reference": "MX-" + unique(), "occurred_on": today()}
 	})},
-	{op: "POST /v1/customers/{id}/payments", ok: 201, may: only(store.RoleFinance), sees: archive, action: store.AccessUpdate, req: withBody("/v1/customers/%s/payments", func() any {
+	{op: "POST /v1/customers/{id}/payments", ok: 201, may: only(kam.RoleFinance), sees: archive, action: kam.AccessUpdate, req: withBody("/v1/customers/%s/payments", func() any {
 		return map[string]any{"amount": "1.00", "reference": "MX-" + unique(), "received_on": today()}
 	})},
-	{op: "GET /v1/customers/{id}/statements", ok: 200, may: creditReaders, sees: archive, action: store.AccessView, req: onAccount("/v1/customers/%s/statements")},
+	{op: "GET /v1/customers/{id}/statements", ok: 200, may: creditReaders, sees: archive, action: kam.AccessView, req: onAccount("/v1/customers/%s/statements")},
 
 	// Discounts (Art. 11, 12, 7.8).
-	{op: "GET /v1/customers/{id}/discounts", ok: 200, may: discountReaders, sees: archive, action: store.AccessView, req: onAccount("/v1/customers/%s/discounts")},
-	{op: "GET /v1/discount-requests", ok: 200, may: discountReaders, action: store.AccessList, req: fixed("/v1/discount-requests")},
-	{op: "POST /v1/discount-requests", ok: 201, may: requesters, sees: archiveBody, action: store.AccessUpdate, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+	{op: "GET /v1/customers/{id}/discounts", ok: 200, may: discountReaders, sees: archive, action: kam.AccessView, req: onAccount("/v1/customers/%s/discounts")},
+	{op: "GET /v1/discount-requests", ok: 200, may: discountReaders, action: kam.AccessList, req: fixed("/v1/discount-requests")},
+	{op: "POST /v1/discount-requests", ok: 201, may: requesters, sees: archiveBody, action: kam.AccessUpdate, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/discount-requests", discountBody(f.account(c.own), "3")
 	}},
-	{op: "GET /v1/discount-requests/{id}", ok: 200, may: discountReaders, sees: discountData, action: store.AccessView, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+	{op: "GET /v1/discount-requests/{id}", ok: 200, may: discountReaders, sees: discountData, action: kam.AccessView, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/discount-requests/" + f.requests[c.own], nil
 	}},
-	{op: "POST /v1/discount-requests/{id}/decisions", ok: 200, may: only(store.RoleKAManager), sees: discountData, action: store.AccessUpdate, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+	{op: "POST /v1/discount-requests/{id}/decisions", ok: 200, may: only(kam.RoleKAManager), sees: discountData, action: kam.AccessUpdate, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/discount-requests/" + f.freshRequest(t, c.own) + "/decisions", map[string]any{"decision": "approve"}
 	}},
-	{op: "POST /v1/discount-requests/{id}/withdraw", ok: 200, may: only(store.RoleAccountManager), sees: discountData, action: store.AccessUpdate, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+	{op: "POST /v1/discount-requests/{id}/withdraw", ok: 200, may: only(kam.RoleAccountManager), sees: discountData, action: kam.AccessUpdate, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/discount-requests/" + f.freshRequest(t, c.own) + "/withdraw", nil
 	}},
-	{op: "GET /v1/filings", ok: 200, may: filingReaders, action: store.AccessList, req: fixed("/v1/filings")},
-	{op: "POST /v1/filings/{id}/acknowledge", ok: 200, may: only(store.RoleGeneralManager), sees: filingData, action: store.AccessUpdate, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+	{op: "GET /v1/filings", ok: 200, may: filingReaders, action: kam.AccessList, req: fixed("/v1/filings")},
+	{op: "POST /v1/filings/{id}/acknowledge", ok: 200, may: only(kam.RoleGeneralManager), sees: filingData, action: kam.AccessUpdate, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/filings/" + f.filing[c.own] + "/acknowledge", nil
 	}},
 
 	// Service (Art. 16, 17, 19, 20).
-	{op: "GET /v1/customers/{id}/visits", ok: 200, may: archiveReaders, sees: archive, action: store.AccessView, req: onAccount("/v1/customers/%s/visits")},
-	{op: "POST /v1/customers/{id}/visits", ok: 201, may: requesters, sees: archive, action: store.AccessUpdate, req: withBody("/v1/customers/%s/visits", func() any {
+	{op: "GET /v1/customers/{id}/visits", ok: 200, may: archiveReaders, sees: archive, action: kam.AccessView, req: onAccount("/v1/customers/%s/visits")},
+	{op: "POST /v1/customers/{id}/visits", ok: 201, may: requesters, sees: archive, action: kam.AccessUpdate, req: withBody("/v1/customers/%s/visits", func() any {
 		return map[string]any{"visited_on": today(), "notes": "matrix"}
 	})},
-	{op: "GET /v1/tickets", ok: 200, may: ticketReaders, action: store.AccessList, req: fixed("/v1/tickets")},
-	{op: "POST /v1/tickets", ok: 201, may: ticketHandlers, sees: archiveBody, action: store.AccessUpdate, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+	{op: "GET /v1/tickets", ok: 200, may: ticketReaders, action: kam.AccessList, req: fixed("/v1/tickets")},
+	{op: "POST /v1/tickets", ok: 201, may: ticketHandlers, sees: archiveBody, action: kam.AccessUpdate, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/tickets", map[string]any{"customer_id": f.account(c.own), "kind": "inquiry", "subject": "matrix"}
 	}},
-	{op: "GET /v1/tickets/{id}", ok: 200, may: ticketReaders, sees: ticketData, action: store.AccessView, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+	{op: "GET /v1/tickets/{id}", ok: 200, may: ticketReaders, sees: ticketData, action: kam.AccessView, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/tickets/" + f.ticket[c.own], nil
 	}},
-	{op: "GET /v1/tickets/{id}/events", ok: 200, may: ticketReaders, sees: ticketData, action: store.AccessView, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+	{op: "GET /v1/tickets/{id}/events", ok: 200, may: ticketReaders, sees: ticketData, action: kam.AccessView, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/tickets/" + f.ticket[c.own] + "/events", nil
 	}},
-	{op: "POST /v1/tickets/{id}/events", ok: 201, may: ticketHandlers, sees: ticketData, action: store.AccessUpdate, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+	{op: "POST /v1/tickets/{id}/events", ok: 201, may: ticketHandlers, sees: ticketData, action: kam.AccessUpdate, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/tickets/" + f.ticket[c.own] + "/events", map[string]any{"type": "note", "note": "matrix"}
 	}},
-	{op: "GET /v1/greetings", ok: 200, may: greeters, action: store.AccessList, req: func(*testing.T, *matrixFixture, matrixCase) (string, any) {
+	{op: "GET /v1/greetings", ok: 200, may: greeters, action: kam.AccessList, req: func(*testing.T, *matrixFixture, matrixCase) (string, any) {
 		return "/v1/greetings?on=" + time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly), nil
 	}},
-	{op: "POST /v1/greetings/{id}/done", ok: 200, may: greeters, sees: greetingData, action: store.AccessUpdate, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+	{op: "POST /v1/greetings/{id}/done", ok: 200, may: greeters, sees: greetingData, action: kam.AccessUpdate, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/greetings/" + f.greeting[c.own] + "/done", nil
 	}},
 	{op: "GET /v1/me/notifications", ok: 200, may: allRoles, req: fixed("/v1/me/notifications")},
@@ -236,41 +237,41 @@ var matrix = []matrixRow{
 	}},
 
 	// Analysis (Art. 8, 21, 22).
-	{op: "GET /v1/customers/{id}/sales", ok: 200, may: discountReaders, sees: archive, action: store.AccessView, req: onAccount("/v1/customers/%s/sales")},
-	{op: "POST /v1/customers/{id}/sales", ok: 201, may: archiveEditors, sees: archive, action: store.AccessUpdate, req: withBody("/v1/customers/%s/sales", func() any {
+	{op: "GET /v1/customers/{id}/sales", ok: 200, may: discountReaders, sees: archive, action: kam.AccessView, req: onAccount("/v1/customers/%s/sales")},
+	{op: "POST /v1/customers/{id}/sales", ok: 201, may: archiveEditors, sees: archive, action: kam.AccessUpdate, req: withBody("/v1/customers/%s/sales", func() any {
 		return map[string]any{"product": "Pump", "product_category": "equipment", "quantity": "1", "amount": "10.00", "sold_on": today()}
 	})},
-	{op: "POST /v1/customers/{id}/satisfaction", ok: 201, may: ticketHandlers, sees: archive, action: store.AccessUpdate, req: withBody("/v1/customers/%s/satisfaction", func() any {
+	{op: "POST /v1/customers/{id}/satisfaction", ok: 201, may: ticketHandlers, sees: archive, action: kam.AccessUpdate, req: withBody("/v1/customers/%s/satisfaction", func() any {
 		return map[string]any{"score": 4, "surveyed_on": today()}
 	})},
-	{op: "GET /v1/customers/{id}/costs", ok: 200, may: reportReaders, sees: archive, action: store.AccessView, req: onAccount("/v1/customers/%s/costs")},
-	{op: "POST /v1/customers/{id}/costs", ok: 201, may: costRecorders, sees: archive, action: store.AccessUpdate, req: withBody("/v1/customers/%s/costs", func() any {
+	{op: "GET /v1/customers/{id}/costs", ok: 200, may: reportReaders, sees: archive, action: kam.AccessView, req: onAccount("/v1/customers/%s/costs")},
+	{op: "POST /v1/customers/{id}/costs", ok: 201, may: costRecorders, sees: archive, action: kam.AccessUpdate, req: withBody("/v1/customers/%s/costs", func() any {
 		return map[string]any{"category": "visit", "amount": "5.00", "incurred_on": today()}
 	})},
-	{op: "PUT /v1/budgets/{year}/customers/{id}", ok: 200, may: budgeters, sees: archive, action: store.AccessUpdate, req: withBody("/v1/budgets/2026/customers/%s", func() any {
+	{op: "PUT /v1/budgets/{year}/customers/{id}", ok: 200, may: budgeters, sees: archive, action: kam.AccessUpdate, req: withBody("/v1/budgets/2026/customers/%s", func() any {
 		return map[string]any{"amount": "1000.00"}
 	})},
 	{op: "PUT /v1/budgets/{year}/tiers/{code}", ok: 200, may: budgeters, req: withBody("/v1/budgets/2026/tiers/B", func() any { return map[string]any{"amount": "5000.00"} })},
-	{op: "PUT /v1/company-revenue/{month}", ok: 200, may: only(store.RoleFinance), req: withBody("/v1/company-revenue/2025-01", func() any { return map[string]any{"amount": "100000.00"} })},
-	{op: "GET /v1/reports/overview", ok: 200, may: reportReaders, action: store.AccessExport, req: fixed("/v1/reports/overview")},
-	{op: "GET /v1/reports/churn", ok: 200, may: reportReaders, action: store.AccessExport, req: fixed("/v1/reports/churn")},
-	{op: "GET /v1/reports/staff", ok: 200, may: reportReaders, action: store.AccessExport, req: fixed("/v1/reports/staff")},
-	{op: "GET /v1/reports/budget", ok: 200, may: reportReaders, action: store.AccessExport, req: fixed("/v1/reports/budget")},
-	{op: "GET /v1/reports/customers/{id}", ok: 200, may: reportReaders, sees: archive, action: store.AccessExport, req: onAccount("/v1/reports/customers/%s")},
-	{op: "GET /v1/events", ok: 200, may: reportReaders, action: store.AccessList, req: fixed("/v1/events")},
-	{op: "POST /v1/events", ok: 201, may: only(store.RoleKAManager), req: withBody("/v1/events", func() any {
+	{op: "PUT /v1/company-revenue/{month}", ok: 200, may: only(kam.RoleFinance), req: withBody("/v1/company-revenue/2025-01", func() any { return map[string]any{"amount": "100000.00"} })},
+	{op: "GET /v1/reports/overview", ok: 200, may: reportReaders, action: kam.AccessExport, req: fixed("/v1/reports/overview")},
+	{op: "GET /v1/reports/churn", ok: 200, may: reportReaders, action: kam.AccessExport, req: fixed("/v1/reports/churn")},
+	{op: "GET /v1/reports/staff", ok: 200, may: reportReaders, action: kam.AccessExport, req: fixed("/v1/reports/staff")},
+	{op: "GET /v1/reports/budget", ok: 200, may: reportReaders, action: kam.AccessExport, req: fixed("/v1/reports/budget")},
+	{op: "GET /v1/reports/customers/{id}", ok: 200, may: reportReaders, sees: archive, action: kam.AccessExport, req: onAccount("/v1/reports/customers/%s")},
+	{op: "GET /v1/events", ok: 200, may: reportReaders, action: kam.AccessList, req: fixed("/v1/events")},
+	{op: "POST /v1/events", ok: 201, may: only(kam.RoleKAManager), req: withBody("/v1/events", func() any {
 		return map[string]any{"kind": "symposium", "title": "Matrix " + unique(), "held_on": today()}
 	})},
-	{op: "POST /v1/events/{id}/attendance", ok: 200, may: only(store.RoleKAManager), req: func(_ *testing.T, f *matrixFixture, _ matrixCase) (string, any) {
+	{op: "POST /v1/events/{id}/attendance", ok: 200, may: only(kam.RoleKAManager), req: func(_ *testing.T, f *matrixFixture, _ matrixCase) (string, any) {
 		return "/v1/events/" + f.event + "/attendance", map[string]any{"invitee_id": f.invitee, "attended": true}
 	}},
 
 	// Confidentiality (Art. 9, 14).
-	{op: "GET /v1/access-log", ok: 200, may: only(store.RoleAuditor), req: fixed("/v1/access-log?limit=5")},
-	{op: "GET /v1/access-log/verify", ok: 200, may: only(store.RoleAuditor), req: fixed("/v1/access-log/verify")},
-	{op: "GET /v1/inspections", ok: 200, may: inspectors, action: store.AccessList, req: fixed("/v1/inspections")},
-	{op: "POST /v1/inspections", ok: 201, may: only(store.RoleAuditor), req: withBody("/v1/inspections", func() any { return map[string]any{"sample_size": 1} })},
-	{op: "GET /v1/inspections/{id}", ok: 200, may: inspectors, sees: inspectionData, action: store.AccessView, req: func(_ *testing.T, f *matrixFixture, _ matrixCase) (string, any) {
+	{op: "GET /v1/access-log", ok: 200, may: only(kam.RoleAuditor), req: fixed("/v1/access-log?limit=5")},
+	{op: "GET /v1/access-log/verify", ok: 200, may: only(kam.RoleAuditor), req: fixed("/v1/access-log/verify")},
+	{op: "GET /v1/inspections", ok: 200, may: inspectors, action: kam.AccessList, req: fixed("/v1/inspections")},
+	{op: "POST /v1/inspections", ok: 201, may: only(kam.RoleAuditor), req: withBody("/v1/inspections", func() any { return map[string]any{"sample_size": 1} })},
+	{op: "GET /v1/inspections/{id}", ok: 200, may: inspectors, sees: inspectionData, action: kam.AccessView, req: func(_ *testing.T, f *matrixFixture, _ matrixCase) (string, any) {
 		return "/v1/inspections/" + f.inspection, nil
 	}},
 }
@@ -287,15 +288,15 @@ func farHoliday() map[string]any {
 func (r matrixRow) visible(c matrixCase) bool {
 	switch r.sees {
 	case archive, archiveBody:
-		return c.role != store.RoleAdmin && (c.role != store.RoleAccountManager || c.own)
+		return c.role != kam.RoleAdmin && (c.role != kam.RoleAccountManager || c.own)
 	case discountData:
-		return slices.Contains(discountReaders, c.role) && (c.role != store.RoleAccountManager || c.own)
+		return slices.Contains(discountReaders, c.role) && (c.role != kam.RoleAccountManager || c.own)
 	case ticketData:
-		return slices.Contains(ticketReaders, c.role) && (c.role != store.RoleAccountManager || c.own)
+		return slices.Contains(ticketReaders, c.role) && (c.role != kam.RoleAccountManager || c.own)
 	case filingData:
 		return slices.Contains(filingReaders, c.role)
 	case greetingData:
-		return slices.Contains(greeters, c.role) && (c.role != store.RoleAccountManager || c.own)
+		return slices.Contains(greeters, c.role) && (c.role != kam.RoleAccountManager || c.own)
 	case ownOnly:
 		return c.own
 	case inspectionData:
@@ -348,7 +349,7 @@ func (f *matrixFixture) account(own bool) string {
 
 func (f *matrixFixture) manager(own bool) member {
 	if own {
-		return f.staff[store.RoleAccountManager]
+		return f.staff[kam.RoleAccountManager]
 	}
 	return f.otherAM
 }
@@ -382,10 +383,10 @@ func (f *matrixFixture) notify(t *testing.T, to string) string {
 
 func newMatrixFixture(t *testing.T) *matrixFixture {
 	staff := staffByRole(t)
-	ka, fin, agent, auditor := staff[store.RoleKAManager], staff[store.RoleFinance], staff[store.RoleServiceAgent], staff[store.RoleAuditor]
-	f := &matrixFixture{staff: staff, otherAM: newStaff(t, store.RoleAccountManager), third: newStaff(t, store.RoleDataClerk),
+	ka, fin, agent, auditor := staff[kam.RoleKAManager], staff[kam.RoleFinance], staff[kam.RoleServiceAgent], staff[kam.RoleAuditor]
+	f := &matrixFixture{staff: staff, otherAM: newStaff(t, kam.RoleAccountManager), third: newStaff(t, kam.RoleDataClerk),
 		requests: map[bool]string{}, ticket: map[bool]string{}, filing: map[bool]string{}, greeting: map[bool]string{}}
-	f.own = newAccount(t, staff[store.RoleAccountManager].ID)
+	f.own = newAccount(t, staff[kam.RoleAccountManager].ID)
 	f.other = newAccount(t, f.otherAM.ID)
 	tomorrow := time.Now().UTC().AddDate(0, 0, 1)
 	birthday := time.Date(1970, tomorrow.Month(), tomorrow.Day(), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
@@ -476,12 +477,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 
 	f := newMatrixFixture(t)
-	roles := append([]string{""}, store.Roles...)
+	roles := append([]string{""}, kam.Roles...)
 	for _, r := range matrix {
 		method, _, _ := strings.Cut(r.op, " ")
 		for _, role := range roles {
 			for _, own := range []bool{true, false} {
-				c := matrixCase{role: role, caller: f.staff[store.RoleAccountManager], own: own}
+				c := matrixCase{role: role, caller: f.staff[kam.RoleAccountManager], own: own}
 				if role != "" {
 					c.caller = f.staff[role]
 				}
@@ -520,13 +521,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 					// or refused, is in the register, once.
 					action := r.action
 					if want >= 400 {
-						action = store.AccessDenied
-					} else if action == store.AccessList && len(res.items()) == 0 {
+						action = kam.AccessDenied
+					} else if action == kam.AccessList && len(res.items()) == 0 {
 						return // nothing was shown
 					}
 					n := countRows(t, "SELECT count(*) FROM access_log WHERE request_id = $1 AND action = $2 AND staff_id = $3 AND purpose = 'authz matrix'",
 						reqID, action, c.caller.ID)
-					if action == store.AccessList && n > 1 {
+					if action == kam.AccessList && n > 1 {
 						n = 1 // one row per account listed
 					}
 					if n != 1 {

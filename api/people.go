@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/dbq"
 	"kam/db/store"
 )
@@ -156,7 +157,7 @@ func (s *Server) listContacts(ctx context.Context, in *subListInput) (*struct{ B
 	if err != nil {
 		return nil, s.archiveErr(ctx, id, contactSections, err)
 	}
-	if err := s.register(ctx, store.AccessView, []uuid.UUID{id}, contactSections); err != nil {
+	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, contactSections); err != nil {
 		return nil, err
 	}
 	page := pageOf(rows, in.Limit, contactOut, func(c dbq.CustomerContact) string { return createdCursor(c.CreatedAt, c.ID) })
@@ -212,7 +213,7 @@ func (s *Server) listKeyPersons(ctx context.Context, in *subListInput) (*struct{
 	if err != nil {
 		return nil, s.archiveErr(ctx, id, personSections, err)
 	}
-	if err := s.register(ctx, store.AccessView, []uuid.UUID{id}, personSections); err != nil {
+	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, personSections); err != nil {
 		return nil, err
 	}
 	page := pageOf(rows, in.Limit, keyPersonOut, func(k dbq.KeyPerson) string { return createdCursor(k.CreatedAt, k.ID) })
@@ -244,7 +245,7 @@ func (s *Server) listHistory(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, s.archiveErr(ctx, id, historySections, err)
 	}
-	if err := s.register(ctx, store.AccessView, []uuid.UUID{id}, historySections); err != nil {
+	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, historySections); err != nil {
 		return nil, err
 	}
 	page := pageOf(rows, in.Limit, func(h dbq.ListHistoryRow) HistoryEntry {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"kam/db/store"
+	"kam"
 )
 
 // Problem is an RFC 9457 problem document with kam's stable machine code.
@@ -39,13 +39,13 @@ func (p *Problem) GetStatus() int { return p.Status }
 func (p *Problem) ContentType(string) string { return "application/problem+json" }
 
 // statusCodes is the one table from a domain error kind to an HTTP status.
-var statusCodes = map[store.Kind]int{
-	store.KindInvalid:      http.StatusUnprocessableEntity,
-	store.KindNotFound:     http.StatusNotFound,
-	store.KindConflict:     http.StatusConflict,
-	store.KindForbidden:    http.StatusForbidden,
-	store.KindPrecondition: http.StatusPreconditionFailed,
-	store.KindUnavailable:  http.StatusServiceUnavailable,
+var statusCodes = map[kam.Kind]int{
+	kam.KindInvalid:      http.StatusUnprocessableEntity,
+	kam.KindNotFound:     http.StatusNotFound,
+	kam.KindConflict:     http.StatusConflict,
+	kam.KindForbidden:    http.StatusForbidden,
+	kam.KindPrecondition: http.StatusPreconditionFailed,
+	kam.KindUnavailable:  http.StatusServiceUnavailable,
 }
 
 // defaultCodes names the problems huma itself raises (bad JSON, schema
@@ -208,7 +208,7 @@ func problemFor(log *slog.Logger, err error) error {
 	if errors.As(err, &p) {
 		return p
 	}
-	var de *store.Error
+	var de *kam.Error
 	if errors.As(err, &de) {
 		status, ok := statusCodes[de.Kind]
 		if !ok {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"kam/db/store"
+	"kam"
 	"kam/workflows"
 )
 
@@ -14,7 +14,7 @@ import (
 // does, and an @every under a second is not a cycle (cron would round it up).
 // Nothing is stored.
 func TestCreditScheduleRefused(t *testing.T) {
-	fin := newStaff(t, store.RoleFinance)
+	fin := newStaff(t, kam.RoleFinance)
 	c := newAccount(t, "")
 	for _, cycle := range []string{"0 0 30 2 *", "@every 500ms", "@every 50000h"} {
 		r := call(t, "PUT", "/v1/customers/"+c+"/credit", fin.Token, agreement(cycle, "1000", 30))
@@ -59,8 +59,8 @@ func TestTierScheduleRefused(t *testing.T) {
 // (signal-with-start): the new target is enforced and its breach escalates.
 func TestTicketReopenAfterCloseRestartsSLA(t *testing.T) {
 	tierSLA(t, "A", "2s", "3s")
-	ka := newStaff(t, store.RoleKAManager)
-	agent := newStaff(t, store.RoleServiceAgent)
+	ka := newStaff(t, kam.RoleKAManager)
+	agent := newStaff(t, kam.RoleServiceAgent)
 	c := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "T-R-" + uuid.NewString()[:8], "name": "Reopened", "tier": "A"}), 201).str("id")
 	tk := must(t, call(t, "POST", "/v1/tickets", agent.Token, map[string]any{"customer_id": c, "kind": "claim", "subject": "short delivery"}), 201)
 	id := tk.str("id")
@@ -101,7 +101,7 @@ func TestTicketReopenAfterCloseRestartsSLA(t *testing.T) {
 // to change, instead of closing cycles in year 1 with a warning each; closing
 // the agreement still ends it.
 func TestSettlementOnImpossibleStoredCycleWaits(t *testing.T) {
-	fin := newStaff(t, store.RoleFinance)
+	fin := newStaff(t, kam.RoleFinance)
 	c := newAccount(t, "")
 	must(t, call(t, "PUT", "/v1/customers/"+c+"/credit", fin.Token, agreement("@monthly", "1000", 30)), 200)
 	must(t, call(t, "POST", "/v1/customers/"+c+"/charges", fin.Token, chargeBody("900", "INV-1")), 201)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"kam/db/store"
+	"kam"
 )
 
 var serverRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
@@ -42,7 +42,7 @@ func registeredRows(t *testing.T, requestID string) []string {
 // boundary; a byte-wise cut split a Chinese character and the register
 // refused the row (503).
 func TestAccessPurposeCutAtCharacter(t *testing.T) {
-	finance := staffByRole(t)[store.RoleFinance]
+	finance := staffByRole(t)[kam.RoleFinance]
 	id := newAccount(t, "")
 	for _, n := range []int{67, 70, 250} {
 		purpose := strings.Repeat("审", n)
@@ -64,7 +64,7 @@ func TestAccessPurposeCutAtCharacter(t *testing.T) {
 
 // SPEC §7: invalid UTF-8 in X-Access-Purpose is 400 malformed_header.
 func TestAccessPurposeInvalidUTF8Refused(t *testing.T) {
-	finance := staffByRole(t)[store.RoleFinance]
+	finance := staffByRole(t)[kam.RoleFinance]
 	id := newAccount(t, "")
 	rid := "badpurpose-" + uuid.NewString()
 	r := call(t, "GET", "/v1/customers/"+id, finance.Token, nil, header{"X-Access-Purpose", "audit \xff\xfe"}, header{"X-Request-Id", rid})
@@ -77,7 +77,7 @@ func TestAccessPurposeInvalidUTF8Refused(t *testing.T) {
 // SPEC §7: an X-Request-Id outside [A-Za-z0-9._:-]{1,128} is replaced by the
 // server's own, which is echoed and registered; the request succeeds.
 func TestAccessRequestIDReplacedWhenMalformed(t *testing.T) {
-	finance := staffByRole(t)[store.RoleFinance]
+	finance := staffByRole(t)[kam.RoleFinance]
 	id := newAccount(t, "")
 	for name, sent := range map[string]string{
 		"non-UTF-8 byte": "abc\xffdef",
@@ -107,7 +107,7 @@ func TestAccessRequestIDReplacedWhenMalformed(t *testing.T) {
 // A well-formed X-Request-Id is kept and echoed, on every response: served,
 // refused, unauthenticated and outside /v1.
 func TestAccessRequestIDEchoedOnEveryResponse(t *testing.T) {
-	finance := staffByRole(t)[store.RoleFinance]
+	finance := staffByRole(t)[kam.RoleFinance]
 	for _, c := range []struct {
 		path, token string
 		status      int
@@ -133,7 +133,7 @@ func TestAccessRequestIDEchoedOnEveryResponse(t *testing.T) {
 // Bytes Go's own client would not send reach the server over a raw
 // connection: a request id with a high byte and a purpose in Latin-1.
 func TestAccessRawHeaderBytes(t *testing.T) {
-	finance := staffByRole(t)[store.RoleFinance]
+	finance := staffByRole(t)[kam.RoleFinance]
 	id := newAccount(t, "")
 	u, err := url.Parse(baseURL)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"kam/db/store"
+	"kam"
 )
 
 // failRegister makes the access register refuse every row whose purpose is
@@ -44,7 +44,7 @@ func failRegister(t *testing.T, purpose string) {
 // exactly one `update` row under its request id.
 func TestArchiveWriteRegistersInItsTransaction(t *testing.T) {
 	staff := staffByRole(t)
-	ka, fin := staff[store.RoleKAManager], staff[store.RoleFinance]
+	ka, fin := staff[kam.RoleKAManager], staff[kam.RoleFinance]
 	c := newAccount(t, "")
 	must(t, call(t, "PUT", "/v1/customers/"+c+"/credit", fin.Token, agreement("0 0 1 * *", "100000", 30)), 200)
 	const refused = "register refuses"
@@ -91,8 +91,8 @@ func TestArchiveWriteRegistersInItsTransaction(t *testing.T) {
 // A discount decision is made by the approval run: its entry is registered
 // before the run is asked, and when that fails nothing is sent.
 func TestProcessWriteRegistersFirst(t *testing.T) {
-	am := newStaff(t, store.RoleAccountManager)
-	ka := newStaff(t, store.RoleKAManager)
+	am := newStaff(t, kam.RoleAccountManager)
+	ka := newStaff(t, kam.RoleKAManager)
 	c := newAccount(t, am.ID)
 	id := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "8.5")), 201).str("id")
 	const refused = "register refuses decisions"
@@ -108,7 +108,7 @@ func TestProcessWriteRegistersFirst(t *testing.T) {
 // SPEC §7: a token secret is never stored, not even for an Idempotency-Key
 // replay; the replay withholds it and says so.
 func TestTokenSecretNotInIdempotencyReplay(t *testing.T) {
-	st := must(t, call(t, "POST", "/v1/staff", adminToken, map[string]any{"name": "Secret " + uuid.NewString()[:6], "role": store.RoleDataClerk}), 201)
+	st := must(t, call(t, "POST", "/v1/staff", adminToken, map[string]any{"name": "Secret " + uuid.NewString()[:6], "role": kam.RoleDataClerk}), 201)
 	key := header{"Idempotency-Key", uuid.NewString()}
 	first := must(t, call(t, "POST", "/v1/staff/"+st.str("id")+"/tokens", adminToken, nil, key), 201)
 	secret := first.str("token")

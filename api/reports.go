@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"kam"
 	"kam/db/dbq"
 	"kam/db/store"
 )
@@ -266,7 +267,7 @@ func (s *Server) reportGate(ctx context.Context, name string) (*uuid.UUID, error
 	if !can(p.Role, capReports) {
 		return nil, s.deny(ctx, uuid.Nil, []string{"report:" + name}, forbidden("your role does not read reports"))
 	}
-	if err := s.register(ctx, store.AccessExport, nil, []string{"report:" + name}); err != nil {
+	if err := s.register(ctx, kam.AccessExport, nil, []string{"report:" + name}); err != nil {
 		return nil, err
 	}
 	return scopeOf(p).ManagerID, nil
@@ -404,7 +405,7 @@ func (s *Server) customerReport(ctx context.Context, in *customerPeriodInput) (*
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
-	if err := s.register(ctx, store.AccessExport, []uuid.UUID{id}, sections); err != nil {
+	if err := s.register(ctx, kam.AccessExport, []uuid.UUID{id}, sections); err != nil {
 		return nil, err
 	}
 	r := CustomerReport{CustomerID: id.String(), From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), ProductStructure: shares,
@@ -511,7 +512,7 @@ func (s *Server) putCompanyRevenue(ctx context.Context, in *struct {
 	}
 }) (*struct{ Body CompanyRevenue }, error) {
 	p := callerOf(ctx)
-	if p.Role != store.RoleFinance {
+	if p.Role != kam.RoleFinance {
 		return nil, forbidden("company revenue is recorded by finance")
 	}
 	month, err := time.Parse("2006-01", in.Month)

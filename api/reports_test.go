@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"kam/db/store"
+	"kam"
 )
 
 // Hand-computed answers over a fixture of three accounts of one account
@@ -15,8 +15,8 @@ import (
 // Art. 8: periodic analysis; Art. 22: service quality is assessed.
 func TestReportsOnAFixture(t *testing.T) {
 	staff := staffByRole(t)
-	ka, fin := staff[store.RoleKAManager], staff[store.RoleFinance]
-	am := newStaff(t, store.RoleAccountManager)
+	ka, fin := staff[kam.RoleKAManager], staff[kam.RoleFinance]
+	am := newStaff(t, kam.RoleAccountManager)
 	mk := func(tier, created string) string {
 		id := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "R-" + tier + created + am.ID[:6], "name": "Report " + tier, "tier": tier, "account_manager_id": am.ID}), 201).str("id")
 		if _, err := running.Store.Pool.Exec(context.Background(), "UPDATE customers SET created_at = $2::date WHERE id = $1", id, created); err != nil {
@@ -100,12 +100,12 @@ func TestReportsOnAFixture(t *testing.T) {
 	}
 
 	// Another account manager's reports do not include these accounts.
-	other := newStaff(t, store.RoleAccountManager)
+	other := newStaff(t, kam.RoleAccountManager)
 	if x := must(t, call(t, "GET", "/v1/reports/overview"+q, other.Token, nil), 200); x.Body["ka_revenue"] != "0.00" || x.Body["accounts_at_end"] != 0.0 {
 		t.Errorf("another manager's overview = %s", x.Raw)
 	}
 	problem(t, call(t, "GET", "/v1/reports/customers/"+a1+q, other.Token, nil), 404, "not_found")
-	for _, role := range []string{store.RoleAdmin, store.RoleDataClerk, store.RoleServiceAgent} {
+	for _, role := range []string{kam.RoleAdmin, kam.RoleDataClerk, kam.RoleServiceAgent} {
 		problem(t, call(t, "GET", "/v1/reports/overview", staff[role].Token, nil), 403, "forbidden")
 	}
 	problem(t, call(t, "GET", "/v1/reports/overview?from=2024-02-01&to=2024-01-01", am.Token, nil), 422, "validation_failed")

@@ -10,9 +10,9 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/dbq"
 	"kam/db/store"
-	"kam/workflows"
 )
 
 var (
@@ -120,7 +120,7 @@ func (s *Server) today() time.Time {
 // greetNow makes the greeting tasks an addition brings inside the lead
 // window at once, rather than at the next daily sweep.
 func (s *Server) greetNow(ctx context.Context, customer, holiday *uuid.UUID) {
-	if _, err := s.store.SweepGreetings(ctx, s.today(), workflows.LeadDays(s.procs.Settings.GreetingLead), customer, holiday); err != nil {
+	if _, err := s.store.SweepGreetings(ctx, s.today(), kam.LeadDays(s.procs.Settings.GreetingLead), customer, holiday); err != nil {
 		s.log.Warn("greeting sweep", "error", err)
 	}
 }
@@ -232,7 +232,7 @@ func (s *Server) recordVisit(ctx context.Context, in *struct {
 // later date is 422 visit_in_future.
 func (s *Server) visitRule(ctx context.Context, scope store.Scope, id, staffID uuid.UUID, on time.Time) error {
 	if on.After(s.today()) {
-		return problemFor(s.log, &store.Error{Kind: store.KindInvalid, Code: "visit_in_future", Field: "visited_on",
+		return problemFor(s.log, &kam.Error{Kind: kam.KindInvalid, Code: "visit_in_future", Field: "visited_on",
 			Message: "a visit cannot be dated after today"})
 	}
 	p := callerOf(ctx)
@@ -243,10 +243,10 @@ func (s *Server) visitRule(ctx context.Context, scope store.Scope, id, staffID u
 	if err != nil {
 		return s.archiveErr(ctx, id, visitSections, store.Interpret(err))
 	}
-	if p.Role == store.RoleKAManager && c.AccountManagerID != nil && *c.AccountManagerID == staffID {
+	if p.Role == kam.RoleKAManager && c.AccountManagerID != nil && *c.AccountManagerID == staffID {
 		return nil
 	}
-	return s.deny(ctx, id, visitSections, problemFor(s.log, &store.Error{Kind: store.KindForbidden, Code: "visit_not_yours", Field: "staff_id",
+	return s.deny(ctx, id, visitSections, problemFor(s.log, &kam.Error{Kind: kam.KindForbidden, Code: "visit_not_yours", Field: "staff_id",
 		Message: "a visit is recorded in your own name (a KA manager may also record it for the account's manager)"}))
 }
 
@@ -273,7 +273,7 @@ func (s *Server) listVisits(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
-	if err := s.register(ctx, store.AccessView, []uuid.UUID{id}, visitSections); err != nil {
+	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, visitSections); err != nil {
 		return nil, err
 	}
 	out := Page[Visit]{Items: make([]Visit, 0, len(rows))}
@@ -293,7 +293,7 @@ func (s *Server) createHoliday(ctx context.Context, in *struct{ Body HolidayCrea
 	}
 	h, err := s.store.Q().CreateHoliday(ctx, dbq.CreateHolidayParams{ID: store.NewID(), Name: in.Body.Name, OnDate: *on})
 	if err != nil {
-		if de := store.Interpret(err); errors.As(de, new(*store.Error)) {
+		if de := store.Interpret(err); errors.As(de, new(*kam.Error)) {
 			return nil, newProblem(http.StatusConflict, "duplicate_holiday", "this holiday is already in the calendar")
 		}
 		return nil, problemFor(s.log, err)
@@ -370,7 +370,7 @@ func (s *Server) listGreetings(ctx context.Context, in *struct {
 	}
 	// A greeting task shows a key person's birthday: archive data (Art. 9).
 	if len(ids) > 0 {
-		if err := s.register(ctx, store.AccessList, ids, greetingSections); err != nil {
+		if err := s.register(ctx, kam.AccessList, ids, greetingSections); err != nil {
 			return nil, err
 		}
 	}
@@ -399,7 +399,7 @@ func (s *Server) completeGreeting(ctx context.Context, in *struct {
 		})
 		return g, err
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, kam.ErrNotFound) {
 		return nil, s.deny(ctx, uuid.Nil, greetingSections, notFound())
 	}
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"kam"
 	"kam/db/dbq"
 	"kam/db/store"
 )
@@ -244,7 +245,7 @@ func (s *Server) patchStaff(ctx context.Context, in *struct {
 	}
 	// A handover changes accounts: one register row per moved account, in
 	// the store's transaction (Art. 9).
-	access := accessOf(ctx, store.AccessUpdate, nil, []string{store.SectionService})
+	access := accessOf(ctx, kam.AccessUpdate, nil, []string{kam.SectionService})
 	res, err := s.store.UpdateStaff(ctx, id, ifMatch, patch, p.ID, access)
 	if err != nil {
 		return nil, problemFor(s.log, err)

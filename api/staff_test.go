@@ -9,14 +9,15 @@ import (
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/store"
 )
 
 // SPEC §7 "Staff and identity": deactivation revokes every token at once and
 // never leaves an account without its manager.
 func TestStaffDeactivationRevokesTokensAndHandsOver(t *testing.T) {
-	ka := staffByRole(t)[store.RoleKAManager]
-	leaver := newStaff(t, store.RoleAccountManager)
+	ka := staffByRole(t)[kam.RoleKAManager]
+	leaver := newStaff(t, kam.RoleAccountManager)
 	second := must(t, call(t, "POST", "/v1/staff/"+leaver.ID+"/tokens", adminToken, nil), 201).str("token")
 	me := must(t, call(t, "GET", "/v1/me", leaver.Token, nil), 200)
 	if me.Body["active"] != true || me.str("locale") != "zh-CN" {
@@ -28,7 +29,7 @@ func TestStaffDeactivationRevokesTokensAndHandsOver(t *testing.T) {
 	problem(t, call(t, "PATCH", "/v1/staff/"+leaver.ID, adminToken, map[string]any{"active": false}), 409, "has_assignments")
 	must(t, call(t, "GET", "/v1/me", leaver.Token, nil), 200)
 	// Nor may the accounts go to the leaver, someone who manages no accounts, or nobody real.
-	clerk := staffByRole(t)[store.RoleDataClerk]
+	clerk := staffByRole(t)[kam.RoleDataClerk]
 	for _, to := range []string{leaver.ID, clerk.ID, uuid.NewString()} {
 		r := call(t, "PATCH", "/v1/staff/"+leaver.ID, adminToken, map[string]any{"active": false, "handover_to": to})
 		problem(t, r, 422, "validation_failed")
@@ -38,7 +39,7 @@ func TestStaffDeactivationRevokesTokensAndHandsOver(t *testing.T) {
 	}
 	must(t, call(t, "GET", "/v1/me", leaver.Token, nil), 200)
 
-	heir := newStaff(t, store.RoleAccountManager)
+	heir := newStaff(t, kam.RoleAccountManager)
 	reqID := uuid.NewString()
 	r := must(t, call(t, "PATCH", "/v1/staff/"+leaver.ID, adminToken, map[string]any{"active": false, "handover_to": heir.ID},
 		header{"X-Request-Id", reqID}, header{"X-Access-Purpose", "leaver handover"}), 200)
@@ -93,14 +94,14 @@ func TestStaffDeactivationRevokesTokensAndHandsOver(t *testing.T) {
 
 // A person who leaves the account_manager role leaves their accounts too.
 func TestStaffRoleChangeNeedsHandover(t *testing.T) {
-	am := newStaff(t, store.RoleAccountManager)
-	heir := newStaff(t, store.RoleAccountManager)
+	am := newStaff(t, kam.RoleAccountManager)
+	heir := newStaff(t, kam.RoleAccountManager)
 	c := newAccount(t, am.ID)
-	problem(t, call(t, "PATCH", "/v1/staff/"+am.ID, adminToken, map[string]any{"role": store.RoleKAManager}), 409, "has_assignments")
+	problem(t, call(t, "PATCH", "/v1/staff/"+am.ID, adminToken, map[string]any{"role": kam.RoleKAManager}), 409, "has_assignments")
 	// handover_to goes only with leaving.
 	problem(t, call(t, "PATCH", "/v1/staff/"+am.ID, adminToken, map[string]any{"name": "Still here", "handover_to": heir.ID}), 422, "validation_failed")
-	r := must(t, call(t, "PATCH", "/v1/staff/"+am.ID, adminToken, map[string]any{"role": store.RoleKAManager, "handover_to": heir.ID}), 200)
-	if r.str("role") != store.RoleKAManager || r.Body["active"] != true {
+	r := must(t, call(t, "PATCH", "/v1/staff/"+am.ID, adminToken, map[string]any{"role": kam.RoleKAManager, "handover_to": heir.ID}), 200)
+	if r.str("role") != kam.RoleKAManager || r.Body["active"] != true {
 		t.Fatalf("after the role change: %s", r.Raw)
 	}
 	// The person stays active, with the new role's rights.
@@ -111,7 +112,7 @@ func TestStaffRoleChangeNeedsHandover(t *testing.T) {
 }
 
 func TestStaffPatchFieldsAndVersion(t *testing.T) {
-	m := newStaff(t, store.RoleDataClerk)
+	m := newStaff(t, kam.RoleDataClerk)
 	got := must(t, call(t, "GET", "/v1/staff/"+m.ID, adminToken, nil), 200)
 	if got.Header.Get("ETag") != `"1"` || got.Body["version"] != float64(1) || got.str("locale") != "zh-CN" {
 		t.Fatalf("GET staff: ETag %q, %s", got.Header.Get("ETag"), got.Raw)
@@ -128,7 +129,7 @@ func TestStaffPatchFieldsAndVersion(t *testing.T) {
 	problem(t, call(t, "PATCH", "/v1/staff/"+m.ID, adminToken, map[string]any{"name": "Stale"}, header{"If-Match", `"1"`}), 412, "version_conflict")
 	problem(t, call(t, "PATCH", "/v1/staff/"+m.ID, adminToken, map[string]any{"locale": "fr"}), 422, "validation_failed")
 	problem(t, call(t, "PATCH", "/v1/staff/"+m.ID, adminToken, map[string]any{"email": "not an address"}), 422, "validation_failed")
-	other := newStaff(t, store.RoleDataClerk)
+	other := newStaff(t, kam.RoleDataClerk)
 	problem(t, call(t, "PATCH", "/v1/staff/"+other.ID, adminToken, map[string]any{"email": strings.ToUpper(email)}), 409, "duplicate_email")
 	problem(t, call(t, "PATCH", "/v1/staff/"+uuid.NewString(), adminToken, map[string]any{"name": "Nobody"}), 404, "not_found")
 	problem(t, call(t, "GET", "/v1/staff/"+uuid.NewString(), adminToken, nil), 404, "not_found")
@@ -144,17 +145,17 @@ func TestStaffPatchFieldsAndVersion(t *testing.T) {
 		problem(t, call(t, "PATCH", "/v1/staff/"+m.ID, adminToken, `{"`+field+`": null}`), 422, "validation_failed")
 	}
 	// A locale can be chosen at creation.
-	en := must(t, call(t, "POST", "/v1/staff", adminToken, map[string]any{"name": "English " + unique(), "role": store.RoleFinance, "locale": "en"}), 201)
+	en := must(t, call(t, "POST", "/v1/staff", adminToken, map[string]any{"name": "English " + unique(), "role": kam.RoleFinance, "locale": "en"}), 201)
 	if en.str("locale") != "en" {
 		t.Fatalf("created with locale en: %s", en.Raw)
 	}
 	// Nobody changes their own record but the admin.
-	problem(t, call(t, "PATCH", "/v1/staff/"+m.ID, m.Token, map[string]any{"role": store.RoleAdmin}), 403, "forbidden")
+	problem(t, call(t, "PATCH", "/v1/staff/"+m.ID, m.Token, map[string]any{"role": kam.RoleAdmin}), 403, "forbidden")
 }
 
 // A token list shows when tokens were made and used, never what they are.
 func TestStaffTokenListShowsNoSecret(t *testing.T) {
-	m := newStaff(t, store.RoleServiceAgent)
+	m := newStaff(t, kam.RoleServiceAgent)
 	must(t, call(t, "GET", "/v1/me", m.Token, nil), 200)
 	list := must(t, call(t, "GET", "/v1/staff/"+m.ID+"/tokens", adminToken, nil), 200)
 	hash := store.HashToken(m.Token)

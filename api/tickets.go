@@ -10,6 +10,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/dbq"
 	"kam/db/store"
 	"kam/workflows"
@@ -99,7 +100,7 @@ func (s *Server) createTicket(ctx context.Context, in *struct{ Body TicketCreate
 	})
 	var startErr errStart
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, kam.ErrNotFound):
 		return nil, s.deny(ctx, customer, ticketSections, notFound())
 	case errors.As(err, &startErr):
 		s.log.Error("start ticket SLA", "error", startErr.err)
@@ -152,7 +153,7 @@ func (s *Server) listTickets(ctx context.Context, in *struct {
 		}
 	}
 	if len(ids) > 0 {
-		if err := s.register(ctx, store.AccessList, ids, ticketSections); err != nil {
+		if err := s.register(ctx, kam.AccessList, ids, ticketSections); err != nil {
 			return nil, err
 		}
 	}
@@ -169,7 +170,7 @@ func (s *Server) loadTicket(ctx context.Context, raw string) (dbq.Ticket, error)
 		return dbq.Ticket{}, s.deny(ctx, uuid.Nil, ticketSections, notFound())
 	}
 	t, err := s.store.Q().GetTicket(ctx, dbq.GetTicketParams{ID: id, ManagerID: scopeOf(p).ManagerID})
-	if errors.Is(store.Interpret(err), store.ErrNotFound) {
+	if errors.Is(store.Interpret(err), kam.ErrNotFound) {
 		return t, s.deny(ctx, uuid.Nil, ticketSections, notFound())
 	}
 	return t, problemOrNil(s, err)
@@ -212,7 +213,7 @@ func (s *Server) ticketEvents(ctx context.Context, t dbq.Ticket, cursor string, 
 	if err != nil {
 		return Page[TicketEvent]{}, problemFor(s.log, store.Interpret(err))
 	}
-	if err := s.register(ctx, store.AccessView, []uuid.UUID{t.CustomerID}, ticketSections); err != nil {
+	if err := s.register(ctx, kam.AccessView, []uuid.UUID{t.CustomerID}, ticketSections); err != nil {
 		return Page[TicketEvent]{}, err
 	}
 	return pageOf(rows, limit, func(e dbq.TicketEvent) TicketEvent {

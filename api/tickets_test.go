@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"kam/db/store"
+	"kam"
 	"kam/workflows"
 )
 
@@ -32,9 +32,9 @@ func tierSLA(t *testing.T, code, respond, resolve string) {
 // handling records are kept.
 func TestTicketQueueAndEscalation(t *testing.T) {
 	tierSLA(t, "S", "2s", "4s")
-	ka := newStaff(t, store.RoleKAManager)
-	gm := newStaff(t, store.RoleGeneralManager)
-	agent := newStaff(t, store.RoleServiceAgent)
+	ka := newStaff(t, kam.RoleKAManager)
+	gm := newStaff(t, kam.RoleGeneralManager)
+	agent := newStaff(t, kam.RoleServiceAgent)
 	strategic := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "T-S-" + time.Now().Format("150405.000"), "name": "Strategic", "tier": "S"}), 201).str("id")
 	standard := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "T-B-" + time.Now().Format("150405.000"), "name": "Standard", "tier": "B"}), 201).str("id")
 
@@ -79,23 +79,23 @@ func TestTicketQueueAndEscalation(t *testing.T) {
 
 func TestTicketAuthorization(t *testing.T) {
 	staff := staffByRole(t)
-	am := staff[store.RoleAccountManager]
+	am := staff[kam.RoleAccountManager]
 	own := newAccount(t, am.ID)
-	other := newAccount(t, newStaff(t, store.RoleAccountManager).ID)
-	agent := staff[store.RoleServiceAgent]
+	other := newAccount(t, newStaff(t, kam.RoleAccountManager).ID)
+	agent := staff[kam.RoleServiceAgent]
 	otherTicket := must(t, call(t, "POST", "/v1/tickets", agent.Token, map[string]any{"customer_id": other, "kind": "shipping", "subject": "where"}), 201).str("id")
-	for _, role := range store.Roles {
+	for _, role := range kam.Roles {
 		t.Run(role, func(t *testing.T) {
 			tok := staff[role].Token
 			create := call(t, "POST", "/v1/tickets", tok, map[string]any{"customer_id": own, "kind": "inquiry", "subject": "q"})
 			read := call(t, "GET", "/v1/tickets/"+otherTicket, tok, nil)
 			list := call(t, "GET", "/v1/tickets", tok, nil)
 			switch role {
-			case store.RoleServiceAgent, store.RoleKAManager:
+			case kam.RoleServiceAgent, kam.RoleKAManager:
 				must(t, create, 201)
 				must(t, read, 200)
 				must(t, list, 200)
-			case store.RoleAccountManager:
+			case kam.RoleAccountManager:
 				must(t, create, 201)
 				problem(t, read, 404, "not_found") // another manager's account
 				for _, it := range must(t, list, 200).items() {
@@ -103,7 +103,7 @@ func TestTicketAuthorization(t *testing.T) {
 						t.Fatalf("sees a ticket of another manager's account %v", it["customer_id"])
 					}
 				}
-			case store.RoleGeneralManager, store.RoleAuditor:
+			case kam.RoleGeneralManager, kam.RoleAuditor:
 				problem(t, create, 403, "forbidden")
 				must(t, read, 200)
 				must(t, list, 200)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/store"
 )
 
@@ -15,7 +16,7 @@ import (
 // write's own transaction. A change whose entry cannot be written is rolled
 // back and answered 503: no change stands unregistered (Art. 9).
 func archiveWrite[T any](s *Server, ctx context.Context, customers []uuid.UUID, sections []string, write func(ctx context.Context) (T, error)) (T, error) {
-	ctx = store.WithAccess(ctx, accessOf(ctx, store.AccessUpdate, customers, sections))
+	ctx = store.WithAccess(ctx, accessOf(ctx, kam.AccessUpdate, customers, sections))
 	out, err := write(ctx)
 	if err != nil {
 		if errors.Is(err, store.ErrUnregistered) {
@@ -41,7 +42,7 @@ func archiveWrite[T any](s *Server, ctx context.Context, customers []uuid.UUID, 
 // fails. An attempt the run then refuses stays registered; a change never
 // goes unregistered (Art. 9).
 func processWrite[T any](s *Server, ctx context.Context, customers []uuid.UUID, sections []string, write func(ctx context.Context) (T, error)) (T, error) {
-	if err := s.register(ctx, store.AccessUpdate, customers, sections); err != nil {
+	if err := s.register(ctx, kam.AccessUpdate, customers, sections); err != nil {
 		var zero T
 		return zero, err
 	}

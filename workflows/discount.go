@@ -8,8 +8,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"kam"
 	"kam/activities"
-	"kam/db/store"
 )
 
 // Names the API uses to reach an approval run.
@@ -76,7 +76,7 @@ type DiscountState struct {
 // undecided GM stage expires. Decisions arrive as updates, validated here so
 // that the API answers synchronously.
 func DiscountApproval(ctx workflow.Context, in DiscountInput) (DiscountState, error) {
-	w := &approval{in: in, st: DiscountState{State: store.StatePending, Stage: store.StageKADepartment}}
+	w := &approval{in: in, st: DiscountState{State: kam.StatePending, Stage: kam.StageKADepartment}}
 	w.started = workflow.Now(ctx)
 	w.stageStart = w.started
 	w.setDeadline()
@@ -102,7 +102,7 @@ func DiscountApproval(ctx workflow.Context, in DiscountInput) (DiscountState, er
 		return DiscountState{State: "abandoned"}, nil
 	}
 
-	for w.st.State == store.StatePending {
+	for w.st.State == kam.StatePending {
 		if err := w.waitForNextStep(ctx); err != nil {
 			return w.st, err
 		}
@@ -137,10 +137,10 @@ type approval struct {
 }
 
 func (w *approval) deciders() string {
-	if w.st.Stage == store.StageGeneralManager || w.st.Escalated {
-		return store.RoleGeneralManager
+	if w.st.Stage == kam.StageGeneralManager || w.st.Escalated {
+		return kam.RoleGeneralManager
 	}
-	return store.RoleKAManager
+	return kam.RoleKAManager
 }
 
 // setDeadline is when the current stage runs out: stage 1 escalates after
@@ -148,12 +148,12 @@ func (w *approval) deciders() string {
 func (w *approval) setDeadline() {
 	var d time.Time
 	switch {
-	case w.st.State != store.StatePending:
+	case w.st.State != kam.StatePending:
 		w.st.Deadline = nil
 		return
-	case w.st.Stage == store.StageKADepartment && !w.st.Escalated:
+	case w.st.Stage == kam.StageKADepartment && !w.st.Escalated:
 		d = w.started.Add(w.in.EscalateAfter)
-	case w.st.Stage == store.StageKADepartment:
+	case w.st.Stage == kam.StageKADepartment:
 		d = w.escalateAt.Add(w.in.GMTimeout)
 	default:
 		d = w.stageStart.Add(w.in.GMTimeout)
@@ -162,7 +162,7 @@ func (w *approval) setDeadline() {
 }
 
 func (w *approval) validateDecision(ctx workflow.Context, d Decision) error {
-	if w.st.State != store.StatePending || w.busy {
+	if w.st.State != kam.StatePending || w.busy {
 		return temporal.NewApplicationError("this request is already decided", ErrAlreadyDecided)
 	}
 	if d.Decision != "approve" && d.Decision != "reject" {
@@ -181,23 +181,23 @@ func (w *approval) decide(ctx workflow.Context, d Decision) (DiscountState, erro
 	w.busy = true
 	defer func() { w.busy = false }()
 	stage := w.st.Stage
-	record := &store.DiscountDecision{Stage: stage, Decision: d.Decision, Comment: d.Comment, By: d.By}
+	record := &kam.DiscountDecision{Stage: stage, Decision: d.Decision, Comment: d.Comment, By: d.By}
 	switch {
 	case d.Decision == "reject":
-		w.st.State = store.StateRejected
-	case stage == store.StageKADepartment && w.in.Route == store.RouteBeyondStandard && d.Role != store.RoleGeneralManager:
+		w.st.State = kam.StateRejected
+	case stage == kam.StageKADepartment && w.in.Route == kam.RouteBeyondStandard && d.Role != kam.RoleGeneralManager:
 		// Art. 12: beyond the standard, the GM approves after the KA Department.
-		w.st.Stage = store.StageGeneralManager
+		w.st.Stage = kam.StageGeneralManager
 		w.stageStart = workflow.Now(ctx)
 		w.stageReminders = 0
 	default:
 		// A standard discount approved by the KA Department, a stage-2 GM
 		// approval, or the GM deciding an escalated stage 1: approved.
-		w.st.State = store.StateApproved
+		w.st.State = kam.StateApproved
 		w.approver = d.By
-		w.gmDecided = d.Role == store.RoleGeneralManager
+		w.gmDecided = d.Role == kam.RoleGeneralManager
 	}
-	if w.st.State != store.StatePending {
+	if w.st.State != kam.StatePending {
 		w.st.Stage = ""
 	}
 	w.setDeadline()
@@ -205,14 +205,14 @@ func (w *approval) decide(ctx workflow.Context, d Decision) (DiscountState, erro
 		return w.st, err
 	}
 	next := "the General Manager now decides"
-	if w.st.State != store.StatePending {
+	if w.st.State != kam.StatePending {
 		next = "the request is " + w.st.State
 	}
 	w.queue(stage+"/"+d.Decision, "discount_"+d.Decision, fmt.Sprintf("Discount request %sd at the %s stage", d.Decision, stage),
 		fmt.Sprintf("%s; comment: %s", next, d.Comment), nil, []uuid.UUID{w.in.RequesterID})
-	if w.st.Stage == store.StageGeneralManager {
+	if w.st.Stage == kam.StageGeneralManager {
 		w.queue("stage/general_manager", "discount_awaiting_decision", "Beyond-standard discount awaits your decision",
-			"Approved by the KA Department; Art. 12 requires the General Manager's approval", []string{store.RoleGeneralManager}, nil)
+			"Approved by the KA Department; Art. 12 requires the General Manager's approval", []string{kam.RoleGeneralManager}, nil)
 	}
 	return w.st, nil
 }
@@ -221,7 +221,7 @@ func (w *approval) validateWithdrawal(ctx workflow.Context, wd Withdrawal) error
 	if wd.By != w.in.RequesterID {
 		return temporal.NewApplicationError("only the requester withdraws a request", ErrNotRequester)
 	}
-	if w.st.State != store.StatePending || w.busy {
+	if w.st.State != kam.StatePending || w.busy {
 		return temporal.NewApplicationError("the request is no longer pending", ErrNotPending)
 	}
 	return nil
@@ -230,12 +230,12 @@ func (w *approval) validateWithdrawal(ctx workflow.Context, wd Withdrawal) error
 func (w *approval) withdraw(ctx workflow.Context, _ Withdrawal) (DiscountState, error) {
 	w.busy = true
 	defer func() { w.busy = false }()
-	w.st.State, w.st.Stage = store.StateWithdrawn, ""
+	w.st.State, w.st.Stage = kam.StateWithdrawn, ""
 	w.setDeadline()
 	return w.st, w.save(ctx, nil)
 }
 
-func (w *approval) save(ctx workflow.Context, d *store.DiscountDecision) error {
+func (w *approval) save(ctx workflow.Context, d *kam.DiscountDecision) error {
 	var stage *string
 	if w.st.Stage != "" {
 		s := w.st.Stage
@@ -247,7 +247,7 @@ func (w *approval) save(ctx workflow.Context, d *store.DiscountDecision) error {
 	// so its saves still win. A bare counter would let the lost ones win.
 	w.seq++
 	order := int64(workflow.GetInfo(ctx).GetCurrentHistoryLength())<<20 | int64(w.seq&(1<<20-1))
-	return workflow.ExecuteLocalActivity(withLocalActivity(ctx), act.SaveDiscountState, store.DiscountState{
+	return workflow.ExecuteLocalActivity(withLocalActivity(ctx), act.SaveDiscountState, kam.DiscountState{
 		RequestID: w.in.RequestID, State: w.st.State, Stage: stage, Escalated: w.st.Escalated,
 		Deadline: w.st.Deadline, Reminders: int32(w.st.Reminders), Seq: order, Decision: d,
 	}).Get(ctx, nil)
@@ -282,13 +282,13 @@ func (w *approval) waitForNextStep(ctx workflow.Context) error {
 	if err := w.flush(ctx); err != nil {
 		return err
 	}
-	if w.st.State != store.StatePending || w.busy {
+	if w.st.State != kam.StatePending || w.busy {
 		// A decision landed while the notices went out.
 		return workflow.Await(ctx, func() bool { return !w.busy })
 	}
 	now := workflow.Now(ctx)
 	remindAt := w.stageStart.Add(time.Duration(w.stageReminders+1) * w.in.RemindEvery)
-	if w.st.Escalated && w.st.Stage == store.StageKADepartment {
+	if w.st.Escalated && w.st.Stage == kam.StageKADepartment {
 		remindAt = w.escalateAt.Add(time.Duration(w.stageReminders+1) * w.in.RemindEvery)
 	}
 	next := remindAt
@@ -297,7 +297,7 @@ func (w *approval) waitForNextStep(ctx workflow.Context) error {
 	}
 	stage, escalated := w.st.Stage, w.st.Escalated
 	changed, err := workflow.AwaitWithTimeout(ctx, next.Sub(now), func() bool {
-		return len(w.outbox) > 0 || w.st.State != store.StatePending || w.st.Stage != stage || w.st.Escalated != escalated
+		return len(w.outbox) > 0 || w.st.State != kam.StatePending || w.st.Stage != stage || w.st.Escalated != escalated
 	})
 	if err != nil || changed {
 		return err
@@ -308,7 +308,7 @@ func (w *approval) waitForNextStep(ctx workflow.Context) error {
 	}
 	now = workflow.Now(ctx)
 	switch {
-	case !now.Before(*w.st.Deadline) && w.st.Stage == store.StageKADepartment && !w.st.Escalated:
+	case !now.Before(*w.st.Deadline) && w.st.Stage == kam.StageKADepartment && !w.st.Escalated:
 		// SPEC §4: stage 1 undecided after APPROVAL_ESCALATE_AFTER goes to the GM.
 		w.st.Escalated, w.escalateAt, w.stageReminders = true, now, 0
 		w.setDeadline()
@@ -317,9 +317,9 @@ func (w *approval) waitForNextStep(ctx workflow.Context) error {
 		}
 		w.queue("escalated", "discount_escalated", "Discount request escalated to the General Manager",
 			fmt.Sprintf("The KA Department did not decide within %s; the General Manager may now decide", w.in.EscalateAfter),
-			[]string{store.RoleGeneralManager}, []uuid.UUID{w.in.RequesterID})
+			[]string{kam.RoleGeneralManager}, []uuid.UUID{w.in.RequesterID})
 	case !now.Before(*w.st.Deadline):
-		w.st.State, w.st.Stage = store.StateExpired, ""
+		w.st.State, w.st.Stage = kam.StateExpired, ""
 		w.setDeadline()
 		if err := w.save(ctx, nil); err != nil {
 			return err
@@ -347,7 +347,7 @@ func (w *approval) afterClose(ctx workflow.Context) error {
 	if err := w.flush(ctx); err != nil {
 		return err
 	}
-	if w.st.State != store.StateApproved {
+	if w.st.State != kam.StateApproved {
 		return nil
 	}
 	var grant uuid.UUID
@@ -355,14 +355,14 @@ func (w *approval) afterClose(ctx workflow.Context) error {
 		return err
 	}
 	w.st.GrantID = &grant
-	if w.in.Route == store.RouteStandard && !w.gmDecided {
+	if w.in.Route == kam.RouteStandard && !w.gmDecided {
 		var filing uuid.UUID
 		if err := workflow.ExecuteActivity(withActivity(ctx), act.FileWithGM, w.in.RequestID).Get(ctx, &filing); err != nil {
 			return err
 		}
 		w.st.FilingID = &filing
 		w.queue("filed", "discount_filed", "Standard discount filed with you (备案)",
-			"Approved within the standard by the KA Department; acknowledge it under /v1/filings", []string{store.RoleGeneralManager}, nil)
+			"Approved within the standard by the KA Department; acknowledge it under /v1/filings", []string{kam.RoleGeneralManager}, nil)
 	}
 	w.queue("granted", "discount_granted", "Discount granted", "The discount is now part of the account's discount standard",
 		nil, []uuid.UUID{w.in.RequesterID})

@@ -11,8 +11,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"kam"
 	"kam/activities"
-	"kam/db/store"
 )
 
 var t0 = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
@@ -24,7 +24,7 @@ type approvalRun struct {
 	env      *testsuite.TestWorkflowEnvironment
 	in       DiscountInput
 	events   []activities.DiscountEvent
-	saves    []store.DiscountState
+	saves    []kam.DiscountState
 	grants   int
 	filings  int
 	ended    int
@@ -49,7 +49,7 @@ func newApprovalRunWith(t *testing.T, route string, eventDelay time.Duration) *a
 		RemindEvery: 24 * time.Hour, EscalateAfter: 72 * time.Hour, GMTimeout: 120 * time.Hour, ExpiryNotice: 168 * time.Hour,
 	}}
 	env.OnActivity(a.ConfirmDiscountRequest, mock.Anything, r.in.RequestID).Return(nil)
-	env.OnActivity(a.SaveDiscountState, mock.Anything, mock.Anything).Return(func(_ context.Context, st store.DiscountState) error {
+	env.OnActivity(a.SaveDiscountState, mock.Anything, mock.Anything).Return(func(_ context.Context, st kam.DiscountState) error {
 		r.saves = append(r.saves, st)
 		return nil
 	})
@@ -129,14 +129,14 @@ func (r *approvalRun) kinds() map[string]int {
 	return m
 }
 
-func (r *approvalRun) lastSave() store.DiscountState { return r.saves[len(r.saves)-1] }
+func (r *approvalRun) lastSave() kam.DiscountState { return r.saves[len(r.saves)-1] }
 
 // Art. 12: within standard: KA Department and filing; beyond: the GM.
 func TestStandardApprovedIsGrantedFiledAndEnds(t *testing.T) {
-	r := newApprovalRun(t, store.RouteStandard)
-	r.decide(time.Hour, store.RoleKAManager, "approve")
+	r := newApprovalRun(t, kam.RouteStandard)
+	r.decide(time.Hour, kam.RoleKAManager, "approve")
 	st := r.run()
-	if st.State != store.StateApproved || st.GrantID == nil || st.FilingID == nil {
+	if st.State != kam.StateApproved || st.GrantID == nil || st.FilingID == nil {
 		t.Fatalf("state = %+v", st)
 	}
 	if r.grants != 1 || r.filings != 1 || r.ended != 1 {
@@ -146,24 +146,24 @@ func TestStandardApprovedIsGrantedFiledAndEnds(t *testing.T) {
 	if k["discount_approve"] != 1 || k["discount_filed"] != 1 || k["discount_granted"] != 1 || k["grant_expiring"] != 1 || k["grant_ended"] != 1 || k["discount_reminder"] != 0 {
 		t.Fatalf("events = %v", k)
 	}
-	if len(r.answers) != 1 || r.answers[0].State != store.StateApproved {
+	if len(r.answers) != 1 || r.answers[0].State != kam.StateApproved {
 		t.Fatalf("update answered %+v", r.answers)
 	}
 	// The grant lives until valid_to: the run ends then, not before.
 	if got := r.env.Now(); got.Before(r.in.GrantEndsAt) {
 		t.Fatalf("run ended at %s, before the grant's end %s", got, r.in.GrantEndsAt)
 	}
-	if s := r.lastSave(); s.State != store.StateApproved || s.Decision == nil || s.Decision.Stage != store.StageKADepartment {
+	if s := r.lastSave(); s.State != kam.StateApproved || s.Decision == nil || s.Decision.Stage != kam.StageKADepartment {
 		t.Fatalf("last save = %+v", s)
 	}
 }
 
 // Art. 12: within standard: KA Department and filing; beyond: the GM.
 func TestStandardRejected(t *testing.T) {
-	r := newApprovalRun(t, store.RouteStandard)
-	r.decide(2*time.Hour, store.RoleKAManager, "reject")
+	r := newApprovalRun(t, kam.RouteStandard)
+	r.decide(2*time.Hour, kam.RoleKAManager, "reject")
 	st := r.run()
-	if st.State != store.StateRejected || r.grants != 0 || r.filings != 0 {
+	if st.State != kam.StateRejected || r.grants != 0 || r.filings != 0 {
 		t.Fatalf("state = %+v grants %d filings %d", st, r.grants, r.filings)
 	}
 	if r.kinds()["discount_reject"] != 1 {
@@ -173,19 +173,19 @@ func TestStandardRejected(t *testing.T) {
 
 // Art. 12: within standard: KA Department and filing; beyond: the GM.
 func TestBeyondStandardNeedsBothStages(t *testing.T) {
-	r := newApprovalRun(t, store.RouteBeyondStandard)
-	r.decide(time.Hour, store.RoleKAManager, "approve")
+	r := newApprovalRun(t, kam.RouteBeyondStandard)
+	r.decide(time.Hour, kam.RoleKAManager, "approve")
 	// The KA manager may not decide stage 2.
-	r.decide(2*time.Hour, store.RoleKAManager, "approve")
-	r.decide(3*time.Hour, store.RoleGeneralManager, "approve")
+	r.decide(2*time.Hour, kam.RoleKAManager, "approve")
+	r.decide(3*time.Hour, kam.RoleGeneralManager, "approve")
 	st := r.run()
-	if st.State != store.StateApproved || r.grants != 1 || r.filings != 0 {
+	if st.State != kam.StateApproved || r.grants != 1 || r.filings != 0 {
 		t.Fatalf("state = %+v grants %d filings %d", st, r.grants, r.filings)
 	}
 	if len(r.rejected) != 1 || r.rejected[0] != ErrNotDecider {
 		t.Fatalf("rejected = %v", r.rejected)
 	}
-	if r.answers[0].State != store.StatePending || r.answers[0].Stage != store.StageGeneralManager {
+	if r.answers[0].State != kam.StatePending || r.answers[0].Stage != kam.StageGeneralManager {
 		t.Fatalf("after stage 1: %+v", r.answers[0])
 	}
 	if k := r.kinds(); k["discount_awaiting_decision"] != 1 || k["discount_approve"] != 2 {
@@ -195,11 +195,11 @@ func TestBeyondStandardNeedsBothStages(t *testing.T) {
 
 // Art. 12: within standard: KA Department and filing; beyond: the GM.
 func TestBeyondStandardRejectedByGM(t *testing.T) {
-	r := newApprovalRun(t, store.RouteBeyondStandard)
-	r.decide(time.Hour, store.RoleKAManager, "approve")
-	r.decide(30*time.Hour, store.RoleGeneralManager, "reject")
+	r := newApprovalRun(t, kam.RouteBeyondStandard)
+	r.decide(time.Hour, kam.RoleKAManager, "approve")
+	r.decide(30*time.Hour, kam.RoleGeneralManager, "reject")
 	st := r.run()
-	if st.State != store.StateRejected || r.grants != 0 {
+	if st.State != kam.StateRejected || r.grants != 0 {
 		t.Fatalf("state = %+v", st)
 	}
 	// One reminder to the GM at 24h into stage 2 (stage 2 began at 1h).
@@ -212,11 +212,11 @@ func TestBeyondStandardRejectedByGM(t *testing.T) {
 // then the GM decides and, having decided, nothing is filed with them.
 // Art. 12: within standard: KA Department and filing; beyond: the GM.
 func TestStageOneEscalatesAndGMDecides(t *testing.T) {
-	r := newApprovalRun(t, store.RouteStandard)
-	r.decide(80*time.Hour, store.RoleKAManager, "approve") // too late: the GM's now
-	r.decide(90*time.Hour, store.RoleGeneralManager, "approve")
+	r := newApprovalRun(t, kam.RouteStandard)
+	r.decide(80*time.Hour, kam.RoleKAManager, "approve") // too late: the GM's now
+	r.decide(90*time.Hour, kam.RoleGeneralManager, "approve")
 	st := r.run()
-	if st.State != store.StateApproved || !st.Escalated || r.filings != 0 || r.grants != 1 {
+	if st.State != kam.StateApproved || !st.Escalated || r.filings != 0 || r.grants != 1 {
 		t.Fatalf("state = %+v filings %d", st, r.filings)
 	}
 	if len(r.rejected) != 1 || r.rejected[0] != ErrNotDecider {
@@ -227,7 +227,7 @@ func TestStageOneEscalatesAndGMDecides(t *testing.T) {
 		t.Fatalf("events = %v", k)
 	}
 	for _, e := range r.events {
-		if e.Kind == "discount_escalated" && e.Notice.Roles[0] != store.RoleGeneralManager {
+		if e.Kind == "discount_escalated" && e.Notice.Roles[0] != kam.RoleGeneralManager {
 			t.Fatalf("escalation went to %v", e.Notice.Roles)
 		}
 	}
@@ -235,29 +235,29 @@ func TestStageOneEscalatesAndGMDecides(t *testing.T) {
 
 // Art. 12: within standard: KA Department and filing; beyond: the GM.
 func TestStageTwoExpires(t *testing.T) {
-	r := newApprovalRun(t, store.RouteBeyondStandard)
-	r.decide(time.Hour, store.RoleKAManager, "approve")
-	r.decide(200*time.Hour, store.RoleGeneralManager, "approve") // after expiry
+	r := newApprovalRun(t, kam.RouteBeyondStandard)
+	r.decide(time.Hour, kam.RoleKAManager, "approve")
+	r.decide(200*time.Hour, kam.RoleGeneralManager, "approve") // after expiry
 	st := r.run()
-	if st.State != store.StateExpired || r.grants != 0 {
+	if st.State != kam.StateExpired || r.grants != 0 {
 		t.Fatalf("state = %+v", st)
 	}
 	// Stage 2 ran 120h from 1h: reminders at 25h, 49h, 73h, 97h, then expiry at 121h.
 	if k := r.kinds(); k["discount_reminder"] != 4 || k["discount_expired"] != 1 {
 		t.Fatalf("events = %v", k)
 	}
-	if s := r.lastSave(); s.State != store.StateExpired || s.Reminders != 4 {
+	if s := r.lastSave(); s.State != kam.StateExpired || s.Reminders != 4 {
 		t.Fatalf("last save = %+v", s)
 	}
 }
 
 func TestWithdrawOnlyByRequesterWhilePending(t *testing.T) {
-	r := newApprovalRun(t, store.RouteStandard)
+	r := newApprovalRun(t, kam.RouteStandard)
 	r.at(time.Hour, UpdateWithdraw, Withdrawal{By: uuid.New()})
 	r.at(2*time.Hour, UpdateWithdraw, Withdrawal{By: r.in.RequesterID})
 	r.at(3*time.Hour, UpdateWithdraw, Withdrawal{By: r.in.RequesterID})
 	st := r.run()
-	if st.State != store.StateWithdrawn || r.grants != 0 {
+	if st.State != kam.StateWithdrawn || r.grants != 0 {
 		t.Fatalf("state = %+v", st)
 	}
 	if len(r.rejected) != 1 || r.rejected[0] != ErrNotRequester {
@@ -269,15 +269,15 @@ func TestWithdrawOnlyByRequesterWhilePending(t *testing.T) {
 // a decision that is neither approve nor reject.
 // Art. 11: discounts are confidential and approved level by level.
 func TestDecisionValidator(t *testing.T) {
-	r := newApprovalRun(t, store.RouteStandard)
-	r.at(time.Hour, UpdateDecide, Decision{By: r.in.RequesterID, Role: store.RoleKAManager, Decision: "approve"})
-	r.decide(time.Hour+time.Minute, store.RoleFinance, "approve")
-	r.decide(time.Hour+2*time.Minute, store.RoleGeneralManager, "approve") // not escalated yet
-	r.decide(time.Hour+3*time.Minute, store.RoleKAManager, "maybe")
-	r.decide(2*time.Hour, store.RoleKAManager, "approve")
-	r.decide(3*time.Hour, store.RoleKAManager, "reject")
+	r := newApprovalRun(t, kam.RouteStandard)
+	r.at(time.Hour, UpdateDecide, Decision{By: r.in.RequesterID, Role: kam.RoleKAManager, Decision: "approve"})
+	r.decide(time.Hour+time.Minute, kam.RoleFinance, "approve")
+	r.decide(time.Hour+2*time.Minute, kam.RoleGeneralManager, "approve") // not escalated yet
+	r.decide(time.Hour+3*time.Minute, kam.RoleKAManager, "maybe")
+	r.decide(2*time.Hour, kam.RoleKAManager, "approve")
+	r.decide(3*time.Hour, kam.RoleKAManager, "reject")
 	st := r.run()
-	if st.State != store.StateApproved {
+	if st.State != kam.StateApproved {
 		t.Fatalf("state = %+v", st)
 	}
 	want := []string{ErrNotDecider, ErrNotDecider, ErrNotDecider, "validation_failed"}
@@ -296,9 +296,9 @@ func TestDecisionValidator(t *testing.T) {
 
 // Two decisions delivered at the same instant: exactly one is accepted.
 func TestConcurrentDecisionsExactlyOne(t *testing.T) {
-	r := newApprovalRun(t, store.RouteStandard)
-	r.decide(time.Hour, store.RoleKAManager, "approve")
-	r.decide(time.Hour, store.RoleKAManager, "reject")
+	r := newApprovalRun(t, kam.RouteStandard)
+	r.decide(time.Hour, kam.RoleKAManager, "approve")
+	r.decide(time.Hour, kam.RoleKAManager, "reject")
 	st := r.run()
 	if len(r.answers) != 1 || len(r.rejected) != 1 || r.rejected[0] != ErrAlreadyDecided {
 		t.Fatalf("answers %d rejected %v", len(r.answers), r.rejected)
@@ -309,14 +309,14 @@ func TestConcurrentDecisionsExactlyOne(t *testing.T) {
 }
 
 func TestRemindersEveryPeriodUntilDecided(t *testing.T) {
-	r := newApprovalRun(t, store.RouteStandard)
-	r.decide(71*time.Hour, store.RoleKAManager, "approve")
+	r := newApprovalRun(t, kam.RouteStandard)
+	r.decide(71*time.Hour, kam.RoleKAManager, "approve")
 	st := r.run()
 	if st.Reminders != 2 || r.kinds()["discount_reminder"] != 2 {
 		t.Fatalf("reminders = %d, events %v", st.Reminders, r.kinds())
 	}
 	for _, e := range r.events {
-		if e.Kind == "discount_reminder" && e.Notice.Roles[0] != store.RoleKAManager {
+		if e.Kind == "discount_reminder" && e.Notice.Roles[0] != kam.RoleKAManager {
 			t.Fatalf("reminder went to %v", e.Notice.Roles)
 		}
 	}
@@ -325,11 +325,11 @@ func TestRemindersEveryPeriodUntilDecided(t *testing.T) {
 // A GM decision that lands while the run is still sending the stage-1 notices
 // (each takes a minute here) is applied, and the run carries on cleanly.
 func TestDecisionDuringNoticeDelivery(t *testing.T) {
-	r := newApprovalRunWith(t, store.RouteBeyondStandard, time.Minute)
-	r.decide(time.Hour, store.RoleKAManager, "approve")
-	r.decide(time.Hour+30*time.Second, store.RoleGeneralManager, "approve")
+	r := newApprovalRunWith(t, kam.RouteBeyondStandard, time.Minute)
+	r.decide(time.Hour, kam.RoleKAManager, "approve")
+	r.decide(time.Hour+30*time.Second, kam.RoleGeneralManager, "approve")
 	st := r.run()
-	if st.State != store.StateApproved || r.grants != 1 || len(r.rejected) != 0 {
+	if st.State != kam.StateApproved || r.grants != 1 || len(r.rejected) != 0 {
 		t.Fatalf("state = %+v rejected %v", st, r.rejected)
 	}
 }

@@ -8,8 +8,8 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/workflow"
 
+	"kam"
 	"kam/activities"
-	"kam/db/store"
 )
 
 // InspectionScheduleID is the Schedule that runs inspections irregularly.
@@ -58,7 +58,7 @@ func DiscountInspection(ctx workflow.Context, in InspectionInput) (activities.In
 	}
 	var res activities.InspectionResult
 	run := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 5 * time.Minute})
-	if err := workflow.ExecuteActivity(run, act.RunInspection, store.InspectionRun{
+	if err := workflow.ExecuteActivity(run, act.RunInspection, kam.InspectionRun{
 		ID: in.InspectionID, Trigger: in.Trigger, RequestedBy: in.RequestedBy, SampleSize: in.SampleSize, Seed: in.Seed,
 	}).Get(ctx, &res); err != nil {
 		return res, err
@@ -67,7 +67,7 @@ func DiscountInspection(ctx workflow.Context, in InspectionInput) (activities.In
 		EventKey: InspectionWorkflowID(in.InspectionID) + "/done", Kind: "inspection_done",
 		Title: "Discount inspection finished",
 		Body:  fmt.Sprintf("%d finding(s) in a sample of %d grants; see /v1/inspections/%s", res.Findings, in.SampleSize, in.InspectionID),
-		Roles: []string{store.RoleAuditor}, StaffIDs: res.Managers,
+		Roles: []string{kam.RoleAuditor}, StaffIDs: res.Managers,
 	})
 	return res, err
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/testsuite"
 
+	"kam"
 	"kam/activities"
-	"kam/db/store"
 )
 
 // A scheduled inspection draws its id and seed once, runs, and tells the
@@ -24,8 +24,8 @@ func TestDiscountInspectionScheduled(t *testing.T) {
 	a := &activities.Activities{}
 	env.RegisterActivity(a)
 	manager := uuid.New()
-	var ran store.InspectionRun
-	env.OnActivity(a.RunInspection, mock.Anything, mock.Anything).Return(func(_ context.Context, r store.InspectionRun) (activities.InspectionResult, error) {
+	var ran kam.InspectionRun
+	env.OnActivity(a.RunInspection, mock.Anything, mock.Anything).Return(func(_ context.Context, r kam.InspectionRun) (activities.InspectionResult, error) {
 		ran = r
 		return activities.InspectionResult{Findings: 2, Managers: []uuid.UUID{manager}}, nil
 	})
@@ -42,7 +42,7 @@ func TestDiscountInspectionScheduled(t *testing.T) {
 	if ran.ID == uuid.Nil || ran.Seed <= 0 || ran.Trigger != "schedule" || ran.SampleSize != 20 || res.Findings != 2 {
 		t.Fatalf("ran %+v result %+v", ran, res)
 	}
-	if n.Roles[0] != store.RoleAuditor || len(n.StaffIDs) != 1 || n.StaffIDs[0] != manager || n.EventKey != InspectionWorkflowID(ran.ID)+"/done" {
+	if n.Roles[0] != kam.RoleAuditor || len(n.StaffIDs) != 1 || n.StaffIDs[0] != manager || n.EventKey != InspectionWorkflowID(ran.ID)+"/done" {
 		t.Fatalf("notice %+v", n)
 	}
 }

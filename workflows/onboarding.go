@@ -8,8 +8,8 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/workflow"
 
+	"kam"
 	"kam/activities"
-	"kam/db/store"
 )
 
 // Names the API uses to reach an onboarding run.
@@ -114,7 +114,7 @@ func AccountOnboarding(ctx workflow.Context, in OnboardingInput) (OnboardingStat
 				Title:      "Account archive incomplete",
 				Body:       "Still missing (Art. 7): " + strings.Join(st.Missing, ", "),
 				CustomerID: &in.CustomerID,
-				Roles:      []string{store.RoleDataClerk},
+				Roles:      []string{kam.RoleDataClerk},
 			}); err != nil {
 				return st, err
 			}
@@ -126,7 +126,7 @@ func AccountOnboarding(ctx workflow.Context, in OnboardingInput) (OnboardingStat
 				Title:      "Account archive still incomplete",
 				Body:       fmt.Sprintf("Incomplete %s after creation; missing: %s", in.EscalateAfter, strings.Join(st.Missing, ", ")),
 				CustomerID: &in.CustomerID,
-				Roles:      []string{store.RoleKAManager},
+				Roles:      []string{kam.RoleKAManager},
 			}); err != nil {
 				return st, err
 			}

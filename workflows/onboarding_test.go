@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/testsuite"
 
+	"kam"
 	"kam/activities"
-	"kam/db/store"
 )
 
 func onboardingEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *activities.Activities) {
@@ -62,7 +62,7 @@ func TestOnboardingRemindsEscalatesThenCompletesOnSignal(t *testing.T) {
 		if complete {
 			return activities.ArchiveStatus{Exists: true, Active: true}, nil
 		}
-		return incomplete(store.SectionKeyPersons, store.SectionCredit), nil
+		return incomplete(kam.SectionKeyPersons, kam.SectionCredit), nil
 	})
 	var notices []activities.Notice
 	env.OnActivity(a.Notify, mock.Anything, mock.Anything).Return(func(_ context.Context, n activities.Notice) (int, error) {
@@ -94,12 +94,12 @@ func TestOnboardingRemindsEscalatesThenCompletesOnSignal(t *testing.T) {
 		switch n.Kind {
 		case "archive_incomplete":
 			reminders++
-			if len(n.Roles) != 1 || n.Roles[0] != store.RoleDataClerk {
+			if len(n.Roles) != 1 || n.Roles[0] != kam.RoleDataClerk {
 				t.Errorf("reminder went to %v", n.Roles)
 			}
 		case "archive_escalated":
 			escalations++
-			if len(n.Roles) != 1 || n.Roles[0] != store.RoleKAManager {
+			if len(n.Roles) != 1 || n.Roles[0] != kam.RoleKAManager {
 				t.Errorf("escalation went to %v", n.Roles)
 			}
 		}
@@ -121,9 +121,9 @@ func TestOnboardingStopsWhenAccountLeaves(t *testing.T) {
 	env.OnActivity(a.CheckArchive, mock.Anything, id).Return(func(_ context.Context, _ uuid.UUID) (activities.ArchiveStatus, error) {
 		calls++
 		if calls >= 3 {
-			return activities.ArchiveStatus{Exists: true, Active: false, Missing: []string{store.SectionCredit}}, nil
+			return activities.ArchiveStatus{Exists: true, Active: false, Missing: []string{kam.SectionCredit}}, nil
 		}
-		return incomplete(store.SectionCredit), nil
+		return incomplete(kam.SectionCredit), nil
 	})
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalArchiveChanged, nil) }, time.Hour)
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalArchiveChanged, nil) }, 2*time.Hour)
@@ -144,7 +144,7 @@ func TestOnboardingStopsWhenAccountLeaves(t *testing.T) {
 func TestOnboardingQueryShowsMissingSections(t *testing.T) {
 	env, a := onboardingEnv(t)
 	id := uuid.New()
-	env.OnActivity(a.CheckArchive, mock.Anything, id).Return(incomplete(store.SectionService), nil)
+	env.OnActivity(a.CheckArchive, mock.Anything, id).Return(incomplete(kam.SectionService), nil)
 	env.OnActivity(a.Notify, mock.Anything, mock.Anything).Return(1, nil)
 	env.RegisterDelayedCallback(func() {
 		v, err := env.QueryWorkflow(QueryOnboarding)
@@ -157,7 +157,7 @@ func TestOnboardingQueryShowsMissingSections(t *testing.T) {
 			t.Error(err)
 			return
 		}
-		if len(st.Missing) != 1 || st.Missing[0] != store.SectionService || st.Reminders != 1 {
+		if len(st.Missing) != 1 || st.Missing[0] != kam.SectionService || st.Reminders != 1 {
 			t.Errorf("query state = %+v", st)
 		}
 		env.CancelWorkflow()
@@ -170,7 +170,7 @@ func TestOnboardingQueryShowsMissingSections(t *testing.T) {
 func TestOnboardingContinuesAsNewWithCounters(t *testing.T) {
 	env, a := onboardingEnv(t)
 	id := uuid.New()
-	env.OnActivity(a.CheckArchive, mock.Anything, id).Return(incomplete(store.SectionCredit), nil)
+	env.OnActivity(a.CheckArchive, mock.Anything, id).Return(incomplete(kam.SectionCredit), nil)
 	env.OnActivity(a.Notify, mock.Anything, mock.Anything).Return(1, nil)
 	in := OnboardingInput{CustomerID: id, RemindEvery: time.Minute, EscalateAfter: time.Hour}
 	env.ExecuteWorkflow(AccountOnboarding, in)

@@ -12,7 +12,6 @@ import (
 
 	"kam"
 	"kam/activities"
-	"kam/db/store"
 )
 
 // Names the API uses to reach a settlement run.
@@ -83,7 +82,7 @@ func CreditSettlement(ctx workflow.Context, in SettlementInput) (SettlementState
 	}
 	s := &settlement{in: in, loc: loc}
 	if err := s.load(ctx); err != nil || s.closed() {
-		st.Status = store.CreditClosed
+		st.Status = kam.CreditClosed
 		return st, err
 	}
 	if s.in.LastClose.IsZero() {
@@ -221,10 +220,10 @@ func (s *settlement) nextClose(ctx workflow.Context) (next time.Time, closes boo
 	s.badCycle = s.snap.SettlementCycle
 	return next, false, s.event(ctx, "invalid-cycle/"+s.snap.SettlementCycle, "invalid_schedule", "Settlement cycle never closes",
 		"The settlement cycle "+strconv.Quote(s.snap.SettlementCycle)+" does not fire within five years; no statement is made until the credit agreement's cycle is corrected",
-		store.RoleFinance)
+		kam.RoleFinance)
 }
 
-func (s *settlement) closed() bool { return !s.snap.Exists || s.snap.Status == store.CreditClosed }
+func (s *settlement) closed() bool { return !s.snap.Exists || s.snap.Status == kam.CreditClosed }
 
 // reread loads the agreement and reinstates credit if nothing is overdue any
 // more. done says the run ends here: on an error, or (st marked closed) when
@@ -234,7 +233,7 @@ func (s *settlement) reread(ctx workflow.Context, st *SettlementState) (done boo
 		return true, err
 	}
 	if s.closed() {
-		st.Status = store.CreditClosed
+		st.Status = kam.CreditClosed
 		return true, nil
 	}
 	if err := s.reinstateIfSettled(ctx); err != nil {
@@ -245,7 +244,7 @@ func (s *settlement) reread(ctx workflow.Context, st *SettlementState) (done boo
 
 // inArrears: credit is suspended or a followed statement is overdue.
 func (s *settlement) inArrears() bool {
-	if s.snap.Status == store.CreditSuspended {
+	if s.snap.Status == kam.CreditSuspended {
 		return true
 	}
 	for _, t := range s.in.Tracked {
@@ -336,7 +335,7 @@ func (s *settlement) followStatements(ctx workflow.Context, now time.Time) error
 			t.Reminded = true
 			if now.Before(t.DueAt) {
 				if err := s.event(ctx, "statement/"+id+"/remind", "payment_reminder", "Statement falls due soon",
-					"Statement "+id+" is due "+t.DueAt.In(s.loc).Format(time.RFC3339), store.RoleFinance); err != nil {
+					"Statement "+id+" is due "+t.DueAt.In(s.loc).Format(time.RFC3339), kam.RoleFinance); err != nil {
 					return err
 				}
 			}
@@ -356,16 +355,16 @@ func (s *settlement) followStatements(ctx workflow.Context, now time.Time) error
 				return err
 			}
 			if err := s.event(ctx, "statement/"+id+"/suspended", "credit_suspended", "Credit suspended",
-				"Credit purchasing stopped: "+reason, store.RoleKAManager, store.RoleFinance); err != nil {
+				"Credit purchasing stopped: "+reason, kam.RoleKAManager, kam.RoleFinance); err != nil {
 				return err
 			}
 		}
 		if t.Overdue && t.Dunned < len(s.in.DunningSteps) && !now.Before(t.DueAt.Add(s.in.DunningSteps[t.Dunned])) {
 			t.Dunned++
-			roles := []string{store.RoleFinance}
+			roles := []string{kam.RoleFinance}
 			title := fmt.Sprintf("Dunning notice %d of %d", t.Dunned, len(s.in.DunningSteps))
 			if t.Dunned == len(s.in.DunningSteps) {
-				roles = append(roles, store.RoleGeneralManager)
+				roles = append(roles, kam.RoleGeneralManager)
 				title += ": escalated to the General Manager"
 			}
 			if err := s.event(ctx, fmt.Sprintf("statement/%s/dunning/%d", id, t.Dunned), "dunning_notice", title,
@@ -381,7 +380,7 @@ func (s *settlement) followStatements(ctx workflow.Context, now time.Time) error
 
 // reinstateIfSettled restores credit once nothing is overdue.
 func (s *settlement) reinstateIfSettled(ctx workflow.Context) error {
-	if s.snap.Status != store.CreditSuspended {
+	if s.snap.Status != kam.CreditSuspended {
 		return nil
 	}
 	for _, u := range s.snap.Unpaid {
@@ -394,9 +393,9 @@ func (s *settlement) reinstateIfSettled(ctx workflow.Context) error {
 		return err
 	}
 	s.in.Reinstated++
-	s.snap.Status = store.CreditActive
+	s.snap.Status = kam.CreditActive
 	return s.event(ctx, fmt.Sprintf("reinstated/%d", s.in.Reinstated), "credit_reinstated", "Credit reinstated",
-		"Nothing is overdue any more; credit purchasing is open again", store.RoleKAManager, store.RoleFinance)
+		"Nothing is overdue any more; credit purchasing is open again", kam.RoleKAManager, kam.RoleFinance)
 }
 
 // warnIfReached is the arrears early warning of Art. 13, once per cycle.
@@ -410,5 +409,5 @@ func (s *settlement) warnIfReached(ctx workflow.Context) error {
 	}
 	s.in.Warned = s.in.Cycle + 1
 	return s.event(ctx, fmt.Sprintf("warning/%d", s.in.Cycle), "arrears_warning", "Arrears early warning",
-		"Outstanding has reached "+strings.TrimRight(s.in.WarnRatio, "0")+" of the arrears limit", store.RoleFinance, store.RoleKAManager)
+		"Outstanding has reached "+strings.TrimRight(s.in.WarnRatio, "0")+" of the arrears limit", kam.RoleFinance, kam.RoleKAManager)
 }

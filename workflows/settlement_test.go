@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/testsuite"
 
+	"kam"
 	"kam/activities"
-	"kam/db/store"
 )
 
 const day = 24 * time.Hour
@@ -83,7 +83,7 @@ func newSettlementRun(t *testing.T) *settlementRun {
 	env := s.NewTestWorkflowEnvironment()
 	env.SetTestTimeout(30 * time.Second)
 	env.SetStartTime(t0)
-	l := &ledger{status: store.CreditActive, cycle: "@every 240h", termDays: 5, limit: decimal.NewFromInt(1000)}
+	l := &ledger{status: kam.CreditActive, cycle: "@every 240h", termDays: 5, limit: decimal.NewFromInt(1000)}
 	r := &settlementRun{t: t, env: env, l: l, in: SettlementInput{
 		CustomerID: uuid.New(), Timezone: "Asia/Shanghai", RemindBefore: 72 * time.Hour,
 		DunningSteps: []time.Duration{day, 7 * day, 15 * day}, WarnRatio: "0.8", Day: day,
@@ -124,8 +124,8 @@ func newSettlementRun(t *testing.T) *settlementRun {
 		return false, nil
 	})
 	env.OnActivity(a.SuspendCredit, mock.Anything, r.in.CustomerID, mock.Anything).Return(func(context.Context, uuid.UUID, string) error {
-		if l.status == store.CreditActive {
-			l.status = store.CreditSuspended
+		if l.status == kam.CreditActive {
+			l.status = kam.CreditSuspended
 		}
 		return nil
 	})
@@ -135,10 +135,10 @@ func newSettlementRun(t *testing.T) *settlementRun {
 				return false, nil
 			}
 		}
-		if l.status != store.CreditSuspended {
+		if l.status != kam.CreditSuspended {
 			return false, nil
 		}
-		l.status = store.CreditActive
+		l.status = kam.CreditActive
 		return true, nil
 	})
 	env.OnActivity(a.ArrearsReached, mock.Anything, mock.Anything).Return(func(_ context.Context, w activities.ArrearsWarning) (bool, error) {
@@ -181,7 +181,7 @@ func (r *settlementRun) pay(d time.Duration, amount int64) {
 // closeAt ends the agreement (the API allows it only with nothing outstanding).
 func (r *settlementRun) closeAt(d time.Duration) {
 	r.at(d, func() {
-		r.l.status = store.CreditClosed
+		r.l.status = kam.CreditClosed
 		r.env.SignalWorkflow(SignalAgreementChanged, nil)
 	})
 }
@@ -208,7 +208,7 @@ func TestSettlementPaidOnTime(t *testing.T) {
 	r.pay(13*day, 300)
 	r.closeAt(30 * day)
 	st := r.run()
-	if st.Status != store.CreditClosed {
+	if st.Status != kam.CreditClosed {
 		t.Fatalf("state = %+v", st)
 	}
 	k := r.l.kinds()
@@ -231,7 +231,7 @@ func TestSettlementPaidLateSuspendsThenReinstates(t *testing.T) {
 	r.pay(18*day, 300)
 	r.closeAt(60 * day)
 	r.run()
-	if suspendedAtDue != store.CreditSuspended || r.l.status != store.CreditClosed {
+	if suspendedAtDue != kam.CreditSuspended || r.l.status != kam.CreditClosed {
 		t.Fatalf("status at due %q", suspendedAtDue)
 	}
 	k := r.l.kinds()
@@ -257,7 +257,7 @@ func TestSettlementLostPaymentSignalStillReinstates(t *testing.T) {
 	r.closeAt(60 * day)
 	r.run()
 	k := r.l.kinds()
-	if statusAfter != store.CreditActive || k["credit_suspended"] != 1 || k["credit_reinstated"] != 1 || k["dunning_notice"] != 1 {
+	if statusAfter != kam.CreditActive || k["credit_suspended"] != 1 || k["credit_reinstated"] != 1 || k["dunning_notice"] != 1 {
 		t.Fatalf("status after the next wake-up %q, events %v", statusAfter, k)
 	}
 }
@@ -280,7 +280,7 @@ func TestSettlementDunningEscalatesToGM(t *testing.T) {
 		t.Fatalf("%d dunning notices", len(dunning))
 	}
 	last := dunning[2].Notice.Roles
-	if last[len(last)-1] != store.RoleGeneralManager || len(dunning[0].Notice.Roles) != 1 {
+	if last[len(last)-1] != kam.RoleGeneralManager || len(dunning[0].Notice.Roles) != 1 {
 		t.Fatalf("dunning roles: first %v, last %v", dunning[0].Notice.Roles, last)
 	}
 }
@@ -316,7 +316,7 @@ func TestSettlementTwoOverdueStatements(t *testing.T) {
 	r.pay(27*day, 200)
 	r.closeAt(40 * day)
 	r.run()
-	if afterFirst != store.CreditSuspended {
+	if afterFirst != kam.CreditSuspended {
 		t.Fatalf("status after paying the older statement: %s", afterFirst)
 	}
 	k := r.l.kinds()
@@ -367,7 +367,7 @@ func TestSettlementCycleChanged(t *testing.T) {
 	if len(r.l.statements) != 1 || !r.l.statements[0].closedAt.Equal(t0.Add(4*day)) {
 		t.Fatalf("statements %d, closed at %v", len(r.l.statements), r.l.statements)
 	}
-	if st.Status != store.CreditClosed {
+	if st.Status != kam.CreditClosed {
 		t.Fatalf("state = %+v", st)
 	}
 }
@@ -377,7 +377,7 @@ func TestSettlementEmptyCyclesAndClose(t *testing.T) {
 	r := newSettlementRun(t)
 	r.closeAt(35 * day)
 	st := r.run()
-	if len(r.l.statements) != 0 || st.Cycle != 3 || st.Status != store.CreditClosed {
+	if len(r.l.statements) != 0 || st.Cycle != 3 || st.Status != kam.CreditClosed {
 		t.Fatalf("statements %d, state %+v", len(r.l.statements), st)
 	}
 }
@@ -427,7 +427,7 @@ func TestSettlementImpossibleCycleDoesNotSpin(t *testing.T) {
 	st := r.run()
 	k := r.l.kinds()
 	// Warned in cycle 0 (the charge) and cycle 1 (still owed at its close).
-	if k["invalid_schedule"] != 1 || k["arrears_warning"] != 2 || st.Cycle != 2 || st.Status != store.CreditClosed {
+	if k["invalid_schedule"] != 1 || k["arrears_warning"] != 2 || st.Cycle != 2 || st.Status != kam.CreditClosed {
 		t.Fatalf("events %v, state %+v", k, st)
 	}
 	if len(r.l.statements) != 1 || !r.l.statements[0].closedAt.Equal(t0.Add(10*day)) {
@@ -449,7 +449,7 @@ func TestSettlementImpossibleCycleWaits(t *testing.T) {
 	r.at(400*day, func() { closeCalls = len(r.l.statements) })
 	r.closeAt(401 * day)
 	st := r.run()
-	if st.Status != store.CreditClosed || st.Cycle != 0 || closeCalls != 0 || r.l.kinds()["invalid_schedule"] != 1 {
+	if st.Status != kam.CreditClosed || st.Cycle != 0 || closeCalls != 0 || r.l.kinds()["invalid_schedule"] != 1 {
 		t.Fatalf("state %+v, events %v", st, r.l.kinds())
 	}
 }

@@ -7,8 +7,8 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/workflow"
 
+	"kam"
 	"kam/activities"
-	"kam/db/store"
 )
 
 // SignalTicketEvent carries a handling record to the ticket's SLA run.
@@ -71,15 +71,15 @@ func TicketSLA(ctx workflow.Context, in TicketInput) (TicketState, error) {
 		case "response":
 			st.ResponseBreached = true
 			if err := breach(ctx, in, activities.TicketBreach{TicketID: in.TicketID, Response: true, Note: "no response by " + in.RespondBy.UTC().Format(time.RFC3339)},
-				"response_breached", "Ticket not answered in time", []string{store.RoleKAManager}); err != nil {
+				"response_breached", "Ticket not answered in time", []string{kam.RoleKAManager}); err != nil {
 				return st, err
 			}
 			continue
 		case "resolution":
 			st.ResolutionBreached = true
-			roles := []string{store.RoleKAManager}
+			roles := []string{kam.RoleKAManager}
 			if in.TopTier {
-				roles = append(roles, store.RoleGeneralManager)
+				roles = append(roles, kam.RoleGeneralManager)
 			}
 			if err := breach(ctx, in, activities.TicketBreach{TicketID: in.TicketID, Resolution: true, Note: "not resolved by " + in.ResolveBy.UTC().Format(time.RFC3339)},
 				fmt.Sprintf("resolution_breached/%d", st.Reopened), "Ticket not resolved in time", roles); err != nil {

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/testsuite"
 
+	"kam"
 	"kam/activities"
-	"kam/db/store"
 )
 
 type ticketRun struct {
@@ -86,7 +86,7 @@ func TestTicketResponseBreachedEscalates(t *testing.T) {
 	if !st.ResponseBreached || st.ResolutionBreached || len(r.breaches) != 1 || !r.breaches[0].Response {
 		t.Fatalf("state %+v breaches %v", st, r.breaches)
 	}
-	if len(r.notices) != 1 || r.notices[0].Roles[0] != store.RoleKAManager || len(r.notices[0].Roles) != 1 {
+	if len(r.notices) != 1 || r.notices[0].Roles[0] != kam.RoleKAManager || len(r.notices[0].Roles) != 1 {
 		t.Fatalf("notices %v", r.notices)
 	}
 }
@@ -102,7 +102,7 @@ func TestTicketResolutionBreachedTopTierToGM(t *testing.T) {
 	if st.ResponseBreached || !st.ResolutionBreached || len(r.notices) != 1 {
 		t.Fatalf("state %+v notices %v", st, r.notices)
 	}
-	if roles := r.notices[0].Roles; len(roles) != 2 || roles[1] != store.RoleGeneralManager {
+	if roles := r.notices[0].Roles; len(roles) != 2 || roles[1] != kam.RoleGeneralManager {
 		t.Fatalf("escalated to %v", roles)
 	}
 }

@@ -7,8 +7,8 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/workflow"
 
+	"kam"
 	"kam/activities"
-	"kam/db/store"
 )
 
 // Names the API uses to reach a visit plan.
@@ -72,7 +72,7 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 				badCadence = facts.Cadence
 				if err := notify(ctx, activities.Notice{EventKey: VisitPlanWorkflowID(in.CustomerID) + "/invalid-cadence/" + facts.Cadence, Kind: "invalid_schedule",
 					Title: "Visit cadence never falls due", Body: "The tier's visit cadence " + strconv.Quote(facts.Cadence) + " does not fire within five years; no visit is planned until it is corrected",
-					CustomerID: &in.CustomerID, Roles: []string{store.RoleKAManager}}); err != nil {
+					CustomerID: &in.CustomerID, Roles: []string{kam.RoleKAManager}}); err != nil {
 					return err
 				}
 			}
@@ -133,7 +133,7 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 				if missed {
 					if err := notify(ctx, activities.Notice{EventKey: key + "/missed", Kind: "visit_missed", Title: "Visit missed",
 						Body: "No visit was recorded by " + due.Add(in.Grace).In(loc).Format(time.RFC3339), CustomerID: &in.CustomerID,
-						Roles: []string{store.RoleKAManager}}); err != nil {
+						Roles: []string{kam.RoleKAManager}}); err != nil {
 						return err
 					}
 				}
@@ -219,9 +219,6 @@ func GreetingSweep(ctx workflow.Context, in GreetingSweepInput) (int, error) {
 	now := workflow.Now(ctx).In(loc)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	var n int
-	err = workflow.ExecuteActivity(withActivity(ctx), act.SweepGreetings, activities.GreetingSweep{Today: today, LeadDays: LeadDays(in.Lead)}).Get(ctx, &n)
+	err = workflow.ExecuteActivity(withActivity(ctx), act.SweepGreetings, activities.GreetingSweep{Today: today, LeadDays: kam.LeadDays(in.Lead)}).Get(ctx, &n)
 	return n, err
 }
-
-// LeadDays is how many days ahead of an occasion its greeting task appears.
-func LeadDays(lead time.Duration) int32 { return int32(lead / (24 * time.Hour)) }

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/testsuite"
 
+	"kam"
 	"kam/activities"
-	"kam/db/store"
 )
 
 type visitRun struct {
@@ -146,7 +146,7 @@ func TestVisitMissedEscalated(t *testing.T) {
 		t.Fatalf("visits %v notices %v", r.visits, r.kinds())
 	}
 	for _, n := range r.notices {
-		if n.Kind == "visit_missed" && (len(n.Roles) != 1 || n.Roles[0] != store.RoleKAManager) {
+		if n.Kind == "visit_missed" && (len(n.Roles) != 1 || n.Roles[0] != kam.RoleKAManager) {
 			t.Fatalf("missed visit told to %v", n.Roles)
 		}
 	}

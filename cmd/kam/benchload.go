@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"kam"
 	"kam/cmd/kam/app"
 	"kam/db/store"
 )
@@ -57,15 +58,15 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 		_, err = r.Store.IssueToken(ctx, st.ID, secret, nil)
 		return st.ID, secret, err
 	}
-	_, fin, err := token(store.RoleFinance)
+	_, fin, err := token(kam.RoleFinance)
 	if err != nil {
 		return err
 	}
-	_, ka, err := token(store.RoleKAManager)
+	_, ka, err := token(kam.RoleKAManager)
 	if err != nil {
 		return err
 	}
-	amID, am, err := token(store.RoleAccountManager)
+	amID, am, err := token(kam.RoleAccountManager)
 	if err != nil {
 		return err
 	}

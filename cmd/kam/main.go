@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"kam"
 	"kam/cmd/kam/app"
 	"kam/db"
 	"kam/db/store"
@@ -185,11 +186,11 @@ func staff(ctx context.Context, cfg app.Config, args []string) error {
 		return err
 	}
 	valid := false
-	for _, r := range store.Roles {
+	for _, r := range kam.Roles {
 		valid = valid || r == *role
 	}
 	if *name == "" || !valid {
-		return fmt.Errorf("--name is required and --role must be one of %v", store.Roles)
+		return fmt.Errorf("--name is required and --role must be one of %v", kam.Roles)
 	}
 	pool, err := db.Connect(ctx, cfg.DatabaseURL)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"kam"
 	"kam/db/dbq"
 )
 
@@ -67,7 +68,7 @@ func (s *Store) Churn(ctx context.Context, customerID uuid.UUID, in ChurnInput, 
 			return err
 		}
 		if c.Status != "active" {
-			return Errorf(KindConflict, "already_churned", "the account is already churned")
+			return kam.Errorf(kam.KindConflict, "already_churned", "the account is already churned")
 		}
 		if out, err = q.InsertChurn(ctx, dbq.InsertChurnParams{ID: NewID(), CustomerID: customerID, Reason: in.Reason, ReasonText: in.ReasonText,
 			Destination: in.Destination, Competitor: in.Competitor, EffectiveOn: in.EffectiveOn, RecordedBy: &by}); err != nil {
@@ -89,7 +90,7 @@ func (s *Store) Reactivate(ctx context.Context, customerID uuid.UUID, by uuid.UU
 			return err
 		}
 		if c.Status != "churned" {
-			return Errorf(KindConflict, "not_churned", "the account is active")
+			return kam.Errorf(kam.KindConflict, "not_churned", "the account is active")
 		}
 		if err := q.MarkReactivated(ctx, dbq.MarkReactivatedParams{CustomerID: customerID, ReactivatedBy: &by}); err != nil {
 			return err
@@ -100,19 +101,10 @@ func (s *Store) Reactivate(ctx context.Context, customerID uuid.UUID, by uuid.UU
 	return out, err
 }
 
-// InspectionRun is one discount inspection (Art. 14).
-type InspectionRun struct {
-	ID          uuid.UUID
-	Trigger     string
-	RequestedBy *uuid.UUID
-	SampleSize  int32
-	Seed        int64
-}
-
 // Inspect samples active grants with the recorded seed, checks the sales of
 // their accounts and categories against the grants in force, and records the
 // findings. Running it again for the same inspection adds nothing.
-func (s *Store) Inspect(ctx context.Context, r InspectionRun) (dbq.Inspection, error) {
+func (s *Store) Inspect(ctx context.Context, r kam.InspectionRun) (dbq.Inspection, error) {
 	var out dbq.Inspection
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
 		if _, err := q.CreateInspection(ctx, dbq.CreateInspectionParams{ID: r.ID, Trigger: r.Trigger, RequestedBy: r.RequestedBy, SampleSize: r.SampleSize, Seed: r.Seed}); err != nil {

@@ -3,16 +3,8 @@ package store
 import (
 	"github.com/shopspring/decimal"
 
+	"kam"
 	"kam/db/dbq"
-)
-
-// Archive sections, in the order of Art. 7.
-const (
-	SectionBasics     = "basics"      // Art. 7.1
-	SectionContact    = "contact"     // Art. 7.2
-	SectionKeyPersons = "key_persons" // Art. 7.3
-	SectionService    = "service"     // Art. 7.4
-	SectionCredit     = "credit"      // Art. 7.7
 )
 
 // MissingSections lists the Art. 7 sections of an archive that are not yet
@@ -24,19 +16,19 @@ func MissingSections(c dbq.Customer, f dbq.ArchiveFactsRow) []string {
 	if blank(c.Nature) || blank(c.Industry) || blank(c.ProductCategory) || blank(c.LegalRepresentative) ||
 		blank(c.CompanySize) || blank(c.MainProducts) || !c.AnnualOutputValue.Valid ||
 		blank(c.Credibility) || blank(c.ProfitStatus) {
-		missing = append(missing, SectionBasics)
+		missing = append(missing, kam.SectionBasics)
 	}
 	if blank(c.Address) || blank(c.Postcode) || blank(c.Phone) || blank(c.Email) || f.Contacts == 0 {
-		missing = append(missing, SectionContact)
+		missing = append(missing, kam.SectionContact)
 	}
 	if f.Heads == 0 || f.Handlers == 0 {
-		missing = append(missing, SectionKeyPersons)
+		missing = append(missing, kam.SectionKeyPersons)
 	}
 	if c.AccountManagerID == nil {
-		missing = append(missing, SectionService)
+		missing = append(missing, kam.SectionService)
 	}
 	if !f.HasCredit {
-		missing = append(missing, SectionCredit)
+		missing = append(missing, kam.SectionCredit)
 	}
 	return missing
 }

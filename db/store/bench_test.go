@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"kam"
 	"kam/db/store"
 )
 
@@ -24,7 +25,7 @@ func BenchmarkRegisterParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if err := st.Register(ctx, store.Access{StaffID: &staff, Role: &role, CustomerIDs: []uuid.UUID{customer},
-				Action: store.AccessView, Sections: []string{"basics", "contact"}, RequestID: "bench", Route: "GET /v1/customers/{id}"}); err != nil {
+				Action: kam.AccessView, Sections: []string{"basics", "contact"}, RequestID: "bench", Route: "GET /v1/customers/{id}"}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -53,7 +54,7 @@ func BenchmarkBareInsertParallel(b *testing.B) {
 func BenchmarkSeal(b *testing.B) {
 	ctx := context.Background()
 	for i := 0; i < b.N; i++ {
-		if err := st.Register(ctx, store.Access{Action: store.AccessView}); err != nil {
+		if err := st.Register(ctx, store.Access{Action: kam.AccessView}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -65,7 +66,7 @@ func BenchmarkSeal(b *testing.B) {
 
 func benchAgreements(b *testing.B, n int) ([]uuid.UUID, uuid.UUID) {
 	ctx := context.Background()
-	by, err := st.CreateStaff(ctx, "bench", nil, store.RoleFinance)
+	by, err := st.CreateStaff(ctx, "bench", nil, kam.RoleFinance)
 	if err != nil {
 		b.Fatal(err)
 	}

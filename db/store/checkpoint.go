@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"kam"
 )
 
 // registerKeying is how this process seals and verifies the access register
@@ -90,7 +92,7 @@ func (s *Store) TakeCheckpoint(ctx context.Context) (c Checkpoint, ok bool, err 
 	}
 	head, err := s.q.ChainHead(ctx)
 	if err != nil {
-		if err = interpret(err); err == ErrNotFound {
+		if err = interpret(err); err == kam.ErrNotFound {
 			return c, false, nil
 		}
 		return c, false, err

@@ -12,13 +12,6 @@ import (
 	"kam/db/dbq"
 )
 
-// Credit statuses (Art. 13).
-const (
-	CreditActive    = "active"
-	CreditSuspended = "suspended"
-	CreditClosed    = "closed"
-)
-
 // ParseCycle validates a settlement cycle or visit cadence with the one
 // schedule rule (kam.ParseSchedule); the error names the field. A spec that
 // parses but cannot be kept (30 February, @every under a second) is
@@ -28,9 +21,9 @@ func ParseCycle(field, spec string) (kam.Schedule, error) {
 	sched, err := kam.ParseSchedule(spec, time.Now())
 	switch {
 	case errors.Is(err, kam.ErrInvalidSchedule):
-		return sched, &Error{Kind: KindInvalid, Code: "invalid_schedule", Field: field, Message: err.Error()}
+		return sched, &kam.Error{Kind: kam.KindInvalid, Code: "invalid_schedule", Field: field, Message: err.Error()}
 	case err != nil:
-		return sched, Invalid(field, "%v", err)
+		return sched, kam.Invalid(field, "%v", err)
 	}
 	return sched, nil
 }
@@ -74,9 +67,9 @@ func (s *Store) PutCredit(ctx context.Context, scope Scope, customerID uuid.UUID
 		}
 		cur, err := q.LockCredit(ctx, customerID)
 		switch {
-		case errors.Is(interpret(err), ErrNotFound):
+		case errors.Is(interpret(err), kam.ErrNotFound):
 			if in.Close {
-				return Errorf(KindConflict, "no_credit_agreement", "there is no agreement to close")
+				return kam.Errorf(kam.KindConflict, "no_credit_agreement", "there is no agreement to close")
 			}
 			out, err = q.InsertCredit(ctx, dbq.InsertCreditParams{CustomerID: customerID, CreditLevel: in.CreditLevel, ArrearsLimit: in.ArrearsLimit,
 				SettlementCycle: in.SettlementCycle, PaymentTermDays: in.PaymentTermDays, AgreementRef: in.AgreementRef, AgreementDate: in.AgreementDate})
@@ -91,17 +84,17 @@ func (s *Store) PutCredit(ctx context.Context, scope Scope, customerID uuid.UUID
 			}
 			change = CreditChanged
 			switch {
-			case in.Close && cur.Status != CreditClosed:
+			case in.Close && cur.Status != kam.CreditClosed:
 				unpaid, err := q.UnpaidStatements(ctx, customerID)
 				if err != nil {
 					return err
 				}
 				if Outstanding(cur).IsPositive() || len(unpaid) > 0 {
-					return Errorf(KindConflict, "outstanding_balance", "the account still owes %s; credit closes only when nothing is outstanding", Outstanding(cur).StringFixed(2))
+					return kam.Errorf(kam.KindConflict, "outstanding_balance", "the account still owes %s; credit closes only when nothing is outstanding", Outstanding(cur).StringFixed(2))
 				}
 				out, err = q.CloseCredit(ctx, customerID)
 				change = CreditClosedNow
-			case !in.Close && cur.Status == CreditClosed:
+			case !in.Close && cur.Status == kam.CreditClosed:
 				out, err = q.ReopenCredit(ctx, customerID)
 				change = CreditOpened
 			}
@@ -159,14 +152,14 @@ func (s *Store) Charge(ctx context.Context, scope Scope, customerID uuid.UUID, a
 			return err
 		}
 		switch a.Status {
-		case CreditSuspended:
-			return Errorf(KindConflict, "credit_suspended", "credit purchasing is stopped until the overdue statement is settled (Art. 13)")
-		case CreditClosed:
-			return Errorf(KindConflict, "credit_closed", "the credit agreement is closed")
+		case kam.CreditSuspended:
+			return kam.Errorf(kam.KindConflict, "credit_suspended", "credit purchasing is stopped until the overdue statement is settled (Art. 13)")
+		case kam.CreditClosed:
+			return kam.Errorf(kam.KindConflict, "credit_closed", "the credit agreement is closed")
 		}
 		after := Outstanding(a).Add(amount)
 		if after.GreaterThan(a.ArrearsLimit) {
-			return &Error{Kind: KindInvalid, Code: "arrears_limit_exceeded", Field: "amount",
+			return &kam.Error{Kind: kam.KindInvalid, Code: "arrears_limit_exceeded", Field: "amount",
 				Message: "outstanding " + Outstanding(a).StringFixed(2) + " + " + amount.StringFixed(2) + " would exceed the arrears limit " + a.ArrearsLimit.StringFixed(2)}
 		}
 		c, err := q.InsertCharge(ctx, dbq.InsertChargeParams{ID: NewID(), CustomerID: customerID, Amount: amount, Reference: reference, OccurredOn: on, CreatedBy: &by})
@@ -221,8 +214,8 @@ func lockLedger(ctx context.Context, q *dbq.Queries, scope Scope, customerID uui
 		return dbq.CreditAgreement{}, err
 	}
 	a, err := q.LockCredit(ctx, customerID)
-	if errors.Is(interpret(err), ErrNotFound) {
-		return a, Errorf(KindConflict, "no_credit_agreement", "this account has no credit agreement")
+	if errors.Is(interpret(err), kam.ErrNotFound) {
+		return a, kam.Errorf(kam.KindConflict, "no_credit_agreement", "this account has no credit agreement")
 	}
 	return a, err
 }
@@ -231,14 +224,14 @@ func lockLedger(ctx context.Context, q *dbq.Queries, scope Scope, customerID uui
 // one reused with other values, and lets a new reference through. lookupErr
 // is the error of looking the reference up; prev is what was found.
 func replay(out *LedgerEntry, a dbq.CreditAgreement, lookupErr error, what string, prev LedgerEntry, amount decimal.Decimal, on time.Time) (bool, error) {
-	if errors.Is(interpret(lookupErr), ErrNotFound) {
+	if errors.Is(interpret(lookupErr), kam.ErrNotFound) {
 		return false, nil
 	}
 	if lookupErr != nil {
 		return false, lookupErr
 	}
 	if !prev.Amount.Equal(amount) || !prev.On.Equal(on) {
-		return false, &Error{Kind: KindConflict, Code: "duplicate_reference", Field: "reference", Message: "this reference was used for a different " + what}
+		return false, &kam.Error{Kind: kam.KindConflict, Code: "duplicate_reference", Field: "reference", Message: "this reference was used for a different " + what}
 	}
 	prev.Replayed, prev.Outstanding = true, Outstanding(a)
 	*out = prev
@@ -281,7 +274,7 @@ func (s *Store) CloseCycle(ctx context.Context, customerID uuid.UUID, periodStar
 		if st, err := q.GetStatementByPeriod(ctx, dbq.GetStatementByPeriodParams{CustomerID: customerID, PeriodEnd: periodEnd}); err == nil {
 			out = &st
 			return nil
-		} else if !errors.Is(interpret(err), ErrNotFound) {
+		} else if !errors.Is(interpret(err), kam.ErrNotFound) {
 			return err
 		}
 		total, err := q.UnbilledTotal(ctx, dbq.UnbilledTotalParams{CustomerID: customerID, PeriodEnd: periodEnd})

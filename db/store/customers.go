@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"kam"
 	"kam/db/dbq"
 )
 
@@ -91,7 +92,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope Scope, id uuid.UUID, i
 			return err
 		}
 		if ifMatch != nil && *ifMatch != c.Version {
-			return Errorf(KindPrecondition, "version_conflict", "the account is at version %d, not %d", c.Version, *ifMatch)
+			return kam.Errorf(kam.KindPrecondition, "version_conflict", "the account is at version %d, not %d", c.Version, *ifMatch)
 		}
 		changes = apply(&c, p)
 		if len(changes) == 0 {
@@ -118,10 +119,10 @@ func checkManager(ctx context.Context, q *dbq.Queries, id *uuid.UUID) error {
 	}
 	st, err := q.ShareLockStaff(ctx, *id)
 	if err != nil {
-		return Invalid("account_manager_id", "no such staff member")
+		return kam.Invalid("account_manager_id", "no such staff member")
 	}
-	if st.Role != RoleAccountManager || !st.Active {
-		return Invalid("account_manager_id", "staff member %s is not an active account manager", id)
+	if st.Role != kam.RoleAccountManager || !st.Active {
+		return kam.Invalid("account_manager_id", "staff member %s is not an active account manager", id)
 	}
 	return nil
 }
@@ -210,7 +211,7 @@ func saveCustomer(ctx context.Context, q *dbq.Queries, c dbq.Customer, changes [
 }
 
 // Visible tells whether an account exists within the caller's scope
-// (ErrNotFound if not), without reading what GetArchive derives.
+// (kam.ErrNotFound if not), without reading what GetArchive derives.
 func (s *Store) Visible(ctx context.Context, scope Scope, id uuid.UUID) error {
 	_, err := s.q.GetCustomer(ctx, dbq.GetCustomerParams{ID: id, ManagerID: scope.ManagerID})
 	return interpret(err)

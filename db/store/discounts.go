@@ -9,42 +9,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"kam"
 	"kam/db/dbq"
 )
-
-// Discount routes and states (SPEC §4, Art. 12).
-const (
-	RouteStandard       = "standard"
-	RouteBeyondStandard = "beyond_standard"
-
-	StatePending        = "pending"
-	StateApproved       = "approved"
-	StateRejected       = "rejected"
-	StateWithdrawn      = "withdrawn"
-	StateExpired        = "expired"
-	StageKADepartment   = "ka_department"
-	StageGeneralManager = "general_manager"
-)
-
-// Methods of discounting.
-var DiscountMethods = []string{"percentage", "fixed_price", "rebate"}
-
-// Route decides who must approve a rate under a policy (Art. 12): within the
-// standard the KA Department approves and files with the GM; beyond it the GM
-// approves; above the hard cap nobody may.
-func Route(rate decimal.Decimal, p dbq.DiscountPolicy) (string, error) {
-	if !rate.IsPositive() {
-		return "", Invalid("rate", "a discount rate must be above 0")
-	}
-	if rate.GreaterThan(p.HardCapRate) {
-		return "", &Error{Kind: KindInvalid, Code: "above_hard_cap", Field: "rate",
-			Message: "the rate is above the hard cap of " + p.HardCapRate.String() + "% for this tier and product category"}
-	}
-	if rate.LessThanOrEqual(p.MaxStandardRate) {
-		return RouteStandard, nil
-	}
-	return RouteBeyondStandard, nil
-}
 
 // DiscountInput is a submitted discount request.
 type DiscountInput struct {
@@ -65,10 +32,10 @@ type DiscountInput struct {
 // stored, and a workflow whose row never commits finds no request and ends.
 func (s *Store) CreateDiscountRequest(ctx context.Context, scope Scope, in DiscountInput, start func(dbq.DiscountRequest) error) (dbq.DiscountRequest, error) {
 	if in.ValidTo.Before(in.ValidFrom) {
-		return dbq.DiscountRequest{}, Invalid("valid_to", "valid_to is before valid_from")
+		return dbq.DiscountRequest{}, kam.Invalid("valid_to", "valid_to is before valid_from")
 	}
-	if !slices.Contains(DiscountMethods, in.Method) {
-		return dbq.DiscountRequest{}, Invalid("method", "method is percentage, fixed_price or rebate")
+	if !slices.Contains(kam.DiscountMethods, in.Method) {
+		return dbq.DiscountRequest{}, kam.Invalid("method", "method is percentage, fixed_price or rebate")
 	}
 	var out dbq.DiscountRequest
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
@@ -77,18 +44,18 @@ func (s *Store) CreateDiscountRequest(ctx context.Context, scope Scope, in Disco
 			return err
 		}
 		if c.Status != "active" {
-			return Errorf(KindConflict, "account_not_active", "discounts are granted to active accounts only")
+			return kam.Errorf(kam.KindConflict, "account_not_active", "discounts are granted to active accounts only")
 		}
 		p, err := q.GetDiscountPolicy(ctx, dbq.GetDiscountPolicyParams{Tier: c.Tier, ProductCategory: in.ProductCategory})
-		if errors.Is(interpret(err), ErrNotFound) {
-			return Invalid("product_category", "no discount policy for tier %s and product category %q", c.Tier, in.ProductCategory)
+		if errors.Is(interpret(err), kam.ErrNotFound) {
+			return kam.Invalid("product_category", "no discount policy for tier %s and product category %q", c.Tier, in.ProductCategory)
 		} else if err != nil {
 			return err
 		}
 		if !slices.Contains(p.Methods, in.Method) {
-			return Invalid("method", "tier %s allows %v for %s", c.Tier, p.Methods, in.ProductCategory)
+			return kam.Invalid("method", "tier %s allows %v for %s", c.Tier, p.Methods, in.ProductCategory)
 		}
-		route, err := Route(in.Rate, p)
+		route, err := kam.Route(in.Rate, p.MaxStandardRate, p.HardCapRate)
 		if err != nil {
 			return err
 		}
@@ -160,28 +127,8 @@ func (s *Store) ListDiscountRequests(ctx context.Context, v DiscountViewer, f Di
 	return out, nil
 }
 
-// DiscountState is what the approval workflow persists after each step.
-type DiscountState struct {
-	RequestID uuid.UUID
-	State     string
-	Stage     *string
-	Escalated bool
-	Deadline  *time.Time
-	Reminders int32
-	// Seq orders the saves of one run; only a newer one is applied.
-	Seq int64
-	// Decision, when set, is recorded in the same transaction (once per stage).
-	Decision *DiscountDecision
-}
-
-// DiscountDecision is one stage's decision.
-type DiscountDecision struct {
-	Stage, Decision, Comment string
-	By                       uuid.UUID
-}
-
 // SaveDiscountState writes the workflow's state and, with it, a decision.
-func (s *Store) SaveDiscountState(ctx context.Context, st DiscountState) error {
+func (s *Store) SaveDiscountState(ctx context.Context, st kam.DiscountState) error {
 	return s.inTx(ctx, func(q *dbq.Queries) error {
 		if d := st.Decision; d != nil {
 			if _, err := q.InsertDiscountDecision(ctx, dbq.InsertDiscountDecisionParams{RequestID: st.RequestID, Stage: d.Stage, Decision: d.Decision, DecidedBy: d.By, Comment: d.Comment}); err != nil {

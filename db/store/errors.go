@@ -2,52 +2,13 @@ package store
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"kam"
 )
-
-// Kind is the class of a domain error; the API maps each kind to one HTTP
-// status in a single table, and passes Code through as the problem's code.
-type Kind int
-
-const (
-	KindInvalid      Kind = iota + 1 // the request contradicts a rule (422)
-	KindNotFound                     // absent, or outside the caller's scope (404)
-	KindConflict                     // clashes with the current state (409)
-	KindForbidden                    // visible, but the action is not the caller's (403)
-	KindPrecondition                 // a stale If-Match version (412)
-	KindUnavailable                  // a part kam cannot work without failed: the access register (503)
-)
-
-// Error is a domain error with a stable machine code.
-type Error struct {
-	Kind    Kind
-	Code    string
-	Message string
-	// Field names the offending input field, for validation errors.
-	Field string
-	// Internal is the driver's own message behind the error, for the log
-	// only: it names tables and constraints, so it never reaches a caller.
-	Internal string
-}
-
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
-
-// Errorf builds a domain error.
-func Errorf(kind Kind, code, format string, args ...any) *Error {
-	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
-// Invalid is a validation failure on one field.
-func Invalid(field, format string, args ...any) *Error {
-	return &Error{Kind: KindInvalid, Code: "validation_failed", Field: field, Message: fmt.Sprintf(format, args...)}
-}
-
-// ErrNotFound is what callers see for a missing row or one outside their scope.
-var ErrNotFound = &Error{Kind: KindNotFound, Code: "not_found", Message: "no such resource"}
 
 // Interpret is interpret for callers that use the typed queries directly.
 func Interpret(err error) error { return interpret(err) }
@@ -59,7 +20,7 @@ func interpret(err error) error {
 		return nil
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		return ErrNotFound
+		return kam.ErrNotFound
 	}
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
@@ -67,19 +28,19 @@ func interpret(err error) error {
 		case "23505": // unique_violation
 			switch pg.ConstraintName {
 			case "customers_code_key":
-				return &Error{Kind: KindConflict, Code: "duplicate_code", Field: "code", Message: "another account already has this code"}
+				return &kam.Error{Kind: kam.KindConflict, Code: "duplicate_code", Field: "code", Message: "another account already has this code"}
 			case "staff_email_key":
-				return &Error{Kind: KindConflict, Code: "duplicate_email", Field: "email", Message: "another staff member already has this e-mail"}
+				return &kam.Error{Kind: kam.KindConflict, Code: "duplicate_email", Field: "email", Message: "another staff member already has this e-mail"}
 			}
-			return Errorf(KindConflict, "conflict", "the record already exists")
+			return kam.Errorf(kam.KindConflict, "conflict", "the record already exists")
 		case "23503": // foreign_key_violation
 			switch pg.ConstraintName {
 			case "customers_tier_fkey":
-				return Invalid("tier", "no such tier")
+				return kam.Invalid("tier", "no such tier")
 			case "customers_account_manager_id_fkey":
-				return Invalid("account_manager_id", "no such staff member")
+				return kam.Invalid("account_manager_id", "no such staff member")
 			}
-			return Errorf(KindInvalid, "validation_failed", "a referenced record does not exist")
+			return kam.Errorf(kam.KindInvalid, "validation_failed", "a referenced record does not exist")
 		case "23514": // check_violation
 			e := checkViolation(pg.ConstraintName)
 			e.Internal = pg.Message
@@ -118,16 +79,16 @@ var checkFields = map[string][2]string{
 
 // checkViolation maps a CHECK constraint to a field error, or to a neutral
 // refusal when the constraint is not one a request names.
-func checkViolation(constraint string) *Error {
+func checkViolation(constraint string) *kam.Error {
 	if f, ok := checkFields[constraint]; ok {
-		return Invalid(f[0], "%s", f[1])
+		return kam.Invalid(f[0], "%s", f[1])
 	}
-	return Errorf(KindInvalid, "validation_failed", "a value is out of the allowed range")
+	return kam.Errorf(kam.KindInvalid, "validation_failed", "a value is out of the allowed range")
 }
 
 // dataException words a Postgres data exception (SQLSTATE class 22) without
 // quoting the driver.
-func dataException(code string) *Error {
+func dataException(code string) *kam.Error {
 	msg := "a value cannot be stored"
 	switch code {
 	case "22003": // numeric_value_out_of_range
@@ -139,7 +100,7 @@ func dataException(code string) *Error {
 	case "22021", "22P05": // character_not_in_repertoire, untranslatable_character (a NUL byte)
 		msg = "a text contains a character that cannot be stored"
 	}
-	return Errorf(KindInvalid, "validation_failed", "%s", msg)
+	return kam.Errorf(kam.KindInvalid, "validation_failed", "%s", msg)
 }
 
 // MappedConstraints lists the CHECK constraints interpret maps to a field

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"kam"
 	"kam/db/store"
 )
 
@@ -22,8 +23,8 @@ func TestInterpretHidesDriverWords(t *testing.T) {
 		{Code: "22008", Message: "date/time field value out of range"},
 		{Code: "23514", Message: `new row for relation "secret_table" violates check constraint "secret_check"`, ConstraintName: "secret_check"},
 	} {
-		var de *store.Error
-		if !errors.As(store.Interpret(pg), &de) || de.Kind != store.KindInvalid || de.Code != "validation_failed" {
+		var de *kam.Error
+		if !errors.As(store.Interpret(pg), &de) || de.Kind != kam.KindInvalid || de.Code != "validation_failed" {
 			t.Fatalf("%s: %v", pg.Code, store.Interpret(pg))
 		}
 		for _, w := range []string{"numeric", "varchar", "character varying", "UTF8", "relation", "constraint", "secret", "date/time"} {
@@ -35,7 +36,7 @@ func TestInterpretHidesDriverWords(t *testing.T) {
 			t.Errorf("%s: raw message %q not kept for the log", pg.Code, de.Internal)
 		}
 	}
-	var de *store.Error
+	var de *kam.Error
 	if !errors.As(store.Interpret(&pgconn.PgError{Code: "23514", ConstraintName: "discount_requests_check"}), &de) || de.Field != "valid_to" {
 		t.Fatalf("a known constraint names its field: %+v", de)
 	}

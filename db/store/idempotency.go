@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/dbq"
 )
 
@@ -60,19 +61,19 @@ func (s *Store) ClaimKey(ctx context.Context, staffID uuid.UUID, key string, req
 		prev, err := s.q.GetIdempotencyKey(ctx, dbq.GetIdempotencyKeyParams{StaffID: staffID, Key: key})
 		if err == nil {
 			if string(prev.RequestHash) != string(requestHash) {
-				return nil, Errorf(KindInvalid, "idempotency_key_reused", "this Idempotency-Key was used for a different request")
+				return nil, kam.Errorf(kam.KindInvalid, "idempotency_key_reused", "this Idempotency-Key was used for a different request")
 			}
 			if prev.Status == nil {
-				return nil, Errorf(KindConflict, "idempotency_in_progress", "a request with this Idempotency-Key is still being processed")
+				return nil, kam.Errorf(kam.KindConflict, "idempotency_in_progress", "a request with this Idempotency-Key is still being processed")
 			}
 			return &Replay{Status: int(*prev.Status), Body: prev.Body}, nil
 		}
-		if interpret(err) != ErrNotFound {
+		if interpret(err) != kam.ErrNotFound {
 			return nil, interpret(err)
 		}
 		// Released between our insert and read: try once more.
 	}
-	return nil, Errorf(KindConflict, "idempotency_in_progress", "a request with this Idempotency-Key is still being processed")
+	return nil, kam.Errorf(kam.KindConflict, "idempotency_in_progress", "a request with this Idempotency-Key is still being processed")
 }
 
 // purgeKeys deletes expired keys, at most once a minute per process, so the

@@ -8,12 +8,13 @@ import (
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/dbq"
 )
 
 // ErrUnregistered is what a write answers when its register entry could not
 // be written: the write's transaction was rolled back with it (Art. 9).
-var ErrUnregistered = &Error{Kind: KindUnavailable, Code: "unavailable",
+var ErrUnregistered = &kam.Error{Kind: kam.KindUnavailable, Code: "unavailable",
 	Message: "the access register cannot be written; nothing was shown or changed"}
 
 // pendingAccess is the register entry a request's archive write still owes.

@@ -14,16 +14,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/dbq"
-)
-
-// Access register actions (SPEC §5).
-const (
-	AccessView   = "view"
-	AccessList   = "list"
-	AccessExport = "export"
-	AccessUpdate = "update"
-	AccessDenied = "denied"
 )
 
 // Access is one registered access (Art. 9): who touched which accounts, how,
@@ -127,7 +119,7 @@ func (s *Store) Seal(ctx context.Context) (int, error) {
 			head, err := q.ChainHead(ctx)
 			if err == nil {
 				pos, prev = *head.ChainPos, head.Hash
-			} else if interpret(err) != ErrNotFound {
+			} else if interpret(err) != kam.ErrNotFound {
 				return err
 			}
 			rows, err := q.UnsealedAccess(ctx, batch)
@@ -218,7 +210,7 @@ func (s *Store) Verify(ctx context.Context, extra ...Checkpoint) (Verification, 
 		v.fail(off.ChainPos, &off.Seq, fmt.Sprintf("row %d is sealed outside the chain (position %d)", off.Seq, *off.ChainPos))
 		return v, nil
 	}
-	if interpret(err) != ErrNotFound {
+	if interpret(err) != kam.ErrNotFound {
 		return v, interpret(err)
 	}
 	counts, err := s.q.CountAccess(ctx)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"kam"
 	"kam/db"
 	"kam/db/dbq"
 	"kam/db/dbtest"
@@ -28,7 +29,7 @@ func TestVerifyAcceptsRowsSealedBeforeKeying(t *testing.T) {
 	s := New(pool)
 	// Three rows sealed the old way, before the key existed.
 	for range 3 {
-		if err := s.Register(ctx, Access{Action: AccessView, Purpose: "before keying"}); err != nil {
+		if err := s.Register(ctx, Access{Action: kam.AccessView, Purpose: "before keying"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -57,7 +58,7 @@ func TestVerifyAcceptsRowsSealedBeforeKeying(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.SetRegisterKey([]byte("the legacy test's register key, 32+ bytes"))
-	if err := s.Register(ctx, Access{Action: AccessView, Purpose: "after keying"}); err != nil {
+	if err := s.Register(ctx, Access{Action: kam.AccessView, Purpose: "after keying"}); err != nil {
 		t.Fatal(err)
 	}
 	v, err := s.Verify(ctx)
@@ -65,7 +66,7 @@ func TestVerifyAcceptsRowsSealedBeforeKeying(t *testing.T) {
 		t.Fatalf("mixed chain: %+v %v", v, err)
 	}
 	// A row past the boundary sealed without the key is refused.
-	if err := s.Register(ctx, Access{Action: AccessView, Purpose: "unkeyed"}); err != nil {
+	if err := s.Register(ctx, Access{Action: kam.AccessView, Purpose: "unkeyed"}); err != nil {
 		t.Fatal(err)
 	}
 	legacySeal()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"kam"
 	"kam/db"
 	"kam/db/dbtest"
 	"kam/db/store"
@@ -57,7 +58,7 @@ func newRegisterDB(t *testing.T) registerDB {
 func (r registerDB) register(t *testing.T, n int) {
 	t.Helper()
 	for i := range n {
-		if err := r.st.Register(context.Background(), store.Access{Action: store.AccessView, RequestID: fmt.Sprint("r", i)}); err != nil {
+		if err := r.st.Register(context.Background(), store.Access{Action: kam.AccessView, RequestID: fmt.Sprint("r", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -146,7 +147,7 @@ func TestRegisterAppRoleCannotEscape(t *testing.T) {
 		t.Fatalf("after the attempts: %+v", v)
 	}
 	// What the app needs elsewhere still works as kam_app.
-	if _, err := r.st.CreateStaff(ctx, "Grant check", nil, store.RoleAuditor); err != nil {
+	if _, err := r.st.CreateStaff(ctx, "Grant check", nil, kam.RoleAuditor); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.st.RequireAppendOnlyRole(ctx); err != nil {

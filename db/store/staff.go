@@ -11,24 +11,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/dbq"
 )
-
-// Roles (SPEC §2).
-const (
-	RoleAdmin          = "admin"
-	RoleGeneralManager = "general_manager"
-	RoleKAManager      = "ka_manager"
-	RoleAccountManager = "account_manager"
-	RoleDataClerk      = "data_clerk"
-	RoleServiceAgent   = "service_agent"
-	RoleFinance        = "finance"
-	RoleAuditor        = "auditor"
-)
-
-// Roles lists every role, in SPEC order.
-var Roles = []string{RoleAdmin, RoleGeneralManager, RoleKAManager, RoleAccountManager,
-	RoleDataClerk, RoleServiceAgent, RoleFinance, RoleAuditor}
 
 // tokenPrefix marks kam tokens so a leaked one is recognisable in logs and scanners.
 const tokenPrefix = "kam_"
@@ -103,7 +88,7 @@ func (s *Store) CreateStaff(ctx context.Context, name string, email *string, rol
 }
 
 // ErrStaffInactive refuses what an inactive person may not be given.
-var ErrStaffInactive = &Error{Kind: KindConflict, Code: "staff_inactive", Message: "this member of staff is inactive"}
+var ErrStaffInactive = &kam.Error{Kind: kam.KindConflict, Code: "staff_inactive", Message: "this member of staff is inactive"}
 
 // IssueToken creates a token for an active staff member; the secret is
 // returned only here. The person's row is share-locked until commit, so a
@@ -163,7 +148,7 @@ func (s *Store) Bootstrap(ctx context.Context, token string) (b Bootstrapped, ok
 		if err != nil || n > 0 {
 			return err
 		}
-		st, err := q.CreateStaff(ctx, dbq.CreateStaffParams{ID: NewID(), Name: "Administrator", Role: RoleAdmin, Locale: s.DefaultLocale()})
+		st, err := q.CreateStaff(ctx, dbq.CreateStaffParams{ID: NewID(), Name: "Administrator", Role: kam.RoleAdmin, Locale: s.DefaultLocale()})
 		if err != nil {
 			return err
 		}
@@ -214,7 +199,7 @@ func (s *Store) UpdateStaff(ctx context.Context, id uuid.UUID, ifMatch *int32, p
 			return err
 		}
 		if ifMatch != nil && *ifMatch != st.Version {
-			return Errorf(KindPrecondition, "version_conflict", "the staff record is at version %d, not %d", st.Version, *ifMatch)
+			return kam.Errorf(kam.KindPrecondition, "version_conflict", "the staff record is at version %d, not %d", st.Version, *ifMatch)
 		}
 		next := applyStaff(st, p)
 		if err := keepAnAdmin(ctx, q, st, next); err != nil {
@@ -272,7 +257,7 @@ func staffUnchanged(a, b dbq.Staff) bool {
 // keepAnAdmin refuses to take away the last active admin: nobody could
 // manage staff or tokens afterwards.
 func keepAnAdmin(ctx context.Context, q *dbq.Queries, was, next dbq.Staff) error {
-	if !(was.Active && was.Role == RoleAdmin) || (next.Active && next.Role == RoleAdmin) {
+	if !(was.Active && was.Role == kam.RoleAdmin) || (next.Active && next.Role == kam.RoleAdmin) {
 		return nil
 	}
 	if err := q.LockAdmins(ctx); err != nil {
@@ -283,7 +268,7 @@ func keepAnAdmin(ctx context.Context, q *dbq.Queries, was, next dbq.Staff) error
 		return err
 	}
 	if n == 0 {
-		return Errorf(KindConflict, "last_admin", "this is the last active admin; make another admin first")
+		return kam.Errorf(kam.KindConflict, "last_admin", "this is the last active admin; make another admin first")
 	}
 	return nil
 }
@@ -291,10 +276,10 @@ func keepAnAdmin(ctx context.Context, q *dbq.Queries, was, next dbq.Staff) error
 // handOver moves a departing manager's accounts to `to` (Art. 20: no account
 // is left without its manager). It answers which accounts moved.
 func handOver(ctx context.Context, q *dbq.Queries, was, next dbq.Staff, to *uuid.UUID, by uuid.UUID) ([]uuid.UUID, error) {
-	leaves := (was.Active && !next.Active) || (was.Role == RoleAccountManager && next.Role != RoleAccountManager)
+	leaves := (was.Active && !next.Active) || (was.Role == kam.RoleAccountManager && next.Role != kam.RoleAccountManager)
 	if !leaves {
 		if to != nil {
-			return nil, Invalid("handover_to", "handover_to goes with active: false or a role other than account_manager")
+			return nil, kam.Invalid("handover_to", "handover_to goes with active: false or a role other than account_manager")
 		}
 		return nil, nil
 	}
@@ -304,23 +289,23 @@ func handOver(ctx context.Context, q *dbq.Queries, was, next dbq.Staff, to *uuid
 			return nil, err
 		}
 		if n > 0 {
-			return nil, Errorf(KindConflict, "has_assignments", "%d accounts are assigned to this person; name handover_to (an active account manager) to move them", n)
+			return nil, kam.Errorf(kam.KindConflict, "has_assignments", "%d accounts are assigned to this person; name handover_to (an active account manager) to move them", n)
 		}
 		return nil, nil
 	}
 	if *to == was.ID {
-		return nil, Invalid("handover_to", "the accounts cannot be handed over to the person who leaves them")
+		return nil, kam.Invalid("handover_to", "the accounts cannot be handed over to the person who leaves them")
 	}
 	// Held until commit: the receiver cannot be deactivated meanwhile.
 	heir, err := q.ShareLockStaff(ctx, *to)
 	if err != nil {
-		if interpret(err) == ErrNotFound {
-			return nil, Invalid("handover_to", "no such staff member")
+		if interpret(err) == kam.ErrNotFound {
+			return nil, kam.Invalid("handover_to", "no such staff member")
 		}
 		return nil, err
 	}
-	if heir.Role != RoleAccountManager || !heir.Active {
-		return nil, Invalid("handover_to", "staff member %s is not an active account manager", heir.ID)
+	if heir.Role != kam.RoleAccountManager || !heir.Active {
+		return nil, kam.Invalid("handover_to", "staff member %s is not an active account manager", heir.ID)
 	}
 	accounts, err := q.LockAssignedAccounts(ctx, &was.ID)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db"
 	"kam/db/dbtest"
 	"kam/db/store"
@@ -32,7 +33,7 @@ func ownStore(t *testing.T, name string) *store.Store {
 }
 
 func codeOf(err error) string {
-	var de *store.Error
+	var de *kam.Error
 	if errors.As(err, &de) {
 		return de.Code
 	}
@@ -48,11 +49,11 @@ func TestStaffLastAdminStays(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("bootstrap: %v %v", ok, err)
 	}
-	off, admin := false, store.RoleAdmin
+	off, admin := false, kam.RoleAdmin
 	if _, err := s.UpdateStaff(ctx, b.StaffID, nil, store.StaffPatch{Active: &off}, b.StaffID, store.Access{}); codeOf(err) != "last_admin" {
 		t.Fatalf("deactivating the only admin: %v", err)
 	}
-	clerk := store.RoleDataClerk
+	clerk := kam.RoleDataClerk
 	if _, err := s.UpdateStaff(ctx, b.StaffID, nil, store.StaffPatch{Role: &clerk}, b.StaffID, store.Access{}); codeOf(err) != "last_admin" {
 		t.Fatalf("demoting the only admin: %v", err)
 	}
@@ -67,7 +68,7 @@ func TestStaffLastAdminStays(t *testing.T) {
 	if _, err := s.UpdateStaff(ctx, b.StaffID, nil, store.StaffPatch{Active: &off}, b.StaffID, store.Access{}); err != nil {
 		t.Fatalf("deactivating one of three admins: %v", err)
 	}
-	if _, err := s.Authenticate(ctx, b.Token); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Authenticate(ctx, b.Token); !errors.Is(err, kam.ErrNotFound) {
 		t.Fatalf("a deactivated admin's token still authenticates: %v", err)
 	}
 	errs := make([]error, 2)
@@ -107,7 +108,7 @@ func TestStaffBootstrapGivenToken(t *testing.T) {
 // last_used_at is written at most once a minute per token.
 func TestStaffTokenLastUsedOncePerMinute(t *testing.T) {
 	ctx := context.Background()
-	m, err := st.CreateStaff(ctx, "User "+uuid.NewString()[:4], nil, store.RoleFinance)
+	m, err := st.CreateStaff(ctx, "User "+uuid.NewString()[:4], nil, kam.RoleFinance)
 	if err != nil {
 		t.Fatal(err)
 	}

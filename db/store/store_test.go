@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 
+	"kam"
 	"kam/db"
 	"kam/db/dbq"
 	"kam/db/dbtest"
@@ -58,7 +59,7 @@ func ptr[T any](v T) *T { return &v }
 
 func newManager(t *testing.T) uuid.UUID {
 	t.Helper()
-	s, err := st.CreateStaff(context.Background(), "AM "+uuid.NewString()[:8], nil, store.RoleAccountManager)
+	s, err := st.CreateStaff(context.Background(), "AM "+uuid.NewString()[:8], nil, kam.RoleAccountManager)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestRegisterConcurrentReadsAllLandAndChainVerifies(t *testing.T) {
 			defer wg.Done()
 			for i := range each {
 				err := st.Register(ctx, store.Access{StaffID: &staff, Role: ptr("auditor"), CustomerIDs: []uuid.UUID{customer},
-					Action: store.AccessView, Sections: []string{"basics"}, RequestID: fmt.Sprintf("r-%d-%d", w, i)})
+					Action: kam.AccessView, Sections: []string{"basics"}, RequestID: fmt.Sprintf("r-%d-%d", w, i)})
 				if err != nil {
 					errs <- err
 					return
@@ -134,7 +135,7 @@ func TestRegisterConcurrentReadsAllLandAndChainVerifies(t *testing.T) {
 // Art. 9: the archive is confidential and every access is registered.
 func TestRegisterIsAppendOnly(t *testing.T) {
 	ctx := context.Background()
-	if err := st.Register(ctx, store.Access{Action: store.AccessDenied}); err != nil {
+	if err := st.Register(ctx, store.Access{Action: kam.AccessDenied}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.Seal(ctx); err != nil {
@@ -170,7 +171,7 @@ func TestVerifyFindsTamperedRow(t *testing.T) {
 	s := store.New(p)
 	s.SetRegisterKey(testRegisterKey)
 	for i := range 10 {
-		if err := s.Register(ctx, store.Access{Action: store.AccessView, RequestID: fmt.Sprint(i)}); err != nil {
+		if err := s.Register(ctx, store.Access{Action: kam.AccessView, RequestID: fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -241,7 +242,7 @@ func TestUpdateCustomerVersionAndHistory(t *testing.T) {
 		t.Fatalf("version %d, %d changes", c.Version, len(changes))
 	}
 	_, _, err = st.UpdateCustomer(ctx, store.Scope{}, id, ptr(int32(1)), store.CustomerPatch{Name: ptr("Stale")}, by)
-	if de, ok := err.(*store.Error); !ok || de.Kind != store.KindPrecondition {
+	if de, ok := err.(*kam.Error); !ok || de.Kind != kam.KindPrecondition {
 		t.Fatalf("stale update: %v", err)
 	}
 	// A no-op patch changes nothing, not even the version.
@@ -271,10 +272,10 @@ func TestScopeLimitsAccountManagers(t *testing.T) {
 	if _, err := st.GetArchive(ctx, store.Scope{ManagerID: &mine}, id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.GetArchive(ctx, store.Scope{ManagerID: &other}, id); err != store.ErrNotFound {
+	if _, err := st.GetArchive(ctx, store.Scope{ManagerID: &other}, id); err != kam.ErrNotFound {
 		t.Fatalf("other manager: %v", err)
 	}
-	if _, _, err := st.UpdateCustomer(ctx, store.Scope{ManagerID: &other}, id, nil, store.CustomerPatch{Name: ptr("x")}, other); err != store.ErrNotFound {
+	if _, _, err := st.UpdateCustomer(ctx, store.Scope{ManagerID: &other}, id, nil, store.CustomerPatch{Name: ptr("x")}, other); err != kam.ErrNotFound {
 		t.Fatalf("other manager update: %v", err)
 	}
 	rows, err := st.ListCustomers(ctx, store.Scope{ManagerID: &other}, store.CustomerFilter{Limit: 100})
@@ -292,7 +293,7 @@ func TestCompletenessFollowsArticle7(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{store.SectionBasics, store.SectionContact, store.SectionKeyPersons, store.SectionService, store.SectionCredit}
+	want := []string{kam.SectionBasics, kam.SectionContact, kam.SectionKeyPersons, kam.SectionService, kam.SectionCredit}
 	if fmt.Sprint(ar.Missing) != fmt.Sprint(want) {
 		t.Fatalf("missing = %v", ar.Missing)
 	}
@@ -314,7 +315,7 @@ func TestCompletenessFollowsArticle7(t *testing.T) {
 		t.Fatal(err)
 	}
 	ar, _ = st.GetArchive(ctx, store.Scope{}, id)
-	if fmt.Sprint(ar.Missing) != fmt.Sprint([]string{store.SectionKeyPersons, store.SectionCredit}) {
+	if fmt.Sprint(ar.Missing) != fmt.Sprint([]string{kam.SectionKeyPersons, kam.SectionCredit}) {
 		t.Fatalf("missing = %v", ar.Missing)
 	}
 	if _, err := st.AddKeyPerson(ctx, store.Scope{}, id, store.KeyPersonInput{Name: "Qian", Role: "handler"}, by); err != nil {
@@ -350,7 +351,7 @@ func TestIdempotencyKeys(t *testing.T) {
 		t.Fatalf("replay: %+v %v", r, err)
 	}
 	_, err = st.ClaimKey(ctx, staff, key, []byte("b"))
-	if de, ok := err.(*store.Error); !ok || de.Code != "idempotency_key_reused" {
+	if de, ok := err.(*kam.Error); !ok || de.Code != "idempotency_key_reused" {
 		t.Fatalf("reuse: %v", err)
 	}
 }
@@ -438,12 +439,12 @@ func TestDiscountRequestNotStoredWhenStartFails(t *testing.T) {
 func TestRouteFollowsPolicy(t *testing.T) {
 	p := dbq.DiscountPolicy{MaxStandardRate: decimal.NewFromInt(10), HardCapRate: decimal.NewFromInt(20)}
 	for rate, want := range map[string]string{"0.001": "standard", "10": "standard", "10.001": "beyond_standard", "20": "beyond_standard"} {
-		if got, err := store.Route(decimal.RequireFromString(rate), p); err != nil || got != want {
+		if got, err := kam.Route(decimal.RequireFromString(rate), p.MaxStandardRate, p.HardCapRate); err != nil || got != want {
 			t.Errorf("%s%%: %s %v, want %s", rate, got, err, want)
 		}
 	}
 	for _, rate := range []string{"20.001", "0", "-1"} {
-		if _, err := store.Route(decimal.RequireFromString(rate), p); err == nil {
+		if _, err := kam.Route(decimal.RequireFromString(rate), p.MaxStandardRate, p.HardCapRate); err == nil {
 			t.Errorf("%s%% was routed", rate)
 		}
 	}
@@ -626,7 +627,7 @@ func TestInspectionFindings(t *testing.T) {
 	}
 	defer p.Close()
 	s := store.New(p)
-	by, err := s.CreateStaff(ctx, "ka", nil, store.RoleKAManager)
+	by, err := s.CreateStaff(ctx, "ka", nil, kam.RoleKAManager)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -659,7 +660,7 @@ func TestInspectionFindings(t *testing.T) {
 	noGrant := sale("consumables", "3", "2026-03-12")
 	sale("equipment", "0", "2026-08-02")
 
-	run := store.InspectionRun{ID: store.NewID(), Trigger: "manual", SampleSize: 5, Seed: 42}
+	run := kam.InspectionRun{ID: store.NewID(), Trigger: "manual", SampleSize: 5, Seed: 42}
 	ins, err := s.Inspect(ctx, run)
 	if err != nil {
 		t.Fatal(err)
@@ -733,9 +734,9 @@ func TestChurnAndReactivate(t *testing.T) {
 func TestCreateCustomerRegistersInItsTransaction(t *testing.T) {
 	ctx := context.Background()
 	by := newManager(t)
-	role := store.RoleKAManager
+	role := kam.RoleKAManager
 	code := "REG-" + uuid.NewString()[:10]
-	c, err := st.CreateCustomer(store.WithAccess(ctx, store.Access{StaffID: &by, Role: &role, Action: store.AccessUpdate, RequestID: "req-" + code}),
+	c, err := st.CreateCustomer(store.WithAccess(ctx, store.Access{StaffID: &by, Role: &role, Action: kam.AccessUpdate, RequestID: "req-" + code}),
 		store.CustomerPatch{Code: &code, Name: ptr("Registered")}, by)
 	if err != nil {
 		t.Fatal(err)

@@ -6,29 +6,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/dbq"
 )
-
-// Ticket kinds and statuses (Art. 16, 17).
-var TicketKinds = []string{"inquiry", "complaint", "claim", "shipping"}
-
-const (
-	TicketOpen         = "open"
-	TicketAcknowledged = "acknowledged"
-	TicketResolved     = "resolved"
-	TicketClosed       = "closed"
-)
-
-// TicketPriority ranks a ticket, 1 first: the account's tier first (Art. 17,
-// key accounts first), and within a tier complaints and claims before
-// inquiries and shipping questions.
-func TicketPriority(tierRank int32, kind string) int32 {
-	p := (tierRank-1)*2 + 1
-	if kind != "complaint" && kind != "claim" {
-		p++
-	}
-	return p
-}
 
 // TierSLA reads a tier's response and resolution targets.
 func TierSLA(t dbq.Tier) (respond, resolve time.Duration, err error) {
@@ -66,7 +46,7 @@ func (s *Store) CreateTicket(ctx context.Context, scope Scope, in TicketInput, s
 		}
 		now := time.Now()
 		out, err = q.CreateTicket(ctx, dbq.CreateTicketParams{ID: NewID(), CustomerID: c.ID, Kind: in.Kind, Subject: in.Subject, Body: in.Body,
-			Priority: TicketPriority(tier.Rank, in.Kind), OpenedBy: in.OpenedBy, RespondBy: now.Add(respond), ResolveBy: now.Add(resolve)})
+			Priority: kam.TicketPriority(tier.Rank, in.Kind), OpenedBy: in.OpenedBy, RespondBy: now.Add(respond), ResolveBy: now.Add(resolve)})
 		if err != nil {
 			return err
 		}
@@ -93,34 +73,34 @@ func (s *Store) TicketEvent(ctx context.Context, scope Scope, id uuid.UUID, typ 
 		now := time.Now()
 		p := dbq.SetTicketStatusParams{ID: t.ID, Status: t.Status, AcknowledgedAt: t.AcknowledgedAt, ResolvedAt: t.ResolvedAt, ClosedAt: t.ClosedAt, ResolveBy: t.ResolveBy}
 		bad := func() error {
-			return Errorf(KindConflict, "invalid_transition", "a %s ticket cannot take %q", t.Status, typ)
+			return kam.Errorf(kam.KindConflict, "invalid_transition", "a %s ticket cannot take %q", t.Status, typ)
 		}
 		switch typ {
 		case "acknowledge":
-			if t.Status != TicketOpen {
+			if t.Status != kam.TicketOpen {
 				return bad()
 			}
-			p.Status, p.AcknowledgedAt = TicketAcknowledged, &now
+			p.Status, p.AcknowledgedAt = kam.TicketAcknowledged, &now
 		case "note":
-			if t.Status == TicketClosed {
+			if t.Status == kam.TicketClosed {
 				return bad()
 			}
 		case "resolve":
-			if t.Status != TicketOpen && t.Status != TicketAcknowledged {
+			if t.Status != kam.TicketOpen && t.Status != kam.TicketAcknowledged {
 				return bad()
 			}
 			// Resolving also answers the customer, if nobody had yet.
-			p.Status, p.ResolvedAt = TicketResolved, &now
+			p.Status, p.ResolvedAt = kam.TicketResolved, &now
 			if p.AcknowledgedAt == nil {
 				p.AcknowledgedAt = &now
 			}
 		case "close":
-			if t.Status != TicketResolved {
+			if t.Status != kam.TicketResolved {
 				return bad()
 			}
-			p.Status, p.ClosedAt = TicketClosed, &now
+			p.Status, p.ClosedAt = kam.TicketClosed, &now
 		case "reopen":
-			if t.Status != TicketResolved && t.Status != TicketClosed {
+			if t.Status != kam.TicketResolved && t.Status != kam.TicketClosed {
 				return bad()
 			}
 			c, err := q.GetCustomer(ctx, dbq.GetCustomerParams{ID: t.CustomerID})
@@ -136,10 +116,10 @@ func (s *Store) TicketEvent(ctx context.Context, scope Scope, id uuid.UUID, typ 
 				return err
 			}
 			// A reopened ticket gets a fresh resolution target.
-			p.Status, p.ResolvedAt, p.ClosedAt, p.ResolveBy = TicketAcknowledged, nil, nil, now.Add(resolve)
+			p.Status, p.ResolvedAt, p.ClosedAt, p.ResolveBy = kam.TicketAcknowledged, nil, nil, now.Add(resolve)
 			reopenTier = &tier
 		default:
-			return Invalid("type", "unknown event type %q", typ)
+			return kam.Invalid("type", "unknown event type %q", typ)
 		}
 		if out, err = q.SetTicketStatus(ctx, p); err != nil {
 			return err

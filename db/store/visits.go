@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/dbq"
 )
 
@@ -40,7 +41,7 @@ func (s *Store) RecordVisit(ctx context.Context, scope Scope, customerID uuid.UU
 				return err
 			}
 			if int(n) != len(ids) {
-				return Invalid("key_person_ids", "every key person met must be one of this account's")
+				return kam.Invalid("key_person_ids", "every key person met must be one of this account's")
 			}
 		}
 		v, err := q.OldestPlannedVisit(ctx, customerID)
@@ -50,7 +51,7 @@ func (s *Store) RecordVisit(ctx context.Context, scope Scope, customerID uuid.UU
 			out, err = q.CompleteVisit(ctx, dbq.CompleteVisitParams{ID: v.ID, VisitedOn: &in.VisitedOn, StaffID: &in.StaffID, KeyPersonIds: ids,
 				Notes: in.Notes, Outcome: in.Outcome, FollowUps: in.FollowUps})
 			return err
-		case errors.Is(interpret(err), ErrNotFound):
+		case errors.Is(interpret(err), kam.ErrNotFound):
 			out, err = q.InsertDoneVisit(ctx, dbq.InsertDoneVisitParams{ID: NewID(), CustomerID: customerID, VisitedOn: &in.VisitedOn, StaffID: &in.StaffID,
 				KeyPersonIds: ids, Notes: in.Notes, Outcome: in.Outcome, FollowUps: in.FollowUps})
 			return err

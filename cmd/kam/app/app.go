@@ -26,6 +26,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
+	"kam"
 	"kam/activities"
 	"kam/api"
 	"kam/cmd/kam/devserver"
@@ -372,7 +373,7 @@ func checkpointPublisher(s *store.Store, a *activities.Activities) func(context.
 			// The head in the key: a chain re-sealed at the same length is a new event.
 			EventKey: fmt.Sprintf("register-checkpoint/%d/%s", c.Position, c.Head[:16]),
 			Kind:     "register_checkpoint", Title: "Access register checkpoint",
-			Body: string(line), Roles: []string{store.RoleAuditor},
+			Body: string(line), Roles: []string{kam.RoleAuditor},
 		})
 		if err != nil {
 			return after, fmt.Errorf("checkpoint notice: %w", err)
