@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -287,7 +288,7 @@ func (s *Server) listCosts(ctx context.Context, in *struct {
 func (s *Server) createEvent(ctx context.Context, in *struct{ Body EventCreate }) (*struct{ Body Event }, error) {
 	p := callerOf(ctx)
 	if !can(p.Role, capEvents) {
-		return nil, forbidden("events are organised by the KA Department")
+		return nil, s.deny(ctx, uuid.Nil, eventSections, forbidden("events are organised by the KA Department"))
 	}
 	on, err := optDate("body.held_on", &in.Body.HeldOn)
 	if err != nil {
@@ -295,6 +296,7 @@ func (s *Server) createEvent(ctx context.Context, in *struct{ Body EventCreate }
 	}
 	type inv struct{ c, k, st *uuid.UUID }
 	var invitees []inv
+	var accounts []uuid.UUID
 	for i, x := range in.Body.Invitees {
 		loc := "body.invitees[" + itoa(i) + "]"
 		c, err := optUUID(loc+".customer_id", nonEmpty(x.CustomerID))
@@ -313,16 +315,29 @@ func (s *Server) createEvent(ctx context.Context, in *struct{ Body EventCreate }
 			return nil, invalidField(loc, "an invitee is an account (with an optional key person) or a member of staff")
 		}
 		invitees = append(invitees, inv{c, k, st})
-	}
-	ev, err := s.store.CreateEvent(ctx, dbq.CreateEventParams{ID: store.NewID(), Kind: in.Body.Kind, Title: in.Body.Title, HeldOn: *on,
-		Location: in.Body.Location, Notes: in.Body.Notes, CreatedBy: &p.ID}, func(q *dbq.Queries, eventID uuid.UUID) error {
-		for _, x := range invitees {
-			if _, err := q.InviteToEvent(ctx, dbq.InviteToEventParams{ID: store.NewID(), EventID: eventID, CustomerID: x.c, KeyPersonID: x.k, StaffID: x.st}); err != nil {
-				return err
-			}
+		if c != nil && !slices.Contains(accounts, *c) {
+			accounts = append(accounts, *c)
 		}
-		return nil
-	})
+	}
+	create := func(ctx context.Context) (dbq.KaEvent, error) {
+		return s.store.CreateEvent(ctx, dbq.CreateEventParams{ID: store.NewID(), Kind: in.Body.Kind, Title: in.Body.Title, HeldOn: *on,
+			Location: in.Body.Location, Notes: in.Body.Notes, CreatedBy: &p.ID}, func(q *dbq.Queries, eventID uuid.UUID) error {
+			for _, x := range invitees {
+				if _, err := q.InviteToEvent(ctx, dbq.InviteToEventParams{ID: store.NewID(), EventID: eventID, CustomerID: x.c, KeyPersonID: x.k, StaffID: x.st}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	var ev dbq.KaEvent
+	if len(accounts) > 0 {
+		// Inviting an account records something about it (Art. 5.4): a change
+		// to its archive, registered with the event (Art. 9).
+		ev, err = archiveWrite(s, ctx, accounts, eventSections, create)
+	} else {
+		ev, err = create(ctx)
+	}
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
@@ -458,7 +473,7 @@ func (s *Server) setAttendance(ctx context.Context, in *struct {
 	}
 }) (*struct{ Body Event }, error) {
 	if !can(callerOf(ctx).Role, capEvents) {
-		return nil, forbidden("events are organised by the KA Department")
+		return nil, s.deny(ctx, uuid.Nil, eventSections, forbidden("events are organised by the KA Department"))
 	}
 	id, err := parseUUID("path.id", in.ID)
 	if err != nil {
@@ -468,9 +483,11 @@ func (s *Server) setAttendance(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	attended := in.Body.Attended
-	if _, err := s.store.Q().SetAttendance(ctx, dbq.SetAttendanceParams{ID: inv, EventID: id, Attended: &attended}); err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+	// Who came is a fact about the invited account (Art. 5.4): registered with the change.
+	if _, err := archiveWrite(s, ctx, nil, eventSections, func(ctx context.Context) (dbq.KaEventInvitee, error) {
+		return s.store.SetAttendance(ctx, id, inv, in.Body.Attended)
+	}); err != nil {
+		return nil, problemFor(s.log, err)
 	}
 	ev, err := s.store.Q().GetEvent(ctx, id)
 	if err != nil {

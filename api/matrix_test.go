@@ -259,10 +259,16 @@ var matrix = []matrixRow{
 	{op: "GET /v1/reports/budget", ok: 200, may: reportReaders, action: kam.AccessExport, req: fixed("/v1/reports/budget")},
 	{op: "GET /v1/reports/customers/{id}", ok: 200, may: reportReaders, sees: archive, action: kam.AccessExport, req: onAccount("/v1/reports/customers/%s")},
 	{op: "GET /v1/events", ok: 200, may: reportReaders, action: kam.AccessList, req: fixed("/v1/events")},
-	{op: "POST /v1/events", ok: 201, may: only(kam.RoleKAManager), req: withBody("/v1/events", func() any {
-		return map[string]any{"kind": "symposium", "title": "Matrix " + unique(), "held_on": today()}
-	})},
-	{op: "POST /v1/events/{id}/attendance", ok: 200, may: only(kam.RoleKAManager), req: func(_ *testing.T, f *matrixFixture, _ matrixCase) (string, any) {
+	// Inviting an account, and recording that it came, change its archive (Art. 5.4, 9).
+	{op: "POST /v1/events", ok: 201, may: only(kam.RoleKAManager), action: kam.AccessUpdate, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+		account := f.other
+		if c.own {
+			account = f.own
+		}
+		return "/v1/events", map[string]any{"kind": "symposium", "title": "Matrix " + unique(), "held_on": today(),
+			"invitees": []map[string]any{{"customer_id": account}}}
+	}},
+	{op: "POST /v1/events/{id}/attendance", ok: 200, may: only(kam.RoleKAManager), action: kam.AccessUpdate, req: func(_ *testing.T, f *matrixFixture, _ matrixCase) (string, any) {
 		return "/v1/events/" + f.event + "/attendance", map[string]any{"invitee_id": f.invitee, "attended": true}
 	}},
 
@@ -424,7 +430,11 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 	ev := must(t, call(t, "POST", "/v1/events", ka.Token, map[string]any{"kind": "training", "title": "Matrix", "held_on": today(),
 		"invitees": []map[string]any{{"staff_id": agent.ID}, {"customer_id": f.own}, {"customer_id": f.other}}}), 201)
 	f.event = ev.str("id")
-	f.invitee = ev.Body["invitees"].([]any)[0].(map[string]any)["id"].(string)
+	for _, x := range ev.Body["invitees"].([]any) {
+		if inv := x.(map[string]any); inv["customer_id"] == f.own {
+			f.invitee = inv["id"].(string) // an account's attendance is a change to its archive
+		}
+	}
 	f.inspection = must(t, call(t, "POST", "/v1/inspections", auditor.Token, map[string]any{"sample_size": 1}), 201).str("id")
 	// Done, it names the sampled grant's account: listing it is registered.
 	waitFor(t, 30*time.Second, "the inspection", func() bool {

@@ -139,3 +139,21 @@ func (s *Store) CreateEvent(ctx context.Context, e dbq.CreateEventParams, invite
 	})
 	return out, err
 }
+
+// SetAttendance records whether an invitee came. The invited account, if the
+// invitee is one, is named in the request's register entry, which the same
+// transaction writes (Art. 9).
+func (s *Store) SetAttendance(ctx context.Context, eventID, inviteeID uuid.UUID, attended bool) (dbq.KaEventInvitee, error) {
+	var out dbq.KaEventInvitee
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		var err error
+		if out, err = q.SetAttendance(ctx, dbq.SetAttendanceParams{ID: inviteeID, EventID: eventID, Attended: &attended}); err != nil {
+			return err
+		}
+		if out.CustomerID != nil {
+			SetAccessCustomers(ctx, *out.CustomerID)
+		}
+		return nil
+	})
+	return out, err
+}

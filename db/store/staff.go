@@ -78,8 +78,15 @@ func (s *Store) AddStaff(ctx context.Context, n NewStaff) (dbq.Staff, error) {
 	if n.Locale == "" {
 		n.Locale = s.DefaultLocale()
 	}
-	st, err := s.q.CreateStaff(ctx, dbq.CreateStaffParams{ID: NewID(), Name: n.Name, Email: n.Email, Role: n.Role, Locale: n.Locale})
-	return st, interpret(err)
+	var st dbq.Staff
+	// In a transaction like every write, so an Idempotency-Key is never
+	// released after the person exists.
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		var err error
+		st, err = q.CreateStaff(ctx, dbq.CreateStaffParams{ID: NewID(), Name: n.Name, Email: n.Email, Role: n.Role, Locale: n.Locale})
+		return err
+	})
+	return st, err
 }
 
 // CreateStaff adds a staff member in the default locale.
