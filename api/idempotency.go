@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 
@@ -31,14 +30,11 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			writeProblem(w, newProblem(http.StatusBadRequest, "malformed_request", "Idempotency-Key is longer than 200 characters"))
 			return
 		}
-		body, err := readBody(w, r)
-		if err != nil || len(body) > maxBody {
-			// Let the handler answer the oversized or broken body as usual.
-			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+		body, whole := bufferBody(w, r)
+		if !whole {
 			next.ServeHTTP(w, r)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
 		h := sha256.New()
 		h.Write([]byte(r.Method + " " + r.URL.RequestURI() + "\n"))
 		h.Write(body)

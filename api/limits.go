@@ -30,14 +30,11 @@ func boundJSONBodies(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := readBody(w, r)
-		if err != nil || len(body) > maxBody {
-			// huma answers the oversized or broken body as usual.
-			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+		body, whole := bufferBody(w, r)
+		if !whole {
 			next.ServeHTTP(w, r)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
 		if msg := jsonShapeProblem(body); msg != "" {
 			writeProblem(w, invalidField("body", msg))
 			return
@@ -179,13 +176,21 @@ func walkText(p *Problem, at, key string, v any) {
 // must not hold a connection for ever.
 const bodyReadTimeout = 5 * time.Second
 
-// readBody reads at most maxBody+1 bytes of the body within bodyReadTimeout.
-// The deadline reaches the connection through the writers' Unwrap; where it
-// cannot (a writer without one), the server's ReadTimeout still applies.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+// bufferBody reads the body, at most maxBody bytes within bodyReadTimeout,
+// and puts it back for the next reader. whole is false for a broken or
+// oversized body, which huma answers as usual. The deadline reaches the
+// connection through the writers' Unwrap; where it cannot, the server's
+// ReadTimeout still applies.
+func bufferBody(w http.ResponseWriter, r *http.Request) (body []byte, whole bool) {
 	rc := http.NewResponseController(w)
 	if rc.SetReadDeadline(time.Now().Add(bodyReadTimeout)) == nil {
 		defer rc.SetReadDeadline(time.Time{}) //nolint:errcheck // only clears what was set
 	}
-	return io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil || len(body) > maxBody {
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+		return body, false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return body, true
 }
