@@ -324,7 +324,7 @@ func (s *Server) createInspection(ctx context.Context, in *struct{ Body Inspecti
 	by := p.ID
 	if err := s.procs.StartInspection(ctx, workflows.InspectionInput{InspectionID: id, Trigger: "manual", RequestedBy: &by, SampleSize: in.Body.SampleSize, Seed: seed}); err != nil {
 		s.log.Error("inspection", "error", err)
-		return nil, newProblem(http.StatusServiceUnavailable, "unavailable", "the inspection could not be run; try again")
+		return nil, problemFor(s.log, kam.Unavailable("the inspection could not be run; try again"))
 	}
 	return s.inspection(ctx, id, "", findingsPage)
 }

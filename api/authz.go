@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"net/http"
 
 	"github.com/google/uuid"
 
@@ -111,7 +110,7 @@ func accessOf(ctx context.Context, action string, customers []uuid.UUID, section
 
 func (s *Server) registerFailed(err error) error {
 	s.log.Error("access register", "error", err)
-	return newProblem(http.StatusServiceUnavailable, "unavailable", "the access register cannot be written; nothing was shown or changed")
+	return refusal(kam.Unavailable("the access register cannot be written; nothing was shown or changed"))
 }
 
 // gateAccount authorizes an archive operation on one account. A caller who
@@ -132,8 +131,8 @@ func (s *Server) gateAccount(ctx context.Context, id uuid.UUID, need capability,
 	return scope, s.deny(ctx, id, sections, forbidden("your role may not do this on an account"))
 }
 
-// deny registers a refused attempt and returns the refusal.
-func (s *Server) deny(ctx context.Context, id uuid.UUID, sections []string, refusal error) error {
+// deny registers a refused attempt and returns the refusal as a problem.
+func (s *Server) deny(ctx context.Context, id uuid.UUID, sections []string, why error) error {
 	var ids []uuid.UUID
 	if id != uuid.Nil {
 		ids = []uuid.UUID{id}
@@ -141,7 +140,7 @@ func (s *Server) deny(ctx context.Context, id uuid.UUID, sections []string, refu
 	if err := s.register(ctx, kam.AccessDenied, ids, sections); err != nil {
 		return err
 	}
-	return refusal
+	return problemFor(s.log, why)
 }
 
 // archiveErr maps a store error on an archive route; a not-found there is an

@@ -28,7 +28,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			return
 		}
 		if len(key) > 200 {
-			writeProblem(w, newProblem(http.StatusBadRequest, "malformed_request", "Idempotency-Key is longer than 200 characters"))
+			writeProblem(w, malformed("malformed_request", "Idempotency-Key is longer than 200 characters"))
 			return
 		}
 		body, err := readBody(w, r)
@@ -67,7 +67,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			if v := recover(); v != nil {
 				// The recoverer answers 500; the key must not stay claimed,
 				// nor be freed if something was committed.
-				body, _ := json.Marshal(newProblem(http.StatusInternalServerError, "internal", "an internal error occurred; it has been logged"))
+				body, _ := json.Marshal(internalProblem())
 				s.settleKey(ctx, caller.ID, key, http.StatusInternalServerError, body)
 				panic(v)
 			}

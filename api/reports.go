@@ -71,7 +71,7 @@ func (s *Server) period(rawFrom, rawTo string) (time.Time, time.Time, error) {
 	}
 	// Ten years of days: 2015-01-01 … 2024-12-31 is the longest from 2015-01-01.
 	if !to.Before(from.AddDate(maxReportYears, 0, 0)) {
-		p := newProblem(http.StatusUnprocessableEntity, "period_too_long", "a report covers at most 10 years")
+		p := invalid("period_too_long", "a report covers at most 10 years")
 		p.Errors = []FieldError{{Location: "query.to", Message: "at most 10 years after from", Value: rawTo}}
 		return from, to, p
 	}

@@ -294,7 +294,7 @@ func (s *Server) createHoliday(ctx context.Context, in *struct{ Body HolidayCrea
 	h, err := s.store.Q().CreateHoliday(ctx, dbq.CreateHolidayParams{ID: store.NewID(), Name: in.Body.Name, OnDate: *on})
 	if err != nil {
 		if de := store.Interpret(err); errors.As(de, new(*kam.Error)) {
-			return nil, newProblem(http.StatusConflict, "duplicate_holiday", "this holiday is already in the calendar")
+			return nil, problemFor(s.log, kam.Conflict("duplicate_holiday", "this holiday is already in the calendar"))
 		}
 		return nil, problemFor(s.log, err)
 	}
