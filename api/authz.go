@@ -131,6 +131,20 @@ func (s *Server) gateAccount(ctx context.Context, id uuid.UUID, need capability,
 	return scope, s.deny(ctx, id, sections, forbidden("your role may not do this on an account"))
 }
 
+// gateVisible is gateAccount for an operation on the account itself: the
+// account must also be in the caller's scope, or the attempt is registered
+// as denied and answered 404 (no existence leak, SPEC §2).
+func (s *Server) gateVisible(ctx context.Context, id uuid.UUID, need capability, sections []string) (store.Scope, error) {
+	scope, err := s.gateAccount(ctx, id, need, sections)
+	if err != nil {
+		return scope, err
+	}
+	if err := s.store.Visible(ctx, scope, id); err != nil {
+		return scope, s.archiveErr(ctx, id, sections, err)
+	}
+	return scope, nil
+}
+
 // deny registers a refused attempt and returns the refusal as a problem.
 func (s *Server) deny(ctx context.Context, id uuid.UUID, sections []string, why error) error {
 	var ids []uuid.UUID

@@ -118,12 +118,9 @@ func (s *Server) getCredit(ctx context.Context, in *customerID) (*struct{ Body C
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capReadCredit, creditSections)
+	scope, err := s.gateVisible(ctx, id, capReadCredit, creditSections)
 	if err != nil {
 		return nil, err
-	}
-	if err := s.store.Visible(ctx, scope, id); err != nil {
-		return nil, s.archiveErr(ctx, id, creditSections, err)
 	}
 	c, err := s.store.GetCredit(ctx, scope, id)
 	if rerr := s.register(ctx, kam.AccessView, []uuid.UUID{id}, creditSections); rerr != nil {
