@@ -41,3 +41,32 @@ func Invalid(field, format string, args ...any) *Error {
 // ErrNotFound is what callers see for a missing row or one outside their scope
 // (SPEC §2: no existence leak).
 var ErrNotFound = &Error{Kind: KindNotFound, Code: "not_found", Message: "no such resource"}
+
+// Refused is a refusal of an action on something the caller can see (403):
+// code names which rule refused it.
+func Refused(code, format string, args ...any) *Error {
+	return &Error{Kind: KindForbidden, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Conflict is a clash with the current state (409) under code.
+func Conflict(code, format string, args ...any) *Error {
+	return &Error{Kind: KindConflict, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Unavailable is a refusal because a dependency (the register, Temporal) did
+// not answer; nothing was changed, and the caller may try again (503).
+func Unavailable(format string, args ...any) *Error {
+	return &Error{Kind: KindUnavailable, Code: "unavailable", Message: fmt.Sprintf(format, args...)}
+}
+
+// StartFailed is what a store callback returns when the workflow paired with
+// the row it stores could not be started: the row's transaction rolls back,
+// so nothing is stored without its process (503). message is answered; the
+// cause is only logged.
+func StartFailed(message string, cause error) *Error {
+	return &Error{Kind: KindUnavailable, Code: "unavailable", Message: message + "; nothing was stored", Internal: cause.Error()}
+}
+
+// ErrAssignedFields refuses a change of an account's tier, manager or status
+// by anyone but the KA Department (403).
+var ErrAssignedFields = &Error{Kind: KindForbidden, Code: "forbidden_field", Message: "tier, account_manager_id and status are set by the KA Department"}

@@ -245,17 +245,19 @@ func (s *Server) recordSatisfaction(ctx context.Context, in *struct {
 	return out, nil
 }
 
+// churnRecord is the answer to a recorded churn. An alias, so the body
+// stays the anonymous struct it always was (and the OpenAPI schema with it).
+type churnRecord = struct {
+	ID          string `json:"id" format:"uuid"`
+	CustomerID  string `json:"customer_id" format:"uuid"`
+	Reason      string `json:"reason"`
+	EffectiveOn string `json:"effective_on"`
+}
+
 func (s *Server) recordChurn(ctx context.Context, in *struct {
 	ID   string `path:"id" format:"uuid"`
 	Body ChurnCreate
-}) (*struct {
-	Body struct {
-		ID          string `json:"id" format:"uuid"`
-		CustomerID  string `json:"customer_id" format:"uuid"`
-		Reason      string `json:"reason"`
-		EffectiveOn string `json:"effective_on"`
-	}
-}, error) {
+}) (*struct{ Body churnRecord }, error) {
 	id, err := parseUUID("path.id", in.ID)
 	if err != nil {
 		return nil, err
@@ -276,14 +278,7 @@ func (s *Server) recordChurn(ctx context.Context, in *struct {
 	}
 	// Churn stops the visit plan; credit recovery goes on.
 	s.serviceChanged(ctx, id, []store.Change{{Field: "status"}})
-	out := &struct {
-		Body struct {
-			ID          string `json:"id" format:"uuid"`
-			CustomerID  string `json:"customer_id" format:"uuid"`
-			Reason      string `json:"reason"`
-			EffectiveOn string `json:"effective_on"`
-		}
-	}{}
+	out := &struct{ Body churnRecord }{}
 	out.Body.ID, out.Body.CustomerID, out.Body.Reason, out.Body.EffectiveOn = c.ID.String(), id.String(), c.Reason, c.EffectiveOn.Format(time.DateOnly)
 	return out, nil
 }
@@ -324,7 +319,7 @@ func (s *Server) createInspection(ctx context.Context, in *struct{ Body Inspecti
 	by := p.ID
 	if err := s.procs.StartInspection(ctx, workflows.InspectionInput{InspectionID: id, Trigger: "manual", RequestedBy: &by, SampleSize: in.Body.SampleSize, Seed: seed}); err != nil {
 		s.log.Error("inspection", "error", err)
-		return nil, newProblem(http.StatusServiceUnavailable, "unavailable", "the inspection could not be run; try again")
+		return nil, problemFor(s.log, kam.Unavailable("the inspection could not be run; try again"))
 	}
 	return s.inspection(ctx, id, "", findingsPage)
 }

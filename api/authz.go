@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"net/http"
 
 	"github.com/google/uuid"
 
@@ -111,7 +110,7 @@ func accessOf(ctx context.Context, action string, customers []uuid.UUID, section
 
 func (s *Server) registerFailed(err error) error {
 	s.log.Error("access register", "error", err)
-	return newProblem(http.StatusServiceUnavailable, "unavailable", "the access register cannot be written; nothing was shown or changed")
+	return refusal(kam.Unavailable("the access register cannot be written; nothing was shown or changed"))
 }
 
 // gateAccount authorizes an archive operation on one account. A caller who
@@ -132,8 +131,22 @@ func (s *Server) gateAccount(ctx context.Context, id uuid.UUID, need capability,
 	return scope, s.deny(ctx, id, sections, forbidden("your role may not do this on an account"))
 }
 
-// deny registers a refused attempt and returns the refusal.
-func (s *Server) deny(ctx context.Context, id uuid.UUID, sections []string, refusal error) error {
+// gateVisible is gateAccount for an operation on the account itself: the
+// account must also be in the caller's scope, or the attempt is registered
+// as denied and answered 404 (no existence leak, SPEC §2).
+func (s *Server) gateVisible(ctx context.Context, id uuid.UUID, need capability, sections []string) (store.Scope, error) {
+	scope, err := s.gateAccount(ctx, id, need, sections)
+	if err != nil {
+		return scope, err
+	}
+	if err := s.store.Visible(ctx, scope, id); err != nil {
+		return scope, s.archiveErr(ctx, id, sections, err)
+	}
+	return scope, nil
+}
+
+// deny registers a refused attempt and returns the refusal as a problem.
+func (s *Server) deny(ctx context.Context, id uuid.UUID, sections []string, why error) error {
 	var ids []uuid.UUID
 	if id != uuid.Nil {
 		ids = []uuid.UUID{id}
@@ -141,7 +154,7 @@ func (s *Server) deny(ctx context.Context, id uuid.UUID, sections []string, refu
 	if err := s.register(ctx, kam.AccessDenied, ids, sections); err != nil {
 		return err
 	}
-	return refusal
+	return problemFor(s.log, why)
 }
 
 // archiveErr maps a store error on an archive route; a not-found there is an

@@ -235,12 +235,8 @@ func (s *Server) recordCost(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capCosts, costSections)
-	if err != nil {
+	if _, err := s.gateVisible(ctx, id, capCosts, costSections); err != nil {
 		return nil, err
-	}
-	if err := s.store.Visible(ctx, scope, id); err != nil {
-		return nil, s.archiveErr(ctx, id, costSections, err)
 	}
 	by := callerOf(ctx).ID
 	c, err := archiveWrite(s, ctx, []uuid.UUID{id}, costSections, func(ctx context.Context) (c dbq.KaCost, err error) {

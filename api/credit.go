@@ -118,19 +118,16 @@ func (s *Server) getCredit(ctx context.Context, in *customerID) (*struct{ Body C
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capReadCredit, creditSections)
+	scope, err := s.gateVisible(ctx, id, capReadCredit, creditSections)
 	if err != nil {
 		return nil, err
-	}
-	if err := s.store.Visible(ctx, scope, id); err != nil {
-		return nil, s.archiveErr(ctx, id, creditSections, err)
 	}
 	c, err := s.store.GetCredit(ctx, scope, id)
 	if rerr := s.register(ctx, kam.AccessView, []uuid.UUID{id}, creditSections); rerr != nil {
 		return nil, rerr
 	}
 	if errors.Is(err, kam.ErrNotFound) {
-		return nil, newProblem(http.StatusNotFound, "no_credit_agreement", "this account has no credit agreement on file")
+		return nil, problemFor(s.log, kam.Errorf(kam.KindNotFound, "no_credit_agreement", "this account has no credit agreement on file"))
 	} else if err != nil {
 		return nil, problemFor(s.log, err)
 	}
@@ -167,19 +164,14 @@ func (s *Server) putCredit(ctx context.Context, in *struct {
 	c, err := archiveWrite(s, ctx, []uuid.UUID{id}, creditSections, func(ctx context.Context) (dbq.CreditAgreement, error) {
 		c, ch, err := s.store.PutCredit(ctx, scope, id, input, callerOf(ctx).ID, func() error {
 			if err := s.procs.StartSettlement(ctx, id); err != nil {
-				return errStart{err}
+				return kam.StartFailed("the settlement process could not be started", err)
 			}
 			return nil
 		})
 		change = ch
 		return c, err
 	})
-	var startErr errStart
-	switch {
-	case errors.As(err, &startErr):
-		s.log.Error("start settlement", "error", startErr.err)
-		return nil, newProblem(http.StatusServiceUnavailable, "unavailable", "the settlement process could not be started; nothing was stored")
-	case err != nil:
+	if err != nil {
 		return nil, s.archiveErr(ctx, id, creditSections, err)
 	}
 	if change != store.CreditOpened {

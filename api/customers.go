@@ -171,7 +171,7 @@ func (s *Server) createCustomer(ctx context.Context, in *struct{ Body CustomerCr
 		return nil, s.deny(ctx, uuid.Nil, profileSections, forbidden("only the KA Department and data clerks open archives"))
 	}
 	if assigns(in.Body.CustomerFields) && !can(p.Role, capAssign) {
-		return nil, s.deny(ctx, uuid.Nil, profileSections, newProblem(http.StatusForbidden, "forbidden_field", "tier, account_manager_id and status are set by the KA Department"))
+		return nil, s.deny(ctx, uuid.Nil, profileSections, kam.ErrAssignedFields)
 	}
 	patch, err := patchOf(in.Body.CustomerFields)
 	if err != nil {
@@ -297,7 +297,7 @@ func (s *Server) updateCustomer(ctx context.Context, in *struct {
 		if err := s.store.Visible(ctx, scope, id); err != nil {
 			return nil, s.archiveErr(ctx, id, profileSections, err)
 		}
-		return nil, s.deny(ctx, id, profileSections, newProblem(http.StatusForbidden, "forbidden_field", "tier, account_manager_id and status are set by the KA Department"))
+		return nil, s.deny(ctx, id, profileSections, kam.ErrAssignedFields)
 	}
 	ifMatch, err := parseIfMatch(in.IfMatch)
 	if err != nil {
@@ -308,7 +308,7 @@ func (s *Server) updateCustomer(ctx context.Context, in *struct {
 		return nil, err
 	}
 	if slices.Contains(clear, "account_manager_id") && !can(p.Role, capAssign) {
-		return nil, s.deny(ctx, id, profileSections, newProblem(http.StatusForbidden, "forbidden_field", "tier, account_manager_id and status are set by the KA Department"))
+		return nil, s.deny(ctx, id, profileSections, kam.ErrAssignedFields)
 	}
 	patch, err := patchOf(in.Body.CustomerFields)
 	if err != nil {

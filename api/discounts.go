@@ -10,7 +10,6 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
-	"go.temporal.io/sdk/temporal"
 
 	"kam"
 	"kam/db/dbq"
@@ -187,18 +186,14 @@ func (s *Server) createDiscount(ctx context.Context, in *struct{ Body DiscountRe
 			Deadline: time.Now().Add(set.ApprovalEscalateAfter),
 		}, func(r dbq.DiscountRequest) error {
 			if err := s.procs.StartDiscount(ctx, r); err != nil {
-				return errStart{err}
+				return kam.StartFailed("the approval process could not be started", err)
 			}
 			return nil
 		})
 	})
-	var startErr errStart
 	switch {
 	case errors.Is(err, kam.ErrNotFound):
 		return nil, s.deny(ctx, customer, discountSections, notFound())
-	case errors.As(err, &startErr):
-		s.log.Error("start discount approval", "error", startErr.err)
-		return nil, newProblem(http.StatusServiceUnavailable, "unavailable", "the approval process could not be started; nothing was stored")
 	case err != nil:
 		return nil, problemFor(s.log, err)
 	}
@@ -276,21 +271,14 @@ func (s *Server) getDiscount(ctx context.Context, in *struct {
 	return &struct{ Body DiscountRequest }{Body: discountOut(view)}, nil
 }
 
-// processErr maps a refusal by the approval run to a problem.
+// processErr answers a refusal by the approval run, which Processes has
+// made a domain error: one the caller may not make is registered as denied.
 func (s *Server) processErr(ctx context.Context, customer uuid.UUID, err error) error {
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		switch app.Type() {
-		case workflows.ErrNotDecider, workflows.ErrNotRequester:
-			return s.deny(ctx, customer, discountSections, newProblem(http.StatusForbidden, app.Type(), app.Message()))
-		case workflows.ErrAlreadyDecided, workflows.ErrNotPending:
-			return newProblem(http.StatusConflict, app.Type(), app.Message())
-		case "validation_failed":
-			return newProblem(http.StatusUnprocessableEntity, "validation_failed", app.Message())
-		}
+	var de *kam.Error
+	if errors.As(err, &de) && de.Kind == kam.KindForbidden {
+		return s.deny(ctx, customer, discountSections, err)
 	}
-	s.log.Error("discount update", "error", err)
-	return newProblem(http.StatusServiceUnavailable, "unavailable", "the approval process did not answer; try again")
+	return problemFor(s.log, err)
 }
 
 func (s *Server) decideDiscount(ctx context.Context, in *struct {
@@ -304,10 +292,10 @@ func (s *Server) decideDiscount(ctx context.Context, in *struct {
 	p := callerOf(ctx)
 	r := view.Request
 	if r.State != kam.StatePending {
-		return nil, newProblem(http.StatusConflict, workflows.ErrAlreadyDecided, "this request is already "+r.State)
+		return nil, problemFor(s.log, kam.Conflict(workflows.ErrAlreadyDecided, "this request is already %s", r.State))
 	}
 	if !can(p.Role, capDecideDiscount) || p.ID == r.RequesterID {
-		return nil, s.deny(ctx, r.CustomerID, discountSections, newProblem(http.StatusForbidden, workflows.ErrNotDecider, "you may not decide this request"))
+		return nil, s.deny(ctx, r.CustomerID, discountSections, kam.Refused(workflows.ErrNotDecider, "you may not decide this request"))
 	}
 	_, err = processWrite(s, ctx, []uuid.UUID{r.CustomerID}, discountSections, func(ctx context.Context) (workflows.DiscountState, error) {
 		return s.procs.Decide(ctx, r.ID, workflows.Decision{By: p.ID, Role: p.Role, Decision: in.Body.Decision, Comment: in.Body.Comment})
@@ -325,10 +313,10 @@ func (s *Server) withdrawDiscount(ctx context.Context, in *struct {
 	p := callerOf(ctx)
 	r := view.Request
 	if p.ID != r.RequesterID {
-		return nil, s.deny(ctx, r.CustomerID, discountSections, newProblem(http.StatusForbidden, workflows.ErrNotRequester, "only the requester withdraws a request"))
+		return nil, s.deny(ctx, r.CustomerID, discountSections, kam.Refused(workflows.ErrNotRequester, "only the requester withdraws a request"))
 	}
 	if r.State != kam.StatePending {
-		return nil, newProblem(http.StatusConflict, workflows.ErrNotPending, "this request is already "+r.State)
+		return nil, problemFor(s.log, kam.Conflict(workflows.ErrNotPending, "this request is already %s", r.State))
 	}
 	_, err = processWrite(s, ctx, []uuid.UUID{r.CustomerID}, discountSections, func(ctx context.Context) (workflows.DiscountState, error) {
 		return s.procs.Withdraw(ctx, r.ID, workflows.Withdrawal{By: p.ID})
@@ -494,8 +482,3 @@ func (s *Server) putPolicy(ctx context.Context, in *struct {
 	}
 	return &struct{ Body DiscountPolicy }{Body: policyOut(p)}, nil
 }
-
-// errStart marks a failed workflow start inside the submission transaction.
-type errStart struct{ err error }
-
-func (e errStart) Error() string { return "start approval: " + e.err.Error() }

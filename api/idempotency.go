@@ -27,7 +27,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			return
 		}
 		if len(key) > 200 {
-			writeProblem(w, newProblem(http.StatusBadRequest, "malformed_request", "Idempotency-Key is longer than 200 characters"))
+			writeProblem(w, malformed("malformed_request", "Idempotency-Key is longer than 200 characters"))
 			return
 		}
 		body, whole := bufferBody(w, r)
@@ -35,24 +35,14 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		h := sha256.New()
-		h.Write([]byte(r.Method + " " + r.URL.RequestURI() + "\n"))
-		h.Write(body)
 		caller := callerOf(r.Context())
-		replay, err := s.store.ClaimKey(r.Context(), caller.ID, key, h.Sum(nil))
+		replay, err := s.store.ClaimKey(r.Context(), caller.ID, key, requestHash(r, body))
 		if err != nil {
 			writeProblem(w, problemFor(s.log, err).(*Problem))
 			return
 		}
 		if replay != nil {
-			ct := "application/json"
-			if replay.Status >= 400 {
-				ct = "application/problem+json"
-			}
-			w.Header().Set("Content-Type", ct)
-			w.Header().Set("Idempotent-Replayed", "true")
-			w.WriteHeader(replay.Status)
-			_, _ = w.Write(replay.Body)
+			writeReplay(w, replay)
 			return
 		}
 		// The store marks this context when a transaction commits, so a
@@ -63,7 +53,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			if v := recover(); v != nil {
 				// The recoverer answers 500; the key must not stay claimed,
 				// nor be freed if something was committed.
-				body, _ := json.Marshal(newProblem(http.StatusInternalServerError, "internal", "an internal error occurred; it has been logged"))
+				body, _ := json.Marshal(internalProblem())
 				s.settleKey(ctx, caller.ID, key, http.StatusInternalServerError, body)
 				panic(v)
 			}
@@ -71,6 +61,27 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		s.settleKey(ctx, caller.ID, key, rec.status, rec.buf.Bytes())
 	})
+}
+
+// requestHash identifies a request under its key: method, path and query,
+// and body. A retry must match it to be replayed.
+func requestHash(r *http.Request, body []byte) []byte {
+	h := sha256.New()
+	h.Write([]byte(r.Method + " " + r.URL.RequestURI() + "\n"))
+	h.Write(body)
+	return h.Sum(nil)
+}
+
+// writeReplay answers a retry with the first answer, marked as replayed.
+func writeReplay(w http.ResponseWriter, replay *store.Replay) {
+	ct := "application/json"
+	if replay.Status >= 400 {
+		ct = "application/problem+json"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Idempotent-Replayed", "true")
+	w.WriteHeader(replay.Status)
+	_, _ = w.Write(replay.Body)
 }
 
 // settleKey ends a claim. A failure (5xx) that changed nothing frees the key

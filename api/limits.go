@@ -136,7 +136,7 @@ func textOK(s string, multiline bool) bool {
 // textProblem checks every string of a decoded JSON body (object keys
 // included) and lists each offending field once; nil when all pass.
 func textProblem(doc any) *Problem {
-	p := newProblem(http.StatusUnprocessableEntity, "validation_failed", "a text contains control, bidirectional-override or invisible characters")
+	p := invalid("validation_failed", "a text contains control, bidirectional-override or invisible characters")
 	walkText(p, "body", "", doc)
 	if len(p.Errors) == 0 {
 		return nil

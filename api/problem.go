@@ -210,21 +210,65 @@ func problemFor(log *slog.Logger, err error) error {
 	}
 	var de *kam.Error
 	if errors.As(err, &de) {
-		status, ok := statusCodes[de.Kind]
-		if !ok {
-			status = http.StatusInternalServerError
-		}
-		if de.Internal != "" {
+		switch {
+		case de.Internal == "":
+		case de.Kind == kam.KindUnavailable:
+			// A dependency's own words (Temporal, the driver) stay in the log.
+			log.Error("dependency failed", "code", de.Code, "detail", de.Message, "error", de.Internal)
+		default:
 			// The driver's own words stay in the log, never in the answer.
 			log.Warn("database refused a value", "code", de.Code, "field", de.Field, "error", de.Internal)
 		}
-		prob := newProblem(status, de.Code, de.Message)
-		if de.Field != "" {
-			prob.Errors = []FieldError{{Location: "body." + de.Field, Message: de.Message}}
-		}
-		return prob
+		return refusal(de)
 	}
 	log.Error("internal error", "error", err)
+	return internalProblem()
+}
+
+// refusal is the one place a domain error becomes a problem: its kind picks
+// the status (statusCodes), its code and message pass through. problemFor
+// uses it, and so do the few callers without a logger (middleware, input
+// parsers) for refusals they raise themselves.
+func refusal(de *kam.Error) *Problem {
+	status, ok := statusCodes[de.Kind]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	prob := newProblem(status, de.Code, de.Message)
+	if de.Field != "" {
+		prob.Errors = []FieldError{{Location: "body." + de.Field, Message: de.Message}}
+	}
+	return prob
+}
+
+// invalid is a validation refusal (422) under code, for input the API checks
+// itself; the caller lists the offending fields.
+func invalid(code, detail string) *Problem {
+	return refusal(kam.Errorf(kam.KindInvalid, code, "%s", detail))
+}
+
+// Problems of the HTTP exchange itself, not of the domain: a request kam
+// cannot read (400), no or a bad credential (401), a method a path does not
+// have (405), and kam's own failure (500). They are raised before or beside
+// any domain rule, so they have no domain kind.
+
+// malformed is a request kam cannot read (400) under code.
+func malformed(code, detail string) *Problem {
+	return newProblem(http.StatusBadRequest, code, detail)
+}
+
+// unauthenticated is a missing or unknown credential (401) under code.
+func unauthenticated(code, detail string) *Problem {
+	return newProblem(http.StatusUnauthorized, code, detail)
+}
+
+// methodNotAllowed answers a method a path does not have (405).
+func methodNotAllowed() *Problem {
+	return newProblem(http.StatusMethodNotAllowed, "", "this method is not allowed on this path")
+}
+
+// internalProblem is kam's own failure (500); its cause is in the log.
+func internalProblem() *Problem {
 	return newProblem(http.StatusInternalServerError, "internal", "an internal error occurred; it has been logged")
 }
 
@@ -235,5 +279,5 @@ func writeProblem(w http.ResponseWriter, p *Problem) {
 	_ = json.NewEncoder(w).Encode(p)
 }
 
-func forbidden(detail string) *Problem { return newProblem(http.StatusForbidden, "forbidden", detail) }
-func notFound() *Problem               { return newProblem(http.StatusNotFound, "not_found", "no such resource") }
+func forbidden(detail string) *Problem { return refusal(kam.Refused("forbidden", "%s", detail)) }
+func notFound() *Problem               { return refusal(kam.ErrNotFound) }

@@ -71,7 +71,7 @@ func (s *Server) period(rawFrom, rawTo string) (time.Time, time.Time, error) {
 	}
 	// Ten years of days: 2015-01-01 … 2024-12-31 is the longest from 2015-01-01.
 	if !to.Before(from.AddDate(maxReportYears, 0, 0)) {
-		p := newProblem(http.StatusUnprocessableEntity, "period_too_long", "a report covers at most 10 years")
+		p := invalid("period_too_long", "a report covers at most 10 years")
 		p.Errors = []FieldError{{Location: "query.to", Message: "at most 10 years after from", Value: rawTo}}
 		return from, to, p
 	}
@@ -376,12 +376,8 @@ func (s *Server) customerReport(ctx context.Context, in *customerPeriodInput) (*
 		return nil, err
 	}
 	sections := []string{"report:customer"}
-	scope, err := s.gateAccount(ctx, id, capReports, sections)
-	if err != nil {
+	if _, err := s.gateVisible(ctx, id, capReports, sections); err != nil {
 		return nil, err
-	}
-	if err := s.store.Visible(ctx, scope, id); err != nil {
-		return nil, s.archiveErr(ctx, id, sections, err)
 	}
 	q := s.store.Q()
 	months, err := q.CategoryMonths(ctx, dbq.CategoryMonthsParams{CustomerID: &id, FromDate: from, ToDate: to, TopN: int64(in.Categories)})
@@ -425,20 +421,23 @@ func (s *Server) customerReport(ctx context.Context, in *customerPeriodInput) (*
 			r.CreditStatus, r.CreditOutstanding = &o.Status, &o.Outstanding
 		}
 	}
-	return answer(in.Format, r, sectionCols, func(w *csvWriter) {
-		w.Row("payments", "this_period", r.Payments.ThisPeriod, "")
-		w.Row("payments", "same_period_last_year", r.Payments.SamePeriodLastYear, "")
-		w.Row("payments", "change", r.Payments.Change, "")
-		w.Row("payments", "change_percent", deref(r.Payments.ChangePercent), "")
-		w.Row("service", "open_tickets", itoa(int(r.OpenTickets)), "")
-		w.Row("service", "visits_done", itoa(int(r.VisitsDone)), "")
-		w.Row("service", "visits_missed", itoa(int(r.VisitsMissed)), "")
-		w.Row("service", "greetings", itoa(int(r.Greetings)), "")
-		trendRows(w, r.ProductStructure, r.MonthlyTrend)
-		for _, g := range r.Regions {
-			w.Row("region", g.Region, g.Amount, g.Quantity)
-		}
-	}), nil
+	return answer(in.Format, r, sectionCols, r.csvRows), nil
+}
+
+// csvRows writes the customer report as section/key/value rows.
+func (r CustomerReport) csvRows(w *csvWriter) {
+	w.Row("payments", "this_period", r.Payments.ThisPeriod, "")
+	w.Row("payments", "same_period_last_year", r.Payments.SamePeriodLastYear, "")
+	w.Row("payments", "change", r.Payments.Change, "")
+	w.Row("payments", "change_percent", deref(r.Payments.ChangePercent), "")
+	w.Row("service", "open_tickets", itoa(int(r.OpenTickets)), "")
+	w.Row("service", "visits_done", itoa(int(r.VisitsDone)), "")
+	w.Row("service", "visits_missed", itoa(int(r.VisitsMissed)), "")
+	w.Row("service", "greetings", itoa(int(r.Greetings)), "")
+	trendRows(w, r.ProductStructure, r.MonthlyTrend)
+	for _, g := range r.Regions {
+		w.Row("region", g.Region, g.Amount, g.Quantity)
+	}
 }
 
 func (s *Server) churnReport(ctx context.Context, in *periodInput) (*report, error) {

@@ -53,7 +53,7 @@ func New(o Options) http.Handler {
 	r.Use(requestID, s.recoverer, o.Metrics.middleware)
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) { writeProblem(w, notFound()) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
-		writeProblem(w, newProblem(http.StatusMethodNotAllowed, "", "this method is not allowed on this path"))
+		writeProblem(w, methodNotAllowed())
 	})
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -77,7 +77,7 @@ func New(o Options) http.Handler {
 	r.Get("/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		b, err := json.Marshal(s.api.OpenAPI())
 		if err != nil {
-			writeProblem(w, newProblem(http.StatusInternalServerError, "internal", "cannot render the OpenAPI document"))
+			writeProblem(w, internalProblem())
 			return
 		}
 		w.Header().Set("Content-Type", "application/openapi+json")
@@ -144,7 +144,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.log.Error("panic in handler", "panic", v, "path", r.URL.Path, "stack", string(debugStack()))
-				writeProblem(w, newProblem(http.StatusInternalServerError, "internal", "an internal error occurred; it has been logged"))
+				writeProblem(w, internalProblem())
 			}
 		}()
 		next.ServeHTTP(w, r)

@@ -190,13 +190,9 @@ func (s *Server) recordVisit(ctx context.Context, in *struct {
 			return nil, err
 		}
 	}
-	var people []uuid.UUID
-	for i, k := range in.Body.KeyPersonIDs {
-		kid, err := uuid.Parse(k)
-		if err != nil {
-			return nil, invalidField("body.key_person_ids["+itoa(i)+"]", "not a UUID")
-		}
-		people = append(people, kid)
+	people, err := keyPersonIDs(in.Body.KeyPersonIDs)
+	if err != nil {
+		return nil, err
 	}
 	scope, err := s.gateAccount(ctx, id, capRecordVisits, visitSections)
 	if err != nil {
@@ -223,6 +219,20 @@ func (s *Server) recordVisit(ctx context.Context, in *struct {
 		}
 	}
 	return &struct{ Body Visit }{Body: visitOut(v)}, nil
+}
+
+// keyPersonIDs reads a visit's key-person ids, naming the first that is not
+// a UUID.
+func keyPersonIDs(raw []string) ([]uuid.UUID, error) {
+	var people []uuid.UUID
+	for i, k := range raw {
+		kid, err := uuid.Parse(k)
+		if err != nil {
+			return nil, invalidField("body.key_person_ids["+itoa(i)+"]", "not a UUID")
+		}
+		people = append(people, kid)
+	}
+	return people, nil
 }
 
 // visitRule: a visit is a record of what someone did (Art. 7.6, 20), so it
@@ -294,7 +304,7 @@ func (s *Server) createHoliday(ctx context.Context, in *struct{ Body HolidayCrea
 	h, err := s.store.Q().CreateHoliday(ctx, dbq.CreateHolidayParams{ID: store.NewID(), Name: in.Body.Name, OnDate: *on})
 	if err != nil {
 		if de := store.Interpret(err); errors.As(de, new(*kam.Error)) {
-			return nil, newProblem(http.StatusConflict, "duplicate_holiday", "this holiday is already in the calendar")
+			return nil, problemFor(s.log, kam.Conflict("duplicate_holiday", "this holiday is already in the calendar"))
 		}
 		return nil, problemFor(s.log, err)
 	}

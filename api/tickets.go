@@ -93,18 +93,14 @@ func (s *Server) createTicket(ctx context.Context, in *struct{ Body TicketCreate
 		return s.store.CreateTicket(ctx, scopeOf(p), store.TicketInput{CustomerID: customer, Kind: in.Body.Kind, Subject: in.Body.Subject, Body: in.Body.Body, OpenedBy: p.ID},
 			func(t dbq.Ticket, tier dbq.Tier) error {
 				if err := s.procs.StartTicketSLA(ctx, workflows.TicketInput{TicketID: t.ID, CustomerID: t.CustomerID, TopTier: tier.Rank == 1, RespondBy: t.RespondBy, ResolveBy: t.ResolveBy}); err != nil {
-					return errStart{err}
+					return kam.StartFailed("the ticket's service targets could not be started", err)
 				}
 				return nil
 			})
 	})
-	var startErr errStart
 	switch {
 	case errors.Is(err, kam.ErrNotFound):
 		return nil, s.deny(ctx, customer, ticketSections, notFound())
-	case errors.As(err, &startErr):
-		s.log.Error("start ticket SLA", "error", startErr.err)
-		return nil, newProblem(http.StatusServiceUnavailable, "unavailable", "the ticket's service targets could not be started; nothing was stored")
 	case err != nil:
 		return nil, problemFor(s.log, err)
 	}
@@ -252,12 +248,7 @@ func (s *Server) ticketEvent(ctx context.Context, in *struct {
 	t, err = archiveWrite(s, ctx, []uuid.UUID{t.CustomerID}, ticketSections, func(ctx context.Context) (dbq.Ticket, error) {
 		return s.store.TicketEvent(ctx, scopeOf(p), t.ID, in.Body.Type, p.ID, in.Body.Note, s.restartTicketSLA(ctx))
 	})
-	var startErr errStart
-	switch {
-	case errors.As(err, &startErr):
-		s.log.Error("restart ticket SLA", "error", startErr.err)
-		return nil, newProblem(http.StatusServiceUnavailable, "unavailable", "the ticket's service targets could not be restarted; nothing was stored")
-	case err != nil:
+	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
 	if in.Body.Type != "note" && in.Body.Type != "reopen" {
@@ -284,7 +275,7 @@ func (s *Server) restartTicketSLA(ctx context.Context) func(dbq.Ticket, dbq.Tier
 		in := workflows.TicketInput{TicketID: t.ID, CustomerID: t.CustomerID, TopTier: tier.Rank == 1, RespondBy: t.RespondBy, ResolveBy: t.ResolveBy,
 			Responded: t.AcknowledgedAt != nil, Reopened: int(reopened)}
 		if err := s.procs.ReopenTicket(ctx, in, workflows.TicketSignal{Type: "reopen", ResolveBy: t.ResolveBy}); err != nil {
-			return errStart{err}
+			return kam.StartFailed("the ticket's service targets could not be restarted", err)
 		}
 		return nil
 	}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/base64"
-	"net/http"
 	"net/mail"
 	"runtime/debug"
 	"slices"
@@ -76,13 +75,13 @@ func int64Cursor(c string) (*int64, error) {
 }
 
 func badCursor() *Problem {
-	p := newProblem(http.StatusUnprocessableEntity, "validation_failed", "the cursor is not one this API issued")
+	p := invalid("validation_failed", "the cursor is not one this API issued")
 	p.Errors = []FieldError{{Location: "query.cursor", Message: "invalid cursor"}}
 	return p
 }
 
 func invalidField(location, msg string) *Problem {
-	p := newProblem(http.StatusUnprocessableEntity, "validation_failed", msg)
+	p := invalid("validation_failed", msg)
 	p.Errors = []FieldError{{Location: location, Message: msg}}
 	return p
 }
@@ -192,7 +191,7 @@ func parseIfMatch(h string) (*int32, error) {
 	h = strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
 	n, err := strconv.ParseInt(h, 10, 32)
 	if err != nil || n < 1 {
-		p := newProblem(http.StatusBadRequest, "malformed_request", "If-Match must carry the version number from the ETag")
+		p := malformed("malformed_request", "If-Match must carry the version number from the ETag")
 		p.Errors = []FieldError{{Location: "header.If-Match", Message: "not a version"}}
 		return nil, p
 	}

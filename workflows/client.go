@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"kam"
 	"kam/db/dbq"
 )
 
@@ -121,8 +122,8 @@ func (p *Processes) StartDiscount(ctx context.Context, r dbq.DiscountRequest) er
 }
 
 // Decide sends a decision and waits for the run's answer. A refusal by the
-// run's validator comes back as a *temporal.ApplicationError whose type is
-// one of the Err* codes.
+// run's validator comes back as a *kam.Error whose code is one of the Err*
+// codes (see updateErr).
 func (p *Processes) Decide(ctx context.Context, requestID uuid.UUID, d Decision) (DiscountState, error) {
 	return p.update(ctx, requestID, UpdateDecide, d)
 }
@@ -139,9 +140,36 @@ func (p *Processes) update(ctx context.Context, requestID uuid.UUID, name string
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
-		return st, err
+		return st, updateErr(err)
 	}
-	return st, h.Get(ctx, &st)
+	return st, updateErr(h.Get(ctx, &st))
+}
+
+// refusalKinds classes each refusal of the discount run's update validators
+// (discount.go) as a domain error kind; the validator's type is its code.
+var refusalKinds = map[string]kam.Kind{
+	ErrNotDecider:       kam.KindForbidden,
+	ErrNotRequester:     kam.KindForbidden,
+	ErrAlreadyDecided:   kam.KindConflict,
+	ErrNotPending:       kam.KindConflict,
+	"validation_failed": kam.KindInvalid,
+}
+
+// updateErr turns an update's failure into a domain error, so callers hold
+// no table of their own: a validator's refusal keeps its code and message;
+// anything else means the run did not answer, and nothing was changed (503,
+// the cause kept for the log).
+func updateErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		if kind, ok := refusalKinds[app.Type()]; ok {
+			return &kam.Error{Kind: kind, Code: app.Type(), Message: app.Message()}
+		}
+	}
+	return &kam.Error{Kind: kam.KindUnavailable, Code: "unavailable", Message: "the approval process did not answer; try again", Internal: err.Error()}
 }
 
 // StartSettlement starts an agreement's settlement run; a running one is kept.

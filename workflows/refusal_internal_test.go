@@ -1,0 +1,44 @@
+package workflows
+
+import (
+	"errors"
+	"testing"
+
+	"go.temporal.io/sdk/temporal"
+
+	"kam"
+)
+
+// TestUpdateErr: the discount run's validator refusals reach the API as
+// domain errors with their own code, so the API holds no second table; any
+// other failure is "the run did not answer" (503), cause kept for the log.
+func TestUpdateErr(t *testing.T) {
+	cases := []struct {
+		err  error
+		kind kam.Kind
+		code string
+	}{
+		{temporal.NewApplicationError("no", ErrNotDecider), kam.KindForbidden, ErrNotDecider},
+		{temporal.NewApplicationError("no", ErrNotRequester), kam.KindForbidden, ErrNotRequester},
+		{temporal.NewApplicationError("no", ErrAlreadyDecided), kam.KindConflict, ErrAlreadyDecided},
+		{temporal.NewApplicationError("no", ErrNotPending), kam.KindConflict, ErrNotPending},
+		{temporal.NewApplicationError("no", "validation_failed"), kam.KindInvalid, "validation_failed"},
+		{temporal.NewApplicationError("boom", "something_else"), kam.KindUnavailable, "unavailable"},
+		{errors.New("deadline exceeded"), kam.KindUnavailable, "unavailable"},
+	}
+	for _, c := range cases {
+		var de *kam.Error
+		if !errors.As(updateErr(c.err), &de) {
+			t.Fatalf("%v: not a *kam.Error", c.err)
+		}
+		if de.Kind != c.kind || de.Code != c.code {
+			t.Errorf("%v: got kind %d code %q, want %d %q", c.err, de.Kind, de.Code, c.kind, c.code)
+		}
+		if c.kind == kam.KindUnavailable && de.Internal == "" {
+			t.Errorf("%v: the cause is lost", c.err)
+		}
+	}
+	if updateErr(nil) != nil {
+		t.Error("nil must stay nil")
+	}
+}
