@@ -65,6 +65,11 @@ func TestAssignmentFieldsAreKAManagers(t *testing.T) {
 	if r.str("tier") != "S" {
 		t.Fatalf("tier = %s", r.str("tier"))
 	}
+	// Another manager's account is 404 whatever the patch would do, clearing
+	// the manager included (no existence leak through a 403).
+	other := newAccount(t, "")
+	problem(t, call(t, "PATCH", "/v1/customers/"+other, am.Token, map[string]any{"account_manager_id": nil}), 404, "not_found")
+	problem(t, call(t, "PATCH", "/v1/customers/"+other, am.Token, map[string]any{"tier": "S"}), 404, "not_found")
 	// Only an account manager can be assigned.
 	problem(t, call(t, "PATCH", "/v1/customers/"+id, staff[kam.RoleKAManager].Token, map[string]any{"account_manager_id": staff[kam.RoleFinance].ID}), 422, "validation_failed")
 }

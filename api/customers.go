@@ -289,14 +289,13 @@ func (s *Server) updateCustomer(ctx context.Context, in *struct {
 		return nil, err
 	}
 	p := callerOf(ctx)
-	scope, err := s.gateAccount(ctx, id, capEditArchive, profileSections)
+	// Visibility first: every refusal below (403) would otherwise tell an
+	// account manager that another manager's account exists (SPEC §2).
+	scope, err := s.gateVisible(ctx, id, capEditArchive, profileSections)
 	if err != nil {
 		return nil, err
 	}
 	if assigns(in.Body.CustomerFields) && !can(p.Role, capAssign) {
-		if err := s.store.Visible(ctx, scope, id); err != nil {
-			return nil, s.archiveErr(ctx, id, profileSections, err)
-		}
 		return nil, s.deny(ctx, id, profileSections, kam.ErrAssignedFields)
 	}
 	ifMatch, err := parseIfMatch(in.IfMatch)
