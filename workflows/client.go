@@ -298,10 +298,8 @@ func (p *Processes) StartInspection(ctx context.Context, in InspectionInput) err
 // reconcileEvery is how often the Reconcile schedule sweeps.
 const reconcileEvery = 5 * time.Minute
 
-// EnsureReconcileSchedule creates the Reconcile Schedule unless it exists and
-// triggers one sweep now, so a worker that starts after an outage makes up
-// for lost starts at once (every replica calls this at start-up; a sweep
-// still running swallows the trigger, which is as good).
+// EnsureReconcileSchedule creates the Reconcile Schedule unless it exists
+// (every replica calls this at start-up).
 func (p *Processes) EnsureReconcileSchedule(ctx context.Context) error {
 	_, err := p.Client.ScheduleClient().Create(ctx, client.ScheduleOptions{
 		ID: ReconcileScheduleID,
@@ -312,12 +310,19 @@ func (p *Processes) EnsureReconcileSchedule(ctx context.Context) error {
 			ID: ReconcileWorkflowID, Workflow: Reconcile, TaskQueue: TaskQueue,
 			Args: []any{ReconcileInput{}},
 		},
-		TriggerImmediately: true,
 	})
 	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return p.Client.ScheduleClient().GetHandle(ctx, ReconcileScheduleID).Trigger(ctx, client.ScheduleTriggerOptions{})
+		return nil
 	}
 	return err
+}
+
+// TriggerReconcile runs the Reconcile Schedule's sweep now, so a worker that
+// starts after an outage makes up for lost starts at once; a sweep still
+// running swallows the trigger (the Schedule skips overlaps), which is as
+// good.
+func (p *Processes) TriggerReconcile(ctx context.Context) error {
+	return p.Client.ScheduleClient().GetHandle(ctx, ReconcileScheduleID).Trigger(ctx, client.ScheduleTriggerOptions{})
 }
 
 // ReconcileNow runs a sweep apart from the Schedule and waits for it.

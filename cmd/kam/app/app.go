@@ -242,6 +242,10 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 		if err := procs.EnsureReconcileSchedule(ctx); err != nil {
 			return nil, fmt.Errorf("reconcile schedule: %w", err)
 		}
+		if err := procs.TriggerReconcile(ctx); err != nil {
+			// The Schedule's next tick sweeps anyway.
+			log.Warn("trigger reconcile", "error", err)
+		}
 	}
 
 	if parts.API {
