@@ -1,7 +1,10 @@
 package workflows
 
 import (
+	"time"
+
 	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"kam/activities"
@@ -43,6 +46,9 @@ type ReconcileResult struct {
 	Accounts   int
 	Agreements int
 	Needs      int
+	// Failed counts needs whose start still failed after its retries; the
+	// next sweep tries them again.
+	Failed int
 }
 
 const (
@@ -88,8 +94,11 @@ func Reconcile(ctx workflow.Context, in ReconcileInput) (ReconcileResult, error)
 			return res, err
 		}
 		if len(needs) > 0 {
-			if err := workflow.ExecuteActivity(withActivity(ctx), act.EnsureRuns, needs).Get(ctx, nil); err != nil {
-				return res, err
+			if err := workflow.ExecuteActivity(withStartRetries(ctx), act.EnsureRuns, needs).Get(ctx, nil); err != nil {
+				// One start that keeps failing must not hold up the rest of
+				// the book, nor (the Schedule skipping overlaps) every later sweep.
+				workflow.GetLogger(ctx).Warn("reconcile: starts failed; the next sweep retries", "error", err)
+				res.Failed += len(needs)
 			}
 			res.Needs += len(needs)
 		}
@@ -137,6 +146,17 @@ func agreementNeeds(ctx workflow.Context, after *uuid.UUID) (needs []activities.
 		last = &ids[len(ids)-1]
 	}
 	return needs, last, len(ids) == reconcilePageSize, nil
+}
+
+// withStartRetries retries a page's starts a few times (a start is a no-op
+// once it succeeded), then gives up until the next sweep.
+func withStartRetries(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 5,
+		},
+	})
 }
 
 func countKind(needs []activities.RunNeed, kind string) int {

@@ -120,3 +120,32 @@ func TestReconcileContinuesAsNewOnALargeBook(t *testing.T) {
 		t.Fatalf("continued with %+v", next)
 	}
 }
+
+// A start that keeps failing is given up for this sweep, which goes on with
+// the rest of the book and says how many it could not start.
+func TestReconcileGoesOnPastAStartThatKeepsFailing(t *testing.T) {
+	env, a := reconcileEnv(t)
+	id := uuid.New()
+	env.OnActivity(a.ListActiveAccounts, mock.Anything, mock.Anything).Return(activities.AccountPage{Accounts: []activities.AccountFacts{{ID: id, Complete: true}}, Last: &id}, nil)
+	agreement := uuid.New()
+	env.OnActivity(a.ListOpenAgreements, mock.Anything, mock.Anything).Return([]uuid.UUID{agreement}, nil)
+	var settled bool
+	env.OnActivity(a.EnsureRuns, mock.Anything, mock.Anything).Return(func(_ context.Context, needs []activities.RunNeed) error {
+		if needs[0].Kind == activities.RunSettlement {
+			settled = true
+			return nil
+		}
+		return context.DeadlineExceeded
+	})
+	env.ExecuteWorkflow(Reconcile, ReconcileInput{})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var res ReconcileResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if !settled || res.Failed != 1 || res.Needs != 2 {
+		t.Fatalf("settled %v, result %+v", settled, res)
+	}
+}
