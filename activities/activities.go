@@ -21,6 +21,8 @@ type Activities struct {
 	Store   *store.Store
 	Webhook Webhook
 	Log     *slog.Logger
+	// Runs starts the runs the reconciler finds missing.
+	Runs Runs
 }
 
 // Webhook is the optional outbound copy of every notification (SPEC §6, §7).

@@ -186,13 +186,14 @@ func (s *Server) createCustomer(ctx context.Context, in *struct{ Body CustomerCr
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	// Art. 7.1: a new archive is followed until it is complete. If Temporal
-	// is down now, the worker's start-up sweep starts the run later.
+	// Art. 7.1: a new archive is followed until it is complete. The runs
+	// start after commit; a lost start is made up for by the Reconcile
+	// schedule (workflows.Reconcile), so the archive stands without them.
 	if err := s.procs.StartOnboarding(ctx, c.ID); err != nil {
 		s.log.Warn("start onboarding", "customer", c.ID, "error", err)
 	}
 	if c.Status == "active" {
-		// Art. 20: regular visits from the start (the sweep makes up for a failure).
+		// Art. 20: regular visits from the start (Reconcile makes up for a failure).
 		if err := s.procs.StartVisitPlan(ctx, c.ID); err != nil {
 			s.log.Warn("start visit plan", "customer", c.ID, "error", err)
 		}

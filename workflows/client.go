@@ -322,3 +322,45 @@ func (p *Processes) StartInspection(ctx context.Context, in InspectionInput) err
 	}
 	return run.Get(ctx, nil)
 }
+
+// reconcileEvery is how often the Reconcile schedule sweeps.
+const reconcileEvery = 5 * time.Minute
+
+// EnsureReconcileSchedule creates the Reconcile Schedule unless it exists
+// (every replica calls this at start-up).
+func (p *Processes) EnsureReconcileSchedule(ctx context.Context) error {
+	_, err := p.Client.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID: ReconcileScheduleID,
+		Spec: client.ScheduleSpec{
+			Intervals: []client.ScheduleIntervalSpec{{Every: reconcileEvery}},
+		},
+		Action: &client.ScheduleWorkflowAction{
+			ID: ReconcileWorkflowID, Workflow: Reconcile, TaskQueue: TaskQueue,
+			Args: []any{ReconcileInput{}},
+		},
+	})
+	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return nil
+	}
+	return err
+}
+
+// TriggerReconcile runs the Reconcile Schedule's sweep now, so a worker that
+// starts after an outage makes up for lost starts at once; a sweep still
+// running swallows the trigger (the Schedule skips overlaps), which is as
+// good.
+func (p *Processes) TriggerReconcile(ctx context.Context) error {
+	return p.Client.ScheduleClient().GetHandle(ctx, ReconcileScheduleID).Trigger(ctx, client.ScheduleTriggerOptions{})
+}
+
+// ReconcileNow runs a sweep apart from the Schedule and waits for it.
+func (p *Processes) ReconcileNow(ctx context.Context) (ReconcileResult, error) {
+	var res ReconcileResult
+	run, err := p.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: ReconcileWorkflowID + "-now/" + uuid.NewString(), TaskQueue: TaskQueue,
+	}, Reconcile, ReconcileInput{})
+	if err != nil {
+		return res, err
+	}
+	return res, run.Get(ctx, &res)
+}

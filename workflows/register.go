@@ -15,5 +15,6 @@ func Register(w worker.Registry, a *activities.Activities) {
 	w.RegisterWorkflow(VisitPlan)
 	w.RegisterWorkflow(GreetingSweep)
 	w.RegisterWorkflow(DiscountInspection)
+	w.RegisterWorkflow(Reconcile)
 	w.RegisterActivity(a)
 }

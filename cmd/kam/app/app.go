@@ -18,7 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,7 +30,6 @@ import (
 	"kam/api"
 	"kam/cmd/kam/devserver"
 	"kam/db"
-	"kam/db/dbq"
 	"kam/db/store"
 	"kam/workflows"
 )
@@ -49,6 +47,9 @@ type Parts struct {
 	Worker           bool
 	// Out receives the one-time bootstrap token line; nil: standard output.
 	Out io.Writer
+	// APIClient, for tests, wraps the Temporal client the API starts and
+	// steers runs with (e.g. one whose starts fail); the worker keeps its own.
+	APIClient func(client.Client) client.Client
 }
 
 // TemporalDatabases names the Postgres databases of the embedded server's
@@ -217,6 +218,7 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 		workflows.Register(w, &activities.Activities{
 			Store: r.Store, Log: log,
 			Webhook: activities.Webhook{URL: cfg.WebhookURL},
+			Runs:    procs,
 		})
 		if err := w.Start(); err != nil {
 			return nil, fmt.Errorf("worker: %w", err)
@@ -229,18 +231,21 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 			}
 			r.stop = append(r.stop, stopDeliverer)
 		}
-		sweepCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		r.stop = append(r.stop, cancel)
 		if err := procs.EnsureGreetingSchedule(ctx); err != nil {
 			return nil, fmt.Errorf("greeting schedule: %w", err)
 		}
 		if err := procs.EnsureInspectionSchedule(ctx); err != nil {
 			return nil, fmt.Errorf("inspection schedule: %w", err)
 		}
-		go func() {
-			reconcileOnboarding(sweepCtx, r.Store, procs, log)
-			reconcileSettlement(sweepCtx, r.Store, procs, log)
-		}()
+		// Committed rows whose run was never started get it here, now and
+		// every few minutes (workflows.Reconcile).
+		if err := procs.EnsureReconcileSchedule(ctx); err != nil {
+			return nil, fmt.Errorf("reconcile schedule: %w", err)
+		}
+		if err := procs.TriggerReconcile(ctx); err != nil {
+			// The Schedule's next tick sweeps anyway.
+			log.Warn("trigger reconcile", "error", err)
+		}
 	}
 
 	if parts.API {
@@ -257,7 +262,11 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 		if err != nil {
 			return nil, fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
 		}
-		handler := api.New(api.Options{Store: r.Store, Processes: procs, Log: log, Metrics: metrics, Version: Version})
+		apiProcs := procs
+		if parts.APIClient != nil {
+			apiProcs = &workflows.Processes{Client: parts.APIClient(tc), Settings: procs.Settings}
+		}
+		handler := api.New(api.Options{Store: r.Store, Processes: apiProcs, Log: log, Metrics: metrics, Version: Version})
 		r.httpServer = newHTTPServer(handler, cfg)
 		go func() {
 			if err := r.httpServer.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -515,69 +524,4 @@ func createRegisterKey(path string) ([]byte, error) {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	return key, nil
-}
-
-// reconcileOnboarding starts the onboarding run of every active account whose
-// archive is incomplete and has none: a start that failed while Temporal was
-// away is made up for here. Starting an existing run is a no-op.
-func reconcileOnboarding(ctx context.Context, s *store.Store, p *workflows.Processes, log *slog.Logger) {
-	var after *uuid.UUID
-	started := 0
-	for ctx.Err() == nil {
-		ids, err := s.ActiveCustomerIDs(ctx, after, 500)
-		if err != nil {
-			if ctx.Err() == nil {
-				log.Warn("onboarding sweep", "error", err)
-			}
-			return
-		}
-		for _, id := range ids {
-			// Art. 20: every active account has a visit plan.
-			if err := p.StartVisitPlan(ctx, id); err != nil {
-				log.Warn("visit plan sweep", "customer", id, "error", err)
-			}
-			ar, err := s.GetArchive(ctx, store.Scope{}, id)
-			if err != nil || len(ar.Missing) == 0 {
-				continue
-			}
-			if err := p.StartOnboarding(ctx, id); err == nil {
-				started++
-			}
-		}
-		if len(ids) < 500 {
-			break
-		}
-		last := ids[len(ids)-1]
-		after = &last
-	}
-	log.Info("onboarding sweep done", "incomplete_archives", started)
-}
-
-// reconcileSettlement makes sure every open credit agreement has its
-// settlement run (one opened before this version, or whose start was lost).
-func reconcileSettlement(ctx context.Context, s *store.Store, p *workflows.Processes, log *slog.Logger) {
-	var after *uuid.UUID
-	n := 0
-	for ctx.Err() == nil {
-		ids, err := s.Q().OpenAgreements(ctx, dbq.OpenAgreementsParams{After: after, Lim: 500})
-		if err != nil {
-			if ctx.Err() == nil {
-				log.Warn("settlement sweep", "error", err)
-			}
-			return
-		}
-		for _, id := range ids {
-			if err := p.StartSettlement(ctx, id); err != nil {
-				log.Warn("settlement sweep", "customer", id, "error", err)
-				continue
-			}
-			n++
-		}
-		if len(ids) < 500 {
-			break
-		}
-		last := ids[len(ids)-1]
-		after = &last
-	}
-	log.Info("settlement sweep done", "agreements", n)
 }
