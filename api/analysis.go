@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -338,14 +337,10 @@ func findingCursor(c string) (*string, *uuid.UUID, error) {
 	if c == "" {
 		return nil, nil, nil
 	}
-	raw, err := decodeCursor(c)
-	if err != nil {
-		return nil, nil, badCursor()
-	}
-	kind, rawID, ok := strings.Cut(raw, "|")
-	id, ierr := uuid.Parse(rawID)
-	if !ok || ierr != nil {
-		return nil, nil, badCursor()
+	var kind string
+	var id uuid.UUID
+	if _, err := decodeCursor(c, "findings", textKey(&kind), uuidKey(&id)); err != nil {
+		return nil, nil, err
 	}
 	return &kind, &id, nil
 }
@@ -367,7 +362,7 @@ func (s *Server) inspection(ctx context.Context, id uuid.UUID, cursor string, li
 	if len(findings) > limit {
 		findings = findings[:limit]
 		last := findings[len(findings)-1]
-		next = encodeCursor(last.Kind + "|" + last.SaleID.String())
+		next = encodeCursor("findings", last.Kind, last.SaleID.String())
 	}
 	shown, err := s.inspectedAccounts(ctx, []dbq.Inspection{i})
 	if err != nil {

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -398,7 +397,7 @@ func (s *Server) listEvents(ctx context.Context, in *struct {
 	if len(rows) > in.Limit {
 		rows = rows[:in.Limit]
 		last := rows[len(rows)-1]
-		next = encodeCursor(last.HeldOn.Format(time.DateOnly) + "|" + last.ID.String())
+		next = encodeCursor("events", dateText(last.HeldOn), last.ID.String())
 	}
 	events, err := s.eventsOut(ctx, rows, mgr)
 	if err != nil {
@@ -418,15 +417,10 @@ func eventCursor(c string) (*time.Time, *uuid.UUID, error) {
 	if c == "" {
 		return nil, nil, nil
 	}
-	raw, err := decodeCursor(c)
-	if err != nil {
-		return nil, nil, badCursor()
-	}
-	day, rawID, ok := strings.Cut(raw, "|")
-	on, derr := time.Parse(time.DateOnly, day)
-	id, ierr := uuid.Parse(rawID)
-	if !ok || derr != nil || ierr != nil {
-		return nil, nil, badCursor()
+	var on time.Time
+	var id uuid.UUID
+	if _, err := decodeCursor(c, "events", dateKey(&on), uuidKey(&id)); err != nil {
+		return nil, nil, err
 	}
 	return &on, &id, nil
 }

@@ -227,7 +227,7 @@ func (s *Server) listCustomers(ctx context.Context, in *listCustomersInput) (*st
 	if !can(p.Role, capReadArchive) {
 		return nil, s.deny(ctx, uuid.Nil, profileSections, forbidden("your role does not read account archives"))
 	}
-	after, err := uuidCursor(in.Cursor)
+	after, err := uuidCursor(in.Cursor, "customers")
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +246,7 @@ func (s *Server) listCustomers(ctx context.Context, in *listCustomersInput) (*st
 		return nil, problemFor(s.log, err)
 	}
 	page := pageOf(rows, in.Limit, func(a store.Archive) Customer { return customerOut(a.Customer, a.Missing, p.Role) },
-		func(a store.Archive) string { return encodeCursor(a.Customer.ID.String()) })
+		func(a store.Archive) string { return encodeCursor("customers", a.Customer.ID.String()) })
 	ids := make([]uuid.UUID, 0, len(page.Items))
 	for _, a := range rows[:len(page.Items)] {
 		ids = append(ids, a.Customer.ID)

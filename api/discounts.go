@@ -219,7 +219,7 @@ func (s *Server) listDiscounts(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	after, err := uuidCursor(in.Cursor)
+	after, err := uuidCursor(in.Cursor, "discount-requests")
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +227,7 @@ func (s *Server) listDiscounts(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	page := pageOf(rows, in.Limit, discountOut, func(r store.DiscountView) string { return encodeCursor(r.Request.ID.String()) })
+	page := pageOf(rows, in.Limit, discountOut, func(r store.DiscountView) string { return encodeCursor("discount-requests", r.Request.ID.String()) })
 	ids := []uuid.UUID{}
 	for _, r := range rows[:len(page.Items)] {
 		if !slices.Contains(ids, r.Request.CustomerID) {
@@ -363,16 +363,16 @@ func (s *Server) listFilings(ctx context.Context, in *struct {
 		return nil, s.deny(ctx, uuid.Nil, discountSections, forbidden("filings are for the General Manager (Art. 12)"))
 	}
 	var before *time.Time
-	if in.Cursor != "" {
-		c, err := decodeCursor(in.Cursor)
-		t, perr := time.Parse(time.RFC3339Nano, c)
-		if err != nil || perr != nil {
-			return nil, badCursor()
-		}
-		before = &t
+	var beforeID *uuid.UUID
+	var filed time.Time
+	var filing uuid.UUID
+	if ok, err := decodeCursor(in.Cursor, "filings", timeKey(&filed), uuidKey(&filing)); err != nil {
+		return nil, err
+	} else if ok {
+		before, beforeID = &filed, &filing
 	}
 	un := in.Unacknowledged
-	rows, err := s.store.Q().ListFilings(ctx, dbq.ListFilingsParams{Unacknowledged: &un, Before: before, Lim: int32(in.Limit + 1)})
+	rows, err := s.store.Q().ListFilings(ctx, dbq.ListFilingsParams{Unacknowledged: &un, Before: before, BeforeID: beforeID, Lim: int32(in.Limit + 1)})
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
@@ -380,7 +380,7 @@ func (s *Server) listFilings(ctx context.Context, in *struct {
 		f := filingOut(dbq.Filing{ID: r.ID, RequestID: r.RequestID, GrantID: r.GrantID, CustomerID: r.CustomerID, FiledAt: r.FiledAt, AcknowledgedAt: r.AcknowledgedAt, AcknowledgedBy: r.AcknowledgedBy})
 		f.Rate, f.Method, f.ProductCategory = rateString(r.Rate), r.Method, r.ProductCategory
 		return f
-	}, func(r dbq.ListFilingsRow) string { return encodeCursor(r.FiledAt.Format(time.RFC3339Nano)) })
+	}, func(r dbq.ListFilingsRow) string { return encodeCursor("filings", timeText(r.FiledAt), r.ID.String()) })
 	ids := []uuid.UUID{}
 	for _, r := range rows[:len(page.Items)] {
 		if !slices.Contains(ids, r.CustomerID) {

@@ -496,14 +496,15 @@ func (q *Queries) ListDiscountRequests(ctx context.Context, arg ListDiscountRequ
 const listFilings = `-- name: ListFilings :many
 SELECT f.id, f.request_id, f.grant_id, f.customer_id, f.filed_at, f.acknowledged_at, f.acknowledged_by, r.rate, r.method, r.product_category, r.requester_id FROM filings f JOIN discount_requests r ON r.id = f.request_id
 WHERE ($1::boolean IS NULL OR NOT $1 OR f.acknowledged_at IS NULL)
-  AND ($2::timestamptz IS NULL OR f.filed_at < $2)
+  AND ($2::timestamptz IS NULL OR (f.filed_at, f.id) < ($2, $3::uuid))
 ORDER BY f.filed_at DESC, f.id DESC
-LIMIT $3
+LIMIT $4
 `
 
 type ListFilingsParams struct {
 	Unacknowledged *bool
 	Before         *time.Time
+	BeforeID       *uuid.UUID
 	Lim            int32
 }
 
@@ -522,7 +523,12 @@ type ListFilingsRow struct {
 }
 
 func (q *Queries) ListFilings(ctx context.Context, arg ListFilingsParams) ([]ListFilingsRow, error) {
-	rows, err := q.db.Query(ctx, listFilings, arg.Unacknowledged, arg.Before, arg.Lim)
+	rows, err := q.db.Query(ctx, listFilings,
+		arg.Unacknowledged,
+		arg.Before,
+		arg.BeforeID,
+		arg.Lim,
+	)
 	if err != nil {
 		return nil, err
 	}

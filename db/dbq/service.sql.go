@@ -539,16 +539,22 @@ WHERE ($1::uuid IS NULL OR c.account_manager_id = $1)
        OR ($2 = 'open' AND t.status IN ('open','acknowledged'))
        OR t.status = $2)
   AND ($3::uuid IS NULL OR t.customer_id = $3)
+  -- Keyset: the page after the last row's (priority, due time, id).
+  AND ($4::integer IS NULL
+       OR (t.priority, CASE WHEN t.status = 'open' THEN t.respond_by ELSE t.resolve_by END, t.id)
+          > ($4, $5::timestamptz, $6::uuid))
 ORDER BY t.priority, CASE WHEN t.status = 'open' THEN t.respond_by ELSE t.resolve_by END, t.id
-LIMIT $5 OFFSET $4
+LIMIT $7
 `
 
 type ListTicketsParams struct {
-	ManagerID  *uuid.UUID
-	Status     *string
-	CustomerID *uuid.UUID
-	Off        int32
-	Lim        int32
+	ManagerID     *uuid.UUID
+	Status        *string
+	CustomerID    *uuid.UUID
+	AfterPriority *int32
+	AfterDue      *time.Time
+	AfterID       *uuid.UUID
+	Lim           int32
 }
 
 // Art. 17: key accounts first — by priority (tier, then kind), then the due time.
@@ -557,7 +563,9 @@ func (q *Queries) ListTickets(ctx context.Context, arg ListTicketsParams) ([]Tic
 		arg.ManagerID,
 		arg.Status,
 		arg.CustomerID,
-		arg.Off,
+		arg.AfterPriority,
+		arg.AfterDue,
+		arg.AfterID,
 		arg.Lim,
 	)
 	if err != nil {

@@ -83,7 +83,7 @@ SELECT * FROM filings WHERE request_id = $1;
 -- name: ListFilings :many
 SELECT f.*, r.rate, r.method, r.product_category, r.requester_id FROM filings f JOIN discount_requests r ON r.id = f.request_id
 WHERE (sqlc.narg(unacknowledged)::boolean IS NULL OR NOT sqlc.narg(unacknowledged) OR f.acknowledged_at IS NULL)
-  AND (sqlc.narg(before)::timestamptz IS NULL OR f.filed_at < sqlc.narg(before))
+  AND (sqlc.narg(before)::timestamptz IS NULL OR (f.filed_at, f.id) < (sqlc.narg(before), sqlc.narg(before_id)::uuid))
 ORDER BY f.filed_at DESC, f.id DESC
 LIMIT sqlc.arg(lim);
 

@@ -29,8 +29,12 @@ WHERE (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(m
        OR (sqlc.narg(status) = 'open' AND t.status IN ('open','acknowledged'))
        OR t.status = sqlc.narg(status))
   AND (sqlc.narg(customer_id)::uuid IS NULL OR t.customer_id = sqlc.narg(customer_id))
+  -- Keyset: the page after the last row's (priority, due time, id).
+  AND (sqlc.narg(after_priority)::integer IS NULL
+       OR (t.priority, CASE WHEN t.status = 'open' THEN t.respond_by ELSE t.resolve_by END, t.id)
+          > (sqlc.narg(after_priority), sqlc.narg(after_due)::timestamptz, sqlc.narg(after_id)::uuid))
 ORDER BY t.priority, CASE WHEN t.status = 'open' THEN t.respond_by ELSE t.resolve_by END, t.id
-LIMIT sqlc.arg(lim) OFFSET sqlc.arg(off);
+LIMIT sqlc.arg(lim);
 
 -- name: SetTicketStatus :one
 UPDATE tickets SET status = $2, acknowledged_at = $3, resolved_at = $4, closed_at = $5, resolve_by = $6, updated_at = now()
