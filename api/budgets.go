@@ -255,10 +255,15 @@ func (s *Server) recordCost(ctx context.Context, in *struct {
 }
 
 func (s *Server) listCosts(ctx context.Context, in *struct {
-	ID    string `path:"id" format:"uuid"`
-	Limit int    `query:"limit" minimum:"1" maximum:"1000" default:"200"`
+	ID     string `path:"id" format:"uuid"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"200"`
+	Cursor string `query:"cursor" maxLength:"200"`
 }) (*struct{ Body Page[Cost] }, error) {
 	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	afterOn, afterID, err := keyIDCursor(in.Cursor, "costs", dateKey)
 	if err != nil {
 		return nil, err
 	}
@@ -269,17 +274,14 @@ func (s *Server) listCosts(ctx context.Context, in *struct {
 	if err := s.store.Visible(ctx, scope, id); err != nil {
 		return nil, s.archiveErr(ctx, id, costSections, err)
 	}
-	rows, err := s.store.Q().ListCosts(ctx, dbq.ListCostsParams{CustomerID: id, Lim: int32(in.Limit)})
+	rows, err := s.store.Q().ListCosts(ctx, dbq.ListCostsParams{CustomerID: id, AfterOn: afterOn, AfterID: afterID, Lim: int32(in.Limit + 1)})
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
 	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, costSections); err != nil {
 		return nil, err
 	}
-	out := Page[Cost]{Items: make([]Cost, 0, len(rows))}
-	for _, c := range rows {
-		out.Items = append(out.Items, costOut(c))
-	}
+	out := pageOf(rows, in.Limit, costOut, func(c dbq.KaCost) string { return encodeCursor("costs", dateText(c.IncurredOn), c.ID.String()) })
 	return &struct{ Body Page[Cost] }{Body: out}, nil
 }
 
@@ -417,12 +419,7 @@ func eventCursor(c string) (*time.Time, *uuid.UUID, error) {
 	if c == "" {
 		return nil, nil, nil
 	}
-	var on time.Time
-	var id uuid.UUID
-	if _, err := decodeCursor(c, "events", dateKey(&on), uuidKey(&id)); err != nil {
-		return nil, nil, err
-	}
-	return &on, &id, nil
+	return keyIDCursor(c, "events", dateKey)
 }
 
 // inviteeAccounts lists the accounts invited to any of events, once each.

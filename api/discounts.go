@@ -427,8 +427,10 @@ func (s *Server) acknowledgeFiling(ctx context.Context, in *struct {
 }
 
 func (s *Server) listGrants(ctx context.Context, in *struct {
-	ID   string `path:"id" format:"uuid"`
-	AsOf string `query:"as_of" format:"date" doc:"Default: today in the company time zone"`
+	ID     string `path:"id" format:"uuid"`
+	AsOf   string `query:"as_of" format:"date" doc:"Default: today in the company time zone"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	Cursor string `query:"cursor" maxLength:"200"`
 }) (*struct{ Body Page[Grant] }, error) {
 	id, err := parseUUID("path.id", in.ID)
 	if err != nil {
@@ -450,19 +452,25 @@ func (s *Server) listGrants(ctx context.Context, in *struct {
 		}
 		asOf = *d
 	}
-	rows, err := s.store.Q().GrantsAsOf(ctx, dbq.GrantsAsOfParams{CustomerID: id, AsOf: asOf})
+	arg := dbq.GrantsAsOfPageParams{CustomerID: id, AsOf: asOf, Lim: int32(in.Limit + 1)}
+	var category string
+	if ok, err := decodeCursor(in.Cursor, "grants", textKey(&category)); err != nil {
+		return nil, err
+	} else if ok {
+		arg.AfterCategory = &category
+	}
+	rows, err := s.store.Q().GrantsAsOfPage(ctx, arg)
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
 	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, discountSections); err != nil {
 		return nil, err
 	}
-	out := Page[Grant]{Items: make([]Grant, 0, len(rows))}
-	for _, g := range rows {
-		out.Items = append(out.Items, Grant{ID: g.ID.String(), RequestID: g.RequestID.String(), ProductCategory: g.ProductCategory,
+	out := pageOf(rows, in.Limit, func(g dbq.DiscountGrant) Grant {
+		return Grant{ID: g.ID.String(), RequestID: g.RequestID.String(), ProductCategory: g.ProductCategory,
 			Rate: rateString(g.Rate), Method: g.Method, ValidFrom: g.ValidFrom.Format(time.DateOnly), ValidTo: g.ValidTo.Format(time.DateOnly),
-			GrantedAt: g.GrantedAt, ApprovedBy: g.ApprovedBy.String(), EndedAt: g.EndedAt})
-	}
+			GrantedAt: g.GrantedAt, ApprovedBy: g.ApprovedBy.String(), EndedAt: g.EndedAt}
+	}, func(g dbq.DiscountGrant) string { return encodeCursor("grants", g.ProductCategory) })
 	return &struct{ Body Page[Grant] }{Body: out}, nil
 }
 

@@ -116,6 +116,17 @@ func int64Text(n int64) string    { return strconv.FormatInt(n, 10) }
 func dateText(t time.Time) string { return t.Format(time.DateOnly) }
 func boolText(b bool) string      { return strconv.FormatBool(b) }
 
+// keyIDCursor reads the cursor of a list ordered by one key (an instant or
+// a date, read by key) and then the id.
+func keyIDCursor(c, list string, key func(*time.Time) cursorKey) (*time.Time, *uuid.UUID, error) {
+	var at time.Time
+	var id uuid.UUID
+	if ok, err := decodeCursor(c, list, key(&at), uuidKey(&id)); !ok {
+		return nil, nil, err
+	}
+	return &at, &id, nil
+}
+
 // uuidCursor reads the cursor of a list ordered by id alone.
 func uuidCursor(c, list string) (*uuid.UUID, error) {
 	var id uuid.UUID

@@ -69,6 +69,15 @@ SELECT DISTINCT ON (product_category) * FROM discount_grants
 WHERE customer_id = $1 AND valid_from <= sqlc.arg(as_of)::date AND valid_to >= sqlc.arg(as_of)::date
 ORDER BY product_category, granted_at DESC, id DESC;
 
+-- name: GrantsAsOfPage :many
+-- GrantsAsOf paged by product category (one grant each): skipping whole
+-- categories before the cursor leaves each category's pick unchanged.
+SELECT DISTINCT ON (product_category) * FROM discount_grants
+WHERE customer_id = sqlc.arg(customer_id) AND valid_from <= sqlc.arg(as_of)::date AND valid_to >= sqlc.arg(as_of)::date
+  AND (sqlc.narg(after_category)::text IS NULL OR product_category > sqlc.narg(after_category))
+ORDER BY product_category, granted_at DESC, id DESC
+LIMIT sqlc.arg(lim);
+
 -- name: InsertFiling :exec
 INSERT INTO filings (id, request_id, grant_id, customer_id)
 SELECT sqlc.arg(filing_id), g.request_id, g.id, g.customer_id FROM discount_grants g WHERE g.request_id = sqlc.arg(request_id)
