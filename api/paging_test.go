@@ -191,7 +191,7 @@ func newPagingFixture(t *testing.T) *pagingFixture {
 		}
 	}
 	// Two standard discounts in two categories: two grants, two filings (Art. 12).
-	for _, cat := range []string{"equipment", "service"} {
+	for _, cat := range []string{"equipment", "consumables"} {
 		body := discountBody(f.account, "3")
 		body["product_category"] = cat
 		req := must(t, call(t, "POST", "/v1/discount-requests", f.am.Token, body), 201).str("id")
