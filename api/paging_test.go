@@ -345,3 +345,58 @@ func TestEveryListPagesByCursor(t *testing.T) {
 		}
 	}
 }
+
+// Keyset, not OFFSET: a row added in front of the walk (a new notification
+// sorts first among the unread; a complaint sorts before inquiries in the queue, Art. 17) neither repeats a row
+// already read nor skips one still to come.
+func TestPagingUnderInsertsNeitherRepeatsNorSkips(t *testing.T) {
+	f := &pagingFixture{am: newStaff(t, kam.RoleAccountManager)}
+	ctx := context.Background()
+	notify := func() {
+		id := store.NewID()
+		if _, err := running.Store.Q().InsertNotification(ctx, dbq.InsertNotificationParams{ID: id, RecipientID: uuid.MustParse(f.am.ID),
+			EventKey: "paging/" + id.String(), Kind: "paging", Title: "Paged", Body: "a notification to page"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	account := newAccount(t, f.am.ID)
+	// Inquiries first; then a complaint, which the queue puts before them.
+	kind := "inquiry"
+	ticket := func() {
+		must(t, call(t, "POST", "/v1/tickets", f.am.Token, map[string]any{"customer_id": account, "kind": kind, "subject": "paged"}), 201)
+	}
+	for _, c := range []struct {
+		name, path string
+		add        func()
+	}{
+		{"notifications", "/v1/me/notifications", notify},
+		{"tickets", "/v1/tickets?customer_id=" + account, ticket},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for range 3 {
+				c.add()
+			}
+			before := must(t, call(t, "GET", withQuery(c.path, 200, ""), f.am.Token, nil), 200).items()
+			first := must(t, call(t, "GET", withQuery(c.path, 1, ""), f.am.Token, nil), 200)
+			kind = "complaint"
+			c.add()
+			seen := map[string]bool{itemKey(first.items()[0]): true}
+			cursor := first.str("next_cursor")
+			for cursor != "" {
+				r := must(t, call(t, "GET", withQuery(c.path, 1, cursor), f.am.Token, nil), 200)
+				for _, it := range r.items() {
+					if seen[itemKey(it)] {
+						t.Fatalf("row %s repeated after an insert", itemKey(it))
+					}
+					seen[itemKey(it)] = true
+				}
+				cursor = r.str("next_cursor")
+			}
+			for _, it := range before {
+				if !seen[itemKey(it)] {
+					t.Fatalf("row %s skipped after an insert", itemKey(it))
+				}
+			}
+		})
+	}
+}
