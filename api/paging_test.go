@@ -347,8 +347,8 @@ func TestEveryListPagesByCursor(t *testing.T) {
 }
 
 // Keyset, not OFFSET: a row added in front of the walk (a new notification
-// sorts first among the unread; a complaint sorts before inquiries in the queue, Art. 17) neither repeats a row
-// already read nor skips one still to come.
+// sorts first among the unread; a complaint sorts before inquiries in the
+// queue, Art. 17) neither repeats a row already read nor skips one to come.
 func TestPagingUnderInsertsNeitherRepeatsNorSkips(t *testing.T) {
 	f := &pagingFixture{am: newStaff(t, kam.RoleAccountManager)}
 	ctx := context.Background()
@@ -360,17 +360,18 @@ func TestPagingUnderInsertsNeitherRepeatsNorSkips(t *testing.T) {
 		}
 	}
 	account := newAccount(t, f.am.ID)
-	// Inquiries first; then a complaint, which the queue puts before them.
-	kind := "inquiry"
-	ticket := func() {
-		must(t, call(t, "POST", "/v1/tickets", f.am.Token, map[string]any{"customer_id": account, "kind": kind, "subject": "paged"}), 201)
+	ticket := func(kind string) func() {
+		return func() {
+			must(t, call(t, "POST", "/v1/tickets", f.am.Token, map[string]any{"customer_id": account, "kind": kind, "subject": "paged"}), 201)
+		}
 	}
 	for _, c := range []struct {
 		name, path string
-		add        func()
+		add, front func() // a row at the end, a row in front of the walk
 	}{
-		{"notifications", "/v1/me/notifications", notify},
-		{"tickets", "/v1/tickets?customer_id=" + account, ticket},
+		{"notifications", "/v1/me/notifications", notify, notify},
+		// Inquiries; then a complaint, which the queue puts before them.
+		{"tickets", "/v1/tickets?customer_id=" + account, ticket("inquiry"), ticket("complaint")},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			for range 3 {
@@ -378,8 +379,7 @@ func TestPagingUnderInsertsNeitherRepeatsNorSkips(t *testing.T) {
 			}
 			before := must(t, call(t, "GET", withQuery(c.path, 200, ""), f.am.Token, nil), 200).items()
 			first := must(t, call(t, "GET", withQuery(c.path, 1, ""), f.am.Token, nil), 200)
-			kind = "complaint"
-			c.add()
+			c.front()
 			seen := map[string]bool{itemKey(first.items()[0]): true}
 			cursor := first.str("next_cursor")
 			for cursor != "" {
