@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"math"
 	"net/http"
 	"time"
 
@@ -55,13 +54,12 @@ type pageInput struct {
 
 func (s *Server) listTiers(ctx context.Context, in *pageInput) (*struct{ Body Page[Tier] }, error) {
 	arg := dbq.ListTiersParams{Lim: int32(in.Limit + 1)}
-	var rank int64
+	var rank int32
 	var code string
-	if ok, err := decodeCursor(in.Cursor, "tiers", int64Key(&rank), textKey(&code)); err != nil {
+	if ok, err := decodeCursor(in.Cursor, "tiers", int32Key(&rank), textKey(&code)); err != nil {
 		return nil, err
 	} else if ok {
-		r := int32(max(min(rank, math.MaxInt32), math.MinInt32))
-		arg.AfterRank, arg.AfterCode = &r, &code
+		arg.AfterRank, arg.AfterCode = &rank, &code
 	}
 	rows, err := s.store.Q().ListTiers(ctx, arg)
 	if err != nil {

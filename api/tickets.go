@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"math"
 	"net/http"
 	"time"
 
@@ -210,16 +209,12 @@ func ticketDue(t dbq.Ticket) time.Time {
 }
 
 func ticketAfter(c string, arg *dbq.ListTicketsParams) error {
-	var prio int64
+	var prio int32
 	var due time.Time
 	var id uuid.UUID
-	ok, err := decodeCursor(c, "tickets", int64Key(&prio), timeKey(&due), uuidKey(&id))
-	if ok && (prio < math.MinInt32 || prio > math.MaxInt32) {
-		return badCursor()
-	}
+	ok, err := decodeCursor(c, "tickets", int32Key(&prio), timeKey(&due), uuidKey(&id))
 	if ok {
-		p := int32(prio)
-		arg.AfterPriority, arg.AfterDue, arg.AfterID = &p, &due, &id
+		arg.AfterPriority, arg.AfterDue, arg.AfterID = &prio, &due, &id
 	}
 	return err
 }

@@ -95,6 +95,14 @@ func int64Key(dst *int64) cursorKey {
 	return func(s string) (err error) { *dst, err = strconv.ParseInt(s, 10, 64); return err }
 }
 
+func int32Key(dst *int32) cursorKey {
+	return func(s string) error {
+		n, err := strconv.ParseInt(s, 10, 32)
+		*dst = int32(n)
+		return err
+	}
+}
+
 func textKey(dst *string) cursorKey { return func(s string) error { *dst = s; return nil } }
 
 func boolKey(dst *bool) cursorKey {
