@@ -172,7 +172,7 @@ func (s *Server) listSales(ctx context.Context, in *struct {
 	From   string `query:"from" format:"date"`
 	To     string `query:"to" format:"date"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"200"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Sale] }, error) {
 	id, err := parseUUID("path.id", in.ID)
 	if err != nil {
@@ -395,7 +395,7 @@ func (s *Server) inspection(ctx context.Context, id uuid.UUID, cursor string, li
 
 func (s *Server) listInspections(ctx context.Context, in *struct {
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Inspection] }, error) {
 	if !can(callerOf(ctx).Role, capSeeInspections) {
 		return nil, s.deny(ctx, uuid.Nil, []string{"discounts"}, forbidden("inspections are the auditors' and the General Manager's"))
@@ -456,7 +456,7 @@ func uniqueIDs(ids []uuid.UUID) []uuid.UUID {
 func (s *Server) getInspection(ctx context.Context, in *struct {
 	ID     string `path:"id" format:"uuid"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50" doc:"Findings on this page"`
-	Cursor string `query:"cursor" maxLength:"200" doc:"findings_next_cursor of the previous page"`
+	Cursor string `query:"cursor" maxLength:"1024" doc:"findings_next_cursor of the previous page"`
 }) (*struct{ Body Inspection }, error) {
 	if !can(callerOf(ctx).Role, capSeeInspections) {
 		return nil, s.deny(ctx, uuid.Nil, inspectionSections, notFound())

@@ -257,7 +257,7 @@ func (s *Server) recordCost(ctx context.Context, in *struct {
 func (s *Server) listCosts(ctx context.Context, in *struct {
 	ID     string `path:"id" format:"uuid"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"200"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Cost] }, error) {
 	id, err := parseUUID("path.id", in.ID)
 	if err != nil {
@@ -369,7 +369,7 @@ func (s *Server) listEvents(ctx context.Context, in *struct {
 	To     string `query:"to" format:"date"`
 	Kind   string `query:"kind" maxLength:"20"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Event] }, error) {
 	p := callerOf(ctx)
 	if !can(p.Role, capReports) {

@@ -270,7 +270,7 @@ func (s *Server) ledgerChanged(ctx context.Context, id uuid.UUID) {
 func (s *Server) listStatements(ctx context.Context, in *struct {
 	ID     string `path:"id" format:"uuid"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Statement] }, error) {
 	id, err := parseUUID("path.id", in.ID)
 	if err != nil {

@@ -212,7 +212,7 @@ type listCustomersInput struct {
 	AccountManagerID string `query:"account_manager_id" format:"uuid"`
 	Q                string `query:"q" maxLength:"100" doc:"Substring of name or code"`
 	Limit            int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor           string `query:"cursor" maxLength:"200"`
+	Cursor           string `query:"cursor" maxLength:"1024"`
 }
 
 func nonEmpty(s string) *string {

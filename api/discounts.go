@@ -209,7 +209,7 @@ func (s *Server) listDiscounts(ctx context.Context, in *struct {
 	CustomerID string `query:"customer_id" format:"uuid"`
 	State      string `query:"state" maxLength:"16" doc:"pending, approved, rejected, withdrawn or expired"`
 	Limit      int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor     string `query:"cursor" maxLength:"200"`
+	Cursor     string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[DiscountRequest] }, error) {
 	v, ok := discountViewer(callerOf(ctx))
 	if !ok {
@@ -357,7 +357,7 @@ func (s *Server) answerUpdate(ctx context.Context, r dbq.DiscountRequest, update
 func (s *Server) listFilings(ctx context.Context, in *struct {
 	Unacknowledged bool   `query:"unacknowledged" doc:"Only those the GM has not acknowledged"`
 	Limit          int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor         string `query:"cursor" maxLength:"200"`
+	Cursor         string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Filing] }, error) {
 	if !can(callerOf(ctx).Role, capSeeFilings) {
 		return nil, s.deny(ctx, uuid.Nil, discountSections, forbidden("filings are for the General Manager (Art. 12)"))
@@ -430,7 +430,7 @@ func (s *Server) listGrants(ctx context.Context, in *struct {
 	ID     string `path:"id" format:"uuid"`
 	AsOf   string `query:"as_of" format:"date" doc:"Default: today in the company time zone"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Grant] }, error) {
 	id, err := parseUUID("path.id", in.ID)
 	if err != nil {

@@ -37,7 +37,7 @@ func (s *Server) inboxRoutes() {
 func (s *Server) listNotifications(ctx context.Context, in *struct {
 	Unread bool   `query:"unread" doc:"Only unread ones"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Notification] }, error) {
 	unread := in.Unread
 	arg := dbq.ListInboxParams{RecipientID: callerOf(ctx).ID, UnreadOnly: &unread, Lim: int32(in.Limit + 1)}

@@ -112,7 +112,7 @@ func (s *Server) addContact(ctx context.Context, in *struct {
 type subListInput struct {
 	ID     string `path:"id" format:"uuid" doc:"Account id"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }
 
 // createdCursor carries the (created_at, id) a page of contacts or key
@@ -213,7 +213,7 @@ func (s *Server) listKeyPersons(ctx context.Context, in *subListInput) (*struct{
 func (s *Server) listHistory(ctx context.Context, in *struct {
 	ID     string `path:"id" format:"uuid" doc:"Account id"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"500" default:"100"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[HistoryEntry] }, error) {
 	id, err := parseUUID("path.id", in.ID)
 	if err != nil {

@@ -49,7 +49,7 @@ func (s *Server) referenceRoutes() {
 // pageInput is the paging of a list with no filter of its own.
 type pageInput struct {
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }
 
 func (s *Server) listTiers(ctx context.Context, in *pageInput) (*struct{ Body Page[Tier] }, error) {

@@ -70,7 +70,7 @@ func (s *Server) listAccess(ctx context.Context, in *struct {
 	From       time.Time `query:"from" doc:"RFC 3339; inclusive"`
 	To         time.Time `query:"to" doc:"RFC 3339; exclusive"`
 	Limit      int       `query:"limit" minimum:"1" maximum:"500" default:"100"`
-	Cursor     string    `query:"cursor" maxLength:"200"`
+	Cursor     string    `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[AccessEntry] }, error) {
 	if !can(callerOf(ctx).Role, capReadRegister) {
 		return nil, forbidden("only auditors read the access register")

@@ -264,7 +264,7 @@ func (s *Server) listVisits(ctx context.Context, in *struct {
 	ID     string `path:"id" format:"uuid"`
 	Status string `query:"status" maxLength:"16" doc:"planned, done, missed or cancelled"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"500" default:"100"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Visit] }, error) {
 	id, err := parseUUID("path.id", in.ID)
 	if err != nil {
@@ -317,7 +317,7 @@ func (s *Server) createHoliday(ctx context.Context, in *struct{ Body HolidayCrea
 func (s *Server) listHolidays(ctx context.Context, in *struct {
 	Year   int    `query:"year" minimum:"1900" maximum:"2200"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Holiday] }, error) {
 	arg := dbq.ListHolidaysParams{Lim: int32(in.Limit + 1)}
 	if in.Year != 0 {
@@ -365,7 +365,7 @@ func (s *Server) deleteHoliday(ctx context.Context, in *struct {
 func (s *Server) listGreetings(ctx context.Context, in *struct {
 	On     string `query:"on" format:"date" doc:"Default: today in the company time zone"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Greeting] }, error) {
 	p := callerOf(ctx)
 	if !can(p.Role, capGreetings) {

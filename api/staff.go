@@ -123,7 +123,7 @@ func (s *Server) createStaff(ctx context.Context, in *struct{ Body StaffCreate }
 func (s *Server) listStaff(ctx context.Context, in *struct {
 	Role   string `query:"role" maxLength:"32"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Staff] }, error) {
 	if !can(callerOf(ctx).Role, capListStaff) {
 		return nil, forbidden("your role does not list staff")
@@ -300,7 +300,7 @@ func staffNulls(raw []byte, clearEmail bool) (bool, error) {
 func (s *Server) listTokens(ctx context.Context, in *struct {
 	ID     string `path:"id" format:"uuid"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[TokenInfo] }, error) {
 	id, err := parseUUID("path.id", in.ID)
 	if err != nil {

@@ -114,7 +114,7 @@ func (s *Server) listTickets(ctx context.Context, in *struct {
 	Status     string `query:"status" maxLength:"16" doc:"open (open and acknowledged), acknowledged, resolved or closed"`
 	CustomerID string `query:"customer_id" format:"uuid"`
 	Limit      int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor     string `query:"cursor" maxLength:"200"`
+	Cursor     string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Ticket] }, error) {
 	p := callerOf(ctx)
 	if !can(p.Role, capReadTickets) {
@@ -244,7 +244,7 @@ func (s *Server) ticketEvents(ctx context.Context, t dbq.Ticket, cursor string, 
 func (s *Server) listTicketEvents(ctx context.Context, in *struct {
 	ID     string `path:"id" format:"uuid"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[TicketEvent] }, error) {
 	t, err := s.loadTicket(ctx, in.ID)
 	if err != nil {

@@ -57,9 +57,14 @@ type pageCursor struct {
 type cursorKey func(string) error
 
 // encodeCursor issues the cursor of list after a row with these sort keys.
+// Every ?cursor= takes up to 1024 characters: the longest key a list sorts
+// by is a name of 100 characters (4 bytes each in UTF-8, unescaped here).
 func encodeCursor(list string, keys ...string) string {
-	b, _ := json.Marshal(pageCursor{V: cursorVersion, List: list, Keys: keys})
-	return base64.RawURLEncoding.EncodeToString(b)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(pageCursor{V: cursorVersion, List: list, Keys: keys})
+	return base64.RawURLEncoding.EncodeToString(bytes.TrimSpace(b.Bytes()))
 }
 
 // decodeCursor reads a cursor of list into keys; it answers false for no
