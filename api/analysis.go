@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -169,12 +168,17 @@ func (s *Server) recordSale(ctx context.Context, in *struct {
 }
 
 func (s *Server) listSales(ctx context.Context, in *struct {
-	ID    string `path:"id" format:"uuid"`
-	From  string `query:"from" format:"date"`
-	To    string `query:"to" format:"date"`
-	Limit int    `query:"limit" minimum:"1" maximum:"1000" default:"200"`
+	ID     string `path:"id" format:"uuid"`
+	From   string `query:"from" format:"date"`
+	To     string `query:"to" format:"date"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Sale] }, error) {
 	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	afterOn, afterID, err := keyIDCursor(in.Cursor, "sales", dateKey)
 	if err != nil {
 		return nil, err
 	}
@@ -194,17 +198,14 @@ func (s *Server) listSales(ctx context.Context, in *struct {
 	if err := s.store.Visible(ctx, scope, id); err != nil {
 		return nil, s.archiveErr(ctx, id, salesSections, err)
 	}
-	rows, err := s.store.Q().ListSales(ctx, dbq.ListSalesParams{CustomerID: id, FromDate: from, ToDate: to, Lim: int32(in.Limit)})
+	rows, err := s.store.Q().ListSales(ctx, dbq.ListSalesParams{CustomerID: id, FromDate: from, ToDate: to, AfterOn: afterOn, AfterID: afterID, Lim: int32(in.Limit + 1)})
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
 	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, salesSections); err != nil {
 		return nil, err
 	}
-	out := Page[Sale]{Items: make([]Sale, 0, len(rows))}
-	for _, r := range rows {
-		out.Items = append(out.Items, saleOut(r))
-	}
+	out := pageOf(rows, in.Limit, saleOut, func(r dbq.Sale) string { return encodeCursor("sales", dateText(r.SoldOn), r.ID.String()) })
 	return &struct{ Body Page[Sale] }{Body: out}, nil
 }
 
@@ -333,14 +334,10 @@ func findingCursor(c string) (*string, *uuid.UUID, error) {
 	if c == "" {
 		return nil, nil, nil
 	}
-	raw, err := decodeCursor(c)
-	if err != nil {
-		return nil, nil, badCursor()
-	}
-	kind, rawID, ok := strings.Cut(raw, "|")
-	id, ierr := uuid.Parse(rawID)
-	if !ok || ierr != nil {
-		return nil, nil, badCursor()
+	var kind string
+	var id uuid.UUID
+	if _, err := decodeCursor(c, "findings", textKey(&kind), uuidKey(&id)); err != nil {
+		return nil, nil, err
 	}
 	return &kind, &id, nil
 }
@@ -362,7 +359,7 @@ func (s *Server) inspection(ctx context.Context, id uuid.UUID, cursor string, li
 	if len(findings) > limit {
 		findings = findings[:limit]
 		last := findings[len(findings)-1]
-		next = encodeCursor(last.Kind + "|" + last.SaleID.String())
+		next = encodeCursor("findings", last.Kind, last.SaleID.String())
 	}
 	shown, err := s.inspectedAccounts(ctx, []dbq.Inspection{i})
 	if err != nil {
@@ -392,15 +389,24 @@ func (s *Server) inspection(ctx context.Context, id uuid.UUID, cursor string, li
 }
 
 func (s *Server) listInspections(ctx context.Context, in *struct {
-	Limit int `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Inspection] }, error) {
 	if !can(callerOf(ctx).Role, capSeeInspections) {
 		return nil, s.deny(ctx, uuid.Nil, []string{"discounts"}, forbidden("inspections are the auditors' and the General Manager's"))
 	}
-	rows, err := s.store.Q().ListInspections(ctx, int32(in.Limit))
+	afterAt, afterID, err := keyIDCursor(in.Cursor, "inspections", timeKey)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.store.Q().ListInspections(ctx, dbq.ListInspectionsParams{AfterAt: afterAt, AfterID: afterID, Lim: int32(in.Limit + 1)})
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
+	out := pageOf(rows, in.Limit, inspectionOut, func(r dbq.Inspection) string {
+		return encodeCursor("inspections", timeText(r.CreatedAt), r.ID.String())
+	})
+	rows = rows[:len(out.Items)]
 	shown, err := s.inspectedAccounts(ctx, rows)
 	if err != nil {
 		return nil, err
@@ -409,10 +415,6 @@ func (s *Server) listInspections(ctx context.Context, in *struct {
 		if err := s.register(ctx, kam.AccessList, shown, []string{"discounts"}); err != nil {
 			return nil, err
 		}
-	}
-	out := Page[Inspection]{Items: make([]Inspection, 0, len(rows))}
-	for _, r := range rows {
-		out.Items = append(out.Items, inspectionOut(r))
 	}
 	return &struct{ Body Page[Inspection] }{Body: out}, nil
 }
@@ -449,7 +451,7 @@ func uniqueIDs(ids []uuid.UUID) []uuid.UUID {
 func (s *Server) getInspection(ctx context.Context, in *struct {
 	ID     string `path:"id" format:"uuid"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50" doc:"Findings on this page"`
-	Cursor string `query:"cursor" maxLength:"200" doc:"findings_next_cursor of the previous page"`
+	Cursor string `query:"cursor" maxLength:"1024" doc:"findings_next_cursor of the previous page"`
 }) (*struct{ Body Inspection }, error) {
 	if !can(callerOf(ctx).Role, capSeeInspections) {
 		return nil, s.deny(ctx, uuid.Nil, inspectionSections, notFound())

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -253,10 +252,15 @@ func (s *Server) recordCost(ctx context.Context, in *struct {
 }
 
 func (s *Server) listCosts(ctx context.Context, in *struct {
-	ID    string `path:"id" format:"uuid"`
-	Limit int    `query:"limit" minimum:"1" maximum:"1000" default:"200"`
+	ID     string `path:"id" format:"uuid"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Cost] }, error) {
 	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	afterOn, afterID, err := keyIDCursor(in.Cursor, "costs", dateKey)
 	if err != nil {
 		return nil, err
 	}
@@ -267,17 +271,14 @@ func (s *Server) listCosts(ctx context.Context, in *struct {
 	if err := s.store.Visible(ctx, scope, id); err != nil {
 		return nil, s.archiveErr(ctx, id, costSections, err)
 	}
-	rows, err := s.store.Q().ListCosts(ctx, dbq.ListCostsParams{CustomerID: id, Lim: int32(in.Limit)})
+	rows, err := s.store.Q().ListCosts(ctx, dbq.ListCostsParams{CustomerID: id, AfterOn: afterOn, AfterID: afterID, Lim: int32(in.Limit + 1)})
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
 	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, costSections); err != nil {
 		return nil, err
 	}
-	out := Page[Cost]{Items: make([]Cost, 0, len(rows))}
-	for _, c := range rows {
-		out.Items = append(out.Items, costOut(c))
-	}
+	out := pageOf(rows, in.Limit, costOut, func(c dbq.KaCost) string { return encodeCursor("costs", dateText(c.IncurredOn), c.ID.String()) })
 	return &struct{ Body Page[Cost] }{Body: out}, nil
 }
 
@@ -379,7 +380,7 @@ func (s *Server) listEvents(ctx context.Context, in *struct {
 	To     string `query:"to" format:"date"`
 	Kind   string `query:"kind" maxLength:"20"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Event] }, error) {
 	p := callerOf(ctx)
 	if !can(p.Role, capReports) {
@@ -409,7 +410,7 @@ func (s *Server) listEvents(ctx context.Context, in *struct {
 	if len(rows) > in.Limit {
 		rows = rows[:in.Limit]
 		last := rows[len(rows)-1]
-		next = encodeCursor(last.HeldOn.Format(time.DateOnly) + "|" + last.ID.String())
+		next = encodeCursor("events", dateText(last.HeldOn), last.ID.String())
 	}
 	events, err := s.eventsOut(ctx, rows, mgr)
 	if err != nil {
@@ -429,17 +430,7 @@ func eventCursor(c string) (*time.Time, *uuid.UUID, error) {
 	if c == "" {
 		return nil, nil, nil
 	}
-	raw, err := decodeCursor(c)
-	if err != nil {
-		return nil, nil, badCursor()
-	}
-	day, rawID, ok := strings.Cut(raw, "|")
-	on, derr := time.Parse(time.DateOnly, day)
-	id, ierr := uuid.Parse(rawID)
-	if !ok || derr != nil || ierr != nil {
-		return nil, nil, badCursor()
-	}
-	return &on, &id, nil
+	return keyIDCursor(c, "events", dateKey)
 }
 
 // inviteeAccounts lists the accounts invited to any of events, once each.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -263,24 +262,18 @@ func (s *Server) ledgerChanged(ctx context.Context, id uuid.UUID) {
 func (s *Server) listStatements(ctx context.Context, in *struct {
 	ID     string `path:"id" format:"uuid"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Statement] }, error) {
 	id, err := parseUUID("path.id", in.ID)
 	if err != nil {
 		return nil, err
 	}
 	var before *time.Time
-	if in.Cursor != "" {
-		c, err := decodeCursor(in.Cursor)
-		if err != nil {
-			return nil, badCursor()
-		}
-		n, err := strconv.ParseInt(c, 10, 64)
-		if err != nil {
-			return nil, badCursor()
-		}
-		t := time.UnixMicro(n)
-		before = &t
+	var end time.Time
+	if ok, err := decodeCursor(in.Cursor, "statements", timeKey(&end)); err != nil {
+		return nil, err
+	} else if ok {
+		before = &end
 	}
 	scope, err := s.gateAccount(ctx, id, capReadCredit, creditSections)
 	if err != nil {
@@ -300,6 +293,6 @@ func (s *Server) listStatements(ctx context.Context, in *struct {
 	page := pageOf(rows, in.Limit, func(st dbq.Statement) Statement {
 		return Statement{ID: st.ID.String(), PeriodStart: st.PeriodStart, PeriodEnd: st.PeriodEnd, AmountDue: money(st.AmountDue),
 			Paid: money(st.Paid), DueAt: st.DueAt, DueDate: st.DueAt.In(tz).Format(time.DateOnly), Status: st.Status, PaidAt: st.PaidAt}
-	}, func(st dbq.Statement) string { return encodeCursor(strconv.FormatInt(st.PeriodEnd.UnixMicro(), 10)) })
+	}, func(st dbq.Statement) string { return encodeCursor("statements", timeText(st.PeriodEnd)) })
 	return &struct{ Body Page[Statement] }{Body: page}, nil
 }

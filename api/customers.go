@@ -213,7 +213,7 @@ type listCustomersInput struct {
 	AccountManagerID string `query:"account_manager_id" format:"uuid"`
 	Q                string `query:"q" maxLength:"100" doc:"Substring of name or code"`
 	Limit            int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor           string `query:"cursor" maxLength:"200"`
+	Cursor           string `query:"cursor" maxLength:"1024"`
 }
 
 func nonEmpty(s string) *string {
@@ -228,7 +228,7 @@ func (s *Server) listCustomers(ctx context.Context, in *listCustomersInput) (*st
 	if !can(p.Role, capReadArchive) {
 		return nil, s.deny(ctx, uuid.Nil, profileSections, forbidden("your role does not read account archives"))
 	}
-	after, err := uuidCursor(in.Cursor)
+	after, err := uuidCursor(in.Cursor, "customers")
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +247,7 @@ func (s *Server) listCustomers(ctx context.Context, in *listCustomersInput) (*st
 		return nil, problemFor(s.log, err)
 	}
 	page := pageOf(rows, in.Limit, func(a store.Archive) Customer { return customerOut(a.Customer, a.Missing, p.Role) },
-		func(a store.Archive) string { return encodeCursor(a.Customer.ID.String()) })
+		func(a store.Archive) string { return encodeCursor("customers", a.Customer.ID.String()) })
 	ids := make([]uuid.UUID, 0, len(page.Items))
 	for _, a := range rows[:len(page.Items)] {
 		ids = append(ids, a.Customer.ID)

@@ -204,7 +204,7 @@ func (s *Server) listDiscounts(ctx context.Context, in *struct {
 	CustomerID string `query:"customer_id" format:"uuid"`
 	State      string `query:"state" maxLength:"16" doc:"pending, approved, rejected, withdrawn or expired"`
 	Limit      int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor     string `query:"cursor" maxLength:"200"`
+	Cursor     string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[DiscountRequest] }, error) {
 	v, ok := discountViewer(callerOf(ctx))
 	if !ok {
@@ -214,7 +214,7 @@ func (s *Server) listDiscounts(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	after, err := uuidCursor(in.Cursor)
+	after, err := uuidCursor(in.Cursor, "discount-requests")
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +222,7 @@ func (s *Server) listDiscounts(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	page := pageOf(rows, in.Limit, discountOut, func(r store.DiscountView) string { return encodeCursor(r.Request.ID.String()) })
+	page := pageOf(rows, in.Limit, discountOut, func(r store.DiscountView) string { return encodeCursor("discount-requests", r.Request.ID.String()) })
 	ids := []uuid.UUID{}
 	for _, r := range rows[:len(page.Items)] {
 		if !slices.Contains(ids, r.Request.CustomerID) {
@@ -345,22 +345,22 @@ func (s *Server) answerUpdate(ctx context.Context, r dbq.DiscountRequest, update
 func (s *Server) listFilings(ctx context.Context, in *struct {
 	Unacknowledged bool   `query:"unacknowledged" doc:"Only those the GM has not acknowledged"`
 	Limit          int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor         string `query:"cursor" maxLength:"200"`
+	Cursor         string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Filing] }, error) {
 	if !can(callerOf(ctx).Role, capSeeFilings) {
 		return nil, s.deny(ctx, uuid.Nil, discountSections, forbidden("filings are for the General Manager (Art. 12)"))
 	}
 	var before *time.Time
-	if in.Cursor != "" {
-		c, err := decodeCursor(in.Cursor)
-		t, perr := time.Parse(time.RFC3339Nano, c)
-		if err != nil || perr != nil {
-			return nil, badCursor()
-		}
-		before = &t
+	var beforeID *uuid.UUID
+	var filed time.Time
+	var filing uuid.UUID
+	if ok, err := decodeCursor(in.Cursor, "filings", timeKey(&filed), uuidKey(&filing)); err != nil {
+		return nil, err
+	} else if ok {
+		before, beforeID = &filed, &filing
 	}
 	un := in.Unacknowledged
-	rows, err := s.store.Q().ListFilings(ctx, dbq.ListFilingsParams{Unacknowledged: &un, Before: before, Lim: int32(in.Limit + 1)})
+	rows, err := s.store.Q().ListFilings(ctx, dbq.ListFilingsParams{Unacknowledged: &un, Before: before, BeforeID: beforeID, Lim: int32(in.Limit + 1)})
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
@@ -368,7 +368,7 @@ func (s *Server) listFilings(ctx context.Context, in *struct {
 		f := filingOut(dbq.Filing{ID: r.ID, RequestID: r.RequestID, GrantID: r.GrantID, CustomerID: r.CustomerID, FiledAt: r.FiledAt, AcknowledgedAt: r.AcknowledgedAt, AcknowledgedBy: r.AcknowledgedBy})
 		f.Rate, f.Method, f.ProductCategory = rateString(r.Rate), r.Method, r.ProductCategory
 		return f
-	}, func(r dbq.ListFilingsRow) string { return encodeCursor(r.FiledAt.Format(time.RFC3339Nano)) })
+	}, func(r dbq.ListFilingsRow) string { return encodeCursor("filings", timeText(r.FiledAt), r.ID.String()) })
 	ids := []uuid.UUID{}
 	for _, r := range rows[:len(page.Items)] {
 		if !slices.Contains(ids, r.CustomerID) {
@@ -415,8 +415,10 @@ func (s *Server) acknowledgeFiling(ctx context.Context, in *struct {
 }
 
 func (s *Server) listGrants(ctx context.Context, in *struct {
-	ID   string `path:"id" format:"uuid"`
-	AsOf string `query:"as_of" format:"date" doc:"Default: today in the company time zone"`
+	ID     string `path:"id" format:"uuid"`
+	AsOf   string `query:"as_of" format:"date" doc:"Default: today in the company time zone"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Grant] }, error) {
 	id, err := parseUUID("path.id", in.ID)
 	if err != nil {
@@ -438,19 +440,25 @@ func (s *Server) listGrants(ctx context.Context, in *struct {
 		}
 		asOf = *d
 	}
-	rows, err := s.store.Q().GrantsAsOf(ctx, dbq.GrantsAsOfParams{CustomerID: id, AsOf: asOf})
+	arg := dbq.GrantsAsOfPageParams{CustomerID: id, AsOf: asOf, Lim: int32(in.Limit + 1)}
+	var category string
+	if ok, err := decodeCursor(in.Cursor, "grants", textKey(&category)); err != nil {
+		return nil, err
+	} else if ok {
+		arg.AfterCategory = &category
+	}
+	rows, err := s.store.Q().GrantsAsOfPage(ctx, arg)
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
 	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, discountSections); err != nil {
 		return nil, err
 	}
-	out := Page[Grant]{Items: make([]Grant, 0, len(rows))}
-	for _, g := range rows {
-		out.Items = append(out.Items, Grant{ID: g.ID.String(), RequestID: g.RequestID.String(), ProductCategory: g.ProductCategory,
+	out := pageOf(rows, in.Limit, func(g dbq.DiscountGrant) Grant {
+		return Grant{ID: g.ID.String(), RequestID: g.RequestID.String(), ProductCategory: g.ProductCategory,
 			Rate: rateString(g.Rate), Method: g.Method, ValidFrom: g.ValidFrom.Format(time.DateOnly), ValidTo: g.ValidTo.Format(time.DateOnly),
-			GrantedAt: g.GrantedAt, ApprovedBy: g.ApprovedBy.String(), EndedAt: g.EndedAt})
-	}
+			GrantedAt: g.GrantedAt, ApprovedBy: g.ApprovedBy.String(), EndedAt: g.EndedAt}
+	}, func(g dbq.DiscountGrant) string { return encodeCursor("grants", g.ProductCategory) })
 	return &struct{ Body Page[Grant] }{Body: out}, nil
 }
 

@@ -3,10 +3,10 @@ package api
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
 
 	"kam/db/dbq"
 	"kam/db/store"
@@ -37,23 +37,25 @@ func (s *Server) inboxRoutes() {
 func (s *Server) listNotifications(ctx context.Context, in *struct {
 	Unread bool   `query:"unread" doc:"Only unread ones"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Notification] }, error) {
-	off, err := int64Cursor(in.Cursor)
-	if err != nil {
-		return nil, err
-	}
-	var offset int32
-	if off != nil {
-		offset = int32(min(*off, 1<<30))
-	}
 	unread := in.Unread
-	rows, err := s.store.Q().ListInbox(ctx, dbq.ListInboxParams{RecipientID: callerOf(ctx).ID, UnreadOnly: &unread, Lim: int32(in.Limit + 1), Off: offset})
+	arg := dbq.ListInboxParams{RecipientID: callerOf(ctx).ID, UnreadOnly: &unread, Lim: int32(in.Limit + 1)}
+	var read bool
+	var at time.Time
+	var id uuid.UUID
+	if ok, err := decodeCursor(in.Cursor, "notifications", boolKey(&read), timeKey(&at), uuidKey(&id)); err != nil {
+		return nil, err
+	} else if ok {
+		arg.AfterRead, arg.AfterAt, arg.AfterID = &read, &at, &id
+	}
+	rows, err := s.store.Q().ListInbox(ctx, arg)
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	next := strconv.Itoa(int(offset) + in.Limit)
-	page := pageOf(rows, in.Limit, notificationOut, func(dbq.Notification) string { return encodeCursor(next) })
+	page := pageOf(rows, in.Limit, notificationOut, func(n dbq.Notification) string {
+		return encodeCursor("notifications", boolText(n.ReadAt != nil), timeText(n.CreatedAt), n.ID.String())
+	})
 	return &struct{ Body Page[Notification] }{Body: page}, nil
 }
 

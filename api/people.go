@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -114,28 +112,20 @@ func (s *Server) addContact(ctx context.Context, in *struct {
 type subListInput struct {
 	ID     string `path:"id" format:"uuid" doc:"Account id"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }
 
 // createdCursor carries the (created_at, id) a page of contacts or key
 // persons ends at.
-func createdCursor(at time.Time, id uuid.UUID) string {
-	return encodeCursor(at.UTC().Format(time.RFC3339Nano) + "|" + id.String())
+func createdCursor(list string, at time.Time, id uuid.UUID) string {
+	return encodeCursor(list, timeText(at), id.String())
 }
 
-func readCreatedCursor(c string) (store.PageAfter, error) {
-	if c == "" {
-		return store.PageAfter{}, nil
-	}
-	raw, err := decodeCursor(c)
-	if err != nil {
-		return store.PageAfter{}, badCursor()
-	}
-	ts, rawID, ok := strings.Cut(raw, "|")
-	at, terr := time.Parse(time.RFC3339Nano, ts)
-	id, ierr := uuid.Parse(rawID)
-	if !ok || terr != nil || ierr != nil {
-		return store.PageAfter{}, badCursor()
+func readCreatedCursor(c, list string) (store.PageAfter, error) {
+	var at time.Time
+	var id uuid.UUID
+	if ok, err := decodeCursor(c, list, timeKey(&at), uuidKey(&id)); !ok {
+		return store.PageAfter{}, err
 	}
 	return store.PageAfter{At: &at, ID: &id}, nil
 }
@@ -145,7 +135,7 @@ func (s *Server) listContacts(ctx context.Context, in *subListInput) (*struct{ B
 	if err != nil {
 		return nil, err
 	}
-	after, err := readCreatedCursor(in.Cursor)
+	after, err := readCreatedCursor(in.Cursor, "contacts")
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +150,7 @@ func (s *Server) listContacts(ctx context.Context, in *subListInput) (*struct{ B
 	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, contactSections); err != nil {
 		return nil, err
 	}
-	page := pageOf(rows, in.Limit, contactOut, func(c dbq.CustomerContact) string { return createdCursor(c.CreatedAt, c.ID) })
+	page := pageOf(rows, in.Limit, contactOut, func(c dbq.CustomerContact) string { return createdCursor("contacts", c.CreatedAt, c.ID) })
 	return &struct{ Body Page[Contact] }{Body: page}, nil
 }
 
@@ -201,7 +191,7 @@ func (s *Server) listKeyPersons(ctx context.Context, in *subListInput) (*struct{
 	if err != nil {
 		return nil, err
 	}
-	after, err := readCreatedCursor(in.Cursor)
+	after, err := readCreatedCursor(in.Cursor, "key-persons")
 	if err != nil {
 		return nil, err
 	}
@@ -216,20 +206,20 @@ func (s *Server) listKeyPersons(ctx context.Context, in *subListInput) (*struct{
 	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, personSections); err != nil {
 		return nil, err
 	}
-	page := pageOf(rows, in.Limit, keyPersonOut, func(k dbq.KeyPerson) string { return createdCursor(k.CreatedAt, k.ID) })
+	page := pageOf(rows, in.Limit, keyPersonOut, func(k dbq.KeyPerson) string { return createdCursor("key-persons", k.CreatedAt, k.ID) })
 	return &struct{ Body Page[KeyPerson] }{Body: page}, nil
 }
 
 func (s *Server) listHistory(ctx context.Context, in *struct {
 	ID     string `path:"id" format:"uuid" doc:"Account id"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"500" default:"100"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[HistoryEntry] }, error) {
 	id, err := parseUUID("path.id", in.ID)
 	if err != nil {
 		return nil, err
 	}
-	after, err := int64Cursor(in.Cursor)
+	after, err := int64Cursor(in.Cursor, "history")
 	if err != nil {
 		return nil, err
 	}
@@ -250,6 +240,6 @@ func (s *Server) listHistory(ctx context.Context, in *struct {
 	}
 	page := pageOf(rows, in.Limit, func(h dbq.ListHistoryRow) HistoryEntry {
 		return HistoryEntry{ID: h.ID, At: h.At, StaffID: uuidString(h.StaffID), StaffName: h.StaffName, Field: h.Field, Old: h.OldValue, New: h.NewValue}
-	}, func(h dbq.ListHistoryRow) string { return encodeCursor(strconv.FormatInt(h.ID, 10)) })
+	}, func(h dbq.ListHistoryRow) string { return encodeCursor("history", int64Text(h.ID)) })
 	return &struct{ Body Page[HistoryEntry] }{Body: page}, nil
 }

@@ -46,15 +46,26 @@ func (s *Server) referenceRoutes() {
 	huma.Register(s.api, op("list-discount-policies", http.MethodGet, "/v1/discount-policies", "Discount policies (confidential, Art. 11)", "policy"), s.listPolicies)
 }
 
-func (s *Server) listTiers(ctx context.Context, _ *struct{}) (*struct{ Body Page[Tier] }, error) {
-	rows, err := s.store.Q().ListTiers(ctx)
+// pageInput is the paging of a list with no filter of its own.
+type pageInput struct {
+	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	Cursor string `query:"cursor" maxLength:"1024"`
+}
+
+func (s *Server) listTiers(ctx context.Context, in *pageInput) (*struct{ Body Page[Tier] }, error) {
+	arg := dbq.ListTiersParams{Lim: int32(in.Limit + 1)}
+	var rank int32
+	var code string
+	if ok, err := decodeCursor(in.Cursor, "tiers", int32Key(&rank), textKey(&code)); err != nil {
+		return nil, err
+	} else if ok {
+		arg.AfterRank, arg.AfterCode = &rank, &code
+	}
+	rows, err := s.store.Q().ListTiers(ctx, arg)
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	out := Page[Tier]{Items: make([]Tier, 0, len(rows))}
-	for _, t := range rows {
-		out.Items = append(out.Items, tierOut(t))
-	}
+	out := pageOf(rows, in.Limit, tierOut, func(t dbq.Tier) string { return encodeCursor("tiers", int64Text(int64(t.Rank)), t.Code) })
 	return &struct{ Body Page[Tier] }{Body: out}, nil
 }
 
@@ -68,18 +79,24 @@ func (s *Server) getTier(ctx context.Context, in *struct {
 	return &struct{ Body Tier }{Body: tierOut(t)}, nil
 }
 
-func (s *Server) listPolicies(ctx context.Context, _ *struct{}) (*struct{ Body Page[DiscountPolicy] }, error) {
+func (s *Server) listPolicies(ctx context.Context, in *pageInput) (*struct{ Body Page[DiscountPolicy] }, error) {
 	if !can(callerOf(ctx).Role, capReadPolicies) {
 		return nil, forbidden("discount policies are confidential (Art. 11)")
 	}
-	rows, err := s.store.Q().ListDiscountPolicies(ctx)
+	arg := dbq.ListDiscountPoliciesParams{Lim: int32(in.Limit + 1)}
+	var tier, category string
+	if ok, err := decodeCursor(in.Cursor, "discount-policies", textKey(&tier), textKey(&category)); err != nil {
+		return nil, err
+	} else if ok {
+		arg.AfterTier, arg.AfterCategory = &tier, &category
+	}
+	rows, err := s.store.Q().ListDiscountPolicies(ctx, arg)
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	out := Page[DiscountPolicy]{Items: make([]DiscountPolicy, 0, len(rows))}
-	for _, p := range rows {
-		out.Items = append(out.Items, policyOut(p))
-	}
+	out := pageOf(rows, in.Limit, policyOut, func(p dbq.DiscountPolicy) string {
+		return encodeCursor("discount-policies", p.Tier, p.ProductCategory)
+	})
 	return &struct{ Body Page[DiscountPolicy] }{Body: out}, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -71,7 +70,7 @@ func (s *Server) listAccess(ctx context.Context, in *struct {
 	From       time.Time `query:"from" doc:"RFC 3339; inclusive"`
 	To         time.Time `query:"to" doc:"RFC 3339; exclusive"`
 	Limit      int       `query:"limit" minimum:"1" maximum:"500" default:"100"`
-	Cursor     string    `query:"cursor" maxLength:"200"`
+	Cursor     string    `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[AccessEntry] }, error) {
 	if !can(callerOf(ctx).Role, capReadRegister) {
 		return nil, forbidden("only auditors read the access register")
@@ -84,7 +83,7 @@ func (s *Server) listAccess(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	before, err := int64Cursor(in.Cursor)
+	before, err := int64Cursor(in.Cursor, "access-log")
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +98,7 @@ func (s *Server) listAccess(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	page := pageOf(rows, in.Limit, accessOut, func(r dbq.AccessLog) string { return encodeCursor(strconv.FormatInt(r.Seq, 10)) })
+	page := pageOf(rows, in.Limit, accessOut, func(r dbq.AccessLog) string { return encodeCursor("access-log", int64Text(r.Seq)) })
 	return &struct{ Body Page[AccessEntry] }{Body: page}, nil
 }
 

@@ -260,12 +260,27 @@ func (s *Server) visitRule(ctx context.Context, scope store.Scope, id, staffID u
 		Message: "a visit is recorded in your own name (a KA manager may also record it for the account's manager)"}))
 }
 
+// visitCursor carries a visit's place in ListVisits' order: its due time (a
+// visit outside the plan has none and sorts by when it was recorded), its id.
+func visitCursor(v dbq.Visit) string {
+	at := v.CreatedAt
+	if v.DueAt != nil {
+		at = *v.DueAt
+	}
+	return encodeCursor("visits", timeText(at), v.ID.String())
+}
+
 func (s *Server) listVisits(ctx context.Context, in *struct {
 	ID     string `path:"id" format:"uuid"`
 	Status string `query:"status" maxLength:"16" doc:"planned, done, missed or cancelled"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"500" default:"100"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Visit] }, error) {
 	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	afterAt, afterID, err := keyIDCursor(in.Cursor, "visits", timeKey)
 	if err != nil {
 		return nil, err
 	}
@@ -279,17 +294,14 @@ func (s *Server) listVisits(ctx context.Context, in *struct {
 	if err := s.store.Visible(ctx, scope, id); err != nil {
 		return nil, s.archiveErr(ctx, id, visitSections, err)
 	}
-	rows, err := s.store.Q().ListVisits(ctx, dbq.ListVisitsParams{CustomerID: id, Status: nonEmpty(in.Status), Lim: int32(in.Limit)})
+	rows, err := s.store.Q().ListVisits(ctx, dbq.ListVisitsParams{CustomerID: id, Status: nonEmpty(in.Status), AfterAt: afterAt, AfterID: afterID, Lim: int32(in.Limit + 1)})
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
 	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, visitSections); err != nil {
 		return nil, err
 	}
-	out := Page[Visit]{Items: make([]Visit, 0, len(rows))}
-	for _, v := range rows {
-		out.Items = append(out.Items, visitOut(v))
-	}
+	out := pageOf(rows, in.Limit, visitOut, visitCursor)
 	return &struct{ Body Page[Visit] }{Body: out}, nil
 }
 
@@ -313,21 +325,30 @@ func (s *Server) createHoliday(ctx context.Context, in *struct{ Body HolidayCrea
 }
 
 func (s *Server) listHolidays(ctx context.Context, in *struct {
-	Year int `query:"year" minimum:"1900" maximum:"2200"`
+	Year   int    `query:"year" minimum:"1900" maximum:"2200"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Holiday] }, error) {
-	var year *int32
+	arg := dbq.ListHolidaysParams{Lim: int32(in.Limit + 1)}
 	if in.Year != 0 {
 		y := int32(in.Year)
-		year = &y
+		arg.Year = &y
 	}
-	rows, err := s.store.Q().ListHolidays(ctx, year)
+	var on time.Time
+	var name string
+	var id uuid.UUID
+	if ok, err := decodeCursor(in.Cursor, "holidays", dateKey(&on), textKey(&name), uuidKey(&id)); err != nil {
+		return nil, err
+	} else if ok {
+		arg.AfterOn, arg.AfterName, arg.AfterID = &on, &name, &id
+	}
+	rows, err := s.store.Q().ListHolidays(ctx, arg)
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
-	out := Page[Holiday]{Items: make([]Holiday, 0, len(rows))}
-	for _, h := range rows {
-		out.Items = append(out.Items, Holiday{ID: h.ID.String(), Name: h.Name, On: h.OnDate.Format(time.DateOnly)})
-	}
+	out := pageOf(rows, in.Limit, func(h dbq.Holiday) Holiday {
+		return Holiday{ID: h.ID.String(), Name: h.Name, On: h.OnDate.Format(time.DateOnly)}
+	}, func(h dbq.Holiday) string { return encodeCursor("holidays", dateText(h.OnDate), h.Name, h.ID.String()) })
 	return &struct{ Body Page[Holiday] }{Body: out}, nil
 }
 
@@ -352,7 +373,9 @@ func (s *Server) deleteHoliday(ctx context.Context, in *struct {
 }
 
 func (s *Server) listGreetings(ctx context.Context, in *struct {
-	On string `query:"on" format:"date" doc:"Default: today in the company time zone"`
+	On     string `query:"on" format:"date" doc:"Default: today in the company time zone"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Greeting] }, error) {
 	p := callerOf(ctx)
 	if !can(p.Role, capGreetings) {
@@ -366,14 +389,23 @@ func (s *Server) listGreetings(ctx context.Context, in *struct {
 		}
 		day = *d
 	}
-	rows, err := s.store.Q().ListGreetings(ctx, dbq.ListGreetingsParams{OnDate: day, ManagerID: scopeOf(p).ManagerID})
+	arg := dbq.ListGreetingsPageParams{OnDate: day, ManagerID: scopeOf(p).ManagerID, Lim: int32(in.Limit + 1)}
+	var occasion string
+	var customer, gid uuid.UUID
+	if ok, err := decodeCursor(in.Cursor, "greetings", textKey(&occasion), uuidKey(&customer), uuidKey(&gid)); err != nil {
+		return nil, err
+	} else if ok {
+		arg.AfterOccasion, arg.AfterCustomer, arg.AfterID = &occasion, &customer, &gid
+	}
+	rows, err := s.store.Q().ListGreetingsPage(ctx, arg)
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
-	out := Page[Greeting]{Items: make([]Greeting, 0, len(rows))}
+	out := pageOf(rows, in.Limit, greetingOut, func(g dbq.Greeting) string {
+		return encodeCursor("greetings", g.Occasion, g.CustomerID.String(), g.ID.String())
+	})
 	var ids []uuid.UUID
-	for _, g := range rows {
-		out.Items = append(out.Items, greetingOut(g))
+	for _, g := range rows[:len(out.Items)] {
 		if !slices.Contains(ids, g.CustomerID) {
 			ids = append(ids, g.CustomerID)
 		}

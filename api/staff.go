@@ -123,12 +123,12 @@ func (s *Server) createStaff(ctx context.Context, in *struct{ Body StaffCreate }
 func (s *Server) listStaff(ctx context.Context, in *struct {
 	Role   string `query:"role" maxLength:"32"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Staff] }, error) {
 	if !can(callerOf(ctx).Role, capListStaff) {
 		return nil, forbidden("your role does not list staff")
 	}
-	after, err := uuidCursor(in.Cursor)
+	after, err := uuidCursor(in.Cursor, "staff")
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func (s *Server) listStaff(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
-	page := pageOf(rows, in.Limit, staffOut, func(st dbq.Staff) string { return encodeCursor(st.ID.String()) })
+	page := pageOf(rows, in.Limit, staffOut, func(st dbq.Staff) string { return encodeCursor("staff", st.ID.String()) })
 	return &struct{ Body Page[Staff] }{Body: page}, nil
 }
 
@@ -300,7 +300,7 @@ func staffNulls(raw []byte, clearEmail bool) (bool, error) {
 func (s *Server) listTokens(ctx context.Context, in *struct {
 	ID     string `path:"id" format:"uuid"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[TokenInfo] }, error) {
 	id, err := parseUUID("path.id", in.ID)
 	if err != nil {
@@ -311,7 +311,7 @@ func (s *Server) listTokens(ctx context.Context, in *struct {
 	if !can(p.Role, capManageStaff) && p.ID != id {
 		return nil, forbidden("only an admin, or the tokens' owner, lists tokens")
 	}
-	after, err := uuidCursor(in.Cursor)
+	after, err := uuidCursor(in.Cursor, "tokens")
 	if err != nil {
 		return nil, err
 	}
@@ -322,6 +322,6 @@ func (s *Server) listTokens(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	page := pageOf(rows, in.Limit, tokenInfoOut, func(t dbq.ListTokensRow) string { return encodeCursor(t.ID.String()) })
+	page := pageOf(rows, in.Limit, tokenInfoOut, func(t dbq.ListTokensRow) string { return encodeCursor("tokens", t.ID.String()) })
 	return &struct{ Body Page[TokenInfo] }{Body: page}, nil
 }

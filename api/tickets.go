@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -111,7 +110,7 @@ func (s *Server) listTickets(ctx context.Context, in *struct {
 	Status     string `query:"status" maxLength:"16" doc:"open (open and acknowledged), acknowledged, resolved or closed"`
 	CustomerID string `query:"customer_id" format:"uuid"`
 	Limit      int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor     string `query:"cursor" maxLength:"200"`
+	Cursor     string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Ticket] }, error) {
 	p := callerOf(ctx)
 	if !can(p.Role, capReadTickets) {
@@ -126,20 +125,15 @@ func (s *Server) listTickets(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	off, err := int64Cursor(in.Cursor)
-	if err != nil {
+	arg := dbq.ListTicketsParams{ManagerID: scopeOf(p).ManagerID, Status: nonEmpty(in.Status), CustomerID: customer, Lim: int32(in.Limit + 1)}
+	if err := ticketAfter(in.Cursor, &arg); err != nil {
 		return nil, err
 	}
-	var offset int32
-	if off != nil {
-		offset = int32(min(*off, 1<<30))
-	}
-	rows, err := s.store.Q().ListTickets(ctx, dbq.ListTicketsParams{ManagerID: scopeOf(p).ManagerID, Status: nonEmpty(in.Status), CustomerID: customer, Lim: int32(in.Limit + 1), Off: offset})
+	rows, err := s.store.Q().ListTickets(ctx, arg)
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
-	next := strconv.Itoa(int(offset) + in.Limit)
-	page := pageOf(rows, in.Limit, ticketOut, func(dbq.Ticket) string { return encodeCursor(next) })
+	page := pageOf(rows, in.Limit, ticketOut, ticketCursor)
 	var ids []uuid.UUID
 	seen := map[uuid.UUID]bool{}
 	for _, t := range rows[:len(page.Items)] {
@@ -195,13 +189,39 @@ func (s *Server) getTicket(ctx context.Context, in *struct {
 	return &struct{ Body Ticket }{Body: out}, nil
 }
 
+// ticketCursor carries the queue's sort keys (Art. 17): priority (tier, then
+// kind), the due time the queue orders by, and the id.
+func ticketCursor(t dbq.Ticket) string {
+	return encodeCursor("tickets", int64Text(int64(t.Priority)), timeText(ticketDue(t)), t.ID.String())
+}
+
+// ticketDue is the time the queue orders a ticket by: an open ticket's
+// answer is due first, afterwards its resolution (ListTickets' ORDER BY).
+func ticketDue(t dbq.Ticket) time.Time {
+	if t.Status == "open" {
+		return t.RespondBy
+	}
+	return t.ResolveBy
+}
+
+func ticketAfter(c string, arg *dbq.ListTicketsParams) error {
+	var prio int32
+	var due time.Time
+	var id uuid.UUID
+	ok, err := decodeCursor(c, "tickets", int32Key(&prio), timeKey(&due), uuidKey(&id))
+	if ok {
+		arg.AfterPriority, arg.AfterDue, arg.AfterID = &prio, &due, &id
+	}
+	return err
+}
+
 // ticketEventsEmbedded bounds the handling records a ticket carries; the
 // rest are paged at GET /v1/tickets/{id}/events.
 const ticketEventsEmbedded = 50
 
 // ticketEvents reads and registers a page of a ticket's handling records.
 func (s *Server) ticketEvents(ctx context.Context, t dbq.Ticket, cursor string, limit int) (Page[TicketEvent], error) {
-	after, err := int64Cursor(cursor)
+	after, err := int64Cursor(cursor, "ticket-events")
 	if err != nil {
 		return Page[TicketEvent]{}, err
 	}
@@ -214,13 +234,13 @@ func (s *Server) ticketEvents(ctx context.Context, t dbq.Ticket, cursor string, 
 	}
 	return pageOf(rows, limit, func(e dbq.TicketEvent) TicketEvent {
 		return TicketEvent{Type: e.Type, StaffID: uuidString(e.StaffID), At: e.At, Note: e.Note}
-	}, func(e dbq.TicketEvent) string { return encodeCursor(strconv.FormatInt(e.ID, 10)) }), nil
+	}, func(e dbq.TicketEvent) string { return encodeCursor("ticket-events", int64Text(e.ID)) }), nil
 }
 
 func (s *Server) listTicketEvents(ctx context.Context, in *struct {
 	ID     string `path:"id" format:"uuid"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[TicketEvent] }, error) {
 	t, err := s.loadTicket(ctx, in.ID)
 	if err != nil {

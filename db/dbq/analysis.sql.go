@@ -408,11 +408,19 @@ func (q *Queries) ListFindingsPage(ctx context.Context, arg ListFindingsPagePara
 }
 
 const listInspections = `-- name: ListInspections :many
-SELECT id, trigger, requested_by, sample_size, seed, status, sampled_grants, sales_checked, created_at, finished_at FROM inspections ORDER BY created_at DESC, id DESC LIMIT $1
+SELECT id, trigger, requested_by, sample_size, seed, status, sampled_grants, sales_checked, created_at, finished_at FROM inspections
+WHERE $1::timestamptz IS NULL OR (created_at, id) < ($1, $2::uuid)
+ORDER BY created_at DESC, id DESC LIMIT $3
 `
 
-func (q *Queries) ListInspections(ctx context.Context, lim int32) ([]Inspection, error) {
-	rows, err := q.db.Query(ctx, listInspections, lim)
+type ListInspectionsParams struct {
+	AfterAt *time.Time
+	AfterID *uuid.UUID
+	Lim     int32
+}
+
+func (q *Queries) ListInspections(ctx context.Context, arg ListInspectionsParams) ([]Inspection, error) {
+	rows, err := q.db.Query(ctx, listInspections, arg.AfterAt, arg.AfterID, arg.Lim)
 	if err != nil {
 		return nil, err
 	}
@@ -446,13 +454,16 @@ const listSales = `-- name: ListSales :many
 SELECT id, customer_id, product, product_category, quantity, amount, applied_rate, region, sold_on, created_by, created_at FROM sales WHERE customer_id = $1
   AND ($2::date IS NULL OR sold_on >= $2)
   AND ($3::date IS NULL OR sold_on <= $3)
-ORDER BY sold_on DESC, id DESC LIMIT $4
+  AND ($4::date IS NULL OR (sold_on, id) < ($4, $5::uuid))
+ORDER BY sold_on DESC, id DESC LIMIT $6
 `
 
 type ListSalesParams struct {
 	CustomerID uuid.UUID
 	FromDate   *time.Time
 	ToDate     *time.Time
+	AfterOn    *time.Time
+	AfterID    *uuid.UUID
 	Lim        int32
 }
 
@@ -461,6 +472,8 @@ func (q *Queries) ListSales(ctx context.Context, arg ListSalesParams) ([]Sale, e
 		arg.CustomerID,
 		arg.FromDate,
 		arg.ToDate,
+		arg.AfterOn,
+		arg.AfterID,
 		arg.Lim,
 	)
 	if err != nil {

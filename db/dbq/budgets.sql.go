@@ -232,16 +232,25 @@ func (q *Queries) ListBudgets(ctx context.Context, year int32) ([]KaBudget, erro
 }
 
 const listCosts = `-- name: ListCosts :many
-SELECT id, customer_id, category, amount, incurred_on, note, created_by, created_at FROM ka_costs WHERE customer_id = $1 ORDER BY incurred_on DESC, id DESC LIMIT $2
+SELECT id, customer_id, category, amount, incurred_on, note, created_by, created_at FROM ka_costs WHERE customer_id = $1
+  AND ($2::date IS NULL OR (incurred_on, id) < ($2, $3::uuid))
+ORDER BY incurred_on DESC, id DESC LIMIT $4
 `
 
 type ListCostsParams struct {
 	CustomerID uuid.UUID
+	AfterOn    *time.Time
+	AfterID    *uuid.UUID
 	Lim        int32
 }
 
 func (q *Queries) ListCosts(ctx context.Context, arg ListCostsParams) ([]KaCost, error) {
-	rows, err := q.db.Query(ctx, listCosts, arg.CustomerID, arg.Lim)
+	rows, err := q.db.Query(ctx, listCosts,
+		arg.CustomerID,
+		arg.AfterOn,
+		arg.AfterID,
+		arg.Lim,
+	)
 	if err != nil {
 		return nil, err
 	}

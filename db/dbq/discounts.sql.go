@@ -282,6 +282,60 @@ func (q *Queries) GrantsAsOf(ctx context.Context, arg GrantsAsOfParams) ([]Disco
 	return items, nil
 }
 
+const grantsAsOfPage = `-- name: GrantsAsOfPage :many
+SELECT DISTINCT ON (product_category) id, request_id, customer_id, product_category, rate, method, valid_from, valid_to, granted_at, approved_by, ended_at FROM discount_grants
+WHERE customer_id = $1 AND valid_from <= $2::date AND valid_to >= $2::date
+  AND ($3::text IS NULL OR product_category > $3)
+ORDER BY product_category, granted_at DESC, id DESC
+LIMIT $4
+`
+
+type GrantsAsOfPageParams struct {
+	CustomerID    uuid.UUID
+	AsOf          time.Time
+	AfterCategory *string
+	Lim           int32
+}
+
+// GrantsAsOf paged by product category (one grant each): skipping whole
+// categories before the cursor leaves each category's pick unchanged.
+func (q *Queries) GrantsAsOfPage(ctx context.Context, arg GrantsAsOfPageParams) ([]DiscountGrant, error) {
+	rows, err := q.db.Query(ctx, grantsAsOfPage,
+		arg.CustomerID,
+		arg.AsOf,
+		arg.AfterCategory,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []DiscountGrant{}
+	for rows.Next() {
+		var i DiscountGrant
+		if err := rows.Scan(
+			&i.ID,
+			&i.RequestID,
+			&i.CustomerID,
+			&i.ProductCategory,
+			&i.Rate,
+			&i.Method,
+			&i.ValidFrom,
+			&i.ValidTo,
+			&i.GrantedAt,
+			&i.ApprovedBy,
+			&i.EndedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const insertDiscountDecision = `-- name: InsertDiscountDecision :execrows
 INSERT INTO discount_decisions (request_id, stage, decision, decided_by, comment)
 VALUES ($1, $2, $3, $4, $5)
@@ -496,14 +550,15 @@ func (q *Queries) ListDiscountRequests(ctx context.Context, arg ListDiscountRequ
 const listFilings = `-- name: ListFilings :many
 SELECT f.id, f.request_id, f.grant_id, f.customer_id, f.filed_at, f.acknowledged_at, f.acknowledged_by, r.rate, r.method, r.product_category, r.requester_id FROM filings f JOIN discount_requests r ON r.id = f.request_id
 WHERE ($1::boolean IS NULL OR NOT $1 OR f.acknowledged_at IS NULL)
-  AND ($2::timestamptz IS NULL OR f.filed_at < $2)
+  AND ($2::timestamptz IS NULL OR (f.filed_at, f.id) < ($2, $3::uuid))
 ORDER BY f.filed_at DESC, f.id DESC
-LIMIT $3
+LIMIT $4
 `
 
 type ListFilingsParams struct {
 	Unacknowledged *bool
 	Before         *time.Time
+	BeforeID       *uuid.UUID
 	Lim            int32
 }
 
@@ -522,7 +577,12 @@ type ListFilingsRow struct {
 }
 
 func (q *Queries) ListFilings(ctx context.Context, arg ListFilingsParams) ([]ListFilingsRow, error) {
-	rows, err := q.db.Query(ctx, listFilings, arg.Unacknowledged, arg.Before, arg.Lim)
+	rows, err := q.db.Query(ctx, listFilings,
+		arg.Unacknowledged,
+		arg.Before,
+		arg.BeforeID,
+		arg.Lim,
+	)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ package dbq
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -181,14 +182,21 @@ const listInbox = `-- name: ListInbox :many
 SELECT id, recipient_id, event_key, kind, title, body, customer_id, created_at, read_at FROM notifications
 WHERE recipient_id = $1
   AND ($2::boolean IS NULL OR NOT $2 OR read_at IS NULL)
+  -- Keyset: unread first, then newest first, after the last row's keys.
+  AND ($3::boolean IS NULL
+       OR (read_at IS NOT NULL) > $3
+       OR ((read_at IS NOT NULL) = $3
+           AND (created_at, id) < ($4::timestamptz, $5::uuid)))
 ORDER BY (read_at IS NOT NULL), created_at DESC, id DESC
-LIMIT $4 OFFSET $3
+LIMIT $6
 `
 
 type ListInboxParams struct {
 	RecipientID uuid.UUID
 	UnreadOnly  *bool
-	Off         int32
+	AfterRead   *bool
+	AfterAt     *time.Time
+	AfterID     *uuid.UUID
 	Lim         int32
 }
 
@@ -196,7 +204,9 @@ func (q *Queries) ListInbox(ctx context.Context, arg ListInboxParams) ([]Notific
 	rows, err := q.db.Query(ctx, listInbox,
 		arg.RecipientID,
 		arg.UnreadOnly,
-		arg.Off,
+		arg.AfterRead,
+		arg.AfterAt,
+		arg.AfterID,
 		arg.Lim,
 	)
 	if err != nil {

@@ -31,11 +31,19 @@ func (q *Queries) GetTier(ctx context.Context, code string) (Tier, error) {
 }
 
 const listDiscountPolicies = `-- name: ListDiscountPolicies :many
-SELECT tier, product_category, max_standard_rate, hard_cap_rate, methods, updated_at FROM discount_policies ORDER BY tier, product_category
+SELECT tier, product_category, max_standard_rate, hard_cap_rate, methods, updated_at FROM discount_policies
+WHERE $1::text IS NULL OR (tier, product_category) > ($1, $2::text)
+ORDER BY tier, product_category LIMIT $3
 `
 
-func (q *Queries) ListDiscountPolicies(ctx context.Context) ([]DiscountPolicy, error) {
-	rows, err := q.db.Query(ctx, listDiscountPolicies)
+type ListDiscountPoliciesParams struct {
+	AfterTier     *string
+	AfterCategory *string
+	Lim           int32
+}
+
+func (q *Queries) ListDiscountPolicies(ctx context.Context, arg ListDiscountPoliciesParams) ([]DiscountPolicy, error) {
+	rows, err := q.db.Query(ctx, listDiscountPolicies, arg.AfterTier, arg.AfterCategory, arg.Lim)
 	if err != nil {
 		return nil, err
 	}
@@ -62,11 +70,19 @@ func (q *Queries) ListDiscountPolicies(ctx context.Context) ([]DiscountPolicy, e
 }
 
 const listTiers = `-- name: ListTiers :many
-SELECT code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift FROM tiers ORDER BY rank, code
+SELECT code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift FROM tiers
+WHERE $1::integer IS NULL OR (rank, code) > ($1, $2::text)
+ORDER BY rank, code LIMIT $3
 `
 
-func (q *Queries) ListTiers(ctx context.Context) ([]Tier, error) {
-	rows, err := q.db.Query(ctx, listTiers)
+type ListTiersParams struct {
+	AfterRank *int32
+	AfterCode *string
+	Lim       int32
+}
+
+func (q *Queries) ListTiers(ctx context.Context, arg ListTiersParams) ([]Tier, error) {
+	rows, err := q.db.Query(ctx, listTiers, arg.AfterRank, arg.AfterCode, arg.Lim)
 	if err != nil {
 		return nil, err
 	}

@@ -464,12 +464,88 @@ func (q *Queries) ListGreetings(ctx context.Context, arg ListGreetingsParams) ([
 	return items, nil
 }
 
-const listHolidays = `-- name: ListHolidays :many
-SELECT id, name, on_date, created_at FROM holidays WHERE ($1::int IS NULL OR extract(year FROM on_date) = $1) ORDER BY on_date, name
+const listGreetingsPage = `-- name: ListGreetingsPage :many
+SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at FROM greetings g JOIN customers c ON c.id = g.customer_id
+WHERE g.occasion_on = $1
+  AND ($2::uuid IS NULL OR c.account_manager_id = $2)
+  AND ($3::text IS NULL
+       OR (g.occasion, g.customer_id, g.id) > ($3, $4::uuid, $5::uuid))
+ORDER BY g.occasion, g.customer_id, g.id LIMIT $6
 `
 
-func (q *Queries) ListHolidays(ctx context.Context, year *int32) ([]Holiday, error) {
-	rows, err := q.db.Query(ctx, listHolidays, year)
+type ListGreetingsPageParams struct {
+	OnDate        time.Time
+	ManagerID     *uuid.UUID
+	AfterOccasion *string
+	AfterCustomer *uuid.UUID
+	AfterID       *uuid.UUID
+	Lim           int32
+}
+
+// The greeting list of the API, paged by keyset on its order.
+func (q *Queries) ListGreetingsPage(ctx context.Context, arg ListGreetingsPageParams) ([]Greeting, error) {
+	rows, err := q.db.Query(ctx, listGreetingsPage,
+		arg.OnDate,
+		arg.ManagerID,
+		arg.AfterOccasion,
+		arg.AfterCustomer,
+		arg.AfterID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Greeting{}
+	for rows.Next() {
+		var i Greeting
+		if err := rows.Scan(
+			&i.ID,
+			&i.DedupeKey,
+			&i.CustomerID,
+			&i.Occasion,
+			&i.OccasionOn,
+			&i.KeyPersonID,
+			&i.HolidayID,
+			&i.Title,
+			&i.Gift,
+			&i.AccountManagerID,
+			&i.Status,
+			&i.CreatedAt,
+			&i.DoneAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listHolidays = `-- name: ListHolidays :many
+SELECT id, name, on_date, created_at FROM holidays WHERE ($1::int IS NULL OR extract(year FROM on_date) = $1)
+  AND ($2::date IS NULL OR (on_date, name, id) > ($2, $3::text, $4::uuid))
+ORDER BY on_date, name, id LIMIT $5
+`
+
+type ListHolidaysParams struct {
+	Year      *int32
+	AfterOn   *time.Time
+	AfterName *string
+	AfterID   *uuid.UUID
+	Lim       int32
+}
+
+func (q *Queries) ListHolidays(ctx context.Context, arg ListHolidaysParams) ([]Holiday, error) {
+	rows, err := q.db.Query(ctx, listHolidays,
+		arg.Year,
+		arg.AfterOn,
+		arg.AfterName,
+		arg.AfterID,
+		arg.Lim,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -539,16 +615,22 @@ WHERE ($1::uuid IS NULL OR c.account_manager_id = $1)
        OR ($2 = 'open' AND t.status IN ('open','acknowledged'))
        OR t.status = $2)
   AND ($3::uuid IS NULL OR t.customer_id = $3)
+  -- Keyset: the page after the last row's (priority, due time, id).
+  AND ($4::integer IS NULL
+       OR (t.priority, CASE WHEN t.status = 'open' THEN t.respond_by ELSE t.resolve_by END, t.id)
+          > ($4, $5::timestamptz, $6::uuid))
 ORDER BY t.priority, CASE WHEN t.status = 'open' THEN t.respond_by ELSE t.resolve_by END, t.id
-LIMIT $5 OFFSET $4
+LIMIT $7
 `
 
 type ListTicketsParams struct {
-	ManagerID  *uuid.UUID
-	Status     *string
-	CustomerID *uuid.UUID
-	Off        int32
-	Lim        int32
+	ManagerID     *uuid.UUID
+	Status        *string
+	CustomerID    *uuid.UUID
+	AfterPriority *int32
+	AfterDue      *time.Time
+	AfterID       *uuid.UUID
+	Lim           int32
 }
 
 // Art. 17: key accounts first — by priority (tier, then kind), then the due time.
@@ -557,7 +639,9 @@ func (q *Queries) ListTickets(ctx context.Context, arg ListTicketsParams) ([]Tic
 		arg.ManagerID,
 		arg.Status,
 		arg.CustomerID,
-		arg.Off,
+		arg.AfterPriority,
+		arg.AfterDue,
+		arg.AfterID,
 		arg.Lim,
 	)
 	if err != nil {
@@ -600,17 +684,26 @@ func (q *Queries) ListTickets(ctx context.Context, arg ListTicketsParams) ([]Tic
 const listVisits = `-- name: ListVisits :many
 SELECT id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at FROM visits WHERE customer_id = $1
   AND ($2::text IS NULL OR status = $2)
-ORDER BY coalesce(due_at, created_at) DESC, id DESC LIMIT $3
+  AND ($3::timestamptz IS NULL OR (coalesce(due_at, created_at), id) < ($3, $4::uuid))
+ORDER BY coalesce(due_at, created_at) DESC, id DESC LIMIT $5
 `
 
 type ListVisitsParams struct {
 	CustomerID uuid.UUID
 	Status     *string
+	AfterAt    *time.Time
+	AfterID    *uuid.UUID
 	Lim        int32
 }
 
 func (q *Queries) ListVisits(ctx context.Context, arg ListVisitsParams) ([]Visit, error) {
-	rows, err := q.db.Query(ctx, listVisits, arg.CustomerID, arg.Status, arg.Lim)
+	rows, err := q.db.Query(ctx, listVisits,
+		arg.CustomerID,
+		arg.Status,
+		arg.AfterAt,
+		arg.AfterID,
+		arg.Lim,
+	)
 	if err != nil {
 		return nil, err
 	}

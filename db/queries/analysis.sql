@@ -6,6 +6,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *;
 SELECT * FROM sales WHERE customer_id = sqlc.arg(customer_id)
   AND (sqlc.narg(from_date)::date IS NULL OR sold_on >= sqlc.narg(from_date))
   AND (sqlc.narg(to_date)::date IS NULL OR sold_on <= sqlc.narg(to_date))
+  AND (sqlc.narg(after_on)::date IS NULL OR (sold_on, id) < (sqlc.narg(after_on), sqlc.narg(after_id)::uuid))
 ORDER BY sold_on DESC, id DESC LIMIT sqlc.arg(lim);
 
 -- name: InsertSatisfaction :one
@@ -29,7 +30,9 @@ RETURNING *;
 SELECT * FROM inspections WHERE id = $1;
 
 -- name: ListInspections :many
-SELECT * FROM inspections ORDER BY created_at DESC, id DESC LIMIT sqlc.arg(lim);
+SELECT * FROM inspections
+WHERE sqlc.narg(after_at)::timestamptz IS NULL OR (created_at, id) < (sqlc.narg(after_at), sqlc.narg(after_id)::uuid)
+ORDER BY created_at DESC, id DESC LIMIT sqlc.arg(lim);
 
 -- name: SampleGrants :many
 -- Reproducible: the same seed over the same grants draws the same sample.

@@ -16,7 +16,9 @@ INSERT INTO ka_costs (id, customer_id, category, amount, incurred_on, note, crea
 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *;
 
 -- name: ListCosts :many
-SELECT * FROM ka_costs WHERE customer_id = $1 ORDER BY incurred_on DESC, id DESC LIMIT sqlc.arg(lim);
+SELECT * FROM ka_costs WHERE customer_id = sqlc.arg(customer_id)
+  AND (sqlc.narg(after_on)::date IS NULL OR (incurred_on, id) < (sqlc.narg(after_on), sqlc.narg(after_id)::uuid))
+ORDER BY incurred_on DESC, id DESC LIMIT sqlc.arg(lim);
 
 -- name: BudgetReport :many
 -- Art. 21: spend against budget per account for a year; an account without

@@ -69,6 +69,15 @@ SELECT DISTINCT ON (product_category) * FROM discount_grants
 WHERE customer_id = $1 AND valid_from <= sqlc.arg(as_of)::date AND valid_to >= sqlc.arg(as_of)::date
 ORDER BY product_category, granted_at DESC, id DESC;
 
+-- name: GrantsAsOfPage :many
+-- GrantsAsOf paged by product category (one grant each): skipping whole
+-- categories before the cursor leaves each category's pick unchanged.
+SELECT DISTINCT ON (product_category) * FROM discount_grants
+WHERE customer_id = sqlc.arg(customer_id) AND valid_from <= sqlc.arg(as_of)::date AND valid_to >= sqlc.arg(as_of)::date
+  AND (sqlc.narg(after_category)::text IS NULL OR product_category > sqlc.narg(after_category))
+ORDER BY product_category, granted_at DESC, id DESC
+LIMIT sqlc.arg(lim);
+
 -- name: InsertFiling :exec
 INSERT INTO filings (id, request_id, grant_id, customer_id)
 SELECT sqlc.arg(filing_id), g.request_id, g.id, g.customer_id FROM discount_grants g WHERE g.request_id = sqlc.arg(request_id)
@@ -83,7 +92,7 @@ SELECT * FROM filings WHERE request_id = $1;
 -- name: ListFilings :many
 SELECT f.*, r.rate, r.method, r.product_category, r.requester_id FROM filings f JOIN discount_requests r ON r.id = f.request_id
 WHERE (sqlc.narg(unacknowledged)::boolean IS NULL OR NOT sqlc.narg(unacknowledged) OR f.acknowledged_at IS NULL)
-  AND (sqlc.narg(before)::timestamptz IS NULL OR f.filed_at < sqlc.narg(before))
+  AND (sqlc.narg(before)::timestamptz IS NULL OR (f.filed_at, f.id) < (sqlc.narg(before), sqlc.narg(before_id)::uuid))
 ORDER BY f.filed_at DESC, f.id DESC
 LIMIT sqlc.arg(lim);
 

@@ -8,8 +8,13 @@ ON CONFLICT (recipient_id, event_key) DO NOTHING;
 SELECT * FROM notifications
 WHERE recipient_id = sqlc.arg(recipient_id)
   AND (sqlc.narg(unread_only)::boolean IS NULL OR NOT sqlc.narg(unread_only) OR read_at IS NULL)
+  -- Keyset: unread first, then newest first, after the last row's keys.
+  AND (sqlc.narg(after_read)::boolean IS NULL
+       OR (read_at IS NOT NULL) > sqlc.narg(after_read)
+       OR ((read_at IS NOT NULL) = sqlc.narg(after_read)
+           AND (created_at, id) < (sqlc.narg(after_at)::timestamptz, sqlc.narg(after_id)::uuid)))
 ORDER BY (read_at IS NOT NULL), created_at DESC, id DESC
-LIMIT sqlc.arg(lim) OFFSET sqlc.arg(off);
+LIMIT sqlc.arg(lim);
 
 -- name: MarkNotificationRead :one
 UPDATE notifications SET read_at = coalesce(read_at, now())

@@ -29,8 +29,12 @@ WHERE (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(m
        OR (sqlc.narg(status) = 'open' AND t.status IN ('open','acknowledged'))
        OR t.status = sqlc.narg(status))
   AND (sqlc.narg(customer_id)::uuid IS NULL OR t.customer_id = sqlc.narg(customer_id))
+  -- Keyset: the page after the last row's (priority, due time, id).
+  AND (sqlc.narg(after_priority)::integer IS NULL
+       OR (t.priority, CASE WHEN t.status = 'open' THEN t.respond_by ELSE t.resolve_by END, t.id)
+          > (sqlc.narg(after_priority), sqlc.narg(after_due)::timestamptz, sqlc.narg(after_id)::uuid))
 ORDER BY t.priority, CASE WHEN t.status = 'open' THEN t.respond_by ELSE t.resolve_by END, t.id
-LIMIT sqlc.arg(lim) OFFSET sqlc.arg(off);
+LIMIT sqlc.arg(lim);
 
 -- name: SetTicketStatus :one
 UPDATE tickets SET status = $2, acknowledged_at = $3, resolved_at = $4, closed_at = $5, resolve_by = $6, updated_at = now()
@@ -95,6 +99,7 @@ VALUES ($1, $2, 'done', $3, $4, $5, $6, $7, $8, now()) RETURNING *;
 -- name: ListVisits :many
 SELECT * FROM visits WHERE customer_id = sqlc.arg(customer_id)
   AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
+  AND (sqlc.narg(after_at)::timestamptz IS NULL OR (coalesce(due_at, created_at), id) < (sqlc.narg(after_at), sqlc.narg(after_id)::uuid))
 ORDER BY coalesce(due_at, created_at) DESC, id DESC LIMIT sqlc.arg(lim);
 
 -- name: CountKeyPersonsOf :one
@@ -104,7 +109,9 @@ SELECT count(*) FROM key_persons WHERE customer_id = $1 AND id = ANY(sqlc.arg(id
 INSERT INTO holidays (id, name, on_date) VALUES ($1, $2, $3) RETURNING *;
 
 -- name: ListHolidays :many
-SELECT * FROM holidays WHERE (sqlc.narg(year)::int IS NULL OR extract(year FROM on_date) = sqlc.narg(year)) ORDER BY on_date, name;
+SELECT * FROM holidays WHERE (sqlc.narg(year)::int IS NULL OR extract(year FROM on_date) = sqlc.narg(year))
+  AND (sqlc.narg(after_on)::date IS NULL OR (on_date, name, id) > (sqlc.narg(after_on), sqlc.narg(after_name)::text, sqlc.narg(after_id)::uuid))
+ORDER BY on_date, name, id LIMIT sqlc.arg(lim);
 
 -- name: DeleteHoliday :execrows
 DELETE FROM holidays WHERE id = $1;
@@ -152,6 +159,15 @@ SELECT g.* FROM greetings g JOIN customers c ON c.id = g.customer_id
 WHERE g.occasion_on = sqlc.arg(on_date)
   AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id))
 ORDER BY g.occasion, g.customer_id, g.id;
+
+-- name: ListGreetingsPage :many
+-- The greeting list of the API, paged by keyset on its order.
+SELECT g.* FROM greetings g JOIN customers c ON c.id = g.customer_id
+WHERE g.occasion_on = sqlc.arg(on_date)
+  AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id))
+  AND (sqlc.narg(after_occasion)::text IS NULL
+       OR (g.occasion, g.customer_id, g.id) > (sqlc.narg(after_occasion), sqlc.narg(after_customer)::uuid, sqlc.narg(after_id)::uuid))
+ORDER BY g.occasion, g.customer_id, g.id LIMIT sqlc.arg(lim);
 
 -- name: CompleteGreeting :one
 UPDATE greetings g SET status = 'done', done_at = coalesce(g.done_at, now())
