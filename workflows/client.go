@@ -146,7 +146,7 @@ func (p *Processes) update(ctx context.Context, requestID uuid.UUID, name string
 }
 
 // refusalKinds classes each refusal of the discount run's update validators
-// (discount.go) as a domain error kind; the validator's type is its code.
+// (discounts.go) as a domain error kind; the validator's type is its code.
 var refusalKinds = map[string]kam.Kind{
 	ErrNotDecider:       kam.KindForbidden,
 	ErrNotRequester:     kam.KindForbidden,

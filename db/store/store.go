@@ -23,7 +23,7 @@ type Store struct {
 	keysPurged atomic.Int64 // unix nanoseconds of the last purge
 	// defaultLocale is a new staff member's locale (KAM_DEFAULT_LOCALE).
 	defaultLocale string
-	reg           registerKeying // how the access register is sealed (register.go)
+	reg           registerKeying // how the access register is sealed (access_log.go)
 }
 
 // New wraps a pool.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
 
 	"kam/db/dbq"
 	"kam/db/store"
@@ -40,9 +41,10 @@ type DiscountPolicy struct {
 	UpdatedAt       time.Time `json:"updated_at"`
 }
 
-func (s *Server) referenceRoutes() {
+func (s *Server) tierRoutes() {
 	huma.Register(s.api, op("list-tiers", http.MethodGet, "/v1/tiers", "Tiers and their service policy", "policy"), s.listTiers)
 	huma.Register(s.api, op("get-tier", http.MethodGet, "/v1/tiers/{code}", "One tier", "policy"), s.getTier)
+	huma.Register(s.api, op("put-tier", http.MethodPut, "/v1/tiers/{code}", "Change a tier's service policy (Art. 15); running plans follow at once", "policy"), s.putTier)
 	huma.Register(s.api, op("list-discount-policies", http.MethodGet, "/v1/discount-policies", "Discount policies (confidential, Art. 11)", "policy"), s.listPolicies)
 }
 
@@ -103,4 +105,60 @@ func (s *Server) listPolicies(ctx context.Context, in *pageInput) (*struct{ Body
 func policyOut(p dbq.DiscountPolicy) DiscountPolicy {
 	return DiscountPolicy{Tier: p.Tier, ProductCategory: p.ProductCategory, MaxStandardRate: rateString(p.MaxStandardRate),
 		HardCapRate: rateString(p.HardCapRate), Methods: p.Methods, UpdatedAt: p.UpdatedAt}
+}
+
+// TierPut changes a tier's service policy (Art. 3, 15).
+type TierPut struct {
+	Name                 string   `json:"name" minLength:"1" maxLength:"100"`
+	VisitCadence         string   `json:"visit_cadence" minLength:"1" maxLength:"100" doc:"Cron spec, descriptor or @every duration"`
+	TicketResponseWithin string   `json:"ticket_response_within" minLength:"2" maxLength:"20" doc:"Go duration, e.g. 2h"`
+	TicketResolveWithin  string   `json:"ticket_resolve_within" minLength:"2" maxLength:"20" doc:"Go duration, e.g. 24h"`
+	GreetingOccasions    []string `json:"greeting_occasions" maxItems:"3" uniqueItems:"true" enum:"birthday,anniversary,holiday"`
+	Gift                 bool     `json:"gift,omitempty" doc:"Greetings come with a gift"`
+}
+
+func (s *Server) putTier(ctx context.Context, in *struct {
+	Code string `path:"code" maxLength:"16"`
+	Body TierPut
+}) (*struct{ Body Tier }, error) {
+	if !can(callerOf(ctx).Role, capSetPolicies) {
+		return nil, forbidden("tiers are set by the admin and the KA Department")
+	}
+	if _, err := store.ParseCycle("visit_cadence", in.Body.VisitCadence); err != nil {
+		return nil, problemFor(s.log, err)
+	}
+	for field, v := range map[string]string{"ticket_response_within": in.Body.TicketResponseWithin, "ticket_resolve_within": in.Body.TicketResolveWithin} {
+		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			return nil, invalidField("body."+field, "a positive Go duration, e.g. 2h")
+		}
+	}
+	occasions := in.Body.GreetingOccasions
+	if occasions == nil {
+		occasions = []string{}
+	}
+	t, err := s.store.Q().UpdateTier(ctx, dbq.UpdateTierParams{Code: in.Code, Name: in.Body.Name, VisitCadence: in.Body.VisitCadence,
+		TicketResponseWithin: in.Body.TicketResponseWithin, TicketResolveWithin: in.Body.TicketResolveWithin, GreetingOccasions: occasions, Gift: in.Body.Gift})
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	// Every plan of this tier re-reads its cadence now. A lost signal leaves
+	// a plan on the old cadence until its current visit is done.
+	var after *uuid.UUID
+	for {
+		ids, err := s.store.Q().CustomersInTier(ctx, dbq.CustomersInTierParams{Tier: in.Code, After: after, Lim: 500})
+		if err != nil {
+			s.log.Warn("tier change signals", "error", err)
+			break
+		}
+		for _, id := range ids {
+			if err := s.procs.PlanChanged(ctx, id); err != nil {
+				s.log.Warn("signal visit plan", "customer", id, "error", err)
+			}
+		}
+		if len(ids) < 500 {
+			break
+		}
+		after = &ids[len(ids)-1]
+	}
+	return &struct{ Body Tier }{Body: tierOut(t)}, nil
 }

@@ -1,0 +1,215 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
+
+	"kam"
+	"kam/db/dbq"
+	"kam/db/store"
+)
+
+var greetingSections = []string{"greetings"}
+
+// HolidayCreate adds a day to the company calendar (Art. 19).
+type HolidayCreate struct {
+	Name string `json:"name" minLength:"1" maxLength:"100"`
+	On   string `json:"on" format:"date"`
+}
+
+// Holiday is a day of the company calendar.
+type Holiday struct {
+	ID   string `json:"id" format:"uuid"`
+	Name string `json:"name"`
+	On   string `json:"on"`
+}
+
+// Greeting is a greeting task for an account manager (Art. 19).
+type Greeting struct {
+	ID               string     `json:"id" format:"uuid"`
+	CustomerID       string     `json:"customer_id" format:"uuid"`
+	Occasion         string     `json:"occasion" enum:"birthday,anniversary,holiday"`
+	On               string     `json:"on"`
+	KeyPersonID      *string    `json:"key_person_id" format:"uuid"`
+	HolidayID        *string    `json:"holiday_id" format:"uuid"`
+	Title            string     `json:"title"`
+	Gift             bool       `json:"gift"`
+	AccountManagerID *string    `json:"account_manager_id" format:"uuid"`
+	Status           string     `json:"status" enum:"open,done"`
+	DoneAt           *time.Time `json:"done_at"`
+}
+
+func greetingOut(g dbq.Greeting) Greeting {
+	return Greeting{ID: g.ID.String(), CustomerID: g.CustomerID.String(), Occasion: g.Occasion, On: g.OccasionOn.Format(time.DateOnly),
+		KeyPersonID: uuidString(g.KeyPersonID), HolidayID: uuidString(g.HolidayID), Title: g.Title, Gift: g.Gift,
+		AccountManagerID: uuidString(g.AccountManagerID), Status: g.Status, DoneAt: g.DoneAt}
+}
+
+func (s *Server) greetingRoutes() {
+	huma.Register(s.api, created(op("create-holiday", http.MethodPost, "/v1/holidays", "Add a holiday to the company calendar", "service")), s.createHoliday)
+	huma.Register(s.api, op("list-holidays", http.MethodGet, "/v1/holidays", "The company calendar", "service"), s.listHolidays)
+	del := op("delete-holiday", http.MethodDelete, "/v1/holidays/{id}", "Remove a holiday", "service")
+	del.DefaultStatus = http.StatusNoContent
+	huma.Register(s.api, del, s.deleteHoliday)
+	huma.Register(s.api, op("list-greetings", http.MethodGet, "/v1/greetings", "Greeting tasks for a day (Art. 19)", "service"), s.listGreetings)
+	huma.Register(s.api, op("complete-greeting", http.MethodPost, "/v1/greetings/{id}/done", "Mark a greeting task done", "service"), s.completeGreeting)
+}
+
+// greetNow makes the greeting tasks an addition brings inside the lead
+// window at once, rather than at the next daily sweep.
+func (s *Server) greetNow(ctx context.Context, customer, holiday *uuid.UUID) {
+	if _, err := s.store.SweepGreetings(ctx, s.today(), kam.LeadDays(s.procs.Settings.GreetingLead), customer, holiday); err != nil {
+		s.log.Warn("greeting sweep", "error", err)
+	}
+}
+
+func (s *Server) createHoliday(ctx context.Context, in *struct{ Body HolidayCreate }) (*struct{ Body Holiday }, error) {
+	if !can(callerOf(ctx).Role, capSetPolicies) {
+		return nil, forbidden("the company calendar is kept by the admin and the KA Department")
+	}
+	on, err := optDate("body.on", &in.Body.On)
+	if err != nil {
+		return nil, err
+	}
+	h, err := s.store.Q().CreateHoliday(ctx, dbq.CreateHolidayParams{ID: store.NewID(), Name: in.Body.Name, OnDate: *on})
+	if err != nil {
+		if de := store.Interpret(err); errors.As(de, new(*kam.Error)) {
+			return nil, problemFor(s.log, kam.Conflict("duplicate_holiday", "this holiday is already in the calendar"))
+		}
+		return nil, problemFor(s.log, err)
+	}
+	s.greetNow(ctx, nil, &h.ID)
+	return &struct{ Body Holiday }{Body: Holiday{ID: h.ID.String(), Name: h.Name, On: h.OnDate.Format(time.DateOnly)}}, nil
+}
+
+func (s *Server) listHolidays(ctx context.Context, in *struct {
+	Year   int    `query:"year" minimum:"1900" maximum:"2200"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	Cursor string `query:"cursor" maxLength:"1024"`
+}) (*struct{ Body Page[Holiday] }, error) {
+	arg := dbq.ListHolidaysParams{Lim: int32(in.Limit + 1)}
+	if in.Year != 0 {
+		y := int32(in.Year)
+		arg.Year = &y
+	}
+	var on time.Time
+	var name string
+	var id uuid.UUID
+	if ok, err := decodeCursor(in.Cursor, "holidays", dateKey(&on), textKey(&name), uuidKey(&id)); err != nil {
+		return nil, err
+	} else if ok {
+		arg.AfterOn, arg.AfterName, arg.AfterID = &on, &name, &id
+	}
+	rows, err := s.store.Q().ListHolidays(ctx, arg)
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	out := pageOf(rows, in.Limit, func(h dbq.Holiday) Holiday {
+		return Holiday{ID: h.ID.String(), Name: h.Name, On: h.OnDate.Format(time.DateOnly)}
+	}, func(h dbq.Holiday) string { return encodeCursor("holidays", dateText(h.OnDate), h.Name, h.ID.String()) })
+	return &struct{ Body Page[Holiday] }{Body: out}, nil
+}
+
+func (s *Server) deleteHoliday(ctx context.Context, in *struct {
+	ID string `path:"id" format:"uuid"`
+}) (*struct{}, error) {
+	if !can(callerOf(ctx).Role, capSetPolicies) {
+		return nil, forbidden("the company calendar is kept by the admin and the KA Department")
+	}
+	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	n, err := s.store.Q().DeleteHoliday(ctx, id)
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	if n == 0 {
+		return nil, notFound()
+	}
+	return nil, nil
+}
+
+func (s *Server) listGreetings(ctx context.Context, in *struct {
+	On     string `query:"on" format:"date" doc:"Default: today in the company time zone"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	Cursor string `query:"cursor" maxLength:"1024"`
+}) (*struct{ Body Page[Greeting] }, error) {
+	p := callerOf(ctx)
+	if !can(p.Role, capGreetings) {
+		return nil, s.deny(ctx, uuid.Nil, greetingSections, forbidden("greeting tasks are the account managers' and the KA Department's"))
+	}
+	day := s.today()
+	if in.On != "" {
+		d, err := optDate("query.on", &in.On)
+		if err != nil {
+			return nil, err
+		}
+		day = *d
+	}
+	arg := dbq.ListGreetingsPageParams{OnDate: day, ManagerID: scopeOf(p).ManagerID, Lim: int32(in.Limit + 1)}
+	var occasion string
+	var customer, gid uuid.UUID
+	if ok, err := decodeCursor(in.Cursor, "greetings", textKey(&occasion), uuidKey(&customer), uuidKey(&gid)); err != nil {
+		return nil, err
+	} else if ok {
+		arg.AfterOccasion, arg.AfterCustomer, arg.AfterID = &occasion, &customer, &gid
+	}
+	rows, err := s.store.Q().ListGreetingsPage(ctx, arg)
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	out := pageOf(rows, in.Limit, greetingOut, func(g dbq.Greeting) string {
+		return encodeCursor("greetings", g.Occasion, g.CustomerID.String(), g.ID.String())
+	})
+	var ids []uuid.UUID
+	for _, g := range rows[:len(out.Items)] {
+		if !slices.Contains(ids, g.CustomerID) {
+			ids = append(ids, g.CustomerID)
+		}
+	}
+	// A greeting task shows a key person's birthday: archive data (Art. 9).
+	if len(ids) > 0 {
+		if err := s.register(ctx, kam.AccessList, ids, greetingSections); err != nil {
+			return nil, err
+		}
+	}
+	return &struct{ Body Page[Greeting] }{Body: out}, nil
+}
+
+func (s *Server) completeGreeting(ctx context.Context, in *struct {
+	ID string `path:"id" format:"uuid"`
+}) (*struct{ Body Greeting }, error) {
+	p := callerOf(ctx)
+	if !can(p.Role, capGreetings) {
+		return nil, s.deny(ctx, uuid.Nil, greetingSections, notFound())
+	}
+	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	// The task names its account: the store puts it into the register entry.
+	g, err := archiveWrite(s, ctx, nil, greetingSections, func(ctx context.Context) (g dbq.Greeting, err error) {
+		err = s.store.Write(ctx, func(q *dbq.Queries) error {
+			if g, err = q.CompleteGreeting(ctx, dbq.CompleteGreetingParams{ID: id, ManagerID: scopeOf(p).ManagerID}); err != nil {
+				return err
+			}
+			store.SetAccessCustomers(ctx, g.CustomerID)
+			return nil
+		})
+		return g, err
+	})
+	if errors.Is(err, kam.ErrNotFound) {
+		return nil, s.deny(ctx, uuid.Nil, greetingSections, notFound())
+	}
+	if err != nil {
+		return nil, problemFor(s.log, err)
+	}
+	return &struct{ Body Greeting }{Body: greetingOut(g)}, nil
+}

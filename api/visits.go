@@ -1,0 +1,196 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
+
+	"kam"
+	"kam/db/dbq"
+	"kam/db/store"
+)
+
+var visitSections = []string{"visits"}
+
+// VisitCreate records a visit (Art. 7.6, 20).
+type VisitCreate struct {
+	VisitedOn    string   `json:"visited_on" format:"date"`
+	StaffID      string   `json:"staff_id,omitempty" format:"uuid" doc:"Who visited; default: you"`
+	KeyPersonIDs []string `json:"key_person_ids,omitempty" maxItems:"50"`
+	Notes        string   `json:"notes,omitempty" maxLength:"10000"`
+	Outcome      string   `json:"outcome,omitempty" maxLength:"2000"`
+	FollowUps    string   `json:"follow_ups,omitempty" maxLength:"2000"`
+}
+
+// Visit is a planned, done or missed visit.
+type Visit struct {
+	ID           string     `json:"id" format:"uuid"`
+	CustomerID   string     `json:"customer_id" format:"uuid"`
+	Status       string     `json:"status" enum:"planned,done,missed,cancelled"`
+	DueAt        *time.Time `json:"due_at"`
+	VisitedOn    *string    `json:"visited_on"`
+	StaffID      *string    `json:"staff_id" format:"uuid"`
+	KeyPersonIDs []string   `json:"key_person_ids"`
+	Notes        string     `json:"notes"`
+	Outcome      string     `json:"outcome"`
+	FollowUps    string     `json:"follow_ups"`
+	CompletedAt  *time.Time `json:"completed_at"`
+}
+
+func visitOut(v dbq.Visit) Visit {
+	out := Visit{ID: v.ID.String(), CustomerID: v.CustomerID.String(), Status: v.Status, DueAt: v.DueAt, VisitedOn: dateString(v.VisitedOn),
+		StaffID: uuidString(v.StaffID), Notes: v.Notes, Outcome: v.Outcome, FollowUps: v.FollowUps, CompletedAt: v.CompletedAt, KeyPersonIDs: []string{}}
+	for _, k := range v.KeyPersonIds {
+		out.KeyPersonIDs = append(out.KeyPersonIDs, k.String())
+	}
+	return out
+}
+
+func (s *Server) visitRoutes() {
+	huma.Register(s.api, created(op("record-visit", http.MethodPost, "/v1/customers/{id}/visits", "Record a visit; it completes the planned one (Art. 20)", "service")), s.recordVisit)
+	huma.Register(s.api, op("list-visits", http.MethodGet, "/v1/customers/{id}/visits", "Planned, done and missed visits", "service"), s.listVisits)
+}
+
+// today is the company's date now.
+func (s *Server) today() time.Time {
+	now := time.Now().In(s.procs.Settings.Timezone)
+	return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+func (s *Server) recordVisit(ctx context.Context, in *struct {
+	ID   string `path:"id" format:"uuid"`
+	Body VisitCreate
+}) (*struct{ Body Visit }, error) {
+	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	on, err := optDate("body.visited_on", &in.Body.VisitedOn)
+	if err != nil {
+		return nil, err
+	}
+	p := callerOf(ctx)
+	staffID := p.ID
+	if in.Body.StaffID != "" {
+		if staffID, err = parseUUID("body.staff_id", in.Body.StaffID); err != nil {
+			return nil, err
+		}
+	}
+	people, err := keyPersonIDs(in.Body.KeyPersonIDs)
+	if err != nil {
+		return nil, err
+	}
+	scope, err := s.gateAccount(ctx, id, capRecordVisits, visitSections)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.visitRule(ctx, scope, id, staffID, *on); err != nil {
+		return nil, err
+	}
+	if _, err := s.store.Q().GetStaff(ctx, staffID); err != nil {
+		return nil, invalidField("body.staff_id", "no such staff member")
+	}
+	var planned bool
+	v, err := archiveWrite(s, ctx, []uuid.UUID{id}, visitSections, func(ctx context.Context) (v dbq.Visit, err error) {
+		v, planned, err = s.store.RecordVisit(ctx, scope, id, store.VisitInput{VisitedOn: *on, StaffID: staffID, KeyPersonIDs: people,
+			Notes: in.Body.Notes, Outcome: in.Body.Outcome, FollowUps: in.Body.FollowUps})
+		return v, err
+	})
+	if err != nil {
+		return nil, s.archiveErr(ctx, id, visitSections, err)
+	}
+	if planned {
+		if err := s.procs.VisitRecorded(ctx, id); err != nil {
+			s.log.Warn("signal visit plan", "customer", id, "error", err)
+		}
+	}
+	return &struct{ Body Visit }{Body: visitOut(v)}, nil
+}
+
+// keyPersonIDs reads a visit's key-person ids, naming the first that is not
+// a UUID.
+func keyPersonIDs(raw []string) ([]uuid.UUID, error) {
+	var people []uuid.UUID
+	for i, k := range raw {
+		kid, err := uuid.Parse(k)
+		if err != nil {
+			return nil, invalidField("body.key_person_ids["+itoa(i)+"]", "not a UUID")
+		}
+		people = append(people, kid)
+	}
+	return people, nil
+}
+
+// visitRule: a visit is a record of what someone did (Art. 7.6, 20), so it
+// is recorded in the caller's own name, or by a KA manager in the name of
+// the account's manager, and never dated after today (company time zone).
+// Another name is 403 visit_not_yours (registered as a denied change); a
+// later date is 422 visit_in_future.
+func (s *Server) visitRule(ctx context.Context, scope store.Scope, id, staffID uuid.UUID, on time.Time) error {
+	if on.After(s.today()) {
+		return problemFor(s.log, &kam.Error{Kind: kam.KindInvalid, Code: "visit_in_future", Field: "visited_on",
+			Message: "a visit cannot be dated after today"})
+	}
+	p := callerOf(ctx)
+	if staffID == p.ID {
+		return nil
+	}
+	c, err := s.store.Q().GetCustomer(ctx, dbq.GetCustomerParams{ID: id, ManagerID: scope.ManagerID})
+	if err != nil {
+		return s.archiveErr(ctx, id, visitSections, store.Interpret(err))
+	}
+	if p.Role == kam.RoleKAManager && c.AccountManagerID != nil && *c.AccountManagerID == staffID {
+		return nil
+	}
+	return s.deny(ctx, id, visitSections, problemFor(s.log, &kam.Error{Kind: kam.KindForbidden, Code: "visit_not_yours", Field: "staff_id",
+		Message: "a visit is recorded in your own name (a KA manager may also record it for the account's manager)"}))
+}
+
+// visitCursor carries a visit's place in ListVisits' order: its due time (a
+// visit outside the plan has none and sorts by when it was recorded), its id.
+func visitCursor(v dbq.Visit) string {
+	at := v.CreatedAt
+	if v.DueAt != nil {
+		at = *v.DueAt
+	}
+	return encodeCursor("visits", timeText(at), v.ID.String())
+}
+
+func (s *Server) listVisits(ctx context.Context, in *struct {
+	ID     string `path:"id" format:"uuid"`
+	Status string `query:"status" maxLength:"16" doc:"planned, done, missed or cancelled"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"500" default:"100"`
+	Cursor string `query:"cursor" maxLength:"1024"`
+}) (*struct{ Body Page[Visit] }, error) {
+	id, err := parseUUID("path.id", in.ID)
+	if err != nil {
+		return nil, err
+	}
+	afterAt, afterID, err := keyIDCursor(in.Cursor, "visits", timeKey)
+	if err != nil {
+		return nil, err
+	}
+	if in.Status != "" && !slices.Contains([]string{"planned", "done", "missed", "cancelled"}, in.Status) {
+		return nil, invalidField("query.status", "status is planned, done, missed or cancelled")
+	}
+	scope, err := s.gateAccount(ctx, id, capReadArchive, visitSections)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.Visible(ctx, scope, id); err != nil {
+		return nil, s.archiveErr(ctx, id, visitSections, err)
+	}
+	rows, err := s.store.Q().ListVisits(ctx, dbq.ListVisitsParams{CustomerID: id, Status: nonEmpty(in.Status), AfterAt: afterAt, AfterID: afterID, Lim: int32(in.Limit + 1)})
+	if err != nil {
+		return nil, problemFor(s.log, store.Interpret(err))
+	}
+	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, visitSections); err != nil {
+		return nil, err
+	}
+	out := pageOf(rows, in.Limit, visitOut, visitCursor)
+	return &struct{ Body Page[Visit] }{Body: out}, nil
+}

@@ -1,0 +1,70 @@
+-- name: CreateHoliday :one
+INSERT INTO holidays (id, name, on_date) VALUES ($1, $2, $3) RETURNING *;
+
+-- name: ListHolidays :many
+SELECT * FROM holidays WHERE (sqlc.narg(year)::int IS NULL OR extract(year FROM on_date) = sqlc.narg(year))
+  AND (sqlc.narg(after_on)::date IS NULL OR (on_date, name, id) > (sqlc.narg(after_on), sqlc.narg(after_name)::text, sqlc.narg(after_id)::uuid))
+ORDER BY on_date, name, id LIMIT sqlc.arg(lim);
+
+-- name: DeleteHoliday :execrows
+DELETE FROM holidays WHERE id = $1;
+
+-- name: SweepGreetings :many
+-- Art. 19: every occasion inside [today, today + lead_days] that the
+-- account's tier greets becomes one task for its account manager; the
+-- dedupe key makes a re-run or a retry add nothing. A 29 February birthday
+-- is greeted on 28 February in other years.
+WITH days AS (
+    SELECT d::date AS d FROM generate_series(sqlc.arg(today)::date, sqlc.arg(today)::date + sqlc.arg(lead_days)::int, interval '1 day') d
+), accounts AS (
+    SELECT c.id, c.name, c.founded_on, c.account_manager_id, t.greeting_occasions, t.gift
+    FROM customers c JOIN tiers t ON t.code = c.tier
+    WHERE c.status = 'active' AND (sqlc.narg(customer_id)::uuid IS NULL OR c.id = sqlc.narg(customer_id))
+), occasions AS (
+    SELECT 'birthday/' || k.id || '/' || days.d AS dedupe_key, a.id AS customer_id, 'birthday' AS occasion, days.d AS occasion_on,
+           k.id AS key_person_id, NULL::uuid AS holiday_id, 'Birthday of ' || k.name || ' (' || a.name || ')' AS title, a.gift, a.account_manager_id
+    FROM accounts a JOIN key_persons k ON k.customer_id = a.id JOIN days ON
+         (extract(month FROM k.birthday) = extract(month FROM days.d) AND extract(day FROM k.birthday) = extract(day FROM days.d))
+      OR (extract(month FROM k.birthday) = 2 AND extract(day FROM k.birthday) = 29
+          AND extract(month FROM days.d) = 2 AND extract(day FROM days.d) = 28 AND extract(month FROM days.d + 1) = 3)
+    WHERE 'birthday' = ANY(a.greeting_occasions) AND k.birthday IS NOT NULL
+  UNION ALL
+    SELECT 'anniversary/' || a.id || '/' || days.d, a.id, 'anniversary', days.d, NULL, NULL,
+           'Anniversary of ' || a.name || ' (founded ' || a.founded_on || ')', a.gift, a.account_manager_id
+    FROM accounts a JOIN days ON
+         (extract(month FROM a.founded_on) = extract(month FROM days.d) AND extract(day FROM a.founded_on) = extract(day FROM days.d))
+      OR (extract(month FROM a.founded_on) = 2 AND extract(day FROM a.founded_on) = 29
+          AND extract(month FROM days.d) = 2 AND extract(day FROM days.d) = 28 AND extract(month FROM days.d + 1) = 3)
+    WHERE 'anniversary' = ANY(a.greeting_occasions) AND a.founded_on IS NOT NULL AND a.founded_on < days.d
+  UNION ALL
+    SELECT 'holiday/' || h.id || '/' || a.id, a.id, 'holiday', h.on_date, NULL, h.id, h.name || ' greetings to ' || a.name, a.gift, a.account_manager_id
+    FROM accounts a JOIN holidays h ON h.on_date IN (SELECT d FROM days)
+    WHERE 'holiday' = ANY(a.greeting_occasions) AND (sqlc.narg(holiday_id)::uuid IS NULL OR h.id = sqlc.narg(holiday_id))
+)
+INSERT INTO greetings (id, dedupe_key, customer_id, occasion, occasion_on, key_person_id, holiday_id, title, gift, account_manager_id)
+SELECT gen_random_uuid(), o.dedupe_key, o.customer_id, o.occasion, o.occasion_on, o.key_person_id, o.holiday_id, o.title, o.gift, o.account_manager_id
+FROM occasions o
+ON CONFLICT (dedupe_key) DO NOTHING
+RETURNING *;
+
+-- name: ListGreetings :many
+SELECT g.* FROM greetings g JOIN customers c ON c.id = g.customer_id
+WHERE g.occasion_on = sqlc.arg(on_date)
+  AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id))
+ORDER BY g.occasion, g.customer_id, g.id;
+
+-- name: ListGreetingsPage :many
+-- The greeting list of the API, paged by keyset on its order.
+SELECT g.* FROM greetings g JOIN customers c ON c.id = g.customer_id
+WHERE g.occasion_on = sqlc.arg(on_date)
+  AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id))
+  AND (sqlc.narg(after_occasion)::text IS NULL
+       OR (g.occasion, g.customer_id, g.id) > (sqlc.narg(after_occasion), sqlc.narg(after_customer)::uuid, sqlc.narg(after_id)::uuid))
+ORDER BY g.occasion, g.customer_id, g.id LIMIT sqlc.arg(lim);
+
+-- name: CompleteGreeting :one
+UPDATE greetings g SET status = 'done', done_at = coalesce(g.done_at, now())
+FROM customers c
+WHERE g.id = sqlc.arg(id) AND c.id = g.customer_id
+  AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id))
+RETURNING g.*;
