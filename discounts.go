@@ -41,6 +41,15 @@ func Route(rate, maxStandard, hardCap decimal.Decimal) (string, error) {
 	return RouteBeyondStandard, nil
 }
 
+// GrantEndsAt is when a grant valid to validTo ends: at the end of that day in
+// the company's time zone (Art. 12; UTC when none is set).
+func GrantEndsAt(validTo time.Time, tz *time.Location) time.Time {
+	if tz == nil {
+		tz = time.UTC
+	}
+	return time.Date(validTo.Year(), validTo.Month(), validTo.Day()+1, 0, 0, 0, 0, tz)
+}
+
 // DiscountState is what the approval workflow persists after each step.
 type DiscountState struct {
 	RequestID uuid.UUID

@@ -82,3 +82,15 @@ func TestNextBeyondHorizon(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// Art. 12: a grant runs to the end of its last day in the company's time zone.
+func TestGrantEndsAtEndOfDayInCompanyTime(t *testing.T) {
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	got := GrantEndsAt(time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC), sh)
+	if want := time.Date(2027, 1, 1, 0, 0, 0, 0, sh); !got.Equal(want) {
+		t.Fatalf("ends %v, want %v", got, want)
+	}
+	if got := GrantEndsAt(time.Date(2026, 2, 28, 0, 0, 0, 0, time.UTC), nil); !got.Equal(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("without a zone: %v", got)
+	}
+}

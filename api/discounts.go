@@ -185,7 +185,8 @@ func (s *Server) createDiscount(ctx context.Context, in *struct{ Body DiscountRe
 			Method: in.Body.Method, ValidFrom: *from, ValidTo: *to, Reason: in.Body.Reason,
 			Deadline: time.Now().Add(set.ApprovalEscalateAfter),
 		}, func(r dbq.DiscountRequest) error {
-			if err := s.procs.StartDiscount(ctx, r); err != nil {
+			start := workflows.DiscountStart{ID: r.ID, CustomerID: r.CustomerID, RequesterID: r.RequesterID, Route: r.Route, ValidTo: r.ValidTo}
+			if err := s.procs.StartDiscount(ctx, start); err != nil {
 				return kam.StartFailed("the approval process could not be started", err)
 			}
 			return nil

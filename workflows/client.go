@@ -12,7 +12,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"kam"
-	"kam/db/dbq"
 )
 
 // Settings are the process durations of SPEC §4, each overridable by
@@ -100,21 +99,23 @@ func (p *Processes) Ping(ctx context.Context) error {
 	return err
 }
 
+// DiscountStart is what the approval run of a stored request starts from.
+type DiscountStart struct {
+	ID, CustomerID, RequesterID uuid.UUID
+	Route                       string
+	ValidTo                     time.Time
+}
+
 // StartDiscount starts the approval run of a stored request.
-func (p *Processes) StartDiscount(ctx context.Context, r dbq.DiscountRequest) error {
-	tz := p.Settings.Timezone
-	if tz == nil {
-		tz = time.UTC
-	}
-	to := r.ValidTo
-	ends := time.Date(to.Year(), to.Month(), to.Day()+1, 0, 0, 0, 0, tz)
+func (p *Processes) StartDiscount(ctx context.Context, r DiscountStart) error {
 	_, err := p.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       DiscountWorkflowID(r.ID),
 		TaskQueue:                TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	}, DiscountApproval, DiscountInput{
-		RequestID: r.ID, CustomerID: r.CustomerID, RequesterID: r.RequesterID, Route: r.Route, GrantEndsAt: ends,
+		RequestID: r.ID, CustomerID: r.CustomerID, RequesterID: r.RequesterID, Route: r.Route,
+		GrantEndsAt: kam.GrantEndsAt(r.ValidTo, p.Settings.Timezone),
 		RemindEvery: p.Settings.ApprovalRemindEvery, EscalateAfter: p.Settings.ApprovalEscalateAfter,
 		GMTimeout: p.Settings.GMDecisionTimeout, ExpiryNotice: p.Settings.GrantExpiryNotice,
 	})
