@@ -1,6 +1,11 @@
 package kam
 
-import "time"
+import (
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+)
 
 // Credit agreement statuses (Art. 13).
 const (
@@ -33,3 +38,47 @@ func TicketPriority(tierRank int32, kind string) int32 {
 // LeadDays is how many days ahead of an occasion its greeting task appears
 // (Art. 19).
 func LeadDays(lead time.Duration) int32 { return int32(lead / (24 * time.Hour)) }
+
+// CreditTerms is what the settlement process reads of a credit agreement
+// (Art. 13): its terms and what the account owes now.
+type CreditTerms struct {
+	CustomerID      uuid.UUID
+	Status          string
+	SettlementCycle string
+	PaymentTermDays int32
+	CycleAnchor     time.Time
+	ArrearsLimit    decimal.Decimal
+	Outstanding     decimal.Decimal
+}
+
+// Statement statuses (Art. 13).
+const (
+	StatementOpen    = "open"
+	StatementOverdue = "overdue"
+	StatementPaid    = "paid"
+)
+
+// StatementStanding is a settlement statement's standing.
+type StatementStanding struct {
+	ID     uuid.UUID
+	Status string
+	DueAt  time.Time
+}
+
+// TicketStanding is what the SLA process needs to know of a ticket now
+// (Art. 17): whether it has been answered or settled.
+type TicketStanding struct {
+	Status         string
+	AcknowledgedAt *time.Time
+}
+
+// GreetingTask is one greeting task of a day (Art. 19).
+type GreetingTask struct {
+	ID               uuid.UUID
+	CustomerID       uuid.UUID
+	AccountManagerID *uuid.UUID
+	Status           string
+	Title            string
+	OccasionOn       time.Time
+	Gift             bool
+}

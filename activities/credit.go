@@ -9,8 +9,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"kam"
-	"kam/db/dbq"
-	"kam/db/store"
 )
 
 // CreditSnapshot is what a settlement run needs to know of its agreement.
@@ -33,20 +31,20 @@ type StatementDue struct {
 
 // LoadCredit reads the agreement and its unpaid statements.
 func (a *Activities) LoadCredit(ctx context.Context, customerID uuid.UUID) (CreditSnapshot, error) {
-	ag, err := a.Store.Q().GetCredit(ctx, customerID)
-	if errors.Is(store.Interpret(err), kam.ErrNotFound) {
+	ag, err := a.Store.CreditTerms(ctx, customerID)
+	if errors.Is(err, kam.ErrNotFound) {
 		return CreditSnapshot{}, nil
 	} else if err != nil {
 		return CreditSnapshot{}, err
 	}
-	unpaid, err := a.Store.Q().UnpaidStatements(ctx, customerID)
+	unpaid, err := a.Store.UnpaidStatements(ctx, customerID)
 	if err != nil {
 		return CreditSnapshot{}, err
 	}
 	snap := CreditSnapshot{Exists: true, Status: ag.Status, SettlementCycle: ag.SettlementCycle, PaymentTermDays: ag.PaymentTermDays,
 		CycleAnchor: ag.CycleAnchor, Unpaid: []StatementDue{}}
 	for _, s := range unpaid {
-		snap.Unpaid = append(snap.Unpaid, StatementDue{ID: s.ID, DueAt: s.DueAt, Overdue: s.Status == "overdue"})
+		snap.Unpaid = append(snap.Unpaid, StatementDue{ID: s.ID, DueAt: s.DueAt, Overdue: s.Status == kam.StatementOverdue})
 	}
 	return snap, nil
 }
@@ -70,26 +68,17 @@ func (a *Activities) CloseCycle(ctx context.Context, c CycleClose) (*StatementDu
 // MarkOverdue marks a statement unpaid at its due time as overdue and tells
 // whether it is (still) unpaid.
 func (a *Activities) MarkOverdue(ctx context.Context, statementID uuid.UUID) (bool, error) {
-	if _, err := a.Store.Q().MarkOverdue(ctx, statementID); err != nil && !errors.Is(store.Interpret(err), kam.ErrNotFound) {
-		return false, err
-	}
-	st, err := a.Store.Q().GetStatement(ctx, statementID)
-	if err != nil {
-		return false, store.Interpret(err)
-	}
-	return st.Status == "overdue", nil
+	return a.Store.MarkStatementOverdue(ctx, statementID)
 }
 
 // SuspendCredit stops credit purchasing (Art. 13); repeating it changes nothing.
 func (a *Activities) SuspendCredit(ctx context.Context, customerID uuid.UUID, reason string) error {
-	_, err := a.Store.Q().SuspendCredit(ctx, dbq.SuspendCreditParams{CustomerID: customerID, SuspensionReason: &reason})
-	return store.Interpret(err)
+	return a.Store.SuspendCredit(ctx, customerID, reason)
 }
 
 // ReinstateCredit restores credit when nothing is overdue; it tells whether it did.
 func (a *Activities) ReinstateCredit(ctx context.Context, customerID uuid.UUID) (bool, error) {
-	n, err := a.Store.Q().ReinstateCredit(ctx, customerID)
-	return n > 0, store.Interpret(err)
+	return a.Store.ReinstateCredit(ctx, customerID)
 }
 
 // ArrearsWarning asks whether outstanding has reached ratio × limit.
@@ -100,15 +89,15 @@ type ArrearsWarning struct {
 
 // ArrearsReached tells whether the early-warning threshold (Art. 13) is reached.
 func (a *Activities) ArrearsReached(ctx context.Context, w ArrearsWarning) (bool, error) {
-	ag, err := a.Store.Q().GetCredit(ctx, w.CustomerID)
+	ag, err := a.Store.CreditTerms(ctx, w.CustomerID)
 	if err != nil {
-		return false, store.Interpret(err)
+		return false, err
 	}
 	ratio, err := decimal.NewFromString(w.Ratio)
 	if err != nil {
 		return false, err
 	}
-	return ag.ArrearsLimit.IsPositive() && store.Outstanding(ag).GreaterThanOrEqual(ag.ArrearsLimit.Mul(ratio)), nil
+	return ag.ArrearsLimit.IsPositive() && ag.Outstanding.GreaterThanOrEqual(ag.ArrearsLimit.Mul(ratio)), nil
 }
 
 // CreditEvent is a step of the settlement process persisted for the record.
@@ -122,8 +111,8 @@ type CreditEvent struct {
 
 // RecordCreditEvent writes the event once, then delivers its notice once.
 func (a *Activities) RecordCreditEvent(ctx context.Context, e CreditEvent) error {
-	if _, err := a.Store.Q().InsertCreditEvent(ctx, dbq.InsertCreditEventParams{CustomerID: e.CustomerID, EventKey: e.Key, Kind: e.Kind, Detail: e.Detail}); err != nil {
-		return store.Interpret(err)
+	if err := a.Store.RecordCreditEvent(ctx, e.CustomerID, e.Key, e.Kind, e.Detail); err != nil {
+		return err
 	}
 	if e.Notice != nil {
 		_, err := a.Notify(ctx, *e.Notice)

@@ -8,7 +8,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"kam"
-	"kam/db/dbq"
 	"kam/db/store"
 )
 
@@ -40,8 +39,8 @@ type DiscountEvent struct {
 
 // RecordDiscountEvent writes the event once, then delivers its notice once.
 func (a *Activities) RecordDiscountEvent(ctx context.Context, e DiscountEvent) error {
-	if err := a.Store.Q().InsertDiscountEvent(ctx, dbq.InsertDiscountEventParams{RequestID: e.RequestID, EventKey: e.Key, Kind: e.Kind, Detail: e.Detail}); err != nil {
-		return store.Interpret(err)
+	if err := a.Store.RecordDiscountEvent(ctx, e.RequestID, e.Key, e.Kind, e.Detail); err != nil {
+		return err
 	}
 	if e.Notice != nil {
 		_, err := a.Notify(ctx, *e.Notice)
@@ -64,5 +63,5 @@ func (a *Activities) FileWithGM(ctx context.Context, requestID uuid.UUID) (uuid.
 
 // EndGrant marks a grant ended at its valid_to.
 func (a *Activities) EndGrant(ctx context.Context, requestID uuid.UUID) error {
-	return store.Interpret(a.Store.Q().EndGrant(ctx, requestID))
+	return a.Store.EndGrant(ctx, requestID)
 }

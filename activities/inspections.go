@@ -6,7 +6,6 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/store"
 )
 
 // InspectionResult is what an inspection found, and whom to tell.
@@ -20,19 +19,9 @@ func (a *Activities) RunInspection(ctx context.Context, r kam.InspectionRun) (In
 	if _, err := a.Store.Inspect(ctx, r); err != nil {
 		return InspectionResult{}, err
 	}
-	findings, err := a.Store.Q().ListFindings(ctx, r.ID)
+	findings, managers, err := a.Store.InspectionOutcome(ctx, r.ID)
 	if err != nil {
-		return InspectionResult{}, store.Interpret(err)
+		return InspectionResult{}, err
 	}
-	managers, err := a.Store.Q().FindingManagers(ctx, r.ID)
-	if err != nil {
-		return InspectionResult{}, store.Interpret(err)
-	}
-	out := InspectionResult{Findings: len(findings), Managers: []uuid.UUID{}}
-	for _, m := range managers {
-		if m != nil {
-			out.Managers = append(out.Managers, *m)
-		}
-	}
-	return out, nil
+	return InspectionResult{Findings: findings, Managers: managers}, nil
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/dbq"
 	"kam/db/store"
 )
 
@@ -74,7 +73,7 @@ func (a *Activities) ListActiveAccounts(ctx context.Context, p ReconcilePage) (A
 
 // ListOpenAgreements lists a page of the accounts whose credit agreement is open.
 func (a *Activities) ListOpenAgreements(ctx context.Context, p ReconcilePage) ([]uuid.UUID, error) {
-	return a.Store.Q().OpenAgreements(ctx, dbq.OpenAgreementsParams{After: p.After, Lim: p.Limit})
+	return a.Store.OpenAgreements(ctx, p.After, p.Limit)
 }
 
 // RunNeed is one run a committed row must have.

@@ -6,8 +6,6 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/dbq"
-	"kam/db/store"
 )
 
 // TicketBreach records a missed target on a ticket.
@@ -29,26 +27,23 @@ func (a *Activities) MarkTicketBreach(ctx context.Context, b TicketBreach) (owed
 		typ = "response_breached"
 	}
 	// The note names the missed target, so it identifies this breach.
-	done, err := a.Store.Q().TicketEventExists(ctx, dbq.TicketEventExistsParams{TicketID: b.TicketID, Type: typ, Note: b.Note})
+	done, err := a.Store.TicketEventRecorded(ctx, b.TicketID, typ, b.Note)
 	if err != nil || done {
-		return done, store.Interpret(err)
+		return done, err
 	}
-	t, err := a.Store.Q().GetTicket(ctx, dbq.GetTicketParams{ID: b.TicketID})
+	t, err := a.Store.TicketStanding(ctx, b.TicketID)
 	if err != nil {
-		return false, store.Interpret(err)
+		return false, err
 	}
 	if !stillOwes(t, b) {
 		return false, nil
 	}
-	if _, err := a.Store.Q().MarkTicketBreach(ctx, dbq.MarkTicketBreachParams{ID: b.TicketID, Response: b.Response, Resolution: b.Resolution}); err != nil {
-		return false, store.Interpret(err)
-	}
-	_, err = a.Store.Q().InsertTicketEvent(ctx, dbq.InsertTicketEventParams{TicketID: b.TicketID, Type: typ, Note: b.Note})
-	return err == nil, store.Interpret(err)
+	err = a.Store.RecordTicketBreach(ctx, b.TicketID, b.Response, b.Resolution, typ, b.Note)
+	return err == nil, err
 }
 
 // stillOwes: the ticket, as read now, has not met the target the breach is about.
-func stillOwes(t dbq.Ticket, b TicketBreach) bool {
+func stillOwes(t kam.TicketStanding, b TicketBreach) bool {
 	switch {
 	case b.Response:
 		return t.AcknowledgedAt == nil && t.Status == kam.TicketOpen

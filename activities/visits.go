@@ -8,7 +8,6 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/dbq"
 	"kam/db/store"
 )
 
@@ -20,13 +19,13 @@ type VisitPlanFacts struct {
 
 // LoadVisitPlan reads the account's status and its tier's visit cadence.
 func (a *Activities) LoadVisitPlan(ctx context.Context, customerID uuid.UUID) (VisitPlanFacts, error) {
-	f, err := a.Store.Q().VisitPlanFacts(ctx, customerID)
-	if errors.Is(store.Interpret(err), kam.ErrNotFound) {
+	status, cadence, err := a.Store.VisitPlanFacts(ctx, customerID)
+	if errors.Is(err, kam.ErrNotFound) {
 		return VisitPlanFacts{}, nil
 	} else if err != nil {
 		return VisitPlanFacts{}, err
 	}
-	return VisitPlanFacts{Active: f.Status == "active", Cadence: f.VisitCadence}, nil
+	return VisitPlanFacts{Active: status == "active", Cadence: cadence}, nil
 }
 
 // PlanVisit puts the next planned visit on the account; idempotent per due time.
@@ -37,22 +36,17 @@ func (a *Activities) PlanVisit(ctx context.Context, customerID uuid.UUID, due ti
 
 // VisitStatus reads a planned visit's status.
 func (a *Activities) VisitStatus(ctx context.Context, visitID uuid.UUID) (string, error) {
-	v, err := a.Store.Q().GetVisit(ctx, visitID)
-	return v.Status, store.Interpret(err)
+	return a.Store.VisitStatus(ctx, visitID)
 }
 
 // MarkVisitMissed marks a still-planned visit missed and tells whether it did.
 func (a *Activities) MarkVisitMissed(ctx context.Context, visitID uuid.UUID) (bool, error) {
-	_, err := a.Store.Q().MarkVisitMissed(ctx, visitID)
-	if errors.Is(store.Interpret(err), kam.ErrNotFound) {
-		return false, nil
-	}
-	return err == nil, store.Interpret(err)
+	return a.Store.MarkVisitMissed(ctx, visitID)
 }
 
 // CancelVisit withdraws a planned visit (rescheduled, or the account left).
 func (a *Activities) CancelVisit(ctx context.Context, visitID uuid.UUID) error {
-	return store.Interpret(a.Store.Q().CancelVisit(ctx, visitID))
+	return a.Store.CancelVisit(ctx, visitID)
 }
 
 // GreetingSweep asks for the greeting tasks of one day.
@@ -76,9 +70,9 @@ func (a *Activities) SweepGreetings(ctx context.Context, g GreetingSweep) (int, 
 func (a *Activities) AnnounceGreetings(ctx context.Context, g GreetingSweep) error {
 	for d := int32(0); d <= g.LeadDays; d++ {
 		day := g.Today.AddDate(0, 0, int(d))
-		rows, err := a.Store.Q().ListGreetings(ctx, dbq.ListGreetingsParams{OnDate: day})
+		rows, err := a.Store.GreetingsOn(ctx, day)
 		if err != nil {
-			return store.Interpret(err)
+			return err
 		}
 		for _, t := range rows {
 			if t.AccountManagerID == nil || t.Status != "open" {

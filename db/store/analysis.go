@@ -157,3 +157,23 @@ func (s *Store) SetAttendance(ctx context.Context, eventID, inviteeID uuid.UUID,
 	})
 	return out, err
 }
+
+// InspectionOutcome counts an inspection's findings and lists the account
+// managers of the accounts they concern (Art. 14).
+func (s *Store) InspectionOutcome(ctx context.Context, inspectionID uuid.UUID) (findings int, managers []uuid.UUID, err error) {
+	rows, err := s.q.ListFindings(ctx, inspectionID)
+	if err != nil {
+		return 0, nil, interpret(err)
+	}
+	ms, err := s.q.FindingManagers(ctx, inspectionID)
+	if err != nil {
+		return 0, nil, interpret(err)
+	}
+	managers = []uuid.UUID{}
+	for _, m := range ms {
+		if m != nil {
+			managers = append(managers, *m)
+		}
+	}
+	return len(rows), managers, nil
+}

@@ -301,3 +301,67 @@ func (s *Store) CloseCycle(ctx context.Context, customerID uuid.UUID, periodStar
 	})
 	return out, err
 }
+
+// CreditTerms reads an agreement's terms and outstanding balance for the
+// settlement process; kam.ErrNotFound when the account has none.
+func (s *Store) CreditTerms(ctx context.Context, customerID uuid.UUID) (kam.CreditTerms, error) {
+	a, err := s.q.GetCredit(ctx, customerID)
+	if err != nil {
+		return kam.CreditTerms{}, interpret(err)
+	}
+	return kam.CreditTerms{CustomerID: a.CustomerID, Status: a.Status, SettlementCycle: a.SettlementCycle,
+		PaymentTermDays: a.PaymentTermDays, CycleAnchor: a.CycleAnchor, ArrearsLimit: a.ArrearsLimit, Outstanding: Outstanding(a)}, nil
+}
+
+// UnpaidStatements lists the account's statements not yet paid in full, oldest first.
+func (s *Store) UnpaidStatements(ctx context.Context, customerID uuid.UUID) ([]kam.StatementStanding, error) {
+	rows, err := s.q.UnpaidStatements(ctx, customerID)
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make([]kam.StatementStanding, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, kam.StatementStanding{ID: r.ID, Status: r.Status, DueAt: r.DueAt})
+	}
+	return out, nil
+}
+
+// MarkStatementOverdue marks a statement still unpaid at its due time as
+// overdue, and tells whether it is overdue now; repeating it changes nothing
+// (a paid or already overdue statement is left as it is).
+func (s *Store) MarkStatementOverdue(ctx context.Context, statementID uuid.UUID) (bool, error) {
+	if _, err := s.q.MarkOverdue(ctx, statementID); err != nil && !errors.Is(interpret(err), kam.ErrNotFound) {
+		return false, interpret(err)
+	}
+	st, err := s.q.GetStatement(ctx, statementID)
+	if err != nil {
+		return false, interpret(err)
+	}
+	return st.Status == kam.StatementOverdue, nil
+}
+
+// SuspendCredit stops credit purchasing (Art. 13); repeating it changes nothing.
+func (s *Store) SuspendCredit(ctx context.Context, customerID uuid.UUID, reason string) error {
+	_, err := s.q.SuspendCredit(ctx, dbq.SuspendCreditParams{CustomerID: customerID, SuspensionReason: &reason})
+	return interpret(err)
+}
+
+// ReinstateCredit restores a suspended agreement when nothing is overdue and
+// tells whether it did.
+func (s *Store) ReinstateCredit(ctx context.Context, customerID uuid.UUID) (bool, error) {
+	n, err := s.q.ReinstateCredit(ctx, customerID)
+	return n > 0, interpret(err)
+}
+
+// RecordCreditEvent stores a settlement event once per key; a repeat is a no-op.
+func (s *Store) RecordCreditEvent(ctx context.Context, customerID uuid.UUID, key, kind, detail string) error {
+	_, err := s.q.InsertCreditEvent(ctx, dbq.InsertCreditEventParams{CustomerID: customerID, EventKey: key, Kind: kind, Detail: detail})
+	return interpret(err)
+}
+
+// OpenAgreements lists a page of the accounts whose credit agreement is open,
+// keyset by customer id.
+func (s *Store) OpenAgreements(ctx context.Context, after *uuid.UUID, limit int32) ([]uuid.UUID, error) {
+	ids, err := s.q.OpenAgreements(ctx, dbq.OpenAgreementsParams{After: after, Lim: limit})
+	return ids, interpret(err)
+}

@@ -156,3 +156,13 @@ func (s *Store) FileWithGM(ctx context.Context, requestID uuid.UUID) (dbq.Filing
 	f, err := s.q.GetFilingByRequest(ctx, requestID)
 	return f, interpret(err)
 }
+
+// RecordDiscountEvent stores an approval event once per key; a repeat is a no-op.
+func (s *Store) RecordDiscountEvent(ctx context.Context, requestID uuid.UUID, key, kind, detail string) error {
+	return interpret(s.q.InsertDiscountEvent(ctx, dbq.InsertDiscountEventParams{RequestID: requestID, EventKey: key, Kind: kind, Detail: detail}))
+}
+
+// EndGrant marks the request's grant ended at its valid_to.
+func (s *Store) EndGrant(ctx context.Context, requestID uuid.UUID) error {
+	return interpret(s.q.EndGrant(ctx, requestID))
+}

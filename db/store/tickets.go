@@ -134,3 +134,29 @@ func (s *Store) TicketEvent(ctx context.Context, scope Scope, id uuid.UUID, typ 
 	})
 	return out, err
 }
+
+// TicketEventRecorded tells whether the ticket already has an event of this
+// type with this note (the SLA process's idempotency check).
+func (s *Store) TicketEventRecorded(ctx context.Context, ticketID uuid.UUID, typ, note string) (bool, error) {
+	done, err := s.q.TicketEventExists(ctx, dbq.TicketEventExistsParams{TicketID: ticketID, Type: typ, Note: note})
+	return done, interpret(err)
+}
+
+// TicketStanding reads whether a ticket has been answered or settled.
+func (s *Store) TicketStanding(ctx context.Context, ticketID uuid.UUID) (kam.TicketStanding, error) {
+	t, err := s.q.GetTicket(ctx, dbq.GetTicketParams{ID: ticketID})
+	if err != nil {
+		return kam.TicketStanding{}, interpret(err)
+	}
+	return kam.TicketStanding{Status: t.Status, AcknowledgedAt: t.AcknowledgedAt}, nil
+}
+
+// RecordTicketBreach marks a missed target (and the escalation) on the ticket,
+// then adds the breach to its handling records (Art. 17).
+func (s *Store) RecordTicketBreach(ctx context.Context, ticketID uuid.UUID, response, resolution bool, typ, note string) error {
+	if _, err := s.q.MarkTicketBreach(ctx, dbq.MarkTicketBreachParams{ID: ticketID, Response: response, Resolution: resolution}); err != nil {
+		return interpret(err)
+	}
+	_, err := s.q.InsertTicketEvent(ctx, dbq.InsertTicketEventParams{TicketID: ticketID, Type: typ, Note: note})
+	return interpret(err)
+}

@@ -77,3 +77,47 @@ func (s *Store) SweepGreetings(ctx context.Context, today time.Time, leadDays in
 	rows, err := s.q.SweepGreetings(ctx, dbq.SweepGreetingsParams{Today: today, LeadDays: leadDays, CustomerID: customerID, HolidayID: holidayID})
 	return rows, interpret(err)
 }
+
+// VisitPlanFacts reads an account's status and its tier's visit cadence.
+func (s *Store) VisitPlanFacts(ctx context.Context, customerID uuid.UUID) (status, cadence string, err error) {
+	f, err := s.q.VisitPlanFacts(ctx, customerID)
+	if err != nil {
+		return "", "", interpret(err)
+	}
+	return f.Status, f.VisitCadence, nil
+}
+
+// VisitStatus reads a visit's status.
+func (s *Store) VisitStatus(ctx context.Context, visitID uuid.UUID) (string, error) {
+	v, err := s.q.GetVisit(ctx, visitID)
+	return v.Status, interpret(err)
+}
+
+// MarkVisitMissed marks a still-planned visit missed and tells whether it did;
+// a visit no longer planned is left as it is.
+func (s *Store) MarkVisitMissed(ctx context.Context, visitID uuid.UUID) (bool, error) {
+	_, err := s.q.MarkVisitMissed(ctx, visitID)
+	if errors.Is(interpret(err), kam.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, interpret(err)
+}
+
+// CancelVisit withdraws a planned visit.
+func (s *Store) CancelVisit(ctx context.Context, visitID uuid.UUID) error {
+	return interpret(s.q.CancelVisit(ctx, visitID))
+}
+
+// GreetingsOn lists every greeting task for occasions on day (Art. 19).
+func (s *Store) GreetingsOn(ctx context.Context, day time.Time) ([]kam.GreetingTask, error) {
+	rows, err := s.q.ListGreetings(ctx, dbq.ListGreetingsParams{OnDate: day})
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make([]kam.GreetingTask, 0, len(rows))
+	for _, g := range rows {
+		out = append(out, kam.GreetingTask{ID: g.ID, CustomerID: g.CustomerID, AccountManagerID: g.AccountManagerID,
+			Status: g.Status, Title: g.Title, OccasionOn: g.OccasionOn, Gift: g.Gift})
+	}
+	return out, nil
+}
