@@ -1,0 +1,117 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"kam"
+	"kam/db/store"
+)
+
+// The settlement process's store methods (Art. 13) answer in kam types and
+// kam errors, and repeating any of them changes nothing.
+func TestSettlementMethodsAnswerInDomainTerms(t *testing.T) {
+	ctx := context.Background()
+	by := newManager(t)
+	c := newCustomer(t, by, nil)
+	if _, err := st.CreditTerms(ctx, c); !errors.Is(err, kam.ErrNotFound) {
+		t.Fatalf("terms without an agreement: %v, want not found", err)
+	}
+	if _, _, err := st.PutCredit(ctx, store.Scope{}, c, store.CreditInput{CreditLevel: "A", ArrearsLimit: dec("1000"), SettlementCycle: "@monthly", PaymentTermDays: 10}, by, noStart); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Charge(ctx, store.Scope{}, c, dec("250"), "A", time.Now().UTC().Truncate(24*time.Hour), by); err != nil {
+		t.Fatal(err)
+	}
+	terms, err := st.CreditTerms(ctx, c)
+	if err != nil || terms.Status != kam.CreditActive || terms.SettlementCycle != "@monthly" || terms.PaymentTermDays != 10 ||
+		!terms.ArrearsLimit.Equal(dec("1000")) || !terms.Outstanding.Equal(dec("250")) {
+		t.Fatalf("terms = %+v, %v", terms, err)
+	}
+	end := time.Now().Add(time.Second)
+	stmt, err := st.CloseCycle(ctx, c, end.Add(-time.Hour), end, end.Add(-time.Minute))
+	if err != nil || stmt == nil {
+		t.Fatalf("close: %v %v", stmt, err)
+	}
+	unpaid, err := st.UnpaidStatements(ctx, c)
+	if err != nil || len(unpaid) != 1 || unpaid[0].ID != stmt.ID || unpaid[0].Status != kam.StatementOpen {
+		t.Fatalf("unpaid = %+v, %v", unpaid, err)
+	}
+	for range 2 {
+		if overdue, err := st.MarkStatementOverdue(ctx, stmt.ID); err != nil || !overdue {
+			t.Fatalf("mark overdue: %v %v", overdue, err)
+		}
+	}
+	if _, err := st.MarkStatementOverdue(ctx, uuid.New()); !errors.Is(err, kam.ErrNotFound) {
+		t.Fatalf("unknown statement: %v, want not found", err)
+	}
+	for range 2 {
+		if err := st.SuspendCredit(ctx, c, "overdue"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if terms, _ := st.CreditTerms(ctx, c); terms.Status != kam.CreditSuspended {
+		t.Fatalf("after suspend: %s", terms.Status)
+	}
+	if did, err := st.ReinstateCredit(ctx, c); err != nil || did {
+		t.Fatalf("reinstated with an overdue statement: %v %v", did, err)
+	}
+	for range 2 {
+		if err := st.RecordCreditEvent(ctx, c, "k1", "overdue", "d"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids, err := st.OpenAgreements(ctx, nil, 100000)
+	if err != nil || !slices.Contains(ids, c) {
+		t.Fatalf("open agreements miss %s: %v", c, err)
+	}
+}
+
+// The visit plan's store methods (Art. 20): a missed or cancelled visit is
+// marked once; an unknown account or visit is kam.ErrNotFound.
+func TestVisitMethodsAnswerInDomainTerms(t *testing.T) {
+	ctx := context.Background()
+	by := newManager(t)
+	c := newCustomer(t, by, nil)
+	status, cadence, err := st.VisitPlanFacts(ctx, c)
+	if err != nil || status == "" || cadence == "" {
+		t.Fatalf("facts = %q %q %v", status, cadence, err)
+	}
+	if _, _, err := st.VisitPlanFacts(ctx, uuid.New()); !errors.Is(err, kam.ErrNotFound) {
+		t.Fatalf("unknown account: %v, want not found", err)
+	}
+	due := time.Now().UTC().Truncate(time.Second)
+	v, err := st.PlanVisit(ctx, c, due)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := st.VisitStatus(ctx, v.ID); err != nil || s != "planned" {
+		t.Fatalf("status = %q %v", s, err)
+	}
+	if did, err := st.MarkVisitMissed(ctx, v.ID); err != nil || !did {
+		t.Fatalf("missed: %v %v", did, err)
+	}
+	if did, err := st.MarkVisitMissed(ctx, v.ID); err != nil || did {
+		t.Fatalf("missed twice: %v %v", did, err)
+	}
+	w, err := st.PlanVisit(ctx, c, due.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := st.CancelVisit(ctx, w.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s, _ := st.VisitStatus(ctx, w.ID); s != "cancelled" {
+		t.Fatalf("after cancel: %q", s)
+	}
+	if _, err := st.VisitStatus(ctx, uuid.New()); !errors.Is(err, kam.ErrNotFound) {
+		t.Fatalf("unknown visit: %v, want not found", err)
+	}
+}
