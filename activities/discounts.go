@@ -57,8 +57,7 @@ func (a *Activities) ApplyGrant(ctx context.Context, requestID, approvedBy uuid.
 
 // FileWithGM files a standard discount with the General Manager (Art. 12).
 func (a *Activities) FileWithGM(ctx context.Context, requestID uuid.UUID) (uuid.UUID, error) {
-	f, err := a.Store.FileWithGM(ctx, requestID)
-	return f.ID, err
+	return a.Store.FileWithGM(ctx, requestID)
 }
 
 // EndGrant marks a grant ended at its valid_to.

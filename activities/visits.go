@@ -30,8 +30,7 @@ func (a *Activities) LoadVisitPlan(ctx context.Context, customerID uuid.UUID) (V
 
 // PlanVisit puts the next planned visit on the account; idempotent per due time.
 func (a *Activities) PlanVisit(ctx context.Context, customerID uuid.UUID, due time.Time) (uuid.UUID, error) {
-	v, err := a.Store.PlanVisit(ctx, customerID, due)
-	return v.ID, err
+	return a.Store.PlanVisit(ctx, customerID, due)
 }
 
 // VisitStatus reads a planned visit's status.

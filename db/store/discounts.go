@@ -148,13 +148,14 @@ func (s *Store) ApplyGrant(ctx context.Context, requestID, approvedBy uuid.UUID)
 	return g, interpret(err)
 }
 
-// FileWithGM records the filing of a standard discount with the GM (Art. 12). Idempotent.
-func (s *Store) FileWithGM(ctx context.Context, requestID uuid.UUID) (dbq.Filing, error) {
+// FileWithGM records the filing of a standard discount with the GM (Art. 12)
+// and returns the filing's id. Idempotent.
+func (s *Store) FileWithGM(ctx context.Context, requestID uuid.UUID) (uuid.UUID, error) {
 	if err := s.q.InsertFiling(ctx, dbq.InsertFilingParams{FilingID: NewID(), RequestID: requestID}); err != nil {
-		return dbq.Filing{}, interpret(err)
+		return uuid.Nil, interpret(err)
 	}
 	f, err := s.q.GetFilingByRequest(ctx, requestID)
-	return f, interpret(err)
+	return f.ID, interpret(err)
 }
 
 // RecordDiscountEvent stores an approval event once per key; a repeat is a no-op.

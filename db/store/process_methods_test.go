@@ -90,13 +90,16 @@ func TestVisitMethodsAnswerInDomainTerms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, err := st.VisitStatus(ctx, v.ID); err != nil || s != "planned" {
+	if again, err := st.PlanVisit(ctx, c, due); err != nil || again != v {
+		t.Fatalf("planning the same due time again: %v %v, want %v", again, err, v)
+	}
+	if s, err := st.VisitStatus(ctx, v); err != nil || s != "planned" {
 		t.Fatalf("status = %q %v", s, err)
 	}
-	if did, err := st.MarkVisitMissed(ctx, v.ID); err != nil || !did {
+	if did, err := st.MarkVisitMissed(ctx, v); err != nil || !did {
 		t.Fatalf("missed: %v %v", did, err)
 	}
-	if did, err := st.MarkVisitMissed(ctx, v.ID); err != nil || did {
+	if did, err := st.MarkVisitMissed(ctx, v); err != nil || did {
 		t.Fatalf("missed twice: %v %v", did, err)
 	}
 	w, err := st.PlanVisit(ctx, c, due.Add(time.Hour))
@@ -104,11 +107,11 @@ func TestVisitMethodsAnswerInDomainTerms(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := st.CancelVisit(ctx, w.ID); err != nil {
+		if err := st.CancelVisit(ctx, w); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if s, _ := st.VisitStatus(ctx, w.ID); s != "cancelled" {
+	if s, _ := st.VisitStatus(ctx, w); s != "cancelled" {
 		t.Fatalf("after cancel: %q", s)
 	}
 	if _, err := st.VisitStatus(ctx, uuid.New()); !errors.Is(err, kam.ErrNotFound) {

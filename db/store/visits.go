@@ -62,13 +62,14 @@ func (s *Store) RecordVisit(ctx context.Context, scope Scope, customerID uuid.UU
 	return out, planned, err
 }
 
-// PlanVisit makes (or finds) the planned visit of an account at a due time.
-func (s *Store) PlanVisit(ctx context.Context, customerID uuid.UUID, due time.Time) (dbq.Visit, error) {
+// PlanVisit makes (or finds) the planned visit of an account at a due time
+// and returns its id.
+func (s *Store) PlanVisit(ctx context.Context, customerID uuid.UUID, due time.Time) (uuid.UUID, error) {
 	if err := s.q.PlanVisit(ctx, dbq.PlanVisitParams{ID: NewID(), CustomerID: customerID, DueAt: &due}); err != nil {
-		return dbq.Visit{}, interpret(err)
+		return uuid.Nil, interpret(err)
 	}
 	v, err := s.q.GetVisitByDue(ctx, dbq.GetVisitByDueParams{CustomerID: customerID, DueAt: &due})
-	return v, interpret(err)
+	return v.ID, interpret(err)
 }
 
 // SweepGreetings makes the greeting tasks due in [today, today+leadDays];
