@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
+	"kam/db/dbq"
 	"kam/db/store"
 )
 
@@ -116,5 +117,35 @@ func TestVisitMethodsAnswerInDomainTerms(t *testing.T) {
 	}
 	if _, err := st.VisitStatus(ctx, uuid.New()); !errors.Is(err, kam.ErrNotFound) {
 		t.Fatalf("unknown visit: %v, want not found", err)
+	}
+}
+
+// The SLA process's store methods (Art. 17): a breach is recorded on the
+// ticket and in its handling records, and the record answers the
+// process's idempotency check.
+func TestTicketBreachMethodsAnswerInDomainTerms(t *testing.T) {
+	ctx := context.Background()
+	by := newManager(t)
+	c := newCustomer(t, by, nil)
+	tk, err := st.CreateTicket(ctx, store.Scope{}, store.TicketInput{CustomerID: c, Kind: "complaint", Subject: "late", Body: "b", OpenedBy: by},
+		func(dbq.Ticket, dbq.Tier) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	standing, err := st.TicketStanding(ctx, tk.ID)
+	if err != nil || standing.Status != kam.TicketOpen || standing.AcknowledgedAt != nil {
+		t.Fatalf("standing = %+v, %v", standing, err)
+	}
+	if done, err := st.TicketEventRecorded(ctx, tk.ID, "response_breached", "respond by"); err != nil || done {
+		t.Fatalf("recorded before the breach: %v %v", done, err)
+	}
+	if err := st.RecordTicketBreach(ctx, tk.ID, true, false, "response_breached", "respond by"); err != nil {
+		t.Fatal(err)
+	}
+	if done, err := st.TicketEventRecorded(ctx, tk.ID, "response_breached", "respond by"); err != nil || !done {
+		t.Fatalf("not recorded after the breach: %v %v", done, err)
+	}
+	if _, err := st.TicketStanding(ctx, uuid.New()); !errors.Is(err, kam.ErrNotFound) {
+		t.Fatalf("unknown ticket: %v, want not found", err)
 	}
 }
