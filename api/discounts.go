@@ -424,43 +424,50 @@ func (s *Server) listGrants(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capReadGrants, discountSections)
+	r := archiveRead{need: capReadGrants, sections: discountSections, action: kam.AccessView}
+	out, err := readAccount(s, ctx, id, r, func(ctx context.Context, _ store.Scope) (Page[Grant], error) {
+		arg, err := s.grantQuery(id, in.AsOf, in.Cursor, in.Limit)
+		if err != nil {
+			return Page[Grant]{}, err
+		}
+		rows, err := s.store.Q().GrantsAsOfPage(ctx, arg)
+		return pageOf(rows, in.Limit, grantOut, grantCursor), err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.Visible(ctx, scope, id); err != nil {
-		return nil, s.archiveErr(ctx, id, discountSections, err)
-	}
+	return &struct{ Body Page[Grant] }{Body: out}, nil
+}
+
+// grantQuery reads a grant list's day (today in the company time zone by
+// default) and cursor.
+func (s *Server) grantQuery(id uuid.UUID, rawAsOf, cursor string, limit int) (dbq.GrantsAsOfPageParams, error) {
 	asOf := time.Now().In(s.procs.Settings.Timezone)
 	asOf = time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC)
-	if in.AsOf != "" {
-		d, err := optDate("query.as_of", &in.AsOf)
+	if rawAsOf != "" {
+		d, err := optDate("query.as_of", &rawAsOf)
 		if err != nil {
-			return nil, err
+			return dbq.GrantsAsOfPageParams{}, err
 		}
 		asOf = *d
 	}
-	arg := dbq.GrantsAsOfPageParams{CustomerID: id, AsOf: asOf, Lim: int32(in.Limit + 1)}
+	arg := dbq.GrantsAsOfPageParams{CustomerID: id, AsOf: asOf, Lim: int32(limit + 1)}
 	var category string
-	if ok, err := decodeCursor(in.Cursor, "grants", textKey(&category)); err != nil {
-		return nil, err
+	if ok, err := decodeCursor(cursor, "grants", textKey(&category)); err != nil {
+		return arg, err
 	} else if ok {
 		arg.AfterCategory = &category
 	}
-	rows, err := s.store.Q().GrantsAsOfPage(ctx, arg)
-	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, discountSections); err != nil {
-		return nil, err
-	}
-	out := pageOf(rows, in.Limit, func(g dbq.DiscountGrant) Grant {
-		return Grant{ID: g.ID.String(), RequestID: g.RequestID.String(), ProductCategory: g.ProductCategory,
-			Rate: rateString(g.Rate), Method: g.Method, ValidFrom: g.ValidFrom.Format(time.DateOnly), ValidTo: g.ValidTo.Format(time.DateOnly),
-			GrantedAt: g.GrantedAt, ApprovedBy: g.ApprovedBy.String(), EndedAt: g.EndedAt}
-	}, func(g dbq.DiscountGrant) string { return encodeCursor("grants", g.ProductCategory) })
-	return &struct{ Body Page[Grant] }{Body: out}, nil
+	return arg, nil
 }
+
+func grantOut(g dbq.DiscountGrant) Grant {
+	return Grant{ID: g.ID.String(), RequestID: g.RequestID.String(), ProductCategory: g.ProductCategory,
+		Rate: rateString(g.Rate), Method: g.Method, ValidFrom: g.ValidFrom.Format(time.DateOnly), ValidTo: g.ValidTo.Format(time.DateOnly),
+		GrantedAt: g.GrantedAt, ApprovedBy: g.ApprovedBy.String(), EndedAt: g.EndedAt}
+}
+
+func grantCursor(g dbq.DiscountGrant) string { return encodeCursor("grants", g.ProductCategory) }
 
 func (s *Server) putPolicy(ctx context.Context, in *struct {
 	Tier            string `path:"tier" maxLength:"16"`
