@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -210,31 +209,33 @@ func (s *Server) listDiscounts(ctx context.Context, in *struct {
 	if !ok {
 		return nil, s.deny(ctx, uuid.Nil, discountSections, forbidden("discount data is confidential (Art. 11)"))
 	}
-	customer, err := optUUID("query.customer_id", nonEmpty(in.CustomerID))
+	page, shown, err := s.discountPage(ctx, v, in.CustomerID, in.State, in.Cursor, in.Limit)
 	if err != nil {
 		return nil, err
 	}
-	after, err := uuidCursor(in.Cursor, "discount-requests")
-	if err != nil {
+	if err := s.registerShown(ctx, kam.AccessList, shown, discountSections); err != nil {
 		return nil, err
-	}
-	rows, err := s.store.ListDiscountRequests(ctx, v, store.DiscountFilter{CustomerID: customer, State: nonEmpty(in.State), After: after, Limit: int32(in.Limit + 1)})
-	if err != nil {
-		return nil, problemFor(s.log, err)
-	}
-	page := pageOf(rows, in.Limit, discountOut, func(r store.DiscountView) string { return encodeCursor("discount-requests", r.Request.ID.String()) })
-	ids := []uuid.UUID{}
-	for _, r := range rows[:len(page.Items)] {
-		if !slices.Contains(ids, r.Request.CustomerID) {
-			ids = append(ids, r.Request.CustomerID)
-		}
-	}
-	if len(ids) > 0 {
-		if err := s.register(ctx, kam.AccessList, ids, discountSections); err != nil {
-			return nil, err
-		}
 	}
 	return &struct{ Body Page[DiscountRequest] }{Body: page}, nil
+}
+
+// discountPage reads one page of the discount requests v may see, and the
+// accounts on it.
+func (s *Server) discountPage(ctx context.Context, v store.DiscountViewer, customerID, state, cursor string, limit int) (Page[DiscountRequest], []uuid.UUID, error) {
+	customer, err := optUUID("query.customer_id", nonEmpty(customerID))
+	if err != nil {
+		return Page[DiscountRequest]{}, nil, err
+	}
+	after, err := uuidCursor(cursor, "discount-requests")
+	if err != nil {
+		return Page[DiscountRequest]{}, nil, err
+	}
+	rows, err := s.store.ListDiscountRequests(ctx, v, store.DiscountFilter{CustomerID: customer, State: nonEmpty(state), After: after, Limit: int32(limit + 1)})
+	if err != nil {
+		return Page[DiscountRequest]{}, nil, problemFor(s.log, err)
+	}
+	page := pageOf(rows, limit, discountOut, func(r store.DiscountView) string { return encodeCursor("discount-requests", r.Request.ID.String()) })
+	return page, accountsOf(rows[:len(page.Items)], func(r store.DiscountView) uuid.UUID { return r.Request.CustomerID }), nil
 }
 
 // loadDiscount reads a request the caller may see, registering the attempt
@@ -347,40 +348,46 @@ func (s *Server) listFilings(ctx context.Context, in *struct {
 	Limit          int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
 	Cursor         string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Filing] }, error) {
-	if !can(callerOf(ctx).Role, capSeeFilings) {
-		return nil, s.deny(ctx, uuid.Nil, discountSections, forbidden("filings are for the General Manager (Art. 12)"))
-	}
-	var before *time.Time
-	var beforeID *uuid.UUID
-	var filed time.Time
-	var filing uuid.UUID
-	if ok, err := decodeCursor(in.Cursor, "filings", timeKey(&filed), uuidKey(&filing)); err != nil {
-		return nil, err
-	} else if ok {
-		before, beforeID = &filed, &filing
-	}
-	un := in.Unacknowledged
-	rows, err := s.store.Q().ListFilings(ctx, dbq.ListFilingsParams{Unacknowledged: &un, Before: before, BeforeID: beforeID, Lim: int32(in.Limit + 1)})
+	r := archiveRead{need: capSeeFilings, sections: discountSections, action: kam.AccessList, refusal: "filings are for the General Manager (Art. 12)"}
+	page, err := readList(s, ctx, r, func(ctx context.Context, _ store.Scope) (Page[Filing], []uuid.UUID, error) {
+		arg, err := filingQuery(in.Unacknowledged, in.Cursor, in.Limit)
+		if err != nil {
+			return Page[Filing]{}, nil, err
+		}
+		rows, err := s.store.Q().ListFilings(ctx, arg)
+		if err != nil {
+			return Page[Filing]{}, nil, err
+		}
+		page := pageOf(rows, in.Limit, filingRowOut, filingCursor)
+		return page, accountsOf(rows[:len(page.Items)], func(r dbq.ListFilingsRow) uuid.UUID { return r.CustomerID }), nil
+	})
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	page := pageOf(rows, in.Limit, func(r dbq.ListFilingsRow) Filing {
-		f := filingOut(dbq.Filing{ID: r.ID, RequestID: r.RequestID, GrantID: r.GrantID, CustomerID: r.CustomerID, FiledAt: r.FiledAt, AcknowledgedAt: r.AcknowledgedAt, AcknowledgedBy: r.AcknowledgedBy})
-		f.Rate, f.Method, f.ProductCategory = rateString(r.Rate), r.Method, r.ProductCategory
-		return f
-	}, func(r dbq.ListFilingsRow) string { return encodeCursor("filings", timeText(r.FiledAt), r.ID.String()) })
-	ids := []uuid.UUID{}
-	for _, r := range rows[:len(page.Items)] {
-		if !slices.Contains(ids, r.CustomerID) {
-			ids = append(ids, r.CustomerID)
-		}
-	}
-	if len(ids) > 0 {
-		if err := s.register(ctx, kam.AccessList, ids, discountSections); err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	return &struct{ Body Page[Filing] }{Body: page}, nil
+}
+
+// filingQuery reads a filing list's filter and cursor (newest first).
+func filingQuery(unacknowledged bool, cursor string, limit int) (dbq.ListFilingsParams, error) {
+	arg := dbq.ListFilingsParams{Unacknowledged: &unacknowledged, Lim: int32(limit + 1)}
+	var filed time.Time
+	var filing uuid.UUID
+	if ok, err := decodeCursor(cursor, "filings", timeKey(&filed), uuidKey(&filing)); err != nil {
+		return arg, err
+	} else if ok {
+		arg.Before, arg.BeforeID = &filed, &filing
+	}
+	return arg, nil
+}
+
+func filingRowOut(r dbq.ListFilingsRow) Filing {
+	f := filingOut(dbq.Filing{ID: r.ID, RequestID: r.RequestID, GrantID: r.GrantID, CustomerID: r.CustomerID, FiledAt: r.FiledAt, AcknowledgedAt: r.AcknowledgedAt, AcknowledgedBy: r.AcknowledgedBy})
+	f.Rate, f.Method, f.ProductCategory = rateString(r.Rate), r.Method, r.ProductCategory
+	return f
+}
+
+func filingCursor(r dbq.ListFilingsRow) string {
+	return encodeCursor("filings", timeText(r.FiledAt), r.ID.String())
 }
 
 func (s *Server) acknowledgeFiling(ctx context.Context, in *struct {
