@@ -178,36 +178,33 @@ func (s *Server) listSales(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	afterOn, afterID, err := keyIDCursor(in.Cursor, "sales", dateKey)
-	if err != nil {
-		return nil, err
-	}
-	from, err := optDate("query.from", nonEmpty(in.From))
-	if err != nil {
-		return nil, err
-	}
-	to, err := optDate("query.to", nonEmpty(in.To))
+	arg, err := salesQuery(id, in.From, in.To, in.Cursor, in.Limit)
 	if err != nil {
 		return nil, err
 	}
 	// Sales carry the applied discount: discount readers only (Art. 11).
-	scope, err := s.gateAccount(ctx, id, capReadGrants, salesSections)
+	r := archiveRead{need: capReadGrants, sections: salesSections, action: kam.AccessView}
+	out, err := readAccount(s, ctx, id, r, func(ctx context.Context, _ store.Scope) (Page[Sale], error) {
+		rows, err := s.store.Q().ListSales(ctx, arg)
+		return pageOf(rows, in.Limit, saleOut, saleCursor), err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.Visible(ctx, scope, id); err != nil {
-		return nil, s.archiveErr(ctx, id, salesSections, err)
-	}
-	rows, err := s.store.Q().ListSales(ctx, dbq.ListSalesParams{CustomerID: id, FromDate: from, ToDate: to, AfterOn: afterOn, AfterID: afterID, Lim: int32(in.Limit + 1)})
-	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, salesSections); err != nil {
-		return nil, err
-	}
-	out := pageOf(rows, in.Limit, saleOut, func(r dbq.Sale) string { return encodeCursor("sales", dateText(r.SoldOn), r.ID.String()) })
 	return &struct{ Body Page[Sale] }{Body: out}, nil
 }
+
+// salesQuery reads a sales list's cursor and date range.
+func salesQuery(id uuid.UUID, rawFrom, rawTo, cursor string, limit int) (dbq.ListSalesParams, error) {
+	afterOn, afterID, err := keyIDCursor(cursor, "sales", dateKey)
+	if err != nil {
+		return dbq.ListSalesParams{}, err
+	}
+	from, to, err := dateRange(rawFrom, rawTo)
+	return dbq.ListSalesParams{CustomerID: id, FromDate: from, ToDate: to, AfterOn: afterOn, AfterID: afterID, Lim: int32(limit + 1)}, err
+}
+
+func saleCursor(r dbq.Sale) string { return encodeCursor("sales", dateText(r.SoldOn), r.ID.String()) }
 
 func (s *Server) recordSatisfaction(ctx context.Context, in *struct {
 	ID   string `path:"id" format:"uuid"`

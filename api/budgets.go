@@ -382,47 +382,44 @@ func (s *Server) listEvents(ctx context.Context, in *struct {
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
 	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Event] }, error) {
-	p := callerOf(ctx)
-	if !can(p.Role, capReports) {
-		return nil, s.deny(ctx, uuid.Nil, eventSections, forbidden("your role does not see KA events"))
-	}
-	afterOn, afterID, err := eventCursor(in.Cursor)
+	// Invitees are accounts: the list is a read of their records (Art. 9).
+	r := archiveRead{need: capReports, sections: eventSections, action: kam.AccessList, refusal: "your role does not see KA events"}
+	page, err := readList(s, ctx, r, func(ctx context.Context, scope store.Scope) (Page[Event], []uuid.UUID, error) {
+		page, err := s.eventPage(ctx, scope, in.From, in.To, in.Kind, in.Cursor, in.Limit)
+		return page, inviteeAccounts(page.Items), err
+	})
 	if err != nil {
 		return nil, err
 	}
-	from, err := optDate("query.from", nonEmpty(in.From))
+	return &struct{ Body Page[Event] }{Body: page}, nil
+}
+
+// eventPage reads one page of KA events. Art. 9: an account manager sees the
+// events of their own accounts, and of those invitees only their accounts;
+// the scope is in the query.
+func (s *Server) eventPage(ctx context.Context, scope store.Scope, rawFrom, rawTo, kind, cursor string, limit int) (Page[Event], error) {
+	afterOn, afterID, err := eventCursor(cursor)
 	if err != nil {
-		return nil, err
+		return Page[Event]{}, err
 	}
-	to, err := optDate("query.to", nonEmpty(in.To))
+	from, to, err := dateRange(rawFrom, rawTo)
 	if err != nil {
-		return nil, err
+		return Page[Event]{}, err
 	}
-	// Art. 9: an account manager sees the events of their own accounts, and
-	// of those invitees only their accounts; the scope is in the query.
-	mgr := scopeOf(p).ManagerID
-	rows, err := s.store.Q().ListEvents(ctx, dbq.ListEventsParams{FromDate: from, ToDate: to, Kind: nonEmpty(in.Kind),
-		AfterOn: afterOn, AfterID: afterID, ManagerID: mgr, Lim: int32(in.Limit + 1)})
+	mgr := scope.ManagerID
+	rows, err := s.store.Q().ListEvents(ctx, dbq.ListEventsParams{FromDate: from, ToDate: to, Kind: nonEmpty(kind),
+		AfterOn: afterOn, AfterID: afterID, ManagerID: mgr, Lim: int32(limit + 1)})
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return Page[Event]{}, s.storeErr(err)
 	}
 	next := ""
-	if len(rows) > in.Limit {
-		rows = rows[:in.Limit]
+	if len(rows) > limit {
+		rows = rows[:limit]
 		last := rows[len(rows)-1]
 		next = encodeCursor("events", dateText(last.HeldOn), last.ID.String())
 	}
 	events, err := s.eventsOut(ctx, rows, mgr)
-	if err != nil {
-		return nil, err
-	}
-	// Invitees are accounts: the list is a read of their records (Art. 9).
-	if shown := inviteeAccounts(events); len(shown) > 0 {
-		if err := s.register(ctx, kam.AccessList, shown, eventSections); err != nil {
-			return nil, err
-		}
-	}
-	return &struct{ Body Page[Event] }{Body: Page[Event]{Items: events, NextCursor: next}}, nil
+	return Page[Event]{Items: events, NextCursor: next}, err
 }
 
 // eventCursor reads the (held_on, id) a page of events ended at.
