@@ -224,40 +224,44 @@ func nonEmpty(s string) *string {
 }
 
 func (s *Server) listCustomers(ctx context.Context, in *listCustomersInput) (*struct{ Body Page[Customer] }, error) {
-	p := callerOf(ctx)
-	if !can(p.Role, capReadArchive) {
-		return nil, s.deny(ctx, uuid.Nil, profileSections, forbidden("your role does not read account archives"))
-	}
-	after, err := uuidCursor(in.Cursor, "customers")
+	r := archiveRead{need: capReadArchive, sections: profileSections, action: kam.AccessList, refusal: "your role does not read account archives"}
+	page, err := readList(s, ctx, r, func(ctx context.Context, scope store.Scope) (Page[Customer], []uuid.UUID, error) {
+		f, err := customerFilter(in)
+		if err != nil {
+			return Page[Customer]{}, nil, err
+		}
+		rows, err := s.store.ListCustomers(ctx, scope, f)
+		if err != nil {
+			return Page[Customer]{}, nil, err
+		}
+		role := callerOf(ctx).Role
+		page := pageOf(rows, in.Limit, func(a store.Archive) Customer { return customerOut(a.Customer, a.Missing, role) },
+			func(a store.Archive) string { return encodeCursor("customers", a.Customer.ID.String()) })
+		return page, accountsOf(rows[:len(page.Items)], func(a store.Archive) uuid.UUID { return a.Customer.ID }), nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	return &struct{ Body Page[Customer] }{Body: page}, nil
+}
+
+// customerFilter reads a customer list's cursor and filters.
+func customerFilter(in *listCustomersInput) (store.CustomerFilter, error) {
+	after, err := uuidCursor(in.Cursor, "customers")
+	if err != nil {
+		return store.CustomerFilter{}, err
+	}
 	if in.Status != "" && in.Status != "active" && in.Status != "churned" {
-		return nil, invalidField("query.status", "status is active or churned")
+		return store.CustomerFilter{}, invalidField("query.status", "status is active or churned")
 	}
 	mgr, err := optUUID("query.account_manager_id", nonEmpty(in.AccountManagerID))
 	if err != nil {
-		return nil, err
+		return store.CustomerFilter{}, err
 	}
-	rows, err := s.store.ListCustomers(ctx, scopeOf(p), store.CustomerFilter{
+	return store.CustomerFilter{
 		Tier: nonEmpty(in.Tier), Industry: nonEmpty(in.Industry), Status: nonEmpty(in.Status),
 		Q: nonEmpty(in.Q), AccountManagerID: mgr, After: after, Limit: int32(in.Limit + 1),
-	})
-	if err != nil {
-		return nil, problemFor(s.log, err)
-	}
-	page := pageOf(rows, in.Limit, func(a store.Archive) Customer { return customerOut(a.Customer, a.Missing, p.Role) },
-		func(a store.Archive) string { return encodeCursor("customers", a.Customer.ID.String()) })
-	ids := make([]uuid.UUID, 0, len(page.Items))
-	for _, a := range rows[:len(page.Items)] {
-		ids = append(ids, a.Customer.ID)
-	}
-	if len(ids) > 0 {
-		if err := s.register(ctx, kam.AccessList, ids, profileSections); err != nil {
-			return nil, err
-		}
-	}
-	return &struct{ Body Page[Customer] }{Body: page}, nil
+	}, nil
 }
 
 func (s *Server) getCustomer(ctx context.Context, in *customerID) (*customerOutput, error) {

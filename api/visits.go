@@ -177,20 +177,14 @@ func (s *Server) listVisits(ctx context.Context, in *struct {
 	if in.Status != "" && !slices.Contains([]string{"planned", "done", "missed", "cancelled"}, in.Status) {
 		return nil, invalidField("query.status", "status is planned, done, missed or cancelled")
 	}
-	scope, err := s.gateAccount(ctx, id, capReadArchive, visitSections)
+	arg := dbq.ListVisitsParams{CustomerID: id, Status: nonEmpty(in.Status), AfterAt: afterAt, AfterID: afterID, Lim: int32(in.Limit + 1)}
+	r := archiveRead{need: capReadArchive, sections: visitSections, action: kam.AccessView}
+	out, err := readAccount(s, ctx, id, r, func(ctx context.Context, _ store.Scope) (Page[Visit], error) {
+		rows, err := s.store.Q().ListVisits(ctx, arg)
+		return pageOf(rows, in.Limit, visitOut, visitCursor), err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.Visible(ctx, scope, id); err != nil {
-		return nil, s.archiveErr(ctx, id, visitSections, err)
-	}
-	rows, err := s.store.Q().ListVisits(ctx, dbq.ListVisitsParams{CustomerID: id, Status: nonEmpty(in.Status), AfterAt: afterAt, AfterID: afterID, Lim: int32(in.Limit + 1)})
-	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, visitSections); err != nil {
-		return nil, err
-	}
-	out := pageOf(rows, in.Limit, visitOut, visitCursor)
 	return &struct{ Body Page[Visit] }{Body: out}, nil
 }
