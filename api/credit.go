@@ -275,24 +275,23 @@ func (s *Server) listStatements(ctx context.Context, in *struct {
 	} else if ok {
 		before = &end
 	}
-	scope, err := s.gateAccount(ctx, id, capReadCredit, creditSections)
+	r := archiveRead{need: capReadCredit, sections: creditSections, action: kam.AccessView}
+	page, err := readAccount(s, ctx, id, r, func(ctx context.Context, _ store.Scope) (Page[Statement], error) {
+		rows, err := s.store.Q().ListStatements(ctx, dbq.ListStatementsParams{CustomerID: id, Before: before, Lim: int32(in.Limit + 1)})
+		return pageOf(rows, in.Limit, s.statementOut, statementCursor), err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.Visible(ctx, scope, id); err != nil {
-		return nil, s.archiveErr(ctx, id, creditSections, err)
-	}
-	rows, err := s.store.Q().ListStatements(ctx, dbq.ListStatementsParams{CustomerID: id, Before: before, Lim: int32(in.Limit + 1)})
-	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, creditSections); err != nil {
-		return nil, err
-	}
-	tz := s.procs.Settings.Timezone
-	page := pageOf(rows, in.Limit, func(st dbq.Statement) Statement {
-		return Statement{ID: st.ID.String(), PeriodStart: st.PeriodStart, PeriodEnd: st.PeriodEnd, AmountDue: money(st.AmountDue),
-			Paid: money(st.Paid), DueAt: st.DueAt, DueDate: st.DueAt.In(tz).Format(time.DateOnly), Status: st.Status, PaidAt: st.PaidAt}
-	}, func(st dbq.Statement) string { return encodeCursor("statements", timeText(st.PeriodEnd)) })
 	return &struct{ Body Page[Statement] }{Body: page}, nil
+}
+
+func (s *Server) statementOut(st dbq.Statement) Statement {
+	tz := s.procs.Settings.Timezone
+	return Statement{ID: st.ID.String(), PeriodStart: st.PeriodStart, PeriodEnd: st.PeriodEnd, AmountDue: money(st.AmountDue),
+		Paid: money(st.Paid), DueAt: st.DueAt, DueDate: st.DueAt.In(tz).Format(time.DateOnly), Status: st.Status, PaidAt: st.PaidAt}
+}
+
+func statementCursor(st dbq.Statement) string {
+	return encodeCursor("statements", timeText(st.PeriodEnd))
 }

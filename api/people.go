@@ -223,23 +223,23 @@ func (s *Server) listHistory(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capReadArchive, historySections)
+	r := archiveRead{need: capReadArchive, sections: historySections, action: kam.AccessView, scoped: true}
+	page, err := readAccount(s, ctx, id, r, func(ctx context.Context, scope store.Scope) (Page[HistoryEntry], error) {
+		// Art. 9, 11: credit terms and discounts stay out of the history of a
+		// caller who may not see them elsewhere.
+		role := callerOf(ctx).Role
+		hidden := store.HiddenHistory(can(role, capReadCredit), can(role, capReadGrants))
+		rows, err := s.store.ListHistory(ctx, scope, id, hidden, after, int32(in.Limit+1))
+		return pageOf(rows, in.Limit, historyOut, historyCursor), err
+	})
 	if err != nil {
 		return nil, err
 	}
-	// Art. 9, 11: credit terms and discounts stay out of the history of a
-	// caller who may not see them elsewhere.
-	role := callerOf(ctx).Role
-	hidden := store.HiddenHistory(can(role, capReadCredit), can(role, capReadGrants))
-	rows, err := s.store.ListHistory(ctx, scope, id, hidden, after, int32(in.Limit+1))
-	if err != nil {
-		return nil, s.archiveErr(ctx, id, historySections, err)
-	}
-	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, historySections); err != nil {
-		return nil, err
-	}
-	page := pageOf(rows, in.Limit, func(h dbq.ListHistoryRow) HistoryEntry {
-		return HistoryEntry{ID: h.ID, At: h.At, StaffID: uuidString(h.StaffID), StaffName: h.StaffName, Field: h.Field, Old: h.OldValue, New: h.NewValue}
-	}, func(h dbq.ListHistoryRow) string { return encodeCursor("history", int64Text(h.ID)) })
 	return &struct{ Body Page[HistoryEntry] }{Body: page}, nil
 }
+
+func historyOut(h dbq.ListHistoryRow) HistoryEntry {
+	return HistoryEntry{ID: h.ID, At: h.At, StaffID: uuidString(h.StaffID), StaffName: h.StaffName, Field: h.Field, Old: h.OldValue, New: h.NewValue}
+}
+
+func historyCursor(h dbq.ListHistoryRow) string { return encodeCursor("history", int64Text(h.ID)) }

@@ -16,6 +16,10 @@ type archiveRead struct {
 	sections []string
 	action   string
 	refusal  string // why a role without need is refused, on lists
+	// scoped: the read applies the caller's scope itself, so the pipeline
+	// skips its own visibility check and a not-found from the read is an
+	// account the caller cannot see (registered as denied, 404).
+	scoped bool
 }
 
 // readAccount is the pipeline of a read of one account's archive: it gates
@@ -24,11 +28,18 @@ type archiveRead struct {
 // the access before the answer leaves (Art. 9): nothing is shown unregistered.
 func readAccount[T any](s *Server, ctx context.Context, id uuid.UUID, r archiveRead, read func(ctx context.Context, scope store.Scope) (T, error)) (T, error) {
 	var zero T
-	scope, err := s.gateVisible(ctx, id, r.need, r.sections)
+	gate := s.gateVisible
+	if r.scoped {
+		gate = s.gateAccount
+	}
+	scope, err := gate(ctx, id, r.need, r.sections)
 	if err != nil {
 		return zero, err
 	}
 	out, err := read(ctx, scope)
+	if err != nil && r.scoped {
+		return zero, s.archiveErr(ctx, id, r.sections, store.Interpret(err))
+	}
 	if err != nil {
 		return zero, s.storeErr(err)
 	}
