@@ -352,12 +352,7 @@ func (s *Server) inspection(ctx context.Context, id uuid.UUID, cursor string, li
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
-	next := ""
-	if len(findings) > limit {
-		findings = findings[:limit]
-		last := findings[len(findings)-1]
-		next = encodeCursor("findings", last.Kind, last.SaleID.String())
-	}
+	findings, next := cutFindings(findings, limit)
 	shown, err := s.inspectedAccounts(ctx, []dbq.Inspection{i})
 	if err != nil {
 		return nil, err
@@ -373,16 +368,31 @@ func (s *Server) inspection(ctx context.Context, id uuid.UUID, cursor string, li
 	out := inspectionOut(i)
 	out.Findings = []Finding{}
 	for _, f := range findings {
-		var granted *string
-		if f.GrantedRate.Valid {
-			g := rateString(f.GrantedRate.Decimal)
-			granted = &g
-		}
-		out.Findings = append(out.Findings, Finding{SaleID: f.SaleID.String(), CustomerID: f.CustomerID.String(), GrantID: uuidString(f.GrantID),
-			Kind: f.Kind, AppliedRate: rateString(f.AppliedRate), GrantedRate: granted})
+		out.Findings = append(out.Findings, findingOut(f))
 	}
 	out.FindingsNextCursor = next
 	return &struct{ Body Inspection }{Body: out}, nil
+}
+
+// cutFindings cuts a page of findings read one over limit, and names the
+// cursor of the next.
+func cutFindings(findings []dbq.InspectionFinding, limit int) ([]dbq.InspectionFinding, string) {
+	if len(findings) <= limit {
+		return findings, ""
+	}
+	findings = findings[:limit]
+	last := findings[len(findings)-1]
+	return findings, encodeCursor("findings", last.Kind, last.SaleID.String())
+}
+
+func findingOut(f dbq.InspectionFinding) Finding {
+	var granted *string
+	if f.GrantedRate.Valid {
+		g := rateString(f.GrantedRate.Decimal)
+		granted = &g
+	}
+	return Finding{SaleID: f.SaleID.String(), CustomerID: f.CustomerID.String(), GrantID: uuidString(f.GrantID),
+		Kind: f.Kind, AppliedRate: rateString(f.AppliedRate), GrantedRate: granted}
 }
 
 func (s *Server) listInspections(ctx context.Context, in *struct {
