@@ -211,15 +211,24 @@ func (s *Server) budgetReport(ctx context.Context, in *struct {
 			OwnBudget: r.OwnBudget, Spent: money(r.Spent), Remaining: money(r.Budget.Sub(r.Spent))})
 	}
 	if mgr == nil {
-		tiers, err := s.store.Q().TierBudgets(ctx, year)
-		if err != nil {
-			return nil, problemFor(s.log, store.Interpret(err))
-		}
-		for _, t := range tiers {
-			out.Tiers = append(out.Tiers, TierBudgetLine{Tier: *t.Tier, Budget: money(t.Amount), Spent: money(t.Spent), Remaining: money(t.Amount.Sub(t.Spent))})
+		if out.Tiers, err = s.tierBudgetLines(ctx, year); err != nil {
+			return nil, err
 		}
 	}
 	return &struct{ Body BudgetReport }{Body: out}, nil
+}
+
+// tierBudgetLines reads the year's tier budgets and what they spent.
+func (s *Server) tierBudgetLines(ctx context.Context, year int32) ([]TierBudgetLine, error) {
+	tiers, err := s.store.Q().TierBudgets(ctx, year)
+	if err != nil {
+		return nil, s.storeErr(err)
+	}
+	lines := []TierBudgetLine{}
+	for _, t := range tiers {
+		lines = append(lines, TierBudgetLine{Tier: *t.Tier, Budget: money(t.Amount), Spent: money(t.Spent), Remaining: money(t.Amount.Sub(t.Spent))})
+	}
+	return lines, nil
 }
 
 func (s *Server) recordCost(ctx context.Context, in *struct {
