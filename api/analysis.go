@@ -137,34 +137,40 @@ func (s *Server) recordSale(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	on, err := optDate("body.sold_on", &in.Body.SoldOn)
+	sale, err := saleInput(in.Body)
 	if err != nil {
 		return nil, err
 	}
-	qty, _ := decimal.NewFromString(in.Body.Quantity)
-	if !qty.IsPositive() {
-		return nil, invalidField("body.quantity", "quantity must be above 0")
-	}
-	amount, _ := decimal.NewFromString(in.Body.Amount)
-	rate := decimal.Zero
-	if in.Body.AppliedRate != "" {
-		rate, _ = decimal.NewFromString(in.Body.AppliedRate)
-		if rate.GreaterThan(decimal.NewFromInt(100)) {
-			return nil, invalidField("body.applied_rate", "a rate is at most 100")
-		}
-	}
-	scope, err := s.gateAccount(ctx, id, capRecordSales, salesSections)
-	if err != nil {
-		return nil, err
-	}
-	sale, err := archiveWrite(s, ctx, []uuid.UUID{id}, salesSections, func(ctx context.Context) (dbq.Sale, error) {
-		return s.store.RecordSale(ctx, scope, id, store.SaleInput{Product: in.Body.Product, ProductCategory: in.Body.ProductCategory,
-			Region: in.Body.Region, Quantity: qty, Amount: amount, AppliedRate: rate, SoldOn: *on}, callerOf(ctx).ID)
+	out, err := writeAccount(s, ctx, id, capRecordSales, salesSections, salesSections, func(ctx context.Context, scope store.Scope) (dbq.Sale, error) {
+		return s.store.RecordSale(ctx, scope, id, sale, callerOf(ctx).ID)
 	})
 	if err != nil {
-		return nil, s.archiveErr(ctx, id, salesSections, err)
+		return nil, err
 	}
-	return &struct{ Body Sale }{Body: saleOut(sale)}, nil
+	return &struct{ Body Sale }{Body: saleOut(out)}, nil
+}
+
+// saleInput reads a recorded sale: a positive quantity and a rate of at most
+// 100 percent.
+func saleInput(b SaleCreate) (store.SaleInput, error) {
+	on, err := optDate("body.sold_on", &b.SoldOn)
+	if err != nil {
+		return store.SaleInput{}, err
+	}
+	qty, _ := decimal.NewFromString(b.Quantity)
+	if !qty.IsPositive() {
+		return store.SaleInput{}, invalidField("body.quantity", "quantity must be above 0")
+	}
+	amount, _ := decimal.NewFromString(b.Amount)
+	rate := decimal.Zero
+	if b.AppliedRate != "" {
+		rate, _ = decimal.NewFromString(b.AppliedRate)
+		if rate.GreaterThan(decimal.NewFromInt(100)) {
+			return store.SaleInput{}, invalidField("body.applied_rate", "a rate is at most 100")
+		}
+	}
+	return store.SaleInput{Product: b.Product, ProductCategory: b.ProductCategory,
+		Region: b.Region, Quantity: qty, Amount: amount, AppliedRate: rate, SoldOn: *on}, nil
 }
 
 func (s *Server) listSales(ctx context.Context, in *struct {
@@ -209,12 +215,7 @@ func saleCursor(r dbq.Sale) string { return encodeCursor("sales", dateText(r.Sol
 func (s *Server) recordSatisfaction(ctx context.Context, in *struct {
 	ID   string `path:"id" format:"uuid"`
 	Body SatisfactionCreate
-}) (*struct {
-	Body struct {
-		ID    string `json:"id" format:"uuid"`
-		Score int32  `json:"score"`
-	}
-}, error) {
+}) (*struct{ Body satisfactionRecord }, error) {
 	id, err := parseUUID("path.id", in.ID)
 	if err != nil {
 		return nil, err
@@ -223,24 +224,20 @@ func (s *Server) recordSatisfaction(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capSurvey, salesSections)
-	if err != nil {
-		return nil, err
-	}
-	r, err := archiveWrite(s, ctx, []uuid.UUID{id}, []string{"satisfaction"}, func(ctx context.Context) (dbq.Satisfaction, error) {
+	r, err := writeAccount(s, ctx, id, capSurvey, salesSections, []string{"satisfaction"}, func(ctx context.Context, scope store.Scope) (dbq.Satisfaction, error) {
 		return s.store.RecordSatisfaction(ctx, scope, id, in.Body.Score, in.Body.Channel, in.Body.Comment, *on, callerOf(ctx).ID)
 	})
 	if err != nil {
-		return nil, s.archiveErr(ctx, id, salesSections, err)
+		return nil, err
 	}
-	out := &struct {
-		Body struct {
-			ID    string `json:"id" format:"uuid"`
-			Score int32  `json:"score"`
-		}
-	}{}
-	out.Body.ID, out.Body.Score = r.ID.String(), r.Score
-	return out, nil
+	return &struct{ Body satisfactionRecord }{Body: satisfactionRecord{ID: r.ID.String(), Score: r.Score}}, nil
+}
+
+// satisfactionRecord is the answer to a recorded survey. An alias, so the
+// body stays the anonymous struct it always was (and the OpenAPI schema).
+type satisfactionRecord = struct {
+	ID    string `json:"id" format:"uuid"`
+	Score int32  `json:"score"`
 }
 
 // churnRecord is the answer to a recorded churn. An alias, so the body

@@ -169,15 +169,11 @@ func (s *Server) addKeyPerson(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capEditArchive, personSections)
-	if err != nil {
-		return nil, err
-	}
-	k, err := archiveWrite(s, ctx, []uuid.UUID{id}, personSections, func(ctx context.Context) (dbq.KeyPerson, error) {
+	k, err := writeAccount(s, ctx, id, capEditArchive, personSections, personSections, func(ctx context.Context, scope store.Scope) (dbq.KeyPerson, error) {
 		return s.store.AddKeyPerson(ctx, scope, id, store.KeyPersonInput{Name: in.Body.Name, Role: in.Body.Role, Title: in.Body.Title, Phone: in.Body.Phone, Email: in.Body.Email, Birthday: birthday}, callerOf(ctx).ID)
 	})
 	if err != nil {
-		return nil, s.archiveErr(ctx, id, personSections, err)
+		return nil, err
 	}
 	s.archiveChanged(ctx, id)
 	if k.Birthday != nil {
