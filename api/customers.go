@@ -186,9 +186,20 @@ func (s *Server) createCustomer(ctx context.Context, in *struct{ Body CustomerCr
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	// Art. 7.1: a new archive is followed until it is complete. The runs
-	// start after commit; a lost start is made up for by the Reconcile
-	// schedule (workflows.Reconcile), so the archive stands without them.
+	s.startAccount(ctx, c)
+	out, err := s.customerAnswer(ctx, store.Scope{}, c.ID, p.Role)
+	if err != nil {
+		return nil, err
+	}
+	out.ETag = etag(c.Version) // the version this request created
+	return out, nil
+}
+
+// startAccount starts the runs that follow a new account. Art. 7.1: a new
+// archive is followed until it is complete. The runs start after commit; a
+// lost start is made up for by the Reconcile schedule (workflows.Reconcile),
+// so the archive stands without them.
+func (s *Server) startAccount(ctx context.Context, c dbq.Customer) {
 	if err := s.procs.StartOnboarding(ctx, c.ID); err != nil {
 		s.log.Warn("start onboarding", "customer", c.ID, "error", err)
 	}
@@ -199,11 +210,16 @@ func (s *Server) createCustomer(ctx context.Context, in *struct{ Body CustomerCr
 		}
 		s.greetNow(ctx, &c.ID, nil)
 	}
-	ar, err := s.store.GetArchive(ctx, store.Scope{}, c.ID)
+}
+
+// customerAnswer reads an account back after a change, as the caller's role
+// sees it, with its version as ETag.
+func (s *Server) customerAnswer(ctx context.Context, scope store.Scope, id uuid.UUID, role string) (*customerOutput, error) {
+	ar, err := s.store.GetArchive(ctx, scope, id)
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	return &customerOutput{ETag: etag(c.Version), Body: customerOut(ar.Customer, ar.Missing, p.Role)}, nil
+	return &customerOutput{ETag: etag(ar.Customer.Version), Body: customerOut(ar.Customer, ar.Missing, role)}, nil
 }
 
 type listCustomersInput struct {
@@ -307,18 +323,10 @@ func (s *Server) updateCustomer(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	clear, err := nullsOf(in.RawBody, &in.Body)
+	patch, err := s.customerPatch(ctx, id, p.Role, in.RawBody, &in.Body)
 	if err != nil {
 		return nil, err
 	}
-	if slices.Contains(clear, "account_manager_id") && !can(p.Role, capAssign) {
-		return nil, s.deny(ctx, id, profileSections, kam.ErrAssignedFields)
-	}
-	patch, err := patchOf(in.Body.CustomerFields)
-	if err != nil {
-		return nil, err
-	}
-	patch.Code, patch.Name, patch.Clear = in.Body.Code, in.Body.Name, clear
 	changes, err := archiveWrite(s, ctx, []uuid.UUID{id}, profileSections, func(ctx context.Context) ([]store.Change, error) {
 		_, changes, err := s.store.UpdateCustomer(ctx, scope, id, ifMatch, patch, p.ID)
 		return changes, err
@@ -330,11 +338,26 @@ func (s *Server) updateCustomer(ctx context.Context, in *struct {
 		s.archiveChanged(ctx, id)
 		s.serviceChanged(ctx, id, changes)
 	}
-	ar, err := s.store.GetArchive(ctx, scope, id)
+	return s.customerAnswer(ctx, scope, id, p.Role)
+}
+
+// customerPatch reads a PATCH body into the store's patch; clearing the
+// account manager is an assignment, refused (and registered as denied) for
+// a role that may not assign (Art. 3, 4).
+func (s *Server) customerPatch(ctx context.Context, id uuid.UUID, role string, raw []byte, b *CustomerPatch) (store.CustomerPatch, error) {
+	clear, err := nullsOf(raw, b)
 	if err != nil {
-		return nil, problemFor(s.log, err)
+		return store.CustomerPatch{}, err
 	}
-	return &customerOutput{ETag: etag(ar.Customer.Version), Body: customerOut(ar.Customer, ar.Missing, p.Role)}, nil
+	if slices.Contains(clear, "account_manager_id") && !can(role, capAssign) {
+		return store.CustomerPatch{}, s.deny(ctx, id, profileSections, kam.ErrAssignedFields)
+	}
+	patch, err := patchOf(b.CustomerFields)
+	if err != nil {
+		return store.CustomerPatch{}, err
+	}
+	patch.Code, patch.Name, patch.Clear = b.Code, b.Name, clear
+	return patch, nil
 }
 
 // archiveChanged tells the account's onboarding run to re-check. A failed
