@@ -300,41 +300,13 @@ func (s *Server) createEvent(ctx context.Context, in *struct{ Body EventCreate }
 	if err != nil {
 		return nil, err
 	}
-	type inv struct{ c, k, st *uuid.UUID }
-	var invitees []inv
-	var accounts []uuid.UUID
-	for i, x := range in.Body.Invitees {
-		loc := "body.invitees[" + itoa(i) + "]"
-		c, err := optUUID(loc+".customer_id", nonEmpty(x.CustomerID))
-		if err != nil {
-			return nil, err
-		}
-		k, err := optUUID(loc+".key_person_id", nonEmpty(x.KeyPersonID))
-		if err != nil {
-			return nil, err
-		}
-		st, err := optUUID(loc+".staff_id", nonEmpty(x.StaffID))
-		if err != nil {
-			return nil, err
-		}
-		if c == nil && st == nil {
-			return nil, invalidField(loc, "an invitee is an account (with an optional key person) or a member of staff")
-		}
-		invitees = append(invitees, inv{c, k, st})
-		if c != nil && !slices.Contains(accounts, *c) {
-			accounts = append(accounts, *c)
-		}
+	invitees, accounts, err := inviteesOf(in.Body.Invitees)
+	if err != nil {
+		return nil, err
 	}
 	create := func(ctx context.Context) (dbq.KaEvent, error) {
 		return s.store.CreateEvent(ctx, dbq.CreateEventParams{ID: store.NewID(), Kind: in.Body.Kind, Title: in.Body.Title, HeldOn: *on,
-			Location: in.Body.Location, Notes: in.Body.Notes, CreatedBy: &p.ID}, func(q *dbq.Queries, eventID uuid.UUID) error {
-			for _, x := range invitees {
-				if _, err := q.InviteToEvent(ctx, dbq.InviteToEventParams{ID: store.NewID(), EventID: eventID, CustomerID: x.c, KeyPersonID: x.k, StaffID: x.st}); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+			Location: in.Body.Location, Notes: in.Body.Notes, CreatedBy: &p.ID}, invitees.add(ctx))
 	}
 	var ev dbq.KaEvent
 	if len(accounts) > 0 {
@@ -348,6 +320,61 @@ func (s *Server) createEvent(ctx context.Context, in *struct{ Body EventCreate }
 		return nil, problemFor(s.log, err)
 	}
 	return s.eventOut(ctx, ev)
+}
+
+// invitee is one parsed invitee: an account (with an optional key person)
+// or a member of staff.
+type invitee struct{ c, k, st *uuid.UUID }
+
+type invitees []invitee
+
+// add invites them to the event being created, in its transaction.
+func (xs invitees) add(ctx context.Context) func(q *dbq.Queries, eventID uuid.UUID) error {
+	return func(q *dbq.Queries, eventID uuid.UUID) error {
+		for _, x := range xs {
+			if _, err := q.InviteToEvent(ctx, dbq.InviteToEventParams{ID: store.NewID(), EventID: eventID, CustomerID: x.c, KeyPersonID: x.k, StaffID: x.st}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// inviteesOf reads an event's invitees and the accounts among them, once
+// each in order.
+func inviteesOf(in []InviteeInput) (invitees, []uuid.UUID, error) {
+	var out invitees
+	var accounts []uuid.UUID
+	for i, x := range in {
+		v, err := inviteeOf("body.invitees["+itoa(i)+"]", x)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, v)
+		if v.c != nil && !slices.Contains(accounts, *v.c) {
+			accounts = append(accounts, *v.c)
+		}
+	}
+	return out, accounts, nil
+}
+
+func inviteeOf(loc string, x InviteeInput) (invitee, error) {
+	c, err := optUUID(loc+".customer_id", nonEmpty(x.CustomerID))
+	if err != nil {
+		return invitee{}, err
+	}
+	k, err := optUUID(loc+".key_person_id", nonEmpty(x.KeyPersonID))
+	if err != nil {
+		return invitee{}, err
+	}
+	st, err := optUUID(loc+".staff_id", nonEmpty(x.StaffID))
+	if err != nil {
+		return invitee{}, err
+	}
+	if c == nil && st == nil {
+		return invitee{}, invalidField(loc, "an invitee is an account (with an optional key person) or a member of staff")
+	}
+	return invitee{c, k, st}, nil
 }
 
 func (s *Server) eventOut(ctx context.Context, ev dbq.KaEvent) (*struct{ Body Event }, error) {
