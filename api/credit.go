@@ -141,37 +141,18 @@ func (s *Server) putCredit(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	limit, err := optMoney("body.arrears_limit", &in.Body.ArrearsLimit)
+	input, err := s.creditInput(in.Body)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := store.ParseCycle("settlement_cycle", in.Body.SettlementCycle); err != nil {
-		return nil, problemFor(s.log, err)
-	}
-	date, err := optDate("body.agreement_date", in.Body.AgreementDate)
-	if err != nil {
-		return nil, err
-	}
-	scope, err := s.gateAccount(ctx, id, capEditCredit, creditSections)
-	if err != nil {
-		return nil, err
-	}
-	input := store.CreditInput{CreditLevel: in.Body.CreditLevel, ArrearsLimit: *limit, SettlementCycle: in.Body.SettlementCycle,
-		PaymentTermDays: in.Body.PaymentTermDays, AgreementRef: in.Body.AgreementRef, AgreementDate: date,
-		Close: in.Body.Status != nil && *in.Body.Status == kam.CreditClosed}
 	var change store.CreditChange
-	c, err := archiveWrite(s, ctx, []uuid.UUID{id}, creditSections, func(ctx context.Context) (dbq.CreditAgreement, error) {
-		c, ch, err := s.store.PutCredit(ctx, scope, id, input, callerOf(ctx).ID, func() error {
-			if err := s.procs.StartSettlement(ctx, id); err != nil {
-				return kam.StartFailed("the settlement process could not be started", err)
-			}
-			return nil
-		})
+	c, err := writeAccount(s, ctx, id, capEditCredit, creditSections, creditSections, func(ctx context.Context, scope store.Scope) (dbq.CreditAgreement, error) {
+		c, ch, err := s.store.PutCredit(ctx, scope, id, input, callerOf(ctx).ID, s.startSettlement(ctx, id))
 		change = ch
 		return c, err
 	})
 	if err != nil {
-		return nil, s.archiveErr(ctx, id, creditSections, err)
+		return nil, err
 	}
 	if change != store.CreditOpened {
 		// The run re-reads its agreement at its next decision point anyway.
@@ -181,6 +162,35 @@ func (s *Server) putCredit(ctx context.Context, in *struct {
 	}
 	s.archiveChanged(ctx, id)
 	return &struct{ Body Credit }{Body: creditOut(c)}, nil
+}
+
+// creditInput reads a credit agreement: its limit, cycle and agreement date.
+func (s *Server) creditInput(b CreditPut) (store.CreditInput, error) {
+	limit, err := optMoney("body.arrears_limit", &b.ArrearsLimit)
+	if err != nil {
+		return store.CreditInput{}, err
+	}
+	if _, err := store.ParseCycle("settlement_cycle", b.SettlementCycle); err != nil {
+		return store.CreditInput{}, problemFor(s.log, err)
+	}
+	date, err := optDate("body.agreement_date", b.AgreementDate)
+	if err != nil {
+		return store.CreditInput{}, err
+	}
+	return store.CreditInput{CreditLevel: b.CreditLevel, ArrearsLimit: *limit, SettlementCycle: b.SettlementCycle,
+		PaymentTermDays: b.PaymentTermDays, AgreementRef: b.AgreementRef, AgreementDate: date,
+		Close: b.Status != nil && *b.Status == kam.CreditClosed}, nil
+}
+
+// startSettlement starts an opened agreement's settlement run inside the
+// agreement's transaction: a run that cannot start rolls the opening back.
+func (s *Server) startSettlement(ctx context.Context, id uuid.UUID) func() error {
+	return func() error {
+		if err := s.procs.StartSettlement(ctx, id); err != nil {
+			return kam.StartFailed("the settlement process could not be started", err)
+		}
+		return nil
+	}
 }
 
 func ledgerOut(customer uuid.UUID, e store.LedgerEntry) LedgerEntry {

@@ -69,18 +69,7 @@ func (s *Server) recordVisit(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	on, err := optDate("body.visited_on", &in.Body.VisitedOn)
-	if err != nil {
-		return nil, err
-	}
-	p := callerOf(ctx)
-	staffID := p.ID
-	if in.Body.StaffID != "" {
-		if staffID, err = parseUUID("body.staff_id", in.Body.StaffID); err != nil {
-			return nil, err
-		}
-	}
-	people, err := keyPersonIDs(in.Body.KeyPersonIDs)
+	input, err := visitInput(callerOf(ctx).ID, in.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -88,16 +77,12 @@ func (s *Server) recordVisit(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.visitRule(ctx, scope, id, staffID, *on); err != nil {
+	if err := s.visitAllowed(ctx, scope, id, input); err != nil {
 		return nil, err
-	}
-	if _, err := s.store.Q().GetStaff(ctx, staffID); err != nil {
-		return nil, invalidField("body.staff_id", "no such staff member")
 	}
 	var planned bool
 	v, err := archiveWrite(s, ctx, []uuid.UUID{id}, visitSections, func(ctx context.Context) (v dbq.Visit, err error) {
-		v, planned, err = s.store.RecordVisit(ctx, scope, id, store.VisitInput{VisitedOn: *on, StaffID: staffID, KeyPersonIDs: people,
-			Notes: in.Body.Notes, Outcome: in.Body.Outcome, FollowUps: in.Body.FollowUps})
+		v, planned, err = s.store.RecordVisit(ctx, scope, id, input)
 		return v, err
 	})
 	if err != nil {
@@ -109,6 +94,38 @@ func (s *Server) recordVisit(ctx context.Context, in *struct {
 		}
 	}
 	return &struct{ Body Visit }{Body: visitOut(v)}, nil
+}
+
+// visitAllowed checks a visit against the visit rule and its staff member.
+func (s *Server) visitAllowed(ctx context.Context, scope store.Scope, id uuid.UUID, v store.VisitInput) error {
+	if err := s.visitRule(ctx, scope, id, v.StaffID, v.VisitedOn); err != nil {
+		return err
+	}
+	if _, err := s.store.Q().GetStaff(ctx, v.StaffID); err != nil {
+		return invalidField("body.staff_id", "no such staff member")
+	}
+	return nil
+}
+
+// visitInput reads a recorded visit; its staff member is the caller unless
+// the body names another.
+func visitInput(caller uuid.UUID, b VisitCreate) (store.VisitInput, error) {
+	on, err := optDate("body.visited_on", &b.VisitedOn)
+	if err != nil {
+		return store.VisitInput{}, err
+	}
+	staffID := caller
+	if b.StaffID != "" {
+		if staffID, err = parseUUID("body.staff_id", b.StaffID); err != nil {
+			return store.VisitInput{}, err
+		}
+	}
+	people, err := keyPersonIDs(b.KeyPersonIDs)
+	if err != nil {
+		return store.VisitInput{}, err
+	}
+	return store.VisitInput{VisitedOn: *on, StaffID: staffID, KeyPersonIDs: people,
+		Notes: b.Notes, Outcome: b.Outcome, FollowUps: b.FollowUps}, nil
 }
 
 // keyPersonIDs reads a visit's key-person ids, naming the first that is not
