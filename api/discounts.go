@@ -165,30 +165,14 @@ func (s *Server) createDiscount(ctx context.Context, in *struct{ Body DiscountRe
 	if !can(p.Role, capRequestDiscount) {
 		return nil, s.deny(ctx, customer, discountSections, forbidden("discounts are requested by account managers and the KA Department"))
 	}
-	rate, err := decimal.NewFromString(in.Body.Rate)
-	if err != nil {
-		return nil, invalidField("body.rate", "not a decimal")
-	}
-	from, err := optDate("body.valid_from", &in.Body.ValidFrom)
-	if err != nil {
-		return nil, err
-	}
-	to, err := optDate("body.valid_to", &in.Body.ValidTo)
+	input, err := discountInput(customer, p.ID, in.Body)
 	if err != nil {
 		return nil, err
 	}
 	set := s.procs.Settings
 	req, err := archiveWrite(s, ctx, []uuid.UUID{customer}, discountSections, func(ctx context.Context) (dbq.DiscountRequest, error) {
-		return s.store.CreateDiscountRequest(ctx, scopeOf(p), store.DiscountInput{
-			CustomerID: customer, RequesterID: p.ID, ProductCategory: in.Body.ProductCategory, Rate: rate,
-			Method: in.Body.Method, ValidFrom: *from, ValidTo: *to, Reason: in.Body.Reason,
-			Deadline: time.Now().Add(set.ApprovalEscalateAfter),
-		}, func(r dbq.DiscountRequest) error {
-			if err := s.procs.StartDiscount(ctx, r); err != nil {
-				return kam.StartFailed("the approval process could not be started", err)
-			}
-			return nil
-		})
+		input.Deadline = time.Now().Add(set.ApprovalEscalateAfter)
+		return s.store.CreateDiscountRequest(ctx, scopeOf(p), input, s.startDiscount(ctx))
 	})
 	switch {
 	case errors.Is(err, kam.ErrNotFound):
@@ -197,6 +181,35 @@ func (s *Server) createDiscount(ctx context.Context, in *struct{ Body DiscountRe
 		return nil, problemFor(s.log, err)
 	}
 	return &struct{ Body DiscountRequest }{Body: discountOut(store.DiscountView{Request: req})}, nil
+}
+
+// discountInput reads a discount request: its rate and validity.
+func discountInput(customer, requester uuid.UUID, b DiscountRequestCreate) (store.DiscountInput, error) {
+	rate, err := decimal.NewFromString(b.Rate)
+	if err != nil {
+		return store.DiscountInput{}, invalidField("body.rate", "not a decimal")
+	}
+	from, err := optDate("body.valid_from", &b.ValidFrom)
+	if err != nil {
+		return store.DiscountInput{}, err
+	}
+	to, err := optDate("body.valid_to", &b.ValidTo)
+	if err != nil {
+		return store.DiscountInput{}, err
+	}
+	return store.DiscountInput{CustomerID: customer, RequesterID: requester, ProductCategory: b.ProductCategory, Rate: rate,
+		Method: b.Method, ValidFrom: *from, ValidTo: *to, Reason: b.Reason}, nil
+}
+
+// startDiscount starts a request's approval run inside the request's
+// transaction: a run that cannot start rolls the request back.
+func (s *Server) startDiscount(ctx context.Context) func(r dbq.DiscountRequest) error {
+	return func(r dbq.DiscountRequest) error {
+		if err := s.procs.StartDiscount(ctx, r); err != nil {
+			return kam.StartFailed("the approval process could not be started", err)
+		}
+		return nil
+	}
 }
 
 func (s *Server) listDiscounts(ctx context.Context, in *struct {
