@@ -350,6 +350,23 @@ func (s *Server) inspection(ctx context.Context, id uuid.UUID, cursor string, li
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
 	findings, next := cutFindings(findings, limit)
+	shown, err := s.inspectionShows(ctx, i, findings)
+	if err != nil {
+		return nil, err
+	}
+	// Registered even when it names no account yet: it is still a read of
+	// the inspection (one row without an account).
+	if err := s.register(ctx, kam.AccessView, shown, inspectionSections); err != nil {
+		return nil, err
+	}
+	out := inspectionOut(i)
+	out.Findings, out.FindingsNextCursor = findingsOut(findings), next
+	return &struct{ Body Inspection }{Body: out}, nil
+}
+
+// inspectionShows lists, once each, the accounts an inspection page shows:
+// those whose grants it sampled and those its findings name.
+func (s *Server) inspectionShows(ctx context.Context, i dbq.Inspection, findings []dbq.InspectionFinding) ([]uuid.UUID, error) {
 	shown, err := s.inspectedAccounts(ctx, []dbq.Inspection{i})
 	if err != nil {
 		return nil, err
@@ -357,18 +374,7 @@ func (s *Server) inspection(ctx context.Context, id uuid.UUID, cursor string, li
 	for _, f := range findings {
 		shown = append(shown, f.CustomerID)
 	}
-	// Registered even when it names no account yet: it is still a read of
-	// the inspection (one row without an account).
-	if err := s.register(ctx, kam.AccessView, uniqueIDs(shown), inspectionSections); err != nil {
-		return nil, err
-	}
-	out := inspectionOut(i)
-	out.Findings = []Finding{}
-	for _, f := range findings {
-		out.Findings = append(out.Findings, findingOut(f))
-	}
-	out.FindingsNextCursor = next
-	return &struct{ Body Inspection }{Body: out}, nil
+	return uniqueIDs(shown), nil
 }
 
 // cutFindings cuts a page of findings read one over limit, and names the
@@ -380,6 +386,14 @@ func cutFindings(findings []dbq.InspectionFinding, limit int) ([]dbq.InspectionF
 	findings = findings[:limit]
 	last := findings[len(findings)-1]
 	return findings, encodeCursor("findings", last.Kind, last.SaleID.String())
+}
+
+func findingsOut(findings []dbq.InspectionFinding) []Finding {
+	out := []Finding{}
+	for _, f := range findings {
+		out = append(out, findingOut(f))
+	}
+	return out
 }
 
 func findingOut(f dbq.InspectionFinding) Finding {

@@ -309,55 +309,71 @@ func (s *Server) updateCustomer(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	p := callerOf(ctx)
 	// Visibility first: every refusal below (403) would otherwise tell an
 	// account manager that another manager's account exists (SPEC §2).
 	scope, err := s.gateVisible(ctx, id, capEditArchive, profileSections)
 	if err != nil {
 		return nil, err
 	}
-	if assigns(in.Body.CustomerFields) && !can(p.Role, capAssign) {
-		return nil, s.deny(ctx, id, profileSections, kam.ErrAssignedFields)
-	}
-	ifMatch, err := parseIfMatch(in.IfMatch)
+	p := callerOf(ctx)
+	ifMatch, patch, err := s.customerPatch(ctx, id, p.Role, in.IfMatch, in.RawBody, &in.Body)
 	if err != nil {
 		return nil, err
 	}
-	patch, err := s.customerPatch(ctx, id, p.Role, in.RawBody, &in.Body)
-	if err != nil {
+	if err := s.patchCustomer(ctx, scope, id, ifMatch, patch); err != nil {
 		return nil, err
-	}
-	changes, err := archiveWrite(s, ctx, []uuid.UUID{id}, profileSections, func(ctx context.Context) ([]store.Change, error) {
-		_, changes, err := s.store.UpdateCustomer(ctx, scope, id, ifMatch, patch, p.ID)
-		return changes, err
-	})
-	if err != nil {
-		return nil, s.archiveErr(ctx, id, profileSections, err)
-	}
-	if len(changes) > 0 {
-		s.archiveChanged(ctx, id)
-		s.serviceChanged(ctx, id, changes)
 	}
 	return s.customerAnswer(ctx, scope, id, p.Role)
 }
 
-// customerPatch reads a PATCH body into the store's patch; clearing the
-// account manager is an assignment, refused (and registered as denied) for
-// a role that may not assign (Art. 3, 4).
-func (s *Server) customerPatch(ctx context.Context, id uuid.UUID, role string, raw []byte, b *CustomerPatch) (store.CustomerPatch, error) {
+// patchCustomer applies a patch through archiveWrite (its register entry in
+// the change's transaction) and tells the account's runs what changed.
+func (s *Server) patchCustomer(ctx context.Context, scope store.Scope, id uuid.UUID, ifMatch *int32, patch store.CustomerPatch) error {
+	changes, err := archiveWrite(s, ctx, []uuid.UUID{id}, profileSections, func(ctx context.Context) ([]store.Change, error) {
+		_, changes, err := s.store.UpdateCustomer(ctx, scope, id, ifMatch, patch, callerOf(ctx).ID)
+		return changes, err
+	})
+	if err != nil {
+		return s.archiveErr(ctx, id, profileSections, err)
+	}
+	s.customerChanged(ctx, id, changes)
+	return nil
+}
+
+// customerPatch reads a PATCH: the version it was read at and the store's
+// patch. Setting or clearing the tier, account manager or status is an
+// assignment, refused (and registered as denied) for a role that may not
+// assign (Art. 3, 4).
+func (s *Server) customerPatch(ctx context.Context, id uuid.UUID, role, rawIfMatch string, raw []byte, b *CustomerPatch) (*int32, store.CustomerPatch, error) {
+	if assigns(b.CustomerFields) && !can(role, capAssign) {
+		return nil, store.CustomerPatch{}, s.deny(ctx, id, profileSections, kam.ErrAssignedFields)
+	}
+	ifMatch, err := parseIfMatch(rawIfMatch)
+	if err != nil {
+		return nil, store.CustomerPatch{}, err
+	}
 	clear, err := nullsOf(raw, b)
 	if err != nil {
-		return store.CustomerPatch{}, err
+		return nil, store.CustomerPatch{}, err
 	}
 	if slices.Contains(clear, "account_manager_id") && !can(role, capAssign) {
-		return store.CustomerPatch{}, s.deny(ctx, id, profileSections, kam.ErrAssignedFields)
+		return nil, store.CustomerPatch{}, s.deny(ctx, id, profileSections, kam.ErrAssignedFields)
 	}
 	patch, err := patchOf(b.CustomerFields)
 	if err != nil {
-		return store.CustomerPatch{}, err
+		return nil, store.CustomerPatch{}, err
 	}
 	patch.Code, patch.Name, patch.Clear = b.Code, b.Name, clear
-	return patch, nil
+	return ifMatch, patch, nil
+}
+
+// customerChanged tells the account's runs about a change that changed
+// something.
+func (s *Server) customerChanged(ctx context.Context, id uuid.UUID, changes []store.Change) {
+	if len(changes) > 0 {
+		s.archiveChanged(ctx, id)
+		s.serviceChanged(ctx, id, changes)
+	}
 }
 
 // archiveChanged tells the account's onboarding run to re-check. A failed

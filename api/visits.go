@@ -73,11 +73,8 @@ func (s *Server) recordVisit(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capRecordVisits, visitSections)
+	scope, err := s.visitAllowed(ctx, id, input)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.visitAllowed(ctx, scope, id, input); err != nil {
 		return nil, err
 	}
 	var planned bool
@@ -89,22 +86,32 @@ func (s *Server) recordVisit(ctx context.Context, in *struct {
 		return nil, s.archiveErr(ctx, id, visitSections, err)
 	}
 	if planned {
-		if err := s.procs.VisitRecorded(ctx, id); err != nil {
-			s.log.Warn("signal visit plan", "customer", id, "error", err)
-		}
+		s.visitRecorded(ctx, id)
 	}
 	return &struct{ Body Visit }{Body: visitOut(v)}, nil
 }
 
-// visitAllowed checks a visit against the visit rule and its staff member.
-func (s *Server) visitAllowed(ctx context.Context, scope store.Scope, id uuid.UUID, v store.VisitInput) error {
+// visitRecorded tells the account's visit plan that a planned visit is done.
+func (s *Server) visitRecorded(ctx context.Context, id uuid.UUID) {
+	if err := s.procs.VisitRecorded(ctx, id); err != nil {
+		s.log.Warn("signal visit plan", "customer", id, "error", err)
+	}
+}
+
+// visitAllowed gates a visit to account id (404/403, registered as denied)
+// and checks it against the visit rule and its staff member.
+func (s *Server) visitAllowed(ctx context.Context, id uuid.UUID, v store.VisitInput) (store.Scope, error) {
+	scope, err := s.gateAccount(ctx, id, capRecordVisits, visitSections)
+	if err != nil {
+		return scope, err
+	}
 	if err := s.visitRule(ctx, scope, id, v.StaffID, v.VisitedOn); err != nil {
-		return err
+		return scope, err
 	}
 	if _, err := s.store.Q().GetStaff(ctx, v.StaffID); err != nil {
-		return invalidField("body.staff_id", "no such staff member")
+		return scope, invalidField("body.staff_id", "no such staff member")
 	}
-	return nil
+	return scope, nil
 }
 
 // visitInput reads a recorded visit; its staff member is the caller unless
