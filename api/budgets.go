@@ -273,21 +273,14 @@ func (s *Server) listCosts(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capReports, costSections)
+	r := archiveRead{need: capReports, sections: costSections, action: kam.AccessView}
+	out, err := readAccount(s, ctx, id, r, func(ctx context.Context, _ store.Scope) (Page[Cost], error) {
+		rows, err := s.store.Q().ListCosts(ctx, dbq.ListCostsParams{CustomerID: id, AfterOn: afterOn, AfterID: afterID, Lim: int32(in.Limit + 1)})
+		return pageOf(rows, in.Limit, costOut, func(c dbq.KaCost) string { return encodeCursor("costs", dateText(c.IncurredOn), c.ID.String()) }), err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.Visible(ctx, scope, id); err != nil {
-		return nil, s.archiveErr(ctx, id, costSections, err)
-	}
-	rows, err := s.store.Q().ListCosts(ctx, dbq.ListCostsParams{CustomerID: id, AfterOn: afterOn, AfterID: afterID, Lim: int32(in.Limit + 1)})
-	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, costSections); err != nil {
-		return nil, err
-	}
-	out := pageOf(rows, in.Limit, costOut, func(c dbq.KaCost) string { return encodeCursor("costs", dateText(c.IncurredOn), c.ID.String()) })
 	return &struct{ Body Page[Cost] }{Body: out}, nil
 }
 

@@ -285,15 +285,11 @@ func (s *Server) getCustomer(ctx context.Context, in *customerID) (*customerOutp
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capReadArchive, profileSections)
+	r := archiveRead{need: capReadArchive, sections: profileSections, action: kam.AccessView, scoped: true}
+	ar, err := readAccount(s, ctx, id, r, func(ctx context.Context, scope store.Scope) (store.Archive, error) {
+		return s.store.GetArchive(ctx, scope, id)
+	})
 	if err != nil {
-		return nil, err
-	}
-	ar, err := s.store.GetArchive(ctx, scope, id)
-	if err != nil {
-		return nil, s.archiveErr(ctx, id, profileSections, err)
-	}
-	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, profileSections); err != nil {
 		return nil, err
 	}
 	return &customerOutput{ETag: etag(ar.Customer.Version), Body: customerOut(ar.Customer, ar.Missing, callerOf(ctx).Role)}, nil

@@ -139,18 +139,14 @@ func (s *Server) listContacts(ctx context.Context, in *subListInput) (*struct{ B
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capReadArchive, contactSections)
+	r := archiveRead{need: capReadArchive, sections: contactSections, action: kam.AccessView, scoped: true}
+	page, err := readAccount(s, ctx, id, r, func(ctx context.Context, scope store.Scope) (Page[Contact], error) {
+		rows, err := s.store.ListContacts(ctx, scope, id, after, int32(in.Limit+1))
+		return pageOf(rows, in.Limit, contactOut, func(c dbq.CustomerContact) string { return createdCursor("contacts", c.CreatedAt, c.ID) }), err
+	})
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.store.ListContacts(ctx, scope, id, after, int32(in.Limit+1))
-	if err != nil {
-		return nil, s.archiveErr(ctx, id, contactSections, err)
-	}
-	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, contactSections); err != nil {
-		return nil, err
-	}
-	page := pageOf(rows, in.Limit, contactOut, func(c dbq.CustomerContact) string { return createdCursor("contacts", c.CreatedAt, c.ID) })
 	return &struct{ Body Page[Contact] }{Body: page}, nil
 }
 
@@ -191,18 +187,14 @@ func (s *Server) listKeyPersons(ctx context.Context, in *subListInput) (*struct{
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capReadArchive, personSections)
+	r := archiveRead{need: capReadArchive, sections: personSections, action: kam.AccessView, scoped: true}
+	page, err := readAccount(s, ctx, id, r, func(ctx context.Context, scope store.Scope) (Page[KeyPerson], error) {
+		rows, err := s.store.ListKeyPersons(ctx, scope, id, after, int32(in.Limit+1))
+		return pageOf(rows, in.Limit, keyPersonOut, func(k dbq.KeyPerson) string { return createdCursor("key-persons", k.CreatedAt, k.ID) }), err
+	})
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.store.ListKeyPersons(ctx, scope, id, after, int32(in.Limit+1))
-	if err != nil {
-		return nil, s.archiveErr(ctx, id, personSections, err)
-	}
-	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, personSections); err != nil {
-		return nil, err
-	}
-	page := pageOf(rows, in.Limit, keyPersonOut, func(k dbq.KeyPerson) string { return createdCursor("key-persons", k.CreatedAt, k.ID) })
 	return &struct{ Body Page[KeyPerson] }{Body: page}, nil
 }
 
