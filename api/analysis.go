@@ -410,31 +410,29 @@ func (s *Server) listInspections(ctx context.Context, in *struct {
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
 	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Inspection] }, error) {
-	if !can(callerOf(ctx).Role, capSeeInspections) {
-		return nil, s.deny(ctx, uuid.Nil, []string{"discounts"}, forbidden("inspections are the auditors' and the General Manager's"))
-	}
-	afterAt, afterID, err := keyIDCursor(in.Cursor, "inspections", timeKey)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.store.Q().ListInspections(ctx, dbq.ListInspectionsParams{AfterAt: afterAt, AfterID: afterID, Lim: int32(in.Limit + 1)})
-	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	out := pageOf(rows, in.Limit, inspectionOut, func(r dbq.Inspection) string {
-		return encodeCursor("inspections", timeText(r.CreatedAt), r.ID.String())
-	})
-	rows = rows[:len(out.Items)]
-	shown, err := s.inspectedAccounts(ctx, rows)
-	if err != nil {
-		return nil, err
-	}
-	if len(shown) > 0 {
-		if err := s.register(ctx, kam.AccessList, shown, []string{"discounts"}); err != nil {
-			return nil, err
+	r := archiveRead{need: capSeeInspections, sections: []string{"discounts"}, action: kam.AccessList,
+		refusal: "inspections are the auditors' and the General Manager's"}
+	out, err := readList(s, ctx, r, func(ctx context.Context, _ store.Scope) (Page[Inspection], []uuid.UUID, error) {
+		afterAt, afterID, err := keyIDCursor(in.Cursor, "inspections", timeKey)
+		if err != nil {
+			return Page[Inspection]{}, nil, err
 		}
+		rows, err := s.store.Q().ListInspections(ctx, dbq.ListInspectionsParams{AfterAt: afterAt, AfterID: afterID, Lim: int32(in.Limit + 1)})
+		if err != nil {
+			return Page[Inspection]{}, nil, err
+		}
+		out := pageOf(rows, in.Limit, inspectionOut, inspectionCursor)
+		shown, err := s.inspectedAccounts(ctx, rows[:len(out.Items)])
+		return out, shown, err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &struct{ Body Page[Inspection] }{Body: out}, nil
+}
+
+func inspectionCursor(r dbq.Inspection) string {
+	return encodeCursor("inspections", timeText(r.CreatedAt), r.ID.String())
 }
 
 // inspectedAccounts lists the accounts whose grants the inspections sampled.
