@@ -261,15 +261,12 @@ func (s *Server) recordChurn(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.gateAccount(ctx, id, capAssign, churnSections); err != nil {
-		return nil, err
-	}
-	c, err := archiveWrite(s, ctx, []uuid.UUID{id}, churnSections, func(ctx context.Context) (dbq.Churn, error) {
+	c, err := writeAccount(s, ctx, id, capAssign, churnSections, churnSections, func(ctx context.Context, _ store.Scope) (dbq.Churn, error) {
 		return s.store.Churn(ctx, id, store.ChurnInput{Reason: in.Body.Reason, ReasonText: in.Body.ReasonText, Destination: in.Body.Destination,
 			Competitor: in.Body.Competitor, EffectiveOn: *on}, callerOf(ctx).ID)
 	})
 	if err != nil {
-		return nil, s.archiveErr(ctx, id, churnSections, err)
+		return nil, err
 	}
 	// Churn stops the visit plan; credit recovery goes on.
 	s.serviceChanged(ctx, id, []store.Change{{Field: "status"}})
@@ -285,13 +282,10 @@ func (s *Server) reactivate(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.gateAccount(ctx, id, capAssign, churnSections); err != nil {
-		return nil, err
-	}
-	if _, err := archiveWrite(s, ctx, []uuid.UUID{id}, churnSections, func(ctx context.Context) (dbq.Customer, error) {
+	if _, err := writeAccount(s, ctx, id, capAssign, churnSections, churnSections, func(ctx context.Context, _ store.Scope) (dbq.Customer, error) {
 		return s.store.Reactivate(ctx, id, callerOf(ctx).ID)
 	}); err != nil {
-		return nil, s.archiveErr(ctx, id, churnSections, err)
+		return nil, err
 	}
 	active := "active"
 	s.serviceChanged(ctx, id, []store.Change{{Field: "status", New: &active}})

@@ -245,15 +245,11 @@ func (s *Server) postLedger(ctx context.Context, rawID, rawAmount, dateField, ra
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capLedger, creditSections)
-	if err != nil {
-		return nil, err
-	}
-	e, err := archiveWrite(s, ctx, []uuid.UUID{id}, creditSections, func(ctx context.Context) (store.LedgerEntry, error) {
+	e, err := writeAccount(s, ctx, id, capLedger, creditSections, creditSections, func(ctx context.Context, scope store.Scope) (store.LedgerEntry, error) {
 		return write(ctx, scope, id, amount, reference, on, callerOf(ctx).ID)
 	})
 	if err != nil {
-		return nil, s.archiveErr(ctx, id, creditSections, err)
+		return nil, err
 	}
 	if !e.Replayed {
 		s.ledgerChanged(ctx, id)

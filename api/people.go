@@ -94,15 +94,11 @@ func (s *Server) addContact(ctx context.Context, in *struct {
 	if err := validEmail("body.email", in.Body.Email); err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capEditArchive, contactSections)
-	if err != nil {
-		return nil, err
-	}
-	c, err := archiveWrite(s, ctx, []uuid.UUID{id}, contactSections, func(ctx context.Context) (dbq.CustomerContact, error) {
+	c, err := writeAccount(s, ctx, id, capEditArchive, contactSections, contactSections, func(ctx context.Context, scope store.Scope) (dbq.CustomerContact, error) {
 		return s.store.AddContact(ctx, scope, id, store.ContactInput{Name: in.Body.Name, Title: in.Body.Title, Phone: in.Body.Phone, Email: in.Body.Email}, callerOf(ctx).ID)
 	})
 	if err != nil {
-		return nil, s.archiveErr(ctx, id, contactSections, err)
+		return nil, err
 	}
 	s.archiveChanged(ctx, id)
 	return &struct{ Body Contact }{Body: contactOut(c)}, nil
