@@ -75,19 +75,10 @@ func (s *Server) listAccess(ctx context.Context, in *struct {
 	if !can(callerOf(ctx).Role, capReadRegister) {
 		return nil, forbidden("only auditors read the access register")
 	}
-	staff, err := optUUID("query.staff_id", nonEmpty(in.StaffID))
+	p, err := accessQuery(in.StaffID, in.CustomerID, in.Action, in.Cursor, in.Limit)
 	if err != nil {
 		return nil, err
 	}
-	customer, err := optUUID("query.customer_id", nonEmpty(in.CustomerID))
-	if err != nil {
-		return nil, err
-	}
-	before, err := int64Cursor(in.Cursor, "access-log")
-	if err != nil {
-		return nil, err
-	}
-	p := dbq.ListAccessLogParams{StaffID: staff, CustomerID: customer, Action: nonEmpty(in.Action), Before: before, Lim: int32(in.Limit + 1)}
 	if !in.From.IsZero() {
 		p.Since = &in.From
 	}
@@ -100,6 +91,23 @@ func (s *Server) listAccess(ctx context.Context, in *struct {
 	}
 	page := pageOf(rows, in.Limit, accessOut, func(r dbq.AccessLog) string { return encodeCursor("access-log", int64Text(r.Seq)) })
 	return &struct{ Body Page[AccessEntry] }{Body: page}, nil
+}
+
+// accessQuery reads the register list's filters and cursor.
+func accessQuery(staffID, customerID, action, cursor string, limit int) (dbq.ListAccessLogParams, error) {
+	staff, err := optUUID("query.staff_id", nonEmpty(staffID))
+	if err != nil {
+		return dbq.ListAccessLogParams{}, err
+	}
+	customer, err := optUUID("query.customer_id", nonEmpty(customerID))
+	if err != nil {
+		return dbq.ListAccessLogParams{}, err
+	}
+	before, err := int64Cursor(cursor, "access-log")
+	if err != nil {
+		return dbq.ListAccessLogParams{}, err
+	}
+	return dbq.ListAccessLogParams{StaffID: staff, CustomerID: customer, Action: nonEmpty(action), Before: before, Lim: int32(limit + 1)}, nil
 }
 
 func (s *Server) verifyAccess(ctx context.Context, _ *struct{}) (*struct{ Body Verification }, error) {

@@ -137,34 +137,40 @@ func (s *Server) recordSale(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	on, err := optDate("body.sold_on", &in.Body.SoldOn)
+	sale, err := saleInput(in.Body)
 	if err != nil {
 		return nil, err
 	}
-	qty, _ := decimal.NewFromString(in.Body.Quantity)
-	if !qty.IsPositive() {
-		return nil, invalidField("body.quantity", "quantity must be above 0")
-	}
-	amount, _ := decimal.NewFromString(in.Body.Amount)
-	rate := decimal.Zero
-	if in.Body.AppliedRate != "" {
-		rate, _ = decimal.NewFromString(in.Body.AppliedRate)
-		if rate.GreaterThan(decimal.NewFromInt(100)) {
-			return nil, invalidField("body.applied_rate", "a rate is at most 100")
-		}
-	}
-	scope, err := s.gateAccount(ctx, id, capRecordSales, salesSections)
-	if err != nil {
-		return nil, err
-	}
-	sale, err := archiveWrite(s, ctx, []uuid.UUID{id}, salesSections, func(ctx context.Context) (dbq.Sale, error) {
-		return s.store.RecordSale(ctx, scope, id, store.SaleInput{Product: in.Body.Product, ProductCategory: in.Body.ProductCategory,
-			Region: in.Body.Region, Quantity: qty, Amount: amount, AppliedRate: rate, SoldOn: *on}, callerOf(ctx).ID)
+	out, err := writeAccount(s, ctx, id, capRecordSales, salesSections, salesSections, func(ctx context.Context, scope store.Scope) (dbq.Sale, error) {
+		return s.store.RecordSale(ctx, scope, id, sale, callerOf(ctx).ID)
 	})
 	if err != nil {
-		return nil, s.archiveErr(ctx, id, salesSections, err)
+		return nil, err
 	}
-	return &struct{ Body Sale }{Body: saleOut(sale)}, nil
+	return &struct{ Body Sale }{Body: saleOut(out)}, nil
+}
+
+// saleInput reads a recorded sale: a positive quantity and a rate of at most
+// 100 percent.
+func saleInput(b SaleCreate) (store.SaleInput, error) {
+	on, err := optDate("body.sold_on", &b.SoldOn)
+	if err != nil {
+		return store.SaleInput{}, err
+	}
+	qty, _ := decimal.NewFromString(b.Quantity)
+	if !qty.IsPositive() {
+		return store.SaleInput{}, invalidField("body.quantity", "quantity must be above 0")
+	}
+	amount, _ := decimal.NewFromString(b.Amount)
+	rate := decimal.Zero
+	if b.AppliedRate != "" {
+		rate, _ = decimal.NewFromString(b.AppliedRate)
+		if rate.GreaterThan(decimal.NewFromInt(100)) {
+			return store.SaleInput{}, invalidField("body.applied_rate", "a rate is at most 100")
+		}
+	}
+	return store.SaleInput{Product: b.Product, ProductCategory: b.ProductCategory,
+		Region: b.Region, Quantity: qty, Amount: amount, AppliedRate: rate, SoldOn: *on}, nil
 }
 
 func (s *Server) listSales(ctx context.Context, in *struct {
@@ -178,46 +184,38 @@ func (s *Server) listSales(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	afterOn, afterID, err := keyIDCursor(in.Cursor, "sales", dateKey)
-	if err != nil {
-		return nil, err
-	}
-	from, err := optDate("query.from", nonEmpty(in.From))
-	if err != nil {
-		return nil, err
-	}
-	to, err := optDate("query.to", nonEmpty(in.To))
+	arg, err := salesQuery(id, in.From, in.To, in.Cursor, in.Limit)
 	if err != nil {
 		return nil, err
 	}
 	// Sales carry the applied discount: discount readers only (Art. 11).
-	scope, err := s.gateAccount(ctx, id, capReadGrants, salesSections)
+	r := archiveRead{need: capReadGrants, sections: salesSections, action: kam.AccessView}
+	out, err := readAccount(s, ctx, id, r, func(ctx context.Context, _ store.Scope) (Page[Sale], error) {
+		rows, err := s.store.Q().ListSales(ctx, arg)
+		return pageOf(rows, in.Limit, saleOut, saleCursor), err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.Visible(ctx, scope, id); err != nil {
-		return nil, s.archiveErr(ctx, id, salesSections, err)
-	}
-	rows, err := s.store.Q().ListSales(ctx, dbq.ListSalesParams{CustomerID: id, FromDate: from, ToDate: to, AfterOn: afterOn, AfterID: afterID, Lim: int32(in.Limit + 1)})
-	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, salesSections); err != nil {
-		return nil, err
-	}
-	out := pageOf(rows, in.Limit, saleOut, func(r dbq.Sale) string { return encodeCursor("sales", dateText(r.SoldOn), r.ID.String()) })
 	return &struct{ Body Page[Sale] }{Body: out}, nil
 }
+
+// salesQuery reads a sales list's cursor and date range.
+func salesQuery(id uuid.UUID, rawFrom, rawTo, cursor string, limit int) (dbq.ListSalesParams, error) {
+	afterOn, afterID, err := keyIDCursor(cursor, "sales", dateKey)
+	if err != nil {
+		return dbq.ListSalesParams{}, err
+	}
+	from, to, err := dateRange(rawFrom, rawTo)
+	return dbq.ListSalesParams{CustomerID: id, FromDate: from, ToDate: to, AfterOn: afterOn, AfterID: afterID, Lim: int32(limit + 1)}, err
+}
+
+func saleCursor(r dbq.Sale) string { return encodeCursor("sales", dateText(r.SoldOn), r.ID.String()) }
 
 func (s *Server) recordSatisfaction(ctx context.Context, in *struct {
 	ID   string `path:"id" format:"uuid"`
 	Body SatisfactionCreate
-}) (*struct {
-	Body struct {
-		ID    string `json:"id" format:"uuid"`
-		Score int32  `json:"score"`
-	}
-}, error) {
+}) (*struct{ Body satisfactionRecord }, error) {
 	id, err := parseUUID("path.id", in.ID)
 	if err != nil {
 		return nil, err
@@ -226,24 +224,20 @@ func (s *Server) recordSatisfaction(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capSurvey, salesSections)
-	if err != nil {
-		return nil, err
-	}
-	r, err := archiveWrite(s, ctx, []uuid.UUID{id}, []string{"satisfaction"}, func(ctx context.Context) (dbq.Satisfaction, error) {
+	r, err := writeAccount(s, ctx, id, capSurvey, salesSections, []string{"satisfaction"}, func(ctx context.Context, scope store.Scope) (dbq.Satisfaction, error) {
 		return s.store.RecordSatisfaction(ctx, scope, id, in.Body.Score, in.Body.Channel, in.Body.Comment, *on, callerOf(ctx).ID)
 	})
 	if err != nil {
-		return nil, s.archiveErr(ctx, id, salesSections, err)
+		return nil, err
 	}
-	out := &struct {
-		Body struct {
-			ID    string `json:"id" format:"uuid"`
-			Score int32  `json:"score"`
-		}
-	}{}
-	out.Body.ID, out.Body.Score = r.ID.String(), r.Score
-	return out, nil
+	return &struct{ Body satisfactionRecord }{Body: satisfactionRecord{ID: r.ID.String(), Score: r.Score}}, nil
+}
+
+// satisfactionRecord is the answer to a recorded survey. An alias, so the
+// body stays the anonymous struct it always was (and the OpenAPI schema).
+type satisfactionRecord = struct {
+	ID    string `json:"id" format:"uuid"`
+	Score int32  `json:"score"`
 }
 
 // churnRecord is the answer to a recorded churn. An alias, so the body
@@ -267,15 +261,12 @@ func (s *Server) recordChurn(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.gateAccount(ctx, id, capAssign, churnSections); err != nil {
-		return nil, err
-	}
-	c, err := archiveWrite(s, ctx, []uuid.UUID{id}, churnSections, func(ctx context.Context) (dbq.Churn, error) {
+	c, err := writeAccount(s, ctx, id, capAssign, churnSections, churnSections, func(ctx context.Context, _ store.Scope) (dbq.Churn, error) {
 		return s.store.Churn(ctx, id, store.ChurnInput{Reason: in.Body.Reason, ReasonText: in.Body.ReasonText, Destination: in.Body.Destination,
 			Competitor: in.Body.Competitor, EffectiveOn: *on}, callerOf(ctx).ID)
 	})
 	if err != nil {
-		return nil, s.archiveErr(ctx, id, churnSections, err)
+		return nil, err
 	}
 	// Churn stops the visit plan; credit recovery goes on.
 	s.serviceChanged(ctx, id, []store.Change{{Field: "status"}})
@@ -291,13 +282,10 @@ func (s *Server) reactivate(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.gateAccount(ctx, id, capAssign, churnSections); err != nil {
-		return nil, err
-	}
-	if _, err := archiveWrite(s, ctx, []uuid.UUID{id}, churnSections, func(ctx context.Context) (dbq.Customer, error) {
+	if _, err := writeAccount(s, ctx, id, capAssign, churnSections, churnSections, func(ctx context.Context, _ store.Scope) (dbq.Customer, error) {
 		return s.store.Reactivate(ctx, id, callerOf(ctx).ID)
 	}); err != nil {
-		return nil, s.archiveErr(ctx, id, churnSections, err)
+		return nil, err
 	}
 	active := "active"
 	s.serviceChanged(ctx, id, []store.Change{{Field: "status", New: &active}})
@@ -355,12 +343,24 @@ func (s *Server) inspection(ctx context.Context, id uuid.UUID, cursor string, li
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
-	next := ""
-	if len(findings) > limit {
-		findings = findings[:limit]
-		last := findings[len(findings)-1]
-		next = encodeCursor("findings", last.Kind, last.SaleID.String())
+	findings, next := cutFindings(findings, limit)
+	shown, err := s.inspectionShows(ctx, i, findings)
+	if err != nil {
+		return nil, err
 	}
+	// Registered even when it names no account yet: it is still a read of
+	// the inspection (one row without an account).
+	if err := s.register(ctx, kam.AccessView, shown, inspectionSections); err != nil {
+		return nil, err
+	}
+	out := inspectionOut(i)
+	out.Findings, out.FindingsNextCursor = findingsOut(findings), next
+	return &struct{ Body Inspection }{Body: out}, nil
+}
+
+// inspectionShows lists, once each, the accounts an inspection page shows:
+// those whose grants it sampled and those its findings name.
+func (s *Server) inspectionShows(ctx context.Context, i dbq.Inspection, findings []dbq.InspectionFinding) ([]uuid.UUID, error) {
 	shown, err := s.inspectedAccounts(ctx, []dbq.Inspection{i})
 	if err != nil {
 		return nil, err
@@ -368,55 +368,65 @@ func (s *Server) inspection(ctx context.Context, id uuid.UUID, cursor string, li
 	for _, f := range findings {
 		shown = append(shown, f.CustomerID)
 	}
-	// Registered even when it names no account yet: it is still a read of
-	// the inspection (one row without an account).
-	if err := s.register(ctx, kam.AccessView, uniqueIDs(shown), inspectionSections); err != nil {
-		return nil, err
+	return uniqueIDs(shown), nil
+}
+
+// cutFindings cuts a page of findings read one over limit, and names the
+// cursor of the next.
+func cutFindings(findings []dbq.InspectionFinding, limit int) ([]dbq.InspectionFinding, string) {
+	if len(findings) <= limit {
+		return findings, ""
 	}
-	out := inspectionOut(i)
-	out.Findings = []Finding{}
+	findings = findings[:limit]
+	last := findings[len(findings)-1]
+	return findings, encodeCursor("findings", last.Kind, last.SaleID.String())
+}
+
+func findingsOut(findings []dbq.InspectionFinding) []Finding {
+	out := []Finding{}
 	for _, f := range findings {
-		var granted *string
-		if f.GrantedRate.Valid {
-			g := rateString(f.GrantedRate.Decimal)
-			granted = &g
-		}
-		out.Findings = append(out.Findings, Finding{SaleID: f.SaleID.String(), CustomerID: f.CustomerID.String(), GrantID: uuidString(f.GrantID),
-			Kind: f.Kind, AppliedRate: rateString(f.AppliedRate), GrantedRate: granted})
+		out = append(out, findingOut(f))
 	}
-	out.FindingsNextCursor = next
-	return &struct{ Body Inspection }{Body: out}, nil
+	return out
+}
+
+func findingOut(f dbq.InspectionFinding) Finding {
+	var granted *string
+	if f.GrantedRate.Valid {
+		g := rateString(f.GrantedRate.Decimal)
+		granted = &g
+	}
+	return Finding{SaleID: f.SaleID.String(), CustomerID: f.CustomerID.String(), GrantID: uuidString(f.GrantID),
+		Kind: f.Kind, AppliedRate: rateString(f.AppliedRate), GrantedRate: granted}
 }
 
 func (s *Server) listInspections(ctx context.Context, in *struct {
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
 	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Inspection] }, error) {
-	if !can(callerOf(ctx).Role, capSeeInspections) {
-		return nil, s.deny(ctx, uuid.Nil, []string{"discounts"}, forbidden("inspections are the auditors' and the General Manager's"))
-	}
-	afterAt, afterID, err := keyIDCursor(in.Cursor, "inspections", timeKey)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.store.Q().ListInspections(ctx, dbq.ListInspectionsParams{AfterAt: afterAt, AfterID: afterID, Lim: int32(in.Limit + 1)})
-	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	out := pageOf(rows, in.Limit, inspectionOut, func(r dbq.Inspection) string {
-		return encodeCursor("inspections", timeText(r.CreatedAt), r.ID.String())
-	})
-	rows = rows[:len(out.Items)]
-	shown, err := s.inspectedAccounts(ctx, rows)
-	if err != nil {
-		return nil, err
-	}
-	if len(shown) > 0 {
-		if err := s.register(ctx, kam.AccessList, shown, []string{"discounts"}); err != nil {
-			return nil, err
+	r := archiveRead{need: capSeeInspections, sections: []string{"discounts"}, action: kam.AccessList,
+		refusal: "inspections are the auditors' and the General Manager's"}
+	out, err := readList(s, ctx, r, func(ctx context.Context, _ store.Scope) (Page[Inspection], []uuid.UUID, error) {
+		afterAt, afterID, err := keyIDCursor(in.Cursor, "inspections", timeKey)
+		if err != nil {
+			return Page[Inspection]{}, nil, err
 		}
+		rows, err := s.store.Q().ListInspections(ctx, dbq.ListInspectionsParams{AfterAt: afterAt, AfterID: afterID, Lim: int32(in.Limit + 1)})
+		if err != nil {
+			return Page[Inspection]{}, nil, err
+		}
+		out := pageOf(rows, in.Limit, inspectionOut, inspectionCursor)
+		shown, err := s.inspectedAccounts(ctx, rows[:len(out.Items)])
+		return out, shown, err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &struct{ Body Page[Inspection] }{Body: out}, nil
+}
+
+func inspectionCursor(r dbq.Inspection) string {
+	return encodeCursor("inspections", timeText(r.CreatedAt), r.ID.String())
 }
 
 // inspectedAccounts lists the accounts whose grants the inspections sampled.

@@ -211,15 +211,24 @@ func (s *Server) budgetReport(ctx context.Context, in *struct {
 			OwnBudget: r.OwnBudget, Spent: money(r.Spent), Remaining: money(r.Budget.Sub(r.Spent))})
 	}
 	if mgr == nil {
-		tiers, err := s.store.Q().TierBudgets(ctx, year)
-		if err != nil {
-			return nil, problemFor(s.log, store.Interpret(err))
-		}
-		for _, t := range tiers {
-			out.Tiers = append(out.Tiers, TierBudgetLine{Tier: *t.Tier, Budget: money(t.Amount), Spent: money(t.Spent), Remaining: money(t.Amount.Sub(t.Spent))})
+		if out.Tiers, err = s.tierBudgetLines(ctx, year); err != nil {
+			return nil, err
 		}
 	}
 	return &struct{ Body BudgetReport }{Body: out}, nil
+}
+
+// tierBudgetLines reads the year's tier budgets and what they spent.
+func (s *Server) tierBudgetLines(ctx context.Context, year int32) ([]TierBudgetLine, error) {
+	tiers, err := s.store.Q().TierBudgets(ctx, year)
+	if err != nil {
+		return nil, s.storeErr(err)
+	}
+	lines := []TierBudgetLine{}
+	for _, t := range tiers {
+		lines = append(lines, TierBudgetLine{Tier: *t.Tier, Budget: money(t.Amount), Spent: money(t.Spent), Remaining: money(t.Amount.Sub(t.Spent))})
+	}
+	return lines, nil
 }
 
 func (s *Server) recordCost(ctx context.Context, in *struct {
@@ -264,21 +273,14 @@ func (s *Server) listCosts(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capReports, costSections)
+	r := archiveRead{need: capReports, sections: costSections, action: kam.AccessView}
+	out, err := readAccount(s, ctx, id, r, func(ctx context.Context, _ store.Scope) (Page[Cost], error) {
+		rows, err := s.store.Q().ListCosts(ctx, dbq.ListCostsParams{CustomerID: id, AfterOn: afterOn, AfterID: afterID, Lim: int32(in.Limit + 1)})
+		return pageOf(rows, in.Limit, costOut, func(c dbq.KaCost) string { return encodeCursor("costs", dateText(c.IncurredOn), c.ID.String()) }), err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.Visible(ctx, scope, id); err != nil {
-		return nil, s.archiveErr(ctx, id, costSections, err)
-	}
-	rows, err := s.store.Q().ListCosts(ctx, dbq.ListCostsParams{CustomerID: id, AfterOn: afterOn, AfterID: afterID, Lim: int32(in.Limit + 1)})
-	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, costSections); err != nil {
-		return nil, err
-	}
-	out := pageOf(rows, in.Limit, costOut, func(c dbq.KaCost) string { return encodeCursor("costs", dateText(c.IncurredOn), c.ID.String()) })
 	return &struct{ Body Page[Cost] }{Body: out}, nil
 }
 
@@ -291,41 +293,13 @@ func (s *Server) createEvent(ctx context.Context, in *struct{ Body EventCreate }
 	if err != nil {
 		return nil, err
 	}
-	type inv struct{ c, k, st *uuid.UUID }
-	var invitees []inv
-	var accounts []uuid.UUID
-	for i, x := range in.Body.Invitees {
-		loc := "body.invitees[" + itoa(i) + "]"
-		c, err := optUUID(loc+".customer_id", nonEmpty(x.CustomerID))
-		if err != nil {
-			return nil, err
-		}
-		k, err := optUUID(loc+".key_person_id", nonEmpty(x.KeyPersonID))
-		if err != nil {
-			return nil, err
-		}
-		st, err := optUUID(loc+".staff_id", nonEmpty(x.StaffID))
-		if err != nil {
-			return nil, err
-		}
-		if c == nil && st == nil {
-			return nil, invalidField(loc, "an invitee is an account (with an optional key person) or a member of staff")
-		}
-		invitees = append(invitees, inv{c, k, st})
-		if c != nil && !slices.Contains(accounts, *c) {
-			accounts = append(accounts, *c)
-		}
+	invitees, accounts, err := inviteesOf(in.Body.Invitees)
+	if err != nil {
+		return nil, err
 	}
 	create := func(ctx context.Context) (dbq.KaEvent, error) {
 		return s.store.CreateEvent(ctx, dbq.CreateEventParams{ID: store.NewID(), Kind: in.Body.Kind, Title: in.Body.Title, HeldOn: *on,
-			Location: in.Body.Location, Notes: in.Body.Notes, CreatedBy: &p.ID}, func(q *dbq.Queries, eventID uuid.UUID) error {
-			for _, x := range invitees {
-				if _, err := q.InviteToEvent(ctx, dbq.InviteToEventParams{ID: store.NewID(), EventID: eventID, CustomerID: x.c, KeyPersonID: x.k, StaffID: x.st}); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+			Location: in.Body.Location, Notes: in.Body.Notes, CreatedBy: &p.ID}, invitees.add(ctx))
 	}
 	var ev dbq.KaEvent
 	if len(accounts) > 0 {
@@ -339,6 +313,61 @@ func (s *Server) createEvent(ctx context.Context, in *struct{ Body EventCreate }
 		return nil, problemFor(s.log, err)
 	}
 	return s.eventOut(ctx, ev)
+}
+
+// invitee is one parsed invitee: an account (with an optional key person)
+// or a member of staff.
+type invitee struct{ c, k, st *uuid.UUID }
+
+type invitees []invitee
+
+// add invites them to the event being created, in its transaction.
+func (xs invitees) add(ctx context.Context) func(q *dbq.Queries, eventID uuid.UUID) error {
+	return func(q *dbq.Queries, eventID uuid.UUID) error {
+		for _, x := range xs {
+			if _, err := q.InviteToEvent(ctx, dbq.InviteToEventParams{ID: store.NewID(), EventID: eventID, CustomerID: x.c, KeyPersonID: x.k, StaffID: x.st}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// inviteesOf reads an event's invitees and the accounts among them, once
+// each in order.
+func inviteesOf(in []InviteeInput) (invitees, []uuid.UUID, error) {
+	var out invitees
+	var accounts []uuid.UUID
+	for i, x := range in {
+		v, err := inviteeOf("body.invitees["+itoa(i)+"]", x)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, v)
+		if v.c != nil && !slices.Contains(accounts, *v.c) {
+			accounts = append(accounts, *v.c)
+		}
+	}
+	return out, accounts, nil
+}
+
+func inviteeOf(loc string, x InviteeInput) (invitee, error) {
+	c, err := optUUID(loc+".customer_id", nonEmpty(x.CustomerID))
+	if err != nil {
+		return invitee{}, err
+	}
+	k, err := optUUID(loc+".key_person_id", nonEmpty(x.KeyPersonID))
+	if err != nil {
+		return invitee{}, err
+	}
+	st, err := optUUID(loc+".staff_id", nonEmpty(x.StaffID))
+	if err != nil {
+		return invitee{}, err
+	}
+	if c == nil && st == nil {
+		return invitee{}, invalidField(loc, "an invitee is an account (with an optional key person) or a member of staff")
+	}
+	return invitee{c, k, st}, nil
 }
 
 func (s *Server) eventOut(ctx context.Context, ev dbq.KaEvent) (*struct{ Body Event }, error) {
@@ -382,47 +411,44 @@ func (s *Server) listEvents(ctx context.Context, in *struct {
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
 	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Event] }, error) {
-	p := callerOf(ctx)
-	if !can(p.Role, capReports) {
-		return nil, s.deny(ctx, uuid.Nil, eventSections, forbidden("your role does not see KA events"))
-	}
-	afterOn, afterID, err := eventCursor(in.Cursor)
+	// Invitees are accounts: the list is a read of their records (Art. 9).
+	r := archiveRead{need: capReports, sections: eventSections, action: kam.AccessList, refusal: "your role does not see KA events"}
+	page, err := readList(s, ctx, r, func(ctx context.Context, scope store.Scope) (Page[Event], []uuid.UUID, error) {
+		page, err := s.eventPage(ctx, scope, in.From, in.To, in.Kind, in.Cursor, in.Limit)
+		return page, inviteeAccounts(page.Items), err
+	})
 	if err != nil {
 		return nil, err
 	}
-	from, err := optDate("query.from", nonEmpty(in.From))
+	return &struct{ Body Page[Event] }{Body: page}, nil
+}
+
+// eventPage reads one page of KA events. Art. 9: an account manager sees the
+// events of their own accounts, and of those invitees only their accounts;
+// the scope is in the query.
+func (s *Server) eventPage(ctx context.Context, scope store.Scope, rawFrom, rawTo, kind, cursor string, limit int) (Page[Event], error) {
+	afterOn, afterID, err := eventCursor(cursor)
 	if err != nil {
-		return nil, err
+		return Page[Event]{}, err
 	}
-	to, err := optDate("query.to", nonEmpty(in.To))
+	from, to, err := dateRange(rawFrom, rawTo)
 	if err != nil {
-		return nil, err
+		return Page[Event]{}, err
 	}
-	// Art. 9: an account manager sees the events of their own accounts, and
-	// of those invitees only their accounts; the scope is in the query.
-	mgr := scopeOf(p).ManagerID
-	rows, err := s.store.Q().ListEvents(ctx, dbq.ListEventsParams{FromDate: from, ToDate: to, Kind: nonEmpty(in.Kind),
-		AfterOn: afterOn, AfterID: afterID, ManagerID: mgr, Lim: int32(in.Limit + 1)})
+	mgr := scope.ManagerID
+	rows, err := s.store.Q().ListEvents(ctx, dbq.ListEventsParams{FromDate: from, ToDate: to, Kind: nonEmpty(kind),
+		AfterOn: afterOn, AfterID: afterID, ManagerID: mgr, Lim: int32(limit + 1)})
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return Page[Event]{}, s.storeErr(err)
 	}
 	next := ""
-	if len(rows) > in.Limit {
-		rows = rows[:in.Limit]
+	if len(rows) > limit {
+		rows = rows[:limit]
 		last := rows[len(rows)-1]
 		next = encodeCursor("events", dateText(last.HeldOn), last.ID.String())
 	}
 	events, err := s.eventsOut(ctx, rows, mgr)
-	if err != nil {
-		return nil, err
-	}
-	// Invitees are accounts: the list is a read of their records (Art. 9).
-	if shown := inviteeAccounts(events); len(shown) > 0 {
-		if err := s.register(ctx, kam.AccessList, shown, eventSections); err != nil {
-			return nil, err
-		}
-	}
-	return &struct{ Body Page[Event] }{Body: Page[Event]{Items: events, NextCursor: next}}, nil
+	return Page[Event]{Items: events, NextCursor: next}, err
 }
 
 // eventCursor reads the (held_on, id) a page of events ended at.

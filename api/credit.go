@@ -141,37 +141,18 @@ func (s *Server) putCredit(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	limit, err := optMoney("body.arrears_limit", &in.Body.ArrearsLimit)
+	input, err := s.creditInput(in.Body)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := store.ParseCycle("settlement_cycle", in.Body.SettlementCycle); err != nil {
-		return nil, problemFor(s.log, err)
-	}
-	date, err := optDate("body.agreement_date", in.Body.AgreementDate)
-	if err != nil {
-		return nil, err
-	}
-	scope, err := s.gateAccount(ctx, id, capEditCredit, creditSections)
-	if err != nil {
-		return nil, err
-	}
-	input := store.CreditInput{CreditLevel: in.Body.CreditLevel, ArrearsLimit: *limit, SettlementCycle: in.Body.SettlementCycle,
-		PaymentTermDays: in.Body.PaymentTermDays, AgreementRef: in.Body.AgreementRef, AgreementDate: date,
-		Close: in.Body.Status != nil && *in.Body.Status == kam.CreditClosed}
 	var change store.CreditChange
-	c, err := archiveWrite(s, ctx, []uuid.UUID{id}, creditSections, func(ctx context.Context) (dbq.CreditAgreement, error) {
-		c, ch, err := s.store.PutCredit(ctx, scope, id, input, callerOf(ctx).ID, func() error {
-			if err := s.procs.StartSettlement(ctx, id); err != nil {
-				return kam.StartFailed("the settlement process could not be started", err)
-			}
-			return nil
-		})
+	c, err := writeAccount(s, ctx, id, capEditCredit, creditSections, creditSections, func(ctx context.Context, scope store.Scope) (dbq.CreditAgreement, error) {
+		c, ch, err := s.store.PutCredit(ctx, scope, id, input, callerOf(ctx).ID, s.startSettlement(ctx, id))
 		change = ch
 		return c, err
 	})
 	if err != nil {
-		return nil, s.archiveErr(ctx, id, creditSections, err)
+		return nil, err
 	}
 	if change != store.CreditOpened {
 		// The run re-reads its agreement at its next decision point anyway.
@@ -181,6 +162,35 @@ func (s *Server) putCredit(ctx context.Context, in *struct {
 	}
 	s.archiveChanged(ctx, id)
 	return &struct{ Body Credit }{Body: creditOut(c)}, nil
+}
+
+// creditInput reads a credit agreement: its limit, cycle and agreement date.
+func (s *Server) creditInput(b CreditPut) (store.CreditInput, error) {
+	limit, err := optMoney("body.arrears_limit", &b.ArrearsLimit)
+	if err != nil {
+		return store.CreditInput{}, err
+	}
+	if _, err := store.ParseCycle("settlement_cycle", b.SettlementCycle); err != nil {
+		return store.CreditInput{}, problemFor(s.log, err)
+	}
+	date, err := optDate("body.agreement_date", b.AgreementDate)
+	if err != nil {
+		return store.CreditInput{}, err
+	}
+	return store.CreditInput{CreditLevel: b.CreditLevel, ArrearsLimit: *limit, SettlementCycle: b.SettlementCycle,
+		PaymentTermDays: b.PaymentTermDays, AgreementRef: b.AgreementRef, AgreementDate: date,
+		Close: b.Status != nil && *b.Status == kam.CreditClosed}, nil
+}
+
+// startSettlement starts an opened agreement's settlement run inside the
+// agreement's transaction: a run that cannot start rolls the opening back.
+func (s *Server) startSettlement(ctx context.Context, id uuid.UUID) func() error {
+	return func() error {
+		if err := s.procs.StartSettlement(ctx, id); err != nil {
+			return kam.StartFailed("the settlement process could not be started", err)
+		}
+		return nil
+	}
 }
 
 func ledgerOut(customer uuid.UUID, e store.LedgerEntry) LedgerEntry {
@@ -235,15 +245,11 @@ func (s *Server) postLedger(ctx context.Context, rawID, rawAmount, dateField, ra
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capLedger, creditSections)
-	if err != nil {
-		return nil, err
-	}
-	e, err := archiveWrite(s, ctx, []uuid.UUID{id}, creditSections, func(ctx context.Context) (store.LedgerEntry, error) {
+	e, err := writeAccount(s, ctx, id, capLedger, creditSections, creditSections, func(ctx context.Context, scope store.Scope) (store.LedgerEntry, error) {
 		return write(ctx, scope, id, amount, reference, on, callerOf(ctx).ID)
 	})
 	if err != nil {
-		return nil, s.archiveErr(ctx, id, creditSections, err)
+		return nil, err
 	}
 	if !e.Replayed {
 		s.ledgerChanged(ctx, id)
@@ -275,24 +281,23 @@ func (s *Server) listStatements(ctx context.Context, in *struct {
 	} else if ok {
 		before = &end
 	}
-	scope, err := s.gateAccount(ctx, id, capReadCredit, creditSections)
+	r := archiveRead{need: capReadCredit, sections: creditSections, action: kam.AccessView}
+	page, err := readAccount(s, ctx, id, r, func(ctx context.Context, _ store.Scope) (Page[Statement], error) {
+		rows, err := s.store.Q().ListStatements(ctx, dbq.ListStatementsParams{CustomerID: id, Before: before, Lim: int32(in.Limit + 1)})
+		return pageOf(rows, in.Limit, s.statementOut, statementCursor), err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.Visible(ctx, scope, id); err != nil {
-		return nil, s.archiveErr(ctx, id, creditSections, err)
-	}
-	rows, err := s.store.Q().ListStatements(ctx, dbq.ListStatementsParams{CustomerID: id, Before: before, Lim: int32(in.Limit + 1)})
-	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, creditSections); err != nil {
-		return nil, err
-	}
-	tz := s.procs.Settings.Timezone
-	page := pageOf(rows, in.Limit, func(st dbq.Statement) Statement {
-		return Statement{ID: st.ID.String(), PeriodStart: st.PeriodStart, PeriodEnd: st.PeriodEnd, AmountDue: money(st.AmountDue),
-			Paid: money(st.Paid), DueAt: st.DueAt, DueDate: st.DueAt.In(tz).Format(time.DateOnly), Status: st.Status, PaidAt: st.PaidAt}
-	}, func(st dbq.Statement) string { return encodeCursor("statements", timeText(st.PeriodEnd)) })
 	return &struct{ Body Page[Statement] }{Body: page}, nil
+}
+
+func (s *Server) statementOut(st dbq.Statement) Statement {
+	tz := s.procs.Settings.Timezone
+	return Statement{ID: st.ID.String(), PeriodStart: st.PeriodStart, PeriodEnd: st.PeriodEnd, AmountDue: money(st.AmountDue),
+		Paid: money(st.Paid), DueAt: st.DueAt, DueDate: st.DueAt.In(tz).Format(time.DateOnly), Status: st.Status, PaidAt: st.PaidAt}
+}
+
+func statementCursor(st dbq.Statement) string {
+	return encodeCursor("statements", timeText(st.PeriodEnd))
 }

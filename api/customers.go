@@ -186,9 +186,20 @@ func (s *Server) createCustomer(ctx context.Context, in *struct{ Body CustomerCr
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	// Art. 7.1: a new archive is followed until it is complete. The runs
-	// start after commit; a lost start is made up for by the Reconcile
-	// schedule (workflows.Reconcile), so the archive stands without them.
+	s.startAccount(ctx, c)
+	out, err := s.customerAnswer(ctx, store.Scope{}, c.ID, p.Role)
+	if err != nil {
+		return nil, err
+	}
+	out.ETag = etag(c.Version) // the version this request created
+	return out, nil
+}
+
+// startAccount starts the runs that follow a new account. Art. 7.1: a new
+// archive is followed until it is complete. The runs start after commit; a
+// lost start is made up for by the Reconcile schedule (workflows.Reconcile),
+// so the archive stands without them.
+func (s *Server) startAccount(ctx context.Context, c dbq.Customer) {
 	if err := s.procs.StartOnboarding(ctx, c.ID); err != nil {
 		s.log.Warn("start onboarding", "customer", c.ID, "error", err)
 	}
@@ -199,11 +210,16 @@ func (s *Server) createCustomer(ctx context.Context, in *struct{ Body CustomerCr
 		}
 		s.greetNow(ctx, &c.ID, nil)
 	}
-	ar, err := s.store.GetArchive(ctx, store.Scope{}, c.ID)
+}
+
+// customerAnswer reads an account back after a change, as the caller's role
+// sees it, with its version as ETag.
+func (s *Server) customerAnswer(ctx context.Context, scope store.Scope, id uuid.UUID, role string) (*customerOutput, error) {
+	ar, err := s.store.GetArchive(ctx, scope, id)
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	return &customerOutput{ETag: etag(c.Version), Body: customerOut(ar.Customer, ar.Missing, p.Role)}, nil
+	return &customerOutput{ETag: etag(ar.Customer.Version), Body: customerOut(ar.Customer, ar.Missing, role)}, nil
 }
 
 type listCustomersInput struct {
@@ -224,40 +240,44 @@ func nonEmpty(s string) *string {
 }
 
 func (s *Server) listCustomers(ctx context.Context, in *listCustomersInput) (*struct{ Body Page[Customer] }, error) {
-	p := callerOf(ctx)
-	if !can(p.Role, capReadArchive) {
-		return nil, s.deny(ctx, uuid.Nil, profileSections, forbidden("your role does not read account archives"))
-	}
-	after, err := uuidCursor(in.Cursor, "customers")
+	r := archiveRead{need: capReadArchive, sections: profileSections, action: kam.AccessList, refusal: "your role does not read account archives"}
+	page, err := readList(s, ctx, r, func(ctx context.Context, scope store.Scope) (Page[Customer], []uuid.UUID, error) {
+		f, err := customerFilter(in)
+		if err != nil {
+			return Page[Customer]{}, nil, err
+		}
+		rows, err := s.store.ListCustomers(ctx, scope, f)
+		if err != nil {
+			return Page[Customer]{}, nil, err
+		}
+		role := callerOf(ctx).Role
+		page := pageOf(rows, in.Limit, func(a store.Archive) Customer { return customerOut(a.Customer, a.Missing, role) },
+			func(a store.Archive) string { return encodeCursor("customers", a.Customer.ID.String()) })
+		return page, accountsOf(rows[:len(page.Items)], func(a store.Archive) uuid.UUID { return a.Customer.ID }), nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	return &struct{ Body Page[Customer] }{Body: page}, nil
+}
+
+// customerFilter reads a customer list's cursor and filters.
+func customerFilter(in *listCustomersInput) (store.CustomerFilter, error) {
+	after, err := uuidCursor(in.Cursor, "customers")
+	if err != nil {
+		return store.CustomerFilter{}, err
+	}
 	if in.Status != "" && in.Status != "active" && in.Status != "churned" {
-		return nil, invalidField("query.status", "status is active or churned")
+		return store.CustomerFilter{}, invalidField("query.status", "status is active or churned")
 	}
 	mgr, err := optUUID("query.account_manager_id", nonEmpty(in.AccountManagerID))
 	if err != nil {
-		return nil, err
+		return store.CustomerFilter{}, err
 	}
-	rows, err := s.store.ListCustomers(ctx, scopeOf(p), store.CustomerFilter{
+	return store.CustomerFilter{
 		Tier: nonEmpty(in.Tier), Industry: nonEmpty(in.Industry), Status: nonEmpty(in.Status),
 		Q: nonEmpty(in.Q), AccountManagerID: mgr, After: after, Limit: int32(in.Limit + 1),
-	})
-	if err != nil {
-		return nil, problemFor(s.log, err)
-	}
-	page := pageOf(rows, in.Limit, func(a store.Archive) Customer { return customerOut(a.Customer, a.Missing, p.Role) },
-		func(a store.Archive) string { return encodeCursor("customers", a.Customer.ID.String()) })
-	ids := make([]uuid.UUID, 0, len(page.Items))
-	for _, a := range rows[:len(page.Items)] {
-		ids = append(ids, a.Customer.ID)
-	}
-	if len(ids) > 0 {
-		if err := s.register(ctx, kam.AccessList, ids, profileSections); err != nil {
-			return nil, err
-		}
-	}
-	return &struct{ Body Page[Customer] }{Body: page}, nil
+	}, nil
 }
 
 func (s *Server) getCustomer(ctx context.Context, in *customerID) (*customerOutput, error) {
@@ -265,15 +285,11 @@ func (s *Server) getCustomer(ctx context.Context, in *customerID) (*customerOutp
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capReadArchive, profileSections)
+	r := archiveRead{need: capReadArchive, sections: profileSections, action: kam.AccessView, scoped: true}
+	ar, err := readAccount(s, ctx, id, r, func(ctx context.Context, scope store.Scope) (store.Archive, error) {
+		return s.store.GetArchive(ctx, scope, id)
+	})
 	if err != nil {
-		return nil, err
-	}
-	ar, err := s.store.GetArchive(ctx, scope, id)
-	if err != nil {
-		return nil, s.archiveErr(ctx, id, profileSections, err)
-	}
-	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, profileSections); err != nil {
 		return nil, err
 	}
 	return &customerOutput{ETag: etag(ar.Customer.Version), Body: customerOut(ar.Customer, ar.Missing, callerOf(ctx).Role)}, nil
@@ -289,48 +305,71 @@ func (s *Server) updateCustomer(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	p := callerOf(ctx)
 	// Visibility first: every refusal below (403) would otherwise tell an
 	// account manager that another manager's account exists (SPEC §2).
 	scope, err := s.gateVisible(ctx, id, capEditArchive, profileSections)
 	if err != nil {
 		return nil, err
 	}
-	if assigns(in.Body.CustomerFields) && !can(p.Role, capAssign) {
-		return nil, s.deny(ctx, id, profileSections, kam.ErrAssignedFields)
-	}
-	ifMatch, err := parseIfMatch(in.IfMatch)
+	p := callerOf(ctx)
+	ifMatch, patch, err := s.customerPatch(ctx, id, p.Role, in.IfMatch, in.RawBody, &in.Body)
 	if err != nil {
 		return nil, err
 	}
-	clear, err := nullsOf(in.RawBody, &in.Body)
-	if err != nil {
+	if err := s.patchCustomer(ctx, scope, id, ifMatch, patch); err != nil {
 		return nil, err
 	}
-	if slices.Contains(clear, "account_manager_id") && !can(p.Role, capAssign) {
-		return nil, s.deny(ctx, id, profileSections, kam.ErrAssignedFields)
-	}
-	patch, err := patchOf(in.Body.CustomerFields)
-	if err != nil {
-		return nil, err
-	}
-	patch.Code, patch.Name, patch.Clear = in.Body.Code, in.Body.Name, clear
+	return s.customerAnswer(ctx, scope, id, p.Role)
+}
+
+// patchCustomer applies a patch through archiveWrite (its register entry in
+// the change's transaction) and tells the account's runs what changed.
+func (s *Server) patchCustomer(ctx context.Context, scope store.Scope, id uuid.UUID, ifMatch *int32, patch store.CustomerPatch) error {
 	changes, err := archiveWrite(s, ctx, []uuid.UUID{id}, profileSections, func(ctx context.Context) ([]store.Change, error) {
-		_, changes, err := s.store.UpdateCustomer(ctx, scope, id, ifMatch, patch, p.ID)
+		_, changes, err := s.store.UpdateCustomer(ctx, scope, id, ifMatch, patch, callerOf(ctx).ID)
 		return changes, err
 	})
 	if err != nil {
-		return nil, s.archiveErr(ctx, id, profileSections, err)
+		return s.archiveErr(ctx, id, profileSections, err)
 	}
+	s.customerChanged(ctx, id, changes)
+	return nil
+}
+
+// customerPatch reads a PATCH: the version it was read at and the store's
+// patch. Setting or clearing the tier, account manager or status is an
+// assignment, refused (and registered as denied) for a role that may not
+// assign (Art. 3, 4).
+func (s *Server) customerPatch(ctx context.Context, id uuid.UUID, role, rawIfMatch string, raw []byte, b *CustomerPatch) (*int32, store.CustomerPatch, error) {
+	if assigns(b.CustomerFields) && !can(role, capAssign) {
+		return nil, store.CustomerPatch{}, s.deny(ctx, id, profileSections, kam.ErrAssignedFields)
+	}
+	ifMatch, err := parseIfMatch(rawIfMatch)
+	if err != nil {
+		return nil, store.CustomerPatch{}, err
+	}
+	clear, err := nullsOf(raw, b)
+	if err != nil {
+		return nil, store.CustomerPatch{}, err
+	}
+	if slices.Contains(clear, "account_manager_id") && !can(role, capAssign) {
+		return nil, store.CustomerPatch{}, s.deny(ctx, id, profileSections, kam.ErrAssignedFields)
+	}
+	patch, err := patchOf(b.CustomerFields)
+	if err != nil {
+		return nil, store.CustomerPatch{}, err
+	}
+	patch.Code, patch.Name, patch.Clear = b.Code, b.Name, clear
+	return ifMatch, patch, nil
+}
+
+// customerChanged tells the account's runs about a change that changed
+// something.
+func (s *Server) customerChanged(ctx context.Context, id uuid.UUID, changes []store.Change) {
 	if len(changes) > 0 {
 		s.archiveChanged(ctx, id)
 		s.serviceChanged(ctx, id, changes)
 	}
-	ar, err := s.store.GetArchive(ctx, scope, id)
-	if err != nil {
-		return nil, problemFor(s.log, err)
-	}
-	return &customerOutput{ETag: etag(ar.Customer.Version), Body: customerOut(ar.Customer, ar.Missing, p.Role)}, nil
 }
 
 // archiveChanged tells the account's onboarding run to re-check. A failed

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -166,31 +165,14 @@ func (s *Server) createDiscount(ctx context.Context, in *struct{ Body DiscountRe
 	if !can(p.Role, capRequestDiscount) {
 		return nil, s.deny(ctx, customer, discountSections, forbidden("discounts are requested by account managers and the KA Department"))
 	}
-	rate, err := decimal.NewFromString(in.Body.Rate)
-	if err != nil {
-		return nil, invalidField("body.rate", "not a decimal")
-	}
-	from, err := optDate("body.valid_from", &in.Body.ValidFrom)
-	if err != nil {
-		return nil, err
-	}
-	to, err := optDate("body.valid_to", &in.Body.ValidTo)
+	input, err := discountInput(customer, p.ID, in.Body)
 	if err != nil {
 		return nil, err
 	}
 	set := s.procs.Settings
 	req, err := archiveWrite(s, ctx, []uuid.UUID{customer}, discountSections, func(ctx context.Context) (dbq.DiscountRequest, error) {
-		return s.store.CreateDiscountRequest(ctx, scopeOf(p), store.DiscountInput{
-			CustomerID: customer, RequesterID: p.ID, ProductCategory: in.Body.ProductCategory, Rate: rate,
-			Method: in.Body.Method, ValidFrom: *from, ValidTo: *to, Reason: in.Body.Reason,
-			Deadline: time.Now().Add(set.ApprovalEscalateAfter),
-		}, func(r dbq.DiscountRequest) error {
-			start := workflows.DiscountStart{ID: r.ID, CustomerID: r.CustomerID, RequesterID: r.RequesterID, Route: r.Route, ValidTo: r.ValidTo}
-			if err := s.procs.StartDiscount(ctx, start); err != nil {
-				return kam.StartFailed("the approval process could not be started", err)
-			}
-			return nil
-		})
+		input.Deadline = time.Now().Add(set.ApprovalEscalateAfter)
+		return s.store.CreateDiscountRequest(ctx, scopeOf(p), input, s.startDiscount(ctx))
 	})
 	switch {
 	case errors.Is(err, kam.ErrNotFound):
@@ -199,6 +181,36 @@ func (s *Server) createDiscount(ctx context.Context, in *struct{ Body DiscountRe
 		return nil, problemFor(s.log, err)
 	}
 	return &struct{ Body DiscountRequest }{Body: discountOut(store.DiscountView{Request: req})}, nil
+}
+
+// discountInput reads a discount request: its rate and validity.
+func discountInput(customer, requester uuid.UUID, b DiscountRequestCreate) (store.DiscountInput, error) {
+	rate, err := decimal.NewFromString(b.Rate)
+	if err != nil {
+		return store.DiscountInput{}, invalidField("body.rate", "not a decimal")
+	}
+	from, err := optDate("body.valid_from", &b.ValidFrom)
+	if err != nil {
+		return store.DiscountInput{}, err
+	}
+	to, err := optDate("body.valid_to", &b.ValidTo)
+	if err != nil {
+		return store.DiscountInput{}, err
+	}
+	return store.DiscountInput{CustomerID: customer, RequesterID: requester, ProductCategory: b.ProductCategory, Rate: rate,
+		Method: b.Method, ValidFrom: *from, ValidTo: *to, Reason: b.Reason}, nil
+}
+
+// startDiscount starts a request's approval run inside the request's
+// transaction: a run that cannot start rolls the request back.
+func (s *Server) startDiscount(ctx context.Context) func(r dbq.DiscountRequest) error {
+	return func(r dbq.DiscountRequest) error {
+		start := workflows.DiscountStart{ID: r.ID, CustomerID: r.CustomerID, RequesterID: r.RequesterID, Route: r.Route, ValidTo: r.ValidTo}
+		if err := s.procs.StartDiscount(ctx, start); err != nil {
+			return kam.StartFailed("the approval process could not be started", err)
+		}
+		return nil
+	}
 }
 
 func (s *Server) listDiscounts(ctx context.Context, in *struct {
@@ -211,31 +223,33 @@ func (s *Server) listDiscounts(ctx context.Context, in *struct {
 	if !ok {
 		return nil, s.deny(ctx, uuid.Nil, discountSections, forbidden("discount data is confidential (Art. 11)"))
 	}
-	customer, err := optUUID("query.customer_id", nonEmpty(in.CustomerID))
+	page, shown, err := s.discountPage(ctx, v, in.CustomerID, in.State, in.Cursor, in.Limit)
 	if err != nil {
 		return nil, err
 	}
-	after, err := uuidCursor(in.Cursor, "discount-requests")
-	if err != nil {
+	if err := s.registerShown(ctx, kam.AccessList, shown, discountSections); err != nil {
 		return nil, err
-	}
-	rows, err := s.store.ListDiscountRequests(ctx, v, store.DiscountFilter{CustomerID: customer, State: nonEmpty(in.State), After: after, Limit: int32(in.Limit + 1)})
-	if err != nil {
-		return nil, problemFor(s.log, err)
-	}
-	page := pageOf(rows, in.Limit, discountOut, func(r store.DiscountView) string { return encodeCursor("discount-requests", r.Request.ID.String()) })
-	ids := []uuid.UUID{}
-	for _, r := range rows[:len(page.Items)] {
-		if !slices.Contains(ids, r.Request.CustomerID) {
-			ids = append(ids, r.Request.CustomerID)
-		}
-	}
-	if len(ids) > 0 {
-		if err := s.register(ctx, kam.AccessList, ids, discountSections); err != nil {
-			return nil, err
-		}
 	}
 	return &struct{ Body Page[DiscountRequest] }{Body: page}, nil
+}
+
+// discountPage reads one page of the discount requests v may see, and the
+// accounts on it.
+func (s *Server) discountPage(ctx context.Context, v store.DiscountViewer, customerID, state, cursor string, limit int) (Page[DiscountRequest], []uuid.UUID, error) {
+	customer, err := optUUID("query.customer_id", nonEmpty(customerID))
+	if err != nil {
+		return Page[DiscountRequest]{}, nil, err
+	}
+	after, err := uuidCursor(cursor, "discount-requests")
+	if err != nil {
+		return Page[DiscountRequest]{}, nil, err
+	}
+	rows, err := s.store.ListDiscountRequests(ctx, v, store.DiscountFilter{CustomerID: customer, State: nonEmpty(state), After: after, Limit: int32(limit + 1)})
+	if err != nil {
+		return Page[DiscountRequest]{}, nil, problemFor(s.log, err)
+	}
+	page := pageOf(rows, limit, discountOut, func(r store.DiscountView) string { return encodeCursor("discount-requests", r.Request.ID.String()) })
+	return page, accountsOf(rows[:len(page.Items)], func(r store.DiscountView) uuid.UUID { return r.Request.CustomerID }), nil
 }
 
 // loadDiscount reads a request the caller may see, registering the attempt
@@ -348,40 +362,46 @@ func (s *Server) listFilings(ctx context.Context, in *struct {
 	Limit          int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
 	Cursor         string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Filing] }, error) {
-	if !can(callerOf(ctx).Role, capSeeFilings) {
-		return nil, s.deny(ctx, uuid.Nil, discountSections, forbidden("filings are for the General Manager (Art. 12)"))
-	}
-	var before *time.Time
-	var beforeID *uuid.UUID
-	var filed time.Time
-	var filing uuid.UUID
-	if ok, err := decodeCursor(in.Cursor, "filings", timeKey(&filed), uuidKey(&filing)); err != nil {
-		return nil, err
-	} else if ok {
-		before, beforeID = &filed, &filing
-	}
-	un := in.Unacknowledged
-	rows, err := s.store.Q().ListFilings(ctx, dbq.ListFilingsParams{Unacknowledged: &un, Before: before, BeforeID: beforeID, Lim: int32(in.Limit + 1)})
+	r := archiveRead{need: capSeeFilings, sections: discountSections, action: kam.AccessList, refusal: "filings are for the General Manager (Art. 12)"}
+	page, err := readList(s, ctx, r, func(ctx context.Context, _ store.Scope) (Page[Filing], []uuid.UUID, error) {
+		arg, err := filingQuery(in.Unacknowledged, in.Cursor, in.Limit)
+		if err != nil {
+			return Page[Filing]{}, nil, err
+		}
+		rows, err := s.store.Q().ListFilings(ctx, arg)
+		if err != nil {
+			return Page[Filing]{}, nil, err
+		}
+		page := pageOf(rows, in.Limit, filingRowOut, filingCursor)
+		return page, accountsOf(rows[:len(page.Items)], func(r dbq.ListFilingsRow) uuid.UUID { return r.CustomerID }), nil
+	})
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	page := pageOf(rows, in.Limit, func(r dbq.ListFilingsRow) Filing {
-		f := filingOut(dbq.Filing{ID: r.ID, RequestID: r.RequestID, GrantID: r.GrantID, CustomerID: r.CustomerID, FiledAt: r.FiledAt, AcknowledgedAt: r.AcknowledgedAt, AcknowledgedBy: r.AcknowledgedBy})
-		f.Rate, f.Method, f.ProductCategory = rateString(r.Rate), r.Method, r.ProductCategory
-		return f
-	}, func(r dbq.ListFilingsRow) string { return encodeCursor("filings", timeText(r.FiledAt), r.ID.String()) })
-	ids := []uuid.UUID{}
-	for _, r := range rows[:len(page.Items)] {
-		if !slices.Contains(ids, r.CustomerID) {
-			ids = append(ids, r.CustomerID)
-		}
-	}
-	if len(ids) > 0 {
-		if err := s.register(ctx, kam.AccessList, ids, discountSections); err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	return &struct{ Body Page[Filing] }{Body: page}, nil
+}
+
+// filingQuery reads a filing list's filter and cursor (newest first).
+func filingQuery(unacknowledged bool, cursor string, limit int) (dbq.ListFilingsParams, error) {
+	arg := dbq.ListFilingsParams{Unacknowledged: &unacknowledged, Lim: int32(limit + 1)}
+	var filed time.Time
+	var filing uuid.UUID
+	if ok, err := decodeCursor(cursor, "filings", timeKey(&filed), uuidKey(&filing)); err != nil {
+		return arg, err
+	} else if ok {
+		arg.Before, arg.BeforeID = &filed, &filing
+	}
+	return arg, nil
+}
+
+func filingRowOut(r dbq.ListFilingsRow) Filing {
+	f := filingOut(dbq.Filing{ID: r.ID, RequestID: r.RequestID, GrantID: r.GrantID, CustomerID: r.CustomerID, FiledAt: r.FiledAt, AcknowledgedAt: r.AcknowledgedAt, AcknowledgedBy: r.AcknowledgedBy})
+	f.Rate, f.Method, f.ProductCategory = rateString(r.Rate), r.Method, r.ProductCategory
+	return f
+}
+
+func filingCursor(r dbq.ListFilingsRow) string {
+	return encodeCursor("filings", timeText(r.FiledAt), r.ID.String())
 }
 
 func (s *Server) acknowledgeFiling(ctx context.Context, in *struct {
@@ -425,43 +445,50 @@ func (s *Server) listGrants(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capReadGrants, discountSections)
+	r := archiveRead{need: capReadGrants, sections: discountSections, action: kam.AccessView}
+	out, err := readAccount(s, ctx, id, r, func(ctx context.Context, _ store.Scope) (Page[Grant], error) {
+		arg, err := s.grantQuery(id, in.AsOf, in.Cursor, in.Limit)
+		if err != nil {
+			return Page[Grant]{}, err
+		}
+		rows, err := s.store.Q().GrantsAsOfPage(ctx, arg)
+		return pageOf(rows, in.Limit, grantOut, grantCursor), err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.Visible(ctx, scope, id); err != nil {
-		return nil, s.archiveErr(ctx, id, discountSections, err)
-	}
+	return &struct{ Body Page[Grant] }{Body: out}, nil
+}
+
+// grantQuery reads a grant list's day (today in the company time zone by
+// default) and cursor.
+func (s *Server) grantQuery(id uuid.UUID, rawAsOf, cursor string, limit int) (dbq.GrantsAsOfPageParams, error) {
 	asOf := time.Now().In(s.procs.Settings.Timezone)
 	asOf = time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC)
-	if in.AsOf != "" {
-		d, err := optDate("query.as_of", &in.AsOf)
+	if rawAsOf != "" {
+		d, err := optDate("query.as_of", &rawAsOf)
 		if err != nil {
-			return nil, err
+			return dbq.GrantsAsOfPageParams{}, err
 		}
 		asOf = *d
 	}
-	arg := dbq.GrantsAsOfPageParams{CustomerID: id, AsOf: asOf, Lim: int32(in.Limit + 1)}
+	arg := dbq.GrantsAsOfPageParams{CustomerID: id, AsOf: asOf, Lim: int32(limit + 1)}
 	var category string
-	if ok, err := decodeCursor(in.Cursor, "grants", textKey(&category)); err != nil {
-		return nil, err
+	if ok, err := decodeCursor(cursor, "grants", textKey(&category)); err != nil {
+		return arg, err
 	} else if ok {
 		arg.AfterCategory = &category
 	}
-	rows, err := s.store.Q().GrantsAsOfPage(ctx, arg)
-	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, discountSections); err != nil {
-		return nil, err
-	}
-	out := pageOf(rows, in.Limit, func(g dbq.DiscountGrant) Grant {
-		return Grant{ID: g.ID.String(), RequestID: g.RequestID.String(), ProductCategory: g.ProductCategory,
-			Rate: rateString(g.Rate), Method: g.Method, ValidFrom: g.ValidFrom.Format(time.DateOnly), ValidTo: g.ValidTo.Format(time.DateOnly),
-			GrantedAt: g.GrantedAt, ApprovedBy: g.ApprovedBy.String(), EndedAt: g.EndedAt}
-	}, func(g dbq.DiscountGrant) string { return encodeCursor("grants", g.ProductCategory) })
-	return &struct{ Body Page[Grant] }{Body: out}, nil
+	return arg, nil
 }
+
+func grantOut(g dbq.DiscountGrant) Grant {
+	return Grant{ID: g.ID.String(), RequestID: g.RequestID.String(), ProductCategory: g.ProductCategory,
+		Rate: rateString(g.Rate), Method: g.Method, ValidFrom: g.ValidFrom.Format(time.DateOnly), ValidTo: g.ValidTo.Format(time.DateOnly),
+		GrantedAt: g.GrantedAt, ApprovedBy: g.ApprovedBy.String(), EndedAt: g.EndedAt}
+}
+
+func grantCursor(g dbq.DiscountGrant) string { return encodeCursor("grants", g.ProductCategory) }
 
 func (s *Server) putPolicy(ctx context.Context, in *struct {
 	Tier            string `path:"tier" maxLength:"16"`

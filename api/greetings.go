@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -141,46 +140,51 @@ func (s *Server) listGreetings(ctx context.Context, in *struct {
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
 	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Greeting] }, error) {
-	p := callerOf(ctx)
-	if !can(p.Role, capGreetings) {
-		return nil, s.deny(ctx, uuid.Nil, greetingSections, forbidden("greeting tasks are the account managers' and the KA Department's"))
-	}
-	day := s.today()
-	if in.On != "" {
-		d, err := optDate("query.on", &in.On)
+	// A greeting task shows a key person's birthday: archive data (Art. 9).
+	r := archiveRead{need: capGreetings, sections: greetingSections, action: kam.AccessList,
+		refusal: "greeting tasks are the account managers' and the KA Department's"}
+	out, err := readList(s, ctx, r, func(ctx context.Context, scope store.Scope) (Page[Greeting], []uuid.UUID, error) {
+		arg, err := s.greetingQuery(in.On, in.Cursor, in.Limit)
 		if err != nil {
-			return nil, err
+			return Page[Greeting]{}, nil, err
+		}
+		arg.ManagerID = scope.ManagerID
+		rows, err := s.store.Q().ListGreetingsPage(ctx, arg)
+		if err != nil {
+			return Page[Greeting]{}, nil, err
+		}
+		out := pageOf(rows, in.Limit, greetingOut, greetingCursor)
+		return out, accountsOf(rows[:len(out.Items)], func(g dbq.Greeting) uuid.UUID { return g.CustomerID }), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &struct{ Body Page[Greeting] }{Body: out}, nil
+}
+
+// greetingQuery reads a greeting list's day (today by default) and cursor.
+func (s *Server) greetingQuery(on, cursor string, limit int) (dbq.ListGreetingsPageParams, error) {
+	day := s.today()
+	if on != "" {
+		d, err := optDate("query.on", &on)
+		if err != nil {
+			return dbq.ListGreetingsPageParams{}, err
 		}
 		day = *d
 	}
-	arg := dbq.ListGreetingsPageParams{OnDate: day, ManagerID: scopeOf(p).ManagerID, Lim: int32(in.Limit + 1)}
+	arg := dbq.ListGreetingsPageParams{OnDate: day, Lim: int32(limit + 1)}
 	var occasion string
 	var customer, gid uuid.UUID
-	if ok, err := decodeCursor(in.Cursor, "greetings", textKey(&occasion), uuidKey(&customer), uuidKey(&gid)); err != nil {
-		return nil, err
+	if ok, err := decodeCursor(cursor, "greetings", textKey(&occasion), uuidKey(&customer), uuidKey(&gid)); err != nil {
+		return arg, err
 	} else if ok {
 		arg.AfterOccasion, arg.AfterCustomer, arg.AfterID = &occasion, &customer, &gid
 	}
-	rows, err := s.store.Q().ListGreetingsPage(ctx, arg)
-	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	out := pageOf(rows, in.Limit, greetingOut, func(g dbq.Greeting) string {
-		return encodeCursor("greetings", g.Occasion, g.CustomerID.String(), g.ID.String())
-	})
-	var ids []uuid.UUID
-	for _, g := range rows[:len(out.Items)] {
-		if !slices.Contains(ids, g.CustomerID) {
-			ids = append(ids, g.CustomerID)
-		}
-	}
-	// A greeting task shows a key person's birthday: archive data (Art. 9).
-	if len(ids) > 0 {
-		if err := s.register(ctx, kam.AccessList, ids, greetingSections); err != nil {
-			return nil, err
-		}
-	}
-	return &struct{ Body Page[Greeting] }{Body: out}, nil
+	return arg, nil
+}
+
+func greetingCursor(g dbq.Greeting) string {
+	return encodeCursor("greetings", g.Occasion, g.CustomerID.String(), g.ID.String())
 }
 
 func (s *Server) completeGreeting(ctx context.Context, in *struct {

@@ -94,15 +94,11 @@ func (s *Server) addContact(ctx context.Context, in *struct {
 	if err := validEmail("body.email", in.Body.Email); err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capEditArchive, contactSections)
-	if err != nil {
-		return nil, err
-	}
-	c, err := archiveWrite(s, ctx, []uuid.UUID{id}, contactSections, func(ctx context.Context) (dbq.CustomerContact, error) {
+	c, err := writeAccount(s, ctx, id, capEditArchive, contactSections, contactSections, func(ctx context.Context, scope store.Scope) (dbq.CustomerContact, error) {
 		return s.store.AddContact(ctx, scope, id, store.ContactInput{Name: in.Body.Name, Title: in.Body.Title, Phone: in.Body.Phone, Email: in.Body.Email}, callerOf(ctx).ID)
 	})
 	if err != nil {
-		return nil, s.archiveErr(ctx, id, contactSections, err)
+		return nil, err
 	}
 	s.archiveChanged(ctx, id)
 	return &struct{ Body Contact }{Body: contactOut(c)}, nil
@@ -139,18 +135,14 @@ func (s *Server) listContacts(ctx context.Context, in *subListInput) (*struct{ B
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capReadArchive, contactSections)
+	r := archiveRead{need: capReadArchive, sections: contactSections, action: kam.AccessView, scoped: true}
+	page, err := readAccount(s, ctx, id, r, func(ctx context.Context, scope store.Scope) (Page[Contact], error) {
+		rows, err := s.store.ListContacts(ctx, scope, id, after, int32(in.Limit+1))
+		return pageOf(rows, in.Limit, contactOut, func(c dbq.CustomerContact) string { return createdCursor("contacts", c.CreatedAt, c.ID) }), err
+	})
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.store.ListContacts(ctx, scope, id, after, int32(in.Limit+1))
-	if err != nil {
-		return nil, s.archiveErr(ctx, id, contactSections, err)
-	}
-	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, contactSections); err != nil {
-		return nil, err
-	}
-	page := pageOf(rows, in.Limit, contactOut, func(c dbq.CustomerContact) string { return createdCursor("contacts", c.CreatedAt, c.ID) })
 	return &struct{ Body Page[Contact] }{Body: page}, nil
 }
 
@@ -169,15 +161,11 @@ func (s *Server) addKeyPerson(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capEditArchive, personSections)
-	if err != nil {
-		return nil, err
-	}
-	k, err := archiveWrite(s, ctx, []uuid.UUID{id}, personSections, func(ctx context.Context) (dbq.KeyPerson, error) {
+	k, err := writeAccount(s, ctx, id, capEditArchive, personSections, personSections, func(ctx context.Context, scope store.Scope) (dbq.KeyPerson, error) {
 		return s.store.AddKeyPerson(ctx, scope, id, store.KeyPersonInput{Name: in.Body.Name, Role: in.Body.Role, Title: in.Body.Title, Phone: in.Body.Phone, Email: in.Body.Email, Birthday: birthday}, callerOf(ctx).ID)
 	})
 	if err != nil {
-		return nil, s.archiveErr(ctx, id, personSections, err)
+		return nil, err
 	}
 	s.archiveChanged(ctx, id)
 	if k.Birthday != nil {
@@ -195,18 +183,14 @@ func (s *Server) listKeyPersons(ctx context.Context, in *subListInput) (*struct{
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capReadArchive, personSections)
+	r := archiveRead{need: capReadArchive, sections: personSections, action: kam.AccessView, scoped: true}
+	page, err := readAccount(s, ctx, id, r, func(ctx context.Context, scope store.Scope) (Page[KeyPerson], error) {
+		rows, err := s.store.ListKeyPersons(ctx, scope, id, after, int32(in.Limit+1))
+		return pageOf(rows, in.Limit, keyPersonOut, func(k dbq.KeyPerson) string { return createdCursor("key-persons", k.CreatedAt, k.ID) }), err
+	})
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.store.ListKeyPersons(ctx, scope, id, after, int32(in.Limit+1))
-	if err != nil {
-		return nil, s.archiveErr(ctx, id, personSections, err)
-	}
-	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, personSections); err != nil {
-		return nil, err
-	}
-	page := pageOf(rows, in.Limit, keyPersonOut, func(k dbq.KeyPerson) string { return createdCursor("key-persons", k.CreatedAt, k.ID) })
 	return &struct{ Body Page[KeyPerson] }{Body: page}, nil
 }
 
@@ -223,23 +207,23 @@ func (s *Server) listHistory(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	scope, err := s.gateAccount(ctx, id, capReadArchive, historySections)
+	r := archiveRead{need: capReadArchive, sections: historySections, action: kam.AccessView, scoped: true}
+	page, err := readAccount(s, ctx, id, r, func(ctx context.Context, scope store.Scope) (Page[HistoryEntry], error) {
+		// Art. 9, 11: credit terms and discounts stay out of the history of a
+		// caller who may not see them elsewhere.
+		role := callerOf(ctx).Role
+		hidden := store.HiddenHistory(can(role, capReadCredit), can(role, capReadGrants))
+		rows, err := s.store.ListHistory(ctx, scope, id, hidden, after, int32(in.Limit+1))
+		return pageOf(rows, in.Limit, historyOut, historyCursor), err
+	})
 	if err != nil {
 		return nil, err
 	}
-	// Art. 9, 11: credit terms and discounts stay out of the history of a
-	// caller who may not see them elsewhere.
-	role := callerOf(ctx).Role
-	hidden := store.HiddenHistory(can(role, capReadCredit), can(role, capReadGrants))
-	rows, err := s.store.ListHistory(ctx, scope, id, hidden, after, int32(in.Limit+1))
-	if err != nil {
-		return nil, s.archiveErr(ctx, id, historySections, err)
-	}
-	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, historySections); err != nil {
-		return nil, err
-	}
-	page := pageOf(rows, in.Limit, func(h dbq.ListHistoryRow) HistoryEntry {
-		return HistoryEntry{ID: h.ID, At: h.At, StaffID: uuidString(h.StaffID), StaffName: h.StaffName, Field: h.Field, Old: h.OldValue, New: h.NewValue}
-	}, func(h dbq.ListHistoryRow) string { return encodeCursor("history", int64Text(h.ID)) })
 	return &struct{ Body Page[HistoryEntry] }{Body: page}, nil
 }
+
+func historyOut(h dbq.ListHistoryRow) HistoryEntry {
+	return HistoryEntry{ID: h.ID, At: h.At, StaffID: uuidString(h.StaffID), StaffName: h.StaffName, Field: h.Field, Old: h.OldValue, New: h.NewValue}
+}
+
+func historyCursor(h dbq.ListHistoryRow) string { return encodeCursor("history", int64Text(h.ID)) }

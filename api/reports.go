@@ -320,20 +320,30 @@ func (s *Server) overviewReport(ctx context.Context, in *trendInput) (*report, e
 	if err != nil {
 		return nil, err
 	}
+	r, err := s.overviewFigures(ctx, mgr, from, to, in.Categories)
+	if err != nil {
+		return nil, s.storeErr(err)
+	}
+	return answer(in.Format, r, sectionCols, r.csvRows), nil
+}
+
+// overviewFigures reads the overview of the accounts in mgr's scope (all
+// when nil) over [from, to).
+func (s *Server) overviewFigures(ctx context.Context, mgr *uuid.UUID, from, to time.Time, topN int) (OverviewReport, error) {
 	q := s.store.Q()
 	c, err := q.OverviewCounts(ctx, dbq.OverviewCountsParams{ManagerID: mgr, FromDate: from, ToDate: to})
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return OverviewReport{}, err
 	}
 	tiers, err := q.OverviewTiers(ctx, mgr)
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return OverviewReport{}, err
 	}
-	months, err := q.CategoryMonths(ctx, dbq.CategoryMonthsParams{ManagerID: mgr, FromDate: from, ToDate: to, TopN: int64(in.Categories)})
+	months, err := q.CategoryMonths(ctx, dbq.CategoryMonthsParams{ManagerID: mgr, FromDate: from, ToDate: to, TopN: int64(topN)})
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return OverviewReport{}, err
 	}
-	shares, trend, _ := categories(months, in.Categories)
+	shares, trend, _ := categories(months, topN)
 	r := OverviewReport{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), AccountsAtStart: c.AtStart, AccountsAtEnd: c.AtEnd,
 		Added: c.Added, Churned: c.Churned, KARevenue: money(c.KaRevenue), CompanyRevenue: optDec(c.CompanyRevenue, c.CompanyMonths),
 		AvgSatisfaction: optDec(c.AvgSatisfaction, c.Surveys), Surveys: c.Surveys, CategoryStructure: shares, MonthlyTrend: trend, ByTier: []TierCount{}}
@@ -343,20 +353,23 @@ func (s *Server) overviewReport(ctx context.Context, in *trendInput) (*report, e
 	for _, t := range tiers {
 		r.ByTier = append(r.ByTier, TierCount{Tier: t.Tier, Accounts: t.Accounts})
 	}
-	return answer(in.Format, r, sectionCols, func(w *csvWriter) {
-		w.Row("summary", "accounts_at_start", itoa(int(r.AccountsAtStart)), "")
-		w.Row("summary", "accounts_at_end", itoa(int(r.AccountsAtEnd)), "")
-		w.Row("summary", "added", itoa(int(r.Added)), "")
-		w.Row("summary", "churned", itoa(int(r.Churned)), "")
-		w.Row("summary", "ka_revenue", r.KARevenue, "")
-		w.Row("summary", "company_revenue", deref(r.CompanyRevenue), "")
-		w.Row("summary", "ka_share", deref(r.KAShare), "")
-		w.Row("summary", "avg_satisfaction", deref(r.AvgSatisfaction), "")
-		for _, t := range r.ByTier {
-			w.Row("tier", t.Tier, itoa(int(t.Accounts)), "")
-		}
-		trendRows(w, r.CategoryStructure, r.MonthlyTrend)
-	}), nil
+	return r, nil
+}
+
+// csvRows writes the overview as section/key/value rows.
+func (r OverviewReport) csvRows(w *csvWriter) {
+	w.Row("summary", "accounts_at_start", itoa(int(r.AccountsAtStart)), "")
+	w.Row("summary", "accounts_at_end", itoa(int(r.AccountsAtEnd)), "")
+	w.Row("summary", "added", itoa(int(r.Added)), "")
+	w.Row("summary", "churned", itoa(int(r.Churned)), "")
+	w.Row("summary", "ka_revenue", r.KARevenue, "")
+	w.Row("summary", "company_revenue", deref(r.CompanyRevenue), "")
+	w.Row("summary", "ka_share", deref(r.KAShare), "")
+	w.Row("summary", "avg_satisfaction", deref(r.AvgSatisfaction), "")
+	for _, t := range r.ByTier {
+		w.Row("tier", t.Tier, itoa(int(t.Accounts)), "")
+	}
+	trendRows(w, r.CategoryStructure, r.MonthlyTrend)
 }
 
 func deref(s *string) string {
@@ -375,53 +388,79 @@ func (s *Server) customerReport(ctx context.Context, in *customerPeriodInput) (*
 	if err != nil {
 		return nil, err
 	}
-	sections := []string{"report:customer"}
-	if _, err := s.gateVisible(ctx, id, capReports, sections); err != nil {
+	r := archiveRead{need: capReports, sections: []string{"report:customer"}, action: kam.AccessExport}
+	rep, err := readAccount(s, ctx, id, r, func(ctx context.Context, _ store.Scope) (CustomerReport, error) {
+		return s.customerFigures(ctx, id, from, to, in.Categories)
+	})
+	if err != nil {
 		return nil, err
 	}
+	return answer(in.Format, rep, sectionCols, rep.csvRows), nil
+}
+
+// customerFigures reads one account's report over [from, to).
+func (s *Server) customerFigures(ctx context.Context, id uuid.UUID, from, to time.Time, topN int) (CustomerReport, error) {
 	q := s.store.Q()
-	months, err := q.CategoryMonths(ctx, dbq.CategoryMonthsParams{CustomerID: &id, FromDate: from, ToDate: to, TopN: int64(in.Categories)})
+	months, err := q.CategoryMonths(ctx, dbq.CategoryMonthsParams{CustomerID: &id, FromDate: from, ToDate: to, TopN: int64(topN)})
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return CustomerReport{}, err
 	}
-	shares, trend, _ := categories(months, in.Categories)
-	now, err := q.PaymentsBetween(ctx, dbq.PaymentsBetweenParams{CustomerID: id, FromDate: from, ToDate: to})
+	shares, trend, _ := categories(months, topN)
+	pay, err := s.paymentComparison(ctx, id, from, to)
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return CustomerReport{}, err
 	}
-	before, err := q.PaymentsBetween(ctx, dbq.PaymentsBetweenParams{CustomerID: id, FromDate: from.AddDate(-1, 0, 0), ToDate: to.AddDate(-1, 0, 0)})
+	regions, err := s.regionFlows(ctx, id, from, to, topN)
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	regions, err := q.CustomerRegions(ctx, dbq.CustomerRegionsParams{CustomerID: id, FromDate: from, ToDate: to, TopN: int64(in.Categories)})
-	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return CustomerReport{}, err
 	}
 	facts, err := q.CustomerServiceFacts(ctx, dbq.CustomerServiceFactsParams{CustomerID: id, FromDate: from, ToDate: to})
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	if err := s.register(ctx, kam.AccessExport, []uuid.UUID{id}, sections); err != nil {
-		return nil, err
+		return CustomerReport{}, err
 	}
 	r := CustomerReport{CustomerID: id.String(), From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), ProductStructure: shares,
-		MonthlyTrend: trend, Regions: []RegionFlow{}, OpenTickets: facts.OpenTickets, VisitsDone: facts.VisitsDone,
-		VisitsMissed: facts.VisitsMissed, Greetings: facts.Greetings,
-		Payments: PaymentComparison{ThisPeriod: money(now), SamePeriodLastYear: money(before), Change: money(now.Sub(before)), ChangePercent: pct(now.Sub(before), before)}}
-	for _, g := range regions {
-		flow := RegionFlow{Region: g.Region, Amount: money(g.Amount), Quantity: g.Quantity.String()}
-		if int(g.Slot) > in.Categories {
-			flow.Region, flow.Others = otherCategory, g.Regions
-		}
-		r.Regions = append(r.Regions, flow)
-	}
+		MonthlyTrend: trend, Regions: regions, OpenTickets: facts.OpenTickets, VisitsDone: facts.VisitsDone,
+		VisitsMissed: facts.VisitsMissed, Greetings: facts.Greetings, Payments: pay}
 	if can(callerOf(ctx).Role, capReadCredit) {
 		if c, err := q.GetCredit(ctx, id); err == nil {
 			o := creditOut(c)
 			r.CreditStatus, r.CreditOutstanding = &o.Status, &o.Outstanding
 		}
 	}
-	return answer(in.Format, r, sectionCols, r.csvRows), nil
+	return r, nil
+}
+
+// paymentComparison compares an account's payments over [from, to) with the
+// same period a year before.
+func (s *Server) paymentComparison(ctx context.Context, id uuid.UUID, from, to time.Time) (PaymentComparison, error) {
+	q := s.store.Q()
+	now, err := q.PaymentsBetween(ctx, dbq.PaymentsBetweenParams{CustomerID: id, FromDate: from, ToDate: to})
+	if err != nil {
+		return PaymentComparison{}, err
+	}
+	before, err := q.PaymentsBetween(ctx, dbq.PaymentsBetweenParams{CustomerID: id, FromDate: from.AddDate(-1, 0, 0), ToDate: to.AddDate(-1, 0, 0)})
+	if err != nil {
+		return PaymentComparison{}, err
+	}
+	return PaymentComparison{ThisPeriod: money(now), SamePeriodLastYear: money(before), Change: money(now.Sub(before)), ChangePercent: pct(now.Sub(before), before)}, nil
+}
+
+// regionFlows reads an account's top regions over [from, to), the rest in
+// one "other" slot.
+func (s *Server) regionFlows(ctx context.Context, id uuid.UUID, from, to time.Time, topN int) ([]RegionFlow, error) {
+	regions, err := s.store.Q().CustomerRegions(ctx, dbq.CustomerRegionsParams{CustomerID: id, FromDate: from, ToDate: to, TopN: int64(topN)})
+	if err != nil {
+		return nil, err
+	}
+	flows := []RegionFlow{}
+	for _, g := range regions {
+		flow := RegionFlow{Region: g.Region, Amount: money(g.Amount), Quantity: g.Quantity.String()}
+		if int(g.Slot) > topN {
+			flow.Region, flow.Others = otherCategory, g.Regions
+		}
+		flows = append(flows, flow)
+	}
+	return flows, nil
 }
 
 // csvRows writes the customer report as section/key/value rows.
@@ -480,22 +519,31 @@ func (s *Server) staffReport(ctx context.Context, in *periodInput) (*report, err
 	}
 	page := Page[StaffRow]{Items: make([]StaffRow, 0, len(rows))}
 	for _, r := range rows {
-		page.Items = append(page.Items, StaffRow{StaffID: r.ID.String(), Name: r.Name, Accounts: r.Accounts, Revenue: money(r.Revenue),
-			Collected: money(r.Collected), Billed: money(r.Billed), Overdue: money(r.Overdue), OverdueShare: pct(r.Overdue, r.Billed),
-			VisitsOnTime: r.VisitsOnTime, VisitsMissed: r.VisitsMissed, Tickets: r.Tickets,
-			TicketSLAMet: pct(decimal.NewFromInt32(r.TicketsMet), decimal.NewFromInt32(r.Tickets)), AvgSatisfaction: optDec(r.AvgSatisfaction, r.Surveys), Findings: r.Findings,
-			Cost: money(r.Cost), Budget: money(r.Budget)})
+		page.Items = append(page.Items, staffRowOut(r))
 	}
-	cols := []csvColumn{textCol("staff_id"), textCol("name")}
-	for _, n := range []string{"accounts", "revenue", "collected", "billed", "overdue", "overdue_share", "visits_on_time", "visits_missed", "tickets", "ticket_sla_met", "avg_satisfaction", "inspection_findings", "cost", "budget"} {
-		cols = append(cols, numCol(n))
-	}
-	return answer(in.Format, page, cols, func(w *csvWriter) {
+	return answer(in.Format, page, staffCols(), func(w *csvWriter) {
 		for _, r := range page.Items {
 			w.Row(r.StaffID, r.Name, itoa(int(r.Accounts)), r.Revenue, r.Collected, r.Billed, r.Overdue, deref(r.OverdueShare),
 				itoa(int(r.VisitsOnTime)), itoa(int(r.VisitsMissed)), itoa(int(r.Tickets)), deref(r.TicketSLAMet), deref(r.AvgSatisfaction), itoa(int(r.Findings)), r.Cost, r.Budget)
 		}
 	}), nil
+}
+
+func staffRowOut(r dbq.StaffReportRow) StaffRow {
+	return StaffRow{StaffID: r.ID.String(), Name: r.Name, Accounts: r.Accounts, Revenue: money(r.Revenue),
+		Collected: money(r.Collected), Billed: money(r.Billed), Overdue: money(r.Overdue), OverdueShare: pct(r.Overdue, r.Billed),
+		VisitsOnTime: r.VisitsOnTime, VisitsMissed: r.VisitsMissed, Tickets: r.Tickets,
+		TicketSLAMet: pct(decimal.NewFromInt32(r.TicketsMet), decimal.NewFromInt32(r.Tickets)), AvgSatisfaction: optDec(r.AvgSatisfaction, r.Surveys), Findings: r.Findings,
+		Cost: money(r.Cost), Budget: money(r.Budget)}
+}
+
+// staffCols are the columns of the staff report's CSV.
+func staffCols() []csvColumn {
+	cols := []csvColumn{textCol("staff_id"), textCol("name")}
+	for _, n := range []string{"accounts", "revenue", "collected", "billed", "overdue", "overdue_share", "visits_on_time", "visits_missed", "tickets", "ticket_sla_met", "avg_satisfaction", "inspection_findings", "cost", "budget"} {
+		cols = append(cols, numCol(n))
+	}
+	return cols
 }
 
 // CompanyRevenue is the company's total for a month.

@@ -61,29 +61,36 @@ func New(o Options) http.Handler {
 	r.Get("/readyz", s.ready)
 	r.Handle("/metrics", o.Metrics.Handler())
 
-	cfg := huma.DefaultConfig("kam", o.Version)
+	r.Group(func(g chi.Router) {
+		g.Use(s.authenticate, s.idempotent)
+		g.Use(boundJSONBodies) // SPEC §7: a body's arrays and nesting are bounded before validation
+		s.api = humachi.New(g, humaConfig(o.Version))
+		s.routes()
+	})
+	r.Get("/openapi.json", s.serveOpenAPI)
+	return r
+}
+
+// humaConfig is the API's OpenAPI description and its bearer scheme.
+func humaConfig(version string) huma.Config {
+	cfg := huma.DefaultConfig("kam", version)
 	cfg.Info.Description = "Key-account management (regulation Art. 1-22). Errors are RFC 9457 problems with a stable `code`."
 	cfg.OpenAPIPath, cfg.DocsPath, cfg.SchemasPath = "", "", ""
 	cfg.CreateHooks = nil // no $schema links in bodies: the contract is SPEC's field list
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"bearer": {Type: "http", Scheme: "bearer", Description: "A kam API token (`kam staff add` or POST /v1/staff/{id}/tokens)."},
 	}
-	r.Group(func(g chi.Router) {
-		g.Use(s.authenticate, s.idempotent)
-		g.Use(boundJSONBodies) // SPEC §7: a body's arrays and nesting are bounded before validation
-		s.api = humachi.New(g, cfg)
-		s.routes()
-	})
-	r.Get("/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
-		b, err := json.Marshal(s.api.OpenAPI())
-		if err != nil {
-			writeProblem(w, internalProblem())
-			return
-		}
-		w.Header().Set("Content-Type", "application/openapi+json")
-		_, _ = w.Write(b)
-	})
-	return r
+	return cfg
+}
+
+func (s *Server) serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
+	b, err := json.Marshal(s.api.OpenAPI())
+	if err != nil {
+		writeProblem(w, internalProblem())
+		return
+	}
+	w.Header().Set("Content-Type", "application/openapi+json")
+	_, _ = w.Write(b)
 }
 
 func (s *Server) routes() {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
 
 	"kam"
 	"kam/db/dbq"
@@ -228,19 +229,8 @@ func (s *Server) patchStaff(ctx context.Context, in *struct {
 	if !can(p.Role, capManageStaff) {
 		return nil, forbidden("only an admin manages staff")
 	}
-	id, err := parseUUID("path.id", in.ID)
+	id, ifMatch, patch, err := staffUpdate(in.ID, in.IfMatch, in.Body, in.RawBody)
 	if err != nil {
-		return nil, err
-	}
-	ifMatch, err := parseIfMatch(in.IfMatch)
-	if err != nil {
-		return nil, err
-	}
-	patch, err := staffPatchOf(in.Body)
-	if err != nil {
-		return nil, err
-	}
-	if patch.ClearEmail, err = staffNulls(in.RawBody, patch.ClearEmail); err != nil {
 		return nil, err
 	}
 	// A handover changes accounts: one register row per moved account, in
@@ -255,6 +245,25 @@ func (s *Server) patchStaff(ctx context.Context, in *struct {
 		s.serviceChanged(ctx, c, []store.Change{{Field: "account_manager_id"}})
 	}
 	return staffAnswer(res.Staff), nil
+}
+
+// staffUpdate reads a staff PATCH: whom, the version it was read at, and the
+// patch with its explicit nulls.
+func staffUpdate(rawID, rawIfMatch string, b StaffPatch, raw []byte) (uuid.UUID, *int32, store.StaffPatch, error) {
+	id, err := parseUUID("path.id", rawID)
+	if err != nil {
+		return id, nil, store.StaffPatch{}, err
+	}
+	ifMatch, err := parseIfMatch(rawIfMatch)
+	if err != nil {
+		return id, nil, store.StaffPatch{}, err
+	}
+	patch, err := staffPatchOf(b)
+	if err != nil {
+		return id, nil, store.StaffPatch{}, err
+	}
+	patch.ClearEmail, err = staffNulls(raw, patch.ClearEmail)
+	return id, ifMatch, patch, err
 }
 
 // staffPatchOf checks a PATCH body and turns it into the store's patch.

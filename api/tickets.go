@@ -112,42 +112,39 @@ func (s *Server) listTickets(ctx context.Context, in *struct {
 	Limit      int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
 	Cursor     string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Ticket] }, error) {
-	p := callerOf(ctx)
-	if !can(p.Role, capReadTickets) {
-		return nil, s.deny(ctx, uuid.Nil, ticketSections, forbidden("your role does not read tickets"))
-	}
-	switch in.Status {
-	case "", "open", "acknowledged", "resolved", "closed":
-	default:
-		return nil, invalidField("query.status", "status is open, acknowledged, resolved or closed")
-	}
-	customer, err := optUUID("query.customer_id", nonEmpty(in.CustomerID))
+	r := archiveRead{need: capReadTickets, sections: ticketSections, action: kam.AccessList, refusal: "your role does not read tickets"}
+	page, err := readList(s, ctx, r, func(ctx context.Context, scope store.Scope) (Page[Ticket], []uuid.UUID, error) {
+		arg, err := ticketQuery(in.Status, in.CustomerID, in.Cursor, in.Limit)
+		if err != nil {
+			return Page[Ticket]{}, nil, err
+		}
+		arg.ManagerID = scope.ManagerID
+		rows, err := s.store.Q().ListTickets(ctx, arg)
+		if err != nil {
+			return Page[Ticket]{}, nil, err
+		}
+		page := pageOf(rows, in.Limit, ticketOut, ticketCursor)
+		return page, accountsOf(rows[:len(page.Items)], func(t dbq.Ticket) uuid.UUID { return t.CustomerID }), nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	arg := dbq.ListTicketsParams{ManagerID: scopeOf(p).ManagerID, Status: nonEmpty(in.Status), CustomerID: customer, Lim: int32(in.Limit + 1)}
-	if err := ticketAfter(in.Cursor, &arg); err != nil {
-		return nil, err
-	}
-	rows, err := s.store.Q().ListTickets(ctx, arg)
-	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	page := pageOf(rows, in.Limit, ticketOut, ticketCursor)
-	var ids []uuid.UUID
-	seen := map[uuid.UUID]bool{}
-	for _, t := range rows[:len(page.Items)] {
-		if !seen[t.CustomerID] {
-			seen[t.CustomerID] = true
-			ids = append(ids, t.CustomerID)
-		}
-	}
-	if len(ids) > 0 {
-		if err := s.register(ctx, kam.AccessList, ids, ticketSections); err != nil {
-			return nil, err
-		}
 	}
 	return &struct{ Body Page[Ticket] }{Body: page}, nil
+}
+
+// ticketQuery reads a ticket list's filters and cursor.
+func ticketQuery(status, customerID, cursor string, limit int) (dbq.ListTicketsParams, error) {
+	switch status {
+	case "", "open", "acknowledged", "resolved", "closed":
+	default:
+		return dbq.ListTicketsParams{}, invalidField("query.status", "status is open, acknowledged, resolved or closed")
+	}
+	customer, err := optUUID("query.customer_id", nonEmpty(customerID))
+	if err != nil {
+		return dbq.ListTicketsParams{}, err
+	}
+	arg := dbq.ListTicketsParams{Status: nonEmpty(status), CustomerID: customer, Lim: int32(limit + 1)}
+	return arg, ticketAfter(cursor, &arg)
 }
 
 func (s *Server) loadTicket(ctx context.Context, raw string) (dbq.Ticket, error) {

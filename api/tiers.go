@@ -124,31 +124,46 @@ func (s *Server) putTier(ctx context.Context, in *struct {
 	if !can(callerOf(ctx).Role, capSetPolicies) {
 		return nil, forbidden("tiers are set by the admin and the KA Department")
 	}
-	if _, err := store.ParseCycle("visit_cadence", in.Body.VisitCadence); err != nil {
-		return nil, problemFor(s.log, err)
+	arg, err := s.tierParams(in.Code, in.Body)
+	if err != nil {
+		return nil, err
 	}
-	for field, v := range map[string]string{"ticket_response_within": in.Body.TicketResponseWithin, "ticket_resolve_within": in.Body.TicketResolveWithin} {
-		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
-			return nil, invalidField("body."+field, "a positive Go duration, e.g. 2h")
-		}
-	}
-	occasions := in.Body.GreetingOccasions
-	if occasions == nil {
-		occasions = []string{}
-	}
-	t, err := s.store.Q().UpdateTier(ctx, dbq.UpdateTierParams{Code: in.Code, Name: in.Body.Name, VisitCadence: in.Body.VisitCadence,
-		TicketResponseWithin: in.Body.TicketResponseWithin, TicketResolveWithin: in.Body.TicketResolveWithin, GreetingOccasions: occasions, Gift: in.Body.Gift})
+	t, err := s.store.Q().UpdateTier(ctx, arg)
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
-	// Every plan of this tier re-reads its cadence now. A lost signal leaves
-	// a plan on the old cadence until its current visit is done.
+	s.tierPlansChanged(ctx, in.Code)
+	return &struct{ Body Tier }{Body: tierOut(t)}, nil
+}
+
+// tierParams reads a tier: a visit cadence and two positive ticket durations.
+func (s *Server) tierParams(code string, b TierPut) (dbq.UpdateTierParams, error) {
+	if _, err := store.ParseCycle("visit_cadence", b.VisitCadence); err != nil {
+		return dbq.UpdateTierParams{}, problemFor(s.log, err)
+	}
+	for field, v := range map[string]string{"ticket_response_within": b.TicketResponseWithin, "ticket_resolve_within": b.TicketResolveWithin} {
+		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			return dbq.UpdateTierParams{}, invalidField("body."+field, "a positive Go duration, e.g. 2h")
+		}
+	}
+	occasions := b.GreetingOccasions
+	if occasions == nil {
+		occasions = []string{}
+	}
+	return dbq.UpdateTierParams{Code: code, Name: b.Name, VisitCadence: b.VisitCadence,
+		TicketResponseWithin: b.TicketResponseWithin, TicketResolveWithin: b.TicketResolveWithin, GreetingOccasions: occasions, Gift: b.Gift}, nil
+}
+
+// tierPlansChanged tells every plan of this tier to re-read its cadence now.
+// A lost signal leaves a plan on the old cadence until its current visit is
+// done.
+func (s *Server) tierPlansChanged(ctx context.Context, code string) {
 	var after *uuid.UUID
 	for {
-		ids, err := s.store.Q().CustomersInTier(ctx, dbq.CustomersInTierParams{Tier: in.Code, After: after, Lim: 500})
+		ids, err := s.store.Q().CustomersInTier(ctx, dbq.CustomersInTierParams{Tier: code, After: after, Lim: 500})
 		if err != nil {
 			s.log.Warn("tier change signals", "error", err)
-			break
+			return
 		}
 		for _, id := range ids {
 			if err := s.procs.PlanChanged(ctx, id); err != nil {
@@ -156,9 +171,8 @@ func (s *Server) putTier(ctx context.Context, in *struct {
 			}
 		}
 		if len(ids) < 500 {
-			break
+			return
 		}
 		after = &ids[len(ids)-1]
 	}
-	return &struct{ Body Tier }{Body: tierOut(t)}, nil
 }

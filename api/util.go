@@ -230,6 +230,16 @@ func parseMoney(location, s string) (decimal.Decimal, error) {
 	return d, nil
 }
 
+// dateRange reads the optional query.from and query.to dates of a list.
+func dateRange(from, to string) (*time.Time, *time.Time, error) {
+	f, err := optDate("query.from", nonEmpty(from))
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := optDate("query.to", nonEmpty(to))
+	return f, t, err
+}
+
 func optMoney(location string, s *string) (*decimal.Decimal, error) {
 	if s == nil {
 		return nil, nil

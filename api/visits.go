@@ -69,46 +69,70 @@ func (s *Server) recordVisit(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	on, err := optDate("body.visited_on", &in.Body.VisitedOn)
+	input, err := visitInput(callerOf(ctx).ID, in.Body)
 	if err != nil {
 		return nil, err
 	}
-	p := callerOf(ctx)
-	staffID := p.ID
-	if in.Body.StaffID != "" {
-		if staffID, err = parseUUID("body.staff_id", in.Body.StaffID); err != nil {
-			return nil, err
-		}
-	}
-	people, err := keyPersonIDs(in.Body.KeyPersonIDs)
+	scope, err := s.visitAllowed(ctx, id, input)
 	if err != nil {
 		return nil, err
-	}
-	scope, err := s.gateAccount(ctx, id, capRecordVisits, visitSections)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.visitRule(ctx, scope, id, staffID, *on); err != nil {
-		return nil, err
-	}
-	if _, err := s.store.Q().GetStaff(ctx, staffID); err != nil {
-		return nil, invalidField("body.staff_id", "no such staff member")
 	}
 	var planned bool
 	v, err := archiveWrite(s, ctx, []uuid.UUID{id}, visitSections, func(ctx context.Context) (v dbq.Visit, err error) {
-		v, planned, err = s.store.RecordVisit(ctx, scope, id, store.VisitInput{VisitedOn: *on, StaffID: staffID, KeyPersonIDs: people,
-			Notes: in.Body.Notes, Outcome: in.Body.Outcome, FollowUps: in.Body.FollowUps})
+		v, planned, err = s.store.RecordVisit(ctx, scope, id, input)
 		return v, err
 	})
 	if err != nil {
 		return nil, s.archiveErr(ctx, id, visitSections, err)
 	}
 	if planned {
-		if err := s.procs.VisitRecorded(ctx, id); err != nil {
-			s.log.Warn("signal visit plan", "customer", id, "error", err)
-		}
+		s.visitRecorded(ctx, id)
 	}
 	return &struct{ Body Visit }{Body: visitOut(v)}, nil
+}
+
+// visitRecorded tells the account's visit plan that a planned visit is done.
+func (s *Server) visitRecorded(ctx context.Context, id uuid.UUID) {
+	if err := s.procs.VisitRecorded(ctx, id); err != nil {
+		s.log.Warn("signal visit plan", "customer", id, "error", err)
+	}
+}
+
+// visitAllowed gates a visit to account id (404/403, registered as denied)
+// and checks it against the visit rule and its staff member.
+func (s *Server) visitAllowed(ctx context.Context, id uuid.UUID, v store.VisitInput) (store.Scope, error) {
+	scope, err := s.gateAccount(ctx, id, capRecordVisits, visitSections)
+	if err != nil {
+		return scope, err
+	}
+	if err := s.visitRule(ctx, scope, id, v.StaffID, v.VisitedOn); err != nil {
+		return scope, err
+	}
+	if _, err := s.store.Q().GetStaff(ctx, v.StaffID); err != nil {
+		return scope, invalidField("body.staff_id", "no such staff member")
+	}
+	return scope, nil
+}
+
+// visitInput reads a recorded visit; its staff member is the caller unless
+// the body names another.
+func visitInput(caller uuid.UUID, b VisitCreate) (store.VisitInput, error) {
+	on, err := optDate("body.visited_on", &b.VisitedOn)
+	if err != nil {
+		return store.VisitInput{}, err
+	}
+	staffID := caller
+	if b.StaffID != "" {
+		if staffID, err = parseUUID("body.staff_id", b.StaffID); err != nil {
+			return store.VisitInput{}, err
+		}
+	}
+	people, err := keyPersonIDs(b.KeyPersonIDs)
+	if err != nil {
+		return store.VisitInput{}, err
+	}
+	return store.VisitInput{VisitedOn: *on, StaffID: staffID, KeyPersonIDs: people,
+		Notes: b.Notes, Outcome: b.Outcome, FollowUps: b.FollowUps}, nil
 }
 
 // keyPersonIDs reads a visit's key-person ids, naming the first that is not
@@ -177,20 +201,14 @@ func (s *Server) listVisits(ctx context.Context, in *struct {
 	if in.Status != "" && !slices.Contains([]string{"planned", "done", "missed", "cancelled"}, in.Status) {
 		return nil, invalidField("query.status", "status is planned, done, missed or cancelled")
 	}
-	scope, err := s.gateAccount(ctx, id, capReadArchive, visitSections)
+	arg := dbq.ListVisitsParams{CustomerID: id, Status: nonEmpty(in.Status), AfterAt: afterAt, AfterID: afterID, Lim: int32(in.Limit + 1)}
+	r := archiveRead{need: capReadArchive, sections: visitSections, action: kam.AccessView}
+	out, err := readAccount(s, ctx, id, r, func(ctx context.Context, _ store.Scope) (Page[Visit], error) {
+		rows, err := s.store.Q().ListVisits(ctx, arg)
+		return pageOf(rows, in.Limit, visitOut, visitCursor), err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.Visible(ctx, scope, id); err != nil {
-		return nil, s.archiveErr(ctx, id, visitSections, err)
-	}
-	rows, err := s.store.Q().ListVisits(ctx, dbq.ListVisitsParams{CustomerID: id, Status: nonEmpty(in.Status), AfterAt: afterAt, AfterID: afterID, Lim: int32(in.Limit + 1)})
-	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	if err := s.register(ctx, kam.AccessView, []uuid.UUID{id}, visitSections); err != nil {
-		return nil, err
-	}
-	out := pageOf(rows, in.Limit, visitOut, visitCursor)
 	return &struct{ Body Page[Visit] }{Body: out}, nil
 }

@@ -54,3 +54,23 @@ func processWrite[T any](s *Server, ctx context.Context, customers []uuid.UUID, 
 	}
 	return out, err
 }
+
+// writeAccount is archiveWrite for a change to one account by a caller who
+// needs capability need: the attempt is gated first (404/403, registered as
+// denied under denied), the write runs in the caller's scope with its
+// `update` entry under sections, and a not-found from it is an account the
+// caller cannot see (registered as denied, 404).
+func writeAccount[T any](s *Server, ctx context.Context, id uuid.UUID, need capability, denied, sections []string, write func(ctx context.Context, scope store.Scope) (T, error)) (T, error) {
+	scope, err := s.gateAccount(ctx, id, need, denied)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	out, err := archiveWrite(s, ctx, []uuid.UUID{id}, sections, func(ctx context.Context) (T, error) {
+		return write(ctx, scope)
+	})
+	if err != nil {
+		return out, s.archiveErr(ctx, id, denied, err)
+	}
+	return out, nil
+}

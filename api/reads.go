@@ -1,0 +1,99 @@
+package api
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"kam/db/store"
+)
+
+// archiveRead declares one read of account archives: the capability it
+// needs, the archive sections it shows, and the register action it leaves
+// (kam.AccessView, AccessList or AccessExport).
+type archiveRead struct {
+	need     capability
+	sections []string
+	action   string
+	refusal  string // why a role without need is refused, on lists
+	// scoped: the read applies the caller's scope itself, so the pipeline
+	// skips its own visibility check and a not-found from the read is an
+	// account the caller cannot see (registered as denied, 404).
+	scoped bool
+}
+
+// readAccount is the pipeline of a read of one account's archive: it gates
+// (404 for an account the caller cannot see, 403 for a role that may not,
+// both registered as denied), runs read in the caller's scope, and registers
+// the access before the answer leaves (Art. 9): nothing is shown unregistered.
+func readAccount[T any](s *Server, ctx context.Context, id uuid.UUID, r archiveRead, read func(ctx context.Context, scope store.Scope) (T, error)) (T, error) {
+	var zero T
+	gate := s.gateVisible
+	if r.scoped {
+		gate = s.gateAccount
+	}
+	scope, err := gate(ctx, id, r.need, r.sections)
+	if err != nil {
+		return zero, err
+	}
+	out, err := read(ctx, scope)
+	if err != nil && r.scoped {
+		return zero, s.archiveErr(ctx, id, r.sections, store.Interpret(err))
+	}
+	if err != nil {
+		return zero, s.storeErr(err)
+	}
+	if err := s.register(ctx, r.action, []uuid.UUID{id}, r.sections); err != nil {
+		return zero, err
+	}
+	return out, nil
+}
+
+// readList is the pipeline of a read across accounts: a role without the
+// capability is refused 403 and registered as denied; read returns what it
+// shows and the accounts on it, and only those are registered, before the
+// answer (a page showing no account leaves no row).
+func readList[T any](s *Server, ctx context.Context, r archiveRead, read func(ctx context.Context, scope store.Scope) (T, []uuid.UUID, error)) (T, error) {
+	var zero T
+	p := callerOf(ctx)
+	if !can(p.Role, r.need) {
+		return zero, s.deny(ctx, uuid.Nil, r.sections, forbidden(r.refusal))
+	}
+	out, shown, err := read(ctx, scopeOf(p))
+	if err != nil {
+		return zero, s.storeErr(err)
+	}
+	if err := s.registerShown(ctx, r.action, shown, r.sections); err != nil {
+		return zero, err
+	}
+	return out, nil
+}
+
+// registerShown registers an access to the accounts shown; showing none
+// leaves no row.
+func (s *Server) registerShown(ctx context.Context, action string, shown []uuid.UUID, sections []string) error {
+	if len(shown) == 0 {
+		return nil
+	}
+	return s.register(ctx, action, shown, sections)
+}
+
+// storeErr maps an error from a store call (sqlc or store method) to what the
+// caller sees.
+func (s *Server) storeErr(err error) error {
+	return problemFor(s.log, store.Interpret(err))
+}
+
+// accountsOf lists, once each and in order of first appearance, the accounts
+// of the rows shown.
+func accountsOf[R any](rows []R, account func(R) uuid.UUID) []uuid.UUID {
+	var ids []uuid.UUID
+	seen := map[uuid.UUID]bool{}
+	for _, r := range rows {
+		if id := account(r); !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
