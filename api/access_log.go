@@ -8,7 +8,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"kam/db/dbq"
+	"kam"
 )
 
 // AccessEntry is one row of the access register (SPEC §5).
@@ -52,7 +52,7 @@ func hexp(b []byte) *string {
 	return &s
 }
 
-func accessOut(r dbq.AccessLog) AccessEntry {
+func accessOut(r kam.AccessEntry) AccessEntry {
 	return AccessEntry{Seq: r.Seq, At: r.At, StaffID: uuidString(r.StaffID), StaffRole: r.StaffRole,
 		CustomerID: uuidString(r.CustomerID), Action: r.Action, Sections: r.Sections, RequestID: r.RequestID,
 		Purpose: r.Purpose, Route: r.Route, ChainPos: r.ChainPos, PrevHash: hexp(r.PrevHash), Hash: hexp(r.Hash)}
@@ -85,29 +85,29 @@ func (s *Server) listAccess(ctx context.Context, in *struct {
 	if !in.To.IsZero() {
 		p.Until = &in.To
 	}
-	rows, err := s.store.Q().ListAccessLog(ctx, p)
+	rows, err := s.store.ListAccess(ctx, p)
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	page := pageOf(rows, in.Limit, accessOut, func(r dbq.AccessLog) string { return encodeCursor("access-log", int64Text(r.Seq)) })
+	page := pageOf(rows, in.Limit, accessOut, func(r kam.AccessEntry) string { return encodeCursor("access-log", int64Text(r.Seq)) })
 	return &struct{ Body Page[AccessEntry] }{Body: page}, nil
 }
 
 // accessQuery reads the register list's filters and cursor.
-func accessQuery(staffID, customerID, action, cursor string, limit int) (dbq.ListAccessLogParams, error) {
+func accessQuery(staffID, customerID, action, cursor string, limit int) (kam.AccessQuery, error) {
 	staff, err := optUUID("query.staff_id", nonEmpty(staffID))
 	if err != nil {
-		return dbq.ListAccessLogParams{}, err
+		return kam.AccessQuery{}, err
 	}
 	customer, err := optUUID("query.customer_id", nonEmpty(customerID))
 	if err != nil {
-		return dbq.ListAccessLogParams{}, err
+		return kam.AccessQuery{}, err
 	}
 	before, err := int64Cursor(cursor, "access-log")
 	if err != nil {
-		return dbq.ListAccessLogParams{}, err
+		return kam.AccessQuery{}, err
 	}
-	return dbq.ListAccessLogParams{StaffID: staff, CustomerID: customer, Action: nonEmpty(action), Before: before, Lim: int32(limit + 1)}, nil
+	return kam.AccessQuery{StaffID: staff, CustomerID: customer, Action: nonEmpty(action), Before: before, Limit: int32(limit + 1)}, nil
 }
 
 func (s *Server) verifyAccess(ctx context.Context, _ *struct{}) (*struct{ Body Verification }, error) {

@@ -12,7 +12,6 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/dbq"
 	"kam/db/store"
 )
 
@@ -91,7 +90,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-func principalOf(st dbq.Staff) principal {
+func principalOf(st kam.Staff) principal {
 	return principal{ID: st.ID, Role: st.Role, Name: st.Name}
 }
 

@@ -8,8 +8,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
 
-	"kam/db/dbq"
-	"kam/db/store"
+	"kam"
 )
 
 // Notification is one entry of a staff member's inbox.
@@ -24,7 +23,7 @@ type Notification struct {
 	ReadAt     *time.Time `json:"read_at"`
 }
 
-func notificationOut(n dbq.Notification) Notification {
+func notificationOut(n kam.Notification) Notification {
 	return Notification{ID: n.ID.String(), EventKey: n.EventKey, Kind: n.Kind, Title: n.Title, Body: n.Body,
 		CustomerID: uuidString(n.CustomerID), CreatedAt: n.CreatedAt, ReadAt: n.ReadAt}
 }
@@ -39,8 +38,7 @@ func (s *Server) listNotifications(ctx context.Context, in *struct {
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
 	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Notification] }, error) {
-	unread := in.Unread
-	arg := dbq.ListInboxParams{RecipientID: callerOf(ctx).ID, UnreadOnly: &unread, Lim: int32(in.Limit + 1)}
+	arg := kam.InboxQuery{RecipientID: callerOf(ctx).ID, UnreadOnly: in.Unread, Limit: int32(in.Limit + 1)}
 	var read bool
 	var at time.Time
 	var id uuid.UUID
@@ -49,11 +47,11 @@ func (s *Server) listNotifications(ctx context.Context, in *struct {
 	} else if ok {
 		arg.AfterRead, arg.AfterAt, arg.AfterID = &read, &at, &id
 	}
-	rows, err := s.store.Q().ListInbox(ctx, arg)
+	rows, err := s.store.Inbox(ctx, arg)
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	page := pageOf(rows, in.Limit, notificationOut, func(n dbq.Notification) string {
+	page := pageOf(rows, in.Limit, notificationOut, func(n kam.Notification) string {
 		return encodeCursor("notifications", boolText(n.ReadAt != nil), timeText(n.CreatedAt), n.ID.String())
 	})
 	return &struct{ Body Page[Notification] }{Body: page}, nil
@@ -66,9 +64,9 @@ func (s *Server) readNotification(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	n, err := s.store.Q().MarkNotificationRead(ctx, dbq.MarkNotificationReadParams{ID: id, RecipientID: callerOf(ctx).ID})
+	n, err := s.store.MarkRead(ctx, id, callerOf(ctx).ID)
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return nil, problemFor(s.log, err)
 	}
 	return &struct{ Body Notification }{Body: notificationOut(n)}, nil
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/dbq"
 	"kam/db/store"
 )
 
@@ -28,7 +27,7 @@ type Staff struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-func staffOut(s dbq.Staff) Staff {
+func staffOut(s kam.Staff) Staff {
 	return Staff{ID: s.ID.String(), Name: s.Name, Email: s.Email, Role: s.Role, Active: s.Active, Locale: s.Locale,
 		Version: s.Version, CreatedAt: s.CreatedAt}
 }
@@ -38,7 +37,7 @@ type staffOutput struct {
 	Body Staff
 }
 
-func staffAnswer(st dbq.Staff) *staffOutput {
+func staffAnswer(st kam.Staff) *staffOutput {
 	return &staffOutput{ETag: etag(st.Version), Body: staffOut(st)}
 }
 
@@ -71,7 +70,7 @@ type TokenInfo struct {
 	RevokedAt  *time.Time `json:"revoked_at"`
 }
 
-func tokenInfoOut(t dbq.ListTokensRow) TokenInfo {
+func tokenInfoOut(t kam.TokenInfo) TokenInfo {
 	return TokenInfo{ID: t.ID.String(), CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt}
 }
 
@@ -133,11 +132,11 @@ func (s *Server) listStaff(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.store.Q().ListStaff(ctx, dbq.ListStaffParams{After: after, Role: nonEmpty(in.Role), Lim: int32(in.Limit + 1)})
+	rows, err := s.store.ListStaff(ctx, after, nonEmpty(in.Role), int32(in.Limit+1))
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return nil, problemFor(s.log, err)
 	}
-	page := pageOf(rows, in.Limit, staffOut, func(st dbq.Staff) string { return encodeCursor("staff", st.ID.String()) })
+	page := pageOf(rows, in.Limit, staffOut, func(st kam.Staff) string { return encodeCursor("staff", st.ID.String()) })
 	return &struct{ Body Page[Staff] }{Body: page}, nil
 }
 
@@ -184,19 +183,16 @@ func (s *Server) revokeToken(ctx context.Context, in *struct {
 	if !can(p.Role, capManageStaff) && p.ID != id {
 		return nil, forbidden("only an admin, or the token's owner, revokes a token")
 	}
-	if _, err := s.store.Q().GetToken(ctx, dbq.GetTokenParams{ID: tid, StaffID: id}); err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	if _, err := s.store.Q().RevokeToken(ctx, dbq.RevokeTokenParams{ID: tid, StaffID: id}); err != nil {
+	if err := s.store.RevokeToken(ctx, id, tid); err != nil {
 		return nil, problemFor(s.log, err)
 	}
 	return nil, nil
 }
 
 func (s *Server) me(ctx context.Context, _ *struct{}) (*struct{ Body Staff }, error) {
-	st, err := s.store.Q().GetStaff(ctx, callerOf(ctx).ID)
+	st, err := s.store.Staff(ctx, callerOf(ctx).ID)
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return nil, problemFor(s.log, err)
 	}
 	return &struct{ Body Staff }{Body: staffOut(st)}, nil
 }
@@ -212,9 +208,9 @@ func (s *Server) getStaff(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.store.Q().GetStaff(ctx, id)
+	st, err := s.store.Staff(ctx, id)
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return nil, problemFor(s.log, err)
 	}
 	return staffAnswer(st), nil
 }
@@ -324,13 +320,13 @@ func (s *Server) listTokens(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.Q().GetStaff(ctx, id); err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+	if _, err := s.store.Staff(ctx, id); err != nil {
+		return nil, problemFor(s.log, err)
 	}
 	rows, err := s.store.ListTokens(ctx, id, after, int32(in.Limit+1))
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	page := pageOf(rows, in.Limit, tokenInfoOut, func(t dbq.ListTokensRow) string { return encodeCursor("tokens", t.ID.String()) })
+	page := pageOf(rows, in.Limit, tokenInfoOut, func(t kam.TokenInfo) string { return encodeCursor("tokens", t.ID.String()) })
 	return &struct{ Body Page[TokenInfo] }{Body: page}, nil
 }

@@ -278,3 +278,19 @@ func (s *Store) RequireAppendOnlyRole(ctx context.Context) error {
 	}
 	return nil
 }
+
+// ListAccess pages through the access register, newest first.
+func (s *Store) ListAccess(ctx context.Context, f kam.AccessQuery) ([]kam.AccessEntry, error) {
+	rows, err := s.q.ListAccessLog(ctx, dbq.ListAccessLogParams{StaffID: f.StaffID, CustomerID: f.CustomerID, Since: f.Since,
+		Until: f.Until, Action: f.Action, Before: f.Before, Lim: f.Limit})
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make([]kam.AccessEntry, len(rows))
+	for i, r := range rows {
+		out[i] = kam.AccessEntry{Seq: r.Seq, At: r.At, StaffID: r.StaffID, StaffRole: r.StaffRole, CustomerID: r.CustomerID,
+			Action: r.Action, Sections: r.Sections, RequestID: r.RequestID, Purpose: r.Purpose, Route: r.Route,
+			ChainPos: r.ChainPos, PrevHash: r.PrevHash, Hash: r.Hash}
+	}
+	return out, nil
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/dbq"
 )
 
@@ -126,4 +127,34 @@ func (s *Store) BuryAbandonedWebhooks(ctx context.Context, maxAttempts int32) ([
 func (s *Store) PurgeDeliveredWebhooks(ctx context.Context, keep time.Duration) (int64, error) {
 	n, err := s.q.PurgeDeliveredWebhooks(ctx, keep.Milliseconds())
 	return n, interpret(err)
+}
+
+// Inbox pages through one recipient's notifications, unread first.
+func (s *Store) Inbox(ctx context.Context, f kam.InboxQuery) ([]kam.Notification, error) {
+	unread := f.UnreadOnly
+	rows, err := s.q.ListInbox(ctx, dbq.ListInboxParams{RecipientID: f.RecipientID, UnreadOnly: &unread,
+		AfterRead: f.AfterRead, AfterAt: f.AfterAt, AfterID: f.AfterID, Lim: f.Limit})
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make([]kam.Notification, len(rows))
+	for i, n := range rows {
+		out[i] = notificationOf(n)
+	}
+	return out, nil
+}
+
+// MarkRead marks one of the recipient's notifications read; another
+// person's notification is not found.
+func (s *Store) MarkRead(ctx context.Context, id, recipient uuid.UUID) (kam.Notification, error) {
+	n, err := s.q.MarkNotificationRead(ctx, dbq.MarkNotificationReadParams{ID: id, RecipientID: recipient})
+	if err != nil {
+		return kam.Notification{}, interpret(err)
+	}
+	return notificationOf(n), nil
+}
+
+func notificationOf(n dbq.Notification) kam.Notification {
+	return kam.Notification{ID: n.ID, RecipientID: n.RecipientID, EventKey: n.EventKey, Kind: n.Kind, Title: n.Title,
+		Body: n.Body, CustomerID: n.CustomerID, CreatedAt: n.CreatedAt, ReadAt: n.ReadAt}
 }

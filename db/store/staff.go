@@ -74,7 +74,7 @@ type NewStaff struct {
 }
 
 // AddStaff adds a staff member.
-func (s *Store) AddStaff(ctx context.Context, n NewStaff) (dbq.Staff, error) {
+func (s *Store) AddStaff(ctx context.Context, n NewStaff) (kam.Staff, error) {
 	if n.Locale == "" {
 		n.Locale = s.DefaultLocale()
 	}
@@ -86,11 +86,11 @@ func (s *Store) AddStaff(ctx context.Context, n NewStaff) (dbq.Staff, error) {
 		st, err = q.CreateStaff(ctx, dbq.CreateStaffParams{ID: NewID(), Name: n.Name, Email: n.Email, Role: n.Role, Locale: n.Locale})
 		return err
 	})
-	return st, err
+	return staffOf(st), err
 }
 
 // CreateStaff adds a staff member in the default locale.
-func (s *Store) CreateStaff(ctx context.Context, name string, email *string, role string) (dbq.Staff, error) {
+func (s *Store) CreateStaff(ctx context.Context, name string, email *string, role string) (kam.Staff, error) {
 	return s.AddStaff(ctx, NewStaff{Name: name, Email: email, Role: role})
 }
 
@@ -124,15 +124,15 @@ func (s *Store) IssueToken(ctx context.Context, staffID uuid.UUID, secret string
 // the token's last_used_at when the stamp is a minute old or missing, so
 // almost every request stays a pure read; a failed stamp is not a failed
 // authentication (the stamp is a convenience, not a record).
-func (s *Store) Authenticate(ctx context.Context, token string) (dbq.Staff, error) {
+func (s *Store) Authenticate(ctx context.Context, token string) (kam.Staff, error) {
 	row, err := s.q.Authenticate(ctx, HashToken(token))
 	if err != nil {
-		return dbq.Staff{}, interpret(err)
+		return kam.Staff{}, interpret(err)
 	}
 	if row.Stale {
 		_ = s.q.TouchToken(ctx, row.TokenID)
 	}
-	return row.Staff, nil
+	return staffOf(row.Staff), nil
 }
 
 // Bootstrapped is the first admin created by Bootstrap.
@@ -183,7 +183,7 @@ type StaffPatch struct {
 
 // StaffUpdate is what UpdateStaff did.
 type StaffUpdate struct {
-	Staff dbq.Staff
+	Staff kam.Staff
 	// Moved lists the accounts handed over, in id order.
 	Moved []uuid.UUID
 }
@@ -221,10 +221,11 @@ func (s *Store) UpdateStaff(ctx context.Context, id uuid.UUID, ifMatch *int32, p
 			}
 		}
 		if staffUnchanged(st, next) {
-			out.Staff = st
+			out.Staff = staffOf(st)
 			return nil
 		}
-		out.Staff, err = q.UpdateStaff(ctx, dbq.UpdateStaffParams{ID: id, Name: next.Name, Email: next.Email, Role: next.Role, Active: next.Active, Locale: next.Locale})
+		row, err := q.UpdateStaff(ctx, dbq.UpdateStaffParams{ID: id, Name: next.Name, Email: next.Email, Role: next.Role, Active: next.Active, Locale: next.Locale})
+		out.Staff = staffOf(row)
 		if err != nil || len(out.Moved) == 0 {
 			return err
 		}
@@ -331,7 +332,52 @@ func handOver(ctx context.Context, q *dbq.Queries, was, next dbq.Staff, to *uuid
 
 // ListTokens pages through a person's tokens, in issue order; never a secret
 // or a hash.
-func (s *Store) ListTokens(ctx context.Context, staffID uuid.UUID, after *uuid.UUID, limit int32) ([]dbq.ListTokensRow, error) {
+func (s *Store) ListTokens(ctx context.Context, staffID uuid.UUID, after *uuid.UUID, limit int32) ([]kam.TokenInfo, error) {
 	rows, err := s.q.ListTokens(ctx, dbq.ListTokensParams{StaffID: staffID, After: after, Lim: limit})
-	return rows, interpret(err)
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make([]kam.TokenInfo, len(rows))
+	for i, t := range rows {
+		out[i] = kam.TokenInfo{ID: t.ID, StaffID: t.StaffID, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt}
+	}
+	return out, nil
+}
+
+// staffOf is the domain's view of a staff row.
+func staffOf(st dbq.Staff) kam.Staff {
+	return kam.Staff{ID: st.ID, Name: st.Name, Email: st.Email, Role: st.Role, Active: st.Active,
+		CreatedAt: st.CreatedAt, Locale: st.Locale, Version: st.Version}
+}
+
+// Staff returns one member of staff (ErrNotFound when unknown).
+func (s *Store) Staff(ctx context.Context, id uuid.UUID) (kam.Staff, error) {
+	st, err := s.q.GetStaff(ctx, id)
+	if err != nil {
+		return kam.Staff{}, interpret(err)
+	}
+	return staffOf(st), nil
+}
+
+// ListStaff pages through staff in id order, optionally of one role.
+func (s *Store) ListStaff(ctx context.Context, after *uuid.UUID, role *string, limit int32) ([]kam.Staff, error) {
+	rows, err := s.q.ListStaff(ctx, dbq.ListStaffParams{After: after, Role: role, Lim: limit})
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make([]kam.Staff, len(rows))
+	for i, st := range rows {
+		out[i] = staffOf(st)
+	}
+	return out, nil
+}
+
+// RevokeToken revokes one of a person's tokens; a token that is not theirs
+// is not found, so no one learns another person's token ids.
+func (s *Store) RevokeToken(ctx context.Context, staffID, tokenID uuid.UUID) error {
+	if _, err := s.q.GetToken(ctx, dbq.GetTokenParams{ID: tokenID, StaffID: staffID}); err != nil {
+		return interpret(err)
+	}
+	_, err := s.q.RevokeToken(ctx, dbq.RevokeTokenParams{ID: tokenID, StaffID: staffID})
+	return interpret(err)
 }
