@@ -101,7 +101,7 @@ var ErrStaffInactive = &kam.Error{Kind: kam.KindConflict, Code: "staff_inactive"
 // returned only here. The person's row is share-locked until commit, so a
 // deactivation running at the same time either waits for this token (and
 // revokes it) or has already made the person inactive (and this refuses).
-func (s *Store) IssueToken(ctx context.Context, staffID uuid.UUID, secret string, expiresAt *time.Time) (dbq.ApiToken, error) {
+func (s *Store) IssueToken(ctx context.Context, staffID uuid.UUID, secret string, expiresAt *time.Time) (kam.TokenInfo, error) {
 	if secret == "" {
 		secret = NewTokenSecret()
 	}
@@ -117,7 +117,7 @@ func (s *Store) IssueToken(ctx context.Context, staffID uuid.UUID, secret string
 		t, err = q.CreateToken(ctx, dbq.CreateTokenParams{ID: NewID(), StaffID: staffID, TokenHash: HashToken(secret), ExpiresAt: expiresAt})
 		return err
 	})
-	return t, err
+	return kam.TokenInfo{ID: t.ID, StaffID: t.StaffID, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt}, err
 }
 
 // Authenticate returns the staff member a bearer token belongs to. It stamps
