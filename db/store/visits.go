@@ -24,7 +24,7 @@ type VisitInput struct {
 // RecordVisit records a visit; it completes the account's oldest planned
 // visit if there is one, else it stands as an unplanned visit. It tells
 // whether a planned visit was completed.
-func (s *Store) RecordVisit(ctx context.Context, scope Scope, customerID uuid.UUID, in VisitInput) (dbq.Visit, bool, error) {
+func (s *Store) RecordVisit(ctx context.Context, scope Scope, customerID uuid.UUID, in VisitInput) (kam.Visit, bool, error) {
 	var out dbq.Visit
 	var planned bool
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
@@ -59,7 +59,42 @@ func (s *Store) RecordVisit(ctx context.Context, scope Scope, customerID uuid.UU
 			return err
 		}
 	})
-	return out, planned, err
+	return visitOf(out), planned, err
+}
+
+func visitOf(v dbq.Visit) kam.Visit {
+	return kam.Visit{ID: v.ID, CustomerID: v.CustomerID, Status: v.Status, DueAt: v.DueAt, VisitedOn: v.VisitedOn, StaffID: v.StaffID,
+		KeyPersonIDs: v.KeyPersonIds, Notes: v.Notes, Outcome: v.Outcome, FollowUps: v.FollowUps, CreatedAt: v.CreatedAt, CompletedAt: v.CompletedAt}
+}
+
+// ListVisits lists one page of an account's visits in plan order.
+func (s *Store) ListVisits(ctx context.Context, customerID uuid.UUID, f kam.VisitFilter) ([]kam.Visit, error) {
+	rows, err := s.q.ListVisits(ctx, dbq.ListVisitsParams{CustomerID: customerID, Status: f.Status, AfterAt: f.AfterAt, AfterID: f.AfterID, Lim: f.Limit})
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make([]kam.Visit, 0, len(rows))
+	for _, v := range rows {
+		out = append(out, visitOf(v))
+	}
+	return out, nil
+}
+
+// StaffExists tells whether id is a staff member; an unknown id is
+// kam.ErrNotFound.
+func (s *Store) StaffExists(ctx context.Context, id uuid.UUID) error {
+	_, err := s.q.GetStaff(ctx, id)
+	return interpret(err)
+}
+
+// AccountManager reads who manages an account within scope (nil when no one
+// does); an account outside scope is kam.ErrNotFound.
+func (s *Store) AccountManager(ctx context.Context, scope Scope, customerID uuid.UUID) (*uuid.UUID, error) {
+	c, err := s.q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID})
+	if err != nil {
+		return nil, interpret(err)
+	}
+	return c.AccountManagerID, nil
 }
 
 // PlanVisit makes (or finds) the planned visit of an account at a due time
