@@ -157,3 +157,75 @@ func (s *Store) GreetingsOn(ctx context.Context, day time.Time) ([]kam.GreetingT
 	}
 	return out, nil
 }
+
+func holidayOf(h dbq.Holiday) kam.Holiday {
+	return kam.Holiday{ID: h.ID, Name: h.Name, OnDate: h.OnDate}
+}
+
+func greetingOf(g dbq.Greeting) kam.Greeting {
+	return kam.Greeting{ID: g.ID, CustomerID: g.CustomerID, Occasion: g.Occasion, OccasionOn: g.OccasionOn, KeyPersonID: g.KeyPersonID,
+		HolidayID: g.HolidayID, Title: g.Title, Gift: g.Gift, AccountManagerID: g.AccountManagerID, Status: g.Status, DoneAt: g.DoneAt}
+}
+
+// CreateHoliday adds a day to the company calendar (Art. 19); a holiday
+// already there is a constraint violation, interpreted as a *kam.Error.
+func (s *Store) CreateHoliday(ctx context.Context, name string, on time.Time) (kam.Holiday, error) {
+	h, err := s.q.CreateHoliday(ctx, dbq.CreateHolidayParams{ID: NewID(), Name: name, OnDate: on})
+	if err != nil {
+		return kam.Holiday{}, interpret(err)
+	}
+	return holidayOf(h), nil
+}
+
+// ListHolidays lists one page of the company calendar.
+func (s *Store) ListHolidays(ctx context.Context, f kam.HolidayFilter) ([]kam.Holiday, error) {
+	rows, err := s.q.ListHolidays(ctx, dbq.ListHolidaysParams{Year: f.Year, AfterOn: f.AfterOn, AfterName: f.AfterName, AfterID: f.AfterID, Lim: f.Limit})
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make([]kam.Holiday, 0, len(rows))
+	for _, h := range rows {
+		out = append(out, holidayOf(h))
+	}
+	return out, nil
+}
+
+// DeleteHoliday removes a holiday and tells how many rows went (0: none such).
+func (s *Store) DeleteHoliday(ctx context.Context, id uuid.UUID) (int64, error) {
+	n, err := s.q.DeleteHoliday(ctx, id)
+	return n, interpret(err)
+}
+
+// ListGreetingsPage lists one page of a day's greeting tasks within scope.
+func (s *Store) ListGreetingsPage(ctx context.Context, scope Scope, f kam.GreetingFilter) ([]kam.Greeting, error) {
+	rows, err := s.q.ListGreetingsPage(ctx, dbq.ListGreetingsPageParams{OnDate: f.On, ManagerID: scope.ManagerID, AfterOccasion: f.AfterOccasion,
+		AfterCustomer: f.AfterCustomer, AfterID: f.AfterID, Lim: f.Limit})
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make([]kam.Greeting, 0, len(rows))
+	for _, g := range rows {
+		out = append(out, greetingOf(g))
+	}
+	return out, nil
+}
+
+// CompleteGreeting marks a greeting task done within scope; the task names
+// its account, which goes into the pending register entry so the change and
+// its register row commit together (Art. 9). A task outside scope is
+// kam.ErrNotFound.
+func (s *Store) CompleteGreeting(ctx context.Context, scope Scope, id uuid.UUID) (kam.Greeting, error) {
+	var g dbq.Greeting
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		var err error
+		if g, err = q.CompleteGreeting(ctx, dbq.CompleteGreetingParams{ID: id, ManagerID: scope.ManagerID}); err != nil {
+			return err
+		}
+		SetAccessCustomers(ctx, g.CustomerID)
+		return nil
+	})
+	if err != nil {
+		return kam.Greeting{}, err
+	}
+	return greetingOf(g), nil
+}
