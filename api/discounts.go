@@ -516,5 +516,5 @@ func (s *Server) putPolicy(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, problemFor(s.log, store.Interpret(err))
 	}
-	return &struct{ Body DiscountPolicy }{Body: policyOut(p)}, nil
+	return &struct{ Body DiscountPolicy }{Body: policyOut(kam.DiscountPolicy(p))}, nil
 }

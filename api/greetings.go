@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/dbq"
 	"kam/db/store"
 )
 
@@ -44,7 +43,7 @@ type Greeting struct {
 	DoneAt           *time.Time `json:"done_at"`
 }
 
-func greetingOut(g dbq.Greeting) Greeting {
+func greetingOut(g kam.Greeting) Greeting {
 	return Greeting{ID: g.ID.String(), CustomerID: g.CustomerID.String(), Occasion: g.Occasion, On: g.OccasionOn.Format(time.DateOnly),
 		KeyPersonID: uuidString(g.KeyPersonID), HolidayID: uuidString(g.HolidayID), Title: g.Title, Gift: g.Gift,
 		AccountManagerID: uuidString(g.AccountManagerID), Status: g.Status, DoneAt: g.DoneAt}
@@ -76,9 +75,9 @@ func (s *Server) createHoliday(ctx context.Context, in *struct{ Body HolidayCrea
 	if err != nil {
 		return nil, err
 	}
-	h, err := s.store.Q().CreateHoliday(ctx, dbq.CreateHolidayParams{ID: store.NewID(), Name: in.Body.Name, OnDate: *on})
+	h, err := s.store.CreateHoliday(ctx, in.Body.Name, *on)
 	if err != nil {
-		if de := store.Interpret(err); errors.As(de, new(*kam.Error)) {
+		if errors.As(err, new(*kam.Error)) {
 			return nil, problemFor(s.log, kam.Conflict("duplicate_holiday", "this holiday is already in the calendar"))
 		}
 		return nil, problemFor(s.log, err)
@@ -92,7 +91,7 @@ func (s *Server) listHolidays(ctx context.Context, in *struct {
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
 	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Holiday] }, error) {
-	arg := dbq.ListHolidaysParams{Lim: int32(in.Limit + 1)}
+	arg := kam.HolidayFilter{Limit: int32(in.Limit + 1)}
 	if in.Year != 0 {
 		y := int32(in.Year)
 		arg.Year = &y
@@ -105,13 +104,13 @@ func (s *Server) listHolidays(ctx context.Context, in *struct {
 	} else if ok {
 		arg.AfterOn, arg.AfterName, arg.AfterID = &on, &name, &id
 	}
-	rows, err := s.store.Q().ListHolidays(ctx, arg)
+	rows, err := s.store.ListHolidays(ctx, arg)
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return nil, problemFor(s.log, err)
 	}
-	out := pageOf(rows, in.Limit, func(h dbq.Holiday) Holiday {
+	out := pageOf(rows, in.Limit, func(h kam.Holiday) Holiday {
 		return Holiday{ID: h.ID.String(), Name: h.Name, On: h.OnDate.Format(time.DateOnly)}
-	}, func(h dbq.Holiday) string { return encodeCursor("holidays", dateText(h.OnDate), h.Name, h.ID.String()) })
+	}, func(h kam.Holiday) string { return encodeCursor("holidays", dateText(h.OnDate), h.Name, h.ID.String()) })
 	return &struct{ Body Page[Holiday] }{Body: out}, nil
 }
 
@@ -125,9 +124,9 @@ func (s *Server) deleteHoliday(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	n, err := s.store.Q().DeleteHoliday(ctx, id)
+	n, err := s.store.DeleteHoliday(ctx, id)
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return nil, problemFor(s.log, err)
 	}
 	if n == 0 {
 		return nil, notFound()
@@ -144,17 +143,16 @@ func (s *Server) listGreetings(ctx context.Context, in *struct {
 	r := archiveRead{need: capGreetings, sections: greetingSections, action: kam.AccessList,
 		refusal: "greeting tasks are the account managers' and the KA Department's"}
 	out, err := readList(s, ctx, r, func(ctx context.Context, scope store.Scope) (Page[Greeting], []uuid.UUID, error) {
-		arg, err := s.greetingQuery(in.On, in.Cursor, in.Limit)
+		f, err := s.greetingQuery(in.On, in.Cursor, in.Limit)
 		if err != nil {
 			return Page[Greeting]{}, nil, err
 		}
-		arg.ManagerID = scope.ManagerID
-		rows, err := s.store.Q().ListGreetingsPage(ctx, arg)
+		rows, err := s.store.ListGreetingsPage(ctx, scope, f)
 		if err != nil {
 			return Page[Greeting]{}, nil, err
 		}
 		out := pageOf(rows, in.Limit, greetingOut, greetingCursor)
-		return out, accountsOf(rows[:len(out.Items)], func(g dbq.Greeting) uuid.UUID { return g.CustomerID }), nil
+		return out, accountsOf(rows[:len(out.Items)], func(g kam.Greeting) uuid.UUID { return g.CustomerID }), nil
 	})
 	if err != nil {
 		return nil, err
@@ -163,16 +161,16 @@ func (s *Server) listGreetings(ctx context.Context, in *struct {
 }
 
 // greetingQuery reads a greeting list's day (today by default) and cursor.
-func (s *Server) greetingQuery(on, cursor string, limit int) (dbq.ListGreetingsPageParams, error) {
+func (s *Server) greetingQuery(on, cursor string, limit int) (kam.GreetingFilter, error) {
 	day := s.today()
 	if on != "" {
 		d, err := optDate("query.on", &on)
 		if err != nil {
-			return dbq.ListGreetingsPageParams{}, err
+			return kam.GreetingFilter{}, err
 		}
 		day = *d
 	}
-	arg := dbq.ListGreetingsPageParams{OnDate: day, Lim: int32(limit + 1)}
+	arg := kam.GreetingFilter{On: day, Limit: int32(limit + 1)}
 	var occasion string
 	var customer, gid uuid.UUID
 	if ok, err := decodeCursor(cursor, "greetings", textKey(&occasion), uuidKey(&customer), uuidKey(&gid)); err != nil {
@@ -183,7 +181,7 @@ func (s *Server) greetingQuery(on, cursor string, limit int) (dbq.ListGreetingsP
 	return arg, nil
 }
 
-func greetingCursor(g dbq.Greeting) string {
+func greetingCursor(g kam.Greeting) string {
 	return encodeCursor("greetings", g.Occasion, g.CustomerID.String(), g.ID.String())
 }
 
@@ -199,15 +197,8 @@ func (s *Server) completeGreeting(ctx context.Context, in *struct {
 		return nil, err
 	}
 	// The task names its account: the store puts it into the register entry.
-	g, err := archiveWrite(s, ctx, nil, greetingSections, func(ctx context.Context) (g dbq.Greeting, err error) {
-		err = s.store.Write(ctx, func(q *dbq.Queries) error {
-			if g, err = q.CompleteGreeting(ctx, dbq.CompleteGreetingParams{ID: id, ManagerID: scopeOf(p).ManagerID}); err != nil {
-				return err
-			}
-			store.SetAccessCustomers(ctx, g.CustomerID)
-			return nil
-		})
-		return g, err
+	g, err := archiveWrite(s, ctx, nil, greetingSections, func(ctx context.Context) (kam.Greeting, error) {
+		return s.store.CompleteGreeting(ctx, scopeOf(p), id)
 	})
 	if errors.Is(err, kam.ErrNotFound) {
 		return nil, s.deny(ctx, uuid.Nil, greetingSections, notFound())

@@ -8,7 +8,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
 
-	"kam/db/dbq"
+	"kam"
 	"kam/db/store"
 )
 
@@ -25,7 +25,7 @@ type Tier struct {
 	UpdatedAt            time.Time `json:"updated_at"`
 }
 
-func tierOut(t dbq.Tier) Tier {
+func tierOut(t kam.Tier) Tier {
 	return Tier{Code: t.Code, Name: t.Name, Rank: t.Rank, VisitCadence: t.VisitCadence,
 		TicketResponseWithin: t.TicketResponseWithin, TicketResolveWithin: t.TicketResolveWithin,
 		GreetingOccasions: t.GreetingOccasions, Gift: t.Gift, UpdatedAt: t.UpdatedAt}
@@ -55,28 +55,27 @@ type pageInput struct {
 }
 
 func (s *Server) listTiers(ctx context.Context, in *pageInput) (*struct{ Body Page[Tier] }, error) {
-	arg := dbq.ListTiersParams{Lim: int32(in.Limit + 1)}
-	var rank int32
-	var code string
-	if ok, err := decodeCursor(in.Cursor, "tiers", int32Key(&rank), textKey(&code)); err != nil {
+	var key kam.TierKey
+	var after *kam.TierKey
+	if ok, err := decodeCursor(in.Cursor, "tiers", int32Key(&key.Rank), textKey(&key.Code)); err != nil {
 		return nil, err
 	} else if ok {
-		arg.AfterRank, arg.AfterCode = &rank, &code
+		after = &key
 	}
-	rows, err := s.store.Q().ListTiers(ctx, arg)
+	rows, err := s.store.ListTiers(ctx, after, int32(in.Limit+1))
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	out := pageOf(rows, in.Limit, tierOut, func(t dbq.Tier) string { return encodeCursor("tiers", int64Text(int64(t.Rank)), t.Code) })
+	out := pageOf(rows, in.Limit, tierOut, func(t kam.Tier) string { return encodeCursor("tiers", int64Text(int64(t.Rank)), t.Code) })
 	return &struct{ Body Page[Tier] }{Body: out}, nil
 }
 
 func (s *Server) getTier(ctx context.Context, in *struct {
 	Code string `path:"code" maxLength:"16"`
 }) (*struct{ Body Tier }, error) {
-	t, err := s.store.Q().GetTier(ctx, in.Code)
+	t, err := s.store.GetTier(ctx, in.Code)
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return nil, problemFor(s.log, err)
 	}
 	return &struct{ Body Tier }{Body: tierOut(t)}, nil
 }
@@ -85,24 +84,24 @@ func (s *Server) listPolicies(ctx context.Context, in *pageInput) (*struct{ Body
 	if !can(callerOf(ctx).Role, capReadPolicies) {
 		return nil, forbidden("discount policies are confidential (Art. 11)")
 	}
-	arg := dbq.ListDiscountPoliciesParams{Lim: int32(in.Limit + 1)}
-	var tier, category string
-	if ok, err := decodeCursor(in.Cursor, "discount-policies", textKey(&tier), textKey(&category)); err != nil {
+	var key kam.PolicyKey
+	var after *kam.PolicyKey
+	if ok, err := decodeCursor(in.Cursor, "discount-policies", textKey(&key.Tier), textKey(&key.ProductCategory)); err != nil {
 		return nil, err
 	} else if ok {
-		arg.AfterTier, arg.AfterCategory = &tier, &category
+		after = &key
 	}
-	rows, err := s.store.Q().ListDiscountPolicies(ctx, arg)
+	rows, err := s.store.ListDiscountPolicies(ctx, after, int32(in.Limit+1))
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	out := pageOf(rows, in.Limit, policyOut, func(p dbq.DiscountPolicy) string {
+	out := pageOf(rows, in.Limit, policyOut, func(p kam.DiscountPolicy) string {
 		return encodeCursor("discount-policies", p.Tier, p.ProductCategory)
 	})
 	return &struct{ Body Page[DiscountPolicy] }{Body: out}, nil
 }
 
-func policyOut(p dbq.DiscountPolicy) DiscountPolicy {
+func policyOut(p kam.DiscountPolicy) DiscountPolicy {
 	return DiscountPolicy{Tier: p.Tier, ProductCategory: p.ProductCategory, MaxStandardRate: rateString(p.MaxStandardRate),
 		HardCapRate: rateString(p.HardCapRate), Methods: p.Methods, UpdatedAt: p.UpdatedAt}
 }
@@ -128,29 +127,29 @@ func (s *Server) putTier(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.store.Q().UpdateTier(ctx, arg)
+	t, err := s.store.UpdateTier(ctx, arg)
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return nil, problemFor(s.log, err)
 	}
 	s.tierPlansChanged(ctx, in.Code)
 	return &struct{ Body Tier }{Body: tierOut(t)}, nil
 }
 
 // tierParams reads a tier: a visit cadence and two positive ticket durations.
-func (s *Server) tierParams(code string, b TierPut) (dbq.UpdateTierParams, error) {
+func (s *Server) tierParams(code string, b TierPut) (kam.TierChange, error) {
 	if _, err := store.ParseCycle("visit_cadence", b.VisitCadence); err != nil {
-		return dbq.UpdateTierParams{}, problemFor(s.log, err)
+		return kam.TierChange{}, problemFor(s.log, err)
 	}
 	for field, v := range map[string]string{"ticket_response_within": b.TicketResponseWithin, "ticket_resolve_within": b.TicketResolveWithin} {
 		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
-			return dbq.UpdateTierParams{}, invalidField("body."+field, "a positive Go duration, e.g. 2h")
+			return kam.TierChange{}, invalidField("body."+field, "a positive Go duration, e.g. 2h")
 		}
 	}
 	occasions := b.GreetingOccasions
 	if occasions == nil {
 		occasions = []string{}
 	}
-	return dbq.UpdateTierParams{Code: code, Name: b.Name, VisitCadence: b.VisitCadence,
+	return kam.TierChange{Code: code, Name: b.Name, VisitCadence: b.VisitCadence,
 		TicketResponseWithin: b.TicketResponseWithin, TicketResolveWithin: b.TicketResolveWithin, GreetingOccasions: occasions, Gift: b.Gift}, nil
 }
 
@@ -160,7 +159,7 @@ func (s *Server) tierParams(code string, b TierPut) (dbq.UpdateTierParams, error
 func (s *Server) tierPlansChanged(ctx context.Context, code string) {
 	var after *uuid.UUID
 	for {
-		ids, err := s.store.Q().CustomersInTier(ctx, dbq.CustomersInTierParams{Tier: code, After: after, Lim: 500})
+		ids, err := s.store.CustomersInTier(ctx, code, after, 500)
 		if err != nil {
 			s.log.Warn("tier change signals", "error", err)
 			return

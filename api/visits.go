@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/dbq"
 	"kam/db/store"
 )
 
@@ -41,10 +40,10 @@ type Visit struct {
 	CompletedAt  *time.Time `json:"completed_at"`
 }
 
-func visitOut(v dbq.Visit) Visit {
+func visitOut(v kam.Visit) Visit {
 	out := Visit{ID: v.ID.String(), CustomerID: v.CustomerID.String(), Status: v.Status, DueAt: v.DueAt, VisitedOn: dateString(v.VisitedOn),
 		StaffID: uuidString(v.StaffID), Notes: v.Notes, Outcome: v.Outcome, FollowUps: v.FollowUps, CompletedAt: v.CompletedAt, KeyPersonIDs: []string{}}
-	for _, k := range v.KeyPersonIds {
+	for _, k := range v.KeyPersonIDs {
 		out.KeyPersonIDs = append(out.KeyPersonIDs, k.String())
 	}
 	return out
@@ -78,7 +77,7 @@ func (s *Server) recordVisit(ctx context.Context, in *struct {
 		return nil, err
 	}
 	var planned bool
-	v, err := archiveWrite(s, ctx, []uuid.UUID{id}, visitSections, func(ctx context.Context) (v dbq.Visit, err error) {
+	v, err := archiveWrite(s, ctx, []uuid.UUID{id}, visitSections, func(ctx context.Context) (v kam.Visit, err error) {
 		v, planned, err = s.store.RecordVisit(ctx, scope, id, input)
 		return v, err
 	})
@@ -108,7 +107,7 @@ func (s *Server) visitAllowed(ctx context.Context, id uuid.UUID, v store.VisitIn
 	if err := s.visitRule(ctx, scope, id, v.StaffID, v.VisitedOn); err != nil {
 		return scope, err
 	}
-	if _, err := s.store.Q().GetStaff(ctx, v.StaffID); err != nil {
+	if err := s.store.StaffExists(ctx, v.StaffID); err != nil {
 		return scope, invalidField("body.staff_id", "no such staff member")
 	}
 	return scope, nil
@@ -163,11 +162,11 @@ func (s *Server) visitRule(ctx context.Context, scope store.Scope, id, staffID u
 	if staffID == p.ID {
 		return nil
 	}
-	c, err := s.store.Q().GetCustomer(ctx, dbq.GetCustomerParams{ID: id, ManagerID: scope.ManagerID})
+	manager, err := s.store.AccountManager(ctx, scope, id)
 	if err != nil {
-		return s.archiveErr(ctx, id, visitSections, store.Interpret(err))
+		return s.archiveErr(ctx, id, visitSections, err)
 	}
-	if p.Role == kam.RoleKAManager && c.AccountManagerID != nil && *c.AccountManagerID == staffID {
+	if p.Role == kam.RoleKAManager && manager != nil && *manager == staffID {
 		return nil
 	}
 	return s.deny(ctx, id, visitSections, problemFor(s.log, &kam.Error{Kind: kam.KindForbidden, Code: "visit_not_yours", Field: "staff_id",
@@ -176,7 +175,7 @@ func (s *Server) visitRule(ctx context.Context, scope store.Scope, id, staffID u
 
 // visitCursor carries a visit's place in ListVisits' order: its due time (a
 // visit outside the plan has none and sorts by when it was recorded), its id.
-func visitCursor(v dbq.Visit) string {
+func visitCursor(v kam.Visit) string {
 	at := v.CreatedAt
 	if v.DueAt != nil {
 		at = *v.DueAt
@@ -201,10 +200,10 @@ func (s *Server) listVisits(ctx context.Context, in *struct {
 	if in.Status != "" && !slices.Contains([]string{"planned", "done", "missed", "cancelled"}, in.Status) {
 		return nil, invalidField("query.status", "status is planned, done, missed or cancelled")
 	}
-	arg := dbq.ListVisitsParams{CustomerID: id, Status: nonEmpty(in.Status), AfterAt: afterAt, AfterID: afterID, Lim: int32(in.Limit + 1)}
+	f := kam.VisitFilter{Status: nonEmpty(in.Status), AfterAt: afterAt, AfterID: afterID, Limit: int32(in.Limit + 1)}
 	r := archiveRead{need: capReadArchive, sections: visitSections, action: kam.AccessView}
 	out, err := readAccount(s, ctx, id, r, func(ctx context.Context, _ store.Scope) (Page[Visit], error) {
-		rows, err := s.store.Q().ListVisits(ctx, arg)
+		rows, err := s.store.ListVisits(ctx, id, f)
 		return pageOf(rows, in.Limit, visitOut, visitCursor), err
 	})
 	if err != nil {

@@ -24,7 +24,7 @@ type VisitInput struct {
 // RecordVisit records a visit; it completes the account's oldest planned
 // visit if there is one, else it stands as an unplanned visit. It tells
 // whether a planned visit was completed.
-func (s *Store) RecordVisit(ctx context.Context, scope Scope, customerID uuid.UUID, in VisitInput) (dbq.Visit, bool, error) {
+func (s *Store) RecordVisit(ctx context.Context, scope Scope, customerID uuid.UUID, in VisitInput) (kam.Visit, bool, error) {
 	var out dbq.Visit
 	var planned bool
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
@@ -59,7 +59,42 @@ func (s *Store) RecordVisit(ctx context.Context, scope Scope, customerID uuid.UU
 			return err
 		}
 	})
-	return out, planned, err
+	return visitOf(out), planned, err
+}
+
+func visitOf(v dbq.Visit) kam.Visit {
+	return kam.Visit{ID: v.ID, CustomerID: v.CustomerID, Status: v.Status, DueAt: v.DueAt, VisitedOn: v.VisitedOn, StaffID: v.StaffID,
+		KeyPersonIDs: v.KeyPersonIds, Notes: v.Notes, Outcome: v.Outcome, FollowUps: v.FollowUps, CreatedAt: v.CreatedAt, CompletedAt: v.CompletedAt}
+}
+
+// ListVisits lists one page of an account's visits in plan order.
+func (s *Store) ListVisits(ctx context.Context, customerID uuid.UUID, f kam.VisitFilter) ([]kam.Visit, error) {
+	rows, err := s.q.ListVisits(ctx, dbq.ListVisitsParams{CustomerID: customerID, Status: f.Status, AfterAt: f.AfterAt, AfterID: f.AfterID, Lim: f.Limit})
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make([]kam.Visit, 0, len(rows))
+	for _, v := range rows {
+		out = append(out, visitOf(v))
+	}
+	return out, nil
+}
+
+// StaffExists tells whether id is a staff member; an unknown id is
+// kam.ErrNotFound.
+func (s *Store) StaffExists(ctx context.Context, id uuid.UUID) error {
+	_, err := s.q.GetStaff(ctx, id)
+	return interpret(err)
+}
+
+// AccountManager reads who manages an account within scope (nil when no one
+// does); an account outside scope is kam.ErrNotFound.
+func (s *Store) AccountManager(ctx context.Context, scope Scope, customerID uuid.UUID) (*uuid.UUID, error) {
+	c, err := s.q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID})
+	if err != nil {
+		return nil, interpret(err)
+	}
+	return c.AccountManagerID, nil
 }
 
 // PlanVisit makes (or finds) the planned visit of an account at a due time
@@ -121,4 +156,76 @@ func (s *Store) GreetingsOn(ctx context.Context, day time.Time) ([]kam.GreetingT
 			Status: g.Status, Title: g.Title, OccasionOn: g.OccasionOn, Gift: g.Gift})
 	}
 	return out, nil
+}
+
+func holidayOf(h dbq.Holiday) kam.Holiday {
+	return kam.Holiday{ID: h.ID, Name: h.Name, OnDate: h.OnDate}
+}
+
+func greetingOf(g dbq.Greeting) kam.Greeting {
+	return kam.Greeting{ID: g.ID, CustomerID: g.CustomerID, Occasion: g.Occasion, OccasionOn: g.OccasionOn, KeyPersonID: g.KeyPersonID,
+		HolidayID: g.HolidayID, Title: g.Title, Gift: g.Gift, AccountManagerID: g.AccountManagerID, Status: g.Status, DoneAt: g.DoneAt}
+}
+
+// CreateHoliday adds a day to the company calendar (Art. 19); a holiday
+// already there is a constraint violation, interpreted as a *kam.Error.
+func (s *Store) CreateHoliday(ctx context.Context, name string, on time.Time) (kam.Holiday, error) {
+	h, err := s.q.CreateHoliday(ctx, dbq.CreateHolidayParams{ID: NewID(), Name: name, OnDate: on})
+	if err != nil {
+		return kam.Holiday{}, interpret(err)
+	}
+	return holidayOf(h), nil
+}
+
+// ListHolidays lists one page of the company calendar.
+func (s *Store) ListHolidays(ctx context.Context, f kam.HolidayFilter) ([]kam.Holiday, error) {
+	rows, err := s.q.ListHolidays(ctx, dbq.ListHolidaysParams{Year: f.Year, AfterOn: f.AfterOn, AfterName: f.AfterName, AfterID: f.AfterID, Lim: f.Limit})
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make([]kam.Holiday, 0, len(rows))
+	for _, h := range rows {
+		out = append(out, holidayOf(h))
+	}
+	return out, nil
+}
+
+// DeleteHoliday removes a holiday and tells how many rows went (0: none such).
+func (s *Store) DeleteHoliday(ctx context.Context, id uuid.UUID) (int64, error) {
+	n, err := s.q.DeleteHoliday(ctx, id)
+	return n, interpret(err)
+}
+
+// ListGreetingsPage lists one page of a day's greeting tasks within scope.
+func (s *Store) ListGreetingsPage(ctx context.Context, scope Scope, f kam.GreetingFilter) ([]kam.Greeting, error) {
+	rows, err := s.q.ListGreetingsPage(ctx, dbq.ListGreetingsPageParams{OnDate: f.On, ManagerID: scope.ManagerID, AfterOccasion: f.AfterOccasion,
+		AfterCustomer: f.AfterCustomer, AfterID: f.AfterID, Lim: f.Limit})
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make([]kam.Greeting, 0, len(rows))
+	for _, g := range rows {
+		out = append(out, greetingOf(g))
+	}
+	return out, nil
+}
+
+// CompleteGreeting marks a greeting task done within scope; the task names
+// its account, which goes into the pending register entry so the change and
+// its register row commit together (Art. 9). A task outside scope is
+// kam.ErrNotFound.
+func (s *Store) CompleteGreeting(ctx context.Context, scope Scope, id uuid.UUID) (kam.Greeting, error) {
+	var g dbq.Greeting
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		var err error
+		if g, err = q.CompleteGreeting(ctx, dbq.CompleteGreetingParams{ID: id, ManagerID: scope.ManagerID}); err != nil {
+			return err
+		}
+		SetAccessCustomers(ctx, g.CustomerID)
+		return nil
+	})
+	if err != nil {
+		return kam.Greeting{}, err
+	}
+	return greetingOf(g), nil
 }

@@ -1,0 +1,49 @@
+package kam
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Holiday is a day of the company calendar (Art. 19).
+type Holiday struct {
+	ID     uuid.UUID
+	Name   string
+	OnDate time.Time
+}
+
+// HolidayFilter selects one page of the calendar: an optional year, and the
+// place to resume after (date, name, id).
+type HolidayFilter struct {
+	Year      *int32
+	AfterOn   *time.Time
+	AfterName *string
+	AfterID   *uuid.UUID
+	Limit     int32
+}
+
+// Greeting is a greeting task for an account manager (Art. 19).
+type Greeting struct {
+	ID               uuid.UUID
+	CustomerID       uuid.UUID
+	Occasion         string
+	OccasionOn       time.Time
+	KeyPersonID      *uuid.UUID
+	HolidayID        *uuid.UUID
+	Title            string
+	Gift             bool
+	AccountManagerID *uuid.UUID
+	Status           string
+	DoneAt           *time.Time
+}
+
+// GreetingFilter selects one page of a day's greeting tasks, resuming after
+// (occasion, customer, id).
+type GreetingFilter struct {
+	On            time.Time
+	AfterOccasion *string
+	AfterCustomer *uuid.UUID
+	AfterID       *uuid.UUID
+	Limit         int32
+}
