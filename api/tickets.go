@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/dbq"
 	"kam/db/store"
 	"kam/workflows"
 )
@@ -62,7 +61,7 @@ type TicketEvent struct {
 	Note    string    `json:"note"`
 }
 
-func ticketOut(t dbq.Ticket) Ticket {
+func ticketOut(t kam.Ticket) Ticket {
 	return Ticket{ID: t.ID.String(), CustomerID: t.CustomerID.String(), Kind: t.Kind, Subject: t.Subject, Body: t.Body,
 		Priority: t.Priority, Status: t.Status, RespondBy: t.RespondBy, ResolveBy: t.ResolveBy, AcknowledgedAt: t.AcknowledgedAt,
 		ResolvedAt: t.ResolvedAt, ClosedAt: t.ClosedAt, ResponseBreached: t.ResponseBreached, ResolutionBreached: t.ResolutionBreached,
@@ -88,9 +87,9 @@ func (s *Server) createTicket(ctx context.Context, in *struct{ Body TicketCreate
 	if !can(p.Role, capHandleTickets) {
 		return nil, s.deny(ctx, customer, ticketSections, forbidden("tickets are opened by the Service Center, account managers and the KA Department"))
 	}
-	t, err := archiveWrite(s, ctx, []uuid.UUID{customer}, ticketSections, func(ctx context.Context) (dbq.Ticket, error) {
+	t, err := archiveWrite(s, ctx, []uuid.UUID{customer}, ticketSections, func(ctx context.Context) (kam.Ticket, error) {
 		return s.store.CreateTicket(ctx, scopeOf(p), store.TicketInput{CustomerID: customer, Kind: in.Body.Kind, Subject: in.Body.Subject, Body: in.Body.Body, OpenedBy: p.ID},
-			func(t dbq.Ticket, tier dbq.Tier) error {
+			func(t kam.Ticket, tier kam.Tier) error {
 				if err := s.procs.StartTicketSLA(ctx, workflows.TicketInput{TicketID: t.ID, CustomerID: t.CustomerID, TopTier: tier.Rank == 1, RespondBy: t.RespondBy, ResolveBy: t.ResolveBy}); err != nil {
 					return kam.StartFailed("the ticket's service targets could not be started", err)
 				}
@@ -114,17 +113,16 @@ func (s *Server) listTickets(ctx context.Context, in *struct {
 }) (*struct{ Body Page[Ticket] }, error) {
 	r := archiveRead{need: capReadTickets, sections: ticketSections, action: kam.AccessList, refusal: "your role does not read tickets"}
 	page, err := readList(s, ctx, r, func(ctx context.Context, scope store.Scope) (Page[Ticket], []uuid.UUID, error) {
-		arg, err := ticketQuery(in.Status, in.CustomerID, in.Cursor, in.Limit)
+		f, err := ticketQuery(in.Status, in.CustomerID, in.Cursor, in.Limit)
 		if err != nil {
 			return Page[Ticket]{}, nil, err
 		}
-		arg.ManagerID = scope.ManagerID
-		rows, err := s.store.Q().ListTickets(ctx, arg)
+		rows, err := s.store.ListTickets(ctx, scope, f)
 		if err != nil {
 			return Page[Ticket]{}, nil, err
 		}
 		page := pageOf(rows, in.Limit, ticketOut, ticketCursor)
-		return page, accountsOf(rows[:len(page.Items)], func(t dbq.Ticket) uuid.UUID { return t.CustomerID }), nil
+		return page, accountsOf(rows[:len(page.Items)], func(t kam.Ticket) uuid.UUID { return t.CustomerID }), nil
 	})
 	if err != nil {
 		return nil, err
@@ -133,41 +131,37 @@ func (s *Server) listTickets(ctx context.Context, in *struct {
 }
 
 // ticketQuery reads a ticket list's filters and cursor.
-func ticketQuery(status, customerID, cursor string, limit int) (dbq.ListTicketsParams, error) {
+func ticketQuery(status, customerID, cursor string, limit int) (kam.TicketFilter, error) {
 	switch status {
 	case "", "open", "acknowledged", "resolved", "closed":
 	default:
-		return dbq.ListTicketsParams{}, invalidField("query.status", "status is open, acknowledged, resolved or closed")
+		return kam.TicketFilter{}, invalidField("query.status", "status is open, acknowledged, resolved or closed")
 	}
 	customer, err := optUUID("query.customer_id", nonEmpty(customerID))
 	if err != nil {
-		return dbq.ListTicketsParams{}, err
+		return kam.TicketFilter{}, err
 	}
-	arg := dbq.ListTicketsParams{Status: nonEmpty(status), CustomerID: customer, Lim: int32(limit + 1)}
-	return arg, ticketAfter(cursor, &arg)
+	f := kam.TicketFilter{Status: nonEmpty(status), CustomerID: customer, Lim: int32(limit + 1)}
+	return f, ticketAfter(cursor, &f)
 }
 
-func (s *Server) loadTicket(ctx context.Context, raw string) (dbq.Ticket, error) {
+func (s *Server) loadTicket(ctx context.Context, raw string) (kam.Ticket, error) {
 	id, err := parseUUID("path.id", raw)
 	if err != nil {
-		return dbq.Ticket{}, err
+		return kam.Ticket{}, err
 	}
 	p := callerOf(ctx)
 	if !can(p.Role, capReadTickets) {
-		return dbq.Ticket{}, s.deny(ctx, uuid.Nil, ticketSections, notFound())
+		return kam.Ticket{}, s.deny(ctx, uuid.Nil, ticketSections, notFound())
 	}
-	t, err := s.store.Q().GetTicket(ctx, dbq.GetTicketParams{ID: id, ManagerID: scopeOf(p).ManagerID})
-	if errors.Is(store.Interpret(err), kam.ErrNotFound) {
+	t, err := s.store.GetTicket(ctx, scopeOf(p), id)
+	switch {
+	case errors.Is(err, kam.ErrNotFound):
 		return t, s.deny(ctx, uuid.Nil, ticketSections, notFound())
+	case err != nil:
+		return t, problemFor(s.log, err)
 	}
-	return t, problemOrNil(s, err)
-}
-
-func problemOrNil(s *Server, err error) error {
-	if err == nil {
-		return nil
-	}
-	return problemFor(s.log, store.Interpret(err))
+	return t, nil
 }
 
 func (s *Server) getTicket(ctx context.Context, in *struct {
@@ -188,26 +182,24 @@ func (s *Server) getTicket(ctx context.Context, in *struct {
 
 // ticketCursor carries the queue's sort keys (Art. 17): priority (tier, then
 // kind), the due time the queue orders by, and the id.
-func ticketCursor(t dbq.Ticket) string {
+func ticketCursor(t kam.Ticket) string {
 	return encodeCursor("tickets", int64Text(int64(t.Priority)), timeText(ticketDue(t)), t.ID.String())
 }
 
 // ticketDue is the time the queue orders a ticket by: an open ticket's
 // answer is due first, afterwards its resolution (ListTickets' ORDER BY).
-func ticketDue(t dbq.Ticket) time.Time {
+func ticketDue(t kam.Ticket) time.Time {
 	if t.Status == "open" {
 		return t.RespondBy
 	}
 	return t.ResolveBy
 }
 
-func ticketAfter(c string, arg *dbq.ListTicketsParams) error {
-	var prio int32
-	var due time.Time
-	var id uuid.UUID
-	ok, err := decodeCursor(c, "tickets", int32Key(&prio), timeKey(&due), uuidKey(&id))
+func ticketAfter(c string, f *kam.TicketFilter) error {
+	var k kam.TicketKey
+	ok, err := decodeCursor(c, "tickets", int32Key(&k.Priority), timeKey(&k.Due), uuidKey(&k.ID))
 	if ok {
-		arg.AfterPriority, arg.AfterDue, arg.AfterID = &prio, &due, &id
+		f.After = &k
 	}
 	return err
 }
@@ -217,21 +209,21 @@ func ticketAfter(c string, arg *dbq.ListTicketsParams) error {
 const ticketEventsEmbedded = 50
 
 // ticketEvents reads and registers a page of a ticket's handling records.
-func (s *Server) ticketEvents(ctx context.Context, t dbq.Ticket, cursor string, limit int) (Page[TicketEvent], error) {
+func (s *Server) ticketEvents(ctx context.Context, t kam.Ticket, cursor string, limit int) (Page[TicketEvent], error) {
 	after, err := int64Cursor(cursor, "ticket-events")
 	if err != nil {
 		return Page[TicketEvent]{}, err
 	}
-	rows, err := s.store.Q().ListTicketEvents(ctx, dbq.ListTicketEventsParams{TicketID: t.ID, After: after, Lim: int32(limit + 1)})
+	rows, err := s.store.ListTicketEvents(ctx, t.ID, after, int32(limit+1))
 	if err != nil {
-		return Page[TicketEvent]{}, problemFor(s.log, store.Interpret(err))
+		return Page[TicketEvent]{}, problemFor(s.log, err)
 	}
 	if err := s.register(ctx, kam.AccessView, []uuid.UUID{t.CustomerID}, ticketSections); err != nil {
 		return Page[TicketEvent]{}, err
 	}
-	return pageOf(rows, limit, func(e dbq.TicketEvent) TicketEvent {
+	return pageOf(rows, limit, func(e kam.TicketEvent) TicketEvent {
 		return TicketEvent{Type: e.Type, StaffID: uuidString(e.StaffID), At: e.At, Note: e.Note}
-	}, func(e dbq.TicketEvent) string { return encodeCursor("ticket-events", int64Text(e.ID)) }), nil
+	}, func(e kam.TicketEvent) string { return encodeCursor("ticket-events", int64Text(e.ID)) }), nil
 }
 
 func (s *Server) listTicketEvents(ctx context.Context, in *struct {
@@ -262,7 +254,7 @@ func (s *Server) ticketEvent(ctx context.Context, in *struct {
 	if !can(p.Role, capHandleTickets) {
 		return nil, s.deny(ctx, t.CustomerID, ticketSections, forbidden("your role does not handle tickets"))
 	}
-	t, err = archiveWrite(s, ctx, []uuid.UUID{t.CustomerID}, ticketSections, func(ctx context.Context) (dbq.Ticket, error) {
+	t, err = archiveWrite(s, ctx, []uuid.UUID{t.CustomerID}, ticketSections, func(ctx context.Context) (kam.Ticket, error) {
 		return s.store.TicketEvent(ctx, scopeOf(p), t.ID, in.Body.Type, p.ID, in.Body.Note, s.restartTicketSLA(ctx))
 	})
 	if err != nil {
@@ -282,10 +274,10 @@ func (s *Server) ticketEvent(ctx context.Context, in *struct {
 // reopen's transaction: to the run if it is still open, otherwise to a new
 // run under the same ID, since a closed ticket's run has ended (Art. 16, 17:
 // a reopened ticket is again under its resolution target).
-func (s *Server) restartTicketSLA(ctx context.Context) func(dbq.Ticket, dbq.Tier) error {
-	return func(t dbq.Ticket, tier dbq.Tier) error {
+func (s *Server) restartTicketSLA(ctx context.Context) func(kam.Ticket, kam.Tier) error {
+	return func(t kam.Ticket, tier kam.Tier) error {
 		// Earlier reopens are committed; they number this run's breach notices.
-		reopened, err := s.store.Q().CountTicketReopens(ctx, t.ID)
+		reopened, err := s.store.CountTicketReopens(ctx, t.ID)
 		if err != nil {
 			return err
 		}

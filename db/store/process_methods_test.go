@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/dbq"
 	"kam/db/store"
 )
 
@@ -128,7 +127,7 @@ func TestTicketBreachMethodsAnswerInDomainTerms(t *testing.T) {
 	by := newManager(t)
 	c := newCustomer(t, by, nil)
 	tk, err := st.CreateTicket(ctx, store.Scope{}, store.TicketInput{CustomerID: c, Kind: "complaint", Subject: "late", Body: "b", OpenedBy: by},
-		func(dbq.Ticket, dbq.Tier) error { return nil })
+		func(kam.Ticket, kam.Tier) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}

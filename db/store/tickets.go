@@ -29,8 +29,8 @@ type TicketInput struct {
 
 // CreateTicket opens a ticket with its due times from the account's tier, and
 // calls start (the SLA run) inside the same transaction.
-func (s *Store) CreateTicket(ctx context.Context, scope Scope, in TicketInput, start func(dbq.Ticket, dbq.Tier) error) (dbq.Ticket, error) {
-	var out dbq.Ticket
+func (s *Store) CreateTicket(ctx context.Context, scope Scope, in TicketInput, start func(kam.Ticket, kam.Tier) error) (kam.Ticket, error) {
+	var out kam.Ticket
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
 		c, err := q.GetCustomer(ctx, dbq.GetCustomerParams{ID: in.CustomerID, ManagerID: scope.ManagerID})
 		if err != nil {
@@ -45,15 +45,16 @@ func (s *Store) CreateTicket(ctx context.Context, scope Scope, in TicketInput, s
 			return err
 		}
 		now := time.Now()
-		out, err = q.CreateTicket(ctx, dbq.CreateTicketParams{ID: NewID(), CustomerID: c.ID, Kind: in.Kind, Subject: in.Subject, Body: in.Body,
+		t, err := q.CreateTicket(ctx, dbq.CreateTicketParams{ID: NewID(), CustomerID: c.ID, Kind: in.Kind, Subject: in.Subject, Body: in.Body,
 			Priority: kam.TicketPriority(tier.Rank, in.Kind), OpenedBy: in.OpenedBy, RespondBy: now.Add(respond), ResolveBy: now.Add(resolve)})
 		if err != nil {
 			return err
 		}
+		out = ticketOf(t)
 		if _, err := q.InsertTicketEvent(ctx, dbq.InsertTicketEventParams{TicketID: out.ID, Type: "open", StaffID: &in.OpenedBy, Note: in.Subject}); err != nil {
 			return err
 		}
-		return start(out, tier)
+		return start(out, tierOf(tier))
 	})
 	return out, err
 }
@@ -62,8 +63,8 @@ func (s *Store) CreateTicket(ctx context.Context, scope Scope, in TicketInput, s
 // reopen) to a ticket and records it, in one transaction. onReopen runs
 // inside it on a reopen, with the ticket as reopened and its account's tier,
 // so a reopened ticket never lacks its SLA clock.
-func (s *Store) TicketEvent(ctx context.Context, scope Scope, id uuid.UUID, typ string, by uuid.UUID, note string, onReopen func(dbq.Ticket, dbq.Tier) error) (dbq.Ticket, error) {
-	var out dbq.Ticket
+func (s *Store) TicketEvent(ctx context.Context, scope Scope, id uuid.UUID, typ string, by uuid.UUID, note string, onReopen func(kam.Ticket, kam.Tier) error) (kam.Ticket, error) {
+	var out kam.Ticket
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
 		var reopenTier *dbq.Tier
 		t, err := q.LockTicket(ctx, dbq.LockTicketParams{ID: id, ManagerID: scope.ManagerID})
@@ -121,14 +122,16 @@ func (s *Store) TicketEvent(ctx context.Context, scope Scope, id uuid.UUID, typ 
 		default:
 			return kam.Invalid("type", "unknown event type %q", typ)
 		}
-		if out, err = q.SetTicketStatus(ctx, p); err != nil {
+		set, err := q.SetTicketStatus(ctx, p)
+		if err != nil {
 			return err
 		}
+		out = ticketOf(set)
 		if _, err = q.InsertTicketEvent(ctx, dbq.InsertTicketEventParams{TicketID: t.ID, Type: typ, StaffID: &by, Note: note}); err != nil {
 			return err
 		}
 		if reopenTier != nil && onReopen != nil {
-			return onReopen(out, *reopenTier)
+			return onReopen(out, tierOf(*reopenTier))
 		}
 		return nil
 	})
@@ -159,4 +162,59 @@ func (s *Store) RecordTicketBreach(ctx context.Context, ticketID uuid.UUID, resp
 	}
 	_, err := s.q.InsertTicketEvent(ctx, dbq.InsertTicketEventParams{TicketID: ticketID, Type: typ, Note: note})
 	return interpret(err)
+}
+
+func ticketOf(t dbq.Ticket) kam.Ticket {
+	return kam.Ticket{ID: t.ID, CustomerID: t.CustomerID, Kind: t.Kind, Subject: t.Subject, Body: t.Body, Priority: t.Priority,
+		Status: t.Status, OpenedBy: t.OpenedBy, RespondBy: t.RespondBy, ResolveBy: t.ResolveBy, AcknowledgedAt: t.AcknowledgedAt,
+		ResolvedAt: t.ResolvedAt, ClosedAt: t.ClosedAt, ResponseBreached: t.ResponseBreached, ResolutionBreached: t.ResolutionBreached,
+		Escalated: t.Escalated, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+}
+
+// ListTickets reads a page of the ticket queue in priority order (Art. 17),
+// within the caller's scope.
+func (s *Store) ListTickets(ctx context.Context, scope Scope, f kam.TicketFilter) ([]kam.Ticket, error) {
+	arg := dbq.ListTicketsParams{ManagerID: scope.ManagerID, Status: f.Status, CustomerID: f.CustomerID, Lim: f.Lim}
+	if f.After != nil {
+		arg.AfterPriority, arg.AfterDue, arg.AfterID = &f.After.Priority, &f.After.Due, &f.After.ID
+	}
+	rows, err := s.q.ListTickets(ctx, arg)
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make([]kam.Ticket, 0, len(rows))
+	for _, t := range rows {
+		out = append(out, ticketOf(t))
+	}
+	return out, nil
+}
+
+// GetTicket reads one ticket within the caller's scope; an unknown or
+// out-of-scope ticket is kam.ErrNotFound.
+func (s *Store) GetTicket(ctx context.Context, scope Scope, id uuid.UUID) (kam.Ticket, error) {
+	t, err := s.q.GetTicket(ctx, dbq.GetTicketParams{ID: id, ManagerID: scope.ManagerID})
+	if err != nil {
+		return kam.Ticket{}, interpret(err)
+	}
+	return ticketOf(t), nil
+}
+
+// ListTicketEvents reads up to lim of a ticket's handling records, oldest
+// first, after the given record id when there is one.
+func (s *Store) ListTicketEvents(ctx context.Context, ticketID uuid.UUID, after *int64, lim int32) ([]kam.TicketEvent, error) {
+	rows, err := s.q.ListTicketEvents(ctx, dbq.ListTicketEventsParams{TicketID: ticketID, After: after, Lim: lim})
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make([]kam.TicketEvent, 0, len(rows))
+	for _, e := range rows {
+		out = append(out, kam.TicketEvent{ID: e.ID, TicketID: e.TicketID, Type: e.Type, StaffID: e.StaffID, At: e.At, Note: e.Note})
+	}
+	return out, nil
+}
+
+// CountTicketReopens counts a ticket's committed reopens.
+func (s *Store) CountTicketReopens(ctx context.Context, ticketID uuid.UUID) (int32, error) {
+	n, err := s.q.CountTicketReopens(ctx, ticketID)
+	return n, interpret(err)
 }
