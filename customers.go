@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 )
 
 // Contact is a contact person of an account as the store keeps it (Art. 7.2).
@@ -41,4 +42,33 @@ type HistoryEntry struct {
 	Field      string
 	OldValue   *string
 	NewValue   *string
+}
+
+// Customer is an account's archive profile (Art. 7.1) as the store keeps it.
+type Customer struct {
+	ID                  uuid.UUID
+	Code                string
+	Name                string
+	Nature              *string
+	Industry            *string
+	ProductCategory     *string
+	Tier                string
+	ServiceMode         string
+	LegalRepresentative *string
+	CompanySize         *string
+	MainProducts        *string
+	AnnualOutputValue   decimal.NullDecimal
+	Credibility         *string
+	ProfitStatus        *string
+	Status              string
+	AccountManagerID    *uuid.UUID
+	FoundedOn           *time.Time
+	Address             *string
+	Postcode            *string
+	Phone               *string
+	Fax                 *string
+	Email               *string
+	Version             int32
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 }
