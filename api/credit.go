@@ -11,7 +11,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"kam"
-	"kam/db/dbq"
 	"kam/db/store"
 )
 
@@ -44,12 +43,12 @@ type CreditPut struct {
 	Status          *string `json:"status,omitempty" enum:"active,closed" doc:"closed closes the agreement (only with nothing outstanding); active reopens a closed one"`
 }
 
-func creditOut(c dbq.CreditAgreement) Credit {
+func creditOut(c kam.CreditAgreement) Credit {
 	balance := c.Unapplied
-	if o := store.Outstanding(c); o.IsNegative() {
+	if o := c.Outstanding(); o.IsNegative() {
 		balance = o.Neg()
 	}
-	out := store.Outstanding(c)
+	out := c.Outstanding()
 	if out.IsNegative() {
 		out = decimal.Zero
 	}
@@ -146,7 +145,7 @@ func (s *Server) putCredit(ctx context.Context, in *struct {
 		return nil, err
 	}
 	var change store.CreditChange
-	c, err := writeAccount(s, ctx, id, capEditCredit, creditSections, creditSections, func(ctx context.Context, scope store.Scope) (dbq.CreditAgreement, error) {
+	c, err := writeAccount(s, ctx, id, capEditCredit, creditSections, creditSections, func(ctx context.Context, scope store.Scope) (kam.CreditAgreement, error) {
 		c, ch, err := s.store.PutCredit(ctx, scope, id, input, callerOf(ctx).ID, s.startSettlement(ctx, id))
 		change = ch
 		return c, err
@@ -283,7 +282,7 @@ func (s *Server) listStatements(ctx context.Context, in *struct {
 	}
 	r := archiveRead{need: capReadCredit, sections: creditSections, action: kam.AccessView}
 	page, err := readAccount(s, ctx, id, r, func(ctx context.Context, _ store.Scope) (Page[Statement], error) {
-		rows, err := s.store.Q().ListStatements(ctx, dbq.ListStatementsParams{CustomerID: id, Before: before, Lim: int32(in.Limit + 1)})
+		rows, err := s.store.ListStatements(ctx, id, before, int32(in.Limit+1))
 		return pageOf(rows, in.Limit, s.statementOut, statementCursor), err
 	})
 	if err != nil {
@@ -292,12 +291,12 @@ func (s *Server) listStatements(ctx context.Context, in *struct {
 	return &struct{ Body Page[Statement] }{Body: page}, nil
 }
 
-func (s *Server) statementOut(st dbq.Statement) Statement {
+func (s *Server) statementOut(st kam.Statement) Statement {
 	tz := s.procs.Settings.Timezone
 	return Statement{ID: st.ID.String(), PeriodStart: st.PeriodStart, PeriodEnd: st.PeriodEnd, AmountDue: money(st.AmountDue),
 		Paid: money(st.Paid), DueAt: st.DueAt, DueDate: st.DueAt.In(tz).Format(time.DateOnly), Status: st.Status, PaidAt: st.PaidAt}
 }
 
-func statementCursor(st dbq.Statement) string {
+func statementCursor(st kam.Statement) string {
 	return encodeCursor("statements", timeText(st.PeriodEnd))
 }

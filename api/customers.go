@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/dbq"
 	"kam/db/store"
 )
 
@@ -93,7 +92,7 @@ type Customer struct {
 	UpdatedAt           time.Time `json:"updated_at"`
 }
 
-func customerOut(c dbq.Customer, missing []string, role string) Customer {
+func customerOut(c kam.Customer, missing []string, role string) Customer {
 	if !can(role, capReadCredit) {
 		// Art. 9: a caller without credit access learns nothing of it.
 		missing = slices.DeleteFunc(slices.Clone(missing), func(s string) bool { return s == kam.SectionCredit })
@@ -180,8 +179,8 @@ func (s *Server) createCustomer(ctx context.Context, in *struct{ Body CustomerCr
 	patch.Code, patch.Name = &in.Body.Code, &in.Body.Name
 	// The opening is registered in the archive's own transaction (Art. 9);
 	// the store names the new account in the entry.
-	c, err := archiveWrite(s, ctx, nil, profileSections, func(ctx context.Context) (dbq.Customer, error) {
-		return s.store.CreateCustomer(ctx, patch, p.ID)
+	c, err := archiveWrite(s, ctx, nil, profileSections, func(ctx context.Context) (kam.Customer, error) {
+		return s.store.OpenAccount(ctx, patch, p.ID)
 	})
 	if err != nil {
 		return nil, problemFor(s.log, err)
@@ -199,7 +198,7 @@ func (s *Server) createCustomer(ctx context.Context, in *struct{ Body CustomerCr
 // archive is followed until it is complete. The runs start after commit; a
 // lost start is made up for by the Reconcile schedule (workflows.Reconcile),
 // so the archive stands without them.
-func (s *Server) startAccount(ctx context.Context, c dbq.Customer) {
+func (s *Server) startAccount(ctx context.Context, c kam.Customer) {
 	if err := s.procs.StartOnboarding(ctx, c.ID); err != nil {
 		s.log.Warn("start onboarding", "customer", c.ID, "error", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/dbq"
 	"kam/db/store"
 )
 
@@ -30,7 +29,7 @@ type Contact struct {
 	CreatedAt  time.Time `json:"created_at"`
 }
 
-func contactOut(c dbq.CustomerContact) Contact {
+func contactOut(c kam.Contact) Contact {
 	return Contact{ID: c.ID.String(), CustomerID: c.CustomerID.String(), Name: c.Name, Title: c.Title, Phone: c.Phone, Email: c.Email, CreatedAt: c.CreatedAt}
 }
 
@@ -57,7 +56,7 @@ type KeyPerson struct {
 	CreatedAt  time.Time `json:"created_at"`
 }
 
-func keyPersonOut(k dbq.KeyPerson) KeyPerson {
+func keyPersonOut(k kam.KeyPerson) KeyPerson {
 	return KeyPerson{ID: k.ID.String(), CustomerID: k.CustomerID.String(), Name: k.Name, Role: k.Role, Title: k.Title,
 		Phone: k.Phone, Email: k.Email, Birthday: dateString(k.Birthday), CreatedAt: k.CreatedAt}
 }
@@ -94,7 +93,7 @@ func (s *Server) addContact(ctx context.Context, in *struct {
 	if err := validEmail("body.email", in.Body.Email); err != nil {
 		return nil, err
 	}
-	c, err := writeAccount(s, ctx, id, capEditArchive, contactSections, contactSections, func(ctx context.Context, scope store.Scope) (dbq.CustomerContact, error) {
+	c, err := writeAccount(s, ctx, id, capEditArchive, contactSections, contactSections, func(ctx context.Context, scope store.Scope) (kam.Contact, error) {
 		return s.store.AddContact(ctx, scope, id, store.ContactInput{Name: in.Body.Name, Title: in.Body.Title, Phone: in.Body.Phone, Email: in.Body.Email}, callerOf(ctx).ID)
 	})
 	if err != nil {
@@ -138,7 +137,7 @@ func (s *Server) listContacts(ctx context.Context, in *subListInput) (*struct{ B
 	r := archiveRead{need: capReadArchive, sections: contactSections, action: kam.AccessView, scoped: true}
 	page, err := readAccount(s, ctx, id, r, func(ctx context.Context, scope store.Scope) (Page[Contact], error) {
 		rows, err := s.store.ListContacts(ctx, scope, id, after, int32(in.Limit+1))
-		return pageOf(rows, in.Limit, contactOut, func(c dbq.CustomerContact) string { return createdCursor("contacts", c.CreatedAt, c.ID) }), err
+		return pageOf(rows, in.Limit, contactOut, func(c kam.Contact) string { return createdCursor("contacts", c.CreatedAt, c.ID) }), err
 	})
 	if err != nil {
 		return nil, err
@@ -161,7 +160,7 @@ func (s *Server) addKeyPerson(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	k, err := writeAccount(s, ctx, id, capEditArchive, personSections, personSections, func(ctx context.Context, scope store.Scope) (dbq.KeyPerson, error) {
+	k, err := writeAccount(s, ctx, id, capEditArchive, personSections, personSections, func(ctx context.Context, scope store.Scope) (kam.KeyPerson, error) {
 		return s.store.AddKeyPerson(ctx, scope, id, store.KeyPersonInput{Name: in.Body.Name, Role: in.Body.Role, Title: in.Body.Title, Phone: in.Body.Phone, Email: in.Body.Email, Birthday: birthday}, callerOf(ctx).ID)
 	})
 	if err != nil {
@@ -186,7 +185,7 @@ func (s *Server) listKeyPersons(ctx context.Context, in *subListInput) (*struct{
 	r := archiveRead{need: capReadArchive, sections: personSections, action: kam.AccessView, scoped: true}
 	page, err := readAccount(s, ctx, id, r, func(ctx context.Context, scope store.Scope) (Page[KeyPerson], error) {
 		rows, err := s.store.ListKeyPersons(ctx, scope, id, after, int32(in.Limit+1))
-		return pageOf(rows, in.Limit, keyPersonOut, func(k dbq.KeyPerson) string { return createdCursor("key-persons", k.CreatedAt, k.ID) }), err
+		return pageOf(rows, in.Limit, keyPersonOut, func(k kam.KeyPerson) string { return createdCursor("key-persons", k.CreatedAt, k.ID) }), err
 	})
 	if err != nil {
 		return nil, err
@@ -222,8 +221,8 @@ func (s *Server) listHistory(ctx context.Context, in *struct {
 	return &struct{ Body Page[HistoryEntry] }{Body: page}, nil
 }
 
-func historyOut(h dbq.ListHistoryRow) HistoryEntry {
+func historyOut(h kam.HistoryEntry) HistoryEntry {
 	return HistoryEntry{ID: h.ID, At: h.At, StaffID: uuidString(h.StaffID), StaffName: h.StaffName, Field: h.Field, Old: h.OldValue, New: h.NewValue}
 }
 
-func historyCursor(h dbq.ListHistoryRow) string { return encodeCursor("history", int64Text(h.ID)) }
+func historyCursor(h kam.HistoryEntry) string { return encodeCursor("history", int64Text(h.ID)) }

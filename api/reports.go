@@ -423,7 +423,7 @@ func (s *Server) customerFigures(ctx context.Context, id uuid.UUID, from, to tim
 		VisitsMissed: facts.VisitsMissed, Greetings: facts.Greetings, Payments: pay}
 	if can(callerOf(ctx).Role, capReadCredit) {
 		if c, err := q.GetCredit(ctx, id); err == nil {
-			o := creditOut(c)
+			o := creditOut(store.CreditOf(c))
 			r.CreditStatus, r.CreditOutstanding = &o.Status, &o.Outstanding
 		}
 	}

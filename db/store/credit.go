@@ -55,9 +55,9 @@ func Outstanding(a dbq.CreditAgreement) decimal.Decimal { return a.ChargedTotal.
 // PutCredit records or changes an account's credit agreement with its history
 // row, in one transaction. start runs inside that transaction when a
 // settlement run has to begin, so an agreement never lacks one.
-func (s *Store) PutCredit(ctx context.Context, scope Scope, customerID uuid.UUID, in CreditInput, by uuid.UUID, start func() error) (dbq.CreditAgreement, CreditChange, error) {
+func (s *Store) PutCredit(ctx context.Context, scope Scope, customerID uuid.UUID, in CreditInput, by uuid.UUID, start func() error) (kam.CreditAgreement, CreditChange, error) {
 	if _, err := ParseCycle("settlement_cycle", in.SettlementCycle); err != nil {
-		return dbq.CreditAgreement{}, 0, err
+		return kam.CreditAgreement{}, 0, err
 	}
 	var out dbq.CreditAgreement
 	var change CreditChange
@@ -111,16 +111,44 @@ func (s *Store) PutCredit(ctx context.Context, scope Scope, customerID uuid.UUID
 		}
 		return nil
 	})
-	return out, change, err
+	return creditOf(out), change, err
 }
 
 // GetCredit reads an account's agreement within scope.
-func (s *Store) GetCredit(ctx context.Context, scope Scope, customerID uuid.UUID) (dbq.CreditAgreement, error) {
+func (s *Store) GetCredit(ctx context.Context, scope Scope, customerID uuid.UUID) (kam.CreditAgreement, error) {
 	if _, err := s.q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
-		return dbq.CreditAgreement{}, interpret(err)
+		return kam.CreditAgreement{}, interpret(err)
 	}
 	c, err := s.q.GetCredit(ctx, customerID)
-	return c, interpret(err)
+	return creditOf(c), interpret(err)
+}
+
+// ListStatements lists up to lim of an account's statements, newest period
+// first, ending before the given period end when there is one.
+func (s *Store) ListStatements(ctx context.Context, customerID uuid.UUID, before *time.Time, lim int32) ([]kam.Statement, error) {
+	rows, err := s.q.ListStatements(ctx, dbq.ListStatementsParams{CustomerID: customerID, Before: before, Lim: lim})
+	if err != nil {
+		return nil, interpret(err)
+	}
+	return mapRows(rows, statementOf), nil
+}
+
+// CreditOf turns a credit row into the domain type; it is the bridge for
+// readers that still run sqlc queries themselves (api/reports.go) until they
+// move behind the store.
+func CreditOf(c dbq.CreditAgreement) kam.CreditAgreement { return creditOf(c) }
+
+func creditOf(c dbq.CreditAgreement) kam.CreditAgreement {
+	return kam.CreditAgreement{CustomerID: c.CustomerID, CreditLevel: c.CreditLevel, ArrearsLimit: c.ArrearsLimit,
+		SettlementCycle: c.SettlementCycle, PaymentTermDays: c.PaymentTermDays, Status: c.Status, Version: c.Version,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, AgreementRef: c.AgreementRef, AgreementDate: c.AgreementDate,
+		ChargedTotal: c.ChargedTotal, PaidTotal: c.PaidTotal, Unapplied: c.Unapplied, SuspendedAt: c.SuspendedAt,
+		SuspensionReason: c.SuspensionReason, ClosedAt: c.ClosedAt, CycleAnchor: c.CycleAnchor}
+}
+
+func statementOf(st dbq.Statement) kam.Statement {
+	return kam.Statement{ID: st.ID, CustomerID: st.CustomerID, PeriodStart: st.PeriodStart, PeriodEnd: st.PeriodEnd,
+		AmountDue: st.AmountDue, Paid: st.Paid, DueAt: st.DueAt, Status: st.Status, CreatedAt: st.CreatedAt, PaidAt: st.PaidAt}
 }
 
 // LedgerEntry is a charge or a payment as recorded, and whether this call

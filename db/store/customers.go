@@ -39,8 +39,14 @@ type Change struct {
 
 // Archive is an account with what its archive still lacks.
 type Archive struct {
-	Customer dbq.Customer
+	Customer kam.Customer
 	Missing  []string
+}
+
+// OpenAccount is CreateCustomer answering in the domain type.
+func (s *Store) OpenAccount(ctx context.Context, p CustomerPatch, by uuid.UUID) (kam.Customer, error) {
+	c, err := s.CreateCustomer(ctx, p, by)
+	return kam.Customer(c), err
 }
 
 // CreateCustomer stores a new archive and its first history row in one
@@ -137,7 +143,7 @@ func (s *Store) GetArchive(ctx context.Context, scope Scope, id uuid.UUID) (Arch
 	if err != nil {
 		return Archive{}, interpret(err)
 	}
-	return Archive{Customer: c, Missing: MissingSections(c, f)}, nil
+	return Archive{Customer: kam.Customer(c), Missing: MissingSections(c, f)}, nil
 }
 
 // CustomerFilter narrows a list of accounts.
@@ -165,7 +171,7 @@ func (s *Store) ListCustomers(ctx context.Context, scope Scope, f CustomerFilter
 	out := make([]Archive, len(rows))
 	for i, r := range rows {
 		facts := dbq.ArchiveFactsRow{Contacts: r.Contacts, Heads: r.Heads, Handlers: r.Handlers, HasCredit: r.HasCredit}
-		out[i] = Archive{Customer: r.Customer, Missing: MissingSections(r.Customer, facts)}
+		out[i] = Archive{Customer: kam.Customer(r.Customer), Missing: MissingSections(r.Customer, facts)}
 	}
 	return out, nil
 }

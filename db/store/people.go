@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/dbq"
 )
 
@@ -24,7 +25,7 @@ type KeyPersonInput struct {
 
 // AddContact records a contact on an account within the caller's scope,
 // with its history row, in one transaction.
-func (s *Store) AddContact(ctx context.Context, scope Scope, customerID uuid.UUID, in ContactInput, by uuid.UUID) (dbq.CustomerContact, error) {
+func (s *Store) AddContact(ctx context.Context, scope Scope, customerID uuid.UUID, in ContactInput, by uuid.UUID) (kam.Contact, error) {
 	var out dbq.CustomerContact
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
 		if _, err := q.LockCustomer(ctx, dbq.LockCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
@@ -37,11 +38,14 @@ func (s *Store) AddContact(ctx context.Context, scope Scope, customerID uuid.UUI
 		}
 		return q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: customerID, StaffID: &by, Field: "contacts", NewValue: &in.Name})
 	})
-	return out, err
+	if err != nil {
+		return kam.Contact{}, err
+	}
+	return contactOf(out), nil
 }
 
 // AddKeyPerson records a key person, with its history row, in one transaction.
-func (s *Store) AddKeyPerson(ctx context.Context, scope Scope, customerID uuid.UUID, in KeyPersonInput, by uuid.UUID) (dbq.KeyPerson, error) {
+func (s *Store) AddKeyPerson(ctx context.Context, scope Scope, customerID uuid.UUID, in KeyPersonInput, by uuid.UUID) (kam.KeyPerson, error) {
 	var out dbq.KeyPerson
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
 		if _, err := q.LockCustomer(ctx, dbq.LockCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
@@ -55,7 +59,10 @@ func (s *Store) AddKeyPerson(ctx context.Context, scope Scope, customerID uuid.U
 		v := in.Role + ": " + in.Name
 		return q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: customerID, StaffID: &by, Field: "key_persons", NewValue: &v})
 	})
-	return out, err
+	if err != nil {
+		return kam.KeyPerson{}, err
+	}
+	return keyPersonOf(out), nil
 }
 
 // PageAfter is where a page of an account's contacts or key persons starts:
@@ -68,20 +75,26 @@ type PageAfter struct {
 // ListContacts, ListKeyPersons and ListHistory read an account's sub-records
 // within scope, a page at a time (limit rows; the caller asks for one more
 // to know whether another page follows).
-func (s *Store) ListContacts(ctx context.Context, scope Scope, customerID uuid.UUID, after PageAfter, limit int32) ([]dbq.CustomerContact, error) {
+func (s *Store) ListContacts(ctx context.Context, scope Scope, customerID uuid.UUID, after PageAfter, limit int32) ([]kam.Contact, error) {
 	if _, err := s.q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
 		return nil, interpret(err)
 	}
 	rows, err := s.q.ListContacts(ctx, dbq.ListContactsParams{CustomerID: customerID, AfterAt: after.At, AfterID: after.ID, Lim: limit})
-	return rows, interpret(err)
+	if err != nil {
+		return nil, interpret(err)
+	}
+	return mapRows(rows, contactOf), nil
 }
 
-func (s *Store) ListKeyPersons(ctx context.Context, scope Scope, customerID uuid.UUID, after PageAfter, limit int32) ([]dbq.KeyPerson, error) {
+func (s *Store) ListKeyPersons(ctx context.Context, scope Scope, customerID uuid.UUID, after PageAfter, limit int32) ([]kam.KeyPerson, error) {
 	if _, err := s.q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
 		return nil, interpret(err)
 	}
 	rows, err := s.q.ListKeyPersons(ctx, dbq.ListKeyPersonsParams{CustomerID: customerID, AfterAt: after.At, AfterID: after.ID, Lim: limit})
-	return rows, interpret(err)
+	if err != nil {
+		return nil, interpret(err)
+	}
+	return mapRows(rows, keyPersonOf), nil
 }
 
 // History fields by the confidential section they belong to, as SQL LIKE
@@ -109,7 +122,7 @@ func HiddenHistory(seesCredit, seesDiscounts bool) []string {
 
 // ListHistory reads an account's changes without the hidden fields (LIKE
 // patterns, see HiddenHistory), filtered in the query so a page is never short.
-func (s *Store) ListHistory(ctx context.Context, scope Scope, customerID uuid.UUID, hidden []string, after *int64, limit int32) ([]dbq.ListHistoryRow, error) {
+func (s *Store) ListHistory(ctx context.Context, scope Scope, customerID uuid.UUID, hidden []string, after *int64, limit int32) ([]kam.HistoryEntry, error) {
 	if _, err := s.q.GetCustomer(ctx, dbq.GetCustomerParams{ID: customerID, ManagerID: scope.ManagerID}); err != nil {
 		return nil, interpret(err)
 	}
@@ -117,5 +130,31 @@ func (s *Store) ListHistory(ctx context.Context, scope Scope, customerID uuid.UU
 		hidden = []string{}
 	}
 	rows, err := s.q.ListHistory(ctx, dbq.ListHistoryParams{CustomerID: customerID, After: after, Hidden: hidden, Lim: limit})
-	return rows, interpret(err)
+	if err != nil {
+		return nil, interpret(err)
+	}
+	return mapRows(rows, historyOf), nil
+}
+
+func contactOf(c dbq.CustomerContact) kam.Contact {
+	return kam.Contact{ID: c.ID, CustomerID: c.CustomerID, Name: c.Name, Title: c.Title, Phone: c.Phone, Email: c.Email, CreatedAt: c.CreatedAt}
+}
+
+func keyPersonOf(k dbq.KeyPerson) kam.KeyPerson {
+	return kam.KeyPerson{ID: k.ID, CustomerID: k.CustomerID, Name: k.Name, Role: k.Role, Title: k.Title,
+		Phone: k.Phone, Email: k.Email, Birthday: k.Birthday, CreatedAt: k.CreatedAt}
+}
+
+func historyOf(h dbq.ListHistoryRow) kam.HistoryEntry {
+	return kam.HistoryEntry{ID: h.ID, CustomerID: h.CustomerID, StaffID: h.StaffID, StaffName: h.StaffName,
+		At: h.At, Field: h.Field, OldValue: h.OldValue, NewValue: h.NewValue}
+}
+
+// mapRows turns sqlc rows into the domain type the store answers in.
+func mapRows[R, T any](rows []R, of func(R) T) []T {
+	out := make([]T, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, of(r))
+	}
+	return out
 }

@@ -1,0 +1,74 @@
+package kam
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+)
+
+// Contact is a contact person of an account as the store keeps it (Art. 7.2).
+type Contact struct {
+	ID         uuid.UUID
+	CustomerID uuid.UUID
+	Name       string
+	Title      *string
+	Phone      *string
+	Email      *string
+	CreatedAt  time.Time
+}
+
+// KeyPerson is a key person of an account (Art. 7.3): the head or the
+// business handler.
+type KeyPerson struct {
+	ID         uuid.UUID
+	CustomerID uuid.UUID
+	Name       string
+	Role       string
+	Title      *string
+	Phone      *string
+	Email      *string
+	Birthday   *time.Time
+	CreatedAt  time.Time
+}
+
+// HistoryEntry is one recorded change of an account's archive.
+type HistoryEntry struct {
+	ID         int64
+	CustomerID uuid.UUID
+	StaffID    *uuid.UUID
+	StaffName  *string
+	At         time.Time
+	Field      string
+	OldValue   *string
+	NewValue   *string
+}
+
+// Customer is an account's archive profile (Art. 7.1) as the store keeps it.
+type Customer struct {
+	ID                  uuid.UUID
+	Code                string
+	Name                string
+	Nature              *string
+	Industry            *string
+	ProductCategory     *string
+	Tier                string
+	ServiceMode         string
+	LegalRepresentative *string
+	CompanySize         *string
+	MainProducts        *string
+	AnnualOutputValue   decimal.NullDecimal
+	Credibility         *string
+	ProfitStatus        *string
+	Status              string
+	AccountManagerID    *uuid.UUID
+	FoundedOn           *time.Time
+	Address             *string
+	Postcode            *string
+	Phone               *string
+	Fax                 *string
+	Email               *string
+	Version             int32
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
