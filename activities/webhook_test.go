@@ -19,7 +19,6 @@ import (
 	"kam"
 	"kam/activities"
 	"kam/db"
-	"kam/db/dbq"
 	"kam/db/dbtest"
 	"kam/db/store"
 )
@@ -103,9 +102,9 @@ func staffMember(t *testing.T, s *store.Store) uuid.UUID {
 	return m.ID
 }
 
-func queued(t *testing.T, s *store.Store, eventKey string) dbq.WebhookDelivery {
+func queued(t *testing.T, s *store.Store, eventKey string) store.WebhookRecord {
 	t.Helper()
-	d, err := s.Q().WebhookDeliveryByEventKey(context.Background(), eventKey)
+	d, err := s.WebhookOf(context.Background(), eventKey)
 	if err != nil {
 		t.Fatalf("delivery of %s: %v", eventKey, err)
 	}
@@ -157,7 +156,7 @@ func TestNotifyDoesNotWaitForAHangingReceiver(t *testing.T) {
 	if took := time.Since(began); took > 2*time.Second {
 		t.Fatalf("Notify took %s with a hanging receiver", took)
 	}
-	if c, err := s.Q().CountNotifications(context.Background(), n.EventKey); err != nil || c != 1 {
+	if c, err := s.InboxEntries(context.Background(), n.EventKey); err != nil || c != 1 {
 		t.Fatalf("inbox rows = %d, %v", c, err)
 	}
 	row := queued(t, s, n.EventKey)

@@ -21,6 +21,7 @@ import (
 	"kam"
 	"kam/cmd/kam/app"
 	"kam/db/dbtest"
+	"kam/db/store"
 	"kam/workflows"
 )
 
@@ -279,4 +280,25 @@ func countRows(t testing.TB, sql string, args ...any) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// deliverNotice puts one notice into to's inbox, as a process would, and
+// answers its id.
+func deliverNotice(t testing.TB, to uuid.UUID, key, kind, title, body string) string {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := running.Store.Deliver(ctx, []uuid.UUID{to}, store.Notification{EventKey: key, Kind: kind, Title: title, Body: body}); err != nil {
+		t.Fatal(err)
+	}
+	inbox, err := running.Store.Inbox(ctx, kam.InboxQuery{RecipientID: to, UnreadOnly: true, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range inbox {
+		if n.EventKey == key {
+			return n.ID.String()
+		}
+	}
+	t.Fatalf("notice %s is not in the inbox", key)
+	return ""
 }

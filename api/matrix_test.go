@@ -14,8 +14,6 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/dbq"
-	"kam/db/store"
 )
 
 // The authorization matrix: every route of the OpenAPI document × every role
@@ -377,14 +375,8 @@ func (f *matrixFixture) freshAccount(t *testing.T, own bool) string {
 }
 
 func (f *matrixFixture) notify(t *testing.T, to string) string {
-	id := store.NewID()
-	rid := uuid.MustParse(to)
-	if _, err := running.Store.Q().InsertNotification(context.Background(), dbq.InsertNotificationParams{
-		ID: id, RecipientID: rid, EventKey: "matrix/" + id.String(), Kind: "matrix", Title: "Matrix", Body: "a notification of the matrix",
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return id.String()
+	key := "matrix/" + uuid.NewString()
+	return deliverNotice(t, uuid.MustParse(to), key, "matrix", "Matrix", "a notification of the matrix")
 }
 
 func newMatrixFixture(t *testing.T) *matrixFixture {

@@ -15,7 +15,6 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/dbq"
 	"kam/db/store"
 )
 
@@ -180,11 +179,7 @@ func newPagingFixture(t *testing.T) *pagingFixture {
 		f.ticket = must(t, call(t, "POST", "/v1/tickets", f.am.Token, map[string]any{"customer_id": f.account, "kind": "inquiry", "subject": "paged " + n}), 201).str("id")
 		must(t, call(t, "POST", "/v1/tickets/"+f.ticket+"/events", f.am.Token, map[string]any{"type": "note", "note": "paged " + n}), 201)
 		must(t, call(t, "POST", "/v1/tickets/"+f.ticket+"/events", f.am.Token, map[string]any{"type": "note", "note": "again " + n}), 201)
-		id := store.NewID()
-		if _, err := running.Store.Q().InsertNotification(ctx, dbq.InsertNotificationParams{ID: id, RecipientID: uuid.MustParse(f.am.ID),
-			EventKey: "paging/" + id.String(), Kind: "paging", Title: "Paged", Body: "a notification to page"}); err != nil {
-			t.Fatal(err)
-		}
+		deliverNotice(t, uuid.MustParse(f.am.ID), "paging/"+uuid.NewString(), "paging", "Paged", "a notification to page")
 		// Statements come from settlement runs; two closes are put in directly.
 		end := time.Date(2020, time.Month(1+i), 1, 0, 0, 0, 0, time.UTC)
 		if _, err := running.Store.Pool.Exec(ctx, `INSERT INTO statements (id, customer_id, period_start, period_end, amount_due, due_at)
@@ -353,13 +348,8 @@ func TestEveryListPagesByCursor(t *testing.T) {
 // queue, Art. 17) neither repeats a row already read nor skips one to come.
 func TestPagingUnderInsertsNeitherRepeatsNorSkips(t *testing.T) {
 	f := &pagingFixture{am: newStaff(t, kam.RoleAccountManager)}
-	ctx := context.Background()
 	notify := func() {
-		id := store.NewID()
-		if _, err := running.Store.Q().InsertNotification(ctx, dbq.InsertNotificationParams{ID: id, RecipientID: uuid.MustParse(f.am.ID),
-			EventKey: "paging/" + id.String(), Kind: "paging", Title: "Paged", Body: "a notification to page"}); err != nil {
-			t.Fatal(err)
-		}
+		deliverNotice(t, uuid.MustParse(f.am.ID), "paging/"+uuid.NewString(), "paging", "Paged", "a notification to page")
 	}
 	account := newAccount(t, f.am.ID)
 	ticket := func(kind string) func() {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +48,50 @@ func ParseRegisterKey(s string) ([]byte, error) {
 	}
 	if len(key) < MinRegisterKey {
 		return nil, fmt.Errorf("%d bytes; use at least %d (e.g. openssl rand -hex 32)", len(key), MinRegisterKey)
+	}
+	return key, nil
+}
+
+// ReadRegisterKey reads the register key kept in a file (hex or base64).
+func ReadRegisterKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	key, err := ParseRegisterKey(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return key, nil
+}
+
+// CreateRegisterKey writes a new random key, readable by its owner only; a
+// file created meanwhile by another process wins.
+func CreateRegisterKey(path string) ([]byte, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	key := make([]byte, MinRegisterKey)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return ReadRegisterKey(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	_, err = f.WriteString(hex.EncodeToString(key) + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(path)
+		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	return key, nil
 }

@@ -116,11 +116,47 @@ func (s *Store) WebhookFailed(ctx context.Context, w WebhookDelivery, reason str
 	return len(rows) == 1 && rows[0], nil
 }
 
+// WebhookRecord is the state of one webhook copy in the outbox.
+type WebhookRecord struct {
+	ID            uuid.UUID
+	EventKey      string
+	Payload       []byte
+	Attempts      int32
+	NextAttemptAt time.Time
+	DeliveredAt   *time.Time
+	DeadAt        *time.Time
+	LastError     *string
+}
+
 // BuryAbandonedWebhooks dead-letters deliveries whose last allowed attempt
-// never reported back.
-func (s *Store) BuryAbandonedWebhooks(ctx context.Context, maxAttempts int32) ([]dbq.BuryAbandonedWebhooksRow, error) {
+// never reported back, and answers those it buried (without their payload).
+func (s *Store) BuryAbandonedWebhooks(ctx context.Context, maxAttempts int32) ([]WebhookRecord, error) {
 	rows, err := s.q.BuryAbandonedWebhooks(ctx, maxAttempts)
-	return rows, interpret(err)
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make([]WebhookRecord, len(rows))
+	for i, r := range rows {
+		out[i] = WebhookRecord{ID: r.ID, EventKey: r.EventKey, Attempts: r.Attempts, LastError: r.LastError}
+	}
+	return out, nil
+}
+
+// WebhookOf reads the outbox copy of the notice with eventKey.
+func (s *Store) WebhookOf(ctx context.Context, eventKey string) (WebhookRecord, error) {
+	d, err := s.q.WebhookDeliveryByEventKey(ctx, eventKey)
+	if err != nil {
+		return WebhookRecord{}, interpret(err)
+	}
+	return WebhookRecord{ID: d.ID, EventKey: d.EventKey, Payload: d.Payload, Attempts: d.Attempts, NextAttemptAt: d.NextAttemptAt,
+		DeliveredAt: d.DeliveredAt, DeadAt: d.DeadAt, LastError: d.LastError}, nil
+}
+
+// InboxEntries counts the inbox entries of the notice with eventKey, across
+// recipients.
+func (s *Store) InboxEntries(ctx context.Context, eventKey string) (int64, error) {
+	n, err := s.q.CountNotifications(ctx, eventKey)
+	return n, interpret(err)
 }
 
 // PurgeDeliveredWebhooks drops copies delivered longer than keep ago.

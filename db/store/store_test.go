@@ -552,7 +552,7 @@ func TestGreetingSweep(t *testing.T) {
 		}
 	}
 	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
-	tasks := func(rows []dbq.Greeting, c uuid.UUID) map[string]int {
+	tasks := func(rows []kam.Greeting, c uuid.UUID) map[string]int {
 		m := map[string]int{}
 		for _, g := range rows {
 			if g.CustomerID == c {

@@ -10,8 +10,8 @@ import (
 	"kam/db/dbq"
 )
 
-// TierSLA reads a tier's response and resolution targets.
-func TierSLA(t dbq.Tier) (respond, resolve time.Duration, err error) {
+// tierSLA reads a tier's response and resolution targets.
+func tierSLA(t dbq.Tier) (respond, resolve time.Duration, err error) {
 	if respond, err = time.ParseDuration(t.TicketResponseWithin); err != nil {
 		return 0, 0, err
 	}
@@ -40,7 +40,7 @@ func (s *Store) CreateTicket(ctx context.Context, scope Scope, in TicketInput, s
 		if err != nil {
 			return err
 		}
-		respond, resolve, err := TierSLA(tier)
+		respond, resolve, err := tierSLA(tier)
 		if err != nil {
 			return err
 		}
@@ -112,7 +112,7 @@ func (s *Store) TicketEvent(ctx context.Context, scope Scope, id uuid.UUID, typ 
 			if err != nil {
 				return err
 			}
-			_, resolve, err := TierSLA(tier)
+			_, resolve, err := tierSLA(tier)
 			if err != nil {
 				return err
 			}

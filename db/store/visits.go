@@ -109,9 +109,16 @@ func (s *Store) PlanVisit(ctx context.Context, customerID uuid.UUID, due time.Ti
 
 // SweepGreetings makes the greeting tasks due in [today, today+leadDays];
 // customerID or holidayID narrow it to what was just added.
-func (s *Store) SweepGreetings(ctx context.Context, today time.Time, leadDays int32, customerID, holidayID *uuid.UUID) ([]dbq.Greeting, error) {
+func (s *Store) SweepGreetings(ctx context.Context, today time.Time, leadDays int32, customerID, holidayID *uuid.UUID) ([]kam.Greeting, error) {
 	rows, err := s.q.SweepGreetings(ctx, dbq.SweepGreetingsParams{Today: today, LeadDays: leadDays, CustomerID: customerID, HolidayID: holidayID})
-	return rows, interpret(err)
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make([]kam.Greeting, len(rows))
+	for i, g := range rows {
+		out[i] = greetingOf(g)
+	}
+	return out, nil
 }
 
 // VisitPlanFacts reads an account's status and its tier's visit cadence.

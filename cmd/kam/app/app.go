@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,7 +23,6 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
-	"kam"
 	"kam/activities"
 	"kam/api"
 	"kam/cmd/kam/devserver"
@@ -128,72 +125,15 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 			r.Stop()
 		}
 	}()
-
-	if parts.Migrate {
-		if err := migrateAsOwner(ctx, cfg, log); err != nil {
-			return nil, err
-		}
+	if err := r.openStore(ctx, cfg, parts); err != nil {
+		return nil, err
 	}
-	pool, err := connectApp(ctx, cfg)
+	address, err := r.startTemporal(ctx, cfg, parts)
 	if err != nil {
 		return nil, err
 	}
-	r.stop = append(r.stop, pool.Close)
-	r.Store = store.New(pool)
-	r.Store.Keys = cfg.Idempotency // zero fields keep the defaults
-	r.Store.SetDefaultLocale(cfg.DefaultLocale)
-	if err := keyRegister(r.Store, cfg, parts, log); err != nil {
-		return nil, err
-	}
-	if parts.Bootstrap {
-		b, created, err := r.Store.Bootstrap(ctx, cfg.BootstrapToken)
-		if err != nil {
-			return nil, fmt.Errorf("bootstrap admin: %w", err)
-		}
-		if created {
-			out := parts.Out
-			if out == nil {
-				out = os.Stdout
-			}
-			printBootstrap(out, b, cfg.BootstrapToken != "")
-		}
-	}
-
-	address := cfg.TemporalAddress
-	if parts.EmbeddedTemporal {
-		file := ""
-		if !parts.Ephemeral && cfg.TemporalStore != "postgres" {
-			file = filepath.Join(cfg.DataDir, "temporal.sqlite")
-		}
-		var pg *devserver.Postgres
-		if cfg.TemporalStore == "postgres" {
-			if parts.Ephemeral {
-				return nil, errors.New("a Temporal store in Postgres is not ephemeral: drop --ephemeral or use the sqlite store")
-			}
-			if pg, err = TemporalDatabases(ctx, cfg.DatabaseURL); err != nil {
-				return nil, err
-			}
-		}
-		srv, err := devserver.Start(devserver.Options{
-			DatabaseFile: file, Postgres: pg, FrontendPort: cfg.TemporalPort, Namespaces: []string{cfg.TemporalNamespace},
-			Retention: 72 * time.Hour, Logger: log,
-		})
-		if err != nil {
-			return nil, err
-		}
-		r.stop = append(r.stop, srv.Stop)
-		address = srv.HostPort()
-		at := file
-		if pg != nil {
-			at = pg.Database + ", " + pg.VisibilityDatabase
-		}
-		log.Info("embedded temporal server started", "address", address, "namespace", cfg.TemporalNamespace, "store", cfg.TemporalStore, "at", at)
-	}
-	if address == "" {
-		address = "127.0.0.1:7233"
-	}
 	metrics := api.NewMetrics()
-	metrics.WatchPool(pool)
+	metrics.WatchPool(r.Store.Pool)
 	tc, err := client.Dial(client.Options{
 		HostPort: address, Namespace: cfg.TemporalNamespace,
 		Logger:         sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
@@ -204,79 +144,161 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 	}
 	r.Temporal = tc
 	r.stop = append(r.stop, tc.Close)
-	if cfg.Settings.Timezone == nil {
-		cfg.Settings.Timezone = cfg.Timezone
-	}
-	if cfg.Settings.Timezone == nil {
-		cfg.Settings.Timezone = time.UTC
-	}
-	procs := &workflows.Processes{Client: tc, Settings: cfg.Settings}
-	r.Processes = procs
-
+	settings := cfg.Settings
+	settings.Timezone = cmp.Or(settings.Timezone, cfg.Timezone, time.UTC)
+	r.Processes = &workflows.Processes{Client: tc, Settings: settings}
 	if parts.Worker {
-		w := worker.New(tc, workflows.TaskQueue, worker.Options{})
-		workflows.Register(w, &activities.Activities{
-			Store: r.Store, Log: log,
-			Webhook: activities.Webhook{URL: cfg.WebhookURL},
-			Runs:    procs,
-		})
-		if err := w.Start(); err != nil {
-			return nil, fmt.Errorf("worker: %w", err)
-		}
-		r.stop = append(r.stop, w.Stop)
-		if cfg.WebhookURL != "" {
-			stopDeliverer, err := startDeliverer(ctx, cfg, r.Store, metrics, log)
-			if err != nil {
-				return nil, err
-			}
-			r.stop = append(r.stop, stopDeliverer)
-		}
-		if err := procs.EnsureGreetingSchedule(ctx); err != nil {
-			return nil, fmt.Errorf("greeting schedule: %w", err)
-		}
-		if err := procs.EnsureInspectionSchedule(ctx); err != nil {
-			return nil, fmt.Errorf("inspection schedule: %w", err)
-		}
-		// Committed rows whose run was never started get it here, now and
-		// every few minutes (workflows.Reconcile).
-		if err := procs.EnsureReconcileSchedule(ctx); err != nil {
-			return nil, fmt.Errorf("reconcile schedule: %w", err)
-		}
-		if err := procs.TriggerReconcile(ctx); err != nil {
-			// The Schedule's next tick sweeps anyway.
-			log.Warn("trigger reconcile", "error", err)
+		if err := r.startWorker(ctx, cfg, metrics); err != nil {
+			return nil, err
 		}
 	}
-
 	if parts.API {
-		sealCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		done := make(chan struct{})
-		r.stop = append(r.stop, func() { cancel(); <-done })
-		publish := checkpointPublisher(r.Store, &activities.Activities{
-			Store: r.Store, Log: log,
-			Webhook: activities.Webhook{URL: cfg.WebhookURL},
-		})
-		go func() { defer close(done); sealLoop(sealCtx, r.Store, cfg.CheckpointEvery, publish, log) }()
-
-		ln, err := net.Listen("tcp", cfg.HTTPAddr)
-		if err != nil {
-			return nil, fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
+		if err := r.startAPI(ctx, cfg, parts, metrics); err != nil {
+			return nil, err
 		}
-		apiProcs := procs
-		if parts.APIClient != nil {
-			apiProcs = &workflows.Processes{Client: parts.APIClient(tc), Settings: procs.Settings}
-		}
-		handler := api.New(api.Options{Store: r.Store, Processes: apiProcs, Log: log, Metrics: metrics, Version: Version})
-		r.httpServer = newHTTPServer(handler, cfg)
-		go func() {
-			if err := r.httpServer.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				log.Error("http server", "error", err)
-			}
-		}()
-		r.URL = "http://" + ln.Addr().String()
-		log.Info("api listening", "url", r.URL)
 	}
 	return r, nil
+}
+
+// openStore migrates (when asked), connects as the app role, keys the
+// register and bootstraps the first admin (when asked).
+func (r *Running) openStore(ctx context.Context, cfg Config, parts Parts) error {
+	if parts.Migrate {
+		if err := migrateAsOwner(ctx, cfg, r.Log); err != nil {
+			return err
+		}
+	}
+	pool, err := connectApp(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	r.stop = append(r.stop, pool.Close)
+	r.Store = store.New(pool)
+	r.Store.Keys = cfg.Idempotency // zero fields keep the defaults
+	r.Store.SetDefaultLocale(cfg.DefaultLocale)
+	if err := keyRegister(r.Store, cfg, parts, r.Log); err != nil {
+		return err
+	}
+	if !parts.Bootstrap {
+		return nil
+	}
+	b, created, err := r.Store.Bootstrap(ctx, cfg.BootstrapToken)
+	if err != nil {
+		return fmt.Errorf("bootstrap admin: %w", err)
+	}
+	if created {
+		printBootstrap(cmp.Or[io.Writer](parts.Out, os.Stdout), b, cfg.BootstrapToken != "")
+	}
+	return nil
+}
+
+// startTemporal starts the embedded Temporal server when the process embeds
+// one, and answers the frontend's address.
+func (r *Running) startTemporal(ctx context.Context, cfg Config, parts Parts) (string, error) {
+	if !parts.EmbeddedTemporal {
+		return cmp.Or(cfg.TemporalAddress, "127.0.0.1:7233"), nil
+	}
+	file := ""
+	if !parts.Ephemeral && cfg.TemporalStore != "postgres" {
+		file = filepath.Join(cfg.DataDir, "temporal.sqlite")
+	}
+	var pg *devserver.Postgres
+	if cfg.TemporalStore == "postgres" {
+		if parts.Ephemeral {
+			return "", errors.New("a Temporal store in Postgres is not ephemeral: drop --ephemeral or use the sqlite store")
+		}
+		var err error
+		if pg, err = TemporalDatabases(ctx, cfg.DatabaseURL); err != nil {
+			return "", err
+		}
+	}
+	srv, err := devserver.Start(devserver.Options{
+		DatabaseFile: file, Postgres: pg, FrontendPort: cfg.TemporalPort, Namespaces: []string{cfg.TemporalNamespace},
+		Retention: 72 * time.Hour, Logger: r.Log,
+	})
+	if err != nil {
+		return "", err
+	}
+	r.stop = append(r.stop, srv.Stop)
+	at := file
+	if pg != nil {
+		at = pg.Database + ", " + pg.VisibilityDatabase
+	}
+	r.Log.Info("embedded temporal server started", "address", srv.HostPort(), "namespace", cfg.TemporalNamespace, "store", cfg.TemporalStore, "at", at)
+	return srv.HostPort(), nil
+}
+
+// startWorker runs the workflows and activities, the webhook deliverer, and
+// makes sure the Schedules exist.
+func (r *Running) startWorker(ctx context.Context, cfg Config, metrics *api.Metrics) error {
+	w := worker.New(r.Temporal, workflows.TaskQueue, worker.Options{})
+	workflows.Register(w, &activities.Activities{
+		Store: r.Store, Log: r.Log,
+		Webhook: activities.Webhook{URL: cfg.WebhookURL},
+		Runs:    r.Processes,
+	})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	r.stop = append(r.stop, w.Stop)
+	if cfg.WebhookURL != "" {
+		stopDeliverer, err := startDeliverer(ctx, cfg, r.Store, metrics, r.Log)
+		if err != nil {
+			return err
+		}
+		r.stop = append(r.stop, stopDeliverer)
+	}
+	procs := r.Processes
+	schedules := []struct {
+		name   string
+		ensure func(context.Context) error
+	}{
+		{"greeting", procs.EnsureGreetingSchedule},
+		{"inspection", procs.EnsureInspectionSchedule},
+		// Committed rows whose run was never started get it here, now and
+		// every few minutes (workflows.Reconcile).
+		{"reconcile", procs.EnsureReconcileSchedule},
+	}
+	for _, sc := range schedules {
+		if err := sc.ensure(ctx); err != nil {
+			return fmt.Errorf("%s schedule: %w", sc.name, err)
+		}
+	}
+	if err := procs.TriggerReconcile(ctx); err != nil {
+		// The Schedule's next tick sweeps anyway.
+		r.Log.Warn("trigger reconcile", "error", err)
+	}
+	return nil
+}
+
+// startAPI serves the API, with the register's sealer beside it.
+func (r *Running) startAPI(ctx context.Context, cfg Config, parts Parts, metrics *api.Metrics) error {
+	sealCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	r.stop = append(r.stop, func() { cancel(); <-done })
+	sealer := &activities.Sealer{Store: r.Store, Every: cfg.CheckpointEvery, Log: r.Log, Notify: &activities.Activities{
+		Store: r.Store, Log: r.Log, Webhook: activities.Webhook{URL: cfg.WebhookURL},
+	}}
+	go func() { defer close(done); sealer.Run(sealCtx) }()
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
+	}
+	apiProcs := r.Processes
+	if parts.APIClient != nil {
+		apiProcs = &workflows.Processes{Client: parts.APIClient(r.Temporal), Settings: r.Processes.Settings}
+	}
+	handler := api.New(api.Options{Store: r.Store, Processes: apiProcs, Log: r.Log, Metrics: metrics, Version: Version})
+	r.httpServer = newHTTPServer(handler, cfg)
+	go func() {
+		if err := r.httpServer.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			r.Log.Error("http server", "error", err)
+		}
+	}()
+	r.URL = "http://" + ln.Addr().String()
+	r.Log.Info("api listening", "url", r.URL)
+	return nil
 }
 
 // startDeliverer runs the webhook deliverer beside the worker: it posts the
@@ -321,73 +343,6 @@ func newHTTPServer(handler http.Handler, cfg Config) *http.Server {
 		WriteTimeout:      cmp.Or(cfg.HTTPWriteTimeout, DefaultHTTPWriteTimeout),
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    maxHeaderBytes,
-	}
-}
-
-// sealLoop links new access-register rows into the hash chain about once a
-// second, off the request path, and every `every` (default a minute) sends a
-// signed checkpoint of the grown chain out of the database; a last one on the
-// way out covers the tail.
-func sealLoop(ctx context.Context, s *store.Store, every time.Duration, publish func(context.Context, int64) (int64, error), log *slog.Logger) {
-	if every <= 0 {
-		every = time.Minute
-	}
-	var published int64
-	if last, err := s.LastCheckpoint(); err == nil && last != nil {
-		published = last.Position
-	}
-	seal := time.NewTicker(time.Second)
-	defer seal.Stop()
-	checkpoint := time.NewTicker(every)
-	defer checkpoint.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
-			if _, err := publish(final, published); err != nil {
-				log.Warn("checkpoint access register", "error", err)
-			}
-			cancel()
-			return
-		case <-seal.C:
-			if _, err := s.Seal(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("seal access register", "error", err)
-			}
-		case <-checkpoint.C:
-			pos, err := publish(ctx, published)
-			if err != nil && ctx.Err() == nil {
-				log.Warn("checkpoint access register", "error", err)
-			}
-			published = pos
-		}
-	}
-}
-
-// checkpointPublisher returns the step that signs the chain's head when it
-// has grown past the last published position, appends it to the checkpoint
-// file and puts it in every auditor's inbox through the notification path
-// (which copies it to the webhook), Art. 9. It returns the position now
-// published; after a failure, the old one, so the next tick tries again.
-func checkpointPublisher(s *store.Store, a *activities.Activities) func(context.Context, int64) (int64, error) {
-	return func(ctx context.Context, after int64) (int64, error) {
-		c, ok, err := s.TakeCheckpoint(ctx)
-		if err != nil || !ok || c.Position <= after {
-			return after, err
-		}
-		if err := s.AppendCheckpoint(c); err != nil {
-			return after, fmt.Errorf("checkpoint file: %w", err)
-		}
-		line, _ := json.Marshal(c)
-		_, err = a.Notify(ctx, activities.Notice{
-			// The head in the key: a chain re-sealed at the same length is a new event.
-			EventKey: fmt.Sprintf("register-checkpoint/%d/%s", c.Position, c.Head[:16]),
-			Kind:     "register_checkpoint", Title: "Access register checkpoint",
-			Body: string(line), Roles: []string{kam.RoleAuditor},
-		})
-		if err != nil {
-			return after, fmt.Errorf("checkpoint notice: %w", err)
-		}
-		return c.Position, nil
 	}
 }
 
@@ -466,9 +421,9 @@ func keyRegister(s *store.Store, cfg Config, parts Parts, log *slog.Logger) erro
 		return nil
 	}
 	path := filepath.Join(cfg.DataDir, registerKeyFile)
-	key, err := readRegisterKey(path)
+	key, err := store.ReadRegisterKey(path)
 	if errors.Is(err, os.ErrNotExist) && parts.EmbeddedTemporal {
-		key, err = createRegisterKey(path)
+		key, err = store.CreateRegisterKey(path)
 		if err == nil {
 			log.Info("created the access register key", "file", path)
 		}
@@ -481,47 +436,4 @@ func keyRegister(s *store.Store, cfg Config, parts Parts, log *slog.Logger) erro
 	}
 	s.SetRegisterKey(key)
 	return nil
-}
-
-func readRegisterKey(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	key, err := store.ParseRegisterKey(string(b))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return key, nil
-}
-
-// createRegisterKey writes a new random key, readable by its owner only; a
-// file created meanwhile by another process wins.
-func createRegisterKey(path string) ([]byte, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
-	}
-	key := make([]byte, store.MinRegisterKey)
-	if _, err := rand.Read(key); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return readRegisterKey(path)
-	}
-	if err != nil {
-		return nil, err
-	}
-	_, err = f.WriteString(hex.EncodeToString(key) + "\n")
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(path)
-		return nil, fmt.Errorf("write %s: %w", path, err)
-	}
-	return key, nil
 }
