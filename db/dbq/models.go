@@ -31,6 +31,13 @@ type AccessLogUnkeyed struct {
 	UntilPos int64
 }
 
+type AccountManagerSpan struct {
+	CustomerID uuid.UUID
+	ManagerID  uuid.UUID
+	FromDay    interface{}
+	ToDay      interface{}
+}
+
 type ApiToken struct {
 	ID         uuid.UUID
 	StaffID    uuid.UUID

@@ -397,33 +397,50 @@ func (q *Queries) PutCompanyRevenue(ctx context.Context, arg PutCompanyRevenuePa
 const staffReport = `-- name: StaffReport :many
 SELECT s.id, s.name,
     (SELECT count(*) FROM customers c WHERE c.account_manager_id = s.id AND c.status = 'active')::int AS accounts,
-    (SELECT coalesce(sum(x.amount), 0) FROM sales x JOIN customers c ON c.id = x.customer_id
-      WHERE c.account_manager_id = s.id AND x.sold_on BETWEEN $1::date AND $2::date)::numeric AS revenue,
-    (SELECT coalesce(sum(p.amount), 0) FROM credit_payments p JOIN customers c ON c.id = p.customer_id
-      WHERE c.account_manager_id = s.id AND p.received_on BETWEEN $1::date AND $2::date)::numeric AS collected,
-    (SELECT coalesce(sum(st.amount_due), 0) FROM statements st JOIN customers c ON c.id = st.customer_id
-      WHERE c.account_manager_id = s.id AND st.due_at::date BETWEEN $1::date AND $2::date)::numeric AS billed,
-    (SELECT coalesce(sum(st.amount_due - st.paid), 0) FROM statements st JOIN customers c ON c.id = st.customer_id
-      WHERE c.account_manager_id = s.id AND st.status = 'overdue' AND st.due_at::date BETWEEN $1::date AND $2::date)::numeric AS overdue,
-    (SELECT count(*) FROM visits v JOIN customers c ON c.id = v.customer_id
-      WHERE c.account_manager_id = s.id AND v.status = 'done' AND v.due_at IS NOT NULL AND v.due_at::date BETWEEN $1::date AND $2::date)::int AS visits_on_time,
-    (SELECT count(*) FROM visits v JOIN customers c ON c.id = v.customer_id
-      WHERE c.account_manager_id = s.id AND v.status = 'missed' AND v.due_at::date BETWEEN $1::date AND $2::date)::int AS visits_missed,
-    (SELECT count(*) FROM tickets t JOIN customers c ON c.id = t.customer_id
-      WHERE c.account_manager_id = s.id AND t.created_at::date BETWEEN $1::date AND $2::date)::int AS tickets,
-    (SELECT count(*) FROM tickets t JOIN customers c ON c.id = t.customer_id
-      WHERE c.account_manager_id = s.id AND NOT t.response_breached AND NOT t.resolution_breached
+    (SELECT coalesce(sum(x.amount), 0) FROM sales x JOIN account_manager_spans h ON h.customer_id = x.customer_id
+      WHERE h.manager_id = s.id AND x.sold_on >= h.from_day AND x.sold_on < h.to_day
+        AND x.sold_on BETWEEN $1::date AND $2::date)::numeric AS revenue,
+    (SELECT coalesce(sum(p.amount), 0) FROM credit_payments p JOIN account_manager_spans h ON h.customer_id = p.customer_id
+      WHERE h.manager_id = s.id AND p.received_on >= h.from_day AND p.received_on < h.to_day
+        AND p.received_on BETWEEN $1::date AND $2::date)::numeric AS collected,
+    (SELECT coalesce(sum(st.amount_due), 0) FROM statements st JOIN account_manager_spans h ON h.customer_id = st.customer_id
+      WHERE h.manager_id = s.id AND st.due_at::date >= h.from_day AND st.due_at::date < h.to_day
+        AND st.due_at::date BETWEEN $1::date AND $2::date)::numeric AS billed,
+    (SELECT coalesce(sum(st.amount_due - st.paid), 0) FROM statements st JOIN account_manager_spans h ON h.customer_id = st.customer_id
+      WHERE h.manager_id = s.id AND st.due_at::date >= h.from_day AND st.due_at::date < h.to_day AND st.status = 'overdue'
+        AND st.due_at::date BETWEEN $1::date AND $2::date)::numeric AS overdue,
+    (SELECT count(*) FROM visits v JOIN account_manager_spans h ON h.customer_id = v.customer_id
+      WHERE h.manager_id = s.id AND v.due_at::date >= h.from_day AND v.due_at::date < h.to_day AND v.status = 'done'
+        AND v.due_at IS NOT NULL AND v.due_at::date BETWEEN $1::date AND $2::date)::int AS visits_on_time,
+    (SELECT count(*) FROM visits v JOIN account_manager_spans h ON h.customer_id = v.customer_id
+      WHERE h.manager_id = s.id AND v.due_at::date >= h.from_day AND v.due_at::date < h.to_day AND v.status = 'missed'
+        AND v.due_at::date BETWEEN $1::date AND $2::date)::int AS visits_missed,
+    (SELECT count(*) FROM tickets t JOIN account_manager_spans h ON h.customer_id = t.customer_id
+      WHERE h.manager_id = s.id AND t.created_at::date >= h.from_day AND t.created_at::date < h.to_day
+        AND t.created_at::date BETWEEN $1::date AND $2::date)::int AS tickets,
+    (SELECT count(*) FROM tickets t JOIN account_manager_spans h ON h.customer_id = t.customer_id
+      WHERE h.manager_id = s.id AND t.created_at::date >= h.from_day AND t.created_at::date < h.to_day
+        AND NOT t.response_breached AND NOT t.resolution_breached
         AND t.created_at::date BETWEEN $1::date AND $2::date)::int AS tickets_met,
-    (SELECT coalesce(avg(v.score), 0) FROM satisfaction v JOIN customers c ON c.id = v.customer_id
-      WHERE c.account_manager_id = s.id AND v.surveyed_on BETWEEN $1::date AND $2::date)::numeric(6,2) AS avg_satisfaction,
-    (SELECT count(*) FROM satisfaction v JOIN customers c ON c.id = v.customer_id
-      WHERE c.account_manager_id = s.id AND v.surveyed_on BETWEEN $1::date AND $2::date)::int AS surveys,
-    (SELECT count(*) FROM inspection_findings f JOIN inspections i ON i.id = f.inspection_id JOIN customers c ON c.id = f.customer_id
-      WHERE c.account_manager_id = s.id AND i.created_at::date BETWEEN $1::date AND $2::date)::int AS findings,
-    (SELECT coalesce(sum(k.amount), 0) FROM ka_costs k JOIN customers c ON c.id = k.customer_id
-      WHERE c.account_manager_id = s.id AND k.incurred_on BETWEEN $1::date AND $2::date)::numeric AS cost,
-    (SELECT coalesce(sum(b.amount), 0) FROM ka_budgets b JOIN customers c ON c.id = b.customer_id
-      WHERE c.account_manager_id = s.id AND b.year BETWEEN extract(year FROM $1::date)::int AND extract(year FROM $2::date)::int)::numeric AS budget
+    (SELECT coalesce(avg(v.score), 0) FROM satisfaction v JOIN account_manager_spans h ON h.customer_id = v.customer_id
+      WHERE h.manager_id = s.id AND v.surveyed_on >= h.from_day AND v.surveyed_on < h.to_day
+        AND v.surveyed_on BETWEEN $1::date AND $2::date)::numeric(6,2) AS avg_satisfaction,
+    (SELECT count(*) FROM satisfaction v JOIN account_manager_spans h ON h.customer_id = v.customer_id
+      WHERE h.manager_id = s.id AND v.surveyed_on >= h.from_day AND v.surveyed_on < h.to_day
+        AND v.surveyed_on BETWEEN $1::date AND $2::date)::int AS surveys,
+    (SELECT count(*) FROM inspection_findings f JOIN inspections i ON i.id = f.inspection_id JOIN account_manager_spans h ON h.customer_id = f.customer_id
+      WHERE h.manager_id = s.id AND i.created_at::date >= h.from_day AND i.created_at::date < h.to_day
+        AND i.created_at::date BETWEEN $1::date AND $2::date)::int AS findings,
+    (SELECT coalesce(sum(k.amount), 0) FROM ka_costs k JOIN account_manager_spans h ON h.customer_id = k.customer_id
+      WHERE h.manager_id = s.id AND k.incurred_on >= h.from_day AND k.incurred_on < h.to_day
+        AND k.incurred_on BETWEEN $1::date AND $2::date)::numeric AS cost,
+    -- A year's budget is the plan of whoever holds the account at the end of
+    -- that year, or at the end of the period when it ends earlier.
+    (SELECT coalesce(sum(b.amount), 0) FROM ka_budgets b JOIN account_manager_spans h ON h.customer_id = b.customer_id
+      WHERE h.manager_id = s.id
+        AND least(make_date(b.year, 12, 31), $2::date) >= h.from_day
+        AND least(make_date(b.year, 12, 31), $2::date) < h.to_day
+        AND b.year BETWEEN extract(year FROM $1::date)::int AND extract(year FROM $2::date)::int)::numeric AS budget
 FROM staff s
 WHERE s.role = 'account_manager' AND ($3::uuid IS NULL OR s.id = $3)
 ORDER BY s.name, s.id
@@ -454,7 +471,9 @@ type StaffReportRow struct {
 	Budget          decimal.Decimal
 }
 
-// Art. 5.2, 22: service quality in each account manager's assessment.
+// Art. 5.2, 22: service quality in each account manager's assessment. Each
+// fact counts for the manager who held its account on its day
+// (account_manager_spans); "accounts" is what each holds today.
 func (q *Queries) StaffReport(ctx context.Context, arg StaffReportParams) ([]StaffReportRow, error) {
 	rows, err := q.db.Query(ctx, staffReport, arg.FromDate, arg.ToDate, arg.ManagerID)
 	if err != nil {
