@@ -13,7 +13,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"kam"
-	"kam/db/dbq"
 	"kam/db/store"
 	"kam/workflows"
 )
@@ -51,7 +50,7 @@ type Sale struct {
 	CreatedAt       time.Time `json:"created_at"`
 }
 
-func saleOut(s dbq.Sale) Sale {
+func saleOut(s kam.Sale) Sale {
 	return Sale{ID: s.ID.String(), CustomerID: s.CustomerID.String(), Product: s.Product, ProductCategory: s.ProductCategory,
 		Quantity: s.Quantity.String(), Amount: money(s.Amount), AppliedRate: rateString(s.AppliedRate), Region: s.Region,
 		SoldOn: s.SoldOn.Format(time.DateOnly), CreatedAt: s.CreatedAt}
@@ -105,7 +104,7 @@ type Finding struct {
 	GrantedRate *string `json:"granted_rate"`
 }
 
-func inspectionOut(i dbq.Inspection) Inspection {
+func inspectionOut(i kam.Inspection) Inspection {
 	out := Inspection{ID: i.ID.String(), Trigger: i.Trigger, SampleSize: i.SampleSize, Seed: i.Seed, Status: i.Status,
 		SalesChecked: i.SalesChecked, CreatedAt: i.CreatedAt, FinishedAt: i.FinishedAt, SampledGrants: []string{}}
 	for _, g := range i.SampledGrants {
@@ -141,7 +140,7 @@ func (s *Server) recordSale(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	out, err := writeAccount(s, ctx, id, capRecordSales, salesSections, salesSections, func(ctx context.Context, scope store.Scope) (dbq.Sale, error) {
+	out, err := writeAccount(s, ctx, id, capRecordSales, salesSections, salesSections, func(ctx context.Context, scope store.Scope) (kam.Sale, error) {
 		return s.store.RecordSale(ctx, scope, id, sale, callerOf(ctx).ID)
 	})
 	if err != nil {
@@ -184,14 +183,14 @@ func (s *Server) listSales(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	arg, err := salesQuery(id, in.From, in.To, in.Cursor, in.Limit)
+	page, err := salesQuery(id, in.From, in.To, in.Cursor, in.Limit)
 	if err != nil {
 		return nil, err
 	}
 	// Sales carry the applied discount: discount readers only (Art. 11).
 	r := archiveRead{need: capReadGrants, sections: salesSections, action: kam.AccessView}
 	out, err := readAccount(s, ctx, id, r, func(ctx context.Context, _ store.Scope) (Page[Sale], error) {
-		rows, err := s.store.Q().ListSales(ctx, arg)
+		rows, err := s.store.ListSales(ctx, page)
 		return pageOf(rows, in.Limit, saleOut, saleCursor), err
 	})
 	if err != nil {
@@ -201,16 +200,16 @@ func (s *Server) listSales(ctx context.Context, in *struct {
 }
 
 // salesQuery reads a sales list's cursor and date range.
-func salesQuery(id uuid.UUID, rawFrom, rawTo, cursor string, limit int) (dbq.ListSalesParams, error) {
+func salesQuery(id uuid.UUID, rawFrom, rawTo, cursor string, limit int) (store.SalesPage, error) {
 	afterOn, afterID, err := keyIDCursor(cursor, "sales", dateKey)
 	if err != nil {
-		return dbq.ListSalesParams{}, err
+		return store.SalesPage{}, err
 	}
 	from, to, err := dateRange(rawFrom, rawTo)
-	return dbq.ListSalesParams{CustomerID: id, FromDate: from, ToDate: to, AfterOn: afterOn, AfterID: afterID, Lim: int32(limit + 1)}, err
+	return store.SalesPage{CustomerID: id, From: from, To: to, AfterOn: afterOn, AfterID: afterID, Limit: int32(limit + 1)}, err
 }
 
-func saleCursor(r dbq.Sale) string { return encodeCursor("sales", dateText(r.SoldOn), r.ID.String()) }
+func saleCursor(r kam.Sale) string { return encodeCursor("sales", dateText(r.SoldOn), r.ID.String()) }
 
 func (s *Server) recordSatisfaction(ctx context.Context, in *struct {
 	ID   string `path:"id" format:"uuid"`
@@ -224,7 +223,7 @@ func (s *Server) recordSatisfaction(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	r, err := writeAccount(s, ctx, id, capSurvey, salesSections, []string{"satisfaction"}, func(ctx context.Context, scope store.Scope) (dbq.Satisfaction, error) {
+	r, err := writeAccount(s, ctx, id, capSurvey, salesSections, []string{"satisfaction"}, func(ctx context.Context, scope store.Scope) (kam.Satisfaction, error) {
 		return s.store.RecordSatisfaction(ctx, scope, id, in.Body.Score, in.Body.Channel, in.Body.Comment, *on, callerOf(ctx).ID)
 	})
 	if err != nil {
@@ -261,7 +260,7 @@ func (s *Server) recordChurn(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	c, err := writeAccount(s, ctx, id, capAssign, churnSections, churnSections, func(ctx context.Context, _ store.Scope) (dbq.Churn, error) {
+	c, err := writeAccount(s, ctx, id, capAssign, churnSections, churnSections, func(ctx context.Context, _ store.Scope) (kam.Churn, error) {
 		return s.store.Churn(ctx, id, store.ChurnInput{Reason: in.Body.Reason, ReasonText: in.Body.ReasonText, Destination: in.Body.Destination,
 			Competitor: in.Body.Competitor, EffectiveOn: *on}, callerOf(ctx).ID)
 	})
@@ -282,7 +281,7 @@ func (s *Server) reactivate(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := writeAccount(s, ctx, id, capAssign, churnSections, churnSections, func(ctx context.Context, _ store.Scope) (dbq.Customer, error) {
+	if _, err := writeAccount(s, ctx, id, capAssign, churnSections, churnSections, func(ctx context.Context, _ store.Scope) (kam.Customer, error) {
 		return s.store.Reactivate(ctx, id, callerOf(ctx).ID)
 	}); err != nil {
 		return nil, err
@@ -335,18 +334,18 @@ func (s *Server) inspection(ctx context.Context, id uuid.UUID, cursor string, li
 	if err != nil {
 		return nil, err
 	}
-	i, err := s.store.Q().GetInspection(ctx, id)
+	i, err := s.store.GetInspection(ctx, id)
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return nil, s.storeErr(err)
 	}
-	findings, err := s.store.Q().ListFindingsPage(ctx, dbq.ListFindingsPageParams{InspectionID: id, AfterKind: afterKind, AfterSale: afterSale, Lim: int32(limit + 1)})
+	findings, err := s.store.ListFindings(ctx, store.FindingsPage{InspectionID: id, AfterKind: afterKind, AfterSale: afterSale, Limit: int32(limit + 1)})
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return nil, s.storeErr(err)
 	}
 	findings, next := cutFindings(findings, limit)
 	shown, err := s.inspectionShows(ctx, i, findings)
 	if err != nil {
-		return nil, err
+		return nil, s.storeErr(err)
 	}
 	// Registered even when it names no account yet: it is still a read of
 	// the inspection (one row without an account).
@@ -360,8 +359,8 @@ func (s *Server) inspection(ctx context.Context, id uuid.UUID, cursor string, li
 
 // inspectionShows lists, once each, the accounts an inspection page shows:
 // those whose grants it sampled and those its findings name.
-func (s *Server) inspectionShows(ctx context.Context, i dbq.Inspection, findings []dbq.InspectionFinding) ([]uuid.UUID, error) {
-	shown, err := s.inspectedAccounts(ctx, []dbq.Inspection{i})
+func (s *Server) inspectionShows(ctx context.Context, i kam.Inspection, findings []kam.Finding) ([]uuid.UUID, error) {
+	shown, err := s.store.InspectedAccounts(ctx, i)
 	if err != nil {
 		return nil, err
 	}
@@ -373,7 +372,7 @@ func (s *Server) inspectionShows(ctx context.Context, i dbq.Inspection, findings
 
 // cutFindings cuts a page of findings read one over limit, and names the
 // cursor of the next.
-func cutFindings(findings []dbq.InspectionFinding, limit int) ([]dbq.InspectionFinding, string) {
+func cutFindings(findings []kam.Finding, limit int) ([]kam.Finding, string) {
 	if len(findings) <= limit {
 		return findings, ""
 	}
@@ -382,7 +381,7 @@ func cutFindings(findings []dbq.InspectionFinding, limit int) ([]dbq.InspectionF
 	return findings, encodeCursor("findings", last.Kind, last.SaleID.String())
 }
 
-func findingsOut(findings []dbq.InspectionFinding) []Finding {
+func findingsOut(findings []kam.Finding) []Finding {
 	out := []Finding{}
 	for _, f := range findings {
 		out = append(out, findingOut(f))
@@ -390,7 +389,7 @@ func findingsOut(findings []dbq.InspectionFinding) []Finding {
 	return out
 }
 
-func findingOut(f dbq.InspectionFinding) Finding {
+func findingOut(f kam.Finding) Finding {
 	var granted *string
 	if f.GrantedRate.Valid {
 		g := rateString(f.GrantedRate.Decimal)
@@ -411,12 +410,12 @@ func (s *Server) listInspections(ctx context.Context, in *struct {
 		if err != nil {
 			return Page[Inspection]{}, nil, err
 		}
-		rows, err := s.store.Q().ListInspections(ctx, dbq.ListInspectionsParams{AfterAt: afterAt, AfterID: afterID, Lim: int32(in.Limit + 1)})
+		rows, err := s.store.ListInspections(ctx, store.InspectionsPage{AfterAt: afterAt, AfterID: afterID, Limit: int32(in.Limit + 1)})
 		if err != nil {
 			return Page[Inspection]{}, nil, err
 		}
 		out := pageOf(rows, in.Limit, inspectionOut, inspectionCursor)
-		shown, err := s.inspectedAccounts(ctx, rows[:len(out.Items)])
+		shown, err := s.store.InspectedAccounts(ctx, rows[:len(out.Items)]...)
 		return out, shown, err
 	})
 	if err != nil {
@@ -425,24 +424,8 @@ func (s *Server) listInspections(ctx context.Context, in *struct {
 	return &struct{ Body Page[Inspection] }{Body: out}, nil
 }
 
-func inspectionCursor(r dbq.Inspection) string {
+func inspectionCursor(r kam.Inspection) string {
 	return encodeCursor("inspections", timeText(r.CreatedAt), r.ID.String())
-}
-
-// inspectedAccounts lists the accounts whose grants the inspections sampled.
-func (s *Server) inspectedAccounts(ctx context.Context, rows []dbq.Inspection) ([]uuid.UUID, error) {
-	var grants []uuid.UUID
-	for _, r := range rows {
-		grants = append(grants, r.SampledGrants...)
-	}
-	if len(grants) == 0 {
-		return nil, nil
-	}
-	ids, err := s.store.Q().GrantAccounts(ctx, grants)
-	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	return ids, nil
 }
 
 // uniqueIDs keeps the first of each id, in order.

@@ -12,7 +12,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"kam"
-	"kam/db/dbq"
 	"kam/db/store"
 )
 
@@ -275,7 +274,7 @@ func (s *Server) reportGate(ctx context.Context, name string) (*uuid.UUID, error
 
 // categories turns the bounded category months (top N by revenue, then one
 // "other" slot) into the period's structure and its monthly trend.
-func categories(rows []dbq.CategoryMonthsRow, topN int) ([]CategoryShare, []MonthCategory, decimal.Decimal) {
+func categories(rows []kam.CategoryMonth, topN int) ([]CategoryShare, []MonthCategory, decimal.Decimal) {
 	type slot struct {
 		name        string
 		others      int32
@@ -320,40 +319,27 @@ func (s *Server) overviewReport(ctx context.Context, in *trendInput) (*report, e
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.overviewFigures(ctx, mgr, from, to, in.Categories)
+	o, err := s.store.OverviewReport(ctx, store.ReportPeriod{ManagerID: mgr, From: from, To: to, TopN: in.Categories})
 	if err != nil {
 		return nil, s.storeErr(err)
 	}
+	r := overviewOut(o, from, to, in.Categories)
 	return answer(in.Format, r, sectionCols, r.csvRows), nil
 }
 
-// overviewFigures reads the overview of the accounts in mgr's scope (all
-// when nil) over [from, to).
-func (s *Server) overviewFigures(ctx context.Context, mgr *uuid.UUID, from, to time.Time, topN int) (OverviewReport, error) {
-	q := s.store.Q()
-	c, err := q.OverviewCounts(ctx, dbq.OverviewCountsParams{ManagerID: mgr, FromDate: from, ToDate: to})
-	if err != nil {
-		return OverviewReport{}, err
-	}
-	tiers, err := q.OverviewTiers(ctx, mgr)
-	if err != nil {
-		return OverviewReport{}, err
-	}
-	months, err := q.CategoryMonths(ctx, dbq.CategoryMonthsParams{ManagerID: mgr, FromDate: from, ToDate: to, TopN: int64(topN)})
-	if err != nil {
-		return OverviewReport{}, err
-	}
-	shares, trend, _ := categories(months, topN)
+// overviewOut shapes the overview of [from, to) with its top N categories.
+func overviewOut(c kam.Overview, from, to time.Time, topN int) OverviewReport {
+	shares, trend, _ := categories(c.Months, topN)
 	r := OverviewReport{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), AccountsAtStart: c.AtStart, AccountsAtEnd: c.AtEnd,
-		Added: c.Added, Churned: c.Churned, KARevenue: money(c.KaRevenue), CompanyRevenue: optDec(c.CompanyRevenue, c.CompanyMonths),
+		Added: c.Added, Churned: c.Churned, KARevenue: money(c.KARevenue), CompanyRevenue: optDec(c.CompanyRevenue, c.CompanyMonths),
 		AvgSatisfaction: optDec(c.AvgSatisfaction, c.Surveys), Surveys: c.Surveys, CategoryStructure: shares, MonthlyTrend: trend, ByTier: []TierCount{}}
 	if c.CompanyMonths > 0 {
-		r.KAShare = pct(c.KaRevenue, c.CompanyRevenue)
+		r.KAShare = pct(c.KARevenue, c.CompanyRevenue)
 	}
-	for _, t := range tiers {
+	for _, t := range c.ByTier {
 		r.ByTier = append(r.ByTier, TierCount{Tier: t.Tier, Accounts: t.Accounts})
 	}
-	return r, nil
+	return r
 }
 
 // csvRows writes the overview as section/key/value rows.
@@ -389,69 +375,39 @@ func (s *Server) customerReport(ctx context.Context, in *customerPeriodInput) (*
 		return nil, err
 	}
 	r := archiveRead{need: capReports, sections: []string{"report:customer"}, action: kam.AccessExport}
-	rep, err := readAccount(s, ctx, id, r, func(ctx context.Context, _ store.Scope) (CustomerReport, error) {
-		return s.customerFigures(ctx, id, from, to, in.Categories)
+	withCredit := can(callerOf(ctx).Role, capReadCredit)
+	f, err := readAccount(s, ctx, id, r, func(ctx context.Context, _ store.Scope) (kam.CustomerFigures, error) {
+		return s.store.CustomerReport(ctx, id, store.ReportPeriod{From: from, To: to, TopN: in.Categories}, withCredit)
 	})
 	if err != nil {
 		return nil, err
 	}
+	rep := customerReportOut(id, f, from, to, in.Categories)
 	return answer(in.Format, rep, sectionCols, rep.csvRows), nil
 }
 
-// customerFigures reads one account's report over [from, to).
-func (s *Server) customerFigures(ctx context.Context, id uuid.UUID, from, to time.Time, topN int) (CustomerReport, error) {
-	q := s.store.Q()
-	months, err := q.CategoryMonths(ctx, dbq.CategoryMonthsParams{CustomerID: &id, FromDate: from, ToDate: to, TopN: int64(topN)})
-	if err != nil {
-		return CustomerReport{}, err
-	}
-	shares, trend, _ := categories(months, topN)
-	pay, err := s.paymentComparison(ctx, id, from, to)
-	if err != nil {
-		return CustomerReport{}, err
-	}
-	regions, err := s.regionFlows(ctx, id, from, to, topN)
-	if err != nil {
-		return CustomerReport{}, err
-	}
-	facts, err := q.CustomerServiceFacts(ctx, dbq.CustomerServiceFactsParams{CustomerID: id, FromDate: from, ToDate: to})
-	if err != nil {
-		return CustomerReport{}, err
-	}
+// customerReportOut shapes one account's report of [from, to) with its top
+// N categories and regions.
+func customerReportOut(id uuid.UUID, f kam.CustomerFigures, from, to time.Time, topN int) CustomerReport {
+	shares, trend, _ := categories(f.Months, topN)
 	r := CustomerReport{CustomerID: id.String(), From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), ProductStructure: shares,
-		MonthlyTrend: trend, Regions: regions, OpenTickets: facts.OpenTickets, VisitsDone: facts.VisitsDone,
-		VisitsMissed: facts.VisitsMissed, Greetings: facts.Greetings, Payments: pay}
-	if can(callerOf(ctx).Role, capReadCredit) {
-		if c, err := q.GetCredit(ctx, id); err == nil {
-			o := creditOut(store.CreditOf(c))
-			r.CreditStatus, r.CreditOutstanding = &o.Status, &o.Outstanding
-		}
+		MonthlyTrend: trend, Regions: regionFlows(f.Regions, topN), OpenTickets: f.OpenTickets, VisitsDone: f.VisitsDone,
+		VisitsMissed: f.VisitsMissed, Greetings: f.Greetings, Payments: paymentComparison(f.Payments, f.PaymentsLastYear)}
+	if f.Credit != nil {
+		o := creditOut(*f.Credit)
+		r.CreditStatus, r.CreditOutstanding = &o.Status, &o.Outstanding
 	}
-	return r, nil
+	return r
 }
 
-// paymentComparison compares an account's payments over [from, to) with the
+// paymentComparison compares an account's payments over a period with the
 // same period a year before.
-func (s *Server) paymentComparison(ctx context.Context, id uuid.UUID, from, to time.Time) (PaymentComparison, error) {
-	q := s.store.Q()
-	now, err := q.PaymentsBetween(ctx, dbq.PaymentsBetweenParams{CustomerID: id, FromDate: from, ToDate: to})
-	if err != nil {
-		return PaymentComparison{}, err
-	}
-	before, err := q.PaymentsBetween(ctx, dbq.PaymentsBetweenParams{CustomerID: id, FromDate: from.AddDate(-1, 0, 0), ToDate: to.AddDate(-1, 0, 0)})
-	if err != nil {
-		return PaymentComparison{}, err
-	}
-	return PaymentComparison{ThisPeriod: money(now), SamePeriodLastYear: money(before), Change: money(now.Sub(before)), ChangePercent: pct(now.Sub(before), before)}, nil
+func paymentComparison(now, before decimal.Decimal) PaymentComparison {
+	return PaymentComparison{ThisPeriod: money(now), SamePeriodLastYear: money(before), Change: money(now.Sub(before)), ChangePercent: pct(now.Sub(before), before)}
 }
 
-// regionFlows reads an account's top regions over [from, to), the rest in
-// one "other" slot.
-func (s *Server) regionFlows(ctx context.Context, id uuid.UUID, from, to time.Time, topN int) ([]RegionFlow, error) {
-	regions, err := s.store.Q().CustomerRegions(ctx, dbq.CustomerRegionsParams{CustomerID: id, FromDate: from, ToDate: to, TopN: int64(topN)})
-	if err != nil {
-		return nil, err
-	}
+// regionFlows shapes an account's top N regions, the rest in one "other" row.
+func regionFlows(regions []kam.RegionSlot, topN int) []RegionFlow {
 	flows := []RegionFlow{}
 	for _, g := range regions {
 		flow := RegionFlow{Region: g.Region, Amount: money(g.Amount), Quantity: g.Quantity.String()}
@@ -460,7 +416,7 @@ func (s *Server) regionFlows(ctx context.Context, id uuid.UUID, from, to time.Ti
 		}
 		flows = append(flows, flow)
 	}
-	return flows, nil
+	return flows
 }
 
 // csvRows writes the customer report as section/key/value rows.
@@ -488,9 +444,9 @@ func (s *Server) churnReport(ctx context.Context, in *periodInput) (*report, err
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.store.Q().ChurnReport(ctx, dbq.ChurnReportParams{ManagerID: mgr, FromDate: from, ToDate: to})
+	rows, err := s.store.ChurnReport(ctx, store.ReportPeriod{ManagerID: mgr, From: from, To: to})
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return nil, s.storeErr(err)
 	}
 	page := Page[ChurnRow]{Items: make([]ChurnRow, 0, len(rows))}
 	for _, r := range rows {
@@ -513,9 +469,9 @@ func (s *Server) staffReport(ctx context.Context, in *periodInput) (*report, err
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.store.Q().StaffReport(ctx, dbq.StaffReportParams{ManagerID: mgr, FromDate: from, ToDate: to})
+	rows, err := s.store.StaffReport(ctx, store.ReportPeriod{ManagerID: mgr, From: from, To: to})
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return nil, s.storeErr(err)
 	}
 	page := Page[StaffRow]{Items: make([]StaffRow, 0, len(rows))}
 	for _, r := range rows {
@@ -529,7 +485,7 @@ func (s *Server) staffReport(ctx context.Context, in *periodInput) (*report, err
 	}), nil
 }
 
-func staffRowOut(r dbq.StaffReportRow) StaffRow {
+func staffRowOut(r kam.StaffFigures) StaffRow {
 	return StaffRow{StaffID: r.ID.String(), Name: r.Name, Accounts: r.Accounts, Revenue: money(r.Revenue),
 		Collected: money(r.Collected), Billed: money(r.Billed), Overdue: money(r.Overdue), OverdueShare: pct(r.Overdue, r.Billed),
 		VisitsOnTime: r.VisitsOnTime, VisitsMissed: r.VisitsMissed, Tickets: r.Tickets,
@@ -570,9 +526,9 @@ func (s *Server) putCompanyRevenue(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, invalidField("body.amount", "not a decimal amount")
 	}
-	r, err := s.store.Q().PutCompanyRevenue(ctx, dbq.PutCompanyRevenueParams{Month: month, Amount: amount, UpdatedBy: &p.ID})
+	r, err := s.store.PutCompanyRevenue(ctx, month, amount, p.ID)
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return nil, s.storeErr(err)
 	}
 	return &struct{ Body CompanyRevenue }{Body: CompanyRevenue{Month: r.Month.Format("2006-01"), Amount: money(r.Amount)}}, nil
 }

@@ -78,6 +78,10 @@ func TestReportsOnAFixture(t *testing.T) {
 	if fmt.Sprint(c.Body["regions"]) != "[map[amount:1500.00 quantity:15 region:East]]" || c.Body["credit_status"] != "active" {
 		t.Errorf("customer report = %s", c.Raw)
 	}
+	// An account without a credit agreement reports none.
+	if c2 := must(t, call(t, "GET", "/v1/reports/customers/"+a2+q, am.Token, nil), 200); c2.Body["credit_status"] != nil || c2.Body["credit_outstanding"] != nil {
+		t.Errorf("customer report without credit = %s", c2.Raw)
+	}
 
 	ch := must(t, call(t, "GET", "/v1/reports/churn"+q, am.Token, nil), 200).items()
 	if len(ch) != 1 || ch[0]["reason"] != "competitor" || ch[0]["destination"] != "Shenzhen" || ch[0]["competitor"] != "Rival Co" || ch[0]["revenue_lost"] != "300.00" {

@@ -668,7 +668,7 @@ func TestInspectionFindings(t *testing.T) {
 	if ins.Status != "done" || len(ins.SampledGrants) != 1 || ins.SampledGrants[0] != g.ID || ins.SalesChecked != 5 {
 		t.Fatalf("inspection = %+v", ins)
 	}
-	findings, err := s.Q().ListFindings(ctx, run.ID)
+	findings, err := s.ListFindings(ctx, store.FindingsPage{InspectionID: run.ID, Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -684,13 +684,38 @@ func TestInspectionFindings(t *testing.T) {
 	if _, err := s.Inspect(ctx, run); err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := s.Q().ListFindings(ctx, run.ID); len(again) != 3 {
+	if again, _ := s.ListFindings(ctx, store.FindingsPage{InspectionID: run.ID, Limit: 100}); len(again) != 3 {
 		t.Fatalf("%d findings after a re-run", len(again))
 	}
-	a, _ := s.Q().SampleGrants(ctx, dbq.SampleGrantsParams{Seed: 7, Lim: 1})
-	b, _ := s.Q().SampleGrants(ctx, dbq.SampleGrantsParams{Seed: 7, Lim: 1})
-	if fmt.Sprint(a) != fmt.Sprint(b) {
+	// The same seed draws the same sample in another inspection too.
+	a, err := s.Inspect(ctx, kam.InspectionRun{ID: store.NewID(), Trigger: "manual", SampleSize: 1, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Inspect(ctx, kam.InspectionRun{ID: store.NewID(), Trigger: "manual", SampleSize: 1, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(a.SampledGrants) != fmt.Sprint(b.SampledGrants) {
 		t.Fatal("the same seed drew different samples")
+	}
+	// A page of findings ends where the next begins.
+	first, _ := s.ListFindings(ctx, store.FindingsPage{InspectionID: run.ID, Limit: 2})
+	last := first[len(first)-1]
+	rest, _ := s.ListFindings(ctx, store.FindingsPage{InspectionID: run.ID, AfterKind: &last.Kind, AfterSale: &last.SaleID, Limit: 2})
+	if len(first) != 2 || len(rest) != 1 || rest[0].SaleID == last.SaleID {
+		t.Fatalf("pages of findings: %d then %d", len(first), len(rest))
+	}
+	got1, err := s.GetInspection(ctx, run.ID)
+	if err != nil || got1.Status != "done" {
+		t.Fatalf("inspection = %+v, %v", got1, err)
+	}
+	if _, err := s.GetInspection(ctx, store.NewID()); !errors.Is(err, kam.ErrNotFound) {
+		t.Fatalf("an unknown inspection: %v", err)
+	}
+	accounts, err := s.InspectedAccounts(ctx, got1)
+	if err != nil || len(accounts) != 1 || accounts[0] != c.ID {
+		t.Fatalf("inspected accounts = %v, %v", accounts, err)
 	}
 }
 
