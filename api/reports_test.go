@@ -117,3 +117,40 @@ func TestReportsOnAFixture(t *testing.T) {
 		t.Errorf("%d report exports registered", n)
 	}
 }
+
+// Art. 22 assesses each account manager by the accounts they held: a sale
+// counts for whoever held its account on the day it was made, not for
+// today's manager, and so does a survey.
+func TestStaffReportCountsForTheManagerAtTheTime(t *testing.T) {
+	ka := staffByRole(t)[kam.RoleKAManager]
+	before, after := newStaff(t, kam.RoleAccountManager), newStaff(t, kam.RoleAccountManager)
+	acct := newAccount(t, before.ID)
+	sale := func(amount, on string) {
+		must(t, call(t, "POST", "/v1/customers/"+acct+"/sales", ka.Token, map[string]any{"product": "p", "product_category": "equipment", "quantity": "1",
+			"amount": amount, "region": "East", "sold_on": on}), 201)
+	}
+	sale("1000", "2024-01-15")
+	sale("300", "2024-03-10")
+	must(t, call(t, "POST", "/v1/customers/"+acct+"/satisfaction", ka.Token, map[string]any{"score": 2, "surveyed_on": "2024-01-20"}), 201)
+	must(t, call(t, "POST", "/v1/customers/"+acct+"/satisfaction", ka.Token, map[string]any{"score": 5, "surveyed_on": "2024-03-20"}), 201)
+	must(t, call(t, "PATCH", "/v1/customers/"+acct, ka.Token, map[string]any{"account_manager_id": after.ID}), 200)
+	// The hand-over happened on 1 February 2024: date the history so.
+	if _, err := running.Store.Pool.Exec(context.Background(), `UPDATE customer_history SET at = CASE WHEN new_value = $2 THEN '2024-02-01 10:00+00'::timestamptz ELSE '2023-06-01 10:00+00'::timestamptz END
+		WHERE customer_id = $1 AND field = 'account_manager_id'`, acct, after.ID); err != nil {
+		t.Fatal(err)
+	}
+	rows := must(t, call(t, "GET", "/v1/reports/staff?from=2024-01-01&to=2024-03-31", ka.Token, nil), 200).items()
+	got := map[string]string{}
+	for _, r := range rows {
+		if id := r["staff_id"]; id == before.ID || id == after.ID {
+			got[id.(string)] = fmt.Sprintf("accounts=%v revenue=%v satisfaction=%v", r["accounts"], r["revenue"], r["avg_satisfaction"])
+		}
+	}
+	want := map[string]string{
+		before.ID: "accounts=0 revenue=1000.00 satisfaction=2.00",
+		after.ID:  "accounts=1 revenue=300.00 satisfaction=5.00",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("staff report = %v, want %v", got, want)
+	}
+}
