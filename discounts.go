@@ -78,3 +78,104 @@ type InspectionRun struct {
 	SampleSize  int32
 	Seed        int64
 }
+
+// DiscountRequest is a discount request and where its approval stands; the
+// policy it was routed under is kept with it (Art. 11, 12).
+type DiscountRequest struct {
+	ID                    uuid.UUID
+	CustomerID            uuid.UUID
+	RequesterID           uuid.UUID
+	ProductCategory       string
+	Rate                  decimal.Decimal
+	Method                string
+	ValidFrom             time.Time
+	ValidTo               time.Time
+	Reason                string
+	Route                 string
+	PolicyMaxStandardRate decimal.Decimal
+	PolicyHardCapRate     decimal.Decimal
+	State                 string
+	Stage                 *string
+	Escalated             bool
+	Deadline              *time.Time
+	Reminders             int32
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
+	ClosedAt              *time.Time
+}
+
+// StageDecision is a stage's recorded decision on a request.
+type StageDecision struct {
+	RequestID uuid.UUID
+	Stage     string
+	Decision  string
+	DecidedBy uuid.UUID
+	DecidedAt time.Time
+	Comment   string
+}
+
+// DiscountView is a request with its decisions, oldest first.
+type DiscountView struct {
+	Request   DiscountRequest
+	Decisions []StageDecision
+}
+
+// Grant is one entry of an account's discount standard (Art. 7.8); EndedAt
+// is set once it has ended.
+type Grant struct {
+	ID              uuid.UUID
+	RequestID       uuid.UUID
+	CustomerID      uuid.UUID
+	ProductCategory string
+	Rate            decimal.Decimal
+	Method          string
+	ValidFrom       time.Time
+	ValidTo         time.Time
+	GrantedAt       time.Time
+	ApprovedBy      uuid.UUID
+	EndedAt         *time.Time
+}
+
+// GrantFilter selects a page of the grants in force for an account on a day,
+// one per product category, resuming after AfterCategory when it is set.
+type GrantFilter struct {
+	CustomerID    uuid.UUID
+	AsOf          time.Time
+	AfterCategory *string
+	Lim           int32
+}
+
+// Filing is a standard discount filed with the General Manager (Art. 12).
+type Filing struct {
+	ID             uuid.UUID
+	RequestID      uuid.UUID
+	GrantID        uuid.UUID
+	CustomerID     uuid.UUID
+	FiledAt        time.Time
+	AcknowledgedAt *time.Time
+	AcknowledgedBy *uuid.UUID
+}
+
+// FiledDiscount is a filing with what its request asked for.
+type FiledDiscount struct {
+	Filing
+	Rate            decimal.Decimal
+	Method          string
+	ProductCategory string
+	RequesterID     uuid.UUID
+}
+
+// FilingKey is where a list of filings (newest first) resumes: before this
+// filing time and id.
+type FilingKey struct {
+	FiledAt time.Time
+	ID      uuid.UUID
+}
+
+// FilingFilter selects a page of filings; Unacknowledged keeps those the GM
+// has not acknowledged.
+type FilingFilter struct {
+	Unacknowledged bool
+	Before         *FilingKey
+	Lim            int32
+}

@@ -11,7 +11,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"kam"
-	"kam/db/dbq"
 	"kam/db/store"
 )
 
@@ -30,7 +29,7 @@ type Budget struct {
 	Amount     string  `json:"amount"`
 }
 
-func budgetOut(b dbq.KaBudget) Budget {
+func budgetOut(b kam.Budget) Budget {
 	return Budget{ID: b.ID.String(), Year: b.Year, CustomerID: uuidString(b.CustomerID), Tier: b.Tier, Amount: money(b.Amount)}
 }
 
@@ -56,7 +55,7 @@ type Cost struct {
 	Note       string `json:"note"`
 }
 
-func costOut(c dbq.KaCost) Cost {
+func costOut(c kam.Cost) Cost {
 	return Cost{ID: c.ID.String(), CustomerID: c.CustomerID.String(), Category: c.Category, Amount: money(c.Amount), IncurredOn: c.IncurredOn.Format(time.DateOnly), Note: c.Note}
 }
 
@@ -158,12 +157,8 @@ func (s *Server) putCustomerBudget(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	b, err := archiveWrite(s, ctx, []uuid.UUID{id}, budgetSections, func(ctx context.Context) (b dbq.KaBudget, err error) {
-		err = s.store.Write(ctx, func(q *dbq.Queries) error {
-			b, err = q.PutCustomerBudget(ctx, dbq.PutCustomerBudgetParams{ID: store.NewID(), Year: in.Year, CustomerID: &id, Amount: amount})
-			return err
-		})
-		return b, err
+	b, err := archiveWrite(s, ctx, []uuid.UUID{id}, budgetSections, func(ctx context.Context) (kam.Budget, error) {
+		return s.store.PutCustomerBudget(ctx, in.Year, id, amount)
 	})
 	if err != nil {
 		return nil, problemFor(s.log, err)
@@ -180,12 +175,9 @@ func (s *Server) putTierBudget(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.Q().GetTier(ctx, in.Code); err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	b, err := s.store.Q().PutTierBudget(ctx, dbq.PutTierBudgetParams{ID: store.NewID(), Year: in.Year, Tier: &in.Code, Amount: amount})
+	b, err := s.store.PutTierBudget(ctx, in.Year, in.Code, amount)
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return nil, problemFor(s.log, err)
 	}
 	return &struct{ Body Budget }{Body: budgetOut(b)}, nil
 }
@@ -201,14 +193,14 @@ func (s *Server) budgetReport(ctx context.Context, in *struct {
 	if year == 0 {
 		year = int32(s.today().Year())
 	}
-	rows, err := s.store.Q().BudgetReport(ctx, dbq.BudgetReportParams{Year: year, ManagerID: mgr})
+	lines, err := s.store.BudgetReport(ctx, year, mgr)
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return nil, problemFor(s.log, err)
 	}
 	out := BudgetReport{Year: year, Accounts: []BudgetLine{}, Tiers: []TierBudgetLine{}}
-	for _, r := range rows {
-		out.Accounts = append(out.Accounts, BudgetLine{CustomerID: r.ID.String(), Code: r.Code, Tier: r.Tier, Budget: money(r.Budget),
-			OwnBudget: r.OwnBudget, Spent: money(r.Spent), Remaining: money(r.Budget.Sub(r.Spent))})
+	for _, l := range lines {
+		out.Accounts = append(out.Accounts, BudgetLine{CustomerID: l.CustomerID.String(), Code: l.Code, Tier: l.Tier, Budget: money(l.Budget),
+			OwnBudget: l.OwnBudget, Spent: money(l.Spent), Remaining: money(l.Remaining())})
 	}
 	if mgr == nil {
 		if out.Tiers, err = s.tierBudgetLines(ctx, year); err != nil {
@@ -220,13 +212,13 @@ func (s *Server) budgetReport(ctx context.Context, in *struct {
 
 // tierBudgetLines reads the year's tier budgets and what they spent.
 func (s *Server) tierBudgetLines(ctx context.Context, year int32) ([]TierBudgetLine, error) {
-	tiers, err := s.store.Q().TierBudgets(ctx, year)
+	tiers, err := s.store.TierBudgets(ctx, year)
 	if err != nil {
-		return nil, s.storeErr(err)
+		return nil, problemFor(s.log, err)
 	}
 	lines := []TierBudgetLine{}
 	for _, t := range tiers {
-		lines = append(lines, TierBudgetLine{Tier: *t.Tier, Budget: money(t.Amount), Spent: money(t.Spent), Remaining: money(t.Amount.Sub(t.Spent))})
+		lines = append(lines, TierBudgetLine{Tier: t.Tier, Budget: money(t.Budget), Spent: money(t.Spent), Remaining: money(t.Remaining())})
 	}
 	return lines, nil
 }
@@ -246,13 +238,9 @@ func (s *Server) recordCost(ctx context.Context, in *struct {
 	if _, err := s.gateVisible(ctx, id, capCosts, costSections); err != nil {
 		return nil, err
 	}
-	by := callerOf(ctx).ID
-	c, err := archiveWrite(s, ctx, []uuid.UUID{id}, costSections, func(ctx context.Context) (c dbq.KaCost, err error) {
-		err = s.store.Write(ctx, func(q *dbq.Queries) error {
-			c, err = q.InsertCost(ctx, dbq.InsertCostParams{ID: store.NewID(), CustomerID: id, Category: in.Body.Category, Amount: amount, IncurredOn: on, Note: in.Body.Note, CreatedBy: &by})
-			return err
-		})
-		return c, err
+	cost := store.CostInput{CustomerID: id, Category: in.Body.Category, Amount: amount, IncurredOn: on, Note: in.Body.Note, By: callerOf(ctx).ID}
+	c, err := archiveWrite(s, ctx, []uuid.UUID{id}, costSections, func(ctx context.Context) (kam.Cost, error) {
+		return s.store.RecordCost(ctx, cost)
 	})
 	if err != nil {
 		return nil, problemFor(s.log, err)
@@ -269,19 +257,28 @@ func (s *Server) listCosts(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	afterOn, afterID, err := keyIDCursor(in.Cursor, "costs", dateKey)
+	after, err := costCursor(in.Cursor)
 	if err != nil {
 		return nil, err
 	}
 	r := archiveRead{need: capReports, sections: costSections, action: kam.AccessView}
 	out, err := readAccount(s, ctx, id, r, func(ctx context.Context, _ store.Scope) (Page[Cost], error) {
-		rows, err := s.store.Q().ListCosts(ctx, dbq.ListCostsParams{CustomerID: id, AfterOn: afterOn, AfterID: afterID, Lim: int32(in.Limit + 1)})
-		return pageOf(rows, in.Limit, costOut, func(c dbq.KaCost) string { return encodeCursor("costs", dateText(c.IncurredOn), c.ID.String()) }), err
+		rows, err := s.store.ListCosts(ctx, id, after, int32(in.Limit+1))
+		return pageOf(rows, in.Limit, costOut, func(c kam.Cost) string { return encodeCursor("costs", dateText(c.IncurredOn), c.ID.String()) }), err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &struct{ Body Page[Cost] }{Body: out}, nil
+}
+
+// costCursor reads the (incurred_on, id) a page of costs ended at.
+func costCursor(c string) (*kam.CostKey, error) {
+	on, id, err := keyIDCursor(c, "costs", dateKey)
+	if on == nil || err != nil {
+		return nil, err
+	}
+	return &kam.CostKey{IncurredOn: *on, ID: *id}, nil
 }
 
 func (s *Server) createEvent(ctx context.Context, in *struct{ Body EventCreate }) (*struct{ Body Event }, error) {
@@ -293,15 +290,15 @@ func (s *Server) createEvent(ctx context.Context, in *struct{ Body EventCreate }
 	if err != nil {
 		return nil, err
 	}
-	invitees, accounts, err := inviteesOf(in.Body.Invitees)
+	invited, accounts, err := inviteesOf(in.Body.Invitees)
 	if err != nil {
 		return nil, err
 	}
-	create := func(ctx context.Context) (dbq.KaEvent, error) {
-		return s.store.CreateEvent(ctx, dbq.CreateEventParams{ID: store.NewID(), Kind: in.Body.Kind, Title: in.Body.Title, HeldOn: *on,
-			Location: in.Body.Location, Notes: in.Body.Notes, CreatedBy: &p.ID}, invitees.add(ctx))
+	event := store.EventInput{Kind: in.Body.Kind, Title: in.Body.Title, HeldOn: *on, Location: in.Body.Location, Notes: in.Body.Notes, By: p.ID}
+	create := func(ctx context.Context) (kam.Event, error) {
+		return s.store.CreateEvent(ctx, event, invited)
 	}
-	var ev dbq.KaEvent
+	var ev kam.Event
 	if len(accounts) > 0 {
 		// Inviting an account records something about it (Art. 5.4): a change
 		// to its archive, registered with the event (Art. 9).
@@ -315,28 +312,10 @@ func (s *Server) createEvent(ctx context.Context, in *struct{ Body EventCreate }
 	return s.eventOut(ctx, ev)
 }
 
-// invitee is one parsed invitee: an account (with an optional key person)
-// or a member of staff.
-type invitee struct{ c, k, st *uuid.UUID }
-
-type invitees []invitee
-
-// add invites them to the event being created, in its transaction.
-func (xs invitees) add(ctx context.Context) func(q *dbq.Queries, eventID uuid.UUID) error {
-	return func(q *dbq.Queries, eventID uuid.UUID) error {
-		for _, x := range xs {
-			if _, err := q.InviteToEvent(ctx, dbq.InviteToEventParams{ID: store.NewID(), EventID: eventID, CustomerID: x.c, KeyPersonID: x.k, StaffID: x.st}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-}
-
 // inviteesOf reads an event's invitees and the accounts among them, once
 // each in order.
-func inviteesOf(in []InviteeInput) (invitees, []uuid.UUID, error) {
-	var out invitees
+func inviteesOf(in []InviteeInput) ([]kam.Invitation, []uuid.UUID, error) {
+	var out []kam.Invitation
 	var accounts []uuid.UUID
 	for i, x := range in {
 		v, err := inviteeOf("body.invitees["+itoa(i)+"]", x)
@@ -344,34 +323,34 @@ func inviteesOf(in []InviteeInput) (invitees, []uuid.UUID, error) {
 			return nil, nil, err
 		}
 		out = append(out, v)
-		if v.c != nil && !slices.Contains(accounts, *v.c) {
-			accounts = append(accounts, *v.c)
+		if c := v.CustomerID; c != nil && !slices.Contains(accounts, *c) {
+			accounts = append(accounts, *c)
 		}
 	}
 	return out, accounts, nil
 }
 
-func inviteeOf(loc string, x InviteeInput) (invitee, error) {
+func inviteeOf(loc string, x InviteeInput) (kam.Invitation, error) {
 	c, err := optUUID(loc+".customer_id", nonEmpty(x.CustomerID))
 	if err != nil {
-		return invitee{}, err
+		return kam.Invitation{}, err
 	}
 	k, err := optUUID(loc+".key_person_id", nonEmpty(x.KeyPersonID))
 	if err != nil {
-		return invitee{}, err
+		return kam.Invitation{}, err
 	}
 	st, err := optUUID(loc+".staff_id", nonEmpty(x.StaffID))
 	if err != nil {
-		return invitee{}, err
+		return kam.Invitation{}, err
 	}
 	if c == nil && st == nil {
-		return invitee{}, invalidField(loc, "an invitee is an account (with an optional key person) or a member of staff")
+		return kam.Invitation{}, invalidField(loc, "an invitee is an account (with an optional key person) or a member of staff")
 	}
-	return invitee{c, k, st}, nil
+	return kam.Invitation{CustomerID: c, KeyPersonID: k, StaffID: st}, nil
 }
 
-func (s *Server) eventOut(ctx context.Context, ev dbq.KaEvent) (*struct{ Body Event }, error) {
-	events, err := s.eventsOut(ctx, []dbq.KaEvent{ev}, nil)
+func (s *Server) eventOut(ctx context.Context, ev kam.Event) (*struct{ Body Event }, error) {
+	events, err := s.eventsOut(ctx, []kam.Event{ev}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -380,18 +359,18 @@ func (s *Server) eventOut(ctx context.Context, ev dbq.KaEvent) (*struct{ Body Ev
 
 // eventsOut shapes events with their invitees; manager, when set, keeps only
 // the invitees that are that account manager's accounts (or staff).
-func (s *Server) eventsOut(ctx context.Context, rows []dbq.KaEvent, manager *uuid.UUID) ([]Event, error) {
+func (s *Server) eventsOut(ctx context.Context, rows []kam.Event, manager *uuid.UUID) ([]Event, error) {
 	ids := make([]uuid.UUID, len(rows))
 	for i, e := range rows {
 		ids[i] = e.ID
 	}
-	inv, err := s.store.Q().ListInvitees(ctx, dbq.ListInviteesParams{EventIds: ids, ManagerID: manager})
+	inv, err := s.store.ListInvitees(ctx, ids, manager)
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return nil, problemFor(s.log, err)
 	}
 	by := map[uuid.UUID][]Invitee{}
 	for _, i := range inv {
-		by[i.EventID] = append(by[i.EventID], Invitee{ID: i.ID.String(), CustomerID: uuidString(i.CustomerID), KeyPersonID: uuidString(i.KeyPersonID), StaffID: uuidString(i.StaffID), Attended: i.Attended})
+		by[i.EventID] = append(by[i.EventID], inviteeOut(i))
 	}
 	out := make([]Event, 0, len(rows))
 	for _, e := range rows {
@@ -402,6 +381,11 @@ func (s *Server) eventsOut(ctx context.Context, rows []dbq.KaEvent, manager *uui
 		out = append(out, ev)
 	}
 	return out, nil
+}
+
+func inviteeOut(i kam.Invitee) Invitee {
+	x := i.Invited
+	return Invitee{ID: i.ID.String(), CustomerID: uuidString(x.CustomerID), KeyPersonID: uuidString(x.KeyPersonID), StaffID: uuidString(x.StaffID), Attended: i.Attended}
 }
 
 func (s *Server) listEvents(ctx context.Context, in *struct {
@@ -427,7 +411,7 @@ func (s *Server) listEvents(ctx context.Context, in *struct {
 // events of their own accounts, and of those invitees only their accounts;
 // the scope is in the query.
 func (s *Server) eventPage(ctx context.Context, scope store.Scope, rawFrom, rawTo, kind, cursor string, limit int) (Page[Event], error) {
-	afterOn, afterID, err := eventCursor(cursor)
+	after, err := eventCursor(cursor)
 	if err != nil {
 		return Page[Event]{}, err
 	}
@@ -436,10 +420,9 @@ func (s *Server) eventPage(ctx context.Context, scope store.Scope, rawFrom, rawT
 		return Page[Event]{}, err
 	}
 	mgr := scope.ManagerID
-	rows, err := s.store.Q().ListEvents(ctx, dbq.ListEventsParams{FromDate: from, ToDate: to, Kind: nonEmpty(kind),
-		AfterOn: afterOn, AfterID: afterID, ManagerID: mgr, Lim: int32(limit + 1)})
+	rows, err := s.store.ListEvents(ctx, kam.EventFilter{From: from, To: to, Kind: nonEmpty(kind), ManagerID: mgr, After: after, Lim: int32(limit + 1)})
 	if err != nil {
-		return Page[Event]{}, s.storeErr(err)
+		return Page[Event]{}, problemFor(s.log, err)
 	}
 	next := ""
 	if len(rows) > limit {
@@ -452,11 +435,12 @@ func (s *Server) eventPage(ctx context.Context, scope store.Scope, rawFrom, rawT
 }
 
 // eventCursor reads the (held_on, id) a page of events ended at.
-func eventCursor(c string) (*time.Time, *uuid.UUID, error) {
-	if c == "" {
-		return nil, nil, nil
+func eventCursor(c string) (*kam.EventKey, error) {
+	on, id, err := keyIDCursor(c, "events", dateKey)
+	if on == nil || err != nil {
+		return nil, err
 	}
-	return keyIDCursor(c, "events", dateKey)
+	return &kam.EventKey{HeldOn: *on, ID: *id}, nil
 }
 
 // inviteeAccounts lists the accounts invited to any of events, once each.
@@ -497,14 +481,14 @@ func (s *Server) setAttendance(ctx context.Context, in *struct {
 		return nil, err
 	}
 	// Who came is a fact about the invited account (Art. 5.4): registered with the change.
-	if _, err := archiveWrite(s, ctx, nil, eventSections, func(ctx context.Context) (dbq.KaEventInvitee, error) {
+	if _, err := archiveWrite(s, ctx, nil, eventSections, func(ctx context.Context) (kam.Invitee, error) {
 		return s.store.SetAttendance(ctx, id, inv, in.Body.Attended)
 	}); err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	ev, err := s.store.Q().GetEvent(ctx, id)
+	ev, err := s.store.GetEvent(ctx, id)
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return nil, problemFor(s.log, err)
 	}
 	return s.eventOut(ctx, ev)
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"kam"
-	"kam/db/dbq"
 	"kam/db/store"
 	"kam/workflows"
 )
@@ -64,7 +63,7 @@ type DiscountRequest struct {
 
 func rateString(d decimal.Decimal) string { return d.String() }
 
-func discountOut(v store.DiscountView) DiscountRequest {
+func discountOut(v kam.DiscountView) DiscountRequest {
 	r := v.Request
 	out := DiscountRequest{
 		ID: r.ID.String(), CustomerID: r.CustomerID.String(), RequesterID: r.RequesterID.String(),
@@ -115,7 +114,7 @@ type Filing struct {
 	ProductCategory string     `json:"product_category,omitempty"`
 }
 
-func filingOut(f dbq.Filing) Filing {
+func filingOut(f kam.Filing) Filing {
 	return Filing{ID: f.ID.String(), RequestID: f.RequestID.String(), GrantID: f.GrantID.String(), CustomerID: f.CustomerID.String(),
 		FiledAt: f.FiledAt, Acknowledged: f.AcknowledgedAt != nil, AcknowledgedAt: f.AcknowledgedAt, AcknowledgedBy: uuidString(f.AcknowledgedBy)}
 }
@@ -170,7 +169,7 @@ func (s *Server) createDiscount(ctx context.Context, in *struct{ Body DiscountRe
 		return nil, err
 	}
 	set := s.procs.Settings
-	req, err := archiveWrite(s, ctx, []uuid.UUID{customer}, discountSections, func(ctx context.Context) (dbq.DiscountRequest, error) {
+	req, err := archiveWrite(s, ctx, []uuid.UUID{customer}, discountSections, func(ctx context.Context) (kam.DiscountRequest, error) {
 		input.Deadline = time.Now().Add(set.ApprovalEscalateAfter)
 		return s.store.CreateDiscountRequest(ctx, scopeOf(p), input, s.startDiscount(ctx))
 	})
@@ -180,7 +179,7 @@ func (s *Server) createDiscount(ctx context.Context, in *struct{ Body DiscountRe
 	case err != nil:
 		return nil, problemFor(s.log, err)
 	}
-	return &struct{ Body DiscountRequest }{Body: discountOut(store.DiscountView{Request: req})}, nil
+	return &struct{ Body DiscountRequest }{Body: discountOut(kam.DiscountView{Request: req})}, nil
 }
 
 // discountInput reads a discount request: its rate and validity.
@@ -203,8 +202,8 @@ func discountInput(customer, requester uuid.UUID, b DiscountRequestCreate) (stor
 
 // startDiscount starts a request's approval run inside the request's
 // transaction: a run that cannot start rolls the request back.
-func (s *Server) startDiscount(ctx context.Context) func(r dbq.DiscountRequest) error {
-	return func(r dbq.DiscountRequest) error {
+func (s *Server) startDiscount(ctx context.Context) func(r kam.DiscountRequest) error {
+	return func(r kam.DiscountRequest) error {
 		start := workflows.DiscountStart{ID: r.ID, CustomerID: r.CustomerID, RequesterID: r.RequesterID, Route: r.Route, ValidTo: r.ValidTo}
 		if err := s.procs.StartDiscount(ctx, start); err != nil {
 			return kam.StartFailed("the approval process could not be started", err)
@@ -248,20 +247,20 @@ func (s *Server) discountPage(ctx context.Context, v store.DiscountViewer, custo
 	if err != nil {
 		return Page[DiscountRequest]{}, nil, problemFor(s.log, err)
 	}
-	page := pageOf(rows, limit, discountOut, func(r store.DiscountView) string { return encodeCursor("discount-requests", r.Request.ID.String()) })
-	return page, accountsOf(rows[:len(page.Items)], func(r store.DiscountView) uuid.UUID { return r.Request.CustomerID }), nil
+	page := pageOf(rows, limit, discountOut, func(r kam.DiscountView) string { return encodeCursor("discount-requests", r.Request.ID.String()) })
+	return page, accountsOf(rows[:len(page.Items)], func(r kam.DiscountView) uuid.UUID { return r.Request.CustomerID }), nil
 }
 
 // loadDiscount reads a request the caller may see, registering the attempt
 // as denied when they may not.
-func (s *Server) loadDiscount(ctx context.Context, raw string) (store.DiscountView, error) {
+func (s *Server) loadDiscount(ctx context.Context, raw string) (kam.DiscountView, error) {
 	id, err := parseUUID("path.id", raw)
 	if err != nil {
-		return store.DiscountView{}, err
+		return kam.DiscountView{}, err
 	}
 	v, ok := discountViewer(callerOf(ctx))
 	if !ok {
-		return store.DiscountView{}, s.deny(ctx, uuid.Nil, discountSections, notFound())
+		return kam.DiscountView{}, s.deny(ctx, uuid.Nil, discountSections, notFound())
 	}
 	view, err := s.store.GetDiscountRequest(ctx, v, id)
 	if errors.Is(err, kam.ErrNotFound) {
@@ -342,7 +341,7 @@ func (s *Server) withdrawDiscount(ctx context.Context, in *struct {
 // answerUpdate finishes a decide or withdraw call (registered before it was
 // sent, processWrite): a refusal becomes its problem; an accepted update is
 // answered from the read model, which the run saved before answering.
-func (s *Server) answerUpdate(ctx context.Context, r dbq.DiscountRequest, updateErr error) (*struct{ Body DiscountRequest }, error) {
+func (s *Server) answerUpdate(ctx context.Context, r kam.DiscountRequest, updateErr error) (*struct{ Body DiscountRequest }, error) {
 	var p *Problem
 	if errors.As(updateErr, &p) {
 		return nil, p // the register refused: nothing was sent
@@ -364,16 +363,16 @@ func (s *Server) listFilings(ctx context.Context, in *struct {
 }) (*struct{ Body Page[Filing] }, error) {
 	r := archiveRead{need: capSeeFilings, sections: discountSections, action: kam.AccessList, refusal: "filings are for the General Manager (Art. 12)"}
 	page, err := readList(s, ctx, r, func(ctx context.Context, _ store.Scope) (Page[Filing], []uuid.UUID, error) {
-		arg, err := filingQuery(in.Unacknowledged, in.Cursor, in.Limit)
+		f, err := filingQuery(in.Unacknowledged, in.Cursor, in.Limit)
 		if err != nil {
 			return Page[Filing]{}, nil, err
 		}
-		rows, err := s.store.Q().ListFilings(ctx, arg)
+		rows, err := s.store.ListFilings(ctx, f)
 		if err != nil {
 			return Page[Filing]{}, nil, err
 		}
-		page := pageOf(rows, in.Limit, filingRowOut, filingCursor)
-		return page, accountsOf(rows[:len(page.Items)], func(r dbq.ListFilingsRow) uuid.UUID { return r.CustomerID }), nil
+		page := pageOf(rows, in.Limit, filedOut, filingCursor)
+		return page, accountsOf(rows[:len(page.Items)], func(r kam.FiledDiscount) uuid.UUID { return r.CustomerID }), nil
 	})
 	if err != nil {
 		return nil, err
@@ -382,25 +381,24 @@ func (s *Server) listFilings(ctx context.Context, in *struct {
 }
 
 // filingQuery reads a filing list's filter and cursor (newest first).
-func filingQuery(unacknowledged bool, cursor string, limit int) (dbq.ListFilingsParams, error) {
-	arg := dbq.ListFilingsParams{Unacknowledged: &unacknowledged, Lim: int32(limit + 1)}
-	var filed time.Time
-	var filing uuid.UUID
-	if ok, err := decodeCursor(cursor, "filings", timeKey(&filed), uuidKey(&filing)); err != nil {
-		return arg, err
+func filingQuery(unacknowledged bool, cursor string, limit int) (kam.FilingFilter, error) {
+	f := kam.FilingFilter{Unacknowledged: unacknowledged, Lim: int32(limit + 1)}
+	var key kam.FilingKey
+	if ok, err := decodeCursor(cursor, "filings", timeKey(&key.FiledAt), uuidKey(&key.ID)); err != nil {
+		return f, err
 	} else if ok {
-		arg.Before, arg.BeforeID = &filed, &filing
+		f.Before = &key
 	}
-	return arg, nil
+	return f, nil
 }
 
-func filingRowOut(r dbq.ListFilingsRow) Filing {
-	f := filingOut(dbq.Filing{ID: r.ID, RequestID: r.RequestID, GrantID: r.GrantID, CustomerID: r.CustomerID, FiledAt: r.FiledAt, AcknowledgedAt: r.AcknowledgedAt, AcknowledgedBy: r.AcknowledgedBy})
+func filedOut(r kam.FiledDiscount) Filing {
+	f := filingOut(r.Filing)
 	f.Rate, f.Method, f.ProductCategory = rateString(r.Rate), r.Method, r.ProductCategory
 	return f
 }
 
-func filingCursor(r dbq.ListFilingsRow) string {
+func filingCursor(r kam.FiledDiscount) string {
 	return encodeCursor("filings", timeText(r.FiledAt), r.ID.String())
 }
 
@@ -419,15 +417,8 @@ func (s *Server) acknowledgeFiling(ctx context.Context, in *struct {
 		return nil, s.deny(ctx, uuid.Nil, discountSections, forbidden("only the General Manager acknowledges a filing"))
 	}
 	// The filing names its account: the store puts it into the register entry.
-	f, err := archiveWrite(s, ctx, nil, discountSections, func(ctx context.Context) (f dbq.Filing, err error) {
-		err = s.store.Write(ctx, func(q *dbq.Queries) error {
-			if f, err = q.AcknowledgeFiling(ctx, dbq.AcknowledgeFilingParams{ID: id, AcknowledgedBy: &p.ID}); err != nil {
-				return err
-			}
-			store.SetAccessCustomers(ctx, f.CustomerID)
-			return nil
-		})
-		return f, err
+	f, err := archiveWrite(s, ctx, nil, discountSections, func(ctx context.Context) (kam.Filing, error) {
+		return s.store.AcknowledgeFiling(ctx, id, p.ID)
 	})
 	if err != nil {
 		return nil, problemFor(s.log, err)
@@ -447,11 +438,11 @@ func (s *Server) listGrants(ctx context.Context, in *struct {
 	}
 	r := archiveRead{need: capReadGrants, sections: discountSections, action: kam.AccessView}
 	out, err := readAccount(s, ctx, id, r, func(ctx context.Context, _ store.Scope) (Page[Grant], error) {
-		arg, err := s.grantQuery(id, in.AsOf, in.Cursor, in.Limit)
+		f, err := s.grantQuery(id, in.AsOf, in.Cursor, in.Limit)
 		if err != nil {
 			return Page[Grant]{}, err
 		}
-		rows, err := s.store.Q().GrantsAsOfPage(ctx, arg)
+		rows, err := s.store.GrantsInForce(ctx, f)
 		return pageOf(rows, in.Limit, grantOut, grantCursor), err
 	})
 	if err != nil {
@@ -462,17 +453,17 @@ func (s *Server) listGrants(ctx context.Context, in *struct {
 
 // grantQuery reads a grant list's day (today in the company time zone by
 // default) and cursor.
-func (s *Server) grantQuery(id uuid.UUID, rawAsOf, cursor string, limit int) (dbq.GrantsAsOfPageParams, error) {
+func (s *Server) grantQuery(id uuid.UUID, rawAsOf, cursor string, limit int) (kam.GrantFilter, error) {
 	asOf := time.Now().In(s.procs.Settings.Timezone)
 	asOf = time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC)
 	if rawAsOf != "" {
 		d, err := optDate("query.as_of", &rawAsOf)
 		if err != nil {
-			return dbq.GrantsAsOfPageParams{}, err
+			return kam.GrantFilter{}, err
 		}
 		asOf = *d
 	}
-	arg := dbq.GrantsAsOfPageParams{CustomerID: id, AsOf: asOf, Lim: int32(limit + 1)}
+	arg := kam.GrantFilter{CustomerID: id, AsOf: asOf, Lim: int32(limit + 1)}
 	var category string
 	if ok, err := decodeCursor(cursor, "grants", textKey(&category)); err != nil {
 		return arg, err
@@ -482,13 +473,13 @@ func (s *Server) grantQuery(id uuid.UUID, rawAsOf, cursor string, limit int) (db
 	return arg, nil
 }
 
-func grantOut(g dbq.DiscountGrant) Grant {
+func grantOut(g kam.Grant) Grant {
 	return Grant{ID: g.ID.String(), RequestID: g.RequestID.String(), ProductCategory: g.ProductCategory,
 		Rate: rateString(g.Rate), Method: g.Method, ValidFrom: g.ValidFrom.Format(time.DateOnly), ValidTo: g.ValidTo.Format(time.DateOnly),
 		GrantedAt: g.GrantedAt, ApprovedBy: g.ApprovedBy.String(), EndedAt: g.EndedAt}
 }
 
-func grantCursor(g dbq.DiscountGrant) string { return encodeCursor("grants", g.ProductCategory) }
+func grantCursor(g kam.Grant) string { return encodeCursor("grants", g.ProductCategory) }
 
 func (s *Server) putPolicy(ctx context.Context, in *struct {
 	Tier            string `path:"tier" maxLength:"16"`
@@ -509,12 +500,9 @@ func (s *Server) putPolicy(ctx context.Context, in *struct {
 	if hardCap.LessThan(maxRate) || hardCap.GreaterThan(decimal.NewFromInt(100)) {
 		return nil, invalidField("body.hard_cap_rate", "hard_cap_rate must be at least max_standard_rate and at most 100")
 	}
-	if _, err := s.store.Q().GetTier(ctx, in.Tier); err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
-	}
-	p, err := s.store.Q().PutDiscountPolicy(ctx, dbq.PutDiscountPolicyParams{Tier: in.Tier, ProductCategory: in.ProductCategory, MaxStandardRate: maxRate, HardCapRate: hardCap, Methods: in.Body.Methods})
+	p, err := s.store.PutDiscountPolicy(ctx, kam.DiscountPolicy{Tier: in.Tier, ProductCategory: in.ProductCategory, MaxStandardRate: maxRate, HardCapRate: hardCap, Methods: in.Body.Methods})
 	if err != nil {
-		return nil, problemFor(s.log, store.Interpret(err))
+		return nil, problemFor(s.log, err)
 	}
-	return &struct{ Body DiscountPolicy }{Body: policyOut(kam.DiscountPolicy(p))}, nil
+	return &struct{ Body DiscountPolicy }{Body: policyOut(p)}, nil
 }

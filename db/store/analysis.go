@@ -127,37 +127,6 @@ func (s *Store) Inspect(ctx context.Context, r kam.InspectionRun) (kam.Inspectio
 	return kam.Inspection(out), err
 }
 
-// CreateEvent stores an event and, through invite, its invitees, in one transaction.
-func (s *Store) CreateEvent(ctx context.Context, e dbq.CreateEventParams, invite func(*dbq.Queries, uuid.UUID) error) (dbq.KaEvent, error) {
-	var out dbq.KaEvent
-	err := s.inTx(ctx, func(q *dbq.Queries) error {
-		var err error
-		if out, err = q.CreateEvent(ctx, e); err != nil {
-			return err
-		}
-		return invite(q, out.ID)
-	})
-	return out, err
-}
-
-// SetAttendance records whether an invitee came. The invited account, if the
-// invitee is one, is named in the request's register entry, which the same
-// transaction writes (Art. 9).
-func (s *Store) SetAttendance(ctx context.Context, eventID, inviteeID uuid.UUID, attended bool) (dbq.KaEventInvitee, error) {
-	var out dbq.KaEventInvitee
-	err := s.inTx(ctx, func(q *dbq.Queries) error {
-		var err error
-		if out, err = q.SetAttendance(ctx, dbq.SetAttendanceParams{ID: inviteeID, EventID: eventID, Attended: &attended}); err != nil {
-			return err
-		}
-		if out.CustomerID != nil {
-			SetAccessCustomers(ctx, *out.CustomerID)
-		}
-		return nil
-	})
-	return out, err
-}
-
 // InspectionOutcome counts an inspection's findings and lists the account
 // managers of the accounts they concern (Art. 14).
 func (s *Store) InspectionOutcome(ctx context.Context, inspectionID uuid.UUID) (findings int, managers []uuid.UUID, err error) {

@@ -30,14 +30,14 @@ type DiscountInput struct {
 // CreateDiscountRequest validates and stores a request, then calls start (the
 // workflow start) inside the same transaction: if the start fails nothing is
 // stored, and a workflow whose row never commits finds no request and ends.
-func (s *Store) CreateDiscountRequest(ctx context.Context, scope Scope, in DiscountInput, start func(dbq.DiscountRequest) error) (dbq.DiscountRequest, error) {
+func (s *Store) CreateDiscountRequest(ctx context.Context, scope Scope, in DiscountInput, start func(kam.DiscountRequest) error) (kam.DiscountRequest, error) {
 	if in.ValidTo.Before(in.ValidFrom) {
-		return dbq.DiscountRequest{}, kam.Invalid("valid_to", "valid_to is before valid_from")
+		return kam.DiscountRequest{}, kam.Invalid("valid_to", "valid_to is before valid_from")
 	}
 	if !slices.Contains(kam.DiscountMethods, in.Method) {
-		return dbq.DiscountRequest{}, kam.Invalid("method", "method is percentage, fixed_price or rebate")
+		return kam.DiscountRequest{}, kam.Invalid("method", "method is percentage, fixed_price or rebate")
 	}
-	var out dbq.DiscountRequest
+	var out kam.DiscountRequest
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
 		c, err := q.GetCustomer(ctx, dbq.GetCustomerParams{ID: in.CustomerID, ManagerID: scope.ManagerID})
 		if err != nil {
@@ -60,7 +60,7 @@ func (s *Store) CreateDiscountRequest(ctx context.Context, scope Scope, in Disco
 			return err
 		}
 		deadline := in.Deadline
-		out, err = q.CreateDiscountRequest(ctx, dbq.CreateDiscountRequestParams{
+		r, err := q.CreateDiscountRequest(ctx, dbq.CreateDiscountRequestParams{
 			ID: NewID(), CustomerID: in.CustomerID, RequesterID: in.RequesterID, ProductCategory: in.ProductCategory,
 			Rate: in.Rate, Method: in.Method, ValidFrom: in.ValidFrom, ValidTo: in.ValidTo, Reason: in.Reason,
 			Route: route, PolicyMaxStandardRate: p.MaxStandardRate, PolicyHardCapRate: p.HardCapRate, Deadline: &deadline,
@@ -68,15 +68,25 @@ func (s *Store) CreateDiscountRequest(ctx context.Context, scope Scope, in Disco
 		if err != nil {
 			return err
 		}
+		out = discountRequestOf(r)
 		return start(out)
 	})
 	return out, err
 }
 
-// DiscountView is a request with its decisions.
-type DiscountView struct {
-	Request   dbq.DiscountRequest
-	Decisions []dbq.DiscountDecision
+func discountRequestOf(r dbq.DiscountRequest) kam.DiscountRequest {
+	return kam.DiscountRequest{ID: r.ID, CustomerID: r.CustomerID, RequesterID: r.RequesterID, ProductCategory: r.ProductCategory,
+		Rate: r.Rate, Method: r.Method, ValidFrom: r.ValidFrom, ValidTo: r.ValidTo, Reason: r.Reason, Route: r.Route,
+		PolicyMaxStandardRate: r.PolicyMaxStandardRate, PolicyHardCapRate: r.PolicyHardCapRate, State: r.State, Stage: r.Stage,
+		Escalated: r.Escalated, Deadline: r.Deadline, Reminders: r.Reminders, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, ClosedAt: r.ClosedAt}
+}
+
+func decisionsOf(ds []dbq.DiscountDecision) []kam.StageDecision {
+	out := make([]kam.StageDecision, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, kam.StageDecision{RequestID: d.RequestID, Stage: d.Stage, Decision: d.Decision, DecidedBy: d.DecidedBy, DecidedAt: d.DecidedAt, Comment: d.Comment})
+	}
+	return out
 }
 
 // DiscountViewer limits requests to their requester (account managers).
@@ -85,13 +95,13 @@ type DiscountViewer struct {
 }
 
 // GetDiscountRequest reads one request with its decisions.
-func (s *Store) GetDiscountRequest(ctx context.Context, v DiscountViewer, id uuid.UUID) (DiscountView, error) {
+func (s *Store) GetDiscountRequest(ctx context.Context, v DiscountViewer, id uuid.UUID) (kam.DiscountView, error) {
 	r, err := s.q.GetDiscountRequest(ctx, dbq.GetDiscountRequestParams{ID: id, ViewerID: v.RequesterID})
 	if err != nil {
-		return DiscountView{}, interpret(err)
+		return kam.DiscountView{}, interpret(err)
 	}
 	d, err := s.q.ListDiscountDecisions(ctx, []uuid.UUID{id})
-	return DiscountView{Request: r, Decisions: d}, interpret(err)
+	return kam.DiscountView{Request: discountRequestOf(r), Decisions: decisionsOf(d)}, interpret(err)
 }
 
 // DiscountFilter narrows a list of requests.
@@ -103,7 +113,7 @@ type DiscountFilter struct {
 }
 
 // ListDiscountRequests lists requests with their decisions in two queries.
-func (s *Store) ListDiscountRequests(ctx context.Context, v DiscountViewer, f DiscountFilter) ([]DiscountView, error) {
+func (s *Store) ListDiscountRequests(ctx context.Context, v DiscountViewer, f DiscountFilter) ([]kam.DiscountView, error) {
 	rows, err := s.q.ListDiscountRequests(ctx, dbq.ListDiscountRequestsParams{ViewerID: v.RequesterID, CustomerID: f.CustomerID, State: f.State, After: f.After, Lim: f.Limit})
 	if err != nil {
 		return nil, interpret(err)
@@ -120,9 +130,9 @@ func (s *Store) ListDiscountRequests(ctx context.Context, v DiscountViewer, f Di
 	for _, d := range decisions {
 		by[d.RequestID] = append(by[d.RequestID], d)
 	}
-	out := make([]DiscountView, len(rows))
+	out := make([]kam.DiscountView, len(rows))
 	for i, r := range rows {
-		out[i] = DiscountView{Request: r, Decisions: by[r.ID]}
+		out[i] = kam.DiscountView{Request: discountRequestOf(r), Decisions: decisionsOf(by[r.ID])}
 	}
 	return out, nil
 }
@@ -140,12 +150,34 @@ func (s *Store) SaveDiscountState(ctx context.Context, st kam.DiscountState) err
 }
 
 // ApplyGrant makes an approved request the account's discount standard (Art. 7.8). Idempotent.
-func (s *Store) ApplyGrant(ctx context.Context, requestID, approvedBy uuid.UUID) (dbq.DiscountGrant, error) {
+func (s *Store) ApplyGrant(ctx context.Context, requestID, approvedBy uuid.UUID) (kam.Grant, error) {
 	if err := s.q.InsertGrant(ctx, dbq.InsertGrantParams{GrantID: NewID(), RequestID: requestID, ApprovedBy: approvedBy}); err != nil {
-		return dbq.DiscountGrant{}, interpret(err)
+		return kam.Grant{}, interpret(err)
 	}
 	g, err := s.q.GetGrantByRequest(ctx, requestID)
-	return g, interpret(err)
+	if err != nil {
+		return kam.Grant{}, interpret(err)
+	}
+	return grantOf(g), nil
+}
+
+func grantOf(g dbq.DiscountGrant) kam.Grant {
+	return kam.Grant{ID: g.ID, RequestID: g.RequestID, CustomerID: g.CustomerID, ProductCategory: g.ProductCategory, Rate: g.Rate,
+		Method: g.Method, ValidFrom: g.ValidFrom, ValidTo: g.ValidTo, GrantedAt: g.GrantedAt, ApprovedBy: g.ApprovedBy, EndedAt: g.EndedAt}
+}
+
+// GrantsInForce reads a page of an account's discount standard on a day: the
+// grant in force per product category, by category (Art. 7.8).
+func (s *Store) GrantsInForce(ctx context.Context, f kam.GrantFilter) ([]kam.Grant, error) {
+	rows, err := s.q.GrantsAsOfPage(ctx, dbq.GrantsAsOfPageParams{CustomerID: f.CustomerID, AsOf: f.AsOf, AfterCategory: f.AfterCategory, Lim: f.Lim})
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make([]kam.Grant, 0, len(rows))
+	for _, g := range rows {
+		out = append(out, grantOf(g))
+	}
+	return out, nil
 }
 
 // FileWithGM records the filing of a standard discount with the GM (Art. 12)
@@ -166,4 +198,64 @@ func (s *Store) RecordDiscountEvent(ctx context.Context, requestID uuid.UUID, ke
 // EndGrant marks the request's grant ended at its valid_to.
 func (s *Store) EndGrant(ctx context.Context, requestID uuid.UUID) error {
 	return interpret(s.q.EndGrant(ctx, requestID))
+}
+
+func filingOf(f dbq.Filing) kam.Filing {
+	return kam.Filing{ID: f.ID, RequestID: f.RequestID, GrantID: f.GrantID, CustomerID: f.CustomerID, FiledAt: f.FiledAt,
+		AcknowledgedAt: f.AcknowledgedAt, AcknowledgedBy: f.AcknowledgedBy}
+}
+
+// ListFilings reads a page of filings with what their requests asked for,
+// newest first (Art. 12).
+func (s *Store) ListFilings(ctx context.Context, f kam.FilingFilter) ([]kam.FiledDiscount, error) {
+	unacknowledged := f.Unacknowledged
+	arg := dbq.ListFilingsParams{Unacknowledged: &unacknowledged, Lim: f.Lim}
+	if f.Before != nil {
+		arg.Before, arg.BeforeID = &f.Before.FiledAt, &f.Before.ID
+	}
+	rows, err := s.q.ListFilings(ctx, arg)
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make([]kam.FiledDiscount, 0, len(rows))
+	for _, r := range rows {
+		filing := kam.Filing{ID: r.ID, RequestID: r.RequestID, GrantID: r.GrantID, CustomerID: r.CustomerID, FiledAt: r.FiledAt,
+			AcknowledgedAt: r.AcknowledgedAt, AcknowledgedBy: r.AcknowledgedBy}
+		out = append(out, kam.FiledDiscount{Filing: filing, Rate: r.Rate, Method: r.Method, ProductCategory: r.ProductCategory, RequesterID: r.RequesterID})
+	}
+	return out, nil
+}
+
+// AcknowledgeFiling records that the General Manager has seen a filing (a
+// repeat keeps the first acknowledgement); an unknown id is kam.ErrNotFound.
+// The filing's account is named in the request's register entry, which the
+// same transaction writes (Art. 9).
+func (s *Store) AcknowledgeFiling(ctx context.Context, id, by uuid.UUID) (kam.Filing, error) {
+	var out kam.Filing
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		f, err := q.AcknowledgeFiling(ctx, dbq.AcknowledgeFilingParams{ID: id, AcknowledgedBy: &by})
+		if err != nil {
+			return err
+		}
+		out = filingOf(f)
+		SetAccessCustomers(ctx, f.CustomerID)
+		return nil
+	})
+	return out, err
+}
+
+// PutDiscountPolicy sets a tier's discount policy for a product category
+// (Art. 5.5, 12); p.UpdatedAt is ignored. An unknown tier is kam.ErrNotFound.
+func (s *Store) PutDiscountPolicy(ctx context.Context, p kam.DiscountPolicy) (kam.DiscountPolicy, error) {
+	var out kam.DiscountPolicy
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		if _, err := q.GetTier(ctx, p.Tier); err != nil {
+			return err
+		}
+		r, err := q.PutDiscountPolicy(ctx, dbq.PutDiscountPolicyParams{Tier: p.Tier, ProductCategory: p.ProductCategory,
+			MaxStandardRate: p.MaxStandardRate, HardCapRate: p.HardCapRate, Methods: p.Methods})
+		out = kam.DiscountPolicy(r)
+		return err
+	})
+	return out, err
 }

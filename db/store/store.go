@@ -56,12 +56,6 @@ func (s *Store) inTx(ctx context.Context, fn func(q *dbq.Queries) error) error {
 	return nil
 }
 
-// Write runs fn in one transaction, like the store's own methods: for API
-// handlers that use the typed queries directly for an archive change.
-func (s *Store) Write(ctx context.Context, fn func(q *dbq.Queries) error) error {
-	return s.inTx(ctx, fn)
-}
-
 // NewID returns a time-ordered UUID (v7), so ids double as list cursors.
 func NewID() uuid.UUID {
 	id, err := uuid.NewV7()

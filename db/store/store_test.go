@@ -363,7 +363,7 @@ func discountFor(t *testing.T, customer, requester uuid.UUID, rate string, from,
 	r, err := st.CreateDiscountRequest(context.Background(), store.Scope{}, store.DiscountInput{
 		CustomerID: customer, RequesterID: requester, ProductCategory: "equipment", Rate: decimal.RequireFromString(rate),
 		Method: "percentage", ValidFrom: f, ValidTo: tt, Deadline: time.Now(),
-	}, func(dbq.DiscountRequest) error { return nil })
+	}, func(kam.DiscountRequest) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -425,7 +425,7 @@ func TestDiscountRequestNotStoredWhenStartFails(t *testing.T) {
 	_, err := st.CreateDiscountRequest(context.Background(), store.Scope{}, store.DiscountInput{
 		CustomerID: c, RequesterID: by, ProductCategory: "equipment", Rate: decimal.NewFromInt(3),
 		Method: "percentage", ValidFrom: time.Now(), ValidTo: time.Now(), Deadline: time.Now(),
-	}, func(dbq.DiscountRequest) error { return errors.New("temporal is down") })
+	}, func(kam.DiscountRequest) error { return errors.New("temporal is down") })
 	if err == nil {
 		t.Fatal("expected the start's error")
 	}
@@ -638,7 +638,7 @@ func TestInspectionFindings(t *testing.T) {
 	from, _ := time.Parse(time.DateOnly, "2026-01-01")
 	to, _ := time.Parse(time.DateOnly, "2026-06-30")
 	r, err := s.CreateDiscountRequest(ctx, store.Scope{}, store.DiscountInput{CustomerID: c.ID, RequesterID: by.ID, ProductCategory: "equipment",
-		Rate: dec("10"), Method: "percentage", ValidFrom: from, ValidTo: to, Deadline: time.Now()}, func(dbq.DiscountRequest) error { return nil })
+		Rate: dec("10"), Method: "percentage", ValidFrom: from, ValidTo: to, Deadline: time.Now()}, func(kam.DiscountRequest) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
