@@ -38,7 +38,7 @@ func readAccount[T any](s *Server, ctx context.Context, id uuid.UUID, r archiveR
 	}
 	out, err := read(ctx, scope)
 	if err != nil && r.scoped {
-		return zero, s.archiveErr(ctx, id, r.sections, store.Interpret(err))
+		return zero, s.archiveErr(ctx, id, r.sections, err)
 	}
 	if err != nil {
 		return zero, s.storeErr(err)
@@ -81,7 +81,7 @@ func (s *Server) registerShown(ctx context.Context, action string, shown []uuid.
 // storeErr maps an error from a store call (sqlc or store method) to what the
 // caller sees.
 func (s *Server) storeErr(err error) error {
-	return problemFor(s.log, store.Interpret(err))
+	return problemFor(s.log, err)
 }
 
 // accountsOf lists, once each and in order of first appearance, the accounts

@@ -15,7 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/dbq"
+	"kam/db/internal/dbq"
 )
 
 // Access is one registered access (Art. 9): who touched which accounts, how,

@@ -7,7 +7,7 @@ import (
 
 	"kam"
 	"kam/db"
-	"kam/db/dbq"
+	"kam/db/internal/dbq"
 	"kam/db/dbtest"
 )
 

@@ -8,7 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"kam"
-	"kam/db/dbq"
+	"kam/db/internal/dbq"
 )
 
 // ChurnReasons is the fixed list of Art. 8.4; reason_text adds the detail.

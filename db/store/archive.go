@@ -4,7 +4,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"kam"
-	"kam/db/dbq"
+	"kam/db/internal/dbq"
 )
 
 // MissingSections lists the Art. 7 sections of an archive that are not yet

@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kam/db"
-	"kam/db/dbq"
+	"kam/db/internal/dbq"
 	"kam/db/dbtest"
 )
 

@@ -8,7 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"kam"
-	"kam/db/dbq"
+	"kam/db/internal/dbq"
 )
 
 func budgetOf(b dbq.KaBudget) kam.Budget {

@@ -9,7 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"kam"
-	"kam/db/dbq"
+	"kam/db/internal/dbq"
 )
 
 // ParseCycle validates a settlement cycle or visit cadence with the one

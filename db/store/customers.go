@@ -8,7 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"kam"
-	"kam/db/dbq"
+	"kam/db/internal/dbq"
 )
 
 // Scope limits what a caller sees: an account manager only the accounts

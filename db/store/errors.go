@@ -10,9 +10,6 @@ import (
 	"kam"
 )
 
-// Interpret is interpret for callers that use the typed queries directly.
-func Interpret(err error) error { return interpret(err) }
-
 // interpret turns driver errors into domain errors, so nothing above the store
 // ever sees pgx.
 func interpret(err error) error {

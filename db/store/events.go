@@ -7,7 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/dbq"
+	"kam/db/internal/dbq"
 )
 
 func eventOf(e dbq.KaEvent) kam.Event {

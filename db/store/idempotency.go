@@ -7,7 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/dbq"
+	"kam/db/internal/dbq"
 )
 
 // Replay is the stored outcome of a creating POST.

@@ -6,7 +6,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
-	"kam/db/dbq"
+	"kam/db/internal/dbq"
 )
 
 // apply writes the patch into c and returns what changed, field by field.

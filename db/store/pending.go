@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/dbq"
+	"kam/db/internal/dbq"
 )
 
 // ErrUnregistered is what a write answers when its register entry could not

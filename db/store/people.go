@@ -7,7 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/dbq"
+	"kam/db/internal/dbq"
 )
 
 // ContactInput is a contact person of an account (Art. 7.2).

@@ -9,7 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"kam"
-	"kam/db/dbq"
+	"kam/db/internal/dbq"
 )
 
 // ReportPeriod is what a report covers: the accounts of one account manager

@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/dbq"
+	"kam/db/internal/dbq"
 )
 
 // tokenPrefix marks kam tokens so a leaked one is recognisable in logs and scanners.

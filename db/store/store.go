@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"kam/db/dbq"
+	"kam/db/internal/dbq"
 )
 
 // Store is the system of record.
@@ -30,9 +30,6 @@ type Store struct {
 func New(pool *pgxpool.Pool) *Store {
 	return &Store{Pool: pool, q: dbq.New(pool), Keys: DefaultKeyPolicy()}
 }
-
-// Q gives read-only callers the typed queries directly.
-func (s *Store) Q() *dbq.Queries { return s.q }
 
 // inTx runs fn in one transaction: all of it lands, or none of it. A register
 // entry pending in ctx (WithAccess) is written by the same transaction just

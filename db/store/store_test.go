@@ -15,7 +15,7 @@ import (
 
 	"kam"
 	"kam/db"
-	"kam/db/dbq"
+	"kam/db/internal/dbq"
 	"kam/db/dbtest"
 	"kam/db/store"
 )
@@ -82,7 +82,7 @@ func newCustomer(t *testing.T, by uuid.UUID, mgr *uuid.UUID) uuid.UUID {
 // Art. 9: the archive is confidential and every access is registered.
 func TestRegisterConcurrentReadsAllLandAndChainVerifies(t *testing.T) {
 	ctx := context.Background()
-	before, err := st.Q().CountAccess(ctx)
+	before, err := st.Queries().CountAccess(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestRegisterConcurrentReadsAllLandAndChainVerifies(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	after, err := st.Q().CountAccess(ctx)
+	after, err := st.Queries().CountAccess(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +220,7 @@ func TestDeliverIsExactlyOncePerEvent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	count, err := st.Q().CountNotifications(ctx, n.EventKey)
+	count, err := st.Queries().CountNotifications(ctx, n.EventKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,7 +388,7 @@ func TestGrantsAsOfNewerSupersedesFromItsStart(t *testing.T) {
 	}
 	rateOn := func(day string) string {
 		d, _ := time.Parse(time.DateOnly, day)
-		rows, err := st.Q().GrantsAsOf(ctx, dbq.GrantsAsOfParams{CustomerID: c, AsOf: d})
+		rows, err := st.Queries().GrantsAsOf(ctx, dbq.GrantsAsOfParams{CustomerID: c, AsOf: d})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -503,13 +503,13 @@ func TestLedgerStatementsAndPayments(t *testing.T) {
 		t.Fatalf("second statement = %+v", s2)
 	}
 	pay("170", "P1") // 150 settles the first, 20 goes to the second
-	got1, _ := st.Q().GetStatement(ctx, s1.ID)
-	got2, _ := st.Q().GetStatement(ctx, s2.ID)
+	got1, _ := st.Queries().GetStatement(ctx, s1.ID)
+	got2, _ := st.Queries().GetStatement(ctx, s2.ID)
 	if got1.Status != "paid" || !got2.Paid.Equal(dec("20")) || got2.Status != "open" {
 		t.Fatalf("after 170: %s %s / %s %s", got1.Status, got1.Paid, got2.Status, got2.Paid)
 	}
 	pay("300", "P2") // 180 settles the second, 120 is paid ahead
-	a, _ := st.Q().GetCredit(ctx, c)
+	a, _ := st.Queries().GetCredit(ctx, c)
 	if !a.Unapplied.Equal(dec("120")) || !store.Outstanding(a).Equal(dec("-120")) {
 		t.Fatalf("after 300: unapplied %s outstanding %s", a.Unapplied, store.Outstanding(a))
 	}
@@ -518,7 +518,7 @@ func TestLedgerStatementsAndPayments(t *testing.T) {
 	if s3 == nil || s3.Status != "paid" || !s3.Paid.Equal(dec("100")) {
 		t.Fatalf("third statement, prepaid = %+v", s3)
 	}
-	a, _ = st.Q().GetCredit(ctx, c)
+	a, _ = st.Queries().GetCredit(ctx, c)
 	if !a.Unapplied.Equal(dec("20")) {
 		t.Fatalf("credit balance %s, want 20", a.Unapplied)
 	}
@@ -594,7 +594,7 @@ func TestGreetingSweep(t *testing.T) {
 		t.Fatalf("2028 tasks = %v", g)
 	}
 	// A holiday inside the window: one task per account whose tier greets holidays.
-	h, err := st.Q().CreateHoliday(ctx, dbq.CreateHolidayParams{ID: store.NewID(), Name: "Spring Festival", OnDate: day(2029, 2, 13)})
+	h, err := st.Queries().CreateHoliday(ctx, dbq.CreateHolidayParams{ID: store.NewID(), Name: "Spring Festival", OnDate: day(2029, 2, 13)})
 	if err != nil {
 		t.Fatal(err)
 	}

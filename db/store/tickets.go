@@ -7,7 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/dbq"
+	"kam/db/internal/dbq"
 )
 
 // tierSLA reads a tier's response and resolution targets.

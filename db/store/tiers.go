@@ -6,7 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/dbq"
+	"kam/db/internal/dbq"
 )
 
 func tierOf(t dbq.Tier) kam.Tier {

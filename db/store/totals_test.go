@@ -30,7 +30,7 @@ func TestLedgerTotalsDoNotOverflow(t *testing.T) {
 			t.Fatalf("payment %s after a maximum payment: %v", ref, err)
 		}
 	}
-	a, err := st.Q().GetCredit(ctx, c)
+	a, err := st.Queries().GetCredit(ctx, c)
 	if err != nil {
 		t.Fatal(err)
 	}

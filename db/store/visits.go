@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
-	"kam/db/dbq"
+	"kam/db/internal/dbq"
 )
 
 // VisitInput is a visit as recorded by the one who made it (Art. 7.6, 20).

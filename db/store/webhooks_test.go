@@ -22,7 +22,7 @@ func TestDeliverQueuesOneWebhookPerEvent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	d, err := st.Q().WebhookDeliveryByEventKey(ctx, n.EventKey)
+	d, err := st.Queries().WebhookDeliveryByEventKey(ctx, n.EventKey)
 	if err != nil || string(d.Payload) != `{"n": 1}` || d.Attempts != 0 {
 		t.Fatalf("queued = %+v, %v", d, err)
 	}
@@ -31,7 +31,7 @@ func TestDeliverQueuesOneWebhookPerEvent(t *testing.T) {
 	if _, err := st.Deliver(ctx, []uuid.UUID{a}, plain); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Q().WebhookDeliveryByEventKey(ctx, plain.EventKey); err == nil {
+	if _, err := st.Queries().WebhookDeliveryByEventKey(ctx, plain.EventKey); err == nil {
 		t.Fatal("a notice without a webhook payload was queued")
 	}
 }
@@ -46,7 +46,7 @@ func TestClaimWebhooksSkipsLockedRows(t *testing.T) {
 		if _, err := st.Deliver(ctx, []uuid.UUID{a}, n); err != nil {
 			t.Fatal(err)
 		}
-		d, err := st.Q().WebhookDeliveryByEventKey(ctx, n.EventKey)
+		d, err := st.Queries().WebhookDeliveryByEventKey(ctx, n.EventKey)
 		if err != nil {
 			t.Fatal(err)
 		}
