@@ -7,8 +7,8 @@ import (
 
 	"kam"
 	"kam/db"
-	"kam/db/internal/dbq"
 	"kam/db/dbtest"
+	"kam/db/internal/dbq"
 )
 
 // Rows sealed before the chain was keyed (up to the position migration 00011

@@ -10,8 +10,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kam/db"
-	"kam/db/internal/dbq"
 	"kam/db/dbtest"
+	"kam/db/internal/dbq"
 )
 
 var (

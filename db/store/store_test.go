@@ -15,8 +15,8 @@ import (
 
 	"kam"
 	"kam/db"
-	"kam/db/internal/dbq"
 	"kam/db/dbtest"
+	"kam/db/internal/dbq"
 	"kam/db/store"
 )
 
