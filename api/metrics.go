@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -190,7 +191,7 @@ func (h *sdkMetrics) labelNames(name string) []string {
 	for k := range h.tags {
 		l = append(l, k)
 	}
-	sortStrings(l)
+	slices.Sort(l)
 	h.vecs.labels[name] = l
 	return l
 }

@@ -1,0 +1,151 @@
+package api
+
+import (
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+)
+
+// Reading and writing the values requests carry: ids, dates, money, ETags.
+
+func invalidField(location, msg string) *Problem {
+	p := invalid("validation_failed", msg)
+	p.Errors = []FieldError{{Location: location, Message: msg}}
+	return p
+}
+
+// parseUUID reads an id huma has already checked for UUID format.
+func parseUUID(location, s string) (uuid.UUID, error) {
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return uuid.Nil, invalidField(location, "not a UUID")
+	}
+	return id, nil
+}
+
+func optUUID(location string, s *string) (*uuid.UUID, error) {
+	if s == nil || *s == "" {
+		return nil, nil
+	}
+	id, err := parseUUID(location, *s)
+	if err != nil {
+		return nil, err
+	}
+	return &id, nil
+}
+
+// Limits on input (SPEC §7 "Limits on input"): one bound for every date and
+// every amount of money a request carries. Every money field's tag also
+// states the bound (pattern ^[0-9]{1,12}(\.[0-9]{1,2})?$, checked by huma
+// before the handler; TestLimitsInSchema holds every request schema to it).
+var (
+	firstDate = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	lastDate  = time.Date(2200, 12, 31, 0, 0, 0, 0, time.UTC)
+	maxMoney  = decimal.RequireFromString("999999999999.99")
+)
+
+// optDate reads a date, refusing one outside 1900-01-01 … 2200-12-31: a
+// far date (9999-12-31) used to reach a workflow timer and fail there.
+func optDate(location string, s *string) (*time.Time, error) {
+	if s == nil || *s == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.DateOnly, *s)
+	if err != nil {
+		return nil, invalidField(location, "not a date (YYYY-MM-DD)")
+	}
+	if t.Before(firstDate) || t.After(lastDate) {
+		return nil, invalidField(location, "a date between 1900-01-01 and 2200-12-31")
+	}
+	return &t, nil
+}
+
+// parseMoney reads a non-negative amount of at most 999,999,999,999.99, so
+// that sums over many of them stay within the ledger's numeric(18,2).
+func parseMoney(location, s string) (decimal.Decimal, error) {
+	d, err := decimal.NewFromString(s)
+	if err != nil || d.IsNegative() {
+		return d, invalidField(location, "not a non-negative decimal amount")
+	}
+	if d.GreaterThan(maxMoney) {
+		return d, invalidField(location, "an amount of at most 999999999999.99")
+	}
+	return d, nil
+}
+
+// dateRange reads the optional query.from and query.to dates of a list.
+func dateRange(from, to string) (*time.Time, *time.Time, error) {
+	f, err := optDate("query.from", nonEmpty(from))
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := optDate("query.to", nonEmpty(to))
+	return f, t, err
+}
+
+func optMoney(location string, s *string) (*decimal.Decimal, error) {
+	if s == nil {
+		return nil, nil
+	}
+	d, err := parseMoney(location, *s)
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+func money(d decimal.Decimal) string { return d.StringFixed(2) }
+
+func optMoneyString(d decimal.NullDecimal) *string {
+	if !d.Valid {
+		return nil
+	}
+	s := money(d.Decimal)
+	return &s
+}
+
+func dateString(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := t.Format(time.DateOnly)
+	return &s
+}
+
+func uuidString(id *uuid.UUID) *string {
+	if id == nil {
+		return nil
+	}
+	s := id.String()
+	return &s
+}
+
+// parseIfMatch accepts 3, "3" and W/"3".
+func parseIfMatch(h string) (*int32, error) {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return nil, nil
+	}
+	h = strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
+	n, err := strconv.ParseInt(h, 10, 32)
+	if err != nil || n < 1 {
+		p := malformed("malformed_request", "If-Match must carry the version number from the ETag")
+		p.Errors = []FieldError{{Location: "header.If-Match", Message: "not a version"}}
+		return nil, p
+	}
+	v := int32(n)
+	return &v, nil
+}
+
+func etag(version int32) string { return `"` + strconv.Itoa(int(version)) + `"` }
+
+func emailOK(e string) bool {
+	a, err := mail.ParseAddress(e)
+	return err == nil && a.Address == e
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
