@@ -386,4 +386,24 @@ func TestTierReviewSchedule(t *testing.T) {
 		t.Fatalf("no scheduled review dated today in %v", list)
 	}
 	waitFor(t, 30*time.Second, "the KA manager's notice", func() bool { return inboxKinds(t, ka.Token)["tier_review_done"] > 0 })
+
+	// A changed KAM_TIER_REVIEW_CRON reaches the existing Schedule at the
+	// next start-up (every replica ensures it; twice is harmless).
+	procs := &workflows.Processes{Client: running.Temporal, Settings: running.Processes.Settings}
+	procs.Settings.TierReviewCron = "0 7 15 * *"
+	for range 2 {
+		if err := procs.EnsureTierReviewSchedule(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d, err = h.Describe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c := d.Schedule.Spec.Calendars; len(c) != 1 || c[0].Hour[0].Start != 7 || c[0].DayOfMonth[0].Start != 15 || c[0].DayOfMonth[0].End != 15 {
+		t.Fatalf("the schedule did not follow the new cron: %+v", d.Schedule.Spec)
+	}
+	procs.Settings.TierReviewCron = workflows.DefaultTierReviewCron
+	if err := procs.EnsureTierReviewSchedule(ctx); err != nil {
+		t.Fatal(err)
+	}
 }

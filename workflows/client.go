@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -345,12 +344,12 @@ func (p *Processes) EnsureTierReviewSchedule(ctx context.Context) error {
 	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
 		return err
 	}
+	// The server keeps a spec compiled into calendars, so the cron cannot
+	// be compared: it is written again, which changes nothing when it is
+	// the same.
 	h := p.Client.ScheduleClient().GetHandle(ctx, TierReviewScheduleID)
 	return h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
 		s := in.Description.Schedule
-		if s.Spec != nil && slices.Equal(s.Spec.CronExpressions, spec.CronExpressions) && s.Spec.TimeZoneName == spec.TimeZoneName {
-			return nil, temporal.ErrSkipScheduleUpdate
-		}
 		s.Spec = &spec
 		return &client.ScheduleUpdate{Schedule: &s}, nil
 	}})
