@@ -161,6 +161,7 @@ func setThresholds(t *testing.T, code, revenue string, months int) {
 //	           2025-07-01, outside the period = 6000.00, 3 → B
 //	out   (A): 2500.00 twice in one month = 5000.00, 1 → no tier (null)
 //	stale (B): nothing → no tier; regraded by hand before the decision
+//	race  (B): nothing → no tier; two KA managers decide it at the same moment
 //	lost  (S): churned before the review, not graded
 func TestTierReviewGradesAFixture(t *testing.T) {
 	st := staffByRole(t)
@@ -176,7 +177,7 @@ func TestTierReviewGradesAFixture(t *testing.T) {
 		must(t, call(t, "POST", "/v1/customers/"+id+"/sales", am.Token, map[string]any{"product": "Pump", "product_category": "equipment",
 			"quantity": "1", "amount": amount, "sold_on": on}), 201)
 	}
-	up, stay, down, out, stale, lost := open("B"), open("A"), open("S"), open("A"), open("B"), open("S")
+	up, stay, down, out, stale, lost, race := open("B"), open("A"), open("S"), open("A"), open("B"), open("S"), open("B")
 	for m := range 12 {
 		sale(up, time.Date(2024, time.July+time.Month(m), 10, 0, 0, 0, 0, time.UTC).Format(time.DateOnly), "10000.00")
 	}
@@ -206,6 +207,7 @@ func TestTierReviewGradesAFixture(t *testing.T) {
 	proposals := readProposals(t, id, gm.Token)
 	want := map[string][4]any{
 		up: {"B", "S", "120000.00", 12}, down: {"S", "B", "6000.00", 3}, out: {"A", nil, "5000.00", 1}, stale: {"B", nil, "0.00", 0},
+		race: {"B", nil, "0.00", 0},
 	}
 	for acct, w := range want {
 		p, ok := proposals[acct]
@@ -271,6 +273,16 @@ func TestTierReviewGradesAFixture(t *testing.T) {
 	}
 	waitForSignal(t, workflows.VisitPlanWorkflowID(mustUUID(t, out)), workflows.SignalPlanChanged)
 
+	// Two KA managers deciding at the same moment: one decision stands.
+	other := newStaff(t, kam.RoleKAManager)
+	answers := make(chan int, 2)
+	for _, who := range []member{ka, other} {
+		go func() { answers <- decide(race, who.Token, "reject", "tr-race-"+unique()).Status }()
+	}
+	if a, b := <-answers, <-answers; a+b != 200+409 {
+		t.Fatalf("concurrent decisions answered %d and %d", a, b)
+	}
+
 	// Regraded by hand since the review: its proposal is stale.
 	must(t, call(t, "PATCH", "/v1/customers/"+stale, ka.Token, map[string]any{"tier": "A"}), 200)
 	problem(t, decide(stale, ka.Token, "accept", "tr-stale-"+unique()), 409, "proposal_stale")
@@ -282,7 +294,7 @@ func TestTierReviewGradesAFixture(t *testing.T) {
 	}
 
 	pending := readProposals(t, id+"?decision=pending", st[kam.RoleAuditor].Token)
-	for _, acct := range []string{up, down, out} {
+	for _, acct := range []string{up, down, out, race} {
 		if _, ok := pending[acct]; ok {
 			t.Fatalf("a decided proposal listed as pending")
 		}
@@ -291,7 +303,7 @@ func TestTierReviewGradesAFixture(t *testing.T) {
 		t.Fatal("the stale proposal is still pending")
 	}
 	r := must(t, call(t, "GET", "/v1/tier-reviews/"+id+"?limit=1", ka.Token, nil), 200)
-	if r.Body["pending_count"].(float64) != r.Body["proposal_count"].(float64)-3 {
+	if r.Body["pending_count"].(float64) != r.Body["proposal_count"].(float64)-4 {
 		t.Fatalf("counts %s", r.Raw)
 	}
 	problem(t, call(t, "GET", "/v1/tier-reviews/"+id, am.Token, nil), 403, "forbidden")
