@@ -3,10 +3,14 @@ package kam
 import (
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 )
 
-// Tier is a grade of key account and its service policy (Art. 3, 15).
+// Tier is a grade of key account, its service policy (Art. 3, 15) and what
+// an account needs to be graded into it (Art. 2): MinAnnualRevenue over the
+// last twelve months, bought in at least MinActiveMonths of them. Rank 1 is
+// the highest tier; ranks are unique.
 type Tier struct {
 	Code                 string
 	Name                 string
@@ -16,10 +20,15 @@ type Tier struct {
 	TicketResolveWithin  string
 	GreetingOccasions    []string
 	Gift                 bool
+	MinAnnualRevenue     decimal.Decimal
+	MinActiveMonths      int32
 	UpdatedAt            time.Time
 }
 
-// TierChange is a new service policy for one tier (Art. 15).
+// TierChange is a tier's new service policy (Art. 15). A missing tier is
+// created, and then Rank is required; for an existing one a nil Rank,
+// MinAnnualRevenue or MinActiveMonths keeps what it has (a new tier starts
+// at 0 for both: every active account meets it).
 type TierChange struct {
 	Code                 string
 	Name                 string
@@ -28,6 +37,22 @@ type TierChange struct {
 	TicketResolveWithin  string
 	GreetingOccasions    []string
 	Gift                 bool
+	Rank                 *int32
+	MinAnnualRevenue     *decimal.Decimal
+	MinActiveMonths      *int32
+}
+
+// TierHistoryEntry is one recorded change of a tier: who, when, which field,
+// old and new (SPEC §7). A new tier's fields have no old value.
+type TierHistoryEntry struct {
+	ID        int64
+	Tier      string
+	StaffID   *uuid.UUID
+	StaffName *string
+	At        time.Time
+	Field     string
+	OldValue  *string
+	NewValue  *string
 }
 
 // TierKey is where a tier list resumes: after this rank and code.

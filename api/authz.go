@@ -42,6 +42,8 @@ const (
 	capBudgets         // set KA budgets (Art. 21)
 	capCosts           // record costs of serving an account
 	capEvents          // organise symposiums, customer events, training (Art. 5.4, 5.7)
+	capReviewTiers     // run tier reviews and decide their proposals (Art. 2, 3)
+	capSeeTierReviews  // read tier reviews: accounts' revenue and proposed grades
 )
 
 // grants is the one table of who may do what. Row scope (an account manager
@@ -49,11 +51,12 @@ const (
 var grants = map[string][]capability{
 	kam.RoleAdmin: {capManageStaff, capListStaff, capReadPolicies, capSetPolicies},
 	kam.RoleGeneralManager: {capReadArchive, capReadCredit, capListStaff, capReadPolicies,
-		capSeeDiscounts, capDecideDiscount, capReadGrants, capSeeFilings, capReadTickets, capGreetings, capSeeInspections, capReports},
+		capSeeDiscounts, capDecideDiscount, capReadGrants, capSeeFilings, capReadTickets, capGreetings, capSeeInspections, capReports,
+		capSeeTierReviews},
 	kam.RoleKAManager: {capReadArchive, capCreateArchive, capEditArchive, capAssign, capReadCredit, capEditCredit, capListStaff,
 		capReadPolicies, capSetPolicies, capSeeDiscounts, capRequestDiscount, capDecideDiscount, capReadGrants, capSeeFilings,
 		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey, capReports,
-		capBudgets, capCosts, capEvents},
+		capBudgets, capCosts, capEvents, capReviewTiers, capSeeTierReviews},
 	kam.RoleAccountManager: {capReadArchive, capEditArchive, capReadCredit, capReadPolicies, capRequestDiscount, capReadGrants,
 		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey, capReports, capCosts},
 	kam.RoleDataClerk:    {capReadArchive, capCreateArchive, capEditArchive, capRecordSales},
@@ -61,7 +64,7 @@ var grants = map[string][]capability{
 	kam.RoleFinance: {capReadArchive, capReadCredit, capEditCredit, capLedger, capReadPolicies, capSeeDiscounts, capReadGrants, capReports,
 		capBudgets, capCosts},
 	kam.RoleAuditor: {capReadArchive, capReadCredit, capReadRegister, capReadPolicies, capSeeDiscounts, capReadGrants, capSeeFilings,
-		capReadTickets, capSeeInspections, capReports},
+		capReadTickets, capSeeInspections, capReports, capSeeTierReviews},
 }
 
 func can(role string, c capability) bool {

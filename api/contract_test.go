@@ -397,8 +397,16 @@ func TestNotificationsInbox(t *testing.T) {
 func TestReferenceData(t *testing.T) {
 	staff := staffByRole(t)
 	tiers := must(t, call(t, "GET", "/v1/tiers", staff[kam.RoleServiceAgent].Token, nil), 200)
-	if len(tiers.items()) != 3 || tiers.items()[0]["code"] != "S" {
+	// The seeded S, A, B come first by rank (tiers other tests create rank
+	// 100 and below them).
+	if items := tiers.items(); len(items) < 3 || items[0]["code"] != "S" || items[1]["code"] != "A" || items[2]["code"] != "B" {
 		t.Fatalf("tiers = %s", tiers.Raw)
+	}
+	// Art. 2: the seeded grading thresholds (migration 00022).
+	for i, want := range [][2]any{{"5000000.00", 10.0}, {"1000000.00", 6.0}, {"200000.00", 3.0}} {
+		if it := tiers.items()[i]; it["min_annual_revenue"] != want[0] || it["min_active_months"] != want[1] {
+			t.Fatalf("tier %v: thresholds %v %v, want %v", it["code"], it["min_annual_revenue"], it["min_active_months"], want)
+		}
 	}
 	must(t, call(t, "GET", "/v1/tiers/A", staff[kam.RoleServiceAgent].Token, nil), 200)
 	problem(t, call(t, "GET", "/v1/tiers/Q", staff[kam.RoleServiceAgent].Token, nil), 404, "not_found")

@@ -83,6 +83,7 @@ func TestTierPolicyUpdate(t *testing.T) {
 	problem(t, call(t, "PUT", "/v1/tiers/B", adminToken, bad), 422, "validation_failed")
 	bad["ticket_response_within"], bad["greeting_occasions"] = "4h", []string{"new_year_party"}
 	problem(t, call(t, "PUT", "/v1/tiers/B", adminToken, bad), 422, "validation_failed")
+	// SPEC §7: a PUT to a missing tier creates it, and needs its rank.
 	bad["greeting_occasions"] = []string{}
-	problem(t, call(t, "PUT", "/v1/tiers/Z", adminToken, bad), 404, "not_found")
+	wantFieldError(t, call(t, "PUT", "/v1/tiers/Z", adminToken, bad), "body.rank")
 }

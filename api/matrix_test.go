@@ -61,25 +61,26 @@ type matrixCase struct {
 
 // role sets of SPEC §2.
 var (
-	allRoles        = kam.Roles
-	archiveReaders  = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager, kam.RoleDataClerk, kam.RoleServiceAgent, kam.RoleFinance, kam.RoleAuditor}
-	archiveEditors  = []string{kam.RoleKAManager, kam.RoleAccountManager, kam.RoleDataClerk}
-	creditReaders   = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager, kam.RoleFinance, kam.RoleAuditor}
-	creditEditors   = []string{kam.RoleKAManager, kam.RoleFinance}
-	discountReaders = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager, kam.RoleFinance, kam.RoleAuditor}
-	requesters      = []string{kam.RoleKAManager, kam.RoleAccountManager}
-	ticketReaders   = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager, kam.RoleServiceAgent, kam.RoleAuditor}
-	ticketHandlers  = []string{kam.RoleKAManager, kam.RoleAccountManager, kam.RoleServiceAgent}
-	reportReaders   = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager, kam.RoleFinance, kam.RoleAuditor}
-	policyReaders   = []string{kam.RoleAdmin, kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager, kam.RoleFinance, kam.RoleAuditor}
-	policySetters   = []string{kam.RoleAdmin, kam.RoleKAManager}
-	filingReaders   = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAuditor}
-	greeters        = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager}
-	inspectors      = []string{kam.RoleGeneralManager, kam.RoleAuditor}
-	staffListers    = []string{kam.RoleAdmin, kam.RoleGeneralManager, kam.RoleKAManager}
-	budgeters       = []string{kam.RoleKAManager, kam.RoleFinance}
-	costRecorders   = []string{kam.RoleKAManager, kam.RoleAccountManager, kam.RoleFinance}
-	only            = func(roles ...string) []string { return roles }
+	allRoles          = kam.Roles
+	archiveReaders    = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager, kam.RoleDataClerk, kam.RoleServiceAgent, kam.RoleFinance, kam.RoleAuditor}
+	archiveEditors    = []string{kam.RoleKAManager, kam.RoleAccountManager, kam.RoleDataClerk}
+	creditReaders     = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager, kam.RoleFinance, kam.RoleAuditor}
+	creditEditors     = []string{kam.RoleKAManager, kam.RoleFinance}
+	discountReaders   = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager, kam.RoleFinance, kam.RoleAuditor}
+	requesters        = []string{kam.RoleKAManager, kam.RoleAccountManager}
+	ticketReaders     = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager, kam.RoleServiceAgent, kam.RoleAuditor}
+	ticketHandlers    = []string{kam.RoleKAManager, kam.RoleAccountManager, kam.RoleServiceAgent}
+	reportReaders     = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager, kam.RoleFinance, kam.RoleAuditor}
+	policyReaders     = []string{kam.RoleAdmin, kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager, kam.RoleFinance, kam.RoleAuditor}
+	policySetters     = []string{kam.RoleAdmin, kam.RoleKAManager}
+	filingReaders     = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAuditor}
+	greeters          = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager}
+	inspectors        = []string{kam.RoleGeneralManager, kam.RoleAuditor}
+	tierReviewReaders = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAuditor}
+	staffListers      = []string{kam.RoleAdmin, kam.RoleGeneralManager, kam.RoleKAManager}
+	budgeters         = []string{kam.RoleKAManager, kam.RoleFinance}
+	costRecorders     = []string{kam.RoleKAManager, kam.RoleAccountManager, kam.RoleFinance}
+	only              = func(roles ...string) []string { return roles }
 )
 
 func onAccount(format string) func(*testing.T, *matrixFixture, matrixCase) (string, any) {
@@ -135,6 +136,20 @@ var matrix = []matrixRow{
 	{op: "GET /v1/tiers/{code}", ok: 200, may: allRoles, req: fixed("/v1/tiers/B")},
 	{op: "PUT /v1/tiers/{code}", ok: 200, may: policySetters, req: func(_ *testing.T, f *matrixFixture, _ matrixCase) (string, any) {
 		return "/v1/tiers/B", f.tierB
+	}},
+	// SPEC §7 Tiers: a tier's history is reference data like the tier.
+	{op: "GET /v1/tiers/{code}/history", ok: 200, may: allRoles, req: fixed("/v1/tiers/B/history")},
+	// Art. 2, 3: the KA Department runs reviews and decides their proposals;
+	// the GM and the auditors read them too (SPEC §2: they read everything).
+	// A review names accounts with their revenue: reading its proposals is
+	// registered as a list, a refusal as denied; a decision is an update.
+	{op: "POST /v1/tier-reviews", ok: 201, may: only(kam.RoleKAManager), req: withBody("/v1/tier-reviews", func() any { return map[string]any{} })},
+	{op: "GET /v1/tier-reviews", ok: 200, may: tierReviewReaders, req: fixed("/v1/tier-reviews")},
+	{op: "GET /v1/tier-reviews/{id}", ok: 200, may: tierReviewReaders, action: kam.AccessList, req: func(_ *testing.T, f *matrixFixture, _ matrixCase) (string, any) {
+		return "/v1/tier-reviews/" + f.tierReview + "?limit=5", nil
+	}},
+	{op: "POST /v1/tier-reviews/{id}/proposals/{customer_id}/decision", ok: 200, may: only(kam.RoleKAManager), action: kam.AccessUpdate, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+		return "/v1/tier-reviews/" + f.tierReview + "/proposals/" + f.proposal[c.own] + "/decision", map[string]any{"decision": "reject"}
 	}},
 	{op: "GET /v1/discount-policies", ok: 200, may: policyReaders, req: fixed("/v1/discount-policies")},
 	{op: "PUT /v1/discount-policies/{tier}/{product_category}", ok: 200, may: policySetters, req: withBody("/v1/discount-policies/B/matrix", func() any {
@@ -342,6 +357,8 @@ type matrixFixture struct {
 	event      string
 	invitee    string
 	inspection string
+	tierReview string
+	proposal   map[bool]string // a pending proposal for an account of the case's own or other manager
 }
 
 func (f *matrixFixture) account(own bool) string {
@@ -372,6 +389,11 @@ func (f *matrixFixture) freshRequest(t *testing.T, own bool) string {
 
 func (f *matrixFixture) freshAccount(t *testing.T, own bool) string {
 	return newAccount(t, f.manager(own).ID)
+}
+
+func (f *matrixFixture) freshStrategic(t *testing.T, own bool) string {
+	return must(t, call(t, "POST", "/v1/customers", f.staff[kam.RoleKAManager].Token, map[string]any{"code": "MXT-" + unique(),
+		"name": "Strategic, no sales", "tier": "S", "account_manager_id": f.manager(own).ID}), 201).str("id")
 }
 
 func (f *matrixFixture) notify(t *testing.T, to string) string {
@@ -427,6 +449,10 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 			f.invitee = inv["id"].(string) // an account's attendance is a change to its archive
 		}
 	}
+	// Two strategic accounts with no sales: a review proposes that they meet
+	// no tier (Art. 2); each allowed decision consumes one.
+	f.proposal = map[bool]string{true: f.freshStrategic(t, true), false: f.freshStrategic(t, false)}
+	f.tierReview = must(t, call(t, "POST", "/v1/tier-reviews", ka.Token, map[string]any{}), 201).str("id")
 	f.inspection = must(t, call(t, "POST", "/v1/inspections", auditor.Token, map[string]any{"sample_size": 1}), 201).str("id")
 	// Done, it names the sampled grant's account: listing it is registered.
 	waitFor(t, 30*time.Second, "the inspection", func() bool {

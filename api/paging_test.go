@@ -31,6 +31,7 @@ type pagingFixture struct {
 	am, ka, auditor, gm member
 	account, ticket     string
 	year                string
+	tier                string // a tier created here: its history has a row per field
 }
 
 // pagingRoutes says, for every list route, who walks it and with which path
@@ -83,6 +84,10 @@ var pagingRoutes = map[string]func(f *pagingFixture) (path, token string){
 	"GET /v1/events":      func(f *pagingFixture) (string, string) { return "/v1/events", f.am.Token },
 	"GET /v1/access-log":  func(f *pagingFixture) (string, string) { return "/v1/access-log?staff_id=" + f.am.ID, f.auditor.Token },
 	"GET /v1/inspections": func(f *pagingFixture) (string, string) { return "/v1/inspections", f.auditor.Token },
+	"GET /v1/tiers/{code}/history": func(f *pagingFixture) (string, string) {
+		return "/v1/tiers/" + f.tier + "/history", adminToken
+	},
+	"GET /v1/tier-reviews": func(f *pagingFixture) (string, string) { return "/v1/tier-reviews", f.gm.Token },
 }
 
 // listRoute is a GET whose answer is SPEC's list envelope, read from the
@@ -199,7 +204,9 @@ func newPagingFixture(t *testing.T) *pagingFixture {
 	})
 	for range 2 {
 		must(t, call(t, "POST", "/v1/inspections", f.auditor.Token, map[string]any{"sample_size": 1}), 201)
+		must(t, call(t, "POST", "/v1/tier-reviews", f.ka.Token, nil), 201)
 	}
+	f.tier, _ = newTier(t, f.ka.Token)
 	return f
 }
 

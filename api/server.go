@@ -100,6 +100,7 @@ func (s *Server) routes() {
 	s.registerRoutes()
 	s.inboxRoutes()
 	s.tierRoutes()
+	s.tierReviewRoutes()
 	s.discountRoutes()
 	s.creditRoutes()
 	s.ticketRoutes()

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -22,13 +23,16 @@ type Tier struct {
 	TicketResolveWithin  string    `json:"ticket_resolve_within"`
 	GreetingOccasions    []string  `json:"greeting_occasions"`
 	Gift                 bool      `json:"gift"`
+	MinAnnualRevenue     string    `json:"min_annual_revenue" doc:"Art. 2: revenue over the last 12 months an account needs for this tier"`
+	MinActiveMonths      int32     `json:"min_active_months" doc:"Art. 2: months of the last 12 in which it bought"`
 	UpdatedAt            time.Time `json:"updated_at"`
 }
 
 func tierOut(t kam.Tier) Tier {
 	return Tier{Code: t.Code, Name: t.Name, Rank: t.Rank, VisitCadence: t.VisitCadence,
 		TicketResponseWithin: t.TicketResponseWithin, TicketResolveWithin: t.TicketResolveWithin,
-		GreetingOccasions: t.GreetingOccasions, Gift: t.Gift, UpdatedAt: t.UpdatedAt}
+		GreetingOccasions: t.GreetingOccasions, Gift: t.Gift, MinAnnualRevenue: money(t.MinAnnualRevenue),
+		MinActiveMonths: t.MinActiveMonths, UpdatedAt: t.UpdatedAt}
 }
 
 // DiscountPolicy is what the KA Department may approve per tier and line of business (Art. 12).
@@ -44,7 +48,10 @@ type DiscountPolicy struct {
 func (s *Server) tierRoutes() {
 	huma.Register(s.api, op("list-tiers", http.MethodGet, "/v1/tiers", "Tiers and their service policy", "policy"), s.listTiers)
 	huma.Register(s.api, op("get-tier", http.MethodGet, "/v1/tiers/{code}", "One tier", "policy"), s.getTier)
-	huma.Register(s.api, op("put-tier", http.MethodPut, "/v1/tiers/{code}", "Change a tier's service policy (Art. 15); running plans follow at once", "policy"), s.putTier)
+	put := op("put-tier", http.MethodPut, "/v1/tiers/{code}", "Create a tier (rank required) or change its rank, grading thresholds (Art. 2) and service policy (Art. 15); running plans follow at once", "policy")
+	put.Errors = append(put.Errors, 409)
+	huma.Register(s.api, put, s.putTier)
+	huma.Register(s.api, op("tier-history", http.MethodGet, "/v1/tiers/{code}/history", "Every change of a tier: who, when, field, old, new", "policy"), s.tierHistory)
 	huma.Register(s.api, op("list-discount-policies", http.MethodGet, "/v1/discount-policies", "Discount policies (confidential, Art. 11)", "policy"), s.listPolicies)
 }
 
@@ -106,7 +113,10 @@ func policyOut(p kam.DiscountPolicy) DiscountPolicy {
 		HardCapRate: rateString(p.HardCapRate), Methods: p.Methods, UpdatedAt: p.UpdatedAt}
 }
 
-// TierPut changes a tier's service policy (Art. 3, 15).
+// TierPut creates a tier or changes it (Art. 2, 3, 15). The service policy
+// is given whole; rank, min_annual_revenue and min_active_months, when
+// absent, keep what an existing tier has (a new tier needs a rank and starts
+// at 0 for both thresholds).
 type TierPut struct {
 	Name                 string   `json:"name" minLength:"1" maxLength:"100"`
 	VisitCadence         string   `json:"visit_cadence" minLength:"1" maxLength:"100" doc:"Cron spec, descriptor or @every duration"`
@@ -114,29 +124,52 @@ type TierPut struct {
 	TicketResolveWithin  string   `json:"ticket_resolve_within" minLength:"2" maxLength:"20" doc:"Go duration, e.g. 24h"`
 	GreetingOccasions    []string `json:"greeting_occasions" maxItems:"3" uniqueItems:"true" enum:"birthday,anniversary,holiday"`
 	Gift                 bool     `json:"gift,omitempty" doc:"Greetings come with a gift"`
+	Rank                 *int32   `json:"rank,omitempty" minimum:"1" maximum:"999" doc:"1 is the highest tier; unique (409 duplicate_rank); required to create a tier"`
+	MinAnnualRevenue     *string  `json:"min_annual_revenue,omitempty" pattern:"^[0-9]{1,12}(\\.[0-9]{1,2})?$" patternDescription:"an amount of at most 999999999999.99" doc:"Art. 2: revenue over the last 12 months an account needs for this tier"`
+	MinActiveMonths      *int32   `json:"min_active_months,omitempty" minimum:"0" maximum:"12" doc:"Art. 2: months of the last 12 in which it must have bought"`
+}
+
+// tierCode is what a new tier's code may be: short, without spaces or
+// punctuation that a path or a CSV would mangle.
+var tierCode = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$`)
+
+type tierOutput struct {
+	Status int
+	Body   Tier
 }
 
 func (s *Server) putTier(ctx context.Context, in *struct {
 	Code string `path:"code" maxLength:"16"`
 	Body TierPut
-}) (*struct{ Body Tier }, error) {
-	if !can(callerOf(ctx).Role, capSetPolicies) {
+}) (*tierOutput, error) {
+	p := callerOf(ctx)
+	if !can(p.Role, capSetPolicies) {
 		return nil, forbidden("tiers are set by the admin and the KA Department")
 	}
 	arg, err := s.tierParams(in.Code, in.Body)
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.store.UpdateTier(ctx, arg)
+	t, created, changed, err := s.store.PutTier(ctx, arg, p.ID)
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	s.tierPlansChanged(ctx, in.Code)
-	return &struct{ Body Tier }{Body: tierOut(t)}, nil
+	if len(changed) > 0 && !created {
+		s.tierPlansChanged(ctx, in.Code)
+	}
+	out := &tierOutput{Status: http.StatusOK, Body: tierOut(t)}
+	if created {
+		out.Status = http.StatusCreated
+	}
+	return out, nil
 }
 
-// tierParams reads a tier: a visit cadence and two positive ticket durations.
+// tierParams reads a tier: a code fit for a new tier, a visit cadence, two
+// positive ticket durations and, when given, the Art. 2 thresholds.
 func (s *Server) tierParams(code string, b TierPut) (kam.TierChange, error) {
+	if !tierCode.MatchString(code) {
+		return kam.TierChange{}, invalidField("path.code", "a tier code is 1-16 letters, digits, - or _")
+	}
 	if _, err := store.ParseCycle("visit_cadence", b.VisitCadence); err != nil {
 		return kam.TierChange{}, problemFor(s.log, err)
 	}
@@ -145,12 +178,49 @@ func (s *Server) tierParams(code string, b TierPut) (kam.TierChange, error) {
 			return kam.TierChange{}, invalidField("body."+field, "a positive Go duration, e.g. 2h")
 		}
 	}
+	revenue, err := optMoney("body.min_annual_revenue", b.MinAnnualRevenue)
+	if err != nil {
+		return kam.TierChange{}, err
+	}
 	occasions := b.GreetingOccasions
 	if occasions == nil {
 		occasions = []string{}
 	}
 	return kam.TierChange{Code: code, Name: b.Name, VisitCadence: b.VisitCadence,
-		TicketResponseWithin: b.TicketResponseWithin, TicketResolveWithin: b.TicketResolveWithin, GreetingOccasions: occasions, Gift: b.Gift}, nil
+		TicketResponseWithin: b.TicketResponseWithin, TicketResolveWithin: b.TicketResolveWithin, GreetingOccasions: occasions, Gift: b.Gift,
+		Rank: b.Rank, MinAnnualRevenue: revenue, MinActiveMonths: b.MinActiveMonths}, nil
+}
+
+// TierChangeEntry is one change of a tier.
+type TierChangeEntry struct {
+	ID        int64     `json:"id"`
+	At        time.Time `json:"at"`
+	StaffID   *string   `json:"staff_id" format:"uuid"`
+	StaffName *string   `json:"staff_name"`
+	Field     string    `json:"field"`
+	Old       *string   `json:"old"`
+	New       *string   `json:"new"`
+}
+
+// tierHistory lists a tier's changes, oldest first. Tiers are company-wide
+// reference data that every role reads, and so is their history.
+func (s *Server) tierHistory(ctx context.Context, in *struct {
+	Code   string `path:"code" maxLength:"16"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"500" default:"100"`
+	Cursor string `query:"cursor" maxLength:"1024"`
+}) (*struct{ Body Page[TierChangeEntry] }, error) {
+	after, err := int64Cursor(in.Cursor, "tier-history")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.store.TierHistory(ctx, in.Code, after, int32(in.Limit+1))
+	if err != nil {
+		return nil, problemFor(s.log, err)
+	}
+	page := pageOf(rows, in.Limit, func(h kam.TierHistoryEntry) TierChangeEntry {
+		return TierChangeEntry{ID: h.ID, At: h.At, StaffID: uuidString(h.StaffID), StaffName: h.StaffName, Field: h.Field, Old: h.OldValue, New: h.NewValue}
+	}, func(h kam.TierHistoryEntry) string { return encodeCursor("tier-history", int64Text(h.ID)) })
+	return &struct{ Body Page[TierChangeEntry] }{Body: page}, nil
 }
 
 // tierPlansChanged tells every plan of this tier to re-read its cadence now.

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"time"
@@ -34,6 +35,9 @@ type Settings struct {
 	// Timezone is the company's (KAM_TIMEZONE): a grant valid to a date ends
 	// at the end of that day there.
 	Timezone *time.Location
+	// TierReviewCron is when the scheduled tier review runs
+	// (KAM_TIER_REVIEW_CRON, company time zone; default quarterly).
+	TierReviewCron string
 }
 
 // DefaultSettings are the production values.
@@ -53,6 +57,7 @@ func DefaultSettings() Settings {
 		VisitGrace:              168 * time.Hour,
 		GreetingLead:            72 * time.Hour,
 		Timezone:                time.UTC,
+		TierReviewCron:          DefaultTierReviewCron,
 	}
 }
 
@@ -318,6 +323,47 @@ func (p *Processes) StartInspection(ctx context.Context, in InspectionInput) err
 		ID: InspectionWorkflowID(in.InspectionID), TaskQueue: TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 	}, DiscountInspection, in)
+	if err != nil {
+		return err
+	}
+	return run.Get(ctx, nil)
+}
+
+// EnsureTierReviewSchedule makes sure the tier review Schedule exists and
+// runs on Settings.TierReviewCron in the company time zone: a changed
+// setting takes effect at the next start-up (Art. 2, 3).
+func (p *Processes) EnsureTierReviewSchedule(ctx context.Context) error {
+	spec := client.ScheduleSpec{CronExpressions: []string{cmp.Or(p.Settings.TierReviewCron, DefaultTierReviewCron)}, TimeZoneName: p.tz()}
+	_, err := p.Client.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID: TierReviewScheduleID, Spec: spec,
+		Action: &client.ScheduleWorkflowAction{
+			ID: "tier-review", Workflow: TierReview, TaskQueue: TaskQueue,
+			Args: []any{TierReviewInput{Trigger: kam.ReviewScheduled, Timezone: p.tz()}},
+		},
+	})
+	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return err
+	}
+	// The server keeps a spec compiled into calendars, so the cron cannot
+	// be compared: it is written again, which changes nothing when it is
+	// the same.
+	h := p.Client.ScheduleClient().GetHandle(ctx, TierReviewScheduleID)
+	return h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+		s := in.Description.Schedule
+		s.Spec = &spec
+		return &client.ScheduleUpdate{Schedule: &s}, nil
+	}})
+}
+
+// RunTierReview runs a requested tier review and waits for it.
+func (p *Processes) RunTierReview(ctx context.Context, in TierReviewInput) error {
+	if in.Timezone == "" {
+		in.Timezone = p.tz()
+	}
+	run, err := p.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: TierReviewWorkflowID(in.ReviewID), TaskQueue: TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, TierReview, in)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,12 @@ func interpret(err error) error {
 				return &kam.Error{Kind: kam.KindConflict, Code: "duplicate_code", Field: "code", Message: "another account already has this code"}
 			case "staff_email_key":
 				return &kam.Error{Kind: kam.KindConflict, Code: "duplicate_email", Field: "email", Message: "another staff member already has this e-mail"}
+			case "tiers_rank_key":
+				// Ranks order the tiers: "the highest tier an account meets"
+				// must be one tier (Art. 2, 3).
+				return &kam.Error{Kind: kam.KindConflict, Code: "duplicate_rank", Field: "rank", Message: "another tier already has this rank; give that tier another rank first"}
+			case "tiers_pkey":
+				return &kam.Error{Kind: kam.KindConflict, Code: "conflict", Field: "code", Message: "the tier was created by another request at the same time; read it and try again"}
 			}
 			return kam.Errorf(kam.KindConflict, "conflict", "the record already exists")
 		case "23503": // foreign_key_violation
@@ -68,6 +74,9 @@ var checkFields = map[string][2]string{
 	"satisfaction_score_check":                  {"score", "score must be between 1 and 5"},
 	"ka_budgets_amount_check":                   {"amount", "amount must not be negative"},
 	"company_revenue_amount_check":              {"amount", "amount must not be negative"},
+	"tiers_rank_check":                          {"rank", "rank must be between 1 and 999"},
+	"tiers_min_annual_revenue_check":            {"min_annual_revenue", "min_annual_revenue must not be negative"},
+	"tiers_min_active_months_check":             {"min_active_months", "min_active_months must be between 0 and 12"},
 	// Multi-column checks carry Postgres's default name, <table>_check.
 	"discount_requests_check": {"valid_to", "valid_to must not be before valid_from"},
 	"discount_policies_check": {"hard_cap_rate", "hard_cap_rate must be at least max_standard_rate and at most 100"},

@@ -2,8 +2,13 @@ package store
 
 import (
 	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"kam"
 	"kam/db/internal/dbq"
@@ -12,7 +17,8 @@ import (
 func tierOf(t dbq.Tier) kam.Tier {
 	return kam.Tier{Code: t.Code, Name: t.Name, Rank: t.Rank, VisitCadence: t.VisitCadence,
 		TicketResponseWithin: t.TicketResponseWithin, TicketResolveWithin: t.TicketResolveWithin,
-		GreetingOccasions: t.GreetingOccasions, Gift: t.Gift, UpdatedAt: t.UpdatedAt}
+		GreetingOccasions: t.GreetingOccasions, Gift: t.Gift, MinAnnualRevenue: t.MinAnnualRevenue,
+		MinActiveMonths: t.MinActiveMonths, UpdatedAt: t.UpdatedAt}
 }
 
 // ListTiers lists up to lim tiers by rank then code, resuming after key when
@@ -42,16 +48,129 @@ func (s *Store) GetTier(ctx context.Context, code string) (kam.Tier, error) {
 	return tierOf(t), nil
 }
 
-// UpdateTier replaces a tier's service policy; an unknown code is
-// kam.ErrNotFound.
-func (s *Store) UpdateTier(ctx context.Context, c kam.TierChange) (kam.Tier, error) {
-	t, err := s.q.UpdateTier(ctx, dbq.UpdateTierParams{Code: c.Code, Name: c.Name, VisitCadence: c.VisitCadence,
-		TicketResponseWithin: c.TicketResponseWithin, TicketResolveWithin: c.TicketResolveWithin,
-		GreetingOccasions: c.GreetingOccasions, Gift: c.Gift})
-	if err != nil {
-		return kam.Tier{}, interpret(err)
+// PutTier creates a missing tier (its rank is then required) or changes an
+// existing one, and writes one history row per changed field in the same
+// transaction: who, when, old and new (SPEC §7). created tells which; changed
+// lists the fields that changed (all of them for a new tier). A rank another
+// tier holds is 409 duplicate_rank.
+func (s *Store) PutTier(ctx context.Context, c kam.TierChange, by uuid.UUID) (t kam.Tier, created bool, changed []string, err error) {
+	err = s.inTx(ctx, func(q *dbq.Queries) error {
+		old, err := q.LockTier(ctx, c.Code)
+		var prev *dbq.Tier
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			if c.Rank == nil {
+				return kam.Invalid("rank", "rank is required to create tier %s", c.Code)
+			}
+			created = true
+		case err != nil:
+			return err
+		default:
+			prev = &old
+		}
+		next := changedTier(old, c)
+		changes := tierChanges(prev, next)
+		if len(changes) == 0 {
+			t = tierOf(old)
+			return nil
+		}
+		saved, err := saveTier(ctx, q, next, created)
+		if err != nil {
+			return err
+		}
+		for _, ch := range changes {
+			if err := q.InsertTierHistory(ctx, dbq.InsertTierHistoryParams{Tier: c.Code, StaffID: &by, Field: ch.Field, OldValue: ch.Old, NewValue: ch.New}); err != nil {
+				return err
+			}
+			changed = append(changed, ch.Field)
+		}
+		t = tierOf(saved)
+		return nil
+	})
+	return t, created, changed, err
+}
+
+// changedTier is old with c applied: the policy fields always, the rank and
+// the Art. 2 thresholds when given.
+func changedTier(old dbq.Tier, c kam.TierChange) dbq.Tier {
+	next := old
+	next.Code, next.Name, next.VisitCadence = c.Code, c.Name, c.VisitCadence
+	next.TicketResponseWithin, next.TicketResolveWithin = c.TicketResponseWithin, c.TicketResolveWithin
+	next.GreetingOccasions, next.Gift = c.GreetingOccasions, c.Gift
+	if c.Rank != nil {
+		next.Rank = *c.Rank
 	}
-	return tierOf(t), nil
+	if c.MinAnnualRevenue != nil {
+		next.MinAnnualRevenue = *c.MinAnnualRevenue
+	}
+	if c.MinActiveMonths != nil {
+		next.MinActiveMonths = *c.MinActiveMonths
+	}
+	return next
+}
+
+func saveTier(ctx context.Context, q *dbq.Queries, t dbq.Tier, create bool) (dbq.Tier, error) {
+	if create {
+		return q.CreateTier(ctx, dbq.CreateTierParams{Code: t.Code, Name: t.Name, Rank: t.Rank, VisitCadence: t.VisitCadence,
+			TicketResponseWithin: t.TicketResponseWithin, TicketResolveWithin: t.TicketResolveWithin,
+			GreetingOccasions: t.GreetingOccasions, Gift: t.Gift, MinAnnualRevenue: t.MinAnnualRevenue, MinActiveMonths: t.MinActiveMonths})
+	}
+	return q.UpdateTier(ctx, dbq.UpdateTierParams{Code: t.Code, Name: t.Name, Rank: t.Rank, VisitCadence: t.VisitCadence,
+		TicketResponseWithin: t.TicketResponseWithin, TicketResolveWithin: t.TicketResolveWithin,
+		GreetingOccasions: t.GreetingOccasions, Gift: t.Gift, MinAnnualRevenue: t.MinAnnualRevenue, MinActiveMonths: t.MinActiveMonths})
+}
+
+// tierFields are a tier's fields as its history shows them, in the order
+// of the API. Greeting occasions compare as a set.
+func tierFields(t dbq.Tier) [][2]string {
+	occasions := slices.Clone(t.GreetingOccasions)
+	slices.Sort(occasions)
+	return [][2]string{
+		{"name", t.Name}, {"rank", strconv.Itoa(int(t.Rank))}, {"visit_cadence", t.VisitCadence},
+		{"ticket_response_within", t.TicketResponseWithin}, {"ticket_resolve_within", t.TicketResolveWithin},
+		{"greeting_occasions", strings.Join(occasions, ",")}, {"gift", strconv.FormatBool(t.Gift)},
+		{"min_annual_revenue", t.MinAnnualRevenue.StringFixed(2)}, {"min_active_months", strconv.Itoa(int(t.MinActiveMonths))},
+	}
+}
+
+// tierChanges lists what changed from prev to next; every field of a new
+// tier (prev nil) is new, with no old value.
+func tierChanges(prev *dbq.Tier, next dbq.Tier) []Change {
+	nf := tierFields(next)
+	var of [][2]string
+	if prev != nil {
+		of = tierFields(*prev)
+	}
+	var out []Change
+	for i, f := range nf {
+		v := f[1]
+		if of == nil {
+			out = append(out, Change{Field: f[0], New: &v})
+			continue
+		}
+		if old := of[i][1]; old != v {
+			out = append(out, Change{Field: f[0], Old: &old, New: &v})
+		}
+	}
+	return out
+}
+
+// TierHistory lists up to lim changes of a tier, oldest first, after the
+// given history id when there is one; an unknown tier is kam.ErrNotFound.
+func (s *Store) TierHistory(ctx context.Context, code string, after *int64, lim int32) ([]kam.TierHistoryEntry, error) {
+	if _, err := s.q.GetTier(ctx, code); err != nil {
+		return nil, interpret(err)
+	}
+	rows, err := s.q.ListTierHistory(ctx, dbq.ListTierHistoryParams{Tier: code, After: after, Lim: lim})
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make([]kam.TierHistoryEntry, 0, len(rows))
+	for _, h := range rows {
+		out = append(out, kam.TierHistoryEntry{ID: h.ID, Tier: h.Tier, StaffID: h.StaffID, StaffName: h.StaffName,
+			At: h.At, Field: h.Field, OldValue: h.OldValue, NewValue: h.NewValue})
+	}
+	return out, nil
 }
 
 // CustomersInTier lists up to lim customer ids of a tier in id order, after

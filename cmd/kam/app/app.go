@@ -255,6 +255,7 @@ func (r *Running) startWorker(ctx context.Context, cfg Config, metrics *api.Metr
 	}{
 		{"greeting", procs.EnsureGreetingSchedule},
 		{"inspection", procs.EnsureInspectionSchedule},
+		{"tier review", procs.EnsureTierReviewSchedule},
 		// Committed rows whose run was never started get it here, now and
 		// every few minutes (workflows.Reconcile).
 		{"reconcile", procs.EnsureReconcileSchedule},

@@ -3,6 +3,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"kam"
 	"kam/activities"
 	"kam/db"
 	"kam/db/store"
@@ -158,6 +160,13 @@ func FromEnv() (Config, error) {
 			c.Settings.ArrearsWarnRatio = v
 		}
 	}
+	if v := os.Getenv("KAM_TIER_REVIEW_CRON"); v != "" {
+		if err := tierReviewCron(v); err != nil {
+			errs = append(errs, "KAM_TIER_REVIEW_CRON: "+err.Error())
+		} else {
+			c.Settings.TierReviewCron = v
+		}
+	}
 	errs = append(errs, c.webhookErrors()...)
 	if !store.ValidLocale(c.DefaultLocale) {
 		errs = append(errs, "KAM_DEFAULT_LOCALE: zh-CN or en")
@@ -183,6 +192,20 @@ func FromEnv() (Config, error) {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// tierReviewCron checks the tier review's schedule: a five-field cron spec
+// or a descriptor (@monthly) that fires within five years, read in the
+// company time zone. @every is refused: Temporal's Schedules read it
+// otherwise than Go durations.
+func tierReviewCron(v string) error {
+	if strings.HasPrefix(strings.TrimSpace(v), "@every") {
+		return errors.New("a cron spec (e.g. 0 6 1 1,4,7,10 *) or a descriptor such as @monthly, not @every")
+	}
+	if _, err := kam.ParseSchedule(v, time.Now()); err != nil {
+		return fmt.Errorf("a cron spec (e.g. 0 6 1 1,4,7,10 *) or a descriptor such as @monthly: %w", err)
+	}
+	return nil
 }
 
 // webhookErrors checks the webhook settings (SPEC §7 "Webhooks"): a URL

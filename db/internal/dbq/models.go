@@ -451,6 +451,44 @@ type Tier struct {
 	GreetingOccasions    []string
 	UpdatedAt            time.Time
 	Gift                 bool
+	MinAnnualRevenue     decimal.Decimal
+	MinActiveMonths      int32
+}
+
+type TierHistory struct {
+	ID       int64
+	Tier     string
+	StaffID  *uuid.UUID
+	At       time.Time
+	Field    string
+	OldValue *string
+	NewValue *string
+}
+
+type TierReview struct {
+	ID          uuid.UUID
+	Trigger     string
+	RequestedBy *uuid.UUID
+	AsOf        time.Time
+	PeriodFrom  time.Time
+	PeriodTo    time.Time
+	Status      string
+	Graded      int32
+	CreatedAt   time.Time
+	FinishedAt  *time.Time
+}
+
+type TierReviewProposal struct {
+	ReviewID     uuid.UUID
+	CustomerID   uuid.UUID
+	FromTier     string
+	ToTier       *string
+	Revenue12m   decimal.Decimal
+	ActiveMonths int32
+	Decision     string
+	DecidedBy    *uuid.UUID
+	DecidedAt    *time.Time
+	Comment      string
 }
 
 type Visit struct {

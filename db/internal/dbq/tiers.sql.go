@@ -7,9 +7,96 @@ package dbq
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 )
+
+const allTiers = `-- name: AllTiers :many
+SELECT code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift, min_annual_revenue, min_active_months FROM tiers ORDER BY rank, code
+`
+
+func (q *Queries) AllTiers(ctx context.Context) ([]Tier, error) {
+	rows, err := q.db.Query(ctx, allTiers)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Tier{}
+	for rows.Next() {
+		var i Tier
+		if err := rows.Scan(
+			&i.Code,
+			&i.Name,
+			&i.Rank,
+			&i.VisitCadence,
+			&i.TicketResponseWithin,
+			&i.TicketResolveWithin,
+			&i.GreetingOccasions,
+			&i.UpdatedAt,
+			&i.Gift,
+			&i.MinAnnualRevenue,
+			&i.MinActiveMonths,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const createTier = `-- name: CreateTier :one
+INSERT INTO tiers (code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within,
+    greeting_occasions, gift, min_annual_revenue, min_active_months)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift, min_annual_revenue, min_active_months
+`
+
+type CreateTierParams struct {
+	Code                 string
+	Name                 string
+	Rank                 int32
+	VisitCadence         string
+	TicketResponseWithin string
+	TicketResolveWithin  string
+	GreetingOccasions    []string
+	Gift                 bool
+	MinAnnualRevenue     decimal.Decimal
+	MinActiveMonths      int32
+}
+
+func (q *Queries) CreateTier(ctx context.Context, arg CreateTierParams) (Tier, error) {
+	row := q.db.QueryRow(ctx, createTier,
+		arg.Code,
+		arg.Name,
+		arg.Rank,
+		arg.VisitCadence,
+		arg.TicketResponseWithin,
+		arg.TicketResolveWithin,
+		arg.GreetingOccasions,
+		arg.Gift,
+		arg.MinAnnualRevenue,
+		arg.MinActiveMonths,
+	)
+	var i Tier
+	err := row.Scan(
+		&i.Code,
+		&i.Name,
+		&i.Rank,
+		&i.VisitCadence,
+		&i.TicketResponseWithin,
+		&i.TicketResolveWithin,
+		&i.GreetingOccasions,
+		&i.UpdatedAt,
+		&i.Gift,
+		&i.MinAnnualRevenue,
+		&i.MinActiveMonths,
+	)
+	return i, err
+}
 
 const customersInTier = `-- name: CustomersInTier :many
 SELECT id FROM customers WHERE tier = $1 AND status = 'active' AND ($2::uuid IS NULL OR id > $2)
@@ -43,7 +130,7 @@ func (q *Queries) CustomersInTier(ctx context.Context, arg CustomersInTierParams
 }
 
 const getTier = `-- name: GetTier :one
-SELECT code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift FROM tiers WHERE code = $1
+SELECT code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift, min_annual_revenue, min_active_months FROM tiers WHERE code = $1
 `
 
 func (q *Queries) GetTier(ctx context.Context, code string) (Tier, error) {
@@ -59,8 +146,33 @@ func (q *Queries) GetTier(ctx context.Context, code string) (Tier, error) {
 		&i.GreetingOccasions,
 		&i.UpdatedAt,
 		&i.Gift,
+		&i.MinAnnualRevenue,
+		&i.MinActiveMonths,
 	)
 	return i, err
+}
+
+const insertTierHistory = `-- name: InsertTierHistory :exec
+INSERT INTO tier_history (tier, staff_id, field, old_value, new_value) VALUES ($1, $2, $3, $4, $5)
+`
+
+type InsertTierHistoryParams struct {
+	Tier     string
+	StaffID  *uuid.UUID
+	Field    string
+	OldValue *string
+	NewValue *string
+}
+
+func (q *Queries) InsertTierHistory(ctx context.Context, arg InsertTierHistoryParams) error {
+	_, err := q.db.Exec(ctx, insertTierHistory,
+		arg.Tier,
+		arg.StaffID,
+		arg.Field,
+		arg.OldValue,
+		arg.NewValue,
+	)
+	return err
 }
 
 const listDiscountPolicies = `-- name: ListDiscountPolicies :many
@@ -102,8 +214,60 @@ func (q *Queries) ListDiscountPolicies(ctx context.Context, arg ListDiscountPoli
 	return items, nil
 }
 
+const listTierHistory = `-- name: ListTierHistory :many
+SELECT h.id, h.tier, h.staff_id, h.at, h.field, h.old_value, h.new_value, s.name AS staff_name FROM tier_history h LEFT JOIN staff s ON s.id = h.staff_id
+WHERE h.tier = $1 AND ($2::bigint IS NULL OR h.id > $2)
+ORDER BY h.id LIMIT $3
+`
+
+type ListTierHistoryParams struct {
+	Tier  string
+	After *int64
+	Lim   int32
+}
+
+type ListTierHistoryRow struct {
+	ID        int64
+	Tier      string
+	StaffID   *uuid.UUID
+	At        time.Time
+	Field     string
+	OldValue  *string
+	NewValue  *string
+	StaffName *string
+}
+
+func (q *Queries) ListTierHistory(ctx context.Context, arg ListTierHistoryParams) ([]ListTierHistoryRow, error) {
+	rows, err := q.db.Query(ctx, listTierHistory, arg.Tier, arg.After, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListTierHistoryRow{}
+	for rows.Next() {
+		var i ListTierHistoryRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Tier,
+			&i.StaffID,
+			&i.At,
+			&i.Field,
+			&i.OldValue,
+			&i.NewValue,
+			&i.StaffName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listTiers = `-- name: ListTiers :many
-SELECT code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift FROM tiers
+SELECT code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift, min_annual_revenue, min_active_months FROM tiers
 WHERE $1::integer IS NULL OR (rank, code) > ($1, $2::text)
 ORDER BY rank, code LIMIT $3
 `
@@ -133,6 +297,8 @@ func (q *Queries) ListTiers(ctx context.Context, arg ListTiersParams) ([]Tier, e
 			&i.GreetingOccasions,
 			&i.UpdatedAt,
 			&i.Gift,
+			&i.MinAnnualRevenue,
+			&i.MinActiveMonths,
 		); err != nil {
 			return nil, err
 		}
@@ -144,31 +310,60 @@ func (q *Queries) ListTiers(ctx context.Context, arg ListTiersParams) ([]Tier, e
 	return items, nil
 }
 
+const lockTier = `-- name: LockTier :one
+SELECT code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift, min_annual_revenue, min_active_months FROM tiers WHERE code = $1 FOR UPDATE
+`
+
+func (q *Queries) LockTier(ctx context.Context, code string) (Tier, error) {
+	row := q.db.QueryRow(ctx, lockTier, code)
+	var i Tier
+	err := row.Scan(
+		&i.Code,
+		&i.Name,
+		&i.Rank,
+		&i.VisitCadence,
+		&i.TicketResponseWithin,
+		&i.TicketResolveWithin,
+		&i.GreetingOccasions,
+		&i.UpdatedAt,
+		&i.Gift,
+		&i.MinAnnualRevenue,
+		&i.MinActiveMonths,
+	)
+	return i, err
+}
+
 const updateTier = `-- name: UpdateTier :one
-UPDATE tiers SET name = $2, visit_cadence = $3, ticket_response_within = $4, ticket_resolve_within = $5,
-    greeting_occasions = $6, gift = $7, updated_at = now()
-WHERE code = $1 RETURNING code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift
+UPDATE tiers SET name = $2, rank = $3, visit_cadence = $4, ticket_response_within = $5, ticket_resolve_within = $6,
+    greeting_occasions = $7, gift = $8, min_annual_revenue = $9, min_active_months = $10, updated_at = now()
+WHERE code = $1 RETURNING code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift, min_annual_revenue, min_active_months
 `
 
 type UpdateTierParams struct {
 	Code                 string
 	Name                 string
+	Rank                 int32
 	VisitCadence         string
 	TicketResponseWithin string
 	TicketResolveWithin  string
 	GreetingOccasions    []string
 	Gift                 bool
+	MinAnnualRevenue     decimal.Decimal
+	MinActiveMonths      int32
 }
 
 func (q *Queries) UpdateTier(ctx context.Context, arg UpdateTierParams) (Tier, error) {
 	row := q.db.QueryRow(ctx, updateTier,
 		arg.Code,
 		arg.Name,
+		arg.Rank,
 		arg.VisitCadence,
 		arg.TicketResponseWithin,
 		arg.TicketResolveWithin,
 		arg.GreetingOccasions,
 		arg.Gift,
+		arg.MinAnnualRevenue,
+		arg.MinActiveMonths,
 	)
 	var i Tier
 	err := row.Scan(
@@ -181,6 +376,8 @@ func (q *Queries) UpdateTier(ctx context.Context, arg UpdateTierParams) (Tier, e
 		&i.GreetingOccasions,
 		&i.UpdatedAt,
 		&i.Gift,
+		&i.MinAnnualRevenue,
+		&i.MinActiveMonths,
 	)
 	return i, err
 }
