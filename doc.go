@@ -5,7 +5,9 @@
 // It owns the staff roles (SPEC §2), the archive sections and access-register
 // actions (Art. 7, 9), the states of discounts, credit and tickets, the
 // domain error with its kinds (the API maps each kind to one HTTP status), and
-// the pure rules of the regulation: discount routing (Route, Art. 12), ticket
-// priority (Art. 17), greeting lead days (Art. 19) and the schedule rule for
-// settlement cycles (Art. 13) and visit cadences (Art. 20).
+// the pure rules of the regulation: archive completeness (MissingSections)
+// and the archive of a past day rebuilt from its history (ArchiveRecord.AsOf,
+// Art. 7), discount routing (Route, Art. 12), ticket priority (Art. 17),
+// greeting lead days (Art. 19) and the schedule rule for settlement cycles
+// (Art. 13) and visit cadences (Art. 20).
 package kam

@@ -82,7 +82,7 @@ func (s *Store) Churn(ctx context.Context, customerID uuid.UUID, in ChurnInput, 
 }
 
 // Reactivate records a win-back: the account is active again.
-func (s *Store) Reactivate(ctx context.Context, customerID uuid.UUID, by uuid.UUID) (dbq.Customer, error) {
+func (s *Store) Reactivate(ctx context.Context, customerID uuid.UUID, by uuid.UUID) (kam.Customer, error) {
 	var out dbq.Customer
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
 		c, err := q.LockCustomer(ctx, dbq.LockCustomerParams{ID: customerID})
@@ -98,7 +98,7 @@ func (s *Store) Reactivate(ctx context.Context, customerID uuid.UUID, by uuid.UU
 		out, err = saveCustomer(ctx, q, c, apply(&c, CustomerPatch{Status: strp("active")}), by)
 		return err
 	})
-	return out, err
+	return kam.Customer(out), err
 }
 
 // Inspect samples active grants with the recorded seed, checks the sales of

@@ -56,6 +56,15 @@ func (s *Store) inTx(ctx context.Context, fn func(q *dbq.Queries) error) error {
 	return nil
 }
 
+// readTx runs fn in one read-only, repeatable-read transaction: a read of
+// several queries sees one snapshot.
+func (s *Store) readTx(ctx context.Context, fn func(q *dbq.Queries) error) error {
+	err := pgx.BeginTxFunc(ctx, s.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		return fn(s.q.WithTx(tx))
+	})
+	return interpret(err)
+}
+
 // Write runs fn in one transaction, like the store's own methods: for API
 // handlers that use the typed queries directly for an archive change.
 func (s *Store) Write(ctx context.Context, fn func(q *dbq.Queries) error) error {
