@@ -140,6 +140,11 @@ func TestRemovedKeyPersonIsNotGreeted(t *testing.T) {
 	if got := status(tomorrow); !slices.Equal(got, []string{"cancelled"}) {
 		t.Fatalf("greetings tomorrow after the correction = %v", got)
 	}
+	var cancelled string
+	if err := running.Store.Pool.QueryRow(context.Background(), "SELECT id::text FROM greetings WHERE key_person_id = $1 AND status = 'cancelled'", kid).Scan(&cancelled); err != nil {
+		t.Fatal(err)
+	}
+	problem(t, call(t, "POST", "/v1/greetings/"+cancelled+"/done", am.Token, nil), 409, "greeting_cancelled")
 	if got := status(dayAfter); !slices.Equal(got, []string{"open"}) {
 		t.Fatalf("greetings the day after = %v", got)
 	}

@@ -13,7 +13,8 @@ import (
 )
 
 const completeGreeting = `-- name: CompleteGreeting :one
-UPDATE greetings g SET status = 'done', done_at = coalesce(g.done_at, now())
+UPDATE greetings g SET status = CASE WHEN g.status = 'cancelled' THEN g.status ELSE 'done' END,
+    done_at = CASE WHEN g.status = 'cancelled' THEN g.done_at ELSE coalesce(g.done_at, now()) END
 FROM customers c
 WHERE g.id = $1 AND c.id = g.customer_id
   AND ($2::uuid IS NULL OR c.account_manager_id = $2)
@@ -25,6 +26,8 @@ type CompleteGreetingParams struct {
 	ManagerID *uuid.UUID
 }
 
+// A cancelled task (its key person removed) stays cancelled; the store
+// refuses it.
 func (q *Queries) CompleteGreeting(ctx context.Context, arg CompleteGreetingParams) (Greeting, error) {
 	row := q.db.QueryRow(ctx, completeGreeting, arg.ID, arg.ManagerID)
 	var i Greeting

@@ -66,7 +66,10 @@ WHERE g.occasion_on = sqlc.arg(on_date)
 ORDER BY g.occasion, g.customer_id, g.id LIMIT sqlc.arg(lim);
 
 -- name: CompleteGreeting :one
-UPDATE greetings g SET status = 'done', done_at = coalesce(g.done_at, now())
+-- A cancelled task (its key person removed) stays cancelled; the store
+-- refuses it.
+UPDATE greetings g SET status = CASE WHEN g.status = 'cancelled' THEN g.status ELSE 'done' END,
+    done_at = CASE WHEN g.status = 'cancelled' THEN g.done_at ELSE coalesce(g.done_at, now()) END
 FROM customers c
 WHERE g.id = sqlc.arg(id) AND c.id = g.customer_id
   AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id))
