@@ -322,15 +322,13 @@ func (s *Server) customerAsOf(ctx context.Context, id uuid.UUID, day string) (*c
 	}
 	until := time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, s.procs.Settings.Timezone)
 	r := archiveRead{need: capReadArchive, sections: profileSections, action: kam.AccessView, scoped: true}
-	past, err := readAccount(s, ctx, id, r, func(ctx context.Context, scope store.Scope) (store.PastArchive, error) {
+	past, err := readAccount(s, ctx, id, r, func(ctx context.Context, scope store.Scope) (store.Archive, error) {
 		return s.store.ArchiveAsOf(ctx, scope, id, until)
 	})
 	if err != nil {
 		return nil, err
 	}
-	ar := past.Archive
-	ar.CreditLevel = past.CreditLevel
-	return &customerOutput{Body: customerOut(ar, callerOf(ctx).Role)}, nil
+	return &customerOutput{Body: customerOut(past, callerOf(ctx).Role)}, nil
 }
 
 func (s *Server) updateCustomer(ctx context.Context, in *struct {

@@ -16,19 +16,13 @@ func factsOf(contacts, heads, handlers int32, hasCredit bool) kam.ArchiveFacts {
 	return kam.ArchiveFacts{Contacts: int(contacts), Heads: int(heads), Handlers: int(handlers), HasCredit: hasCredit}
 }
 
-// PastArchive is an account's archive as it stood at a past moment, with what
-// it then lacked (Art. 7).
-type PastArchive struct {
-	Archive
-	CreditLevel *string
-}
-
 // ArchiveAsOf rebuilds, within the caller's scope, an account's archive as
-// it stood just before until, from its recorded history (kam.ArchiveRecord).
+// it stood just before until, with what it then lacked and its credit grade
+// then, from its recorded history (kam.ArchiveRecord).
 // An account that did not exist yet is kam.ErrNotFound. The record is read
 // in one repeatable-read snapshot, so a change committed meanwhile cannot
 // tear it.
-func (s *Store) ArchiveAsOf(ctx context.Context, scope Scope, id uuid.UUID, until time.Time) (PastArchive, error) {
+func (s *Store) ArchiveAsOf(ctx context.Context, scope Scope, id uuid.UUID, until time.Time) (Archive, error) {
 	var r kam.ArchiveRecord
 	err := s.readTx(ctx, func(q *dbq.Queries) error {
 		c, err := q.GetCustomer(ctx, dbq.GetCustomerParams{ID: id, ManagerID: scope.ManagerID})
@@ -53,13 +47,13 @@ func (s *Store) ArchiveAsOf(ctx context.Context, scope Scope, id uuid.UUID, unti
 		return err
 	})
 	if err != nil {
-		return PastArchive{}, err
+		return Archive{}, err
 	}
 	past, ok := r.AsOf(until)
 	if !ok {
-		return PastArchive{}, kam.ErrNotFound
+		return Archive{}, kam.ErrNotFound
 	}
-	return PastArchive{Archive: Archive{Customer: past.Customer, Missing: kam.MissingSections(past.Customer, past.Facts)}, CreditLevel: past.CreditLevel}, nil
+	return Archive{Customer: past.Customer, Missing: kam.MissingSections(past.Customer, past.Facts), CreditLevel: past.CreditLevel}, nil
 }
 
 // nullDecimal wraps an optional decimal for sqlc.
