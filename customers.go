@@ -16,6 +16,9 @@ type Contact struct {
 	Phone      *string
 	Email      *string
 	CreatedAt  time.Time
+	Version    int32
+	UpdatedAt  time.Time
+	RemovedAt  *time.Time // taken off the archive (Art. 7.2); kept for the history
 }
 
 // KeyPerson is a key person of an account (Art. 7.3): the head or the
@@ -30,6 +33,9 @@ type KeyPerson struct {
 	Email      *string
 	Birthday   *time.Time
 	CreatedAt  time.Time
+	Version    int32
+	UpdatedAt  time.Time
+	RemovedAt  *time.Time // taken off the archive (Art. 7.2); kept for the history
 }
 
 // HistoryEntry is one recorded change of an account's archive.

@@ -288,11 +288,9 @@ func (s *Server) reactivate(ctx context.Context, in *struct {
 	}
 	active := "active"
 	s.serviceChanged(ctx, id, []store.Change{{Field: "status", New: &active}})
-	ar, err := s.store.GetArchive(ctx, store.Scope{}, id)
-	if err != nil {
-		return nil, problemFor(s.log, err)
-	}
-	return &customerOutput{ETag: etag(ar.Customer.Version), Body: customerOut(ar.Customer, ar.Missing, callerOf(ctx).Role)}, nil
+	// A won-back account's archive is followed again until complete (Art. 7.1).
+	s.archiveChanged(ctx, id)
+	return s.customerAnswer(ctx, store.Scope{}, id, callerOf(ctx).Role)
 }
 
 func (s *Server) createInspection(ctx context.Context, in *struct{ Body InspectionCreate }) (*struct{ Body Inspection }, error) {

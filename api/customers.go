@@ -37,7 +37,6 @@ type CustomerFields struct {
 	AnnualOutputValue   *string `json:"annual_output_value,omitempty" pattern:"^[0-9]{1,12}(\\.[0-9]{1,2})?$" patternDescription:"an amount of at most 999999999999.99" doc:"Money as a decimal string"`
 	Credibility         *string `json:"credibility,omitempty" maxLength:"100"`
 	ProfitStatus        *string `json:"profit_status,omitempty" maxLength:"100"`
-	Status              *string `json:"status,omitempty" enum:"active,churned" doc:"ka_manager only"`
 	AccountManagerID    *string `json:"account_manager_id,omitempty" format:"uuid" doc:"ka_manager only"`
 	FoundedOn           *string `json:"founded_on,omitempty" format:"date"`
 	Address             *string `json:"address,omitempty" maxLength:"500"`
@@ -49,8 +48,9 @@ type CustomerFields struct {
 
 // CustomerCreate opens an archive.
 type CustomerCreate struct {
-	Code string `json:"code" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9][A-Za-z0-9._-]*$" doc:"Unique customer code"`
-	Name string `json:"name" minLength:"1" maxLength:"200"`
+	Code   string  `json:"code" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9][A-Za-z0-9._-]*$" doc:"Unique customer code"`
+	Name   string  `json:"name" minLength:"1" maxLength:"200"`
+	Status *string `json:"status,omitempty" enum:"active,churned" doc:"ka_manager only"`
 	CustomerFields
 }
 
@@ -58,6 +58,9 @@ type CustomerCreate struct {
 type CustomerPatch struct {
 	Code *string `json:"code,omitempty" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9][A-Za-z0-9._-]*$"`
 	Name *string `json:"name,omitempty" minLength:"1" maxLength:"200"`
+	// Status is in the schema only to be refused by name: an account is lost
+	// through the churn register (Art. 8.4), never by an edit.
+	Status any `json:"status,omitempty" doc:"Not patchable: 422 use_churn_register; churn through POST /v1/customers/{id}/churn, win back through .../reactivate"`
 	CustomerFields
 }
 
@@ -85,6 +88,7 @@ type Customer struct {
 	Phone               *string   `json:"phone"`
 	Fax                 *string   `json:"fax"`
 	Email               *string   `json:"email"`
+	CreditLevel         *string   `json:"credit_level,omitempty" doc:"Credit grade (Art. 7.7); shown only to those who may see credit"`
 	Version             int32     `json:"version"`
 	ArchiveComplete     bool      `json:"archive_complete" doc:"Every Art. 7 section is filled in"`
 	MissingSections     []string  `json:"missing_sections" doc:"Art. 7 sections still empty: basics, contact, key_persons, service, credit"`
@@ -92,8 +96,12 @@ type Customer struct {
 	UpdatedAt           time.Time `json:"updated_at"`
 }
 
-func customerOut(c kam.Customer, missing []string, role string) Customer {
-	if !can(role, capReadCredit) {
+func customerOut(ar store.Archive, role string) Customer {
+	c, missing := ar.Customer, ar.Missing
+	var creditLevel *string
+	if can(role, capReadCredit) {
+		creditLevel = ar.CreditLevel
+	} else {
 		// Art. 9: a caller without credit access learns nothing of it.
 		missing = slices.DeleteFunc(slices.Clone(missing), func(s string) bool { return s == kam.SectionCredit })
 	}
@@ -106,7 +114,7 @@ func customerOut(c kam.Customer, missing []string, role string) Customer {
 		AccountManagerID: uuidString(c.AccountManagerID), FoundedOn: dateString(c.FoundedOn),
 		Address: c.Address, Postcode: c.Postcode, Phone: c.Phone, Fax: c.Fax, Email: c.Email,
 		Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
-		MissingSections: missing,
+		MissingSections: missing, CreditLevel: creditLevel,
 	}
 	if out.MissingSections == nil {
 		out.MissingSections = []string{}
@@ -130,7 +138,7 @@ func patchOf(f CustomerFields) (store.CustomerPatch, error) {
 		Nature: f.Nature, Industry: f.Industry, ProductCategory: f.ProductCategory, Tier: f.Tier,
 		ServiceMode: f.ServiceMode, LegalRepresentative: f.LegalRepresentative, CompanySize: f.CompanySize,
 		MainProducts: f.MainProducts, Credibility: f.Credibility, ProfitStatus: f.ProfitStatus,
-		Status: f.Status, Address: f.Address, Postcode: f.Postcode, Phone: f.Phone, Fax: f.Fax, Email: f.Email,
+		Address: f.Address, Postcode: f.Postcode, Phone: f.Phone, Fax: f.Fax, Email: f.Email,
 	}
 	var err error
 	if p.AnnualOutputValue, err = optMoney("body.annual_output_value", f.AnnualOutputValue); err != nil {
@@ -145,9 +153,9 @@ func patchOf(f CustomerFields) (store.CustomerPatch, error) {
 	return p, validEmail("body.email", f.Email)
 }
 
-// assigns tells whether a patch touches what only the KA Department decides.
+// assigns tells whether the fields touch what only the KA Department decides.
 func assigns(f CustomerFields) bool {
-	return f.Tier != nil || f.AccountManagerID != nil || f.Status != nil
+	return f.Tier != nil || f.AccountManagerID != nil
 }
 
 func (s *Server) customerRoutes() {
@@ -161,6 +169,7 @@ func (s *Server) customerRoutes() {
 	huma.Register(s.api, op("list-contacts", http.MethodGet, "/v1/customers/{id}/contacts", "List contact persons", "archive"), s.listContacts)
 	huma.Register(s.api, created(op("add-key-person", http.MethodPost, "/v1/customers/{id}/key-persons", "Add a key person (Art. 7.3)", "archive")), s.addKeyPerson)
 	huma.Register(s.api, op("list-key-persons", http.MethodGet, "/v1/customers/{id}/key-persons", "List key persons", "archive"), s.listKeyPersons)
+	s.upkeepRoutes()
 	huma.Register(s.api, op("list-history", http.MethodGet, "/v1/customers/{id}/history", "Every change of the archive: who, when, field, old, new", "archive"), s.listHistory)
 }
 
@@ -169,18 +178,18 @@ func (s *Server) createCustomer(ctx context.Context, in *struct{ Body CustomerCr
 	if !can(p.Role, capCreateArchive) {
 		return nil, s.deny(ctx, uuid.Nil, profileSections, forbidden("only the KA Department and data clerks open archives"))
 	}
-	if assigns(in.Body.CustomerFields) && !can(p.Role, capAssign) {
+	if (assigns(in.Body.CustomerFields) || in.Body.Status != nil) && !can(p.Role, capAssign) {
 		return nil, s.deny(ctx, uuid.Nil, profileSections, kam.ErrAssignedFields)
 	}
 	patch, err := patchOf(in.Body.CustomerFields)
 	if err != nil {
 		return nil, err
 	}
-	patch.Code, patch.Name = &in.Body.Code, &in.Body.Name
+	patch.Code, patch.Name, patch.Status = &in.Body.Code, &in.Body.Name, in.Body.Status
 	// The opening is registered in the archive's own transaction (Art. 9);
 	// the store names the new account in the entry.
 	c, err := archiveWrite(s, ctx, nil, profileSections, func(ctx context.Context) (kam.Customer, error) {
-		return s.store.OpenAccount(ctx, patch, p.ID)
+		return s.store.CreateCustomer(ctx, patch, p.ID)
 	})
 	if err != nil {
 		return nil, problemFor(s.log, err)
@@ -218,7 +227,7 @@ func (s *Server) customerAnswer(ctx context.Context, scope store.Scope, id uuid.
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	return &customerOutput{ETag: etag(ar.Customer.Version), Body: customerOut(ar.Customer, ar.Missing, role)}, nil
+	return &customerOutput{ETag: etag(ar.Customer.Version), Body: customerOut(ar, role)}, nil
 }
 
 type listCustomersInput struct {
@@ -250,7 +259,7 @@ func (s *Server) listCustomers(ctx context.Context, in *listCustomersInput) (*st
 			return Page[Customer]{}, nil, err
 		}
 		role := callerOf(ctx).Role
-		page := pageOf(rows, in.Limit, func(a store.Archive) Customer { return customerOut(a.Customer, a.Missing, role) },
+		page := pageOf(rows, in.Limit, func(a store.Archive) Customer { return customerOut(a, role) },
 			func(a store.Archive) string { return encodeCursor("customers", a.Customer.ID.String()) })
 		return page, accountsOf(rows[:len(page.Items)], func(a store.Archive) uuid.UUID { return a.Customer.ID }), nil
 	})
@@ -279,10 +288,18 @@ func customerFilter(in *listCustomersInput) (store.CustomerFilter, error) {
 	}, nil
 }
 
-func (s *Server) getCustomer(ctx context.Context, in *customerID) (*customerOutput, error) {
+type getCustomerInput struct {
+	ID   string `path:"id" format:"uuid" doc:"Account id"`
+	AsOf string `query:"as_of" format:"date" doc:"The archive as it stood at the end of this day (company time zone), rebuilt from its history (Art. 7.2)"`
+}
+
+func (s *Server) getCustomer(ctx context.Context, in *getCustomerInput) (*customerOutput, error) {
 	id, err := parseUUID("path.id", in.ID)
 	if err != nil {
 		return nil, err
+	}
+	if in.AsOf != "" {
+		return s.customerAsOf(ctx, id, in.AsOf)
 	}
 	r := archiveRead{need: capReadArchive, sections: profileSections, action: kam.AccessView, scoped: true}
 	ar, err := readAccount(s, ctx, id, r, func(ctx context.Context, scope store.Scope) (store.Archive, error) {
@@ -291,7 +308,27 @@ func (s *Server) getCustomer(ctx context.Context, in *customerID) (*customerOutp
 	if err != nil {
 		return nil, err
 	}
-	return &customerOutput{ETag: etag(ar.Customer.Version), Body: customerOut(ar.Customer, ar.Missing, callerOf(ctx).Role)}, nil
+	return &customerOutput{ETag: etag(ar.Customer.Version), Body: customerOut(ar, callerOf(ctx).Role)}, nil
+}
+
+// customerAsOf reads the archive as it stood at the end of a day in the
+// company's time zone: a registered read of the same sections as today's
+// (Art. 9). Before the account existed it is 404. The answer carries no
+// ETag: a past version is not one to change.
+func (s *Server) customerAsOf(ctx context.Context, id uuid.UUID, day string) (*customerOutput, error) {
+	d, err := optDate("query.as_of", &day)
+	if err != nil {
+		return nil, err
+	}
+	until := time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, s.procs.Settings.Timezone)
+	r := archiveRead{need: capReadArchive, sections: profileSections, action: kam.AccessView, scoped: true}
+	past, err := readAccount(s, ctx, id, r, func(ctx context.Context, scope store.Scope) (store.Archive, error) {
+		return s.store.ArchiveAsOf(ctx, scope, id, until)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &customerOutput{Body: customerOut(past, callerOf(ctx).Role)}, nil
 }
 
 func (s *Server) updateCustomer(ctx context.Context, in *struct {
@@ -336,10 +373,14 @@ func (s *Server) patchCustomer(ctx context.Context, scope store.Scope, id uuid.U
 }
 
 // customerPatch reads a PATCH: the version it was read at and the store's
-// patch. Setting or clearing the tier, account manager or status is an
-// assignment, refused (and registered as denied) for a role that may not
-// assign (Art. 3, 4).
+// patch. Setting or clearing the tier or account manager is an assignment,
+// refused (and registered as denied) for a role that may not assign (Art. 3,
+// 4). The status is not patched at all: an account is lost only through the
+// churn register (Art. 8.4), whoever asks.
 func (s *Server) customerPatch(ctx context.Context, id uuid.UUID, role, rawIfMatch string, raw []byte, b *CustomerPatch) (*int32, store.CustomerPatch, error) {
+	if b.Status != nil || hasKey(raw, "status") {
+		return nil, store.CustomerPatch{}, useChurnRegister()
+	}
 	if assigns(b.CustomerFields) && !can(role, capAssign) {
 		return nil, store.CustomerPatch{}, s.deny(ctx, id, profileSections, kam.ErrAssignedFields)
 	}
@@ -371,9 +412,19 @@ func (s *Server) customerChanged(ctx context.Context, id uuid.UUID, changes []st
 	}
 }
 
-// archiveChanged tells the account's onboarding run to re-check. A failed
-// signal costs only a delay: the run re-checks at its next reminder anyway.
+// archiveChanged tells the account's onboarding run to re-check. An active
+// account's archive that is incomplete again after its run ended (a contact
+// or key person removed, a field cleared: Art. 7.2 upkeep) gets a new run,
+// so the data clerks are reminded again (Art. 7.1); starting a run that is
+// still open changes nothing. A failed start or signal costs only a delay:
+// the run re-checks at its next reminder, and the Reconcile sweep starts a
+// run for every incomplete active archive.
 func (s *Server) archiveChanged(ctx context.Context, id uuid.UUID) {
+	if ar, err := s.store.GetArchive(ctx, store.Scope{}, id); err == nil && len(ar.Missing) > 0 && ar.Customer.Status == "active" {
+		if err := s.procs.StartOnboarding(ctx, id); err != nil {
+			s.log.Warn("start onboarding", "customer", id, "error", err)
+		}
+	}
 	if err := s.procs.ArchiveChanged(ctx, id); err != nil {
 		s.log.Warn("signal onboarding", "customer", id, "error", err)
 	}

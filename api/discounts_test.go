@@ -162,7 +162,7 @@ func TestDiscountSubmissionRules(t *testing.T) {
 	// A churned account gets no discount.
 	ka := staffByRole(t)[kam.RoleKAManager]
 	churned := newAccount(t, am.ID)
-	must(t, call(t, "PATCH", "/v1/customers/"+churned, ka.Token, map[string]any{"status": "churned"}), 200)
+	must(t, call(t, "POST", "/v1/customers/"+churned+"/churn", ka.Token, map[string]any{"reason": "price", "effective_on": today()}), 201)
 	problem(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(churned, "5")), 409, "account_not_active")
 	if after := countRows(t, "SELECT count(*) FROM discount_requests"); after != before {
 		t.Fatalf("refused submissions stored %d requests", after-before)

@@ -39,7 +39,7 @@ type Greeting struct {
 	Title            string     `json:"title"`
 	Gift             bool       `json:"gift"`
 	AccountManagerID *string    `json:"account_manager_id" format:"uuid"`
-	Status           string     `json:"status" enum:"open,done"`
+	Status           string     `json:"status" enum:"open,done,cancelled" doc:"cancelled: the key person was removed, or their birthday corrected (Art. 19)"`
 	DoneAt           *time.Time `json:"done_at"`
 }
 

@@ -179,6 +179,19 @@ var matrix = []matrixRow{
 	{op: "POST /v1/customers/{id}/key-persons", ok: 201, may: archiveEditors, sees: archive, action: kam.AccessUpdate, req: withBody("/v1/customers/%s/key-persons", func() any {
 		return map[string]any{"name": "Handler " + unique(), "role": "handler"}
 	})},
+	// Archive upkeep (Art. 7.2): changed and removed by those who add them.
+	{op: "PATCH /v1/customers/{id}/contacts/{contact_id}", ok: 200, may: archiveEditors, sees: archive, action: kam.AccessUpdate, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+		return f.person(t, c.own, "contacts", map[string]any{"name": "Contact " + unique()}), map[string]any{"phone": "+86 10 " + unique()}
+	}},
+	{op: "DELETE /v1/customers/{id}/contacts/{contact_id}", ok: 204, may: archiveEditors, sees: archive, action: kam.AccessUpdate, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+		return f.person(t, c.own, "contacts", map[string]any{"name": "Contact " + unique()}), nil
+	}},
+	{op: "PATCH /v1/customers/{id}/key-persons/{key_person_id}", ok: 200, may: archiveEditors, sees: archive, action: kam.AccessUpdate, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+		return f.person(t, c.own, "key-persons", map[string]any{"name": "Other " + unique(), "role": "other"}), map[string]any{"title": "Director " + unique()}
+	}},
+	{op: "DELETE /v1/customers/{id}/key-persons/{key_person_id}", ok: 204, may: archiveEditors, sees: archive, action: kam.AccessUpdate, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+		return f.person(t, c.own, "key-persons", map[string]any{"name": "Other " + unique(), "role": "other"}), nil
+	}},
 	{op: "GET /v1/customers/{id}/history", ok: 200, may: archiveReaders, sees: archive, action: kam.AccessView, req: onAccount("/v1/customers/%s/history")},
 	{op: "POST /v1/customers/{id}/churn", ok: 201, may: only(kam.RoleKAManager), sees: archive, action: kam.AccessUpdate, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/customers/" + f.freshAccount(t, c.own) + "/churn", map[string]any{"reason": "price", "effective_on": today()}
@@ -394,6 +407,13 @@ func (f *matrixFixture) freshAccount(t *testing.T, own bool) string {
 func (f *matrixFixture) freshStrategic(t *testing.T, own bool) string {
 	return must(t, call(t, "POST", "/v1/customers", f.staff[kam.RoleKAManager].Token, map[string]any{"code": "MXT-" + unique(),
 		"name": "Strategic, no sales", "tier": "S", "account_manager_id": f.manager(own).ID}), 201).str("id")
+}
+
+// person adds a contact or key person to the case's account (as the KA
+// manager) and returns its path.
+func (f *matrixFixture) person(t *testing.T, own bool, list string, body map[string]any) string {
+	base := "/v1/customers/" + f.account(own) + "/" + list
+	return base + "/" + must(t, call(t, "POST", base, f.staff[kam.RoleKAManager].Token, body), 201).str("id")
 }
 
 func (f *matrixFixture) notify(t *testing.T, to string) string {

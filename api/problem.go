@@ -71,6 +71,10 @@ var defaultCodes = map[int]string{
 const (
 	// codeMalformedHeader: a header kam stores is not valid UTF-8 (SPEC §7).
 	codeMalformedHeader = "malformed_header"
+	// codeUseChurnRegister: an account's status is not patched; it is lost
+	// through the churn register and won back through reactivation (SPEC §7,
+	// Art. 8.4).
+	codeUseChurnRegister = "use_churn_register"
 )
 
 func newProblem(status int, code, detail string) *Problem {
@@ -277,6 +281,13 @@ func writeProblem(w http.ResponseWriter, p *Problem) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+// useChurnRegister refuses a PATCH that names an account's status (422).
+func useChurnRegister() *Problem {
+	p := invalid(codeUseChurnRegister, "status is not patchable: record a lost account with POST /v1/customers/{id}/churn, a won-back one with POST /v1/customers/{id}/reactivate")
+	p.Errors = []FieldError{{Location: "body.status", Message: "not patchable; use the churn register"}}
+	return p
 }
 
 func forbidden(detail string) *Problem { return refusal(kam.Refused("forbidden", "%s", detail)) }

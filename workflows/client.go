@@ -68,13 +68,17 @@ type Processes struct {
 }
 
 // StartOnboarding starts an account's onboarding run. Starting it again while
-// it runs, or after it finished, changes nothing.
+// it runs changes nothing; after it finished (the archive was complete, or
+// the account churned) it starts a new run, which ends at once if the
+// archive is still complete. Callers start it for an active account whose
+// archive is incomplete: a new one, one that lost a section again (Art. 7.2),
+// and the Reconcile sweep for any of them.
 func (p *Processes) StartOnboarding(ctx context.Context, customerID uuid.UUID) error {
 	_, err := p.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       OnboardingWorkflowID(customerID),
 		TaskQueue:                TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 	}, AccountOnboarding, OnboardingInput{
 		CustomerID:    customerID,
 		RemindEvery:   p.Settings.OnboardingRemindEvery,

@@ -61,6 +61,7 @@ func AccountOnboarding(ctx workflow.Context, in OnboardingInput) (OnboardingStat
 	if in.StartedAt.IsZero() {
 		in.StartedAt = workflow.Now(ctx)
 	}
+	keys := onboardingKeys(ctx, in)
 	st := OnboardingState{Reminders: in.Reminders, Escalated: in.Escalated}
 	if err := workflow.SetQueryHandler(ctx, QueryOnboarding, func() (OnboardingState, error) { return st, nil }); err != nil {
 		return st, err
@@ -109,7 +110,7 @@ func AccountOnboarding(ctx workflow.Context, in OnboardingInput) (OnboardingStat
 		case "remind":
 			st.Reminders++
 			if err := notify(ctx, activities.Notice{
-				EventKey:   fmt.Sprintf("%s/remind/%d", OnboardingWorkflowID(in.CustomerID), st.Reminders),
+				EventKey:   fmt.Sprintf("%s/remind/%d", keys, st.Reminders),
 				Kind:       "archive_incomplete",
 				Title:      "Account archive incomplete",
 				Body:       "Still missing (Art. 7): " + strings.Join(st.Missing, ", "),
@@ -121,7 +122,7 @@ func AccountOnboarding(ctx workflow.Context, in OnboardingInput) (OnboardingStat
 		case "escalate":
 			st.Escalated = true
 			if err := notify(ctx, activities.Notice{
-				EventKey:   OnboardingWorkflowID(in.CustomerID) + "/escalate",
+				EventKey:   keys + "/escalate",
 				Kind:       "archive_escalated",
 				Title:      "Account archive still incomplete",
 				Body:       fmt.Sprintf("Incomplete %s after creation; missing: %s", in.EscalateAfter, strings.Join(st.Missing, ", ")),
@@ -139,4 +140,21 @@ func AccountOnboarding(ctx workflow.Context, in OnboardingInput) (OnboardingStat
 			return st, workflow.NewContinueAsNewError(ctx, AccountOnboarding, in)
 		}
 	}
+}
+
+// versionKeysPerRun guards the event keys of onboarding notices.
+const versionKeysPerRun = "onboarding-keys-per-run"
+
+// onboardingKeys is the prefix of a run's notice keys. An archive that is
+// complete ends its run; one that becomes incomplete again (a key person
+// removed, Art. 7.2) gets a new run under the same workflow ID, whose
+// reminders must not be taken for the first run's and dropped as sent
+// (a notice is delivered once per key). So the keys name the run by its
+// start, which continue-as-new carries over. Runs recorded before carry the
+// workflow ID alone.
+func onboardingKeys(ctx workflow.Context, in OnboardingInput) string {
+	if workflow.GetVersion(ctx, versionKeysPerRun, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return OnboardingWorkflowID(in.CustomerID)
+	}
+	return OnboardingWorkflowID(in.CustomerID) + "/" + in.StartedAt.UTC().Format(time.RFC3339Nano)
 }

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -188,5 +189,51 @@ func TestOnboardingContinuesAsNewWithCounters(t *testing.T) {
 	}
 	if next.Reminders != eventsPerRun-1 || !next.Escalated || next.StartedAt.IsZero() || next.CustomerID != id {
 		t.Fatalf("carried state = %+v", next)
+	}
+}
+
+// Art. 7.2: an archive that became incomplete again after its run ended gets
+// a new run under the same workflow ID; its reminders and escalation carry
+// keys of their own, so none is taken for the first run's and dropped (a
+// notice is delivered once per key). Both runs' keys begin with the
+// workflow ID.
+func TestOnboardingRunsHaveTheirOwnKeys(t *testing.T) {
+	id := uuid.New()
+	run := func(start time.Time) []string {
+		env, a := onboardingEnv(t)
+		env.SetStartTime(start)
+		complete := false
+		env.OnActivity(a.CheckArchive, mock.Anything, id).Return(func(context.Context, uuid.UUID) (activities.ArchiveStatus, error) {
+			if complete {
+				return activities.ArchiveStatus{Exists: true, Active: true}, nil
+			}
+			return incomplete(kam.SectionKeyPersons), nil
+		})
+		var keys []string
+		env.OnActivity(a.Notify, mock.Anything, mock.Anything).Return(func(_ context.Context, n activities.Notice) (int, error) {
+			keys = append(keys, n.EventKey)
+			return 1, nil
+		})
+		env.RegisterDelayedCallback(func() {
+			complete = true
+			env.SignalWorkflow(SignalArchiveChanged, nil)
+		}, 73*time.Hour)
+		env.ExecuteWorkflow(AccountOnboarding, input(id))
+		if err := env.GetWorkflowError(); err != nil {
+			t.Fatal(err)
+		}
+		return keys
+	}
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	first, again := run(start), run(start.AddDate(0, 2, 0))
+	if len(first) != 4 || len(again) != 4 {
+		t.Fatalf("notices: %v and %v, want three reminders and an escalation each", first, again)
+	}
+	seen := map[string]bool{}
+	for _, k := range append(first, again...) {
+		if seen[k] || !strings.HasPrefix(k, OnboardingWorkflowID(id)+"/") {
+			t.Errorf("key %s used twice, or not under the workflow ID", k)
+		}
+		seen[k] = true
 	}
 }

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"path/filepath"
 	"testing"
 
 	"go.temporal.io/sdk/worker"
@@ -15,8 +16,15 @@ import (
 //	KAM_RECORD_HISTORY=$PWD/workflows/testdata/settlement-invalid-cycle.json go test -short ./api -run TestSettlementOnImpossibleStoredCycleWaits
 //	KAM_RECORD_HISTORY=$PWD/workflows/testdata/visit-plan-reread.json go test -short ./cmd/kam/app -run TestVisitPlanThroughTheAPI
 //	KAM_RECORD_HISTORY=$PWD/workflows/testdata/tier-review.json go test ./api -run TestTierReviewGradesAFixture
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/onboarding-again.json go test -short ./cmd/kam/app -run TestOnboardingAgainAfterARemoval
+//
+// Every file in testdata/ is such a history.
 func TestReplayRecordedHistories(t *testing.T) {
-	for _, file := range []string{"testdata/onboarding.json", "testdata/discount-beyond.json", "testdata/settlement.json", "testdata/settlement-arrears.json", "testdata/settlement-invalid-cycle.json", "testdata/visit-plan.json", "testdata/visit-plan-reread.json", "testdata/ticket-sla.json", "testdata/ticket-reopen.json", "testdata/inspection.json", "testdata/tier-review.json"} {
+	files, err := filepath.Glob("testdata/*.json")
+	if err != nil || len(files) < 12 {
+		t.Fatalf("recorded histories: %v (%v)", files, err)
+	}
+	for _, file := range files {
 		t.Run(file, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflow(AccountOnboarding)

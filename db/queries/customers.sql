@@ -24,11 +24,12 @@ FOR UPDATE;
 -- name: ListCustomers :many
 -- Each row carries the facts completeness needs, so a page costs one query.
 SELECT sqlc.embed(c),
-    (SELECT count(*) FROM customer_contacts cc WHERE cc.customer_id = c.id)::int AS contacts,
-    (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'head')::int AS heads,
-    (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'handler')::int AS handlers,
-    EXISTS (SELECT 1 FROM credit_agreements a WHERE a.customer_id = c.id) AS has_credit
-FROM customers c
+    (SELECT count(*) FROM customer_contacts cc WHERE cc.customer_id = c.id AND cc.removed_at IS NULL)::int AS contacts,
+    (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'head' AND k.removed_at IS NULL)::int AS heads,
+    (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'handler' AND k.removed_at IS NULL)::int AS handlers,
+    (a.customer_id IS NOT NULL)::boolean AS has_credit,
+    a.credit_level
+FROM customers c LEFT JOIN credit_agreements a ON a.customer_id = c.id
 WHERE (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id))
   AND (sqlc.narg(after)::uuid IS NULL OR c.id > sqlc.narg(after))
   AND (sqlc.narg(tier)::text IS NULL OR c.tier = sqlc.narg(tier))
@@ -71,7 +72,7 @@ INSERT INTO customer_contacts (id, customer_id, name, title, phone, email)
 VALUES ($1, $2, $3, $4, $5, $6) RETURNING *;
 
 -- name: ListContacts :many
-SELECT * FROM customer_contacts WHERE customer_id = sqlc.arg(customer_id)
+SELECT * FROM customer_contacts WHERE customer_id = sqlc.arg(customer_id) AND removed_at IS NULL
   AND (sqlc.narg(after_at)::timestamptz IS NULL OR (created_at, id) > (sqlc.narg(after_at)::timestamptz, sqlc.narg(after_id)::uuid))
 ORDER BY created_at, id LIMIT sqlc.arg(lim);
 
@@ -80,17 +81,78 @@ INSERT INTO key_persons (id, customer_id, name, role, title, phone, email, birth
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *;
 
 -- name: ListKeyPersons :many
-SELECT * FROM key_persons WHERE customer_id = sqlc.arg(customer_id)
+SELECT * FROM key_persons WHERE customer_id = sqlc.arg(customer_id) AND removed_at IS NULL
   AND (sqlc.narg(after_at)::timestamptz IS NULL OR (created_at, id) > (sqlc.narg(after_at)::timestamptz, sqlc.narg(after_id)::uuid))
 ORDER BY created_at, id LIMIT sqlc.arg(lim);
 
+-- name: LockContact :one
+-- A contact of this account that is still on the archive.
+SELECT * FROM customer_contacts
+WHERE id = sqlc.arg(id) AND customer_id = sqlc.arg(customer_id) AND removed_at IS NULL
+FOR UPDATE;
+
+-- name: UpdateContact :one
+UPDATE customer_contacts SET name = $2, title = $3, phone = $4, email = $5,
+    version = version + 1, updated_at = now()
+WHERE id = $1
+RETURNING *;
+
+-- name: RemoveContact :one
+UPDATE customer_contacts SET removed_at = now(), version = version + 1, updated_at = now()
+WHERE id = $1
+RETURNING *;
+
+-- name: LockKeyPerson :one
+-- A key person of this account who is still on the archive.
+SELECT * FROM key_persons
+WHERE id = sqlc.arg(id) AND customer_id = sqlc.arg(customer_id) AND removed_at IS NULL
+FOR UPDATE;
+
+-- name: UpdateKeyPerson :one
+UPDATE key_persons SET name = $2, role = $3, title = $4, phone = $5, email = $6, birthday = $7,
+    version = version + 1, updated_at = now()
+WHERE id = $1
+RETURNING *;
+
+-- name: RemoveKeyPerson :one
+UPDATE key_persons SET removed_at = now(), version = version + 1, updated_at = now()
+WHERE id = $1
+RETURNING *;
+
+-- name: CancelBirthdayGreetings :execrows
+-- Art. 19: open birthday tasks of a key person who was removed (birthday
+-- NULL) or whose birthday now falls on another day are cancelled. A
+-- 29 February birthday keeps its 28 February task of a common year.
+UPDATE greetings g SET status = 'cancelled'
+WHERE g.key_person_id = sqlc.arg(key_person_id) AND g.occasion = 'birthday' AND g.status = 'open'
+  AND NOT coalesce(
+        to_char(g.occasion_on, 'MM-DD') = to_char(sqlc.narg(birthday)::date, 'MM-DD')
+        OR (to_char(sqlc.narg(birthday)::date, 'MM-DD') = '02-29' AND to_char(g.occasion_on, 'MM-DD') = '02-28'),
+        false);
+
+-- name: ArchiveRecord :many
+-- The whole of an account's history in order, to rebuild the archive of a
+-- past day (GET ?as_of=).
+SELECT * FROM customer_history WHERE customer_id = $1 ORDER BY id;
+
+-- name: AllContacts :many
+-- Every contact an account ever had, removed ones included.
+SELECT * FROM customer_contacts WHERE customer_id = $1 ORDER BY created_at, id;
+
+-- name: AllKeyPersons :many
+-- Every key person an account ever had, removed ones included.
+SELECT * FROM key_persons WHERE customer_id = $1 ORDER BY created_at, id;
+
 -- name: ArchiveFacts :one
--- What Art. 7 asks for beyond the customer row itself.
+-- What Art. 7 asks for beyond the customer row itself, and the credit grade.
 SELECT
-    (SELECT count(*) FROM customer_contacts c WHERE c.customer_id = $1)::int AS contacts,
-    (SELECT count(*) FROM key_persons k WHERE k.customer_id = $1 AND k.role = 'head')::int AS heads,
-    (SELECT count(*) FROM key_persons k WHERE k.customer_id = $1 AND k.role = 'handler')::int AS handlers,
-    EXISTS (SELECT 1 FROM credit_agreements a WHERE a.customer_id = $1) AS has_credit;
+    (SELECT count(*) FROM customer_contacts cc WHERE cc.customer_id = c.id AND cc.removed_at IS NULL)::int AS contacts,
+    (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'head' AND k.removed_at IS NULL)::int AS heads,
+    (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'handler' AND k.removed_at IS NULL)::int AS handlers,
+    (a.customer_id IS NOT NULL)::boolean AS has_credit,
+    a.credit_level
+FROM customers c LEFT JOIN credit_agreements a ON a.customer_id = c.id
+WHERE c.id = $1;
 
 -- name: ActiveCustomerIDs :many
 SELECT id FROM customers

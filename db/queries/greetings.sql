@@ -12,7 +12,8 @@ DELETE FROM holidays WHERE id = $1;
 -- name: SweepGreetings :many
 -- Art. 19: every occasion inside [today, today + lead_days] that the
 -- account's tier greets becomes one task for its account manager; the
--- dedupe key makes a re-run or a retry add nothing. A 29 February birthday
+-- dedupe key makes a re-run or a retry add nothing. Removed key persons are
+-- greeted no more. A 29 February birthday
 -- is greeted on 28 February in other years.
 WITH days AS (
     SELECT d::date AS d FROM generate_series(sqlc.arg(today)::date, sqlc.arg(today)::date + sqlc.arg(lead_days)::int, interval '1 day') d
@@ -27,7 +28,7 @@ WITH days AS (
          (extract(month FROM k.birthday) = extract(month FROM days.d) AND extract(day FROM k.birthday) = extract(day FROM days.d))
       OR (extract(month FROM k.birthday) = 2 AND extract(day FROM k.birthday) = 29
           AND extract(month FROM days.d) = 2 AND extract(day FROM days.d) = 28 AND extract(month FROM days.d + 1) = 3)
-    WHERE 'birthday' = ANY(a.greeting_occasions) AND k.birthday IS NOT NULL
+    WHERE 'birthday' = ANY(a.greeting_occasions) AND k.birthday IS NOT NULL AND k.removed_at IS NULL
   UNION ALL
     SELECT 'anniversary/' || a.id || '/' || days.d, a.id, 'anniversary', days.d, NULL, NULL,
            'Anniversary of ' || a.name || ' (founded ' || a.founded_on || ')', a.gift, a.account_manager_id
@@ -44,7 +45,9 @@ WITH days AS (
 INSERT INTO greetings (id, dedupe_key, customer_id, occasion, occasion_on, key_person_id, holiday_id, title, gift, account_manager_id)
 SELECT gen_random_uuid(), o.dedupe_key, o.customer_id, o.occasion, o.occasion_on, o.key_person_id, o.holiday_id, o.title, o.gift, o.account_manager_id
 FROM occasions o
-ON CONFLICT (dedupe_key) DO NOTHING
+-- A task cancelled when its key person's birthday was corrected opens again
+-- once the birthday is put back; any other task is never made twice.
+ON CONFLICT (dedupe_key) DO UPDATE SET status = 'open' WHERE greetings.status = 'cancelled'
 RETURNING *;
 
 -- name: ListGreetings :many
@@ -63,7 +66,10 @@ WHERE g.occasion_on = sqlc.arg(on_date)
 ORDER BY g.occasion, g.customer_id, g.id LIMIT sqlc.arg(lim);
 
 -- name: CompleteGreeting :one
-UPDATE greetings g SET status = 'done', done_at = coalesce(g.done_at, now())
+-- A cancelled task (its key person removed) stays cancelled; the store
+-- refuses it.
+UPDATE greetings g SET status = CASE WHEN g.status = 'cancelled' THEN g.status ELSE 'done' END,
+    done_at = CASE WHEN g.status = 'cancelled' THEN g.done_at ELSE coalesce(g.done_at, now()) END
 FROM customers c
 WHERE g.id = sqlc.arg(id) AND c.id = g.customer_id
   AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id))

@@ -39,5 +39,5 @@ SELECT * FROM visits WHERE customer_id = sqlc.arg(customer_id)
 ORDER BY coalesce(due_at, created_at) DESC, id DESC LIMIT sqlc.arg(lim);
 
 -- name: CountKeyPersonsOf :one
-SELECT count(*) FROM key_persons WHERE customer_id = $1 AND id = ANY(sqlc.arg(ids)::uuid[]);
+SELECT count(*) FROM key_persons WHERE customer_id = $1 AND id = ANY(sqlc.arg(ids)::uuid[]) AND removed_at IS NULL;
 

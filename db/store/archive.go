@@ -1,39 +1,60 @@
 package store
 
 import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
 	"kam"
 	"kam/db/internal/dbq"
 )
 
-// MissingSections lists the Art. 7 sections of an archive that are not yet
-// complete. Art. 7.1 asks sales staff for complete, accurate data; an archive
-// with nothing missing is complete. Fax is not required: few accounts still
-// have one, and an empty fax says nothing about the archive's accuracy.
-func MissingSections(c dbq.Customer, f dbq.ArchiveFactsRow) []string {
-	missing := []string{}
-	if blank(c.Nature) || blank(c.Industry) || blank(c.ProductCategory) || blank(c.LegalRepresentative) ||
-		blank(c.CompanySize) || blank(c.MainProducts) || !c.AnnualOutputValue.Valid ||
-		blank(c.Credibility) || blank(c.ProfitStatus) {
-		missing = append(missing, kam.SectionBasics)
-	}
-	if blank(c.Address) || blank(c.Postcode) || blank(c.Phone) || blank(c.Email) || f.Contacts == 0 {
-		missing = append(missing, kam.SectionContact)
-	}
-	if f.Heads == 0 || f.Handlers == 0 {
-		missing = append(missing, kam.SectionKeyPersons)
-	}
-	if c.AccountManagerID == nil {
-		missing = append(missing, kam.SectionService)
-	}
-	if !f.HasCredit {
-		missing = append(missing, kam.SectionCredit)
-	}
-	return missing
+// factsOf turns the completeness facts of a query into the domain's.
+func factsOf(contacts, heads, handlers int32, hasCredit bool) kam.ArchiveFacts {
+	return kam.ArchiveFacts{Contacts: int(contacts), Heads: int(heads), Handlers: int(handlers), HasCredit: hasCredit}
 }
 
-func blank(s *string) bool { return s == nil || *s == "" }
+// ArchiveAsOf rebuilds, within the caller's scope, an account's archive as
+// it stood just before until, with what it then lacked and its credit grade
+// then, from its recorded history (kam.ArchiveRecord).
+// An account that did not exist yet is kam.ErrNotFound. The record is read
+// in one repeatable-read snapshot, so a change committed meanwhile cannot
+// tear it.
+func (s *Store) ArchiveAsOf(ctx context.Context, scope Scope, id uuid.UUID, until time.Time) (Archive, error) {
+	var r kam.ArchiveRecord
+	err := s.readTx(ctx, func(q *dbq.Queries) error {
+		c, err := q.GetCustomer(ctx, dbq.GetCustomerParams{ID: id, ManagerID: scope.ManagerID})
+		if err != nil {
+			return err
+		}
+		r.Customer = kam.Customer(c)
+		h, err := q.ArchiveRecord(ctx, id)
+		if err != nil {
+			return err
+		}
+		r.History = mapRows(h, func(h dbq.CustomerHistory) kam.HistoryEntry {
+			return kam.HistoryEntry{ID: h.ID, CustomerID: h.CustomerID, StaffID: h.StaffID, At: h.At, Field: h.Field, OldValue: h.OldValue, NewValue: h.NewValue}
+		})
+		contacts, err := q.AllContacts(ctx, id)
+		if err != nil {
+			return err
+		}
+		r.Contacts = mapRows(contacts, contactOf)
+		persons, err := q.AllKeyPersons(ctx, id)
+		r.KeyPersons = mapRows(persons, keyPersonOf)
+		return err
+	})
+	if err != nil {
+		return Archive{}, err
+	}
+	past, ok := r.AsOf(until)
+	if !ok {
+		return Archive{}, kam.ErrNotFound
+	}
+	return Archive{Customer: past.Customer, Missing: kam.MissingSections(past.Customer, past.Facts), CreditLevel: past.CreditLevel}, nil
+}
 
 // nullDecimal wraps an optional decimal for sqlc.
 func nullDecimal(d *decimal.Decimal) decimal.NullDecimal {

@@ -37,23 +37,20 @@ type Change struct {
 	Old, New *string
 }
 
-// Archive is an account with what its archive still lacks.
+// Archive is an account with what its archive still lacks, and its credit
+// grade (nil without credit terms; the API shows it only to those who may
+// see credit, Art. 7.7, 9).
 type Archive struct {
-	Customer kam.Customer
-	Missing  []string
-}
-
-// OpenAccount is CreateCustomer answering in the domain type.
-func (s *Store) OpenAccount(ctx context.Context, p CustomerPatch, by uuid.UUID) (kam.Customer, error) {
-	c, err := s.CreateCustomer(ctx, p, by)
-	return kam.Customer(c), err
+	Customer    kam.Customer
+	Missing     []string
+	CreditLevel *string
 }
 
 // CreateCustomer stores a new archive and its first history row in one
 // transaction. A register entry pending in ctx (WithAccess) is written in it
 // with the new account's id: an archive whose opening cannot be registered is
 // not opened (Art. 9).
-func (s *Store) CreateCustomer(ctx context.Context, p CustomerPatch, by uuid.UUID) (dbq.Customer, error) {
+func (s *Store) CreateCustomer(ctx context.Context, p CustomerPatch, by uuid.UUID) (kam.Customer, error) {
 	c := dbq.Customer{ID: NewID(), Tier: "B", ServiceMode: "account_manager", Status: "active"}
 	changes := apply(&c, p)
 	var out dbq.Customer
@@ -83,13 +80,13 @@ func (s *Store) CreateCustomer(ctx context.Context, p CustomerPatch, by uuid.UUI
 		SetAccessCustomers(ctx, out.ID)
 		return nil
 	})
-	return out, err
+	return kam.Customer(out), err
 }
 
 // UpdateCustomer applies a patch under a row lock. ifMatch, when given, must
 // equal the current version (optimistic concurrency); every changed field is
 // written to the history in the same transaction.
-func (s *Store) UpdateCustomer(ctx context.Context, scope Scope, id uuid.UUID, ifMatch *int32, p CustomerPatch, by uuid.UUID) (dbq.Customer, []Change, error) {
+func (s *Store) UpdateCustomer(ctx context.Context, scope Scope, id uuid.UUID, ifMatch *int32, p CustomerPatch, by uuid.UUID) (kam.Customer, []Change, error) {
 	var out dbq.Customer
 	var changes []Change
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
@@ -113,7 +110,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope Scope, id uuid.UUID, i
 		out, err = saveCustomer(ctx, q, c, changes, by)
 		return err
 	})
-	return out, changes, err
+	return kam.Customer(out), changes, err
 }
 
 // checkManager makes sure an assignment names an active account manager.
@@ -143,7 +140,8 @@ func (s *Store) GetArchive(ctx context.Context, scope Scope, id uuid.UUID) (Arch
 	if err != nil {
 		return Archive{}, interpret(err)
 	}
-	return Archive{Customer: kam.Customer(c), Missing: MissingSections(c, f)}, nil
+	cust := kam.Customer(c)
+	return Archive{Customer: cust, Missing: kam.MissingSections(cust, factsOf(f.Contacts, f.Heads, f.Handlers, f.HasCredit)), CreditLevel: f.CreditLevel}, nil
 }
 
 // CustomerFilter narrows a list of accounts.
@@ -170,8 +168,8 @@ func (s *Store) ListCustomers(ctx context.Context, scope Scope, f CustomerFilter
 	}
 	out := make([]Archive, len(rows))
 	for i, r := range rows {
-		facts := dbq.ArchiveFactsRow{Contacts: r.Contacts, Heads: r.Heads, Handlers: r.Handlers, HasCredit: r.HasCredit}
-		out[i] = Archive{Customer: kam.Customer(r.Customer), Missing: MissingSections(r.Customer, facts)}
+		c := kam.Customer(r.Customer)
+		out[i] = Archive{Customer: c, Missing: kam.MissingSections(c, factsOf(r.Contacts, r.Heads, r.Handlers, r.HasCredit)), CreditLevel: r.CreditLevel}
 	}
 	return out, nil
 }

@@ -36,7 +36,7 @@ func (s *Store) AddContact(ctx context.Context, scope Scope, customerID uuid.UUI
 		if err != nil {
 			return err
 		}
-		return q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: customerID, StaffID: &by, Field: "contacts", NewValue: &in.Name})
+		return q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: customerID, StaffID: &by, Field: kam.HistoryContacts, NewValue: &in.Name})
 	})
 	if err != nil {
 		return kam.Contact{}, err
@@ -56,8 +56,8 @@ func (s *Store) AddKeyPerson(ctx context.Context, scope Scope, customerID uuid.U
 		if err != nil {
 			return err
 		}
-		v := in.Role + ": " + in.Name
-		return q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: customerID, StaffID: &by, Field: "key_persons", NewValue: &v})
+		v := personLabel(in.Role, in.Name)
+		return q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: customerID, StaffID: &by, Field: kam.HistoryKeyPersons, NewValue: &v})
 	})
 	if err != nil {
 		return kam.KeyPerson{}, err
@@ -137,13 +137,18 @@ func (s *Store) ListHistory(ctx context.Context, scope Scope, customerID uuid.UU
 }
 
 func contactOf(c dbq.CustomerContact) kam.Contact {
-	return kam.Contact{ID: c.ID, CustomerID: c.CustomerID, Name: c.Name, Title: c.Title, Phone: c.Phone, Email: c.Email, CreatedAt: c.CreatedAt}
+	return kam.Contact{ID: c.ID, CustomerID: c.CustomerID, Name: c.Name, Title: c.Title, Phone: c.Phone, Email: c.Email,
+		CreatedAt: c.CreatedAt, Version: c.Version, UpdatedAt: c.UpdatedAt, RemovedAt: c.RemovedAt}
 }
 
 func keyPersonOf(k dbq.KeyPerson) kam.KeyPerson {
 	return kam.KeyPerson{ID: k.ID, CustomerID: k.CustomerID, Name: k.Name, Role: k.Role, Title: k.Title,
-		Phone: k.Phone, Email: k.Email, Birthday: k.Birthday, CreatedAt: k.CreatedAt}
+		Phone: k.Phone, Email: k.Email, Birthday: k.Birthday, CreatedAt: k.CreatedAt, Version: k.Version,
+		UpdatedAt: k.UpdatedAt, RemovedAt: k.RemovedAt}
 }
+
+// personLabel is how the history names a key person added or removed.
+func personLabel(role, name string) string { return role + ": " + name }
 
 func historyOf(h dbq.ListHistoryRow) kam.HistoryEntry {
 	return kam.HistoryEntry{ID: h.ID, CustomerID: h.CustomerID, StaffID: h.StaffID, StaffName: h.StaffName,
@@ -157,4 +162,212 @@ func mapRows[R, T any](rows []R, of func(R) T) []T {
 		out = append(out, of(r))
 	}
 	return out
+}
+
+// ContactPatch changes a contact person; nil leaves a field as it is and an
+// empty string clears an optional one.
+type ContactPatch struct {
+	Name, Title, Phone, Email *string
+}
+
+// KeyPersonPatch changes a key person like ContactPatch; ClearBirthday
+// removes the birthday.
+type KeyPersonPatch struct {
+	Name, Role, Title, Phone, Email *string
+	Birthday                        *time.Time
+	ClearBirthday                   bool
+}
+
+// personChanges collects the changed fields of one contact or key person,
+// each under its history name (kam.PersonField).
+type personChanges struct {
+	section string
+	id      uuid.UUID
+	list    []Change
+}
+
+func (pc *personChanges) add(field string, old, new *string) {
+	pc.list = append(pc.list, Change{Field: kam.PersonField(pc.section, pc.id, field), Old: old, New: new})
+}
+
+// req sets a required text field.
+func (pc *personChanges) req(field string, dst *string, v *string) {
+	if v != nil && *v != *dst {
+		old := *dst
+		pc.add(field, &old, v)
+		*dst = *v
+	}
+}
+
+// opt sets an optional text field; "" clears it.
+func (pc *personChanges) opt(field string, dst **string, v *string) {
+	if v == nil {
+		return
+	}
+	var nv *string
+	if *v != "" {
+		nv = v
+	}
+	if !eqStr(*dst, nv) {
+		pc.add(field, *dst, nv)
+		*dst = nv
+	}
+}
+
+// history writes the collected changes of an account's person.
+func (pc *personChanges) history(ctx context.Context, q *dbq.Queries, customerID, by uuid.UUID) error {
+	for _, ch := range pc.list {
+		if err := q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: customerID, StaffID: &by, Field: ch.Field, OldValue: ch.Old, NewValue: ch.New}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkVersion holds a change to the version the caller read (If-Match).
+func checkVersion(what string, have int32, ifMatch *int32) error {
+	if ifMatch != nil && *ifMatch != have {
+		return kam.Errorf(kam.KindPrecondition, "version_conflict", "the %s is at version %d, not %d", what, have, *ifMatch)
+	}
+	return nil
+}
+
+// lockAccount locks an account within the caller's scope; an account out of
+// scope is kam.ErrNotFound (no existence leak).
+func lockAccount(ctx context.Context, q *dbq.Queries, scope Scope, id uuid.UUID) error {
+	_, err := q.LockCustomer(ctx, dbq.LockCustomerParams{ID: id, ManagerID: scope.ManagerID})
+	return err
+}
+
+// UpdateContact changes a contact of an account within scope, each changed
+// field with its history row, in one transaction (Art. 7.2). A contact that
+// is not this account's, or was removed, is kam.ErrNotFound.
+func (s *Store) UpdateContact(ctx context.Context, scope Scope, customerID, id uuid.UUID, ifMatch *int32, p ContactPatch, by uuid.UUID) (kam.Contact, error) {
+	var out dbq.CustomerContact
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		if err := lockAccount(ctx, q, scope, customerID); err != nil {
+			return err
+		}
+		c, err := q.LockContact(ctx, dbq.LockContactParams{ID: id, CustomerID: customerID})
+		if err != nil {
+			return err
+		}
+		if err := checkVersion("contact", c.Version, ifMatch); err != nil {
+			return err
+		}
+		pc := personChanges{section: kam.HistoryContacts, id: id}
+		pc.req("name", &c.Name, p.Name)
+		pc.opt("title", &c.Title, p.Title)
+		pc.opt("phone", &c.Phone, p.Phone)
+		pc.opt("email", &c.Email, p.Email)
+		if out = c; len(pc.list) == 0 {
+			return nil
+		}
+		if out, err = q.UpdateContact(ctx, dbq.UpdateContactParams{ID: id, Name: c.Name, Title: c.Title, Phone: c.Phone, Email: c.Email}); err != nil {
+			return err
+		}
+		return pc.history(ctx, q, customerID, by)
+	})
+	return contactOf(out), err
+}
+
+// RemoveContact takes a contact off an account's archive, with its history
+// row, in one transaction. The row stays (removed_at) for the history.
+func (s *Store) RemoveContact(ctx context.Context, scope Scope, customerID, id uuid.UUID, ifMatch *int32, by uuid.UUID) error {
+	return s.inTx(ctx, func(q *dbq.Queries) error {
+		if err := lockAccount(ctx, q, scope, customerID); err != nil {
+			return err
+		}
+		c, err := q.LockContact(ctx, dbq.LockContactParams{ID: id, CustomerID: customerID})
+		if err != nil {
+			return err
+		}
+		if err := checkVersion("contact", c.Version, ifMatch); err != nil {
+			return err
+		}
+		if _, err := q.RemoveContact(ctx, id); err != nil {
+			return err
+		}
+		return q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: customerID, StaffID: &by, Field: kam.HistoryContacts, OldValue: &c.Name})
+	})
+}
+
+// UpdateKeyPerson changes a key person like UpdateContact (Art. 7.3). A
+// changed or cleared birthday cancels the open birthday tasks it no longer
+// falls on (Art. 19); the caller sweeps for the new one.
+func (s *Store) UpdateKeyPerson(ctx context.Context, scope Scope, customerID, id uuid.UUID, ifMatch *int32, p KeyPersonPatch, by uuid.UUID) (kam.KeyPerson, error) {
+	var out dbq.KeyPerson
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		if err := lockAccount(ctx, q, scope, customerID); err != nil {
+			return err
+		}
+		k, err := q.LockKeyPerson(ctx, dbq.LockKeyPersonParams{ID: id, CustomerID: customerID})
+		if err != nil {
+			return err
+		}
+		if err := checkVersion("key person", k.Version, ifMatch); err != nil {
+			return err
+		}
+		pc := applyKeyPerson(&k, p)
+		if out = k; len(pc.list) == 0 {
+			return nil
+		}
+		if out, err = q.UpdateKeyPerson(ctx, dbq.UpdateKeyPersonParams{ID: id, Name: k.Name, Role: k.Role, Title: k.Title,
+			Phone: k.Phone, Email: k.Email, Birthday: k.Birthday}); err != nil {
+			return err
+		}
+		if _, err := q.CancelBirthdayGreetings(ctx, dbq.CancelBirthdayGreetingsParams{KeyPersonID: &id, Birthday: k.Birthday}); err != nil {
+			return err
+		}
+		return pc.history(ctx, q, customerID, by)
+	})
+	return keyPersonOf(out), err
+}
+
+// applyKeyPerson writes a patch into k and returns what changed.
+func applyKeyPerson(k *dbq.KeyPerson, p KeyPersonPatch) personChanges {
+	pc := personChanges{section: kam.HistoryKeyPersons, id: k.ID}
+	pc.req("name", &k.Name, p.Name)
+	pc.req("role", &k.Role, p.Role)
+	pc.opt("title", &k.Title, p.Title)
+	pc.opt("phone", &k.Phone, p.Phone)
+	pc.opt("email", &k.Email, p.Email)
+	next := k.Birthday
+	if p.ClearBirthday {
+		next = nil
+	} else if p.Birthday != nil {
+		next = p.Birthday
+	}
+	if !eqStr(dateStr(k.Birthday), dateStr(next)) {
+		pc.add("birthday", dateStr(k.Birthday), dateStr(next))
+		k.Birthday = next
+	}
+	return pc
+}
+
+// RemoveKeyPerson takes a key person off an account's archive, with its
+// history row, and cancels their open greeting tasks, in one transaction:
+// a removed key person is greeted no more (Art. 19). The row stays
+// (removed_at) for the history, visits and events that name them.
+func (s *Store) RemoveKeyPerson(ctx context.Context, scope Scope, customerID, id uuid.UUID, ifMatch *int32, by uuid.UUID) error {
+	return s.inTx(ctx, func(q *dbq.Queries) error {
+		if err := lockAccount(ctx, q, scope, customerID); err != nil {
+			return err
+		}
+		k, err := q.LockKeyPerson(ctx, dbq.LockKeyPersonParams{ID: id, CustomerID: customerID})
+		if err != nil {
+			return err
+		}
+		if err := checkVersion("key person", k.Version, ifMatch); err != nil {
+			return err
+		}
+		if _, err := q.RemoveKeyPerson(ctx, id); err != nil {
+			return err
+		}
+		if _, err := q.CancelBirthdayGreetings(ctx, dbq.CancelBirthdayGreetingsParams{KeyPersonID: &id}); err != nil {
+			return err
+		}
+		old := personLabel(k.Role, k.Name)
+		return q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: customerID, StaffID: &by, Field: kam.HistoryKeyPersons, OldValue: &old})
+	})
 }

@@ -53,6 +53,15 @@ func (s *Store) inTx(ctx context.Context, fn func(q *dbq.Queries) error) error {
 	return nil
 }
 
+// readTx runs fn in one read-only, repeatable-read transaction: a read of
+// several queries sees one snapshot.
+func (s *Store) readTx(ctx context.Context, fn func(q *dbq.Queries) error) error {
+	err := pgx.BeginTxFunc(ctx, s.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		return fn(s.q.WithTx(tx))
+	})
+	return interpret(err)
+}
+
 // NewID returns a time-ordered UUID (v7), so ids double as list cursors.
 func NewID() uuid.UUID {
 	id, err := uuid.NewV7()

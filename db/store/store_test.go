@@ -311,7 +311,8 @@ func TestCompletenessFollowsArticle7(t *testing.T) {
 	if _, err := st.AddContact(ctx, store.Scope{}, id, store.ContactInput{Name: "Wang"}, by); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AddKeyPerson(ctx, store.Scope{}, id, store.KeyPersonInput{Name: "Zhao", Role: "head"}, by); err != nil {
+	head, err := st.AddKeyPerson(ctx, store.Scope{}, id, store.KeyPersonInput{Name: "Zhao", Role: "head"}, by)
+	if err != nil {
 		t.Fatal(err)
 	}
 	ar, _ = st.GetArchive(ctx, store.Scope{}, id)
@@ -325,12 +326,42 @@ func TestCompletenessFollowsArticle7(t *testing.T) {
 		t.Fatal(err)
 	}
 	ar, _ = st.GetArchive(ctx, store.Scope{}, id)
-	if len(ar.Missing) != 0 {
-		t.Fatalf("missing = %v", ar.Missing)
+	if len(ar.Missing) != 0 || ar.CreditLevel == nil || *ar.CreditLevel != "A" {
+		t.Fatalf("missing = %v, credit level %v", ar.Missing, ar.CreditLevel)
 	}
 	if _, _, err := st.PutCredit(ctx, store.Scope{}, id, store.CreditInput{CreditLevel: "A", SettlementCycle: "every full moon"}, by, noStart); err == nil {
 		t.Fatal("a bad settlement cycle was accepted")
 	}
+	// Art. 7.2: upkeep can make the archive incomplete again. A head who
+	// becomes a handler, or is removed, leaves the key persons short.
+	if _, err := st.UpdateKeyPerson(ctx, store.Scope{}, id, head.ID, nil, store.KeyPersonPatch{Role: ptr("handler")}, by); err != nil {
+		t.Fatal(err)
+	}
+	ar, _ = st.GetArchive(ctx, store.Scope{}, id)
+	if fmt.Sprint(ar.Missing) != fmt.Sprint([]string{kam.SectionKeyPersons}) {
+		t.Fatalf("missing after the head became a handler = %v", ar.Missing)
+	}
+	if _, err := st.UpdateKeyPerson(ctx, store.Scope{}, id, head.ID, ptr(int32(1)), store.KeyPersonPatch{Role: ptr("head")}, by); !isKind(err, kam.KindPrecondition) {
+		t.Fatalf("a stale version: %v", err)
+	}
+	if err := st.RemoveKeyPerson(ctx, store.Scope{ManagerID: &by}, id, head.ID, nil, by); !errors.Is(err, kam.ErrNotFound) {
+		t.Fatalf("a removal out of scope: %v", err)
+	}
+	if err := st.RemoveKeyPerson(ctx, store.Scope{}, id, head.ID, nil, by); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RemoveKeyPerson(ctx, store.Scope{}, id, head.ID, nil, by); !errors.Is(err, kam.ErrNotFound) {
+		t.Fatalf("a second removal: %v", err)
+	}
+	ar, _ = st.GetArchive(ctx, store.Scope{}, id)
+	if fmt.Sprint(ar.Missing) != fmt.Sprint([]string{kam.SectionKeyPersons}) {
+		t.Fatalf("missing after the removal = %v", ar.Missing)
+	}
+}
+
+func isKind(err error, k kam.Kind) bool {
+	var de *kam.Error
+	return errors.As(err, &de) && de.Kind == k
 }
 
 func TestIdempotencyKeys(t *testing.T) {

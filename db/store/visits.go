@@ -217,7 +217,8 @@ func (s *Store) ListGreetingsPage(ctx context.Context, scope Scope, f kam.Greeti
 	return out, nil
 }
 
-// CompleteGreeting marks a greeting task done within scope; the task names
+// CompleteGreeting marks a greeting task done within scope (409
+// greeting_cancelled for a cancelled one, Art. 19); the task names
 // its account, which goes into the pending register entry so the change and
 // its register row commit together (Art. 9). A task outside scope is
 // kam.ErrNotFound.
@@ -227,6 +228,9 @@ func (s *Store) CompleteGreeting(ctx context.Context, scope Scope, id uuid.UUID)
 		var err error
 		if g, err = q.CompleteGreeting(ctx, dbq.CompleteGreetingParams{ID: id, ManagerID: scope.ManagerID}); err != nil {
 			return err
+		}
+		if g.Status == "cancelled" {
+			return kam.Conflict("greeting_cancelled", "this greeting task was cancelled: its key person was removed or their birthday corrected")
 		}
 		SetAccessCustomers(ctx, g.CustomerID)
 		return nil

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -224,13 +225,98 @@ func TestOnboardingThroughTheAPI(t *testing.T) {
 	eventually(t, 30*time.Second, "the webhook copies of the escalation and the first reminder", func() bool {
 		hook.mu.Lock()
 		defer hook.mu.Unlock()
-		return hook.keys[wid+"/escalate"] >= 1 && hook.keys[wid+"/remind/1"] >= 1
+		return hookKeys(hook, wid, "/escalate") >= 1 && hookKeys(hook, wid, "/remind/1") >= 1
 	})
 	hook.mu.Lock()
 	defer hook.mu.Unlock()
 	if hook.badSig != 0 {
 		t.Fatalf("webhook saw %v, %d bad signatures", hook.keys, hook.badSig)
 	}
+}
+
+// hookKeys counts the webhook copies of one onboarding run's notices: keys
+// begin with the workflow ID and end with what the notice is.
+func hookKeys(hook *webhook, wid, suffix string) int {
+	n := 0
+	for k, v := range hook.keys {
+		if strings.HasPrefix(k, wid+"/") && strings.HasSuffix(k, suffix) {
+			n += v
+		}
+	}
+	return n
+}
+
+// inboxFor counts one account's notices of a kind in a caller's inbox.
+func (c client) inboxFor(token, kind, customer string) int {
+	n := 0
+	for _, it := range c.do("GET", "/v1/me/notifications?limit=200", token, nil, 200)["items"].([]any) {
+		if m := it.(map[string]any); m["kind"] == kind && m["customer_id"] == customer {
+			n++
+		}
+	}
+	return n
+}
+
+// Art. 7.2 end to end: a complete archive ends its onboarding run; removing
+// its head makes it incomplete again, a new run reminds the data clerks again
+// (under keys of its own, so no reminder is dropped as already sent), and
+// putting a head back ends that run too. Re-record its history with
+//
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/onboarding-again.json go test ./cmd/kam/app -run OnboardingAgain
+func TestOnboardingAgainAfterARemoval(t *testing.T) {
+	settings := workflows.DefaultSettings()
+	settings.OnboardingRemindEvery, settings.OnboardingEscalateAfter = time.Second, time.Hour
+	r := start(t, config(t, settings), true)
+	defer r.Stop()
+	c := client{t: t, base: r.URL}
+	_, clerk := c.staff("data_clerk")
+	_, ka := c.staff("ka_manager")
+	am, _ := c.staff("account_manager")
+	id := c.do("POST", "/v1/customers", ka, map[string]any{"code": "AGAIN-" + uuid.NewString()[:8], "name": "Upkeep Ltd"}, 201)["id"].(string)
+	completeArchive(c, ka, id, am)
+	wid := workflows.OnboardingWorkflowID(uuid.MustParse(id))
+	runOf := func() (string, enumspb.WorkflowExecutionStatus) {
+		d, err := r.Temporal.DescribeWorkflowExecution(context.Background(), wid, "")
+		if err != nil {
+			return "", 0
+		}
+		return d.WorkflowExecutionInfo.Execution.RunId, d.WorkflowExecutionInfo.Status
+	}
+	eventually(t, 30*time.Second, "the first run to complete", func() bool {
+		_, st := runOf()
+		return st == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
+	})
+	first, _ := runOf()
+	before := c.inboxFor(clerk, "archive_incomplete", id)
+
+	var head string
+	for _, it := range c.do("GET", "/v1/customers/"+id+"/key-persons", ka, nil, 200)["items"].([]any) {
+		if k := it.(map[string]any); k["role"] == "head" {
+			head = k["id"].(string)
+		}
+	}
+	c.do("DELETE", "/v1/customers/"+id+"/key-persons/"+head, ka, nil, 204)
+	if got := c.do("GET", "/v1/customers/"+id, ka, nil, 200); got["archive_complete"] != false || fmt.Sprint(got["missing_sections"]) != "[key_persons]" {
+		t.Fatalf("after the removal: %v", got)
+	}
+	eventually(t, 30*time.Second, "a new run reminding the data clerks again", func() bool {
+		run, st := runOf()
+		return run != first && st == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING && c.inboxFor(clerk, "archive_incomplete", id) >= before+2
+	})
+	second, _ := runOf()
+	c.do("POST", "/v1/customers/"+id+"/key-persons", ka, map[string]any{"name": "Sun Li", "role": "head"}, 201)
+	eventually(t, 30*time.Second, "the new run to complete", func() bool {
+		run, st := runOf()
+		return run == second && st == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
+	})
+	var st workflows.OnboardingState
+	if err := r.Temporal.GetWorkflow(context.Background(), wid, second).Get(context.Background(), &st); err != nil {
+		t.Fatal(err)
+	}
+	if !st.Complete || st.Reminders < 2 || st.Escalated {
+		t.Fatalf("second run = %+v", st)
+	}
+	recordHistory(t, r, wid)
 }
 
 // kam dev keeps Temporal in a SQLite file, or with --temporal-store postgres
@@ -364,7 +450,7 @@ func TestVisitPlanThroughTheAPI(t *testing.T) {
 		t.Fatalf("recorded visit = %v", v)
 	}
 	eventually(t, 30*time.Second, "a missed visit told to the KA manager", func() bool { return visits("missed") >= 1 && c.inbox(ka, "visit_missed") >= 1 })
-	c.do("PATCH", "/v1/customers/"+id, ka, map[string]any{"status": "churned"}, 200)
+	c.do("POST", "/v1/customers/"+id+"/churn", ka, map[string]any{"reason": "competitor", "effective_on": time.Now().Format(time.DateOnly)}, 201)
 	wid := workflows.VisitPlanWorkflowID(uuid.MustParse(id))
 	eventually(t, 30*time.Second, "the plan to stop", func() bool {
 		d, err := r.Temporal.DescribeWorkflowExecution(context.Background(), wid, "")

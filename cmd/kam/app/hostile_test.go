@@ -208,6 +208,9 @@ func operations(t *testing.T, base string) []opSpec {
 // comes from the value under test and not from a missing record.
 type target struct {
 	base, account, manager string
+	// A contact and a key person of the account: upkeep routes (Art. 7.2)
+	// get hostile values against people that exist.
+	contact, person string
 	// ka may do nearly everything to an account; finance keeps the ledger.
 	ka, finance string
 }
@@ -215,7 +218,8 @@ type target struct {
 // plausiblePath fills a path's parameters with values that exist or parse.
 func (tg target) plausiblePath(path string) string {
 	known := map[string]string{"{id}": tg.account, "{year}": "2026", "{code}": "S", "{tier}": "S", "{month}": "2026-01",
-		"{product_category}": "steel", "{token_id}": "00000000-0000-0000-0000-000000000001"}
+		"{product_category}": "steel", "{token_id}": "00000000-0000-0000-0000-000000000001",
+		"{contact_id}": tg.contact, "{key_person_id}": tg.person}
 	for k, v := range known {
 		path = strings.ReplaceAll(path, k, v)
 	}
@@ -392,7 +396,9 @@ func TestHostileRequestsChangeNothing(t *testing.T) {
 		t.Fatalf("only %d operations in the OpenAPI document", len(ops))
 	}
 	_, finance := c.staff("finance")
-	tg := target{base: r.URL, account: account, manager: amID, ka: ka, finance: finance}
+	contact := c.do("POST", "/v1/customers/"+account+"/contacts", ka, map[string]any{"name": "Target contact"}, 201)["id"].(string)
+	person := c.do("POST", "/v1/customers/"+account+"/key-persons", ka, map[string]any{"name": "Target head", "role": "head"}, 201)["id"].(string)
+	tg := target{base: r.URL, account: account, manager: amID, ka: ka, finance: finance, contact: contact, person: person}
 	before := fingerprint(t, dsn)
 	rssBefore := vmRSS(t)
 	stopRSS := make(chan struct{})

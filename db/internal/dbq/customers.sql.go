@@ -44,37 +44,175 @@ func (q *Queries) ActiveCustomerIDs(ctx context.Context, arg ActiveCustomerIDsPa
 	return items, nil
 }
 
+const allContacts = `-- name: AllContacts :many
+SELECT id, customer_id, name, title, phone, email, created_at, version, updated_at, removed_at FROM customer_contacts WHERE customer_id = $1 ORDER BY created_at, id
+`
+
+// Every contact an account ever had, removed ones included.
+func (q *Queries) AllContacts(ctx context.Context, customerID uuid.UUID) ([]CustomerContact, error) {
+	rows, err := q.db.Query(ctx, allContacts, customerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CustomerContact{}
+	for rows.Next() {
+		var i CustomerContact
+		if err := rows.Scan(
+			&i.ID,
+			&i.CustomerID,
+			&i.Name,
+			&i.Title,
+			&i.Phone,
+			&i.Email,
+			&i.CreatedAt,
+			&i.Version,
+			&i.UpdatedAt,
+			&i.RemovedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const allKeyPersons = `-- name: AllKeyPersons :many
+SELECT id, customer_id, name, role, title, phone, email, birthday, created_at, version, updated_at, removed_at FROM key_persons WHERE customer_id = $1 ORDER BY created_at, id
+`
+
+// Every key person an account ever had, removed ones included.
+func (q *Queries) AllKeyPersons(ctx context.Context, customerID uuid.UUID) ([]KeyPerson, error) {
+	rows, err := q.db.Query(ctx, allKeyPersons, customerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []KeyPerson{}
+	for rows.Next() {
+		var i KeyPerson
+		if err := rows.Scan(
+			&i.ID,
+			&i.CustomerID,
+			&i.Name,
+			&i.Role,
+			&i.Title,
+			&i.Phone,
+			&i.Email,
+			&i.Birthday,
+			&i.CreatedAt,
+			&i.Version,
+			&i.UpdatedAt,
+			&i.RemovedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const archiveFacts = `-- name: ArchiveFacts :one
 SELECT
-    (SELECT count(*) FROM customer_contacts c WHERE c.customer_id = $1)::int AS contacts,
-    (SELECT count(*) FROM key_persons k WHERE k.customer_id = $1 AND k.role = 'head')::int AS heads,
-    (SELECT count(*) FROM key_persons k WHERE k.customer_id = $1 AND k.role = 'handler')::int AS handlers,
-    EXISTS (SELECT 1 FROM credit_agreements a WHERE a.customer_id = $1) AS has_credit
+    (SELECT count(*) FROM customer_contacts cc WHERE cc.customer_id = c.id AND cc.removed_at IS NULL)::int AS contacts,
+    (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'head' AND k.removed_at IS NULL)::int AS heads,
+    (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'handler' AND k.removed_at IS NULL)::int AS handlers,
+    (a.customer_id IS NOT NULL)::boolean AS has_credit,
+    a.credit_level
+FROM customers c LEFT JOIN credit_agreements a ON a.customer_id = c.id
+WHERE c.id = $1
 `
 
 type ArchiveFactsRow struct {
-	Contacts  int32
-	Heads     int32
-	Handlers  int32
-	HasCredit bool
+	Contacts    int32
+	Heads       int32
+	Handlers    int32
+	HasCredit   bool
+	CreditLevel *string
 }
 
-// What Art. 7 asks for beyond the customer row itself.
-func (q *Queries) ArchiveFacts(ctx context.Context, customerID uuid.UUID) (ArchiveFactsRow, error) {
-	row := q.db.QueryRow(ctx, archiveFacts, customerID)
+// What Art. 7 asks for beyond the customer row itself, and the credit grade.
+func (q *Queries) ArchiveFacts(ctx context.Context, id uuid.UUID) (ArchiveFactsRow, error) {
+	row := q.db.QueryRow(ctx, archiveFacts, id)
 	var i ArchiveFactsRow
 	err := row.Scan(
 		&i.Contacts,
 		&i.Heads,
 		&i.Handlers,
 		&i.HasCredit,
+		&i.CreditLevel,
 	)
 	return i, err
 }
 
+const archiveRecord = `-- name: ArchiveRecord :many
+SELECT id, customer_id, staff_id, at, field, old_value, new_value FROM customer_history WHERE customer_id = $1 ORDER BY id
+`
+
+// The whole of an account's history in order, to rebuild the archive of a
+// past day (GET ?as_of=).
+func (q *Queries) ArchiveRecord(ctx context.Context, customerID uuid.UUID) ([]CustomerHistory, error) {
+	rows, err := q.db.Query(ctx, archiveRecord, customerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CustomerHistory{}
+	for rows.Next() {
+		var i CustomerHistory
+		if err := rows.Scan(
+			&i.ID,
+			&i.CustomerID,
+			&i.StaffID,
+			&i.At,
+			&i.Field,
+			&i.OldValue,
+			&i.NewValue,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const cancelBirthdayGreetings = `-- name: CancelBirthdayGreetings :execrows
+UPDATE greetings g SET status = 'cancelled'
+WHERE g.key_person_id = $1 AND g.occasion = 'birthday' AND g.status = 'open'
+  AND NOT coalesce(
+        to_char(g.occasion_on, 'MM-DD') = to_char($2::date, 'MM-DD')
+        OR (to_char($2::date, 'MM-DD') = '02-29' AND to_char(g.occasion_on, 'MM-DD') = '02-28'),
+        false)
+`
+
+type CancelBirthdayGreetingsParams struct {
+	KeyPersonID *uuid.UUID
+	Birthday    *time.Time
+}
+
+// Art. 19: open birthday tasks of a key person who was removed (birthday
+// NULL) or whose birthday now falls on another day are cancelled. A
+// 29 February birthday keeps its 28 February task of a common year.
+func (q *Queries) CancelBirthdayGreetings(ctx context.Context, arg CancelBirthdayGreetingsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, cancelBirthdayGreetings, arg.KeyPersonID, arg.Birthday)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const createContact = `-- name: CreateContact :one
 INSERT INTO customer_contacts (id, customer_id, name, title, phone, email)
-VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, customer_id, name, title, phone, email, created_at
+VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, customer_id, name, title, phone, email, created_at, version, updated_at, removed_at
 `
 
 type CreateContactParams struct {
@@ -104,6 +242,9 @@ func (q *Queries) CreateContact(ctx context.Context, arg CreateContactParams) (C
 		&i.Phone,
 		&i.Email,
 		&i.CreatedAt,
+		&i.Version,
+		&i.UpdatedAt,
+		&i.RemovedAt,
 	)
 	return i, err
 }
@@ -204,7 +345,7 @@ func (q *Queries) CreateCustomer(ctx context.Context, arg CreateCustomerParams) 
 
 const createKeyPerson = `-- name: CreateKeyPerson :one
 INSERT INTO key_persons (id, customer_id, name, role, title, phone, email, birthday)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, customer_id, name, role, title, phone, email, birthday, created_at
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, customer_id, name, role, title, phone, email, birthday, created_at, version, updated_at, removed_at
 `
 
 type CreateKeyPersonParams struct {
@@ -240,6 +381,9 @@ func (q *Queries) CreateKeyPerson(ctx context.Context, arg CreateKeyPersonParams
 		&i.Email,
 		&i.Birthday,
 		&i.CreatedAt,
+		&i.Version,
+		&i.UpdatedAt,
+		&i.RemovedAt,
 	)
 	return i, err
 }
@@ -313,7 +457,7 @@ func (q *Queries) InsertHistory(ctx context.Context, arg InsertHistoryParams) er
 }
 
 const listContacts = `-- name: ListContacts :many
-SELECT id, customer_id, name, title, phone, email, created_at FROM customer_contacts WHERE customer_id = $1
+SELECT id, customer_id, name, title, phone, email, created_at, version, updated_at, removed_at FROM customer_contacts WHERE customer_id = $1 AND removed_at IS NULL
   AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
 ORDER BY created_at, id LIMIT $4
 `
@@ -347,6 +491,9 @@ func (q *Queries) ListContacts(ctx context.Context, arg ListContactsParams) ([]C
 			&i.Phone,
 			&i.Email,
 			&i.CreatedAt,
+			&i.Version,
+			&i.UpdatedAt,
+			&i.RemovedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -360,11 +507,12 @@ func (q *Queries) ListContacts(ctx context.Context, arg ListContactsParams) ([]C
 
 const listCustomers = `-- name: ListCustomers :many
 SELECT c.id, c.code, c.name, c.nature, c.industry, c.product_category, c.tier, c.service_mode, c.legal_representative, c.company_size, c.main_products, c.annual_output_value, c.credibility, c.profit_status, c.status, c.account_manager_id, c.founded_on, c.address, c.postcode, c.phone, c.fax, c.email, c.version, c.created_at, c.updated_at,
-    (SELECT count(*) FROM customer_contacts cc WHERE cc.customer_id = c.id)::int AS contacts,
-    (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'head')::int AS heads,
-    (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'handler')::int AS handlers,
-    EXISTS (SELECT 1 FROM credit_agreements a WHERE a.customer_id = c.id) AS has_credit
-FROM customers c
+    (SELECT count(*) FROM customer_contacts cc WHERE cc.customer_id = c.id AND cc.removed_at IS NULL)::int AS contacts,
+    (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'head' AND k.removed_at IS NULL)::int AS heads,
+    (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'handler' AND k.removed_at IS NULL)::int AS handlers,
+    (a.customer_id IS NOT NULL)::boolean AS has_credit,
+    a.credit_level
+FROM customers c LEFT JOIN credit_agreements a ON a.customer_id = c.id
 WHERE ($1::uuid IS NULL OR c.account_manager_id = $1)
   AND ($2::uuid IS NULL OR c.id > $2)
   AND ($3::text IS NULL OR c.tier = $3)
@@ -388,11 +536,12 @@ type ListCustomersParams struct {
 }
 
 type ListCustomersRow struct {
-	Customer  Customer
-	Contacts  int32
-	Heads     int32
-	Handlers  int32
-	HasCredit bool
+	Customer    Customer
+	Contacts    int32
+	Heads       int32
+	Handlers    int32
+	HasCredit   bool
+	CreditLevel *string
 }
 
 // Each row carries the facts completeness needs, so a page costs one query.
@@ -444,6 +593,7 @@ func (q *Queries) ListCustomers(ctx context.Context, arg ListCustomersParams) ([
 			&i.Heads,
 			&i.Handlers,
 			&i.HasCredit,
+			&i.CreditLevel,
 		); err != nil {
 			return nil, err
 		}
@@ -519,7 +669,7 @@ func (q *Queries) ListHistory(ctx context.Context, arg ListHistoryParams) ([]Lis
 }
 
 const listKeyPersons = `-- name: ListKeyPersons :many
-SELECT id, customer_id, name, role, title, phone, email, birthday, created_at FROM key_persons WHERE customer_id = $1
+SELECT id, customer_id, name, role, title, phone, email, birthday, created_at, version, updated_at, removed_at FROM key_persons WHERE customer_id = $1 AND removed_at IS NULL
   AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
 ORDER BY created_at, id LIMIT $4
 `
@@ -555,6 +705,9 @@ func (q *Queries) ListKeyPersons(ctx context.Context, arg ListKeyPersonsParams) 
 			&i.Email,
 			&i.Birthday,
 			&i.CreatedAt,
+			&i.Version,
+			&i.UpdatedAt,
+			&i.RemovedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -564,6 +717,36 @@ func (q *Queries) ListKeyPersons(ctx context.Context, arg ListKeyPersonsParams) 
 		return nil, err
 	}
 	return items, nil
+}
+
+const lockContact = `-- name: LockContact :one
+SELECT id, customer_id, name, title, phone, email, created_at, version, updated_at, removed_at FROM customer_contacts
+WHERE id = $1 AND customer_id = $2 AND removed_at IS NULL
+FOR UPDATE
+`
+
+type LockContactParams struct {
+	ID         uuid.UUID
+	CustomerID uuid.UUID
+}
+
+// A contact of this account that is still on the archive.
+func (q *Queries) LockContact(ctx context.Context, arg LockContactParams) (CustomerContact, error) {
+	row := q.db.QueryRow(ctx, lockContact, arg.ID, arg.CustomerID)
+	var i CustomerContact
+	err := row.Scan(
+		&i.ID,
+		&i.CustomerID,
+		&i.Name,
+		&i.Title,
+		&i.Phone,
+		&i.Email,
+		&i.CreatedAt,
+		&i.Version,
+		&i.UpdatedAt,
+		&i.RemovedAt,
+	)
+	return i, err
 }
 
 const lockCustomer = `-- name: LockCustomer :one
@@ -611,6 +794,88 @@ func (q *Queries) LockCustomer(ctx context.Context, arg LockCustomerParams) (Cus
 	return i, err
 }
 
+const lockKeyPerson = `-- name: LockKeyPerson :one
+SELECT id, customer_id, name, role, title, phone, email, birthday, created_at, version, updated_at, removed_at FROM key_persons
+WHERE id = $1 AND customer_id = $2 AND removed_at IS NULL
+FOR UPDATE
+`
+
+type LockKeyPersonParams struct {
+	ID         uuid.UUID
+	CustomerID uuid.UUID
+}
+
+// A key person of this account who is still on the archive.
+func (q *Queries) LockKeyPerson(ctx context.Context, arg LockKeyPersonParams) (KeyPerson, error) {
+	row := q.db.QueryRow(ctx, lockKeyPerson, arg.ID, arg.CustomerID)
+	var i KeyPerson
+	err := row.Scan(
+		&i.ID,
+		&i.CustomerID,
+		&i.Name,
+		&i.Role,
+		&i.Title,
+		&i.Phone,
+		&i.Email,
+		&i.Birthday,
+		&i.CreatedAt,
+		&i.Version,
+		&i.UpdatedAt,
+		&i.RemovedAt,
+	)
+	return i, err
+}
+
+const removeContact = `-- name: RemoveContact :one
+UPDATE customer_contacts SET removed_at = now(), version = version + 1, updated_at = now()
+WHERE id = $1
+RETURNING id, customer_id, name, title, phone, email, created_at, version, updated_at, removed_at
+`
+
+func (q *Queries) RemoveContact(ctx context.Context, id uuid.UUID) (CustomerContact, error) {
+	row := q.db.QueryRow(ctx, removeContact, id)
+	var i CustomerContact
+	err := row.Scan(
+		&i.ID,
+		&i.CustomerID,
+		&i.Name,
+		&i.Title,
+		&i.Phone,
+		&i.Email,
+		&i.CreatedAt,
+		&i.Version,
+		&i.UpdatedAt,
+		&i.RemovedAt,
+	)
+	return i, err
+}
+
+const removeKeyPerson = `-- name: RemoveKeyPerson :one
+UPDATE key_persons SET removed_at = now(), version = version + 1, updated_at = now()
+WHERE id = $1
+RETURNING id, customer_id, name, role, title, phone, email, birthday, created_at, version, updated_at, removed_at
+`
+
+func (q *Queries) RemoveKeyPerson(ctx context.Context, id uuid.UUID) (KeyPerson, error) {
+	row := q.db.QueryRow(ctx, removeKeyPerson, id)
+	var i KeyPerson
+	err := row.Scan(
+		&i.ID,
+		&i.CustomerID,
+		&i.Name,
+		&i.Role,
+		&i.Title,
+		&i.Phone,
+		&i.Email,
+		&i.Birthday,
+		&i.CreatedAt,
+		&i.Version,
+		&i.UpdatedAt,
+		&i.RemovedAt,
+	)
+	return i, err
+}
+
 const touchCustomer = `-- name: TouchCustomer :exec
 UPDATE customers SET version = version + 1, updated_at = now() WHERE id = $1
 `
@@ -618,6 +883,45 @@ UPDATE customers SET version = version + 1, updated_at = now() WHERE id = $1
 func (q *Queries) TouchCustomer(ctx context.Context, id uuid.UUID) error {
 	_, err := q.db.Exec(ctx, touchCustomer, id)
 	return err
+}
+
+const updateContact = `-- name: UpdateContact :one
+UPDATE customer_contacts SET name = $2, title = $3, phone = $4, email = $5,
+    version = version + 1, updated_at = now()
+WHERE id = $1
+RETURNING id, customer_id, name, title, phone, email, created_at, version, updated_at, removed_at
+`
+
+type UpdateContactParams struct {
+	ID    uuid.UUID
+	Name  string
+	Title *string
+	Phone *string
+	Email *string
+}
+
+func (q *Queries) UpdateContact(ctx context.Context, arg UpdateContactParams) (CustomerContact, error) {
+	row := q.db.QueryRow(ctx, updateContact,
+		arg.ID,
+		arg.Name,
+		arg.Title,
+		arg.Phone,
+		arg.Email,
+	)
+	var i CustomerContact
+	err := row.Scan(
+		&i.ID,
+		&i.CustomerID,
+		&i.Name,
+		&i.Title,
+		&i.Phone,
+		&i.Email,
+		&i.CreatedAt,
+		&i.Version,
+		&i.UpdatedAt,
+		&i.RemovedAt,
+	)
+	return i, err
 }
 
 const updateCustomer = `-- name: UpdateCustomer :one
@@ -708,6 +1012,51 @@ func (q *Queries) UpdateCustomer(ctx context.Context, arg UpdateCustomerParams) 
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const updateKeyPerson = `-- name: UpdateKeyPerson :one
+UPDATE key_persons SET name = $2, role = $3, title = $4, phone = $5, email = $6, birthday = $7,
+    version = version + 1, updated_at = now()
+WHERE id = $1
+RETURNING id, customer_id, name, role, title, phone, email, birthday, created_at, version, updated_at, removed_at
+`
+
+type UpdateKeyPersonParams struct {
+	ID       uuid.UUID
+	Name     string
+	Role     string
+	Title    *string
+	Phone    *string
+	Email    *string
+	Birthday *time.Time
+}
+
+func (q *Queries) UpdateKeyPerson(ctx context.Context, arg UpdateKeyPersonParams) (KeyPerson, error) {
+	row := q.db.QueryRow(ctx, updateKeyPerson,
+		arg.ID,
+		arg.Name,
+		arg.Role,
+		arg.Title,
+		arg.Phone,
+		arg.Email,
+		arg.Birthday,
+	)
+	var i KeyPerson
+	err := row.Scan(
+		&i.ID,
+		&i.CustomerID,
+		&i.Name,
+		&i.Role,
+		&i.Title,
+		&i.Phone,
+		&i.Email,
+		&i.Birthday,
+		&i.CreatedAt,
+		&i.Version,
+		&i.UpdatedAt,
+		&i.RemovedAt,
 	)
 	return i, err
 }

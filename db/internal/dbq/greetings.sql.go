@@ -13,7 +13,8 @@ import (
 )
 
 const completeGreeting = `-- name: CompleteGreeting :one
-UPDATE greetings g SET status = 'done', done_at = coalesce(g.done_at, now())
+UPDATE greetings g SET status = CASE WHEN g.status = 'cancelled' THEN g.status ELSE 'done' END,
+    done_at = CASE WHEN g.status = 'cancelled' THEN g.done_at ELSE coalesce(g.done_at, now()) END
 FROM customers c
 WHERE g.id = $1 AND c.id = g.customer_id
   AND ($2::uuid IS NULL OR c.account_manager_id = $2)
@@ -25,6 +26,8 @@ type CompleteGreetingParams struct {
 	ManagerID *uuid.UUID
 }
 
+// A cancelled task (its key person removed) stays cancelled; the store
+// refuses it.
 func (q *Queries) CompleteGreeting(ctx context.Context, arg CompleteGreetingParams) (Greeting, error) {
 	row := q.db.QueryRow(ctx, completeGreeting, arg.ID, arg.ManagerID)
 	var i Greeting
@@ -245,7 +248,7 @@ WITH days AS (
          (extract(month FROM k.birthday) = extract(month FROM days.d) AND extract(day FROM k.birthday) = extract(day FROM days.d))
       OR (extract(month FROM k.birthday) = 2 AND extract(day FROM k.birthday) = 29
           AND extract(month FROM days.d) = 2 AND extract(day FROM days.d) = 28 AND extract(month FROM days.d + 1) = 3)
-    WHERE 'birthday' = ANY(a.greeting_occasions) AND k.birthday IS NOT NULL
+    WHERE 'birthday' = ANY(a.greeting_occasions) AND k.birthday IS NOT NULL AND k.removed_at IS NULL
   UNION ALL
     SELECT 'anniversary/' || a.id || '/' || days.d, a.id, 'anniversary', days.d, NULL, NULL,
            'Anniversary of ' || a.name || ' (founded ' || a.founded_on || ')', a.gift, a.account_manager_id
@@ -262,7 +265,7 @@ WITH days AS (
 INSERT INTO greetings (id, dedupe_key, customer_id, occasion, occasion_on, key_person_id, holiday_id, title, gift, account_manager_id)
 SELECT gen_random_uuid(), o.dedupe_key, o.customer_id, o.occasion, o.occasion_on, o.key_person_id, o.holiday_id, o.title, o.gift, o.account_manager_id
 FROM occasions o
-ON CONFLICT (dedupe_key) DO NOTHING
+ON CONFLICT (dedupe_key) DO UPDATE SET status = 'open' WHERE greetings.status = 'cancelled'
 RETURNING id, dedupe_key, customer_id, occasion, occasion_on, key_person_id, holiday_id, title, gift, account_manager_id, status, created_at, done_at
 `
 
@@ -275,8 +278,11 @@ type SweepGreetingsParams struct {
 
 // Art. 19: every occasion inside [today, today + lead_days] that the
 // account's tier greets becomes one task for its account manager; the
-// dedupe key makes a re-run or a retry add nothing. A 29 February birthday
+// dedupe key makes a re-run or a retry add nothing. Removed key persons are
+// greeted no more. A 29 February birthday
 // is greeted on 28 February in other years.
+// A task cancelled when its key person's birthday was corrected opens again
+// once the birthday is put back; any other task is never made twice.
 func (q *Queries) SweepGreetings(ctx context.Context, arg SweepGreetingsParams) ([]Greeting, error) {
 	rows, err := q.db.Query(ctx, sweepGreetings,
 		arg.Today,

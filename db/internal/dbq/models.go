@@ -155,6 +155,9 @@ type CustomerContact struct {
 	Phone      *string
 	Email      *string
 	CreatedAt  time.Time
+	Version    int32
+	UpdatedAt  time.Time
+	RemovedAt  *time.Time
 }
 
 type CustomerHistory struct {
@@ -348,6 +351,9 @@ type KeyPerson struct {
 	Email      *string
 	Birthday   *time.Time
 	CreatedAt  time.Time
+	Version    int32
+	UpdatedAt  time.Time
+	RemovedAt  *time.Time
 }
 
 type Notification struct {

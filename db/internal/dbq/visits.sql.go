@@ -75,7 +75,7 @@ func (q *Queries) CompleteVisit(ctx context.Context, arg CompleteVisitParams) (V
 }
 
 const countKeyPersonsOf = `-- name: CountKeyPersonsOf :one
-SELECT count(*) FROM key_persons WHERE customer_id = $1 AND id = ANY($2::uuid[])
+SELECT count(*) FROM key_persons WHERE customer_id = $1 AND id = ANY($2::uuid[]) AND removed_at IS NULL
 `
 
 type CountKeyPersonsOfParams struct {
