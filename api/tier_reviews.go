@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"time"
@@ -148,31 +149,27 @@ func (s *Server) getTierReview(ctx context.Context, in *struct {
 	Limit    int    `query:"limit" minimum:"1" maximum:"500" default:"100" doc:"Proposals on this page"`
 	Cursor   string `query:"cursor" maxLength:"1024" doc:"proposals_next_cursor of the previous page"`
 }) (*struct{ Body TierReviewDetail }, error) {
-	if !can(callerOf(ctx).Role, capSeeTierReviews) {
-		return nil, s.deny(ctx, uuid.Nil, tierReviewSections, forbidden("tier reviews are the KA Department's, the General Manager's and the auditors'"))
-	}
 	id, err := parseUUID("path.id", in.ID)
+	after, cerr := uuidCursor(in.Cursor, "tier-proposals")
+	if err = cmp.Or(err, cerr); err != nil {
+		return nil, err
+	}
+	read := archiveRead{need: capSeeTierReviews, sections: tierReviewSections, action: kam.AccessList,
+		refusal: "tier reviews are the KA Department's, the General Manager's and the auditors'"}
+	body, err := readList(s, ctx, read, func(ctx context.Context, _ store.Scope) (TierReviewDetail, []uuid.UUID, error) {
+		r, err := s.store.GetTierReview(ctx, id)
+		if err != nil {
+			return TierReviewDetail{}, nil, err
+		}
+		rows, err := s.store.ListTierProposals(ctx, kam.ProposalQuery{ReviewID: id, Decision: nonEmpty(in.Decision), After: after, Limit: int32(in.Limit + 1)})
+		page := pageOf(rows, in.Limit, proposalOut, func(p kam.TierProposal) string { return encodeCursor("tier-proposals", p.CustomerID.String()) })
+		shown := accountsOf(rows[:len(page.Items)], func(p kam.TierProposal) uuid.UUID { return p.CustomerID })
+		return TierReviewDetail{TierReview: tierReviewOut(r), Proposals: page.Items, ProposalsNextCursor: page.NextCursor}, shown, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	after, err := uuidCursor(in.Cursor, "tier-proposals")
-	if err != nil {
-		return nil, err
-	}
-	r, err := s.store.GetTierReview(ctx, id)
-	if err != nil {
-		return nil, problemFor(s.log, err)
-	}
-	rows, err := s.store.ListTierProposals(ctx, kam.ProposalQuery{ReviewID: id, Decision: nonEmpty(in.Decision), After: after, Limit: int32(in.Limit + 1)})
-	if err != nil {
-		return nil, problemFor(s.log, err)
-	}
-	page := pageOf(rows, in.Limit, proposalOut, func(p kam.TierProposal) string { return encodeCursor("tier-proposals", p.CustomerID.String()) })
-	shown := accountsOf(rows[:len(page.Items)], func(p kam.TierProposal) uuid.UUID { return p.CustomerID })
-	if err := s.registerShown(ctx, kam.AccessList, shown, tierReviewSections); err != nil {
-		return nil, err
-	}
-	return &struct{ Body TierReviewDetail }{Body: TierReviewDetail{TierReview: tierReviewOut(r), Proposals: page.Items, ProposalsNextCursor: page.NextCursor}}, nil
+	return &struct{ Body TierReviewDetail }{Body: body}, nil
 }
 
 // decideTierProposal records the KA Department's decision (Art. 3). An
@@ -185,11 +182,8 @@ func (s *Server) decideTierProposal(ctx context.Context, in *struct {
 	Body       ProposalDecision
 }) (*struct{ Body TierProposal }, error) {
 	review, err := parseUUID("path.id", in.ID)
-	if err != nil {
-		return nil, err
-	}
-	customer, err := parseUUID("path.customer_id", in.CustomerID)
-	if err != nil {
+	customer, cerr := parseUUID("path.customer_id", in.CustomerID)
+	if err = cmp.Or(err, cerr); err != nil {
 		return nil, err
 	}
 	p := callerOf(ctx)
@@ -197,17 +191,14 @@ func (s *Server) decideTierProposal(ctx context.Context, in *struct {
 		return nil, s.deny(ctx, customer, tierReviewSections, forbidden("tier proposals are decided by the KA Department (Art. 3)"))
 	}
 	d := kam.TierDecision{ReviewID: review, CustomerID: customer, Decision: in.Body.Decision, Comment: in.Body.Comment, By: p.ID, On: s.today()}
-	type decided struct {
-		proposal kam.TierProposal
-		changes  []store.Change
-	}
-	out, err := archiveWrite(s, ctx, []uuid.UUID{customer}, tierReviewSections, func(ctx context.Context) (decided, error) {
-		proposal, changes, err := s.store.DecideTierProposal(ctx, d)
-		return decided{proposal, changes}, err
+	var changes []store.Change
+	proposal, err := archiveWrite(s, ctx, []uuid.UUID{customer}, tierReviewSections, func(ctx context.Context) (out kam.TierProposal, err error) {
+		out, changes, err = s.store.DecideTierProposal(ctx, d)
+		return out, err
 	})
 	if err != nil {
 		return nil, s.archiveErr(ctx, customer, tierReviewSections, err)
 	}
-	s.customerChanged(ctx, customer, out.changes)
-	return &struct{ Body TierProposal }{Body: proposalOut(out.proposal)}, nil
+	s.customerChanged(ctx, customer, changes)
+	return &struct{ Body TierProposal }{Body: proposalOut(proposal)}, nil
 }
