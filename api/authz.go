@@ -42,18 +42,19 @@ const (
 	capBudgets         // set KA budgets (Art. 21)
 	capCosts           // record costs of serving an account
 	capEvents          // organise symposiums, customer events, training (Art. 5.4, 5.7)
+	capHandOver        // hand over a manager's accounts to another (Art. 4, 20; SPEC §7)
 )
 
 // grants is the one table of who may do what. Row scope (an account manager
 // sees only their accounts) is applied separately, inside the SQL.
 var grants = map[string][]capability{
-	kam.RoleAdmin: {capManageStaff, capListStaff, capReadPolicies, capSetPolicies},
+	kam.RoleAdmin: {capManageStaff, capListStaff, capReadPolicies, capSetPolicies, capHandOver},
 	kam.RoleGeneralManager: {capReadArchive, capReadCredit, capListStaff, capReadPolicies,
 		capSeeDiscounts, capDecideDiscount, capReadGrants, capSeeFilings, capReadTickets, capGreetings, capSeeInspections, capReports},
 	kam.RoleKAManager: {capReadArchive, capCreateArchive, capEditArchive, capAssign, capReadCredit, capEditCredit, capListStaff,
 		capReadPolicies, capSetPolicies, capSeeDiscounts, capRequestDiscount, capDecideDiscount, capReadGrants, capSeeFilings,
 		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey, capReports,
-		capBudgets, capCosts, capEvents},
+		capBudgets, capCosts, capEvents, capHandOver},
 	kam.RoleAccountManager: {capReadArchive, capEditArchive, capReadCredit, capReadPolicies, capRequestDiscount, capReadGrants,
 		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey, capReports, capCosts},
 	kam.RoleDataClerk:    {capReadArchive, capCreateArchive, capEditArchive, capRecordSales},

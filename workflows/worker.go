@@ -16,5 +16,6 @@ func Register(w worker.Registry, a *activities.Activities) {
 	w.RegisterWorkflow(GreetingSweep)
 	w.RegisterWorkflow(DiscountInspection)
 	w.RegisterWorkflow(Reconcile)
+	w.RegisterWorkflow(StaffHandover)
 	w.RegisterActivity(a)
 }
