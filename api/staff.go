@@ -62,11 +62,11 @@ type StaffCreate struct {
 
 // StaffPatch changes a member of staff (admin); absent fields stay as they are.
 type StaffPatch struct {
-	Name   *string `json:"name,omitempty" minLength:"1" maxLength:"200"`
-	Email  *string `json:"email,omitempty" maxLength:"254" doc:"An empty string or null clears it"`
-	Role   *string `json:"role,omitempty" enum:"admin,general_manager,ka_manager,account_manager,data_clerk,service_agent,finance,auditor"`
-	Active *bool   `json:"active,omitempty" doc:"false revokes every token of the person at once; refused (409 has_assignments) while accounts are assigned to them, unless handover_to is named"`
-	Locale *string `json:"locale,omitempty" enum:"zh-CN,en"`
+	Name       *string `json:"name,omitempty" minLength:"1" maxLength:"200"`
+	Email      *string `json:"email,omitempty" maxLength:"254" doc:"An empty string or null clears it"`
+	Role       *string `json:"role,omitempty" enum:"admin,general_manager,ka_manager,account_manager,data_clerk,service_agent,finance,auditor"`
+	Active     *bool   `json:"active,omitempty" doc:"false revokes every token of the person at once; refused (409 has_assignments) while accounts are assigned to them, unless handover_to is named"`
+	Locale     *string `json:"locale,omitempty" enum:"zh-CN,en"`
 	HandoverTo *string `json:"handover_to,omitempty" format:"uuid" doc:"An active account manager who receives every account of a person deactivated (or moved out of account_manager) by this PATCH, with their pending discount requests, visit plans and greeting tasks: the handover of POST /v1/staff/{id}/handover, begun in the same transaction and followed under handover"`
 }
 

@@ -285,7 +285,9 @@ func TestApprovalFollowsHandedOverRequester(t *testing.T) {
 	change := RequesterChange{From: r.in.RequesterID, To: heir}
 	r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(SignalRequesterChanged, change) }, time.Hour)
 	// A repeated or stale change names someone who is no longer the requester.
-	r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(SignalRequesterChanged, RequesterChange{From: r.in.RequesterID, To: uuid.New()}) }, 2*time.Hour)
+	r.env.RegisterDelayedCallback(func() {
+		r.env.SignalWorkflow(SignalRequesterChanged, RequesterChange{From: r.in.RequesterID, To: uuid.New()})
+	}, 2*time.Hour)
 	r.at(3*time.Hour, UpdateWithdraw, Withdrawal{By: r.in.RequesterID})
 	r.at(4*time.Hour, UpdateWithdraw, Withdrawal{By: heir})
 	st := r.run()
