@@ -33,9 +33,9 @@ const (
 	// DefaultHandoverBatch is how many accounts one batch moves (one
 	// transaction; Settings.HandoverBatch overrides it).
 	DefaultHandoverBatch = 50
-	// handoverBatchesPerRun bounds one run's history: each batch signals a
-	// visit plan per account it moved.
-	handoverBatchesPerRun = 10
+	// handoverBatchesPerRun bounds one run's history (a batch is an activity
+	// and a signal per request it moved).
+	handoverBatchesPerRun = 20
 )
 
 // HandoverInput starts (or continues) a handover's run.
@@ -55,9 +55,9 @@ type HandoverInput struct {
 // left without its manager; Art. 19, 11, 12). Hundreds of accounts move in
 // batches, each one idempotent transaction (history and register rows
 // included), so a run that crashes resumes where it stopped; after each
-// batch the visit plans of its accounts and the approval runs of its
-// requests are told. A receiver who can no longer take accounts stops the
-// handover as failed, with what moved before kept.
+// batch the approval runs of its requests are told. A receiver who can no
+// longer take accounts stops the handover as failed, with what moved before
+// kept.
 func StaffHandover(ctx workflow.Context, in HandoverInput) (kam.Handover, error) {
 	if in.NextBatch == 0 {
 		confirm := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
@@ -85,7 +85,7 @@ func StaffHandover(ctx workflow.Context, in HandoverInput) (kam.Handover, error)
 		if err != nil {
 			return kam.Handover{}, err
 		}
-		steerHandedOver(ctx, in, b)
+		tellApprovalRuns(ctx, in, b)
 		in.NextBatch++
 		if len(b.Accounts) < size {
 			return finishHandover(ctx, in, kam.HandoverDone, "")
@@ -94,24 +94,23 @@ func StaffHandover(ctx workflow.Context, in HandoverInput) (kam.Handover, error)
 	return kam.Handover{}, workflow.NewContinueAsNewError(ctx, StaffHandover, in)
 }
 
-// steerHandedOver tells the runs of what a batch moved: each account's visit
-// plan (Art. 20: a manager change takes effect at once; its notices go to
-// whoever manages the account when they fall due) and each request's
-// approval run (its follow-ups and withdrawal are the new manager's). A run
-// that does not exist (an account without a plan, a request decided since)
-// has nothing to steer.
-func steerHandedOver(ctx workflow.Context, in HandoverInput, b kam.HandoverBatch) {
-	sent := make([]workflow.Future, 0, len(b.Accounts)+len(b.Requests))
-	for _, c := range b.Accounts {
-		sent = append(sent, workflow.SignalExternalWorkflow(ctx, VisitPlanWorkflowID(c), "", SignalPlanChanged, nil))
-	}
+// tellApprovalRuns tells the approval run of each request a batch moved
+// that its follow-ups and withdrawal are now the new manager's. A run that
+// no longer exists (a request decided since) has nothing to change.
+//
+// Visit plans need no word: a plan addresses each notice to whoever manages
+// the account when the notice falls due (Art. 20), so from the batch's
+// commit on its reminders are the new manager's; the batch itself tells them
+// of a visit already announced to the previous one.
+func tellApprovalRuns(ctx workflow.Context, in HandoverInput, b kam.HandoverBatch) {
+	sent := make([]workflow.Future, 0, len(b.Requests))
 	for _, r := range b.Requests {
 		sent = append(sent, workflow.SignalExternalWorkflow(ctx, DiscountWorkflowID(r), "", SignalRequesterChanged, RequesterChange{From: in.From, To: in.To}))
 	}
 	for _, f := range sent {
 		var gone *temporal.UnknownExternalWorkflowExecutionError
 		if err := f.Get(ctx, nil); err != nil && !errors.As(err, &gone) {
-			workflow.GetLogger(ctx).Warn("handover: a run could not be told", "handover", in.HandoverID, "error", err)
+			workflow.GetLogger(ctx).Warn("handover: an approval run could not be told", "handover", in.HandoverID, "error", err)
 		}
 	}
 }
