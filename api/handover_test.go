@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -11,6 +12,24 @@ import (
 	"kam"
 	"kam/workflows"
 )
+
+// recordClosed writes a run's history to the file the environment variable
+// names, once the run has closed (replayed in workflows/replay_test.go).
+func recordClosed(t *testing.T, env, workflowID string) {
+	t.Helper()
+	path := os.Getenv(env)
+	if path == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := running.Temporal.GetWorkflow(ctx, workflowID, "").Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := workflows.RecordHistory(ctx, running.Temporal, workflowID, path); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // waitHandover follows a handover until it is no longer running.
 func waitHandover(t *testing.T, from, id string) resp {
@@ -141,6 +160,8 @@ func TestStaffHandoverMovesAccountsRequestsPlansAndGreetings(t *testing.T) {
 	if k := inboxKinds(t, ka.Token); k["handover_done"] < 1 {
 		t.Fatalf("the KA manager's inbox: %v", k)
 	}
+	recordClosed(t, "KAM_RECORD_HISTORY", workflows.HandoverWorkflowID(uuid.MustParse(id)))
+	recordClosed(t, "KAM_RECORD_HISTORY_REQUEST", workflows.DiscountWorkflowID(uuid.MustParse(requests[0])))
 	// Its progress is a staff record's: another person's path does not have it.
 	problem(t, call(t, "GET", "/v1/staff/"+heir.ID+"/handovers/"+id, ka.Token, nil), 404, "not_found")
 	problem(t, call(t, "GET", link, leaver.Token, nil), 403, "forbidden")
