@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -33,6 +34,9 @@ const CodeHandoverFinished = "handover_finished"
 func (s *Store) StartHandover(ctx context.Context, from, to uuid.UUID, field string, hs HandoverStart) (kam.Handover, error) {
 	var out kam.Handover
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		if err := lockHeirFirst(ctx, q, from, &to); err != nil {
+			return err
+		}
 		if _, err := q.LockStaff(ctx, from); err != nil {
 			return err
 		}
@@ -41,6 +45,21 @@ func (s *Store) StartHandover(ctx context.Context, from, to uuid.UUID, field str
 		return err
 	})
 	return out, err
+}
+
+// lockHeirFirst share-locks the receiver before the leaver's row when its id
+// sorts first: every handover takes the two staff rows in id order, so two
+// crossing ones (A to B, B to A) wait for each other instead of deadlocking,
+// and the second then finds the first.
+func lockHeirFirst(ctx context.Context, q *dbq.Queries, from uuid.UUID, to *uuid.UUID) error {
+	if to == nil || bytes.Compare(to[:], from[:]) >= 0 {
+		return nil
+	}
+	_, err := q.ShareLockStaff(ctx, *to)
+	if errors.Is(interpret(err), kam.ErrNotFound) {
+		return nil // checkHeir refuses it
+	}
+	return err
 }
 
 // beginHandover stores a handover of from (whose row the caller holds

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -196,5 +197,43 @@ func TestHandoverBatchRefusedWhenReceiverCannotTakeAccounts(t *testing.T) {
 	}
 	if n := countOf(t, "SELECT count(*) FROM customers WHERE id = $1 AND account_manager_id = $2", c, from); n != 1 {
 		t.Fatal("the account moved")
+	}
+}
+
+// Two crossing handovers (A to B, B to A) asked at the same moment: one
+// begins, the other is refused as running; neither deadlocks.
+func TestCrossingHandoversDoNotDeadlock(t *testing.T) {
+	ctx := context.Background()
+	ka, err := st.CreateStaff(ctx, "KA "+uuid.NewString()[:6], nil, kam.RoleKAManager)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		a, b := newManager(t), newManager(t)
+		var starts [2][]uuid.UUID
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i, pair := range [][2]uuid.UUID{{a, b}, {b, a}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = st.StartHandover(ctx, pair[0], pair[1], "to", handoverRequest(ka.ID, &starts[i]))
+			}()
+		}
+		wg.Wait()
+		ok, refused := 0, 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case codeOf(err) == kam.CodeHandoverRunning:
+				refused++
+			default:
+				t.Fatalf("crossing handovers: %v", err)
+			}
+		}
+		if ok != 1 || refused != 1 {
+			t.Fatalf("%d began, %d refused; want one each: %v", ok, refused, errs)
+		}
 	}
 }

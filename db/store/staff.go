@@ -204,6 +204,9 @@ type StaffUpdate struct {
 func (s *Store) UpdateStaff(ctx context.Context, id uuid.UUID, ifMatch *int32, p StaffPatch, hs HandoverStart) (StaffUpdate, error) {
 	var out StaffUpdate
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		if err := lockHeirFirst(ctx, q, id, p.HandoverTo); err != nil {
+			return err
+		}
 		st, err := q.LockStaff(ctx, id)
 		if err != nil {
 			return err
