@@ -139,6 +139,9 @@ func TestStaffHandoverMovesAccountsRequestsPlansAndGreetings(t *testing.T) {
 	if n := countRows(t, "SELECT count(*) FROM notifications WHERE recipient_id = $1 AND event_key = $2 AND kind = 'visit_due'", heir.ID, key); n != 1 {
 		t.Fatalf("the visit due within its lead was not announced to the heir (%s)", key)
 	}
+	if n := countRows(t, "SELECT count(DISTINCT customer_id) FROM visits WHERE customer_id = ANY($1::uuid[]) AND status = 'planned'", accounts); n != 150 {
+		t.Fatalf("%d of 150 accounts kept their planned visit", n)
+	}
 	waitFor(t, 30*time.Second, "every visit inside its lead window announced to the heir", func() bool {
 		return countRows(t, `SELECT count(*) FROM visits v WHERE v.customer_id = ANY($1::uuid[]) AND v.status = 'planned' AND v.due_at <= now() + interval '72 hours'
 			AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.recipient_id = $2 AND n.event_key =
