@@ -1,6 +1,7 @@
 package kam
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -27,4 +28,64 @@ type TokenInfo struct {
 	ExpiresAt  *time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
+}
+
+// Handover states (SPEC §7 "Staff and identity").
+const (
+	HandoverRunning = "running"
+	HandoverDone    = "done"
+	HandoverFailed  = "failed"
+)
+
+// Handover moves all of one manager's accounts, with their pending discount
+// requests, visit plans and greeting tasks, to another account manager
+// (Art. 20: no account is left without its manager). It runs in batches.
+type Handover struct {
+	ID          uuid.UUID
+	FromStaffID uuid.UUID
+	ToStaffID   uuid.UUID
+	RequestedBy uuid.UUID
+	Status      string
+	// Reason says why a failed handover stopped.
+	Reason         string
+	AccountsMoved  int
+	RequestsMoved  int
+	GreetingsMoved int
+	Batches        int
+	CreatedAt      time.Time
+	FinishedAt     *time.Time
+}
+
+// HandoverBatch is what one batch of a handover moved.
+type HandoverBatch struct {
+	Batch     int
+	Accounts  []uuid.UUID
+	Requests  []uuid.UUID
+	Greetings int
+}
+
+// ReceivesAccounts is the rule for who may be given accounts: an active
+// account manager (Art. 20).
+func ReceivesAccounts(role string, active bool) bool {
+	return active && role == RoleAccountManager
+}
+
+// Codes of a refused handover.
+const (
+	CodeHandoverToSelf  = "handover_to_self"
+	CodeHandoverTarget  = "invalid_handover_target"
+	CodeHandoverRunning = "handover_running"
+	CodeHasAssignments  = "has_assignments"
+)
+
+// HandoverToSelf refuses a handover to the person who leaves (field names
+// the input that named them).
+func HandoverToSelf(field string) *Error {
+	return &Error{Kind: KindInvalid, Code: CodeHandoverToSelf, Field: field,
+		Message: "the accounts cannot be handed over to the person who leaves them"}
+}
+
+// HandoverTarget refuses a receiver who is not an active account manager.
+func HandoverTarget(field, format string, args ...any) *Error {
+	return &Error{Kind: KindInvalid, Code: CodeHandoverTarget, Field: field, Message: fmt.Sprintf(format, args...)}
 }

@@ -77,16 +77,26 @@ func (a *Activities) AnnounceGreetings(ctx context.Context, g GreetingSweep) err
 			if t.AccountManagerID == nil || t.Status != "open" {
 				continue
 			}
-			body := "On " + t.OccasionOn.Format(time.DateOnly)
-			if t.Gift {
-				body += "; a gift is prepared for this tier"
-			}
-			if _, err := a.Store.Deliver(ctx, []uuid.UUID{*t.AccountManagerID}, store.Notification{
-				EventKey: "greeting/" + t.ID.String(), Kind: "greeting_task", Title: t.Title, Body: body, CustomerID: &t.CustomerID,
-			}); err != nil {
+			if _, err := a.Store.Deliver(ctx, []uuid.UUID{*t.AccountManagerID}, greetingNotice(t)); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// greetingNotice is the one notice of a greeting task; its event key makes
+// it one per task and recipient, however often it is sent.
+func greetingNotice(t kam.GreetingTask) store.Notification {
+	body := "On " + t.OccasionOn.Format(time.DateOnly)
+	if t.Gift {
+		body += "; a gift is prepared for this tier"
+	}
+	return store.Notification{EventKey: "greeting/" + t.ID.String(), Kind: "greeting_task", Title: t.Title, Body: body, CustomerID: &t.CustomerID}
+}
+
+// VisitNoticeKey is the event key of a visit plan's notice (what: lead,
+// missed) about the visit due at due: the same whoever sends it.
+func VisitNoticeKey(customerID uuid.UUID, due time.Time, what string) string {
+	return "visit-plan/" + customerID.String() + "/" + due.UTC().Format(time.RFC3339) + "/" + what
 }

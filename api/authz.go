@@ -44,19 +44,20 @@ const (
 	capEvents          // organise symposiums, customer events, training (Art. 5.4, 5.7)
 	capReviewTiers     // run tier reviews and decide their proposals (Art. 2, 3)
 	capSeeTierReviews  // read tier reviews: accounts' revenue and proposed grades
+	capHandOver        // hand over a manager's accounts to another (Art. 4, 20; SPEC §7)
 )
 
 // grants is the one table of who may do what. Row scope (an account manager
 // sees only their accounts) is applied separately, inside the SQL.
 var grants = map[string][]capability{
-	kam.RoleAdmin: {capManageStaff, capListStaff, capReadPolicies, capSetPolicies},
+	kam.RoleAdmin: {capManageStaff, capListStaff, capReadPolicies, capSetPolicies, capHandOver},
 	kam.RoleGeneralManager: {capReadArchive, capReadCredit, capListStaff, capReadPolicies,
 		capSeeDiscounts, capDecideDiscount, capReadGrants, capSeeFilings, capReadTickets, capGreetings, capSeeInspections, capReports,
 		capSeeTierReviews},
 	kam.RoleKAManager: {capReadArchive, capCreateArchive, capEditArchive, capAssign, capReadCredit, capEditCredit, capListStaff,
 		capReadPolicies, capSetPolicies, capSeeDiscounts, capRequestDiscount, capDecideDiscount, capReadGrants, capSeeFilings,
 		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey, capReports,
-		capBudgets, capCosts, capEvents, capReviewTiers, capSeeTierReviews},
+		capBudgets, capCosts, capEvents, capReviewTiers, capSeeTierReviews, capHandOver},
 	kam.RoleAccountManager: {capReadArchive, capEditArchive, capReadCredit, capReadPolicies, capRequestDiscount, capReadGrants,
 		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey, capReports, capCosts},
 	kam.RoleDataClerk:    {capReadArchive, capCreateArchive, capEditArchive, capRecordSales},

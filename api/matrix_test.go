@@ -125,6 +125,16 @@ var matrix = []matrixRow{
 	{op: "POST /v1/staff/{id}/tokens", ok: 201, may: only(kam.RoleAdmin), req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/staff/" + f.staffID(c) + "/tokens", nil
 	}},
+	// SPEC §7: a KA manager or an admin hands a person's accounts over to an
+	// account manager (here: a person with none, so nothing else changes);
+	// whoever reads staff records follows its progress.
+	{op: "POST /v1/staff/{id}/handover", ok: 202, may: only(kam.RoleAdmin, kam.RoleKAManager), req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+		return "/v1/staff/" + f.staffID(c) + "/handover", map[string]any{"to": f.otherAM.ID}
+	}},
+	{op: "GET /v1/staff/{id}/handovers/{handover_id}", ok: 200, may: staffListers, req: func(t *testing.T, f *matrixFixture, _ matrixCase) (string, any) {
+		h := must(t, call(t, "POST", "/v1/staff/"+f.third.ID+"/handover", adminToken, map[string]any{"to": f.otherAM.ID}), 202)
+		return h.Header.Get("Location"), nil
+	}},
 	{op: "DELETE /v1/staff/{id}/tokens/{token_id}", ok: 204, may: only(kam.RoleAdmin), mayOwn: true, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		id := f.staffID(c)
 		tok := must(t, call(t, "POST", "/v1/staff/"+id+"/tokens", adminToken, nil), 201).str("id")

@@ -96,6 +96,7 @@ func (s *Server) serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) routes() {
 	s.staffRoutes()
+	s.handoverRoutes()
 	s.customerRoutes()
 	s.registerRoutes()
 	s.inboxRoutes()

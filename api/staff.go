@@ -37,6 +37,17 @@ type staffOutput struct {
 	Body Staff
 }
 
+// StaffChanged is a changed staff record, with the handover the change began.
+type StaffChanged struct {
+	Staff
+	Handover *Handover `json:"handover,omitempty" doc:"The handover a handover_to began (or found running): the accounts move in batches; follow it at its link"`
+}
+
+type staffChangedOutput struct {
+	ETag string `header:"ETag"`
+	Body StaffChanged
+}
+
 func staffAnswer(st kam.Staff) *staffOutput {
 	return &staffOutput{ETag: etag(st.Version), Body: staffOut(st)}
 }
@@ -51,14 +62,12 @@ type StaffCreate struct {
 
 // StaffPatch changes a member of staff (admin); absent fields stay as they are.
 type StaffPatch struct {
-	Name   *string `json:"name,omitempty" minLength:"1" maxLength:"200"`
-	Email  *string `json:"email,omitempty" maxLength:"254" doc:"An empty string or null clears it"`
-	Role   *string `json:"role,omitempty" enum:"admin,general_manager,ka_manager,account_manager,data_clerk,service_agent,finance,auditor"`
-	Active *bool   `json:"active,omitempty" doc:"false revokes every token of the person at once; refused (409 has_assignments) while accounts are assigned to them, unless handover_to is named"`
-	Locale *string `json:"locale,omitempty" enum:"zh-CN,en"`
-	// The full handover (open requests, visit plans, greeting tasks) is
-	// POST /v1/staff/{id}/handover, a later issue; this moves the accounts.
-	HandoverTo *string `json:"handover_to,omitempty" format:"uuid" doc:"An active account manager who receives every account of a person deactivated (or moved out of account_manager) by this PATCH; each move gets a history row"`
+	Name       *string `json:"name,omitempty" minLength:"1" maxLength:"200"`
+	Email      *string `json:"email,omitempty" maxLength:"254" doc:"An empty string or null clears it"`
+	Role       *string `json:"role,omitempty" enum:"admin,general_manager,ka_manager,account_manager,data_clerk,service_agent,finance,auditor"`
+	Active     *bool   `json:"active,omitempty" doc:"false revokes every token of the person at once; refused (409 has_assignments) while accounts are assigned to them, unless handover_to is named"`
+	Locale     *string `json:"locale,omitempty" enum:"zh-CN,en"`
+	HandoverTo *string `json:"handover_to,omitempty" format:"uuid" doc:"An active account manager who receives every account of a person deactivated (or moved out of account_manager) by this PATCH, with their pending discount requests, visit plans and greeting tasks: the handover of POST /v1/staff/{id}/handover, begun in the same transaction and followed under handover"`
 }
 
 // TokenInfo is what a token list shows: never the secret, never its hash.
@@ -220,27 +229,26 @@ func (s *Server) patchStaff(ctx context.Context, in *struct {
 	IfMatch string `header:"If-Match" doc:"The version you read (ETag); a stale one gets 412"`
 	Body    StaffPatch
 	RawBody []byte
-}) (*staffOutput, error) {
-	p := callerOf(ctx)
-	if !can(p.Role, capManageStaff) {
+}) (*staffChangedOutput, error) {
+	if !can(callerOf(ctx).Role, capManageStaff) {
 		return nil, forbidden("only an admin manages staff")
 	}
 	id, ifMatch, patch, err := staffUpdate(in.ID, in.IfMatch, in.Body, in.RawBody)
 	if err != nil {
 		return nil, err
 	}
-	// A handover changes accounts: one register row per moved account, in
-	// the store's transaction (Art. 9).
-	access := accessOf(ctx, kam.AccessUpdate, nil, []string{kam.SectionService})
-	res, err := s.store.UpdateStaff(ctx, id, ifMatch, patch, p.ID, access)
+	// handover_to begins the one handover there is (POST .../handover): its
+	// run moves the accounts, each with its register row (Art. 9, 20).
+	res, err := s.store.UpdateStaff(ctx, id, ifMatch, patch, s.handoverStart(ctx))
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	// Art. 20: a manager change takes effect at once in each visit plan.
-	for _, c := range res.Moved {
-		s.serviceChanged(ctx, c, []store.Change{{Field: "account_manager_id"}})
+	out := &staffChangedOutput{ETag: etag(res.Staff.Version), Body: StaffChanged{Staff: staffOut(res.Staff)}}
+	if res.Handover != nil {
+		h := handoverOut(*res.Handover)
+		out.Body.Handover = &h
 	}
-	return staffAnswer(res.Staff), nil
+	return out, nil
 }
 
 // staffUpdate reads a staff PATCH: whom, the version it was read at, and the

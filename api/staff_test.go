@@ -30,9 +30,9 @@ func TestStaffDeactivationRevokesTokensAndHandsOver(t *testing.T) {
 	must(t, call(t, "GET", "/v1/me", leaver.Token, nil), 200)
 	// Nor may the accounts go to the leaver, someone who manages no accounts, or nobody real.
 	clerk := staffByRole(t)[kam.RoleDataClerk]
-	for _, to := range []string{leaver.ID, clerk.ID, uuid.NewString()} {
-		r := call(t, "PATCH", "/v1/staff/"+leaver.ID, adminToken, map[string]any{"active": false, "handover_to": to})
-		problem(t, r, 422, "validation_failed")
+	for _, to := range []struct{ id, code string }{{leaver.ID, kam.CodeHandoverToSelf}, {clerk.ID, kam.CodeHandoverTarget}, {uuid.NewString(), kam.CodeHandoverTarget}} {
+		r := call(t, "PATCH", "/v1/staff/"+leaver.ID, adminToken, map[string]any{"active": false, "handover_to": to.id})
+		problem(t, r, 422, to.code)
 		if !strings.Contains(string(r.Raw), "body.handover_to") {
 			t.Fatalf("the refusal does not name handover_to: %s", r.Raw)
 		}
@@ -43,12 +43,17 @@ func TestStaffDeactivationRevokesTokensAndHandsOver(t *testing.T) {
 	reqID := uuid.NewString()
 	r := must(t, call(t, "PATCH", "/v1/staff/"+leaver.ID, adminToken, map[string]any{"active": false, "handover_to": heir.ID},
 		header{"X-Request-Id", reqID}, header{"X-Access-Purpose", "leaver handover"}), 200)
-	if r.Body["active"] != false {
+	// The same handover as POST .../handover, begun with the deactivation.
+	h, _ := r.Body["handover"].(map[string]any)
+	if r.Body["active"] != false || h == nil || h["to_staff_id"] != heir.ID || h["link"] != "/v1/staff/"+leaver.ID+"/handovers/"+h["id"].(string) {
 		t.Fatalf("after deactivation: %s", r.Raw)
 	}
 	// At once: both tokens are dead on the next request.
 	for _, tok := range []string{leaver.Token, second} {
 		problem(t, call(t, "GET", "/v1/me", tok, nil), 401, "invalid_token")
+	}
+	if done := waitHandover(t, leaver.ID, h["id"].(string)); done.str("status") != kam.HandoverDone || done.Body["accounts_moved"] != float64(2) {
+		t.Fatalf("handover: %s", done.Raw)
 	}
 	for _, id := range accounts {
 		got := must(t, call(t, "GET", "/v1/customers/"+id, ka.Token, nil), 200)
@@ -101,9 +106,10 @@ func TestStaffRoleChangeNeedsHandover(t *testing.T) {
 	// handover_to goes only with leaving.
 	problem(t, call(t, "PATCH", "/v1/staff/"+am.ID, adminToken, map[string]any{"name": "Still here", "handover_to": heir.ID}), 422, "validation_failed")
 	r := must(t, call(t, "PATCH", "/v1/staff/"+am.ID, adminToken, map[string]any{"role": kam.RoleKAManager, "handover_to": heir.ID}), 200)
-	if r.str("role") != kam.RoleKAManager || r.Body["active"] != true {
+	if r.str("role") != kam.RoleKAManager || r.Body["active"] != true || r.Body["handover"] == nil {
 		t.Fatalf("after the role change: %s", r.Raw)
 	}
+	waitHandover(t, am.ID, r.Body["handover"].(map[string]any)["id"].(string))
 	// The person stays active, with the new role's rights.
 	must(t, call(t, "GET", "/v1/staff", am.Token, nil), 200)
 	if got := must(t, call(t, "GET", "/v1/customers/"+c, am.Token, nil), 200).str("account_manager_id"); got != heir.ID {

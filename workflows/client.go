@@ -32,6 +32,8 @@ type Settings struct {
 	VisitLead    time.Duration
 	VisitGrace   time.Duration
 	GreetingLead time.Duration
+	// HandoverBatch is how many accounts one batch of a staff handover moves.
+	HandoverBatch int
 	// Timezone is the company's (KAM_TIMEZONE): a grant valid to a date ends
 	// at the end of that day there.
 	Timezone *time.Location
@@ -56,6 +58,7 @@ func DefaultSettings() Settings {
 		VisitLead:               72 * time.Hour,
 		VisitGrace:              168 * time.Hour,
 		GreetingLead:            72 * time.Hour,
+		HandoverBatch:           DefaultHandoverBatch,
 		Timezone:                time.UTC,
 		TierReviewCron:          DefaultTierReviewCron,
 	}

@@ -90,6 +90,11 @@ func DiscountApproval(ctx workflow.Context, in DiscountInput) (DiscountState, er
 		return w.st, err
 	}
 
+	// SPEC §7: a staff handover passes a pending request to the account's new
+	// manager; from then on its notices are theirs, and so is withdrawing it.
+	// (Receiving a signal records no command: open runs replay unchanged.)
+	workflow.Go(ctx, w.followHandovers)
+
 	// Handlers come first: the API may decide as soon as the row is visible.
 	// The request row commits right after this run starts; a run whose row
 	// never commits belongs to no request and ends.
@@ -134,6 +139,19 @@ type approval struct {
 	gmDecided bool
 	// seq numbers the saves, since a handler and the main loop may both have one in flight.
 	seq int32
+}
+
+// followHandovers takes each requester change in turn; one that names
+// someone who is no longer the requester (a repeated signal) changes nothing.
+func (w *approval) followHandovers(ctx workflow.Context) {
+	changes := workflow.GetSignalChannel(ctx, SignalRequesterChanged)
+	for {
+		var c RequesterChange
+		changes.Receive(ctx, &c)
+		if c.From == w.in.RequesterID && c.To != uuid.Nil {
+			w.in.RequesterID = c.To
+		}
+	}
 }
 
 func (w *approval) deciders() string {

@@ -18,6 +18,13 @@ import (
 //	KAM_RECORD_HISTORY=$PWD/workflows/testdata/tier-review.json go test ./api -run TestTierReviewGradesAFixture
 //	KAM_RECORD_HISTORY=$PWD/workflows/testdata/onboarding-again.json go test -short ./cmd/kam/app -run TestOnboardingAgainAfterARemoval
 //
+// The staff handover and an approval run that took a handed-over requester
+// (the requester-changed signal, then the new requester's withdrawal) with
+//
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/staff-handover.json \
+//	KAM_RECORD_HISTORY_REQUEST=$PWD/workflows/testdata/discount-handed-over.json \
+//	  go test ./api -run TestStaffHandoverMovesAccountsRequestsPlansAndGreetings
+//
 // Every file in testdata/ is such a history.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
@@ -34,6 +41,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r.RegisterWorkflow(TicketSLA)
 			r.RegisterWorkflow(DiscountInspection)
 			r.RegisterWorkflow(TierReview)
+			r.RegisterWorkflow(StaffHandover)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(quietLogger(), file); err != nil {
 				t.Fatal(err)
 			}

@@ -91,7 +91,6 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 		if err := workflow.ExecuteActivity(withActivity(ctx), act.PlanVisit, in.CustomerID, due).Get(ctx, &visit); err != nil {
 			return err
 		}
-		key := VisitPlanWorkflowID(in.CustomerID) + "/" + due.UTC().Format(time.RFC3339)
 		told, rescheduled := false, false
 		for done := false; !done; {
 			now := workflow.Now(ctx)
@@ -118,7 +117,7 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 				if stop, err := rereadStops(ctx, load, &facts, visit); stop || err != nil {
 					return err
 				}
-				if err := notify(ctx, activities.Notice{EventKey: key + "/lead", Kind: "visit_due", Title: "Visit due",
+				if err := notify(ctx, activities.Notice{EventKey: activities.VisitNoticeKey(in.CustomerID, due, "lead"), Kind: "visit_due", Title: "Visit due",
 					Body: "A regular visit (Art. 20) is due " + due.In(loc).Format(time.RFC3339), CustomerID: &in.CustomerID, ToAccountManager: true}); err != nil {
 					return err
 				}
@@ -131,7 +130,7 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 					return err
 				}
 				if missed {
-					if err := notify(ctx, activities.Notice{EventKey: key + "/missed", Kind: "visit_missed", Title: "Visit missed",
+					if err := notify(ctx, activities.Notice{EventKey: activities.VisitNoticeKey(in.CustomerID, due, "missed"), Kind: "visit_missed", Title: "Visit missed",
 						Body: "No visit was recorded by " + due.Add(in.Grace).In(loc).Format(time.RFC3339), CustomerID: &in.CustomerID,
 						Roles: []string{kam.RoleKAManager}}); err != nil {
 						return err

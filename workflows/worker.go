@@ -17,5 +17,6 @@ func Register(w worker.Registry, a *activities.Activities) {
 	w.RegisterWorkflow(DiscountInspection)
 	w.RegisterWorkflow(Reconcile)
 	w.RegisterWorkflow(TierReview)
+	w.RegisterWorkflow(StaffHandover)
 	w.RegisterActivity(a)
 }

@@ -1,6 +1,6 @@
 // Package workflows holds kam's Temporal workflows: the long-running
 // processes of the regulation. Code here is deterministic: no I/O, no wall
-// clock, no goroutines; every effect goes through an activity.
+// clock, no goroutines but workflow.Go; every effect goes through an activity.
 package workflows
 
 import (

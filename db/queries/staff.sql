@@ -40,11 +40,6 @@ SELECT pg_advisory_xact_lock(727003);
 -- name: CountOtherActiveAdmins :one
 SELECT count(*) FROM staff WHERE role = 'admin' AND active AND id <> $1;
 
--- name: LockAssignedAccounts :many
--- The accounts a person manages, locked for a handover in id order (the
--- same order everywhere, so two handovers never deadlock).
-SELECT * FROM customers WHERE account_manager_id = $1 ORDER BY id FOR UPDATE;
-
 -- name: CountAssignedAccounts :one
 SELECT count(*) FROM customers WHERE account_manager_id = $1;
 

@@ -184,8 +184,8 @@ type StaffPatch struct {
 // StaffUpdate is what UpdateStaff did.
 type StaffUpdate struct {
 	Staff kam.Staff
-	// Moved lists the accounts handed over, in id order.
-	Moved []uuid.UUID
+	// Handover is the handover this change began (or found running), if any.
+	Handover *kam.Handover
 }
 
 // UpdateStaff changes a staff record under a row lock. ifMatch, when given,
@@ -193,14 +193,20 @@ type StaffUpdate struct {
 //
 // A person who stops managing accounts (deactivated, or moved out of the
 // account_manager role) must not leave accounts without a manager (Art. 20):
-// that is refused with has_assignments unless HandoverTo names an active
-// account manager, in which case every account moves to them in this same
-// transaction, each with a history row, and access (one row per account) is
-// registered here too. Deactivation revokes every token of the person.
-// The last active admin can neither be deactivated nor lose the role.
-func (s *Store) UpdateStaff(ctx context.Context, id uuid.UUID, ifMatch *int32, p StaffPatch, by uuid.UUID, access Access) (StaffUpdate, error) {
+// that is refused with has_assignments while accounts are assigned to them
+// (or are still being handed over to them), unless HandoverTo names an
+// active account manager. Then the change begins a handover to them in this
+// same transaction, the one way every handover goes (StartHandover): hs
+// starts its run, which moves the accounts in batches, each with a history
+// row and an `update` register row under hs.Access. Deactivation revokes
+// every token of the person. The last active admin can neither be
+// deactivated nor lose the role.
+func (s *Store) UpdateStaff(ctx context.Context, id uuid.UUID, ifMatch *int32, p StaffPatch, hs HandoverStart) (StaffUpdate, error) {
 	var out StaffUpdate
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		if err := lockHeirFirst(ctx, q, id, p.HandoverTo); err != nil {
+			return err
+		}
 		st, err := q.LockStaff(ctx, id)
 		if err != nil {
 			return err
@@ -212,7 +218,7 @@ func (s *Store) UpdateStaff(ctx context.Context, id uuid.UUID, ifMatch *int32, p
 		if err := keepAnAdmin(ctx, q, st, next); err != nil {
 			return err
 		}
-		if out.Moved, err = handOver(ctx, q, st, next, p.HandoverTo, by); err != nil {
+		if out.Handover, err = handOver(ctx, q, st, next, p.HandoverTo, hs); err != nil {
 			return err
 		}
 		if st.Active && !next.Active {
@@ -226,11 +232,7 @@ func (s *Store) UpdateStaff(ctx context.Context, id uuid.UUID, ifMatch *int32, p
 		}
 		row, err := q.UpdateStaff(ctx, dbq.UpdateStaffParams{ID: id, Name: next.Name, Email: next.Email, Role: next.Role, Active: next.Active, Locale: next.Locale})
 		out.Staff = staffOf(row)
-		if err != nil || len(out.Moved) == 0 {
-			return err
-		}
-		access.CustomerIDs = out.Moved
-		return appendAccess(ctx, q, access)
+		return err
 	})
 	return out, err
 }
@@ -281,9 +283,10 @@ func keepAnAdmin(ctx context.Context, q *dbq.Queries, was, next dbq.Staff) error
 	return nil
 }
 
-// handOver moves a departing manager's accounts to `to` (Art. 20: no account
-// is left without its manager). It answers which accounts moved.
-func handOver(ctx context.Context, q *dbq.Queries, was, next dbq.Staff, to *uuid.UUID, by uuid.UUID) ([]uuid.UUID, error) {
+// handOver begins the handover of a departing manager's accounts to `to`
+// (Art. 20: no account is left without its manager), or refuses the
+// departure while accounts are theirs and nobody is named.
+func handOver(ctx context.Context, q *dbq.Queries, was, next dbq.Staff, to *uuid.UUID, hs HandoverStart) (*kam.Handover, error) {
 	leaves := (was.Active && !next.Active) || (was.Role == kam.RoleAccountManager && next.Role != kam.RoleAccountManager)
 	if !leaves {
 		if to != nil {
@@ -291,43 +294,24 @@ func handOver(ctx context.Context, q *dbq.Queries, was, next dbq.Staff, to *uuid
 		}
 		return nil, nil
 	}
-	if to == nil {
-		n, err := q.CountAssignedAccounts(ctx, &was.ID)
+	if to != nil {
+		h, err := beginHandover(ctx, q, was.ID, *to, "handover_to", hs)
+		return &h, err
+	}
+	n, err := q.CountAssignedAccounts(ctx, &was.ID)
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		return nil, kam.Conflict(kam.CodeHasAssignments, "%d accounts are assigned to this person; name handover_to (an active account manager) to move them", n)
+	}
+	if n, err = q.CountRunningHandoversTo(ctx, was.ID); err != nil || n > 0 {
 		if err != nil {
 			return nil, err
 		}
-		if n > 0 {
-			return nil, kam.Errorf(kam.KindConflict, "has_assignments", "%d accounts are assigned to this person; name handover_to (an active account manager) to move them", n)
-		}
-		return nil, nil
+		return nil, kam.Conflict(kam.CodeHasAssignments, "accounts are being handed over to this person; wait until that handover is done")
 	}
-	if *to == was.ID {
-		return nil, kam.Invalid("handover_to", "the accounts cannot be handed over to the person who leaves them")
-	}
-	// Held until commit: the receiver cannot be deactivated meanwhile.
-	heir, err := q.ShareLockStaff(ctx, *to)
-	if err != nil {
-		if interpret(err) == kam.ErrNotFound {
-			return nil, kam.Invalid("handover_to", "no such staff member")
-		}
-		return nil, err
-	}
-	if heir.Role != kam.RoleAccountManager || !heir.Active {
-		return nil, kam.Invalid("handover_to", "staff member %s is not an active account manager", heir.ID)
-	}
-	accounts, err := q.LockAssignedAccounts(ctx, &was.ID)
-	if err != nil {
-		return nil, err
-	}
-	moved := make([]uuid.UUID, 0, len(accounts))
-	for _, c := range accounts {
-		changes := apply(&c, CustomerPatch{AccountManagerID: &heir.ID})
-		if _, err := saveCustomer(ctx, q, c, changes, by); err != nil {
-			return nil, err
-		}
-		moved = append(moved, c.ID)
-	}
-	return moved, nil
+	return nil, nil
 }
 
 // ListTokens pages through a person's tokens, in issue order; never a secret

@@ -50,11 +50,11 @@ func TestStaffLastAdminStays(t *testing.T) {
 		t.Fatalf("bootstrap: %v %v", ok, err)
 	}
 	off, admin := false, kam.RoleAdmin
-	if _, err := s.UpdateStaff(ctx, b.StaffID, nil, store.StaffPatch{Active: &off}, b.StaffID, store.Access{}); codeOf(err) != "last_admin" {
+	if _, err := s.UpdateStaff(ctx, b.StaffID, nil, store.StaffPatch{Active: &off}, store.HandoverStart{}); codeOf(err) != "last_admin" {
 		t.Fatalf("deactivating the only admin: %v", err)
 	}
 	clerk := kam.RoleDataClerk
-	if _, err := s.UpdateStaff(ctx, b.StaffID, nil, store.StaffPatch{Role: &clerk}, b.StaffID, store.Access{}); codeOf(err) != "last_admin" {
+	if _, err := s.UpdateStaff(ctx, b.StaffID, nil, store.StaffPatch{Role: &clerk}, store.HandoverStart{}); codeOf(err) != "last_admin" {
 		t.Fatalf("demoting the only admin: %v", err)
 	}
 	var ids []uuid.UUID
@@ -65,7 +65,7 @@ func TestStaffLastAdminStays(t *testing.T) {
 		}
 		ids = append(ids, a.ID)
 	}
-	if _, err := s.UpdateStaff(ctx, b.StaffID, nil, store.StaffPatch{Active: &off}, b.StaffID, store.Access{}); err != nil {
+	if _, err := s.UpdateStaff(ctx, b.StaffID, nil, store.StaffPatch{Active: &off}, store.HandoverStart{}); err != nil {
 		t.Fatalf("deactivating one of three admins: %v", err)
 	}
 	if _, err := s.Authenticate(ctx, b.Token); !errors.Is(err, kam.ErrNotFound) {
@@ -77,7 +77,7 @@ func TestStaffLastAdminStays(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = s.UpdateStaff(ctx, ids[i], nil, store.StaffPatch{Active: &off}, ids[1-i], store.Access{})
+			_, errs[i] = s.UpdateStaff(ctx, ids[i], nil, store.StaffPatch{Active: &off}, store.HandoverStart{})
 		}()
 	}
 	wg.Wait()

@@ -157,12 +157,12 @@ func (s *Store) GreetingsOn(ctx context.Context, day time.Time) ([]kam.GreetingT
 	if err != nil {
 		return nil, interpret(err)
 	}
-	out := make([]kam.GreetingTask, 0, len(rows))
-	for _, g := range rows {
-		out = append(out, kam.GreetingTask{ID: g.ID, CustomerID: g.CustomerID, AccountManagerID: g.AccountManagerID,
-			Status: g.Status, Title: g.Title, OccasionOn: g.OccasionOn, Gift: g.Gift})
-	}
-	return out, nil
+	return mapRows(rows, greetingTaskOf), nil
+}
+
+func greetingTaskOf(g dbq.Greeting) kam.GreetingTask {
+	return kam.GreetingTask{ID: g.ID, CustomerID: g.CustomerID, AccountManagerID: g.AccountManagerID,
+		Status: g.Status, Title: g.Title, OccasionOn: g.OccasionOn, Gift: g.Gift}
 }
 
 func holidayOf(h dbq.Holiday) kam.Holiday {

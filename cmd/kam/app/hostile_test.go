@@ -35,7 +35,7 @@ var businessTables = []string{"staff", "api_tokens", "customers", "customer_cont
 	"credit_agreements", "credit_charges", "credit_payments", "statements", "discount_requests", "discount_decisions",
 	"discount_grants", "filings", "discount_policies", "tiers", "tickets", "ticket_events", "visits", "holidays", "greetings",
 	"sales", "satisfaction", "churns", "inspections", "company_revenue", "ka_budgets", "ka_costs", "ka_events", "ka_event_invitees",
-	"tier_history", "tier_reviews", "tier_review_proposals", "idempotency_keys"}
+	"tier_history", "tier_reviews", "tier_review_proposals", "staff_handovers", "staff_handover_batches", "idempotency_keys"}
 
 // fingerprintSource narrows a table to what a request may not change:
 // api_tokens.last_used_at is a usage stamp every authenticated request may set.
@@ -682,7 +682,23 @@ func targetedCases(tg target, ops []opSpec) []targetedCase {
 			}
 		}
 	}
-	return cases
+	return append(cases, handoverCases(tg)...)
+}
+
+// handoverCases hand the target's manager over (SPEC §7) to no one who may
+// take accounts (the manager themself, an account, nobody), or as a role
+// that may not hand over: refused, and nothing moves.
+func handoverCases(tg target) []targetedCase {
+	url := tg.base + "/v1/staff/" + tg.manager + "/handover"
+	var cases []targetedCase
+	for _, c := range []struct{ to, code string }{
+		{tg.manager, "handover_to_self"}, {tg.account, "invalid_handover_target"}, {"00000000-0000-0000-0000-000000000000", "invalid_handover_target"},
+	} {
+		cases = append(cases, targetedCase{class: "staff handover", what: "hand over to " + c.to,
+			req: jsonRequest("POST", url, tg.ka, map[string]any{"to": c.to}), wantStatus: 422, wantCode: c.code})
+	}
+	return append(cases, targetedCase{class: "staff handover", what: "hand over as finance",
+		req: jsonRequest("POST", url, tg.finance, map[string]any{"to": tg.account}), wantStatus: 403, wantCode: "forbidden"})
 }
 
 // slowCase is a request sent a byte per 100 ms: its head, or its body.

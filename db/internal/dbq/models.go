@@ -404,6 +404,34 @@ type Staff struct {
 	Version   int32
 }
 
+type StaffHandover struct {
+	ID             uuid.UUID
+	FromStaffID    uuid.UUID
+	ToStaffID      uuid.UUID
+	Status         string
+	Reason         string
+	AccountsMoved  int32
+	RequestsMoved  int32
+	GreetingsMoved int32
+	Batches        int32
+	RequestedBy    uuid.UUID
+	RequestedRole  string
+	RequestID      string
+	Route          string
+	Purpose        string
+	CreatedAt      time.Time
+	FinishedAt     *time.Time
+}
+
+type StaffHandoverBatch struct {
+	HandoverID  uuid.UUID
+	Batch       int32
+	CustomerIds []uuid.UUID
+	RequestIds  []uuid.UUID
+	Greetings   int32
+	MovedAt     time.Time
+}
+
 type Statement struct {
 	ID          uuid.UUID
 	CustomerID  uuid.UUID

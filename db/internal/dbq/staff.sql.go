@@ -326,58 +326,6 @@ func (q *Queries) LockAdmins(ctx context.Context) error {
 	return err
 }
 
-const lockAssignedAccounts = `-- name: LockAssignedAccounts :many
-SELECT id, code, name, nature, industry, product_category, tier, service_mode, legal_representative, company_size, main_products, annual_output_value, credibility, profit_status, status, account_manager_id, founded_on, address, postcode, phone, fax, email, version, created_at, updated_at FROM customers WHERE account_manager_id = $1 ORDER BY id FOR UPDATE
-`
-
-// The accounts a person manages, locked for a handover in id order (the
-// same order everywhere, so two handovers never deadlock).
-func (q *Queries) LockAssignedAccounts(ctx context.Context, accountManagerID *uuid.UUID) ([]Customer, error) {
-	rows, err := q.db.Query(ctx, lockAssignedAccounts, accountManagerID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []Customer{}
-	for rows.Next() {
-		var i Customer
-		if err := rows.Scan(
-			&i.ID,
-			&i.Code,
-			&i.Name,
-			&i.Nature,
-			&i.Industry,
-			&i.ProductCategory,
-			&i.Tier,
-			&i.ServiceMode,
-			&i.LegalRepresentative,
-			&i.CompanySize,
-			&i.MainProducts,
-			&i.AnnualOutputValue,
-			&i.Credibility,
-			&i.ProfitStatus,
-			&i.Status,
-			&i.AccountManagerID,
-			&i.FoundedOn,
-			&i.Address,
-			&i.Postcode,
-			&i.Phone,
-			&i.Fax,
-			&i.Email,
-			&i.Version,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const lockBootstrap = `-- name: LockBootstrap :exec
 SELECT pg_advisory_xact_lock(727002)
 `

@@ -1,0 +1,122 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
+
+	"kam"
+	"kam/db/store"
+)
+
+// ErrHandoverRefused is the error type of a handover step that retrying
+// cannot fix: the receiver is no longer an active account manager, or the
+// handover has already ended.
+const ErrHandoverRefused = "handover_refused"
+
+// ConfirmHandover tells a handover's run that its row exists. The row
+// commits just after the run starts, so "not yet" is retried; a row that
+// never appears (its transaction rolled back) ends the run.
+func (a *Activities) ConfirmHandover(ctx context.Context, id uuid.UUID) error {
+	err := a.Store.HandoverExists(ctx, id)
+	if errors.Is(err, kam.ErrNotFound) {
+		return temporal.NewApplicationError("staff handover not (yet) stored", "handover_missing")
+	}
+	return err
+}
+
+// HandoverBatchInput asks for batch Batch (0, 1, …) of a handover.
+type HandoverBatchInput struct {
+	HandoverID uuid.UUID
+	To         uuid.UUID
+	Batch      int
+	Limit      int
+	// VisitLead and Timezone are the visit plans' (KAM_VISIT_LEAD,
+	// KAM_TIMEZONE): a planned visit inside its lead window has been
+	// announced to the previous manager already.
+	VisitLead time.Duration
+	Timezone  string
+}
+
+// MoveHandoverBatch moves one batch of a handover (store.MoveHandoverBatch:
+// accounts with history and register rows, greeting tasks, pending discount
+// requests) and tells the new manager what the previous one had already been
+// told of: planned visits inside their lead window and open greeting tasks
+// (Art. 19, 20). Each notice keeps its event key, so nobody hears of one
+// twice, and a retry repeats nothing.
+func (a *Activities) MoveHandoverBatch(ctx context.Context, in HandoverBatchInput) (kam.HandoverBatch, error) {
+	b, err := a.Store.MoveHandoverBatch(ctx, in.HandoverID, in.Batch, in.Limit)
+	var de *kam.Error
+	if errors.As(err, &de) && (de.Code == kam.CodeHandoverTarget || de.Code == store.CodeHandoverFinished) {
+		return b, temporal.NewNonRetryableApplicationError(de.Message, ErrHandoverRefused, nil)
+	}
+	if err != nil {
+		return b, err
+	}
+	return b, a.announceHandedOver(ctx, in, b.Accounts)
+}
+
+func (a *Activities) announceHandedOver(ctx context.Context, in HandoverBatchInput, accounts []uuid.UUID) error {
+	if len(accounts) == 0 {
+		return nil
+	}
+	visits, greetings, err := a.Store.HandoverFollowUps(ctx, accounts)
+	if err != nil {
+		return err
+	}
+	loc, err := time.LoadLocation(in.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	to := []uuid.UUID{in.To}
+	for _, v := range visits {
+		if v.DueAt == nil || v.DueAt.Add(-in.VisitLead).After(time.Now()) {
+			continue // the plan tells whoever manages the account then
+		}
+		if _, err := a.Store.Deliver(ctx, to, store.Notification{EventKey: VisitNoticeKey(v.CustomerID, *v.DueAt, "lead"), Kind: "visit_due",
+			Title: "Visit due", Body: "A regular visit (Art. 20) is due " + v.DueAt.In(loc).Format(time.RFC3339) + "; the account was handed over to you",
+			CustomerID: &v.CustomerID}); err != nil {
+			return err
+		}
+	}
+	for _, g := range greetings {
+		if _, err := a.Store.Deliver(ctx, to, greetingNotice(g)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// HandoverEnd ends a handover: done, or failed with why.
+type HandoverEnd struct {
+	HandoverID uuid.UUID
+	Status     string
+	Reason     string
+}
+
+// FinishHandover records a handover's end and tells the receiver and
+// whoever asked for it.
+func (a *Activities) FinishHandover(ctx context.Context, e HandoverEnd) (kam.Handover, error) {
+	h, err := a.Store.FinishHandover(ctx, e.HandoverID, e.Status, e.Reason)
+	if err != nil {
+		return h, err
+	}
+	key := "staff-handover/" + h.ID.String()
+	moved := fmt.Sprintf("%d accounts, %d pending discount requests and %d greeting tasks", h.AccountsMoved, h.RequestsMoved, h.GreetingsMoved)
+	if h.Status == kam.HandoverFailed {
+		_, err = a.Notify(ctx, Notice{EventKey: key + "/failed", Kind: "handover_failed", Title: "Staff handover stopped",
+			Body: h.Reason + "; moved before it stopped: " + moved, StaffIDs: []uuid.UUID{h.RequestedBy}})
+		return h, err
+	}
+	if _, err := a.Notify(ctx, Notice{EventKey: key + "/received", Kind: "handover_received", Title: "Accounts handed over to you",
+		Body: moved + " are now yours (Art. 20)", StaffIDs: []uuid.UUID{h.ToStaffID}}); err != nil {
+		return h, err
+	}
+	_, err = a.Notify(ctx, Notice{EventKey: key + "/done", Kind: "handover_done", Title: "Staff handover done",
+		Body: moved + " moved to staff member " + h.ToStaffID.String(), StaffIDs: []uuid.UUID{h.RequestedBy}})
+	return h, err
+}

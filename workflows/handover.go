@@ -1,0 +1,146 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"kam"
+	"kam/activities"
+)
+
+// HandoverWorkflowID is stable per handover, so starting it again (a retried
+// request) is a no-op.
+func HandoverWorkflowID(handoverID uuid.UUID) string { return "staff-handover/" + handoverID.String() }
+
+// SignalRequesterChanged tells an approval run that its pending request was
+// handed over to another account manager.
+const SignalRequesterChanged = "requester-changed"
+
+// RequesterChange is the signal's content: the request passes from From to To.
+type RequesterChange struct {
+	From, To uuid.UUID
+}
+
+const (
+	// DefaultHandoverBatch is how many accounts one batch moves (one
+	// transaction; Settings.HandoverBatch overrides it).
+	DefaultHandoverBatch = 50
+	// handoverBatchesPerRun bounds one run's history (a batch is an activity
+	// and a signal per request it moved).
+	handoverBatchesPerRun = 20
+)
+
+// HandoverInput starts (or continues) a handover's run.
+type HandoverInput struct {
+	HandoverID uuid.UUID
+	From, To   uuid.UUID
+	BatchSize  int
+	VisitLead  time.Duration
+	Timezone   string
+	// NextBatch carries the batch number across continue-as-new.
+	NextBatch int
+}
+
+// StaffHandover is the handover of SPEC §7: all of one manager's accounts,
+// the pending discount requests they submitted on them, their visit plans
+// and greeting tasks move to another account manager (Art. 20: no account is
+// left without its manager; Art. 19, 11, 12). Hundreds of accounts move in
+// batches, each one idempotent transaction (history and register rows
+// included), so a run that crashes resumes where it stopped; after each
+// batch the approval runs of its requests are told. A receiver who can no
+// longer take accounts stops the handover as failed, with what moved before
+// kept.
+func StaffHandover(ctx workflow.Context, in HandoverInput) (kam.Handover, error) {
+	if in.NextBatch == 0 {
+		confirm := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+			StartToCloseTimeout: 10 * time.Second,
+			RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumAttempts: 6},
+		})
+		if err := workflow.ExecuteLocalActivity(confirm, act.ConfirmHandover, in.HandoverID).Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Warn("no handover row for this run; ending", "handover", in.HandoverID)
+			return kam.Handover{ID: in.HandoverID, Status: "abandoned"}, nil
+		}
+	}
+	size := in.BatchSize
+	if size <= 0 {
+		size = DefaultHandoverBatch
+	}
+	for range handoverBatchesPerRun {
+		var b kam.HandoverBatch
+		err := workflow.ExecuteActivity(withActivity(ctx), act.MoveHandoverBatch, activities.HandoverBatchInput{
+			HandoverID: in.HandoverID, To: in.To, Batch: in.NextBatch, Limit: size, VisitLead: in.VisitLead, Timezone: in.Timezone,
+		}).Get(ctx, &b)
+		var refused *temporal.ApplicationError
+		if errors.As(err, &refused) && refused.Type() == activities.ErrHandoverRefused {
+			return finishHandover(ctx, in, kam.HandoverFailed, refused.Message())
+		}
+		if err != nil {
+			return kam.Handover{}, err
+		}
+		tellApprovalRuns(ctx, in, b)
+		in.NextBatch++
+		if len(b.Accounts) < size {
+			return finishHandover(ctx, in, kam.HandoverDone, "")
+		}
+	}
+	return kam.Handover{}, workflow.NewContinueAsNewError(ctx, StaffHandover, in)
+}
+
+// tellApprovalRuns tells the approval run of each request a batch moved
+// that its follow-ups and withdrawal are now the new manager's. A run that
+// no longer exists (a request decided since) has nothing to change.
+//
+// Visit plans need no word: a plan addresses each notice to whoever manages
+// the account when the notice falls due (Art. 20), so from the batch's
+// commit on its reminders are the new manager's; the batch itself tells them
+// of a visit already announced to the previous one.
+func tellApprovalRuns(ctx workflow.Context, in HandoverInput, b kam.HandoverBatch) {
+	sent := make([]workflow.Future, 0, len(b.Requests))
+	for _, r := range b.Requests {
+		sent = append(sent, workflow.SignalExternalWorkflow(ctx, DiscountWorkflowID(r), "", SignalRequesterChanged, RequesterChange{From: in.From, To: in.To}))
+	}
+	for _, f := range sent {
+		var gone *temporal.UnknownExternalWorkflowExecutionError
+		if err := f.Get(ctx, nil); err != nil && !errors.As(err, &gone) {
+			workflow.GetLogger(ctx).Warn("handover: an approval run could not be told", "handover", in.HandoverID, "error", err)
+		}
+	}
+}
+
+func finishHandover(ctx workflow.Context, in HandoverInput, status, reason string) (kam.Handover, error) {
+	var h kam.Handover
+	err := workflow.ExecuteActivity(withActivity(ctx), act.FinishHandover, activities.HandoverEnd{
+		HandoverID: in.HandoverID, Status: status, Reason: reason,
+	}).Get(ctx, &h)
+	return h, err
+}
+
+// StartHandover starts a stored handover's run; one running or done is
+// kept, so a retried request starts nothing new. A run that failed or was
+// terminated is started again and resumes: its batches already done answer
+// what they moved.
+func (p *Processes) StartHandover(ctx context.Context, h kam.Handover) error {
+	size := p.Settings.HandoverBatch
+	if size <= 0 {
+		size = DefaultHandoverBatch
+	}
+	_, err := p.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: HandoverWorkflowID(h.ID), TaskQueue: TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+	}, StaffHandover, HandoverInput{HandoverID: h.ID, From: h.FromStaffID, To: h.ToStaffID, BatchSize: size,
+		VisitLead: p.Settings.VisitLead, Timezone: p.tz()})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) || temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return nil
+	}
+	return err
+}
