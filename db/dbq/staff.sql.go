@@ -327,7 +327,7 @@ func (q *Queries) LockAdmins(ctx context.Context) error {
 }
 
 const lockAssignedAccounts = `-- name: LockAssignedAccounts :many
-SELECT id, code, name, nature, industry, product_category, tier, service_mode, legal_representative, company_size, main_products, annual_output_value, credibility, profit_status, status, account_manager_id, founded_on, address, postcode, phone, fax, email, version, created_at, updated_at FROM customers WHERE account_manager_id = $1 ORDER BY id FOR UPDATE
+SELECT id, code, name, nature, industry, product_category, tier, service_mode, legal_representative, company_size, main_products, annual_output_value, credibility, profit_status, status, account_manager_id, founded_on, address, postcode, phone, fax, email, version, created_at, updated_at, opened_on FROM customers WHERE account_manager_id = $1 ORDER BY id FOR UPDATE
 `
 
 // The accounts a person manages, locked for a handover in id order (the
@@ -367,6 +367,7 @@ func (q *Queries) LockAssignedAccounts(ctx context.Context, accountManagerID *uu
 			&i.Version,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.OpenedOn,
 		); err != nil {
 			return nil, err
 		}
