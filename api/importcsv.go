@@ -238,6 +238,8 @@ func (sh *sheet) readHeader(rec []string, cols []importColumn) []*importColumn {
 		switch {
 		case name == "":
 			byName[i] = &unnamedColumn // a spreadsheet's trailing empty column
+		case j < 0 && strings.ContainsAny(name, ";\t"):
+			sh.errs.add(1, name, "unknown_column", "not a column of this import; separate cells with commas, not ';' or tabs")
 		case j < 0:
 			sh.errs.add(1, name, "unknown_column", "not a column of this import")
 		case sh.has(name):

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -199,8 +200,10 @@ func TestImportMalformedFiles(t *testing.T) {
 	problem(t, importCSV(t, "/v1/imports/customers", ka.Token, ""), 400, "malformed_request")
 	problem(t, call(t, "POST", "/v1/imports/customers", ka.Token, "code,name\nX,Y\n"), 415, "unsupported_media_type")
 	problem(t, importCSV(t, "/v1/imports/customers", ka.Token, "code,name\nX,Y\n", header{"Content-Type", "text/csv; charset=latin1"}), 415, "unsupported_media_type")
-	huge := "code,name\n" + strings.Repeat(p+"-h,"+strings.Repeat("h", 500)+"\n", kam.MaxImportBytes/500)
+	huge := "code,name\n" + strings.Repeat(p+"-h,"+strings.Repeat("h", 500)+"\n", kam.MaxImportBytes/500+1)[:kam.MaxImportBytes+1]
 	problem(t, importCSV(t, "/v1/imports/customers", ka.Token, huge), 413, "body_too_large")
+	exact := "code,name\n" + strings.Repeat(p+"-e,E\n", kam.MaxImportBytes)[:kam.MaxImportBytes-10]
+	problem(t, importCSV(t, "/v1/imports/customers", ka.Token, exact), 422, "import_rejected") // 5 MiB is still read: too many rows
 	if n := countRows(t, "SELECT count(*) FROM customers WHERE code LIKE $1", p+"%"); n != 0 {
 		t.Fatalf("malformed files created %d accounts", n)
 	}
@@ -337,5 +340,67 @@ func TestImportOpenedOnCountsInTheOverview(t *testing.T) {
 	o = must(t, call(t, "GET", "/v1/reports/overview?from=2021-01-01&to=2021-12-31", am.Token, nil), 200)
 	if o.Body["accounts_at_start"] != 1.0 || o.Body["added"] != 1.0 {
 		t.Fatalf("after moving opened_on: %s", o.Raw)
+	}
+}
+
+// 1,000 accounts through the whole stack (HTTP, CSV, checks, COPY, the
+// register), then the background starts of their onboarding runs and visit
+// plans (2,000 workflows). Times are logged, not asserted:
+//
+//	go test ./api -run '^$' -bench ImportCustomers1000 -benchtime 1x
+func BenchmarkImportCustomers1000(b *testing.B) {
+	ka := staffByRole(b)[kam.RoleKAManager]
+	am := newStaff(b, kam.RoleAccountManager)
+	for b.Loop() {
+		b.StopTimer()
+		p := "IMB" + unique()
+		var sb strings.Builder
+		sb.WriteString("code,name,tier,account_manager_id,industry,product_category,phone,email,address,postcode,annual_output_value,founded_on,opened_on\n")
+		for i := range 1000 {
+			fmt.Fprintf(&sb, "%s-%d,Bench %d,A,%s,steel,equipment,+86 21 %d,b%d@example.com,\"%d Road, Shanghai\",200000,%d.50,1999-01-02,2018-06-01\n", p, i, i, am.ID, i, i, i, 1000+i)
+		}
+		b.StartTimer()
+		start := time.Now()
+		r := importCSV(b, "/v1/imports/customers", ka.Token, sb.String())
+		answered := time.Since(start)
+		b.StopTimer()
+		wantReport(b, r, 1000, 1000, 0, 0)
+		var last string
+		if err := running.Store.Pool.QueryRow(context.Background(), "SELECT id::text FROM customers WHERE code = $1", fmt.Sprintf("%s-%d", p, 999)).Scan(&last); err != nil {
+			b.Fatal(err)
+		}
+		wid := workflows.VisitPlanWorkflowID(uuid.MustParse(last))
+		for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+			if _, err := running.Temporal.DescribeWorkflowExecution(context.Background(), wid, ""); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatal("the last account's visit plan did not start within 5 minutes")
+			}
+		}
+		b.Logf("1,000 accounts: answered in %v (%d bytes of CSV); their 2,000 runs started %v after the request", answered, sb.Len(), time.Since(start))
+		b.StartTimer()
+	}
+}
+
+// The README's sample files (docs/samples) import as the README says: the
+// accounts, then their contacts and key persons; a second run changes nothing.
+func TestImportSampleFiles(t *testing.T) {
+	ka := staffByRole(t)[kam.RoleKAManager]
+	read := func(name string) string {
+		b, err := os.ReadFile("../docs/samples/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	wantReport(t, importCSV(t, "/v1/imports/customers?dry_run=true", ka.Token, read("customers.csv")), 3, 3, 0, 0)
+	wantReport(t, importCSV(t, "/v1/imports/customers", ka.Token, read("customers.csv")), 3, 3, 0, 0)
+	wantReport(t, importCSV(t, "/v1/imports/customers", ka.Token, read("customers.csv")), 3, 0, 0, 3)
+	wantReport(t, importCSV(t, "/v1/imports/contacts", ka.Token, read("contacts.csv")), 3, 3, 0, 0)
+	wantReport(t, importCSV(t, "/v1/imports/key-persons", ka.Token, read("key-persons.csv")), 3, 3, 0, 0)
+	c := customerByCode(t, ka.Token, "SMP-001")
+	if got := fmt.Sprint(c.Body["missing_sections"]); got != "[service credit]" || c.str("phone") != "+86 21 5555 0101" || c.str("opened_on") != "2019-03-01" {
+		t.Fatalf("SMP-001 after the samples: missing %s, %s", got, c.Raw)
 	}
 }
