@@ -325,7 +325,7 @@ func (c importColumn) check(v string) (code, msg string) {
 	case len(c.enum) > 0 && !slices.Contains(c.enum, v):
 		return "not_an_option", "one of " + strings.Join(c.enum, ", ")
 	case c.name == "annual_output_value":
-		if _, err := parseMoney("", v); err != nil || !c.pattern.MatchString(v) {
+		if _, err := parseMoney("", v); err != nil || (c.pattern != nil && !c.pattern.MatchString(v)) {
 			return "invalid_amount", "an amount of at most 999999999999.99, with at most two decimals"
 		}
 	case c.pattern != nil && !c.pattern.MatchString(v):

@@ -129,7 +129,8 @@ var customerImporter = importer{need: capCreateArchive, sections: profileSection
 
 func (s *Server) importCustomers(ctx context.Context, in *importInput) (*importOutput, error) {
 	p := callerOf(ctx)
-	if !can(p.Role, capCreateArchive) || !can(p.Role, capEditArchive) {
+	// Opening accounts, and changing the existing ones the file names.
+	if !can(p.Role, customerImporter.need) || !can(p.Role, capEditArchive) {
 		return nil, s.deny(ctx, uuid.Nil, profileSections, forbidden(customerImporter.refusal))
 	}
 	sh, err := csvBody(in, customerColumns)
