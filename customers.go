@@ -77,4 +77,8 @@ type Customer struct {
 	Version             int32
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
+	// OpenedOn is the day the account became a key account: the day kam
+	// opened it, or the earlier day an import named (the reports count it
+	// from then).
+	OpenedOn time.Time
 }

@@ -92,6 +92,7 @@ type Customer struct {
 	Version             int32     `json:"version"`
 	ArchiveComplete     bool      `json:"archive_complete" doc:"Every Art. 7 section is filled in"`
 	MissingSections     []string  `json:"missing_sections" doc:"Art. 7 sections still empty: basics, contact, key_persons, service, credit"`
+	OpenedOn            string    `json:"opened_on" format:"date" doc:"The day the account became a key account: its creation day, or the earlier day an import named; the reports count it from then"`
 	CreatedAt           time.Time `json:"created_at"`
 	UpdatedAt           time.Time `json:"updated_at"`
 }
@@ -113,7 +114,7 @@ func customerOut(ar store.Archive, role string) Customer {
 		Credibility: c.Credibility, ProfitStatus: c.ProfitStatus, Status: c.Status,
 		AccountManagerID: uuidString(c.AccountManagerID), FoundedOn: dateString(c.FoundedOn),
 		Address: c.Address, Postcode: c.Postcode, Phone: c.Phone, Fax: c.Fax, Email: c.Email,
-		Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		Version: c.Version, OpenedOn: dateText(c.OpenedOn), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 		MissingSections: missing, CreditLevel: creditLevel,
 	}
 	if out.MissingSections == nil {

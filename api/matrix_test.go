@@ -51,6 +51,8 @@ type matrixRow struct {
 	req func(t *testing.T, f *matrixFixture, c matrixCase) (path string, body any)
 	// mayOwn, when set, also allows any role on its own thing (revoking one's own token).
 	mayOwn bool
+	// contentType of a body sent verbatim (a CSV import); "" = JSON.
+	contentType string
 }
 
 type matrixCase struct {
@@ -211,6 +213,23 @@ var matrix = []matrixRow{
 		must(t, call(t, "POST", "/v1/customers/"+id+"/churn", f.staff[kam.RoleKAManager].Token, map[string]any{"reason": "closure", "effective_on": today()}), 201)
 		return "/v1/customers/" + id + "/reactivate", nil
 	}},
+
+	// Imports (SPEC §7 "Archive upkeep"): accounts by who opens them,
+	// contacts and key persons by who adds them; each row names an account
+	// the caller sees (a row naming another's is a row error, see
+	// TestImportAuthorizationBothSides).
+	{op: "POST /v1/imports/customers", ok: 200, may: only(kam.RoleKAManager, kam.RoleDataClerk), action: kam.AccessUpdate, contentType: "text/csv",
+		req: func(*testing.T, *matrixFixture, matrixCase) (string, any) {
+			return "/v1/imports/customers", "code,name\nMXI-" + unique() + ",Matrix import\n"
+		}},
+	{op: "POST /v1/imports/contacts", ok: 200, may: archiveEditors, action: kam.AccessUpdate, contentType: "text/csv",
+		req: func(t *testing.T, f *matrixFixture, _ matrixCase) (string, any) {
+			return "/v1/imports/contacts", "code,name\n" + f.ownCode(t) + ",Matrix contact " + unique() + "\n"
+		}},
+	{op: "POST /v1/imports/key-persons", ok: 200, may: archiveEditors, action: kam.AccessUpdate, contentType: "text/csv",
+		req: func(t *testing.T, f *matrixFixture, _ matrixCase) (string, any) {
+			return "/v1/imports/key-persons", "code,name,role\n" + f.ownCode(t) + ",Matrix person " + unique() + ",other\n"
+		}},
 
 	// Credit (Art. 10, 13, 7.7).
 	{op: "GET /v1/customers/{id}/credit", ok: 200, may: creditReaders, sees: archive, action: kam.AccessView, req: onAccount("/v1/customers/%s/credit")},
@@ -391,6 +410,11 @@ func (f *matrixFixture) account(own bool) string {
 	return f.other
 }
 
+// ownCode is the code of the caller's own account (imports name accounts by code).
+func (f *matrixFixture) ownCode(t *testing.T) string {
+	return must(t, call(t, "GET", "/v1/customers/"+f.own, f.staff[kam.RoleKAManager].Token, nil), 200).str("code")
+}
+
 func (f *matrixFixture) manager(own bool) member {
 	if own {
 		return f.staff[kam.RoleAccountManager]
@@ -556,7 +580,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 						token = ""
 					}
 					reqID := uuid.NewString()
-					res := call(t, method, path, token, body, header{"X-Request-Id", reqID}, header{"X-Access-Purpose", "authz matrix"})
+					headers := []header{{"X-Request-Id", reqID}, {"X-Access-Purpose", "authz matrix"}}
+					if r.contentType != "" {
+						headers = append(headers, header{"Content-Type", r.contentType})
+					}
+					res := call(t, method, path, token, body, headers...)
 					want := r.want(c)
 					if res.Status != want {
 						t.Fatalf("status %d, want %d: %s", res.Status, want, res.Raw)

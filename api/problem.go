@@ -212,6 +212,10 @@ func problemFor(log *slog.Logger, err error) error {
 	if errors.As(err, &p) {
 		return p
 	}
+	var ir *kam.ImportRejected
+	if errors.As(err, &ir) {
+		return importRefusal(ir)
+	}
 	var de *kam.Error
 	if errors.As(err, &de) {
 		switch {
@@ -243,6 +247,12 @@ func refusal(de *kam.Error) *Problem {
 		prob.Errors = []FieldError{{Location: "body." + de.Field, Message: de.Message}}
 	}
 	return prob
+}
+
+// unsupportedMediaType is a body in a content type the operation does not
+// read (415) under code.
+func unsupportedMediaType(code, detail string) *Problem {
+	return newProblem(http.StatusUnsupportedMediaType, code, detail)
 }
 
 // invalid is a validation refusal (422) under code, for input the API checks
@@ -292,3 +302,71 @@ func useChurnRegister() *Problem {
 
 func forbidden(detail string) *Problem { return refusal(kam.Refused("forbidden", "%s", detail)) }
 func notFound() *Problem               { return refusal(kam.ErrNotFound) }
+
+// ImportRowError is one refusal in an import file (SPEC §7).
+type ImportRowError struct {
+	Row     int    `json:"row" doc:"The spreadsheet row: the header is row 1, the first data row row 2"`
+	Field   string `json:"field" doc:"The column; empty for the row or the file as a whole"`
+	Code    string `json:"code" doc:"Stable: required, too_long, invalid_format, not_an_option, unknown_tier, unknown_manager, unknown_account, duplicate_row, unknown_column, wrong_field_count, malformed_csv, formula_cell, ..."`
+	Message string `json:"message,omitempty"`
+}
+
+// ImportProblem is the 422 of an import with row errors: a problem whose
+// errors are the rows' ({row, field, code}), the first 100 in row order,
+// with the report's counts (nothing was written: created and updated are 0).
+type ImportProblem struct {
+	Type        string           `json:"type"`
+	Title       string           `json:"title"`
+	Status      int              `json:"status"`
+	Detail      string           `json:"detail,omitempty"`
+	Code        string           `json:"code"`
+	Rows        int              `json:"rows"`
+	Created     int              `json:"created"`
+	Updated     int              `json:"updated"`
+	Unchanged   int              `json:"unchanged"`
+	DryRun      bool             `json:"dry_run"`
+	Errors      []ImportRowError `json:"errors"`
+	ErrorsTotal int              `json:"errors_total" doc:"Every error found; errors lists the first 100"`
+}
+
+func (p *ImportProblem) Error() string             { return p.Detail }
+func (p *ImportProblem) GetStatus() int            { return p.Status }
+func (p *ImportProblem) ContentType(string) string { return "application/problem+json" }
+func importRowErrors(errs []kam.ImportError) []ImportRowError {
+	out := make([]ImportRowError, len(errs))
+	for i, e := range errs {
+		out[i] = ImportRowError{Row: e.Row, Field: e.Field, Code: e.Code, Message: cutRunes(e.Message, 120)}
+	}
+	return out
+}
+
+// importRefusal is the answer to a rejected import: nothing of it was written.
+func importRefusal(ir *kam.ImportRejected) *ImportProblem {
+	p := newProblem(http.StatusUnprocessableEntity, "import_rejected", "")
+	p.Detail = itoa(ir.Total) + " errors; nothing was imported"
+	if ir.DryRun {
+		p.Detail = itoa(ir.Total) + " errors (dry run)"
+	}
+	return &ImportProblem{Type: p.Type, Title: p.Title, Status: p.Status, Detail: p.Detail, Code: p.Code,
+		Rows: ir.Rows, DryRun: ir.DryRun, Errors: importRowErrors(ir.Errors), ErrorsTotal: ir.Total}
+}
+
+// MarshalJSON holds the 16 KiB ceiling: messages go first, then listed rows.
+func (p ImportProblem) MarshalJSON() ([]byte, error) {
+	type wire ImportProblem
+	w := wire(p)
+	for {
+		b, err := json.Marshal(w)
+		if err != nil || len(b) <= maxProblemBytes || len(w.Errors) == 0 {
+			return b, err
+		}
+		if w.Errors[0].Message != "" {
+			w.Errors = slices.Clone(w.Errors)
+			for i := range w.Errors {
+				w.Errors[i].Message = ""
+			}
+			continue
+		}
+		w.Errors = w.Errors[:len(w.Errors)/2]
+	}
+}

@@ -19,7 +19,7 @@ func TestReportsOnAFixture(t *testing.T) {
 	am := newStaff(t, kam.RoleAccountManager)
 	mk := func(tier, created string) string {
 		id := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "R-" + tier + created + am.ID[:6], "name": "Report " + tier, "tier": tier, "account_manager_id": am.ID}), 201).str("id")
-		if _, err := running.Store.Pool.Exec(context.Background(), "UPDATE customers SET created_at = $2::date WHERE id = $1", id, created); err != nil {
+		if _, err := running.Store.Pool.Exec(context.Background(), "UPDATE customers SET created_at = $2::date, opened_on = $2::date WHERE id = $1", id, created); err != nil {
 			t.Fatal(err)
 		}
 		return id

@@ -110,6 +110,7 @@ func (s *Server) routes() {
 	s.analysisRoutes()
 	s.reportRoutes()
 	s.budgetRoutes()
+	s.importRoutes()
 }
 
 // op declares an authenticated operation.

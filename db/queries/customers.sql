@@ -46,7 +46,7 @@ UPDATE customers SET
     service_mode = $8, legal_representative = $9, company_size = $10, main_products = $11,
     annual_output_value = $12, credibility = $13, profit_status = $14, status = $15,
     account_manager_id = $16, founded_on = $17, address = $18, postcode = $19, phone = $20,
-    fax = $21, email = $22, version = version + 1, updated_at = now()
+    fax = $21, email = $22, opened_on = $23, version = version + 1, updated_at = now()
 WHERE id = $1
 RETURNING *;
 

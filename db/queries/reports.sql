@@ -7,20 +7,21 @@ ON CONFLICT (month) DO UPDATE SET amount = EXCLUDED.amount, updated_by = EXCLUDE
 RETURNING *;
 
 -- name: OverviewCounts :one
--- A key account on day d: created by d and not churned on d (a win-back
--- after d does not count).
+-- A key account on day d: opened by d (opened_on: the creation date, or the
+-- earlier day an import named) and not churned on d (a win-back after d does
+-- not count).
 WITH scoped AS (
     SELECT c.* FROM customers c
     WHERE sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id)
 ), is_ka AS (
     SELECT s.id,
-        s.created_at::date <= sqlc.arg(from_date)::date - 1 AND NOT EXISTS (
+        s.opened_on <= sqlc.arg(from_date)::date - 1 AND NOT EXISTS (
             SELECT 1 FROM churns h WHERE h.customer_id = s.id AND h.effective_on <= sqlc.arg(from_date)::date - 1
               AND (h.reactivated_at IS NULL OR h.reactivated_at::date > sqlc.arg(from_date)::date - 1)) AS at_start,
-        s.created_at::date <= sqlc.arg(to_date)::date AND NOT EXISTS (
+        s.opened_on <= sqlc.arg(to_date)::date AND NOT EXISTS (
             SELECT 1 FROM churns h WHERE h.customer_id = s.id AND h.effective_on <= sqlc.arg(to_date)::date
               AND (h.reactivated_at IS NULL OR h.reactivated_at::date > sqlc.arg(to_date)::date)) AS at_end,
-        s.created_at::date BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date AS added
+        s.opened_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date AS added
     FROM scoped s
 )
 SELECT

@@ -37,9 +37,10 @@ func bigData(b *testing.B) *dbq.Queries {
 		}
 		_, bigErr = bigPool.Exec(ctx, `
 			INSERT INTO staff (id, name, role) SELECT gen_random_uuid(), 'AM ' || g, 'account_manager' FROM generate_series(1, 100) g;
-			INSERT INTO customers (id, code, name, tier, account_manager_id, created_at)
+			INSERT INTO customers (id, code, name, tier, account_manager_id, created_at, opened_on)
 			SELECT gen_random_uuid(), 'BIG-' || g, 'Account ' || g, (ARRAY['S','A','B'])[1 + g % 3],
-			       (SELECT id FROM staff WHERE name = 'AM ' || (1 + g % 100)), timestamptz '2023-01-01' + (g % 700) * interval '1 day'
+			       (SELECT id FROM staff WHERE name = 'AM ' || (1 + g % 100)), timestamptz '2023-01-01' + (g % 700) * interval '1 day',
+			       date '2023-01-01' + (g % 700)
 			FROM generate_series(1, 10000) g;
 			CREATE TEMP TABLE ids AS SELECT id, row_number() OVER (ORDER BY id) AS n FROM customers;
 			INSERT INTO sales (id, customer_id, product, product_category, quantity, amount, applied_rate, region, sold_on)

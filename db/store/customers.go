@@ -26,6 +26,8 @@ type CustomerPatch struct {
 	AnnualOutputValue                                                *decimal.Decimal
 	AccountManagerID                                                 *uuid.UUID
 	FoundedOn                                                        *time.Time
+	// OpenedOn moves the day the account was opened (imports only).
+	OpenedOn *time.Time
 	// Clear names optional fields to empty (JSON merge-patch null):
 	// annual_output_value, account_manager_id, founded_on.
 	Clear []string
@@ -201,7 +203,7 @@ func saveCustomer(ctx context.Context, q *dbq.Queries, c dbq.Customer, changes [
 		MainProducts: c.MainProducts, AnnualOutputValue: c.AnnualOutputValue,
 		Credibility: c.Credibility, ProfitStatus: c.ProfitStatus, Status: c.Status,
 		AccountManagerID: c.AccountManagerID, FoundedOn: c.FoundedOn, Address: c.Address,
-		Postcode: c.Postcode, Phone: c.Phone, Fax: c.Fax, Email: c.Email,
+		Postcode: c.Postcode, Phone: c.Phone, Fax: c.Fax, Email: c.Email, OpenedOn: c.OpenedOn,
 	})
 	if err != nil {
 		return out, err

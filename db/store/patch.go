@@ -58,6 +58,10 @@ func apply(c *dbq.Customer, p CustomerPatch) []Change {
 		ch = append(ch, Change{Field: "founded_on", Old: dateStr(c.FoundedOn), New: dateStr(p.FoundedOn)})
 		c.FoundedOn = p.FoundedOn
 	}
+	if p.OpenedOn != nil && !c.OpenedOn.Equal(*p.OpenedOn) {
+		ch = append(ch, Change{Field: "opened_on", Old: dateStr(&c.OpenedOn), New: dateStr(p.OpenedOn)})
+		c.OpenedOn = *p.OpenedOn
+	}
 	for _, f := range p.Clear {
 		switch f {
 		case "annual_output_value":

@@ -511,6 +511,8 @@ func randomRequest(rng *rand.Rand, hc *http.Client, base string, ops []opSpec, i
 		if rng.IntN(4) == 0 {
 			path += "&from=0001-01-01&to=9999-12-31&period_start=0001-01-01&period_end=9999-12-31"
 		}
+	case strings.HasPrefix(o.path, "/v1/imports/") && rng.IntN(2) == 0:
+		body, kind = hostileCSV(rng), "hostile CSV"
 	default:
 		switch rng.IntN(4) {
 		case 0:
@@ -541,6 +543,9 @@ func randomRequest(rng *rand.Rand, hc *http.Client, base string, ops []opSpec, i
 		}
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if kind == "hostile CSV" {
+		req.Header.Set("Content-Type", "text/csv")
+	}
 	if tok := tokens[rng.IntN(len(tokens))]; tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
@@ -638,6 +643,7 @@ func targetedCases(tg target, ops []opSpec) []targetedCase {
 			}
 		}
 	}
+	cases = append(cases, importCases(tg)...)
 	for _, o := range ops {
 		if o.props == nil {
 			continue
@@ -699,6 +705,79 @@ func handoverCases(tg target) []targetedCase {
 	}
 	return append(cases, targetedCase{class: "staff handover", what: "hand over as finance",
 		req: jsonRequest("POST", url, tg.finance, map[string]any{"to": tg.account}), wantStatus: 403, wantCode: "forbidden"})
+}
+
+// hostileCells are CSV cells an import must refuse, or read as plain text
+// inside a file it refuses anyway.
+var hostileCells = []string{
+	"=cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0", "=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "'=1+1",
+	"\x00", "N\x00UL", "\xff\xfe\xfd", "ok\xc3\x28", "\u202eevil", "\"", "a\"b", "\"unclosed", "x\r\ny", "\t",
+	"'; DROP TABLE customers; --", strings.Repeat("x", 70_000), "2023-02-30", "-5", "1e9999", "not-a-uuid", "Z",
+}
+
+// hostileCSV is a random file for an import: known and made-up columns,
+// hostile cells. Its header always names a column no import has, so a
+// server that refuses unknown columns never takes it.
+func hostileCSV(rng *rand.Rand) []byte {
+	cols := []string{"code", "name", "tier", "role", "birthday", "annual_output_value", "account_manager_id", "'; DROP TABLE staff; --"}
+	rng.Shuffle(len(cols), func(i, j int) { cols[i], cols[j] = cols[j], cols[i] })
+	var b bytes.Buffer
+	b.WriteString(strings.Join(cols, ",") + "\n")
+	for range 1 + rng.IntN(20) {
+		cells := make([]string, len(cols)+rng.IntN(2)) // sometimes one cell too many
+		for i := range cells {
+			cells[i] = hostileCells[rng.IntN(len(hostileCells))]
+		}
+		b.WriteString(strings.Join(cells, ",") + "\n")
+	}
+	return b.Bytes()
+}
+
+// importCases aim the issue's CSV classes at every import route with a
+// token that may import: a file over 5 MiB (413), a header of 10,000 columns,
+// stray and unclosed quotes, formula cells, NUL bytes, invalid UTF-8, too
+// many rows (422 import_rejected), JSON instead of CSV (415); and a valid
+// file sent as a dry run (200), which must change nothing either.
+func importCases(tg target) []targetedCase {
+	csvReq := func(path, body string) *http.Request {
+		req, _ := http.NewRequest("POST", tg.base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "text/csv")
+		req.Header.Set("Authorization", "Bearer "+tg.ka)
+		return req
+	}
+	var cases []targetedCase
+	for _, route := range []struct{ path, header, row string }{
+		{"/v1/imports/customers", "code,name", "HOST-9,Hostile"},
+		{"/v1/imports/contacts", "code,name", "HOST-1,Hostile"},
+		{"/v1/imports/key-persons", "code,name,role", "HOST-1,Hostile,head"},
+	} {
+		refused := func(what, body string) {
+			cases = append(cases, targetedCase{class: "hostile CSV", what: route.path + " " + what, req: csvReq(route.path, body),
+				wantStatus: 422, wantCode: "import_rejected"})
+		}
+		h, row := route.header+"\n", route.row
+		// Just over the 5 MiB cap, so the server drains the rest and the
+		// client reads the answer rather than a reset.
+		cases = append(cases, targetedCase{class: "hostile CSV", what: route.path + " file over 5 MiB", wantStatus: 413, wantCode: "body_too_large",
+			req: csvReq(route.path, h+strings.Repeat(row+"\n", (5<<20+32<<10)/(len(row)+1)))})
+		refused("10,000 columns", route.header+strings.Repeat(",x", 10_000)+"\n"+row+"\n")
+		refused("bare quote", h+row+"Na\"me\n")
+		refused("unclosed quote", h+"\""+row+"\n")
+		refused("quote then text", h+"\"HOST-1\"x,"+row+"\n")
+		for _, f := range []string{"=cmd|' /C calc'!A0", "@SUM(1)", "=HYPERLINK(\"\"http://x\"\")"} {
+			refused("formula "+f, h+strings.Replace(row, "Hostile", `"`+f+`"`, 1)+"\n")
+		}
+		refused("NUL byte", h+row+"\x00\n")
+		refused("invalid UTF-8", h+row+"\xff\xfe\n")
+		refused("10,001 rows", h+strings.Repeat(row+"\n", 10_001))
+		refused("header only, made-up column", h[:len(h)-1]+",colour\n")
+		json := csvReq(route.path, `{"code":"HOST-9","name":"Hostile"}`)
+		json.Header.Set("Content-Type", "application/json")
+		cases = append(cases, targetedCase{class: "hostile CSV", what: route.path + " JSON body", req: json, wantStatus: 415, wantCode: "unsupported_media_type"})
+	}
+	dry := csvReq("/v1/imports/customers?dry_run=true", "code,name,phone\nHOST-9,Dry run,'+86 21 1\nHOST-1,Target renamed,\n")
+	cases = append(cases, targetedCase{class: "hostile CSV", what: "a valid dry run", req: dry, wantStatus: 200})
+	return cases
 }
 
 // slowCase is a request sent a byte per 100 ms: its head, or its body.

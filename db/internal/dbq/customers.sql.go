@@ -257,7 +257,7 @@ INSERT INTO customers (
     account_manager_id, founded_on, address, postcode, phone, fax, email
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22
-) RETURNING id, code, name, nature, industry, product_category, tier, service_mode, legal_representative, company_size, main_products, annual_output_value, credibility, profit_status, status, account_manager_id, founded_on, address, postcode, phone, fax, email, version, created_at, updated_at
+) RETURNING id, code, name, nature, industry, product_category, tier, service_mode, legal_representative, company_size, main_products, annual_output_value, credibility, profit_status, status, account_manager_id, founded_on, address, postcode, phone, fax, email, version, created_at, updated_at, opened_on
 `
 
 type CreateCustomerParams struct {
@@ -339,6 +339,7 @@ func (q *Queries) CreateCustomer(ctx context.Context, arg CreateCustomerParams) 
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.OpenedOn,
 	)
 	return i, err
 }
@@ -389,7 +390,7 @@ func (q *Queries) CreateKeyPerson(ctx context.Context, arg CreateKeyPersonParams
 }
 
 const getCustomer = `-- name: GetCustomer :one
-SELECT id, code, name, nature, industry, product_category, tier, service_mode, legal_representative, company_size, main_products, annual_output_value, credibility, profit_status, status, account_manager_id, founded_on, address, postcode, phone, fax, email, version, created_at, updated_at FROM customers
+SELECT id, code, name, nature, industry, product_category, tier, service_mode, legal_representative, company_size, main_products, annual_output_value, credibility, profit_status, status, account_manager_id, founded_on, address, postcode, phone, fax, email, version, created_at, updated_at, opened_on FROM customers
 WHERE id = $1
   AND ($2::uuid IS NULL OR account_manager_id = $2)
 `
@@ -428,6 +429,7 @@ func (q *Queries) GetCustomer(ctx context.Context, arg GetCustomerParams) (Custo
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.OpenedOn,
 	)
 	return i, err
 }
@@ -506,7 +508,7 @@ func (q *Queries) ListContacts(ctx context.Context, arg ListContactsParams) ([]C
 }
 
 const listCustomers = `-- name: ListCustomers :many
-SELECT c.id, c.code, c.name, c.nature, c.industry, c.product_category, c.tier, c.service_mode, c.legal_representative, c.company_size, c.main_products, c.annual_output_value, c.credibility, c.profit_status, c.status, c.account_manager_id, c.founded_on, c.address, c.postcode, c.phone, c.fax, c.email, c.version, c.created_at, c.updated_at,
+SELECT c.id, c.code, c.name, c.nature, c.industry, c.product_category, c.tier, c.service_mode, c.legal_representative, c.company_size, c.main_products, c.annual_output_value, c.credibility, c.profit_status, c.status, c.account_manager_id, c.founded_on, c.address, c.postcode, c.phone, c.fax, c.email, c.version, c.created_at, c.updated_at, c.opened_on,
     (SELECT count(*) FROM customer_contacts cc WHERE cc.customer_id = c.id AND cc.removed_at IS NULL)::int AS contacts,
     (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'head' AND k.removed_at IS NULL)::int AS heads,
     (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'handler' AND k.removed_at IS NULL)::int AS handlers,
@@ -589,6 +591,7 @@ func (q *Queries) ListCustomers(ctx context.Context, arg ListCustomersParams) ([
 			&i.Customer.Version,
 			&i.Customer.CreatedAt,
 			&i.Customer.UpdatedAt,
+			&i.Customer.OpenedOn,
 			&i.Contacts,
 			&i.Heads,
 			&i.Handlers,
@@ -750,7 +753,7 @@ func (q *Queries) LockContact(ctx context.Context, arg LockContactParams) (Custo
 }
 
 const lockCustomer = `-- name: LockCustomer :one
-SELECT id, code, name, nature, industry, product_category, tier, service_mode, legal_representative, company_size, main_products, annual_output_value, credibility, profit_status, status, account_manager_id, founded_on, address, postcode, phone, fax, email, version, created_at, updated_at FROM customers
+SELECT id, code, name, nature, industry, product_category, tier, service_mode, legal_representative, company_size, main_products, annual_output_value, credibility, profit_status, status, account_manager_id, founded_on, address, postcode, phone, fax, email, version, created_at, updated_at, opened_on FROM customers
 WHERE id = $1
   AND ($2::uuid IS NULL OR account_manager_id = $2)
 FOR UPDATE
@@ -790,6 +793,7 @@ func (q *Queries) LockCustomer(ctx context.Context, arg LockCustomerParams) (Cus
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.OpenedOn,
 	)
 	return i, err
 }
@@ -930,9 +934,9 @@ UPDATE customers SET
     service_mode = $8, legal_representative = $9, company_size = $10, main_products = $11,
     annual_output_value = $12, credibility = $13, profit_status = $14, status = $15,
     account_manager_id = $16, founded_on = $17, address = $18, postcode = $19, phone = $20,
-    fax = $21, email = $22, version = version + 1, updated_at = now()
+    fax = $21, email = $22, opened_on = $23, version = version + 1, updated_at = now()
 WHERE id = $1
-RETURNING id, code, name, nature, industry, product_category, tier, service_mode, legal_representative, company_size, main_products, annual_output_value, credibility, profit_status, status, account_manager_id, founded_on, address, postcode, phone, fax, email, version, created_at, updated_at
+RETURNING id, code, name, nature, industry, product_category, tier, service_mode, legal_representative, company_size, main_products, annual_output_value, credibility, profit_status, status, account_manager_id, founded_on, address, postcode, phone, fax, email, version, created_at, updated_at, opened_on
 `
 
 type UpdateCustomerParams struct {
@@ -958,6 +962,7 @@ type UpdateCustomerParams struct {
 	Phone               *string
 	Fax                 *string
 	Email               *string
+	OpenedOn            time.Time
 }
 
 func (q *Queries) UpdateCustomer(ctx context.Context, arg UpdateCustomerParams) (Customer, error) {
@@ -984,6 +989,7 @@ func (q *Queries) UpdateCustomer(ctx context.Context, arg UpdateCustomerParams) 
 		arg.Phone,
 		arg.Fax,
 		arg.Email,
+		arg.OpenedOn,
 	)
 	var i Customer
 	err := row.Scan(
@@ -1012,6 +1018,7 @@ func (q *Queries) UpdateCustomer(ctx context.Context, arg UpdateCustomerParams) 
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.OpenedOn,
 	)
 	return i, err
 }

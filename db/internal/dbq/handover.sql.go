@@ -243,7 +243,7 @@ func (q *Queries) InsertHandoverBatch(ctx context.Context, arg InsertHandoverBat
 }
 
 const lockAssignedAccountsBatch = `-- name: LockAssignedAccountsBatch :many
-SELECT id, code, name, nature, industry, product_category, tier, service_mode, legal_representative, company_size, main_products, annual_output_value, credibility, profit_status, status, account_manager_id, founded_on, address, postcode, phone, fax, email, version, created_at, updated_at FROM customers WHERE account_manager_id = $1 ORDER BY id LIMIT $2 FOR UPDATE
+SELECT id, code, name, nature, industry, product_category, tier, service_mode, legal_representative, company_size, main_products, annual_output_value, credibility, profit_status, status, account_manager_id, founded_on, address, postcode, phone, fax, email, version, created_at, updated_at, opened_on FROM customers WHERE account_manager_id = $1 ORDER BY id LIMIT $2 FOR UPDATE
 `
 
 type LockAssignedAccountsBatchParams struct {
@@ -288,6 +288,7 @@ func (q *Queries) LockAssignedAccountsBatch(ctx context.Context, arg LockAssigne
 			&i.Version,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.OpenedOn,
 		); err != nil {
 			return nil, err
 		}

@@ -145,6 +145,7 @@ type Customer struct {
 	Version             int32
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
+	OpenedOn            time.Time
 }
 
 type CustomerContact struct {

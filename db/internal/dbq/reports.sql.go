@@ -249,17 +249,17 @@ func (q *Queries) CustomerServiceFacts(ctx context.Context, arg CustomerServiceF
 
 const overviewCounts = `-- name: OverviewCounts :one
 WITH scoped AS (
-    SELECT c.id, c.code, c.name, c.nature, c.industry, c.product_category, c.tier, c.service_mode, c.legal_representative, c.company_size, c.main_products, c.annual_output_value, c.credibility, c.profit_status, c.status, c.account_manager_id, c.founded_on, c.address, c.postcode, c.phone, c.fax, c.email, c.version, c.created_at, c.updated_at FROM customers c
+    SELECT c.id, c.code, c.name, c.nature, c.industry, c.product_category, c.tier, c.service_mode, c.legal_representative, c.company_size, c.main_products, c.annual_output_value, c.credibility, c.profit_status, c.status, c.account_manager_id, c.founded_on, c.address, c.postcode, c.phone, c.fax, c.email, c.version, c.created_at, c.updated_at, c.opened_on FROM customers c
     WHERE $3::uuid IS NULL OR c.account_manager_id = $3
 ), is_ka AS (
     SELECT s.id,
-        s.created_at::date <= $1::date - 1 AND NOT EXISTS (
+        s.opened_on <= $1::date - 1 AND NOT EXISTS (
             SELECT 1 FROM churns h WHERE h.customer_id = s.id AND h.effective_on <= $1::date - 1
               AND (h.reactivated_at IS NULL OR h.reactivated_at::date > $1::date - 1)) AS at_start,
-        s.created_at::date <= $2::date AND NOT EXISTS (
+        s.opened_on <= $2::date AND NOT EXISTS (
             SELECT 1 FROM churns h WHERE h.customer_id = s.id AND h.effective_on <= $2::date
               AND (h.reactivated_at IS NULL OR h.reactivated_at::date > $2::date)) AS at_end,
-        s.created_at::date BETWEEN $1::date AND $2::date AS added
+        s.opened_on BETWEEN $1::date AND $2::date AS added
     FROM scoped s
 )
 SELECT
@@ -299,8 +299,9 @@ type OverviewCountsRow struct {
 	Surveys         int32
 }
 
-// A key account on day d: created by d and not churned on d (a win-back
-// after d does not count).
+// A key account on day d: opened by d (opened_on: the creation date, or the
+// earlier day an import named) and not churned on d (a win-back after d does
+// not count).
 func (q *Queries) OverviewCounts(ctx context.Context, arg OverviewCountsParams) (OverviewCountsRow, error) {
 	row := q.db.QueryRow(ctx, overviewCounts, arg.FromDate, arg.ToDate, arg.ManagerID)
 	var i OverviewCountsRow
