@@ -129,13 +129,30 @@ func (s *Server) Stop() {
 func Start(o Options) (*Server, error) {
 	for attempt := 1; ; attempt++ {
 		s, err := start(o)
-		if err == nil || attempt == 5 || !strings.Contains(err.Error(), "address already in use") {
+		if err == nil || attempt == 5 || !portTaken(err) {
 			return s, err
 		}
 	}
 }
 
-func start(o Options) (*Server, error) {
+// portTaken tells a start that lost a port it had picked to another process
+// (the server reports it by panicking with "Failed to start gRPC listener").
+func portTaken(err error) bool {
+	return strings.Contains(err.Error(), "address already in use") || strings.Contains(err.Error(), "Failed to start gRPC listener")
+}
+
+func start(o Options) (_ *Server, err error) {
+	var srv temporal.Server
+	defer func() {
+		// The server's logger panics on Fatal (log.go); a start that fails
+		// that way is an error, and what it started is stopped.
+		if v := recover(); v != nil {
+			if srv != nil {
+				func() { defer func() { _ = recover() }(); _ = srv.Stop() }()
+			}
+			err = fmt.Errorf("devserver: start: %v", v)
+		}
+	}()
 	if len(o.Namespaces) == 0 {
 		return nil, errors.New("devserver: at least one namespace is needed")
 	}
@@ -257,7 +274,7 @@ func start(o Options) (*Server, error) {
 		dynamicconfig.TimerProcessorMaxPollInterval.Key():    10 * time.Second,
 		dynamicconfig.TransferProcessorMaxPollInterval.Key(): 10 * time.Second,
 	}
-	srv, err := temporal.NewServer(
+	srv, err = temporal.NewServer(
 		temporal.WithConfig(conf),
 		temporal.ForServices(temporal.DefaultServices),
 		temporal.WithStaticHosts(hosts),
