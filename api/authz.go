@@ -42,18 +42,22 @@ const (
 	capBudgets         // set KA budgets (Art. 21)
 	capCosts           // record costs of serving an account
 	capEvents          // organise symposiums, customer events, training (Art. 5.4, 5.7)
+	capDelegate        // delegate one's own approvals to a deputy (SPEC §7)
+	capSeeDelegations  // every delegation (others see those they are party to)
+	capRevokeGrants    // revoke a grant (kam.MayRevoke says whose grant is whose)
 )
 
 // grants is the one table of who may do what. Row scope (an account manager
 // sees only their accounts) is applied separately, inside the SQL.
 var grants = map[string][]capability{
-	kam.RoleAdmin: {capManageStaff, capListStaff, capReadPolicies, capSetPolicies},
+	kam.RoleAdmin: {capManageStaff, capListStaff, capReadPolicies, capSetPolicies, capSeeDelegations},
 	kam.RoleGeneralManager: {capReadArchive, capReadCredit, capListStaff, capReadPolicies,
-		capSeeDiscounts, capDecideDiscount, capReadGrants, capSeeFilings, capReadTickets, capGreetings, capSeeInspections, capReports},
+		capSeeDiscounts, capDecideDiscount, capReadGrants, capSeeFilings, capReadTickets, capGreetings, capSeeInspections, capReports,
+		capDelegate, capSeeDelegations, capRevokeGrants},
 	kam.RoleKAManager: {capReadArchive, capCreateArchive, capEditArchive, capAssign, capReadCredit, capEditCredit, capListStaff,
 		capReadPolicies, capSetPolicies, capSeeDiscounts, capRequestDiscount, capDecideDiscount, capReadGrants, capSeeFilings,
 		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey, capReports,
-		capBudgets, capCosts, capEvents},
+		capBudgets, capCosts, capEvents, capDelegate, capRevokeGrants},
 	kam.RoleAccountManager: {capReadArchive, capEditArchive, capReadCredit, capReadPolicies, capRequestDiscount, capReadGrants,
 		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey, capReports, capCosts},
 	kam.RoleDataClerk:    {capReadArchive, capCreateArchive, capEditArchive, capRecordSales},
@@ -61,7 +65,7 @@ var grants = map[string][]capability{
 	kam.RoleFinance: {capReadArchive, capReadCredit, capEditCredit, capLedger, capReadPolicies, capSeeDiscounts, capReadGrants, capReports,
 		capBudgets, capCosts},
 	kam.RoleAuditor: {capReadArchive, capReadCredit, capReadRegister, capReadPolicies, capSeeDiscounts, capReadGrants, capSeeFilings,
-		capReadTickets, capSeeInspections, capReports},
+		capReadTickets, capSeeInspections, capReports, capSeeDelegations},
 }
 
 func can(role string, c capability) bool {

@@ -29,6 +29,7 @@ var pagingExempt = map[string]string{
 // one fresh account manager (own scope), so no other test's rows interfere.
 type pagingFixture struct {
 	am, ka, auditor, gm member
+	deputy              member // a deputy of three delegations (SPEC §7)
 	account, ticket     string
 	year                string
 }
@@ -83,6 +84,7 @@ var pagingRoutes = map[string]func(f *pagingFixture) (path, token string){
 	"GET /v1/events":      func(f *pagingFixture) (string, string) { return "/v1/events", f.am.Token },
 	"GET /v1/access-log":  func(f *pagingFixture) (string, string) { return "/v1/access-log?staff_id=" + f.am.ID, f.auditor.Token },
 	"GET /v1/inspections": func(f *pagingFixture) (string, string) { return "/v1/inspections", f.auditor.Token },
+	"GET /v1/delegations": func(f *pagingFixture) (string, string) { return "/v1/delegations", f.deputy.Token },
 }
 
 // listRoute is a GET whose answer is SPEC's list envelope, read from the
@@ -199,6 +201,10 @@ func newPagingFixture(t *testing.T) *pagingFixture {
 	})
 	for range 2 {
 		must(t, call(t, "POST", "/v1/inspections", f.auditor.Token, map[string]any{"sample_size": 1}), 201)
+	}
+	f.deputy = newStaff(t, kam.RoleKAManager)
+	for range 3 {
+		must(t, call(t, "POST", "/v1/delegations", f.ka.Token, map[string]any{"to_staff_id": f.deputy.ID, "ends_at": time.Now().Add(time.Hour).Format(time.RFC3339)}), 201)
 	}
 	return f
 }

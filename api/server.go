@@ -100,6 +100,7 @@ func (s *Server) routes() {
 	s.inboxRoutes()
 	s.tierRoutes()
 	s.discountRoutes()
+	s.delegationRoutes()
 	s.creditRoutes()
 	s.ticketRoutes()
 	s.visitRoutes()
