@@ -14,8 +14,14 @@ import (
 //	KAM_RECORD_HISTORY=$PWD/workflows/testdata/ticket-reopen.json go test -short ./api -run TestTicketReopenAfterCloseRestartsSLA
 //	KAM_RECORD_HISTORY=$PWD/workflows/testdata/settlement-invalid-cycle.json go test -short ./api -run TestSettlementOnImpossibleStoredCycleWaits
 //	KAM_RECORD_HISTORY=$PWD/workflows/testdata/visit-plan-reread.json go test -short ./cmd/kam/app -run TestVisitPlanThroughTheAPI
+//
+// and the approvals of SPEC §7 (a deputy's decision on behalf of the GM, then
+// the grant's wait under versionRevocableGrant; a grant revoked mid-wait) with
+//
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/discount-deputy.json go test ./api -run TestDeputyDecidesEscalatedRequestWhileGMAway
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/discount-revoked.json go test ./api -run TestRevokedGrantEndsAndInspectionFlagsLaterSale
 func TestReplayRecordedHistories(t *testing.T) {
-	for _, file := range []string{"testdata/onboarding.json", "testdata/discount-beyond.json", "testdata/settlement.json", "testdata/settlement-arrears.json", "testdata/settlement-invalid-cycle.json", "testdata/visit-plan.json", "testdata/visit-plan-reread.json", "testdata/ticket-sla.json", "testdata/ticket-reopen.json", "testdata/inspection.json"} {
+	for _, file := range []string{"testdata/onboarding.json", "testdata/discount-beyond.json", "testdata/discount-deputy.json", "testdata/discount-revoked.json", "testdata/settlement.json", "testdata/settlement-arrears.json", "testdata/settlement-invalid-cycle.json", "testdata/visit-plan.json", "testdata/visit-plan-reread.json", "testdata/ticket-sla.json", "testdata/ticket-reopen.json", "testdata/inspection.json"} {
 		t.Run(file, func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflow(AccountOnboarding)
