@@ -124,9 +124,9 @@ func TestDelegationRules(t *testing.T) {
 	}
 	problem(t, call(t, "POST", "/v1/delegations", adminToken, body("", ka.ID)), 422, "validation_failed")
 	// A retried creation makes one delegation.
-	key := header{"Idempotency-Key", uuid.NewString()}
-	a := must(t, call(t, "POST", "/v1/delegations", gm.Token, body("", ka2.ID), key), 201)
-	if b := must(t, call(t, "POST", "/v1/delegations", gm.Token, body("", ka2.ID), key), 201); b.str("id") != a.str("id") {
+	key, same := header{"Idempotency-Key", uuid.NewString()}, body("", ka2.ID)
+	a := must(t, call(t, "POST", "/v1/delegations", gm.Token, same, key), 201)
+	if b := must(t, call(t, "POST", "/v1/delegations", gm.Token, same, key), 201); b.str("id") != a.str("id") {
 		t.Fatal("a retried delegation was made twice")
 	}
 

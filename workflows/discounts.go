@@ -102,7 +102,10 @@ type DiscountState struct {
 // filed with the General Manager, a beyond-standard one goes on to the GM.
 // Deciders are reminded; an undecided stage 1 is escalated to the GM, and an
 // undecided GM stage expires. Decisions arrive as updates, validated here so
-// that the API answers synchronously.
+// that the API answers synchronously; a deputy decides for a delegator while
+// the delegation the API found is in force (SPEC §7). An approved run owns
+// its grant until the grant ends at valid_to, or earlier by the revoke
+// update.
 func DiscountApproval(ctx workflow.Context, in DiscountInput) (DiscountState, error) {
 	w := &approval{in: in, st: DiscountState{State: kam.StatePending, Stage: kam.StageKADepartment}}
 	w.started = workflow.Now(ctx)
