@@ -41,6 +41,30 @@ func Route(rate, maxStandard, hardCap decimal.Decimal) (string, error) {
 	return RouteBeyondStandard, nil
 }
 
+// StandardGrant tells whether a grant is a standard one: routed within the
+// standard and approved by the KA Department itself (not escalated to the
+// General Manager). Art. 12 gives the KA Department the standard discounts;
+// what it may grant it may also revoke, the rest is the GM's.
+func StandardGrant(route string, escalated bool) bool {
+	return route == RouteStandard && !escalated
+}
+
+// MayRevoke tells whether role may revoke a grant (SPEC §7): a ka_manager a
+// standard one, the General Manager any.
+func MayRevoke(role string, standard bool) bool {
+	return role == RoleGeneralManager || (role == RoleKAManager && standard)
+}
+
+// RevokedOn is the company's day of a revocation at t: the last day a
+// revoked grant covers a sale (a sale carries a date, not an instant).
+func RevokedOn(t time.Time, tz *time.Location) time.Time {
+	if tz == nil {
+		tz = time.UTC
+	}
+	d := t.In(tz)
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+}
+
 // GrantEndsAt is when a grant valid to validTo ends: at the end of that day in
 // the company's time zone (Art. 12; UTC when none is set).
 func GrantEndsAt(validTo time.Time, tz *time.Location) time.Time {
@@ -68,6 +92,8 @@ type DiscountState struct {
 type DiscountDecision struct {
 	Stage, Decision, Comment string
 	By                       uuid.UUID
+	// OnBehalfOf is the delegator a deputy decided for (SPEC §7), if any.
+	OnBehalfOf *uuid.UUID
 }
 
 // InspectionRun is one discount inspection (Art. 14).
@@ -112,6 +138,8 @@ type StageDecision struct {
 	DecidedBy uuid.UUID
 	DecidedAt time.Time
 	Comment   string
+	// OnBehalfOf is the delegator a deputy decided for, if any.
+	OnBehalfOf *uuid.UUID
 }
 
 // DiscountView is a request with its decisions, oldest first.
@@ -134,7 +162,37 @@ type Grant struct {
 	GrantedAt       time.Time
 	ApprovedBy      uuid.UUID
 	EndedAt         *time.Time
+	// Revocation, when the grant was revoked before its valid_to.
+	RevokedAt    *time.Time
+	RevokedOn    *time.Time // the company's day of the revocation: its last day
+	RevokedBy    *uuid.UUID
+	RevokeReason *string
 }
+
+// GrantView is a grant with what deciding its revocation needs of its
+// request.
+type GrantView struct {
+	Grant
+	Route       string
+	Escalated   bool
+	RequesterID uuid.UUID
+}
+
+// GrantRevocation ends a grant before its valid_to (SPEC §7).
+type GrantRevocation struct {
+	RequestID uuid.UUID
+	By        uuid.UUID
+	Reason    string
+	// On is the company's day of the revocation (RevokedOn).
+	On time.Time
+}
+
+// Filing kinds: a standard discount filed with the GM (Art. 12), and the
+// revocation of a grant.
+const (
+	FilingGrant      = "grant"
+	FilingRevocation = "revocation"
+)
 
 // GrantFilter selects a page of the grants in force for an account on a day,
 // one per product category, resuming after AfterCategory when it is set.
@@ -145,7 +203,8 @@ type GrantFilter struct {
 	Lim           int32
 }
 
-// Filing is a standard discount filed with the General Manager (Art. 12).
+// Filing is a standard discount filed with the General Manager (Art. 12), or
+// the revocation of a grant.
 type Filing struct {
 	ID             uuid.UUID
 	RequestID      uuid.UUID
@@ -154,6 +213,7 @@ type Filing struct {
 	FiledAt        time.Time
 	AcknowledgedAt *time.Time
 	AcknowledgedBy *uuid.UUID
+	Kind           string // FilingGrant or FilingRevocation
 }
 
 // FiledDiscount is a filing with what its request asked for.

@@ -52,6 +52,10 @@ func (a *Activities) CheckArchive(ctx context.Context, customerID uuid.UUID) (Ar
 
 // Notice is one event to put in people's inboxes. EventKey must be the same
 // on every retry of the same event: it is what makes delivery exactly-once.
+//
+// A notice targets the person responsible where there is one (StaffIDs, the
+// account's manager) and a role otherwise (OrRoles); Roles are told always
+// (an escalation goes to the KA manager or the GM whoever else hears).
 type Notice struct {
 	EventKey   string
 	Kind       string
@@ -62,6 +66,12 @@ type Notice struct {
 	StaffIDs   []uuid.UUID
 	// ToAccountManager adds the account manager of CustomerID.
 	ToAccountManager bool
+	// OrRoles stand in for a responsible person when the notice names none
+	// that exists (no StaffIDs, no account manager).
+	OrRoles []string
+	// Deputies adds the deputies in force of every recipient (SPEC §7:
+	// reminders and escalations of approvals reach delegator and deputy).
+	Deputies bool
 }
 
 // Notify delivers a notice to the inbox of every recipient, once, and, when a
@@ -72,17 +82,7 @@ func (a *Activities) Notify(ctx context.Context, n Notice) (int, error) {
 	if n.EventKey == "" {
 		return 0, temporal.NewNonRetryableApplicationError("notice without an event key", "bad_notice", nil)
 	}
-	staff := n.StaffIDs
-	if n.ToAccountManager && n.CustomerID != nil {
-		ar, err := a.Store.GetArchive(ctx, store.Scope{}, *n.CustomerID)
-		if err != nil && !errors.Is(err, kam.ErrNotFound) {
-			return 0, err
-		}
-		if err == nil && ar.Customer.AccountManagerID != nil {
-			staff = append(slices.Clone(staff), *ar.Customer.AccountManagerID)
-		}
-	}
-	recipients, err := a.Store.Recipients(ctx, n.Roles, staff)
+	recipients, err := a.recipients(ctx, n)
 	if err != nil {
 		return 0, err
 	}
@@ -98,4 +98,33 @@ func (a *Activities) Notify(ctx context.Context, n Notice) (int, error) {
 		return 0, err
 	}
 	return len(recipients), nil
+}
+
+// recipients resolves a notice's people: the named staff and the account's
+// manager, the fallback roles when none of them exists, the roles, and the
+// deputies in force of all of them when asked.
+func (a *Activities) recipients(ctx context.Context, n Notice) ([]uuid.UUID, error) {
+	staff := slices.Clone(n.StaffIDs)
+	if n.ToAccountManager && n.CustomerID != nil {
+		ar, err := a.Store.GetArchive(ctx, store.Scope{}, *n.CustomerID)
+		if err != nil && !errors.Is(err, kam.ErrNotFound) {
+			return nil, err
+		}
+		if err == nil && ar.Customer.AccountManagerID != nil {
+			staff = append(staff, *ar.Customer.AccountManagerID)
+		}
+	}
+	roles := n.Roles
+	if len(staff) == 0 {
+		roles = append(slices.Clone(roles), n.OrRoles...)
+	}
+	recipients, err := a.Store.Recipients(ctx, roles, staff)
+	if err != nil || !n.Deputies {
+		return recipients, err
+	}
+	deputies, err := a.Store.DeputiesOf(ctx, recipients)
+	if err != nil {
+		return nil, err
+	}
+	return a.Store.Recipients(ctx, nil, append(recipients, deputies...))
 }

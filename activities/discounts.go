@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
@@ -63,4 +64,40 @@ func (a *Activities) FileWithGM(ctx context.Context, requestID uuid.UUID) (uuid.
 // EndGrant marks a grant ended at its valid_to.
 func (a *Activities) EndGrant(ctx context.Context, requestID uuid.UUID) error {
 	return a.Store.EndGrant(ctx, requestID)
+}
+
+// RegisterEntry is an access-register entry an activity writes inside its
+// own transaction for the API request that caused it (Art. 9).
+type RegisterEntry = store.Access
+
+// GrantRevocation ends a grant before its valid_to (SPEC §7).
+type GrantRevocation struct {
+	RequestID uuid.UUID
+	By        uuid.UUID
+	Reason    string
+	// Timezone is the company's (KAM_TIMEZONE): the revocation's day there is
+	// the last day the grant covers a sale.
+	Timezone string
+	// Register is the revoking request's register entry, written in the
+	// revocation's transaction.
+	Register *RegisterEntry
+}
+
+// RevokeGrant ends the request's grant now and files the revocation with the
+// General Manager; it returns the filing's id. A grant that has already
+// ended is refused for good (grant_ended), not retried.
+func (a *Activities) RevokeGrant(ctx context.Context, r GrantRevocation) (uuid.UUID, error) {
+	loc, err := time.LoadLocation(r.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	if r.Register != nil {
+		ctx = store.WithAccess(ctx, *r.Register)
+	}
+	f, err := a.Store.RevokeGrant(ctx, kam.GrantRevocation{RequestID: r.RequestID, By: r.By, Reason: r.Reason, On: kam.RevokedOn(time.Now(), loc)})
+	var de *kam.Error
+	if errors.As(err, &de) && de.Kind == kam.KindConflict {
+		return uuid.Nil, temporal.NewNonRetryableApplicationError(de.Message, de.Code, nil)
+	}
+	return f.ID, err
 }

@@ -45,19 +45,22 @@ const (
 	capReviewTiers     // run tier reviews and decide their proposals (Art. 2, 3)
 	capSeeTierReviews  // read tier reviews: accounts' revenue and proposed grades
 	capHandOver        // hand over a manager's accounts to another (Art. 4, 20; SPEC §7)
+	capDelegate        // delegate one's own approvals to a deputy (SPEC §7)
+	capSeeDelegations  // every delegation (others see those they are party to)
+	capRevokeGrants    // revoke a grant (kam.MayRevoke says whose grant is whose)
 )
 
 // grants is the one table of who may do what. Row scope (an account manager
 // sees only their accounts) is applied separately, inside the SQL.
 var grants = map[string][]capability{
-	kam.RoleAdmin: {capManageStaff, capListStaff, capReadPolicies, capSetPolicies, capHandOver},
+	kam.RoleAdmin: {capManageStaff, capListStaff, capReadPolicies, capSetPolicies, capHandOver, capSeeDelegations},
 	kam.RoleGeneralManager: {capReadArchive, capReadCredit, capListStaff, capReadPolicies,
 		capSeeDiscounts, capDecideDiscount, capReadGrants, capSeeFilings, capReadTickets, capGreetings, capSeeInspections, capReports,
-		capSeeTierReviews},
+		capSeeTierReviews, capDelegate, capSeeDelegations, capRevokeGrants},
 	kam.RoleKAManager: {capReadArchive, capCreateArchive, capEditArchive, capAssign, capReadCredit, capEditCredit, capListStaff,
 		capReadPolicies, capSetPolicies, capSeeDiscounts, capRequestDiscount, capDecideDiscount, capReadGrants, capSeeFilings,
 		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey, capReports,
-		capBudgets, capCosts, capEvents, capReviewTiers, capSeeTierReviews, capHandOver},
+		capBudgets, capCosts, capEvents, capReviewTiers, capSeeTierReviews, capHandOver, capDelegate, capRevokeGrants},
 	kam.RoleAccountManager: {capReadArchive, capEditArchive, capReadCredit, capReadPolicies, capRequestDiscount, capReadGrants,
 		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey, capReports, capCosts},
 	kam.RoleDataClerk:    {capReadArchive, capCreateArchive, capEditArchive, capRecordSales},
@@ -65,7 +68,7 @@ var grants = map[string][]capability{
 	kam.RoleFinance: {capReadArchive, capReadCredit, capEditCredit, capLedger, capReadPolicies, capSeeDiscounts, capReadGrants, capReports,
 		capBudgets, capCosts},
 	kam.RoleAuditor: {capReadArchive, capReadCredit, capReadRegister, capReadPolicies, capSeeDiscounts, capReadGrants, capSeeFilings,
-		capReadTickets, capSeeInspections, capReports, capSeeTierReviews},
+		capReadTickets, capSeeInspections, capReports, capSeeTierReviews, capSeeDelegations},
 }
 
 func can(role string, c capability) bool {

@@ -30,11 +30,12 @@ type DiscountRequestCreate struct {
 
 // DecisionEntry is one stage's decision.
 type DecisionEntry struct {
-	Stage    string    `json:"stage" enum:"ka_department,general_manager"`
-	Decision string    `json:"decision" enum:"approve,reject"`
-	By       string    `json:"by" format:"uuid"`
-	At       time.Time `json:"at"`
-	Comment  string    `json:"comment"`
+	Stage      string    `json:"stage" enum:"ka_department,general_manager"`
+	Decision   string    `json:"decision" enum:"approve,reject"`
+	By         string    `json:"by" format:"uuid"`
+	OnBehalfOf *string   `json:"on_behalf_of" format:"uuid" doc:"The delegator a deputy decided for (SPEC §7); null when By decided in their own right"`
+	At         time.Time `json:"at"`
+	Comment    string    `json:"comment"`
 }
 
 // DiscountRequest is a request and where its approval stands.
@@ -74,7 +75,8 @@ func discountOut(v kam.DiscountView) DiscountRequest {
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Decisions: []DecisionEntry{},
 	}
 	for _, d := range v.Decisions {
-		out.Decisions = append(out.Decisions, DecisionEntry{Stage: d.Stage, Decision: d.Decision, By: d.DecidedBy.String(), At: d.DecidedAt, Comment: d.Comment})
+		out.Decisions = append(out.Decisions, DecisionEntry{Stage: d.Stage, Decision: d.Decision, By: d.DecidedBy.String(),
+			OnBehalfOf: uuidString(d.OnBehalfOf), At: d.DecidedAt, Comment: d.Comment})
 	}
 	return out
 }
@@ -89,6 +91,7 @@ type DecisionCreate struct {
 type Grant struct {
 	ID              string     `json:"id" format:"uuid"`
 	RequestID       string     `json:"request_id" format:"uuid"`
+	CustomerID      string     `json:"customer_id" format:"uuid"`
 	ProductCategory string     `json:"product_category"`
 	Rate            string     `json:"rate"`
 	Method          string     `json:"method"`
@@ -97,11 +100,22 @@ type Grant struct {
 	GrantedAt       time.Time  `json:"granted_at"`
 	ApprovedBy      string     `json:"approved_by" format:"uuid"`
 	EndedAt         *time.Time `json:"ended_at"`
+	RevokedAt       *time.Time `json:"revoked_at" doc:"Set when the grant was revoked before valid_to; it ended then"`
+	RevokedOn       *string    `json:"revoked_on" doc:"The company's day of the revocation: sales dated later are inspection findings"`
+	RevokedBy       *string    `json:"revoked_by" format:"uuid"`
+	RevokeReason    *string    `json:"revoke_reason"`
 }
 
-// Filing is a standard discount filed with the GM (备案).
+// GrantRevoke ends a grant before its valid_to (SPEC §7).
+type GrantRevoke struct {
+	Reason string `json:"reason" minLength:"1" maxLength:"2000"`
+}
+
+// Filing is a standard discount filed with the GM (备案), or the revocation
+// of a grant.
 type Filing struct {
 	ID              string     `json:"id" format:"uuid"`
+	Kind            string     `json:"kind" enum:"grant,revocation" doc:"grant: a standard discount the KA Department approved (Art. 12); revocation: a grant revoked before its valid_to"`
 	RequestID       string     `json:"request_id" format:"uuid"`
 	GrantID         string     `json:"grant_id" format:"uuid"`
 	CustomerID      string     `json:"customer_id" format:"uuid"`
@@ -115,7 +129,7 @@ type Filing struct {
 }
 
 func filingOut(f kam.Filing) Filing {
-	return Filing{ID: f.ID.String(), RequestID: f.RequestID.String(), GrantID: f.GrantID.String(), CustomerID: f.CustomerID.String(),
+	return Filing{ID: f.ID.String(), Kind: f.Kind, RequestID: f.RequestID.String(), GrantID: f.GrantID.String(), CustomerID: f.CustomerID.String(),
 		FiledAt: f.FiledAt, Acknowledged: f.AcknowledgedAt != nil, AcknowledgedAt: f.AcknowledgedAt, AcknowledgedBy: uuidString(f.AcknowledgedBy)}
 }
 
@@ -139,6 +153,9 @@ func (s *Server) discountRoutes() {
 	huma.Register(s.api, op("list-filings", http.MethodGet, "/v1/filings", "Standard discounts filed with the GM", "discounts"), s.listFilings)
 	huma.Register(s.api, op("acknowledge-filing", http.MethodPost, "/v1/filings/{id}/acknowledge", "The GM acknowledges a filing", "discounts"), s.acknowledgeFiling)
 	huma.Register(s.api, op("list-grants", http.MethodGet, "/v1/customers/{id}/discounts", "The account's discount standard in force (Art. 7.8)", "discounts"), s.listGrants)
+	rv := op("revoke-grant", http.MethodPost, "/v1/discount-grants/{id}/revoke", "End a grant now (ka_manager: standard grants; general_manager: any)", "discounts")
+	rv.Errors = append(rv.Errors, 409)
+	huma.Register(s.api, rv, s.revokeGrant)
 	huma.Register(s.api, op("put-discount-policy", http.MethodPut, "/v1/discount-policies/{tier}/{product_category}", "Set a discount policy (Art. 5.5)", "policy"), s.putPolicy)
 }
 
@@ -303,18 +320,52 @@ func (s *Server) decideDiscount(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	p := callerOf(ctx)
 	r := view.Request
 	if r.State != kam.StatePending {
 		return nil, problemFor(s.log, kam.Conflict(workflows.ErrAlreadyDecided, "this request is already %s", r.State))
 	}
-	if !can(p.Role, capDecideDiscount) || p.ID == r.RequesterID {
-		return nil, s.deny(ctx, r.CustomerID, discountSections, kam.Refused(workflows.ErrNotDecider, "you may not decide this request"))
+	d, err := s.decisionOf(ctx, r, in.Body)
+	if err != nil {
+		return nil, err
 	}
 	_, err = processWrite(s, ctx, []uuid.UUID{r.CustomerID}, discountSections, func(ctx context.Context) (workflows.DiscountState, error) {
-		return s.procs.Decide(ctx, r.ID, workflows.Decision{By: p.ID, Role: p.Role, Decision: in.Body.Decision, Comment: in.Body.Comment})
+		return s.procs.Decide(ctx, r.ID, d)
 	})
 	return s.answerUpdate(ctx, r, err)
+}
+
+// decisionOf is the decision the caller makes on r's stage, and in which
+// capacity (SPEC §7): in their own role when it decides the stage, otherwise
+// as the deputy of someone whose role does, through a delegation in force now
+// (looked up here, in Postgres, at decision time: one ended a moment ago no
+// longer counts, one begun while the request waited does). The requester
+// never decides, nor does the deputy of the requester.
+func (s *Server) decisionOf(ctx context.Context, r kam.DiscountRequest, b DecisionCreate) (workflows.Decision, error) {
+	p := callerOf(ctx)
+	d := workflows.Decision{By: p.ID, Role: p.Role, Decision: b.Decision, Comment: b.Comment}
+	if !can(p.Role, capDecideDiscount) || p.ID == r.RequesterID {
+		return d, s.deny(ctx, r.CustomerID, discountSections, kam.Refused(workflows.ErrNotDecider, "you may not decide this request"))
+	}
+	stage := ""
+	if r.Stage != nil {
+		stage = *r.Stage
+	}
+	need := kam.StageDecider(stage, r.Escalated)
+	if p.Role == need {
+		return d, nil
+	}
+	deputyships, err := s.store.DeputyshipsOf(ctx, p.ID)
+	if err != nil {
+		return d, problemFor(s.log, err)
+	}
+	for _, dep := range deputyships {
+		if dep.FromRole == need && dep.From != r.RequesterID {
+			d.Deputyship = &dep
+			break
+		}
+	}
+	// Without one, the run refuses: the stage is another role's.
+	return d, nil
 }
 
 func (s *Server) withdrawDiscount(ctx context.Context, in *struct {
@@ -474,9 +525,68 @@ func (s *Server) grantQuery(id uuid.UUID, rawAsOf, cursor string, limit int) (ka
 }
 
 func grantOut(g kam.Grant) Grant {
-	return Grant{ID: g.ID.String(), RequestID: g.RequestID.String(), ProductCategory: g.ProductCategory,
+	return Grant{ID: g.ID.String(), RequestID: g.RequestID.String(), CustomerID: g.CustomerID.String(), ProductCategory: g.ProductCategory,
 		Rate: rateString(g.Rate), Method: g.Method, ValidFrom: g.ValidFrom.Format(time.DateOnly), ValidTo: g.ValidTo.Format(time.DateOnly),
-		GrantedAt: g.GrantedAt, ApprovedBy: g.ApprovedBy.String(), EndedAt: g.EndedAt}
+		GrantedAt: g.GrantedAt, ApprovedBy: g.ApprovedBy.String(), EndedAt: g.EndedAt,
+		RevokedAt: g.RevokedAt, RevokedOn: dateString(g.RevokedOn), RevokedBy: uuidString(g.RevokedBy), RevokeReason: g.RevokeReason}
+}
+
+// revokeGrant ends a grant now (SPEC §7) through an update on its approval
+// run, which owns the grant until it ends: the grant row ends, the GM gets a
+// filing, and this request's register entry is written in that same
+// transaction (the update carries it). A ka_manager revokes standard grants
+// (kam.StandardGrant), the General Manager any; a revoked or ended grant is
+// 409.
+func (s *Server) revokeGrant(ctx context.Context, in *struct {
+	ID   string `path:"id" format:"uuid"`
+	Body GrantRevoke
+}) (*struct{ Body Grant }, error) {
+	g, err := s.loadGrant(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	p := callerOf(ctx)
+	if !can(p.Role, capRevokeGrants) || !kam.MayRevoke(p.Role, kam.StandardGrant(g.Route, g.Escalated)) {
+		return nil, s.deny(ctx, g.CustomerID, discountSections,
+			kam.Refused(workflows.ErrNotRevoker, "a ka_manager revokes standard grants, the General Manager any"))
+	}
+	switch {
+	case g.RevokedAt != nil:
+		return nil, problemFor(s.log, kam.Conflict(workflows.ErrAlreadyRevoked, "this grant was revoked at %s", g.RevokedAt.UTC().Format(time.RFC3339)))
+	case g.EndedAt != nil:
+		return nil, problemFor(s.log, kam.Conflict(workflows.ErrGrantEnded, "this grant has already ended"))
+	}
+	entry := accessOf(ctx, kam.AccessUpdate, []uuid.UUID{g.CustomerID}, discountSections)
+	if _, err := s.procs.Revoke(ctx, g.RequestID, workflows.Revocation{By: p.ID, Role: p.Role, Reason: in.Body.Reason, Register: &entry}); err != nil {
+		return nil, s.processErr(ctx, g.CustomerID, err)
+	}
+	store.MarkChanged(ctx)
+	after, err := s.store.GetGrant(ctx, store.Scope{}, g.ID)
+	if err != nil {
+		return nil, problemFor(s.log, err)
+	}
+	return &struct{ Body Grant }{Body: grantOut(after.Grant)}, nil
+}
+
+// loadGrant reads a grant the caller may see (an account manager: those of
+// their accounts), registering the attempt as denied when they may not.
+func (s *Server) loadGrant(ctx context.Context, raw string) (kam.GrantView, error) {
+	id, err := parseUUID("path.id", raw)
+	if err != nil {
+		return kam.GrantView{}, err
+	}
+	p := callerOf(ctx)
+	if !can(p.Role, capReadGrants) {
+		return kam.GrantView{}, s.deny(ctx, uuid.Nil, discountSections, notFound())
+	}
+	g, err := s.store.GetGrant(ctx, scopeOf(p), id)
+	if errors.Is(err, kam.ErrNotFound) {
+		return g, s.deny(ctx, uuid.Nil, discountSections, notFound())
+	}
+	if err != nil {
+		return g, problemFor(s.log, err)
+	}
+	return g, nil
 }
 
 func grantCursor(g kam.Grant) string { return encodeCursor("grants", g.ProductCategory) }

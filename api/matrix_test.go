@@ -36,6 +36,7 @@ const (
 	greetingData                 // a greeting task (Art. 19)
 	ownOnly                      // the caller's own thing (a notification); another's does not exist for them
 	inspectionData               // an inspection: only those who see inspections know it exists
+	delegationData               // a delegation: its parties, and admin, general_manager, auditor (SPEC §7)
 )
 
 // A matrixRow is one route. may lists the roles that may act on what they
@@ -53,6 +54,9 @@ type matrixRow struct {
 	mayOwn bool
 	// contentType of a body sent verbatim (a CSV import); "" = JSON.
 	contentType string
+	// ownRoles, when set, narrows mayOwn to these roles (only deciders have
+	// approvals of their own to delegate).
+	ownRoles []string
 }
 
 type matrixCase struct {
@@ -82,6 +86,8 @@ var (
 	staffListers      = []string{kam.RoleAdmin, kam.RoleGeneralManager, kam.RoleKAManager}
 	budgeters         = []string{kam.RoleKAManager, kam.RoleFinance}
 	costRecorders     = []string{kam.RoleKAManager, kam.RoleAccountManager, kam.RoleFinance}
+	deciders          = []string{kam.RoleKAManager, kam.RoleGeneralManager}
+	delegationSeers   = []string{kam.RoleAdmin, kam.RoleGeneralManager, kam.RoleAuditor}
 	only              = func(roles ...string) []string { return roles }
 )
 
@@ -257,6 +263,22 @@ var matrix = []matrixRow{
 	{op: "POST /v1/discount-requests/{id}/withdraw", ok: 200, may: only(kam.RoleAccountManager), sees: discountData, action: kam.AccessUpdate, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/discount-requests/" + f.freshRequest(t, c.own) + "/withdraw", nil
 	}},
+	// SPEC §7: a KA manager revokes standard grants, the GM any; the grant is
+	// seen by those who see discount data (an account manager: their accounts').
+	{op: "POST /v1/discount-grants/{id}/revoke", ok: 200, may: deciders, sees: discountData, action: kam.AccessUpdate, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+		return "/v1/discount-grants/" + f.freshGrant(t, c.own) + "/revoke", map[string]any{"reason": "authz matrix"}
+	}},
+	// SPEC §7: one's own approvals (deciders), or the admin for anyone.
+	{op: "POST /v1/delegations", ok: 201, may: only(kam.RoleAdmin), mayOwn: true, ownRoles: deciders, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+		return "/v1/delegations", map[string]any{"from_staff_id": f.delegator(c), "to_staff_id": f.deputy.ID,
+			"ends_at": time.Now().Add(time.Hour).Format(time.RFC3339), "reason": "authz matrix"}
+	}},
+	{op: "GET /v1/delegations", ok: 200, may: allRoles, req: fixed("/v1/delegations")},
+	{op: "DELETE /v1/delegations/{id}", ok: 204, may: only(kam.RoleAdmin), mayOwn: true, ownRoles: deciders, sees: delegationData, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+		id := must(t, call(t, "POST", "/v1/delegations", adminToken, map[string]any{"from_staff_id": f.delegator(c), "to_staff_id": f.deputy.ID,
+			"ends_at": time.Now().Add(time.Hour).Format(time.RFC3339)}), 201).str("id")
+		return "/v1/delegations/" + id, nil
+	}},
 	{op: "GET /v1/filings", ok: 200, may: filingReaders, action: kam.AccessList, req: fixed("/v1/filings")},
 	{op: "POST /v1/filings/{id}/acknowledge", ok: 200, may: only(kam.RoleGeneralManager), sees: filingData, action: kam.AccessUpdate, req: func(_ *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/filings/" + f.filing[c.own] + "/acknowledge", nil
@@ -362,6 +384,8 @@ func (r matrixRow) visible(c matrixCase) bool {
 		return c.own
 	case inspectionData:
 		return slices.Contains(inspectors, c.role)
+	case delegationData:
+		return slices.Contains(delegationSeers, c.role) || (c.own && slices.Contains(deciders, c.role))
 	}
 	return true
 }
@@ -371,7 +395,7 @@ func (r matrixRow) want(c matrixCase) int {
 	if c.role == "" {
 		return http.StatusUnauthorized
 	}
-	may := slices.Contains(r.may, c.role) || (r.mayOwn && c.own)
+	may := slices.Contains(r.may, c.role) || (r.mayOwn && c.own && (r.ownRoles == nil || slices.Contains(r.ownRoles, c.role)))
 	if r.sees == archiveBody && !may {
 		// The role is refused whatever account it names: nothing leaks.
 		return http.StatusForbidden
@@ -401,6 +425,8 @@ type matrixFixture struct {
 	inspection string
 	tierReview string
 	proposal   map[bool]string // a pending proposal for an account of the case's own or other manager
+	// thirdKA delegates "another's" approvals; deputy is every delegation's deputy.
+	thirdKA, deputy member
 }
 
 func (f *matrixFixture) account(own bool) string {
@@ -434,6 +460,23 @@ func (f *matrixFixture) freshRequest(t *testing.T, own bool) string {
 	return must(t, call(t, "POST", "/v1/discount-requests", f.manager(own).Token, discountBody(f.account(own), "4")), 201).str("id")
 }
 
+// freshGrant is a standard grant on a request by the account's manager, which
+// the KA Department approved.
+func (f *matrixFixture) freshGrant(t *testing.T, own bool) string {
+	id := f.freshRequest(t, own)
+	must(t, call(t, "POST", "/v1/discount-requests/"+id+"/decisions", f.staff[kam.RoleKAManager].Token, map[string]any{"decision": "approve"}), 200)
+	return grantOf(t, id)
+}
+
+// delegator is whose approvals a case delegates: the caller's own when the
+// case is "own" and the caller decides approvals, another KA manager's else.
+func (f *matrixFixture) delegator(c matrixCase) string {
+	if c.own && slices.Contains(deciders, c.role) {
+		return c.caller.ID
+	}
+	return f.thirdKA.ID
+}
+
 func (f *matrixFixture) freshAccount(t *testing.T, own bool) string {
 	return newAccount(t, f.manager(own).ID)
 }
@@ -459,6 +502,7 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 	staff := staffByRole(t)
 	ka, fin, agent, auditor := staff[kam.RoleKAManager], staff[kam.RoleFinance], staff[kam.RoleServiceAgent], staff[kam.RoleAuditor]
 	f := &matrixFixture{staff: staff, otherAM: newStaff(t, kam.RoleAccountManager), third: newStaff(t, kam.RoleDataClerk),
+		thirdKA: newStaff(t, kam.RoleKAManager), deputy: newStaff(t, kam.RoleKAManager),
 		requests: map[bool]string{}, ticket: map[bool]string{}, filing: map[bool]string{}, greeting: map[bool]string{}}
 	f.own = newAccount(t, staff[kam.RoleAccountManager].ID)
 	f.other = newAccount(t, f.otherAM.ID)
@@ -593,7 +637,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 					case 401:
 						problem(t, res, 401, "unauthenticated")
 					case 403:
-						if code := res.str("code"); code != "forbidden" && code != "forbidden_field" && code != "not_decider" && code != "not_requester" {
+						if code := res.str("code"); code != "forbidden" && code != "forbidden_field" && code != "not_decider" && code != "not_requester" && code != "not_revoker" {
 							t.Fatalf("403 with code %q", code)
 						}
 						problem(t, res, 403, res.str("code"))

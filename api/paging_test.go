@@ -29,6 +29,7 @@ var pagingExempt = map[string]string{
 // one fresh account manager (own scope), so no other test's rows interfere.
 type pagingFixture struct {
 	am, ka, auditor, gm member
+	deputy              member // a deputy of three delegations (SPEC §7)
 	account, ticket     string
 	year                string
 	tier                string // a tier created here: its history has a row per field
@@ -88,6 +89,7 @@ var pagingRoutes = map[string]func(f *pagingFixture) (path, token string){
 		return "/v1/tiers/" + f.tier + "/history", adminToken
 	},
 	"GET /v1/tier-reviews": func(f *pagingFixture) (string, string) { return "/v1/tier-reviews", f.gm.Token },
+	"GET /v1/delegations":  func(f *pagingFixture) (string, string) { return "/v1/delegations", f.deputy.Token },
 }
 
 // listRoute is a GET whose answer is SPEC's list envelope, read from the
@@ -207,6 +209,10 @@ func newPagingFixture(t *testing.T) *pagingFixture {
 		must(t, call(t, "POST", "/v1/tier-reviews", f.ka.Token, nil), 201)
 	}
 	f.tier, _ = newTier(t, f.ka.Token)
+	f.deputy = newStaff(t, kam.RoleKAManager)
+	for range 3 {
+		must(t, call(t, "POST", "/v1/delegations", f.ka.Token, map[string]any{"to_staff_id": f.deputy.ID, "ends_at": time.Now().Add(time.Hour).Format(time.RFC3339)}), 201)
+	}
 	return f
 }
 

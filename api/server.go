@@ -103,6 +103,7 @@ func (s *Server) routes() {
 	s.tierRoutes()
 	s.tierReviewRoutes()
 	s.discountRoutes()
+	s.delegationRoutes()
 	s.creditRoutes()
 	s.ticketRoutes()
 	s.visitRoutes()

@@ -146,6 +146,15 @@ func (p *Processes) Withdraw(ctx context.Context, requestID uuid.UUID, w Withdra
 	return p.update(ctx, requestID, UpdateWithdraw, w)
 }
 
+// Revoke ends a request's grant before its valid_to (SPEC §7): an update
+// on the request's run, which owns the grant until it ends.
+func (p *Processes) Revoke(ctx context.Context, requestID uuid.UUID, r Revocation) (DiscountState, error) {
+	if r.Timezone == "" {
+		r.Timezone = p.tz()
+	}
+	return p.update(ctx, requestID, UpdateRevoke, r)
+}
+
 func (p *Processes) update(ctx context.Context, requestID uuid.UUID, name string, arg any) (DiscountState, error) {
 	var st DiscountState
 	h, err := p.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
@@ -165,6 +174,10 @@ var refusalKinds = map[string]kam.Kind{
 	ErrNotRequester:     kam.KindForbidden,
 	ErrAlreadyDecided:   kam.KindConflict,
 	ErrNotPending:       kam.KindConflict,
+	ErrNotRevoker:       kam.KindForbidden,
+	ErrAlreadyRevoked:   kam.KindConflict,
+	ErrGrantEnded:       kam.KindConflict,
+	ErrNoGrant:          kam.KindConflict,
 	"validation_failed": kam.KindInvalid,
 }
 

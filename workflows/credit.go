@@ -302,11 +302,14 @@ func (s *settlement) wakeAt(nextClose time.Time, closes bool) (at time.Time, tim
 	return at, timed
 }
 
+// event records a step of the agreement and tells roles (finance, and the
+// GM at the last dunning step) and the person responsible for the account,
+// its manager; an account without one has the KA Department stand in.
 func (s *settlement) event(ctx workflow.Context, suffix, kind, title, body string, roles ...string) error {
 	return workflow.ExecuteActivity(withActivity(ctx), act.RecordCreditEvent, activities.CreditEvent{
 		CustomerID: s.in.CustomerID, Key: s.key(suffix), Kind: kind, Detail: body,
 		Notice: &activities.Notice{EventKey: s.key(suffix), Kind: kind, Title: title, Body: body,
-			CustomerID: &s.in.CustomerID, Roles: roles, ToAccountManager: true},
+			CustomerID: &s.in.CustomerID, Roles: roles, ToAccountManager: true, OrRoles: []string{kam.RoleKAManager}},
 	}).Get(ctx, nil)
 }
 
@@ -355,7 +358,7 @@ func (s *settlement) followStatements(ctx workflow.Context, now time.Time) error
 				return err
 			}
 			if err := s.event(ctx, "statement/"+id+"/suspended", "credit_suspended", "Credit suspended",
-				"Credit purchasing stopped: "+reason, kam.RoleKAManager, kam.RoleFinance); err != nil {
+				"Credit purchasing stopped: "+reason, kam.RoleFinance); err != nil {
 				return err
 			}
 		}
@@ -395,7 +398,7 @@ func (s *settlement) reinstateIfSettled(ctx workflow.Context) error {
 	s.in.Reinstated++
 	s.snap.Status = kam.CreditActive
 	return s.event(ctx, fmt.Sprintf("reinstated/%d", s.in.Reinstated), "credit_reinstated", "Credit reinstated",
-		"Nothing is overdue any more; credit purchasing is open again", kam.RoleKAManager, kam.RoleFinance)
+		"Nothing is overdue any more; credit purchasing is open again", kam.RoleFinance)
 }
 
 // warnIfReached is the arrears early warning of Art. 13, once per cycle.
@@ -409,5 +412,5 @@ func (s *settlement) warnIfReached(ctx workflow.Context) error {
 	}
 	s.in.Warned = s.in.Cycle + 1
 	return s.event(ctx, fmt.Sprintf("warning/%d", s.in.Cycle), "arrears_warning", "Arrears early warning",
-		"Outstanding has reached "+strings.TrimRight(s.in.WarnRatio, "0")+" of the arrears limit", kam.RoleFinance, kam.RoleKAManager)
+		"Outstanding has reached "+strings.TrimRight(s.in.WarnRatio, "0")+" of the arrears limit", kam.RoleFinance)
 }

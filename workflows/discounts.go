@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -16,6 +17,7 @@ import (
 const (
 	UpdateDecide   = "decide"
 	UpdateWithdraw = "withdraw"
+	UpdateRevoke   = "revoke"
 	QueryDiscount  = "discount-state"
 )
 
@@ -25,6 +27,10 @@ const (
 	ErrAlreadyDecided = "already_decided"
 	ErrNotRequester   = "not_requester"
 	ErrNotPending     = "not_pending"
+	ErrNotRevoker     = "not_revoker"
+	ErrAlreadyRevoked = "already_revoked"
+	ErrGrantEnded     = "grant_ended"
+	ErrNoGrant        = "grant_not_in_force"
 )
 
 // DiscountWorkflowID is stable per request, so a repeated start is a no-op.
@@ -51,6 +57,24 @@ type Decision struct {
 	Role     string
 	Decision string // approve | reject
 	Comment  string
+	// Deputyship, when set, is the delegation the API found in force for By
+	// in Postgres at decision time (SPEC §7): By decides in the delegator's
+	// role and on their behalf. The run checks it is in force by its own
+	// clock too, and never lets it decide the requester's request.
+	Deputyship *kam.Deputyship
+}
+
+// Revocation is what a revoker sends through the revoke update.
+type Revocation struct {
+	By     uuid.UUID
+	Role   string
+	Reason string
+	// Timezone is the company's: the revocation's day there is the last day
+	// the grant covers a sale.
+	Timezone string
+	// Register is the API request's access-register entry, written in the
+	// revocation's own transaction (Art. 9).
+	Register *activities.RegisterEntry
 }
 
 // Withdrawal is sent through the withdraw update.
@@ -67,6 +91,10 @@ type DiscountState struct {
 	Reminders int
 	GrantID   *uuid.UUID
 	FilingID  *uuid.UUID
+	// Revoked: the grant was revoked before its valid_to; RevocationFilingID
+	// is the revocation's filing with the GM.
+	Revoked            bool
+	RevocationFilingID *uuid.UUID
 }
 
 // DiscountApproval is Art. 11–12: tiered management, level-by-level approval.
@@ -74,7 +102,10 @@ type DiscountState struct {
 // filed with the General Manager, a beyond-standard one goes on to the GM.
 // Deciders are reminded; an undecided stage 1 is escalated to the GM, and an
 // undecided GM stage expires. Decisions arrive as updates, validated here so
-// that the API answers synchronously.
+// that the API answers synchronously; a deputy decides for a delegator while
+// the delegation the API found is in force (SPEC §7). An approved run owns
+// its grant until the grant ends at valid_to, or earlier by the revoke
+// update.
 func DiscountApproval(ctx workflow.Context, in DiscountInput) (DiscountState, error) {
 	w := &approval{in: in, st: DiscountState{State: kam.StatePending, Stage: kam.StageKADepartment}}
 	w.started = workflow.Now(ctx)
@@ -87,6 +118,9 @@ func DiscountApproval(ctx workflow.Context, in DiscountInput) (DiscountState, er
 		return w.st, err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateWithdraw, w.withdraw, workflow.UpdateHandlerOptions{Validator: w.validateWithdrawal}); err != nil {
+		return w.st, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRevoke, w.revoke, workflow.UpdateHandlerOptions{Validator: w.validateRevocation}); err != nil {
 		return w.st, err
 	}
 
@@ -137,6 +171,14 @@ type approval struct {
 	outbox    []activities.DiscountEvent
 	approver  uuid.UUID
 	gmDecided bool
+	// stageOne is who decided stage 1 (and for whom, when a deputy did):
+	// the follow-ups of that decision reach them.
+	stageOne []uuid.UUID
+	// applying is set once the grant is being applied: a revocation may wait
+	// for it. revoking is set while a revocation is being recorded;
+	// grantEnded once the grant's natural end is under way: either refuses
+	// another revocation.
+	applying, revoking, grantEnded bool
 	// seq numbers the saves, since a handler and the main loop may both have one in flight.
 	seq int32
 }
@@ -154,12 +196,7 @@ func (w *approval) followHandovers(ctx workflow.Context) {
 	}
 }
 
-func (w *approval) deciders() string {
-	if w.st.Stage == kam.StageGeneralManager || w.st.Escalated {
-		return kam.RoleGeneralManager
-	}
-	return kam.RoleKAManager
-}
+func (w *approval) deciders() string { return kam.StageDecider(w.st.Stage, w.st.Escalated) }
 
 // setDeadline is when the current stage runs out: stage 1 escalates after
 // EscalateAfter; an escalated stage 1, like stage 2, expires GMTimeout later.
@@ -189,21 +226,54 @@ func (w *approval) validateDecision(ctx workflow.Context, d Decision) error {
 	if d.By == w.in.RequesterID {
 		return temporal.NewApplicationError("a requester never decides their own request", ErrNotDecider)
 	}
-	if d.Role != w.deciders() {
+	if dep := d.Deputyship; dep != nil {
+		// SPEC §7: a deputy decides what the delegator may decide, while
+		// the delegation is in force, and never the delegator's own request.
+		now := workflow.Now(ctx)
+		if dep.From == w.in.RequesterID {
+			return temporal.NewApplicationError("a deputy never decides the delegator's own request", ErrNotDecider)
+		}
+		if now.Before(dep.StartsAt) || !now.Before(dep.EndsAt) {
+			return temporal.NewApplicationError("the delegation is not in force", ErrNotDecider)
+		}
+	}
+	if role, _ := capacity(d); role != w.deciders() {
 		return temporal.NewApplicationError(fmt.Sprintf("the %s stage is decided by a %s", w.st.Stage, w.deciders()), ErrNotDecider)
 	}
 	return nil
+}
+
+// capacity is the role a decision is made in, and whom it is made for: the
+// decider's own role, or a deputy's delegator's role on their behalf.
+func capacity(d Decision) (role string, onBehalfOf *uuid.UUID) {
+	if dep := d.Deputyship; dep != nil {
+		from := dep.From
+		return dep.FromRole, &from
+	}
+	return d.Role, nil
 }
 
 func (w *approval) decide(ctx workflow.Context, d Decision) (DiscountState, error) {
 	w.busy = true
 	defer func() { w.busy = false }()
 	stage := w.st.Stage
-	record := &kam.DiscountDecision{Stage: stage, Decision: d.Decision, Comment: d.Comment, By: d.By}
+	role, onBehalfOf := capacity(d)
+	record := &kam.DiscountDecision{Stage: stage, Decision: d.Decision, Comment: d.Comment, By: d.By, OnBehalfOf: onBehalfOf}
+	// Who hears of this decision: the requester, the delegator a deputy
+	// decided for, and, for a stage-2 decision, whoever decided stage 1.
+	told := []uuid.UUID{w.in.RequesterID}
+	if onBehalfOf != nil {
+		told = append(told, *onBehalfOf)
+	}
+	if stage == kam.StageGeneralManager {
+		told = append(told, w.stageOne...)
+	} else {
+		w.stageOne = append([]uuid.UUID{d.By}, told[1:]...)
+	}
 	switch {
 	case d.Decision == "reject":
 		w.st.State = kam.StateRejected
-	case stage == kam.StageKADepartment && w.in.Route == kam.RouteBeyondStandard && d.Role != kam.RoleGeneralManager:
+	case stage == kam.StageKADepartment && w.in.Route == kam.RouteBeyondStandard && role != kam.RoleGeneralManager:
 		// Art. 12: beyond the standard, the GM approves after the KA Department.
 		w.st.Stage = kam.StageGeneralManager
 		w.stageStart = workflow.Now(ctx)
@@ -213,7 +283,7 @@ func (w *approval) decide(ctx workflow.Context, d Decision) (DiscountState, erro
 		// approval, or the GM deciding an escalated stage 1: approved.
 		w.st.State = kam.StateApproved
 		w.approver = d.By
-		w.gmDecided = d.Role == kam.RoleGeneralManager
+		w.gmDecided = role == kam.RoleGeneralManager
 	}
 	if w.st.State != kam.StatePending {
 		w.st.Stage = ""
@@ -227,10 +297,10 @@ func (w *approval) decide(ctx workflow.Context, d Decision) (DiscountState, erro
 		next = "the request is " + w.st.State
 	}
 	w.queue(stage+"/"+d.Decision, "discount_"+d.Decision, fmt.Sprintf("Discount request %sd at the %s stage", d.Decision, stage),
-		fmt.Sprintf("%s; comment: %s", next, d.Comment), nil, []uuid.UUID{w.in.RequesterID})
+		fmt.Sprintf("%s; comment: %s", next, d.Comment), audience{staff: told, manager: true})
 	if w.st.Stage == kam.StageGeneralManager {
 		w.queue("stage/general_manager", "discount_awaiting_decision", "Beyond-standard discount awaits your decision",
-			"Approved by the KA Department; Art. 12 requires the General Manager's approval", []string{kam.RoleGeneralManager}, nil)
+			"Approved by the KA Department; Art. 12 requires the General Manager's approval", audience{roles: []string{kam.RoleGeneralManager}, deputies: true})
 	}
 	return w.st, nil
 }
@@ -275,12 +345,26 @@ func (w *approval) key(suffix string) string {
 	return DiscountWorkflowID(w.in.RequestID) + "/" + suffix
 }
 
-func (w *approval) queue(suffix, kind, title, body string, roles []string, staff []uuid.UUID) {
-	w.outbox = append(w.outbox, activities.DiscountEvent{
+// audience is who hears of an approval's step: the people responsible for
+// it (staff, the account's manager) and the roles that act on it, with the
+// deputies in force of them all when the step asks for a decision.
+type audience struct {
+	roles    []string
+	staff    []uuid.UUID
+	manager  bool
+	deputies bool
+}
+
+func (w *approval) event(suffix, kind, title, body string, to audience) activities.DiscountEvent {
+	return activities.DiscountEvent{
 		RequestID: w.in.RequestID, Key: w.key(suffix), Kind: kind, Detail: body,
 		Notice: &activities.Notice{EventKey: w.key(suffix), Kind: kind, Title: title, Body: body,
-			CustomerID: &w.in.CustomerID, Roles: roles, StaffIDs: staff},
-	})
+			CustomerID: &w.in.CustomerID, Roles: to.roles, StaffIDs: to.staff, ToAccountManager: to.manager, Deputies: to.deputies},
+	}
+}
+
+func (w *approval) queue(suffix, kind, title, body string, to audience) {
+	w.outbox = append(w.outbox, w.event(suffix, kind, title, body, to))
 }
 
 // flush sends what the handlers queued, in order.
@@ -335,7 +419,7 @@ func (w *approval) waitForNextStep(ctx workflow.Context) error {
 		}
 		w.queue("escalated", "discount_escalated", "Discount request escalated to the General Manager",
 			fmt.Sprintf("The KA Department did not decide within %s; the General Manager may now decide", w.in.EscalateAfter),
-			[]string{kam.RoleGeneralManager}, []uuid.UUID{w.in.RequesterID})
+			audience{roles: []string{kam.RoleGeneralManager}, staff: []uuid.UUID{w.in.RequesterID}, manager: true, deputies: true})
 	case !now.Before(*w.st.Deadline):
 		w.st.State, w.st.Stage = kam.StateExpired, ""
 		w.setDeadline()
@@ -343,7 +427,8 @@ func (w *approval) waitForNextStep(ctx workflow.Context) error {
 			return err
 		}
 		w.queue("expired", "discount_expired", "Discount request expired",
-			fmt.Sprintf("No decision within %s of reaching the General Manager", w.in.GMTimeout), nil, []uuid.UUID{w.in.RequesterID})
+			fmt.Sprintf("No decision within %s of reaching the General Manager", w.in.GMTimeout),
+			audience{staff: append([]uuid.UUID{w.in.RequesterID}, w.stageOne...), manager: true})
 	default:
 		w.stageReminders++
 		w.st.Reminders++
@@ -352,15 +437,14 @@ func (w *approval) waitForNextStep(ctx workflow.Context) error {
 		}
 		w.queue(fmt.Sprintf("remind/%d", w.st.Reminders), "discount_reminder", "Discount request awaiting your decision",
 			fmt.Sprintf("Pending at the %s stage; deadline %s", w.st.Stage, w.st.Deadline.UTC().Format(time.RFC3339)),
-			[]string{w.deciders()}, nil)
+			audience{roles: []string{w.deciders()}, deputies: true})
 	}
 	return nil
 }
 
 // afterClose carries out an approval: the grant becomes the account's
 // discount standard; a standard one the KA Department approved is filed with
-// the GM; the account manager hears before the grant runs out, and it ends at
-// valid_to.
+// the GM; the grant then lives until valid_to (runGrant).
 func (w *approval) afterClose(ctx workflow.Context) error {
 	if err := w.flush(ctx); err != nil {
 		return err
@@ -369,6 +453,7 @@ func (w *approval) afterClose(ctx workflow.Context) error {
 		return nil
 	}
 	var grant uuid.UUID
+	w.applying = true
 	if err := workflow.ExecuteActivity(withActivity(ctx), act.ApplyGrant, w.in.RequestID, w.approver).Get(ctx, &grant); err != nil {
 		return err
 	}
@@ -380,33 +465,114 @@ func (w *approval) afterClose(ctx workflow.Context) error {
 		}
 		w.st.FilingID = &filing
 		w.queue("filed", "discount_filed", "Standard discount filed with you (备案)",
-			"Approved within the standard by the KA Department; acknowledge it under /v1/filings", []string{kam.RoleGeneralManager}, nil)
+			"Approved within the standard by the KA Department; acknowledge it under /v1/filings", audience{roles: []string{kam.RoleGeneralManager}})
 	}
 	w.queue("granted", "discount_granted", "Discount granted", "The discount is now part of the account's discount standard",
-		nil, []uuid.UUID{w.in.RequesterID})
+		audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true})
 	if err := w.flush(ctx); err != nil {
 		return err
 	}
+	wait := workflow.Sleep
+	if workflow.GetVersion(ctx, versionRevocableGrant, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+		wait = w.untilRevoked
+	}
+	return w.runGrant(ctx, wait)
+}
 
+// versionRevocableGrant: a grant's run waits for its end or its revocation
+// (SPEC §7), whichever comes first; before, it slept until the end. A run
+// that was already sleeping then keeps sleeping, and a revocation meanwhile
+// ends its grant all the same (revoke) and spares it the expiry's steps.
+const versionRevocableGrant = "revocable-grant"
+
+// untilRevoked waits d, or less if the grant is revoked meanwhile.
+func (w *approval) untilRevoked(ctx workflow.Context, d time.Duration) error {
+	_, err := workflow.AwaitWithTimeout(ctx, d, func() bool { return w.st.Revoked })
+	return err
+}
+
+// runGrant keeps an applied grant until it ends: the requester and the
+// account's manager hear ExpiryNotice before valid_to, and it ends then,
+// unless it is revoked first.
+func (w *approval) runGrant(ctx workflow.Context, wait func(workflow.Context, time.Duration) error) error {
 	noticeAt := w.in.GrantEndsAt.Add(-w.in.ExpiryNotice)
 	if d := noticeAt.Sub(workflow.Now(ctx)); d > 0 {
-		if err := workflow.Sleep(ctx, d); err != nil {
+		if err := wait(ctx, d); err != nil {
 			return err
 		}
 	}
-	if workflow.Now(ctx).Before(w.in.GrantEndsAt) {
+	if !w.st.Revoked && workflow.Now(ctx).Before(w.in.GrantEndsAt) {
 		w.queue("expiring", "grant_expiring", "Discount grant ends soon",
-			"Ends "+w.in.GrantEndsAt.UTC().Format(time.RFC3339), nil, []uuid.UUID{w.in.RequesterID})
+			"Ends "+w.in.GrantEndsAt.UTC().Format(time.RFC3339), audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true})
 		if err := w.flush(ctx); err != nil {
 			return err
 		}
-		if err := workflow.Sleep(ctx, w.in.GrantEndsAt.Sub(workflow.Now(ctx))); err != nil {
+		if err := wait(ctx, w.in.GrantEndsAt.Sub(workflow.Now(ctx))); err != nil {
 			return err
 		}
 	}
+	// A revocation under way finishes first; a revoked grant has ended.
+	if err := workflow.Await(ctx, func() bool { return !w.revoking }); err != nil {
+		return err
+	}
+	if w.st.Revoked {
+		return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	}
+	w.grantEnded = true
 	if err := workflow.ExecuteActivity(withActivity(ctx), act.EndGrant, w.in.RequestID).Get(ctx, nil); err != nil {
 		return err
 	}
-	w.queue("ended", "grant_ended", "Discount grant ended", "valid_to has passed", nil, []uuid.UUID{w.in.RequesterID})
+	w.queue("ended", "grant_ended", "Discount grant ended", "valid_to has passed", audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true})
 	return w.flush(ctx)
+}
+
+// validateRevocation admits a revocation of a grant in force (SPEC §7): a
+// ka_manager revokes a standard grant (kam.StandardGrant), the General
+// Manager any; a revoked or ended grant is a conflict.
+func (w *approval) validateRevocation(ctx workflow.Context, r Revocation) error {
+	switch {
+	case w.revoking || w.st.Revoked:
+		return temporal.NewApplicationError("this grant is already revoked", ErrAlreadyRevoked)
+	case w.grantEnded:
+		return temporal.NewApplicationError("this grant has already ended", ErrGrantEnded)
+	case w.st.State != kam.StateApproved || (w.st.GrantID == nil && !w.applying):
+		return temporal.NewApplicationError("this request has no grant", ErrNoGrant)
+	case !kam.MayRevoke(r.Role, kam.StandardGrant(w.in.Route, w.st.Escalated)):
+		return temporal.NewApplicationError("a ka_manager revokes standard grants; this one is the General Manager's", ErrNotRevoker)
+	case strings.TrimSpace(r.Reason) == "":
+		return temporal.NewApplicationError("a revocation gives its reason", "validation_failed")
+	}
+	return nil
+}
+
+// revoke ends the grant now: the grant row ends and its revocation is filed
+// with the GM in one transaction with the revoker's register entry; then the
+// requester and the account's manager are told, and the GM of the filing.
+// The main loop, waiting for the grant's end, wakes and ends the run.
+func (w *approval) revoke(ctx workflow.Context, r Revocation) (DiscountState, error) {
+	w.revoking = true
+	defer func() { w.revoking = false }()
+	// The grant may still be being applied (its row is there, the run has
+	// not heard yet): revoke it once it is.
+	if err := workflow.Await(ctx, func() bool { return w.st.GrantID != nil }); err != nil {
+		return w.st, err
+	}
+	var filing uuid.UUID
+	if err := workflow.ExecuteLocalActivity(withLocalActivity(ctx), act.RevokeGrant, activities.GrantRevocation{
+		RequestID: w.in.RequestID, By: r.By, Reason: r.Reason, Timezone: r.Timezone, Register: r.Register,
+	}).Get(ctx, &filing); err != nil {
+		return w.st, err
+	}
+	w.st.Revoked, w.st.RevocationFilingID = true, &filing
+	for _, e := range []activities.DiscountEvent{
+		w.event("revoked", "grant_revoked", "Discount grant revoked", "The grant ended on revocation; reason: "+r.Reason,
+			audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true}),
+		w.event("revoked/filed", "discount_revocation_filed", "Discount revocation filed with you (备案)",
+			"A discount grant was revoked; the filing is under /v1/filings", audience{roles: []string{kam.RoleGeneralManager}}),
+	} {
+		if err := workflow.ExecuteActivity(withActivity(ctx), act.RecordDiscountEvent, e).Get(ctx, nil); err != nil {
+			return w.st, err
+		}
+	}
+	return w.st, nil
 }

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"kam"
 	"kam/activities"
@@ -28,6 +30,7 @@ type approvalRun struct {
 	grants   int
 	filings  int
 	ended    int
+	revokes  []activities.GrantRevocation
 	rejected []string // error types of refused updates
 	answers  []DiscountState
 }
@@ -68,6 +71,10 @@ func newApprovalRunWith(t *testing.T, route string, eventDelay time.Duration) *a
 	env.OnActivity(a.EndGrant, mock.Anything, r.in.RequestID).Return(func(context.Context, uuid.UUID) error {
 		r.ended++
 		return nil
+	})
+	env.OnActivity(a.RevokeGrant, mock.Anything, mock.Anything).Return(func(_ context.Context, g activities.GrantRevocation) (uuid.UUID, error) {
+		r.revokes = append(r.revokes, g)
+		return uuid.New(), nil
 	})
 	return r
 }
@@ -349,4 +356,219 @@ func TestRunWithoutRequestEnds(t *testing.T) {
 		t.Fatalf("state %+v err %v", st, err)
 	}
 	env.AssertNotCalled(t, "SaveDiscountState", mock.Anything, mock.Anything)
+}
+
+// deputyOf is a delegation of the General Manager's approvals in force
+// from..until.
+func deputyOf(from, until time.Time) *kam.Deputyship {
+	return &kam.Deputyship{ID: uuid.New(), From: uuid.New(), FromRole: kam.RoleGeneralManager, StartsAt: from, EndsAt: until}
+}
+
+// decision finds the save that recorded stage's decision.
+func (r *approvalRun) decision(stage string) *kam.DiscountDecision {
+	for _, s := range r.saves {
+		if s.Decision != nil && s.Decision.Stage == stage {
+			return s.Decision
+		}
+	}
+	r.t.Fatalf("no decision saved at the %s stage", stage)
+	return nil
+}
+
+func (r *approvalRun) eventOf(kind string) activities.DiscountEvent {
+	for _, e := range r.events {
+		if e.Kind == kind {
+			return e
+		}
+	}
+	r.t.Fatalf("no %s event in %v", kind, r.kinds())
+	return activities.DiscountEvent{}
+}
+
+// SPEC §7: while the GM is away a KA manager deputising for them decides the
+// GM stage; the decision records by and on_behalf_of, and the requester, the
+// GM and the stage-1 KA manager hear of it. Art. 12.
+func TestDeputyDecidesForTheGM(t *testing.T) {
+	r := newApprovalRun(t, kam.RouteBeyondStandard)
+	ka, deputy := uuid.New(), uuid.New()
+	gm := deputyOf(t0, t0.Add(1000*time.Hour))
+	r.at(time.Hour, UpdateDecide, Decision{By: ka, Role: kam.RoleKAManager, Decision: "approve"})
+	// Without the delegation the same KA manager may not decide stage 2.
+	r.at(2*time.Hour, UpdateDecide, Decision{By: deputy, Role: kam.RoleKAManager, Decision: "approve"})
+	r.at(3*time.Hour, UpdateDecide, Decision{By: deputy, Role: kam.RoleKAManager, Decision: "approve", Comment: "for Grace", Deputyship: gm})
+	st := r.run()
+	if st.State != kam.StateApproved || r.grants != 1 || r.filings != 0 {
+		t.Fatalf("state = %+v grants %d filings %d", st, r.grants, r.filings)
+	}
+	if len(r.rejected) != 1 || r.rejected[0] != ErrNotDecider {
+		t.Fatalf("rejected = %v", r.rejected)
+	}
+	d := r.decision(kam.StageGeneralManager)
+	if d.By != deputy || d.OnBehalfOf == nil || *d.OnBehalfOf != gm.From {
+		t.Fatalf("stage-2 decision = %+v", d)
+	}
+	if d := r.decision(kam.StageKADepartment); d.OnBehalfOf != nil {
+		t.Fatalf("stage-1 decision = %+v", d)
+	}
+	// Both the delegator and the stage-1 KA manager hear of the decision.
+	var told []uuid.UUID
+	for _, e := range r.events {
+		if e.Key == r.key("general_manager/approve") {
+			told = e.Notice.StaffIDs
+		}
+	}
+	for _, who := range []uuid.UUID{r.in.RequesterID, gm.From, ka} {
+		if !slices.Contains(told, who) {
+			t.Fatalf("stage-2 decision told %v, not %s", told, who)
+		}
+	}
+}
+
+func (r *approvalRun) key(suffix string) string {
+	return DiscountWorkflowID(r.in.RequestID) + "/" + suffix
+}
+
+// SPEC §7: a deputy never decides their own request, nor the delegator's.
+// Art. 11: level by level, never one's own.
+func TestDeputyNeverDecidesOwnRequest(t *testing.T) {
+	r := newApprovalRun(t, kam.RouteStandard)
+	gm := deputyOf(t0, t0.Add(1000*time.Hour))
+	// Escalated at 72h: the GM stage. The requester deputises for the GM.
+	r.at(80*time.Hour, UpdateDecide, Decision{By: r.in.RequesterID, Role: kam.RoleKAManager, Decision: "approve", Deputyship: gm})
+	// A deputy of the requester decides nothing of the requester's.
+	own := &kam.Deputyship{ID: uuid.New(), From: r.in.RequesterID, FromRole: kam.RoleGeneralManager, StartsAt: t0, EndsAt: t0.Add(1000 * time.Hour)}
+	r.at(81*time.Hour, UpdateDecide, Decision{By: uuid.New(), Role: kam.RoleKAManager, Decision: "approve", Deputyship: own})
+	r.decide(90*time.Hour, kam.RoleGeneralManager, "reject")
+	st := r.run()
+	if st.State != kam.StateRejected || len(r.rejected) != 2 || r.rejected[0] != ErrNotDecider || r.rejected[1] != ErrNotDecider {
+		t.Fatalf("state %s, rejected %v", st.State, r.rejected)
+	}
+}
+
+// SPEC §7: a delegation ended while a stage is pending no longer lets its
+// deputy decide; the delegator still does. Art. 12.
+func TestDelegationEndedMidStageRefused(t *testing.T) {
+	r := newApprovalRun(t, kam.RouteStandard)
+	gm := deputyOf(t0, t0.Add(75*time.Hour)) // escalated at 72h, ended at 75h
+	r.at(80*time.Hour, UpdateDecide, Decision{By: uuid.New(), Role: kam.RoleKAManager, Decision: "approve", Deputyship: gm})
+	r.at(81*time.Hour, UpdateDecide, Decision{By: gm.From, Role: kam.RoleGeneralManager, Decision: "approve"})
+	st := r.run()
+	if st.State != kam.StateApproved || len(r.rejected) != 1 || r.rejected[0] != ErrNotDecider {
+		t.Fatalf("state %s, rejected %v", st.State, r.rejected)
+	}
+	if d := r.decision(kam.StageKADepartment); d.By != gm.From || d.OnBehalfOf != nil {
+		t.Fatalf("decision = %+v", d)
+	}
+}
+
+// SPEC §7: a delegation that starts while a request is pending applies to
+// it from its start, not before. Art. 12.
+func TestDelegationStartedWhilePendingAccepted(t *testing.T) {
+	r := newApprovalRun(t, kam.RouteStandard)
+	gm := deputyOf(t0.Add(76*time.Hour), t0.Add(1000*time.Hour)) // starts after the escalation at 72h
+	deputy := uuid.New()
+	r.at(74*time.Hour, UpdateDecide, Decision{By: deputy, Role: kam.RoleKAManager, Decision: "approve", Deputyship: gm})
+	r.at(78*time.Hour, UpdateDecide, Decision{By: deputy, Role: kam.RoleKAManager, Decision: "approve", Deputyship: gm})
+	st := r.run()
+	if st.State != kam.StateApproved || !st.Escalated || len(r.rejected) != 1 || r.rejected[0] != ErrNotDecider {
+		t.Fatalf("state %+v, rejected %v", st, r.rejected)
+	}
+	if d := r.decision(kam.StageKADepartment); d.By != deputy || *d.OnBehalfOf != gm.From {
+		t.Fatalf("decision = %+v", d)
+	}
+	// The GM decided (through the deputy): nothing is filed with the GM.
+	if r.filings != 0 {
+		t.Fatalf("%d filings", r.filings)
+	}
+}
+
+// Reminders and escalations of a stage reach the deciders' deputies; the
+// outcome reaches the requester and the account's manager. SPEC §4, §7.
+func TestApprovalNoticesReachResponsiblePeople(t *testing.T) {
+	r := newApprovalRun(t, kam.RouteStandard)
+	r.decide(80*time.Hour, kam.RoleGeneralManager, "approve")
+	r.run()
+	for _, kind := range []string{"discount_reminder", "discount_escalated"} {
+		if n := r.eventOf(kind).Notice; !n.Deputies {
+			t.Errorf("%s does not reach deputies: %+v", kind, n)
+		}
+	}
+	for _, kind := range []string{"discount_escalated", "discount_approve", "discount_granted", "grant_expiring", "grant_ended"} {
+		n := r.eventOf(kind).Notice
+		if !n.ToAccountManager || !slices.Contains(n.StaffIDs, r.in.RequesterID) {
+			t.Errorf("%s: not the requester and the account's manager: %+v", kind, n)
+		}
+	}
+}
+
+// SPEC §7: a standard grant revoked by a KA manager ends at once: revoked,
+// filed with the GM, the requester and the account's manager told, and the
+// run ends without the expiry's steps; a second revocation is a conflict.
+func TestRevokeStandardGrantEndsNow(t *testing.T) {
+	r := newApprovalRun(t, kam.RouteStandard)
+	r.decide(time.Hour, kam.RoleKAManager, "approve")
+	r.at(2*time.Hour, UpdateRevoke, Revocation{By: uuid.New(), Role: kam.RoleKAManager, Reason: ""})
+	by := uuid.New()
+	r.at(48*time.Hour, UpdateRevoke, Revocation{By: by, Role: kam.RoleKAManager, Reason: "terms breached", Timezone: "Asia/Shanghai"})
+	r.at(48*time.Hour, UpdateRevoke, Revocation{By: uuid.New(), Role: kam.RoleGeneralManager, Reason: "again"})
+	st := r.run()
+	if !st.Revoked || st.RevocationFilingID == nil || st.State != kam.StateApproved {
+		t.Fatalf("state = %+v", st)
+	}
+	if got := r.env.Now(); got.After(t0.Add(49 * time.Hour)) {
+		t.Fatalf("the run lived on to %s after the revocation", got)
+	}
+	if len(r.revokes) != 1 || r.revokes[0].By != by || r.revokes[0].Reason != "terms breached" || r.revokes[0].Timezone != "Asia/Shanghai" {
+		t.Fatalf("revocations = %+v", r.revokes)
+	}
+	if len(r.rejected) != 2 || r.rejected[0] != "validation_failed" || r.rejected[1] != ErrAlreadyRevoked {
+		t.Fatalf("rejected = %v", r.rejected)
+	}
+	k := r.kinds()
+	if k["grant_revoked"] != 1 || k["discount_revocation_filed"] != 1 || k["grant_expiring"] != 0 || k["grant_ended"] != 0 || r.ended != 0 {
+		t.Fatalf("events = %v, ended %d", k, r.ended)
+	}
+	if n := r.eventOf("grant_revoked").Notice; !n.ToAccountManager || n.StaffIDs[0] != r.in.RequesterID {
+		t.Fatalf("revocation told %+v", n)
+	}
+	if n := r.eventOf("discount_revocation_filed").Notice; n.Roles[0] != kam.RoleGeneralManager {
+		t.Fatalf("revocation filed with %+v", n)
+	}
+}
+
+// SPEC §7: a ka_manager revokes standard grants only; the GM any. A request
+// not (yet) granted has nothing to revoke.
+func TestRevokeBeyondStandardIsTheGMs(t *testing.T) {
+	r := newApprovalRun(t, kam.RouteBeyondStandard)
+	r.at(30*time.Minute, UpdateRevoke, Revocation{By: uuid.New(), Role: kam.RoleGeneralManager, Reason: "too early"})
+	r.decide(time.Hour, kam.RoleKAManager, "approve")
+	r.decide(2*time.Hour, kam.RoleGeneralManager, "approve")
+	r.at(3*time.Hour, UpdateRevoke, Revocation{By: uuid.New(), Role: kam.RoleKAManager, Reason: "mine?"})
+	r.at(4*time.Hour, UpdateRevoke, Revocation{By: uuid.New(), Role: kam.RoleFinance, Reason: "mine?"})
+	r.at(5*time.Hour, UpdateRevoke, Revocation{By: uuid.New(), Role: kam.RoleGeneralManager, Reason: "strategy changed"})
+	st := r.run()
+	if !st.Revoked || len(r.revokes) != 1 {
+		t.Fatalf("state = %+v, revocations %d", st, len(r.revokes))
+	}
+	want := []string{ErrNoGrant, ErrNotRevoker, ErrNotRevoker}
+	if !slices.Equal(r.rejected, want) {
+		t.Fatalf("rejected = %v, want %v", r.rejected, want)
+	}
+}
+
+// A run that was already sleeping in its grant when versionRevocableGrant
+// came (DefaultVersion) keeps sleeping, but a revocation still ends its grant
+// and spares it the expiry notice and the natural end.
+func TestRevokeWhileSleepingTheOldWay(t *testing.T) {
+	r := newApprovalRun(t, kam.RouteStandard)
+	r.env.OnGetVersion(versionRevocableGrant, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	r.decide(time.Hour, kam.RoleKAManager, "approve")
+	r.at(48*time.Hour, UpdateRevoke, Revocation{By: uuid.New(), Role: kam.RoleKAManager, Reason: "terms breached"})
+	st := r.run()
+	if !st.Revoked || len(r.revokes) != 1 || r.ended != 0 {
+		t.Fatalf("state = %+v, revocations %d, ended %d", st, len(r.revokes), r.ended)
+	}
+	if k := r.kinds(); k["grant_revoked"] != 1 || k["grant_expiring"] != 0 || k["grant_ended"] != 0 {
+		t.Fatalf("events = %v", k)
+	}
 }

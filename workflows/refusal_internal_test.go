@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"go.temporal.io/sdk/temporal"
@@ -23,6 +24,12 @@ func TestUpdateErr(t *testing.T) {
 		{temporal.NewApplicationError("no", ErrAlreadyDecided), kam.KindConflict, ErrAlreadyDecided},
 		{temporal.NewApplicationError("no", ErrNotPending), kam.KindConflict, ErrNotPending},
 		{temporal.NewApplicationError("no", "validation_failed"), kam.KindInvalid, "validation_failed"},
+		{temporal.NewApplicationError("no", ErrNotRevoker), kam.KindForbidden, ErrNotRevoker},
+		{temporal.NewApplicationError("no", ErrAlreadyRevoked), kam.KindConflict, ErrAlreadyRevoked},
+		{temporal.NewApplicationError("no", ErrGrantEnded), kam.KindConflict, ErrGrantEnded},
+		{temporal.NewApplicationError("no", ErrNoGrant), kam.KindConflict, ErrNoGrant},
+		// The revocation's activity refused for good: the update fails with it.
+		{fmt.Errorf("activity error: %w", temporal.NewNonRetryableApplicationError("ended", ErrGrantEnded, nil)), kam.KindConflict, ErrGrantEnded},
 		{temporal.NewApplicationError("boom", "something_else"), kam.KindUnavailable, "unavailable"},
 		{errors.New("deadline exceeded"), kam.KindUnavailable, "unavailable"},
 	}

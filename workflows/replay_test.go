@@ -25,6 +25,12 @@ import (
 //	KAM_RECORD_HISTORY_REQUEST=$PWD/workflows/testdata/discount-handed-over.json \
 //	  go test ./api -run TestStaffHandoverMovesAccountsRequestsPlansAndGreetings
 //
+// and the approvals of SPEC §7 (a deputy's decision on behalf of the GM, then
+// the grant's wait under versionRevocableGrant; a grant revoked mid-wait) with
+//
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/discount-deputy.json go test ./api -run TestDeputyDecidesEscalatedRequestWhileGMAway
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/discount-revoked.json go test ./api -run TestRevokedGrantEndsAndInspectionFlagsLaterSale
+//
 // Every file in testdata/ is such a history.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")

@@ -118,8 +118,10 @@ func breach(ctx workflow.Context, in TicketInput, b activities.TicketBreach, key
 	if rereads && !owed {
 		return nil
 	}
+	// Art. 16: the escalation goes to the KA manager (and the GM); the
+	// account's manager, responsible for the account, hears of it too.
 	return notify(ctx, activities.Notice{
 		EventKey: TicketWorkflowID(in.TicketID) + "/" + key, Kind: "ticket_escalated", Title: title,
-		Body: b.Note, CustomerID: &in.CustomerID, Roles: roles,
+		Body: b.Note, CustomerID: &in.CustomerID, Roles: roles, ToAccountManager: true,
 	})
 }

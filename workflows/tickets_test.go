@@ -86,7 +86,7 @@ func TestTicketResponseBreachedEscalates(t *testing.T) {
 	if !st.ResponseBreached || st.ResolutionBreached || len(r.breaches) != 1 || !r.breaches[0].Response {
 		t.Fatalf("state %+v breaches %v", st, r.breaches)
 	}
-	if len(r.notices) != 1 || r.notices[0].Roles[0] != kam.RoleKAManager || len(r.notices[0].Roles) != 1 {
+	if len(r.notices) != 1 || r.notices[0].Roles[0] != kam.RoleKAManager || len(r.notices[0].Roles) != 1 || !r.notices[0].ToAccountManager {
 		t.Fatalf("notices %v", r.notices)
 	}
 }

@@ -118,7 +118,9 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 					return err
 				}
 				if err := notify(ctx, activities.Notice{EventKey: activities.VisitNoticeKey(in.CustomerID, due, "lead"), Kind: "visit_due", Title: "Visit due",
-					Body: "A regular visit (Art. 20) is due " + due.In(loc).Format(time.RFC3339), CustomerID: &in.CustomerID, ToAccountManager: true}); err != nil {
+					Body: "A regular visit (Art. 20) is due " + due.In(loc).Format(time.RFC3339), CustomerID: &in.CustomerID,
+					// The account's manager visits; without one, the KA Department.
+					ToAccountManager: true, OrRoles: []string{kam.RoleKAManager}}); err != nil {
 					return err
 				}
 			case "grace":
@@ -132,7 +134,8 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 				if missed {
 					if err := notify(ctx, activities.Notice{EventKey: activities.VisitNoticeKey(in.CustomerID, due, "missed"), Kind: "visit_missed", Title: "Visit missed",
 						Body: "No visit was recorded by " + due.Add(in.Grace).In(loc).Format(time.RFC3339), CustomerID: &in.CustomerID,
-						Roles: []string{kam.RoleKAManager}}); err != nil {
+						// SPEC §4: the KA manager is told; so is the manager who missed it.
+						Roles: []string{kam.RoleKAManager}, ToAccountManager: true}); err != nil {
 						return err
 					}
 				}

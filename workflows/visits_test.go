@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -130,8 +131,8 @@ func TestVisitDueRemindedRecorded(t *testing.T) {
 		t.Fatalf("notices %v, visits %v", k, r.visits)
 	}
 	for _, n := range r.notices {
-		if n.Kind == "visit_due" && !n.ToAccountManager {
-			t.Fatal("visit reminder not to the account manager")
+		if n.Kind == "visit_due" && (!n.ToAccountManager || !slices.Equal(n.OrRoles, []string{kam.RoleKAManager})) {
+			t.Fatal("visit reminder not to the account manager, or the KA Department without one")
 		}
 	}
 }
@@ -146,8 +147,8 @@ func TestVisitMissedEscalated(t *testing.T) {
 		t.Fatalf("visits %v notices %v", r.visits, r.kinds())
 	}
 	for _, n := range r.notices {
-		if n.Kind == "visit_missed" && (len(n.Roles) != 1 || n.Roles[0] != kam.RoleKAManager) {
-			t.Fatalf("missed visit told to %v", n.Roles)
+		if n.Kind == "visit_missed" && (len(n.Roles) != 1 || n.Roles[0] != kam.RoleKAManager || !n.ToAccountManager) {
+			t.Fatalf("missed visit told to %v (account manager %v)", n.Roles, n.ToAccountManager)
 		}
 	}
 }

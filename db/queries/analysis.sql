@@ -36,7 +36,9 @@ ORDER BY created_at DESC, id DESC LIMIT sqlc.arg(lim);
 
 -- name: SampleGrants :many
 -- Reproducible: the same seed over the same grants draws the same sample.
-SELECT id FROM discount_grants WHERE ended_at IS NULL
+-- Grants in force, and revoked ones until their original valid_to: a revoked
+-- discount still applied to later sales is what an inspection looks for.
+SELECT id FROM discount_grants WHERE ended_at IS NULL OR (revoked_at IS NOT NULL AND valid_to >= current_date)
 ORDER BY md5(id::text || sqlc.arg(seed)::bigint::text), id LIMIT sqlc.arg(lim);
 
 -- name: InspectSales :exec
@@ -55,6 +57,9 @@ LEFT JOIN LATERAL (
     SELECT g.id, g.rate FROM discount_grants g
     WHERE g.customer_id = s.customer_id AND g.product_category = s.product_category
       AND g.valid_from <= s.sold_on AND g.valid_to >= s.sold_on
+      -- A revoked grant covers sales dated up to its revocation's day (a
+      -- sale carries a date, not an instant): a later sale is a finding.
+      AND (g.revoked_on IS NULL OR g.revoked_on >= s.sold_on)
     ORDER BY g.granted_at DESC, g.id DESC LIMIT 1
 ) g_in ON true
 WHERE s.customer_id IN (SELECT customer_id FROM discount_grants WHERE id = ANY(sqlc.arg(grant_ids)::uuid[]))

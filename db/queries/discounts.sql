@@ -36,8 +36,9 @@ UPDATE discount_requests SET state = $2, stage = $3, escalated = $4, deadline = 
 WHERE id = $1 AND state_seq < $7;
 
 -- name: InsertDiscountDecision :execrows
-INSERT INTO discount_decisions (request_id, stage, decision, decided_by, comment)
-VALUES ($1, $2, $3, $4, $5)
+-- on_behalf_of: the delegator a deputy decided for (SPEC §7), or NULL.
+INSERT INTO discount_decisions (request_id, stage, decision, decided_by, comment, on_behalf_of)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (request_id, stage) DO NOTHING;
 
 -- name: ListDiscountDecisions :many
@@ -59,14 +60,32 @@ ON CONFLICT (request_id) DO NOTHING;
 -- name: GetGrantByRequest :one
 SELECT * FROM discount_grants WHERE request_id = $1;
 
+-- name: GetGrant :one
+-- A grant with what a revocation needs of its request; manager_id limits it
+-- to the accounts of an account manager (NULL: every account).
+SELECT g.*, r.route, r.escalated, r.requester_id FROM discount_grants g
+JOIN discount_requests r ON r.id = g.request_id
+JOIN customers c ON c.id = g.customer_id
+WHERE g.id = sqlc.arg(id) AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id));
+
+-- name: RevokeGrant :one
+-- The grant ends now; its validity ends with revoked_on. A grant already
+-- ended or revoked is left alone (no row).
+UPDATE discount_grants SET revoked_at = now(), revoked_on = sqlc.arg(revoked_on)::date, revoked_by = sqlc.arg(revoked_by),
+    revoke_reason = sqlc.arg(reason), ended_at = now()
+WHERE request_id = sqlc.arg(request_id) AND revoked_at IS NULL AND ended_at IS NULL
+RETURNING *;
+
 -- name: EndGrant :exec
 UPDATE discount_grants SET ended_at = coalesce(ended_at, now()) WHERE request_id = $1;
 
 -- name: GrantsAsOf :many
 -- Art. 7.8: the discount standard in force on a date, one per product
 -- category; where grants overlap, the one granted last wins from its start.
+-- A revoked grant is no longer in force from the day of its revocation.
 SELECT DISTINCT ON (product_category) * FROM discount_grants
 WHERE customer_id = $1 AND valid_from <= sqlc.arg(as_of)::date AND valid_to >= sqlc.arg(as_of)::date
+  AND (revoked_on IS NULL OR revoked_on > sqlc.arg(as_of)::date)
 ORDER BY product_category, granted_at DESC, id DESC;
 
 -- name: GrantsAsOfPage :many
@@ -74,20 +93,22 @@ ORDER BY product_category, granted_at DESC, id DESC;
 -- categories before the cursor leaves each category's pick unchanged.
 SELECT DISTINCT ON (product_category) * FROM discount_grants
 WHERE customer_id = sqlc.arg(customer_id) AND valid_from <= sqlc.arg(as_of)::date AND valid_to >= sqlc.arg(as_of)::date
+  AND (revoked_on IS NULL OR revoked_on > sqlc.arg(as_of)::date)
   AND (sqlc.narg(after_category)::text IS NULL OR product_category > sqlc.narg(after_category))
 ORDER BY product_category, granted_at DESC, id DESC
 LIMIT sqlc.arg(lim);
 
 -- name: InsertFiling :exec
-INSERT INTO filings (id, request_id, grant_id, customer_id)
-SELECT sqlc.arg(filing_id), g.request_id, g.id, g.customer_id FROM discount_grants g WHERE g.request_id = sqlc.arg(request_id)
-ON CONFLICT (request_id) DO NOTHING;
+-- kind: 'grant' (a standard discount, Art. 12) or 'revocation'; once each.
+INSERT INTO filings (id, request_id, grant_id, customer_id, kind)
+SELECT sqlc.arg(filing_id), g.request_id, g.id, g.customer_id, sqlc.arg(kind) FROM discount_grants g WHERE g.request_id = sqlc.arg(request_id)
+ON CONFLICT (request_id, kind) DO NOTHING;
 
 -- name: GetFiling :one
 SELECT * FROM filings WHERE id = $1;
 
 -- name: GetFilingByRequest :one
-SELECT * FROM filings WHERE request_id = $1;
+SELECT * FROM filings WHERE request_id = $1 AND kind = $2;
 
 -- name: ListFilings :many
 SELECT f.*, r.rate, r.method, r.product_category, r.requester_id FROM filings f JOIN discount_requests r ON r.id = f.request_id

@@ -84,7 +84,8 @@ func discountRequestOf(r dbq.DiscountRequest) kam.DiscountRequest {
 func decisionsOf(ds []dbq.DiscountDecision) []kam.StageDecision {
 	out := make([]kam.StageDecision, 0, len(ds))
 	for _, d := range ds {
-		out = append(out, kam.StageDecision{RequestID: d.RequestID, Stage: d.Stage, Decision: d.Decision, DecidedBy: d.DecidedBy, DecidedAt: d.DecidedAt, Comment: d.Comment})
+		out = append(out, kam.StageDecision{RequestID: d.RequestID, Stage: d.Stage, Decision: d.Decision, DecidedBy: d.DecidedBy, DecidedAt: d.DecidedAt,
+			Comment: d.Comment, OnBehalfOf: d.OnBehalfOf})
 	}
 	return out
 }
@@ -141,7 +142,7 @@ func (s *Store) ListDiscountRequests(ctx context.Context, v DiscountViewer, f Di
 func (s *Store) SaveDiscountState(ctx context.Context, st kam.DiscountState) error {
 	return s.inTx(ctx, func(q *dbq.Queries) error {
 		if d := st.Decision; d != nil {
-			if _, err := q.InsertDiscountDecision(ctx, dbq.InsertDiscountDecisionParams{RequestID: st.RequestID, Stage: d.Stage, Decision: d.Decision, DecidedBy: d.By, Comment: d.Comment}); err != nil {
+			if _, err := q.InsertDiscountDecision(ctx, dbq.InsertDiscountDecisionParams{RequestID: st.RequestID, Stage: d.Stage, Decision: d.Decision, DecidedBy: d.By, Comment: d.Comment, OnBehalfOf: d.OnBehalfOf}); err != nil {
 				return err
 			}
 		}
@@ -163,7 +164,53 @@ func (s *Store) ApplyGrant(ctx context.Context, requestID, approvedBy uuid.UUID)
 
 func grantOf(g dbq.DiscountGrant) kam.Grant {
 	return kam.Grant{ID: g.ID, RequestID: g.RequestID, CustomerID: g.CustomerID, ProductCategory: g.ProductCategory, Rate: g.Rate,
-		Method: g.Method, ValidFrom: g.ValidFrom, ValidTo: g.ValidTo, GrantedAt: g.GrantedAt, ApprovedBy: g.ApprovedBy, EndedAt: g.EndedAt}
+		Method: g.Method, ValidFrom: g.ValidFrom, ValidTo: g.ValidTo, GrantedAt: g.GrantedAt, ApprovedBy: g.ApprovedBy, EndedAt: g.EndedAt,
+		RevokedAt: g.RevokedAt, RevokedOn: g.RevokedOn, RevokedBy: g.RevokedBy, RevokeReason: g.RevokeReason}
+}
+
+// GetGrant reads one grant in the caller's scope with what deciding its
+// revocation needs; one outside the scope is kam.ErrNotFound.
+func (s *Store) GetGrant(ctx context.Context, scope Scope, id uuid.UUID) (kam.GrantView, error) {
+	r, err := s.q.GetGrant(ctx, dbq.GetGrantParams{ID: id, ManagerID: scope.ManagerID})
+	if err != nil {
+		return kam.GrantView{}, interpret(err)
+	}
+	g := grantOf(dbq.DiscountGrant{ID: r.ID, RequestID: r.RequestID, CustomerID: r.CustomerID, ProductCategory: r.ProductCategory, Rate: r.Rate,
+		Method: r.Method, ValidFrom: r.ValidFrom, ValidTo: r.ValidTo, GrantedAt: r.GrantedAt, ApprovedBy: r.ApprovedBy, EndedAt: r.EndedAt,
+		RevokedAt: r.RevokedAt, RevokedOn: r.RevokedOn, RevokedBy: r.RevokedBy, RevokeReason: r.RevokeReason})
+	return kam.GrantView{Grant: g, Route: r.Route, Escalated: r.Escalated, RequesterID: r.RequesterID}, nil
+}
+
+// RevokeGrant ends a request's grant now and files the revocation with the
+// GM, in one transaction that also writes the register entry pending in ctx
+// (Art. 9). It returns the filing. A retry after that transaction committed
+// finds the filing and writes nothing again; a grant that has already ended
+// is a conflict (grant_ended).
+func (s *Store) RevokeGrant(ctx context.Context, rv kam.GrantRevocation) (kam.Filing, error) {
+	byKind := dbq.GetFilingByRequestParams{RequestID: rv.RequestID, Kind: kam.FilingRevocation}
+	if f, err := s.q.GetFilingByRequest(ctx, byKind); err == nil {
+		return filingOf(f), nil
+	} else if !errors.Is(interpret(err), kam.ErrNotFound) {
+		return kam.Filing{}, interpret(err)
+	}
+	var out kam.Filing
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		by, reason := rv.By, rv.Reason
+		g, err := q.RevokeGrant(ctx, dbq.RevokeGrantParams{RequestID: rv.RequestID, RevokedOn: rv.On, RevokedBy: &by, Reason: &reason})
+		if errors.Is(interpret(err), kam.ErrNotFound) {
+			return kam.Conflict("grant_ended", "the grant has already ended")
+		} else if err != nil {
+			return err
+		}
+		SetAccessCustomers(ctx, g.CustomerID)
+		if err := q.InsertFiling(ctx, dbq.InsertFilingParams{FilingID: NewID(), Kind: kam.FilingRevocation, RequestID: rv.RequestID}); err != nil {
+			return err
+		}
+		f, err := q.GetFilingByRequest(ctx, byKind)
+		out = filingOf(f)
+		return err
+	})
+	return out, err
 }
 
 // GrantsInForce reads a page of an account's discount standard on a day: the
@@ -183,10 +230,10 @@ func (s *Store) GrantsInForce(ctx context.Context, f kam.GrantFilter) ([]kam.Gra
 // FileWithGM records the filing of a standard discount with the GM (Art. 12)
 // and returns the filing's id. Idempotent.
 func (s *Store) FileWithGM(ctx context.Context, requestID uuid.UUID) (uuid.UUID, error) {
-	if err := s.q.InsertFiling(ctx, dbq.InsertFilingParams{FilingID: NewID(), RequestID: requestID}); err != nil {
+	if err := s.q.InsertFiling(ctx, dbq.InsertFilingParams{FilingID: NewID(), Kind: kam.FilingGrant, RequestID: requestID}); err != nil {
 		return uuid.Nil, interpret(err)
 	}
-	f, err := s.q.GetFilingByRequest(ctx, requestID)
+	f, err := s.q.GetFilingByRequest(ctx, dbq.GetFilingByRequestParams{RequestID: requestID, Kind: kam.FilingGrant})
 	return f.ID, interpret(err)
 }
 
@@ -202,7 +249,7 @@ func (s *Store) EndGrant(ctx context.Context, requestID uuid.UUID) error {
 
 func filingOf(f dbq.Filing) kam.Filing {
 	return kam.Filing{ID: f.ID, RequestID: f.RequestID, GrantID: f.GrantID, CustomerID: f.CustomerID, FiledAt: f.FiledAt,
-		AcknowledgedAt: f.AcknowledgedAt, AcknowledgedBy: f.AcknowledgedBy}
+		AcknowledgedAt: f.AcknowledgedAt, AcknowledgedBy: f.AcknowledgedBy, Kind: f.Kind}
 }
 
 // ListFilings reads a page of filings with what their requests asked for,
@@ -220,7 +267,7 @@ func (s *Store) ListFilings(ctx context.Context, f kam.FilingFilter) ([]kam.File
 	out := make([]kam.FiledDiscount, 0, len(rows))
 	for _, r := range rows {
 		filing := kam.Filing{ID: r.ID, RequestID: r.RequestID, GrantID: r.GrantID, CustomerID: r.CustomerID, FiledAt: r.FiledAt,
-			AcknowledgedAt: r.AcknowledgedAt, AcknowledgedBy: r.AcknowledgedBy}
+			AcknowledgedAt: r.AcknowledgedAt, AcknowledgedBy: r.AcknowledgedBy, Kind: r.Kind}
 		out = append(out, kam.FiledDiscount{Filing: filing, Rate: r.Rate, Method: r.Method, ProductCategory: r.ProductCategory, RequesterID: r.RequesterID})
 	}
 	return out, nil

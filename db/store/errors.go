@@ -81,6 +81,10 @@ var checkFields = map[string][2]string{
 	"discount_requests_check": {"valid_to", "valid_to must not be before valid_from"},
 	"discount_policies_check": {"hard_cap_rate", "hard_cap_rate must be at least max_standard_rate and at most 100"},
 	"ka_event_invitees_check": {"invitees", "each invitee names an account, a key person or a staff member"},
+	// Named checks of a delegation (SPEC §7).
+	"delegations_not_to_self":      {"to_staff_id", "a delegation goes to someone else"},
+	"delegations_ends_after_start": {"ends_at", "ends_at must be after starts_at"},
+	"delegations_reason_length":    {"reason", "a reason is at most 500 characters"},
 }
 
 // checkViolation maps a CHECK constraint to a field error, or to a neutral

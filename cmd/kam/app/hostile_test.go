@@ -35,7 +35,7 @@ var businessTables = []string{"staff", "api_tokens", "customers", "customer_cont
 	"credit_agreements", "credit_charges", "credit_payments", "statements", "discount_requests", "discount_decisions",
 	"discount_grants", "filings", "discount_policies", "tiers", "tickets", "ticket_events", "visits", "holidays", "greetings",
 	"sales", "satisfaction", "churns", "inspections", "company_revenue", "ka_budgets", "ka_costs", "ka_events", "ka_event_invitees",
-	"tier_history", "tier_reviews", "tier_review_proposals", "staff_handovers", "staff_handover_batches", "idempotency_keys"}
+	"tier_history", "tier_reviews", "tier_review_proposals", "staff_handovers", "staff_handover_batches", "delegations", "idempotency_keys"}
 
 // fingerprintSource narrows a table to what a request may not change:
 // api_tokens.last_used_at is a usage stamp every authenticated request may set.

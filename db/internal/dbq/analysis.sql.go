@@ -307,6 +307,9 @@ LEFT JOIN LATERAL (
     SELECT g.id, g.rate FROM discount_grants g
     WHERE g.customer_id = s.customer_id AND g.product_category = s.product_category
       AND g.valid_from <= s.sold_on AND g.valid_to >= s.sold_on
+      -- A revoked grant covers sales dated up to its revocation's day (a
+      -- sale carries a date, not an instant): a later sale is a finding.
+      AND (g.revoked_on IS NULL OR g.revoked_on >= s.sold_on)
     ORDER BY g.granted_at DESC, g.id DESC LIMIT 1
 ) g_in ON true
 WHERE s.customer_id IN (SELECT customer_id FROM discount_grants WHERE id = ANY($2::uuid[]))
@@ -522,7 +525,7 @@ func (q *Queries) MarkReactivated(ctx context.Context, arg MarkReactivatedParams
 }
 
 const sampleGrants = `-- name: SampleGrants :many
-SELECT id FROM discount_grants WHERE ended_at IS NULL
+SELECT id FROM discount_grants WHERE ended_at IS NULL OR (revoked_at IS NOT NULL AND valid_to >= current_date)
 ORDER BY md5(id::text || $1::bigint::text), id LIMIT $2
 `
 
@@ -532,6 +535,8 @@ type SampleGrantsParams struct {
 }
 
 // Reproducible: the same seed over the same grants draws the same sample.
+// Grants in force, and revoked ones until their original valid_to: a revoked
+// discount still applied to later sales is what an inspection looks for.
 func (q *Queries) SampleGrants(ctx context.Context, arg SampleGrantsParams) ([]uuid.UUID, error) {
 	rows, err := q.db.Query(ctx, sampleGrants, arg.Seed, arg.Lim)
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 
 const acknowledgeFiling = `-- name: AcknowledgeFiling :one
 UPDATE filings SET acknowledged_at = coalesce(acknowledged_at, now()), acknowledged_by = coalesce(acknowledged_by, $2)
-WHERE id = $1 RETURNING id, request_id, grant_id, customer_id, filed_at, acknowledged_at, acknowledged_by
+WHERE id = $1 RETURNING id, request_id, grant_id, customer_id, filed_at, acknowledged_at, acknowledged_by, kind
 `
 
 type AcknowledgeFilingParams struct {
@@ -34,6 +34,7 @@ func (q *Queries) AcknowledgeFiling(ctx context.Context, arg AcknowledgeFilingPa
 		&i.FiledAt,
 		&i.AcknowledgedAt,
 		&i.AcknowledgedBy,
+		&i.Kind,
 	)
 	return i, err
 }
@@ -177,7 +178,7 @@ func (q *Queries) GetDiscountRequest(ctx context.Context, arg GetDiscountRequest
 }
 
 const getFiling = `-- name: GetFiling :one
-SELECT id, request_id, grant_id, customer_id, filed_at, acknowledged_at, acknowledged_by FROM filings WHERE id = $1
+SELECT id, request_id, grant_id, customer_id, filed_at, acknowledged_at, acknowledged_by, kind FROM filings WHERE id = $1
 `
 
 func (q *Queries) GetFiling(ctx context.Context, id uuid.UUID) (Filing, error) {
@@ -191,16 +192,22 @@ func (q *Queries) GetFiling(ctx context.Context, id uuid.UUID) (Filing, error) {
 		&i.FiledAt,
 		&i.AcknowledgedAt,
 		&i.AcknowledgedBy,
+		&i.Kind,
 	)
 	return i, err
 }
 
 const getFilingByRequest = `-- name: GetFilingByRequest :one
-SELECT id, request_id, grant_id, customer_id, filed_at, acknowledged_at, acknowledged_by FROM filings WHERE request_id = $1
+SELECT id, request_id, grant_id, customer_id, filed_at, acknowledged_at, acknowledged_by, kind FROM filings WHERE request_id = $1 AND kind = $2
 `
 
-func (q *Queries) GetFilingByRequest(ctx context.Context, requestID uuid.UUID) (Filing, error) {
-	row := q.db.QueryRow(ctx, getFilingByRequest, requestID)
+type GetFilingByRequestParams struct {
+	RequestID uuid.UUID
+	Kind      string
+}
+
+func (q *Queries) GetFilingByRequest(ctx context.Context, arg GetFilingByRequestParams) (Filing, error) {
+	row := q.db.QueryRow(ctx, getFilingByRequest, arg.RequestID, arg.Kind)
 	var i Filing
 	err := row.Scan(
 		&i.ID,
@@ -210,12 +217,74 @@ func (q *Queries) GetFilingByRequest(ctx context.Context, requestID uuid.UUID) (
 		&i.FiledAt,
 		&i.AcknowledgedAt,
 		&i.AcknowledgedBy,
+		&i.Kind,
+	)
+	return i, err
+}
+
+const getGrant = `-- name: GetGrant :one
+SELECT g.id, g.request_id, g.customer_id, g.product_category, g.rate, g.method, g.valid_from, g.valid_to, g.granted_at, g.approved_by, g.ended_at, g.revoked_at, g.revoked_on, g.revoked_by, g.revoke_reason, r.route, r.escalated, r.requester_id FROM discount_grants g
+JOIN discount_requests r ON r.id = g.request_id
+JOIN customers c ON c.id = g.customer_id
+WHERE g.id = $1 AND ($2::uuid IS NULL OR c.account_manager_id = $2)
+`
+
+type GetGrantParams struct {
+	ID        uuid.UUID
+	ManagerID *uuid.UUID
+}
+
+type GetGrantRow struct {
+	ID              uuid.UUID
+	RequestID       uuid.UUID
+	CustomerID      uuid.UUID
+	ProductCategory string
+	Rate            decimal.Decimal
+	Method          string
+	ValidFrom       time.Time
+	ValidTo         time.Time
+	GrantedAt       time.Time
+	ApprovedBy      uuid.UUID
+	EndedAt         *time.Time
+	RevokedAt       *time.Time
+	RevokedOn       *time.Time
+	RevokedBy       *uuid.UUID
+	RevokeReason    *string
+	Route           string
+	Escalated       bool
+	RequesterID     uuid.UUID
+}
+
+// A grant with what a revocation needs of its request; manager_id limits it
+// to the accounts of an account manager (NULL: every account).
+func (q *Queries) GetGrant(ctx context.Context, arg GetGrantParams) (GetGrantRow, error) {
+	row := q.db.QueryRow(ctx, getGrant, arg.ID, arg.ManagerID)
+	var i GetGrantRow
+	err := row.Scan(
+		&i.ID,
+		&i.RequestID,
+		&i.CustomerID,
+		&i.ProductCategory,
+		&i.Rate,
+		&i.Method,
+		&i.ValidFrom,
+		&i.ValidTo,
+		&i.GrantedAt,
+		&i.ApprovedBy,
+		&i.EndedAt,
+		&i.RevokedAt,
+		&i.RevokedOn,
+		&i.RevokedBy,
+		&i.RevokeReason,
+		&i.Route,
+		&i.Escalated,
+		&i.RequesterID,
 	)
 	return i, err
 }
 
 const getGrantByRequest = `-- name: GetGrantByRequest :one
-SELECT id, request_id, customer_id, product_category, rate, method, valid_from, valid_to, granted_at, approved_by, ended_at FROM discount_grants WHERE request_id = $1
+SELECT id, request_id, customer_id, product_category, rate, method, valid_from, valid_to, granted_at, approved_by, ended_at, revoked_at, revoked_on, revoked_by, revoke_reason FROM discount_grants WHERE request_id = $1
 `
 
 func (q *Queries) GetGrantByRequest(ctx context.Context, requestID uuid.UUID) (DiscountGrant, error) {
@@ -233,13 +302,18 @@ func (q *Queries) GetGrantByRequest(ctx context.Context, requestID uuid.UUID) (D
 		&i.GrantedAt,
 		&i.ApprovedBy,
 		&i.EndedAt,
+		&i.RevokedAt,
+		&i.RevokedOn,
+		&i.RevokedBy,
+		&i.RevokeReason,
 	)
 	return i, err
 }
 
 const grantsAsOf = `-- name: GrantsAsOf :many
-SELECT DISTINCT ON (product_category) id, request_id, customer_id, product_category, rate, method, valid_from, valid_to, granted_at, approved_by, ended_at FROM discount_grants
+SELECT DISTINCT ON (product_category) id, request_id, customer_id, product_category, rate, method, valid_from, valid_to, granted_at, approved_by, ended_at, revoked_at, revoked_on, revoked_by, revoke_reason FROM discount_grants
 WHERE customer_id = $1 AND valid_from <= $2::date AND valid_to >= $2::date
+  AND (revoked_on IS NULL OR revoked_on > $2::date)
 ORDER BY product_category, granted_at DESC, id DESC
 `
 
@@ -250,6 +324,7 @@ type GrantsAsOfParams struct {
 
 // Art. 7.8: the discount standard in force on a date, one per product
 // category; where grants overlap, the one granted last wins from its start.
+// A revoked grant is no longer in force from the day of its revocation.
 func (q *Queries) GrantsAsOf(ctx context.Context, arg GrantsAsOfParams) ([]DiscountGrant, error) {
 	rows, err := q.db.Query(ctx, grantsAsOf, arg.CustomerID, arg.AsOf)
 	if err != nil {
@@ -271,6 +346,10 @@ func (q *Queries) GrantsAsOf(ctx context.Context, arg GrantsAsOfParams) ([]Disco
 			&i.GrantedAt,
 			&i.ApprovedBy,
 			&i.EndedAt,
+			&i.RevokedAt,
+			&i.RevokedOn,
+			&i.RevokedBy,
+			&i.RevokeReason,
 		); err != nil {
 			return nil, err
 		}
@@ -283,8 +362,9 @@ func (q *Queries) GrantsAsOf(ctx context.Context, arg GrantsAsOfParams) ([]Disco
 }
 
 const grantsAsOfPage = `-- name: GrantsAsOfPage :many
-SELECT DISTINCT ON (product_category) id, request_id, customer_id, product_category, rate, method, valid_from, valid_to, granted_at, approved_by, ended_at FROM discount_grants
+SELECT DISTINCT ON (product_category) id, request_id, customer_id, product_category, rate, method, valid_from, valid_to, granted_at, approved_by, ended_at, revoked_at, revoked_on, revoked_by, revoke_reason FROM discount_grants
 WHERE customer_id = $1 AND valid_from <= $2::date AND valid_to >= $2::date
+  AND (revoked_on IS NULL OR revoked_on > $2::date)
   AND ($3::text IS NULL OR product_category > $3)
 ORDER BY product_category, granted_at DESC, id DESC
 LIMIT $4
@@ -325,6 +405,10 @@ func (q *Queries) GrantsAsOfPage(ctx context.Context, arg GrantsAsOfPageParams) 
 			&i.GrantedAt,
 			&i.ApprovedBy,
 			&i.EndedAt,
+			&i.RevokedAt,
+			&i.RevokedOn,
+			&i.RevokedBy,
+			&i.RevokeReason,
 		); err != nil {
 			return nil, err
 		}
@@ -337,19 +421,21 @@ func (q *Queries) GrantsAsOfPage(ctx context.Context, arg GrantsAsOfPageParams) 
 }
 
 const insertDiscountDecision = `-- name: InsertDiscountDecision :execrows
-INSERT INTO discount_decisions (request_id, stage, decision, decided_by, comment)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO discount_decisions (request_id, stage, decision, decided_by, comment, on_behalf_of)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (request_id, stage) DO NOTHING
 `
 
 type InsertDiscountDecisionParams struct {
-	RequestID uuid.UUID
-	Stage     string
-	Decision  string
-	DecidedBy uuid.UUID
-	Comment   string
+	RequestID  uuid.UUID
+	Stage      string
+	Decision   string
+	DecidedBy  uuid.UUID
+	Comment    string
+	OnBehalfOf *uuid.UUID
 }
 
+// on_behalf_of: the delegator a deputy decided for (SPEC §7), or NULL.
 func (q *Queries) InsertDiscountDecision(ctx context.Context, arg InsertDiscountDecisionParams) (int64, error) {
 	result, err := q.db.Exec(ctx, insertDiscountDecision,
 		arg.RequestID,
@@ -357,6 +443,7 @@ func (q *Queries) InsertDiscountDecision(ctx context.Context, arg InsertDiscount
 		arg.Decision,
 		arg.DecidedBy,
 		arg.Comment,
+		arg.OnBehalfOf,
 	)
 	if err != nil {
 		return 0, err
@@ -387,18 +474,20 @@ func (q *Queries) InsertDiscountEvent(ctx context.Context, arg InsertDiscountEve
 }
 
 const insertFiling = `-- name: InsertFiling :exec
-INSERT INTO filings (id, request_id, grant_id, customer_id)
-SELECT $1, g.request_id, g.id, g.customer_id FROM discount_grants g WHERE g.request_id = $2
-ON CONFLICT (request_id) DO NOTHING
+INSERT INTO filings (id, request_id, grant_id, customer_id, kind)
+SELECT $1, g.request_id, g.id, g.customer_id, $2 FROM discount_grants g WHERE g.request_id = $3
+ON CONFLICT (request_id, kind) DO NOTHING
 `
 
 type InsertFilingParams struct {
 	FilingID  uuid.UUID
+	Kind      string
 	RequestID uuid.UUID
 }
 
+// kind: 'grant' (a standard discount, Art. 12) or 'revocation'; once each.
 func (q *Queries) InsertFiling(ctx context.Context, arg InsertFilingParams) error {
-	_, err := q.db.Exec(ctx, insertFiling, arg.FilingID, arg.RequestID)
+	_, err := q.db.Exec(ctx, insertFiling, arg.FilingID, arg.Kind, arg.RequestID)
 	return err
 }
 
@@ -421,7 +510,7 @@ func (q *Queries) InsertGrant(ctx context.Context, arg InsertGrantParams) error 
 }
 
 const listDiscountDecisions = `-- name: ListDiscountDecisions :many
-SELECT request_id, stage, decision, decided_by, decided_at, comment FROM discount_decisions WHERE request_id = ANY($1::uuid[]) ORDER BY decided_at, stage
+SELECT request_id, stage, decision, decided_by, decided_at, comment, on_behalf_of FROM discount_decisions WHERE request_id = ANY($1::uuid[]) ORDER BY decided_at, stage
 `
 
 func (q *Queries) ListDiscountDecisions(ctx context.Context, requestIds []uuid.UUID) ([]DiscountDecision, error) {
@@ -440,6 +529,7 @@ func (q *Queries) ListDiscountDecisions(ctx context.Context, requestIds []uuid.U
 			&i.DecidedBy,
 			&i.DecidedAt,
 			&i.Comment,
+			&i.OnBehalfOf,
 		); err != nil {
 			return nil, err
 		}
@@ -548,7 +638,7 @@ func (q *Queries) ListDiscountRequests(ctx context.Context, arg ListDiscountRequ
 }
 
 const listFilings = `-- name: ListFilings :many
-SELECT f.id, f.request_id, f.grant_id, f.customer_id, f.filed_at, f.acknowledged_at, f.acknowledged_by, r.rate, r.method, r.product_category, r.requester_id FROM filings f JOIN discount_requests r ON r.id = f.request_id
+SELECT f.id, f.request_id, f.grant_id, f.customer_id, f.filed_at, f.acknowledged_at, f.acknowledged_by, f.kind, r.rate, r.method, r.product_category, r.requester_id FROM filings f JOIN discount_requests r ON r.id = f.request_id
 WHERE ($1::boolean IS NULL OR NOT $1 OR f.acknowledged_at IS NULL)
   AND ($2::timestamptz IS NULL OR (f.filed_at, f.id) < ($2, $3::uuid))
 ORDER BY f.filed_at DESC, f.id DESC
@@ -570,6 +660,7 @@ type ListFilingsRow struct {
 	FiledAt         time.Time
 	AcknowledgedAt  *time.Time
 	AcknowledgedBy  *uuid.UUID
+	Kind            string
 	Rate            decimal.Decimal
 	Method          string
 	ProductCategory string
@@ -598,6 +689,7 @@ func (q *Queries) ListFilings(ctx context.Context, arg ListFilingsParams) ([]Lis
 			&i.FiledAt,
 			&i.AcknowledgedAt,
 			&i.AcknowledgedBy,
+			&i.Kind,
 			&i.Rate,
 			&i.Method,
 			&i.ProductCategory,
@@ -676,6 +768,50 @@ func (q *Queries) PutDiscountPolicy(ctx context.Context, arg PutDiscountPolicyPa
 		&i.HardCapRate,
 		&i.Methods,
 		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const revokeGrant = `-- name: RevokeGrant :one
+UPDATE discount_grants SET revoked_at = now(), revoked_on = $1::date, revoked_by = $2,
+    revoke_reason = $3, ended_at = now()
+WHERE request_id = $4 AND revoked_at IS NULL AND ended_at IS NULL
+RETURNING id, request_id, customer_id, product_category, rate, method, valid_from, valid_to, granted_at, approved_by, ended_at, revoked_at, revoked_on, revoked_by, revoke_reason
+`
+
+type RevokeGrantParams struct {
+	RevokedOn time.Time
+	RevokedBy *uuid.UUID
+	Reason    *string
+	RequestID uuid.UUID
+}
+
+// The grant ends now; its validity ends with revoked_on. A grant already
+// ended or revoked is left alone (no row).
+func (q *Queries) RevokeGrant(ctx context.Context, arg RevokeGrantParams) (DiscountGrant, error) {
+	row := q.db.QueryRow(ctx, revokeGrant,
+		arg.RevokedOn,
+		arg.RevokedBy,
+		arg.Reason,
+		arg.RequestID,
+	)
+	var i DiscountGrant
+	err := row.Scan(
+		&i.ID,
+		&i.RequestID,
+		&i.CustomerID,
+		&i.ProductCategory,
+		&i.Rate,
+		&i.Method,
+		&i.ValidFrom,
+		&i.ValidTo,
+		&i.GrantedAt,
+		&i.ApprovedBy,
+		&i.EndedAt,
+		&i.RevokedAt,
+		&i.RevokedOn,
+		&i.RevokedBy,
+		&i.RevokeReason,
 	)
 	return i, err
 }

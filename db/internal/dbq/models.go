@@ -171,13 +171,27 @@ type CustomerHistory struct {
 	NewValue   *string
 }
 
+type Delegation struct {
+	ID          uuid.UUID
+	FromStaffID uuid.UUID
+	ToStaffID   uuid.UUID
+	StartsAt    time.Time
+	EndsAt      time.Time
+	Reason      string
+	CreatedBy   uuid.UUID
+	CreatedAt   time.Time
+	EndedAt     *time.Time
+	EndedBy     *uuid.UUID
+}
+
 type DiscountDecision struct {
-	RequestID uuid.UUID
-	Stage     string
-	Decision  string
-	DecidedBy uuid.UUID
-	DecidedAt time.Time
-	Comment   string
+	RequestID  uuid.UUID
+	Stage      string
+	Decision   string
+	DecidedBy  uuid.UUID
+	DecidedAt  time.Time
+	Comment    string
+	OnBehalfOf *uuid.UUID
 }
 
 type DiscountEvent struct {
@@ -200,6 +214,10 @@ type DiscountGrant struct {
 	GrantedAt       time.Time
 	ApprovedBy      uuid.UUID
 	EndedAt         *time.Time
+	RevokedAt       *time.Time
+	RevokedOn       *time.Time
+	RevokedBy       *uuid.UUID
+	RevokeReason    *string
 }
 
 type DiscountPolicy struct {
@@ -243,6 +261,7 @@ type Filing struct {
 	FiledAt        time.Time
 	AcknowledgedAt *time.Time
 	AcknowledgedBy *uuid.UUID
+	Kind           string
 }
 
 type Greeting struct {

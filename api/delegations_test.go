@@ -1,0 +1,246 @@
+package api_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"kam"
+	"kam/workflows"
+)
+
+func inAnHour() string { return time.Now().Add(time.Hour).UTC().Format(time.RFC3339) }
+
+// grantOf waits for a request's grant and answers its id.
+func grantOf(t *testing.T, requestID string) string {
+	t.Helper()
+	var id string
+	waitFor(t, 30*time.Second, "the grant", func() bool {
+		return running.Store.Pool.QueryRow(context.Background(), "SELECT id::text FROM discount_grants WHERE request_id = $1", requestID).Scan(&id) == nil
+	})
+	return id
+}
+
+func decisionsOf(t *testing.T, r resp) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, d := range r.Body["decisions"].([]any) {
+		out = append(out, d.(map[string]any))
+	}
+	return out
+}
+
+// SPEC §7 (Art. 12): while the GM is away, the KA manager deputising for them
+// decides an escalated request, and the record shows on_behalf_of; reminders
+// reach the deputy; the deputy never decides their own request; a delegation
+// ended mid-stage takes effect at once, and one that starts while a request
+// is pending applies to it.
+func TestDeputyDecidesEscalatedRequestWhileGMAway(t *testing.T) {
+	am := newStaff(t, kam.RoleAccountManager)
+	gm := newStaff(t, kam.RoleGeneralManager)
+	deputy := newStaff(t, kam.RoleKAManager)
+	c := newAccount(t, am.ID)
+	r1 := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "5")), 201).str("id")
+	r2 := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "6")), 201).str("id")
+	own := must(t, call(t, "POST", "/v1/discount-requests", deputy.Token, discountBody(c, "7")), 201).str("id")
+	for _, id := range []string{r1, r2, own} {
+		waitFor(t, 30*time.Second, "the escalation", func() bool {
+			return must(t, call(t, "GET", "/v1/discount-requests/"+id, gm.Token, nil), 200).Body["escalated"] == true
+		})
+	}
+	// Escalated, the stage is the GM's: a KA manager alone may not decide it.
+	problem(t, call(t, "POST", "/v1/discount-requests/"+r1+"/decisions", deputy.Token, map[string]any{"decision": "approve"}), 403, "not_decider")
+
+	// The GM leaves: a delegation that starts while the requests wait.
+	del := must(t, call(t, "POST", "/v1/delegations", gm.Token, map[string]any{"to_staff_id": deputy.ID, "ends_at": inAnHour(), "reason": "annual leave"}), 201)
+	if del.str("from_staff_id") != gm.ID || del.Body["in_force"] != true {
+		t.Fatalf("delegation = %s", del.Raw)
+	}
+	waitFor(t, 15*time.Second, "a reminder to the deputy", func() bool { return inboxKinds(t, deputy.Token)["discount_reminder"] >= 1 })
+
+	defer recordHistory(t, workflows.DiscountWorkflowID(uuid.MustParse(r1)))
+	d := must(t, call(t, "POST", "/v1/discount-requests/"+r1+"/decisions", deputy.Token, map[string]any{"decision": "approve", "comment": "for Grace"}), 200)
+	if d.str("state") != "approved" {
+		t.Fatalf("decided = %s", d.Raw)
+	}
+	got := decisionsOf(t, must(t, call(t, "GET", "/v1/discount-requests/"+r1, am.Token, nil), 200))
+	if len(got) != 1 || got[0]["by"] != deputy.ID || got[0]["on_behalf_of"] != gm.ID || got[0]["stage"] != "ka_department" {
+		t.Fatalf("decisions = %v", got)
+	}
+	// Never the deputy's own request.
+	problem(t, call(t, "POST", "/v1/discount-requests/"+own+"/decisions", deputy.Token, map[string]any{"decision": "approve"}), 403, "not_decider")
+
+	// The GM is back early: the delegation ends at once.
+	problem(t, call(t, "DELETE", "/v1/delegations/"+del.str("id"), deputy.Token, nil), 403, "forbidden")
+	must(t, call(t, "DELETE", "/v1/delegations/"+del.str("id"), gm.Token, nil), 204)
+	problem(t, call(t, "DELETE", "/v1/delegations/"+del.str("id"), gm.Token, nil), 409, "delegation_ended")
+	problem(t, call(t, "POST", "/v1/discount-requests/"+r2+"/decisions", deputy.Token, map[string]any{"decision": "approve"}), 403, "not_decider")
+	d2 := must(t, call(t, "POST", "/v1/discount-requests/"+r2+"/decisions", gm.Token, map[string]any{"decision": "reject"}), 200)
+	if got := decisionsOf(t, d2); got[0]["by"] != gm.ID || got[0]["on_behalf_of"] != nil {
+		t.Fatalf("decisions = %v", got)
+	}
+	// The GM hears of what the deputy decided for them.
+	waitFor(t, 15*time.Second, "the GM's notice", func() bool { return inboxKinds(t, gm.Token)["discount_approve"] >= 1 })
+}
+
+// SPEC §7: a delegation is one's own (a decider's), or the admin's to make for
+// anyone; its parties see it, the admin, GM and auditor see all; the
+// delegator or the admin ends it. Both sides of each rule.
+func TestDelegationRules(t *testing.T) {
+	staff := staffByRole(t)
+	ka, ka2, gm := newStaff(t, kam.RoleKAManager), newStaff(t, kam.RoleKAManager), newStaff(t, kam.RoleGeneralManager)
+	am := newStaff(t, kam.RoleAccountManager)
+	body := func(from, to string) map[string]any {
+		b := map[string]any{"to_staff_id": to, "ends_at": inAnHour()}
+		if from != "" {
+			b["from_staff_id"] = from
+		}
+		return b
+	}
+	mine := must(t, call(t, "POST", "/v1/delegations", ka.Token, body("", ka2.ID)), 201).str("id")
+	must(t, call(t, "POST", "/v1/delegations", gm.Token, body(gm.ID, ka.ID)), 201)
+	byAdmin := must(t, call(t, "POST", "/v1/delegations", adminToken, body(ka2.ID, gm.ID)), 201)
+	if byAdmin.str("from_staff_id") != ka2.ID || byAdmin.str("created_by") == ka2.ID {
+		t.Fatalf("admin's delegation = %s", byAdmin.Raw)
+	}
+	// Refused: another's approvals; a role that decides none.
+	problem(t, call(t, "POST", "/v1/delegations", ka.Token, body(ka2.ID, gm.ID)), 403, "forbidden")
+	problem(t, call(t, "POST", "/v1/delegations", am.Token, body("", ka.ID)), 403, "forbidden")
+	problem(t, call(t, "POST", "/v1/delegations", staff[kam.RoleAuditor].Token, body("", ka.ID)), 403, "forbidden")
+	// Invalid: to oneself, to someone who decides nothing, to someone
+	// inactive or unknown, backwards, past, an admin's own, a long reason.
+	inactive := newStaff(t, kam.RoleKAManager)
+	must(t, call(t, "PATCH", "/v1/staff/"+inactive.ID, adminToken, map[string]any{"active": false}), 200)
+	bad := []map[string]any{body("", ka.ID), body("", am.ID), body("", inactive.ID), body("", uuid.NewString()),
+		{"to_staff_id": ka2.ID, "starts_at": inAnHour(), "ends_at": time.Now().UTC().Format(time.RFC3339)},
+		{"to_staff_id": ka2.ID, "ends_at": time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)},
+		{"to_staff_id": ka2.ID, "ends_at": "9999-12-31T00:00:00Z"},
+		{"to_staff_id": ka2.ID, "ends_at": inAnHour(), "reason": strings.Repeat("x", 501)}}
+	for _, b := range bad {
+		problem(t, call(t, "POST", "/v1/delegations", ka.Token, b), 422, "validation_failed")
+	}
+	problem(t, call(t, "POST", "/v1/delegations", adminToken, body("", ka.ID)), 422, "validation_failed")
+	// A retried creation makes one delegation.
+	key, same := header{"Idempotency-Key", uuid.NewString()}, body("", ka2.ID)
+	a := must(t, call(t, "POST", "/v1/delegations", gm.Token, same, key), 201)
+	if b := must(t, call(t, "POST", "/v1/delegations", gm.Token, same, key), 201); b.str("id") != a.str("id") {
+		t.Fatal("a retried delegation was made twice")
+	}
+
+	// Lists: the parties see theirs; the GM, auditor and admin see all.
+	ids := func(token, query string) map[string]bool {
+		out := map[string]bool{}
+		for _, it := range must(t, call(t, "GET", "/v1/delegations?limit=200"+query, token, nil), 200).items() {
+			out[it["id"].(string)] = true
+		}
+		return out
+	}
+	if l := ids(ka2.Token, ""); !l[mine] || !l[byAdmin.str("id")] {
+		t.Fatalf("the deputy's list lacks theirs: %v", l)
+	}
+	if l := ids(am.Token, ""); len(l) != 0 {
+		t.Fatalf("an account manager sees %d delegations", len(l))
+	}
+	for _, tok := range []string{staff[kam.RoleGeneralManager].Token, staff[kam.RoleAuditor].Token, adminToken} {
+		if l := ids(tok, "&staff_id="+ka.ID); !l[mine] {
+			t.Fatal("a seer of every delegation misses one")
+		}
+	}
+	problem(t, call(t, "GET", "/v1/delegations?staff_id="+ka.ID, ka2.Token, nil), 403, "forbidden")
+	if l := ids(ka.Token, "&in_force=true&staff_id="+ka.ID); !l[mine] {
+		t.Fatal("in_force misses a delegation in force")
+	}
+
+	// Ending: the deputy and a seer may not; a stranger does not see it.
+	problem(t, call(t, "DELETE", "/v1/delegations/"+mine, ka2.Token, nil), 403, "forbidden")
+	problem(t, call(t, "DELETE", "/v1/delegations/"+mine, staff[kam.RoleGeneralManager].Token, nil), 403, "forbidden")
+	problem(t, call(t, "DELETE", "/v1/delegations/"+mine, staff[kam.RoleKAManager].Token, nil), 404, "not_found")
+	problem(t, call(t, "DELETE", "/v1/delegations/"+uuid.NewString(), adminToken, nil), 404, "not_found")
+	must(t, call(t, "DELETE", "/v1/delegations/"+mine, ka.Token, nil), 204)
+	must(t, call(t, "DELETE", "/v1/delegations/"+byAdmin.str("id"), adminToken, nil), 204)
+	if l := ids(ka.Token, "&in_force=true"); l[mine] {
+		t.Fatal("an ended delegation is still in force")
+	}
+	problem(t, call(t, "GET", "/v1/delegations", "", nil), 401, "unauthenticated")
+}
+
+// SPEC §7: a revoked grant ends now: it leaves the discount standard, the
+// GM gets a filing, the requester and the account manager are told, the
+// change is registered, and the next inspection flags a later sale (Art. 14).
+func TestRevokedGrantEndsAndInspectionFlagsLaterSale(t *testing.T) {
+	staff := staffByRole(t)
+	am, ka := newStaff(t, kam.RoleAccountManager), newStaff(t, kam.RoleKAManager)
+	c := newAccount(t, am.ID)
+	req := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "5")), 201).str("id")
+	must(t, call(t, "POST", "/v1/discount-requests/"+req+"/decisions", ka.Token, map[string]any{"decision": "approve"}), 200)
+	grant := grantOf(t, req)
+	before := must(t, call(t, "POST", "/v1/customers/"+c+"/sales", am.Token, saleBody("equipment", "5", today())), 201).str("id")
+
+	problem(t, call(t, "POST", "/v1/discount-grants/"+grant+"/revoke", ka.Token, map[string]any{"reason": ""}), 422, "validation_failed")
+	defer recordHistory(t, workflows.DiscountWorkflowID(uuid.MustParse(req)))
+	rid := uuid.NewString()
+	g := must(t, call(t, "POST", "/v1/discount-grants/"+grant+"/revoke", ka.Token, map[string]any{"reason": "volume commitment broken"},
+		header{"X-Request-Id", rid}, header{"X-Access-Purpose", "revocation"}), 200)
+	if g.Body["revoked_at"] == nil || g.Body["ended_at"] == nil || g.str("revoked_on") != today() || g.str("revoked_by") != ka.ID || g.str("revoke_reason") != "volume commitment broken" {
+		t.Fatalf("revoked = %s", g.Raw)
+	}
+	if n := countRows(t, "SELECT count(*) FROM access_log WHERE request_id = $1 AND action = 'update' AND customer_id = $2 AND 'discounts' = ANY(sections)", rid, c); n != 1 {
+		t.Fatalf("%d register rows for the revocation", n)
+	}
+	problem(t, call(t, "POST", "/v1/discount-grants/"+grant+"/revoke", ka.Token, map[string]any{"reason": "again"}), 409, "already_revoked")
+	if l := must(t, call(t, "GET", "/v1/customers/"+c+"/discounts", am.Token, nil), 200).items(); len(l) != 0 {
+		t.Fatalf("a revoked grant is still in force: %v", l)
+	}
+	var filing map[string]any
+	for _, f := range must(t, call(t, "GET", "/v1/filings?unacknowledged=true&limit=200", staff[kam.RoleGeneralManager].Token, nil), 200).items() {
+		if f["request_id"] == req && f["kind"] == "revocation" {
+			filing = f
+		}
+	}
+	if filing == nil || filing["grant_id"] != grant {
+		t.Fatal("no revocation filed with the GM")
+	}
+	waitFor(t, 15*time.Second, "the notices", func() bool {
+		return inboxKinds(t, am.Token)["grant_revoked"] == 1 && inboxKinds(t, staff[kam.RoleGeneralManager].Token)["discount_revocation_filed"] >= 1
+	})
+
+	// A sale dated after the revocation's day is a finding; one before is not.
+	tomorrow := time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)
+	after := must(t, call(t, "POST", "/v1/customers/"+c+"/sales", am.Token, saleBody("equipment", "5", tomorrow)), 201).str("id")
+	ins := must(t, call(t, "POST", "/v1/inspections", staff[kam.RoleAuditor].Token, map[string]any{"sample_size": 10000}), 201)
+	kinds := map[string]string{}
+	for _, f := range ins.Body["findings"].([]any) {
+		m := f.(map[string]any)
+		kinds[m["sale_id"].(string)] = m["kind"].(string)
+	}
+	if kinds[after] != "outside_validity" || kinds[before] != "" {
+		t.Fatalf("findings: later sale %q, earlier sale %q", kinds[after], kinds[before])
+	}
+}
+
+// SPEC §7: a ka_manager revokes standard grants only, the General Manager
+// any; those who see the grant but may not revoke get 403, others 404.
+func TestRevokeAuthorization(t *testing.T) {
+	staff := staffByRole(t)
+	am, ka, gm := newStaff(t, kam.RoleAccountManager), newStaff(t, kam.RoleKAManager), newStaff(t, kam.RoleGeneralManager)
+	c := newAccount(t, am.ID)
+	req := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "15")), 201).str("id")
+	must(t, call(t, "POST", "/v1/discount-requests/"+req+"/decisions", ka.Token, map[string]any{"decision": "approve"}), 200)
+	must(t, call(t, "POST", "/v1/discount-requests/"+req+"/decisions", gm.Token, map[string]any{"decision": "approve"}), 200)
+	grant := grantOf(t, req)
+	path := "/v1/discount-grants/" + grant + "/revoke"
+	why := map[string]any{"reason": "policy review"}
+	problem(t, call(t, "POST", path, ka.Token, why), 403, "not_revoker") // beyond the standard: the GM's
+	problem(t, call(t, "POST", path, am.Token, why), 403, "not_revoker")
+	problem(t, call(t, "POST", path, staff[kam.RoleFinance].Token, why), 403, "not_revoker")
+	problem(t, call(t, "POST", path, newStaff(t, kam.RoleAccountManager).Token, why), 404, "not_found")
+	problem(t, call(t, "POST", path, staff[kam.RoleServiceAgent].Token, why), 404, "not_found")
+	problem(t, call(t, "POST", "/v1/discount-grants/"+uuid.NewString()+"/revoke", gm.Token, why), 404, "not_found")
+	if g := must(t, call(t, "POST", path, gm.Token, why), 200); g.str("revoked_by") != gm.ID {
+		t.Fatalf("revoked = %s", g.Raw)
+	}
+	problem(t, call(t, "POST", path, gm.Token, why), 409, "already_revoked")
+}
