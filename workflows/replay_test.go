@@ -1,9 +1,10 @@
 package workflows
 
 import (
+	"os"
 	"testing"
 
-	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/client"
 )
 
 // Histories recorded from real runs (see recordHistory in cmd/kam/app) must
@@ -17,14 +18,17 @@ import (
 func TestReplayRecordedHistories(t *testing.T) {
 	for _, file := range []string{"testdata/onboarding.json", "testdata/discount-beyond.json", "testdata/settlement.json", "testdata/settlement-arrears.json", "testdata/settlement-invalid-cycle.json", "testdata/visit-plan.json", "testdata/visit-plan-reread.json", "testdata/ticket-sla.json", "testdata/ticket-reopen.json", "testdata/inspection.json"} {
 		t.Run(file, func(t *testing.T) {
-			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflow(AccountOnboarding)
-			r.RegisterWorkflow(DiscountApproval)
-			r.RegisterWorkflow(CreditSettlement)
-			r.RegisterWorkflow(VisitPlan)
-			r.RegisterWorkflow(TicketSLA)
-			r.RegisterWorkflow(DiscountInspection)
-			if err := r.ReplayWorkflowHistoryFromJSONFile(quietLogger(), file); err != nil {
+			f, err := os.Open(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// What `kam replay` runs: every workflow the worker registers.
+			if err := Replay(quietLogger(), RunHistory{WorkflowID: "replay", RunID: "recorded", History: h}); err != nil {
 				t.Fatal(err)
 			}
 		})
