@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,7 +42,13 @@ func TestClosedApprovalIsArchivedAndReplays(t *testing.T) {
 		archived, err = devserver.ReadArchive(ctx, archive, cfg.TemporalNamespace, wid, "")
 		return err == nil
 	})
-	run := replay(t, cfg, app.ReplayOptions{WorkflowID: wid, ArchiveDir: archive}, workflows.SourceArchive)
+	// As `kam replay --archive .kam/archive` names it: relative to the working directory.
+	wd, _ := os.Getwd()
+	rel, err := filepath.Rel(wd, archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := replay(t, cfg, app.ReplayOptions{WorkflowID: wid, ArchiveDir: rel}, workflows.SourceArchive)
 	if run.RunID != archived.RunID || run.WorkflowType() != "DiscountApproval" || len(run.History.Events) < 10 {
 		t.Fatalf("archived run %s %s with %d events", run.RunID, run.WorkflowType(), len(run.History.Events))
 	}
@@ -60,7 +67,7 @@ func TestClosedApprovalIsArchivedAndReplays(t *testing.T) {
 
 	// A changed approval (it waits before confirming the request) makes
 	// other commands than the history recorded.
-	_, err := app.Replay(ctx, cfg, app.ReplayOptions{WorkflowID: wid, ArchiveDir: archive, Log: quiet(), Register: changedApproval})
+	_, err = app.Replay(ctx, cfg, app.ReplayOptions{WorkflowID: wid, ArchiveDir: archive, Log: quiet(), Register: changedApproval})
 	if !errors.Is(err, workflows.ErrNondeterministic) || !strings.Contains(err.Error(), wid) {
 		t.Fatalf("a changed definition replayed: %v", err)
 	}

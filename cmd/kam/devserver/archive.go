@@ -133,6 +133,10 @@ type ArchivedRun struct {
 // archiver. Without a run id it takes the run of workflowID in namespace
 // that closed last.
 func ReadArchive(ctx context.Context, dir, namespace, workflowID, runID string) (ArchivedRun, error) {
+	dir, err := filepath.Abs(dir) // a file:// URI's path is absolute
+	if err != nil {
+		return ArchivedRun{}, err
+	}
 	rec, err := findArchivedRun(dir, namespace, workflowID, runID)
 	if err != nil {
 		return ArchivedRun{}, err
