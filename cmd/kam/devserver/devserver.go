@@ -274,11 +274,12 @@ func start(o Options) (*Server, error) {
 		return nil, fmt.Errorf("devserver: start: %w", err)
 	}
 	if o.ArchiveDir != "" {
+		// Only a namespace from before archival needs this; serving goes on
+		// without it (its runs are then not archived), so a failure warns.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := enableArchival(ctx, hostPort, o.Namespaces, o.ArchiveDir, logger); err != nil {
-			srv.Stop()
-			return nil, err
+			logger.l.Warn("archival could not be enabled", "error", err)
 		}
 	}
 	return &Server{srv: srv, hostPort: hostPort, log: logger}, nil
