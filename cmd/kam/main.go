@@ -31,6 +31,8 @@ commands:
                                time one settlement cycle close across N agreements (embedded Temporal)
   bench load [--accounts N] [--temporal-store S]
                                kam's paths beside the bare operations they stand on, p50/p99
+  replay <workflow-id> [--run-id R] [--archive DIR]
+                               replay a run's history (live or archived) against this build's workflow code
   version                      print the version
 `
 
@@ -89,6 +91,8 @@ func run(args []string) error {
 		return migrate(ctx, cfg, rest)
 	case "staff":
 		return staff(ctx, cfg, rest)
+	case "replay":
+		return replay(ctx, cfg, rest)
 	case "bench":
 		switch {
 		case len(rest) > 0 && rest[0] == "settle":
@@ -172,6 +176,48 @@ func migrate(ctx context.Context, cfg app.Config, args []string) error {
 		return err
 	}
 	return errors.New("usage: kam migrate up|down|status")
+}
+
+// replay prints OK when the run replays against this build's workflows;
+// the nondeterminism error otherwise (and the exit code is 1).
+func replay(ctx context.Context, cfg app.Config, args []string) error {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	runID := fs.String("run-id", "", "the run to replay (default: the current run, else the one archived last)")
+	archive := fs.String("archive", "", "read this filestore archive directory (kam dev's .kam/archive) instead of asking the Temporal server")
+	id, err := parseWithOneArg(fs, args)
+	if err != nil {
+		return errors.New("usage: kam replay <workflow-id> [--run-id R] [--archive DIR]")
+	}
+	run, err := app.Replay(ctx, cfg, app.ReplayOptions{
+		WorkflowID: id, RunID: *runID, ArchiveDir: *archive, Log: app.NewLogger(os.Stderr, cfg.LogLevel),
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("OK %s run %s: %s, %d events (%s history) replay against this build\n",
+		run.WorkflowID, run.RunID, run.WorkflowType(), len(run.History.GetEvents()), run.Source)
+	return nil
+}
+
+// parseWithOneArg parses flags before and after exactly one argument.
+func parseWithOneArg(fs *flag.FlagSet, args []string) (string, error) {
+	var arg string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return "", err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		if arg != "" {
+			return "", errors.New("more than one argument")
+		}
+		arg, args = fs.Arg(0), fs.Args()[1:]
+	}
+	if arg == "" {
+		return "", errors.New("an argument is needed")
+	}
+	return arg, nil
 }
 
 func staff(ctx context.Context, cfg app.Config, args []string) error {

@@ -92,3 +92,24 @@ func assertTokenID(t *testing.T, dsn, out, locale string) {
 		t.Fatalf("locale %q, want %q (KAM_DEFAULT_LOCALE)", got, locale)
 	}
 }
+
+// kam replay takes one workflow id, with its flags before or after it; an
+// archive without the run is an error (exit code 1), not an OK.
+func TestCLIReplayArguments(t *testing.T) {
+	if _, err := capture(t, "replay"); err == nil || !strings.Contains(err.Error(), "usage: kam replay") {
+		t.Fatalf("no workflow id: %v", err)
+	}
+	if _, err := capture(t, "replay", "a", "b"); err == nil || !strings.Contains(err.Error(), "usage: kam replay") {
+		t.Fatalf("two workflow ids: %v", err)
+	}
+	empty := t.TempDir()
+	for _, args := range [][]string{
+		{"replay", "discount-request/x", "--archive", empty},
+		{"replay", "--archive", empty, "discount-request/x", "--run-id", "r"},
+	} {
+		out, err := capture(t, args...)
+		if err == nil || !strings.Contains(err.Error(), "archive") || strings.Contains(out, "OK") {
+			t.Fatalf("%v: %v %q", args, err, out)
+		}
+	}
+}

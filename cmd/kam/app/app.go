@@ -78,13 +78,15 @@ func TemporalDatabases(ctx context.Context, dsn string) (*devserver.Postgres, er
 
 // Running is a started kam.
 type Running struct {
-	URL        string // base URL of the API, when it runs
-	Temporal   client.Client
-	Store      *store.Store
-	Processes  *workflows.Processes
-	Log        *slog.Logger
-	stop       []func()
-	httpServer *http.Server
+	URL      string // base URL of the API, when it runs
+	Temporal client.Client
+	// TemporalAddress is the frontend the client dialled.
+	TemporalAddress string
+	Store           *store.Store
+	Processes       *workflows.Processes
+	Log             *slog.Logger
+	stop            []func()
+	httpServer      *http.Server
 }
 
 // Stop shuts down in order: HTTP drain, worker, Temporal client and server, pool.
@@ -142,7 +144,7 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 	if err != nil {
 		return nil, fmt.Errorf("temporal at %s: %w", address, err)
 	}
-	r.Temporal = tc
+	r.Temporal, r.TemporalAddress = tc, address
 	r.stop = append(r.stop, tc.Close)
 	settings := cfg.Settings
 	settings.Timezone = cmp.Or(settings.Timezone, cfg.Timezone, time.UTC)
@@ -212,9 +214,13 @@ func (r *Running) startTemporal(ctx context.Context, cfg Config, parts Parts) (s
 			return "", err
 		}
 	}
+	archive, err := archiveDir(cfg, parts)
+	if err != nil {
+		return "", err
+	}
 	srv, err := devserver.Start(devserver.Options{
 		DatabaseFile: file, Postgres: pg, FrontendPort: cfg.TemporalPort, Namespaces: []string{cfg.TemporalNamespace},
-		Retention: 72 * time.Hour, Logger: r.Log,
+		Retention: 72 * time.Hour, ArchiveDir: archive, ArchiveDelay: cfg.ArchiveDelay, Logger: r.Log,
 	})
 	if err != nil {
 		return "", err
@@ -224,8 +230,23 @@ func (r *Running) startTemporal(ctx context.Context, cfg Config, parts Parts) (s
 	if pg != nil {
 		at = pg.Database + ", " + pg.VisibilityDatabase
 	}
-	r.Log.Info("embedded temporal server started", "address", srv.HostPort(), "namespace", cfg.TemporalNamespace, "store", cfg.TemporalStore, "at", at)
+	r.Log.Info("embedded temporal server started", "address", srv.HostPort(), "namespace", cfg.TemporalNamespace, "store", cfg.TemporalStore, "at", at, "archive", archive)
 	return srv.HostPort(), nil
+}
+
+// archiveFolder holds, in the data dir, the histories of closed workflows
+// (Temporal's archival, filestore provider), kept past retention so that
+// `kam replay` can check any decision against today's code.
+const archiveFolder = "archive"
+
+// archiveDir is where the embedded server archives: DataDir/archive, made
+// absolute (Temporal's file:// URI needs it). An ephemeral server keeps
+// nothing on disk, so it does not archive; nor does one without a data dir.
+func archiveDir(cfg Config, parts Parts) (string, error) {
+	if parts.Ephemeral || cfg.DataDir == "" {
+		return "", nil
+	}
+	return filepath.Abs(filepath.Join(cfg.DataDir, archiveFolder))
 }
 
 // startWorker runs the workflows and activities, the webhook deliverer, and

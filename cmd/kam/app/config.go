@@ -60,6 +60,10 @@ type Config struct {
 	// CheckpointEvery is how often a signed checkpoint of the register leaves
 	// the database (KAM_REGISTER_CHECKPOINT_EVERY); zero: a minute.
 	CheckpointEvery time.Duration
+	// ArchiveDelay bounds how long after a workflow closes the embedded
+	// server archives its history to DataDir/archive (KAM_ARCHIVE_DELAY);
+	// zero: Temporal's default, 5 minutes.
+	ArchiveDelay time.Duration
 }
 
 // Defaults of KAM_HTTP_READ_TIMEOUT and KAM_HTTP_WRITE_TIMEOUT.
@@ -124,6 +128,7 @@ func FromEnv() (Config, error) {
 		{"KAM_IDEMPOTENCY_LEASE", &c.Idempotency.Lease},
 		{"KAM_HTTP_READ_TIMEOUT", &c.HTTPReadTimeout},
 		{"KAM_HTTP_WRITE_TIMEOUT", &c.HTTPWriteTimeout},
+		{"KAM_ARCHIVE_DELAY", &c.ArchiveDelay},
 	}
 	for _, d := range durations {
 		v := os.Getenv(d.name)

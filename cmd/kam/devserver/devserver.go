@@ -6,6 +6,7 @@
 package devserver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,6 +48,16 @@ type Options struct {
 	Namespaces []string
 	// Retention is how long closed workflow histories are kept.
 	Retention time.Duration
+	// ArchiveDir, an absolute directory, turns on Temporal's own archival
+	// with the filestore provider: a closed run's history and visibility
+	// record are written there (history/, visibility/) shortly after it
+	// closes and outlive Retention; the frontend reads them back for a run
+	// past retention, and ReadArchive without a server. Empty: no archival.
+	ArchiveDir string
+	// ArchiveDelay bounds the random delay between a run closing and its
+	// archival (which spreads the archiving of many runs); zero keeps
+	// Temporal's default of 5 minutes.
+	ArchiveDelay time.Duration
 	// Postgres, when set, keeps Temporal's state in two Postgres databases
 	// (which must exist) instead of SQLite; their schema is set up and kept
 	// current with the server's own schema tool, as on a real cluster.
@@ -162,6 +173,9 @@ func start(o Options) (_ *Server, err error) {
 	if o.Retention <= 0 {
 		o.Retention = 72 * time.Hour
 	}
+	if o.ArchiveDir != "" && !filepath.IsAbs(o.ArchiveDir) {
+		return nil, errors.New("devserver: the archive dir must be absolute")
+	}
 	if o.FrontendPort == 0 {
 		p, err := freePort()
 		if err != nil {
@@ -187,6 +201,7 @@ func start(o Options) (_ *Server, err error) {
 			return nil, fmt.Errorf("devserver: namespace %s: %w", name, err)
 		}
 		ns.Detail.Config.Retention = durationpb.New(o.Retention)
+		archiveNamespace(ns, o.ArchiveDir)
 		nss = append(nss, ns)
 	}
 	persistence := config.Persistence{DefaultStore: "sqlite", VisibilityStore: "sqlite", NumHistoryShards: 1}
@@ -243,16 +258,9 @@ func start(o Options) (_ *Server, err error) {
 			"matching": svc(grpc[1], membership[2], 0),
 			"worker":   svc(grpc[2], membership[3], 0),
 		},
-		Archival: config.Archival{
-			History:    config.HistoryArchival{State: "disabled"},
-			Visibility: config.VisibilityArchival{State: "disabled"},
-		},
-		NamespaceDefaults: config.NamespaceDefaults{Archival: config.ArchivalNamespaceDefaults{
-			History:    config.HistoryArchivalNamespaceDefaults{State: "disabled"},
-			Visibility: config.VisibilityArchivalNamespaceDefaults{State: "disabled"},
-		}},
 		PublicClient: config.PublicClient{HostPort: hostPort},
 	}
+	conf.Archival, conf.NamespaceDefaults.Archival = archivalConfig(o.ArchiveDir)
 	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
 	if err != nil {
 		return nil, err
@@ -265,15 +273,7 @@ func start(o Options) (_ *Server, err error) {
 	for name, s := range conf.Services {
 		hosts[primitives.ServiceName(name)] = static.SingleLocalHost(net.JoinHostPort(loopback, strconv.Itoa(s.RPC.GRPCPort)))
 	}
-	dyn := dynamicconfig.StaticClient{
-		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 1000,
-		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
-		// After a kill -9 the queue processors may have lost the in-memory
-		// wake-up of a task written just before; polling the store often
-		// bounds the delay to seconds instead of the default minutes.
-		dynamicconfig.TimerProcessorMaxPollInterval.Key():    10 * time.Second,
-		dynamicconfig.TransferProcessorMaxPollInterval.Key(): 10 * time.Second,
-	}
+	dyn := dynamicConfig(o)
 	srv, err = temporal.NewServer(
 		temporal.WithConfig(conf),
 		temporal.ForServices(temporal.DefaultServices),
@@ -290,7 +290,34 @@ func start(o Options) (_ *Server, err error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("devserver: start: %w", err)
 	}
+	if o.ArchiveDir != "" {
+		// Only a namespace from before archival needs this; serving goes on
+		// without it (its runs are then not archived), so a failure warns.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := enableArchival(ctx, hostPort, o.Namespaces, o.ArchiveDir, logger); err != nil {
+			logger.l.Warn("archival could not be enabled", "error", err)
+		}
+	}
 	return &Server{srv: srv, hostPort: hostPort, log: logger}, nil
+}
+
+// dynamicConfig is the server's dynamic configuration, fixed for its life.
+func dynamicConfig(o Options) dynamicconfig.StaticClient {
+	dyn := dynamicconfig.StaticClient{
+		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 1000,
+		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
+		// After a kill -9 the queue processors may have lost the in-memory
+		// wake-up of a task written just before; polling the store often
+		// bounds the delay to seconds instead of the default minutes.
+		dynamicconfig.TimerProcessorMaxPollInterval.Key():    10 * time.Second,
+		dynamicconfig.TransferProcessorMaxPollInterval.Key(): 10 * time.Second,
+		dynamicconfig.ArchivalProcessorMaxPollInterval.Key(): 10 * time.Second,
+	}
+	if o.ArchiveDelay > 0 {
+		dyn[dynamicconfig.ArchivalProcessorArchiveDelay.Key()] = o.ArchiveDelay
+	}
+	return dyn
 }
 
 // sqliteStore is the SQLite configuration: a file (its schema laid out on
