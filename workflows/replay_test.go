@@ -1,8 +1,8 @@
 package workflows
 
 import (
-	"path/filepath"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"go.temporal.io/sdk/client"
