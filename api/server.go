@@ -98,6 +98,7 @@ func (s *Server) routes() {
 	s.customerRoutes()
 	s.registerRoutes()
 	s.inboxRoutes()
+	s.taskRoutes()
 	s.tierRoutes()
 	s.discountRoutes()
 	s.creditRoutes()

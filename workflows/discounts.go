@@ -136,12 +136,7 @@ type approval struct {
 	seq int32
 }
 
-func (w *approval) deciders() string {
-	if w.st.Stage == kam.StageGeneralManager || w.st.Escalated {
-		return kam.RoleGeneralManager
-	}
-	return kam.RoleKAManager
-}
+func (w *approval) deciders() string { return kam.Decider(w.st.Stage, w.st.Escalated) }
 
 // setDeadline is when the current stage runs out: stage 1 escalates after
 // EscalateAfter; an escalated stage 1, like stage 2, expires GMTimeout later.
