@@ -74,21 +74,24 @@ FROM (
      ORDER BY g.occasion_on, g.id LIMIT sqlc.arg(lim))
     UNION ALL
     -- Art. 7: incomplete archives of every active account (data clerks), due
-    -- archive_grace after the account was opened.
+    -- archive_grace after the account was opened; complete may be hashed
+    -- over the company, missing is then read for the page's rows only.
     (SELECT 'archive_incomplete', a.created_at + sqlc.arg(archive_grace_us)::bigint * interval '1 microsecond', a.customer_id, a.customer_id,
             NULL, NULL, NULL, a.missing, NULL
      FROM archive_completeness a
-     WHERE sqlc.arg(archives_all)::boolean AND a.status = 'active' AND cardinality(a.missing) > 0
+     WHERE sqlc.arg(archives_all)::boolean AND a.status = 'active' AND NOT a.complete
        AND a.created_at >= sqlc.arg(after_due)::timestamptz - sqlc.arg(archive_grace_us)::bigint * interval '1 microsecond'
        AND (a.created_at + sqlc.arg(archive_grace_us)::bigint * interval '1 microsecond', 'archive_incomplete', a.customer_id)
            > (sqlc.arg(after_due)::timestamptz, sqlc.arg(after_kind)::text, sqlc.arg(after_id)::uuid)
      ORDER BY a.created_at, a.customer_id LIMIT sqlc.arg(lim))
     UNION ALL
-    -- ... and of the caller's active accounts (account managers).
+    -- ... and of the caller's active accounts (account managers): a hundred
+    -- or so, each probed (missing) rather than every archive hashed (complete).
     (SELECT 'archive_incomplete', a.created_at + sqlc.arg(archive_grace_us)::bigint * interval '1 microsecond', a.customer_id, a.customer_id,
             NULL, NULL, NULL, a.missing, NULL
      FROM archive_completeness a
-     WHERE sqlc.arg(archives_mine)::boolean AND a.account_manager_id = sqlc.arg(staff_id)::uuid AND a.status = 'active' AND cardinality(a.missing) > 0
+     WHERE sqlc.arg(archives_mine)::boolean AND a.account_manager_id = sqlc.arg(staff_id)::uuid AND a.status = 'active'
+       AND cardinality(a.missing) > 0
        AND a.created_at >= sqlc.arg(after_due)::timestamptz - sqlc.arg(archive_grace_us)::bigint * interval '1 microsecond'
        AND (a.created_at + sqlc.arg(archive_grace_us)::bigint * interval '1 microsecond', 'archive_incomplete', a.customer_id)
            > (sqlc.arg(after_due)::timestamptz, sqlc.arg(after_kind)::text, sqlc.arg(after_id)::uuid)

@@ -118,11 +118,12 @@ func TestArchiveCompletenessSQLAgreesWithGo(t *testing.T) {
 			t.Fatal(err)
 		}
 		var sql []string
-		if err := pool.QueryRow(ctx, "SELECT missing FROM archive_completeness WHERE customer_id = $1", f.id).Scan(&sql); err != nil {
+		var complete bool
+		if err := pool.QueryRow(ctx, "SELECT missing, complete FROM archive_completeness WHERE customer_id = $1", f.id).Scan(&sql, &complete); err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(sql, ar.Missing) {
-			t.Errorf("%s: SQL says %v, Go says %v", f.name, sql, ar.Missing)
+		if !slices.Equal(sql, ar.Missing) || complete != (len(ar.Missing) == 0) {
+			t.Errorf("%s: SQL says %v (complete %v), Go says %v", f.name, sql, complete, ar.Missing)
 		}
 		if f.want != nil && !slices.Equal(ar.Missing, f.want) {
 			t.Errorf("%s: missing %v, want %v", f.name, ar.Missing, f.want)

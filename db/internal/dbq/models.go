@@ -53,6 +53,7 @@ type ArchiveCompleteness struct {
 	AccountManagerID *uuid.UUID
 	Status           string
 	CreatedAt        time.Time
+	Complete         *bool
 	Missing          []string
 }
 

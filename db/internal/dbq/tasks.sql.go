@@ -82,21 +82,24 @@ FROM (
      ORDER BY g.occasion_on, g.id LIMIT $6)
     UNION ALL
     -- Art. 7: incomplete archives of every active account (data clerks), due
-    -- archive_grace after the account was opened.
+    -- archive_grace after the account was opened; complete may be hashed
+    -- over the company, missing is then read for the page's rows only.
     (SELECT 'archive_incomplete', a.created_at + $14::bigint * interval '1 microsecond', a.customer_id, a.customer_id,
             NULL, NULL, NULL, a.missing, NULL
      FROM archive_completeness a
-     WHERE $15::boolean AND a.status = 'active' AND cardinality(a.missing) > 0
+     WHERE $15::boolean AND a.status = 'active' AND NOT a.complete
        AND a.created_at >= $3::timestamptz - $14::bigint * interval '1 microsecond'
        AND (a.created_at + $14::bigint * interval '1 microsecond', 'archive_incomplete', a.customer_id)
            > ($3::timestamptz, $4::text, $5::uuid)
      ORDER BY a.created_at, a.customer_id LIMIT $6)
     UNION ALL
-    -- ... and of the caller's active accounts (account managers).
+    -- ... and of the caller's active accounts (account managers): a hundred
+    -- or so, each probed (missing) rather than every archive hashed (complete).
     (SELECT 'archive_incomplete', a.created_at + $14::bigint * interval '1 microsecond', a.customer_id, a.customer_id,
             NULL, NULL, NULL, a.missing, NULL
      FROM archive_completeness a
-     WHERE $16::boolean AND a.account_manager_id = $2::uuid AND a.status = 'active' AND cardinality(a.missing) > 0
+     WHERE $16::boolean AND a.account_manager_id = $2::uuid AND a.status = 'active'
+       AND cardinality(a.missing) > 0
        AND a.created_at >= $3::timestamptz - $14::bigint * interval '1 microsecond'
        AND (a.created_at + $14::bigint * interval '1 microsecond', 'archive_incomplete', a.customer_id)
            > ($3::timestamptz, $4::text, $5::uuid)
