@@ -88,16 +88,6 @@ var approvalRoles = []string{RoleKAManager, RoleGeneralManager}
 // DecidesApprovals tells whether a role decides discount approvals.
 func DecidesApprovals(role string) bool { return slices.Contains(approvalRoles, role) }
 
-// StageDecider is the role that decides a pending request's stage (Art. 12):
-// the KA Department at stage 1, the General Manager at stage 2 and at an
-// escalated stage 1.
-func StageDecider(stage string, escalated bool) string {
-	if stage == StageGeneralManager || escalated {
-		return RoleGeneralManager
-	}
-	return RoleKAManager
-}
-
 // DelegationFilter selects a page of delegations, newest first.
 type DelegationFilter struct {
 	// Party, when set, keeps the delegations from or to that person.

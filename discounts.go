@@ -65,6 +65,17 @@ func RevokedOn(t time.Time, tz *time.Location) time.Time {
 	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
 }
 
+// Decider is the role that decides a pending request's current stage
+// (Art. 12): the GM decides stage 2, and stage 1 once it is escalated to
+// them; the KA Department decides stage 1 otherwise. The requester never
+// decides their own request, whatever their role.
+func Decider(stage string, escalated bool) string {
+	if stage == StageGeneralManager || escalated {
+		return RoleGeneralManager
+	}
+	return RoleKAManager
+}
+
 // GrantEndsAt is when a grant valid to validTo ends: at the end of that day in
 // the company's time zone (Art. 12; UTC when none is set).
 func GrantEndsAt(validTo time.Time, tz *time.Location) time.Time {

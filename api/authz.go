@@ -71,6 +71,24 @@ var grants = map[string][]capability{
 		capReadTickets, capSeeInspections, capReports, capSeeTierReviews, capSeeDelegations},
 }
 
+// taskScopes is what waits on each role in GET /v1/me/tasks (SPEC §2, §7
+// "Approvals and work"): the GM decides escalated and second stages and
+// acknowledges filings (Art. 12); the KA manager decides first stages and
+// takes the tickets a breach escalated to them (Art. 16); an account
+// manager keeps their own accounts: tickets, visits, greetings, the archive
+// and overdue statements (Art. 7, 13, 19, 20); data clerks keep every
+// archive (Art. 9); the hotline is every open ticket (Art. 16); finance
+// chases every overdue statement (Art. 13). The admin and the auditor are
+// given no work here.
+var taskScopes = map[string]kam.TaskScope{
+	kam.RoleGeneralManager: {DecideAs: kam.RoleGeneralManager, Filings: true},
+	kam.RoleKAManager:      {DecideAs: kam.RoleKAManager, Tickets: kam.TasksEscalated},
+	kam.RoleAccountManager: {Tickets: kam.TasksMine, Visits: true, Greetings: true, Archives: kam.TasksMine, Statements: kam.TasksMine},
+	kam.RoleDataClerk:      {Archives: kam.TasksAll},
+	kam.RoleServiceAgent:   {Tickets: kam.TasksAll},
+	kam.RoleFinance:        {Statements: kam.TasksAll},
+}
+
 func can(role string, c capability) bool {
 	for _, g := range grants[role] {
 		if g == c {

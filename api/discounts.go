@@ -232,14 +232,20 @@ func (s *Server) startDiscount(ctx context.Context) func(r kam.DiscountRequest) 
 func (s *Server) listDiscounts(ctx context.Context, in *struct {
 	CustomerID string `query:"customer_id" format:"uuid"`
 	State      string `query:"state" maxLength:"16" doc:"pending, approved, rejected, withdrawn or expired"`
+	Awaiting   string `query:"awaiting" maxLength:"16" doc:"me: only the pending requests whose current stage you decide (never your own)"`
 	Limit      int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
 	Cursor     string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[DiscountRequest] }, error) {
-	v, ok := discountViewer(callerOf(ctx))
+	p := callerOf(ctx)
+	v, ok := discountViewer(p)
 	if !ok {
 		return nil, s.deny(ctx, uuid.Nil, discountSections, forbidden("discount data is confidential (Art. 11)"))
 	}
-	page, shown, err := s.discountPage(ctx, v, in.CustomerID, in.State, in.Cursor, in.Limit)
+	f, err := discountFilter(p, in.CustomerID, in.State, in.Awaiting, in.Cursor, in.Limit)
+	if err != nil {
+		return nil, err
+	}
+	page, shown, err := s.discountPage(ctx, v, f, in.Limit)
 	if err != nil {
 		return nil, err
 	}
@@ -249,18 +255,34 @@ func (s *Server) listDiscounts(ctx context.Context, in *struct {
 	return &struct{ Body Page[DiscountRequest] }{Body: page}, nil
 }
 
-// discountPage reads one page of the discount requests v may see, and the
-// accounts on it.
-func (s *Server) discountPage(ctx context.Context, v store.DiscountViewer, customerID, state, cursor string, limit int) (Page[DiscountRequest], []uuid.UUID, error) {
+// discountFilter reads a request list's filters and cursor. awaiting=me
+// keeps what awaits the caller's decision: the stages their role decides
+// (kam.Decider), never their own request; any other value is refused.
+func discountFilter(p principal, customerID, state, awaiting, cursor string, limit int) (store.DiscountFilter, error) {
 	customer, err := optUUID("query.customer_id", nonEmpty(customerID))
 	if err != nil {
-		return Page[DiscountRequest]{}, nil, err
+		return store.DiscountFilter{}, err
 	}
 	after, err := uuidCursor(cursor, "discount-requests")
 	if err != nil {
-		return Page[DiscountRequest]{}, nil, err
+		return store.DiscountFilter{}, err
 	}
-	rows, err := s.store.ListDiscountRequests(ctx, v, store.DiscountFilter{CustomerID: customer, State: nonEmpty(state), After: after, Limit: int32(limit + 1)})
+	f := store.DiscountFilter{CustomerID: customer, State: nonEmpty(state), After: after, Limit: int32(limit + 1)}
+	switch awaiting {
+	case "":
+	case "me":
+		role, id := p.Role, p.ID
+		f.AwaitingRole, f.AwaitingStaff = &role, &id
+	default:
+		return f, invalidField("query.awaiting", "awaiting takes only the value me")
+	}
+	return f, nil
+}
+
+// discountPage reads one page of the discount requests v may see, and the
+// accounts on it.
+func (s *Server) discountPage(ctx context.Context, v store.DiscountViewer, f store.DiscountFilter, limit int) (Page[DiscountRequest], []uuid.UUID, error) {
+	rows, err := s.store.ListDiscountRequests(ctx, v, f)
 	if err != nil {
 		return Page[DiscountRequest]{}, nil, problemFor(s.log, err)
 	}
@@ -350,7 +372,7 @@ func (s *Server) decisionOf(ctx context.Context, r kam.DiscountRequest, b Decisi
 	if r.Stage != nil {
 		stage = *r.Stage
 	}
-	need := kam.StageDecider(stage, r.Escalated)
+	need := kam.Decider(stage, r.Escalated)
 	if p.Role == need {
 		return d, nil
 	}

@@ -309,6 +309,8 @@ var matrix = []matrixRow{
 		return "/v1/greetings/" + f.greeting[c.own] + "/done", nil
 	}},
 	{op: "GET /v1/me/notifications", ok: 200, may: allRoles, req: fixed("/v1/me/notifications")},
+	// SPEC §7: one's own work; every account a list shows is registered.
+	{op: "GET /v1/me/tasks", ok: 200, may: allRoles, action: kam.AccessList, req: fixed("/v1/me/tasks")},
 	{op: "POST /v1/me/notifications/{id}/read", ok: 200, may: allRoles, sees: ownOnly, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
 		return "/v1/me/notifications/" + f.notify(t, f.staffID(c)) + "/read", nil
 	}},

@@ -76,6 +76,9 @@ var pagingRoutes = map[string]func(f *pagingFixture) (path, token string){
 		return "/v1/greetings?on=" + time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly), f.am.Token
 	},
 	"GET /v1/me/notifications": func(f *pagingFixture) (string, string) { return "/v1/me/notifications", f.am.Token },
+	// The fixture's account manager: their account's incomplete archive,
+	// planned visit, tickets, greetings (SPEC §7 "Approvals and work").
+	"GET /v1/me/tasks": func(f *pagingFixture) (string, string) { return "/v1/me/tasks", f.am.Token },
 	"GET /v1/customers/{id}/sales": func(f *pagingFixture) (string, string) {
 		return "/v1/customers/" + f.account + "/sales", f.am.Token
 	},

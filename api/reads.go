@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -65,6 +66,42 @@ func readList[T any](s *Server, ctx context.Context, r archiveRead, read func(ct
 	}
 	if err := s.registerShown(ctx, r.action, shown, r.sections); err != nil {
 		return zero, err
+	}
+	return out, nil
+}
+
+// shownAccount is one account a list showed, with the sections it showed
+// of it.
+type shownAccount struct {
+	ID       uuid.UUID
+	Sections []string
+}
+
+// readListEach is readList for a list that shows different sections of
+// different accounts (the caller's tasks): read returns each account shown
+// with its sections, and each is registered under action with those, before
+// the answer. What a caller may list is decided inside read (the caller's
+// own things), so there is no capability to refuse.
+func readListEach[T any](s *Server, ctx context.Context, action string, read func(ctx context.Context) (T, []shownAccount, error)) (T, error) {
+	var zero T
+	out, shown, err := read(ctx)
+	if err != nil {
+		return zero, s.storeErr(err)
+	}
+	// One register call per set of sections: accounts shown alike share it.
+	var keys []string
+	groups := map[string][]uuid.UUID{}
+	for _, a := range shown {
+		key := strings.Join(a.Sections, ",")
+		if _, ok := groups[key]; !ok {
+			keys = append(keys, key)
+		}
+		groups[key] = append(groups[key], a.ID)
+	}
+	for _, key := range keys {
+		if err := s.registerShown(ctx, action, groups[key], strings.Split(key, ",")); err != nil {
+			return zero, err
+		}
 	}
 	return out, nil
 }

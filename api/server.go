@@ -100,6 +100,7 @@ func (s *Server) routes() {
 	s.customerRoutes()
 	s.registerRoutes()
 	s.inboxRoutes()
+	s.taskRoutes()
 	s.tierRoutes()
 	s.tierReviewRoutes()
 	s.discountRoutes()

@@ -196,7 +196,7 @@ func (w *approval) followHandovers(ctx workflow.Context) {
 	}
 }
 
-func (w *approval) deciders() string { return kam.StageDecider(w.st.Stage, w.st.Escalated) }
+func (w *approval) deciders() string { return kam.Decider(w.st.Stage, w.st.Escalated) }
 
 // setDeadline is when the current stage runs out: stage 1 escalates after
 // EscalateAfter; an escalated stage 1, like stage 2, expires GMTimeout later.

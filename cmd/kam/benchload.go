@@ -70,6 +70,10 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	if err != nil {
 		return err
 	}
+	_, clerk, err := token(kam.RoleDataClerk)
+	if err != nil {
+		return err
+	}
 	if _, err := pool.Exec(ctx, `
 		WITH c AS (INSERT INTO customers (id, code, name, tier, account_manager_id)
 		           SELECT gen_random_uuid(), 'LOAD-' || g, 'Load ' || g, 'A', $2 FROM generate_series(1, $1) g RETURNING id)
@@ -125,6 +129,14 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	measure("raw pgx point select of the same row", *requests, *parallel, func(i int) error {
 		var code string
 		return pool.QueryRow(ctx, "SELECT code FROM customers WHERE id = $1", ids[rand.IntN(len(ids))]).Scan(&code)
+	})
+	// SPEC §7: what waits on the caller, one query; every account on the
+	// page (50) is registered. Every seeded archive is incomplete.
+	measure("GET /v1/me/tasks (the manager of every account; 50 registered)", *requests, *parallel, func(i int) error {
+		return call("GET", "/v1/me/tasks", am, nil, 200)
+	})
+	measure("GET /v1/me/tasks (a data clerk: every archive)", *requests, *parallel, func(i int) error {
+		return call("GET", "/v1/me/tasks", clerk, nil, 200)
 	})
 	today := time.Now().Format(time.DateOnly)
 	measure("POST charges, many accounts", *requests, *parallel, func(i int) error {

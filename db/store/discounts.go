@@ -109,13 +109,19 @@ func (s *Store) GetDiscountRequest(ctx context.Context, v DiscountViewer, id uui
 type DiscountFilter struct {
 	CustomerID *uuid.UUID
 	State      *string
-	After      *uuid.UUID
-	Limit      int32
+	// AwaitingRole and AwaitingStaff, when set, keep the pending requests
+	// whose current stage that role decides (kam.Decider) and that member
+	// of staff did not ask for: what awaits their decision.
+	AwaitingRole  *string
+	AwaitingStaff *uuid.UUID
+	After         *uuid.UUID
+	Limit         int32
 }
 
 // ListDiscountRequests lists requests with their decisions in two queries.
 func (s *Store) ListDiscountRequests(ctx context.Context, v DiscountViewer, f DiscountFilter) ([]kam.DiscountView, error) {
-	rows, err := s.q.ListDiscountRequests(ctx, dbq.ListDiscountRequestsParams{ViewerID: v.RequesterID, CustomerID: f.CustomerID, State: f.State, After: f.After, Lim: f.Limit})
+	rows, err := s.q.ListDiscountRequests(ctx, dbq.ListDiscountRequestsParams{ViewerID: v.RequesterID, CustomerID: f.CustomerID, State: f.State,
+		AwaitingRole: f.AwaitingRole, AwaitingStaff: f.AwaitingStaff, After: f.After, Lim: f.Limit})
 	if err != nil {
 		return nil, interpret(err)
 	}

@@ -45,6 +45,12 @@ func run(m *testing.M) int {
 	st = store.New(pool)
 	st.SetRegisterKey(testRegisterKey)
 	defer func() {
+		if tasksPool != nil {
+			tasksPool.Close()
+		}
+		if tasksDrop != nil {
+			tasksDrop()
+		}
 		if bigDrop != nil {
 			if bigPool != nil {
 				bigPool.Close()

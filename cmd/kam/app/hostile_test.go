@@ -509,7 +509,7 @@ func randomRequest(rng *rand.Rand, hc *http.Client, base string, ops []opSpec, i
 		// Hostile query strings; DELETE with garbage ids or forged tokens.
 		path += "?limit=" + fmt.Sprint(hostile[rng.IntN(len(hostile))]) + "&cursor=%ff&from=2023-02-30&as_of=yesterday&on=" + ids[rng.IntN(len(ids))]
 		if rng.IntN(4) == 0 {
-			path += "&from=0001-01-01&to=9999-12-31&period_start=0001-01-01&period_end=9999-12-31"
+			path += "&from=0001-01-01&to=9999-12-31&period_start=0001-01-01&period_end=9999-12-31&awaiting=" + ids[rng.IntN(len(ids))]
 		}
 	case strings.HasPrefix(o.path, "/v1/imports/") && rng.IntN(2) == 0:
 		body, kind = hostileCSV(rng), "hostile CSV"

@@ -574,24 +574,33 @@ func (q *Queries) ListDiscountEvents(ctx context.Context, requestID uuid.UUID) (
 const listDiscountRequests = `-- name: ListDiscountRequests :many
 SELECT id, customer_id, requester_id, product_category, rate, method, valid_from, valid_to, reason, route, policy_max_standard_rate, policy_hard_cap_rate, state, stage, escalated, deadline, reminders, state_seq, created_at, updated_at, closed_at FROM discount_requests
 WHERE ($1::uuid IS NULL OR requester_id = $1)
-  AND ($2::uuid IS NULL OR customer_id = $2)
-  AND ($3::text IS NULL OR state = $3)
-  AND ($4::uuid IS NULL OR id > $4)
+  AND ($2::text IS NULL
+       OR (state = 'pending' AND discount_decider(stage, escalated) = $2
+           AND requester_id <> $3::uuid))
+  AND ($4::uuid IS NULL OR customer_id = $4)
+  AND ($5::text IS NULL OR state = $5)
+  AND ($6::uuid IS NULL OR id > $6)
 ORDER BY id
-LIMIT $5
+LIMIT $7
 `
 
 type ListDiscountRequestsParams struct {
-	ViewerID   *uuid.UUID
-	CustomerID *uuid.UUID
-	State      *string
-	After      *uuid.UUID
-	Lim        int32
+	ViewerID      *uuid.UUID
+	AwaitingRole  *string
+	AwaitingStaff *uuid.UUID
+	CustomerID    *uuid.UUID
+	State         *string
+	After         *uuid.UUID
+	Lim           int32
 }
 
+// awaiting_role, when given, keeps the pending requests whose current stage
+// that role decides (Art. 12, discount_decider) and awaiting_staff did not ask for.
 func (q *Queries) ListDiscountRequests(ctx context.Context, arg ListDiscountRequestsParams) ([]DiscountRequest, error) {
 	rows, err := q.db.Query(ctx, listDiscountRequests,
 		arg.ViewerID,
+		arg.AwaitingRole,
+		arg.AwaitingStaff,
 		arg.CustomerID,
 		arg.State,
 		arg.After,

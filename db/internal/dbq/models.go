@@ -48,6 +48,15 @@ type ApiToken struct {
 	LastUsedAt *time.Time
 }
 
+type ArchiveCompleteness struct {
+	CustomerID       uuid.UUID
+	AccountManagerID *uuid.UUID
+	Status           string
+	CreatedAt        time.Time
+	Complete         *bool
+	Missing          []string
+}
+
 type Churn struct {
 	ID            uuid.UUID
 	CustomerID    uuid.UUID
