@@ -72,6 +72,19 @@ type DiscountPolicy struct {
 	UpdatedAt       time.Time
 }
 
+// PolicyHistoryEntry is one change of one field of a discount policy.
+type PolicyHistoryEntry struct {
+	ID              int64
+	Tier            string
+	ProductCategory string
+	StaffID         *uuid.UUID
+	StaffName       *string
+	At              time.Time
+	Field           string
+	OldValue        *string
+	NewValue        *string
+}
+
 // PolicyKey is where a discount policy list resumes: after this tier and
 // product category.
 type PolicyKey struct {

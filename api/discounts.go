@@ -157,6 +157,7 @@ func (s *Server) discountRoutes() {
 	rv.Errors = append(rv.Errors, 409)
 	huma.Register(s.api, rv, s.revokeGrant)
 	huma.Register(s.api, op("put-discount-policy", http.MethodPut, "/v1/discount-policies/{tier}/{product_category}", "Set a discount policy (Art. 5.5)", "policy"), s.putPolicy)
+	huma.Register(s.api, op("discount-policy-history", http.MethodGet, "/v1/discount-policies/{tier}/{product_category}/history", "Every change of a discount policy: who, when, field, old, new", "policy"), s.policyHistory)
 }
 
 // discountViewer is who may see discount data (Art. 11): account managers see
@@ -632,9 +633,35 @@ func (s *Server) putPolicy(ctx context.Context, in *struct {
 	if hardCap.LessThan(maxRate) || hardCap.GreaterThan(decimal.NewFromInt(100)) {
 		return nil, invalidField("body.hard_cap_rate", "hard_cap_rate must be at least max_standard_rate and at most 100")
 	}
-	p, err := s.store.PutDiscountPolicy(ctx, kam.DiscountPolicy{Tier: in.Tier, ProductCategory: in.ProductCategory, MaxStandardRate: maxRate, HardCapRate: hardCap, Methods: in.Body.Methods})
+	p, err := s.store.PutDiscountPolicy(ctx, kam.DiscountPolicy{Tier: in.Tier, ProductCategory: in.ProductCategory, MaxStandardRate: maxRate, HardCapRate: hardCap, Methods: in.Body.Methods}, callerOf(ctx).ID)
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
 	return &struct{ Body DiscountPolicy }{Body: policyOut(p)}, nil
+}
+
+// policyHistory lists a discount policy's changes, oldest first, to those
+// who may read the policies (Art. 11: discounts are confidential, and so is
+// how their policy moved).
+func (s *Server) policyHistory(ctx context.Context, in *struct {
+	Tier            string `path:"tier" maxLength:"16"`
+	ProductCategory string `path:"product_category" maxLength:"100"`
+	Limit           int    `query:"limit" minimum:"1" maximum:"500" default:"100"`
+	Cursor          string `query:"cursor" maxLength:"1024"`
+}) (*struct{ Body Page[TierChangeEntry] }, error) {
+	if !can(callerOf(ctx).Role, capReadPolicies) {
+		return nil, forbidden("discount policies are confidential (Art. 11)")
+	}
+	after, err := int64Cursor(in.Cursor, "policy-history")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.store.PolicyHistory(ctx, in.Tier, in.ProductCategory, after, int32(in.Limit+1))
+	if err != nil {
+		return nil, problemFor(s.log, err)
+	}
+	page := pageOf(rows, in.Limit, func(h kam.PolicyHistoryEntry) TierChangeEntry {
+		return TierChangeEntry{ID: h.ID, At: h.At, StaffID: uuidString(h.StaffID), StaffName: h.StaffName, Field: h.Field, Old: h.OldValue, New: h.NewValue}
+	}, func(h kam.PolicyHistoryEntry) string { return encodeCursor("policy-history", int64Text(h.ID)) })
+	return &struct{ Body Page[TierChangeEntry] }{Body: page}, nil
 }

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -378,5 +379,34 @@ func recordHistory(t *testing.T, workflowID string) {
 	}
 	if err := workflows.RecordHistory(context.Background(), running.Temporal, workflowID, path); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// SPEC §7: a discount policy's changes are in its history, with who made
+// them; a policy never set has none to show (Art. 5.5, 11).
+func TestDiscountPolicyHistory(t *testing.T) {
+	staff := staffByRole(t)
+	ka := staff[kam.RoleKAManager]
+	tier, _ := newTier(t, ka.Token)
+	path := "/v1/discount-policies/" + tier + "/history-test"
+	problem(t, call(t, "GET", path+"/history", ka.Token, nil), 404, "not_found")
+	must(t, call(t, "PUT", path, ka.Token, map[string]any{"max_standard_rate": "5", "hard_cap_rate": "10", "methods": []string{"rebate", "percentage"}}), 200)
+	// The same methods in another order change nothing; the rate does.
+	must(t, call(t, "PUT", path, adminToken, map[string]any{"max_standard_rate": "6", "hard_cap_rate": "10", "methods": []string{"percentage", "rebate"}}), 200)
+	rows := must(t, call(t, "GET", path+"/history", staff[kam.RoleAuditor].Token, nil), 200).items()
+	var got []string
+	for _, r := range rows {
+		got = append(got, fmt.Sprintf("%v %v->%v by %v", r["field"], r["old"], r["new"], r["staff_id"]))
+	}
+	admin := must(t, call(t, "GET", "/v1/me", adminToken, nil), 200).str("id")
+	want := []string{
+		"max_standard_rate <nil>->5.00 by " + ka.ID, "hard_cap_rate <nil>->10.00 by " + ka.ID, "methods <nil>->percentage,rebate by " + ka.ID,
+		"max_standard_rate 5.00->6.00 by " + admin,
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("history = %v, want %v", got, want)
+	}
+	for _, role := range []string{kam.RoleDataClerk, kam.RoleServiceAgent} {
+		problem(t, call(t, "GET", path+"/history", staff[role].Token, nil), 403, "forbidden")
 	}
 }

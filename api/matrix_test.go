@@ -157,6 +157,7 @@ var matrix = []matrixRow{
 	}},
 	// SPEC §7 Tiers: a tier's history is reference data like the tier.
 	{op: "GET /v1/tiers/{code}/history", ok: 200, may: allRoles, req: fixed("/v1/tiers/B/history")},
+	{op: "GET /v1/discount-policies/{tier}/{product_category}/history", ok: 200, may: policyReaders, req: fixed("/v1/discount-policies/A/services/history")},
 	// Art. 2, 3: the KA Department runs reviews and decides their proposals;
 	// the GM and the auditors read them too (SPEC §2: they read everything).
 	// A review names accounts with their revenue: reading its proposals is

@@ -92,6 +92,9 @@ var pagingRoutes = map[string]func(f *pagingFixture) (path, token string){
 		return "/v1/tiers/" + f.tier + "/history", adminToken
 	},
 	"GET /v1/tier-reviews": func(f *pagingFixture) (string, string) { return "/v1/tier-reviews", f.gm.Token },
+	"GET /v1/discount-policies/{tier}/{product_category}/history": func(f *pagingFixture) (string, string) {
+		return "/v1/discount-policies/" + f.tier + "/paging/history", f.ka.Token
+	},
 	"GET /v1/delegations":  func(f *pagingFixture) (string, string) { return "/v1/delegations", f.deputy.Token },
 }
 
@@ -212,6 +215,7 @@ func newPagingFixture(t *testing.T) *pagingFixture {
 		must(t, call(t, "POST", "/v1/tier-reviews", f.ka.Token, nil), 201)
 	}
 	f.tier, _ = newTier(t, f.ka.Token)
+	must(t, call(t, "PUT", "/v1/discount-policies/"+f.tier+"/paging", f.ka.Token, map[string]any{"max_standard_rate": "5", "hard_cap_rate": "10", "methods": []string{"percentage"}}), 200)
 	f.deputy = newStaff(t, kam.RoleKAManager)
 	for range 3 {
 		must(t, call(t, "POST", "/v1/delegations", f.ka.Token, map[string]any{"to_staff_id": f.deputy.ID, "ends_at": time.Now().Add(time.Hour).Format(time.RFC3339)}), 201)

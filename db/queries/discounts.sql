@@ -9,6 +9,18 @@ ON CONFLICT (tier, product_category) DO UPDATE SET
     methods = EXCLUDED.methods, updated_at = now()
 RETURNING *;
 
+-- name: LockDiscountPolicy :one
+SELECT * FROM discount_policies WHERE tier = $1 AND product_category = $2 FOR UPDATE;
+
+-- name: InsertPolicyHistory :exec
+INSERT INTO discount_policy_history (tier, product_category, staff_id, field, old_value, new_value) VALUES ($1, $2, $3, $4, $5, $6);
+
+-- name: ListPolicyHistory :many
+SELECT h.*, s.name AS staff_name FROM discount_policy_history h LEFT JOIN staff s ON s.id = h.staff_id
+WHERE h.tier = sqlc.arg(tier) AND h.product_category = sqlc.arg(product_category)
+  AND (sqlc.narg(after)::bigint IS NULL OR h.id > sqlc.narg(after))
+ORDER BY h.id LIMIT sqlc.arg(lim);
+
 -- name: CreateDiscountRequest :one
 INSERT INTO discount_requests (id, customer_id, requester_id, product_category, rate, method, valid_from, valid_to,
     reason, route, policy_max_standard_rate, policy_hard_cap_rate, stage, deadline)

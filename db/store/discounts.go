@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
 	"kam"
@@ -299,16 +301,72 @@ func (s *Store) AcknowledgeFiling(ctx context.Context, id, by uuid.UUID) (kam.Fi
 
 // PutDiscountPolicy sets a tier's discount policy for a product category
 // (Art. 5.5, 12); p.UpdatedAt is ignored. An unknown tier is kam.ErrNotFound.
-func (s *Store) PutDiscountPolicy(ctx context.Context, p kam.DiscountPolicy) (kam.DiscountPolicy, error) {
+func (s *Store) PutDiscountPolicy(ctx context.Context, p kam.DiscountPolicy, by uuid.UUID) (kam.DiscountPolicy, error) {
 	var out kam.DiscountPolicy
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
 		if _, err := q.GetTier(ctx, p.Tier); err != nil {
 			return err
 		}
+		var prev *dbq.DiscountPolicy
+		if cur, err := q.LockDiscountPolicy(ctx, dbq.LockDiscountPolicyParams{Tier: p.Tier, ProductCategory: p.ProductCategory}); err == nil {
+			prev = &cur
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
 		r, err := q.PutDiscountPolicy(ctx, dbq.PutDiscountPolicyParams{Tier: p.Tier, ProductCategory: p.ProductCategory,
 			MaxStandardRate: p.MaxStandardRate, HardCapRate: p.HardCapRate, Methods: p.Methods})
+		if err != nil {
+			return err
+		}
 		out = kam.DiscountPolicy(r)
-		return err
+		for _, ch := range policyChanges(prev, r) {
+			if err := q.InsertPolicyHistory(ctx, dbq.InsertPolicyHistoryParams{Tier: r.Tier, ProductCategory: r.ProductCategory,
+				StaffID: &by, Field: ch.Field, OldValue: ch.Old, NewValue: ch.New}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return out, err
+}
+
+// policyChanges lists what changed from prev to next, as the policy's
+// history shows it; every field of a new policy (prev nil) is new. Methods
+// compare as a set.
+func policyChanges(prev *dbq.DiscountPolicy, next dbq.DiscountPolicy) []Change {
+	fields := func(p dbq.DiscountPolicy) [][2]string {
+		methods := slices.Clone(p.Methods)
+		slices.Sort(methods)
+		return [][2]string{{"max_standard_rate", p.MaxStandardRate.StringFixed(2)}, {"hard_cap_rate", p.HardCapRate.StringFixed(2)},
+			{"methods", strings.Join(methods, ",")}}
+	}
+	var out []Change
+	for i, f := range fields(next) {
+		v := f[1]
+		if prev == nil {
+			out = append(out, Change{Field: f[0], New: &v})
+		} else if old := fields(*prev)[i][1]; old != v {
+			out = append(out, Change{Field: f[0], Old: &old, New: &v})
+		}
+	}
+	return out
+}
+
+// PolicyHistory lists up to lim changes of a discount policy, oldest first,
+// after the given history id when there is one; a policy never set is
+// kam.ErrNotFound.
+func (s *Store) PolicyHistory(ctx context.Context, tier, category string, after *int64, lim int32) ([]kam.PolicyHistoryEntry, error) {
+	if _, err := s.q.GetDiscountPolicy(ctx, dbq.GetDiscountPolicyParams{Tier: tier, ProductCategory: category}); err != nil {
+		return nil, interpret(err)
+	}
+	rows, err := s.q.ListPolicyHistory(ctx, dbq.ListPolicyHistoryParams{Tier: tier, ProductCategory: category, After: after, Lim: lim})
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make([]kam.PolicyHistoryEntry, 0, len(rows))
+	for _, h := range rows {
+		out = append(out, kam.PolicyHistoryEntry{ID: h.ID, Tier: h.Tier, ProductCategory: h.ProductCategory, StaffID: h.StaffID,
+			StaffName: h.StaffName, At: h.At, Field: h.Field, OldValue: h.OldValue, NewValue: h.NewValue})
+	}
+	return out, nil
 }

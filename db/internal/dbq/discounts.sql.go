@@ -509,6 +509,31 @@ func (q *Queries) InsertGrant(ctx context.Context, arg InsertGrantParams) error 
 	return err
 }
 
+const insertPolicyHistory = `-- name: InsertPolicyHistory :exec
+INSERT INTO discount_policy_history (tier, product_category, staff_id, field, old_value, new_value) VALUES ($1, $2, $3, $4, $5, $6)
+`
+
+type InsertPolicyHistoryParams struct {
+	Tier            string
+	ProductCategory string
+	StaffID         *uuid.UUID
+	Field           string
+	OldValue        *string
+	NewValue        *string
+}
+
+func (q *Queries) InsertPolicyHistory(ctx context.Context, arg InsertPolicyHistoryParams) error {
+	_, err := q.db.Exec(ctx, insertPolicyHistory,
+		arg.Tier,
+		arg.ProductCategory,
+		arg.StaffID,
+		arg.Field,
+		arg.OldValue,
+		arg.NewValue,
+	)
+	return err
+}
+
 const listDiscountDecisions = `-- name: ListDiscountDecisions :many
 SELECT request_id, stage, decision, decided_by, decided_at, comment, on_behalf_of FROM discount_decisions WHERE request_id = ANY($1::uuid[]) ORDER BY decided_at, stage
 `
@@ -712,6 +737,90 @@ func (q *Queries) ListFilings(ctx context.Context, arg ListFilingsParams) ([]Lis
 		return nil, err
 	}
 	return items, nil
+}
+
+const listPolicyHistory = `-- name: ListPolicyHistory :many
+SELECT h.id, h.tier, h.product_category, h.staff_id, h.at, h.field, h.old_value, h.new_value, s.name AS staff_name FROM discount_policy_history h LEFT JOIN staff s ON s.id = h.staff_id
+WHERE h.tier = $1 AND h.product_category = $2
+  AND ($3::bigint IS NULL OR h.id > $3)
+ORDER BY h.id LIMIT $4
+`
+
+type ListPolicyHistoryParams struct {
+	Tier            string
+	ProductCategory string
+	After           *int64
+	Lim             int32
+}
+
+type ListPolicyHistoryRow struct {
+	ID              int64
+	Tier            string
+	ProductCategory string
+	StaffID         *uuid.UUID
+	At              time.Time
+	Field           string
+	OldValue        *string
+	NewValue        *string
+	StaffName       *string
+}
+
+func (q *Queries) ListPolicyHistory(ctx context.Context, arg ListPolicyHistoryParams) ([]ListPolicyHistoryRow, error) {
+	rows, err := q.db.Query(ctx, listPolicyHistory,
+		arg.Tier,
+		arg.ProductCategory,
+		arg.After,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListPolicyHistoryRow{}
+	for rows.Next() {
+		var i ListPolicyHistoryRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Tier,
+			&i.ProductCategory,
+			&i.StaffID,
+			&i.At,
+			&i.Field,
+			&i.OldValue,
+			&i.NewValue,
+			&i.StaffName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const lockDiscountPolicy = `-- name: LockDiscountPolicy :one
+SELECT tier, product_category, max_standard_rate, hard_cap_rate, methods, updated_at FROM discount_policies WHERE tier = $1 AND product_category = $2 FOR UPDATE
+`
+
+type LockDiscountPolicyParams struct {
+	Tier            string
+	ProductCategory string
+}
+
+func (q *Queries) LockDiscountPolicy(ctx context.Context, arg LockDiscountPolicyParams) (DiscountPolicy, error) {
+	row := q.db.QueryRow(ctx, lockDiscountPolicy, arg.Tier, arg.ProductCategory)
+	var i DiscountPolicy
+	err := row.Scan(
+		&i.Tier,
+		&i.ProductCategory,
+		&i.MaxStandardRate,
+		&i.HardCapRate,
+		&i.Methods,
+		&i.UpdatedAt,
+	)
+	return i, err
 }
 
 const pendingDiscountRequests = `-- name: PendingDiscountRequests :many

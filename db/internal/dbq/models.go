@@ -238,6 +238,17 @@ type DiscountPolicy struct {
 	UpdatedAt       time.Time
 }
 
+type DiscountPolicyHistory struct {
+	ID              int64
+	Tier            string
+	ProductCategory string
+	StaffID         *uuid.UUID
+	At              time.Time
+	Field           string
+	OldValue        *string
+	NewValue        *string
+}
+
 type DiscountRequest struct {
 	ID                    uuid.UUID
 	CustomerID            uuid.UUID
