@@ -95,7 +95,7 @@ var pagingRoutes = map[string]func(f *pagingFixture) (path, token string){
 	"GET /v1/discount-policies/{tier}/{product_category}/history": func(f *pagingFixture) (string, string) {
 		return "/v1/discount-policies/" + f.tier + "/paging/history", f.ka.Token
 	},
-	"GET /v1/delegations":  func(f *pagingFixture) (string, string) { return "/v1/delegations", f.deputy.Token },
+	"GET /v1/delegations": func(f *pagingFixture) (string, string) { return "/v1/delegations", f.deputy.Token },
 }
 
 // listRoute is a GET whose answer is SPEC's list envelope, read from the
