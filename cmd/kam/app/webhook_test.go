@@ -43,7 +43,7 @@ func TestHangingWebhookDoesNotDelayProcesses(t *testing.T) {
 	_, ka := c.staff("ka_manager")
 
 	c.do("POST", "/v1/customers", ka, map[string]any{"code": "HANG-" + uuid.NewString()[:8], "name": "Hanging Hook Ltd"}, 201)
-	eventually(t, 20*time.Second, "reminders and the escalation despite a hanging webhook", func() bool {
+	eventually(t, 60*time.Second, "reminders and the escalation despite a hanging webhook", func() bool {
 		return c.inbox(clerk, "archive_incomplete") >= 2 && c.inbox(ka, "archive_escalated") == 1
 	})
 	eventually(t, 10*time.Second, "the deliverer to try the receiver", func() bool { return hits.Load() > 0 })
