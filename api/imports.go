@@ -172,7 +172,7 @@ func customerImports(sh *sheet) []store.CustomerImport {
 			sh.errs.add(r.row, "", "invalid_row", err.Error())
 			continue
 		}
-		patch.Code, patch.Name = &body.Code, &body.Name
+		patch.Code, patch.Name, patch.Status = &body.Code, &body.Name, body.Status
 		out = append(out, store.CustomerImport{Row: r.row, Patch: patch})
 	}
 	return out
