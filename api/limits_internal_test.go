@@ -19,7 +19,7 @@ func TestProblemCeiling(t *testing.T) {
 		t.Fatalf("json.Marshal: %d bytes, %v", len(b), err)
 	}
 	w := httptest.NewRecorder()
-	writeProblem(w, p)
+	writeProblem(w, httptest.NewRequest(http.MethodGet, "/", nil), p)
 	if w.Body.Len() > maxProblemBytes+1 || !json.Valid(w.Body.Bytes()) {
 		t.Fatalf("writeProblem: %d bytes", w.Body.Len())
 	}
