@@ -24,6 +24,18 @@ type Error struct {
 	Field string
 	// Internal is the cause as the driver worded it: logged, never answered.
 	Internal string
+	// Key, when set, names the words of the detail in the caller's locale
+	// (a key of kam/i18n's catalogs) and Args their arguments; without it
+	// the detail is Message in English and the code's words otherwise
+	// (SPEC §7 "Language").
+	Key  string
+	Args []any
+}
+
+// With is e worded by the catalog message key with args.
+func (e *Error) With(key string, args ...any) *Error {
+	e.Key, e.Args = key, args
+	return e
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

@@ -9,6 +9,7 @@ import (
 
 	"kam"
 	"kam/db/store"
+	"kam/i18n"
 )
 
 // Sealer keeps the access register tamper-evident (Art. 9): it links new
@@ -76,7 +77,7 @@ func (s *Sealer) Publish(ctx context.Context, after int64) (int64, error) {
 	_, err = s.Notify.Notify(ctx, Notice{
 		// The head in the key: a chain re-sealed at the same length is a new event.
 		EventKey: fmt.Sprintf("register-checkpoint/%d/%s", c.Position, c.Head[:16]),
-		Kind:     "register_checkpoint", Title: "Access register checkpoint",
+		Kind:     "register_checkpoint", TitleMsg: i18n.M(i18n.RegisterCheckpointTitle),
 		Body: string(line), Roles: []string{kam.RoleAuditor},
 	})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"kam"
 	"kam/db/store"
+	"kam/i18n"
 )
 
 // Activities carries the dependencies of every activity; it is registered once.
@@ -56,11 +57,20 @@ func (a *Activities) CheckArchive(ctx context.Context, customerID uuid.UUID) (Ar
 // A notice targets the person responsible where there is one (StaffIDs, the
 // account's manager) and a role otherwise (OrRoles); Roles are told always
 // (an escalation goes to the KA manager or the GM whoever else hears).
+//
+// The words are a message key and its arguments (TitleMsg, BodyMsg), rendered
+// here, per recipient, in each one's locale (SPEC §7 "Language"): never in
+// the workflow, which only names them. Title and Body are the literal
+// fallback: what notices recorded before the catalogs carry (an old running
+// workflow's payload) and what a notice not yet converted says; they are used
+// as they are for a message without a key.
 type Notice struct {
 	EventKey   string
 	Kind       string
 	Title      string
 	Body       string
+	TitleMsg   i18n.Message `json:",omitempty"`
+	BodyMsg    i18n.Message `json:",omitempty"`
 	CustomerID *uuid.UUID
 	Roles      []string
 	StaffIDs   []uuid.UUID
@@ -87,10 +97,11 @@ func (a *Activities) Notify(ctx context.Context, n Notice) (int, error) {
 		return 0, err
 	}
 	entry := store.Notification{
-		EventKey: n.EventKey, Kind: n.Kind, Title: n.Title, Body: n.Body, CustomerID: n.CustomerID,
+		EventKey: n.EventKey, Kind: n.Kind, Title: n.Title, Body: n.Body, CustomerID: n.CustomerID, Render: n.Words,
 	}
 	if a.Webhook.URL != "" {
-		if entry.Webhook, err = webhookPayload(n, recipients); err != nil {
+		// The webhook copy is one for all recipients: in the default locale.
+		if entry.Webhook, err = webhookPayload(n, a.Store.DefaultLocale(), recipients); err != nil {
 			return 0, err
 		}
 	}
@@ -98,6 +109,19 @@ func (a *Activities) Notify(ctx context.Context, n Notice) (int, error) {
 		return 0, err
 	}
 	return len(recipients), nil
+}
+
+// Words are the notice's title and body in locale: each message rendered
+// when it names a key, the literal Title or Body otherwise.
+func (n Notice) Words(locale string) (title, body string) {
+	title, body = n.Title, n.Body
+	if !n.TitleMsg.IsZero() {
+		title = n.TitleMsg.Render(locale)
+	}
+	if !n.BodyMsg.IsZero() {
+		body = n.BodyMsg.Render(locale)
+	}
+	return title, body
 }
 
 // recipients resolves a notice's people: the named staff and the account's

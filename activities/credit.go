@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"kam/i18n"
+
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
@@ -111,6 +113,11 @@ type CreditEvent struct {
 
 // RecordCreditEvent writes the event once, then delivers its notice once.
 func (a *Activities) RecordCreditEvent(ctx context.Context, e CreditEvent) error {
+	if e.Detail == "" && e.Notice != nil {
+		// The record's detail is English (a record, not a notice); a
+		// history from before the catalogs carries it already.
+		_, e.Detail = e.Notice.Words(i18n.En)
+	}
 	if err := a.Store.RecordCreditEvent(ctx, e.CustomerID, e.Key, e.Kind, e.Detail); err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"kam"
 	"kam/db/store"
+	"kam/i18n"
 )
 
 // ConfirmDiscountRequest tells an approval run that its request row exists.
@@ -40,6 +41,11 @@ type DiscountEvent struct {
 
 // RecordDiscountEvent writes the event once, then delivers its notice once.
 func (a *Activities) RecordDiscountEvent(ctx context.Context, e DiscountEvent) error {
+	if e.Detail == "" && e.Notice != nil {
+		// The record's detail is English (a record, not a notice); a
+		// history from before the catalogs carries it already.
+		_, e.Detail = e.Notice.Words(i18n.En)
+	}
 	if err := a.Store.RecordDiscountEvent(ctx, e.RequestID, e.Key, e.Kind, e.Detail); err != nil {
 		return err
 	}

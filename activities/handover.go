@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -11,6 +10,7 @@ import (
 
 	"kam"
 	"kam/db/store"
+	"kam/i18n"
 )
 
 // ErrHandoverRefused is the error type of a handover step that retrying
@@ -78,7 +78,7 @@ func (a *Activities) announceHandedOver(ctx context.Context, in HandoverBatchInp
 			continue // the plan tells whoever manages the account then
 		}
 		if _, err := a.Store.Deliver(ctx, to, store.Notification{EventKey: VisitNoticeKey(v.CustomerID, *v.DueAt, "lead"), Kind: "visit_due",
-			Title: "Visit due", Body: "A regular visit (Art. 20) is due " + v.DueAt.In(loc).Format(time.RFC3339) + "; the account was handed over to you",
+			Render:     Notice{TitleMsg: i18n.M(i18n.VisitDueTitle), BodyMsg: i18n.M(i18n.VisitDueHandedOverBody, v.DueAt.In(loc).Format(time.RFC3339))}.Words,
 			CustomerID: &v.CustomerID}); err != nil {
 			return err
 		}
@@ -106,17 +106,17 @@ func (a *Activities) FinishHandover(ctx context.Context, e HandoverEnd) (kam.Han
 		return h, err
 	}
 	key := "staff-handover/" + h.ID.String()
-	moved := fmt.Sprintf("%d accounts, %d pending discount requests and %d greeting tasks", h.AccountsMoved, h.RequestsMoved, h.GreetingsMoved)
+	moved := []any{h.AccountsMoved, h.RequestsMoved, h.GreetingsMoved}
 	if h.Status == kam.HandoverFailed {
-		_, err = a.Notify(ctx, Notice{EventKey: key + "/failed", Kind: "handover_failed", Title: "Staff handover stopped",
-			Body: h.Reason + "; moved before it stopped: " + moved, StaffIDs: []uuid.UUID{h.RequestedBy}})
+		_, err = a.Notify(ctx, Notice{EventKey: key + "/failed", Kind: "handover_failed", TitleMsg: i18n.M(i18n.HandoverFailedTitle),
+			BodyMsg: i18n.M(i18n.HandoverFailedBody, append([]any{h.Reason}, moved...)...), StaffIDs: []uuid.UUID{h.RequestedBy}})
 		return h, err
 	}
-	if _, err := a.Notify(ctx, Notice{EventKey: key + "/received", Kind: "handover_received", Title: "Accounts handed over to you",
-		Body: moved + " are now yours (Art. 20)", StaffIDs: []uuid.UUID{h.ToStaffID}}); err != nil {
+	if _, err := a.Notify(ctx, Notice{EventKey: key + "/received", Kind: "handover_received", TitleMsg: i18n.M(i18n.HandoverReceivedTitle),
+		BodyMsg: i18n.M(i18n.HandoverReceivedBody, moved...), StaffIDs: []uuid.UUID{h.ToStaffID}}); err != nil {
 		return h, err
 	}
-	_, err = a.Notify(ctx, Notice{EventKey: key + "/done", Kind: "handover_done", Title: "Staff handover done",
-		Body: moved + " moved to staff member " + h.ToStaffID.String(), StaffIDs: []uuid.UUID{h.RequestedBy}})
+	_, err = a.Notify(ctx, Notice{EventKey: key + "/done", Kind: "handover_done", TitleMsg: i18n.M(i18n.HandoverDoneTitle),
+		BodyMsg: i18n.M(i18n.HandoverDoneBody, append(moved, h.ToStaffID.String())...), StaffIDs: []uuid.UUID{h.RequestedBy}})
 	return h, err
 }

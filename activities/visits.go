@@ -9,6 +9,7 @@ import (
 
 	"kam"
 	"kam/db/store"
+	"kam/i18n"
 )
 
 // VisitPlanFacts is what a visit plan needs to know of its account.
@@ -88,11 +89,13 @@ func (a *Activities) AnnounceGreetings(ctx context.Context, g GreetingSweep) err
 // greetingNotice is the one notice of a greeting task; its event key makes
 // it one per task and recipient, however often it is sent.
 func greetingNotice(t kam.GreetingTask) store.Notification {
-	body := "On " + t.OccasionOn.Format(time.DateOnly)
+	body := i18n.M(i18n.GreetingBody, t.OccasionOn.Format(time.DateOnly))
 	if t.Gift {
-		body += "; a gift is prepared for this tier"
+		body.Key = i18n.GreetingGiftBody
 	}
-	return store.Notification{EventKey: "greeting/" + t.ID.String(), Kind: "greeting_task", Title: t.Title, Body: body, CustomerID: &t.CustomerID}
+	// The task's title is the task's own (its occasion, a key person's name).
+	n := Notice{Title: t.Title, BodyMsg: body}
+	return store.Notification{EventKey: "greeting/" + t.ID.String(), Kind: "greeting_task", Render: n.Words, CustomerID: &t.CustomerID}
 }
 
 // VisitNoticeKey is the event key of a visit plan's notice (what: lead,

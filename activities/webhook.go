@@ -54,9 +54,12 @@ func Sign(key []byte, id string, timestamp int64, body []byte) string {
 }
 
 // webhookPayload is the body of the webhook copy of a notice.
-func webhookPayload(n Notice, recipients []uuid.UUID) ([]byte, error) {
+// Its words are in locale (the default locale: one copy goes for every
+// recipient, whatever each one reads).
+func webhookPayload(n Notice, locale string, recipients []uuid.UUID) ([]byte, error) {
+	title, body := n.Words(locale)
 	return json.Marshal(map[string]any{
-		"event_key": n.EventKey, "kind": n.Kind, "title": n.Title, "body": n.Body,
+		"event_key": n.EventKey, "kind": n.Kind, "title": title, "body": body, "locale": locale,
 		"customer_id": n.CustomerID, "recipients": recipients,
 	})
 }

@@ -62,7 +62,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		purpose := r.Header.Get("X-Access-Purpose")
 		if !utf8.ValidString(purpose) {
 			// SPEC §7: the register stores text; a purpose it cannot hold is refused, never cut.
-			writeProblem(w, malformed(codeMalformedHeader, "X-Access-Purpose is not valid UTF-8"))
+			writeProblem(w, r, malformed(codeMalformedHeader, "X-Access-Purpose is not valid UTF-8"))
 			return
 		}
 		meta := &requestMeta{RequestID: middleware.GetReqID(r.Context()), Purpose: truncate(purpose, maxPurpose), r: r}
@@ -70,21 +70,22 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || token == "" || len(token) > 200 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kam"`)
-			writeProblem(w, unauthenticated("unauthenticated", "send Authorization: Bearer <token>"))
+			writeProblem(w, r, unauthenticated("unauthenticated", "send Authorization: Bearer <token>"))
 			return
 		}
 		st, err := s.store.Authenticate(ctx, token)
 		if err != nil {
 			if err != kam.ErrNotFound {
 				s.log.Error("authenticate", "error", err)
-				writeProblem(w, refusal(kam.Unavailable("cannot check the token now")))
+				writeProblem(w, r, refusal(kam.Unavailable("cannot check the token now")))
 				return
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kam", error="invalid_token"`)
-			writeProblem(w, unauthenticated("invalid_token", "the token is unknown, revoked or expired"))
+			writeProblem(w, r, unauthenticated("invalid_token", "the token is unknown, revoked or expired"))
 			return
 		}
 		ctx = context.WithValue(ctx, principalKey, principalOf(st))
+		noteCallerLocale(ctx, st.Locale)
 		meta.r = r.WithContext(ctx)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})

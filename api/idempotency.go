@@ -27,7 +27,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			return
 		}
 		if len(key) > 200 {
-			writeProblem(w, malformed("malformed_request", "Idempotency-Key is longer than 200 characters"))
+			writeProblem(w, r, malformed("malformed_request", "Idempotency-Key is longer than 200 characters"))
 			return
 		}
 		body, whole := bufferBody(w, r)
@@ -38,7 +38,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		caller := callerOf(r.Context())
 		replay, err := s.store.ClaimKey(r.Context(), caller.ID, key, requestHash(r, body))
 		if err != nil {
-			writeProblem(w, problemFor(s.log, err).(*Problem))
+			writeProblem(w, r, problemFor(s.log, err).(*Problem))
 			return
 		}
 		if replay != nil {

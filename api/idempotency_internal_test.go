@@ -61,7 +61,7 @@ func TestIdempotencyKeyKeptAfterCommittedChange(t *testing.T) {
 		if _, err := st.CreateCustomer(r.Context(), store.CustomerPatch{Code: &code, Name: &code}, staff.ID); err != nil {
 			t.Error(err)
 		}
-		writeProblem(w, newProblem(http.StatusServiceUnavailable, "unavailable", "a step after the commit failed"))
+		writeProblem(w, r, newProblem(http.StatusServiceUnavailable, "unavailable", "a step after the commit failed"))
 	})
 	h := s.idempotent(failAfterCommit)
 	key := uuid.NewString()
@@ -90,9 +90,9 @@ func TestIdempotencyKeyKeptAfterCommittedChange(t *testing.T) {
 
 	// A 5xx that changed nothing frees the key: the retry runs.
 	key = uuid.NewString()
-	h = s.idempotent(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	h = s.idempotent(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		runs.Add(1)
-		writeProblem(w, newProblem(http.StatusServiceUnavailable, "unavailable", "nothing happened"))
+		writeProblem(w, r, newProblem(http.StatusServiceUnavailable, "unavailable", "nothing happened"))
 	}))
 	before := runs.Load()
 	send()

@@ -36,13 +36,13 @@ func boundJSONBodies(next http.Handler) http.Handler {
 			return
 		}
 		if msg := jsonShapeProblem(body); msg != "" {
-			writeProblem(w, invalidField("body", msg))
+			writeProblem(w, r, invalidField("body", msg))
 			return
 		}
 		var doc any
 		if json.Unmarshal(body, &doc) == nil { // malformed JSON is huma's to answer
 			if p := textProblem(doc); p != nil {
-				writeProblem(w, p)
+				writeProblem(w, r, p)
 				return
 			}
 		}

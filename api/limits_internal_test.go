@@ -19,7 +19,7 @@ func TestProblemCeiling(t *testing.T) {
 		t.Fatalf("json.Marshal: %d bytes, %v", len(b), err)
 	}
 	w := httptest.NewRecorder()
-	writeProblem(w, p)
+	writeProblem(w, httptest.NewRequest(http.MethodGet, "/", nil), p)
 	if w.Body.Len() > maxProblemBytes+1 || !json.Valid(w.Body.Bytes()) {
 		t.Fatalf("writeProblem: %d bytes", w.Body.Len())
 	}
@@ -43,8 +43,11 @@ func TestProblemAddError(t *testing.T) {
 	if len(p.Errors) != maxFieldErrors || p.Errors[0].Value != nil || len(p.Errors[1].Value.(string)) > 4*maxValueRunes {
 		t.Fatalf("errors = %d, first value %v", len(p.Errors), p.Errors[0].Value)
 	}
-	if !strings.Contains(p.Detail, "81 more offending fields") {
-		t.Fatalf("detail = %q", p.Detail)
+	if d := p.in("en").Detail; !strings.Contains(d, "81 more offending fields") {
+		t.Fatalf("detail = %q", d)
+	}
+	if d := p.in("zh-CN").Detail; !strings.Contains(d, "另有 81 个字段未列出") {
+		t.Fatalf("detail in zh-CN = %q", d)
 	}
 }
 

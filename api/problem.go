@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"slices"
 
+	"kam/i18n"
+
 	"github.com/danielgtaylor/huma/v2"
 
 	"kam"
@@ -23,6 +25,11 @@ type Problem struct {
 	Errors   []FieldError `json:"errors,omitempty" doc:"Per-field problems (validation_failed); each field once, at most 20"`
 
 	dropped int // offending fields past maxFieldErrors, counted while building
+	// words, when set, are the detail in the reader's locale; more is the
+	// count of offending fields not listed. Both are rendered when the
+	// problem is written (localizeProblems, writeProblem).
+	words i18n.Message
+	more  int
 }
 
 // FieldError names one offending input.
@@ -141,10 +148,11 @@ func (p *Problem) addError(e FieldError) {
 	p.Errors = append(p.Errors, e)
 }
 
-// noteDropped says in the detail how many offending fields were not listed.
+// noteDropped notes how many offending fields were not listed; the detail
+// says so when the problem is written, in the reader's locale.
 func (p *Problem) noteDropped() {
 	if p.dropped > 0 {
-		p.Detail += " (" + itoa(p.dropped) + " more offending fields not listed)"
+		p.more += p.dropped
 		p.dropped = 0
 	}
 }
@@ -243,6 +251,9 @@ func refusal(de *kam.Error) *Problem {
 		status = http.StatusInternalServerError
 	}
 	prob := newProblem(status, de.Code, de.Message)
+	if de.Key != "" {
+		prob.words = i18n.M(i18n.Key(de.Key), de.Args...)
+	}
 	if de.Field != "" {
 		prob.Errors = []FieldError{{Location: "body." + de.Field, Message: de.Message}}
 	}
@@ -286,11 +297,12 @@ func internalProblem() *Problem {
 	return newProblem(http.StatusInternalServerError, "internal", "an internal error occurred; it has been logged")
 }
 
-// writeProblem writes a problem outside huma (middleware, plain handlers).
-func writeProblem(w http.ResponseWriter, p *Problem) {
+// writeProblem writes a problem outside huma (middleware, plain handlers),
+// in the request's locale.
+func writeProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
+	_ = json.NewEncoder(w).Encode(p.in(localeOf(r.Context())))
 }
 
 // useChurnRegister refuses a PATCH that names an account's status (422).
@@ -327,6 +339,8 @@ type ImportProblem struct {
 	DryRun      bool             `json:"dry_run"`
 	Errors      []ImportRowError `json:"errors"`
 	ErrorsTotal int              `json:"errors_total" doc:"Every error found; errors lists the first 100"`
+
+	words i18n.Message // the detail in the reader's locale
 }
 
 func (p *ImportProblem) Error() string             { return p.Detail }
@@ -343,12 +357,12 @@ func importRowErrors(errs []kam.ImportError) []ImportRowError {
 // importRefusal is the answer to a rejected import: nothing of it was written.
 func importRefusal(ir *kam.ImportRejected) *ImportProblem {
 	p := newProblem(http.StatusUnprocessableEntity, "import_rejected", "")
-	p.Detail = itoa(ir.Total) + " errors; nothing was imported"
+	words := i18n.M(i18n.ImportRejectedDetail, ir.Total)
 	if ir.DryRun {
-		p.Detail = itoa(ir.Total) + " errors (dry run)"
+		words.Key = i18n.ImportRejectedDryDetail
 	}
-	return &ImportProblem{Type: p.Type, Title: p.Title, Status: p.Status, Detail: p.Detail, Code: p.Code,
-		Rows: ir.Rows, DryRun: ir.DryRun, Errors: importRowErrors(ir.Errors), ErrorsTotal: ir.Total}
+	return &ImportProblem{Type: p.Type, Title: p.Title, Status: p.Status, Detail: words.Render(i18n.En), Code: p.Code,
+		Rows: ir.Rows, DryRun: ir.DryRun, Errors: importRowErrors(ir.Errors), ErrorsTotal: ir.Total, words: words}
 }
 
 // MarshalJSON holds the 16 KiB ceiling: messages go first, then listed rows.

@@ -51,10 +51,10 @@ func New(o Options) http.Handler {
 	s := &Server{store: o.Store, procs: o.Processes, log: o.Log, metrics: o.Metrics}
 
 	r := chi.NewRouter()
-	r.Use(requestID, s.recoverer, o.Metrics.middleware)
-	r.NotFound(func(w http.ResponseWriter, _ *http.Request) { writeProblem(w, notFound()) })
-	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
-		writeProblem(w, methodNotAllowed())
+	r.Use(requestID, s.withLanguage, s.recoverer, o.Metrics.middleware)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) { writeProblem(w, r, notFound()) })
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, methodNotAllowed())
 	})
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -78,16 +78,18 @@ func humaConfig(version string) huma.Config {
 	cfg.Info.Description = "Key-account management (regulation Art. 1-22). Errors are RFC 9457 problems with a stable `code`."
 	cfg.OpenAPIPath, cfg.DocsPath, cfg.SchemasPath = "", "", ""
 	cfg.CreateHooks = nil // no $schema links in bodies: the contract is SPEC's field list
+	// Problems are worded in the caller's locale (SPEC §7 "Language").
+	cfg.Transformers = append(cfg.Transformers, localizeProblems)
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"bearer": {Type: "http", Scheme: "bearer", Description: "A kam API token (`kam staff add` or POST /v1/staff/{id}/tokens)."},
 	}
 	return cfg
 }
 
-func (s *Server) serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 	b, err := json.Marshal(s.api.OpenAPI())
 	if err != nil {
-		writeProblem(w, internalProblem())
+		writeProblem(w, r, internalProblem())
 		return
 	}
 	w.Header().Set("Content-Type", "application/openapi+json")
@@ -158,7 +160,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.log.Error("panic in handler", "panic", v, "path", r.URL.Path, "stack", string(debug.Stack()))
-				writeProblem(w, internalProblem())
+				writeProblem(w, r, internalProblem())
 			}
 		}()
 		next.ServeHTTP(w, r)

@@ -34,6 +34,7 @@ func TestStartFailedStoresNothing(t *testing.T) {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Accept-Language", "en") // the refusal's own English words (SPEC §7 "Language")
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
 		var out map[string]any

@@ -3,9 +3,10 @@ package api_test
 import (
 	"context"
 
-	"github.com/google/uuid"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"kam"
 	"kam/workflows"

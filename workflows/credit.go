@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // the company time zone resolves the same on every worker
@@ -12,6 +11,7 @@ import (
 
 	"kam"
 	"kam/activities"
+	"kam/i18n"
 )
 
 // Names the API uses to reach a settlement run.
@@ -218,9 +218,8 @@ func (s *settlement) nextClose(ctx workflow.Context) (next time.Time, closes boo
 		return next, closes, err
 	}
 	s.badCycle = s.snap.SettlementCycle
-	return next, false, s.event(ctx, "invalid-cycle/"+s.snap.SettlementCycle, "invalid_schedule", "Settlement cycle never closes",
-		"The settlement cycle "+strconv.Quote(s.snap.SettlementCycle)+" does not fire within five years; no statement is made until the credit agreement's cycle is corrected",
-		kam.RoleFinance)
+	return next, false, s.event(ctx, "invalid-cycle/"+s.snap.SettlementCycle, "invalid_schedule", i18n.M(i18n.CycleInvalidTitle),
+		i18n.M(i18n.CycleInvalidBody, s.snap.SettlementCycle), kam.RoleFinance)
 }
 
 func (s *settlement) closed() bool { return !s.snap.Exists || s.snap.Status == kam.CreditClosed }
@@ -305,10 +304,12 @@ func (s *settlement) wakeAt(nextClose time.Time, closes bool) (at time.Time, tim
 // event records a step of the agreement and tells roles (finance, and the
 // GM at the last dunning step) and the person responsible for the account,
 // its manager; an account without one has the KA Department stand in.
-func (s *settlement) event(ctx workflow.Context, suffix, kind, title, body string, roles ...string) error {
+// The words are message keys, rendered by the activity (the record's detail
+// in English, each recipient's notice in their locale).
+func (s *settlement) event(ctx workflow.Context, suffix, kind string, title, body i18n.Message, roles ...string) error {
 	return workflow.ExecuteActivity(withActivity(ctx), act.RecordCreditEvent, activities.CreditEvent{
-		CustomerID: s.in.CustomerID, Key: s.key(suffix), Kind: kind, Detail: body,
-		Notice: &activities.Notice{EventKey: s.key(suffix), Kind: kind, Title: title, Body: body,
+		CustomerID: s.in.CustomerID, Key: s.key(suffix), Kind: kind,
+		Notice: &activities.Notice{EventKey: s.key(suffix), Kind: kind, TitleMsg: title, BodyMsg: body,
 			CustomerID: &s.in.CustomerID, Roles: roles, ToAccountManager: true, OrRoles: []string{kam.RoleKAManager}},
 	}).Get(ctx, nil)
 }
@@ -337,8 +338,8 @@ func (s *settlement) followStatements(ctx workflow.Context, now time.Time) error
 		if !t.Reminded && !now.Before(t.DueAt.Add(-s.in.RemindBefore)) {
 			t.Reminded = true
 			if now.Before(t.DueAt) {
-				if err := s.event(ctx, "statement/"+id+"/remind", "payment_reminder", "Statement falls due soon",
-					"Statement "+id+" is due "+t.DueAt.In(s.loc).Format(time.RFC3339), kam.RoleFinance); err != nil {
+				if err := s.event(ctx, "statement/"+id+"/remind", "payment_reminder", i18n.M(i18n.PaymentReminderTitle),
+					i18n.M(i18n.PaymentReminderBody, id, t.DueAt.In(s.loc).Format(time.RFC3339)), kam.RoleFinance); err != nil {
 					return err
 				}
 			}
@@ -357,21 +358,21 @@ func (s *settlement) followStatements(ctx workflow.Context, now time.Time) error
 			if err := workflow.ExecuteActivity(withActivity(ctx), act.SuspendCredit, s.in.CustomerID, reason).Get(ctx, nil); err != nil {
 				return err
 			}
-			if err := s.event(ctx, "statement/"+id+"/suspended", "credit_suspended", "Credit suspended",
-				"Credit purchasing stopped: "+reason, kam.RoleFinance); err != nil {
+			if err := s.event(ctx, "statement/"+id+"/suspended", "credit_suspended", i18n.M(i18n.CreditSuspendedTitle),
+				i18n.M(i18n.CreditSuspendedBody, id, t.DueAt.In(s.loc).Format(time.RFC3339)), kam.RoleFinance); err != nil {
 				return err
 			}
 		}
 		if t.Overdue && t.Dunned < len(s.in.DunningSteps) && !now.Before(t.DueAt.Add(s.in.DunningSteps[t.Dunned])) {
 			t.Dunned++
 			roles := []string{kam.RoleFinance}
-			title := fmt.Sprintf("Dunning notice %d of %d", t.Dunned, len(s.in.DunningSteps))
+			title := i18n.M(i18n.DunningTitle, t.Dunned, len(s.in.DunningSteps))
 			if t.Dunned == len(s.in.DunningSteps) {
 				roles = append(roles, kam.RoleGeneralManager)
-				title += ": escalated to the General Manager"
+				title.Key = i18n.DunningEscalatedTitle
 			}
 			if err := s.event(ctx, fmt.Sprintf("statement/%s/dunning/%d", id, t.Dunned), "dunning_notice", title,
-				"Arrears recovery: statement "+id+" is overdue since "+t.DueAt.In(s.loc).Format(time.RFC3339), roles...); err != nil {
+				i18n.M(i18n.DunningBody, id, t.DueAt.In(s.loc).Format(time.RFC3339)), roles...); err != nil {
 				return err
 			}
 		}
@@ -397,8 +398,8 @@ func (s *settlement) reinstateIfSettled(ctx workflow.Context) error {
 	}
 	s.in.Reinstated++
 	s.snap.Status = kam.CreditActive
-	return s.event(ctx, fmt.Sprintf("reinstated/%d", s.in.Reinstated), "credit_reinstated", "Credit reinstated",
-		"Nothing is overdue any more; credit purchasing is open again", kam.RoleFinance)
+	return s.event(ctx, fmt.Sprintf("reinstated/%d", s.in.Reinstated), "credit_reinstated", i18n.M(i18n.CreditReinstatedTitle),
+		i18n.M(i18n.CreditReinstatedBody), kam.RoleFinance)
 }
 
 // warnIfReached is the arrears early warning of Art. 13, once per cycle.
@@ -411,6 +412,6 @@ func (s *settlement) warnIfReached(ctx workflow.Context) error {
 		return err
 	}
 	s.in.Warned = s.in.Cycle + 1
-	return s.event(ctx, fmt.Sprintf("warning/%d", s.in.Cycle), "arrears_warning", "Arrears early warning",
-		"Outstanding has reached "+strings.TrimRight(s.in.WarnRatio, "0")+" of the arrears limit", kam.RoleFinance)
+	return s.event(ctx, fmt.Sprintf("warning/%d", s.in.Cycle), "arrears_warning", i18n.M(i18n.ArrearsWarningTitle),
+		i18n.M(i18n.ArrearsWarningBody, strings.TrimRight(s.in.WarnRatio, "0")), kam.RoleFinance)
 }

@@ -11,6 +11,7 @@ import (
 
 	"kam"
 	"kam/activities"
+	"kam/i18n"
 )
 
 // Names the API uses to reach an approval run.
@@ -292,15 +293,11 @@ func (w *approval) decide(ctx workflow.Context, d Decision) (DiscountState, erro
 	if err := w.save(ctx, record); err != nil {
 		return w.st, err
 	}
-	next := "the General Manager now decides"
-	if w.st.State != kam.StatePending {
-		next = "the request is " + w.st.State
-	}
-	w.queue(stage+"/"+d.Decision, "discount_"+d.Decision, fmt.Sprintf("Discount request %sd at the %s stage", d.Decision, stage),
-		fmt.Sprintf("%s; comment: %s", next, d.Comment), audience{staff: told, manager: true})
+	w.queue(stage+"/"+d.Decision, "discount_"+d.Decision, decisionWords(d.Decision, stage),
+		i18n.M(nextWords[w.st.State], d.Comment), audience{staff: told, manager: true})
 	if w.st.Stage == kam.StageGeneralManager {
-		w.queue("stage/general_manager", "discount_awaiting_decision", "Beyond-standard discount awaits your decision",
-			"Approved by the KA Department; Art. 12 requires the General Manager's approval", audience{roles: []string{kam.RoleGeneralManager}, deputies: true})
+		w.queue("stage/general_manager", "discount_awaiting_decision", i18n.M(i18n.DiscountAwaitingGMTitle),
+			i18n.M(i18n.DiscountAwaitingGMBody), audience{roles: []string{kam.RoleGeneralManager}, deputies: true})
 	}
 	return w.st, nil
 }
@@ -355,15 +352,17 @@ type audience struct {
 	deputies bool
 }
 
-func (w *approval) event(suffix, kind, title, body string, to audience) activities.DiscountEvent {
+// The words are message keys, rendered by the activity (the record's detail
+// in English, each recipient's notice in their locale).
+func (w *approval) event(suffix, kind string, title, body i18n.Message, to audience) activities.DiscountEvent {
 	return activities.DiscountEvent{
-		RequestID: w.in.RequestID, Key: w.key(suffix), Kind: kind, Detail: body,
-		Notice: &activities.Notice{EventKey: w.key(suffix), Kind: kind, Title: title, Body: body,
+		RequestID: w.in.RequestID, Key: w.key(suffix), Kind: kind,
+		Notice: &activities.Notice{EventKey: w.key(suffix), Kind: kind, TitleMsg: title, BodyMsg: body,
 			CustomerID: &w.in.CustomerID, Roles: to.roles, StaffIDs: to.staff, ToAccountManager: to.manager, Deputies: to.deputies},
 	}
 }
 
-func (w *approval) queue(suffix, kind, title, body string, to audience) {
+func (w *approval) queue(suffix, kind string, title, body i18n.Message, to audience) {
 	w.outbox = append(w.outbox, w.event(suffix, kind, title, body, to))
 }
 
@@ -417,8 +416,8 @@ func (w *approval) waitForNextStep(ctx workflow.Context) error {
 		if err := w.save(ctx, nil); err != nil {
 			return err
 		}
-		w.queue("escalated", "discount_escalated", "Discount request escalated to the General Manager",
-			fmt.Sprintf("The KA Department did not decide within %s; the General Manager may now decide", w.in.EscalateAfter),
+		w.queue("escalated", "discount_escalated", i18n.M(i18n.DiscountEscalatedTitle),
+			i18n.M(i18n.DiscountEscalatedBody, w.in.EscalateAfter.String()),
 			audience{roles: []string{kam.RoleGeneralManager}, staff: []uuid.UUID{w.in.RequesterID}, manager: true, deputies: true})
 	case !now.Before(*w.st.Deadline):
 		w.st.State, w.st.Stage = kam.StateExpired, ""
@@ -426,8 +425,8 @@ func (w *approval) waitForNextStep(ctx workflow.Context) error {
 		if err := w.save(ctx, nil); err != nil {
 			return err
 		}
-		w.queue("expired", "discount_expired", "Discount request expired",
-			fmt.Sprintf("No decision within %s of reaching the General Manager", w.in.GMTimeout),
+		w.queue("expired", "discount_expired", i18n.M(i18n.DiscountExpiredTitle),
+			i18n.M(i18n.DiscountExpiredBody, w.in.GMTimeout.String()),
 			audience{staff: append([]uuid.UUID{w.in.RequesterID}, w.stageOne...), manager: true})
 	default:
 		w.stageReminders++
@@ -435,8 +434,8 @@ func (w *approval) waitForNextStep(ctx workflow.Context) error {
 		if err := w.save(ctx, nil); err != nil {
 			return err
 		}
-		w.queue(fmt.Sprintf("remind/%d", w.st.Reminders), "discount_reminder", "Discount request awaiting your decision",
-			fmt.Sprintf("Pending at the %s stage; deadline %s", w.st.Stage, w.st.Deadline.UTC().Format(time.RFC3339)),
+		w.queue(fmt.Sprintf("remind/%d", w.st.Reminders), "discount_reminder", i18n.M(i18n.DiscountReminderTitle),
+			i18n.M(reminderWords(w.st.Stage), w.st.Deadline.UTC().Format(time.RFC3339)),
 			audience{roles: []string{w.deciders()}, deputies: true})
 	}
 	return nil
@@ -464,10 +463,10 @@ func (w *approval) afterClose(ctx workflow.Context) error {
 			return err
 		}
 		w.st.FilingID = &filing
-		w.queue("filed", "discount_filed", "Standard discount filed with you (备案)",
-			"Approved within the standard by the KA Department; acknowledge it under /v1/filings", audience{roles: []string{kam.RoleGeneralManager}})
+		w.queue("filed", "discount_filed", i18n.M(i18n.DiscountFiledTitle),
+			i18n.M(i18n.DiscountFiledBody), audience{roles: []string{kam.RoleGeneralManager}})
 	}
-	w.queue("granted", "discount_granted", "Discount granted", "The discount is now part of the account's discount standard",
+	w.queue("granted", "discount_granted", i18n.M(i18n.DiscountGrantedTitle), i18n.M(i18n.DiscountGrantedBody),
 		audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true})
 	if err := w.flush(ctx); err != nil {
 		return err
@@ -502,8 +501,8 @@ func (w *approval) runGrant(ctx workflow.Context, wait func(workflow.Context, ti
 		}
 	}
 	if !w.st.Revoked && workflow.Now(ctx).Before(w.in.GrantEndsAt) {
-		w.queue("expiring", "grant_expiring", "Discount grant ends soon",
-			"Ends "+w.in.GrantEndsAt.UTC().Format(time.RFC3339), audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true})
+		w.queue("expiring", "grant_expiring", i18n.M(i18n.GrantExpiringTitle),
+			i18n.M(i18n.GrantExpiringBody, w.in.GrantEndsAt.UTC().Format(time.RFC3339)), audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true})
 		if err := w.flush(ctx); err != nil {
 			return err
 		}
@@ -522,7 +521,7 @@ func (w *approval) runGrant(ctx workflow.Context, wait func(workflow.Context, ti
 	if err := workflow.ExecuteActivity(withActivity(ctx), act.EndGrant, w.in.RequestID).Get(ctx, nil); err != nil {
 		return err
 	}
-	w.queue("ended", "grant_ended", "Discount grant ended", "valid_to has passed", audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true})
+	w.queue("ended", "grant_ended", i18n.M(i18n.GrantEndedTitle), i18n.M(i18n.GrantEndedBody), audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true})
 	return w.flush(ctx)
 }
 
@@ -565,14 +564,45 @@ func (w *approval) revoke(ctx workflow.Context, r Revocation) (DiscountState, er
 	}
 	w.st.Revoked, w.st.RevocationFilingID = true, &filing
 	for _, e := range []activities.DiscountEvent{
-		w.event("revoked", "grant_revoked", "Discount grant revoked", "The grant ended on revocation; reason: "+r.Reason,
+		w.event("revoked", "grant_revoked", i18n.M(i18n.GrantRevokedTitle), i18n.M(i18n.GrantRevokedBody, r.Reason),
 			audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true}),
-		w.event("revoked/filed", "discount_revocation_filed", "Discount revocation filed with you (备案)",
-			"A discount grant was revoked; the filing is under /v1/filings", audience{roles: []string{kam.RoleGeneralManager}}),
+		w.event("revoked/filed", "discount_revocation_filed", i18n.M(i18n.RevocationFiledTitle),
+			i18n.M(i18n.RevocationFiledBody), audience{roles: []string{kam.RoleGeneralManager}}),
 	} {
 		if err := workflow.ExecuteActivity(withActivity(ctx), act.RecordDiscountEvent, e).Get(ctx, nil); err != nil {
 			return w.st, err
 		}
 	}
 	return w.st, nil
+}
+
+// nextWords is the body of a decision's notice by the state it leaves the
+// request in: pending (at the GM now), approved or rejected.
+var nextWords = map[string]i18n.Key{
+	kam.StatePending:  i18n.DiscountNextGMBody,
+	kam.StateApproved: i18n.DiscountNowApprovedBody,
+	kam.StateRejected: i18n.DiscountNowRejectedBody,
+}
+
+// decisionWords is the title of a decision's notice: which decision, at
+// which stage (Art. 12: the KA Department, then the General Manager).
+func decisionWords(decision, stage string) i18n.Message {
+	gm := stage == kam.StageGeneralManager
+	switch {
+	case decision == "approve" && gm:
+		return i18n.M(i18n.DiscountApprovedGMTitle)
+	case decision == "approve":
+		return i18n.M(i18n.DiscountApprovedKATitle)
+	case gm:
+		return i18n.M(i18n.DiscountRejectedGMTitle)
+	}
+	return i18n.M(i18n.DiscountRejectedKATitle)
+}
+
+// reminderWords is the body of a reminder by the stage the request waits at.
+func reminderWords(stage string) i18n.Key {
+	if stage == kam.StageGeneralManager {
+		return i18n.DiscountReminderGMBody
+	}
+	return i18n.DiscountReminderKABody
 }

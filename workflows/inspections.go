@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 
 	"kam"
 	"kam/activities"
+	"kam/i18n"
 )
 
 // InspectionScheduleID is the Schedule that runs inspections irregularly.
@@ -65,9 +65,9 @@ func DiscountInspection(ctx workflow.Context, in InspectionInput) (activities.In
 	}
 	err := notify(ctx, activities.Notice{
 		EventKey: InspectionWorkflowID(in.InspectionID) + "/done", Kind: "inspection_done",
-		Title: "Discount inspection finished",
-		Body:  fmt.Sprintf("%d finding(s) in a sample of %d grants; see /v1/inspections/%s", res.Findings, in.SampleSize, in.InspectionID),
-		Roles: []string{kam.RoleAuditor}, StaffIDs: res.Managers,
+		TitleMsg: i18n.M(i18n.InspectionDoneTitle),
+		BodyMsg:  i18n.M(i18n.InspectionDoneBody, res.Findings, in.SampleSize, in.InspectionID.String()),
+		Roles:    []string{kam.RoleAuditor}, StaffIDs: res.Managers,
 	})
 	return res, err
 }

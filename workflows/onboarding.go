@@ -10,6 +10,7 @@ import (
 
 	"kam"
 	"kam/activities"
+	"kam/i18n"
 )
 
 // Names the API uses to reach an onboarding run.
@@ -112,8 +113,8 @@ func AccountOnboarding(ctx workflow.Context, in OnboardingInput) (OnboardingStat
 			if err := notify(ctx, activities.Notice{
 				EventKey:   fmt.Sprintf("%s/remind/%d", keys, st.Reminders),
 				Kind:       "archive_incomplete",
-				Title:      "Account archive incomplete",
-				Body:       "Still missing (Art. 7): " + strings.Join(st.Missing, ", "),
+				TitleMsg:   i18n.M(i18n.ArchiveIncompleteTitle),
+				BodyMsg:    i18n.M(i18n.ArchiveIncompleteBody, strings.Join(st.Missing, ", ")),
 				CustomerID: &in.CustomerID,
 				Roles:      []string{kam.RoleDataClerk},
 			}); err != nil {
@@ -124,8 +125,8 @@ func AccountOnboarding(ctx workflow.Context, in OnboardingInput) (OnboardingStat
 			if err := notify(ctx, activities.Notice{
 				EventKey:   keys + "/escalate",
 				Kind:       "archive_escalated",
-				Title:      "Account archive still incomplete",
-				Body:       fmt.Sprintf("Incomplete %s after creation; missing: %s", in.EscalateAfter, strings.Join(st.Missing, ", ")),
+				TitleMsg:   i18n.M(i18n.ArchiveEscalatedTitle),
+				BodyMsg:    i18n.M(i18n.ArchiveEscalatedBody, in.EscalateAfter.String(), strings.Join(st.Missing, ", ")),
 				CustomerID: &in.CustomerID,
 				Roles:      []string{kam.RoleKAManager},
 			}); err != nil {

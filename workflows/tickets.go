@@ -9,6 +9,7 @@ import (
 
 	"kam"
 	"kam/activities"
+	"kam/i18n"
 )
 
 // SignalTicketEvent carries a handling record to the ticket's SLA run.
@@ -71,7 +72,7 @@ func TicketSLA(ctx workflow.Context, in TicketInput) (TicketState, error) {
 		case "response":
 			st.ResponseBreached = true
 			if err := breach(ctx, in, activities.TicketBreach{TicketID: in.TicketID, Response: true, Note: "no response by " + in.RespondBy.UTC().Format(time.RFC3339)},
-				"response_breached", "Ticket not answered in time", []string{kam.RoleKAManager}); err != nil {
+				"response_breached", breachWords{i18n.TicketResponseBreachedTitle, i18n.TicketResponseBreachedBody, in.RespondBy}, []string{kam.RoleKAManager}); err != nil {
 				return st, err
 			}
 			continue
@@ -82,7 +83,7 @@ func TicketSLA(ctx workflow.Context, in TicketInput) (TicketState, error) {
 				roles = append(roles, kam.RoleGeneralManager)
 			}
 			if err := breach(ctx, in, activities.TicketBreach{TicketID: in.TicketID, Resolution: true, Note: "not resolved by " + in.ResolveBy.UTC().Format(time.RFC3339)},
-				fmt.Sprintf("resolution_breached/%d", st.Reopened), "Ticket not resolved in time", roles); err != nil {
+				fmt.Sprintf("resolution_breached/%d", st.Reopened), breachWords{i18n.TicketResolutionBreachedTitle, i18n.TicketResolutionBreachedBody, in.ResolveBy}, roles); err != nil {
 				return st, err
 			}
 			continue
@@ -109,7 +110,13 @@ const versionBreachRereads = "breach-rereads-ticket"
 
 // breach records a missed target and escalates it, unless the ticket, read
 // again, was answered or resolved meanwhile (its signal lost or late).
-func breach(ctx workflow.Context, in TicketInput, b activities.TicketBreach, key, title string, roles []string) error {
+// breachWords name a breach notice's title and body and the target missed.
+type breachWords struct {
+	title, body i18n.Key
+	by          time.Time
+}
+
+func breach(ctx workflow.Context, in TicketInput, b activities.TicketBreach, key string, words breachWords, roles []string) error {
 	rereads := workflow.GetVersion(ctx, versionBreachRereads, workflow.DefaultVersion, 1) == 1
 	owed := true
 	if err := workflow.ExecuteActivity(withActivity(ctx), act.MarkTicketBreach, b).Get(ctx, &owed); err != nil {
@@ -121,7 +128,7 @@ func breach(ctx workflow.Context, in TicketInput, b activities.TicketBreach, key
 	// Art. 16: the escalation goes to the KA manager (and the GM); the
 	// account's manager, responsible for the account, hears of it too.
 	return notify(ctx, activities.Notice{
-		EventKey: TicketWorkflowID(in.TicketID) + "/" + key, Kind: "ticket_escalated", Title: title,
-		Body: b.Note, CustomerID: &in.CustomerID, Roles: roles, ToAccountManager: true,
+		EventKey: TicketWorkflowID(in.TicketID) + "/" + key, Kind: "ticket_escalated", TitleMsg: i18n.M(words.title),
+		BodyMsg: i18n.M(words.body, words.by.UTC().Format(time.RFC3339)), CustomerID: &in.CustomerID, Roles: roles, ToAccountManager: true,
 	})
 }

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -10,6 +9,7 @@ import (
 
 	"kam"
 	"kam/activities"
+	"kam/i18n"
 )
 
 // TierReviewScheduleID is the Schedule that runs the quarterly tier review.
@@ -73,9 +73,9 @@ func TierReview(ctx workflow.Context, in TierReviewInput) (activities.TierReview
 	from, to := kam.ReviewPeriod(in.AsOf)
 	err := notify(ctx, activities.Notice{
 		EventKey: TierReviewWorkflowID(in.ReviewID) + "/done", Kind: "tier_review_done",
-		Title: "Tier review finished",
-		Body: fmt.Sprintf("%d active account(s) graded on %s to %s; %d proposal(s) await your decision: /v1/tier-reviews/%s",
-			res.Graded, from.Format(time.DateOnly), to.Format(time.DateOnly), res.Proposals, in.ReviewID),
+		TitleMsg: i18n.M(i18n.TierReviewDoneTitle),
+		BodyMsg: i18n.M(i18n.TierReviewDoneBody,
+			res.Graded, from.Format(time.DateOnly), to.Format(time.DateOnly), res.Proposals, in.ReviewID.String()),
 		Roles: []string{kam.RoleKAManager},
 	})
 	return res, err

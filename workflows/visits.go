@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -9,6 +8,7 @@ import (
 
 	"kam"
 	"kam/activities"
+	"kam/i18n"
 )
 
 // Names the API uses to reach a visit plan.
@@ -71,7 +71,7 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 			if badCadence != facts.Cadence {
 				badCadence = facts.Cadence
 				if err := notify(ctx, activities.Notice{EventKey: VisitPlanWorkflowID(in.CustomerID) + "/invalid-cadence/" + facts.Cadence, Kind: "invalid_schedule",
-					Title: "Visit cadence never falls due", Body: "The tier's visit cadence " + strconv.Quote(facts.Cadence) + " does not fire within five years; no visit is planned until it is corrected",
+					TitleMsg: i18n.M(i18n.VisitCadenceInvalidTitle), BodyMsg: i18n.M(i18n.VisitCadenceInvalidBody, facts.Cadence),
 					CustomerID: &in.CustomerID, Roles: []string{kam.RoleKAManager}}); err != nil {
 					return err
 				}
@@ -117,8 +117,8 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 				if stop, err := rereadStops(ctx, load, &facts, visit); stop || err != nil {
 					return err
 				}
-				if err := notify(ctx, activities.Notice{EventKey: activities.VisitNoticeKey(in.CustomerID, due, "lead"), Kind: "visit_due", Title: "Visit due",
-					Body: "A regular visit (Art. 20) is due " + due.In(loc).Format(time.RFC3339), CustomerID: &in.CustomerID,
+				if err := notify(ctx, activities.Notice{EventKey: activities.VisitNoticeKey(in.CustomerID, due, "lead"), Kind: "visit_due", TitleMsg: i18n.M(i18n.VisitDueTitle),
+					BodyMsg: i18n.M(i18n.VisitDueBody, due.In(loc).Format(time.RFC3339)), CustomerID: &in.CustomerID,
 					// The account's manager visits; without one, the KA Department.
 					ToAccountManager: true, OrRoles: []string{kam.RoleKAManager}}); err != nil {
 					return err
@@ -132,8 +132,8 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 					return err
 				}
 				if missed {
-					if err := notify(ctx, activities.Notice{EventKey: activities.VisitNoticeKey(in.CustomerID, due, "missed"), Kind: "visit_missed", Title: "Visit missed",
-						Body: "No visit was recorded by " + due.Add(in.Grace).In(loc).Format(time.RFC3339), CustomerID: &in.CustomerID,
+					if err := notify(ctx, activities.Notice{EventKey: activities.VisitNoticeKey(in.CustomerID, due, "missed"), Kind: "visit_missed", TitleMsg: i18n.M(i18n.VisitMissedTitle),
+						BodyMsg: i18n.M(i18n.VisitMissedBody, due.Add(in.Grace).In(loc).Format(time.RFC3339)), CustomerID: &in.CustomerID,
 						// SPEC §4: the KA manager is told; so is the manager who missed it.
 						Roles: []string{kam.RoleKAManager}, ToAccountManager: true}); err != nil {
 						return err

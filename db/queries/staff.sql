@@ -84,3 +84,7 @@ WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 mi
 -- name: LockBootstrap :exec
 -- Two replicas starting at once must not both create a first admin.
 SELECT pg_advisory_xact_lock(727002);
+
+-- name: StaffLocales :many
+-- The locale of each of these staff members, to word their notices in it.
+SELECT id, locale FROM staff WHERE id = ANY(sqlc.arg(ids)::uuid[]);

@@ -10,6 +10,7 @@ import (
 
 	"kam"
 	"kam/db/internal/dbq"
+	"kam/i18n"
 )
 
 // ParseCycle validates a settlement cycle or visit cadence with the one
@@ -90,7 +91,8 @@ func (s *Store) PutCredit(ctx context.Context, scope Scope, customerID uuid.UUID
 					return err
 				}
 				if Outstanding(cur).IsPositive() || len(unpaid) > 0 {
-					return kam.Errorf(kam.KindConflict, "outstanding_balance", "the account still owes %s; credit closes only when nothing is outstanding", Outstanding(cur).StringFixed(2))
+					return kam.Errorf(kam.KindConflict, "outstanding_balance", "the account still owes %s; credit closes only when nothing is outstanding", Outstanding(cur).StringFixed(2)).
+						With(string(i18n.OutstandingBalance), Outstanding(cur).StringFixed(2))
 				}
 				out, err = q.CloseCredit(ctx, customerID)
 				change = CreditClosedNow

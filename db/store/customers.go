@@ -9,6 +9,7 @@ import (
 
 	"kam"
 	"kam/db/internal/dbq"
+	"kam/i18n"
 )
 
 // Scope limits what a caller sees: an account manager only the accounts
@@ -97,7 +98,8 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope Scope, id uuid.UUID, i
 			return err
 		}
 		if ifMatch != nil && *ifMatch != c.Version {
-			return kam.Errorf(kam.KindPrecondition, "version_conflict", "the account is at version %d, not %d", c.Version, *ifMatch)
+			return kam.Errorf(kam.KindPrecondition, "version_conflict", "the account is at version %d, not %d", c.Version, *ifMatch).
+				With(string(i18n.VersionConflictDetail), c.Version, *ifMatch)
 		}
 		changes = apply(&c, p)
 		if len(changes) == 0 {

@@ -15,7 +15,10 @@ type Notification struct {
 	EventKey    string
 	Kind        string
 	Title, Body string
-	CustomerID  *uuid.UUID
+	// Render, when set, words the entry for each recipient in their locale
+	// (SPEC §7 "Language"); Title and Body are then not used for the inbox.
+	Render     func(locale string) (title, body string)
+	CustomerID *uuid.UUID
 	// Webhook, when set, is the body of the notice's webhook copy: it is
 	// queued with the inbox entries, in the same transaction, for the
 	// deliverer to post later (SPEC §7: delivery never delays a notice).
@@ -27,10 +30,18 @@ type Notification struct {
 func (s *Store) Deliver(ctx context.Context, recipients []uuid.UUID, n Notification) (int64, error) {
 	var created int64
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		locales, err := s.localesOf(ctx, q, recipients, n.Render != nil)
+		if err != nil {
+			return err
+		}
 		for _, r := range recipients {
+			title, body := n.Title, n.Body
+			if n.Render != nil {
+				title, body = n.Render(locales[r])
+			}
 			k, err := q.InsertNotification(ctx, dbq.InsertNotificationParams{
 				ID: NewID(), RecipientID: r, EventKey: n.EventKey, Kind: n.Kind,
-				Title: n.Title, Body: n.Body, CustomerID: n.CustomerID,
+				Title: title, Body: body, CustomerID: n.CustomerID,
 			})
 			if err != nil {
 				return err
@@ -45,6 +56,26 @@ func (s *Store) Deliver(ctx context.Context, recipients []uuid.UUID, n Notificat
 		return nil
 	})
 	return created, err
+}
+
+// localesOf reads each recipient's locale (when wanted); one unknown to the
+// staff table reads in the default locale.
+func (s *Store) localesOf(ctx context.Context, q *dbq.Queries, recipients []uuid.UUID, want bool) (map[uuid.UUID]string, error) {
+	out := make(map[uuid.UUID]string, len(recipients))
+	if !want || len(recipients) == 0 {
+		return out, nil
+	}
+	rows, err := q.StaffLocales(ctx, recipients)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recipients {
+		out[r] = s.DefaultLocale()
+	}
+	for _, row := range rows {
+		out[row.ID] = row.Locale
+	}
+	return out, nil
 }
 
 // Recipients resolves roles and explicit staff into a de-duplicated list.

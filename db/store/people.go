@@ -8,6 +8,7 @@ import (
 
 	"kam"
 	"kam/db/internal/dbq"
+	"kam/i18n"
 )
 
 // ContactInput is a contact person of an account (Art. 7.2).
@@ -227,7 +228,8 @@ func (pc *personChanges) history(ctx context.Context, q *dbq.Queries, customerID
 // checkVersion holds a change to the version the caller read (If-Match).
 func checkVersion(what string, have int32, ifMatch *int32) error {
 	if ifMatch != nil && *ifMatch != have {
-		return kam.Errorf(kam.KindPrecondition, "version_conflict", "the %s is at version %d, not %d", what, have, *ifMatch)
+		return kam.Errorf(kam.KindPrecondition, "version_conflict", "the %s is at version %d, not %d", what, have, *ifMatch).
+			With(string(i18n.VersionConflictDetail), have, *ifMatch)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"kam"
 	"kam/db/internal/dbq"
+	"kam/i18n"
 )
 
 // tokenPrefix marks kam tokens so a leaked one is recognisable in logs and scanners.
@@ -212,7 +213,8 @@ func (s *Store) UpdateStaff(ctx context.Context, id uuid.UUID, ifMatch *int32, p
 			return err
 		}
 		if ifMatch != nil && *ifMatch != st.Version {
-			return kam.Errorf(kam.KindPrecondition, "version_conflict", "the staff record is at version %d, not %d", st.Version, *ifMatch)
+			return kam.Errorf(kam.KindPrecondition, "version_conflict", "the staff record is at version %d, not %d", st.Version, *ifMatch).
+				With(string(i18n.VersionConflictDetail), st.Version, *ifMatch)
 		}
 		next := applyStaff(st, p)
 		if err := keepAnAdmin(ctx, q, st, next); err != nil {
@@ -303,7 +305,8 @@ func handOver(ctx context.Context, q *dbq.Queries, was, next dbq.Staff, to *uuid
 		return nil, err
 	}
 	if n > 0 {
-		return nil, kam.Conflict(kam.CodeHasAssignments, "%d accounts are assigned to this person; name handover_to (an active account manager) to move them", n)
+		return nil, kam.Conflict(kam.CodeHasAssignments, "%d accounts are assigned to this person; name handover_to (an active account manager) to move them", n).
+			With(string(i18n.HasAssignmentsDetail), n)
 	}
 	if n, err = q.CountRunningHandoversTo(ctx, was.ID); err != nil || n > 0 {
 		if err != nil {

@@ -412,6 +412,36 @@ func (q *Queries) ShareLockStaff(ctx context.Context, id uuid.UUID) (Staff, erro
 	return i, err
 }
 
+const staffLocales = `-- name: StaffLocales :many
+SELECT id, locale FROM staff WHERE id = ANY($1::uuid[])
+`
+
+type StaffLocalesRow struct {
+	ID     uuid.UUID
+	Locale string
+}
+
+// The locale of each of these staff members, to word their notices in it.
+func (q *Queries) StaffLocales(ctx context.Context, ids []uuid.UUID) ([]StaffLocalesRow, error) {
+	rows, err := q.db.Query(ctx, staffLocales, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []StaffLocalesRow{}
+	for rows.Next() {
+		var i StaffLocalesRow
+		if err := rows.Scan(&i.ID, &i.Locale); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const touchToken = `-- name: TouchToken :exec
 UPDATE api_tokens SET last_used_at = now()
 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')

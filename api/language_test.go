@@ -1,0 +1,113 @@
+package api_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"kam"
+)
+
+// staffIn is a new member of staff of role reading kam in locale.
+func staffIn(t *testing.T, role, locale string) member {
+	t.Helper()
+	st := must(t, call(t, "POST", "/v1/staff", adminToken, map[string]any{"name": role + " " + uuid.NewString()[:6], "role": role, "locale": locale}), 201)
+	if st.str("locale") != locale {
+		t.Fatalf("locale %s, want %s", st.str("locale"), locale)
+	}
+	tok := must(t, call(t, "POST", "/v1/staff/"+st.str("id")+"/tokens", adminToken, nil), 201)
+	return member{ID: st.str("id"), Token: tok.str("token"), Role: role}
+}
+
+// inboxOf is the title and body of the caller's notice of kind.
+func inboxOf(t *testing.T, token, kind string) (title, body string, ok bool) {
+	t.Helper()
+	for _, it := range must(t, call(t, "GET", "/v1/me/notifications?limit=200", token, nil), 200).items() {
+		if it["kind"] == kind {
+			return it["title"].(string), it["body"].(string), true
+		}
+	}
+	return "", "", false
+}
+
+// SPEC §7 "Language": the same event reads in Chinese in a zh-CN staff
+// member's inbox and in English in an en one's.
+func TestNoticesInEachRecipientsLocale(t *testing.T) {
+	amZH := staffIn(t, kam.RoleAccountManager, "zh-CN")
+	kaEN := staffIn(t, kam.RoleKAManager, "en")
+	decider := newStaff(t, kam.RoleKAManager)
+	c := newAccount(t, amZH.ID)
+
+	// The KA manager (en) asks for a discount on Alice's (zh-CN) account;
+	// the grant is told to the requester and the account's manager.
+	id := must(t, call(t, "POST", "/v1/discount-requests", kaEN.Token, discountBody(c, "8.5")), 201).str("id")
+	must(t, call(t, "POST", "/v1/discount-requests/"+id+"/decisions", decider.Token, map[string]any{"decision": "approve", "comment": "ok"}), 200)
+	waitFor(t, 30*time.Second, "the grant notices", func() bool {
+		_, _, zh := inboxOf(t, amZH.Token, "discount_granted")
+		_, _, en := inboxOf(t, kaEN.Token, "discount_granted")
+		return zh && en
+	})
+	title, body, _ := inboxOf(t, amZH.Token, "discount_granted")
+	if title != "优惠已批准" || body != "该优惠已列入客户的优惠标准" {
+		t.Errorf("zh-CN inbox: %q / %q", title, body)
+	}
+	title, body, _ = inboxOf(t, kaEN.Token, "discount_granted")
+	if title != "Discount granted" || body != "The discount is now part of the account's discount standard" {
+		t.Errorf("en inbox: %q / %q", title, body)
+	}
+	// The decision's notice carries the comment, worded around it.
+	if _, body, ok := inboxOf(t, amZH.Token, "discount_approve"); !ok || body != "申请已批准；意见：ok" {
+		t.Errorf("zh-CN decision notice: %q (%v)", body, ok)
+	}
+}
+
+// Problem details are in the caller's locale; Accept-Language overrides it;
+// the code and the field names stay English.
+func TestProblemDetailInTheCallersLocale(t *testing.T) {
+	zh := staffIn(t, kam.RoleAccountManager, "zh-CN")
+	en := staffIn(t, kam.RoleAccountManager, "en")
+	missing := "/v1/customers/" + uuid.NewString()
+	for _, c := range []struct {
+		name, token, accept, want string
+	}{
+		{"zh-CN staff", zh.Token, "", "资源不存在"},
+		{"zh-CN staff, Accept-Language: en", zh.Token, "en", "no such resource"},
+		{"zh-CN staff, Accept-Language: en-GB", zh.Token, "fr;q=1, en-GB;q=0.5", "no such resource"},
+		{"en staff", en.Token, "", "no such resource"},
+		{"en staff, Accept-Language: zh-Hans", en.Token, "zh-Hans", "资源不存在"},
+		{"en staff, Accept-Language: fr", en.Token, "fr", "no such resource"},
+		{"unauthenticated", "", "", "请发送 Authorization: Bearer <token>"},
+		{"unauthenticated, Accept-Language: en", "", "en-US", "send Authorization: Bearer <token>"},
+	} {
+		var hs []header
+		if c.accept != "" {
+			hs = append(hs, header{"Accept-Language", c.accept})
+		}
+		r := call(t, "GET", missing, c.token, nil, hs...)
+		if r.str("detail") != c.want || (r.str("code") != "not_found" && r.str("code") != "unauthenticated") {
+			t.Errorf("%s: %d %s %q, want %q", c.name, r.Status, r.str("code"), r.str("detail"), c.want)
+		}
+	}
+
+	// A refusal with words of its own (a stale version) keeps its numbers.
+	cust := must(t, call(t, "GET", "/v1/customers/"+newAccount(t, zh.ID), zh.Token, nil), 200)
+	for accept, want := range map[string]string{"": "记录当前为第 1 版，而非第 7 版", "en": "the record is at version 1, not 7"} {
+		hs := []header{{"If-Match", `"7"`}}
+		if accept != "" {
+			hs = append(hs, header{"Accept-Language", accept})
+		}
+		r := call(t, "PATCH", "/v1/customers/"+cust.str("id"), zh.Token, map[string]any{"phone": "+86 1"}, hs...)
+		problem(t, r, 412, "version_conflict")
+		if r.str("detail") != want {
+			t.Errorf("version_conflict (%q): %q, want %q", accept, r.str("detail"), want)
+		}
+	}
+
+	// A validation failure: Chinese words, English code and field names.
+	r := call(t, "GET", "/v1/customers/not-a-uuid", zh.Token, nil)
+	if r.Status != 422 || r.str("code") != "validation_failed" || !strings.Contains(string(r.Raw), "path.") || r.str("detail") != "请求未通过校验" {
+		t.Errorf("validation in zh-CN: %s", r.Raw)
+	}
+}
