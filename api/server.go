@@ -16,6 +16,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 	"github.com/go-chi/chi/v5"
 
+	"kam/console"
 	"kam/db/store"
 	"kam/workflows"
 )
@@ -61,6 +62,10 @@ func New(o Options) http.Handler {
 	})
 	r.Get("/readyz", s.ready)
 	r.Handle("/metrics", o.Metrics.Handler())
+	// The staff console is static and public: it signs in with a token the
+	// user types, and every read it makes is an authenticated /v1 call.
+	r.Get("/console", console.Redirect)
+	r.Handle(console.Prefix+"*", console.Handler())
 
 	r.Group(func(g chi.Router) {
 		g.Use(s.authenticate, s.idempotent)
