@@ -113,6 +113,7 @@ export function usePaged(path) {
 // Paged shows a paged list, or nothing when the API refuses it.
 export function Paged({ paged, children }) {
   if (paged.error) return paged.error.refused ? null : html`<${Problem} error=${paged.error} />`;
+  if (paged.loading && paged.items.length === 0) return html`<p class="muted" aria-busy="true">${t('common.loading')}</p>`;
   return html`${children(paged.items)}
     ${paged.next ? html`<button type="button" class="secondary" onClick=${paged.more}>${t('common.more')}</button>` : ''}`;
 }
