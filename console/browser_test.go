@@ -170,14 +170,32 @@ func (b *browser) shot(name string) string {
 		b.t.Logf("screenshot %s: %v", name, err)
 		return ""
 	}
+	return b.save(name, png)
+}
+
+// save writes a screenshot into the test's temp dir, and into
+// $KAM_CONSOLE_SHOTS when set (how docs/console-*.png are refreshed).
+func (b *browser) save(name string, png []byte) string {
 	p := filepath.Join(b.shots, name+".png")
 	if err := os.WriteFile(p, png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
-	if dir := os.Getenv("KAM_CONSOLE_SHOTS"); dir != "" { // to refresh docs/console-*.png
+	if dir := os.Getenv("KAM_CONSOLE_SHOTS"); dir != "" {
 		_ = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
 	}
 	return p
+}
+
+// shotOf saves a screenshot of one element (the README's pictures).
+func (b *browser) shotOf(name, sel string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("screenshot of %s: %v", sel, err)
+	}
+	b.save(name, png)
 }
 
 // hash sets the console's route (a same-document navigation).
@@ -305,6 +323,7 @@ func TestConsoleDiscountFlow(t *testing.T) {
 	b.fill(`#discount-form input[name=rate]`, "7")
 	b.run(chromedp.WaitVisible(chromedp.CSS(`#route-preview .route-standard`)))
 	b.shot("03-discount-new")
+	b.shotOf("console-discount", `#discount-form`)
 	b.run(chromedp.Click(chromedp.CSS(`#submit-discount`)), chromedp.WaitVisible(chromedp.CSS(`#submitted .route-standard`)))
 	reqs := call(t, "GET", "/v1/discount-requests?customer_id="+c, am.Token, nil)["items"].([]any)
 	if len(reqs) != 1 {
@@ -386,7 +405,12 @@ func TestConsoleRolesAndLanguages(t *testing.T) {
 		}
 	}
 
-	// Both languages render, switched from the header.
+	// Both languages render, switched from the header; the choice stays
+	// with the browser across sign-ins. The reports in zh-CN, with charts.
+	for i, sale := range []struct{ cat, amount, on string }{{"equipment", "120000.00", "-01-15"}, {"consumables", "45000.00", "-01-20"}, {"services", "30000.00", "-02-03"}} {
+		call(t, "POST", "/v1/customers/"+c+"/sales", ka.Token, map[string]any{"product": fmt.Sprintf("P%d", i), "product_category": sale.cat,
+			"quantity": "10", "amount": sale.amount, "sold_on": fmt.Sprint(time.Now().Year()) + sale.on})
+	}
 	b.hash("#/accounts")
 	b.fill("#lang", "zh-CN")
 	b.run(chromedp.WaitVisible(`//a[@id="nav-accounts" and text()="客户档案"]`))
@@ -395,9 +419,28 @@ func TestConsoleRolesAndLanguages(t *testing.T) {
 		t.Fatalf("zh-CN heading = %q", got)
 	}
 	b.shot("10-zh-CN")
+	b.signIn(fin)
+	b.hash("#/reports")
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#chart-structure canvas`)), chromedp.WaitVisible(chromedp.CSS(`#chart-trend canvas`)))
+	if got := b.text("#ov-h"); !strings.Contains(got, "大客户总体") {
+		t.Fatalf("zh-CN report heading = %q", got)
+	}
+	b.shot("11-reports-zh-CN")
+	b.shotOf("console-reports-zh-CN", `section[aria-labelledby="ov-h"]`)
 	b.fill("#lang", "en")
-	b.run(chromedp.WaitVisible(`//a[@id="nav-accounts" and text()="Accounts"]`))
-	b.shot("11-en")
+	b.run(chromedp.WaitVisible(`//a[@id="nav-reports" and text()="Reports"]`))
+	b.shot("12-reports-en")
+
+	// The other screens render for their roles.
+	call(t, "POST", "/v1/tickets", ka.Token, map[string]any{"customer_id": c, "kind": "complaint", "subject": "Late delivery", "body": "Two days late"})
+	b.signIn(ka)
+	b.hash("#/tickets")
+	b.run(chromedp.WaitVisible(chromedp.CSS(`main table .countdown`)))
+	b.shot("13-tickets")
+	b.signIn(newStaff(t, "Ada Auditor", "auditor"))
+	b.hash("#/audit")
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#verify`)), chromedp.Click(chromedp.CSS(`#verify`)), chromedp.WaitVisible(chromedp.CSS(`#verify-result .verify-ok`)))
+	b.shot("14-audit")
 
 	// Sign-out forgets the token.
 	b.run(chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS(`input[name=token]`)))
