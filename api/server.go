@@ -53,7 +53,8 @@ func New(o Options) http.Handler {
 
 	r := chi.NewRouter()
 	r.Use(requestID, s.recoverer, o.Metrics.middleware)
-	r.NotFound(func(w http.ResponseWriter, _ *http.Request) { writeProblem(w, notFound()) })
+	notFoundProblem := func(w http.ResponseWriter, _ *http.Request) { writeProblem(w, notFound()) }
+	r.NotFound(notFoundProblem)
 	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
 		writeProblem(w, methodNotAllowed())
 	})
@@ -65,7 +66,9 @@ func New(o Options) http.Handler {
 	// The staff console is static and public: it signs in with a token the
 	// user types, and every read it makes is an authenticated /v1 call.
 	r.Get("/console", console.Redirect)
-	r.Handle(console.Prefix+"*", console.Handler())
+	files := console.Handler(http.HandlerFunc(notFoundProblem))
+	r.Get(console.Prefix+"*", files.ServeHTTP)
+	r.Head(console.Prefix+"*", files.ServeHTTP)
 
 	r.Group(func(g chi.Router) {
 		g.Use(s.authenticate, s.idempotent)

@@ -36,10 +36,12 @@ type asset struct {
 	ctype string
 }
 
-// Handler serves the console under Prefix. Files are hashed once: an ETag
-// lets the browser revalidate cheaply; the vendored libraries live under a
-// versioned path and are cached for a year.
-func Handler() http.Handler {
+// Handler serves the console's files under Prefix (GET and HEAD; the
+// router answers other methods). Files are hashed once: an ETag lets the
+// browser revalidate cheaply; the vendored libraries live under a versioned
+// path and are cached for a year. A path that is not a file of the console
+// goes to notFound (the API's problem answer).
+func Handler(notFound http.Handler) http.Handler {
 	assets := map[string]asset{}
 	_ = fs.WalkDir(Static, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -54,7 +56,7 @@ func Handler() http.Handler {
 		return nil
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		serve(w, r, assets)
+		serve(w, r, assets, notFound)
 	})
 }
 
@@ -63,24 +65,19 @@ func Redirect(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, Prefix, http.StatusMovedPermanently)
 }
 
-func serve(w http.ResponseWriter, r *http.Request, assets map[string]asset) {
+func serve(w http.ResponseWriter, r *http.Request, assets map[string]asset, notFound http.Handler) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", policy)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		h.Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
 	name := strings.TrimPrefix(path.Clean("/"+strings.TrimPrefix(r.URL.Path, Prefix)), "/")
 	if name == "" {
 		name = "index.html"
 	}
 	a, ok := assets[name]
 	if !ok {
-		http.NotFound(w, r)
+		notFound.ServeHTTP(w, r)
 		return
 	}
 	h.Set("Content-Type", a.ctype)

@@ -200,10 +200,15 @@ func TestConsoleHeaders(t *testing.T) {
 	if vendor.Code != 200 || !strings.Contains(vendor.Header().Get("Cache-Control"), "immutable") {
 		t.Errorf("vendor = %d %q", vendor.Code, vendor.Header().Get("Cache-Control"))
 	}
-	for _, p := range []string{"/console/nope.js", "/console/../openapi.json", "/console/%2e%2e/healthz"} {
-		if r := get(t, h, p); r.Code != http.StatusNotFound && r.Code != http.StatusMovedPermanently {
+	for _, p := range []string{"/console/nope.js", "/console/../openapi.json", "/console/%2e%2e/healthz", "/console/js/../../console.go"} {
+		if r := get(t, h, p); r.Code != http.StatusNotFound || !strings.Contains(r.Body.String(), `"not_found"`) {
 			t.Errorf("%s = %d %s", p, r.Code, r.Body.String())
 		}
+	}
+	post := httptest.NewRecorder()
+	h.ServeHTTP(post, httptest.NewRequest("POST", "/console/index.html", strings.NewReader("x")))
+	if post.Code != http.StatusMethodNotAllowed {
+		t.Errorf("POST /console/index.html = %d", post.Code)
 	}
 	// Not behind the API's bearer auth, and it adds nothing to the OpenAPI document.
 	if doc := get(t, h, "/openapi.json").Body.String(); strings.Contains(doc, "/console") {
