@@ -246,8 +246,8 @@ func (b *browser) signIn(s staff) {
 	if b.exists("#signout") {
 		b.run(chromedp.Click(chromedp.CSS("#signout")))
 	}
-	b.run(chromedp.WaitVisible(chromedp.CSS(`input[name=token]`)), chromedp.SendKeys(chromedp.CSS(`input[name=token]`), s.Token),
-		chromedp.Click(chromedp.CSS(`button[type=submit]`)))
+	// By keyboard: type the token, Enter.
+	b.run(chromedp.WaitVisible(chromedp.CSS(`input[name=token]`)), chromedp.SendKeys(chromedp.CSS(`input[name=token]`), s.Token+"\r"))
 	if got := b.text("#whoami"); !strings.Contains(got, s.Name) {
 		b.t.Fatalf("signed in as %q, want %s", got, s.Name)
 	}
@@ -441,6 +441,20 @@ func TestConsoleRolesAndLanguages(t *testing.T) {
 	b.hash("#/audit")
 	b.run(chromedp.WaitVisible(chromedp.CSS(`#verify`)), chromedp.Click(chromedp.CSS(`#verify`)), chromedp.WaitVisible(chromedp.CSS(`#verify-result .verify-ok`)))
 	b.shot("14-audit")
+
+	// At a phone's width the page does not scroll sideways and the menu folds.
+	b.run(chromedp.EmulateViewport(390, 844))
+	b.hash("#/accounts/" + c)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#tab-profile dl.fields`)), chromedp.WaitVisible(chromedp.CSS(`.menu-toggle`)))
+	if eval[bool](b, `document.getElementById('nav').offsetParent !== null`) {
+		t.Error("the menu is open at a phone's width")
+	}
+	if wide := eval[bool](b, `document.documentElement.scrollWidth > window.innerWidth + 1`); wide {
+		t.Error("the page scrolls sideways at 390px")
+	}
+	b.run(chromedp.Click(chromedp.CSS(`.menu-toggle`)), chromedp.WaitVisible(chromedp.CSS(`#nav-accounts`)))
+	b.shot("15-phone")
+	b.run(chromedp.EmulateViewport(1280, 900))
 
 	// Sign-out forgets the token.
 	b.run(chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS(`input[name=token]`)))

@@ -114,7 +114,7 @@ function Profile({ c, etag, me, reload }) {
       <${Field} name="as_of" type="date" label=${t('account.asOf')} value=${asOf} onInput=${(_, v) => setAsOf(v)} />
     </div>
     ${past.error ? html`<${Problem} error=${past.error} />` : ''}
-    <dl class="fields">${profileFields.map((k) => html`<div><dt>${t('field.' + k)}</dt><dd>${shown[k] ?? '—'}</dd></div>`)}
+    <dl class="fields">${profileFields.map((k) => html`<div><dt>${t('field.' + k)}</dt><dd>${k === 'service_mode' ? te(k, shown[k]) : shown[k] ?? '—'}</dd></div>`)}
       <div><dt>${t('field.credit_level')}</dt><dd>${shown.credit_level || '—'}</dd></div>
       <div><dt>${t('field.opened_on')}</dt><dd>${fmtDate(shown.opened_on)}</dd></div></dl>`;
 }
