@@ -322,6 +322,14 @@ func TestConsoleDiscountFlow(t *testing.T) {
 	b.run(chromedp.WaitVisible(chromedp.CSS(`#route-preview .route-over_cap`)))
 	b.fill(`#discount-form input[name=rate]`, "7")
 	b.run(chromedp.WaitVisible(chromedp.CSS(`#route-preview .route-standard`)))
+	// A field the API refuses is marked next to the field, with the API's words.
+	b.fill(`#discount-form input[name=rate]`, "7.12345")
+	b.run(chromedp.Click(chromedp.CSS(`#submit-discount`)), chromedp.WaitVisible(chromedp.CSS(`#discount-form .field.invalid input[name=rate]`)))
+	if msg := b.text(`#discount-form .field.invalid .field-error`); msg == "" {
+		t.Fatal("no message next to the rate")
+	}
+	b.shot("03-field-error")
+	b.fill(`#discount-form input[name=rate]`, "7")
 	b.shot("03-discount-new")
 	b.shotOf("console-discount", `#discount-form`)
 	b.run(chromedp.Click(chromedp.CSS(`#submit-discount`)), chromedp.WaitVisible(chromedp.CSS(`#submitted .route-standard`)))
@@ -340,6 +348,9 @@ func TestConsoleDiscountFlow(t *testing.T) {
 	b.fill(`#decide-form textarea[name=comment]`, "Within standard; volume justifies it")
 	b.run(chromedp.Click(chromedp.CSS(`#approve`)), chromedp.WaitVisible(chromedp.CSS(`#request .req-state.state-approved`)))
 	b.shot("05-approved")
+	b.hash("#/discounts/filings")
+	b.run(chromedp.WaitVisible(chromedp.CSS(`main table td`)))
+	b.shot("05-filings")
 
 	// The account manager sees it granted: the request and the account's standard.
 	b.signIn(am)
@@ -437,10 +448,19 @@ func TestConsoleRolesAndLanguages(t *testing.T) {
 	b.hash("#/tickets")
 	b.run(chromedp.WaitVisible(chromedp.CSS(`main table .countdown`)))
 	b.shot("13-tickets")
+	b.run(chromedp.Click(chromedp.CSS(`main table a[href^="#/tickets/"]`)))
+	b.fill(`main form select[name=type]`, "acknowledge")
+	b.fill(`main form input[name=note]`, "Called the buyer back")
+	b.run(chromedp.Click(chromedp.CSS(`main form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`main .badge.ticket-acknowledged`)))
+	b.shot("13-ticket")
 	b.signIn(newStaff(t, "Ada Auditor", "auditor"))
 	b.hash("#/audit")
 	b.run(chromedp.WaitVisible(chromedp.CSS(`#verify`)), chromedp.Click(chromedp.CSS(`#verify`)), chromedp.WaitVisible(chromedp.CSS(`#verify-result .verify-ok`)))
 	b.shot("14-audit")
+	b.fill(`#inspection-form input[name=sample_size]`, "5")
+	b.run(chromedp.Click(chromedp.CSS(`#inspection-form button[type=submit]`)))
+	b.run(chromedp.WaitVisible(`//h1[text()="Inspection"]`))
+	b.shot("14-inspection")
 
 	// At a phone's width the page does not scroll sideways and the menu folds.
 	b.run(chromedp.EmulateViewport(390, 844))

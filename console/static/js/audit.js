@@ -55,7 +55,7 @@ function Inspections({ me }) {
     location.hash = '#/audit/inspections/' + ins.id;
   }
   return html`<section class="card" aria-labelledby="ins-h"><h2 id="ins-h">${t('audit.inspections')}</h2>
-    ${may(me.role, 'runInspection') ? html`<form class="filters" onSubmit=${(e) => f.submit(e, run)}>
+    ${may(me.role, 'runInspection') ? html`<form class="filters" id="inspection-form" onSubmit=${(e) => f.submit(e, run)}>
       <${Field} name="sample_size" type="number" label=${t('audit.sampleSize')} value=${f.values.sample_size} onInput=${f.set} error=${f.fields} />
       <button type="submit" disabled=${f.busy}>${t('audit.run')}</button><${Problem} error=${f.error} /></form>` : ''}
     <${Paged} paged=${paged}>${(items) => html`<${Table} rows=${items} cols=${[

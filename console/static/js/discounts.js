@@ -86,7 +86,7 @@ function NewRequest({ me, customer }) {
     </div>
     <${Field} name="reason" type="textarea" label=${t('discounts.reason')} value=${f.values.reason} onInput=${f.set} error=${f.fields} />
     <div class="route-preview" id="route-preview" aria-live="polite">
-      ${!acct || !f.values.rate ? t('discounts.routeUnknown')
+      ${!acct || !route && policy ? t('discounts.routeUnknown')
         : !policy ? t('discounts.noPolicy')
         : html`${badge('route', route)} <span>${t('discounts.routeExplain.' + route, { max: policy.max_standard_rate, cap: policy.hard_cap_rate })}</span>`}
     </div>
