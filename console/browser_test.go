@@ -374,6 +374,16 @@ func TestConsoleDiscountFlow(t *testing.T) {
 	if got := call(t, "GET", "/v1/customers/"+c, ka.Token, nil)["phone"]; got != nil {
 		t.Fatalf("the stale edit was saved: phone = %v", got)
 	}
+
+	// Contacts (Art. 7.2): add one, then change it.
+	b.hash("#/accounts/" + c + "/contacts")
+	b.fill(`#tab-contacts form input[name=name]`, "Wang Fang")
+	b.fill(`#tab-contacts form input[name=phone]`, "+86 139 0000 0000")
+	b.run(chromedp.Click(chromedp.CSS(`#tab-contacts form button[type=submit]`)), chromedp.WaitVisible(`//td[text()="Wang Fang"]`))
+	b.run(chromedp.Click(chromedp.CSS(`#tab-contacts table button`)))
+	b.fill(`#person-form input[name=phone]`, "+86 139 1111 1111")
+	b.run(chromedp.Click(chromedp.CSS(`#person-form button[type=submit]`)), chromedp.WaitVisible(`//td[text()="+86 139 1111 1111"]`))
+	b.shot("08-contacts")
 }
 
 // TestConsoleRolesAndLanguages: a data clerk never sees credit (no menu, no

@@ -160,12 +160,40 @@ function People({ c, me, kind }) {
       paged.reload();
     } catch (e) { setError(e); }
   }
+  const [editing, setEditing] = useState(null);
   const cols = fields.map((k) => [t('field.' + k), (p) => (k === 'role' ? te('person', p[k]) : p[k] ?? '—')]);
-  if (may(me.role, 'editArchive')) cols.push(['', (p) => html`<button type="button" class="secondary small" onClick=${() => remove(p)}>${t('common.remove')}</button>`]);
+  if (may(me.role, 'editArchive')) {
+    cols.push(['', (p) => html`<span class="row"><button type="button" class="secondary small" onClick=${() => setEditing(p)}>${t('common.edit')}</button>
+      <button type="button" class="secondary small" onClick=${() => remove(p)}>${t('common.remove')}</button></span>`]);
+  }
   return html`<h2>${kind === 'contacts' ? t('account.contacts') : t('account.keyPersons')}</h2>
     <${Problem} error=${error} />
+    ${editing ? html`<${EditPerson} key=${editing.id} c=${c} kind=${kind} fields=${fields} person=${editing}
+      done=${() => { setEditing(null); paged.reload(); }} cancel=${() => setEditing(null)} />` : ''}
     <${Paged} paged=${paged}>${(items) => html`<${Table} rows=${items} cols=${cols} />`}<//>
     ${may(me.role, 'editArchive') ? html`<${AddPerson} c=${c} kind=${kind} fields=${fields} onAdded=${paged.reload} />` : ''}`;
+}
+
+// EditPerson changes a contact or key person (SPEC §7, Art. 7.2): only the
+// changed fields, with If-Match on the version read.
+function EditPerson({ c, kind, fields, person, done, cancel }) {
+  const init = Object.fromEntries(fields.map((k) => [k, person[k] ?? '']));
+  const f = useForm(init);
+  async function save(v) {
+    const body = {};
+    for (const k of fields) if (v[k] !== init[k]) body[k] = v[k] === '' ? null : v[k];
+    await request('PATCH', `/v1/customers/${c.id}/${kind}/${person.id}`, { body, headers: { 'If-Match': `"${person.version}"` } });
+    done();
+  }
+  const roles = ['head', 'handler', 'other'].map((r) => [r, te('person', r)]);
+  return html`<form class="subform" id="person-form" onSubmit=${(e) => f.submit(e, save)}>
+    <h3>${t('people.edit', { name: person.name })}</h3>
+    <div class="grid">${fields.map((k) => html`<${Field} name=${k} label=${t('field.' + k)} value=${f.values[k]} onInput=${f.set}
+      error=${f.fields} required=${k === 'name'} options=${k === 'role' ? roles : undefined} type=${k === 'birthday' ? 'date' : 'text'} />`)}</div>
+    ${f.error && f.error.status === 412 ? html`<div class="problem conflict" role="alert"><strong>${t('account.conflict')}</strong> ${f.error.message}</div>` : html`<${Problem} error=${f.error} />`}
+    <div class="row"><button type="submit" disabled=${f.busy}>${t('common.save')}</button>
+      <button type="button" class="secondary" onClick=${cancel}>${t('common.cancel')}</button></div>
+  </form>`;
 }
 
 function AddPerson({ c, kind, fields, onAdded }) {
