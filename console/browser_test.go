@@ -247,6 +247,7 @@ func (b *browser) signIn(s staff) {
 		b.run(chromedp.Click(chromedp.CSS("#signout")))
 	}
 	// By keyboard: type the token, Enter.
+	b.fill(`input[name=token]`, "")
 	b.run(chromedp.WaitVisible(chromedp.CSS(`input[name=token]`)), chromedp.SendKeys(chromedp.CSS(`input[name=token]`), s.Token+"\r"))
 	if got := b.text("#whoami"); !strings.Contains(got, s.Name) {
 		b.t.Fatalf("signed in as %q, want %s", got, s.Name)
@@ -396,6 +397,13 @@ func TestConsoleRolesAndLanguages(t *testing.T) {
 	c := call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "RC-" + uuid.NewString()[:8], "name": "River Chemicals", "tier": "B"})["id"].(string)
 	call(t, "PUT", "/v1/customers/"+c+"/credit", fin.Token, map[string]any{"credit_level": "AA", "arrears_limit": "500000.00",
 		"settlement_cycle": "@every 720h", "payment_term_days": 30})
+
+	// A wrong token is refused with the API's words, and nothing is kept.
+	b.run(chromedp.WaitVisible(chromedp.CSS(`input[name=token]`)), chromedp.SendKeys(chromedp.CSS(`input[name=token]`), "kam_not_a_token\r"),
+		chromedp.WaitVisible(chromedp.CSS(`.signin .problem`)))
+	if stored := eval[string](b, `sessionStorage.getItem('kam.token') || ''`); stored != "" {
+		t.Fatal("a refused token was kept")
+	}
 
 	// Finance sees the account's credit section.
 	b.signIn(fin)
