@@ -16,6 +16,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 	"github.com/go-chi/chi/v5"
 
+	"kam/console"
 	"kam/db/store"
 	"kam/workflows"
 )
@@ -52,7 +53,8 @@ func New(o Options) http.Handler {
 
 	r := chi.NewRouter()
 	r.Use(requestID, s.withLanguage, s.recoverer, o.Metrics.middleware)
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) { writeProblem(w, r, notFound()) })
+	notFoundProblem := func(w http.ResponseWriter, r *http.Request) { writeProblem(w, r, notFound()) }
+	r.NotFound(notFoundProblem)
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, methodNotAllowed())
 	})
@@ -61,6 +63,12 @@ func New(o Options) http.Handler {
 	})
 	r.Get("/readyz", s.ready)
 	r.Handle("/metrics", o.Metrics.Handler())
+	// The staff console is static and public: it signs in with a token the
+	// user types, and every read it makes is an authenticated /v1 call.
+	r.Get("/console", console.Redirect)
+	files := console.Handler(http.HandlerFunc(notFoundProblem))
+	r.Get(console.Prefix+"*", files.ServeHTTP)
+	r.Head(console.Prefix+"*", files.ServeHTTP)
 
 	r.Group(func(g chi.Router) {
 		g.Use(s.authenticate, s.idempotent)

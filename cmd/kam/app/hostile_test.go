@@ -688,7 +688,24 @@ func targetedCases(tg target, ops []opSpec) []targetedCase {
 			}
 		}
 	}
+	cases = append(cases, consoleCases(tg)...)
 	return append(cases, handoverCases(tg)...)
+}
+
+// consoleCases: the console (SPEC §7) is static files; a write to it, or a
+// path that climbs out of it, gets a problem and nothing else.
+func consoleCases(tg target) []targetedCase {
+	var cases []targetedCase
+	for _, m := range []string{"POST", "PUT", "DELETE", "PATCH"} {
+		req, _ := http.NewRequest(m, tg.base+"/console/index.html", strings.NewReader("<script>alert(1)</script>"))
+		req.Header.Set("Authorization", "Bearer "+tg.ka)
+		cases = append(cases, targetedCase{class: "console", what: m + " /console/index.html", req: req, wantStatus: 405, wantCode: "method_not_allowed"})
+	}
+	for _, p := range []string{"/console/..%2f..%2fgo.mod", "/console/%2e%2e/%2e%2e/go.mod", "/console/js/../../console.go", "/console/static/index.html", "/console/i18n/../../../../etc/passwd"} {
+		req, _ := http.NewRequest("GET", tg.base+p, nil)
+		cases = append(cases, targetedCase{class: "console", what: "GET " + p, req: req, wantStatus: 404, wantCode: "not_found"})
+	}
+	return cases
 }
 
 // handoverCases hand the target's manager over (SPEC §7) to no one who may

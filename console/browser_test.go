@@ -1,0 +1,502 @@
+package console_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
+
+	"kam/cmd/kam/app"
+	"kam/db/dbtest"
+	"kam/workflows"
+)
+
+// The browser tests drive Debian's Chromium through the console against one
+// real kam (database clone, embedded Temporal), started on first use.
+const adminToken = "kam_console_test_admin_0123456789abcdefgh"
+
+var (
+	startOnce sync.Once
+	baseURL   string
+	startErr  error
+	stopKam   = func() {}
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	stopKam()
+	os.Exit(code)
+}
+
+func kamURL(t *testing.T) string {
+	t.Helper()
+	startOnce.Do(func() {
+		dsn, drop, err := dbtest.NewDatabase("console")
+		if err != nil {
+			startErr = err
+			return
+		}
+		cfg := app.Config{
+			DatabaseURL: dsn, TemporalNamespace: "default", HTTPAddr: "127.0.0.1:0",
+			BootstrapToken: adminToken, Timezone: time.UTC, Settings: workflows.DefaultSettings(),
+		}
+		log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		r, err := app.Start(ctx, cfg, app.Parts{EmbeddedTemporal: true, Ephemeral: true, Migrate: true, Bootstrap: true, API: true, Worker: true, Out: io.Discard}, log)
+		if err != nil {
+			drop()
+			startErr = err
+			return
+		}
+		baseURL = r.URL
+		stopKam = func() { r.Stop(); drop() }
+	})
+	if startErr != nil {
+		t.Fatal("start kam:", startErr)
+	}
+	return baseURL
+}
+
+// chromium is Debian's browser. Without it the tests skip, except in CI
+// (CI=true), where .ci/run installs it and its absence is a failure.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("KAM_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if p == "" {
+			continue
+		}
+		if _, err := exec.LookPath(p); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium is not installed (apt-get install -y chromium); CI must run the browser tests")
+	}
+	t.Skip("chromium is not installed: apt-get install -y chromium to run the console's browser tests")
+	return ""
+}
+
+// browser is one Chromium for a test, with the page's uncaught errors collected.
+type browser struct {
+	t      *testing.T
+	ctx    context.Context
+	base   string
+	shots  string
+	mu     sync.Mutex
+	errors []string
+}
+
+func newBrowser(t *testing.T) *browser {
+	exe := chromium(t)
+	base := kamURL(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.WindowSize(1280, 900), chromedp.Flag("lang", "en-US"))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelC(); cancelA() })
+	b := &browser{t: t, ctx: ctx, base: base, shots: t.TempDir()}
+	// The first run starts the browser; it lives as long as ctx (no timeout).
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal("start chromium:", err)
+	}
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			// A refused or missing read (403/404) is the browser's network log,
+			// not a fault of the page: the console hides such sections.
+			if m.IsException() || (m.Type == chromedp.ConsoleError && m.Source != "network") {
+				b.mu.Lock()
+				b.errors = append(b.errors, m.String())
+				b.mu.Unlock()
+			}
+		}
+	}()
+	b.run(chromedp.Navigate(base + "/console/"))
+	t.Cleanup(func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if len(b.errors) > 0 {
+			t.Errorf("the page reported errors:\n%s", strings.Join(b.errors, "\n"))
+		}
+		t.Logf("screenshots in %s", b.shots)
+	})
+	return b
+}
+
+func (b *browser) run(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.shot("failure")
+		b.t.Fatal(err)
+	}
+}
+
+func eval[T any](b *browser, js string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return v
+}
+
+// shot saves a full-page screenshot of the current screen.
+func (b *browser) shot(name string) string {
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
+	if err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return ""
+	}
+	return b.save(name, png)
+}
+
+// save writes a screenshot into the test's temp dir, and into
+// $KAM_CONSOLE_SHOTS when set (how docs/console-*.png are refreshed).
+func (b *browser) save(name string, png []byte) string {
+	p := filepath.Join(b.shots, name+".png")
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	if dir := os.Getenv("KAM_CONSOLE_SHOTS"); dir != "" {
+		_ = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+	}
+	return p
+}
+
+// shotOf saves a screenshot of one element (the README's pictures).
+func (b *browser) shotOf(name, sel string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("screenshot of %s: %v", sel, err)
+	}
+	b.save(name, png)
+}
+
+// hash sets the console's route (a same-document navigation).
+func (b *browser) hash(route string) {
+	b.t.Helper()
+	eval[string](b, fmt.Sprintf("location.hash = %q", route))
+}
+
+// fill sets a form control as typing would (an input or change event).
+func (b *browser) fill(sel, value string) {
+	b.t.Helper()
+	b.run(chromedp.WaitVisible(chromedp.CSS(sel)))
+	js := fmt.Sprintf(`(() => { const el = document.querySelector(%q); if (!el) return false;
+		el.value = %q; el.dispatchEvent(new Event(el.tagName === 'SELECT' ? 'change' : 'input', {bubbles: true})); return true })()`, sel, value)
+	if !eval[bool](b, js) {
+		b.t.Fatalf("no %s", sel)
+	}
+}
+
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	b.run(chromedp.WaitVisible(chromedp.CSS(sel)))
+	return eval[string](b, fmt.Sprintf("document.querySelector(%q).innerText", sel))
+}
+
+func (b *browser) exists(sel string) bool {
+	b.t.Helper()
+	return eval[bool](b, fmt.Sprintf("!!document.querySelector(%q)", sel))
+}
+
+// eventually re-runs the current screen's reads (a reload) until sel shows.
+func (b *browser) eventually(sel string) {
+	b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !b.exists(sel) {
+		if time.Now().After(deadline) {
+			b.shot("failure")
+			b.t.Fatalf("%s never showed", sel)
+		}
+		time.Sleep(500 * time.Millisecond)
+		b.run(chromedp.Reload())
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func (b *browser) signIn(s staff) {
+	b.t.Helper()
+	if b.exists("#signout") {
+		b.run(chromedp.Click(chromedp.CSS("#signout")))
+	}
+	// By keyboard: type the token, Enter.
+	b.fill(`input[name=token]`, "")
+	b.run(chromedp.WaitVisible(chromedp.CSS(`input[name=token]`)), chromedp.SendKeys(chromedp.CSS(`input[name=token]`), s.Token+"\r"))
+	if got := b.text("#whoami"); !strings.Contains(got, s.Name) {
+		b.t.Fatalf("signed in as %q, want %s", got, s.Name)
+	}
+}
+
+// --- the API, for setting up and for changing data behind the browser's back
+
+type staff struct{ ID, Name, Token string }
+
+func call(t *testing.T, method, path, token string, body any, headers ...string) map[string]any {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		j, _ := json.Marshal(body)
+		rd = bytes.NewReader(j)
+	}
+	req, _ := http.NewRequest(method, baseURL+path, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode >= 300 {
+		t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, raw)
+	}
+	out := map[string]any{}
+	_ = json.Unmarshal(raw, &out)
+	return out
+}
+
+func newStaff(t *testing.T, name, role string) staff {
+	t.Helper()
+	id := call(t, "POST", "/v1/staff", adminToken, map[string]any{"name": name, "role": role, "locale": "en"})["id"].(string)
+	tok := call(t, "POST", "/v1/staff/"+id+"/tokens", adminToken, nil)["token"].(string)
+	return staff{ID: id, Name: name, Token: tok}
+}
+
+// TestConsoleDiscountFlow: an account manager submits a discount request,
+// seeing its route first; the KA manager finds it in My work and approves
+// it; the account manager sees it granted. Then a stale edit of the archive
+// is shown as a conflict.
+func TestConsoleDiscountFlow(t *testing.T) {
+	b := newBrowser(t)
+	am := newStaff(t, "Alice AM "+uuid.NewString()[:4], "account_manager")
+	ka := newStaff(t, "Kim KA "+uuid.NewString()[:4], "ka_manager")
+	c := call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "HS-" + uuid.NewString()[:8], "name": "Harbour Steel",
+		"tier": "A", "product_category": "equipment", "account_manager_id": am.ID})["id"].(string)
+
+	b.run(chromedp.WaitVisible(chromedp.CSS(`input[name=token]`)))
+	b.shot("01-signin")
+	b.signIn(am)
+	b.shot("02-work-am")
+
+	// Submit: the route (standard, A/equipment allows 10%) shows before submitting.
+	b.hash("#/discounts/new/" + c)
+	b.run(chromedp.WaitReady(chromedp.CSS(fmt.Sprintf(`select[name=customer_id] option[value=%q]`, c))))
+	b.fill(`#discount-form select[name=customer_id]`, c)
+	b.fill(`#discount-form input[name=product_category]`, "equipment")
+	b.fill(`#discount-form input[name=rate]`, "7")
+	b.fill(`#discount-form input[name=valid_to]`, time.Now().AddDate(0, 3, 0).Format("2006-01-02"))
+	b.fill(`#discount-form textarea[name=reason]`, "Annual volume commitment")
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#route-preview .route-standard`)))
+	b.fill(`#discount-form input[name=rate]`, "25")
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#route-preview .route-over_cap`)))
+	b.fill(`#discount-form input[name=rate]`, "7")
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#route-preview .route-standard`)))
+	// A field the API refuses is marked next to the field, with the API's words.
+	b.fill(`#discount-form input[name=rate]`, "7.12345")
+	b.run(chromedp.Click(chromedp.CSS(`#submit-discount`)), chromedp.WaitVisible(chromedp.CSS(`#discount-form .field.invalid input[name=rate]`)))
+	if msg := b.text(`#discount-form .field.invalid .field-error`); msg == "" {
+		t.Fatal("no message next to the rate")
+	}
+	b.shot("03-field-error")
+	b.fill(`#discount-form input[name=rate]`, "7")
+	b.shot("03-discount-new")
+	b.shotOf("console-discount", `#discount-form`)
+	b.run(chromedp.Click(chromedp.CSS(`#submit-discount`)), chromedp.WaitVisible(chromedp.CSS(`#submitted .route-standard`)))
+	reqs := call(t, "GET", "/v1/discount-requests?customer_id="+c, am.Token, nil)["items"].([]any)
+	if len(reqs) != 1 {
+		t.Fatalf("requests = %v", reqs)
+	}
+	req := reqs[0].(map[string]any)["id"].(string)
+
+	// The KA manager: it waits in My work; approve with a comment.
+	b.signIn(ka)
+	b.hash("#/work")
+	b.run(chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`a.task[href="#/discounts/%s"]`, req))))
+	b.shot("04-work-ka")
+	b.run(chromedp.Click(chromedp.CSS(fmt.Sprintf(`a.task[href="#/discounts/%s"]`, req))))
+	b.fill(`#decide-form textarea[name=comment]`, "Within standard; volume justifies it")
+	b.run(chromedp.Click(chromedp.CSS(`#approve`)), chromedp.WaitVisible(chromedp.CSS(`#request .req-state.state-approved`)))
+	b.shot("05-approved")
+	b.hash("#/discounts/filings")
+	b.run(chromedp.WaitVisible(chromedp.CSS(`main table td`)))
+	b.shot("05-filings")
+
+	// The account manager sees it granted: the request and the account's standard.
+	b.signIn(am)
+	b.hash("#/discounts")
+	b.run(chromedp.WaitVisible(chromedp.CSS(`.req-state.state-approved`)))
+	b.hash("#/accounts/" + c + "/discounts")
+	b.eventually(`#tab-discounts .grant-rate`)
+	if got := b.text(`#tab-discounts .grant-rate`); !strings.HasPrefix(got, "7") {
+		t.Fatalf("granted rate = %q", got)
+	}
+	b.shot("06-granted")
+
+	// A stale edit: the KA manager changes the archive while Alice edits it.
+	b.hash("#/accounts/" + c)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#edit-profile`)), chromedp.Click(chromedp.CSS(`#edit-profile`)))
+	b.fill(`#profile-form input[name=phone]`, "+86 21 5555 0101")
+	cur := call(t, "GET", "/v1/customers/"+c, ka.Token, nil)
+	call(t, "PATCH", "/v1/customers/"+c, ka.Token, map[string]any{"industry": "steel"}, "If-Match", fmt.Sprintf(`"%v"`, cur["version"]))
+	b.run(chromedp.Click(chromedp.CSS(`#save-profile`)), chromedp.WaitVisible(chromedp.CSS(`#conflict`)))
+	b.shot("07-conflict")
+	if got := call(t, "GET", "/v1/customers/"+c, ka.Token, nil)["phone"]; got != nil {
+		t.Fatalf("the stale edit was saved: phone = %v", got)
+	}
+
+	// Contacts (Art. 7.2): add one, then change it.
+	b.hash("#/accounts/" + c + "/contacts")
+	b.fill(`#tab-contacts form input[name=name]`, "Wang Fang")
+	b.fill(`#tab-contacts form input[name=phone]`, "+86 139 0000 0000")
+	b.run(chromedp.Click(chromedp.CSS(`#tab-contacts form button[type=submit]`)), chromedp.WaitVisible(`//td[text()="Wang Fang"]`))
+	b.run(chromedp.Click(chromedp.CSS(`#tab-contacts table button`)))
+	b.fill(`#person-form input[name=phone]`, "+86 139 1111 1111")
+	b.run(chromedp.Click(chromedp.CSS(`#person-form button[type=submit]`)), chromedp.WaitVisible(`//td[text()="+86 139 1111 1111"]`))
+	b.shot("08-contacts")
+}
+
+// TestConsoleRolesAndLanguages: a data clerk never sees credit (no menu, no
+// tab, no read of it), and the console renders in zh-CN and in English.
+func TestConsoleRolesAndLanguages(t *testing.T) {
+	b := newBrowser(t)
+	ka := newStaff(t, "Kim KA "+uuid.NewString()[:4], "ka_manager")
+	clerk := newStaff(t, "Dan Clerk "+uuid.NewString()[:4], "data_clerk")
+	fin := newStaff(t, "Fay Finance "+uuid.NewString()[:4], "finance")
+	c := call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "RC-" + uuid.NewString()[:8], "name": "River Chemicals", "tier": "B"})["id"].(string)
+	call(t, "PUT", "/v1/customers/"+c+"/credit", fin.Token, map[string]any{"credit_level": "AA", "arrears_limit": "500000.00",
+		"settlement_cycle": "@every 720h", "payment_term_days": 30})
+
+	// A wrong token is refused with the API's words, and nothing is kept.
+	b.run(chromedp.WaitVisible(chromedp.CSS(`input[name=token]`)), chromedp.SendKeys(chromedp.CSS(`input[name=token]`), "kam_not_a_token\r"),
+		chromedp.WaitVisible(chromedp.CSS(`.signin .problem`)))
+	if stored := eval[string](b, `sessionStorage.getItem('kam.token') || ''`); stored != "" {
+		t.Fatal("a refused token was kept")
+	}
+
+	// Finance sees the account's credit section.
+	b.signIn(fin)
+	b.hash("#/accounts/" + c + "/credit")
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#credit`)))
+	b.shot("08-credit-finance")
+
+	// The clerk: no credit anywhere, not even when asking for it by address.
+	b.signIn(clerk)
+	if b.exists("#nav-credit") {
+		t.Fatal("a data clerk has the credit menu")
+	}
+	b.hash("#/accounts/" + c)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#tab-profile dl.fields`)))
+	if b.exists(`.tabs a[href$="/credit"]`) {
+		t.Fatal("a data clerk has the credit tab")
+	}
+	b.hash("#/accounts/" + c + "/credit")
+	time.Sleep(time.Second)
+	if b.exists(`#credit`) || strings.Contains(b.text("main"), "500000") {
+		t.Fatal("a data clerk was shown the credit section")
+	}
+	b.shot("09-clerk")
+	log := call(t, "GET", "/v1/access-log?staff_id="+clerk.ID, newStaff(t, "Ada Auditor", "auditor").Token, nil)["items"].([]any)
+	for _, e := range log {
+		if route, _ := e.(map[string]any)["route"].(string); strings.Contains(route, "credit") {
+			t.Fatalf("the console asked for credit as a data clerk: %v", e)
+		}
+	}
+
+	// Both languages render, switched from the header; the choice stays
+	// with the browser across sign-ins. The reports in zh-CN, with charts.
+	for i, sale := range []struct{ cat, amount, on string }{{"equipment", "120000.00", "-01-15"}, {"consumables", "45000.00", "-01-20"}, {"services", "30000.00", "-02-03"}} {
+		call(t, "POST", "/v1/customers/"+c+"/sales", ka.Token, map[string]any{"product": fmt.Sprintf("P%d", i), "product_category": sale.cat,
+			"quantity": "10", "amount": sale.amount, "sold_on": fmt.Sprint(time.Now().Year()) + sale.on})
+	}
+	b.hash("#/accounts")
+	b.fill("#lang", "zh-CN")
+	b.run(chromedp.WaitVisible(`//a[@id="nav-accounts" and text()="客户档案"]`))
+	b.run(chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`a[href="#/accounts/%s"]`, c))))
+	if got := b.text("h1"); got != "客户档案" {
+		t.Fatalf("zh-CN heading = %q", got)
+	}
+	b.shot("10-zh-CN")
+	b.signIn(fin)
+	b.hash("#/reports")
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#chart-structure canvas`)), chromedp.WaitVisible(chromedp.CSS(`#chart-trend canvas`)))
+	if got := b.text("#ov-h"); !strings.Contains(got, "大客户总体") {
+		t.Fatalf("zh-CN report heading = %q", got)
+	}
+	b.shot("11-reports-zh-CN")
+	b.shotOf("console-reports-zh-CN", `section[aria-labelledby="ov-h"]`)
+	b.fill("#lang", "en")
+	b.run(chromedp.WaitVisible(`//a[@id="nav-reports" and text()="Reports"]`))
+	b.shot("12-reports-en")
+
+	// The other screens render for their roles.
+	call(t, "POST", "/v1/tickets", ka.Token, map[string]any{"customer_id": c, "kind": "complaint", "subject": "Late delivery", "body": "Two days late"})
+	b.signIn(ka)
+	b.hash("#/tickets")
+	b.run(chromedp.WaitVisible(chromedp.CSS(`main table .countdown`)))
+	b.shot("13-tickets")
+	b.run(chromedp.Click(chromedp.CSS(`main table a[href^="#/tickets/"]`)))
+	b.fill(`main form select[name=type]`, "acknowledge")
+	b.fill(`main form input[name=note]`, "Called the buyer back")
+	b.run(chromedp.Click(chromedp.CSS(`main form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`main .badge.ticket-acknowledged`)))
+	b.shot("13-ticket")
+	b.signIn(newStaff(t, "Ada Auditor", "auditor"))
+	b.hash("#/audit")
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#verify`)), chromedp.Click(chromedp.CSS(`#verify`)), chromedp.WaitVisible(chromedp.CSS(`#verify-result .verify-ok`)))
+	b.shot("14-audit")
+	b.fill(`#inspection-form input[name=sample_size]`, "5")
+	b.run(chromedp.Click(chromedp.CSS(`#inspection-form button[type=submit]`)))
+	b.run(chromedp.WaitVisible(`//h1[text()="Inspection"]`))
+	b.shot("14-inspection")
+
+	// At a phone's width the page does not scroll sideways and the menu folds.
+	b.run(chromedp.EmulateViewport(390, 844))
+	b.hash("#/accounts/" + c)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#tab-profile dl.fields`)), chromedp.WaitVisible(chromedp.CSS(`.menu-toggle`)))
+	if eval[bool](b, `document.getElementById('nav').offsetParent !== null`) {
+		t.Error("the menu is open at a phone's width")
+	}
+	if wide := eval[bool](b, `document.documentElement.scrollWidth > window.innerWidth + 1`); wide {
+		t.Error("the page scrolls sideways at 390px")
+	}
+	b.run(chromedp.Click(chromedp.CSS(`.menu-toggle`)), chromedp.WaitVisible(chromedp.CSS(`#nav-accounts`)))
+	b.shot("15-phone")
+	b.run(chromedp.EmulateViewport(1280, 900))
+
+	// Sign-out forgets the token.
+	b.run(chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS(`input[name=token]`)))
+	if stored := eval[string](b, `sessionStorage.getItem('kam.token') || ''`); stored != "" {
+		t.Fatal("the token outlived sign-out")
+	}
+}
