@@ -7,6 +7,17 @@ SELECT sqlc.narg(staff_id)::uuid, sqlc.narg(staff_role)::text,
        sqlc.arg(sections)::text[], sqlc.arg(request_id)::text, sqlc.arg(purpose)::text, sqlc.arg(route)::text
 FROM unnest(sqlc.arg(customer_ids)::uuid[]) AS c;
 
+-- name: AppendAccessRows :exec
+-- Several requests' rows in one statement and one commit (the reads' group
+-- commit, AccessBatcher): rows is a JSON array of objects with the columns
+-- below; customer_id and staff_id may be null. Rows get their seq in order.
+INSERT INTO access_log (staff_id, staff_role, customer_id, action, sections, request_id, purpose, route)
+SELECT r.staff_id, r.staff_role, r.customer_id, r.action, r.sections, r.request_id, r.purpose, r.route
+FROM ROWS FROM (jsonb_to_recordset(sqlc.arg(rows)::jsonb)
+       AS (staff_id uuid, staff_role text, customer_id uuid, action text, sections text[], request_id text, purpose text, route text))
+     WITH ORDINALITY AS r
+ORDER BY r.ordinality;
+
 -- name: ListAccessLog :many
 SELECT * FROM access_log
 WHERE (sqlc.narg(staff_id)::uuid IS NULL OR staff_id = sqlc.narg(staff_id))

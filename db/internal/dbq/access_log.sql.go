@@ -47,6 +47,23 @@ func (q *Queries) AppendAccess(ctx context.Context, arg AppendAccessParams) erro
 	return err
 }
 
+const appendAccessRows = `-- name: AppendAccessRows :exec
+INSERT INTO access_log (staff_id, staff_role, customer_id, action, sections, request_id, purpose, route)
+SELECT r.staff_id, r.staff_role, r.customer_id, r.action, r.sections, r.request_id, r.purpose, r.route
+FROM ROWS FROM (jsonb_to_recordset($1::jsonb)
+       AS (staff_id uuid, staff_role text, customer_id uuid, action text, sections text[], request_id text, purpose text, route text))
+     WITH ORDINALITY AS r
+ORDER BY r.ordinality
+`
+
+// Several requests' rows in one statement and one commit (the reads' group
+// commit, AccessBatcher): rows is a JSON array of objects with the columns
+// below; customer_id and staff_id may be null. Rows get their seq in order.
+func (q *Queries) AppendAccessRows(ctx context.Context, rows []byte) error {
+	_, err := q.db.Exec(ctx, appendAccessRows, rows)
+	return err
+}
+
 const chainHead = `-- name: ChainHead :one
 SELECT chain_pos, hash FROM access_log WHERE chain_pos IS NOT NULL ORDER BY chain_pos DESC LIMIT 1
 `
