@@ -35,8 +35,13 @@ SELECT * FROM access_log WHERE chain_pos IS NULL ORDER BY seq LIMIT sqlc.arg(lim
 -- name: ChainHead :one
 SELECT chain_pos, hash FROM access_log WHERE chain_pos IS NOT NULL ORDER BY chain_pos DESC LIMIT 1;
 
--- name: SealAccess :exec
-UPDATE access_log SET chain_pos = $2, prev_hash = $3, hash = $4 WHERE seq = $1 AND chain_pos IS NULL;
+-- name: SealAccessRows :execrows
+-- A sealer's whole batch in one statement: row i gets chain_pos
+-- chain_pos[i], prev_hash prev_hashes[i] and hash hashes[i].
+UPDATE access_log l SET chain_pos = r.chain_pos, prev_hash = r.prev_hash, hash = r.hash
+FROM (SELECT unnest(sqlc.arg(seqs)::bigint[]) AS seq, unnest(sqlc.arg(chain_positions)::bigint[]) AS chain_pos,
+             unnest(sqlc.arg(prev_hashes)::bytea[]) AS prev_hash, unnest(sqlc.arg(hashes)::bytea[]) AS hash) r
+WHERE l.seq = r.seq AND l.chain_pos IS NULL;
 
 -- name: ChainPage :many
 SELECT * FROM access_log WHERE chain_pos > sqlc.arg(after)::bigint ORDER BY chain_pos LIMIT sqlc.arg(lim);
