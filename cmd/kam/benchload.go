@@ -316,7 +316,7 @@ func (t timing) perSecond() float64 { return float64(t.count) / t.took.Seconds()
 func (t timing) print(what string, floor *timing) {
 	extra := "| | |"
 	if floor != nil {
-		extra = fmt.Sprintf("%.0f | %.0f %% of the floor (goal ≥ 100 %%) |", floor.perSecond(), 100*t.perSecond()/floor.perSecond())
+		extra = fmt.Sprintf("| %.0f | %.0f %% of the floor (goal ≥ 100 %%) |", floor.perSecond(), 100*t.perSecond()/floor.perSecond())
 	}
 	fmt.Printf("| %s | %d | %.0f | %s | %s %s\n", what, t.count, t.perSecond(),
 		t.lat[t.count/2].Round(10*time.Microsecond), t.lat[t.count*99/100].Round(10*time.Microsecond), extra)
