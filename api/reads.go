@@ -44,7 +44,7 @@ func readAccount[T any](s *Server, ctx context.Context, id uuid.UUID, r archiveR
 	if err != nil {
 		return zero, s.storeErr(err)
 	}
-	if err := s.register(ctx, r.action, []uuid.UUID{id}, r.sections); err != nil {
+	if err := s.registerRead(ctx, r.action, []uuid.UUID{id}, r.sections); err != nil {
 		return zero, err
 	}
 	return out, nil
@@ -112,7 +112,18 @@ func (s *Server) registerShown(ctx context.Context, action string, shown []uuid.
 	if len(shown) == 0 {
 		return nil
 	}
-	return s.register(ctx, action, shown, sections)
+	return s.registerRead(ctx, action, shown, sections)
+}
+
+// registerRead registers a read before its answer leaves, in the store's
+// group commit: concurrent reads' rows share one INSERT and one commit, and
+// each read waits for its own row to be durable. A group that cannot be
+// written fails every read in it: 503, nothing shown (Art. 9).
+func (s *Server) registerRead(ctx context.Context, action string, customers []uuid.UUID, sections []string) error {
+	if err := s.store.RegisterRead(ctx, accessOf(ctx, action, customers, sections)); err != nil {
+		return s.registerFailed(err)
+	}
+	return nil
 }
 
 // storeErr maps an error from a store call (sqlc or store method) to what the

@@ -23,6 +23,7 @@ import (
 
 	"kam"
 	"kam/cmd/kam/app"
+	"kam/db"
 	"kam/db/store"
 )
 
@@ -98,7 +99,9 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	if err != nil {
 		return err
 	}
-	hc := &http.Client{Timeout: 30 * time.Second}
+	// Keep-alive for every client: the default transport keeps two idle
+	// connections per host, so 8 clients would reconnect on most requests.
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	call := func(method, path, tok string, body any, want int) error {
 		var rd io.Reader
 		if body != nil {
@@ -120,16 +123,12 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 		return nil
 	}
 	fmt.Printf("seeded %d accounts with an agreement and %d sales each; %d requests per line, %d clients\n\n", len(ids), *salesPer, *requests, *parallel)
-	fmt.Println("| measurement | ops | per second | p50 | p99 |")
-	fmt.Println("|---|---|---|---|---|")
+	fmt.Println("| measurement | ops | per second | p50 | p99 | floor: per second | ratio |")
+	fmt.Println("|---|---|---|---|---|---|---|")
 
-	measure("GET /v1/customers/{id} (auth, scope, register)", *requests, *parallel, func(i int) error {
-		return call("GET", "/v1/customers/"+ids[rand.IntN(len(ids))].String(), fin, nil, 200)
-	})
-	measure("raw pgx point select of the same row", *requests, *parallel, func(i int) error {
-		var code string
-		return pool.QueryRow(ctx, "SELECT code FROM customers WHERE id = $1", ids[rand.IntN(len(ids))]).Scan(&code)
-	})
+	if err := readBeside(ctx, cfg, r, ids, amID, am, call, *requests, *parallel); err != nil {
+		return err
+	}
 	// SPEC §7: what waits on the caller, one query; every account on the
 	// page (50) is registered. Every seeded archive is incomplete.
 	measure("GET /v1/me/tasks (the manager of every account; 50 registered)", *requests, *parallel, func(i int) error {
@@ -265,8 +264,91 @@ func bareBurst(ctx context.Context, c client.Client, n, parallel int) (time.Dura
 
 var firstErr error
 
+// readBeside measures issue #15's first ratio: GET /v1/customers/{id} as the
+// account's manager beside its floor, a point select and one durable
+// register-shaped INSERT (into a plain table, autocommitted) on the same
+// pool, and the raw point select; the read's line carries both ratios.
+func readBeside(ctx context.Context, cfg app.Config, r *app.Running, ids []uuid.UUID, amID uuid.UUID, am string,
+	call func(method, path, tok string, body any, want int) error, requests, parallel int) error {
+	dsn, err := db.WithDatabase(cfg.DatabaseURL, "kam_bench_load")
+	if err != nil {
+		return err
+	}
+	owner, err := pgx.Connect(ctx, dsn) // the owner's: kam serves as kam_app, which creates no tables
+	if err != nil {
+		return err
+	}
+	defer owner.Close(ctx)
+	if _, err := owner.Exec(ctx, floorTable); err != nil {
+		return fmt.Errorf("floor table: %w", err)
+	}
+	pool := r.Store.Pool
+	sel := func(int) error {
+		var code string
+		return pool.QueryRow(ctx, "SELECT code FROM customers WHERE id = $1", ids[rand.IntN(len(ids))]).Scan(&code)
+	}
+	floor := timed(requests, parallel, func(i int) error {
+		if err := sel(i); err != nil {
+			return err
+		}
+		_, err := pool.Exec(ctx, floorInsert, amID, ids[rand.IntN(len(ids))])
+		return err
+	})
+	raw := timed(requests, parallel, sel)
+	read := timed(requests, parallel, func(int) error {
+		return call("GET", "/v1/customers/"+ids[rand.IntN(len(ids))].String(), am, nil, 200)
+	})
+	read.print("GET /v1/customers/{id} as its manager (auth, scope, read, register)", &floor)
+	floor.print("  floor: point select + one durable register-shaped INSERT", nil)
+	raw.print("  raw pgx point select of the same row", nil)
+	fmt.Printf("| GET as its manager ÷ raw select (aim ≥ 50 %%) | | %.1f %% | | | | |\n", 100*read.perSecond()/raw.perSecond())
+	return nil
+}
+
+// The floor's INSERT: the register's row shape into a plain table with no
+// trigger, chain or index beyond its key, one commit per request.
+const (
+	floorTable = `CREATE TABLE IF NOT EXISTS bench_register_floor (seq bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(),
+		staff_id uuid, staff_role text, customer_id uuid, action text, sections text[], request_id text, purpose text, route text);
+		GRANT INSERT ON bench_register_floor TO PUBLIC; GRANT USAGE ON SEQUENCE bench_register_floor_seq_seq TO PUBLIC`
+	floorInsert = `INSERT INTO bench_register_floor (staff_id, staff_role, customer_id, action, sections, request_id, purpose, route)
+		VALUES ($1, 'account_manager', $2, 'view', '{basics,contact}', 'bench', '', 'GET /v1/customers/{id}')`
+)
+
+// timing is one measured line.
+type timing struct {
+	count int
+	took  time.Duration
+	lat   []time.Duration
+}
+
+func (t timing) perSecond() float64 { return float64(t.count) / t.took.Seconds() }
+
+// print writes the line; beside a floor it adds the floor's rate and the ratio.
+func (t timing) print(what string, floor *timing) {
+	extra := "| | |"
+	if floor != nil {
+		extra = fmt.Sprintf("| %.0f | %.0f %% of the floor (goal ≥ 100 %%) |", floor.perSecond(), 100*t.perSecond()/floor.perSecond())
+	}
+	fmt.Printf("| %s | %d | %.0f | %s | %s %s\n", what, t.count, t.perSecond(),
+		t.lat[t.count/2].Round(10*time.Microsecond), t.lat[t.count*99/100].Round(10*time.Microsecond), extra)
+}
+
 // measure times op count times over parallel clients and prints one table line.
 func measure(what string, count, parallel int, op func(i int) error) {
+	t := timed(count, parallel, func(i int) error {
+		err := op(i)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	})
+	t.print(what, nil)
+}
+
+// timed runs op count times over parallel clients; the first error is kept
+// in firstErr.
+func timed(count, parallel int, op func(i int) error) timing {
 	lat := make([]time.Duration, count)
 	var next sync.Mutex
 	i := 0
@@ -285,8 +367,12 @@ func measure(what string, count, parallel int, op func(i int) error) {
 					return
 				}
 				t := time.Now()
-				if err := op(k); err != nil && firstErr == nil {
-					firstErr = fmt.Errorf("%s: %w", what, err)
+				if err := op(k); err != nil {
+					errMu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					errMu.Unlock()
 				}
 				lat[k] = time.Since(t)
 			}
@@ -295,9 +381,10 @@ func measure(what string, count, parallel int, op func(i int) error) {
 	wg.Wait()
 	took := time.Since(start)
 	slices.Sort(lat)
-	fmt.Printf("| %s | %d | %.0f | %s | %s |\n", what, count, float64(count)/took.Seconds(),
-		lat[count/2].Round(10*time.Microsecond), lat[count*99/100].Round(10*time.Microsecond))
+	return timing{count: count, took: took, lat: lat}
 }
+
+var errMu sync.Mutex
 
 func noopWorkflow(ctx workflow.Context) error { return nil }
 

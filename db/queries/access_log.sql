@@ -7,6 +7,17 @@ SELECT sqlc.narg(staff_id)::uuid, sqlc.narg(staff_role)::text,
        sqlc.arg(sections)::text[], sqlc.arg(request_id)::text, sqlc.arg(purpose)::text, sqlc.arg(route)::text
 FROM unnest(sqlc.arg(customer_ids)::uuid[]) AS c;
 
+-- name: AppendAccessRows :exec
+-- Several requests' rows in one statement and one commit (the reads' group
+-- commit, AccessBatcher): rows is a JSON array of objects with the columns
+-- below; customer_id and staff_id may be null. Rows get their seq in order.
+INSERT INTO access_log (staff_id, staff_role, customer_id, action, sections, request_id, purpose, route)
+SELECT r.staff_id, r.staff_role, r.customer_id, r.action, r.sections, r.request_id, r.purpose, r.route
+FROM ROWS FROM (jsonb_to_recordset(sqlc.arg(rows)::jsonb)
+       AS (staff_id uuid, staff_role text, customer_id uuid, action text, sections text[], request_id text, purpose text, route text))
+     WITH ORDINALITY AS r
+ORDER BY r.ordinality;
+
 -- name: ListAccessLog :many
 SELECT * FROM access_log
 WHERE (sqlc.narg(staff_id)::uuid IS NULL OR staff_id = sqlc.narg(staff_id))
@@ -24,8 +35,13 @@ SELECT * FROM access_log WHERE chain_pos IS NULL ORDER BY seq LIMIT sqlc.arg(lim
 -- name: ChainHead :one
 SELECT chain_pos, hash FROM access_log WHERE chain_pos IS NOT NULL ORDER BY chain_pos DESC LIMIT 1;
 
--- name: SealAccess :exec
-UPDATE access_log SET chain_pos = $2, prev_hash = $3, hash = $4 WHERE seq = $1 AND chain_pos IS NULL;
+-- name: SealAccessRows :execrows
+-- A sealer's whole batch in one statement: row i gets chain_pos
+-- chain_pos[i], prev_hash prev_hashes[i] and hash hashes[i].
+UPDATE access_log l SET chain_pos = r.chain_pos, prev_hash = r.prev_hash, hash = r.hash
+FROM (SELECT unnest(sqlc.arg(seqs)::bigint[]) AS seq, unnest(sqlc.arg(chain_positions)::bigint[]) AS chain_pos,
+             unnest(sqlc.arg(prev_hashes)::bytea[]) AS prev_hash, unnest(sqlc.arg(hashes)::bytea[]) AS hash) r
+WHERE l.seq = r.seq AND l.chain_pos IS NULL;
 
 -- name: ChainPage :many
 SELECT * FROM access_log WHERE chain_pos > sqlc.arg(after)::bigint ORDER BY chain_pos LIMIT sqlc.arg(lim);

@@ -143,16 +143,18 @@ SELECT * FROM customer_contacts WHERE customer_id = $1 ORDER BY created_at, id;
 -- Every key person an account ever had, removed ones included.
 SELECT * FROM key_persons WHERE customer_id = $1 ORDER BY created_at, id;
 
--- name: ArchiveFacts :one
--- What Art. 7 asks for beyond the customer row itself, and the credit grade.
-SELECT
+-- name: GetArchive :one
+-- One account in the caller's scope with what Art. 7 asks for beyond the
+-- row itself, in one round trip (GetCustomer and ArchiveFacts together).
+SELECT sqlc.embed(c),
     (SELECT count(*) FROM customer_contacts cc WHERE cc.customer_id = c.id AND cc.removed_at IS NULL)::int AS contacts,
     (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'head' AND k.removed_at IS NULL)::int AS heads,
     (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'handler' AND k.removed_at IS NULL)::int AS handlers,
     (a.customer_id IS NOT NULL)::boolean AS has_credit,
     a.credit_level
 FROM customers c LEFT JOIN credit_agreements a ON a.customer_id = c.id
-WHERE c.id = $1;
+WHERE c.id = sqlc.arg(id)
+  AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id));
 
 -- name: ActiveCustomerIDs :many
 SELECT id FROM customers

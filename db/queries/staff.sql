@@ -69,7 +69,7 @@ LIMIT sqlc.arg(lim);
 -- name: Authenticate :one
 -- A token authenticates while it is neither revoked nor expired and its staff is active.
 -- stale says whether last_used_at is due a new stamp (by the database's clock).
-SELECT sqlc.embed(s), t.id AS token_id,
+SELECT sqlc.embed(s), t.id AS token_id, t.expires_at,
        (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')::boolean AS stale
 FROM api_tokens t JOIN staff s ON s.id = t.staff_id
 WHERE t.token_hash = $1 AND t.revoked_at IS NULL
@@ -88,3 +88,7 @@ SELECT pg_advisory_xact_lock(727002);
 -- name: StaffLocales :many
 -- The locale of each of these staff members, to word their notices in it.
 SELECT id, locale FROM staff WHERE id = ANY(sqlc.arg(ids)::uuid[]);
+
+-- name: ListenAuth :exec
+-- Changes to tokens and staff are announced here (migration 00026).
+LISTEN kam_auth;

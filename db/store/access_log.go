@@ -126,17 +126,27 @@ func (s *Store) Seal(ctx context.Context) (int, error) {
 			if err != nil {
 				return err
 			}
+			seal := dbq.SealAccessRowsParams{}
 			for _, r := range rows {
 				pos++
 				h := keyedDigest(key, r, pos, prev)
-				p := pos
-				if err := q.SealAccess(ctx, dbq.SealAccessParams{Seq: r.Seq, ChainPos: &p, PrevHash: prev, Hash: h}); err != nil {
-					return err
-				}
+				seal.Seqs = append(seal.Seqs, r.Seq)
+				seal.ChainPositions = append(seal.ChainPositions, pos)
+				seal.PrevHashes = append(seal.PrevHashes, prev)
+				seal.Hashes = append(seal.Hashes, h)
 				prev = h
 			}
 			n = len(rows)
-			return nil
+			if n == 0 {
+				return nil
+			}
+			// One statement for the batch (a row per statement cost the
+			// database a round trip per registered access).
+			sealed, err := q.SealAccessRows(ctx, seal)
+			if err == nil && sealed != int64(n) {
+				err = fmt.Errorf("access register: sealed %d of %d rows", sealed, n)
+			}
+			return err
 		})
 		if err != nil {
 			return total, err

@@ -45,8 +45,8 @@ func TestVerifyAcceptsRowsSealedBeforeKeying(t *testing.T) {
 		}
 		for _, r := range rows {
 			pos++
-			h, p := legacyDigest(r, pos, prev), pos
-			if err := s.q.SealAccess(ctx, dbq.SealAccessParams{Seq: r.Seq, ChainPos: &p, PrevHash: prev, Hash: h}); err != nil {
+			h := legacyDigest(r, pos, prev)
+			if _, err := s.q.SealAccessRows(ctx, dbq.SealAccessRowsParams{Seqs: []int64{r.Seq}, ChainPositions: []int64{pos}, PrevHashes: [][]byte{prev}, Hashes: [][]byte{h}}); err != nil {
 				t.Fatal(err)
 			}
 			prev = h

@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kam"
@@ -261,5 +263,53 @@ func TestParseRegisterKey(t *testing.T) {
 		if _, err := store.ParseRegisterKey(in); (err == nil) != ok {
 			t.Errorf("ParseRegisterKey(%q) = %v, want ok %v", in, err, ok)
 		}
+	}
+}
+
+// Reads' rows go in groups (RegisterRead): every row of every read lands,
+// one per account named, in the register's shape, and the chain seals them.
+func TestRegisterReadGroupsLandWhole(t *testing.T) {
+	ctx := context.Background()
+	staff, role := uuid.New(), kam.RoleAuditor
+	a, b := uuid.New(), uuid.New()
+	req := "group-" + uuid.NewString()
+	var wg sync.WaitGroup
+	errs := make([]error, 40)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = st.RegisterRead(ctx, store.Access{StaffID: &staff, Role: &role, CustomerIDs: []uuid.UUID{a, b},
+				Action: kam.AccessList, Sections: []string{"basics"}, RequestID: req, Purpose: "p", Route: "GET /x"})
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n, withA, shaped int
+	if err := pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE customer_id = $2),
+		count(*) FILTER (WHERE staff_id = $3 AND staff_role = 'auditor' AND action = 'list' AND sections = '{basics}' AND purpose = 'p' AND route = 'GET /x')
+		FROM access_log WHERE request_id = $1`, req, a, staff).Scan(&n, &withA, &shaped); err != nil {
+		t.Fatal(err)
+	}
+	if n != 80 || withA != 40 || shaped != 80 {
+		t.Fatalf("%d rows (%d of account a, %d in shape), want 80, 40, 80", n, withA, shaped)
+	}
+	// A read naming no account is one row without one.
+	if err := st.RegisterRead(ctx, store.Access{Action: kam.AccessDenied, RequestID: req + "-none"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM access_log WHERE request_id = $1 AND customer_id IS NULL AND staff_id IS NULL AND staff_role IS NULL", req+"-none").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d rows without an account (%v), want 1", n, err)
+	}
+	if _, err := st.Seal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v, err := st.Verify(ctx)
+	if err != nil || !v.OK {
+		t.Fatalf("verify after groups: %+v %v", v, err)
 	}
 }

@@ -136,16 +136,12 @@ func checkManager(ctx context.Context, q *dbq.Queries, id *uuid.UUID) error {
 
 // GetArchive reads one account within the caller's scope.
 func (s *Store) GetArchive(ctx context.Context, scope Scope, id uuid.UUID) (Archive, error) {
-	c, err := s.q.GetCustomer(ctx, dbq.GetCustomerParams{ID: id, ManagerID: scope.ManagerID})
+	r, err := s.q.GetArchive(ctx, dbq.GetArchiveParams{ID: id, ManagerID: scope.ManagerID})
 	if err != nil {
 		return Archive{}, interpret(err)
 	}
-	f, err := s.q.ArchiveFacts(ctx, id)
-	if err != nil {
-		return Archive{}, interpret(err)
-	}
-	cust := kam.Customer(c)
-	return Archive{Customer: cust, Missing: kam.MissingSections(cust, factsOf(f.Contacts, f.Heads, f.Handlers, f.HasCredit)), CreditLevel: f.CreditLevel}, nil
+	cust := kam.Customer(r.Customer)
+	return Archive{Customer: cust, Missing: kam.MissingSections(cust, factsOf(r.Contacts, r.Heads, r.Handlers, r.HasCredit)), CreditLevel: r.CreditLevel}, nil
 }
 
 // CustomerFilter narrows a list of accounts.

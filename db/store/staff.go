@@ -124,16 +124,27 @@ func (s *Store) IssueToken(ctx context.Context, staffID uuid.UUID, secret string
 // Authenticate returns the staff member a bearer token belongs to. It stamps
 // the token's last_used_at when the stamp is a minute old or missing, so
 // almost every request stays a pure read; a failed stamp is not a failed
-// authentication (the stamp is a convenience, not a record).
+// authentication (the stamp is a convenience, not a record). While this
+// process listens for token and staff changes (WatchAuth) the answer is
+// cached for up to authTTL and dropped at the first change (authcache.go).
 func (s *Store) Authenticate(ctx context.Context, token string) (kam.Staff, error) {
-	row, err := s.q.Authenticate(ctx, HashToken(token))
+	hash, now := HashToken(token), time.Now()
+	if st, ok := s.auth.get(hash, now); ok {
+		return st, nil
+	}
+	gen, armed := s.auth.begin()
+	row, err := s.q.Authenticate(ctx, hash)
 	if err != nil {
 		return kam.Staff{}, interpret(err)
 	}
 	if row.Stale {
 		_ = s.q.TouchToken(ctx, row.TokenID)
 	}
-	return staffOf(row.Staff), nil
+	st := staffOf(row.Staff)
+	if armed {
+		s.auth.put(hash, gen, st, row.ExpiresAt, now)
+	}
+	return st, nil
 }
 
 // Bootstrapped is the first admin created by Bootstrap.
@@ -236,6 +247,7 @@ func (s *Store) UpdateStaff(ctx context.Context, id uuid.UUID, ifMatch *int32, p
 		out.Staff = staffOf(row)
 		return err
 	})
+	s.auth.flush() // a deactivation or a new role holds from the next request on
 	return out, err
 }
 
@@ -366,5 +378,6 @@ func (s *Store) RevokeToken(ctx context.Context, staffID, tokenID uuid.UUID) err
 		return interpret(err)
 	}
 	_, err := s.q.RevokeToken(ctx, dbq.RevokeTokenParams{ID: tokenID, StaffID: staffID})
+	s.auth.flush() // refused from the next request on, without waiting for kam_auth
 	return interpret(err)
 }

@@ -24,6 +24,8 @@ type Store struct {
 	// defaultLocale is a new staff member's locale (KAM_DEFAULT_LOCALE).
 	defaultLocale string
 	reg           registerKeying // how the access register is sealed (access_log.go)
+	reads         groupCommit    // reads' register rows, committed in groups (register_group.go)
+	auth          authCache      // token lookups, while WatchAuth listens (authcache.go)
 }
 
 // New wraps a pool.

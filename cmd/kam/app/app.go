@@ -302,6 +302,9 @@ func (r *Running) startAPI(ctx context.Context, cfg Config, parts Parts, metrics
 		Store: r.Store, Log: r.Log, Webhook: activities.Webhook{URL: cfg.WebhookURL},
 	}}
 	go func() { defer close(done); sealer.Run(sealCtx) }()
+	authDone := make(chan struct{})
+	r.stop = append(r.stop, func() { cancel(); <-authDone })
+	go func() { defer close(authDone); r.Store.WatchAuth(sealCtx, r.Log) }()
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

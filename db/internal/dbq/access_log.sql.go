@@ -47,6 +47,23 @@ func (q *Queries) AppendAccess(ctx context.Context, arg AppendAccessParams) erro
 	return err
 }
 
+const appendAccessRows = `-- name: AppendAccessRows :exec
+INSERT INTO access_log (staff_id, staff_role, customer_id, action, sections, request_id, purpose, route)
+SELECT r.staff_id, r.staff_role, r.customer_id, r.action, r.sections, r.request_id, r.purpose, r.route
+FROM ROWS FROM (jsonb_to_recordset($1::jsonb)
+       AS (staff_id uuid, staff_role text, customer_id uuid, action text, sections text[], request_id text, purpose text, route text))
+     WITH ORDINALITY AS r
+ORDER BY r.ordinality
+`
+
+// Several requests' rows in one statement and one commit (the reads' group
+// commit, AccessBatcher): rows is a JSON array of objects with the columns
+// below; customer_id and staff_id may be null. Rows get their seq in order.
+func (q *Queries) AppendAccessRows(ctx context.Context, rows []byte) error {
+	_, err := q.db.Exec(ctx, appendAccessRows, rows)
+	return err
+}
+
 const chainHead = `-- name: ChainHead :one
 SELECT chain_pos, hash FROM access_log WHERE chain_pos IS NOT NULL ORDER BY chain_pos DESC LIMIT 1
 `
@@ -238,25 +255,33 @@ func (q *Queries) RegisterGuard(ctx context.Context) (RegisterGuardRow, error) {
 	return i, err
 }
 
-const sealAccess = `-- name: SealAccess :exec
-UPDATE access_log SET chain_pos = $2, prev_hash = $3, hash = $4 WHERE seq = $1 AND chain_pos IS NULL
+const sealAccessRows = `-- name: SealAccessRows :execrows
+UPDATE access_log l SET chain_pos = r.chain_pos, prev_hash = r.prev_hash, hash = r.hash
+FROM (SELECT unnest($1::bigint[]) AS seq, unnest($2::bigint[]) AS chain_pos,
+             unnest($3::bytea[]) AS prev_hash, unnest($4::bytea[]) AS hash) r
+WHERE l.seq = r.seq AND l.chain_pos IS NULL
 `
 
-type SealAccessParams struct {
-	Seq      int64
-	ChainPos *int64
-	PrevHash []byte
-	Hash     []byte
+type SealAccessRowsParams struct {
+	Seqs           []int64
+	ChainPositions []int64
+	PrevHashes     [][]byte
+	Hashes         [][]byte
 }
 
-func (q *Queries) SealAccess(ctx context.Context, arg SealAccessParams) error {
-	_, err := q.db.Exec(ctx, sealAccess,
-		arg.Seq,
-		arg.ChainPos,
-		arg.PrevHash,
-		arg.Hash,
+// A sealer's whole batch in one statement: row i gets chain_pos
+// chain_pos[i], prev_hash prev_hashes[i] and hash hashes[i].
+func (q *Queries) SealAccessRows(ctx context.Context, arg SealAccessRowsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, sealAccessRows,
+		arg.Seqs,
+		arg.ChainPositions,
+		arg.PrevHashes,
+		arg.Hashes,
 	)
-	return err
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const unkeyedUntil = `-- name: UnkeyedUntil :one

@@ -118,39 +118,6 @@ func (q *Queries) AllKeyPersons(ctx context.Context, customerID uuid.UUID) ([]Ke
 	return items, nil
 }
 
-const archiveFacts = `-- name: ArchiveFacts :one
-SELECT
-    (SELECT count(*) FROM customer_contacts cc WHERE cc.customer_id = c.id AND cc.removed_at IS NULL)::int AS contacts,
-    (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'head' AND k.removed_at IS NULL)::int AS heads,
-    (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'handler' AND k.removed_at IS NULL)::int AS handlers,
-    (a.customer_id IS NOT NULL)::boolean AS has_credit,
-    a.credit_level
-FROM customers c LEFT JOIN credit_agreements a ON a.customer_id = c.id
-WHERE c.id = $1
-`
-
-type ArchiveFactsRow struct {
-	Contacts    int32
-	Heads       int32
-	Handlers    int32
-	HasCredit   bool
-	CreditLevel *string
-}
-
-// What Art. 7 asks for beyond the customer row itself, and the credit grade.
-func (q *Queries) ArchiveFacts(ctx context.Context, id uuid.UUID) (ArchiveFactsRow, error) {
-	row := q.db.QueryRow(ctx, archiveFacts, id)
-	var i ArchiveFactsRow
-	err := row.Scan(
-		&i.Contacts,
-		&i.Heads,
-		&i.Handlers,
-		&i.HasCredit,
-		&i.CreditLevel,
-	)
-	return i, err
-}
-
 const archiveRecord = `-- name: ArchiveRecord :many
 SELECT id, customer_id, staff_id, at, field, old_value, new_value FROM customer_history WHERE customer_id = $1 ORDER BY id
 `
@@ -385,6 +352,73 @@ func (q *Queries) CreateKeyPerson(ctx context.Context, arg CreateKeyPersonParams
 		&i.Version,
 		&i.UpdatedAt,
 		&i.RemovedAt,
+	)
+	return i, err
+}
+
+const getArchive = `-- name: GetArchive :one
+SELECT c.id, c.code, c.name, c.nature, c.industry, c.product_category, c.tier, c.service_mode, c.legal_representative, c.company_size, c.main_products, c.annual_output_value, c.credibility, c.profit_status, c.status, c.account_manager_id, c.founded_on, c.address, c.postcode, c.phone, c.fax, c.email, c.version, c.created_at, c.updated_at, c.opened_on,
+    (SELECT count(*) FROM customer_contacts cc WHERE cc.customer_id = c.id AND cc.removed_at IS NULL)::int AS contacts,
+    (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'head' AND k.removed_at IS NULL)::int AS heads,
+    (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'handler' AND k.removed_at IS NULL)::int AS handlers,
+    (a.customer_id IS NOT NULL)::boolean AS has_credit,
+    a.credit_level
+FROM customers c LEFT JOIN credit_agreements a ON a.customer_id = c.id
+WHERE c.id = $1
+  AND ($2::uuid IS NULL OR c.account_manager_id = $2)
+`
+
+type GetArchiveParams struct {
+	ID        uuid.UUID
+	ManagerID *uuid.UUID
+}
+
+type GetArchiveRow struct {
+	Customer    Customer
+	Contacts    int32
+	Heads       int32
+	Handlers    int32
+	HasCredit   bool
+	CreditLevel *string
+}
+
+// One account in the caller's scope with what Art. 7 asks for beyond the
+// row itself, in one round trip (GetCustomer and ArchiveFacts together).
+func (q *Queries) GetArchive(ctx context.Context, arg GetArchiveParams) (GetArchiveRow, error) {
+	row := q.db.QueryRow(ctx, getArchive, arg.ID, arg.ManagerID)
+	var i GetArchiveRow
+	err := row.Scan(
+		&i.Customer.ID,
+		&i.Customer.Code,
+		&i.Customer.Name,
+		&i.Customer.Nature,
+		&i.Customer.Industry,
+		&i.Customer.ProductCategory,
+		&i.Customer.Tier,
+		&i.Customer.ServiceMode,
+		&i.Customer.LegalRepresentative,
+		&i.Customer.CompanySize,
+		&i.Customer.MainProducts,
+		&i.Customer.AnnualOutputValue,
+		&i.Customer.Credibility,
+		&i.Customer.ProfitStatus,
+		&i.Customer.Status,
+		&i.Customer.AccountManagerID,
+		&i.Customer.FoundedOn,
+		&i.Customer.Address,
+		&i.Customer.Postcode,
+		&i.Customer.Phone,
+		&i.Customer.Fax,
+		&i.Customer.Email,
+		&i.Customer.Version,
+		&i.Customer.CreatedAt,
+		&i.Customer.UpdatedAt,
+		&i.Customer.OpenedOn,
+		&i.Contacts,
+		&i.Heads,
+		&i.Handlers,
+		&i.HasCredit,
+		&i.CreditLevel,
 	)
 	return i, err
 }

@@ -46,7 +46,7 @@ func (q *Queries) ActiveStaffByRole(ctx context.Context, role string) ([]Staff, 
 }
 
 const authenticate = `-- name: Authenticate :one
-SELECT s.id, s.name, s.email, s.role, s.active, s.created_at, s.locale, s.version, t.id AS token_id,
+SELECT s.id, s.name, s.email, s.role, s.active, s.created_at, s.locale, s.version, t.id AS token_id, t.expires_at,
        (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')::boolean AS stale
 FROM api_tokens t JOIN staff s ON s.id = t.staff_id
 WHERE t.token_hash = $1 AND t.revoked_at IS NULL
@@ -54,9 +54,10 @@ WHERE t.token_hash = $1 AND t.revoked_at IS NULL
 `
 
 type AuthenticateRow struct {
-	Staff   Staff
-	TokenID uuid.UUID
-	Stale   bool
+	Staff     Staff
+	TokenID   uuid.UUID
+	ExpiresAt *time.Time
+	Stale     bool
 }
 
 // A token authenticates while it is neither revoked nor expired and its staff is active.
@@ -74,6 +75,7 @@ func (q *Queries) Authenticate(ctx context.Context, tokenHash []byte) (Authentic
 		&i.Staff.Locale,
 		&i.Staff.Version,
 		&i.TokenID,
+		&i.ExpiresAt,
 		&i.Stale,
 	)
 	return i, err
@@ -313,6 +315,16 @@ func (q *Queries) ListTokens(ctx context.Context, arg ListTokensParams) ([]ListT
 		return nil, err
 	}
 	return items, nil
+}
+
+const listenAuth = `-- name: ListenAuth :exec
+LISTEN kam_auth
+`
+
+// Changes to tokens and staff are announced here (migration 00026).
+func (q *Queries) ListenAuth(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, listenAuth)
+	return err
 }
 
 const lockAdmins = `-- name: LockAdmins :exec
