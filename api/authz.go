@@ -42,6 +42,8 @@ const (
 	capBudgets         // set KA budgets (Art. 21)
 	capCosts           // record costs of serving an account
 	capEvents          // organise symposiums, customer events, training (Art. 5.4, 5.7)
+	capReverseLedger   // correct a charge or payment with its reversal (SPEC §7 "Ledger")
+	capReadArrears     // the arrears overview across accounts (Art. 10, 13)
 )
 
 // grants is the one table of who may do what. Row scope (an account manager
@@ -49,19 +51,20 @@ const (
 var grants = map[string][]capability{
 	kam.RoleAdmin: {capManageStaff, capListStaff, capReadPolicies, capSetPolicies},
 	kam.RoleGeneralManager: {capReadArchive, capReadCredit, capListStaff, capReadPolicies,
-		capSeeDiscounts, capDecideDiscount, capReadGrants, capSeeFilings, capReadTickets, capGreetings, capSeeInspections, capReports},
+		capSeeDiscounts, capDecideDiscount, capReadGrants, capSeeFilings, capReadTickets, capGreetings, capSeeInspections, capReports,
+		capReadArrears},
 	kam.RoleKAManager: {capReadArchive, capCreateArchive, capEditArchive, capAssign, capReadCredit, capEditCredit, capListStaff,
 		capReadPolicies, capSetPolicies, capSeeDiscounts, capRequestDiscount, capDecideDiscount, capReadGrants, capSeeFilings,
 		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey, capReports,
-		capBudgets, capCosts, capEvents},
+		capBudgets, capCosts, capEvents, capReadArrears},
 	kam.RoleAccountManager: {capReadArchive, capEditArchive, capReadCredit, capReadPolicies, capRequestDiscount, capReadGrants,
 		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey, capReports, capCosts},
 	kam.RoleDataClerk:    {capReadArchive, capCreateArchive, capEditArchive, capRecordSales},
 	kam.RoleServiceAgent: {capReadArchive, capReadTickets, capHandleTickets, capSurvey},
-	kam.RoleFinance: {capReadArchive, capReadCredit, capEditCredit, capLedger, capReadPolicies, capSeeDiscounts, capReadGrants, capReports,
-		capBudgets, capCosts},
+	kam.RoleFinance: {capReadArchive, capReadCredit, capEditCredit, capLedger, capReverseLedger, capReadArrears, capReadPolicies, capSeeDiscounts,
+		capReadGrants, capReports, capBudgets, capCosts},
 	kam.RoleAuditor: {capReadArchive, capReadCredit, capReadRegister, capReadPolicies, capSeeDiscounts, capReadGrants, capSeeFilings,
-		capReadTickets, capSeeInspections, capReports},
+		capReadTickets, capSeeInspections, capReports, capReadArrears},
 }
 
 func can(role string, c capability) bool {

@@ -65,9 +65,9 @@ type CompanyRevenue struct {
 type CreditAgreement struct {
 	CustomerID       uuid.UUID
 	CreditLevel      string
-	ArrearsLimit     decimal.Decimal
-	SettlementCycle  string
-	PaymentTermDays  int32
+	ArrearsLimit     decimal.NullDecimal
+	SettlementCycle  *string
+	PaymentTermDays  *int32
 	Status           string
 	Version          int32
 	CreatedAt        time.Time
@@ -81,6 +81,7 @@ type CreditAgreement struct {
 	SuspensionReason *string
 	ClosedAt         *time.Time
 	CycleAnchor      time.Time
+	Terms            string
 }
 
 type CreditCharge struct {
@@ -92,6 +93,8 @@ type CreditCharge struct {
 	CreatedAt   time.Time
 	CreatedBy   *uuid.UUID
 	StatementID *uuid.UUID
+	ReversesID  *uuid.UUID
+	Reason      *string
 }
 
 type CreditEvent struct {
@@ -110,6 +113,8 @@ type CreditPayment struct {
 	ReceivedOn time.Time
 	CreatedAt  time.Time
 	CreatedBy  *uuid.UUID
+	ReversesID *uuid.UUID
+	Reason     *string
 }
 
 type Customer struct {
@@ -402,6 +407,8 @@ type Statement struct {
 	Status      string
 	CreatedAt   time.Time
 	PaidAt      *time.Time
+	Reversed    decimal.Decimal
+	Reopened    int32
 }
 
 type Ticket struct {

@@ -477,7 +477,7 @@ func TestLedgerStatementsAndPayments(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	closeAt := func(end time.Time) *dbq.Statement {
+	closeAt := func(end time.Time) *kam.Statement {
 		t.Helper()
 		s, err := st.CloseCycle(ctx, c, end.Add(-time.Hour), end, end.Add(10*24*time.Hour))
 		if err != nil {
