@@ -515,7 +515,9 @@ func (r *settlementRun) reversePayment(d time.Duration, amount int64) {
 	})
 }
 
-func (r *settlementRun) statusAt(d time.Duration, into *string) { r.at(d, func() { *into = r.l.status }) }
+func (r *settlementRun) statusAt(d time.Duration, into *string) {
+	r.at(d, func() { *into = r.l.status })
+}
 
 // SPEC §7 "Ledger": a charge reversed after its statement fell overdue
 // settles the statement, and the run re-reads the ledger on the signal and
