@@ -57,6 +57,9 @@ func TestCashTermsThroughTheAPI(t *testing.T) {
 	wantFields(t, call(t, "PUT", "/v1/customers/"+c+"/credit", fin.Token, map[string]any{"terms": "credit", "credit_level": "A"}),
 		"body.arrears_limit", "body.settlement_cycle", "body.payment_term_days")
 
+	// What GET answers for cash terms may be sent back as it is.
+	asRead := map[string]any{"terms": "cash", "credit_level": "B", "arrears_limit": nil, "settlement_cycle": nil, "payment_term_days": nil}
+	must(t, call(t, "PUT", "/v1/customers/"+c+"/credit", fin.Token, asRead), 200)
 	credit := must(t, call(t, "PUT", "/v1/customers/"+c+"/credit", fin.Token, agreement("@monthly", "1000", 30)), 200)
 	if credit.str("terms") != "credit" || credit.str("arrears_limit") != "1000.00" || credit.str("credit_balance") != "10.00" {
 		t.Fatalf("credit after cash = %s", credit.Raw)
