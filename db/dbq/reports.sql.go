@@ -401,9 +401,9 @@ SELECT s.id, s.name,
       WHERE c.account_manager_id = s.id AND x.sold_on BETWEEN $1::date AND $2::date)::numeric AS revenue,
     (SELECT coalesce(sum(p.amount), 0) FROM credit_payments p JOIN customers c ON c.id = p.customer_id
       WHERE c.account_manager_id = s.id AND p.received_on BETWEEN $1::date AND $2::date)::numeric AS collected,
-    (SELECT coalesce(sum(st.amount_due), 0) FROM statements st JOIN customers c ON c.id = st.customer_id
+    (SELECT coalesce(sum(st.amount_due - st.reversed), 0) FROM statements st JOIN customers c ON c.id = st.customer_id
       WHERE c.account_manager_id = s.id AND st.due_at::date BETWEEN $1::date AND $2::date)::numeric AS billed,
-    (SELECT coalesce(sum(st.amount_due - st.paid), 0) FROM statements st JOIN customers c ON c.id = st.customer_id
+    (SELECT coalesce(sum(st.amount_due - st.reversed - st.paid), 0) FROM statements st JOIN customers c ON c.id = st.customer_id
       WHERE c.account_manager_id = s.id AND st.status = 'overdue' AND st.due_at::date BETWEEN $1::date AND $2::date)::numeric AS overdue,
     (SELECT count(*) FROM visits v JOIN customers c ON c.id = v.customer_id
       WHERE c.account_manager_id = s.id AND v.status = 'done' AND v.due_at IS NOT NULL AND v.due_at::date BETWEEN $1::date AND $2::date)::int AS visits_on_time,
