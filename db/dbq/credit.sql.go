@@ -91,6 +91,18 @@ func (q *Queries) ApplyToStatement(ctx context.Context, arg ApplyToStatementPara
 	return err
 }
 
+const awaitAccountWrites = `-- name: AwaitAccountWrites :exec
+SELECT 1 FROM customers WHERE id = $1 FOR KEY SHARE
+`
+
+// Waits until no transaction holds the account's row for update (a credit
+// PUT starts its settlement run inside its transaction, holding it), so
+// that the next statement reads what that transaction committed.
+func (q *Queries) AwaitAccountWrites(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, awaitAccountWrites, id)
+	return err
+}
+
 const billCharges = `-- name: BillCharges :exec
 UPDATE credit_charges c SET statement_id = $2
 WHERE c.customer_id = $1 AND c.statement_id IS NULL

@@ -1,6 +1,12 @@
 -- name: GetCredit :one
 SELECT * FROM credit_agreements WHERE customer_id = $1;
 
+-- name: AwaitAccountWrites :exec
+-- Waits until no transaction holds the account's row for update (a credit
+-- PUT starts its settlement run inside its transaction, holding it), so
+-- that the next statement reads what that transaction committed.
+SELECT 1 FROM customers WHERE id = $1 FOR KEY SHARE;
+
 -- name: LockCredit :one
 -- Every change to an account's credit ledger takes this lock first, so the
 -- limit check and the write it guards see the same totals.

@@ -402,11 +402,22 @@ func (s *Store) CloseCycle(ctx context.Context, customerID uuid.UUID, periodStar
 }
 
 // CreditTerms reads an agreement's terms and outstanding balance for the
-// settlement process; kam.ErrNotFound when the account has none.
+// settlement process; kam.ErrNotFound when the account has none. A credit
+// PUT starts the run inside its own transaction, so the run's first read
+// could come before that commit and see no agreement (or a closed one, or
+// cash terms) and end: the read waits for the account's row lock first.
 func (s *Store) CreditTerms(ctx context.Context, customerID uuid.UUID) (kam.CreditTerms, error) {
-	a, err := s.q.GetCredit(ctx, customerID)
+	var a dbq.CreditAgreement
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		if err := q.AwaitAccountWrites(ctx, customerID); err != nil {
+			return err
+		}
+		var err error
+		a, err = q.GetCredit(ctx, customerID)
+		return err
+	})
 	if err != nil {
-		return kam.CreditTerms{}, interpret(err)
+		return kam.CreditTerms{}, err
 	}
 	return kam.CreditTerms{CustomerID: a.CustomerID, Terms: a.Terms, Status: a.Status, SettlementCycle: deref(a.SettlementCycle),
 		PaymentTermDays: deref(a.PaymentTermDays), CycleAnchor: a.CycleAnchor, ArrearsLimit: a.ArrearsLimit.Decimal, Outstanding: Outstanding(a)}, nil

@@ -258,3 +258,39 @@ func TestCashTerms(t *testing.T) {
 		t.Fatalf("back to cash: %+v %v %v", a, change, err)
 	}
 }
+
+// A credit PUT starts the settlement run inside its transaction; the run's
+// first read of the agreement waits for that transaction, so it never sees
+// the agreement as it was before (absent, or on cash terms) and ends. Found
+// by the API's settlement tests, where a run sometimes ended at once.
+func TestCreditTermsWaitsForThePutThatStartsTheRun(t *testing.T) {
+	ctx := context.Background()
+	by := newManager(t)
+	c := newCustomer(t, by, nil)
+	for _, in := range []store.CreditInput{
+		{Terms: kam.TermsCash, CreditLevel: "B"},
+		{CreditLevel: "A", ArrearsLimit: dec("100"), SettlementCycle: "@monthly", PaymentTermDays: 5},
+	} {
+		seen := make(chan kam.CreditTerms, 1)
+		start := func() error {
+			go func() {
+				terms, err := st.CreditTerms(ctx, c) // the run's first read, before the commit
+				if err != nil {
+					t.Error(err)
+				}
+				seen <- terms
+			}()
+			time.Sleep(200 * time.Millisecond)
+			return nil
+		}
+		if _, _, err := st.PutCredit(ctx, store.Scope{}, c, in, by, start); err != nil {
+			t.Fatal(err)
+		}
+		if in.Terms == kam.TermsCash {
+			continue // no run starts on cash terms
+		}
+		if terms := <-seen; terms.Terms != kam.TermsCredit || terms.SettlementCycle != "@monthly" {
+			t.Fatalf("the run read %+v", terms)
+		}
+	}
+}
