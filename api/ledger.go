@@ -193,10 +193,15 @@ func (s *Server) listArrears(ctx context.Context, in *struct {
 	Status  string `query:"status" enum:"active,suspended,closed" doc:"Only agreements of this credit status"`
 	Terms   string `query:"terms" enum:"credit,cash"`
 	Overdue bool   `query:"overdue" doc:"Only accounts with a statement unpaid past its due time"`
+	Manager string `query:"account_manager_id" format:"uuid" doc:"Only this account manager's accounts"`
 	Limit   int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
 	Cursor  string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[ArrearsLine] }, error) {
-	f := store.ArrearsFilter{Status: nonEmpty(in.Status), Terms: nonEmpty(in.Terms), OverdueOnly: in.Overdue, Limit: int32(in.Limit + 1)}
+	manager, err := optUUID("query.account_manager_id", &in.Manager)
+	if err != nil {
+		return nil, err
+	}
+	f := store.ArrearsFilter{Status: nonEmpty(in.Status), Terms: nonEmpty(in.Terms), OverdueOnly: in.Overdue, AccountManagerID: manager, Limit: int32(in.Limit + 1)}
 	var code string
 	var after uuid.UUID
 	if ok, err := decodeCursor(in.Cursor, "credit", textKey(&code), uuidKey(&after)); err != nil {

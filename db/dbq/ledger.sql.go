@@ -30,19 +30,21 @@ WHERE ($1::text IS NULL OR a.status = $1)
   AND ($2::text IS NULL OR a.terms = $2)
   AND (NOT $3::bool OR o.n > 0)
   AND ($4::uuid IS NULL OR c.account_manager_id = $4)
-  AND ($5::text IS NULL OR (c.code, c.id) > ($5, $6::uuid))
+  AND ($5::uuid IS NULL OR c.account_manager_id = $5)
+  AND ($6::text IS NULL OR (c.code, c.id) > ($6, $7::uuid))
 ORDER BY c.code, c.id
-LIMIT $7
+LIMIT $8
 `
 
 type ArrearsPageParams struct {
-	Status      *string
-	Terms       *string
-	OverdueOnly bool
-	ManagerID   *uuid.UUID
-	AfterCode   *string
-	AfterID     *uuid.UUID
-	Lim         int32
+	Status           *string
+	Terms            *string
+	OverdueOnly      bool
+	ManagerID        *uuid.UUID
+	AccountManagerID *uuid.UUID
+	AfterCode        *string
+	AfterID          *uuid.UUID
+	Lim              int32
 }
 
 type ArrearsPageRow struct {
@@ -65,6 +67,7 @@ func (q *Queries) ArrearsPage(ctx context.Context, arg ArrearsPageParams) ([]Arr
 		arg.Terms,
 		arg.OverdueOnly,
 		arg.ManagerID,
+		arg.AccountManagerID,
 		arg.AfterCode,
 		arg.AfterID,
 		arg.Lim,

@@ -77,6 +77,7 @@ WHERE (sqlc.narg(status)::text IS NULL OR a.status = sqlc.narg(status))
   AND (sqlc.narg(terms)::text IS NULL OR a.terms = sqlc.narg(terms))
   AND (NOT sqlc.arg(overdue_only)::bool OR o.n > 0)
   AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id))
+  AND (sqlc.narg(account_manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(account_manager_id))
   AND (sqlc.narg(after_code)::text IS NULL OR (c.code, c.id) > (sqlc.narg(after_code), sqlc.narg(after_id)::uuid))
 ORDER BY c.code, c.id
 LIMIT sqlc.arg(lim);

@@ -200,19 +200,20 @@ func (s *Store) ListPayments(ctx context.Context, p LedgerPage) ([]kam.LedgerEnt
 // ArrearsFilter narrows the arrears overview; After* is the keyset of the
 // page's previous account (code, id).
 type ArrearsFilter struct {
-	Status      *string
-	Terms       *string
-	OverdueOnly bool
-	AfterCode   *string
-	AfterID     *uuid.UUID
-	Limit       int32
+	Status           *string
+	Terms            *string
+	OverdueOnly      bool
+	AccountManagerID *uuid.UUID // one account manager's accounts
+	AfterCode        *string
+	AfterID          *uuid.UUID
+	Limit            int32
 }
 
 // Arrears lists a page of credit agreements within scope, by account code,
 // with what of each is overdue (Art. 10, 13).
 func (s *Store) Arrears(ctx context.Context, scope Scope, f ArrearsFilter) ([]kam.Arrears, error) {
 	rows, err := s.q.ArrearsPage(ctx, dbq.ArrearsPageParams{Status: f.Status, Terms: f.Terms, OverdueOnly: f.OverdueOnly,
-		ManagerID: scope.ManagerID, AfterCode: f.AfterCode, AfterID: f.AfterID, Lim: f.Limit})
+		ManagerID: scope.ManagerID, AccountManagerID: f.AccountManagerID, AfterCode: f.AfterCode, AfterID: f.AfterID, Lim: f.Limit})
 	if err != nil {
 		return nil, interpret(err)
 	}
