@@ -43,6 +43,7 @@ func LeadDays(lead time.Duration) int32 { return int32(lead / (24 * time.Hour)) 
 // (Art. 13): its terms and what the account owes now.
 type CreditTerms struct {
 	CustomerID      uuid.UUID
+	Terms           string // TermsCredit or TermsCash; cash has no cycle, limit or run
 	Status          string
 	SettlementCycle string
 	PaymentTermDays int32
@@ -63,6 +64,8 @@ type StatementStanding struct {
 	ID     uuid.UUID
 	Status string
 	DueAt  time.Time
+	// Reopened counts the times a reversed payment made it unpaid again.
+	Reopened int32
 }
 
 // TicketStanding is what the SLA process needs to know of a ticket now

@@ -15,7 +15,11 @@ import (
 
 // CreditSnapshot is what a settlement run needs to know of its agreement.
 type CreditSnapshot struct {
-	Exists          bool
+	Exists bool
+	// Terms is kam.TermsCash when the account buys on cash terms: no
+	// settlement run follows it. Empty (histories recorded before cash
+	// terms) is credit.
+	Terms           string
 	Status          string
 	SettlementCycle string
 	PaymentTermDays int32
@@ -29,6 +33,8 @@ type StatementDue struct {
 	ID      uuid.UUID
 	DueAt   time.Time
 	Overdue bool
+	// Reopened counts the times a reversed payment made it unpaid again.
+	Reopened int32
 }
 
 // LoadCredit reads the agreement and its unpaid statements.
@@ -43,10 +49,10 @@ func (a *Activities) LoadCredit(ctx context.Context, customerID uuid.UUID) (Cred
 	if err != nil {
 		return CreditSnapshot{}, err
 	}
-	snap := CreditSnapshot{Exists: true, Status: ag.Status, SettlementCycle: ag.SettlementCycle, PaymentTermDays: ag.PaymentTermDays,
+	snap := CreditSnapshot{Exists: true, Terms: ag.Terms, Status: ag.Status, SettlementCycle: ag.SettlementCycle, PaymentTermDays: ag.PaymentTermDays,
 		CycleAnchor: ag.CycleAnchor, Unpaid: []StatementDue{}}
 	for _, s := range unpaid {
-		snap.Unpaid = append(snap.Unpaid, StatementDue{ID: s.ID, DueAt: s.DueAt, Overdue: s.Status == kam.StatementOverdue})
+		snap.Unpaid = append(snap.Unpaid, StatementDue{ID: s.ID, DueAt: s.DueAt, Overdue: s.Status == kam.StatementOverdue, Reopened: s.Reopened})
 	}
 	return snap, nil
 }
@@ -61,7 +67,7 @@ type CycleClose struct {
 // CloseCycle makes the cycle's statement; nil when the cycle had no charges.
 func (a *Activities) CloseCycle(ctx context.Context, c CycleClose) (*StatementDue, error) {
 	st, err := a.Store.CloseCycle(ctx, c.CustomerID, c.PeriodStart, c.PeriodEnd, c.DueAt)
-	if err != nil || st == nil || st.Status == "paid" {
+	if err != nil || st == nil || st.Status == kam.StatementPaid {
 		return nil, err
 	}
 	return &StatementDue{ID: st.ID, DueAt: st.DueAt}, nil

@@ -48,6 +48,8 @@ const (
 	capDelegate        // delegate one's own approvals to a deputy (SPEC §7)
 	capSeeDelegations  // every delegation (others see those they are party to)
 	capRevokeGrants    // revoke a grant (kam.MayRevoke says whose grant is whose)
+	capReverseLedger   // correct a charge or payment with its reversal (SPEC §7 "Ledger")
+	capReadArrears     // the arrears overview across accounts (Art. 10, 13)
 )
 
 // grants is the one table of who may do what. Row scope (an account manager
@@ -56,19 +58,19 @@ var grants = map[string][]capability{
 	kam.RoleAdmin: {capManageStaff, capListStaff, capReadPolicies, capSetPolicies, capHandOver, capSeeDelegations},
 	kam.RoleGeneralManager: {capReadArchive, capReadCredit, capListStaff, capReadPolicies,
 		capSeeDiscounts, capDecideDiscount, capReadGrants, capSeeFilings, capReadTickets, capGreetings, capSeeInspections, capReports,
-		capSeeTierReviews, capDelegate, capSeeDelegations, capRevokeGrants},
+		capSeeTierReviews, capDelegate, capSeeDelegations, capRevokeGrants, capReadArrears},
 	kam.RoleKAManager: {capReadArchive, capCreateArchive, capEditArchive, capAssign, capReadCredit, capEditCredit, capListStaff,
 		capReadPolicies, capSetPolicies, capSeeDiscounts, capRequestDiscount, capDecideDiscount, capReadGrants, capSeeFilings,
 		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey, capReports,
-		capBudgets, capCosts, capEvents, capReviewTiers, capSeeTierReviews, capHandOver, capDelegate, capRevokeGrants},
+		capBudgets, capCosts, capEvents, capReviewTiers, capSeeTierReviews, capHandOver, capDelegate, capRevokeGrants, capReadArrears},
 	kam.RoleAccountManager: {capReadArchive, capEditArchive, capReadCredit, capReadPolicies, capRequestDiscount, capReadGrants,
 		capReadTickets, capHandleTickets, capRecordVisits, capGreetings, capRecordSales, capSurvey, capReports, capCosts},
 	kam.RoleDataClerk:    {capReadArchive, capCreateArchive, capEditArchive, capRecordSales},
 	kam.RoleServiceAgent: {capReadArchive, capReadTickets, capHandleTickets, capSurvey},
-	kam.RoleFinance: {capReadArchive, capReadCredit, capEditCredit, capLedger, capReadPolicies, capSeeDiscounts, capReadGrants, capReports,
-		capBudgets, capCosts},
+	kam.RoleFinance: {capReadArchive, capReadCredit, capEditCredit, capLedger, capReverseLedger, capReadArrears, capReadPolicies, capSeeDiscounts,
+		capReadGrants, capReports, capBudgets, capCosts},
 	kam.RoleAuditor: {capReadArchive, capReadCredit, capReadRegister, capReadPolicies, capSeeDiscounts, capReadGrants, capSeeFilings,
-		capReadTickets, capSeeInspections, capReports, capSeeTierReviews, capSeeDelegations},
+		capReadTickets, capSeeInspections, capReports, capSeeTierReviews, capSeeDelegations, capReadArrears},
 }
 
 // taskScopes is what waits on each role in GET /v1/me/tasks (SPEC §2, §7

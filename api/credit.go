@@ -17,10 +17,11 @@ import (
 // Credit is an account's credit grade and agreement (Art. 7.7, 13).
 type Credit struct {
 	CustomerID       string     `json:"customer_id" format:"uuid"`
+	Terms            string     `json:"terms" enum:"credit,cash"`
 	CreditLevel      string     `json:"credit_level"`
-	ArrearsLimit     string     `json:"arrears_limit"`
-	SettlementCycle  string     `json:"settlement_cycle"`
-	PaymentTermDays  int32      `json:"payment_term_days"`
+	ArrearsLimit     *string    `json:"arrears_limit" doc:"null on cash terms"`
+	SettlementCycle  *string    `json:"settlement_cycle" doc:"null on cash terms"`
+	PaymentTermDays  *int32     `json:"payment_term_days" doc:"null on cash terms"`
 	AgreementRef     *string    `json:"agreement_reference"`
 	AgreementDate    *string    `json:"agreement_date"`
 	Status           string     `json:"status" enum:"active,suspended,closed" doc:"Computed: suspended while a statement is overdue (Art. 13)"`
@@ -33,11 +34,14 @@ type Credit struct {
 }
 
 // CreditPut sets the credit agreement; status and outstanding are computed.
+// On credit terms the limit, cycle and payment term are required; on cash
+// terms there are none (SPEC §7 "Ledger").
 type CreditPut struct {
+	Terms           *string `json:"terms,omitempty" enum:"credit,cash" doc:"credit (default): a limit, a settlement cycle and its settlement run; cash: none of them, payments still recorded"`
 	CreditLevel     string  `json:"credit_level" minLength:"1" maxLength:"50"`
-	ArrearsLimit    string  `json:"arrears_limit" pattern:"^[0-9]{1,12}(\\.[0-9]{1,2})?$" patternDescription:"an amount of at most 999999999999.99" doc:"Money as a decimal string"`
-	SettlementCycle string  `json:"settlement_cycle" minLength:"1" maxLength:"100" doc:"Cron spec, descriptor (@monthly) or @every duration"`
-	PaymentTermDays int32   `json:"payment_term_days" minimum:"0" maximum:"366"`
+	ArrearsLimit    *string `json:"arrears_limit,omitempty" nullable:"true" pattern:"^[0-9]{1,12}(\\.[0-9]{1,2})?$" patternDescription:"an amount of at most 999999999999.99" doc:"Money as a decimal string; required on credit terms, absent on cash terms"`
+	SettlementCycle *string `json:"settlement_cycle,omitempty" nullable:"true" minLength:"1" maxLength:"100" doc:"Cron spec, descriptor (@monthly) or @every duration; required on credit terms, absent on cash terms"`
+	PaymentTermDays *int32  `json:"payment_term_days,omitempty" nullable:"true" minimum:"0" maximum:"366" doc:"Required on credit terms, absent on cash terms"`
 	AgreementRef    *string `json:"agreement_reference,omitempty" maxLength:"100"`
 	AgreementDate   *string `json:"agreement_date,omitempty" format:"date"`
 	Status          *string `json:"status,omitempty" enum:"active,closed" doc:"closed closes the agreement (only with nothing outstanding); active reopens a closed one"`
@@ -52,10 +56,14 @@ func creditOut(c kam.CreditAgreement) Credit {
 	if out.IsNegative() {
 		out = decimal.Zero
 	}
-	return Credit{CustomerID: c.CustomerID.String(), CreditLevel: c.CreditLevel, ArrearsLimit: money(c.ArrearsLimit),
-		SettlementCycle: c.SettlementCycle, PaymentTermDays: c.PaymentTermDays, AgreementRef: c.AgreementRef,
+	cr := Credit{CustomerID: c.CustomerID.String(), Terms: c.Terms, CreditLevel: c.CreditLevel, AgreementRef: c.AgreementRef,
 		AgreementDate: dateString(c.AgreementDate), Status: c.Status, Outstanding: money(out), CreditBalance: money(balance),
 		SuspendedAt: c.SuspendedAt, SuspensionReason: c.SuspensionReason, Version: c.Version, UpdatedAt: c.UpdatedAt}
+	if c.Terms != kam.TermsCash {
+		limit, cycle, days := money(c.ArrearsLimit), c.SettlementCycle, c.PaymentTermDays
+		cr.ArrearsLimit, cr.SettlementCycle, cr.PaymentTermDays = &limit, &cycle, &days
+	}
+	return cr
 }
 
 // ChargeCreate is a purchase on credit (记欠).
@@ -72,16 +80,18 @@ type PaymentCreate struct {
 	ReceivedOn string `json:"received_on" format:"date"`
 }
 
-// LedgerEntry is a recorded charge or payment.
+// LedgerEntry is a recorded charge or payment, or the reversal of one.
 type LedgerEntry struct {
 	ID          string    `json:"id" format:"uuid"`
 	CustomerID  string    `json:"customer_id" format:"uuid"`
-	Amount      string    `json:"amount"`
+	Amount      string    `json:"amount" doc:"Negative for a reversal"`
 	Reference   string    `json:"reference"`
 	Date        string    `json:"date" doc:"occurred_on for a charge, received_on for a payment"`
 	CreatedAt   time.Time `json:"created_at"`
 	Replayed    bool      `json:"replayed" doc:"true when this reference was already recorded and nothing new was written"`
 	Outstanding string    `json:"outstanding" doc:"What the account owes after this entry"`
+	ReversalOf  *string   `json:"reversal_of" format:"uuid" doc:"The entry this one reverses; null for an ordinary entry"`
+	Reason      *string   `json:"reason" doc:"Why the reversal was made"`
 }
 
 // Statement is one settlement cycle's bill.
@@ -89,8 +99,10 @@ type Statement struct {
 	ID          string     `json:"id" format:"uuid"`
 	PeriodStart time.Time  `json:"period_start"`
 	PeriodEnd   time.Time  `json:"period_end"`
-	AmountDue   string     `json:"amount_due"`
+	AmountDue   string     `json:"amount_due" doc:"What the cycle billed"`
+	Reversed    string     `json:"reversed" doc:"What reversals of its charges took off since"`
 	Paid        string     `json:"paid"`
+	Balance     string     `json:"balance" doc:"What is left to pay: amount_due - reversed - paid"`
 	DueAt       time.Time  `json:"due_at"`
 	DueDate     string     `json:"due_date" doc:"due_at in the company time zone"`
 	Status      string     `json:"status" enum:"open,paid,overdue"`
@@ -109,6 +121,7 @@ func (s *Server) creditRoutes() {
 	pay.Errors = append(pay.Errors, 409)
 	huma.Register(s.api, pay, s.createPayment)
 	huma.Register(s.api, op("list-statements", http.MethodGet, "/v1/customers/{id}/statements", "Settlement statements, newest first", "credit"), s.listStatements)
+	s.ledgerRoutes()
 }
 
 func (s *Server) getCredit(ctx context.Context, in *customerID) (*struct{ Body Credit }, error) {
@@ -163,22 +176,53 @@ func (s *Server) putCredit(ctx context.Context, in *struct {
 	return &struct{ Body Credit }{Body: creditOut(c)}, nil
 }
 
-// creditInput reads a credit agreement: its limit, cycle and agreement date.
+// creditInput reads a credit agreement: its terms, limit, cycle and
+// agreement date.
 func (s *Server) creditInput(b CreditPut) (store.CreditInput, error) {
-	limit, err := optMoney("body.arrears_limit", &b.ArrearsLimit)
-	if err != nil {
-		return store.CreditInput{}, err
+	in := store.CreditInput{Terms: kam.TermsCredit, CreditLevel: b.CreditLevel, AgreementRef: b.AgreementRef,
+		Close: b.Status != nil && *b.Status == kam.CreditClosed}
+	if b.Terms != nil {
+		in.Terms = *b.Terms
 	}
-	if _, err := store.ParseCycle("settlement_cycle", b.SettlementCycle); err != nil {
-		return store.CreditInput{}, problemFor(s.log, err)
+	if err := termsFields(in.Terms, b); err != nil {
+		return in, err
 	}
 	date, err := optDate("body.agreement_date", b.AgreementDate)
 	if err != nil {
-		return store.CreditInput{}, err
+		return in, err
 	}
-	return store.CreditInput{CreditLevel: b.CreditLevel, ArrearsLimit: *limit, SettlementCycle: b.SettlementCycle,
-		PaymentTermDays: b.PaymentTermDays, AgreementRef: b.AgreementRef, AgreementDate: date,
-		Close: b.Status != nil && *b.Status == kam.CreditClosed}, nil
+	in.AgreementDate = date
+	if in.Terms == kam.TermsCash {
+		return in, nil
+	}
+	limit, err := optMoney("body.arrears_limit", b.ArrearsLimit)
+	if err != nil {
+		return in, err
+	}
+	if _, err := store.ParseCycle("settlement_cycle", *b.SettlementCycle); err != nil {
+		return in, problemFor(s.log, err)
+	}
+	in.ArrearsLimit, in.SettlementCycle, in.PaymentTermDays = *limit, *b.SettlementCycle, *b.PaymentTermDays
+	return in, nil
+}
+
+// termsFields holds the body to its terms: credit terms need a limit, a
+// cycle and a payment term; cash terms have none (422, each field named).
+func termsFields(terms string, b CreditPut) error {
+	given := map[string]bool{"arrears_limit": b.ArrearsLimit != nil, "settlement_cycle": b.SettlementCycle != nil, "payment_term_days": b.PaymentTermDays != nil}
+	p := invalid("validation_failed", "credit terms need arrears_limit, settlement_cycle and payment_term_days; cash terms have none of them")
+	for _, f := range []string{"arrears_limit", "settlement_cycle", "payment_term_days"} {
+		switch {
+		case terms == kam.TermsCash && given[f]:
+			p.addError(FieldError{Location: "body." + f, Message: "cash terms have no " + f})
+		case terms != kam.TermsCash && !given[f]:
+			p.addError(FieldError{Location: "body." + f, Message: f + " is required on credit terms"})
+		}
+	}
+	if len(p.Errors) > 0 {
+		return p
+	}
+	return nil
 }
 
 // startSettlement starts an opened agreement's settlement run inside the
@@ -192,13 +236,14 @@ func (s *Server) startSettlement(ctx context.Context, id uuid.UUID) func() error
 	}
 }
 
-func ledgerOut(customer uuid.UUID, e store.LedgerEntry) LedgerEntry {
+func ledgerOut(customer uuid.UUID, e kam.Posting) LedgerEntry {
 	out := e.Outstanding
 	if out.IsNegative() {
 		out = decimal.Zero
 	}
 	return LedgerEntry{ID: e.ID.String(), CustomerID: customer.String(), Amount: money(e.Amount), Reference: e.Reference,
-		Date: e.On.Format(time.DateOnly), CreatedAt: e.CreatedAt, Replayed: e.Replayed, Outstanding: money(out)}
+		Date: e.On.Format(time.DateOnly), CreatedAt: e.CreatedAt, Replayed: e.Replayed, Outstanding: money(out),
+		ReversalOf: uuidString(e.ReversalOf), Reason: e.Reason}
 }
 
 // ledgerInput validates what a charge and a payment share.
@@ -231,7 +276,7 @@ func (s *Server) createPayment(ctx context.Context, in *struct {
 	return s.postLedger(ctx, in.ID, in.Body.Amount, "received_on", in.Body.ReceivedOn, in.Body.Reference, s.store.Pay)
 }
 
-type ledgerWrite func(ctx context.Context, scope store.Scope, customerID uuid.UUID, amount decimal.Decimal, reference string, on time.Time, by uuid.UUID) (store.LedgerEntry, error)
+type ledgerWrite func(ctx context.Context, scope store.Scope, customerID uuid.UUID, amount decimal.Decimal, reference string, on time.Time, by uuid.UUID) (kam.Posting, error)
 
 // postLedger records a charge or a payment: validate, authorize, write under
 // the agreement's lock, register, and tell the settlement run.
@@ -244,7 +289,7 @@ func (s *Server) postLedger(ctx context.Context, rawID, rawAmount, dateField, ra
 	if err != nil {
 		return nil, err
 	}
-	e, err := writeAccount(s, ctx, id, capLedger, creditSections, creditSections, func(ctx context.Context, scope store.Scope) (store.LedgerEntry, error) {
+	e, err := writeAccount(s, ctx, id, capLedger, creditSections, creditSections, func(ctx context.Context, scope store.Scope) (kam.Posting, error) {
 		return write(ctx, scope, id, amount, reference, on, callerOf(ctx).ID)
 	})
 	if err != nil {
@@ -294,7 +339,7 @@ func (s *Server) listStatements(ctx context.Context, in *struct {
 func (s *Server) statementOut(st kam.Statement) Statement {
 	tz := s.procs.Settings.Timezone
 	return Statement{ID: st.ID.String(), PeriodStart: st.PeriodStart, PeriodEnd: st.PeriodEnd, AmountDue: money(st.AmountDue),
-		Paid: money(st.Paid), DueAt: st.DueAt, DueDate: st.DueAt.In(tz).Format(time.DateOnly), Status: st.Status, PaidAt: st.PaidAt}
+		Reversed: money(st.Reversed), Paid: money(st.Paid), Balance: money(st.Balance()), DueAt: st.DueAt, DueDate: st.DueAt.In(tz).Format(time.DateOnly), Status: st.Status, PaidAt: st.PaidAt}
 }
 
 func statementCursor(st kam.Statement) string {

@@ -72,6 +72,7 @@ var (
 	archiveEditors    = []string{kam.RoleKAManager, kam.RoleAccountManager, kam.RoleDataClerk}
 	creditReaders     = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager, kam.RoleFinance, kam.RoleAuditor}
 	creditEditors     = []string{kam.RoleKAManager, kam.RoleFinance}
+	arrearsReaders    = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleFinance, kam.RoleAuditor}
 	discountReaders   = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager, kam.RoleFinance, kam.RoleAuditor}
 	requesters        = []string{kam.RoleKAManager, kam.RoleAccountManager}
 	ticketReaders     = []string{kam.RoleGeneralManager, kam.RoleKAManager, kam.RoleAccountManager, kam.RoleServiceAgent, kam.RoleAuditor}
@@ -248,6 +249,17 @@ var matrix = []matrixRow{
 		return map[string]any{"amount": "1.00", "reference": "MX-" + unique(), "received_on": today()}
 	})},
 	{op: "GET /v1/customers/{id}/statements", ok: 200, may: creditReaders, sees: archive, action: kam.AccessView, req: onAccount("/v1/customers/%s/statements")},
+	// The ledger (SPEC §7 "Ledger"): lists for those who see credit,
+	// reversals for finance only, the arrears overview across accounts.
+	{op: "GET /v1/customers/{id}/charges", ok: 200, may: creditReaders, sees: archive, action: kam.AccessView, req: onAccount("/v1/customers/%s/charges")},
+	{op: "GET /v1/customers/{id}/payments", ok: 200, may: creditReaders, sees: archive, action: kam.AccessView, req: onAccount("/v1/customers/%s/payments")},
+	{op: "POST /v1/customers/{id}/charges/{charge_id}/reversal", ok: 201, may: only(kam.RoleFinance), sees: archive, action: kam.AccessUpdate, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+		return f.freshEntry(t, c.own, "charges"), map[string]any{"reason": "matrix"}
+	}},
+	{op: "POST /v1/customers/{id}/payments/{payment_id}/reversal", ok: 201, may: only(kam.RoleFinance), sees: archive, action: kam.AccessUpdate, req: func(t *testing.T, f *matrixFixture, c matrixCase) (string, any) {
+		return f.freshEntry(t, c.own, "payments"), map[string]any{"reason": "matrix"}
+	}},
+	{op: "GET /v1/credit", ok: 200, may: arrearsReaders, action: kam.AccessList, req: fixed("/v1/credit?limit=5")},
 
 	// Discounts (Art. 11, 12, 7.8).
 	{op: "GET /v1/customers/{id}/discounts", ok: 200, may: discountReaders, sees: archive, action: kam.AccessView, req: onAccount("/v1/customers/%s/discounts")},
@@ -478,6 +490,18 @@ func (f *matrixFixture) delegator(c matrixCase) string {
 		return c.caller.ID
 	}
 	return f.thirdKA.ID
+}
+
+// freshEntry records a charge or payment on the case's account (as finance)
+// and answers the path of its reversal.
+func (f *matrixFixture) freshEntry(t *testing.T, own bool, kind string) string {
+	id := f.account(own)
+	body := map[string]any{"amount": "1.00", "reference": "MXR-" + unique(), "occurred_on": today()}
+	if kind == "payments" {
+		body = map[string]any{"amount": "1.00", "reference": "MXR-" + unique(), "received_on": today()}
+	}
+	e := must(t, call(t, "POST", "/v1/customers/"+id+"/"+kind, f.staff[kam.RoleFinance].Token, body), 201)
+	return "/v1/customers/" + id + "/" + kind + "/" + e.str("id") + "/reversal"
 }
 
 func (f *matrixFixture) freshAccount(t *testing.T, own bool) string {

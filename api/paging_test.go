@@ -28,11 +28,12 @@ var pagingExempt = map[string]string{
 // pagingFixture holds more rows than a page for every list, all reachable by
 // one fresh account manager (own scope), so no other test's rows interfere.
 type pagingFixture struct {
-	am, ka, auditor, gm member
-	deputy              member // a deputy of three delegations (SPEC §7)
-	account, ticket     string
-	year                string
-	tier                string // a tier created here: its history has a row per field
+	am, ka, fin, auditor, gm member
+	deputy                   member // a deputy of three delegations (SPEC §7)
+	account, ticket          string
+	ledger                   string // an account with charges and payments and no statements
+	year                     string
+	tier                     string // a tier created here: its history has a row per field
 }
 
 // pagingRoutes says, for every list route, who walks it and with which path
@@ -57,6 +58,15 @@ var pagingRoutes = map[string]func(f *pagingFixture) (path, token string){
 	},
 	"GET /v1/customers/{id}/statements": func(f *pagingFixture) (string, string) {
 		return "/v1/customers/" + f.account + "/statements", f.am.Token
+	},
+	"GET /v1/customers/{id}/charges": func(f *pagingFixture) (string, string) {
+		return "/v1/customers/" + f.ledger + "/charges", f.am.Token
+	},
+	"GET /v1/customers/{id}/payments": func(f *pagingFixture) (string, string) {
+		return "/v1/customers/" + f.ledger + "/payments", f.am.Token
+	},
+	"GET /v1/credit": func(f *pagingFixture) (string, string) {
+		return "/v1/credit?account_manager_id=" + f.am.ID, f.fin.Token
 	},
 	"GET /v1/customers/{id}/discounts": func(f *pagingFixture) (string, string) {
 		return "/v1/customers/" + f.account + "/discounts", f.am.Token
@@ -166,14 +176,21 @@ func listRoutes(t *testing.T) []listRoute {
 func newPagingFixture(t *testing.T) *pagingFixture {
 	t.Helper()
 	staff := staffByRole(t)
-	f := &pagingFixture{am: newStaff(t, kam.RoleAccountManager), ka: staff[kam.RoleKAManager], auditor: staff[kam.RoleAuditor],
+	f := &pagingFixture{am: newStaff(t, kam.RoleAccountManager), ka: staff[kam.RoleKAManager], fin: staff[kam.RoleFinance], auditor: staff[kam.RoleAuditor],
 		gm: staff[kam.RoleGeneralManager], year: fmt.Sprint(2150 + int(uuid.New()[0]%40))}
 	ctx := context.Background()
 	tomorrow := time.Now().UTC().AddDate(0, 0, 1)
 	birthday := time.Date(1970, tomorrow.Month(), tomorrow.Day(), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 	// A strategic account: its key persons' birthdays are greeting tasks (Art. 19).
 	f.account = must(t, call(t, "POST", "/v1/customers", f.ka.Token, map[string]any{"code": "PG-" + unique(), "name": "Paged", "tier": "S", "account_manager_id": f.am.ID}), 201).str("id")
-	newAccount(t, f.am.ID)
+	// The ledger's lists page on an account of their own, whose run has no
+	// statements to follow (those below are put in directly).
+	f.ledger = newAccount(t, f.am.ID)
+	must(t, call(t, "PUT", "/v1/customers/"+f.ledger+"/credit", f.fin.Token, creditTerms), 200)
+	for i := range 3 {
+		must(t, call(t, "POST", "/v1/customers/"+f.ledger+"/charges", f.fin.Token, chargeBody("1.00", fmt.Sprint("PG-C", i))), 201)
+		must(t, call(t, "POST", "/v1/customers/"+f.ledger+"/payments", f.fin.Token, paymentBody("1.00", fmt.Sprint("PG-P", i))), 201)
+	}
 	must(t, call(t, "POST", "/v1/staff/"+f.am.ID+"/tokens", adminToken, nil), 201)
 	must(t, call(t, "PUT", "/v1/customers/"+f.account+"/credit", staff[kam.RoleFinance].Token, creditTerms), 200)
 	for i := range 3 {

@@ -50,11 +50,25 @@ type Tracked struct {
 	Reminded bool
 	Overdue  bool
 	Dunned   int
+	// Reopened is the statement's count of reopenings when the run took it
+	// up: a statement a reversed payment made unpaid again is followed
+	// afresh, its notices under keys of their own.
+	Reopened int32
+}
+
+// key names one step of following the statement (reminder, suspension,
+// dunning notice), once per reopening.
+func (t Tracked) key(step string) string {
+	if t.Reopened == 0 {
+		return "statement/" + t.ID.String() + "/" + step
+	}
+	return fmt.Sprintf("statement/%s/reopened/%d/%s", t.ID, t.Reopened, step)
 }
 
 // SettlementState is what the query and the result report.
 type SettlementState struct {
 	Status    string
+	Terms     string // kam.TermsCash when the run ended because the account moved to cash terms
 	Cycle     int
 	LastClose time.Time
 	NextClose time.Time
@@ -71,6 +85,9 @@ const settlementEventsPerRun = 100
 // the last escalating to the General Manager. Payments (signalled by the API)
 // are re-checked at once and credit is reinstated when nothing is overdue.
 // The early warning fires once per cycle when outstanding reaches the ratio.
+// Reversals are ledger changes like any other: the run re-reads the ledger,
+// so statements, suspension and reinstatement follow the corrected ledger.
+// The run ends when the agreement is closed or moves to cash terms (SPEC §7).
 func CreditSettlement(ctx workflow.Context, in SettlementInput) (SettlementState, error) {
 	loc, err := time.LoadLocation(in.Timezone)
 	if err != nil {
@@ -82,7 +99,7 @@ func CreditSettlement(ctx workflow.Context, in SettlementInput) (SettlementState
 	}
 	s := &settlement{in: in, loc: loc}
 	if err := s.load(ctx); err != nil || s.closed() {
-		st.Status = kam.CreditClosed
+		s.ended(&st)
 		return st, err
 	}
 	if s.in.LastClose.IsZero() {
@@ -116,6 +133,7 @@ func CreditSettlement(ctx workflow.Context, in SettlementInput) (SettlementState
 			// Any number of quick changes need one re-check.
 			for ledger.ReceiveAsync(nil) || agreement.ReceiveAsync(nil) {
 			}
+			s.follow = workflow.GetVersion(ctx, versionFollowOnReread, workflow.DefaultVersion, 1) == 1
 			if done, err := s.reread(ctx, &st); done {
 				return st, err
 			}
@@ -167,6 +185,12 @@ const (
 	// versionScheduleNeverFires: a schedule that never fires stops the
 	// cycle; before, cron's zero time was taken as a close in year 1.
 	versionScheduleNeverFires = "schedule-never-fires"
+	// versionFollowOnReread: a re-read on a ledger or agreement signal
+	// follows the statements at once (a reversed payment can make one unpaid
+	// past its due time: overdue and suspended now, not at the next timer)
+	// and reinstates only when none is overdue after that; before, the
+	// re-read only reinstated and the statements waited for the next timer.
+	versionFollowOnReread = "follow-on-reread"
 )
 
 // drainSignals empties the channels and says whether anything was pending.
@@ -207,6 +231,9 @@ type settlement struct {
 	snap activities.CreditSnapshot
 	// badCycle is the impossible cycle already reported in this run.
 	badCycle string
+	// follow: this re-read follows the statements first
+	// (versionFollowOnReread); set for signalled re-reads only.
+	follow bool
 }
 
 // nextClose is the next cycle close; closes is false while the agreement's
@@ -222,20 +249,40 @@ func (s *settlement) nextClose(ctx workflow.Context) (next time.Time, closes boo
 		i18n.M(i18n.CycleInvalidBody, s.snap.SettlementCycle), kam.RoleFinance)
 }
 
-func (s *settlement) closed() bool { return !s.snap.Exists || s.snap.Status == kam.CreditClosed }
+// closed: no agreement, a closed one, or one on cash terms, which has no
+// cycle to close and nothing to settle (SPEC §7 "Ledger").
+func (s *settlement) closed() bool {
+	return !s.snap.Exists || s.snap.Status == kam.CreditClosed || s.snap.Terms == kam.TermsCash
+}
+
+// ended reports the state the run ends in.
+func (s *settlement) ended(st *SettlementState) {
+	st.Status = kam.CreditClosed
+	if s.snap.Exists && s.snap.Terms == kam.TermsCash && s.snap.Status != kam.CreditClosed {
+		st.Status, st.Terms = s.snap.Status, kam.TermsCash
+	}
+}
 
 // reread loads the agreement and reinstates credit if nothing is overdue any
-// more. done says the run ends here: on an error, or (st marked closed) when
-// the agreement has been closed.
+// more. done says the run ends here: on an error, or (st marked ended) when
+// the agreement has been closed or moved to cash terms. A signalled re-read
+// (s.follow) first acts on what is due now.
 func (s *settlement) reread(ctx workflow.Context, st *SettlementState) (done bool, err error) {
+	follow := s.follow
+	s.follow = false
 	if err := s.load(ctx); err != nil {
 		return true, err
 	}
 	if s.closed() {
-		st.Status = kam.CreditClosed
+		s.ended(st)
 		return true, nil
 	}
-	if err := s.reinstateIfSettled(ctx); err != nil {
+	if follow {
+		if err := s.followStatements(ctx, workflow.Now(ctx)); err != nil {
+			return true, err
+		}
+	}
+	if err := s.reinstateIfSettled(ctx, follow); err != nil {
 		return true, err
 	}
 	return false, nil
@@ -266,9 +313,9 @@ func (s *settlement) load(ctx workflow.Context) error {
 	}
 	var tracked []Tracked
 	for _, u := range s.snap.Unpaid {
-		t := Tracked{ID: u.ID, DueAt: u.DueAt, Overdue: u.Overdue, Reminded: u.Overdue}
+		t := Tracked{ID: u.ID, DueAt: u.DueAt, Overdue: u.Overdue, Reminded: u.Overdue, Reopened: u.Reopened}
 		for _, old := range s.in.Tracked {
-			if old.ID == u.ID {
+			if old.ID == u.ID && old.Reopened == u.Reopened {
 				t = old
 			}
 		}
@@ -338,7 +385,7 @@ func (s *settlement) followStatements(ctx workflow.Context, now time.Time) error
 		if !t.Reminded && !now.Before(t.DueAt.Add(-s.in.RemindBefore)) {
 			t.Reminded = true
 			if now.Before(t.DueAt) {
-				if err := s.event(ctx, "statement/"+id+"/remind", "payment_reminder", i18n.M(i18n.PaymentReminderTitle),
+				if err := s.event(ctx, t.key("remind"), "payment_reminder", i18n.M(i18n.PaymentReminderTitle),
 					i18n.M(i18n.PaymentReminderBody, id, t.DueAt.In(s.loc).Format(time.RFC3339)), kam.RoleFinance); err != nil {
 					return err
 				}
@@ -358,7 +405,7 @@ func (s *settlement) followStatements(ctx workflow.Context, now time.Time) error
 			if err := workflow.ExecuteActivity(withActivity(ctx), act.SuspendCredit, s.in.CustomerID, reason).Get(ctx, nil); err != nil {
 				return err
 			}
-			if err := s.event(ctx, "statement/"+id+"/suspended", "credit_suspended", i18n.M(i18n.CreditSuspendedTitle),
+			if err := s.event(ctx, t.key("suspended"), "credit_suspended", i18n.M(i18n.CreditSuspendedTitle),
 				i18n.M(i18n.CreditSuspendedBody, id, t.DueAt.In(s.loc).Format(time.RFC3339)), kam.RoleFinance); err != nil {
 				return err
 			}
@@ -371,7 +418,7 @@ func (s *settlement) followStatements(ctx workflow.Context, now time.Time) error
 				roles = append(roles, kam.RoleGeneralManager)
 				title.Key = i18n.DunningEscalatedTitle
 			}
-			if err := s.event(ctx, fmt.Sprintf("statement/%s/dunning/%d", id, t.Dunned), "dunning_notice", title,
+			if err := s.event(ctx, t.key(fmt.Sprintf("dunning/%d", t.Dunned)), "dunning_notice", title,
 				i18n.M(i18n.DunningBody, id, t.DueAt.In(s.loc).Format(time.RFC3339)), roles...); err != nil {
 				return err
 			}
@@ -382,13 +429,19 @@ func (s *settlement) followStatements(ctx workflow.Context, now time.Time) error
 	return nil
 }
 
-// reinstateIfSettled restores credit once nothing is overdue.
-func (s *settlement) reinstateIfSettled(ctx workflow.Context) error {
+// reinstateIfSettled restores credit once nothing is overdue. followed: the
+// statements were just followed, and one they marked overdue counts too.
+func (s *settlement) reinstateIfSettled(ctx workflow.Context, followed bool) error {
 	if s.snap.Status != kam.CreditSuspended {
 		return nil
 	}
 	for _, u := range s.snap.Unpaid {
 		if u.Overdue {
+			return nil
+		}
+	}
+	for _, t := range s.in.Tracked {
+		if followed && t.Overdue {
 			return nil
 		}
 	}

@@ -19,6 +19,7 @@ const day = 24 * time.Hour
 
 // ledger is an in-memory stand-in for the credit tables, behind mocked activities.
 type ledger struct {
+	terms      string
 	status     string
 	cycle      string
 	termDays   int32
@@ -36,6 +37,7 @@ type stmt struct {
 	paid     decimal.Decimal
 	overdue  bool
 	closedAt time.Time
+	reopened int32
 }
 
 func (l *ledger) outstanding() decimal.Decimal {
@@ -92,10 +94,10 @@ func newSettlementRun(t *testing.T) *settlementRun {
 	a := &activities.Activities{}
 	env.RegisterActivity(a)
 	env.OnActivity(a.LoadCredit, mock.Anything, r.in.CustomerID).Return(func(context.Context, uuid.UUID) (activities.CreditSnapshot, error) {
-		snap := activities.CreditSnapshot{Exists: true, Status: l.status, SettlementCycle: l.cycle, PaymentTermDays: l.termDays, CycleAnchor: t0}
+		snap := activities.CreditSnapshot{Exists: true, Terms: l.terms, Status: l.status, SettlementCycle: l.cycle, PaymentTermDays: l.termDays, CycleAnchor: t0}
 		for _, s := range l.statements {
 			if s.paid.LessThan(s.amount) {
-				snap.Unpaid = append(snap.Unpaid, activities.StatementDue{ID: s.id, DueAt: s.due, Overdue: s.overdue})
+				snap.Unpaid = append(snap.Unpaid, activities.StatementDue{ID: s.id, DueAt: s.due, Overdue: s.overdue, Reopened: s.reopened})
 			}
 		}
 		return snap, nil
@@ -480,5 +482,130 @@ func TestSettlementContinueAsNewKeepsPendingSignal(t *testing.T) {
 	}
 	if k := r.l.kinds(); k["arrears_warning"] != 1 || next.Warned != next.Cycle+1 {
 		t.Fatalf("events %v, carried warned %d in cycle %d", k, next.Warned, next.Cycle)
+	}
+}
+
+// reverseCharge reverses amount of what the first statement billed, as the
+// store does: it asks that much less, and is paid once nothing is left.
+func (r *settlementRun) reverseCharge(d time.Duration, amount int64) {
+	r.at(d, func() {
+		s := r.l.statements[0]
+		s.amount = s.amount.Sub(decimal.NewFromInt(amount))
+		if s.paid.GreaterThanOrEqual(s.amount) {
+			r.l.unapplied = r.l.unapplied.Add(s.paid.Sub(s.amount))
+			s.paid, s.overdue = s.amount, false
+		}
+		r.env.SignalWorkflow(SignalLedgerChanged, nil)
+	})
+}
+
+// reversePayment takes amount back from the statements, newest first, as the
+// store does: a paid statement is open again and counted as reopened.
+func (r *settlementRun) reversePayment(d time.Duration, amount int64) {
+	r.at(d, func() {
+		back := decimal.NewFromInt(amount)
+		for i := len(r.l.statements) - 1; i >= 0 && back.IsPositive(); i-- {
+			s := r.l.statements[i]
+			part := decimal.Min(back, s.paid)
+			if part.IsPositive() && s.paid.Equal(s.amount) {
+				s.reopened++
+			}
+			s.paid, back = s.paid.Sub(part), back.Sub(part)
+		}
+		r.env.SignalWorkflow(SignalLedgerChanged, nil)
+	})
+}
+
+func (r *settlementRun) statusAt(d time.Duration, into *string) {
+	r.at(d, func() { *into = r.l.status })
+}
+
+// SPEC §7 "Ledger": a charge reversed after its statement fell overdue
+// settles the statement, and the run re-reads the ledger on the signal and
+// reinstates credit; the dunning stops.
+// Art. 13: credit stops when a settlement is missed, and resumes when settled.
+func TestSettlementChargeReversalReinstates(t *testing.T) {
+	r := newSettlementRun(t)
+	r.charge(day, 300) // billed day 10, due day 15
+	var atDue, afterReversal string
+	r.statusAt(15*day+time.Hour, &atDue)
+	r.reverseCharge(18*day, 300)
+	r.statusAt(18*day+time.Minute, &afterReversal)
+	r.closeAt(40 * day)
+	r.run()
+	k := r.l.kinds()
+	if atDue != kam.CreditSuspended || afterReversal != kam.CreditActive || k["credit_reinstated"] != 1 || k["dunning_notice"] != 1 {
+		t.Fatalf("at due %s, after the reversal %s, events %v", atDue, afterReversal, k)
+	}
+}
+
+// A payment reversed after its statement's due time (a bounced cheque):
+// the statement is unpaid past due, and the re-read on the signal marks it
+// overdue and suspends credit at once, under notice keys of its reopening.
+// Art. 13: credit stops when a settlement is missed.
+func TestSettlementPaymentReversalSuspendsAtOnce(t *testing.T) {
+	r := newSettlementRun(t)
+	r.charge(day, 300)
+	r.pay(12*day, 300) // paid before the day-15 due date
+	var atDue, afterBounce string
+	r.statusAt(16*day, &atDue)
+	r.reversePayment(17*day, 300)
+	r.statusAt(17*day+time.Second, &afterBounce)
+	r.pay(20*day, 300)
+	r.closeAt(40 * day)
+	r.run()
+	k := r.l.kinds()
+	if atDue != kam.CreditActive || afterBounce != kam.CreditSuspended || k["credit_suspended"] != 1 || k["credit_reinstated"] != 1 {
+		t.Fatalf("at due %s, after the bounce %s, events %v", atDue, afterBounce, k)
+	}
+	want := r.key("statement/" + r.l.statements[0].id.String() + "/reopened/1/suspended")
+	if !slices.ContainsFunc(r.l.events, func(e activities.CreditEvent) bool { return e.Key == want }) {
+		t.Fatalf("no suspension under %s: %v", want, r.l.events)
+	}
+}
+
+// A statement suspended, paid late (reinstated), then its payment bounces:
+// it is followed afresh, so the second suspension is noticed too, and a
+// second late payment reinstates again.
+func TestSettlementReopenedStatementSuspendsAgain(t *testing.T) {
+	r := newSettlementRun(t)
+	r.charge(day, 300)
+	r.pay(18*day, 300)
+	r.reversePayment(20*day, 300)
+	var afterBounce string
+	r.statusAt(20*day+time.Second, &afterBounce)
+	r.pay(25*day, 300)
+	r.closeAt(40 * day)
+	r.run()
+	k := r.l.kinds()
+	if afterBounce != kam.CreditSuspended || k["credit_suspended"] != 2 || k["credit_reinstated"] != 2 || r.l.status != kam.CreditClosed {
+		t.Fatalf("after the bounce %s, events %v", afterBounce, k)
+	}
+}
+
+// Credit → cash terms (SPEC §7): the run re-reads its agreement on the
+// signal and ends cleanly, reporting cash terms; nothing more is billed.
+func TestSettlementEndsOnCashTerms(t *testing.T) {
+	r := newSettlementRun(t)
+	r.charge(day, 100)
+	r.pay(12*day, 100)
+	r.at(13*day, func() {
+		r.l.terms = kam.TermsCash
+		r.env.SignalWorkflow(SignalAgreementChanged, nil)
+	})
+	st := r.run()
+	if st.Terms != kam.TermsCash || st.Status != kam.CreditActive || st.Cycle != 1 || len(r.l.statements) != 1 {
+		t.Fatalf("state %+v, statements %d", st, len(r.l.statements))
+	}
+}
+
+// A run started (by the reconciler, or a start racing a PUT) for an account
+// on cash terms ends at once.
+func TestSettlementOnCashTermsEndsAtOnce(t *testing.T) {
+	r := newSettlementRun(t)
+	r.l.terms = kam.TermsCash
+	st := r.run()
+	if st.Terms != kam.TermsCash || st.Cycle != 0 || len(r.l.events) != 0 {
+		t.Fatalf("state %+v, events %v", st, r.l.events)
 	}
 }

@@ -32,6 +32,12 @@ import (
 //	KAM_RECORD_HISTORY=$PWD/workflows/testdata/discount-deputy.json go test ./api -run TestDeputyDecidesEscalatedRequestWhileGMAway
 //	KAM_RECORD_HISTORY=$PWD/workflows/testdata/discount-revoked.json go test ./api -run TestRevokedGrantEndsAndInspectionFlagsLaterSale
 //
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/settlement-reversal.json go test -short ./api -run TestReversalsSteerTheSettlementRun
+//
+// settlement-reversal-v0.json is the same scenario recorded with the run's
+// re-read as it was before versionFollowOnReread (a bounced payment waited
+// for the next timer): it replays only because the follow is versioned.
+//
 // Every file in testdata/ is such a history.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")

@@ -64,7 +64,12 @@ func (c crashClient) do(method, path, token string, body any) (int, map[string]a
 // kam dev is killed with SIGKILL 20 times at random moments while approvals
 // and settlement cycles are driven through the API; afterwards Postgres must
 // show every request in exactly one terminal state and no grant, filing,
-// statement, suspension or notification duplicated or missing.
+// statement, suspension or notification duplicated or missing. Charges are
+// reversed moments after they are made, racing the 3-second cycle closes,
+// and some of the debtors' settling payments bounce (SPEC §7 "Ledger"): a
+// statement must bill a charge and its reversal together or neither, and
+// its paid state, the suspension and the reinstatement follow the corrected
+// ledger.
 // It takes a minute or two; -short skips it. KAM_CRASH_DEBUG=1 also dumps
 // the server's view of any request left pending.
 func TestCrashRecovery(t *testing.T) {
@@ -133,7 +138,7 @@ func TestCrashRecovery(t *testing.T) {
 	_, fin := staff("finance")
 	// Payers pay more than they are charged; debtors are only charged, so
 	// their statements fall overdue and credit is suspended (Art. 13) until
-	// the driver now and then settles their whole outstanding balance.
+	// the driver now and then settles what is overdue.
 	var accounts, payers, debtors []string
 	for i := range 6 {
 		_, a := c.do("POST", "/v1/customers", ka, map[string]any{"code": fmt.Sprintf("CR-%d", i), "name": "Crash", "tier": "A", "account_manager_id": amID})
@@ -175,7 +180,12 @@ func TestCrashRecovery(t *testing.T) {
 					}
 				}
 			case 2:
-				c.do("POST", "/v1/customers/"+acct+"/charges", fin, map[string]any{"amount": "10", "reference": fmt.Sprintf("C-%d", n), "occurred_on": today})
+				st, ch := c.do("POST", "/v1/customers/"+acct+"/charges", fin, map[string]any{"amount": "10", "reference": fmt.Sprintf("C-%d", n), "occurred_on": today})
+				if st == 201 && rng.IntN(2) == 0 {
+					// A reversal racing the cycle close: moments after its charge.
+					time.Sleep(time.Duration(rng.IntN(100)) * time.Millisecond)
+					c.do("POST", "/v1/customers/"+acct+"/charges/"+ch["id"].(string)+"/reversal", fin, map[string]any{"reason": "crash test"})
+				}
 			case 3:
 				c.do("POST", "/v1/customers/"+acct+"/payments", fin, map[string]any{"amount": "25", "reference": fmt.Sprintf("P-%d", n), "received_on": today})
 			case 4:
@@ -184,9 +194,16 @@ func TestCrashRecovery(t *testing.T) {
 				c.do("POST", "/v1/customers/"+d+"/charges", fin, map[string]any{"amount": "10", "reference": fmt.Sprintf("D-%d", n), "occurred_on": today})
 			case 5:
 				if rng.IntN(3) == 0 {
+					// A debtor settles what the arrears overview shows overdue
+					// (never ahead, so its next statement falls overdue too);
+					// now and then the settlement bounces, and the statements
+					// it paid are overdue again.
 					d := debtors[rng.IntN(len(debtors))]
-					if st, cr := c.do("GET", "/v1/customers/"+d+"/credit", fin, nil); st == 200 && cr["outstanding"] != "0.00" {
-						c.do("POST", "/v1/customers/"+d+"/payments", fin, map[string]any{"amount": cr["outstanding"], "reference": fmt.Sprintf("S-%d", n), "received_on": today})
+					if due := overdueOf(c, fin, d); due != "" {
+						st, p := c.do("POST", "/v1/customers/"+d+"/payments", fin, map[string]any{"amount": due, "reference": fmt.Sprintf("S-%d", n), "received_on": today})
+						if st == 201 && rng.IntN(3) == 0 {
+							c.do("POST", "/v1/customers/"+d+"/payments/"+p["id"].(string)+"/reversal", fin, map[string]any{"reason": "bounced"})
+						}
 					}
 				}
 			}
@@ -210,7 +227,8 @@ func TestCrashRecovery(t *testing.T) {
 	// done enough under the kills to prove something (up to 40).
 	enough := func() bool {
 		return count("SELECT count(*) FROM discount_requests") >= 20 && count("SELECT count(*) FROM statements") > 0 &&
-			count("SELECT count(*) FROM credit_events WHERE kind = 'credit_suspended'") > 0
+			count("SELECT count(*) FROM credit_events WHERE kind = 'credit_suspended'") > 0 &&
+			count("SELECT count(*) FROM credit_charges WHERE reverses_id IS NOT NULL") > 0
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	kills := 0
@@ -240,7 +258,7 @@ func TestCrashRecovery(t *testing.T) {
 		count(`SELECT count(*) FROM credit_agreements a WHERE a.status = 'active' AND EXISTS (SELECT 1 FROM statements s WHERE s.customer_id = a.customer_id AND s.status = 'overdue')`)+
 		// A second statement of an already suspended account is marked overdue
 		// a moment before its suspension event is recorded: wait for the event.
-		count(`SELECT count(*) FROM statements s WHERE s.status = 'overdue' AND NOT EXISTS (SELECT 1 FROM credit_events e WHERE e.event_key LIKE '%statement/' || s.id || '/suspended')`) > 0 {
+		count(`SELECT count(*) FROM statements s WHERE s.status = 'overdue' AND NOT EXISTS (SELECT 1 FROM credit_events e WHERE e.event_key LIKE '%statement/' || s.id || '%/suspended')`) > 0 {
 		time.Sleep(time.Second)
 	}
 	t.Logf("settled %s after the last restart", time.Since(settle).Round(time.Second))
@@ -265,12 +283,15 @@ func TestCrashRecovery(t *testing.T) {
 		{"recorded events without their notification", "SELECT count(*) FROM discount_events e WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_key = e.event_key)"},
 		{"credit events without their notification", "SELECT count(*) FROM credit_events e WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_key = e.event_key)"},
 		{"charges billed to no or two statements", "SELECT count(*) FROM credit_charges ch WHERE ch.statement_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM statements s WHERE s.id = ch.statement_id)"},
-		{"statements whose amount is not their charges", "SELECT count(*) FROM statements s WHERE s.amount_due <> (SELECT coalesce(sum(amount), 0) FROM credit_charges ch WHERE ch.statement_id = s.id)"},
+		{"statements whose amount less reversals is not their charges", "SELECT count(*) FROM statements s WHERE s.amount_due - s.reversed <> (SELECT coalesce(sum(amount), 0) FROM credit_charges ch WHERE ch.statement_id = s.id)"},
+		{"reversals billed apart from their charges", "SELECT count(*) FROM credit_charges r JOIN credit_charges o ON o.id = r.reverses_id WHERE r.statement_id IS DISTINCT FROM o.statement_id"},
+		{"statements whose paid state disagrees with their balance", "SELECT count(*) FROM statements WHERE (status = 'paid') <> (paid >= amount_due - reversed)"},
+		{"agreements whose payments are not on statements or in the balance", "SELECT count(*) FROM credit_agreements a WHERE a.paid_total <> a.unapplied + (SELECT coalesce(sum(paid), 0) FROM statements s WHERE s.customer_id = a.customer_id)"},
 		{"agreements whose running totals disagree with the ledger", "SELECT count(*) FROM credit_agreements a WHERE a.charged_total <> (SELECT coalesce(sum(amount), 0) FROM credit_charges ch WHERE ch.customer_id = a.customer_id) OR a.paid_total <> (SELECT coalesce(sum(amount), 0) FROM credit_payments p WHERE p.customer_id = a.customer_id)"},
 		{"suspended agreements with nothing overdue", "SELECT count(*) FROM credit_agreements a WHERE a.status = 'suspended' AND NOT EXISTS (SELECT 1 FROM statements s WHERE s.customer_id = a.customer_id AND s.status = 'overdue')"},
 		{"active agreements with an overdue statement", "SELECT count(*) FROM credit_agreements a WHERE a.status = 'active' AND EXISTS (SELECT 1 FROM statements s WHERE s.customer_id = a.customer_id AND s.status = 'overdue')"},
 		{"statements past due still open", "SELECT count(*) FROM statements WHERE status = 'open' AND due_at < '" + stopped + "'::timestamptz"},
-		{"overdue statements without their suspension event", "SELECT count(*) FROM statements s WHERE s.status = 'overdue' AND NOT EXISTS (SELECT 1 FROM credit_events e WHERE e.event_key LIKE '%statement/' || s.id || '/suspended')"},
+		{"overdue statements without their suspension event", "SELECT count(*) FROM statements s WHERE s.status = 'overdue' AND NOT EXISTS (SELECT 1 FROM credit_events e WHERE e.event_key LIKE '%statement/' || s.id || '%/suspended')"},
 		{"accounts reinstated more often than suspended", "SELECT count(*) FROM credit_agreements a WHERE (SELECT count(*) FROM credit_events e WHERE e.customer_id = a.customer_id AND e.kind = 'credit_reinstated') > (SELECT count(*) FROM credit_events e WHERE e.customer_id = a.customer_id AND e.kind = 'credit_suspended')"},
 	}
 	for _, ch := range checks {
@@ -295,9 +316,29 @@ func TestCrashRecovery(t *testing.T) {
 		count("SELECT count(*) FROM credit_events WHERE kind = 'credit_suspended'"), count("SELECT count(*) FROM notifications"))
 	suspensions := count("SELECT count(*) FROM credit_events WHERE kind = 'credit_suspended'")
 	t.Logf("%d reinstatements", count("SELECT count(*) FROM credit_events WHERE kind = 'credit_reinstated'"))
-	if requests < 20 || statements == 0 || suspensions == 0 {
-		t.Fatalf("the driver did too little to prove anything: %d requests, %d statements, %d suspensions", requests, statements, suspensions)
+	reversals := count("SELECT count(*) FROM credit_charges WHERE reverses_id IS NOT NULL")
+	t.Logf("%d charge reversals, %d payment reversals, %d statements reopened", reversals,
+		count("SELECT count(*) FROM credit_payments WHERE reverses_id IS NOT NULL"), count("SELECT count(*) FROM statements WHERE reopened > 0"))
+	if requests < 20 || statements == 0 || suspensions == 0 || reversals == 0 {
+		t.Fatalf("the driver did too little to prove anything: %d requests, %d statements, %d suspensions, %d reversals", requests, statements, suspensions, reversals)
 	}
+}
+
+// overdueOf is an account's overdue amount in the arrears overview, or ""
+// when nothing is overdue (or kam did not answer).
+func overdueOf(c crashClient, token, account string) string {
+	st, page := c.do("GET", "/v1/credit?overdue=true&limit=200", token, nil)
+	if st != 200 {
+		return ""
+	}
+	items, _ := page["items"].([]any)
+	for _, it := range items {
+		if line, _ := it.(map[string]any); line["customer_id"] == account {
+			due, _ := line["overdue_amount"].(string)
+			return due
+		}
+	}
+	return ""
 }
 
 // dumpStuck shows what the server holds for requests still pending.

@@ -1,20 +1,30 @@
 -- name: GetCredit :one
 SELECT * FROM credit_agreements WHERE customer_id = $1;
 
+-- name: AwaitAccountWrites :exec
+-- Waits until no transaction holds the account's row for update (a credit
+-- PUT starts its settlement run inside its transaction, holding it), so
+-- that the next statement reads what that transaction committed.
+SELECT 1 FROM customers WHERE id = $1 FOR KEY SHARE;
+
 -- name: LockCredit :one
 -- Every change to an account's credit ledger takes this lock first, so the
 -- limit check and the write it guards see the same totals.
 SELECT * FROM credit_agreements WHERE customer_id = $1 FOR UPDATE;
 
 -- name: InsertCredit :one
-INSERT INTO credit_agreements (customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days, agreement_ref, agreement_date)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO credit_agreements (customer_id, terms, credit_level, arrears_limit, settlement_cycle, payment_term_days, agreement_ref, agreement_date)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 RETURNING *;
 
 -- name: UpdateCreditTerms :one
-UPDATE credit_agreements SET credit_level = $2, arrears_limit = $3, settlement_cycle = $4, payment_term_days = $5,
-    agreement_ref = $6, agreement_date = $7, version = version + 1, updated_at = now()
+UPDATE credit_agreements SET terms = $2, credit_level = $3, arrears_limit = $4, settlement_cycle = $5, payment_term_days = $6,
+    agreement_ref = $7, agreement_date = $8, version = version + 1, updated_at = now()
 WHERE customer_id = $1 RETURNING *;
+
+-- name: AnchorCycle :one
+-- Credit terms after cash: the first cycle starts now.
+UPDATE credit_agreements SET cycle_anchor = now() WHERE customer_id = $1 RETURNING *;
 
 -- name: ReopenCredit :one
 UPDATE credit_agreements SET status = 'active', closed_at = NULL, cycle_anchor = now(), version = version + 1, updated_at = now()
@@ -27,11 +37,12 @@ WHERE customer_id = $1 RETURNING *;
 -- name: InsertCharge :one
 INSERT INTO credit_charges (id, customer_id, amount, reference, occurred_on, created_by)
 VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (customer_id, reference) DO NOTHING
+ON CONFLICT (customer_id, reference) WHERE reverses_id IS NULL DO NOTHING
 RETURNING *;
 
 -- name: GetChargeByReference :one
-SELECT * FROM credit_charges WHERE customer_id = $1 AND reference = $2;
+-- The entry a reference names; its reversal shares the reference.
+SELECT * FROM credit_charges WHERE customer_id = $1 AND reference = $2 AND reverses_id IS NULL;
 
 -- name: AddCharged :exec
 UPDATE credit_agreements SET charged_total = charged_total + $2, updated_at = now() WHERE customer_id = $1;
@@ -39,11 +50,11 @@ UPDATE credit_agreements SET charged_total = charged_total + $2, updated_at = no
 -- name: InsertPayment :one
 INSERT INTO credit_payments (id, customer_id, amount, reference, received_on, created_by)
 VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (customer_id, reference) DO NOTHING
+ON CONFLICT (customer_id, reference) WHERE reverses_id IS NULL DO NOTHING
 RETURNING *;
 
 -- name: GetPaymentByReference :one
-SELECT * FROM credit_payments WHERE customer_id = $1 AND reference = $2;
+SELECT * FROM credit_payments WHERE customer_id = $1 AND reference = $2 AND reverses_id IS NULL;
 
 -- name: AddPaid :exec
 UPDATE credit_agreements SET paid_total = paid_total + $2, unapplied = $3, updated_at = now() WHERE customer_id = $1;
@@ -54,16 +65,18 @@ SELECT * FROM statements WHERE customer_id = $1 AND status <> 'paid' ORDER BY pe
 
 -- name: ApplyToStatement :exec
 UPDATE statements SET paid = paid + sqlc.arg(amount),
-    status = CASE WHEN paid + sqlc.arg(amount) >= amount_due THEN 'paid' ELSE status END,
-    paid_at = CASE WHEN paid + sqlc.arg(amount) >= amount_due THEN now() ELSE NULL END
+    status = CASE WHEN paid + sqlc.arg(amount) >= amount_due - reversed THEN 'paid' ELSE status END,
+    paid_at = CASE WHEN paid + sqlc.arg(amount) >= amount_due - reversed THEN now() ELSE NULL END
 WHERE id = sqlc.arg(id);
 
 -- name: GetStatementByPeriod :one
 SELECT * FROM statements WHERE customer_id = $1 AND period_end = $2;
 
 -- name: UnbilledTotal :one
-SELECT coalesce(sum(amount), 0)::numeric AS total FROM credit_charges
-WHERE customer_id = $1 AND statement_id IS NULL AND created_at < sqlc.arg(period_end);
+-- A reversal is billed with its original: by the original's time.
+SELECT coalesce(sum(c.amount), 0)::numeric AS total FROM credit_charges c
+LEFT JOIN credit_charges o ON o.id = c.reverses_id
+WHERE c.customer_id = $1 AND c.statement_id IS NULL AND coalesce(o.created_at, c.created_at) < sqlc.arg(period_end);
 
 -- name: InsertStatement :one
 INSERT INTO statements (id, customer_id, period_start, period_end, amount_due, due_at)
@@ -71,8 +84,9 @@ VALUES ($1, $2, $3, $4, $5, $6)
 RETURNING *;
 
 -- name: BillCharges :exec
-UPDATE credit_charges SET statement_id = $2
-WHERE customer_id = $1 AND statement_id IS NULL AND created_at < sqlc.arg(period_end);
+UPDATE credit_charges c SET statement_id = $2
+WHERE c.customer_id = $1 AND c.statement_id IS NULL
+  AND coalesce((SELECT o.created_at FROM credit_charges o WHERE o.id = c.reverses_id), c.created_at) < sqlc.arg(period_end);
 
 -- name: SetUnapplied :exec
 UPDATE credit_agreements SET unapplied = $2 WHERE customer_id = $1;
@@ -109,6 +123,7 @@ ON CONFLICT (customer_id, event_key) DO NOTHING;
 SELECT * FROM credit_events WHERE customer_id = $1 ORDER BY at;
 
 -- name: OpenAgreements :many
+-- Agreements on credit terms that are not closed: each has a settlement run.
 SELECT customer_id FROM credit_agreements
-WHERE status <> 'closed' AND (sqlc.narg(after)::uuid IS NULL OR customer_id > sqlc.narg(after))
+WHERE status <> 'closed' AND terms = 'credit' AND (sqlc.narg(after)::uuid IS NULL OR customer_id > sqlc.narg(after))
 ORDER BY customer_id LIMIT sqlc.arg(lim);

@@ -132,10 +132,10 @@ SELECT s.id, s.name,
     (SELECT coalesce(sum(p.amount), 0) FROM credit_payments p JOIN account_manager_spans h ON h.customer_id = p.customer_id
       WHERE h.manager_id = s.id AND p.received_on >= h.from_day AND p.received_on < h.to_day
         AND p.received_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric AS collected,
-    (SELECT coalesce(sum(st.amount_due), 0) FROM statements st JOIN account_manager_spans h ON h.customer_id = st.customer_id
+    (SELECT coalesce(sum(st.amount_due - st.reversed), 0) FROM statements st JOIN account_manager_spans h ON h.customer_id = st.customer_id
       WHERE h.manager_id = s.id AND st.due_at::date >= h.from_day AND st.due_at::date < h.to_day
         AND st.due_at::date BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric AS billed,
-    (SELECT coalesce(sum(st.amount_due - st.paid), 0) FROM statements st JOIN account_manager_spans h ON h.customer_id = st.customer_id
+    (SELECT coalesce(sum(st.amount_due - st.reversed - st.paid), 0) FROM statements st JOIN account_manager_spans h ON h.customer_id = st.customer_id
       WHERE h.manager_id = s.id AND st.due_at::date >= h.from_day AND st.due_at::date < h.to_day AND st.status = 'overdue'
         AND st.due_at::date BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::numeric AS overdue,
     (SELECT count(*) FROM visits v JOIN account_manager_spans h ON h.customer_id = v.customer_id

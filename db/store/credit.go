@@ -31,6 +31,9 @@ func ParseCycle(field, spec string) (kam.Schedule, error) {
 
 // CreditInput is the credit grade of Art. 7.7 and the agreement of Art. 13.
 type CreditInput struct {
+	// Terms is kam.TermsCredit ("" too) or kam.TermsCash; under cash terms
+	// ArrearsLimit, SettlementCycle and PaymentTermDays are not kept.
+	Terms           string
 	CreditLevel     string
 	ArrearsLimit    decimal.Decimal
 	SettlementCycle string
@@ -41,24 +44,39 @@ type CreditInput struct {
 	Close bool
 }
 
+func (in CreditInput) cash() bool { return in.Terms == kam.TermsCash }
+
+// columns are the terms as stored: none of limit, cycle and payment term
+// under cash terms.
+func (in CreditInput) columns() (terms string, limit decimal.NullDecimal, cycle *string, days *int32) {
+	if in.cash() {
+		return kam.TermsCash, decimal.NullDecimal{}, nil, nil
+	}
+	return kam.TermsCredit, decimal.NullDecimal{Decimal: in.ArrearsLimit, Valid: true}, &in.SettlementCycle, &in.PaymentTermDays
+}
+
 // CreditChange says what PutCredit did, so the caller knows which process to steer.
 type CreditChange int
 
 const (
-	CreditOpened    CreditChange = iota + 1 // new, or reopened after closing: start the settlement run
+	CreditOpened    CreditChange = iota + 1 // new on credit terms, reopened, or credit after cash: start the settlement run
 	CreditChanged                           // terms changed: tell the run
 	CreditClosedNow                         // closed: tell the run, which ends
+	CreditCash                              // on cash terms: no run starts; a running one is told, and ends
 )
 
-// Outstanding is what the account owes now (negative: a credit balance).
-func Outstanding(a dbq.CreditAgreement) decimal.Decimal { return a.ChargedTotal.Sub(a.PaidTotal) }
+// outstanding is what the account owes now (negative: a credit balance).
+func outstanding(a dbq.CreditAgreement) decimal.Decimal { return a.ChargedTotal.Sub(a.PaidTotal) }
 
 // PutCredit records or changes an account's credit agreement with its history
 // row, in one transaction. start runs inside that transaction when a
-// settlement run has to begin, so an agreement never lacks one.
+// settlement run has to begin, so an agreement on credit terms never lacks
+// one. Closing, and moving from credit to cash terms, need nothing owed.
 func (s *Store) PutCredit(ctx context.Context, scope Scope, customerID uuid.UUID, in CreditInput, by uuid.UUID, start func() error) (kam.CreditAgreement, CreditChange, error) {
-	if _, err := ParseCycle("settlement_cycle", in.SettlementCycle); err != nil {
-		return kam.CreditAgreement{}, 0, err
+	if !in.cash() {
+		if _, err := ParseCycle("settlement_cycle", in.SettlementCycle); err != nil {
+			return kam.CreditAgreement{}, 0, err
+		}
 	}
 	var out dbq.CreditAgreement
 	var change CreditChange
@@ -69,42 +87,17 @@ func (s *Store) PutCredit(ctx context.Context, scope Scope, customerID uuid.UUID
 		cur, err := q.LockCredit(ctx, customerID)
 		switch {
 		case errors.Is(interpret(err), kam.ErrNotFound):
-			if in.Close {
-				return kam.Errorf(kam.KindConflict, "no_credit_agreement", "there is no agreement to close")
-			}
-			out, err = q.InsertCredit(ctx, dbq.InsertCreditParams{CustomerID: customerID, CreditLevel: in.CreditLevel, ArrearsLimit: in.ArrearsLimit,
-				SettlementCycle: in.SettlementCycle, PaymentTermDays: in.PaymentTermDays, AgreementRef: in.AgreementRef, AgreementDate: in.AgreementDate})
-			change = CreditOpened
-		case err != nil:
-			return err
-		default:
-			out, err = q.UpdateCreditTerms(ctx, dbq.UpdateCreditTermsParams{CustomerID: customerID, CreditLevel: in.CreditLevel, ArrearsLimit: in.ArrearsLimit,
-				SettlementCycle: in.SettlementCycle, PaymentTermDays: in.PaymentTermDays, AgreementRef: in.AgreementRef, AgreementDate: in.AgreementDate})
-			if err != nil {
-				return err
-			}
-			change = CreditChanged
-			switch {
-			case in.Close && cur.Status != kam.CreditClosed:
-				unpaid, err := q.UnpaidStatements(ctx, customerID)
-				if err != nil {
-					return err
-				}
-				if Outstanding(cur).IsPositive() || len(unpaid) > 0 {
-					return kam.Errorf(kam.KindConflict, "outstanding_balance", "the account still owes %s; credit closes only when nothing is outstanding", Outstanding(cur).StringFixed(2)).
-						With(string(i18n.OutstandingBalance), Outstanding(cur).StringFixed(2))
-				}
-				out, err = q.CloseCredit(ctx, customerID)
-				change = CreditClosedNow
-			case !in.Close && cur.Status == kam.CreditClosed:
-				out, err = q.ReopenCredit(ctx, customerID)
-				change = CreditOpened
-			}
+			out, change, err = openCredit(ctx, q, customerID, in)
+		case err == nil:
+			out, change, err = changeCredit(ctx, q, cur, in)
 		}
 		if err != nil {
 			return err
 		}
-		v := in.CreditLevel + " / " + in.ArrearsLimit.StringFixed(2) + " / " + in.SettlementCycle + " / " + out.Status
+		v := in.CreditLevel + " / cash / " + out.Status
+		if !in.cash() {
+			v = in.CreditLevel + " / " + in.ArrearsLimit.StringFixed(2) + " / " + in.SettlementCycle + " / " + out.Status
+		}
 		if err := q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: customerID, StaffID: &by, Field: "credit", NewValue: &v}); err != nil {
 			return err
 		}
@@ -114,6 +107,78 @@ func (s *Store) PutCredit(ctx context.Context, scope Scope, customerID uuid.UUID
 		return nil
 	})
 	return creditOf(out), change, err
+}
+
+// openCredit records an account's first agreement.
+func openCredit(ctx context.Context, q *dbq.Queries, customerID uuid.UUID, in CreditInput) (dbq.CreditAgreement, CreditChange, error) {
+	if in.Close {
+		return dbq.CreditAgreement{}, 0, kam.Errorf(kam.KindConflict, "no_credit_agreement", "there is no agreement to close")
+	}
+	terms, limit, cycle, days := in.columns()
+	out, err := q.InsertCredit(ctx, dbq.InsertCreditParams{CustomerID: customerID, Terms: terms, CreditLevel: in.CreditLevel, ArrearsLimit: limit,
+		SettlementCycle: cycle, PaymentTermDays: days, AgreementRef: in.AgreementRef, AgreementDate: in.AgreementDate})
+	if in.cash() {
+		return out, CreditCash, err
+	}
+	return out, CreditOpened, err
+}
+
+// changeCredit changes an agreement's terms under its lock, and closes,
+// reopens or moves it between credit and cash terms.
+func changeCredit(ctx context.Context, q *dbq.Queries, cur dbq.CreditAgreement, in CreditInput) (dbq.CreditAgreement, CreditChange, error) {
+	open, wasCash := cur.Status != kam.CreditClosed, cur.Terms == kam.TermsCash
+	switch {
+	case in.Close && open:
+		if err := nothingOwed(ctx, q, cur, "credit closes only when nothing is outstanding"); err != nil {
+			return cur, 0, err
+		}
+	case in.cash() && !wasCash && open:
+		if err := nothingOwed(ctx, q, cur, "cash terms begin only when nothing is outstanding"); err != nil {
+			return cur, 0, err
+		}
+	}
+	terms, limit, cycle, days := in.columns()
+	out, err := q.UpdateCreditTerms(ctx, dbq.UpdateCreditTermsParams{CustomerID: cur.CustomerID, Terms: terms, CreditLevel: in.CreditLevel, ArrearsLimit: limit,
+		SettlementCycle: cycle, PaymentTermDays: days, AgreementRef: in.AgreementRef, AgreementDate: in.AgreementDate})
+	if err != nil {
+		return out, 0, err
+	}
+	change := CreditChanged
+	switch {
+	case in.Close && open:
+		out, err = q.CloseCredit(ctx, cur.CustomerID)
+		change = CreditClosedNow
+	case in.Close:
+	case !open:
+		out, err = q.ReopenCredit(ctx, cur.CustomerID)
+		change = CreditOpened
+	case in.cash() && !wasCash:
+		// Nothing is owed, so nothing is overdue: a suspension ends here.
+		if _, err = q.ReinstateCredit(ctx, cur.CustomerID); err == nil {
+			out, err = q.GetCredit(ctx, cur.CustomerID)
+		}
+	case !in.cash() && wasCash:
+		out, err = q.AnchorCycle(ctx, cur.CustomerID)
+		change = CreditOpened
+	}
+	if in.cash() && change != CreditClosedNow {
+		change = CreditCash
+	}
+	return out, change, err
+}
+
+// nothingOwed refuses a change that needs the ledger settled (409
+// outstanding_balance): nothing outstanding and no statement unpaid.
+func nothingOwed(ctx context.Context, q *dbq.Queries, cur dbq.CreditAgreement, rule string) error {
+	unpaid, err := q.UnpaidStatements(ctx, cur.CustomerID)
+	if err != nil {
+		return err
+	}
+	if outstanding(cur).IsPositive() || len(unpaid) > 0 {
+		return kam.Errorf(kam.KindConflict, "outstanding_balance", "the account still owes %s; %s", outstanding(cur).StringFixed(2), rule).
+			With(string(i18n.OutstandingBalance), outstanding(cur).StringFixed(2))
+	}
+	return nil
 }
 
 // GetCredit reads an account's agreement within scope.
@@ -135,62 +200,46 @@ func (s *Store) ListStatements(ctx context.Context, customerID uuid.UUID, before
 	return mapRows(rows, statementOf), nil
 }
 
-// CreditOf turns a credit row into the domain type; it is the bridge for
-// readers that still run sqlc queries themselves (api/reports.go) until they
-// move behind the store.
-func CreditOf(c dbq.CreditAgreement) kam.CreditAgreement { return creditOf(c) }
-
 func creditOf(c dbq.CreditAgreement) kam.CreditAgreement {
-	return kam.CreditAgreement{CustomerID: c.CustomerID, CreditLevel: c.CreditLevel, ArrearsLimit: c.ArrearsLimit,
-		SettlementCycle: c.SettlementCycle, PaymentTermDays: c.PaymentTermDays, Status: c.Status, Version: c.Version,
+	return kam.CreditAgreement{CustomerID: c.CustomerID, Terms: c.Terms, CreditLevel: c.CreditLevel, ArrearsLimit: c.ArrearsLimit.Decimal,
+		SettlementCycle: deref(c.SettlementCycle), PaymentTermDays: deref(c.PaymentTermDays), Status: c.Status, Version: c.Version,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, AgreementRef: c.AgreementRef, AgreementDate: c.AgreementDate,
 		ChargedTotal: c.ChargedTotal, PaidTotal: c.PaidTotal, Unapplied: c.Unapplied, SuspendedAt: c.SuspendedAt,
 		SuspensionReason: c.SuspensionReason, ClosedAt: c.ClosedAt, CycleAnchor: c.CycleAnchor}
 }
 
-func statementOf(st dbq.Statement) kam.Statement {
-	return kam.Statement{ID: st.ID, CustomerID: st.CustomerID, PeriodStart: st.PeriodStart, PeriodEnd: st.PeriodEnd,
-		AmountDue: st.AmountDue, Paid: st.Paid, DueAt: st.DueAt, Status: st.Status, CreatedAt: st.CreatedAt, PaidAt: st.PaidAt}
+// deref is the value a nullable column holds, or its zero.
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
 
-// LedgerEntry is a charge or a payment as recorded, and whether this call
-// found it already there (an idempotent replay).
-type LedgerEntry struct {
-	ID        uuid.UUID
-	Amount    decimal.Decimal
-	Reference string
-	On        time.Time
-	CreatedAt time.Time
-	Replayed  bool
-	// Outstanding after this entry.
-	Outstanding decimal.Decimal
+func statementOf(st dbq.Statement) kam.Statement {
+	return kam.Statement{ID: st.ID, CustomerID: st.CustomerID, PeriodStart: st.PeriodStart, PeriodEnd: st.PeriodEnd,
+		AmountDue: st.AmountDue, Reversed: st.Reversed, Paid: st.Paid, DueAt: st.DueAt, Status: st.Status, CreatedAt: st.CreatedAt,
+		PaidAt: st.PaidAt, Reopened: st.Reopened}
 }
 
 // Charge admits a purchase on credit (Art. 13) under the agreement's row lock:
 // refused while credit is suspended or closed, and when it would take the
 // outstanding amount past the arrears limit. A repeated reference returns the
 // first charge.
-func (s *Store) Charge(ctx context.Context, scope Scope, customerID uuid.UUID, amount decimal.Decimal, reference string, on time.Time, by uuid.UUID) (LedgerEntry, error) {
-	var out LedgerEntry
+func (s *Store) Charge(ctx context.Context, scope Scope, customerID uuid.UUID, amount decimal.Decimal, reference string, on time.Time, by uuid.UUID) (kam.Posting, error) {
+	var out kam.Posting
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
 		a, err := lockLedger(ctx, q, scope, customerID)
 		if err != nil {
 			return err
 		}
 		prev, err := q.GetChargeByReference(ctx, dbq.GetChargeByReferenceParams{CustomerID: customerID, Reference: reference})
-		if done, err := replay(&out, a, err, "charge", LedgerEntry{ID: prev.ID, Amount: prev.Amount, Reference: prev.Reference, On: prev.OccurredOn, CreatedAt: prev.CreatedAt}, amount, on); done || err != nil {
+		if done, err := replay(&out, a, err, "charge", chargeOf(prev, nil), amount, on); done || err != nil {
 			return err
 		}
-		switch a.Status {
-		case kam.CreditSuspended:
-			return kam.Errorf(kam.KindConflict, "credit_suspended", "credit purchasing is stopped until the overdue statement is settled (Art. 13)")
-		case kam.CreditClosed:
-			return kam.Errorf(kam.KindConflict, "credit_closed", "the credit agreement is closed")
-		}
-		after := Outstanding(a).Add(amount)
-		if after.GreaterThan(a.ArrearsLimit) {
-			return &kam.Error{Kind: kam.KindInvalid, Code: "arrears_limit_exceeded", Field: "amount",
-				Message: "outstanding " + Outstanding(a).StringFixed(2) + " + " + amount.StringFixed(2) + " would exceed the arrears limit " + a.ArrearsLimit.StringFixed(2)}
+		if err := mayCharge(a, amount); err != nil {
+			return err
 		}
 		c, err := q.InsertCharge(ctx, dbq.InsertChargeParams{ID: NewID(), CustomerID: customerID, Amount: amount, Reference: reference, OccurredOn: on, CreatedBy: &by})
 		if err != nil {
@@ -199,25 +248,43 @@ func (s *Store) Charge(ctx context.Context, scope Scope, customerID uuid.UUID, a
 		if err := q.AddCharged(ctx, dbq.AddChargedParams{CustomerID: customerID, ChargedTotal: amount}); err != nil {
 			return err
 		}
-		out = LedgerEntry{ID: c.ID, Amount: c.Amount, Reference: c.Reference, On: c.OccurredOn, CreatedAt: c.CreatedAt, Outstanding: after}
+		out = kam.Posting{LedgerEntry: chargeOf(c, nil), Outstanding: outstanding(a).Add(amount)}
 		return nil
 	})
 	return out, err
+}
+
+// mayCharge is Art. 13's rule for a purchase on credit: refused while
+// credit is suspended or closed, on cash terms, and past the arrears limit.
+func mayCharge(a dbq.CreditAgreement, amount decimal.Decimal) error {
+	switch {
+	case a.Status == kam.CreditSuspended:
+		return kam.Errorf(kam.KindConflict, "credit_suspended", "credit purchasing is stopped until the overdue statement is settled (Art. 13)")
+	case a.Status == kam.CreditClosed:
+		return kam.Errorf(kam.KindConflict, "credit_closed", "the credit agreement is closed")
+	case a.Terms == kam.TermsCash:
+		return kam.Errorf(kam.KindConflict, "cash_terms", "this account buys on cash terms: nothing is bought on credit")
+	}
+	if after := outstanding(a).Add(amount); after.GreaterThan(a.ArrearsLimit.Decimal) {
+		return &kam.Error{Kind: kam.KindInvalid, Code: "arrears_limit_exceeded", Field: "amount",
+			Message: "outstanding " + outstanding(a).StringFixed(2) + " + " + amount.StringFixed(2) + " would exceed the arrears limit " + a.ArrearsLimit.Decimal.StringFixed(2)}
+	}
+	return nil
 }
 
 // Pay records a remittance (Art. 7.5) and applies it to the oldest unpaid
 // statement first; what is left waits for the next statement (charges not
 // yet billed) or stays as a credit balance. A repeated reference returns the
 // first payment.
-func (s *Store) Pay(ctx context.Context, scope Scope, customerID uuid.UUID, amount decimal.Decimal, reference string, on time.Time, by uuid.UUID) (LedgerEntry, error) {
-	var out LedgerEntry
+func (s *Store) Pay(ctx context.Context, scope Scope, customerID uuid.UUID, amount decimal.Decimal, reference string, on time.Time, by uuid.UUID) (kam.Posting, error) {
+	var out kam.Posting
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
 		a, err := lockLedger(ctx, q, scope, customerID)
 		if err != nil {
 			return err
 		}
 		prev, err := q.GetPaymentByReference(ctx, dbq.GetPaymentByReferenceParams{CustomerID: customerID, Reference: reference})
-		if done, err := replay(&out, a, err, "payment", LedgerEntry{ID: prev.ID, Amount: prev.Amount, Reference: prev.Reference, On: prev.ReceivedOn, CreatedAt: prev.CreatedAt}, amount, on); done || err != nil {
+		if done, err := replay(&out, a, err, "payment", paymentOf(prev, nil), amount, on); done || err != nil {
 			return err
 		}
 		p, err := q.InsertPayment(ctx, dbq.InsertPaymentParams{ID: NewID(), CustomerID: customerID, Amount: amount, Reference: reference, ReceivedOn: on, CreatedBy: &by})
@@ -231,7 +298,7 @@ func (s *Store) Pay(ctx context.Context, scope Scope, customerID uuid.UUID, amou
 		if err := q.AddPaid(ctx, dbq.AddPaidParams{CustomerID: customerID, PaidTotal: amount, Unapplied: left}); err != nil {
 			return err
 		}
-		out = LedgerEntry{ID: p.ID, Amount: p.Amount, Reference: p.Reference, On: p.ReceivedOn, CreatedAt: p.CreatedAt, Outstanding: Outstanding(a).Sub(amount)}
+		out = kam.Posting{LedgerEntry: paymentOf(p, nil), Outstanding: outstanding(a).Sub(amount)}
 		return nil
 	})
 	return out, err
@@ -253,7 +320,7 @@ func lockLedger(ctx context.Context, q *dbq.Queries, scope Scope, customerID uui
 // replay answers a repeated reference with the first entry (done), refuses
 // one reused with other values, and lets a new reference through. lookupErr
 // is the error of looking the reference up; prev is what was found.
-func replay(out *LedgerEntry, a dbq.CreditAgreement, lookupErr error, what string, prev LedgerEntry, amount decimal.Decimal, on time.Time) (bool, error) {
+func replay(out *kam.Posting, a dbq.CreditAgreement, lookupErr error, what string, prev kam.LedgerEntry, amount decimal.Decimal, on time.Time) (bool, error) {
 	if errors.Is(interpret(lookupErr), kam.ErrNotFound) {
 		return false, nil
 	}
@@ -263,8 +330,7 @@ func replay(out *LedgerEntry, a dbq.CreditAgreement, lookupErr error, what strin
 	if !prev.Amount.Equal(amount) || !prev.On.Equal(on) {
 		return false, &kam.Error{Kind: kam.KindConflict, Code: "duplicate_reference", Field: "reference", Message: "this reference was used for a different " + what}
 	}
-	prev.Replayed, prev.Outstanding = true, Outstanding(a)
-	*out = prev
+	*out = kam.Posting{LedgerEntry: prev, Replayed: true, Outstanding: outstanding(a)}
 	return true, nil
 }
 
@@ -282,7 +348,7 @@ func applyCredit(ctx context.Context, q *dbq.Queries, customerID uuid.UUID, mone
 		if !money.IsPositive() {
 			break
 		}
-		part := decimal.Min(money, st.AmountDue.Sub(st.Paid))
+		part := decimal.Min(money, statementOf(st).Balance())
 		if err := q.ApplyToStatement(ctx, dbq.ApplyToStatementParams{ID: st.ID, Amount: part}); err != nil {
 			return money, err
 		}
@@ -294,15 +360,15 @@ func applyCredit(ctx context.Context, q *dbq.Queries, customerID uuid.UUID, mone
 // CloseCycle turns the charges made before periodEnd and not yet billed into
 // one statement due at dueAt, and sets any money paid ahead against it. A
 // cycle with no charges makes no statement (nil). Idempotent per period.
-func (s *Store) CloseCycle(ctx context.Context, customerID uuid.UUID, periodStart, periodEnd, dueAt time.Time) (*dbq.Statement, error) {
-	var out *dbq.Statement
+func (s *Store) CloseCycle(ctx context.Context, customerID uuid.UUID, periodStart, periodEnd, dueAt time.Time) (*kam.Statement, error) {
+	var out *kam.Statement
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
 		a, err := q.LockCredit(ctx, customerID)
 		if err != nil {
 			return err
 		}
 		if st, err := q.GetStatementByPeriod(ctx, dbq.GetStatementByPeriodParams{CustomerID: customerID, PeriodEnd: periodEnd}); err == nil {
-			out = &st
+			out = ptrTo(statementOf(st))
 			return nil
 		} else if !errors.Is(interpret(err), kam.ErrNotFound) {
 			return err
@@ -326,21 +392,32 @@ func (s *Store) CloseCycle(ctx context.Context, customerID uuid.UUID, periodStar
 			return err
 		}
 		st, err = q.GetStatement(ctx, st.ID)
-		out = &st
+		out = ptrTo(statementOf(st))
 		return err
 	})
 	return out, err
 }
 
 // CreditTerms reads an agreement's terms and outstanding balance for the
-// settlement process; kam.ErrNotFound when the account has none.
+// settlement process; kam.ErrNotFound when the account has none. A credit
+// PUT starts the run inside its own transaction, so the run's first read
+// could come before that commit and see no agreement (or a closed one, or
+// cash terms) and end: the read waits for the account's row lock first.
 func (s *Store) CreditTerms(ctx context.Context, customerID uuid.UUID) (kam.CreditTerms, error) {
-	a, err := s.q.GetCredit(ctx, customerID)
+	var a dbq.CreditAgreement
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		if err := q.AwaitAccountWrites(ctx, customerID); err != nil {
+			return err
+		}
+		var err error
+		a, err = q.GetCredit(ctx, customerID)
+		return err
+	})
 	if err != nil {
-		return kam.CreditTerms{}, interpret(err)
+		return kam.CreditTerms{}, err
 	}
-	return kam.CreditTerms{CustomerID: a.CustomerID, Status: a.Status, SettlementCycle: a.SettlementCycle,
-		PaymentTermDays: a.PaymentTermDays, CycleAnchor: a.CycleAnchor, ArrearsLimit: a.ArrearsLimit, Outstanding: Outstanding(a)}, nil
+	return kam.CreditTerms{CustomerID: a.CustomerID, Terms: a.Terms, Status: a.Status, SettlementCycle: deref(a.SettlementCycle),
+		PaymentTermDays: deref(a.PaymentTermDays), CycleAnchor: a.CycleAnchor, ArrearsLimit: a.ArrearsLimit.Decimal, Outstanding: outstanding(a)}, nil
 }
 
 // UnpaidStatements lists the account's statements not yet paid in full, oldest first.
@@ -351,7 +428,7 @@ func (s *Store) UnpaidStatements(ctx context.Context, customerID uuid.UUID) ([]k
 	}
 	out := make([]kam.StatementStanding, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, kam.StatementStanding{ID: r.ID, Status: r.Status, DueAt: r.DueAt})
+		out = append(out, kam.StatementStanding{ID: r.ID, Status: r.Status, DueAt: r.DueAt, Reopened: r.Reopened})
 	}
 	return out, nil
 }
@@ -394,4 +471,16 @@ func (s *Store) RecordCreditEvent(ctx context.Context, customerID uuid.UUID, key
 func (s *Store) OpenAgreements(ctx context.Context, after *uuid.UUID, limit int32) ([]uuid.UUID, error) {
 	ids, err := s.q.OpenAgreements(ctx, dbq.OpenAgreementsParams{After: after, Lim: limit})
 	return ids, interpret(err)
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+func chargeOf(c dbq.CreditCharge, reversedBy *uuid.UUID) kam.LedgerEntry {
+	return kam.LedgerEntry{ID: c.ID, CustomerID: c.CustomerID, Amount: c.Amount, Reference: c.Reference, On: c.OccurredOn,
+		CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, StatementID: c.StatementID, ReversalOf: c.ReversesID, ReversedBy: reversedBy, Reason: c.Reason}
+}
+
+func paymentOf(p dbq.CreditPayment, reversedBy *uuid.UUID) kam.LedgerEntry {
+	return kam.LedgerEntry{ID: p.ID, CustomerID: p.CustomerID, Amount: p.Amount, Reference: p.Reference, On: p.ReceivedOn,
+		CreatedAt: p.CreatedAt, CreatedBy: p.CreatedBy, ReversalOf: p.ReversesID, ReversedBy: reversedBy, Reason: p.Reason}
 }

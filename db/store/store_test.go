@@ -514,7 +514,7 @@ func TestLedgerStatementsAndPayments(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	closeAt := func(end time.Time) *dbq.Statement {
+	closeAt := func(end time.Time) *kam.Statement {
 		t.Helper()
 		s, err := st.CloseCycle(ctx, c, end.Add(-time.Hour), end, end.Add(10*24*time.Hour))
 		if err != nil {
@@ -547,8 +547,8 @@ func TestLedgerStatementsAndPayments(t *testing.T) {
 	}
 	pay("300", "P2") // 180 settles the second, 120 is paid ahead
 	a, _ := st.Queries().GetCredit(ctx, c)
-	if !a.Unapplied.Equal(dec("120")) || !store.Outstanding(a).Equal(dec("-120")) {
-		t.Fatalf("after 300: unapplied %s outstanding %s", a.Unapplied, store.Outstanding(a))
+	if !a.Unapplied.Equal(dec("120")) || !a.ChargedTotal.Sub(a.PaidTotal).Equal(dec("-120")) {
+		t.Fatalf("after 300: unapplied %s outstanding %s", a.Unapplied, a.ChargedTotal.Sub(a.PaidTotal))
 	}
 	charge("100", "D")
 	s3 := closeAt(time.Now().Add(3 * time.Second))

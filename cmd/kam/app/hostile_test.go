@@ -213,13 +213,15 @@ type target struct {
 	contact, person string
 	// ka may do nearly everything to an account; finance keeps the ledger.
 	ka, finance string
+	// charge and payment are entries of the account's ledger (reversible).
+	charge, payment string
 }
 
 // plausiblePath fills a path's parameters with values that exist or parse.
 func (tg target) plausiblePath(path string) string {
 	known := map[string]string{"{id}": tg.account, "{year}": "2026", "{code}": "S", "{tier}": "S", "{month}": "2026-01",
 		"{product_category}": "steel", "{token_id}": "00000000-0000-0000-0000-000000000001",
-		"{contact_id}": tg.contact, "{key_person_id}": tg.person}
+		"{contact_id}": tg.contact, "{key_person_id}": tg.person, "{charge_id}": tg.charge, "{payment_id}": tg.payment}
 	for k, v := range known {
 		path = strings.ReplaceAll(path, k, v)
 	}
@@ -398,7 +400,13 @@ func TestHostileRequestsChangeNothing(t *testing.T) {
 	_, finance := c.staff("finance")
 	contact := c.do("POST", "/v1/customers/"+account+"/contacts", ka, map[string]any{"name": "Target contact"}, 201)["id"].(string)
 	person := c.do("POST", "/v1/customers/"+account+"/key-persons", ka, map[string]any{"name": "Target head", "role": "head"}, 201)["id"].(string)
-	tg := target{base: r.URL, account: account, manager: amID, ka: ka, finance: finance, contact: contact, person: person}
+	// A ledger to aim reversals at (SPEC §7 "Ledger"): finance may reverse
+	// these entries, so only the hostile value can refuse it.
+	day := time.Now().Format(time.DateOnly)
+	c.do("PUT", "/v1/customers/"+account+"/credit", finance, map[string]any{"credit_level": "A", "arrears_limit": "1000000", "settlement_cycle": "0 0 1 * *", "payment_term_days": 30}, 200)
+	charge := c.do("POST", "/v1/customers/"+account+"/charges", finance, map[string]any{"amount": "1.00", "reference": "HOST-C", "occurred_on": day}, 201)["id"].(string)
+	payment := c.do("POST", "/v1/customers/"+account+"/payments", finance, map[string]any{"amount": "1.00", "reference": "HOST-P", "received_on": day}, 201)["id"].(string)
+	tg := target{base: r.URL, account: account, manager: amID, ka: ka, finance: finance, contact: contact, person: person, charge: charge, payment: payment}
 	before := fingerprint(t, dsn)
 	rssBefore := vmRSS(t)
 	stopRSS := make(chan struct{})
@@ -644,6 +652,14 @@ func targetedCases(tg target, ops []opSpec) []targetedCase {
 		}
 	}
 	cases = append(cases, importCases(tg)...)
+	// A reversal's reason that is empty, blank, too long or hidden, sent by
+	// finance on a real entry: refused, and the entry stays unreversed.
+	for _, path := range []string{"/v1/customers/{id}/charges/{charge_id}/reversal", "/v1/customers/{id}/payments/{payment_id}/reversal"} {
+		for _, v := range []string{"", "   ", strings.Repeat("r", 501), "\u0000", "\u202e\u200b", strings.Repeat("名", 501)} {
+			cases = append(cases, targetedCase{class: "reversal reason", what: fmt.Sprintf("POST %s reason of %d bytes %.12q", path, len(v), v),
+				req: jsonRequest("POST", tg.base+tg.plausiblePath(path), tg.finance, map[string]any{"reason": v}), wantStatus: 422, wantCode: "validation_failed"})
+		}
+	}
 	for _, o := range ops {
 		if o.props == nil {
 			continue

@@ -42,10 +42,42 @@ func (q *Queries) AddPaid(ctx context.Context, arg AddPaidParams) error {
 	return err
 }
 
+const anchorCycle = `-- name: AnchorCycle :one
+UPDATE credit_agreements SET cycle_anchor = now() WHERE customer_id = $1 RETURNING customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days, status, version, created_at, updated_at, agreement_ref, agreement_date, charged_total, paid_total, unapplied, suspended_at, suspension_reason, closed_at, cycle_anchor, terms
+`
+
+// Credit terms after cash: the first cycle starts now.
+func (q *Queries) AnchorCycle(ctx context.Context, customerID uuid.UUID) (CreditAgreement, error) {
+	row := q.db.QueryRow(ctx, anchorCycle, customerID)
+	var i CreditAgreement
+	err := row.Scan(
+		&i.CustomerID,
+		&i.CreditLevel,
+		&i.ArrearsLimit,
+		&i.SettlementCycle,
+		&i.PaymentTermDays,
+		&i.Status,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.AgreementRef,
+		&i.AgreementDate,
+		&i.ChargedTotal,
+		&i.PaidTotal,
+		&i.Unapplied,
+		&i.SuspendedAt,
+		&i.SuspensionReason,
+		&i.ClosedAt,
+		&i.CycleAnchor,
+		&i.Terms,
+	)
+	return i, err
+}
+
 const applyToStatement = `-- name: ApplyToStatement :exec
 UPDATE statements SET paid = paid + $1,
-    status = CASE WHEN paid + $1 >= amount_due THEN 'paid' ELSE status END,
-    paid_at = CASE WHEN paid + $1 >= amount_due THEN now() ELSE NULL END
+    status = CASE WHEN paid + $1 >= amount_due - reversed THEN 'paid' ELSE status END,
+    paid_at = CASE WHEN paid + $1 >= amount_due - reversed THEN now() ELSE NULL END
 WHERE id = $2
 `
 
@@ -59,9 +91,22 @@ func (q *Queries) ApplyToStatement(ctx context.Context, arg ApplyToStatementPara
 	return err
 }
 
+const awaitAccountWrites = `-- name: AwaitAccountWrites :exec
+SELECT 1 FROM customers WHERE id = $1 FOR KEY SHARE
+`
+
+// Waits until no transaction holds the account's row for update (a credit
+// PUT starts its settlement run inside its transaction, holding it), so
+// that the next statement reads what that transaction committed.
+func (q *Queries) AwaitAccountWrites(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, awaitAccountWrites, id)
+	return err
+}
+
 const billCharges = `-- name: BillCharges :exec
-UPDATE credit_charges SET statement_id = $2
-WHERE customer_id = $1 AND statement_id IS NULL AND created_at < $3
+UPDATE credit_charges c SET statement_id = $2
+WHERE c.customer_id = $1 AND c.statement_id IS NULL
+  AND coalesce((SELECT o.created_at FROM credit_charges o WHERE o.id = c.reverses_id), c.created_at) < $3
 `
 
 type BillChargesParams struct {
@@ -77,7 +122,7 @@ func (q *Queries) BillCharges(ctx context.Context, arg BillChargesParams) error 
 
 const closeCredit = `-- name: CloseCredit :one
 UPDATE credit_agreements SET status = 'closed', closed_at = now(), version = version + 1, updated_at = now()
-WHERE customer_id = $1 RETURNING customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days, status, version, created_at, updated_at, agreement_ref, agreement_date, charged_total, paid_total, unapplied, suspended_at, suspension_reason, closed_at, cycle_anchor
+WHERE customer_id = $1 RETURNING customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days, status, version, created_at, updated_at, agreement_ref, agreement_date, charged_total, paid_total, unapplied, suspended_at, suspension_reason, closed_at, cycle_anchor, terms
 `
 
 func (q *Queries) CloseCredit(ctx context.Context, customerID uuid.UUID) (CreditAgreement, error) {
@@ -102,12 +147,13 @@ func (q *Queries) CloseCredit(ctx context.Context, customerID uuid.UUID) (Credit
 		&i.SuspensionReason,
 		&i.ClosedAt,
 		&i.CycleAnchor,
+		&i.Terms,
 	)
 	return i, err
 }
 
 const getChargeByReference = `-- name: GetChargeByReference :one
-SELECT id, customer_id, amount, reference, occurred_on, created_at, created_by, statement_id FROM credit_charges WHERE customer_id = $1 AND reference = $2
+SELECT id, customer_id, amount, reference, occurred_on, created_at, created_by, statement_id, reverses_id, reason FROM credit_charges WHERE customer_id = $1 AND reference = $2 AND reverses_id IS NULL
 `
 
 type GetChargeByReferenceParams struct {
@@ -115,6 +161,7 @@ type GetChargeByReferenceParams struct {
 	Reference  string
 }
 
+// The entry a reference names; its reversal shares the reference.
 func (q *Queries) GetChargeByReference(ctx context.Context, arg GetChargeByReferenceParams) (CreditCharge, error) {
 	row := q.db.QueryRow(ctx, getChargeByReference, arg.CustomerID, arg.Reference)
 	var i CreditCharge
@@ -127,12 +174,14 @@ func (q *Queries) GetChargeByReference(ctx context.Context, arg GetChargeByRefer
 		&i.CreatedAt,
 		&i.CreatedBy,
 		&i.StatementID,
+		&i.ReversesID,
+		&i.Reason,
 	)
 	return i, err
 }
 
 const getCredit = `-- name: GetCredit :one
-SELECT customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days, status, version, created_at, updated_at, agreement_ref, agreement_date, charged_total, paid_total, unapplied, suspended_at, suspension_reason, closed_at, cycle_anchor FROM credit_agreements WHERE customer_id = $1
+SELECT customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days, status, version, created_at, updated_at, agreement_ref, agreement_date, charged_total, paid_total, unapplied, suspended_at, suspension_reason, closed_at, cycle_anchor, terms FROM credit_agreements WHERE customer_id = $1
 `
 
 func (q *Queries) GetCredit(ctx context.Context, customerID uuid.UUID) (CreditAgreement, error) {
@@ -157,12 +206,13 @@ func (q *Queries) GetCredit(ctx context.Context, customerID uuid.UUID) (CreditAg
 		&i.SuspensionReason,
 		&i.ClosedAt,
 		&i.CycleAnchor,
+		&i.Terms,
 	)
 	return i, err
 }
 
 const getPaymentByReference = `-- name: GetPaymentByReference :one
-SELECT id, customer_id, amount, reference, received_on, created_at, created_by FROM credit_payments WHERE customer_id = $1 AND reference = $2
+SELECT id, customer_id, amount, reference, received_on, created_at, created_by, reverses_id, reason FROM credit_payments WHERE customer_id = $1 AND reference = $2 AND reverses_id IS NULL
 `
 
 type GetPaymentByReferenceParams struct {
@@ -181,12 +231,14 @@ func (q *Queries) GetPaymentByReference(ctx context.Context, arg GetPaymentByRef
 		&i.ReceivedOn,
 		&i.CreatedAt,
 		&i.CreatedBy,
+		&i.ReversesID,
+		&i.Reason,
 	)
 	return i, err
 }
 
 const getStatement = `-- name: GetStatement :one
-SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at FROM statements WHERE id = $1
+SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened FROM statements WHERE id = $1
 `
 
 func (q *Queries) GetStatement(ctx context.Context, id uuid.UUID) (Statement, error) {
@@ -203,12 +255,14 @@ func (q *Queries) GetStatement(ctx context.Context, id uuid.UUID) (Statement, er
 		&i.Status,
 		&i.CreatedAt,
 		&i.PaidAt,
+		&i.Reversed,
+		&i.Reopened,
 	)
 	return i, err
 }
 
 const getStatementByPeriod = `-- name: GetStatementByPeriod :one
-SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at FROM statements WHERE customer_id = $1 AND period_end = $2
+SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened FROM statements WHERE customer_id = $1 AND period_end = $2
 `
 
 type GetStatementByPeriodParams struct {
@@ -230,6 +284,8 @@ func (q *Queries) GetStatementByPeriod(ctx context.Context, arg GetStatementByPe
 		&i.Status,
 		&i.CreatedAt,
 		&i.PaidAt,
+		&i.Reversed,
+		&i.Reopened,
 	)
 	return i, err
 }
@@ -237,8 +293,8 @@ func (q *Queries) GetStatementByPeriod(ctx context.Context, arg GetStatementByPe
 const insertCharge = `-- name: InsertCharge :one
 INSERT INTO credit_charges (id, customer_id, amount, reference, occurred_on, created_by)
 VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (customer_id, reference) DO NOTHING
-RETURNING id, customer_id, amount, reference, occurred_on, created_at, created_by, statement_id
+ON CONFLICT (customer_id, reference) WHERE reverses_id IS NULL DO NOTHING
+RETURNING id, customer_id, amount, reference, occurred_on, created_at, created_by, statement_id, reverses_id, reason
 `
 
 type InsertChargeParams struct {
@@ -269,22 +325,25 @@ func (q *Queries) InsertCharge(ctx context.Context, arg InsertChargeParams) (Cre
 		&i.CreatedAt,
 		&i.CreatedBy,
 		&i.StatementID,
+		&i.ReversesID,
+		&i.Reason,
 	)
 	return i, err
 }
 
 const insertCredit = `-- name: InsertCredit :one
-INSERT INTO credit_agreements (customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days, agreement_ref, agreement_date)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-RETURNING customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days, status, version, created_at, updated_at, agreement_ref, agreement_date, charged_total, paid_total, unapplied, suspended_at, suspension_reason, closed_at, cycle_anchor
+INSERT INTO credit_agreements (customer_id, terms, credit_level, arrears_limit, settlement_cycle, payment_term_days, agreement_ref, agreement_date)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+RETURNING customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days, status, version, created_at, updated_at, agreement_ref, agreement_date, charged_total, paid_total, unapplied, suspended_at, suspension_reason, closed_at, cycle_anchor, terms
 `
 
 type InsertCreditParams struct {
 	CustomerID      uuid.UUID
+	Terms           string
 	CreditLevel     string
-	ArrearsLimit    decimal.Decimal
-	SettlementCycle string
-	PaymentTermDays int32
+	ArrearsLimit    decimal.NullDecimal
+	SettlementCycle *string
+	PaymentTermDays *int32
 	AgreementRef    *string
 	AgreementDate   *time.Time
 }
@@ -292,6 +351,7 @@ type InsertCreditParams struct {
 func (q *Queries) InsertCredit(ctx context.Context, arg InsertCreditParams) (CreditAgreement, error) {
 	row := q.db.QueryRow(ctx, insertCredit,
 		arg.CustomerID,
+		arg.Terms,
 		arg.CreditLevel,
 		arg.ArrearsLimit,
 		arg.SettlementCycle,
@@ -319,6 +379,7 @@ func (q *Queries) InsertCredit(ctx context.Context, arg InsertCreditParams) (Cre
 		&i.SuspensionReason,
 		&i.ClosedAt,
 		&i.CycleAnchor,
+		&i.Terms,
 	)
 	return i, err
 }
@@ -351,8 +412,8 @@ func (q *Queries) InsertCreditEvent(ctx context.Context, arg InsertCreditEventPa
 const insertPayment = `-- name: InsertPayment :one
 INSERT INTO credit_payments (id, customer_id, amount, reference, received_on, created_by)
 VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (customer_id, reference) DO NOTHING
-RETURNING id, customer_id, amount, reference, received_on, created_at, created_by
+ON CONFLICT (customer_id, reference) WHERE reverses_id IS NULL DO NOTHING
+RETURNING id, customer_id, amount, reference, received_on, created_at, created_by, reverses_id, reason
 `
 
 type InsertPaymentParams struct {
@@ -382,6 +443,8 @@ func (q *Queries) InsertPayment(ctx context.Context, arg InsertPaymentParams) (C
 		&i.ReceivedOn,
 		&i.CreatedAt,
 		&i.CreatedBy,
+		&i.ReversesID,
+		&i.Reason,
 	)
 	return i, err
 }
@@ -389,7 +452,7 @@ func (q *Queries) InsertPayment(ctx context.Context, arg InsertPaymentParams) (C
 const insertStatement = `-- name: InsertStatement :one
 INSERT INTO statements (id, customer_id, period_start, period_end, amount_due, due_at)
 VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at
+RETURNING id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened
 `
 
 type InsertStatementParams struct {
@@ -422,6 +485,8 @@ func (q *Queries) InsertStatement(ctx context.Context, arg InsertStatementParams
 		&i.Status,
 		&i.CreatedAt,
 		&i.PaidAt,
+		&i.Reversed,
+		&i.Reopened,
 	)
 	return i, err
 }
@@ -457,7 +522,7 @@ func (q *Queries) ListCreditEvents(ctx context.Context, customerID uuid.UUID) ([
 }
 
 const listStatements = `-- name: ListStatements :many
-SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at FROM statements WHERE customer_id = $1
+SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened FROM statements WHERE customer_id = $1
   AND ($2::timestamptz IS NULL OR period_end < $2)
 ORDER BY period_end DESC LIMIT $3
 `
@@ -488,6 +553,8 @@ func (q *Queries) ListStatements(ctx context.Context, arg ListStatementsParams) 
 			&i.Status,
 			&i.CreatedAt,
 			&i.PaidAt,
+			&i.Reversed,
+			&i.Reopened,
 		); err != nil {
 			return nil, err
 		}
@@ -500,7 +567,7 @@ func (q *Queries) ListStatements(ctx context.Context, arg ListStatementsParams) 
 }
 
 const lockCredit = `-- name: LockCredit :one
-SELECT customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days, status, version, created_at, updated_at, agreement_ref, agreement_date, charged_total, paid_total, unapplied, suspended_at, suspension_reason, closed_at, cycle_anchor FROM credit_agreements WHERE customer_id = $1 FOR UPDATE
+SELECT customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days, status, version, created_at, updated_at, agreement_ref, agreement_date, charged_total, paid_total, unapplied, suspended_at, suspension_reason, closed_at, cycle_anchor, terms FROM credit_agreements WHERE customer_id = $1 FOR UPDATE
 `
 
 // Every change to an account's credit ledger takes this lock first, so the
@@ -527,12 +594,13 @@ func (q *Queries) LockCredit(ctx context.Context, customerID uuid.UUID) (CreditA
 		&i.SuspensionReason,
 		&i.ClosedAt,
 		&i.CycleAnchor,
+		&i.Terms,
 	)
 	return i, err
 }
 
 const markOverdue = `-- name: MarkOverdue :one
-UPDATE statements SET status = 'overdue' WHERE id = $1 AND status = 'open' RETURNING id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at
+UPDATE statements SET status = 'overdue' WHERE id = $1 AND status = 'open' RETURNING id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened
 `
 
 func (q *Queries) MarkOverdue(ctx context.Context, id uuid.UUID) (Statement, error) {
@@ -549,13 +617,15 @@ func (q *Queries) MarkOverdue(ctx context.Context, id uuid.UUID) (Statement, err
 		&i.Status,
 		&i.CreatedAt,
 		&i.PaidAt,
+		&i.Reversed,
+		&i.Reopened,
 	)
 	return i, err
 }
 
 const openAgreements = `-- name: OpenAgreements :many
 SELECT customer_id FROM credit_agreements
-WHERE status <> 'closed' AND ($1::uuid IS NULL OR customer_id > $1)
+WHERE status <> 'closed' AND terms = 'credit' AND ($1::uuid IS NULL OR customer_id > $1)
 ORDER BY customer_id LIMIT $2
 `
 
@@ -564,6 +634,7 @@ type OpenAgreementsParams struct {
 	Lim   int32
 }
 
+// Agreements on credit terms that are not closed: each has a settlement run.
 func (q *Queries) OpenAgreements(ctx context.Context, arg OpenAgreementsParams) ([]uuid.UUID, error) {
 	rows, err := q.db.Query(ctx, openAgreements, arg.After, arg.Lim)
 	if err != nil {
@@ -601,7 +672,7 @@ func (q *Queries) ReinstateCredit(ctx context.Context, customerID uuid.UUID) (in
 
 const reopenCredit = `-- name: ReopenCredit :one
 UPDATE credit_agreements SET status = 'active', closed_at = NULL, cycle_anchor = now(), version = version + 1, updated_at = now()
-WHERE customer_id = $1 AND status = 'closed' RETURNING customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days, status, version, created_at, updated_at, agreement_ref, agreement_date, charged_total, paid_total, unapplied, suspended_at, suspension_reason, closed_at, cycle_anchor
+WHERE customer_id = $1 AND status = 'closed' RETURNING customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days, status, version, created_at, updated_at, agreement_ref, agreement_date, charged_total, paid_total, unapplied, suspended_at, suspension_reason, closed_at, cycle_anchor, terms
 `
 
 func (q *Queries) ReopenCredit(ctx context.Context, customerID uuid.UUID) (CreditAgreement, error) {
@@ -626,6 +697,7 @@ func (q *Queries) ReopenCredit(ctx context.Context, customerID uuid.UUID) (Credi
 		&i.SuspensionReason,
 		&i.ClosedAt,
 		&i.CycleAnchor,
+		&i.Terms,
 	)
 	return i, err
 }
@@ -663,8 +735,9 @@ func (q *Queries) SuspendCredit(ctx context.Context, arg SuspendCreditParams) (i
 }
 
 const unbilledTotal = `-- name: UnbilledTotal :one
-SELECT coalesce(sum(amount), 0)::numeric AS total FROM credit_charges
-WHERE customer_id = $1 AND statement_id IS NULL AND created_at < $2
+SELECT coalesce(sum(c.amount), 0)::numeric AS total FROM credit_charges c
+LEFT JOIN credit_charges o ON o.id = c.reverses_id
+WHERE c.customer_id = $1 AND c.statement_id IS NULL AND coalesce(o.created_at, c.created_at) < $2
 `
 
 type UnbilledTotalParams struct {
@@ -672,6 +745,7 @@ type UnbilledTotalParams struct {
 	PeriodEnd  time.Time
 }
 
+// A reversal is billed with its original: by the original's time.
 func (q *Queries) UnbilledTotal(ctx context.Context, arg UnbilledTotalParams) (decimal.Decimal, error) {
 	row := q.db.QueryRow(ctx, unbilledTotal, arg.CustomerID, arg.PeriodEnd)
 	var total decimal.Decimal
@@ -680,7 +754,7 @@ func (q *Queries) UnbilledTotal(ctx context.Context, arg UnbilledTotalParams) (d
 }
 
 const unpaidStatements = `-- name: UnpaidStatements :many
-SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at FROM statements WHERE customer_id = $1 AND status <> 'paid' ORDER BY period_end
+SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened FROM statements WHERE customer_id = $1 AND status <> 'paid' ORDER BY period_end
 `
 
 func (q *Queries) UnpaidStatements(ctx context.Context, customerID uuid.UUID) ([]Statement, error) {
@@ -703,6 +777,8 @@ func (q *Queries) UnpaidStatements(ctx context.Context, customerID uuid.UUID) ([
 			&i.Status,
 			&i.CreatedAt,
 			&i.PaidAt,
+			&i.Reversed,
+			&i.Reopened,
 		); err != nil {
 			return nil, err
 		}
@@ -715,7 +791,7 @@ func (q *Queries) UnpaidStatements(ctx context.Context, customerID uuid.UUID) ([
 }
 
 const unpaidStatementsForUpdate = `-- name: UnpaidStatementsForUpdate :many
-SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at FROM statements WHERE customer_id = $1 AND status <> 'paid' ORDER BY period_end FOR UPDATE
+SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened FROM statements WHERE customer_id = $1 AND status <> 'paid' ORDER BY period_end FOR UPDATE
 `
 
 // Oldest first: payments settle the oldest statement first (Art. 13).
@@ -739,6 +815,8 @@ func (q *Queries) UnpaidStatementsForUpdate(ctx context.Context, customerID uuid
 			&i.Status,
 			&i.CreatedAt,
 			&i.PaidAt,
+			&i.Reversed,
+			&i.Reopened,
 		); err != nil {
 			return nil, err
 		}
@@ -751,17 +829,18 @@ func (q *Queries) UnpaidStatementsForUpdate(ctx context.Context, customerID uuid
 }
 
 const updateCreditTerms = `-- name: UpdateCreditTerms :one
-UPDATE credit_agreements SET credit_level = $2, arrears_limit = $3, settlement_cycle = $4, payment_term_days = $5,
-    agreement_ref = $6, agreement_date = $7, version = version + 1, updated_at = now()
-WHERE customer_id = $1 RETURNING customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days, status, version, created_at, updated_at, agreement_ref, agreement_date, charged_total, paid_total, unapplied, suspended_at, suspension_reason, closed_at, cycle_anchor
+UPDATE credit_agreements SET terms = $2, credit_level = $3, arrears_limit = $4, settlement_cycle = $5, payment_term_days = $6,
+    agreement_ref = $7, agreement_date = $8, version = version + 1, updated_at = now()
+WHERE customer_id = $1 RETURNING customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days, status, version, created_at, updated_at, agreement_ref, agreement_date, charged_total, paid_total, unapplied, suspended_at, suspension_reason, closed_at, cycle_anchor, terms
 `
 
 type UpdateCreditTermsParams struct {
 	CustomerID      uuid.UUID
+	Terms           string
 	CreditLevel     string
-	ArrearsLimit    decimal.Decimal
-	SettlementCycle string
-	PaymentTermDays int32
+	ArrearsLimit    decimal.NullDecimal
+	SettlementCycle *string
+	PaymentTermDays *int32
 	AgreementRef    *string
 	AgreementDate   *time.Time
 }
@@ -769,6 +848,7 @@ type UpdateCreditTermsParams struct {
 func (q *Queries) UpdateCreditTerms(ctx context.Context, arg UpdateCreditTermsParams) (CreditAgreement, error) {
 	row := q.db.QueryRow(ctx, updateCreditTerms,
 		arg.CustomerID,
+		arg.Terms,
 		arg.CreditLevel,
 		arg.ArrearsLimit,
 		arg.SettlementCycle,
@@ -796,6 +876,7 @@ func (q *Queries) UpdateCreditTerms(ctx context.Context, arg UpdateCreditTermsPa
 		&i.SuspensionReason,
 		&i.ClosedAt,
 		&i.CycleAnchor,
+		&i.Terms,
 	)
 	return i, err
 }

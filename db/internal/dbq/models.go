@@ -81,9 +81,9 @@ type CompanyRevenue struct {
 type CreditAgreement struct {
 	CustomerID       uuid.UUID
 	CreditLevel      string
-	ArrearsLimit     decimal.Decimal
-	SettlementCycle  string
-	PaymentTermDays  int32
+	ArrearsLimit     decimal.NullDecimal
+	SettlementCycle  *string
+	PaymentTermDays  *int32
 	Status           string
 	Version          int32
 	CreatedAt        time.Time
@@ -97,6 +97,7 @@ type CreditAgreement struct {
 	SuspensionReason *string
 	ClosedAt         *time.Time
 	CycleAnchor      time.Time
+	Terms            string
 }
 
 type CreditCharge struct {
@@ -108,6 +109,8 @@ type CreditCharge struct {
 	CreatedAt   time.Time
 	CreatedBy   *uuid.UUID
 	StatementID *uuid.UUID
+	ReversesID  *uuid.UUID
+	Reason      *string
 }
 
 type CreditEvent struct {
@@ -126,6 +129,8 @@ type CreditPayment struct {
 	ReceivedOn time.Time
 	CreatedAt  time.Time
 	CreatedBy  *uuid.UUID
+	ReversesID *uuid.UUID
+	Reason     *string
 }
 
 type Customer struct {
@@ -483,6 +488,8 @@ type Statement struct {
 	Status      string
 	CreatedAt   time.Time
 	PaidAt      *time.Time
+	Reversed    decimal.Decimal
+	Reopened    int32
 }
 
 type Ticket struct {
