@@ -164,19 +164,27 @@ func readSheet(body []byte, cols []importColumn) *sheet {
 			sh.fileErr(err, lines.at(err))
 			return sh
 		}
-		row := lines.next(rec)
-		if blank(rec) {
-			continue
-		}
-		if sh.count++; sh.count > kam.MaxImportRows {
-			sh.errs.add(row, "", "too_many_rows", "at most "+itoa(kam.MaxImportRows)+" data rows per file")
-			sh.refused = true
+		if !sh.take(lines.next(rec), rec, byName) {
 			return sh
 		}
-		if byName != nil {
-			sh.readRow(row, rec, byName)
-		}
 	}
+}
+
+// take reads one record at spreadsheet row row; false once the file has
+// more data rows than an import takes.
+func (sh *sheet) take(row int, rec []string, byName []*importColumn) bool {
+	if blank(rec) {
+		return true
+	}
+	if sh.count++; sh.count > kam.MaxImportRows {
+		sh.errs.add(row, "", "too_many_rows", "at most "+itoa(kam.MaxImportRows)+" data rows per file")
+		sh.refused = true
+		return false
+	}
+	if byName != nil {
+		sh.readRow(row, rec, byName)
+	}
+	return true
 }
 
 // rowCounter turns the reader's line numbers into spreadsheet rows.
@@ -225,6 +233,25 @@ func (sh *sheet) fileErr(err error, row int) {
 
 // readHeader checks the header row and answers the column of each position;
 // nil when the header is refused (the rows are then only counted).
+// column is the import column a header cell names, or nil (with its error)
+// for one the import does not take.
+func (sh *sheet) column(name string, cols []importColumn) *importColumn {
+	j := slices.IndexFunc(cols, func(c importColumn) bool { return c.name == name })
+	switch {
+	case name == "":
+		return &unnamedColumn // a spreadsheet's trailing empty column
+	case j < 0 && strings.ContainsAny(name, ";\t"):
+		sh.errs.add(1, name, "unknown_column", "not a column of this import; separate cells with commas, not ';' or tabs")
+	case j < 0:
+		sh.errs.add(1, name, "unknown_column", "not a column of this import")
+	case sh.has(name):
+		sh.errs.add(1, name, "duplicate_column", "the column appears twice")
+	default:
+		return &cols[j]
+	}
+	return nil
+}
+
 func (sh *sheet) readHeader(rec []string, cols []importColumn) []*importColumn {
 	if len(rec) > kam.MaxImportColumns {
 		sh.errs.add(1, "", "too_many_columns", "at most "+itoa(kam.MaxImportColumns)+" columns")
@@ -234,19 +261,7 @@ func (sh *sheet) readHeader(rec []string, cols []importColumn) []*importColumn {
 	byName := make([]*importColumn, len(rec))
 	for i, h := range rec {
 		name := strings.ToLower(strings.TrimSpace(h))
-		j := slices.IndexFunc(cols, func(c importColumn) bool { return c.name == name })
-		switch {
-		case name == "":
-			byName[i] = &unnamedColumn // a spreadsheet's trailing empty column
-		case j < 0 && strings.ContainsAny(name, ";\t"):
-			sh.errs.add(1, name, "unknown_column", "not a column of this import; separate cells with commas, not ';' or tabs")
-		case j < 0:
-			sh.errs.add(1, name, "unknown_column", "not a column of this import")
-		case sh.has(name):
-			sh.errs.add(1, name, "duplicate_column", "the column appears twice")
-		default:
-			byName[i] = &cols[j]
-		}
+		byName[i] = sh.column(name, cols)
 		sh.header = append(sh.header, name)
 	}
 	for _, c := range cols {

@@ -197,17 +197,9 @@ func (s *Server) listArrears(ctx context.Context, in *struct {
 	Limit   int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
 	Cursor  string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[ArrearsLine] }, error) {
-	manager, err := optUUID("query.account_manager_id", &in.Manager)
+	f, err := arrearsFilter(in.Status, in.Terms, in.Overdue, in.Manager, in.Cursor, in.Limit)
 	if err != nil {
 		return nil, err
-	}
-	f := store.ArrearsFilter{Status: nonEmpty(in.Status), Terms: nonEmpty(in.Terms), OverdueOnly: in.Overdue, AccountManagerID: manager, Limit: int32(in.Limit + 1)}
-	var code string
-	var after uuid.UUID
-	if ok, err := decodeCursor(in.Cursor, "credit", textKey(&code), uuidKey(&after)); err != nil {
-		return nil, err
-	} else if ok {
-		f.AfterCode, f.AfterID = &code, &after
 	}
 	r := archiveRead{need: capReadArrears, sections: creditSections, action: kam.AccessList,
 		refusal: "the arrears overview is for finance, the KA Department, the General Manager and inspection"}
@@ -222,6 +214,23 @@ func (s *Server) listArrears(ctx context.Context, in *struct {
 		return nil, err
 	}
 	return &struct{ Body Page[ArrearsLine] }{Body: page}, nil
+}
+
+// arrearsFilter reads the overview's query: its filters and where its page
+// resumes.
+func arrearsFilter(status, terms string, overdue bool, manager, cursor string, limit int) (store.ArrearsFilter, error) {
+	m, err := optUUID("query.account_manager_id", &manager)
+	if err != nil {
+		return store.ArrearsFilter{}, err
+	}
+	f := store.ArrearsFilter{Status: nonEmpty(status), Terms: nonEmpty(terms), OverdueOnly: overdue, AccountManagerID: m, Limit: int32(limit + 1)}
+	var code string
+	var after uuid.UUID
+	ok, err := decodeCursor(cursor, "credit", textKey(&code), uuidKey(&after))
+	if ok {
+		f.AfterCode, f.AfterID = &code, &after
+	}
+	return f, err
 }
 
 func (s *Server) arrearsOut(a kam.Arrears) ArrearsLine {

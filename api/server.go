@@ -53,22 +53,12 @@ func New(o Options) http.Handler {
 
 	r := chi.NewRouter()
 	r.Use(requestID, s.withLanguage, s.recoverer, o.Metrics.middleware)
-	notFoundProblem := func(w http.ResponseWriter, r *http.Request) { writeProblem(w, r, notFound()) }
+	notFoundProblem := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeProblem(w, r, notFound()) })
 	r.NotFound(notFoundProblem)
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, methodNotAllowed())
 	})
-	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	r.Get("/readyz", s.ready)
-	r.Handle("/metrics", o.Metrics.Handler())
-	// The staff console is static and public: it signs in with a token the
-	// user types, and every read it makes is an authenticated /v1 call.
-	r.Get("/console", console.Redirect)
-	files := console.Handler(http.HandlerFunc(notFoundProblem))
-	r.Get(console.Prefix+"*", files.ServeHTTP)
-	r.Head(console.Prefix+"*", files.ServeHTTP)
+	s.public(r, notFoundProblem)
 
 	r.Group(func(g chi.Router) {
 		g.Use(s.authenticate, s.idempotent)
@@ -78,6 +68,21 @@ func New(o Options) http.Handler {
 	})
 	r.Get("/openapi.json", s.serveOpenAPI)
 	return r
+}
+
+// public mounts what answers without a token: probes, metrics and the staff
+// console. The console is static: it signs in with a token the user types,
+// and every read it makes is an authenticated /v1 call.
+func (s *Server) public(r chi.Router, notFound http.HandlerFunc) {
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	r.Get("/readyz", s.ready)
+	r.Handle("/metrics", s.metrics.Handler())
+	r.Get("/console", console.Redirect)
+	files := console.Handler(notFound)
+	r.Get(console.Prefix+"*", files.ServeHTTP)
+	r.Head(console.Prefix+"*", files.ServeHTTP)
 }
 
 // humaConfig is the API's OpenAPI description and its bearer scheme.

@@ -120,6 +120,14 @@ func taskOut(role string) func(kam.Task) Task {
 	}
 }
 
+// owedOf is what an overdue statement's task says is owed.
+func owedOf(t kam.Task) string {
+	if t.Outstanding == nil {
+		return "?"
+	}
+	return money(*t.Outstanding)
+}
+
 func taskTitle(t kam.Task) string {
 	name := t.CustomerName
 	switch t.Kind {
@@ -143,11 +151,7 @@ func taskTitle(t kam.Task) string {
 	case kam.TaskArchiveIncomplete:
 		return fmt.Sprintf("Complete the archive of %s: %s", name, strings.Join(t.Missing, ", "))
 	case kam.TaskStatementOverdue:
-		owed := "?"
-		if t.Outstanding != nil {
-			owed = money(*t.Outstanding)
-		}
-		return fmt.Sprintf("Collect %s overdue from %s", owed, name)
+		return fmt.Sprintf("Collect %s overdue from %s", owedOf(t), name)
 	}
 	return name
 }
