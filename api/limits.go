@@ -194,3 +194,36 @@ func bufferBody(w http.ResponseWriter, r *http.Request) (body []byte, whole bool
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return body, true
 }
+
+// bodyDeadlineEndsWithBody clears the connection's read deadline once the
+// handler has read its body to the end. huma bounds a body's read with a
+// deadline on the connection and leaves it set; when a middleware has
+// already read the body off the connection (bufferBody), the server's own
+// clearing at the body's end has passed, and the server's background read
+// then meets huma's deadline while the handler still works (a tier review
+// waiting for its run): the read's error cancels the connection's context,
+// so the request and every later request on that kept-alive connection start
+// canceled.
+func bodyDeadlineEndsWithBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = &deadlineClearingBody{ReadCloser: r.Body, rc: http.NewResponseController(w)}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type deadlineClearingBody struct {
+	io.ReadCloser
+	rc      *http.ResponseController
+	cleared bool
+}
+
+func (b *deadlineClearingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && !b.cleared {
+		b.cleared = true
+		_ = b.rc.SetReadDeadline(time.Time{}) // a writer that cannot set one has none to clear
+	}
+	return n, err
+}

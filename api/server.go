@@ -63,6 +63,7 @@ func New(o Options) http.Handler {
 	r.Group(func(g chi.Router) {
 		g.Use(s.authenticate, s.idempotent)
 		g.Use(boundJSONBodies) // SPEC §7: a body's arrays and nesting are bounded before validation
+		g.Use(bodyDeadlineEndsWithBody)
 		s.api = humachi.New(g, humaConfig(o.Version))
 		s.routes()
 	})
