@@ -58,9 +58,10 @@ func (s *Store) SetDefaultLocale(l string) {
 	}
 }
 
-// DefaultLocale is the locale new staff get when none is named.
+// DefaultLocale is the locale new staff get when none is named (also of a
+// nil store: a server built only to describe its routes).
 func (s *Store) DefaultLocale() string {
-	if s.defaultLocale == "" {
+	if s == nil || s.defaultLocale == "" {
 		return LocaleZH
 	}
 	return s.defaultLocale

@@ -20,9 +20,9 @@ export function Credit({ me }) {
       </div>
       ${paged.error && paged.error.status === 404 ? html`<p class="muted">${t('credit.noOverview')}</p>` : html`
       <${Paged} paged=${paged}>${(items) => html`<${Table} rows=${items} cols=${[
-        [t('discounts.account'), (x) => html`<a href=${'#/accounts/' + x.customer_id + '/credit'}>${x.name || x.code || t('work.openAccount')}</a>`],
+        [t('discounts.account'), (x) => html`<a href=${'#/accounts/' + x.customer_id + '/credit'}>${x.customer_name || x.customer_code || t('work.openAccount')}</a>`],
         [t('field.status'), (x) => badge('credit', x.status)], [t('credit.limit'), (x) => x.arrears_limit],
-        [t('credit.outstanding'), (x) => x.outstanding], [t('credit.overdue'), (x) => x.overdue ?? '—'],
+        [t('credit.outstanding'), (x) => x.outstanding], [t('credit.overdue'), (x) => x.overdue_amount ?? '—'],
       ]} />`}<//>`}
     </section>
     <p>${t('credit.perAccount')} <a href="#/accounts">${t('nav.accounts')}</a></p>`;
@@ -100,7 +100,7 @@ function Ledger({ c, me, kind, onDone }) {
     <${Paged} paged=${paged}>${(items) => html`<${Table} rows=${items} cols=${[
       [t('credit.date'), (e) => fmtDate(e.date)], [t('sale.amount'), (e) => e.amount], [t('credit.reference'), (e) => e.reference || '—'],
       [t('credit.outstanding'), (e) => e.outstanding],
-      ['', (e) => (ledger && !e.reversed_at && !e.reversal_of ? html`<button type="button" class="secondary small" onClick=${() => reverse(e)}>${t('credit.reverse')}</button>` : e.reversal_of ? t('credit.reversal') : '')],
+      ['', (e) => (ledger && !e.reversed_by && !e.reversal_of ? html`<button type="button" class="secondary small" onClick=${() => reverse(e)}>${t('credit.reverse')}</button>` : e.reversal_of ? t('credit.reversal') : '')],
     ]} />`}<//>
     ${ledger ? html`<form class="subform" onSubmit=${(e) => f.submit(e, record)}><h4>${t('credit.record.' + kind)}</h4>
       <div class="grid"><${Field} name="amount" label=${t('sale.amount')} value=${f.values.amount} onInput=${f.set} error=${f.fields} required inputmode="decimal" />
