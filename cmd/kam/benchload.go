@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -40,10 +42,13 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	parallel := fs.Int("parallel", 8, "concurrent clients")
 	fs.StringVar(&cfg.TemporalStore, "temporal-store", cfg.TemporalStore, "sqlite (in memory for the run) or postgres (databases kam_bench_load_temporal*, recreated)")
 	cycle := fs.Bool("cycle", true, "also close one settlement cycle across all the accounts' agreements, beside as many bare one-activity workflows")
+	only := fs.String("only", "", "decisions: measure only the decision lines and their floor")
+	dbName := fs.String("database", "kam_bench_load", "the database to recreate and load")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the decision lines to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	r, err := benchStart(ctx, cfg, "kam_bench_load", true)
+	r, err := benchStart(ctx, cfg, *dbName, true)
 	if err != nil {
 		return err
 	}
@@ -119,46 +124,6 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	fmt.Println("| measurement | ops | per second | p50 | p99 |")
 	fmt.Println("|---|---|---|---|---|")
 
-	measure("GET /v1/customers/{id} (auth, scope, register)", *requests, *parallel, func(i int) error {
-		return call("GET", "/v1/customers/"+ids[rand.IntN(len(ids))].String(), fin, nil, 200)
-	})
-	measure("raw pgx point select of the same row", *requests, *parallel, func(i int) error {
-		var code string
-		return pool.QueryRow(ctx, "SELECT code FROM customers WHERE id = $1", ids[rand.IntN(len(ids))]).Scan(&code)
-	})
-	today := time.Now().Format(time.DateOnly)
-	measure("POST charges, many accounts", *requests, *parallel, func(i int) error {
-		return call("POST", "/v1/customers/"+ids[rand.IntN(len(ids))].String()+"/charges", fin,
-			map[string]any{"amount": "1", "reference": fmt.Sprintf("M-%d", i), "occurred_on": today}, 201)
-	})
-	hot := ids[0].String()
-	measure("POST charges, one hot account", *requests, *parallel, func(i int) error {
-		return call("POST", "/v1/customers/"+hot+"/charges", fin, map[string]any{"amount": "1", "reference": fmt.Sprintf("H-%d", i), "occurred_on": today}, 201)
-	})
-
-	// Decisions: requests are submitted first and left to settle.
-	n := min(*requests, 300)
-	reqIDs := make([]string, 0, n)
-	for range n {
-		var out struct {
-			ID string `json:"id"`
-		}
-		b, _ := json.Marshal(map[string]any{"customer_id": ids[1].String(), "product_category": "equipment", "rate": "3", "method": "percentage", "valid_from": today, "valid_to": today})
-		req, _ := http.NewRequestWithContext(ctx, "POST", r.URL+"/v1/discount-requests", bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+am)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := hc.Do(req)
-		if err != nil {
-			return err
-		}
-		_ = json.NewDecoder(res.Body).Decode(&out)
-		res.Body.Close()
-		reqIDs = append(reqIDs, out.ID)
-	}
-	time.Sleep(2 * time.Second)
-	measure("POST decisions (Temporal update, saved state)", n, *parallel, func(i int) error {
-		return call("POST", "/v1/discount-requests/"+reqIDs[i]+"/decisions", ka, map[string]any{"decision": "reject"}, 200)
-	})
 	w := worker.New(r.Temporal, "bench-load", worker.Options{})
 	w.RegisterWorkflow(noopUpdates)
 	w.RegisterWorkflow(noopWorkflow)
@@ -168,18 +133,23 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 		return err
 	}
 	defer w.Stop()
-	wid := "bench-noop-" + uuid.NewString()
-	if _, err := r.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wid, TaskQueue: "bench-load"}, noopUpdates); err != nil {
+	if *only == "" {
+		measureReadsAndCharges(ctx, pool, ids, fin, call, *requests, *parallel)
+	}
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
 		return err
 	}
-	measure("bare no-op Temporal update", n, *parallel, func(i int) error {
-		h, err := r.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: wid, UpdateName: "noop", WaitForStage: client.WorkflowUpdateStageCompleted})
-		if err != nil {
-			return err
-		}
-		return h.Get(ctx, nil)
-	})
-	_ = r.Temporal.SignalWorkflow(ctx, wid, "", "stop", nil)
+	ratios, err := decisionBench{r: r, hc: hc, call: call, accounts: ids, am: am, ka: ka, n: min(*requests, 300), parallel: *parallel}.run(ctx)
+	stopProfile()
+	if err != nil {
+		return err
+	}
+	if *only != "" {
+		printRatios(ratios)
+		return firstErr
+	}
+	n := min(*requests, 300)
 	measure("bare start→complete workflow", n, *parallel, func(i int) error {
 		wr, err := r.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "bench-bare-" + uuid.NewString(), TaskQueue: "bench-load"}, noopWorkflow)
 		if err != nil {
@@ -187,6 +157,7 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 		}
 		return wr.Get(ctx, nil)
 	})
+	printRatios(ratios)
 	if !*cycle || firstErr != nil {
 		return firstErr
 	}
@@ -253,8 +224,20 @@ func bareBurst(ctx context.Context, c client.Client, n, parallel int) (time.Dura
 
 var firstErr error
 
+// stat is one measured line.
+type stat struct {
+	perSecond float64
+	p50, p99  time.Duration
+}
+
+// ratioP50 is s's p50 in units of floor's.
+func (s stat) ratioP50(floor stat) float64 { return float64(s.p50) / float64(floor.p50) }
+
+// ratioRate is s's throughput as a fraction of floor's.
+func (s stat) ratioRate(floor stat) float64 { return s.perSecond / floor.perSecond }
+
 // measure times op count times over parallel clients and prints one table line.
-func measure(what string, count, parallel int, op func(i int) error) {
+func measure(what string, count, parallel int, op func(i int) error) stat {
 	lat := make([]time.Duration, count)
 	var next sync.Mutex
 	i := 0
@@ -283,8 +266,9 @@ func measure(what string, count, parallel int, op func(i int) error) {
 	wg.Wait()
 	took := time.Since(start)
 	slices.Sort(lat)
-	fmt.Printf("| %s | %d | %.0f | %s | %s |\n", what, count, float64(count)/took.Seconds(),
-		lat[count/2].Round(10*time.Microsecond), lat[count*99/100].Round(10*time.Microsecond))
+	st := stat{perSecond: float64(count) / took.Seconds(), p50: lat[count/2], p99: lat[count*99/100]}
+	fmt.Printf("| %s | %d | %.0f | %s | %s |\n", what, count, st.perSecond, st.p50.Round(10*time.Microsecond), st.p99.Round(10*time.Microsecond))
+	return st
 }
 
 func noopWorkflow(ctx workflow.Context) error { return nil }
@@ -311,4 +295,42 @@ func noopUpdates(ctx workflow.Context) error {
 	}
 	workflow.GetSignalChannel(ctx, "stop").Receive(ctx, nil)
 	return nil
+}
+
+// measureReadsAndCharges prints the archive read and charge lines beside a
+// raw point select.
+func measureReadsAndCharges(ctx context.Context, pool *pgxpool.Pool, ids []uuid.UUID, fin string, call func(method, path, tok string, body any, want int) error, requests, parallel int) {
+	measure("GET /v1/customers/{id} (auth, scope, register)", requests, parallel, func(i int) error {
+		return call("GET", "/v1/customers/"+ids[rand.IntN(len(ids))].String(), fin, nil, 200)
+	})
+	measure("raw pgx point select of the same row", requests, parallel, func(i int) error {
+		var code string
+		return pool.QueryRow(ctx, "SELECT code FROM customers WHERE id = $1", ids[rand.IntN(len(ids))]).Scan(&code)
+	})
+	today := time.Now().Format(time.DateOnly)
+	measure("POST charges, many accounts", requests, parallel, func(i int) error {
+		return call("POST", "/v1/customers/"+ids[rand.IntN(len(ids))].String()+"/charges", fin,
+			map[string]any{"amount": "1", "reference": fmt.Sprintf("M-%d", i), "occurred_on": today}, 201)
+	})
+	hot := ids[0].String()
+	measure("POST charges, one hot account", requests, parallel, func(i int) error {
+		return call("POST", "/v1/customers/"+hot+"/charges", fin, map[string]any{"amount": "1", "reference": fmt.Sprintf("H-%d", i), "occurred_on": today}, 201)
+	})
+}
+
+// startCPUProfile profiles the whole process (server, worker, API and
+// clients) into path until the returned stop; no path, no profile.
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/client"
+
+	"kam/cmd/kam/app"
+)
+
+// decisionBench is what the decision lines of `kam bench load` need.
+type decisionBench struct {
+	r        *app.Running
+	hc       *http.Client
+	call     func(method, path, tok string, body any, want int) error
+	accounts []uuid.UUID
+	am, ka   string // an account manager of every account, a ka_manager
+	n        int
+	parallel int
+}
+
+// run measures POST .../decisions (approve at stage 1, standard route: the
+// run answers, then grants, files with the GM and sends notices) on n
+// requests of n distinct accounts and on n requests of one account, beside
+// the floor: a bare no-op Update, one each on n open runs (the shape a
+// decision has: the first update of its own run), and, for reference, all
+// on one run. Each decision line is followed by its ratios to the floor.
+func (b decisionBench) run(ctx context.Context) ([]ratio, error) {
+	distinct, err := b.submit(ctx, func(i int) uuid.UUID { return b.accounts[(i+1)%len(b.accounts)] })
+	if err != nil {
+		return nil, err
+	}
+	one, err := b.submit(ctx, func(int) uuid.UUID { return b.accounts[1] })
+	if err != nil {
+		return nil, err
+	}
+	floor, err := b.floorPerRun(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := b.floorOneRun(ctx); err != nil {
+		return nil, err
+	}
+	d := b.decide("POST decisions, approve, distinct accounts", distinct)
+	o := b.decide("POST decisions, approve, one account", one)
+	return []ratio{{"distinct accounts", d, floor}, {"one account", o, floor}}, nil
+}
+
+// ratio is a decision line beside its floor.
+type ratio struct {
+	what        string
+	line, floor stat
+}
+
+func printRatios(rs []ratio) {
+	fmt.Println()
+	fmt.Println("| decision line | p50 ÷ floor's p50 (goal ≤ 2×) | throughput ÷ floor's (goal ≥ 50 %) |")
+	fmt.Println("|---|---|---|")
+	for _, r := range rs {
+		fmt.Printf("| %s | %.2f× | %.0f %% |\n", r.what, r.line.ratioP50(r.floor), 100*r.line.ratioRate(r.floor))
+	}
+	fmt.Println("\nThe floor is the bare no-op Update, one on each of as many open runs (a decision is the first Update of its run).")
+}
+
+// submit makes n requests, on the account of(i), and lets them settle:
+// each decision then meets a run that is waiting, as in real life.
+func (b decisionBench) submit(ctx context.Context, of func(i int) uuid.UUID) ([]string, error) {
+	today := time.Now().Format(time.DateOnly)
+	ids := make([]string, b.n)
+	err := fanOut(b.n, b.parallel, func(i int) error {
+		body, _ := json.Marshal(map[string]any{"customer_id": of(i).String(), "product_category": "equipment", "rate": "3",
+			"method": "percentage", "valid_from": today, "valid_to": today})
+		req, _ := http.NewRequestWithContext(ctx, "POST", b.r.URL+"/v1/discount-requests", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+b.am)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := b.hc.Do(req)
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		var out struct {
+			ID string `json:"id"`
+		}
+		if res.StatusCode != http.StatusCreated {
+			return fmt.Errorf("submit: %d", res.StatusCode)
+		}
+		if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+			return err
+		}
+		ids[i] = out.ID
+		return nil
+	})
+	time.Sleep(2 * time.Second)
+	return ids, err
+}
+
+func (b decisionBench) decide(what string, ids []string) stat {
+	return measure(what, len(ids), b.parallel, func(i int) error {
+		return b.call("POST", "/v1/discount-requests/"+ids[i]+"/decisions", b.ka, map[string]any{"decision": "approve"}, 200)
+	})
+}
+
+// floorPerRun is the floor: n open runs, one no-op Update each.
+func (b decisionBench) floorPerRun(ctx context.Context) (stat, error) {
+	wids := make([]string, b.n)
+	err := fanOut(b.n, b.parallel, func(i int) error {
+		wids[i] = "bench-noop-" + uuid.NewString()
+		_, err := b.r.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wids[i], TaskQueue: "bench-load"}, noopUpdates)
+		return err
+	})
+	if err != nil {
+		return stat{}, err
+	}
+	time.Sleep(time.Second)
+	s := measure("floor: bare no-op Temporal Update, one on each open run", b.n, b.parallel, func(i int) error {
+		return b.noop(ctx, wids[i])
+	})
+	for _, id := range wids {
+		_ = b.r.Temporal.SignalWorkflow(ctx, id, "", "stop", nil)
+	}
+	return s, nil
+}
+
+// floorOneRun is the earlier floor: every Update on one run, which the
+// server may hand to the worker several at a time.
+func (b decisionBench) floorOneRun(ctx context.Context) (stat, error) {
+	wid := "bench-noop-" + uuid.NewString()
+	if _, err := b.r.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wid, TaskQueue: "bench-load"}, noopUpdates); err != nil {
+		return stat{}, err
+	}
+	defer func() { _ = b.r.Temporal.SignalWorkflow(ctx, wid, "", "stop", nil) }()
+	return measure("bare no-op Temporal Update, all on one run", b.n, b.parallel, func(int) error { return b.noop(ctx, wid) }), nil
+}
+
+func (b decisionBench) noop(ctx context.Context, wid string) error {
+	h, err := b.r.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: wid, UpdateName: "noop", WaitForStage: client.WorkflowUpdateStageCompleted})
+	if err != nil {
+		return err
+	}
+	return h.Get(ctx, nil)
+}
