@@ -444,8 +444,59 @@ func (w *approval) waitForNextStep(ctx workflow.Context) error {
 
 // afterClose carries out an approval: the grant becomes the account's
 // discount standard; a standard one the KA Department approved is filed with
-// the GM; the grant then lives until valid_to (runGrant).
+// the GM; the grant then lives until valid_to (runGrant). Under
+// versionOneAftermath that is one activity (carryOut), after the decision
+// has been answered.
 func (w *approval) afterClose(ctx workflow.Context) error {
+	if workflow.GetVersion(ctx, versionOneAftermath, workflow.DefaultVersion, 1) == 1 {
+		if err := w.carryOut(ctx); err != nil {
+			return err
+		}
+	} else if err := w.afterCloseSteps(ctx); err != nil {
+		return err
+	}
+	if w.st.State != kam.StateApproved {
+		return nil
+	}
+	wait := workflow.Sleep
+	if workflow.GetVersion(ctx, versionRevocableGrant, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+		wait = w.untilRevoked
+	}
+	return w.runGrant(ctx, wait)
+}
+
+// versionOneAftermath: what follows a closed request (the queued notices, the
+// grant, the filing and their notices) is one activity, where it was one per
+// step, each a further activity task and workflow task on the server. A run
+// that had begun the steps keeps taking them one by one.
+const versionOneAftermath = "one-aftermath"
+
+// carryOut is afterClose's work in one activity (activities.Aftermath).
+func (w *approval) carryOut(ctx workflow.Context) error {
+	m := activities.Aftermath{RequestID: w.in.RequestID, Before: w.outbox}
+	if w.st.State == kam.StateApproved {
+		m.Grant, m.ApprovedBy = true, w.approver
+		m.File = w.in.Route == kam.RouteStandard && !w.gmDecided
+		if m.File {
+			m.After = append(m.After, w.event("filed", "discount_filed", "Standard discount filed with you (备案)",
+				"Approved within the standard by the KA Department; acknowledge it under /v1/filings", audience{roles: []string{kam.RoleGeneralManager}}))
+		}
+		m.After = append(m.After, w.event("granted", "discount_granted", "Discount granted", "The discount is now part of the account's discount standard",
+			audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true}))
+		w.applying = true
+	}
+	var done activities.AftermathDone
+	if err := workflow.ExecuteActivity(withActivity(ctx), act.CarryOutDiscount, m).Get(ctx, &done); err != nil {
+		return err
+	}
+	w.outbox = nil
+	w.st.GrantID, w.st.FilingID = done.GrantID, done.FilingID
+	return nil
+}
+
+// afterCloseSteps is afterClose before versionOneAftermath: a step, an
+// activity.
+func (w *approval) afterCloseSteps(ctx workflow.Context) error {
 	if err := w.flush(ctx); err != nil {
 		return err
 	}
@@ -469,14 +520,7 @@ func (w *approval) afterClose(ctx workflow.Context) error {
 	}
 	w.queue("granted", "discount_granted", "Discount granted", "The discount is now part of the account's discount standard",
 		audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true})
-	if err := w.flush(ctx); err != nil {
-		return err
-	}
-	wait := workflow.Sleep
-	if workflow.GetVersion(ctx, versionRevocableGrant, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
-		wait = w.untilRevoked
-	}
-	return w.runGrant(ctx, wait)
+	return w.flush(ctx)
 }
 
 // versionRevocableGrant: a grant's run waits for its end or its revocation
