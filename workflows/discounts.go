@@ -95,6 +95,11 @@ type DiscountState struct {
 	// is the revocation's filing with the GM.
 	Revoked            bool
 	RevocationFilingID *uuid.UUID
+	// UpdatedAt is when the run last saved its state (its clock, as stored).
+	UpdatedAt time.Time
+	// Decided is, in a decide update's answer, the decision it recorded:
+	// with UpdatedAt, what the API answers with, reading nothing back.
+	Decided *kam.DiscountDecision `json:",omitempty"`
 }
 
 // DiscountApproval is Art. 11–12: tiered management, level-by-level approval.
@@ -292,6 +297,8 @@ func (w *approval) decide(ctx workflow.Context, d Decision) (DiscountState, erro
 	if err := w.save(ctx, record); err != nil {
 		return w.st, err
 	}
+	answer := w.st
+	answer.Decided = record
 	next := "the General Manager now decides"
 	if w.st.State != kam.StatePending {
 		next = "the request is " + w.st.State
@@ -302,7 +309,7 @@ func (w *approval) decide(ctx workflow.Context, d Decision) (DiscountState, erro
 		w.queue("stage/general_manager", "discount_awaiting_decision", "Beyond-standard discount awaits your decision",
 			"Approved by the KA Department; Art. 12 requires the General Manager's approval", audience{roles: []string{kam.RoleGeneralManager}, deputies: true})
 	}
-	return w.st, nil
+	return answer, nil
 }
 
 func (w *approval) validateWithdrawal(ctx workflow.Context, wd Withdrawal) error {
@@ -335,9 +342,14 @@ func (w *approval) save(ctx workflow.Context, d *kam.DiscountDecision) error {
 	// so its saves still win. A bare counter would let the lost ones win.
 	w.seq++
 	order := int64(workflow.GetInfo(ctx).GetCurrentHistoryLength())<<20 | int64(w.seq&(1<<20-1))
+	// Postgres keeps microseconds: the answer names the time as stored.
+	w.st.UpdatedAt = workflow.Now(ctx).Truncate(time.Microsecond)
+	if d != nil {
+		d.At = w.st.UpdatedAt
+	}
 	return workflow.ExecuteLocalActivity(withLocalActivity(ctx), act.SaveDiscountState, kam.DiscountState{
 		RequestID: w.in.RequestID, State: w.st.State, Stage: stage, Escalated: w.st.Escalated,
-		Deadline: w.st.Deadline, Reminders: int32(w.st.Reminders), Seq: order, Decision: d,
+		Deadline: w.st.Deadline, Reminders: int32(w.st.Reminders), Seq: order, Decision: d, At: w.st.UpdatedAt,
 	}).Get(ctx, nil)
 }
 

@@ -32,6 +32,10 @@ import (
 //	KAM_RECORD_HISTORY=$PWD/workflows/testdata/discount-deputy.json go test ./api -run TestDeputyDecidesEscalatedRequestWhileGMAway
 //	KAM_RECORD_HISTORY=$PWD/workflows/testdata/discount-revoked.json go test ./api -run TestRevokedGrantEndsAndInspectionFlagsLaterSale
 //
+// and the aftermath of a standard approval in one activity (versionOneAftermath) with
+//
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/discount-one-aftermath.json go test ./api -run TestDecisionAnswerIsTheStoredRequest
+//
 // Every file in testdata/ is such a history.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
