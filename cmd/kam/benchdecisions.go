@@ -47,12 +47,12 @@ func (b decisionBench) run(ctx context.Context) ([]ratio, error) {
 	if _, err := b.floorOneRun(ctx); err != nil {
 		return nil, err
 	}
-	d := b.decide("POST decisions, approve, distinct accounts", distinct)
-	if err := b.settle(ctx, distinct); err != nil {
+	d, err := b.decide(ctx, "POST decisions, approve, distinct accounts", distinct)
+	if err != nil {
 		return nil, err
 	}
-	o := b.decide("POST decisions, approve, one account", one)
-	if err := b.settle(ctx, one); err != nil {
+	o, err := b.decide(ctx, "POST decisions, approve, one account", one)
+	if err != nil {
 		return nil, err
 	}
 	return []ratio{{"distinct accounts", d, floor}, {"one account", o, floor}}, nil
@@ -66,12 +66,14 @@ type ratio struct {
 
 func printRatios(rs []ratio) {
 	fmt.Println()
-	fmt.Println("| decision line | p50 ÷ floor's p50 (goal ≤ 2×) | throughput ÷ floor's (goal ≥ 50 %) |")
-	fmt.Println("|---|---|---|")
+	fmt.Println("| decision line | p50 ÷ floor's p50 (goal ≤ 2×) | throughput ÷ floor's (goal ≥ 50 %) | CPU per decision, aftermath included | ÷ floor's CPU per Update |")
+	fmt.Println("|---|---|---|---|---|")
 	for _, r := range rs {
-		fmt.Printf("| %s | %.2f× | %.0f %% |\n", r.what, r.line.ratioP50(r.floor), 100*r.line.ratioRate(r.floor))
+		fmt.Printf("| %s | %.2f× | %.0f %% | %s | %.1f× |\n", r.what, r.line.ratioP50(r.floor), 100*r.line.ratioRate(r.floor),
+			r.line.cpu.Round(10*time.Microsecond), float64(r.line.cpu)/float64(r.floor.cpu))
 	}
 	fmt.Println("\nThe floor is the bare no-op Update, one on each of as many open runs (a decision is the first Update of its run).")
+	fmt.Println("CPU is this process's (server, worker, API, clients), the least sensitive figure to other load on the machine.")
 }
 
 // submit makes n requests, on the account of(i), and lets them settle:
@@ -106,10 +108,16 @@ func (b decisionBench) submit(ctx context.Context, of func(i int) uuid.UUID) ([]
 	return ids, err
 }
 
-func (b decisionBench) decide(what string, ids []string) stat {
-	return measure(what, len(ids), b.parallel, func(i int) error {
+// decide measures one decision line; its stat's cpu then also counts the
+// aftermath the runs carry out after answering (settle).
+func (b decisionBench) decide(ctx context.Context, what string, ids []string) (stat, error) {
+	cpu := cpuTime()
+	s := measure(what, len(ids), b.parallel, func(i int) error {
 		return b.call("POST", "/v1/discount-requests/"+ids[i]+"/decisions", b.ka, map[string]any{"decision": "approve"}, 200)
 	})
+	err := b.settle(ctx, ids)
+	s.cpu = (cpuTime() - cpu) / time.Duration(len(ids))
+	return s, err
 }
 
 // settle waits until the runs of ids have carried out their approvals (the

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -121,8 +122,8 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 		return nil
 	}
 	fmt.Printf("seeded %d accounts with an agreement and %d sales each; %d requests per line, %d clients\n\n", len(ids), *salesPer, *requests, *parallel)
-	fmt.Println("| measurement | ops | per second | p50 | p99 |")
-	fmt.Println("|---|---|---|---|---|")
+	fmt.Println("| measurement | ops | per second | p50 | p99 | process CPU per op |")
+	fmt.Println("|---|---|---|---|---|---|")
 
 	w := worker.New(r.Temporal, "bench-load", worker.Options{})
 	w.RegisterWorkflow(noopUpdates)
@@ -228,6 +229,16 @@ var firstErr error
 type stat struct {
 	perSecond float64
 	p50, p99  time.Duration
+	// cpu is the process's CPU time per op (server, worker, API and
+	// clients): what other load on the machine changes least.
+	cpu time.Duration
+}
+
+// cpuTime is the CPU time this process has used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // ratioP50 is s's p50 in units of floor's.
@@ -242,7 +253,7 @@ func measure(what string, count, parallel int, op func(i int) error) stat {
 	var next sync.Mutex
 	i := 0
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, cpu := time.Now(), cpuTime()
 	for range parallel {
 		wg.Add(1)
 		go func() {
@@ -266,8 +277,9 @@ func measure(what string, count, parallel int, op func(i int) error) stat {
 	wg.Wait()
 	took := time.Since(start)
 	slices.Sort(lat)
-	st := stat{perSecond: float64(count) / took.Seconds(), p50: lat[count/2], p99: lat[count*99/100]}
-	fmt.Printf("| %s | %d | %.0f | %s | %s |\n", what, count, st.perSecond, st.p50.Round(10*time.Microsecond), st.p99.Round(10*time.Microsecond))
+	st := stat{perSecond: float64(count) / took.Seconds(), p50: lat[count/2], p99: lat[count*99/100], cpu: (cpuTime() - cpu) / time.Duration(count)}
+	fmt.Printf("| %s | %d | %.0f | %s | %s | %s |\n", what, count, st.perSecond, st.p50.Round(10*time.Microsecond), st.p99.Round(10*time.Microsecond),
+		st.cpu.Round(10*time.Microsecond))
 	return st
 }
 
