@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -96,7 +97,8 @@ func (b decisionBench) submit(ctx context.Context, of func(i int) uuid.UUID) ([]
 			ID string `json:"id"`
 		}
 		if res.StatusCode != http.StatusCreated {
-			return fmt.Errorf("submit: %d", res.StatusCode)
+			msg, _ := io.ReadAll(res.Body)
+			return fmt.Errorf("submit: %d %s", res.StatusCode, msg)
 		}
 		if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
 			return err
@@ -115,6 +117,9 @@ func (b decisionBench) decide(ctx context.Context, what string, ids []string) (s
 	s := measure(what, len(ids), b.parallel, func(i int) error {
 		return b.call("POST", "/v1/discount-requests/"+ids[i]+"/decisions", b.ka, map[string]any{"decision": "approve"}, 200)
 	})
+	if firstErr != nil {
+		return s, firstErr
+	}
 	err := b.settle(ctx, ids)
 	s.cpu = (cpuTime() - cpu) / time.Duration(len(ids))
 	return s, err
