@@ -97,6 +97,8 @@ type DiscountState struct {
 	Seq int64
 	// Decision, when set, is recorded in the same transaction (once per stage).
 	Decision *DiscountDecision
+	// At is when the run changed its state (and took Decision); zero: now.
+	At time.Time
 }
 
 // DiscountDecision is one stage's decision.
@@ -105,6 +107,8 @@ type DiscountDecision struct {
 	By                       uuid.UUID
 	// OnBehalfOf is the delegator a deputy decided for (SPEC §7), if any.
 	OnBehalfOf *uuid.UUID
+	// At is when it was taken; zero: the state's At.
+	At time.Time
 }
 
 // InspectionRun is one discount inspection (Art. 14).

@@ -56,6 +56,58 @@ func (a *Activities) RecordDiscountEvent(ctx context.Context, e DiscountEvent) e
 	return nil
 }
 
+// Aftermath is what an approval run does once its request has closed and
+// the decision has been answered, in one activity instead of one per step:
+// the events and notices queued so far, then, for an approval, the grant,
+// the filing with the GM when File, and the events after them. Every step
+// is idempotent (the grant and the filing once per request, an event and
+// its notice once per key), so a retry repeats none of them.
+type Aftermath struct {
+	RequestID uuid.UUID
+	Before    []DiscountEvent
+	// Grant: the request was approved by ApprovedBy.
+	Grant      bool
+	ApprovedBy uuid.UUID
+	File       bool
+	After      []DiscountEvent
+}
+
+// AftermathDone is what the aftermath made.
+type AftermathDone struct {
+	GrantID, FilingID *uuid.UUID
+}
+
+// CarryOutDiscount runs an Aftermath in order.
+func (a *Activities) CarryOutDiscount(ctx context.Context, m Aftermath) (AftermathDone, error) {
+	var done AftermathDone
+	for _, e := range m.Before {
+		if err := a.RecordDiscountEvent(ctx, e); err != nil {
+			return done, err
+		}
+	}
+	if !m.Grant {
+		return done, nil
+	}
+	g, err := a.ApplyGrant(ctx, m.RequestID, m.ApprovedBy)
+	if err != nil {
+		return done, err
+	}
+	done.GrantID = &g
+	if m.File {
+		f, err := a.FileWithGM(ctx, m.RequestID)
+		if err != nil {
+			return done, err
+		}
+		done.FilingID = &f
+	}
+	for _, e := range m.After {
+		if err := a.RecordDiscountEvent(ctx, e); err != nil {
+			return done, err
+		}
+	}
+	return done, nil
+}
+
 // ApplyGrant makes the approved rate the account's discount standard (Art. 7.8).
 func (a *Activities) ApplyGrant(ctx context.Context, requestID, approvedBy uuid.UUID) (uuid.UUID, error) {
 	g, err := a.Store.ApplyGrant(ctx, requestID, approvedBy)

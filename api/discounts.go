@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -351,10 +352,10 @@ func (s *Server) decideDiscount(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	_, err = processWrite(s, ctx, []uuid.UUID{r.CustomerID}, discountSections, func(ctx context.Context) (workflows.DiscountState, error) {
+	st, err := processWrite(s, ctx, []uuid.UUID{r.CustomerID}, discountSections, func(ctx context.Context) (workflows.DiscountState, error) {
 		return s.procs.Decide(ctx, r.ID, d)
 	})
-	return s.answerUpdate(ctx, r, err)
+	return s.answerUpdate(ctx, view, st, err)
 }
 
 // decisionOf is the decision the caller makes on r's stage, and in which
@@ -406,29 +407,61 @@ func (s *Server) withdrawDiscount(ctx context.Context, in *struct {
 	if r.State != kam.StatePending {
 		return nil, problemFor(s.log, kam.Conflict(workflows.ErrNotPending, "this request is already %s", r.State))
 	}
-	_, err = processWrite(s, ctx, []uuid.UUID{r.CustomerID}, discountSections, func(ctx context.Context) (workflows.DiscountState, error) {
+	st, err := processWrite(s, ctx, []uuid.UUID{r.CustomerID}, discountSections, func(ctx context.Context) (workflows.DiscountState, error) {
 		return s.procs.Withdraw(ctx, r.ID, workflows.Withdrawal{By: p.ID})
 	})
-	return s.answerUpdate(ctx, r, err)
+	return s.answerUpdate(ctx, view, st, err)
 }
 
 // answerUpdate finishes a decide or withdraw call (registered before it was
 // sent, processWrite): a refusal becomes its problem; an accepted update is
-// answered from the read model, which the run saved before answering.
-func (s *Server) answerUpdate(ctx context.Context, r kam.DiscountRequest, updateErr error) (*struct{ Body DiscountRequest }, error) {
+// answered from the request as loaded and the run's answer, which names the
+// state it saved before answering and when (no read after the update). An
+// answer without that time (a worker older than UpdatedAt) is answered from
+// the read model.
+func (s *Server) answerUpdate(ctx context.Context, before kam.DiscountView, st workflows.DiscountState, updateErr error) (*struct{ Body DiscountRequest }, error) {
 	var p *Problem
 	if errors.As(updateErr, &p) {
 		return nil, p // the register refused: nothing was sent
 	}
+	r := before.Request
 	if updateErr != nil {
 		return nil, s.processErr(ctx, r.CustomerID, updateErr)
 	}
-	view, err := s.store.GetDiscountRequest(ctx, store.DiscountViewer{}, r.ID)
-	if err != nil {
-		return nil, problemFor(s.log, err)
+	if st.UpdatedAt.IsZero() {
+		view, err := s.store.GetDiscountRequest(ctx, store.DiscountViewer{}, r.ID)
+		if err != nil {
+			return nil, problemFor(s.log, err)
+		}
+		return &struct{ Body DiscountRequest }{Body: discountOut(view)}, nil
 	}
-	return &struct{ Body DiscountRequest }{Body: discountOut(view)}, nil
+	return &struct{ Body DiscountRequest }{Body: discountOut(afterUpdate(before, st))}, nil
 }
+
+// afterUpdate is a request as loaded with the state its run answered, and
+// the decision the run recorded, as the read model now holds them (times
+// to the microsecond, in the zone a read gives them).
+func afterUpdate(before kam.DiscountView, st workflows.DiscountState) kam.DiscountView {
+	v := before
+	v.Request.State, v.Request.Escalated, v.Request.Deadline = st.State, st.Escalated, nil
+	if st.Deadline != nil {
+		d := asStored(*st.Deadline)
+		v.Request.Deadline = &d
+	}
+	v.Request.Reminders, v.Request.UpdatedAt, v.Request.Stage = int32(st.Reminders), asStored(st.UpdatedAt), nil
+	if st.Stage != "" {
+		stage := st.Stage
+		v.Request.Stage = &stage
+	}
+	if d := st.Decided; d != nil {
+		v.Decisions = append(slices.Clone(v.Decisions), kam.StageDecision{RequestID: v.Request.ID, Stage: d.Stage, Decision: d.Decision,
+			DecidedBy: d.By, DecidedAt: asStored(d.At), Comment: d.Comment, OnBehalfOf: d.OnBehalfOf})
+	}
+	return v
+}
+
+// asStored is t as Postgres keeps it and pgx reads it back.
+func asStored(t time.Time) time.Time { return t.Truncate(time.Microsecond).Local() }
 
 func (s *Server) listFilings(ctx context.Context, in *struct {
 	Unacknowledged bool   `query:"unacknowledged" doc:"Only those the GM has not acknowledged"`

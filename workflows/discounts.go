@@ -96,6 +96,11 @@ type DiscountState struct {
 	// is the revocation's filing with the GM.
 	Revoked            bool
 	RevocationFilingID *uuid.UUID
+	// UpdatedAt is when the run last saved its state (its clock, as stored).
+	UpdatedAt time.Time
+	// Decided is, in a decide update's answer, the decision it recorded:
+	// with UpdatedAt, what the API answers with, reading nothing back.
+	Decided *kam.DiscountDecision `json:",omitempty"`
 }
 
 // DiscountApproval is Art. 11–12: tiered management, level-by-level approval.
@@ -293,13 +298,15 @@ func (w *approval) decide(ctx workflow.Context, d Decision) (DiscountState, erro
 	if err := w.save(ctx, record); err != nil {
 		return w.st, err
 	}
+	answer := w.st
+	answer.Decided = record
 	w.queue(stage+"/"+d.Decision, "discount_"+d.Decision, decisionWords(d.Decision, stage),
 		i18n.M(nextWords[w.st.State], d.Comment), audience{staff: told, manager: true})
 	if w.st.Stage == kam.StageGeneralManager {
 		w.queue("stage/general_manager", "discount_awaiting_decision", i18n.M(i18n.DiscountAwaitingGMTitle),
 			i18n.M(i18n.DiscountAwaitingGMBody), audience{roles: []string{kam.RoleGeneralManager}, deputies: true})
 	}
-	return w.st, nil
+	return answer, nil
 }
 
 func (w *approval) validateWithdrawal(ctx workflow.Context, wd Withdrawal) error {
@@ -332,9 +339,14 @@ func (w *approval) save(ctx workflow.Context, d *kam.DiscountDecision) error {
 	// so its saves still win. A bare counter would let the lost ones win.
 	w.seq++
 	order := int64(workflow.GetInfo(ctx).GetCurrentHistoryLength())<<20 | int64(w.seq&(1<<20-1))
+	// Postgres keeps microseconds: the answer names the time as stored.
+	w.st.UpdatedAt = workflow.Now(ctx).Truncate(time.Microsecond)
+	if d != nil {
+		d.At = w.st.UpdatedAt
+	}
 	return workflow.ExecuteLocalActivity(withLocalActivity(ctx), act.SaveDiscountState, kam.DiscountState{
 		RequestID: w.in.RequestID, State: w.st.State, Stage: stage, Escalated: w.st.Escalated,
-		Deadline: w.st.Deadline, Reminders: int32(w.st.Reminders), Seq: order, Decision: d,
+		Deadline: w.st.Deadline, Reminders: int32(w.st.Reminders), Seq: order, Decision: d, At: w.st.UpdatedAt,
 	}).Get(ctx, nil)
 }
 
@@ -443,8 +455,59 @@ func (w *approval) waitForNextStep(ctx workflow.Context) error {
 
 // afterClose carries out an approval: the grant becomes the account's
 // discount standard; a standard one the KA Department approved is filed with
-// the GM; the grant then lives until valid_to (runGrant).
+// the GM; the grant then lives until valid_to (runGrant). Under
+// versionOneAftermath that is one activity (carryOut), after the decision
+// has been answered.
 func (w *approval) afterClose(ctx workflow.Context) error {
+	if workflow.GetVersion(ctx, versionOneAftermath, workflow.DefaultVersion, 1) == 1 {
+		if err := w.carryOut(ctx); err != nil {
+			return err
+		}
+	} else if err := w.afterCloseSteps(ctx); err != nil {
+		return err
+	}
+	if w.st.State != kam.StateApproved {
+		return nil
+	}
+	wait := workflow.Sleep
+	if workflow.GetVersion(ctx, versionRevocableGrant, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+		wait = w.untilRevoked
+	}
+	return w.runGrant(ctx, wait)
+}
+
+// versionOneAftermath: what follows a closed request (the queued notices, the
+// grant, the filing and their notices) is one activity, where it was one per
+// step, each a further activity task and workflow task on the server. A run
+// that had begun the steps keeps taking them one by one.
+const versionOneAftermath = "one-aftermath"
+
+// carryOut is afterClose's work in one activity (activities.Aftermath).
+func (w *approval) carryOut(ctx workflow.Context) error {
+	m := activities.Aftermath{RequestID: w.in.RequestID, Before: w.outbox}
+	if w.st.State == kam.StateApproved {
+		m.Grant, m.ApprovedBy = true, w.approver
+		m.File = w.in.Route == kam.RouteStandard && !w.gmDecided
+		if m.File {
+			m.After = append(m.After, w.event("filed", "discount_filed", i18n.M(i18n.DiscountFiledTitle),
+				i18n.M(i18n.DiscountFiledBody), audience{roles: []string{kam.RoleGeneralManager}}))
+		}
+		m.After = append(m.After, w.event("granted", "discount_granted", i18n.M(i18n.DiscountGrantedTitle), i18n.M(i18n.DiscountGrantedBody),
+			audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true}))
+		w.applying = true
+	}
+	var done activities.AftermathDone
+	if err := workflow.ExecuteActivity(withActivity(ctx), act.CarryOutDiscount, m).Get(ctx, &done); err != nil {
+		return err
+	}
+	w.outbox = nil
+	w.st.GrantID, w.st.FilingID = done.GrantID, done.FilingID
+	return nil
+}
+
+// afterCloseSteps is afterClose before versionOneAftermath: a step, an
+// activity.
+func (w *approval) afterCloseSteps(ctx workflow.Context) error {
 	if err := w.flush(ctx); err != nil {
 		return err
 	}
@@ -468,14 +531,7 @@ func (w *approval) afterClose(ctx workflow.Context) error {
 	}
 	w.queue("granted", "discount_granted", i18n.M(i18n.DiscountGrantedTitle), i18n.M(i18n.DiscountGrantedBody),
 		audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true})
-	if err := w.flush(ctx); err != nil {
-		return err
-	}
-	wait := workflow.Sleep
-	if workflow.GetVersion(ctx, versionRevocableGrant, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
-		wait = w.untilRevoked
-	}
-	return w.runGrant(ctx, wait)
+	return w.flush(ctx)
 }
 
 // versionRevocableGrant: a grant's run waits for its end or its revocation

@@ -68,6 +68,24 @@ func newApprovalRunWith(t *testing.T, route string, eventDelay time.Duration) *a
 		r.filings++
 		return uuid.New(), nil
 	})
+	// The aftermath in one activity (versionOneAftermath), recorded as the
+	// steps it stands for.
+	env.OnActivity(a.CarryOutDiscount, mock.Anything, mock.Anything).After(eventDelay).Return(func(_ context.Context, m activities.Aftermath) (activities.AftermathDone, error) {
+		var done activities.AftermathDone
+		r.events = append(r.events, m.Before...)
+		if m.Grant {
+			r.grants++
+			g := uuid.New()
+			done.GrantID = &g
+		}
+		if m.File {
+			r.filings++
+			f := uuid.New()
+			done.FilingID = &f
+		}
+		r.events = append(r.events, m.After...)
+		return done, nil
+	})
 	env.OnActivity(a.EndGrant, mock.Anything, r.in.RequestID).Return(func(context.Context, uuid.UUID) error {
 		r.ended++
 		return nil

@@ -38,6 +38,10 @@ import (
 // re-read as it was before versionFollowOnReread (a bounced payment waited
 // for the next timer): it replays only because the follow is versioned.
 //
+// and the aftermath of a standard approval in one activity (versionOneAftermath) with
+//
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/discount-one-aftermath.json go test ./api -run TestDecisionAnswerIsTheStoredRequest
+//
 // Every file in testdata/ is such a history.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")

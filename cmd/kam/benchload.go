@@ -10,13 +10,16 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -41,10 +44,13 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	parallel := fs.Int("parallel", 8, "concurrent clients")
 	fs.StringVar(&cfg.TemporalStore, "temporal-store", cfg.TemporalStore, "sqlite (in memory for the run) or postgres (databases kam_bench_load_temporal*, recreated)")
 	cycle := fs.Bool("cycle", true, "also close one settlement cycle across all the accounts' agreements, beside as many bare one-activity workflows")
+	only := fs.String("only", "", "decisions: measure only the decision lines and their floor")
+	dbName := fs.String("database", "kam_bench_load", "the database to recreate and load")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the decision lines to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	r, err := benchStart(ctx, cfg, "kam_bench_load", true)
+	r, err := benchStart(ctx, cfg, *dbName, true)
 	if err != nil {
 		return err
 	}
@@ -99,9 +105,7 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Keep-alive for every client: the default transport keeps two idle
-	// connections per host, so 8 clients would reconnect on most requests.
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}} // 8 clients, no reconnects
 	call := func(method, path, tok string, body any, want int) error {
 		var rd io.Reader
 		if body != nil {
@@ -123,53 +127,9 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 		return nil
 	}
 	fmt.Printf("seeded %d accounts with an agreement and %d sales each; %d requests per line, %d clients\n\n", len(ids), *salesPer, *requests, *parallel)
-	fmt.Println("| measurement | ops | per second | p50 | p99 | floor: per second | ratio |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+	fmt.Println("| measurement | ops | per second | p50 | p99 | process CPU per op |")
+	fmt.Println("|---|---|---|---|---|---|")
 
-	if err := readBeside(ctx, cfg, r, ids, amID, am, call, *requests, *parallel); err != nil {
-		return err
-	}
-	// SPEC §7: what waits on the caller, one query; every account on the
-	// page (50) is registered. Every seeded archive is incomplete.
-	measure("GET /v1/me/tasks (the manager of every account; 50 registered)", *requests, *parallel, func(i int) error {
-		return call("GET", "/v1/me/tasks", am, nil, 200)
-	})
-	measure("GET /v1/me/tasks (a data clerk: every archive)", *requests, *parallel, func(i int) error {
-		return call("GET", "/v1/me/tasks", clerk, nil, 200)
-	})
-	today := time.Now().Format(time.DateOnly)
-	measure("POST charges, many accounts", *requests, *parallel, func(i int) error {
-		return call("POST", "/v1/customers/"+ids[rand.IntN(len(ids))].String()+"/charges", fin,
-			map[string]any{"amount": "1", "reference": fmt.Sprintf("M-%d", i), "occurred_on": today}, 201)
-	})
-	hot := ids[0].String()
-	measure("POST charges, one hot account", *requests, *parallel, func(i int) error {
-		return call("POST", "/v1/customers/"+hot+"/charges", fin, map[string]any{"amount": "1", "reference": fmt.Sprintf("H-%d", i), "occurred_on": today}, 201)
-	})
-
-	// Decisions: requests are submitted first and left to settle.
-	n := min(*requests, 300)
-	reqIDs := make([]string, 0, n)
-	for range n {
-		var out struct {
-			ID string `json:"id"`
-		}
-		b, _ := json.Marshal(map[string]any{"customer_id": ids[1].String(), "product_category": "equipment", "rate": "3", "method": "percentage", "valid_from": today, "valid_to": today})
-		req, _ := http.NewRequestWithContext(ctx, "POST", r.URL+"/v1/discount-requests", bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+am)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := hc.Do(req)
-		if err != nil {
-			return err
-		}
-		_ = json.NewDecoder(res.Body).Decode(&out)
-		res.Body.Close()
-		reqIDs = append(reqIDs, out.ID)
-	}
-	time.Sleep(2 * time.Second)
-	measure("POST decisions (Temporal update, saved state)", n, *parallel, func(i int) error {
-		return call("POST", "/v1/discount-requests/"+reqIDs[i]+"/decisions", ka, map[string]any{"decision": "reject"}, 200)
-	})
 	w := worker.New(r.Temporal, "bench-load", worker.Options{})
 	w.RegisterWorkflow(noopUpdates)
 	w.RegisterWorkflow(noopWorkflow)
@@ -179,18 +139,26 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 		return err
 	}
 	defer w.Stop()
-	wid := "bench-noop-" + uuid.NewString()
-	if _, err := r.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wid, TaskQueue: "bench-load"}, noopUpdates); err != nil {
-		return err
-	}
-	measure("bare no-op Temporal update", n, *parallel, func(i int) error {
-		h, err := r.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: wid, UpdateName: "noop", WaitForStage: client.WorkflowUpdateStageCompleted})
-		if err != nil {
+	if *only == "" {
+		if err := readBeside(ctx, cfg.DatabaseURL, *dbName, pool, ids, amID, am, call, *requests, *parallel); err != nil {
 			return err
 		}
-		return h.Get(ctx, nil)
-	})
-	_ = r.Temporal.SignalWorkflow(ctx, wid, "", "stop", nil)
+		measureTasksAndCharges(ids, am, clerk, fin, call, *requests, *parallel)
+	}
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	ratios, err := decisionBench{r: r, hc: hc, call: call, accounts: ids, am: am, ka: ka, n: min(*requests, 300), parallel: *parallel}.run(ctx)
+	stopProfile()
+	if err != nil {
+		return err
+	}
+	if *only != "" {
+		printRatios(ratios)
+		return firstErr
+	}
+	n := min(*requests, 300)
 	measure("bare start→complete workflow", n, *parallel, func(i int) error {
 		wr, err := r.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "bench-bare-" + uuid.NewString(), TaskQueue: "bench-load"}, noopWorkflow)
 		if err != nil {
@@ -198,6 +166,7 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 		}
 		return wr.Get(ctx, nil)
 	})
+	printRatios(ratios)
 	if !*cycle || firstErr != nil {
 		return firstErr
 	}
@@ -264,96 +233,35 @@ func bareBurst(ctx context.Context, c client.Client, n, parallel int) (time.Dura
 
 var firstErr error
 
-// readBeside measures issue #15's first ratio: GET /v1/customers/{id} as the
-// account's manager beside its floor, a point select and one durable
-// register-shaped INSERT (into a plain table, autocommitted) on the same
-// pool, and the raw point select; the read's line carries both ratios.
-func readBeside(ctx context.Context, cfg app.Config, r *app.Running, ids []uuid.UUID, amID uuid.UUID, am string,
-	call func(method, path, tok string, body any, want int) error, requests, parallel int) error {
-	dsn, err := db.WithDatabase(cfg.DatabaseURL, "kam_bench_load")
-	if err != nil {
-		return err
-	}
-	owner, err := pgx.Connect(ctx, dsn) // the owner's: kam serves as kam_app, which creates no tables
-	if err != nil {
-		return err
-	}
-	defer owner.Close(ctx)
-	if _, err := owner.Exec(ctx, floorTable); err != nil {
-		return fmt.Errorf("floor table: %w", err)
-	}
-	pool := r.Store.Pool
-	sel := func(int) error {
-		var code string
-		return pool.QueryRow(ctx, "SELECT code FROM customers WHERE id = $1", ids[rand.IntN(len(ids))]).Scan(&code)
-	}
-	floor := timed(requests, parallel, func(i int) error {
-		if err := sel(i); err != nil {
-			return err
-		}
-		_, err := pool.Exec(ctx, floorInsert, amID, ids[rand.IntN(len(ids))])
-		return err
-	})
-	raw := timed(requests, parallel, sel)
-	read := timed(requests, parallel, func(int) error {
-		return call("GET", "/v1/customers/"+ids[rand.IntN(len(ids))].String(), am, nil, 200)
-	})
-	read.print("GET /v1/customers/{id} as its manager (auth, scope, read, register)", &floor)
-	floor.print("  floor: point select + one durable register-shaped INSERT", nil)
-	raw.print("  raw pgx point select of the same row", nil)
-	fmt.Printf("| GET as its manager ÷ raw select (aim ≥ 50 %%) | | %.1f %% | | | | |\n", 100*read.perSecond()/raw.perSecond())
-	return nil
+// stat is one measured line.
+type stat struct {
+	perSecond float64
+	p50, p99  time.Duration
+	// cpu is the process's CPU time per op (server, worker, API and
+	// clients): what other load on the machine changes least.
+	cpu time.Duration
 }
 
-// The floor's INSERT: the register's row shape into a plain table with no
-// trigger, chain or index beyond its key, one commit per request.
-const (
-	floorTable = `CREATE TABLE IF NOT EXISTS bench_register_floor (seq bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(),
-		staff_id uuid, staff_role text, customer_id uuid, action text, sections text[], request_id text, purpose text, route text);
-		GRANT INSERT ON bench_register_floor TO PUBLIC; GRANT USAGE ON SEQUENCE bench_register_floor_seq_seq TO PUBLIC`
-	floorInsert = `INSERT INTO bench_register_floor (staff_id, staff_role, customer_id, action, sections, request_id, purpose, route)
-		VALUES ($1, 'account_manager', $2, 'view', '{basics,contact}', 'bench', '', 'GET /v1/customers/{id}')`
-)
-
-// timing is one measured line.
-type timing struct {
-	count int
-	took  time.Duration
-	lat   []time.Duration
+// cpuTime is the CPU time this process has used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func (t timing) perSecond() float64 { return float64(t.count) / t.took.Seconds() }
+// ratioP50 is s's p50 in units of floor's.
+func (s stat) ratioP50(floor stat) float64 { return float64(s.p50) / float64(floor.p50) }
 
-// print writes the line; beside a floor it adds the floor's rate and the ratio.
-func (t timing) print(what string, floor *timing) {
-	extra := "| | |"
-	if floor != nil {
-		extra = fmt.Sprintf("| %.0f | %.0f %% of the floor (goal ≥ 100 %%) |", floor.perSecond(), 100*t.perSecond()/floor.perSecond())
-	}
-	fmt.Printf("| %s | %d | %.0f | %s | %s %s\n", what, t.count, t.perSecond(),
-		t.lat[t.count/2].Round(10*time.Microsecond), t.lat[t.count*99/100].Round(10*time.Microsecond), extra)
-}
+// ratioRate is s's throughput as a fraction of floor's.
+func (s stat) ratioRate(floor stat) float64 { return s.perSecond / floor.perSecond }
 
 // measure times op count times over parallel clients and prints one table line.
-func measure(what string, count, parallel int, op func(i int) error) {
-	t := timed(count, parallel, func(i int) error {
-		err := op(i)
-		if err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		return nil
-	})
-	t.print(what, nil)
-}
-
-// timed runs op count times over parallel clients; the first error is kept
-// in firstErr.
-func timed(count, parallel int, op func(i int) error) timing {
+func measure(what string, count, parallel int, op func(i int) error) stat {
 	lat := make([]time.Duration, count)
 	var next sync.Mutex
 	i := 0
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, cpu := time.Now(), cpuTime()
 	for range parallel {
 		wg.Add(1)
 		go func() {
@@ -367,12 +275,8 @@ func timed(count, parallel int, op func(i int) error) timing {
 					return
 				}
 				t := time.Now()
-				if err := op(k); err != nil {
-					errMu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					errMu.Unlock()
+				if err := op(k); err != nil && firstErr == nil {
+					firstErr = fmt.Errorf("%s: %w", what, err)
 				}
 				lat[k] = time.Since(t)
 			}
@@ -381,10 +285,11 @@ func timed(count, parallel int, op func(i int) error) timing {
 	wg.Wait()
 	took := time.Since(start)
 	slices.Sort(lat)
-	return timing{count: count, took: took, lat: lat}
+	st := stat{perSecond: float64(count) / took.Seconds(), p50: lat[count/2], p99: lat[count*99/100], cpu: (cpuTime() - cpu) / time.Duration(count)}
+	fmt.Printf("| %s | %d | %.0f | %s | %s | %s |\n", what, count, st.perSecond, st.p50.Round(10*time.Microsecond), st.p99.Round(10*time.Microsecond),
+		st.cpu.Round(10*time.Microsecond))
+	return st
 }
-
-var errMu sync.Mutex
 
 func noopWorkflow(ctx workflow.Context) error { return nil }
 
@@ -410,4 +315,90 @@ func noopUpdates(ctx workflow.Context) error {
 	}
 	workflow.GetSignalChannel(ctx, "stop").Receive(ctx, nil)
 	return nil
+}
+
+// readBeside measures issue #15's first ratio: GET /v1/customers/{id} as the
+// account's manager beside its floor, a point select and one durable
+// register-shaped INSERT (into a plain table, autocommitted) on the same
+// pool, and the raw point select; the ratios follow the three lines.
+func readBeside(ctx context.Context, dsn, dbName string, pool *pgxpool.Pool, ids []uuid.UUID, amID uuid.UUID, am string,
+	call func(method, path, tok string, body any, want int) error, requests, parallel int) error {
+	ownerDSN, err := db.WithDatabase(dsn, dbName)
+	if err != nil {
+		return err
+	}
+	owner, err := pgx.Connect(ctx, ownerDSN) // the owner's: kam serves as kam_app, which creates no tables
+	if err != nil {
+		return err
+	}
+	defer owner.Close(ctx)
+	if _, err := owner.Exec(ctx, floorTable); err != nil {
+		return fmt.Errorf("floor table: %w", err)
+	}
+	sel := func(int) error {
+		var code string
+		return pool.QueryRow(ctx, "SELECT code FROM customers WHERE id = $1", ids[rand.IntN(len(ids))]).Scan(&code)
+	}
+	read := measure("GET /v1/customers/{id} as its manager (auth, scope, read, register)", requests, parallel, func(int) error {
+		return call("GET", "/v1/customers/"+ids[rand.IntN(len(ids))].String(), am, nil, 200)
+	})
+	floor := measure("  floor: point select + one durable register-shaped INSERT", requests, parallel, func(i int) error {
+		if err := sel(i); err != nil {
+			return err
+		}
+		_, err := pool.Exec(ctx, floorInsert, amID, ids[rand.IntN(len(ids))])
+		return err
+	})
+	raw := measure("  raw pgx point select of the same row", requests, parallel, sel)
+	fmt.Printf("| GET as its manager ÷ floor (goal ≥ 100 %%) | | %.1f %% | | | |\n", 100*read.ratioRate(floor))
+	fmt.Printf("| GET as its manager ÷ raw select (aim ≥ 50 %%) | | %.1f %% | | | |\n", 100*read.ratioRate(raw))
+	return nil
+}
+
+// The floor's INSERT: the register's row shape into a plain table with no
+// trigger, chain or index beyond its key, one commit per request.
+const (
+	floorTable = `CREATE TABLE IF NOT EXISTS bench_register_floor (seq bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(),
+		staff_id uuid, staff_role text, customer_id uuid, action text, sections text[], request_id text, purpose text, route text);
+		GRANT INSERT ON bench_register_floor TO PUBLIC; GRANT USAGE ON SEQUENCE bench_register_floor_seq_seq TO PUBLIC`
+	floorInsert = `INSERT INTO bench_register_floor (staff_id, staff_role, customer_id, action, sections, request_id, purpose, route)
+		VALUES ($1, 'account_manager', $2, 'view', '{basics,contact}', 'bench', '', 'GET /v1/customers/{id}')`
+)
+
+// measureTasksAndCharges prints what waits on the caller (SPEC §7, one
+// query; every account on the page is registered; every seeded archive is
+// incomplete) and the charge lines.
+func measureTasksAndCharges(ids []uuid.UUID, am, clerk, fin string, call func(method, path, tok string, body any, want int) error, requests, parallel int) {
+	measure("GET /v1/me/tasks (the manager of every account; 50 registered)", requests, parallel, func(int) error {
+		return call("GET", "/v1/me/tasks", am, nil, 200)
+	})
+	measure("GET /v1/me/tasks (a data clerk: every archive)", requests, parallel, func(int) error {
+		return call("GET", "/v1/me/tasks", clerk, nil, 200)
+	})
+	today := time.Now().Format(time.DateOnly)
+	measure("POST charges, many accounts", requests, parallel, func(i int) error {
+		return call("POST", "/v1/customers/"+ids[rand.IntN(len(ids))].String()+"/charges", fin,
+			map[string]any{"amount": "1", "reference": fmt.Sprintf("M-%d", i), "occurred_on": today}, 201)
+	})
+	hot := ids[0].String()
+	measure("POST charges, one hot account", requests, parallel, func(i int) error {
+		return call("POST", "/v1/customers/"+hot+"/charges", fin, map[string]any{"amount": "1", "reference": fmt.Sprintf("H-%d", i), "occurred_on": today}, 201)
+	})
+}
+
+// startCPUProfile profiles the whole process (server, worker, API and
+// clients) into path until the returned stop; no path, no profile.
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

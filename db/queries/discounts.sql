@@ -48,14 +48,16 @@ LIMIT sqlc.arg(lim);
 
 -- name: SaveDiscountState :exec
 -- The workflow writes its state here so that reads never need Temporal.
+-- $8 is when the run changed it (its own clock), which its answer names too.
 UPDATE discount_requests SET state = $2, stage = $3, escalated = $4, deadline = $5, reminders = $6, state_seq = $7,
-    updated_at = now(), closed_at = CASE WHEN $2 = 'pending' THEN NULL ELSE coalesce(closed_at, now()) END
+    updated_at = $8, closed_at = CASE WHEN $2 = 'pending' THEN NULL ELSE coalesce(closed_at, $8) END
 WHERE id = $1 AND state_seq < $7;
 
 -- name: InsertDiscountDecision :execrows
--- on_behalf_of: the delegator a deputy decided for (SPEC §7), or NULL.
-INSERT INTO discount_decisions (request_id, stage, decision, decided_by, comment, on_behalf_of)
-VALUES ($1, $2, $3, $4, $5, $6)
+-- on_behalf_of: the delegator a deputy decided for (SPEC §7), or NULL;
+-- decided_at: when the run took the decision (its clock).
+INSERT INTO discount_decisions (request_id, stage, decision, decided_by, comment, on_behalf_of, decided_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (request_id, stage) DO NOTHING;
 
 -- name: ListDiscountDecisions :many

@@ -148,13 +148,23 @@ func (s *Store) ListDiscountRequests(ctx context.Context, v DiscountViewer, f Di
 
 // SaveDiscountState writes the workflow's state and, with it, a decision.
 func (s *Store) SaveDiscountState(ctx context.Context, st kam.DiscountState) error {
+	at := st.At
+	if at.IsZero() {
+		at = time.Now()
+	}
 	return s.inTx(ctx, func(q *dbq.Queries) error {
 		if d := st.Decision; d != nil {
-			if _, err := q.InsertDiscountDecision(ctx, dbq.InsertDiscountDecisionParams{RequestID: st.RequestID, Stage: d.Stage, Decision: d.Decision, DecidedBy: d.By, Comment: d.Comment, OnBehalfOf: d.OnBehalfOf}); err != nil {
+			decidedAt := d.At
+			if decidedAt.IsZero() {
+				decidedAt = at
+			}
+			if _, err := q.InsertDiscountDecision(ctx, dbq.InsertDiscountDecisionParams{RequestID: st.RequestID, Stage: d.Stage, Decision: d.Decision,
+				DecidedBy: d.By, Comment: d.Comment, OnBehalfOf: d.OnBehalfOf, DecidedAt: decidedAt}); err != nil {
 				return err
 			}
 		}
-		return q.SaveDiscountState(ctx, dbq.SaveDiscountStateParams{ID: st.RequestID, State: st.State, Stage: st.Stage, Escalated: st.Escalated, Deadline: st.Deadline, Reminders: st.Reminders, StateSeq: st.Seq})
+		return q.SaveDiscountState(ctx, dbq.SaveDiscountStateParams{ID: st.RequestID, State: st.State, Stage: st.Stage, Escalated: st.Escalated,
+			Deadline: st.Deadline, Reminders: st.Reminders, StateSeq: st.Seq, UpdatedAt: at})
 	})
 }
 

@@ -313,6 +313,10 @@ func dynamicConfig(o Options) dynamicconfig.StaticClient {
 		dynamicconfig.TimerProcessorMaxPollInterval.Key():    10 * time.Second,
 		dynamicconfig.TransferProcessorMaxPollInterval.Key(): 10 * time.Second,
 		dynamicconfig.ArchivalProcessorMaxPollInterval.Key(): 10 * time.Second,
+		// An activity a workflow task schedules on the worker that completes
+		// that task comes back with the answer (eager execution), without a
+		// trip through matching: the aftermath of a discount decision, say.
+		dynamicconfig.EnableActivityEagerExecution.Key(): true,
 	}
 	if o.ArchiveDelay > 0 {
 		dyn[dynamicconfig.ArchivalProcessorArchiveDelay.Key()] = o.ArchiveDelay

@@ -421,8 +421,8 @@ func (q *Queries) GrantsAsOfPage(ctx context.Context, arg GrantsAsOfPageParams) 
 }
 
 const insertDiscountDecision = `-- name: InsertDiscountDecision :execrows
-INSERT INTO discount_decisions (request_id, stage, decision, decided_by, comment, on_behalf_of)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO discount_decisions (request_id, stage, decision, decided_by, comment, on_behalf_of, decided_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (request_id, stage) DO NOTHING
 `
 
@@ -433,9 +433,11 @@ type InsertDiscountDecisionParams struct {
 	DecidedBy  uuid.UUID
 	Comment    string
 	OnBehalfOf *uuid.UUID
+	DecidedAt  time.Time
 }
 
-// on_behalf_of: the delegator a deputy decided for (SPEC §7), or NULL.
+// on_behalf_of: the delegator a deputy decided for (SPEC §7), or NULL;
+// decided_at: when the run took the decision (its clock).
 func (q *Queries) InsertDiscountDecision(ctx context.Context, arg InsertDiscountDecisionParams) (int64, error) {
 	result, err := q.db.Exec(ctx, insertDiscountDecision,
 		arg.RequestID,
@@ -444,6 +446,7 @@ func (q *Queries) InsertDiscountDecision(ctx context.Context, arg InsertDiscount
 		arg.DecidedBy,
 		arg.Comment,
 		arg.OnBehalfOf,
+		arg.DecidedAt,
 	)
 	if err != nil {
 		return 0, err
@@ -936,7 +939,7 @@ func (q *Queries) RevokeGrant(ctx context.Context, arg RevokeGrantParams) (Disco
 
 const saveDiscountState = `-- name: SaveDiscountState :exec
 UPDATE discount_requests SET state = $2, stage = $3, escalated = $4, deadline = $5, reminders = $6, state_seq = $7,
-    updated_at = now(), closed_at = CASE WHEN $2 = 'pending' THEN NULL ELSE coalesce(closed_at, now()) END
+    updated_at = $8, closed_at = CASE WHEN $2 = 'pending' THEN NULL ELSE coalesce(closed_at, $8) END
 WHERE id = $1 AND state_seq < $7
 `
 
@@ -948,9 +951,11 @@ type SaveDiscountStateParams struct {
 	Deadline  *time.Time
 	Reminders int32
 	StateSeq  int64
+	UpdatedAt time.Time
 }
 
 // The workflow writes its state here so that reads never need Temporal.
+// $8 is when the run changed it (its own clock), which its answer names too.
 func (q *Queries) SaveDiscountState(ctx context.Context, arg SaveDiscountStateParams) error {
 	_, err := q.db.Exec(ctx, saveDiscountState,
 		arg.ID,
@@ -960,6 +965,7 @@ func (q *Queries) SaveDiscountState(ctx context.Context, arg SaveDiscountStatePa
 		arg.Deadline,
 		arg.Reminders,
 		arg.StateSeq,
+		arg.UpdatedAt,
 	)
 	return err
 }

@@ -1,0 +1,61 @@
+package api_test
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"kam"
+	"kam/workflows"
+)
+
+// A decision's answer is made from the request as loaded and the run's own
+// answer (no read after the update); it must be the request as stored: the
+// same body a GET gives right after, times included. The standard approval's
+// run is the recorded history of versionOneAftermath:
+//
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/discount-one-aftermath.json go test ./api -run TestDecisionAnswerIsTheStoredRequest
+func TestDecisionAnswerIsTheStoredRequest(t *testing.T) {
+	am := newStaff(t, kam.RoleAccountManager)
+	ka := newStaff(t, kam.RoleKAManager)
+	gm := newStaff(t, kam.RoleGeneralManager)
+	c := newAccount(t, am.ID)
+	same := func(answer resp, id string) {
+		t.Helper()
+		got := must(t, call(t, "GET", "/v1/discount-requests/"+id, ka.Token, nil), 200)
+		if !reflect.DeepEqual(answer.Body, got.Body) {
+			a, _ := json.Marshal(answer.Body)
+			g, _ := json.Marshal(got.Body)
+			t.Fatalf("answer\n%s\nstored\n%s", a, g)
+		}
+	}
+	// Beyond the standard: stage 1 moves on to the GM, stage 2 approves.
+	beyond := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "15")), 201).str("id")
+	same(must(t, call(t, "POST", "/v1/discount-requests/"+beyond+"/decisions", ka.Token, map[string]any{"decision": "approve", "comment": "ok"}), 200), beyond)
+	same(must(t, call(t, "POST", "/v1/discount-requests/"+beyond+"/decisions", gm.Token, map[string]any{"decision": "approve"}), 200), beyond)
+
+	// A standard one approved at stage 1: answered before its grant, which
+	// the run then applies and files in one activity.
+	std := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "2")), 201).str("id")
+	defer recordHistory(t, workflows.DiscountWorkflowID(uuid.MustParse(std)))
+	d := must(t, call(t, "POST", "/v1/discount-requests/"+std+"/decisions", ka.Token, map[string]any{"decision": "approve"}), 200)
+	same(d, std)
+	if d.str("state") != "approved" || d.Body["stage"] != nil || len(d.Body["decisions"].([]any)) != 1 {
+		t.Fatalf("answer = %s", d.Raw)
+	}
+	waitFor(t, 30*time.Second, "the grant and its filing", func() bool {
+		granted := false
+		for _, g := range must(t, call(t, "GET", "/v1/customers/"+c+"/discounts", ka.Token, nil), 200).items() {
+			granted = granted || g["request_id"] == std
+		}
+		return granted && countRows(t, "SELECT count(*) FROM filings WHERE request_id = $1", std) == 1 &&
+			countRows(t, "SELECT count(*) FROM discount_events WHERE request_id = $1 AND kind IN ('discount_filed', 'discount_granted')", std) == 2
+	})
+
+	// A withdrawal is answered the same way.
+	w := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "3")), 201).str("id")
+	same(must(t, call(t, "POST", "/v1/discount-requests/"+w+"/withdraw", am.Token, nil), 200), w)
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/client"
+
+	"kam/cmd/kam/app"
+)
+
+// decisionBench is what the decision lines of `kam bench load` need.
+type decisionBench struct {
+	r        *app.Running
+	hc       *http.Client
+	call     func(method, path, tok string, body any, want int) error
+	accounts []uuid.UUID
+	am, ka   string // an account manager of every account, a ka_manager
+	n        int
+	parallel int
+}
+
+// run measures POST .../decisions (approve at stage 1, standard route: the
+// run answers, then grants, files with the GM and sends notices) on n
+// requests of n distinct accounts and on n requests of one account, beside
+// the floor: a bare no-op Update, one each on n open runs (the shape a
+// decision has: the first update of its own run), and, for reference, all
+// on one run. Each decision line is followed by its ratios to the floor.
+func (b decisionBench) run(ctx context.Context) ([]ratio, error) {
+	distinct, err := b.submit(ctx, func(i int) uuid.UUID { return b.accounts[(i+1)%len(b.accounts)] })
+	if err != nil {
+		return nil, err
+	}
+	one, err := b.submit(ctx, func(int) uuid.UUID { return b.accounts[1] })
+	if err != nil {
+		return nil, err
+	}
+	floor, err := b.floorPerRun(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := b.floorOneRun(ctx); err != nil {
+		return nil, err
+	}
+	d, err := b.decide(ctx, "POST decisions, approve, distinct accounts", distinct)
+	if err != nil {
+		return nil, err
+	}
+	o, err := b.decide(ctx, "POST decisions, approve, one account", one)
+	if err != nil {
+		return nil, err
+	}
+	return []ratio{{"distinct accounts", d, floor}, {"one account", o, floor}}, nil
+}
+
+// ratio is a decision line beside its floor.
+type ratio struct {
+	what        string
+	line, floor stat
+}
+
+func printRatios(rs []ratio) {
+	fmt.Println()
+	fmt.Println("| decision line | p50 ÷ floor's p50 (goal ≤ 2×) | throughput ÷ floor's (goal ≥ 50 %) | CPU per decision, aftermath included | ÷ floor's CPU per Update |")
+	fmt.Println("|---|---|---|---|---|")
+	for _, r := range rs {
+		fmt.Printf("| %s | %.2f× | %.0f %% | %s | %.1f× |\n", r.what, r.line.ratioP50(r.floor), 100*r.line.ratioRate(r.floor),
+			r.line.cpu.Round(10*time.Microsecond), float64(r.line.cpu)/float64(r.floor.cpu))
+	}
+	fmt.Println("\nThe floor is the bare no-op Update, one on each of as many open runs (a decision is the first Update of its run).")
+	fmt.Println("CPU is this process's (server, worker, API, clients), the least sensitive figure to other load on the machine.")
+}
+
+// submit makes n requests, on the account of(i), and lets them settle:
+// each decision then meets a run that is waiting, as in real life.
+func (b decisionBench) submit(ctx context.Context, of func(i int) uuid.UUID) ([]string, error) {
+	today := time.Now().Format(time.DateOnly)
+	ids := make([]string, b.n)
+	err := fanOut(b.n, b.parallel, func(i int) error {
+		body, _ := json.Marshal(map[string]any{"customer_id": of(i).String(), "product_category": "equipment", "rate": "3",
+			"method": "percentage", "valid_from": today, "valid_to": today})
+		req, _ := http.NewRequestWithContext(ctx, "POST", b.r.URL+"/v1/discount-requests", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+b.am)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := b.hc.Do(req)
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		var out struct {
+			ID string `json:"id"`
+		}
+		if res.StatusCode != http.StatusCreated {
+			msg, _ := io.ReadAll(res.Body)
+			return fmt.Errorf("submit: %d %s", res.StatusCode, msg)
+		}
+		if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+			return err
+		}
+		ids[i] = out.ID
+		return nil
+	})
+	time.Sleep(2 * time.Second)
+	return ids, err
+}
+
+// decide measures one decision line; its stat's cpu then also counts the
+// aftermath the runs carry out after answering (settle).
+func (b decisionBench) decide(ctx context.Context, what string, ids []string) (stat, error) {
+	cpu := cpuTime()
+	s := measure(what, len(ids), b.parallel, func(i int) error {
+		return b.call("POST", "/v1/discount-requests/"+ids[i]+"/decisions", b.ka, map[string]any{"decision": "approve"}, 200)
+	})
+	if firstErr != nil {
+		return s, firstErr
+	}
+	err := b.settle(ctx, ids)
+	s.cpu = (cpuTime() - cpu) / time.Duration(len(ids))
+	return s, err
+}
+
+// settle waits until the runs of ids have carried out their approvals (the
+// grant, the filing and the notices after the answer), so that one line's
+// aftermath does not weigh on the next line.
+func (b decisionBench) settle(ctx context.Context, ids []string) error {
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		var n int
+		if err := b.r.Store.Pool.QueryRow(ctx, `SELECT count(*) FROM discount_events WHERE kind = 'discount_granted' AND request_id = ANY($1::uuid[])`, ids).Scan(&n); err != nil {
+			return err
+		}
+		if n == len(ids) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("after 5 minutes %d of %d approvals carried out", n, len(ids))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// floorPerRun is the floor: n open runs, one no-op Update each.
+func (b decisionBench) floorPerRun(ctx context.Context) (stat, error) {
+	wids := make([]string, b.n)
+	err := fanOut(b.n, b.parallel, func(i int) error {
+		wids[i] = "bench-noop-" + uuid.NewString()
+		_, err := b.r.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wids[i], TaskQueue: "bench-load"}, noopUpdates)
+		return err
+	})
+	if err != nil {
+		return stat{}, err
+	}
+	time.Sleep(time.Second)
+	s := measure("floor: bare no-op Temporal Update, one on each open run", b.n, b.parallel, func(i int) error {
+		return b.noop(ctx, wids[i])
+	})
+	for _, id := range wids {
+		_ = b.r.Temporal.SignalWorkflow(ctx, id, "", "stop", nil)
+	}
+	return s, nil
+}
+
+// floorOneRun is the earlier floor: every Update on one run, which the
+// server may hand to the worker several at a time.
+func (b decisionBench) floorOneRun(ctx context.Context) (stat, error) {
+	wid := "bench-noop-" + uuid.NewString()
+	if _, err := b.r.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wid, TaskQueue: "bench-load"}, noopUpdates); err != nil {
+		return stat{}, err
+	}
+	defer func() { _ = b.r.Temporal.SignalWorkflow(ctx, wid, "", "stop", nil) }()
+	return measure("bare no-op Temporal Update, all on one run", b.n, b.parallel, func(int) error { return b.noop(ctx, wid) }), nil
+}
+
+func (b decisionBench) noop(ctx context.Context, wid string) error {
+	h, err := b.r.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: wid, UpdateName: "noop", WaitForStage: client.WorkflowUpdateStageCompleted})
+	if err != nil {
+		return err
+	}
+	return h.Get(ctx, nil)
+}
