@@ -53,6 +53,9 @@ func TestDeputyDecidesEscalatedRequestWhileGMAway(t *testing.T) {
 	}
 	// Escalated, the stage is the GM's: a KA manager alone may not decide it.
 	problem(t, call(t, "POST", "/v1/discount-requests/"+r1+"/decisions", deputy.Token, map[string]any{"decision": "approve"}), 403, "not_decider")
+	if w := awaitingOn(t, deputy.Token, c); w[r1] || w[r2] {
+		t.Fatalf("before the delegation, the deputy awaits %v", w)
+	}
 
 	// The GM leaves: a delegation that starts while the requests wait.
 	del := must(t, call(t, "POST", "/v1/delegations", gm.Token, map[string]any{"to_staff_id": deputy.ID, "ends_at": inAnHour(), "reason": "annual leave"}), 201)
@@ -60,6 +63,13 @@ func TestDeputyDecidesEscalatedRequestWhileGMAway(t *testing.T) {
 		t.Fatalf("delegation = %s", del.Raw)
 	}
 	waitFor(t, 15*time.Second, "a reminder to the deputy", func() bool { return inboxKinds(t, deputy.Token)["discount_reminder"] >= 1 })
+	// What the GM decides now waits on the deputy too, never their own request.
+	if w := awaitingOn(t, deputy.Token, c); !w[r1] || !w[r2] || w[own] {
+		t.Fatalf("with the delegation, the deputy awaits %v (want %s and %s, not %s)", w, r1, r2, own)
+	}
+	if tasks := taskIDs(t, deputy.Token, "discount_decision"); !tasks[r1] || tasks[own] {
+		t.Fatalf("the deputy's tasks lack %s or hold their own request", r1)
+	}
 
 	defer recordHistory(t, workflows.DiscountWorkflowID(uuid.MustParse(r1)))
 	d := must(t, call(t, "POST", "/v1/discount-requests/"+r1+"/decisions", deputy.Token, map[string]any{"decision": "approve", "comment": "for Grace"}), 200)
@@ -77,6 +87,9 @@ func TestDeputyDecidesEscalatedRequestWhileGMAway(t *testing.T) {
 	problem(t, call(t, "DELETE", "/v1/delegations/"+del.str("id"), deputy.Token, nil), 403, "forbidden")
 	must(t, call(t, "DELETE", "/v1/delegations/"+del.str("id"), gm.Token, nil), 204)
 	problem(t, call(t, "DELETE", "/v1/delegations/"+del.str("id"), gm.Token, nil), 409, "delegation_ended")
+	if w := awaitingOn(t, deputy.Token, c); w[r2] {
+		t.Fatalf("after the delegation ended, the deputy still awaits %v", w)
+	}
 	problem(t, call(t, "POST", "/v1/discount-requests/"+r2+"/decisions", deputy.Token, map[string]any{"decision": "approve"}), 403, "not_decider")
 	d2 := must(t, call(t, "POST", "/v1/discount-requests/"+r2+"/decisions", gm.Token, map[string]any{"decision": "reject"}), 200)
 	if got := decisionsOf(t, d2); got[0]["by"] != gm.ID || got[0]["on_behalf_of"] != nil {
@@ -243,4 +256,33 @@ func TestRevokeAuthorization(t *testing.T) {
 		t.Fatalf("revoked = %s", g.Raw)
 	}
 	problem(t, call(t, "POST", path, gm.Token, why), 409, "already_revoked")
+}
+
+// awaitingOn is the set of an account's requests awaiting the caller
+// (?awaiting=me).
+func awaitingOn(t *testing.T, token, customer string) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	for _, r := range must(t, call(t, "GET", "/v1/discount-requests?awaiting=me&limit=200&customer_id="+customer, token, nil), 200).items() {
+		out[r["id"].(string)] = true
+	}
+	return out
+}
+
+// taskIDs walks the caller's whole task list and answers the ids of one kind.
+func taskIDs(t *testing.T, token, kind string) map[string]bool {
+	t.Helper()
+	out, cursor := map[string]bool{}, ""
+	for range 50 {
+		r := must(t, call(t, "GET", "/v1/me/tasks?limit=200&cursor="+cursor, token, nil), 200)
+		for _, task := range r.items() {
+			if task["kind"] == kind {
+				out[task["id"].(string)] = true
+			}
+		}
+		if cursor = r.str("next_cursor"); cursor == "" {
+			break
+		}
+	}
+	return out
 }

@@ -21,7 +21,9 @@ FROM (
     (SELECT 'discount_decision', coalesce(r.deadline, r.created_at), r.id, r.customer_id, r.product_category, r.route,
             r.rate, NULL, NULL
      FROM discount_requests r
-     WHERE r.state = 'pending' AND discount_decider(r.stage, r.escalated) = sqlc.arg(decide_as)::text
+     WHERE r.state = 'pending'
+       AND (discount_decider(r.stage, r.escalated) = sqlc.arg(decide_as)::text
+            OR decides_as_deputy(sqlc.arg(staff_id)::uuid, discount_decider(r.stage, r.escalated), r.requester_id))
        AND r.requester_id <> sqlc.arg(staff_id)::uuid
        AND coalesce(r.deadline, r.created_at) >= sqlc.arg(after_due)::timestamptz
        AND (coalesce(r.deadline, r.created_at), 'discount_decision', r.id) > (sqlc.arg(after_due)::timestamptz, sqlc.arg(after_kind)::text, sqlc.arg(after_id)::uuid)

@@ -603,8 +603,9 @@ const listDiscountRequests = `-- name: ListDiscountRequests :many
 SELECT id, customer_id, requester_id, product_category, rate, method, valid_from, valid_to, reason, route, policy_max_standard_rate, policy_hard_cap_rate, state, stage, escalated, deadline, reminders, state_seq, created_at, updated_at, closed_at FROM discount_requests
 WHERE ($1::uuid IS NULL OR requester_id = $1)
   AND ($2::text IS NULL
-       OR (state = 'pending' AND discount_decider(stage, escalated) = $2
-           AND requester_id <> $3::uuid))
+       OR (state = 'pending' AND requester_id <> $3::uuid
+           AND (discount_decider(stage, escalated) = $2
+                OR decides_as_deputy($3::uuid, discount_decider(stage, escalated), requester_id))))
   AND ($4::uuid IS NULL OR customer_id = $4)
   AND ($5::text IS NULL OR state = $5)
   AND ($6::uuid IS NULL OR id > $6)

@@ -29,7 +29,9 @@ FROM (
     (SELECT 'discount_decision', coalesce(r.deadline, r.created_at), r.id, r.customer_id, r.product_category, r.route,
             r.rate, NULL, NULL
      FROM discount_requests r
-     WHERE r.state = 'pending' AND discount_decider(r.stage, r.escalated) = $7::text
+     WHERE r.state = 'pending'
+       AND (discount_decider(r.stage, r.escalated) = $7::text
+            OR decides_as_deputy($2::uuid, discount_decider(r.stage, r.escalated), r.requester_id))
        AND r.requester_id <> $2::uuid
        AND coalesce(r.deadline, r.created_at) >= $3::timestamptz
        AND (coalesce(r.deadline, r.created_at), 'discount_decision', r.id) > ($3::timestamptz, $4::text, $5::uuid)
