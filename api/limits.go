@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -221,7 +222,10 @@ type deadlineClearingBody struct {
 
 func (b *deadlineClearingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	if err != nil && !b.cleared {
+	// Only the body's true end: after a read that failed (a slow client
+	// cut off by the deadline), the deadline must stand, or the server's
+	// drain of the rest of the body would wait on that client for ever.
+	if errors.Is(err, io.EOF) && !b.cleared {
 		b.cleared = true
 		_ = b.rc.SetReadDeadline(time.Time{}) // a writer that cannot set one has none to clear
 	}
