@@ -366,7 +366,10 @@ func restartPicksUpOpenWorkflows(t *testing.T, store string) {
 	})
 	if store == "postgres" {
 		// The run lives in Temporal's own tables in Postgres, not in a file.
-		pg, _ := app.TemporalDatabases(context.Background(), dsn)
+		pg, err := app.TemporalDatabases(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
 		tdsn, _ := db.WithDatabase(dsn, pg.Database)
 		conn, err := pgx.Connect(context.Background(), tdsn)
 		if err != nil {
