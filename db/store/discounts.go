@@ -350,16 +350,11 @@ func policyChanges(prev *dbq.DiscountPolicy, next dbq.DiscountPolicy) []Change {
 		return [][2]string{{"max_standard_rate", p.MaxStandardRate.StringFixed(2)}, {"hard_cap_rate", p.HardCapRate.StringFixed(2)},
 			{"methods", strings.Join(methods, ",")}}
 	}
-	var out []Change
-	for i, f := range fields(next) {
-		v := f[1]
-		if prev == nil {
-			out = append(out, Change{Field: f[0], New: &v})
-		} else if old := fields(*prev)[i][1]; old != v {
-			out = append(out, Change{Field: f[0], Old: &old, New: &v})
-		}
+	var before [][2]string
+	if prev != nil {
+		before = fields(*prev)
 	}
-	return out
+	return fieldChanges(before, fields(next))
 }
 
 // PolicyHistory lists up to lim changes of a discount policy, oldest first,

@@ -136,19 +136,23 @@ func tierFields(t dbq.Tier) [][2]string {
 // tierChanges lists what changed from prev to next; every field of a new
 // tier (prev nil) is new, with no old value.
 func tierChanges(prev *dbq.Tier, next dbq.Tier) []Change {
-	nf := tierFields(next)
-	var of [][2]string
+	var before [][2]string
 	if prev != nil {
-		of = tierFields(*prev)
+		before = tierFields(*prev)
 	}
+	return fieldChanges(before, tierFields(next))
+}
+
+// fieldChanges lists the fields whose text differs between before and after
+// (the same fields in the same order), as a history shows them; with no
+// before, every field is new.
+func fieldChanges(before, after [][2]string) []Change {
 	var out []Change
-	for i, f := range nf {
+	for i, f := range after {
 		v := f[1]
-		if of == nil {
+		if before == nil {
 			out = append(out, Change{Field: f[0], New: &v})
-			continue
-		}
-		if old := of[i][1]; old != v {
+		} else if old := before[i][1]; old != v {
 			out = append(out, Change{Field: f[0], Old: &old, New: &v})
 		}
 	}
