@@ -50,6 +50,43 @@ func quiet() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 }
 
+// testLog keeps the app's warnings and errors of one test and shows the last
+// of them only if the test fails: a process that stalls (a lost start, a
+// refused activity) then says why, and a passing run stays quiet.
+func testLog(t *testing.T) *slog.Logger {
+	buf := &lockedBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			out := buf.String()
+			if len(out) > 32<<10 {
+				out = "…" + out[len(out)-32<<10:]
+			}
+			t.Logf("the app's warnings and errors:\n%s", out)
+		}
+	})
+	return slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.buf.Len() > 1<<20 { // only the tail is ever shown
+		b.buf.Next(b.buf.Len() - 256<<10)
+	}
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 func config(t *testing.T, settings workflows.Settings) app.Config {
 	return app.Config{
 		DatabaseURL: dsn, TemporalNamespace: "default", HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(),
@@ -61,7 +98,7 @@ func start(t *testing.T, cfg app.Config, ephemeral bool) *app.Running {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	r, err := app.Start(ctx, cfg, app.Parts{EmbeddedTemporal: true, Ephemeral: ephemeral, Migrate: true, Bootstrap: true, API: true, Worker: true, Out: io.Discard}, quiet())
+	r, err := app.Start(ctx, cfg, app.Parts{EmbeddedTemporal: true, Ephemeral: ephemeral, Migrate: true, Bootstrap: true, API: true, Worker: true, Out: io.Discard}, testLog(t))
 	if err != nil {
 		t.Fatal(err)
 	}
