@@ -78,7 +78,7 @@ func TestRegisterCheckpointsLeaveTheDatabase(t *testing.T) {
 	checkpoints := filepath.Join(cfg.DataDir, "register-checkpoints.jsonl")
 	eventually(t, 30*time.Second, "a checkpoint in the file, the auditor's inbox and the webhook", func() bool {
 		lines, _ := os.ReadFile(checkpoints)
-		return strings.Contains(string(lines), `"signature"`) && c.inbox(auditor, "register_checkpoint") > 0 && hook.saw("register_checkpoint")
+		return strings.Contains(string(lines), `"signature"`) && c.inbox(auditor, "register_checkpoint", "") > 0 && hook.saw("register_checkpoint")
 	})
 	v := c.do("GET", "/v1/access-log/verify", auditor, nil, 200)
 	if v["ok"] != true || v["checkpoint_position"] == nil || v["checkpoint_position"].(float64) < 1 {

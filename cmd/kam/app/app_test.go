@@ -142,10 +142,15 @@ func (c client) staff(role string) (id, token string) {
 	return st["id"].(string), tok["token"].(string)
 }
 
-func (c client) inbox(token, kind string) int {
+// inbox counts the caller's notices of a kind about one account (customer
+// "": any). Counting only the test's own account matters: the database is
+// the package's, and a role-wide notice about an earlier test's account
+// (a reconciled run that escalates again) reaches this test's staff too.
+func (c client) inbox(token, kind, customer string) int {
 	n := 0
 	for _, it := range c.do("GET", "/v1/me/notifications?limit=200", token, nil, 200)["items"].([]any) {
-		if it.(map[string]any)["kind"] == kind {
+		m := it.(map[string]any)
+		if m["kind"] == kind && (customer == "" || m["customer_id"] == customer) {
 			n++
 		}
 	}
@@ -225,7 +230,7 @@ func TestOnboardingThroughTheAPI(t *testing.T) {
 
 	id := c.do("POST", "/v1/customers", ka, map[string]any{"code": "ONB-" + uuid.NewString()[:8], "name": "Onboarding Ltd"}, 201)["id"].(string)
 	eventually(t, 60*time.Second, "two reminders and one escalation", func() bool {
-		return c.inbox(clerk, "archive_incomplete") >= 2 && c.inbox(ka, "archive_escalated") == 1
+		return c.inbox(clerk, "archive_incomplete", id) >= 2 && c.inbox(ka, "archive_escalated", id) == 1
 	})
 	got := c.do("GET", "/v1/customers/"+id, ka, nil, 200)
 	if got["archive_complete"] != false || len(got["missing_sections"].([]any)) != 5 {
@@ -250,10 +255,10 @@ func TestOnboardingThroughTheAPI(t *testing.T) {
 		t.Fatalf("result = %+v", st)
 	}
 	// Exactly once per event: every reminder number appears once per clerk.
-	if n := c.inbox(ka, "archive_escalated"); n != 1 {
+	if n := c.inbox(ka, "archive_escalated", id); n != 1 {
 		t.Fatalf("%d escalations", n)
 	}
-	if n := c.inbox(clerk, "archive_incomplete"); n != st.Reminders {
+	if n := c.inbox(clerk, "archive_incomplete", id); n != st.Reminders {
 		t.Fatalf("clerk has %d reminders, the run sent %d", n, st.Reminders)
 	}
 	recordHistory(t, r, wid)
@@ -484,12 +489,12 @@ func TestVisitPlanThroughTheAPI(t *testing.T) {
 		}
 		return n
 	}
-	eventually(t, 30*time.Second, "a planned visit and its notice", func() bool { return visits("planned") == 1 && c.inbox(am, "visit_due") >= 1 })
+	eventually(t, 30*time.Second, "a planned visit and its notice", func() bool { return visits("planned") == 1 && c.inbox(am, "visit_due", id) >= 1 })
 	v := c.do("POST", "/v1/customers/"+id+"/visits", am, map[string]any{"visited_on": time.Now().Format(time.DateOnly), "notes": "plant tour", "outcome": "renewal agreed"}, 201)
 	if v["status"] != "done" || v["due_at"] == nil {
 		t.Fatalf("recorded visit = %v", v)
 	}
-	eventually(t, 30*time.Second, "a missed visit told to the KA manager", func() bool { return visits("missed") >= 1 && c.inbox(ka, "visit_missed") >= 1 })
+	eventually(t, 30*time.Second, "a missed visit told to the KA manager", func() bool { return visits("missed") >= 1 && c.inbox(ka, "visit_missed", id) >= 1 })
 	c.do("POST", "/v1/customers/"+id+"/churn", ka, map[string]any{"reason": "competitor", "effective_on": time.Now().Format(time.DateOnly)}, 201)
 	wid := workflows.VisitPlanWorkflowID(uuid.MustParse(id))
 	eventually(t, 30*time.Second, "the plan to stop", func() bool {

@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -42,9 +44,16 @@ func TestHangingWebhookDoesNotDelayProcesses(t *testing.T) {
 	_, clerk := c.staff("data_clerk")
 	_, ka := c.staff("ka_manager")
 
-	c.do("POST", "/v1/customers", ka, map[string]any{"code": "HANG-" + uuid.NewString()[:8], "name": "Hanging Hook Ltd"}, 201)
+	cust := c.do("POST", "/v1/customers", ka, map[string]any{"code": "HANG-" + uuid.NewString()[:8], "name": "Hanging Hook Ltd"}, 201)
+	var reminded, escalated int
+	defer func() {
+		if t.Failed() {
+			t.Logf("seen: %d reminders to the clerk, %d escalations to the ka_manager; the run: %s", reminded, escalated, onboardingState(r, cust["id"].(string)))
+		}
+	}()
 	eventually(t, 60*time.Second, "reminders and the escalation despite a hanging webhook", func() bool {
-		return c.inbox(clerk, "archive_incomplete") >= 2 && c.inbox(ka, "archive_escalated") == 1
+		reminded, escalated = c.inbox(clerk, "archive_incomplete", cust["id"].(string)), c.inbox(ka, "archive_escalated", cust["id"].(string))
+		return reminded >= 2 && escalated == 1
 	})
 	eventually(t, 10*time.Second, "the deliverer to try the receiver", func() bool { return hits.Load() > 0 })
 
@@ -57,6 +66,25 @@ func TestHangingWebhookDoesNotDelayProcesses(t *testing.T) {
 	if !strings.Contains(string(body), "kam_webhook_dead_total") {
 		t.Fatal("/metrics has no kam_webhook_dead_total")
 	}
+}
+
+// onboardingState describes an account's onboarding run as its query answers, for a failure message.
+func onboardingState(r *app.Running, customerID string) string {
+	id, err := uuid.Parse(customerID)
+	if err != nil {
+		return err.Error()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	v, err := r.Temporal.QueryWorkflow(ctx, workflows.OnboardingWorkflowID(id), "", workflows.QueryOnboarding)
+	if err != nil {
+		return "query: " + err.Error()
+	}
+	var st workflows.OnboardingState
+	if err := v.Get(&st); err != nil {
+		return "query answer: " + err.Error()
+	}
+	return fmt.Sprintf("%+v", st)
 }
 
 // SPEC §7: a webhook URL without a secret refuses to start, as do a
