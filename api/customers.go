@@ -303,8 +303,8 @@ func (s *Server) getCustomer(ctx context.Context, in *getCustomerInput) (*custom
 		return s.customerAsOf(ctx, id, in.AsOf)
 	}
 	r := archiveRead{need: capReadArchive, sections: profileSections, action: kam.AccessView, scoped: true}
-	ar, err := readAccount(s, ctx, id, r, func(ctx context.Context, scope store.Scope) (store.Archive, error) {
-		return s.store.GetArchive(ctx, scope, id)
+	ar, err := readAccountRegistering(s, ctx, id, r, func(ctx context.Context, scope store.Scope, a store.Access) (store.Archive, error) {
+		return s.store.RegisteredArchive(ctx, scope, id, a)
 	})
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/google/uuid"
@@ -46,6 +47,27 @@ func readAccount[T any](s *Server, ctx context.Context, id uuid.UUID, r archiveR
 	}
 	if err := s.registerRead(ctx, r.action, []uuid.UUID{id}, r.sections); err != nil {
 		return zero, err
+	}
+	return out, nil
+}
+
+// readAccountRegistering is readAccount for a read the store registers
+// itself, in the read's own statement and commit (read gets the register
+// entry to write): the hot single-account reads, whose separate register
+// write would cost more than the read. A scoped read's not-found is
+// registered as denied, as in readAccount.
+func readAccountRegistering[T any](s *Server, ctx context.Context, id uuid.UUID, r archiveRead, read func(ctx context.Context, scope store.Scope, a store.Access) (T, error)) (T, error) {
+	var zero T
+	scope, err := s.gateAccount(ctx, id, r.need, r.sections)
+	if err != nil {
+		return zero, err
+	}
+	out, err := read(ctx, scope, accessOf(ctx, r.action, []uuid.UUID{id}, r.sections))
+	switch {
+	case errors.Is(err, store.ErrUnregistered):
+		return zero, s.registerFailed(err)
+	case err != nil:
+		return zero, s.archiveErr(ctx, id, r.sections, err)
 	}
 	return out, nil
 }

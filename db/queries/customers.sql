@@ -160,3 +160,34 @@ WHERE c.id = sqlc.arg(id)
 SELECT id FROM customers
 WHERE status = 'active' AND (sqlc.narg(after)::uuid IS NULL OR id > sqlc.narg(after))
 ORDER BY id LIMIT sqlc.arg(lim);
+
+-- name: ReadArchivesRegistered :many
+-- Several requests' archive reads and their access-register rows in one
+-- statement, so one commit (the archive reads' group, Store.RegisteredArchive).
+-- Request ord (1-based) asks for ids[ord] within managers[ord] (the zero
+-- uuid: any account); rows holds each request's register row with its ord.
+-- A request answered is registered in the same commit; one whose account is
+-- not found in its scope reads nothing and leaves no row here.
+WITH req AS (
+    SELECT r.id, NULLIF((sqlc.arg(managers)::uuid[])[r.ord], '00000000-0000-0000-0000-000000000000'::uuid) AS manager_id, r.ord
+    FROM unnest(sqlc.arg(ids)::uuid[]) WITH ORDINALITY AS r(id, ord)
+), shown AS (
+    -- c.id = ANY(ids) keeps the customers a key lookup even where the
+    -- planner thinks the table small (fresh statistics), never a scan.
+    SELECT req.ord, c.id FROM req JOIN customers c ON c.id = req.id
+    WHERE c.id = ANY(sqlc.arg(ids)::uuid[]) AND (req.manager_id IS NULL OR c.account_manager_id = req.manager_id)
+), registered AS (
+    INSERT INTO access_log (staff_id, staff_role, customer_id, action, sections, request_id, purpose, route)
+    SELECT x.staff_id, x.staff_role, x.customer_id, x.action, x.sections, x.request_id, x.purpose, x.route
+    FROM shown JOIN jsonb_to_recordset(sqlc.arg(rows)::jsonb)
+        AS x(ord bigint, staff_id uuid, staff_role text, customer_id uuid, action text, sections text[], request_id text, purpose text, route text)
+      ON x.ord = shown.ord
+    ORDER BY shown.ord
+)
+SELECT shown.ord::int AS ord, sqlc.embed(c),
+    (SELECT count(*) FROM customer_contacts cc WHERE cc.customer_id = c.id AND cc.removed_at IS NULL)::int AS contacts,
+    (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'head' AND k.removed_at IS NULL)::int AS heads,
+    (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'handler' AND k.removed_at IS NULL)::int AS handlers,
+    (a.customer_id IS NOT NULL)::boolean AS has_credit,
+    a.credit_level
+FROM shown JOIN customers c ON c.id = shown.id LEFT JOIN credit_agreements a ON a.customer_id = c.id;

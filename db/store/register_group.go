@@ -19,7 +19,7 @@ import (
 // entry never comes here: it commits inside the write's transaction (inTx).
 func (s *Store) RegisterRead(ctx context.Context, a Access) error {
 	w := &groupWaiter{access: a, done: make(chan error, 1)}
-	s.reads.enqueue(s, w)
+	s.reads.enqueue(w, s.writeGroup)
 	select {
 	case err := <-w.done:
 		return err
@@ -29,12 +29,13 @@ func (s *Store) RegisterRead(ctx context.Context, a Access) error {
 	}
 }
 
-// groupCommit gathers reads' register rows. Up to maxFlushers groups are
-// written at a time; a read that arrives while they are busy waits for the
-// next group, which then takes every read queued by then.
-type groupCommit struct {
+// groupCommit gathers the waiters of one kind of group write. Up to
+// maxFlushers groups are written at a time; a waiter that arrives while
+// they are busy waits for the next group, which then takes every waiter
+// queued by then. write answers every waiter of its group.
+type groupCommit[W any] struct {
 	mu       sync.Mutex
-	queue    []*groupWaiter
+	queue    []W
 	flushing int
 }
 
@@ -49,14 +50,14 @@ const (
 	// flush busy, fewer make bigger groups (less work per row). 4 measured
 	// best with 8 clients on the 2-core machine (1 and 2: 10-25 % fewer reads/s).
 	maxFlushers = 4
-	// maxGroup bounds one INSERT; more waits for the next group.
+	// maxGroup bounds one statement; more waits for the next group.
 	maxGroup = 512
 	// groupTimeout bounds one group's write, independent of any one
 	// request's context (a client that leaves must not fail the others).
 	groupTimeout = 10 * time.Second
 )
 
-func (g *groupCommit) enqueue(s *Store, w *groupWaiter) {
+func (g *groupCommit[W]) enqueue(w W, write func([]W)) {
 	g.mu.Lock()
 	g.queue = append(g.queue, w)
 	lead := g.flushing < maxFlushers
@@ -65,25 +66,21 @@ func (g *groupCommit) enqueue(s *Store, w *groupWaiter) {
 	}
 	g.mu.Unlock()
 	if lead {
-		g.flush(s)
+		g.flush(write)
 	}
 }
 
-// flush writes the queued group and answers each of its reads; if reads
-// queued meanwhile and no other flusher is free, it hands them to a new
-// flusher (the caller's own read is answered already, so its response is
-// not held up by later groups).
-func (g *groupCommit) flush(s *Store) {
+// flush writes the queued group; if waiters queued meanwhile and no other
+// flusher is free, it hands them to a new flusher (the caller's own waiter
+// is answered already, so its response is not held up by later groups).
+func (g *groupCommit[W]) flush(write func([]W)) {
 	g.mu.Lock()
 	n := min(len(g.queue), maxGroup)
 	group := g.queue[:n:n]
 	g.queue = g.queue[n:]
 	g.mu.Unlock()
 	if n > 0 {
-		err := s.writeGroup(group)
-		for _, w := range group {
-			w.done <- err
-		}
+		write(group)
 	}
 	g.mu.Lock()
 	more := len(g.queue) > 0
@@ -92,7 +89,7 @@ func (g *groupCommit) flush(s *Store) {
 	}
 	g.mu.Unlock()
 	if more {
-		go g.flush(s)
+		go g.flush(write)
 	}
 }
 
@@ -109,8 +106,15 @@ type groupRow struct {
 }
 
 // writeGroup appends every row of the group in one statement, which is one
-// transaction: all of them commit, or none.
-func (s *Store) writeGroup(group []*groupWaiter) error {
+// transaction: all of them commit, or none; each waiter hears the outcome.
+func (s *Store) writeGroup(group []*groupWaiter) {
+	err := s.appendGroup(group)
+	for _, w := range group {
+		w.done <- err
+	}
+}
+
+func (s *Store) appendGroup(group []*groupWaiter) error {
 	rows := make([]groupRow, 0, len(group))
 	for _, w := range group {
 		rows = append(rows, groupRows(w.access)...)

@@ -23,9 +23,10 @@ type Store struct {
 	keysPurged atomic.Int64 // unix nanoseconds of the last purge
 	// defaultLocale is a new staff member's locale (KAM_DEFAULT_LOCALE).
 	defaultLocale string
-	reg           registerKeying // how the access register is sealed (access_log.go)
-	reads         groupCommit    // reads' register rows, committed in groups (register_group.go)
-	auth          authCache      // token lookups, while WatchAuth listens (authcache.go)
+	reg           registerKeying              // how the access register is sealed (access_log.go)
+	reads         groupCommit[*groupWaiter]   // reads' register rows, committed in groups (register_group.go)
+	archiveReads  groupCommit[*archiveWaiter] // archive reads with their register rows (archive_group.go)
+	auth          authCache                   // token lookups, while WatchAuth listens (authcache.go)
 }
 
 // New wraps a pool.

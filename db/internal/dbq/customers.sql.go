@@ -864,6 +864,107 @@ func (q *Queries) LockKeyPerson(ctx context.Context, arg LockKeyPersonParams) (K
 	return i, err
 }
 
+const readArchivesRegistered = `-- name: ReadArchivesRegistered :many
+WITH req AS (
+    SELECT r.id, NULLIF(($1::uuid[])[r.ord], '00000000-0000-0000-0000-000000000000'::uuid) AS manager_id, r.ord
+    FROM unnest($2::uuid[]) WITH ORDINALITY AS r(id, ord)
+), shown AS (
+    -- c.id = ANY(ids) keeps the customers a key lookup even where the
+    -- planner thinks the table small (fresh statistics), never a scan.
+    SELECT req.ord, c.id FROM req JOIN customers c ON c.id = req.id
+    WHERE c.id = ANY($2::uuid[]) AND (req.manager_id IS NULL OR c.account_manager_id = req.manager_id)
+), registered AS (
+    INSERT INTO access_log (staff_id, staff_role, customer_id, action, sections, request_id, purpose, route)
+    SELECT x.staff_id, x.staff_role, x.customer_id, x.action, x.sections, x.request_id, x.purpose, x.route
+    FROM shown JOIN jsonb_to_recordset($3::jsonb)
+        AS x(ord bigint, staff_id uuid, staff_role text, customer_id uuid, action text, sections text[], request_id text, purpose text, route text)
+      ON x.ord = shown.ord
+    ORDER BY shown.ord
+)
+SELECT shown.ord::int AS ord, c.id, c.code, c.name, c.nature, c.industry, c.product_category, c.tier, c.service_mode, c.legal_representative, c.company_size, c.main_products, c.annual_output_value, c.credibility, c.profit_status, c.status, c.account_manager_id, c.founded_on, c.address, c.postcode, c.phone, c.fax, c.email, c.version, c.created_at, c.updated_at, c.opened_on,
+    (SELECT count(*) FROM customer_contacts cc WHERE cc.customer_id = c.id AND cc.removed_at IS NULL)::int AS contacts,
+    (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'head' AND k.removed_at IS NULL)::int AS heads,
+    (SELECT count(*) FROM key_persons k WHERE k.customer_id = c.id AND k.role = 'handler' AND k.removed_at IS NULL)::int AS handlers,
+    (a.customer_id IS NOT NULL)::boolean AS has_credit,
+    a.credit_level
+FROM shown JOIN customers c ON c.id = shown.id LEFT JOIN credit_agreements a ON a.customer_id = c.id
+`
+
+type ReadArchivesRegisteredParams struct {
+	Managers []uuid.UUID
+	Ids      []uuid.UUID
+	Rows     []byte
+}
+
+type ReadArchivesRegisteredRow struct {
+	Ord         int32
+	Customer    Customer
+	Contacts    int32
+	Heads       int32
+	Handlers    int32
+	HasCredit   bool
+	CreditLevel *string
+}
+
+// Several requests' archive reads and their access-register rows in one
+// statement, so one commit (the archive reads' group, Store.RegisteredArchive).
+// Request ord (1-based) asks for ids[ord] within managers[ord] (the zero
+// uuid: any account); rows holds each request's register row with its ord.
+// A request answered is registered in the same commit; one whose account is
+// not found in its scope reads nothing and leaves no row here.
+func (q *Queries) ReadArchivesRegistered(ctx context.Context, arg ReadArchivesRegisteredParams) ([]ReadArchivesRegisteredRow, error) {
+	rows, err := q.db.Query(ctx, readArchivesRegistered, arg.Managers, arg.Ids, arg.Rows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReadArchivesRegisteredRow{}
+	for rows.Next() {
+		var i ReadArchivesRegisteredRow
+		if err := rows.Scan(
+			&i.Ord,
+			&i.Customer.ID,
+			&i.Customer.Code,
+			&i.Customer.Name,
+			&i.Customer.Nature,
+			&i.Customer.Industry,
+			&i.Customer.ProductCategory,
+			&i.Customer.Tier,
+			&i.Customer.ServiceMode,
+			&i.Customer.LegalRepresentative,
+			&i.Customer.CompanySize,
+			&i.Customer.MainProducts,
+			&i.Customer.AnnualOutputValue,
+			&i.Customer.Credibility,
+			&i.Customer.ProfitStatus,
+			&i.Customer.Status,
+			&i.Customer.AccountManagerID,
+			&i.Customer.FoundedOn,
+			&i.Customer.Address,
+			&i.Customer.Postcode,
+			&i.Customer.Phone,
+			&i.Customer.Fax,
+			&i.Customer.Email,
+			&i.Customer.Version,
+			&i.Customer.CreatedAt,
+			&i.Customer.UpdatedAt,
+			&i.Customer.OpenedOn,
+			&i.Contacts,
+			&i.Heads,
+			&i.Handlers,
+			&i.HasCredit,
+			&i.CreditLevel,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const removeContact = `-- name: RemoveContact :one
 UPDATE customer_contacts SET removed_at = now(), version = version + 1, updated_at = now()
 WHERE id = $1
