@@ -162,9 +162,20 @@ func (p *Processes) update(ctx context.Context, requestID uuid.UUID, name string
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
-		return st, updateErr(err)
+		return st, updateErr(name, err)
 	}
-	return st, updateErr(h.Get(ctx, &st))
+	return st, updateErr(name, h.Get(ctx, &st))
+}
+
+// endedRefusals is what each update is refused with when the run has ended
+// under it: the update arrived after the request closed (a concurrent
+// decision closes it and its run may end in the same workflow task, so the
+// server aborts the updates still waiting), which is a conflict like the
+// validator's, not an outage.
+var endedRefusals = map[string]string{
+	UpdateDecide:   ErrAlreadyDecided,
+	UpdateWithdraw: ErrNotPending,
+	UpdateRevoke:   ErrGrantEnded,
 }
 
 // refusalKinds classes each refusal of the discount run's update validators
@@ -185,9 +196,13 @@ var refusalKinds = map[string]kam.Kind{
 // no table of their own: a validator's refusal keeps its code and message;
 // anything else means the run did not answer, and nothing was changed (503,
 // the cause kept for the log).
-func updateErr(err error) error {
+func updateErr(name string, err error) error {
 	if err == nil {
 		return nil
+	}
+	var ended *serviceerror.NotFound
+	if code, ok := endedRefusals[name]; ok && errors.As(err, &ended) {
+		return &kam.Error{Kind: kam.KindConflict, Code: code, Message: "the request's process has ended: it is no longer open to this", Internal: err.Error()}
 	}
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {

@@ -114,6 +114,9 @@ type DiscountState struct {
 // update.
 func DiscountApproval(ctx workflow.Context, in DiscountInput) (DiscountState, error) {
 	w := &approval{in: in, st: DiscountState{State: kam.StatePending, Stage: kam.StageKADepartment}}
+	// Decided before any handler can run; a run begun before the version
+	// has no marker here and keeps its decisions' old steps.
+	w.oneStep = workflow.GetVersion(ctx, versionDecisionCarriesOut, workflow.DefaultVersion, 1) == 1
 	w.started = workflow.Now(ctx)
 	w.stageStart = w.started
 	w.setDeadline()
@@ -187,7 +190,18 @@ type approval struct {
 	applying, revoking, grantEnded bool
 	// seq numbers the saves, since a handler and the main loop may both have one in flight.
 	seq int32
+	// oneStep: a decision records itself and carries out what follows in
+	// its update (versionDecisionCarriesOut); carried: that was done.
+	oneStep, carried bool
 }
+
+// versionDecisionCarriesOut: a decision's update saves the decision and
+// carries out what follows from it (its notices; for an approval the grant,
+// the filing and theirs) in one local activity, so the decision costs the
+// server one workflow task, where the save was a local activity and the
+// rest an activity and two more workflow tasks after the answer. Taken at
+// the start of a run, so no version marker lands in a decision's task.
+const versionDecisionCarriesOut = "decision-carries-out"
 
 // followHandovers takes each requester change in turn; one that names
 // someone who is no longer the requester (a repeated signal) changes nothing.
@@ -295,17 +309,49 @@ func (w *approval) decide(ctx workflow.Context, d Decision) (DiscountState, erro
 		w.st.Stage = ""
 	}
 	w.setDeadline()
+	if w.oneStep {
+		return w.decideInOne(ctx, record, stage, d, told)
+	}
 	if err := w.save(ctx, record); err != nil {
 		return w.st, err
 	}
 	answer := w.st
 	answer.Decided = record
-	w.queue(stage+"/"+d.Decision, "discount_"+d.Decision, decisionWords(d.Decision, stage),
-		i18n.M(nextWords[w.st.State], d.Comment), audience{staff: told, manager: true})
+	w.outbox = append(w.outbox, w.decisionEvents(stage, d, told)...)
+	return answer, nil
+}
+
+// decisionEvents are a decision's notices: to those it concerns, and to
+// the GM when it sent the request on to them.
+func (w *approval) decisionEvents(stage string, d Decision, told []uuid.UUID) []activities.DiscountEvent {
+	out := []activities.DiscountEvent{w.event(stage+"/"+d.Decision, "discount_"+d.Decision, decisionWords(d.Decision, stage),
+		i18n.M(nextWords[w.st.State], d.Comment), audience{staff: told, manager: true})}
 	if w.st.Stage == kam.StageGeneralManager {
-		w.queue("stage/general_manager", "discount_awaiting_decision", i18n.M(i18n.DiscountAwaitingGMTitle),
-			i18n.M(i18n.DiscountAwaitingGMBody), audience{roles: []string{kam.RoleGeneralManager}, deputies: true})
+		out = append(out, w.event("stage/general_manager", "discount_awaiting_decision", i18n.M(i18n.DiscountAwaitingGMTitle),
+			i18n.M(i18n.DiscountAwaitingGMBody), audience{roles: []string{kam.RoleGeneralManager}, deputies: true}))
 	}
+	return out
+}
+
+// decideInOne records a decision and carries out what follows from it in
+// one local activity (versionDecisionCarriesOut), then answers. A decision
+// that sends the request on to the GM only saves there: its notices go out
+// from the run's loop, as do notices queued before (the loop may be
+// sending one), so the GM may decide while they are on their way.
+func (w *approval) decideInOne(ctx workflow.Context, record *kam.DiscountDecision, stage string, d Decision, told []uuid.UUID) (DiscountState, error) {
+	events := w.decisionEvents(stage, d, told)
+	if w.st.State == kam.StatePending {
+		w.outbox, events = append(w.outbox, events...), nil
+	}
+	rec := activities.DecisionRecord{State: w.stateRecord(ctx, record), Aftermath: w.aftermath(events)}
+	var done activities.AftermathDone
+	if err := workflow.ExecuteLocalActivity(withLocalActivity(ctx), act.RecordDecision, rec).Get(ctx, &done); err != nil {
+		return w.st, err
+	}
+	w.st.GrantID, w.st.FilingID = done.GrantID, done.FilingID
+	w.carried = w.st.State != kam.StatePending
+	answer := w.st
+	answer.Decided = record
 	return answer, nil
 }
 
@@ -328,6 +374,12 @@ func (w *approval) withdraw(ctx workflow.Context, _ Withdrawal) (DiscountState, 
 }
 
 func (w *approval) save(ctx workflow.Context, d *kam.DiscountDecision) error {
+	return workflow.ExecuteLocalActivity(withLocalActivity(ctx), act.SaveDiscountState, w.stateRecord(ctx, d)).Get(ctx, nil)
+}
+
+// stateRecord is the row a save writes: the run's state now, with the
+// decision d that led to it (if any), stamped with this task's time.
+func (w *approval) stateRecord(ctx workflow.Context, d *kam.DiscountDecision) kam.DiscountState {
 	var stage *string
 	if w.st.Stage != "" {
 		s := w.st.Stage
@@ -344,10 +396,10 @@ func (w *approval) save(ctx workflow.Context, d *kam.DiscountDecision) error {
 	if d != nil {
 		d.At = w.st.UpdatedAt
 	}
-	return workflow.ExecuteLocalActivity(withLocalActivity(ctx), act.SaveDiscountState, kam.DiscountState{
+	return kam.DiscountState{
 		RequestID: w.in.RequestID, State: w.st.State, Stage: stage, Escalated: w.st.Escalated,
 		Deadline: w.st.Deadline, Reminders: int32(w.st.Reminders), Seq: order, Decision: d, At: w.st.UpdatedAt,
-	}).Get(ctx, nil)
+	}
 }
 
 func (w *approval) key(suffix string) string {
@@ -459,6 +511,18 @@ func (w *approval) waitForNextStep(ctx workflow.Context) error {
 // versionOneAftermath that is one activity (carryOut), after the decision
 // has been answered.
 func (w *approval) afterClose(ctx workflow.Context) error {
+	if w.oneStep {
+		// Later versions are implied: one aftermath, a revocable grant.
+		if !w.carried {
+			if err := w.carryOut(ctx); err != nil {
+				return err
+			}
+		}
+		if w.st.State != kam.StateApproved {
+			return nil
+		}
+		return w.runGrant(ctx, w.untilRevoked)
+	}
 	if workflow.GetVersion(ctx, versionOneAftermath, workflow.DefaultVersion, 1) == 1 {
 		if err := w.carryOut(ctx); err != nil {
 			return err
@@ -484,7 +548,19 @@ const versionOneAftermath = "one-aftermath"
 
 // carryOut is afterClose's work in one activity (activities.Aftermath).
 func (w *approval) carryOut(ctx workflow.Context) error {
-	m := activities.Aftermath{RequestID: w.in.RequestID, Before: w.outbox}
+	var done activities.AftermathDone
+	if err := workflow.ExecuteActivity(withActivity(ctx), act.CarryOutDiscount, w.aftermath(w.outbox)).Get(ctx, &done); err != nil {
+		return err
+	}
+	w.outbox = nil
+	w.st.GrantID, w.st.FilingID = done.GrantID, done.FilingID
+	return nil
+}
+
+// aftermath is what follows the request's state now: the notices before,
+// and for an approval the grant, the filing and their notices.
+func (w *approval) aftermath(before []activities.DiscountEvent) activities.Aftermath {
+	m := activities.Aftermath{RequestID: w.in.RequestID, Before: before}
 	if w.st.State == kam.StateApproved {
 		m.Grant, m.ApprovedBy = true, w.approver
 		m.File = w.in.Route == kam.RouteStandard && !w.gmDecided
@@ -496,13 +572,7 @@ func (w *approval) carryOut(ctx workflow.Context) error {
 			audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true}))
 		w.applying = true
 	}
-	var done activities.AftermathDone
-	if err := workflow.ExecuteActivity(withActivity(ctx), act.CarryOutDiscount, m).Get(ctx, &done); err != nil {
-		return err
-	}
-	w.outbox = nil
-	w.st.GrantID, w.st.FilingID = done.GrantID, done.FilingID
-	return nil
+	return m
 }
 
 // afterCloseSteps is afterClose before versionOneAftermath: a step, an

@@ -70,7 +70,7 @@ func newApprovalRunWith(t *testing.T, route string, eventDelay time.Duration) *a
 	})
 	// The aftermath in one activity (versionOneAftermath), recorded as the
 	// steps it stands for.
-	env.OnActivity(a.CarryOutDiscount, mock.Anything, mock.Anything).After(eventDelay).Return(func(_ context.Context, m activities.Aftermath) (activities.AftermathDone, error) {
+	carryOut := func(_ context.Context, m activities.Aftermath) (activities.AftermathDone, error) {
 		var done activities.AftermathDone
 		r.events = append(r.events, m.Before...)
 		if m.Grant {
@@ -85,6 +85,14 @@ func newApprovalRunWith(t *testing.T, route string, eventDelay time.Duration) *a
 		}
 		r.events = append(r.events, m.After...)
 		return done, nil
+	}
+	env.OnActivity(a.CarryOutDiscount, mock.Anything, mock.Anything).After(eventDelay).Return(carryOut)
+	// A decision in one local activity (versionDecisionCarriesOut): its
+	// save, then the same aftermath. (eventDelay models the run's loop
+	// sending notices, which a decision in flight does not wait for.)
+	env.OnActivity(a.RecordDecision, mock.Anything, mock.Anything).Return(func(ctx context.Context, d activities.DecisionRecord) (activities.AftermathDone, error) {
+		r.saves = append(r.saves, d.State)
+		return carryOut(ctx, d.Aftermath)
 	})
 	env.OnActivity(a.EndGrant, mock.Anything, r.in.RequestID).Return(func(context.Context, uuid.UUID) error {
 		r.ended++
@@ -588,5 +596,41 @@ func TestRevokeWhileSleepingTheOldWay(t *testing.T) {
 	}
 	if k := r.kinds(); k["grant_revoked"] != 1 || k["grant_expiring"] != 0 || k["grant_ended"] != 0 {
 		t.Fatalf("events = %v", k)
+	}
+}
+
+// versionDecisionCarriesOut: an approval's grant, filing and notices are
+// carried out by the decision's own local activity, before it answers; no
+// activity runs after it until the grant ends.
+func TestDecisionCarriesOutItsAftermath(t *testing.T) {
+	r := newApprovalRun(t, kam.RouteStandard)
+	r.decide(time.Hour, kam.RoleKAManager, "approve")
+	st := r.run()
+	if st.State != kam.StateApproved || r.grants != 1 || r.filings != 1 {
+		t.Fatalf("state = %+v grants %d filings %d", st, r.grants, r.filings)
+	}
+	if len(r.answers) != 1 || r.answers[0].GrantID == nil || r.answers[0].FilingID == nil {
+		t.Fatalf("the decision answered %+v, want its grant and filing made", r.answers)
+	}
+	r.env.AssertNotCalled(t, "CarryOutDiscount", mock.Anything, mock.Anything)
+	if k := r.kinds(); k["discount_approve"] != 1 || k["discount_granted"] != 1 || k["discount_filed"] != 1 {
+		t.Fatalf("events = %v", k)
+	}
+}
+
+// A run begun before versionDecisionCarriesOut keeps its decisions' old
+// steps: the save alone in the update, the aftermath in an activity after.
+func TestDecisionTheOldWay(t *testing.T) {
+	r := newApprovalRun(t, kam.RouteStandard)
+	r.env.OnGetVersion(versionDecisionCarriesOut, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	r.decide(time.Hour, kam.RoleKAManager, "approve")
+	st := r.run()
+	if st.State != kam.StateApproved || r.grants != 1 || r.filings != 1 {
+		t.Fatalf("state = %+v grants %d filings %d", st, r.grants, r.filings)
+	}
+	r.env.AssertNotCalled(t, "RecordDecision", mock.Anything, mock.Anything)
+	r.env.AssertCalled(t, "CarryOutDiscount", mock.Anything, mock.Anything)
+	if len(r.answers) != 1 || r.answers[0].GrantID != nil {
+		t.Fatalf("the old way answers before the grant: %+v", r.answers)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 
 	"kam"
@@ -18,24 +19,34 @@ func TestUpdateErr(t *testing.T) {
 		err  error
 		kind kam.Kind
 		code string
+		name string // the update; "": decide
 	}{
-		{temporal.NewApplicationError("no", ErrNotDecider), kam.KindForbidden, ErrNotDecider},
-		{temporal.NewApplicationError("no", ErrNotRequester), kam.KindForbidden, ErrNotRequester},
-		{temporal.NewApplicationError("no", ErrAlreadyDecided), kam.KindConflict, ErrAlreadyDecided},
-		{temporal.NewApplicationError("no", ErrNotPending), kam.KindConflict, ErrNotPending},
-		{temporal.NewApplicationError("no", "validation_failed"), kam.KindInvalid, "validation_failed"},
-		{temporal.NewApplicationError("no", ErrNotRevoker), kam.KindForbidden, ErrNotRevoker},
-		{temporal.NewApplicationError("no", ErrAlreadyRevoked), kam.KindConflict, ErrAlreadyRevoked},
-		{temporal.NewApplicationError("no", ErrGrantEnded), kam.KindConflict, ErrGrantEnded},
-		{temporal.NewApplicationError("no", ErrNoGrant), kam.KindConflict, ErrNoGrant},
+		{temporal.NewApplicationError("no", ErrNotDecider), kam.KindForbidden, ErrNotDecider, ""},
+		{temporal.NewApplicationError("no", ErrNotRequester), kam.KindForbidden, ErrNotRequester, ""},
+		{temporal.NewApplicationError("no", ErrAlreadyDecided), kam.KindConflict, ErrAlreadyDecided, ""},
+		{temporal.NewApplicationError("no", ErrNotPending), kam.KindConflict, ErrNotPending, ""},
+		{temporal.NewApplicationError("no", "validation_failed"), kam.KindInvalid, "validation_failed", ""},
+		{temporal.NewApplicationError("no", ErrNotRevoker), kam.KindForbidden, ErrNotRevoker, ""},
+		{temporal.NewApplicationError("no", ErrAlreadyRevoked), kam.KindConflict, ErrAlreadyRevoked, ""},
+		{temporal.NewApplicationError("no", ErrGrantEnded), kam.KindConflict, ErrGrantEnded, ""},
+		{temporal.NewApplicationError("no", ErrNoGrant), kam.KindConflict, ErrNoGrant, ""},
 		// The revocation's activity refused for good: the update fails with it.
-		{fmt.Errorf("activity error: %w", temporal.NewNonRetryableApplicationError("ended", ErrGrantEnded, nil)), kam.KindConflict, ErrGrantEnded},
-		{temporal.NewApplicationError("boom", "something_else"), kam.KindUnavailable, "unavailable"},
-		{errors.New("deadline exceeded"), kam.KindUnavailable, "unavailable"},
+		{fmt.Errorf("activity error: %w", temporal.NewNonRetryableApplicationError("ended", ErrGrantEnded, nil)), kam.KindConflict, ErrGrantEnded, ""},
+		{temporal.NewApplicationError("boom", "something_else"), kam.KindUnavailable, "unavailable", ""},
+		{errors.New("deadline exceeded"), kam.KindUnavailable, "unavailable", ""},
+		// The run ended under the update (the server aborts the updates
+		// still waiting when a decision ends the run): too late, not an outage.
+		{serviceerror.NewNotFound("workflow update was aborted by closing workflow"), kam.KindConflict, ErrAlreadyDecided, ""},
+		{fmt.Errorf("update: %w", serviceerror.NewNotFound("workflow execution already completed")), kam.KindConflict, ErrNotPending, UpdateWithdraw},
+		{serviceerror.NewNotFound("workflow update was aborted by closing workflow"), kam.KindConflict, ErrGrantEnded, UpdateRevoke},
 	}
 	for _, c := range cases {
 		var de *kam.Error
-		if !errors.As(updateErr(c.err), &de) {
+		name := c.name
+		if name == "" {
+			name = UpdateDecide
+		}
+		if !errors.As(updateErr(name, c.err), &de) {
 			t.Fatalf("%v: not a *kam.Error", c.err)
 		}
 		if de.Kind != c.kind || de.Code != c.code {
@@ -45,7 +56,7 @@ func TestUpdateErr(t *testing.T) {
 			t.Errorf("%v: the cause is lost", c.err)
 		}
 	}
-	if updateErr(nil) != nil {
+	if updateErr(UpdateDecide, nil) != nil {
 		t.Error("nil must stay nil")
 	}
 }

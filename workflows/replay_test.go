@@ -42,6 +42,13 @@ import (
 //
 //	KAM_RECORD_HISTORY=$PWD/workflows/testdata/discount-one-aftermath.json go test ./api -run TestDecisionAnswerIsTheStoredRequest
 //
+// and a standard approval whose decision carries out its aftermath in its own
+// local activity (versionDecisionCarriesOut) with
+//
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/discount-decision-carries-out.json go test ./api -run TestDecisionAnswerIsTheStoredRequest
+//
+// (discount-one-aftermath.json was recorded by that test before this version.)
+//
 // Every file in testdata/ is such a history.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
