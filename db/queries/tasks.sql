@@ -22,6 +22,11 @@ FROM (
             r.rate, NULL, NULL
      FROM discount_requests r
      WHERE r.state = 'pending'
+       -- Checked once, not per request: one who decides no stage and stands
+       -- in for no one (an account manager) has nothing here to scan for.
+       AND (sqlc.arg(decide_as)::text <> '' OR EXISTS (
+            SELECT 1 FROM delegations d WHERE d.to_staff_id = sqlc.arg(staff_id)::uuid
+               AND d.ended_at IS NULL AND d.starts_at <= now() AND d.ends_at > now()))
        AND (discount_decider(r.stage, r.escalated) = sqlc.arg(decide_as)::text
             OR decides_as_deputy(sqlc.arg(staff_id)::uuid, discount_decider(r.stage, r.escalated), r.requester_id))
        AND r.requester_id <> sqlc.arg(staff_id)::uuid

@@ -30,6 +30,11 @@ FROM (
             r.rate, NULL, NULL
      FROM discount_requests r
      WHERE r.state = 'pending'
+       -- Checked once, not per request: one who decides no stage and stands
+       -- in for no one (an account manager) has nothing here to scan for.
+       AND ($7::text <> '' OR EXISTS (
+            SELECT 1 FROM delegations d WHERE d.to_staff_id = $2::uuid
+               AND d.ended_at IS NULL AND d.starts_at <= now() AND d.ends_at > now()))
        AND (discount_decider(r.stage, r.escalated) = $7::text
             OR decides_as_deputy($2::uuid, discount_decider(r.stage, r.escalated), r.requester_id))
        AND r.requester_id <> $2::uuid
