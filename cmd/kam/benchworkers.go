@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"go.temporal.io/api/serviceerror"
+
+	"kam/cmd/kam/app"
+	"kam/db"
+	"kam/workflows"
+)
+
+// workerRound is what `kam bench load` measured with one worker count.
+type workerRound struct {
+	workers int
+	ratios  []ratio     // the decision lines beside their floor
+	cycle   cycleResult // zero when no cycle was closed
+}
+
+// benchDataDir gives a bench run a data dir of its own (the register key,
+// checkpoints and archive of its throw-away database), so that a run in a
+// checkout never appends to the checkpoint file of `kam dev`'s data dir,
+// whose verification would take the bench's chain for its own. The second
+// worker of --workers 2 reads the register key the first process wrote
+// there. The returned func removes it.
+func benchDataDir(cfg *app.Config) (func(), error) {
+	dir, err := os.MkdirTemp("", "kam-bench-")
+	if err != nil {
+		return nil, err
+	}
+	cfg.DataDir = dir
+	return func() { _ = os.RemoveAll(dir) }, nil
+}
+
+// secondWorkerRound starts a second kam worker beside the first, as a
+// second `kam worker` process would be (its own Temporal client, pool and
+// sticky cache; here in this process, so the two share its cores), and
+// measures the decision lines and the cycle close again. The settlement runs
+// of the first round are ended first: a running workflow stays with the
+// worker that holds it in its sticky cache, so only new runs spread over
+// both workers.
+func secondWorkerRound(ctx context.Context, cfg app.Config, dbName string, r *app.Running, decisions decisionBench, closeCycle bool) (workerRound, error) {
+	two := workerRound{workers: 2}
+	dsn, err := db.WithDatabase(cfg.DatabaseURL, dbName)
+	if err != nil {
+		return two, err
+	}
+	c := cfg
+	c.DatabaseURL, c.TemporalAddress = dsn, r.TemporalAddress
+	sweeps, err := reconcileSweeps(ctx, r)
+	if err != nil {
+		return two, err
+	}
+	w2, err := app.Start(ctx, c, app.Parts{Worker: true, Out: io.Discard}, app.NewLogger(io.Discard, cfg.LogLevel))
+	if err != nil {
+		return two, fmt.Errorf("second worker: %w", err)
+	}
+	defer w2.Stop()
+	if err := awaitSweep(ctx, r, sweeps); err != nil {
+		return two, err
+	}
+	fmt.Println("\nWith a second kam worker (own Temporal client, pool and sticky cache; in this process):")
+	fmt.Println("\n| measurement | ops | per second | p50 | p99 | process CPU per op |")
+	fmt.Println("|---|---|---|---|---|---|")
+	if two.ratios, err = decisions.run(ctx); err != nil {
+		return two, err
+	}
+	printRatios(two.ratios)
+	if !closeCycle || firstErr != nil {
+		return two, firstErr
+	}
+	if err := endSettlementRuns(ctx, r); err != nil {
+		return two, err
+	}
+	fmt.Println()
+	two.cycle, err = closeOneCycle(ctx, r, cfg.Timezone, 16, os.Stdout)
+	return two, err
+}
+
+// reconcileSweeps counts the Reconcile Schedule's sweeps so far, run or
+// skipped for overlap.
+func reconcileSweeps(ctx context.Context, r *app.Running) (int, error) {
+	d, err := r.Temporal.ScheduleClient().GetHandle(ctx, workflows.ReconcileScheduleID).Describe(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("reconcile schedule: %w", err)
+	}
+	return d.Info.NumActions + d.Info.NumActionsSkippedOverlap, nil
+}
+
+// awaitSweep waits for the sweep a starting worker triggers (after sweeps
+// earlier ones) to end. The bench seeds accounts with SQL, after the first
+// worker's sweep, so the second worker's starts their onboarding and visit
+// plan runs: a one-off cost of its start, kept out of the lines.
+func awaitSweep(ctx context.Context, r *app.Running, sweeps int) error {
+	h := r.Temporal.ScheduleClient().GetHandle(ctx, workflows.ReconcileScheduleID)
+	started := time.Now()
+	for time.Since(started) < 15*time.Minute {
+		d, err := h.Describe(ctx)
+		if err != nil {
+			return fmt.Errorf("reconcile schedule: %w", err)
+		}
+		if d.Info.NumActions+d.Info.NumActionsSkippedOverlap > sweeps && len(d.Info.RunningWorkflows) == 0 {
+			fmt.Printf("\nthe second worker's start-up reconcile sweep ended after %s\n", time.Since(started).Round(100*time.Millisecond))
+			time.Sleep(2 * time.Second) // the runs it started take their first steps
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	fmt.Println("\nthe second worker's start-up reconcile sweep did not end within 15 minutes; measuring anyway")
+	return nil
+}
+
+// endSettlementRuns terminates every agreement's settlement run, so that
+// the next closeOneCycle starts new ones (the ID allows a new run once the
+// last has closed).
+func endSettlementRuns(ctx context.Context, r *app.Running) error {
+	rows, err := r.Store.Pool.Query(ctx, "SELECT customer_id FROM credit_agreements")
+	if err != nil {
+		return err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return err
+	}
+	started := time.Now()
+	err = fanOut(len(ids), 16, func(i int) error {
+		err := r.Temporal.TerminateWorkflow(ctx, workflows.SettlementWorkflowID(ids[i]), "", "bench load: new runs for the second worker round")
+		var notFound *serviceerror.NotFound
+		if errors.As(err, &notFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("end settlement runs: %w", err)
+	}
+	fmt.Printf("\nended %d settlement runs in %s, for new ones to spread over both workers\n", len(ids), time.Since(started).Round(time.Millisecond))
+	return nil
+}
+
+// printWorkerRounds puts the decision and cycle-close lines of one and two
+// workers side by side.
+func printWorkerRounds(one, two workerRound) {
+	fmt.Println("\n| line (one run, one server) | 1 worker | 2 workers | 2 ÷ 1 |")
+	fmt.Println("|---|---|---|---|")
+	for i := range min(len(one.ratios), len(two.ratios)) {
+		a, b := one.ratios[i], two.ratios[i]
+		fmt.Printf("| POST decisions, approve, %s | %s | %s | %.2f× throughput, %.2f× p50 |\n", a.what, decisionCell(a.line), decisionCell(b.line),
+			b.line.ratioRate(a.line), b.line.ratioP50(a.line))
+		if i == 0 {
+			fmt.Printf("| floor: bare no-op Update (the bench's own worker, not kam's) | %s | %s | %.2f× throughput |\n",
+				decisionCell(a.floor), decisionCell(b.floor), b.floor.ratioRate(a.floor))
+		}
+	}
+	if one.cycle.agreements > 0 && two.cycle.agreements > 0 {
+		fmt.Printf("| settlement cycle close, %d agreements at one minute | %.1f/s (%s) | %.1f/s (%s) | %.2f× |\n", one.cycle.agreements,
+			one.cycle.perSecond(), one.cycle.took.Round(100*time.Millisecond), two.cycle.perSecond(), two.cycle.took.Round(100*time.Millisecond),
+			two.cycle.perSecond()/one.cycle.perSecond())
+	}
+	fmt.Println("\nBoth workers share this process and the machine's cores with the Temporal server, the API and the clients:")
+	fmt.Println("the lines show what a second worker costs or gains on one machine, not a second machine's capacity.")
+}
+
+func decisionCell(s stat) string {
+	return fmt.Sprintf("%.0f/s, p50 %s", s.perSecond, s.p50.Round(100*time.Microsecond))
+}
