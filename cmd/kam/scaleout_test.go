@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strconv"
@@ -168,11 +169,12 @@ func TestScaleOut(t *testing.T) {
 	t.Cleanup(drop) // after the processes' own cleanups, which stop them
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
+	hook := newHookReceiver(t)
 	temporalAddr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	_, temporalPort, _ := strings.Cut(temporalAddr, ":")
 	env := append(os.Environ(), "DATABASE_URL="+dsn, "KAM_APP_DATABASE_URL=", "KAM_DATA_DIR="+t.TempDir(),
 		"KAM_REGISTER_KEY="+hex.EncodeToString(key), "KAM_BOOTSTRAP_TOKEN="+scaleToken, "KAM_LOG_LEVEL=info",
-		"KAM_TEMPORAL_PORT="+temporalPort, "TEMPORAL_NAMESPACE=default", "KAM_NOTIFY_WEBHOOK_URL=", "KAM_TEMPORAL_STORE=sqlite")
+		"KAM_TEMPORAL_PORT="+temporalPort, "TEMPORAL_NAMESPACE=default", "KAM_NOTIFY_WEBHOOK_URL="+hook.url, "KAM_NOTIFY_WEBHOOK_SECRET=scale-hook-secret", "KAM_TEMPORAL_STORE=sqlite")
 	startKam(t, bin, "kam temporal", env, "frontend at "+temporalAddr, "temporal", "--ephemeral")
 	env = append(env, "TEMPORAL_ADDRESS="+temporalAddr)
 	if out, err := command(bin, env, "migrate", "up"); err != nil {
@@ -284,16 +286,56 @@ func TestScaleOut(t *testing.T) {
 				OR (state = 'approved' AND route = 'standard' AND NOT EXISTS (SELECT 1 FROM filings f WHERE f.request_id = r.id))`) == 0 &&
 			count("SELECT count(*) FROM discount_events e WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_key = e.event_key)") == 0
 	})
+	s.eventually("every webhook copy delivered", func() bool {
+		return count("SELECT count(*) FROM webhook_deliveries WHERE delivered_at IS NULL") == 0
+	})
 	time.Sleep(2 * time.Second) // anything duplicated late would show now
 	s.checkRequests(conn, all)
 	s.checkStatements(conn, len(accounts))
 	s.checkWork(temporalAddr, conn, killed.cmd.Process.Pid, workers[1].cmd.Process.Pid, killedAt)
+	hook.check(t, count("SELECT count(*) FROM webhook_deliveries"), count("SELECT count(*) FROM webhook_deliveries WHERE dead_at IS NOT NULL"))
 	t.Logf("%d requests (%d submitted after the kill), %d statements, %d notifications", len(all),
 		count("SELECT count(*) FROM discount_requests WHERE created_at > $1", killedAt), count("SELECT count(*) FROM statements"),
 		count("SELECT count(*) FROM notifications"))
 	if len(all) < 8 {
 		t.Fatalf("the driver did too little to prove anything: %d requests", len(all))
 	}
+}
+
+// hookReceiver counts the webhook copies both workers' deliverers post.
+type hookReceiver struct {
+	url   string
+	mu    sync.Mutex
+	posts int
+	ids   map[string]int // webhook-id → posts
+}
+
+func newHookReceiver(t *testing.T) *hookReceiver {
+	h := &hookReceiver{ids: map[string]int{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		h.mu.Lock()
+		h.posts++
+		h.ids[r.Header.Get("webhook-id")]++
+		h.mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	h.url = srv.URL
+	return h
+}
+
+// check: one webhook-id per queued copy, every one received. A deliverer
+// killed between its post and recording it leaves the copy to be posted
+// again under the same webhook-id (at least once; receivers deduplicate by
+// the id), so repeats are counted, not refused.
+func (h *hookReceiver) check(t *testing.T, queued, dead int) {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.ids) != queued || dead != 0 {
+		t.Errorf("webhook: %d distinct webhook-ids received for %d copies queued (%d dead)", len(h.ids), queued, dead)
+	}
+	t.Logf("webhook: %d copies, %d posts (%d repeated under their webhook-id)", queued, h.posts, h.posts-len(h.ids))
 }
 
 // command runs the kam binary to its end and answers its output.
