@@ -41,18 +41,28 @@ type kamProc struct {
 // containing mark (kam temporal's address line, or "kam is running").
 func startKam(t *testing.T, bin, name string, env []string, mark string, args ...string) *kamProc {
 	t.Helper()
+	p, err := launchKam(t, bin, name, env, mark, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// launchKam is startKam for any goroutine: it answers an error instead of
+// failing the test. The process is stopped when the test ends.
+func launchKam(t *testing.T, bin, name string, env []string, mark string, args ...string) (*kamProc, error) {
 	p := &kamProc{name: name, cmd: exec.Command(bin, args...), ready: make(chan struct{}), done: make(chan struct{})}
 	p.cmd.Env = env
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	var once sync.Once
 	var wg sync.WaitGroup
@@ -79,12 +89,12 @@ func startKam(t *testing.T, bin, name string, env []string, mark string, args ..
 	})
 	select {
 	case <-p.ready:
+		return p, nil
 	case <-p.done:
-		t.Fatalf("%s exited before it was ready:\n%s", name, p.lines())
+		return nil, fmt.Errorf("%s exited before it was ready:\n%s", name, p.lines())
 	case <-time.After(90 * time.Second):
-		t.Fatalf("%s not ready after 90s:\n%s", name, p.lines())
+		return nil, fmt.Errorf("%s not ready after 90s:\n%s", name, p.lines())
 	}
-	return p
 }
 
 func (p *kamProc) keep(line string) {
@@ -180,30 +190,7 @@ func TestScaleOut(t *testing.T) {
 	if out, err := command(bin, env, "migrate", "up"); err != nil {
 		t.Fatalf("kam migrate up: %v\n%s", err, out)
 	}
-	var apis []crashClient
-	var workers []*kamProc
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	for i := range 2 { // the four start side by side, as replicas do
-		port := freePort(t)
-		apis = append(apis, crashClient{base: "http://127.0.0.1:" + strconv.Itoa(port), hc: &http.Client{Timeout: 60 * time.Second}})
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			startKam(t, bin, fmt.Sprintf("kam serve %d", i+1), append(env, "KAM_HTTP_ADDR=127.0.0.1:"+strconv.Itoa(port)), "kam is running", "serve")
-		}()
-		go func() {
-			defer wg.Done()
-			w := startKam(t, bin, fmt.Sprintf("kam worker %d", i+1), env, "kam is running", "worker")
-			mu.Lock()
-			workers = append(workers, w)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	if t.Failed() || len(workers) != 2 {
-		t.FailNow()
-	}
+	apis, workers := startReplicas(t, bin, env)
 
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
@@ -231,45 +218,23 @@ func TestScaleOut(t *testing.T) {
 
 	// Approvals run until told to stop; the first statement is the moment
 	// the cycle closes are in flight, and a worker dies then.
-	stop := make(chan struct{})
-	reqs := make(chan scaleRequest, 1000)
-	var drivers sync.WaitGroup
-	for g := range 4 {
-		drivers.Add(1)
-		go func() {
-			defer drivers.Done()
-			for n := g; ; n += 4 {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				reqs <- s.request(n, accounts[n%len(accounts)])
-				time.Sleep(time.Duration(100+n%5*100) * time.Millisecond)
-			}
-		}()
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for count("SELECT count(*) FROM statements") == 0 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	pending := count("SELECT count(*) FROM discount_requests WHERE state = 'pending'")
-	aftermath := count(`SELECT count(*) FROM discount_requests r WHERE state = 'approved' AND NOT EXISTS (SELECT 1 FROM discount_grants g WHERE g.request_id = r.id)`) +
-		count("SELECT count(*) FROM discount_events e WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_key = e.event_key)")
-	closed := count("SELECT count(*) FROM statements")
 	killed := workers[0]
-	killed.kill()
-	killedAt := time.Now()
-	t.Logf("killed %s (pid %d) with %d requests pending, %d grants or notices to come, %d of %d statements made",
-		killed.name, killed.cmd.Process.Pid, pending, aftermath, closed, len(accounts))
-	time.Sleep(5 * time.Second) // the driver goes on against the survivor
-	close(stop)
-	drivers.Wait()
-	close(reqs)
-	var all []scaleRequest
-	for r := range reqs {
-		all = append(all, r)
-	}
+	var killedAt time.Time
+	all := s.driveAround(accounts, func() {
+		deadline := time.Now().Add(60 * time.Second)
+		for count("SELECT count(*) FROM statements") == 0 && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		pending := count("SELECT count(*) FROM discount_requests WHERE state = 'pending'")
+		aftermath := count(`SELECT count(*) FROM discount_requests r WHERE state = 'approved' AND NOT EXISTS (SELECT 1 FROM discount_grants g WHERE g.request_id = r.id)`) +
+			count("SELECT count(*) FROM discount_events e WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_key = e.event_key)")
+		closed := count("SELECT count(*) FROM statements")
+		killed.kill()
+		killedAt = time.Now()
+		t.Logf("killed %s (pid %d) with %d requests pending, %d grants or notices to come, %d of %d statements made",
+			killed.name, killed.cmd.Process.Pid, pending, aftermath, closed, len(accounts))
+		time.Sleep(5 * time.Second) // the driver goes on against the survivor
+	})
 
 	// A second cycle: each agreement charged again once its first statement
 	// exists, for the survivor to close.
@@ -336,6 +301,73 @@ func (h *hookReceiver) check(t *testing.T, queued, dead int) {
 		t.Errorf("webhook: %d distinct webhook-ids received for %d copies queued (%d dead)", len(h.ids), queued, dead)
 	}
 	t.Logf("webhook: %d copies, %d posts (%d repeated under their webhook-id)", queued, h.posts, h.posts-len(h.ids))
+}
+
+// startReplicas starts two kam serve and two kam worker processes side by
+// side, as replicas start, and answers a client of each API and the workers.
+func startReplicas(t *testing.T, bin string, env []string) ([]crashClient, []*kamProc) {
+	t.Helper()
+	var apis []crashClient
+	var workers []*kamProc
+	var errs []error
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	launch := func(name string, env []string, args ...string) {
+		defer wg.Done()
+		p, err := launchKam(t, bin, name, env, "kam is running", args...)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			errs = append(errs, err)
+		} else if args[0] == "worker" {
+			workers = append(workers, p)
+		}
+	}
+	for i := range 2 {
+		port := strconv.Itoa(freePort(t))
+		apis = append(apis, crashClient{base: "http://127.0.0.1:" + port, hc: &http.Client{Timeout: 60 * time.Second}})
+		wg.Add(2)
+		go launch(fmt.Sprintf("kam serve %d", i+1), append(env, "KAM_HTTP_ADDR=127.0.0.1:"+port), "serve")
+		go launch(fmt.Sprintf("kam worker %d", i+1), env, "worker")
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	return apis, workers
+}
+
+// driveAround drives discount requests from four goroutines, through both
+// APIs, while during runs; then it lets them finish what they began and
+// answers every request made.
+func (s *scaleDriver) driveAround(accounts []string, during func()) []scaleRequest {
+	stop := make(chan struct{})
+	reqs := make(chan scaleRequest, 1000)
+	var drivers sync.WaitGroup
+	for g := range 4 {
+		drivers.Add(1)
+		go func() {
+			defer drivers.Done()
+			for n := g; ; n += 4 {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				reqs <- s.request(n, accounts[n%len(accounts)])
+				time.Sleep(time.Duration(100+n%5*100) * time.Millisecond)
+			}
+		}()
+	}
+	during()
+	close(stop)
+	drivers.Wait()
+	close(reqs)
+	var all []scaleRequest
+	for r := range reqs {
+		all = append(all, r)
+	}
+	return all
 }
 
 // command runs the kam binary to its end and answers its output.
