@@ -156,6 +156,13 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 		}
 		measureTasksAndCharges(ids, am, clerk, fin, call, *requests, *parallel)
 	}
+	if *workers == 2 {
+		// Both rounds then meet the runs the second worker's start-up sweep
+		// would otherwise start in the middle of the comparison.
+		if err := sweepFirst(ctx, r); err != nil {
+			return err
+		}
+	}
 	stopProfile, err := startCPUProfile(*cpuProfile)
 	if err != nil {
 		return err
@@ -180,7 +187,7 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	printRatios(ratios)
 	closeCycle := *cycle && *only == ""
 	if closeCycle && firstErr == nil {
-		if one.cycle, err = cycleBesideBare(ctx, r, cfg); err != nil {
+		if one.cycle, err = cycleBesideBare(ctx, r, cfg, *workers == 2); err != nil {
 			return err
 		}
 	}
@@ -198,8 +205,13 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 // cycleBesideBare closes one settlement cycle across every agreement, beside
 // the same number of bare one-activity workflows all released at one
 // instant: the same server and worker, so the ratio is what kam's cycle
-// costs.
-func cycleBesideBare(ctx context.Context, r *app.Running, cfg app.Config) (cycleResult, error) {
+// costs. fresh ends the settlement runs a sweep started first.
+func cycleBesideBare(ctx context.Context, r *app.Running, cfg app.Config, fresh bool) (cycleResult, error) {
+	if fresh {
+		if err := endSettlementRuns(ctx, r); err != nil {
+			return cycleResult{}, err
+		}
+	}
 	fmt.Println()
 	res, err := closeOneCycle(ctx, r, cfg.Timezone, 16, os.Stdout)
 	if err != nil {
