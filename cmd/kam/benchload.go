@@ -159,7 +159,7 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	if *workers == 2 {
 		// Both rounds then meet the runs the second worker's start-up sweep
 		// would otherwise start in the middle of the comparison.
-		if err := sweepFirst(ctx, r); err != nil {
+		if err := sweepFirst(ctx, r, cfg.TemporalNamespace); err != nil {
 			return err
 		}
 	}
@@ -187,7 +187,7 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	printRatios(ratios)
 	closeCycle := *cycle && *only == ""
 	if closeCycle && firstErr == nil {
-		if one.cycle, err = cycleBesideBare(ctx, r, cfg, *workers == 2); err != nil {
+		if one.cycle, one.bare, err = cycleBesideBare(ctx, r, cfg, *workers == 2); err != nil {
 			return err
 		}
 	}
@@ -206,21 +206,21 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 // the same number of bare one-activity workflows all released at one
 // instant: the same server and worker, so the ratio is what kam's cycle
 // costs. fresh ends the settlement runs a sweep started first.
-func cycleBesideBare(ctx context.Context, r *app.Running, cfg app.Config, fresh bool) (cycleResult, error) {
+func cycleBesideBare(ctx context.Context, r *app.Running, cfg app.Config, fresh bool) (cycleResult, time.Duration, error) {
 	if fresh {
 		if err := endSettlementRuns(ctx, r); err != nil {
-			return cycleResult{}, err
+			return cycleResult{}, 0, err
 		}
 	}
 	fmt.Println()
 	res, err := closeOneCycle(ctx, r, cfg.Timezone, 16, os.Stdout)
 	if err != nil {
-		return res, err
+		return res, 0, err
 	}
 	cycleRSS, cyclePeak := rss("VmRSS"), rss("VmHWM")
 	bare, err := bareBurst(ctx, r.Temporal, res.agreements, 16)
 	if err != nil {
-		return res, err
+		return res, 0, err
 	}
 	fmt.Println("\n| measurement | workflows | took | per second | RSS after | peak RSS |")
 	fmt.Println("|---|---|---|---|---|---|")
@@ -229,13 +229,14 @@ func cycleBesideBare(ctx context.Context, r *app.Running, cfg app.Config, fresh 
 	fmt.Printf("| bare workflows: a timer to one instant, then one activity | %d | %s | %.1f | %s | %s |\n",
 		res.agreements, bare.Round(100*time.Millisecond), float64(res.agreements)/bare.Seconds(), rss("VmRSS"), rss("VmHWM"))
 	fmt.Println("\nRSS is this one process: embedded Temporal server, kam's worker, API and the load clients.")
-	return res, nil
+	return res, bare, nil
 }
 
 // bareBurst starts n workflows that each wait on a timer for one instant and
 // then run one no-op activity (a settlement run's close stripped of its
 // work), and times from that instant to the last completion.
 func bareBurst(ctx context.Context, c client.Client, n, parallel int) (time.Duration, error) {
+	burstDone.Store(0)
 	budget := time.Duration(n)*20*time.Millisecond + 10*time.Second
 	at := time.Now().Add(budget)
 	runs := make([]client.WorkflowRun, n)
