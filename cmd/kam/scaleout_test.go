@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -35,6 +36,7 @@ type kamProc struct {
 	done  chan struct{} // closed when the process has exited
 	mu    sync.Mutex
 	tail  []string
+	addr  string // what it listens on, as it printed it (ports are its own pick)
 }
 
 // startKam runs the kam binary with args and waits until it prints a line
@@ -100,12 +102,36 @@ func launchKam(t *testing.T, bin, name string, env []string, mark string, args .
 func (p *kamProc) keep(line string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if addr, ok := listensOn(line); ok {
+		p.addr = addr
+	}
 	if len(line) > 400 {
 		line = line[:400] + "…"
 	}
 	if p.tail = append(p.tail, line); len(p.tail) > 40 {
 		p.tail = p.tail[len(p.tail)-40:]
 	}
+}
+
+// listensOn reads an address from kam temporal's first line or from the
+// API's "api listening" log line.
+func listensOn(line string) (string, bool) {
+	if _, rest, ok := strings.Cut(line, "kam temporal: frontend at "); ok {
+		addr, _, _ := strings.Cut(rest, ",")
+		return addr, true
+	}
+	var l struct{ Msg, URL string }
+	if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "api listening" {
+		return l.URL, true
+	}
+	return "", false
+}
+
+// address is what the process listens on.
+func (p *kamProc) address() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.addr
 }
 
 func (p *kamProc) lines() string {
@@ -180,12 +206,13 @@ func TestScaleOut(t *testing.T) {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	hook := newHookReceiver(t)
-	temporalAddr := "127.0.0.1:" + strconv.Itoa(freePort(t))
-	_, temporalPort, _ := strings.Cut(temporalAddr, ":")
 	env := append(os.Environ(), "DATABASE_URL="+dsn, "KAM_APP_DATABASE_URL=", "KAM_DATA_DIR="+t.TempDir(),
 		"KAM_REGISTER_KEY="+hex.EncodeToString(key), "KAM_BOOTSTRAP_TOKEN="+scaleToken, "KAM_LOG_LEVEL=info",
-		"KAM_TEMPORAL_PORT="+temporalPort, "TEMPORAL_NAMESPACE=default", "KAM_NOTIFY_WEBHOOK_URL="+hook.url, "KAM_NOTIFY_WEBHOOK_SECRET=scale-hook-secret", "KAM_TEMPORAL_STORE=sqlite")
-	startKam(t, bin, "kam temporal", env, "frontend at "+temporalAddr, "temporal", "--ephemeral")
+		"KAM_TEMPORAL_PORT=0", "TEMPORAL_NAMESPACE=default", "KAM_NOTIFY_WEBHOOK_URL="+hook.url, "KAM_NOTIFY_WEBHOOK_SECRET=scale-hook-secret", "KAM_TEMPORAL_STORE=sqlite")
+	// Every process picks its own ports (0) and prints them: a port picked
+	// here and handed over could be taken meanwhile by any outgoing
+	// connection of the five.
+	temporalAddr := startKam(t, bin, "kam temporal", env, "frontend at ", "temporal", "--ephemeral").address()
 	env = append(env, "TEMPORAL_ADDRESS="+temporalAddr)
 	if out, err := command(bin, env, "migrate", "up"); err != nil {
 		t.Fatalf("kam migrate up: %v\n%s", err, out)
@@ -308,7 +335,7 @@ func (h *hookReceiver) check(t *testing.T, queued, dead int) {
 func startReplicas(t *testing.T, bin string, env []string) ([]crashClient, []*kamProc) {
 	t.Helper()
 	var apis []crashClient
-	var workers []*kamProc
+	var workers, serves []*kamProc
 	var errs []error
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -321,18 +348,21 @@ func startReplicas(t *testing.T, bin string, env []string) ([]crashClient, []*ka
 			errs = append(errs, err)
 		} else if args[0] == "worker" {
 			workers = append(workers, p)
+		} else {
+			serves = append(serves, p)
 		}
 	}
 	for i := range 2 {
-		port := strconv.Itoa(freePort(t))
-		apis = append(apis, crashClient{base: "http://127.0.0.1:" + port, hc: &http.Client{Timeout: 60 * time.Second}})
 		wg.Add(2)
-		go launch(fmt.Sprintf("kam serve %d", i+1), append(env, "KAM_HTTP_ADDR=127.0.0.1:"+port), "serve")
+		go launch(fmt.Sprintf("kam serve %d", i+1), append(env, "KAM_HTTP_ADDR=127.0.0.1:0"), "serve")
 		go launch(fmt.Sprintf("kam worker %d", i+1), env, "worker")
 	}
 	wg.Wait()
 	if len(errs) > 0 {
 		t.Fatal(errs)
+	}
+	for _, s := range serves {
+		apis = append(apis, crashClient{base: s.address(), hc: &http.Client{Timeout: 60 * time.Second}})
 	}
 	return apis, workers
 }
@@ -441,6 +471,9 @@ func (s *scaleDriver) agreements(n int) []string {
 		s.must(i+1, 200, "PUT", "/v1/customers/"+id+"/credit", s.finan, map[string]any{"credit_level": "A", "arrears_limit": "100000",
 			"settlement_cycle": "@every 10s", "payment_term_days": 30}, nil)
 		ids = append(ids, id)
+		// Cycles anchored apart close apart: a kill at the first close
+		// then finds the others to come.
+		time.Sleep(300 * time.Millisecond)
 	}
 	if s.t.Failed() {
 		s.t.FailNow()
