@@ -40,6 +40,11 @@ func benchSettle(ctx context.Context, cfg app.Config, args []string) error {
 	if !strings.HasPrefix(*dbName, "kam_bench") {
 		return errors.New("--database must start with kam_bench: it is dropped and recreated")
 	}
+	removeDataDir, err := benchDataDir(&cfg)
+	if err != nil {
+		return err
+	}
+	defer removeDataDir()
 	r, err := benchStart(ctx, cfg, *dbName, false)
 	if err != nil {
 		return err
@@ -93,8 +98,9 @@ func closeOneCycle(ctx context.Context, r *app.Running, tz *time.Location, paral
 	}
 	if _, err := pool.Exec(ctx, `
 		WITH ch AS (INSERT INTO credit_charges (id, customer_id, amount, reference, occurred_on)
-		            SELECT gen_random_uuid(), customer_id, 100, 'BENCH-CYCLE', current_date FROM credit_agreements RETURNING customer_id)
-		UPDATE credit_agreements SET charged_total = charged_total + 100 WHERE customer_id IN (SELECT customer_id FROM ch)`); err != nil {
+		            SELECT gen_random_uuid(), customer_id, 100, 'BENCH-CYCLE-' || $1, current_date FROM credit_agreements RETURNING customer_id)
+		UPDATE credit_agreements SET charged_total = charged_total + 100 WHERE customer_id IN (SELECT customer_id FROM ch)`,
+		closeAt.Format("0601021504")); err != nil {
 		return res, fmt.Errorf("seed charges: %w", err)
 	}
 	var before int

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -34,6 +35,7 @@ import (
 // one run on one server, and prints throughput with p50/p99:
 //
 //	go run ./cmd/kam bench load --accounts 10000 --requests 2000
+//	go run ./cmd/kam bench load --accounts 2000 --workers 2   # 1 and 2 kam workers side by side
 //
 // It exits non-zero only on errors, never on a slow figure.
 func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
@@ -47,9 +49,18 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	only := fs.String("only", "", "decisions: measure only the decision lines and their floor")
 	dbName := fs.String("database", "kam_bench_load", "the database to recreate and load")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the decision lines to this file")
+	workers := fs.Int("workers", 1, "2: measure the decision lines and the cycle close again with a second kam worker (its own Temporal client, pool and sticky cache, in this process) and print 1 and 2 workers side by side")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *workers != 1 && *workers != 2 {
+		return errors.New("--workers: 1 or 2")
+	}
+	removeDataDir, err := benchDataDir(&cfg)
+	if err != nil {
+		return err
+	}
+	defer removeDataDir()
 	r, err := benchStart(ctx, cfg, *dbName, true)
 	if err != nil {
 		return err
@@ -145,44 +156,71 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 		}
 		measureTasksAndCharges(ids, am, clerk, fin, call, *requests, *parallel)
 	}
+	if *workers == 2 {
+		// Both rounds then meet the runs the second worker's start-up sweep
+		// would otherwise start in the middle of the comparison.
+		if err := sweepFirst(ctx, r, cfg.TemporalNamespace); err != nil {
+			return err
+		}
+	}
 	stopProfile, err := startCPUProfile(*cpuProfile)
 	if err != nil {
 		return err
 	}
-	ratios, err := decisionBench{r: r, hc: hc, call: call, accounts: ids, am: am, ka: ka, n: min(*requests, 300), parallel: *parallel}.run(ctx)
+	decisions := decisionBench{r: r, hc: hc, call: call, accounts: ids, am: am, ka: ka, n: min(*requests, 300), parallel: *parallel}
+	ratios, err := decisions.run(ctx)
 	stopProfile()
 	if err != nil {
 		return err
 	}
-	if *only != "" {
-		printRatios(ratios)
-		return firstErr
+	one := workerRound{workers: 1, ratios: ratios}
+	if *only == "" {
+		n := min(*requests, 300)
+		measure("bare start→complete workflow", n, *parallel, func(i int) error {
+			wr, err := r.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "bench-bare-" + uuid.NewString(), TaskQueue: "bench-load"}, noopWorkflow)
+			if err != nil {
+				return err
+			}
+			return wr.Get(ctx, nil)
+		})
 	}
-	n := min(*requests, 300)
-	measure("bare start→complete workflow", n, *parallel, func(i int) error {
-		wr, err := r.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "bench-bare-" + uuid.NewString(), TaskQueue: "bench-load"}, noopWorkflow)
-		if err != nil {
+	printRatios(ratios)
+	closeCycle := *cycle && *only == ""
+	if closeCycle && firstErr == nil {
+		if one.cycle, one.bare, err = cycleBesideBare(ctx, r, cfg, *workers == 2); err != nil {
 			return err
 		}
-		return wr.Get(ctx, nil)
-	})
-	printRatios(ratios)
-	if !*cycle || firstErr != nil {
+	}
+	if *workers < 2 || firstErr != nil {
 		return firstErr
 	}
+	two, err := secondWorkerRound(ctx, cfg, *dbName, r, decisions, closeCycle)
+	if err != nil {
+		return err
+	}
+	printWorkerRounds(one, two)
+	return firstErr
+}
 
-	// One settlement cycle close across every agreement, beside the same
-	// number of bare one-activity workflows all released at one instant: the
-	// same server and worker, so the ratio is what kam's cycle costs.
+// cycleBesideBare closes one settlement cycle across every agreement, beside
+// the same number of bare one-activity workflows all released at one
+// instant: the same server and worker, so the ratio is what kam's cycle
+// costs. fresh ends the settlement runs a sweep started first.
+func cycleBesideBare(ctx context.Context, r *app.Running, cfg app.Config, fresh bool) (cycleResult, time.Duration, error) {
+	if fresh {
+		if err := endSettlementRuns(ctx, r); err != nil {
+			return cycleResult{}, 0, err
+		}
+	}
 	fmt.Println()
 	res, err := closeOneCycle(ctx, r, cfg.Timezone, 16, os.Stdout)
 	if err != nil {
-		return err
+		return res, 0, err
 	}
 	cycleRSS, cyclePeak := rss("VmRSS"), rss("VmHWM")
 	bare, err := bareBurst(ctx, r.Temporal, res.agreements, 16)
 	if err != nil {
-		return err
+		return res, 0, err
 	}
 	fmt.Println("\n| measurement | workflows | took | per second | RSS after | peak RSS |")
 	fmt.Println("|---|---|---|---|---|---|")
@@ -191,13 +229,14 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	fmt.Printf("| bare workflows: a timer to one instant, then one activity | %d | %s | %.1f | %s | %s |\n",
 		res.agreements, bare.Round(100*time.Millisecond), float64(res.agreements)/bare.Seconds(), rss("VmRSS"), rss("VmHWM"))
 	fmt.Println("\nRSS is this one process: embedded Temporal server, kam's worker, API and the load clients.")
-	return nil
+	return res, bare, nil
 }
 
 // bareBurst starts n workflows that each wait on a timer for one instant and
 // then run one no-op activity (a settlement run's close stripped of its
 // work), and times from that instant to the last completion.
 func bareBurst(ctx context.Context, c client.Client, n, parallel int) (time.Duration, error) {
+	burstDone.Store(0)
 	budget := time.Duration(n)*20*time.Millisecond + 10*time.Second
 	at := time.Now().Add(budget)
 	runs := make([]client.WorkflowRun, n)

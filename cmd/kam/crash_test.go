@@ -36,6 +36,40 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// The kam binary the subprocess tests run, built once per test process.
+var (
+	binOnce sync.Once
+	binDir  string
+	binPath string
+	binErr  error
+)
+
+// kamBinary builds cmd/kam once for the package's tests (TestMain removes it).
+func kamBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		if binDir, binErr = os.MkdirTemp("", "kam-test-bin-"); binErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "kam")
+		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
 type crashClient struct {
 	base string
 	hc   *http.Client
@@ -43,6 +77,11 @@ type crashClient struct {
 
 // do sends a request; during a crash it may fail, which the driver tolerates.
 func (c crashClient) do(method, path, token string, body any) (int, map[string]any) {
+	return c.doWith(method, path, token, body, nil)
+}
+
+// doWith is do with extra headers (an Idempotency-Key, say).
+func (c crashClient) doWith(method, path, token string, body any, header map[string]string) (int, map[string]any) {
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -51,6 +90,9 @@ func (c crashClient) do(method, path, token string, body any) (int, map[string]a
 	req, _ := http.NewRequest(method, c.base+path, rd)
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
 	res, err := c.hc.Do(req)
 	if err != nil {
 		return 0, nil
@@ -88,10 +130,7 @@ func TestCrashRecovery(t *testing.T) {
 	} else {
 		defer drop()
 	}
-	bin := filepath.Join(t.TempDir(), "kam")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := kamBinary(t)
 	httpPort, temporalPort := freePort(t), freePort(t)
 	c := crashClient{base: "http://127.0.0.1:" + strconv.Itoa(httpPort), hc: &http.Client{Timeout: 5 * time.Second}}
 	env := append(os.Environ(), "DATABASE_URL="+dsn, "KAM_DATA_DIR="+dataDir, "KAM_HTTP_ADDR=127.0.0.1:"+strconv.Itoa(httpPort),

@@ -23,6 +23,8 @@ const usage = `usage: kam <command> [flags]
 commands:
   dev [--ephemeral] [--temporal-store sqlite|postgres]
                                embedded Temporal, migrations, seed data, worker and API in one process
+  temporal [--ephemeral] [--temporal-store sqlite|postgres]
+                               the embedded Temporal server alone, for serve and worker processes to share
   serve                        the HTTP API (Temporal at TEMPORAL_ADDRESS)
   worker                       the Temporal worker (Temporal at TEMPORAL_ADDRESS)
   migrate up|down|status       the database schema
@@ -67,22 +69,20 @@ func run(args []string) error {
 
 	switch cmd {
 	case "dev":
-		fs := flag.NewFlagSet("dev", flag.ContinueOnError)
-		ephemeral := fs.Bool("ephemeral", false, "keep Temporal's state in memory")
-		fs.StringVar(&cfg.TemporalStore, "temporal-store", cfg.TemporalStore, "where the embedded Temporal server keeps its state: sqlite (a file in KAM_DATA_DIR) or postgres (databases <kam's>_temporal and _temporal_visibility)")
-		if err := fs.Parse(rest); err != nil {
+		ephemeral, err := temporalFlags("dev", &cfg, rest)
+		if err != nil {
 			return err
-		}
-		if cfg.TemporalStore != "sqlite" && cfg.TemporalStore != "postgres" {
-			return errors.New("--temporal-store: sqlite or postgres")
 		}
 		if cfg.TemporalAddress != "" {
 			log.Warn("TEMPORAL_ADDRESS is ignored by kam dev, which embeds its own server")
 		}
-		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return serveUntilDone(ctx, cfg, app.Parts{EmbeddedTemporal: true, Ephemeral: ephemeral, Migrate: true, Bootstrap: true, API: true, Worker: true}, log)
+	case "temporal":
+		ephemeral, err := temporalFlags("temporal", &cfg, rest)
+		if err != nil {
 			return err
 		}
-		return serveUntilDone(ctx, cfg, app.Parts{EmbeddedTemporal: true, Ephemeral: *ephemeral, Migrate: true, Bootstrap: true, API: true, Worker: true}, log)
+		return temporalUntilDone(ctx, cfg, ephemeral, log)
 	case "serve":
 		return serveUntilDone(ctx, cfg, app.Parts{API: true, Bootstrap: true}, log)
 	case "worker":
@@ -114,6 +114,45 @@ func serveUntilDone(ctx context.Context, cfg app.Config, parts app.Parts, log in
 		return err
 	}
 	log.Info("kam is running; Ctrl-C stops it", "version", app.Version)
+	<-ctx.Done()
+	log.Info("shutting down")
+	r.Stop()
+	return nil
+}
+
+// temporalFlags parses the flags of the commands that embed the Temporal
+// server and makes the data dir it keeps its state (and archive) in.
+func temporalFlags(name string, cfg *app.Config, args []string) (ephemeral bool, err error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.BoolVar(&ephemeral, "ephemeral", false, "keep Temporal's state in memory")
+	fs.StringVar(&cfg.TemporalStore, "temporal-store", cfg.TemporalStore, "where the embedded Temporal server keeps its state: sqlite (a file in KAM_DATA_DIR) or postgres (databases <kam's>_temporal and _temporal_visibility)")
+	if err := fs.Parse(args); err != nil {
+		return false, err
+	}
+	if fs.NArg() > 0 {
+		return false, fmt.Errorf("kam %s takes no arguments, only flags", name)
+	}
+	if cfg.TemporalStore != "sqlite" && cfg.TemporalStore != "postgres" {
+		return false, errors.New("--temporal-store: sqlite or postgres")
+	}
+	return ephemeral, os.MkdirAll(cfg.DataDir, 0o755)
+}
+
+// temporalUntilDone runs kam temporal: it prints the frontend's address on
+// standard output (what TEMPORAL_ADDRESS of kam serve and kam worker names)
+// and serves until SIGINT or SIGTERM.
+func temporalUntilDone(ctx context.Context, cfg app.Config, ephemeral bool, log interface {
+	Info(string, ...any)
+	Warn(string, ...any)
+}) error {
+	if cfg.TemporalAddress != "" {
+		log.Warn("TEMPORAL_ADDRESS is ignored by kam temporal, which is the server")
+	}
+	r, err := app.StartTemporal(ctx, cfg, ephemeral, app.NewLogger(os.Stderr, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("kam temporal: frontend at %s, namespace %s, store %s; Ctrl-C stops it\n", r.TemporalAddress, cfg.TemporalNamespace, cfg.TemporalStore)
 	<-ctx.Done()
 	log.Info("shutting down")
 	r.Stop()

@@ -113,3 +113,19 @@ func TestCLIReplayArguments(t *testing.T) {
 		}
 	}
 }
+
+// kam temporal refuses an unknown store and stray arguments before it starts
+// anything (TestScaleOut runs it for real).
+func TestCLITemporalArguments(t *testing.T) {
+	t.Setenv("KAM_DATA_DIR", t.TempDir())
+	if _, err := capture(t, "temporal", "--temporal-store", "mysql"); err == nil || !strings.Contains(err.Error(), "--temporal-store") {
+		t.Fatalf("an unknown store: %v", err)
+	}
+	if _, err := capture(t, "temporal", "now"); err == nil || !strings.Contains(err.Error(), "no arguments") {
+		t.Fatalf("a stray argument: %v", err)
+	}
+	out, err := capture(t, "help")
+	if err != nil || !strings.Contains(out, "temporal [--ephemeral]") {
+		t.Fatalf("help does not name kam temporal: %v\n%s", err, out)
+	}
+}

@@ -162,6 +162,20 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 	return r, nil
 }
 
+// StartTemporal runs the embedded Temporal server alone (kam temporal), as
+// kam dev configures it (namespace, retention, archival, store, port), for
+// kam serve and kam worker processes to share through TEMPORAL_ADDRESS.
+func StartTemporal(ctx context.Context, cfg Config, ephemeral bool, log *slog.Logger) (*Running, error) {
+	r := &Running{Log: log}
+	address, err := r.startTemporal(ctx, cfg, Parts{EmbeddedTemporal: true, Ephemeral: ephemeral})
+	if err != nil {
+		r.Stop()
+		return nil, err
+	}
+	r.TemporalAddress = address
+	return r, nil
+}
+
 // openStore migrates (when asked), connects as the app role, keys the
 // register and bootstraps the first admin (when asked).
 func (r *Running) openStore(ctx context.Context, cfg Config, parts Parts) error {
