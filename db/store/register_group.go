@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -34,6 +35,7 @@ func (s *Store) RegisterRead(ctx context.Context, a Access) error {
 // they are busy waits for the next group, which then takes every waiter
 // queued by then. write answers every waiter of its group.
 type groupCommit[W any] struct {
+	flushers int // groups in flight at most; 0: maxFlushers
 	mu       sync.Mutex
 	queue    []W
 	flushing int
@@ -60,7 +62,7 @@ const (
 func (g *groupCommit[W]) enqueue(w W, write func([]W)) {
 	g.mu.Lock()
 	g.queue = append(g.queue, w)
-	lead := g.flushing < maxFlushers
+	lead := g.flushing < cmp.Or(g.flushers, maxFlushers)
 	if lead {
 		g.flushing++
 	}

@@ -31,7 +31,9 @@ type Store struct {
 
 // New wraps a pool.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{Pool: pool, q: dbq.New(pool), Keys: DefaultKeyPolicy()}
+	s := &Store{Pool: pool, q: dbq.New(pool), Keys: DefaultKeyPolicy()}
+	s.archiveReads.flushers = archiveFlushers
+	return s
 }
 
 // inTx runs fn in one transaction: all of it lands, or none of it. A register
