@@ -50,7 +50,7 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	r, err := benchStart(ctx, cfg, *dbName, true)
+	r, err := benchStart(ctx, cfg, *dbName, true, "", io.Discard)
 	if err != nil {
 		return err
 	}
@@ -175,7 +175,7 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	// number of bare one-activity workflows all released at one instant: the
 	// same server and worker, so the ratio is what kam's cycle costs.
 	fmt.Println()
-	res, err := closeOneCycle(ctx, r, cfg.Timezone, 16, os.Stdout)
+	res, err := closeOneCycle(ctx, r, cfg.Timezone, 16, os.Stdout, nil)
 	if err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	}
 	fmt.Println("\n| measurement | workflows | took | per second | RSS after | peak RSS |")
 	fmt.Println("|---|---|---|---|---|---|")
-	fmt.Printf("| settlement cycle close, all agreements at one minute | %d | %s | %.1f | %s | %s |\n",
+	fmt.Printf("| settlement cycle close, all agreements at one instant | %d | %s | %.1f | %s | %s |\n",
 		res.agreements, res.took.Round(100*time.Millisecond), res.perSecond(), cycleRSS, cyclePeak)
 	fmt.Printf("| bare workflows: a timer to one instant, then one activity | %d | %s | %.1f | %s | %s |\n",
 		res.agreements, bare.Round(100*time.Millisecond), float64(res.agreements)/bare.Seconds(), rss("VmRSS"), rss("VmHWM"))
