@@ -27,6 +27,7 @@ func BenchmarkCycleClose(b *testing.B) {
 		b.Fatal(err)
 	}
 	cfg.TemporalStore = "sqlite"
+	cfg.DataDir = b.TempDir() // the register key's file, not in the package's folder
 	const n = 200
 	ctx := context.Background()
 	var took, cost closeCost
