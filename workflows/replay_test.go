@@ -49,6 +49,12 @@ import (
 //
 // (discount-one-aftermath.json was recorded by that test before this version.)
 //
+// and cycle closes made by local activities in the timer's workflow task
+// (versionLocalClose; settlement.json and settlement-arrears.json replay the
+// activities of before) with
+//
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/settlement-local-close.json go test ./api -run TestCreditSuspendedAndReinstated
+//
 // Every file in testdata/ is such a history.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,9 +16,12 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 
 	"kam/cmd/kam/app"
 	"kam/db"
+	"kam/workflows"
 )
 
 // benchSettle measures one settlement cycle close across many agreements on
@@ -26,47 +31,123 @@ import (
 //
 // It works in a database of its own (dropped and made anew), seeds the
 // agreements with one unbilled charge each, starts their settlement runs,
-// lets all their cycles close at the same minute, and reports how long it
-// took until every statement existed, with this process's memory.
+// lets all their cycles close at one instant, and reports how long it
+// took until every statement existed, with this process's memory and what
+// a close cost Temporal (workflow and activity tasks in the runs' histories).
 func benchSettle(ctx context.Context, cfg app.Config, args []string) error {
-	fs := flag.NewFlagSet("bench settle", flag.ContinueOnError)
-	n := fs.Int("agreements", 1000, "how many credit agreements")
-	dbName := fs.String("database", "kam_bench", "the database to (re)create for the run")
-	parallel := fs.Int("parallel", 16, "concurrent workflow starts")
-	fs.StringVar(&cfg.TemporalStore, "temporal-store", cfg.TemporalStore, "sqlite (in memory for the run) or postgres (databases <database>_temporal*, recreated)")
-	if err := fs.Parse(args); err != nil {
+	var o settleOptions
+	err := o.parse(&cfg, args)
+	defer o.cleanup()
+	if err != nil {
 		return err
-	}
-	if !strings.HasPrefix(*dbName, "kam_bench") {
-		return errors.New("--database must start with kam_bench: it is dropped and recreated")
 	}
 	removeDataDir, err := benchDataDir(&cfg)
 	if err != nil {
 		return err
 	}
 	defer removeDataDir()
-	r, err := benchStart(ctx, cfg, *dbName, false)
+	r, err := benchStart(ctx, cfg, o.database, false, o.sqliteDir, o.log)
 	if err != nil {
 		return err
 	}
 	defer r.Stop()
-	pool := r.Store.Pool
-	seed := time.Now()
-	if _, err := pool.Exec(ctx, `
-		WITH c AS (INSERT INTO customers (id, code, name, tier)
-		      SELECT gen_random_uuid(), 'BENCH-' || g, 'Bench account ' || g, 'B' FROM generate_series(1, $1) g RETURNING id)
-		INSERT INTO credit_agreements (customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days)
-		SELECT id, 'A', 1000000, '@yearly', 30 FROM c`, *n); err != nil {
-		return fmt.Errorf("seed: %w", err)
+	if err := seedAgreements(ctx, r, o.agreements); err != nil {
+		return err
 	}
-	fmt.Printf("seeded %d agreements in %s\n", *n, time.Since(seed).Round(time.Millisecond))
-	res, err := closeOneCycle(ctx, r, cfg.Timezone, *parallel, os.Stdout)
+	stopProfile := func() {}
+	atClose := func() (err error) {
+		stopProfile, err = startCPUProfile(o.cpuProfile)
+		return err
+	}
+	res, err := closeOneCycle(ctx, r, cfg.Timezone, o.parallel, os.Stdout, atClose)
+	stopProfile()
 	if err != nil {
 		return err
+	}
+	if err := reportMemory(o.memProfile); err != nil {
+		return err
+	}
+	if _, err := reportHistory(ctx, r, os.Stdout); err != nil {
+		return err
+	}
+	if o.hold > 0 {
+		fmt.Printf("holding the server at %s for %s\n", r.TemporalAddress, o.hold)
+		defer time.Sleep(o.hold)
 	}
 	fmt.Printf("\n| agreements | cycle close took | agreements/s | start rate | RSS after | peak RSS |\n|---|---|---|---|---|---|\n")
 	fmt.Printf("| %d | %s | %.1f | %.1f/s | %s | %s |\n", res.agreements, res.took.Round(100*time.Millisecond), res.perSecond(),
 		float64(res.agreements)/res.startTook.Seconds(), rss("VmRSS"), rss("VmHWM"))
+	return nil
+}
+
+// settleOptions are bench settle's flags.
+type settleOptions struct {
+	agreements, parallel             int
+	database, cpuProfile, memProfile string
+	hold                             time.Duration
+	sqliteDir                        string    // Temporal's SQLite file goes here; "": in memory
+	log                              io.Writer // kam's and the server's log
+	cleanup                          func()
+}
+
+func (o *settleOptions) parse(cfg *app.Config, args []string) error {
+	fs := flag.NewFlagSet("bench settle", flag.ContinueOnError)
+	fs.IntVar(&o.agreements, "agreements", 1000, "how many credit agreements")
+	fs.StringVar(&o.database, "database", "kam_bench", "the database to (re)create for the run")
+	fs.IntVar(&o.parallel, "parallel", 16, "concurrent workflow starts")
+	fs.StringVar(&cfg.TemporalStore, "temporal-store", cfg.TemporalStore, "sqlite (in memory for the run) or postgres (databases <database>_temporal*, recreated)")
+	sqliteFile := fs.Bool("sqlite-file", false, "with the sqlite store: keep Temporal's state in a file in a temporary directory, as kam dev does, not in memory")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the cycle close (from its instant to the last statement) to this file")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile, taken right after the close, to this file")
+	logFile := fs.String("log", "", "write kam's and the server's log (KAM_LOG_LEVEL) to this file; default: none")
+	fs.DurationVar(&o.hold, "hold", 0, "keep the embedded server up this long after the run, to look at its runs (e.g. with the Temporal CLI)")
+	o.log, o.cleanup = io.Discard, func() {}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !strings.HasPrefix(o.database, "kam_bench") {
+		return errors.New("--database must start with kam_bench: it is dropped and recreated")
+	}
+	if *sqliteFile && cfg.TemporalStore != "sqlite" {
+		return errors.New("--sqlite-file goes with --temporal-store sqlite")
+	}
+	var closers []func()
+	o.cleanup = func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	if *sqliteFile {
+		dir, err := os.MkdirTemp("", "kam-bench-settle-")
+		if err != nil {
+			return err
+		}
+		o.sqliteDir = dir
+		closers = append(closers, func() { os.RemoveAll(dir) })
+	}
+	if *logFile != "" {
+		f, err := os.Create(*logFile)
+		if err != nil {
+			return err
+		}
+		o.log = f
+		closers = append(closers, func() { f.Close() })
+	}
+	return nil
+}
+
+// seedAgreements makes n accounts on credit terms (their runs are started by
+// closeOneCycle).
+func seedAgreements(ctx context.Context, r *app.Running, n int) error {
+	seed := time.Now()
+	if _, err := r.Store.Pool.Exec(ctx, `
+		WITH c AS (INSERT INTO customers (id, code, name, tier)
+		      SELECT gen_random_uuid(), 'BENCH-' || g, 'Bench account ' || g, 'B' FROM generate_series(1, $1) g RETURNING id)
+		INSERT INTO credit_agreements (customer_id, credit_level, arrears_limit, settlement_cycle, payment_term_days)
+		SELECT id, 'A', 1000000, '@yearly', 30 FROM c`, n); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	fmt.Printf("seeded %d agreements in %s\n", n, time.Since(seed).Round(time.Millisecond))
 	return nil
 }
 
@@ -79,21 +160,24 @@ type cycleResult struct {
 func (c cycleResult) perSecond() float64 { return float64(c.agreements) / c.took.Seconds() }
 
 // closeOneCycle gives every credit agreement one unbilled charge and a cycle
-// that closes at one minute of the company's day, starts their settlement
-// runs, and times the close: from that minute until every agreement has its
-// statement.
-func closeOneCycle(ctx context.Context, r *app.Running, tz *time.Location, parallel int, out io.Writer) (cycleResult, error) {
+// that closes at one instant, starts their settlement
+// runs, and times the close: from that instant until every agreement has its
+// statement. atClose, when given, is called at that instant (to profile the
+// close alone).
+func closeOneCycle(ctx context.Context, r *app.Running, tz *time.Location, parallel int, out io.Writer, atClose func() error) (cycleResult, error) {
 	var res cycleResult
 	pool := r.Store.Pool
 	var n int
 	if err := pool.QueryRow(ctx, "SELECT count(*) FROM credit_agreements").Scan(&n); err != nil {
 		return res, err
 	}
-	// Far enough ahead for every run to be started and waiting by then.
-	startBudget := time.Duration(n)*25*time.Millisecond + 45*time.Second
-	closeAt := time.Now().In(tz).Add(startBudget).Truncate(time.Minute).Add(time.Minute)
-	cycle := fmt.Sprintf("%d %d * * *", closeAt.Minute(), closeAt.Hour())
-	if _, err := pool.Exec(ctx, "UPDATE credit_agreements SET settlement_cycle = $1, cycle_anchor = now()", cycle); err != nil {
+	// Far enough ahead for every run to be started and waiting by then. A
+	// daily cycle anchored a day before that instant closes at it, to the
+	// second, without waiting for a round minute.
+	startBudget := time.Duration(n)*20*time.Millisecond + 15*time.Second
+	closeAt := time.Now().In(tz).Add(startBudget).Truncate(time.Second)
+	cycle := "@every 24h"
+	if _, err := pool.Exec(ctx, "UPDATE credit_agreements SET settlement_cycle = $1, cycle_anchor = $2", cycle, closeAt.Add(-24*time.Hour)); err != nil {
 		return res, err
 	}
 	if _, err := pool.Exec(ctx, `
@@ -116,7 +200,14 @@ func closeOneCycle(ctx context.Context, r *app.Running, tz *time.Location, paral
 		return res, err
 	}
 	res.agreements = len(ids)
-	fmt.Fprintf(out, "%d agreements; all cycles close at %s (%s)\n", len(ids), closeAt.Format(time.TimeOnly), cycle)
+	// The Reconcile Schedule would start every seeded account's onboarding
+	// and visit-plan runs (the seed bypasses the API that starts them) at
+	// its next tick, in the middle of the close: a burst of other starts, not
+	// the close's cost. Paused for the rest of the bench's process.
+	if err := r.Temporal.ScheduleClient().GetHandle(ctx, workflows.ReconcileScheduleID).Pause(ctx, client.SchedulePauseOptions{Note: "kam bench: the cycle close is measured alone"}); err != nil {
+		return res, fmt.Errorf("pause the reconcile schedule: %w", err)
+	}
+	fmt.Fprintf(out, "%d agreements; all cycles close at %s (%s from a day before)\n", len(ids), closeAt.Format(time.TimeOnly), cycle)
 
 	started := time.Now()
 	if err := fanOut(len(ids), parallel, func(i int) error { return r.Processes.StartSettlement(ctx, ids[i]) }); err != nil {
@@ -125,7 +216,7 @@ func closeOneCycle(ctx context.Context, r *app.Running, tz *time.Location, paral
 	res.startTook = time.Since(started)
 	fmt.Fprintf(out, "started %d settlement runs in %s (%.1f/s); RSS %s\n", len(ids), res.startTook.Round(time.Millisecond), float64(len(ids))/res.startTook.Seconds(), rss("VmRSS"))
 	if time.Now().After(closeAt) {
-		return res, fmt.Errorf("starting took past the close minute %s; the figure would be wrong", closeAt.Format(time.TimeOnly))
+		return res, fmt.Errorf("starting took past the close at %s; the figure would be wrong", closeAt.Format(time.TimeOnly))
 	}
 	select {
 	case <-ctx.Done():
@@ -133,6 +224,11 @@ func closeOneCycle(ctx context.Context, r *app.Running, tz *time.Location, paral
 	case <-time.After(time.Until(closeAt)):
 	}
 	fmt.Fprintf(out, "cycle close at %s ...\n", closeAt.Format(time.TimeOnly))
+	if atClose != nil {
+		if err := atClose(); err != nil {
+			return res, err
+		}
+	}
 	for {
 		var done int
 		if err := pool.QueryRow(ctx, "SELECT count(*) FROM statements").Scan(&done); err != nil {
@@ -184,6 +280,97 @@ func fanOut(n, parallel int, op func(i int) error) error {
 	return first
 }
 
+// reportMemory prints the Go heap beside the process's RSS (what is not Go
+// heap is stacks, SQLite's own allocations and the runtime's slack) and, given
+// a path, writes a heap profile there.
+func reportMemory(path string) error {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	fmt.Printf("memory after the close: RSS %s (peak %s); Go heap in use %d MB, heap from the OS %d MB, goroutine stacks %d MB, %d goroutines; Go runtime total %d MB\n",
+		rss("VmRSS"), rss("VmHWM"), m.HeapInuse>>20, (m.HeapSys-m.HeapReleased)>>20, m.StackInuse>>20, runtime.NumGoroutine(), m.Sys>>20)
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.WriteHeapProfile(f)
+}
+
+// closeCost counts what closes cost Temporal in the runs' histories: from
+// each close's timer firing to the end.
+type closeCost struct {
+	runs, events, wfts, wftTimeouts, activities, activityTimeouts, markers int
+}
+
+// reportHistory prints the mean cost of a close over a sample of the
+// settlement runs: history length, and the workflow and activity tasks (with
+// their timeouts) and markers (local activities, versions) since each run's
+// close timer fired.
+func reportHistory(ctx context.Context, r *app.Running, out io.Writer) (closeCost, error) {
+	var c closeCost
+	rows, err := r.Store.Pool.Query(ctx, "SELECT customer_id FROM credit_agreements ORDER BY customer_id LIMIT 20")
+	if err != nil {
+		return c, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return c, err
+	}
+	for _, id := range ids {
+		if err := c.read(ctx, r, id); err != nil {
+			return c, err
+		}
+	}
+	n := float64(max(c.runs, 1))
+	fmt.Fprintf(out, "per close (mean of %d runs): history %.1f events; since the timer fired %.2f workflow tasks (%.2f timed out), %.2f activities (%.2f timed out), %.2f markers\n",
+		c.runs, float64(c.events)/n, float64(c.wfts)/n, float64(c.wftTimeouts)/n, float64(c.activities)/n, float64(c.activityTimeouts)/n, float64(c.markers)/n)
+	return c, nil
+}
+
+// read adds one run's last close.
+func (c *closeCost) read(ctx context.Context, r *app.Running, id uuid.UUID) error {
+	it := r.Temporal.GetWorkflowHistory(ctx, workflows.SettlementWorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var one closeCost
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			return err
+		}
+		one.events++
+		switch e.GetEventType() {
+		case enumspb.EVENT_TYPE_TIMER_FIRED:
+			one = closeCost{events: one.events}
+		case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+			one.wfts++
+		case enumspb.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+			one.wftTimeouts++
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+			one.activities++
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
+			one.activityTimeouts++
+		case enumspb.EVENT_TYPE_MARKER_RECORDED:
+			one.markers++
+		}
+	}
+	one.runs = 1
+	c.add(one)
+	return nil
+}
+
+func (c *closeCost) add(o closeCost) {
+	c.runs += o.runs
+	c.events += o.events
+	c.wfts += o.wfts
+	c.wftTimeouts += o.wftTimeouts
+	c.activities += o.activities
+	c.activityTimeouts += o.activityTimeouts
+	c.markers += o.markers
+}
+
 // rss reads this process's memory line (VmRSS now, VmHWM peak) from /proc.
 func rss(field string) string {
 	b, err := os.ReadFile("/proc/self/status")
@@ -199,9 +386,10 @@ func rss(field string) string {
 }
 
 // benchStart starts kam for one bench run in its own database, recreated, with
-// the embedded Temporal server's state in memory (sqlite) or in Postgres
-// databases named after it, recreated too.
-func benchStart(ctx context.Context, cfg app.Config, name string, api bool) (*app.Running, error) {
+// the embedded Temporal server's state in memory (sqlite), in a SQLite file in
+// sqliteDir when one is given (as kam dev keeps it), or in Postgres databases
+// named after it, recreated too.
+func benchStart(ctx context.Context, cfg app.Config, name string, api bool, sqliteDir string, log io.Writer) (*app.Running, error) {
 	if cfg.TemporalStore != "sqlite" && cfg.TemporalStore != "postgres" {
 		return nil, errors.New("--temporal-store: sqlite or postgres")
 	}
@@ -219,9 +407,17 @@ func benchStart(ctx context.Context, cfg app.Config, name string, api bool) (*ap
 		return nil, err
 	}
 	cfg.DatabaseURL, cfg.TemporalPort, cfg.HTTPAddr = dsn, 0, "127.0.0.1:0"
-	fmt.Printf("Temporal store: %s\n", cfg.TemporalStore)
-	return app.Start(ctx, cfg, app.Parts{EmbeddedTemporal: true, Ephemeral: cfg.TemporalStore == "sqlite", Migrate: true, Bootstrap: true,
-		API: api, Worker: true, Out: io.Discard}, app.NewLogger(io.Discard, cfg.LogLevel))
+	ephemeral := cfg.TemporalStore == "sqlite" && sqliteDir == ""
+	where := ""
+	switch {
+	case ephemeral:
+		where = " (in memory)"
+	case sqliteDir != "":
+		cfg.DataDir, where = sqliteDir, " (file in "+sqliteDir+")"
+	}
+	fmt.Printf("Temporal store: %s%s\n", cfg.TemporalStore, where)
+	return app.Start(ctx, cfg, app.Parts{EmbeddedTemporal: true, Ephemeral: ephemeral, Migrate: true, Bootstrap: true,
+		API: api, Worker: true, Out: io.Discard}, app.NewLogger(log, cfg.LogLevel))
 }
 
 func recreate(ctx context.Context, base, name string) error {

@@ -61,7 +61,7 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 		return err
 	}
 	defer removeDataDir()
-	r, err := benchStart(ctx, cfg, *dbName, true)
+	r, err := benchStart(ctx, cfg, *dbName, true, "", io.Discard)
 	if err != nil {
 		return err
 	}
@@ -213,7 +213,7 @@ func cycleBesideBare(ctx context.Context, r *app.Running, cfg app.Config, fresh 
 		}
 	}
 	fmt.Println()
-	res, err := closeOneCycle(ctx, r, cfg.Timezone, 16, os.Stdout)
+	res, err := closeOneCycle(ctx, r, cfg.Timezone, 16, os.Stdout, nil)
 	if err != nil {
 		return res, 0, err
 	}
@@ -224,7 +224,7 @@ func cycleBesideBare(ctx context.Context, r *app.Running, cfg app.Config, fresh 
 	}
 	fmt.Println("\n| measurement | workflows | took | per second | RSS after | peak RSS |")
 	fmt.Println("|---|---|---|---|---|---|")
-	fmt.Printf("| settlement cycle close, all agreements at one minute | %d | %s | %.1f | %s | %s |\n",
+	fmt.Printf("| settlement cycle close, all agreements at one instant | %d | %s | %.1f | %s | %s |\n",
 		res.agreements, res.took.Round(100*time.Millisecond), res.perSecond(), cycleRSS, cyclePeak)
 	fmt.Printf("| bare workflows: a timer to one instant, then one activity | %d | %s | %.1f | %s | %s |\n",
 		res.agreements, bare.Round(100*time.Millisecond), float64(res.agreements)/bare.Seconds(), rss("VmRSS"), rss("VmHWM"))

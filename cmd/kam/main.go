@@ -29,7 +29,7 @@ commands:
   worker                       the Temporal worker (Temporal at TEMPORAL_ADDRESS)
   migrate up|down|status       the database schema
   staff add --name N --role R  add a member of staff and print an API token
-  bench settle [--agreements N] [--temporal-store S]
+  bench settle [--agreements N] [--temporal-store S] [--sqlite-file] [--cpuprofile F] [--memprofile F]
                                time one settlement cycle close across N agreements (embedded Temporal)
   bench load [--accounts N] [--temporal-store S]
                                kam's paths beside the bare operations they stand on, p50/p99

@@ -263,10 +263,29 @@ func archiveDir(cfg Config, parts Parts) (string, error) {
 	return filepath.Abs(filepath.Join(cfg.DataDir, archiveFolder))
 }
 
+// stickyCacheSize bounds the runs a worker keeps in memory between their
+// workflow tasks (the SDK's default is 10,000, each with its goroutines and
+// state). Most of kam's runs sleep for days (a settlement run until its next
+// close); one not cached is replayed from its history when it wakes, which
+// costs a history read and some CPU, not a lost step.
+const stickyCacheSize = 2000
+
 // startWorker runs the workflows and activities, the webhook deliverer, and
 // makes sure the Schedules exist.
 func (r *Running) startWorker(ctx context.Context, cfg Config, metrics *api.Metrics) error {
-	w := worker.New(r.Temporal, workflows.TaskQueue, worker.Options{})
+	worker.SetStickyWorkflowCacheSize(stickyCacheSize)
+	w := worker.New(r.Temporal, workflows.TaskQueue, worker.Options{
+		// A run's next workflow task waits this long on this worker's own
+		// queue, where the run is cached, before it goes to the shared one
+		// and is replayed from its history. Temporal's 5 s is shorter than
+		// the queue gets when many runs wake at once (a cycle close across
+		// every agreement); a worker that stops polling loses its tasks to
+		// the shared queue after 10 s regardless.
+		StickyScheduleToStartTimeout: 30 * time.Second,
+		// Each poll waits on a round trip through the server; two (the
+		// default) left the worker idle while runs woken together queued.
+		MaxConcurrentWorkflowTaskPollers: 8,
+	})
 	workflows.Register(w, &activities.Activities{
 		Store: r.Store, Log: r.Log,
 		Webhook: activities.Webhook{URL: cfg.WebhookURL},
