@@ -77,25 +77,6 @@ type AftermathDone struct {
 	GrantID, FilingID *uuid.UUID
 }
 
-// DecisionRecord is a decision's saved state with what follows from it.
-type DecisionRecord struct {
-	State     kam.DiscountState
-	Aftermath Aftermath
-}
-
-// RecordDecision saves the state a decision left its request in, then
-// carries out what follows (its notices; for an approval the grant, the
-// filing and theirs): the decision's update runs it as its one local
-// activity, so a decision costs the server one workflow task. Both steps
-// are idempotent (the save by its order, the rest by key), so a retry of
-// the whole is safe.
-func (a *Activities) RecordDecision(ctx context.Context, d DecisionRecord) (AftermathDone, error) {
-	if err := a.SaveDiscountState(ctx, d.State); err != nil {
-		return AftermathDone{}, err
-	}
-	return a.CarryOutDiscount(ctx, d.Aftermath)
-}
-
 // CarryOutDiscount runs an Aftermath in order.
 func (a *Activities) CarryOutDiscount(ctx context.Context, m Aftermath) (AftermathDone, error) {
 	var done AftermathDone

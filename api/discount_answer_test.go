@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -14,9 +15,9 @@ import (
 // A decision's answer is made from the request as loaded and the run's own
 // answer (no read after the update); it must be the request as stored: the
 // same body a GET gives right after, times included. The standard approval's
-// run is the recorded history of versionDecisionCarriesOut:
+// run is the recorded history of versionVersionsAtStart:
 //
-//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/discount-decision-carries-out.json go test ./api -run TestDecisionAnswerIsTheStoredRequest
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/discount-versions-at-start.json go test ./api -run TestDecisionAnswerIsTheStoredRequest
 func TestDecisionAnswerIsTheStoredRequest(t *testing.T) {
 	am := newStaff(t, kam.RoleAccountManager)
 	ka := newStaff(t, kam.RoleKAManager)
@@ -36,8 +37,8 @@ func TestDecisionAnswerIsTheStoredRequest(t *testing.T) {
 	same(must(t, call(t, "POST", "/v1/discount-requests/"+beyond+"/decisions", ka.Token, map[string]any{"decision": "approve", "comment": "ok"}), 200), beyond)
 	same(must(t, call(t, "POST", "/v1/discount-requests/"+beyond+"/decisions", gm.Token, map[string]any{"decision": "approve"}), 200), beyond)
 
-	// A standard one approved at stage 1: the decision's own local activity
-	// applies and files the grant, so both are there when it answers.
+	// A standard one approved at stage 1: answered before its grant, which
+	// the run then applies and files in one activity.
 	std := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "2")), 201).str("id")
 	defer recordHistory(t, workflows.DiscountWorkflowID(uuid.MustParse(std)))
 	d := must(t, call(t, "POST", "/v1/discount-requests/"+std+"/decisions", ka.Token, map[string]any{"decision": "approve"}), 200)
@@ -48,11 +49,11 @@ func TestDecisionAnswerIsTheStoredRequest(t *testing.T) {
 	// (The grant is counted where it is stored: the account's discount list
 	// shows one grant per category, and the beyond-standard grant on the
 	// same category may be applied after this one.)
-	if countRows(t, "SELECT count(*) FROM discount_grants WHERE request_id = $1", std) != 1 ||
-		countRows(t, "SELECT count(*) FROM filings WHERE request_id = $1", std) != 1 ||
-		countRows(t, "SELECT count(*) FROM discount_events WHERE request_id = $1 AND kind IN ('discount_filed', 'discount_granted')", std) != 2 {
-		t.Fatal("the decision answered before its grant, filing and their events were made")
-	}
+	waitFor(t, 30*time.Second, "the grant and its filing", func() bool {
+		return countRows(t, "SELECT count(*) FROM discount_grants WHERE request_id = $1", std) == 1 &&
+			countRows(t, "SELECT count(*) FROM filings WHERE request_id = $1", std) == 1 &&
+			countRows(t, "SELECT count(*) FROM discount_events WHERE request_id = $1 AND kind IN ('discount_filed', 'discount_granted')", std) == 2
+	})
 
 	// A withdrawal is answered the same way.
 	w := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "3")), 201).str("id")

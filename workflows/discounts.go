@@ -116,7 +116,7 @@ func DiscountApproval(ctx workflow.Context, in DiscountInput) (DiscountState, er
 	w := &approval{in: in, st: DiscountState{State: kam.StatePending, Stage: kam.StageKADepartment}}
 	// Decided before any handler can run; a run begun before the version
 	// has no marker here and keeps its decisions' old steps.
-	w.oneStep = workflow.GetVersion(ctx, versionDecisionCarriesOut, workflow.DefaultVersion, 1) == 1
+	w.versionsAtStart = workflow.GetVersion(ctx, versionVersionsAtStart, workflow.DefaultVersion, 1) == 1
 	w.started = workflow.Now(ctx)
 	w.stageStart = w.started
 	w.setDeadline()
@@ -190,18 +190,24 @@ type approval struct {
 	applying, revoking, grantEnded bool
 	// seq numbers the saves, since a handler and the main loop may both have one in flight.
 	seq int32
-	// oneStep: a decision records itself and carries out what follows in
-	// its update (versionDecisionCarriesOut); carried: that was done.
-	oneStep, carried bool
+	// versionsAtStart: the run was begun under versionVersionsAtStart.
+	versionsAtStart bool
 }
 
-// versionDecisionCarriesOut: a decision's update saves the decision and
-// carries out what follows from it (its notices; for an approval the grant,
-// the filing and theirs) in one local activity, so the decision costs the
-// server one workflow task, where the save was a local activity and the
-// rest an activity and two more workflow tasks after the answer. Taken at
-// the start of a run, so no version marker lands in a decision's task.
-const versionDecisionCarriesOut = "decision-carries-out"
+// versionVersionsAtStart: a run begun under it takes the later versions of
+// what follows a close (versionOneAftermath, versionRevocableGrant) as
+// given, without asking for them where the close happens. Each GetVersion
+// asked there records a marker and upserts a search attribute (a
+// visibility write) in the very workflow task that answers the decision;
+// this one is asked once, in the run's first task, before any update.
+//
+// (Carrying the aftermath out inside the decision's own local activity was
+// tried and dropped: a local activity runs before its workflow task is
+// recorded, so a crash there could leave a grant and notices behind for a
+// decision the run never took. TestCrashRecovery found it. What follows a
+// decision stays an activity the server schedules after the decision is
+// recorded.)
+const versionVersionsAtStart = "versions-at-start"
 
 // followHandovers takes each requester change in turn; one that names
 // someone who is no longer the requester (a repeated signal) changes nothing.
@@ -309,9 +315,6 @@ func (w *approval) decide(ctx workflow.Context, d Decision) (DiscountState, erro
 		w.st.Stage = ""
 	}
 	w.setDeadline()
-	if w.oneStep {
-		return w.decideInOne(ctx, record, stage, d, told)
-	}
 	if err := w.save(ctx, record); err != nil {
 		return w.st, err
 	}
@@ -331,28 +334,6 @@ func (w *approval) decisionEvents(stage string, d Decision, told []uuid.UUID) []
 			i18n.M(i18n.DiscountAwaitingGMBody), audience{roles: []string{kam.RoleGeneralManager}, deputies: true}))
 	}
 	return out
-}
-
-// decideInOne records a decision and carries out what follows from it in
-// one local activity (versionDecisionCarriesOut), then answers. A decision
-// that sends the request on to the GM only saves there: its notices go out
-// from the run's loop, as do notices queued before (the loop may be
-// sending one), so the GM may decide while they are on their way.
-func (w *approval) decideInOne(ctx workflow.Context, record *kam.DiscountDecision, stage string, d Decision, told []uuid.UUID) (DiscountState, error) {
-	events := w.decisionEvents(stage, d, told)
-	if w.st.State == kam.StatePending {
-		w.outbox, events = append(w.outbox, events...), nil
-	}
-	rec := activities.DecisionRecord{State: w.stateRecord(ctx, record), Aftermath: w.aftermath(events)}
-	var done activities.AftermathDone
-	if err := workflow.ExecuteLocalActivity(withLocalActivity(ctx), act.RecordDecision, rec).Get(ctx, &done); err != nil {
-		return w.st, err
-	}
-	w.st.GrantID, w.st.FilingID = done.GrantID, done.FilingID
-	w.carried = w.st.State != kam.StatePending
-	answer := w.st
-	answer.Decided = record
-	return answer, nil
 }
 
 func (w *approval) validateWithdrawal(ctx workflow.Context, wd Withdrawal) error {
@@ -511,12 +492,10 @@ func (w *approval) waitForNextStep(ctx workflow.Context) error {
 // versionOneAftermath that is one activity (carryOut), after the decision
 // has been answered.
 func (w *approval) afterClose(ctx workflow.Context) error {
-	if w.oneStep {
-		// Later versions are implied: one aftermath, a revocable grant.
-		if !w.carried {
-			if err := w.carryOut(ctx); err != nil {
-				return err
-			}
+	if w.versionsAtStart {
+		// Later versions are given: one aftermath, a revocable grant.
+		if err := w.carryOut(ctx); err != nil {
+			return err
 		}
 		if w.st.State != kam.StateApproved {
 			return nil

@@ -87,13 +87,6 @@ func newApprovalRunWith(t *testing.T, route string, eventDelay time.Duration) *a
 		return done, nil
 	}
 	env.OnActivity(a.CarryOutDiscount, mock.Anything, mock.Anything).After(eventDelay).Return(carryOut)
-	// A decision in one local activity (versionDecisionCarriesOut): its
-	// save, then the same aftermath. (eventDelay models the run's loop
-	// sending notices, which a decision in flight does not wait for.)
-	env.OnActivity(a.RecordDecision, mock.Anything, mock.Anything).Return(func(ctx context.Context, d activities.DecisionRecord) (activities.AftermathDone, error) {
-		r.saves = append(r.saves, d.State)
-		return carryOut(ctx, d.Aftermath)
-	})
 	env.OnActivity(a.EndGrant, mock.Anything, r.in.RequestID).Return(func(context.Context, uuid.UUID) error {
 		r.ended++
 		return nil
@@ -599,38 +592,31 @@ func TestRevokeWhileSleepingTheOldWay(t *testing.T) {
 	}
 }
 
-// versionDecisionCarriesOut: an approval's grant, filing and notices are
-// carried out by the decision's own local activity, before it answers; no
-// activity runs after it until the grant ends.
-func TestDecisionCarriesOutItsAftermath(t *testing.T) {
+// versionVersionsAtStart: a run begun under it carries out an approval in
+// one activity after the answer and keeps the grant until revoked or ended,
+// asking for neither version where the close happens.
+func TestVersionsAtStart(t *testing.T) {
 	r := newApprovalRun(t, kam.RouteStandard)
 	r.decide(time.Hour, kam.RoleKAManager, "approve")
 	st := r.run()
-	if st.State != kam.StateApproved || r.grants != 1 || r.filings != 1 {
-		t.Fatalf("state = %+v grants %d filings %d", st, r.grants, r.filings)
+	if st.State != kam.StateApproved || r.grants != 1 || r.filings != 1 || r.ended != 1 {
+		t.Fatalf("state = %+v grants %d filings %d ended %d", st, r.grants, r.filings, r.ended)
 	}
-	if len(r.answers) != 1 || r.answers[0].GrantID == nil || r.answers[0].FilingID == nil {
-		t.Fatalf("the decision answered %+v, want its grant and filing made", r.answers)
-	}
-	r.env.AssertNotCalled(t, "CarryOutDiscount", mock.Anything, mock.Anything)
-	if k := r.kinds(); k["discount_approve"] != 1 || k["discount_granted"] != 1 || k["discount_filed"] != 1 {
-		t.Fatalf("events = %v", k)
+	r.env.AssertCalled(t, "CarryOutDiscount", mock.Anything, mock.Anything)
+	if len(r.answers) != 1 || r.answers[0].GrantID != nil {
+		t.Fatalf("a decision answers before its grant is applied: %+v", r.answers)
 	}
 }
 
-// A run begun before versionDecisionCarriesOut keeps its decisions' old
-// steps: the save alone in the update, the aftermath in an activity after.
-func TestDecisionTheOldWay(t *testing.T) {
+// A run begun before versionVersionsAtStart asks for the later versions
+// where the close happens, and takes them.
+func TestVersionsAskedAtTheClose(t *testing.T) {
 	r := newApprovalRun(t, kam.RouteStandard)
-	r.env.OnGetVersion(versionDecisionCarriesOut, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	r.env.OnGetVersion(versionVersionsAtStart, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	r.decide(time.Hour, kam.RoleKAManager, "approve")
 	st := r.run()
-	if st.State != kam.StateApproved || r.grants != 1 || r.filings != 1 {
-		t.Fatalf("state = %+v grants %d filings %d", st, r.grants, r.filings)
+	if st.State != kam.StateApproved || r.grants != 1 || r.filings != 1 || r.ended != 1 {
+		t.Fatalf("state = %+v grants %d filings %d ended %d", st, r.grants, r.filings, r.ended)
 	}
-	r.env.AssertNotCalled(t, "RecordDecision", mock.Anything, mock.Anything)
 	r.env.AssertCalled(t, "CarryOutDiscount", mock.Anything, mock.Anything)
-	if len(r.answers) != 1 || r.answers[0].GrantID != nil {
-		t.Fatalf("the old way answers before the grant: %+v", r.answers)
-	}
 }

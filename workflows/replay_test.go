@@ -42,10 +42,10 @@ import (
 //
 //	KAM_RECORD_HISTORY=$PWD/workflows/testdata/discount-one-aftermath.json go test ./api -run TestDecisionAnswerIsTheStoredRequest
 //
-// and a standard approval whose decision carries out its aftermath in its own
-// local activity (versionDecisionCarriesOut) with
+// and a standard approval of a run that took the later versions at its start
+// (versionVersionsAtStart) with
 //
-//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/discount-decision-carries-out.json go test ./api -run TestDecisionAnswerIsTheStoredRequest
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/discount-versions-at-start.json go test ./api -run TestDecisionAnswerIsTheStoredRequest
 //
 // (discount-one-aftermath.json was recorded by that test before this version.)
 //
