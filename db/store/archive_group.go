@@ -20,6 +20,9 @@ import (
 // caller registers the denial). A group that cannot be written fails every
 // read in it with ErrUnregistered.
 func (s *Store) RegisteredArchive(ctx context.Context, scope Scope, id uuid.UUID, a Access) (Archive, error) {
+	if err := ctx.Err(); err != nil {
+		return Archive{}, callerGone(err)
+	}
 	w := &archiveWaiter{id: id, access: a, done: make(chan archiveAnswer, 1)}
 	if scope.ManagerID != nil {
 		w.manager = *scope.ManagerID
@@ -29,9 +32,15 @@ func (s *Store) RegisteredArchive(ctx context.Context, scope Scope, id uuid.UUID
 	case ans := <-w.done:
 		return ans.archive, ans.err
 	case <-ctx.Done():
-		// The row may still commit with its group; the read is not shown.
-		return Archive{}, ctx.Err()
+		// The row may still commit with its group; the read is not shown,
+		// as one whose row could not be written (503, never an internal error).
+		return Archive{}, callerGone(ctx.Err())
 	}
+}
+
+// callerGone is the refusal of a read whose caller left: unregistered.
+func callerGone(err error) error {
+	return fmt.Errorf("access register: %v: %w", err, ErrUnregistered)
 }
 
 // archiveFlushers: archive-read groups in flight at once. Each is a read and

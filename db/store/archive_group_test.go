@@ -72,3 +72,15 @@ func TestRegisteredArchiveGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A read whose caller left before its group answered is not shown, and is
+// refused as unregistered (the API's 503), never as an unknown error.
+func TestRegisteredArchiveCallerGone(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	id := uuid.New()
+	_, err := st.RegisteredArchive(ctx, store.Scope{}, id, store.Access{Action: kam.AccessView, CustomerIDs: []uuid.UUID{id}})
+	if !errors.Is(err, store.ErrUnregistered) {
+		t.Fatalf("a read whose caller left: %v, want ErrUnregistered", err)
+	}
+}
