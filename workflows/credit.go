@@ -89,7 +89,7 @@ const settlementEventsPerRun = 100
 // so statements, suspension and reinstatement follow the corrected ledger.
 // The run ends when the agreement is closed or moves to cash terms (SPEC §7).
 func CreditSettlement(ctx workflow.Context, in SettlementInput) (SettlementState, error) {
-	loc, err := time.LoadLocation(in.Timezone)
+	loc, err := loadZone(in.Timezone)
 	if err != nil {
 		loc = time.UTC
 	}

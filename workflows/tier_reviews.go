@@ -50,7 +50,7 @@ func TierReview(ctx workflow.Context, in TierReviewInput) (activities.TierReview
 		in.Trigger = kam.ReviewScheduled
 	}
 	if in.AsOf.IsZero() {
-		loc, err := time.LoadLocation(in.Timezone)
+		loc, err := loadZone(in.Timezone)
 		if err != nil {
 			loc = time.UTC
 		}

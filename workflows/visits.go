@@ -39,7 +39,7 @@ const visitsPerRun = 50
 // is, it is missed and the KA manager is told. A tier change reschedules at
 // once; an account that is no longer active ends its plan.
 func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
-	loc, err := time.LoadLocation(in.Timezone)
+	loc, err := loadZone(in.Timezone)
 	if err != nil {
 		loc = time.UTC
 	}
@@ -214,7 +214,7 @@ const GreetingScheduleID = "greetings-daily"
 // starts: birthdays of key persons, account anniversaries and holidays, each
 // one greeting task for the account manager, Lead ahead.
 func GreetingSweep(ctx workflow.Context, in GreetingSweepInput) (int, error) {
-	loc, err := time.LoadLocation(in.Timezone)
+	loc, err := loadZone(in.Timezone)
 	if err != nil {
 		loc = time.UTC
 	}

@@ -98,7 +98,7 @@ func (o *settleOptions) parse(cfg *app.Config, args []string) error {
 	fs.StringVar(&cfg.TemporalStore, "temporal-store", cfg.TemporalStore, "sqlite (in memory for the run) or postgres (databases <database>_temporal*, recreated)")
 	sqliteFile := fs.Bool("sqlite-file", false, "with the sqlite store: keep Temporal's state in a file in a temporary directory, as kam dev does, not in memory")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the cycle close (from its instant to the last statement) to this file")
-	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile, taken right after the close, to this file")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile, taken right after the close, to this file (and its goroutines to <file>.goroutine)")
 	logFile := fs.String("log", "", "write kam's and the server's log (KAM_LOG_LEVEL) to this file; default: none")
 	fs.DurationVar(&o.hold, "hold", 0, "keep the embedded server up this long after the run, to look at its runs (e.g. with the Temporal CLI)")
 	o.log, o.cleanup = io.Discard, func() {}
@@ -297,7 +297,17 @@ func reportMemory(path string) error {
 		return err
 	}
 	defer f.Close()
-	return pprof.WriteHeapProfile(f)
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		return err
+	}
+	// Beside it, who holds the goroutines (their stacks are part of the
+	// memory above and not of the heap profile).
+	g, err := os.Create(path + ".goroutine")
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	return pprof.Lookup("goroutine").WriteTo(g, 1)
 }
 
 // closeCost counts what closes cost Temporal in the runs' histories: from

@@ -49,6 +49,7 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	only := fs.String("only", "", "decisions: measure only the decision lines and their floor")
 	dbName := fs.String("database", "kam_bench_load", "the database to recreate and load")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the decision lines to this file")
+	sqliteFile := fs.Bool("sqlite-file", false, "with the sqlite store: keep Temporal's state in a file in the run's temporary data directory, as kam dev does, not in memory (an in-memory database is part of the process's RSS)")
 	workers := fs.Int("workers", 1, "2: measure the decision lines and the cycle close again with a second kam worker (its own Temporal client, pool and sticky cache, in this process) and print 1 and 2 workers side by side")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -56,12 +57,19 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	if *workers != 1 && *workers != 2 {
 		return errors.New("--workers: 1 or 2")
 	}
+	if *sqliteFile && cfg.TemporalStore != "sqlite" {
+		return errors.New("--sqlite-file goes with --temporal-store sqlite")
+	}
 	removeDataDir, err := benchDataDir(&cfg)
 	if err != nil {
 		return err
 	}
 	defer removeDataDir()
-	r, err := benchStart(ctx, cfg, *dbName, true, "", io.Discard)
+	sqliteDir := ""
+	if *sqliteFile {
+		sqliteDir = cfg.DataDir
+	}
+	r, err := benchStart(ctx, cfg, *dbName, true, sqliteDir, io.Discard)
 	if err != nil {
 		return err
 	}

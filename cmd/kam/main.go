@@ -31,7 +31,7 @@ commands:
   staff add --name N --role R  add a member of staff and print an API token
   bench settle [--agreements N] [--temporal-store S] [--sqlite-file] [--cpuprofile F] [--memprofile F]
                                time one settlement cycle close across N agreements (embedded Temporal)
-  bench load [--accounts N] [--temporal-store S]
+  bench load [--accounts N] [--temporal-store S] [--sqlite-file] [--cycle=false] [--workers 2]
                                kam's paths beside the bare operations they stand on, p50/p99
   replay <workflow-id> [--run-id R] [--archive DIR]
                                replay a run's history (live or archived) against this build's workflow code

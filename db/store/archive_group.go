@@ -45,9 +45,11 @@ func callerGone(err error) error {
 
 // archiveFlushers: archive-read groups in flight at once. Each is a read and
 // an insert, heavier than a register row alone, so fewer and larger groups
-// do better: with 8 clients on the 2-core machine 2 gave 0.45-0.63 of the
-// floor where 4 gave 0.37 and 8 0.37 (BenchmarkRegisteredRead, 2026-11-30).
-const archiveFlushers = 2
+// do better. With 8 clients on the 2-core machine (BenchmarkRegisteredRead,
+// 2026-11-30): 1 gathers 4-5.6 reads per commit, and Postgres spends 76-80 µs
+// per read, as much as on the floor's select and insert; 2 gathered 3 and
+// spent 110-132 µs. 4 and 8 did worse than 2 (0.37 of the floor's reads/s).
+const archiveFlushers = 1
 
 type archiveWaiter struct {
 	id      uuid.UUID

@@ -127,6 +127,12 @@ func Start(ctx context.Context, cfg Config, parts Parts, log *slog.Logger) (_ *R
 			r.Stop()
 		}
 	}()
+	// Before the embedded server: its own system workers are the process's
+	// first SDK workers and create the cache every worker in it shares, with
+	// the SDK's default size, if it is not set by then. Set only in
+	// startWorker, kam dev cached 10,000 settlement runs where 2,000 were
+	// meant (bench settle's goroutine profile: 9,998 parked runs).
+	worker.SetStickyWorkflowCacheSize(stickyCacheSize)
 	if err := r.openStore(ctx, cfg, parts); err != nil {
 		return nil, err
 	}
@@ -273,7 +279,6 @@ const stickyCacheSize = 2000
 // startWorker runs the workflows and activities, the webhook deliverer, and
 // makes sure the Schedules exist.
 func (r *Running) startWorker(ctx context.Context, cfg Config, metrics *api.Metrics) error {
-	worker.SetStickyWorkflowCacheSize(stickyCacheSize)
 	w := worker.New(r.Temporal, workflows.TaskQueue, worker.Options{
 		// A run's next workflow task waits this long on this worker's own
 		// queue, where the run is cached, before it goes to the shared one
