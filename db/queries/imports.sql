@@ -47,7 +47,9 @@ VALUES ($1, $2, $3, $4, $5);
 SELECT CURRENT_DATE::date AS today;
 
 -- name: ImportContactsOf :many
-SELECT * FROM customer_contacts WHERE customer_id = ANY(sqlc.arg(customer_ids)::uuid[])
+-- The contacts on these archives: a removed one is matched by nobody, so a
+-- file naming them again adds them back (Art. 7.2).
+SELECT * FROM customer_contacts WHERE customer_id = ANY(sqlc.arg(customer_ids)::uuid[]) AND removed_at IS NULL
 ORDER BY customer_id, created_at, id;
 
 -- name: CopyContacts :copyfrom
@@ -58,7 +60,8 @@ VALUES ($1, $2, $3, $4, $5, $6);
 UPDATE customer_contacts SET title = $2, phone = $3, email = $4 WHERE id = $1;
 
 -- name: ImportKeyPersonsOf :many
-SELECT * FROM key_persons WHERE customer_id = ANY(sqlc.arg(customer_ids)::uuid[])
+-- The key persons on these archives (removed ones, as for contacts, not).
+SELECT * FROM key_persons WHERE customer_id = ANY(sqlc.arg(customer_ids)::uuid[]) AND removed_at IS NULL
 ORDER BY customer_id, created_at, id;
 
 -- name: CopyKeyPersons :copyfrom

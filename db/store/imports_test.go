@@ -116,3 +116,48 @@ func TestImportAllOrNothing(t *testing.T) {
 		t.Fatalf("a dry run left %d accounts", n)
 	}
 }
+
+// Art. 7.2: a contact or key person removed from an archive is not matched
+// by an import: a file naming them again puts them back on the archive (a
+// new row; the removed one stays in its history), where matching the removed
+// row updated it and left the archive without them.
+func TestImportAddsRemovedPeopleBack(t *testing.T) {
+	ctx := context.Background()
+	by := newManager(t)
+	id := completeArchive(t, by, "")
+	var code string
+	var contact, head uuid.UUID
+	if err := pool.QueryRow(ctx, `SELECT c.code, (SELECT id FROM customer_contacts WHERE customer_id = c.id),
+		(SELECT id FROM key_persons WHERE customer_id = c.id AND role = 'head') FROM customers c WHERE c.id = $1`, id).Scan(&code, &contact, &head); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RemoveContact(ctx, store.Scope{}, id, contact, nil, by); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RemoveKeyPerson(ctx, store.Scope{}, id, head, nil, by); err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.ImportContacts(ctx, store.Scope{}, []store.ContactImport{{Row: 2, Code: code, ContactInput: store.ContactInput{Name: "Wang", Phone: ptr("555")}}}, by, false)
+	if err != nil || res.Created != 1 || res.Updated != 0 {
+		t.Fatalf("contacts: %+v, %v", res, err)
+	}
+	res, err = st.ImportKeyPersons(ctx, store.Scope{}, []store.KeyPersonImport{{Row: 2, Code: code, KeyPersonInput: store.KeyPersonInput{Name: "KP head", Role: "head"}}}, by, false)
+	if err != nil || res.Created != 1 || res.Updated != 0 {
+		t.Fatalf("key persons: %+v, %v", res, err)
+	}
+	ar, err := st.GetArchive(ctx, store.Scope{}, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ar.Missing) != 0 {
+		t.Fatalf("missing %v after the import put them back", ar.Missing)
+	}
+	var onArchive, removed int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE removed_at IS NULL), count(*) FILTER (WHERE removed_at IS NOT NULL)
+		FROM customer_contacts WHERE customer_id = $1`, id).Scan(&onArchive, &removed); err != nil {
+		t.Fatal(err)
+	}
+	if onArchive != 1 || removed != 1 {
+		t.Fatalf("contacts: %d on the archive, %d removed; want 1 and 1", onArchive, removed)
+	}
+}

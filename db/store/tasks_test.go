@@ -77,6 +77,34 @@ func TestArchiveCompletenessSQLAgreesWithGo(t *testing.T) {
 		{"no credit agreement", completeArchive(t, by, "credit"), []string{kam.SectionCredit}},
 		{"nothing", newCustomer(t, by, nil), []string{kam.SectionBasics, kam.SectionContact, kam.SectionKeyPersons, kam.SectionService, kam.SectionCredit}},
 	}
+	// A removed contact or key person is off the archive (Art. 7.2, soft
+	// removal): the archive lacks what only they filled.
+	removed := func(table, role string) uuid.UUID {
+		id := completeArchive(t, by, "")
+		q := "SELECT id FROM " + table + " WHERE customer_id = $1 AND ($2 = '' OR role = $2)"
+		if table == "customer_contacts" {
+			q = "SELECT id FROM customer_contacts WHERE customer_id = $1 AND $2 = ''"
+		}
+		var row uuid.UUID
+		if err := pool.QueryRow(ctx, q, id, role).Scan(&row); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		if table == "customer_contacts" {
+			err = st.RemoveContact(ctx, store.Scope{}, id, row, nil, by)
+		} else {
+			err = st.RemoveKeyPerson(ctx, store.Scope{}, id, row, nil, by)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	fixtures = append(fixtures,
+		fixture{"its contact person removed", removed("customer_contacts", ""), []string{kam.SectionContact}},
+		fixture{"its head removed", removed("key_persons", "head"), []string{kam.SectionKeyPersons}},
+		fixture{"its handler removed", removed("key_persons", "handler"), []string{kam.SectionKeyPersons}},
+	)
 	blank := func(set func(p *store.CustomerPatch)) uuid.UUID {
 		id := completeArchive(t, by, "")
 		var p store.CustomerPatch

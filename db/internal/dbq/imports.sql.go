@@ -68,10 +68,12 @@ type CopyKeyPersonsParams struct {
 }
 
 const importContactsOf = `-- name: ImportContactsOf :many
-SELECT id, customer_id, name, title, phone, email, created_at, version, updated_at, removed_at FROM customer_contacts WHERE customer_id = ANY($1::uuid[])
+SELECT id, customer_id, name, title, phone, email, created_at, version, updated_at, removed_at FROM customer_contacts WHERE customer_id = ANY($1::uuid[]) AND removed_at IS NULL
 ORDER BY customer_id, created_at, id
 `
 
+// The contacts on these archives: a removed one is matched by nobody, so a
+// file naming them again adds them back (Art. 7.2).
 func (q *Queries) ImportContactsOf(ctx context.Context, customerIds []uuid.UUID) ([]CustomerContact, error) {
 	rows, err := q.db.Query(ctx, importContactsOf, customerIds)
 	if err != nil {
@@ -104,10 +106,11 @@ func (q *Queries) ImportContactsOf(ctx context.Context, customerIds []uuid.UUID)
 }
 
 const importKeyPersonsOf = `-- name: ImportKeyPersonsOf :many
-SELECT id, customer_id, name, role, title, phone, email, birthday, created_at, version, updated_at, removed_at FROM key_persons WHERE customer_id = ANY($1::uuid[])
+SELECT id, customer_id, name, role, title, phone, email, birthday, created_at, version, updated_at, removed_at FROM key_persons WHERE customer_id = ANY($1::uuid[]) AND removed_at IS NULL
 ORDER BY customer_id, created_at, id
 `
 
+// The key persons on these archives (removed ones, as for contacts, not).
 func (q *Queries) ImportKeyPersonsOf(ctx context.Context, customerIds []uuid.UUID) ([]KeyPerson, error) {
 	rows, err := q.db.Query(ctx, importKeyPersonsOf, customerIds)
 	if err != nil {
