@@ -74,6 +74,9 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 		return err
 	}
 	defer r.Stop()
+	if err := pauseReconcile(ctx, r); err != nil { // before the seed, which it would otherwise find
+		return err
+	}
 	pool := r.Store.Pool
 	token := func(role string) (uuid.UUID, string, error) {
 		st, err := r.Store.CreateStaff(ctx, "bench "+role, nil, role)

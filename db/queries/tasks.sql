@@ -81,16 +81,16 @@ FROM (
      ORDER BY g.occasion_on, g.id LIMIT sqlc.arg(lim))
     UNION ALL
     -- Art. 7: incomplete archives of every active account (data clerks), due
-    -- archive_grace after the account was opened; complete may be hashed
-    -- over the company, missing is then read for the page's rows only.
-    (SELECT 'archive_incomplete', a.created_at + sqlc.arg(archive_grace_us)::bigint * interval '1 microsecond', a.customer_id, a.customer_id,
+    -- archive_grace after the account was opened: read off archive_gaps in
+    -- due order, missing then probed for the page's rows only.
+    (SELECT 'archive_incomplete', g.created_at + sqlc.arg(archive_grace_us)::bigint * interval '1 microsecond', g.customer_id, g.customer_id,
             NULL, NULL, NULL, a.missing, NULL
-     FROM archive_completeness a
-     WHERE sqlc.arg(archives_all)::boolean AND a.status = 'active' AND NOT a.complete
-       AND a.created_at >= sqlc.arg(after_due)::timestamptz - sqlc.arg(archive_grace_us)::bigint * interval '1 microsecond'
-       AND (a.created_at + sqlc.arg(archive_grace_us)::bigint * interval '1 microsecond', 'archive_incomplete', a.customer_id)
+     FROM archive_gaps g JOIN archive_completeness a ON a.customer_id = g.customer_id
+     WHERE sqlc.arg(archives_all)::boolean
+       AND g.created_at >= sqlc.arg(after_due)::timestamptz - sqlc.arg(archive_grace_us)::bigint * interval '1 microsecond'
+       AND (g.created_at + sqlc.arg(archive_grace_us)::bigint * interval '1 microsecond', 'archive_incomplete', g.customer_id)
            > (sqlc.arg(after_due)::timestamptz, sqlc.arg(after_kind)::text, sqlc.arg(after_id)::uuid)
-     ORDER BY a.created_at, a.customer_id LIMIT sqlc.arg(lim))
+     ORDER BY g.created_at, g.customer_id LIMIT sqlc.arg(lim))
     UNION ALL
     -- ... and of the caller's active accounts (account managers): a hundred
     -- or so, each probed (missing) rather than every archive hashed (complete).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -153,6 +154,14 @@ func TestArchiveCompletenessSQLAgreesWithGo(t *testing.T) {
 		if !slices.Equal(sql, ar.Missing) || complete != (len(ar.Missing) == 0) {
 			t.Errorf("%s: SQL says %v (complete %v), Go says %v", f.name, sql, complete, ar.Missing)
 		}
+		// archive_gaps, kept by triggers, remembers the same answer.
+		var gap bool
+		if err := pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM archive_gaps WHERE customer_id = $1)", f.id).Scan(&gap); err != nil {
+			t.Fatal(err)
+		}
+		if gap != (len(ar.Missing) > 0) {
+			t.Errorf("%s: archive_gaps has it %v, Go says missing %v", f.name, gap, ar.Missing)
+		}
 		if f.want != nil && !slices.Equal(ar.Missing, f.want) {
 			t.Errorf("%s: missing %v, want %v", f.name, ar.Missing, f.want)
 		}
@@ -294,5 +303,76 @@ func TestMyTasksPageInDueOrder(t *testing.T) {
 	}
 	if got := allTasks(t, kam.TaskQuery{StaffID: am}, 50); len(got) != 0 {
 		t.Fatalf("empty scope: %v", got)
+	}
+}
+
+// archive_gaps follows an archive through every change that moves it in
+// or out of the data clerk's list, including two changes at once that only
+// together complete it (a head and a handler added by two requests), an
+// account closed while incomplete, and a removal that reopens the gap.
+func TestArchiveGapsFollowTheArchive(t *testing.T) {
+	ctx := context.Background()
+	by := newManager(t)
+	gap := func(id uuid.UUID) bool {
+		t.Helper()
+		var g bool
+		if err := pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM archive_gaps WHERE customer_id = $1)", id).Scan(&g); err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	for i := range 5 {
+		// No head and no handler: added at the same time by two writers.
+		id := completeArchive(t, by, "head")
+		var handler uuid.UUID
+		if err := pool.QueryRow(ctx, "SELECT id FROM key_persons WHERE customer_id = $1 AND role = 'handler'", id).Scan(&handler); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.RemoveKeyPerson(ctx, store.Scope{}, id, handler, nil, by); err != nil {
+			t.Fatal(err)
+		}
+		if !gap(id) {
+			t.Fatalf("round %d: no gap for an archive without head and handler", i)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 2)
+		for _, role := range []string{"head", "handler"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := st.AddKeyPerson(ctx, store.Scope{}, id, store.KeyPersonInput{Name: "New " + role, Role: role}, by)
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if gap(id) {
+			t.Fatalf("round %d: a gap left for an archive made complete by two writers at once", i)
+		}
+	}
+	id := completeArchive(t, by, "")
+	if gap(id) {
+		t.Fatal("a gap for a complete archive")
+	}
+	var contact uuid.UUID
+	if err := pool.QueryRow(ctx, "SELECT id FROM customer_contacts WHERE customer_id = $1", id).Scan(&contact); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RemoveContact(ctx, store.Scope{}, id, contact, nil, by); err != nil {
+		t.Fatal(err)
+	}
+	if !gap(id) {
+		t.Fatal("no gap once the only contact was removed")
+	}
+	if _, err := pool.Exec(ctx, "UPDATE customers SET status = 'churned' WHERE id = $1", id); err != nil {
+		t.Fatal(err)
+	}
+	if gap(id) {
+		t.Fatal("a gap for a churned account (the list holds active ones)")
 	}
 }

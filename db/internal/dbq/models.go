@@ -57,6 +57,11 @@ type ArchiveCompleteness struct {
 	Missing          []string
 }
 
+type ArchiveGap struct {
+	CustomerID uuid.UUID
+	CreatedAt  time.Time
+}
+
 type Churn struct {
 	ID            uuid.UUID
 	CustomerID    uuid.UUID

@@ -89,16 +89,16 @@ FROM (
      ORDER BY g.occasion_on, g.id LIMIT $6)
     UNION ALL
     -- Art. 7: incomplete archives of every active account (data clerks), due
-    -- archive_grace after the account was opened; complete may be hashed
-    -- over the company, missing is then read for the page's rows only.
-    (SELECT 'archive_incomplete', a.created_at + $14::bigint * interval '1 microsecond', a.customer_id, a.customer_id,
+    -- archive_grace after the account was opened: read off archive_gaps in
+    -- due order, missing then probed for the page's rows only.
+    (SELECT 'archive_incomplete', g.created_at + $14::bigint * interval '1 microsecond', g.customer_id, g.customer_id,
             NULL, NULL, NULL, a.missing, NULL
-     FROM archive_completeness a
-     WHERE $15::boolean AND a.status = 'active' AND NOT a.complete
-       AND a.created_at >= $3::timestamptz - $14::bigint * interval '1 microsecond'
-       AND (a.created_at + $14::bigint * interval '1 microsecond', 'archive_incomplete', a.customer_id)
+     FROM archive_gaps g JOIN archive_completeness a ON a.customer_id = g.customer_id
+     WHERE $15::boolean
+       AND g.created_at >= $3::timestamptz - $14::bigint * interval '1 microsecond'
+       AND (g.created_at + $14::bigint * interval '1 microsecond', 'archive_incomplete', g.customer_id)
            > ($3::timestamptz, $4::text, $5::uuid)
-     ORDER BY a.created_at, a.customer_id LIMIT $6)
+     ORDER BY g.created_at, g.customer_id LIMIT $6)
     UNION ALL
     -- ... and of the caller's active accounts (account managers): a hundred
     -- or so, each probed (missing) rather than every archive hashed (complete).
