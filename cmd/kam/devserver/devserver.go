@@ -302,6 +302,9 @@ func start(o Options) (_ *Server, err error) {
 	return &Server{srv: srv, hostPort: hostPort, log: logger}, nil
 }
 
+// historyCacheRuns bounds the runs the history service caches.
+const historyCacheRuns = 2000
+
 // sqliteTaskWorkers runs each history task queue (timers, transfers,
 // visibility) of a SQLite-backed server.
 const sqliteTaskWorkers = 16
@@ -328,6 +331,12 @@ func dynamicConfig(o Options) dynamicconfig.StaticClient {
 		// keep the default partitions, so tasks an older kam left in the
 		// others are still delivered.
 		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
+		// The history service keeps every run it touches in memory for an
+		// hour, up to 128,000 of them: at 10,000 settlement runs woken by one
+		// close, all 10,000 mutable states. A run not cached is read back
+		// from the store when its next task comes, days later for most of
+		// kam's runs.
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): historyCacheRuns,
 	}
 	if o.ArchiveDelay > 0 {
 		dyn[dynamicconfig.ArchivalProcessorArchiveDelay.Key()] = o.ArchiveDelay
