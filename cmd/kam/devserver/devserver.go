@@ -337,6 +337,12 @@ func dynamicConfig(o Options) dynamicconfig.StaticClient {
 		// from the store when its next task comes, days later for most of
 		// kam's runs.
 		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): historyCacheRuns,
+		// Timers due at one instant (a cycle close across every agreement)
+		// are read in pages; the SQL stores' timer query rescans the page's
+		// instant for each page, so pages of the default 100 made 10,000
+		// closes cost more per close than 1,000 (87.7/s beside 258-300/s on
+		// the SQLite file). Pages of 1,000: 206/s at 10,000, 308/s at 1,000.
+		dynamicconfig.TimerTaskBatchSize.Key(): 1000,
 	}
 	if o.ArchiveDelay > 0 {
 		dyn[dynamicconfig.ArchivalProcessorArchiveDelay.Key()] = o.ArchiveDelay
