@@ -126,17 +126,11 @@ func TestImportAddsRemovedPeopleBack(t *testing.T) {
 	by := newManager(t)
 	id := completeArchive(t, by, "")
 	var code string
-	var contact, head uuid.UUID
-	if err := pool.QueryRow(ctx, `SELECT c.code, (SELECT id FROM customer_contacts WHERE customer_id = c.id),
-		(SELECT id FROM key_persons WHERE customer_id = c.id AND role = 'head') FROM customers c WHERE c.id = $1`, id).Scan(&code, &contact, &head); err != nil {
+	if err := pool.QueryRow(ctx, "SELECT code FROM customers WHERE id = $1", id).Scan(&code); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.RemoveContact(ctx, store.Scope{}, id, contact, nil, by); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.RemoveKeyPerson(ctx, store.Scope{}, id, head, nil, by); err != nil {
-		t.Fatal(err)
-	}
+	removeOnly(t, by, id, "")
+	removeOnly(t, by, id, "head")
 	res, err := st.ImportContacts(ctx, store.Scope{}, []store.ContactImport{{Row: 2, Code: code, ContactInput: store.ContactInput{Name: "Wang", Phone: ptr("555")}}}, by, false)
 	if err != nil || res.Created != 1 || res.Updated != 0 {
 		t.Fatalf("contacts: %+v, %v", res, err)

@@ -17,6 +17,9 @@ function useHash() {
   useEffect(() => {
     const on = () => setHash(location.hash || '#/work');
     window.addEventListener('hashchange', on);
+    // The effect runs after the first paint: a link followed, or a hash
+    // set, right after sign-in changed the hash before anyone listened.
+    on();
     return () => window.removeEventListener('hashchange', on);
   }, []);
   return hash.replace(/^#\/?/, '').split('?')[0].split('/').filter(Boolean);
