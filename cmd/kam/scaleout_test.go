@@ -579,15 +579,7 @@ func (s *scaleDriver) checkRequests(conn *pgx.Conn, all []scaleRequest) {
 		{"grants beside another of the same request", "SELECT count(*) FROM (SELECT 1 FROM discount_grants GROUP BY request_id HAVING count(*) > 1) x"},
 		{"granted events other than one per approval", "SELECT count(*) FROM discount_requests r WHERE (SELECT count(*) FROM discount_events e WHERE e.request_id = r.id AND e.kind = 'discount_granted') <> (CASE WHEN r.state = 'approved' THEN 1 ELSE 0 END)"},
 	}
-	for _, c := range checks {
-		var n int
-		if err := conn.QueryRow(ctx, c.sql).Scan(&n); err != nil {
-			s.t.Fatal(c.what, err)
-		}
-		if n != 0 {
-			s.t.Errorf("%s: %d", c.what, n)
-		}
-	}
+	s.noneOf(conn, checks, "")
 }
 
 // checkStatements: every agreement's cycle billed each of its two charges
@@ -603,13 +595,19 @@ func (s *scaleDriver) checkStatements(conn *pgx.Conn, agreements int) {
 		{"second charges billed before the first", "SELECT count(*) FROM credit_charges b JOIN statements sb ON sb.id = b.statement_id JOIN credit_charges a ON a.customer_id = b.customer_id AND a.reference = 'SCALE-A' JOIN statements sa ON sa.id = a.statement_id WHERE b.reference = 'SCALE-B' AND sb.period_end <= sa.period_end"},
 		{"statements of one account with overlapping periods", "SELECT count(*) FROM statements x JOIN statements y ON x.customer_id = y.customer_id AND x.id < y.id AND x.period_start < y.period_end AND y.period_start < x.period_end"},
 	}
+	s.noneOf(conn, checks, fmt.Sprintf(" (of %d agreements)", agreements))
+}
+
+// noneOf fails the test for each check whose count is not zero; of says
+// out of what, after the count.
+func (s *scaleDriver) noneOf(conn *pgx.Conn, checks []struct{ what, sql string }, of string) {
 	for _, c := range checks {
 		var n int
 		if err := conn.QueryRow(context.Background(), c.sql).Scan(&n); err != nil {
 			s.t.Fatal(c.what, err)
 		}
 		if n != 0 {
-			s.t.Errorf("%s: %d (of %d agreements)", c.what, n, agreements)
+			s.t.Errorf("%s: %d%s", c.what, n, of)
 		}
 	}
 }
