@@ -46,7 +46,7 @@ func benchSettle(ctx context.Context, cfg app.Config, args []string) error {
 		return err
 	}
 	defer removeDataDir()
-	r, err := benchStart(ctx, cfg, o.database, false, o.sqliteDir, o.log)
+	r, err := benchStart(ctx, cfg, o.database, false, o.sqliteFile, o.log)
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ type settleOptions struct {
 	agreements, parallel             int
 	database, cpuProfile, memProfile string
 	hold                             time.Duration
-	sqliteDir                        string    // Temporal's SQLite file goes here; "": in memory
+	sqliteFile                       bool      // Temporal's SQLite in a file in the run's data dir, not in memory
 	log                              io.Writer // kam's and the server's log
 	cleanup                          func()
 }
@@ -96,7 +96,7 @@ func (o *settleOptions) parse(cfg *app.Config, args []string) error {
 	fs.StringVar(&o.database, "database", "kam_bench", "the database to (re)create for the run")
 	fs.IntVar(&o.parallel, "parallel", 16, "concurrent workflow starts")
 	fs.StringVar(&cfg.TemporalStore, "temporal-store", cfg.TemporalStore, "sqlite (in memory for the run) or postgres (databases <database>_temporal*, recreated)")
-	sqliteFile := fs.Bool("sqlite-file", false, "with the sqlite store: keep Temporal's state in a file in a temporary directory, as kam dev does, not in memory")
+	fs.BoolVar(&o.sqliteFile, "sqlite-file", false, "with the sqlite store: keep Temporal's state in a file in the run's temporary data directory, as kam dev does, not in memory")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the cycle close (from its instant to the last statement) to this file")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile, taken right after the close, to this file (and its goroutines to <file>.goroutine)")
 	logFile := fs.String("log", "", "write kam's and the server's log (KAM_LOG_LEVEL) to this file; default: none")
@@ -108,30 +108,15 @@ func (o *settleOptions) parse(cfg *app.Config, args []string) error {
 	if !strings.HasPrefix(o.database, "kam_bench") {
 		return errors.New("--database must start with kam_bench: it is dropped and recreated")
 	}
-	if *sqliteFile && cfg.TemporalStore != "sqlite" {
+	if o.sqliteFile && cfg.TemporalStore != "sqlite" {
 		return errors.New("--sqlite-file goes with --temporal-store sqlite")
-	}
-	var closers []func()
-	o.cleanup = func() {
-		for _, c := range closers {
-			c()
-		}
-	}
-	if *sqliteFile {
-		dir, err := os.MkdirTemp("", "kam-bench-settle-")
-		if err != nil {
-			return err
-		}
-		o.sqliteDir = dir
-		closers = append(closers, func() { os.RemoveAll(dir) })
 	}
 	if *logFile != "" {
 		f, err := os.Create(*logFile)
 		if err != nil {
 			return err
 		}
-		o.log = f
-		closers = append(closers, func() { f.Close() })
+		o.log, o.cleanup = f, func() { f.Close() }
 	}
 	return nil
 }
@@ -159,11 +144,6 @@ type cycleResult struct {
 
 func (c cycleResult) perSecond() float64 { return float64(c.agreements) / c.took.Seconds() }
 
-// closeOneCycle gives every credit agreement one unbilled charge and a cycle
-// that closes at one instant, starts their settlement
-// runs, and times the close: from that instant until every agreement has its
-// statement. atClose, when given, is called at that instant (to profile the
-// close alone).
 // pauseReconcile pauses the Reconcile Schedule for the rest of the bench's
 // process. It would start every seeded account's onboarding and visit-plan
 // runs (the seed bypasses the API that starts them) at its next tick: 20,000
@@ -178,6 +158,11 @@ func pauseReconcile(ctx context.Context, r *app.Running) error {
 	return nil
 }
 
+// closeOneCycle gives every credit agreement one unbilled charge and a cycle
+// that closes at one instant, starts their settlement runs, and times the
+// close: from that instant until every agreement has its statement.
+// atClose, when given, is called at that instant (to profile the close
+// alone).
 func closeOneCycle(ctx context.Context, r *app.Running, tz *time.Location, parallel int, out io.Writer, atClose func() error) (cycleResult, error) {
 	var res cycleResult
 	pool := r.Store.Pool
@@ -407,9 +392,9 @@ func rss(field string) string {
 
 // benchStart starts kam for one bench run in its own database, recreated, with
 // the embedded Temporal server's state in memory (sqlite), in a SQLite file in
-// sqliteDir when one is given (as kam dev keeps it), or in Postgres databases
-// named after it, recreated too.
-func benchStart(ctx context.Context, cfg app.Config, name string, api bool, sqliteDir string, log io.Writer) (*app.Running, error) {
+// the run's data dir with sqliteFile (as kam dev keeps it), or in Postgres
+// databases named after it, recreated too.
+func benchStart(ctx context.Context, cfg app.Config, name string, api, sqliteFile bool, log io.Writer) (*app.Running, error) {
 	if cfg.TemporalStore != "sqlite" && cfg.TemporalStore != "postgres" {
 		return nil, errors.New("--temporal-store: sqlite or postgres")
 	}
@@ -427,13 +412,13 @@ func benchStart(ctx context.Context, cfg app.Config, name string, api bool, sqli
 		return nil, err
 	}
 	cfg.DatabaseURL, cfg.TemporalPort, cfg.HTTPAddr = dsn, 0, "127.0.0.1:0"
-	ephemeral := cfg.TemporalStore == "sqlite" && sqliteDir == ""
+	ephemeral := cfg.TemporalStore == "sqlite" && !sqliteFile
 	where := ""
 	switch {
 	case ephemeral:
 		where = " (in memory)"
-	case sqliteDir != "":
-		cfg.DataDir, where = sqliteDir, " (file in "+sqliteDir+")"
+	case sqliteFile:
+		where = " (file in " + cfg.DataDir + ")"
 	}
 	fmt.Printf("Temporal store: %s%s\n", cfg.TemporalStore, where)
 	return app.Start(ctx, cfg, app.Parts{EmbeddedTemporal: true, Ephemeral: ephemeral, Migrate: true, Bootstrap: true,

@@ -35,7 +35,7 @@ func BenchmarkCycleClose(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		r, err := benchStart(ctx, cfg, "kam_bench_gotest_cycle", false, "", io.Discard)
+		r, err := benchStart(ctx, cfg, "kam_bench_gotest_cycle", false, false, io.Discard)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -65,11 +65,7 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 		return err
 	}
 	defer removeDataDir()
-	sqliteDir := ""
-	if *sqliteFile {
-		sqliteDir = cfg.DataDir
-	}
-	r, err := benchStart(ctx, cfg, *dbName, true, sqliteDir, io.Discard)
+	r, err := benchStart(ctx, cfg, *dbName, true, *sqliteFile, io.Discard)
 	if err != nil {
 		return err
 	}
