@@ -215,6 +215,35 @@ func (b *browser) fill(sel, value string) {
 	}
 }
 
+// click presses sel as a pointer would, but measures and presses in one
+// script. chromedp.Click reads the element's box and presses at that point
+// in a later round trip, so a list that finished loading in between (the
+// audit screen's register above its Verify button) moved the button away and
+// the press landed on the list: under CI's load the verify never ran. The
+// element must still be the topmost thing at its own centre and enabled.
+func (b *browser) click(sel string) {
+	b.t.Helper()
+	b.run(chromedp.WaitVisible(chromedp.CSS(sel)))
+	js := fmt.Sprintf(`(() => { const el = document.querySelector(%q); if (!el) return 'missing';
+		if (el.disabled) return 'disabled';
+		el.scrollIntoView({block: 'center', inline: 'center'});
+		const r = el.getBoundingClientRect(), top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+		if (!top || (top !== el && !el.contains(top))) return 'covered by ' + (top ? top.outerHTML.slice(0, 120) : 'nothing');
+		el.click(); return '' })()`, sel)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		why := eval[string](b, js)
+		if why == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.shot("failure")
+			b.t.Fatalf("cannot click %s: %s", sel, why)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func (b *browser) text(sel string) string {
 	b.t.Helper()
 	b.run(chromedp.WaitVisible(chromedp.CSS(sel)))
@@ -244,7 +273,7 @@ func (b *browser) eventually(sel string) {
 func (b *browser) signIn(s staff) {
 	b.t.Helper()
 	if b.exists("#signout") {
-		b.run(chromedp.Click(chromedp.CSS("#signout")))
+		b.click("#signout")
 	}
 	// By keyboard: type the token, Enter.
 	b.fill(`input[name=token]`, "")
@@ -325,7 +354,8 @@ func TestConsoleDiscountFlow(t *testing.T) {
 	b.run(chromedp.WaitVisible(chromedp.CSS(`#route-preview .route-standard`)))
 	// A field the API refuses is marked next to the field, with the API's words.
 	b.fill(`#discount-form input[name=rate]`, "7.12345")
-	b.run(chromedp.Click(chromedp.CSS(`#submit-discount`)), chromedp.WaitVisible(chromedp.CSS(`#discount-form .field.invalid input[name=rate]`)))
+	b.click(`#submit-discount`)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#discount-form .field.invalid input[name=rate]`)))
 	if msg := b.text(`#discount-form .field.invalid .field-error`); msg == "" {
 		t.Fatal("no message next to the rate")
 	}
@@ -333,7 +363,8 @@ func TestConsoleDiscountFlow(t *testing.T) {
 	b.fill(`#discount-form input[name=rate]`, "7")
 	b.shot("03-discount-new")
 	b.shotOf("console-discount", `#discount-form`)
-	b.run(chromedp.Click(chromedp.CSS(`#submit-discount`)), chromedp.WaitVisible(chromedp.CSS(`#submitted .route-standard`)))
+	b.click(`#submit-discount`)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#submitted .route-standard`)))
 	reqs := call(t, "GET", "/v1/discount-requests?customer_id="+c, am.Token, nil)["items"].([]any)
 	if len(reqs) != 1 {
 		t.Fatalf("requests = %v", reqs)
@@ -345,9 +376,10 @@ func TestConsoleDiscountFlow(t *testing.T) {
 	b.hash("#/work")
 	b.run(chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`a.task[href="#/discounts/%s"]`, req))))
 	b.shot("04-work-ka")
-	b.run(chromedp.Click(chromedp.CSS(fmt.Sprintf(`a.task[href="#/discounts/%s"]`, req))))
+	b.click(fmt.Sprintf(`a.task[href="#/discounts/%s"]`, req))
 	b.fill(`#decide-form textarea[name=comment]`, "Within standard; volume justifies it")
-	b.run(chromedp.Click(chromedp.CSS(`#approve`)), chromedp.WaitVisible(chromedp.CSS(`#request .req-state.state-approved`)))
+	b.click(`#approve`)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#request .req-state.state-approved`)))
 	b.shot("05-approved")
 	b.hash("#/discounts/filings")
 	b.run(chromedp.WaitVisible(chromedp.CSS(`main table td`)))
@@ -366,11 +398,12 @@ func TestConsoleDiscountFlow(t *testing.T) {
 
 	// A stale edit: the KA manager changes the archive while Alice edits it.
 	b.hash("#/accounts/" + c)
-	b.run(chromedp.WaitVisible(chromedp.CSS(`#edit-profile`)), chromedp.Click(chromedp.CSS(`#edit-profile`)))
+	b.click(`#edit-profile`)
 	b.fill(`#profile-form input[name=phone]`, "+86 21 5555 0101")
 	cur := call(t, "GET", "/v1/customers/"+c, ka.Token, nil)
 	call(t, "PATCH", "/v1/customers/"+c, ka.Token, map[string]any{"industry": "steel"}, "If-Match", fmt.Sprintf(`"%v"`, cur["version"]))
-	b.run(chromedp.Click(chromedp.CSS(`#save-profile`)), chromedp.WaitVisible(chromedp.CSS(`#conflict`)))
+	b.click(`#save-profile`)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#conflict`)))
 	b.shot("07-conflict")
 	if got := call(t, "GET", "/v1/customers/"+c, ka.Token, nil)["phone"]; got != nil {
 		t.Fatalf("the stale edit was saved: phone = %v", got)
@@ -380,10 +413,12 @@ func TestConsoleDiscountFlow(t *testing.T) {
 	b.hash("#/accounts/" + c + "/contacts")
 	b.fill(`#tab-contacts form input[name=name]`, "Wang Fang")
 	b.fill(`#tab-contacts form input[name=phone]`, "+86 139 0000 0000")
-	b.run(chromedp.Click(chromedp.CSS(`#tab-contacts form button[type=submit]`)), chromedp.WaitVisible(`//td[text()="Wang Fang"]`))
-	b.run(chromedp.Click(chromedp.CSS(`#tab-contacts table button`)))
+	b.click(`#tab-contacts form button[type=submit]`)
+	b.run(chromedp.WaitVisible(`//td[text()="Wang Fang"]`))
+	b.click(`#tab-contacts table button`)
 	b.fill(`#person-form input[name=phone]`, "+86 139 1111 1111")
-	b.run(chromedp.Click(chromedp.CSS(`#person-form button[type=submit]`)), chromedp.WaitVisible(`//td[text()="+86 139 1111 1111"]`))
+	b.click(`#person-form button[type=submit]`)
+	b.run(chromedp.WaitVisible(`//td[text()="+86 139 1111 1111"]`))
 	b.shot("08-contacts")
 }
 
@@ -466,17 +501,19 @@ func TestConsoleRolesAndLanguages(t *testing.T) {
 	b.hash("#/tickets")
 	b.run(chromedp.WaitVisible(chromedp.CSS(`main table .countdown`)))
 	b.shot("13-tickets")
-	b.run(chromedp.Click(chromedp.CSS(`main table a[href^="#/tickets/"]`)))
+	b.click(`main table a[href^="#/tickets/"]`)
 	b.fill(`main form select[name=type]`, "acknowledge")
 	b.fill(`main form input[name=note]`, "Called the buyer back")
-	b.run(chromedp.Click(chromedp.CSS(`main form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`main .badge.ticket-acknowledged`)))
+	b.click(`main form button[type=submit]`)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`main .badge.ticket-acknowledged`)))
 	b.shot("13-ticket")
 	b.signIn(newStaff(t, "Ada Auditor", "auditor"))
 	b.hash("#/audit")
-	b.run(chromedp.WaitVisible(chromedp.CSS(`#verify`)), chromedp.Click(chromedp.CSS(`#verify`)), chromedp.WaitVisible(chromedp.CSS(`#verify-result .verify-ok`)))
+	b.click(`#verify`)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#verify-result .verify-ok`)))
 	b.shot("14-audit")
 	b.fill(`#inspection-form input[name=sample_size]`, "5")
-	b.run(chromedp.Click(chromedp.CSS(`#inspection-form button[type=submit]`)))
+	b.click(`#inspection-form button[type=submit]`)
 	b.run(chromedp.WaitVisible(`//h1[text()="Inspection"]`))
 	b.shot("14-inspection")
 
@@ -490,12 +527,14 @@ func TestConsoleRolesAndLanguages(t *testing.T) {
 	if wide := eval[bool](b, `document.documentElement.scrollWidth > window.innerWidth + 1`); wide {
 		t.Error("the page scrolls sideways at 390px")
 	}
-	b.run(chromedp.Click(chromedp.CSS(`.menu-toggle`)), chromedp.WaitVisible(chromedp.CSS(`#nav-accounts`)))
+	b.click(`.menu-toggle`)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#nav-accounts`)))
 	b.shot("15-phone")
 	b.run(chromedp.EmulateViewport(1280, 900))
 
 	// Sign-out forgets the token.
-	b.run(chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS(`input[name=token]`)))
+	b.click("#signout")
+	b.run(chromedp.WaitVisible(chromedp.CSS(`input[name=token]`)))
 	if stored := eval[string](b, `sessionStorage.getItem('kam.token') || ''`); stored != "" {
 		t.Fatal("the token outlived sign-out")
 	}
