@@ -132,6 +132,10 @@ func Connect(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
 		// pool_max_conns in DATABASE_URL overrides this.
 		cfg.MaxConns = 20
 	}
+	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+		encodeUUIDsBinary(c.TypeMap())
+		return nil
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
