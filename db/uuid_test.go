@@ -2,9 +2,11 @@ package db_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"kam/db"
 	"kam/db/dbtest"
@@ -29,6 +31,15 @@ func TestUUIDParameters(t *testing.T) {
 		a, []uuid.UUID{a, b}, (*uuid.UUID)(nil), uuid.NullUUID{}, uuid.Nil, set).Scan(&one, &arr, &nilPtr, &nullNull, &zero, &back)
 	if err != nil {
 		t.Fatal(err)
+	}
+	c, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release()
+	// The plan pgx would use without db.Connect's encoding formats text.
+	if plan := c.Conn().TypeMap().PlanEncode(pgtype.UUIDOID, pgtype.BinaryFormatCode, a); fmt.Sprintf("%T", plan) == "*pgtype.encodePlanDriverValuer" {
+		t.Error("a uuid.UUID is still encoded through its driver.Valuer (as text)")
 	}
 	if one != a.String() || arr != "{"+a.String()+","+b.String()+"}" || !nilPtr || !nullNull || zero != uuid.Nil.String() || back != b {
 		t.Fatalf("got %s, %s, %v, %v, %s, %s", one, arr, nilPtr, nullNull, zero, back)
