@@ -8,8 +8,8 @@ import (
 // encodeUUIDsBinary makes pgx send a uuid.UUID parameter as its 16 bytes.
 // Without it pgx takes the driver.Valuer path: every id (and every element
 // of an id array, such as the archive-read group's) is formatted as text
-// and parsed back, which was about a quarter of the group statement's
-// process CPU in BenchmarkRegisteredRead's profile.
+// and parsed back, which was 0.38 s of the group statement's 1.27 s of
+// process CPU in a 20,000-read BenchmarkRegisteredRead profile (0.07 s after).
 func encodeUUIDsBinary(m *pgtype.Map) {
 	m.TryWrapEncodePlanFuncs = append([]pgtype.TryWrapEncodePlanFunc{wrapUUID}, m.TryWrapEncodePlanFuncs...)
 }
