@@ -51,6 +51,12 @@ func (a *Activities) CheckArchive(ctx context.Context, customerID uuid.UUID) (Ar
 	return ArchiveStatus{Exists: true, Active: ar.Customer.Status == "active", Missing: ar.Missing}, nil
 }
 
+// Open tells whether the archive still wants its onboarding run: the account
+// exists, is active, and a section is empty (Art. 7.1).
+func (s ArchiveStatus) Open() bool {
+	return s.Exists && s.Active && len(s.Missing) > 0
+}
+
 // Notice is one event to put in people's inboxes. EventKey must be the same
 // on every retry of the same event: it is what makes delivery exactly-once.
 //

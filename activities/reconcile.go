@@ -101,6 +101,14 @@ func (a *Activities) startRun(ctx context.Context, n RunNeed) error {
 	}
 	switch n.Kind {
 	case RunOnboarding:
+		// The need was read a page ago. An onboarding that ended is started
+		// again (Art. 7.2), so a need gone stale meanwhile (the archive
+		// completed, the account closed) would open a run for nothing: ask
+		// the archive once more, right before the start.
+		st, err := a.CheckArchive(ctx, n.CustomerID)
+		if err != nil || !st.Open() {
+			return err
+		}
 		return a.Runs.StartOnboarding(ctx, n.CustomerID)
 	case RunVisitPlan:
 		return a.Runs.StartVisitPlan(ctx, n.CustomerID)
