@@ -46,13 +46,16 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	parallel := fs.Int("parallel", 8, "concurrent clients")
 	fs.StringVar(&cfg.TemporalStore, "temporal-store", cfg.TemporalStore, "sqlite (in memory for the run) or postgres (databases kam_bench_load_temporal*, recreated)")
 	cycle := fs.Bool("cycle", true, "also close one settlement cycle across all the accounts' agreements, beside as many bare one-activity workflows")
-	only := fs.String("only", "", "decisions: measure only the decision lines and their floor")
+	only := fs.String("only", "", "decisions: measure only the decision lines and their floor; tasks: only the GET /v1/me/tasks lines")
 	dbName := fs.String("database", "kam_bench_load", "the database to recreate and load")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the decision lines to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the decision lines (with --only tasks: of the task lines) to this file")
 	sqliteFile := fs.Bool("sqlite-file", false, "with the sqlite store: keep Temporal's state in a file in the run's temporary data directory, as kam dev does, not in memory (an in-memory database is part of the process's RSS)")
 	workers := fs.Int("workers", 1, "2: measure the decision lines and the cycle close again with a second kam worker (its own Temporal client, pool and sticky cache, in this process) and print 1 and 2 workers side by side")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *only != "" && *only != "decisions" && *only != "tasks" {
+		return errors.New("--only: decisions or tasks")
 	}
 	if *workers != 1 && *workers != 2 {
 		return errors.New("--workers: 1 or 2")
@@ -157,11 +160,21 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 		return err
 	}
 	defer w.Stop()
+	if *only == "tasks" {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		measureTasks(am, clerk, call, *requests, *parallel)
+		stopProfile()
+		return firstErr
+	}
 	if *only == "" {
 		if err := readBeside(ctx, cfg.DatabaseURL, *dbName, pool, ids, amID, am, call, *requests, *parallel); err != nil {
 			return err
 		}
-		measureTasksAndCharges(ids, am, clerk, fin, call, *requests, *parallel)
+		measureTasks(am, clerk, call, *requests, *parallel)
+		measureCharges(ids, fin, call, *requests, *parallel)
 	}
 	if *workers == 2 {
 		// Both rounds then meet the runs the second worker's start-up sweep
@@ -411,16 +424,19 @@ const (
 		VALUES ($1, 'account_manager', $2, 'view', '{basics,contact}', 'bench', '', 'GET /v1/customers/{id}')`
 )
 
-// measureTasksAndCharges prints what waits on the caller (SPEC §7, one
-// query; every account on the page is registered; every seeded archive is
-// incomplete) and the charge lines.
-func measureTasksAndCharges(ids []uuid.UUID, am, clerk, fin string, call func(method, path, tok string, body any, want int) error, requests, parallel int) {
+// measureTasks prints what waits on the caller (SPEC §7, one query; every
+// account on the page is registered; every seeded archive is incomplete).
+func measureTasks(am, clerk string, call func(method, path, tok string, body any, want int) error, requests, parallel int) {
 	measure("GET /v1/me/tasks (the manager of every account; 50 registered)", requests, parallel, func(int) error {
 		return call("GET", "/v1/me/tasks", am, nil, 200)
 	})
 	measure("GET /v1/me/tasks (a data clerk: every archive)", requests, parallel, func(int) error {
 		return call("GET", "/v1/me/tasks", clerk, nil, 200)
 	})
+}
+
+// measureCharges prints the charge lines: many accounts, and one hot one.
+func measureCharges(ids []uuid.UUID, fin string, call func(method, path, tok string, body any, want int) error, requests, parallel int) {
 	today := time.Now().Format(time.DateOnly)
 	measure("POST charges, many accounts", requests, parallel, func(i int) error {
 		return call("POST", "/v1/customers/"+ids[rand.IntN(len(ids))].String()+"/charges", fin,

@@ -21,9 +21,17 @@ func (s *Store) MyTasks(ctx context.Context, q kam.TaskQuery) ([]kam.Task, error
 	if q.Scope.Empty() {
 		return []kam.Task{}, nil
 	}
-	rows, err := s.q.MyTasks(ctx, taskParams(q))
+	var rows []dbq.MyTasksRow
+	err := s.readTx(ctx, func(tx *dbq.Queries) error {
+		if err := tx.PlanTasksOnce(ctx); err != nil {
+			return err
+		}
+		var err error
+		rows, err = tx.MyTasks(ctx, taskParams(q))
+		return err
+	})
 	if err != nil {
-		return nil, interpret(err)
+		return nil, err
 	}
 	out := make([]kam.Task, len(rows))
 	for i, r := range rows {

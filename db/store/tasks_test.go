@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 
 	"kam"
@@ -364,5 +365,37 @@ func TestArchiveGapsFollowTheArchive(t *testing.T) {
 	}
 	if gap(id) {
 		t.Fatal("a gap for a churned account (the list holds active ones)")
+	}
+}
+
+// Postgres planned MyTasks afresh on every call (its default keeps custom
+// plans for a statement whose generic estimate counts every branch), which
+// cost more than running it. Every call, the first too, must run on the
+// statement's one generic plan; pg_prepared_statements counts both kinds.
+func TestMyTasksRunsOnItsGenericPlan(t *testing.T) {
+	ctx := context.Background()
+	cfg := pool.Config()
+	cfg.MaxConns = 1 // every call on the one connection whose statements are counted
+	one, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer one.Close()
+	am := newManager(t)
+	newCustomer(t, am, &am)
+	q := kam.TaskQuery{StaffID: am, Scope: benchScopes[kam.RoleAccountManager], Lim: 51, ArchiveGrace: time.Hour, Timezone: time.UTC}
+	const calls = 7
+	for range calls {
+		tasks, err := store.New(one).MyTasks(ctx, q)
+		if err != nil || len(tasks) != 1 {
+			t.Fatalf("tasks %v, %v", tasks, err)
+		}
+	}
+	var generic, custom int64
+	if err := one.QueryRow(ctx, `SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '-- name: MyTasks %'`).Scan(&generic, &custom); err != nil {
+		t.Fatal(err)
+	}
+	if generic != calls || custom != 0 {
+		t.Fatalf("MyTasks ran %d times on its generic plan and %d times on a custom one, want %d and 0", generic, custom, calls)
 	}
 }

@@ -223,3 +223,18 @@ func (q *Queries) MyTasks(ctx context.Context, arg MyTasksParams) ([]MyTasksRow,
 	}
 	return items, nil
 }
+
+const planTasksOnce = `-- name: PlanTasksOnce :exec
+SELECT set_config('plan_cache_mode', 'force_generic_plan', true)
+`
+
+// For the rest of the transaction, prepared statements run on their generic
+// plan. MyTasks's branches are switched by parameters, which a generic plan
+// turns into one-time filters at run time; with Postgres's default choice
+// it was planned afresh on every call (about 4 ms on 10,000 accounts, more
+// than running it took), since the generic plan's estimate counts every
+// branch.
+func (q *Queries) PlanTasksOnce(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, planTasksOnce)
+	return err
+}
