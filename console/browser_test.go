@@ -218,8 +218,9 @@ func (b *browser) fill(sel, value string) {
 // click presses sel as a pointer would, but measures and presses in one
 // script. chromedp.Click reads the element's box and presses at that point
 // in a later round trip, so a list that finished loading in between (the
-// audit screen's register above its Verify button) moved the button away and
-// the press landed on the list: under CI's load the verify never ran. The
+// audit screen's register, when it stood above the Verify button) moved the
+// button away and the press landed on the list: under CI's load the verify
+// never ran. The
 // element must still be the topmost thing at its own centre and enabled.
 func (b *browser) click(sel string) {
 	b.t.Helper()

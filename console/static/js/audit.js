@@ -7,9 +7,13 @@ import { may } from './roles.js';
 
 export function Audit({ me, path }) {
   if (path[0] === 'inspections' && path[1]) return html`<${Inspection} key=${path[1]} id=${path[1]} />`;
+  // The register's page of 50 rows loads last and goes last: above the
+  // buttons, its arrival moved them under the pointer.
+  const register = may(me.role, 'register');
   return html`<h1>${t('audit.title')}</h1>
-    ${may(me.role, 'register') ? html`<${Register} /><${Verify} />` : ''}
-    <${Inspections} me=${me} />`;
+    ${register ? html`<${Verify} />` : ''}
+    <${Inspections} me=${me} />
+    ${register ? html`<${Register} />` : ''}`;
 }
 
 function Register() {
