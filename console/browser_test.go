@@ -220,8 +220,8 @@ func (b *browser) fill(sel, value string) {
 // in a later round trip, so a list that finished loading in between (the
 // audit screen's register, when it stood above the Verify button) moved the
 // button away and the press landed on the list: under CI's load the verify
-// never ran. The
-// element must still be the topmost thing at its own centre and enabled.
+// never ran. The element must still be the topmost thing at its own centre
+// and enabled.
 func (b *browser) click(sel string) {
 	b.t.Helper()
 	b.run(chromedp.WaitVisible(chromedp.CSS(sel)))
