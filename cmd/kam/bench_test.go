@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"strings"
 	"testing"
 
 	"kam/cmd/kam/app"
@@ -60,5 +61,20 @@ func BenchmarkCycleClose(b *testing.B) {
 	b.ReportMetric(float64(took.activities)/float64(took.runs), "activities/close")
 	if took.wfts > took.runs || took.activities > 0 {
 		b.Fatalf("a close cost %d workflow tasks and %d activity tasks over %d runs: more than one workflow task and no activity each", took.wfts, took.activities, took.runs)
+	}
+}
+
+// A bench load asked for a combination it cannot measure stops before it
+// seeds anything, and says why.
+func TestBenchLoadRefusesWhatItCannotMeasure(t *testing.T) {
+	for _, args := range [][]string{
+		{"--only", "reads"},
+		{"--only", "tasks", "--workers", "2"},
+		{"--workers", "3"},
+	} {
+		err := benchLoad(context.Background(), app.Config{TemporalStore: "sqlite"}, args)
+		if err == nil || !strings.HasPrefix(err.Error(), "--") {
+			t.Errorf("%v: %v, want an error naming the flag", args, err)
+		}
 	}
 }

@@ -60,6 +60,9 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	if *workers != 1 && *workers != 2 {
 		return errors.New("--workers: 1 or 2")
 	}
+	if *workers == 2 && *only == "tasks" {
+		return errors.New("--workers 2 compares the decision lines and the cycle close, which --only tasks leaves out")
+	}
 	if *sqliteFile && cfg.TemporalStore != "sqlite" {
 		return errors.New("--sqlite-file goes with --temporal-store sqlite")
 	}
