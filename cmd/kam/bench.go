@@ -309,6 +309,9 @@ func reportMemory(path string) error {
 // each close's timer firing to the end.
 type closeCost struct {
 	runs, events, wfts, wftTimeouts, activities, activityTimeouts, markers int
+	// wftStartTimeouts are the workflow-task timeouts of a task that waited
+	// on its queue too long (the rest ran out of time after they started).
+	wftStartTimeouts int
 }
 
 // reportHistory prints the mean cost of a close over a sample of the
@@ -331,8 +334,8 @@ func reportHistory(ctx context.Context, r *app.Running, out io.Writer) (closeCos
 		}
 	}
 	n := float64(max(c.runs, 1))
-	fmt.Fprintf(out, "per close (mean of %d runs): history %.1f events; since the timer fired %.2f workflow tasks (%.2f timed out), %.2f activities (%.2f timed out), %.2f markers\n",
-		c.runs, float64(c.events)/n, float64(c.wfts)/n, float64(c.wftTimeouts)/n, float64(c.activities)/n, float64(c.activityTimeouts)/n, float64(c.markers)/n)
+	fmt.Fprintf(out, "per close (mean of %d runs): history %.1f events; since the timer fired %.2f workflow tasks (%.2f timed out, %.2f of them before they started), %.2f activities (%.2f timed out), %.2f markers\n",
+		c.runs, float64(c.events)/n, float64(c.wfts)/n, float64(c.wftTimeouts)/n, float64(c.wftStartTimeouts)/n, float64(c.activities)/n, float64(c.activityTimeouts)/n, float64(c.markers)/n)
 	return c, nil
 }
 
@@ -353,6 +356,9 @@ func (c *closeCost) read(ctx context.Context, r *app.Running, id uuid.UUID) erro
 			one.wfts++
 		case enumspb.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
 			one.wftTimeouts++
+			if e.GetWorkflowTaskTimedOutEventAttributes().GetTimeoutType() == enumspb.TIMEOUT_TYPE_SCHEDULE_TO_START {
+				one.wftStartTimeouts++
+			}
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
 			one.activities++
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
@@ -371,6 +377,7 @@ func (c *closeCost) add(o closeCost) {
 	c.events += o.events
 	c.wfts += o.wfts
 	c.wftTimeouts += o.wftTimeouts
+	c.wftStartTimeouts += o.wftStartTimeouts
 	c.activities += o.activities
 	c.activityTimeouts += o.activityTimeouts
 	c.markers += o.markers

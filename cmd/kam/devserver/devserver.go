@@ -313,7 +313,13 @@ const sqliteTaskWorkers = 16
 func dynamicConfig(o Options) dynamicconfig.StaticClient {
 	dyn := dynamicconfig.StaticClient{
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 1000,
-		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
+		// history.forceSearchAttributesCacheRefreshOnRead stays off: kam
+		// defines no search attributes, and with it on every lookup (each
+		// workflow task handed out, each visibility write) read the cluster
+		// metadata from the store under one process-wide lock, 2.2-2.5 % of
+		// the process's CPU in a cycle close and in decisions (bench
+		// --cpuprofile, 2026-12-01).
+
 		// After a kill -9 the queue processors may have lost the in-memory
 		// wake-up of a task written just before; polling the store often
 		// bounds the delay to seconds instead of the default minutes.
