@@ -23,7 +23,7 @@ type AccessEntry struct {
 	RequestID  string    `json:"request_id"`
 	Purpose    string    `json:"purpose"`
 	Route      string    `json:"route"`
-	ChainPos   *int64    `json:"chain_pos" doc:"Position in the hash chain; null until sealed (within a second)"`
+	ChainPos   *int64    `json:"chain_pos" doc:"Position in the hash chain; null until sealed, normally within two seconds"`
 	PrevHash   *string   `json:"prev_hash"`
 	Hash       *string   `json:"hash" doc:"HMAC-SHA256 (the register key) of this row's content and prev_hash, hex; plain SHA-256 up to the verification's unkeyed_until"`
 }

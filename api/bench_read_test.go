@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"kam"
+	"kam/db/dbtest"
 )
 
 // BenchmarkRegisteredRead guards issue #15's first ratio loosely: GET
@@ -70,7 +71,7 @@ func BenchmarkRegisteredRead(b *testing.B) {
 	sealed := func() {
 		for {
 			var n int
-			if err := owner.QueryRow(ctx, "SELECT count(*) FROM access_log WHERE chain_pos IS NULL").Scan(&n); err != nil || n == 0 {
+			if err := owner.QueryRow(ctx, "SELECT (SELECT count(*) FROM access_log) - (SELECT count(*) FROM access_log_seals)").Scan(&n); err != nil || n == 0 {
 				return
 			}
 			time.Sleep(5 * time.Millisecond)
@@ -122,9 +123,9 @@ const (
 // cpuOf runs phase and answers its wall time and the CPU it took in this
 // process and in Postgres.
 func cpuOf(phase func() time.Duration) (time.Duration, [2]time.Duration) {
-	p, g := processCPU(), postgresCPU()
+	p, g := processCPU(), dbtest.PostgresCPU()
 	d := phase()
-	return d, [2]time.Duration{processCPU() - p, postgresCPU() - g}
+	return d, [2]time.Duration{processCPU() - p, dbtest.PostgresCPU() - g}
 }
 
 // parallelOps runs op b.N times over clients goroutines and answers the wall time.

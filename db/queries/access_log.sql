@@ -19,35 +19,80 @@ FROM ROWS FROM (jsonb_to_recordset(sqlc.arg(rows)::jsonb)
 ORDER BY r.ordinality;
 
 -- name: ListAccessLog :many
-SELECT * FROM access_log
-WHERE (sqlc.narg(staff_id)::uuid IS NULL OR staff_id = sqlc.narg(staff_id))
-  AND (sqlc.narg(customer_id)::uuid IS NULL OR customer_id = sqlc.narg(customer_id))
-  AND (sqlc.narg(since)::timestamptz IS NULL OR at >= sqlc.narg(since))
-  AND (sqlc.narg(until)::timestamptz IS NULL OR at < sqlc.narg(until))
-  AND (sqlc.narg(action)::text IS NULL OR action = sqlc.narg(action))
-  AND (sqlc.narg(before)::bigint IS NULL OR seq < sqlc.narg(before))
-ORDER BY seq DESC
+-- A row is shown with its seal, if sealed yet.
+SELECT sqlc.embed(l), s.chain_pos, s.prev_hash, s.hash
+FROM access_log l LEFT JOIN access_log_seals s ON s.seq = l.seq
+WHERE (sqlc.narg(staff_id)::uuid IS NULL OR l.staff_id = sqlc.narg(staff_id))
+  AND (sqlc.narg(customer_id)::uuid IS NULL OR l.customer_id = sqlc.narg(customer_id))
+  AND (sqlc.narg(since)::timestamptz IS NULL OR l.at >= sqlc.narg(since))
+  AND (sqlc.narg(until)::timestamptz IS NULL OR l.at < sqlc.narg(until))
+  AND (sqlc.narg(action)::text IS NULL OR l.action = sqlc.narg(action))
+  AND (sqlc.narg(before)::bigint IS NULL OR l.seq < sqlc.narg(before))
+ORDER BY l.seq DESC
 LIMIT sqlc.arg(lim);
 
+-- name: RegisterHorizon :one
+-- The last seq handed out to a register row (0: none yet). Read before
+-- RegisterWriters: a row at or below it was given its seq by a transaction
+-- that already held its lock on access_log.
+SELECT coalesce(pg_sequence_last_value('access_log_seq_seq'::regclass), 0)::bigint AS seq;
+
+-- name: RegisterWriters :many
+-- The other transactions that may still be writing register rows: those
+-- holding the lock an INSERT takes on access_log before it draws a seq.
+SELECT DISTINCT virtualtransaction::text AS vxid FROM pg_catalog.pg_locks
+WHERE locktype = 'relation' AND database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE datname = current_database())
+  AND relation = 'access_log'::regclass AND mode = 'RowExclusiveLock' AND granted AND pid <> pg_backend_pid();
+
+-- name: WritersRunning :one
+-- How many of the transactions vxids are still running (each holds the lock
+-- on its own virtual transaction id until it ends).
+SELECT count(*) AS running FROM pg_catalog.pg_locks
+WHERE locktype = 'virtualxid' AND virtualxid = ANY(sqlc.arg(vxids)::text[]);
+
+-- name: UnsealedBeforeSeals :many
+-- Rows left unsealed when the seals got their table (migration 00033), in
+-- seq order: sealed before any other.
+SELECT l.* FROM access_log_unsealed_before_seals u JOIN access_log l ON l.seq = u.seq
+WHERE NOT EXISTS (SELECT 1 FROM access_log_seals s WHERE s.seq = l.seq)
+ORDER BY l.seq LIMIT sqlc.arg(lim);
+
 -- name: UnsealedAccess :many
-SELECT * FROM access_log WHERE chain_pos IS NULL ORDER BY seq LIMIT sqlc.arg(lim);
+-- The rows to seal next, in seq order: those after the last sealed seq up
+-- to horizon (every writer of a seq up to it has ended, so no row can appear
+-- below it any more). A range of the primary key.
+SELECT l.* FROM access_log l
+WHERE l.seq > (SELECT coalesce(max(s.seq), 0) FROM access_log_seals s) AND l.seq <= sqlc.arg(horizon)::bigint
+ORDER BY l.seq LIMIT sqlc.arg(lim);
+
+-- name: CountUnsealed :one
+-- The rows waiting for a seal: after the last sealed seq, and those left
+-- from before the seals' table. A row below the last sealed seq without a
+-- seal is not waiting: it is a gap the chain walk reports.
+SELECT ((SELECT count(*) FROM access_log l WHERE l.seq > (SELECT coalesce(max(s.seq), 0) FROM access_log_seals s))
+      + (SELECT count(*) FROM access_log_unsealed_before_seals u
+         WHERE EXISTS (SELECT 1 FROM access_log l WHERE l.seq = u.seq)
+           AND NOT EXISTS (SELECT 1 FROM access_log_seals s WHERE s.seq = u.seq)))::bigint AS unsealed;
 
 -- name: ChainHead :one
-SELECT chain_pos, hash FROM access_log WHERE chain_pos IS NOT NULL ORDER BY chain_pos DESC LIMIT 1;
+SELECT chain_pos, hash FROM access_log_seals ORDER BY chain_pos DESC LIMIT 1;
 
 -- name: SealAccessRows :execrows
--- A sealer's whole batch in one statement: row i gets chain_pos
--- chain_pos[i], prev_hash prev_hashes[i] and hash hashes[i].
-UPDATE access_log l SET chain_pos = r.chain_pos, prev_hash = r.prev_hash, hash = r.hash
-FROM (SELECT unnest(sqlc.arg(seqs)::bigint[]) AS seq, unnest(sqlc.arg(chain_positions)::bigint[]) AS chain_pos,
-             unnest(sqlc.arg(prev_hashes)::bytea[]) AS prev_hash, unnest(sqlc.arg(hashes)::bytea[]) AS hash) r
-WHERE l.seq = r.seq AND l.chain_pos IS NULL;
+-- A sealer's whole batch in one statement: row seqs[i] gets chain_pos
+-- chain_positions[i], prev_hash prev_hashes[i] and hash hashes[i].
+INSERT INTO access_log_seals (chain_pos, seq, prev_hash, hash)
+SELECT unnest(sqlc.arg(chain_positions)::bigint[]), unnest(sqlc.arg(seqs)::bigint[]),
+       unnest(sqlc.arg(prev_hashes)::bytea[]), unnest(sqlc.arg(hashes)::bytea[]);
 
 -- name: ChainPage :many
-SELECT * FROM access_log WHERE chain_pos > sqlc.arg(after)::bigint ORDER BY chain_pos LIMIT sqlc.arg(lim);
+-- The chain from position after+1, each seal with its row; a seal whose row
+-- is gone is left out, so the walk finds its position missing.
+SELECT sqlc.embed(l), s.chain_pos, s.prev_hash, s.hash
+FROM access_log_seals s JOIN access_log l ON l.seq = s.seq
+WHERE s.chain_pos > sqlc.arg(after)::bigint ORDER BY s.chain_pos LIMIT sqlc.arg(lim);
 
 -- name: CountAccess :one
-SELECT count(*) AS total, count(chain_pos) AS sealed FROM access_log;
+SELECT (SELECT count(*) FROM access_log)::bigint AS total, (SELECT count(*) FROM access_log_seals)::bigint AS sealed;
 
 -- name: LockSealer :exec
 -- One sealer at a time across replicas; released at commit.
@@ -60,15 +105,16 @@ SELECT coalesce(max(until_pos), 0)::bigint AS until_pos FROM access_log_unkeyed;
 -- name: OffChainAccess :one
 -- A sealed row whose position is outside the chain (≤ 0), which the chain
 -- walk would never reach.
-SELECT seq, chain_pos FROM access_log WHERE chain_pos <= 0 ORDER BY seq LIMIT 1;
+SELECT seq, chain_pos FROM access_log_seals WHERE chain_pos <= 0 ORDER BY seq LIMIT 1;
 
 -- name: RegisterGuard :one
--- Whether the connected role could alter or bypass the register: a superuser,
--- a member of the owning role, or one granted DELETE, TRUNCATE or TRIGGER.
+-- Whether the connected role could alter or bypass the register or its
+-- seals: a superuser, a member of an owning role, or one granted DELETE,
+-- TRUNCATE, TRIGGER or UPDATE.
 SELECT current_user::text AS role_name,
        (current_setting('is_superuser') = 'on'
-        OR pg_has_role(current_user, c.relowner, 'USAGE')
-        OR has_table_privilege(c.oid, 'DELETE') OR has_table_privilege(c.oid, 'TRUNCATE')
-        OR has_table_privilege(c.oid, 'TRIGGER'))::boolean AS can_tamper
+        OR bool_or(pg_has_role(current_user, c.relowner, 'USAGE')
+            OR has_table_privilege(c.oid, 'DELETE') OR has_table_privilege(c.oid, 'TRUNCATE')
+            OR has_table_privilege(c.oid, 'TRIGGER') OR has_any_column_privilege(c.oid, 'UPDATE')))::boolean AS can_tamper
 FROM pg_catalog.pg_class c
-WHERE c.oid = 'access_log'::regclass;
+WHERE c.oid IN ('access_log'::regclass, 'access_log_seals'::regclass);

@@ -101,11 +101,17 @@ func keyedDigest(key []byte, r dbq.AccessLog, pos int64, prev []byte) []byte {
 
 // Seal links every unsealed row into the chain, oldest first, keyed. One
 // sealer runs at a time (an advisory lock), so positions are gap-free; it
-// returns how many rows it sealed.
+// returns how many rows it sealed. Rows are sealed in the order of seq, and
+// only up to a seq no transaction still writing can fall below (sealHorizon),
+// so every row at or below the last sealed seq is sealed.
 func (s *Store) Seal(ctx context.Context) (int, error) {
 	key := s.reg.key
 	if len(key) == 0 {
 		return 0, ErrNoRegisterKey
+	}
+	horizon, err := s.sealHorizon(ctx)
+	if err != nil {
+		return 0, err
 	}
 	const batch = 2000
 	total := 0
@@ -118,11 +124,16 @@ func (s *Store) Seal(ctx context.Context) (int, error) {
 			pos, prev := int64(0), genesis
 			head, err := q.ChainHead(ctx)
 			if err == nil {
-				pos, prev = *head.ChainPos, head.Hash
+				pos, prev = head.ChainPos, head.Hash
 			} else if interpret(err) != kam.ErrNotFound {
 				return err
 			}
-			rows, err := q.UnsealedAccess(ctx, batch)
+			// Rows from before the seals' table go first, in a batch of
+			// their own: every row of the range after them lies above them.
+			rows, err := q.UnsealedBeforeSeals(ctx, batch)
+			if err == nil && len(rows) == 0 {
+				rows, err = q.UnsealedAccess(ctx, dbq.UnsealedAccessParams{Horizon: horizon, Lim: batch})
+			}
 			if err != nil {
 				return err
 			}
@@ -152,10 +163,53 @@ func (s *Store) Seal(ctx context.Context) (int, error) {
 			return total, err
 		}
 		total += n
-		if n < batch {
+		if n == 0 {
 			return total, nil
 		}
 	}
+}
+
+// sealWait bounds how long Seal waits for the transactions that may still
+// add register rows below its horizon; past it, Seal seals nothing new.
+const sealWait = 2 * time.Second
+
+// sealHorizon answers a seq at or below which no register row can appear
+// any more: the last seq drawn, once every transaction that held the
+// register's write lock when it was read has ended (a row's seq is drawn
+// under that lock, so a row at or below it belongs to one of them or to a
+// transaction already over). Rows commit out of seq order; sealing past a
+// row still uncommitted would leave it below the chain's last seq forever.
+// 0 when they are still running after sealWait (a long import, say): the
+// next call tries again.
+func (s *Store) sealHorizon(ctx context.Context) (int64, error) {
+	horizon, err := s.q.RegisterHorizon(ctx)
+	if err != nil {
+		return 0, interpret(err)
+	}
+	writers, err := s.q.RegisterWriters(ctx)
+	if err != nil {
+		return 0, interpret(err)
+	}
+	deadline, pause := time.Now().Add(sealWait), time.Millisecond
+	for len(writers) > 0 {
+		running, err := s.q.WritersRunning(ctx, writers)
+		if err != nil {
+			return 0, interpret(err)
+		}
+		if running == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return 0, nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 50*time.Millisecond)
+	}
+	return horizon, nil
 }
 
 // Verification is the result of walking the chain.
@@ -215,19 +269,27 @@ func (s *Store) Verify(ctx context.Context, extra ...Checkpoint) (Verification, 
 			pos, cp.At.UTC().Format(time.RFC3339), cp.Position))
 		return v, nil
 	}
+	// A seal past the walk's end whose row is missing would otherwise pass
+	// unnoticed until the next checkpoint.
+	switch head, err := s.q.ChainHead(ctx); {
+	case err == nil && head.ChainPos > pos:
+		at := pos + 1
+		v.fail(&at, nil, fmt.Sprintf("row %d is missing from the chain", at))
+		return v, nil
+	case err != nil && interpret(err) != kam.ErrNotFound:
+		return v, interpret(err)
+	}
 	off, err := s.q.OffChainAccess(ctx)
 	if err == nil {
-		v.fail(off.ChainPos, &off.Seq, fmt.Sprintf("row %d is sealed outside the chain (position %d)", off.Seq, *off.ChainPos))
+		v.fail(&off.ChainPos, &off.Seq, fmt.Sprintf("row %d is sealed outside the chain (position %d)", off.Seq, off.ChainPos))
 		return v, nil
 	}
 	if interpret(err) != kam.ErrNotFound {
 		return v, interpret(err)
 	}
-	counts, err := s.q.CountAccess(ctx)
-	if err != nil {
+	if v.Unsealed, err = s.q.CountUnsealed(ctx); err != nil {
 		return v, interpret(err)
 	}
-	v.Unsealed = counts.Total - counts.Sealed
 	return v, nil
 }
 
@@ -247,13 +309,13 @@ func (s *Store) walkChain(ctx context.Context, v *Verification, key []byte, cp *
 		}
 		for _, r := range rows {
 			want := pos + 1
-			digest := keyedDigest(key, r, want, prev)
+			digest := keyedDigest(key, r.AccessLog, want, prev)
 			if want <= v.UnkeyedUntil {
-				digest = legacyDigest(r, want, prev)
+				digest = legacyDigest(r.AccessLog, want, prev)
 			}
-			at, seq := want, r.Seq
+			at, seq := want, r.AccessLog.Seq
 			switch {
-			case *r.ChainPos != want:
+			case r.ChainPos != want:
 				v.fail(&at, &seq, fmt.Sprintf("row %d is missing from the chain", want))
 			case !bytes.Equal(r.PrevHash, prev):
 				v.fail(&at, &seq, "previous-hash link does not match the row before")
@@ -298,8 +360,9 @@ func (s *Store) ListAccess(ctx context.Context, f kam.AccessQuery) ([]kam.Access
 	}
 	out := make([]kam.AccessEntry, len(rows))
 	for i, r := range rows {
-		out[i] = kam.AccessEntry{Seq: r.Seq, At: r.At, StaffID: r.StaffID, StaffRole: r.StaffRole, CustomerID: r.CustomerID,
-			Action: r.Action, Sections: r.Sections, RequestID: r.RequestID, Purpose: r.Purpose, Route: r.Route,
+		l := r.AccessLog
+		out[i] = kam.AccessEntry{Seq: l.Seq, At: l.At, StaffID: l.StaffID, StaffRole: l.StaffRole, CustomerID: l.CustomerID,
+			Action: l.Action, Sections: l.Sections, RequestID: l.RequestID, Purpose: l.Purpose, Route: l.Route,
 			ChainPos: r.ChainPos, PrevHash: r.PrevHash, Hash: r.Hash}
 	}
 	return out, nil

@@ -2,8 +2,12 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"kam"
 	"kam/db"
@@ -35,13 +39,17 @@ func TestVerifyAcceptsRowsSealedBeforeKeying(t *testing.T) {
 	}
 	legacySeal := func() {
 		t.Helper()
-		rows, err := s.q.UnsealedAccess(ctx, 100)
+		horizon, err := s.sealHorizon(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := s.q.UnsealedAccess(ctx, dbq.UnsealedAccessParams{Horizon: horizon, Lim: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
 		pos, prev := int64(0), genesis
 		if head, err := s.q.ChainHead(ctx); err == nil {
-			pos, prev = *head.ChainPos, head.Hash
+			pos, prev = head.ChainPos, head.Hash
 		}
 		for _, r := range rows {
 			pos++
@@ -73,5 +81,85 @@ func TestVerifyAcceptsRowsSealedBeforeKeying(t *testing.T) {
 	v, err = s.Verify(ctx)
 	if err != nil || v.OK || v.BrokenAt == nil || *v.BrokenAt != 5 || !strings.Contains(v.Reason, "hash") {
 		t.Fatalf("unkeyed row past the boundary: %+v %v", v, err)
+	}
+}
+
+// Migration 00033 moves the seals out of access_log into their own table.
+// Rows sealed before it keep their chain; rows still unsealed when it ran
+// (here one below the last sealed seq, as rows commit out of seq order) are
+// sealed after it, in seq order, and the whole chain verifies.
+func TestSealsMoveToTheirTable(t *testing.T) {
+	ctx := context.Background()
+	name := "kam_test_seals_" + uuid.NewString()[:8]
+	dsn, err := db.WithDatabase(dbtest.BaseURL(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if c, err := pgx.Connect(ctx, dbtest.BaseURL()); err == nil {
+			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+			_ = c.Close(ctx)
+		}
+	})
+	if err := db.EnsureDatabase(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := db.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	p, err := db.Provider(pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 32); err != nil {
+		t.Fatal(err)
+	}
+	key := []byte("the seals test's register key, 32+ bytes!")
+	for i := range 5 {
+		if _, err := pool.Exec(ctx, "INSERT INTO access_log (action, request_id) VALUES ('view', $1)", fmt.Sprint("before-", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The old sealer's way: seqs 1, 2, 4 and 5 sealed, 3 still unsealed.
+	pos, prev := int64(0), genesis
+	for _, seq := range []int64{1, 2, 4, 5} {
+		var r dbq.AccessLog
+		if err := pool.QueryRow(ctx, "SELECT seq, at, staff_id, staff_role, customer_id, action, sections, request_id, purpose, route FROM access_log WHERE seq = $1", seq).
+			Scan(&r.Seq, &r.At, &r.StaffID, &r.StaffRole, &r.CustomerID, &r.Action, &r.Sections, &r.RequestID, &r.Purpose, &r.Route); err != nil {
+			t.Fatal(err)
+		}
+		pos++
+		h := keyedDigest(key, r, pos, prev)
+		if _, err := pool.Exec(ctx, "UPDATE access_log SET chain_pos = $1, prev_hash = $2, hash = $3 WHERE seq = $4", pos, prev, h, seq); err != nil {
+			t.Fatal(err)
+		}
+		prev = h
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var sealed, waiting int
+	if err := pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM access_log_seals), (SELECT count(*) FROM access_log_unsealed_before_seals)").Scan(&sealed, &waiting); err != nil || sealed != 4 || waiting != 1 {
+		t.Fatalf("after the migration: %d seals, %d waiting (%v), want 4 and 1", sealed, waiting, err)
+	}
+	s := New(pool)
+	s.SetRegisterKey(key)
+	if err := s.Register(ctx, Access{Action: kam.AccessView, RequestID: "after"}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.Verify(ctx)
+	if err != nil || !v.OK || v.Checked != 6 || v.Unsealed != 0 {
+		t.Fatalf("verification = %+v (%v), want 6 rows checked and none unsealed", v, err)
+	}
+	var order []int64
+	rows, err := pool.Query(ctx, "SELECT seq FROM access_log_seals ORDER BY chain_pos")
+	if err != nil {
+		t.Fatal(err)
+	}
+	order, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil || fmt.Sprint(order) != "[1 2 4 5 3 6]" {
+		t.Fatalf("chain order by seq = %v (%v), want [1 2 4 5 3 6]", order, err)
 	}
 }

@@ -9,8 +9,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kam"
@@ -127,14 +129,19 @@ func TestRegisterAppRoleCannotEscape(t *testing.T) {
 		"ALTER TABLE access_log DISABLE TRIGGER access_log_no_change",
 		"ALTER TABLE access_log DISABLE TRIGGER ALL",
 		"DROP TRIGGER access_log_no_change ON access_log",
-		"ALTER TABLE access_log DROP CONSTRAINT access_log_chain_pos_positive",
+		"ALTER TABLE access_log_seals DISABLE TRIGGER access_log_seals_no_change",
+		"ALTER TABLE access_log_seals DROP CONSTRAINT access_log_seals_chain_pos_positive",
 		"SET session_replication_role = replica",
 		"DELETE FROM access_log",
 		"TRUNCATE access_log",
-		"UPDATE access_log SET hash = '\\x00'",
-		"UPDATE access_log SET hash = NULL, chain_pos = NULL, prev_hash = NULL",
 		"UPDATE access_log SET purpose = 'edited'",
-		"INSERT INTO access_log (action, chain_pos, prev_hash, hash) VALUES ('view', 0, '\\x00', '\\x00')",
+		"UPDATE access_log_seals SET hash = '\\x00'",
+		"DELETE FROM access_log_seals",
+		"TRUNCATE access_log_seals",
+		"INSERT INTO access_log_seals (chain_pos, seq, prev_hash, hash) VALUES (0, 1000000, '\\x00', '\\x00')",
+		"INSERT INTO access_log_seals (chain_pos, seq, prev_hash, hash) SELECT chain_pos + 1000, seq, prev_hash, hash FROM access_log_seals LIMIT 1",
+		"INSERT INTO access_log (seq, action) VALUES (1000000, 'view')",
+		"INSERT INTO access_log_unsealed_before_seals (seq) VALUES (1)",
 		"INSERT INTO access_log (action, at) VALUES ('view', now() - interval '1 year')",
 		"UPDATE access_log_unkeyed SET until_pos = 1000000",
 		"DELETE FROM access_log_unkeyed",
@@ -172,7 +179,7 @@ func TestVerifyReportsTruncationAgainstCheckpoint(t *testing.T) {
 	if v := r.verify(t); !v.OK || v.Checkpoint == nil || v.Checkpoint.Position != 10 {
 		t.Fatalf("before: %+v", v)
 	}
-	r.asOwner(t, "DELETE FROM access_log WHERE chain_pos > 7")
+	r.asOwner(t, "DELETE FROM access_log WHERE seq IN (SELECT seq FROM access_log_seals WHERE chain_pos > 7); DELETE FROM access_log_seals WHERE chain_pos > 7")
 	wantBroken(t, r.verify(t), 8, "removed from its end")
 
 	// New rows take positions 8-10 again, validly linked and keyed; the
@@ -187,7 +194,7 @@ func TestVerifyReportsResealingAgainstCheckpoint(t *testing.T) {
 	r := newRegisterDB(t)
 	r.register(t, 10)
 	r.checkpoint(t)
-	r.asOwner(t, "UPDATE access_log SET purpose = 'covering tracks' WHERE chain_pos = 5; UPDATE access_log SET chain_pos = NULL, prev_hash = NULL, hash = NULL WHERE chain_pos >= 5")
+	r.asOwner(t, "UPDATE access_log SET purpose = 'covering tracks' WHERE seq = (SELECT seq FROM access_log_seals WHERE chain_pos = 5); DELETE FROM access_log_seals WHERE chain_pos >= 5")
 	if _, err := r.st.Seal(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -199,6 +206,71 @@ func TestVerifyReportsResealingAgainstCheckpoint(t *testing.T) {
 	wantBroken(t, r.verify(t), 10, "re-sealed")
 }
 
+// Rows commit out of seq order. A row whose transaction is still open when
+// later rows commit is not skipped: the sealer waits for its writer (for a
+// while; past that it seals nothing new), and once it commits the row takes
+// its place in seq order, before the rows drawn after it.
+func TestSealWaitsForOpenWriters(t *testing.T) {
+	ctx := context.Background()
+	r := newRegisterDB(t)
+	r.register(t, 2)
+	tx, err := r.app.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, "INSERT INTO access_log (action, request_id) VALUES ('view', 'open')"); err != nil {
+		t.Fatal(err)
+	}
+	r.register(t, 2)
+	start := time.Now()
+	if n, err := r.st.Seal(ctx); err != nil || n != 0 {
+		t.Fatalf("with a writer open: sealed %d (%v), want none", n, err)
+	}
+	if waited := time.Since(start); waited < 2*time.Second {
+		t.Fatalf("gave up on the open writer after %v, want the whole wait", waited)
+	}
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() { n, err := r.st.Seal(ctx); done <- result{n, err} }()
+	time.Sleep(100 * time.Millisecond)
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-done; got.err != nil || got.n != 5 {
+		t.Fatalf("sealed %d (%v) once the writer committed, want 5", got.n, got.err)
+	}
+	if v := r.verify(t); !v.OK || v.Checked != 5 || v.Unsealed != 0 {
+		t.Fatalf("verification = %+v", v)
+	}
+	rows, err := r.owner.Query(ctx, "SELECT l.request_id FROM access_log_seals s JOIN access_log l ON l.seq = s.seq ORDER BY s.chain_pos")
+	if err != nil {
+		t.Fatal(err)
+	}
+	order, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || strings.Join(order, " ") != "r0 r1 open r0 r1" {
+		t.Fatalf("chain order = %v (%v), want r0 r1 open r0 r1", order, err)
+	}
+}
+
+// The app's role may append seals, so it may append one for a row that does
+// not exist at the chain's end; verify fails on it at once rather than at
+// the next checkpoint.
+func TestVerifyReportsSealWithoutRow(t *testing.T) {
+	r := newRegisterDB(t)
+	r.register(t, 3)
+	if v := r.verify(t); !v.OK || v.Checked != 3 {
+		t.Fatalf("before: %+v", v)
+	}
+	if _, err := r.app.Exec(context.Background(), "INSERT INTO access_log_seals (chain_pos, seq, prev_hash, hash) VALUES (4, 1000000, '\\x00', '\\x00')"); err != nil {
+		t.Fatal(err)
+	}
+	wantBroken(t, r.verify(t), 4, "missing from the chain")
+}
+
 // A row sealed outside the chain (position ≤ 0) is never reached by the
 // walk from position 1; verify still fails on it.
 func TestVerifyReportsRowOutsideChain(t *testing.T) {
@@ -208,13 +280,14 @@ func TestVerifyReportsRowOutsideChain(t *testing.T) {
 		t.Fatalf("before: %+v", v)
 	}
 	// The owner can drop the check that keeps positions positive.
-	r.asOwner(t, "ALTER TABLE access_log DROP CONSTRAINT access_log_chain_pos_positive; "+
-		"INSERT INTO access_log (action, purpose, chain_pos, prev_hash, hash) VALUES ('view', 'hidden', 0, '\\x00', '\\x00')")
+	r.asOwner(t, "ALTER TABLE access_log_seals DROP CONSTRAINT access_log_seals_chain_pos_positive; "+
+		"WITH r AS (INSERT INTO access_log (action, purpose) VALUES ('view', 'hidden') RETURNING seq) "+
+		"INSERT INTO access_log_seals (chain_pos, seq, prev_hash, hash) SELECT 0, seq, '\\x00', '\\x00' FROM r")
 	v := r.verify(t)
 	if v.OK || v.BrokenSeq == nil || !strings.Contains(v.Reason, "outside the chain") {
 		t.Fatalf("verification = %+v", v)
 	}
-	r.asOwner(t, "UPDATE access_log SET chain_pos = -4 WHERE chain_pos = 0")
+	r.asOwner(t, "UPDATE access_log_seals SET chain_pos = -4 WHERE chain_pos = 0")
 	wantBroken(t, r.verify(t), -4, "outside the chain")
 }
 

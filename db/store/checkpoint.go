@@ -143,7 +143,7 @@ func (s *Store) TakeCheckpoint(ctx context.Context) (c Checkpoint, ok bool, err 
 		}
 		return c, false, err
 	}
-	c = Checkpoint{Position: *head.ChainPos, Head: hex.EncodeToString(head.Hash), At: time.Now().UTC()}
+	c = Checkpoint{Position: head.ChainPos, Head: hex.EncodeToString(head.Hash), At: time.Now().UTC()}
 	c.Signature = hex.EncodeToString(checkpointMAC(s.reg.key, c))
 	return c, true, nil
 }

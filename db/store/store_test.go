@@ -149,9 +149,12 @@ func TestRegisterIsAppendOnly(t *testing.T) {
 	}
 	for _, stmt := range []string{
 		"UPDATE access_log SET purpose = 'edited'",
-		"UPDATE access_log SET hash = NULL, chain_pos = NULL",
 		"DELETE FROM access_log",
 		"TRUNCATE access_log",
+		"UPDATE access_log_seals SET hash = '\\x00'",
+		"UPDATE access_log_seals SET chain_pos = chain_pos + 1",
+		"DELETE FROM access_log_seals",
+		"TRUNCATE access_log_seals",
 	} {
 		if _, err := pool.Exec(ctx, stmt); err == nil {
 			t.Errorf("%q was allowed", stmt)
@@ -188,7 +191,7 @@ func TestVerifyFindsTamperedRow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = conn.Exec(ctx, "SET session_replication_role = replica; UPDATE access_log SET purpose = 'covering tracks' WHERE chain_pos = 7; SET session_replication_role = origin")
+	_, err = conn.Exec(ctx, "SET session_replication_role = replica; UPDATE access_log SET purpose = 'covering tracks' WHERE seq = (SELECT seq FROM access_log_seals WHERE chain_pos = 7); SET session_replication_role = origin")
 	conn.Release()
 	if err != nil {
 		t.Fatal(err)
@@ -203,7 +206,7 @@ func TestVerifyFindsTamperedRow(t *testing.T) {
 
 	// Deleting a row breaks the chain where the row was.
 	conn, _ = p.Acquire(ctx)
-	_, err = conn.Exec(ctx, "SET session_replication_role = replica; UPDATE access_log SET purpose = '' WHERE chain_pos = 7; DELETE FROM access_log WHERE chain_pos = 3; SET session_replication_role = origin")
+	_, err = conn.Exec(ctx, "SET session_replication_role = replica; UPDATE access_log SET purpose = '' WHERE seq = (SELECT seq FROM access_log_seals WHERE chain_pos = 7); DELETE FROM access_log WHERE seq = (SELECT seq FROM access_log_seals WHERE chain_pos = 3); SET session_replication_role = origin")
 	conn.Release()
 	if err != nil {
 		t.Fatal(err)

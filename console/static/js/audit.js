@@ -47,7 +47,7 @@ function Verify() {
     <button type="button" id="verify" disabled=${f.busy} onClick=${() => f.submit(null, async () => setResult(await get('/v1/access-log/verify')))}>${t('audit.verifyRun')}</button>
     <${Problem} error=${f.error} />
     ${result ? html`<p id="verify-result" role="status">${result.ok ? badge('verify', 'ok') : badge('verify', 'broken')}
-      ${t('audit.checked', { n: result.checked })} ${result.ok ? '' : html`· ${t('audit.brokenAt', { seq: result.broken_seq })} ${result.reason || ''}`}</p>` : ''}
+      ${t('audit.checked', { n: result.checked })} ${result.ok ? '' : html`· ${result.broken_seq != null ? t('audit.brokenAt', { seq: result.broken_seq }) : ''} ${result.reason || ''}`}</p>` : ''}
   </section>`;
 }
 

@@ -65,11 +65,11 @@ func (q *Queries) AppendAccessRows(ctx context.Context, rows []byte) error {
 }
 
 const chainHead = `-- name: ChainHead :one
-SELECT chain_pos, hash FROM access_log WHERE chain_pos IS NOT NULL ORDER BY chain_pos DESC LIMIT 1
+SELECT chain_pos, hash FROM access_log_seals ORDER BY chain_pos DESC LIMIT 1
 `
 
 type ChainHeadRow struct {
-	ChainPos *int64
+	ChainPos int64
 	Hash     []byte
 }
 
@@ -81,7 +81,9 @@ func (q *Queries) ChainHead(ctx context.Context) (ChainHeadRow, error) {
 }
 
 const chainPage = `-- name: ChainPage :many
-SELECT seq, at, staff_id, staff_role, customer_id, action, sections, request_id, purpose, route, chain_pos, prev_hash, hash FROM access_log WHERE chain_pos > $1::bigint ORDER BY chain_pos LIMIT $2
+SELECT l.seq, l.at, l.staff_id, l.staff_role, l.customer_id, l.action, l.sections, l.request_id, l.purpose, l.route, s.chain_pos, s.prev_hash, s.hash
+FROM access_log_seals s JOIN access_log l ON l.seq = s.seq
+WHERE s.chain_pos > $1::bigint ORDER BY s.chain_pos LIMIT $2
 `
 
 type ChainPageParams struct {
@@ -89,26 +91,35 @@ type ChainPageParams struct {
 	Lim   int32
 }
 
-func (q *Queries) ChainPage(ctx context.Context, arg ChainPageParams) ([]AccessLog, error) {
+type ChainPageRow struct {
+	AccessLog AccessLog
+	ChainPos  int64
+	PrevHash  []byte
+	Hash      []byte
+}
+
+// The chain from position after+1, each seal with its row; a seal whose row
+// is gone is left out, so the walk finds its position missing.
+func (q *Queries) ChainPage(ctx context.Context, arg ChainPageParams) ([]ChainPageRow, error) {
 	rows, err := q.db.Query(ctx, chainPage, arg.After, arg.Lim)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []AccessLog{}
+	items := []ChainPageRow{}
 	for rows.Next() {
-		var i AccessLog
+		var i ChainPageRow
 		if err := rows.Scan(
-			&i.Seq,
-			&i.At,
-			&i.StaffID,
-			&i.StaffRole,
-			&i.CustomerID,
-			&i.Action,
-			&i.Sections,
-			&i.RequestID,
-			&i.Purpose,
-			&i.Route,
+			&i.AccessLog.Seq,
+			&i.AccessLog.At,
+			&i.AccessLog.StaffID,
+			&i.AccessLog.StaffRole,
+			&i.AccessLog.CustomerID,
+			&i.AccessLog.Action,
+			&i.AccessLog.Sections,
+			&i.AccessLog.RequestID,
+			&i.AccessLog.Purpose,
+			&i.AccessLog.Route,
 			&i.ChainPos,
 			&i.PrevHash,
 			&i.Hash,
@@ -124,7 +135,7 @@ func (q *Queries) ChainPage(ctx context.Context, arg ChainPageParams) ([]AccessL
 }
 
 const countAccess = `-- name: CountAccess :one
-SELECT count(*) AS total, count(chain_pos) AS sealed FROM access_log
+SELECT (SELECT count(*) FROM access_log)::bigint AS total, (SELECT count(*) FROM access_log_seals)::bigint AS sealed
 `
 
 type CountAccessRow struct {
@@ -139,15 +150,33 @@ func (q *Queries) CountAccess(ctx context.Context) (CountAccessRow, error) {
 	return i, err
 }
 
+const countUnsealed = `-- name: CountUnsealed :one
+SELECT ((SELECT count(*) FROM access_log l WHERE l.seq > (SELECT coalesce(max(s.seq), 0) FROM access_log_seals s))
+      + (SELECT count(*) FROM access_log_unsealed_before_seals u
+         WHERE EXISTS (SELECT 1 FROM access_log l WHERE l.seq = u.seq)
+           AND NOT EXISTS (SELECT 1 FROM access_log_seals s WHERE s.seq = u.seq)))::bigint AS unsealed
+`
+
+// The rows waiting for a seal: after the last sealed seq, and those left
+// from before the seals' table. A row below the last sealed seq without a
+// seal is not waiting: it is a gap the chain walk reports.
+func (q *Queries) CountUnsealed(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, countUnsealed)
+	var unsealed int64
+	err := row.Scan(&unsealed)
+	return unsealed, err
+}
+
 const listAccessLog = `-- name: ListAccessLog :many
-SELECT seq, at, staff_id, staff_role, customer_id, action, sections, request_id, purpose, route, chain_pos, prev_hash, hash FROM access_log
-WHERE ($1::uuid IS NULL OR staff_id = $1)
-  AND ($2::uuid IS NULL OR customer_id = $2)
-  AND ($3::timestamptz IS NULL OR at >= $3)
-  AND ($4::timestamptz IS NULL OR at < $4)
-  AND ($5::text IS NULL OR action = $5)
-  AND ($6::bigint IS NULL OR seq < $6)
-ORDER BY seq DESC
+SELECT l.seq, l.at, l.staff_id, l.staff_role, l.customer_id, l.action, l.sections, l.request_id, l.purpose, l.route, s.chain_pos, s.prev_hash, s.hash
+FROM access_log l LEFT JOIN access_log_seals s ON s.seq = l.seq
+WHERE ($1::uuid IS NULL OR l.staff_id = $1)
+  AND ($2::uuid IS NULL OR l.customer_id = $2)
+  AND ($3::timestamptz IS NULL OR l.at >= $3)
+  AND ($4::timestamptz IS NULL OR l.at < $4)
+  AND ($5::text IS NULL OR l.action = $5)
+  AND ($6::bigint IS NULL OR l.seq < $6)
+ORDER BY l.seq DESC
 LIMIT $7
 `
 
@@ -161,7 +190,15 @@ type ListAccessLogParams struct {
 	Lim        int32
 }
 
-func (q *Queries) ListAccessLog(ctx context.Context, arg ListAccessLogParams) ([]AccessLog, error) {
+type ListAccessLogRow struct {
+	AccessLog AccessLog
+	ChainPos  *int64
+	PrevHash  []byte
+	Hash      []byte
+}
+
+// A row is shown with its seal, if sealed yet.
+func (q *Queries) ListAccessLog(ctx context.Context, arg ListAccessLogParams) ([]ListAccessLogRow, error) {
 	rows, err := q.db.Query(ctx, listAccessLog,
 		arg.StaffID,
 		arg.CustomerID,
@@ -175,20 +212,20 @@ func (q *Queries) ListAccessLog(ctx context.Context, arg ListAccessLogParams) ([
 		return nil, err
 	}
 	defer rows.Close()
-	items := []AccessLog{}
+	items := []ListAccessLogRow{}
 	for rows.Next() {
-		var i AccessLog
+		var i ListAccessLogRow
 		if err := rows.Scan(
-			&i.Seq,
-			&i.At,
-			&i.StaffID,
-			&i.StaffRole,
-			&i.CustomerID,
-			&i.Action,
-			&i.Sections,
-			&i.RequestID,
-			&i.Purpose,
-			&i.Route,
+			&i.AccessLog.Seq,
+			&i.AccessLog.At,
+			&i.AccessLog.StaffID,
+			&i.AccessLog.StaffRole,
+			&i.AccessLog.CustomerID,
+			&i.AccessLog.Action,
+			&i.AccessLog.Sections,
+			&i.AccessLog.RequestID,
+			&i.AccessLog.Purpose,
+			&i.AccessLog.Route,
 			&i.ChainPos,
 			&i.PrevHash,
 			&i.Hash,
@@ -214,12 +251,12 @@ func (q *Queries) LockSealer(ctx context.Context) error {
 }
 
 const offChainAccess = `-- name: OffChainAccess :one
-SELECT seq, chain_pos FROM access_log WHERE chain_pos <= 0 ORDER BY seq LIMIT 1
+SELECT seq, chain_pos FROM access_log_seals WHERE chain_pos <= 0 ORDER BY seq LIMIT 1
 `
 
 type OffChainAccessRow struct {
 	Seq      int64
-	ChainPos *int64
+	ChainPos int64
 }
 
 // A sealed row whose position is outside the chain (≤ 0), which the chain
@@ -234,11 +271,11 @@ func (q *Queries) OffChainAccess(ctx context.Context) (OffChainAccessRow, error)
 const registerGuard = `-- name: RegisterGuard :one
 SELECT current_user::text AS role_name,
        (current_setting('is_superuser') = 'on'
-        OR pg_has_role(current_user, c.relowner, 'USAGE')
-        OR has_table_privilege(c.oid, 'DELETE') OR has_table_privilege(c.oid, 'TRUNCATE')
-        OR has_table_privilege(c.oid, 'TRIGGER'))::boolean AS can_tamper
+        OR bool_or(pg_has_role(current_user, c.relowner, 'USAGE')
+            OR has_table_privilege(c.oid, 'DELETE') OR has_table_privilege(c.oid, 'TRUNCATE')
+            OR has_table_privilege(c.oid, 'TRIGGER') OR has_any_column_privilege(c.oid, 'UPDATE')))::boolean AS can_tamper
 FROM pg_catalog.pg_class c
-WHERE c.oid = 'access_log'::regclass
+WHERE c.oid IN ('access_log'::regclass, 'access_log_seals'::regclass)
 `
 
 type RegisterGuardRow struct {
@@ -246,8 +283,9 @@ type RegisterGuardRow struct {
 	CanTamper bool
 }
 
-// Whether the connected role could alter or bypass the register: a superuser,
-// a member of the owning role, or one granted DELETE, TRUNCATE or TRIGGER.
+// Whether the connected role could alter or bypass the register or its
+// seals: a superuser, a member of an owning role, or one granted DELETE,
+// TRUNCATE, TRIGGER or UPDATE.
 func (q *Queries) RegisterGuard(ctx context.Context) (RegisterGuardRow, error) {
 	row := q.db.QueryRow(ctx, registerGuard)
 	var i RegisterGuardRow
@@ -255,26 +293,67 @@ func (q *Queries) RegisterGuard(ctx context.Context) (RegisterGuardRow, error) {
 	return i, err
 }
 
+const registerHorizon = `-- name: RegisterHorizon :one
+SELECT coalesce(pg_sequence_last_value('access_log_seq_seq'::regclass), 0)::bigint AS seq
+`
+
+// The last seq handed out to a register row (0: none yet). Read before
+// RegisterWriters: a row at or below it was given its seq by a transaction
+// that already held its lock on access_log.
+func (q *Queries) RegisterHorizon(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, registerHorizon)
+	var seq int64
+	err := row.Scan(&seq)
+	return seq, err
+}
+
+const registerWriters = `-- name: RegisterWriters :many
+SELECT DISTINCT virtualtransaction::text AS vxid FROM pg_catalog.pg_locks
+WHERE locktype = 'relation' AND database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE datname = current_database())
+  AND relation = 'access_log'::regclass AND mode = 'RowExclusiveLock' AND granted AND pid <> pg_backend_pid()
+`
+
+// The other transactions that may still be writing register rows: those
+// holding the lock an INSERT takes on access_log before it draws a seq.
+func (q *Queries) RegisterWriters(ctx context.Context) ([]string, error) {
+	rows, err := q.db.Query(ctx, registerWriters)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var vxid string
+		if err := rows.Scan(&vxid); err != nil {
+			return nil, err
+		}
+		items = append(items, vxid)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const sealAccessRows = `-- name: SealAccessRows :execrows
-UPDATE access_log l SET chain_pos = r.chain_pos, prev_hash = r.prev_hash, hash = r.hash
-FROM (SELECT unnest($1::bigint[]) AS seq, unnest($2::bigint[]) AS chain_pos,
-             unnest($3::bytea[]) AS prev_hash, unnest($4::bytea[]) AS hash) r
-WHERE l.seq = r.seq AND l.chain_pos IS NULL
+INSERT INTO access_log_seals (chain_pos, seq, prev_hash, hash)
+SELECT unnest($1::bigint[]), unnest($2::bigint[]),
+       unnest($3::bytea[]), unnest($4::bytea[])
 `
 
 type SealAccessRowsParams struct {
-	Seqs           []int64
 	ChainPositions []int64
+	Seqs           []int64
 	PrevHashes     [][]byte
 	Hashes         [][]byte
 }
 
-// A sealer's whole batch in one statement: row i gets chain_pos
-// chain_pos[i], prev_hash prev_hashes[i] and hash hashes[i].
+// A sealer's whole batch in one statement: row seqs[i] gets chain_pos
+// chain_positions[i], prev_hash prev_hashes[i] and hash hashes[i].
 func (q *Queries) SealAccessRows(ctx context.Context, arg SealAccessRowsParams) (int64, error) {
 	result, err := q.db.Exec(ctx, sealAccessRows,
-		arg.Seqs,
 		arg.ChainPositions,
+		arg.Seqs,
 		arg.PrevHashes,
 		arg.Hashes,
 	)
@@ -297,11 +376,21 @@ func (q *Queries) UnkeyedUntil(ctx context.Context) (int64, error) {
 }
 
 const unsealedAccess = `-- name: UnsealedAccess :many
-SELECT seq, at, staff_id, staff_role, customer_id, action, sections, request_id, purpose, route, chain_pos, prev_hash, hash FROM access_log WHERE chain_pos IS NULL ORDER BY seq LIMIT $1
+SELECT l.seq, l.at, l.staff_id, l.staff_role, l.customer_id, l.action, l.sections, l.request_id, l.purpose, l.route FROM access_log l
+WHERE l.seq > (SELECT coalesce(max(s.seq), 0) FROM access_log_seals s) AND l.seq <= $1::bigint
+ORDER BY l.seq LIMIT $2
 `
 
-func (q *Queries) UnsealedAccess(ctx context.Context, lim int32) ([]AccessLog, error) {
-	rows, err := q.db.Query(ctx, unsealedAccess, lim)
+type UnsealedAccessParams struct {
+	Horizon int64
+	Lim     int32
+}
+
+// The rows to seal next, in seq order: those after the last sealed seq up
+// to horizon (every writer of a seq up to it has ended, so no row can appear
+// below it any more). A range of the primary key.
+func (q *Queries) UnsealedAccess(ctx context.Context, arg UnsealedAccessParams) ([]AccessLog, error) {
+	rows, err := q.db.Query(ctx, unsealedAccess, arg.Horizon, arg.Lim)
 	if err != nil {
 		return nil, err
 	}
@@ -320,9 +409,6 @@ func (q *Queries) UnsealedAccess(ctx context.Context, lim int32) ([]AccessLog, e
 			&i.RequestID,
 			&i.Purpose,
 			&i.Route,
-			&i.ChainPos,
-			&i.PrevHash,
-			&i.Hash,
 		); err != nil {
 			return nil, err
 		}
@@ -332,4 +418,57 @@ func (q *Queries) UnsealedAccess(ctx context.Context, lim int32) ([]AccessLog, e
 		return nil, err
 	}
 	return items, nil
+}
+
+const unsealedBeforeSeals = `-- name: UnsealedBeforeSeals :many
+SELECT l.seq, l.at, l.staff_id, l.staff_role, l.customer_id, l.action, l.sections, l.request_id, l.purpose, l.route FROM access_log_unsealed_before_seals u JOIN access_log l ON l.seq = u.seq
+WHERE NOT EXISTS (SELECT 1 FROM access_log_seals s WHERE s.seq = l.seq)
+ORDER BY l.seq LIMIT $1
+`
+
+// Rows left unsealed when the seals got their table (migration 00033), in
+// seq order: sealed before any other.
+func (q *Queries) UnsealedBeforeSeals(ctx context.Context, lim int32) ([]AccessLog, error) {
+	rows, err := q.db.Query(ctx, unsealedBeforeSeals, lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []AccessLog{}
+	for rows.Next() {
+		var i AccessLog
+		if err := rows.Scan(
+			&i.Seq,
+			&i.At,
+			&i.StaffID,
+			&i.StaffRole,
+			&i.CustomerID,
+			&i.Action,
+			&i.Sections,
+			&i.RequestID,
+			&i.Purpose,
+			&i.Route,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const writersRunning = `-- name: WritersRunning :one
+SELECT count(*) AS running FROM pg_catalog.pg_locks
+WHERE locktype = 'virtualxid' AND virtualxid = ANY($1::text[])
+`
+
+// How many of the transactions vxids are still running (each holds the lock
+// on its own virtual transaction id until it ends).
+func (q *Queries) WritersRunning(ctx context.Context, vxids []string) (int64, error) {
+	row := q.db.QueryRow(ctx, writersRunning, vxids)
+	var running int64
+	err := row.Scan(&running)
+	return running, err
 }

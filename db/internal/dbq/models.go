@@ -22,13 +22,21 @@ type AccessLog struct {
 	RequestID  string
 	Purpose    string
 	Route      string
-	ChainPos   *int64
-	PrevHash   []byte
-	Hash       []byte
+}
+
+type AccessLogSeal struct {
+	ChainPos int64
+	Seq      int64
+	PrevHash []byte
+	Hash     []byte
 }
 
 type AccessLogUnkeyed struct {
 	UntilPos int64
+}
+
+type AccessLogUnsealedBeforeSeal struct {
+	Seq int64
 }
 
 type AccountManagerSpan struct {
