@@ -120,10 +120,17 @@ func readListEach[T any](s *Server, ctx context.Context, action string, read fun
 		}
 		groups[key] = append(groups[key], a.ID)
 	}
-	for _, key := range keys {
-		if err := s.registerShown(ctx, action, groups[key], strings.Split(key, ",")); err != nil {
-			return zero, err
-		}
+	// All of them in one call: one group commit to wait for, not one per
+	// set, and the page's rows commit together or not at all.
+	if len(keys) == 0 {
+		return out, nil
+	}
+	access := make([]store.Access, len(keys))
+	for i, key := range keys {
+		access[i] = accessOf(ctx, action, groups[key], strings.Split(key, ","))
+	}
+	if err := s.store.RegisterRead(ctx, access...); err != nil {
+		return zero, s.registerFailed(err)
 	}
 	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"strconv"
 	"time"
 
@@ -65,8 +66,18 @@ var genesis = make([]byte, sha256.Size)
 var ErrNoRegisterKey = errors.New("access register: no key (KAM_REGISTER_KEY)")
 
 // rowContent is what a row's hash covers: its place, its content and its
-// predecessor's hash.
+// predecessor's hash, as the JSON array encoding/json makes of them (every
+// chain sealed so far holds these bytes).
 func rowContent(r dbq.AccessLog, pos int64, prev []byte) []byte {
+	return appendRowContent(make([]byte, 0, 256), r, pos, prev)
+}
+
+// appendRowContent appends rowContent to b without reflection: the sealer
+// hashes every register row, tens of thousands a second under a task list's
+// load, and encoding/json's []any was most of its CPU. A string that needs
+// any escaping goes through encoding/json itself, so the bytes are its
+// (TestRowContentIsEncodingJSON).
+func appendRowContent(b []byte, r dbq.AccessLog, pos int64, prev []byte) []byte {
 	var staff, customer, role string
 	if r.StaffID != nil {
 		staff = r.StaffID.String()
@@ -77,12 +88,47 @@ func rowContent(r dbq.AccessLog, pos int64, prev []byte) []byte {
 	if r.StaffRole != nil {
 		role = *r.StaffRole
 	}
-	content, _ := json.Marshal([]any{
-		strconv.FormatInt(pos, 10), strconv.FormatInt(r.Seq, 10),
-		r.At.UTC().Format("2006-01-02T15:04:05.000000Z"), staff, role, customer, r.Action,
-		r.Sections, r.RequestID, r.Purpose, r.Route, hex.EncodeToString(prev),
-	})
-	return content
+	b = append(b, '[', '"')
+	b = strconv.AppendInt(b, pos, 10)
+	b = append(b, '"', ',', '"')
+	b = strconv.AppendInt(b, r.Seq, 10)
+	b = append(b, '"', ',', '"')
+	b = r.At.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z")
+	b = append(b, '"')
+	for _, f := range [...]string{staff, role, customer, r.Action} {
+		b = appendJSONString(append(b, ','), f)
+	}
+	if r.Sections == nil {
+		b = append(b, ",null"...)
+	} else {
+		b = append(b, ',', '[')
+		for i, sec := range r.Sections {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, sec)
+		}
+		b = append(b, ']')
+	}
+	for _, f := range [...]string{r.RequestID, r.Purpose, r.Route} {
+		b = appendJSONString(append(b, ','), f)
+	}
+	b = append(b, ',', '"')
+	b = hex.AppendEncode(b, prev)
+	return append(b, '"', ']')
+}
+
+// appendJSONString appends s as encoding/json writes a string.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // legacyDigest is the plain SHA-256 of rows sealed before the chain was keyed.
@@ -94,9 +140,25 @@ func legacyDigest(r dbq.AccessLog, pos int64, prev []byte) []byte {
 // keyedDigest is the HMAC-SHA256 with the register key: whoever can write
 // the table but lacks the key cannot re-seal a row so that it verifies.
 func keyedDigest(key []byte, r dbq.AccessLog, pos int64, prev []byte) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write(rowContent(r, pos, prev))
-	return m.Sum(nil)
+	return newChainHasher(key).digest(r, pos, prev)
+}
+
+// chainHasher computes keyedDigest row after row with one HMAC state and
+// one buffer.
+type chainHasher struct {
+	mac hash.Hash
+	buf []byte
+}
+
+func newChainHasher(key []byte) *chainHasher {
+	return &chainHasher{mac: hmac.New(sha256.New, key), buf: make([]byte, 0, 512)}
+}
+
+func (h *chainHasher) digest(r dbq.AccessLog, pos int64, prev []byte) []byte {
+	h.buf = appendRowContent(h.buf[:0], r, pos, prev)
+	h.mac.Reset()
+	h.mac.Write(h.buf)
+	return h.mac.Sum(nil)
 }
 
 // Seal links every unsealed row into the chain, oldest first, keyed. One
@@ -114,7 +176,7 @@ func (s *Store) Seal(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	const batch = 2000
-	total := 0
+	total, hasher := 0, newChainHasher(key)
 	for {
 		n := 0
 		err := s.inTx(ctx, func(q *dbq.Queries) error {
@@ -140,7 +202,7 @@ func (s *Store) Seal(ctx context.Context) (int, error) {
 			seal := dbq.SealAccessRowsParams{}
 			for _, r := range rows {
 				pos++
-				h := keyedDigest(key, r, pos, prev)
+				h := hasher.digest(r, pos, prev)
 				seal.Seqs = append(seal.Seqs, r.Seq)
 				seal.ChainPositions = append(seal.ChainPositions, pos)
 				seal.PrevHashes = append(seal.PrevHashes, prev)
@@ -301,7 +363,7 @@ func (s *Store) walkChain(ctx context.Context, v *Verification, key []byte, cp *
 	if cp != nil {
 		cpHead, _ = hex.DecodeString(cp.Head)
 	}
-	pos, prev := int64(0), genesis
+	pos, prev, hasher := int64(0), genesis, newChainHasher(key)
 	for {
 		rows, err := s.q.ChainPage(ctx, dbq.ChainPageParams{After: pos, Lim: 5000})
 		if err != nil {
@@ -309,7 +371,7 @@ func (s *Store) walkChain(ctx context.Context, v *Verification, key []byte, cp *
 		}
 		for _, r := range rows {
 			want := pos + 1
-			digest := keyedDigest(key, r.AccessLog, want, prev)
+			digest := hasher.digest(r.AccessLog, want, prev)
 			if want <= v.UnkeyedUntil {
 				digest = legacyDigest(r.AccessLog, want, prev)
 			}

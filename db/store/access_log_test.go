@@ -378,6 +378,19 @@ func TestRegisterReadGroupsLandWhole(t *testing.T) {
 	if err := pool.QueryRow(ctx, "SELECT count(*) FROM access_log WHERE request_id = $1 AND customer_id IS NULL AND staff_id IS NULL AND staff_role IS NULL", req+"-none").Scan(&n); err != nil || n != 1 {
 		t.Fatalf("%d rows without an account (%v), want 1", n, err)
 	}
+	// A read that showed accounts with different sections registers them in
+	// one call, and its rows commit in one transaction.
+	if err := st.RegisterRead(ctx,
+		store.Access{Action: kam.AccessList, CustomerIDs: []uuid.UUID{a}, Sections: []string{"basics"}, RequestID: req + "-sets"},
+		store.Access{Action: kam.AccessList, CustomerIDs: []uuid.UUID{b}, Sections: []string{"basics", "credit"}, RequestID: req + "-sets"}); err != nil {
+		t.Fatal(err)
+	}
+	var txs int
+	if err := pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT xmin::text) FROM access_log
+		WHERE request_id = $1 AND ((customer_id = $2 AND sections = '{basics}') OR (customer_id = $3 AND sections = '{basics,credit}'))`,
+		req+"-sets", a, b).Scan(&n, &txs); err != nil || n != 2 || txs != 1 {
+		t.Fatalf("%d rows in %d transactions (%v), want 2 in 1", n, txs, err)
+	}
 	if _, err := st.Seal(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,9 @@ import (
 // own row has committed; synchronous_commit is never lowered). When a
 // group's write fails, every read in it gets ErrUnregistered. A write's own
 // entry never comes here: it commits inside the write's transaction (inTx).
-func (s *Store) RegisterRead(ctx context.Context, a Access) error {
+// A read that showed accounts with different sections passes one Access per
+// set: its rows all go in one group, so they commit together, or none does.
+func (s *Store) RegisterRead(ctx context.Context, a ...Access) error {
 	w := &groupWaiter{access: a, done: make(chan error, 1)}
 	s.reads.enqueue(w, s.writeGroup)
 	select {
@@ -42,7 +44,7 @@ type groupCommit[W any] struct {
 }
 
 type groupWaiter struct {
-	access Access
+	access []Access
 	done   chan error
 }
 
@@ -119,7 +121,9 @@ func (s *Store) writeGroup(group []*groupWaiter) {
 func (s *Store) appendGroup(group []*groupWaiter) error {
 	rows := make([]groupRow, 0, len(group))
 	for _, w := range group {
-		rows = append(rows, groupRows(w.access)...)
+		for _, a := range w.access {
+			rows = append(rows, groupRows(a)...)
+		}
 	}
 	body, err := json.Marshal(rows)
 	if err != nil {
