@@ -13,7 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"kam"
-	"kam/db/dbtest"
+	"kam/db"
 )
 
 // BenchmarkRegisteredRead guards issue #15's first ratio loosely: GET
@@ -123,9 +123,9 @@ const (
 // cpuOf runs phase and answers its wall time and the CPU it took in this
 // process and in Postgres.
 func cpuOf(phase func() time.Duration) (time.Duration, [2]time.Duration) {
-	p, g := processCPU(), dbtest.PostgresCPU()
+	p, g := processCPU(), db.LocalServerCPU()
 	d := phase()
-	return d, [2]time.Duration{processCPU() - p, dbtest.PostgresCPU() - g}
+	return d, [2]time.Duration{processCPU() - p, db.LocalServerCPU() - g}
 }
 
 // parallelOps runs op b.N times over clients goroutines and answers the wall time.

@@ -151,8 +151,7 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 		return nil
 	}
 	fmt.Printf("seeded %d accounts with an agreement and %d sales each; %d requests per line, %d clients\n\n", len(ids), *salesPer, *requests, *parallel)
-	fmt.Println("| measurement | ops | per second | p50 | p99 | process CPU per op |")
-	fmt.Println("|---|---|---|---|---|---|")
+	fmt.Println(cpuHeader)
 
 	w := worker.New(r.Temporal, "bench-load", worker.Options{})
 	w.RegisterWorkflow(noopUpdates)
@@ -302,7 +301,13 @@ type stat struct {
 	// cpu is the process's CPU time per op (server, worker, API and
 	// clients): what other load on the machine changes least.
 	cpu time.Duration
+	// pgCPU is Postgres's per op, every local postgres process counted
+	// (0: Postgres runs on another machine).
+	pgCPU time.Duration
 }
+
+// cpuHeader is the table head of the measured lines.
+const cpuHeader = "| measurement | ops | per second | p50 | p99 | process CPU per op | Postgres CPU per op |\n|---|---|---|---|---|---|---|"
 
 // cpuTime is the CPU time this process has used so far.
 func cpuTime() time.Duration {
@@ -323,7 +328,7 @@ func measure(what string, count, parallel int, op func(i int) error) stat {
 	var next sync.Mutex
 	i := 0
 	var wg sync.WaitGroup
-	start, cpu := time.Now(), cpuTime()
+	start, cpu, pg := time.Now(), cpuTime(), db.LocalServerCPU()
 	for range parallel {
 		wg.Add(1)
 		go func() {
@@ -347,9 +352,14 @@ func measure(what string, count, parallel int, op func(i int) error) stat {
 	wg.Wait()
 	took := time.Since(start)
 	slices.Sort(lat)
-	st := stat{perSecond: float64(count) / took.Seconds(), p50: lat[count/2], p99: lat[count*99/100], cpu: (cpuTime() - cpu) / time.Duration(count)}
-	fmt.Printf("| %s | %d | %.0f | %s | %s | %s |\n", what, count, st.perSecond, st.p50.Round(10*time.Microsecond), st.p99.Round(10*time.Microsecond),
-		st.cpu.Round(10*time.Microsecond))
+	st := stat{perSecond: float64(count) / took.Seconds(), p50: lat[count/2], p99: lat[count*99/100],
+		cpu: (cpuTime() - cpu) / time.Duration(count), pgCPU: (db.LocalServerCPU() - pg) / time.Duration(count)}
+	pgText := "n/a (not local)"
+	if st.pgCPU > 0 {
+		pgText = st.pgCPU.Round(10 * time.Microsecond).String()
+	}
+	fmt.Printf("| %s | %d | %.0f | %s | %s | %s | %s |\n", what, count, st.perSecond, st.p50.Round(10*time.Microsecond), st.p99.Round(10*time.Microsecond),
+		st.cpu.Round(10*time.Microsecond), pgText)
 	return st
 }
 

@@ -73,8 +73,7 @@ func secondWorkerRound(ctx context.Context, cfg app.Config, dbName string, r *ap
 		return two, err
 	}
 	fmt.Println("\nWith a second kam worker (own Temporal client, pool, pollers and sticky queue; in this process):")
-	fmt.Println("\n| measurement | ops | per second | p50 | p99 | process CPU per op |")
-	fmt.Println("|---|---|---|---|---|---|")
+	fmt.Println("\n" + cpuHeader)
 	if two.ratios, err = decisions.run(ctx); err != nil {
 		return two, err
 	}
@@ -101,8 +100,7 @@ func sweepFirst(ctx context.Context, r *app.Running, namespace string) error {
 	}
 	fmt.Printf("\na reconcile sweep first (--workers 2): %d accounts, %d agreements, %d runs started; their first steps done after %s\n",
 		res.Accounts, res.Agreements, res.Needs, time.Since(started).Round(100*time.Millisecond))
-	fmt.Println("\n| measurement | ops | per second | p50 | p99 | process CPU per op |")
-	fmt.Println("|---|---|---|---|---|---|")
+	fmt.Println("\n" + cpuHeader)
 	return nil
 }
 

@@ -12,7 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"kam"
-	"kam/db/dbtest"
+	"kam/db"
 	"kam/db/store"
 )
 
@@ -72,7 +72,7 @@ func BenchmarkRegisterPages(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	pg, start := dbtest.PostgresCPU(), time.Now()
+	pg, start := db.LocalServerCPU(), time.Now()
 	stop := make(chan struct{})
 	sealed := make(chan error, 1)
 	go func() {
@@ -118,7 +118,7 @@ func BenchmarkRegisterPages(b *testing.B) {
 	b.StopTimer()
 	rows := float64(b.N * len(page))
 	b.ReportMetric(rows/time.Since(start).Seconds(), "rows/s")
-	b.ReportMetric(float64((dbtest.PostgresCPU()-pg).Microseconds())/rows, "pg-µs/row")
+	b.ReportMetric(float64((db.LocalServerCPU()-pg).Microseconds())/rows, "pg-µs/row")
 }
 
 // Sealing cost per row, off the request path.

@@ -1,4 +1,4 @@
-package dbtest
+package db
 
 import (
 	"os"
@@ -8,11 +8,11 @@ import (
 	"time"
 )
 
-// PostgresCPU sums the user and system time of every process named postgres
-// on this machine (the server's backends, its WAL writer, checkpointer and
-// autovacuum), so a benchmark can set Postgres's share of an operation
-// beside the process's own.
-func PostgresCPU() time.Duration {
+// LocalServerCPU sums the user and system time of every process named
+// postgres on this machine (the server's backends, its WAL writer,
+// checkpointer and autovacuum), so a benchmark can set Postgres's share of
+// an operation beside its own process's. 0 where Postgres runs elsewhere.
+func LocalServerCPU() time.Duration {
 	var ticks int64
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, f := range stats {
