@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"kam"
@@ -90,20 +89,11 @@ func TestVerifyAcceptsRowsSealedBeforeKeying(t *testing.T) {
 // sealed after it, in seq order, and the whole chain verifies.
 func TestSealsMoveToTheirTable(t *testing.T) {
 	ctx := context.Background()
-	name := "kam_test_seals_" + uuid.NewString()[:8]
-	dsn, err := db.WithDatabase(dbtest.BaseURL(), name)
+	dsn, drop, err := dbtest.NewDatabase("seals")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if c, err := pgx.Connect(ctx, dbtest.BaseURL()); err == nil {
-			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
-			_ = c.Close(ctx)
-		}
-	})
-	if err := db.EnsureDatabase(ctx, dsn); err != nil {
-		t.Fatal(err)
-	}
+	defer drop()
 	pool, err := db.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +103,8 @@ func TestSealsMoveToTheirTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.UpTo(ctx, 32); err != nil {
+	// The schema as it was before 00033.
+	if _, err := p.DownTo(ctx, 32); err != nil {
 		t.Fatal(err)
 	}
 	key := []byte("the seals test's register key, 32+ bytes!")
