@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"kam"
 	"kam/db"
@@ -14,21 +15,29 @@ import (
 	"kam/db/internal/dbq"
 )
 
+// ownDatabase is a migrated database of the test's own, as its owner,
+// dropped when the test ends.
+func ownDatabase(t *testing.T, prefix string) *pgxpool.Pool {
+	t.Helper()
+	dsn, drop, err := dbtest.NewDatabase(prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(drop)
+	pool, err := db.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
 // Rows sealed before the chain was keyed (up to the position migration 00011
 // recorded) verify with their plain SHA-256; every row after it must carry
 // the keyed HMAC, so an unkeyed re-seal past that position fails.
 func TestVerifyAcceptsRowsSealedBeforeKeying(t *testing.T) {
 	ctx := context.Background()
-	dsn, drop, err := dbtest.NewDatabase("legacy")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer drop()
-	pool, err := db.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := ownDatabase(t, "legacy")
 	s := New(pool)
 	// Three rows sealed the old way, before the key existed.
 	for range 3 {
@@ -89,16 +98,7 @@ func TestVerifyAcceptsRowsSealedBeforeKeying(t *testing.T) {
 // sealed after it, in seq order, and the whole chain verifies.
 func TestSealsMoveToTheirTable(t *testing.T) {
 	ctx := context.Background()
-	dsn, drop, err := dbtest.NewDatabase("seals")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer drop()
-	pool, err := db.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := ownDatabase(t, "seals")
 	p, err := db.Provider(pool)
 	if err != nil {
 		t.Fatal(err)
