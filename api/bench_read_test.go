@@ -89,12 +89,12 @@ func BenchmarkRegisteredRead(b *testing.B) {
 	before := commits()
 	b.ResetTimer()
 	var tRead time.Duration
-	_, cRead := cpuOf(func() time.Duration { tRead = parallelOps(b, 8, read); sealed(); return tRead })
+	_, cRead := cpuOf(func() time.Duration { tRead = parallelOps(b, 8, read, nil); sealed(); return tRead })
 	b.StopTimer()
 	readCommits := commits() - before
 	b.StartTimer()
-	tSel, cSel := cpuOf(func() time.Duration { return parallelOps(b, 8, sel) })
-	tFloor, cFloor := cpuOf(func() time.Duration { return parallelOps(b, 8, selIns) })
+	tSel, cSel := cpuOf(func() time.Duration { return parallelOps(b, 8, sel, nil) })
+	tFloor, cFloor := cpuOf(func() time.Duration { return parallelOps(b, 8, selIns, nil) })
 	b.StopTimer()
 	per := func(d time.Duration) time.Duration { return (d / time.Duration(b.N)).Round(time.Microsecond) }
 	b.Logf("%d ops, 8 clients: read %.0f/s, select+insert %.0f/s, select %.0f/s", b.N,
@@ -128,8 +128,9 @@ func cpuOf(phase func() time.Duration) (time.Duration, [2]time.Duration) {
 	return d, [2]time.Duration{processCPU() - p, db.LocalServerCPU() - g}
 }
 
-// parallelOps runs op b.N times over clients goroutines and answers the wall time.
-func parallelOps(b *testing.B, clients int, op func() error) time.Duration {
+// parallelOps runs op b.N times over clients goroutines and answers the wall
+// time; lat, if given (b.N long), gets each op's latency.
+func parallelOps(b *testing.B, clients int, op func() error, lat []time.Duration) time.Duration {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -137,10 +138,18 @@ func parallelOps(b *testing.B, clients int, op func() error) time.Duration {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for next.Add(1) <= int64(b.N) {
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(b.N) {
+					return
+				}
+				t := time.Now()
 				if err := op(); err != nil {
 					b.Error(err)
 					return
+				}
+				if lat != nil {
+					lat[i] = time.Since(t)
 				}
 			}
 		}()
