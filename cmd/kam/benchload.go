@@ -301,8 +301,7 @@ type stat struct {
 	// cpu is the process's CPU time per op (server, worker, API and
 	// clients): what other load on the machine changes least.
 	cpu time.Duration
-	// pgCPU is Postgres's per op, every local postgres process counted
-	// (0: Postgres runs on another machine).
+	// pgCPU is Postgres's per op, every local postgres process counted.
 	pgCPU time.Duration
 }
 
@@ -355,7 +354,7 @@ func measure(what string, count, parallel int, op func(i int) error) stat {
 	st := stat{perSecond: float64(count) / took.Seconds(), p50: lat[count/2], p99: lat[count*99/100],
 		cpu: (cpuTime() - cpu) / time.Duration(count), pgCPU: (db.LocalServerCPU() - pg) / time.Duration(count)}
 	pgText := "n/a (not local)"
-	if st.pgCPU > 0 {
+	if db.LocalServerCPU() > 0 { // a local Postgres, whether this line used it or not
 		pgText = st.pgCPU.Round(10 * time.Microsecond).String()
 	}
 	fmt.Printf("| %s | %d | %.0f | %s | %s | %s | %s |\n", what, count, st.perSecond, st.p50.Round(10*time.Microsecond), st.p99.Round(10*time.Microsecond),
