@@ -91,9 +91,6 @@ SELECT sqlc.embed(l), s.chain_pos, s.prev_hash, s.hash
 FROM access_log_seals s JOIN access_log l ON l.seq = s.seq
 WHERE s.chain_pos > sqlc.arg(after)::bigint ORDER BY s.chain_pos LIMIT sqlc.arg(lim);
 
--- name: CountAccess :one
-SELECT (SELECT count(*) FROM access_log)::bigint AS total, (SELECT count(*) FROM access_log_seals)::bigint AS sealed;
-
 -- name: LockSealer :exec
 -- One sealer at a time across replicas; released at commit.
 SELECT pg_advisory_xact_lock(727001);

@@ -134,22 +134,6 @@ func (q *Queries) ChainPage(ctx context.Context, arg ChainPageParams) ([]ChainPa
 	return items, nil
 }
 
-const countAccess = `-- name: CountAccess :one
-SELECT (SELECT count(*) FROM access_log)::bigint AS total, (SELECT count(*) FROM access_log_seals)::bigint AS sealed
-`
-
-type CountAccessRow struct {
-	Total  int64
-	Sealed int64
-}
-
-func (q *Queries) CountAccess(ctx context.Context) (CountAccessRow, error) {
-	row := q.db.QueryRow(ctx, countAccess)
-	var i CountAccessRow
-	err := row.Scan(&i.Total, &i.Sealed)
-	return i, err
-}
-
 const countUnsealed = `-- name: CountUnsealed :one
 SELECT ((SELECT count(*) FROM access_log l WHERE l.seq > (SELECT coalesce(max(s.seq), 0) FROM access_log_seals s))
       + (SELECT count(*) FROM access_log_unsealed_before_seals u
