@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,7 +22,7 @@ import (
 // access register) beside, in the same run and on the same pool, its floor
 // "a point select and one durable register-shaped INSERT" and the raw point
 // select, each with 8 concurrent clients. It reports the ratios as metrics
-// and fails only when the read falls below 0.3 of its floor (the goal is ≥ 1; 0.35 before the group commit and the token cache, 0.43–0.56 after, 0.45–0.63 once the read and its row are one shared statement, 0.52–0.58 with one such group in flight, on the 2-core machine). It also logs each operation's CPU in this process and in Postgres, and the reads per commit:
+// and fails only when the read falls below 0.3 of its floor (the goal is ≥ 1; 0.35 before the group commit and the token cache, 0.43–0.56 after, 0.45–0.63 once the read and its row are one shared statement, 0.52–0.58 with one such group in flight, on the 2-core machine). It also logs each operation's CPU in this process and in Postgres, the reads per commit, and what a bare HTTP GET of the same body costs with the same client (what HTTP alone takes on the machine):
 //
 //	go test ./api -run '^$' -bench RegisteredRead -benchtime 2000x
 func BenchmarkRegisteredRead(b *testing.B) {
@@ -42,7 +43,7 @@ func BenchmarkRegisteredRead(b *testing.B) {
 	// Keep-alive for every client (the default keeps 2 idle connections per
 	// host, so 8 clients would reconnect on most requests).
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	read := func() error {
+	get := func(req *http.Request) error {
 		res, err := hc.Do(req.Clone(ctx))
 		if err != nil {
 			return err
@@ -54,6 +55,24 @@ func BenchmarkRegisteredRead(b *testing.B) {
 		}
 		return nil
 	}
+	read := func() error { return get(req) }
+	// What HTTP alone costs on this machine: the same client and request
+	// against a handler that writes the read's body and does nothing else
+	// (no middleware, no database).
+	res, err := hc.Do(req.Clone(ctx))
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	bareSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	}))
+	defer bareSrv.Close()
+	bareReq := req.Clone(ctx)
+	bareReq.URL.Host, bareReq.Host = bareSrv.Listener.Addr().String(), ""
+	bare := func() error { return get(bareReq) }
 	sel := func() error {
 		var code string
 		return pool.QueryRow(ctx, "SELECT code FROM customers WHERE id = $1", id).Scan(&code)
@@ -95,6 +114,7 @@ func BenchmarkRegisteredRead(b *testing.B) {
 	b.StartTimer()
 	tSel, cSel := cpuOf(func() time.Duration { return parallelOps(b, 8, sel, nil) })
 	tFloor, cFloor := cpuOf(func() time.Duration { return parallelOps(b, 8, selIns, nil) })
+	tBare, cBare := cpuOf(func() time.Duration { return parallelOps(b, 8, bare, nil) })
 	b.StopTimer()
 	per := func(d time.Duration) time.Duration { return (d / time.Duration(b.N)).Round(time.Microsecond) }
 	b.Logf("%d ops, 8 clients: read %.0f/s, select+insert %.0f/s, select %.0f/s", b.N,
@@ -102,6 +122,8 @@ func BenchmarkRegisteredRead(b *testing.B) {
 	b.Logf("reads per commit in the read phase: %.1f", float64(b.N)/float64(max(readCommits, 1)))
 	b.Logf("CPU per op (this process + Postgres): read %v + %v, select+insert %v + %v, select %v + %v",
 		per(cRead[0]), per(cRead[1]), per(cFloor[0]), per(cFloor[1]), per(cSel[0]), per(cSel[1]))
+	b.Logf("bare HTTP GET of the read's %d-byte body (same client, no middleware, no database): %.0f/s = %.2f× the floor, CPU %v per op",
+		len(body), float64(b.N)/tBare.Seconds(), float64(tFloor)/float64(tBare), per(cBare[0]))
 	b.ReportMetric(float64(tRead.Nanoseconds())/float64(b.N), "ns/op")
 	b.ReportMetric(float64(tFloor)/float64(tRead), "x_select+insert")
 	b.ReportMetric(float64(tSel)/float64(tRead), "x_select")

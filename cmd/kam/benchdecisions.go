@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"kam/cmd/kam/app"
+	"kam/workflows"
 )
 
 // decisionBench is what the decision lines of `kam bench load` need.
@@ -41,11 +42,16 @@ func (b decisionBench) run(ctx context.Context) ([]ratio, error) {
 	if err != nil {
 		return nil, err
 	}
-	floor, err := b.floorPerRun(ctx)
+	// The floor's runs are stopped after the decision lines: a run's close
+	// (its visibility record, the archival of its history) would otherwise
+	// be carried out in the middle of them and counted as theirs.
+	open := &openRuns{b: b}
+	defer open.stop(ctx)
+	floor, err := b.floorPerRun(ctx, open)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := b.floorOneRun(ctx); err != nil {
+	if _, err := b.floorOneRun(ctx, open); err != nil {
 		return nil, err
 	}
 	d, err := b.decide(ctx, "POST decisions, approve, distinct accounts", distinct)
@@ -78,7 +84,8 @@ func printRatios(rs []ratio) {
 }
 
 // submit makes n requests, on the account of(i), and lets them settle:
-// each decision then meets a run that is waiting, as in real life.
+// each decision then meets a run that is waiting, as in real life, and no
+// line counts the work of the submissions' first tasks.
 func (b decisionBench) submit(ctx context.Context, of func(i int) uuid.UUID) ([]string, error) {
 	today := time.Now().Format(time.DateOnly)
 	ids := make([]string, b.n)
@@ -106,8 +113,43 @@ func (b decisionBench) submit(ctx context.Context, of func(i int) uuid.UUID) ([]
 		ids[i] = out.ID
 		return nil
 	})
-	time.Sleep(2 * time.Second)
-	return ids, err
+	if err != nil {
+		return ids, err
+	}
+	return ids, b.awaitWaiting(ctx, ids)
+}
+
+// awaitWaiting waits until none of the runs of ids has a workflow or an
+// activity task pending (bounded: a run still busy after two minutes is
+// reported, and the line goes on).
+func (b decisionBench) awaitWaiting(ctx context.Context, ids []string) error {
+	start, deadline := time.Now(), time.Now().Add(2*time.Minute)
+	for {
+		busy := 0
+		for _, id := range ids {
+			d, err := b.r.Temporal.DescribeWorkflowExecution(ctx, workflows.DiscountWorkflowID(uuid.MustParse(id)), "")
+			if err != nil {
+				return err
+			}
+			if d.GetPendingWorkflowTask() != nil || len(d.GetPendingActivities()) > 0 {
+				busy++
+				break
+			}
+		}
+		if busy == 0 {
+			fmt.Printf("(%d requests submitted; their runs waiting after %s)\n", len(ids), time.Since(start).Round(100*time.Millisecond))
+			return nil
+		}
+		if time.Now().After(deadline) {
+			fmt.Printf("(%d requests submitted; some runs still busy after %s)\n", len(ids), time.Since(start).Round(time.Second))
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // decide measures one decision line; its stat's cpu then also counts the
@@ -145,35 +187,53 @@ func (b decisionBench) settle(ctx context.Context, ids []string) error {
 	}
 }
 
-// floorPerRun is the floor: n open runs, one no-op Update each.
-func (b decisionBench) floorPerRun(ctx context.Context) (stat, error) {
+// openRuns are the floor's no-op runs, stopped after the decision lines.
+type openRuns struct {
+	b   decisionBench
+	ids []string
+}
+
+func (o *openRuns) stop(ctx context.Context) {
+	for _, id := range o.ids {
+		_ = o.b.r.Temporal.SignalWorkflow(context.WithoutCancel(ctx), id, "", "stop", nil)
+	}
+	o.ids = nil
+}
+
+// floorPerRun is the floor: n open runs, one no-op Update each; the runs are
+// added to open.
+func (b decisionBench) floorPerRun(ctx context.Context, open *openRuns) (stat, error) {
 	wids := make([]string, b.n)
 	err := fanOut(b.n, b.parallel, func(i int) error {
-		wids[i] = "bench-noop-" + uuid.NewString()
-		_, err := b.r.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wids[i], TaskQueue: "bench-load"}, noopUpdates)
+		id := "bench-noop-" + uuid.NewString()
+		_, err := b.r.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: "bench-load"}, noopUpdates)
+		if err == nil {
+			wids[i] = id
+		}
 		return err
 	})
+	for _, id := range wids {
+		if id != "" {
+			open.ids = append(open.ids, id)
+		}
+	}
 	if err != nil {
 		return stat{}, err
 	}
 	time.Sleep(time.Second)
-	s := measure("floor: bare no-op Temporal Update, one on each open run", b.n, b.parallel, func(i int) error {
+	return measure("floor: bare no-op Temporal Update, one on each open run", b.n, b.parallel, func(i int) error {
 		return b.noop(ctx, wids[i])
-	})
-	for _, id := range wids {
-		_ = b.r.Temporal.SignalWorkflow(ctx, id, "", "stop", nil)
-	}
-	return s, nil
+	}), nil
 }
 
 // floorOneRun is the earlier floor: every Update on one run, which the
-// server may hand to the worker several at a time.
-func (b decisionBench) floorOneRun(ctx context.Context) (stat, error) {
+// server may hand to the worker several at a time; the run is added to open.
+func (b decisionBench) floorOneRun(ctx context.Context, open *openRuns) (stat, error) {
 	wid := "bench-noop-" + uuid.NewString()
 	if _, err := b.r.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wid, TaskQueue: "bench-load"}, noopUpdates); err != nil {
 		return stat{}, err
 	}
-	defer func() { _ = b.r.Temporal.SignalWorkflow(ctx, wid, "", "stop", nil) }()
+	open.ids = append(open.ids, wid)
 	return measure("bare no-op Temporal Update, all on one run", b.n, b.parallel, func(int) error { return b.noop(ctx, wid) }), nil
 }
 
