@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 
 	"kam/cmd/kam/app"
@@ -62,6 +64,9 @@ func (b decisionBench) run(ctx context.Context) ([]ratio, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := b.reportUpdateCosts(ctx, distinct, open.ids); err != nil {
+		return nil, err
+	}
 	return []ratio{{"distinct accounts", d, floor}, {"one account", o, floor}}, nil
 }
 
@@ -87,11 +92,15 @@ func printRatios(rs []ratio) {
 // each decision then meets a run that is waiting, as in real life, and no
 // line counts the work of the submissions' first tasks.
 func (b decisionBench) submit(ctx context.Context, of func(i int) uuid.UUID) ([]string, error) {
-	today := time.Now().Format(time.DateOnly)
+	// A grant for a quarter: one that ends within KAM_GRANT_EXPIRY_NOTICE
+	// (a week) sends its expiry notice as soon as it is granted, one more
+	// activity and workflow task after every decision measured.
+	today := time.Now()
+	from, to := today.Format(time.DateOnly), today.AddDate(0, 3, 0).Format(time.DateOnly)
 	ids := make([]string, b.n)
 	err := fanOut(b.n, b.parallel, func(i int) error {
 		body, _ := json.Marshal(map[string]any{"customer_id": of(i).String(), "product_category": "equipment", "rate": "3",
-			"method": "percentage", "valid_from": today, "valid_to": today})
+			"method": "percentage", "valid_from": from, "valid_to": to})
 		req, _ := http.NewRequestWithContext(ctx, "POST", b.r.URL+"/v1/discount-requests", bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+b.am)
 		req.Header.Set("Content-Type", "application/json")
@@ -185,6 +194,76 @@ func (b decisionBench) settle(ctx context.Context, ids []string) error {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// updateCost counts what a run's history holds from the workflow task that
+// took its first Update on: what the server wrote for it and the work it
+// made.
+type updateCost struct {
+	runs, events, wfts, activities, markers, timers int
+}
+
+// reportUpdateCosts prints the mean updateCost of up to 20 decided requests
+// (their aftermath carried out) beside as many of the floor's runs.
+func (b decisionBench) reportUpdateCosts(ctx context.Context, decided, floor []string) error {
+	var d, f updateCost
+	for _, id := range decided[:min(20, len(decided))] {
+		if err := d.read(ctx, b.r, workflows.DiscountWorkflowID(uuid.MustParse(id))); err != nil {
+			return err
+		}
+	}
+	for _, wid := range floor[:min(20, len(floor))] {
+		if err := f.read(ctx, b.r, wid); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("\nFrom the workflow task that took the Update on (mean of %d runs each): a decision %s; a bare Update %s.\n", min(d.runs, f.runs), d, f)
+	return nil
+}
+
+func (u updateCost) String() string {
+	n := float64(max(u.runs, 1))
+	return fmt.Sprintf("%.1f history events, %.1f workflow tasks, %.1f activity tasks, %.1f markers (local activities), %.1f timers",
+		float64(u.events)/n, float64(u.wfts)/n, float64(u.activities)/n, float64(u.markers)/n, float64(u.timers)/n)
+}
+
+// read adds the run wid's counts from the workflow task before its first
+// accepted Update.
+func (u *updateCost) read(ctx context.Context, r *app.Running, wid string) error {
+	it := r.Temporal.GetWorkflowHistory(ctx, wid, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var events []*historypb.HistoryEvent
+	from := -1
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			return err
+		}
+		if e.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED && from < 0 {
+			events = events[:0]
+		}
+		if e.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED {
+			from = 0
+		}
+		events = append(events, e)
+	}
+	if from < 0 {
+		return fmt.Errorf("%s: no accepted update in its history", wid)
+	}
+	u.runs++
+	for _, e := range events {
+		u.events++
+		switch e.GetEventType() {
+		case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+			u.wfts++
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+			u.activities++
+		case enumspb.EVENT_TYPE_MARKER_RECORDED:
+			u.markers++
+		case enumspb.EVENT_TYPE_TIMER_STARTED:
+			u.timers++
+		}
+	}
+	return nil
 }
 
 // openRuns are the floor's no-op runs, stopped after the decision lines.
