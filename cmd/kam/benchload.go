@@ -80,6 +80,11 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 		return err
 	}
 	pool := r.Store.Pool
+	walAt = func() (int64, bool) {
+		var n int64
+		err := pool.QueryRow(ctx, "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint").Scan(&n)
+		return n, err == nil
+	}
 	token := func(role string) (uuid.UUID, string, error) {
 		st, err := r.Store.CreateStaff(ctx, "bench "+role, nil, role)
 		if err != nil {
@@ -306,7 +311,19 @@ type stat struct {
 }
 
 // cpuHeader is the table head of the measured lines.
-const cpuHeader = "| measurement | ops | per second | p50 | p99 | process CPU per op | Postgres CPU per op |\n|---|---|---|---|---|---|---|"
+const cpuHeader = "| measurement | ops | per second | p50 | p99 | process CPU per op | Postgres CPU per op | Postgres WAL per op |\n|---|---|---|---|---|---|---|---|"
+
+// walAt answers the cluster's WAL position in bytes (every database's
+// writes, Temporal's on the Postgres store too); false when unknown.
+var walAt = func() (int64, bool) { return 0, false }
+
+// walText is the WAL written per op between two positions.
+func walText(from, to int64, fromOK, toOK bool, count int) string {
+	if !fromOK || !toOK {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f KB", float64(to-from)/float64(count)/1000)
+}
 
 // cpuTime is the CPU time this process has used so far.
 func cpuTime() time.Duration {
@@ -327,6 +344,7 @@ func measure(what string, count, parallel int, op func(i int) error) stat {
 	var next sync.Mutex
 	i := 0
 	var wg sync.WaitGroup
+	wal, walOK := walAt()
 	start, cpu, pg := time.Now(), cpuTime(), db.LocalServerCPU()
 	for range parallel {
 		wg.Add(1)
@@ -353,12 +371,13 @@ func measure(what string, count, parallel int, op func(i int) error) stat {
 	slices.Sort(lat)
 	st := stat{perSecond: float64(count) / took.Seconds(), p50: lat[count/2], p99: lat[count*99/100],
 		cpu: (cpuTime() - cpu) / time.Duration(count), pgCPU: (db.LocalServerCPU() - pg) / time.Duration(count)}
+	walEnd, walEndOK := walAt()
 	pgText := "n/a (not local)"
 	if db.LocalServerCPU() > 0 { // a local Postgres, whether this line used it or not
 		pgText = st.pgCPU.Round(10 * time.Microsecond).String()
 	}
-	fmt.Printf("| %s | %d | %.0f | %s | %s | %s | %s |\n", what, count, st.perSecond, st.p50.Round(10*time.Microsecond), st.p99.Round(10*time.Microsecond),
-		st.cpu.Round(10*time.Microsecond), pgText)
+	fmt.Printf("| %s | %d | %.0f | %s | %s | %s | %s | %s |\n", what, count, st.perSecond, st.p50.Round(10*time.Microsecond), st.p99.Round(10*time.Microsecond),
+		st.cpu.Round(10*time.Microsecond), pgText, walText(wal, walEnd, walOK, walEndOK, count))
 	return st
 }
 
@@ -421,8 +440,8 @@ func readBeside(ctx context.Context, dsn, dbName string, pool *pgxpool.Pool, ids
 		return err
 	})
 	raw := measure("  raw pgx point select of the same row", requests, parallel, sel)
-	fmt.Printf("| GET as its manager ÷ floor (goal ≥ 100 %%) | | %.1f %% | | | |\n", 100*read.ratioRate(floor))
-	fmt.Printf("| GET as its manager ÷ raw select (aim ≥ 50 %%) | | %.1f %% | | | |\n", 100*read.ratioRate(raw))
+	fmt.Printf("| GET as its manager ÷ floor (goal ≥ 100 %%) | | %.1f %% | | | | |\n", 100*read.ratioRate(floor))
+	fmt.Printf("| GET as its manager ÷ raw select (aim ≥ 50 %%) | | %.1f %% | | | | |\n", 100*read.ratioRate(raw))
 	return nil
 }
 
