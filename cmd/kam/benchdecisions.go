@@ -134,18 +134,17 @@ func (b decisionBench) submit(ctx context.Context, of func(i int) uuid.UUID) ([]
 func (b decisionBench) awaitWaiting(ctx context.Context, ids []string) error {
 	start, deadline := time.Now(), time.Now().Add(2*time.Minute)
 	for {
-		busy := 0
+		busy := false
 		for _, id := range ids {
 			d, err := b.r.Temporal.DescribeWorkflowExecution(ctx, workflows.DiscountWorkflowID(uuid.MustParse(id)), "")
 			if err != nil {
 				return err
 			}
-			if d.GetPendingWorkflowTask() != nil || len(d.GetPendingActivities()) > 0 {
-				busy++
+			if busy = d.GetPendingWorkflowTask() != nil || len(d.GetPendingActivities()) > 0; busy {
 				break
 			}
 		}
-		if busy == 0 {
+		if !busy {
 			fmt.Printf("(%d requests submitted; their runs waiting after %s)\n", len(ids), time.Since(start).Round(100*time.Millisecond))
 			return nil
 		}
@@ -232,21 +231,23 @@ func (u updateCost) String() string {
 func (u *updateCost) read(ctx context.Context, r *app.Running, wid string) error {
 	it := r.Temporal.GetWorkflowHistory(ctx, wid, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	var events []*historypb.HistoryEvent
-	from := -1
+	accepted := false
 	for it.HasNext() {
 		e, err := it.Next()
 		if err != nil {
 			return err
 		}
-		if e.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED && from < 0 {
-			events = events[:0]
-		}
-		if e.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED {
-			from = 0
+		switch e.GetEventType() {
+		case enumspb.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+			if !accepted {
+				events = events[:0] // the task that takes the Update starts here
+			}
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+			accepted = true
 		}
 		events = append(events, e)
 	}
-	if from < 0 {
+	if !accepted {
 		return fmt.Errorf("%s: no accepted update in its history", wid)
 	}
 	u.runs++
