@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
 
 	"kam"
 	"kam/workflows"
@@ -58,4 +59,42 @@ func TestDecisionAnswerIsTheStoredRequest(t *testing.T) {
 	// A withdrawal is answered the same way.
 	w := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "3")), 201).str("id")
 	same(must(t, call(t, "POST", "/v1/discount-requests/"+w+"/withdraw", am.Token, nil), 200), w)
+}
+
+// A grant that ends within KAM_GRANT_EXPIRY_NOTICE of its approval has its
+// expiry notice due at once: the aftermath's one activity sends it with the
+// grant's other notices (versionVersionsAtStart version 2), and no activity
+// follows. The run is the recorded history of that version:
+//
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/discount-expiry-with-aftermath.json go test ./api -run TestExpiryDueAtOnceGoesWithTheGrant
+func TestExpiryDueAtOnceGoesWithTheGrant(t *testing.T) {
+	am := newStaff(t, kam.RoleAccountManager)
+	ka := newStaff(t, kam.RoleKAManager)
+	c := newAccount(t, am.ID)
+	body := discountBody(c, "2")
+	body["valid_to"] = today()
+	id := must(t, call(t, "POST", "/v1/discount-requests", am.Token, body), 201).str("id")
+	wid := workflows.DiscountWorkflowID(uuid.MustParse(id))
+	defer recordHistory(t, wid)
+	must(t, call(t, "POST", "/v1/discount-requests/"+id+"/decisions", ka.Token, map[string]any{"decision": "approve"}), 200)
+	waitFor(t, 30*time.Second, "the grant, its filing and its expiry notice", func() bool {
+		return countRows(t, "SELECT count(*) FROM discount_grants WHERE request_id = $1", id) == 1 &&
+			countRows(t, "SELECT count(*) FROM discount_events WHERE request_id = $1 AND kind IN ('discount_filed', 'discount_granted', 'grant_expiring')", id) == 3
+	})
+	// The requester hears of it once.
+	waitFor(t, 10*time.Second, "the requester's expiry notice", func() bool { return inboxKinds(t, am.Token)["grant_expiring"] == 1 })
+	var acts []string
+	it := running.Temporal.GetWorkflowHistory(t.Context(), wid, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := e.GetActivityTaskScheduledEventAttributes(); a != nil {
+			acts = append(acts, a.GetActivityType().GetName())
+		}
+	}
+	if len(acts) == 0 || acts[len(acts)-1] != "CarryOutDiscount" {
+		t.Fatalf("activities after the decision: %v (the aftermath should be the last)", acts)
+	}
 }

@@ -116,7 +116,8 @@ func DiscountApproval(ctx workflow.Context, in DiscountInput) (DiscountState, er
 	w := &approval{in: in, st: DiscountState{State: kam.StatePending, Stage: kam.StageKADepartment}}
 	// Decided before any handler can run; a run begun before the version
 	// has no marker here and keeps its decisions' old steps.
-	w.versionsAtStart = workflow.GetVersion(ctx, versionVersionsAtStart, workflow.DefaultVersion, 1) == 1
+	v := workflow.GetVersion(ctx, versionVersionsAtStart, workflow.DefaultVersion, 2)
+	w.versionsAtStart, w.expiringInAftermath = v >= 1, v >= 2
 	w.started = workflow.Now(ctx)
 	w.stageStart = w.started
 	w.setDeadline()
@@ -192,6 +193,10 @@ type approval struct {
 	seq int32
 	// versionsAtStart: the run was begun under versionVersionsAtStart.
 	versionsAtStart bool
+	// expiringInAftermath: begun under its version 2, the run sends an
+	// expiry notice already due at the grant's start with the aftermath;
+	// expirySent says it did.
+	expiringInAftermath, expirySent bool
 }
 
 // versionVersionsAtStart: a run begun under it takes the later versions of
@@ -200,6 +205,9 @@ type approval struct {
 // asked there records a marker and upserts a search attribute (a
 // visibility write) in the very workflow task that answers the decision;
 // this one is asked once, in the run's first task, before any update.
+// Version 2 adds that a grant whose expiry notice is due as it starts (one
+// ending within ExpiryNotice) has that notice sent by the aftermath, not by
+// one more activity and workflow task after it.
 //
 // (Carrying the aftermath out inside the decision's own local activity was
 // tried and dropped: a local activity runs before its workflow task is
@@ -528,7 +536,7 @@ const versionOneAftermath = "one-aftermath"
 // carryOut is afterClose's work in one activity (activities.Aftermath).
 func (w *approval) carryOut(ctx workflow.Context) error {
 	var done activities.AftermathDone
-	if err := workflow.ExecuteActivity(withActivity(ctx), act.CarryOutDiscount, w.aftermath(w.outbox)).Get(ctx, &done); err != nil {
+	if err := workflow.ExecuteActivity(withActivity(ctx), act.CarryOutDiscount, w.aftermath(workflow.Now(ctx), w.outbox)).Get(ctx, &done); err != nil {
 		return err
 	}
 	w.outbox = nil
@@ -537,8 +545,9 @@ func (w *approval) carryOut(ctx workflow.Context) error {
 }
 
 // aftermath is what follows the request's state now: the notices before,
-// and for an approval the grant, the filing and their notices.
-func (w *approval) aftermath(before []activities.DiscountEvent) activities.Aftermath {
+// and for an approval the grant, the filing and their notices (and the
+// expiry notice, when it is due already and the run's version says so).
+func (w *approval) aftermath(now time.Time, before []activities.DiscountEvent) activities.Aftermath {
 	m := activities.Aftermath{RequestID: w.in.RequestID, Before: before}
 	if w.st.State == kam.StateApproved {
 		m.Grant, m.ApprovedBy = true, w.approver
@@ -549,6 +558,10 @@ func (w *approval) aftermath(before []activities.DiscountEvent) activities.After
 		}
 		m.After = append(m.After, w.event("granted", "discount_granted", i18n.M(i18n.DiscountGrantedTitle), i18n.M(i18n.DiscountGrantedBody),
 			audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true}))
+		if w.expiringInAftermath && w.expiryDue(now) {
+			m.After = append(m.After, w.expiring())
+			w.expirySent = true
+		}
 		w.applying = true
 	}
 	return m
@@ -606,10 +619,11 @@ func (w *approval) runGrant(ctx workflow.Context, wait func(workflow.Context, ti
 		}
 	}
 	if !w.st.Revoked && workflow.Now(ctx).Before(w.in.GrantEndsAt) {
-		w.queue("expiring", "grant_expiring", i18n.M(i18n.GrantExpiringTitle),
-			i18n.M(i18n.GrantExpiringBody, w.in.GrantEndsAt.UTC().Format(time.RFC3339)), audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true})
-		if err := w.flush(ctx); err != nil {
-			return err
+		if !w.expirySent {
+			w.outbox = append(w.outbox, w.expiring())
+			if err := w.flush(ctx); err != nil {
+				return err
+			}
 		}
 		if err := wait(ctx, w.in.GrantEndsAt.Sub(workflow.Now(ctx))); err != nil {
 			return err
@@ -628,6 +642,18 @@ func (w *approval) runGrant(ctx workflow.Context, wait func(workflow.Context, ti
 	}
 	w.queue("ended", "grant_ended", i18n.M(i18n.GrantEndedTitle), i18n.M(i18n.GrantEndedBody), audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true})
 	return w.flush(ctx)
+}
+
+// expiryDue: the grant's expiry notice is due at now, before its end.
+func (w *approval) expiryDue(now time.Time) bool {
+	return !now.Before(w.in.GrantEndsAt.Add(-w.in.ExpiryNotice)) && now.Before(w.in.GrantEndsAt)
+}
+
+// expiring is the notice that the grant ends soon (to the requester and the
+// account's manager).
+func (w *approval) expiring() activities.DiscountEvent {
+	return w.event("expiring", "grant_expiring", i18n.M(i18n.GrantExpiringTitle),
+		i18n.M(i18n.GrantExpiringBody, w.in.GrantEndsAt.UTC().Format(time.RFC3339)), audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true})
 }
 
 // validateRevocation admits a revocation of a grant in force (SPEC §7): a

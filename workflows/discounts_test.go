@@ -22,17 +22,21 @@ var t0 = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 // approvalRun is one approval run in the time-skipping environment, with
 // every activity mocked and recorded.
 type approvalRun struct {
-	t        *testing.T
-	env      *testsuite.TestWorkflowEnvironment
-	in       DiscountInput
-	events   []activities.DiscountEvent
-	saves    []kam.DiscountState
-	grants   int
-	filings  int
-	ended    int
-	revokes  []activities.GrantRevocation
-	rejected []string // error types of refused updates
-	answers  []DiscountState
+	t      *testing.T
+	env    *testsuite.TestWorkflowEnvironment
+	in     DiscountInput
+	events []activities.DiscountEvent
+	// aftermaths are CarryOutDiscount's inputs; eventActivities the kinds
+	// RecordDiscountEvent sent, each its own activity.
+	aftermaths      []activities.Aftermath
+	eventActivities []string
+	saves           []kam.DiscountState
+	grants          int
+	filings         int
+	ended           int
+	revokes         []activities.GrantRevocation
+	rejected        []string // error types of refused updates
+	answers         []DiscountState
 }
 
 func newApprovalRun(t *testing.T, route string) *approvalRun { return newApprovalRunWith(t, route, 0) }
@@ -58,6 +62,7 @@ func newApprovalRunWith(t *testing.T, route string, eventDelay time.Duration) *a
 	})
 	env.OnActivity(a.RecordDiscountEvent, mock.Anything, mock.Anything).After(eventDelay).Return(func(_ context.Context, e activities.DiscountEvent) error {
 		r.events = append(r.events, e)
+		r.eventActivities = append(r.eventActivities, e.Kind)
 		return nil
 	})
 	env.OnActivity(a.ApplyGrant, mock.Anything, r.in.RequestID, mock.Anything).Return(func(context.Context, uuid.UUID, uuid.UUID) (uuid.UUID, error) {
@@ -72,6 +77,7 @@ func newApprovalRunWith(t *testing.T, route string, eventDelay time.Duration) *a
 	// steps it stands for.
 	carryOut := func(_ context.Context, m activities.Aftermath) (activities.AftermathDone, error) {
 		var done activities.AftermathDone
+		r.aftermaths = append(r.aftermaths, m)
 		r.events = append(r.events, m.Before...)
 		if m.Grant {
 			r.grants++
@@ -612,11 +618,66 @@ func TestVersionsAtStart(t *testing.T) {
 // where the close happens, and takes them.
 func TestVersionsAskedAtTheClose(t *testing.T) {
 	r := newApprovalRun(t, kam.RouteStandard)
-	r.env.OnGetVersion(versionVersionsAtStart, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	r.env.OnGetVersion(versionVersionsAtStart, workflow.DefaultVersion, 2).Return(workflow.DefaultVersion)
 	r.decide(time.Hour, kam.RoleKAManager, "approve")
 	st := r.run()
 	if st.State != kam.StateApproved || r.grants != 1 || r.filings != 1 || r.ended != 1 {
 		t.Fatalf("state = %+v grants %d filings %d ended %d", st, r.grants, r.filings, r.ended)
 	}
 	r.env.AssertCalled(t, "CarryOutDiscount", mock.Anything, mock.Anything)
+}
+
+// A grant ending within ExpiryNotice of its start: its expiry notice is due
+// at once, and a run begun under version 2 of versionVersionsAtStart sends it
+// with the aftermath (one activity), once; the grant still ends at valid_to.
+func TestExpiryDueAtTheGrantGoesWithTheAftermath(t *testing.T) {
+	r := newApprovalRun(t, kam.RouteStandard)
+	r.in.GrantEndsAt = t0.Add(48 * time.Hour)
+	r.decide(time.Hour, kam.RoleKAManager, "approve")
+	st := r.run()
+	if st.State != kam.StateApproved || r.grants != 1 || r.ended != 1 {
+		t.Fatalf("state = %+v grants %d ended %d", st, r.grants, r.ended)
+	}
+	if len(r.aftermaths) != 1 || !slices.ContainsFunc(r.aftermaths[0].After, func(e activities.DiscountEvent) bool { return e.Kind == "grant_expiring" }) {
+		t.Fatalf("the aftermath did not carry the expiry notice: %+v", r.aftermaths)
+	}
+	if slices.Contains(r.eventActivities, "grant_expiring") {
+		t.Fatalf("the expiry notice was also sent as an activity of its own: %v", r.eventActivities)
+	}
+	if k := r.kinds(); k["grant_expiring"] != 1 || k["grant_ended"] != 1 {
+		t.Fatalf("events = %v", k)
+	}
+	if got := r.env.Now(); got.Before(r.in.GrantEndsAt) {
+		t.Fatalf("run ended at %s, before the grant's end %s", got, r.in.GrantEndsAt)
+	}
+}
+
+// A run begun under version 1 keeps sending that notice after the
+// aftermath, as its recorded history says; a grant with time before its
+// notice sends it when due, under either version.
+func TestExpiryNoticeAfterTheAftermath(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		version workflow.Version
+		ends    time.Duration
+	}{{"version 1, due at once", 1, 48 * time.Hour}, {"version 2, due later", 2, 30 * 24 * time.Hour}} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newApprovalRun(t, kam.RouteStandard)
+			r.env.OnGetVersion(versionVersionsAtStart, workflow.DefaultVersion, 2).Return(c.version)
+			r.in.GrantEndsAt = t0.Add(c.ends)
+			r.decide(time.Hour, kam.RoleKAManager, "approve")
+			if st := r.run(); st.State != kam.StateApproved {
+				t.Fatalf("state = %+v", st)
+			}
+			if len(r.aftermaths) != 1 || slices.ContainsFunc(r.aftermaths[0].After, func(e activities.DiscountEvent) bool { return e.Kind == "grant_expiring" }) {
+				t.Fatalf("aftermaths = %+v", r.aftermaths)
+			}
+			if !slices.Contains(r.eventActivities, "grant_expiring") {
+				t.Fatalf("no expiry notice of its own: %v", r.eventActivities)
+			}
+			if k := r.kinds(); k["grant_expiring"] != 1 || k["grant_ended"] != 1 {
+				t.Fatalf("events = %v", k)
+			}
+		})
+	}
 }

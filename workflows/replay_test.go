@@ -48,6 +48,10 @@ import (
 //	KAM_RECORD_HISTORY=$PWD/workflows/testdata/discount-versions-at-start.json go test ./api -run TestDecisionAnswerIsTheStoredRequest
 //
 // (discount-one-aftermath.json was recorded by that test before this version.)
+// Its version 2 (an expiry notice due at the grant's start sent by the
+// aftermath) with
+//
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/discount-expiry-with-aftermath.json go test ./api -run TestExpiryDueAtOnceGoesWithTheGrant
 //
 // and cycle closes made by local activities in the timer's workflow task
 // (versionLocalClose; settlement.json and settlement-arrears.json replay the
