@@ -92,9 +92,8 @@ func printRatios(rs []ratio) {
 // each decision then meets a run that is waiting, as in real life, and no
 // line counts the work of the submissions' first tasks.
 func (b decisionBench) submit(ctx context.Context, of func(i int) uuid.UUID) ([]string, error) {
-	// A grant for a quarter: one that ends within KAM_GRANT_EXPIRY_NOTICE
-	// (a week) sends its expiry notice as soon as it is granted, one more
-	// activity and workflow task after every decision measured.
+	// A grant for a quarter, an ordinary one: its expiry notice is weeks
+	// away, so the lines measure the decision and its aftermath only.
 	today := time.Now()
 	from, to := today.Format(time.DateOnly), today.AddDate(0, 3, 0).Format(time.DateOnly)
 	ids := make([]string, b.n)
