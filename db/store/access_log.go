@@ -231,6 +231,12 @@ func (s *Store) Seal(ctx context.Context) (int, error) {
 	}
 }
 
+// Unsealed counts the register rows waiting for their seal.
+func (s *Store) Unsealed(ctx context.Context) (int64, error) {
+	n, err := s.q.CountUnsealed(ctx)
+	return n, interpret(err)
+}
+
 // sealWait bounds how long Seal waits for the transactions that may still
 // add register rows below its horizon; past it, Seal seals nothing new.
 const sealWait = 2 * time.Second
