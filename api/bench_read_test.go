@@ -65,6 +65,9 @@ func BenchmarkRegisteredRead(b *testing.B) {
 	}
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
+	if res.StatusCode != 200 {
+		b.Fatalf("the read to copy: status %d: %s", res.StatusCode, body)
+	}
 	bareSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
