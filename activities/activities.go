@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
@@ -98,12 +97,12 @@ func (a *Activities) Notify(ctx context.Context, n Notice) (int, error) {
 	if n.EventKey == "" {
 		return 0, temporal.NewNonRetryableApplicationError("notice without an event key", "bad_notice", nil)
 	}
-	recipients, err := a.recipients(ctx, n)
+	recipients, locales, err := a.recipients(ctx, n)
 	if err != nil {
 		return 0, err
 	}
 	entry := store.Notification{
-		EventKey: n.EventKey, Kind: n.Kind, Title: n.Title, Body: n.Body, CustomerID: n.CustomerID, Render: n.Words,
+		EventKey: n.EventKey, Kind: n.Kind, Title: n.Title, Body: n.Body, CustomerID: n.CustomerID, Render: n.Words, Locales: locales,
 	}
 	if a.Webhook.URL != "" {
 		// The webhook copy is one for all recipients: in the default locale.
@@ -130,31 +129,13 @@ func (n Notice) Words(locale string) (title, body string) {
 	return title, body
 }
 
-// recipients resolves a notice's people: the named staff and the account's
-// manager, the fallback roles when none of them exists, the roles, and the
-// deputies in force of all of them when asked.
-func (a *Activities) recipients(ctx context.Context, n Notice) ([]uuid.UUID, error) {
-	staff := slices.Clone(n.StaffIDs)
-	if n.ToAccountManager && n.CustomerID != nil {
-		ar, err := a.Store.GetArchive(ctx, store.Scope{}, *n.CustomerID)
-		if err != nil && !errors.Is(err, kam.ErrNotFound) {
-			return nil, err
-		}
-		if err == nil && ar.Customer.AccountManagerID != nil {
-			staff = append(staff, *ar.Customer.AccountManagerID)
-		}
-	}
-	roles := n.Roles
-	if len(staff) == 0 {
-		roles = append(slices.Clone(roles), n.OrRoles...)
-	}
-	recipients, err := a.Store.Recipients(ctx, roles, staff)
-	if err != nil || !n.Deputies {
-		return recipients, err
-	}
-	deputies, err := a.Store.DeputiesOf(ctx, recipients)
-	if err != nil {
-		return nil, err
-	}
-	return a.Store.Recipients(ctx, nil, append(recipients, deputies...))
+// recipients resolves a notice's people, and the locale each reads it in:
+// the roles, the named staff and the account's manager, the fallback roles
+// when none of them exists, and the deputies in force of all of them when
+// asked (one query: Store.NoticeRecipients).
+func (a *Activities) recipients(ctx context.Context, n Notice) ([]uuid.UUID, map[uuid.UUID]string, error) {
+	return a.Store.NoticeRecipients(ctx, store.NoticeTo{
+		StaffIDs: n.StaffIDs, CustomerID: n.CustomerID, ToAccountManager: n.ToAccountManager,
+		Roles: n.Roles, OrRoles: n.OrRoles, Deputies: n.Deputies,
+	})
 }

@@ -45,6 +45,10 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	// A read takes about 0.15 ms: at --requests it would be over in a fraction
 	// of a second, too short for /proc's 10 ms CPU ticks and for a stable ratio.
 	reads := fs.Int("reads", 10000, "requests per line of the archive read and its two floors")
+	// Three lines of 1,000 leave 3,000 runs open, past the worker's and the
+	// server's 2,000-run caches: every figure then costs a third more CPU
+	// (replays and reloads), and the ratios spread as widely as at 300.
+	decisionsN := fs.Int("decisions", 300, "decisions per line, and bare Updates in their floor (at most --accounts)")
 	salesPer := fs.Int("sales", 10, "sales rows seeded per account")
 	parallel := fs.Int("parallel", 8, "concurrent clients")
 	fs.StringVar(&cfg.TemporalStore, "temporal-store", cfg.TemporalStore, "sqlite (in memory for the run) or postgres (databases kam_bench_load_temporal*, recreated)")
@@ -204,7 +208,7 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	if err != nil {
 		return err
 	}
-	decisions := decisionBench{r: r, hc: hc, call: call, accounts: ids, am: am, ka: ka, n: min(*requests, 300), parallel: *parallel}
+	decisions := decisionBench{r: r, hc: hc, call: call, accounts: ids, am: am, ka: ka, n: min(*decisionsN, *accounts), parallel: *parallel}
 	ratios, err := decisions.run(ctx)
 	stopProfile()
 	if err != nil {

@@ -28,10 +28,3 @@ SELECT d.id, d.from_staff_id, d.to_staff_id, d.starts_at, d.ends_at, f.role AS f
 FROM delegations d JOIN staff f ON f.id = d.from_staff_id
 WHERE d.to_staff_id = $1 AND d.ended_at IS NULL AND d.starts_at <= now() AND d.ends_at > now() AND f.active
 ORDER BY d.starts_at, d.id;
-
--- name: DeputiesOf :many
--- The active deputies of these people now: they hear what the delegators hear
--- of the approvals they decide for them.
-SELECT DISTINCT d.to_staff_id FROM delegations d JOIN staff t ON t.id = d.to_staff_id
-WHERE d.from_staff_id = ANY(sqlc.arg(from_ids)::uuid[]) AND d.ended_at IS NULL AND d.starts_at <= now() AND d.ends_at > now() AND t.active
-ORDER BY d.to_staff_id;

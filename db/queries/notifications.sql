@@ -1,8 +1,45 @@
--- name: InsertNotification :execrows
--- A retried delivery of the same event to the same person writes nothing.
+-- name: InsertNotifications :execrows
+-- One notice into every recipient's inbox in one statement (the arrays are
+-- zipped: one row per recipient), each in the words of their locale; a
+-- retried delivery of the same event to the same person writes nothing.
 INSERT INTO notifications (id, recipient_id, event_key, kind, title, body, customer_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+SELECT unnest(sqlc.arg(ids)::uuid[]), unnest(sqlc.arg(recipient_ids)::uuid[]), sqlc.arg(event_key), sqlc.arg(kind),
+    unnest(sqlc.arg(titles)::text[]), unnest(sqlc.arg(bodies)::text[]), sqlc.narg(customer_id)::uuid
 ON CONFLICT (recipient_id, event_key) DO NOTHING;
+
+-- name: NoticeRecipients :many
+-- Who hears a notice, with their locale, in one round trip: the active
+-- members of each role (in the roles' order, then by id), then the named
+-- staff and the account's manager when asked; the fallback roles join the
+-- roles when neither names anyone; then, when asked, the deputies in force
+-- of all of them (SPEC §7). Each person once, where they first appear.
+-- An empty locale is someone the staff table does not know.
+WITH named AS (
+    SELECT n.id, n.ord FROM unnest(sqlc.arg(staff_ids)::uuid[]) WITH ORDINALITY AS n(id, ord)
+    UNION ALL
+    SELECT c.account_manager_id, 2147483647 FROM customers c
+    WHERE sqlc.arg(to_manager)::boolean AND c.id = sqlc.narg(customer_id)::uuid AND c.account_manager_id IS NOT NULL
+), asked AS (
+    SELECT r.role, r.ord FROM unnest(sqlc.arg(roles)::text[]) WITH ORDINALITY AS r(role, ord)
+    UNION ALL
+    SELECT r.role, 1000000 + r.ord FROM unnest(sqlc.arg(or_roles)::text[]) WITH ORDINALITY AS r(role, ord)
+    WHERE NOT EXISTS (SELECT 1 FROM named)
+), heard AS (
+    SELECT s.id, 0 AS grp, a.ord FROM asked a JOIN staff s ON s.role = a.role AND s.active
+    UNION ALL
+    SELECT n.id, 1, n.ord FROM named n
+), everyone AS (
+    SELECT h.id, h.grp, h.ord FROM heard h
+    UNION ALL
+    SELECT d.to_staff_id, 2, 0 FROM delegations d JOIN staff t ON t.id = d.to_staff_id
+    WHERE sqlc.arg(deputies)::boolean AND d.from_staff_id IN (SELECT id FROM heard)
+      AND d.ended_at IS NULL AND d.starts_at <= now() AND d.ends_at > now() AND t.active
+), firsts AS (
+    SELECT DISTINCT ON (e.id) e.id, e.grp, e.ord FROM everyone e ORDER BY e.id, e.grp, e.ord
+)
+SELECT f.id::uuid AS id, coalesce(s.locale, '')::text AS locale
+FROM firsts f LEFT JOIN staff s ON s.id = f.id
+ORDER BY f.grp, f.ord, f.id;
 
 -- name: ListInbox :many
 SELECT * FROM notifications

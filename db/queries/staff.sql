@@ -26,9 +26,6 @@ WHERE (sqlc.narg(after)::uuid IS NULL OR id > sqlc.narg(after))
 ORDER BY id
 LIMIT sqlc.arg(lim);
 
--- name: ActiveStaffByRole :many
-SELECT * FROM staff WHERE role = $1 AND active ORDER BY id;
-
 -- name: CountStaff :one
 SELECT count(*) FROM staff;
 

@@ -100,12 +100,3 @@ func (s *Store) DeputyshipsOf(ctx context.Context, deputy uuid.UUID) ([]kam.Depu
 		return kam.Deputyship{ID: r.ID, From: r.FromStaffID, FromRole: r.FromRole, StartsAt: r.StartsAt, EndsAt: r.EndsAt}
 	}), nil
 }
-
-// DeputiesOf lists the active deputies of these people now.
-func (s *Store) DeputiesOf(ctx context.Context, people []uuid.UUID) ([]uuid.UUID, error) {
-	if len(people) == 0 {
-		return nil, nil
-	}
-	ids, err := s.q.DeputiesOf(ctx, people)
-	return ids, interpret(err)
-}

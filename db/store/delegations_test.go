@@ -62,7 +62,7 @@ func TestDelegationsInForce(t *testing.T) {
 	if err != nil || len(deps) != 1 || deps[0].ID != d.ID || deps[0].From != gm || deps[0].FromRole != kam.RoleGeneralManager {
 		t.Fatalf("deputyships = %+v, %v", deps, err)
 	}
-	if ids, err := st.DeputiesOf(ctx, []uuid.UUID{gm, am}); err != nil || !slices.Equal(ids, []uuid.UUID{ka}) {
+	if ids, _, err := st.NoticeRecipients(ctx, store.NoticeTo{StaffIDs: []uuid.UUID{gm, am}, Deputies: true}); err != nil || !slices.Equal(ids, []uuid.UUID{gm, am, ka}) {
 		t.Fatalf("deputies = %v, %v", ids, err)
 	}
 

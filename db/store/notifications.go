@@ -17,7 +17,10 @@ type Notification struct {
 	Title, Body string
 	// Render, when set, words the entry for each recipient in their locale
 	// (SPEC §7 "Language"); Title and Body are then not used for the inbox.
-	Render     func(locale string) (title, body string)
+	Render func(locale string) (title, body string)
+	// Locales, when the caller has read them (NoticeRecipients), are the
+	// recipients' locales; nil: Deliver reads them.
+	Locales    map[uuid.UUID]string
 	CustomerID *uuid.UUID
 	// Webhook, when set, is the body of the notice's webhook copy: it is
 	// queued with the inbox entries, in the same transaction, for the
@@ -25,28 +28,39 @@ type Notification struct {
 	Webhook []byte
 }
 
-// Deliver writes n into each recipient's inbox once: a retried delivery of
-// the same event key writes nothing new. It returns how many entries are new.
+// Deliver writes n into each recipient's inbox once, in one statement: a
+// retried delivery of the same event key writes nothing new. It returns how
+// many entries are new.
 func (s *Store) Deliver(ctx context.Context, recipients []uuid.UUID, n Notification) (int64, error) {
 	var created int64
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
-		locales, err := s.localesOf(ctx, q, recipients, n.Render != nil)
-		if err != nil {
-			return err
-		}
-		for _, r := range recipients {
-			title, body := n.Title, n.Body
-			if n.Render != nil {
-				title, body = n.Render(locales[r])
+		locales := n.Locales
+		if locales == nil {
+			var err error
+			if locales, err = s.localesOf(ctx, q, recipients, n.Render != nil); err != nil {
+				return err
 			}
-			k, err := q.InsertNotification(ctx, dbq.InsertNotificationParams{
-				ID: NewID(), RecipientID: r, EventKey: n.EventKey, Kind: n.Kind,
-				Title: title, Body: body, CustomerID: n.CustomerID,
-			})
+		}
+		p := dbq.InsertNotificationsParams{
+			Ids: make([]uuid.UUID, len(recipients)), RecipientIds: recipients, EventKey: n.EventKey, Kind: n.Kind,
+			Titles: make([]string, len(recipients)), Bodies: make([]string, len(recipients)), CustomerID: n.CustomerID,
+		}
+		for i, r := range recipients {
+			p.Ids[i], p.Titles[i], p.Bodies[i] = NewID(), n.Title, n.Body
+			if n.Render != nil {
+				locale := locales[r]
+				if locale == "" {
+					locale = s.DefaultLocale()
+				}
+				p.Titles[i], p.Bodies[i] = n.Render(locale)
+			}
+		}
+		if len(recipients) > 0 {
+			k, err := q.InsertNotifications(ctx, p)
 			if err != nil {
 				return err
 			}
-			created += k
+			created = k
 		}
 		if n.Webhook != nil {
 			if _, err := q.EnqueueWebhook(ctx, dbq.EnqueueWebhookParams{ID: NewID(), EventKey: n.EventKey, Payload: n.Webhook}); err != nil {
@@ -56,6 +70,35 @@ func (s *Store) Deliver(ctx context.Context, recipients []uuid.UUID, n Notificat
 		return nil
 	})
 	return created, err
+}
+
+// NoticeTo names who hears a notice (activities.Notice says what each
+// field means).
+type NoticeTo struct {
+	StaffIDs         []uuid.UUID
+	CustomerID       *uuid.UUID
+	ToAccountManager bool
+	Roles, OrRoles   []string
+	Deputies         bool
+}
+
+// NoticeRecipients resolves who hears a notice, each once, and the locale
+// each reads it in ("" for someone the staff table does not know), in one
+// round trip.
+func (s *Store) NoticeRecipients(ctx context.Context, to NoticeTo) ([]uuid.UUID, map[uuid.UUID]string, error) {
+	rows, err := s.q.NoticeRecipients(ctx, dbq.NoticeRecipientsParams{
+		StaffIds: to.StaffIDs, ToManager: to.ToAccountManager && to.CustomerID != nil, CustomerID: to.CustomerID,
+		Roles: to.Roles, OrRoles: to.OrRoles, Deputies: to.Deputies,
+	})
+	if err != nil {
+		return nil, nil, interpret(err)
+	}
+	ids := make([]uuid.UUID, len(rows))
+	locales := make(map[uuid.UUID]string, len(rows))
+	for i, r := range rows {
+		ids[i], locales[r.ID] = r.ID, r.Locale
+	}
+	return ids, locales, nil
 }
 
 // localesOf reads each recipient's locale (when wanted); one unknown to the
@@ -74,31 +117,6 @@ func (s *Store) localesOf(ctx context.Context, q *dbq.Queries, recipients []uuid
 	}
 	for _, row := range rows {
 		out[row.ID] = row.Locale
-	}
-	return out, nil
-}
-
-// Recipients resolves roles and explicit staff into a de-duplicated list.
-func (s *Store) Recipients(ctx context.Context, roles []string, staff []uuid.UUID) ([]uuid.UUID, error) {
-	seen := map[uuid.UUID]bool{}
-	out := []uuid.UUID{}
-	add := func(id uuid.UUID) {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	for _, role := range roles {
-		rows, err := s.q.ActiveStaffByRole(ctx, role)
-		if err != nil {
-			return nil, interpret(err)
-		}
-		for _, r := range rows {
-			add(r.ID)
-		}
-	}
-	for _, id := range staff {
-		add(id)
 	}
 	return out, nil
 }

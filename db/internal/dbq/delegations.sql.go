@@ -98,34 +98,6 @@ func (q *Queries) DelegationsInForceTo(ctx context.Context, toStaffID uuid.UUID)
 	return items, nil
 }
 
-const deputiesOf = `-- name: DeputiesOf :many
-SELECT DISTINCT d.to_staff_id FROM delegations d JOIN staff t ON t.id = d.to_staff_id
-WHERE d.from_staff_id = ANY($1::uuid[]) AND d.ended_at IS NULL AND d.starts_at <= now() AND d.ends_at > now() AND t.active
-ORDER BY d.to_staff_id
-`
-
-// The active deputies of these people now: they hear what the delegators hear
-// of the approvals they decide for them.
-func (q *Queries) DeputiesOf(ctx context.Context, fromIds []uuid.UUID) ([]uuid.UUID, error) {
-	rows, err := q.db.Query(ctx, deputiesOf, fromIds)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []uuid.UUID{}
-	for rows.Next() {
-		var to_staff_id uuid.UUID
-		if err := rows.Scan(&to_staff_id); err != nil {
-			return nil, err
-		}
-		items = append(items, to_staff_id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const endDelegation = `-- name: EndDelegation :one
 UPDATE delegations SET ended_at = now(), ended_by = $1
 WHERE id = $2 AND ended_at IS NULL AND ends_at > now()

@@ -145,31 +145,34 @@ func (q *Queries) EnqueueWebhook(ctx context.Context, arg EnqueueWebhookParams) 
 	return result.RowsAffected(), nil
 }
 
-const insertNotification = `-- name: InsertNotification :execrows
+const insertNotifications = `-- name: InsertNotifications :execrows
 INSERT INTO notifications (id, recipient_id, event_key, kind, title, body, customer_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+SELECT unnest($1::uuid[]), unnest($2::uuid[]), $3, $4,
+    unnest($5::text[]), unnest($6::text[]), $7::uuid
 ON CONFLICT (recipient_id, event_key) DO NOTHING
 `
 
-type InsertNotificationParams struct {
-	ID          uuid.UUID
-	RecipientID uuid.UUID
-	EventKey    string
-	Kind        string
-	Title       string
-	Body        string
-	CustomerID  *uuid.UUID
+type InsertNotificationsParams struct {
+	Ids          []uuid.UUID
+	RecipientIds []uuid.UUID
+	EventKey     string
+	Kind         string
+	Titles       []string
+	Bodies       []string
+	CustomerID   *uuid.UUID
 }
 
-// A retried delivery of the same event to the same person writes nothing.
-func (q *Queries) InsertNotification(ctx context.Context, arg InsertNotificationParams) (int64, error) {
-	result, err := q.db.Exec(ctx, insertNotification,
-		arg.ID,
-		arg.RecipientID,
+// One notice into every recipient's inbox in one statement (the arrays are
+// zipped: one row per recipient), each in the words of their locale; a
+// retried delivery of the same event to the same person writes nothing.
+func (q *Queries) InsertNotifications(ctx context.Context, arg InsertNotificationsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, insertNotifications,
+		arg.Ids,
+		arg.RecipientIds,
 		arg.EventKey,
 		arg.Kind,
-		arg.Title,
-		arg.Body,
+		arg.Titles,
+		arg.Bodies,
 		arg.CustomerID,
 	)
 	if err != nil {
@@ -324,6 +327,82 @@ func (q *Queries) MarkWebhookFailed(ctx context.Context, arg MarkWebhookFailedPa
 			return nil, err
 		}
 		items = append(items, dead)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const noticeRecipients = `-- name: NoticeRecipients :many
+WITH named AS (
+    SELECT n.id, n.ord FROM unnest($1::uuid[]) WITH ORDINALITY AS n(id, ord)
+    UNION ALL
+    SELECT c.account_manager_id, 2147483647 FROM customers c
+    WHERE $2::boolean AND c.id = $3::uuid AND c.account_manager_id IS NOT NULL
+), asked AS (
+    SELECT r.role, r.ord FROM unnest($4::text[]) WITH ORDINALITY AS r(role, ord)
+    UNION ALL
+    SELECT r.role, 1000000 + r.ord FROM unnest($5::text[]) WITH ORDINALITY AS r(role, ord)
+    WHERE NOT EXISTS (SELECT 1 FROM named)
+), heard AS (
+    SELECT s.id, 0 AS grp, a.ord FROM asked a JOIN staff s ON s.role = a.role AND s.active
+    UNION ALL
+    SELECT n.id, 1, n.ord FROM named n
+), everyone AS (
+    SELECT h.id, h.grp, h.ord FROM heard h
+    UNION ALL
+    SELECT d.to_staff_id, 2, 0 FROM delegations d JOIN staff t ON t.id = d.to_staff_id
+    WHERE $6::boolean AND d.from_staff_id IN (SELECT id FROM heard)
+      AND d.ended_at IS NULL AND d.starts_at <= now() AND d.ends_at > now() AND t.active
+), firsts AS (
+    SELECT DISTINCT ON (e.id) e.id, e.grp, e.ord FROM everyone e ORDER BY e.id, e.grp, e.ord
+)
+SELECT f.id::uuid AS id, coalesce(s.locale, '')::text AS locale
+FROM firsts f LEFT JOIN staff s ON s.id = f.id
+ORDER BY f.grp, f.ord, f.id
+`
+
+type NoticeRecipientsParams struct {
+	StaffIds   []uuid.UUID
+	ToManager  bool
+	CustomerID *uuid.UUID
+	Roles      []string
+	OrRoles    []string
+	Deputies   bool
+}
+
+type NoticeRecipientsRow struct {
+	ID     uuid.UUID
+	Locale string
+}
+
+// Who hears a notice, with their locale, in one round trip: the active
+// members of each role (in the roles' order, then by id), then the named
+// staff and the account's manager when asked; the fallback roles join the
+// roles when neither names anyone; then, when asked, the deputies in force
+// of all of them (SPEC §7). Each person once, where they first appear.
+// An empty locale is someone the staff table does not know.
+func (q *Queries) NoticeRecipients(ctx context.Context, arg NoticeRecipientsParams) ([]NoticeRecipientsRow, error) {
+	rows, err := q.db.Query(ctx, noticeRecipients,
+		arg.StaffIds,
+		arg.ToManager,
+		arg.CustomerID,
+		arg.Roles,
+		arg.OrRoles,
+		arg.Deputies,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []NoticeRecipientsRow{}
+	for rows.Next() {
+		var i NoticeRecipientsRow
+		if err := rows.Scan(&i.ID, &i.Locale); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

@@ -12,39 +12,6 @@ import (
 	"github.com/google/uuid"
 )
 
-const activeStaffByRole = `-- name: ActiveStaffByRole :many
-SELECT id, name, email, role, active, created_at, locale, version FROM staff WHERE role = $1 AND active ORDER BY id
-`
-
-func (q *Queries) ActiveStaffByRole(ctx context.Context, role string) ([]Staff, error) {
-	rows, err := q.db.Query(ctx, activeStaffByRole, role)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []Staff{}
-	for rows.Next() {
-		var i Staff
-		if err := rows.Scan(
-			&i.ID,
-			&i.Name,
-			&i.Email,
-			&i.Role,
-			&i.Active,
-			&i.CreatedAt,
-			&i.Locale,
-			&i.Version,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const authenticate = `-- name: Authenticate :one
 SELECT s.id, s.name, s.email, s.role, s.active, s.created_at, s.locale, s.version, t.id AS token_id, t.expires_at,
        (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')::boolean AS stale
