@@ -56,8 +56,8 @@ func BenchmarkBareInsertParallel(b *testing.B) {
 // registering pages of 50 accounts in one statement (a task list's page),
 // sealed as the sealer does it, once a second and at the end, then vacuumed
 // (what an UPDATE of each row for its seal left behind is part of the cost).
-// It reports rows per second and Postgres's CPU per row, all of it, across
-// every postgres process:
+// It reports rows per second, Postgres's CPU per row, all of it, across
+// every postgres process, and the WAL written per row (the cluster's):
 //
 //	go test ./db/store -run '^$' -bench RegisterPages -benchtime 400x
 func BenchmarkRegisterPages(b *testing.B) {
@@ -69,6 +69,10 @@ func BenchmarkRegisterPages(b *testing.B) {
 		page[i] = uuid.New()
 	}
 	if _, err := st.Seal(ctx); err != nil {
+		b.Fatal(err)
+	}
+	var walStart string
+	if err := pool.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&walStart); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
@@ -119,6 +123,11 @@ func BenchmarkRegisterPages(b *testing.B) {
 	rows := float64(b.N * len(page))
 	b.ReportMetric(rows/time.Since(start).Seconds(), "rows/s")
 	b.ReportMetric(float64((db.LocalServerCPU()-pg).Microseconds())/rows, "pg-µs/row")
+	var wal float64
+	if err := pool.QueryRow(ctx, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)", walStart).Scan(&wal); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(wal/rows, "wal-B/row")
 }
 
 // Sealing cost per row, off the request path.
