@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -18,6 +19,8 @@ type Runs interface {
 	StartOnboarding(ctx context.Context, customerID uuid.UUID) error
 	StartVisitPlan(ctx context.Context, customerID uuid.UUID) error
 	StartSettlement(ctx context.Context, customerID uuid.UUID) error
+	// LedgerChanged tells a settlement run to re-read its agreement.
+	LedgerChanged(ctx context.Context, customerID uuid.UUID) error
 }
 
 // Run kinds the reconciler starts.
@@ -116,4 +119,36 @@ func (a *Activities) startRun(ctx context.Context, n RunNeed) error {
 		return a.Runs.StartSettlement(ctx, n.CustomerID)
 	}
 	return fmt.Errorf("unknown run kind %q", n.Kind)
+}
+
+// adriftGrace: a statement open this long past its due time was missed by
+// its run, which marks it overdue at that time; shorter would signal runs
+// about to do it themselves.
+const adriftGrace = time.Minute
+
+// adriftPerSweep bounds one sweep's signals; the next sweep takes the rest.
+const adriftPerSweep = 1000
+
+// NudgeSettlements signals the settlement run of every agreement whose record
+// shows the run missed a change (Store.SettlementsAdrift): the API signals a
+// run after its write commits, so a crash or an unreachable Temporal in
+// between lost the signal, and the run would only notice at its next timer,
+// which after the last dunning step is the next cycle close. Credit stays
+// stopped only while a statement is overdue (Art. 13). It returns how many
+// runs it signalled; a run that is gone is the agreements phase's to start.
+func (a *Activities) NudgeSettlements(ctx context.Context) (int, error) {
+	if a.Runs == nil {
+		return 0, errors.New("no run starter wired")
+	}
+	ids, err := a.Store.SettlementsAdrift(ctx, adriftGrace, adriftPerSweep)
+	if err != nil {
+		return 0, err
+	}
+	var errs []error
+	for _, id := range ids {
+		if err := a.Runs.LedgerChanged(ctx, id); err != nil {
+			errs = append(errs, fmt.Errorf("settlement %s: %w", id, err))
+		}
+	}
+	return len(ids) - len(errs), errors.Join(errs...)
 }

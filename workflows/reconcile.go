@@ -33,6 +33,11 @@ const (
 	reconcilePagesPerRun = 50
 )
 
+// versionNudgeSettlements: a sweep ends by signalling the settlement runs
+// that missed a change; before, a lost signal waited for the run's next
+// timer.
+const versionNudgeSettlements = "nudge-settlements"
+
 // ReconcileInput is where a Reconcile run resumes after continuing as new.
 type ReconcileInput struct {
 	Phase string // "" or "accounts": active accounts; "agreements": open credit agreements
@@ -49,6 +54,9 @@ type ReconcileResult struct {
 	// Failed counts needs whose start still failed after its retries; the
 	// next sweep tries them again.
 	Failed int
+	// Nudged counts the settlement runs signalled because their agreement's
+	// record shows they missed a change (NudgeSettlements).
+	Nudged int
 }
 
 const (
@@ -61,7 +69,10 @@ const (
 //   - Art. 7.1: an active account whose archive is incomplete is followed by
 //     its onboarding run until the archive is complete;
 //   - Art. 20: every active account has a visit plan;
-//   - Art. 13: every open credit agreement has its settlement run.
+//   - Art. 13: every open credit agreement has its settlement run, and a run
+//     whose record shows it missed a change (credit suspended with nothing
+//     overdue, a statement open past its due time: a signal lost between a
+//     payment's commit and the signal) is signalled to re-read.
 //
 // Discount approvals and ticket SLAs need no sweep: their rows commit only
 // after their runs started.
@@ -107,6 +118,12 @@ func Reconcile(ctx workflow.Context, in ReconcileInput) (ReconcileResult, error)
 			continue
 		}
 		if in.Phase == phaseAgreements {
+			if workflow.GetVersion(ctx, versionNudgeSettlements, workflow.DefaultVersion, 1) == 1 {
+				// Every run exists now (the pages above): nudge the ones adrift.
+				if err := workflow.ExecuteActivity(withStartRetries(ctx), act.NudgeSettlements).Get(ctx, &res.Nudged); err != nil {
+					workflow.GetLogger(ctx).Warn("reconcile: signals failed; the next sweep retries", "error", err)
+				}
+			}
 			return res, nil
 		}
 		in.Phase, in.After = phaseAgreements, nil

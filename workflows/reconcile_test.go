@@ -47,9 +47,17 @@ func TestReconcileStartsTheRunsTheRegulationGives(t *testing.T) {
 		got = append(got, needs...)
 		return nil
 	})
+	nudged := 0
+	env.OnActivity(a.NudgeSettlements, mock.Anything).Return(func(context.Context) (int, error) {
+		nudged++
+		return 2, nil
+	})
 	env.ExecuteWorkflow(Reconcile, ReconcileInput{})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
+	}
+	if nudged != 1 {
+		t.Fatalf("the settlement runs adrift were nudged %d times, want once, at the end of the sweep", nudged)
 	}
 	want := []activities.RunNeed{
 		{Kind: activities.RunVisitPlan, CustomerID: complete},
@@ -70,7 +78,7 @@ func TestReconcileStartsTheRunsTheRegulationGives(t *testing.T) {
 	if err := env.GetWorkflowResult(&res); err != nil {
 		t.Fatal(err)
 	}
-	if res != (ReconcileResult{Accounts: 3, Agreements: 1, Needs: 5}) {
+	if res != (ReconcileResult{Accounts: 3, Agreements: 1, Needs: 5, Nudged: 2}) {
 		t.Fatalf("result = %+v", res)
 	}
 }
@@ -90,6 +98,7 @@ func TestReconcileRetriesAFailedStart(t *testing.T) {
 		}
 		return nil
 	})
+	env.OnActivity(a.NudgeSettlements, mock.Anything).Return(0, nil)
 	env.ExecuteWorkflow(Reconcile, ReconcileInput{})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
@@ -137,6 +146,7 @@ func TestReconcileGoesOnPastAStartThatKeepsFailing(t *testing.T) {
 		}
 		return context.DeadlineExceeded
 	})
+	env.OnActivity(a.NudgeSettlements, mock.Anything).Return(0, nil)
 	env.ExecuteWorkflow(Reconcile, ReconcileInput{})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
@@ -147,5 +157,32 @@ func TestReconcileGoesOnPastAStartThatKeepsFailing(t *testing.T) {
 	}
 	if !settled || res.Failed != 1 || res.Needs != 2 {
 		t.Fatalf("settled %v, result %+v", settled, res)
+	}
+}
+
+// Signalling the runs adrift is a step of its own: one that keeps failing is
+// given up for this sweep (the next one tries again), and the sweep still
+// ends with what it started.
+func TestReconcileGoesOnPastNudgesThatFail(t *testing.T) {
+	env, a := reconcileEnv(t)
+	id := uuid.New()
+	env.OnActivity(a.ListActiveAccounts, mock.Anything, mock.Anything).Return(activities.AccountPage{Accounts: []activities.AccountFacts{{ID: id, Complete: true}}, Last: &id}, nil)
+	env.OnActivity(a.ListOpenAgreements, mock.Anything, mock.Anything).Return([]uuid.UUID(nil), nil)
+	env.OnActivity(a.EnsureRuns, mock.Anything, mock.Anything).Return(nil)
+	tries := 0
+	env.OnActivity(a.NudgeSettlements, mock.Anything).Return(func(context.Context) (int, error) {
+		tries++
+		return 0, context.DeadlineExceeded
+	})
+	env.ExecuteWorkflow(Reconcile, ReconcileInput{})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var res ReconcileResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if tries != 5 || res != (ReconcileResult{Accounts: 1, Needs: 1}) {
+		t.Fatalf("%d tries, result %+v", tries, res)
 	}
 }

@@ -59,6 +59,12 @@ import (
 //
 //	KAM_RECORD_HISTORY=$PWD/workflows/testdata/settlement-local-close.json go test ./api -run TestCreditSuspendedAndReinstated
 //
+// and a reconcile sweep that ends by signalling the settlement runs that
+// missed a change (versionNudgeSettlements; reconcile.json is the same sweep
+// recorded without that step, as sweeps ran before it) with
+//
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/reconcile-nudge.json go test -short ./cmd/kam/app -run TestReconcilerReinstatesCreditWhosePaymentSignalWasLost
+//
 // Every file in testdata/ is such a history.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")

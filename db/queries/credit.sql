@@ -122,6 +122,20 @@ ON CONFLICT (customer_id, event_key) DO NOTHING;
 -- name: ListCreditEvents :many
 SELECT * FROM credit_events WHERE customer_id = $1 ORDER BY at;
 
+-- name: SettlementsAdrift :many
+-- Open agreements on credit terms whose record shows their settlement run
+-- missed a change (a ledger signal lost between a write's commit and the
+-- signal): suspended with nothing overdue, or a statement still open past
+-- its due time by more than grace (a run about to mark it is left to). The
+-- reconcile sweep signals their runs (Art. 13).
+SELECT a.customer_id FROM credit_agreements a
+WHERE a.status <> 'closed' AND a.terms = 'credit'
+  AND ((a.status = 'suspended'
+        AND NOT EXISTS (SELECT 1 FROM statements s WHERE s.customer_id = a.customer_id AND s.status = 'overdue'))
+    OR EXISTS (SELECT 1 FROM statements s WHERE s.customer_id = a.customer_id AND s.status = 'open'
+        AND s.due_at < now() - make_interval(secs => sqlc.arg(grace_seconds)::float8)))
+ORDER BY a.customer_id LIMIT sqlc.arg(lim);
+
 -- name: OpenAgreements :many
 -- Agreements on credit terms that are not closed: each has a settlement run.
 SELECT customer_id FROM credit_agreements

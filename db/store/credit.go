@@ -473,6 +473,14 @@ func (s *Store) OpenAgreements(ctx context.Context, after *uuid.UUID, limit int3
 	return ids, interpret(err)
 }
 
+// SettlementsAdrift lists up to limit open agreements whose settlement run
+// missed a change: suspended with nothing overdue, or with a statement open
+// more than grace past its due time (SettlementsAdrift in credit.sql).
+func (s *Store) SettlementsAdrift(ctx context.Context, grace time.Duration, limit int32) ([]uuid.UUID, error) {
+	ids, err := s.q.SettlementsAdrift(ctx, dbq.SettlementsAdriftParams{GraceSeconds: grace.Seconds(), Lim: limit})
+	return ids, interpret(err)
+}
+
 func ptrTo[T any](v T) *T { return &v }
 
 func chargeOf(c dbq.CreditCharge, reversedBy *uuid.UUID) kam.LedgerEntry {

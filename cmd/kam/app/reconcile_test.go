@@ -77,3 +77,79 @@ func TestReconcilerStartsTheRunsOfAnAccountOpenedWhileTemporalWasDown(t *testing
 		}
 	}
 }
+
+// lostSignals is the API's Temporal client while its signals are lost: each
+// fails, as one does when kam stops between a write's commit and its signal.
+type lostSignals struct {
+	sdkclient.Client
+	lost *atomic.Bool
+}
+
+func (c lostSignals) SignalWorkflow(ctx context.Context, id, runID, name string, arg any) error {
+	if c.lost.Load() {
+		return errUnreachable
+	}
+	return c.Client.SignalWorkflow(ctx, id, runID, name, arg)
+}
+
+// A payment that settles what is overdue restores credit (Art. 13). Its
+// signal to the settlement run is sent after the payment commits; lost, the
+// run would only notice at its next timer, here a day away (the next cycle
+// close). The reconcile sweep finds the account suspended with nothing
+// overdue and signals its run, which reinstates it.
+func TestReconcilerReinstatesCreditWhosePaymentSignalWasLost(t *testing.T) {
+	var lost atomic.Bool
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	settings := workflows.DefaultSettings()
+	settings.Day, settings.PaymentRemindBefore, settings.DunningSteps = time.Second, 200*time.Millisecond, []time.Duration{500 * time.Millisecond}
+	r, err := app.Start(ctx, config(t, settings), app.Parts{
+		EmbeddedTemporal: true, Ephemeral: true, Migrate: true, Bootstrap: true, API: true, Worker: true, Out: io.Discard,
+		APIClient: func(tc sdkclient.Client) sdkclient.Client { return lostSignals{Client: tc, lost: &lost} },
+	}, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop()
+	c := client{t: t, base: r.URL}
+	_, ka := c.staff("ka_manager")
+	_, fin := c.staff("finance")
+	id := c.do("POST", "/v1/customers", ka, map[string]any{"code": "LOST-" + uuid.NewString()[:8], "name": "Lost Signal Ltd"}, 201)["id"].(string)
+	terms := func(cycle string) map[string]any {
+		return map[string]any{"credit_level": "A", "arrears_limit": "100000", "settlement_cycle": cycle, "payment_term_days": 1}
+	}
+	c.do("PUT", "/v1/customers/"+id+"/credit", fin, terms("@every 2s"), 200)
+	today := time.Now().UTC().Format(time.DateOnly)
+	c.do("POST", "/v1/customers/"+id+"/charges", fin, map[string]any{"amount": "100", "reference": "LOST-C", "occurred_on": today}, 201)
+	status := func() string { return c.do("GET", "/v1/customers/"+id+"/credit", fin, nil, 200)["status"].(string) }
+	eventually(t, time.Minute, "the statement to fall overdue and credit to stop", func() bool { return status() == "suspended" })
+	eventually(t, time.Minute, "the last dunning step", func() bool { return c.inbox(fin, "dunning_notice", id) > 0 })
+	// The run's next timer a day away: only a signal wakes it now.
+	c.do("PUT", "/v1/customers/"+id+"/credit", fin, terms("@every 24h"), 200)
+	time.Sleep(time.Second)
+
+	lost.Store(true)
+	c.do("POST", "/v1/customers/"+id+"/payments", fin, map[string]any{"amount": "100", "reference": "LOST-P", "received_on": today}, 201)
+	lost.Store(false)
+	time.Sleep(3 * time.Second)
+	if s := status(); s != "suspended" {
+		t.Fatalf("credit %s after a payment whose signal was lost: the run was woken by something else, so this test proves nothing", s)
+	}
+
+	// ReconcileNow's sweep, under an id the history can be recorded by:
+	//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/reconcile-nudge.json go test -short ./cmd/kam/app -run TestReconcilerReinstatesCreditWhosePaymentSignalWasLost
+	wid := workflows.ReconcileWorkflowID + "-test/" + uuid.NewString()
+	run, err := r.Temporal.ExecuteWorkflow(ctx, sdkclient.StartWorkflowOptions{ID: wid, TaskQueue: workflows.TaskQueue}, workflows.Reconcile, workflows.ReconcileInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res workflows.ReconcileResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	recordHistory(t, r, wid)
+	if res.Nudged < 1 {
+		t.Fatalf("the sweep nudged %d settlement runs", res.Nudged)
+	}
+	eventually(t, time.Minute, "credit reinstated after the sweep", func() bool { return status() == "active" })
+}

@@ -716,6 +716,46 @@ func (q *Queries) SetUnapplied(ctx context.Context, arg SetUnappliedParams) erro
 	return err
 }
 
+const settlementsAdrift = `-- name: SettlementsAdrift :many
+SELECT a.customer_id FROM credit_agreements a
+WHERE a.status <> 'closed' AND a.terms = 'credit'
+  AND ((a.status = 'suspended'
+        AND NOT EXISTS (SELECT 1 FROM statements s WHERE s.customer_id = a.customer_id AND s.status = 'overdue'))
+    OR EXISTS (SELECT 1 FROM statements s WHERE s.customer_id = a.customer_id AND s.status = 'open'
+        AND s.due_at < now() - make_interval(secs => $1::float8)))
+ORDER BY a.customer_id LIMIT $2
+`
+
+type SettlementsAdriftParams struct {
+	GraceSeconds float64
+	Lim          int32
+}
+
+// Open agreements on credit terms whose record shows their settlement run
+// missed a change (a ledger signal lost between a write's commit and the
+// signal): suspended with nothing overdue, or a statement still open past
+// its due time by more than grace (a run about to mark it is left to). The
+// reconcile sweep signals their runs (Art. 13).
+func (q *Queries) SettlementsAdrift(ctx context.Context, arg SettlementsAdriftParams) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, settlementsAdrift, arg.GraceSeconds, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var customer_id uuid.UUID
+		if err := rows.Scan(&customer_id); err != nil {
+			return nil, err
+		}
+		items = append(items, customer_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const suspendCredit = `-- name: SuspendCredit :execrows
 UPDATE credit_agreements SET status = 'suspended', suspended_at = now(), suspension_reason = $2, updated_at = now()
 WHERE customer_id = $1 AND status = 'active'
