@@ -32,6 +32,20 @@ func (c unreachableStarts) ExecuteWorkflow(ctx context.Context, o sdkclient.Star
 	return c.Client.ExecuteWorkflow(ctx, o, wf, args...)
 }
 
+// startWithAPIClient starts kam with the API's Temporal client wrapped (the
+// worker's is not): a test's way to make Temporal fail the API alone.
+func startWithAPIClient(ctx context.Context, t *testing.T, settings workflows.Settings, wrap func(sdkclient.Client) sdkclient.Client) *app.Running {
+	t.Helper()
+	r, err := app.Start(ctx, config(t, settings), app.Parts{
+		EmbeddedTemporal: true, Ephemeral: true, Migrate: true, Bootstrap: true, API: true, Worker: true, Out: io.Discard,
+		APIClient: wrap,
+	}, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // An account opened while its runs could not be started is committed (201,
 // as before) and gets its onboarding (Art. 7.1) and visit plan (Art. 20)
 // from the reconciler, without a restart; the reconcile Schedule exists.
@@ -39,13 +53,9 @@ func TestReconcilerStartsTheRunsOfAnAccountOpenedWhileTemporalWasDown(t *testing
 	var down atomic.Bool
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	r, err := app.Start(ctx, config(t, workflows.DefaultSettings()), app.Parts{
-		EmbeddedTemporal: true, Ephemeral: true, Migrate: true, Bootstrap: true, API: true, Worker: true, Out: io.Discard,
-		APIClient: func(tc sdkclient.Client) sdkclient.Client { return unreachableStarts{Client: tc, down: &down} },
-	}, quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := startWithAPIClient(ctx, t, workflows.DefaultSettings(), func(tc sdkclient.Client) sdkclient.Client {
+		return unreachableStarts{Client: tc, down: &down}
+	})
 	defer r.Stop()
 	c := client{t: t, base: r.URL}
 	_, ka := c.staff("ka_manager")
@@ -103,13 +113,7 @@ func TestReconcilerReinstatesCreditWhosePaymentSignalWasLost(t *testing.T) {
 	defer cancel()
 	settings := workflows.DefaultSettings()
 	settings.Day, settings.PaymentRemindBefore, settings.DunningSteps = time.Second, 200*time.Millisecond, []time.Duration{500 * time.Millisecond}
-	r, err := app.Start(ctx, config(t, settings), app.Parts{
-		EmbeddedTemporal: true, Ephemeral: true, Migrate: true, Bootstrap: true, API: true, Worker: true, Out: io.Discard,
-		APIClient: func(tc sdkclient.Client) sdkclient.Client { return lostSignals{Client: tc, lost: &lost} },
-	}, quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := startWithAPIClient(ctx, t, settings, func(tc sdkclient.Client) sdkclient.Client { return lostSignals{Client: tc, lost: &lost} })
 	defer r.Stop()
 	c := client{t: t, base: r.URL}
 	_, ka := c.staff("ka_manager")
