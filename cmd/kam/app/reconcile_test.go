@@ -132,6 +132,13 @@ func TestReconcilerReinstatesCreditWhosePaymentSignalWasLost(t *testing.T) {
 	c.do("PUT", "/v1/customers/"+id+"/credit", fin, terms("@every 24h"), 200)
 	time.Sleep(time.Second)
 
+	// Only the sweep below may wake the run: the one triggered at start-up
+	// must have ended (the next is 5 minutes away).
+	sched := r.Temporal.ScheduleClient().GetHandle(ctx, workflows.ReconcileScheduleID)
+	eventually(t, time.Minute, "the start-up sweep to end", func() bool {
+		d, err := sched.Describe(ctx)
+		return err == nil && len(d.Info.RecentActions) > 0 && len(d.Info.RunningWorkflows) == 0
+	})
 	lost.Store(true)
 	c.do("POST", "/v1/customers/"+id+"/payments", fin, map[string]any{"amount": "100", "reference": "LOST-P", "received_on": today}, 201)
 	lost.Store(false)
