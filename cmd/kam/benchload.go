@@ -45,9 +45,10 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	// A read takes about 0.15 ms: at --requests it would be over in a fraction
 	// of a second, too short for /proc's 10 ms CPU ticks and for a stable ratio.
 	reads := fs.Int("reads", 10000, "requests per line of the archive read and its two floors")
-	// Three lines of 1,000 leave 3,000 runs open, past the worker's and the
-	// server's 2,000-run caches: every figure then costs a third more CPU
-	// (replays and reloads), and the ratios spread as widely as at 300.
+	// At 1,000 the decision lines and their floors leave 4,000 runs open, past
+	// the worker's and the server's 2,000-run caches: every figure then costs
+	// a third more CPU (replays and reloads; measured with three lines, before
+	// the second floor), and the ratios spread as widely as at 300.
 	decisionsN := fs.Int("decisions", 300, "decisions per line, and bare Updates in their floor (at most --accounts)")
 	salesPer := fs.Int("sales", 10, "sales rows seeded per account")
 	parallel := fs.Int("parallel", 8, "concurrent clients")
@@ -88,8 +89,7 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 	}
 	pool := r.Store.Pool
 	walAt = func() (int64, bool) {
-		var n int64
-		err := pool.QueryRow(ctx, "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint").Scan(&n)
+		n, err := r.Store.WALPosition(ctx)
 		return n, err == nil
 	}
 	awaitSealed = func() {

@@ -237,6 +237,13 @@ func (s *Store) Unsealed(ctx context.Context) (int64, error) {
 	return n, interpret(err)
 }
 
+// WALPosition is the cluster's WAL position in bytes (every database's
+// writes), for a benchmark's WAL per operation.
+func (s *Store) WALPosition(ctx context.Context) (int64, error) {
+	n, err := s.q.WALPosition(ctx)
+	return n, interpret(err)
+}
+
 // sealWait bounds how long Seal waits for the transactions that may still
 // add register rows below its horizon; past it, Seal seals nothing new.
 const sealWait = 2 * time.Second
