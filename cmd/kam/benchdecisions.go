@@ -71,11 +71,34 @@ func (b decisionBench) run(ctx context.Context) ([]ratio, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := b.reportUpdateCosts(ctx, distinct, open.ids); err != nil {
+	// The decision's Temporal shape, whole and in parts: what Temporal's
+	// own work for a decision costs beside the floor, and what kam adds.
+	shape, shapeIDs, err := b.shapeLine(ctx, open, shapeParts{Save: true, Aftermath: true},
+		"the decision's shape: an Update with one local activity, then one activity and a timer")
+	if err != nil {
+		return nil, err
+	}
+	saveOnly, _, err := b.shapeLine(ctx, open, shapeParts{Save: true}, "  its parts: an Update with one local activity")
+	if err != nil {
+		return nil, err
+	}
+	afterOnly, _, err := b.shapeLine(ctx, open, shapeParts{Aftermath: true}, "  its parts: an Update, then one activity and a timer")
+	if err != nil {
+		return nil, err
+	}
+	if err := b.reportUpdateCosts(ctx, distinct, open.ids, shapeIDs); err != nil {
 		return nil, err
 	}
 	floor := meanOf(before, after)
-	return []ratio{{"distinct accounts", d, floor}, {"one account", o, floor}}, nil
+	fmt.Println("\n| the decision's Temporal shape (no kam work) | p50 ÷ floor's p50 | throughput ÷ floor's | CPU ÷ floor's, aftermath included |")
+	fmt.Println("|---|---|---|---|")
+	for _, l := range []struct {
+		what string
+		s    stat
+	}{{"an Update with one local activity (the save)", saveOnly}, {"an Update, then one activity and a timer (the aftermath, the grant's end)", afterOnly}, {"the whole shape: both", shape}} {
+		fmt.Printf("| %s | %.2f× | %.0f %% | %.1f× |\n", l.what, l.s.ratioP50(floor), 100*l.s.ratioRate(floor), float64(l.s.cpu)/float64(floor.cpu))
+	}
+	return []ratio{{"distinct accounts", d, floor, shape}, {"one account", o, floor, shape}}, nil
 }
 
 // meanOf is two measurements of one line taken as one: each figure their mean.
@@ -84,22 +107,31 @@ func meanOf(a, b stat) stat {
 		cpu: (a.cpu + b.cpu) / 2, pgCPU: (a.pgCPU + b.pgCPU) / 2}
 }
 
-// ratio is a decision line beside its floor.
+// ratio is a decision line beside its floor and beside the decision's
+// Temporal shape (shapeLine).
 type ratio struct {
 	what        string
 	line, floor stat
+	shape       stat
 }
 
 func printRatios(rs []ratio) {
 	fmt.Println()
-	fmt.Println("| decision line | p50 ÷ floor's p50 (goal ≤ 2×) | throughput ÷ floor's (goal ≥ 50 %) | CPU per decision, aftermath included | ÷ floor's CPU per Update |")
-	fmt.Println("|---|---|---|---|---|")
+	fmt.Println("| decision line | p50 ÷ floor's p50 (goal ≤ 2×) | throughput ÷ floor's (goal ≥ 50 %) | CPU per decision, aftermath included | ÷ floor's CPU per Update | p50 ÷ the shape's | throughput ÷ the shape's | CPU ÷ the shape's |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for _, r := range rs {
-		fmt.Printf("| %s | %.2f× | %.0f %% | %s | %.1f× |\n", r.what, r.line.ratioP50(r.floor), 100*r.line.ratioRate(r.floor),
-			r.line.cpu.Round(10*time.Microsecond), float64(r.line.cpu)/float64(r.floor.cpu))
+		fmt.Printf("| %s | %.2f× | %.0f %% | %s | %.1f× | %.2f× | %.0f %% | %.1f× |\n", r.what, r.line.ratioP50(r.floor), 100*r.line.ratioRate(r.floor),
+			r.line.cpu.Round(10*time.Microsecond), float64(r.line.cpu)/float64(r.floor.cpu),
+			r.line.ratioP50(r.shape), 100*r.line.ratioRate(r.shape), float64(r.line.cpu)/float64(r.shape.cpu))
+	}
+	if len(rs) > 0 {
+		sh, fl := rs[0].shape, rs[0].floor
+		fmt.Printf("\nThe shape itself: p50 %.2f× the floor's, throughput %.0f %% of it, CPU %.1f× per op.\n",
+			sh.ratioP50(fl), 100*sh.ratioRate(fl), float64(sh.cpu)/float64(fl.cpu))
 	}
 	fmt.Println("\nThe floor is the bare no-op Update, one on each of as many open runs (a decision is the first Update of its run),")
-	fmt.Println("measured before and after the decision lines; the ratios are to the mean of the two.")
+	fmt.Println("measured before and after the decision lines; the ratios are to the mean of the two. The shape is a decision's")
+	fmt.Println("Temporal work with none of kam's: an Update whose handler runs one local activity, then one activity and a timer.")
 	fmt.Println("CPU is this process's (server, worker, API, clients), the least sensitive figure to other load on the machine.")
 }
 
@@ -217,9 +249,10 @@ type updateCost struct {
 }
 
 // reportUpdateCosts prints the mean updateCost of up to 20 decided requests
-// (their aftermath carried out) beside as many of the floor's runs.
-func (b decisionBench) reportUpdateCosts(ctx context.Context, decided, floor []string) error {
-	var d, f updateCost
+// (their aftermath carried out) beside as many of the floor's runs and of
+// the shape's.
+func (b decisionBench) reportUpdateCosts(ctx context.Context, decided, floor, shape []string) error {
+	var d, f, sh updateCost
 	for _, id := range decided[:min(20, len(decided))] {
 		if err := d.read(ctx, b.r, workflows.DiscountWorkflowID(uuid.MustParse(id))); err != nil {
 			return err
@@ -230,7 +263,87 @@ func (b decisionBench) reportUpdateCosts(ctx context.Context, decided, floor []s
 			return err
 		}
 	}
-	fmt.Printf("\nFrom the workflow task that took the Update on (mean of %d runs each): a decision %s; a bare Update %s.\n", min(d.runs, f.runs), d, f)
+	for _, wid := range shape[:min(20, len(shape))] {
+		if err := sh.read(ctx, b.r, wid); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("\nFrom the workflow task that took the Update on (mean of %d runs each): a decision %s; a bare Update %s; the shape %s.\n",
+		min(d.runs, f.runs, sh.runs), d, f, sh)
+	return nil
+}
+
+// shapeLine measures a decision's Temporal shape with none of kam's work,
+// or some of its parts (decisionShape), on n fresh runs (added to open):
+// whole, an Update whose handler runs one local activity (the decision's
+// save), after whose answer the run carries out one activity (the
+// aftermath) and starts a timer (the grant's end). Like a decision line,
+// its CPU counts what the runs do after the answers. It answers the line
+// and the runs' workflow ids.
+func (b decisionBench) shapeLine(ctx context.Context, open *openRuns, parts shapeParts, what string) (stat, []string, error) {
+	wids := make([]string, b.n)
+	err := fanOut(b.n, b.parallel, func(i int) error {
+		id := "bench-shape-" + uuid.NewString()
+		_, err := b.r.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: "bench-load"}, decisionShape, parts)
+		if err == nil {
+			wids[i] = id
+		}
+		return err
+	})
+	for _, id := range wids {
+		if id != "" {
+			open.ids = append(open.ids, id)
+		}
+	}
+	if err != nil {
+		return stat{}, nil, err
+	}
+	time.Sleep(time.Second)
+	target := shapeDone.Load()
+	if parts.Aftermath {
+		target += int64(b.n)
+	}
+	cpu := cpuTime()
+	s := measure(what, b.n, b.parallel, func(i int) error {
+		h, err := b.r.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: wids[i], UpdateName: "decide", WaitForStage: client.WorkflowUpdateStageCompleted})
+		if err != nil {
+			return err
+		}
+		return h.Get(ctx, nil)
+	})
+	deadline := time.Now().Add(5 * time.Minute)
+	for shapeDone.Load() < target {
+		if time.Now().After(deadline) {
+			return s, wids, fmt.Errorf("the shape: after 5 minutes %d activities still to run", target-shapeDone.Load())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Each run's last workflow task (the timer's) follows its activity.
+	if err := awaitIdle(ctx, b.r, wids); err != nil {
+		return s, wids, err
+	}
+	s.cpu = (cpuTime() - cpu) / time.Duration(b.n)
+	return s, wids, nil
+}
+
+// awaitIdle waits until no run of wids has a workflow or activity task pending.
+func awaitIdle(ctx context.Context, r *app.Running, wids []string) error {
+	deadline := time.Now().Add(2 * time.Minute)
+	for _, wid := range wids {
+		for {
+			d, err := r.Temporal.DescribeWorkflowExecution(ctx, wid, "")
+			if err != nil {
+				return err
+			}
+			if d.GetPendingWorkflowTask() == nil && len(d.GetPendingActivities()) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s still busy after 2 minutes", wid)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 	return nil
 }
 

@@ -174,6 +174,9 @@ func benchLoad(ctx context.Context, cfg app.Config, args []string) error {
 
 	w := worker.New(r.Temporal, "bench-load", worker.Options{})
 	w.RegisterWorkflow(noopUpdates)
+	w.RegisterWorkflow(decisionShape)
+	w.RegisterActivity(shapeAftermath)
+	w.RegisterActivity(shapeSave)
 	w.RegisterWorkflow(noopWorkflow)
 	w.RegisterWorkflow(oneActivityWorkflow)
 	w.RegisterActivity(noopActivity)
@@ -420,6 +423,60 @@ var burstDone atomic.Int64
 func noopActivity(context.Context) error {
 	burstDone.Add(1)
 	return nil
+}
+
+// shapeDone counts the shape's activities that have run.
+var shapeDone atomic.Int64
+
+func shapeSave(context.Context) error { return nil }
+
+func shapeAftermath(context.Context) error {
+	shapeDone.Add(1)
+	return nil
+}
+
+// shapeParts are the parts of a decision's Temporal work a shape run has.
+type shapeParts struct {
+	// Save: the Update's handler runs one local activity, as the
+	// decision's save does.
+	Save bool
+	// Aftermath: after the answer the run carries out one activity, as the
+	// aftermath, then starts a timer, as a grant does.
+	Aftermath bool
+}
+
+// decisionShape is a decision's Temporal work without kam's (the bench's
+// shapeLine), with the parts in: the Update "decide", then the run waits
+// (a quarter when it granted) until "stop".
+func decisionShape(ctx workflow.Context, in shapeParts) error {
+	decided := false
+	if err := workflow.SetUpdateHandler(ctx, "decide", func(ctx workflow.Context) error {
+		if in.Save {
+			lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: time.Minute})
+			if err := workflow.ExecuteLocalActivity(lctx, shapeSave).Get(ctx, nil); err != nil {
+				return err
+			}
+		}
+		decided = true
+		return nil
+	}); err != nil {
+		return err
+	}
+	stopped := false
+	stop := workflow.GetSignalChannel(ctx, "stop")
+	workflow.Go(ctx, func(ctx workflow.Context) { stop.Receive(ctx, nil); stopped = true })
+	if err := workflow.Await(ctx, func() bool { return decided || stopped }); err != nil || stopped {
+		return err
+	}
+	if !in.Aftermath {
+		return workflow.Await(ctx, func() bool { return stopped })
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute})
+	if err := workflow.ExecuteActivity(actx, shapeAftermath).Get(ctx, nil); err != nil {
+		return err
+	}
+	_, err := workflow.AwaitWithTimeout(ctx, 90*24*time.Hour, func() bool { return stopped })
+	return err
 }
 
 func noopUpdates(ctx workflow.Context) error {
