@@ -94,12 +94,25 @@ type Notice struct {
 // waits on the webhook (SPEC §7): a hanging receiver must not hold up the
 // process that notifies. It returns the recipients' count.
 func (a *Activities) Notify(ctx context.Context, n Notice) (int, error) {
+	d, err := a.delivery(ctx, n)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := a.Store.Deliver(ctx, d.Recipients, d.Notification); err != nil {
+		return 0, err
+	}
+	return len(d.Recipients), nil
+}
+
+// delivery resolves a notice into what Deliver writes: its recipients, with
+// the locale of each, and its webhook copy when a webhook is configured.
+func (a *Activities) delivery(ctx context.Context, n Notice) (store.Delivery, error) {
 	if n.EventKey == "" {
-		return 0, temporal.NewNonRetryableApplicationError("notice without an event key", "bad_notice", nil)
+		return store.Delivery{}, temporal.NewNonRetryableApplicationError("notice without an event key", "bad_notice", nil)
 	}
 	recipients, locales, err := a.recipients(ctx, n)
 	if err != nil {
-		return 0, err
+		return store.Delivery{}, err
 	}
 	entry := store.Notification{
 		EventKey: n.EventKey, Kind: n.Kind, Title: n.Title, Body: n.Body, CustomerID: n.CustomerID, Render: n.Words, Locales: locales,
@@ -107,13 +120,10 @@ func (a *Activities) Notify(ctx context.Context, n Notice) (int, error) {
 	if a.Webhook.URL != "" {
 		// The webhook copy is one for all recipients: in the default locale.
 		if entry.Webhook, err = webhookPayload(n, a.Store.DefaultLocale(), recipients); err != nil {
-			return 0, err
+			return store.Delivery{}, err
 		}
 	}
-	if _, err := a.Store.Deliver(ctx, recipients, entry); err != nil {
-		return 0, err
-	}
-	return len(recipients), nil
+	return store.Delivery{Recipients: recipients, Notification: entry}, nil
 }
 
 // Words are the notice's title and body in locale: each message rendered

@@ -170,14 +170,89 @@ func (s *Store) SaveDiscountState(ctx context.Context, st kam.DiscountState) err
 
 // ApplyGrant makes an approved request the account's discount standard (Art. 7.8). Idempotent.
 func (s *Store) ApplyGrant(ctx context.Context, requestID, approvedBy uuid.UUID) (kam.Grant, error) {
-	if err := s.q.InsertGrant(ctx, dbq.InsertGrantParams{GrantID: NewID(), RequestID: requestID, ApprovedBy: approvedBy}); err != nil {
-		return kam.Grant{}, interpret(err)
+	g, err := applyGrant(ctx, s.q, requestID, approvedBy)
+	return g, interpret(err)
+}
+
+func applyGrant(ctx context.Context, q *dbq.Queries, requestID, approvedBy uuid.UUID) (kam.Grant, error) {
+	if err := q.InsertGrant(ctx, dbq.InsertGrantParams{GrantID: NewID(), RequestID: requestID, ApprovedBy: approvedBy}); err != nil {
+		return kam.Grant{}, err
 	}
-	g, err := s.q.GetGrantByRequest(ctx, requestID)
+	g, err := q.GetGrantByRequest(ctx, requestID)
 	if err != nil {
-		return kam.Grant{}, interpret(err)
+		return kam.Grant{}, err
 	}
 	return grantOf(g), nil
+}
+
+// DiscountAftermath is what follows a closed discount request (Art. 12),
+// ready to write: the events (each with its notice's delivery, if any)
+// queued before the close, then, for an approval, the grant, the filing
+// with the GM when File, and the events after them.
+type DiscountAftermath struct {
+	RequestID  uuid.UUID
+	Before     []DiscountEventWrite
+	Grant      bool
+	ApprovedBy uuid.UUID
+	File       bool
+	After      []DiscountEventWrite
+}
+
+// DiscountEventWrite is an approval event, stored once per key, and its
+// notice's delivery (nil: none).
+type DiscountEventWrite struct {
+	Key, Kind, Detail string
+	Delivery          *Delivery
+}
+
+// Delivery is a notification and who receives it (Deliver).
+type Delivery struct {
+	Recipients   []uuid.UUID
+	Notification Notification
+}
+
+// CarryOutDiscount writes an aftermath in one transaction, so one commit
+// where a step per transaction made one for every event, notice, grant and
+// filing. Every step is idempotent (an event and its notice once per key,
+// the grant and the filing once per request), so a retry writes nothing
+// twice. It returns the grant and the filing, when there are.
+func (s *Store) CarryOutDiscount(ctx context.Context, m DiscountAftermath) (grantID, filingID *uuid.UUID, err error) {
+	err = s.inTx(ctx, func(q *dbq.Queries) error {
+		if err := s.writeDiscountEvents(ctx, q, m.RequestID, m.Before); err != nil {
+			return err
+		}
+		if !m.Grant {
+			return nil
+		}
+		g, err := applyGrant(ctx, q, m.RequestID, m.ApprovedBy)
+		if err != nil {
+			return err
+		}
+		grantID = &g.ID
+		if m.File {
+			f, err := fileWithGM(ctx, q, m.RequestID)
+			if err != nil {
+				return err
+			}
+			filingID = &f
+		}
+		return s.writeDiscountEvents(ctx, q, m.RequestID, m.After)
+	})
+	return grantID, filingID, err
+}
+
+func (s *Store) writeDiscountEvents(ctx context.Context, q *dbq.Queries, requestID uuid.UUID, events []DiscountEventWrite) error {
+	for _, e := range events {
+		if err := q.InsertDiscountEvent(ctx, dbq.InsertDiscountEventParams{RequestID: requestID, EventKey: e.Key, Kind: e.Kind, Detail: e.Detail}); err != nil {
+			return err
+		}
+		if d := e.Delivery; d != nil {
+			if _, err := s.deliver(ctx, q, d.Recipients, d.Notification); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func grantOf(g dbq.DiscountGrant) kam.Grant {
@@ -248,11 +323,16 @@ func (s *Store) GrantsInForce(ctx context.Context, f kam.GrantFilter) ([]kam.Gra
 // FileWithGM records the filing of a standard discount with the GM (Art. 12)
 // and returns the filing's id. Idempotent.
 func (s *Store) FileWithGM(ctx context.Context, requestID uuid.UUID) (uuid.UUID, error) {
-	if err := s.q.InsertFiling(ctx, dbq.InsertFilingParams{FilingID: NewID(), Kind: kam.FilingGrant, RequestID: requestID}); err != nil {
-		return uuid.Nil, interpret(err)
+	id, err := fileWithGM(ctx, s.q, requestID)
+	return id, interpret(err)
+}
+
+func fileWithGM(ctx context.Context, q *dbq.Queries, requestID uuid.UUID) (uuid.UUID, error) {
+	if err := q.InsertFiling(ctx, dbq.InsertFilingParams{FilingID: NewID(), Kind: kam.FilingGrant, RequestID: requestID}); err != nil {
+		return uuid.Nil, err
 	}
-	f, err := s.q.GetFilingByRequest(ctx, dbq.GetFilingByRequestParams{RequestID: requestID, Kind: kam.FilingGrant})
-	return f.ID, interpret(err)
+	f, err := q.GetFilingByRequest(ctx, dbq.GetFilingByRequestParams{RequestID: requestID, Kind: kam.FilingGrant})
+	return f.ID, err
 }
 
 // RecordDiscountEvent stores an approval event once per key; a repeat is a no-op.

@@ -33,43 +33,50 @@ type Notification struct {
 // many entries are new.
 func (s *Store) Deliver(ctx context.Context, recipients []uuid.UUID, n Notification) (int64, error) {
 	var created int64
-	err := s.inTx(ctx, func(q *dbq.Queries) error {
-		locales := n.Locales
-		if locales == nil {
-			var err error
-			if locales, err = s.localesOf(ctx, q, recipients, n.Render != nil); err != nil {
-				return err
-			}
-		}
-		p := dbq.InsertNotificationsParams{
-			Ids: make([]uuid.UUID, len(recipients)), RecipientIds: recipients, EventKey: n.EventKey, Kind: n.Kind,
-			Titles: make([]string, len(recipients)), Bodies: make([]string, len(recipients)), CustomerID: n.CustomerID,
-		}
-		for i, r := range recipients {
-			p.Ids[i], p.Titles[i], p.Bodies[i] = NewID(), n.Title, n.Body
-			if n.Render != nil {
-				locale := locales[r]
-				if locale == "" {
-					locale = s.DefaultLocale()
-				}
-				p.Titles[i], p.Bodies[i] = n.Render(locale)
-			}
-		}
-		if len(recipients) > 0 {
-			k, err := q.InsertNotifications(ctx, p)
-			if err != nil {
-				return err
-			}
-			created = k
-		}
-		if n.Webhook != nil {
-			if _, err := q.EnqueueWebhook(ctx, dbq.EnqueueWebhookParams{ID: NewID(), EventKey: n.EventKey, Payload: n.Webhook}); err != nil {
-				return err
-			}
-		}
-		return nil
+	err := s.inTx(ctx, func(q *dbq.Queries) (err error) {
+		created, err = s.deliver(ctx, q, recipients, n)
+		return err
 	})
 	return created, err
+}
+
+// deliver is Deliver inside the caller's transaction.
+func (s *Store) deliver(ctx context.Context, q *dbq.Queries, recipients []uuid.UUID, n Notification) (int64, error) {
+	locales := n.Locales
+	if locales == nil {
+		var err error
+		if locales, err = s.localesOf(ctx, q, recipients, n.Render != nil); err != nil {
+			return 0, err
+		}
+	}
+	p := dbq.InsertNotificationsParams{
+		Ids: make([]uuid.UUID, len(recipients)), RecipientIds: recipients, EventKey: n.EventKey, Kind: n.Kind,
+		Titles: make([]string, len(recipients)), Bodies: make([]string, len(recipients)), CustomerID: n.CustomerID,
+	}
+	for i, r := range recipients {
+		p.Ids[i], p.Titles[i], p.Bodies[i] = NewID(), n.Title, n.Body
+		if n.Render != nil {
+			locale := locales[r]
+			if locale == "" {
+				locale = s.DefaultLocale()
+			}
+			p.Titles[i], p.Bodies[i] = n.Render(locale)
+		}
+	}
+	var created int64
+	if len(recipients) > 0 {
+		k, err := q.InsertNotifications(ctx, p)
+		if err != nil {
+			return 0, err
+		}
+		created = k
+	}
+	if n.Webhook != nil {
+		if _, err := q.EnqueueWebhook(ctx, dbq.EnqueueWebhookParams{ID: NewID(), EventKey: n.EventKey, Payload: n.Webhook}); err != nil {
+			return 0, err
+		}
+	}
+	return created, nil
 }
 
 // NoticeTo names who hears a notice (activities.Notice says what each
