@@ -104,6 +104,18 @@ func (a *Activities) Notify(ctx context.Context, n Notice) (int, error) {
 	return len(d.Recipients), nil
 }
 
+// optionalDelivery is delivery of n, or nil when there is no notice.
+func (a *Activities) optionalDelivery(ctx context.Context, n *Notice) (*store.Delivery, error) {
+	if n == nil {
+		return nil, nil
+	}
+	d, err := a.delivery(ctx, *n)
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
 // delivery resolves a notice into what Deliver writes: its recipients, with
 // the locale of each, and its webhook copy when a webhook is configured.
 func (a *Activities) delivery(ctx context.Context, n Notice) (store.Delivery, error) {

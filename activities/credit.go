@@ -124,12 +124,9 @@ func (a *Activities) RecordCreditEvent(ctx context.Context, e CreditEvent) error
 		// history from before the catalogs carries it already.
 		_, e.Detail = e.Notice.Words(i18n.En)
 	}
-	if err := a.Store.RecordCreditEvent(ctx, e.CustomerID, e.Key, e.Kind, e.Detail); err != nil {
+	notice, err := a.optionalDelivery(ctx, e.Notice)
+	if err != nil {
 		return err
 	}
-	if e.Notice != nil {
-		_, err := a.Notify(ctx, *e.Notice)
-		return err
-	}
-	return nil
+	return a.Store.RecordCreditEvent(ctx, e.CustomerID, e.Key, e.Kind, e.Detail, notice)
 }

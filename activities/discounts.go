@@ -39,17 +39,14 @@ type DiscountEvent struct {
 	Notice    *Notice
 }
 
-// RecordDiscountEvent writes the event once, then delivers its notice once.
+// RecordDiscountEvent writes the event and delivers its notice, each once,
+// in one transaction.
 func (a *Activities) RecordDiscountEvent(ctx context.Context, e DiscountEvent) error {
-	e.Detail = e.detail()
-	if err := a.Store.RecordDiscountEvent(ctx, e.RequestID, e.Key, e.Kind, e.Detail); err != nil {
+	notice, err := a.optionalDelivery(ctx, e.Notice)
+	if err != nil {
 		return err
 	}
-	if e.Notice != nil {
-		_, err := a.Notify(ctx, *e.Notice)
-		return err
-	}
-	return nil
+	return a.Store.RecordDiscountEvent(ctx, e.RequestID, e.Key, e.Kind, e.detail(), notice)
 }
 
 // detail is the event's record: English (a record, not a notice); a history
@@ -105,15 +102,11 @@ func (a *Activities) CarryOutDiscount(ctx context.Context, m Aftermath) (Afterma
 func (a *Activities) eventWrites(ctx context.Context, events []DiscountEvent) ([]store.DiscountEventWrite, error) {
 	out := make([]store.DiscountEventWrite, 0, len(events))
 	for _, e := range events {
-		w := store.DiscountEventWrite{Key: e.Key, Kind: e.Kind, Detail: e.detail()}
-		if e.Notice != nil {
-			d, err := a.delivery(ctx, *e.Notice)
-			if err != nil {
-				return nil, err
-			}
-			w.Delivery = &d
+		d, err := a.optionalDelivery(ctx, e.Notice)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, w)
+		out = append(out, store.DiscountEventWrite{Key: e.Key, Kind: e.Kind, Detail: e.detail(), Delivery: d})
 	}
 	return out, nil
 }

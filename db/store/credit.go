@@ -461,9 +461,18 @@ func (s *Store) ReinstateCredit(ctx context.Context, customerID uuid.UUID) (bool
 }
 
 // RecordCreditEvent stores a settlement event once per key; a repeat is a no-op.
-func (s *Store) RecordCreditEvent(ctx context.Context, customerID uuid.UUID, key, kind, detail string) error {
-	_, err := s.q.InsertCreditEvent(ctx, dbq.InsertCreditEventParams{CustomerID: customerID, EventKey: key, Kind: kind, Detail: detail})
-	return interpret(err)
+func (s *Store) RecordCreditEvent(ctx context.Context, customerID uuid.UUID, key, kind, detail string, notice *Delivery) error {
+	if notice == nil {
+		_, err := s.q.InsertCreditEvent(ctx, dbq.InsertCreditEventParams{CustomerID: customerID, EventKey: key, Kind: kind, Detail: detail})
+		return interpret(err)
+	}
+	return s.inTx(ctx, func(q *dbq.Queries) error {
+		if _, err := q.InsertCreditEvent(ctx, dbq.InsertCreditEventParams{CustomerID: customerID, EventKey: key, Kind: kind, Detail: detail}); err != nil {
+			return err
+		}
+		_, err := s.deliver(ctx, q, notice.Recipients, notice.Notification)
+		return err
+	})
 }
 
 // OpenAgreements lists a page of the accounts whose credit agreement is open,

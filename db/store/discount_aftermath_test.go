@@ -85,3 +85,63 @@ func TestDiscountAftermathIsOneTransaction(t *testing.T) {
 		t.Fatalf("the account's discount standard: %+v, %v", grants, err)
 	}
 }
+
+// A process's event and its notice (a reminder, an escalation, a suspension)
+// commit together: a notice that cannot be written leaves no event behind,
+// so the retry finds the event still to record and its notice still to
+// send; repeated, they write each once.
+func TestEventAndItsNoticeCommitTogether(t *testing.T) {
+	ctx := context.Background()
+	am := newManager(t)
+	c := newCustomer(t, am, &am)
+	if _, _, err := st.PutCredit(ctx, store.Scope{}, c, store.CreditInput{CreditLevel: "A", ArrearsLimit: dec("1000"), SettlementCycle: "@monthly", PaymentTermDays: 10}, am, noStart); err != nil {
+		t.Fatal(err)
+	}
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	r, err := st.CreateDiscountRequest(ctx, store.Scope{}, store.DiscountInput{CustomerID: c, RequesterID: am, ProductCategory: "equipment",
+		Rate: dec("3"), Method: "percentage", ValidFrom: today, ValidTo: today.AddDate(0, 3, 0), Deadline: time.Now()},
+		func(kam.DiscountRequest) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := func(recipient uuid.UUID, key string) *store.Delivery {
+		return &store.Delivery{Recipients: []uuid.UUID{recipient}, Notification: store.Notification{EventKey: key, Kind: "test", Title: key}}
+	}
+	count := func(query string, arg any) int {
+		t.Helper()
+		var n int
+		if err := pool.QueryRow(ctx, query, arg).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for _, p := range []struct {
+		name   string
+		record func(*store.Delivery) error
+		events string
+		id     uuid.UUID
+	}{
+		{"credit", func(d *store.Delivery) error {
+			return st.RecordCreditEvent(ctx, c, "remind/"+c.String(), "payment_reminder", "reminded", d)
+		}, `SELECT count(*) FROM credit_events WHERE customer_id = $1`, c},
+		{"discount", func(d *store.Delivery) error {
+			return st.RecordDiscountEvent(ctx, r.ID, "remind/"+r.ID.String(), "discount_reminder", "reminded", d)
+		}, `SELECT count(*) FROM discount_events WHERE request_id = $1`, r.ID},
+	} {
+		key := p.name + "/" + p.id.String()
+		if err := p.record(to(uuid.New(), key)); err == nil {
+			t.Fatalf("%s: an event whose notice cannot be written was recorded", p.name)
+		}
+		if n := count(p.events, p.id); n != 0 {
+			t.Fatalf("%s: %d events left behind by a notice that failed", p.name, n)
+		}
+		for range 2 {
+			if err := p.record(to(am, key)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, inbox := count(p.events, p.id), count(`SELECT count(*) FROM notifications WHERE event_key = $1`, key); n != 1 || inbox != 1 {
+			t.Fatalf("%s: %d events and %d inbox entries, want one of each", p.name, n, inbox)
+		}
+	}
+}

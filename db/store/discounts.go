@@ -335,9 +335,16 @@ func fileWithGM(ctx context.Context, q *dbq.Queries, requestID uuid.UUID) (uuid.
 	return f.ID, err
 }
 
-// RecordDiscountEvent stores an approval event once per key; a repeat is a no-op.
-func (s *Store) RecordDiscountEvent(ctx context.Context, requestID uuid.UUID, key, kind, detail string) error {
-	return interpret(s.q.InsertDiscountEvent(ctx, dbq.InsertDiscountEventParams{RequestID: requestID, EventKey: key, Kind: kind, Detail: detail}))
+// RecordDiscountEvent stores an approval event once per key, with its
+// notice's delivery when there is one, in one transaction; a repeat writes
+// nothing new.
+func (s *Store) RecordDiscountEvent(ctx context.Context, requestID uuid.UUID, key, kind, detail string, notice *Delivery) error {
+	if notice == nil {
+		return interpret(s.q.InsertDiscountEvent(ctx, dbq.InsertDiscountEventParams{RequestID: requestID, EventKey: key, Kind: kind, Detail: detail}))
+	}
+	return s.inTx(ctx, func(q *dbq.Queries) error {
+		return s.writeDiscountEvents(ctx, q, requestID, []DiscountEventWrite{{Key: key, Kind: kind, Detail: detail, Delivery: notice}})
+	})
 }
 
 // EndGrant marks the request's grant ended at its valid_to.

@@ -62,7 +62,7 @@ func TestSettlementMethodsAnswerInDomainTerms(t *testing.T) {
 		t.Fatalf("reinstated with an overdue statement: %v %v", did, err)
 	}
 	for range 2 {
-		if err := st.RecordCreditEvent(ctx, c, "k1", "overdue", "d"); err != nil {
+		if err := st.RecordCreditEvent(ctx, c, "k1", "overdue", "d", nil); err != nil {
 			t.Fatal(err)
 		}
 	}
