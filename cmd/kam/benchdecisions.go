@@ -281,20 +281,7 @@ func (b decisionBench) reportUpdateCosts(ctx context.Context, decided, floor, sh
 // its CPU counts what the runs do after the answers. It answers the line
 // and the runs' workflow ids.
 func (b decisionBench) shapeLine(ctx context.Context, open *openRuns, parts shapeParts, what string) (stat, []string, error) {
-	wids := make([]string, b.n)
-	err := fanOut(b.n, b.parallel, func(i int) error {
-		id := "bench-shape-" + uuid.NewString()
-		_, err := b.r.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: "bench-load"}, decisionShape, parts)
-		if err == nil {
-			wids[i] = id
-		}
-		return err
-	})
-	for _, id := range wids {
-		if id != "" {
-			open.ids = append(open.ids, id)
-		}
-	}
+	wids, err := open.start(ctx, "bench-shape-", decisionShape, parts)
 	if err != nil {
 		return stat{}, nil, err
 	}
@@ -400,6 +387,26 @@ type openRuns struct {
 	ids []string
 }
 
+// start starts n runs of wf on the bench's worker, their ids prefixed, and
+// adds those that started to o.
+func (o *openRuns) start(ctx context.Context, prefix string, wf any, args ...any) ([]string, error) {
+	wids := make([]string, o.b.n)
+	err := fanOut(o.b.n, o.b.parallel, func(i int) error {
+		id := prefix + uuid.NewString()
+		_, err := o.b.r.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: "bench-load"}, wf, args...)
+		if err == nil {
+			wids[i] = id
+		}
+		return err
+	})
+	for _, id := range wids {
+		if id != "" {
+			o.ids = append(o.ids, id)
+		}
+	}
+	return wids, err
+}
+
 func (o *openRuns) stop(ctx context.Context) {
 	for _, id := range o.ids {
 		_ = o.b.r.Temporal.SignalWorkflow(context.WithoutCancel(ctx), id, "", "stop", nil)
@@ -410,20 +417,7 @@ func (o *openRuns) stop(ctx context.Context) {
 // floorPerRun is the floor: n open runs, one no-op Update each; the runs are
 // added to open.
 func (b decisionBench) floorPerRun(ctx context.Context, open *openRuns, what string) (stat, error) {
-	wids := make([]string, b.n)
-	err := fanOut(b.n, b.parallel, func(i int) error {
-		id := "bench-noop-" + uuid.NewString()
-		_, err := b.r.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: "bench-load"}, noopUpdates)
-		if err == nil {
-			wids[i] = id
-		}
-		return err
-	})
-	for _, id := range wids {
-		if id != "" {
-			open.ids = append(open.ids, id)
-		}
-	}
+	wids, err := open.start(ctx, "bench-noop-", noopUpdates)
 	if err != nil {
 		return stat{}, err
 	}

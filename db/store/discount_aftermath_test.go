@@ -11,6 +11,18 @@ import (
 	"kam/db/store"
 )
 
+// newQuartersRequest is a pending request of c by am for a quarter from today.
+func newQuartersRequest(t *testing.T, c, am uuid.UUID, today time.Time) kam.DiscountRequest {
+	t.Helper()
+	r, err := st.CreateDiscountRequest(context.Background(), store.Scope{}, store.DiscountInput{CustomerID: c, RequesterID: am, ProductCategory: "equipment",
+		Rate: dec("3"), Method: "percentage", ValidFrom: today, ValidTo: today.AddDate(0, 3, 0), Deadline: time.Now()},
+		func(kam.DiscountRequest) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // An approval's aftermath (Art. 12: the grant, the filing with the GM, the
 // notices) is one transaction: a step that fails leaves none of the others
 // behind, and the retry that follows writes each of them once, however often
@@ -20,12 +32,7 @@ func TestDiscountAftermathIsOneTransaction(t *testing.T) {
 	ka, am, gm := newStaffOf(t, kam.RoleKAManager), newManager(t), newStaffOf(t, kam.RoleGeneralManager)
 	c := newCustomer(t, ka, &am)
 	today := time.Now().UTC().Truncate(24 * time.Hour)
-	r, err := st.CreateDiscountRequest(ctx, store.Scope{}, store.DiscountInput{CustomerID: c, RequesterID: am, ProductCategory: "equipment",
-		Rate: dec("3"), Method: "percentage", ValidFrom: today, ValidTo: today.AddDate(0, 3, 0), Deadline: time.Now()},
-		func(kam.DiscountRequest) error { return nil })
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newQuartersRequest(t, c, am, today)
 	key := func(s string) string { return r.ID.String() + "/" + s }
 	notice := func(k string, to ...uuid.UUID) *store.Delivery {
 		return &store.Delivery{Recipients: to, Notification: store.Notification{EventKey: key(k), Kind: "discount_" + k, Title: k,
@@ -98,12 +105,7 @@ func TestEventAndItsNoticeCommitTogether(t *testing.T) {
 		t.Fatal(err)
 	}
 	today := time.Now().UTC().Truncate(24 * time.Hour)
-	r, err := st.CreateDiscountRequest(ctx, store.Scope{}, store.DiscountInput{CustomerID: c, RequesterID: am, ProductCategory: "equipment",
-		Rate: dec("3"), Method: "percentage", ValidFrom: today, ValidTo: today.AddDate(0, 3, 0), Deadline: time.Now()},
-		func(kam.DiscountRequest) error { return nil })
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newQuartersRequest(t, c, am, today)
 	to := func(recipient uuid.UUID, key string) *store.Delivery {
 		return &store.Delivery{Recipients: []uuid.UUID{recipient}, Notification: store.Notification{EventKey: key, Kind: "test", Title: key}}
 	}
