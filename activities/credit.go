@@ -5,8 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"kam/i18n"
-
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
@@ -119,14 +117,9 @@ type CreditEvent struct {
 
 // RecordCreditEvent writes the event once, then delivers its notice once.
 func (a *Activities) RecordCreditEvent(ctx context.Context, e CreditEvent) error {
-	if e.Detail == "" && e.Notice != nil {
-		// The record's detail is English (a record, not a notice); a
-		// history from before the catalogs carries it already.
-		_, e.Detail = e.Notice.Words(i18n.En)
-	}
 	notice, err := a.optionalDelivery(ctx, e.Notice)
 	if err != nil {
 		return err
 	}
-	return a.Store.RecordCreditEvent(ctx, e.CustomerID, e.Key, e.Kind, e.Detail, notice)
+	return a.Store.RecordCreditEvent(ctx, e.CustomerID, e.Key, e.Kind, eventDetail(e.Detail, e.Notice), notice)
 }

@@ -49,14 +49,16 @@ func (a *Activities) RecordDiscountEvent(ctx context.Context, e DiscountEvent) e
 	return a.Store.RecordDiscountEvent(ctx, e.RequestID, e.Key, e.Kind, e.detail(), notice)
 }
 
-// detail is the event's record: English (a record, not a notice); a history
-// from before the catalogs carries it already.
-func (e DiscountEvent) detail() string {
-	if e.Detail == "" && e.Notice != nil {
-		_, d := e.Notice.Words(i18n.En)
-		return d
+func (e DiscountEvent) detail() string { return eventDetail(e.Detail, e.Notice) }
+
+// eventDetail is an event's record: English (a record, not a notice), its
+// notice's body unless the event carries a detail already (as a history from
+// before the catalogs does).
+func eventDetail(detail string, n *Notice) string {
+	if detail == "" && n != nil {
+		_, detail = n.Words(i18n.En)
 	}
-	return e.Detail
+	return detail
 }
 
 // Aftermath is what an approval run does once its request has closed and

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -178,29 +180,47 @@ func (b decisionBench) submit(ctx context.Context, of func(i int) uuid.UUID) ([]
 // activity task pending (bounded: a run still busy after two minutes is
 // reported, and the line goes on).
 func (b decisionBench) awaitWaiting(ctx context.Context, ids []string) error {
-	start, deadline := time.Now(), time.Now().Add(2*time.Minute)
+	start := time.Now()
+	wids := make([]string, len(ids))
+	for i, id := range ids {
+		wids[i] = workflows.DiscountWorkflowID(uuid.MustParse(id))
+	}
+	idle, err := awaitIdle(ctx, b.r, wids, 2*time.Minute)
+	switch {
+	case err != nil:
+		return err
+	case idle:
+		fmt.Printf("(%d requests submitted; their runs waiting after %s)\n", len(ids), time.Since(start).Round(100*time.Millisecond))
+	default:
+		fmt.Printf("(%d requests submitted; some runs still busy after %s)\n", len(ids), time.Since(start).Round(time.Second))
+	}
+	return nil
+}
+
+// awaitIdle waits, up to bound, until no run of wids has a workflow or an
+// activity task pending, and says whether that happened.
+func awaitIdle(ctx context.Context, r *app.Running, wids []string, bound time.Duration) (bool, error) {
+	deadline := time.Now().Add(bound)
 	for {
 		busy := false
-		for _, id := range ids {
-			d, err := b.r.Temporal.DescribeWorkflowExecution(ctx, workflows.DiscountWorkflowID(uuid.MustParse(id)), "")
+		for _, wid := range wids {
+			d, err := r.Temporal.DescribeWorkflowExecution(ctx, wid, "")
 			if err != nil {
-				return err
+				return false, err
 			}
 			if busy = d.GetPendingWorkflowTask() != nil || len(d.GetPendingActivities()) > 0; busy {
 				break
 			}
 		}
 		if !busy {
-			fmt.Printf("(%d requests submitted; their runs waiting after %s)\n", len(ids), time.Since(start).Round(100*time.Millisecond))
-			return nil
+			return true, nil
 		}
 		if time.Now().After(deadline) {
-			fmt.Printf("(%d requests submitted; some runs still busy after %s)\n", len(ids), time.Since(start).Round(time.Second))
-			return nil
+			return false, nil
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return false, ctx.Err()
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -286,52 +306,15 @@ func (b decisionBench) shapeLine(ctx context.Context, open *openRuns, parts shap
 		return stat{}, nil, err
 	}
 	time.Sleep(time.Second)
-	target := shapeDone.Load()
-	if parts.Aftermath {
-		target += int64(b.n)
-	}
 	cpu := cpuTime()
-	s := measure(what, b.n, b.parallel, func(i int) error {
-		h, err := b.r.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: wids[i], UpdateName: "decide", WaitForStage: client.WorkflowUpdateStageCompleted})
-		if err != nil {
-			return err
-		}
-		return h.Get(ctx, nil)
-	})
-	deadline := time.Now().Add(5 * time.Minute)
-	for shapeDone.Load() < target {
-		if time.Now().After(deadline) {
-			return s, wids, fmt.Errorf("the shape: after 5 minutes %d activities still to run", target-shapeDone.Load())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	// Each run's last workflow task (the timer's) follows its activity.
-	if err := awaitIdle(ctx, b.r, wids); err != nil {
-		return s, wids, err
+	s := measure(what, b.n, b.parallel, func(i int) error { return b.update(ctx, wids[i], "decide") })
+	// The runs are done once each has run its activity and the workflow
+	// task after it (the timer's).
+	if idle, err := awaitIdle(ctx, b.r, wids, 5*time.Minute); err != nil || !idle {
+		return s, wids, cmp.Or(err, errors.New("the shape: runs still busy after 5 minutes"))
 	}
 	s.cpu = (cpuTime() - cpu) / time.Duration(b.n)
 	return s, wids, nil
-}
-
-// awaitIdle waits until no run of wids has a workflow or activity task pending.
-func awaitIdle(ctx context.Context, r *app.Running, wids []string) error {
-	deadline := time.Now().Add(2 * time.Minute)
-	for _, wid := range wids {
-		for {
-			d, err := r.Temporal.DescribeWorkflowExecution(ctx, wid, "")
-			if err != nil {
-				return err
-			}
-			if d.GetPendingWorkflowTask() == nil && len(d.GetPendingActivities()) == 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("%s still busy after 2 minutes", wid)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	return nil
 }
 
 func (u updateCost) String() string {
@@ -438,8 +421,11 @@ func (b decisionBench) floorOneRun(ctx context.Context, open *openRuns) (stat, e
 	return measure("bare no-op Temporal Update, all on one run", b.n, b.parallel, func(int) error { return b.noop(ctx, wid) }), nil
 }
 
-func (b decisionBench) noop(ctx context.Context, wid string) error {
-	h, err := b.r.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: wid, UpdateName: "noop", WaitForStage: client.WorkflowUpdateStageCompleted})
+func (b decisionBench) noop(ctx context.Context, wid string) error { return b.update(ctx, wid, "noop") }
+
+// update sends the Update name to the run wid and waits for its answer.
+func (b decisionBench) update(ctx context.Context, wid, name string) error {
+	h, err := b.r.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: wid, UpdateName: name, WaitForStage: client.WorkflowUpdateStageCompleted})
 	if err != nil {
 		return err
 	}

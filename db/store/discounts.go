@@ -238,7 +238,10 @@ func (s *Store) CarryOutDiscount(ctx context.Context, m DiscountAftermath) (gran
 		}
 		return s.writeDiscountEvents(ctx, q, m.RequestID, m.After)
 	})
-	return grantID, filingID, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return grantID, filingID, nil
 }
 
 func (s *Store) writeDiscountEvents(ctx context.Context, q *dbq.Queries, requestID uuid.UUID, events []DiscountEventWrite) error {
