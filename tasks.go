@@ -44,6 +44,10 @@ type TaskScope struct {
 	Greetings  bool   // open greeting tasks of the caller's accounts
 	Archives   string // incomplete archives: TasksAll, TasksMine or TasksNone
 	Statements string // overdue statements: TasksAll, TasksMine or TasksNone
+	// HideCredit leaves the credit section out of an archive's gaps: a
+	// caller who may not see credit learns nothing of it (Art. 9), and an
+	// archive lacking only its credit agreement is not theirs to complete.
+	HideCredit bool
 }
 
 // Empty tells whether nothing at all can wait on the caller.

@@ -91,6 +91,14 @@ var taskScopes = map[string]kam.TaskScope{
 	kam.RoleFinance:        {Statements: kam.TasksAll},
 }
 
+// taskScopeOf is the work that waits on a role, shown as far as the role may
+// see: without credit access, an archive's missing credit is not its gap.
+func taskScopeOf(role string) kam.TaskScope {
+	sc := taskScopes[role]
+	sc.HideCredit = !can(role, capReadCredit)
+	return sc
+}
+
 func can(role string, c capability) bool {
 	for _, g := range grants[role] {
 		if g == c {

@@ -66,7 +66,7 @@ func (s *Server) listTasks(ctx context.Context, in *struct {
 // taskQuery reads a task list's cursor: after a due time, kind and id.
 func (s *Server) taskQuery(p principal, cursor string, limit int) (kam.TaskQuery, error) {
 	set := s.procs.Settings
-	q := kam.TaskQuery{StaffID: p.ID, Scope: taskScopes[p.Role], Lim: int32(limit + 1),
+	q := kam.TaskQuery{StaffID: p.ID, Scope: taskScopeOf(p.Role), Lim: int32(limit + 1),
 		ArchiveGrace: set.OnboardingEscalateAfter, Timezone: set.Timezone}
 	var key kam.TaskKey
 	if ok, err := decodeCursor(cursor, "tasks", timeKey(&key.DueAt), kindKey(&key.Kind), uuidKey(&key.ID)); err != nil {

@@ -344,3 +344,38 @@ func encodedCursor(list string, keys ...string) string {
 	b, _ := json.Marshal(map[string]any{"v": 1, "l": list, "k": keys})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
+
+// Art. 9: a data clerk, who may not see credit, is neither told that an
+// archive lacks its credit agreement nor given an archive whose only gap it
+// is; the account manager, who may see credit, is told both.
+func TestMyTasksArchiveGapsHideCreditFromTheDataClerk(t *testing.T) {
+	staff := staffByRole(t)
+	ka, am, clerk := staff[kam.RoleKAManager], newStaff(t, kam.RoleAccountManager), staff[kam.RoleDataClerk]
+	onlyCredit, alsoContact := newAccount(t, am.ID), newAccount(t, am.ID)
+	for _, id := range []string{onlyCredit, alsoContact} {
+		must(t, call(t, "PATCH", "/v1/customers/"+id, ka.Token, map[string]any{
+			"nature": "private", "industry": "steel", "product_category": "equipment", "legal_representative": "Li",
+			"company_size": "500", "main_products": "rebar", "annual_output_value": "1000000.00", "credibility": "AA",
+			"profit_status": "profit", "address": "1 Road", "postcode": "100000", "phone": "123", "email": "a@b.cn",
+		}), 200)
+		must(t, call(t, "POST", "/v1/customers/"+id+"/key-persons", ka.Token, map[string]any{"name": "Zhao", "role": "head"}), 201)
+		must(t, call(t, "POST", "/v1/customers/"+id+"/key-persons", ka.Token, map[string]any{"name": "Qian", "role": "handler"}), 201)
+	}
+	must(t, call(t, "POST", "/v1/customers/"+onlyCredit+"/contacts", ka.Token, map[string]any{"name": "Wang"}), 201)
+
+	mentionsCredit := func(title string) bool { return strings.Contains(title, "credit") || strings.Contains(title, "信用") }
+	clerkTasks := myTasks(t, clerk.Token, 200)
+	if k := taskOf(clerkTasks, kam.TaskArchiveIncomplete, onlyCredit); k != nil {
+		t.Errorf("the data clerk is given an archive that lacks only credit: %v", k)
+	}
+	k := taskOf(clerkTasks, kam.TaskArchiveIncomplete, alsoContact)
+	if k == nil || mentionsCredit(k["title"].(string)) {
+		t.Errorf("the data clerk's task for an archive lacking contact and credit: %v", k)
+	}
+	amTasks := myTasks(t, am.Token, 200)
+	for _, id := range []string{onlyCredit, alsoContact} {
+		if k := taskOf(amTasks, kam.TaskArchiveIncomplete, id); k == nil || !mentionsCredit(k["title"].(string)) {
+			t.Errorf("the account manager's task for %s: %v", id, k)
+		}
+	}
+}

@@ -82,11 +82,14 @@ FROM (
     UNION ALL
     -- Art. 7: incomplete archives of every active account (data clerks), due
     -- archive_grace after the account was opened: read off archive_gaps in
-    -- due order, missing then probed for the page's rows only.
+    -- due order, missing then probed for the page's rows only. A caller who
+    -- may not see credit (hide_credit) is neither shown that gap nor given an
+    -- archive whose only gap it is (Art. 9).
     (SELECT 'archive_incomplete', g.created_at + sqlc.arg(archive_grace_us)::bigint * interval '1 microsecond', g.customer_id, g.customer_id,
-            NULL, NULL, NULL, a.missing, NULL
+            NULL, NULL, NULL, CASE WHEN sqlc.arg(hide_credit)::boolean THEN array_remove(a.missing, 'credit') ELSE a.missing END, NULL
      FROM archive_gaps g JOIN archive_completeness a ON a.customer_id = g.customer_id
      WHERE sqlc.arg(archives_all)::boolean
+       AND NOT (sqlc.arg(hide_credit)::boolean AND a.missing <@ ARRAY['credit'])
        AND g.created_at >= sqlc.arg(after_due)::timestamptz - sqlc.arg(archive_grace_us)::bigint * interval '1 microsecond'
        AND (g.created_at + sqlc.arg(archive_grace_us)::bigint * interval '1 microsecond', 'archive_incomplete', g.customer_id)
            > (sqlc.arg(after_due)::timestamptz, sqlc.arg(after_kind)::text, sqlc.arg(after_id)::uuid)
@@ -95,10 +98,10 @@ FROM (
     -- ... and of the caller's active accounts (account managers): a hundred
     -- or so, each probed (missing) rather than every archive hashed (complete).
     (SELECT 'archive_incomplete', a.created_at + sqlc.arg(archive_grace_us)::bigint * interval '1 microsecond', a.customer_id, a.customer_id,
-            NULL, NULL, NULL, a.missing, NULL
+            NULL, NULL, NULL, CASE WHEN sqlc.arg(hide_credit)::boolean THEN array_remove(a.missing, 'credit') ELSE a.missing END, NULL
      FROM archive_completeness a
      WHERE sqlc.arg(archives_mine)::boolean AND a.account_manager_id = sqlc.arg(staff_id)::uuid AND a.status = 'active'
-       AND cardinality(a.missing) > 0
+       AND cardinality(a.missing) > 0 AND NOT (sqlc.arg(hide_credit)::boolean AND a.missing <@ ARRAY['credit'])
        AND a.created_at >= sqlc.arg(after_due)::timestamptz - sqlc.arg(archive_grace_us)::bigint * interval '1 microsecond'
        AND (a.created_at + sqlc.arg(archive_grace_us)::bigint * interval '1 microsecond', 'archive_incomplete', a.customer_id)
            > (sqlc.arg(after_due)::timestamptz, sqlc.arg(after_kind)::text, sqlc.arg(after_id)::uuid)

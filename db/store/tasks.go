@@ -48,6 +48,7 @@ func taskParams(q kam.TaskQuery) dbq.MyTasksParams {
 		DecideAs:       sc.DecideAs, Filings: sc.Filings, Visits: sc.Visits, Greetings: sc.Greetings,
 		TicketsAll: sc.Tickets == kam.TasksAll, TicketsEscalated: sc.Tickets == kam.TasksEscalated, TicketsMine: sc.Tickets == kam.TasksMine,
 		ArchivesAll: sc.Archives == kam.TasksAll, ArchivesMine: sc.Archives == kam.TasksMine,
+		HideCredit:    sc.HideCredit,
 		StatementsAll: sc.Statements == kam.TasksAll, StatementsMine: sc.Statements == kam.TasksMine,
 	}
 	if q.After != nil {

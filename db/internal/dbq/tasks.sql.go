@@ -90,11 +90,14 @@ FROM (
     UNION ALL
     -- Art. 7: incomplete archives of every active account (data clerks), due
     -- archive_grace after the account was opened: read off archive_gaps in
-    -- due order, missing then probed for the page's rows only.
+    -- due order, missing then probed for the page's rows only. A caller who
+    -- may not see credit (hide_credit) is neither shown that gap nor given an
+    -- archive whose only gap it is (Art. 9).
     (SELECT 'archive_incomplete', g.created_at + $14::bigint * interval '1 microsecond', g.customer_id, g.customer_id,
-            NULL, NULL, NULL, a.missing, NULL
+            NULL, NULL, NULL, CASE WHEN $15::boolean THEN array_remove(a.missing, 'credit') ELSE a.missing END, NULL
      FROM archive_gaps g JOIN archive_completeness a ON a.customer_id = g.customer_id
-     WHERE $15::boolean
+     WHERE $16::boolean
+       AND NOT ($15::boolean AND a.missing <@ ARRAY['credit'])
        AND g.created_at >= $3::timestamptz - $14::bigint * interval '1 microsecond'
        AND (g.created_at + $14::bigint * interval '1 microsecond', 'archive_incomplete', g.customer_id)
            > ($3::timestamptz, $4::text, $5::uuid)
@@ -103,10 +106,10 @@ FROM (
     -- ... and of the caller's active accounts (account managers): a hundred
     -- or so, each probed (missing) rather than every archive hashed (complete).
     (SELECT 'archive_incomplete', a.created_at + $14::bigint * interval '1 microsecond', a.customer_id, a.customer_id,
-            NULL, NULL, NULL, a.missing, NULL
+            NULL, NULL, NULL, CASE WHEN $15::boolean THEN array_remove(a.missing, 'credit') ELSE a.missing END, NULL
      FROM archive_completeness a
-     WHERE $16::boolean AND a.account_manager_id = $2::uuid AND a.status = 'active'
-       AND cardinality(a.missing) > 0
+     WHERE $17::boolean AND a.account_manager_id = $2::uuid AND a.status = 'active'
+       AND cardinality(a.missing) > 0 AND NOT ($15::boolean AND a.missing <@ ARRAY['credit'])
        AND a.created_at >= $3::timestamptz - $14::bigint * interval '1 microsecond'
        AND (a.created_at + $14::bigint * interval '1 microsecond', 'archive_incomplete', a.customer_id)
            > ($3::timestamptz, $4::text, $5::uuid)
@@ -115,7 +118,7 @@ FROM (
     -- Art. 13: statements unpaid at their due date, of every account (finance) ...
     (SELECT 'statement_overdue', s.due_at, s.id, s.customer_id, NULL, NULL, NULL, NULL, s.amount_due - s.paid
      FROM statements s
-     WHERE $17::boolean AND s.status = 'overdue'
+     WHERE $18::boolean AND s.status = 'overdue'
        AND s.due_at >= $3::timestamptz
        AND (s.due_at, 'statement_overdue', s.id) > ($3::timestamptz, $4::text, $5::uuid)
      ORDER BY s.due_at, s.id LIMIT $6)
@@ -123,7 +126,7 @@ FROM (
     -- ... or of the caller's accounts.
     (SELECT 'statement_overdue', s.due_at, s.id, s.customer_id, NULL, NULL, NULL, NULL, s.amount_due - s.paid
      FROM statements s JOIN customers mc ON mc.id = s.customer_id
-     WHERE $18::boolean AND mc.account_manager_id = $2::uuid AND s.status = 'overdue'
+     WHERE $19::boolean AND mc.account_manager_id = $2::uuid AND s.status = 'overdue'
        AND s.due_at >= $3::timestamptz
        AND (s.due_at, 'statement_overdue', s.id) > ($3::timestamptz, $4::text, $5::uuid)
      ORDER BY s.due_at, s.id LIMIT $6)
@@ -148,6 +151,7 @@ type MyTasksParams struct {
 	Tz               string
 	Greetings        bool
 	ArchiveGraceUs   int64
+	HideCredit       bool
 	ArchivesAll      bool
 	ArchivesMine     bool
 	StatementsAll    bool
@@ -190,6 +194,7 @@ func (q *Queries) MyTasks(ctx context.Context, arg MyTasksParams) ([]MyTasksRow,
 		arg.Tz,
 		arg.Greetings,
 		arg.ArchiveGraceUs,
+		arg.HideCredit,
 		arg.ArchivesAll,
 		arg.ArchivesMine,
 		arg.StatementsAll,
