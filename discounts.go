@@ -1,6 +1,7 @@
 package kam
 
 import (
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -123,9 +124,12 @@ type InspectionRun struct {
 // DiscountRequest is a discount request and where its approval stands; the
 // policy it was routed under is kept with it (Art. 11, 12).
 type DiscountRequest struct {
-	ID                    uuid.UUID
-	CustomerID            uuid.UUID
-	RequesterID           uuid.UUID
+	ID          uuid.UUID
+	CustomerID  uuid.UUID
+	RequesterID uuid.UUID
+	// FormerRequesters asked before a handover made someone else the
+	// requester (Art. 11); like the requester, they never decide it.
+	FormerRequesters      []uuid.UUID
 	ProductCategory       string
 	Rate                  decimal.Decimal
 	Method                string
@@ -143,6 +147,12 @@ type DiscountRequest struct {
 	CreatedAt             time.Time
 	UpdatedAt             time.Time
 	ClosedAt              *time.Time
+}
+
+// Asked tells whether id is or was the request's requester: one who asked
+// never decides it, in person or through a deputy (Art. 12).
+func (r DiscountRequest) Asked(id uuid.UUID) bool {
+	return id == r.RequesterID || slices.Contains(r.FormerRequesters, id)
 }
 
 // StageDecision is a stage's recorded decision on a request.

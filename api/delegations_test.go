@@ -95,8 +95,9 @@ func TestDeputyDecidesEscalatedRequestWhileGMAway(t *testing.T) {
 	if got := decisionsOf(t, d2); got[0]["by"] != gm.ID || got[0]["on_behalf_of"] != nil {
 		t.Fatalf("decisions = %v", got)
 	}
-	// The GM hears of what the deputy decided for them.
+	// Both hear of what the deputy decided for the GM (SPEC §7).
 	waitFor(t, 15*time.Second, "the GM's notice", func() bool { return inboxKinds(t, gm.Token)["discount_approve"] >= 1 })
+	waitFor(t, 15*time.Second, "the deputy's notice", func() bool { return inboxKinds(t, deputy.Token)["discount_approve"] >= 1 })
 }
 
 // SPEC §7: a delegation is one's own (a decider's), or the admin's to make for

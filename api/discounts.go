@@ -345,9 +345,6 @@ func (s *Server) decideDiscount(ctx context.Context, in *struct {
 		return nil, err
 	}
 	r := view.Request
-	if r.State != kam.StatePending {
-		return nil, problemFor(s.log, kam.Conflict(workflows.ErrAlreadyDecided, "this request is already %s", r.State))
-	}
 	d, err := s.decisionOf(ctx, r, in.Body)
 	if err != nil {
 		return nil, err
@@ -362,13 +359,23 @@ func (s *Server) decideDiscount(ctx context.Context, in *struct {
 // capacity (SPEC §7): in their own role when it decides the stage, otherwise
 // as the deputy of someone whose role does, through a delegation in force now
 // (looked up here, in Postgres, at decision time: one ended a moment ago no
-// longer counts, one begun while the request waited does). The requester
-// never decides, nor does the deputy of the requester.
+// longer counts, one begun while the request waited does). No one who asked
+// for the request, now or before a handover, decides it, nor does their
+// deputy. A caller who may not decide is refused (403, registered as
+// denied) before anything else is said of the request, and before any
+// `update` entry is registered: the run is asked only by someone it would
+// hear, and refuses only when the request moved on meanwhile.
 func (s *Server) decisionOf(ctx context.Context, r kam.DiscountRequest, b DecisionCreate) (workflows.Decision, error) {
 	p := callerOf(ctx)
 	d := workflows.Decision{By: p.ID, Role: p.Role, Decision: b.Decision, Comment: b.Comment}
-	if !can(p.Role, capDecideDiscount) || p.ID == r.RequesterID {
-		return d, s.deny(ctx, r.CustomerID, discountSections, kam.Refused(workflows.ErrNotDecider, "you may not decide this request"))
+	refuse := func(format string, args ...any) (workflows.Decision, error) {
+		return d, s.deny(ctx, r.CustomerID, discountSections, kam.Refused(workflows.ErrNotDecider, format, args...))
+	}
+	if !can(p.Role, capDecideDiscount) || r.Asked(p.ID) {
+		return refuse("you may not decide this request")
+	}
+	if r.State != kam.StatePending {
+		return d, problemFor(s.log, kam.Conflict(workflows.ErrAlreadyDecided, "this request is already %s", r.State))
 	}
 	stage := ""
 	if r.Stage != nil {
@@ -383,13 +390,12 @@ func (s *Server) decisionOf(ctx context.Context, r kam.DiscountRequest, b Decisi
 		return d, problemFor(s.log, err)
 	}
 	for _, dep := range deputyships {
-		if dep.FromRole == need && dep.From != r.RequesterID {
+		if dep.FromRole == need && !r.Asked(dep.From) {
 			d.Deputyship = &dep
-			break
+			return d, nil
 		}
 	}
-	// Without one, the run refuses: the stage is another role's.
-	return d, nil
+	return refuse("the %s stage is decided by a %s", stage, need)
 }
 
 func (s *Server) withdrawDiscount(ctx context.Context, in *struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"testing"
 
@@ -225,4 +226,54 @@ func TestStaffBootstrapTokenHasID(t *testing.T) {
 	if !found {
 		t.Fatalf("the bootstrap token %s is not listed", id)
 	}
+}
+
+// Art. 12, SPEC §3: the one who asked for a discount never decides it. An
+// account manager promoted to KA manager, whose pending request was handed
+// over with their accounts, is refused on it (403, registered as denied and
+// nothing else), and it waits neither in their tasks nor under
+// ?awaiting=me; another KA manager decides it. A caller who may never
+// decide is told so (403) before being told a request is closed (409).
+func TestPromotedRequesterNeverDecidesTheirHandedOverRequest(t *testing.T) {
+	am := newStaff(t, kam.RoleAccountManager)
+	heir := newStaff(t, kam.RoleAccountManager)
+	ka := newStaff(t, kam.RoleKAManager)
+	c := newAccount(t, am.ID)
+	req := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "4")), 201).str("id")
+	r := must(t, call(t, "PATCH", "/v1/staff/"+am.ID, adminToken, map[string]any{"role": kam.RoleKAManager, "handover_to": heir.ID}), 200)
+	waitHandover(t, am.ID, r.Body["handover"].(map[string]any)["id"].(string))
+	if got := must(t, call(t, "GET", "/v1/discount-requests/"+req, ka.Token, nil), 200).str("requester_id"); got != heir.ID {
+		t.Fatalf("requester %s after the handover, want the heir %s", got, heir.ID)
+	}
+
+	if w := awaitingOn(t, am.Token, c); w[req] {
+		t.Fatalf("the former requester awaits their own request: %v", w)
+	}
+	if taskOf(myTasks(t, am.Token, 200), kam.TaskDiscountDecision, req) != nil {
+		t.Fatal("the former requester is given their own request to decide")
+	}
+	reqID := uuid.NewString()
+	problem(t, call(t, "POST", "/v1/discount-requests/"+req+"/decisions", am.Token, map[string]any{"decision": "approve"},
+		header{"X-Request-Id", reqID}), 403, "not_decider")
+	var actions []string
+	rows, err := running.Store.Pool.Query(context.Background(), "SELECT action FROM access_log WHERE request_id = $1 ORDER BY seq", reqID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var a string
+		_ = rows.Scan(&a)
+		actions = append(actions, a)
+	}
+	if rows.Err() != nil || !slices.Equal(actions, []string{kam.AccessDenied}) {
+		t.Fatalf("register rows of the refused decision: %v (%v), want only denied", actions, rows.Err())
+	}
+
+	must(t, call(t, "POST", "/v1/discount-requests/"+req+"/decisions", ka.Token, map[string]any{"decision": "reject"}), 200)
+	// Closed: the requester, the auditor and the former requester are still
+	// refused as callers who may never decide; a KA manager hears 409.
+	for _, m := range []member{heir, staffByRole(t)[kam.RoleAuditor], am} {
+		problem(t, call(t, "POST", "/v1/discount-requests/"+req+"/decisions", m.Token, map[string]any{"decision": "approve"}), 403, "not_decider")
+	}
+	problem(t, call(t, "POST", "/v1/discount-requests/"+req+"/decisions", ka.Token, map[string]any{"decision": "approve"}), 409, "already_decided")
 }

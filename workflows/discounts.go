@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -184,6 +185,9 @@ type approval struct {
 	// stageOne is who decided stage 1 (and for whom, when a deputy did):
 	// the follow-ups of that decision reach them.
 	stageOne []uuid.UUID
+	// formerRequesters asked for the request before a handover made someone
+	// else its requester: like the requester, they never decide it.
+	formerRequesters []uuid.UUID
 	// applying is set once the grant is being applied: a revocation may wait
 	// for it. revoking is set while a revocation is being recorded;
 	// grantEnded once the grant's natural end is under way: either refuses
@@ -225,6 +229,7 @@ func (w *approval) followHandovers(ctx workflow.Context) {
 		var c RequesterChange
 		changes.Receive(ctx, &c)
 		if c.From == w.in.RequesterID && c.To != uuid.Nil {
+			w.formerRequesters = append(w.formerRequesters, c.From)
 			w.in.RequesterID = c.To
 		}
 	}
@@ -257,14 +262,16 @@ func (w *approval) validateDecision(ctx workflow.Context, d Decision) error {
 	if d.Decision != "approve" && d.Decision != "reject" {
 		return temporal.NewApplicationError("decision is approve or reject", "validation_failed")
 	}
-	if d.By == w.in.RequesterID {
+	// Validators do not run on replay, so this check may grow stricter
+	// without a version: a decision accepted before it stays accepted.
+	if w.asked(d.By) {
 		return temporal.NewApplicationError("a requester never decides their own request", ErrNotDecider)
 	}
 	if dep := d.Deputyship; dep != nil {
 		// SPEC §7: a deputy decides what the delegator may decide, while
 		// the delegation is in force, and never the delegator's own request.
 		now := workflow.Now(ctx)
-		if dep.From == w.in.RequesterID {
+		if w.asked(dep.From) {
 			return temporal.NewApplicationError("a deputy never decides the delegator's own request", ErrNotDecider)
 		}
 		if now.Before(dep.StartsAt) || !now.Before(dep.EndsAt) {
@@ -275,6 +282,11 @@ func (w *approval) validateDecision(ctx workflow.Context, d Decision) error {
 		return temporal.NewApplicationError(fmt.Sprintf("the %s stage is decided by a %s", w.st.Stage, w.deciders()), ErrNotDecider)
 	}
 	return nil
+}
+
+// asked tells whether id is or was the request's requester (Art. 11, 12).
+func (w *approval) asked(id uuid.UUID) bool {
+	return id == w.in.RequesterID || slices.Contains(w.formerRequesters, id)
 }
 
 // capacity is the role a decision is made in, and whom it is made for: the
@@ -293,16 +305,21 @@ func (w *approval) decide(ctx workflow.Context, d Decision) (DiscountState, erro
 	stage := w.st.Stage
 	role, onBehalfOf := capacity(d)
 	record := &kam.DiscountDecision{Stage: stage, Decision: d.Decision, Comment: d.Comment, By: d.By, OnBehalfOf: onBehalfOf}
-	// Who hears of this decision: the requester, the delegator a deputy
-	// decided for, and, for a stage-2 decision, whoever decided stage 1.
+	// Who hears of this decision: the requester; for a deputy's decision,
+	// both the deputy and the delegator they decided for (SPEC §7); and,
+	// for a stage-2 decision, whoever decided stage 1.
+	parties := []uuid.UUID{d.By}
+	if onBehalfOf != nil {
+		parties = append(parties, *onBehalfOf)
+	}
 	told := []uuid.UUID{w.in.RequesterID}
 	if onBehalfOf != nil {
-		told = append(told, *onBehalfOf)
+		told = append(told, parties...)
 	}
 	if stage == kam.StageGeneralManager {
 		told = append(told, w.stageOne...)
 	} else {
-		w.stageOne = append([]uuid.UUID{d.By}, told[1:]...)
+		w.stageOne = parties
 	}
 	switch {
 	case d.Decision == "reject":

@@ -327,3 +327,24 @@ func TestApprovalTellsHandedOverRequesterOfDecision(t *testing.T) {
 		t.Fatalf("the rejection was not told to the new manager alone: %+v", r.events)
 	}
 }
+
+// Art. 12: whoever asked for a request never decides it, even after a
+// handover made someone else its requester and a change of role made them a
+// decider; nor does their deputy. The stage's own decider still may.
+func TestHandedOverRequesterNeverDecides(t *testing.T) {
+	r := newApprovalRun(t, kam.RouteStandard)
+	asker := r.in.RequesterID
+	r.env.RegisterDelayedCallback(func() {
+		r.env.SignalWorkflow(SignalRequesterChanged, RequesterChange{From: asker, To: uuid.New()})
+	}, time.Hour)
+	r.at(2*time.Hour, UpdateDecide, Decision{By: asker, Role: kam.RoleKAManager, Decision: "approve"})
+	r.at(3*time.Hour, UpdateDecide, Decision{By: uuid.New(), Role: kam.RoleAccountManager, Decision: "approve",
+		Deputyship: &kam.Deputyship{ID: uuid.New(), From: asker, FromRole: kam.RoleKAManager, StartsAt: t0, EndsAt: t0.Add(48 * time.Hour)}})
+	r.decide(4*time.Hour, kam.RoleKAManager, "reject")
+	if st := r.run(); st.State != kam.StateRejected {
+		t.Fatalf("state %+v", st)
+	}
+	if !slices.Equal(r.rejected, []string{ErrNotDecider, ErrNotDecider}) {
+		t.Fatalf("refused %v, want the former requester and their deputy refused (not_decider)", r.rejected)
+	}
+}

@@ -34,13 +34,14 @@ WHERE id = sqlc.arg(id) AND (sqlc.narg(viewer_id)::uuid IS NULL OR requester_id 
 
 -- name: ListDiscountRequests :many
 -- awaiting_role, when given, keeps the pending requests whose current stage
--- that role decides (Art. 12, discount_decider) and awaiting_staff did not ask for.
+-- that role decides (Art. 12, discount_decider) and awaiting_staff did not ask
+-- for, now or before a handover.
 SELECT * FROM discount_requests
 WHERE (sqlc.narg(viewer_id)::uuid IS NULL OR requester_id = sqlc.narg(viewer_id))
   AND (sqlc.narg(awaiting_role)::text IS NULL
-       OR (state = 'pending' AND requester_id <> sqlc.narg(awaiting_staff)::uuid
+       OR (state = 'pending' AND NOT sqlc.narg(awaiting_staff)::uuid = ANY(former_requesters || requester_id)
            AND (discount_decider(stage, escalated) = sqlc.narg(awaiting_role)
-                OR decides_as_deputy(sqlc.narg(awaiting_staff)::uuid, discount_decider(stage, escalated), requester_id))))
+                OR decides_as_deputy(sqlc.narg(awaiting_staff)::uuid, discount_decider(stage, escalated), former_requesters || requester_id))))
   AND (sqlc.narg(customer_id)::uuid IS NULL OR customer_id = sqlc.narg(customer_id))
   AND (sqlc.narg(state)::text IS NULL OR state = sqlc.narg(state))
   AND (sqlc.narg(after)::uuid IS NULL OR id > sqlc.narg(after))

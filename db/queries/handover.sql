@@ -53,7 +53,7 @@ WHERE customer_id = ANY(sqlc.arg(customer_ids)::uuid[]) AND status = 'open'
 -- name: MovePendingRequests :many
 -- Art. 11, 12: a pending discount request of the departing manager on an
 -- account that moves is followed up by the new manager (notices, withdrawal).
-UPDATE discount_requests SET requester_id = sqlc.arg(to_staff_id), updated_at = now()
+UPDATE discount_requests SET requester_id = sqlc.arg(to_staff_id), former_requesters = former_requesters || requester_id, updated_at = now()
 WHERE customer_id = ANY(sqlc.arg(customer_ids)::uuid[]) AND requester_id = sqlc.arg(from_staff_id) AND state = 'pending'
 RETURNING id;
 

@@ -17,7 +17,8 @@ FROM (
        AND (v.due_at, 'visit_due', v.id) > (sqlc.arg(after_due)::timestamptz, sqlc.arg(after_kind)::text, sqlc.arg(after_id)::uuid)
      ORDER BY v.due_at, v.id LIMIT sqlc.arg(lim))
     UNION ALL
-    -- Art. 11, 12: pending stages the caller's role decides, never their own request.
+    -- Art. 11, 12: pending stages the caller's role decides, never their own
+    -- request (nor one they asked for before a handover).
     (SELECT 'discount_decision', coalesce(r.deadline, r.created_at), r.id, r.customer_id, r.product_category, r.route,
             r.rate, NULL, NULL
      FROM discount_requests r
@@ -28,8 +29,8 @@ FROM (
             SELECT 1 FROM delegations d WHERE d.to_staff_id = sqlc.arg(staff_id)::uuid
                AND d.ended_at IS NULL AND d.starts_at <= now() AND d.ends_at > now()))
        AND (discount_decider(r.stage, r.escalated) = sqlc.arg(decide_as)::text
-            OR decides_as_deputy(sqlc.arg(staff_id)::uuid, discount_decider(r.stage, r.escalated), r.requester_id))
-       AND r.requester_id <> sqlc.arg(staff_id)::uuid
+            OR decides_as_deputy(sqlc.arg(staff_id)::uuid, discount_decider(r.stage, r.escalated), r.former_requesters || r.requester_id))
+       AND NOT sqlc.arg(staff_id)::uuid = ANY(r.former_requesters || r.requester_id)
        AND coalesce(r.deadline, r.created_at) >= sqlc.arg(after_due)::timestamptz
        AND (coalesce(r.deadline, r.created_at), 'discount_decision', r.id) > (sqlc.arg(after_due)::timestamptz, sqlc.arg(after_kind)::text, sqlc.arg(after_id)::uuid)
      ORDER BY coalesce(r.deadline, r.created_at), r.id LIMIT sqlc.arg(lim))

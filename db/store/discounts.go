@@ -77,8 +77,8 @@ func (s *Store) CreateDiscountRequest(ctx context.Context, scope Scope, in Disco
 }
 
 func discountRequestOf(r dbq.DiscountRequest) kam.DiscountRequest {
-	return kam.DiscountRequest{ID: r.ID, CustomerID: r.CustomerID, RequesterID: r.RequesterID, ProductCategory: r.ProductCategory,
-		Rate: r.Rate, Method: r.Method, ValidFrom: r.ValidFrom, ValidTo: r.ValidTo, Reason: r.Reason, Route: r.Route,
+	return kam.DiscountRequest{ID: r.ID, CustomerID: r.CustomerID, RequesterID: r.RequesterID, FormerRequesters: r.FormerRequesters,
+		ProductCategory: r.ProductCategory, Rate: r.Rate, Method: r.Method, ValidFrom: r.ValidFrom, ValidTo: r.ValidTo, Reason: r.Reason, Route: r.Route,
 		PolicyMaxStandardRate: r.PolicyMaxStandardRate, PolicyHardCapRate: r.PolicyHardCapRate, State: r.State, Stage: r.Stage,
 		Escalated: r.Escalated, Deadline: r.Deadline, Reminders: r.Reminders, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, ClosedAt: r.ClosedAt}
 }

@@ -43,7 +43,7 @@ const createDiscountRequest = `-- name: CreateDiscountRequest :one
 INSERT INTO discount_requests (id, customer_id, requester_id, product_category, rate, method, valid_from, valid_to,
     reason, route, policy_max_standard_rate, policy_hard_cap_rate, stage, deadline)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'ka_department', $13)
-RETURNING id, customer_id, requester_id, product_category, rate, method, valid_from, valid_to, reason, route, policy_max_standard_rate, policy_hard_cap_rate, state, stage, escalated, deadline, reminders, state_seq, created_at, updated_at, closed_at
+RETURNING id, customer_id, requester_id, product_category, rate, method, valid_from, valid_to, reason, route, policy_max_standard_rate, policy_hard_cap_rate, state, stage, escalated, deadline, reminders, state_seq, created_at, updated_at, closed_at, former_requesters
 `
 
 type CreateDiscountRequestParams struct {
@@ -101,6 +101,7 @@ func (q *Queries) CreateDiscountRequest(ctx context.Context, arg CreateDiscountR
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.ClosedAt,
+		&i.FormerRequesters,
 	)
 	return i, err
 }
@@ -138,7 +139,7 @@ func (q *Queries) GetDiscountPolicy(ctx context.Context, arg GetDiscountPolicyPa
 }
 
 const getDiscountRequest = `-- name: GetDiscountRequest :one
-SELECT id, customer_id, requester_id, product_category, rate, method, valid_from, valid_to, reason, route, policy_max_standard_rate, policy_hard_cap_rate, state, stage, escalated, deadline, reminders, state_seq, created_at, updated_at, closed_at FROM discount_requests
+SELECT id, customer_id, requester_id, product_category, rate, method, valid_from, valid_to, reason, route, policy_max_standard_rate, policy_hard_cap_rate, state, stage, escalated, deadline, reminders, state_seq, created_at, updated_at, closed_at, former_requesters FROM discount_requests
 WHERE id = $1 AND ($2::uuid IS NULL OR requester_id = $2)
 `
 
@@ -173,6 +174,7 @@ func (q *Queries) GetDiscountRequest(ctx context.Context, arg GetDiscountRequest
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.ClosedAt,
+		&i.FormerRequesters,
 	)
 	return i, err
 }
@@ -600,12 +602,12 @@ func (q *Queries) ListDiscountEvents(ctx context.Context, requestID uuid.UUID) (
 }
 
 const listDiscountRequests = `-- name: ListDiscountRequests :many
-SELECT id, customer_id, requester_id, product_category, rate, method, valid_from, valid_to, reason, route, policy_max_standard_rate, policy_hard_cap_rate, state, stage, escalated, deadline, reminders, state_seq, created_at, updated_at, closed_at FROM discount_requests
+SELECT id, customer_id, requester_id, product_category, rate, method, valid_from, valid_to, reason, route, policy_max_standard_rate, policy_hard_cap_rate, state, stage, escalated, deadline, reminders, state_seq, created_at, updated_at, closed_at, former_requesters FROM discount_requests
 WHERE ($1::uuid IS NULL OR requester_id = $1)
   AND ($2::text IS NULL
-       OR (state = 'pending' AND requester_id <> $3::uuid
+       OR (state = 'pending' AND NOT $3::uuid = ANY(former_requesters || requester_id)
            AND (discount_decider(stage, escalated) = $2
-                OR decides_as_deputy($3::uuid, discount_decider(stage, escalated), requester_id))))
+                OR decides_as_deputy($3::uuid, discount_decider(stage, escalated), former_requesters || requester_id))))
   AND ($4::uuid IS NULL OR customer_id = $4)
   AND ($5::text IS NULL OR state = $5)
   AND ($6::uuid IS NULL OR id > $6)
@@ -624,7 +626,8 @@ type ListDiscountRequestsParams struct {
 }
 
 // awaiting_role, when given, keeps the pending requests whose current stage
-// that role decides (Art. 12, discount_decider) and awaiting_staff did not ask for.
+// that role decides (Art. 12, discount_decider) and awaiting_staff did not ask
+// for, now or before a handover.
 func (q *Queries) ListDiscountRequests(ctx context.Context, arg ListDiscountRequestsParams) ([]DiscountRequest, error) {
 	rows, err := q.db.Query(ctx, listDiscountRequests,
 		arg.ViewerID,
@@ -664,6 +667,7 @@ func (q *Queries) ListDiscountRequests(ctx context.Context, arg ListDiscountRequ
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.ClosedAt,
+			&i.FormerRequesters,
 		); err != nil {
 			return nil, err
 		}

@@ -350,7 +350,7 @@ func (q *Queries) MoveGreetingTasks(ctx context.Context, arg MoveGreetingTasksPa
 }
 
 const movePendingRequests = `-- name: MovePendingRequests :many
-UPDATE discount_requests SET requester_id = $1, updated_at = now()
+UPDATE discount_requests SET requester_id = $1, former_requesters = former_requesters || requester_id, updated_at = now()
 WHERE customer_id = ANY($2::uuid[]) AND requester_id = $3 AND state = 'pending'
 RETURNING id
 `

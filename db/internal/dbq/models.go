@@ -289,6 +289,7 @@ type DiscountRequest struct {
 	CreatedAt             time.Time
 	UpdatedAt             time.Time
 	ClosedAt              *time.Time
+	FormerRequesters      []uuid.UUID
 }
 
 type Filing struct {

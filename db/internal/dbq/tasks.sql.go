@@ -25,7 +25,8 @@ FROM (
        AND (v.due_at, 'visit_due', v.id) > ($3::timestamptz, $4::text, $5::uuid)
      ORDER BY v.due_at, v.id LIMIT $6)
     UNION ALL
-    -- Art. 11, 12: pending stages the caller's role decides, never their own request.
+    -- Art. 11, 12: pending stages the caller's role decides, never their own
+    -- request (nor one they asked for before a handover).
     (SELECT 'discount_decision', coalesce(r.deadline, r.created_at), r.id, r.customer_id, r.product_category, r.route,
             r.rate, NULL, NULL
      FROM discount_requests r
@@ -36,8 +37,8 @@ FROM (
             SELECT 1 FROM delegations d WHERE d.to_staff_id = $2::uuid
                AND d.ended_at IS NULL AND d.starts_at <= now() AND d.ends_at > now()))
        AND (discount_decider(r.stage, r.escalated) = $7::text
-            OR decides_as_deputy($2::uuid, discount_decider(r.stage, r.escalated), r.requester_id))
-       AND r.requester_id <> $2::uuid
+            OR decides_as_deputy($2::uuid, discount_decider(r.stage, r.escalated), r.former_requesters || r.requester_id))
+       AND NOT $2::uuid = ANY(r.former_requesters || r.requester_id)
        AND coalesce(r.deadline, r.created_at) >= $3::timestamptz
        AND (coalesce(r.deadline, r.created_at), 'discount_decision', r.id) > ($3::timestamptz, $4::text, $5::uuid)
      ORDER BY coalesce(r.deadline, r.created_at), r.id LIMIT $6)
