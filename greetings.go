@@ -25,13 +25,18 @@ type HolidayFilter struct {
 
 // Greeting is a greeting task for an account manager (Art. 19).
 type Greeting struct {
-	ID               uuid.UUID
-	CustomerID       uuid.UUID
-	Occasion         string
-	OccasionOn       time.Time
-	KeyPersonID      *uuid.UUID
-	HolidayID        *uuid.UUID
-	Title            string
+	ID          uuid.UUID
+	CustomerID  uuid.UUID
+	Occasion    string
+	OccasionOn  time.Time
+	KeyPersonID *uuid.UUID
+	HolidayID   *uuid.UUID
+	// CustomerName and Subject are what the task's title is worded from, in
+	// each reader's locale (SPEC §7 "Language"): the account's name, and
+	// whom or what the occasion greets — the key person's name (birthday),
+	// the founding date (anniversary), the holiday's name (holiday).
+	CustomerName     string
+	Subject          string
 	Gift             bool
 	AccountManagerID *uuid.UUID
 	Status           string

@@ -3,6 +3,7 @@ package activities_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,6 +126,66 @@ func TestEveryNoticePathQueuesItsWebhookCopy(t *testing.T) {
 	for _, key := range []string{"greeting/" + task.ID.String(), activities.VisitNoticeKey(moved, due, "lead")} {
 		inboxEntry(t, s, to, key)
 		queued(t, s, key)
+	}
+}
+
+// SPEC §7 "Language": a greeting task's notice reads in its recipient's
+// locale, title included, whether the sweep or a handover sends it.
+func TestGreetingNoticeInEachRecipientsLocale(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	a := &activities.Activities{Store: s}
+	ka := staffIn(t, s, kam.RoleKAManager, "en")
+	en, zh := staffIn(t, s, kam.RoleAccountManager, "en"), staffIn(t, s, kam.RoleAccountManager, "zh-CN")
+	c, _ := account(t, s, en, "Acme")
+	if _, err := a.SweepGreetings(ctx, activities.GreetingSweep{Today: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	g := birthdayTask(t, s, c)
+	key := "greeting/" + g.ID.String()
+	day := g.OccasionOn.Format(time.DateOnly)
+	if n := inboxEntry(t, s, en, key); n.Title != "Birthday of Zhao Min (Acme)" || !strings.HasPrefix(n.Body, "On "+day) {
+		t.Errorf("en: %q / %q", n.Title, n.Body)
+	}
+
+	h := startHandover(t, s, ka, en, zh)
+	if _, err := a.MoveHandoverBatch(ctx, activities.HandoverBatchInput{HandoverID: h.ID, To: zh, Limit: 10, Timezone: "UTC"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := inboxEntry(t, s, zh, key); n.Title != "Zhao Min（Acme）生日" || !strings.HasPrefix(n.Body, "日期："+day) {
+		t.Errorf("zh-CN: %q / %q", n.Title, n.Body)
+	}
+}
+
+// SPEC §7 "Language": why a handover stopped reads in the requester's
+// locale, like the rest of the notice.
+func TestHandoverFailureInTheRequestersLocale(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	a := &activities.Activities{Store: s}
+	for _, c := range []struct{ locale, want, not string }{
+		{"zh-CN", "不再是在职的客户经理", "no longer"},
+		{"en", "is no longer an active account manager", "客户经理"},
+	} {
+		ka := staffIn(t, s, kam.RoleKAManager, c.locale)
+		from, to := staffMember(t, s), staffMember(t, s)
+		account(t, s, from, "Left Co")
+		h := startHandover(t, s, ka, from, to)
+		if _, err := s.Pool.Exec(ctx, "UPDATE staff SET active = false WHERE id = $1", to); err != nil {
+			t.Fatal(err)
+		}
+		_, err := a.MoveHandoverBatch(ctx, activities.HandoverBatchInput{HandoverID: h.ID, To: to, Limit: 10, Timezone: "UTC"})
+		if err == nil {
+			t.Fatal("a batch to an inactive receiver moved")
+		}
+		// The run ends the handover with the refusal's message (workflows.StaffHandover).
+		if _, err := a.FinishHandover(ctx, activities.HandoverEnd{HandoverID: h.ID, Status: kam.HandoverFailed, Reason: refusalMessage(err)}); err != nil {
+			t.Fatal(err)
+		}
+		n := inboxEntry(t, s, ka, "staff-handover/"+h.ID.String()+"/failed")
+		if !strings.Contains(n.Body, c.want) || strings.Contains(n.Body, c.not) {
+			t.Errorf("%s: %q / %q", c.locale, n.Title, n.Body)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
+	"kam/activities"
 	"kam/db/store"
 )
 
@@ -36,17 +37,22 @@ type Greeting struct {
 	On               string     `json:"on"`
 	KeyPersonID      *string    `json:"key_person_id" format:"uuid"`
 	HolidayID        *string    `json:"holiday_id" format:"uuid"`
-	Title            string     `json:"title"`
+	Title            string     `json:"title" doc:"In the caller's locale (Accept-Language overrides it)"`
 	Gift             bool       `json:"gift"`
 	AccountManagerID *string    `json:"account_manager_id" format:"uuid"`
 	Status           string     `json:"status" enum:"open,done,cancelled" doc:"cancelled: the key person was removed, or their birthday corrected (Art. 19)"`
 	DoneAt           *time.Time `json:"done_at"`
 }
 
-func greetingOut(g kam.Greeting) Greeting {
-	return Greeting{ID: g.ID.String(), CustomerID: g.CustomerID.String(), Occasion: g.Occasion, On: g.OccasionOn.Format(time.DateOnly),
-		KeyPersonID: uuidString(g.KeyPersonID), HolidayID: uuidString(g.HolidayID), Title: g.Title, Gift: g.Gift,
-		AccountManagerID: uuidString(g.AccountManagerID), Status: g.Status, DoneAt: g.DoneAt}
+// greetingOut shapes a task for a caller reading locale (SPEC §7
+// "Language": its title is worded for the reader, like its notice).
+func greetingOut(locale string) func(kam.Greeting) Greeting {
+	return func(g kam.Greeting) Greeting {
+		return Greeting{ID: g.ID.String(), CustomerID: g.CustomerID.String(), Occasion: g.Occasion, On: g.OccasionOn.Format(time.DateOnly),
+			KeyPersonID: uuidString(g.KeyPersonID), HolidayID: uuidString(g.HolidayID),
+			Title: activities.GreetingTitle(g.Occasion, g.CustomerName, g.Subject).Render(locale), Gift: g.Gift,
+			AccountManagerID: uuidString(g.AccountManagerID), Status: g.Status, DoneAt: g.DoneAt}
+	}
 }
 
 func (s *Server) greetingRoutes() {
@@ -151,7 +157,7 @@ func (s *Server) listGreetings(ctx context.Context, in *struct {
 		if err != nil {
 			return Page[Greeting]{}, nil, err
 		}
-		out := pageOf(rows, in.Limit, greetingOut, greetingCursor)
+		out := pageOf(rows, in.Limit, greetingOut(localeOf(ctx)), greetingCursor)
 		return out, accountsOf(rows[:len(out.Items)], func(g kam.Greeting) uuid.UUID { return g.CustomerID }), nil
 	})
 	if err != nil {
@@ -206,5 +212,5 @@ func (s *Server) completeGreeting(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	return &struct{ Body Greeting }{Body: greetingOut(g)}, nil
+	return &struct{ Body Greeting }{Body: greetingOut(localeOf(ctx))(g)}, nil
 }
