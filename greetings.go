@@ -44,9 +44,11 @@ type Greeting struct {
 }
 
 // GreetingFilter selects one page of a day's greeting tasks, resuming after
-// (occasion, customer, id).
+// (occasion, customer, id): those of Status, or, when it is nil, all but the
+// cancelled (a removed key person gets no greeting, SPEC §7).
 type GreetingFilter struct {
 	On            time.Time
+	Status        *string
 	AfterOccasion *string
 	AfterCustomer *uuid.UUID
 	AfterID       *uuid.UUID

@@ -142,6 +142,7 @@ func (s *Server) deleteHoliday(ctx context.Context, in *struct {
 
 func (s *Server) listGreetings(ctx context.Context, in *struct {
 	On     string `query:"on" format:"date" doc:"Default: today in the company time zone"`
+	Status string `query:"status" enum:"open,done,cancelled" doc:"Only tasks of this status. Default: open and done; a cancelled task (its key person removed or their birthday corrected) is no greeting and is listed only when asked for"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
 	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Greeting] }, error) {
@@ -149,7 +150,7 @@ func (s *Server) listGreetings(ctx context.Context, in *struct {
 	r := archiveRead{need: capGreetings, sections: greetingSections, action: kam.AccessList,
 		refusal: "greeting tasks are the account managers' and the KA Department's"}
 	out, err := readList(s, ctx, r, func(ctx context.Context, scope store.Scope) (Page[Greeting], []uuid.UUID, error) {
-		f, err := s.greetingQuery(in.On, in.Cursor, in.Limit)
+		f, err := s.greetingQuery(in.On, in.Status, in.Cursor, in.Limit)
 		if err != nil {
 			return Page[Greeting]{}, nil, err
 		}
@@ -166,8 +167,9 @@ func (s *Server) listGreetings(ctx context.Context, in *struct {
 	return &struct{ Body Page[Greeting] }{Body: out}, nil
 }
 
-// greetingQuery reads a greeting list's day (today by default) and cursor.
-func (s *Server) greetingQuery(on, cursor string, limit int) (kam.GreetingFilter, error) {
+// greetingQuery reads a greeting list's day (today by default), status
+// (all but cancelled by default) and cursor.
+func (s *Server) greetingQuery(on, status, cursor string, limit int) (kam.GreetingFilter, error) {
 	day := s.today()
 	if on != "" {
 		d, err := optDate("query.on", &on)
@@ -177,6 +179,9 @@ func (s *Server) greetingQuery(on, cursor string, limit int) (kam.GreetingFilter
 		day = *d
 	}
 	arg := kam.GreetingFilter{On: day, Limit: int32(limit + 1)}
+	if status != "" {
+		arg.Status = &status
+	}
 	var occasion string
 	var customer, gid uuid.UUID
 	if ok, err := decodeCursor(cursor, "greetings", textKey(&occasion), uuidKey(&customer), uuidKey(&gid)); err != nil {

@@ -70,7 +70,9 @@ WHERE g.occasion_on = sqlc.arg(on_date)
 ORDER BY g.occasion, g.customer_id, g.id;
 
 -- name: ListGreetingsPage :many
--- The greeting list of the API, paged by keyset on its order.
+-- The greeting list of the API, paged by keyset on its order. A cancelled
+-- task (its key person removed, or their birthday corrected) is no greeting
+-- (SPEC §7): it is listed only when the status asked for is cancelled.
 SELECT sqlc.embed(g), c.name AS customer_name, coalesce(CASE g.occasion
         WHEN 'birthday' THEN (SELECT k.name FROM key_persons k WHERE k.id = g.key_person_id)
         WHEN 'anniversary' THEN to_char(c.founded_on, 'YYYY-MM-DD')
@@ -79,6 +81,7 @@ SELECT sqlc.embed(g), c.name AS customer_name, coalesce(CASE g.occasion
 FROM greetings g JOIN customers c ON c.id = g.customer_id
 WHERE g.occasion_on = sqlc.arg(on_date)
   AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id))
+  AND CASE WHEN sqlc.narg(status)::text IS NULL THEN g.status <> 'cancelled' ELSE g.status = sqlc.narg(status) END
   AND (sqlc.narg(after_occasion)::text IS NULL
        OR (g.occasion, g.customer_id, g.id) > (sqlc.narg(after_occasion), sqlc.narg(after_customer)::uuid, sqlc.narg(after_id)::uuid))
 ORDER BY g.occasion, g.customer_id, g.id LIMIT sqlc.arg(lim);

@@ -210,7 +210,7 @@ func (s *Store) DeleteHoliday(ctx context.Context, id uuid.UUID) (int64, error) 
 
 // ListGreetingsPage lists one page of a day's greeting tasks within scope.
 func (s *Store) ListGreetingsPage(ctx context.Context, scope Scope, f kam.GreetingFilter) ([]kam.Greeting, error) {
-	rows, err := s.q.ListGreetingsPage(ctx, dbq.ListGreetingsPageParams{OnDate: f.On, ManagerID: scope.ManagerID, AfterOccasion: f.AfterOccasion,
+	rows, err := s.q.ListGreetingsPage(ctx, dbq.ListGreetingsPageParams{OnDate: f.On, ManagerID: scope.ManagerID, Status: f.Status, AfterOccasion: f.AfterOccasion,
 		AfterCustomer: f.AfterCustomer, AfterID: f.AfterID, Lim: f.Limit})
 	if err != nil {
 		return nil, interpret(err)

@@ -194,14 +194,16 @@ SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_perso
 FROM greetings g JOIN customers c ON c.id = g.customer_id
 WHERE g.occasion_on = $1
   AND ($2::uuid IS NULL OR c.account_manager_id = $2)
-  AND ($3::text IS NULL
-       OR (g.occasion, g.customer_id, g.id) > ($3, $4::uuid, $5::uuid))
-ORDER BY g.occasion, g.customer_id, g.id LIMIT $6
+  AND CASE WHEN $3::text IS NULL THEN g.status <> 'cancelled' ELSE g.status = $3 END
+  AND ($4::text IS NULL
+       OR (g.occasion, g.customer_id, g.id) > ($4, $5::uuid, $6::uuid))
+ORDER BY g.occasion, g.customer_id, g.id LIMIT $7
 `
 
 type ListGreetingsPageParams struct {
 	OnDate        time.Time
 	ManagerID     *uuid.UUID
+	Status        *string
 	AfterOccasion *string
 	AfterCustomer *uuid.UUID
 	AfterID       *uuid.UUID
@@ -214,11 +216,14 @@ type ListGreetingsPageRow struct {
 	Subject      string
 }
 
-// The greeting list of the API, paged by keyset on its order.
+// The greeting list of the API, paged by keyset on its order. A cancelled
+// task (its key person removed, or their birthday corrected) is no greeting
+// (SPEC §7): it is listed only when the status asked for is cancelled.
 func (q *Queries) ListGreetingsPage(ctx context.Context, arg ListGreetingsPageParams) ([]ListGreetingsPageRow, error) {
 	rows, err := q.db.Query(ctx, listGreetingsPage,
 		arg.OnDate,
 		arg.ManagerID,
+		arg.Status,
 		arg.AfterOccasion,
 		arg.AfterCustomer,
 		arg.AfterID,
