@@ -25,13 +25,18 @@ type HolidayFilter struct {
 
 // Greeting is a greeting task for an account manager (Art. 19).
 type Greeting struct {
-	ID               uuid.UUID
-	CustomerID       uuid.UUID
-	Occasion         string
-	OccasionOn       time.Time
-	KeyPersonID      *uuid.UUID
-	HolidayID        *uuid.UUID
-	Title            string
+	ID          uuid.UUID
+	CustomerID  uuid.UUID
+	Occasion    string
+	OccasionOn  time.Time
+	KeyPersonID *uuid.UUID
+	HolidayID   *uuid.UUID
+	// CustomerName and Subject are what the task's title is worded from, in
+	// each reader's locale (SPEC §7 "Language"): the account's name, and
+	// whom or what the occasion greets — the key person's name (birthday),
+	// the founding date (anniversary), the holiday's name (holiday).
+	CustomerName     string
+	Subject          string
 	Gift             bool
 	AccountManagerID *uuid.UUID
 	Status           string
@@ -39,9 +44,11 @@ type Greeting struct {
 }
 
 // GreetingFilter selects one page of a day's greeting tasks, resuming after
-// (occasion, customer, id).
+// (occasion, customer, id): those of Status, or, when it is nil, all but the
+// cancelled (a removed key person gets no greeting, SPEC §7).
 type GreetingFilter struct {
 	On            time.Time
+	Status        *string
 	AfterOccasion *string
 	AfterCustomer *uuid.UUID
 	AfterID       *uuid.UUID

@@ -75,13 +75,16 @@ type TicketStanding struct {
 	AcknowledgedAt *time.Time
 }
 
-// GreetingTask is one greeting task of a day (Art. 19).
+// GreetingTask is one greeting task of a day (Art. 19); its title is
+// worded from Occasion, CustomerName and Subject (see Greeting).
 type GreetingTask struct {
 	ID               uuid.UUID
 	CustomerID       uuid.UUID
 	AccountManagerID *uuid.UUID
 	Status           string
-	Title            string
+	Occasion         string
+	CustomerName     string
+	Subject          string
 	OccasionOn       time.Time
 	Gift             bool
 }

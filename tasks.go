@@ -85,9 +85,9 @@ type Task struct {
 	CustomerID   uuid.UUID
 	CustomerName string
 	// Subject: a request's or filing's product category, a ticket's
-	// subject, a greeting's title.
+	// subject, a greeting's subject (Greeting.Subject).
 	Subject string
-	// State: a request's route, a ticket's status.
+	// State: a request's route, a ticket's status, a greeting's occasion.
 	State       string
 	Rate        *decimal.Decimal // a request's or filing's rate
 	Missing     []string         // the sections an incomplete archive lacks (Art. 7)

@@ -16,19 +16,14 @@ import (
 	"kam/i18n"
 )
 
-// Activities carries the dependencies of every activity; it is registered once.
+// Activities carries the dependencies of every activity; it is registered
+// once. Whether notices are copied to the webhook is the Store's setting
+// (Store.QueueWebhookCopies), which every delivery obeys.
 type Activities struct {
-	Store   *store.Store
-	Webhook Webhook
-	Log     *slog.Logger
+	Store *store.Store
+	Log   *slog.Logger
 	// Runs starts the runs the reconciler finds missing.
 	Runs Runs
-}
-
-// Webhook is the optional outbound copy of every notification (SPEC §6, §7).
-// Notify only queues the copy when URL is set; the Deliverer posts it.
-type Webhook struct {
-	URL string
 }
 
 // ArchiveStatus is what an onboarding workflow needs to know of an archive.
@@ -117,7 +112,7 @@ func (a *Activities) optionalDelivery(ctx context.Context, n *Notice) (*store.De
 }
 
 // delivery resolves a notice into what Deliver writes: its recipients, with
-// the locale of each, and its webhook copy when a webhook is configured.
+// the locale of each.
 func (a *Activities) delivery(ctx context.Context, n Notice) (store.Delivery, error) {
 	if n.EventKey == "" {
 		return store.Delivery{}, temporal.NewNonRetryableApplicationError("notice without an event key", "bad_notice", nil)
@@ -128,12 +123,6 @@ func (a *Activities) delivery(ctx context.Context, n Notice) (store.Delivery, er
 	}
 	entry := store.Notification{
 		EventKey: n.EventKey, Kind: n.Kind, Title: n.Title, Body: n.Body, CustomerID: n.CustomerID, Render: n.Words, Locales: locales,
-	}
-	if a.Webhook.URL != "" {
-		// The webhook copy is one for all recipients: in the default locale.
-		if entry.Webhook, err = webhookPayload(n, a.Store.DefaultLocale(), recipients); err != nil {
-			return store.Delivery{}, err
-		}
 	}
 	return store.Delivery{Recipients: recipients, Notification: entry}, nil
 }

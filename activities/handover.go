@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -52,7 +53,7 @@ func (a *Activities) MoveHandoverBatch(ctx context.Context, in HandoverBatchInpu
 	b, err := a.Store.MoveHandoverBatch(ctx, in.HandoverID, in.Batch, in.Limit)
 	var de *kam.Error
 	if errors.As(err, &de) && (de.Code == kam.CodeHandoverTarget || de.Code == store.CodeHandoverFinished) {
-		return b, temporal.NewNonRetryableApplicationError(de.Message, ErrHandoverRefused, nil)
+		return b, temporal.NewNonRetryableApplicationError(refusal(de), ErrHandoverRefused, nil)
 	}
 	if err != nil {
 		return b, err
@@ -91,6 +92,26 @@ func (a *Activities) announceHandedOver(ctx context.Context, in HandoverBatchInp
 	return nil
 }
 
+// refusal is the message of a refused batch, which the run records as the
+// handover's reason (workflows.StaffHandover): it leads with the refusal's
+// code, so that the notice can say why in the requester's locale
+// (reasonWords) while the record keeps the English words.
+func refusal(e *kam.Error) string { return e.Code + ": " + e.Message }
+
+// reasonWords is why h stopped, in words for any locale; a reason that
+// names no code it knows (recorded before reasons led with one) reads as it
+// is.
+func reasonWords(h kam.Handover) i18n.Message {
+	code, _, ok := strings.Cut(h.Reason, ": ")
+	switch {
+	case ok && code == kam.CodeHandoverTarget:
+		return i18n.M(i18n.HandoverReceiverGone, h.ToStaffID.String())
+	case ok && i18n.Has(i18n.ProblemKey(code)):
+		return i18n.M(i18n.ProblemKey(code))
+	}
+	return i18n.Message{Key: i18n.Key(h.Reason)}
+}
+
 // HandoverEnd ends a handover: done, or failed with why.
 type HandoverEnd struct {
 	HandoverID uuid.UUID
@@ -109,7 +130,7 @@ func (a *Activities) FinishHandover(ctx context.Context, e HandoverEnd) (kam.Han
 	moved := []any{h.AccountsMoved, h.RequestsMoved, h.GreetingsMoved}
 	if h.Status == kam.HandoverFailed {
 		_, err = a.Notify(ctx, Notice{EventKey: key + "/failed", Kind: "handover_failed", TitleMsg: i18n.M(i18n.HandoverFailedTitle),
-			BodyMsg: i18n.M(i18n.HandoverFailedBody, append([]any{h.Reason}, moved...)...), StaffIDs: []uuid.UUID{h.RequestedBy}})
+			BodyMsg: i18n.M(i18n.HandoverFailedBody, append([]any{reasonWords(h)}, moved...)...), StaffIDs: []uuid.UUID{h.RequestedBy}})
 		return h, err
 	}
 	if _, err := a.Notify(ctx, Notice{EventKey: key + "/received", Kind: "handover_received", TitleMsg: i18n.M(i18n.HandoverReceivedTitle),

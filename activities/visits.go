@@ -93,9 +93,24 @@ func greetingNotice(t kam.GreetingTask) store.Notification {
 	if t.Gift {
 		body.Key = i18n.GreetingGiftBody
 	}
-	// The task's title is the task's own (its occasion, a key person's name).
-	n := Notice{Title: t.Title, BodyMsg: body}
+	n := Notice{TitleMsg: GreetingTitle(t.Occasion, t.CustomerName, t.Subject), BodyMsg: body}
 	return store.Notification{EventKey: "greeting/" + t.ID.String(), Kind: "greeting_task", Render: n.Words, CustomerID: &t.CustomerID}
+}
+
+// GreetingTitle is the title of a greeting task of occasion for account,
+// greeting subject (kam.Greeting), wherever it is shown: its notice, the
+// greeting list, the caller's tasks. An occasion without words of its own
+// reads as its subject.
+func GreetingTitle(occasion, account, subject string) i18n.Message {
+	switch occasion {
+	case "birthday":
+		return i18n.M(i18n.GreetingBirthdayTitle, account, subject)
+	case "anniversary":
+		return i18n.M(i18n.GreetingAnniversaryTitle, account, subject)
+	case "holiday":
+		return i18n.M(i18n.GreetingHolidayTitle, account, subject)
+	}
+	return i18n.Message{Key: i18n.Key(subject)}
 }
 
 // VisitNoticeKey is the event key of a visit plan's notice (what: lead,

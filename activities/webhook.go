@@ -6,7 +6,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -53,19 +52,8 @@ func Sign(key []byte, id string, timestamp int64, body []byte) string {
 	return "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
-// webhookPayload is the body of the webhook copy of a notice.
-// Its words are in locale (the default locale: one copy goes for every
-// recipient, whatever each one reads).
-func webhookPayload(n Notice, locale string, recipients []uuid.UUID) ([]byte, error) {
-	title, body := n.Words(locale)
-	return json.Marshal(map[string]any{
-		"event_key": n.EventKey, "kind": n.Kind, "title": title, "body": body, "locale": locale,
-		"customer_id": n.CustomerID, "recipients": recipients,
-	})
-}
-
-// Deliverer posts the queued webhook copies of notices (the outbox Notify
-// writes), off every process's path: a receiver that hangs costs one request
+// Deliverer posts the queued webhook copies of notices (the outbox that
+// Store.Deliver writes while QueueWebhookCopies is on), off every process's path: a receiver that hangs costs one request
 // timeout per attempt here and nothing anywhere else. Each delivery is tried
 // at most MaxAttempts times with exponential backoff, then dead-lettered.
 // Several deliverers (one per worker) share the queue without taking the same

@@ -112,10 +112,11 @@ func queued(t *testing.T, s *store.Store, eventKey string) store.WebhookRecord {
 }
 
 // enqueue puts one notice in the outbox through Notify, as a workflow would.
-func enqueue(t *testing.T, s *store.Store, url string) activities.Notice {
+func enqueue(t *testing.T, s *store.Store) activities.Notice {
 	t.Helper()
 	n := activities.Notice{EventKey: "test/" + uuid.NewString(), Kind: "test", Title: "t", StaffIDs: []uuid.UUID{staffMember(t, s)}}
-	a := &activities.Activities{Store: s, Webhook: activities.Webhook{URL: url}}
+	s.QueueWebhookCopies(true)
+	a := &activities.Activities{Store: s}
 	if _, err := a.Notify(context.Background(), n); err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,8 @@ func TestNotifyDoesNotWaitForAHangingReceiver(t *testing.T) {
 	s := newStore(t)
 	hs := hanging(t)
 	to := staffMember(t, s)
-	a := &activities.Activities{Store: s, Webhook: activities.Webhook{URL: hs.URL}}
+	s.QueueWebhookCopies(true)
+	a := &activities.Activities{Store: s}
 	n := activities.Notice{EventKey: "grant/" + uuid.NewString(), Kind: "grant", Title: "granted", StaffIDs: []uuid.UUID{to}}
 
 	began := time.Now()
@@ -195,7 +197,7 @@ func TestWebhookSignatureVerifiesIndependently(t *testing.T) {
 			rc := &receiver{}
 			hs := httptest.NewServer(rc)
 			defer hs.Close()
-			n := enqueue(t, s, hs.URL)
+			n := enqueue(t, s)
 			key, err := activities.WebhookKey(secret)
 			if err != nil {
 				t.Fatal(err)
@@ -233,7 +235,7 @@ func TestWebhookRetriedUntilDeliveredOnce(t *testing.T) {
 	rc := &receiver{failures: 3}
 	hs := httptest.NewServer(rc)
 	defer hs.Close()
-	n := enqueue(t, s, hs.URL)
+	n := enqueue(t, s)
 	d := &activities.Deliverer{Store: s, URL: hs.URL, Key: []byte("k"), BaseBackoff: 10 * time.Millisecond}
 	drain(t, d, func() bool { return queued(t, s, n.EventKey).DeliveredAt != nil })
 	for range 5 {
@@ -263,7 +265,7 @@ func TestWebhookDeadAfterMaxAttempts(t *testing.T) {
 	rc := &receiver{failures: -1}
 	hs := httptest.NewServer(rc)
 	defer hs.Close()
-	n := enqueue(t, s, hs.URL)
+	n := enqueue(t, s)
 	var dead int
 	d := &activities.Deliverer{Store: s, URL: hs.URL, Key: []byte("k"), MaxAttempts: 3, BaseBackoff: 10 * time.Millisecond, OnDead: func() { dead++ }}
 	drain(t, d, func() bool { return queued(t, s, n.EventKey).DeadAt != nil })
@@ -289,7 +291,7 @@ func TestAbandonedLastAttemptIsBuried(t *testing.T) {
 	rc := &receiver{}
 	hs := httptest.NewServer(rc)
 	defer hs.Close()
-	n := enqueue(t, s, hs.URL)
+	n := enqueue(t, s)
 	if got, err := s.ClaimWebhooks(context.Background(), 10, 1, time.Millisecond); err != nil || len(got) != 1 {
 		t.Fatalf("claim = %v, %v", got, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
+	"kam/activities"
 	"kam/db/store"
 )
 
@@ -36,17 +37,22 @@ type Greeting struct {
 	On               string     `json:"on"`
 	KeyPersonID      *string    `json:"key_person_id" format:"uuid"`
 	HolidayID        *string    `json:"holiday_id" format:"uuid"`
-	Title            string     `json:"title"`
+	Title            string     `json:"title" doc:"In the caller's locale (Accept-Language overrides it)"`
 	Gift             bool       `json:"gift"`
 	AccountManagerID *string    `json:"account_manager_id" format:"uuid"`
 	Status           string     `json:"status" enum:"open,done,cancelled" doc:"cancelled: the key person was removed, or their birthday corrected (Art. 19)"`
 	DoneAt           *time.Time `json:"done_at"`
 }
 
-func greetingOut(g kam.Greeting) Greeting {
-	return Greeting{ID: g.ID.String(), CustomerID: g.CustomerID.String(), Occasion: g.Occasion, On: g.OccasionOn.Format(time.DateOnly),
-		KeyPersonID: uuidString(g.KeyPersonID), HolidayID: uuidString(g.HolidayID), Title: g.Title, Gift: g.Gift,
-		AccountManagerID: uuidString(g.AccountManagerID), Status: g.Status, DoneAt: g.DoneAt}
+// greetingOut shapes a task for a caller reading locale (SPEC §7
+// "Language": its title is worded for the reader, like its notice).
+func greetingOut(locale string) func(kam.Greeting) Greeting {
+	return func(g kam.Greeting) Greeting {
+		return Greeting{ID: g.ID.String(), CustomerID: g.CustomerID.String(), Occasion: g.Occasion, On: g.OccasionOn.Format(time.DateOnly),
+			KeyPersonID: uuidString(g.KeyPersonID), HolidayID: uuidString(g.HolidayID),
+			Title: activities.GreetingTitle(g.Occasion, g.CustomerName, g.Subject).Render(locale), Gift: g.Gift,
+			AccountManagerID: uuidString(g.AccountManagerID), Status: g.Status, DoneAt: g.DoneAt}
+	}
 }
 
 func (s *Server) greetingRoutes() {
@@ -136,6 +142,7 @@ func (s *Server) deleteHoliday(ctx context.Context, in *struct {
 
 func (s *Server) listGreetings(ctx context.Context, in *struct {
 	On     string `query:"on" format:"date" doc:"Default: today in the company time zone"`
+	Status string `query:"status" enum:"open,done,cancelled" doc:"Only tasks of this status. Default: open and done; a cancelled task (its key person removed or their birthday corrected) is no greeting and is listed only when asked for"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
 	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Greeting] }, error) {
@@ -143,7 +150,7 @@ func (s *Server) listGreetings(ctx context.Context, in *struct {
 	r := archiveRead{need: capGreetings, sections: greetingSections, action: kam.AccessList,
 		refusal: "greeting tasks are the account managers' and the KA Department's"}
 	out, err := readList(s, ctx, r, func(ctx context.Context, scope store.Scope) (Page[Greeting], []uuid.UUID, error) {
-		f, err := s.greetingQuery(in.On, in.Cursor, in.Limit)
+		f, err := s.greetingQuery(in.On, in.Status, in.Cursor, in.Limit)
 		if err != nil {
 			return Page[Greeting]{}, nil, err
 		}
@@ -151,7 +158,7 @@ func (s *Server) listGreetings(ctx context.Context, in *struct {
 		if err != nil {
 			return Page[Greeting]{}, nil, err
 		}
-		out := pageOf(rows, in.Limit, greetingOut, greetingCursor)
+		out := pageOf(rows, in.Limit, greetingOut(localeOf(ctx)), greetingCursor)
 		return out, accountsOf(rows[:len(out.Items)], func(g kam.Greeting) uuid.UUID { return g.CustomerID }), nil
 	})
 	if err != nil {
@@ -160,8 +167,9 @@ func (s *Server) listGreetings(ctx context.Context, in *struct {
 	return &struct{ Body Page[Greeting] }{Body: out}, nil
 }
 
-// greetingQuery reads a greeting list's day (today by default) and cursor.
-func (s *Server) greetingQuery(on, cursor string, limit int) (kam.GreetingFilter, error) {
+// greetingQuery reads a greeting list's day (today by default), status
+// (all but cancelled by default) and cursor.
+func (s *Server) greetingQuery(on, status, cursor string, limit int) (kam.GreetingFilter, error) {
 	day := s.today()
 	if on != "" {
 		d, err := optDate("query.on", &on)
@@ -171,6 +179,9 @@ func (s *Server) greetingQuery(on, cursor string, limit int) (kam.GreetingFilter
 		day = *d
 	}
 	arg := kam.GreetingFilter{On: day, Limit: int32(limit + 1)}
+	if status != "" {
+		arg.Status = &status
+	}
 	var occasion string
 	var customer, gid uuid.UUID
 	if ok, err := decodeCursor(cursor, "greetings", textKey(&occasion), uuidKey(&customer), uuidKey(&gid)); err != nil {
@@ -206,5 +217,5 @@ func (s *Server) completeGreeting(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	return &struct{ Body Greeting }{Body: greetingOut(g)}, nil
+	return &struct{ Body Greeting }{Body: greetingOut(localeOf(ctx))(g)}, nil
 }

@@ -111,3 +111,52 @@ func TestProblemDetailInTheCallersLocale(t *testing.T) {
 		t.Errorf("validation in zh-CN: %s", r.Raw)
 	}
 }
+
+// SPEC §7 "Language": the titles of the caller's tasks and of the greeting
+// list are worded for the reader — their locale, or Accept-Language — and
+// name the account and the key person as they are.
+func TestTaskAndGreetingTitlesInTheCallersLocale(t *testing.T) {
+	ka := staffByRole(t)[kam.RoleKAManager]
+	tomorrow := time.Now().UTC().AddDate(0, 0, 1)
+	on := tomorrow.Format(time.DateOnly)
+	birthday := time.Date(1970, tomorrow.Month(), tomorrow.Day(), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+	// The greeting task's title and the start of the archive task's.
+	zh := func(a string) [2]string {
+		return [2]string{"Zhao Min（" + a + "）生日", "补全 " + a + " 的客户档案："}
+	}
+	en := func(a string) [2]string {
+		return [2]string{"Birthday of Zhao Min (" + a + ")", "Complete the archive of " + a + ": "}
+	}
+	for _, c := range []struct {
+		locale, accept string
+		want           func(account string) [2]string
+	}{{"zh-CN", "", zh}, {"en", "", en}, {"zh-CN", "en", en}} {
+		am := staffIn(t, kam.RoleAccountManager, c.locale)
+		name := "Titled " + uuid.NewString()[:6]
+		id := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "TT-" + uuid.NewString()[:8], "name": name, "tier": "S", "account_manager_id": am.ID}), 201).str("id")
+		must(t, call(t, "POST", "/v1/customers/"+id+"/key-persons", am.Token, map[string]any{"name": "Zhao Min", "role": "head", "birthday": birthday}), 201)
+		w := c.want(name)
+		var hs []header
+		if c.accept != "" {
+			hs = append(hs, header{"Accept-Language", c.accept})
+		}
+		titles := map[string]string{}
+		for _, k := range must(t, call(t, "GET", "/v1/me/tasks?limit=200", am.Token, nil, hs...), 200).items() {
+			if k["customer_id"] == id {
+				titles[k["kind"].(string)] = k["title"].(string)
+			}
+		}
+		if titles[kam.TaskGreeting] != w[0] || !strings.HasPrefix(titles[kam.TaskArchiveIncomplete], w[1]) {
+			t.Errorf("%s (Accept-Language %q): task titles %q", c.locale, c.accept, titles)
+		}
+		var greeting string
+		for _, g := range must(t, call(t, "GET", "/v1/greetings?on="+on, am.Token, nil, hs...), 200).items() {
+			if g["customer_id"] == id && g["occasion"] == "birthday" {
+				greeting = g["title"].(string)
+			}
+		}
+		if greeting != w[0] {
+			t.Errorf("%s (Accept-Language %q): greeting title %q, want %q", c.locale, c.accept, greeting, w[0])
+		}
+	}
+}

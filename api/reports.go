@@ -147,7 +147,7 @@ type CustomerReport struct {
 	OpenTickets       int32             `json:"open_tickets"`
 	VisitsDone        int32             `json:"visits_done"`
 	VisitsMissed      int32             `json:"visits_missed"`
-	Greetings         int32             `json:"greetings"`
+	Greetings         int32             `json:"greetings" doc:"Greeting tasks whose occasion falls in the period, cancelled ones not counted"`
 	CreditStatus      *string           `json:"credit_status"`
 	CreditOutstanding *string           `json:"credit_outstanding"`
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/google/uuid"
 
 	"kam"
+	"kam/activities"
+	"kam/i18n"
 )
 
 // Task is one thing waiting on the caller (SPEC §7 "Approvals and work").
@@ -20,7 +22,7 @@ type Task struct {
 	DueAt      time.Time `json:"due_at" doc:"A decision's deadline, a filing's time, a ticket's respond_by (resolve_by once acknowledged), a visit's due time, the greeting's day, the archive's opening plus KAM_ONBOARDING_ESCALATE_AFTER, a statement's due time"`
 	ID         string    `json:"id" format:"uuid" doc:"The request, filing, ticket, visit, greeting, account or statement"`
 	CustomerID string    `json:"customer_id" format:"uuid"`
-	Title      string    `json:"title"`
+	Title      string    `json:"title" doc:"In the caller's locale (Accept-Language overrides it)"`
 	Link       string    `json:"link" doc:"The API path to act on it"`
 }
 
@@ -54,7 +56,7 @@ func (s *Server) listTasks(ctx context.Context, in *struct {
 		if err != nil {
 			return Page[Task]{}, nil, err
 		}
-		page := pageOf(rows, in.Limit, taskOut(p.Role), taskCursor)
+		page := pageOf(rows, in.Limit, taskOut(p.Role, localeOf(ctx)), taskCursor)
 		return page, tasksShown(rows[:len(page.Items)]), nil
 	})
 	if err != nil {
@@ -112,11 +114,12 @@ func tasksShown(rows []kam.Task) []shownAccount {
 	return out
 }
 
-// taskOut shapes a task for a caller of role: its title and where to act.
-func taskOut(role string) func(kam.Task) Task {
+// taskOut shapes a task for a caller of role reading locale: its title and
+// where to act.
+func taskOut(role, locale string) func(kam.Task) Task {
 	return func(t kam.Task) Task {
 		return Task{Kind: t.Kind, DueAt: t.DueAt, ID: t.ID.String(), CustomerID: t.CustomerID.String(),
-			Title: taskTitle(t), Link: taskLink(t, role)}
+			Title: taskTitle(t).Render(locale), Link: taskLink(t, role)}
 	}
 }
 
@@ -128,32 +131,34 @@ func owedOf(t kam.Task) string {
 	return money(*t.Outstanding)
 }
 
-func taskTitle(t kam.Task) string {
+// taskTitle is a task's title in words for any locale (SPEC §7
+// "Language"): what to do, and to which account.
+func taskTitle(t kam.Task) i18n.Message {
 	name := t.CustomerName
 	switch t.Kind {
 	case kam.TaskDiscountDecision:
-		route := "within the standard"
 		if t.State == kam.RouteBeyondStandard {
-			route = "beyond the standard"
+			return i18n.M(i18n.TaskDecideBeyondTitle, rateOf(t), t.Subject, name)
 		}
-		return fmt.Sprintf("Decide the discount of %s%% on %s for %s (%s)", rateOf(t), t.Subject, name, route)
+		return i18n.M(i18n.TaskDecideStandardTitle, rateOf(t), t.Subject, name)
 	case kam.TaskFilingAcknowledgement:
-		return fmt.Sprintf("Acknowledge the filed discount of %s%% on %s for %s", rateOf(t), t.Subject, name)
+		return i18n.M(i18n.TaskAcknowledgeTitle, rateOf(t), t.Subject, name)
 	case kam.TaskTicket:
 		if t.State == "open" {
-			return fmt.Sprintf("Respond to %s's ticket: %s", name, t.Subject)
+			return i18n.M(i18n.TaskRespondTitle, name, t.Subject)
 		}
-		return fmt.Sprintf("Resolve %s's ticket: %s", name, t.Subject)
+		return i18n.M(i18n.TaskResolveTitle, name, t.Subject)
 	case kam.TaskVisitDue:
-		return "Visit " + name
+		return i18n.M(i18n.TaskVisitTitle, name)
 	case kam.TaskGreeting:
-		return "Greet " + name + ": " + t.Subject
+		// The greeting's own title names the account already.
+		return activities.GreetingTitle(t.State, name, t.Subject)
 	case kam.TaskArchiveIncomplete:
-		return fmt.Sprintf("Complete the archive of %s: %s", name, strings.Join(t.Missing, ", "))
+		return i18n.M(i18n.TaskArchiveTitle, name, strings.Join(t.Missing, ", "))
 	case kam.TaskStatementOverdue:
-		return fmt.Sprintf("Collect %s overdue from %s", owedOf(t), name)
+		return i18n.M(i18n.TaskStatementTitle, owedOf(t), name)
 	}
-	return name
+	return i18n.Message{Key: i18n.Key(name)}
 }
 
 func rateOf(t kam.Task) string {

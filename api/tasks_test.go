@@ -91,7 +91,7 @@ func TestMyTasksDiscountDecisions(t *testing.T) {
 	k1, k2, g := myTasks(t, ka1.Token, 200), myTasks(t, ka2.Token, 200), myTasks(t, gm.Token, 200)
 	task := taskOf(k1, kam.TaskDiscountDecision, beyond)
 	if task == nil || task["customer_id"] != c || task["link"] != "/v1/discount-requests/"+beyond+"/decisions" ||
-		!strings.Contains(task["title"].(string), "15%") || !strings.Contains(task["title"].(string), "beyond the standard") {
+		!strings.Contains(task["title"].(string), "15%") || !strings.Contains(task["title"].(string), "超出规定标准") {
 		t.Fatalf("the KA manager's stage-1 task = %v", task)
 	}
 	if taskOf(k1, kam.TaskDiscountDecision, own) != nil {

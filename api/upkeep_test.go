@@ -119,9 +119,15 @@ func TestRemovedKeyPersonIsNotGreeted(t *testing.T) {
 	k := must(t, call(t, "POST", "/v1/customers/"+id+"/key-persons", am.Token, map[string]any{"name": "Zhao Min", "role": "head", "birthday": birthday(tomorrow)}), 201)
 	kid := k.str("id")
 	path := "/v1/customers/" + id + "/key-persons/" + kid
-	status := func(on time.Time) []string {
+	// status lists the key person's tasks on a day, as the greeting list
+	// shows them by default, or of one status (filter).
+	status := func(on time.Time, filter ...string) []string {
 		var out []string
-		for _, g := range must(t, call(t, "GET", "/v1/greetings?on="+on.Format(time.DateOnly), am.Token, nil), 200).items() {
+		path := "/v1/greetings?on=" + on.Format(time.DateOnly)
+		for _, f := range filter {
+			path += "&status=" + f
+		}
+		for _, g := range must(t, call(t, "GET", path, am.Token, nil), 200).items() {
 			if g["key_person_id"] == kid {
 				out = append(out, g["status"].(string))
 			}
@@ -137,8 +143,15 @@ func TestRemovedKeyPersonIsNotGreeted(t *testing.T) {
 	if r.str("birthday") != birthday(dayAfter) || r.str("title") != "Chairman" || r.str("role") != "head" {
 		t.Fatalf("patched key person = %s", r.Raw)
 	}
-	if got := status(tomorrow); !slices.Equal(got, []string{"cancelled"}) {
-		t.Fatalf("greetings tomorrow after the correction = %v", got)
+	// A cancelled task is no greeting: the list leaves it out unless asked.
+	if got := status(tomorrow); len(got) != 0 {
+		t.Fatalf("greetings tomorrow after the correction = %v, want none", got)
+	}
+	if got := status(tomorrow, "cancelled"); !slices.Equal(got, []string{"cancelled"}) {
+		t.Fatalf("cancelled greetings tomorrow after the correction = %v", got)
+	}
+	if got := status(tomorrow, "open"); len(got) != 0 {
+		t.Fatalf("open greetings tomorrow after the correction = %v", got)
 	}
 	var cancelled string
 	if err := running.Store.Pool.QueryRow(context.Background(), "SELECT id::text FROM greetings WHERE key_person_id = $1 AND status = 'cancelled'", kid).Scan(&cancelled); err != nil {
@@ -152,11 +165,22 @@ func TestRemovedKeyPersonIsNotGreeted(t *testing.T) {
 	problem(t, call(t, "PATCH", path, am.Token, map[string]any{"birthday": "1850-01-01"}), 422, "validation_failed")
 	problem(t, call(t, "PATCH", path, staff[kam.RoleFinance].Token, map[string]any{"title": "x"}), 403, "forbidden")
 
-	// Removed: the open task is cancelled, and no sweep greets them again.
+	// Removed: the open task is cancelled, and no sweep greets them again;
+	// the account's report counts it no more.
+	report := "/v1/reports/customers/" + id + "?from=" + tomorrow.Format(time.DateOnly) + "&to=" + dayAfter.Format(time.DateOnly)
+	counted := func() float64 { return must(t, call(t, "GET", report, ka.Token, nil), 200).Body["greetings"].(float64) }
+	before := counted()
 	must(t, call(t, "DELETE", path, am.Token, nil), 204)
-	if got := status(dayAfter); !slices.Equal(got, []string{"cancelled"}) {
-		t.Fatalf("greetings of a removed key person = %v", got)
+	if after := counted(); after != before-1 {
+		t.Fatalf("the report counts %v greetings after the removal, %v before", after, before)
 	}
+	if got := status(dayAfter); len(got) != 0 {
+		t.Fatalf("greetings of a removed key person = %v, want none", got)
+	}
+	if got := status(dayAfter, "cancelled"); !slices.Equal(got, []string{"cancelled"}) {
+		t.Fatalf("cancelled greetings of a removed key person = %v", got)
+	}
+	problem(t, call(t, "GET", "/v1/greetings?status=gone", am.Token, nil), 422, "validation_failed")
 	if _, err := running.Store.SweepGreetings(context.Background(), time.Now().UTC().Truncate(24*time.Hour), 7, nil, nil); err != nil {
 		t.Fatal(err)
 	}

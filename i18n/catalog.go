@@ -101,9 +101,23 @@ var en = map[Key]catalog.Message{
 	HandoverDoneTitle:     s("Staff handover done"),
 	HandoverDoneBody:      s("%[1]d accounts, %[2]d pending discount requests and %[3]d greeting tasks moved to staff member %[4]s"),
 
-	RegisterCheckpointTitle: s("Access register checkpoint"),
-	GreetingBody:            s("On %[1]s"),
-	GreetingGiftBody:        s("On %[1]s; a gift is prepared for this tier"),
+	HandoverReceiverGone: s("staff member %[1]s is no longer an active account manager"),
+
+	RegisterCheckpointTitle:  s("Access register checkpoint"),
+	GreetingBody:             s("On %[1]s"),
+	GreetingGiftBody:         s("On %[1]s; a gift is prepared for this tier"),
+	GreetingBirthdayTitle:    s("Birthday of %[2]s (%[1]s)"),
+	GreetingAnniversaryTitle: s("Anniversary of %[1]s (founded %[2]s)"),
+	GreetingHolidayTitle:     s("%[2]s greetings to %[1]s"),
+
+	TaskDecideStandardTitle: s("Decide the discount of %[1]s%% on %[2]s for %[3]s (within the standard)"),
+	TaskDecideBeyondTitle:   s("Decide the discount of %[1]s%% on %[2]s for %[3]s (beyond the standard)"),
+	TaskAcknowledgeTitle:    s("Acknowledge the filed discount of %[1]s%% on %[2]s for %[3]s"),
+	TaskRespondTitle:        s("Respond to %[1]s's ticket: %[2]s"),
+	TaskResolveTitle:        s("Resolve %[1]s's ticket: %[2]s"),
+	TaskVisitTitle:          s("Visit %[1]s"),
+	TaskArchiveTitle:        s("Complete the archive of %[1]s: %[2]s"),
+	TaskStatementTitle:      s("Collect %[1]s overdue from %[2]s"),
 
 	VersionConflictDetail: s("the record is at version %[1]d, not %[2]d"),
 	OutstandingBalance:    s("the account still owes %[1]s; credit closes only when nothing is outstanding"),
@@ -198,9 +212,23 @@ var zh = map[Key]catalog.Message{
 	HandoverDoneTitle:     s("客户移交已完成"),
 	HandoverDoneBody:      s("%[1]d 个客户、%[2]d 项待审批的优惠申请、%[3]d 项慰问任务已移交给员工 %[4]s"),
 
-	RegisterCheckpointTitle: s("查阅登记检查点"),
-	GreetingBody:            s("日期：%[1]s"),
-	GreetingGiftBody:        s("日期：%[1]s；已为该级别客户准备礼品"),
+	HandoverReceiverGone: s("员工 %[1]s 已不再是在职的客户经理"),
+
+	RegisterCheckpointTitle:  s("查阅登记检查点"),
+	GreetingBody:             s("日期：%[1]s"),
+	GreetingGiftBody:         s("日期：%[1]s；已为该级别客户准备礼品"),
+	GreetingBirthdayTitle:    s("%[2]s（%[1]s）生日"),
+	GreetingAnniversaryTitle: s("%[1]s 成立纪念日（成立于 %[2]s）"),
+	GreetingHolidayTitle:     s("%[2]s 节日慰问：%[1]s"),
+
+	TaskDecideStandardTitle: s("审批 %[3]s 的 %[2]s 优惠 %[1]s%%（规定标准内）"),
+	TaskDecideBeyondTitle:   s("审批 %[3]s 的 %[2]s 优惠 %[1]s%%（超出规定标准）"),
+	TaskAcknowledgeTitle:    s("确认 %[3]s 的 %[2]s 优惠 %[1]s%% 备案"),
+	TaskRespondTitle:        s("响应 %[1]s 的工单：%[2]s"),
+	TaskResolveTitle:        s("解决 %[1]s 的工单：%[2]s"),
+	TaskVisitTitle:          s("走访 %[1]s"),
+	TaskArchiveTitle:        s("补全 %[1]s 的客户档案：%[2]s"),
+	TaskStatementTitle:      s("向 %[2]s 催收逾期欠费 %[1]s"),
 
 	VersionConflictDetail:   s("记录当前为第 %[1]d 版，而非第 %[2]d 版"),
 	OutstandingBalance:      s("该客户仍欠费 %[1]s；欠费全部结清后方可关闭信用"),

@@ -32,7 +32,9 @@ type Key string
 // Message is a key and its arguments, rendered in the reader's locale when
 // the reader is known (a notice per recipient, a problem per caller). It
 // travels in workflow payloads as JSON: numbers come back as float64, which
-// Render turns back into integers.
+// Render turns back into integers. An argument that is itself a Message is
+// rendered in the same locale (a reason inside a notice's body); it does not
+// survive a workflow payload, so only activities and handlers nest them.
 type Message struct {
 	Key  Key   `json:",omitempty"`
 	Args []any `json:",omitempty"`
@@ -87,16 +89,22 @@ func Render(locale string, key Key, args ...any) string {
 	if !ok {
 		p = printers[ZhCN]
 	}
-	return p.Sprintf(string(key), normalizeArgs(args)...)
+	return p.Sprintf(string(key), normalizeArgs(locale, args)...)
 }
 
 // normalizeArgs undoes JSON's float64 for whole numbers, so that %d and the
-// plural rules see integers again after a trip through a workflow payload.
-func normalizeArgs(args []any) []any {
+// plural rules see integers again after a trip through a workflow payload,
+// and words a Message argument in locale.
+func normalizeArgs(locale string, args []any) []any {
 	out := make([]any, len(args))
 	for i, a := range args {
-		if f, ok := a.(float64); ok && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
-			a = int64(f)
+		switch v := a.(type) {
+		case float64:
+			if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+				a = int64(v)
+			}
+		case Message:
+			a = v.Render(locale)
 		}
 		out[i] = a
 	}

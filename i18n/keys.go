@@ -76,9 +76,30 @@ const (
 	HandoverDoneTitle     Key = "notice.handover_done.title"
 	HandoverDoneBody      Key = "notice.handover_done.body" // accounts, requests, greetings, to
 
+	// Why a handover stopped (HandoverFailedBody's reason).
+	HandoverReceiverGone Key = "notice.handover_failed.receiver_gone" // receiver
+
 	RegisterCheckpointTitle Key = "notice.register_checkpoint.title"
 	GreetingBody            Key = "notice.greeting_task.body"      // occasion date
 	GreetingGiftBody        Key = "notice.greeting_task.gift.body" // occasion date
+	// A greeting task's title, in its notice, the greeting list and the task
+	// list.
+	GreetingBirthdayTitle    Key = "greeting.birthday.title"    // account, key person
+	GreetingAnniversaryTitle Key = "greeting.anniversary.title" // account, founding date
+	GreetingHolidayTitle     Key = "greeting.holiday.title"     // account, holiday
+)
+
+// Keys of the titles of GET /v1/me/tasks, one per kind (and route or status
+// where the words differ); a greeting's is its GreetingXTitle.
+const (
+	TaskDecideStandardTitle Key = "task.discount_decision.standard.title"        // rate, category, account
+	TaskDecideBeyondTitle   Key = "task.discount_decision.beyond_standard.title" // rate, category, account
+	TaskAcknowledgeTitle    Key = "task.filing_acknowledgement.title"            // rate, category, account
+	TaskRespondTitle        Key = "task.ticket.respond.title"                    // account, subject
+	TaskResolveTitle        Key = "task.ticket.resolve.title"                    // account, subject
+	TaskVisitTitle          Key = "task.visit_due.title"                         // account
+	TaskArchiveTitle        Key = "task.archive_incomplete.title"                // account, missing sections
+	TaskStatementTitle      Key = "task.statement_overdue.title"                 // amount, account
 )
 
 // ProblemKey is the key of a problem code's detail: the words a caller reads

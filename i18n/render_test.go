@@ -16,6 +16,10 @@ func TestRenderPlural(t *testing.T) {
 		{"fr", VisitDueTitle, nil, "走访到期"},
 		{En, Key("A literal title"), nil, "A literal title"},
 		{En, ProblemKey("not_found"), nil, "no such resource"},
+		// A message inside a message is worded in the same locale.
+		{ZhCN, HandoverFailedBody, []any{M(HandoverReceiverGone, "x"), 1, 0, 2}, "员工 x 已不再是在职的客户经理；中止前已移交：1 个客户、0 项待审批的优惠申请、2 项慰问任务"},
+		{En, HandoverFailedBody, []any{M(HandoverReceiverGone, "x"), 1, 0, 2},
+			"staff member x is no longer an active account manager; moved before it stopped: 1 accounts, 0 pending discount requests and 2 greeting tasks"},
 	} {
 		if got := Render(c.locale, c.key, c.args...); got != c.want {
 			t.Errorf("Render(%s, %s) = %q, want %q", c.locale, c.key, got, c.want)

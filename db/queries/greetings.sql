@@ -15,6 +15,10 @@ DELETE FROM holidays WHERE id = $1;
 -- dedupe key makes a re-run or a retry add nothing. Removed key persons are
 -- greeted no more. A 29 February birthday
 -- is greeted on 28 February in other years.
+-- title keeps what the occasion greets, in no language (the key person's
+-- name, the founding date, the holiday's name): each reader's title is
+-- worded from it in their locale (SPEC §7 "Language"), and a holiday
+-- deleted since still names itself.
 WITH days AS (
     SELECT d::date AS d FROM generate_series(sqlc.arg(today)::date, sqlc.arg(today)::date + sqlc.arg(lead_days)::int, interval '1 day') d
 ), accounts AS (
@@ -23,7 +27,7 @@ WITH days AS (
     WHERE c.status = 'active' AND (sqlc.narg(customer_id)::uuid IS NULL OR c.id = sqlc.narg(customer_id))
 ), occasions AS (
     SELECT 'birthday/' || k.id || '/' || days.d AS dedupe_key, a.id AS customer_id, 'birthday' AS occasion, days.d AS occasion_on,
-           k.id AS key_person_id, NULL::uuid AS holiday_id, 'Birthday of ' || k.name || ' (' || a.name || ')' AS title, a.gift, a.account_manager_id
+           k.id AS key_person_id, NULL::uuid AS holiday_id, k.name AS title, a.gift, a.account_manager_id
     FROM accounts a JOIN key_persons k ON k.customer_id = a.id JOIN days ON
          (extract(month FROM k.birthday) = extract(month FROM days.d) AND extract(day FROM k.birthday) = extract(day FROM days.d))
       OR (extract(month FROM k.birthday) = 2 AND extract(day FROM k.birthday) = 29
@@ -31,14 +35,14 @@ WITH days AS (
     WHERE 'birthday' = ANY(a.greeting_occasions) AND k.birthday IS NOT NULL AND k.removed_at IS NULL
   UNION ALL
     SELECT 'anniversary/' || a.id || '/' || days.d, a.id, 'anniversary', days.d, NULL, NULL,
-           'Anniversary of ' || a.name || ' (founded ' || a.founded_on || ')', a.gift, a.account_manager_id
+           to_char(a.founded_on, 'YYYY-MM-DD'), a.gift, a.account_manager_id
     FROM accounts a JOIN days ON
          (extract(month FROM a.founded_on) = extract(month FROM days.d) AND extract(day FROM a.founded_on) = extract(day FROM days.d))
       OR (extract(month FROM a.founded_on) = 2 AND extract(day FROM a.founded_on) = 29
           AND extract(month FROM days.d) = 2 AND extract(day FROM days.d) = 28 AND extract(month FROM days.d + 1) = 3)
     WHERE 'anniversary' = ANY(a.greeting_occasions) AND a.founded_on IS NOT NULL AND a.founded_on < days.d
   UNION ALL
-    SELECT 'holiday/' || h.id || '/' || a.id, a.id, 'holiday', h.on_date, NULL, h.id, h.name || ' greetings to ' || a.name, a.gift, a.account_manager_id
+    SELECT 'holiday/' || h.id || '/' || a.id, a.id, 'holiday', h.on_date, NULL, h.id, h.name, a.gift, a.account_manager_id
     FROM accounts a JOIN holidays h ON h.on_date IN (SELECT d FROM days)
     WHERE 'holiday' = ANY(a.greeting_occasions) AND (sqlc.narg(holiday_id)::uuid IS NULL OR h.id = sqlc.narg(holiday_id))
 )
@@ -51,16 +55,33 @@ ON CONFLICT (dedupe_key) DO UPDATE SET status = 'open' WHERE greetings.status = 
 RETURNING *;
 
 -- name: ListGreetings :many
-SELECT g.* FROM greetings g JOIN customers c ON c.id = g.customer_id
+-- A task comes with what its title is worded from: the account's name and
+-- the subject of its occasion as it stands now (a corrected name shows),
+-- or as the task was made when that is gone. Every greeting read below
+-- that shows a title reads the same two.
+SELECT sqlc.embed(g), c.name AS customer_name, coalesce(CASE g.occasion
+        WHEN 'birthday' THEN (SELECT k.name FROM key_persons k WHERE k.id = g.key_person_id)
+        WHEN 'anniversary' THEN to_char(c.founded_on, 'YYYY-MM-DD')
+        WHEN 'holiday' THEN (SELECT h.name FROM holidays h WHERE h.id = g.holiday_id)
+    END, g.title)::text AS subject
+FROM greetings g JOIN customers c ON c.id = g.customer_id
 WHERE g.occasion_on = sqlc.arg(on_date)
   AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id))
 ORDER BY g.occasion, g.customer_id, g.id;
 
 -- name: ListGreetingsPage :many
--- The greeting list of the API, paged by keyset on its order.
-SELECT g.* FROM greetings g JOIN customers c ON c.id = g.customer_id
+-- The greeting list of the API, paged by keyset on its order. A cancelled
+-- task (its key person removed, or their birthday corrected) is no greeting
+-- (SPEC §7): it is listed only when the status asked for is cancelled.
+SELECT sqlc.embed(g), c.name AS customer_name, coalesce(CASE g.occasion
+        WHEN 'birthday' THEN (SELECT k.name FROM key_persons k WHERE k.id = g.key_person_id)
+        WHEN 'anniversary' THEN to_char(c.founded_on, 'YYYY-MM-DD')
+        WHEN 'holiday' THEN (SELECT h.name FROM holidays h WHERE h.id = g.holiday_id)
+    END, g.title)::text AS subject
+FROM greetings g JOIN customers c ON c.id = g.customer_id
 WHERE g.occasion_on = sqlc.arg(on_date)
   AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id))
+  AND CASE WHEN sqlc.narg(status)::text IS NULL THEN g.status <> 'cancelled' ELSE g.status = sqlc.narg(status) END
   AND (sqlc.narg(after_occasion)::text IS NULL
        OR (g.occasion, g.customer_id, g.id) > (sqlc.narg(after_occasion), sqlc.narg(after_customer)::uuid, sqlc.narg(after_id)::uuid))
 ORDER BY g.occasion, g.customer_id, g.id LIMIT sqlc.arg(lim);
@@ -74,3 +95,12 @@ FROM customers c
 WHERE g.id = sqlc.arg(id) AND c.id = g.customer_id
   AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id))
 RETURNING g.*;
+
+-- name: GetGreeting :one
+SELECT sqlc.embed(g), c.name AS customer_name, coalesce(CASE g.occasion
+        WHEN 'birthday' THEN (SELECT k.name FROM key_persons k WHERE k.id = g.key_person_id)
+        WHEN 'anniversary' THEN to_char(c.founded_on, 'YYYY-MM-DD')
+        WHEN 'holiday' THEN (SELECT h.name FROM holidays h WHERE h.id = g.holiday_id)
+    END, g.title)::text AS subject
+FROM greetings g JOIN customers c ON c.id = g.customer_id
+WHERE g.id = $1;

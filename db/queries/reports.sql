@@ -105,7 +105,8 @@ SELECT
        AND coalesce(v.visited_on, v.completed_at::date) BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::int AS visits_done,
     (SELECT count(*) FROM visits v WHERE v.customer_id = sqlc.arg(customer_id) AND v.status = 'missed'
        AND v.due_at::date BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::int AS visits_missed,
-    (SELECT count(*) FROM greetings g WHERE g.customer_id = sqlc.arg(customer_id)
+    -- A cancelled task is no greeting (SPEC §7).
+    (SELECT count(*) FROM greetings g WHERE g.customer_id = sqlc.arg(customer_id) AND g.status <> 'cancelled'
        AND g.occasion_on BETWEEN sqlc.arg(from_date)::date AND sqlc.arg(to_date)::date)::int AS greetings;
 
 -- name: ChurnReport :many

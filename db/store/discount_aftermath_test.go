@@ -36,7 +36,7 @@ func TestDiscountAftermathIsOneTransaction(t *testing.T) {
 	key := func(s string) string { return r.ID.String() + "/" + s }
 	notice := func(k string, to ...uuid.UUID) *store.Delivery {
 		return &store.Delivery{Recipients: to, Notification: store.Notification{EventKey: key(k), Kind: "discount_" + k, Title: k,
-			CustomerID: &c, Webhook: []byte(`{"event":"` + k + `"}`)}}
+			CustomerID: &c}}
 	}
 	aftermath := func(grantedTo uuid.UUID) store.DiscountAftermath {
 		return store.DiscountAftermath{RequestID: r.ID, Grant: true, ApprovedBy: ka, File: true,
@@ -66,18 +66,19 @@ func TestDiscountAftermathIsOneTransaction(t *testing.T) {
 
 	// The last notice goes to someone who is not on the staff: its inbox
 	// row cannot be written, after the events, the grant and the filing were.
-	if _, _, err := st.CarryOutDiscount(ctx, aftermath(uuid.New())); err == nil {
+	hooked := withWebhook()
+	if _, _, err := hooked.CarryOutDiscount(ctx, aftermath(uuid.New())); err == nil {
 		t.Fatal("an aftermath whose last notice cannot be delivered was carried out")
 	}
 	if got := written(); got != [5]int{} {
 		t.Fatalf("a failed aftermath left [events grants filings inbox webhooks] = %v behind", got)
 	}
 
-	g1, f1, err := st.CarryOutDiscount(ctx, aftermath(am))
+	g1, f1, err := hooked.CarryOutDiscount(ctx, aftermath(am))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g2, f2, err := st.CarryOutDiscount(ctx, aftermath(am))
+	g2, f2, err := hooked.CarryOutDiscount(ctx, aftermath(am))
 	if err != nil {
 		t.Fatal(err)
 	}

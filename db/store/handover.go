@@ -274,7 +274,9 @@ func (s *Store) HandoverFollowUps(ctx context.Context, customers []uuid.UUID) ([
 	if err != nil {
 		return nil, nil, interpret(err)
 	}
-	return mapRows(visits, visitOf), mapRows(greetings, greetingTaskOf), nil
+	return mapRows(visits, visitOf), mapRows(greetings, func(r dbq.OpenGreetingsOfRow) kam.GreetingTask {
+		return greetingTaskOf(r.Greeting, r.CustomerName, r.Subject)
+	}), nil
 }
 
 // HandoverExists tells a handover's run that its row is stored

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,11 +23,13 @@ type Notification struct {
 	// recipients' locales; nil: Deliver reads them.
 	Locales    map[uuid.UUID]string
 	CustomerID *uuid.UUID
-	// Webhook, when set, is the body of the notice's webhook copy: it is
-	// queued with the inbox entries, in the same transaction, for the
-	// deliverer to post later (SPEC §7: delivery never delays a notice).
-	Webhook []byte
 }
+
+// QueueWebhookCopies makes every notice delivered from now on queue its
+// webhook copy (SPEC §6: KAM_NOTIFY_WEBHOOK_URL set, every notification is
+// also POSTed there). It is the store's to decide, not each caller's, so
+// that no path into the inbox can leave the copy out.
+func (s *Store) QueueWebhookCopies(on bool) { s.webhookCopies = on }
 
 // Deliver writes n into each recipient's inbox once, in one statement: a
 // retried delivery of the same event key writes nothing new. It returns how
@@ -40,7 +43,9 @@ func (s *Store) Deliver(ctx context.Context, recipients []uuid.UUID, n Notificat
 	return created, err
 }
 
-// deliver is Deliver inside the caller's transaction.
+// deliver is Deliver inside the caller's transaction. The webhook copy, when
+// copies are queued, goes into the outbox in the same transaction, for the
+// deliverer to post later (SPEC §7: delivery never delays a notice).
 func (s *Store) deliver(ctx context.Context, q *dbq.Queries, recipients []uuid.UUID, n Notification) (int64, error) {
 	locales := n.Locales
 	if locales == nil {
@@ -71,12 +76,29 @@ func (s *Store) deliver(ctx context.Context, q *dbq.Queries, recipients []uuid.U
 		}
 		created = k
 	}
-	if n.Webhook != nil {
-		if _, err := q.EnqueueWebhook(ctx, dbq.EnqueueWebhookParams{ID: NewID(), EventKey: n.EventKey, Payload: n.Webhook}); err != nil {
+	if s.webhookCopies {
+		payload, err := s.webhookPayload(n, recipients)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := q.EnqueueWebhook(ctx, dbq.EnqueueWebhookParams{ID: NewID(), EventKey: n.EventKey, Payload: payload}); err != nil {
 			return 0, err
 		}
 	}
 	return created, nil
+}
+
+// webhookPayload is the body of n's webhook copy. One copy goes for every
+// recipient, whatever each one reads, so its words are in the default locale.
+func (s *Store) webhookPayload(n Notification, recipients []uuid.UUID) ([]byte, error) {
+	locale, title, body := s.DefaultLocale(), n.Title, n.Body
+	if n.Render != nil {
+		title, body = n.Render(locale)
+	}
+	return json.Marshal(map[string]any{
+		"event_key": n.EventKey, "kind": n.Kind, "title": title, "body": body, "locale": locale,
+		"customer_id": n.CustomerID, "recipients": recipients,
+	})
 }
 
 // NoticeTo names who hears a notice (activities.Notice says what each

@@ -23,6 +23,8 @@ type Store struct {
 	keysPurged atomic.Int64 // unix nanoseconds of the last purge
 	// defaultLocale is a new staff member's locale (KAM_DEFAULT_LOCALE).
 	defaultLocale string
+	// webhookCopies: every delivered notice queues its webhook copy.
+	webhookCopies bool
 	reg           registerKeying              // how the access register is sealed (access_log.go)
 	reads         groupCommit[*groupWaiter]   // reads' register rows, committed in groups (register_group.go)
 	archiveReads  groupCommit[*archiveWaiter] // archive reads with their register rows (archive_group.go)

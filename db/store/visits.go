@@ -108,7 +108,9 @@ func (s *Store) PlanVisit(ctx context.Context, customerID uuid.UUID, due time.Ti
 }
 
 // SweepGreetings makes the greeting tasks due in [today, today+leadDays];
-// customerID or holidayID narrow it to what was just added.
+// customerID or holidayID narrow it to what was just added. The tasks it
+// answers carry their Subject as made, but no CustomerName: nothing words
+// their titles from the sweep's answer.
 func (s *Store) SweepGreetings(ctx context.Context, today time.Time, leadDays int32, customerID, holidayID *uuid.UUID) ([]kam.Greeting, error) {
 	rows, err := s.q.SweepGreetings(ctx, dbq.SweepGreetingsParams{Today: today, LeadDays: leadDays, CustomerID: customerID, HolidayID: holidayID})
 	if err != nil {
@@ -116,7 +118,7 @@ func (s *Store) SweepGreetings(ctx context.Context, today time.Time, leadDays in
 	}
 	out := make([]kam.Greeting, len(rows))
 	for i, g := range rows {
-		out[i] = greetingOf(g)
+		out[i] = greetingOf(g, "", g.Title)
 	}
 	return out, nil
 }
@@ -157,21 +159,24 @@ func (s *Store) GreetingsOn(ctx context.Context, day time.Time) ([]kam.GreetingT
 	if err != nil {
 		return nil, interpret(err)
 	}
-	return mapRows(rows, greetingTaskOf), nil
+	return mapRows(rows, func(r dbq.ListGreetingsRow) kam.GreetingTask {
+		return greetingTaskOf(r.Greeting, r.CustomerName, r.Subject)
+	}), nil
 }
 
-func greetingTaskOf(g dbq.Greeting) kam.GreetingTask {
-	return kam.GreetingTask{ID: g.ID, CustomerID: g.CustomerID, AccountManagerID: g.AccountManagerID,
-		Status: g.Status, Title: g.Title, OccasionOn: g.OccasionOn, Gift: g.Gift}
+func greetingTaskOf(g dbq.Greeting, customerName, subject string) kam.GreetingTask {
+	return kam.GreetingTask{ID: g.ID, CustomerID: g.CustomerID, AccountManagerID: g.AccountManagerID, Status: g.Status,
+		Occasion: g.Occasion, CustomerName: customerName, Subject: subject, OccasionOn: g.OccasionOn, Gift: g.Gift}
 }
 
 func holidayOf(h dbq.Holiday) kam.Holiday {
 	return kam.Holiday{ID: h.ID, Name: h.Name, OnDate: h.OnDate}
 }
 
-func greetingOf(g dbq.Greeting) kam.Greeting {
+func greetingOf(g dbq.Greeting, customerName, subject string) kam.Greeting {
 	return kam.Greeting{ID: g.ID, CustomerID: g.CustomerID, Occasion: g.Occasion, OccasionOn: g.OccasionOn, KeyPersonID: g.KeyPersonID,
-		HolidayID: g.HolidayID, Title: g.Title, Gift: g.Gift, AccountManagerID: g.AccountManagerID, Status: g.Status, DoneAt: g.DoneAt}
+		HolidayID: g.HolidayID, CustomerName: customerName, Subject: subject, Gift: g.Gift, AccountManagerID: g.AccountManagerID,
+		Status: g.Status, DoneAt: g.DoneAt}
 }
 
 // CreateHoliday adds a day to the company calendar (Art. 19); a holiday
@@ -205,16 +210,14 @@ func (s *Store) DeleteHoliday(ctx context.Context, id uuid.UUID) (int64, error) 
 
 // ListGreetingsPage lists one page of a day's greeting tasks within scope.
 func (s *Store) ListGreetingsPage(ctx context.Context, scope Scope, f kam.GreetingFilter) ([]kam.Greeting, error) {
-	rows, err := s.q.ListGreetingsPage(ctx, dbq.ListGreetingsPageParams{OnDate: f.On, ManagerID: scope.ManagerID, AfterOccasion: f.AfterOccasion,
+	rows, err := s.q.ListGreetingsPage(ctx, dbq.ListGreetingsPageParams{OnDate: f.On, ManagerID: scope.ManagerID, Status: f.Status, AfterOccasion: f.AfterOccasion,
 		AfterCustomer: f.AfterCustomer, AfterID: f.AfterID, Lim: f.Limit})
 	if err != nil {
 		return nil, interpret(err)
 	}
-	out := make([]kam.Greeting, 0, len(rows))
-	for _, g := range rows {
-		out = append(out, greetingOf(g))
-	}
-	return out, nil
+	return mapRows(rows, func(r dbq.ListGreetingsPageRow) kam.Greeting {
+		return greetingOf(r.Greeting, r.CustomerName, r.Subject)
+	}), nil
 }
 
 // CompleteGreeting marks a greeting task done within scope (409
@@ -223,20 +226,22 @@ func (s *Store) ListGreetingsPage(ctx context.Context, scope Scope, f kam.Greeti
 // its register row commit together (Art. 9). A task outside scope is
 // kam.ErrNotFound.
 func (s *Store) CompleteGreeting(ctx context.Context, scope Scope, id uuid.UUID) (kam.Greeting, error) {
-	var g dbq.Greeting
+	var done dbq.GetGreetingRow
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
-		var err error
-		if g, err = q.CompleteGreeting(ctx, dbq.CompleteGreetingParams{ID: id, ManagerID: scope.ManagerID}); err != nil {
+		g, err := q.CompleteGreeting(ctx, dbq.CompleteGreetingParams{ID: id, ManagerID: scope.ManagerID})
+		if err != nil {
 			return err
 		}
 		if g.Status == "cancelled" {
 			return kam.Conflict("greeting_cancelled", "this greeting task was cancelled: its key person was removed or their birthday corrected")
 		}
 		SetAccessCustomers(ctx, g.CustomerID)
-		return nil
+		// Read again for what the answer's title is worded from.
+		done, err = q.GetGreeting(ctx, id)
+		return err
 	})
 	if err != nil {
 		return kam.Greeting{}, err
 	}
-	return greetingOf(g), nil
+	return greetingOf(done.Greeting, done.CustomerName, done.Subject), nil
 }

@@ -198,6 +198,7 @@ func (r *Running) openStore(ctx context.Context, cfg Config, parts Parts) error 
 	r.Store = store.New(pool)
 	r.Store.Keys = cfg.Idempotency // zero fields keep the defaults
 	r.Store.SetDefaultLocale(cfg.DefaultLocale)
+	r.Store.QueueWebhookCopies(cfg.WebhookURL != "")
 	if err := keyRegister(r.Store, cfg, parts, r.Log); err != nil {
 		return err
 	}
@@ -292,9 +293,7 @@ func (r *Running) startWorker(ctx context.Context, cfg Config, metrics *api.Metr
 		MaxConcurrentWorkflowTaskPollers: 8,
 	})
 	workflows.Register(w, &activities.Activities{
-		Store: r.Store, Log: r.Log,
-		Webhook: activities.Webhook{URL: cfg.WebhookURL},
-		Runs:    r.Processes,
+		Store: r.Store, Log: r.Log, Runs: r.Processes,
 	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("worker: %w", err)
@@ -336,9 +335,7 @@ func (r *Running) startAPI(ctx context.Context, cfg Config, parts Parts, metrics
 	sealCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	r.stop = append(r.stop, func() { cancel(); <-done })
-	sealer := &activities.Sealer{Store: r.Store, Every: cfg.CheckpointEvery, Log: r.Log, Notify: &activities.Activities{
-		Store: r.Store, Log: r.Log, Webhook: activities.Webhook{URL: cfg.WebhookURL},
-	}}
+	sealer := &activities.Sealer{Store: r.Store, Every: cfg.CheckpointEvery, Log: r.Log, Notify: &activities.Activities{Store: r.Store, Log: r.Log}}
 	go func() { defer close(done); sealer.Run(sealCtx) }()
 	authDone := make(chan struct{})
 	r.stop = append(r.stop, func() { cancel(); <-authDone })

@@ -83,8 +83,52 @@ func (q *Queries) DeleteHoliday(ctx context.Context, id uuid.UUID) (int64, error
 	return result.RowsAffected(), nil
 }
 
+const getGreeting = `-- name: GetGreeting :one
+SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, c.name AS customer_name, coalesce(CASE g.occasion
+        WHEN 'birthday' THEN (SELECT k.name FROM key_persons k WHERE k.id = g.key_person_id)
+        WHEN 'anniversary' THEN to_char(c.founded_on, 'YYYY-MM-DD')
+        WHEN 'holiday' THEN (SELECT h.name FROM holidays h WHERE h.id = g.holiday_id)
+    END, g.title)::text AS subject
+FROM greetings g JOIN customers c ON c.id = g.customer_id
+WHERE g.id = $1
+`
+
+type GetGreetingRow struct {
+	Greeting     Greeting
+	CustomerName string
+	Subject      string
+}
+
+func (q *Queries) GetGreeting(ctx context.Context, id uuid.UUID) (GetGreetingRow, error) {
+	row := q.db.QueryRow(ctx, getGreeting, id)
+	var i GetGreetingRow
+	err := row.Scan(
+		&i.Greeting.ID,
+		&i.Greeting.DedupeKey,
+		&i.Greeting.CustomerID,
+		&i.Greeting.Occasion,
+		&i.Greeting.OccasionOn,
+		&i.Greeting.KeyPersonID,
+		&i.Greeting.HolidayID,
+		&i.Greeting.Title,
+		&i.Greeting.Gift,
+		&i.Greeting.AccountManagerID,
+		&i.Greeting.Status,
+		&i.Greeting.CreatedAt,
+		&i.Greeting.DoneAt,
+		&i.CustomerName,
+		&i.Subject,
+	)
+	return i, err
+}
+
 const listGreetings = `-- name: ListGreetings :many
-SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at FROM greetings g JOIN customers c ON c.id = g.customer_id
+SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, c.name AS customer_name, coalesce(CASE g.occasion
+        WHEN 'birthday' THEN (SELECT k.name FROM key_persons k WHERE k.id = g.key_person_id)
+        WHEN 'anniversary' THEN to_char(c.founded_on, 'YYYY-MM-DD')
+        WHEN 'holiday' THEN (SELECT h.name FROM holidays h WHERE h.id = g.holiday_id)
+    END, g.title)::text AS subject
+FROM greetings g JOIN customers c ON c.id = g.customer_id
 WHERE g.occasion_on = $1
   AND ($2::uuid IS NULL OR c.account_manager_id = $2)
 ORDER BY g.occasion, g.customer_id, g.id
@@ -95,29 +139,41 @@ type ListGreetingsParams struct {
 	ManagerID *uuid.UUID
 }
 
-func (q *Queries) ListGreetings(ctx context.Context, arg ListGreetingsParams) ([]Greeting, error) {
+type ListGreetingsRow struct {
+	Greeting     Greeting
+	CustomerName string
+	Subject      string
+}
+
+// A task comes with what its title is worded from: the account's name and
+// the subject of its occasion as it stands now (a corrected name shows),
+// or as the task was made when that is gone. Every greeting read below
+// that shows a title reads the same two.
+func (q *Queries) ListGreetings(ctx context.Context, arg ListGreetingsParams) ([]ListGreetingsRow, error) {
 	rows, err := q.db.Query(ctx, listGreetings, arg.OnDate, arg.ManagerID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []Greeting{}
+	items := []ListGreetingsRow{}
 	for rows.Next() {
-		var i Greeting
+		var i ListGreetingsRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.DedupeKey,
-			&i.CustomerID,
-			&i.Occasion,
-			&i.OccasionOn,
-			&i.KeyPersonID,
-			&i.HolidayID,
-			&i.Title,
-			&i.Gift,
-			&i.AccountManagerID,
-			&i.Status,
-			&i.CreatedAt,
-			&i.DoneAt,
+			&i.Greeting.ID,
+			&i.Greeting.DedupeKey,
+			&i.Greeting.CustomerID,
+			&i.Greeting.Occasion,
+			&i.Greeting.OccasionOn,
+			&i.Greeting.KeyPersonID,
+			&i.Greeting.HolidayID,
+			&i.Greeting.Title,
+			&i.Greeting.Gift,
+			&i.Greeting.AccountManagerID,
+			&i.Greeting.Status,
+			&i.Greeting.CreatedAt,
+			&i.Greeting.DoneAt,
+			&i.CustomerName,
+			&i.Subject,
 		); err != nil {
 			return nil, err
 		}
@@ -130,28 +186,44 @@ func (q *Queries) ListGreetings(ctx context.Context, arg ListGreetingsParams) ([
 }
 
 const listGreetingsPage = `-- name: ListGreetingsPage :many
-SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at FROM greetings g JOIN customers c ON c.id = g.customer_id
+SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, c.name AS customer_name, coalesce(CASE g.occasion
+        WHEN 'birthday' THEN (SELECT k.name FROM key_persons k WHERE k.id = g.key_person_id)
+        WHEN 'anniversary' THEN to_char(c.founded_on, 'YYYY-MM-DD')
+        WHEN 'holiday' THEN (SELECT h.name FROM holidays h WHERE h.id = g.holiday_id)
+    END, g.title)::text AS subject
+FROM greetings g JOIN customers c ON c.id = g.customer_id
 WHERE g.occasion_on = $1
   AND ($2::uuid IS NULL OR c.account_manager_id = $2)
-  AND ($3::text IS NULL
-       OR (g.occasion, g.customer_id, g.id) > ($3, $4::uuid, $5::uuid))
-ORDER BY g.occasion, g.customer_id, g.id LIMIT $6
+  AND CASE WHEN $3::text IS NULL THEN g.status <> 'cancelled' ELSE g.status = $3 END
+  AND ($4::text IS NULL
+       OR (g.occasion, g.customer_id, g.id) > ($4, $5::uuid, $6::uuid))
+ORDER BY g.occasion, g.customer_id, g.id LIMIT $7
 `
 
 type ListGreetingsPageParams struct {
 	OnDate        time.Time
 	ManagerID     *uuid.UUID
+	Status        *string
 	AfterOccasion *string
 	AfterCustomer *uuid.UUID
 	AfterID       *uuid.UUID
 	Lim           int32
 }
 
-// The greeting list of the API, paged by keyset on its order.
-func (q *Queries) ListGreetingsPage(ctx context.Context, arg ListGreetingsPageParams) ([]Greeting, error) {
+type ListGreetingsPageRow struct {
+	Greeting     Greeting
+	CustomerName string
+	Subject      string
+}
+
+// The greeting list of the API, paged by keyset on its order. A cancelled
+// task (its key person removed, or their birthday corrected) is no greeting
+// (SPEC §7): it is listed only when the status asked for is cancelled.
+func (q *Queries) ListGreetingsPage(ctx context.Context, arg ListGreetingsPageParams) ([]ListGreetingsPageRow, error) {
 	rows, err := q.db.Query(ctx, listGreetingsPage,
 		arg.OnDate,
 		arg.ManagerID,
+		arg.Status,
 		arg.AfterOccasion,
 		arg.AfterCustomer,
 		arg.AfterID,
@@ -161,23 +233,25 @@ func (q *Queries) ListGreetingsPage(ctx context.Context, arg ListGreetingsPagePa
 		return nil, err
 	}
 	defer rows.Close()
-	items := []Greeting{}
+	items := []ListGreetingsPageRow{}
 	for rows.Next() {
-		var i Greeting
+		var i ListGreetingsPageRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.DedupeKey,
-			&i.CustomerID,
-			&i.Occasion,
-			&i.OccasionOn,
-			&i.KeyPersonID,
-			&i.HolidayID,
-			&i.Title,
-			&i.Gift,
-			&i.AccountManagerID,
-			&i.Status,
-			&i.CreatedAt,
-			&i.DoneAt,
+			&i.Greeting.ID,
+			&i.Greeting.DedupeKey,
+			&i.Greeting.CustomerID,
+			&i.Greeting.Occasion,
+			&i.Greeting.OccasionOn,
+			&i.Greeting.KeyPersonID,
+			&i.Greeting.HolidayID,
+			&i.Greeting.Title,
+			&i.Greeting.Gift,
+			&i.Greeting.AccountManagerID,
+			&i.Greeting.Status,
+			&i.Greeting.CreatedAt,
+			&i.Greeting.DoneAt,
+			&i.CustomerName,
+			&i.Subject,
 		); err != nil {
 			return nil, err
 		}
@@ -243,7 +317,7 @@ WITH days AS (
     WHERE c.status = 'active' AND ($3::uuid IS NULL OR c.id = $3)
 ), occasions AS (
     SELECT 'birthday/' || k.id || '/' || days.d AS dedupe_key, a.id AS customer_id, 'birthday' AS occasion, days.d AS occasion_on,
-           k.id AS key_person_id, NULL::uuid AS holiday_id, 'Birthday of ' || k.name || ' (' || a.name || ')' AS title, a.gift, a.account_manager_id
+           k.id AS key_person_id, NULL::uuid AS holiday_id, k.name AS title, a.gift, a.account_manager_id
     FROM accounts a JOIN key_persons k ON k.customer_id = a.id JOIN days ON
          (extract(month FROM k.birthday) = extract(month FROM days.d) AND extract(day FROM k.birthday) = extract(day FROM days.d))
       OR (extract(month FROM k.birthday) = 2 AND extract(day FROM k.birthday) = 29
@@ -251,14 +325,14 @@ WITH days AS (
     WHERE 'birthday' = ANY(a.greeting_occasions) AND k.birthday IS NOT NULL AND k.removed_at IS NULL
   UNION ALL
     SELECT 'anniversary/' || a.id || '/' || days.d, a.id, 'anniversary', days.d, NULL, NULL,
-           'Anniversary of ' || a.name || ' (founded ' || a.founded_on || ')', a.gift, a.account_manager_id
+           to_char(a.founded_on, 'YYYY-MM-DD'), a.gift, a.account_manager_id
     FROM accounts a JOIN days ON
          (extract(month FROM a.founded_on) = extract(month FROM days.d) AND extract(day FROM a.founded_on) = extract(day FROM days.d))
       OR (extract(month FROM a.founded_on) = 2 AND extract(day FROM a.founded_on) = 29
           AND extract(month FROM days.d) = 2 AND extract(day FROM days.d) = 28 AND extract(month FROM days.d + 1) = 3)
     WHERE 'anniversary' = ANY(a.greeting_occasions) AND a.founded_on IS NOT NULL AND a.founded_on < days.d
   UNION ALL
-    SELECT 'holiday/' || h.id || '/' || a.id, a.id, 'holiday', h.on_date, NULL, h.id, h.name || ' greetings to ' || a.name, a.gift, a.account_manager_id
+    SELECT 'holiday/' || h.id || '/' || a.id, a.id, 'holiday', h.on_date, NULL, h.id, h.name, a.gift, a.account_manager_id
     FROM accounts a JOIN holidays h ON h.on_date IN (SELECT d FROM days)
     WHERE 'holiday' = ANY(a.greeting_occasions) AND ($4::uuid IS NULL OR h.id = $4)
 )
@@ -281,6 +355,10 @@ type SweepGreetingsParams struct {
 // dedupe key makes a re-run or a retry add nothing. Removed key persons are
 // greeted no more. A 29 February birthday
 // is greeted on 28 February in other years.
+// title keeps what the occasion greets, in no language (the key person's
+// name, the founding date, the holiday's name): each reader's title is
+// worded from it in their locale (SPEC §7 "Language"), and a holiday
+// deleted since still names itself.
 // A task cancelled when its key person's birthday was corrected opens again
 // once the birthday is put back; any other task is never made twice.
 func (q *Queries) SweepGreetings(ctx context.Context, arg SweepGreetingsParams) ([]Greeting, error) {

@@ -384,32 +384,47 @@ func (q *Queries) MovePendingRequests(ctx context.Context, arg MovePendingReques
 }
 
 const openGreetingsOf = `-- name: OpenGreetingsOf :many
-SELECT id, dedupe_key, customer_id, occasion, occasion_on, key_person_id, holiday_id, title, gift, account_manager_id, status, created_at, done_at FROM greetings WHERE customer_id = ANY($1::uuid[]) AND status = 'open' ORDER BY customer_id, occasion_on, id
+SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, c.name AS customer_name, coalesce(CASE g.occasion
+        WHEN 'birthday' THEN (SELECT k.name FROM key_persons k WHERE k.id = g.key_person_id)
+        WHEN 'anniversary' THEN to_char(c.founded_on, 'YYYY-MM-DD')
+        WHEN 'holiday' THEN (SELECT h.name FROM holidays h WHERE h.id = g.holiday_id)
+    END, g.title)::text AS subject
+FROM greetings g JOIN customers c ON c.id = g.customer_id
+WHERE g.customer_id = ANY($1::uuid[]) AND g.status = 'open' ORDER BY g.customer_id, g.occasion_on, g.id
 `
 
-func (q *Queries) OpenGreetingsOf(ctx context.Context, customerIds []uuid.UUID) ([]Greeting, error) {
+type OpenGreetingsOfRow struct {
+	Greeting     Greeting
+	CustomerName string
+	Subject      string
+}
+
+// With the words of their titles, as ListGreetings reads them.
+func (q *Queries) OpenGreetingsOf(ctx context.Context, customerIds []uuid.UUID) ([]OpenGreetingsOfRow, error) {
 	rows, err := q.db.Query(ctx, openGreetingsOf, customerIds)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []Greeting{}
+	items := []OpenGreetingsOfRow{}
 	for rows.Next() {
-		var i Greeting
+		var i OpenGreetingsOfRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.DedupeKey,
-			&i.CustomerID,
-			&i.Occasion,
-			&i.OccasionOn,
-			&i.KeyPersonID,
-			&i.HolidayID,
-			&i.Title,
-			&i.Gift,
-			&i.AccountManagerID,
-			&i.Status,
-			&i.CreatedAt,
-			&i.DoneAt,
+			&i.Greeting.ID,
+			&i.Greeting.DedupeKey,
+			&i.Greeting.CustomerID,
+			&i.Greeting.Occasion,
+			&i.Greeting.OccasionOn,
+			&i.Greeting.KeyPersonID,
+			&i.Greeting.HolidayID,
+			&i.Greeting.Title,
+			&i.Greeting.Gift,
+			&i.Greeting.AccountManagerID,
+			&i.Greeting.Status,
+			&i.Greeting.CreatedAt,
+			&i.Greeting.DoneAt,
+			&i.CustomerName,
+			&i.Subject,
 		); err != nil {
 			return nil, err
 		}

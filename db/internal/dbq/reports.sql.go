@@ -218,7 +218,8 @@ SELECT
        AND coalesce(v.visited_on, v.completed_at::date) BETWEEN $2::date AND $3::date)::int AS visits_done,
     (SELECT count(*) FROM visits v WHERE v.customer_id = $1 AND v.status = 'missed'
        AND v.due_at::date BETWEEN $2::date AND $3::date)::int AS visits_missed,
-    (SELECT count(*) FROM greetings g WHERE g.customer_id = $1
+    -- A cancelled task is no greeting (SPEC §7).
+    (SELECT count(*) FROM greetings g WHERE g.customer_id = $1 AND g.status <> 'cancelled'
        AND g.occasion_on BETWEEN $2::date AND $3::date)::int AS greetings
 `
 
