@@ -40,7 +40,7 @@ func TestCreditSuspendedAndReinstated(t *testing.T) {
 		t.Fatalf("agreement = %s", a.Raw)
 	}
 	ch := must(t, call(t, "POST", "/v1/customers/"+c+"/charges", fin.Token, chargeBody("300", "INV-1")), 201)
-	if ch.str("outstanding") != "300.00" || ch.Body["replayed"] != false {
+	if ch.str("amount") != "300.00" || ch.str("occurred_on") != today() || ch.Header.Get("Idempotent-Replayed") != "" {
 		t.Fatalf("charge = %s", ch.Raw)
 	}
 	waitFor(t, 60*time.Second, "suspension", func() bool {
@@ -130,13 +130,13 @@ func TestLedgerReplaysAndClosing(t *testing.T) {
 	must(t, call(t, "PUT", "/v1/customers/"+c+"/credit", fin.Token, agreement("@monthly", "5000", 30)), 200)
 	first := must(t, call(t, "POST", "/v1/customers/"+c+"/charges", fin.Token, chargeBody("120.50", "INV-9")), 201)
 	again := must(t, call(t, "POST", "/v1/customers/"+c+"/charges", fin.Token, chargeBody("120.50", "INV-9")), 201)
-	if again.str("id") != first.str("id") || again.Body["replayed"] != true {
+	if again.str("id") != first.str("id") || again.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("replay = %s", again.Raw)
 	}
 	problem(t, call(t, "POST", "/v1/customers/"+c+"/charges", fin.Token, chargeBody("99", "INV-9")), 409, "duplicate_reference")
 	p1 := must(t, call(t, "POST", "/v1/customers/"+c+"/payments", fin.Token, paymentBody("20.50", "R-1")), 201)
 	p2 := must(t, call(t, "POST", "/v1/customers/"+c+"/payments", fin.Token, paymentBody("20.50", "R-1")), 201)
-	if p1.str("id") != p2.str("id") || p2.Body["replayed"] != true {
+	if p1.str("id") != p2.str("id") || p2.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("payment replay = %s", p2.Raw)
 	}
 	cr := must(t, call(t, "GET", "/v1/customers/"+c+"/credit", fin.Token, nil), 200)

@@ -235,7 +235,7 @@ func (s *Store) Charge(ctx context.Context, scope Scope, customerID uuid.UUID, a
 			return err
 		}
 		prev, err := q.GetChargeByReference(ctx, dbq.GetChargeByReferenceParams{CustomerID: customerID, Reference: reference})
-		if done, err := replay(&out, a, err, "charge", chargeOf(prev, nil), amount, on); done || err != nil {
+		if done, err := replay(&out, a, err, "charge", chargeOf(prev.CreditCharge, prev.ReversedBy), amount, on); done || err != nil {
 			return err
 		}
 		if err := mayCharge(a, amount); err != nil {
@@ -284,7 +284,7 @@ func (s *Store) Pay(ctx context.Context, scope Scope, customerID uuid.UUID, amou
 			return err
 		}
 		prev, err := q.GetPaymentByReference(ctx, dbq.GetPaymentByReferenceParams{CustomerID: customerID, Reference: reference})
-		if done, err := replay(&out, a, err, "payment", paymentOf(prev, nil), amount, on); done || err != nil {
+		if done, err := replay(&out, a, err, "payment", paymentOf(prev.CreditPayment, prev.ReversedBy), amount, on); done || err != nil {
 			return err
 		}
 		p, err := q.InsertPayment(ctx, dbq.InsertPaymentParams{ID: NewID(), CustomerID: customerID, Amount: amount, Reference: reference, ReceivedOn: on, CreatedBy: &by})
