@@ -383,3 +383,83 @@ func TestArchiveAsOf(t *testing.T) {
 		problem(t, asOf(bad, ka.Token), 422, "validation_failed")
 	}
 }
+
+// Art. 7.2, 7.3, 19: an import changes a contact or key person as a PATCH
+// does: a new version (a PATCH holding the version read before it is 412),
+// history rows under the person's own field names with plain old and new
+// values, and a corrected birthday moves the greeting task.
+func TestImportChangesPeopleAsPatchDoes(t *testing.T) {
+	staff := staffByRole(t)
+	ka, clerk, am := staff[kam.RoleKAManager], staff[kam.RoleDataClerk], staff[kam.RoleAccountManager]
+	code := "IMP-" + unique()
+	id := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": code, "name": "Imported People Co", "tier": "S", "account_manager_id": am.ID}), 201).str("id")
+	tomorrow := time.Now().UTC().AddDate(0, 0, 1)
+	dayAfter := tomorrow.AddDate(0, 0, 1)
+	birthday := func(d time.Time) string {
+		return time.Date(1970, d.Month(), d.Day(), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+	}
+	c := must(t, call(t, "POST", "/v1/customers/"+id+"/contacts", am.Token, map[string]any{"name": "Li Wei", "phone": "+86 21 1"}), 201)
+	k := must(t, call(t, "POST", "/v1/customers/"+id+"/key-persons", am.Token, map[string]any{"name": "Zhao Min", "role": "head", "birthday": birthday(tomorrow)}), 201)
+	cid, kid := c.str("id"), k.str("id")
+	greetings := func(on time.Time) []string {
+		var out []string
+		for _, g := range must(t, call(t, "GET", "/v1/greetings?on="+on.Format(time.DateOnly), am.Token, nil), 200).items() {
+			if g["key_person_id"] == kid {
+				out = append(out, g["status"].(string))
+			}
+		}
+		return out
+	}
+	if got := greetings(tomorrow); !slices.Equal(got, []string{"open"}) {
+		t.Fatalf("greetings tomorrow = %v, want one open", got)
+	}
+
+	wantReport(t, importCSV(t, "/v1/imports/contacts", clerk.Token, "code,name,phone\n"+code+",Li Wei,+86 21 2\n"), 1, 0, 1, 0)
+	wantReport(t, importCSV(t, "/v1/imports/key-persons", clerk.Token, "code,name,role,title,birthday\n"+code+",Zhao Min,head,Chairman,"+birthday(dayAfter)+"\n"), 1, 0, 1, 0)
+
+	for _, p := range []struct{ path, version, was string }{
+		{"/v1/customers/" + id + "/contacts/" + cid, "2", c.str("updated_at")},
+		{"/v1/customers/" + id + "/key-persons/" + kid, "2", k.str("updated_at")},
+	} {
+		problem(t, call(t, "PATCH", p.path, am.Token, map[string]any{"email": "stale@example.com"}, header{"If-Match", `"1"`}), 412, "version_conflict")
+		r := must(t, call(t, "PATCH", p.path, am.Token, map[string]any{"email": "fresh@example.com"}, header{"If-Match", `"` + p.version + `"`}), 200)
+		if r.Body["version"] != float64(3) || r.str("updated_at") == p.was {
+			t.Fatalf("after the import and a PATCH: %s", r.Raw)
+		}
+	}
+
+	h := historyOf(t, id, am.Token)
+	for _, w := range []struct{ field, old, new string }{
+		{kam.PersonField(kam.HistoryContacts, uuid.MustParse(cid), "phone"), "+86 21 1", "+86 21 2"},
+		{kam.PersonField(kam.HistoryKeyPersons, uuid.MustParse(kid), "birthday"), birthday(tomorrow), birthday(dayAfter)},
+		{kam.PersonField(kam.HistoryKeyPersons, uuid.MustParse(kid), "title"), "", "Chairman"},
+	} {
+		rows := findHistory(h, w.field)
+		if len(rows) != 1 || fmt.Sprint(rows[0]["old"]) != fmt.Sprint(orNil(w.old)) || rows[0]["new"] != w.new || rows[0]["staff_id"] != clerk.ID {
+			t.Errorf("history of %s = %v, want %q → %q", w.field, rows, w.old, w.new)
+		}
+	}
+	for _, r := range h {
+		if f, _ := r["field"].(string); strings.HasPrefix(f, "contacts.") && !strings.HasPrefix(f, "contacts."+cid) ||
+			strings.HasPrefix(f, "key_persons.") && !strings.HasPrefix(f, "key_persons."+kid) {
+			t.Errorf("a history row names no person: %v", r)
+		}
+	}
+
+	// The import's birthday cancels the old day's task; the sweep the import
+	// starts makes the new day's.
+	if got := greetings(tomorrow); !slices.Equal(got, []string{"cancelled"}) {
+		t.Fatalf("greetings tomorrow after the import = %v", got)
+	}
+	waitFor(t, 30*time.Second, "the new birthday's greeting", func() bool { return slices.Equal(greetings(dayAfter), []string{"open"}) })
+	if n := countRows(t, "SELECT count(*) FROM greetings WHERE key_person_id = $1 AND occasion = 'birthday' AND status = 'open'", kid); n != 1 {
+		t.Fatalf("%d open birthday tasks for one key person", n)
+	}
+}
+
+func orNil(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

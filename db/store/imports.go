@@ -348,14 +348,13 @@ func (s *Store) ImportKeyPersons(ctx context.Context, scope Scope, rows []KeyPer
 }
 
 // personPlan is a contact or key-person import checked against the record.
+// A person already on file changes as a PATCH changes them (personEdits).
 type personPlan struct {
-	res        ImportResult
-	touched    map[uuid.UUID]bool
-	contacts   []dbq.CopyContactsParams
-	contactUps []dbq.ImportUpdateContactsParams
-	persons    []dbq.CopyKeyPersonsParams
-	personUps  []dbq.ImportUpdateKeyPersonsParams
-	history    []dbq.CopyHistoryParams
+	res      ImportResult
+	touched  map[uuid.UUID]bool
+	contacts []dbq.CopyContactsParams
+	persons  []dbq.CopyKeyPersonsParams
+	edits    personEdits
 }
 
 func (p *personPlan) touch(id uuid.UUID) {
@@ -366,10 +365,6 @@ func (p *personPlan) touch(id uuid.UUID) {
 		p.touched[id] = true
 		p.res.Accounts = append(p.res.Accounts, id)
 	}
-}
-
-func (p *personPlan) note(id, by uuid.UUID, field string, old, new *string) {
-	p.history = append(p.history, dbq.CopyHistoryParams{CustomerID: id, StaffID: &by, Field: field, OldValue: old, NewValue: new})
 }
 
 // personKey finds a row's account and its match among the existing rows.
@@ -432,24 +427,18 @@ func (p *personPlan) newContact(account uuid.UUID, in ContactInput, by uuid.UUID
 	p.touch(account)
 	p.contacts = append(p.contacts, dbq.CopyContactsParams{ID: NewID(), CustomerID: account, Name: in.Name, Title: in.Title, Phone: in.Phone, Email: in.Email})
 	name := in.Name
-	p.note(account, by, "contacts", nil, &name) // as AddContact
+	p.edits.note(account, by, kam.HistoryContacts, nil, &name) // as AddContact
 }
 
+// updateContact changes a matched contact: an empty cell is absent from in
+// (nil), so an import sets fields and never clears one.
 func (p *personPlan) updateContact(c dbq.CustomerContact, in ContactInput, by uuid.UUID) {
-	var changed []Change
-	setIf(&changed, "title", &c.Title, in.Title)
-	setIf(&changed, "phone", &c.Phone, in.Phone)
-	setIf(&changed, "email", &c.Email, in.Email)
-	if len(changed) == 0 {
+	if !p.edits.contact(c, ContactPatch{Title: in.Title, Phone: in.Phone, Email: in.Email}, by) {
 		p.res.Unchanged++
 		return
 	}
 	p.res.Updated++
 	p.touch(c.CustomerID)
-	p.contactUps = append(p.contactUps, dbq.ImportUpdateContactsParams{ID: c.ID, Title: c.Title, Phone: c.Phone, Email: c.Email})
-	for _, ch := range changed {
-		p.note(c.CustomerID, by, "contacts."+ch.Field, labelled(c.Name, ch.Old), labelled(c.Name, ch.New))
-	}
 }
 
 func (p *personPlan) checkKeyPersons(ctx context.Context, q *dbq.Queries, scope Scope, rows []KeyPersonImport, by uuid.UUID) (*rowErrs, error) {
@@ -496,31 +485,20 @@ func (p *personPlan) newKeyPerson(account uuid.UUID, in KeyPersonInput, by uuid.
 	p.res.Birthdays = p.res.Birthdays || in.Birthday != nil
 	p.persons = append(p.persons, dbq.CopyKeyPersonsParams{ID: NewID(), CustomerID: account, Name: in.Name, Role: in.Role,
 		Title: in.Title, Phone: in.Phone, Email: in.Email, Birthday: in.Birthday})
-	v := in.Role + ": " + in.Name
-	p.note(account, by, "key_persons", nil, &v) // as AddKeyPerson
+	v := personLabel(in.Role, in.Name)
+	p.edits.note(account, by, kam.HistoryKeyPersons, nil, &v) // as AddKeyPerson
 }
 
+// updateKeyPerson is updateContact for a matched key person (name and role
+// are what matched, so they stay).
 func (p *personPlan) updateKeyPerson(k dbq.KeyPerson, in KeyPersonInput, by uuid.UUID) {
-	var changed []Change
-	setIf(&changed, "title", &k.Title, in.Title)
-	setIf(&changed, "phone", &k.Phone, in.Phone)
-	setIf(&changed, "email", &k.Email, in.Email)
-	if in.Birthday != nil && (k.Birthday == nil || !k.Birthday.Equal(*in.Birthday)) {
-		changed = append(changed, Change{Field: "birthday", Old: dateStr(k.Birthday), New: dateStr(in.Birthday)})
-		k.Birthday = in.Birthday
-		p.res.Birthdays = true
-	}
-	if len(changed) == 0 {
+	if !p.edits.keyPerson(k, KeyPersonPatch{Title: in.Title, Phone: in.Phone, Email: in.Email, Birthday: in.Birthday}, by) {
 		p.res.Unchanged++
 		return
 	}
 	p.res.Updated++
+	p.res.Birthdays = p.res.Birthdays || p.edits.movedBirthdays()
 	p.touch(k.CustomerID)
-	p.personUps = append(p.personUps, dbq.ImportUpdateKeyPersonsParams{ID: k.ID, Title: k.Title, Phone: k.Phone, Email: k.Email, Birthday: k.Birthday})
-	who := k.Role + ": " + k.Name
-	for _, ch := range changed {
-		p.note(k.CustomerID, by, "key_persons."+ch.Field, labelled(who, ch.Old), labelled(who, ch.New))
-	}
 }
 
 func (p *personPlan) write(ctx context.Context, q *dbq.Queries) error {
@@ -534,31 +512,8 @@ func (p *personPlan) write(ctx context.Context, q *dbq.Queries) error {
 			return err
 		}
 	}
-	if err := batchErr(len(p.contactUps), q.ImportUpdateContacts(ctx, p.contactUps).Exec); err != nil {
-		return err
-	}
-	if err := batchErr(len(p.personUps), q.ImportUpdateKeyPersons(ctx, p.personUps).Exec); err != nil {
-		return err
-	}
-	return copyHistory(ctx, q, p.history)
-}
-
-// setIf sets an optional text to v when v is given and differs; an import
-// never clears a field (an empty cell leaves it as it is).
-func setIf(changed *[]Change, field string, dst **string, v *string) {
-	if v == nil || eqStr(*dst, v) {
-		return
-	}
-	*changed = append(*changed, Change{Field: field, Old: *dst, New: v})
-	*dst = v
-}
-
-// labelled names whose value a history row shows: "Li Wei: +86 21 5555".
-func labelled(who string, v *string) *string {
-	if v == nil {
-		return strp(who + ": (none)")
-	}
-	return strp(who + ": " + *v)
+	_, _, err := p.edits.write(ctx, q)
+	return err
 }
 
 func codesOf[R any](rows []R, code func(R) string) []string {
