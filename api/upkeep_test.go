@@ -363,8 +363,8 @@ func TestArchiveAsOf(t *testing.T) {
 			t.Fatalf("a service agent sees %v in the history", h)
 		}
 	}
-	if len(findHistory(historyOf(t, id, fin.Token), "credit")) != 2 {
-		t.Fatal("finance does not see the two credit changes")
+	if levels := findHistory(historyOf(t, id, fin.Token), kam.CreditField("credit_level")); len(levels) != 2 || levels[1]["old"] != "A" || levels[1]["new"] != "B" {
+		t.Fatalf("finance does not see the two changes of the credit grade: %v", levels)
 	}
 
 	// A registered read of the profile sections; both sides of the rule.

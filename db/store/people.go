@@ -103,7 +103,9 @@ func (s *Store) ListKeyPersons(ctx context.Context, scope Scope, customerID uuid
 // names its field so that one of these matches it.
 var (
 	// Art. 7.7, 13: the credit grade and agreement, and the ledger.
-	CreditHistoryFields = []string{"credit%", "arrears%", "settlement%", "payment_term%", "terms", "agreement%", "statement%", "charge%", "payment%"}
+	// kam.HistoryCredit + "%" covers every kam.CreditField and the older
+	// single "credit" rows.
+	CreditHistoryFields = []string{kam.HistoryCredit + "%", "arrears%", "settlement%", "payment_term%", "terms", "agreement%", "statement%", "charge%", "payment%"}
 	// Art. 11: discount requests, grants and the account's discount standard.
 	DiscountHistoryFields = []string{"discount%", "grant%", "rebate%"}
 )
