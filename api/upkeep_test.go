@@ -265,6 +265,31 @@ func TestStatusNeedsTheChurnRegister(t *testing.T) {
 	}
 }
 
+// SPEC §7: an account is not opened churned either: that too is the churn
+// register's (Art. 8.4), the rule the PATCH and the import keep. An opening
+// that names its status active is an ordinary opening.
+func TestNewAccountIsNotOpenedChurned(t *testing.T) {
+	ka := staffByRole(t)[kam.RoleKAManager]
+	code := "CH-" + unique()
+	r := call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": code, "name": "Lost Before Found", "status": "churned"})
+	problem(t, r, 422, "use_churn_register")
+	if e, _ := r.Body["errors"].([]any); len(e) != 1 || e[0].(map[string]any)["location"] != "body.status" {
+		t.Fatalf("errors = %s", r.Raw)
+	}
+	if n := countRows(t, "SELECT count(*) FROM customers WHERE code = $1", code); n != 0 {
+		t.Fatalf("a refused opening left %d accounts", n)
+	}
+	if s := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": code, "name": "Found", "status": "active"}), 201).str("status"); s != "active" {
+		t.Fatalf("status = %s", s)
+	}
+	// The import refuses it with the same code, on the row's status cell.
+	r = importCSV(t, "/v1/imports/customers", ka.Token, "code,name,status\nCH-"+unique()+",Lost,churned\n")
+	problem(t, r, 422, "import_rejected")
+	if got := importErrors(r); !slices.Equal(got, []string{"2/status/use_churn_register"}) {
+		t.Fatalf("import errors = %v", got)
+	}
+}
+
 // backdate moves everything the last request wrote for an account to at:
 // history rows, and the account's or a person's own timestamps.
 func backdate(t *testing.T, id string, at time.Time) {

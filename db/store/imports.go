@@ -104,6 +104,16 @@ func (e *rowErrs) add(row int, field, code, format string, args ...any) {
 	}
 }
 
+// refuse adds a domain rule's refusal of a row (a *kam.Error), on the
+// rule's field.
+func (e *rowErrs) refuse(row int, err error) {
+	var de *kam.Error
+	if !errors.As(err, &de) {
+		de = &kam.Error{Code: "invalid", Message: err.Error()}
+	}
+	e.add(row, de.Field, de.Code, "%s", de.Message)
+}
+
 func (e *rowErrs) rejection(dryRun bool) *kam.ImportRejected {
 	return &kam.ImportRejected{DryRun: dryRun, Errors: e.list, Total: e.total, Outside: e.outside}
 }
@@ -214,8 +224,8 @@ func (f importFacts) rowOK(errs *rowErrs, r CustomerImport) bool {
 }
 
 func (p *customerPlan) update(errs *rowErrs, r CustomerImport, c dbq.Customer, by uuid.UUID) {
-	if st := r.Patch.Status; st != nil && *st != c.Status {
-		errs.add(r.Row, "status", "use_churn_register", "an account's status changes through the churn register (POST .../churn, .../reactivate)")
+	if err := kam.StatusKept(c.Status, r.Patch.Status); err != nil {
+		errs.refuse(r.Row, err)
 		return
 	}
 	changes := apply(&c, r.Patch)
@@ -239,12 +249,12 @@ func (p *customerPlan) update(errs *rowErrs, r CustomerImport, c dbq.Customer, b
 }
 
 func (p *customerPlan) create(errs *rowErrs, r CustomerImport, today time.Time, by uuid.UUID) {
-	if st := r.Patch.Status; st != nil && *st != "active" {
-		errs.add(r.Row, "status", "use_churn_register", "a new account is active; churn goes through the churn register")
+	if err := kam.StatusKept(kam.CustomerActive, r.Patch.Status); err != nil {
+		errs.refuse(r.Row, err)
 		return
 	}
 	now := time.Now()
-	c := dbq.Customer{ID: NewID(), Tier: "B", ServiceMode: "account_manager", Status: "active", OpenedOn: today,
+	c := dbq.Customer{ID: NewID(), Tier: "B", ServiceMode: "account_manager", Status: kam.CustomerActive, OpenedOn: today,
 		Version: 1, CreatedAt: now, UpdatedAt: now}
 	changes := apply(&c, r.Patch)
 	p.res.Created++
