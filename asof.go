@@ -23,9 +23,16 @@ func PersonField(section string, id uuid.UUID, field string) string {
 	return section + "." + id.String() + "." + field
 }
 
-// HistoryCredit is the history field of a change of the credit terms; its
-// value begins with the credit grade, then " / " (Art. 7.7).
+// HistoryCredit is the section of the credit agreement's history rows
+// (Art. 7.7, 13). Rows written before they were kept field by field carry
+// this name alone, all the terms in one new value that begins with the
+// credit grade, then " / ".
 const HistoryCredit = "credit"
+
+// CreditField is the history field of one field of the credit agreement:
+// "credit.<field>", the agreement's own field names under the one prefix by
+// which its rows are hidden from whoever may not see credit.
+func CreditField(field string) string { return HistoryCredit + "." + field }
 
 // ArchiveRecord is what an archive's past is rebuilt from: the account as it
 // is now, every recorded change oldest first, and every contact and key
@@ -106,16 +113,21 @@ func onArchive(created time.Time, removed *time.Time, until time.Time) bool {
 	return created.Before(until) && (removed == nil || !removed.Before(until))
 }
 
-// creditLevelBefore is the credit grade of the last credit change before
-// until; nil when there was none.
+// creditLevelBefore is the credit grade the last change of it before until
+// set; nil when there was none.
 func creditLevelBefore(history []HistoryEntry, until time.Time) *string {
 	for i := len(history) - 1; i >= 0; i-- {
 		h := history[i]
-		if h.Field != HistoryCredit || h.NewValue == nil || !h.At.Before(until) {
+		if h.NewValue == nil || !h.At.Before(until) {
 			continue
 		}
-		level, _, _ := strings.Cut(*h.NewValue, " / ")
-		return &level
+		switch h.Field {
+		case CreditField("credit_level"):
+			return h.NewValue
+		case HistoryCredit:
+			level, _, _ := strings.Cut(*h.NewValue, " / ")
+			return &level
+		}
 	}
 	return nil
 }

@@ -27,7 +27,9 @@ func TestArchiveAsOfUndoesLaterChanges(t *testing.T) {
 			{At: day(10), Field: "tier", OldValue: strp("A"), NewValue: strp("S")},
 			{At: day(10), Field: "name", OldValue: strp("Then"), NewValue: strp("Now")},
 			{At: day(12), Field: PersonField(HistoryKeyPersons, head, "role"), OldValue: strp("head"), NewValue: strp("handler")},
-			{At: day(14), Field: HistoryCredit, NewValue: strp("B / 1000.00 / @monthly / active")},
+			// Since the terms are kept field by field (day 3's row is of before).
+			{At: day(14), Field: CreditField("credit_level"), OldValue: strp("A"), NewValue: strp("B")},
+			{At: day(14), Field: CreditField("arrears_limit"), OldValue: strp("1000.00"), NewValue: strp("2000.00")},
 			{At: day(15), Field: "account_manager_id", OldValue: strp(m1.String()), NewValue: strp(m2.String())},
 		},
 		Contacts:   []Contact{{CreatedAt: day(2), RemovedAt: &removed}},

@@ -82,3 +82,26 @@ type Customer struct {
 	// from then).
 	OpenedOn time.Time
 }
+
+// Account statuses (SPEC §3).
+const (
+	CustomerActive  = "active"
+	CustomerChurned = "churned"
+)
+
+// ErrUseChurnRegister refuses a status set by opening, editing or importing
+// an account (SPEC §7): an account is lost only through the churn register
+// and won back only by reactivation (Art. 8.4), so every churned account
+// has its churn record.
+var ErrUseChurnRegister = &Error{Kind: KindInvalid, Code: "use_churn_register", Field: "status",
+	Message: "an account's status changes only through the churn register: record a lost account with POST /v1/customers/{id}/churn, a won-back one with POST /v1/customers/{id}/reactivate"}
+
+// StatusKept is that rule for a status named by anything but the register:
+// it may only repeat the account's status now (CustomerActive for an account
+// being opened). nil names none.
+func StatusKept(now string, named *string) error {
+	if named != nil && *named != now {
+		return ErrUseChurnRegister
+	}
+	return nil
+}

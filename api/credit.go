@@ -80,18 +80,13 @@ type PaymentCreate struct {
 	ReceivedOn string `json:"received_on" format:"date"`
 }
 
-// LedgerEntry is a recorded charge or payment, or the reversal of one.
-type LedgerEntry struct {
-	ID          string    `json:"id" format:"uuid"`
-	CustomerID  string    `json:"customer_id" format:"uuid"`
-	Amount      string    `json:"amount" doc:"Negative for a reversal"`
-	Reference   string    `json:"reference"`
-	Date        string    `json:"date" doc:"occurred_on for a charge, received_on for a payment"`
-	CreatedAt   time.Time `json:"created_at"`
-	Replayed    bool      `json:"replayed" doc:"true when this reference was already recorded and nothing new was written"`
-	Outstanding string    `json:"outstanding" doc:"What the account owes after this entry"`
-	ReversalOf  *string   `json:"reversal_of" format:"uuid" doc:"The entry this one reverses; null for an ordinary entry"`
-	Reason      *string   `json:"reason" doc:"Why the reversal was made"`
+// ledgerAnswer is a charge or payment as just recorded, in the shape its
+// list shows it. A reference recorded before answers its first entry and
+// writes nothing; the header says so, as it does for an Idempotency-Key
+// replay, so the entry itself stays the one shape.
+type ledgerAnswer[T any] struct {
+	Replayed string `header:"Idempotent-Replayed" enum:"true" doc:"true when this reference was already recorded and nothing new was written"`
+	Body     T
 }
 
 // Statement is one settlement cycle's bill.
@@ -236,16 +231,6 @@ func (s *Server) startSettlement(ctx context.Context, id uuid.UUID) func() error
 	}
 }
 
-func ledgerOut(customer uuid.UUID, e kam.Posting) LedgerEntry {
-	out := e.Outstanding
-	if out.IsNegative() {
-		out = decimal.Zero
-	}
-	return LedgerEntry{ID: e.ID.String(), CustomerID: customer.String(), Amount: money(e.Amount), Reference: e.Reference,
-		Date: e.On.Format(time.DateOnly), CreatedAt: e.CreatedAt, Replayed: e.Replayed, Outstanding: money(out),
-		ReversalOf: uuidString(e.ReversalOf), Reason: e.Reason}
-}
-
 // ledgerInput validates what a charge and a payment share.
 func ledgerInput(rawAmount, dateField, rawDate string) (decimal.Decimal, time.Time, error) {
 	amount, err := parseMoney("body.amount", rawAmount)
@@ -265,22 +250,22 @@ func ledgerInput(rawAmount, dateField, rawDate string) (decimal.Decimal, time.Ti
 func (s *Server) createCharge(ctx context.Context, in *struct {
 	ID   string `path:"id" format:"uuid"`
 	Body ChargeCreate
-}) (*struct{ Body LedgerEntry }, error) {
-	return s.postLedger(ctx, in.ID, in.Body.Amount, "occurred_on", in.Body.OccurredOn, in.Body.Reference, s.store.Charge)
+}) (*ledgerAnswer[Charge], error) {
+	return postLedger(s, ctx, in.ID, in.Body.Amount, "occurred_on", in.Body.OccurredOn, in.Body.Reference, s.store.Charge, chargeOut)
 }
 
 func (s *Server) createPayment(ctx context.Context, in *struct {
 	ID   string `path:"id" format:"uuid"`
 	Body PaymentCreate
-}) (*struct{ Body LedgerEntry }, error) {
-	return s.postLedger(ctx, in.ID, in.Body.Amount, "received_on", in.Body.ReceivedOn, in.Body.Reference, s.store.Pay)
+}) (*ledgerAnswer[Payment], error) {
+	return postLedger(s, ctx, in.ID, in.Body.Amount, "received_on", in.Body.ReceivedOn, in.Body.Reference, s.store.Pay, paymentOut)
 }
 
 type ledgerWrite func(ctx context.Context, scope store.Scope, customerID uuid.UUID, amount decimal.Decimal, reference string, on time.Time, by uuid.UUID) (kam.Posting, error)
 
 // postLedger records a charge or a payment: validate, authorize, write under
 // the agreement's lock, register, and tell the settlement run.
-func (s *Server) postLedger(ctx context.Context, rawID, rawAmount, dateField, rawDate, reference string, write ledgerWrite) (*struct{ Body LedgerEntry }, error) {
+func postLedger[T any](s *Server, ctx context.Context, rawID, rawAmount, dateField, rawDate, reference string, write ledgerWrite, conv func(kam.LedgerEntry) T) (*ledgerAnswer[T], error) {
 	id, err := parseUUID("path.id", rawID)
 	if err != nil {
 		return nil, err
@@ -295,10 +280,13 @@ func (s *Server) postLedger(ctx context.Context, rawID, rawAmount, dateField, ra
 	if err != nil {
 		return nil, err
 	}
-	if !e.Replayed {
+	out := &ledgerAnswer[T]{Body: conv(e.LedgerEntry)}
+	if e.Replayed {
+		out.Replayed = "true"
+	} else {
 		s.ledgerChanged(ctx, id)
 	}
-	return &struct{ Body LedgerEntry }{Body: ledgerOut(id, e)}, nil
+	return out, nil
 }
 
 // ledgerChanged tells the settlement run to re-check (reinstatement, early

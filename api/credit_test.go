@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -40,7 +41,7 @@ func TestCreditSuspendedAndReinstated(t *testing.T) {
 		t.Fatalf("agreement = %s", a.Raw)
 	}
 	ch := must(t, call(t, "POST", "/v1/customers/"+c+"/charges", fin.Token, chargeBody("300", "INV-1")), 201)
-	if ch.str("outstanding") != "300.00" || ch.Body["replayed"] != false {
+	if ch.str("amount") != "300.00" || ch.str("occurred_on") != today() || ch.Header.Get("Idempotent-Replayed") != "" {
 		t.Fatalf("charge = %s", ch.Raw)
 	}
 	waitFor(t, 60*time.Second, "suspension", func() bool {
@@ -130,13 +131,13 @@ func TestLedgerReplaysAndClosing(t *testing.T) {
 	must(t, call(t, "PUT", "/v1/customers/"+c+"/credit", fin.Token, agreement("@monthly", "5000", 30)), 200)
 	first := must(t, call(t, "POST", "/v1/customers/"+c+"/charges", fin.Token, chargeBody("120.50", "INV-9")), 201)
 	again := must(t, call(t, "POST", "/v1/customers/"+c+"/charges", fin.Token, chargeBody("120.50", "INV-9")), 201)
-	if again.str("id") != first.str("id") || again.Body["replayed"] != true {
+	if again.str("id") != first.str("id") || again.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("replay = %s", again.Raw)
 	}
 	problem(t, call(t, "POST", "/v1/customers/"+c+"/charges", fin.Token, chargeBody("99", "INV-9")), 409, "duplicate_reference")
 	p1 := must(t, call(t, "POST", "/v1/customers/"+c+"/payments", fin.Token, paymentBody("20.50", "R-1")), 201)
 	p2 := must(t, call(t, "POST", "/v1/customers/"+c+"/payments", fin.Token, paymentBody("20.50", "R-1")), 201)
-	if p1.str("id") != p2.str("id") || p2.Body["replayed"] != true {
+	if p1.str("id") != p2.str("id") || p2.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("payment replay = %s", p2.Raw)
 	}
 	cr := must(t, call(t, "GET", "/v1/customers/"+c+"/credit", fin.Token, nil), 200)
@@ -218,5 +219,63 @@ func TestLedgerAuthorization(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// SPEC §3 /history ("who, when, field, old, new") and §7: a PUT of the
+// credit agreement writes one row per field it changed, with the old and the
+// new value, and none when it changed nothing; finance sees the rows, a
+// service agent and a data clerk (who may not see credit) see none of them.
+func TestCreditHistoryIsPerField(t *testing.T) {
+	staff := staffByRole(t)
+	fin, agent, clerk := staff[kam.RoleFinance], staff[kam.RoleServiceAgent], staff[kam.RoleDataClerk]
+	c := newAccount(t, "")
+	terms := map[string]any{"credit_level": "A", "arrears_limit": "5000", "settlement_cycle": "@monthly", "payment_term_days": 30,
+		"agreement_reference": "CA-1", "agreement_date": "2026-01-02"}
+	put := func(body map[string]any) {
+		t.Helper()
+		must(t, call(t, "PUT", "/v1/customers/"+c+"/credit", fin.Token, body), 200)
+	}
+	creditRows := func(token string) []string {
+		var out []string
+		for _, h := range historyOf(t, c, token) {
+			f := h["field"].(string)
+			if !slices.Contains([]string{"code", "name", "tier", "account_manager_id"}, f) {
+				out = append(out, fmt.Sprintf("%s:%v→%v", f, h["old"], h["new"]))
+			}
+		}
+		return out
+	}
+	put(terms)
+	opened := []string{"credit.terms:<nil>→credit", "credit.credit_level:<nil>→A", "credit.arrears_limit:<nil>→5000.00",
+		"credit.settlement_cycle:<nil>→@monthly", "credit.payment_term_days:<nil>→30", "credit.agreement_reference:<nil>→CA-1",
+		"credit.agreement_date:<nil>→2026-01-02", "credit.status:<nil>→active"}
+	if got := creditRows(fin.Token); !slices.Equal(got, opened) {
+		t.Fatalf("history after opening:\n  %v\nwant\n  %v", got, opened)
+	}
+	put(terms)
+	if got := creditRows(fin.Token); len(got) != len(opened) {
+		t.Fatalf("a PUT that changed nothing wrote history: %v", got[len(opened):])
+	}
+	terms["credit_level"], terms["arrears_limit"] = "B", "7500.5"
+	put(terms)
+	want := append(slices.Clone(opened), "credit.credit_level:A→B", "credit.arrears_limit:5000.00→7500.50")
+	if got := creditRows(fin.Token); !slices.Equal(got, want) {
+		t.Fatalf("history after a change:\n  %v\nwant\n  %v", got, want)
+	}
+	put(map[string]any{"terms": "cash", "credit_level": "B", "agreement_reference": "CA-1", "agreement_date": "2026-01-02"})
+	want = append(want, "credit.terms:credit→cash", "credit.arrears_limit:7500.50→<nil>", "credit.settlement_cycle:@monthly→<nil>",
+		"credit.payment_term_days:30→<nil>")
+	if got := creditRows(fin.Token); !slices.Equal(got, want) {
+		t.Fatalf("history after cash terms:\n  %v\nwant\n  %v", got, want)
+	}
+	for _, who := range []member{agent, clerk} {
+		if got := creditRows(who.Token); len(got) != 0 {
+			t.Fatalf("a %s sees credit terms in the history: %v", who.Role, got)
+		}
+	}
+	// The archive of a past day still knows its credit grade from these rows.
+	if r := must(t, call(t, "GET", "/v1/customers/"+c+"?as_of="+today(), fin.Token, nil), 200); r.str("credit_level") != "B" {
+		t.Fatalf("as of today: %s", r.Raw)
 	}
 }

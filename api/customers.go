@@ -50,7 +50,7 @@ type CustomerFields struct {
 type CustomerCreate struct {
 	Code   string  `json:"code" minLength:"1" maxLength:"64" pattern:"^[A-Za-z0-9][A-Za-z0-9._-]*$" doc:"Unique customer code"`
 	Name   string  `json:"name" minLength:"1" maxLength:"200"`
-	Status *string `json:"status,omitempty" enum:"active,churned" doc:"ka_manager only"`
+	Status *string `json:"status,omitempty" enum:"active,churned" doc:"ka_manager only. An account is opened active: churned is 422 use_churn_register (churn through POST /v1/customers/{id}/churn)"`
 	CustomerFields
 }
 

@@ -151,23 +151,23 @@ func (s *Server) reverseCharge(ctx context.Context, in *struct {
 	ID       string `path:"id" format:"uuid"`
 	ChargeID string `path:"charge_id" format:"uuid"`
 	Body     ReversalCreate
-}) (*struct{ Body LedgerEntry }, error) {
-	return s.reverse(ctx, in.ID, "path.charge_id", in.ChargeID, in.Body.Reason, s.store.ReverseCharge)
+}) (*struct{ Body Charge }, error) {
+	return reverse(s, ctx, in.ID, "path.charge_id", in.ChargeID, in.Body.Reason, s.store.ReverseCharge, chargeOut)
 }
 
 func (s *Server) reversePayment(ctx context.Context, in *struct {
 	ID        string `path:"id" format:"uuid"`
 	PaymentID string `path:"payment_id" format:"uuid"`
 	Body      ReversalCreate
-}) (*struct{ Body LedgerEntry }, error) {
-	return s.reverse(ctx, in.ID, "path.payment_id", in.PaymentID, in.Body.Reason, s.store.ReversePayment)
+}) (*struct{ Body Payment }, error) {
+	return reverse(s, ctx, in.ID, "path.payment_id", in.PaymentID, in.Body.Reason, s.store.ReversePayment, paymentOut)
 }
 
 // reverse records a correcting entry (finance only) in the agreement's
 // transaction with its register entry, then tells the settlement run, which
 // re-reads the ledger: statements, suspension and reinstatement follow the
 // corrected ledger (Art. 13). An entry not of this account is 404.
-func (s *Server) reverse(ctx context.Context, rawID, entryField, rawEntry, reason string, write ledgerReversal) (*struct{ Body LedgerEntry }, error) {
+func reverse[T any](s *Server, ctx context.Context, rawID, entryField, rawEntry, reason string, write ledgerReversal, conv func(kam.LedgerEntry) T) (*struct{ Body T }, error) {
 	id, err := parseUUID("path.id", rawID)
 	if err != nil {
 		return nil, err
@@ -186,7 +186,7 @@ func (s *Server) reverse(ctx context.Context, rawID, entryField, rawEntry, reaso
 		return nil, err
 	}
 	s.ledgerChanged(ctx, id)
-	return &struct{ Body LedgerEntry }{Body: ledgerOut(id, e)}, nil
+	return &struct{ Body T }{Body: conv(e.LedgerEntry)}, nil
 }
 
 func (s *Server) listArrears(ctx context.Context, in *struct {

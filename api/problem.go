@@ -78,10 +78,6 @@ var defaultCodes = map[int]string{
 const (
 	// codeMalformedHeader: a header kam stores is not valid UTF-8 (SPEC §7).
 	codeMalformedHeader = "malformed_header"
-	// codeUseChurnRegister: an account's status is not patched; it is lost
-	// through the churn register and won back through reactivation (SPEC §7,
-	// Art. 8.4).
-	codeUseChurnRegister = "use_churn_register"
 )
 
 func newProblem(status int, code, detail string) *Problem {
@@ -305,12 +301,10 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
 	_ = json.NewEncoder(w).Encode(p.in(localeOf(r.Context())))
 }
 
-// useChurnRegister refuses a PATCH that names an account's status (422).
-func useChurnRegister() *Problem {
-	p := invalid(codeUseChurnRegister, "status is not patchable: record a lost account with POST /v1/customers/{id}/churn, a won-back one with POST /v1/customers/{id}/reactivate")
-	p.Errors = []FieldError{{Location: "body.status", Message: "not patchable; use the churn register"}}
-	return p
-}
+// useChurnRegister refuses a PATCH that names an account's status (422),
+// whatever the value: kam.ErrUseChurnRegister, as an opening or an import
+// that would set one.
+func useChurnRegister() *Problem { return refusal(kam.ErrUseChurnRegister) }
 
 func forbidden(detail string) *Problem { return refusal(kam.Refused("forbidden", "%s", detail)) }
 func notFound() *Problem               { return refusal(kam.ErrNotFound) }

@@ -289,6 +289,31 @@ func TestStatusNeedsTheChurnRegister(t *testing.T) {
 	}
 }
 
+// SPEC §7: an account is not opened churned either: that too is the churn
+// register's (Art. 8.4), the rule the PATCH and the import keep. An opening
+// that names its status active is an ordinary opening.
+func TestNewAccountIsNotOpenedChurned(t *testing.T) {
+	ka := staffByRole(t)[kam.RoleKAManager]
+	code := "CH-" + unique()
+	r := call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": code, "name": "Lost Before Found", "status": "churned"})
+	problem(t, r, 422, "use_churn_register")
+	if e, _ := r.Body["errors"].([]any); len(e) != 1 || e[0].(map[string]any)["location"] != "body.status" {
+		t.Fatalf("errors = %s", r.Raw)
+	}
+	if n := countRows(t, "SELECT count(*) FROM customers WHERE code = $1", code); n != 0 {
+		t.Fatalf("a refused opening left %d accounts", n)
+	}
+	if s := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": code, "name": "Found", "status": "active"}), 201).str("status"); s != "active" {
+		t.Fatalf("status = %s", s)
+	}
+	// The import refuses it with the same code, on the row's status cell.
+	r = importCSV(t, "/v1/imports/customers", ka.Token, "code,name,status\nCH-"+unique()+",Lost,churned\n")
+	problem(t, r, 422, "import_rejected")
+	if got := importErrors(r); !slices.Equal(got, []string{"2/status/use_churn_register"}) {
+		t.Fatalf("import errors = %v", got)
+	}
+}
+
 // backdate moves everything the last request wrote for an account to at:
 // history rows, and the account's or a person's own timestamps.
 func backdate(t *testing.T, id string, at time.Time) {
@@ -387,8 +412,8 @@ func TestArchiveAsOf(t *testing.T) {
 			t.Fatalf("a service agent sees %v in the history", h)
 		}
 	}
-	if len(findHistory(historyOf(t, id, fin.Token), "credit")) != 2 {
-		t.Fatal("finance does not see the two credit changes")
+	if levels := findHistory(historyOf(t, id, fin.Token), kam.CreditField("credit_level")); len(levels) != 2 || levels[1]["old"] != "A" || levels[1]["new"] != "B" {
+		t.Fatalf("finance does not see the two changes of the credit grade: %v", levels)
 	}
 
 	// A registered read of the profile sections; both sides of the rule.
@@ -406,4 +431,84 @@ func TestArchiveAsOf(t *testing.T) {
 	for _, bad := range []string{"yesterday", "2025-02-30", "1800-01-01", "2025-2-1"} {
 		problem(t, asOf(bad, ka.Token), 422, "validation_failed")
 	}
+}
+
+// Art. 7.2, 7.3, 19: an import changes a contact or key person as a PATCH
+// does: a new version (a PATCH holding the version read before it is 412),
+// history rows under the person's own field names with plain old and new
+// values, and a corrected birthday moves the greeting task.
+func TestImportChangesPeopleAsPatchDoes(t *testing.T) {
+	staff := staffByRole(t)
+	ka, clerk, am := staff[kam.RoleKAManager], staff[kam.RoleDataClerk], staff[kam.RoleAccountManager]
+	code := "IMP-" + unique()
+	id := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": code, "name": "Imported People Co", "tier": "S", "account_manager_id": am.ID}), 201).str("id")
+	tomorrow := time.Now().UTC().AddDate(0, 0, 1)
+	dayAfter := tomorrow.AddDate(0, 0, 1)
+	birthday := func(d time.Time) string {
+		return time.Date(1970, d.Month(), d.Day(), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+	}
+	c := must(t, call(t, "POST", "/v1/customers/"+id+"/contacts", am.Token, map[string]any{"name": "Li Wei", "phone": "+86 21 1"}), 201)
+	k := must(t, call(t, "POST", "/v1/customers/"+id+"/key-persons", am.Token, map[string]any{"name": "Zhao Min", "role": "head", "birthday": birthday(tomorrow)}), 201)
+	cid, kid := c.str("id"), k.str("id")
+	greetings := func(on time.Time) []string {
+		var out []string
+		for _, g := range must(t, call(t, "GET", "/v1/greetings?on="+on.Format(time.DateOnly), am.Token, nil), 200).items() {
+			if g["key_person_id"] == kid {
+				out = append(out, g["status"].(string))
+			}
+		}
+		return out
+	}
+	if got := greetings(tomorrow); !slices.Equal(got, []string{"open"}) {
+		t.Fatalf("greetings tomorrow = %v, want one open", got)
+	}
+
+	wantReport(t, importCSV(t, "/v1/imports/contacts", clerk.Token, "code,name,phone\n"+code+",Li Wei,+86 21 2\n"), 1, 0, 1, 0)
+	wantReport(t, importCSV(t, "/v1/imports/key-persons", clerk.Token, "code,name,role,title,birthday\n"+code+",Zhao Min,head,Chairman,"+birthday(dayAfter)+"\n"), 1, 0, 1, 0)
+
+	for _, p := range []struct{ path, version, was string }{
+		{"/v1/customers/" + id + "/contacts/" + cid, "2", c.str("updated_at")},
+		{"/v1/customers/" + id + "/key-persons/" + kid, "2", k.str("updated_at")},
+	} {
+		problem(t, call(t, "PATCH", p.path, am.Token, map[string]any{"email": "stale@example.com"}, header{"If-Match", `"1"`}), 412, "version_conflict")
+		r := must(t, call(t, "PATCH", p.path, am.Token, map[string]any{"email": "fresh@example.com"}, header{"If-Match", `"` + p.version + `"`}), 200)
+		if r.Body["version"] != float64(3) || r.str("updated_at") == p.was {
+			t.Fatalf("after the import and a PATCH: %s", r.Raw)
+		}
+	}
+
+	h := historyOf(t, id, am.Token)
+	for _, w := range []struct{ field, old, new string }{
+		{kam.PersonField(kam.HistoryContacts, uuid.MustParse(cid), "phone"), "+86 21 1", "+86 21 2"},
+		{kam.PersonField(kam.HistoryKeyPersons, uuid.MustParse(kid), "birthday"), birthday(tomorrow), birthday(dayAfter)},
+		{kam.PersonField(kam.HistoryKeyPersons, uuid.MustParse(kid), "title"), "", "Chairman"},
+	} {
+		rows := findHistory(h, w.field)
+		if len(rows) != 1 || fmt.Sprint(rows[0]["old"]) != fmt.Sprint(orNil(w.old)) || rows[0]["new"] != w.new || rows[0]["staff_id"] != clerk.ID {
+			t.Errorf("history of %s = %v, want %q → %q", w.field, rows, w.old, w.new)
+		}
+	}
+	for _, r := range h {
+		if f, _ := r["field"].(string); strings.HasPrefix(f, "contacts.") && !strings.HasPrefix(f, "contacts."+cid) ||
+			strings.HasPrefix(f, "key_persons.") && !strings.HasPrefix(f, "key_persons."+kid) {
+			t.Errorf("a history row names no person: %v", r)
+		}
+	}
+
+	// The import's birthday cancels the old day's task; the sweep the import
+	// starts makes the new day's.
+	if got := greetings(tomorrow); !slices.Equal(got, []string{"cancelled"}) {
+		t.Fatalf("greetings tomorrow after the import = %v", got)
+	}
+	waitFor(t, 30*time.Second, "the new birthday's greeting", func() bool { return slices.Equal(greetings(dayAfter), []string{"open"}) })
+	if n := countRows(t, "SELECT count(*) FROM greetings WHERE key_person_id = $1 AND occasion = 'birthday' AND status = 'open'", kid); n != 1 {
+		t.Fatalf("%d open birthday tasks for one key person", n)
+	}
+}
+
+func orNil(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

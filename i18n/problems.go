@@ -22,7 +22,7 @@ var enProblems = map[string]string{
 	"rate_limited":            "too many requests; try again later",
 	"internal":                "an internal error occurred; it has been logged",
 	"unavailable":             "a service kam depends on did not answer; nothing was changed, try again",
-	"use_churn_register":      "status is not patchable: record a lost account with POST /v1/customers/{id}/churn, a won-back one with POST /v1/customers/{id}/reactivate",
+	"use_churn_register":      "an account's status changes only through the churn register: record a lost account with POST /v1/customers/{id}/churn, a won-back one with POST /v1/customers/{id}/reactivate",
 	"idempotency_key_reused":  "this Idempotency-Key was used for a different request",
 	"idempotency_in_progress": "a request with this Idempotency-Key is still being processed",
 	"outstanding_balance":     "the account still owes; credit closes only when nothing is outstanding",

@@ -41,8 +41,11 @@ ON CONFLICT (customer_id, reference) WHERE reverses_id IS NULL DO NOTHING
 RETURNING *;
 
 -- name: GetChargeByReference :one
--- The entry a reference names; its reversal shares the reference.
-SELECT * FROM credit_charges WHERE customer_id = $1 AND reference = $2 AND reverses_id IS NULL;
+-- The entry a reference names (its reversal shares the reference), with the
+-- id of that reversal if it has one.
+SELECT sqlc.embed(c), r.id AS reversed_by FROM credit_charges c
+LEFT JOIN credit_charges r ON r.reverses_id = c.id
+WHERE c.customer_id = $1 AND c.reference = $2 AND c.reverses_id IS NULL;
 
 -- name: AddCharged :exec
 UPDATE credit_agreements SET charged_total = charged_total + $2, updated_at = now() WHERE customer_id = $1;
@@ -54,7 +57,9 @@ ON CONFLICT (customer_id, reference) WHERE reverses_id IS NULL DO NOTHING
 RETURNING *;
 
 -- name: GetPaymentByReference :one
-SELECT * FROM credit_payments WHERE customer_id = $1 AND reference = $2 AND reverses_id IS NULL;
+SELECT sqlc.embed(p), r.id AS reversed_by FROM credit_payments p
+LEFT JOIN credit_payments r ON r.reverses_id = p.id
+WHERE p.customer_id = $1 AND p.reference = $2 AND p.reverses_id IS NULL;
 
 -- name: AddPaid :exec
 UPDATE credit_agreements SET paid_total = paid_total + $2, unapplied = $3, updated_at = now() WHERE customer_id = $1;

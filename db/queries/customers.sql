@@ -91,7 +91,9 @@ SELECT * FROM customer_contacts
 WHERE id = sqlc.arg(id) AND customer_id = sqlc.arg(customer_id) AND removed_at IS NULL
 FOR UPDATE;
 
--- name: UpdateContact :one
+-- name: UpdateContacts :batchone
+-- The one way a contact changes, from a PATCH or an import (personEdits):
+-- a new version each time, so an If-Match read before is stale after.
 UPDATE customer_contacts SET name = $2, title = $3, phone = $4, email = $5,
     version = version + 1, updated_at = now()
 WHERE id = $1
@@ -108,7 +110,8 @@ SELECT * FROM key_persons
 WHERE id = sqlc.arg(id) AND customer_id = sqlc.arg(customer_id) AND removed_at IS NULL
 FOR UPDATE;
 
--- name: UpdateKeyPerson :one
+-- name: UpdateKeyPersons :batchone
+-- The one way a key person changes, as UpdateContacts.
 UPDATE key_persons SET name = $2, role = $3, title = $4, phone = $5, email = $6, birthday = $7,
     version = version + 1, updated_at = now()
 WHERE id = $1
@@ -119,7 +122,7 @@ UPDATE key_persons SET removed_at = now(), version = version + 1, updated_at = n
 WHERE id = $1
 RETURNING *;
 
--- name: CancelBirthdayGreetings :execrows
+-- name: CancelBirthdayGreetings :batchexec
 -- Art. 19: open birthday tasks of a key person who was removed (birthday
 -- NULL) or whose birthday now falls on another day are cancelled. A
 -- 29 February birthday keeps its 28 February task of a common year.

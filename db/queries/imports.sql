@@ -1,5 +1,7 @@
 -- Bulk archive upkeep (POST /v1/imports/...): one transaction per import;
--- rows are read and written in batches, never one round trip per row.
+-- rows are read and written in batches, never one round trip per row. A
+-- contact or key person already on file changes through the PATCH's
+-- statements (UpdateContacts, UpdateKeyPersons in customers.sql).
 
 -- name: LockCustomersByCode :many
 -- The accounts an import names, locked until it commits.
@@ -56,9 +58,6 @@ ORDER BY customer_id, created_at, id;
 INSERT INTO customer_contacts (id, customer_id, name, title, phone, email)
 VALUES ($1, $2, $3, $4, $5, $6);
 
--- name: ImportUpdateContacts :batchexec
-UPDATE customer_contacts SET title = $2, phone = $3, email = $4 WHERE id = $1;
-
 -- name: ImportKeyPersonsOf :many
 -- The key persons on these archives (removed ones, as for contacts, not).
 SELECT * FROM key_persons WHERE customer_id = ANY(sqlc.arg(customer_ids)::uuid[]) AND removed_at IS NULL
@@ -67,6 +66,3 @@ ORDER BY customer_id, created_at, id;
 -- name: CopyKeyPersons :copyfrom
 INSERT INTO key_persons (id, customer_id, name, role, title, phone, email, birthday)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
-
--- name: ImportUpdateKeyPersons :batchexec
-UPDATE key_persons SET title = $2, phone = $3, email = $4, birthday = $5 WHERE id = $1;

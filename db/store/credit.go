@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -68,8 +69,8 @@ const (
 // outstanding is what the account owes now (negative: a credit balance).
 func outstanding(a dbq.CreditAgreement) decimal.Decimal { return a.ChargedTotal.Sub(a.PaidTotal) }
 
-// PutCredit records or changes an account's credit agreement with its history
-// row, in one transaction. start runs inside that transaction when a
+// PutCredit records or changes an account's credit agreement with a history
+// row per field it changed, in one transaction. start runs inside that transaction when a
 // settlement run has to begin, so an agreement on credit terms never lacks
 // one. Closing, and moving from credit to cash terms, need nothing owed.
 func (s *Store) PutCredit(ctx context.Context, scope Scope, customerID uuid.UUID, in CreditInput, by uuid.UUID, start func() error) (kam.CreditAgreement, CreditChange, error) {
@@ -85,20 +86,22 @@ func (s *Store) PutCredit(ctx context.Context, scope Scope, customerID uuid.UUID
 			return err
 		}
 		cur, err := q.LockCredit(ctx, customerID)
+		var before *dbq.CreditAgreement
 		switch {
 		case errors.Is(interpret(err), kam.ErrNotFound):
 			out, change, err = openCredit(ctx, q, customerID, in)
 		case err == nil:
+			before = &cur
 			out, change, err = changeCredit(ctx, q, cur, in)
 		}
 		if err != nil {
 			return err
 		}
-		v := in.CreditLevel + " / cash / " + out.Status
-		if !in.cash() {
-			v = in.CreditLevel + " / " + in.ArrearsLimit.StringFixed(2) + " / " + in.SettlementCycle + " / " + out.Status
+		var rows []dbq.CopyHistoryParams
+		for _, ch := range creditChanges(before, out) {
+			rows = append(rows, dbq.CopyHistoryParams{CustomerID: customerID, StaffID: &by, Field: ch.Field, OldValue: ch.Old, NewValue: ch.New})
 		}
-		if err := q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: customerID, StaffID: &by, Field: "credit", NewValue: &v}); err != nil {
+		if err := copyHistory(ctx, q, rows); err != nil {
 			return err
 		}
 		if change == CreditOpened {
@@ -107,6 +110,44 @@ func (s *Store) PutCredit(ctx context.Context, scope Scope, customerID uuid.UUID
 		return nil
 	})
 	return creditOf(out), change, err
+}
+
+// creditFields are the agreement's fields as its history shows them, in
+// the order of its resource.
+var creditFields = []struct {
+	name  string
+	value func(a *dbq.CreditAgreement) *string
+}{
+	{"terms", func(a *dbq.CreditAgreement) *string { return &a.Terms }},
+	{"credit_level", func(a *dbq.CreditAgreement) *string { return &a.CreditLevel }},
+	{"arrears_limit", func(a *dbq.CreditAgreement) *string { return decStr(a.ArrearsLimit) }},
+	{"settlement_cycle", func(a *dbq.CreditAgreement) *string { return a.SettlementCycle }},
+	{"payment_term_days", func(a *dbq.CreditAgreement) *string {
+		if a.PaymentTermDays == nil {
+			return nil
+		}
+		return strp(strconv.Itoa(int(*a.PaymentTermDays)))
+	}},
+	{"agreement_reference", func(a *dbq.CreditAgreement) *string { return a.AgreementRef }},
+	{"agreement_date", func(a *dbq.CreditAgreement) *string { return dateStr(a.AgreementDate) }},
+	{"status", func(a *dbq.CreditAgreement) *string { return &a.Status }},
+}
+
+// creditChanges are the fields a PUT changed, each with its old and new
+// value (SPEC §3 /history); before is nil for a new agreement. None when it
+// changed nothing.
+func creditChanges(before *dbq.CreditAgreement, after dbq.CreditAgreement) []Change {
+	var out []Change
+	for _, f := range creditFields {
+		var old *string
+		if before != nil {
+			old = f.value(before)
+		}
+		if now := f.value(&after); !eqStr(old, now) {
+			out = append(out, Change{Field: kam.CreditField(f.name), Old: old, New: now})
+		}
+	}
+	return out
 }
 
 // openCredit records an account's first agreement.
@@ -235,7 +276,7 @@ func (s *Store) Charge(ctx context.Context, scope Scope, customerID uuid.UUID, a
 			return err
 		}
 		prev, err := q.GetChargeByReference(ctx, dbq.GetChargeByReferenceParams{CustomerID: customerID, Reference: reference})
-		if done, err := replay(&out, a, err, "charge", chargeOf(prev, nil), amount, on); done || err != nil {
+		if done, err := replay(&out, a, err, "charge", chargeOf(prev.CreditCharge, prev.ReversedBy), amount, on); done || err != nil {
 			return err
 		}
 		if err := mayCharge(a, amount); err != nil {
@@ -284,7 +325,7 @@ func (s *Store) Pay(ctx context.Context, scope Scope, customerID uuid.UUID, amou
 			return err
 		}
 		prev, err := q.GetPaymentByReference(ctx, dbq.GetPaymentByReferenceParams{CustomerID: customerID, Reference: reference})
-		if done, err := replay(&out, a, err, "payment", paymentOf(prev, nil), amount, on); done || err != nil {
+		if done, err := replay(&out, a, err, "payment", paymentOf(prev.CreditPayment, prev.ReversedBy), amount, on); done || err != nil {
 			return err
 		}
 		p, err := q.InsertPayment(ctx, dbq.InsertPaymentParams{ID: NewID(), CustomerID: customerID, Amount: amount, Reference: reference, ReceivedOn: on, CreatedBy: &by})

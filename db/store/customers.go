@@ -54,7 +54,10 @@ type Archive struct {
 // with the new account's id: an archive whose opening cannot be registered is
 // not opened (Art. 9).
 func (s *Store) CreateCustomer(ctx context.Context, p CustomerPatch, by uuid.UUID) (kam.Customer, error) {
-	c := dbq.Customer{ID: NewID(), Tier: "B", ServiceMode: "account_manager", Status: "active"}
+	if err := kam.StatusKept(kam.CustomerActive, p.Status); err != nil {
+		return kam.Customer{}, err
+	}
+	c := dbq.Customer{ID: NewID(), Tier: "B", ServiceMode: "account_manager", Status: kam.CustomerActive}
 	changes := apply(&c, p)
 	var out dbq.Customer
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
@@ -100,6 +103,9 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope Scope, id uuid.UUID, i
 		if ifMatch != nil && *ifMatch != c.Version {
 			return kam.Errorf(kam.KindPrecondition, "version_conflict", "the account is at version %d, not %d", c.Version, *ifMatch).
 				With(string(i18n.VersionConflictDetail), c.Version, *ifMatch)
+		}
+		if err := kam.StatusKept(c.Status, p.Status); err != nil {
+			return err
 		}
 		changes = apply(&c, p)
 		if len(changes) == 0 {

@@ -104,6 +104,16 @@ func (e *rowErrs) add(row int, field, code, format string, args ...any) {
 	}
 }
 
+// refuse adds a domain rule's refusal of a row (a *kam.Error), on the
+// rule's field.
+func (e *rowErrs) refuse(row int, err error) {
+	var de *kam.Error
+	if !errors.As(err, &de) {
+		de = &kam.Error{Code: "invalid", Message: err.Error()}
+	}
+	e.add(row, de.Field, de.Code, "%s", de.Message)
+}
+
 func (e *rowErrs) rejection(dryRun bool) *kam.ImportRejected {
 	return &kam.ImportRejected{DryRun: dryRun, Errors: e.list, Total: e.total, Outside: e.outside}
 }
@@ -214,8 +224,8 @@ func (f importFacts) rowOK(errs *rowErrs, r CustomerImport) bool {
 }
 
 func (p *customerPlan) update(errs *rowErrs, r CustomerImport, c dbq.Customer, by uuid.UUID) {
-	if st := r.Patch.Status; st != nil && *st != c.Status {
-		errs.add(r.Row, "status", "use_churn_register", "an account's status changes through the churn register (POST .../churn, .../reactivate)")
+	if err := kam.StatusKept(c.Status, r.Patch.Status); err != nil {
+		errs.refuse(r.Row, err)
 		return
 	}
 	changes := apply(&c, r.Patch)
@@ -239,12 +249,12 @@ func (p *customerPlan) update(errs *rowErrs, r CustomerImport, c dbq.Customer, b
 }
 
 func (p *customerPlan) create(errs *rowErrs, r CustomerImport, today time.Time, by uuid.UUID) {
-	if st := r.Patch.Status; st != nil && *st != "active" {
-		errs.add(r.Row, "status", "use_churn_register", "a new account is active; churn goes through the churn register")
+	if err := kam.StatusKept(kam.CustomerActive, r.Patch.Status); err != nil {
+		errs.refuse(r.Row, err)
 		return
 	}
 	now := time.Now()
-	c := dbq.Customer{ID: NewID(), Tier: "B", ServiceMode: "account_manager", Status: "active", OpenedOn: today,
+	c := dbq.Customer{ID: NewID(), Tier: "B", ServiceMode: "account_manager", Status: kam.CustomerActive, OpenedOn: today,
 		Version: 1, CreatedAt: now, UpdatedAt: now}
 	changes := apply(&c, r.Patch)
 	p.res.Created++
@@ -348,14 +358,13 @@ func (s *Store) ImportKeyPersons(ctx context.Context, scope Scope, rows []KeyPer
 }
 
 // personPlan is a contact or key-person import checked against the record.
+// A person already on file changes as a PATCH changes them (personEdits).
 type personPlan struct {
-	res        ImportResult
-	touched    map[uuid.UUID]bool
-	contacts   []dbq.CopyContactsParams
-	contactUps []dbq.ImportUpdateContactsParams
-	persons    []dbq.CopyKeyPersonsParams
-	personUps  []dbq.ImportUpdateKeyPersonsParams
-	history    []dbq.CopyHistoryParams
+	res      ImportResult
+	touched  map[uuid.UUID]bool
+	contacts []dbq.CopyContactsParams
+	persons  []dbq.CopyKeyPersonsParams
+	edits    personEdits
 }
 
 func (p *personPlan) touch(id uuid.UUID) {
@@ -366,10 +375,6 @@ func (p *personPlan) touch(id uuid.UUID) {
 		p.touched[id] = true
 		p.res.Accounts = append(p.res.Accounts, id)
 	}
-}
-
-func (p *personPlan) note(id, by uuid.UUID, field string, old, new *string) {
-	p.history = append(p.history, dbq.CopyHistoryParams{CustomerID: id, StaffID: &by, Field: field, OldValue: old, NewValue: new})
 }
 
 // personKey finds a row's account and its match among the existing rows.
@@ -432,24 +437,18 @@ func (p *personPlan) newContact(account uuid.UUID, in ContactInput, by uuid.UUID
 	p.touch(account)
 	p.contacts = append(p.contacts, dbq.CopyContactsParams{ID: NewID(), CustomerID: account, Name: in.Name, Title: in.Title, Phone: in.Phone, Email: in.Email})
 	name := in.Name
-	p.note(account, by, "contacts", nil, &name) // as AddContact
+	p.edits.note(account, by, kam.HistoryContacts, nil, &name) // as AddContact
 }
 
+// updateContact changes a matched contact: an empty cell is absent from in
+// (nil), so an import sets fields and never clears one.
 func (p *personPlan) updateContact(c dbq.CustomerContact, in ContactInput, by uuid.UUID) {
-	var changed []Change
-	setIf(&changed, "title", &c.Title, in.Title)
-	setIf(&changed, "phone", &c.Phone, in.Phone)
-	setIf(&changed, "email", &c.Email, in.Email)
-	if len(changed) == 0 {
+	if !p.edits.contact(c, ContactPatch{Title: in.Title, Phone: in.Phone, Email: in.Email}, by) {
 		p.res.Unchanged++
 		return
 	}
 	p.res.Updated++
 	p.touch(c.CustomerID)
-	p.contactUps = append(p.contactUps, dbq.ImportUpdateContactsParams{ID: c.ID, Title: c.Title, Phone: c.Phone, Email: c.Email})
-	for _, ch := range changed {
-		p.note(c.CustomerID, by, "contacts."+ch.Field, labelled(c.Name, ch.Old), labelled(c.Name, ch.New))
-	}
 }
 
 func (p *personPlan) checkKeyPersons(ctx context.Context, q *dbq.Queries, scope Scope, rows []KeyPersonImport, by uuid.UUID) (*rowErrs, error) {
@@ -496,31 +495,20 @@ func (p *personPlan) newKeyPerson(account uuid.UUID, in KeyPersonInput, by uuid.
 	p.res.Birthdays = p.res.Birthdays || in.Birthday != nil
 	p.persons = append(p.persons, dbq.CopyKeyPersonsParams{ID: NewID(), CustomerID: account, Name: in.Name, Role: in.Role,
 		Title: in.Title, Phone: in.Phone, Email: in.Email, Birthday: in.Birthday})
-	v := in.Role + ": " + in.Name
-	p.note(account, by, "key_persons", nil, &v) // as AddKeyPerson
+	v := personLabel(in.Role, in.Name)
+	p.edits.note(account, by, kam.HistoryKeyPersons, nil, &v) // as AddKeyPerson
 }
 
+// updateKeyPerson is updateContact for a matched key person (name and role
+// are what matched, so they stay).
 func (p *personPlan) updateKeyPerson(k dbq.KeyPerson, in KeyPersonInput, by uuid.UUID) {
-	var changed []Change
-	setIf(&changed, "title", &k.Title, in.Title)
-	setIf(&changed, "phone", &k.Phone, in.Phone)
-	setIf(&changed, "email", &k.Email, in.Email)
-	if in.Birthday != nil && (k.Birthday == nil || !k.Birthday.Equal(*in.Birthday)) {
-		changed = append(changed, Change{Field: "birthday", Old: dateStr(k.Birthday), New: dateStr(in.Birthday)})
-		k.Birthday = in.Birthday
-		p.res.Birthdays = true
-	}
-	if len(changed) == 0 {
+	if !p.edits.keyPerson(k, KeyPersonPatch{Title: in.Title, Phone: in.Phone, Email: in.Email, Birthday: in.Birthday}, by) {
 		p.res.Unchanged++
 		return
 	}
 	p.res.Updated++
+	p.res.Birthdays = p.res.Birthdays || p.edits.movedBirthdays()
 	p.touch(k.CustomerID)
-	p.personUps = append(p.personUps, dbq.ImportUpdateKeyPersonsParams{ID: k.ID, Title: k.Title, Phone: k.Phone, Email: k.Email, Birthday: k.Birthday})
-	who := k.Role + ": " + k.Name
-	for _, ch := range changed {
-		p.note(k.CustomerID, by, "key_persons."+ch.Field, labelled(who, ch.Old), labelled(who, ch.New))
-	}
 }
 
 func (p *personPlan) write(ctx context.Context, q *dbq.Queries) error {
@@ -534,31 +522,8 @@ func (p *personPlan) write(ctx context.Context, q *dbq.Queries) error {
 			return err
 		}
 	}
-	if err := batchErr(len(p.contactUps), q.ImportUpdateContacts(ctx, p.contactUps).Exec); err != nil {
-		return err
-	}
-	if err := batchErr(len(p.personUps), q.ImportUpdateKeyPersons(ctx, p.personUps).Exec); err != nil {
-		return err
-	}
-	return copyHistory(ctx, q, p.history)
-}
-
-// setIf sets an optional text to v when v is given and differs; an import
-// never clears a field (an empty cell leaves it as it is).
-func setIf(changed *[]Change, field string, dst **string, v *string) {
-	if v == nil || eqStr(*dst, v) {
-		return
-	}
-	*changed = append(*changed, Change{Field: field, Old: *dst, New: v})
-	*dst = v
-}
-
-// labelled names whose value a history row shows: "Li Wei: +86 21 5555".
-func labelled(who string, v *string) *string {
-	if v == nil {
-		return strp(who + ": (none)")
-	}
-	return strp(who + ": " + *v)
+	_, _, err := p.edits.write(ctx, q)
+	return err
 }
 
 func codesOf[R any](rows []R, code func(R) string) []string {

@@ -103,7 +103,9 @@ func (s *Store) ListKeyPersons(ctx context.Context, scope Scope, customerID uuid
 // names its field so that one of these matches it.
 var (
 	// Art. 7.7, 13: the credit grade and agreement, and the ledger.
-	CreditHistoryFields = []string{"credit%", "arrears%", "settlement%", "payment_term%", "terms", "agreement%", "statement%", "charge%", "payment%"}
+	// kam.HistoryCredit + "%" covers every kam.CreditField and the older
+	// single "credit" rows.
+	CreditHistoryFields = []string{kam.HistoryCredit + "%", "arrears%", "settlement%", "payment_term%", "terms", "agreement%", "statement%", "charge%", "payment%"}
 	// Art. 11: discount requests, grants and the account's discount standard.
 	DiscountHistoryFields = []string{"discount%", "grant%", "rebate%"}
 )
@@ -215,14 +217,98 @@ func (pc *personChanges) opt(field string, dst **string, v *string) {
 	}
 }
 
-// history writes the collected changes of an account's person.
-func (pc *personChanges) history(ctx context.Context, q *dbq.Queries, customerID, by uuid.UUID) error {
-	for _, ch := range pc.list {
-		if err := q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: customerID, StaffID: &by, Field: ch.Field, OldValue: ch.Old, NewValue: ch.New}); err != nil {
-			return err
-		}
+// personEdits are changes to contacts and key persons already on an
+// archive, made the one way a PATCH and an import both make them: the row
+// with a new version, a history row per changed field under the person's
+// own field name (kam.PersonField), and the open birthday tasks a moved or
+// cleared birthday no longer falls on cancelled (Art. 19). They are written
+// together, so an import of many people costs a few round trips.
+type personEdits struct {
+	contacts  []dbq.UpdateContactsParams
+	persons   []dbq.UpdateKeyPersonsParams
+	birthdays []dbq.CancelBirthdayGreetingsParams
+	history   []dbq.CopyHistoryParams
+}
+
+// contact applies p to c, as read under the account's lock, and queues the
+// change; false when nothing changes.
+func (e *personEdits) contact(c dbq.CustomerContact, p ContactPatch, by uuid.UUID) bool {
+	pc := personChanges{section: kam.HistoryContacts, id: c.ID}
+	pc.req("name", &c.Name, p.Name)
+	pc.opt("title", &c.Title, p.Title)
+	pc.opt("phone", &c.Phone, p.Phone)
+	pc.opt("email", &c.Email, p.Email)
+	if len(pc.list) == 0 {
+		return false
 	}
-	return nil
+	e.contacts = append(e.contacts, dbq.UpdateContactsParams{ID: c.ID, Name: c.Name, Title: c.Title, Phone: c.Phone, Email: c.Email})
+	e.changes(c.CustomerID, by, pc.list)
+	return true
+}
+
+// keyPerson is contact for a key person.
+func (e *personEdits) keyPerson(k dbq.KeyPerson, p KeyPersonPatch, by uuid.UUID) bool {
+	before := dateStr(k.Birthday)
+	pc := applyKeyPerson(&k, p)
+	if len(pc.list) == 0 {
+		return false
+	}
+	e.persons = append(e.persons, dbq.UpdateKeyPersonsParams{ID: k.ID, Name: k.Name, Role: k.Role, Title: k.Title,
+		Phone: k.Phone, Email: k.Email, Birthday: k.Birthday})
+	if !eqStr(before, dateStr(k.Birthday)) {
+		e.birthdays = append(e.birthdays, dbq.CancelBirthdayGreetingsParams{KeyPersonID: &k.ID, Birthday: k.Birthday})
+	}
+	e.changes(k.CustomerID, by, pc.list)
+	return true
+}
+
+// movedBirthdays tells that a birthday changed: the caller sweeps for the
+// new day's task.
+func (e *personEdits) movedBirthdays() bool { return len(e.birthdays) > 0 }
+
+func (e *personEdits) changes(customerID, by uuid.UUID, list []Change) {
+	for _, ch := range list {
+		e.note(customerID, by, ch.Field, ch.Old, ch.New)
+	}
+}
+
+// note queues a history row.
+func (e *personEdits) note(customerID, by uuid.UUID, field string, old, new *string) {
+	e.history = append(e.history, dbq.CopyHistoryParams{CustomerID: customerID, StaffID: &by, Field: field, OldValue: old, NewValue: new})
+}
+
+// write writes what is queued and answers the changed rows in the order
+// they were queued. The caller holds the accounts' locks.
+func (e *personEdits) write(ctx context.Context, q *dbq.Queries) ([]dbq.CustomerContact, []dbq.KeyPerson, error) {
+	contacts, err := batchRows(len(e.contacts), q.UpdateContacts(ctx, e.contacts).QueryRow)
+	if err != nil {
+		return nil, nil, err
+	}
+	persons, err := batchRows(len(e.persons), q.UpdateKeyPersons(ctx, e.persons).QueryRow)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := batchErr(len(e.birthdays), q.CancelBirthdayGreetings(ctx, e.birthdays).Exec); err != nil {
+		return nil, nil, err
+	}
+	return contacts, persons, copyHistory(ctx, q, e.history)
+}
+
+// batchRows runs a sqlc batch's QueryRow and answers its rows, or its first
+// error.
+func batchRows[R any](n int, query func(func(int, R, error))) ([]R, error) {
+	out := make([]R, n)
+	if n == 0 {
+		return out, nil
+	}
+	var first error
+	query(func(i int, r R, err error) {
+		if err != nil && first == nil {
+			first = err
+		}
+		out[i] = r
+	})
+	return out, first
 }
 
 // checkVersion holds a change to the version the caller read (If-Match).
@@ -257,18 +343,15 @@ func (s *Store) UpdateContact(ctx context.Context, scope Scope, customerID, id u
 		if err := checkVersion("contact", c.Version, ifMatch); err != nil {
 			return err
 		}
-		pc := personChanges{section: kam.HistoryContacts, id: id}
-		pc.req("name", &c.Name, p.Name)
-		pc.opt("title", &c.Title, p.Title)
-		pc.opt("phone", &c.Phone, p.Phone)
-		pc.opt("email", &c.Email, p.Email)
-		if out = c; len(pc.list) == 0 {
+		var e personEdits
+		if out = c; !e.contact(c, p, by) {
 			return nil
 		}
-		if out, err = q.UpdateContact(ctx, dbq.UpdateContactParams{ID: id, Name: c.Name, Title: c.Title, Phone: c.Phone, Email: c.Email}); err != nil {
-			return err
+		done, _, err := e.write(ctx, q)
+		if err == nil {
+			out = done[0]
 		}
-		return pc.history(ctx, q, customerID, by)
+		return err
 	})
 	return contactOf(out), err
 }
@@ -310,18 +393,15 @@ func (s *Store) UpdateKeyPerson(ctx context.Context, scope Scope, customerID, id
 		if err := checkVersion("key person", k.Version, ifMatch); err != nil {
 			return err
 		}
-		pc := applyKeyPerson(&k, p)
-		if out = k; len(pc.list) == 0 {
+		var e personEdits
+		if out = k; !e.keyPerson(k, p, by) {
 			return nil
 		}
-		if out, err = q.UpdateKeyPerson(ctx, dbq.UpdateKeyPersonParams{ID: id, Name: k.Name, Role: k.Role, Title: k.Title,
-			Phone: k.Phone, Email: k.Email, Birthday: k.Birthday}); err != nil {
-			return err
+		_, done, err := e.write(ctx, q)
+		if err == nil {
+			out = done[0]
 		}
-		if _, err := q.CancelBirthdayGreetings(ctx, dbq.CancelBirthdayGreetingsParams{KeyPersonID: &id, Birthday: k.Birthday}); err != nil {
-			return err
-		}
-		return pc.history(ctx, q, customerID, by)
+		return err
 	})
 	return keyPersonOf(out), err
 }
@@ -366,7 +446,7 @@ func (s *Store) RemoveKeyPerson(ctx context.Context, scope Scope, customerID, id
 		if _, err := q.RemoveKeyPerson(ctx, id); err != nil {
 			return err
 		}
-		if _, err := q.CancelBirthdayGreetings(ctx, dbq.CancelBirthdayGreetingsParams{KeyPersonID: &id}); err != nil {
+		if err := batchErr(1, q.CancelBirthdayGreetings(ctx, []dbq.CancelBirthdayGreetingsParams{{KeyPersonID: &id}}).Exec); err != nil {
 			return err
 		}
 		old := personLabel(k.Role, k.Name)

@@ -367,6 +367,25 @@ func TestCompletenessFollowsArticle7(t *testing.T) {
 	}
 }
 
+// SPEC §7, Art. 8.4: the store itself keeps the status to the churn
+// register: an account is not opened churned, an edit does not change its
+// status, and naming the status it has is no change.
+func TestStatusOnlyThroughTheChurnRegister(t *testing.T) {
+	ctx := context.Background()
+	by := newManager(t)
+	code := "ST-" + uuid.NewString()[:8]
+	if _, err := st.CreateCustomer(ctx, store.CustomerPatch{Code: &code, Name: ptr("Lost"), Status: ptr(kam.CustomerChurned)}, by); !errors.Is(err, kam.ErrUseChurnRegister) {
+		t.Fatalf("opening a churned account: %v", err)
+	}
+	c := newCustomer(t, by, nil)
+	if _, _, err := st.UpdateCustomer(ctx, store.Scope{}, c, nil, store.CustomerPatch{Status: ptr(kam.CustomerChurned)}, by); !errors.Is(err, kam.ErrUseChurnRegister) {
+		t.Fatalf("an edit churning the account: %v", err)
+	}
+	if _, changes, err := st.UpdateCustomer(ctx, store.Scope{}, c, nil, store.CustomerPatch{Status: ptr(kam.CustomerActive)}, by); err != nil || len(changes) != 0 {
+		t.Fatalf("naming the status it has: %v, %v", changes, err)
+	}
+}
+
 func isKind(err error, k kam.Kind) bool {
 	var de *kam.Error
 	return errors.As(err, &de) && de.Kind == k

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"kam"
 	"kam/db/store"
 )
 
@@ -61,7 +62,8 @@ func TestHistoryHidesConfidentialFields(t *testing.T) {
 	if _, _, err := st.PutCredit(ctx, store.Scope{}, c, store.CreditInput{CreditLevel: "A", ArrearsLimit: dec("100"), SettlementCycle: "@monthly", PaymentTermDays: 10}, by, noStart); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"credibility", "credit_level", "arrears_limit", "discount_grant"} {
+	// "credit": a credit row as written before the terms were kept field by field.
+	for _, f := range []string{"credit", "credibility", "credit_level", "arrears_limit", "discount_grant"} {
 		v := "x"
 		if _, err := pool.Exec(ctx, "INSERT INTO customer_history (customer_id, staff_id, field, new_value) VALUES ($1, $2, $3, $4)", c, by, f, v); err != nil {
 			t.Fatal(err)
@@ -74,19 +76,19 @@ func TestHistoryHidesConfidentialFields(t *testing.T) {
 		}
 		var out []string
 		for _, r := range rows {
-			if slices.Contains([]string{"credit", "credibility", "credit_level", "arrears_limit", "discount_grant"}, r.Field) {
+			if slices.Contains([]string{kam.CreditField("credit_level"), kam.CreditField("status"), "credit", "credibility", "credit_level", "arrears_limit", "discount_grant"}, r.Field) {
 				out = append(out, r.Field)
 			}
 		}
 		return out
 	}
-	if got := fields(store.HiddenHistory(true, true)); !slices.Equal(got, []string{"credit", "credibility", "credit_level", "arrears_limit", "discount_grant"}) {
+	if got := fields(store.HiddenHistory(true, true)); !slices.Equal(got, []string{"credit.credit_level", "credit.status", "credit", "credibility", "credit_level", "arrears_limit", "discount_grant"}) {
 		t.Errorf("all visible: %v", got)
 	}
 	if got := fields(store.HiddenHistory(false, false)); !slices.Equal(got, []string{"credibility"}) {
 		t.Errorf("neither credit nor discounts: %v", got)
 	}
-	if got := fields(store.HiddenHistory(true, false)); !slices.Equal(got, []string{"credit", "credibility", "credit_level", "arrears_limit"}) {
+	if got := fields(store.HiddenHistory(true, false)); !slices.Equal(got, []string{"credit.credit_level", "credit.status", "credit", "credibility", "credit_level", "arrears_limit"}) {
 		t.Errorf("credit, not discounts: %v", got)
 	}
 }

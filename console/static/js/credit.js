@@ -98,8 +98,7 @@ function Ledger({ c, me, kind, onDone }) {
   return html`<h3>${t('credit.' + kind)}</h3>
     <${Problem} error=${error} />
     <${Paged} paged=${paged}>${(items) => html`<${Table} rows=${items} cols=${[
-      [t('credit.date'), (e) => fmtDate(e.date)], [t('sale.amount'), (e) => e.amount], [t('credit.reference'), (e) => e.reference || '—'],
-      [t('credit.outstanding'), (e) => e.outstanding],
+      [t('credit.date'), (e) => fmtDate(e[dateField])], [t('sale.amount'), (e) => e.amount], [t('credit.reference'), (e) => e.reference || '—'],
       ['', (e) => (ledger && !e.reversed_by && !e.reversal_of ? html`<button type="button" class="secondary small" onClick=${() => reverse(e)}>${t('credit.reverse')}</button>` : e.reversal_of ? t('credit.reversal') : '')],
     ]} />`}<//>
     ${ledger ? html`<form class="subform" onSubmit=${(e) => f.submit(e, record)}><h4>${t('credit.record.' + kind)}</h4>

@@ -19,39 +19,43 @@ var (
 	ErrBatchAlreadyClosed = errors.New("batch already closed")
 )
 
-const importUpdateContacts = `-- name: ImportUpdateContacts :batchexec
-UPDATE customer_contacts SET title = $2, phone = $3, email = $4 WHERE id = $1
+const cancelBirthdayGreetings = `-- name: CancelBirthdayGreetings :batchexec
+UPDATE greetings g SET status = 'cancelled'
+WHERE g.key_person_id = $1 AND g.occasion = 'birthday' AND g.status = 'open'
+  AND NOT coalesce(
+        to_char(g.occasion_on, 'MM-DD') = to_char($2::date, 'MM-DD')
+        OR (to_char($2::date, 'MM-DD') = '02-29' AND to_char(g.occasion_on, 'MM-DD') = '02-28'),
+        false)
 `
 
-type ImportUpdateContactsBatchResults struct {
+type CancelBirthdayGreetingsBatchResults struct {
 	br     pgx.BatchResults
 	tot    int
 	closed bool
 }
 
-type ImportUpdateContactsParams struct {
-	ID    uuid.UUID
-	Title *string
-	Phone *string
-	Email *string
+type CancelBirthdayGreetingsParams struct {
+	KeyPersonID *uuid.UUID
+	Birthday    *time.Time
 }
 
-func (q *Queries) ImportUpdateContacts(ctx context.Context, arg []ImportUpdateContactsParams) *ImportUpdateContactsBatchResults {
+// Art. 19: open birthday tasks of a key person who was removed (birthday
+// NULL) or whose birthday now falls on another day are cancelled. A
+// 29 February birthday keeps its 28 February task of a common year.
+func (q *Queries) CancelBirthdayGreetings(ctx context.Context, arg []CancelBirthdayGreetingsParams) *CancelBirthdayGreetingsBatchResults {
 	batch := &pgx.Batch{}
 	for _, a := range arg {
 		vals := []interface{}{
-			a.ID,
-			a.Title,
-			a.Phone,
-			a.Email,
+			a.KeyPersonID,
+			a.Birthday,
 		}
-		batch.Queue(importUpdateContacts, vals...)
+		batch.Queue(cancelBirthdayGreetings, vals...)
 	}
 	br := q.db.SendBatch(ctx, batch)
-	return &ImportUpdateContactsBatchResults{br, len(arg), false}
+	return &CancelBirthdayGreetingsBatchResults{br, len(arg), false}
 }
 
-func (b *ImportUpdateContactsBatchResults) Exec(f func(int, error)) {
+func (b *CancelBirthdayGreetingsBatchResults) Exec(f func(int, error)) {
 	defer b.br.Close()
 	for t := 0; t < b.tot; t++ {
 		if b.closed {
@@ -67,7 +71,7 @@ func (b *ImportUpdateContactsBatchResults) Exec(f func(int, error)) {
 	}
 }
 
-func (b *ImportUpdateContactsBatchResults) Close() error {
+func (b *CancelBirthdayGreetingsBatchResults) Close() error {
 	b.closed = true
 	return b.br.Close()
 }
@@ -169,57 +173,153 @@ func (b *ImportUpdateCustomersBatchResults) Close() error {
 	return b.br.Close()
 }
 
-const importUpdateKeyPersons = `-- name: ImportUpdateKeyPersons :batchexec
-UPDATE key_persons SET title = $2, phone = $3, email = $4, birthday = $5 WHERE id = $1
+const updateContacts = `-- name: UpdateContacts :batchone
+UPDATE customer_contacts SET name = $2, title = $3, phone = $4, email = $5,
+    version = version + 1, updated_at = now()
+WHERE id = $1
+RETURNING id, customer_id, name, title, phone, email, created_at, version, updated_at, removed_at
 `
 
-type ImportUpdateKeyPersonsBatchResults struct {
+type UpdateContactsBatchResults struct {
 	br     pgx.BatchResults
 	tot    int
 	closed bool
 }
 
-type ImportUpdateKeyPersonsParams struct {
+type UpdateContactsParams struct {
+	ID    uuid.UUID
+	Name  string
+	Title *string
+	Phone *string
+	Email *string
+}
+
+// The one way a contact changes, from a PATCH or an import (personEdits):
+// a new version each time, so an If-Match read before is stale after.
+func (q *Queries) UpdateContacts(ctx context.Context, arg []UpdateContactsParams) *UpdateContactsBatchResults {
+	batch := &pgx.Batch{}
+	for _, a := range arg {
+		vals := []interface{}{
+			a.ID,
+			a.Name,
+			a.Title,
+			a.Phone,
+			a.Email,
+		}
+		batch.Queue(updateContacts, vals...)
+	}
+	br := q.db.SendBatch(ctx, batch)
+	return &UpdateContactsBatchResults{br, len(arg), false}
+}
+
+func (b *UpdateContactsBatchResults) QueryRow(f func(int, CustomerContact, error)) {
+	defer b.br.Close()
+	for t := 0; t < b.tot; t++ {
+		var i CustomerContact
+		if b.closed {
+			if f != nil {
+				f(t, i, ErrBatchAlreadyClosed)
+			}
+			continue
+		}
+		row := b.br.QueryRow()
+		err := row.Scan(
+			&i.ID,
+			&i.CustomerID,
+			&i.Name,
+			&i.Title,
+			&i.Phone,
+			&i.Email,
+			&i.CreatedAt,
+			&i.Version,
+			&i.UpdatedAt,
+			&i.RemovedAt,
+		)
+		if f != nil {
+			f(t, i, err)
+		}
+	}
+}
+
+func (b *UpdateContactsBatchResults) Close() error {
+	b.closed = true
+	return b.br.Close()
+}
+
+const updateKeyPersons = `-- name: UpdateKeyPersons :batchone
+UPDATE key_persons SET name = $2, role = $3, title = $4, phone = $5, email = $6, birthday = $7,
+    version = version + 1, updated_at = now()
+WHERE id = $1
+RETURNING id, customer_id, name, role, title, phone, email, birthday, created_at, version, updated_at, removed_at
+`
+
+type UpdateKeyPersonsBatchResults struct {
+	br     pgx.BatchResults
+	tot    int
+	closed bool
+}
+
+type UpdateKeyPersonsParams struct {
 	ID       uuid.UUID
+	Name     string
+	Role     string
 	Title    *string
 	Phone    *string
 	Email    *string
 	Birthday *time.Time
 }
 
-func (q *Queries) ImportUpdateKeyPersons(ctx context.Context, arg []ImportUpdateKeyPersonsParams) *ImportUpdateKeyPersonsBatchResults {
+// The one way a key person changes, as UpdateContacts.
+func (q *Queries) UpdateKeyPersons(ctx context.Context, arg []UpdateKeyPersonsParams) *UpdateKeyPersonsBatchResults {
 	batch := &pgx.Batch{}
 	for _, a := range arg {
 		vals := []interface{}{
 			a.ID,
+			a.Name,
+			a.Role,
 			a.Title,
 			a.Phone,
 			a.Email,
 			a.Birthday,
 		}
-		batch.Queue(importUpdateKeyPersons, vals...)
+		batch.Queue(updateKeyPersons, vals...)
 	}
 	br := q.db.SendBatch(ctx, batch)
-	return &ImportUpdateKeyPersonsBatchResults{br, len(arg), false}
+	return &UpdateKeyPersonsBatchResults{br, len(arg), false}
 }
 
-func (b *ImportUpdateKeyPersonsBatchResults) Exec(f func(int, error)) {
+func (b *UpdateKeyPersonsBatchResults) QueryRow(f func(int, KeyPerson, error)) {
 	defer b.br.Close()
 	for t := 0; t < b.tot; t++ {
+		var i KeyPerson
 		if b.closed {
 			if f != nil {
-				f(t, ErrBatchAlreadyClosed)
+				f(t, i, ErrBatchAlreadyClosed)
 			}
 			continue
 		}
-		_, err := b.br.Exec()
+		row := b.br.QueryRow()
+		err := row.Scan(
+			&i.ID,
+			&i.CustomerID,
+			&i.Name,
+			&i.Role,
+			&i.Title,
+			&i.Phone,
+			&i.Email,
+			&i.Birthday,
+			&i.CreatedAt,
+			&i.Version,
+			&i.UpdatedAt,
+			&i.RemovedAt,
+		)
 		if f != nil {
-			f(t, err)
+			f(t, i, err)
 		}
 	}
 }
 
-func (b *ImportUpdateKeyPersonsBatchResults) Close() error {
+func (b *UpdateKeyPersonsBatchResults) Close() error {
 	b.closed = true
 	return b.br.Close()
 }

@@ -153,7 +153,9 @@ func (q *Queries) CloseCredit(ctx context.Context, customerID uuid.UUID) (Credit
 }
 
 const getChargeByReference = `-- name: GetChargeByReference :one
-SELECT id, customer_id, amount, reference, occurred_on, created_at, created_by, statement_id, reverses_id, reason FROM credit_charges WHERE customer_id = $1 AND reference = $2 AND reverses_id IS NULL
+SELECT c.id, c.customer_id, c.amount, c.reference, c.occurred_on, c.created_at, c.created_by, c.statement_id, c.reverses_id, c.reason, r.id AS reversed_by FROM credit_charges c
+LEFT JOIN credit_charges r ON r.reverses_id = c.id
+WHERE c.customer_id = $1 AND c.reference = $2 AND c.reverses_id IS NULL
 `
 
 type GetChargeByReferenceParams struct {
@@ -161,21 +163,28 @@ type GetChargeByReferenceParams struct {
 	Reference  string
 }
 
-// The entry a reference names; its reversal shares the reference.
-func (q *Queries) GetChargeByReference(ctx context.Context, arg GetChargeByReferenceParams) (CreditCharge, error) {
+type GetChargeByReferenceRow struct {
+	CreditCharge CreditCharge
+	ReversedBy   *uuid.UUID
+}
+
+// The entry a reference names (its reversal shares the reference), with the
+// id of that reversal if it has one.
+func (q *Queries) GetChargeByReference(ctx context.Context, arg GetChargeByReferenceParams) (GetChargeByReferenceRow, error) {
 	row := q.db.QueryRow(ctx, getChargeByReference, arg.CustomerID, arg.Reference)
-	var i CreditCharge
+	var i GetChargeByReferenceRow
 	err := row.Scan(
-		&i.ID,
-		&i.CustomerID,
-		&i.Amount,
-		&i.Reference,
-		&i.OccurredOn,
-		&i.CreatedAt,
-		&i.CreatedBy,
-		&i.StatementID,
-		&i.ReversesID,
-		&i.Reason,
+		&i.CreditCharge.ID,
+		&i.CreditCharge.CustomerID,
+		&i.CreditCharge.Amount,
+		&i.CreditCharge.Reference,
+		&i.CreditCharge.OccurredOn,
+		&i.CreditCharge.CreatedAt,
+		&i.CreditCharge.CreatedBy,
+		&i.CreditCharge.StatementID,
+		&i.CreditCharge.ReversesID,
+		&i.CreditCharge.Reason,
+		&i.ReversedBy,
 	)
 	return i, err
 }
@@ -212,7 +221,9 @@ func (q *Queries) GetCredit(ctx context.Context, customerID uuid.UUID) (CreditAg
 }
 
 const getPaymentByReference = `-- name: GetPaymentByReference :one
-SELECT id, customer_id, amount, reference, received_on, created_at, created_by, reverses_id, reason FROM credit_payments WHERE customer_id = $1 AND reference = $2 AND reverses_id IS NULL
+SELECT p.id, p.customer_id, p.amount, p.reference, p.received_on, p.created_at, p.created_by, p.reverses_id, p.reason, r.id AS reversed_by FROM credit_payments p
+LEFT JOIN credit_payments r ON r.reverses_id = p.id
+WHERE p.customer_id = $1 AND p.reference = $2 AND p.reverses_id IS NULL
 `
 
 type GetPaymentByReferenceParams struct {
@@ -220,19 +231,25 @@ type GetPaymentByReferenceParams struct {
 	Reference  string
 }
 
-func (q *Queries) GetPaymentByReference(ctx context.Context, arg GetPaymentByReferenceParams) (CreditPayment, error) {
+type GetPaymentByReferenceRow struct {
+	CreditPayment CreditPayment
+	ReversedBy    *uuid.UUID
+}
+
+func (q *Queries) GetPaymentByReference(ctx context.Context, arg GetPaymentByReferenceParams) (GetPaymentByReferenceRow, error) {
 	row := q.db.QueryRow(ctx, getPaymentByReference, arg.CustomerID, arg.Reference)
-	var i CreditPayment
+	var i GetPaymentByReferenceRow
 	err := row.Scan(
-		&i.ID,
-		&i.CustomerID,
-		&i.Amount,
-		&i.Reference,
-		&i.ReceivedOn,
-		&i.CreatedAt,
-		&i.CreatedBy,
-		&i.ReversesID,
-		&i.Reason,
+		&i.CreditPayment.ID,
+		&i.CreditPayment.CustomerID,
+		&i.CreditPayment.Amount,
+		&i.CreditPayment.Reference,
+		&i.CreditPayment.ReceivedOn,
+		&i.CreditPayment.CreatedAt,
+		&i.CreditPayment.CreatedBy,
+		&i.CreditPayment.ReversesID,
+		&i.CreditPayment.Reason,
+		&i.ReversedBy,
 	)
 	return i, err
 }

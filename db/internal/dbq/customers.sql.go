@@ -152,31 +152,6 @@ func (q *Queries) ArchiveRecord(ctx context.Context, customerID uuid.UUID) ([]Cu
 	return items, nil
 }
 
-const cancelBirthdayGreetings = `-- name: CancelBirthdayGreetings :execrows
-UPDATE greetings g SET status = 'cancelled'
-WHERE g.key_person_id = $1 AND g.occasion = 'birthday' AND g.status = 'open'
-  AND NOT coalesce(
-        to_char(g.occasion_on, 'MM-DD') = to_char($2::date, 'MM-DD')
-        OR (to_char($2::date, 'MM-DD') = '02-29' AND to_char(g.occasion_on, 'MM-DD') = '02-28'),
-        false)
-`
-
-type CancelBirthdayGreetingsParams struct {
-	KeyPersonID *uuid.UUID
-	Birthday    *time.Time
-}
-
-// Art. 19: open birthday tasks of a key person who was removed (birthday
-// NULL) or whose birthday now falls on another day are cancelled. A
-// 29 February birthday keeps its 28 February task of a common year.
-func (q *Queries) CancelBirthdayGreetings(ctx context.Context, arg CancelBirthdayGreetingsParams) (int64, error) {
-	result, err := q.db.Exec(ctx, cancelBirthdayGreetings, arg.KeyPersonID, arg.Birthday)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
-
 const createContact = `-- name: CreateContact :one
 INSERT INTO customer_contacts (id, customer_id, name, title, phone, email)
 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, customer_id, name, title, phone, email, created_at, version, updated_at, removed_at
@@ -1024,45 +999,6 @@ func (q *Queries) TouchCustomer(ctx context.Context, id uuid.UUID) error {
 	return err
 }
 
-const updateContact = `-- name: UpdateContact :one
-UPDATE customer_contacts SET name = $2, title = $3, phone = $4, email = $5,
-    version = version + 1, updated_at = now()
-WHERE id = $1
-RETURNING id, customer_id, name, title, phone, email, created_at, version, updated_at, removed_at
-`
-
-type UpdateContactParams struct {
-	ID    uuid.UUID
-	Name  string
-	Title *string
-	Phone *string
-	Email *string
-}
-
-func (q *Queries) UpdateContact(ctx context.Context, arg UpdateContactParams) (CustomerContact, error) {
-	row := q.db.QueryRow(ctx, updateContact,
-		arg.ID,
-		arg.Name,
-		arg.Title,
-		arg.Phone,
-		arg.Email,
-	)
-	var i CustomerContact
-	err := row.Scan(
-		&i.ID,
-		&i.CustomerID,
-		&i.Name,
-		&i.Title,
-		&i.Phone,
-		&i.Email,
-		&i.CreatedAt,
-		&i.Version,
-		&i.UpdatedAt,
-		&i.RemovedAt,
-	)
-	return i, err
-}
-
 const updateCustomer = `-- name: UpdateCustomer :one
 UPDATE customers SET
     code = $2, name = $3, nature = $4, industry = $5, product_category = $6, tier = $7,
@@ -1154,51 +1090,6 @@ func (q *Queries) UpdateCustomer(ctx context.Context, arg UpdateCustomerParams) 
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.OpenedOn,
-	)
-	return i, err
-}
-
-const updateKeyPerson = `-- name: UpdateKeyPerson :one
-UPDATE key_persons SET name = $2, role = $3, title = $4, phone = $5, email = $6, birthday = $7,
-    version = version + 1, updated_at = now()
-WHERE id = $1
-RETURNING id, customer_id, name, role, title, phone, email, birthday, created_at, version, updated_at, removed_at
-`
-
-type UpdateKeyPersonParams struct {
-	ID       uuid.UUID
-	Name     string
-	Role     string
-	Title    *string
-	Phone    *string
-	Email    *string
-	Birthday *time.Time
-}
-
-func (q *Queries) UpdateKeyPerson(ctx context.Context, arg UpdateKeyPersonParams) (KeyPerson, error) {
-	row := q.db.QueryRow(ctx, updateKeyPerson,
-		arg.ID,
-		arg.Name,
-		arg.Role,
-		arg.Title,
-		arg.Phone,
-		arg.Email,
-		arg.Birthday,
-	)
-	var i KeyPerson
-	err := row.Scan(
-		&i.ID,
-		&i.CustomerID,
-		&i.Name,
-		&i.Role,
-		&i.Title,
-		&i.Phone,
-		&i.Email,
-		&i.Birthday,
-		&i.CreatedAt,
-		&i.Version,
-		&i.UpdatedAt,
-		&i.RemovedAt,
 	)
 	return i, err
 }

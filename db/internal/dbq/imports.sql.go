@@ -189,7 +189,9 @@ FOR UPDATE
 `
 
 // Bulk archive upkeep (POST /v1/imports/...): one transaction per import;
-// rows are read and written in batches, never one round trip per row.
+// rows are read and written in batches, never one round trip per row. A
+// contact or key person already on file changes through the PATCH's
+// statements (UpdateContacts, UpdateKeyPersons in customers.sql).
 // The accounts an import names, locked until it commits.
 func (q *Queries) LockCustomersByCode(ctx context.Context, codes []string) ([]Customer, error) {
 	rows, err := q.db.Query(ctx, lockCustomersByCode, codes)
