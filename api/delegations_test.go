@@ -137,6 +137,19 @@ func TestDelegationRules(t *testing.T) {
 		problem(t, call(t, "POST", "/v1/delegations", ka.Token, b), 422, "validation_failed")
 	}
 	problem(t, call(t, "POST", "/v1/delegations", adminToken, body("", ka.ID)), 422, "validation_failed")
+	// Each deputy is told, in their own language, and so is a delegator for
+	// whom the admin made one; nothing refused told anyone.
+	for m, want := range map[member]int{ka: 1, ka2: 2, gm: 1} {
+		var titles []string
+		for _, it := range must(t, call(t, "GET", "/v1/me/notifications?limit=200", m.Token, nil), 200).items() {
+			if it["kind"] == "delegation" {
+				titles = append(titles, it["title"].(string))
+			}
+		}
+		if len(titles) != want || titles[0] != "审批已委托" {
+			t.Errorf("%s: delegation notices %q, want %d", m.Role, titles, want)
+		}
+	}
 	// A retried creation makes one delegation.
 	key, same := header{"Idempotency-Key", uuid.NewString()}, body("", ka2.ID)
 	a := must(t, call(t, "POST", "/v1/delegations", gm.Token, same, key), 201)

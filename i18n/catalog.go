@@ -103,6 +103,9 @@ var en = map[Key]catalog.Message{
 
 	HandoverReceiverGone: s("staff member %[1]s is no longer an active account manager"),
 
+	DelegationTitle: s("Approvals delegated"),
+	DelegationBody:  s("%[1]s's approvals are delegated to %[2]s from %[3]s to %[4]s: %[5]s"),
+
 	RegisterCheckpointTitle:  s("Access register checkpoint"),
 	GreetingBody:             s("On %[1]s"),
 	GreetingGiftBody:         s("On %[1]s; a gift is prepared for this tier"),
@@ -213,6 +216,9 @@ var zh = map[Key]catalog.Message{
 	HandoverDoneBody:      s("%[1]d 个客户、%[2]d 项待审批的优惠申请、%[3]d 项慰问任务已移交给员工 %[4]s"),
 
 	HandoverReceiverGone: s("员工 %[1]s 已不再是在职的客户经理"),
+
+	DelegationTitle: s("审批已委托"),
+	DelegationBody:  s("%[1]s 的审批自 %[3]s 至 %[4]s 委托给 %[2]s：%[5]s"),
 
 	RegisterCheckpointTitle:  s("查阅登记检查点"),
 	GreetingBody:             s("日期：%[1]s"),

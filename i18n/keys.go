@@ -76,6 +76,11 @@ const (
 	HandoverDoneTitle     Key = "notice.handover_done.title"
 	HandoverDoneBody      Key = "notice.handover_done.body" // accounts, requests, greetings, to
 
+	// A delegation of approvals made (SPEC §7): to the deputy, and to the
+	// delegator when the admin made it for them.
+	DelegationTitle Key = "notice.delegation.title"
+	DelegationBody  Key = "notice.delegation.body" // delegator, deputy, starts_at, ends_at, reason
+
 	// Why a handover stopped (HandoverFailedBody's reason).
 	HandoverReceiverGone Key = "notice.handover_failed.receiver_gone" // receiver
 

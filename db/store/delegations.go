@@ -9,6 +9,7 @@ import (
 
 	"kam"
 	"kam/db/internal/dbq"
+	"kam/i18n"
 )
 
 func delegationOf(d dbq.Delegation) kam.Delegation {
@@ -49,7 +50,26 @@ func (s *Store) CreateDelegation(ctx context.Context, in kam.DelegationInput) (k
 		}
 		d, err := q.CreateDelegation(ctx, dbq.CreateDelegationParams{ID: NewID(), FromStaffID: in.From, ToStaffID: in.To,
 			StartsAt: in.StartsAt, EndsAt: in.EndsAt, Reason: in.Reason, CreatedBy: in.CreatedBy})
+		if err != nil {
+			return err
+		}
 		out = delegationOf(d)
+		// The deputy learns what now waits on them, and a delegator for
+		// whom the admin made it learns it was made, with the delegation
+		// itself or not at all.
+		told := []uuid.UUID{in.To}
+		if in.CreatedBy != in.From {
+			told = append(told, in.From)
+		}
+		reason := d.Reason
+		if reason == "" {
+			reason = "—"
+		}
+		body := i18n.M(i18n.DelegationBody, from.Name, to.Name, d.StartsAt.UTC().Format(time.RFC3339), d.EndsAt.UTC().Format(time.RFC3339), reason)
+		_, err = s.deliver(ctx, q, told, Notification{EventKey: "delegation/" + d.ID.String(), Kind: "delegation",
+			Render: func(locale string) (string, string) {
+				return i18n.M(i18n.DelegationTitle).Render(locale), body.Render(locale)
+			}})
 		return err
 	})
 	return out, err
