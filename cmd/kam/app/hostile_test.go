@@ -110,6 +110,18 @@ var hostileHeaders = []string{
 
 var hostileHeaderNames = []string{"X-Request-Id", "X-Access-Purpose", "Idempotency-Key", "Authorization"}
 
+// contentTypes are Content-Types a JSON body may come under, with the answer
+// a body breaking the input bounds gets: huma decodes no type, ";", "+;"
+// and "foo+;" as JSON, so the bounds hold there too (422); a type nobody
+// reads is 415.
+var contentTypes = []struct {
+	value string
+	json  bool
+}{
+	{";", true}, {"+;", true}, {"", true}, {"foo+;", true}, {"APPLICATION/JSON; charset=utf-8", true},
+	{"application/merge-patch+json", true}, {"application/x-unknown", false}, {"text/plain", false},
+}
+
 // requestIDShape is what an X-Request-Id in an answer must look like (SPEC §7).
 var requestIDShape = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
@@ -551,8 +563,13 @@ func randomRequest(rng *rand.Rand, hc *http.Client, base string, ops []opSpec, i
 		}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if kind == "hostile CSV" {
+	switch {
+	case kind == "hostile CSV":
 		req.Header.Set("Content-Type", "text/csv")
+	case rng.IntN(4) == 0:
+		ct := contentTypes[rng.IntN(len(contentTypes))].value
+		req.Header.Set("Content-Type", ct)
+		what += fmt.Sprintf(" as %q", ct)
 	}
 	if tok := tokens[rng.IntN(len(tokens))]; tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -704,8 +721,54 @@ func targetedCases(tg target, ops []opSpec) []targetedCase {
 			}
 		}
 	}
+	cases = append(cases, contentTypeCases(tg, ops)...)
 	cases = append(cases, consoleCases(tg)...)
 	return append(cases, handoverCases(tg)...)
+}
+
+// contentTypeCases send every JSON body, under every Content-Type of
+// contentTypes, with a bidi override in a text field and with an array past
+// the cap: refused whatever the type says (the bounds used to trust a type
+// without "json" in it, which huma read as JSON all the same).
+func contentTypeCases(tg target, ops []opSpec) []targetedCase {
+	var cases []targetedCase
+	for _, o := range ops {
+		if len(o.fields) == 0 {
+			continue
+		}
+		text := ""
+		for _, f := range o.fields {
+			if p := o.props[f]; p.is("string") && len(p.Enum) == 0 && p.Format == "" && p.Pattern == "" {
+				text = f
+				break
+			}
+		}
+		for _, ct := range contentTypes {
+			status, code := 415, "unsupported_media_type"
+			if ct.json {
+				status, code = 422, "validation_failed"
+			}
+			add := func(what string, b map[string]any) {
+				raw, _ := json.Marshal(b)
+				req, _ := http.NewRequest(o.method, tg.base+tg.plausiblePath(o.path), bytes.NewReader(raw))
+				if ct.value != "" {
+					req.Header.Set("Content-Type", ct.value)
+				}
+				req.Header.Set("Authorization", "Bearer "+tg.ka)
+				cases = append(cases, targetedCase{class: "content type", what: fmt.Sprintf("%s %s %s as %q", o.method, o.path, what, ct.value),
+					req: req, wantStatus: status, wantCode: code})
+			}
+			if text != "" {
+				b := tg.plausibleBody(o)
+				b[text] = "A\u202eB"
+				add(text+" with a bidi override", b)
+			}
+			b := tg.plausibleBody(o)
+			b[o.fields[0]] = make([]any, 2000)
+			add(o.fields[0]+" of 2,000 items", b)
+		}
+	}
+	return cases
 }
 
 // consoleCases: the console (SPEC §7) is static files; a write to it, or a
