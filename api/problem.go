@@ -65,6 +65,7 @@ var defaultCodes = map[int]string{
 	http.StatusMethodNotAllowed:      "method_not_allowed",
 	http.StatusNotAcceptable:         "not_acceptable",
 	http.StatusConflict:              "conflict",
+	http.StatusRequestTimeout:        "request_timeout",
 	http.StatusPreconditionFailed:    "version_conflict",
 	http.StatusRequestEntityTooLarge: "body_too_large",
 	http.StatusUnsupportedMediaType:  "unsupported_media_type",
@@ -82,13 +83,15 @@ const (
 	// through the churn register and won back through reactivation (SPEC §7,
 	// Art. 8.4).
 	codeUseChurnRegister = "use_churn_register"
+	// codeOtherStatus: a status without a code of its own in defaultCodes.
+	codeOtherStatus = "error"
 )
 
 func newProblem(status int, code, detail string) *Problem {
 	if code == "" {
 		code = defaultCodes[status]
 		if code == "" {
-			code = "error"
+			code = codeOtherStatus
 		}
 	}
 	return &Problem{Type: "https://kam.invalid/problems/" + code, Title: http.StatusText(status), Status: status, Detail: detail, Code: code}
