@@ -95,16 +95,14 @@ func (s *Server) listAccess(ctx context.Context, in *struct {
 
 // accessQuery reads the register list's filters and cursor.
 func accessQuery(staffID, customerID, action, cursor string, limit int) (kam.AccessQuery, error) {
+	var bad fieldErrors
 	staff, err := optUUID("query.staff_id", nonEmpty(staffID))
-	if err != nil {
-		return kam.AccessQuery{}, err
-	}
+	bad.add(err)
 	customer, err := optUUID("query.customer_id", nonEmpty(customerID))
-	if err != nil {
-		return kam.AccessQuery{}, err
-	}
+	bad.add(err)
 	before, err := int64Cursor(cursor, "access-log")
-	if err != nil {
+	bad.add(err)
+	if err := bad.err(); err != nil {
 		return kam.AccessQuery{}, err
 	}
 	return kam.AccessQuery{StaffID: staff, CustomerID: customer, Action: nonEmpty(action), Before: before, Limit: int32(limit + 1)}, nil

@@ -385,3 +385,45 @@ func TestLimitsHoldWhateverTheContentType(t *testing.T) {
 	r := rawCall(t, "POST", "/v1/imports/customers", ka.Token, "text/csv", []byte("code,name\n"+code+","+strings.Repeat("[", 40)+"\n"))
 	wantReport(t, r, 1, 1, 0, 0)
 }
+
+// wantFieldErrors asserts a 422 validation_failed naming every location,
+// each once.
+func wantFieldErrors(t *testing.T, r resp, locations ...string) {
+	t.Helper()
+	problem(t, r, 422, "validation_failed")
+	got := fieldLocations(t, r)
+	for _, l := range locations {
+		if !got[l] {
+			t.Fatalf("no error at %s: %s", l, r.Raw)
+		}
+	}
+}
+
+// A validation error lists each offending field once (SPEC §7): every
+// missing required property at its own location (huma put them all at
+// "body", and all but the first were dropped as repeats), and every field a
+// handler checks itself, not only the first one it read.
+func TestLimitsEveryOffendingFieldListed(t *testing.T) {
+	ka := staffByRole(t)[kam.RoleKAManager]
+	am := newStaff(t, kam.RoleAccountManager)
+	c := newAccount(t, am.ID)
+	wantFieldErrors(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{}), "body.code", "body.name")
+	wantFieldErrors(t, call(t, "POST", "/v1/customers/"+c+"/key-persons", ka.Token, map[string]any{}), "body.name", "body.role")
+	// Checked by the handler: a date, an e-mail and nulls of required
+	// fields in one PATCH.
+	wantFieldErrors(t, call(t, "PATCH", "/v1/customers/"+c, ka.Token, map[string]any{
+		"founded_on": "1800-01-01", "email": "not an address", "code": nil, "name": nil}),
+		"body.founded_on", "body.email", "body.code", "body.name")
+	wantFieldErrors(t, call(t, "POST", "/v1/discount-requests", am.Token, map[string]any{"customer_id": c, "product_category": "services",
+		"rate": "3", "method": "percentage", "valid_from": "1800-01-01", "valid_to": "9999-12-31"}), "body.valid_from", "body.valid_to")
+	fin := staffByRole(t)[kam.RoleFinance]
+	wantFieldErrors(t, call(t, "POST", "/v1/customers/"+c+"/charges", fin.Token, map[string]any{"amount": "0", "reference": "X", "occurred_on": "2300-01-01"}),
+		"body.amount", "body.occurred_on")
+	wantFieldErrors(t, call(t, "GET", "/v1/reports/overview?from=1800-01-01&to=2300-01-01", ka.Token, nil), "query.from", "query.to")
+	wantFieldErrors(t, call(t, "POST", "/v1/customers/"+c+"/visits", am.Token, map[string]any{"visited_on": "1800-01-01", "key_person_ids": []string{"x", "y"}}),
+		"body.visited_on", "body.key_person_ids[0]", "body.key_person_ids[1]")
+	// Nothing of the refused PATCHes was stored.
+	if got := must(t, call(t, "GET", "/v1/customers/"+c, ka.Token, nil), 200); got.Body["founded_on"] != nil {
+		t.Fatalf("a refused PATCH was stored: %s", got.Raw)
+	}
+}

@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 
 	"kam/i18n"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/validation"
 
 	"kam"
 )
@@ -120,7 +122,7 @@ func init() {
 			}
 			var d *huma.ErrorDetail
 			if errors.As(e, &d) {
-				p.addError(FieldError{Location: d.Location, Message: d.Message, Value: d.Value})
+				p.addError(FieldError{Location: requiredAt(d.Location, d.Message), Message: d.Message, Value: d.Value})
 			} else {
 				p.addError(FieldError{Message: e.Error()})
 			}
@@ -131,6 +133,20 @@ func init() {
 		p.noteDropped()
 		return p
 	}
+}
+
+// requiredAt is where a schema error is: huma places a missing required
+// property at the object that lacks it ("body", "expected required property
+// code to be present"), so two missing properties shared one location and
+// all but the first were dropped as repeats; each is placed at its own.
+func requiredAt(location, msg string) string {
+	before, after, _ := strings.Cut(validation.MsgExpectedRequiredProperty, "%s")
+	if len(msg) > len(before)+len(after) && strings.HasPrefix(msg, before) && strings.HasSuffix(msg, after) {
+		if name := msg[len(before) : len(msg)-len(after)]; !strings.Contains(name, " ") {
+			return location + "." + name
+		}
+	}
+	return location
 }
 
 // addError lists one offending field: a location already listed is not
