@@ -92,14 +92,6 @@ func delegationInput(caller uuid.UUID, b DelegationCreate) (kam.DelegationInput,
 	return d, bad.err()
 }
 
-// instantInRange refuses an instant outside 1900-01-01 … 2200-12-31 (SPEC §7).
-func instantInRange(location string, t time.Time) error {
-	if t.Before(firstDate) || !t.Before(lastDate.AddDate(0, 0, 1)) {
-		return invalidField(location, "an instant between 1900-01-01 and 2200-12-31")
-	}
-	return nil
-}
-
 func (s *Server) listDelegations(ctx context.Context, in *struct {
 	StaffID string `query:"staff_id" format:"uuid" doc:"Only delegations from or to this person"`
 	InForce bool   `query:"in_force" doc:"Only those in force now"`

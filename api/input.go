@@ -124,6 +124,34 @@ func optDate(location string, s *string) (*time.Time, error) {
 	return &t, nil
 }
 
+// instantInRange refuses an instant outside 1900-01-01 … 2200-12-31, the
+// dates' bound: a token expiring in 9999 was stored, and an access-log range
+// of ten thousand years read. TestLimitsInstantInputsAreBounded finds every
+// instant input in the API's schema.
+func instantInRange(location string, t time.Time) error {
+	if t.Before(firstDate) || !t.Before(lastDate.AddDate(0, 0, 1)) {
+		return invalidField(location, "an instant between 1900-01-01 and 2200-12-31")
+	}
+	return nil
+}
+
+// optInstant reads an optional RFC 3339 instant within instantInRange. A
+// string, not a time.Time, because the zero time.Time is both "absent" and
+// 0001-01-01T00:00:00Z, which must be refused.
+func optInstant(location, s string) (*time.Time, error) {
+	if s == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return nil, invalidField(location, "not an RFC 3339 instant")
+	}
+	if err := instantInRange(location, t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
 // parseMoney reads a non-negative amount of at most 999,999,999,999.99, so
 // that sums over many of them stay within the ledger's numeric(18,2).
 func parseMoney(location, s string) (decimal.Decimal, error) {

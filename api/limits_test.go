@@ -427,3 +427,108 @@ func TestLimitsEveryOffendingFieldListed(t *testing.T) {
 		t.Fatalf("a refused PATCH was stored: %s", got.Raw)
 	}
 }
+
+// Instants are held to 1900-01-01 … 2200-12-31 like dates (SPEC §7): a
+// token issued to 9999-12-31 was stored, an access-log range of ten
+// thousand years was read. boundedInstants is every instant input there is;
+// TestLimitsInstantInputsAreBounded holds the OpenAPI document to it.
+var boundedInstants = map[string]bool{
+	"POST /v1/staff/{id}/tokens body.expires_at": true,
+	"GET /v1/access-log query.from":              true, "GET /v1/access-log query.to": true,
+	"POST /v1/delegations body.starts_at": true, "POST /v1/delegations body.ends_at": true,
+}
+
+func TestLimitsInstants(t *testing.T) {
+	member := newStaff(t, kam.RoleAccountManager)
+	for _, far := range []string{"9999-12-31T00:00:00Z", "2201-01-01T00:00:00Z"} {
+		wantFieldError(t, call(t, "POST", "/v1/staff/"+member.ID+"/tokens", adminToken, map[string]any{"expires_at": far}), "body.expires_at")
+		wantFieldError(t, call(t, "POST", "/v1/delegations", member.Token, map[string]any{"to_staff_id": staffByRole(t)[kam.RoleKAManager].ID, "ends_at": far, "reason": "x"}), "body.ends_at")
+	}
+	if n := countRows(t, "SELECT count(*) FROM api_tokens WHERE staff_id = $1 AND expires_at > '2200-12-31'", member.ID); n != 0 {
+		t.Fatalf("%d far tokens stored", n)
+	}
+	must(t, call(t, "POST", "/v1/staff/"+member.ID+"/tokens", adminToken, map[string]any{"expires_at": "2200-12-31T23:59:59Z"}), 201)
+	auditor := staffByRole(t)[kam.RoleAuditor]
+	wantFieldErrors(t, call(t, "GET", "/v1/access-log?from=0001-01-01T00:00:00Z&to=9999-12-31T00:00:00Z", auditor.Token, nil), "query.from", "query.to")
+	must(t, call(t, "GET", "/v1/access-log?from=1900-01-01T00:00:00Z&to=2200-12-31T00:00:00Z", auditor.Token, nil), 200)
+}
+
+// Every instant a request may carry is one of boundedInstants, so a new one
+// is bounded and tested before it ships.
+func TestLimitsInstantInputsAreBounded(t *testing.T) {
+	o := must(t, call(t, "GET", "/openapi.json", "", nil), 200)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				Name   string         `json:"name"`
+				In     string         `json:"in"`
+				Schema map[string]any `json:"schema"`
+			} `json:"parameters"`
+			RequestBody struct {
+				Content map[string]struct {
+					Schema map[string]any `json:"schema"`
+				} `json:"content"`
+			} `json:"requestBody"`
+		} `json:"paths"`
+		Components struct {
+			Schemas map[string]map[string]any `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(o.Raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]bool{}
+	var walk func(op, at string, s map[string]any, depth int)
+	walk = func(op, at string, s map[string]any, depth int) {
+		if ref, ok := s["$ref"].(string); ok && depth < 8 {
+			walk(op, at, doc.Components.Schemas[strings.TrimPrefix(ref, "#/components/schemas/")], depth+1)
+			return
+		}
+		if s["format"] == "date-time" {
+			found[op+" "+at] = true
+		}
+		for name, p := range mapOf(s["properties"]) {
+			prop, _ := p.(map[string]any)
+			walk(op, at+"."+name, prop, depth+1)
+		}
+		if items, ok := s["items"].(map[string]any); ok {
+			walk(op, at+"[]", items, depth+1)
+		}
+	}
+	for path, methods := range doc.Paths {
+		for method, op := range methods {
+			key := strings.ToUpper(method) + " " + path
+			for _, p := range op.Parameters {
+				walk(key, p.In+"."+p.Name, p.Schema, 0)
+			}
+			for _, mt := range op.RequestBody.Content {
+				walk(key, "body", mt.Schema, 0)
+			}
+		}
+	}
+	for k := range found {
+		if !boundedInstants[k] {
+			t.Errorf("%s: an instant input not held to 1900–2200; bound it (instantInRange) and add it to boundedInstants", k)
+		}
+	}
+	for k := range boundedInstants {
+		if !found[k] {
+			t.Errorf("%s: in boundedInstants, not in the OpenAPI document", k)
+		}
+	}
+}
+
+// A tier's ticket targets are positive Go durations of at most five years
+// (SPEC §7's horizon for schedules): "2562047h" put respond_by in 2318.
+func TestLimitsTicketTargets(t *testing.T) {
+	ka := staffByRole(t)[kam.RoleKAManager]
+	b := must(t, call(t, "GET", "/v1/tiers/B", ka.Token, nil), 200).Body
+	tier := func(respond, resolve string) resp {
+		return call(t, "PUT", "/v1/tiers/B", ka.Token, map[string]any{"name": b["name"], "visit_cadence": b["visit_cadence"],
+			"greeting_occasions": b["greeting_occasions"], "ticket_response_within": respond, "ticket_resolve_within": resolve})
+	}
+	t.Cleanup(func() { must(t, tier(b["ticket_response_within"].(string), b["ticket_resolve_within"].(string)), 200) })
+	wantFieldErrors(t, tier("2562047h", "43801h"), "body.ticket_response_within", "body.ticket_resolve_within")
+	wantFieldErrors(t, tier("-1h", "0s"), "body.ticket_response_within", "body.ticket_resolve_within")
+	must(t, tier("1h", "43800h"), 200)
+}

@@ -162,10 +162,13 @@ func (s *Server) createToken(ctx context.Context, in *struct {
 	}
 	var exp *time.Time
 	if in.Body != nil && in.Body.ExpiresAt != nil {
-		if !in.Body.ExpiresAt.After(time.Now()) {
+		exp = in.Body.ExpiresAt
+		if !exp.After(time.Now()) {
 			return nil, invalidField("body.expires_at", "expires_at must be in the future")
 		}
-		exp = in.Body.ExpiresAt
+		if err := instantInRange("body.expires_at", *exp); err != nil {
+			return nil, err
+		}
 	}
 	// The store refuses an unknown (404) or inactive (409 staff_inactive) person.
 	secret := store.NewTokenSecret()

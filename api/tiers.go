@@ -177,8 +177,8 @@ func (s *Server) tierParams(code string, b TierPut) (kam.TierChange, error) {
 	for _, d := range []struct{ field, value string }{
 		{"ticket_response_within", b.TicketResponseWithin}, {"ticket_resolve_within", b.TicketResolveWithin},
 	} {
-		if v, err := time.ParseDuration(d.value); err != nil || v <= 0 {
-			bad.field("body."+d.field, "a positive Go duration, e.g. 2h")
+		if !kam.ValidTicketWithin(d.value) {
+			bad.field("body."+d.field, "a positive Go duration of at most 5 years (43800h), e.g. 2h")
 		}
 	}
 	revenue, err := optMoney("body.min_annual_revenue", b.MinAnnualRevenue)

@@ -97,6 +97,9 @@ var hostile = []any{
 var (
 	extremeMoney = []any{"1000000000000000", 1e15, "-1", -1, "0.000000001", 1e-9, "NaN"}
 	extremeDates = []any{"0001-01-01", "9999-12-31"}
+	// extremeInstants are refused like dates (SPEC §7), 0001-01-01T00:00:00Z
+	// too, though it is Go's zero time.
+	extremeInstants = []any{"0001-01-01T00:00:00Z", "1899-12-31T23:59:59Z", "2201-01-01T00:00:00Z", "9999-12-31T00:00:00Z"}
 )
 
 // hostileHeaders are values for X-Request-Id, X-Access-Purpose,
@@ -530,6 +533,11 @@ func randomRequest(rng *rand.Rand, hc *http.Client, base string, ops []opSpec, i
 		path += "?limit=" + fmt.Sprint(hostile[rng.IntN(len(hostile))]) + "&cursor=%ff&from=2023-02-30&as_of=yesterday&on=" + ids[rng.IntN(len(ids))]
 		if rng.IntN(4) == 0 {
 			path += "&from=0001-01-01&to=9999-12-31&period_start=0001-01-01&period_end=9999-12-31&awaiting=" + ids[rng.IntN(len(ids))]
+		} else if rng.IntN(3) == 0 {
+			// The access register reads an instant range: an extreme one
+			// in place of the impossible date.
+			at := func() string { return url.QueryEscape(extremeInstants[rng.IntN(len(extremeInstants))].(string)) }
+			path = strings.Replace(path, "&from=2023-02-30", "&from="+at()+"&to="+at(), 1)
 		}
 	case strings.HasPrefix(o.path, "/v1/imports/") && rng.IntN(2) == 0:
 		body, kind = hostileCSV(rng), "hostile CSV"
@@ -668,6 +676,21 @@ func targetedCases(tg target, ops []opSpec) []targetedCase {
 			}
 		}
 	}
+	// A ticket target past five years (or no positive duration) is no
+	// target: "2562047h" put a ticket's due time in the 24th century.
+	for _, o := range ops {
+		if o.method != "PUT" || o.path != "/v1/tiers/{code}" {
+			continue
+		}
+		for _, f := range []string{"ticket_response_within", "ticket_resolve_within"} {
+			for _, v := range []string{"2562047h", "43801h", "-1h", "0s"} {
+				b := tg.plausibleBody(o)
+				b[f] = v
+				cases = append(cases, targetedCase{class: "extreme duration", what: fmt.Sprintf("PUT /v1/tiers/{code} %s=%s", f, v),
+					req: jsonRequest("PUT", tg.base+tg.plausiblePath(o.path), tg.ka, b), wantStatus: 422, wantCode: "validation_failed"})
+			}
+		}
+	}
 	cases = append(cases, importCases(tg)...)
 	// A reversal's reason that is empty, blank, too long or hidden, sent by
 	// finance on a real entry: refused, and the entry stays unreversed.
@@ -708,6 +731,15 @@ func targetedCases(tg target, ops []opSpec) []targetedCase {
 						cases = append(cases, targetedCase{class: "extreme money", what: fmt.Sprintf("%s %s %s=%v", o.method, o.path, f, v),
 							req: jsonRequest(o.method, url, tok, b)})
 					}
+				}
+			case p.Format == "date-time":
+				// The admin may issue tokens and delegate for anyone, so
+				// only the bound can refuse these.
+				for _, v := range extremeInstants {
+					b := tg.plausibleBody(o)
+					b[f] = v
+					cases = append(cases, targetedCase{class: "extreme instant", what: fmt.Sprintf("%s %s %s=%v", o.method, o.path, f, v),
+						req: jsonRequest(o.method, url, adminToken, b), wantStatus: 422, wantCode: "validation_failed"})
 				}
 			case p.Format == "date":
 				for _, v := range extremeDates {
