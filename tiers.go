@@ -25,6 +25,19 @@ type Tier struct {
 	UpdatedAt            time.Time
 }
 
+// MaxTicketWithin bounds a tier's ticket response and resolution targets by
+// the horizon a schedule must fire within (SPEC §7): a target of
+// "2562047h" put a ticket's due time in the 24th century, past any date kam
+// stores.
+const MaxTicketWithin = ScheduleHorizon * 365 * 24 * time.Hour
+
+// ValidTicketWithin tells whether s is a ticket target: a positive Go
+// duration of at most MaxTicketWithin.
+func ValidTicketWithin(s string) bool {
+	d, err := time.ParseDuration(s)
+	return err == nil && d > 0 && d <= MaxTicketWithin
+}
+
 // TierChange is a tier's new service policy (Art. 15). A missing tier is
 // created, and then Rank is required; for an existing one a nil Rank,
 // MinAnnualRevenue or MinActiveMonths keeps what it has (a new tier starts

@@ -57,8 +57,7 @@ func TestEnsureRunsRechecksOnboarding(t *testing.T) {
 		return c.ID
 	}
 	incomplete, churned := open("RC-OPEN"), open("RC-CHURNED")
-	status := "churned"
-	if _, _, err := s.UpdateCustomer(ctx, store.Scope{}, churned, nil, store.CustomerPatch{Status: &status}, clerk.ID); err != nil {
+	if _, err := s.Churn(ctx, churned, store.ChurnInput{Reason: "price", EffectiveOn: time.Now().UTC().Truncate(24 * time.Hour)}, clerk.ID); err != nil {
 		t.Fatal(err)
 	}
 	runs := &starts{}

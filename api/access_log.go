@@ -64,26 +64,26 @@ func (s *Server) registerRoutes() {
 }
 
 func (s *Server) listAccess(ctx context.Context, in *struct {
-	StaffID    string    `query:"staff_id" format:"uuid"`
-	CustomerID string    `query:"customer_id" format:"uuid"`
-	Action     string    `query:"action" maxLength:"16"`
-	From       time.Time `query:"from" doc:"RFC 3339; inclusive"`
-	To         time.Time `query:"to" doc:"RFC 3339; exclusive"`
-	Limit      int       `query:"limit" minimum:"1" maximum:"500" default:"100"`
-	Cursor     string    `query:"cursor" maxLength:"1024"`
+	StaffID    string `query:"staff_id" format:"uuid"`
+	CustomerID string `query:"customer_id" format:"uuid"`
+	Action     string `query:"action" maxLength:"16"`
+	From       string `query:"from" format:"date-time" doc:"RFC 3339; inclusive"`
+	To         string `query:"to" format:"date-time" doc:"RFC 3339; exclusive"`
+	Limit      int    `query:"limit" minimum:"1" maximum:"500" default:"100"`
+	Cursor     string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[AccessEntry] }, error) {
 	if !can(callerOf(ctx).Role, capReadRegister) {
 		return nil, forbidden("only auditors read the access register")
 	}
+	var bad fieldErrors
 	p, err := accessQuery(in.StaffID, in.CustomerID, in.Action, in.Cursor, in.Limit)
-	if err != nil {
+	bad.add(err)
+	p.Since, err = optInstant("query.from", in.From)
+	bad.add(err)
+	p.Until, err = optInstant("query.to", in.To)
+	bad.add(err)
+	if err := bad.err(); err != nil {
 		return nil, err
-	}
-	if !in.From.IsZero() {
-		p.Since = &in.From
-	}
-	if !in.To.IsZero() {
-		p.Until = &in.To
 	}
 	rows, err := s.store.ListAccess(ctx, p)
 	if err != nil {
@@ -95,16 +95,14 @@ func (s *Server) listAccess(ctx context.Context, in *struct {
 
 // accessQuery reads the register list's filters and cursor.
 func accessQuery(staffID, customerID, action, cursor string, limit int) (kam.AccessQuery, error) {
+	var bad fieldErrors
 	staff, err := optUUID("query.staff_id", nonEmpty(staffID))
-	if err != nil {
-		return kam.AccessQuery{}, err
-	}
+	bad.add(err)
 	customer, err := optUUID("query.customer_id", nonEmpty(customerID))
-	if err != nil {
-		return kam.AccessQuery{}, err
-	}
+	bad.add(err)
 	before, err := int64Cursor(cursor, "access-log")
-	if err != nil {
+	bad.add(err)
+	if err := bad.err(); err != nil {
 		return kam.AccessQuery{}, err
 	}
 	return kam.AccessQuery{StaffID: staff, CustomerID: customer, Action: nonEmpty(action), Before: before, Limit: int32(limit + 1)}, nil

@@ -152,21 +152,23 @@ func (s *Server) recordSale(ctx context.Context, in *struct {
 // saleInput reads a recorded sale: a positive quantity and a rate of at most
 // 100 percent.
 func saleInput(b SaleCreate) (store.SaleInput, error) {
+	var bad fieldErrors
 	on, err := optDate("body.sold_on", &b.SoldOn)
-	if err != nil {
-		return store.SaleInput{}, err
-	}
+	bad.add(err)
 	qty, _ := decimal.NewFromString(b.Quantity)
 	if !qty.IsPositive() {
-		return store.SaleInput{}, invalidField("body.quantity", "quantity must be above 0")
+		bad.field("body.quantity", "quantity must be above 0")
 	}
 	amount, _ := decimal.NewFromString(b.Amount)
 	rate := decimal.Zero
 	if b.AppliedRate != "" {
 		rate, _ = decimal.NewFromString(b.AppliedRate)
 		if rate.GreaterThan(decimal.NewFromInt(100)) {
-			return store.SaleInput{}, invalidField("body.applied_rate", "a rate is at most 100")
+			bad.field("body.applied_rate", "a rate is at most 100")
 		}
+	}
+	if err := bad.err(); err != nil {
+		return store.SaleInput{}, err
 	}
 	return store.SaleInput{Product: b.Product, ProductCategory: b.ProductCategory,
 		Region: b.Region, Quantity: qty, Amount: amount, AppliedRate: rate, SoldOn: *on}, nil

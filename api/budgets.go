@@ -317,36 +317,34 @@ func (s *Server) createEvent(ctx context.Context, in *struct{ Body EventCreate }
 func inviteesOf(in []InviteeInput) ([]kam.Invitation, []uuid.UUID, error) {
 	var out []kam.Invitation
 	var accounts []uuid.UUID
+	var bad fieldErrors
 	for i, x := range in {
 		v, err := inviteeOf("body.invitees["+itoa(i)+"]", x)
-		if err != nil {
-			return nil, nil, err
+		if !bad.add(err) {
+			continue
 		}
 		out = append(out, v)
 		if c := v.CustomerID; c != nil && !slices.Contains(accounts, *c) {
 			accounts = append(accounts, *c)
 		}
 	}
+	if err := bad.err(); err != nil {
+		return nil, nil, err
+	}
 	return out, accounts, nil
 }
 
 func inviteeOf(loc string, x InviteeInput) (kam.Invitation, error) {
+	var bad fieldErrors
 	c, err := optUUID(loc+".customer_id", nonEmpty(x.CustomerID))
-	if err != nil {
-		return kam.Invitation{}, err
-	}
+	bad.add(err)
 	k, err := optUUID(loc+".key_person_id", nonEmpty(x.KeyPersonID))
-	if err != nil {
-		return kam.Invitation{}, err
-	}
+	bad.add(err)
 	st, err := optUUID(loc+".staff_id", nonEmpty(x.StaffID))
-	if err != nil {
-		return kam.Invitation{}, err
+	if bad.add(err) && c == nil && st == nil && x.CustomerID == "" {
+		bad.field(loc, "an invitee is an account (with an optional key person) or a member of staff")
 	}
-	if c == nil && st == nil {
-		return kam.Invitation{}, invalidField(loc, "an invitee is an account (with an optional key person) or a member of staff")
-	}
-	return kam.Invitation{CustomerID: c, KeyPersonID: k, StaffID: st}, nil
+	return kam.Invitation{CustomerID: c, KeyPersonID: k, StaffID: st}, bad.err()
 }
 
 func (s *Server) eventOut(ctx context.Context, ev kam.Event) (*struct{ Body Event }, error) {
@@ -472,12 +470,12 @@ func (s *Server) setAttendance(ctx context.Context, in *struct {
 	if !can(callerOf(ctx).Role, capEvents) {
 		return nil, s.deny(ctx, uuid.Nil, eventSections, forbidden("events are organised by the KA Department"))
 	}
+	var bad fieldErrors
 	id, err := parseUUID("path.id", in.ID)
-	if err != nil {
-		return nil, err
-	}
+	bad.add(err)
 	inv, err := parseUUID("body.invitee_id", in.Body.InviteeID)
-	if err != nil {
+	bad.add(err)
+	if err := bad.err(); err != nil {
 		return nil, err
 	}
 	// Who came is a fact about the invited account (Art. 5.4): registered with the change.

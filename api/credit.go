@@ -179,23 +179,21 @@ func (s *Server) creditInput(b CreditPut) (store.CreditInput, error) {
 	if b.Terms != nil {
 		in.Terms = *b.Terms
 	}
-	if err := termsFields(in.Terms, b); err != nil {
-		return in, err
-	}
+	var bad fieldErrors
+	complete := bad.add(termsFields(in.Terms, b))
 	date, err := optDate("body.agreement_date", b.AgreementDate)
-	if err != nil {
-		return in, err
-	}
+	bad.add(err)
 	in.AgreementDate = date
-	if in.Terms == kam.TermsCash {
-		return in, nil
+	if in.Terms == kam.TermsCash || !complete {
+		return in, bad.err()
 	}
 	limit, err := optMoney("body.arrears_limit", b.ArrearsLimit)
-	if err != nil {
-		return in, err
-	}
+	bad.add(err)
 	if _, err := store.ParseCycle("settlement_cycle", *b.SettlementCycle); err != nil {
-		return in, problemFor(s.log, err)
+		bad.add(problemFor(s.log, err))
+	}
+	if err := bad.err(); err != nil {
+		return in, err
 	}
 	in.ArrearsLimit, in.SettlementCycle, in.PaymentTermDays = *limit, *b.SettlementCycle, *b.PaymentTermDays
 	return in, nil
@@ -233,15 +231,14 @@ func (s *Server) startSettlement(ctx context.Context, id uuid.UUID) func() error
 
 // ledgerInput validates what a charge and a payment share.
 func ledgerInput(rawAmount, dateField, rawDate string) (decimal.Decimal, time.Time, error) {
+	var bad fieldErrors
 	amount, err := parseMoney("body.amount", rawAmount)
-	if err != nil {
-		return amount, time.Time{}, err
-	}
-	if !amount.IsPositive() {
-		return amount, time.Time{}, invalidField("body.amount", "amount must be a positive decimal")
+	if bad.add(err) && !amount.IsPositive() {
+		bad.field("body.amount", "amount must be a positive decimal")
 	}
 	on, err := optDate("body."+dateField, &rawDate)
-	if err != nil {
+	bad.add(err)
+	if err := bad.err(); err != nil {
 		return amount, time.Time{}, err
 	}
 	return amount, *on, nil

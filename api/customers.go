@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"time"
@@ -141,17 +142,16 @@ func patchOf(f CustomerFields) (store.CustomerPatch, error) {
 		MainProducts: f.MainProducts, Credibility: f.Credibility, ProfitStatus: f.ProfitStatus,
 		Address: f.Address, Postcode: f.Postcode, Phone: f.Phone, Fax: f.Fax, Email: f.Email,
 	}
+	var bad fieldErrors
 	var err error
-	if p.AnnualOutputValue, err = optMoney("body.annual_output_value", f.AnnualOutputValue); err != nil {
-		return p, err
-	}
-	if p.AccountManagerID, err = optUUID("body.account_manager_id", f.AccountManagerID); err != nil {
-		return p, err
-	}
-	if p.FoundedOn, err = optDate("body.founded_on", f.FoundedOn); err != nil {
-		return p, err
-	}
-	return p, validEmail("body.email", f.Email)
+	p.AnnualOutputValue, err = optMoney("body.annual_output_value", f.AnnualOutputValue)
+	bad.add(err)
+	p.AccountManagerID, err = optUUID("body.account_manager_id", f.AccountManagerID)
+	bad.add(err)
+	p.FoundedOn, err = optDate("body.founded_on", f.FoundedOn)
+	bad.add(err)
+	bad.add(validEmail("body.email", f.Email))
+	return p, bad.err()
 }
 
 // assigns tells whether the fields touch what only the KA Department decides.
@@ -272,15 +272,15 @@ func (s *Server) listCustomers(ctx context.Context, in *listCustomersInput) (*st
 
 // customerFilter reads a customer list's cursor and filters.
 func customerFilter(in *listCustomersInput) (store.CustomerFilter, error) {
+	var bad fieldErrors
 	after, err := uuidCursor(in.Cursor, "customers")
-	if err != nil {
-		return store.CustomerFilter{}, err
-	}
+	bad.add(err)
 	if in.Status != "" && in.Status != "active" && in.Status != "churned" {
-		return store.CustomerFilter{}, invalidField("query.status", "status is active or churned")
+		bad.field("query.status", "status is active or churned")
 	}
 	mgr, err := optUUID("query.account_manager_id", nonEmpty(in.AccountManagerID))
-	if err != nil {
+	bad.add(err)
+	if err := bad.err(); err != nil {
 		return store.CustomerFilter{}, err
 	}
 	return store.CustomerFilter{
@@ -389,15 +389,15 @@ func (s *Server) customerPatch(ctx context.Context, id uuid.UUID, role, rawIfMat
 	if err != nil {
 		return nil, store.CustomerPatch{}, err
 	}
-	clear, err := nullsOf(raw, b)
-	if err != nil {
-		return nil, store.CustomerPatch{}, err
-	}
+	clear, nullsErr := nullsOf(raw, b)
 	if slices.Contains(clear, "account_manager_id") && !can(role, capAssign) {
 		return nil, store.CustomerPatch{}, s.deny(ctx, id, profileSections, kam.ErrAssignedFields)
 	}
+	var bad fieldErrors
+	bad.add(nullsErr)
 	patch, err := patchOf(b.CustomerFields)
-	if err != nil {
+	bad.add(err)
+	if err := bad.err(); err != nil {
 		return nil, store.CustomerPatch{}, err
 	}
 	patch.Code, patch.Name, patch.Clear = b.Code, b.Name, clear
@@ -447,8 +447,9 @@ func nullsOf(raw []byte, b *CustomerPatch) ([]string, error) {
 		"address": &b.Address, "postcode": &b.Postcode, "phone": &b.Phone, "fax": &b.Fax, "email": &b.Email,
 	}
 	var clear []string
-	for name, v := range fields {
-		if string(v) != "null" {
+	var bad fieldErrors
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		if string(fields[name]) != "null" {
 			continue
 		}
 		switch name {
@@ -457,13 +458,13 @@ func nullsOf(raw []byte, b *CustomerPatch) ([]string, error) {
 		default:
 			dst, ok := text[name]
 			if !ok {
-				return nil, invalidField("body."+name, name+" may not be null")
+				bad.field("body."+name, name+" may not be null")
+				continue
 			}
 			*dst = &empty
 		}
 	}
-	slices.Sort(clear)
-	return clear, nil
+	return clear, bad.err()
 }
 
 // serviceChanged steers the visit plan and greetings after an archive change:

@@ -77,31 +77,19 @@ func (s *Server) createDelegation(ctx context.Context, in *struct{ Body Delegati
 // 1900–2200), why.
 func delegationInput(caller uuid.UUID, b DelegationCreate) (kam.DelegationInput, error) {
 	d := kam.DelegationInput{From: caller, StartsAt: time.Now(), EndsAt: b.EndsAt, Reason: b.Reason, CreatedBy: caller}
-	if from, err := optUUID("body.from_staff_id", nonEmpty(b.FromStaffID)); err != nil {
-		return d, err
-	} else if from != nil {
+	var bad fieldErrors
+	from, err := optUUID("body.from_staff_id", nonEmpty(b.FromStaffID))
+	if bad.add(err) && from != nil {
 		d.From = *from
 	}
-	to, err := parseUUID("body.to_staff_id", b.ToStaffID)
-	if err != nil {
-		return d, err
-	}
-	d.To = to
+	d.To, err = parseUUID("body.to_staff_id", b.ToStaffID)
+	bad.add(err)
 	if b.StartsAt != nil {
 		d.StartsAt = *b.StartsAt
 	}
-	if err := instantInRange("body.starts_at", d.StartsAt); err != nil {
-		return d, err
-	}
-	return d, instantInRange("body.ends_at", d.EndsAt)
-}
-
-// instantInRange refuses an instant outside 1900-01-01 … 2200-12-31 (SPEC §7).
-func instantInRange(location string, t time.Time) error {
-	if t.Before(firstDate) || !t.Before(lastDate.AddDate(0, 0, 1)) {
-		return invalidField(location, "an instant between 1900-01-01 and 2200-12-31")
-	}
-	return nil
+	bad.add(instantInRange("body.starts_at", d.StartsAt))
+	bad.add(instantInRange("body.ends_at", d.EndsAt))
+	return d, bad.err()
 }
 
 func (s *Server) listDelegations(ctx context.Context, in *struct {

@@ -203,16 +203,16 @@ func (s *Server) createDiscount(ctx context.Context, in *struct{ Body DiscountRe
 
 // discountInput reads a discount request: its rate and validity.
 func discountInput(customer, requester uuid.UUID, b DiscountRequestCreate) (store.DiscountInput, error) {
+	var bad fieldErrors
 	rate, err := decimal.NewFromString(b.Rate)
 	if err != nil {
-		return store.DiscountInput{}, invalidField("body.rate", "not a decimal")
+		bad.field("body.rate", "not a decimal")
 	}
 	from, err := optDate("body.valid_from", &b.ValidFrom)
-	if err != nil {
-		return store.DiscountInput{}, err
-	}
+	bad.add(err)
 	to, err := optDate("body.valid_to", &b.ValidTo)
-	if err != nil {
+	bad.add(err)
+	if err := bad.err(); err != nil {
 		return store.DiscountInput{}, err
 	}
 	return store.DiscountInput{CustomerID: customer, RequesterID: requester, ProductCategory: b.ProductCategory, Rate: rate,
@@ -261,14 +261,11 @@ func (s *Server) listDiscounts(ctx context.Context, in *struct {
 // keeps what awaits the caller's decision: the stages their role decides
 // (kam.Decider), never their own request; any other value is refused.
 func discountFilter(p principal, customerID, state, awaiting, cursor string, limit int) (store.DiscountFilter, error) {
+	var bad fieldErrors
 	customer, err := optUUID("query.customer_id", nonEmpty(customerID))
-	if err != nil {
-		return store.DiscountFilter{}, err
-	}
+	bad.add(err)
 	after, err := uuidCursor(cursor, "discount-requests")
-	if err != nil {
-		return store.DiscountFilter{}, err
-	}
+	bad.add(err)
 	f := store.DiscountFilter{CustomerID: customer, State: nonEmpty(state), After: after, Limit: int32(limit + 1)}
 	switch awaiting {
 	case "":
@@ -276,9 +273,9 @@ func discountFilter(p principal, customerID, state, awaiting, cursor string, lim
 		role, id := p.Role, p.ID
 		f.AwaitingRole, f.AwaitingStaff = &role, &id
 	default:
-		return f, invalidField("query.awaiting", "awaiting takes only the value me")
+		bad.field("query.awaiting", "awaiting takes only the value me")
 	}
-	return f, nil
+	return f, bad.err()
 }
 
 // discountPage reads one page of the discount requests v may see, and the
@@ -661,16 +658,20 @@ func (s *Server) putPolicy(ctx context.Context, in *struct {
 	if !can(callerOf(ctx).Role, capSetPolicies) {
 		return nil, forbidden("discount policies are set by the admin and the KA Department")
 	}
-	maxRate, err := decimal.NewFromString(in.Body.MaxStandardRate)
-	if err != nil {
-		return nil, invalidField("body.max_standard_rate", "not a decimal")
+	var bad fieldErrors
+	maxRate, maxErr := decimal.NewFromString(in.Body.MaxStandardRate)
+	if maxErr != nil {
+		bad.field("body.max_standard_rate", "not a decimal")
 	}
 	hardCap, err := decimal.NewFromString(in.Body.HardCapRate)
-	if err != nil {
-		return nil, invalidField("body.hard_cap_rate", "not a decimal")
+	switch {
+	case err != nil:
+		bad.field("body.hard_cap_rate", "not a decimal")
+	case maxErr == nil && (hardCap.LessThan(maxRate) || hardCap.GreaterThan(decimal.NewFromInt(100))):
+		bad.field("body.hard_cap_rate", "hard_cap_rate must be at least max_standard_rate and at most 100")
 	}
-	if hardCap.LessThan(maxRate) || hardCap.GreaterThan(decimal.NewFromInt(100)) {
-		return nil, invalidField("body.hard_cap_rate", "hard_cap_rate must be at least max_standard_rate and at most 100")
+	if err := bad.err(); err != nil {
+		return nil, err
 	}
 	p, err := s.store.PutDiscountPolicy(ctx, kam.DiscountPolicy{Tier: in.Tier, ProductCategory: in.ProductCategory, MaxStandardRate: maxRate, HardCapRate: hardCap, Methods: in.Body.Methods}, callerOf(ctx).ID)
 	if err != nil {

@@ -71,12 +71,12 @@ func (s *Server) handOver(ctx context.Context, in *struct {
 	if !can(callerOf(ctx).Role, capHandOver) {
 		return nil, forbidden("only a KA manager or an admin hands over a manager's accounts")
 	}
+	var bad fieldErrors
 	from, err := parseUUID("path.id", in.ID)
-	if err != nil {
-		return nil, err
-	}
+	bad.add(err)
 	to, err := parseUUID("body.to", in.Body.To)
-	if err != nil {
+	bad.add(err)
+	if err := bad.err(); err != nil {
 		return nil, err
 	}
 	h, err := s.store.StartHandover(ctx, from, to, "to", s.handoverStart(ctx))
@@ -110,12 +110,12 @@ func (s *Server) getHandover(ctx context.Context, in *struct {
 	if !can(callerOf(ctx).Role, capListStaff) {
 		return nil, forbidden("your role does not read staff records")
 	}
+	var bad fieldErrors
 	from, err := parseUUID("path.id", in.ID)
-	if err != nil {
-		return nil, err
-	}
+	bad.add(err)
 	id, err := parseUUID("path.handover_id", in.HandoverID)
-	if err != nil {
+	bad.add(err)
+	if err := bad.err(); err != nil {
 		return nil, err
 	}
 	h, err := s.store.Handover(ctx, from, id)

@@ -168,16 +168,16 @@ func (s *Server) reversePayment(ctx context.Context, in *struct {
 // re-reads the ledger: statements, suspension and reinstatement follow the
 // corrected ledger (Art. 13). An entry not of this account is 404.
 func reverse[T any](s *Server, ctx context.Context, rawID, entryField, rawEntry, reason string, write ledgerReversal, conv func(kam.LedgerEntry) T) (*struct{ Body T }, error) {
+	var bad fieldErrors
 	id, err := parseUUID("path.id", rawID)
-	if err != nil {
-		return nil, err
-	}
+	bad.add(err)
 	entry, err := parseUUID(entryField, rawEntry)
-	if err != nil {
-		return nil, err
-	}
+	bad.add(err)
 	if reason = strings.TrimSpace(reason); reason == "" {
-		return nil, invalidField("body.reason", "a reversal needs its reason")
+		bad.field("body.reason", "a reversal needs its reason")
+	}
+	if err := bad.err(); err != nil {
+		return nil, err
 	}
 	e, err := writeAccount(s, ctx, id, capReverseLedger, creditSections, creditSections, func(ctx context.Context, scope store.Scope) (kam.Posting, error) {
 		return write(ctx, scope, store.Reversal{CustomerID: id, EntryID: entry, Reason: reason, By: callerOf(ctx).ID})

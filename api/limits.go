@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -20,35 +21,63 @@ const (
 	maxJSONDepth      = 32
 )
 
-// boundJSONBodies refuses (422 validation_failed) a JSON request body with
-// an array of more than maxJSONArrayItems items, nested deeper than
-// maxJSONDepth, or with a string breaking the text rules. Other bodies (CSV
-// imports) pass untouched.
-func boundJSONBodies(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ct := r.Header.Get("Content-Type")
-		if r.Body == nil || r.Body == http.NoBody || (ct != "" && !strings.Contains(ct, "json")) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		body, whole := bufferBody(w, r)
-		if !whole {
-			next.ServeHTTP(w, r)
-			return
-		}
-		if msg := jsonShapeProblem(body); msg != "" {
-			writeProblem(w, r, invalidField("body", msg))
-			return
-		}
-		var doc any
-		if json.Unmarshal(body, &doc) == nil { // malformed JSON is huma's to answer
-			if p := textProblem(doc); p != nil {
-				writeProblem(w, r, p)
-				return
+// boundJSONBodies refuses (422 validation_failed) a request body with an
+// array of more than maxJSONArrayItems items, nested deeper than
+// maxJSONDepth, or with a string breaking the text rules.
+//
+// decodesJSON is huma's own answer to whether it decodes a body of a given
+// Content-Type as JSON. Guessing that from the type's spelling (it contains
+// "json") let bodies through unbounded that huma decodes as JSON all the
+// same: ";" and "+;" read as its default type. What huma does not decode
+// passes untouched: a route reading it raw (the CSV imports) checks it, any
+// other answers 415.
+func boundJSONBodies(decodesJSON func(contentType string) bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Body != nil && r.Body != http.NoBody {
+				canonicalJSONType(r)
+				// No type at all is JSON on every route that decodes a body.
+				if ct := r.Header.Get("Content-Type"); ct == "" || decodesJSON(ct) {
+					if p := boundsProblem(w, r); p != nil {
+						writeProblem(w, r, p)
+						return
+					}
+				}
 			}
-		}
-		next.ServeHTTP(w, r)
-	})
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// boundsProblem reads r's body and says what breaks the bounds, or nil. A
+// body it cannot read whole, or that is not JSON, is huma's to answer.
+func boundsProblem(w http.ResponseWriter, r *http.Request) *Problem {
+	body, whole := bufferBody(w, r)
+	if !whole {
+		return nil
+	}
+	if msg := jsonShapeProblem(body); msg != "" {
+		return invalidField("body", msg)
+	}
+	var doc any
+	if json.Unmarshal(body, &doc) != nil {
+		return nil
+	}
+	return textProblem(doc)
+}
+
+// canonicalJSONType spells a JSON media type in lower case: media types are
+// case-insensitive (RFC 9110 §8.3.1), huma's look-up of its formats is not,
+// and "APPLICATION/JSON" was refused 415.
+func canonicalJSONType(r *http.Request) {
+	ct := r.Header.Get("Content-Type")
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return
+	}
+	if canon := mime.FormatMediaType(mt, params); canon != "" && canon != ct {
+		r.Header.Set("Content-Type", canon)
+	}
 }
 
 // jsonShapeProblem scans a JSON text without decoding it and says what is

@@ -2,10 +2,16 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"kam"
+	"kam/i18n"
 )
 
 // The 16 KiB ceiling holds however a problem was built and whoever writes it.
@@ -84,5 +90,63 @@ func TestTextRules(t *testing.T) {
 		if textOK(s, false) != want[0] || textOK(s, true) != want[1] {
 			t.Errorf("%q: single-line %v, free %v; want %v", s, textOK(s, false), textOK(s, true), want)
 		}
+	}
+}
+
+// A missing required property is placed at itself, nested ones included;
+// other schema errors keep huma's location.
+func TestRequiredAt(t *testing.T) {
+	for _, c := range []struct{ loc, msg, want string }{
+		{"body", "expected required property code to be present", "body.code"},
+		{"body.invitees[3]", "expected required property staff_id to be present", "body.invitees[3].staff_id"},
+		{"body.name", "expected length <= 200", "body.name"},
+		{"body", "expected property a to be present when b is present", "body"},
+	} {
+		if got := requiredAt(c.loc, c.msg); got != c.want {
+			t.Errorf("requiredAt(%q, %q) = %q, want %q", c.loc, c.msg, got, c.want)
+		}
+	}
+	var p *Problem
+	_ = errors.As(huma.NewError(422, "", &huma.ErrorDetail{Location: "body", Message: "expected required property code to be present"},
+		&huma.ErrorDetail{Location: "body", Message: "expected required property name to be present"}), &p)
+	if len(p.Errors) != 2 || p.Errors[0].Location != "body.code" || p.Errors[1].Location != "body.name" {
+		t.Fatalf("errors = %+v", p.Errors)
+	}
+}
+
+// fieldErrors lists every field refused, each once, in one problem; a
+// refusal that is not a field's is answered as it is.
+func TestFieldErrors(t *testing.T) {
+	var none fieldErrors
+	if none.add(nil); none.err() != nil {
+		t.Fatalf("no refusal: %v", none.err())
+	}
+	var bad fieldErrors
+	bad.field("body.a", "bad a")
+	bad.add(kam.Invalid("b", "bad b"))
+	bad.add(invalidField("body.a", "bad a again"))
+	many := invalid("validation_failed", "many")
+	for i := range maxFieldErrors + 5 {
+		many.addError(FieldError{Location: "body.c[" + itoa(i) + "]", Message: "bad c"})
+	}
+	many.noteDropped()
+	bad.add(many)
+	var p *Problem
+	if !errors.As(bad.err(), &p) || p.Code != "validation_failed" || p.Status != 422 {
+		t.Fatalf("got %v", bad.err())
+	}
+	if len(p.Errors) != maxFieldErrors || p.Errors[0].Location != "body.a" || p.Errors[1].Location != "body.b" {
+		t.Fatalf("errors = %+v", p.Errors)
+	}
+	// body.c[18] … body.c[24] are not listed: 7 more.
+	if d := p.in(i18n.En).Detail; d != "the request does not pass validation (7 more offending fields not listed)" {
+		t.Fatalf("detail = %q", d)
+	}
+	var other fieldErrors
+	other.field("body.a", "bad a")
+	other.add(kam.Conflict("credit_closed", "closed"))
+	var de *kam.Error
+	if !errors.As(other.err(), &de) || de.Code != "credit_closed" {
+		t.Fatalf("got %v", other.err())
 	}
 }

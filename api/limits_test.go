@@ -1,8 +1,11 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -319,4 +322,213 @@ func TestLimitsVisitRule(t *testing.T) {
 	if v.str("staff_id") != am.ID {
 		t.Fatalf("visit = %s", v.Raw)
 	}
+}
+
+// rawCall sends body as is under the Content-Type ct, or none when ct is "".
+func rawCall(t *testing.T, method, path, token, ct string, body []byte) resp {
+	t.Helper()
+	req, err := http.NewRequest(method, baseURL+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	out := resp{Status: res.StatusCode, Header: res.Header, Raw: raw}
+	if len(raw) > 0 && raw[0] == '{' {
+		_ = json.Unmarshal(raw, &out.Body)
+	}
+	return out
+}
+
+// The body bounds hold for every body huma decodes as JSON, whatever its
+// Content-Type says: huma takes ";", "+;" or no type at all for JSON, and
+// those bodies used to pass the bounds unchecked (a bidi override stored, a
+// huge array decoded). A type nobody reads is 415 and nothing is stored.
+func TestLimitsHoldWhateverTheContentType(t *testing.T) {
+	ka := staffByRole(t)[kam.RoleKAManager]
+	huge := []byte(`{"code":"HUGE","name":"x","main_products":[` + strings.Repeat(`"p",`, 100_000) + `"p"]}`)
+	for _, ct := range []string{";", "+;", "", "application/json", "APPLICATION/JSON; charset=utf-8", "application/merge-patch+json", "foo+;bar", " ;"} {
+		code := "CT-" + uuid.NewString()[:8]
+		bidi := []byte(`{"code":"` + code + `","name":"A\u202eB"}`)
+		r := rawCall(t, "POST", "/v1/customers", ka.Token, ct, bidi)
+		if r.Status != 415 {
+			wantFieldError(t, r, "body.name")
+		}
+		if r = rawCall(t, "POST", "/v1/customers", ka.Token, ct, huge); r.Status != 415 {
+			wantFieldError(t, r, "body")
+		}
+		if n := countRows(t, "SELECT count(*) FROM customers WHERE code = $1 OR code = 'HUGE'", code); n != 0 {
+			t.Fatalf("Content-Type %q: a refused body was stored", ct)
+		}
+	}
+	for _, ct := range []string{"application/x-unknown", "text/plain", "text/csv"} {
+		r := rawCall(t, "POST", "/v1/customers", ka.Token, ct, []byte(`{"code":"CT-X","name":"A\u202eB"}`))
+		problem(t, r, 415, "unsupported_media_type")
+	}
+	// Media types are case-insensitive (RFC 9110 §8.3.1): a JSON body under
+	// any spelling of application/json is read.
+	for _, ct := range []string{"", "APPLICATION/JSON; charset=utf-8", "Application/Json"} {
+		code := "CT-" + uuid.NewString()[:8]
+		must(t, rawCall(t, "POST", "/v1/customers", ka.Token, ct, []byte(`{"code":"`+code+`","name":"Plain"}`)), 201)
+	}
+	// CSV is read raw by the imports: what would be JSON nested too deep is
+	// just a name there.
+	code := "CT-" + uuid.NewString()[:8]
+	r := rawCall(t, "POST", "/v1/imports/customers", ka.Token, "text/csv", []byte("code,name\n"+code+","+strings.Repeat("[", 40)+"\n"))
+	wantReport(t, r, 1, 1, 0, 0)
+}
+
+// wantFieldErrors asserts a 422 validation_failed naming every location,
+// each once.
+func wantFieldErrors(t *testing.T, r resp, locations ...string) {
+	t.Helper()
+	problem(t, r, 422, "validation_failed")
+	got := fieldLocations(t, r)
+	for _, l := range locations {
+		if !got[l] {
+			t.Fatalf("no error at %s: %s", l, r.Raw)
+		}
+	}
+}
+
+// A validation error lists each offending field once (SPEC §7): every
+// missing required property at its own location (huma put them all at
+// "body", and all but the first were dropped as repeats), and every field a
+// handler checks itself, not only the first one it read.
+func TestLimitsEveryOffendingFieldListed(t *testing.T) {
+	ka := staffByRole(t)[kam.RoleKAManager]
+	am := newStaff(t, kam.RoleAccountManager)
+	c := newAccount(t, am.ID)
+	wantFieldErrors(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{}), "body.code", "body.name")
+	wantFieldErrors(t, call(t, "POST", "/v1/customers/"+c+"/key-persons", ka.Token, map[string]any{}), "body.name", "body.role")
+	// Checked by the handler: a date, an e-mail and nulls of required
+	// fields in one PATCH.
+	wantFieldErrors(t, call(t, "PATCH", "/v1/customers/"+c, ka.Token, map[string]any{
+		"founded_on": "1800-01-01", "email": "not an address", "code": nil, "name": nil}),
+		"body.founded_on", "body.email", "body.code", "body.name")
+	wantFieldErrors(t, call(t, "POST", "/v1/discount-requests", am.Token, map[string]any{"customer_id": c, "product_category": "services",
+		"rate": "3", "method": "percentage", "valid_from": "1800-01-01", "valid_to": "9999-12-31"}), "body.valid_from", "body.valid_to")
+	fin := staffByRole(t)[kam.RoleFinance]
+	wantFieldErrors(t, call(t, "POST", "/v1/customers/"+c+"/charges", fin.Token, map[string]any{"amount": "0", "reference": "X", "occurred_on": "2300-01-01"}),
+		"body.amount", "body.occurred_on")
+	wantFieldErrors(t, call(t, "GET", "/v1/reports/overview?from=1800-01-01&to=2300-01-01", ka.Token, nil), "query.from", "query.to")
+	wantFieldErrors(t, call(t, "POST", "/v1/customers/"+c+"/visits", am.Token, map[string]any{"visited_on": "1800-01-01", "key_person_ids": []string{"x", "y"}}),
+		"body.visited_on", "body.key_person_ids[0]", "body.key_person_ids[1]")
+	// Nothing of the refused PATCHes was stored.
+	if got := must(t, call(t, "GET", "/v1/customers/"+c, ka.Token, nil), 200); got.Body["founded_on"] != nil {
+		t.Fatalf("a refused PATCH was stored: %s", got.Raw)
+	}
+}
+
+// Instants are held to 1900-01-01 … 2200-12-31 like dates (SPEC §7): a
+// token issued to 9999-12-31 was stored, an access-log range of ten
+// thousand years was read. boundedInstants is every instant input there is;
+// TestLimitsInstantInputsAreBounded holds the OpenAPI document to it.
+var boundedInstants = map[string]bool{
+	"POST /v1/staff/{id}/tokens body.expires_at": true,
+	"GET /v1/access-log query.from":              true, "GET /v1/access-log query.to": true,
+	"POST /v1/delegations body.starts_at": true, "POST /v1/delegations body.ends_at": true,
+}
+
+func TestLimitsInstants(t *testing.T) {
+	member := newStaff(t, kam.RoleAccountManager)
+	for _, far := range []string{"9999-12-31T00:00:00Z", "2201-01-01T00:00:00Z"} {
+		wantFieldError(t, call(t, "POST", "/v1/staff/"+member.ID+"/tokens", adminToken, map[string]any{"expires_at": far}), "body.expires_at")
+		wantFieldError(t, call(t, "POST", "/v1/delegations", member.Token, map[string]any{"to_staff_id": staffByRole(t)[kam.RoleKAManager].ID, "ends_at": far, "reason": "x"}), "body.ends_at")
+	}
+	if n := countRows(t, "SELECT count(*) FROM api_tokens WHERE staff_id = $1 AND expires_at > '2200-12-31'", member.ID); n != 0 {
+		t.Fatalf("%d far tokens stored", n)
+	}
+	must(t, call(t, "POST", "/v1/staff/"+member.ID+"/tokens", adminToken, map[string]any{"expires_at": "2200-12-31T23:59:59Z"}), 201)
+	auditor := staffByRole(t)[kam.RoleAuditor]
+	wantFieldErrors(t, call(t, "GET", "/v1/access-log?from=0001-01-01T00:00:00Z&to=9999-12-31T00:00:00Z", auditor.Token, nil), "query.from", "query.to")
+	must(t, call(t, "GET", "/v1/access-log?from=1900-01-01T00:00:00Z&to=2200-12-31T00:00:00Z", auditor.Token, nil), 200)
+}
+
+// Every instant a request may carry is one of boundedInstants, so a new one
+// is bounded and tested before it ships.
+func TestLimitsInstantInputsAreBounded(t *testing.T) {
+	o := must(t, call(t, "GET", "/openapi.json", "", nil), 200)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				Name   string         `json:"name"`
+				In     string         `json:"in"`
+				Schema map[string]any `json:"schema"`
+			} `json:"parameters"`
+			RequestBody struct {
+				Content map[string]struct {
+					Schema map[string]any `json:"schema"`
+				} `json:"content"`
+			} `json:"requestBody"`
+		} `json:"paths"`
+		Components struct {
+			Schemas map[string]map[string]any `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(o.Raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]bool{}
+	var walk func(op, at string, s map[string]any, depth int)
+	walk = func(op, at string, s map[string]any, depth int) {
+		if ref, ok := s["$ref"].(string); ok && depth < 8 {
+			walk(op, at, doc.Components.Schemas[strings.TrimPrefix(ref, "#/components/schemas/")], depth+1)
+			return
+		}
+		if s["format"] == "date-time" {
+			found[op+" "+at] = true
+		}
+		for name, p := range mapOf(s["properties"]) {
+			prop, _ := p.(map[string]any)
+			walk(op, at+"."+name, prop, depth+1)
+		}
+		if items, ok := s["items"].(map[string]any); ok {
+			walk(op, at+"[]", items, depth+1)
+		}
+	}
+	for path, methods := range doc.Paths {
+		for method, op := range methods {
+			key := strings.ToUpper(method) + " " + path
+			for _, p := range op.Parameters {
+				walk(key, p.In+"."+p.Name, p.Schema, 0)
+			}
+			for _, mt := range op.RequestBody.Content {
+				walk(key, "body", mt.Schema, 0)
+			}
+		}
+	}
+	for k := range found {
+		if !boundedInstants[k] {
+			t.Errorf("%s: an instant input not held to 1900–2200; bound it (instantInRange) and add it to boundedInstants", k)
+		}
+	}
+	for k := range boundedInstants {
+		if !found[k] {
+			t.Errorf("%s: in boundedInstants, not in the OpenAPI document", k)
+		}
+	}
+}
+
+// A tier's ticket targets are positive Go durations of at most five years
+// (SPEC §7's horizon for schedules): "2562047h" put respond_by in 2318.
+func TestLimitsTicketTargets(t *testing.T) {
+	ka := staffByRole(t)[kam.RoleKAManager]
+	b := must(t, call(t, "GET", "/v1/tiers/B", ka.Token, nil), 200).Body
+	tier := func(respond, resolve string) resp {
+		return call(t, "PUT", "/v1/tiers/B", ka.Token, map[string]any{"name": b["name"], "visit_cadence": b["visit_cadence"],
+			"greeting_occasions": b["greeting_occasions"], "ticket_response_within": respond, "ticket_resolve_within": resolve})
+	}
+	t.Cleanup(func() { must(t, tier(b["ticket_response_within"].(string), b["ticket_resolve_within"].(string)), 200) })
+	wantFieldErrors(t, tier("2562047h", "43801h"), "body.ticket_response_within", "body.ticket_resolve_within")
+	wantFieldErrors(t, tier("-1h", "0s"), "body.ticket_response_within", "body.ticket_resolve_within")
+	must(t, tier("1h", "43800h"), 200)
 }

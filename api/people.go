@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -162,11 +164,11 @@ func (s *Server) addKeyPerson(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	if err := validEmail("body.email", in.Body.Email); err != nil {
-		return nil, err
-	}
+	var bad fieldErrors
+	bad.add(validEmail("body.email", in.Body.Email))
 	birthday, err := optDate("body.birthday", in.Body.Birthday)
-	if err != nil {
+	bad.add(err)
+	if err := bad.err(); err != nil {
 		return nil, err
 	}
 	k, err := writeAccount(s, ctx, id, capEditArchive, personSections, personSections, func(ctx context.Context, scope store.Scope) (kam.KeyPerson, error) {
@@ -323,10 +325,10 @@ func (s *Server) updateContact(ctx context.Context, in *struct {
 		return nil, err
 	}
 	b := &in.Body
-	if err := clearNulls(in.RawBody, map[string]**string{"title": &b.Title, "phone": &b.Phone, "email": &b.Email}, nil); err != nil {
-		return nil, err
-	}
-	if err := validEmail("body.email", b.Email); err != nil {
+	var bad fieldErrors
+	bad.add(clearNulls(in.RawBody, map[string]**string{"title": &b.Title, "phone": &b.Phone, "email": &b.Email}, nil))
+	bad.add(validEmail("body.email", b.Email))
+	if err := bad.err(); err != nil {
 		return nil, err
 	}
 	c, err := writeAccount(s, ctx, id, capEditArchive, contactSections, contactSections, func(ctx context.Context, scope store.Scope) (kam.Contact, error) {
@@ -384,14 +386,12 @@ func (s *Server) updateKeyPerson(ctx context.Context, in *struct {
 // store's patch; an explicit null clears an optional field.
 func keyPersonPatchOf(raw []byte, b *KeyPersonPatch) (store.KeyPersonPatch, error) {
 	var p store.KeyPersonPatch
-	if err := clearNulls(raw, map[string]**string{"title": &b.Title, "phone": &b.Phone, "email": &b.Email}, map[string]*bool{"birthday": &p.ClearBirthday}); err != nil {
-		return p, err
-	}
-	if err := validEmail("body.email", b.Email); err != nil {
-		return p, err
-	}
+	var bad fieldErrors
+	bad.add(clearNulls(raw, map[string]**string{"title": &b.Title, "phone": &b.Phone, "email": &b.Email}, map[string]*bool{"birthday": &p.ClearBirthday}))
+	bad.add(validEmail("body.email", b.Email))
 	birthday, err := optDate("body.birthday", b.Birthday)
-	if err != nil {
+	bad.add(err)
+	if err := bad.err(); err != nil {
 		return p, err
 	}
 	if b.Birthday != nil && *b.Birthday == "" {
@@ -427,8 +427,9 @@ func clearNulls(raw []byte, text map[string]**string, flags map[string]*bool) er
 		return nil // huma has already refused a body that is not an object
 	}
 	empty := ""
-	for name, v := range fields {
-		if string(v) != "null" {
+	var bad fieldErrors
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		if string(fields[name]) != "null" {
 			continue
 		}
 		if dst, ok := text[name]; ok {
@@ -436,10 +437,10 @@ func clearNulls(raw []byte, text map[string]**string, flags map[string]*bool) er
 		} else if flag, ok := flags[name]; ok {
 			*flag = true
 		} else {
-			return invalidField("body."+name, name+" may not be null")
+			bad.field("body."+name, name+" may not be null")
 		}
 	}
-	return nil
+	return bad.err()
 }
 
 // hasKey tells whether a JSON object body names key at all, null included.

@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 
 	"kam/i18n"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/validation"
 
 	"kam"
 )
@@ -65,6 +67,7 @@ var defaultCodes = map[int]string{
 	http.StatusMethodNotAllowed:      "method_not_allowed",
 	http.StatusNotAcceptable:         "not_acceptable",
 	http.StatusConflict:              "conflict",
+	http.StatusRequestTimeout:        "request_timeout",
 	http.StatusPreconditionFailed:    "version_conflict",
 	http.StatusRequestEntityTooLarge: "body_too_large",
 	http.StatusUnsupportedMediaType:  "unsupported_media_type",
@@ -78,13 +81,15 @@ var defaultCodes = map[int]string{
 const (
 	// codeMalformedHeader: a header kam stores is not valid UTF-8 (SPEC §7).
 	codeMalformedHeader = "malformed_header"
+	// codeOtherStatus: a status without a code of its own in defaultCodes.
+	codeOtherStatus = "error"
 )
 
 func newProblem(status int, code, detail string) *Problem {
 	if code == "" {
 		code = defaultCodes[status]
 		if code == "" {
-			code = "error"
+			code = codeOtherStatus
 		}
 	}
 	return &Problem{Type: "https://kam.invalid/problems/" + code, Title: http.StatusText(status), Status: status, Detail: detail, Code: code}
@@ -113,7 +118,7 @@ func init() {
 			}
 			var d *huma.ErrorDetail
 			if errors.As(e, &d) {
-				p.addError(FieldError{Location: d.Location, Message: d.Message, Value: d.Value})
+				p.addError(FieldError{Location: requiredAt(d.Location, d.Message), Message: d.Message, Value: d.Value})
 			} else {
 				p.addError(FieldError{Message: e.Error()})
 			}
@@ -124,6 +129,20 @@ func init() {
 		p.noteDropped()
 		return p
 	}
+}
+
+// requiredAt is where a schema error is: huma places a missing required
+// property at the object that lacks it ("body", "expected required property
+// code to be present"), so two missing properties shared one location and
+// all but the first were dropped as repeats; each is placed at its own.
+func requiredAt(location, msg string) string {
+	before, after, _ := strings.Cut(validation.MsgExpectedRequiredProperty, "%s")
+	if len(msg) > len(before)+len(after) && strings.HasPrefix(msg, before) && strings.HasSuffix(msg, after) {
+		if name := msg[len(before) : len(msg)-len(after)]; !strings.Contains(name, " ") {
+			return location + "." + name
+		}
+	}
+	return location
 }
 
 // addError lists one offending field: a location already listed is not

@@ -13,7 +13,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/danielgtaylor/huma/v2"
+
 	"kam"
+	"kam/i18n"
 )
 
 // TestOneErrorTable: a status is chosen in api/problem.go only; every other
@@ -130,5 +133,23 @@ func TestStartFailedAnswer(t *testing.T) {
 	}
 	if strings.Contains(p.Detail, "connection refused") {
 		t.Error("the cause leaked into the answer")
+	}
+}
+
+// TestHumaRefusalsHaveCodes: a status huma answers by itself (a body read
+// timing out is 408) has a code of its own, not the fallback, and words in
+// both locales.
+func TestHumaRefusalsHaveCodes(t *testing.T) {
+	for _, status := range []int{400, 404, 405, 406, 408, 412, 413, 415, 422, 500} {
+		var p *Problem
+		if !errors.As(huma.NewError(status, "huma's words"), &p) {
+			t.Fatalf("%d: not a *Problem", status)
+		}
+		if p.Code == codeOtherStatus {
+			t.Errorf("%d: code %q, the fallback", status, p.Code)
+		}
+		if d := p.in(i18n.ZhCN).Detail; d == "huma's words" {
+			t.Errorf("%d (%s): no zh-CN words", status, p.Code)
+		}
 	}
 }

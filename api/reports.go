@@ -51,19 +51,21 @@ func (s *Server) period(rawFrom, rawTo string) (time.Time, time.Time, error) {
 	today := s.today()
 	from := time.Date(today.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
 	to := today
+	var bad fieldErrors
 	if rawFrom != "" {
 		d, err := optDate("query.from", &rawFrom)
-		if err != nil {
-			return from, to, err
+		if bad.add(err) {
+			from = *d
 		}
-		from = *d
 	}
 	if rawTo != "" {
 		d, err := optDate("query.to", &rawTo)
-		if err != nil {
-			return from, to, err
+		if bad.add(err) {
+			to = *d
 		}
-		to = *d
+	}
+	if err := bad.err(); err != nil {
+		return from, to, err
 	}
 	if to.Before(from) {
 		return from, to, invalidField("query.to", "to is before from")
@@ -518,13 +520,17 @@ func (s *Server) putCompanyRevenue(ctx context.Context, in *struct {
 	if p.Role != kam.RoleFinance {
 		return nil, forbidden("company revenue is recorded by finance")
 	}
+	var bad fieldErrors
 	month, err := time.Parse("2006-01", in.Month)
 	if err != nil {
-		return nil, invalidField("path.month", "not a month (YYYY-MM)")
+		bad.field("path.month", "not a month (YYYY-MM)")
 	}
 	amount, err := decimal.NewFromString(in.Body.Amount)
 	if err != nil {
-		return nil, invalidField("body.amount", "not a decimal amount")
+		bad.field("body.amount", "not a decimal amount")
+	}
+	if err := bad.err(); err != nil {
+		return nil, err
 	}
 	r, err := s.store.PutCompanyRevenue(ctx, month, amount, p.ID)
 	if err != nil {

@@ -62,7 +62,10 @@ func New(o Options) http.Handler {
 
 	r.Group(func(g chi.Router) {
 		g.Use(s.authenticate, s.idempotent)
-		g.Use(boundJSONBodies) // SPEC §7: a body's arrays and nesting are bounded before validation
+		// SPEC §7: a body's arrays, nesting and text are bounded before
+		// validation, for every body huma will decode as JSON (s.api is set
+		// below, before any request).
+		g.Use(boundJSONBodies(func(ct string) bool { return s.api.Unmarshal(ct, []byte("{}"), new(any)) == nil }))
 		g.Use(bodyDeadlineEndsWithBody)
 		s.api = humachi.New(g, humaConfig(o.Version))
 		s.routes()

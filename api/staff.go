@@ -162,10 +162,13 @@ func (s *Server) createToken(ctx context.Context, in *struct {
 	}
 	var exp *time.Time
 	if in.Body != nil && in.Body.ExpiresAt != nil {
-		if !in.Body.ExpiresAt.After(time.Now()) {
+		exp = in.Body.ExpiresAt
+		if !exp.After(time.Now()) {
 			return nil, invalidField("body.expires_at", "expires_at must be in the future")
 		}
-		exp = in.Body.ExpiresAt
+		if err := instantInRange("body.expires_at", *exp); err != nil {
+			return nil, err
+		}
 	}
 	// The store refuses an unknown (404) or inactive (409 staff_inactive) person.
 	secret := store.NewTokenSecret()
@@ -262,33 +265,33 @@ func staffUpdate(rawID, rawIfMatch string, b StaffPatch, raw []byte) (uuid.UUID,
 	if err != nil {
 		return id, nil, store.StaffPatch{}, err
 	}
+	var bad fieldErrors
 	patch, err := staffPatchOf(b)
-	if err != nil {
+	bad.add(err)
+	patch.ClearEmail, err = staffNulls(raw, patch.ClearEmail)
+	bad.add(err)
+	if err := bad.err(); err != nil {
 		return id, nil, store.StaffPatch{}, err
 	}
-	patch.ClearEmail, err = staffNulls(raw, patch.ClearEmail)
-	return id, ifMatch, patch, err
+	return id, ifMatch, patch, nil
 }
 
 // staffPatchOf checks a PATCH body and turns it into the store's patch.
 func staffPatchOf(b StaffPatch) (store.StaffPatch, error) {
 	p := store.StaffPatch{Name: b.Name, Role: b.Role, Locale: b.Locale, Active: b.Active}
+	var bad fieldErrors
 	if b.Email != nil && *b.Email == "" {
 		p.ClearEmail = true
-	} else {
-		if err := validEmail("body.email", b.Email); err != nil {
-			return p, err
-		}
+	} else if bad.add(validEmail("body.email", b.Email)) {
 		p.Email = b.Email
 	}
 	if b.HandoverTo != nil {
 		to, err := parseUUID("body.handover_to", *b.HandoverTo)
-		if err != nil {
-			return p, err
+		if bad.add(err) {
+			p.HandoverTo = &to
 		}
-		p.HandoverTo = &to
 	}
-	return p, nil
+	return p, bad.err()
 }
 
 // staffNulls reads a PATCH body's explicit nulls (JSON merge patch): a null
@@ -298,16 +301,18 @@ func staffNulls(raw []byte, clearEmail bool) (bool, error) {
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		return clearEmail, nil // huma has already rejected a body that is not an object
 	}
+	var bad fieldErrors
 	for _, name := range slices.Sorted(maps.Keys(fields)) {
 		if string(fields[name]) != "null" {
 			continue
 		}
 		if name != "email" {
-			return false, invalidField("body."+name, name+" may not be null")
+			bad.field("body."+name, name+" may not be null")
+			continue
 		}
 		clearEmail = true
 	}
-	return clearEmail, nil
+	return clearEmail, bad.err()
 }
 
 func (s *Server) listTokens(ctx context.Context, in *struct {

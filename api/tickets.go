@@ -132,17 +132,17 @@ func (s *Server) listTickets(ctx context.Context, in *struct {
 
 // ticketQuery reads a ticket list's filters and cursor.
 func ticketQuery(status, customerID, cursor string, limit int) (kam.TicketFilter, error) {
+	var bad fieldErrors
 	switch status {
 	case "", "open", "acknowledged", "resolved", "closed":
 	default:
-		return kam.TicketFilter{}, invalidField("query.status", "status is open, acknowledged, resolved or closed")
+		bad.field("query.status", "status is open, acknowledged, resolved or closed")
 	}
 	customer, err := optUUID("query.customer_id", nonEmpty(customerID))
-	if err != nil {
-		return kam.TicketFilter{}, err
-	}
+	bad.add(err)
 	f := kam.TicketFilter{Status: nonEmpty(status), CustomerID: customer, Lim: int32(limit + 1)}
-	return f, ticketAfter(cursor, &f)
+	bad.add(ticketAfter(cursor, &f))
+	return f, bad.err()
 }
 
 func (s *Server) loadTicket(ctx context.Context, raw string) (kam.Ticket, error) {

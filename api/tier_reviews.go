@@ -1,7 +1,6 @@
 package api
 
 import (
-	"cmp"
 	"context"
 	"net/http"
 	"time"
@@ -149,9 +148,12 @@ func (s *Server) getTierReview(ctx context.Context, in *struct {
 	Limit    int    `query:"limit" minimum:"1" maximum:"500" default:"100" doc:"Proposals on this page"`
 	Cursor   string `query:"cursor" maxLength:"1024" doc:"proposals_next_cursor of the previous page"`
 }) (*struct{ Body TierReviewDetail }, error) {
+	var bad fieldErrors
 	id, err := parseUUID("path.id", in.ID)
-	after, cerr := uuidCursor(in.Cursor, "tier-proposals")
-	if err = cmp.Or(err, cerr); err != nil {
+	bad.add(err)
+	after, err := uuidCursor(in.Cursor, "tier-proposals")
+	bad.add(err)
+	if err := bad.err(); err != nil {
 		return nil, err
 	}
 	read := archiveRead{need: capSeeTierReviews, sections: tierReviewSections, action: kam.AccessList,
@@ -181,9 +183,12 @@ func (s *Server) decideTierProposal(ctx context.Context, in *struct {
 	CustomerID string `path:"customer_id" format:"uuid"`
 	Body       ProposalDecision
 }) (*struct{ Body TierProposal }, error) {
+	var bad fieldErrors
 	review, err := parseUUID("path.id", in.ID)
-	customer, cerr := parseUUID("path.customer_id", in.CustomerID)
-	if err = cmp.Or(err, cerr); err != nil {
+	bad.add(err)
+	customer, err := parseUUID("path.customer_id", in.CustomerID)
+	bad.add(err)
+	if err := bad.err(); err != nil {
 		return nil, err
 	}
 	p := callerOf(ctx)

@@ -167,19 +167,23 @@ func (s *Server) putTier(ctx context.Context, in *struct {
 // tierParams reads a tier: a code fit for a new tier, a visit cadence, two
 // positive ticket durations and, when given, the Art. 2 thresholds.
 func (s *Server) tierParams(code string, b TierPut) (kam.TierChange, error) {
+	var bad fieldErrors
 	if !tierCode.MatchString(code) {
-		return kam.TierChange{}, invalidField("path.code", "a tier code is 1-16 letters, digits, - or _")
+		bad.field("path.code", "a tier code is 1-16 letters, digits, - or _")
 	}
 	if _, err := store.ParseCycle("visit_cadence", b.VisitCadence); err != nil {
-		return kam.TierChange{}, problemFor(s.log, err)
+		bad.add(problemFor(s.log, err))
 	}
-	for field, v := range map[string]string{"ticket_response_within": b.TicketResponseWithin, "ticket_resolve_within": b.TicketResolveWithin} {
-		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
-			return kam.TierChange{}, invalidField("body."+field, "a positive Go duration, e.g. 2h")
+	for _, d := range []struct{ field, value string }{
+		{"ticket_response_within", b.TicketResponseWithin}, {"ticket_resolve_within", b.TicketResolveWithin},
+	} {
+		if !kam.ValidTicketWithin(d.value) {
+			bad.field("body."+d.field, "a positive Go duration of at most 5 years (43800h), e.g. 2h")
 		}
 	}
 	revenue, err := optMoney("body.min_annual_revenue", b.MinAnnualRevenue)
-	if err != nil {
+	bad.add(err)
+	if err := bad.err(); err != nil {
 		return kam.TierChange{}, err
 	}
 	occasions := b.GreetingOccasions

@@ -116,36 +116,35 @@ func (s *Server) visitAllowed(ctx context.Context, id uuid.UUID, v store.VisitIn
 // visitInput reads a recorded visit; its staff member is the caller unless
 // the body names another.
 func visitInput(caller uuid.UUID, b VisitCreate) (store.VisitInput, error) {
+	var bad fieldErrors
 	on, err := optDate("body.visited_on", &b.VisitedOn)
-	if err != nil {
-		return store.VisitInput{}, err
-	}
+	bad.add(err)
 	staffID := caller
 	if b.StaffID != "" {
-		if staffID, err = parseUUID("body.staff_id", b.StaffID); err != nil {
-			return store.VisitInput{}, err
-		}
+		staffID, err = parseUUID("body.staff_id", b.StaffID)
+		bad.add(err)
 	}
 	people, err := keyPersonIDs(b.KeyPersonIDs)
-	if err != nil {
+	bad.add(err)
+	if err := bad.err(); err != nil {
 		return store.VisitInput{}, err
 	}
 	return store.VisitInput{VisitedOn: *on, StaffID: staffID, KeyPersonIDs: people,
 		Notes: b.Notes, Outcome: b.Outcome, FollowUps: b.FollowUps}, nil
 }
 
-// keyPersonIDs reads a visit's key-person ids, naming the first that is not
-// a UUID.
+// keyPersonIDs reads a visit's key-person ids, naming each that is not a
+// UUID.
 func keyPersonIDs(raw []string) ([]uuid.UUID, error) {
 	var people []uuid.UUID
+	var bad fieldErrors
 	for i, k := range raw {
-		kid, err := uuid.Parse(k)
-		if err != nil {
-			return nil, invalidField("body.key_person_ids["+itoa(i)+"]", "not a UUID")
+		kid, err := parseUUID("body.key_person_ids["+itoa(i)+"]", k)
+		if bad.add(err) {
+			people = append(people, kid)
 		}
-		people = append(people, kid)
 	}
-	return people, nil
+	return people, bad.err()
 }
 
 // visitRule: a visit is a record of what someone did (Art. 7.6, 20), so it

@@ -109,7 +109,7 @@ func (e *rowErrs) add(row int, field, code, format string, args ...any) {
 func (e *rowErrs) refuse(row int, err error) {
 	var de *kam.Error
 	if !errors.As(err, &de) {
-		de = &kam.Error{Code: "invalid", Message: err.Error()}
+		de = kam.Invalid("", "%s", err.Error())
 	}
 	e.add(row, de.Field, de.Code, "%s", de.Message)
 }

@@ -97,6 +97,9 @@ var hostile = []any{
 var (
 	extremeMoney = []any{"1000000000000000", 1e15, "-1", -1, "0.000000001", 1e-9, "NaN"}
 	extremeDates = []any{"0001-01-01", "9999-12-31"}
+	// extremeInstants are refused like dates (SPEC §7), 0001-01-01T00:00:00Z
+	// too, though it is Go's zero time.
+	extremeInstants = []any{"0001-01-01T00:00:00Z", "1899-12-31T23:59:59Z", "2201-01-01T00:00:00Z", "9999-12-31T00:00:00Z"}
 )
 
 // hostileHeaders are values for X-Request-Id, X-Access-Purpose,
@@ -109,6 +112,18 @@ var hostileHeaders = []string{
 }
 
 var hostileHeaderNames = []string{"X-Request-Id", "X-Access-Purpose", "Idempotency-Key", "Authorization"}
+
+// contentTypes are Content-Types a JSON body may come under, with the answer
+// a body breaking the input bounds gets: huma decodes no type, ";", "+;"
+// and "foo+;" as JSON, so the bounds hold there too (422); a type nobody
+// reads is 415.
+var contentTypes = []struct {
+	value string
+	json  bool
+}{
+	{";", true}, {"+;", true}, {"", true}, {"foo+;", true}, {"APPLICATION/JSON; charset=utf-8", true},
+	{"application/merge-patch+json", true}, {"application/x-unknown", false}, {"text/plain", false},
+}
 
 // requestIDShape is what an X-Request-Id in an answer must look like (SPEC §7).
 var requestIDShape = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
@@ -518,6 +533,11 @@ func randomRequest(rng *rand.Rand, hc *http.Client, base string, ops []opSpec, i
 		path += "?limit=" + fmt.Sprint(hostile[rng.IntN(len(hostile))]) + "&cursor=%ff&from=2023-02-30&as_of=yesterday&on=" + ids[rng.IntN(len(ids))]
 		if rng.IntN(4) == 0 {
 			path += "&from=0001-01-01&to=9999-12-31&period_start=0001-01-01&period_end=9999-12-31&awaiting=" + ids[rng.IntN(len(ids))]
+		} else if rng.IntN(3) == 0 {
+			// The access register reads an instant range: an extreme one
+			// in place of the impossible date.
+			at := func() string { return url.QueryEscape(extremeInstants[rng.IntN(len(extremeInstants))].(string)) }
+			path = strings.Replace(path, "&from=2023-02-30", "&from="+at()+"&to="+at(), 1)
 		}
 	case strings.HasPrefix(o.path, "/v1/imports/") && rng.IntN(2) == 0:
 		body, kind = hostileCSV(rng), "hostile CSV"
@@ -551,8 +571,13 @@ func randomRequest(rng *rand.Rand, hc *http.Client, base string, ops []opSpec, i
 		}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if kind == "hostile CSV" {
+	switch {
+	case kind == "hostile CSV":
 		req.Header.Set("Content-Type", "text/csv")
+	case rng.IntN(4) == 0:
+		ct := contentTypes[rng.IntN(len(contentTypes))].value
+		req.Header.Set("Content-Type", ct)
+		what += fmt.Sprintf(" as %q", ct)
 	}
 	if tok := tokens[rng.IntN(len(tokens))]; tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -651,6 +676,21 @@ func targetedCases(tg target, ops []opSpec) []targetedCase {
 			}
 		}
 	}
+	// A ticket target past five years (or no positive duration) is no
+	// target: "2562047h" put a ticket's due time in the 24th century.
+	for _, o := range ops {
+		if o.method != "PUT" || o.path != "/v1/tiers/{code}" {
+			continue
+		}
+		for _, f := range []string{"ticket_response_within", "ticket_resolve_within"} {
+			for _, v := range []string{"2562047h", "43801h", "-1h", "0s"} {
+				b := tg.plausibleBody(o)
+				b[f] = v
+				cases = append(cases, targetedCase{class: "extreme duration", what: fmt.Sprintf("PUT /v1/tiers/{code} %s=%s", f, v),
+					req: jsonRequest("PUT", tg.base+tg.plausiblePath(o.path), tg.ka, b), wantStatus: 422, wantCode: "validation_failed"})
+			}
+		}
+	}
 	cases = append(cases, importCases(tg)...)
 	// A reversal's reason that is empty, blank, too long or hidden, sent by
 	// finance on a real entry: refused, and the entry stays unreversed.
@@ -692,6 +732,15 @@ func targetedCases(tg target, ops []opSpec) []targetedCase {
 							req: jsonRequest(o.method, url, tok, b)})
 					}
 				}
+			case p.Format == "date-time":
+				// The admin may issue tokens and delegate for anyone, so
+				// only the bound can refuse these.
+				for _, v := range extremeInstants {
+					b := tg.plausibleBody(o)
+					b[f] = v
+					cases = append(cases, targetedCase{class: "extreme instant", what: fmt.Sprintf("%s %s %s=%v", o.method, o.path, f, v),
+						req: jsonRequest(o.method, url, adminToken, b), wantStatus: 422, wantCode: "validation_failed"})
+				}
 			case p.Format == "date":
 				for _, v := range extremeDates {
 					for _, tok := range []string{tg.ka, tg.finance} {
@@ -704,8 +753,54 @@ func targetedCases(tg target, ops []opSpec) []targetedCase {
 			}
 		}
 	}
+	cases = append(cases, contentTypeCases(tg, ops)...)
 	cases = append(cases, consoleCases(tg)...)
 	return append(cases, handoverCases(tg)...)
+}
+
+// contentTypeCases send every JSON body, under every Content-Type of
+// contentTypes, with a bidi override in a text field and with an array past
+// the cap: refused whatever the type says (the bounds used to trust a type
+// without "json" in it, which huma read as JSON all the same).
+func contentTypeCases(tg target, ops []opSpec) []targetedCase {
+	var cases []targetedCase
+	for _, o := range ops {
+		if len(o.fields) == 0 {
+			continue
+		}
+		text := ""
+		for _, f := range o.fields {
+			if p := o.props[f]; p.is("string") && len(p.Enum) == 0 && p.Format == "" && p.Pattern == "" {
+				text = f
+				break
+			}
+		}
+		for _, ct := range contentTypes {
+			status, code := 415, "unsupported_media_type"
+			if ct.json {
+				status, code = 422, "validation_failed"
+			}
+			add := func(what string, b map[string]any) {
+				raw, _ := json.Marshal(b)
+				req, _ := http.NewRequest(o.method, tg.base+tg.plausiblePath(o.path), bytes.NewReader(raw))
+				if ct.value != "" {
+					req.Header.Set("Content-Type", ct.value)
+				}
+				req.Header.Set("Authorization", "Bearer "+tg.ka)
+				cases = append(cases, targetedCase{class: "content type", what: fmt.Sprintf("%s %s %s as %q", o.method, o.path, what, ct.value),
+					req: req, wantStatus: status, wantCode: code})
+			}
+			if text != "" {
+				b := tg.plausibleBody(o)
+				b[text] = "A\u202eB"
+				add(text+" with a bidi override", b)
+			}
+			b := tg.plausibleBody(o)
+			b[o.fields[0]] = make([]any, 2000)
+			add(o.fields[0]+" of 2,000 items", b)
+		}
+	}
+	return cases
 }
 
 // consoleCases: the console (SPEC §7) is static files; a write to it, or a
