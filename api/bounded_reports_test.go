@@ -165,8 +165,9 @@ func TestReportCSVDefusesFormulas(t *testing.T) {
 	if !has(rows, "region", "'-2+3+cmd|' /C calc'!A0", "10.00") {
 		t.Errorf("customer csv regions = %q", rows)
 	}
-	if !has(rows, "payments", "change", "-300.00") {
-		t.Errorf("customer csv: a negative amount is a number, not text: %q", rows)
+	// SPEC §7 names a cell by its first character: a negative amount too.
+	if !has(rows, "payments", "change", "'-300.00") {
+		t.Errorf("customer csv: a negative amount is not defused: %q", rows)
 	}
 	if rows := read("/v1/reports/churn" + q); !has(rows, "competitor", "'\tTab town", "'+Rival") {
 		t.Errorf("churn csv = %q", rows)

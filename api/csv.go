@@ -3,23 +3,17 @@ package api
 import (
 	"encoding/csv"
 	"io"
-	"regexp"
 )
 
-// csvColumn is one column of a CSV kam writes. A numeric column (money,
-// counts, percents) keeps a plain number such as "-5.00" as it is, so a
-// spreadsheet still reads it as a number; anything else in it is treated as
-// text.
+// csvColumn is one column of a CSV kam writes. Every cell of every column
+// is defused alike, numbers included: SPEC §7 names the cells by their first
+// character, so a negative amount is written '-5.00 (a spreadsheet shows it
+// as text; the figure is unchanged).
 type csvColumn struct {
-	name    string
-	numeric bool
+	name string
 }
 
-func textCol(name string) csvColumn { return csvColumn{name: name} }
-func numCol(name string) csvColumn  { return csvColumn{name: name, numeric: true} }
-
-// plainNumber is a number a spreadsheet cannot evaluate as a formula.
-var plainNumber = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+func col(name string) csvColumn { return csvColumn{name: name} }
 
 // csvWriter is the one writer of every CSV kam serves: rows go to the
 // response as they are written (buffered, never the whole file), and a text
@@ -36,21 +30,16 @@ func newCSV(w io.Writer, cols ...csvColumn) *csvWriter {
 	for i, col := range cols {
 		header[i] = col.name
 	}
-	c.row(header, false)
+	c.row(header)
 	return c
 }
 
-// Row writes one record; cells beyond the header's columns are text.
-func (c *csvWriter) Row(cells ...string) { c.row(cells, true) }
+// Row writes one record.
+func (c *csvWriter) Row(cells ...string) { c.row(cells) }
 
-func (c *csvWriter) row(cells []string, typed bool) {
+func (c *csvWriter) row(cells []string) {
 	out := make([]string, len(cells))
 	for i, v := range cells {
-		numeric := typed && i < len(c.cols) && c.cols[i].numeric
-		if numeric && plainNumber.MatchString(v) {
-			out[i] = v
-			continue
-		}
 		out[i] = csvSafe(v)
 	}
 	// A write error means the client went away; there is no one to tell.

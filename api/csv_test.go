@@ -5,12 +5,11 @@ import (
 	"testing"
 )
 
-// SPEC §7: every text cell beginning with =, +, -, @, tab or CR gets a
-// leading '; a numeric column keeps a plain number (a negative amount stays a
-// number) but defuses anything else.
+// SPEC §7: every cell beginning with =, +, -, @, tab or CR gets a leading
+// ', numbers included (a negative amount is '-5.00).
 func TestCSVWriterDefusesFormulaCells(t *testing.T) {
 	var b bytes.Buffer
-	w := newCSV(&b, textCol("name"), numCol("amount"))
+	w := newCSV(&b, col("name"), col("amount"))
 	w.Row(`=HYPERLINK("http://x","y")`, "-5.00")
 	w.Row("+1", "=1+1")
 	w.Row("@SUM(A1)", "12")
@@ -20,13 +19,13 @@ func TestCSVWriterDefusesFormulaCells(t *testing.T) {
 	w.Row("plain", "-0.5")
 	w.Flush()
 	want := "name,amount\n" +
-		`"'=HYPERLINK(""http://x"",""y"")",-5.00` + "\n" +
+		`"'=HYPERLINK(""http://x"",""y"")",'-5.00` + "\n" +
 		"'+1,'=1+1\n" +
 		"'@SUM(A1),12\n" +
 		"'\tTab,'-\n" +
 		"\"'\rCR\",\n" +
 		"'-3,3.5\n" +
-		"plain,-0.5\n"
+		"plain,'-0.5\n"
 	if b.String() != want {
 		t.Errorf("csv =\n%q\nwant\n%q", b.String(), want)
 	}

@@ -251,7 +251,7 @@ func answer(format string, v any, cols []csvColumn, rows func(*csvWriter)) *repo
 }
 
 // sectionCols are the columns of the overview's and the customer report's CSV.
-var sectionCols = []csvColumn{textCol("section"), textCol("key"), numCol("value"), numCol("quantity")}
+var sectionCols = []csvColumn{col("section"), col("key"), col("value"), col("quantity")}
 
 // trendRows writes the category and trend rows of a report's CSV.
 func trendRows(w *csvWriter, shares []CategoryShare, trend []MonthCategory) {
@@ -454,7 +454,7 @@ func (s *Server) churnReport(ctx context.Context, in *periodInput) (*report, err
 	for _, r := range rows {
 		page.Items = append(page.Items, ChurnRow{Reason: r.Reason, Destination: r.Destination, Competitor: r.Competitor, Accounts: r.Accounts, RevenueLost: money(r.RevenueLost)})
 	}
-	cols := []csvColumn{textCol("reason"), textCol("destination"), textCol("competitor"), numCol("accounts"), numCol("revenue_lost")}
+	cols := []csvColumn{col("reason"), col("destination"), col("competitor"), col("accounts"), col("revenue_lost")}
 	return answer(in.Format, page, cols, func(w *csvWriter) {
 		for _, r := range page.Items {
 			w.Row(r.Reason, r.Destination, r.Competitor, itoa(int(r.Accounts)), r.RevenueLost)
@@ -497,9 +497,9 @@ func staffRowOut(r kam.StaffFigures) StaffRow {
 
 // staffCols are the columns of the staff report's CSV.
 func staffCols() []csvColumn {
-	cols := []csvColumn{textCol("staff_id"), textCol("name")}
+	cols := []csvColumn{col("staff_id"), col("name")}
 	for _, n := range []string{"accounts", "revenue", "collected", "billed", "overdue", "overdue_share", "visits_on_time", "visits_missed", "tickets", "ticket_sla_met", "avg_satisfaction", "inspection_findings", "cost", "budget"} {
-		cols = append(cols, numCol(n))
+		cols = append(cols, col(n))
 	}
 	return cols
 }
