@@ -152,8 +152,9 @@ func TestArchiveLifecycle(t *testing.T) {
 	if r.Body["email"] != nil {
 		t.Fatalf("email not cleared: %s", r.Raw)
 	}
-	// Merge-patch nulls clear optional fields, including the assignment.
-	r = must(t, call(t, "PATCH", "/v1/customers/"+id, ka.Token, map[string]any{"fax": nil, "founded_on": nil, "account_manager_id": nil}), 200)
+	// Merge-patch nulls clear optional fields, including the assignment;
+	// If-Match: * asks for no particular version (RFC 9110).
+	r = must(t, call(t, "PATCH", "/v1/customers/"+id, ka.Token, map[string]any{"fax": nil, "founded_on": nil, "account_manager_id": nil}, header{"If-Match", "*"}), 200)
 	if r.Body["founded_on"] != nil || r.Body["account_manager_id"] != nil || r.Body["version"] != float64(4) {
 		t.Fatalf("nulls not applied: %s", r.Raw)
 	}
@@ -234,6 +235,7 @@ func TestHostileInputChangesNothing(t *testing.T) {
 		{"forged cursor", "GET", "/v1/customers?cursor=bm90LWEtdXVpZA", "", nil, 422, "validation_failed"},
 		{"limit too big", "GET", "/v1/customers?limit=100000", "", nil, 422, "validation_failed"},
 		{"bad If-Match", "PATCH", "/v1/customers/" + id, `{"name":"x"}`, []header{{"If-Match", "yesterday"}}, 400, "malformed_request"},
+		{"If-Match naming no version", "PATCH", "/v1/customers/" + id, `{"name":"x"}`, []header{{"If-Match", `"yesterday"`}}, 412, "version_conflict"},
 		{"patch unknown field", "PATCH", "/v1/customers/" + id, `{"version":99}`, nil, 422, "validation_failed"},
 		{"null name", "PATCH", "/v1/customers/" + id, `{"name":null}`, nil, 422, "validation_failed"},
 		{"bad settlement cycle", "PUT", "/v1/customers/" + id + "/credit", `{"credit_level":"A","arrears_limit":"1","settlement_cycle":"when it rains","payment_term_days":3}`, nil, 422, "validation_failed"},

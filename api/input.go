@@ -212,21 +212,29 @@ func uuidString(id *uuid.UUID) *string {
 	return &s
 }
 
-// parseIfMatch accepts 3, "3" and W/"3".
+// parseIfMatch reads If-Match as a version: 3, "3" or W/"3". Read as HTTP
+// defines it (RFC 9110 §13.1.1): "*" asks for no particular version (as no
+// header does); an entity tag that names no version of ours ("abc") can
+// match none, so the change is refused 412 version_conflict, as a stale one
+// is; what is no entity tag at all is a malformed header (400).
 func parseIfMatch(h string) (*int32, error) {
 	h = strings.TrimSpace(h)
-	if h == "" {
+	if h == "" || h == "*" {
 		return nil, nil
 	}
-	h = strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
-	n, err := strconv.ParseInt(h, 10, 32)
-	if err != nil || n < 1 {
-		p := malformed("malformed_request", "If-Match must carry the version number from the ETag")
-		p.Errors = []FieldError{{Location: "header.If-Match", Message: "not a version"}}
-		return nil, p
+	bare := strings.TrimPrefix(h, "W/")
+	quoted := len(bare) >= 2 && bare[0] == '"' && bare[len(bare)-1] == '"'
+	n, err := strconv.ParseInt(strings.Trim(bare, `"`), 10, 32)
+	switch {
+	case err == nil && n >= 1:
+		v := int32(n)
+		return &v, nil
+	case quoted:
+		return nil, problemFor(nil, kam.Errorf(kam.KindPrecondition, "version_conflict", "If-Match %s names no version of this record", h))
 	}
-	v := int32(n)
-	return &v, nil
+	p := malformed("malformed_request", "If-Match must carry the version number from the ETag")
+	p.Errors = []FieldError{{Location: "header.If-Match", Message: "not a version"}}
+	return nil, p
 }
 
 func etag(version int32) string { return `"` + strconv.Itoa(int(version)) + `"` }
