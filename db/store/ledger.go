@@ -125,7 +125,11 @@ func (s *Store) ReversePayment(ctx context.Context, scope Scope, r Reversal) (ka
 		}
 		back := rev.Amount.Neg()
 		fromBalance := decimal.Min(back, decimal.Max(a.Unapplied, decimal.Zero))
-		if err := unapply(ctx, q, r.CustomerID, back.Sub(fromBalance)); err != nil {
+		// No settlement run follows an agreement on cash terms or closed
+		// (Art. 13): a statement reopened past its due time is overdue now,
+		// or nothing ever marks it.
+		unfollowed := a.Terms == kam.TermsCash || a.Status == kam.CreditClosed
+		if err := unapply(ctx, q, r.CustomerID, back.Sub(fromBalance), unfollowed); err != nil {
 			return err
 		}
 		if err := q.AddPaid(ctx, dbq.AddPaidParams{CustomerID: r.CustomerID, PaidTotal: rev.Amount, Unapplied: a.Unapplied.Sub(fromBalance)}); err != nil {
@@ -138,10 +142,12 @@ func (s *Store) ReversePayment(ctx context.Context, scope Scope, r Reversal) (ka
 }
 
 // unapply takes money back from the statements it settled, newest first.
-// The caller holds the agreement's lock. What was applied is never less than
+// A statement it unpays is open again, or overdue at once when unfollowed
+// (no settlement run will mark it) and its due time has passed. The caller
+// holds the agreement's lock. What was applied is never less than
 // a payment still standing (its money is in the balance or on statements),
 // so anything left over is a broken ledger, and nothing is written.
-func unapply(ctx context.Context, q *dbq.Queries, customerID uuid.UUID, money decimal.Decimal) error {
+func unapply(ctx context.Context, q *dbq.Queries, customerID uuid.UUID, money decimal.Decimal, unfollowed bool) error {
 	if !money.IsPositive() {
 		return nil
 	}
@@ -157,6 +163,9 @@ func unapply(ctx context.Context, q *dbq.Queries, customerID uuid.UUID, money de
 		status, reopened := st.Status, st.Reopened
 		if status == kam.StatementPaid {
 			status, reopened = kam.StatementOpen, reopened+1
+			if unfollowed && !st.DueAt.After(time.Now()) {
+				status = kam.StatementOverdue
+			}
 		}
 		if err := q.SetStatementStanding(ctx, dbq.SetStatementStandingParams{ID: st.ID, Reversed: st.Reversed, Paid: st.Paid.Sub(part),
 			Status: status, Reopened: reopened}); err != nil {

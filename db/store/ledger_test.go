@@ -294,3 +294,37 @@ func TestCreditTermsWaitsForThePutThatStartsTheRun(t *testing.T) {
 		}
 	}
 }
+
+// Art. 13: the corrected ledger is followed even where no settlement run
+// is: a payment reversed after the account moved to cash terms reopens the
+// statement it paid, overdue at once since its due time has passed (an open
+// statement there would never be marked); one not yet due is open.
+func TestPaymentReversalOnCashTermsMarksOverdue(t *testing.T) {
+	ctx := context.Background()
+	c, by := ledgerAccount(t)
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	if _, err := st.Charge(ctx, store.Scope{}, c, dec("100"), "A", today, by); err != nil {
+		t.Fatal(err)
+	}
+	past, _ := st.CloseCycle(ctx, c, time.Now().Add(-time.Hour), time.Now().Add(time.Millisecond), time.Now().Add(-time.Minute))
+	if _, err := st.Charge(ctx, store.Scope{}, c, dec("50"), "B", today, by); err != nil {
+		t.Fatal(err)
+	}
+	future, _ := st.CloseCycle(ctx, c, past.PeriodEnd, time.Now().Add(time.Millisecond), time.Now().Add(time.Hour))
+	p, err := st.Pay(ctx, store.Scope{}, c, dec("150"), "WIRE", today, by)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.PutCredit(ctx, store.Scope{}, c, store.CreditInput{Terms: kam.TermsCash, CreditLevel: "B"}, by, func() error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ReversePayment(ctx, store.Scope{}, store.Reversal{CustomerID: c, EntryID: p.ID, Reason: "wire recalled", By: by}); err != nil {
+		t.Fatal(err)
+	}
+	if s := statementOf(t, c, past.ID); s.Status != kam.StatementOverdue || s.Reopened != 1 {
+		t.Fatalf("statement past due after the reversal: %+v", s)
+	}
+	if s := statementOf(t, c, future.ID); s.Status != kam.StatementOpen || s.Reopened != 1 {
+		t.Fatalf("statement not yet due after the reversal: %+v", s)
+	}
+}
