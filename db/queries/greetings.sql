@@ -58,12 +58,8 @@ RETURNING *;
 -- A task comes with what its title is worded from: the account's name and
 -- the subject of its occasion as it stands now (a corrected name shows),
 -- or as the task was made when that is gone. Every greeting read below
--- that shows a title reads the same two.
-SELECT sqlc.embed(g), c.name AS customer_name, coalesce(CASE g.occasion
-        WHEN 'birthday' THEN (SELECT k.name FROM key_persons k WHERE k.id = g.key_person_id)
-        WHEN 'anniversary' THEN to_char(c.founded_on, 'YYYY-MM-DD')
-        WHEN 'holiday' THEN (SELECT h.name FROM holidays h WHERE h.id = g.holiday_id)
-    END, g.title)::text AS subject
+-- that shows a title reads them through greeting_subject (00035).
+SELECT sqlc.embed(g), c.name AS customer_name, greeting_subject(g.occasion, g.key_person_id, g.holiday_id, c.founded_on, g.title)::text AS subject
 FROM greetings g JOIN customers c ON c.id = g.customer_id
 WHERE g.occasion_on = sqlc.arg(on_date)
   AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id))
@@ -73,11 +69,7 @@ ORDER BY g.occasion, g.customer_id, g.id;
 -- The greeting list of the API, paged by keyset on its order. A cancelled
 -- task (its key person removed, or their birthday corrected) is no greeting
 -- (SPEC §7): it is listed only when the status asked for is cancelled.
-SELECT sqlc.embed(g), c.name AS customer_name, coalesce(CASE g.occasion
-        WHEN 'birthday' THEN (SELECT k.name FROM key_persons k WHERE k.id = g.key_person_id)
-        WHEN 'anniversary' THEN to_char(c.founded_on, 'YYYY-MM-DD')
-        WHEN 'holiday' THEN (SELECT h.name FROM holidays h WHERE h.id = g.holiday_id)
-    END, g.title)::text AS subject
+SELECT sqlc.embed(g), c.name AS customer_name, greeting_subject(g.occasion, g.key_person_id, g.holiday_id, c.founded_on, g.title)::text AS subject
 FROM greetings g JOIN customers c ON c.id = g.customer_id
 WHERE g.occasion_on = sqlc.arg(on_date)
   AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id))
@@ -97,10 +89,6 @@ WHERE g.id = sqlc.arg(id) AND c.id = g.customer_id
 RETURNING g.*;
 
 -- name: GetGreeting :one
-SELECT sqlc.embed(g), c.name AS customer_name, coalesce(CASE g.occasion
-        WHEN 'birthday' THEN (SELECT k.name FROM key_persons k WHERE k.id = g.key_person_id)
-        WHEN 'anniversary' THEN to_char(c.founded_on, 'YYYY-MM-DD')
-        WHEN 'holiday' THEN (SELECT h.name FROM holidays h WHERE h.id = g.holiday_id)
-    END, g.title)::text AS subject
+SELECT sqlc.embed(g), c.name AS customer_name, greeting_subject(g.occasion, g.key_person_id, g.holiday_id, c.founded_on, g.title)::text AS subject
 FROM greetings g JOIN customers c ON c.id = g.customer_id
 WHERE g.id = $1;

@@ -62,10 +62,6 @@ SELECT * FROM visits WHERE customer_id = ANY(sqlc.arg(customer_ids)::uuid[]) AND
 
 -- name: OpenGreetingsOf :many
 -- With the words of their titles, as ListGreetings reads them.
-SELECT sqlc.embed(g), c.name AS customer_name, coalesce(CASE g.occasion
-        WHEN 'birthday' THEN (SELECT k.name FROM key_persons k WHERE k.id = g.key_person_id)
-        WHEN 'anniversary' THEN to_char(c.founded_on, 'YYYY-MM-DD')
-        WHEN 'holiday' THEN (SELECT h.name FROM holidays h WHERE h.id = g.holiday_id)
-    END, g.title)::text AS subject
+SELECT sqlc.embed(g), c.name AS customer_name, greeting_subject(g.occasion, g.key_person_id, g.holiday_id, c.founded_on, g.title)::text AS subject
 FROM greetings g JOIN customers c ON c.id = g.customer_id
 WHERE g.customer_id = ANY(sqlc.arg(customer_ids)::uuid[]) AND g.status = 'open' ORDER BY g.customer_id, g.occasion_on, g.id;

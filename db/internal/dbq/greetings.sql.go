@@ -84,11 +84,7 @@ func (q *Queries) DeleteHoliday(ctx context.Context, id uuid.UUID) (int64, error
 }
 
 const getGreeting = `-- name: GetGreeting :one
-SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, c.name AS customer_name, coalesce(CASE g.occasion
-        WHEN 'birthday' THEN (SELECT k.name FROM key_persons k WHERE k.id = g.key_person_id)
-        WHEN 'anniversary' THEN to_char(c.founded_on, 'YYYY-MM-DD')
-        WHEN 'holiday' THEN (SELECT h.name FROM holidays h WHERE h.id = g.holiday_id)
-    END, g.title)::text AS subject
+SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, c.name AS customer_name, greeting_subject(g.occasion, g.key_person_id, g.holiday_id, c.founded_on, g.title)::text AS subject
 FROM greetings g JOIN customers c ON c.id = g.customer_id
 WHERE g.id = $1
 `
@@ -123,11 +119,7 @@ func (q *Queries) GetGreeting(ctx context.Context, id uuid.UUID) (GetGreetingRow
 }
 
 const listGreetings = `-- name: ListGreetings :many
-SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, c.name AS customer_name, coalesce(CASE g.occasion
-        WHEN 'birthday' THEN (SELECT k.name FROM key_persons k WHERE k.id = g.key_person_id)
-        WHEN 'anniversary' THEN to_char(c.founded_on, 'YYYY-MM-DD')
-        WHEN 'holiday' THEN (SELECT h.name FROM holidays h WHERE h.id = g.holiday_id)
-    END, g.title)::text AS subject
+SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, c.name AS customer_name, greeting_subject(g.occasion, g.key_person_id, g.holiday_id, c.founded_on, g.title)::text AS subject
 FROM greetings g JOIN customers c ON c.id = g.customer_id
 WHERE g.occasion_on = $1
   AND ($2::uuid IS NULL OR c.account_manager_id = $2)
@@ -148,7 +140,7 @@ type ListGreetingsRow struct {
 // A task comes with what its title is worded from: the account's name and
 // the subject of its occasion as it stands now (a corrected name shows),
 // or as the task was made when that is gone. Every greeting read below
-// that shows a title reads the same two.
+// that shows a title reads them through greeting_subject (00035).
 func (q *Queries) ListGreetings(ctx context.Context, arg ListGreetingsParams) ([]ListGreetingsRow, error) {
 	rows, err := q.db.Query(ctx, listGreetings, arg.OnDate, arg.ManagerID)
 	if err != nil {
@@ -186,11 +178,7 @@ func (q *Queries) ListGreetings(ctx context.Context, arg ListGreetingsParams) ([
 }
 
 const listGreetingsPage = `-- name: ListGreetingsPage :many
-SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, c.name AS customer_name, coalesce(CASE g.occasion
-        WHEN 'birthday' THEN (SELECT k.name FROM key_persons k WHERE k.id = g.key_person_id)
-        WHEN 'anniversary' THEN to_char(c.founded_on, 'YYYY-MM-DD')
-        WHEN 'holiday' THEN (SELECT h.name FROM holidays h WHERE h.id = g.holiday_id)
-    END, g.title)::text AS subject
+SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, c.name AS customer_name, greeting_subject(g.occasion, g.key_person_id, g.holiday_id, c.founded_on, g.title)::text AS subject
 FROM greetings g JOIN customers c ON c.id = g.customer_id
 WHERE g.occasion_on = $1
   AND ($2::uuid IS NULL OR c.account_manager_id = $2)

@@ -384,11 +384,7 @@ func (q *Queries) MovePendingRequests(ctx context.Context, arg MovePendingReques
 }
 
 const openGreetingsOf = `-- name: OpenGreetingsOf :many
-SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, c.name AS customer_name, coalesce(CASE g.occasion
-        WHEN 'birthday' THEN (SELECT k.name FROM key_persons k WHERE k.id = g.key_person_id)
-        WHEN 'anniversary' THEN to_char(c.founded_on, 'YYYY-MM-DD')
-        WHEN 'holiday' THEN (SELECT h.name FROM holidays h WHERE h.id = g.holiday_id)
-    END, g.title)::text AS subject
+SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, c.name AS customer_name, greeting_subject(g.occasion, g.key_person_id, g.holiday_id, c.founded_on, g.title)::text AS subject
 FROM greetings g JOIN customers c ON c.id = g.customer_id
 WHERE g.customer_id = ANY($1::uuid[]) AND g.status = 'open' ORDER BY g.customer_id, g.occasion_on, g.id
 `

@@ -83,11 +83,7 @@ FROM (
     -- of the occasion's day in the company's time zone.
     -- Subject and state are what its title is worded from (ListGreetings).
     (SELECT 'greeting', g.occasion_on::timestamp AT TIME ZONE $12::text, g.id, g.customer_id,
-            coalesce(CASE g.occasion
-                WHEN 'birthday' THEN (SELECT k.name FROM key_persons k WHERE k.id = g.key_person_id)
-                WHEN 'anniversary' THEN to_char(mc.founded_on, 'YYYY-MM-DD')
-                WHEN 'holiday' THEN (SELECT h.name FROM holidays h WHERE h.id = g.holiday_id)
-            END, g.title)::text, g.occasion,
+            greeting_subject(g.occasion, g.key_person_id, g.holiday_id, mc.founded_on, g.title)::text, g.occasion,
             NULL, NULL, NULL
      FROM greetings g JOIN customers mc ON mc.id = g.customer_id
      WHERE $13::boolean AND mc.account_manager_id = $2::uuid AND g.status = 'open'
