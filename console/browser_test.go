@@ -513,6 +513,22 @@ func TestConsoleRolesAndLanguages(t *testing.T) {
 	b.click(`#verify`)
 	b.run(chromedp.WaitVisible(chromedp.CSS(`#verify-result .verify-ok`)))
 	b.shot("14-audit")
+	// The register's day filter is sent as instants: a day before kam existed
+	// lists nothing, and is no problem.
+	reg := `section[aria-labelledby="reg-h"]`
+	b.fill(reg+` input[name=from]`, "2001-01-01")
+	b.fill(reg+` input[name=to]`, "2001-01-01")
+	b.click(reg + ` button[type=submit]`)
+	deadline := time.Now().Add(20 * time.Second)
+	for eval[bool](b, fmt.Sprintf(`!!document.querySelector(%q)`, reg+` tbody tr`)) {
+		if time.Now().After(deadline) {
+			t.Fatal("the register still lists rows for 2001-01-01")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if b.exists(reg + ` .problem`) {
+		t.Fatalf("the register's day filter is refused: %s", b.text(reg+` .problem`))
+	}
 	b.fill(`#inspection-form input[name=sample_size]`, "5")
 	b.click(`#inspection-form button[type=submit]`)
 	b.run(chromedp.WaitVisible(`//h1[text()="Inspection"]`))

@@ -258,10 +258,10 @@ function AccountTickets({ c, me }) {
       [t('field.status'), (x) => badge('ticket', x.status)], [t('ticket.resolveBy'), (x) => html`<${Countdown} to=${x.resolve_by} />`],
     ]} />`}<//>
     ${may(me.role, 'handleTickets') ? html`<form class="subform" onSubmit=${(e) => f.submit(e, async (v) => { await post('/v1/tickets', { ...v, customer_id: c.id }); paged.reload(); })}>
-      <h3>${t('ticket.open')}</h3>
+      <h3>${t('ticket.new')}</h3>
       <div class="grid"><${Field} name="kind" label=${t('ticket.kind')} value=${f.values.kind} onInput=${f.set} error=${f.fields}
         options=${['inquiry', 'complaint', 'claim', 'shipping'].map((k) => [k, te('ticketKind', k)])} />
       <${Field} name="subject" label=${t('ticket.subject')} value=${f.values.subject} onInput=${f.set} error=${f.fields} required />
       <${Field} name="body" type="textarea" label=${t('ticket.body')} value=${f.values.body} onInput=${f.set} error=${f.fields} /></div>
-      <${Problem} error=${f.error} /><button type="submit" disabled=${f.busy}>${t('ticket.open')}</button></form>` : ''}`;
+      <${Problem} error=${f.error} /><button type="submit" disabled=${f.busy}>${t('ticket.new')}</button></form>` : ''}`;
 }

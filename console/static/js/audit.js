@@ -19,7 +19,7 @@ export function Audit({ me, path }) {
 function Register() {
   const [f, setF] = useState({ customer_id: '', staff_id: '', action: '', from: '', to: '' });
   const [query, setQuery] = useState(f);
-  const paged = usePaged('/v1/access-log' + qs({ ...query, limit: 50 }));
+  const paged = usePaged('/v1/access-log' + qs({ ...dayRange(query), limit: 50 }));
   const set = (k, v) => setF((o) => ({ ...o, [k]: v }));
   const actions = ['view', 'list', 'export', 'update', 'denied'];
   return html`<section class="card" aria-labelledby="reg-h"><h2 id="reg-h">${t('audit.register')}</h2>
@@ -38,6 +38,13 @@ function Register() {
       [t('audit.purpose'), (e) => e.purpose || '—'],
       [t('audit.customer'), (e) => (e.customer_id ? html`<a href=${'#/accounts/' + e.customer_id}>${e.customer_id.slice(0, 8)}</a>` : '—')],
     ]} />`}<//></section>`;
+}
+
+// The register's range is of instants (RFC 3339); a day picked here runs
+// from its first to its last moment in this browser's time zone.
+function dayRange(q) {
+  const at = (day, time) => (day ? new Date(`${day}T${time}`).toISOString() : '');
+  return { ...q, from: at(q.from, '00:00:00'), to: at(q.to, '23:59:59.999') };
 }
 
 function Verify() {
@@ -75,9 +82,25 @@ function Inspection({ id }) {
     <p>${badge('inspection', x.status)} ${te('trigger', x.trigger)} · ${t('audit.sampleSize')} ${x.sample_size} · ${t('audit.salesChecked')} ${x.sales_checked}</p>
     ${x.status === 'running' ? html`<button type="button" class="secondary" onClick=${load.reload}>${t('common.refresh')}</button>` : ''}
     <h2>${t('audit.findings')}</h2>
-    <${Table} rows=${x.findings || []} empty=${t('audit.noFindings')} cols=${[
+    <${Findings} key=${x.status + ':' + (x.findings || []).length} id=${id} first=${x} />
+  </section>`}<//>`;
+}
+
+// Findings come 50 to a page; the rest follow findings_next_cursor.
+function Findings({ id, first }) {
+  const [st, set] = useState({ items: first.findings || [], next: first.findings_next_cursor || '', error: null });
+  async function more() {
+    try {
+      const page = await get(`/v1/inspections/${id}` + qs({ cursor: st.next }));
+      set((o) => ({ items: [...o.items, ...(page.findings || [])], next: page.findings_next_cursor || '', error: null }));
+    } catch (error) {
+      set((o) => ({ ...o, error }));
+    }
+  }
+  return html`<${Table} rows=${st.items} empty=${t('audit.noFindings')} cols=${[
       [t('audit.finding'), (f) => te('finding', f.kind)], [t('audit.customer'), (f) => html`<a href=${'#/accounts/' + f.customer_id}>${t('work.openAccount')}</a>`],
       [t('sale.rate'), (f) => f.applied_rate], [t('discounts.granted'), (f) => f.granted_rate ?? '—'],
     ]} />
-  </section>`}<//>`;
+    <${Problem} error=${st.error} />
+    ${st.next ? html`<button type="button" class="secondary" id="more-findings" onClick=${more}>${t('common.more')}</button>` : ''}`;
 }
