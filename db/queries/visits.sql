@@ -2,8 +2,13 @@
 SELECT c.status, c.tier, t.visit_cadence, c.account_manager_id FROM customers c JOIN tiers t ON t.code = c.tier WHERE c.id = $1;
 
 -- name: PlanVisit :exec
+-- A visit already there at that due time stays as it is, unless a plan
+-- withdrew it (the account churned, its tier changed) and a plan begun
+-- since plans it again: then it is planned once more, not left cancelled
+-- for the new plan to wait on in vain.
 INSERT INTO visits (id, customer_id, status, due_at) VALUES ($1, $2, 'planned', $3)
-ON CONFLICT (customer_id, due_at) WHERE due_at IS NOT NULL DO NOTHING;
+ON CONFLICT (customer_id, due_at) WHERE due_at IS NOT NULL
+DO UPDATE SET status = 'planned', completed_at = NULL WHERE visits.status = 'cancelled';
 
 -- name: GetVisitByDue :one
 SELECT * FROM visits WHERE customer_id = $1 AND due_at = $2;

@@ -495,10 +495,19 @@ func (s *Store) SuspendCredit(ctx context.Context, customerID uuid.UUID, reason 
 }
 
 // ReinstateCredit restores a suspended agreement when nothing is overdue and
-// tells whether it did.
+// tells whether credit now stands restored. Asked again after an attempt
+// whose answer was lost (Temporal retries it), it still answers true, so
+// the reinstatement's notice is not lost with it.
 func (s *Store) ReinstateCredit(ctx context.Context, customerID uuid.UUID) (bool, error) {
 	n, err := s.q.ReinstateCredit(ctx, customerID)
-	return n > 0, interpret(err)
+	if err != nil || n > 0 {
+		return n > 0, interpret(err)
+	}
+	a, err := s.q.GetCredit(ctx, customerID)
+	if err != nil {
+		return false, interpret(err)
+	}
+	return a.Status == kam.CreditActive, nil
 }
 
 // RecordCreditEvent stores a settlement event once per key; a repeat is a no-op.

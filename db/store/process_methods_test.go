@@ -61,6 +61,16 @@ func TestSettlementMethodsAnswerInDomainTerms(t *testing.T) {
 	if did, err := st.ReinstateCredit(ctx, c); err != nil || did {
 		t.Fatalf("reinstated with an overdue statement: %v %v", did, err)
 	}
+	if _, err := st.Pay(ctx, store.Scope{}, c, dec("250"), "SETTLED", time.Now().UTC().Truncate(24*time.Hour), by); err != nil {
+		t.Fatal(err)
+	}
+	// Paid: reinstated; asked again (a retried attempt), still reinstated,
+	// so the reinstatement's notice is not lost.
+	for range 2 {
+		if did, err := st.ReinstateCredit(ctx, c); err != nil || !did {
+			t.Fatalf("reinstate once paid: %v %v", did, err)
+		}
+	}
 	for range 2 {
 		if err := st.RecordCreditEvent(ctx, c, "k1", "overdue", "d", nil); err != nil {
 			t.Fatal(err)
@@ -99,7 +109,9 @@ func TestVisitMethodsAnswerInDomainTerms(t *testing.T) {
 	if did, err := st.MarkVisitMissed(ctx, v); err != nil || !did {
 		t.Fatalf("missed: %v %v", did, err)
 	}
-	if did, err := st.MarkVisitMissed(ctx, v); err != nil || did {
+	// Asked again (Temporal retrying an attempt whose answer was lost), it
+	// still answers missed, so the miss's notice is not lost.
+	if did, err := st.MarkVisitMissed(ctx, v); err != nil || !did {
 		t.Fatalf("missed twice: %v %v", did, err)
 	}
 	w, err := st.PlanVisit(ctx, c, due.Add(time.Hour))
@@ -113,6 +125,17 @@ func TestVisitMethodsAnswerInDomainTerms(t *testing.T) {
 	}
 	if s, _ := st.VisitStatus(ctx, w); s != "cancelled" {
 		t.Fatalf("after cancel: %q", s)
+	}
+	if did, err := st.MarkVisitMissed(ctx, w); err != nil || did {
+		t.Fatalf("a withdrawn visit marked missed: %v %v", did, err)
+	}
+	// A plan begun since (the account won back, the same cadence) plans the
+	// withdrawn visit's due time again: it is planned once more, the same row.
+	if again, err := st.PlanVisit(ctx, c, due.Add(time.Hour)); err != nil || again != w {
+		t.Fatalf("planning a withdrawn visit's due time: %v %v, want %v", again, err, w)
+	}
+	if s, _ := st.VisitStatus(ctx, w); s != "planned" {
+		t.Fatalf("a withdrawn visit planned again is %q", s)
 	}
 	if _, err := st.VisitStatus(ctx, uuid.New()); !errors.Is(err, kam.ErrNotFound) {
 		t.Fatalf("unknown visit: %v, want not found", err)

@@ -138,14 +138,20 @@ func (s *Store) VisitStatus(ctx context.Context, visitID uuid.UUID) (string, err
 	return v.Status, interpret(err)
 }
 
-// MarkVisitMissed marks a still-planned visit missed and tells whether it did;
-// a visit no longer planned is left as it is.
+// MarkVisitMissed marks a still-planned visit missed and tells whether it is
+// missed; a visit done or withdrawn is left as it is. Asked again after an
+// attempt whose answer was lost (Temporal retries it), it still answers
+// true, so the miss's notice is not lost with it.
 func (s *Store) MarkVisitMissed(ctx context.Context, visitID uuid.UUID) (bool, error) {
 	_, err := s.q.MarkVisitMissed(ctx, visitID)
-	if errors.Is(interpret(err), kam.ErrNotFound) {
-		return false, nil
+	if !errors.Is(interpret(err), kam.ErrNotFound) {
+		return err == nil, interpret(err)
 	}
-	return err == nil, interpret(err)
+	v, err := s.q.GetVisit(ctx, visitID)
+	if err != nil {
+		return false, interpret(err)
+	}
+	return v.Status == "missed", nil
 }
 
 // CancelVisit withdraws a planned visit.

@@ -292,7 +292,8 @@ func (q *Queries) OldestPlannedVisit(ctx context.Context, customerID uuid.UUID) 
 
 const planVisit = `-- name: PlanVisit :exec
 INSERT INTO visits (id, customer_id, status, due_at) VALUES ($1, $2, 'planned', $3)
-ON CONFLICT (customer_id, due_at) WHERE due_at IS NOT NULL DO NOTHING
+ON CONFLICT (customer_id, due_at) WHERE due_at IS NOT NULL
+DO UPDATE SET status = 'planned', completed_at = NULL WHERE visits.status = 'cancelled'
 `
 
 type PlanVisitParams struct {
@@ -301,6 +302,10 @@ type PlanVisitParams struct {
 	DueAt      *time.Time
 }
 
+// A visit already there at that due time stays as it is, unless a plan
+// withdrew it (the account churned, its tier changed) and a plan begun
+// since plans it again: then it is planned once more, not left cancelled
+// for the new plan to wait on in vain.
 func (q *Queries) PlanVisit(ctx context.Context, arg PlanVisitParams) error {
 	_, err := q.db.Exec(ctx, planVisit, arg.ID, arg.CustomerID, arg.DueAt)
 	return err
