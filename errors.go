@@ -82,3 +82,8 @@ func StartFailed(message string, cause error) *Error {
 // ErrAssignedFields refuses a change of an account's tier, manager or status
 // by anyone but the KA Department (403).
 var ErrAssignedFields = &Error{Kind: KindForbidden, Code: "forbidden_field", Message: "tier, account_manager_id and status are set by the KA Department"}
+
+// ErrRecode refuses a change of an account's code by a caller who sees only
+// their own accounts (403): whether another code is taken would tell them
+// of accounts they may not see (SPEC §2), so they change none.
+var ErrRecode = &Error{Kind: KindForbidden, Code: "forbidden_field", Field: "code", Message: "an account's code is changed by the KA Department or a data clerk"}

@@ -353,6 +353,17 @@ func (s *Server) updateCustomer(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
+	if patch.Code != nil && scope.ManagerID != nil {
+		// A taken code would answer 409 duplicate_code: an oracle of the
+		// codes of accounts the caller may not see.
+		ar, err := s.store.GetArchive(ctx, scope, id)
+		if err != nil {
+			return nil, s.archiveErr(ctx, id, profileSections, err)
+		}
+		if *patch.Code != ar.Customer.Code {
+			return nil, s.deny(ctx, id, profileSections, kam.ErrRecode)
+		}
+	}
 	if err := s.patchCustomer(ctx, scope, id, ifMatch, patch); err != nil {
 		return nil, err
 	}
