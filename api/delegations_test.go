@@ -282,3 +282,31 @@ func awaitingOn(t *testing.T, token, customer string) map[string]bool {
 	}
 	return out
 }
+
+// SPEC §7: a deputy decides, and sees, only while able to decide approvals.
+// Moved to a role that decides none, their delegations end with the change:
+// what the delegator decides no longer waits on them.
+func TestRoleChangeEndsDelegations(t *testing.T) {
+	am := newStaff(t, kam.RoleAccountManager)
+	gm, deputy := newStaff(t, kam.RoleGeneralManager), newStaff(t, kam.RoleKAManager)
+	c := newAccount(t, am.ID)
+	del := must(t, call(t, "POST", "/v1/delegations", gm.Token, map[string]any{"to_staff_id": deputy.ID, "ends_at": inAnHour()}), 201).str("id")
+	req := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "15")), 201).str("id")
+	must(t, call(t, "POST", "/v1/discount-requests/"+req+"/decisions", staffByRole(t)[kam.RoleKAManager].Token, map[string]any{"decision": "approve"}), 200)
+	if taskOf(myTasks(t, deputy.Token, 200), kam.TaskDiscountDecision, req) == nil {
+		t.Fatal("the deputy does not see the GM's stage while the delegation is in force")
+	}
+	must(t, call(t, "PATCH", "/v1/staff/"+deputy.ID, adminToken, map[string]any{"role": kam.RoleDataClerk}), 200)
+	var d map[string]any
+	for _, it := range must(t, call(t, "GET", "/v1/delegations?limit=200&staff_id="+deputy.ID, adminToken, nil), 200).items() {
+		if it["id"] == del {
+			d = it
+		}
+	}
+	if d == nil || d["in_force"] != false || d["ended_at"] == nil {
+		t.Fatalf("the delegation after its deputy left deciding roles: %v", d)
+	}
+	if taskOf(myTasks(t, deputy.Token, 200), kam.TaskDiscountDecision, req) != nil {
+		t.Fatal("the former deputy still sees the GM's stage")
+	}
+}

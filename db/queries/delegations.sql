@@ -11,6 +11,14 @@ UPDATE delegations SET ended_at = now(), ended_by = sqlc.arg(ended_by)
 WHERE id = sqlc.arg(id) AND ended_at IS NULL AND ends_at > now()
 RETURNING *;
 
+-- name: EndDelegationsOf :execrows
+-- One who no longer decides approvals (deactivated, or moved to a role that
+-- decides none) neither delegates nor stands in any more: their
+-- delegations end with the change (ended_by stays empty: no one ended them
+-- by hand).
+UPDATE delegations SET ended_at = now()
+WHERE ended_at IS NULL AND ends_at > now() AND (from_staff_id = sqlc.arg(staff_id) OR to_staff_id = sqlc.arg(staff_id));
+
 -- name: ListDelegations :many
 -- party_id limits the list to delegations from or to that person (NULL:
 -- all); in_force keeps those in force now; newest first.

@@ -240,6 +240,13 @@ func (s *Store) UpdateStaff(ctx context.Context, id uuid.UUID, ifMatch *int32, p
 				return err
 			}
 		}
+		if !next.Active || !kam.DecidesApprovals(next.Role) {
+			// SPEC §7: a deputy decides, and sees, only while able to
+			// decide approvals; a delegator who cannot has none to lend.
+			if _, err := q.EndDelegationsOf(ctx, id); err != nil {
+				return err
+			}
+		}
 		if staffUnchanged(st, next) {
 			out.Staff = staffOf(st)
 			return nil

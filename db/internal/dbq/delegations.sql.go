@@ -128,6 +128,23 @@ func (q *Queries) EndDelegation(ctx context.Context, arg EndDelegationParams) (D
 	return i, err
 }
 
+const endDelegationsOf = `-- name: EndDelegationsOf :execrows
+UPDATE delegations SET ended_at = now()
+WHERE ended_at IS NULL AND ends_at > now() AND (from_staff_id = $1 OR to_staff_id = $1)
+`
+
+// One who no longer decides approvals (deactivated, or moved to a role that
+// decides none) neither delegates nor stands in any more: their
+// delegations end with the change (ended_by stays empty: no one ended them
+// by hand).
+func (q *Queries) EndDelegationsOf(ctx context.Context, staffID uuid.UUID) (int64, error) {
+	result, err := q.db.Exec(ctx, endDelegationsOf, staffID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const getDelegation = `-- name: GetDelegation :one
 SELECT id, from_staff_id, to_staff_id, starts_at, ends_at, reason, created_by, created_at, ended_at, ended_by FROM delegations WHERE id = $1
 `
