@@ -16,9 +16,14 @@ import (
 // wrong items allocated some 330 MB), so an array far beyond any schema's
 // maxItems (SPEC §7: 100) or a deeply nested body is refused unread. Arrays up
 // to maxJSONArrayItems still reach the schema, whose error names the field.
+//
+// An object is bounded the same way: no schema has more than a few dozen
+// properties, and each unknown one costs huma an error, matched against
+// every known name, before the problem is cut to its 16 KiB.
 const (
-	maxJSONArrayItems = 1000
-	maxJSONDepth      = 32
+	maxJSONArrayItems    = 1000
+	maxJSONObjectMembers = 1000
+	maxJSONDepth         = 32
 )
 
 // boundJSONBodies refuses (422 validation_failed) a request body with an
@@ -83,7 +88,11 @@ func canonicalJSONType(r *http.Request) {
 // jsonShapeProblem scans a JSON text without decoding it and says what is
 // too large about its shape, or "". Malformed JSON is left to the decoder.
 func jsonShapeProblem(b []byte) string {
-	var open []int // per open container: commas seen in an array, -1 for an object
+	type container struct {
+		object bool
+		commas int
+	}
+	var open []container
 	inString, escaped := false, false
 	for _, c := range b {
 		if inString {
@@ -104,20 +113,20 @@ func jsonShapeProblem(b []byte) string {
 			if len(open) == maxJSONDepth {
 				return "the body is nested more than " + itoa(maxJSONDepth) + " levels deep"
 			}
-			n := 0
-			if c == '{' {
-				n = -1
-			}
-			open = append(open, n)
+			open = append(open, container{object: c == '{'})
 		case ']', '}':
 			if len(open) > 0 {
 				open = open[:len(open)-1]
 			}
 		case ',':
-			if n := len(open); n > 0 && open[n-1] >= 0 {
-				open[n-1]++
-				if open[n-1] >= maxJSONArrayItems { // items = commas + 1
+			if n := len(open); n > 0 {
+				top := &open[n-1]
+				top.commas++ // items or members = commas + 1
+				switch {
+				case !top.object && top.commas >= maxJSONArrayItems:
 					return "an array has more than " + itoa(maxJSONArrayItems) + " items (at most 100 where not stated)"
+				case top.object && top.commas >= maxJSONObjectMembers:
+					return "an object has more than " + itoa(maxJSONObjectMembers) + " members"
 				}
 			}
 		}

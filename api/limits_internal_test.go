@@ -63,7 +63,8 @@ func TestJSONShape(t *testing.T) {
 		`{"a":[` + strings.Repeat("1,", 1000) + `1]}`:     true,
 		`{"a":"` + strings.Repeat(",", 5000) + `"}`:       false, // commas in a string
 		`{"a":"\"` + strings.Repeat(",", 5000) + `"}`:     false, // after an escaped quote
-		`{` + strings.Repeat(`"k":1,`, 5000) + `"z":1}`:   false, // object members are not items
+		`{` + strings.Repeat(`"k":1,`, 999) + `"z":1}`:    false, // 1000 members
+		`{` + strings.Repeat(`"k":1,`, 1000) + `"z":1}`:   true,
 		strings.Repeat("[", 33) + strings.Repeat("]", 33): true,
 		strings.Repeat("[", 32) + strings.Repeat("]", 32): false,
 	} {

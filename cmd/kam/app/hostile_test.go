@@ -798,6 +798,12 @@ func contentTypeCases(tg target, ops []opSpec) []targetedCase {
 			b := tg.plausibleBody(o)
 			b[o.fields[0]] = make([]any, 2000)
 			add(o.fields[0]+" of 2,000 items", b)
+			// 2,000 unknown members: each would cost huma an error.
+			b = tg.plausibleBody(o)
+			for i := range 2000 {
+				b[fmt.Sprintf("x%d", i)] = 1
+			}
+			add("2,000 unknown members", b)
 		}
 	}
 	return cases
