@@ -110,13 +110,22 @@ func AccountOnboarding(ctx workflow.Context, in OnboardingInput) (OnboardingStat
 		switch event {
 		case "remind":
 			st.Reminders++
+			// Art. 9: data clerks keep the archive but may not see credit;
+			// a missing credit agreement is finance's to make (SPEC §2).
+			// Each reminder stays one notice (replay: one activity per
+			// reminder, as before), to the clerks while anything else is
+			// missing, to finance once only credit is.
+			missing, keepers := withoutCredit(st.Missing), []string{kam.RoleDataClerk}
+			if len(missing) == 0 {
+				missing, keepers = st.Missing, []string{kam.RoleFinance}
+			}
 			if err := notify(ctx, activities.Notice{
 				EventKey:   fmt.Sprintf("%s/remind/%d", keys, st.Reminders),
 				Kind:       "archive_incomplete",
 				TitleMsg:   i18n.M(i18n.ArchiveIncompleteTitle),
-				BodyMsg:    i18n.M(i18n.ArchiveIncompleteBody, strings.Join(st.Missing, ", ")),
+				BodyMsg:    i18n.M(i18n.ArchiveIncompleteBody, strings.Join(missing, ", ")),
 				CustomerID: &in.CustomerID,
-				Roles:      []string{kam.RoleDataClerk},
+				Roles:      keepers,
 			}); err != nil {
 				return st, err
 			}
@@ -141,6 +150,18 @@ func AccountOnboarding(ctx workflow.Context, in OnboardingInput) (OnboardingStat
 			return st, workflow.NewContinueAsNewError(ctx, AccountOnboarding, in)
 		}
 	}
+}
+
+// withoutCredit is an archive's missing sections as a caller who may not
+// see credit is told them.
+func withoutCredit(missing []string) []string {
+	out := make([]string, 0, len(missing))
+	for _, m := range missing {
+		if m != kam.SectionCredit {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // versionKeysPerRun guards the event keys of onboarding notices.

@@ -98,6 +98,10 @@ func TestOnboardingRemindsEscalatesThenCompletesOnSignal(t *testing.T) {
 			if len(n.Roles) != 1 || n.Roles[0] != kam.RoleDataClerk {
 				t.Errorf("reminder went to %v", n.Roles)
 			}
+			// Art. 9: the clerks are not told of credit.
+			if got := n.BodyMsg.Args; len(got) != 1 || got[0] != kam.SectionKeyPersons {
+				t.Errorf("the clerks' reminder says %v missing", got)
+			}
 		case "archive_escalated":
 			escalations++
 			if len(n.Roles) != 1 || n.Roles[0] != kam.RoleKAManager {
@@ -235,5 +239,36 @@ func TestOnboardingRunsHaveTheirOwnKeys(t *testing.T) {
 			t.Errorf("key %s used twice, or not under the workflow ID", k)
 		}
 		seen[k] = true
+	}
+}
+
+// Art. 9, SPEC §2: an archive that lacks only its credit agreement is
+// finance's to complete, not the data clerks' (who may not see credit):
+// its reminders go to finance.
+func TestOnboardingRemindsFinanceOfAMissingCreditAgreement(t *testing.T) {
+	env, a := onboardingEnv(t)
+	id := uuid.New()
+	env.OnActivity(a.CheckArchive, mock.Anything, id).Return(incomplete(kam.SectionCredit), nil)
+	var notices []activities.Notice
+	env.OnActivity(a.Notify, mock.Anything, mock.Anything).Return(func(_ context.Context, n activities.Notice) (int, error) {
+		notices = append(notices, n)
+		if len(notices) == 3 {
+			env.CancelWorkflow()
+		}
+		return 1, nil
+	})
+	env.ExecuteWorkflow(AccountOnboarding, input(id))
+	reminders := 0
+	for _, n := range notices {
+		if n.Kind != "archive_incomplete" {
+			continue
+		}
+		reminders++
+		if len(n.Roles) != 1 || n.Roles[0] != kam.RoleFinance || len(n.BodyMsg.Args) != 1 || n.BodyMsg.Args[0] != kam.SectionCredit {
+			t.Errorf("reminder to %v saying %v, want finance told of credit", n.Roles, n.BodyMsg.Args)
+		}
+	}
+	if reminders == 0 {
+		t.Fatal("no reminder")
 	}
 }
