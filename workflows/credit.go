@@ -41,6 +41,10 @@ type SettlementInput struct {
 	Warned     int       // 1 + the cycle last warned in; 0: never
 	Reinstated int       // reinstatements so far (keys their notices)
 	Tracked    []Tracked
+	// StartedAt is when this line of runs began (versionRunKeys), carried
+	// across continue-as-new: it names the run in the keys of the notices
+	// its counters number.
+	StartedAt time.Time
 }
 
 // Tracked is an unpaid statement the run follows.
@@ -101,6 +105,9 @@ func CreditSettlement(ctx workflow.Context, in SettlementInput) (SettlementState
 	// Asked once per run, at its start, so that a close pays for no version
 	// marker of its own.
 	s.localClose = workflow.GetVersion(ctx, versionLocalClose, workflow.DefaultVersion, 1) == 1
+	if workflow.GetVersion(ctx, versionRunKeys, workflow.DefaultVersion, 1) == 1 && s.in.StartedAt.IsZero() {
+		s.in.StartedAt = workflow.Now(ctx)
+	}
 	if err := s.load(ctx); err != nil || s.closed() {
 		s.ended(&st)
 		return st, err
@@ -200,6 +207,14 @@ const (
 	// each was an activity with a workflow task of its own (three workflow
 	// tasks and two activity tasks per close). Decided at the run's start.
 	versionLocalClose = "local-close"
+	// versionRunKeys: the early warning's and the reinstatement's notices,
+	// numbered by the run's counters, are keyed by the run too. An
+	// agreement closed and opened again gets a new run whose counters start
+	// at 0: under the workflow ID alone its first warnings and
+	// reinstatements took the keys of the old run's, were taken as already
+	// sent and never reached anyone. Statement notices keep their keys
+	// (the statement's id names them already). Decided at the run's start.
+	versionRunKeys = "run-keys"
 )
 
 // drainSignals empties the channels and says whether anything was pending.
@@ -325,6 +340,15 @@ func (s *settlement) inArrears() bool {
 
 func (s *settlement) key(suffix string) string {
 	return SettlementWorkflowID(s.in.CustomerID) + "/" + suffix
+}
+
+// counted is the key suffix of a notice the run's counters number: named by
+// the run once it has a start (versionRunKeys).
+func (s *settlement) counted(suffix string) string {
+	if s.in.StartedAt.IsZero() {
+		return suffix
+	}
+	return "run/" + s.in.StartedAt.UTC().Format(time.RFC3339Nano) + "/" + suffix
 }
 
 // load reads the agreement and lines the followed statements up with it:
@@ -473,7 +497,7 @@ func (s *settlement) reinstateIfSettled(ctx workflow.Context, followed bool) err
 	}
 	s.in.Reinstated++
 	s.snap.Status = kam.CreditActive
-	return s.event(ctx, fmt.Sprintf("reinstated/%d", s.in.Reinstated), "credit_reinstated", i18n.M(i18n.CreditReinstatedTitle),
+	return s.event(ctx, s.counted(fmt.Sprintf("reinstated/%d", s.in.Reinstated)), "credit_reinstated", i18n.M(i18n.CreditReinstatedTitle),
 		i18n.M(i18n.CreditReinstatedBody), kam.RoleFinance)
 }
 
@@ -495,6 +519,6 @@ func (s *settlement) warnIfReached(ctx workflow.Context, atClose bool) error {
 		return err
 	}
 	s.in.Warned = s.in.Cycle + 1
-	return s.event(ctx, fmt.Sprintf("warning/%d", s.in.Cycle), "arrears_warning", i18n.M(i18n.ArrearsWarningTitle),
+	return s.event(ctx, s.counted(fmt.Sprintf("warning/%d", s.in.Cycle)), "arrears_warning", i18n.M(i18n.ArrearsWarningTitle),
 		i18n.M(i18n.ArrearsWarningBody, strings.TrimRight(s.in.WarnRatio, "0")), kam.RoleFinance)
 }

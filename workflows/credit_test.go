@@ -352,7 +352,11 @@ func TestSettlementEarlyWarningOncePerCycle(t *testing.T) {
 			warnings = append(warnings, e.Key)
 		}
 	}
-	if len(warnings) != 2 || warnings[0] != r.key("warning/0") || warnings[1] != r.key("warning/1") {
+	// Keyed by the run (versionRunKeys): an agreement closed and opened
+	// again starts a run whose counters start at 0 again, and its warnings
+	// must not be taken for this run's and dropped as sent.
+	run := "run/" + t0.Format(time.RFC3339Nano) + "/"
+	if len(warnings) != 2 || warnings[0] != r.key(run+"warning/0") || warnings[1] != r.key(run+"warning/1") {
 		t.Fatalf("warnings = %v", warnings)
 	}
 }
