@@ -65,6 +65,11 @@ import (
 //
 //	KAM_RECORD_HISTORY=$PWD/workflows/testdata/reconcile-nudge.json go test -short ./cmd/kam/app -run TestReconcilerReinstatesCreditWhosePaymentSignalWasLost
 //
+// and the early warning's and reinstatement's notices keyed by the run
+// (versionRunKeys; the histories above replay the keys of before) with
+//
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/settlement-run-keys.json go test ./api -run 'TestCreditSuspendedAndReinstated$'
+//
 // Every file in testdata/ is such a history.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
