@@ -192,6 +192,18 @@ func (s *Server) deny(ctx context.Context, id uuid.UUID, sections []string, why 
 	return problemFor(s.log, why)
 }
 
+// denyRecord is deny for an attempt on a record by its id (a ticket,
+// discount request, grant, filing or greeting task): registered against the
+// account the record belongs to, though the caller may not see it, so that
+// the register shows who tried which account (SPEC §5).
+func (s *Server) denyRecord(ctx context.Context, id uuid.UUID, sections []string, why error) error {
+	owner, err := s.store.AccountOfRecord(ctx, id)
+	if err != nil {
+		s.log.Warn("refused attempt registered without its account", "record", id, "error", err)
+	}
+	return s.deny(ctx, owner, sections, why)
+}
+
 // archiveErr maps a store error on an archive route; a not-found there is an
 // attempt on an account the caller cannot see, and is registered as denied.
 func (s *Server) archiveErr(ctx context.Context, id uuid.UUID, sections []string, err error) error {

@@ -298,11 +298,11 @@ func (s *Server) loadDiscount(ctx context.Context, raw string) (kam.DiscountView
 	}
 	v, ok := discountViewer(callerOf(ctx))
 	if !ok {
-		return kam.DiscountView{}, s.deny(ctx, uuid.Nil, discountSections, notFound())
+		return kam.DiscountView{}, s.denyRecord(ctx, id, discountSections, notFound())
 	}
 	view, err := s.store.GetDiscountRequest(ctx, v, id)
 	if errors.Is(err, kam.ErrNotFound) {
-		return view, s.deny(ctx, uuid.Nil, discountSections, notFound())
+		return view, s.denyRecord(ctx, id, discountSections, notFound())
 	}
 	if err != nil {
 		return view, problemFor(s.log, err)
@@ -521,10 +521,10 @@ func (s *Server) acknowledgeFiling(ctx context.Context, in *struct {
 	}
 	p := callerOf(ctx)
 	if !can(p.Role, capSeeFilings) {
-		return nil, s.deny(ctx, uuid.Nil, discountSections, notFound())
+		return nil, s.denyRecord(ctx, id, discountSections, notFound())
 	}
 	if p.Role != kam.RoleGeneralManager {
-		return nil, s.deny(ctx, uuid.Nil, discountSections, forbidden("only the General Manager acknowledges a filing"))
+		return nil, s.denyRecord(ctx, id, discountSections, forbidden("only the General Manager acknowledges a filing"))
 	}
 	// The filing names its account: the store puts it into the register entry.
 	f, err := archiveWrite(s, ctx, nil, discountSections, func(ctx context.Context) (kam.Filing, error) {
@@ -636,11 +636,11 @@ func (s *Server) loadGrant(ctx context.Context, raw string) (kam.GrantView, erro
 	}
 	p := callerOf(ctx)
 	if !can(p.Role, capReadGrants) {
-		return kam.GrantView{}, s.deny(ctx, uuid.Nil, discountSections, notFound())
+		return kam.GrantView{}, s.denyRecord(ctx, id, discountSections, notFound())
 	}
 	g, err := s.store.GetGrant(ctx, scopeOf(p), id)
 	if errors.Is(err, kam.ErrNotFound) {
-		return g, s.deny(ctx, uuid.Nil, discountSections, notFound())
+		return g, s.denyRecord(ctx, id, discountSections, notFound())
 	}
 	if err != nil {
 		return g, problemFor(s.log, err)

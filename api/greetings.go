@@ -200,19 +200,19 @@ func (s *Server) completeGreeting(ctx context.Context, in *struct {
 	ID string `path:"id" format:"uuid"`
 }) (*struct{ Body Greeting }, error) {
 	p := callerOf(ctx)
-	if !can(p.Role, capGreetings) {
-		return nil, s.deny(ctx, uuid.Nil, greetingSections, notFound())
-	}
 	id, err := parseUUID("path.id", in.ID)
 	if err != nil {
 		return nil, err
+	}
+	if !can(p.Role, capGreetings) {
+		return nil, s.denyRecord(ctx, id, greetingSections, notFound())
 	}
 	// The task names its account: the store puts it into the register entry.
 	g, err := archiveWrite(s, ctx, nil, greetingSections, func(ctx context.Context) (kam.Greeting, error) {
 		return s.store.CompleteGreeting(ctx, scopeOf(p), id)
 	})
 	if errors.Is(err, kam.ErrNotFound) {
-		return nil, s.deny(ctx, uuid.Nil, greetingSections, notFound())
+		return nil, s.denyRecord(ctx, id, greetingSections, notFound())
 	}
 	if err != nil {
 		return nil, problemFor(s.log, err)

@@ -152,12 +152,12 @@ func (s *Server) loadTicket(ctx context.Context, raw string) (kam.Ticket, error)
 	}
 	p := callerOf(ctx)
 	if !can(p.Role, capReadTickets) {
-		return kam.Ticket{}, s.deny(ctx, uuid.Nil, ticketSections, notFound())
+		return kam.Ticket{}, s.denyRecord(ctx, id, ticketSections, notFound())
 	}
 	t, err := s.store.GetTicket(ctx, scopeOf(p), id)
 	switch {
 	case errors.Is(err, kam.ErrNotFound):
-		return t, s.deny(ctx, uuid.Nil, ticketSections, notFound())
+		return t, s.denyRecord(ctx, id, ticketSections, notFound())
 	case err != nil:
 		return t, problemFor(s.log, err)
 	}

@@ -116,3 +116,29 @@ func TestTicketAuthorization(t *testing.T) {
 		})
 	}
 }
+
+// SPEC §5 "which account": an attempt on a record the caller may not see (a
+// ticket, a discount request, a grant) is refused 404 and registered as
+// denied against the account the record belongs to, so that the auditor's
+// view of that account shows who tried it.
+func TestRefusedRecordAttemptsNameTheirAccount(t *testing.T) {
+	staff := staffByRole(t)
+	owner, prober := newStaff(t, kam.RoleAccountManager), newStaff(t, kam.RoleAccountManager)
+	c := newAccount(t, owner.ID)
+	ticket := must(t, call(t, "POST", "/v1/tickets", staff[kam.RoleServiceAgent].Token, map[string]any{"customer_id": c, "kind": "inquiry", "subject": "q"}), 201).str("id")
+	req := must(t, call(t, "POST", "/v1/discount-requests", owner.Token, discountBody(c, "4")), 201).str("id")
+	for _, path := range []string{"/v1/tickets/" + ticket, "/v1/discount-requests/" + req} {
+		reqID := uuid.NewString()
+		problem(t, call(t, "GET", path, prober.Token, nil, header{"X-Request-Id", reqID}), 404, "not_found")
+		if n := countRows(t, "SELECT count(*) FROM access_log WHERE request_id = $1 AND action = 'denied' AND customer_id = $2 AND staff_id = $3",
+			reqID, c, prober.ID); n != 1 {
+			t.Errorf("GET %s: %d denied rows naming the account, want 1", path, n)
+		}
+	}
+	// An id that names nothing is refused alike and names no account.
+	reqID := uuid.NewString()
+	problem(t, call(t, "GET", "/v1/tickets/"+uuid.NewString(), prober.Token, nil, header{"X-Request-Id", reqID}), 404, "not_found")
+	if n := countRows(t, "SELECT count(*) FROM access_log WHERE request_id = $1 AND action = 'denied' AND customer_id IS NULL", reqID); n != 1 {
+		t.Errorf("%d denied rows without an account for an unknown ticket, want 1", n)
+	}
+}

@@ -115,3 +115,15 @@ SELECT current_user::text AS role_name,
             OR has_table_privilege(c.oid, 'TRIGGER') OR has_any_column_privilege(c.oid, 'UPDATE')))::boolean AS can_tamper
 FROM pg_catalog.pg_class c
 WHERE c.oid IN ('access_log'::regclass, 'access_log_seals'::regclass);
+
+-- name: AccountOfRecord :one
+-- The account a ticket, discount request, grant, filing or greeting task
+-- belongs to, whoever may see it: what a refused attempt on the record is
+-- registered against (SPEC §5 "which account"). Ids are UUIDs, unique
+-- across these tables.
+SELECT customer_id FROM tickets WHERE tickets.id = sqlc.arg(id)
+UNION ALL SELECT customer_id FROM discount_requests WHERE discount_requests.id = sqlc.arg(id)
+UNION ALL SELECT customer_id FROM discount_grants WHERE discount_grants.id = sqlc.arg(id)
+UNION ALL SELECT customer_id FROM filings WHERE filings.id = sqlc.arg(id)
+UNION ALL SELECT customer_id FROM greetings WHERE greetings.id = sqlc.arg(id)
+LIMIT 1;

@@ -442,3 +442,15 @@ func (s *Store) ListAccess(ctx context.Context, f kam.AccessQuery) ([]kam.Access
 	}
 	return out, nil
 }
+
+// AccountOfRecord answers the account a ticket, discount request, grant,
+// filing or greeting task belongs to, whoever may see it, or uuid.Nil for an
+// id that names none: a refused attempt on the record is registered against
+// it (SPEC §5).
+func (s *Store) AccountOfRecord(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
+	c, err := s.q.AccountOfRecord(ctx, id)
+	if errors.Is(interpret(err), kam.ErrNotFound) {
+		return uuid.Nil, nil
+	}
+	return c, interpret(err)
+}

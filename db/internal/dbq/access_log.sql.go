@@ -12,6 +12,26 @@ import (
 	"github.com/google/uuid"
 )
 
+const accountOfRecord = `-- name: AccountOfRecord :one
+SELECT customer_id FROM tickets WHERE tickets.id = $1
+UNION ALL SELECT customer_id FROM discount_requests WHERE discount_requests.id = $1
+UNION ALL SELECT customer_id FROM discount_grants WHERE discount_grants.id = $1
+UNION ALL SELECT customer_id FROM filings WHERE filings.id = $1
+UNION ALL SELECT customer_id FROM greetings WHERE greetings.id = $1
+LIMIT 1
+`
+
+// The account a ticket, discount request, grant, filing or greeting task
+// belongs to, whoever may see it: what a refused attempt on the record is
+// registered against (SPEC §5 "which account"). Ids are UUIDs, unique
+// across these tables.
+func (q *Queries) AccountOfRecord(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, accountOfRecord, id)
+	var customer_id uuid.UUID
+	err := row.Scan(&customer_id)
+	return customer_id, err
+}
+
 const appendAccess = `-- name: AppendAccess :exec
 INSERT INTO access_log (staff_id, staff_role, customer_id, action, sections, request_id, purpose, route)
 SELECT $1::uuid, $2::text,
