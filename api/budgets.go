@@ -80,9 +80,10 @@ type TierBudgetLine struct {
 
 // BudgetReport is Art. 21's spend against budget for a year.
 type BudgetReport struct {
-	Year     int32            `json:"year"`
-	Accounts []BudgetLine     `json:"accounts"`
-	Tiers    []TierBudgetLine `json:"tiers"`
+	Year       int32            `json:"year"`
+	Accounts   []BudgetLine     `json:"accounts" doc:"A page of accounts by code (?limit=, default 200); the rest follow ?cursor=next_cursor"`
+	Tiers      []TierBudgetLine `json:"tiers"`
+	NextCursor string           `json:"next_cursor,omitempty" doc:"Pass as ?cursor= for the next page of accounts; absent on the last page"`
 }
 
 // EventCreate is a symposium, customer event or training (Art. 5.4, 5.7, 19).
@@ -182,9 +183,18 @@ func (s *Server) putTierBudget(ctx context.Context, in *struct {
 	return &struct{ Body Budget }{Body: budgetOut(b)}, nil
 }
 
+// budgetReport shows accounts one by one, so it is paged like any list and
+// registers each account it shows (Art. 9), as well as the report's export.
 func (s *Server) budgetReport(ctx context.Context, in *struct {
-	Year int32 `query:"year" minimum:"2000" maximum:"2200" doc:"Default: this year"`
+	Year   int32  `query:"year" minimum:"2000" maximum:"2200" doc:"Default: this year"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"500" default:"200" doc:"Accounts on this page"`
+	Cursor string `query:"cursor" maxLength:"1024" doc:"next_cursor of the previous page"`
 }) (*struct{ Body BudgetReport }, error) {
+	var after string
+	resume, err := decodeCursor(in.Cursor, "budget", textKey(&after))
+	if err != nil {
+		return nil, err
+	}
 	mgr, err := s.reportGate(ctx, "budget")
 	if err != nil {
 		return nil, err
@@ -193,15 +203,26 @@ func (s *Server) budgetReport(ctx context.Context, in *struct {
 	if year == 0 {
 		year = int32(s.today().Year())
 	}
-	lines, err := s.store.BudgetReport(ctx, year, mgr)
+	var afterCode *string
+	if resume {
+		afterCode = &after
+	}
+	lines, err := s.store.BudgetReport(ctx, year, mgr, afterCode, int32(in.Limit+1))
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	out := BudgetReport{Year: year, Accounts: []BudgetLine{}, Tiers: []TierBudgetLine{}}
-	for _, l := range lines {
-		out.Accounts = append(out.Accounts, BudgetLine{CustomerID: l.CustomerID.String(), Code: l.Code, Tier: l.Tier, Budget: money(l.Budget),
-			OwnBudget: l.OwnBudget, Spent: money(l.Spent), Remaining: money(l.Remaining())})
+	page := pageOf(lines, in.Limit, func(l kam.BudgetLine) BudgetLine {
+		return BudgetLine{CustomerID: l.CustomerID.String(), Code: l.Code, Tier: l.Tier, Budget: money(l.Budget),
+			OwnBudget: l.OwnBudget, Spent: money(l.Spent), Remaining: money(l.Remaining())}
+	}, func(l kam.BudgetLine) string { return encodeCursor("budget", l.Code) })
+	shown := make([]uuid.UUID, len(page.Items))
+	for i, l := range lines[:len(page.Items)] {
+		shown[i] = l.CustomerID
 	}
+	if err := s.registerShown(ctx, kam.AccessList, shown, budgetSections); err != nil {
+		return nil, err
+	}
+	out := BudgetReport{Year: year, Accounts: page.Items, Tiers: []TierBudgetLine{}, NextCursor: page.NextCursor}
 	if mgr == nil {
 		if out.Tiers, err = s.tierBudgetLines(ctx, year); err != nil {
 			return nil, err

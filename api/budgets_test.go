@@ -3,6 +3,8 @@ package api_test
 import (
 	"testing"
 
+	"github.com/google/uuid"
+
 	"kam"
 )
 
@@ -39,6 +41,22 @@ func TestBudgetsCostsAndEvents(t *testing.T) {
 	if l := lines[pooled]; l["own_budget"] != false || l["spent"] != "100.00" || len(lines) != 2 {
 		t.Fatalf("pooled line = %v (%d lines)", l, len(lines))
 	}
+	// Art. 9: each account the report shows is registered; the list pages
+	// like any other (one account a page here).
+	reqID := uuid.NewString()
+	page1 := must(t, call(t, "GET", "/v1/reports/budget?year=2030&limit=1", am.Token, nil, header{"X-Request-Id", reqID}), 200)
+	if n := len(page1.Body["accounts"].([]any)); n != 1 || page1.str("next_cursor") == "" {
+		t.Fatalf("first page: %s", page1.Raw)
+	}
+	if n := countRows(t, "SELECT count(*) FROM access_log WHERE request_id = $1 AND action = 'list' AND customer_id IS NOT NULL", reqID); n != 1 {
+		t.Fatalf("%d accounts registered for a page of one", n)
+	}
+	second := must(t, call(t, "GET", "/v1/reports/budget?year=2030&limit=1&cursor="+page1.str("next_cursor"), am.Token, nil), 200)
+	a1, a2 := page1.Body["accounts"].([]any)[0].(map[string]any), second.Body["accounts"].([]any)[0].(map[string]any)
+	if a1["customer_id"] == a2["customer_id"] || second.str("next_cursor") != "" {
+		t.Fatalf("second page: %s", second.Raw)
+	}
+	problem(t, call(t, "GET", "/v1/reports/budget?year=2030&cursor=bm90LWEtY3Vyc29y", am.Token, nil), 422, "validation_failed")
 	tiers := must(t, call(t, "GET", "/v1/reports/budget?year=2030", ka.Token, nil), 200).Body["tiers"].([]any)
 	if len(tiers) != 1 || tiers[0].(map[string]any)["tier"] != "A" || tiers[0].(map[string]any)["budget"] != "20000.00" {
 		t.Fatalf("tier lines = %v", tiers)

@@ -22,15 +22,16 @@ ORDER BY incurred_on DESC, id DESC LIMIT sqlc.arg(lim);
 
 -- name: BudgetReport :many
 -- Art. 21: spend against budget per account for a year; an account without
--- its own budget draws on its tier's.
+-- its own budget draws on its tier's. Paged by code (unique), after_code.
 SELECT c.id, c.code, c.name, c.tier, c.account_manager_id,
     coalesce(b.amount, 0)::numeric AS budget,
     (b.id IS NOT NULL)::boolean AS own_budget,
     coalesce((SELECT sum(k.amount) FROM ka_costs k WHERE k.customer_id = c.id AND extract(year FROM k.incurred_on) = sqlc.arg(year)::int), 0)::numeric AS spent
 FROM customers c
 LEFT JOIN ka_budgets b ON b.customer_id = c.id AND b.year = sqlc.arg(year)::int
-WHERE sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id)
-ORDER BY c.code;
+WHERE (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id))
+  AND (sqlc.narg(after_code)::text IS NULL OR c.code > sqlc.narg(after_code))
+ORDER BY c.code LIMIT sqlc.arg(lim);
 
 -- name: TierBudgets :many
 SELECT b.tier, b.amount,

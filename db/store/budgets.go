@@ -49,8 +49,8 @@ func (s *Store) PutTierBudget(ctx context.Context, year int32, tier string, amou
 
 // BudgetReport is each account's spend in a year against its budget, by
 // code; managerID, when set, keeps that account manager's accounts.
-func (s *Store) BudgetReport(ctx context.Context, year int32, managerID *uuid.UUID) ([]kam.BudgetLine, error) {
-	rows, err := s.q.BudgetReport(ctx, dbq.BudgetReportParams{Year: year, ManagerID: managerID})
+func (s *Store) BudgetReport(ctx context.Context, year int32, managerID *uuid.UUID, afterCode *string, lim int32) ([]kam.BudgetLine, error) {
+	rows, err := s.q.BudgetReport(ctx, dbq.BudgetReportParams{Year: year, ManagerID: managerID, AfterCode: afterCode, Lim: lim})
 	if err != nil {
 		return nil, interpret(err)
 	}

@@ -20,13 +20,16 @@ SELECT c.id, c.code, c.name, c.tier, c.account_manager_id,
     coalesce((SELECT sum(k.amount) FROM ka_costs k WHERE k.customer_id = c.id AND extract(year FROM k.incurred_on) = $1::int), 0)::numeric AS spent
 FROM customers c
 LEFT JOIN ka_budgets b ON b.customer_id = c.id AND b.year = $1::int
-WHERE $2::uuid IS NULL OR c.account_manager_id = $2
-ORDER BY c.code
+WHERE ($2::uuid IS NULL OR c.account_manager_id = $2)
+  AND ($3::text IS NULL OR c.code > $3)
+ORDER BY c.code LIMIT $4
 `
 
 type BudgetReportParams struct {
 	Year      int32
 	ManagerID *uuid.UUID
+	AfterCode *string
+	Lim       int32
 }
 
 type BudgetReportRow struct {
@@ -41,9 +44,14 @@ type BudgetReportRow struct {
 }
 
 // Art. 21: spend against budget per account for a year; an account without
-// its own budget draws on its tier's.
+// its own budget draws on its tier's. Paged by code (unique), after_code.
 func (q *Queries) BudgetReport(ctx context.Context, arg BudgetReportParams) ([]BudgetReportRow, error) {
-	rows, err := q.db.Query(ctx, budgetReport, arg.Year, arg.ManagerID)
+	rows, err := q.db.Query(ctx, budgetReport,
+		arg.Year,
+		arg.ManagerID,
+		arg.AfterCode,
+		arg.Lim,
+	)
 	if err != nil {
 		return nil, err
 	}
