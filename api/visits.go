@@ -19,7 +19,7 @@ var visitSections = []string{"visits"}
 type VisitCreate struct {
 	VisitedOn    string   `json:"visited_on" format:"date"`
 	StaffID      string   `json:"staff_id,omitempty" format:"uuid" doc:"Who visited; default: you"`
-	KeyPersonIDs []string `json:"key_person_ids,omitempty" maxItems:"50"`
+	KeyPersonIDs []string `json:"key_person_ids,omitempty" maxItems:"100"`
 	Notes        string   `json:"notes,omitempty" maxLength:"10000"`
 	Outcome      string   `json:"outcome,omitempty" maxLength:"2000"`
 	FollowUps    string   `json:"follow_ups,omitempty" maxLength:"2000"`
