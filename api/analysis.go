@@ -231,23 +231,33 @@ func (s *Server) recordSatisfaction(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	return &struct{ Body satisfactionRecord }{Body: satisfactionRecord{ID: r.ID.String(), Score: r.Score}}, nil
+	return &struct{ Body satisfactionRecord }{Body: satisfactionRecord{ID: r.ID.String(), CustomerID: r.CustomerID.String(), Score: r.Score,
+		Channel: r.Channel, Comment: r.Comment, SurveyedOn: r.SurveyedOn.Format(time.DateOnly), CreatedBy: uuidString(r.CreatedBy), CreatedAt: r.CreatedAt}}, nil
 }
 
-// satisfactionRecord is the answer to a recorded survey. An alias, so the
-// body stays the anonymous struct it always was (and the OpenAPI schema).
-type satisfactionRecord = struct {
-	ID    string `json:"id" format:"uuid"`
-	Score int32  `json:"score"`
+// satisfactionRecord is a recorded survey, returned whole (SPEC §3).
+type satisfactionRecord struct {
+	ID         string    `json:"id" format:"uuid"`
+	CustomerID string    `json:"customer_id" format:"uuid"`
+	Score      int32     `json:"score"`
+	Channel    string    `json:"channel"`
+	Comment    string    `json:"comment"`
+	SurveyedOn string    `json:"surveyed_on" format:"date"`
+	CreatedBy  *string   `json:"created_by" format:"uuid"`
+	CreatedAt  time.Time `json:"created_at"`
 }
 
-// churnRecord is the answer to a recorded churn. An alias, so the body
-// stays the anonymous struct it always was (and the OpenAPI schema with it).
-type churnRecord = struct {
-	ID          string `json:"id" format:"uuid"`
-	CustomerID  string `json:"customer_id" format:"uuid"`
-	Reason      string `json:"reason"`
-	EffectiveOn string `json:"effective_on"`
+// churnRecord is a recorded churn, returned whole (SPEC §3).
+type churnRecord struct {
+	ID          string    `json:"id" format:"uuid"`
+	CustomerID  string    `json:"customer_id" format:"uuid"`
+	Reason      string    `json:"reason"`
+	ReasonText  string    `json:"reason_text"`
+	Destination string    `json:"destination"`
+	Competitor  string    `json:"competitor"`
+	EffectiveOn string    `json:"effective_on" format:"date"`
+	RecordedBy  *string   `json:"recorded_by" format:"uuid"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 func (s *Server) recordChurn(ctx context.Context, in *struct {
@@ -271,9 +281,9 @@ func (s *Server) recordChurn(ctx context.Context, in *struct {
 	}
 	// Churn stops the visit plan; credit recovery goes on.
 	s.serviceChanged(ctx, id, []store.Change{{Field: "status"}})
-	out := &struct{ Body churnRecord }{}
-	out.Body.ID, out.Body.CustomerID, out.Body.Reason, out.Body.EffectiveOn = c.ID.String(), id.String(), c.Reason, c.EffectiveOn.Format(time.DateOnly)
-	return out, nil
+	return &struct{ Body churnRecord }{Body: churnRecord{ID: c.ID.String(), CustomerID: id.String(), Reason: c.Reason, ReasonText: c.ReasonText,
+		Destination: c.Destination, Competitor: c.Competitor, EffectiveOn: c.EffectiveOn.Format(time.DateOnly),
+		RecordedBy: uuidString(c.RecordedBy), CreatedAt: c.CreatedAt}}, nil
 }
 
 func (s *Server) reactivate(ctx context.Context, in *struct {

@@ -35,7 +35,10 @@ func TestAnalysisDataAuthorization(t *testing.T) {
 				return
 			case kam.RoleKAManager, kam.RoleAccountManager:
 				must(t, sale, 201)
-				must(t, survey, 201)
+				// Returned whole (SPEC §3).
+				if r := must(t, survey, 201); r.str("channel") != "phone" || r.str("surveyed_on") != today() || r.str("customer_id") != own || r.str("id") == "" {
+					t.Fatalf("survey answer = %s", r.Raw)
+				}
 			case kam.RoleDataClerk:
 				must(t, sale, 201)
 				problem(t, survey, 403, "forbidden")
@@ -61,7 +64,10 @@ func TestAnalysisDataAuthorization(t *testing.T) {
 	churn := map[string]any{"reason": "competitor", "reason_text": "lower price", "destination": "Shenzhen", "competitor": "Rival Co", "effective_on": today()}
 	problem(t, call(t, "POST", "/v1/customers/"+own+"/churn", am.Token, churn), 403, "forbidden")
 	ka := staff[kam.RoleKAManager]
-	must(t, call(t, "POST", "/v1/customers/"+own+"/churn", ka.Token, churn), 201)
+	if r := must(t, call(t, "POST", "/v1/customers/"+own+"/churn", ka.Token, churn), 201); r.str("destination") != "Shenzhen" ||
+		r.str("competitor") != "Rival Co" || r.str("reason_text") != "lower price" || r.str("recorded_by") != ka.ID {
+		t.Fatalf("churn answer = %s", r.Raw)
+	}
 	problem(t, call(t, "POST", "/v1/customers/"+own+"/churn", ka.Token, churn), 409, "already_churned")
 	if st := must(t, call(t, "GET", "/v1/customers/"+own, ka.Token, nil), 200).str("status"); st != "churned" {
 		t.Fatalf("status after churn: %s", st)
