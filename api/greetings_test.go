@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"kam"
 	"kam/workflows"
@@ -63,6 +66,45 @@ func TestGreetingsThroughTheAPI(t *testing.T) {
 	// The daily sweep is a Temporal Schedule, created at start-up.
 	if _, err := running.Temporal.ScheduleClient().GetHandle(context.Background(), workflows.GreetingScheduleID).Describe(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A changed KAM_GREETING_LEAD reaches the existing Schedule at the next
+// start-up (every replica ensures it; twice is harmless), as the tier
+// review's cron does; before, the Schedule kept the lead it was made with.
+func TestGreetingScheduleTakesTheSettingsOfEachStartUp(t *testing.T) {
+	ctx := context.Background()
+	h := running.Temporal.ScheduleClient().GetHandle(ctx, workflows.GreetingScheduleID)
+	lead := func() time.Duration {
+		t.Helper()
+		d, err := h.Describe(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, ok := d.Schedule.Action.(*client.ScheduleWorkflowAction)
+		if !ok || len(a.Args) != 1 {
+			t.Fatalf("action %+v", d.Schedule.Action)
+		}
+		p, ok := a.Args[0].(*commonpb.Payload)
+		var in workflows.GreetingSweepInput
+		if !ok || converter.GetDefaultDataConverter().FromPayload(p, &in) != nil {
+			t.Fatalf("argument %#v", a.Args[0])
+		}
+		return in.Lead
+	}
+	procs := &workflows.Processes{Client: running.Temporal, Settings: running.Processes.Settings}
+	defer func() {
+		procs.Settings.GreetingLead = running.Processes.Settings.GreetingLead
+		_ = procs.EnsureGreetingSchedule(ctx)
+	}()
+	procs.Settings.GreetingLead = 240 * time.Hour
+	for range 2 {
+		if err := procs.EnsureGreetingSchedule(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := lead(); got != 240*time.Hour {
+		t.Fatalf("lead after a start-up with 240h: %v", got)
 	}
 }
 

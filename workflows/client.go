@@ -311,24 +311,26 @@ func (p *Processes) VisitRecorded(ctx context.Context, customerID uuid.UUID) err
 	return p.signal(ctx, VisitPlanWorkflowID(customerID), SignalVisitRecorded)
 }
 
-// EnsureGreetingSchedule creates the daily greeting sweep's Schedule unless it
-// exists (every replica calls this at start-up).
+// EnsureGreetingSchedule makes sure the daily greeting sweep's Schedule
+// exists and sweeps with the settings of this start-up: a changed
+// KAM_GREETING_LEAD or KAM_TIMEZONE takes effect at the next start-up, as
+// the tier review's cron does (every replica calls this; twice is harmless).
 func (p *Processes) EnsureGreetingSchedule(ctx context.Context) error {
-	_, err := p.Client.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID: GreetingScheduleID,
-		Spec: client.ScheduleSpec{
-			CronExpressions: []string{"0 6 * * *"},
-			TimeZoneName:    p.tz(),
-		},
-		Action: &client.ScheduleWorkflowAction{
-			ID: "greeting-sweep", Workflow: GreetingSweep, TaskQueue: TaskQueue,
-			Args: []any{GreetingSweepInput{Timezone: p.tz(), Lead: p.Settings.GreetingLead}},
-		},
-	})
-	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return nil
+	spec := client.ScheduleSpec{CronExpressions: []string{"0 6 * * *"}, TimeZoneName: p.tz()}
+	action := &client.ScheduleWorkflowAction{
+		ID: "greeting-sweep", Workflow: GreetingSweep, TaskQueue: TaskQueue,
+		Args: []any{GreetingSweepInput{Timezone: p.tz(), Lead: p.Settings.GreetingLead}},
 	}
-	return err
+	_, err := p.Client.ScheduleClient().Create(ctx, client.ScheduleOptions{ID: GreetingScheduleID, Spec: spec, Action: action})
+	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return err
+	}
+	h := p.Client.ScheduleClient().GetHandle(ctx, GreetingScheduleID)
+	return h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+		s := in.Description.Schedule
+		s.Spec, s.Action = &spec, action
+		return &client.ScheduleUpdate{Schedule: &s}, nil
+	}})
 }
 
 // EnsureInspectionSchedule creates the inspection Schedule unless it exists:
