@@ -184,7 +184,7 @@ func visitCursor(v kam.Visit) string {
 
 func (s *Server) listVisits(ctx context.Context, in *struct {
 	ID     string `path:"id" format:"uuid"`
-	Status string `query:"status" maxLength:"16" doc:"planned, done, missed or cancelled"`
+	Status string `query:"status" maxLength:"16" doc:"planned, done or missed; cancelled (a visit a plan withdrew) is listed only when asked for"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"500" default:"100"`
 	Cursor string `query:"cursor" maxLength:"1024"`
 }) (*struct{ Body Page[Visit] }, error) {

@@ -38,8 +38,11 @@ INSERT INTO visits (id, customer_id, status, visited_on, staff_id, key_person_id
 VALUES ($1, $2, 'done', $3, $4, $5, $6, $7, $8, now()) RETURNING *;
 
 -- name: ListVisits :many
+-- A visit a plan withdrew (the account churned, its tier changed) is no
+-- visit (SPEC §3: planned, done or missed): it is listed only when the
+-- status asked for is cancelled.
 SELECT * FROM visits WHERE customer_id = sqlc.arg(customer_id)
-  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
+  AND CASE WHEN sqlc.narg(status)::text IS NULL THEN status <> 'cancelled' ELSE status = sqlc.narg(status) END
   AND (sqlc.narg(after_at)::timestamptz IS NULL OR (coalesce(due_at, created_at), id) < (sqlc.narg(after_at), sqlc.narg(after_id)::uuid))
 ORDER BY coalesce(due_at, created_at) DESC, id DESC LIMIT sqlc.arg(lim);
 

@@ -190,7 +190,7 @@ func (q *Queries) InsertDoneVisit(ctx context.Context, arg InsertDoneVisitParams
 
 const listVisits = `-- name: ListVisits :many
 SELECT id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at FROM visits WHERE customer_id = $1
-  AND ($2::text IS NULL OR status = $2)
+  AND CASE WHEN $2::text IS NULL THEN status <> 'cancelled' ELSE status = $2 END
   AND ($3::timestamptz IS NULL OR (coalesce(due_at, created_at), id) < ($3, $4::uuid))
 ORDER BY coalesce(due_at, created_at) DESC, id DESC LIMIT $5
 `
@@ -203,6 +203,9 @@ type ListVisitsParams struct {
 	Lim        int32
 }
 
+// A visit a plan withdrew (the account churned, its tier changed) is no
+// visit (SPEC §3: planned, done or missed): it is listed only when the
+// status asked for is cancelled.
 func (q *Queries) ListVisits(ctx context.Context, arg ListVisitsParams) ([]Visit, error) {
 	rows, err := q.db.Query(ctx, listVisits,
 		arg.CustomerID,
