@@ -1,11 +1,8 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -327,25 +324,7 @@ func TestLimitsVisitRule(t *testing.T) {
 // rawCall sends body as is under the Content-Type ct, or none when ct is "".
 func rawCall(t *testing.T, method, path, token, ct string, body []byte) resp {
 	t.Helper()
-	req, err := http.NewRequest(method, baseURL+path, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ct != "" {
-		req.Header.Set("Content-Type", ct)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	out := resp{Status: res.StatusCode, Header: res.Header, Raw: raw}
-	if len(raw) > 0 && raw[0] == '{' {
-		_ = json.Unmarshal(raw, &out.Body)
-	}
-	return out
+	return call(t, method, path, token, body, header{"Content-Type", ct})
 }
 
 // The body bounds hold for every body huma decodes as JSON, whatever its

@@ -190,6 +190,9 @@ func call(t testing.TB, method, path, token string, body any, headers ...header)
 	}
 	for _, h := range headers {
 		req.Header.Set(h.k, h.v)
+		if h.v == "" { // a header named empty is sent not at all
+			req.Header.Del(h.k)
+		}
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
