@@ -77,8 +77,9 @@ func (a *Activities) MarkOverdue(ctx context.Context, statementID uuid.UUID) (bo
 	return a.Store.MarkStatementOverdue(ctx, statementID)
 }
 
-// SuspendCredit stops credit purchasing (Art. 13); repeating it changes nothing.
-func (a *Activities) SuspendCredit(ctx context.Context, customerID uuid.UUID, reason string) error {
+// SuspendCredit stops credit purchasing while a statement is overdue
+// (Art. 13) and tells whether credit stands suspended.
+func (a *Activities) SuspendCredit(ctx context.Context, customerID uuid.UUID, reason string) (bool, error) {
 	return a.Store.SuspendCredit(ctx, customerID, reason)
 }
 

@@ -116,8 +116,8 @@ func TestNudgeSettlementsSignalsTheRunsThatMissedAChange(t *testing.T) {
 		if _, err := s.MarkStatementOverdue(ctx, st.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.SuspendCredit(ctx, id, "overdue"); err != nil {
-			t.Fatal(err)
+		if suspended, err := s.SuspendCredit(ctx, id, "overdue"); err != nil || !suspended {
+			t.Fatal(suspended, err)
 		}
 	}
 	pay := func(id uuid.UUID) {

@@ -105,6 +105,7 @@ func CreditSettlement(ctx workflow.Context, in SettlementInput) (SettlementState
 	// Asked once per run, at its start, so that a close pays for no version
 	// marker of its own.
 	s.localClose = workflow.GetVersion(ctx, versionLocalClose, workflow.DefaultVersion, 1) == 1
+	s.suspendAnswers = workflow.GetVersion(ctx, versionSuspendAnswers, workflow.DefaultVersion, 1) == 1
 	if workflow.GetVersion(ctx, versionRunKeys, workflow.DefaultVersion, 1) == 1 && s.in.StartedAt.IsZero() {
 		s.in.StartedAt = workflow.Now(ctx)
 	}
@@ -215,6 +216,13 @@ const (
 	// sent and never reached anyone. Statement notices keep their keys
 	// (the statement's id names them already). Decided at the run's start.
 	versionRunKeys = "run-keys"
+	// versionSuspendAnswers: SuspendCredit answers whether credit stands
+	// suspended, and suspends only while a statement is overdue; a payment
+	// that settled the statement after the run marked it leaves credit
+	// active, and no suspension is announced. Before, credit was suspended
+	// and announced all the same, and reinstated a moment later. Decided at
+	// the run's start.
+	versionSuspendAnswers = "suspend-answers"
 )
 
 // drainSignals empties the channels and says whether anything was pending.
@@ -261,6 +269,8 @@ type settlement struct {
 	// localClose: this run closes its cycles with local activities
 	// (versionLocalClose).
 	localClose bool
+	// suspendAnswers: SuspendCredit's answer counts (versionSuspendAnswers).
+	suspendAnswers bool
 }
 
 // closeStep runs one step of a cycle close: a local activity when the run
@@ -448,8 +458,17 @@ func (s *settlement) followStatements(ctx workflow.Context, now time.Time) error
 			t.Overdue = true
 			// Art. 13: not settled on time, credit purchasing is stopped.
 			reason := "statement " + id + " unpaid at " + t.DueAt.In(s.loc).Format(time.RFC3339)
-			if err := workflow.ExecuteActivity(withActivity(ctx), act.SuspendCredit, s.in.CustomerID, reason).Get(ctx, nil); err != nil {
+			suspend := workflow.ExecuteActivity(withActivity(ctx), act.SuspendCredit, s.in.CustomerID, reason)
+			suspended := true
+			if !s.suspendAnswers {
+				if err := suspend.Get(ctx, nil); err != nil {
+					return err
+				}
+			} else if err := suspend.Get(ctx, &suspended); err != nil {
 				return err
+			}
+			if !suspended {
+				continue // paid between its marking and the suspension
 			}
 			if err := s.event(ctx, t.key("suspended"), "credit_suspended", i18n.M(i18n.CreditSuspendedTitle),
 				i18n.M(i18n.CreditSuspendedBody, id, t.DueAt.In(s.loc).Format(time.RFC3339)), kam.RoleFinance); err != nil {

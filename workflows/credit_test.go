@@ -76,6 +76,9 @@ type settlementRun struct {
 	// afterWarnCheck runs inside the n-th arrears check, while the run waits on it.
 	afterWarnCheck func(n int)
 	warnChecks     int
+	// beforeSuspend runs once, as the suspension is asked for: what
+	// commits between the statement's marking and the suspension.
+	beforeSuspend func()
 }
 
 // newSettlementRun: a 10-day cycle from t0, payment due 5 days after the close,
@@ -126,11 +129,17 @@ func newSettlementRun(t *testing.T) *settlementRun {
 		}
 		return false, nil
 	})
-	env.OnActivity(a.SuspendCredit, mock.Anything, r.in.CustomerID, mock.Anything).Return(func(context.Context, uuid.UUID, string) error {
-		if l.status == kam.CreditActive {
-			l.status = kam.CreditSuspended
+	env.OnActivity(a.SuspendCredit, mock.Anything, r.in.CustomerID, mock.Anything).Return(func(context.Context, uuid.UUID, string) (bool, error) {
+		if r.beforeSuspend != nil {
+			r.beforeSuspend()
+			r.beforeSuspend = nil
 		}
-		return nil
+		for _, s := range l.statements {
+			if s.overdue && l.status == kam.CreditActive {
+				l.status = kam.CreditSuspended
+			}
+		}
+		return l.status == kam.CreditSuspended, nil
 	})
 	env.OnActivity(a.ReinstateCredit, mock.Anything, r.in.CustomerID).Return(func(context.Context, uuid.UUID) (bool, error) {
 		for _, s := range l.statements {
@@ -611,5 +620,23 @@ func TestSettlementOnCashTermsEndsAtOnce(t *testing.T) {
 	st := r.run()
 	if st.Terms != kam.TermsCash || st.Cycle != 0 || len(r.l.events) != 0 {
 		t.Fatalf("state %+v, events %v", st, r.l.events)
+	}
+}
+
+// A payment that settles the statement between the run marking it overdue
+// and suspending credit leaves credit active: nothing is suspended or
+// announced, and no dunning follows (versionSuspendAnswers).
+// Art. 13: credit stops when a settlement is missed.
+func TestSettlementPaidAsItFallsDueIsNotSuspended(t *testing.T) {
+	r := newSettlementRun(t)
+	r.charge(day, 300)
+	r.beforeSuspend = func() { r.l.pay(decimal.NewFromInt(300)) }
+	r.closeAt(40 * day)
+	r.run()
+	if k := r.l.kinds(); k["credit_suspended"] != 0 || k["dunning_notice"] != 0 || k["credit_reinstated"] != 0 {
+		t.Fatalf("events = %v, want no suspension, dunning or reinstatement", k)
+	}
+	if r.l.status != kam.CreditClosed {
+		t.Fatalf("status %s", r.l.status)
 	}
 }

@@ -70,6 +70,11 @@ import (
 //
 //	KAM_RECORD_HISTORY=$PWD/workflows/testdata/settlement-run-keys.json go test ./api -run 'TestCreditSuspendedAndReinstated$'
 //
+// and a suspension that counts SuspendCredit's answer (versionSuspendAnswers)
+// with
+//
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/settlement-suspend-answers.json go test ./api -run 'TestCreditSuspendedAndReinstated$'
+//
 // Every file in testdata/ is such a history.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")

@@ -103,8 +103,11 @@ SELECT * FROM statements WHERE id = $1;
 UPDATE statements SET status = 'overdue' WHERE id = $1 AND status = 'open' RETURNING *;
 
 -- name: SuspendCredit :execrows
-UPDATE credit_agreements SET status = 'suspended', suspended_at = now(), suspension_reason = $2, updated_at = now()
-WHERE customer_id = $1 AND status = 'active';
+-- Only while a statement is overdue: a payment that settled it after the
+-- run marked it (Art. 13: "unpaid at due") leaves credit as it is.
+UPDATE credit_agreements a SET status = 'suspended', suspended_at = now(), suspension_reason = $2, updated_at = now()
+WHERE a.customer_id = $1 AND a.status = 'active'
+  AND EXISTS (SELECT 1 FROM statements s WHERE s.customer_id = a.customer_id AND s.status = 'overdue');
 
 -- name: ReinstateCredit :execrows
 -- Only when nothing is overdue any more.

@@ -488,10 +488,20 @@ func (s *Store) MarkStatementOverdue(ctx context.Context, statementID uuid.UUID)
 	return st.Status == kam.StatementOverdue, nil
 }
 
-// SuspendCredit stops credit purchasing (Art. 13); repeating it changes nothing.
-func (s *Store) SuspendCredit(ctx context.Context, customerID uuid.UUID, reason string) error {
-	_, err := s.q.SuspendCredit(ctx, dbq.SuspendCreditParams{CustomerID: customerID, SuspensionReason: &reason})
-	return interpret(err)
+// SuspendCredit stops credit purchasing while a statement is overdue
+// (Art. 13) and tells whether credit stands suspended; repeating it changes
+// nothing and answers the same (a Temporal retry). A statement paid since
+// the run marked it overdue leaves credit as it is: false.
+func (s *Store) SuspendCredit(ctx context.Context, customerID uuid.UUID, reason string) (bool, error) {
+	n, err := s.q.SuspendCredit(ctx, dbq.SuspendCreditParams{CustomerID: customerID, SuspensionReason: &reason})
+	if err != nil || n > 0 {
+		return n > 0, interpret(err)
+	}
+	a, err := s.q.GetCredit(ctx, customerID)
+	if err != nil {
+		return false, interpret(err)
+	}
+	return a.Status == kam.CreditSuspended, nil
 }
 
 // ReinstateCredit restores a suspended agreement when nothing is overdue and

@@ -247,10 +247,19 @@ func TestCashTerms(t *testing.T) {
 	if _, _, err := st.PutCredit(ctx, store.Scope{}, c, store.CreditInput{Terms: kam.TermsCash, CreditLevel: "B"}, by, start); err == nil || err.(*kam.Error).Code != "outstanding_balance" {
 		t.Fatalf("cash while owing 75: %v", err)
 	}
-	if _, err := st.Pay(ctx, store.Scope{}, c, dec("75"), "CASH-2", today, by); err != nil {
+	// Suspended for a statement unpaid at due, then paid: nothing owed, but
+	// still suspended until the run reinstates; moving to cash ends that.
+	stmt, err := st.CloseCycle(ctx, c, time.Now().Add(-time.Hour), time.Now().Add(time.Millisecond), time.Now().Add(-time.Minute))
+	if err != nil || stmt == nil {
+		t.Fatal(stmt, err)
+	}
+	if _, err := st.MarkStatementOverdue(ctx, stmt.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SuspendCredit(ctx, c, "test"); err != nil {
+	if suspended, err := st.SuspendCredit(ctx, c, "test"); err != nil || !suspended {
+		t.Fatal(suspended, err)
+	}
+	if _, err := st.Pay(ctx, store.Scope{}, c, dec("75"), "CASH-2", today, by); err != nil {
 		t.Fatal(err)
 	}
 	a, change, err = st.PutCredit(ctx, store.Scope{}, c, store.CreditInput{Terms: kam.TermsCash, CreditLevel: "B"}, by, start)

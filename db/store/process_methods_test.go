@@ -42,6 +42,11 @@ func TestSettlementMethodsAnswerInDomainTerms(t *testing.T) {
 	if err != nil || len(unpaid) != 1 || unpaid[0].ID != stmt.ID || unpaid[0].Status != kam.StatementOpen {
 		t.Fatalf("unpaid = %+v, %v", unpaid, err)
 	}
+	// Nothing overdue yet (a payment settled it after the run marked it,
+	// say): credit stays active.
+	if suspended, err := st.SuspendCredit(ctx, c, "overdue"); err != nil || suspended {
+		t.Fatalf("suspended with nothing overdue: %v %v", suspended, err)
+	}
 	for range 2 {
 		if overdue, err := st.MarkStatementOverdue(ctx, stmt.ID); err != nil || !overdue {
 			t.Fatalf("mark overdue: %v %v", overdue, err)
@@ -50,9 +55,9 @@ func TestSettlementMethodsAnswerInDomainTerms(t *testing.T) {
 	if _, err := st.MarkStatementOverdue(ctx, uuid.New()); !errors.Is(err, kam.ErrNotFound) {
 		t.Fatalf("unknown statement: %v, want not found", err)
 	}
-	for range 2 {
-		if err := st.SuspendCredit(ctx, c, "overdue"); err != nil {
-			t.Fatal(err)
+	for range 2 { // the second is a retry: the same answer
+		if suspended, err := st.SuspendCredit(ctx, c, "overdue"); err != nil || !suspended {
+			t.Fatal(suspended, err)
 		}
 	}
 	if terms, _ := st.CreditTerms(ctx, c); terms.Status != kam.CreditSuspended {

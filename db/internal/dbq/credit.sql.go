@@ -774,8 +774,9 @@ func (q *Queries) SettlementsAdrift(ctx context.Context, arg SettlementsAdriftPa
 }
 
 const suspendCredit = `-- name: SuspendCredit :execrows
-UPDATE credit_agreements SET status = 'suspended', suspended_at = now(), suspension_reason = $2, updated_at = now()
-WHERE customer_id = $1 AND status = 'active'
+UPDATE credit_agreements a SET status = 'suspended', suspended_at = now(), suspension_reason = $2, updated_at = now()
+WHERE a.customer_id = $1 AND a.status = 'active'
+  AND EXISTS (SELECT 1 FROM statements s WHERE s.customer_id = a.customer_id AND s.status = 'overdue')
 `
 
 type SuspendCreditParams struct {
@@ -783,6 +784,8 @@ type SuspendCreditParams struct {
 	SuspensionReason *string
 }
 
+// Only while a statement is overdue: a payment that settled it after the
+// run marked it (Art. 13: "unpaid at due") leaves credit as it is.
 func (q *Queries) SuspendCredit(ctx context.Context, arg SuspendCreditParams) (int64, error) {
 	result, err := q.db.Exec(ctx, suspendCredit, arg.CustomerID, arg.SuspensionReason)
 	if err != nil {
