@@ -494,14 +494,7 @@ func (s *Store) MarkStatementOverdue(ctx context.Context, statementID uuid.UUID)
 // the run marked it overdue leaves credit as it is: false.
 func (s *Store) SuspendCredit(ctx context.Context, customerID uuid.UUID, reason string) (bool, error) {
 	n, err := s.q.SuspendCredit(ctx, dbq.SuspendCreditParams{CustomerID: customerID, SuspensionReason: &reason})
-	if err != nil || n > 0 {
-		return n > 0, interpret(err)
-	}
-	a, err := s.q.GetCredit(ctx, customerID)
-	if err != nil {
-		return false, interpret(err)
-	}
-	return a.Status == kam.CreditSuspended, nil
+	return s.creditStands(ctx, customerID, n, err, kam.CreditSuspended)
 }
 
 // ReinstateCredit restores a suspended agreement when nothing is overdue and
@@ -510,6 +503,14 @@ func (s *Store) SuspendCredit(ctx context.Context, customerID uuid.UUID, reason 
 // the reinstatement's notice is not lost with it.
 func (s *Store) ReinstateCredit(ctx context.Context, customerID uuid.UUID) (bool, error) {
 	n, err := s.q.ReinstateCredit(ctx, customerID)
+	return s.creditStands(ctx, customerID, n, err, kam.CreditActive)
+}
+
+// creditStands answers a change of an agreement's status to want that
+// changed n rows: true when it did, and when it changed none, whether the
+// status is want already (the change made by an attempt whose answer was
+// lost).
+func (s *Store) creditStands(ctx context.Context, customerID uuid.UUID, n int64, err error, want string) (bool, error) {
 	if err != nil || n > 0 {
 		return n > 0, interpret(err)
 	}
@@ -517,7 +518,7 @@ func (s *Store) ReinstateCredit(ctx context.Context, customerID uuid.UUID) (bool
 	if err != nil {
 		return false, interpret(err)
 	}
-	return a.Status == kam.CreditActive, nil
+	return a.Status == want, nil
 }
 
 // RecordCreditEvent stores a settlement event once per key; a repeat is a no-op.
