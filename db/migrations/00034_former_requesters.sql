@@ -15,9 +15,10 @@ FROM (SELECT e.request_id, array_agg(DISTINCT m[1]::uuid) AS former
 WHERE h.request_id = r.id;
 
 -- The deputy's test takes everyone who has asked (the requester and the
--- earlier ones): a delegator who asked never decides through a deputy.
-DROP FUNCTION decides_as_deputy(uuid, text, uuid);
-CREATE FUNCTION decides_as_deputy(deputy uuid, decider text, askers uuid[]) RETURNS boolean
+-- earlier ones): a delegator who asked never decides through a deputy. A
+-- function of its own: decides_as_deputy, which takes the requester alone,
+-- stays for the previous build's processes while a release rolls out.
+CREATE FUNCTION decides_as_deputy_for(deputy uuid, decider text, askers uuid[]) RETURNS boolean
 LANGUAGE sql STABLE AS $$
     SELECT EXISTS (
         SELECT 1 FROM delegations d JOIN staff f ON f.id = d.from_staff_id
@@ -26,12 +27,5 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- +goose Down
-DROP FUNCTION decides_as_deputy(uuid, text, uuid[]);
-CREATE FUNCTION decides_as_deputy(deputy uuid, decider text, requester uuid) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-    SELECT EXISTS (
-        SELECT 1 FROM delegations d JOIN staff f ON f.id = d.from_staff_id
-        WHERE d.to_staff_id = deputy AND d.ended_at IS NULL AND d.starts_at <= now() AND d.ends_at > now()
-          AND f.active AND f.role = decider AND d.from_staff_id <> requester)
-$$;
+DROP FUNCTION decides_as_deputy_for(uuid, text, uuid[]);
 ALTER TABLE discount_requests DROP COLUMN former_requesters;

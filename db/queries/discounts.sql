@@ -41,7 +41,7 @@ WHERE (sqlc.narg(viewer_id)::uuid IS NULL OR requester_id = sqlc.narg(viewer_id)
   AND (sqlc.narg(awaiting_role)::text IS NULL
        OR (state = 'pending' AND NOT sqlc.narg(awaiting_staff)::uuid = ANY(former_requesters || requester_id)
            AND (discount_decider(stage, escalated) = sqlc.narg(awaiting_role)
-                OR decides_as_deputy(sqlc.narg(awaiting_staff)::uuid, discount_decider(stage, escalated), former_requesters || requester_id))))
+                OR decides_as_deputy_for(sqlc.narg(awaiting_staff)::uuid, discount_decider(stage, escalated), former_requesters || requester_id))))
   AND (sqlc.narg(customer_id)::uuid IS NULL OR customer_id = sqlc.narg(customer_id))
   AND (sqlc.narg(state)::text IS NULL OR state = sqlc.narg(state))
   AND (sqlc.narg(after)::uuid IS NULL OR id > sqlc.narg(after))

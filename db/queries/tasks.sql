@@ -29,7 +29,7 @@ FROM (
             SELECT 1 FROM delegations d WHERE d.to_staff_id = sqlc.arg(staff_id)::uuid
                AND d.ended_at IS NULL AND d.starts_at <= now() AND d.ends_at > now()))
        AND (discount_decider(r.stage, r.escalated) = sqlc.arg(decide_as)::text
-            OR decides_as_deputy(sqlc.arg(staff_id)::uuid, discount_decider(r.stage, r.escalated), r.former_requesters || r.requester_id))
+            OR decides_as_deputy_for(sqlc.arg(staff_id)::uuid, discount_decider(r.stage, r.escalated), r.former_requesters || r.requester_id))
        AND NOT sqlc.arg(staff_id)::uuid = ANY(r.former_requesters || r.requester_id)
        AND coalesce(r.deadline, r.created_at) >= sqlc.arg(after_due)::timestamptz
        AND (coalesce(r.deadline, r.created_at), 'discount_decision', r.id) > (sqlc.arg(after_due)::timestamptz, sqlc.arg(after_kind)::text, sqlc.arg(after_id)::uuid)

@@ -607,7 +607,7 @@ WHERE ($1::uuid IS NULL OR requester_id = $1)
   AND ($2::text IS NULL
        OR (state = 'pending' AND NOT $3::uuid = ANY(former_requesters || requester_id)
            AND (discount_decider(stage, escalated) = $2
-                OR decides_as_deputy($3::uuid, discount_decider(stage, escalated), former_requesters || requester_id))))
+                OR decides_as_deputy_for($3::uuid, discount_decider(stage, escalated), former_requesters || requester_id))))
   AND ($4::uuid IS NULL OR customer_id = $4)
   AND ($5::text IS NULL OR state = $5)
   AND ($6::uuid IS NULL OR id > $6)

@@ -37,7 +37,7 @@ FROM (
             SELECT 1 FROM delegations d WHERE d.to_staff_id = $2::uuid
                AND d.ended_at IS NULL AND d.starts_at <= now() AND d.ends_at > now()))
        AND (discount_decider(r.stage, r.escalated) = $7::text
-            OR decides_as_deputy($2::uuid, discount_decider(r.stage, r.escalated), r.former_requesters || r.requester_id))
+            OR decides_as_deputy_for($2::uuid, discount_decider(r.stage, r.escalated), r.former_requesters || r.requester_id))
        AND NOT $2::uuid = ANY(r.former_requesters || r.requester_id)
        AND coalesce(r.deadline, r.created_at) >= $3::timestamptz
        AND (coalesce(r.deadline, r.created_at), 'discount_decision', r.id) > ($3::timestamptz, $4::text, $5::uuid)
