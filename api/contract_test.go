@@ -268,9 +268,16 @@ func TestIdempotencyKeyReplaysCreation(t *testing.T) {
 	key := header{"Idempotency-Key", uuid.NewString()}
 	body := map[string]any{"code": "I-" + uuid.NewString()[:10], "name": "Once"}
 	first := must(t, call(t, "POST", "/v1/customers", ka.Token, body, key), 201)
-	again := must(t, call(t, "POST", "/v1/customers", ka.Token, body, key), 201)
+	replayID := uuid.NewString()
+	again := must(t, call(t, "POST", "/v1/customers", ka.Token, body, key, header{"X-Request-Id", replayID}), 201)
 	if again.str("id") != first.str("id") || again.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("replay = %s", again.Raw)
+	}
+	// SPEC §5: the replayed answer shows the account again, and is registered
+	// as a read of what the first answer registered.
+	if n := countRows(t, "SELECT count(*) FROM access_log WHERE request_id = $1 AND action = 'view' AND customer_id = $2 AND staff_id = $3",
+		replayID, first.str("id"), ka.ID); n != 1 {
+		t.Fatalf("%d view rows for the replay, want 1", n)
 	}
 	if n := countRows(t, "SELECT count(*) FROM customers WHERE code = $1", body["code"]); n != 1 {
 		t.Fatalf("%d accounts created", n)

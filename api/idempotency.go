@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/store"
 )
 
@@ -42,6 +43,14 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			return
 		}
 		if replay != nil {
+			// The replayed answer shows its accounts again: registered
+			// as read, as the first answer's accounts were (SPEC §5).
+			for _, sh := range replay.Shown {
+				if err := s.register(r.Context(), kam.AccessView, sh.CustomerIDs, sh.Sections); err != nil {
+					writeProblem(w, r, problemFor(s.log, err).(*Problem))
+					return
+				}
+			}
 			writeReplay(w, replay)
 			return
 		}

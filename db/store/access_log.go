@@ -35,7 +35,11 @@ type Access struct {
 // Register appends access rows. It takes no lock, so concurrent requests never
 // wait for each other here; the chain is sealed afterwards by Seal.
 func (s *Store) Register(ctx context.Context, a Access) error {
-	return appendAccess(ctx, s.q, a)
+	if err := appendAccess(ctx, s.q, a); err != nil {
+		return err
+	}
+	noteRegistered(ctx, a)
+	return nil
 }
 
 // appendAccess writes a's rows with q, which may be a transaction's.

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -10,10 +12,18 @@ import (
 	"kam/db/internal/dbq"
 )
 
-// Replay is the stored outcome of a creating POST.
+// Replay is the stored outcome of a creating POST, with the accounts (and
+// sections) its answer shows: a replay registers them again (SPEC §5).
 type Replay struct {
 	Status int
 	Body   []byte
+	Shown  []Shown
+}
+
+// Shown is accounts an answer shows, and which sections of them.
+type Shown struct {
+	CustomerIDs []uuid.UUID `json:"customer_ids"`
+	Sections    []string    `json:"sections"`
 }
 
 // KeyPolicy bounds idempotency keys in time: an outcome is replayed for TTL
@@ -66,7 +76,11 @@ func (s *Store) ClaimKey(ctx context.Context, staffID uuid.UUID, key string, req
 			if prev.Status == nil {
 				return nil, kam.Errorf(kam.KindConflict, "idempotency_in_progress", "a request with this Idempotency-Key is still being processed")
 			}
-			return &Replay{Status: int(*prev.Status), Body: prev.Body}, nil
+			r := &Replay{Status: int(*prev.Status), Body: prev.Body}
+			if err := json.Unmarshal(prev.Shown, &r.Shown); err != nil {
+				return nil, fmt.Errorf("idempotency key's shown accounts: %w", err)
+			}
+			return r, nil
 		}
 		if interpret(err) != kam.ErrNotFound {
 			return nil, interpret(err)
@@ -87,12 +101,21 @@ func (s *Store) purgeKeys(ctx context.Context, pol KeyPolicy) {
 	_, _ = s.q.PurgeIdempotencyKeys(ctx, pol.TTL.Seconds())
 }
 
-// CompleteKey stores the outcome to replay.
+// CompleteKey stores the outcome to replay, with the accounts the request
+// registered under ctx (TrackChanges), which its answer shows.
 func (s *Store) CompleteKey(ctx context.Context, staffID uuid.UUID, key string, status int, body []byte) error {
+	shown := []Shown{}
+	for _, a := range Registered(ctx) {
+		shown = append(shown, Shown{CustomerIDs: a.CustomerIDs, Sections: a.Sections})
+	}
+	rows, err := json.Marshal(shown)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	st := int32(status)
-	return interpret(s.q.CompleteIdempotencyKey(ctx, dbq.CompleteIdempotencyKeyParams{StaffID: staffID, Key: key, Status: &st, Body: body}))
+	return interpret(s.q.CompleteIdempotencyKey(ctx, dbq.CompleteIdempotencyKeyParams{StaffID: staffID, Key: key, Status: &st, Body: body, Shown: rows}))
 }
 
 // ReleaseKey frees a key whose request failed without effect, so a retry can

@@ -93,14 +93,19 @@ func (p *pendingAccess) writeWith(ctx context.Context, q *dbq.Queries) error {
 	return nil
 }
 
-// committed marks the entry written once its transaction committed.
-func (p *pendingAccess) committed() {
+// committed marks the entry written once its transaction committed, and
+// answers it when this transaction was the one that wrote it.
+func (p *pendingAccess) committed() (Access, bool) {
 	if p == nil {
-		return
+		return Access{}, false
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.written {
+		return Access{}, false
+	}
 	p.written = true
+	return p.access, true
 }
 
 type changesKey struct{}
@@ -109,7 +114,49 @@ type changesKey struct{}
 // committed: the idempotency layer must never forget a request that changed
 // something.
 func TrackChanges(ctx context.Context) context.Context {
-	return context.WithValue(ctx, changesKey{}, new(atomic.Bool))
+	return context.WithValue(ctx, changesKey{}, new(tracker))
+}
+
+// tracker is what TrackChanges records of a request: whether it committed a
+// change, and the register entries written for it that name accounts.
+type tracker struct {
+	changed atomic.Bool
+	mu      sync.Mutex
+	shown   []Access
+}
+
+func trackerOf(ctx context.Context) *tracker {
+	t, _ := ctx.Value(changesKey{}).(*tracker)
+	return t
+}
+
+// noteRegistered records register entries written under ctx: a replay of
+// the request's answer shows those accounts again, and registers them
+// (Registered).
+func noteRegistered(ctx context.Context, entries ...Access) {
+	t := trackerOf(ctx)
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, a := range entries {
+		if len(a.CustomerIDs) > 0 {
+			t.shown = append(t.shown, a)
+		}
+	}
+}
+
+// Registered is the register entries naming accounts that were written under
+// ctx (see TrackChanges).
+func Registered(ctx context.Context) []Access {
+	t := trackerOf(ctx)
+	if t == nil {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]Access(nil), t.shown...)
 }
 
 // MarkChanged records a change the store did not commit itself (a workflow
@@ -118,12 +165,12 @@ func MarkChanged(ctx context.Context) { markChanged(ctx) }
 
 // Changed tells whether a change was committed under ctx (see TrackChanges).
 func Changed(ctx context.Context) bool {
-	c, _ := ctx.Value(changesKey{}).(*atomic.Bool)
-	return c != nil && c.Load()
+	t := trackerOf(ctx)
+	return t != nil && t.changed.Load()
 }
 
 func markChanged(ctx context.Context) {
-	if c, _ := ctx.Value(changesKey{}).(*atomic.Bool); c != nil {
-		c.Store(true)
+	if t := trackerOf(ctx); t != nil {
+		t.changed.Store(true)
 	}
 }

@@ -25,6 +25,9 @@ func (s *Store) RegisterRead(ctx context.Context, a ...Access) error {
 	s.reads.enqueue(w, s.writeGroup)
 	select {
 	case err := <-w.done:
+		if err == nil {
+			noteRegistered(ctx, a...)
+		}
 		return err
 	case <-ctx.Done():
 		// The row may still commit with its group; the read is not shown.

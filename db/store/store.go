@@ -55,7 +55,9 @@ func (s *Store) inTx(ctx context.Context, fn func(q *dbq.Queries) error) error {
 	if err != nil {
 		return interpret(err)
 	}
-	pending.committed()
+	if a, ok := pending.committed(); ok {
+		noteRegistered(ctx, a)
+	}
 	markChanged(ctx)
 	return nil
 }

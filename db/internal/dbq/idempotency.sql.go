@@ -14,7 +14,7 @@ import (
 const claimIdempotencyKey = `-- name: ClaimIdempotencyKey :execrows
 INSERT INTO idempotency_keys AS k (staff_id, key, request_hash) VALUES ($1, $2, $3)
 ON CONFLICT (staff_id, key) DO UPDATE
-SET request_hash = EXCLUDED.request_hash, status = NULL, body = NULL,
+SET request_hash = EXCLUDED.request_hash, status = NULL, body = NULL, shown = '[]',
     created_at = now(), claimed_at = now(), completed_at = NULL
 WHERE (k.status IS NOT NULL AND k.completed_at < now() - make_interval(secs => $4::float8))
    OR (k.status IS NULL AND k.claimed_at < now() - make_interval(secs => $5::float8))
@@ -45,7 +45,7 @@ func (q *Queries) ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyK
 }
 
 const completeIdempotencyKey = `-- name: CompleteIdempotencyKey :exec
-UPDATE idempotency_keys SET status = $3, body = $4, completed_at = now() WHERE staff_id = $1 AND key = $2
+UPDATE idempotency_keys SET status = $3, body = $4, shown = $5, completed_at = now() WHERE staff_id = $1 AND key = $2
 `
 
 type CompleteIdempotencyKeyParams struct {
@@ -53,6 +53,7 @@ type CompleteIdempotencyKeyParams struct {
 	Key     string
 	Status  *int32
 	Body    []byte
+	Shown   []byte
 }
 
 func (q *Queries) CompleteIdempotencyKey(ctx context.Context, arg CompleteIdempotencyKeyParams) error {
@@ -61,12 +62,13 @@ func (q *Queries) CompleteIdempotencyKey(ctx context.Context, arg CompleteIdempo
 		arg.Key,
 		arg.Status,
 		arg.Body,
+		arg.Shown,
 	)
 	return err
 }
 
 const getIdempotencyKey = `-- name: GetIdempotencyKey :one
-SELECT staff_id, key, request_hash, status, body, created_at, claimed_at, completed_at FROM idempotency_keys WHERE staff_id = $1 AND key = $2
+SELECT staff_id, key, request_hash, status, body, created_at, claimed_at, completed_at, shown FROM idempotency_keys WHERE staff_id = $1 AND key = $2
 `
 
 type GetIdempotencyKeyParams struct {
@@ -86,6 +88,7 @@ func (q *Queries) GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyPa
 		&i.CreatedAt,
 		&i.ClaimedAt,
 		&i.CompletedAt,
+		&i.Shown,
 	)
 	return i, err
 }

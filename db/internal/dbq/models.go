@@ -335,6 +335,7 @@ type IdempotencyKey struct {
 	CreatedAt   time.Time
 	ClaimedAt   time.Time
 	CompletedAt *time.Time
+	Shown       []byte
 }
 
 type Inspection struct {
