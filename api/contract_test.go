@@ -282,6 +282,17 @@ func TestIdempotencyKeyReplaysCreation(t *testing.T) {
 	if n := countRows(t, "SELECT count(*) FROM customers WHERE code = $1", body["code"]); n != 1 {
 		t.Fatalf("%d accounts created", n)
 	}
+	// A refusal replayed is registered as refused again, never as a view.
+	am, other := newStaff(t, kam.RoleAccountManager), newStaff(t, kam.RoleAccountManager)
+	theirs := newAccount(t, other.ID)
+	visitKey := header{"Idempotency-Key", uuid.NewString()}
+	problem(t, call(t, "POST", "/v1/customers/"+theirs+"/visits", am.Token, map[string]any{"visited_on": today()}, visitKey), 404, "not_found")
+	refusedReplay := uuid.NewString()
+	problem(t, call(t, "POST", "/v1/customers/"+theirs+"/visits", am.Token, map[string]any{"visited_on": today()}, visitKey,
+		header{"X-Request-Id", refusedReplay}), 404, "not_found")
+	if n := countRows(t, "SELECT count(*) FROM access_log WHERE request_id = $1 AND customer_id = $2 AND action <> 'denied'", refusedReplay, theirs); n != 0 {
+		t.Fatalf("a replayed refusal registered %d rows other than denied", n)
+	}
 	body["name"] = "Twice"
 	problem(t, call(t, "POST", "/v1/customers", ka.Token, body, key), 422, "idempotency_key_reused")
 

@@ -44,9 +44,14 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		}
 		if replay != nil {
 			// The replayed answer shows its accounts again: registered
-			// as read, as the first answer's accounts were (SPEC §5).
+			// as read, as the first answer's accounts were, or as
+			// denied again for a refusal (SPEC §5).
 			for _, sh := range replay.Shown {
-				if err := s.register(r.Context(), kam.AccessView, sh.CustomerIDs, sh.Sections); err != nil {
+				action := kam.AccessView
+				if sh.Refused {
+					action = kam.AccessDenied
+				}
+				if err := s.register(r.Context(), action, sh.CustomerIDs, sh.Sections); err != nil {
 					writeProblem(w, r, problemFor(s.log, err).(*Problem))
 					return
 				}

@@ -20,10 +20,13 @@ type Replay struct {
 	Shown  []Shown
 }
 
-// Shown is accounts an answer shows, and which sections of them.
+// Shown is accounts an answer shows, and which sections of them; Refused
+// when the answer was a refusal (the first request was registered as
+// denied), which a replay repeats as a refusal.
 type Shown struct {
 	CustomerIDs []uuid.UUID `json:"customer_ids"`
 	Sections    []string    `json:"sections"`
+	Refused     bool        `json:"refused,omitempty"`
 }
 
 // KeyPolicy bounds idempotency keys in time: an outcome is replayed for TTL
@@ -106,7 +109,7 @@ func (s *Store) purgeKeys(ctx context.Context, pol KeyPolicy) {
 func (s *Store) CompleteKey(ctx context.Context, staffID uuid.UUID, key string, status int, body []byte) error {
 	shown := []Shown{}
 	for _, a := range Registered(ctx) {
-		shown = append(shown, Shown{CustomerIDs: a.CustomerIDs, Sections: a.Sections})
+		shown = append(shown, Shown{CustomerIDs: a.CustomerIDs, Sections: a.Sections, Refused: a.Action == kam.AccessDenied})
 	}
 	rows, err := json.Marshal(shown)
 	if err != nil {
