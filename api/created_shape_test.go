@@ -15,36 +15,7 @@ import (
 // /openapi.json, for creations and for the correcting entries (reversals)
 // added to the same list.
 func TestCreatedEntryHasItsListShape(t *testing.T) {
-	r := must(t, call(t, "GET", "/openapi.json", "", nil), 200)
-	type schema struct {
-		Ref        string `json:"$ref"`
-		Properties map[string]struct {
-			Items struct {
-				Ref string `json:"$ref"`
-			} `json:"items"`
-		} `json:"properties"`
-	}
-	var doc struct {
-		Paths map[string]map[string]struct {
-			Responses map[string]struct {
-				Content map[string]struct {
-					Schema schema `json:"schema"`
-				} `json:"content"`
-			} `json:"responses"`
-		} `json:"paths"`
-		Components struct {
-			Schemas map[string]schema `json:"schemas"`
-		} `json:"components"`
-	}
-	if err := json.Unmarshal(r.Raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	resolve := func(s schema) schema {
-		if s.Ref != "" {
-			return doc.Components.Schemas[strings.TrimPrefix(s.Ref, "#/components/schemas/")]
-		}
-		return s
-	}
+	doc := openAPIDoc(t)
 	// A correcting entry is posted under the entry it corrects and shows in
 	// that entry's list.
 	correction := regexp.MustCompile(`/\{[a-z_]+\}/reversal$`)
@@ -68,7 +39,7 @@ func TestCreatedEntryHasItsListShape(t *testing.T) {
 		if !ok {
 			continue
 		}
-		page := resolve(get.Responses["200"].Content["application/json"].Schema)
+		page := doc.resolve(get.Responses["200"].Content["application/json"].Schema)
 		items, ok := page.Properties["items"]
 		if !ok {
 			continue

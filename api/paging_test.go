@@ -116,45 +116,68 @@ type listRoute struct {
 	hasCursor bool
 }
 
-// listRoutes finds every GET that answers {"items": [...]} in /openapi.json.
-func listRoutes(t *testing.T) []listRoute {
+// apiSchema is what the tests read of a schema in /openapi.json: a
+// reference, or properties (an array property with the reference of its
+// items).
+type apiSchema struct {
+	Ref        string `json:"$ref"`
+	Properties map[string]struct {
+		Items struct {
+			Ref string `json:"$ref"`
+		} `json:"items"`
+	} `json:"properties"`
+}
+
+// apiDoc is what the tests read of /openapi.json: each operation's query
+// parameters and answers, and the shared schemas.
+type apiDoc struct {
+	Paths map[string]map[string]struct {
+		Parameters []struct {
+			Name, In string
+			Schema   struct {
+				Maximum *float64 `json:"maximum"`
+			} `json:"schema"`
+		} `json:"parameters"`
+		Responses map[string]struct {
+			Content map[string]struct {
+				Schema apiSchema `json:"schema"`
+			} `json:"content"`
+		} `json:"responses"`
+	} `json:"paths"`
+	Components struct {
+		Schemas map[string]apiSchema `json:"schemas"`
+	} `json:"components"`
+}
+
+func openAPIDoc(t *testing.T) apiDoc {
 	t.Helper()
 	r := must(t, call(t, "GET", "/openapi.json", "", nil), 200)
-	type schema struct {
-		Ref        string                     `json:"$ref"`
-		Properties map[string]json.RawMessage `json:"properties"`
-	}
-	var doc struct {
-		Paths map[string]map[string]struct {
-			Parameters []struct {
-				Name, In string
-				Schema   struct {
-					Maximum *float64 `json:"maximum"`
-				} `json:"schema"`
-			} `json:"parameters"`
-			Responses map[string]struct {
-				Content map[string]struct {
-					Schema schema `json:"schema"`
-				} `json:"content"`
-			} `json:"responses"`
-		} `json:"paths"`
-		Components struct {
-			Schemas map[string]schema `json:"schemas"`
-		} `json:"components"`
-	}
+	var doc apiDoc
 	if err := json.Unmarshal(r.Raw, &doc); err != nil {
 		t.Fatal(err)
 	}
+	return doc
+}
+
+// resolve follows a schema's reference into the shared schemas.
+func (d apiDoc) resolve(s apiSchema) apiSchema {
+	if s.Ref != "" {
+		return d.Components.Schemas[strings.TrimPrefix(s.Ref, "#/components/schemas/")]
+	}
+	return s
+}
+
+// listRoutes finds every GET that answers {"items": [...]} in /openapi.json.
+func listRoutes(t *testing.T) []listRoute {
+	t.Helper()
+	doc := openAPIDoc(t)
 	var out []listRoute
 	for path, methods := range doc.Paths {
 		o, ok := methods["get"]
 		if !ok {
 			continue
 		}
-		s := o.Responses["200"].Content["application/json"].Schema
-		if s.Ref != "" {
-			s = doc.Components.Schemas[strings.TrimPrefix(s.Ref, "#/components/schemas/")]
-		}
+		s := doc.resolve(o.Responses["200"].Content["application/json"].Schema)
 		if _, ok := s.Properties["items"]; !ok {
 			continue
 		}
