@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -293,7 +294,9 @@ func (s *Server) reactivate(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := writeAccount(s, ctx, id, capAssign, churnSections, churnSections, func(ctx context.Context, _ store.Scope) (kam.Customer, error) {
+	// The answer is the archive: registered as what it shows, too.
+	shown := append(slices.Clone(churnSections), archiveShown(callerOf(ctx).Role)...)
+	if _, err := writeAccount(s, ctx, id, capAssign, churnSections, shown, func(ctx context.Context, _ store.Scope) (kam.Customer, error) {
 		return s.store.Reactivate(ctx, id, callerOf(ctx).ID)
 	}); err != nil {
 		return nil, err

@@ -296,6 +296,43 @@ func TestIdempotencyKeyReplaysCreation(t *testing.T) {
 	body["name"] = "Twice"
 	problem(t, call(t, "POST", "/v1/customers", ka.Token, body, key), 422, "idempotency_key_reused")
 
+	// A replay is answered only while its caller may still see what it
+	// shows: moved off the account, the manager is refused (SPEC §2), and
+	// the refusal is registered.
+	mine := newAccount(t, am.ID)
+	keptKey := header{"Idempotency-Key", uuid.NewString()}
+	contact := map[string]any{"name": "Replayed contact"}
+	must(t, call(t, "POST", "/v1/customers/"+mine+"/contacts", am.Token, contact, keptKey), 201)
+	must(t, call(t, "POST", "/v1/customers/"+mine+"/contacts", am.Token, contact, keptKey), 201)
+	must(t, call(t, "PATCH", "/v1/customers/"+mine, ka.Token, map[string]any{"account_manager_id": other.ID}), 200)
+	movedReplay := uuid.NewString()
+	problem(t, call(t, "POST", "/v1/customers/"+mine+"/contacts", am.Token, contact, keptKey, header{"X-Request-Id", movedReplay}), 404, "not_found")
+	if n := countRows(t, "SELECT count(*) FROM access_log WHERE request_id = $1 AND customer_id = $2 AND action = 'denied'", movedReplay, mine); n != 1 {
+		t.Fatalf("%d denied rows for the refused replay, want 1", n)
+	}
+	if n := countRows(t, "SELECT count(*) FROM access_log WHERE request_id = $1 AND action <> 'denied'", movedReplay); n != 0 {
+		t.Fatalf("the refused replay registered %d rows other than denied", n)
+	}
+	// An archive answer shows the credit grade to a role that reads credit,
+	// and is registered with the credit section; demoted to a role that may
+	// not read credit, its caller is refused the replay (403: the account is
+	// still theirs to see, its credit grade is not).
+	clerkToBe := newStaff(t, kam.RoleKAManager)
+	openKey := header{"Idempotency-Key", uuid.NewString()}
+	opened := map[string]any{"code": "I-" + uuid.NewString()[:10], "name": "Graded"}
+	openID := uuid.NewString()
+	acct := must(t, call(t, "POST", "/v1/customers", clerkToBe.Token, opened, openKey, header{"X-Request-Id", openID}), 201).str("id")
+	if n := countRows(t, "SELECT count(*) FROM access_log WHERE request_id = $1 AND customer_id = $2 AND 'credit' = ANY(sections)", openID, acct); n != 1 {
+		t.Fatalf("%d register rows with the credit section for an answer showing the credit grade", n)
+	}
+	must(t, call(t, "PATCH", "/v1/staff/"+clerkToBe.ID, adminToken, map[string]any{"role": kam.RoleDataClerk}), 200)
+	problem(t, call(t, "POST", "/v1/customers", clerkToBe.Token, opened, openKey), 403, "forbidden")
+	readID := uuid.NewString()
+	must(t, call(t, "GET", "/v1/customers/"+acct, clerkToBe.Token, nil, header{"X-Request-Id", readID}), 200)
+	if n := countRows(t, "SELECT count(*) FROM access_log WHERE request_id = $1 AND 'credit' = ANY(sections)", readID); n != 0 {
+		t.Fatalf("a data clerk's read, which shows no credit, registered the credit section")
+	}
+
 	// Concurrent retries of one key: one creation, the rest replay or wait.
 	key2 := header{"Idempotency-Key", uuid.NewString()}
 	body2 := map[string]any{"code": "I-" + uuid.NewString()[:10], "name": "Race"}

@@ -189,7 +189,7 @@ func (s *Server) createCustomer(ctx context.Context, in *struct{ Body CustomerCr
 	patch.Code, patch.Name, patch.Status = &in.Body.Code, &in.Body.Name, in.Body.Status
 	// The opening is registered in the archive's own transaction (Art. 9);
 	// the store names the new account in the entry.
-	c, err := archiveWrite(s, ctx, nil, profileSections, func(ctx context.Context) (kam.Customer, error) {
+	c, err := archiveWrite(s, ctx, nil, archiveShown(p.Role), func(ctx context.Context) (kam.Customer, error) {
 		return s.store.CreateCustomer(ctx, patch, p.ID)
 	})
 	if err != nil {
@@ -223,6 +223,17 @@ func (s *Server) startAccount(ctx context.Context, c kam.Customer) {
 
 // customerAnswer reads an account back after a change, as the caller's role
 // sees it, with its version as ETag.
+// archiveShown is what an archive answer shows a role, and so the sections
+// its register entry names: the profile, and the credit grade to a role that
+// may read credit (Art. 7.7, 9). An idempotency replay checks the caller
+// against these sections again.
+func archiveShown(role string) []string {
+	if can(role, capReadCredit) {
+		return append(slices.Clone(profileSections), kam.SectionCredit)
+	}
+	return profileSections
+}
+
 func (s *Server) customerAnswer(ctx context.Context, scope store.Scope, id uuid.UUID, role string) (*customerOutput, error) {
 	ar, err := s.store.GetArchive(ctx, scope, id)
 	if err != nil {
@@ -249,7 +260,7 @@ func nonEmpty(s string) *string {
 }
 
 func (s *Server) listCustomers(ctx context.Context, in *listCustomersInput) (*struct{ Body Page[Customer] }, error) {
-	r := archiveRead{need: capReadArchive, sections: profileSections, action: kam.AccessList, refusal: "your role does not read account archives"}
+	r := archiveRead{need: capReadArchive, sections: archiveShown(callerOf(ctx).Role), action: kam.AccessList, refusal: "your role does not read account archives"}
 	page, err := readList(s, ctx, r, func(ctx context.Context, scope store.Scope) (Page[Customer], []uuid.UUID, error) {
 		f, err := customerFilter(in)
 		if err != nil {
@@ -302,7 +313,7 @@ func (s *Server) getCustomer(ctx context.Context, in *getCustomerInput) (*custom
 	if in.AsOf != "" {
 		return s.customerAsOf(ctx, id, in.AsOf)
 	}
-	r := archiveRead{need: capReadArchive, sections: profileSections, action: kam.AccessView, scoped: true}
+	r := archiveRead{need: capReadArchive, sections: archiveShown(callerOf(ctx).Role), action: kam.AccessView, scoped: true}
 	ar, err := readAccountRegistering(s, ctx, id, r, func(ctx context.Context, scope store.Scope, a store.Access) (store.Archive, error) {
 		return s.store.RegisteredArchive(ctx, scope, id, a)
 	})
@@ -322,7 +333,7 @@ func (s *Server) customerAsOf(ctx context.Context, id uuid.UUID, day string) (*c
 		return nil, err
 	}
 	until := time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, s.procs.Settings.Timezone)
-	r := archiveRead{need: capReadArchive, sections: profileSections, action: kam.AccessView, scoped: true}
+	r := archiveRead{need: capReadArchive, sections: archiveShown(callerOf(ctx).Role), action: kam.AccessView, scoped: true}
 	past, err := readAccount(s, ctx, id, r, func(ctx context.Context, scope store.Scope) (store.Archive, error) {
 		return s.store.ArchiveAsOf(ctx, scope, id, until)
 	})
@@ -373,7 +384,7 @@ func (s *Server) updateCustomer(ctx context.Context, in *struct {
 // patchCustomer applies a patch through archiveWrite (its register entry in
 // the change's transaction) and tells the account's runs what changed.
 func (s *Server) patchCustomer(ctx context.Context, scope store.Scope, id uuid.UUID, ifMatch *int32, patch store.CustomerPatch) error {
-	changes, err := archiveWrite(s, ctx, []uuid.UUID{id}, profileSections, func(ctx context.Context) ([]store.Change, error) {
+	changes, err := archiveWrite(s, ctx, []uuid.UUID{id}, archiveShown(callerOf(ctx).Role), func(ctx context.Context) ([]store.Change, error) {
 		_, changes, err := s.store.UpdateCustomer(ctx, scope, id, ifMatch, patch, callerOf(ctx).ID)
 		return changes, err
 	})

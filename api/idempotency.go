@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/google/uuid"
@@ -43,6 +45,14 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			return
 		}
 		if replay != nil {
+			// A replay shows its accounts again, so it is answered only
+			// while the caller may still see them: one moved off an
+			// account, or out of a section, since the first answer is
+			// refused as any other read would be (SPEC §2).
+			if denied := s.replayDenied(r.Context(), replay.Shown); denied != nil {
+				writeProblem(w, r, problemFor(s.log, denied).(*Problem))
+				return
+			}
 			// The replayed answer shows its accounts again: registered
 			// as read, as the first answer's accounts were, or as
 			// denied again for a refusal (SPEC §5).
@@ -75,6 +85,76 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		s.settleKey(ctx, caller.ID, key, rec.status, rec.buf.Bytes())
 	})
+}
+
+// sectionCapability is what a caller needs to be shown a section beyond the
+// archive itself (SPEC §2: credit and discounts are confidential).
+var sectionCapability = map[string][]capability{
+	kam.SectionCredit: {capReadCredit},
+	"discounts":       {capSeeDiscounts, capRequestDiscount, capReadGrants},
+}
+
+// replayDenied is the refusal of a replay whose accounts or sections the
+// caller may no longer see, registered as denied; nil when they still may.
+// An account out of sight is 404, a section of a visible one 403 (SPEC §2).
+func (s *Server) replayDenied(ctx context.Context, shown []store.Shown) error {
+	p := callerOf(ctx)
+	var lost []uuid.UUID
+	var lostSections []string
+	var why error
+	for _, sh := range shown {
+		if sh.Refused {
+			continue
+		}
+		sectionsOK := true
+		for _, sec := range sh.Sections {
+			if need, ok := sectionCapability[sec]; ok && !canAny(p.Role, need) {
+				sectionsOK = false
+			}
+		}
+		for _, id := range sh.CustomerIDs {
+			visible := can(p.Role, capReadArchive)
+			if visible {
+				if err := s.store.Visible(ctx, scopeOf(p), id); errors.Is(err, kam.ErrNotFound) {
+					visible = false
+				} else if err != nil {
+					return err
+				}
+			}
+			switch {
+			case !visible:
+				why = notFound()
+			case !sectionsOK:
+				if why == nil {
+					why = forbidden("your role may no longer see what this answer showed")
+				}
+			default:
+				continue
+			}
+			lost = append(lost, id)
+			for _, sec := range sh.Sections {
+				if !slices.Contains(lostSections, sec) {
+					lostSections = append(lostSections, sec)
+				}
+			}
+		}
+	}
+	if why == nil {
+		return nil
+	}
+	if err := s.register(ctx, kam.AccessDenied, lost, lostSections); err != nil {
+		return err
+	}
+	return why
+}
+
+func canAny(role string, caps []capability) bool {
+	for _, c := range caps {
+		if can(role, c) {
+			return true
+		}
+	}
+	return false
 }
 
 // requestHash identifies a request under its key: method, path and query,
