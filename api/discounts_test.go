@@ -410,3 +410,39 @@ func TestDiscountPolicyHistory(t *testing.T) {
 		problem(t, call(t, "GET", path+"/history", staff[role].Token, nil), 403, "forbidden")
 	}
 }
+
+// SPEC §2: an account manager sees only the accounts assigned to them, their
+// own discount requests included. Moved off the account, the requester no
+// longer reads, lists or withdraws its requests (404, registered as denied)
+// and is no longer told of them; the account's new manager is.
+func TestMovedRequesterLosesTheRequests(t *testing.T) {
+	am, heir := newStaff(t, kam.RoleAccountManager), newStaff(t, kam.RoleAccountManager)
+	ka := staffByRole(t)[kam.RoleKAManager]
+	c := newAccount(t, am.ID)
+	id := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "8")), 201).str("id")
+	must(t, call(t, "GET", "/v1/discount-requests/"+id, am.Token, nil), 200)
+
+	must(t, call(t, "PATCH", "/v1/customers/"+c, ka.Token, map[string]any{"account_manager_id": heir.ID}), 200)
+	getID, withdrawID := uuid.NewString(), uuid.NewString()
+	problem(t, call(t, "GET", "/v1/discount-requests/"+id, am.Token, nil, header{"X-Request-Id", getID}), 404, "not_found")
+	problem(t, call(t, "POST", "/v1/discount-requests/"+id+"/withdraw", am.Token, nil, header{"X-Request-Id", withdrawID}), 404, "not_found")
+	for _, req := range []string{getID, withdrawID} {
+		if n := countRows(t, "SELECT count(*) FROM access_log WHERE request_id = $1 AND customer_id = $2 AND action = 'denied'", req, c); n != 1 {
+			t.Fatalf("request %s: %d denied rows, want 1", req, n)
+		}
+	}
+	for _, path := range []string{"/v1/discount-requests", "/v1/discount-requests?customer_id=" + c} {
+		if l := must(t, call(t, "GET", path, am.Token, nil), 200); len(l.items()) != 0 {
+			t.Fatalf("%s lists %d requests to the manager moved off the account", path, len(l.items()))
+		}
+	}
+	if st := must(t, call(t, "GET", "/v1/discount-requests/"+id, ka.Token, nil), 200).str("state"); st != "pending" {
+		t.Fatalf("the refused withdrawal left the request %s", st)
+	}
+
+	must(t, call(t, "POST", "/v1/discount-requests/"+id+"/decisions", ka.Token, map[string]any{"decision": "approve"}), 200)
+	waitFor(t, 30*time.Second, "the new manager's notice", func() bool { return inboxKinds(t, heir.Token)["discount_granted"] == 1 })
+	if k := inboxKinds(t, am.Token); k["discount_approve"]+k["discount_granted"] != 0 {
+		t.Fatalf("the manager moved off the account was told of its discount: %v", k)
+	}
+}

@@ -28,16 +28,22 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'ka_department', $13)
 RETURNING *;
 
 -- name: GetDiscountRequest :one
--- viewer_id limits the row to its requester (NULL: roles that see every request).
+-- viewer_id limits the row to its requester while the account is still
+-- theirs (NULL: roles that see every request): an account manager sees only
+-- the accounts assigned to them (SPEC §2), their own requests included.
 SELECT * FROM discount_requests
-WHERE id = sqlc.arg(id) AND (sqlc.narg(viewer_id)::uuid IS NULL OR requester_id = sqlc.narg(viewer_id));
+WHERE discount_requests.id = sqlc.arg(id) AND (sqlc.narg(viewer_id)::uuid IS NULL
+    OR (requester_id = sqlc.narg(viewer_id)
+        AND EXISTS (SELECT 1 FROM customers c WHERE c.id = discount_requests.customer_id AND c.account_manager_id = sqlc.narg(viewer_id))));
 
 -- name: ListDiscountRequests :many
 -- awaiting_role, when given, keeps the pending requests whose current stage
 -- that role decides (Art. 12, discount_decider) and awaiting_staff did not ask
 -- for, now or before a handover.
 SELECT * FROM discount_requests
-WHERE (sqlc.narg(viewer_id)::uuid IS NULL OR requester_id = sqlc.narg(viewer_id))
+WHERE (sqlc.narg(viewer_id)::uuid IS NULL
+       OR (requester_id = sqlc.narg(viewer_id)
+           AND EXISTS (SELECT 1 FROM customers c WHERE c.id = discount_requests.customer_id AND c.account_manager_id = sqlc.narg(viewer_id))))
   AND (sqlc.narg(awaiting_role)::text IS NULL
        OR (state = 'pending' AND NOT sqlc.narg(awaiting_staff)::uuid = ANY(former_requesters || requester_id)
            AND (discount_decider(stage, escalated) = sqlc.narg(awaiting_role)

@@ -39,6 +39,10 @@ WITH named AS (
 )
 SELECT f.id::uuid AS id, coalesce(s.locale, '')::text AS locale
 FROM firsts f LEFT JOIN staff s ON s.id = f.id
+-- An account manager hears of an account only while it is theirs (SPEC §2):
+-- a requester moved off the account is not told of its discounts any more.
+WHERE sqlc.narg(customer_id)::uuid IS NULL OR s.role IS DISTINCT FROM 'account_manager'
+   OR EXISTS (SELECT 1 FROM customers c WHERE c.id = sqlc.narg(customer_id)::uuid AND c.account_manager_id = f.id)
 ORDER BY f.grp, f.ord, f.id;
 
 -- name: ListInbox :many

@@ -140,7 +140,9 @@ func (q *Queries) GetDiscountPolicy(ctx context.Context, arg GetDiscountPolicyPa
 
 const getDiscountRequest = `-- name: GetDiscountRequest :one
 SELECT id, customer_id, requester_id, product_category, rate, method, valid_from, valid_to, reason, route, policy_max_standard_rate, policy_hard_cap_rate, state, stage, escalated, deadline, reminders, state_seq, created_at, updated_at, closed_at, former_requesters FROM discount_requests
-WHERE id = $1 AND ($2::uuid IS NULL OR requester_id = $2)
+WHERE discount_requests.id = $1 AND ($2::uuid IS NULL
+    OR (requester_id = $2
+        AND EXISTS (SELECT 1 FROM customers c WHERE c.id = discount_requests.customer_id AND c.account_manager_id = $2)))
 `
 
 type GetDiscountRequestParams struct {
@@ -148,7 +150,9 @@ type GetDiscountRequestParams struct {
 	ViewerID *uuid.UUID
 }
 
-// viewer_id limits the row to its requester (NULL: roles that see every request).
+// viewer_id limits the row to its requester while the account is still
+// theirs (NULL: roles that see every request): an account manager sees only
+// the accounts assigned to them (SPEC §2), their own requests included.
 func (q *Queries) GetDiscountRequest(ctx context.Context, arg GetDiscountRequestParams) (DiscountRequest, error) {
 	row := q.db.QueryRow(ctx, getDiscountRequest, arg.ID, arg.ViewerID)
 	var i DiscountRequest
@@ -603,7 +607,9 @@ func (q *Queries) ListDiscountEvents(ctx context.Context, requestID uuid.UUID) (
 
 const listDiscountRequests = `-- name: ListDiscountRequests :many
 SELECT id, customer_id, requester_id, product_category, rate, method, valid_from, valid_to, reason, route, policy_max_standard_rate, policy_hard_cap_rate, state, stage, escalated, deadline, reminders, state_seq, created_at, updated_at, closed_at, former_requesters FROM discount_requests
-WHERE ($1::uuid IS NULL OR requester_id = $1)
+WHERE ($1::uuid IS NULL
+       OR (requester_id = $1
+           AND EXISTS (SELECT 1 FROM customers c WHERE c.id = discount_requests.customer_id AND c.account_manager_id = $1)))
   AND ($2::text IS NULL
        OR (state = 'pending' AND NOT $3::uuid = ANY(former_requesters || requester_id)
            AND (discount_decider(stage, escalated) = $2

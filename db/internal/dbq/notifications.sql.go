@@ -336,10 +336,10 @@ func (q *Queries) MarkWebhookFailed(ctx context.Context, arg MarkWebhookFailedPa
 
 const noticeRecipients = `-- name: NoticeRecipients :many
 WITH named AS (
-    SELECT n.id, n.ord FROM unnest($1::uuid[]) WITH ORDINALITY AS n(id, ord)
+    SELECT n.id, n.ord FROM unnest($2::uuid[]) WITH ORDINALITY AS n(id, ord)
     UNION ALL
     SELECT c.account_manager_id, 2147483647 FROM customers c
-    WHERE $2::boolean AND c.id = $3::uuid AND c.account_manager_id IS NOT NULL
+    WHERE $3::boolean AND c.id = $1::uuid AND c.account_manager_id IS NOT NULL
 ), asked AS (
     SELECT r.role, r.ord FROM unnest($4::text[]) WITH ORDINALITY AS r(role, ord)
     UNION ALL
@@ -360,13 +360,15 @@ WITH named AS (
 )
 SELECT f.id::uuid AS id, coalesce(s.locale, '')::text AS locale
 FROM firsts f LEFT JOIN staff s ON s.id = f.id
+WHERE $1::uuid IS NULL OR s.role IS DISTINCT FROM 'account_manager'
+   OR EXISTS (SELECT 1 FROM customers c WHERE c.id = $1::uuid AND c.account_manager_id = f.id)
 ORDER BY f.grp, f.ord, f.id
 `
 
 type NoticeRecipientsParams struct {
+	CustomerID *uuid.UUID
 	StaffIds   []uuid.UUID
 	ToManager  bool
-	CustomerID *uuid.UUID
 	Roles      []string
 	OrRoles    []string
 	Deputies   bool
@@ -383,11 +385,13 @@ type NoticeRecipientsRow struct {
 // roles when neither names anyone; then, when asked, the deputies in force
 // of all of them (SPEC §7). Each person once, where they first appear.
 // An empty locale is someone the staff table does not know.
+// An account manager hears of an account only while it is theirs (SPEC §2):
+// a requester moved off the account is not told of its discounts any more.
 func (q *Queries) NoticeRecipients(ctx context.Context, arg NoticeRecipientsParams) ([]NoticeRecipientsRow, error) {
 	rows, err := q.db.Query(ctx, noticeRecipients,
+		arg.CustomerID,
 		arg.StaffIds,
 		arg.ToManager,
-		arg.CustomerID,
 		arg.Roles,
 		arg.OrRoles,
 		arg.Deputies,
