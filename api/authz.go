@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"net/http"
 
 	"github.com/google/uuid"
 
@@ -196,12 +197,25 @@ func (s *Server) deny(ctx context.Context, id uuid.UUID, sections []string, why 
 // discount request, grant, filing or greeting task): registered against the
 // account the record belongs to, though the caller may not see it, so that
 // the register shows who tried which account (SPEC §5).
+//
+// A record of an account the caller may see is no secret: a refusal that
+// would hide it (404) is 403 then, as for any action the caller may not take
+// on an account they see (SPEC §2). Its account out of sight, it stays 404.
 func (s *Server) denyRecord(ctx context.Context, id uuid.UUID, sections []string, why error) error {
 	owner, err := s.store.AccountOfRecord(ctx, id)
 	if err != nil {
 		s.log.Warn("refused attempt registered without its account", "record", id, "error", err)
 	}
+	if pr, ok := why.(*Problem); ok && pr.Status == http.StatusNotFound && owner != uuid.Nil && s.seesAccount(ctx, owner) {
+		why = forbidden("your role may not see or act on this record of the account")
+	}
 	return s.deny(ctx, owner, sections, why)
+}
+
+// seesAccount tells whether the caller may read the account's archive.
+func (s *Server) seesAccount(ctx context.Context, id uuid.UUID) bool {
+	p := callerOf(ctx)
+	return can(p.Role, capReadArchive) && s.store.Visible(ctx, scopeOf(p), id) == nil
 }
 
 // archiveErr maps a store error on an archive route; a not-found there is an

@@ -264,7 +264,7 @@ func TestRevokeAuthorization(t *testing.T) {
 	problem(t, call(t, "POST", path, am.Token, why), 403, "not_revoker")
 	problem(t, call(t, "POST", path, staff[kam.RoleFinance].Token, why), 403, "not_revoker")
 	problem(t, call(t, "POST", path, newStaff(t, kam.RoleAccountManager).Token, why), 404, "not_found")
-	problem(t, call(t, "POST", path, staff[kam.RoleServiceAgent].Token, why), 404, "not_found")
+	problem(t, call(t, "POST", path, staff[kam.RoleServiceAgent].Token, why), 403, "forbidden") // sees the account, not its grants
 	problem(t, call(t, "POST", "/v1/discount-grants/"+uuid.NewString()+"/revoke", gm.Token, why), 404, "not_found")
 	if g := must(t, call(t, "POST", path, gm.Token, why), 200); g.str("revoked_by") != gm.ID {
 		t.Fatalf("revoked = %s", g.Raw)

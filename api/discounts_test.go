@@ -304,7 +304,11 @@ func TestDiscountConfidentiality(t *testing.T) {
 					problem(t, policy, 403, "forbidden")
 				}
 			default: // admin, data_clerk, service_agent
-				problem(t, get, 404, "not_found")
+				if role == kam.RoleAdmin {
+					problem(t, get, 404, "not_found") // sees no account
+				} else {
+					problem(t, get, 403, "forbidden") // sees the account, not its discounts (SPEC §2)
+				}
 				problem(t, list, 403, "forbidden")
 				problem(t, filings, 403, "forbidden")
 				problem(t, create, 403, "forbidden")

@@ -108,9 +108,13 @@ func TestTicketAuthorization(t *testing.T) {
 				problem(t, create, 403, "forbidden")
 				must(t, read, 200)
 				must(t, list, 200)
-			default:
+			case kam.RoleAdmin:
 				problem(t, create, 403, "forbidden")
-				problem(t, read, 404, "not_found")
+				problem(t, read, 404, "not_found") // sees no account
+				problem(t, list, 403, "forbidden")
+			default: // finance, data_clerk: they see the account, not its tickets (SPEC §2)
+				problem(t, create, 403, "forbidden")
+				problem(t, read, 403, "forbidden")
 				problem(t, list, 403, "forbidden")
 			}
 		})
@@ -118,7 +122,7 @@ func TestTicketAuthorization(t *testing.T) {
 }
 
 // SPEC §5 "which account": an attempt on a record the caller may not see (a
-// ticket, a discount request, a grant) is refused 404 and registered as
+// ticket, a discount request, a grant) is refused and registered as
 // denied against the account the record belongs to, so that the auditor's
 // view of that account shows who tried it.
 func TestRefusedRecordAttemptsNameTheirAccount(t *testing.T) {
@@ -133,6 +137,16 @@ func TestRefusedRecordAttemptsNameTheirAccount(t *testing.T) {
 		if n := countRows(t, "SELECT count(*) FROM access_log WHERE request_id = $1 AND action = 'denied' AND customer_id = $2 AND staff_id = $3",
 			reqID, c, prober.ID); n != 1 {
 			t.Errorf("GET %s: %d denied rows naming the account, want 1", path, n)
+		}
+	}
+	// A role that sees the account but not the record is told so (403), and
+	// the attempt is registered against the account as well.
+	clerk := staff[kam.RoleDataClerk]
+	for _, path := range []string{"/v1/tickets/" + ticket, "/v1/discount-requests/" + req} {
+		reqID := uuid.NewString()
+		problem(t, call(t, "GET", path, clerk.Token, nil, header{"X-Request-Id", reqID}), 403, "forbidden")
+		if n := countRows(t, "SELECT count(*) FROM access_log WHERE request_id = $1 AND action = 'denied' AND customer_id = $2", reqID, c); n != 1 {
+			t.Errorf("GET %s as a data clerk: %d denied rows naming the account, want 1", path, n)
 		}
 	}
 	// An id that names nothing is refused alike and names no account.
