@@ -274,15 +274,11 @@ func (s *Server) ticketEvent(ctx context.Context, in *struct {
 // reopen's transaction: to the run if it is still open, otherwise to a new
 // run under the same ID, since a closed ticket's run has ended (Art. 16, 17:
 // a reopened ticket is again under its resolution target).
-func (s *Server) restartTicketSLA(ctx context.Context) func(kam.Ticket, kam.Tier) error {
-	return func(t kam.Ticket, tier kam.Tier) error {
-		// Earlier reopens are committed; they number this run's breach notices.
-		reopened, err := s.store.CountTicketReopens(ctx, t.ID)
-		if err != nil {
-			return err
-		}
+func (s *Server) restartTicketSLA(ctx context.Context) func(kam.Ticket, kam.Tier, int) error {
+	return func(t kam.Ticket, tier kam.Tier, reopened int) error {
+		// Earlier reopens number this run's breach notices.
 		in := workflows.TicketInput{TicketID: t.ID, CustomerID: t.CustomerID, TopTier: tier.Rank == 1, RespondBy: t.RespondBy, ResolveBy: t.ResolveBy,
-			Responded: t.AcknowledgedAt != nil, Reopened: int(reopened)}
+			Responded: t.AcknowledgedAt != nil, Reopened: reopened}
 		if err := s.procs.ReopenTicket(ctx, in, workflows.TicketSignal{Type: "reopen", ResolveBy: t.ResolveBy}); err != nil {
 			return kam.StartFailed("the ticket's service targets could not be restarted", err)
 		}

@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 
 	"testing"
 	"time"
@@ -154,5 +156,38 @@ func TestRefusedRecordAttemptsNameTheirAccount(t *testing.T) {
 	problem(t, call(t, "GET", "/v1/tickets/"+uuid.NewString(), prober.Token, nil, header{"X-Request-Id", reqID}), 404, "not_found")
 	if n := countRows(t, "SELECT count(*) FROM access_log WHERE request_id = $1 AND action = 'denied' AND customer_id IS NULL", reqID); n != 1 {
 		t.Errorf("%d denied rows without an account for an unknown ticket, want 1", n)
+	}
+}
+
+// A reopen restarts the ticket's service targets inside its transaction;
+// everything it reads there is read on that transaction's connection. Before,
+// it took a second connection from the pool while holding the first, and as
+// many reopens at once as the pool has connections waited on each other
+// until their requests timed out.
+func TestConcurrentReopensDoNotDrainThePool(t *testing.T) {
+	agent := staffByRole(t)[kam.RoleServiceAgent]
+	c := newAccount(t, "")
+	const n = 60 // three times the pool's 20 connections
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = must(t, call(t, "POST", "/v1/tickets", agent.Token, map[string]any{"customer_id": c, "kind": "inquiry", "subject": fmt.Sprint("reopen ", i)}), 201).str("id")
+		must(t, call(t, "POST", "/v1/tickets/"+ids[i]+"/events", agent.Token, map[string]any{"type": "resolve"}), 201)
+	}
+	var wg sync.WaitGroup
+	statuses := make(chan string, n)
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := call(t, "POST", "/v1/tickets/"+id+"/events", agent.Token, map[string]any{"type": "reopen", "note": "again"})
+			statuses <- fmt.Sprint(r.Status, " ", r.str("code"))
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	for s := range statuses {
+		if s != "201 " {
+			t.Fatalf("a concurrent reopen answered %s", s)
+		}
 	}
 }

@@ -63,7 +63,7 @@ func (s *Store) CreateTicket(ctx context.Context, scope Scope, in TicketInput, s
 // reopen) to a ticket and records it, in one transaction. onReopen runs
 // inside it on a reopen, with the ticket as reopened and its account's tier,
 // so a reopened ticket never lacks its SLA clock.
-func (s *Store) TicketEvent(ctx context.Context, scope Scope, id uuid.UUID, typ string, by uuid.UUID, note string, onReopen func(kam.Ticket, kam.Tier) error) (kam.Ticket, error) {
+func (s *Store) TicketEvent(ctx context.Context, scope Scope, id uuid.UUID, typ string, by uuid.UUID, note string, onReopen func(t kam.Ticket, tier kam.Tier, reopenedBefore int) error) (kam.Ticket, error) {
 	var out kam.Ticket
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
 		var reopenTier *dbq.Tier
@@ -127,11 +127,20 @@ func (s *Store) TicketEvent(ctx context.Context, scope Scope, id uuid.UUID, typ 
 			return err
 		}
 		out = ticketOf(set)
+		var reopened int32
+		if reopenTier != nil {
+			// The reopens before this one number its run's breach notices;
+			// counted on the transaction's own connection, never a second
+			// one from the pool (held by every reopen at once, the pool ran dry).
+			if reopened, err = q.CountTicketReopens(ctx, t.ID); err != nil {
+				return err
+			}
+		}
 		if _, err = q.InsertTicketEvent(ctx, dbq.InsertTicketEventParams{TicketID: t.ID, Type: typ, StaffID: &by, Note: note}); err != nil {
 			return err
 		}
 		if reopenTier != nil && onReopen != nil {
-			return onReopen(out, tierOf(*reopenTier))
+			return onReopen(out, tierOf(*reopenTier), int(reopened))
 		}
 		return nil
 	})
@@ -213,8 +222,3 @@ func (s *Store) ListTicketEvents(ctx context.Context, ticketID uuid.UUID, after 
 	return out, nil
 }
 
-// CountTicketReopens counts a ticket's committed reopens.
-func (s *Store) CountTicketReopens(ctx context.Context, ticketID uuid.UUID) (int32, error) {
-	n, err := s.q.CountTicketReopens(ctx, ticketID)
-	return n, interpret(err)
-}
