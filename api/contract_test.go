@@ -273,6 +273,11 @@ func TestIdempotencyKeyReplaysCreation(t *testing.T) {
 	if again.str("id") != first.str("id") || again.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("replay = %s", again.Raw)
 	}
+	// The replay is the first answer, headers too: the account's ETag.
+	if etag := first.Header.Get("ETag"); etag == "" || again.Header.Get("ETag") != etag ||
+		again.Header.Get("Content-Type") != first.Header.Get("Content-Type") {
+		t.Fatalf("replay headers %v, first answer's %v", again.Header, first.Header)
+	}
 	// SPEC §5: the replayed answer shows the account again, and is registered
 	// as a read of what the first answer registered.
 	if n := countRows(t, "SELECT count(*) FROM access_log WHERE request_id = $1 AND action = 'view' AND customer_id = $2 AND staff_id = $3",
@@ -359,6 +364,77 @@ func TestIdempotencyKeyReplaysCreation(t *testing.T) {
 	dc := staffByRole(t)[kam.RoleDataClerk]
 	body3 := map[string]any{"code": "I-" + uuid.NewString()[:10], "name": "Other caller"}
 	must(t, call(t, "POST", "/v1/customers", dc.Token, body3, key), 201)
+}
+
+// A replay keeps the first answer's Location: a handover's 202 says where to
+// follow it, replayed or not.
+func TestIdempotencyKeyReplaysLocation(t *testing.T) {
+	ka := staffByRole(t)[kam.RoleKAManager]
+	leaver, heir := newStaff(t, kam.RoleAccountManager), newStaff(t, kam.RoleAccountManager)
+	newAccount(t, leaver.ID)
+	path, key := "/v1/staff/"+leaver.ID+"/handover", header{"Idempotency-Key", uuid.NewString()}
+	first := must(t, call(t, "POST", path, ka.Token, map[string]any{"to": heir.ID}, key), 202)
+	again := must(t, call(t, "POST", path, ka.Token, map[string]any{"to": heir.ID}, key), 202)
+	loc := first.Header.Get("Location")
+	if loc == "" || again.Header.Get("Location") != loc || again.Header.Get("Idempotent-Replayed") != "true" || again.str("id") != first.str("id") {
+		t.Fatalf("replay %s with headers %v; first answer's Location %q", again.Raw, again.Header, loc)
+	}
+	waitHandover(t, leaver.ID, first.str("id"))
+	if n := countRows(t, "SELECT count(*) FROM staff_handovers WHERE from_staff_id = $1", leaver.ID); n != 1 {
+		t.Fatalf("%d handovers, want 1", n)
+	}
+}
+
+// An Idempotency-Key covers a body of any size the route takes: an import
+// (up to 5 MiB) over 1 MiB is hashed whole and replayed, and a retry that
+// differs past the first MiB is another request. A body over the route's
+// limit is refused as ever and claims nothing.
+func TestIdempotencyKeyCoversLargeBodies(t *testing.T) {
+	ka := staffByRole(t)[kam.RoleKAManager]
+	code := "BIG-" + unique()
+	id := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": code, "name": "Large import"}), 201).str("id")
+	var b strings.Builder
+	b.WriteString("code,name,title\n")
+	// Blank rows, as a spreadsheet exports them, carry the contacts past
+	// the first MiB.
+	for b.Len() < 1<<20+200<<10 {
+		b.WriteString(strings.Repeat(" ", 1000) + "\n")
+	}
+	for i := range 20 {
+		fmt.Fprintf(&b, "%s,Contact %02d,Buyer\n", code, i)
+	}
+	file := b.String()
+	const path = "/v1/imports/contacts"
+	key := header{"Idempotency-Key", uuid.NewString()}
+	first := must(t, importCSV(t, path, ka.Token, file, key), 200)
+	if first.Body["created"] != 20.0 || first.Header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("first run: %s", first.Raw)
+	}
+	again := must(t, importCSV(t, path, ka.Token, file, key), 200)
+	if again.Header.Get("Idempotent-Replayed") != "true" || string(again.Raw) != string(first.Raw) {
+		t.Fatalf("retry answered %s (replayed %q), first answer %s", again.Raw, again.Header.Get("Idempotent-Replayed"), first.Raw)
+	}
+	changed := strings.Replace(file, ",Contact 19,", ",Contact 20,", 1)
+	problem(t, importCSV(t, path, ka.Token, changed, key), 422, "idempotency_key_reused")
+	if n := countRows(t, "SELECT count(*) FROM customer_contacts WHERE customer_id = $1", id); n != 20 {
+		t.Fatalf("%d contacts, want 20", n)
+	}
+
+	over := header{"Idempotency-Key", uuid.NewString()}
+	huge := file + strings.Repeat(strings.Repeat(" ", 1000)+"\n", kam.MaxImportBytes/1000+1)
+	problem(t, importCSV(t, path, ka.Token, huge, over), 413, "body_too_large")
+	problem(t, importCSV(t, path, ka.Token, huge, over), 413, "body_too_large")
+	// The refused body claimed nothing: the key is still free.
+	if r := must(t, importCSV(t, path, ka.Token, file, over), 200); r.Header.Get("Idempotent-Replayed") != "" || r.Body["unchanged"] != 20.0 {
+		t.Fatalf("after refusals, the key answered %s (replayed %q)", r.Raw, r.Header.Get("Idempotent-Replayed"))
+	}
+	tooBig := `{"code":"H-1","name":"` + strings.Repeat("x", 1<<20+10) + `"}`
+	problem(t, call(t, "POST", "/v1/customers", ka.Token, tooBig, header{"Idempotency-Key", uuid.NewString()}), 413, "body_too_large")
+	// A route that reads no body would run unclaimed with a body too large
+	// to hash: a keyed one is refused.
+	noBody := "/v1/me/notifications/" + uuid.NewString() + "/read"
+	problem(t, call(t, "POST", noBody, ka.Token, tooBig, header{"Idempotency-Key", uuid.NewString()}), 413, "body_too_large")
+	problem(t, call(t, "POST", noBody, ka.Token, tooBig), 404, "not_found")
 }
 
 // Art. 9: the archive is confidential and every access is registered.

@@ -6,10 +6,14 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
 	"kam"
@@ -19,9 +23,18 @@ import (
 const maxBody = 1 << 20
 
 // idempotent replays creating POSTs that carry an Idempotency-Key: the same
-// key and body return the first response and create nothing; the same key
-// with another body is refused (422 idempotency_key_reused). Only a failure
-// that committed nothing frees the key; keys expire (store.KeyPolicy).
+// key and body return the first response (status, replayedHeaders and body)
+// and create nothing; the same key with another body is refused (422
+// idempotency_key_reused). Only a failure that committed nothing frees the
+// key; keys expire (store.KeyPolicy).
+//
+// The body is hashed whole, whatever its size up to the route's own limit
+// (an import takes 5 MiB): a body over it claims nothing and is refused by
+// huma (413) as any request's is; on a route that reads no body, a keyed
+// body over maxBody is refused here, or the route would run unclaimed. The
+// body is held in memory to be handed on, bounded by that limit: huma holds
+// it whole as well, so spooling it to disk would add I/O and save at most
+// that one copy.
 func (s *Server) idempotent(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Idempotency-Key")
@@ -33,9 +46,17 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			writeProblem(w, r, malformed("malformed_request", "Idempotency-Key is longer than 200 characters"))
 			return
 		}
-		body, whole := bufferBody(w, r)
-		if !whole {
-			next.ServeHTTP(w, r)
+		bound := s.postBodyBound(r)
+		body, err := readBody(w, r, bound.limit, bound.timeout)
+		if err != nil {
+			if bound.routeReads {
+				// Over the route's limit, or not arriving in time: huma
+				// refuses it (413, 408) before the handler runs.
+				next.ServeHTTP(w, r)
+				return
+			}
+			// A route that reads no body would run unclaimed: refused.
+			writeProblem(w, r, unreadBody(err, bound))
 			return
 		}
 		caller := callerOf(r.Context())
@@ -78,13 +99,65 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 				// The recoverer answers 500; the key must not stay claimed,
 				// nor be freed if something was committed.
 				body, _ := json.Marshal(internalProblem())
-				s.settleKey(ctx, caller.ID, key, http.StatusInternalServerError, body)
+				s.settleKey(ctx, caller.ID, key, http.StatusInternalServerError, nil, body)
 				panic(v)
 			}
 		}()
 		next.ServeHTTP(rec, r.WithContext(ctx))
-		s.settleKey(ctx, caller.ID, key, rec.status, rec.buf.Bytes())
+		s.settleKey(ctx, caller.ID, key, rec.status, rec.kept(), rec.buf.Bytes())
 	})
+}
+
+// bodyBound is how much of a request body a route takes, and how long it
+// waits for it; routeReads when the route reads its body, so that huma
+// refuses one over limit (413) or late (408) before the handler runs.
+type bodyBound struct {
+	limit      int64 // the largest body taken whole
+	timeout    time.Duration
+	routeReads bool
+}
+
+// postBodyBounds is each POST route's bodyBound, by route pattern, as its
+// operation declares it: huma refuses a body of MaxBodyBytes or more.
+func postBodyBounds(oapi *huma.OpenAPI) map[string]bodyBound {
+	out := map[string]bodyBound{}
+	for path, item := range oapi.Paths {
+		op := item.Post
+		if op == nil || op.MaxBodyBytes <= 0 {
+			continue
+		}
+		b := bodyBound{limit: op.MaxBodyBytes - 1, timeout: op.BodyReadTimeout, routeReads: true}
+		if b.timeout <= 0 {
+			b.timeout = bodyReadTimeout
+		}
+		out[path] = b
+	}
+	return out
+}
+
+// postBodyBound is the bound of r's route. A route that reads no body is
+// read as any middleware reads a body (maxBody, bodyReadTimeout), for its
+// hash.
+func (s *Server) postBodyBound(r *http.Request) bodyBound {
+	if rc := chi.RouteContext(r.Context()); rc != nil {
+		if b, ok := s.postBodies[rc.RoutePattern()]; ok {
+			return b
+		}
+	}
+	return bodyBound{limit: maxBody, timeout: bodyReadTimeout}
+}
+
+// unreadBody refuses a keyed request whose body could not be hashed on a
+// route that reads none: too large (413), too late (408), or broken (400).
+func unreadBody(err error, b bodyBound) *Problem {
+	var ne net.Error
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		return newProblem(http.StatusRequestEntityTooLarge, "", "a request with an Idempotency-Key may carry a body of at most "+itoa(int(b.limit))+" bytes here")
+	case errors.As(err, &ne) && ne.Timeout():
+		return newProblem(http.StatusRequestTimeout, "", "the request body did not arrive in time")
+	}
+	return newProblem(http.StatusBadRequest, "", "the request body could not be read")
 }
 
 // sectionCapability is what a caller needs to be shown a section beyond the
@@ -166,14 +239,45 @@ func requestHash(r *http.Request, body []byte) []byte {
 	return h.Sum(nil)
 }
 
-// writeReplay answers a retry with the first answer, marked as replayed.
-func writeReplay(w http.ResponseWriter, replay *store.Replay) {
-	ct := "application/json"
-	if replay.Status >= 400 {
-		ct = "application/problem+json"
+// replayedHeaders are the headers of a first answer that its replay
+// repeats: those kam's handlers set on an answer (ETag, Location, a
+// download's Content-Type) and what describes its content. No other is kept:
+// not X-Request-Id (each request has its own), not Idempotent-Replayed (the
+// replay's own marker), nothing that could carry a secret (SPEC §7). A
+// handler that sets another header on a creating answer lists it here
+// (TestReplayedHeadersCoverCreatingAnswers reads them from the OpenAPI).
+var replayedHeaders = []string{"Content-Type", "Content-Language", "Content-Disposition", "ETag", "Last-Modified", "Location"}
+
+// keptHeaders is what of h a replay repeats (replayedHeaders); nil for none.
+func keptHeaders(h http.Header) map[string][]string {
+	var out map[string][]string
+	for _, k := range replayedHeaders {
+		if v := h.Values(k); len(v) > 0 {
+			if out == nil {
+				out = map[string][]string{}
+			}
+			out[http.CanonicalHeaderKey(k)] = slices.Clone(v)
+		}
 	}
-	w.Header().Set("Content-Type", ct)
-	w.Header().Set("Idempotent-Replayed", "true")
+	return out
+}
+
+// writeReplay answers a retry with the first answer, marked as replayed:
+// its status, the headers kept of it and its body. An answer recorded
+// without headers (by a build before migration 00038) is JSON, or a problem.
+func writeReplay(w http.ResponseWriter, replay *store.Replay) {
+	h := w.Header()
+	for k, v := range keptHeaders(replay.Header) {
+		h[k] = v
+	}
+	if h.Get("Content-Type") == "" {
+		ct := "application/json"
+		if replay.Status >= 400 {
+			ct = "application/problem+json"
+		}
+		h.Set("Content-Type", ct)
+	}
+	h.Set("Idempotent-Replayed", "true")
 	w.WriteHeader(replay.Status)
 	_, _ = w.Write(replay.Body)
 }
@@ -181,15 +285,16 @@ func writeReplay(w http.ResponseWriter, replay *store.Replay) {
 // settleKey ends a claim. A failure (5xx) that changed nothing frees the key
 // for a retry; any other outcome, and a failure after a committed change, is
 // what a retry replays, so a retry never repeats a change. A secret in the
-// body is never stored (SPEC §7): the replay withholds it.
-func (s *Server) settleKey(ctx context.Context, staffID uuid.UUID, key string, status int, body []byte) {
+// body is never stored (SPEC §7): the replay withholds it; of the headers,
+// only replayedHeaders are stored.
+func (s *Server) settleKey(ctx context.Context, staffID uuid.UUID, key string, status int, header map[string][]string, body []byte) {
 	if status >= 500 && !store.Changed(ctx) {
 		if err := s.store.ReleaseKey(ctx, staffID, key); err != nil {
 			s.log.Error("release idempotency key", "error", err)
 		}
 		return
 	}
-	if err := s.store.CompleteKey(ctx, staffID, key, status, withoutSecrets(body)); err != nil {
+	if err := s.store.CompleteKey(ctx, staffID, key, status, keptHeaders(header), withoutSecrets(body)); err != nil {
 		s.log.Error("store idempotent response", "error", err, "status", strconv.Itoa(status))
 	}
 }
@@ -228,19 +333,36 @@ func withoutSecrets(body []byte) []byte {
 	return out
 }
 
-// recorder copies a response while it is written.
+// recorder copies a response while it is written: its status, the headers
+// a replay repeats as they were sent, and its body.
 type recorder struct {
 	http.ResponseWriter
 	status int
+	header map[string][]string
 	buf    bytes.Buffer
 	wrote  bool
 }
 
-func (r *recorder) WriteHeader(code int) {
+// sent notes the status and headers as the first write sends them.
+func (r *recorder) sent(code int) {
 	if !r.wrote {
 		r.status, r.wrote = code, true
+		r.header = keptHeaders(r.ResponseWriter.Header())
 	}
+}
+
+func (r *recorder) WriteHeader(code int) {
+	r.sent(code)
 	r.ResponseWriter.WriteHeader(code)
+}
+
+// kept is what a replay repeats of the headers: as sent, or as they stand
+// when nothing was written.
+func (r *recorder) kept() map[string][]string {
+	if r.wrote {
+		return r.header
+	}
+	return keptHeaders(r.ResponseWriter.Header())
 }
 
 // Unwrap lets http.ResponseController reach the connection (read and write
@@ -248,7 +370,7 @@ func (r *recorder) WriteHeader(code int) {
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (r *recorder) Write(b []byte) (int, error) {
-	r.wrote = true
+	r.sent(http.StatusOK)
 	r.buf.Write(b)
 	return r.ResponseWriter.Write(b)
 }

@@ -2,10 +2,12 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -99,5 +101,53 @@ func TestIdempotencyKeyKeptAfterCommittedChange(t *testing.T) {
 	send()
 	if runs.Load()-before != 2 {
 		t.Fatalf("a failure without effect kept its key (%d runs)", runs.Load()-before)
+	}
+}
+
+// Every header a POST documents on its answers is replayed with it (or is
+// the replay's own marker), and nothing else is kept: not the request's id,
+// not a credential.
+func TestReplayedHeadersCoverCreatingAnswers(t *testing.T) {
+	s := New(Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/openapi.json", nil))
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]struct {
+				Headers map[string]any `json:"headers"`
+			} `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for path, methods := range doc.Paths {
+		op, ok := methods["post"]
+		if !ok {
+			continue
+		}
+		for status, r := range op.Responses {
+			for name := range r.Headers {
+				seen[http.CanonicalHeaderKey(name)] = true
+				if strings.EqualFold(name, "Idempotent-Replayed") {
+					continue
+				}
+				if !slices.ContainsFunc(replayedHeaders, func(k string) bool { return strings.EqualFold(k, name) }) {
+					t.Errorf("POST %s answers %s with %s, which a replay would drop: list it in replayedHeaders", path, status, name)
+				}
+			}
+		}
+	}
+	if !seen["Etag"] || !seen["Location"] {
+		t.Fatalf("no ETag or Location documented on a POST (%v): is the OpenAPI read right?", seen)
+	}
+
+	h := http.Header{}
+	for _, k := range []string{"ETag", "Location", "Content-Type", "X-Request-Id", "Set-Cookie", "Authorization", "Idempotent-Replayed"} {
+		h.Set(k, "v")
+	}
+	if got := keptHeaders(h); len(got) != 3 || got["Etag"] == nil || got["Location"] == nil || got["Content-Type"] == nil {
+		t.Fatalf("kept %v", got)
 	}
 }

@@ -217,21 +217,49 @@ const bodyReadTimeout = 5 * time.Second
 
 // bufferBody reads the body, at most maxBody bytes within bodyReadTimeout,
 // and puts it back for the next reader. whole is false for a broken or
-// oversized body, which huma answers as usual. The deadline reaches the
+// oversized body, which huma answers as usual.
+func bufferBody(w http.ResponseWriter, r *http.Request) (body []byte, whole bool) {
+	body, err := readBody(w, r, maxBody, bodyReadTimeout)
+	return body, err == nil
+}
+
+// errBodyTooLarge is a body over the limit readBody was given.
+var errBodyTooLarge = errors.New("the request body is over its limit")
+
+// readBody reads the body, at most limit bytes within timeout, and puts back
+// what it read for the next reader. The error is errBodyTooLarge for a body
+// over limit (one whose Content-Length is over it is not read at all), or
+// the read's own; nil when the body was read whole. The deadline reaches the
 // connection through the writers' Unwrap; where it cannot, the server's
 // ReadTimeout still applies.
-func bufferBody(w http.ResponseWriter, r *http.Request) (body []byte, whole bool) {
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, timeout time.Duration) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	if r.ContentLength > limit {
+		return nil, errBodyTooLarge
+	}
 	rc := http.NewResponseController(w)
-	if rc.SetReadDeadline(time.Now().Add(bodyReadTimeout)) == nil {
+	if rc.SetReadDeadline(time.Now().Add(timeout)) == nil {
 		defer rc.SetReadDeadline(time.Time{}) //nolint:errcheck // only clears what was set
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil || len(body) > maxBody {
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		// Room for the declared length and the read that meets its end:
+		// one allocation, not a series of doublings.
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1))
+	body := buf.Bytes()
+	if err == nil && int64(len(body)) > limit {
+		err = errBodyTooLarge
+	}
+	if err != nil {
 		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
-		return body, false
+		return body, err
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	return body, true
+	return body, nil
 }
 
 // bodyDeadlineEndsWithBody clears the connection's read deadline once the

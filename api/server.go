@@ -28,6 +28,8 @@ type Server struct {
 	log     *slog.Logger
 	metrics *Metrics
 	api     huma.API
+	// postBodies bounds, by route pattern, the body idempotent hashes.
+	postBodies map[string]bodyBound
 }
 
 // Options wires the API.
@@ -69,6 +71,7 @@ func New(o Options) http.Handler {
 		g.Use(bodyDeadlineEndsWithBody)
 		s.api = humachi.New(g, humaConfig(o.Version))
 		s.routes()
+		s.postBodies = postBodyBounds(s.api.OpenAPI())
 	})
 	r.Get("/openapi.json", s.serveOpenAPI)
 	return r

@@ -3,16 +3,26 @@
 -- or when a claim was left unfinished (a crash) past its lease.
 INSERT INTO idempotency_keys AS k (staff_id, key, request_hash) VALUES (@staff_id, @key, @request_hash)
 ON CONFLICT (staff_id, key) DO UPDATE
-SET request_hash = EXCLUDED.request_hash, status = NULL, body = NULL, shown = '[]',
+SET request_hash = EXCLUDED.request_hash, status = NULL, body = NULL, shown = '[]', headers = NULL,
     created_at = now(), claimed_at = now(), completed_at = NULL
 WHERE (k.status IS NOT NULL AND k.completed_at < now() - make_interval(secs => @ttl_seconds::float8))
    OR (k.status IS NULL AND k.claimed_at < now() - make_interval(secs => @lease_seconds::float8));
 
 -- name: GetIdempotencyKey :one
-SELECT * FROM idempotency_keys WHERE staff_id = $1 AND key = $2;
+-- replay_headers are the outcome's headers, or NULL when they were stamped
+-- for another outcome (a build before 00038 took the key again and
+-- recorded its own outcome without them) or never recorded.
+SELECT staff_id, key, request_hash, status, body, created_at, claimed_at, completed_at, shown,
+       (CASE WHEN (headers->>'completed_at')::timestamptz = completed_at THEN headers->'fields' END)::jsonb AS replay_headers
+FROM idempotency_keys WHERE staff_id = @staff_id AND key = @key;
 
 -- name: CompleteIdempotencyKey :exec
-UPDATE idempotency_keys SET status = $3, body = $4, shown = $5, completed_at = now() WHERE staff_id = $1 AND key = $2;
+-- The headers are stamped with the completed_at they are recorded with (now()
+-- is the same within a statement).
+UPDATE idempotency_keys
+SET status = @status, body = @body, shown = @shown,
+    headers = jsonb_build_object('completed_at', now(), 'fields', @headers::jsonb), completed_at = now()
+WHERE staff_id = @staff_id AND key = @key;
 
 -- name: ReleaseIdempotencyKey :exec
 DELETE FROM idempotency_keys WHERE staff_id = $1 AND key = $2 AND status IS NULL;

@@ -14,8 +14,12 @@ import (
 
 // Replay is the stored outcome of a creating POST, with the accounts (and
 // sections) its answer shows: a replay registers them again (SPEC §5).
+// Header is what the API kept of the first answer's headers (ETag,
+// Location, ...); nil for an outcome recorded without them (by a build
+// before migration 00038).
 type Replay struct {
 	Status int
+	Header map[string][]string
 	Body   []byte
 	Shown  []Shown
 }
@@ -83,6 +87,11 @@ func (s *Store) ClaimKey(ctx context.Context, staffID uuid.UUID, key string, req
 			if err := json.Unmarshal(prev.Shown, &r.Shown); err != nil {
 				return nil, fmt.Errorf("idempotency key's shown accounts: %w", err)
 			}
+			if prev.ReplayHeaders != nil {
+				if err := json.Unmarshal(prev.ReplayHeaders, &r.Header); err != nil {
+					return nil, fmt.Errorf("idempotency key's headers: %w", err)
+				}
+			}
 			return r, nil
 		}
 		if interpret(err) != kam.ErrNotFound {
@@ -104,9 +113,11 @@ func (s *Store) purgeKeys(ctx context.Context, pol KeyPolicy) {
 	_, _ = s.q.PurgeIdempotencyKeys(ctx, pol.TTL.Seconds())
 }
 
-// CompleteKey stores the outcome to replay, with the accounts the request
-// registered under ctx (TrackChanges), which its answer shows.
-func (s *Store) CompleteKey(ctx context.Context, staffID uuid.UUID, key string, status int, body []byte) error {
+// CompleteKey stores the outcome to replay (its status, the headers to
+// replay and its body), with the accounts the request registered under ctx
+// (TrackChanges), which its answer shows. The caller chooses the headers:
+// nothing secret may be among them.
+func (s *Store) CompleteKey(ctx context.Context, staffID uuid.UUID, key string, status int, header map[string][]string, body []byte) error {
 	shown := []Shown{}
 	for _, a := range Registered(ctx) {
 		shown = append(shown, Shown{CustomerIDs: a.CustomerIDs, Sections: a.Sections, Refused: a.Action == kam.AccessDenied})
@@ -115,10 +126,17 @@ func (s *Store) CompleteKey(ctx context.Context, staffID uuid.UUID, key string, 
 	if err != nil {
 		return err
 	}
+	if header == nil {
+		header = map[string][]string{}
+	}
+	headers, err := json.Marshal(header)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	st := int32(status)
-	return interpret(s.q.CompleteIdempotencyKey(ctx, dbq.CompleteIdempotencyKeyParams{StaffID: staffID, Key: key, Status: &st, Body: body, Shown: rows}))
+	return interpret(s.q.CompleteIdempotencyKey(ctx, dbq.CompleteIdempotencyKeyParams{StaffID: staffID, Key: key, Status: &st, Body: body, Shown: rows, Headers: headers}))
 }
 
 // ReleaseKey frees a key whose request failed without effect, so a retry can

@@ -401,7 +401,7 @@ func TestIdempotencyKeys(t *testing.T) {
 	if _, err := st.ClaimKey(ctx, staff, key, []byte("a")); err == nil {
 		t.Fatal("claim while in flight succeeded")
 	}
-	if err := st.CompleteKey(ctx, staff, key, 201, []byte(`{"id":1}`)); err != nil {
+	if err := st.CompleteKey(ctx, staff, key, 201, nil, []byte(`{"id":1}`)); err != nil {
 		t.Fatal(err)
 	}
 	r, err := st.ClaimKey(ctx, staff, key, []byte("a"))

@@ -7,6 +7,7 @@ package dbq
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -14,7 +15,7 @@ import (
 const claimIdempotencyKey = `-- name: ClaimIdempotencyKey :execrows
 INSERT INTO idempotency_keys AS k (staff_id, key, request_hash) VALUES ($1, $2, $3)
 ON CONFLICT (staff_id, key) DO UPDATE
-SET request_hash = EXCLUDED.request_hash, status = NULL, body = NULL, shown = '[]',
+SET request_hash = EXCLUDED.request_hash, status = NULL, body = NULL, shown = '[]', headers = NULL,
     created_at = now(), claimed_at = now(), completed_at = NULL
 WHERE (k.status IS NOT NULL AND k.completed_at < now() - make_interval(secs => $4::float8))
    OR (k.status IS NULL AND k.claimed_at < now() - make_interval(secs => $5::float8))
@@ -45,30 +46,39 @@ func (q *Queries) ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyK
 }
 
 const completeIdempotencyKey = `-- name: CompleteIdempotencyKey :exec
-UPDATE idempotency_keys SET status = $3, body = $4, shown = $5, completed_at = now() WHERE staff_id = $1 AND key = $2
+UPDATE idempotency_keys
+SET status = $1, body = $2, shown = $3,
+    headers = jsonb_build_object('completed_at', now(), 'fields', $4::jsonb), completed_at = now()
+WHERE staff_id = $5 AND key = $6
 `
 
 type CompleteIdempotencyKeyParams struct {
-	StaffID uuid.UUID
-	Key     string
 	Status  *int32
 	Body    []byte
 	Shown   []byte
+	Headers []byte
+	StaffID uuid.UUID
+	Key     string
 }
 
+// The headers are stamped with the completed_at they are recorded with (now()
+// is the same within a statement).
 func (q *Queries) CompleteIdempotencyKey(ctx context.Context, arg CompleteIdempotencyKeyParams) error {
 	_, err := q.db.Exec(ctx, completeIdempotencyKey,
-		arg.StaffID,
-		arg.Key,
 		arg.Status,
 		arg.Body,
 		arg.Shown,
+		arg.Headers,
+		arg.StaffID,
+		arg.Key,
 	)
 	return err
 }
 
 const getIdempotencyKey = `-- name: GetIdempotencyKey :one
-SELECT staff_id, key, request_hash, status, body, created_at, claimed_at, completed_at, shown FROM idempotency_keys WHERE staff_id = $1 AND key = $2
+SELECT staff_id, key, request_hash, status, body, created_at, claimed_at, completed_at, shown,
+       (CASE WHEN (headers->>'completed_at')::timestamptz = completed_at THEN headers->'fields' END)::jsonb AS replay_headers
+FROM idempotency_keys WHERE staff_id = $1 AND key = $2
 `
 
 type GetIdempotencyKeyParams struct {
@@ -76,9 +86,25 @@ type GetIdempotencyKeyParams struct {
 	Key     string
 }
 
-func (q *Queries) GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyParams) (IdempotencyKey, error) {
+type GetIdempotencyKeyRow struct {
+	StaffID       uuid.UUID
+	Key           string
+	RequestHash   []byte
+	Status        *int32
+	Body          []byte
+	CreatedAt     time.Time
+	ClaimedAt     time.Time
+	CompletedAt   *time.Time
+	Shown         []byte
+	ReplayHeaders []byte
+}
+
+// replay_headers are the outcome's headers, or NULL when they were stamped
+// for another outcome (a build before 00038 took the key again and
+// recorded its own outcome without them) or never recorded.
+func (q *Queries) GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyParams) (GetIdempotencyKeyRow, error) {
 	row := q.db.QueryRow(ctx, getIdempotencyKey, arg.StaffID, arg.Key)
-	var i IdempotencyKey
+	var i GetIdempotencyKeyRow
 	err := row.Scan(
 		&i.StaffID,
 		&i.Key,
@@ -89,6 +115,7 @@ func (q *Queries) GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyPa
 		&i.ClaimedAt,
 		&i.CompletedAt,
 		&i.Shown,
+		&i.ReplayHeaders,
 	)
 	return i, err
 }

@@ -336,6 +336,7 @@ type IdempotencyKey struct {
 	ClaimedAt   time.Time
 	CompletedAt *time.Time
 	Shown       []byte
+	Headers     []byte
 }
 
 type Inspection struct {
