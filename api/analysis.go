@@ -90,7 +90,9 @@ type Inspection struct {
 	SalesChecked  int32      `json:"sales_checked"`
 	CreatedAt     time.Time  `json:"created_at"`
 	FinishedAt    *time.Time `json:"finished_at"`
-	Findings      []Finding  `json:"findings,omitempty" doc:"A page of findings (?limit=, default 50, at most 200)"`
+	// A pointer, so that GET /v1/inspections/{id} names `findings` even when
+	// there are none (SPEC §3), while the list leaves it out.
+	Findings *[]Finding `json:"findings,omitempty" doc:"A page of findings (?limit=, default 50, at most 200); [] when there are none. Only on GET /v1/inspections/{id}"`
 	// The findings after this page: GET /v1/inspections/{id}?cursor=….
 	FindingsNextCursor string `json:"findings_next_cursor,omitempty" doc:"Pass as ?cursor= for the next page of findings"`
 }
@@ -366,7 +368,8 @@ func (s *Server) inspection(ctx context.Context, id uuid.UUID, cursor string, li
 		return nil, err
 	}
 	out := inspectionOut(i)
-	out.Findings, out.FindingsNextCursor = findingsOut(findings), next
+	page := findingsOut(findings)
+	out.Findings, out.FindingsNextCursor = &page, next
 	return &struct{ Body Inspection }{Body: out}, nil
 }
 

@@ -132,3 +132,19 @@ func TestInspectionThroughTheAPI(t *testing.T) {
 		t.Fatalf("schedule spec = %+v", desc.Schedule.Spec)
 	}
 }
+
+// SPEC §3 names `findings` on GET /v1/inspections/{id}: an inspection that
+// found nothing answers an empty list, not a missing field.
+func TestInspectionNamesItsFindingsEvenWhenNone(t *testing.T) {
+	auditor := staffByRole(t)[kam.RoleAuditor]
+	id := must(t, call(t, "POST", "/v1/inspections", auditor.Token, map[string]any{"sample_size": 1}), 201).str("id")
+	got := must(t, call(t, "GET", "/v1/inspections/"+id, auditor.Token, nil), 200)
+	if f, ok := got.Body["findings"].([]any); !ok || f == nil {
+		t.Fatalf("findings = %#v, want a list: %s", got.Body["findings"], got.Raw)
+	}
+	for _, it := range must(t, call(t, "GET", "/v1/inspections", auditor.Token, nil), 200).items() {
+		if _, ok := it["findings"]; ok {
+			t.Fatalf("a listed inspection carries findings: %v", it)
+		}
+	}
+}

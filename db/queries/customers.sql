@@ -5,9 +5,12 @@
 INSERT INTO customers (
     id, code, name, nature, industry, product_category, tier, service_mode, legal_representative,
     company_size, main_products, annual_output_value, credibility, profit_status, status,
-    account_manager_id, founded_on, address, postcode, phone, fax, email
+    account_manager_id, founded_on, address, postcode, phone, fax, email, opened_on
 ) VALUES (
-    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22
+    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
+    -- Opened today in the company's time zone, the day as_of and the
+    -- reports count by; the column's default is the database's day.
+    (now() AT TIME ZONE sqlc.arg(tz)::text)::date
 ) RETURNING *;
 
 -- name: GetCustomer :one

@@ -44,9 +44,9 @@ INSERT INTO customer_history (customer_id, staff_id, field, old_value, new_value
 VALUES ($1, $2, $3, $4, $5);
 
 -- name: ImportToday :one
--- The day a new account is opened on when its row names none: the column's
--- default, as the database sees today.
-SELECT CURRENT_DATE::date AS today;
+-- The day a new account is opened on when its row names none: today in the
+-- company's time zone, the day as_of and the reports count by.
+SELECT (now() AT TIME ZONE sqlc.arg(tz)::text)::date AS today;
 
 -- name: ImportContactsOf :many
 -- The contacts on these archives: a removed one is matched by nobody, so a

@@ -72,7 +72,7 @@ func (s *Store) CreateCustomer(ctx context.Context, p CustomerPatch, by uuid.UUI
 			MainProducts: c.MainProducts, AnnualOutputValue: c.AnnualOutputValue,
 			Credibility: c.Credibility, ProfitStatus: c.ProfitStatus, Status: c.Status,
 			AccountManagerID: c.AccountManagerID, FoundedOn: c.FoundedOn, Address: c.Address,
-			Postcode: c.Postcode, Phone: c.Phone, Fax: c.Fax, Email: c.Email,
+			Postcode: c.Postcode, Phone: c.Phone, Fax: c.Fax, Email: c.Email, Tz: tzName(s.zone),
 		})
 		if err != nil {
 			return err

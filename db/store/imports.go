@@ -123,7 +123,7 @@ func (e *rowErrs) rejection(dryRun bool) *kam.ImportRejected {
 // nothing). Every created or changed account gets its history rows; an
 // account's status changes only through the churn register.
 func (s *Store) ImportCustomers(ctx context.Context, rows []CustomerImport, by uuid.UUID, dryRun bool) (ImportResult, error) {
-	var p customerPlan
+	p := customerPlan{zone: s.zone}
 	err := s.importTx(ctx, dryRun, &p.res,
 		func(q *dbq.Queries) (*rowErrs, error) { return p.check(ctx, q, rows, by) },
 		func(q *dbq.Queries) error { return p.write(ctx, q) })
@@ -132,6 +132,7 @@ func (s *Store) ImportCustomers(ctx context.Context, rows []CustomerImport, by u
 
 // customerPlan is a customer import checked against the record.
 type customerPlan struct {
+	zone    *time.Location // the company's, for the day a new account is opened on
 	res     ImportResult
 	inserts []dbq.CopyCustomersParams
 	updates []dbq.ImportUpdateCustomersParams
@@ -146,7 +147,7 @@ type importFacts struct {
 	today    time.Time
 }
 
-func loadImportFacts(ctx context.Context, q *dbq.Queries, rows []CustomerImport) (importFacts, error) {
+func loadImportFacts(ctx context.Context, q *dbq.Queries, rows []CustomerImport, zone *time.Location) (importFacts, error) {
 	f := importFacts{existing: map[string]dbq.Customer{}, tiers: map[string]bool{}, managers: map[uuid.UUID]bool{}}
 	codes := make([]string, 0, len(rows))
 	var mgrs []uuid.UUID
@@ -177,12 +178,12 @@ func loadImportFacts(ctx context.Context, q *dbq.Queries, rows []CustomerImport)
 	for _, id := range active {
 		f.managers[id] = true
 	}
-	f.today, err = q.ImportToday(ctx)
+	f.today, err = q.ImportToday(ctx, tzName(zone))
 	return f, err
 }
 
 func (p *customerPlan) check(ctx context.Context, q *dbq.Queries, rows []CustomerImport, by uuid.UUID) (*rowErrs, error) {
-	f, err := loadImportFacts(ctx, q, rows)
+	f, err := loadImportFacts(ctx, q, rows, p.zone)
 	if err != nil {
 		return nil, err
 	}

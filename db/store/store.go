@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -29,7 +30,13 @@ type Store struct {
 	reads         groupCommit[*groupWaiter]   // reads' register rows, committed in groups (register_group.go)
 	archiveReads  groupCommit[*archiveWaiter] // archive reads with their register rows (archive_group.go)
 	auth          authCache                   // token lookups, while WatchAuth listens (authcache.go)
+	// zone is the company's time zone (KAM_TIMEZONE): the day an account is
+	// opened on is that zone's day, as as_of and the reports count days.
+	zone *time.Location
 }
+
+// SetZone sets the company's time zone; unset, days are UTC days.
+func (s *Store) SetZone(loc *time.Location) { s.zone = loc }
 
 // New wraps a pool.
 func New(pool *pgxpool.Pool) *Store {

@@ -837,3 +837,38 @@ func TestCreateCustomerRegistersInItsTransaction(t *testing.T) {
 		t.Fatalf("customers with the refused code = %d, %v", n, err)
 	}
 }
+
+// An account is opened on the company's day (KAM_TIMEZONE), the day as_of
+// and the reports count by, whether kam opens it or an import does; before,
+// it was the database's UTC day. Of UTC+14 and UTC-12, at least one is on
+// another day than UTC at any hour.
+func TestAccountsOpenOnTheCompanysDay(t *testing.T) {
+	ctx := context.Background()
+	by := newManager(t)
+	role := kam.RoleKAManager
+	for _, name := range []string{"Etc/GMT-14", "Etc/GMT+12"} {
+		zone, err := time.LoadLocation(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zoned := store.New(st.Pool)
+		zoned.SetZone(zone)
+		want := time.Now().In(zone).Format(time.DateOnly)
+		c, err := zoned.CreateCustomer(ctx, store.CustomerPatch{Code: ptr("TZ-" + uuid.NewString()[:8]), Name: ptr("Zoned")}, by)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.OpenedOn.Format(time.DateOnly); got != want {
+			t.Errorf("%s: opened on %s, want %s", name, got, want)
+		}
+		code := "TZI-" + uuid.NewString()[:8]
+		actx := store.WithAccess(ctx, store.Access{StaffID: &by, Role: &role, Action: kam.AccessUpdate, RequestID: "tz-" + code})
+		res, err := zoned.ImportCustomers(actx, []store.CustomerImport{{Row: 2, Patch: store.CustomerPatch{Code: &code, Name: ptr("Zoned import")}}}, by, false)
+		if err != nil || len(res.Opened) != 1 {
+			t.Fatalf("import: %v, %+v", err, res)
+		}
+		if got := res.Opened[0].OpenedOn.Format(time.DateOnly); got != want {
+			t.Errorf("%s: imported account opened on %s, want %s", name, got, want)
+		}
+	}
+}

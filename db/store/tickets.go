@@ -221,4 +221,3 @@ func (s *Store) ListTicketEvents(ctx context.Context, ticketID uuid.UUID, after 
 	}
 	return out, nil
 }
-

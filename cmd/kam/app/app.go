@@ -198,6 +198,7 @@ func (r *Running) openStore(ctx context.Context, cfg Config, parts Parts) error 
 	r.Store = store.New(pool)
 	r.Store.Keys = cfg.Idempotency // zero fields keep the defaults
 	r.Store.SetDefaultLocale(cfg.DefaultLocale)
+	r.Store.SetZone(cfg.Timezone)
 	r.Store.QueueWebhookCopies(cfg.WebhookURL != "")
 	if err := keyRegister(r.Store, cfg, parts, r.Log); err != nil {
 		return err

@@ -196,9 +196,12 @@ const createCustomer = `-- name: CreateCustomer :one
 INSERT INTO customers (
     id, code, name, nature, industry, product_category, tier, service_mode, legal_representative,
     company_size, main_products, annual_output_value, credibility, profit_status, status,
-    account_manager_id, founded_on, address, postcode, phone, fax, email
+    account_manager_id, founded_on, address, postcode, phone, fax, email, opened_on
 ) VALUES (
-    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22
+    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
+    -- Opened today in the company's time zone, the day as_of and the
+    -- reports count by; the column's default is the database's day.
+    (now() AT TIME ZONE $23::text)::date
 ) RETURNING id, code, name, nature, industry, product_category, tier, service_mode, legal_representative, company_size, main_products, annual_output_value, credibility, profit_status, status, account_manager_id, founded_on, address, postcode, phone, fax, email, version, created_at, updated_at, opened_on
 `
 
@@ -225,6 +228,7 @@ type CreateCustomerParams struct {
 	Phone               *string
 	Fax                 *string
 	Email               *string
+	Tz                  string
 }
 
 // Every read of the archive takes the caller's scope: manager_id is the
@@ -253,6 +257,7 @@ func (q *Queries) CreateCustomer(ctx context.Context, arg CreateCustomerParams) 
 		arg.Phone,
 		arg.Fax,
 		arg.Email,
+		arg.Tz,
 	)
 	var i Customer
 	err := row.Scan(

@@ -169,13 +169,13 @@ func (q *Queries) ImportTierCodes(ctx context.Context) ([]string, error) {
 }
 
 const importToday = `-- name: ImportToday :one
-SELECT CURRENT_DATE::date AS today
+SELECT (now() AT TIME ZONE $1::text)::date AS today
 `
 
-// The day a new account is opened on when its row names none: the column's
-// default, as the database sees today.
-func (q *Queries) ImportToday(ctx context.Context) (time.Time, error) {
-	row := q.db.QueryRow(ctx, importToday)
+// The day a new account is opened on when its row names none: today in the
+// company's time zone, the day as_of and the reports count by.
+func (q *Queries) ImportToday(ctx context.Context, tz string) (time.Time, error) {
+	row := q.db.QueryRow(ctx, importToday, tz)
 	var today time.Time
 	err := row.Scan(&today)
 	return today, err
