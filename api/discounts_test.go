@@ -450,3 +450,21 @@ func TestMovedRequesterLosesTheRequests(t *testing.T) {
 		t.Fatalf("the manager moved off the account was told of its discount: %v", k)
 	}
 }
+
+// Art. 9: a notice about an account shows something of it (here a discount
+// decision), so reading the inbox is registered as a list of those accounts
+// with the sections the notices speak of.
+func TestReadingNoticesIsRegistered(t *testing.T) {
+	am := newStaff(t, kam.RoleAccountManager)
+	ka := staffByRole(t)[kam.RoleKAManager]
+	c := newAccount(t, am.ID)
+	id := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "6")), 201).str("id")
+	must(t, call(t, "POST", "/v1/discount-requests/"+id+"/decisions", ka.Token, map[string]any{"decision": "approve"}), 200)
+	waitFor(t, 30*time.Second, "the decision's notice", func() bool { return inboxKinds(t, am.Token)["discount_approve"] == 1 })
+	reqID := uuid.NewString()
+	must(t, call(t, "GET", "/v1/me/notifications", am.Token, nil, header{"X-Request-Id", reqID}), 200)
+	if n := countRows(t, "SELECT count(*) FROM access_log WHERE request_id = $1 AND customer_id = $2 AND action = 'list' AND 'discounts' = ANY(sections) AND staff_id = $3",
+		reqID, c, am.ID); n != 1 {
+		t.Fatalf("%d register rows for the inbox page naming the account and its discounts, want 1", n)
+	}
+}

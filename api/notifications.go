@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -47,14 +49,70 @@ func (s *Server) listNotifications(ctx context.Context, in *struct {
 	} else if ok {
 		arg.AfterRead, arg.AfterAt, arg.AfterID = &read, &at, &id
 	}
-	rows, err := s.store.Inbox(ctx, arg)
-	if err != nil {
-		return nil, problemFor(s.log, err)
-	}
-	page := pageOf(rows, in.Limit, notificationOut, func(n kam.Notification) string {
-		return encodeCursor("notifications", boolText(n.ReadAt != nil), timeText(n.CreatedAt), n.ID.String())
+	// A notice about an account shows something of it (a credit
+	// suspension, a discount decision and its comment, a missed visit):
+	// the page is registered as a list of those accounts (Art. 9).
+	page, err := readListEach(s, ctx, kam.AccessList, func(ctx context.Context) (Page[Notification], []shownAccount, error) {
+		rows, err := s.store.Inbox(ctx, arg)
+		if err != nil {
+			return Page[Notification]{}, nil, err
+		}
+		page := pageOf(rows, in.Limit, notificationOut, func(n kam.Notification) string {
+			return encodeCursor("notifications", boolText(n.ReadAt != nil), timeText(n.CreatedAt), n.ID.String())
+		})
+		return page, noticesShown(rows[:len(page.Items)]), nil
 	})
+	if err != nil {
+		return nil, err
+	}
 	return &struct{ Body Page[Notification] }{Body: page}, nil
+}
+
+// noticesShown is each account a page of notices is about, with the
+// sections their kinds speak of.
+func noticesShown(rows []kam.Notification) []shownAccount {
+	var out []shownAccount
+	at := map[uuid.UUID]int{}
+	for _, n := range rows {
+		if n.CustomerID == nil {
+			continue
+		}
+		i, ok := at[*n.CustomerID]
+		if !ok {
+			i = len(out)
+			at[*n.CustomerID] = i
+			out = append(out, shownAccount{ID: *n.CustomerID, Sections: []string{kam.SectionBasics}})
+		}
+		for _, sec := range noticeSections(n.Kind) {
+			if !slices.Contains(out[i].Sections, sec) {
+				out[i].Sections = append(out[i].Sections, sec)
+			}
+		}
+	}
+	return out
+}
+
+// noticeSections names what a notice of this kind speaks of, by the
+// families of kinds the processes send.
+func noticeSections(kind string) []string {
+	for _, f := range []struct {
+		prefixes []string
+		sections []string
+	}{
+		{[]string{"discount_", "grant_", "filing"}, discountSections},
+		{[]string{"credit_", "statement", "payment", "arrears", "dunning", "settlement"}, creditSections},
+		{[]string{"ticket"}, ticketSections},
+		{[]string{"visit"}, visitSections},
+		{[]string{"greeting"}, greetingSections},
+		{[]string{"inspection"}, inspectionSections},
+	} {
+		for _, p := range f.prefixes {
+			if strings.HasPrefix(kind, p) {
+				return f.sections
+			}
+		}
+	}
+	return nil
 }
 
 func (s *Server) readNotification(ctx context.Context, in *struct {
