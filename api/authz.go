@@ -226,3 +226,20 @@ func (s *Server) archiveErr(ctx context.Context, id uuid.UUID, sections []string
 	}
 	return problemFor(s.log, err)
 }
+
+// gateListFilter refuses a list filtered by an account the caller may not
+// see: the filter names the account as a read of it would, so it is 404 and
+// registered as denied, never an empty page that says nothing (SPEC §2, §5).
+func (s *Server) gateListFilter(ctx context.Context, customerID string, sections []string) error {
+	if customerID == "" {
+		return nil
+	}
+	id, err := parseUUID("query.customer_id", customerID)
+	if err != nil {
+		return err
+	}
+	if s.seesAccount(ctx, id) {
+		return nil
+	}
+	return s.deny(ctx, id, sections, notFound())
+}

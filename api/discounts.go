@@ -247,6 +247,9 @@ func (s *Server) listDiscounts(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.gateListFilter(ctx, in.CustomerID, discountSections); err != nil {
+		return nil, err
+	}
 	page, shown, err := s.discountPage(ctx, v, f, in.Limit)
 	if err != nil {
 		return nil, err

@@ -113,6 +113,9 @@ func (s *Server) listTickets(ctx context.Context, in *struct {
 }) (*struct{ Body Page[Ticket] }, error) {
 	r := archiveRead{need: capReadTickets, sections: ticketSections, action: kam.AccessList, refusal: "your role does not read tickets"}
 	page, err := readList(s, ctx, r, func(ctx context.Context, scope store.Scope) (Page[Ticket], []uuid.UUID, error) {
+		if err := s.gateListFilter(ctx, in.CustomerID, ticketSections); err != nil {
+			return Page[Ticket]{}, nil, err
+		}
 		f, err := ticketQuery(in.Status, in.CustomerID, in.Cursor, in.Limit)
 		if err != nil {
 			return Page[Ticket]{}, nil, err

@@ -141,6 +141,16 @@ func TestRefusedRecordAttemptsNameTheirAccount(t *testing.T) {
 			t.Errorf("GET %s: %d denied rows naming the account, want 1", path, n)
 		}
 	}
+	// A list filtered by an account the caller may not see names that
+	// account as a read would: 404, registered as denied, not an empty page.
+	for _, path := range []string{"/v1/tickets?customer_id=" + c, "/v1/discount-requests?customer_id=" + c} {
+		reqID := uuid.NewString()
+		problem(t, call(t, "GET", path, prober.Token, nil, header{"X-Request-Id", reqID}), 404, "not_found")
+		if n := countRows(t, "SELECT count(*) FROM access_log WHERE request_id = $1 AND action = 'denied' AND customer_id = $2", reqID, c); n != 1 {
+			t.Errorf("GET %s: %d denied rows naming the account, want 1", path, n)
+		}
+		must(t, call(t, "GET", path, owner.Token, nil), 200) // the account's own manager is served
+	}
 	// A role that sees the account but not the record is told so (403), and
 	// the attempt is registered against the account as well.
 	clerk := staff[kam.RoleDataClerk]
