@@ -222,7 +222,7 @@ func (s *Server) budgetReport(ctx context.Context, in *struct {
 	if err := s.registerShown(ctx, kam.AccessList, shown, budgetSections); err != nil {
 		return nil, err
 	}
-	out := BudgetReport{Year: year, Accounts: page.Items, Tiers: []TierBudgetLine{}, NextCursor: page.NextCursor}
+	out := BudgetReport{Year: year, Accounts: page.Items, Tiers: []TierBudgetLine{}, NextCursor: page.Next()}
 	if mgr == nil {
 		if out.Tiers, err = s.tierBudgetLines(ctx, year); err != nil {
 			return nil, err
@@ -450,7 +450,7 @@ func (s *Server) eventPage(ctx context.Context, scope store.Scope, rawFrom, rawT
 		next = encodeCursor("events", dateText(last.HeldOn), last.ID.String())
 	}
 	events, err := s.eventsOut(ctx, rows, mgr)
-	return Page[Event]{Items: events, NextCursor: next}, err
+	return Page[Event]{Items: events, NextCursor: nextCursor(next)}, err
 }
 
 // eventCursor reads the (held_on, id) a page of events ended at.

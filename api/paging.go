@@ -13,9 +13,27 @@ import (
 // The one cursor encoding and page envelope of every list.
 
 // Page is SPEC's list envelope.
+// next_cursor is always there, as SPEC's envelope names it: null on the
+// last page, which a client looping "while next_cursor" stops on.
 type Page[T any] struct {
-	Items      []T    `json:"items"`
-	NextCursor string `json:"next_cursor,omitempty" doc:"Pass as ?cursor= for the next page; absent on the last page"`
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor" doc:"Pass as ?cursor= for the next page; null on the last page"`
+}
+
+// Next is the next page's cursor, "" on the last page.
+func (p Page[T]) Next() string {
+	if p.NextCursor == nil {
+		return ""
+	}
+	return *p.NextCursor
+}
+
+// nextCursor is a page's next_cursor: none for "".
+func nextCursor(c string) *string {
+	if c == "" {
+		return nil
+	}
+	return &c
 }
 
 // pageOf cuts the look-ahead row off a page fetched with limit+1.
@@ -23,7 +41,7 @@ func pageOf[T, R any](rows []R, limit int, conv func(R) T, cursor func(R) string
 	p := Page[T]{Items: make([]T, 0, min(len(rows), limit))}
 	for i, r := range rows {
 		if i == limit {
-			p.NextCursor = cursor(rows[i-1])
+			p.NextCursor = nextCursor(cursor(rows[i-1]))
 			break
 		}
 		p.Items = append(p.Items, conv(r))

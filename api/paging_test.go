@@ -282,6 +282,10 @@ func walk(t *testing.T, path, token string, limit int) ([]string, []string) {
 		}
 		cursor = r.str("next_cursor")
 		if cursor == "" {
+			// SPEC's envelope names next_cursor on every page: null on the last.
+			if v, ok := r.Body["next_cursor"]; !ok || v != nil {
+				t.Fatalf("%s: the last page's next_cursor is %#v (present: %v), want null", path, v, ok)
+			}
 			return keys, cursors
 		}
 		if len(items) == 0 {

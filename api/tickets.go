@@ -179,7 +179,7 @@ func (s *Server) getTicket(ctx context.Context, in *struct {
 		return nil, err
 	}
 	out := ticketOut(t)
-	out.Events, out.EventsNextCursor = events.Items, events.NextCursor
+	out.Events, out.EventsNextCursor = events.Items, events.Next()
 	return &struct{ Body Ticket }{Body: out}, nil
 }
 

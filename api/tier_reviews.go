@@ -166,7 +166,7 @@ func (s *Server) getTierReview(ctx context.Context, in *struct {
 		rows, err := s.store.ListTierProposals(ctx, kam.ProposalQuery{ReviewID: id, Decision: nonEmpty(in.Decision), After: after, Limit: int32(in.Limit + 1)})
 		page := pageOf(rows, in.Limit, proposalOut, func(p kam.TierProposal) string { return encodeCursor("tier-proposals", p.CustomerID.String()) })
 		shown := accountsOf(rows[:len(page.Items)], func(p kam.TierProposal) uuid.UUID { return p.CustomerID })
-		return TierReviewDetail{TierReview: tierReviewOut(r), Proposals: page.Items, ProposalsNextCursor: page.NextCursor}, shown, err
+		return TierReviewDetail{TierReview: tierReviewOut(r), Proposals: page.Items, ProposalsNextCursor: page.Next()}, shown, err
 	})
 	if err != nil {
 		return nil, err
