@@ -90,7 +90,13 @@ func TestReportSumsOfMaximumSales(t *testing.T) {
 	if o.Body["ka_revenue"] != twice || o.Body["company_revenue"] != twice {
 		t.Errorf("overview ka_revenue %v company_revenue %v, want %s", o.Body["ka_revenue"], o.Body["company_revenue"], twice)
 	}
-	c := must(t, call(t, "GET", "/v1/reports/customers/"+acct+q, am.Token, nil), 200)
+	reportID := uuid.NewString()
+	c := must(t, call(t, "GET", "/v1/reports/customers/"+acct+q, am.Token, nil, header{"X-Request-Id", reportID}), 200)
+	// Art. 9: registered as what it shows of the account, credit included
+	// for a role that reads credit (an account manager does, on their own).
+	if n := countRows(t, "SELECT count(*) FROM access_log WHERE request_id = $1 AND customer_id = $2 AND action = 'export' AND sections @> ARRAY['product_use','tickets','visits','greetings','credit']", reportID, acct); n != 1 {
+		t.Errorf("%d export rows naming the customer report's sections, want 1", n)
+	}
 	if s := c.Body["product_structure"].([]any)[0].(map[string]any); s["amount"] != twice {
 		t.Errorf("customer report structure = %v", s)
 	}

@@ -376,8 +376,15 @@ func (s *Server) customerReport(ctx context.Context, in *customerPeriodInput) (*
 	if err != nil {
 		return nil, err
 	}
-	r := archiveRead{need: capReports, sections: []string{"report:customer"}, action: kam.AccessExport}
+	// Registered as what the report shows of the account (Art. 9): its
+	// product use, tickets, visits and greetings, and its credit standing
+	// to a role that may read credit.
 	withCredit := can(callerOf(ctx).Role, capReadCredit)
+	sections := []string{"report:customer", "product_use", "tickets", "visits", "greetings"}
+	if withCredit {
+		sections = append(sections, kam.SectionCredit)
+	}
+	r := archiveRead{need: capReports, sections: sections, action: kam.AccessExport}
 	f, err := readAccount(s, ctx, id, r, func(ctx context.Context, _ store.Scope) (kam.CustomerFigures, error) {
 		return s.store.CustomerReport(ctx, id, store.ReportPeriod{From: from, To: to, TopN: in.Categories}, withCredit)
 	})
