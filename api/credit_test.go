@@ -56,6 +56,10 @@ func TestCreditSuspendedAndReinstated(t *testing.T) {
 	if cr.Body["suspended_at"] == nil || cr.str("suspension_reason") == "" {
 		t.Fatalf("suspension not recorded: %s", cr.Raw)
 	}
+	// SPEC §3: the agreement changed, and so did its version.
+	if cr.Body["version"] == a.Body["version"] {
+		t.Fatalf("version %v unchanged by the suspension", cr.Body["version"])
+	}
 
 	must(t, call(t, "POST", "/v1/customers/"+c+"/payments", fin.Token, paymentBody("300", "RCPT-1")), 201)
 	waitFor(t, 30*time.Second, "reinstatement", func() bool {

@@ -105,13 +105,13 @@ UPDATE statements SET status = 'overdue' WHERE id = $1 AND status = 'open' RETUR
 -- name: SuspendCredit :execrows
 -- Only while a statement is overdue: a payment that settled it after the
 -- run marked it (Art. 13: "unpaid at due") leaves credit as it is.
-UPDATE credit_agreements a SET status = 'suspended', suspended_at = now(), suspension_reason = $2, updated_at = now()
+UPDATE credit_agreements a SET status = 'suspended', suspended_at = now(), suspension_reason = $2, version = version + 1, updated_at = now()
 WHERE a.customer_id = $1 AND a.status = 'active'
   AND EXISTS (SELECT 1 FROM statements s WHERE s.customer_id = a.customer_id AND s.status = 'overdue');
 
 -- name: ReinstateCredit :execrows
 -- Only when nothing is overdue any more.
-UPDATE credit_agreements a SET status = 'active', suspended_at = NULL, suspension_reason = NULL, updated_at = now()
+UPDATE credit_agreements a SET status = 'active', suspended_at = NULL, suspension_reason = NULL, version = version + 1, updated_at = now()
 WHERE a.customer_id = $1 AND a.status = 'suspended'
   AND NOT EXISTS (SELECT 1 FROM statements s WHERE s.customer_id = a.customer_id AND s.status = 'overdue');
 

@@ -673,7 +673,7 @@ func (q *Queries) OpenAgreements(ctx context.Context, arg OpenAgreementsParams) 
 }
 
 const reinstateCredit = `-- name: ReinstateCredit :execrows
-UPDATE credit_agreements a SET status = 'active', suspended_at = NULL, suspension_reason = NULL, updated_at = now()
+UPDATE credit_agreements a SET status = 'active', suspended_at = NULL, suspension_reason = NULL, version = version + 1, updated_at = now()
 WHERE a.customer_id = $1 AND a.status = 'suspended'
   AND NOT EXISTS (SELECT 1 FROM statements s WHERE s.customer_id = a.customer_id AND s.status = 'overdue')
 `
@@ -774,7 +774,7 @@ func (q *Queries) SettlementsAdrift(ctx context.Context, arg SettlementsAdriftPa
 }
 
 const suspendCredit = `-- name: SuspendCredit :execrows
-UPDATE credit_agreements a SET status = 'suspended', suspended_at = now(), suspension_reason = $2, updated_at = now()
+UPDATE credit_agreements a SET status = 'suspended', suspended_at = now(), suspension_reason = $2, version = version + 1, updated_at = now()
 WHERE a.customer_id = $1 AND a.status = 'active'
   AND EXISTS (SELECT 1 FROM statements s WHERE s.customer_id = a.customer_id AND s.status = 'overdue')
 `
