@@ -16,9 +16,11 @@ RETURNING claimed_at;
 -- name: CommitIdempotencyClaim :execrows
 -- Run by the write's own transaction: the row lock it takes makes a
 -- concurrent claim wait for the commit and then find the key committed. No
--- row means the claim was lost (its lease ran out and a retry took it).
+-- row means the claim was lost (its lease ran out and a retry took it). An
+-- outcome already recorded for the same claim still matches: a request's
+-- follow-up may write after its answer.
 UPDATE idempotency_keys SET committed_claim = claimed_at
-WHERE staff_id = @staff_id AND key = @key AND claimed_at = @claimed_at AND status IS NULL;
+WHERE staff_id = @staff_id AND key = @key AND claimed_at = @claimed_at;
 
 -- name: GetIdempotencyKey :one
 -- replay_headers are the outcome's headers, or NULL when they were stamped

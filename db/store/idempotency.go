@@ -126,7 +126,7 @@ var errClaimLost = kam.Errorf(kam.KindConflict, "idempotency_in_progress",
 // change lands; errClaimLost when the claim is no longer this request's.
 func commitClaim(ctx context.Context, q *dbq.Queries) error {
 	t := trackerOf(ctx)
-	if t == nil || t.claim == nil {
+	if t == nil || t.claim == nil || t.settled.Load() {
 		return nil
 	}
 	c := t.claim
@@ -148,7 +148,7 @@ func commitClaim(ctx context.Context, q *dbq.Queries) error {
 func (s *Store) ChangedOutside(ctx context.Context) {
 	markChanged(ctx)
 	t := trackerOf(ctx)
-	if t == nil || t.claim == nil {
+	if t == nil || t.claim == nil || t.settled.Load() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -189,6 +189,7 @@ func (s *Store) CompleteKey(ctx context.Context, c *Claim, status int, header ma
 	if err != nil {
 		return err
 	}
+	settled(ctx)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	st := int32(status)
@@ -199,7 +200,15 @@ func (s *Store) CompleteKey(ctx context.Context, c *Claim, status int, header ma
 // run. The caller must know that nothing was committed (Changed); a claim
 // stamped as committed, or no longer c, is not freed.
 func (s *Store) ReleaseKey(ctx context.Context, c *Claim) error {
+	settled(ctx)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	return interpret(s.q.ReleaseIdempotencyKey(ctx, dbq.ReleaseIdempotencyKeyParams{StaffID: c.StaffID, Key: c.Key, ClaimedAt: c.At}))
+}
+
+// settled ends the stamping of ctx's claim (see tracker.settled).
+func settled(ctx context.Context) {
+	if t := trackerOf(ctx); t != nil {
+		t.settled.Store(true)
+	}
 }

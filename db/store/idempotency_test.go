@@ -201,3 +201,29 @@ func TestIdempotencyLostClaimChangesNothing(t *testing.T) {
 		t.Fatalf("replay: %+v %v, want the retry's outcome", r, err)
 	}
 }
+
+// A request's follow-up that writes after its answer was recorded (an
+// import's, off the request, under its context) is not taken for a write
+// under a lost claim.
+func TestIdempotencyFollowUpAfterOutcome(t *testing.T) {
+	ctx := context.Background()
+	staff := newManager(t)
+	c, _, err := st.ClaimKey(ctx, staff, uuid.NewString(), []byte("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := store.HoldKey(ctx, c)
+	create := func() error {
+		_, err := st.CreateCustomer(held, store.CustomerPatch{Code: ptr("T-" + uuid.NewString()[:12]), Name: ptr("Follow-up")}, staff)
+		return err
+	}
+	if err := create(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CompleteKey(held, c, 201, nil, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := create(); err != nil {
+		t.Fatalf("a follow-up after the outcome: %v", err)
+	}
+}

@@ -134,6 +134,10 @@ type tracker struct {
 	mu      sync.Mutex
 	shown   []Access
 	claim   *Claim
+	// settled: the claim's outcome was recorded or the claim freed; writes
+	// still made under the request's context (an import's follow-up, off
+	// the request) no longer stamp it.
+	settled atomic.Bool
 }
 
 func trackerOf(ctx context.Context) *tracker {

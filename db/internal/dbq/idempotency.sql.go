@@ -64,7 +64,7 @@ func (q *Queries) ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyK
 
 const commitIdempotencyClaim = `-- name: CommitIdempotencyClaim :execrows
 UPDATE idempotency_keys SET committed_claim = claimed_at
-WHERE staff_id = $1 AND key = $2 AND claimed_at = $3 AND status IS NULL
+WHERE staff_id = $1 AND key = $2 AND claimed_at = $3
 `
 
 type CommitIdempotencyClaimParams struct {
@@ -75,7 +75,9 @@ type CommitIdempotencyClaimParams struct {
 
 // Run by the write's own transaction: the row lock it takes makes a
 // concurrent claim wait for the commit and then find the key committed. No
-// row means the claim was lost (its lease ran out and a retry took it).
+// row means the claim was lost (its lease ran out and a retry took it). An
+// outcome already recorded for the same claim still matches: a request's
+// follow-up may write after its answer.
 func (q *Queries) CommitIdempotencyClaim(ctx context.Context, arg CommitIdempotencyClaimParams) (int64, error) {
 	result, err := q.db.Exec(ctx, commitIdempotencyClaim, arg.StaffID, arg.Key, arg.ClaimedAt)
 	if err != nil {
