@@ -137,6 +137,12 @@ func TestDelegationRules(t *testing.T) {
 		problem(t, call(t, "POST", "/v1/delegations", ka.Token, b), 422, "validation_failed")
 	}
 	problem(t, call(t, "POST", "/v1/delegations", adminToken, body("", ka.ID)), 422, "validation_failed")
+	// Nor for an inactive delegator: it would come back into force with them.
+	off := call(t, "POST", "/v1/delegations", adminToken, body(inactive.ID, ka.ID))
+	problem(t, off, 422, "validation_failed")
+	if errs, _ := off.Body["errors"].([]any); len(errs) != 1 || errs[0].(map[string]any)["location"] != "body.from_staff_id" {
+		t.Fatalf("an inactive delegator's refusal: %s, want it at body.from_staff_id", off.Raw)
+	}
 	// Each deputy is told, in their own language, and so is a delegator for
 	// whom the admin made one; nothing refused told anyone.
 	for m, want := range map[member]int{ka: 1, ka2: 2, gm: 1} {

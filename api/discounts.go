@@ -622,7 +622,7 @@ func (s *Server) revokeGrant(ctx context.Context, in *struct {
 	if _, err := s.procs.Revoke(ctx, g.RequestID, workflows.Revocation{By: p.ID, Role: p.Role, Reason: in.Body.Reason, Register: &entry}); err != nil {
 		return nil, s.processErr(ctx, g.CustomerID, err)
 	}
-	store.MarkChanged(ctx)
+	s.store.ChangedOutside(ctx)
 	after, err := s.store.GetGrant(ctx, store.Scope{}, g.ID)
 	if err != nil {
 		return nil, problemFor(s.log, err)

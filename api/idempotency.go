@@ -60,7 +60,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			return
 		}
 		caller := callerOf(r.Context())
-		replay, err := s.store.ClaimKey(r.Context(), caller.ID, key, requestHash(r, body))
+		claim, replay, err := s.store.ClaimKey(r.Context(), caller.ID, key, requestHash(r, body))
 		if err != nil {
 			writeProblem(w, r, problemFor(s.log, err).(*Problem))
 			return
@@ -90,21 +90,22 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			writeReplay(w, replay)
 			return
 		}
-		// The store marks this context when a transaction commits, so a
-		// failure after a committed change never frees the key.
-		ctx := store.TrackChanges(r.Context())
+		// The store marks this context when a transaction commits, and
+		// stamps the claim as committed in that transaction, so neither a
+		// failure after a committed change nor a lost outcome frees the key.
+		ctx := store.HoldKey(r.Context(), claim)
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
 			if v := recover(); v != nil {
 				// The recoverer answers 500; the key must not stay claimed,
 				// nor be freed if something was committed.
 				body, _ := json.Marshal(internalProblem())
-				s.settleKey(ctx, caller.ID, key, http.StatusInternalServerError, nil, body)
+				s.settleKey(ctx, claim, http.StatusInternalServerError, nil, body)
 				panic(v)
 			}
 		}()
 		next.ServeHTTP(rec, r.WithContext(ctx))
-		s.settleKey(ctx, caller.ID, key, rec.status, rec.kept(), rec.buf.Bytes())
+		s.settleKey(ctx, claim, rec.status, rec.kept(), rec.buf.Bytes())
 	})
 }
 
@@ -287,14 +288,14 @@ func writeReplay(w http.ResponseWriter, replay *store.Replay) {
 // what a retry replays, so a retry never repeats a change. A secret in the
 // body is never stored (SPEC §7): the replay withholds it; of the headers,
 // only replayedHeaders are stored.
-func (s *Server) settleKey(ctx context.Context, staffID uuid.UUID, key string, status int, header map[string][]string, body []byte) {
+func (s *Server) settleKey(ctx context.Context, claim *store.Claim, status int, header map[string][]string, body []byte) {
 	if status >= 500 && !store.Changed(ctx) {
-		if err := s.store.ReleaseKey(ctx, staffID, key); err != nil {
+		if err := s.store.ReleaseKey(ctx, claim); err != nil {
 			s.log.Error("release idempotency key", "error", err)
 		}
 		return
 	}
-	if err := s.store.CompleteKey(ctx, staffID, key, status, keptHeaders(header), withoutSecrets(body)); err != nil {
+	if err := s.store.CompleteKey(ctx, claim, status, keptHeaders(header), withoutSecrets(body)); err != nil {
 		s.log.Error("store idempotent response", "error", err, "status", strconv.Itoa(status))
 	}
 }

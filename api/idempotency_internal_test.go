@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -149,5 +150,80 @@ func TestReplayedHeadersCoverCreatingAnswers(t *testing.T) {
 	}
 	if got := keptHeaders(h); len(got) != 3 || got["Etag"] == nil || got["Location"] == nil || got["Content-Type"] == nil {
 		t.Fatalf("kept %v", got)
+	}
+}
+
+// A request that outlives its claim's lease (held by a lock, say) and is
+// retried with the same key makes its change once: the retry takes the key
+// over and creates, the late request is refused (409) and creates nothing,
+// and a further retry replays the retry's answer.
+func TestIdempotencyLateRequestLosesItsClaim(t *testing.T) {
+	ctx := context.Background()
+	dsn, drop, err := dbtest.NewDatabase("api_idem_late")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(drop)
+	pool, err := db.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	st := store.New(pool)
+	st.Keys = store.KeyPolicy{Lease: time.Second}
+	staff, err := st.CreateStaff(ctx, "Idem "+uuid.NewString()[:6], nil, kam.RoleKAManager)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{store: st, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+
+	gate := make(chan struct{})
+	var calls atomic.Int32
+	h := s.idempotent(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			<-gate
+		}
+		code := "LATE-" + uuid.NewString()[:8]
+		if _, err := st.CreateCustomer(r.Context(), store.CustomerPatch{Code: &code, Name: &code}, staff.ID); err != nil {
+			writeProblem(w, r, problemFor(s.log, err).(*Problem))
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"code":"` + code + `"}`))
+	}))
+	key := uuid.NewString()
+	send := func() *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/v1/customers", strings.NewReader(`{"name":"x"}`))
+		req.Header.Set("Idempotency-Key", key)
+		req = req.WithContext(context.WithValue(req.Context(), principalKey, principal{ID: staff.ID, Role: staff.Role}))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w
+	}
+	late := make(chan *httptest.ResponseRecorder)
+	go func() { late <- send() }()
+	for calls.Load() == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	retry := send()
+	if retry.Code != http.StatusCreated {
+		t.Fatalf("retry past the lease: %d %s", retry.Code, retry.Body)
+	}
+	close(gate)
+	first := <-late
+	if first.Code != http.StatusConflict || !strings.Contains(first.Body.String(), "idempotency_in_progress") {
+		t.Fatalf("late request: %d %s, want 409 idempotency_in_progress", first.Code, first.Body)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM customers WHERE code LIKE 'LATE-%'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("%d accounts from one key, want 1", n)
+	}
+	again := send()
+	if again.Code != http.StatusCreated || again.Body.String() != retry.Body.String() || again.Header().Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay: %d %s, want the retry's answer %s", again.Code, again.Body, retry.Body)
 	}
 }

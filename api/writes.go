@@ -50,7 +50,7 @@ func processWrite[T any](s *Server, ctx context.Context, customers []uuid.UUID, 
 	if err == nil {
 		// The run accepted the change: an Idempotency-Key must not be
 		// released after it, whatever the answer becomes.
-		store.MarkChanged(ctx)
+		s.store.ChangedOutside(ctx)
 	}
 	return out, err
 }

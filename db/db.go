@@ -20,12 +20,15 @@ import (
 )
 
 // EnsureDatabase creates the database named in dsn when it does not exist yet.
+// The DSN is the pool's (Connect), so it is parsed as the pool parses it:
+// pgx alone would send pool_max_conns and the like to the server as run-time
+// parameters, which it refuses.
 func EnsureDatabase(ctx context.Context, dsn string) error {
-	cfg, err := pgx.ParseConfig(dsn)
+	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return fmt.Errorf("DATABASE_URL: %w", err)
 	}
-	name := cfg.Database
+	name := cfg.ConnConfig.Database
 	if name == "" || name == "postgres" {
 		return nil
 	}
@@ -33,7 +36,11 @@ func EnsureDatabase(ctx context.Context, dsn string) error {
 	if err != nil {
 		return err
 	}
-	conn, err := pgx.Connect(ctx, admin)
+	adminCfg, err := pgxpool.ParseConfig(admin)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, adminCfg.ConnConfig)
 	if err != nil {
 		return fmt.Errorf("connect to postgres: %w", err)
 	}

@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -59,5 +60,42 @@ func TestEnsureDatabaseAndMigrationsRoundTrip(t *testing.T) {
 	var tiers int
 	if err := pool.QueryRow(ctx, "SELECT count(*) FROM tiers").Scan(&tiers); err != nil || tiers != 3 {
 		t.Fatalf("tiers = %d (%v)", tiers, err)
+	}
+}
+
+// DATABASE_URL may carry the pool's own parameters (pool_max_conns):
+// creating the database must not send them to the server, which refuses
+// them as unknown run-time parameters.
+func TestEnsureDatabaseWithPoolParameters(t *testing.T) {
+	ctx := context.Background()
+	name := "kam_test_ensure_pool_" + uuid.NewString()[:8]
+	dsn, err := db.WithDatabase(dbtest.BaseURL(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if c, err := pgx.Connect(ctx, dbtest.BaseURL()); err == nil {
+			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+			_ = c.Close(ctx)
+		}
+	})
+	switch {
+	case !strings.Contains(dsn, "://"):
+		dsn += " pool_max_conns=3 pool_min_conns=1"
+	case strings.Contains(dsn, "?"):
+		dsn += "&pool_max_conns=3&pool_min_conns=1"
+	default:
+		dsn += "?pool_max_conns=3&pool_min_conns=1"
+	}
+	if err := db.EnsureDatabase(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := db.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if got := pool.Config().MaxConns; got != 3 {
+		t.Fatalf("MaxConns %d, want pool_max_conns=3", got)
 	}
 }

@@ -37,6 +37,11 @@ func (s *Store) CreateDelegation(ctx context.Context, in kam.DelegationInput) (k
 		if !kam.DecidesApprovals(from.Role) {
 			return kam.Invalid("from_staff_id", "a %s decides no approvals to delegate", from.Role)
 		}
+		// Deactivating ends a delegator's delegations; one made while they
+		// are inactive would come back into force when they are reactivated.
+		if !from.Active {
+			return kam.Invalid("from_staff_id", "the delegator is not active staff")
+		}
 		to, err := q.ShareLockStaff(ctx, in.To)
 		switch {
 		case errors.Is(interpret(err), kam.ErrNotFound):

@@ -58,48 +58,102 @@ func (p KeyPolicy) orDefault() KeyPolicy {
 // purgeEvery spaces out the deletion of expired keys.
 const purgeEvery = time.Minute
 
+// Claim is one request's hold on an Idempotency-Key. At (the claim's
+// claimed_at) tells it from a later claim of the same key, so a request
+// whose lease ran out and was taken over can neither settle nor free the
+// claim that replaced it.
+type Claim struct {
+	StaffID uuid.UUID
+	Key     string
+	At      time.Time
+}
+
 // ClaimKey reserves an Idempotency-Key for one request. It returns the earlier
 // outcome when the key was used before with the same request, and a domain
 // error when it was used with another request or is still in flight. An
 // outcome older than the TTL, or a claim whose lease ran out, no longer holds
-// the key.
-func (s *Store) ClaimKey(ctx context.Context, staffID uuid.UUID, key string, requestHash []byte) (*Replay, error) {
+// the key; a claim whose request committed a change (HoldKey) holds it until
+// its outcome is recorded, or for the TTL.
+func (s *Store) ClaimKey(ctx context.Context, staffID uuid.UUID, key string, requestHash []byte) (*Claim, *Replay, error) {
 	pol := s.Keys.orDefault()
 	s.purgeKeys(ctx, pol)
 	for range 2 {
-		n, err := s.q.ClaimIdempotencyKey(ctx, dbq.ClaimIdempotencyKeyParams{StaffID: staffID, Key: key, RequestHash: requestHash,
+		at, err := s.q.ClaimIdempotencyKey(ctx, dbq.ClaimIdempotencyKeyParams{StaffID: staffID, Key: key, RequestHash: requestHash,
 			TtlSeconds: pol.TTL.Seconds(), LeaseSeconds: pol.Lease.Seconds()})
 		if err != nil {
-			return nil, interpret(err)
+			return nil, nil, interpret(err)
 		}
-		if n == 1 {
-			return nil, nil
+		if len(at) == 1 {
+			return &Claim{StaffID: staffID, Key: key, At: at[0]}, nil, nil
 		}
 		prev, err := s.q.GetIdempotencyKey(ctx, dbq.GetIdempotencyKeyParams{StaffID: staffID, Key: key})
 		if err == nil {
 			if string(prev.RequestHash) != string(requestHash) {
-				return nil, kam.Errorf(kam.KindInvalid, "idempotency_key_reused", "this Idempotency-Key was used for a different request")
+				return nil, nil, kam.Errorf(kam.KindInvalid, "idempotency_key_reused", "this Idempotency-Key was used for a different request")
 			}
 			if prev.Status == nil {
-				return nil, kam.Errorf(kam.KindConflict, "idempotency_in_progress", "a request with this Idempotency-Key is still being processed")
+				return nil, nil, errKeyInProgress
 			}
 			r := &Replay{Status: int(*prev.Status), Body: prev.Body}
 			if err := json.Unmarshal(prev.Shown, &r.Shown); err != nil {
-				return nil, fmt.Errorf("idempotency key's shown accounts: %w", err)
+				return nil, nil, fmt.Errorf("idempotency key's shown accounts: %w", err)
 			}
 			if prev.ReplayHeaders != nil {
 				if err := json.Unmarshal(prev.ReplayHeaders, &r.Header); err != nil {
-					return nil, fmt.Errorf("idempotency key's headers: %w", err)
+					return nil, nil, fmt.Errorf("idempotency key's headers: %w", err)
 				}
 			}
-			return r, nil
+			return nil, r, nil
 		}
 		if interpret(err) != kam.ErrNotFound {
-			return nil, interpret(err)
+			return nil, nil, interpret(err)
 		}
 		// Released between our insert and read: try once more.
 	}
-	return nil, kam.Errorf(kam.KindConflict, "idempotency_in_progress", "a request with this Idempotency-Key is still being processed")
+	return nil, nil, errKeyInProgress
+}
+
+var errKeyInProgress = kam.Errorf(kam.KindConflict, "idempotency_in_progress", "a request with this Idempotency-Key is still being processed")
+
+// errClaimLost is what a write answers when its request's claim ran out of
+// lease and a retry took the key: the retry makes the change, so this one
+// is rolled back rather than made twice.
+var errClaimLost = kam.Errorf(kam.KindConflict, "idempotency_in_progress",
+	"this request took longer than its Idempotency-Key's lease and a retry with the same key took it over; nothing was changed by this request")
+
+// commitClaim stamps the claim held under ctx (HoldKey) as committed, with the
+// write's own transaction, so the claim can never be taken again once the
+// change lands; errClaimLost when the claim is no longer this request's.
+func commitClaim(ctx context.Context, q *dbq.Queries) error {
+	t := trackerOf(ctx)
+	if t == nil || t.claim == nil || t.settled.Load() {
+		return nil
+	}
+	c := t.claim
+	n, err := q.CommitIdempotencyClaim(ctx, dbq.CommitIdempotencyClaimParams{StaffID: c.StaffID, Key: c.Key, ClaimedAt: c.At})
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return errClaimLost
+	}
+	return nil
+}
+
+// ChangedOutside records a change the store did not commit itself (a
+// workflow that accepted an update): the request counts as changed
+// (Changed), and its claim is stamped as committed, on its own as nothing of
+// ours carries the change. A failure to stamp it leaves the claim to its
+// lease, as before.
+func (s *Store) ChangedOutside(ctx context.Context) {
+	markChanged(ctx)
+	t := trackerOf(ctx)
+	if t == nil || t.claim == nil || t.settled.Load() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = commitClaim(ctx, s.q)
 }
 
 // purgeKeys deletes expired keys, at most once a minute per process, so the
@@ -117,7 +171,9 @@ func (s *Store) purgeKeys(ctx context.Context, pol KeyPolicy) {
 // replay and its body), with the accounts the request registered under ctx
 // (TrackChanges), which its answer shows. The caller chooses the headers:
 // nothing secret may be among them.
-func (s *Store) CompleteKey(ctx context.Context, staffID uuid.UUID, key string, status int, header map[string][]string, body []byte) error {
+// Nothing is recorded for a claim that is no longer c (taken over by a
+// retry).
+func (s *Store) CompleteKey(ctx context.Context, c *Claim, status int, header map[string][]string, body []byte) error {
 	shown := []Shown{}
 	for _, a := range Registered(ctx) {
 		shown = append(shown, Shown{CustomerIDs: a.CustomerIDs, Sections: a.Sections, Refused: a.Action == kam.AccessDenied})
@@ -133,16 +189,26 @@ func (s *Store) CompleteKey(ctx context.Context, staffID uuid.UUID, key string, 
 	if err != nil {
 		return err
 	}
+	settled(ctx)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	st := int32(status)
-	return interpret(s.q.CompleteIdempotencyKey(ctx, dbq.CompleteIdempotencyKeyParams{StaffID: staffID, Key: key, Status: &st, Body: body, Shown: rows, Headers: headers}))
+	return interpret(s.q.CompleteIdempotencyKey(ctx, dbq.CompleteIdempotencyKeyParams{StaffID: c.StaffID, Key: c.Key, ClaimedAt: c.At, Status: &st, Body: body, Shown: rows, Headers: headers}))
 }
 
 // ReleaseKey frees a key whose request failed without effect, so a retry can
-// run. The caller must know that nothing was committed (Changed).
-func (s *Store) ReleaseKey(ctx context.Context, staffID uuid.UUID, key string) error {
+// run. The caller must know that nothing was committed (Changed); a claim
+// stamped as committed, or no longer c, is not freed.
+func (s *Store) ReleaseKey(ctx context.Context, c *Claim) error {
+	settled(ctx)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	return interpret(s.q.ReleaseIdempotencyKey(ctx, dbq.ReleaseIdempotencyKeyParams{StaffID: staffID, Key: key}))
+	return interpret(s.q.ReleaseIdempotencyKey(ctx, dbq.ReleaseIdempotencyKeyParams{StaffID: c.StaffID, Key: c.Key, ClaimedAt: c.At}))
+}
+
+// settled ends the stamping of ctx's claim (see tracker.settled).
+func settled(ctx context.Context) {
+	if t := trackerOf(ctx); t != nil {
+		t.settled.Store(true)
+	}
 }

@@ -117,12 +117,27 @@ func TrackChanges(ctx context.Context) context.Context {
 	return context.WithValue(ctx, changesKey{}, new(tracker))
 }
 
+// HoldKey is TrackChanges for a request that holds claim c: each of its
+// transactions also stamps c as committed before it commits, so the key is
+// never taken again after the change landed (a recorded outcome can be
+// lost, a committed transaction cannot); a transaction whose claim a retry
+// took over is rolled back instead (errClaimLost).
+func HoldKey(ctx context.Context, c *Claim) context.Context {
+	return context.WithValue(ctx, changesKey{}, &tracker{claim: c})
+}
+
 // tracker is what TrackChanges records of a request: whether it committed a
-// change, and the register entries written for it that name accounts.
+// change, and the register entries written for it that name accounts; and
+// the Idempotency-Key claim it holds, if any (HoldKey).
 type tracker struct {
 	changed atomic.Bool
 	mu      sync.Mutex
 	shown   []Access
+	claim   *Claim
+	// settled: the claim's outcome was recorded or the claim freed; writes
+	// still made under the request's context (an import's follow-up, off
+	// the request) no longer stamp it.
+	settled atomic.Bool
 }
 
 func trackerOf(ctx context.Context) *tracker {
@@ -160,7 +175,8 @@ func Registered(ctx context.Context) []Access {
 }
 
 // MarkChanged records a change the store did not commit itself (a workflow
-// that accepted an update).
+// that accepted an update). Store.ChangedOutside also stamps the request's
+// claim.
 func MarkChanged(ctx context.Context) { markChanged(ctx) }
 
 // Changed tells whether a change was committed under ctx (see TrackChanges).

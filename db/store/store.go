@@ -48,8 +48,9 @@ func New(pool *pgxpool.Pool) *Store {
 // inTx runs fn in one transaction: all of it lands, or none of it. A register
 // entry pending in ctx (WithAccess) is written by the same transaction just
 // before it commits, so a change that cannot be registered does not happen
-// (Art. 9); after the commit the request is marked as having changed
-// something (TrackChanges).
+// (Art. 9); so is the stamp of the request's Idempotency-Key claim as
+// committed (HoldKey); after the commit the request is marked as having
+// changed something (TrackChanges).
 func (s *Store) inTx(ctx context.Context, fn func(q *dbq.Queries) error) error {
 	pending := pendingOf(ctx)
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
@@ -57,7 +58,12 @@ func (s *Store) inTx(ctx context.Context, fn func(q *dbq.Queries) error) error {
 		if err := fn(q); err != nil {
 			return err
 		}
-		return pending.writeWith(ctx, q)
+		if err := pending.writeWith(ctx, q); err != nil {
+			return err
+		}
+		// Last, so that a retry's claim waits on this row's lock only
+		// while the transaction commits.
+		return commitClaim(ctx, q)
 	})
 	if err != nil {
 		return interpret(err)

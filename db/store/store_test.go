@@ -395,20 +395,21 @@ func TestIdempotencyKeys(t *testing.T) {
 	ctx := context.Background()
 	staff := newManager(t)
 	key := uuid.NewString()
-	if r, err := st.ClaimKey(ctx, staff, key, []byte("a")); err != nil || r != nil {
-		t.Fatalf("first claim: %v %v", r, err)
+	c, r, err := st.ClaimKey(ctx, staff, key, []byte("a"))
+	if err != nil || r != nil || c == nil {
+		t.Fatalf("first claim: %v %v %v", c, r, err)
 	}
-	if _, err := st.ClaimKey(ctx, staff, key, []byte("a")); err == nil {
+	if _, _, err := st.ClaimKey(ctx, staff, key, []byte("a")); err == nil {
 		t.Fatal("claim while in flight succeeded")
 	}
-	if err := st.CompleteKey(ctx, staff, key, 201, nil, []byte(`{"id":1}`)); err != nil {
+	if err := st.CompleteKey(ctx, c, 201, nil, []byte(`{"id":1}`)); err != nil {
 		t.Fatal(err)
 	}
-	r, err := st.ClaimKey(ctx, staff, key, []byte("a"))
+	_, r, err = st.ClaimKey(ctx, staff, key, []byte("a"))
 	if err != nil || r == nil || r.Status != 201 || string(r.Body) != `{"id":1}` {
 		t.Fatalf("replay: %+v %v", r, err)
 	}
-	_, err = st.ClaimKey(ctx, staff, key, []byte("b"))
+	_, _, err = st.ClaimKey(ctx, staff, key, []byte("b"))
 	if de, ok := err.(*kam.Error); !ok || de.Code != "idempotency_key_reused" {
 		t.Fatalf("reuse: %v", err)
 	}

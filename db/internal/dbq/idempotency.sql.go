@@ -12,13 +12,15 @@ import (
 	"github.com/google/uuid"
 )
 
-const claimIdempotencyKey = `-- name: ClaimIdempotencyKey :execrows
+const claimIdempotencyKey = `-- name: ClaimIdempotencyKey :many
 INSERT INTO idempotency_keys AS k (staff_id, key, request_hash) VALUES ($1, $2, $3)
 ON CONFLICT (staff_id, key) DO UPDATE
 SET request_hash = EXCLUDED.request_hash, status = NULL, body = NULL, shown = '[]', headers = NULL,
-    created_at = now(), claimed_at = now(), completed_at = NULL
+    created_at = now(), claimed_at = now(), completed_at = NULL, committed_claim = NULL
 WHERE (k.status IS NOT NULL AND k.completed_at < now() - make_interval(secs => $4::float8))
-   OR (k.status IS NULL AND k.claimed_at < now() - make_interval(secs => $5::float8))
+   OR (k.status IS NULL AND k.claimed_at < now() - make_interval(secs => $5::float8)
+       AND k.committed_claim IS DISTINCT FROM k.claimed_at)
+RETURNING claimed_at
 `
 
 type ClaimIdempotencyKeyParams struct {
@@ -30,15 +32,54 @@ type ClaimIdempotencyKeyParams struct {
 }
 
 // A key is free when unused, when its recorded outcome is older than the TTL,
-// or when a claim was left unfinished (a crash) past its lease.
-func (q *Queries) ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyKeyParams) (int64, error) {
-	result, err := q.db.Exec(ctx, claimIdempotencyKey,
+// or when a claim was left unfinished (a crash) past its lease, unless its
+// request committed a change (committed_claim): a retry would repeat it. The
+// claimed_at returned is the claim's token (Complete, Release, Commit); no
+// row means the key is held.
+func (q *Queries) ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyKeyParams) ([]time.Time, error) {
+	rows, err := q.db.Query(ctx, claimIdempotencyKey,
 		arg.StaffID,
 		arg.Key,
 		arg.RequestHash,
 		arg.TtlSeconds,
 		arg.LeaseSeconds,
 	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []time.Time{}
+	for rows.Next() {
+		var claimed_at time.Time
+		if err := rows.Scan(&claimed_at); err != nil {
+			return nil, err
+		}
+		items = append(items, claimed_at)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const commitIdempotencyClaim = `-- name: CommitIdempotencyClaim :execrows
+UPDATE idempotency_keys SET committed_claim = claimed_at
+WHERE staff_id = $1 AND key = $2 AND claimed_at = $3
+`
+
+type CommitIdempotencyClaimParams struct {
+	StaffID   uuid.UUID
+	Key       string
+	ClaimedAt time.Time
+}
+
+// Run by the write's own transaction: the row lock it takes makes a
+// concurrent claim wait for the commit and then find the key committed. No
+// row means the claim was lost (its lease ran out and a retry took it). An
+// outcome already recorded for the same claim still matches: a request's
+// follow-up may write after its answer.
+func (q *Queries) CommitIdempotencyClaim(ctx context.Context, arg CommitIdempotencyClaimParams) (int64, error) {
+	result, err := q.db.Exec(ctx, commitIdempotencyClaim, arg.StaffID, arg.Key, arg.ClaimedAt)
 	if err != nil {
 		return 0, err
 	}
@@ -49,16 +90,17 @@ const completeIdempotencyKey = `-- name: CompleteIdempotencyKey :exec
 UPDATE idempotency_keys
 SET status = $1, body = $2, shown = $3,
     headers = jsonb_build_object('completed_at', now(), 'fields', $4::jsonb), completed_at = now()
-WHERE staff_id = $5 AND key = $6
+WHERE staff_id = $5 AND key = $6 AND claimed_at = $7 AND status IS NULL
 `
 
 type CompleteIdempotencyKeyParams struct {
-	Status  *int32
-	Body    []byte
-	Shown   []byte
-	Headers []byte
-	StaffID uuid.UUID
-	Key     string
+	Status    *int32
+	Body      []byte
+	Shown     []byte
+	Headers   []byte
+	StaffID   uuid.UUID
+	Key       string
+	ClaimedAt time.Time
 }
 
 // The headers are stamped with the completed_at they are recorded with (now()
@@ -71,6 +113,7 @@ func (q *Queries) CompleteIdempotencyKey(ctx context.Context, arg CompleteIdempo
 		arg.Headers,
 		arg.StaffID,
 		arg.Key,
+		arg.ClaimedAt,
 	)
 	return err
 }
@@ -136,15 +179,19 @@ func (q *Queries) PurgeIdempotencyKeys(ctx context.Context, ttlSeconds float64) 
 }
 
 const releaseIdempotencyKey = `-- name: ReleaseIdempotencyKey :exec
-DELETE FROM idempotency_keys WHERE staff_id = $1 AND key = $2 AND status IS NULL
+DELETE FROM idempotency_keys
+WHERE staff_id = $1 AND key = $2 AND claimed_at = $3 AND status IS NULL
+  AND committed_claim IS DISTINCT FROM claimed_at
 `
 
 type ReleaseIdempotencyKeyParams struct {
-	StaffID uuid.UUID
-	Key     string
+	StaffID   uuid.UUID
+	Key       string
+	ClaimedAt time.Time
 }
 
+// Only the claim's own request releases it, and never after it committed.
 func (q *Queries) ReleaseIdempotencyKey(ctx context.Context, arg ReleaseIdempotencyKeyParams) error {
-	_, err := q.db.Exec(ctx, releaseIdempotencyKey, arg.StaffID, arg.Key)
+	_, err := q.db.Exec(ctx, releaseIdempotencyKey, arg.StaffID, arg.Key, arg.ClaimedAt)
 	return err
 }

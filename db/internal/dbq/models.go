@@ -327,16 +327,17 @@ type Holiday struct {
 }
 
 type IdempotencyKey struct {
-	StaffID     uuid.UUID
-	Key         string
-	RequestHash []byte
-	Status      *int32
-	Body        []byte
-	CreatedAt   time.Time
-	ClaimedAt   time.Time
-	CompletedAt *time.Time
-	Shown       []byte
-	Headers     []byte
+	StaffID        uuid.UUID
+	Key            string
+	RequestHash    []byte
+	Status         *int32
+	Body           []byte
+	CreatedAt      time.Time
+	ClaimedAt      time.Time
+	CompletedAt    *time.Time
+	Shown          []byte
+	Headers        []byte
+	CommittedClaim *time.Time
 }
 
 type Inspection struct {
