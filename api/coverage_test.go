@@ -47,6 +47,6 @@ func TestRemainingRulesBothSides(t *testing.T) {
 	problem(t, call(t, "POST", "/v1/events/"+ev.str("id")+"/attendance", am.Token, map[string]any{"invitee_id": inv, "attended": true}), 403, "forbidden")
 
 	ticket := must(t, call(t, "POST", "/v1/tickets", agent.Token, map[string]any{"customer_id": c, "kind": "inquiry", "subject": "q"}), 201).str("id")
-	problem(t, call(t, "POST", "/v1/tickets/"+ticket+"/events", fin.Token, map[string]any{"type": "note", "note": "x"}), 404, "not_found")
+	problem(t, call(t, "POST", "/v1/tickets/"+ticket+"/events", fin.Token, map[string]any{"type": "note", "note": "x"}), 403, "forbidden") // sees the account, not its tickets
 	problem(t, call(t, "POST", "/v1/tickets/"+ticket+"/events", auditor.Token, map[string]any{"type": "note", "note": "x"}), 403, "forbidden")
 }

@@ -154,11 +154,11 @@ func unreadBody(err error, b bodyBound) *Problem {
 	var ne net.Error
 	switch {
 	case errors.Is(err, errBodyTooLarge):
-		return newProblem(http.StatusRequestEntityTooLarge, "", "a request with an Idempotency-Key may carry a body of at most "+itoa(int(b.limit))+" bytes here")
+		return bodyTooLarge("a request with an Idempotency-Key may carry a body of at most " + itoa(int(b.limit)) + " bytes here")
 	case errors.As(err, &ne) && ne.Timeout():
-		return newProblem(http.StatusRequestTimeout, "", "the request body did not arrive in time")
+		return bodyTimeout("the request body did not arrive in time")
 	}
-	return newProblem(http.StatusBadRequest, "", "the request body could not be read")
+	return malformed("", "the request body could not be read")
 }
 
 // sectionCapability is what a caller needs to be shown a section beyond the

@@ -302,6 +302,16 @@ func unauthenticated(code, detail string) *Problem {
 	return newProblem(http.StatusUnauthorized, code, detail)
 }
 
+// bodyTooLarge is a body over what its route takes (413).
+func bodyTooLarge(detail string) *Problem {
+	return newProblem(http.StatusRequestEntityTooLarge, "", detail)
+}
+
+// bodyTimeout is a body that did not arrive in time (408).
+func bodyTimeout(detail string) *Problem {
+	return newProblem(http.StatusRequestTimeout, "", detail)
+}
+
 // methodNotAllowed answers a method a path does not have (405).
 func methodNotAllowed() *Problem {
 	return newProblem(http.StatusMethodNotAllowed, "", "this method is not allowed on this path")
