@@ -419,3 +419,39 @@ func TestTierReviewSchedule(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A visit plan reads of its tier only the cadence: a tier saved with other
+// changes signals no plan (each signal is a turn of every plan's history on
+// the tier, and saves are unlimited); a new cadence signals them.
+// Art. 15: the visit cadence differs by tier.
+func TestTierChangeSignalsPlansOnlyForCadence(t *testing.T) {
+	ka := staffByRole(t)[kam.RoleKAManager]
+	code, rank := newTier(t, ka.Token)
+	c := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "T-C-" + unique(), "name": "Cadence", "tier": code}), 201).str("id")
+	plan := workflows.VisitPlanWorkflowID(mustUUID(t, c))
+	waitFor(t, 30*time.Second, "the visit plan to start", func() bool {
+		_, err := running.Temporal.DescribeWorkflowExecution(t.Context(), plan, "")
+		return err == nil
+	})
+	for _, extra := range []map[string]any{{"ticket_response_within": "5h"}, {"name": "Renamed"}, {"gift": true}} {
+		extra["rank"] = rank
+		must(t, call(t, "PUT", "/v1/tiers/"+code, ka.Token, tierBody("Test tier", extra)), 200)
+	}
+	must(t, call(t, "PUT", "/v1/tiers/"+code, ka.Token, tierBody("Test tier", map[string]any{"rank": rank, "visit_cadence": "0 9 2 * *"})), 200)
+	waitForSignal(t, plan, workflows.SignalPlanChanged)
+	// The signals are sent before each PUT answers: all are in the history.
+	n := 0
+	it := running.Temporal.GetWorkflowHistory(t.Context(), plan, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := e.GetWorkflowExecutionSignaledEventAttributes(); a != nil && a.GetSignalName() == workflows.SignalPlanChanged {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d plan-changed signals for three saves without a new cadence and one with", n)
+	}
+}
