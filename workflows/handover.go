@@ -49,8 +49,10 @@ const (
 // versionHandoverChunks: a batch's approval runs are told in chunks of
 // handoverSignalsPerTask, each waited for, and the run continues as new
 // when its history grows long, even in the middle of a batch's signals;
-// before, all of a batch's signals went out in one task. Decided at the
-// run's start.
+// before, all of a batch's signals went out in one task. Asked only when a
+// batch has more than one task's worth of signals, or the history is long:
+// a handover whose tasks fail for too many pending signals, open since
+// before this change, takes it on its next attempt and completes.
 const versionHandoverChunks = "handover-signal-chunks"
 
 // HandoverInput starts (or continues) a handover's run.
@@ -77,9 +79,8 @@ type HandoverInput struct {
 // longer take accounts stops the handover as failed, with what moved before
 // kept.
 func StaffHandover(ctx workflow.Context, in HandoverInput) (kam.Handover, error) {
-	chunked := workflow.GetVersion(ctx, versionHandoverChunks, workflow.DefaultVersion, 1) == 1
-	if !chunked {
-		in.Told = 0
+	chunked := func() bool {
+		return workflow.GetVersion(ctx, versionHandoverChunks, workflow.DefaultVersion, 1) == 1
 	}
 	if in.NextBatch == 0 && in.Told == 0 {
 		confirm := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
@@ -107,8 +108,11 @@ func StaffHandover(ctx workflow.Context, in HandoverInput) (kam.Handover, error)
 		if err != nil {
 			return kam.Handover{}, err
 		}
-		if !chunked {
-			tellApprovalRuns(ctx, in, b)
+		if len(b.Requests)-in.Told <= handoverSignalsPerTask || !chunked() {
+			// One task's worth: the same signals as before this change.
+			rest := b
+			rest.Requests = b.Requests[min(in.Told, len(b.Requests)):]
+			tellApprovalRuns(ctx, in, rest)
 		} else if told := tellApprovalRunsInChunks(ctx, in, b); told < len(b.Requests) {
 			// The batch stays done in the store and answers the same
 			// requests to the next run, which tells the rest.
@@ -119,7 +123,7 @@ func StaffHandover(ctx workflow.Context, in HandoverInput) (kam.Handover, error)
 		if len(b.Accounts) < size {
 			return finishHandover(ctx, in, kam.HandoverDone, "")
 		}
-		if chunked && handoverHistoryFull(ctx) {
+		if handoverHistoryFull(ctx) && chunked() {
 			break
 		}
 	}

@@ -55,15 +55,13 @@ type TicketState struct {
 // time. A missed target escalates to the KA manager, and a missed resolution
 // on a top-tier account to the General Manager too.
 func TicketSLA(ctx workflow.Context, in TicketInput) (TicketState, error) {
-	// Asked once, at the run's start: runs begun before it never continue.
-	continues := workflow.GetVersion(ctx, versionTicketContinues, workflow.DefaultVersion, 1) == 1
-	st := TicketState{Responded: in.Responded, Reopened: in.Reopened}
-	if continues {
-		st.Resolved, st.ResponseBreached, st.ResolutionBreached = in.Resolved, in.ResponseBreached, in.ResolutionBreached
-	}
+	// Only a run that continued as new sets these (old inputs hold false).
+	st := TicketState{Responded: in.Responded, Reopened: in.Reopened,
+		Resolved: in.Resolved, ResponseBreached: in.ResponseBreached, ResolutionBreached: in.ResolutionBreached}
 	events := workflow.GetSignalChannel(ctx, SignalTicketEvent)
 	for turns := 0; !st.Closed; turns++ {
-		if continues && (turns >= ticketTurnsPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()) {
+		if (turns >= ticketTurnsPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()) &&
+			workflow.GetVersion(ctx, versionTicketContinues, workflow.DefaultVersion, 1) == 1 {
 			// Resolve and reopen may alternate without end (each a
 			// signal): the run continues as new long before Temporal's
 			// signal and history limits would refuse further reopens. The
@@ -128,7 +126,10 @@ const ticketTurnsPerRun = 250
 // versionTicketContinues: the run continues as new after ticketTurnsPerRun
 // turns or when Temporal suggests it, carrying the ticket's state in
 // TicketInput; before, it never did, and ~5,000 resolve/reopen cycles
-// brought it to the signal limit. Decided at the run's start.
+// brought it to the signal limit. Asked only when a run first reaches that
+// point, not at its start: a run open since before this change takes it too
+// unless its history had already passed that point (then it keeps its old
+// course, as its history says).
 const versionTicketContinues = "ticket-continues"
 
 // applyTicketSignal takes one handling record into the run's state.

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"kam"
 	"kam/activities"
@@ -246,6 +247,21 @@ func TestTicketClosePendingAtContinueEnds(t *testing.T) {
 	r := ticketBusyAtContinue(t, TicketSignal{Type: "resolve"}, TicketSignal{Type: "close"})
 	st := r.run()
 	if !st.Closed || !st.Resolved || !st.ResolutionBreached {
+		t.Fatalf("state %+v", st)
+	}
+}
+
+// A run whose history passed the bound before versionTicketContinues keeps
+// its course when replayed: it goes on without continuing as new.
+func TestTicketBeforeVersionDoesNotContinue(t *testing.T) {
+	r := newTicketRun(t, false)
+	r.env.OnGetVersion(versionTicketContinues, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	for i := range ticketTurnsPerRun + 10 {
+		r.event(10*time.Minute+time.Duration(i)*time.Second, TicketSignal{Type: "acknowledge"})
+	}
+	r.event(2*time.Hour, TicketSignal{Type: "resolve"})
+	r.event(3*time.Hour, TicketSignal{Type: "close"})
+	if st := r.run(); !st.Closed || st.ResponseBreached || st.ResolutionBreached {
 		t.Fatalf("state %+v", st)
 	}
 }

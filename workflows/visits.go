@@ -49,7 +49,11 @@ const visitTurnsPerRun = 200
 // versionVisitPlanBounded: a run continues as new after visitTurnsPerRun
 // signals, or when Temporal suggests it, even in the middle of a visit's
 // wait, carrying the planned visit; before, a run took any number of
-// signals that left its cadence as it was. Decided at the run's start.
+// signals that left its cadence as it was. Asked only when a run first
+// reaches that point: a plan open since before this change (plans run for
+// years) takes it too, unless its history had already passed that point.
+// Only such a continue-as-new carries a Visit or a BadCadence, so what reads
+// them needs no version of its own.
 const versionVisitPlanBounded = "visit-plan-bounded"
 
 // VisitPlan is the account-manager system of Art. 20: regular visits on the
@@ -58,10 +62,10 @@ const versionVisitPlanBounded = "visit-plan-bounded"
 // is, it is missed and the KA manager is told. A tier change reschedules at
 // once; an account that is no longer active ends its plan.
 func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
-	bounded := workflow.GetVersion(ctx, versionVisitPlanBounded, workflow.DefaultVersion, 1) == 1
 	turns := 0
 	full := func() bool {
-		return bounded && (turns >= visitTurnsPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested())
+		return (turns >= visitTurnsPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()) &&
+			workflow.GetVersion(ctx, versionVisitPlanBounded, workflow.DefaultVersion, 1) == 1
 	}
 	carried, carriedDue, carriedTold := in.Visit, in.Due, in.Told
 	in.Visit, in.Due, in.Told = uuid.Nil, time.Time{}, false
@@ -97,10 +101,7 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 	if base.IsZero() {
 		base = workflow.Now(ctx)
 	}
-	badCadence := ""
-	if bounded {
-		badCadence = in.BadCadence
-	}
+	badCadence := in.BadCadence
 	for planned := 0; planned < visitsPerRun; planned++ {
 		due, fires, err := nextSchedule(ctx, facts.Cadence, base, loc)
 		if err != nil {
@@ -254,10 +255,7 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 		}
 		base = due
 	}
-	in.LastDue = base
-	if bounded {
-		in.BadCadence = badCadence
-	}
+	in.LastDue, in.BadCadence = base, badCadence
 	return workflow.NewContinueAsNewError(ctx, VisitPlan, in)
 }
 
