@@ -43,7 +43,8 @@ const visitsPerRun = 50
 
 // visitTurnsPerRun bounds the signals one run takes (a turn costs about 14
 // events), so that no run nears Temporal's 51,200 events however often its
-// tier is saved.
+// tier is saved. Changing it changes where open runs continue: that needs a
+// version of its own.
 const visitTurnsPerRun = 200
 
 // versionVisitPlanBounded: a run continues as new after visitTurnsPerRun
