@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -453,5 +454,45 @@ func TestTierChangeSignalsPlansOnlyForCadence(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("%d plan-changed signals for three saves without a new cadence and one with", n)
+	}
+}
+
+// Art. 15, 20: a tier whose cadence is saved back and forth again and again
+// reschedules its plans each time; a plan continues as new after 200 such
+// signals, in the middle of a visit's wait, and the next run waits on that
+// visit: one visit stays planned. The first run is recorded for the replay
+// test with
+//
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/visit-plan-continue-as-new.json go test ./api -run TestVisitPlanContinuesAsNewUnderManyCadenceChanges
+func TestVisitPlanContinuesAsNewUnderManyCadenceChanges(t *testing.T) {
+	ka := staffByRole(t)[kam.RoleKAManager]
+	code, rank := newTier(t, ka.Token)
+	c := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "T-V-" + unique(), "name": "Cadences", "tier": code}), 201).str("id")
+	plan := workflows.VisitPlanWorkflowID(mustUUID(t, c))
+	var first string
+	waitFor(t, 30*time.Second, "the visit plan to start", func() bool {
+		d, err := running.Temporal.DescribeWorkflowExecution(t.Context(), plan, "")
+		if err == nil {
+			first = d.WorkflowExecutionInfo.GetExecution().GetRunId()
+		}
+		return err == nil
+	})
+	cadences := []string{"0 9 2 * *", "0 9 1 * *"}
+	for i := range 205 {
+		must(t, call(t, "PUT", "/v1/tiers/"+code, ka.Token, tierBody("Test tier", map[string]any{"rank": rank, "visit_cadence": cadences[i%2]})), 200)
+	}
+	waitFor(t, 60*time.Second, "the plan to continue as new", func() bool {
+		d, err := running.Temporal.DescribeWorkflowExecution(t.Context(), plan, first)
+		return err == nil && d.WorkflowExecutionInfo.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW
+	})
+	waitFor(t, 30*time.Second, "one visit planned on the last cadence", func() bool {
+		n := countRows(t, "SELECT count(*) FROM visits WHERE customer_id = $1 AND status = 'planned'", c)
+		day := countRows(t, "SELECT count(*) FROM visits WHERE customer_id = $1 AND status = 'planned' AND extract(day FROM due_at AT TIME ZONE 'UTC') = 2", c)
+		return n == 1 && day == 1
+	})
+	if path := os.Getenv("KAM_RECORD_HISTORY"); path != "" {
+		if err := workflows.RecordRunHistory(t.Context(), running.Temporal, plan, first, path); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -81,6 +81,11 @@ import (
 //
 //	KAM_RECORD_HISTORY=$PWD/workflows/testdata/ticket-continue-as-new.json go test ./api -run TestTicketResolveReopenCyclesContinueAsNew
 //
+// and a visit plan that continued as new in the middle of a visit's wait
+// after visitTurnsPerRun cadence signals (versionVisitPlanBounded) with
+//
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/visit-plan-continue-as-new.json go test ./api -run TestVisitPlanContinuesAsNewUnderManyCadenceChanges
+//
 // Every file in testdata/ is such a history.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")

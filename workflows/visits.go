@@ -41,8 +41,8 @@ type VisitPlanInput struct {
 // visitsPerRun bounds one run's history.
 const visitsPerRun = 50
 
-// visitTurnsPerRun bounds the signals one run takes (a turn costs about 14
-// events), so that no run nears Temporal's 51,200 events however often its
+// visitTurnsPerRun bounds the signals one run takes (one taken alone costs
+// about 14 events), so that no run nears Temporal's 51,200 events however often its
 // tier is saved. Changing it changes where open runs continue: that needs a
 // version of its own.
 const visitTurnsPerRun = 200
@@ -133,9 +133,8 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 				return workflow.NewContinueAsNewError(ctx, VisitPlan, in)
 			}
 			changed.Receive(ctx, nil)
-			for changed.ReceiveAsync(nil) {
+			for turns++; changed.ReceiveAsync(nil); turns++ {
 			}
-			turns++
 			if facts, err = load(); err != nil || !facts.Active {
 				return err
 			}
@@ -179,18 +178,16 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 				sel.AddFuture(workflow.NewTimer(timerCtx, max(due.Add(-in.Lead).Sub(now), time.Millisecond)), func(workflow.Future) { event = "lead" })
 			}
 			sel.AddFuture(workflow.NewTimer(timerCtx, max(due.Add(in.Grace).Sub(now), time.Millisecond)), func(workflow.Future) { event = "grace" })
-			sel.AddReceive(recorded, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); event = "recorded" })
+			sel.AddReceive(recorded, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); event = "recorded"; turns++ })
 			sel.AddReceive(changed, func(c workflow.ReceiveChannel, _ bool) {
 				c.Receive(ctx, nil)
-				for c.ReceiveAsync(nil) {
+				// Temporal's limits count every signal, drained ones too.
+				for turns++; c.ReceiveAsync(nil); turns++ {
 				}
 				event = "changed"
 			})
 			sel.Select(ctx)
 			cancel()
-			if event == "recorded" || event == "changed" {
-				turns++
-			}
 
 			switch event {
 			case "lead":
