@@ -31,8 +31,9 @@ type TicketInput struct {
 	Responded bool
 	Reopened  int
 	// Resolved and the breach flags carry the rest of a ticket's state
-	// across continue-as-new (versionTicketContinues): a breach already
-	// escalated is not escalated again by the next run.
+	// across continue-as-new (versionTicketContinues): the targets of
+	// Art. 16, 17 outlive the run, and a breach already escalated is not
+	// escalated again by the next run.
 	Resolved                             bool
 	ResponseBreached, ResolutionBreached bool
 }
