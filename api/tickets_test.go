@@ -3,12 +3,14 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
 
 	"kam"
 	"kam/workflows"
@@ -198,6 +200,52 @@ func TestConcurrentReopensDoNotDrainThePool(t *testing.T) {
 	for s := range statuses {
 		if s != "201 " {
 			t.Fatalf("a concurrent reopen answered %s", s)
+		}
+	}
+}
+
+// Art. 16, 17: a ticket may be resolved and reopened any number of times.
+// Its SLA run continues as new well before Temporal's 10,000 signals per
+// run (after 250 turns), so reopens keep being accepted; the next run holds
+// the reopen count. The first run's history, with its continue-as-new, is
+// recorded for the replay test with
+//
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/ticket-continue-as-new.json go test ./api -run TestTicketResolveReopenCyclesContinueAsNew
+func TestTicketResolveReopenCyclesContinueAsNew(t *testing.T) {
+	ka := newStaff(t, kam.RoleKAManager)
+	agent := newStaff(t, kam.RoleServiceAgent)
+	c := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "T-C-" + uuid.NewString()[:8], "name": "Cycles", "tier": "A"}), 201).str("id")
+	id := must(t, call(t, "POST", "/v1/tickets", agent.Token, map[string]any{"customer_id": c, "kind": "claim", "subject": "again and again"}), 201).str("id")
+	wid := workflows.TicketWorkflowID(uuid.MustParse(id))
+	d, err := running.Temporal.DescribeWorkflowExecution(t.Context(), wid, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := d.WorkflowExecutionInfo.GetExecution().GetRunId()
+	for i := range 130 {
+		for _, typ := range []string{"resolve", "reopen"} {
+			if r := call(t, "POST", "/v1/tickets/"+id+"/events", agent.Token, map[string]any{"type": typ, "note": fmt.Sprint("cycle ", i)}); r.Status != 201 {
+				t.Fatalf("cycle %d %s: %d %s", i, typ, r.Status, r.Raw)
+			}
+		}
+	}
+	waitFor(t, 30*time.Second, "the SLA run to continue as new", func() bool {
+		d, err := running.Temporal.DescribeWorkflowExecution(t.Context(), wid, first)
+		return err == nil && d.WorkflowExecutionInfo.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW
+	})
+	for _, typ := range []string{"resolve", "close"} {
+		must(t, call(t, "POST", "/v1/tickets/"+id+"/events", agent.Token, map[string]any{"type": typ}), 201)
+	}
+	var st workflows.TicketState
+	if err := running.Temporal.GetWorkflow(t.Context(), wid, "").Get(t.Context(), &st); err != nil {
+		t.Fatal(err)
+	}
+	if !st.Closed || st.Reopened != 130 || st.ResponseBreached {
+		t.Fatalf("state %+v", st)
+	}
+	if path := os.Getenv("KAM_RECORD_HISTORY"); path != "" {
+		if err := workflows.RecordRunHistory(t.Context(), running.Temporal, wid, first, path); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

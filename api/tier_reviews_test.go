@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -417,5 +418,81 @@ func TestTierReviewSchedule(t *testing.T) {
 	procs.Settings.TierReviewCron = workflows.DefaultTierReviewCron
 	if err := procs.EnsureTierReviewSchedule(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A visit plan reads of its tier only the cadence: a tier saved with other
+// changes signals no plan (each signal is a turn of every plan's history on
+// the tier, and saves are unlimited); a new cadence signals them.
+// Art. 15: the visit cadence differs by tier.
+func TestTierChangeSignalsPlansOnlyForCadence(t *testing.T) {
+	ka := staffByRole(t)[kam.RoleKAManager]
+	code, rank := newTier(t, ka.Token)
+	c := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "T-C-" + unique(), "name": "Cadence", "tier": code}), 201).str("id")
+	plan := workflows.VisitPlanWorkflowID(mustUUID(t, c))
+	waitFor(t, 30*time.Second, "the visit plan to start", func() bool {
+		_, err := running.Temporal.DescribeWorkflowExecution(t.Context(), plan, "")
+		return err == nil
+	})
+	for _, extra := range []map[string]any{{"ticket_response_within": "5h"}, {"name": "Renamed"}, {"gift": true}} {
+		extra["rank"] = rank
+		must(t, call(t, "PUT", "/v1/tiers/"+code, ka.Token, tierBody("Test tier", extra)), 200)
+	}
+	must(t, call(t, "PUT", "/v1/tiers/"+code, ka.Token, tierBody("Test tier", map[string]any{"rank": rank, "visit_cadence": "0 9 2 * *"})), 200)
+	waitForSignal(t, plan, workflows.SignalPlanChanged)
+	// The signals are sent before each PUT answers: all are in the history.
+	n := 0
+	it := running.Temporal.GetWorkflowHistory(t.Context(), plan, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := e.GetWorkflowExecutionSignaledEventAttributes(); a != nil && a.GetSignalName() == workflows.SignalPlanChanged {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d plan-changed signals for three saves without a new cadence and one with", n)
+	}
+}
+
+// Art. 15, 20: a tier whose cadence is saved back and forth again and again
+// reschedules its plans each time; a plan continues as new after 200 such
+// signals, in the middle of a visit's wait, and the next run waits on that
+// visit: one visit stays planned. The first run is recorded for the replay
+// test with
+//
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/visit-plan-continue-as-new.json go test ./api -run TestVisitPlanContinuesAsNewUnderManyCadenceChanges
+func TestVisitPlanContinuesAsNewUnderManyCadenceChanges(t *testing.T) {
+	ka := staffByRole(t)[kam.RoleKAManager]
+	code, rank := newTier(t, ka.Token)
+	c := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "T-V-" + unique(), "name": "Cadences", "tier": code}), 201).str("id")
+	plan := workflows.VisitPlanWorkflowID(mustUUID(t, c))
+	var first string
+	waitFor(t, 30*time.Second, "the visit plan to start", func() bool {
+		d, err := running.Temporal.DescribeWorkflowExecution(t.Context(), plan, "")
+		if err == nil {
+			first = d.WorkflowExecutionInfo.GetExecution().GetRunId()
+		}
+		return err == nil
+	})
+	cadences := []string{"0 9 2 * *", "0 9 1 * *"}
+	for i := range 205 {
+		must(t, call(t, "PUT", "/v1/tiers/"+code, ka.Token, tierBody("Test tier", map[string]any{"rank": rank, "visit_cadence": cadences[i%2]})), 200)
+	}
+	waitFor(t, 60*time.Second, "the plan to continue as new", func() bool {
+		d, err := running.Temporal.DescribeWorkflowExecution(t.Context(), plan, first)
+		return err == nil && d.WorkflowExecutionInfo.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW
+	})
+	waitFor(t, 30*time.Second, "one visit planned on the last cadence", func() bool {
+		n := countRows(t, "SELECT count(*) FROM visits WHERE customer_id = $1 AND status = 'planned'", c)
+		day := countRows(t, "SELECT count(*) FROM visits WHERE customer_id = $1 AND status = 'planned' AND extract(day FROM due_at AT TIME ZONE 'UTC') = 2", c)
+		return n == 1 && day == 1
+	})
+	if path := os.Getenv("KAM_RECORD_HISTORY"); path != "" {
+		if err := workflows.RecordRunHistory(t.Context(), running.Temporal, plan, first, path); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

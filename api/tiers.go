@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -154,7 +155,10 @@ func (s *Server) putTier(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	if len(changed) > 0 && !created {
+	// A plan reads of its tier only the visit cadence (LoadVisitPlan): any
+	// other change would cost every plan on the tier a signal and a history
+	// turn for nothing.
+	if !created && slices.Contains(changed, "visit_cadence") {
 		s.tierPlansChanged(ctx, in.Code)
 	}
 	out := &tierOutput{Status: http.StatusOK, Body: tierOut(t)}

@@ -36,7 +36,24 @@ const (
 	// handoverBatchesPerRun bounds one run's history (a batch is an activity
 	// and a signal per request it moved).
 	handoverBatchesPerRun = 20
+	// handoverSignalsPerTask bounds the signals one workflow task sends:
+	// Temporal refuses a task with more than 2,000 pending, and a batch's
+	// requests have no bound.
+	handoverSignalsPerTask = 500
+	// handoverHistoryLimit: past this many events a run continues as new
+	// (between batches, or between the chunks of one batch's signals), far
+	// below Temporal's 51,200; a chunk adds about 1,000.
+	handoverHistoryLimit = 10000
 )
+
+// versionHandoverChunks: a batch's approval runs are told in chunks of
+// handoverSignalsPerTask, each waited for, and the run continues as new
+// when its history grows long, even in the middle of a batch's signals;
+// before, all of a batch's signals went out in one task. Asked only when a
+// batch has more than one task's worth of signals, or the history is long:
+// a handover whose tasks fail for too many pending signals, open since
+// before this change, takes it on its next attempt and completes.
+const versionHandoverChunks = "handover-signal-chunks"
 
 // HandoverInput starts (or continues) a handover's run.
 type HandoverInput struct {
@@ -47,6 +64,9 @@ type HandoverInput struct {
 	Timezone   string
 	// NextBatch carries the batch number across continue-as-new.
 	NextBatch int
+	// Told: how many of batch NextBatch's requests were told already, when a
+	// run continued as new in the middle of telling them.
+	Told int
 }
 
 // StaffHandover is the handover of SPEC §7: all of one manager's accounts,
@@ -59,7 +79,10 @@ type HandoverInput struct {
 // longer take accounts stops the handover as failed, with what moved before
 // kept.
 func StaffHandover(ctx workflow.Context, in HandoverInput) (kam.Handover, error) {
-	if in.NextBatch == 0 {
+	chunked := func() bool {
+		return workflow.GetVersion(ctx, versionHandoverChunks, workflow.DefaultVersion, 1) == 1
+	}
+	if in.NextBatch == 0 && in.Told == 0 {
 		confirm := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 			StartToCloseTimeout: 10 * time.Second,
 			RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumAttempts: 6},
@@ -85,10 +108,23 @@ func StaffHandover(ctx workflow.Context, in HandoverInput) (kam.Handover, error)
 		if err != nil {
 			return kam.Handover{}, err
 		}
-		tellApprovalRuns(ctx, in, b)
-		in.NextBatch++
+		if len(b.Requests)-in.Told <= handoverSignalsPerTask || !chunked() {
+			// One task's worth: the same signals as before this change.
+			rest := b
+			rest.Requests = b.Requests[min(in.Told, len(b.Requests)):]
+			tellApprovalRuns(ctx, in, rest)
+		} else if told := tellApprovalRunsInChunks(ctx, in, b); told < len(b.Requests) {
+			// The batch stays done in the store and answers the same
+			// requests to the next run, which tells the rest.
+			in.Told = told
+			return kam.Handover{}, workflow.NewContinueAsNewError(ctx, StaffHandover, in)
+		}
+		in.NextBatch, in.Told = in.NextBatch+1, 0
 		if len(b.Accounts) < size {
 			return finishHandover(ctx, in, kam.HandoverDone, "")
+		}
+		if handoverHistoryFull(ctx) && chunked() {
+			break
 		}
 	}
 	return kam.Handover{}, workflow.NewContinueAsNewError(ctx, StaffHandover, in)
@@ -113,6 +149,30 @@ func tellApprovalRuns(ctx workflow.Context, in HandoverInput, b kam.HandoverBatc
 			workflow.GetLogger(ctx).Warn("handover: an approval run could not be told", "handover", in.HandoverID, "error", err)
 		}
 	}
+}
+
+// tellApprovalRunsInChunks is tellApprovalRuns from in.Told on, at most
+// handoverSignalsPerTask signals at a time, each chunk waited for before the
+// next goes out. It stops early when the run's history is full and answers
+// how many of the batch's requests were told by then.
+func tellApprovalRunsInChunks(ctx workflow.Context, in HandoverInput, b kam.HandoverBatch) int {
+	told := min(in.Told, len(b.Requests))
+	for told < len(b.Requests) {
+		end := min(told+handoverSignalsPerTask, len(b.Requests))
+		chunk := b
+		chunk.Requests = b.Requests[told:end]
+		tellApprovalRuns(ctx, in, chunk)
+		told = end
+		if told < len(b.Requests) && handoverHistoryFull(ctx) {
+			break
+		}
+	}
+	return told
+}
+
+func handoverHistoryFull(ctx workflow.Context) bool {
+	info := workflow.GetInfo(ctx)
+	return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() > handoverHistoryLimit
 }
 
 func finishHandover(ctx workflow.Context, in HandoverInput, status, reason string) (kam.Handover, error) {

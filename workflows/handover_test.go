@@ -34,7 +34,9 @@ type handoverStore struct {
 	signals   []string // "<signal> <workflow id>"
 	changes   []RequesterChange
 	gone      bool // no run exists to signal
-	unstored  bool // the handover's row never committed
+	// afterSignal, when set, is called with the number of signals sent.
+	afterSignal func(n int)
+	unstored    bool // the handover's row never committed
 }
 
 func newHandoverStore(accounts int) *handoverStore {
@@ -107,6 +109,9 @@ func newHandoverRun(t *testing.T, s *handoverStore, in HandoverInput) *handoverR
 			s.signals = append(s.signals, signal+" "+workflowID)
 			if c, ok := arg.(RequesterChange); ok {
 				s.changes = append(s.changes, c)
+			}
+			if s.afterSignal != nil {
+				s.afterSignal(len(s.signals))
 			}
 			if s.gone {
 				return &temporal.UnknownExternalWorkflowExecutionError{}
@@ -346,5 +351,45 @@ func TestHandedOverRequesterNeverDecides(t *testing.T) {
 	}
 	if !slices.Equal(r.rejected, []string{ErrNotDecider, ErrNotDecider}) {
 		t.Fatalf("refused %v, want the former requester and their deputy refused (not_decider)", r.rejected)
+	}
+}
+
+// A batch whose accounts carry 2,300 pending requests (MovePendingRequests
+// has no bound): their approval runs are told at most 500 at a time, each
+// chunk waited for, since Temporal refuses a task with more than 2,000
+// signals pending. A run whose history grows long continues as new between
+// two chunks, and the next run tells the rest, each run once.
+func TestHandoverTellsManyRequestsInChunks(t *testing.T) {
+	s := newHandoverStore(3)
+	var requests []uuid.UUID
+	for range 2300 {
+		requests = append(requests, uuid.New())
+	}
+	s.requests[s.accounts[0]] = requests[:1500]
+	s.requests[s.accounts[2]] = requests[1500:]
+	in := handoverInput(50)
+	r := newHandoverRun(t, s, in)
+	s.afterSignal = func(n int) {
+		if n == 600 { // in the second chunk: Temporal suggests continuing
+			r.env.SetContinueAsNewSuggested(true)
+		}
+	}
+	_, next := r.run()
+	if next == nil || next.NextBatch != 0 || next.Told != 2*handoverSignalsPerTask || len(s.signals) != 2*handoverSignalsPerTask {
+		t.Fatalf("continued with %+v after %d signals", next, len(s.signals))
+	}
+	s.afterSignal = nil
+	h, again := newHandoverRun(t, s, *next).run()
+	if again != nil || h.Status != kam.HandoverDone || len(s.finished) != 1 || s.calls != 2 {
+		t.Fatalf("result %+v, continued %v, finished %v, %d batch calls", h, again, s.finished, s.calls)
+	}
+	s.everyAccountOnce(t, 3)
+	if len(s.signals) != len(requests) {
+		t.Fatalf("%d signals for %d requests", len(s.signals), len(requests))
+	}
+	for _, q := range requests {
+		if k := countOf(s.signals, SignalRequesterChanged+" "+DiscountWorkflowID(q)); k != 1 {
+			t.Fatalf("approval run of %s told %d times", q, k)
+		}
 	}
 }

@@ -75,6 +75,17 @@ import (
 //
 //	KAM_RECORD_HISTORY=$PWD/workflows/testdata/settlement-suspend-answers.json go test ./api -run 'TestCreditSuspendedAndReinstated$'
 //
+// and a ticket's SLA run that continued as new after ticketTurnsPerRun
+// turns of resolve/reopen (versionTicketContinues; the signals that arrived
+// while it continued were applied and carried) with
+//
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/ticket-continue-as-new.json go test ./api -run TestTicketResolveReopenCyclesContinueAsNew
+//
+// and a visit plan that continued as new in the middle of a visit's wait
+// after visitTurnsPerRun cadence signals (versionVisitPlanBounded) with
+//
+//	KAM_RECORD_HISTORY=$PWD/workflows/testdata/visit-plan-continue-as-new.json go test ./api -run TestVisitPlanContinuesAsNewUnderManyCadenceChanges
+//
 // Every file in testdata/ is such a history.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")

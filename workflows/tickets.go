@@ -30,6 +30,12 @@ type TicketInput struct {
 	// by a reopen after close (the earlier run has ended).
 	Responded bool
 	Reopened  int
+	// Resolved and the breach flags carry the rest of a ticket's state
+	// across continue-as-new (versionTicketContinues): the targets of
+	// Art. 16, 17 outlive the run, and a breach already escalated is not
+	// escalated again by the next run.
+	Resolved                             bool
+	ResponseBreached, ResolutionBreached bool
 }
 
 // TicketSignal is one handling record, as the run needs it.
@@ -50,9 +56,29 @@ type TicketState struct {
 // time. A missed target escalates to the KA manager, and a missed resolution
 // on a top-tier account to the General Manager too.
 func TicketSLA(ctx workflow.Context, in TicketInput) (TicketState, error) {
-	st := TicketState{Responded: in.Responded, Reopened: in.Reopened}
+	// Only a run that continued as new sets these (old inputs hold false).
+	st := TicketState{Responded: in.Responded, Reopened: in.Reopened,
+		Resolved: in.Resolved, ResponseBreached: in.ResponseBreached, ResolutionBreached: in.ResolutionBreached}
 	events := workflow.GetSignalChannel(ctx, SignalTicketEvent)
-	for !st.Closed {
+	for turns := 0; !st.Closed; turns++ {
+		if (turns >= ticketTurnsPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()) &&
+			workflow.GetVersion(ctx, versionTicketContinues, workflow.DefaultVersion, 1) == 1 {
+			// Resolve and reopen may alternate without end (each a
+			// signal): the run continues as new long before Temporal's
+			// signal and history limits would refuse further reopens. The
+			// records pending now would be lost with this run: apply them.
+			var sig TicketSignal
+			for events.ReceiveAsync(&sig) {
+				applyTicketSignal(&st, &in, sig)
+				sig = TicketSignal{}
+			}
+			if st.Closed {
+				break
+			}
+			in.Responded, in.Resolved, in.Reopened = st.Responded, st.Resolved, st.Reopened
+			in.ResponseBreached, in.ResolutionBreached = st.ResponseBreached, st.ResolutionBreached
+			return st, workflow.NewContinueAsNewError(ctx, TicketSLA, in)
+		}
 		now := workflow.Now(ctx)
 		timerCtx, cancel := workflow.WithCancel(ctx)
 		sel := workflow.NewSelector(ctx)
@@ -88,20 +114,40 @@ func TicketSLA(ctx workflow.Context, in TicketInput) (TicketState, error) {
 			}
 			continue
 		}
-		switch sig.Type {
-		case "acknowledge":
-			st.Responded = true
-		case "resolve":
-			st.Responded, st.Resolved = true, true
-		case "reopen":
-			st.Resolved, st.ResolutionBreached = false, false
-			st.Reopened++
-			in.ResolveBy = sig.ResolveBy
-		case "close":
-			st.Closed = true
-		}
+		applyTicketSignal(&st, &in, sig)
 	}
 	return st, nil
+}
+
+// ticketTurnsPerRun bounds one run's history: a turn (a signal or a timer)
+// costs about eight events, so a run stays near 2,000 events and far below
+// Temporal's 10,000 signals per run. Changing it changes where open runs
+// continue: that needs a version of its own.
+const ticketTurnsPerRun = 250
+
+// versionTicketContinues: the run continues as new after ticketTurnsPerRun
+// turns or when Temporal suggests it, carrying the ticket's state in
+// TicketInput; before, it never did, and ~5,000 resolve/reopen cycles
+// brought it to the signal limit. Asked only when a run first reaches that
+// point, not at its start: a run open since before this change takes it too
+// unless its history had already passed that point (then it keeps its old
+// course, as its history says).
+const versionTicketContinues = "ticket-continues"
+
+// applyTicketSignal takes one handling record into the run's state.
+func applyTicketSignal(st *TicketState, in *TicketInput, sig TicketSignal) {
+	switch sig.Type {
+	case "acknowledge":
+		st.Responded = true
+	case "resolve":
+		st.Responded, st.Resolved = true, true
+	case "reopen":
+		st.Resolved, st.ResolutionBreached = false, false
+		st.Reopened++
+		in.ResolveBy = sig.ResolveBy
+	case "close":
+		st.Closed = true
+	}
 }
 
 // versionBreachRereads: the breach step escalates only what the re-read

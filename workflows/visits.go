@@ -28,10 +28,34 @@ type VisitPlanInput struct {
 	Grace      time.Duration
 	// LastDue carries the schedule across continue-as-new; zero: from now.
 	LastDue time.Time
+	// Visit, due at Due, is the planned visit a run continued as new in the
+	// middle of its wait (versionVisitPlanBounded); Told: its manager was
+	// told of it already. BadCadence is the never-firing cadence the KA
+	// manager was told of.
+	Visit      uuid.UUID
+	Due        time.Time
+	Told       bool
+	BadCadence string
 }
 
 // visitsPerRun bounds one run's history.
 const visitsPerRun = 50
+
+// visitTurnsPerRun bounds the signals one run takes (one taken alone costs
+// about 14 events), so that no run nears Temporal's 51,200 events however often its
+// tier is saved. Changing it changes where open runs continue: that needs a
+// version of its own.
+const visitTurnsPerRun = 200
+
+// versionVisitPlanBounded: a run continues as new after visitTurnsPerRun
+// signals, or when Temporal suggests it, even in the middle of a visit's
+// wait, carrying the planned visit; before, a run took any number of
+// signals that left its cadence as it was. Asked only when a run first
+// reaches that point: a plan open since before this change (plans run for
+// years) takes it too, unless its history had already passed that point.
+// Only such a continue-as-new carries a Visit or a BadCadence, so what reads
+// them needs no version of its own.
+const versionVisitPlanBounded = "visit-plan-bounded"
 
 // VisitPlan is the account-manager system of Art. 20: regular visits on the
 // tier's cadence (Art. 15). Each due visit is planned, the account manager is
@@ -39,6 +63,13 @@ const visitsPerRun = 50
 // is, it is missed and the KA manager is told. A tier change reschedules at
 // once; an account that is no longer active ends its plan.
 func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
+	turns := 0
+	full := func() bool {
+		return (turns >= visitTurnsPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()) &&
+			workflow.GetVersion(ctx, versionVisitPlanBounded, workflow.DefaultVersion, 1) == 1
+	}
+	carried, carriedDue, carriedTold := in.Visit, in.Due, in.Told
+	in.Visit, in.Due, in.Told = uuid.Nil, time.Time{}, false
 	loc, err := loadZone(in.Timezone)
 	if err != nil {
 		loc = time.UTC
@@ -50,19 +81,38 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 		err := workflow.ExecuteActivity(withActivity(ctx), act.LoadVisitPlan, in.CustomerID).Get(ctx, &f)
 		return f, err
 	}
+	// withdraw cancels the visit a run carried in, once it is no longer due.
+	withdraw := func() error {
+		if carried == uuid.Nil {
+			return nil
+		}
+		v := carried
+		carried = uuid.Nil
+		return workflow.ExecuteActivity(withActivity(ctx), act.CancelVisit, v).Get(ctx, nil)
+	}
 	facts, err := load()
-	if err != nil || !facts.Active {
+	if err != nil {
 		return err
+	}
+	if !facts.Active {
+		// Art. 20 plans visits for active accounts only.
+		return withdraw()
 	}
 	base := in.LastDue
 	if base.IsZero() {
 		base = workflow.Now(ctx)
 	}
-	badCadence := ""
+	badCadence := in.BadCadence
 	for planned := 0; planned < visitsPerRun; planned++ {
 		due, fires, err := nextSchedule(ctx, facts.Cadence, base, loc)
 		if err != nil {
 			return err
+		}
+		if carried != uuid.Nil && (!fires || !due.Equal(carriedDue)) {
+			// The cadence changed while the run continued as new.
+			if err := withdraw(); err != nil {
+				return err
+			}
 		}
 		if !fires {
 			// A cadence that never fires (stored before SPEC §7's rule):
@@ -76,8 +126,14 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 					return err
 				}
 			}
+			if full() {
+				// Visits are planned from the correction on (LastDue zero).
+				drainSignals(recorded, changed)
+				in.LastDue, in.BadCadence = time.Time{}, badCadence
+				return workflow.NewContinueAsNewError(ctx, VisitPlan, in)
+			}
 			changed.Receive(ctx, nil)
-			for changed.ReceiveAsync(nil) {
+			for turns++; changed.ReceiveAsync(nil); turns++ {
 			}
 			if facts, err = load(); err != nil || !facts.Active {
 				return err
@@ -88,11 +144,32 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 			continue
 		}
 		var visit uuid.UUID
-		if err := workflow.ExecuteActivity(withActivity(ctx), act.PlanVisit, in.CustomerID, due).Get(ctx, &visit); err != nil {
+		told, rescheduled := false, false
+		if carried != uuid.Nil {
+			// The visit the previous run waited on: a record drained when
+			// it continued may have completed it meanwhile.
+			visit, told, carried = carried, carriedTold, uuid.Nil
+			var status string
+			if err := workflow.ExecuteActivity(withActivity(ctx), act.VisitStatus, visit).Get(ctx, &status); err != nil {
+				return err
+			}
+			if status != "planned" {
+				base = due
+				continue
+			}
+		} else if err := workflow.ExecuteActivity(withActivity(ctx), act.PlanVisit, in.CustomerID, due).Get(ctx, &visit); err != nil {
 			return err
 		}
-		told, rescheduled := false, false
 		for done := false; !done; {
+			if full() {
+				// A tier saved again and again (each save a signal) must not
+				// grow one run without bound: continue as new with the
+				// planned visit. The signals pending now need no action
+				// here: the next run reads the account and the visit again.
+				drainSignals(recorded, changed)
+				in.LastDue, in.Visit, in.Due, in.Told, in.BadCadence = base, visit, due, told, badCadence
+				return workflow.NewContinueAsNewError(ctx, VisitPlan, in)
+			}
 			now := workflow.Now(ctx)
 			timerCtx, cancel := workflow.WithCancel(ctx)
 			sel := workflow.NewSelector(ctx)
@@ -101,10 +178,11 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 				sel.AddFuture(workflow.NewTimer(timerCtx, max(due.Add(-in.Lead).Sub(now), time.Millisecond)), func(workflow.Future) { event = "lead" })
 			}
 			sel.AddFuture(workflow.NewTimer(timerCtx, max(due.Add(in.Grace).Sub(now), time.Millisecond)), func(workflow.Future) { event = "grace" })
-			sel.AddReceive(recorded, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); event = "recorded" })
+			sel.AddReceive(recorded, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); event = "recorded"; turns++ })
 			sel.AddReceive(changed, func(c workflow.ReceiveChannel, _ bool) {
 				c.Receive(ctx, nil)
-				for c.ReceiveAsync(nil) {
+				// Temporal's limits count every signal, drained ones too.
+				for turns++; c.ReceiveAsync(nil); turns++ {
 				}
 				event = "changed"
 			})
@@ -175,7 +253,7 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 		}
 		base = due
 	}
-	in.LastDue = base
+	in.LastDue, in.BadCadence = base, badCadence
 	return workflow.NewContinueAsNewError(ctx, VisitPlan, in)
 }
 

@@ -255,3 +255,79 @@ func TestVisitImpossibleCadenceWaits(t *testing.T) {
 		t.Fatalf("notices %v, dues %v", k, r.dues)
 	}
 }
+
+// continued runs the plan to its continue-as-new and reads what it carries.
+func (r *visitRun) continued() VisitPlanInput {
+	r.t.Helper()
+	r.env.ExecuteWorkflow(VisitPlan, r.in)
+	err := r.env.GetWorkflowError()
+	if !isContinueAsNew(err) {
+		r.t.Fatalf("err = %v, want continue-as-new", err)
+	}
+	var next VisitPlanInput
+	if err := converterDecode(continueAsNewOf(err), &next); err != nil {
+		r.t.Fatal(err)
+	}
+	return next
+}
+
+// A tier saved again and again without changing the cadence (each save
+// signals every plan on the tier) does not grow one run without bound: the
+// run continues as new in the middle of its wait, carrying the planned visit
+// and that its manager was told, and the next run waits on that same visit
+// without planning or announcing it again. Art. 20: regular visits.
+func TestVisitSameCadenceSignalsContinueAsNewWithPlannedVisit(t *testing.T) {
+	r := newVisitRun(t)
+	r.env.SetStartTime(t0.Add(-3 * day)) // the first visit is told 72h ahead, at 1h
+	for i := range visitTurnsPerRun + 50 {
+		r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(SignalPlanChanged, nil) }, 2*time.Hour+time.Duration(i)*time.Second)
+	}
+	next := r.continued()
+	first := time.Date(2026, 1, 5, 9, 0, 0, 0, cst)
+	if len(r.dues) != 1 || next.Visit == uuid.Nil || r.visits[next.Visit] != "planned" || !next.Due.Equal(first) || !next.Told {
+		t.Fatalf("dues %v, visits %v, carried %+v", r.dues, r.visits, next)
+	}
+	if r.kinds()["visit_due"] != 1 {
+		t.Fatalf("notices %v", r.kinds())
+	}
+
+	r2 := newVisitRun(t)
+	r2.env.SetStartTime(t0.Add(-3*day + time.Hour))
+	next.CustomerID = r2.in.CustomerID // the account the mocks answer for
+	r2.in, r2.visits = next, map[uuid.UUID]string{next.Visit: "planned"}
+	r2.recordVisit(3*day + time.Hour)
+	r2.churn(4 * day)
+	r2.run()
+	if len(r2.dues) != 1 || !r2.dues[0].Equal(first.Add(7*day)) || r2.visits[next.Visit] != "done" || r2.kinds()["visit_due"] != 0 {
+		t.Fatalf("dues %v, visits %v, notices %v", r2.dues, r2.visits, r2.kinds())
+	}
+}
+
+// A carried visit the cadence no longer has (the tier changed while the run
+// continued as new) is withdrawn and one on the new cadence planned.
+func TestVisitCarriedVisitWithdrawnOnNewCadence(t *testing.T) {
+	r := newVisitRun(t)
+	old := uuid.New()
+	r.visits[old] = "planned"
+	r.in.Visit, r.in.Due, r.in.LastDue = old, time.Date(2026, 1, 5, 9, 0, 0, 0, cst), t0
+	r.facts.Cadence = "0 14 * * *"
+	r.churn(2 * time.Hour)
+	r.run()
+	if r.visits[old] != "cancelled" || len(r.dues) != 1 || !r.dues[0].Equal(time.Date(2026, 1, 5, 14, 0, 0, 0, cst)) {
+		t.Fatalf("visits %v, dues %v", r.visits, r.dues)
+	}
+}
+
+// A never-firing cadence saved again and again: the waiting run continues
+// as new too, and the KA manager is not told again.
+func TestVisitImpossibleCadenceSignalsContinueAsNew(t *testing.T) {
+	r := newVisitRun(t)
+	r.facts.Cadence = "0 0 30 2 *"
+	for i := range visitTurnsPerRun + 10 {
+		r.env.RegisterDelayedCallback(func() { r.env.SignalWorkflow(SignalPlanChanged, nil) }, time.Hour+time.Duration(i)*time.Second)
+	}
+	next := r.continued()
+	if next.BadCadence != "0 0 30 2 *" || !next.LastDue.IsZero() || next.Visit != uuid.Nil || r.kinds()["invalid_schedule"] != 1 {
+		t.Fatalf("carried %+v, notices %v", next, r.kinds())
+	}
+}
