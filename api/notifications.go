@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -71,25 +70,13 @@ func (s *Server) listNotifications(ctx context.Context, in *struct {
 // noticesShown is each account a page of notices is about, with the
 // sections their kinds speak of.
 func noticesShown(rows []kam.Notification) []shownAccount {
-	var out []shownAccount
-	at := map[uuid.UUID]int{}
+	var shown shownAccounts
 	for _, n := range rows {
-		if n.CustomerID == nil {
-			continue
-		}
-		i, ok := at[*n.CustomerID]
-		if !ok {
-			i = len(out)
-			at[*n.CustomerID] = i
-			out = append(out, shownAccount{ID: *n.CustomerID, Sections: []string{kam.SectionBasics}})
-		}
-		for _, sec := range noticeSections(n.Kind) {
-			if !slices.Contains(out[i].Sections, sec) {
-				out[i].Sections = append(out[i].Sections, sec)
-			}
+		if n.CustomerID != nil {
+			shown.add(*n.CustomerID, noticeSections(n.Kind))
 		}
 	}
-	return out
+	return shown.list
 }
 
 // noticeSections names what a notice of this kind speaks of, by the

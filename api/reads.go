@@ -3,10 +3,12 @@ package api
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
 
+	"kam"
 	"kam/db/store"
 )
 
@@ -97,6 +99,30 @@ func readList[T any](s *Server, ctx context.Context, r archiveRead, read func(ct
 type shownAccount struct {
 	ID       uuid.UUID
 	Sections []string
+}
+
+// shownAccounts gathers the accounts a page shows, each once in order of
+// first appearance, with the basics and every section its rows show.
+type shownAccounts struct {
+	list []shownAccount
+	at   map[uuid.UUID]int
+}
+
+func (s *shownAccounts) add(id uuid.UUID, sections []string) {
+	i, ok := s.at[id]
+	if !ok {
+		if s.at == nil {
+			s.at = map[uuid.UUID]int{}
+		}
+		i = len(s.list)
+		s.at[id] = i
+		s.list = append(s.list, shownAccount{ID: id, Sections: []string{kam.SectionBasics}})
+	}
+	for _, sec := range sections {
+		if !slices.Contains(s.list[i].Sections, sec) {
+			s.list[i].Sections = append(s.list[i].Sections, sec)
+		}
+	}
 }
 
 // readListEach is readList for a list that shows different sections of

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/google/uuid"
 
 	"kam"
 	"kam/activities"
@@ -96,22 +95,11 @@ func taskCursor(t kam.Task) string {
 // tasksShown is each account on a page of tasks with the sections its
 // tasks show.
 func tasksShown(rows []kam.Task) []shownAccount {
-	var out []shownAccount
-	at := map[uuid.UUID]int{}
+	var shown shownAccounts
 	for _, t := range rows {
-		i, ok := at[t.CustomerID]
-		if !ok {
-			i = len(out)
-			at[t.CustomerID] = i
-			out = append(out, shownAccount{ID: t.CustomerID, Sections: []string{kam.SectionBasics}})
-		}
-		for _, sec := range taskSections[t.Kind] {
-			if !slices.Contains(out[i].Sections, sec) {
-				out[i].Sections = append(out[i].Sections, sec)
-			}
-		}
+		shown.add(t.CustomerID, taskSections[t.Kind])
 	}
-	return out
+	return shown.list
 }
 
 // taskOut shapes a task for a caller of role reading locale: its title and
