@@ -182,3 +182,56 @@ func TestReportCSVDefusesFormulas(t *testing.T) {
 		t.Errorf("staff csv = %q", rows)
 	}
 }
+
+// SPEC §3 "Lists: ?limit=&cursor=": the churn and staff reports are lists,
+// paged in the report's order (no row repeated or skipped), refusing a bad
+// limit or a cursor they did not issue; the CSV export stays whole.
+func TestReportListsPage(t *testing.T) {
+	ka := newStaff(t, kam.RoleKAManager)
+	for i, reason := range []string{"price", "quality", "service"} {
+		c := newAccount(t, "")
+		must(t, call(t, "POST", "/v1/customers/"+c+"/churn", ka.Token, map[string]any{"reason": reason, "destination": fmt.Sprint("Rival ", i), "effective_on": today()}), 201)
+	}
+	for _, path := range []string{"/v1/reports/churn", "/v1/reports/staff"} {
+		first := must(t, call(t, "GET", path+"?limit=500", ka.Token, nil), 200)
+		whole, complete := first.items(), first.str("next_cursor") == ""
+		if len(whole) < 3 {
+			t.Fatalf("%s: %d rows, want at least 3", path, len(whole))
+		}
+		var walked []string
+		cursor := ""
+		for pages := 0; ; pages++ {
+			if pages > len(whole) {
+				t.Fatalf("%s: the walk does not end", path)
+			}
+			q := path + "?limit=2"
+			if cursor != "" {
+				q += "&cursor=" + cursor
+			}
+			r := must(t, call(t, "GET", q, ka.Token, nil), 200)
+			if n := len(r.items()); n > 2 {
+				t.Fatalf("%s: %d rows on a page of 2", path, n)
+			}
+			for _, it := range r.items() {
+				walked = append(walked, fmt.Sprint(it))
+			}
+			if cursor = r.str("next_cursor"); cursor == "" {
+				break
+			}
+		}
+		if len(walked) < len(whole) || (complete && len(walked) != len(whole)) {
+			t.Fatalf("%s: the walk saw %d rows, the report's first 500 have %d", path, len(walked), len(whole))
+		}
+		for i := range whole {
+			if walked[i] != fmt.Sprint(whole[i]) {
+				t.Fatalf("%s: row %d walked as %s, the whole report has %s", path, i, walked[i], fmt.Sprint(whole[i]))
+			}
+		}
+		wantFieldError(t, call(t, "GET", path+"?limit=abc", ka.Token, nil), "query.limit")
+		wantFieldError(t, call(t, "GET", path+"?cursor=!!bad", ka.Token, nil), "query.cursor")
+		csv := call(t, "GET", path+"?format=csv&limit=1", ka.Token, nil)
+		if csv.Status != 200 || strings.Count(string(csv.Raw), "\n") != len(walked)+1 {
+			t.Fatalf("%s: the CSV export has %d lines for %d rows: %s", path, strings.Count(string(csv.Raw), "\n"), len(walked), csv.Raw)
+		}
+	}
+}

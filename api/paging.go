@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 )
 
 // The one cursor encoding and page envelope of every list.
@@ -116,6 +117,10 @@ func int32Key(dst *int32) cursorKey {
 		*dst = int32(n)
 		return err
 	}
+}
+
+func decimalKey(dst *decimal.Decimal) cursorKey {
+	return func(s string) (err error) { *dst, err = decimal.NewFromString(s); return err }
 }
 
 func textKey(dst *string) cursorKey { return func(s string) error { *dst = s; return nil } }

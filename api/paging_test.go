@@ -21,8 +21,8 @@ import (
 // pagingExempt are the Page-shaped answers that are not lists of records:
 // aggregate reports, whose CSV export answers whole (SPEC §7 reports).
 var pagingExempt = map[string]string{
-	"GET /v1/reports/churn": "an aggregate report (one row per reason), exported whole as CSV",
-	"GET /v1/reports/staff": "an aggregate report (one row per account manager), exported whole as CSV",
+	"GET /v1/reports/churn": "an aggregate report: its pages are walked in TestReportListsPage",
+	"GET /v1/reports/staff": "an aggregate report over every account manager: its pages are walked in TestReportListsPage",
 }
 
 // pagingFixture holds more rows than a page for every list, all reachable by

@@ -1,10 +1,13 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
 	"reflect"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -27,6 +30,44 @@ type periodInput struct {
 	From   string `query:"from" format:"date" doc:"First day; default 1 January of this year"`
 	To     string `query:"to" format:"date" doc:"Last day; default today. A period covers at most 10 years (422 period_too_long)"`
 	Format string `query:"format" enum:"json,csv" default:"json"`
+}
+
+// listedPeriodInput is periodInput for a report that is a list (SPEC §3
+// "Lists: ?limit=&cursor="): the JSON answer comes in pages, the CSV export
+// is the whole report.
+type listedPeriodInput struct {
+	From   string `query:"from" format:"date" doc:"First day; default 1 January of this year"`
+	To     string `query:"to" format:"date" doc:"Last day; default today. A period covers at most 10 years (422 period_too_long)"`
+	Format string `query:"format" enum:"json,csv" default:"json"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"500" default:"200" doc:"Rows on this page (JSON); the CSV export is the whole report"`
+	Cursor string `query:"cursor" maxLength:"1024"`
+}
+
+// reportPage cuts a report's rows, whole and in the report's order, into
+// the page after the row the cursor names. The cursor carries the row's
+// sort keys and the page starts at the first row after them, so a row gone
+// from the report since the last page skips nothing.
+func reportPage[T any](rows []T, limit int, cursor string, after func(T) (bool, error), keys func(T) string) (Page[T], error) {
+	start := 0
+	if cursor != "" {
+		start = len(rows)
+		for i, r := range rows {
+			later, err := after(r)
+			if err != nil {
+				return Page[T]{}, err
+			}
+			if later {
+				start = i
+				break
+			}
+		}
+	}
+	end := min(start+limit, len(rows))
+	p := Page[T]{Items: rows[start:end]}
+	if end < len(rows) {
+		p.NextCursor = nextCursor(keys(rows[end-1]))
+	}
+	return p, nil
 }
 
 // trendInput is periodInput for a report with a monthly trend by category.
@@ -219,6 +260,8 @@ func (s *Server) reportRoutes() {
 		case func(context.Context, *trendInput) (*report, error):
 			huma.Register(s.api, o, h)
 		case func(context.Context, *customerPeriodInput) (*report, error):
+			huma.Register(s.api, o, h)
+		case func(context.Context, *listedPeriodInput) (*report, error):
 			huma.Register(s.api, o, h)
 		default:
 			panic("report handler of an unknown shape")
@@ -444,7 +487,7 @@ func (r CustomerReport) csvRows(w *csvWriter) {
 	}
 }
 
-func (s *Server) churnReport(ctx context.Context, in *periodInput) (*report, error) {
+func (s *Server) churnReport(ctx context.Context, in *listedPeriodInput) (*report, error) {
 	from, to, err := s.period(in.From, in.To)
 	if err != nil {
 		return nil, err
@@ -457,19 +500,49 @@ func (s *Server) churnReport(ctx context.Context, in *periodInput) (*report, err
 	if err != nil {
 		return nil, s.storeErr(err)
 	}
-	page := Page[ChurnRow]{Items: make([]ChurnRow, 0, len(rows))}
+	all := make([]ChurnRow, 0, len(rows))
 	for _, r := range rows {
-		page.Items = append(page.Items, ChurnRow{Reason: r.Reason, Destination: r.Destination, Competitor: r.Competitor, Accounts: r.Accounts, RevenueLost: money(r.RevenueLost)})
+		all = append(all, ChurnRow{Reason: r.Reason, Destination: r.Destination, Competitor: r.Competitor, Accounts: r.Accounts, RevenueLost: money(r.RevenueLost)})
 	}
 	cols := []csvColumn{col("reason"), col("destination"), col("competitor"), col("accounts"), col("revenue_lost")}
-	return answer(in.Format, page, cols, func(w *csvWriter) {
-		for _, r := range page.Items {
-			w.Row(r.Reason, r.Destination, r.Competitor, itoa(int(r.Accounts)), r.RevenueLost)
+	if in.Format == "csv" {
+		return answer(in.Format, nil, cols, func(w *csvWriter) {
+			for _, r := range all {
+				w.Row(r.Reason, r.Destination, r.Competitor, itoa(int(r.Accounts)), r.RevenueLost)
+			}
+		}), nil
+	}
+	// Pages follow the report's order: revenue lost, most first, then the
+	// group's keys (sorted here too, so the cursor's comparison agrees).
+	slices.SortStableFunc(all, func(a, b ChurnRow) int {
+		da, _ := decimal.NewFromString(a.RevenueLost)
+		db, _ := decimal.NewFromString(b.RevenueLost)
+		return cmp.Or(db.Cmp(da), strings.Compare(a.Reason, b.Reason), strings.Compare(a.Destination, b.Destination), strings.Compare(a.Competitor, b.Competitor))
+	})
+	var lost decimal.Decimal
+	var reason, destination, competitor string
+	if _, err := decodeCursor(in.Cursor, "report-churn", decimalKey(&lost), textKey(&reason), textKey(&destination), textKey(&competitor)); err != nil {
+		return nil, err
+	}
+	page, err := reportPage(all, in.Limit, in.Cursor, func(r ChurnRow) (bool, error) {
+		d, err := decimal.NewFromString(r.RevenueLost)
+		if err != nil {
+			return false, err
 		}
-	}), nil
+		if c := d.Cmp(lost); c != 0 {
+			return c < 0, nil
+		}
+		return cmp.Or(strings.Compare(r.Reason, reason), strings.Compare(r.Destination, destination), strings.Compare(r.Competitor, competitor)) > 0, nil
+	}, func(r ChurnRow) string {
+		return encodeCursor("report-churn", r.RevenueLost, r.Reason, r.Destination, r.Competitor)
+	})
+	if err != nil {
+		return nil, s.storeErr(err)
+	}
+	return answer(in.Format, page, cols, nil), nil
 }
 
-func (s *Server) staffReport(ctx context.Context, in *periodInput) (*report, error) {
+func (s *Server) staffReport(ctx context.Context, in *listedPeriodInput) (*report, error) {
 	from, to, err := s.period(in.From, in.To)
 	if err != nil {
 		return nil, err
@@ -482,12 +555,32 @@ func (s *Server) staffReport(ctx context.Context, in *periodInput) (*report, err
 	if err != nil {
 		return nil, s.storeErr(err)
 	}
-	page := Page[StaffRow]{Items: make([]StaffRow, 0, len(rows))}
+	all := make([]StaffRow, 0, len(rows))
 	for _, r := range rows {
-		page.Items = append(page.Items, staffRowOut(r))
+		all = append(all, staffRowOut(r))
 	}
-	return answer(in.Format, page, staffCols(), func(w *csvWriter) {
-		for _, r := range page.Items {
+	if in.Format != "csv" {
+		// Pages follow the report's order, by name, then id, sorted here
+		// byte-wise so the cursor's comparison agrees whatever the
+		// database's collation.
+		slices.SortStableFunc(all, func(a, b StaffRow) int {
+			return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.StaffID, b.StaffID))
+		})
+		var name string
+		var id uuid.UUID
+		if _, err := decodeCursor(in.Cursor, "report-staff", textKey(&name), uuidKey(&id)); err != nil {
+			return nil, err
+		}
+		page, err := reportPage(all, in.Limit, in.Cursor, func(r StaffRow) (bool, error) {
+			return cmp.Or(strings.Compare(r.Name, name), strings.Compare(r.StaffID, id.String())) > 0, nil
+		}, func(r StaffRow) string { return encodeCursor("report-staff", r.Name, r.StaffID) })
+		if err != nil {
+			return nil, s.storeErr(err)
+		}
+		return answer(in.Format, page, nil, nil), nil
+	}
+	return answer(in.Format, nil, staffCols(), func(w *csvWriter) {
+		for _, r := range all {
 			w.Row(r.StaffID, r.Name, itoa(int(r.Accounts)), r.Revenue, r.Collected, r.Billed, r.Overdue, deref(r.OverdueShare),
 				itoa(int(r.VisitsOnTime)), itoa(int(r.VisitsMissed)), itoa(int(r.Tickets)), deref(r.TicketSLAMet), deref(r.AvgSatisfaction), itoa(int(r.Findings)), r.Cost, r.Budget)
 		}
