@@ -83,7 +83,7 @@ type BudgetReport struct {
 	Year       int32            `json:"year"`
 	Accounts   []BudgetLine     `json:"accounts" doc:"A page of accounts by code (?limit=, default 200); the rest follow ?cursor=next_cursor"`
 	Tiers      []TierBudgetLine `json:"tiers"`
-	NextCursor string           `json:"next_cursor,omitempty" doc:"Pass as ?cursor= for the next page of accounts; absent on the last page"`
+	NextCursor *string          `json:"next_cursor" doc:"Pass as ?cursor= for the next page of accounts; null on the last page"`
 }
 
 // EventCreate is a symposium, customer event or training (Art. 5.4, 5.7, 19).
@@ -222,7 +222,7 @@ func (s *Server) budgetReport(ctx context.Context, in *struct {
 	if err := s.registerShown(ctx, kam.AccessList, shown, budgetSections); err != nil {
 		return nil, err
 	}
-	out := BudgetReport{Year: year, Accounts: page.Items, Tiers: []TierBudgetLine{}, NextCursor: page.Next()}
+	out := BudgetReport{Year: year, Accounts: page.Items, Tiers: []TierBudgetLine{}, NextCursor: page.NextCursor}
 	if mgr == nil {
 		if out.Tiers, err = s.tierBudgetLines(ctx, year); err != nil {
 			return nil, err

@@ -56,6 +56,9 @@ func TestBudgetsCostsAndEvents(t *testing.T) {
 	if a1["customer_id"] == a2["customer_id"] || second.str("next_cursor") != "" {
 		t.Fatalf("second page: %s", second.Raw)
 	}
+	if v, ok := second.Body["next_cursor"]; !ok || v != nil {
+		t.Fatalf("the last page's next_cursor is %#v (present: %v), want null", v, ok)
+	}
 	problem(t, call(t, "GET", "/v1/reports/budget?year=2030&cursor=bm90LWEtY3Vyc29y", am.Token, nil), 422, "validation_failed")
 	tiers := must(t, call(t, "GET", "/v1/reports/budget?year=2030", ka.Token, nil), 200).Body["tiers"].([]any)
 	if len(tiers) != 1 || tiers[0].(map[string]any)["tier"] != "A" || tiers[0].(map[string]any)["budget"] != "20000.00" {
