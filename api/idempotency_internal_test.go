@@ -38,22 +38,7 @@ func TestRecorderUnwraps(t *testing.T) {
 // follows a commit is replayed, and the retry changes nothing.
 func TestIdempotencyKeyKeptAfterCommittedChange(t *testing.T) {
 	ctx := context.Background()
-	dsn, drop, err := dbtest.NewDatabase("api_idem")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(drop)
-	pool, err := db.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	st := store.New(pool)
-	staff, err := st.CreateStaff(ctx, "Idem "+uuid.NewString()[:6], nil, kam.RoleKAManager)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &Server{store: st, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	s, st, staff := idempotencyServer(t, "api_idem", store.KeyPolicy{})
 
 	var runs atomic.Int32
 	// A handler that commits an archive and then fails, as a step after the
@@ -84,7 +69,7 @@ func TestIdempotencyKeyKeptAfterCommittedChange(t *testing.T) {
 		t.Fatalf("retry: %d replayed=%q %s", again.Code, again.Header().Get("Idempotent-Replayed"), again.Body)
 	}
 	var n int
-	if err := pool.QueryRow(ctx, "SELECT count(*) FROM customers WHERE code LIKE 'IDEM-%'").Scan(&n); err != nil {
+	if err := st.Pool.QueryRow(ctx, "SELECT count(*) FROM customers WHERE code LIKE 'IDEM-%'").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	if n != 1 || runs.Load() != 1 {
@@ -159,23 +144,7 @@ func TestReplayedHeadersCoverCreatingAnswers(t *testing.T) {
 // and a further retry replays the retry's answer.
 func TestIdempotencyLateRequestLosesItsClaim(t *testing.T) {
 	ctx := context.Background()
-	dsn, drop, err := dbtest.NewDatabase("api_idem_late")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(drop)
-	pool, err := db.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	st := store.New(pool)
-	st.Keys = store.KeyPolicy{Lease: time.Second}
-	staff, err := st.CreateStaff(ctx, "Idem "+uuid.NewString()[:6], nil, kam.RoleKAManager)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &Server{store: st, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	s, st, staff := idempotencyServer(t, "api_idem_late", store.KeyPolicy{Lease: time.Second})
 
 	gate := make(chan struct{})
 	var calls atomic.Int32
@@ -216,7 +185,7 @@ func TestIdempotencyLateRequestLosesItsClaim(t *testing.T) {
 		t.Fatalf("late request: %d %s, want 409 idempotency_in_progress", first.Code, first.Body)
 	}
 	var n int
-	if err := pool.QueryRow(ctx, "SELECT count(*) FROM customers WHERE code LIKE 'LATE-%'").Scan(&n); err != nil {
+	if err := st.Pool.QueryRow(ctx, "SELECT count(*) FROM customers WHERE code LIKE 'LATE-%'").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	if n != 1 {
@@ -226,4 +195,28 @@ func TestIdempotencyLateRequestLosesItsClaim(t *testing.T) {
 	if again.Code != http.StatusCreated || again.Body.String() != retry.Body.String() || again.Header().Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("replay: %d %s, want the retry's answer %s", again.Code, again.Body, retry.Body)
 	}
+}
+
+// idempotencyServer is a Server over a database of its own, holding keys
+// under policy, with a KA manager to make requests as.
+func idempotencyServer(t *testing.T, name string, policy store.KeyPolicy) (*Server, *store.Store, kam.Staff) {
+	t.Helper()
+	ctx := context.Background()
+	dsn, drop, err := dbtest.NewDatabase(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(drop)
+	pool, err := db.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	st := store.New(pool)
+	st.Keys = policy
+	staff, err := st.CreateStaff(ctx, "Idem "+uuid.NewString()[:6], nil, kam.RoleKAManager)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Server{store: st, log: slog.New(slog.NewTextHandler(io.Discard, nil))}, st, staff
 }

@@ -16,17 +16,7 @@ import (
 // the way down and up again.
 func TestEnsureDatabaseAndMigrationsRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	name := "kam_test_ensure_" + uuid.NewString()[:8]
-	dsn, err := db.WithDatabase(dbtest.BaseURL(), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if c, err := pgx.Connect(ctx, dbtest.BaseURL()); err == nil {
-			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
-			_ = c.Close(ctx)
-		}
-	})
+	dsn := scratchDatabase(t, "kam_test_ensure_")
 	for range 2 { // the second call finds it and does nothing
 		if err := db.EnsureDatabase(ctx, dsn); err != nil {
 			t.Fatal(err)
@@ -68,17 +58,7 @@ func TestEnsureDatabaseAndMigrationsRoundTrip(t *testing.T) {
 // them as unknown run-time parameters.
 func TestEnsureDatabaseWithPoolParameters(t *testing.T) {
 	ctx := context.Background()
-	name := "kam_test_ensure_pool_" + uuid.NewString()[:8]
-	dsn, err := db.WithDatabase(dbtest.BaseURL(), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if c, err := pgx.Connect(ctx, dbtest.BaseURL()); err == nil {
-			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
-			_ = c.Close(ctx)
-		}
-	})
+	dsn := scratchDatabase(t, "kam_test_ensure_pool_")
 	switch {
 	case !strings.Contains(dsn, "://"):
 		dsn += " pool_max_conns=3 pool_min_conns=1"
@@ -98,4 +78,23 @@ func TestEnsureDatabaseWithPoolParameters(t *testing.T) {
 	if got := pool.Config().MaxConns; got != 3 {
 		t.Fatalf("MaxConns %d, want pool_max_conns=3", got)
 	}
+}
+
+// scratchDatabase names a database that does not exist yet (the test makes
+// it) and drops it when the test ends.
+func scratchDatabase(t *testing.T, prefix string) string {
+	t.Helper()
+	name := prefix + uuid.NewString()[:8]
+	dsn, err := db.WithDatabase(dbtest.BaseURL(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		if c, err := pgx.Connect(ctx, dbtest.BaseURL()); err == nil {
+			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+			_ = c.Close(ctx)
+		}
+	})
+	return dsn
 }

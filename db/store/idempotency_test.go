@@ -128,9 +128,7 @@ func TestIdempotencyKeyHeaders(t *testing.T) {
 func TestIdempotencyCommittedClaimOutlivesLease(t *testing.T) {
 	ctx := context.Background()
 	staff := newManager(t)
-	short := store.New(pool)
-	short.Keys = store.KeyPolicy{Lease: time.Second}
-	short.SetRegisterKey(testRegisterKey)
+	short := shortLeaseStore()
 	key := uuid.NewString()
 	c, _, err := short.ClaimKey(ctx, staff, key, []byte("a"))
 	if err != nil || c == nil {
@@ -163,9 +161,7 @@ func TestIdempotencyCommittedClaimOutlivesLease(t *testing.T) {
 func TestIdempotencyLostClaimChangesNothing(t *testing.T) {
 	ctx := context.Background()
 	staff := newManager(t)
-	short := store.New(pool)
-	short.Keys = store.KeyPolicy{Lease: time.Second}
-	short.SetRegisterKey(testRegisterKey)
+	short := shortLeaseStore()
 	key := uuid.NewString()
 	late, _, err := short.ClaimKey(ctx, staff, key, []byte("a"))
 	if err != nil {
@@ -226,4 +222,13 @@ func TestIdempotencyFollowUpAfterOutcome(t *testing.T) {
 	if err := create(); err != nil {
 		t.Fatalf("a follow-up after the outcome: %v", err)
 	}
+}
+
+// shortLeaseStore holds idempotency claims for a second: a test waits out
+// a lease in 1.5 s.
+func shortLeaseStore() *store.Store {
+	short := store.New(pool)
+	short.Keys = store.KeyPolicy{Lease: time.Second}
+	short.SetRegisterKey(testRegisterKey)
+	return short
 }
