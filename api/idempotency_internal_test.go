@@ -53,14 +53,7 @@ func TestIdempotencyKeyKeptAfterCommittedChange(t *testing.T) {
 	})
 	h := s.idempotent(failAfterCommit)
 	key := uuid.NewString()
-	send := func() *httptest.ResponseRecorder {
-		req := httptest.NewRequest(http.MethodPost, "/v1/customers", strings.NewReader(`{"name":"x"}`))
-		req.Header.Set("Idempotency-Key", key)
-		req = req.WithContext(context.WithValue(req.Context(), principalKey, principal{ID: staff.ID, Role: staff.Role}))
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
-		return w
-	}
+	send := func() *httptest.ResponseRecorder { return keyedPost(h, staff, key) }
 	if w := send(); w.Code != http.StatusServiceUnavailable {
 		t.Fatalf("first answer %d", w.Code)
 	}
@@ -161,14 +154,7 @@ func TestIdempotencyLateRequestLosesItsClaim(t *testing.T) {
 		_, _ = w.Write([]byte(`{"code":"` + code + `"}`))
 	}))
 	key := uuid.NewString()
-	send := func() *httptest.ResponseRecorder {
-		req := httptest.NewRequest(http.MethodPost, "/v1/customers", strings.NewReader(`{"name":"x"}`))
-		req.Header.Set("Idempotency-Key", key)
-		req = req.WithContext(context.WithValue(req.Context(), principalKey, principal{ID: staff.ID, Role: staff.Role}))
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
-		return w
-	}
+	send := func() *httptest.ResponseRecorder { return keyedPost(h, staff, key) }
 	late := make(chan *httptest.ResponseRecorder)
 	go func() { late <- send() }()
 	for calls.Load() == 0 {
@@ -219,4 +205,14 @@ func idempotencyServer(t *testing.T, name string, policy store.KeyPolicy) (*Serv
 		t.Fatal(err)
 	}
 	return &Server{store: st, log: slog.New(slog.NewTextHandler(io.Discard, nil))}, st, staff
+}
+
+// keyedPost sends one POST /v1/customers under key as staff through h.
+func keyedPost(h http.Handler, staff kam.Staff, key string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, "/v1/customers", strings.NewReader(`{"name":"x"}`))
+	req.Header.Set("Idempotency-Key", key)
+	req = req.WithContext(context.WithValue(req.Context(), principalKey, principal{ID: staff.ID, Role: staff.Role}))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	return w
 }
