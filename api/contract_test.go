@@ -40,6 +40,22 @@ func TestHealthReadyMetricsOpenAPI(t *testing.T) {
 			t.Errorf("openapi.json lacks %s", p)
 		}
 	}
+	// SPEC §3: the document describes every route, the probes too, and
+	// they need no token.
+	for _, p := range []string{"/healthz", "/readyz", "/metrics", "/openapi.json"} {
+		item, _ := paths[p].(map[string]any)
+		get, _ := item["get"].(map[string]any)
+		if get == nil {
+			t.Errorf("openapi.json lacks GET %s", p)
+			continue
+		}
+		if sec, ok := get["security"]; ok && len(sec.([]any)) > 0 {
+			t.Errorf("GET %s is described as needing a token: %v", p, sec)
+		}
+		if resp, _ := get["responses"].(map[string]any); resp["200"] == nil {
+			t.Errorf("GET %s describes no 200 answer", p)
+		}
+	}
 	comps := o.Body["components"].(map[string]any)
 	if comps["securitySchemes"].(map[string]any)["bearer"] == nil {
 		t.Error("no bearer security scheme")

@@ -125,6 +125,9 @@ func uncoveredRoutes() []string {
 	}
 	var missing []string
 	for path, methods := range doc.Paths {
+		if !strings.HasPrefix(path, "/v1/") {
+			continue // the probes answer without a token
+		}
 		for method := range methods {
 			key := strings.ToUpper(method) + " " + path
 			if !served[key] || !refused[key] {

@@ -593,6 +593,9 @@ func operations(t *testing.T) []string {
 	}
 	var ops []string
 	for path, methods := range doc.Paths {
+		if !strings.HasPrefix(path, "/v1/") {
+			continue // the probes answer without a token (TestHealthReadyMetricsOpenAPI)
+		}
 		for m := range methods {
 			ops = append(ops, strings.ToUpper(m)+" "+path)
 		}

@@ -173,6 +173,9 @@ func listRoutes(t *testing.T) []listRoute {
 	doc := openAPIDoc(t)
 	var out []listRoute
 	for path, methods := range doc.Paths {
+		if !strings.HasPrefix(path, "/v1/") {
+			continue
+		}
 		o, ok := methods["get"]
 		if !ok {
 			continue

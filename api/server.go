@@ -72,6 +72,7 @@ func New(o Options) http.Handler {
 		s.api = humachi.New(g, humaConfig(o.Version))
 		s.routes()
 		s.postBodies = postBodyBounds(s.api.OpenAPI())
+		describePublic(s.api.OpenAPI())
 	})
 	r.Get("/openapi.json", s.serveOpenAPI)
 	return r
@@ -90,6 +91,44 @@ func (s *Server) public(r chi.Router, notFound http.HandlerFunc) {
 	files := console.Handler(notFound)
 	r.Get(console.Prefix+"*", files.ServeHTTP)
 	r.Head(console.Prefix+"*", files.ServeHTTP)
+}
+
+// describePublic adds the routes that answer without a token to the OpenAPI
+// document (SPEC §3: it describes every route). They are served by the root
+// router, outside huma and its bearer middleware, so they are described here
+// and not registered. The console's static files are not API routes.
+func describePublic(o *huma.OpenAPI) {
+	body := func(mediaType, typ, doc string) *huma.Response {
+		return &huma.Response{Description: doc, Content: map[string]*huma.MediaType{
+			mediaType: {Schema: &huma.Schema{Type: typ}},
+		}}
+	}
+	checks := &huma.Schema{Type: huma.TypeObject, AdditionalProperties: &huma.Schema{Type: huma.TypeString}}
+	readiness := func(doc string) *huma.Response {
+		return &huma.Response{Description: doc, Content: map[string]*huma.MediaType{"application/json": {Schema: checks}}}
+	}
+	for _, op := range []*huma.Operation{
+		{OperationID: "healthz", Method: http.MethodGet, Path: "/healthz", Tags: []string{"probes"},
+			Summary: "Liveness: the process answers",
+			Responses: map[string]*huma.Response{"200": {Description: `Always {"status": "ok"}`, Content: map[string]*huma.MediaType{
+				"application/json": {Schema: &huma.Schema{Type: huma.TypeObject, Properties: map[string]*huma.Schema{"status": {Type: huma.TypeString, Enum: []any{"ok"}}}}},
+			}}}},
+		{OperationID: "readyz", Method: http.MethodGet, Path: "/readyz", Tags: []string{"probes"},
+			Summary:     "Readiness: Postgres and Temporal reachable",
+			Description: "One word per dependency (`postgres`, `temporal`): `ok`, `unavailable` or `not configured`; the reason goes to the log only.",
+			Responses: map[string]*huma.Response{
+				"200": readiness("Every dependency answers"),
+				"503": readiness("A dependency does not answer"),
+			}},
+		{OperationID: "metrics", Method: http.MethodGet, Path: "/metrics", Tags: []string{"probes"},
+			Summary:   "Prometheus metrics (HTTP, database pool, Temporal SDK, Go runtime)",
+			Responses: map[string]*huma.Response{"200": body("text/plain", huma.TypeString, "Prometheus text exposition format")}},
+		{OperationID: "openapi", Method: http.MethodGet, Path: "/openapi.json", Tags: []string{"probes"},
+			Summary:   "This document (OpenAPI 3.1)",
+			Responses: map[string]*huma.Response{"200": body("application/openapi+json", huma.TypeObject, "The OpenAPI document")}},
+	} {
+		o.AddOperation(op)
+	}
 }
 
 // humaConfig is the API's OpenAPI description and its bearer scheme.
