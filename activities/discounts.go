@@ -13,13 +13,17 @@ import (
 	"kam/i18n"
 )
 
+// ErrRequestMissing is ConfirmDiscountRequest's answer while the request is
+// not stored.
+const ErrRequestMissing = "request_missing"
+
 // ConfirmDiscountRequest tells an approval run that its request row exists.
 // The row commits just after the run starts, so "not yet" is retried; a row
 // that never appears (its transaction rolled back) ends the run.
 func (a *Activities) ConfirmDiscountRequest(ctx context.Context, id uuid.UUID) error {
 	_, err := a.Store.GetDiscountRequest(ctx, store.DiscountViewer{}, id)
 	if errors.Is(err, kam.ErrNotFound) {
-		return temporal.NewApplicationError("discount request not (yet) stored", "request_missing")
+		return temporal.NewApplicationError("discount request not (yet) stored", ErrRequestMissing)
 	}
 	return err
 }

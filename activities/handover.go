@@ -19,13 +19,17 @@ import (
 // handover has already ended.
 const ErrHandoverRefused = "handover_refused"
 
+// ErrHandoverMissing is ConfirmHandover's answer while the handover is not
+// stored.
+const ErrHandoverMissing = "handover_missing"
+
 // ConfirmHandover tells a handover's run that its row exists. The row
 // commits just after the run starts, so "not yet" is retried; a row that
 // never appears (its transaction rolled back) ends the run.
 func (a *Activities) ConfirmHandover(ctx context.Context, id uuid.UUID) error {
 	err := a.Store.HandoverExists(ctx, id)
 	if errors.Is(err, kam.ErrNotFound) {
-		return temporal.NewApplicationError("staff handover not (yet) stored", "handover_missing")
+		return temporal.NewApplicationError("staff handover not (yet) stored", ErrHandoverMissing)
 	}
 	return err
 }

@@ -147,7 +147,9 @@ func DiscountApproval(ctx workflow.Context, in DiscountInput) (DiscountState, er
 		StartToCloseTimeout: 10 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumAttempts: 6},
 	})
-	if err := workflow.ExecuteLocalActivity(confirm, act.ConfirmDiscountRequest, in.RequestID).Get(ctx, nil); err != nil {
+	if err := confirmStored(ctx, activities.ErrRequestMissing, func() error {
+		return workflow.ExecuteLocalActivity(confirm, act.ConfirmDiscountRequest, in.RequestID).Get(ctx, nil)
+	}); err != nil {
 		workflow.GetLogger(ctx).Warn("no request row for this run; ending", "request", in.RequestID)
 		return DiscountState{State: "abandoned"}, nil
 	}

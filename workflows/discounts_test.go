@@ -37,6 +37,9 @@ type approvalRun struct {
 	revokes         []activities.GrantRevocation
 	rejected        []string // error types of refused updates
 	answers         []DiscountState
+	// unreachable: how many confirmations fail as with the database down;
+	// confirms counts them all.
+	unreachable, confirms int
 }
 
 func newApprovalRun(t *testing.T, route string) *approvalRun { return newApprovalRunWith(t, route, 0) }
@@ -55,7 +58,12 @@ func newApprovalRunWith(t *testing.T, route string, eventDelay time.Duration) *a
 		GrantEndsAt: t0.Add(30 * 24 * time.Hour),
 		RemindEvery: 24 * time.Hour, EscalateAfter: 72 * time.Hour, GMTimeout: 120 * time.Hour, ExpiryNotice: 168 * time.Hour,
 	}}
-	env.OnActivity(a.ConfirmDiscountRequest, mock.Anything, r.in.RequestID).Return(nil)
+	env.OnActivity(a.ConfirmDiscountRequest, mock.Anything, r.in.RequestID).Return(func(context.Context, uuid.UUID) error {
+		if r.confirms++; r.confirms <= r.unreachable {
+			return errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
+		}
+		return nil
+	})
 	env.OnActivity(a.SaveDiscountState, mock.Anything, mock.Anything).Return(func(_ context.Context, st kam.DiscountState) error {
 		r.saves = append(r.saves, st)
 		return nil
@@ -381,6 +389,19 @@ func TestRunWithoutRequestEnds(t *testing.T) {
 		t.Fatalf("state %+v err %v", st, err)
 	}
 	env.AssertNotCalled(t, "SaveDiscountState", mock.Anything, mock.Anything)
+}
+
+// A database out for longer than the confirmation's own retries (a restart
+// just after the request committed) is waited out: the run goes on to its
+// decision instead of ending with its request left pending for ever.
+func TestRunOutlastsAnOutageAtItsStart(t *testing.T) {
+	r := newApprovalRun(t, kam.RouteStandard)
+	r.unreachable = 20 // three rounds of six attempts, and two more
+	r.decide(time.Hour, kam.RoleKAManager, "approve")
+	st := r.run()
+	if st.State != kam.StateApproved || r.grants != 1 || r.confirms != 21 {
+		t.Fatalf("state = %+v after %d confirmations, %d grants", st, r.confirms, r.grants)
+	}
 }
 
 // deputyOf is a delegation of the General Manager's approvals in force

@@ -37,6 +37,9 @@ type handoverStore struct {
 	// afterSignal, when set, is called with the number of signals sent.
 	afterSignal func(n int)
 	unstored    bool // the handover's row never committed
+	// unreachable: how many confirmations fail as with the database down;
+	// confirms counts them all.
+	unreachable, confirms int
 }
 
 func newHandoverStore(accounts int) *handoverStore {
@@ -91,7 +94,10 @@ func newHandoverRun(t *testing.T, s *handoverStore, in HandoverInput) *handoverR
 	env.RegisterActivity(a)
 	env.OnActivity(a.ConfirmHandover, mock.Anything, in.HandoverID).Return(func(context.Context, uuid.UUID) error {
 		if s.unstored {
-			return temporal.NewApplicationError("not stored", "handover_missing")
+			return temporal.NewApplicationError("not stored", activities.ErrHandoverMissing)
+		}
+		if s.confirms++; s.confirms <= s.unreachable {
+			return errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
 		}
 		return nil
 	})
@@ -279,6 +285,17 @@ func TestHandoverWithoutRowEnds(t *testing.T) {
 	h, _ := newHandoverRun(t, s, handoverInput(10)).run()
 	if h.Status != "abandoned" || s.calls != 0 {
 		t.Fatalf("result %+v after %d batches", h, s.calls)
+	}
+}
+
+// A database out for longer than the confirmation's retries is waited out:
+// the handover goes on instead of ending with its row left running.
+func TestHandoverOutlastsAnOutageAtItsStart(t *testing.T) {
+	s := newHandoverStore(5)
+	s.unreachable = 20
+	h, _ := newHandoverRun(t, s, handoverInput(10)).run()
+	if h.Status != kam.HandoverDone || len(s.moved) != 5 || s.confirms != 21 {
+		t.Fatalf("result %+v, %d moved after %d confirmations", h, len(s.moved), s.confirms)
 	}
 }
 

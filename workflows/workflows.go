@@ -4,6 +4,7 @@
 package workflows
 
 import (
+	"errors"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -49,4 +50,36 @@ func withLocalActivity(ctx workflow.Context) workflow.Context {
 			MaximumInterval:    10 * time.Second,
 		},
 	})
+}
+
+// versionConfirmOutlastsOutage: a run that confirms its row waits out a
+// database it cannot reach. Before, any six failed attempts (about 16 s)
+// ended it, so a Postgres restart just after a request or handover committed
+// left the row with no run, and no sweep gives those rows a run again.
+const versionConfirmOutlastsOutage = "confirm-outlasts-outage"
+
+// confirmStored runs confirm, a local activity that fails with an
+// application error of type missing while its row is not stored, until it
+// answers: nil (stored) or that error after confirm's own retries (the row
+// never committed). Any other failure (no connection, a timeout) says
+// nothing about the row, so it is retried, backing off to five minutes.
+func confirmStored(ctx workflow.Context, missing string, confirm func() error) error {
+	wait := 10 * time.Second
+	for {
+		err := confirm()
+		var app *temporal.ApplicationError
+		if err == nil || errors.As(err, &app) && app.Type() == missing {
+			return err
+		}
+		// Gated here, at the first failure: a history that ended at this
+		// point before replays its end.
+		if workflow.GetVersion(ctx, versionConfirmOutlastsOutage, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			return err
+		}
+		workflow.GetLogger(ctx).Warn("the row cannot be confirmed yet; trying again", "error", err, "in", wait)
+		if err := workflow.Sleep(ctx, wait); err != nil {
+			return err
+		}
+		wait = min(2*wait, 5*time.Minute)
+	}
 }
