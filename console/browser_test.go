@@ -596,8 +596,10 @@ func TestConsolePeopleHandover(t *testing.T) {
 	b.signIn(staff{Name: "Administrator", Token: adminToken})
 	b.run(chromedp.WaitVisible(`//a[@id="nav-people" and text()="人员"]`))
 	b.hash("#/people")
+	// A reload keeps the person's language (none was picked in this browser).
+	b.run(chromedp.Reload(), chromedp.WaitVisible(`//h1[text()="人员"]`))
 	b.fill(`#staff select[name=role]`, "account_manager")
-	b.eventually(fmt.Sprintf(`#staff a.person-link[href="#/people/%s"]`, am1.ID))
+	b.run(chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#staff a.person-link[href="#/people/%s"]`, am1.ID))))
 	b.shot("20-people-zh-CN")
 
 	// Alice's accounts go to Bob: the answer is followed until it is done.

@@ -127,7 +127,13 @@ function App() {
     (async () => {
       await language(preferred());
       if (session.token()) {
-        try { setMe(await get('/v1/me')); } catch { session.clear(); }
+        // A reload keeps the person's own language, as signing in chose it,
+        // unless a language was picked here.
+        try {
+          const who = await get('/v1/me');
+          if (!localStorage.getItem('kam.lang') && who.locale) await language(who.locale);
+          setMe(who);
+        } catch { session.clear(); }
       }
       setReady(true);
     })();
