@@ -733,12 +733,14 @@ func TestConsoleDelegation(t *testing.T) {
 
 	// A tier review: an account with no sales meets no tier; the proposal
 	// is rejected here, and the account keeps its tier.
-	c := call(t, "POST", "/v1/customers", ka1.Token, map[string]any{"code": "TR-" + uuid.NewString()[:8], "name": "Quiet Trading", "tier": "B"})["id"].(string)
+	code := "TR-" + uuid.NewString()[:8]
+	c := call(t, "POST", "/v1/customers", ka1.Token, map[string]any{"code": code, "name": "Quiet Trading", "tier": "B"})["id"].(string)
 	b.hash("#/tier-reviews")
 	b.click(`#run-review`)
 	decide := fmt.Sprintf(`.proposal-decide[data-customer=%q]`, c)
 	b.run(chromedp.WaitVisible(chromedp.CSS(`#review`)))
 	b.eventually(decide)
+	b.run(chromedp.WaitVisible(fmt.Sprintf(`//tr[.//div[@data-customer=%q]]//a[text()=%q]`, c, code+" · Quiet Trading")))
 	b.shot("34-tier-review")
 	b.fill(decide+` input[name=comment]`, "New account, give it a year")
 	b.click(decide + ` button.reject`)

@@ -2,7 +2,7 @@
 // on leave hands their approvals to a deputy for a while; the admin does it
 // for anyone. The list is what the API shows the caller: the delegations
 // they are party to, or all of them for the admin, the GM and the auditor.
-import { html, useState, useLoad, Loaded, Field, useForm, Problem, Table, usePaged, Paged, fmtTime, badge } from './ui.js';
+import { html, useState, Loaded, Field, useForm, Problem, Table, usePaged, Paged, fmtTime, badge } from './ui.js';
 import { request, post, qs } from './api.js';
 import { t, te } from './i18n.js';
 import { may } from './roles.js';

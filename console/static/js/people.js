@@ -2,7 +2,7 @@
 // person with their record (admin: name, e-mail, role, language, active),
 // their API tokens (admin: issue, shown once; revoke), and the handover of
 // a manager's accounts to another (admin, KA manager).
-import { html, useState, useEffect, useLoad, Loaded, Field, useForm, Problem, Table, usePaged, Paged, fmtTime, badge } from './ui.js';
+import { html, useState, useEffect, useLoad, Field, useForm, Problem, Table, usePaged, Paged, fmtTime, badge } from './ui.js';
 import { get, post, request, qs, all } from './api.js';
 import { t, te } from './i18n.js';
 import { may } from './roles.js';

@@ -1,8 +1,8 @@
 // Tier reviews (Art. 2, 3): the KA Department grades every active account
 // from its last twelve months of sales and decides each proposal; the GM
 // and the auditor read them.
-import { html, useState, useEffect, Field, useForm, Problem, Table, usePaged, Paged, fmtDate, fmtTime, badge } from './ui.js';
-import { get, post, qs } from './api.js';
+import { html, useState, useEffect, useLoad, Field, useForm, Problem, Table, usePaged, Paged, fmtDate, fmtTime, badge } from './ui.js';
+import { get, post, qs, all } from './api.js';
 import { t, te } from './i18n.js';
 import { may } from './roles.js';
 
@@ -54,6 +54,9 @@ function Review({ id, me }) {
     }
   }
   useEffect(() => { page(''); }, [id, decision, n]);
+  // The proposals name accounts by id: one list read names them.
+  const accounts = useLoad(() => all('/v1/customers?status=active&limit=200', 10).catch(() => []), []);
+  const account = (cid) => (accounts.data || []).find((c) => c.id === cid);
   const r = st.review;
   if (st.error && !r) return html`<h1>${t('tiers.review')}</h1><${Problem} error=${st.error} />`;
   if (!r) return html`<p class="muted">${t('common.loading')}</p>`;
@@ -69,12 +72,13 @@ function Review({ id, me }) {
         <div><dt>${t('tiers.trigger')}</dt><dd>${te('trigger', r.trigger)}</dd></div>
         <div><dt>${t('common.when')}</dt><dd>${fmtTime(r.finished_at || r.created_at)}</dd></div>
       </dl>
-      <h2>${t('tiers.proposals')}</h2>
+      <h2 class="spaced">${t('tiers.proposals')}</h2>
       <${Field} name="decision" label=${t('tiers.decision')} value=${decision} onInput=${(_, v) => setDecision(v)}
         options=${[['', t('common.any')], ...['pending', 'accepted', 'rejected'].map((d) => [d, te('proposal', d)])]} />
       <${Problem} error=${st.error} />
       <${Table} rows=${st.items} empty=${t('tiers.noProposals')} cols=${[
-        [t('discounts.account'), (p) => html`<a href=${'#/accounts/' + p.customer_id}>${t('work.openAccount')}</a>`],
+        [t('discounts.account'), (p) => { const c = account(p.customer_id);
+          return html`<a href=${'#/accounts/' + p.customer_id}>${c ? `${c.code} · ${c.name}` : t('work.openAccount')}</a>`; }],
         [t('tiers.from'), (p) => p.from],
         [t('tiers.to'), (p) => (p.to === null ? html`<span class="badge proposal-out">${t('tiers.noLonger')}</span>` : p.to)],
         [t('tiers.revenue'), (p) => p.revenue_12m],
