@@ -731,6 +731,21 @@ func TestConsoleDelegation(t *testing.T) {
 	b.run(chromedp.WaitVisible(fmt.Sprintf(row, ka2.Name) + `//span[contains(@class, "delegation-ended")]`))
 	b.shot("33-delegation-ended")
 
+	// The admin delegates for anyone: Ken's approvals to Kim.
+	b.signIn(staff{Name: "Administrator", Token: adminToken})
+	b.hash("#/delegations")
+	b.run(chromedp.WaitReady(chromedp.CSS(fmt.Sprintf(`#delegation-form select[name=from_staff_id] option[value=%q]`, ka2.ID))))
+	b.fill(`#delegation-form select[name=from_staff_id]`, ka2.ID)
+	b.fill(`#delegation-form select[name=to_staff_id]`, ka1.ID)
+	b.fill(`#delegation-form input[name=ends_at]`, local(24*time.Hour))
+	b.click(`#submit-delegation`)
+	b.run(chromedp.WaitVisible(fmt.Sprintf(row, ka1.Name) + `//span[contains(@class, "delegation-in_force")]`))
+	if got := call(t, "GET", "/v1/delegations?in_force=true&staff_id="+ka2.ID, ka2.Token, nil)["items"].([]any); len(got) != 1 ||
+		got[0].(map[string]any)["from_staff_id"] != ka2.ID {
+		t.Fatalf("Ken's delegations in force = %v", got)
+	}
+	b.signIn(ka1)
+
 	// A tier review: an account with no sales meets no tier; the proposal
 	// is rejected here, and the account keeps its tier.
 	code := "TR-" + uuid.NewString()[:8]

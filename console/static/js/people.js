@@ -119,7 +119,8 @@ function Person({ id, me }) {
 function EditPerson({ p, etag, staff, done, cancel }) {
   const init = { name: p.name, email: p.email || '', role: p.role, locale: p.locale, active: p.active ? 'true' : 'false', handover_to: '' };
   const f = useForm(init);
-  const leaving = (f.values.active === 'false' && p.active) || (p.role === 'account_manager' && f.values.role !== 'account_manager');
+  // Accounts are an account manager's: only their leaving asks for a receiver up front.
+  const leaving = p.role === 'account_manager' && ((f.values.active === 'false' && p.active) || f.values.role !== 'account_manager');
   const needsReceiver = f.error && f.error.code === 'has_assignments';
   const fields = { ...f.fields };
   if (needsReceiver && !f.values.handover_to) fields.handover_to = t('staff.receiverNeeded');
