@@ -556,3 +556,211 @@ func TestConsoleRolesAndLanguages(t *testing.T) {
 		t.Fatal("the token outlived sign-out")
 	}
 }
+
+// newStaffIn is newStaff with a language of the person's own.
+func newStaffIn(t *testing.T, name, role, locale string) staff {
+	t.Helper()
+	id := call(t, "POST", "/v1/staff", adminToken, map[string]any{"name": name, "role": role, "locale": locale})["id"].(string)
+	tok := call(t, "POST", "/v1/staff/"+id+"/tokens", adminToken, nil)["token"].(string)
+	return staff{ID: id, Name: name, Token: tok}
+}
+
+// status is the HTTP status of a GET with token (call fails on any error).
+func status(t *testing.T, path, token string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", baseURL+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// TestConsolePeopleHandover: the admin (the bootstrap one, whose language
+// is zh-CN) hands a manager's accounts to another from the People screen;
+// then deactivates the receiver, is told a receiver is needed right by the
+// change (409 has_assignments), names one, and sees what moved; issues a
+// token shown once and revokes it. The last receiver finds the account in
+// Accounts.
+func TestConsolePeopleHandover(t *testing.T) {
+	b := newBrowser(t)
+	ka := newStaff(t, "Kim KA "+uuid.NewString()[:4], "ka_manager")
+	am1 := newStaff(t, "Alice AM "+uuid.NewString()[:4], "account_manager")
+	am2 := newStaff(t, "Bob AM "+uuid.NewString()[:4], "account_manager")
+	am3 := newStaff(t, "Carol AM "+uuid.NewString()[:4], "account_manager")
+	c := call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "HO-" + uuid.NewString()[:8], "name": "Handover Metals",
+		"tier": "B", "account_manager_id": am1.ID})["id"].(string)
+
+	b.signIn(staff{Name: "Administrator", Token: adminToken})
+	b.run(chromedp.WaitVisible(`//a[@id="nav-people" and text()="人员"]`))
+	b.hash("#/people")
+	// A reload keeps the person's language (none was picked in this browser).
+	b.run(chromedp.Reload(), chromedp.WaitVisible(`//h1[text()="人员"]`))
+	b.fill(`#staff select[name=role]`, "account_manager")
+	b.run(chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#staff a.person-link[href="#/people/%s"]`, am1.ID))))
+	b.shot("20-people-zh-CN")
+
+	// Alice's accounts go to Bob: the answer is followed until it is done.
+	b.click(fmt.Sprintf(`#staff a.person-link[href="#/people/%s"]`, am1.ID))
+	b.run(chromedp.WaitReady(chromedp.CSS(fmt.Sprintf(`#handover-form select[name=to] option[value=%q]`, am2.ID))))
+	b.fill(`#handover-form select[name=to]`, am2.ID)
+	b.click(`#submit-handover`)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#handover .handover-done`)))
+	if got := b.text(`#accounts-moved`); got != "1" {
+		t.Fatalf("accounts moved = %q", got)
+	}
+	b.shot("21-handover-zh-CN")
+	if got := call(t, "GET", "/v1/customers/"+c, ka.Token, nil)["account_manager_id"]; got != am2.ID {
+		t.Fatalf("the account's manager is %v, want Bob", got)
+	}
+
+	// Bob leaves: without a receiver the API refuses (has_assignments), and
+	// the screen asks for one next to the change.
+	b.hash("#/people/" + am2.ID)
+	b.click(`#edit-person`)
+	b.fill(`#staff-form select[name=active]`, "false")
+	b.click(`#save-person`)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#staff-form .field.invalid select[name=handover_to]`)))
+	if got := b.text(`#staff-form .problem`); !strings.Contains(got, "has_assignments") {
+		t.Fatalf("the problem shown is %q", got)
+	}
+	b.shot("22-deactivate-needs-receiver")
+	b.fill(`#staff-form select[name=handover_to]`, am3.ID)
+	b.click(`#save-person`)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#person-active .staffStatus-inactive`)), chromedp.WaitVisible(chromedp.CSS(`#handover .handover-done`)))
+	if got := b.text(`#accounts-moved`); got != "1" {
+		t.Fatalf("accounts moved on deactivation = %q", got)
+	}
+	if code := status(t, "/v1/me", am2.Token); code != http.StatusUnauthorized {
+		t.Fatalf("a deactivated person's token answers %d", code)
+	}
+
+	// A token for Carol: its secret is shown once, works, and is revoked here.
+	b.hash("#/people/" + am3.ID)
+	b.click(`#issue-token`)
+	secret := b.text(`#token-secret`)
+	if !strings.HasPrefix(secret, "kam_") || status(t, "/v1/me", secret) != http.StatusOK {
+		t.Fatalf("the issued token %q does not work", secret)
+	}
+	b.shot("23-token-once")
+	b.click(`#token-done`)
+	if b.exists(`#token-secret`) {
+		t.Fatal("the secret is still shown")
+	}
+	// The new token is Carol's latest.
+	var id string
+	var latest time.Time
+	for _, it := range call(t, "GET", "/v1/staff/"+am3.ID+"/tokens", adminToken, nil)["items"].([]any) {
+		tok := it.(map[string]any)
+		if at, _ := time.Parse(time.RFC3339Nano, tok["created_at"].(string)); at.After(latest) {
+			id, latest = tok["id"].(string), at
+		}
+	}
+	eval[bool](b, `(window.confirm = () => true, true)`)
+	b.click(fmt.Sprintf(`button.token-revoke[data-token=%q]`, id))
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#tokens .token-revoked`)))
+	if code := status(t, "/v1/me", secret); code != http.StatusUnauthorized {
+		t.Fatalf("the revoked token answers %d", code)
+	}
+	if code := status(t, "/v1/me", am3.Token); code != http.StatusOK {
+		t.Fatalf("Carol's other token answers %d", code)
+	}
+
+	// Carol finds the account in Accounts (in her own language, English).
+	b.signIn(am3)
+	b.hash("#/accounts")
+	b.run(chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`a[href="#/accounts/%s"]`, c))))
+	if b.exists("#nav-people") || b.exists("#nav-delegations") {
+		t.Fatal("an account manager is offered People or Delegations")
+	}
+	b.shot("24-receiver-accounts")
+}
+
+// TestConsoleDelegation: a KA manager delegates their approvals to another
+// (a time in the past is refused next to its field first); the deputy, who
+// reads zh-CN, sees the delegation in force and may not end it; the
+// delegator ends it. Then a tier review is run and a proposal rejected.
+func TestConsoleDelegation(t *testing.T) {
+	b := newBrowser(t)
+	ka1 := newStaffIn(t, "Kim KA "+uuid.NewString()[:4], "ka_manager", "en")
+	ka2 := newStaffIn(t, "Ken KA "+uuid.NewString()[:4], "ka_manager", "zh-CN")
+	local := func(d time.Duration) string { return time.Now().Add(d).Format("2006-01-02T15:04") }
+
+	b.signIn(ka1)
+	b.hash("#/delegations")
+	b.run(chromedp.WaitReady(chromedp.CSS(fmt.Sprintf(`#delegation-form select[name=to_staff_id] option[value=%q]`, ka2.ID))))
+	if b.exists(`#delegation-form select[name=from_staff_id]`) {
+		t.Fatal("a KA manager is offered to delegate someone else's approvals")
+	}
+	b.fill(`#delegation-form select[name=to_staff_id]`, ka2.ID)
+	b.fill(`#delegation-form input[name=ends_at]`, local(-48*time.Hour))
+	b.fill(`#delegation-form textarea[name=reason]`, "Annual leave")
+	b.click(`#submit-delegation`)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#delegation-form .field.invalid input[name=ends_at]`)))
+	b.shot("30-delegation-field-error")
+	b.fill(`#delegation-form input[name=ends_at]`, local(48*time.Hour))
+	b.click(`#submit-delegation`)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#delegation-created`)))
+	row := `//section[@id="delegations"]//tr[.//span[@class="deleg-to" and text()=%q]]`
+	b.run(chromedp.WaitVisible(fmt.Sprintf(row, ka2.Name) + `//span[contains(@class, "delegation-in_force")]`))
+	b.shot("31-delegation-created")
+	ds := call(t, "GET", "/v1/delegations?staff_id="+ka1.ID, ka1.Token, nil)["items"].([]any)
+	if len(ds) != 1 || ds[0].(map[string]any)["to_staff_id"] != ka2.ID || ds[0].(map[string]any)["reason"] != "Annual leave" {
+		t.Fatalf("delegations = %v", ds)
+	}
+	d := ds[0].(map[string]any)["id"].(string)
+
+	// The deputy, in zh-CN: the delegation from Kim, in force, not theirs to end.
+	b.signIn(ka2)
+	b.run(chromedp.WaitVisible(`//a[@id="nav-delegations" and text()="审批委托"]`))
+	b.hash("#/delegations")
+	from := fmt.Sprintf(`//section[@id="delegations"]//tr[.//span[@class="deleg-from" and text()=%q]]`, ka1.Name)
+	b.run(chromedp.WaitVisible(from + `//span[contains(@class, "delegation-in_force") and text()="生效中"]`))
+	if b.exists(fmt.Sprintf(`button.deleg-end[data-id=%q]`, d)) {
+		t.Fatal("the deputy is offered to end the delegation")
+	}
+	b.shot("32-delegation-deputy-zh-CN")
+
+	// The delegator ends it at once.
+	b.signIn(ka1)
+	b.hash("#/delegations")
+	eval[bool](b, `(window.confirm = () => true, true)`)
+	b.click(fmt.Sprintf(`button.deleg-end[data-id=%q]`, d))
+	b.run(chromedp.WaitVisible(fmt.Sprintf(row, ka2.Name) + `//span[contains(@class, "delegation-ended")]`))
+	b.shot("33-delegation-ended")
+
+	// The admin delegates for anyone: Ken's approvals to Kim.
+	b.signIn(staff{Name: "Administrator", Token: adminToken})
+	b.hash("#/delegations")
+	b.run(chromedp.WaitReady(chromedp.CSS(fmt.Sprintf(`#delegation-form select[name=from_staff_id] option[value=%q]`, ka2.ID))))
+	b.fill(`#delegation-form select[name=from_staff_id]`, ka2.ID)
+	b.fill(`#delegation-form select[name=to_staff_id]`, ka1.ID)
+	b.fill(`#delegation-form input[name=ends_at]`, local(24*time.Hour))
+	b.click(`#submit-delegation`)
+	b.run(chromedp.WaitVisible(fmt.Sprintf(row, ka1.Name) + `//span[contains(@class, "delegation-in_force")]`))
+	if got := call(t, "GET", "/v1/delegations?in_force=true&staff_id="+ka2.ID, ka2.Token, nil)["items"].([]any); len(got) != 1 ||
+		got[0].(map[string]any)["from_staff_id"] != ka2.ID {
+		t.Fatalf("Ken's delegations in force = %v", got)
+	}
+	b.signIn(ka1)
+
+	// A tier review: an account with no sales meets no tier; the proposal
+	// is rejected here, and the account keeps its tier.
+	code := "TR-" + uuid.NewString()[:8]
+	c := call(t, "POST", "/v1/customers", ka1.Token, map[string]any{"code": code, "name": "Quiet Trading", "tier": "B"})["id"].(string)
+	b.hash("#/tier-reviews")
+	b.click(`#run-review`)
+	decide := fmt.Sprintf(`.proposal-decide[data-customer=%q]`, c)
+	b.run(chromedp.WaitVisible(chromedp.CSS(`#review`)))
+	b.eventually(decide)
+	b.run(chromedp.WaitVisible(fmt.Sprintf(`//tr[.//div[@data-customer=%q]]//a[text()=%q]`, c, code+" · Quiet Trading")))
+	b.shot("34-tier-review")
+	b.fill(decide+` input[name=comment]`, "New account, give it a year")
+	b.click(decide + ` button.reject`)
+	b.run(chromedp.WaitNotPresent(chromedp.CSS(decide)))
+	if got := call(t, "GET", "/v1/customers/"+c, ka1.Token, nil)["tier"]; got != "B" {
+		t.Fatalf("tier = %v after a rejected proposal", got)
+	}
+}

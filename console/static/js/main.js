@@ -11,6 +11,9 @@ import { Tickets } from './tickets.js';
 import { Credit } from './credit.js';
 import { Reports } from './reports.js';
 import { Audit } from './audit.js';
+import { Delegations } from './delegations.js';
+import { People } from './people.js';
+import { TierReviews } from './tiers.js';
 
 function useHash() {
   const [hash, setHash] = useState(location.hash || '#/work');
@@ -33,6 +36,9 @@ const screens = [
   ['credit', 'creditOverview'],
   ['reports', 'reports'],
   ['audit', 'inspections'],
+  ['tier-reviews', 'tierReviews'],
+  ['delegations', 'delegations'],
+  ['people', 'people'],
 ];
 
 function SignIn({ onSignedIn }) {
@@ -103,6 +109,9 @@ function route(screen, rest, me) {
     case 'credit': return html`<${Credit} me=${me} />`;
     case 'reports': return html`<${Reports} me=${me} />`;
     case 'audit': return html`<${Audit} me=${me} path=${rest} />`;
+    case 'tier-reviews': return html`<${TierReviews} me=${me} path=${rest} />`;
+    case 'delegations': return html`<${Delegations} me=${me} />`;
+    case 'people': return html`<${People} me=${me} path=${rest} />`;
     default: return html`<${Work} me=${me} />`;
   }
 }
@@ -118,7 +127,13 @@ function App() {
     (async () => {
       await language(preferred());
       if (session.token()) {
-        try { setMe(await get('/v1/me')); } catch { session.clear(); }
+        // A reload keeps the person's own language, as signing in chose it,
+        // unless a language was picked here.
+        try {
+          const who = await get('/v1/me');
+          if (!localStorage.getItem('kam.lang') && who.locale) await language(who.locale);
+          setMe(who);
+        } catch { session.clear(); }
       }
       setReady(true);
     })();

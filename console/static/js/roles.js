@@ -31,6 +31,21 @@ const table = {
   register: [R.aud],
   inspections: [R.gm, R.aud],
   runInspection: [R.aud],
+  // Delegations of approvals (SPEC §7): those who decide approvals delegate
+  // their own, the admin anyone's; the GM and the auditor see them all.
+  delegations: [R.admin, R.gm, R.ka, R.aud],
+  delegate: [R.admin, R.gm, R.ka],
+  delegateForAnyone: [R.admin],
+  seeAllDelegations: [R.admin, R.gm, R.aud],
+  // Staff (SPEC §7 "Staff and identity"): the admin manages people and
+  // tokens; the KA manager reads them and hands a manager's accounts over.
+  listStaff: [R.admin, R.gm, R.ka],
+  people: [R.admin, R.ka],
+  manageStaff: [R.admin],
+  handOver: [R.admin, R.ka],
+  // Tier reviews (Art. 2, 3): the KA Department runs and decides them.
+  tierReviews: [R.gm, R.ka, R.aud],
+  reviewTiers: [R.ka],
 };
 
 export function may(role, what) {
