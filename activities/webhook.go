@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,7 +63,7 @@ type Deliverer struct {
 	Store  *store.Store
 	URL    string
 	Key    []byte
-	Client *http.Client // nil: http.DefaultClient (Timeout still bounds each request)
+	Client *http.Client // nil: a default client (Timeout still bounds each request); redirects are never followed
 	Log    *slog.Logger
 	// OnDead is told of every delivery dead-lettered (the metric).
 	OnDead func()
@@ -230,18 +231,39 @@ func (d *Deliverer) post(ctx context.Context, w store.WebhookDelivery, timeout t
 	req.Header.Set("webhook-id", id)
 	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
 	req.Header.Set("webhook-signature", Sign(d.Key, id, ts, w.Payload))
-	client := d.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
+	resp, err := d.client().Do(req)
 	if err != nil {
+		// The URL stays out of the error, which is logged and kept in
+		// webhook_deliveries.last_error: a receiver's URL often carries its
+		// credential (a chat bot's ?access_token=, a /hook/<token> path).
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return fmt.Errorf("post to the webhook: %w", ue.Err)
+		}
 		return err
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
-		return fmt.Errorf("webhook answered %s", resp.Status)
+	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		return fmt.Errorf("webhook answered %d, a redirect (not followed)", resp.StatusCode)
+	case resp.StatusCode < 200 || resp.StatusCode >= 300:
+		// The code, not the receiver's reason phrase: that is its own text,
+		// up to a megabyte of it.
+		return fmt.Errorf("webhook answered %d", resp.StatusCode)
 	}
 	return nil
+}
+
+// client is the deliverer's HTTP client, never following a redirect: the
+// signed copy goes to KAM_NOTIFY_WEBHOOK_URL only. Followed, a 307 from the
+// receiver would re-post the body and its signature to any host it names,
+// kam's private network included (SSRF); a redirect is a failed attempt.
+func (d *Deliverer) client() *http.Client {
+	c := http.Client{}
+	if d.Client != nil {
+		c = *d.Client
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
 }

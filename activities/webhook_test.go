@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -316,6 +317,51 @@ func TestWebhookKey(t *testing.T) {
 	for _, bad := range []string{"", "whsec_", "whsec_not base64!"} {
 		if _, err := activities.WebhookKey(bad); err == nil {
 			t.Fatalf("%q accepted", bad)
+		}
+	}
+}
+
+// A receiver's redirect is a failed attempt, not followed: the signed copy
+// never reaches the host the redirect names (a private address, say).
+func TestWebhookRedirectIsNotFollowed(t *testing.T) {
+	s := newStore(t)
+	inside := &receiver{}
+	target := httptest.NewServer(inside)
+	defer target.Close()
+	for _, code := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect, http.StatusFound} {
+		hs := httptest.NewServer(http.RedirectHandler(target.URL+"/admin", code))
+		n := enqueue(t, s)
+		d := &activities.Deliverer{Store: s, URL: hs.URL, Key: []byte("k"), BaseBackoff: time.Hour}
+		if _, err := d.RunOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		hs.Close()
+		row := queued(t, s, n.EventKey)
+		if inside.count() != 0 || row.DeliveredAt != nil || row.LastError == nil || !strings.Contains(*row.LastError, strconv.Itoa(code)) {
+			t.Fatalf("%d: the redirect's target saw %d requests; row %+v", code, inside.count(), row)
+		}
+	}
+}
+
+// A failed attempt's recorded error names no part of the URL, which may hold
+// the receiver's credential, nor the receiver's own reason phrase.
+func TestWebhookErrorKeepsTheURLOut(t *testing.T) {
+	s := newStore(t)
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close() // nothing listens there now
+	teller := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	defer teller.Close()
+	for _, base := range []string{closed.URL, teller.URL} {
+		n := enqueue(t, s)
+		d := &activities.Deliverer{Store: s, URL: base + "/hook/SECRETPATH?access_token=SECRETTOKEN", Key: []byte("k"), BaseBackoff: time.Hour}
+		if _, err := d.RunOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		row := queued(t, s, n.EventKey)
+		if row.LastError == nil || strings.Contains(*row.LastError, "SECRET") {
+			t.Fatalf("last_error = %v", row.LastError)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/csv"
 	"io"
+	"unicode"
 )
 
 // csvColumn is one column of a CSV kam writes. Every cell of every column
@@ -51,6 +52,11 @@ func (c *csvWriter) Flush() { c.w.Flush() }
 
 // csvSafe prefixes a cell beginning with =, +, -, @, tab or CR with a single
 // quote so that a spreadsheet shows it instead of evaluating it (SPEC §7).
+// Beyond SPEC's list, a cell is defused when such a character comes only
+// after leading blanks or invisible characters (spreadsheets that trim cells
+// on import, LibreOffice's "trim spaces", evaluate " =1+1"), and when the
+// character is its fullwidth form (＝＋－＠: Excel in CJK locales turns them
+// into the ASCII ones, and zh-CN staff type them with an IME).
 func csvSafe(v string) string {
 	if v == "" {
 		return v
@@ -58,6 +64,15 @@ func csvSafe(v string) string {
 	switch v[0] {
 	case '=', '+', '-', '@', '\t', '\r':
 		return "'" + v
+	}
+	for _, r := range v {
+		switch {
+		case r == '=' || r == '+' || r == '-' || r == '@' || r == '＝' || r == '＋' || r == '－' || r == '＠':
+			return "'" + v
+		case unicode.IsSpace(r) || unicode.Is(unicode.Cf, r):
+			continue // look past blanks, zero-width and direction marks
+		}
+		return v
 	}
 	return v
 }

@@ -307,8 +307,8 @@ func (sh *sheet) readRow(row int, rec []string, cols []*importColumn) {
 
 // cell checks one cell and answers its value ("" for an empty optional
 // cell) or why it is refused. A cell beginning with = or @ is a spreadsheet
-// formula, refused; a leading ' marks text (kam's own CSVs put it before
-// = + - @) and is dropped.
+// formula, refused; a leading ' that kam's own CSV writer would have put
+// there (csvSafe) marks text and is dropped.
 func (c importColumn) cell(raw string) (v, code, msg string) {
 	if !utf8.ValidString(raw) {
 		return "", "invalid_utf8", "the cell is not UTF-8 text"
@@ -317,8 +317,10 @@ func (c importColumn) cell(raw string) (v, code, msg string) {
 	if v != "" && (v[0] == '=' || v[0] == '@') {
 		return "", "formula_cell", "a spreadsheet formula; prefix it with ' to import it as text"
 	}
-	if len(v) > 1 && v[0] == '\'' && strings.ContainsRune("=+-@", rune(v[1])) {
-		v = v[1:]
+	// The ' kam's own CSV writer put before a cell it defused is dropped, so
+	// an export imports back as it was.
+	if len(v) > 1 && v[0] == '\'' && csvSafe(v[1:]) == v {
+		v = strings.TrimSpace(v[1:])
 	}
 	if v == "" {
 		if c.required {

@@ -1,7 +1,10 @@
 package api
 
 import (
+	"bytes"
+	"encoding/csv"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -29,5 +32,25 @@ func TestSheetRowsAsASpreadsheetShowsThem(t *testing.T) {
 	}
 	if sh.rows[0].cells["code"] != "A-1" || sh.rows[0].cells["name"] != "First" {
 		t.Fatalf("cells = %v", sh.rows[0].cells)
+	}
+}
+
+// A cell kam's CSV writer defused imports back as it was, whatever made the
+// writer defuse it; a ' it would not have written stays.
+func TestImportCellUndoesTheWritersQuote(t *testing.T) {
+	name := column(customerColumns, "name")
+	for _, v := range []string{"-5.00", "+86 21 5555", " +86 21 5555", "＝1+1", "\u3000－x", "'quoted'", "it's"} {
+		var b bytes.Buffer
+		w := newCSV(&b, col("name"))
+		w.Row(v)
+		w.Flush()
+		rec, err := csv.NewReader(&b).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, code, _ := name.cell(rec[1][0])
+		if want := strings.TrimSpace(v); got != want || code != "" {
+			t.Errorf("%q written as %q imports as %q (%s), want %q", v, rec[1][0], got, code, want)
+		}
 	}
 }

@@ -79,6 +79,13 @@ func (p *Problem) in(locale string) *Problem {
 	if p.more > 0 {
 		c.Detail += i18n.Render(locale, i18n.DroppedFields, p.more)
 	}
+	if locale != i18n.En && len(p.Errors) > 0 {
+		c.Errors = make([]FieldError, len(p.Errors))
+		for i, e := range p.Errors {
+			e.Message = fieldMessage(locale, e.Message)
+			c.Errors[i] = e
+		}
+	}
 	c.words, c.more = i18n.Message{}, 0
 	return &c
 }

@@ -160,3 +160,46 @@ func TestTaskAndGreetingTitlesInTheCallersLocale(t *testing.T) {
 		}
 	}
 }
+
+// A zh-CN reader gets the field messages beside the fields in Chinese too
+// (the console shows them there); the limit, pattern and field name they
+// quote stay as they are, and an English reader's are unchanged.
+func TestFieldMessagesInTheCallersLocale(t *testing.T) {
+	ka := staffIn(t, kam.RoleKAManager, "zh-CN")
+	long := strings.Repeat("名", 201)
+	for _, c := range []struct {
+		method, path string
+		body         any
+		accept       string
+		location     string
+		want         string
+	}{
+		{"POST", "/v1/customers", map[string]any{"code": "F-1", "name": long}, "", "body.name", "长度应不超过 200"},
+		{"POST", "/v1/customers", map[string]any{"code": "F-1", "name": long}, "en", "body.name", "expected length <= 200"},
+		{"POST", "/v1/customers", map[string]any{"code": "=F", "name": "x"}, "", "body.code", "应符合格式 ^[A-Za-z0-9][A-Za-z0-9._-]*$"},
+		{"POST", "/v1/customers", map[string]any{"name": "x"}, "", "body.code", "缺少必填字段 code"},
+		{"POST", "/v1/customers", map[string]any{"code": "F-1", "name": 1}, "", "body.name", "应为字符串"},
+		{"POST", "/v1/customers", map[string]any{"code": "F-1", "name": "a\u202eb"}, "", "body.name", "不得包含控制字符、双向覆盖字符或不可见字符"},
+		{"GET", "/v1/customers?limit=abc", nil, "", "query.limit", "应为整数"},
+		{"GET", "/v1/customers?cursor=eyJ4IjoxfQ", nil, "zh-Hans-CN", "query.cursor", "无效的分页游标"},
+	} {
+		var hs []header
+		if c.accept != "" {
+			hs = append(hs, header{"Accept-Language", c.accept})
+		}
+		r := call(t, c.method, c.path, ka.Token, c.body, hs...)
+		if r.Status != 422 {
+			t.Fatalf("%s %s: %d %s", c.method, c.path, r.Status, r.Raw)
+		}
+		var got []string
+		for _, e := range r.Body["errors"].([]any) {
+			e := e.(map[string]any)
+			if e["location"] == c.location {
+				got = append(got, e["message"].(string))
+			}
+		}
+		if len(got) != 1 || got[0] != c.want {
+			t.Errorf("%s %s (%q): %s says %q, want %q", c.method, c.path, c.accept, c.location, got, c.want)
+		}
+	}
+}

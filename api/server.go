@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -54,7 +55,7 @@ func New(o Options) http.Handler {
 	s := &Server{store: o.Store, procs: o.Processes, log: o.Log, metrics: o.Metrics}
 
 	r := chi.NewRouter()
-	r.Use(requestID, s.withLanguage, s.recoverer, o.Metrics.middleware)
+	r.Use(securityHeaders, requestID, s.withLanguage, s.recoverer, o.Metrics.middleware)
 	notFoundProblem := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeProblem(w, r, notFound()) })
 	r.NotFound(notFoundProblem)
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
@@ -222,6 +223,26 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 				writeProblem(w, r, internalProblem())
 			}
 		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders are on every answer, problems and CSV included: no
+// browser sniffs an answer into HTML (a CSV, a problem echoing the caller's
+// value), and none of kam's own answers may be framed or run anything (the
+// console's files replace the policy with their own, console.Handler). A
+// /v1 answer (archives, ledgers, the register: Art. 9 data) is kept out of
+// browser and proxy caches; kam answers no conditional GET, so nothing is
+// lost.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		h.Set("Referrer-Policy", "no-referrer")
+		if strings.HasPrefix(r.URL.Path, "/v1/") {
+			h.Set("Cache-Control", "no-store")
+		}
 		next.ServeHTTP(w, r)
 	})
 }

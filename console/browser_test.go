@@ -764,3 +764,58 @@ func TestConsoleDelegation(t *testing.T) {
 		t.Fatalf("tier = %v after a rejected proposal", got)
 	}
 }
+
+// TestConsoleShowsHostileTextAsText: every string staff can write (names,
+// contacts, ticket subjects, discount reasons, decision comments, and the
+// task titles and notices that embed them) is shown as text on every screen
+// that shows it, never parsed as markup, in both languages.
+func TestConsoleShowsHostileTextAsText(t *testing.T) {
+	b := newBrowser(t)
+	const mark = `<img src=x class=xss onerror=window.__xss=1>`
+	hostile := func(what string) string { return what + " " + mark + ` "><svg class=xss onload=window.__xss=2>` }
+	am := newStaff(t, hostile("AM")+uuid.NewString()[:4], "account_manager")
+	ka := newStaff(t, hostile("KA")+uuid.NewString()[:4], "ka_manager")
+	c := call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "XS-" + uuid.NewString()[:8], "name": hostile("Account"),
+		"tier": "A", "product_category": "equipment", "account_manager_id": am.ID, "address": "javascript:alert(1)"})["id"].(string)
+	call(t, "POST", "/v1/customers/"+c+"/contacts", ka.Token, map[string]any{"name": hostile("Contact"), "email": "x@example.com"})
+	call(t, "POST", "/v1/tickets", ka.Token, map[string]any{"customer_id": c, "kind": "complaint", "subject": hostile("Subject"), "body": hostile("Body")})
+	req := call(t, "POST", "/v1/discount-requests", am.Token, map[string]any{"customer_id": c, "product_category": "equipment", "rate": "5",
+		"method": "percentage", "valid_from": time.Now().AddDate(0, 0, 3).Format(time.DateOnly),
+		"valid_to": time.Now().AddDate(0, 1, 0).Format(time.DateOnly), "reason": hostile("Reason")})["id"].(string)
+	call(t, "POST", "/v1/discount-requests/"+req+"/decisions", ka.Token, map[string]any{"decision": "reject", "comment": hostile("Comment")})
+
+	b.run(chromedp.WaitVisible(chromedp.CSS(`input[name=token]`)))
+	b.signIn(am)
+	screens := []struct{ route, shows string }{
+		{"#/work", "Account " + mark},
+		{"#/accounts", "Account " + mark},
+		{"#/accounts/" + c, "Account " + mark},
+		{"#/accounts/" + c + "/contacts", "Contact " + mark},
+		{"#/tickets", "Subject " + mark},
+		{"#/discounts/" + req, "Comment " + mark},
+	}
+	for _, lang := range []string{"en", "zh-CN"} {
+		b.fill("#lang", lang)
+		for _, s := range screens {
+			b.hash(s.route)
+			deadline := time.Now().Add(20 * time.Second)
+			for !strings.Contains(eval[string](b, `document.querySelector('main') ? document.querySelector('main').innerText : ''`), s.shows) {
+				if time.Now().After(deadline) {
+					b.shot("failure")
+					t.Fatalf("%s (%s) never showed %q as text", s.route, lang, s.shows)
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			if n := eval[int](b, `document.querySelectorAll('.xss, img[src="x"], svg.xss').length`); n != 0 {
+				t.Fatalf("%s (%s): %d elements made from stored text", s.route, lang, n)
+			}
+			if eval[bool](b, `window.__xss !== undefined`) {
+				t.Fatalf("%s (%s): stored text ran as script", s.route, lang)
+			}
+			if n := eval[int](b, `[...document.querySelectorAll('a[href]')].filter((a) => !/^(#|blob:|\/)/.test(a.getAttribute('href'))).length`); n != 0 {
+				t.Fatalf("%s (%s): %d links leave the console", s.route, lang, n)
+			}
+		}
+	}
+	b.shot("16-hostile-text")
+}

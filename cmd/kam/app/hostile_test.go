@@ -90,6 +90,10 @@ var hostile = []any{
 	[]any{1, "a", nil}, map[string]any{"$gt": ""}, strings.Repeat("x", 70_000),
 	// Extreme money and dates (SPEC §7 "Limits on input") and an impossible cron.
 	1e15, 1e-9, "1000000000000000", "0.000000001", "0001-01-01", "9999-12-31", "0 0 30 2 *",
+	// What kam later emits (the console, CSV, notices, webhooks): markup,
+	// script URLs, formulas behind blanks or in fullwidth, template syntax.
+	`"><svg onload=alert(1)>`, "<img src=x onerror=alert(1)>", "javascript:alert(1)", " =HYPERLINK(\"http://x\",\"y\")",
+	"＝1+1", "\u3000@SUM(A1)", "\u00a0-2+3", "=cmd|' /C calc'!A0", "{{7*7}}", "%s%n%x", "a\r\nSet-Cookie: x=1",
 }
 
 // Extreme values for the fields they apply to: money above the cap, below
@@ -109,6 +113,7 @@ var (
 var hostileHeaders = []string{
 	"\xff\xfe\xfd", "ok\xc3\x28", strings.Repeat("名", 67), strings.Repeat("目的", 300), "\u202e\u200b\u2066",
 	strings.Repeat("x", 10_000), strings.Repeat("y", 60_000), strings.Repeat("z", 100_000),
+	"<script>alert(1)</script>", "=cmd|' /C calc'!A0", "javascript:alert(1)", "..%2F..%2F",
 }
 
 var hostileHeaderNames = []string{"X-Request-Id", "X-Access-Purpose", "Idempotency-Key", "Authorization"}
@@ -301,6 +306,7 @@ type outcome struct {
 	code        string
 	requestID   string // the X-Request-Id of the answer
 	sentID      bool   // the request carried a hostile X-Request-Id
+	nosniff     bool   // answered X-Content-Type-Options: nosniff
 	err         string
 	// want, when set, is the exact status and code SPEC §7 names for the case.
 	wantStatus int
@@ -322,6 +328,7 @@ func send(hc *http.Client, req *http.Request, class, what string) outcome {
 	out.status, out.size = res.StatusCode, len(head)
 	out.problem = strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json")
 	out.requestID = res.Header.Get("X-Request-Id")
+	out.nosniff = res.Header.Get("X-Content-Type-Options") == "nosniff"
 	var p struct {
 		Code string `json:"code"`
 	}
@@ -961,12 +968,22 @@ func slowRequest(base string, sc slowCase) outcome {
 		return out
 	}
 	var status atomic.Value
+	var nosniff atomic.Bool
 	closed := make(chan struct{})
 	go func() {
 		defer close(closed)
 		rd := bufio.NewReader(conn)
 		line, _ := rd.ReadString('\n')
 		status.Store(line)
+		for {
+			h, err := rd.ReadString('\n')
+			if err != nil || strings.TrimSpace(h) == "" {
+				break
+			}
+			if strings.EqualFold(strings.TrimSpace(h), "X-Content-Type-Options: nosniff") {
+				nosniff.Store(true)
+			}
+		}
 		_, _ = io.Copy(io.Discard, rd) // until the server closes
 	}()
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -979,6 +996,7 @@ func slowRequest(base string, sc slowCase) outcome {
 			if f := strings.Fields(line); len(f) > 1 {
 				out.status, _ = strconv.Atoi(f[1])
 			} // no status line: closed without an answer (status 0)
+			out.nosniff = nosniff.Load()
 			return out
 		case <-bound:
 			out.status, out.err = 599, "connection still open after 20 s"
@@ -1028,6 +1046,11 @@ func (f *failureLog) check(o outcome) {
 	// net/http itself answers a request it cannot parse (a made-up method
 	// that is not a token, 431) before kam sees it: no id to echo there.
 	fromServer := o.status == 431 || (o.status == 400 && !o.problem)
+	// Every answer kam writes, problems echoing hostile values included,
+	// tells the browser not to sniff it into HTML.
+	if o.status != 0 && o.status != 599 && !fromServer && !o.nosniff {
+		f.add(o.class, "answered without X-Content-Type-Options: nosniff", fmt.Sprintf("%s (%d)", o.what, o.status))
+	}
 	if (o.sentID || strings.HasPrefix(o.what, "archive read, request id")) && o.status < 500 && !fromServer && o.requestID == "" {
 		f.add(o.class, "hostile X-Request-Id not replaced by an echoed one", fmt.Sprintf("%s (%d %s)", o.what, o.status, o.code))
 	}
