@@ -61,6 +61,7 @@ type Statement struct {
 	CreatedAt   time.Time
 	PaidAt      *time.Time
 	Reopened    int32
+	Version     int32 // moves by one on each change a reader of it sees (SPEC §3)
 }
 
 // Balance is what is left to pay on the statement.

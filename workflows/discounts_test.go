@@ -56,9 +56,9 @@ func newApprovalRunWith(t *testing.T, route string, eventDelay time.Duration) *a
 		RemindEvery: 24 * time.Hour, EscalateAfter: 72 * time.Hour, GMTimeout: 120 * time.Hour, ExpiryNotice: 168 * time.Hour,
 	}}
 	env.OnActivity(a.ConfirmDiscountRequest, mock.Anything, r.in.RequestID).Return(nil)
-	env.OnActivity(a.SaveDiscountState, mock.Anything, mock.Anything).Return(func(_ context.Context, st kam.DiscountState) error {
+	env.OnActivity(a.SaveDiscountState, mock.Anything, mock.Anything).Return(func(_ context.Context, st kam.DiscountState) (int32, error) {
 		r.saves = append(r.saves, st)
-		return nil
+		return int32(len(r.saves)), nil
 	})
 	env.OnActivity(a.RecordDiscountEvent, mock.Anything, mock.Anything).After(eventDelay).Return(func(_ context.Context, e activities.DiscountEvent) error {
 		r.events = append(r.events, e)

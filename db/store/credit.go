@@ -261,7 +261,7 @@ func deref[T any](p *T) T {
 func statementOf(st dbq.Statement) kam.Statement {
 	return kam.Statement{ID: st.ID, CustomerID: st.CustomerID, PeriodStart: st.PeriodStart, PeriodEnd: st.PeriodEnd,
 		AmountDue: st.AmountDue, Reversed: st.Reversed, Paid: st.Paid, DueAt: st.DueAt, Status: st.Status, CreatedAt: st.CreatedAt,
-		PaidAt: st.PaidAt, Reopened: st.Reopened}
+		PaidAt: st.PaidAt, Reopened: st.Reopened, Version: st.Version}
 }
 
 // Charge admits a purchase on credit (Art. 13) under the agreement's row lock:

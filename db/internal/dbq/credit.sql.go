@@ -255,7 +255,7 @@ func (q *Queries) GetPaymentByReference(ctx context.Context, arg GetPaymentByRef
 }
 
 const getStatement = `-- name: GetStatement :one
-SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened FROM statements WHERE id = $1
+SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened, version FROM statements WHERE id = $1
 `
 
 func (q *Queries) GetStatement(ctx context.Context, id uuid.UUID) (Statement, error) {
@@ -274,12 +274,13 @@ func (q *Queries) GetStatement(ctx context.Context, id uuid.UUID) (Statement, er
 		&i.PaidAt,
 		&i.Reversed,
 		&i.Reopened,
+		&i.Version,
 	)
 	return i, err
 }
 
 const getStatementByPeriod = `-- name: GetStatementByPeriod :one
-SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened FROM statements WHERE customer_id = $1 AND period_end = $2
+SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened, version FROM statements WHERE customer_id = $1 AND period_end = $2
 `
 
 type GetStatementByPeriodParams struct {
@@ -303,6 +304,7 @@ func (q *Queries) GetStatementByPeriod(ctx context.Context, arg GetStatementByPe
 		&i.PaidAt,
 		&i.Reversed,
 		&i.Reopened,
+		&i.Version,
 	)
 	return i, err
 }
@@ -469,7 +471,7 @@ func (q *Queries) InsertPayment(ctx context.Context, arg InsertPaymentParams) (C
 const insertStatement = `-- name: InsertStatement :one
 INSERT INTO statements (id, customer_id, period_start, period_end, amount_due, due_at)
 VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened
+RETURNING id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened, version
 `
 
 type InsertStatementParams struct {
@@ -504,6 +506,7 @@ func (q *Queries) InsertStatement(ctx context.Context, arg InsertStatementParams
 		&i.PaidAt,
 		&i.Reversed,
 		&i.Reopened,
+		&i.Version,
 	)
 	return i, err
 }
@@ -539,7 +542,7 @@ func (q *Queries) ListCreditEvents(ctx context.Context, customerID uuid.UUID) ([
 }
 
 const listStatements = `-- name: ListStatements :many
-SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened FROM statements WHERE customer_id = $1
+SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened, version FROM statements WHERE customer_id = $1
   AND ($2::timestamptz IS NULL OR period_end < $2)
 ORDER BY period_end DESC LIMIT $3
 `
@@ -572,6 +575,7 @@ func (q *Queries) ListStatements(ctx context.Context, arg ListStatementsParams) 
 			&i.PaidAt,
 			&i.Reversed,
 			&i.Reopened,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -617,7 +621,7 @@ func (q *Queries) LockCredit(ctx context.Context, customerID uuid.UUID) (CreditA
 }
 
 const markOverdue = `-- name: MarkOverdue :one
-UPDATE statements SET status = 'overdue' WHERE id = $1 AND status = 'open' RETURNING id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened
+UPDATE statements SET status = 'overdue' WHERE id = $1 AND status = 'open' RETURNING id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened, version
 `
 
 func (q *Queries) MarkOverdue(ctx context.Context, id uuid.UUID) (Statement, error) {
@@ -636,6 +640,7 @@ func (q *Queries) MarkOverdue(ctx context.Context, id uuid.UUID) (Statement, err
 		&i.PaidAt,
 		&i.Reversed,
 		&i.Reopened,
+		&i.Version,
 	)
 	return i, err
 }
@@ -814,7 +819,7 @@ func (q *Queries) UnbilledTotal(ctx context.Context, arg UnbilledTotalParams) (d
 }
 
 const unpaidStatements = `-- name: UnpaidStatements :many
-SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened FROM statements WHERE customer_id = $1 AND status <> 'paid' ORDER BY period_end
+SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened, version FROM statements WHERE customer_id = $1 AND status <> 'paid' ORDER BY period_end
 `
 
 func (q *Queries) UnpaidStatements(ctx context.Context, customerID uuid.UUID) ([]Statement, error) {
@@ -839,6 +844,7 @@ func (q *Queries) UnpaidStatements(ctx context.Context, customerID uuid.UUID) ([
 			&i.PaidAt,
 			&i.Reversed,
 			&i.Reopened,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -851,7 +857,7 @@ func (q *Queries) UnpaidStatements(ctx context.Context, customerID uuid.UUID) ([
 }
 
 const unpaidStatementsForUpdate = `-- name: UnpaidStatementsForUpdate :many
-SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened FROM statements WHERE customer_id = $1 AND status <> 'paid' ORDER BY period_end FOR UPDATE
+SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened, version FROM statements WHERE customer_id = $1 AND status <> 'paid' ORDER BY period_end FOR UPDATE
 `
 
 // Oldest first: payments settle the oldest statement first (Art. 13).
@@ -877,6 +883,7 @@ func (q *Queries) UnpaidStatementsForUpdate(ctx context.Context, customerID uuid
 			&i.PaidAt,
 			&i.Reversed,
 			&i.Reopened,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}

@@ -385,7 +385,7 @@ func (q *Queries) ListPayments(ctx context.Context, arg ListPaymentsParams) ([]L
 }
 
 const lockStatement = `-- name: LockStatement :one
-SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened FROM statements WHERE id = $1 FOR UPDATE
+SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened, version FROM statements WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockStatement(ctx context.Context, id uuid.UUID) (Statement, error) {
@@ -404,12 +404,13 @@ func (q *Queries) LockStatement(ctx context.Context, id uuid.UUID) (Statement, e
 		&i.PaidAt,
 		&i.Reversed,
 		&i.Reopened,
+		&i.Version,
 	)
 	return i, err
 }
 
 const paidStatementsForUpdate = `-- name: PaidStatementsForUpdate :many
-SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened FROM statements WHERE customer_id = $1 AND paid > 0 ORDER BY period_end DESC FOR UPDATE
+SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened, version FROM statements WHERE customer_id = $1 AND paid > 0 ORDER BY period_end DESC FOR UPDATE
 `
 
 // Newest first: a reversed payment is taken back from the statements it
@@ -436,6 +437,7 @@ func (q *Queries) PaidStatementsForUpdate(ctx context.Context, customerID uuid.U
 			&i.PaidAt,
 			&i.Reversed,
 			&i.Reopened,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}

@@ -54,6 +54,7 @@ type ApiToken struct {
 	ExpiresAt  *time.Time
 	RevokedAt  *time.Time
 	LastUsedAt *time.Time
+	Version    int32
 }
 
 type ArchiveCompleteness struct {
@@ -209,6 +210,7 @@ type Delegation struct {
 	CreatedAt   time.Time
 	EndedAt     *time.Time
 	EndedBy     *uuid.UUID
+	Version     int32
 }
 
 type DiscountDecision struct {
@@ -245,6 +247,7 @@ type DiscountGrant struct {
 	RevokedOn       *time.Time
 	RevokedBy       *uuid.UUID
 	RevokeReason    *string
+	Version         int32
 }
 
 type DiscountPolicy struct {
@@ -254,6 +257,7 @@ type DiscountPolicy struct {
 	HardCapRate     decimal.Decimal
 	Methods         []string
 	UpdatedAt       time.Time
+	Version         int32
 }
 
 type DiscountPolicyHistory struct {
@@ -290,6 +294,7 @@ type DiscountRequest struct {
 	UpdatedAt             time.Time
 	ClosedAt              *time.Time
 	FormerRequesters      []uuid.UUID
+	Version               int32
 }
 
 type Filing struct {
@@ -301,6 +306,7 @@ type Filing struct {
 	AcknowledgedAt *time.Time
 	AcknowledgedBy *uuid.UUID
 	Kind           string
+	Version        int32
 }
 
 type Greeting struct {
@@ -317,6 +323,7 @@ type Greeting struct {
 	Status           string
 	CreatedAt        time.Time
 	DoneAt           *time.Time
+	Version          int32
 }
 
 type Holiday struct {
@@ -351,6 +358,7 @@ type Inspection struct {
 	SalesChecked  int32
 	CreatedAt     time.Time
 	FinishedAt    *time.Time
+	Version       int32
 }
 
 type InspectionFinding struct {
@@ -370,6 +378,7 @@ type KaBudget struct {
 	Tier       *string
 	Amount     decimal.Decimal
 	UpdatedAt  time.Time
+	Version    int32
 }
 
 type KaCost struct {
@@ -401,6 +410,7 @@ type KaEventInvitee struct {
 	KeyPersonID *uuid.UUID
 	StaffID     *uuid.UUID
 	Attended    *bool
+	Version     int32
 }
 
 type KeyPerson struct {
@@ -428,6 +438,7 @@ type Notification struct {
 	CustomerID  *uuid.UUID
 	CreatedAt   time.Time
 	ReadAt      *time.Time
+	Version     int32
 }
 
 type Sale struct {
@@ -483,6 +494,7 @@ type StaffHandover struct {
 	Purpose        string
 	CreatedAt      time.Time
 	FinishedAt     *time.Time
+	Version        int32
 }
 
 type StaffHandoverBatch struct {
@@ -507,6 +519,7 @@ type Statement struct {
 	PaidAt      *time.Time
 	Reversed    decimal.Decimal
 	Reopened    int32
+	Version     int32
 }
 
 type Ticket struct {
@@ -528,6 +541,7 @@ type Ticket struct {
 	Escalated          bool
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+	Version            int32
 }
 
 type TicketEvent struct {
@@ -551,6 +565,7 @@ type Tier struct {
 	Gift                 bool
 	MinAnnualRevenue     decimal.Decimal
 	MinActiveMonths      int32
+	Version              int32
 }
 
 type TierHistory struct {
@@ -574,6 +589,7 @@ type TierReview struct {
 	Graded      int32
 	CreatedAt   time.Time
 	FinishedAt  *time.Time
+	Version     int32
 }
 
 type TierReviewProposal struct {
@@ -587,6 +603,7 @@ type TierReviewProposal struct {
 	DecidedBy    *uuid.UUID
 	DecidedAt    *time.Time
 	Comment      string
+	Version      int32
 }
 
 type Visit struct {
@@ -602,6 +619,7 @@ type Visit struct {
 	FollowUps    string
 	CreatedAt    time.Time
 	CompletedAt  *time.Time
+	Version      int32
 }
 
 type WebhookDelivery struct {
