@@ -85,6 +85,7 @@ type LedgerEntry struct {
 	ReversalOf  *uuid.UUID // this entry reverses that one
 	ReversedBy  *uuid.UUID // that entry reverses this one
 	Reason      *string    // why a reversal was made
+	Version     int32      // moves by one when billed and when reversed (SPEC §3)
 }
 
 // Posting is what a ledger write answers: the entry, whether it was already

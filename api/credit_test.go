@@ -54,6 +54,7 @@ func TestCreditSuspendedAndReinstated(t *testing.T) {
 	}
 	// SPEC §3: billed (1), then overdue (2).
 	wantVersion(t, "an overdue statement", sts[0], 2)
+	wantVersion(t, "a charge billed", listed(t, "/v1/customers/"+c+"/charges", fin.Token, "reference", "INV-1"), 2)
 	cr := must(t, call(t, "GET", "/v1/customers/"+c+"/credit", fin.Token, nil), 200)
 	if cr.Body["suspended_at"] == nil || cr.str("suspension_reason") == "" {
 		t.Fatalf("suspension not recorded: %s", cr.Raw)

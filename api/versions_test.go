@@ -315,4 +315,16 @@ func TestVersionCreditTotals(t *testing.T) {
 		t.Fatalf("replayed charge: %d %s", r.Status, r.Raw)
 	}
 	wantVersion(t, "a replayed charge", must(t, call(t, "GET", "/v1/customers/"+c+"/credit", fin.Token, nil), 200).Body, v+2)
+
+	// A charge and a payment reversed show their reversal: a new version;
+	// the reversal is a new entry.
+	charge := listed(t, "/v1/customers/"+c+"/charges", fin.Token, "reference", "INV-V1")
+	wantVersion(t, "a new charge", charge, 1)
+	rev := must(t, call(t, "POST", "/v1/customers/"+c+"/charges/"+charge["id"].(string)+"/reversal", fin.Token, map[string]any{"reason": "wrong account"}), 201)
+	wantVersion(t, "a charge's reversal", rev.Body, 1)
+	wantVersion(t, "a reversed charge", listed(t, "/v1/customers/"+c+"/charges", fin.Token, "id", charge["id"].(string)), 2)
+	pay := listed(t, "/v1/customers/"+c+"/payments", fin.Token, "reference", "RCPT-V1")
+	wantVersion(t, "a new payment", pay, 1)
+	must(t, call(t, "POST", "/v1/customers/"+c+"/payments/"+pay["id"].(string)+"/reversal", fin.Token, map[string]any{"reason": "bounced"}), 201)
+	wantVersion(t, "a reversed payment", listed(t, "/v1/customers/"+c+"/payments", fin.Token, "id", pay["id"].(string)), 2)
 }

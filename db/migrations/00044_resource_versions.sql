@@ -43,6 +43,8 @@ ALTER TABLE ka_event_invitees     ADD COLUMN version integer NOT NULL DEFAULT 1;
 ALTER TABLE staff_handovers       ADD COLUMN version integer NOT NULL DEFAULT 1;
 ALTER TABLE notifications         ADD COLUMN version integer NOT NULL DEFAULT 1;
 ALTER TABLE api_tokens            ADD COLUMN version integer NOT NULL DEFAULT 1;
+ALTER TABLE credit_charges        ADD COLUMN version integer NOT NULL DEFAULT 1;
+ALTER TABLE credit_payments       ADD COLUMN version integer NOT NULL DEFAULT 1;
 
 -- updated_at moves with every save, changed or not; state_seq orders a
 -- run's saves (Art. 11, 12: a save that changes nothing visible is no new
@@ -88,11 +90,17 @@ CREATE TRIGGER notifications_version BEFORE UPDATE ON notifications
 -- answer shows.
 CREATE TRIGGER credit_agreements_version BEFORE UPDATE ON credit_agreements
     FOR EACH ROW EXECUTE FUNCTION bump_version('updated_at', 'cycle_anchor');
+-- A charge changes when a cycle bills it (statement_id); a charge or
+-- payment also when it is reversed (reversed_by, the reversal's own row:
+-- Store.ReverseCharge and ReversePayment bump the original's version).
+CREATE TRIGGER credit_charges_version BEFORE UPDATE ON credit_charges
+    FOR EACH ROW EXECUTE FUNCTION bump_version();
 -- last_used_at is use, not a change of the token (it moves once a minute).
 CREATE TRIGGER api_tokens_version BEFORE UPDATE ON api_tokens
     FOR EACH ROW EXECUTE FUNCTION bump_version('last_used_at');
 
 -- +goose Down
+DROP TRIGGER credit_charges_version ON credit_charges;
 DROP TRIGGER credit_agreements_version ON credit_agreements;
 DROP TRIGGER api_tokens_version ON api_tokens;
 DROP TRIGGER notifications_version ON notifications;
@@ -112,6 +120,8 @@ DROP TRIGGER discount_policies_version ON discount_policies;
 DROP TRIGGER filings_version ON filings;
 DROP TRIGGER discount_grants_version ON discount_grants;
 DROP TRIGGER discount_requests_version ON discount_requests;
+ALTER TABLE credit_payments       DROP COLUMN version;
+ALTER TABLE credit_charges        DROP COLUMN version;
 ALTER TABLE api_tokens            DROP COLUMN version;
 ALTER TABLE notifications         DROP COLUMN version;
 ALTER TABLE staff_handovers       DROP COLUMN version;

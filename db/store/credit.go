@@ -555,10 +555,10 @@ func ptrTo[T any](v T) *T { return &v }
 
 func chargeOf(c dbq.CreditCharge, reversedBy *uuid.UUID) kam.LedgerEntry {
 	return kam.LedgerEntry{ID: c.ID, CustomerID: c.CustomerID, Amount: c.Amount, Reference: c.Reference, On: c.OccurredOn,
-		CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, StatementID: c.StatementID, ReversalOf: c.ReversesID, ReversedBy: reversedBy, Reason: c.Reason}
+		CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, StatementID: c.StatementID, ReversalOf: c.ReversesID, ReversedBy: reversedBy, Reason: c.Reason, Version: c.Version}
 }
 
 func paymentOf(p dbq.CreditPayment, reversedBy *uuid.UUID) kam.LedgerEntry {
 	return kam.LedgerEntry{ID: p.ID, CustomerID: p.CustomerID, Amount: p.Amount, Reference: p.Reference, On: p.ReceivedOn,
-		CreatedAt: p.CreatedAt, CreatedBy: p.CreatedBy, ReversalOf: p.ReversesID, ReversedBy: reversedBy, Reason: p.Reason}
+		CreatedAt: p.CreatedAt, CreatedBy: p.CreatedBy, ReversalOf: p.ReversesID, ReversedBy: reversedBy, Reason: p.Reason, Version: p.Version}
 }

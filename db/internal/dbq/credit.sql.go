@@ -153,7 +153,7 @@ func (q *Queries) CloseCredit(ctx context.Context, customerID uuid.UUID) (Credit
 }
 
 const getChargeByReference = `-- name: GetChargeByReference :one
-SELECT c.id, c.customer_id, c.amount, c.reference, c.occurred_on, c.created_at, c.created_by, c.statement_id, c.reverses_id, c.reason, r.id AS reversed_by FROM credit_charges c
+SELECT c.id, c.customer_id, c.amount, c.reference, c.occurred_on, c.created_at, c.created_by, c.statement_id, c.reverses_id, c.reason, c.version, r.id AS reversed_by FROM credit_charges c
 LEFT JOIN credit_charges r ON r.reverses_id = c.id
 WHERE c.customer_id = $1 AND c.reference = $2 AND c.reverses_id IS NULL
 `
@@ -184,6 +184,7 @@ func (q *Queries) GetChargeByReference(ctx context.Context, arg GetChargeByRefer
 		&i.CreditCharge.StatementID,
 		&i.CreditCharge.ReversesID,
 		&i.CreditCharge.Reason,
+		&i.CreditCharge.Version,
 		&i.ReversedBy,
 	)
 	return i, err
@@ -221,7 +222,7 @@ func (q *Queries) GetCredit(ctx context.Context, customerID uuid.UUID) (CreditAg
 }
 
 const getPaymentByReference = `-- name: GetPaymentByReference :one
-SELECT p.id, p.customer_id, p.amount, p.reference, p.received_on, p.created_at, p.created_by, p.reverses_id, p.reason, r.id AS reversed_by FROM credit_payments p
+SELECT p.id, p.customer_id, p.amount, p.reference, p.received_on, p.created_at, p.created_by, p.reverses_id, p.reason, p.version, r.id AS reversed_by FROM credit_payments p
 LEFT JOIN credit_payments r ON r.reverses_id = p.id
 WHERE p.customer_id = $1 AND p.reference = $2 AND p.reverses_id IS NULL
 `
@@ -249,6 +250,7 @@ func (q *Queries) GetPaymentByReference(ctx context.Context, arg GetPaymentByRef
 		&i.CreditPayment.CreatedBy,
 		&i.CreditPayment.ReversesID,
 		&i.CreditPayment.Reason,
+		&i.CreditPayment.Version,
 		&i.ReversedBy,
 	)
 	return i, err
@@ -313,7 +315,7 @@ const insertCharge = `-- name: InsertCharge :one
 INSERT INTO credit_charges (id, customer_id, amount, reference, occurred_on, created_by)
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (customer_id, reference) WHERE reverses_id IS NULL DO NOTHING
-RETURNING id, customer_id, amount, reference, occurred_on, created_at, created_by, statement_id, reverses_id, reason
+RETURNING id, customer_id, amount, reference, occurred_on, created_at, created_by, statement_id, reverses_id, reason, version
 `
 
 type InsertChargeParams struct {
@@ -346,6 +348,7 @@ func (q *Queries) InsertCharge(ctx context.Context, arg InsertChargeParams) (Cre
 		&i.StatementID,
 		&i.ReversesID,
 		&i.Reason,
+		&i.Version,
 	)
 	return i, err
 }
@@ -432,7 +435,7 @@ const insertPayment = `-- name: InsertPayment :one
 INSERT INTO credit_payments (id, customer_id, amount, reference, received_on, created_by)
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (customer_id, reference) WHERE reverses_id IS NULL DO NOTHING
-RETURNING id, customer_id, amount, reference, received_on, created_at, created_by, reverses_id, reason
+RETURNING id, customer_id, amount, reference, received_on, created_at, created_by, reverses_id, reason, version
 `
 
 type InsertPaymentParams struct {
@@ -464,6 +467,7 @@ func (q *Queries) InsertPayment(ctx context.Context, arg InsertPaymentParams) (C
 		&i.CreatedBy,
 		&i.ReversesID,
 		&i.Reason,
+		&i.Version,
 	)
 	return i, err
 }

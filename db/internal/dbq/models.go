@@ -125,6 +125,7 @@ type CreditCharge struct {
 	StatementID *uuid.UUID
 	ReversesID  *uuid.UUID
 	Reason      *string
+	Version     int32
 }
 
 type CreditEvent struct {
@@ -145,6 +146,7 @@ type CreditPayment struct {
 	CreatedBy  *uuid.UUID
 	ReversesID *uuid.UUID
 	Reason     *string
+	Version    int32
 }
 
 type Customer struct {
