@@ -38,7 +38,7 @@ type Visit struct {
 	Outcome      string     `json:"outcome"`
 	FollowUps    string     `json:"follow_ups"`
 	CompletedAt  *time.Time `json:"completed_at"`
-	Version      int32      `json:"version" doc:"1 when planned or recorded; one more when a planned visit is done, missed or cancelled (SPEC §3)"`
+	Version      int32      `json:"version" doc:"1 when planned or recorded; one more when a planned visit is done, missed or cancelled, or a withdrawn one planned again (SPEC §3)"`
 }
 
 func visitOut(v kam.Visit) Visit {
