@@ -64,6 +64,7 @@ type Inspection struct {
 	SalesChecked  int32
 	CreatedAt     time.Time
 	FinishedAt    *time.Time
+	Version       int32 // moves by one on each change a reader of it sees (SPEC §3)
 }
 
 // Finding is one sale an inspection found off the discount standard

@@ -16,6 +16,7 @@ type Budget struct {
 	Tier       *string
 	Amount     decimal.Decimal
 	UpdatedAt  time.Time
+	Version    int32 // moves by one on each change a reader of it sees (SPEC §3)
 }
 
 // Cost is money spent on serving an account (Art. 21).

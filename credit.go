@@ -61,6 +61,7 @@ type Statement struct {
 	CreatedAt   time.Time
 	PaidAt      *time.Time
 	Reopened    int32
+	Version     int32 // moves by one on each change a reader of it sees (SPEC §3)
 }
 
 // Balance is what is left to pay on the statement.
@@ -84,6 +85,7 @@ type LedgerEntry struct {
 	ReversalOf  *uuid.UUID // this entry reverses that one
 	ReversedBy  *uuid.UUID // that entry reverses this one
 	Reason      *string    // why a reversal was made
+	Version     int32      // moves by one when billed and when reversed (SPEC §3)
 }
 
 // Posting is what a ledger write answers: the entry, whether it was already

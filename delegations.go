@@ -25,6 +25,7 @@ type Delegation struct {
 	// EndedAt is set when the delegation was ended early (DELETE).
 	EndedAt *time.Time
 	EndedBy *uuid.UUID
+	Version int32 // moves by one on each change a reader of it sees (SPEC §3)
 }
 
 // InForceAt tells whether the delegation is in force at t: started, not yet

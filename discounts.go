@@ -147,6 +147,7 @@ type DiscountRequest struct {
 	CreatedAt             time.Time
 	UpdatedAt             time.Time
 	ClosedAt              *time.Time
+	Version               int32 // moves by one on each change a reader of it sees (SPEC §3)
 }
 
 // Asked tells whether id is or was the request's requester: one who asked
@@ -192,6 +193,7 @@ type Grant struct {
 	RevokedOn    *time.Time // the company's day of the revocation: its last day
 	RevokedBy    *uuid.UUID
 	RevokeReason *string
+	Version      int32 // moves by one on each change a reader of it sees (SPEC §3)
 }
 
 // GrantView is a grant with what deciding its revocation needs of its
@@ -239,6 +241,7 @@ type Filing struct {
 	AcknowledgedAt *time.Time
 	AcknowledgedBy *uuid.UUID
 	Kind           string // FilingGrant or FilingRevocation
+	Version        int32  // moves by one on each change a reader of it sees (SPEC §3)
 }
 
 // FiledDiscount is a filing with what its request asked for.

@@ -33,6 +33,7 @@ type Invitee struct {
 	EventID  uuid.UUID
 	Invited  Invitation
 	Attended *bool
+	Version  int32 // moves by one on each change a reader of it sees (SPEC §3)
 }
 
 // EventKey is where a list of events (newest first) resumes: before this day

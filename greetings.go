@@ -41,6 +41,7 @@ type Greeting struct {
 	AccountManagerID *uuid.UUID
 	Status           string
 	DoneAt           *time.Time
+	Version          int32 // moves by one on each change a reader of it sees (SPEC §3)
 }
 
 // GreetingFilter selects one page of a day's greeting tasks, resuming after

@@ -17,6 +17,7 @@ type Notification struct {
 	CustomerID  *uuid.UUID
 	CreatedAt   time.Time
 	ReadAt      *time.Time
+	Version     int32 // moves by one on each change a reader of it sees (SPEC §3)
 }
 
 // InboxQuery selects a page of one recipient's inbox, unread first; the

@@ -28,6 +28,7 @@ type TokenInfo struct {
 	ExpiresAt  *time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
+	Version    int32 // moves by one on each change a reader of it sees (SPEC §3)
 }
 
 // Handover states (SPEC §7 "Staff and identity").
@@ -54,6 +55,7 @@ type Handover struct {
 	Batches        int
 	CreatedAt      time.Time
 	FinishedAt     *time.Time
+	Version        int32 // moves by one on each change a reader of it sees (SPEC §3)
 }
 
 // HandoverBatch is what one batch of a handover moved.

@@ -26,6 +26,7 @@ type Ticket struct {
 	Escalated          bool
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+	Version            int32 // moves by one on each change a reader of it sees (SPEC §3)
 }
 
 // TicketEvent is one handling record of a ticket (Art. 7.6).

@@ -82,6 +82,7 @@ type TierReview struct {
 	Pending     int32
 	CreatedAt   time.Time
 	FinishedAt  *time.Time
+	Version     int32 // moves by one on each change a reader of it sees (SPEC §3)
 }
 
 // TierProposal is a review's proposal for one account whose grade differs
@@ -97,6 +98,7 @@ type TierProposal struct {
 	DecidedBy    *uuid.UUID
 	DecidedAt    *time.Time
 	Comment      string
+	Version      int32 // moves by one on each change a reader of it sees (SPEC §3)
 }
 
 // AccountGrade is what a review reads of one active account.

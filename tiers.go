@@ -23,6 +23,7 @@ type Tier struct {
 	MinAnnualRevenue     decimal.Decimal
 	MinActiveMonths      int32
 	UpdatedAt            time.Time
+	Version              int32 // moves by one on each change a reader of it sees (SPEC §3)
 }
 
 // MaxTicketWithin bounds a tier's ticket response and resolution targets by
@@ -83,6 +84,7 @@ type DiscountPolicy struct {
 	HardCapRate     decimal.Decimal
 	Methods         []string
 	UpdatedAt       time.Time
+	Version         int32 // moves by one on each change a reader of it sees (SPEC §3)
 }
 
 // PolicyHistoryEntry is one change of one field of a discount policy.

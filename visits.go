@@ -21,6 +21,7 @@ type Visit struct {
 	FollowUps    string
 	CreatedAt    time.Time
 	CompletedAt  *time.Time
+	Version      int32 // moves by one on each change a reader of it sees (SPEC §3)
 }
 
 // VisitFilter selects one page of an account's visits: an optional status,

@@ -28,8 +28,9 @@ func (a *Activities) ConfirmDiscountRequest(ctx context.Context, id uuid.UUID) e
 	return err
 }
 
-// SaveDiscountState persists the run's state (and a decision) for the read model.
-func (a *Activities) SaveDiscountState(ctx context.Context, st kam.DiscountState) error {
+// SaveDiscountState persists the run's state (and a decision) for the read
+// model, and answers the request's version after it.
+func (a *Activities) SaveDiscountState(ctx context.Context, st kam.DiscountState) (int32, error) {
 	return a.Store.SaveDiscountState(ctx, st)
 }
 

@@ -90,6 +90,7 @@ type Inspection struct {
 	SalesChecked  int32      `json:"sales_checked"`
 	CreatedAt     time.Time  `json:"created_at"`
 	FinishedAt    *time.Time `json:"finished_at"`
+	Version       int32      `json:"version" doc:"1 while running; 2 once done (SPEC §3)"`
 	// A pointer, so that GET /v1/inspections/{id} names `findings` even when
 	// there are none (SPEC §3), while the list leaves it out.
 	Findings *[]Finding `json:"findings,omitempty" doc:"A page of findings (?limit=, default 50, at most 200); [] when there are none. Only on GET /v1/inspections/{id}"`
@@ -109,7 +110,7 @@ type Finding struct {
 
 func inspectionOut(i kam.Inspection) Inspection {
 	out := Inspection{ID: i.ID.String(), Trigger: i.Trigger, SampleSize: i.SampleSize, Seed: i.Seed, Status: i.Status,
-		SalesChecked: i.SalesChecked, CreatedAt: i.CreatedAt, FinishedAt: i.FinishedAt, SampledGrants: []string{}}
+		SalesChecked: i.SalesChecked, CreatedAt: i.CreatedAt, FinishedAt: i.FinishedAt, Version: i.Version, SampledGrants: []string{}}
 	for _, g := range i.SampledGrants {
 		out.SampledGrants = append(out.SampledGrants, g.String())
 	}

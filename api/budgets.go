@@ -27,10 +27,11 @@ type Budget struct {
 	CustomerID *string `json:"customer_id" format:"uuid"`
 	Tier       *string `json:"tier"`
 	Amount     string  `json:"amount"`
+	Version    int32   `json:"version" doc:"1 when first set; one more with each PUT that changes the amount (SPEC §3)"`
 }
 
 func budgetOut(b kam.Budget) Budget {
-	return Budget{ID: b.ID.String(), Year: b.Year, CustomerID: uuidString(b.CustomerID), Tier: b.Tier, Amount: money(b.Amount)}
+	return Budget{ID: b.ID.String(), Year: b.Year, CustomerID: uuidString(b.CustomerID), Tier: b.Tier, Amount: money(b.Amount), Version: b.Version}
 }
 
 type amountBody struct {
@@ -121,6 +122,7 @@ type Invitee struct {
 	KeyPersonID *string `json:"key_person_id" format:"uuid"`
 	StaffID     *string `json:"staff_id" format:"uuid"`
 	Attended    *bool   `json:"attended"`
+	Version     int32   `json:"version" doc:"1 when invited; one more with each change of attended (SPEC §3)"`
 }
 
 func (s *Server) budgetRoutes() {
@@ -404,7 +406,7 @@ func (s *Server) eventsOut(ctx context.Context, rows []kam.Event, manager *uuid.
 
 func inviteeOut(i kam.Invitee) Invitee {
 	x := i.Invited
-	return Invitee{ID: i.ID.String(), CustomerID: uuidString(x.CustomerID), KeyPersonID: uuidString(x.KeyPersonID), StaffID: uuidString(x.StaffID), Attended: i.Attended}
+	return Invitee{ID: i.ID.String(), CustomerID: uuidString(x.CustomerID), KeyPersonID: uuidString(x.KeyPersonID), StaffID: uuidString(x.StaffID), Attended: i.Attended, Version: i.Version}
 }
 
 func (s *Server) listEvents(ctx context.Context, in *struct {

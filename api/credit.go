@@ -102,6 +102,7 @@ type Statement struct {
 	DueDate     string     `json:"due_date" doc:"due_at in the company time zone"`
 	Status      string     `json:"status" enum:"open,paid,overdue"`
 	PaidAt      *time.Time `json:"paid_at"`
+	Version     int32      `json:"version" doc:"1 when the cycle closes; one more with each payment set against it, reversal, or its falling overdue (SPEC §3)"`
 }
 
 func (s *Server) creditRoutes() {
@@ -324,7 +325,7 @@ func (s *Server) listStatements(ctx context.Context, in *struct {
 func (s *Server) statementOut(st kam.Statement) Statement {
 	tz := s.procs.Settings.Timezone
 	return Statement{ID: st.ID.String(), PeriodStart: st.PeriodStart, PeriodEnd: st.PeriodEnd, AmountDue: money(st.AmountDue),
-		Reversed: money(st.Reversed), Paid: money(st.Paid), Balance: money(st.Balance()), DueAt: st.DueAt, DueDate: st.DueAt.In(tz).Format(time.DateOnly), Status: st.Status, PaidAt: st.PaidAt}
+		Reversed: money(st.Reversed), Paid: money(st.Paid), Balance: money(st.Balance()), DueAt: st.DueAt, DueDate: st.DueAt.In(tz).Format(time.DateOnly), Status: st.Status, PaidAt: st.PaidAt, Version: st.Version}
 }
 
 func statementCursor(st kam.Statement) string {

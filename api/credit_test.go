@@ -52,6 +52,9 @@ func TestCreditSuspendedAndReinstated(t *testing.T) {
 	if len(sts) != 1 || sts[0]["status"] != "overdue" || sts[0]["amount_due"] != "300.00" {
 		t.Fatalf("statements = %v", sts)
 	}
+	// SPEC §3: billed (1), then overdue (2).
+	wantVersion(t, "an overdue statement", sts[0], 2)
+	wantVersion(t, "a charge billed", listed(t, "/v1/customers/"+c+"/charges", fin.Token, "reference", "INV-1"), 2)
 	cr := must(t, call(t, "GET", "/v1/customers/"+c+"/credit", fin.Token, nil), 200)
 	if cr.Body["suspended_at"] == nil || cr.str("suspension_reason") == "" {
 		t.Fatalf("suspension not recorded: %s", cr.Raw)
@@ -70,6 +73,7 @@ func TestCreditSuspendedAndReinstated(t *testing.T) {
 	if sts[len(sts)-1]["status"] != "paid" || sts[len(sts)-1]["paid"] != "300.00" {
 		t.Fatalf("statements = %v", sts)
 	}
+	wantVersion(t, "a statement paid", sts[len(sts)-1], 3)
 	// (The 10.00 charged after reinstatement is billed and missed in turn in
 	// the next seconds; the first statement's notices are what is checked.)
 	first := sts[len(sts)-1]["id"].(string)

@@ -35,12 +35,13 @@ type Delegation struct {
 	EndedAt     *time.Time `json:"ended_at" doc:"Set when it was ended early (DELETE)"`
 	EndedBy     *string    `json:"ended_by" format:"uuid"`
 	InForce     bool       `json:"in_force" doc:"The deputy decides for the delegator now"`
+	Version     int32      `json:"version" doc:"1 when created; 2 once ended early (SPEC §3); in_force changes with the clock, not the version"`
 }
 
 func delegationOut(d kam.Delegation) Delegation {
 	return Delegation{ID: d.ID.String(), FromStaffID: d.FromStaffID.String(), ToStaffID: d.ToStaffID.String(), StartsAt: d.StartsAt,
 		EndsAt: d.EndsAt, Reason: d.Reason, CreatedBy: d.CreatedBy.String(), CreatedAt: d.CreatedAt, EndedAt: d.EndedAt,
-		EndedBy: uuidString(d.EndedBy), InForce: d.InForceAt(time.Now())}
+		EndedBy: uuidString(d.EndedBy), InForce: d.InForceAt(time.Now()), Version: d.Version}
 }
 
 func (s *Server) delegationRoutes() {

@@ -60,6 +60,7 @@ type DiscountRequest struct {
 	PolicyMaxRate   string          `json:"policy_max_standard_rate" doc:"The policy snapshot that routed this request"`
 	PolicyHardCap   string          `json:"policy_hard_cap_rate"`
 	CreatedAt       time.Time       `json:"created_at"`
+	Version         int32           `json:"version" doc:"1 when requested; one more with each change of what this answer shows: a decision, stage, deadline, reminder, escalation, withdrawal, expiry or a handover of the requester (SPEC §3)"`
 	UpdatedAt       time.Time       `json:"updated_at"`
 }
 
@@ -73,7 +74,7 @@ func discountOut(v kam.DiscountView) DiscountRequest {
 		ValidFrom: r.ValidFrom.Format(time.DateOnly), ValidTo: r.ValidTo.Format(time.DateOnly), Reason: r.Reason,
 		Route: r.Route, State: r.State, Stage: r.Stage, Escalated: r.Escalated, Deadline: r.Deadline, Reminders: r.Reminders,
 		PolicyMaxRate: rateString(r.PolicyMaxStandardRate), PolicyHardCap: rateString(r.PolicyHardCapRate),
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Decisions: []DecisionEntry{},
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Version: r.Version, Decisions: []DecisionEntry{},
 	}
 	for _, d := range v.Decisions {
 		out.Decisions = append(out.Decisions, DecisionEntry{Stage: d.Stage, Decision: d.Decision, By: d.DecidedBy.String(),
@@ -105,6 +106,7 @@ type Grant struct {
 	RevokedOn       *string    `json:"revoked_on" doc:"The company's day of the revocation: sales dated later are inspection findings"`
 	RevokedBy       *string    `json:"revoked_by" format:"uuid"`
 	RevokeReason    *string    `json:"revoke_reason"`
+	Version         int32      `json:"version" doc:"1 when granted; one more when it ends or is revoked (SPEC §3)"`
 }
 
 // GrantRevoke ends a grant before its valid_to (SPEC §7).
@@ -125,13 +127,14 @@ type Filing struct {
 	AcknowledgedAt  *time.Time `json:"acknowledged_at"`
 	AcknowledgedBy  *string    `json:"acknowledged_by" format:"uuid"`
 	Rate            string     `json:"rate,omitempty"`
+	Version         int32      `json:"version" doc:"1 when filed; 2 once acknowledged (SPEC §3)"`
 	Method          string     `json:"method,omitempty"`
 	ProductCategory string     `json:"product_category,omitempty"`
 }
 
 func filingOut(f kam.Filing) Filing {
 	return Filing{ID: f.ID.String(), Kind: f.Kind, RequestID: f.RequestID.String(), GrantID: f.GrantID.String(), CustomerID: f.CustomerID.String(),
-		FiledAt: f.FiledAt, Acknowledged: f.AcknowledgedAt != nil, AcknowledgedAt: f.AcknowledgedAt, AcknowledgedBy: uuidString(f.AcknowledgedBy)}
+		FiledAt: f.FiledAt, Acknowledged: f.AcknowledgedAt != nil, AcknowledgedAt: f.AcknowledgedAt, AcknowledgedBy: uuidString(f.AcknowledgedBy), Version: f.Version}
 }
 
 // PolicyPut sets a discount policy.
@@ -434,7 +437,7 @@ func (s *Server) answerUpdate(ctx context.Context, before kam.DiscountView, st w
 	if updateErr != nil {
 		return nil, s.processErr(ctx, r.CustomerID, updateErr)
 	}
-	if st.UpdatedAt.IsZero() {
+	if st.UpdatedAt.IsZero() || st.Version == 0 {
 		view, err := s.store.GetDiscountRequest(ctx, store.DiscountViewer{}, r.ID)
 		if err != nil {
 			return nil, problemFor(s.log, err)
@@ -455,6 +458,7 @@ func afterUpdate(before kam.DiscountView, st workflows.DiscountState) kam.Discou
 		v.Request.Deadline = &d
 	}
 	v.Request.Reminders, v.Request.UpdatedAt, v.Request.Stage = int32(st.Reminders), asStored(st.UpdatedAt), nil
+	v.Request.Version = st.Version
 	if st.Stage != "" {
 		stage := st.Stage
 		v.Request.Stage = &stage
@@ -590,7 +594,7 @@ func grantOut(g kam.Grant) Grant {
 	return Grant{ID: g.ID.String(), RequestID: g.RequestID.String(), CustomerID: g.CustomerID.String(), ProductCategory: g.ProductCategory,
 		Rate: rateString(g.Rate), Method: g.Method, ValidFrom: g.ValidFrom.Format(time.DateOnly), ValidTo: g.ValidTo.Format(time.DateOnly),
 		GrantedAt: g.GrantedAt, ApprovedBy: g.ApprovedBy.String(), EndedAt: g.EndedAt,
-		RevokedAt: g.RevokedAt, RevokedOn: dateString(g.RevokedOn), RevokedBy: uuidString(g.RevokedBy), RevokeReason: g.RevokeReason}
+		RevokedAt: g.RevokedAt, RevokedOn: dateString(g.RevokedOn), RevokedBy: uuidString(g.RevokedBy), RevokeReason: g.RevokeReason, Version: g.Version}
 }
 
 // revokeGrant ends a grant now (SPEC §7) through an update on its approval

@@ -42,6 +42,7 @@ type Greeting struct {
 	AccountManagerID *string    `json:"account_manager_id" format:"uuid"`
 	Status           string     `json:"status" enum:"open,done,cancelled" doc:"cancelled: the key person was removed, or their birthday corrected (Art. 19)"`
 	DoneAt           *time.Time `json:"done_at"`
+	Version          int32      `json:"version" doc:"1 when the task is made; one more with each change of its status or account manager (SPEC §3)"`
 }
 
 // greetingOut shapes a task for a caller reading locale (SPEC §7
@@ -51,7 +52,7 @@ func greetingOut(locale string) func(kam.Greeting) Greeting {
 		return Greeting{ID: g.ID.String(), CustomerID: g.CustomerID.String(), Occasion: g.Occasion, On: g.OccasionOn.Format(time.DateOnly),
 			KeyPersonID: uuidString(g.KeyPersonID), HolidayID: uuidString(g.HolidayID),
 			Title: activities.GreetingTitle(g.Occasion, g.CustomerName, g.Subject).Render(locale), Gift: g.Gift,
-			AccountManagerID: uuidString(g.AccountManagerID), Status: g.Status, DoneAt: g.DoneAt}
+			AccountManagerID: uuidString(g.AccountManagerID), Status: g.Status, DoneAt: g.DoneAt, Version: g.Version}
 	}
 }
 

@@ -27,6 +27,7 @@ type Handover struct {
 	WorkflowID     string     `json:"workflow_id" doc:"The Temporal run that moves the accounts"`
 	CreatedAt      time.Time  `json:"created_at"`
 	FinishedAt     *time.Time `json:"finished_at"`
+	Version        int32      `json:"version" doc:"1 when begun; one more with each batch and when it finishes (SPEC §3)"`
 	Link           string     `json:"link" doc:"Where to follow its progress"`
 }
 
@@ -34,7 +35,7 @@ func handoverOut(h kam.Handover) Handover {
 	return Handover{ID: h.ID.String(), Status: h.Status, FromStaffID: h.FromStaffID.String(), ToStaffID: h.ToStaffID.String(),
 		RequestedBy: h.RequestedBy.String(), AccountsMoved: h.AccountsMoved, RequestsMoved: h.RequestsMoved,
 		GreetingsMoved: h.GreetingsMoved, Batches: h.Batches, Reason: h.Reason, WorkflowID: workflows.HandoverWorkflowID(h.ID),
-		CreatedAt: h.CreatedAt, FinishedAt: h.FinishedAt, Link: handoverLink(h)}
+		CreatedAt: h.CreatedAt, FinishedAt: h.FinishedAt, Version: h.Version, Link: handoverLink(h)}
 }
 
 func handoverLink(h kam.Handover) string {

@@ -30,6 +30,7 @@ type Charge struct {
 	ReversalOf  *string   `json:"reversal_of" format:"uuid" doc:"The charge this one reverses"`
 	ReversedBy  *string   `json:"reversed_by" format:"uuid" doc:"The reversal of this charge, once reversed"`
 	Reason      *string   `json:"reason" doc:"Why the reversal was made"`
+	Version     int32     `json:"version" doc:"1 when recorded; one more when its cycle bills it and when it is reversed (SPEC §3)"`
 }
 
 // Payment is a remittance as recorded (Art. 7.5), or the reversal of one.
@@ -44,6 +45,7 @@ type Payment struct {
 	ReversalOf *string   `json:"reversal_of" format:"uuid" doc:"The payment this one reverses"`
 	ReversedBy *string   `json:"reversed_by" format:"uuid" doc:"The reversal of this payment, once reversed"`
 	Reason     *string   `json:"reason" doc:"Why the reversal was made"`
+	Version    int32     `json:"version" doc:"1 when recorded; 2 once reversed (SPEC §3)"`
 }
 
 // ReversalCreate says why an entry is reversed.
@@ -136,13 +138,13 @@ func (s *Server) listPayments(ctx context.Context, in *ledgerList) (*struct{ Bod
 func chargeOut(e kam.LedgerEntry) Charge {
 	return Charge{ID: e.ID.String(), CustomerID: e.CustomerID.String(), Amount: money(e.Amount), Reference: e.Reference,
 		OccurredOn: dateText(e.On), CreatedAt: e.CreatedAt, CreatedBy: uuidString(e.CreatedBy), StatementID: uuidString(e.StatementID),
-		ReversalOf: uuidString(e.ReversalOf), ReversedBy: uuidString(e.ReversedBy), Reason: e.Reason}
+		ReversalOf: uuidString(e.ReversalOf), ReversedBy: uuidString(e.ReversedBy), Reason: e.Reason, Version: e.Version}
 }
 
 func paymentOut(e kam.LedgerEntry) Payment {
 	return Payment{ID: e.ID.String(), CustomerID: e.CustomerID.String(), Amount: money(e.Amount), Reference: e.Reference,
 		ReceivedOn: dateText(e.On), CreatedAt: e.CreatedAt, CreatedBy: uuidString(e.CreatedBy),
-		ReversalOf: uuidString(e.ReversalOf), ReversedBy: uuidString(e.ReversedBy), Reason: e.Reason}
+		ReversalOf: uuidString(e.ReversalOf), ReversedBy: uuidString(e.ReversedBy), Reason: e.Reason, Version: e.Version}
 }
 
 type ledgerReversal func(ctx context.Context, scope store.Scope, r store.Reversal) (kam.Posting, error)

@@ -22,11 +22,12 @@ type Notification struct {
 	CustomerID *string    `json:"customer_id" format:"uuid"`
 	CreatedAt  time.Time  `json:"created_at"`
 	ReadAt     *time.Time `json:"read_at"`
+	Version    int32      `json:"version" doc:"1 when delivered; 2 once read (SPEC §3)"`
 }
 
 func notificationOut(n kam.Notification) Notification {
 	return Notification{ID: n.ID.String(), EventKey: n.EventKey, Kind: n.Kind, Title: n.Title, Body: n.Body,
-		CustomerID: uuidString(n.CustomerID), CreatedAt: n.CreatedAt, ReadAt: n.ReadAt}
+		CustomerID: uuidString(n.CustomerID), CreatedAt: n.CreatedAt, ReadAt: n.ReadAt, Version: n.Version}
 }
 
 func (s *Server) inboxRoutes() {

@@ -77,10 +77,11 @@ type TokenInfo struct {
 	ExpiresAt  *time.Time `json:"expires_at"`
 	LastUsedAt *time.Time `json:"last_used_at" doc:"Updated at most once a minute"`
 	RevokedAt  *time.Time `json:"revoked_at"`
+	Version    int32      `json:"version" doc:"1 when issued; 2 once revoked; last_used_at moves without it (SPEC §3)"`
 }
 
 func tokenInfoOut(t kam.TokenInfo) TokenInfo {
-	return TokenInfo{ID: t.ID.String(), CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt}
+	return TokenInfo{ID: t.ID.String(), CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt, Version: t.Version}
 }
 
 // TokenCreate optionally bounds a token's life.
@@ -93,6 +94,7 @@ type Token struct {
 	ID        string     `json:"id" format:"uuid"`
 	Token     string     `json:"token" doc:"The secret; only this response ever shows it"`
 	ExpiresAt *time.Time `json:"expires_at"`
+	Version   int32      `json:"version" doc:"1: the token as issued (SPEC §3)"`
 }
 
 func (s *Server) staffRoutes() {
@@ -176,7 +178,7 @@ func (s *Server) createToken(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, problemFor(s.log, err)
 	}
-	return &struct{ Body Token }{Body: Token{ID: t.ID.String(), Token: secret, ExpiresAt: t.ExpiresAt}}, nil
+	return &struct{ Body Token }{Body: Token{ID: t.ID.String(), Token: secret, ExpiresAt: t.ExpiresAt, Version: t.Version}}, nil
 }
 
 func (s *Server) revokeToken(ctx context.Context, in *struct {

@@ -48,6 +48,7 @@ type Ticket struct {
 	ResolutionBreached bool          `json:"resolution_breached"`
 	Escalated          bool          `json:"escalated"`
 	OpenedBy           string        `json:"opened_by" format:"uuid"`
+	Version            int32         `json:"version" doc:"1 when opened; one more with each handling record, and with each missed target the SLA run marks (SPEC §3)"`
 	CreatedAt          time.Time     `json:"created_at"`
 	Events             []TicketEvent `json:"events,omitempty" doc:"The first handling records, oldest first; events_next_cursor continues them at GET /v1/tickets/{id}/events"`
 	EventsNextCursor   string        `json:"events_next_cursor,omitempty" doc:"Pass as ?cursor= to GET /v1/tickets/{id}/events for the records after these"`
@@ -65,7 +66,7 @@ func ticketOut(t kam.Ticket) Ticket {
 	return Ticket{ID: t.ID.String(), CustomerID: t.CustomerID.String(), Kind: t.Kind, Subject: t.Subject, Body: t.Body,
 		Priority: t.Priority, Status: t.Status, RespondBy: t.RespondBy, ResolveBy: t.ResolveBy, AcknowledgedAt: t.AcknowledgedAt,
 		ResolvedAt: t.ResolvedAt, ClosedAt: t.ClosedAt, ResponseBreached: t.ResponseBreached, ResolutionBreached: t.ResolutionBreached,
-		Escalated: t.Escalated, OpenedBy: t.OpenedBy.String(), CreatedAt: t.CreatedAt}
+		Escalated: t.Escalated, OpenedBy: t.OpenedBy.String(), CreatedAt: t.CreatedAt, Version: t.Version}
 }
 
 func (s *Server) ticketRoutes() {

@@ -37,6 +37,7 @@ type TierReview struct {
 	PendingCount  int32      `json:"pending_count" doc:"Proposals not yet decided"`
 	CreatedAt     time.Time  `json:"created_at"`
 	FinishedAt    *time.Time `json:"finished_at"`
+	Version       int32      `json:"version" doc:"1 when started; one more when it finishes and with each decided proposal (pending_count) (SPEC §3)"`
 }
 
 // TierReviewDetail is a review with a page of its proposals.
@@ -58,6 +59,7 @@ type TierProposal struct {
 	DecidedBy    *string    `json:"decided_by" format:"uuid"`
 	DecidedAt    *time.Time `json:"decided_at"`
 	Comment      string     `json:"comment"`
+	Version      int32      `json:"version" doc:"1 when proposed; 2 once decided (SPEC §3)"`
 }
 
 // ProposalDecision is the KA Department's decision on a proposal.
@@ -69,12 +71,12 @@ type ProposalDecision struct {
 func tierReviewOut(r kam.TierReview) TierReview {
 	return TierReview{ID: r.ID.String(), Status: r.Status, Trigger: r.Trigger, RequestedBy: uuidString(r.RequestedBy),
 		AsOf: dateText(r.AsOf), PeriodFrom: dateText(r.PeriodFrom), PeriodTo: dateText(r.PeriodTo), Graded: r.Graded,
-		ProposalCount: r.Proposals, PendingCount: r.Pending, CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt}
+		ProposalCount: r.Proposals, PendingCount: r.Pending, CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt, Version: r.Version}
 }
 
 func proposalOut(p kam.TierProposal) TierProposal {
 	return TierProposal{CustomerID: p.CustomerID.String(), From: p.From, To: p.To, Revenue12m: money(p.Revenue12m),
-		ActiveMonths: p.ActiveMonths, Decision: p.Decision, DecidedBy: uuidString(p.DecidedBy), DecidedAt: p.DecidedAt, Comment: p.Comment}
+		ActiveMonths: p.ActiveMonths, Decision: p.Decision, DecidedBy: uuidString(p.DecidedBy), DecidedAt: p.DecidedAt, Comment: p.Comment, Version: p.Version}
 }
 
 func (s *Server) tierReviewRoutes() {

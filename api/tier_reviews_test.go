@@ -204,6 +204,8 @@ func TestTierReviewGradesAFixture(t *testing.T) {
 		rv.str("as_of") != "2025-07-15" || rv.str("requested_by") != ka.ID || rv.Body["proposal_count"].(float64) < 4 {
 		t.Fatalf("review %s", rv.Raw)
 	}
+	// SPEC §3: started (1), done (2); each decided proposal moves it on.
+	wantVersion(t, "a review done", rv.Body, 2)
 
 	proposals := readProposals(t, id, gm.Token)
 	want := map[string][4]any{
@@ -245,6 +247,8 @@ func TestTierReviewGradesAFixture(t *testing.T) {
 	if acc.str("decision") != "accepted" || acc.str("decided_by") != ka.ID || acc.str("to") != "S" {
 		t.Fatalf("accepted %s", acc.Raw)
 	}
+	wantVersion(t, "a decided proposal", acc.Body, 2)
+	wantVersion(t, "a review with one decision", must(t, call(t, "GET", "/v1/tier-reviews/"+id, ka.Token, nil), 200).Body, 3)
 	if tier := must(t, call(t, "GET", "/v1/customers/"+up, ka.Token, nil), 200).str("tier"); tier != "S" {
 		t.Fatalf("tier %s after accepting B → S", tier)
 	}
@@ -307,6 +311,10 @@ func TestTierReviewGradesAFixture(t *testing.T) {
 	if r.Body["pending_count"].(float64) != r.Body["proposal_count"].(float64)-4 {
 		t.Fatalf("counts %s", r.Raw)
 	}
+	// Four decisions stand (up, down, out, one of race's); the refused ones changed nothing.
+	wantVersion(t, "a review with four decisions", r.Body, 6)
+	wantVersion(t, "a listed review", listed(t, "/v1/tier-reviews", ka.Token, "id", id), 6)
+	wantVersion(t, "a listed decided proposal", readProposals(t, id, ka.Token)[down], 2)
 	problem(t, call(t, "GET", "/v1/tier-reviews/"+id, am.Token, nil), 403, "forbidden")
 	problem(t, call(t, "GET", "/v1/tier-reviews/"+mustUUID(t, up).String(), ka.Token, nil), 404, "not_found")
 }

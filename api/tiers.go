@@ -27,13 +27,14 @@ type Tier struct {
 	MinAnnualRevenue     string    `json:"min_annual_revenue" doc:"Art. 2: revenue over the last 12 months an account needs for this tier"`
 	MinActiveMonths      int32     `json:"min_active_months" doc:"Art. 2: months of the last 12 in which it bought"`
 	UpdatedAt            time.Time `json:"updated_at"`
+	Version              int32     `json:"version" doc:"1 when created; one more with each PUT that changes it (SPEC §3)"`
 }
 
 func tierOut(t kam.Tier) Tier {
 	return Tier{Code: t.Code, Name: t.Name, Rank: t.Rank, VisitCadence: t.VisitCadence,
 		TicketResponseWithin: t.TicketResponseWithin, TicketResolveWithin: t.TicketResolveWithin,
 		GreetingOccasions: t.GreetingOccasions, Gift: t.Gift, MinAnnualRevenue: money(t.MinAnnualRevenue),
-		MinActiveMonths: t.MinActiveMonths, UpdatedAt: t.UpdatedAt}
+		MinActiveMonths: t.MinActiveMonths, UpdatedAt: t.UpdatedAt, Version: t.Version}
 }
 
 // DiscountPolicy is what the KA Department may approve per tier and line of business (Art. 12).
@@ -44,6 +45,7 @@ type DiscountPolicy struct {
 	HardCapRate     string    `json:"hard_cap_rate"`
 	Methods         []string  `json:"methods"`
 	UpdatedAt       time.Time `json:"updated_at"`
+	Version         int32     `json:"version" doc:"1 when created; one more with each PUT that changes it (SPEC §3)"`
 }
 
 func (s *Server) tierRoutes() {
@@ -111,7 +113,7 @@ func (s *Server) listPolicies(ctx context.Context, in *pageInput) (*struct{ Body
 
 func policyOut(p kam.DiscountPolicy) DiscountPolicy {
 	return DiscountPolicy{Tier: p.Tier, ProductCategory: p.ProductCategory, MaxStandardRate: rateString(p.MaxStandardRate),
-		HardCapRate: rateString(p.HardCapRate), Methods: p.Methods, UpdatedAt: p.UpdatedAt}
+		HardCapRate: rateString(p.HardCapRate), Methods: p.Methods, UpdatedAt: p.UpdatedAt, Version: p.Version}
 }
 
 // TierPut creates a tier or changes it (Art. 2, 3, 15). The service policy

@@ -38,11 +38,12 @@ type Visit struct {
 	Outcome      string     `json:"outcome"`
 	FollowUps    string     `json:"follow_ups"`
 	CompletedAt  *time.Time `json:"completed_at"`
+	Version      int32      `json:"version" doc:"1 when planned or recorded; one more when a planned visit is done, missed or cancelled, or a withdrawn one planned again (SPEC §3)"`
 }
 
 func visitOut(v kam.Visit) Visit {
 	out := Visit{ID: v.ID.String(), CustomerID: v.CustomerID.String(), Status: v.Status, DueAt: v.DueAt, VisitedOn: dateString(v.VisitedOn),
-		StaffID: uuidString(v.StaffID), Notes: v.Notes, Outcome: v.Outcome, FollowUps: v.FollowUps, CompletedAt: v.CompletedAt, KeyPersonIDs: []string{}}
+		StaffID: uuidString(v.StaffID), Notes: v.Notes, Outcome: v.Outcome, FollowUps: v.FollowUps, CompletedAt: v.CompletedAt, Version: v.Version, KeyPersonIDs: []string{}}
 	for _, k := range v.KeyPersonIDs {
 		out.KeyPersonIDs = append(out.KeyPersonIDs, k.String())
 	}

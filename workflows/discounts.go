@@ -102,6 +102,9 @@ type DiscountState struct {
 	// Decided is, in a decide update's answer, the decision it recorded:
 	// with UpdatedAt, what the API answers with, reading nothing back.
 	Decided *kam.DiscountDecision `json:",omitempty"`
+	// Version is the request's version its last save left (SPEC §3); 0 from
+	// a worker older than it, or a save replayed from before it.
+	Version int32 `json:",omitempty"`
 }
 
 // DiscountApproval is Art. 11–12: tiered management, level-by-level approval.
@@ -382,7 +385,14 @@ func (w *approval) withdraw(ctx workflow.Context, _ Withdrawal) (DiscountState, 
 }
 
 func (w *approval) save(ctx workflow.Context, d *kam.DiscountDecision) error {
-	return workflow.ExecuteLocalActivity(withLocalActivity(ctx), act.SaveDiscountState, w.stateRecord(ctx, d)).Get(ctx, nil)
+	// The version only feeds answers: a save recorded before the activity
+	// answered one replays with none (0), and the API then reads it.
+	var version int32
+	if err := workflow.ExecuteLocalActivity(withLocalActivity(ctx), act.SaveDiscountState, w.stateRecord(ctx, d)).Get(ctx, &version); err != nil {
+		return err
+	}
+	w.st.Version = version
+	return nil
 }
 
 // stateRecord is the row a save writes: the run's state now, with the

@@ -54,12 +54,17 @@ WHERE (sqlc.narg(viewer_id)::uuid IS NULL
 ORDER BY id
 LIMIT sqlc.arg(lim);
 
--- name: SaveDiscountState :exec
+-- name: SaveDiscountState :one
 -- The workflow writes its state here so that reads never need Temporal.
--- $8 is when the run changed it (its own clock), which its answer names too.
+-- $8 is when the run changed it (its own clock), which its answer names too,
+-- with the version the save left (no row: a newer save came first).
 UPDATE discount_requests SET state = $2, stage = $3, escalated = $4, deadline = $5, reminders = $6, state_seq = $7,
     updated_at = $8, closed_at = CASE WHEN $2 = 'pending' THEN NULL ELSE coalesce(closed_at, $8) END
-WHERE id = $1 AND state_seq < $7;
+WHERE id = $1 AND state_seq < $7
+RETURNING version;
+
+-- name: DiscountRequestVersion :one
+SELECT version FROM discount_requests WHERE id = $1;
 
 -- name: InsertDiscountDecision :execrows
 -- on_behalf_of: the delegator a deputy decided for (SPEC §7), or NULL;

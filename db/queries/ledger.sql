@@ -81,3 +81,10 @@ WHERE (sqlc.narg(status)::text IS NULL OR a.status = sqlc.narg(status))
   AND (sqlc.narg(after_code)::text IS NULL OR (c.code, c.id) > (sqlc.narg(after_code), sqlc.narg(after_id)::uuid))
 ORDER BY c.code, c.id
 LIMIT sqlc.arg(lim);
+
+-- name: TouchCharge :exec
+-- A reversed charge shows its reversal (reversed_by): a new version.
+UPDATE credit_charges SET version = version + 1 WHERE id = $1;
+
+-- name: TouchPayment :exec
+UPDATE credit_payments SET version = version + 1 WHERE id = $1;

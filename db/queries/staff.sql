@@ -57,7 +57,7 @@ SELECT * FROM api_tokens WHERE id = $1 AND staff_id = $2;
 
 -- name: ListTokens :many
 -- What a token list may show: never the hash.
-SELECT id, staff_id, created_at, expires_at, last_used_at, revoked_at FROM api_tokens
+SELECT id, staff_id, created_at, expires_at, last_used_at, revoked_at, version FROM api_tokens
 WHERE staff_id = sqlc.arg(staff_id)
   AND (sqlc.narg(after)::uuid IS NULL OR id > sqlc.narg(after))
 ORDER BY id

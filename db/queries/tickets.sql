@@ -28,7 +28,11 @@ ORDER BY t.priority, CASE WHEN t.status = 'open' THEN t.respond_by ELSE t.resolv
 LIMIT sqlc.arg(lim);
 
 -- name: SetTicketStatus :one
-UPDATE tickets SET status = $2, acknowledged_at = $3, resolved_at = $4, closed_at = $5, resolve_by = $6, updated_at = now()
+-- Every handling record is a change of the ticket its answer shows, a note
+-- too (its status unchanged): the version moves here, once, not by the
+-- trigger's comparison of the row.
+UPDATE tickets SET status = $2, acknowledged_at = $3, resolved_at = $4, closed_at = $5, resolve_by = $6, updated_at = now(),
+    version = version + 1
 WHERE id = $1 RETURNING *;
 
 -- name: InsertTicketEvent :one

@@ -34,6 +34,10 @@ ON CONFLICT (review_id, customer_id) DO NOTHING;
 UPDATE tier_reviews SET status = 'done', graded = $2, finished_at = coalesce(finished_at, now())
 WHERE id = $1 RETURNING *;
 
+-- name: TouchTierReview :exec
+-- A decided proposal changes its review's pending_count.
+UPDATE tier_reviews SET version = version + 1 WHERE id = $1;
+
 -- name: GetTierReview :one
 SELECT r.*,
        (SELECT count(*) FROM tier_review_proposals p WHERE p.review_id = r.id)::int AS proposals,

@@ -12,7 +12,7 @@ import (
 )
 
 func budgetOf(b dbq.KaBudget) kam.Budget {
-	return kam.Budget{ID: b.ID, Year: b.Year, CustomerID: b.CustomerID, Tier: b.Tier, Amount: b.Amount, UpdatedAt: b.UpdatedAt}
+	return kam.Budget{ID: b.ID, Year: b.Year, CustomerID: b.CustomerID, Tier: b.Tier, Amount: b.Amount, UpdatedAt: b.UpdatedAt, Version: b.Version}
 }
 
 func costOf(c dbq.KaCost) kam.Cost {

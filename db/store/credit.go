@@ -261,7 +261,7 @@ func deref[T any](p *T) T {
 func statementOf(st dbq.Statement) kam.Statement {
 	return kam.Statement{ID: st.ID, CustomerID: st.CustomerID, PeriodStart: st.PeriodStart, PeriodEnd: st.PeriodEnd,
 		AmountDue: st.AmountDue, Reversed: st.Reversed, Paid: st.Paid, DueAt: st.DueAt, Status: st.Status, CreatedAt: st.CreatedAt,
-		PaidAt: st.PaidAt, Reopened: st.Reopened}
+		PaidAt: st.PaidAt, Reopened: st.Reopened, Version: st.Version}
 }
 
 // Charge admits a purchase on credit (Art. 13) under the agreement's row lock:
@@ -555,10 +555,10 @@ func ptrTo[T any](v T) *T { return &v }
 
 func chargeOf(c dbq.CreditCharge, reversedBy *uuid.UUID) kam.LedgerEntry {
 	return kam.LedgerEntry{ID: c.ID, CustomerID: c.CustomerID, Amount: c.Amount, Reference: c.Reference, On: c.OccurredOn,
-		CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, StatementID: c.StatementID, ReversalOf: c.ReversesID, ReversedBy: reversedBy, Reason: c.Reason}
+		CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, StatementID: c.StatementID, ReversalOf: c.ReversesID, ReversedBy: reversedBy, Reason: c.Reason, Version: c.Version}
 }
 
 func paymentOf(p dbq.CreditPayment, reversedBy *uuid.UUID) kam.LedgerEntry {
 	return kam.LedgerEntry{ID: p.ID, CustomerID: p.CustomerID, Amount: p.Amount, Reference: p.Reference, On: p.ReceivedOn,
-		CreatedAt: p.CreatedAt, CreatedBy: p.CreatedBy, ReversalOf: p.ReversesID, ReversedBy: reversedBy, Reason: p.Reason}
+		CreatedAt: p.CreatedAt, CreatedBy: p.CreatedBy, ReversalOf: p.ReversesID, ReversedBy: reversedBy, Reason: p.Reason, Version: p.Version}
 }

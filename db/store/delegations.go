@@ -14,7 +14,7 @@ import (
 
 func delegationOf(d dbq.Delegation) kam.Delegation {
 	return kam.Delegation{ID: d.ID, FromStaffID: d.FromStaffID, ToStaffID: d.ToStaffID, StartsAt: d.StartsAt, EndsAt: d.EndsAt,
-		Reason: d.Reason, CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt, EndedAt: d.EndedAt, EndedBy: d.EndedBy}
+		Reason: d.Reason, CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt, EndedAt: d.EndedAt, EndedBy: d.EndedBy, Version: d.Version}
 }
 
 // CreateDelegation records a delegation of approvals (SPEC §7). Both people

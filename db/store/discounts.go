@@ -80,7 +80,7 @@ func discountRequestOf(r dbq.DiscountRequest) kam.DiscountRequest {
 	return kam.DiscountRequest{ID: r.ID, CustomerID: r.CustomerID, RequesterID: r.RequesterID, FormerRequesters: r.FormerRequesters,
 		ProductCategory: r.ProductCategory, Rate: r.Rate, Method: r.Method, ValidFrom: r.ValidFrom, ValidTo: r.ValidTo, Reason: r.Reason, Route: r.Route,
 		PolicyMaxStandardRate: r.PolicyMaxStandardRate, PolicyHardCapRate: r.PolicyHardCapRate, State: r.State, Stage: r.Stage,
-		Escalated: r.Escalated, Deadline: r.Deadline, Reminders: r.Reminders, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, ClosedAt: r.ClosedAt}
+		Escalated: r.Escalated, Deadline: r.Deadline, Reminders: r.Reminders, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, ClosedAt: r.ClosedAt, Version: r.Version}
 }
 
 func decisionsOf(ds []dbq.DiscountDecision) []kam.StageDecision {
@@ -146,13 +146,16 @@ func (s *Store) ListDiscountRequests(ctx context.Context, v DiscountViewer, f Di
 	return out, nil
 }
 
-// SaveDiscountState writes the workflow's state and, with it, a decision.
-func (s *Store) SaveDiscountState(ctx context.Context, st kam.DiscountState) error {
+// SaveDiscountState writes the workflow's state and, with it, a decision. It
+// answers the request's version after the save (SPEC §3), which the run's
+// answer to a decision or withdrawal names without a read after it.
+func (s *Store) SaveDiscountState(ctx context.Context, st kam.DiscountState) (int32, error) {
 	at := st.At
 	if at.IsZero() {
 		at = time.Now()
 	}
-	return s.inTx(ctx, func(q *dbq.Queries) error {
+	var version int32
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
 		if d := st.Decision; d != nil {
 			decidedAt := d.At
 			if decidedAt.IsZero() {
@@ -163,9 +166,15 @@ func (s *Store) SaveDiscountState(ctx context.Context, st kam.DiscountState) err
 				return err
 			}
 		}
-		return q.SaveDiscountState(ctx, dbq.SaveDiscountStateParams{ID: st.RequestID, State: st.State, Stage: st.Stage, Escalated: st.Escalated,
+		var err error
+		version, err = q.SaveDiscountState(ctx, dbq.SaveDiscountStateParams{ID: st.RequestID, State: st.State, Stage: st.Stage, Escalated: st.Escalated,
 			Deadline: st.Deadline, Reminders: st.Reminders, StateSeq: st.Seq, UpdatedAt: at})
+		if errors.Is(err, pgx.ErrNoRows) {
+			version, err = q.DiscountRequestVersion(ctx, st.RequestID)
+		}
+		return err
 	})
+	return version, err
 }
 
 // ApplyGrant makes an approved request the account's discount standard (Art. 7.8). Idempotent.
@@ -261,7 +270,7 @@ func (s *Store) writeDiscountEvents(ctx context.Context, q *dbq.Queries, request
 func grantOf(g dbq.DiscountGrant) kam.Grant {
 	return kam.Grant{ID: g.ID, RequestID: g.RequestID, CustomerID: g.CustomerID, ProductCategory: g.ProductCategory, Rate: g.Rate,
 		Method: g.Method, ValidFrom: g.ValidFrom, ValidTo: g.ValidTo, GrantedAt: g.GrantedAt, ApprovedBy: g.ApprovedBy, EndedAt: g.EndedAt,
-		RevokedAt: g.RevokedAt, RevokedOn: g.RevokedOn, RevokedBy: g.RevokedBy, RevokeReason: g.RevokeReason}
+		RevokedAt: g.RevokedAt, RevokedOn: g.RevokedOn, RevokedBy: g.RevokedBy, RevokeReason: g.RevokeReason, Version: g.Version}
 }
 
 // GetGrant reads one grant in the caller's scope with what deciding its
@@ -273,7 +282,7 @@ func (s *Store) GetGrant(ctx context.Context, scope Scope, id uuid.UUID) (kam.Gr
 	}
 	g := grantOf(dbq.DiscountGrant{ID: r.ID, RequestID: r.RequestID, CustomerID: r.CustomerID, ProductCategory: r.ProductCategory, Rate: r.Rate,
 		Method: r.Method, ValidFrom: r.ValidFrom, ValidTo: r.ValidTo, GrantedAt: r.GrantedAt, ApprovedBy: r.ApprovedBy, EndedAt: r.EndedAt,
-		RevokedAt: r.RevokedAt, RevokedOn: r.RevokedOn, RevokedBy: r.RevokedBy, RevokeReason: r.RevokeReason})
+		RevokedAt: r.RevokedAt, RevokedOn: r.RevokedOn, RevokedBy: r.RevokedBy, RevokeReason: r.RevokeReason, Version: r.Version})
 	return kam.GrantView{Grant: g, Route: r.Route, Escalated: r.Escalated, RequesterID: r.RequesterID}, nil
 }
 
@@ -357,7 +366,7 @@ func (s *Store) EndGrant(ctx context.Context, requestID uuid.UUID) error {
 
 func filingOf(f dbq.Filing) kam.Filing {
 	return kam.Filing{ID: f.ID, RequestID: f.RequestID, GrantID: f.GrantID, CustomerID: f.CustomerID, FiledAt: f.FiledAt,
-		AcknowledgedAt: f.AcknowledgedAt, AcknowledgedBy: f.AcknowledgedBy, Kind: f.Kind}
+		AcknowledgedAt: f.AcknowledgedAt, AcknowledgedBy: f.AcknowledgedBy, Kind: f.Kind, Version: f.Version}
 }
 
 // ListFilings reads a page of filings with what their requests asked for,
@@ -375,7 +384,7 @@ func (s *Store) ListFilings(ctx context.Context, f kam.FilingFilter) ([]kam.File
 	out := make([]kam.FiledDiscount, 0, len(rows))
 	for _, r := range rows {
 		filing := kam.Filing{ID: r.ID, RequestID: r.RequestID, GrantID: r.GrantID, CustomerID: r.CustomerID, FiledAt: r.FiledAt,
-			AcknowledgedAt: r.AcknowledgedAt, AcknowledgedBy: r.AcknowledgedBy, Kind: r.Kind}
+			AcknowledgedAt: r.AcknowledgedAt, AcknowledgedBy: r.AcknowledgedBy, Kind: r.Kind, Version: r.Version}
 		out = append(out, kam.FiledDiscount{Filing: filing, Rate: r.Rate, Method: r.Method, ProductCategory: r.ProductCategory, RequesterID: r.RequesterID})
 	}
 	return out, nil

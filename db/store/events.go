@@ -16,7 +16,7 @@ func eventOf(e dbq.KaEvent) kam.Event {
 }
 
 func inviteeOf(i dbq.KaEventInvitee) kam.Invitee {
-	return kam.Invitee{ID: i.ID, EventID: i.EventID, Attended: i.Attended,
+	return kam.Invitee{ID: i.ID, EventID: i.EventID, Attended: i.Attended, Version: i.Version,
 		Invited: kam.Invitation{CustomerID: i.CustomerID, KeyPersonID: i.KeyPersonID, StaffID: i.StaffID}}
 }
 

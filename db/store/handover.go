@@ -136,7 +136,7 @@ func newHandover(from, to uuid.UUID, a Access) dbq.CreateHandoverParams {
 func handoverOf(h dbq.StaffHandover) kam.Handover {
 	return kam.Handover{ID: h.ID, FromStaffID: h.FromStaffID, ToStaffID: h.ToStaffID, RequestedBy: h.RequestedBy,
 		Status: h.Status, Reason: h.Reason, AccountsMoved: int(h.AccountsMoved), RequestsMoved: int(h.RequestsMoved),
-		GreetingsMoved: int(h.GreetingsMoved), Batches: int(h.Batches), CreatedAt: h.CreatedAt, FinishedAt: h.FinishedAt}
+		GreetingsMoved: int(h.GreetingsMoved), Batches: int(h.Batches), CreatedAt: h.CreatedAt, FinishedAt: h.FinishedAt, Version: h.Version}
 }
 
 func batchOf(b dbq.StaffHandoverBatch) kam.HandoverBatch {

@@ -56,6 +56,9 @@ func (s *Store) ReverseCharge(ctx context.Context, scope Scope, r Reversal) (kam
 		if err != nil {
 			return err
 		}
+		if err := q.TouchCharge(ctx, orig.CreditCharge.ID); err != nil {
+			return err
+		}
 		unapplied := a.Unapplied
 		if rev.StatementID != nil {
 			excess, err := creditStatement(ctx, q, *rev.StatementID, rev.Amount.Neg())
@@ -121,6 +124,9 @@ func (s *Store) ReversePayment(ctx context.Context, scope Scope, r Reversal) (ka
 		}
 		rev, err := q.InsertPaymentReversal(ctx, dbq.InsertPaymentReversalParams{ID: NewID(), CreatedBy: &r.By, Reason: &r.Reason, OriginalID: orig.CreditPayment.ID})
 		if err != nil {
+			return err
+		}
+		if err := q.TouchPayment(ctx, orig.CreditPayment.ID); err != nil {
 			return err
 		}
 		back := rev.Amount.Neg()

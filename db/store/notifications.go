@@ -270,5 +270,5 @@ func (s *Store) MarkRead(ctx context.Context, id, recipient uuid.UUID) (kam.Noti
 
 func notificationOf(n dbq.Notification) kam.Notification {
 	return kam.Notification{ID: n.ID, RecipientID: n.RecipientID, EventKey: n.EventKey, Kind: n.Kind, Title: n.Title,
-		Body: n.Body, CustomerID: n.CustomerID, CreatedAt: n.CreatedAt, ReadAt: n.ReadAt}
+		Body: n.Body, CustomerID: n.CustomerID, CreatedAt: n.CreatedAt, ReadAt: n.ReadAt, Version: n.Version}
 }

@@ -119,7 +119,7 @@ func (s *Store) IssueToken(ctx context.Context, staffID uuid.UUID, secret string
 		t, err = q.CreateToken(ctx, dbq.CreateTokenParams{ID: NewID(), StaffID: staffID, TokenHash: HashToken(secret), ExpiresAt: expiresAt})
 		return err
 	})
-	return kam.TokenInfo{ID: t.ID, StaffID: t.StaffID, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt}, err
+	return kam.TokenInfo{ID: t.ID, StaffID: t.StaffID, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt, Version: t.Version}, err
 }
 
 // Authenticate returns the staff member a bearer token belongs to. It stamps
@@ -346,7 +346,7 @@ func (s *Store) ListTokens(ctx context.Context, staffID uuid.UUID, after *uuid.U
 	}
 	out := make([]kam.TokenInfo, len(rows))
 	for i, t := range rows {
-		out[i] = kam.TokenInfo{ID: t.ID, StaffID: t.StaffID, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt}
+		out[i] = kam.TokenInfo{ID: t.ID, StaffID: t.StaffID, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt, Version: t.Version}
 	}
 	return out, nil
 }

@@ -177,7 +177,7 @@ func ticketOf(t dbq.Ticket) kam.Ticket {
 	return kam.Ticket{ID: t.ID, CustomerID: t.CustomerID, Kind: t.Kind, Subject: t.Subject, Body: t.Body, Priority: t.Priority,
 		Status: t.Status, OpenedBy: t.OpenedBy, RespondBy: t.RespondBy, ResolveBy: t.ResolveBy, AcknowledgedAt: t.AcknowledgedAt,
 		ResolvedAt: t.ResolvedAt, ClosedAt: t.ClosedAt, ResponseBreached: t.ResponseBreached, ResolutionBreached: t.ResolutionBreached,
-		Escalated: t.Escalated, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+		Escalated: t.Escalated, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, Version: t.Version}
 }
 
 // ListTickets reads a page of the ticket queue in priority order (Art. 17),

@@ -100,7 +100,7 @@ func (s *Store) GetTierReview(ctx context.Context, id uuid.UUID) (kam.TierReview
 	}
 	return kam.TierReview{ID: r.ID, Trigger: r.Trigger, RequestedBy: r.RequestedBy, AsOf: r.AsOf, PeriodFrom: r.PeriodFrom,
 		PeriodTo: r.PeriodTo, Status: r.Status, Graded: r.Graded, Proposals: r.Proposals, Pending: r.Pending,
-		CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt}, nil
+		CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt, Version: r.Version}, nil
 }
 
 // ListTierReviews lists up to lim reviews, newest first, after key when it
@@ -118,7 +118,7 @@ func (s *Store) ListTierReviews(ctx context.Context, after *kam.TierReviewKey, l
 	for i, r := range rows {
 		out[i] = kam.TierReview{ID: r.ID, Trigger: r.Trigger, RequestedBy: r.RequestedBy, AsOf: r.AsOf, PeriodFrom: r.PeriodFrom,
 			PeriodTo: r.PeriodTo, Status: r.Status, Graded: r.Graded, Proposals: r.Proposals, Pending: r.Pending,
-			CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt}
+			CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt, Version: r.Version}
 	}
 	return out, nil
 }
@@ -139,7 +139,7 @@ func (s *Store) ListTierProposals(ctx context.Context, pq kam.ProposalQuery) ([]
 func proposalOf(p dbq.TierReviewProposal) kam.TierProposal {
 	return kam.TierProposal{ReviewID: p.ReviewID, CustomerID: p.CustomerID, From: p.FromTier, To: p.ToTier,
 		Revenue12m: p.Revenue12m, ActiveMonths: p.ActiveMonths, Decision: p.Decision, DecidedBy: p.DecidedBy,
-		DecidedAt: p.DecidedAt, Comment: p.Comment}
+		DecidedAt: p.DecidedAt, Comment: p.Comment, Version: p.Version}
 }
 
 // DecideTierProposal records the KA Department's decision on one proposal,
@@ -169,7 +169,10 @@ func (s *Store) DecideTierProposal(ctx context.Context, d kam.TierDecision) (kam
 		}
 		out, err = q.DecideTierProposal(ctx, dbq.DecideTierProposalParams{ReviewID: d.ReviewID, CustomerID: d.CustomerID,
 			Decision: decision, DecidedBy: &d.By, Comment: d.Comment})
-		return err
+		if err != nil {
+			return err
+		}
+		return q.TouchTierReview(ctx, d.ReviewID)
 	})
 	return proposalOf(out), changes, err
 }

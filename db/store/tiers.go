@@ -18,7 +18,7 @@ func tierOf(t dbq.Tier) kam.Tier {
 	return kam.Tier{Code: t.Code, Name: t.Name, Rank: t.Rank, VisitCadence: t.VisitCadence,
 		TicketResponseWithin: t.TicketResponseWithin, TicketResolveWithin: t.TicketResolveWithin,
 		GreetingOccasions: t.GreetingOccasions, Gift: t.Gift, MinAnnualRevenue: t.MinAnnualRevenue,
-		MinActiveMonths: t.MinActiveMonths, UpdatedAt: t.UpdatedAt}
+		MinActiveMonths: t.MinActiveMonths, UpdatedAt: t.UpdatedAt, Version: t.Version}
 }
 
 // ListTiers lists up to lim tiers by rank then code, resuming after key when
@@ -198,7 +198,7 @@ func (s *Store) ListDiscountPolicies(ctx context.Context, after *kam.PolicyKey, 
 	out := make([]kam.DiscountPolicy, 0, len(rows))
 	for _, p := range rows {
 		out = append(out, kam.DiscountPolicy{Tier: p.Tier, ProductCategory: p.ProductCategory, MaxStandardRate: p.MaxStandardRate,
-			HardCapRate: p.HardCapRate, Methods: p.Methods, UpdatedAt: p.UpdatedAt})
+			HardCapRate: p.HardCapRate, Methods: p.Methods, UpdatedAt: p.UpdatedAt, Version: p.Version})
 	}
 	return out, nil
 }

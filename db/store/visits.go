@@ -64,7 +64,7 @@ func (s *Store) RecordVisit(ctx context.Context, scope Scope, customerID uuid.UU
 
 func visitOf(v dbq.Visit) kam.Visit {
 	return kam.Visit{ID: v.ID, CustomerID: v.CustomerID, Status: v.Status, DueAt: v.DueAt, VisitedOn: v.VisitedOn, StaffID: v.StaffID,
-		KeyPersonIDs: v.KeyPersonIds, Notes: v.Notes, Outcome: v.Outcome, FollowUps: v.FollowUps, CreatedAt: v.CreatedAt, CompletedAt: v.CompletedAt}
+		KeyPersonIDs: v.KeyPersonIds, Notes: v.Notes, Outcome: v.Outcome, FollowUps: v.FollowUps, CreatedAt: v.CreatedAt, CompletedAt: v.CompletedAt, Version: v.Version}
 }
 
 // ListVisits lists one page of an account's visits in plan order.
@@ -182,7 +182,7 @@ func holidayOf(h dbq.Holiday) kam.Holiday {
 func greetingOf(g dbq.Greeting, customerName, subject string) kam.Greeting {
 	return kam.Greeting{ID: g.ID, CustomerID: g.CustomerID, Occasion: g.Occasion, OccasionOn: g.OccasionOn, KeyPersonID: g.KeyPersonID,
 		HolidayID: g.HolidayID, CustomerName: customerName, Subject: subject, Gift: g.Gift, AccountManagerID: g.AccountManagerID,
-		Status: g.Status, DoneAt: g.DoneAt}
+		Status: g.Status, DoneAt: g.DoneAt, Version: g.Version}
 }
 
 // CreateHoliday adds a day to the company calendar (Art. 19); a holiday

@@ -28,7 +28,7 @@ func (q *Queries) CountInspectedSales(ctx context.Context, grantIds []uuid.UUID)
 const createInspection = `-- name: CreateInspection :one
 INSERT INTO inspections (id, trigger, requested_by, sample_size, seed) VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
-RETURNING id, trigger, requested_by, sample_size, seed, status, sampled_grants, sales_checked, created_at, finished_at
+RETURNING id, trigger, requested_by, sample_size, seed, status, sampled_grants, sales_checked, created_at, finished_at, version
 `
 
 type CreateInspectionParams struct {
@@ -59,6 +59,7 @@ func (q *Queries) CreateInspection(ctx context.Context, arg CreateInspectionPara
 		&i.SalesChecked,
 		&i.CreatedAt,
 		&i.FinishedAt,
+		&i.Version,
 	)
 	return i, err
 }
@@ -90,7 +91,7 @@ func (q *Queries) FindingManagers(ctx context.Context, inspectionID uuid.UUID) (
 
 const finishInspection = `-- name: FinishInspection :one
 UPDATE inspections SET status = 'done', finished_at = coalesce(finished_at, now()), sampled_grants = $2, sales_checked = $3
-WHERE id = $1 RETURNING id, trigger, requested_by, sample_size, seed, status, sampled_grants, sales_checked, created_at, finished_at
+WHERE id = $1 RETURNING id, trigger, requested_by, sample_size, seed, status, sampled_grants, sales_checked, created_at, finished_at, version
 `
 
 type FinishInspectionParams struct {
@@ -113,12 +114,13 @@ func (q *Queries) FinishInspection(ctx context.Context, arg FinishInspectionPara
 		&i.SalesChecked,
 		&i.CreatedAt,
 		&i.FinishedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const getInspection = `-- name: GetInspection :one
-SELECT id, trigger, requested_by, sample_size, seed, status, sampled_grants, sales_checked, created_at, finished_at FROM inspections WHERE id = $1
+SELECT id, trigger, requested_by, sample_size, seed, status, sampled_grants, sales_checked, created_at, finished_at, version FROM inspections WHERE id = $1
 `
 
 func (q *Queries) GetInspection(ctx context.Context, id uuid.UUID) (Inspection, error) {
@@ -135,6 +137,7 @@ func (q *Queries) GetInspection(ctx context.Context, id uuid.UUID) (Inspection, 
 		&i.SalesChecked,
 		&i.CreatedAt,
 		&i.FinishedAt,
+		&i.Version,
 	)
 	return i, err
 }
@@ -411,7 +414,7 @@ func (q *Queries) ListFindingsPage(ctx context.Context, arg ListFindingsPagePara
 }
 
 const listInspections = `-- name: ListInspections :many
-SELECT id, trigger, requested_by, sample_size, seed, status, sampled_grants, sales_checked, created_at, finished_at FROM inspections
+SELECT id, trigger, requested_by, sample_size, seed, status, sampled_grants, sales_checked, created_at, finished_at, version FROM inspections
 WHERE $1::timestamptz IS NULL OR (created_at, id) < ($1, $2::uuid)
 ORDER BY created_at DESC, id DESC LIMIT $3
 `
@@ -442,6 +445,7 @@ func (q *Queries) ListInspections(ctx context.Context, arg ListInspectionsParams
 			&i.SalesChecked,
 			&i.CreatedAt,
 			&i.FinishedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}

@@ -177,7 +177,7 @@ func (q *Queries) InsertCost(ctx context.Context, arg InsertCostParams) (KaCost,
 }
 
 const inviteToEvent = `-- name: InviteToEvent :one
-INSERT INTO ka_event_invitees (id, event_id, customer_id, key_person_id, staff_id) VALUES ($1, $2, $3, $4, $5) RETURNING id, event_id, customer_id, key_person_id, staff_id, attended
+INSERT INTO ka_event_invitees (id, event_id, customer_id, key_person_id, staff_id) VALUES ($1, $2, $3, $4, $5) RETURNING id, event_id, customer_id, key_person_id, staff_id, attended, version
 `
 
 type InviteToEventParams struct {
@@ -204,12 +204,13 @@ func (q *Queries) InviteToEvent(ctx context.Context, arg InviteToEventParams) (K
 		&i.KeyPersonID,
 		&i.StaffID,
 		&i.Attended,
+		&i.Version,
 	)
 	return i, err
 }
 
 const listBudgets = `-- name: ListBudgets :many
-SELECT id, year, customer_id, tier, amount, updated_at FROM ka_budgets WHERE year = $1 ORDER BY tier NULLS LAST, customer_id
+SELECT id, year, customer_id, tier, amount, updated_at, version FROM ka_budgets WHERE year = $1 ORDER BY tier NULLS LAST, customer_id
 `
 
 func (q *Queries) ListBudgets(ctx context.Context, year int32) ([]KaBudget, error) {
@@ -228,6 +229,7 @@ func (q *Queries) ListBudgets(ctx context.Context, year int32) ([]KaBudget, erro
 			&i.Tier,
 			&i.Amount,
 			&i.UpdatedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -348,7 +350,7 @@ func (q *Queries) ListEvents(ctx context.Context, arg ListEventsParams) ([]KaEve
 }
 
 const listInvitees = `-- name: ListInvitees :many
-SELECT i.id, i.event_id, i.customer_id, i.key_person_id, i.staff_id, i.attended FROM ka_event_invitees i LEFT JOIN customers c ON c.id = i.customer_id
+SELECT i.id, i.event_id, i.customer_id, i.key_person_id, i.staff_id, i.attended, i.version FROM ka_event_invitees i LEFT JOIN customers c ON c.id = i.customer_id
 WHERE i.event_id = ANY($1::uuid[])
   AND ($2::uuid IS NULL OR i.customer_id IS NULL OR c.account_manager_id = $2)
 ORDER BY i.event_id, i.id
@@ -377,6 +379,7 @@ func (q *Queries) ListInvitees(ctx context.Context, arg ListInviteesParams) ([]K
 			&i.KeyPersonID,
 			&i.StaffID,
 			&i.Attended,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -391,7 +394,7 @@ func (q *Queries) ListInvitees(ctx context.Context, arg ListInviteesParams) ([]K
 const putCustomerBudget = `-- name: PutCustomerBudget :one
 INSERT INTO ka_budgets (id, year, customer_id, amount) VALUES ($1, $2, $3, $4)
 ON CONFLICT (year, customer_id) WHERE customer_id IS NOT NULL DO UPDATE SET amount = EXCLUDED.amount, updated_at = now()
-RETURNING id, year, customer_id, tier, amount, updated_at
+RETURNING id, year, customer_id, tier, amount, updated_at, version
 `
 
 type PutCustomerBudgetParams struct {
@@ -416,6 +419,7 @@ func (q *Queries) PutCustomerBudget(ctx context.Context, arg PutCustomerBudgetPa
 		&i.Tier,
 		&i.Amount,
 		&i.UpdatedAt,
+		&i.Version,
 	)
 	return i, err
 }
@@ -423,7 +427,7 @@ func (q *Queries) PutCustomerBudget(ctx context.Context, arg PutCustomerBudgetPa
 const putTierBudget = `-- name: PutTierBudget :one
 INSERT INTO ka_budgets (id, year, tier, amount) VALUES ($1, $2, $3, $4)
 ON CONFLICT (year, tier) WHERE tier IS NOT NULL DO UPDATE SET amount = EXCLUDED.amount, updated_at = now()
-RETURNING id, year, customer_id, tier, amount, updated_at
+RETURNING id, year, customer_id, tier, amount, updated_at, version
 `
 
 type PutTierBudgetParams struct {
@@ -448,12 +452,13 @@ func (q *Queries) PutTierBudget(ctx context.Context, arg PutTierBudgetParams) (K
 		&i.Tier,
 		&i.Amount,
 		&i.UpdatedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const setAttendance = `-- name: SetAttendance :one
-UPDATE ka_event_invitees SET attended = $3 WHERE id = $1 AND event_id = $2 RETURNING id, event_id, customer_id, key_person_id, staff_id, attended
+UPDATE ka_event_invitees SET attended = $3 WHERE id = $1 AND event_id = $2 RETURNING id, event_id, customer_id, key_person_id, staff_id, attended, version
 `
 
 type SetAttendanceParams struct {
@@ -472,6 +477,7 @@ func (q *Queries) SetAttendance(ctx context.Context, arg SetAttendanceParams) (K
 		&i.KeyPersonID,
 		&i.StaffID,
 		&i.Attended,
+		&i.Version,
 	)
 	return i, err
 }

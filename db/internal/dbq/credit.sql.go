@@ -153,7 +153,7 @@ func (q *Queries) CloseCredit(ctx context.Context, customerID uuid.UUID) (Credit
 }
 
 const getChargeByReference = `-- name: GetChargeByReference :one
-SELECT c.id, c.customer_id, c.amount, c.reference, c.occurred_on, c.created_at, c.created_by, c.statement_id, c.reverses_id, c.reason, r.id AS reversed_by FROM credit_charges c
+SELECT c.id, c.customer_id, c.amount, c.reference, c.occurred_on, c.created_at, c.created_by, c.statement_id, c.reverses_id, c.reason, c.version, r.id AS reversed_by FROM credit_charges c
 LEFT JOIN credit_charges r ON r.reverses_id = c.id
 WHERE c.customer_id = $1 AND c.reference = $2 AND c.reverses_id IS NULL
 `
@@ -184,6 +184,7 @@ func (q *Queries) GetChargeByReference(ctx context.Context, arg GetChargeByRefer
 		&i.CreditCharge.StatementID,
 		&i.CreditCharge.ReversesID,
 		&i.CreditCharge.Reason,
+		&i.CreditCharge.Version,
 		&i.ReversedBy,
 	)
 	return i, err
@@ -221,7 +222,7 @@ func (q *Queries) GetCredit(ctx context.Context, customerID uuid.UUID) (CreditAg
 }
 
 const getPaymentByReference = `-- name: GetPaymentByReference :one
-SELECT p.id, p.customer_id, p.amount, p.reference, p.received_on, p.created_at, p.created_by, p.reverses_id, p.reason, r.id AS reversed_by FROM credit_payments p
+SELECT p.id, p.customer_id, p.amount, p.reference, p.received_on, p.created_at, p.created_by, p.reverses_id, p.reason, p.version, r.id AS reversed_by FROM credit_payments p
 LEFT JOIN credit_payments r ON r.reverses_id = p.id
 WHERE p.customer_id = $1 AND p.reference = $2 AND p.reverses_id IS NULL
 `
@@ -249,13 +250,14 @@ func (q *Queries) GetPaymentByReference(ctx context.Context, arg GetPaymentByRef
 		&i.CreditPayment.CreatedBy,
 		&i.CreditPayment.ReversesID,
 		&i.CreditPayment.Reason,
+		&i.CreditPayment.Version,
 		&i.ReversedBy,
 	)
 	return i, err
 }
 
 const getStatement = `-- name: GetStatement :one
-SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened FROM statements WHERE id = $1
+SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened, version FROM statements WHERE id = $1
 `
 
 func (q *Queries) GetStatement(ctx context.Context, id uuid.UUID) (Statement, error) {
@@ -274,12 +276,13 @@ func (q *Queries) GetStatement(ctx context.Context, id uuid.UUID) (Statement, er
 		&i.PaidAt,
 		&i.Reversed,
 		&i.Reopened,
+		&i.Version,
 	)
 	return i, err
 }
 
 const getStatementByPeriod = `-- name: GetStatementByPeriod :one
-SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened FROM statements WHERE customer_id = $1 AND period_end = $2
+SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened, version FROM statements WHERE customer_id = $1 AND period_end = $2
 `
 
 type GetStatementByPeriodParams struct {
@@ -303,6 +306,7 @@ func (q *Queries) GetStatementByPeriod(ctx context.Context, arg GetStatementByPe
 		&i.PaidAt,
 		&i.Reversed,
 		&i.Reopened,
+		&i.Version,
 	)
 	return i, err
 }
@@ -311,7 +315,7 @@ const insertCharge = `-- name: InsertCharge :one
 INSERT INTO credit_charges (id, customer_id, amount, reference, occurred_on, created_by)
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (customer_id, reference) WHERE reverses_id IS NULL DO NOTHING
-RETURNING id, customer_id, amount, reference, occurred_on, created_at, created_by, statement_id, reverses_id, reason
+RETURNING id, customer_id, amount, reference, occurred_on, created_at, created_by, statement_id, reverses_id, reason, version
 `
 
 type InsertChargeParams struct {
@@ -344,6 +348,7 @@ func (q *Queries) InsertCharge(ctx context.Context, arg InsertChargeParams) (Cre
 		&i.StatementID,
 		&i.ReversesID,
 		&i.Reason,
+		&i.Version,
 	)
 	return i, err
 }
@@ -430,7 +435,7 @@ const insertPayment = `-- name: InsertPayment :one
 INSERT INTO credit_payments (id, customer_id, amount, reference, received_on, created_by)
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (customer_id, reference) WHERE reverses_id IS NULL DO NOTHING
-RETURNING id, customer_id, amount, reference, received_on, created_at, created_by, reverses_id, reason
+RETURNING id, customer_id, amount, reference, received_on, created_at, created_by, reverses_id, reason, version
 `
 
 type InsertPaymentParams struct {
@@ -462,6 +467,7 @@ func (q *Queries) InsertPayment(ctx context.Context, arg InsertPaymentParams) (C
 		&i.CreatedBy,
 		&i.ReversesID,
 		&i.Reason,
+		&i.Version,
 	)
 	return i, err
 }
@@ -469,7 +475,7 @@ func (q *Queries) InsertPayment(ctx context.Context, arg InsertPaymentParams) (C
 const insertStatement = `-- name: InsertStatement :one
 INSERT INTO statements (id, customer_id, period_start, period_end, amount_due, due_at)
 VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened
+RETURNING id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened, version
 `
 
 type InsertStatementParams struct {
@@ -504,6 +510,7 @@ func (q *Queries) InsertStatement(ctx context.Context, arg InsertStatementParams
 		&i.PaidAt,
 		&i.Reversed,
 		&i.Reopened,
+		&i.Version,
 	)
 	return i, err
 }
@@ -539,7 +546,7 @@ func (q *Queries) ListCreditEvents(ctx context.Context, customerID uuid.UUID) ([
 }
 
 const listStatements = `-- name: ListStatements :many
-SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened FROM statements WHERE customer_id = $1
+SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened, version FROM statements WHERE customer_id = $1
   AND ($2::timestamptz IS NULL OR period_end < $2)
 ORDER BY period_end DESC LIMIT $3
 `
@@ -572,6 +579,7 @@ func (q *Queries) ListStatements(ctx context.Context, arg ListStatementsParams) 
 			&i.PaidAt,
 			&i.Reversed,
 			&i.Reopened,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -617,7 +625,7 @@ func (q *Queries) LockCredit(ctx context.Context, customerID uuid.UUID) (CreditA
 }
 
 const markOverdue = `-- name: MarkOverdue :one
-UPDATE statements SET status = 'overdue' WHERE id = $1 AND status = 'open' RETURNING id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened
+UPDATE statements SET status = 'overdue' WHERE id = $1 AND status = 'open' RETURNING id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened, version
 `
 
 func (q *Queries) MarkOverdue(ctx context.Context, id uuid.UUID) (Statement, error) {
@@ -636,6 +644,7 @@ func (q *Queries) MarkOverdue(ctx context.Context, id uuid.UUID) (Statement, err
 		&i.PaidAt,
 		&i.Reversed,
 		&i.Reopened,
+		&i.Version,
 	)
 	return i, err
 }
@@ -814,7 +823,7 @@ func (q *Queries) UnbilledTotal(ctx context.Context, arg UnbilledTotalParams) (d
 }
 
 const unpaidStatements = `-- name: UnpaidStatements :many
-SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened FROM statements WHERE customer_id = $1 AND status <> 'paid' ORDER BY period_end
+SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened, version FROM statements WHERE customer_id = $1 AND status <> 'paid' ORDER BY period_end
 `
 
 func (q *Queries) UnpaidStatements(ctx context.Context, customerID uuid.UUID) ([]Statement, error) {
@@ -839,6 +848,7 @@ func (q *Queries) UnpaidStatements(ctx context.Context, customerID uuid.UUID) ([
 			&i.PaidAt,
 			&i.Reversed,
 			&i.Reopened,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -851,7 +861,7 @@ func (q *Queries) UnpaidStatements(ctx context.Context, customerID uuid.UUID) ([
 }
 
 const unpaidStatementsForUpdate = `-- name: UnpaidStatementsForUpdate :many
-SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened FROM statements WHERE customer_id = $1 AND status <> 'paid' ORDER BY period_end FOR UPDATE
+SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened, version FROM statements WHERE customer_id = $1 AND status <> 'paid' ORDER BY period_end FOR UPDATE
 `
 
 // Oldest first: payments settle the oldest statement first (Art. 13).
@@ -877,6 +887,7 @@ func (q *Queries) UnpaidStatementsForUpdate(ctx context.Context, customerID uuid
 			&i.PaidAt,
 			&i.Reversed,
 			&i.Reopened,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}

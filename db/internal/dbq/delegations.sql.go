@@ -14,7 +14,7 @@ import (
 
 const createDelegation = `-- name: CreateDelegation :one
 INSERT INTO delegations (id, from_staff_id, to_staff_id, starts_at, ends_at, reason, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, from_staff_id, to_staff_id, starts_at, ends_at, reason, created_by, created_at, ended_at, ended_by
+VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, from_staff_id, to_staff_id, starts_at, ends_at, reason, created_by, created_at, ended_at, ended_by, version
 `
 
 type CreateDelegationParams struct {
@@ -49,6 +49,7 @@ func (q *Queries) CreateDelegation(ctx context.Context, arg CreateDelegationPara
 		&i.CreatedAt,
 		&i.EndedAt,
 		&i.EndedBy,
+		&i.Version,
 	)
 	return i, err
 }
@@ -101,7 +102,7 @@ func (q *Queries) DelegationsInForceTo(ctx context.Context, toStaffID uuid.UUID)
 const endDelegation = `-- name: EndDelegation :one
 UPDATE delegations SET ended_at = now(), ended_by = $1
 WHERE id = $2 AND ended_at IS NULL AND ends_at > now()
-RETURNING id, from_staff_id, to_staff_id, starts_at, ends_at, reason, created_by, created_at, ended_at, ended_by
+RETURNING id, from_staff_id, to_staff_id, starts_at, ends_at, reason, created_by, created_at, ended_at, ended_by, version
 `
 
 type EndDelegationParams struct {
@@ -124,6 +125,7 @@ func (q *Queries) EndDelegation(ctx context.Context, arg EndDelegationParams) (D
 		&i.CreatedAt,
 		&i.EndedAt,
 		&i.EndedBy,
+		&i.Version,
 	)
 	return i, err
 }
@@ -146,7 +148,7 @@ func (q *Queries) EndDelegationsOf(ctx context.Context, staffID uuid.UUID) (int6
 }
 
 const getDelegation = `-- name: GetDelegation :one
-SELECT id, from_staff_id, to_staff_id, starts_at, ends_at, reason, created_by, created_at, ended_at, ended_by FROM delegations WHERE id = $1
+SELECT id, from_staff_id, to_staff_id, starts_at, ends_at, reason, created_by, created_at, ended_at, ended_by, version FROM delegations WHERE id = $1
 `
 
 func (q *Queries) GetDelegation(ctx context.Context, id uuid.UUID) (Delegation, error) {
@@ -163,12 +165,13 @@ func (q *Queries) GetDelegation(ctx context.Context, id uuid.UUID) (Delegation, 
 		&i.CreatedAt,
 		&i.EndedAt,
 		&i.EndedBy,
+		&i.Version,
 	)
 	return i, err
 }
 
 const listDelegations = `-- name: ListDelegations :many
-SELECT id, from_staff_id, to_staff_id, starts_at, ends_at, reason, created_by, created_at, ended_at, ended_by FROM delegations
+SELECT id, from_staff_id, to_staff_id, starts_at, ends_at, reason, created_by, created_at, ended_at, ended_by, version FROM delegations
 WHERE ($1::uuid IS NULL OR from_staff_id = $1 OR to_staff_id = $1)
   AND (NOT $2::boolean OR (starts_at <= now() AND ends_at > now() AND ended_at IS NULL))
   AND ($3::uuid IS NULL OR id < $3)
@@ -210,6 +213,7 @@ func (q *Queries) ListDelegations(ctx context.Context, arg ListDelegationsParams
 			&i.CreatedAt,
 			&i.EndedAt,
 			&i.EndedBy,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}

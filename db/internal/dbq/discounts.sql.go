@@ -15,7 +15,7 @@ import (
 
 const acknowledgeFiling = `-- name: AcknowledgeFiling :one
 UPDATE filings SET acknowledged_at = coalesce(acknowledged_at, now()), acknowledged_by = coalesce(acknowledged_by, $2)
-WHERE id = $1 RETURNING id, request_id, grant_id, customer_id, filed_at, acknowledged_at, acknowledged_by, kind
+WHERE id = $1 RETURNING id, request_id, grant_id, customer_id, filed_at, acknowledged_at, acknowledged_by, kind, version
 `
 
 type AcknowledgeFilingParams struct {
@@ -35,6 +35,7 @@ func (q *Queries) AcknowledgeFiling(ctx context.Context, arg AcknowledgeFilingPa
 		&i.AcknowledgedAt,
 		&i.AcknowledgedBy,
 		&i.Kind,
+		&i.Version,
 	)
 	return i, err
 }
@@ -43,7 +44,7 @@ const createDiscountRequest = `-- name: CreateDiscountRequest :one
 INSERT INTO discount_requests (id, customer_id, requester_id, product_category, rate, method, valid_from, valid_to,
     reason, route, policy_max_standard_rate, policy_hard_cap_rate, stage, deadline)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'ka_department', $13)
-RETURNING id, customer_id, requester_id, product_category, rate, method, valid_from, valid_to, reason, route, policy_max_standard_rate, policy_hard_cap_rate, state, stage, escalated, deadline, reminders, state_seq, created_at, updated_at, closed_at, former_requesters
+RETURNING id, customer_id, requester_id, product_category, rate, method, valid_from, valid_to, reason, route, policy_max_standard_rate, policy_hard_cap_rate, state, stage, escalated, deadline, reminders, state_seq, created_at, updated_at, closed_at, former_requesters, version
 `
 
 type CreateDiscountRequestParams struct {
@@ -102,8 +103,20 @@ func (q *Queries) CreateDiscountRequest(ctx context.Context, arg CreateDiscountR
 		&i.UpdatedAt,
 		&i.ClosedAt,
 		&i.FormerRequesters,
+		&i.Version,
 	)
 	return i, err
+}
+
+const discountRequestVersion = `-- name: DiscountRequestVersion :one
+SELECT version FROM discount_requests WHERE id = $1
+`
+
+func (q *Queries) DiscountRequestVersion(ctx context.Context, id uuid.UUID) (int32, error) {
+	row := q.db.QueryRow(ctx, discountRequestVersion, id)
+	var version int32
+	err := row.Scan(&version)
+	return version, err
 }
 
 const endGrant = `-- name: EndGrant :exec
@@ -116,7 +129,7 @@ func (q *Queries) EndGrant(ctx context.Context, requestID uuid.UUID) error {
 }
 
 const getDiscountPolicy = `-- name: GetDiscountPolicy :one
-SELECT tier, product_category, max_standard_rate, hard_cap_rate, methods, updated_at FROM discount_policies WHERE tier = $1 AND product_category = $2
+SELECT tier, product_category, max_standard_rate, hard_cap_rate, methods, updated_at, version FROM discount_policies WHERE tier = $1 AND product_category = $2
 `
 
 type GetDiscountPolicyParams struct {
@@ -134,12 +147,13 @@ func (q *Queries) GetDiscountPolicy(ctx context.Context, arg GetDiscountPolicyPa
 		&i.HardCapRate,
 		&i.Methods,
 		&i.UpdatedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const getDiscountRequest = `-- name: GetDiscountRequest :one
-SELECT id, customer_id, requester_id, product_category, rate, method, valid_from, valid_to, reason, route, policy_max_standard_rate, policy_hard_cap_rate, state, stage, escalated, deadline, reminders, state_seq, created_at, updated_at, closed_at, former_requesters FROM discount_requests
+SELECT id, customer_id, requester_id, product_category, rate, method, valid_from, valid_to, reason, route, policy_max_standard_rate, policy_hard_cap_rate, state, stage, escalated, deadline, reminders, state_seq, created_at, updated_at, closed_at, former_requesters, version FROM discount_requests
 WHERE discount_requests.id = $1 AND ($2::uuid IS NULL
     OR (requester_id = $2
         AND EXISTS (SELECT 1 FROM customers c WHERE c.id = discount_requests.customer_id AND c.account_manager_id = $2)))
@@ -179,12 +193,13 @@ func (q *Queries) GetDiscountRequest(ctx context.Context, arg GetDiscountRequest
 		&i.UpdatedAt,
 		&i.ClosedAt,
 		&i.FormerRequesters,
+		&i.Version,
 	)
 	return i, err
 }
 
 const getFiling = `-- name: GetFiling :one
-SELECT id, request_id, grant_id, customer_id, filed_at, acknowledged_at, acknowledged_by, kind FROM filings WHERE id = $1
+SELECT id, request_id, grant_id, customer_id, filed_at, acknowledged_at, acknowledged_by, kind, version FROM filings WHERE id = $1
 `
 
 func (q *Queries) GetFiling(ctx context.Context, id uuid.UUID) (Filing, error) {
@@ -199,12 +214,13 @@ func (q *Queries) GetFiling(ctx context.Context, id uuid.UUID) (Filing, error) {
 		&i.AcknowledgedAt,
 		&i.AcknowledgedBy,
 		&i.Kind,
+		&i.Version,
 	)
 	return i, err
 }
 
 const getFilingByRequest = `-- name: GetFilingByRequest :one
-SELECT id, request_id, grant_id, customer_id, filed_at, acknowledged_at, acknowledged_by, kind FROM filings WHERE request_id = $1 AND kind = $2
+SELECT id, request_id, grant_id, customer_id, filed_at, acknowledged_at, acknowledged_by, kind, version FROM filings WHERE request_id = $1 AND kind = $2
 `
 
 type GetFilingByRequestParams struct {
@@ -224,12 +240,13 @@ func (q *Queries) GetFilingByRequest(ctx context.Context, arg GetFilingByRequest
 		&i.AcknowledgedAt,
 		&i.AcknowledgedBy,
 		&i.Kind,
+		&i.Version,
 	)
 	return i, err
 }
 
 const getGrant = `-- name: GetGrant :one
-SELECT g.id, g.request_id, g.customer_id, g.product_category, g.rate, g.method, g.valid_from, g.valid_to, g.granted_at, g.approved_by, g.ended_at, g.revoked_at, g.revoked_on, g.revoked_by, g.revoke_reason, r.route, r.escalated, r.requester_id FROM discount_grants g
+SELECT g.id, g.request_id, g.customer_id, g.product_category, g.rate, g.method, g.valid_from, g.valid_to, g.granted_at, g.approved_by, g.ended_at, g.revoked_at, g.revoked_on, g.revoked_by, g.revoke_reason, g.version, r.route, r.escalated, r.requester_id FROM discount_grants g
 JOIN discount_requests r ON r.id = g.request_id
 JOIN customers c ON c.id = g.customer_id
 WHERE g.id = $1 AND ($2::uuid IS NULL OR c.account_manager_id = $2)
@@ -256,6 +273,7 @@ type GetGrantRow struct {
 	RevokedOn       *time.Time
 	RevokedBy       *uuid.UUID
 	RevokeReason    *string
+	Version         int32
 	Route           string
 	Escalated       bool
 	RequesterID     uuid.UUID
@@ -282,6 +300,7 @@ func (q *Queries) GetGrant(ctx context.Context, arg GetGrantParams) (GetGrantRow
 		&i.RevokedOn,
 		&i.RevokedBy,
 		&i.RevokeReason,
+		&i.Version,
 		&i.Route,
 		&i.Escalated,
 		&i.RequesterID,
@@ -290,7 +309,7 @@ func (q *Queries) GetGrant(ctx context.Context, arg GetGrantParams) (GetGrantRow
 }
 
 const getGrantByRequest = `-- name: GetGrantByRequest :one
-SELECT id, request_id, customer_id, product_category, rate, method, valid_from, valid_to, granted_at, approved_by, ended_at, revoked_at, revoked_on, revoked_by, revoke_reason FROM discount_grants WHERE request_id = $1
+SELECT id, request_id, customer_id, product_category, rate, method, valid_from, valid_to, granted_at, approved_by, ended_at, revoked_at, revoked_on, revoked_by, revoke_reason, version FROM discount_grants WHERE request_id = $1
 `
 
 func (q *Queries) GetGrantByRequest(ctx context.Context, requestID uuid.UUID) (DiscountGrant, error) {
@@ -312,12 +331,13 @@ func (q *Queries) GetGrantByRequest(ctx context.Context, requestID uuid.UUID) (D
 		&i.RevokedOn,
 		&i.RevokedBy,
 		&i.RevokeReason,
+		&i.Version,
 	)
 	return i, err
 }
 
 const grantsAsOf = `-- name: GrantsAsOf :many
-SELECT DISTINCT ON (product_category) id, request_id, customer_id, product_category, rate, method, valid_from, valid_to, granted_at, approved_by, ended_at, revoked_at, revoked_on, revoked_by, revoke_reason FROM discount_grants
+SELECT DISTINCT ON (product_category) id, request_id, customer_id, product_category, rate, method, valid_from, valid_to, granted_at, approved_by, ended_at, revoked_at, revoked_on, revoked_by, revoke_reason, version FROM discount_grants
 WHERE customer_id = $1 AND valid_from <= $2::date AND valid_to >= $2::date
   AND (revoked_on IS NULL OR revoked_on > $2::date)
 ORDER BY product_category, granted_at DESC, id DESC
@@ -356,6 +376,7 @@ func (q *Queries) GrantsAsOf(ctx context.Context, arg GrantsAsOfParams) ([]Disco
 			&i.RevokedOn,
 			&i.RevokedBy,
 			&i.RevokeReason,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -368,7 +389,7 @@ func (q *Queries) GrantsAsOf(ctx context.Context, arg GrantsAsOfParams) ([]Disco
 }
 
 const grantsAsOfPage = `-- name: GrantsAsOfPage :many
-SELECT DISTINCT ON (product_category) id, request_id, customer_id, product_category, rate, method, valid_from, valid_to, granted_at, approved_by, ended_at, revoked_at, revoked_on, revoked_by, revoke_reason FROM discount_grants
+SELECT DISTINCT ON (product_category) id, request_id, customer_id, product_category, rate, method, valid_from, valid_to, granted_at, approved_by, ended_at, revoked_at, revoked_on, revoked_by, revoke_reason, version FROM discount_grants
 WHERE customer_id = $1 AND valid_from <= $2::date AND valid_to >= $2::date
   AND (revoked_on IS NULL OR revoked_on > $2::date)
   AND ($3::text IS NULL OR product_category > $3)
@@ -415,6 +436,7 @@ func (q *Queries) GrantsAsOfPage(ctx context.Context, arg GrantsAsOfPageParams) 
 			&i.RevokedOn,
 			&i.RevokedBy,
 			&i.RevokeReason,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -606,7 +628,7 @@ func (q *Queries) ListDiscountEvents(ctx context.Context, requestID uuid.UUID) (
 }
 
 const listDiscountRequests = `-- name: ListDiscountRequests :many
-SELECT id, customer_id, requester_id, product_category, rate, method, valid_from, valid_to, reason, route, policy_max_standard_rate, policy_hard_cap_rate, state, stage, escalated, deadline, reminders, state_seq, created_at, updated_at, closed_at, former_requesters FROM discount_requests
+SELECT id, customer_id, requester_id, product_category, rate, method, valid_from, valid_to, reason, route, policy_max_standard_rate, policy_hard_cap_rate, state, stage, escalated, deadline, reminders, state_seq, created_at, updated_at, closed_at, former_requesters, version FROM discount_requests
 WHERE ($1::uuid IS NULL
        OR (requester_id = $1
            AND EXISTS (SELECT 1 FROM customers c WHERE c.id = discount_requests.customer_id AND c.account_manager_id = $1)))
@@ -674,6 +696,7 @@ func (q *Queries) ListDiscountRequests(ctx context.Context, arg ListDiscountRequ
 			&i.UpdatedAt,
 			&i.ClosedAt,
 			&i.FormerRequesters,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -686,7 +709,7 @@ func (q *Queries) ListDiscountRequests(ctx context.Context, arg ListDiscountRequ
 }
 
 const listFilings = `-- name: ListFilings :many
-SELECT f.id, f.request_id, f.grant_id, f.customer_id, f.filed_at, f.acknowledged_at, f.acknowledged_by, f.kind, r.rate, r.method, r.product_category, r.requester_id FROM filings f JOIN discount_requests r ON r.id = f.request_id
+SELECT f.id, f.request_id, f.grant_id, f.customer_id, f.filed_at, f.acknowledged_at, f.acknowledged_by, f.kind, f.version, r.rate, r.method, r.product_category, r.requester_id FROM filings f JOIN discount_requests r ON r.id = f.request_id
 WHERE ($1::boolean IS NULL OR NOT $1 OR f.acknowledged_at IS NULL)
   AND ($2::timestamptz IS NULL OR (f.filed_at, f.id) < ($2, $3::uuid))
 ORDER BY f.filed_at DESC, f.id DESC
@@ -709,6 +732,7 @@ type ListFilingsRow struct {
 	AcknowledgedAt  *time.Time
 	AcknowledgedBy  *uuid.UUID
 	Kind            string
+	Version         int32
 	Rate            decimal.Decimal
 	Method          string
 	ProductCategory string
@@ -738,6 +762,7 @@ func (q *Queries) ListFilings(ctx context.Context, arg ListFilingsParams) ([]Lis
 			&i.AcknowledgedAt,
 			&i.AcknowledgedBy,
 			&i.Kind,
+			&i.Version,
 			&i.Rate,
 			&i.Method,
 			&i.ProductCategory,
@@ -815,7 +840,7 @@ func (q *Queries) ListPolicyHistory(ctx context.Context, arg ListPolicyHistoryPa
 }
 
 const lockDiscountPolicy = `-- name: LockDiscountPolicy :one
-SELECT tier, product_category, max_standard_rate, hard_cap_rate, methods, updated_at FROM discount_policies WHERE tier = $1 AND product_category = $2 FOR UPDATE
+SELECT tier, product_category, max_standard_rate, hard_cap_rate, methods, updated_at, version FROM discount_policies WHERE tier = $1 AND product_category = $2 FOR UPDATE
 `
 
 type LockDiscountPolicyParams struct {
@@ -833,6 +858,7 @@ func (q *Queries) LockDiscountPolicy(ctx context.Context, arg LockDiscountPolicy
 		&i.HardCapRate,
 		&i.Methods,
 		&i.UpdatedAt,
+		&i.Version,
 	)
 	return i, err
 }
@@ -873,7 +899,7 @@ VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (tier, product_category) DO UPDATE SET
     max_standard_rate = EXCLUDED.max_standard_rate, hard_cap_rate = EXCLUDED.hard_cap_rate,
     methods = EXCLUDED.methods, updated_at = now()
-RETURNING tier, product_category, max_standard_rate, hard_cap_rate, methods, updated_at
+RETURNING tier, product_category, max_standard_rate, hard_cap_rate, methods, updated_at, version
 `
 
 type PutDiscountPolicyParams struct {
@@ -900,6 +926,7 @@ func (q *Queries) PutDiscountPolicy(ctx context.Context, arg PutDiscountPolicyPa
 		&i.HardCapRate,
 		&i.Methods,
 		&i.UpdatedAt,
+		&i.Version,
 	)
 	return i, err
 }
@@ -908,7 +935,7 @@ const revokeGrant = `-- name: RevokeGrant :one
 UPDATE discount_grants SET revoked_at = now(), revoked_on = $1::date, revoked_by = $2,
     revoke_reason = $3, ended_at = now()
 WHERE request_id = $4 AND revoked_at IS NULL AND ended_at IS NULL
-RETURNING id, request_id, customer_id, product_category, rate, method, valid_from, valid_to, granted_at, approved_by, ended_at, revoked_at, revoked_on, revoked_by, revoke_reason
+RETURNING id, request_id, customer_id, product_category, rate, method, valid_from, valid_to, granted_at, approved_by, ended_at, revoked_at, revoked_on, revoked_by, revoke_reason, version
 `
 
 type RevokeGrantParams struct {
@@ -944,14 +971,16 @@ func (q *Queries) RevokeGrant(ctx context.Context, arg RevokeGrantParams) (Disco
 		&i.RevokedOn,
 		&i.RevokedBy,
 		&i.RevokeReason,
+		&i.Version,
 	)
 	return i, err
 }
 
-const saveDiscountState = `-- name: SaveDiscountState :exec
+const saveDiscountState = `-- name: SaveDiscountState :one
 UPDATE discount_requests SET state = $2, stage = $3, escalated = $4, deadline = $5, reminders = $6, state_seq = $7,
     updated_at = $8, closed_at = CASE WHEN $2 = 'pending' THEN NULL ELSE coalesce(closed_at, $8) END
 WHERE id = $1 AND state_seq < $7
+RETURNING version
 `
 
 type SaveDiscountStateParams struct {
@@ -966,9 +995,10 @@ type SaveDiscountStateParams struct {
 }
 
 // The workflow writes its state here so that reads never need Temporal.
-// $8 is when the run changed it (its own clock), which its answer names too.
-func (q *Queries) SaveDiscountState(ctx context.Context, arg SaveDiscountStateParams) error {
-	_, err := q.db.Exec(ctx, saveDiscountState,
+// $8 is when the run changed it (its own clock), which its answer names too,
+// with the version the save left (no row: a newer save came first).
+func (q *Queries) SaveDiscountState(ctx context.Context, arg SaveDiscountStateParams) (int32, error) {
+	row := q.db.QueryRow(ctx, saveDiscountState,
 		arg.ID,
 		arg.State,
 		arg.Stage,
@@ -978,5 +1008,7 @@ func (q *Queries) SaveDiscountState(ctx context.Context, arg SaveDiscountStatePa
 		arg.StateSeq,
 		arg.UpdatedAt,
 	)
-	return err
+	var version int32
+	err := row.Scan(&version)
+	return version, err
 }

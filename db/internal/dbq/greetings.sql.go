@@ -18,7 +18,7 @@ UPDATE greetings g SET status = CASE WHEN g.status = 'cancelled' THEN g.status E
 FROM customers c
 WHERE g.id = $1 AND c.id = g.customer_id
   AND ($2::uuid IS NULL OR c.account_manager_id = $2)
-RETURNING g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at
+RETURNING g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, g.version
 `
 
 type CompleteGreetingParams struct {
@@ -45,6 +45,7 @@ func (q *Queries) CompleteGreeting(ctx context.Context, arg CompleteGreetingPara
 		&i.Status,
 		&i.CreatedAt,
 		&i.DoneAt,
+		&i.Version,
 	)
 	return i, err
 }
@@ -84,7 +85,7 @@ func (q *Queries) DeleteHoliday(ctx context.Context, id uuid.UUID) (int64, error
 }
 
 const getGreeting = `-- name: GetGreeting :one
-SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, c.name AS customer_name, greeting_subject(g.occasion, g.key_person_id, g.holiday_id, c.founded_on, g.title)::text AS subject
+SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, g.version, c.name AS customer_name, greeting_subject(g.occasion, g.key_person_id, g.holiday_id, c.founded_on, g.title)::text AS subject
 FROM greetings g JOIN customers c ON c.id = g.customer_id
 WHERE g.id = $1
 `
@@ -112,6 +113,7 @@ func (q *Queries) GetGreeting(ctx context.Context, id uuid.UUID) (GetGreetingRow
 		&i.Greeting.Status,
 		&i.Greeting.CreatedAt,
 		&i.Greeting.DoneAt,
+		&i.Greeting.Version,
 		&i.CustomerName,
 		&i.Subject,
 	)
@@ -119,7 +121,7 @@ func (q *Queries) GetGreeting(ctx context.Context, id uuid.UUID) (GetGreetingRow
 }
 
 const listGreetings = `-- name: ListGreetings :many
-SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, c.name AS customer_name, greeting_subject(g.occasion, g.key_person_id, g.holiday_id, c.founded_on, g.title)::text AS subject
+SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, g.version, c.name AS customer_name, greeting_subject(g.occasion, g.key_person_id, g.holiday_id, c.founded_on, g.title)::text AS subject
 FROM greetings g JOIN customers c ON c.id = g.customer_id
 WHERE g.occasion_on = $1
   AND ($2::uuid IS NULL OR c.account_manager_id = $2)
@@ -164,6 +166,7 @@ func (q *Queries) ListGreetings(ctx context.Context, arg ListGreetingsParams) ([
 			&i.Greeting.Status,
 			&i.Greeting.CreatedAt,
 			&i.Greeting.DoneAt,
+			&i.Greeting.Version,
 			&i.CustomerName,
 			&i.Subject,
 		); err != nil {
@@ -178,7 +181,7 @@ func (q *Queries) ListGreetings(ctx context.Context, arg ListGreetingsParams) ([
 }
 
 const listGreetingsPage = `-- name: ListGreetingsPage :many
-SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, c.name AS customer_name, greeting_subject(g.occasion, g.key_person_id, g.holiday_id, c.founded_on, g.title)::text AS subject
+SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, g.version, c.name AS customer_name, greeting_subject(g.occasion, g.key_person_id, g.holiday_id, c.founded_on, g.title)::text AS subject
 FROM greetings g JOIN customers c ON c.id = g.customer_id
 WHERE g.occasion_on = $1
   AND ($2::uuid IS NULL OR c.account_manager_id = $2)
@@ -238,6 +241,7 @@ func (q *Queries) ListGreetingsPage(ctx context.Context, arg ListGreetingsPagePa
 			&i.Greeting.Status,
 			&i.Greeting.CreatedAt,
 			&i.Greeting.DoneAt,
+			&i.Greeting.Version,
 			&i.CustomerName,
 			&i.Subject,
 		); err != nil {
@@ -328,7 +332,7 @@ INSERT INTO greetings (id, dedupe_key, customer_id, occasion, occasion_on, key_p
 SELECT gen_random_uuid(), o.dedupe_key, o.customer_id, o.occasion, o.occasion_on, o.key_person_id, o.holiday_id, o.title, o.gift, o.account_manager_id
 FROM occasions o
 ON CONFLICT (dedupe_key) DO UPDATE SET status = 'open' WHERE greetings.status = 'cancelled'
-RETURNING id, dedupe_key, customer_id, occasion, occasion_on, key_person_id, holiday_id, title, gift, account_manager_id, status, created_at, done_at
+RETURNING id, dedupe_key, customer_id, occasion, occasion_on, key_person_id, holiday_id, title, gift, account_manager_id, status, created_at, done_at, version
 `
 
 type SweepGreetingsParams struct {
@@ -377,6 +381,7 @@ func (q *Queries) SweepGreetings(ctx context.Context, arg SweepGreetingsParams) 
 			&i.Status,
 			&i.CreatedAt,
 			&i.DoneAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}

@@ -51,7 +51,7 @@ func (q *Queries) CountRunningHandoversTo(ctx context.Context, toStaffID uuid.UU
 const createHandover = `-- name: CreateHandover :one
 INSERT INTO staff_handovers (id, from_staff_id, to_staff_id, requested_by, requested_role, request_id, route, purpose)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-RETURNING id, from_staff_id, to_staff_id, status, reason, accounts_moved, requests_moved, greetings_moved, batches, requested_by, requested_role, request_id, route, purpose, created_at, finished_at
+RETURNING id, from_staff_id, to_staff_id, status, reason, accounts_moved, requests_moved, greetings_moved, batches, requested_by, requested_role, request_id, route, purpose, created_at, finished_at, version
 `
 
 type CreateHandoverParams struct {
@@ -94,6 +94,7 @@ func (q *Queries) CreateHandover(ctx context.Context, arg CreateHandoverParams) 
 		&i.Purpose,
 		&i.CreatedAt,
 		&i.FinishedAt,
+		&i.Version,
 	)
 	return i, err
 }
@@ -101,7 +102,7 @@ func (q *Queries) CreateHandover(ctx context.Context, arg CreateHandoverParams) 
 const finishHandover = `-- name: FinishHandover :one
 UPDATE staff_handovers SET status = $2, reason = $3, finished_at = now()
 WHERE id = $1 AND status = 'running'
-RETURNING id, from_staff_id, to_staff_id, status, reason, accounts_moved, requests_moved, greetings_moved, batches, requested_by, requested_role, request_id, route, purpose, created_at, finished_at
+RETURNING id, from_staff_id, to_staff_id, status, reason, accounts_moved, requests_moved, greetings_moved, batches, requested_by, requested_role, request_id, route, purpose, created_at, finished_at, version
 `
 
 type FinishHandoverParams struct {
@@ -130,12 +131,13 @@ func (q *Queries) FinishHandover(ctx context.Context, arg FinishHandoverParams) 
 		&i.Purpose,
 		&i.CreatedAt,
 		&i.FinishedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const getHandover = `-- name: GetHandover :one
-SELECT id, from_staff_id, to_staff_id, status, reason, accounts_moved, requests_moved, greetings_moved, batches, requested_by, requested_role, request_id, route, purpose, created_at, finished_at FROM staff_handovers WHERE id = $1 AND from_staff_id = $2
+SELECT id, from_staff_id, to_staff_id, status, reason, accounts_moved, requests_moved, greetings_moved, batches, requested_by, requested_role, request_id, route, purpose, created_at, finished_at, version FROM staff_handovers WHERE id = $1 AND from_staff_id = $2
 `
 
 type GetHandoverParams struct {
@@ -163,6 +165,7 @@ func (q *Queries) GetHandover(ctx context.Context, arg GetHandoverParams) (Staff
 		&i.Purpose,
 		&i.CreatedAt,
 		&i.FinishedAt,
+		&i.Version,
 	)
 	return i, err
 }
@@ -191,7 +194,7 @@ func (q *Queries) GetHandoverBatch(ctx context.Context, arg GetHandoverBatchPara
 }
 
 const getHandoverByID = `-- name: GetHandoverByID :one
-SELECT id, from_staff_id, to_staff_id, status, reason, accounts_moved, requests_moved, greetings_moved, batches, requested_by, requested_role, request_id, route, purpose, created_at, finished_at FROM staff_handovers WHERE id = $1
+SELECT id, from_staff_id, to_staff_id, status, reason, accounts_moved, requests_moved, greetings_moved, batches, requested_by, requested_role, request_id, route, purpose, created_at, finished_at, version FROM staff_handovers WHERE id = $1
 `
 
 func (q *Queries) GetHandoverByID(ctx context.Context, id uuid.UUID) (StaffHandover, error) {
@@ -214,6 +217,7 @@ func (q *Queries) GetHandoverByID(ctx context.Context, id uuid.UUID) (StaffHando
 		&i.Purpose,
 		&i.CreatedAt,
 		&i.FinishedAt,
+		&i.Version,
 	)
 	return i, err
 }
@@ -301,7 +305,7 @@ func (q *Queries) LockAssignedAccountsBatch(ctx context.Context, arg LockAssigne
 }
 
 const lockHandover = `-- name: LockHandover :one
-SELECT id, from_staff_id, to_staff_id, status, reason, accounts_moved, requests_moved, greetings_moved, batches, requested_by, requested_role, request_id, route, purpose, created_at, finished_at FROM staff_handovers WHERE id = $1 FOR UPDATE
+SELECT id, from_staff_id, to_staff_id, status, reason, accounts_moved, requests_moved, greetings_moved, batches, requested_by, requested_role, request_id, route, purpose, created_at, finished_at, version FROM staff_handovers WHERE id = $1 FOR UPDATE
 `
 
 // Batches of one handover run one at a time.
@@ -325,6 +329,7 @@ func (q *Queries) LockHandover(ctx context.Context, id uuid.UUID) (StaffHandover
 		&i.Purpose,
 		&i.CreatedAt,
 		&i.FinishedAt,
+		&i.Version,
 	)
 	return i, err
 }
@@ -384,7 +389,7 @@ func (q *Queries) MovePendingRequests(ctx context.Context, arg MovePendingReques
 }
 
 const openGreetingsOf = `-- name: OpenGreetingsOf :many
-SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, c.name AS customer_name, greeting_subject(g.occasion, g.key_person_id, g.holiday_id, c.founded_on, g.title)::text AS subject
+SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, g.version, c.name AS customer_name, greeting_subject(g.occasion, g.key_person_id, g.holiday_id, c.founded_on, g.title)::text AS subject
 FROM greetings g JOIN customers c ON c.id = g.customer_id
 WHERE g.customer_id = ANY($1::uuid[]) AND g.status = 'open' ORDER BY g.customer_id, g.occasion_on, g.id
 `
@@ -419,6 +424,7 @@ func (q *Queries) OpenGreetingsOf(ctx context.Context, customerIds []uuid.UUID) 
 			&i.Greeting.Status,
 			&i.Greeting.CreatedAt,
 			&i.Greeting.DoneAt,
+			&i.Greeting.Version,
 			&i.CustomerName,
 			&i.Subject,
 		); err != nil {
@@ -433,7 +439,7 @@ func (q *Queries) OpenGreetingsOf(ctx context.Context, customerIds []uuid.UUID) 
 }
 
 const plannedVisitsOf = `-- name: PlannedVisitsOf :many
-SELECT id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at FROM visits WHERE customer_id = ANY($1::uuid[]) AND status = 'planned' ORDER BY customer_id, due_at
+SELECT id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at, version FROM visits WHERE customer_id = ANY($1::uuid[]) AND status = 'planned' ORDER BY customer_id, due_at
 `
 
 func (q *Queries) PlannedVisitsOf(ctx context.Context, customerIds []uuid.UUID) ([]Visit, error) {
@@ -458,6 +464,7 @@ func (q *Queries) PlannedVisitsOf(ctx context.Context, customerIds []uuid.UUID) 
 			&i.FollowUps,
 			&i.CreatedAt,
 			&i.CompletedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -470,7 +477,7 @@ func (q *Queries) PlannedVisitsOf(ctx context.Context, customerIds []uuid.UUID) 
 }
 
 const runningHandoverFrom = `-- name: RunningHandoverFrom :one
-SELECT id, from_staff_id, to_staff_id, status, reason, accounts_moved, requests_moved, greetings_moved, batches, requested_by, requested_role, request_id, route, purpose, created_at, finished_at FROM staff_handovers WHERE from_staff_id = $1 AND status = 'running'
+SELECT id, from_staff_id, to_staff_id, status, reason, accounts_moved, requests_moved, greetings_moved, batches, requested_by, requested_role, request_id, route, purpose, created_at, finished_at, version FROM staff_handovers WHERE from_staff_id = $1 AND status = 'running'
 `
 
 func (q *Queries) RunningHandoverFrom(ctx context.Context, fromStaffID uuid.UUID) (StaffHandover, error) {
@@ -493,6 +500,7 @@ func (q *Queries) RunningHandoverFrom(ctx context.Context, fromStaffID uuid.UUID
 		&i.Purpose,
 		&i.CreatedAt,
 		&i.FinishedAt,
+		&i.Version,
 	)
 	return i, err
 }

@@ -120,7 +120,7 @@ func (q *Queries) ArrearsPage(ctx context.Context, arg ArrearsPageParams) ([]Arr
 
 const getCharge = `-- name: GetCharge :one
 
-SELECT c.id, c.customer_id, c.amount, c.reference, c.occurred_on, c.created_at, c.created_by, c.statement_id, c.reverses_id, c.reason, r.id AS reversed_by FROM credit_charges c
+SELECT c.id, c.customer_id, c.amount, c.reference, c.occurred_on, c.created_at, c.created_by, c.statement_id, c.reverses_id, c.reason, c.version, r.id AS reversed_by FROM credit_charges c
 LEFT JOIN credit_charges r ON r.reverses_id = c.id
 WHERE c.customer_id = $1 AND c.id = $2
 `
@@ -153,13 +153,14 @@ func (q *Queries) GetCharge(ctx context.Context, arg GetChargeParams) (GetCharge
 		&i.CreditCharge.StatementID,
 		&i.CreditCharge.ReversesID,
 		&i.CreditCharge.Reason,
+		&i.CreditCharge.Version,
 		&i.ReversedBy,
 	)
 	return i, err
 }
 
 const getPayment = `-- name: GetPayment :one
-SELECT p.id, p.customer_id, p.amount, p.reference, p.received_on, p.created_at, p.created_by, p.reverses_id, p.reason, r.id AS reversed_by FROM credit_payments p
+SELECT p.id, p.customer_id, p.amount, p.reference, p.received_on, p.created_at, p.created_by, p.reverses_id, p.reason, p.version, r.id AS reversed_by FROM credit_payments p
 LEFT JOIN credit_payments r ON r.reverses_id = p.id
 WHERE p.customer_id = $1 AND p.id = $2
 `
@@ -187,6 +188,7 @@ func (q *Queries) GetPayment(ctx context.Context, arg GetPaymentParams) (GetPaym
 		&i.CreditPayment.CreatedBy,
 		&i.CreditPayment.ReversesID,
 		&i.CreditPayment.Reason,
+		&i.CreditPayment.Version,
 		&i.ReversedBy,
 	)
 	return i, err
@@ -196,7 +198,7 @@ const insertChargeReversal = `-- name: InsertChargeReversal :one
 INSERT INTO credit_charges (id, customer_id, amount, reference, occurred_on, created_by, statement_id, reverses_id, reason)
 SELECT $1, o.customer_id, -o.amount, o.reference, o.occurred_on, $2, o.statement_id, o.id, $3
 FROM credit_charges o WHERE o.id = $4
-RETURNING id, customer_id, amount, reference, occurred_on, created_at, created_by, statement_id, reverses_id, reason
+RETURNING id, customer_id, amount, reference, occurred_on, created_at, created_by, statement_id, reverses_id, reason, version
 `
 
 type InsertChargeReversalParams struct {
@@ -227,6 +229,7 @@ func (q *Queries) InsertChargeReversal(ctx context.Context, arg InsertChargeReve
 		&i.StatementID,
 		&i.ReversesID,
 		&i.Reason,
+		&i.Version,
 	)
 	return i, err
 }
@@ -235,7 +238,7 @@ const insertPaymentReversal = `-- name: InsertPaymentReversal :one
 INSERT INTO credit_payments (id, customer_id, amount, reference, received_on, created_by, reverses_id, reason)
 SELECT $1, o.customer_id, -o.amount, o.reference, o.received_on, $2, o.id, $3
 FROM credit_payments o WHERE o.id = $4
-RETURNING id, customer_id, amount, reference, received_on, created_at, created_by, reverses_id, reason
+RETURNING id, customer_id, amount, reference, received_on, created_at, created_by, reverses_id, reason, version
 `
 
 type InsertPaymentReversalParams struct {
@@ -265,12 +268,13 @@ func (q *Queries) InsertPaymentReversal(ctx context.Context, arg InsertPaymentRe
 		&i.CreatedBy,
 		&i.ReversesID,
 		&i.Reason,
+		&i.Version,
 	)
 	return i, err
 }
 
 const listCharges = `-- name: ListCharges :many
-SELECT c.id, c.customer_id, c.amount, c.reference, c.occurred_on, c.created_at, c.created_by, c.statement_id, c.reverses_id, c.reason, r.id AS reversed_by FROM credit_charges c
+SELECT c.id, c.customer_id, c.amount, c.reference, c.occurred_on, c.created_at, c.created_by, c.statement_id, c.reverses_id, c.reason, c.version, r.id AS reversed_by FROM credit_charges c
 LEFT JOIN credit_charges r ON r.reverses_id = c.id
 WHERE c.customer_id = $1
   AND ($2::timestamptz IS NULL OR (c.created_at, c.id) < ($2, $3::uuid))
@@ -315,6 +319,7 @@ func (q *Queries) ListCharges(ctx context.Context, arg ListChargesParams) ([]Lis
 			&i.CreditCharge.StatementID,
 			&i.CreditCharge.ReversesID,
 			&i.CreditCharge.Reason,
+			&i.CreditCharge.Version,
 			&i.ReversedBy,
 		); err != nil {
 			return nil, err
@@ -328,7 +333,7 @@ func (q *Queries) ListCharges(ctx context.Context, arg ListChargesParams) ([]Lis
 }
 
 const listPayments = `-- name: ListPayments :many
-SELECT p.id, p.customer_id, p.amount, p.reference, p.received_on, p.created_at, p.created_by, p.reverses_id, p.reason, r.id AS reversed_by FROM credit_payments p
+SELECT p.id, p.customer_id, p.amount, p.reference, p.received_on, p.created_at, p.created_by, p.reverses_id, p.reason, p.version, r.id AS reversed_by FROM credit_payments p
 LEFT JOIN credit_payments r ON r.reverses_id = p.id
 WHERE p.customer_id = $1
   AND ($2::timestamptz IS NULL OR (p.created_at, p.id) < ($2, $3::uuid))
@@ -372,6 +377,7 @@ func (q *Queries) ListPayments(ctx context.Context, arg ListPaymentsParams) ([]L
 			&i.CreditPayment.CreatedBy,
 			&i.CreditPayment.ReversesID,
 			&i.CreditPayment.Reason,
+			&i.CreditPayment.Version,
 			&i.ReversedBy,
 		); err != nil {
 			return nil, err
@@ -385,7 +391,7 @@ func (q *Queries) ListPayments(ctx context.Context, arg ListPaymentsParams) ([]L
 }
 
 const lockStatement = `-- name: LockStatement :one
-SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened FROM statements WHERE id = $1 FOR UPDATE
+SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened, version FROM statements WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockStatement(ctx context.Context, id uuid.UUID) (Statement, error) {
@@ -404,12 +410,13 @@ func (q *Queries) LockStatement(ctx context.Context, id uuid.UUID) (Statement, e
 		&i.PaidAt,
 		&i.Reversed,
 		&i.Reopened,
+		&i.Version,
 	)
 	return i, err
 }
 
 const paidStatementsForUpdate = `-- name: PaidStatementsForUpdate :many
-SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened FROM statements WHERE customer_id = $1 AND paid > 0 ORDER BY period_end DESC FOR UPDATE
+SELECT id, customer_id, period_start, period_end, amount_due, paid, due_at, status, created_at, paid_at, reversed, reopened, version FROM statements WHERE customer_id = $1 AND paid > 0 ORDER BY period_end DESC FOR UPDATE
 `
 
 // Newest first: a reversed payment is taken back from the statements it
@@ -436,6 +443,7 @@ func (q *Queries) PaidStatementsForUpdate(ctx context.Context, customerID uuid.U
 			&i.PaidAt,
 			&i.Reversed,
 			&i.Reopened,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -471,5 +479,24 @@ func (q *Queries) SetStatementStanding(ctx context.Context, arg SetStatementStan
 		arg.PaidAt,
 		arg.Reopened,
 	)
+	return err
+}
+
+const touchCharge = `-- name: TouchCharge :exec
+UPDATE credit_charges SET version = version + 1 WHERE id = $1
+`
+
+// A reversed charge shows its reversal (reversed_by): a new version.
+func (q *Queries) TouchCharge(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, touchCharge, id)
+	return err
+}
+
+const touchPayment = `-- name: TouchPayment :exec
+UPDATE credit_payments SET version = version + 1 WHERE id = $1
+`
+
+func (q *Queries) TouchPayment(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, touchPayment, id)
 	return err
 }

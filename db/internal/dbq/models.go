@@ -54,6 +54,7 @@ type ApiToken struct {
 	ExpiresAt  *time.Time
 	RevokedAt  *time.Time
 	LastUsedAt *time.Time
+	Version    int32
 }
 
 type ArchiveCompleteness struct {
@@ -124,6 +125,7 @@ type CreditCharge struct {
 	StatementID *uuid.UUID
 	ReversesID  *uuid.UUID
 	Reason      *string
+	Version     int32
 }
 
 type CreditEvent struct {
@@ -144,6 +146,7 @@ type CreditPayment struct {
 	CreatedBy  *uuid.UUID
 	ReversesID *uuid.UUID
 	Reason     *string
+	Version    int32
 }
 
 type Customer struct {
@@ -209,6 +212,7 @@ type Delegation struct {
 	CreatedAt   time.Time
 	EndedAt     *time.Time
 	EndedBy     *uuid.UUID
+	Version     int32
 }
 
 type DiscountDecision struct {
@@ -245,6 +249,7 @@ type DiscountGrant struct {
 	RevokedOn       *time.Time
 	RevokedBy       *uuid.UUID
 	RevokeReason    *string
+	Version         int32
 }
 
 type DiscountPolicy struct {
@@ -254,6 +259,7 @@ type DiscountPolicy struct {
 	HardCapRate     decimal.Decimal
 	Methods         []string
 	UpdatedAt       time.Time
+	Version         int32
 }
 
 type DiscountPolicyHistory struct {
@@ -290,6 +296,7 @@ type DiscountRequest struct {
 	UpdatedAt             time.Time
 	ClosedAt              *time.Time
 	FormerRequesters      []uuid.UUID
+	Version               int32
 }
 
 type Filing struct {
@@ -301,6 +308,7 @@ type Filing struct {
 	AcknowledgedAt *time.Time
 	AcknowledgedBy *uuid.UUID
 	Kind           string
+	Version        int32
 }
 
 type Greeting struct {
@@ -317,6 +325,7 @@ type Greeting struct {
 	Status           string
 	CreatedAt        time.Time
 	DoneAt           *time.Time
+	Version          int32
 }
 
 type Holiday struct {
@@ -351,6 +360,7 @@ type Inspection struct {
 	SalesChecked  int32
 	CreatedAt     time.Time
 	FinishedAt    *time.Time
+	Version       int32
 }
 
 type InspectionFinding struct {
@@ -370,6 +380,7 @@ type KaBudget struct {
 	Tier       *string
 	Amount     decimal.Decimal
 	UpdatedAt  time.Time
+	Version    int32
 }
 
 type KaCost struct {
@@ -401,6 +412,7 @@ type KaEventInvitee struct {
 	KeyPersonID *uuid.UUID
 	StaffID     *uuid.UUID
 	Attended    *bool
+	Version     int32
 }
 
 type KeyPerson struct {
@@ -428,6 +440,7 @@ type Notification struct {
 	CustomerID  *uuid.UUID
 	CreatedAt   time.Time
 	ReadAt      *time.Time
+	Version     int32
 }
 
 type Sale struct {
@@ -483,6 +496,7 @@ type StaffHandover struct {
 	Purpose        string
 	CreatedAt      time.Time
 	FinishedAt     *time.Time
+	Version        int32
 }
 
 type StaffHandoverBatch struct {
@@ -507,6 +521,7 @@ type Statement struct {
 	PaidAt      *time.Time
 	Reversed    decimal.Decimal
 	Reopened    int32
+	Version     int32
 }
 
 type Ticket struct {
@@ -528,6 +543,7 @@ type Ticket struct {
 	Escalated          bool
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+	Version            int32
 }
 
 type TicketEvent struct {
@@ -551,6 +567,7 @@ type Tier struct {
 	Gift                 bool
 	MinAnnualRevenue     decimal.Decimal
 	MinActiveMonths      int32
+	Version              int32
 }
 
 type TierHistory struct {
@@ -574,6 +591,7 @@ type TierReview struct {
 	Graded      int32
 	CreatedAt   time.Time
 	FinishedAt  *time.Time
+	Version     int32
 }
 
 type TierReviewProposal struct {
@@ -587,6 +605,7 @@ type TierReviewProposal struct {
 	DecidedBy    *uuid.UUID
 	DecidedAt    *time.Time
 	Comment      string
+	Version      int32
 }
 
 type Visit struct {
@@ -602,6 +621,7 @@ type Visit struct {
 	FollowUps    string
 	CreatedAt    time.Time
 	CompletedAt  *time.Time
+	Version      int32
 }
 
 type WebhookDelivery struct {

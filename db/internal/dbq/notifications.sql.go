@@ -182,7 +182,7 @@ func (q *Queries) InsertNotifications(ctx context.Context, arg InsertNotificatio
 }
 
 const listInbox = `-- name: ListInbox :many
-SELECT id, recipient_id, event_key, kind, title, body, customer_id, created_at, read_at FROM notifications
+SELECT id, recipient_id, event_key, kind, title, body, customer_id, created_at, read_at, version FROM notifications
 WHERE recipient_id = $1
   AND ($2::boolean IS NULL OR NOT $2 OR read_at IS NULL)
   -- Keyset: unread first, then newest first, after the last row's keys.
@@ -229,6 +229,7 @@ func (q *Queries) ListInbox(ctx context.Context, arg ListInboxParams) ([]Notific
 			&i.CustomerID,
 			&i.CreatedAt,
 			&i.ReadAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -243,7 +244,7 @@ func (q *Queries) ListInbox(ctx context.Context, arg ListInboxParams) ([]Notific
 const markNotificationRead = `-- name: MarkNotificationRead :one
 UPDATE notifications SET read_at = coalesce(read_at, now())
 WHERE id = $1 AND recipient_id = $2
-RETURNING id, recipient_id, event_key, kind, title, body, customer_id, created_at, read_at
+RETURNING id, recipient_id, event_key, kind, title, body, customer_id, created_at, read_at, version
 `
 
 type MarkNotificationReadParams struct {
@@ -264,6 +265,7 @@ func (q *Queries) MarkNotificationRead(ctx context.Context, arg MarkNotification
 		&i.CustomerID,
 		&i.CreatedAt,
 		&i.ReadAt,
+		&i.Version,
 	)
 	return i, err
 }

@@ -116,7 +116,7 @@ func (q *Queries) CreateStaff(ctx context.Context, arg CreateStaffParams) (Staff
 }
 
 const createToken = `-- name: CreateToken :one
-INSERT INTO api_tokens (id, staff_id, token_hash, expires_at) VALUES ($1, $2, $3, $4) RETURNING id, staff_id, token_hash, created_at, expires_at, revoked_at, last_used_at
+INSERT INTO api_tokens (id, staff_id, token_hash, expires_at) VALUES ($1, $2, $3, $4) RETURNING id, staff_id, token_hash, created_at, expires_at, revoked_at, last_used_at, version
 `
 
 type CreateTokenParams struct {
@@ -142,6 +142,7 @@ func (q *Queries) CreateToken(ctx context.Context, arg CreateTokenParams) (ApiTo
 		&i.ExpiresAt,
 		&i.RevokedAt,
 		&i.LastUsedAt,
+		&i.Version,
 	)
 	return i, err
 }
@@ -167,7 +168,7 @@ func (q *Queries) GetStaff(ctx context.Context, id uuid.UUID) (Staff, error) {
 }
 
 const getToken = `-- name: GetToken :one
-SELECT id, staff_id, token_hash, created_at, expires_at, revoked_at, last_used_at FROM api_tokens WHERE id = $1 AND staff_id = $2
+SELECT id, staff_id, token_hash, created_at, expires_at, revoked_at, last_used_at, version FROM api_tokens WHERE id = $1 AND staff_id = $2
 `
 
 type GetTokenParams struct {
@@ -186,6 +187,7 @@ func (q *Queries) GetToken(ctx context.Context, arg GetTokenParams) (ApiToken, e
 		&i.ExpiresAt,
 		&i.RevokedAt,
 		&i.LastUsedAt,
+		&i.Version,
 	)
 	return i, err
 }
@@ -234,7 +236,7 @@ func (q *Queries) ListStaff(ctx context.Context, arg ListStaffParams) ([]Staff, 
 }
 
 const listTokens = `-- name: ListTokens :many
-SELECT id, staff_id, created_at, expires_at, last_used_at, revoked_at FROM api_tokens
+SELECT id, staff_id, created_at, expires_at, last_used_at, revoked_at, version FROM api_tokens
 WHERE staff_id = $1
   AND ($2::uuid IS NULL OR id > $2)
 ORDER BY id
@@ -254,6 +256,7 @@ type ListTokensRow struct {
 	ExpiresAt  *time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
+	Version    int32
 }
 
 // What a token list may show: never the hash.
@@ -273,6 +276,7 @@ func (q *Queries) ListTokens(ctx context.Context, arg ListTokensParams) ([]ListT
 			&i.ExpiresAt,
 			&i.LastUsedAt,
 			&i.RevokedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}

@@ -26,7 +26,7 @@ func (q *Queries) CountTicketReopens(ctx context.Context, ticketID uuid.UUID) (i
 const createTicket = `-- name: CreateTicket :one
 INSERT INTO tickets (id, customer_id, kind, subject, body, priority, opened_by, respond_by, resolve_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-RETURNING id, customer_id, kind, subject, body, priority, status, opened_by, respond_by, resolve_by, acknowledged_at, resolved_at, closed_at, response_breached, resolution_breached, escalated, created_at, updated_at
+RETURNING id, customer_id, kind, subject, body, priority, status, opened_by, respond_by, resolve_by, acknowledged_at, resolved_at, closed_at, response_breached, resolution_breached, escalated, created_at, updated_at, version
 `
 
 type CreateTicketParams struct {
@@ -73,12 +73,13 @@ func (q *Queries) CreateTicket(ctx context.Context, arg CreateTicketParams) (Tic
 		&i.Escalated,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const getTicket = `-- name: GetTicket :one
-SELECT t.id, t.customer_id, t.kind, t.subject, t.body, t.priority, t.status, t.opened_by, t.respond_by, t.resolve_by, t.acknowledged_at, t.resolved_at, t.closed_at, t.response_breached, t.resolution_breached, t.escalated, t.created_at, t.updated_at FROM tickets t JOIN customers c ON c.id = t.customer_id
+SELECT t.id, t.customer_id, t.kind, t.subject, t.body, t.priority, t.status, t.opened_by, t.respond_by, t.resolve_by, t.acknowledged_at, t.resolved_at, t.closed_at, t.response_breached, t.resolution_breached, t.escalated, t.created_at, t.updated_at, t.version FROM tickets t JOIN customers c ON c.id = t.customer_id
 WHERE t.id = $1 AND ($2::uuid IS NULL OR c.account_manager_id = $2)
 `
 
@@ -109,6 +110,7 @@ func (q *Queries) GetTicket(ctx context.Context, arg GetTicketParams) (Ticket, e
 		&i.Escalated,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Version,
 	)
 	return i, err
 }
@@ -183,7 +185,7 @@ func (q *Queries) ListTicketEvents(ctx context.Context, arg ListTicketEventsPara
 }
 
 const listTickets = `-- name: ListTickets :many
-SELECT t.id, t.customer_id, t.kind, t.subject, t.body, t.priority, t.status, t.opened_by, t.respond_by, t.resolve_by, t.acknowledged_at, t.resolved_at, t.closed_at, t.response_breached, t.resolution_breached, t.escalated, t.created_at, t.updated_at FROM tickets t JOIN customers c ON c.id = t.customer_id
+SELECT t.id, t.customer_id, t.kind, t.subject, t.body, t.priority, t.status, t.opened_by, t.respond_by, t.resolve_by, t.acknowledged_at, t.resolved_at, t.closed_at, t.response_breached, t.resolution_breached, t.escalated, t.created_at, t.updated_at, t.version FROM tickets t JOIN customers c ON c.id = t.customer_id
 WHERE ($1::uuid IS NULL OR c.account_manager_id = $1)
   AND ($2::text IS NULL
        OR ($2 = 'open' AND t.status IN ('open','acknowledged'))
@@ -244,6 +246,7 @@ func (q *Queries) ListTickets(ctx context.Context, arg ListTicketsParams) ([]Tic
 			&i.Escalated,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -256,7 +259,7 @@ func (q *Queries) ListTickets(ctx context.Context, arg ListTicketsParams) ([]Tic
 }
 
 const lockTicket = `-- name: LockTicket :one
-SELECT t.id, t.customer_id, t.kind, t.subject, t.body, t.priority, t.status, t.opened_by, t.respond_by, t.resolve_by, t.acknowledged_at, t.resolved_at, t.closed_at, t.response_breached, t.resolution_breached, t.escalated, t.created_at, t.updated_at FROM tickets t JOIN customers c ON c.id = t.customer_id
+SELECT t.id, t.customer_id, t.kind, t.subject, t.body, t.priority, t.status, t.opened_by, t.respond_by, t.resolve_by, t.acknowledged_at, t.resolved_at, t.closed_at, t.response_breached, t.resolution_breached, t.escalated, t.created_at, t.updated_at, t.version FROM tickets t JOIN customers c ON c.id = t.customer_id
 WHERE t.id = $1 AND ($2::uuid IS NULL OR c.account_manager_id = $2)
 FOR UPDATE OF t
 `
@@ -288,6 +291,7 @@ func (q *Queries) LockTicket(ctx context.Context, arg LockTicketParams) (Ticket,
 		&i.Escalated,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Version,
 	)
 	return i, err
 }
@@ -297,7 +301,7 @@ UPDATE tickets SET
     response_breached = response_breached OR $1::boolean,
     resolution_breached = resolution_breached OR $2::boolean,
     escalated = true, updated_at = now()
-WHERE id = $3 RETURNING id, customer_id, kind, subject, body, priority, status, opened_by, respond_by, resolve_by, acknowledged_at, resolved_at, closed_at, response_breached, resolution_breached, escalated, created_at, updated_at
+WHERE id = $3 RETURNING id, customer_id, kind, subject, body, priority, status, opened_by, respond_by, resolve_by, acknowledged_at, resolved_at, closed_at, response_breached, resolution_breached, escalated, created_at, updated_at, version
 `
 
 type MarkTicketBreachParams struct {
@@ -329,13 +333,15 @@ func (q *Queries) MarkTicketBreach(ctx context.Context, arg MarkTicketBreachPara
 		&i.Escalated,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const setTicketStatus = `-- name: SetTicketStatus :one
-UPDATE tickets SET status = $2, acknowledged_at = $3, resolved_at = $4, closed_at = $5, resolve_by = $6, updated_at = now()
-WHERE id = $1 RETURNING id, customer_id, kind, subject, body, priority, status, opened_by, respond_by, resolve_by, acknowledged_at, resolved_at, closed_at, response_breached, resolution_breached, escalated, created_at, updated_at
+UPDATE tickets SET status = $2, acknowledged_at = $3, resolved_at = $4, closed_at = $5, resolve_by = $6, updated_at = now(),
+    version = version + 1
+WHERE id = $1 RETURNING id, customer_id, kind, subject, body, priority, status, opened_by, respond_by, resolve_by, acknowledged_at, resolved_at, closed_at, response_breached, resolution_breached, escalated, created_at, updated_at, version
 `
 
 type SetTicketStatusParams struct {
@@ -347,6 +353,9 @@ type SetTicketStatusParams struct {
 	ResolveBy      time.Time
 }
 
+// Every handling record is a change of the ticket its answer shows, a note
+// too (its status unchanged): the version moves here, once, not by the
+// trigger's comparison of the row.
 func (q *Queries) SetTicketStatus(ctx context.Context, arg SetTicketStatusParams) (Ticket, error) {
 	row := q.db.QueryRow(ctx, setTicketStatus,
 		arg.ID,
@@ -376,6 +385,7 @@ func (q *Queries) SetTicketStatus(ctx context.Context, arg SetTicketStatusParams
 		&i.Escalated,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Version,
 	)
 	return i, err
 }

@@ -15,7 +15,7 @@ import (
 
 const decideTierProposal = `-- name: DecideTierProposal :one
 UPDATE tier_review_proposals SET decision = $3, decided_by = $4, decided_at = now(), comment = $5
-WHERE review_id = $1 AND customer_id = $2 RETURNING review_id, customer_id, from_tier, to_tier, revenue_12m, active_months, decision, decided_by, decided_at, comment
+WHERE review_id = $1 AND customer_id = $2 RETURNING review_id, customer_id, from_tier, to_tier, revenue_12m, active_months, decision, decided_by, decided_at, comment, version
 `
 
 type DecideTierProposalParams struct {
@@ -46,13 +46,14 @@ func (q *Queries) DecideTierProposal(ctx context.Context, arg DecideTierProposal
 		&i.DecidedBy,
 		&i.DecidedAt,
 		&i.Comment,
+		&i.Version,
 	)
 	return i, err
 }
 
 const finishTierReview = `-- name: FinishTierReview :one
 UPDATE tier_reviews SET status = 'done', graded = $2, finished_at = coalesce(finished_at, now())
-WHERE id = $1 RETURNING id, trigger, requested_by, as_of, period_from, period_to, status, graded, created_at, finished_at
+WHERE id = $1 RETURNING id, trigger, requested_by, as_of, period_from, period_to, status, graded, created_at, finished_at, version
 `
 
 type FinishTierReviewParams struct {
@@ -74,12 +75,13 @@ func (q *Queries) FinishTierReview(ctx context.Context, arg FinishTierReviewPara
 		&i.Graded,
 		&i.CreatedAt,
 		&i.FinishedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const getTierReview = `-- name: GetTierReview :one
-SELECT r.id, r.trigger, r.requested_by, r.as_of, r.period_from, r.period_to, r.status, r.graded, r.created_at, r.finished_at,
+SELECT r.id, r.trigger, r.requested_by, r.as_of, r.period_from, r.period_to, r.status, r.graded, r.created_at, r.finished_at, r.version,
        (SELECT count(*) FROM tier_review_proposals p WHERE p.review_id = r.id)::int AS proposals,
        (SELECT count(*) FROM tier_review_proposals p WHERE p.review_id = r.id AND p.decision = 'pending')::int AS pending
 FROM tier_reviews r WHERE r.id = $1
@@ -96,6 +98,7 @@ type GetTierReviewRow struct {
 	Graded      int32
 	CreatedAt   time.Time
 	FinishedAt  *time.Time
+	Version     int32
 	Proposals   int32
 	Pending     int32
 }
@@ -114,6 +117,7 @@ func (q *Queries) GetTierReview(ctx context.Context, id uuid.UUID) (GetTierRevie
 		&i.Graded,
 		&i.CreatedAt,
 		&i.FinishedAt,
+		&i.Version,
 		&i.Proposals,
 		&i.Pending,
 	)
@@ -203,7 +207,7 @@ func (q *Queries) InsertTierProposals(ctx context.Context, arg InsertTierProposa
 }
 
 const listTierProposals = `-- name: ListTierProposals :many
-SELECT review_id, customer_id, from_tier, to_tier, revenue_12m, active_months, decision, decided_by, decided_at, comment FROM tier_review_proposals
+SELECT review_id, customer_id, from_tier, to_tier, revenue_12m, active_months, decision, decided_by, decided_at, comment, version FROM tier_review_proposals
 WHERE review_id = $1
   AND ($2::text IS NULL OR decision = $2)
   AND ($3::uuid IS NULL OR customer_id > $3)
@@ -242,6 +246,7 @@ func (q *Queries) ListTierProposals(ctx context.Context, arg ListTierProposalsPa
 			&i.DecidedBy,
 			&i.DecidedAt,
 			&i.Comment,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -254,7 +259,7 @@ func (q *Queries) ListTierProposals(ctx context.Context, arg ListTierProposalsPa
 }
 
 const listTierReviews = `-- name: ListTierReviews :many
-SELECT r.id, r.trigger, r.requested_by, r.as_of, r.period_from, r.period_to, r.status, r.graded, r.created_at, r.finished_at,
+SELECT r.id, r.trigger, r.requested_by, r.as_of, r.period_from, r.period_to, r.status, r.graded, r.created_at, r.finished_at, r.version,
        (SELECT count(*) FROM tier_review_proposals p WHERE p.review_id = r.id)::int AS proposals,
        (SELECT count(*) FROM tier_review_proposals p WHERE p.review_id = r.id AND p.decision = 'pending')::int AS pending
 FROM tier_reviews r
@@ -279,6 +284,7 @@ type ListTierReviewsRow struct {
 	Graded      int32
 	CreatedAt   time.Time
 	FinishedAt  *time.Time
+	Version     int32
 	Proposals   int32
 	Pending     int32
 }
@@ -303,6 +309,7 @@ func (q *Queries) ListTierReviews(ctx context.Context, arg ListTierReviewsParams
 			&i.Graded,
 			&i.CreatedAt,
 			&i.FinishedAt,
+			&i.Version,
 			&i.Proposals,
 			&i.Pending,
 		); err != nil {
@@ -317,7 +324,7 @@ func (q *Queries) ListTierReviews(ctx context.Context, arg ListTierReviewsParams
 }
 
 const lockTierProposal = `-- name: LockTierProposal :one
-SELECT review_id, customer_id, from_tier, to_tier, revenue_12m, active_months, decision, decided_by, decided_at, comment FROM tier_review_proposals WHERE review_id = $1 AND customer_id = $2 FOR UPDATE
+SELECT review_id, customer_id, from_tier, to_tier, revenue_12m, active_months, decision, decided_by, decided_at, comment, version FROM tier_review_proposals WHERE review_id = $1 AND customer_id = $2 FOR UPDATE
 `
 
 type LockTierProposalParams struct {
@@ -339,12 +346,13 @@ func (q *Queries) LockTierProposal(ctx context.Context, arg LockTierProposalPara
 		&i.DecidedBy,
 		&i.DecidedAt,
 		&i.Comment,
+		&i.Version,
 	)
 	return i, err
 }
 
 const lockTierReview = `-- name: LockTierReview :one
-SELECT id, trigger, requested_by, as_of, period_from, period_to, status, graded, created_at, finished_at FROM tier_reviews WHERE id = $1 FOR UPDATE
+SELECT id, trigger, requested_by, as_of, period_from, period_to, status, graded, created_at, finished_at, version FROM tier_reviews WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockTierReview(ctx context.Context, id uuid.UUID) (TierReview, error) {
@@ -361,6 +369,7 @@ func (q *Queries) LockTierReview(ctx context.Context, id uuid.UUID) (TierReview,
 		&i.Graded,
 		&i.CreatedAt,
 		&i.FinishedAt,
+		&i.Version,
 	)
 	return i, err
 }
@@ -369,7 +378,7 @@ const openTierReview = `-- name: OpenTierReview :one
 INSERT INTO tier_reviews (id, trigger, requested_by, as_of, period_from, period_to)
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
-RETURNING id, trigger, requested_by, as_of, period_from, period_to, status, graded, created_at, finished_at
+RETURNING id, trigger, requested_by, as_of, period_from, period_to, status, graded, created_at, finished_at, version
 `
 
 type OpenTierReviewParams struct {
@@ -403,6 +412,17 @@ func (q *Queries) OpenTierReview(ctx context.Context, arg OpenTierReviewParams) 
 		&i.Graded,
 		&i.CreatedAt,
 		&i.FinishedAt,
+		&i.Version,
 	)
 	return i, err
+}
+
+const touchTierReview = `-- name: TouchTierReview :exec
+UPDATE tier_reviews SET version = version + 1 WHERE id = $1
+`
+
+// A decided proposal changes its review's pending_count.
+func (q *Queries) TouchTierReview(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, touchTierReview, id)
+	return err
 }

@@ -14,7 +14,7 @@ import (
 )
 
 const allTiers = `-- name: AllTiers :many
-SELECT code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift, min_annual_revenue, min_active_months FROM tiers ORDER BY rank, code
+SELECT code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift, min_annual_revenue, min_active_months, version FROM tiers ORDER BY rank, code
 `
 
 func (q *Queries) AllTiers(ctx context.Context) ([]Tier, error) {
@@ -38,6 +38,7 @@ func (q *Queries) AllTiers(ctx context.Context) ([]Tier, error) {
 			&i.Gift,
 			&i.MinAnnualRevenue,
 			&i.MinActiveMonths,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -52,7 +53,7 @@ func (q *Queries) AllTiers(ctx context.Context) ([]Tier, error) {
 const createTier = `-- name: CreateTier :one
 INSERT INTO tiers (code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within,
     greeting_occasions, gift, min_annual_revenue, min_active_months)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift, min_annual_revenue, min_active_months
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift, min_annual_revenue, min_active_months, version
 `
 
 type CreateTierParams struct {
@@ -94,6 +95,7 @@ func (q *Queries) CreateTier(ctx context.Context, arg CreateTierParams) (Tier, e
 		&i.Gift,
 		&i.MinAnnualRevenue,
 		&i.MinActiveMonths,
+		&i.Version,
 	)
 	return i, err
 }
@@ -130,7 +132,7 @@ func (q *Queries) CustomersInTier(ctx context.Context, arg CustomersInTierParams
 }
 
 const getTier = `-- name: GetTier :one
-SELECT code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift, min_annual_revenue, min_active_months FROM tiers WHERE code = $1
+SELECT code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift, min_annual_revenue, min_active_months, version FROM tiers WHERE code = $1
 `
 
 func (q *Queries) GetTier(ctx context.Context, code string) (Tier, error) {
@@ -148,6 +150,7 @@ func (q *Queries) GetTier(ctx context.Context, code string) (Tier, error) {
 		&i.Gift,
 		&i.MinAnnualRevenue,
 		&i.MinActiveMonths,
+		&i.Version,
 	)
 	return i, err
 }
@@ -176,7 +179,7 @@ func (q *Queries) InsertTierHistory(ctx context.Context, arg InsertTierHistoryPa
 }
 
 const listDiscountPolicies = `-- name: ListDiscountPolicies :many
-SELECT tier, product_category, max_standard_rate, hard_cap_rate, methods, updated_at FROM discount_policies
+SELECT tier, product_category, max_standard_rate, hard_cap_rate, methods, updated_at, version FROM discount_policies
 WHERE $1::text IS NULL OR (tier, product_category) > ($1, $2::text)
 ORDER BY tier, product_category LIMIT $3
 `
@@ -203,6 +206,7 @@ func (q *Queries) ListDiscountPolicies(ctx context.Context, arg ListDiscountPoli
 			&i.HardCapRate,
 			&i.Methods,
 			&i.UpdatedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -267,7 +271,7 @@ func (q *Queries) ListTierHistory(ctx context.Context, arg ListTierHistoryParams
 }
 
 const listTiers = `-- name: ListTiers :many
-SELECT code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift, min_annual_revenue, min_active_months FROM tiers
+SELECT code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift, min_annual_revenue, min_active_months, version FROM tiers
 WHERE $1::integer IS NULL OR (rank, code) > ($1, $2::text)
 ORDER BY rank, code LIMIT $3
 `
@@ -299,6 +303,7 @@ func (q *Queries) ListTiers(ctx context.Context, arg ListTiersParams) ([]Tier, e
 			&i.Gift,
 			&i.MinAnnualRevenue,
 			&i.MinActiveMonths,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -311,7 +316,7 @@ func (q *Queries) ListTiers(ctx context.Context, arg ListTiersParams) ([]Tier, e
 }
 
 const lockTier = `-- name: LockTier :one
-SELECT code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift, min_annual_revenue, min_active_months FROM tiers WHERE code = $1 FOR UPDATE
+SELECT code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift, min_annual_revenue, min_active_months, version FROM tiers WHERE code = $1 FOR UPDATE
 `
 
 func (q *Queries) LockTier(ctx context.Context, code string) (Tier, error) {
@@ -329,6 +334,7 @@ func (q *Queries) LockTier(ctx context.Context, code string) (Tier, error) {
 		&i.Gift,
 		&i.MinAnnualRevenue,
 		&i.MinActiveMonths,
+		&i.Version,
 	)
 	return i, err
 }
@@ -336,7 +342,7 @@ func (q *Queries) LockTier(ctx context.Context, code string) (Tier, error) {
 const updateTier = `-- name: UpdateTier :one
 UPDATE tiers SET name = $2, rank = $3, visit_cadence = $4, ticket_response_within = $5, ticket_resolve_within = $6,
     greeting_occasions = $7, gift = $8, min_annual_revenue = $9, min_active_months = $10, updated_at = now()
-WHERE code = $1 RETURNING code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift, min_annual_revenue, min_active_months
+WHERE code = $1 RETURNING code, name, rank, visit_cadence, ticket_response_within, ticket_resolve_within, greeting_occasions, updated_at, gift, min_annual_revenue, min_active_months, version
 `
 
 type UpdateTierParams struct {
@@ -378,6 +384,7 @@ func (q *Queries) UpdateTier(ctx context.Context, arg UpdateTierParams) (Tier, e
 		&i.Gift,
 		&i.MinAnnualRevenue,
 		&i.MinActiveMonths,
+		&i.Version,
 	)
 	return i, err
 }

@@ -33,7 +33,7 @@ func (q *Queries) CancelVisit(ctx context.Context, id uuid.UUID) error {
 const completeVisit = `-- name: CompleteVisit :one
 UPDATE visits SET status = 'done', visited_on = $2, staff_id = $3, key_person_ids = $4, notes = $5, outcome = $6,
     follow_ups = $7, completed_at = now()
-WHERE id = $1 RETURNING id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at
+WHERE id = $1 RETURNING id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at, version
 `
 
 type CompleteVisitParams struct {
@@ -70,6 +70,7 @@ func (q *Queries) CompleteVisit(ctx context.Context, arg CompleteVisitParams) (V
 		&i.FollowUps,
 		&i.CreatedAt,
 		&i.CompletedAt,
+		&i.Version,
 	)
 	return i, err
 }
@@ -91,7 +92,7 @@ func (q *Queries) CountKeyPersonsOf(ctx context.Context, arg CountKeyPersonsOfPa
 }
 
 const getVisit = `-- name: GetVisit :one
-SELECT id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at FROM visits WHERE id = $1
+SELECT id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at, version FROM visits WHERE id = $1
 `
 
 func (q *Queries) GetVisit(ctx context.Context, id uuid.UUID) (Visit, error) {
@@ -110,12 +111,13 @@ func (q *Queries) GetVisit(ctx context.Context, id uuid.UUID) (Visit, error) {
 		&i.FollowUps,
 		&i.CreatedAt,
 		&i.CompletedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const getVisitByDue = `-- name: GetVisitByDue :one
-SELECT id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at FROM visits WHERE customer_id = $1 AND due_at = $2
+SELECT id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at, version FROM visits WHERE customer_id = $1 AND due_at = $2
 `
 
 type GetVisitByDueParams struct {
@@ -139,13 +141,14 @@ func (q *Queries) GetVisitByDue(ctx context.Context, arg GetVisitByDueParams) (V
 		&i.FollowUps,
 		&i.CreatedAt,
 		&i.CompletedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const insertDoneVisit = `-- name: InsertDoneVisit :one
 INSERT INTO visits (id, customer_id, status, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, completed_at)
-VALUES ($1, $2, 'done', $3, $4, $5, $6, $7, $8, now()) RETURNING id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at
+VALUES ($1, $2, 'done', $3, $4, $5, $6, $7, $8, now()) RETURNING id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at, version
 `
 
 type InsertDoneVisitParams struct {
@@ -184,12 +187,13 @@ func (q *Queries) InsertDoneVisit(ctx context.Context, arg InsertDoneVisitParams
 		&i.FollowUps,
 		&i.CreatedAt,
 		&i.CompletedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const listVisits = `-- name: ListVisits :many
-SELECT id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at FROM visits WHERE customer_id = $1
+SELECT id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at, version FROM visits WHERE customer_id = $1
   AND CASE WHEN $2::text IS NULL THEN status <> 'cancelled' ELSE status = $2 END
   AND ($3::timestamptz IS NULL OR (coalesce(due_at, created_at), id) < ($3, $4::uuid))
 ORDER BY coalesce(due_at, created_at) DESC, id DESC LIMIT $5
@@ -234,6 +238,7 @@ func (q *Queries) ListVisits(ctx context.Context, arg ListVisitsParams) ([]Visit
 			&i.FollowUps,
 			&i.CreatedAt,
 			&i.CompletedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -246,7 +251,7 @@ func (q *Queries) ListVisits(ctx context.Context, arg ListVisitsParams) ([]Visit
 }
 
 const markVisitMissed = `-- name: MarkVisitMissed :one
-UPDATE visits SET status = 'missed', completed_at = now() WHERE id = $1 AND status = 'planned' RETURNING id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at
+UPDATE visits SET status = 'missed', completed_at = now() WHERE id = $1 AND status = 'planned' RETURNING id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at, version
 `
 
 func (q *Queries) MarkVisitMissed(ctx context.Context, id uuid.UUID) (Visit, error) {
@@ -265,12 +270,13 @@ func (q *Queries) MarkVisitMissed(ctx context.Context, id uuid.UUID) (Visit, err
 		&i.FollowUps,
 		&i.CreatedAt,
 		&i.CompletedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const oldestPlannedVisit = `-- name: OldestPlannedVisit :one
-SELECT id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at FROM visits WHERE customer_id = $1 AND status = 'planned' ORDER BY due_at LIMIT 1 FOR UPDATE
+SELECT id, customer_id, status, due_at, visited_on, staff_id, key_person_ids, notes, outcome, follow_ups, created_at, completed_at, version FROM visits WHERE customer_id = $1 AND status = 'planned' ORDER BY due_at LIMIT 1 FOR UPDATE
 `
 
 func (q *Queries) OldestPlannedVisit(ctx context.Context, customerID uuid.UUID) (Visit, error) {
@@ -289,6 +295,7 @@ func (q *Queries) OldestPlannedVisit(ctx context.Context, customerID uuid.UUID) 
 		&i.FollowUps,
 		&i.CreatedAt,
 		&i.CompletedAt,
+		&i.Version,
 	)
 	return i, err
 }
