@@ -126,7 +126,7 @@ func (a *Activities) FileWithGM(ctx context.Context, requestID uuid.UUID) (uuid.
 
 // EndGrant marks a grant ended at its valid_to.
 func (a *Activities) EndGrant(ctx context.Context, requestID uuid.UUID) error {
-	return a.Store.EndGrant(ctx, requestID)
+	return a.Store.EndGrant(asProcess(ctx), requestID)
 }
 
 // RegisterEntry is an access-register entry an activity writes inside its

@@ -41,7 +41,7 @@ func (a *Activities) VisitStatus(ctx context.Context, visitID uuid.UUID) (string
 
 // MarkVisitMissed marks a still-planned visit missed and tells whether it did.
 func (a *Activities) MarkVisitMissed(ctx context.Context, visitID uuid.UUID) (bool, error) {
-	return a.Store.MarkVisitMissed(ctx, visitID)
+	return a.Store.MarkVisitMissed(asProcess(ctx), visitID)
 }
 
 // CancelVisit withdraws a planned visit (rescheduled, or the account left).

@@ -103,8 +103,11 @@ UPDATE discount_grants SET revoked_at = now(), revoked_on = sqlc.arg(revoked_on)
 WHERE request_id = sqlc.arg(request_id) AND revoked_at IS NULL AND ended_at IS NULL
 RETURNING *;
 
--- name: EndGrant :exec
-UPDATE discount_grants SET ended_at = coalesce(ended_at, now()) WHERE request_id = $1;
+-- name: EndGrant :many
+-- The accounts whose grant this ended now: none when it had ended already
+-- (a retry, or a grant revoked before its valid_to).
+UPDATE discount_grants SET ended_at = now() WHERE request_id = $1 AND ended_at IS NULL
+RETURNING customer_id;
 
 -- name: GrantsAsOf :many
 -- Art. 7.8: the discount standard in force on a date, one per product

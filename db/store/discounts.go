@@ -352,7 +352,20 @@ func (s *Store) RecordDiscountEvent(ctx context.Context, requestID uuid.UUID, ke
 
 // EndGrant marks the request's grant ended at its valid_to.
 func (s *Store) EndGrant(ctx context.Context, requestID uuid.UUID) error {
-	return interpret(s.q.EndGrant(ctx, requestID))
+	return s.inTx(ctx, func(q *dbq.Queries) error {
+		ended, err := q.EndGrant(ctx, requestID)
+		if err != nil {
+			return err
+		}
+		for _, c := range ended {
+			// The account's discount standard changed with no one asking
+			// (Art. 7.8): the run's change is registered with it (Art. 9).
+			if err := registerProcessChange(ctx, q, c, []string{"discounts"}, "Art. 7.8: the grant reached its valid_to"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func filingOf(f dbq.Filing) kam.Filing {

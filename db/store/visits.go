@@ -143,9 +143,15 @@ func (s *Store) VisitStatus(ctx context.Context, visitID uuid.UUID) (string, err
 // attempt whose answer was lost (Temporal retries it), it still answers
 // true, so the miss's notice is not lost with it.
 func (s *Store) MarkVisitMissed(ctx context.Context, visitID uuid.UUID) (bool, error) {
-	_, err := s.q.MarkVisitMissed(ctx, visitID)
-	if !errors.Is(interpret(err), kam.ErrNotFound) {
-		return err == nil, interpret(err)
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		v, err := q.MarkVisitMissed(ctx, visitID)
+		if err != nil {
+			return err
+		}
+		return registerProcessChange(ctx, q, v.CustomerID, []string{"visits"}, "Art. 20: no visit was recorded by its due time and grace")
+	})
+	if !errors.Is(err, kam.ErrNotFound) {
+		return err == nil, err
 	}
 	v, err := s.q.GetVisit(ctx, visitID)
 	if err != nil {

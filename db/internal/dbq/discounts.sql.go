@@ -106,13 +106,31 @@ func (q *Queries) CreateDiscountRequest(ctx context.Context, arg CreateDiscountR
 	return i, err
 }
 
-const endGrant = `-- name: EndGrant :exec
-UPDATE discount_grants SET ended_at = coalesce(ended_at, now()) WHERE request_id = $1
+const endGrant = `-- name: EndGrant :many
+UPDATE discount_grants SET ended_at = now() WHERE request_id = $1 AND ended_at IS NULL
+RETURNING customer_id
 `
 
-func (q *Queries) EndGrant(ctx context.Context, requestID uuid.UUID) error {
-	_, err := q.db.Exec(ctx, endGrant, requestID)
-	return err
+// The accounts whose grant this ended now: none when it had ended already
+// (a retry, or a grant revoked before its valid_to).
+func (q *Queries) EndGrant(ctx context.Context, requestID uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, endGrant, requestID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var customer_id uuid.UUID
+		if err := rows.Scan(&customer_id); err != nil {
+			return nil, err
+		}
+		items = append(items, customer_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const getDiscountPolicy = `-- name: GetDiscountPolicy :one
