@@ -124,7 +124,16 @@ func TestProcessChangesAreRegistered(t *testing.T) {
 			t.Fatalf("missed: %v %v", missed, err)
 		}
 	}
-	want = append(want, "- system update process discounts ", "- system update process visits ")
+	// A ticket that missed its response target is escalated: one row under tickets.
+	tk, err := st.CreateTicket(ctx, store.Scope{}, store.TicketInput{CustomerID: c, Kind: "complaint", Subject: "late", Body: "b", OpenedBy: by},
+		func(kam.Ticket, kam.Tier) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RecordTicketBreach(ctx, tk.ID, true, false, "response_breached", "respond by"); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, "- system update process discounts ", "- system update process visits ", "- system update process tickets ")
 	if got := processRows(t, c); !slices.Equal(got, want) {
 		t.Fatalf("register rows:\n  %q\nwant\n  %q", got, want)
 	}
