@@ -58,7 +58,7 @@ type GreetingSweep struct {
 // SweepGreetings makes the day's greeting tasks (Art. 19) and tells each
 // task's account manager once. A re-run adds nothing.
 func (a *Activities) SweepGreetings(ctx context.Context, g GreetingSweep) (int, error) {
-	rows, err := a.Store.SweepGreetings(ctx, g.Today, g.LeadDays, nil, nil)
+	rows, err := a.Store.SweepGreetings(asProcess(ctx), g.Today, g.LeadDays, nil, nil)
 	if err != nil {
 		return 0, err
 	}

@@ -32,11 +32,25 @@ func WithProcess(ctx context.Context, p Process) context.Context {
 	return context.WithValue(ctx, processKey{}, p)
 }
 
-// processAccess is the `update` entry of a change a process made on its own
-// (Art. 9, SPEC §5: every change is registered, whoever made it): no staff
-// id, role "system", the run as request id and the workflow and step as
-// route, purpose the rule it carried out.
+type actorKey struct{}
+
+// WithActor names the request that sets off the follow-up changes written
+// under ctx (the greeting tasks a new holiday brings, say): their register
+// rows are that request's, for the accounts they change.
+func WithActor(ctx context.Context, a Access) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// processAccess is the `update` entry of a change a process made (Art. 9,
+// SPEC §5: every change is registered, whoever made it): the request that
+// set it off when there is one (WithActor); otherwise the process's own: no
+// staff id, role "system", the run as request id and the workflow and step
+// as route, purpose the rule it carried out.
 func processAccess(ctx context.Context, customers []uuid.UUID, sections []string, purpose string) Access {
+	if a, ok := ctx.Value(actorKey{}).(Access); ok {
+		a.CustomerIDs, a.Sections, a.Action = customers, sections, kam.AccessUpdate
+		return a
+	}
 	p, _ := ctx.Value(processKey{}).(Process)
 	role := RoleSystem
 	route := "process"
@@ -58,7 +72,15 @@ func processAccess(ctx context.Context, customers []uuid.UUID, sections []string
 // in the change's own transaction: the change and its row commit together,
 // and a retry that changes nothing writes none (Art. 9).
 func registerProcessChange(ctx context.Context, q *dbq.Queries, customer uuid.UUID, sections []string, purpose string) error {
-	if err := appendAccess(ctx, q, processAccess(ctx, []uuid.UUID{customer}, sections, purpose)); err != nil {
+	return registerProcessChanges(ctx, q, []uuid.UUID{customer}, sections, purpose)
+}
+
+// registerProcessChanges is registerProcessChange for several accounts.
+func registerProcessChanges(ctx context.Context, q *dbq.Queries, customers []uuid.UUID, sections []string, purpose string) error {
+	if len(customers) == 0 {
+		return nil
+	}
+	if err := appendAccess(ctx, q, processAccess(ctx, customers, sections, purpose)); err != nil {
 		return fmt.Errorf("access register: %v: %w", err, ErrUnregistered)
 	}
 	return nil

@@ -154,3 +154,45 @@ func staffName(t *testing.T, id uuid.UUID) string {
 	}
 	return name
 }
+
+// A greeting sweep registers the accounts it made tasks for, in its own
+// transaction (Art. 9, 19): the daily run's as the system's, a sweep a
+// request set off (a new key person, a new holiday) as that request's; a
+// sweep that makes nothing registers nothing.
+func TestGreetingSweepIsRegistered(t *testing.T) {
+	ctx := context.Background()
+	by, mgr := newManager(t), newManager(t)
+	c, err := st.CreateCustomer(ctx, store.CustomerPatch{Code: ptr("GR-" + uuid.NewString()[:10]), Name: ptr("Greeted"), Tier: ptr("S"), AccountManagerID: &mgr}, by)
+	if err != nil {
+		t.Fatal(err)
+	}
+	birthday := time.Date(1970, 6, 2, 0, 0, 0, 0, time.UTC)
+	if _, err := st.AddKeyPerson(ctx, store.Scope{}, c.ID, store.KeyPersonInput{Name: "KP", Role: "head", Birthday: &birthday}, by); err != nil {
+		t.Fatal(err)
+	}
+	role := kam.RoleKAManager
+	request := store.WithActor(ctx, store.Access{StaffID: &by, Role: &role, RequestID: "req-" + c.ID.String(), Route: "POST /v1/customers/{id}/key-persons"})
+	sweep := func(ctx context.Context, year int) {
+		t.Helper()
+		rows, err := st.SweepGreetings(ctx, time.Date(year, 6, 1, 0, 0, 0, 0, time.UTC), 3, &c.ID, nil)
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("sweep %d: %v %v", year, rows, err)
+		}
+	}
+	sweep(request, 2031)
+	run := store.WithProcess(ctx, store.Process{Workflow: "GreetingSweep", ID: "greeting-sweep", Run: "r", Step: "SweepGreetings"})
+	sweep(run, 2032)
+	if rows, err := st.SweepGreetings(run, time.Date(2032, 6, 1, 0, 0, 0, 0, time.UTC), 3, &c.ID, nil); err != nil || len(rows) != 0 {
+		t.Fatalf("a repeated sweep: %v %v", rows, err)
+	}
+	got := processRows(t, c.ID)
+	want := []string{"- system update workflow GreetingSweep SweepGreetings greetings greeting-sweep/r"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("the run's rows %q, want %q", got, want)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM access_log WHERE customer_id = $1 AND staff_id = $2 AND action = 'update'
+		AND request_id = $3 AND sections = '{greetings}'`, c.ID, by, "req-"+c.ID.String()).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d rows of the request's sweep, %v", n, err)
+	}
+}
