@@ -26,7 +26,7 @@ func (a *Activities) ConfirmDiscountRequest(ctx context.Context, id uuid.UUID) e
 
 // SaveDiscountState persists the run's state (and a decision) for the read model.
 func (a *Activities) SaveDiscountState(ctx context.Context, st kam.DiscountState) error {
-	return a.Store.SaveDiscountState(ctx, st)
+	return a.Store.SaveDiscountState(asProcess(ctx), st)
 }
 
 // DiscountEvent is a step of the approval persisted for the record: a

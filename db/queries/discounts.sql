@@ -54,12 +54,17 @@ WHERE (sqlc.narg(viewer_id)::uuid IS NULL
 ORDER BY id
 LIMIT sqlc.arg(lim);
 
--- name: SaveDiscountState :exec
+-- name: SaveDiscountState :many
 -- The workflow writes its state here so that reads never need Temporal.
 -- $8 is when the run changed it (its own clock), which its answer names too.
-UPDATE discount_requests SET state = $2, stage = $3, escalated = $4, deadline = $5, reminders = $6, state_seq = $7,
-    updated_at = $8, closed_at = CASE WHEN $2 = 'pending' THEN NULL ELSE coalesce(closed_at, $8) END
-WHERE id = $1 AND state_seq < $7;
+-- It answers the account and the state and escalation the save replaced
+-- (none when a newer state is there already).
+WITH old AS (SELECT r.id, r.state, r.escalated FROM discount_requests r WHERE r.id = $1 FOR UPDATE)
+UPDATE discount_requests d SET state = $2, stage = $3, escalated = $4, deadline = $5, reminders = $6, state_seq = $7,
+    updated_at = $8, closed_at = CASE WHEN $2 = 'pending' THEN NULL ELSE coalesce(d.closed_at, $8) END
+FROM old
+WHERE d.id = old.id AND d.state_seq < $7
+RETURNING d.customer_id, old.state AS old_state, old.escalated AS old_escalated;
 
 -- name: InsertDiscountDecision :execrows
 -- on_behalf_of: the delegator a deputy decided for (SPEC §7), or NULL;

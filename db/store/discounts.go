@@ -163,8 +163,27 @@ func (s *Store) SaveDiscountState(ctx context.Context, st kam.DiscountState) err
 				return err
 			}
 		}
-		return q.SaveDiscountState(ctx, dbq.SaveDiscountStateParams{ID: st.RequestID, State: st.State, Stage: st.Stage, Escalated: st.Escalated,
+		saved, err := q.SaveDiscountState(ctx, dbq.SaveDiscountStateParams{ID: st.RequestID, State: st.State, Stage: st.Stage, Escalated: st.Escalated,
 			Deadline: st.Deadline, Reminders: st.Reminders, StateSeq: st.Seq, UpdatedAt: at})
+		if err != nil || st.Decision != nil {
+			return err
+		}
+		// A decision, a withdrawal or an acknowledgement was registered by
+		// whoever asked for it (processWrite); an escalation or an expiry
+		// is the run's own change of the account's request (Art. 9).
+		for _, r := range saved {
+			if !r.OldEscalated && st.Escalated {
+				if err := registerProcessChange(ctx, q, r.CustomerID, []string{"discounts"}, "Art. 12: the KA Department did not decide in time; the General Manager may decide"); err != nil {
+					return err
+				}
+			}
+			if r.OldState == kam.StatePending && st.State == kam.StateExpired {
+				if err := registerProcessChange(ctx, q, r.CustomerID, []string{"discounts"}, "Art. 12: no decision in time at the General Manager stage; the request expired"); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
 }
 

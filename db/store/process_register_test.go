@@ -196,3 +196,31 @@ func TestGreetingSweepIsRegistered(t *testing.T) {
 		t.Fatalf("%d rows of the request's sweep, %v", n, err)
 	}
 }
+
+// A discount request the run escalates or lets expire changed with no one
+// asking: one row each under discounts; the saves that carry a person's
+// decision (registered by the API) and a repeated save add none.
+func TestDiscountRunChangesAreRegistered(t *testing.T) {
+	ctx := context.Background()
+	by := newManager(t)
+	c := newCustomer(t, by, nil)
+	r := discountFor(t, c, by, "5", "2026-01-01", "2026-02-01")
+	stage := kam.StageKADepartment
+	gm := kam.StageGeneralManager
+	save := func(state kam.DiscountState) {
+		t.Helper()
+		if err := st.SaveDiscountState(ctx, state); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(kam.DiscountState{RequestID: r, State: kam.StatePending, Stage: &stage, Reminders: 1, Seq: 1})
+	save(kam.DiscountState{RequestID: r, State: kam.StatePending, Stage: &stage, Escalated: true, Seq: 2})
+	save(kam.DiscountState{RequestID: r, State: kam.StatePending, Stage: &gm, Escalated: true, Seq: 3,
+		Decision: &kam.DiscountDecision{Stage: stage, Decision: "approve", By: by}})
+	save(kam.DiscountState{RequestID: r, State: kam.StateExpired, Stage: &gm, Escalated: true, Seq: 4})
+	save(kam.DiscountState{RequestID: r, State: kam.StateExpired, Stage: &gm, Escalated: true, Seq: 4})
+	want := []string{"- system update process discounts ", "- system update process discounts "}
+	if got := processRows(t, c); !slices.Equal(got, want) {
+		t.Fatalf("rows %q, want %q", got, want)
+	}
+}

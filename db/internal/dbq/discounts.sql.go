@@ -966,10 +966,13 @@ func (q *Queries) RevokeGrant(ctx context.Context, arg RevokeGrantParams) (Disco
 	return i, err
 }
 
-const saveDiscountState = `-- name: SaveDiscountState :exec
-UPDATE discount_requests SET state = $2, stage = $3, escalated = $4, deadline = $5, reminders = $6, state_seq = $7,
-    updated_at = $8, closed_at = CASE WHEN $2 = 'pending' THEN NULL ELSE coalesce(closed_at, $8) END
-WHERE id = $1 AND state_seq < $7
+const saveDiscountState = `-- name: SaveDiscountState :many
+WITH old AS (SELECT r.id, r.state, r.escalated FROM discount_requests r WHERE r.id = $1 FOR UPDATE)
+UPDATE discount_requests d SET state = $2, stage = $3, escalated = $4, deadline = $5, reminders = $6, state_seq = $7,
+    updated_at = $8, closed_at = CASE WHEN $2 = 'pending' THEN NULL ELSE coalesce(d.closed_at, $8) END
+FROM old
+WHERE d.id = old.id AND d.state_seq < $7
+RETURNING d.customer_id, old.state AS old_state, old.escalated AS old_escalated
 `
 
 type SaveDiscountStateParams struct {
@@ -983,10 +986,18 @@ type SaveDiscountStateParams struct {
 	UpdatedAt time.Time
 }
 
+type SaveDiscountStateRow struct {
+	CustomerID   uuid.UUID
+	OldState     string
+	OldEscalated bool
+}
+
 // The workflow writes its state here so that reads never need Temporal.
 // $8 is when the run changed it (its own clock), which its answer names too.
-func (q *Queries) SaveDiscountState(ctx context.Context, arg SaveDiscountStateParams) error {
-	_, err := q.db.Exec(ctx, saveDiscountState,
+// It answers the account and the state and escalation the save replaced
+// (none when a newer state is there already).
+func (q *Queries) SaveDiscountState(ctx context.Context, arg SaveDiscountStateParams) ([]SaveDiscountStateRow, error) {
+	rows, err := q.db.Query(ctx, saveDiscountState,
 		arg.ID,
 		arg.State,
 		arg.Stage,
@@ -996,5 +1007,20 @@ func (q *Queries) SaveDiscountState(ctx context.Context, arg SaveDiscountStatePa
 		arg.StateSeq,
 		arg.UpdatedAt,
 	)
-	return err
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SaveDiscountStateRow{}
+	for rows.Next() {
+		var i SaveDiscountStateRow
+		if err := rows.Scan(&i.CustomerID, &i.OldState, &i.OldEscalated); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
