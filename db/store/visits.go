@@ -181,14 +181,17 @@ func (s *Store) CancelVisit(ctx context.Context, visitID uuid.UUID) error {
 	return interpret(s.q.CancelVisit(ctx, visitID))
 }
 
-// GreetingsOn lists every greeting task for occasions on day (Art. 19).
+// GreetingsOn lists every greeting task for occasions on day (Art. 19),
+// each with the account's manager now as the one whose task it is.
 func (s *Store) GreetingsOn(ctx context.Context, day time.Time) ([]kam.GreetingTask, error) {
 	rows, err := s.q.ListGreetings(ctx, dbq.ListGreetingsParams{OnDate: day})
 	if err != nil {
 		return nil, interpret(err)
 	}
 	return mapRows(rows, func(r dbq.ListGreetingsRow) kam.GreetingTask {
-		return greetingTaskOf(r.Greeting, r.CustomerName, r.Subject)
+		t := greetingTaskOf(r.Greeting, r.CustomerName, r.Subject)
+		t.AccountManagerID = r.ManagerNow
+		return t
 	}), nil
 }
 
