@@ -9,6 +9,7 @@ import (
 	"log/slog"
 
 	"github.com/google/uuid"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"kam"
@@ -149,4 +150,15 @@ func (a *Activities) recipients(ctx context.Context, n Notice) ([]uuid.UUID, map
 		StaffIDs: n.StaffIDs, CustomerID: n.CustomerID, ToAccountManager: n.ToAccountManager,
 		Roles: n.Roles, OrRoles: n.OrRoles, Deputies: n.Deputies,
 	})
+}
+
+// asProcess tells the store which run a change it makes on the process's own
+// account belongs to, so the change's register row names it (Art. 9).
+func asProcess(ctx context.Context) context.Context {
+	if !activity.IsActivity(ctx) {
+		return ctx
+	}
+	i := activity.GetInfo(ctx)
+	return store.WithProcess(ctx, store.Process{Workflow: i.WorkflowType.Name, ID: i.WorkflowExecution.ID,
+		Run: i.WorkflowExecution.RunID, Step: i.ActivityType.Name})
 }

@@ -64,7 +64,7 @@ type CycleClose struct {
 
 // CloseCycle makes the cycle's statement; nil when the cycle had no charges.
 func (a *Activities) CloseCycle(ctx context.Context, c CycleClose) (*StatementDue, error) {
-	st, err := a.Store.CloseCycle(ctx, c.CustomerID, c.PeriodStart, c.PeriodEnd, c.DueAt)
+	st, err := a.Store.CloseCycle(asProcess(ctx), c.CustomerID, c.PeriodStart, c.PeriodEnd, c.DueAt)
 	if err != nil || st == nil || st.Status == kam.StatementPaid {
 		return nil, err
 	}
@@ -74,18 +74,18 @@ func (a *Activities) CloseCycle(ctx context.Context, c CycleClose) (*StatementDu
 // MarkOverdue marks a statement unpaid at its due time as overdue and tells
 // whether it is (still) unpaid.
 func (a *Activities) MarkOverdue(ctx context.Context, statementID uuid.UUID) (bool, error) {
-	return a.Store.MarkStatementOverdue(ctx, statementID)
+	return a.Store.MarkStatementOverdue(asProcess(ctx), statementID)
 }
 
 // SuspendCredit stops credit purchasing while a statement is overdue
 // (Art. 13) and tells whether credit stands suspended.
 func (a *Activities) SuspendCredit(ctx context.Context, customerID uuid.UUID, reason string) (bool, error) {
-	return a.Store.SuspendCredit(ctx, customerID, reason)
+	return a.Store.SuspendCredit(asProcess(ctx), customerID, reason)
 }
 
 // ReinstateCredit restores credit when nothing is overdue; it tells whether it did.
 func (a *Activities) ReinstateCredit(ctx context.Context, customerID uuid.UUID) (bool, error) {
-	return a.Store.ReinstateCredit(ctx, customerID)
+	return a.Store.ReinstateCredit(asProcess(ctx), customerID)
 }
 
 // ArrearsWarning asks whether outstanding has reached ratio × limit.

@@ -31,7 +31,7 @@ func (a *Activities) ConfirmDiscountRequest(ctx context.Context, id uuid.UUID) e
 // SaveDiscountState persists the run's state (and a decision) for the read
 // model, and answers the request's version after it.
 func (a *Activities) SaveDiscountState(ctx context.Context, st kam.DiscountState) (int32, error) {
-	return a.Store.SaveDiscountState(ctx, st)
+	return a.Store.SaveDiscountState(asProcess(ctx), st)
 }
 
 // DiscountEvent is a step of the approval persisted for the record: a
@@ -131,7 +131,7 @@ func (a *Activities) FileWithGM(ctx context.Context, requestID uuid.UUID) (uuid.
 
 // EndGrant marks a grant ended at its valid_to.
 func (a *Activities) EndGrant(ctx context.Context, requestID uuid.UUID) error {
-	return a.Store.EndGrant(ctx, requestID)
+	return a.Store.EndGrant(asProcess(ctx), requestID)
 }
 
 // RegisterEntry is an access-register entry an activity writes inside its

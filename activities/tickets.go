@@ -60,7 +60,7 @@ func (a *Activities) MarkTicketBreach(ctx context.Context, b TicketBreach) (owed
 	if !stillOwes(t, b) {
 		return false, nil
 	}
-	err = a.Store.RecordTicketBreach(ctx, b.TicketID, b.Response, b.Resolution, typ, b.Note)
+	err = a.Store.RecordTicketBreach(asProcess(ctx), b.TicketID, b.Response, b.Resolution, typ, b.Note)
 	return err == nil, err
 }
 

@@ -41,7 +41,7 @@ func (a *Activities) VisitStatus(ctx context.Context, visitID uuid.UUID) (string
 
 // MarkVisitMissed marks a still-planned visit missed and tells whether it did.
 func (a *Activities) MarkVisitMissed(ctx context.Context, visitID uuid.UUID) (bool, error) {
-	return a.Store.MarkVisitMissed(ctx, visitID)
+	return a.Store.MarkVisitMissed(asProcess(ctx), visitID)
 }
 
 // CancelVisit withdraws a planned visit (rescheduled, or the account left).
@@ -58,7 +58,7 @@ type GreetingSweep struct {
 // SweepGreetings makes the day's greeting tasks (Art. 19) and tells each
 // task's account manager once. A re-run adds nothing.
 func (a *Activities) SweepGreetings(ctx context.Context, g GreetingSweep) (int, error) {
-	rows, err := a.Store.SweepGreetings(ctx, g.Today, g.LeadDays, nil, nil)
+	rows, err := a.Store.SweepGreetings(asProcess(ctx), g.Today, g.LeadDays, nil, nil)
 	if err != nil {
 		return 0, err
 	}

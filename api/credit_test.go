@@ -87,6 +87,55 @@ func TestCreditSuspendedAndReinstated(t *testing.T) {
 	if n := countRows(t, "SELECT count(*) FROM credit_events WHERE customer_id = $1 AND kind = 'credit_suspended' AND event_key LIKE '%' || $2 || '%'", c, first); n != 1 {
 		t.Fatalf("%d suspensions recorded for the first statement", n)
 	}
+	processChangesShown(t, c)
+}
+
+// processChangesShown checks that the settlement run's own changes of the
+// account (no member of staff made them) are in the access register, which
+// the auditor reads (Art. 9, SPEC §5: every change), and in the history of
+// those who may see credit, never of those who may not (SPEC §7).
+func processChangesShown(t *testing.T, c string) {
+	t.Helper()
+	staff := staffByRole(t)
+	steps := map[string]int{}
+	for _, row := range must(t, call(t, "GET", "/v1/access-log?limit=500&customer_id="+c, staff[kam.RoleAuditor].Token, nil), 200).items() {
+		if row["staff_role"] != "system" {
+			continue
+		}
+		if row["staff_id"] != nil || row["action"] != "update" || !slices.Equal(anyStrings(row["sections"]), []string{"credit"}) ||
+			row["request_id"] == "" || row["purpose"] == "" {
+			t.Fatalf("a process's register row: %v", row)
+		}
+		steps[row["route"].(string)]++
+	}
+	for _, step := range []string{"CloseCycle", "MarkOverdue", "SuspendCredit", "ReinstateCredit"} {
+		if steps["workflow CreditSettlement "+step] == 0 {
+			t.Fatalf("no register row of the run's %s: %v", step, steps)
+		}
+	}
+	status := func(token string) []string {
+		var out []string
+		for _, h := range findHistory(historyOf(t, c, token), "credit.status") {
+			if h["staff_id"] == nil {
+				out = append(out, fmt.Sprintf("%v→%v", h["old"], h["new"]))
+			}
+		}
+		return out
+	}
+	if got := status(staff[kam.RoleFinance].Token); len(got) < 2 || got[0] != "active→suspended" || got[1] != "suspended→active" {
+		t.Fatalf("the run's credit status changes in the history: %v", got)
+	}
+	if got := status(staff[kam.RoleServiceAgent].Token); len(got) != 0 {
+		t.Fatalf("a service agent sees credit status changes: %v", got)
+	}
+}
+
+func anyStrings(v any) []string {
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, x.(string))
+	}
+	return out
 }
 
 // 50 charges race the arrears limit at once: the ledger never exceeds it.

@@ -68,7 +68,11 @@ func (s *Server) greetingRoutes() {
 
 // greetNow makes the greeting tasks an addition brings inside the lead
 // window at once, rather than at the next daily sweep.
+//
+// The tasks it makes are changes of their accounts that this request set
+// off: registered as its own, in the sweep's transaction (Art. 9).
 func (s *Server) greetNow(ctx context.Context, customer, holiday *uuid.UUID) {
+	ctx = store.WithActor(ctx, accessOf(ctx, kam.AccessUpdate, nil, greetingSections))
 	if _, err := s.store.SweepGreetings(ctx, s.today(), kam.LeadDays(s.procs.Settings.GreetingLead), customer, holiday); err != nil {
 		s.log.Warn("greeting sweep", "error", err)
 	}

@@ -24,7 +24,14 @@ func TestGreetingsThroughTheAPI(t *testing.T) {
 	c := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "GR-" + uuid.NewString()[:8], "name": "Greeted", "tier": "S", "account_manager_id": am.ID}), 201).str("id")
 	tomorrow := time.Now().In(time.UTC).AddDate(0, 0, 1)
 	birthday := time.Date(1970, tomorrow.Month(), tomorrow.Day(), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
-	must(t, call(t, "POST", "/v1/customers/"+c+"/key-persons", am.Token, map[string]any{"name": "Zhao Min", "role": "head", "birthday": birthday}), 201)
+	kpReq := "greet-kp-" + uuid.NewString()
+	must(t, call(t, "POST", "/v1/customers/"+c+"/key-persons", am.Token, map[string]any{"name": "Zhao Min", "role": "head", "birthday": birthday}, header{"X-Request-Id", kpReq}), 201)
+	// The task the addition made is a change of the account by that request,
+	// registered with it (Art. 9).
+	if n := countRows(t, `SELECT count(*) FROM access_log WHERE request_id = $1 AND customer_id = $2 AND staff_id = $3 AND action = 'update' AND sections = '{greetings}'`,
+		kpReq, c, am.ID); n != 1 {
+		t.Fatalf("%d register rows of the greeting task the key person brought", n)
+	}
 	on := tomorrow.Format(time.DateOnly)
 	var task map[string]any
 	for _, g := range must(t, call(t, "GET", "/v1/greetings?on="+on, am.Token, nil), 200).items() {
@@ -50,7 +57,12 @@ func TestGreetingsThroughTheAPI(t *testing.T) {
 	// Holidays: kept by the admin and the KA Department.
 	h := map[string]any{"name": "Test Day " + uuid.NewString()[:4], "on": on}
 	problem(t, call(t, "POST", "/v1/holidays", am.Token, h), 403, "forbidden")
-	hol := must(t, call(t, "POST", "/v1/holidays", ka.Token, h), 201)
+	holReq := "greet-hol-" + uuid.NewString()
+	hol := must(t, call(t, "POST", "/v1/holidays", ka.Token, h, header{"X-Request-Id", holReq}), 201)
+	if n := countRows(t, `SELECT count(*) FROM access_log WHERE request_id = $1 AND customer_id = $2 AND staff_id = $3 AND action = 'update' AND sections = '{greetings}'`,
+		holReq, c, ka.ID); n != 1 {
+		t.Fatalf("%d register rows of the holiday's greeting task on the account", n)
+	}
 	problem(t, call(t, "POST", "/v1/holidays", ka.Token, h), 409, "duplicate_holiday")
 	found := false
 	for _, g := range must(t, call(t, "GET", "/v1/greetings?on="+on, am.Token, nil), 200).items() {

@@ -54,14 +54,17 @@ WHERE (sqlc.narg(viewer_id)::uuid IS NULL
 ORDER BY id
 LIMIT sqlc.arg(lim);
 
--- name: SaveDiscountState :one
+-- name: SaveDiscountState :many
 -- The workflow writes its state here so that reads never need Temporal.
--- $8 is when the run changed it (its own clock), which its answer names too,
--- with the version the save left (no row: a newer save came first).
-UPDATE discount_requests SET state = $2, stage = $3, escalated = $4, deadline = $5, reminders = $6, state_seq = $7,
-    updated_at = $8, closed_at = CASE WHEN $2 = 'pending' THEN NULL ELSE coalesce(closed_at, $8) END
-WHERE id = $1 AND state_seq < $7
-RETURNING version;
+-- $8 is when the run changed it (its own clock), which its answer names too.
+-- It answers the version the save left, the account, and the state and
+-- escalation the save replaced (no row: a newer state is there already).
+WITH old AS (SELECT r.id, r.state, r.escalated FROM discount_requests r WHERE r.id = $1 FOR UPDATE)
+UPDATE discount_requests d SET state = $2, stage = $3, escalated = $4, deadline = $5, reminders = $6, state_seq = $7,
+    updated_at = $8, closed_at = CASE WHEN $2 = 'pending' THEN NULL ELSE coalesce(d.closed_at, $8) END
+FROM old
+WHERE d.id = old.id AND d.state_seq < $7
+RETURNING d.version, d.customer_id, old.state AS old_state, old.escalated AS old_escalated;
 
 -- name: DiscountRequestVersion :one
 SELECT version FROM discount_requests WHERE id = $1;
@@ -108,8 +111,11 @@ UPDATE discount_grants SET revoked_at = now(), revoked_on = sqlc.arg(revoked_on)
 WHERE request_id = sqlc.arg(request_id) AND revoked_at IS NULL AND ended_at IS NULL
 RETURNING *;
 
--- name: EndGrant :exec
-UPDATE discount_grants SET ended_at = coalesce(ended_at, now()) WHERE request_id = $1;
+-- name: EndGrant :many
+-- The accounts whose grant this ended now: none when it had ended already
+-- (a retry, or a grant revoked before its valid_to).
+UPDATE discount_grants SET ended_at = now() WHERE request_id = $1 AND ended_at IS NULL
+RETURNING customer_id;
 
 -- name: GrantsAsOf :many
 -- Art. 7.8: the discount standard in force on a date, one per product

@@ -59,7 +59,11 @@ RETURNING *;
 -- the subject of its occasion as it stands now (a corrected name shows),
 -- or as the task was made when that is gone. Every greeting read below
 -- that shows a title reads them through greeting_subject (00035).
-SELECT sqlc.embed(g), c.name AS customer_name, greeting_subject(g.occasion, g.key_person_id, g.holiday_id, c.founded_on, g.title)::text AS subject
+-- manager_now is whoever manages the account now: a task made before the
+-- account was reassigned is told to them, never to its former manager
+-- (Art. 9, 19).
+SELECT sqlc.embed(g), c.name AS customer_name, greeting_subject(g.occasion, g.key_person_id, g.holiday_id, c.founded_on, g.title)::text AS subject,
+    c.account_manager_id AS manager_now
 FROM greetings g JOIN customers c ON c.id = g.customer_id
 WHERE g.occasion_on = sqlc.arg(on_date)
   AND (sqlc.narg(manager_id)::uuid IS NULL OR c.account_manager_id = sqlc.narg(manager_id))

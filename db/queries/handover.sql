@@ -44,18 +44,20 @@ RETURNING *;
 -- order everywhere, so two handovers never deadlock).
 SELECT * FROM customers WHERE account_manager_id = sqlc.arg(manager_id) ORDER BY id LIMIT sqlc.arg(lim) FOR UPDATE;
 
--- name: MoveGreetingTasks :execrows
--- Art. 19: an open greeting task is the account manager's; it follows the account.
+-- name: MoveGreetingTasks :many
+-- Art. 19: an open greeting task is the account manager's; it follows the
+-- account. One row per task moved: its account.
 UPDATE greetings SET account_manager_id = sqlc.arg(to_staff_id)
 WHERE customer_id = ANY(sqlc.arg(customer_ids)::uuid[]) AND status = 'open'
-  AND account_manager_id IS DISTINCT FROM sqlc.arg(to_staff_id);
+  AND account_manager_id IS DISTINCT FROM sqlc.arg(to_staff_id)
+RETURNING customer_id;
 
 -- name: MovePendingRequests :many
 -- Art. 11, 12: a pending discount request of the departing manager on an
 -- account that moves is followed up by the new manager (notices, withdrawal).
 UPDATE discount_requests SET requester_id = sqlc.arg(to_staff_id), former_requesters = former_requesters || requester_id, updated_at = now()
 WHERE customer_id = ANY(sqlc.arg(customer_ids)::uuid[]) AND requester_id = sqlc.arg(from_staff_id) AND state = 'pending'
-RETURNING id;
+RETURNING id, customer_id;
 
 -- name: PlannedVisitsOf :many
 SELECT * FROM visits WHERE customer_id = ANY(sqlc.arg(customer_ids)::uuid[]) AND status = 'planned' ORDER BY customer_id, due_at;

@@ -433,8 +433,11 @@ func (s *Store) CloseCycle(ctx context.Context, customerID uuid.UUID, periodStar
 			return err
 		}
 		st, err = q.GetStatement(ctx, st.ID)
+		if err != nil {
+			return err
+		}
 		out = ptrTo(statementOf(st))
-		return err
+		return registerProcessChange(ctx, q, customerID, []string{kam.SectionCredit}, "Art. 13: the settlement cycle closed; its charges are billed")
 	})
 	return out, err
 }
@@ -478,8 +481,15 @@ func (s *Store) UnpaidStatements(ctx context.Context, customerID uuid.UUID) ([]k
 // overdue, and tells whether it is overdue now; repeating it changes nothing
 // (a paid or already overdue statement is left as it is).
 func (s *Store) MarkStatementOverdue(ctx context.Context, statementID uuid.UUID) (bool, error) {
-	if _, err := s.q.MarkOverdue(ctx, statementID); err != nil && !errors.Is(interpret(err), kam.ErrNotFound) {
-		return false, interpret(err)
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		st, err := q.MarkOverdue(ctx, statementID)
+		if err != nil {
+			return err
+		}
+		return registerProcessChange(ctx, q, st.CustomerID, []string{kam.SectionCredit}, "Art. 13: a statement unpaid at its due time is overdue")
+	})
+	if err != nil && !errors.Is(err, kam.ErrNotFound) {
+		return false, err
 	}
 	st, err := s.q.GetStatement(ctx, statementID)
 	if err != nil {
@@ -493,7 +503,10 @@ func (s *Store) MarkStatementOverdue(ctx context.Context, statementID uuid.UUID)
 // nothing and answers the same (a Temporal retry). A statement paid since
 // the run marked it overdue leaves credit as it is: false.
 func (s *Store) SuspendCredit(ctx context.Context, customerID uuid.UUID, reason string) (bool, error) {
-	n, err := s.q.SuspendCredit(ctx, dbq.SuspendCreditParams{CustomerID: customerID, SuspensionReason: &reason})
+	n, err := s.processCreditStatus(ctx, customerID, kam.CreditActive, kam.CreditSuspended, "Art. 13: a statement unpaid at its due time stops credit purchasing",
+		func(q *dbq.Queries) (int64, error) {
+			return q.SuspendCredit(ctx, dbq.SuspendCreditParams{CustomerID: customerID, SuspensionReason: &reason})
+		})
 	return s.creditStands(ctx, customerID, n, err, kam.CreditSuspended)
 }
 
@@ -502,8 +515,28 @@ func (s *Store) SuspendCredit(ctx context.Context, customerID uuid.UUID, reason 
 // whose answer was lost (Temporal retries it), it still answers true, so
 // the reinstatement's notice is not lost with it.
 func (s *Store) ReinstateCredit(ctx context.Context, customerID uuid.UUID) (bool, error) {
-	n, err := s.q.ReinstateCredit(ctx, customerID)
+	n, err := s.processCreditStatus(ctx, customerID, kam.CreditSuspended, kam.CreditActive, "Art. 13: nothing is overdue any more; credit purchasing reopens",
+		func(q *dbq.Queries) (int64, error) { return q.ReinstateCredit(ctx, customerID) })
 	return s.creditStands(ctx, customerID, n, err, kam.CreditActive)
+}
+
+// processCreditStatus moves an agreement's status from one value to another
+// as the settlement run decides, and when it moved, writes the change's
+// history row (SPEC §3: every change, here by no one but the run) and its
+// register row (Art. 9) in the same transaction.
+func (s *Store) processCreditStatus(ctx context.Context, customerID uuid.UUID, from, to, purpose string, change func(q *dbq.Queries) (int64, error)) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		var err error
+		if n, err = change(q); err != nil || n == 0 {
+			return err
+		}
+		if err := q.InsertHistory(ctx, dbq.InsertHistoryParams{CustomerID: customerID, Field: kam.CreditField("status"), OldValue: &from, NewValue: &to}); err != nil {
+			return err
+		}
+		return registerProcessChange(ctx, q, customerID, []string{kam.SectionCredit}, purpose)
+	})
+	return n, err
 }
 
 // creditStands answers a change of an agreement's status to want that

@@ -166,13 +166,35 @@ func (s *Store) SaveDiscountState(ctx context.Context, st kam.DiscountState) (in
 				return err
 			}
 		}
-		var err error
-		version, err = q.SaveDiscountState(ctx, dbq.SaveDiscountStateParams{ID: st.RequestID, State: st.State, Stage: st.Stage, Escalated: st.Escalated,
+		saved, err := q.SaveDiscountState(ctx, dbq.SaveDiscountStateParams{ID: st.RequestID, State: st.State, Stage: st.Stage, Escalated: st.Escalated,
 			Deadline: st.Deadline, Reminders: st.Reminders, StateSeq: st.Seq, UpdatedAt: at})
-		if errors.Is(err, pgx.ErrNoRows) {
-			version, err = q.DiscountRequestVersion(ctx, st.RequestID)
+		if err != nil {
+			return err
 		}
-		return err
+		if len(saved) == 0 {
+			version, err = q.DiscountRequestVersion(ctx, st.RequestID)
+			return err
+		}
+		version = saved[0].Version
+		if st.Decision != nil {
+			return nil
+		}
+		// A decision, a withdrawal or an acknowledgement was registered by
+		// whoever asked for it (processWrite); an escalation or an expiry
+		// is the run's own change of the account's request (Art. 9).
+		for _, r := range saved {
+			if !r.OldEscalated && st.Escalated {
+				if err := registerProcessChange(ctx, q, r.CustomerID, []string{"discounts"}, "Art. 12: the KA Department did not decide in time; the General Manager may decide"); err != nil {
+					return err
+				}
+			}
+			if r.OldState == kam.StatePending && st.State == kam.StateExpired {
+				if err := registerProcessChange(ctx, q, r.CustomerID, []string{"discounts"}, "Art. 12: no decision in time at the General Manager stage; the request expired"); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
 	return version, err
 }
@@ -361,7 +383,20 @@ func (s *Store) RecordDiscountEvent(ctx context.Context, requestID uuid.UUID, ke
 
 // EndGrant marks the request's grant ended at its valid_to.
 func (s *Store) EndGrant(ctx context.Context, requestID uuid.UUID) error {
-	return interpret(s.q.EndGrant(ctx, requestID))
+	return s.inTx(ctx, func(q *dbq.Queries) error {
+		ended, err := q.EndGrant(ctx, requestID)
+		if err != nil {
+			return err
+		}
+		for _, c := range ended {
+			// The account's discount standard changed with no one asking
+			// (Art. 7.8): the run's change is registered with it (Art. 9).
+			if err := registerProcessChange(ctx, q, c, []string{"discounts"}, "Art. 7.8: the grant reached its valid_to"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func filingOf(f dbq.Filing) kam.Filing {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -201,13 +203,26 @@ func moveBatch(ctx context.Context, q *dbq.Queries, h dbq.StaffHandover, batch, 
 		}
 		out.Accounts = append(out.Accounts, c.ID)
 	}
-	if err := moveFollowUps(ctx, q, h, &out); err != nil {
+	touched, err := moveFollowUps(ctx, q, h, &out)
+	if err != nil {
 		return out, err
 	}
-	if len(out.Accounts) > 0 {
-		role := h.RequestedRole
-		if err := appendAccess(ctx, q, Access{StaffID: &h.RequestedBy, Role: &role, CustomerIDs: out.Accounts, Action: kam.AccessUpdate,
-			Sections: []string{kam.SectionService}, RequestID: h.RequestID, Purpose: h.Purpose, Route: h.Route}); err != nil {
+	// One row per account, naming what moved with it: its service section
+	// always, its greeting tasks and discount requests when they moved too.
+	groups := map[string][]uuid.UUID{}
+	var order []string
+	for _, c := range out.Accounts {
+		sections := append([]string{kam.SectionService}, touched[c]...)
+		key := strings.Join(sections, ",")
+		if _, ok := groups[key]; !ok {
+			order = append(order, key)
+		}
+		groups[key] = append(groups[key], c)
+	}
+	role := h.RequestedRole
+	for _, key := range order {
+		if err := appendAccess(ctx, q, Access{StaffID: &h.RequestedBy, Role: &role, CustomerIDs: groups[key], Action: kam.AccessUpdate,
+			Sections: strings.Split(key, ","), RequestID: h.RequestID, Purpose: h.Purpose, Route: h.Route}); err != nil {
 			return out, fmt.Errorf("access register: %v: %w", err, ErrUnregistered)
 		}
 	}
@@ -221,26 +236,40 @@ func moveBatch(ctx context.Context, q *dbq.Queries, h dbq.StaffHandover, batch, 
 
 // moveFollowUps moves what follows the batch's accounts: their open greeting
 // tasks, and the departing manager's pending discount requests on them.
-func moveFollowUps(ctx context.Context, q *dbq.Queries, h dbq.StaffHandover, out *kam.HandoverBatch) error {
+// It answers the sections each account's move touched beyond its service
+// section, for the account's register row (Art. 9).
+func moveFollowUps(ctx context.Context, q *dbq.Queries, h dbq.StaffHandover, out *kam.HandoverBatch) (map[uuid.UUID][]string, error) {
+	touched := map[uuid.UUID][]string{}
 	if len(out.Accounts) == 0 {
-		return nil
+		return touched, nil
 	}
-	n, err := q.MoveGreetingTasks(ctx, dbq.MoveGreetingTasksParams{ToStaffID: &h.ToStaffID, CustomerIds: out.Accounts})
+	greeted, err := q.MoveGreetingTasks(ctx, dbq.MoveGreetingTasksParams{ToStaffID: &h.ToStaffID, CustomerIds: out.Accounts})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	out.Greetings = int(n)
-	out.Requests, err = q.MovePendingRequests(ctx, dbq.MovePendingRequestsParams{ToStaffID: h.ToStaffID, FromStaffID: h.FromStaffID, CustomerIds: out.Accounts})
+	out.Greetings = len(greeted)
+	for _, c := range greeted {
+		if !slices.Contains(touched[c], "greetings") {
+			touched[c] = append(touched[c], "greetings")
+		}
+	}
+	moved, err := q.MovePendingRequests(ctx, dbq.MovePendingRequestsParams{ToStaffID: h.ToStaffID, FromStaffID: h.FromStaffID, CustomerIds: out.Accounts})
 	if err != nil {
-		return err
+		return nil, err
+	}
+	for _, m := range moved {
+		out.Requests = append(out.Requests, m.ID)
+		if !slices.Contains(touched[m.CustomerID], "discounts") {
+			touched[m.CustomerID] = append(touched[m.CustomerID], "discounts")
+		}
 	}
 	for _, r := range out.Requests {
 		if err := q.InsertDiscountEvent(ctx, dbq.InsertDiscountEventParams{RequestID: r, EventKey: "handover/" + h.ID.String(), Kind: "handed_over",
 			Detail: fmt.Sprintf("requester %s handed over to %s (staff handover %s)", h.FromStaffID, h.ToStaffID, h.ID)}); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return touched, nil
 }
 
 // FinishHandover ends a running handover as done or failed (with why); one

@@ -157,6 +157,18 @@ func TestHandoverBatchesMoveOnceEach(t *testing.T) {
 	if n := countOf(t, `SELECT count(*) FROM access_log WHERE request_id = $1`, hs.Access.RequestID); n != 5 {
 		t.Fatalf("%d register rows of the request, want 5 (one per account)", n)
 	}
+	// Each row names what moved with its account (Art. 9): the pending
+	// request moved with accounts[4] only.
+	for i, c := range accounts {
+		want := "{service}"
+		if i == 4 {
+			want = "{service,discounts}"
+		}
+		if n := countOf(t, `SELECT count(*) FROM access_log WHERE request_id = $1 AND customer_id = $2 AND sections::text = $3`,
+			hs.Access.RequestID, c, want); n != 1 {
+			t.Fatalf("account %d: no register row with sections %s", i, want)
+		}
+	}
 	if n := countOf(t, `SELECT count(*) FROM discount_requests WHERE id = $1 AND requester_id = $2`, request, to); n != 1 {
 		t.Fatal("the pending request is not the receiver's")
 	}

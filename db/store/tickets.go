@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -166,11 +167,18 @@ func (s *Store) TicketStanding(ctx context.Context, ticketID uuid.UUID) (kam.Tic
 // RecordTicketBreach marks a missed target (and the escalation) on the ticket,
 // then adds the breach to its handling records (Art. 17).
 func (s *Store) RecordTicketBreach(ctx context.Context, ticketID uuid.UUID, response, resolution bool, typ, note string) error {
-	if _, err := s.q.MarkTicketBreach(ctx, dbq.MarkTicketBreachParams{ID: ticketID, Response: response, Resolution: resolution}); err != nil {
-		return interpret(err)
-	}
-	_, err := s.q.InsertTicketEvent(ctx, dbq.InsertTicketEventParams{TicketID: ticketID, Type: typ, Note: note})
-	return interpret(err)
+	return s.inTx(ctx, func(q *dbq.Queries) error {
+		t, err := q.MarkTicketBreach(ctx, dbq.MarkTicketBreachParams{ID: ticketID, Response: response, Resolution: resolution})
+		if err != nil {
+			return err
+		}
+		if _, err := q.InsertTicketEvent(ctx, dbq.InsertTicketEventParams{TicketID: ticketID, Type: typ, Note: note}); err != nil {
+			return err
+		}
+		// The account's handling record changed with no one asking (Art.
+		// 7.6, 16): the SLA run's change is registered with it (Art. 9).
+		return registerProcessChange(ctx, q, t.CustomerID, []string{"tickets"}, "Art. 16, 17: a ticket missed its "+strings.TrimSuffix(typ, "_breached")+" target and is escalated")
+	})
 }
 
 func ticketOf(t dbq.Ticket) kam.Ticket {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -111,14 +112,29 @@ func (s *Store) PlanVisit(ctx context.Context, customerID uuid.UUID, due time.Ti
 // customerID or holidayID narrow it to what was just added. The tasks it
 // answers carry their Subject as made, but no CustomerName: nothing words
 // their titles from the sweep's answer.
+//
+// The accounts that got a task are registered in the same transaction
+// (Art. 9): under the request that set the sweep off (WithActor), or the
+// sweep's run; a sweep that makes nothing registers nothing.
 func (s *Store) SweepGreetings(ctx context.Context, today time.Time, leadDays int32, customerID, holidayID *uuid.UUID) ([]kam.Greeting, error) {
-	rows, err := s.q.SweepGreetings(ctx, dbq.SweepGreetingsParams{Today: today, LeadDays: leadDays, CustomerID: customerID, HolidayID: holidayID})
+	var out []kam.Greeting
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		rows, err := q.SweepGreetings(ctx, dbq.SweepGreetingsParams{Today: today, LeadDays: leadDays, CustomerID: customerID, HolidayID: holidayID})
+		if err != nil {
+			return err
+		}
+		out = make([]kam.Greeting, len(rows))
+		var accounts []uuid.UUID
+		for i, g := range rows {
+			out[i] = greetingOf(g, "", g.Title)
+			if !slices.Contains(accounts, g.CustomerID) {
+				accounts = append(accounts, g.CustomerID)
+			}
+		}
+		return registerProcessChanges(ctx, q, accounts, []string{"greetings"}, "Art. 19: greeting tasks of the coming occasions")
+	})
 	if err != nil {
-		return nil, interpret(err)
-	}
-	out := make([]kam.Greeting, len(rows))
-	for i, g := range rows {
-		out[i] = greetingOf(g, "", g.Title)
+		return nil, err
 	}
 	return out, nil
 }
@@ -143,9 +159,15 @@ func (s *Store) VisitStatus(ctx context.Context, visitID uuid.UUID) (string, err
 // attempt whose answer was lost (Temporal retries it), it still answers
 // true, so the miss's notice is not lost with it.
 func (s *Store) MarkVisitMissed(ctx context.Context, visitID uuid.UUID) (bool, error) {
-	_, err := s.q.MarkVisitMissed(ctx, visitID)
-	if !errors.Is(interpret(err), kam.ErrNotFound) {
-		return err == nil, interpret(err)
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		v, err := q.MarkVisitMissed(ctx, visitID)
+		if err != nil {
+			return err
+		}
+		return registerProcessChange(ctx, q, v.CustomerID, []string{"visits"}, "Art. 20: no visit was recorded by its due time and grace")
+	})
+	if !errors.Is(err, kam.ErrNotFound) {
+		return err == nil, err
 	}
 	v, err := s.q.GetVisit(ctx, visitID)
 	if err != nil {
@@ -159,14 +181,17 @@ func (s *Store) CancelVisit(ctx context.Context, visitID uuid.UUID) error {
 	return interpret(s.q.CancelVisit(ctx, visitID))
 }
 
-// GreetingsOn lists every greeting task for occasions on day (Art. 19).
+// GreetingsOn lists every greeting task for occasions on day (Art. 19),
+// each with the account's manager now as the one whose task it is.
 func (s *Store) GreetingsOn(ctx context.Context, day time.Time) ([]kam.GreetingTask, error) {
 	rows, err := s.q.ListGreetings(ctx, dbq.ListGreetingsParams{OnDate: day})
 	if err != nil {
 		return nil, interpret(err)
 	}
 	return mapRows(rows, func(r dbq.ListGreetingsRow) kam.GreetingTask {
-		return greetingTaskOf(r.Greeting, r.CustomerName, r.Subject)
+		t := greetingTaskOf(r.Greeting, r.CustomerName, r.Subject)
+		t.AccountManagerID = r.ManagerNow
+		return t
 	}), nil
 }
 

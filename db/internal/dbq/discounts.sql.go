@@ -119,13 +119,31 @@ func (q *Queries) DiscountRequestVersion(ctx context.Context, id uuid.UUID) (int
 	return version, err
 }
 
-const endGrant = `-- name: EndGrant :exec
-UPDATE discount_grants SET ended_at = coalesce(ended_at, now()) WHERE request_id = $1
+const endGrant = `-- name: EndGrant :many
+UPDATE discount_grants SET ended_at = now() WHERE request_id = $1 AND ended_at IS NULL
+RETURNING customer_id
 `
 
-func (q *Queries) EndGrant(ctx context.Context, requestID uuid.UUID) error {
-	_, err := q.db.Exec(ctx, endGrant, requestID)
-	return err
+// The accounts whose grant this ended now: none when it had ended already
+// (a retry, or a grant revoked before its valid_to).
+func (q *Queries) EndGrant(ctx context.Context, requestID uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, endGrant, requestID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var customer_id uuid.UUID
+		if err := rows.Scan(&customer_id); err != nil {
+			return nil, err
+		}
+		items = append(items, customer_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const getDiscountPolicy = `-- name: GetDiscountPolicy :one
@@ -976,11 +994,13 @@ func (q *Queries) RevokeGrant(ctx context.Context, arg RevokeGrantParams) (Disco
 	return i, err
 }
 
-const saveDiscountState = `-- name: SaveDiscountState :one
-UPDATE discount_requests SET state = $2, stage = $3, escalated = $4, deadline = $5, reminders = $6, state_seq = $7,
-    updated_at = $8, closed_at = CASE WHEN $2 = 'pending' THEN NULL ELSE coalesce(closed_at, $8) END
-WHERE id = $1 AND state_seq < $7
-RETURNING version
+const saveDiscountState = `-- name: SaveDiscountState :many
+WITH old AS (SELECT r.id, r.state, r.escalated FROM discount_requests r WHERE r.id = $1 FOR UPDATE)
+UPDATE discount_requests d SET state = $2, stage = $3, escalated = $4, deadline = $5, reminders = $6, state_seq = $7,
+    updated_at = $8, closed_at = CASE WHEN $2 = 'pending' THEN NULL ELSE coalesce(d.closed_at, $8) END
+FROM old
+WHERE d.id = old.id AND d.state_seq < $7
+RETURNING d.version, d.customer_id, old.state AS old_state, old.escalated AS old_escalated
 `
 
 type SaveDiscountStateParams struct {
@@ -994,11 +1014,19 @@ type SaveDiscountStateParams struct {
 	UpdatedAt time.Time
 }
 
+type SaveDiscountStateRow struct {
+	Version      int32
+	CustomerID   uuid.UUID
+	OldState     string
+	OldEscalated bool
+}
+
 // The workflow writes its state here so that reads never need Temporal.
-// $8 is when the run changed it (its own clock), which its answer names too,
-// with the version the save left (no row: a newer save came first).
-func (q *Queries) SaveDiscountState(ctx context.Context, arg SaveDiscountStateParams) (int32, error) {
-	row := q.db.QueryRow(ctx, saveDiscountState,
+// $8 is when the run changed it (its own clock), which its answer names too.
+// It answers the version the save left, the account, and the state and
+// escalation the save replaced (no row: a newer state is there already).
+func (q *Queries) SaveDiscountState(ctx context.Context, arg SaveDiscountStateParams) ([]SaveDiscountStateRow, error) {
+	rows, err := q.db.Query(ctx, saveDiscountState,
 		arg.ID,
 		arg.State,
 		arg.Stage,
@@ -1008,7 +1036,25 @@ func (q *Queries) SaveDiscountState(ctx context.Context, arg SaveDiscountStatePa
 		arg.StateSeq,
 		arg.UpdatedAt,
 	)
-	var version int32
-	err := row.Scan(&version)
-	return version, err
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SaveDiscountStateRow{}
+	for rows.Next() {
+		var i SaveDiscountStateRow
+		if err := rows.Scan(
+			&i.Version,
+			&i.CustomerID,
+			&i.OldState,
+			&i.OldEscalated,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

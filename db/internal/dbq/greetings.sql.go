@@ -121,7 +121,8 @@ func (q *Queries) GetGreeting(ctx context.Context, id uuid.UUID) (GetGreetingRow
 }
 
 const listGreetings = `-- name: ListGreetings :many
-SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, g.version, c.name AS customer_name, greeting_subject(g.occasion, g.key_person_id, g.holiday_id, c.founded_on, g.title)::text AS subject
+SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, g.version, c.name AS customer_name, greeting_subject(g.occasion, g.key_person_id, g.holiday_id, c.founded_on, g.title)::text AS subject,
+    c.account_manager_id AS manager_now
 FROM greetings g JOIN customers c ON c.id = g.customer_id
 WHERE g.occasion_on = $1
   AND ($2::uuid IS NULL OR c.account_manager_id = $2)
@@ -137,12 +138,16 @@ type ListGreetingsRow struct {
 	Greeting     Greeting
 	CustomerName string
 	Subject      string
+	ManagerNow   *uuid.UUID
 }
 
 // A task comes with what its title is worded from: the account's name and
 // the subject of its occasion as it stands now (a corrected name shows),
 // or as the task was made when that is gone. Every greeting read below
 // that shows a title reads them through greeting_subject (00035).
+// manager_now is whoever manages the account now: a task made before the
+// account was reassigned is told to them, never to its former manager
+// (Art. 9, 19).
 func (q *Queries) ListGreetings(ctx context.Context, arg ListGreetingsParams) ([]ListGreetingsRow, error) {
 	rows, err := q.db.Query(ctx, listGreetings, arg.OnDate, arg.ManagerID)
 	if err != nil {
@@ -169,6 +174,7 @@ func (q *Queries) ListGreetings(ctx context.Context, arg ListGreetingsParams) ([
 			&i.Greeting.Version,
 			&i.CustomerName,
 			&i.Subject,
+			&i.ManagerNow,
 		); err != nil {
 			return nil, err
 		}

@@ -334,10 +334,11 @@ func (q *Queries) LockHandover(ctx context.Context, id uuid.UUID) (StaffHandover
 	return i, err
 }
 
-const moveGreetingTasks = `-- name: MoveGreetingTasks :execrows
+const moveGreetingTasks = `-- name: MoveGreetingTasks :many
 UPDATE greetings SET account_manager_id = $1
 WHERE customer_id = ANY($2::uuid[]) AND status = 'open'
   AND account_manager_id IS DISTINCT FROM $1
+RETURNING customer_id
 `
 
 type MoveGreetingTasksParams struct {
@@ -345,19 +346,32 @@ type MoveGreetingTasksParams struct {
 	CustomerIds []uuid.UUID
 }
 
-// Art. 19: an open greeting task is the account manager's; it follows the account.
-func (q *Queries) MoveGreetingTasks(ctx context.Context, arg MoveGreetingTasksParams) (int64, error) {
-	result, err := q.db.Exec(ctx, moveGreetingTasks, arg.ToStaffID, arg.CustomerIds)
+// Art. 19: an open greeting task is the account manager's; it follows the
+// account. One row per task moved: its account.
+func (q *Queries) MoveGreetingTasks(ctx context.Context, arg MoveGreetingTasksParams) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, moveGreetingTasks, arg.ToStaffID, arg.CustomerIds)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return result.RowsAffected(), nil
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var customer_id uuid.UUID
+		if err := rows.Scan(&customer_id); err != nil {
+			return nil, err
+		}
+		items = append(items, customer_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const movePendingRequests = `-- name: MovePendingRequests :many
 UPDATE discount_requests SET requester_id = $1, former_requesters = former_requesters || requester_id, updated_at = now()
 WHERE customer_id = ANY($2::uuid[]) AND requester_id = $3 AND state = 'pending'
-RETURNING id
+RETURNING id, customer_id
 `
 
 type MovePendingRequestsParams struct {
@@ -366,21 +380,26 @@ type MovePendingRequestsParams struct {
 	FromStaffID uuid.UUID
 }
 
+type MovePendingRequestsRow struct {
+	ID         uuid.UUID
+	CustomerID uuid.UUID
+}
+
 // Art. 11, 12: a pending discount request of the departing manager on an
 // account that moves is followed up by the new manager (notices, withdrawal).
-func (q *Queries) MovePendingRequests(ctx context.Context, arg MovePendingRequestsParams) ([]uuid.UUID, error) {
+func (q *Queries) MovePendingRequests(ctx context.Context, arg MovePendingRequestsParams) ([]MovePendingRequestsRow, error) {
 	rows, err := q.db.Query(ctx, movePendingRequests, arg.ToStaffID, arg.CustomerIds, arg.FromStaffID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []uuid.UUID{}
+	items := []MovePendingRequestsRow{}
 	for rows.Next() {
-		var id uuid.UUID
-		if err := rows.Scan(&id); err != nil {
+		var i MovePendingRequestsRow
+		if err := rows.Scan(&i.ID, &i.CustomerID); err != nil {
 			return nil, err
 		}
-		items = append(items, id)
+		items = append(items, i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
