@@ -12,6 +12,9 @@ import (
 type InspectionResult struct {
 	Findings int
 	Managers []uuid.UUID
+	// Yours counts the findings on each manager's own accounts (a result
+	// recorded before it was added has none).
+	Yours map[uuid.UUID]int `json:",omitempty"`
 }
 
 // RunInspection carries out a discount inspection (Art. 14); idempotent per inspection.
@@ -23,5 +26,9 @@ func (a *Activities) RunInspection(ctx context.Context, r kam.InspectionRun) (In
 	if err != nil {
 		return InspectionResult{}, err
 	}
-	return InspectionResult{Findings: findings, Managers: managers}, nil
+	yours, err := a.Store.FindingsByManager(ctx, r.ID)
+	if err != nil {
+		return InspectionResult{}, err
+	}
+	return InspectionResult{Findings: findings, Managers: managers, Yours: yours}, nil
 }

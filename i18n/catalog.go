@@ -41,6 +41,9 @@ var en = map[Key]catalog.Message{
 	InspectionDoneBody: plural.Selectf(1, "%d",
 		"one", "%[1]d finding in a sample of %[2]d grants; see /v1/inspections/%[3]s",
 		"other", "%[1]d findings in a sample of %[2]d grants; see /v1/inspections/%[3]s"),
+	InspectionYoursBody: plural.Selectf(1, "%d",
+		"one", "%[1]d finding on your accounts; the auditors follow it up (Art. 14)",
+		"other", "%[1]d findings on your accounts; the auditors follow them up (Art. 14)"),
 	TierReviewDoneTitle: s("Tier review finished"),
 	TierReviewDoneBody: plural.Selectf(4, "%d",
 		"one", "%[1]d active account(s) graded on %[2]s to %[3]s; %[4]d proposal awaits your decision: /v1/tier-reviews/%[5]s",
@@ -157,6 +160,7 @@ var zh = map[Key]catalog.Message{
 
 	InspectionDoneTitle: s("优惠执行检查已完成"),
 	InspectionDoneBody:  s("抽查 %[2]d 项优惠，发现 %[1]d 个问题；详见 /v1/inspections/%[3]s"),
+	InspectionYoursBody: s("在您负责的客户中发现 %[1]d 个问题，由审计人员跟进（第十四条）"),
 	TierReviewDoneTitle: s("大客户分级评审已完成"),
 	TierReviewDoneBody:  s("已对 %[1]d 个在用客户按 %[2]s 至 %[3]s 评级；%[4]d 项调整建议待您决定：/v1/tier-reviews/%[5]s"),
 

@@ -19,6 +19,9 @@ const (
 
 	InspectionDoneTitle Key = "notice.inspection_done.title"
 	InspectionDoneBody  Key = "notice.inspection_done.body" // findings, sample size, inspection id
+	// InspectionYoursBody is an account manager's: the findings on their own
+	// accounts only, without the inspection's link (auditors only may open it).
+	InspectionYoursBody Key = "notice.inspection_done.yours_body" // findings on the reader's accounts
 	TierReviewDoneTitle Key = "notice.tier_review_done.title"
 	TierReviewDoneBody  Key = "notice.tier_review_done.body" // graded, from, to, proposals, review id
 

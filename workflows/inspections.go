@@ -1,7 +1,10 @@
 package workflows
 
 import (
+	"bytes"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -63,11 +66,47 @@ func DiscountInspection(ctx workflow.Context, in InspectionInput) (activities.In
 	}).Get(ctx, &res); err != nil {
 		return res, err
 	}
-	err := notify(ctx, activities.Notice{
-		EventKey: InspectionWorkflowID(in.InspectionID) + "/done", Kind: "inspection_done",
+	done := InspectionWorkflowID(in.InspectionID) + "/done"
+	if workflow.GetVersion(ctx, versionInspectionYours, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		err := notify(ctx, activities.Notice{
+			EventKey: done, Kind: "inspection_done",
+			TitleMsg: i18n.M(i18n.InspectionDoneTitle),
+			BodyMsg:  i18n.M(i18n.InspectionDoneBody, res.Findings, in.SampleSize, in.InspectionID.String()),
+			Roles:    []string{kam.RoleAuditor}, StaffIDs: res.Managers,
+		})
+		return res, err
+	}
+	// The auditors read the whole inspection; an account manager is told
+	// only of the findings on their own accounts (SPEC §2: no other
+	// manager's accounts), without the link to an inspection they may not
+	// open.
+	if err := notify(ctx, activities.Notice{
+		EventKey: done, Kind: "inspection_done",
 		TitleMsg: i18n.M(i18n.InspectionDoneTitle),
 		BodyMsg:  i18n.M(i18n.InspectionDoneBody, res.Findings, in.SampleSize, in.InspectionID.String()),
-		Roles:    []string{kam.RoleAuditor}, StaffIDs: res.Managers,
-	})
-	return res, err
+		Roles:    []string{kam.RoleAuditor},
+	}); err != nil {
+		return res, err
+	}
+	managers := slices.SortedFunc(maps.Keys(res.Yours), func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	var sent []workflow.Future
+	for _, m := range managers {
+		sent = append(sent, workflow.ExecuteActivity(withActivity(ctx), act.Notify, activities.Notice{
+			EventKey: done + "/" + m.String(), Kind: "inspection_done",
+			TitleMsg: i18n.M(i18n.InspectionDoneTitle),
+			BodyMsg:  i18n.M(i18n.InspectionYoursBody, res.Yours[m]),
+			StaffIDs: []uuid.UUID{m},
+		}))
+	}
+	for _, f := range sent {
+		if err := f.Get(ctx, nil); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
 }
+
+// versionInspectionYours: an inspection tells each account manager the
+// findings on their own accounts; before, they got the auditors' notice
+// with the company-wide count and a link they could not open.
+const versionInspectionYours = "inspection-yours"

@@ -90,3 +90,10 @@ SELECT DISTINCT customer_id FROM discount_grants WHERE id = ANY(sqlc.arg(grant_i
 -- name: FindingManagers :many
 SELECT DISTINCT c.account_manager_id FROM inspection_findings f JOIN customers c ON c.id = f.customer_id
 WHERE f.inspection_id = $1 AND c.account_manager_id IS NOT NULL;
+
+-- name: FindingsByManager :many
+-- An inspection's findings counted per manager of the accounts they are on.
+SELECT c.account_manager_id::uuid AS manager_id, count(*)::int AS findings
+FROM inspection_findings f JOIN customers c ON c.id = f.customer_id
+WHERE f.inspection_id = $1 AND c.account_manager_id IS NOT NULL
+GROUP BY c.account_manager_id ORDER BY c.account_manager_id;

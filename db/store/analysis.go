@@ -147,6 +147,20 @@ func (s *Store) InspectionOutcome(ctx context.Context, inspectionID uuid.UUID) (
 	return len(rows), managers, nil
 }
 
+// FindingsByManager counts an inspection's findings per manager of the
+// accounts they are on.
+func (s *Store) FindingsByManager(ctx context.Context, inspectionID uuid.UUID) (map[uuid.UUID]int, error) {
+	rows, err := s.q.FindingsByManager(ctx, inspectionID)
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out := make(map[uuid.UUID]int, len(rows))
+	for _, r := range rows {
+		out[r.ManagerID] = int(r.Findings)
+	}
+	return out, nil
+}
+
 // SalesPage selects a page of an account's sales, newest first: sold within
 // [From, To] (each bound when given), after the sale (AfterOn, AfterID) when
 // given, at most Limit rows.

@@ -89,6 +89,39 @@ func (q *Queries) FindingManagers(ctx context.Context, inspectionID uuid.UUID) (
 	return items, nil
 }
 
+const findingsByManager = `-- name: FindingsByManager :many
+SELECT c.account_manager_id::uuid AS manager_id, count(*)::int AS findings
+FROM inspection_findings f JOIN customers c ON c.id = f.customer_id
+WHERE f.inspection_id = $1 AND c.account_manager_id IS NOT NULL
+GROUP BY c.account_manager_id ORDER BY c.account_manager_id
+`
+
+type FindingsByManagerRow struct {
+	ManagerID uuid.UUID
+	Findings  int32
+}
+
+// An inspection's findings counted per manager of the accounts they are on.
+func (q *Queries) FindingsByManager(ctx context.Context, inspectionID uuid.UUID) ([]FindingsByManagerRow, error) {
+	rows, err := q.db.Query(ctx, findingsByManager, inspectionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []FindingsByManagerRow{}
+	for rows.Next() {
+		var i FindingsByManagerRow
+		if err := rows.Scan(&i.ManagerID, &i.Findings); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const finishInspection = `-- name: FinishInspection :one
 UPDATE inspections SET status = 'done', finished_at = coalesce(finished_at, now()), sampled_grants = $2, sales_checked = $3
 WHERE id = $1 RETURNING id, trigger, requested_by, sample_size, seed, status, sampled_grants, sales_checked, created_at, finished_at, version
