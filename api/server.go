@@ -33,7 +33,7 @@ type Server struct {
 	// throttle holds each caller to the Limits; heavyRoutes are the
 	// operations that take a heavy slot, by "METHOD pattern".
 	throttle    *throttle
-	heavyRoutes map[string]bool
+	heavyRoutes map[string]string
 }
 
 // Options wires the API.

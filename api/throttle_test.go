@@ -66,8 +66,12 @@ func TestHeavyOperationsPerStaffAreBounded(t *testing.T) {
 	if refused.Header.Get("Retry-After") != "1" || !strings.HasPrefix(refused.Header.Get("Content-Type"), "application/problem+json") {
 		t.Fatalf("refusal headers %v", refused.Header)
 	}
-	// A report is heavy too; an ordinary read is not, nor is anyone else's.
+	// A report is heavy too, and so is an archive rebuilt ?as_of=; an
+	// ordinary read is not, nor is anyone else's.
 	problem(t, call(t, "GET", "/v1/reports/overview", clerk.Token, nil), http.StatusTooManyRequests, "rate_limited")
+	account := newAccount(t, "")
+	problem(t, call(t, "GET", "/v1/customers/"+account+"?as_of="+time.Now().Format(time.DateOnly), clerk.Token, nil), http.StatusTooManyRequests, "rate_limited")
+	must(t, call(t, "GET", "/v1/customers/"+account, clerk.Token, nil), 200)
 	must(t, call(t, "GET", "/v1/me", clerk.Token, nil), 200)
 	must(t, csv(other.Token), 200)
 	if n := countRows(t, "SELECT count(*) FROM idempotency_keys WHERE key = $1", key); n != 0 {
@@ -104,19 +108,22 @@ func TestHeavyOperationsAreMarked(t *testing.T) {
 	var heavy []string
 	for path, ops := range doc.Paths {
 		for method, op := range ops {
-			if op["x-kam-heavy"] == true {
+			switch op["x-kam-heavy"] {
+			case true:
 				heavy = append(heavy, strings.ToUpper(method)+" "+path)
+			case "as_of":
+				heavy = append(heavy, strings.ToUpper(method)+" "+path+"?as_of")
 			}
 		}
 	}
 	for _, want := range []string{"GET /v1/reports/overview", "GET /v1/reports/customers/{id}", "GET /v1/reports/churn", "GET /v1/reports/staff",
 		"GET /v1/reports/budget", "POST /v1/imports/customers", "POST /v1/imports/contacts", "POST /v1/imports/key-persons",
-		"GET /v1/access-log/verify", "POST /v1/tier-reviews", "POST /v1/inspections"} {
+		"GET /v1/access-log/verify", "POST /v1/tier-reviews", "POST /v1/inspections", "GET /v1/customers/{id}?as_of"} {
 		if !strings.Contains(" "+strings.Join(heavy, " | ")+" |", " "+want+" |") {
 			t.Errorf("%s is not marked x-kam-heavy (marked: %v)", want, heavy)
 		}
 	}
-	if len(heavy) != 11 {
+	if len(heavy) != 12 {
 		t.Errorf("%d heavy operations: %v", len(heavy), heavy)
 	}
 }
