@@ -25,7 +25,9 @@ import (
 // process's few heavy slots, waiting up to HeavyWait for one.
 type Limits struct {
 	// PerStaff is the requests one member of staff may have in flight
-	// (KAM_STAFF_MAX_REQUESTS); past it, 429 rate_limited.
+	// (KAM_STAFF_MAX_REQUESTS); a further one waits up to HeavyWait for
+	// one of them to end (a burst is served, in turn), then 429
+	// rate_limited.
 	PerStaff int
 	// HeavyPerStaff is the heavy operations one member of staff may have in
 	// flight (KAM_STAFF_MAX_HEAVY); past it, 429 rate_limited.
@@ -129,7 +131,12 @@ type throttle struct {
 	heavy  chan struct{}           // nil: no process-wide limit
 }
 
-type inFlight struct{ all, heavy int }
+// inFlight is one caller's requests: all counts those served and those
+// waiting for one of the caller's slots.
+type inFlight struct {
+	all, heavy int
+	slots      chan struct{} // nil: no per-staff limit
+}
 
 func newThrottle(l Limits) *throttle {
 	l = l.withDefaults()
@@ -147,12 +154,11 @@ func (t *throttle) enter(ctx context.Context, id uuid.UUID, heavy bool) (release
 	n := t.staff[id]
 	if n == nil {
 		n = &inFlight{}
+		if t.limits.PerStaff > 0 {
+			n.slots = make(chan struct{}, t.limits.PerStaff)
+		}
 	}
-	switch {
-	case t.limits.PerStaff > 0 && n.all >= t.limits.PerStaff:
-		t.mu.Unlock()
-		return nil, rateLimited("you have " + itoa(n.all) + " requests in progress, the most one member of staff may have at once"), retryAfterOwn
-	case heavy && t.limits.HeavyPerStaff > 0 && n.heavy >= t.limits.HeavyPerStaff:
+	if heavy && t.limits.HeavyPerStaff > 0 && n.heavy >= t.limits.HeavyPerStaff {
 		t.mu.Unlock()
 		return nil, rateLimited("you have " + itoa(n.heavy) + " reports, imports or runs in progress, the most one member of staff may have at once"), retryAfterOwn
 	}
@@ -173,11 +179,24 @@ func (t *throttle) enter(ctx context.Context, id uuid.UUID, heavy bool) (release
 		}
 		t.mu.Unlock()
 	}
+	wait := time.NewTimer(t.limits.HeavyWait)
+	defer wait.Stop()
+	if n.slots != nil {
+		select {
+		case n.slots <- struct{}{}:
+		case <-wait.C:
+			leave()
+			return nil, rateLimited("you have " + itoa(t.limits.PerStaff) + " requests in progress, the most one member of staff may have at once"), retryAfterOwn
+		case <-ctx.Done():
+			leave()
+			return nil, rateLimited("you have " + itoa(t.limits.PerStaff) + " requests in progress, the most one member of staff may have at once"), retryAfterOwn
+		}
+		own := leave
+		leave = func() { <-n.slots; own() }
+	}
 	if !heavy || t.heavy == nil {
 		return leave, nil, 0
 	}
-	wait := time.NewTimer(t.limits.HeavyWait)
-	defer wait.Stop()
 	select {
 	case t.heavy <- struct{}{}:
 		return func() { <-t.heavy; leave() }, nil, 0

@@ -29,15 +29,25 @@ func TestThrottleLimits(t *testing.T) {
 	if p != nil {
 		t.Fatal("an ordinary request refused beside two heavy ones")
 	}
+	start := time.Now()
 	if _, p, _ := enter(a, false); p == nil || p.Status != http.StatusTooManyRequests {
 		t.Fatalf("a fourth request of one caller past PerStaff 3: %+v", p)
+	}
+	if waited := time.Since(start); waited < 40*time.Millisecond {
+		t.Fatalf("refused after %s, without waiting for the caller's own slot", waited)
+	}
+	// A burst waits its turn: a request ending frees a slot for the next.
+	go func() { time.Sleep(10 * time.Millisecond); relA3() }()
+	relA3, p, _ = enter(a, false)
+	if p != nil {
+		t.Fatalf("a waiting request refused though the caller's request ended: %+v", p)
 	}
 	// The process's third heavy slot goes to b; c then waits and is refused.
 	relB, p, _ := enter(b, true)
 	if p != nil {
 		t.Fatal("b's heavy request refused with a slot free")
 	}
-	start := time.Now()
+	start = time.Now()
 	if _, p, retry := enter(c, true); p == nil || p.Status != http.StatusServiceUnavailable || p.Code != codeServerBusy || retry != retryAfterHeavy {
 		t.Fatalf("a heavy request with every slot taken: %+v", p)
 	}
