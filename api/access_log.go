@@ -60,7 +60,7 @@ func accessOut(r kam.AccessEntry) AccessEntry {
 
 func (s *Server) registerRoutes() {
 	huma.Register(s.api, op("list-access-log", http.MethodGet, "/v1/access-log", "The access register, newest first (auditor)", "register"), s.listAccess)
-	huma.Register(s.api, op("verify-access-log", http.MethodGet, "/v1/access-log/verify", "Recompute the hash chain (auditor)", "register"), s.verifyAccess)
+	huma.Register(s.api, heavyOp(op("verify-access-log", http.MethodGet, "/v1/access-log/verify", "Recompute the hash chain (auditor)", "register")), s.verifyAccess)
 }
 
 func (s *Server) listAccess(ctx context.Context, in *struct {

@@ -127,7 +127,7 @@ func (s *Server) analysisRoutes() {
 	re := op("reactivate-customer", http.MethodPost, "/v1/customers/{id}/reactivate", "Record a win-back", "analysis")
 	re.Errors = append(re.Errors, 409)
 	huma.Register(s.api, re, s.reactivate)
-	huma.Register(s.api, created(op("create-inspection", http.MethodPost, "/v1/inspections", "Inspect discount application now (Art. 14)", "analysis")), s.createInspection)
+	huma.Register(s.api, heavyOp(created(op("create-inspection", http.MethodPost, "/v1/inspections", "Inspect discount application now (Art. 14)", "analysis"))), s.createInspection)
 	huma.Register(s.api, op("list-inspections", http.MethodGet, "/v1/inspections", "Discount inspections", "analysis"), s.listInspections)
 	huma.Register(s.api, op("get-inspection", http.MethodGet, "/v1/inspections/{id}", "An inspection with its findings", "analysis"), s.getInspection)
 }

@@ -128,7 +128,7 @@ type Invitee struct {
 func (s *Server) budgetRoutes() {
 	huma.Register(s.api, op("put-customer-budget", http.MethodPut, "/v1/budgets/{year}/customers/{id}", "An account's yearly KA budget (Art. 21)", "budgets"), s.putCustomerBudget)
 	huma.Register(s.api, op("put-tier-budget", http.MethodPut, "/v1/budgets/{year}/tiers/{code}", "A tier's yearly KA budget (Art. 21)", "budgets"), s.putTierBudget)
-	huma.Register(s.api, op("report-budget", http.MethodGet, "/v1/reports/budget", "Spend against budget for a year (Art. 21)", "reports"), s.budgetReport)
+	huma.Register(s.api, heavyOp(op("report-budget", http.MethodGet, "/v1/reports/budget", "Spend against budget for a year (Art. 21)", "reports")), s.budgetReport)
 	huma.Register(s.api, created(op("record-cost", http.MethodPost, "/v1/customers/{id}/costs", "Record a cost of serving an account", "budgets")), s.recordCost)
 	huma.Register(s.api, op("list-costs", http.MethodGet, "/v1/customers/{id}/costs", "Costs of serving an account", "budgets"), s.listCosts)
 	huma.Register(s.api, created(op("create-event", http.MethodPost, "/v1/events", "A symposium, customer event or staff training", "events")), s.createEvent)

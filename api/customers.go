@@ -162,7 +162,7 @@ func assigns(f CustomerFields) bool {
 func (s *Server) customerRoutes() {
 	huma.Register(s.api, created(op("create-customer", http.MethodPost, "/v1/customers", "Open a key-account archive (Art. 6, 7)", "archive")), s.createCustomer)
 	huma.Register(s.api, op("list-customers", http.MethodGet, "/v1/customers", "List accounts within your scope", "archive"), s.listCustomers)
-	huma.Register(s.api, op("get-customer", http.MethodGet, "/v1/customers/{id}", "Read an account's archive", "archive"), s.getCustomer)
+	huma.Register(s.api, heavyWith(op("get-customer", http.MethodGet, "/v1/customers/{id}", "Read an account's archive", "archive"), "as_of"), s.getCustomer)
 	patch := op("update-customer", http.MethodPatch, "/v1/customers/{id}", "Change an account's archive (If-Match: version)", "archive")
 	patch.Errors = append(patch.Errors, 409, 412)
 	huma.Register(s.api, patch, s.updateCustomer)

@@ -44,7 +44,7 @@ type importOutput struct {
 // importOp declares an import: its body is a CSV of up to
 // kam.MaxImportBytes, read for at most 30 s.
 func importOp(id, path, summary string) huma.Operation {
-	o := op(id, http.MethodPost, path, summary, "archive")
+	o := heavyOp(op(id, http.MethodPost, path, summary, "archive"))
 	o.MaxBodyBytes = kam.MaxImportBytes + 1 // huma refuses a body of exactly MaxBodyBytes
 	o.BodyReadTimeout = 30 * time.Second
 	o.Errors = append(o.Errors, 413, 415)

@@ -108,6 +108,10 @@ var (
 	maxMoney  = decimal.RequireFromString("999999999999.99")
 )
 
+// maxDecimalText is the longest text read as a decimal, money or a cursor's
+// key: the longest amount is 15 characters ("999999999999.99").
+const maxDecimalText = 40
+
 // optDate reads a date, refusing one outside 1900-01-01 … 2200-12-31: a
 // far date (9999-12-31) used to reach a workflow timer and fail there.
 func optDate(location string, s *string) (*time.Time, error) {
@@ -154,7 +158,15 @@ func optInstant(location, s string) (*time.Time, error) {
 
 // parseMoney reads a non-negative amount of at most 999,999,999,999.99, so
 // that sums over many of them stay within the ledger's numeric(18,2).
+//
+// Its text is bounded before it is parsed: the decimal parser reads every
+// digit into one big integer at a cost that grows with the square of their
+// number (a million digits took 5 s of CPU, three million the whole write
+// timeout), and an import cell is bounded only by the 5 MiB file.
 func parseMoney(location, s string) (decimal.Decimal, error) {
+	if len(s) > maxDecimalText {
+		return decimal.Decimal{}, invalidField(location, "an amount of at most 999999999999.99")
+	}
 	d, err := decimal.NewFromString(s)
 	if err != nil || d.IsNegative() {
 		return d, invalidField(location, "not a non-negative decimal amount")

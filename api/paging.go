@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -119,9 +121,20 @@ func int32Key(dst *int32) cursorKey {
 	}
 }
 
+// decimalKey reads an amount as money() writes it: digits and a point, no
+// exponent. A forged key of "1e-10000" parsed, and every comparison of a row
+// with it then scaled the row to ten thousand digits.
 func decimalKey(dst *decimal.Decimal) cursorKey {
-	return func(s string) (err error) { *dst, err = decimal.NewFromString(s); return err }
+	return func(s string) (err error) {
+		if len(s) > maxDecimalText || strings.ContainsAny(s, "eE") {
+			return errBadDecimalKey
+		}
+		*dst, err = decimal.NewFromString(s)
+		return err
+	}
 }
+
+var errBadDecimalKey = errors.New("not a plain decimal")
 
 func textKey(dst *string) cursorKey { return func(s string) error { *dst = s; return nil } }
 

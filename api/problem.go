@@ -312,6 +312,19 @@ func bodyTimeout(detail string) *Problem {
 	return newProblem(http.StatusRequestTimeout, "", detail)
 }
 
+// rateLimited refuses a request past its caller's own limit (429; Limits).
+func rateLimited(detail string) *Problem {
+	return newProblem(http.StatusTooManyRequests, "", detail)
+}
+
+// codeServerBusy: every heavy slot stayed taken while the request waited.
+const codeServerBusy = "server_busy"
+
+// serverBusy refuses a heavy request no slot was free for (503; Limits).
+func serverBusy() *Problem {
+	return newProblem(http.StatusServiceUnavailable, codeServerBusy, "kam is running as many reports, imports and runs as it takes at once; try again shortly")
+}
+
 // methodNotAllowed answers a method a path does not have (405).
 func methodNotAllowed() *Problem {
 	return newProblem(http.StatusMethodNotAllowed, "", "this method is not allowed on this path")

@@ -249,7 +249,7 @@ func optDec(d decimal.Decimal, n int32) *string {
 
 func (s *Server) reportRoutes() {
 	reg := func(id, path, summary string, body any, h any) {
-		o := op(id, http.MethodGet, path, summary+"; ?format=csv for CSV (cells that a spreadsheet would run as a formula begin with ')", "reports")
+		o := heavyOp(op(id, http.MethodGet, path, summary+"; ?format=csv for CSV (cells that a spreadsheet would run as a formula begin with ')", "reports"))
 		schema := s.api.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(body), true, "")
 		o.Responses = map[string]*huma.Response{"200": {Description: "OK", Content: map[string]*huma.MediaType{
 			"application/json": {Schema: schema}, "text/csv": {Schema: &huma.Schema{Type: "string"}},

@@ -31,6 +31,10 @@ type Server struct {
 	api     huma.API
 	// postBodies bounds, by route pattern, the body idempotent hashes.
 	postBodies map[string]bodyBound
+	// throttle holds each caller to the Limits; heavyRoutes are the
+	// operations that take a heavy slot, by "METHOD pattern".
+	throttle    *throttle
+	heavyRoutes map[string]string
 }
 
 // Options wires the API.
@@ -40,6 +44,9 @@ type Options struct {
 	Log       *slog.Logger
 	Metrics   *Metrics
 	Version   string
+	// Limits bound the requests a caller has in flight; zero fields take
+	// DefaultLimits.
+	Limits Limits
 }
 
 var bearer = []map[string][]string{{"bearer": {}}}
@@ -52,7 +59,7 @@ func New(o Options) http.Handler {
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics()
 	}
-	s := &Server{store: o.Store, procs: o.Processes, log: o.Log, metrics: o.Metrics}
+	s := &Server{store: o.Store, procs: o.Processes, log: o.Log, metrics: o.Metrics, throttle: newThrottle(o.Limits)}
 
 	r := chi.NewRouter()
 	r.Use(securityHeaders, requestID, s.withLanguage, s.recoverer, o.Metrics.middleware)
@@ -64,7 +71,7 @@ func New(o Options) http.Handler {
 	s.public(r, notFoundProblem)
 
 	r.Group(func(g chi.Router) {
-		g.Use(s.authenticate, s.idempotent)
+		g.Use(s.authenticate, s.throttled, s.idempotent)
 		// SPEC §7: a body's arrays, nesting and text are bounded before
 		// validation, for every body huma will decode as JSON (s.api is set
 		// below, before any request).
@@ -73,6 +80,7 @@ func New(o Options) http.Handler {
 		s.api = humachi.New(g, humaConfig(o.Version))
 		s.routes()
 		s.postBodies = postBodyBounds(s.api.OpenAPI())
+		s.heavyRoutes = heavyRoutes(s.api.OpenAPI())
 		describePublic(s.api.OpenAPI())
 	})
 	r.Get("/openapi.json", s.serveOpenAPI)

@@ -80,7 +80,7 @@ func proposalOut(p kam.TierProposal) TierProposal {
 }
 
 func (s *Server) tierReviewRoutes() {
-	huma.Register(s.api, created(op("create-tier-review", http.MethodPost, "/v1/tier-reviews", "Grade every active account now (Art. 2, 3)", "policy")), s.createTierReview)
+	huma.Register(s.api, heavyOp(created(op("create-tier-review", http.MethodPost, "/v1/tier-reviews", "Grade every active account now (Art. 2, 3)", "policy"))), s.createTierReview)
 	huma.Register(s.api, op("list-tier-reviews", http.MethodGet, "/v1/tier-reviews", "Tier reviews, newest first", "policy"), s.listTierReviews)
 	huma.Register(s.api, op("get-tier-review", http.MethodGet, "/v1/tier-reviews/{id}", "A tier review with its proposals", "policy"), s.getTierReview)
 	decide := op("decide-tier-proposal", http.MethodPost, "/v1/tier-reviews/{id}/proposals/{customer_id}/decision",

@@ -30,6 +30,10 @@ func (s *Store) ArchiveAsOf(ctx context.Context, scope Scope, id uuid.UUID, unti
 			return err
 		}
 		r.Customer = kam.Customer(c)
+		if !r.Customer.CreatedAt.Before(until) {
+			// Not yet opened then: nothing to rebuild, so nothing is read.
+			return kam.ErrNotFound
+		}
 		h, err := q.ArchiveRecord(ctx, id)
 		if err != nil {
 			return err

@@ -350,7 +350,7 @@ func (r *Running) startAPI(ctx context.Context, cfg Config, parts Parts, metrics
 	if parts.APIClient != nil {
 		apiProcs = &workflows.Processes{Client: parts.APIClient(r.Temporal), Settings: r.Processes.Settings}
 	}
-	handler := api.New(api.Options{Store: r.Store, Processes: apiProcs, Log: r.Log, Metrics: metrics, Version: Version})
+	handler := api.New(api.Options{Store: r.Store, Processes: apiProcs, Log: r.Log, Metrics: metrics, Version: Version, Limits: cfg.Limits})
 	r.httpServer = newHTTPServer(handler, cfg)
 	go func() {
 		if err := r.httpServer.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

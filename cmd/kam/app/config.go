@@ -14,6 +14,7 @@ import (
 
 	"kam"
 	"kam/activities"
+	"kam/api"
 	"kam/db"
 	"kam/db/store"
 	"kam/workflows"
@@ -60,6 +61,11 @@ type Config struct {
 	// CheckpointEvery is how often a signed checkpoint of the register leaves
 	// the database (KAM_REGISTER_CHECKPOINT_EVERY); zero: a minute.
 	CheckpointEvery time.Duration
+	// Limits bound the requests one member of staff has in flight and the
+	// heavy ones (reports, imports, runs) of the process
+	// (KAM_STAFF_MAX_REQUESTS, KAM_STAFF_MAX_HEAVY, KAM_MAX_HEAVY: 0 lifts
+	// the limit; KAM_HEAVY_WAIT); zero fields take api.DefaultLimits.
+	Limits api.Limits
 	// ArchiveDelay bounds how long after a workflow closes the embedded
 	// server archives its history to DataDir/archive (KAM_ARCHIVE_DELAY);
 	// zero: Temporal's default, 5 minutes.
@@ -129,6 +135,7 @@ func FromEnv() (Config, error) {
 		{"KAM_HTTP_READ_TIMEOUT", &c.HTTPReadTimeout},
 		{"KAM_HTTP_WRITE_TIMEOUT", &c.HTTPWriteTimeout},
 		{"KAM_ARCHIVE_DELAY", &c.ArchiveDelay},
+		{"KAM_HEAVY_WAIT", &c.Limits.HeavyWait},
 	}
 	for _, d := range durations {
 		v := os.Getenv(d.name)
@@ -141,6 +148,28 @@ func FromEnv() (Config, error) {
 			continue
 		}
 		*d.dst = parsed
+	}
+	for _, l := range []struct {
+		name string
+		dst  *int
+	}{
+		{"KAM_STAFF_MAX_REQUESTS", &c.Limits.PerStaff},
+		{"KAM_STAFF_MAX_HEAVY", &c.Limits.HeavyPerStaff},
+		{"KAM_MAX_HEAVY", &c.Limits.Heavy},
+	} {
+		v := os.Getenv(l.name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		switch {
+		case err != nil || n < 0:
+			errs = append(errs, l.name+": a whole number, 0 for no limit")
+		case n == 0:
+			*l.dst = -1 // no limit (api.Limits: a zero field is the default)
+		default:
+			*l.dst = n
+		}
 	}
 	if v := os.Getenv("KAM_DUNNING_STEPS"); v != "" {
 		var steps []time.Duration

@@ -914,6 +914,11 @@ func importCases(tg target) []targetedCase {
 		refused("NUL byte", h+row+"\x00\n")
 		refused("invalid UTF-8", h+row+"\xff\xfe\n")
 		refused("10,001 rows", h+strings.Repeat(row+"\n", 10_001))
+		if route.path == "/v1/imports/customers" {
+			// Parsed as a decimal, four million digits held a core for
+			// minutes, past this client's timeout.
+			refused("an amount of four million digits", "code,name,annual_output_value\nHOST-9,Hostile,"+strings.Repeat("9", 4<<20)+"\n")
+		}
 		refused("header only, made-up column", h[:len(h)-1]+",colour\n")
 		json := csvReq(route.path, `{"code":"HOST-9","name":"Hostile"}`)
 		json.Header.Set("Content-Type", "application/json")
