@@ -30,7 +30,8 @@ type Limits struct {
 	// rate_limited.
 	PerStaff int
 	// HeavyPerStaff is the heavy operations one member of staff may have in
-	// flight (KAM_STAFF_MAX_HEAVY); past it, 429 rate_limited.
+	// flight (KAM_STAFF_MAX_HEAVY); a further one waits up to HeavyWait,
+	// then 429 rate_limited.
 	HeavyPerStaff int
 	// Heavy is the heavy operations in flight in this process, all callers
 	// together (KAM_MAX_HEAVY); a heavy request waits for a slot up to
@@ -134,8 +135,9 @@ type throttle struct {
 // inFlight is one caller's requests: all counts those served and those
 // waiting for one of the caller's slots.
 type inFlight struct {
-	all, heavy int
+	all        int
 	slots      chan struct{} // nil: no per-staff limit
+	heavySlots chan struct{} // nil: no per-staff limit of heavy ones
 }
 
 func newThrottle(l Limits) *throttle {
@@ -148,7 +150,9 @@ func newThrottle(l Limits) *throttle {
 }
 
 // enter admits a request of caller id, or answers why not. release must be
-// called once the request is served.
+// called once the request is served. A request past its caller's limits
+// waits its turn up to HeavyWait: the console opens three reports at once,
+// and a burst (60 reopens) is served in turn rather than refused.
 func (t *throttle) enter(ctx context.Context, id uuid.UUID, heavy bool) (release func(), p *Problem, retryAfter int) {
 	t.mu.Lock()
 	n := t.staff[id]
@@ -157,23 +161,16 @@ func (t *throttle) enter(ctx context.Context, id uuid.UUID, heavy bool) (release
 		if t.limits.PerStaff > 0 {
 			n.slots = make(chan struct{}, t.limits.PerStaff)
 		}
-	}
-	if heavy && t.limits.HeavyPerStaff > 0 && n.heavy >= t.limits.HeavyPerStaff {
-		t.mu.Unlock()
-		return nil, rateLimited("you have " + itoa(n.heavy) + " reports, imports or runs in progress, the most one member of staff may have at once"), retryAfterOwn
+		if t.limits.HeavyPerStaff > 0 {
+			n.heavySlots = make(chan struct{}, t.limits.HeavyPerStaff)
+		}
+		t.staff[id] = n
 	}
 	n.all++
-	if heavy {
-		n.heavy++
-	}
-	t.staff[id] = n
 	t.mu.Unlock()
 	leave := func() {
 		t.mu.Lock()
 		n.all--
-		if heavy {
-			n.heavy--
-		}
 		if n.all == 0 {
 			delete(t.staff, id)
 		}
@@ -181,32 +178,36 @@ func (t *throttle) enter(ctx context.Context, id uuid.UUID, heavy bool) (release
 	}
 	wait := time.NewTimer(t.limits.HeavyWait)
 	defer wait.Stop()
-	if n.slots != nil {
-		select {
-		case n.slots <- struct{}{}:
-		case <-wait.C:
-			leave()
-			return nil, rateLimited("you have " + itoa(t.limits.PerStaff) + " requests in progress, the most one member of staff may have at once"), retryAfterOwn
-		case <-ctx.Done():
-			leave()
-			return nil, rateLimited("you have " + itoa(t.limits.PerStaff) + " requests in progress, the most one member of staff may have at once"), retryAfterOwn
+	// take waits for a slot of slots and adds its return to leave; false
+	// when the wait ran out or the caller left.
+	take := func(slots chan struct{}) bool {
+		if slots == nil {
+			return true
 		}
-		own := leave
-		leave = func() { <-n.slots; own() }
+		select {
+		case slots <- struct{}{}:
+			own := leave
+			leave = func() { <-slots; own() }
+			return true
+		case <-wait.C:
+		case <-ctx.Done():
+		}
+		leave()
+		return false
 	}
-	if !heavy || t.heavy == nil {
+	if !take(n.slots) {
+		return nil, rateLimited("you have " + itoa(t.limits.PerStaff) + " requests in progress, the most one member of staff may have at once"), retryAfterOwn
+	}
+	if !heavy {
 		return leave, nil, 0
 	}
-	select {
-	case t.heavy <- struct{}{}:
-		return func() { <-t.heavy; leave() }, nil, 0
-	case <-wait.C:
-		leave()
-		return nil, serverBusy(), retryAfterHeavy
-	case <-ctx.Done():
-		leave()
+	if !take(n.heavySlots) {
+		return nil, rateLimited("you have " + itoa(t.limits.HeavyPerStaff) + " reports, imports or runs in progress, the most one member of staff may have at once"), retryAfterOwn
+	}
+	if !take(t.heavy) {
 		return nil, serverBusy(), retryAfterHeavy
 	}
+	return leave, nil, 0
 }
 
 // throttled admits an authenticated request under the Limits (429 or 503

@@ -22,14 +22,25 @@ func TestThrottleLimits(t *testing.T) {
 	if p != nil || p2 != nil {
 		t.Fatal("two heavy requests of one caller refused")
 	}
+	start := time.Now()
 	if _, p, retry := enter(a, true); p == nil || p.Status != http.StatusTooManyRequests || p.Code != "rate_limited" || retry != retryAfterOwn {
 		t.Fatalf("a third heavy request of one caller: %+v, Retry-After %d", p, retry)
+	}
+	if waited := time.Since(start); waited < 40*time.Millisecond {
+		t.Fatalf("refused after %s, without waiting for the caller's own heavy slot", waited)
+	}
+	// The console opens three reports at once: the third waits for one of
+	// the first two and is served.
+	go func() { time.Sleep(10 * time.Millisecond); relA2() }()
+	relA2, p, _ = enter(a, true)
+	if p != nil {
+		t.Fatalf("a third heavy request refused though one of the caller's ended: %+v", p)
 	}
 	relA3, p, _ := enter(a, false)
 	if p != nil {
 		t.Fatal("an ordinary request refused beside two heavy ones")
 	}
-	start := time.Now()
+	start = time.Now()
 	if _, p, _ := enter(a, false); p == nil || p.Status != http.StatusTooManyRequests {
 		t.Fatalf("a fourth request of one caller past PerStaff 3: %+v", p)
 	}
