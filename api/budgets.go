@@ -36,6 +36,9 @@ func budgetOut(b kam.Budget) Budget {
 
 type amountBody struct {
 	Amount string `json:"amount" pattern:"^[0-9]{1,12}(\\.[0-9]{1,2})?$" patternDescription:"an amount of at most 999999999999.99" doc:"Money as a decimal string"`
+	// Version is the version a GET answered, accepted so that what was read
+	// can be sent back; a PUT sets the whole resource and checks no version.
+	Version *int32 `json:"version,omitempty" doc:"Read-only: the version a GET answered, accepted and not checked (this PUT takes no precondition)"`
 }
 
 // CostCreate is money spent on an account (Art. 21).

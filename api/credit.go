@@ -45,6 +45,9 @@ type CreditPut struct {
 	AgreementRef    *string `json:"agreement_reference,omitempty" maxLength:"100"`
 	AgreementDate   *string `json:"agreement_date,omitempty" format:"date"`
 	Status          *string `json:"status,omitempty" enum:"active,closed" doc:"closed closes the agreement (only with nothing outstanding); active reopens a closed one"`
+	// Version is the version a GET answered, accepted so that what was read
+	// can be sent back; a PUT sets the whole resource and checks no version.
+	Version *int32 `json:"version,omitempty" doc:"Read-only: the version a GET answered, accepted and not checked (this PUT takes no precondition)"`
 }
 
 func creditOut(c kam.CreditAgreement) Credit {

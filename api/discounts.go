@@ -142,6 +142,9 @@ type PolicyPut struct {
 	MaxStandardRate string   `json:"max_standard_rate" pattern:"^[0-9]{1,3}(\\.[0-9]{1,3})?$"`
 	HardCapRate     string   `json:"hard_cap_rate" pattern:"^[0-9]{1,3}(\\.[0-9]{1,3})?$"`
 	Methods         []string `json:"methods" minItems:"1" maxItems:"3" uniqueItems:"true" enum:"percentage,fixed_price,rebate"`
+	// Version is the version a GET answered, accepted so that what was read
+	// can be sent back; a PUT sets the whole resource and checks no version.
+	Version *int32 `json:"version,omitempty" doc:"Read-only: the version a GET answered, accepted and not checked (this PUT takes no precondition)"`
 }
 
 func (s *Server) discountRoutes() {

@@ -130,6 +130,9 @@ type TierPut struct {
 	Rank                 *int32   `json:"rank,omitempty" minimum:"1" maximum:"999" doc:"1 is the highest tier; unique (409 duplicate_rank); required to create a tier"`
 	MinAnnualRevenue     *string  `json:"min_annual_revenue,omitempty" pattern:"^[0-9]{1,12}(\\.[0-9]{1,2})?$" patternDescription:"an amount of at most 999999999999.99" doc:"Art. 2: revenue over the last 12 months an account needs for this tier"`
 	MinActiveMonths      *int32   `json:"min_active_months,omitempty" minimum:"0" maximum:"12" doc:"Art. 2: months of the last 12 in which it must have bought"`
+	// Version is the version a GET answered, accepted so that what was read
+	// can be sent back; a PUT sets the whole resource and checks no version.
+	Version *int32 `json:"version,omitempty" doc:"Read-only: the version a GET answered, accepted and not checked (this PUT takes no precondition)"`
 }
 
 // tierCode is what a new tier's code may be: short, without spaces or
