@@ -602,6 +602,13 @@ func randomRequest(rng *rand.Rand, hc *http.Client, base string, ops []opSpec, i
 		class, what = "header "+name, what+" with a hostile "+name
 		sentID, oversize, big = name == "X-Request-Id", len(value) > 64<<10, len(value) > 8<<10
 	}
+	// A hostile query makes the request line as long as a hostile header:
+	// the same caps hold for it.
+	if n := len(req.URL.RequestURI()); n > 64<<10 {
+		oversize, big = true, true
+	} else if n > 8<<10 {
+		big = true
+	}
 	out := send(hc, req, class, what)
 	out.sentID = sentID
 	reset := strings.Contains(out.err, "connection reset") || strings.Contains(out.err, "broken pipe")
