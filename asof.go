@@ -58,43 +58,84 @@ type PastArchive struct {
 // person in the role they had; the credit grade of the last credit change
 // before until. ok is false when the account did not exist yet.
 func (r ArchiveRecord) AsOf(until time.Time) (past PastArchive, ok bool) {
-	if !r.Customer.CreatedAt.Before(until) {
+	w, ok := NewRewind(r.Customer, until)
+	if !ok {
 		return PastArchive{}, false
 	}
-	c := r.Customer
-	roles := map[uuid.UUID]string{} // a key person's role then, where it changed since
-	saves := map[time.Time]bool{}   // one version per transaction, and a transaction's rows share their time
-	c.UpdatedAt = c.CreatedAt
 	for i := len(r.History) - 1; i >= 0; i-- {
-		h := r.History[i]
-		set, isProfile := profileFields[h.Field]
-		if !h.At.Before(until) {
-			if isProfile {
-				set(&c, h.OldValue)
-				saves[h.At] = true
-			} else if id, ok := personRoleField(h.Field); ok {
-				roles[id] = deref(h.OldValue)
-			}
-			continue
-		}
-		if isProfile && h.At.After(c.UpdatedAt) {
-			c.UpdatedAt = h.At
-		}
+		w.Add(r.History[i])
 	}
-	c.Version = max(1, c.Version-int32(len(saves)))
-	past = PastArchive{Customer: c, CreditLevel: creditLevelBefore(r.History, until)}
+	return w.Past(r.Contacts, r.KeyPersons), true
+}
+
+// Rewind is AsOf taking the history one change at a time, newest first, so
+// that a reader may page through a long history instead of holding it
+// whole: an account with 50,000 recorded changes held 240 MB for one read.
+type Rewind struct {
+	until  time.Time
+	c      Customer
+	roles  map[uuid.UUID]string // a key person's role then, where it changed since
+	saves  map[time.Time]bool   // one version per transaction, and a transaction's rows share their time
+	credit *string              // the grade the last credit change before until set
+	graded bool                 // credit holds that change's grade (none may come)
+}
+
+// NewRewind starts rebuilding the archive now is today as it stood just
+// before until; false when the account did not exist yet.
+func NewRewind(now Customer, until time.Time) (*Rewind, bool) {
+	if !now.CreatedAt.Before(until) {
+		return nil, false
+	}
+	c := now
+	c.UpdatedAt = c.CreatedAt
+	return &Rewind{until: until, c: c, roles: map[uuid.UUID]string{}, saves: map[time.Time]bool{}}, true
+}
+
+// Add takes the next older change of the history.
+func (w *Rewind) Add(h HistoryEntry) {
+	set, isProfile := profileFields[h.Field]
+	if !h.At.Before(w.until) {
+		if isProfile {
+			set(&w.c, h.OldValue)
+			w.saves[h.At] = true
+		} else if id, ok := personRoleField(h.Field); ok {
+			w.roles[id] = deref(h.OldValue)
+		}
+		return
+	}
+	if isProfile && h.At.After(w.c.UpdatedAt) {
+		w.c.UpdatedAt = h.At
+	}
+	if w.graded || h.NewValue == nil {
+		return
+	}
+	switch h.Field {
+	case CreditField("credit_level"):
+		w.credit, w.graded = h.NewValue, true
+	case HistoryCredit:
+		level, _, _ := strings.Cut(*h.NewValue, " / ")
+		w.credit, w.graded = &level, true
+	}
+}
+
+// Past is the archive as it stood, once every change from until on has been
+// added, with the contacts and key persons it ever had.
+func (w *Rewind) Past(contacts []Contact, persons []KeyPerson) PastArchive {
+	c := w.c
+	c.Version = max(1, c.Version-int32(len(w.saves)))
+	past := PastArchive{Customer: c, CreditLevel: w.credit}
 	past.Facts.HasCredit = past.CreditLevel != nil
-	for _, p := range r.Contacts {
-		if onArchive(p.CreatedAt, p.RemovedAt, until) {
+	for _, p := range contacts {
+		if onArchive(p.CreatedAt, p.RemovedAt, w.until) {
 			past.Facts.Contacts++
 		}
 	}
-	for _, k := range r.KeyPersons {
-		if !onArchive(k.CreatedAt, k.RemovedAt, until) {
+	for _, k := range persons {
+		if !onArchive(k.CreatedAt, k.RemovedAt, w.until) {
 			continue
 		}
 		role := k.Role
-		if then, changed := roles[k.ID]; changed {
+		if then, changed := w.roles[k.ID]; changed {
 			role = then
 		}
 		switch role {
@@ -104,32 +145,13 @@ func (r ArchiveRecord) AsOf(until time.Time) (past PastArchive, ok bool) {
 			past.Facts.Handlers++
 		}
 	}
-	return past, true
+	return past
 }
 
 // onArchive tells whether a person added at created and removed at removed
 // (nil: still there) was on the archive just before until.
 func onArchive(created time.Time, removed *time.Time, until time.Time) bool {
 	return created.Before(until) && (removed == nil || !removed.Before(until))
-}
-
-// creditLevelBefore is the credit grade the last change of it before until
-// set; nil when there was none.
-func creditLevelBefore(history []HistoryEntry, until time.Time) *string {
-	for i := len(history) - 1; i >= 0; i-- {
-		h := history[i]
-		if h.NewValue == nil || !h.At.Before(until) {
-			continue
-		}
-		switch h.Field {
-		case CreditField("credit_level"):
-			return h.NewValue
-		case HistoryCredit:
-			level, _, _ := strings.Cut(*h.NewValue, " / ")
-			return &level
-		}
-	}
-	return nil
 }
 
 // personRoleField reads the key person named by a "key_persons.<id>.role" field.

@@ -136,10 +136,12 @@ WHERE g.key_person_id = sqlc.arg(key_person_id) AND g.occasion = 'birthday' AND 
         OR (to_char(sqlc.narg(birthday)::date, 'MM-DD') = '02-29' AND to_char(g.occasion_on, 'MM-DD') = '02-28'),
         false);
 
--- name: ArchiveRecord :many
--- The whole of an account's history in order, to rebuild the archive of a
--- past day (GET ?as_of=).
-SELECT * FROM customer_history WHERE customer_id = $1 ORDER BY id;
+-- name: ArchiveHistoryPage :many
+-- A page of an account's history, newest first, older than before when
+-- given: the archive of a past day is rebuilt a page at a time.
+SELECT * FROM customer_history
+WHERE customer_id = sqlc.arg(customer_id) AND (sqlc.narg(before)::bigint IS NULL OR id < sqlc.narg(before))
+ORDER BY id DESC LIMIT sqlc.arg(lim);
 
 -- name: AllContacts :many
 -- Every contact an account ever had, removed ones included.

@@ -18,47 +18,59 @@ func factsOf(contacts, heads, handlers int32, hasCredit bool) kam.ArchiveFacts {
 
 // ArchiveAsOf rebuilds, within the caller's scope, an account's archive as
 // it stood just before until, with what it then lacked and its credit grade
-// then, from its recorded history (kam.ArchiveRecord).
+// then, from its recorded history (kam.Rewind: newest first, a page at a
+// time).
 // An account that did not exist yet is kam.ErrNotFound. The record is read
 // in one repeatable-read snapshot, so a change committed meanwhile cannot
 // tear it.
 func (s *Store) ArchiveAsOf(ctx context.Context, scope Scope, id uuid.UUID, until time.Time) (Archive, error) {
-	var r kam.ArchiveRecord
+	var past kam.PastArchive
 	err := s.readTx(ctx, func(q *dbq.Queries) error {
 		c, err := q.GetCustomer(ctx, dbq.GetCustomerParams{ID: id, ManagerID: scope.ManagerID})
 		if err != nil {
 			return err
 		}
-		r.Customer = kam.Customer(c)
-		if !r.Customer.CreatedAt.Before(until) {
+		w, ok := kam.NewRewind(kam.Customer(c), until)
+		if !ok {
 			// Not yet opened then: nothing to rebuild, so nothing is read.
 			return kam.ErrNotFound
 		}
-		h, err := q.ArchiveRecord(ctx, id)
-		if err != nil {
-			return err
+		// Newest first, a page at a time, in the transaction's one snapshot:
+		// what is held is a page, however long the history.
+		var before *int64
+		for {
+			page, err := q.ArchiveHistoryPage(ctx, dbq.ArchiveHistoryPageParams{CustomerID: id, Before: before, Lim: historyPage})
+			if err != nil {
+				return err
+			}
+			for _, h := range page {
+				w.Add(kam.HistoryEntry{ID: h.ID, CustomerID: h.CustomerID, StaffID: h.StaffID, At: h.At, Field: h.Field, OldValue: h.OldValue, NewValue: h.NewValue})
+			}
+			if len(page) < historyPage {
+				break
+			}
+			before = &page[len(page)-1].ID
 		}
-		r.History = mapRows(h, func(h dbq.CustomerHistory) kam.HistoryEntry {
-			return kam.HistoryEntry{ID: h.ID, CustomerID: h.CustomerID, StaffID: h.StaffID, At: h.At, Field: h.Field, OldValue: h.OldValue, NewValue: h.NewValue}
-		})
 		contacts, err := q.AllContacts(ctx, id)
 		if err != nil {
 			return err
 		}
-		r.Contacts = mapRows(contacts, contactOf)
 		persons, err := q.AllKeyPersons(ctx, id)
-		r.KeyPersons = mapRows(persons, keyPersonOf)
-		return err
+		if err != nil {
+			return err
+		}
+		past = w.Past(mapRows(contacts, contactOf), mapRows(persons, keyPersonOf))
+		return nil
 	})
 	if err != nil {
 		return Archive{}, err
 	}
-	past, ok := r.AsOf(until)
-	if !ok {
-		return Archive{}, kam.ErrNotFound
-	}
 	return Archive{Customer: past.Customer, Missing: kam.MissingSections(past.Customer, past.Facts), CreditLevel: past.CreditLevel}, nil
 }
+
+// historyPage is how many history rows a rebuild of a past archive holds at
+// once.
+const historyPage = 1000
 
 // nullDecimal wraps an optional decimal for sqlc.
 func nullDecimal(d *decimal.Decimal) decimal.NullDecimal {

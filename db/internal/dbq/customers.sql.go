@@ -118,14 +118,22 @@ func (q *Queries) AllKeyPersons(ctx context.Context, customerID uuid.UUID) ([]Ke
 	return items, nil
 }
 
-const archiveRecord = `-- name: ArchiveRecord :many
-SELECT id, customer_id, staff_id, at, field, old_value, new_value FROM customer_history WHERE customer_id = $1 ORDER BY id
+const archiveHistoryPage = `-- name: ArchiveHistoryPage :many
+SELECT id, customer_id, staff_id, at, field, old_value, new_value FROM customer_history
+WHERE customer_id = $1 AND ($2::bigint IS NULL OR id < $2)
+ORDER BY id DESC LIMIT $3
 `
 
-// The whole of an account's history in order, to rebuild the archive of a
-// past day (GET ?as_of=).
-func (q *Queries) ArchiveRecord(ctx context.Context, customerID uuid.UUID) ([]CustomerHistory, error) {
-	rows, err := q.db.Query(ctx, archiveRecord, customerID)
+type ArchiveHistoryPageParams struct {
+	CustomerID uuid.UUID
+	Before     *int64
+	Lim        int32
+}
+
+// A page of an account's history, newest first, older than before when
+// given: the archive of a past day is rebuilt a page at a time.
+func (q *Queries) ArchiveHistoryPage(ctx context.Context, arg ArchiveHistoryPageParams) ([]CustomerHistory, error) {
+	rows, err := q.db.Query(ctx, archiveHistoryPage, arg.CustomerID, arg.Before, arg.Lim)
 	if err != nil {
 		return nil, err
 	}
