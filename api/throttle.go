@@ -78,23 +78,19 @@ const (
 const heavyExtension = "x-kam-heavy"
 
 // heavyOp marks o heavy: it takes a heavy slot (Limits).
-func heavyOp(o huma.Operation) huma.Operation {
-	if o.Extensions == nil {
-		o.Extensions = map[string]any{}
-	}
-	o.Extensions[heavyExtension] = true
-	return o
-}
+func heavyOp(o huma.Operation) huma.Operation { return markHeavy(o, true) }
 
 // heavyWith marks o heavy when a request of it carries the query parameter
-// param: an archive read ?as_of= rebuilds the archive from its whole
-// history (50,000 changes: 1.6 s and 240 MB of heap for one read; 30 at
-// once held 3.6 GB and stalled a colleague's read for 54 s).
-func heavyWith(o huma.Operation, param string) huma.Operation {
+// param: an archive read ?as_of= reads the account's whole history (50,000
+// changes: over a second each; 30 at once, before the history was read a
+// page at a time, held 3.6 GB and stalled a colleague's read for 54 s).
+func heavyWith(o huma.Operation, param string) huma.Operation { return markHeavy(o, param) }
+
+func markHeavy(o huma.Operation, v any) huma.Operation {
 	if o.Extensions == nil {
 		o.Extensions = map[string]any{}
 	}
-	o.Extensions[heavyExtension] = param
+	o.Extensions[heavyExtension] = v
 	return o
 }
 

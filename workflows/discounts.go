@@ -146,13 +146,7 @@ func DiscountApproval(ctx workflow.Context, in DiscountInput) (DiscountState, er
 	// Handlers come first: the API may decide as soon as the row is visible.
 	// The request row commits right after this run starts; a run whose row
 	// never commits belongs to no request and ends.
-	confirm := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 10 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumAttempts: 6},
-	})
-	if err := confirmStored(ctx, activities.ErrRequestMissing, func() error {
-		return workflow.ExecuteLocalActivity(confirm, act.ConfirmDiscountRequest, in.RequestID).Get(ctx, nil)
-	}); err != nil {
+	if err := confirmStored(ctx, act.ConfirmDiscountRequest, in.RequestID, activities.ErrRequestMissing); err != nil {
 		workflow.GetLogger(ctx).Warn("no request row for this run; ending", "request", in.RequestID)
 		return DiscountState{State: "abandoned"}, nil
 	}

@@ -83,13 +83,7 @@ func StaffHandover(ctx workflow.Context, in HandoverInput) (kam.Handover, error)
 		return workflow.GetVersion(ctx, versionHandoverChunks, workflow.DefaultVersion, 1) == 1
 	}
 	if in.NextBatch == 0 && in.Told == 0 {
-		confirm := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-			StartToCloseTimeout: 10 * time.Second,
-			RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumAttempts: 6},
-		})
-		if err := confirmStored(ctx, activities.ErrHandoverMissing, func() error {
-			return workflow.ExecuteLocalActivity(confirm, act.ConfirmHandover, in.HandoverID).Get(ctx, nil)
-		}); err != nil {
+		if err := confirmStored(ctx, act.ConfirmHandover, in.HandoverID, activities.ErrHandoverMissing); err != nil {
 			workflow.GetLogger(ctx).Warn("no handover row for this run; ending", "handover", in.HandoverID)
 			return kam.Handover{ID: in.HandoverID, Status: "abandoned"}, nil
 		}

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/google/uuid"
+
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -58,15 +60,20 @@ func withLocalActivity(ctx workflow.Context) workflow.Context {
 // left the row with no run, and no sweep gives those rows a run again.
 const versionConfirmOutlastsOutage = "confirm-outlasts-outage"
 
-// confirmStored runs confirm, a local activity that fails with an
-// application error of type missing while its row is not stored, until it
-// answers: nil (stored) or that error after confirm's own retries (the row
-// never committed). Any other failure (no connection, a timeout) says
-// nothing about the row, so it is retried, backing off to five minutes.
-func confirmStored(ctx workflow.Context, missing string, confirm func() error) error {
+// confirmStored runs confirm(id), a local activity that fails with an
+// application error of type missing while the run's row is not stored,
+// until it answers: nil (stored) or that error after its retries, about
+// 16 s (the row never committed). Any other failure (no connection, a
+// timeout) says nothing about the row, so it is retried, backing off to
+// five minutes.
+func confirmStored(ctx workflow.Context, confirm any, id uuid.UUID, missing string) error {
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumAttempts: 6},
+	})
 	wait := 10 * time.Second
 	for {
-		err := confirm()
+		err := workflow.ExecuteLocalActivity(lctx, confirm, id).Get(ctx, nil)
 		var app *temporal.ApplicationError
 		if err == nil || errors.As(err, &app) && app.Type() == missing {
 			return err
