@@ -83,7 +83,7 @@ func (a *Activities) announceHandedOver(ctx context.Context, in HandoverBatchInp
 			continue // the plan tells whoever manages the account then
 		}
 		if _, err := a.Store.Deliver(ctx, to, store.Notification{EventKey: VisitNoticeKey(v.CustomerID, *v.DueAt, "lead"), Kind: "visit_due",
-			Render:     Notice{TitleMsg: i18n.M(i18n.VisitDueTitle), BodyMsg: i18n.M(i18n.VisitDueHandedOverBody, v.DueAt.In(loc).Format(time.RFC3339))}.Words,
+			Render:     Notice{TitleMsg: i18n.M(i18n.VisitDueTitle), BodyMsg: i18n.M(i18n.VisitDueHandedOverBody, i18n.At(v.DueAt.In(loc)))}.Words,
 			CustomerID: &v.CustomerID}); err != nil {
 			return err
 		}

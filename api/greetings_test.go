@@ -21,7 +21,8 @@ func TestGreetingsThroughTheAPI(t *testing.T) {
 	ka := newStaff(t, kam.RoleKAManager)
 	am := newStaff(t, kam.RoleAccountManager)
 	other := newStaff(t, kam.RoleAccountManager)
-	c := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "GR-" + uuid.NewString()[:8], "name": "Greeted", "tier": "S", "account_manager_id": am.ID}), 201).str("id")
+	code := "GR-" + uuid.NewString()[:8]
+	c := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": code, "name": "Greeted", "tier": "S", "account_manager_id": am.ID}), 201).str("id")
 	tomorrow := time.Now().In(time.UTC).AddDate(0, 0, 1)
 	birthday := time.Date(1970, tomorrow.Month(), tomorrow.Day(), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 	kpReq := "greet-kp-" + uuid.NewString()
@@ -70,6 +71,26 @@ func TestGreetingsThroughTheAPI(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("the new holiday made no task")
+	}
+	// Reassigning the account hands its open tasks to the new manager, as
+	// a handover does; a task done stays with whoever did it (Art. 19).
+	must(t, call(t, "PATCH", "/v1/customers/"+c, ka.Token, map[string]any{"account_manager_id": other.ID}), 200)
+	owners := map[string]any{}
+	for _, g := range must(t, call(t, "GET", "/v1/greetings?on="+on+"&status=open", other.Token, nil), 200).items() {
+		if g["customer_id"] == c {
+			owners[g["occasion"].(string)] = g["account_manager_id"]
+		}
+	}
+	if owners["holiday"] != other.ID {
+		t.Fatalf("the open holiday task after the reassignment: %v", owners)
+	}
+	if n := countRows(t, "SELECT count(*) FROM greetings WHERE id = $1 AND account_manager_id = $2", task["id"], am.ID); n != 1 {
+		t.Fatal("the task done before the reassignment changed hands")
+	}
+	// An import that reassigns the account does the same.
+	must(t, importCSV(t, "/v1/imports/customers", ka.Token, "code,name,account_manager_id\n"+code+",Greeted,"+am.ID+"\n"), 200)
+	if n := countRows(t, "SELECT count(*) FROM greetings WHERE customer_id = $1 AND status = 'open' AND account_manager_id IS DISTINCT FROM $2", c, am.ID); n != 0 {
+		t.Fatalf("%d open tasks not back with the manager the import named", n)
 	}
 	must(t, call(t, "GET", "/v1/holidays?year="+on[:4], am.Token, nil), 200)
 	must(t, call(t, "DELETE", "/v1/holidays/"+hol.str("id"), ka.Token, nil), 204)

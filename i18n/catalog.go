@@ -98,11 +98,11 @@ var en = map[Key]catalog.Message{
 	RevocationFiledBody:     s("A discount grant was revoked; the filing is under /v1/filings"),
 
 	HandoverFailedTitle:   s("Staff handover stopped"),
-	HandoverFailedBody:    s("%[1]s; moved before it stopped: %[2]d accounts, %[3]d pending discount requests and %[4]d greeting tasks"),
+	HandoverFailedBody:    s("%[1]s; moved before it stopped: accounts %[2]d, pending discount requests %[3]d, greeting tasks %[4]d"),
 	HandoverReceivedTitle: s("Accounts handed over to you"),
-	HandoverReceivedBody:  s("%[1]d accounts, %[2]d pending discount requests and %[3]d greeting tasks are now yours (Art. 20)"),
+	HandoverReceivedBody:  s("Now yours (Art. 20): accounts %[1]d, pending discount requests %[2]d, greeting tasks %[3]d"),
 	HandoverDoneTitle:     s("Staff handover done"),
-	HandoverDoneBody:      s("%[1]d accounts, %[2]d pending discount requests and %[3]d greeting tasks moved to staff member %[4]s"),
+	HandoverDoneBody:      s("Moved to staff member %[4]s: accounts %[1]d, pending discount requests %[2]d, greeting tasks %[3]d"),
 
 	HandoverReceiverGone: s("staff member %[1]s is no longer an active account manager"),
 

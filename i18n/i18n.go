@@ -94,7 +94,8 @@ func Render(locale string, key Key, args ...any) string {
 
 // normalizeArgs undoes JSON's float64 for whole numbers, so that %d and the
 // plural rules see integers again after a trip through a workflow payload,
-// and words a Message argument in locale.
+// and words a Message or an Arg (an instant, a length of time) argument in
+// locale.
 func normalizeArgs(locale string, args []any) []any {
 	out := make([]any, len(args))
 	for i, a := range args {
@@ -105,6 +106,12 @@ func normalizeArgs(locale string, args []any) []any {
 			}
 		case Message:
 			a = v.Render(locale)
+		case Arg:
+			a = v.words(locale)
+		case map[string]any:
+			if w, ok := argOf(v); ok {
+				a = w.words(locale)
+			}
 		}
 		out[i] = a
 	}

@@ -1,6 +1,10 @@
 package i18n
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+	"time"
+)
 
 func TestRenderPlural(t *testing.T) {
 	for _, c := range []struct {
@@ -19,10 +23,57 @@ func TestRenderPlural(t *testing.T) {
 		// A message inside a message is worded in the same locale.
 		{ZhCN, HandoverFailedBody, []any{M(HandoverReceiverGone, "x"), 1, 0, 2}, "员工 x 已不再是在职的客户经理；中止前已移交：1 个客户、0 项待审批的优惠申请、2 项慰问任务"},
 		{En, HandoverFailedBody, []any{M(HandoverReceiverGone, "x"), 1, 0, 2},
-			"staff member x is no longer an active account manager; moved before it stopped: 1 accounts, 0 pending discount requests and 2 greeting tasks"},
+			"staff member x is no longer an active account manager; moved before it stopped: accounts 1, pending discount requests 0, greeting tasks 2"},
 	} {
 		if got := Render(c.locale, c.key, c.args...); got != c.want {
 			t.Errorf("Render(%s, %s) = %q, want %q", c.locale, c.key, got, c.want)
 		}
+	}
+}
+
+// Instants and lengths of time in a notice read as words in each locale,
+// also after the JSON trip a workflow's payload makes.
+func TestRenderInstantsAndLengths(t *testing.T) {
+	shanghai := time.FixedZone("CST", 8*3600)
+	due := time.Date(2026, 12, 1, 9, 0, 0, 0, shanghai)
+	for _, c := range []struct {
+		locale string
+		key    Key
+		arg    Arg
+		want   string
+	}{
+		{En, GrantExpiringBody, At(due), "Ends 2026-12-01 09:00 (UTC+08:00)"},
+		{ZhCN, GrantExpiringBody, At(due), "于 2026-12-01 09:00（UTC+08:00） 截止"},
+		{En, GrantExpiringBody, At(due.UTC().Add(5 * time.Second)), "Ends 2026-12-01 01:00:05 (UTC)"},
+		{En, DiscountExpiredBody, For(72 * time.Hour), "No decision within 3 days of reaching the General Manager"},
+		{ZhCN, DiscountExpiredBody, For(72 * time.Hour), "上报总经理后 3 天 内未作决定"},
+		{En, DiscountEscalatedBody, For(25*time.Hour + 30*time.Minute), "The KA Department did not decide within 1 day 1 hour 30 minutes; the General Manager may now decide"},
+		{ZhCN, DiscountEscalatedBody, For(90 * time.Minute), "大客户部未在 1 小时 30 分钟 内审批；现可由总经理审批"},
+		{En, DiscountExpiredBody, For(3 * time.Second), "No decision within 3 seconds of reaching the General Manager"},
+		{En, DiscountExpiredBody, For(1 * time.Second), "No decision within 1 second of reaching the General Manager"},
+		{En, DiscountExpiredBody, For(300 * time.Millisecond), "No decision within 300 ms of reaching the General Manager"},
+	} {
+		if got := Render(c.locale, c.key, c.arg); got != c.want {
+			t.Errorf("Render(%s, %s, %+v) = %q, want %q", c.locale, c.key, c.arg, got, c.want)
+		}
+		raw, err := json.Marshal(M(c.key, c.arg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Message
+		if err := json.Unmarshal(raw, &back); err != nil {
+			t.Fatal(err)
+		}
+		if got := back.Render(c.locale); got != c.want {
+			t.Errorf("after JSON, Render(%s, %s) = %q, want %q", c.locale, c.key, got, c.want)
+		}
+	}
+	// A map that is not an Arg stays as it came; so does an instant that
+	// does not parse.
+	if got := Render(En, GrantExpiringBody, Arg{At: "soon"}); got != "Ends soon" {
+		t.Errorf("an unparsed instant: %q", got)
+	}
+	if got := Render(En, GrantExpiringBody, map[string]any{"at": "x", "by": "y"}); got != "Ends map[at:x by:y]" {
+		t.Errorf("a map that is not an Arg: %q", got)
 	}
 }

@@ -442,7 +442,7 @@ func (s *settlement) followStatements(ctx workflow.Context, now time.Time) error
 			t.Reminded = true
 			if now.Before(t.DueAt) {
 				if err := s.event(ctx, t.key("remind"), "payment_reminder", i18n.M(i18n.PaymentReminderTitle),
-					i18n.M(i18n.PaymentReminderBody, id, t.DueAt.In(s.loc).Format(time.RFC3339)), kam.RoleFinance); err != nil {
+					i18n.M(i18n.PaymentReminderBody, id, i18n.At(t.DueAt.In(s.loc))), kam.RoleFinance); err != nil {
 					return err
 				}
 			}
@@ -471,7 +471,7 @@ func (s *settlement) followStatements(ctx workflow.Context, now time.Time) error
 				continue // paid between its marking and the suspension
 			}
 			if err := s.event(ctx, t.key("suspended"), "credit_suspended", i18n.M(i18n.CreditSuspendedTitle),
-				i18n.M(i18n.CreditSuspendedBody, id, t.DueAt.In(s.loc).Format(time.RFC3339)), kam.RoleFinance); err != nil {
+				i18n.M(i18n.CreditSuspendedBody, id, i18n.At(t.DueAt.In(s.loc))), kam.RoleFinance); err != nil {
 				return err
 			}
 		}
@@ -484,7 +484,7 @@ func (s *settlement) followStatements(ctx workflow.Context, now time.Time) error
 				title.Key = i18n.DunningEscalatedTitle
 			}
 			if err := s.event(ctx, t.key(fmt.Sprintf("dunning/%d", t.Dunned)), "dunning_notice", title,
-				i18n.M(i18n.DunningBody, id, t.DueAt.In(s.loc).Format(time.RFC3339)), roles...); err != nil {
+				i18n.M(i18n.DunningBody, id, i18n.At(t.DueAt.In(s.loc))), roles...); err != nil {
 				return err
 			}
 		}

@@ -493,7 +493,7 @@ func (w *approval) waitForNextStep(ctx workflow.Context) error {
 			return err
 		}
 		w.queue("escalated", "discount_escalated", i18n.M(i18n.DiscountEscalatedTitle),
-			i18n.M(i18n.DiscountEscalatedBody, w.in.EscalateAfter.String()),
+			i18n.M(i18n.DiscountEscalatedBody, i18n.For(w.in.EscalateAfter)),
 			audience{roles: []string{kam.RoleGeneralManager}, staff: []uuid.UUID{w.in.RequesterID}, manager: true, deputies: true})
 	case !now.Before(*w.st.Deadline):
 		w.st.State, w.st.Stage = kam.StateExpired, ""
@@ -502,7 +502,7 @@ func (w *approval) waitForNextStep(ctx workflow.Context) error {
 			return err
 		}
 		w.queue("expired", "discount_expired", i18n.M(i18n.DiscountExpiredTitle),
-			i18n.M(i18n.DiscountExpiredBody, w.in.GMTimeout.String()),
+			i18n.M(i18n.DiscountExpiredBody, i18n.For(w.in.GMTimeout)),
 			audience{staff: append([]uuid.UUID{w.in.RequesterID}, w.stageOne...), manager: true})
 	default:
 		w.stageReminders++
@@ -511,7 +511,7 @@ func (w *approval) waitForNextStep(ctx workflow.Context) error {
 			return err
 		}
 		w.queue(fmt.Sprintf("remind/%d", w.st.Reminders), "discount_reminder", i18n.M(i18n.DiscountReminderTitle),
-			i18n.M(reminderWords(w.st.Stage), w.st.Deadline.UTC().Format(time.RFC3339)),
+			i18n.M(reminderWords(w.st.Stage), i18n.At(w.st.Deadline.UTC())),
 			audience{roles: []string{w.deciders()}, deputies: true})
 	}
 	return nil
@@ -676,7 +676,7 @@ func (w *approval) expiryDue(now time.Time) bool {
 // account's manager).
 func (w *approval) expiring() activities.DiscountEvent {
 	return w.event("expiring", "grant_expiring", i18n.M(i18n.GrantExpiringTitle),
-		i18n.M(i18n.GrantExpiringBody, w.in.GrantEndsAt.UTC().Format(time.RFC3339)), audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true})
+		i18n.M(i18n.GrantExpiringBody, i18n.At(w.in.GrantEndsAt.UTC())), audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true})
 }
 
 // validateRevocation admits a revocation of a grant in force (SPEC §7): a

@@ -135,7 +135,7 @@ func AccountOnboarding(ctx workflow.Context, in OnboardingInput) (OnboardingStat
 				EventKey:   keys + "/escalate",
 				Kind:       "archive_escalated",
 				TitleMsg:   i18n.M(i18n.ArchiveEscalatedTitle),
-				BodyMsg:    i18n.M(i18n.ArchiveEscalatedBody, in.EscalateAfter.String(), strings.Join(st.Missing, ", ")),
+				BodyMsg:    i18n.M(i18n.ArchiveEscalatedBody, i18n.For(in.EscalateAfter), strings.Join(st.Missing, ", ")),
 				CustomerID: &in.CustomerID,
 				Roles:      []string{kam.RoleKAManager},
 			}); err != nil {

@@ -175,6 +175,6 @@ func breach(ctx workflow.Context, in TicketInput, b activities.TicketBreach, key
 	// account's manager, responsible for the account, hears of it too.
 	return notify(ctx, activities.Notice{
 		EventKey: TicketWorkflowID(in.TicketID) + "/" + key, Kind: "ticket_escalated", TitleMsg: i18n.M(words.title),
-		BodyMsg: i18n.M(words.body, words.by.UTC().Format(time.RFC3339)), CustomerID: &in.CustomerID, Roles: roles, ToAccountManager: true,
+		BodyMsg: i18n.M(words.body, i18n.At(words.by.UTC())), CustomerID: &in.CustomerID, Roles: roles, ToAccountManager: true,
 	})
 }

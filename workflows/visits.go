@@ -196,7 +196,7 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 					return err
 				}
 				if err := notify(ctx, activities.Notice{EventKey: activities.VisitNoticeKey(in.CustomerID, due, "lead"), Kind: "visit_due", TitleMsg: i18n.M(i18n.VisitDueTitle),
-					BodyMsg: i18n.M(i18n.VisitDueBody, due.In(loc).Format(time.RFC3339)), CustomerID: &in.CustomerID,
+					BodyMsg: i18n.M(i18n.VisitDueBody, i18n.At(due.In(loc))), CustomerID: &in.CustomerID,
 					// The account's manager visits; without one, the KA Department.
 					ToAccountManager: true, OrRoles: []string{kam.RoleKAManager}}); err != nil {
 					return err
@@ -211,7 +211,7 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 				}
 				if missed {
 					if err := notify(ctx, activities.Notice{EventKey: activities.VisitNoticeKey(in.CustomerID, due, "missed"), Kind: "visit_missed", TitleMsg: i18n.M(i18n.VisitMissedTitle),
-						BodyMsg: i18n.M(i18n.VisitMissedBody, due.Add(in.Grace).In(loc).Format(time.RFC3339)), CustomerID: &in.CustomerID,
+						BodyMsg: i18n.M(i18n.VisitMissedBody, i18n.At(due.Add(in.Grace).In(loc))), CustomerID: &in.CustomerID,
 						// SPEC §4: the KA manager is told; so is the manager who missed it.
 						Roles: []string{kam.RoleKAManager}, ToAccountManager: true}); err != nil {
 						return err

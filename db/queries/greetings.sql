@@ -96,3 +96,12 @@ RETURNING g.*;
 SELECT sqlc.embed(g), c.name AS customer_name, greeting_subject(g.occasion, g.key_person_id, g.holiday_id, c.founded_on, g.title)::text AS subject
 FROM greetings g JOIN customers c ON c.id = g.customer_id
 WHERE g.id = $1;
+
+-- name: FollowAccountManager :exec
+-- Art. 19: an open greeting task is the account manager's; reassigning the
+-- account (PATCH, import) hands its open tasks to the new manager, as a
+-- handover does, or to no one when the account is left without one.
+UPDATE greetings g SET account_manager_id = c.account_manager_id
+FROM customers c
+WHERE c.id = g.customer_id AND g.customer_id = ANY(sqlc.arg(customer_ids)::uuid[]) AND g.status = 'open'
+  AND g.account_manager_id IS DISTINCT FROM c.account_manager_id;

@@ -117,8 +117,13 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope Scope, id uuid.UUID, i
 				return err
 			}
 		}
-		out, err = saveCustomer(ctx, q, c, changes, by)
-		return err
+		if out, err = saveCustomer(ctx, q, c, changes, by); err != nil || p.AccountManagerID == nil {
+			return err
+		}
+		// Art. 19: an open greeting task is the account manager's and
+		// follows the account, as in a handover (which moves and counts them
+		// itself).
+		return q.FollowAccountManager(ctx, []uuid.UUID{c.ID})
 	})
 	return kam.Customer(out), changes, err
 }

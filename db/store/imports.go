@@ -136,7 +136,10 @@ type customerPlan struct {
 	res     ImportResult
 	inserts []dbq.CopyCustomersParams
 	updates []dbq.ImportUpdateCustomersParams
-	history []dbq.CopyHistoryParams
+	// reassigned: updated accounts whose manager changed; their open
+	// greeting tasks follow (Art. 19).
+	reassigned []uuid.UUID
+	history    []dbq.CopyHistoryParams
 }
 
 // importFacts is what a customer import's rows are checked against.
@@ -247,6 +250,11 @@ func (p *customerPlan) update(errs *rowErrs, r CustomerImport, c dbq.Customer, b
 		Postcode: c.Postcode, Phone: c.Phone, Fax: c.Fax, Email: c.Email, OpenedOn: c.OpenedOn,
 	})
 	p.addHistory(c.ID, changes, by, true)
+	for _, ch := range changes {
+		if ch.Field == "account_manager_id" {
+			p.reassigned = append(p.reassigned, c.ID)
+		}
+	}
 }
 
 func (p *customerPlan) create(errs *rowErrs, r CustomerImport, today time.Time, by uuid.UUID) {
@@ -292,6 +300,11 @@ func (p *customerPlan) write(ctx context.Context, q *dbq.Queries) error {
 	}
 	if err := batchErr(len(p.updates), q.ImportUpdateCustomers(ctx, p.updates).Exec); err != nil {
 		return err
+	}
+	if len(p.reassigned) > 0 {
+		if err := q.FollowAccountManager(ctx, p.reassigned); err != nil {
+			return err
+		}
 	}
 	return copyHistory(ctx, q, p.history)
 }

@@ -84,6 +84,21 @@ func (q *Queries) DeleteHoliday(ctx context.Context, id uuid.UUID) (int64, error
 	return result.RowsAffected(), nil
 }
 
+const followAccountManager = `-- name: FollowAccountManager :exec
+UPDATE greetings g SET account_manager_id = c.account_manager_id
+FROM customers c
+WHERE c.id = g.customer_id AND g.customer_id = ANY($1::uuid[]) AND g.status = 'open'
+  AND g.account_manager_id IS DISTINCT FROM c.account_manager_id
+`
+
+// Art. 19: an open greeting task is the account manager's; reassigning the
+// account (PATCH, import) hands its open tasks to the new manager, as a
+// handover does, or to no one when the account is left without one.
+func (q *Queries) FollowAccountManager(ctx context.Context, customerIds []uuid.UUID) error {
+	_, err := q.db.Exec(ctx, followAccountManager, customerIds)
+	return err
+}
+
 const getGreeting = `-- name: GetGreeting :one
 SELECT g.id, g.dedupe_key, g.customer_id, g.occasion, g.occasion_on, g.key_person_id, g.holiday_id, g.title, g.gift, g.account_manager_id, g.status, g.created_at, g.done_at, g.version, c.name AS customer_name, greeting_subject(g.occasion, g.key_person_id, g.holiday_id, c.founded_on, g.title)::text AS subject
 FROM greetings g JOIN customers c ON c.id = g.customer_id
