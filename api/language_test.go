@@ -167,6 +167,7 @@ func TestTaskAndGreetingTitlesInTheCallersLocale(t *testing.T) {
 func TestFieldMessagesInTheCallersLocale(t *testing.T) {
 	ka := staffIn(t, kam.RoleKAManager, "zh-CN")
 	long := strings.Repeat("名", 201)
+	account := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "FW-" + unique(), "name": "Worded"}), 201).str("id")
 	for _, c := range []struct {
 		method, path string
 		body         any
@@ -182,6 +183,9 @@ func TestFieldMessagesInTheCallersLocale(t *testing.T) {
 		{"POST", "/v1/customers", map[string]any{"code": "F-1", "name": "a\u202eb"}, "", "body.name", "不得包含控制字符、双向覆盖字符或不可见字符"},
 		{"GET", "/v1/customers?limit=abc", nil, "", "query.limit", "应为整数"},
 		{"GET", "/v1/customers?cursor=eyJ4IjoxfQ", nil, "zh-Hans-CN", "query.cursor", "无效的分页游标"},
+		// A domain rule's sentence, with the value it quotes.
+		{"PATCH", "/v1/customers/" + account, map[string]any{"account_manager_id": ka.ID}, "", "body.account_manager_id", "员工 " + ka.ID + " 不是在职的客户经理"},
+		{"PATCH", "/v1/customers/" + account, map[string]any{"account_manager_id": ka.ID}, "en", "body.account_manager_id", "staff member " + ka.ID + " is not an active account manager"},
 	} {
 		var hs []header
 		if c.accept != "" {
