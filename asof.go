@@ -1,6 +1,7 @@
 package kam
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -71,14 +72,44 @@ func (r ArchiveRecord) AsOf(until time.Time) (past PastArchive, ok bool) {
 // Rewind is AsOf taking the history one change at a time, newest first, so
 // that a reader may page through a long history instead of holding it
 // whole: an account with 50,000 recorded changes held 240 MB for one read.
+//
+// A reader may also add only the changes that decide the result, and tell
+// the number of saves since until (Saves): of the changes from until on,
+// the oldest of each profile field (ProfileFields) and of each key person's
+// role (RoleFieldPattern); before until, the newest profile change and the
+// newest change that set a credit grade (CreditGradeFields). Added newest
+// first, they rebuild what the whole history does, and a database can pick
+// them without sending the rest.
 type Rewind struct {
-	until  time.Time
-	c      Customer
-	roles  map[uuid.UUID]string // a key person's role then, where it changed since
-	saves  map[time.Time]bool   // one version per transaction, and a transaction's rows share their time
-	credit *string              // the grade the last credit change before until set
-	graded bool                 // credit holds that change's grade (none may come)
+	until   time.Time
+	c       Customer
+	roles   map[uuid.UUID]string // a key person's role then, where it changed since
+	saves   map[time.Time]bool   // one version per transaction, and a transaction's rows share their time
+	counted *int                 // the saves since until, when the reader counted them
+	credit  *string              // the grade the last credit change before until set
+	graded  bool                 // credit holds that change's grade (none may come)
 }
+
+// RoleFieldPattern matches, as SQL LIKE, the history field of a key
+// person's role (PersonField(HistoryKeyPersons, id, "role")).
+const RoleFieldPattern = `key\_persons.%.role`
+
+// CreditGradeFields are the history fields that set the credit grade.
+var CreditGradeFields = []string{CreditField("credit_level"), HistoryCredit}
+
+// ProfileFields are the history fields of the archive's profile.
+func ProfileFields() []string {
+	out := make([]string, 0, len(profileFields))
+	for f := range profileFields {
+		out = append(out, f)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Saves tells the rebuild how many saves of the profile (distinct times of
+// its changes) were made from until on, when not every change is added.
+func (w *Rewind) Saves(n int) { w.counted = &n }
 
 // NewRewind starts rebuilding the archive now is today as it stood just
 // before until; false when the account did not exist yet.
@@ -122,7 +153,11 @@ func (w *Rewind) Add(h HistoryEntry) {
 // added, with the contacts and key persons it ever had.
 func (w *Rewind) Past(contacts []Contact, persons []KeyPerson) PastArchive {
 	c := w.c
-	c.Version = max(1, c.Version-int32(len(w.saves)))
+	saves := len(w.saves)
+	if w.counted != nil {
+		saves = *w.counted
+	}
+	c.Version = max(1, c.Version-int32(saves))
 	past := PastArchive{Customer: c, CreditLevel: w.credit}
 	past.Facts.HasCredit = past.CreditLevel != nil
 	for _, p := range contacts {

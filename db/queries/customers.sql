@@ -136,12 +136,35 @@ WHERE g.key_person_id = sqlc.arg(key_person_id) AND g.occasion = 'birthday' AND 
         OR (to_char(sqlc.narg(birthday)::date, 'MM-DD') = '02-29' AND to_char(g.occasion_on, 'MM-DD') = '02-28'),
         false);
 
--- name: ArchiveHistoryPage :many
--- A page of an account's history, newest first, older than before when
--- given: the archive of a past day is rebuilt a page at a time.
-SELECT * FROM customer_history
-WHERE customer_id = sqlc.arg(customer_id) AND (sqlc.narg(before)::bigint IS NULL OR id < sqlc.narg(before))
-ORDER BY id DESC LIMIT sqlc.arg(lim);
+-- name: ArchiveRewindRows :many
+-- The changes that decide the archive as it stood just before until
+-- (kam.Rewind), newest first: from until on, the oldest change of each
+-- profile field and of each key person's role (its old value is what the
+-- field said then); before until, the newest profile change (the archive's
+-- updated_at then) and the newest change that set a credit grade. However
+-- long the history, at most one row per field is sent.
+SELECT h.* FROM customer_history h
+WHERE h.id IN (
+  (SELECT DISTINCT ON (s.field) s.id FROM customer_history s
+    WHERE s.customer_id = sqlc.arg(customer_id) AND s.at >= sqlc.arg(until)
+      AND (s.field = ANY(sqlc.arg(profile_fields)::text[]) OR s.field LIKE sqlc.arg(role_fields)::text)
+    ORDER BY s.field, s.id)
+  UNION ALL
+  (SELECT p.id FROM customer_history p
+    WHERE p.customer_id = sqlc.arg(customer_id) AND p.at < sqlc.arg(until) AND p.field = ANY(sqlc.arg(profile_fields)::text[])
+    ORDER BY p.at DESC, p.id DESC LIMIT 1)
+  UNION ALL
+  (SELECT g.id FROM customer_history g
+    WHERE g.customer_id = sqlc.arg(customer_id) AND g.at < sqlc.arg(until) AND g.field = ANY(sqlc.arg(grade_fields)::text[])
+      AND g.new_value IS NOT NULL
+    ORDER BY g.id DESC LIMIT 1))
+ORDER BY h.id DESC;
+
+-- name: ArchiveSavesSince :one
+-- How many saves changed the profile from until on: a save's rows share
+-- their time, and each save made one version.
+SELECT count(DISTINCT at)::int FROM customer_history
+WHERE customer_id = sqlc.arg(customer_id) AND at >= sqlc.arg(until) AND field = ANY(sqlc.arg(profile_fields)::text[]);
 
 -- name: AllContacts :many
 -- Every contact an account ever had, removed ones included.

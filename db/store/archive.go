@@ -18,8 +18,8 @@ func factsOf(contacts, heads, handlers int32, hasCredit bool) kam.ArchiveFacts {
 
 // ArchiveAsOf rebuilds, within the caller's scope, an account's archive as
 // it stood just before until, with what it then lacked and its credit grade
-// then, from its recorded history (kam.Rewind: newest first, a page at a
-// time).
+// then, from its recorded history (kam.Rewind, given only the changes that
+// decide it).
 // An account that did not exist yet is kam.ErrNotFound. The record is read
 // in one repeatable-read snapshot, so a change committed meanwhile cannot
 // tear it.
@@ -35,22 +35,23 @@ func (s *Store) ArchiveAsOf(ctx context.Context, scope Scope, id uuid.UUID, unti
 			// Not yet opened then: nothing to rebuild, so nothing is read.
 			return kam.ErrNotFound
 		}
-		// Newest first, a page at a time, in the transaction's one snapshot:
-		// what is held is a page, however long the history.
-		var before *int64
-		for {
-			page, err := q.ArchiveHistoryPage(ctx, dbq.ArchiveHistoryPageParams{CustomerID: id, Before: before, Lim: historyPage})
-			if err != nil {
-				return err
-			}
-			for _, h := range page {
-				w.Add(kam.HistoryEntry{ID: h.ID, CustomerID: h.CustomerID, StaffID: h.StaffID, At: h.At, Field: h.Field, OldValue: h.OldValue, NewValue: h.NewValue})
-			}
-			if len(page) < historyPage {
-				break
-			}
-			before = &page[len(page)-1].ID
+		// Only the changes that decide the result, in the transaction's
+		// one snapshot: what is read and held is a row or two per field,
+		// however long the history.
+		fields := kam.ProfileFields()
+		rows, err := q.ArchiveRewindRows(ctx, dbq.ArchiveRewindRowsParams{CustomerID: id, Until: until,
+			ProfileFields: fields, RoleFields: kam.RoleFieldPattern, GradeFields: kam.CreditGradeFields})
+		if err != nil {
+			return err
 		}
+		for _, h := range rows {
+			w.Add(kam.HistoryEntry{ID: h.ID, CustomerID: h.CustomerID, StaffID: h.StaffID, At: h.At, Field: h.Field, OldValue: h.OldValue, NewValue: h.NewValue})
+		}
+		saves, err := q.ArchiveSavesSince(ctx, dbq.ArchiveSavesSinceParams{CustomerID: id, Until: until, ProfileFields: fields})
+		if err != nil {
+			return err
+		}
+		w.Saves(int(saves))
 		contacts, err := q.AllContacts(ctx, id)
 		if err != nil {
 			return err
@@ -67,10 +68,6 @@ func (s *Store) ArchiveAsOf(ctx context.Context, scope Scope, id uuid.UUID, unti
 	}
 	return Archive{Customer: past.Customer, Missing: kam.MissingSections(past.Customer, past.Facts), CreditLevel: past.CreditLevel}, nil
 }
-
-// historyPage is how many history rows a rebuild of a past archive holds at
-// once.
-const historyPage = 1000
 
 // nullDecimal wraps an optional decimal for sqlc.
 func nullDecimal(d *decimal.Decimal) decimal.NullDecimal {

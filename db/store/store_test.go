@@ -63,7 +63,7 @@ func run(m *testing.M) int {
 
 func ptr[T any](v T) *T { return &v }
 
-func newManager(t *testing.T) uuid.UUID {
+func newManager(t testing.TB) uuid.UUID {
 	t.Helper()
 	s, err := st.CreateStaff(context.Background(), "AM "+uuid.NewString()[:8], nil, kam.RoleAccountManager)
 	if err != nil {
@@ -72,7 +72,7 @@ func newManager(t *testing.T) uuid.UUID {
 	return s.ID
 }
 
-func newCustomer(t *testing.T, by uuid.UUID, mgr *uuid.UUID) uuid.UUID {
+func newCustomer(t testing.TB, by uuid.UUID, mgr *uuid.UUID) uuid.UUID {
 	t.Helper()
 	c, err := st.CreateCustomer(context.Background(), store.CustomerPatch{
 		Code: ptr("T-" + uuid.NewString()[:12]), Name: ptr("Test account"), AccountManagerID: mgr,

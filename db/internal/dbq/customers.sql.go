@@ -118,22 +118,47 @@ func (q *Queries) AllKeyPersons(ctx context.Context, customerID uuid.UUID) ([]Ke
 	return items, nil
 }
 
-const archiveHistoryPage = `-- name: ArchiveHistoryPage :many
-SELECT id, customer_id, staff_id, at, field, old_value, new_value FROM customer_history
-WHERE customer_id = $1 AND ($2::bigint IS NULL OR id < $2)
-ORDER BY id DESC LIMIT $3
+const archiveRewindRows = `-- name: ArchiveRewindRows :many
+SELECT h.id, h.customer_id, h.staff_id, h.at, h.field, h.old_value, h.new_value FROM customer_history h
+WHERE h.id IN (
+  (SELECT DISTINCT ON (s.field) s.id FROM customer_history s
+    WHERE s.customer_id = $1 AND s.at >= $2
+      AND (s.field = ANY($3::text[]) OR s.field LIKE $4::text)
+    ORDER BY s.field, s.id)
+  UNION ALL
+  (SELECT p.id FROM customer_history p
+    WHERE p.customer_id = $1 AND p.at < $2 AND p.field = ANY($3::text[])
+    ORDER BY p.at DESC, p.id DESC LIMIT 1)
+  UNION ALL
+  (SELECT g.id FROM customer_history g
+    WHERE g.customer_id = $1 AND g.at < $2 AND g.field = ANY($5::text[])
+      AND g.new_value IS NOT NULL
+    ORDER BY g.id DESC LIMIT 1))
+ORDER BY h.id DESC
 `
 
-type ArchiveHistoryPageParams struct {
-	CustomerID uuid.UUID
-	Before     *int64
-	Lim        int32
+type ArchiveRewindRowsParams struct {
+	CustomerID    uuid.UUID
+	Until         time.Time
+	ProfileFields []string
+	RoleFields    string
+	GradeFields   []string
 }
 
-// A page of an account's history, newest first, older than before when
-// given: the archive of a past day is rebuilt a page at a time.
-func (q *Queries) ArchiveHistoryPage(ctx context.Context, arg ArchiveHistoryPageParams) ([]CustomerHistory, error) {
-	rows, err := q.db.Query(ctx, archiveHistoryPage, arg.CustomerID, arg.Before, arg.Lim)
+// The changes that decide the archive as it stood just before until
+// (kam.Rewind), newest first: from until on, the oldest change of each
+// profile field and of each key person's role (its old value is what the
+// field said then); before until, the newest profile change (the archive's
+// updated_at then) and the newest change that set a credit grade. However
+// long the history, at most one row per field is sent.
+func (q *Queries) ArchiveRewindRows(ctx context.Context, arg ArchiveRewindRowsParams) ([]CustomerHistory, error) {
+	rows, err := q.db.Query(ctx, archiveRewindRows,
+		arg.CustomerID,
+		arg.Until,
+		arg.ProfileFields,
+		arg.RoleFields,
+		arg.GradeFields,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +183,26 @@ func (q *Queries) ArchiveHistoryPage(ctx context.Context, arg ArchiveHistoryPage
 		return nil, err
 	}
 	return items, nil
+}
+
+const archiveSavesSince = `-- name: ArchiveSavesSince :one
+SELECT count(DISTINCT at)::int FROM customer_history
+WHERE customer_id = $1 AND at >= $2 AND field = ANY($3::text[])
+`
+
+type ArchiveSavesSinceParams struct {
+	CustomerID    uuid.UUID
+	Until         time.Time
+	ProfileFields []string
+}
+
+// How many saves changed the profile from until on: a save's rows share
+// their time, and each save made one version.
+func (q *Queries) ArchiveSavesSince(ctx context.Context, arg ArchiveSavesSinceParams) (int32, error) {
+	row := q.db.QueryRow(ctx, archiveSavesSince, arg.CustomerID, arg.Until, arg.ProfileFields)
+	var column_1 int32
+	err := row.Scan(&column_1)
+	return column_1, err
 }
 
 const createContact = `-- name: CreateContact :one
