@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -128,10 +129,13 @@ func ProvisionAppRole(ctx context.Context, owner *pgxpool.Pool, appDSN string) e
 func WithDatabase(dsn, name string) (string, error) { return withDatabase(dsn, name) }
 
 // Connect opens a pool.
-func Connect(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
+func Connect(ctx context.Context, dsn string, opts ...Option) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	for _, o := range opts {
+		o(cfg)
 	}
 	if !strings.Contains(dsn, "pool_max_conns") {
 		// pgx's default (4 on this machine) is too few for the API, the
@@ -152,6 +156,24 @@ func Connect(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	return pool, nil
+}
+
+// Option tunes the pool Connect makes.
+type Option func(*pgxpool.Config)
+
+// InZone makes loc the TimeZone of every connection: where SQL turns an
+// instant into a day or a month (::date, date_trunc, current_date), the day
+// is the company's (KAM_TIMEZONE), not the database server's. Without it a
+// ticket opened at 07:00 in Shanghai on 1 January counted in the previous
+// year's staff report. A zone Postgres cannot name (Go's "Local") leaves the
+// server's.
+func InZone(loc *time.Location) Option {
+	return func(cfg *pgxpool.Config) {
+		if loc == nil || loc.String() == "Local" {
+			return
+		}
+		cfg.ConnConfig.RuntimeParams["timezone"] = loc.String()
+	}
 }
 
 // Provider returns the goose provider over the embedded migrations. A session

@@ -130,6 +130,7 @@ func (p *Processes) StartDiscount(ctx context.Context, r DiscountStart) error {
 		GrantEndsAt: kam.GrantEndsAt(r.ValidTo, p.Settings.Timezone),
 		RemindEvery: p.Settings.ApprovalRemindEvery, EscalateAfter: p.Settings.ApprovalEscalateAfter,
 		GMTimeout: p.Settings.GMDecisionTimeout, ExpiryNotice: p.Settings.GrantExpiryNotice,
+		Timezone: p.tz(),
 	})
 	return err
 }
@@ -253,6 +254,9 @@ func (p *Processes) signal(ctx context.Context, workflowID, name string) error {
 
 // StartTicketSLA starts a ticket's SLA run.
 func (p *Processes) StartTicketSLA(ctx context.Context, in TicketInput) error {
+	if in.Timezone == "" {
+		in.Timezone = p.tz()
+	}
 	_, err := p.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: TicketWorkflowID(in.TicketID), TaskQueue: TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,

@@ -51,6 +51,9 @@ type DiscountInput struct {
 	EscalateAfter time.Duration
 	GMTimeout     time.Duration
 	ExpiryNotice  time.Duration
+	// Timezone is the company's, in which notices name their instants (a
+	// run started before it was given words them in UTC).
+	Timezone string
 }
 
 // Decision is what a decider sends through the decide update.
@@ -511,7 +514,7 @@ func (w *approval) waitForNextStep(ctx workflow.Context) error {
 			return err
 		}
 		w.queue(fmt.Sprintf("remind/%d", w.st.Reminders), "discount_reminder", i18n.M(i18n.DiscountReminderTitle),
-			i18n.M(reminderWords(w.st.Stage), i18n.At(w.st.Deadline.UTC())),
+			i18n.M(reminderWords(w.st.Stage), i18n.At(w.st.Deadline.In(zoneOr(w.in.Timezone)))),
 			audience{roles: []string{w.deciders()}, deputies: true})
 	}
 	return nil
@@ -676,7 +679,7 @@ func (w *approval) expiryDue(now time.Time) bool {
 // account's manager).
 func (w *approval) expiring() activities.DiscountEvent {
 	return w.event("expiring", "grant_expiring", i18n.M(i18n.GrantExpiringTitle),
-		i18n.M(i18n.GrantExpiringBody, i18n.At(w.in.GrantEndsAt.UTC())), audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true})
+		i18n.M(i18n.GrantExpiringBody, i18n.At(w.in.GrantEndsAt.In(zoneOr(w.in.Timezone)))), audience{staff: []uuid.UUID{w.in.RequesterID}, manager: true})
 }
 
 // validateRevocation admits a revocation of a grant in force (SPEC §7): a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"kam"
 	"kam/activities"
+	"kam/i18n"
 )
 
 var t0 = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
@@ -700,5 +702,37 @@ func TestExpiryNoticeAfterTheAftermath(t *testing.T) {
 				t.Fatalf("events = %v", k)
 			}
 		})
+	}
+}
+
+// A notice names its instant in the company's zone (the run's Timezone): a
+// grant ending at the end of 31 December in Shanghai is announced as ending
+// then, not at 15:59:59 UTC; a run whose input names no zone words it in UTC.
+func TestNoticesNameInstantsInTheCompanysZone(t *testing.T) {
+	for _, c := range []struct{ zone, want string }{{"Asia/Shanghai", "+08:00"}, {"", "Z"}} {
+		r := newApprovalRun(t, kam.RouteStandard)
+		r.in.Timezone = c.zone
+		r.in.GrantEndsAt = t0.Add(48 * time.Hour)
+		r.decide(time.Hour, kam.RoleKAManager, "approve")
+		if st := r.run(); st.State != kam.StateApproved {
+			t.Fatalf("state = %+v", st)
+		}
+		var at string
+		for _, a := range r.aftermaths {
+			for _, e := range a.After {
+				if e.Kind == "grant_expiring" && e.Notice != nil && len(e.Notice.BodyMsg.Args) == 1 {
+					// As the activity receives it: through its payload, a map.
+					switch arg := e.Notice.BodyMsg.Args[0].(type) {
+					case i18n.Arg:
+						at = arg.At
+					case map[string]any:
+						at, _ = arg["at"].(string)
+					}
+				}
+			}
+		}
+		if !strings.HasSuffix(at, c.want) {
+			t.Fatalf("zone %q: the expiry notice names %q, want an instant ending %s", c.zone, at, c.want)
+		}
 	}
 }

@@ -36,6 +36,9 @@ type TicketInput struct {
 	// escalated again by the next run.
 	Resolved                             bool
 	ResponseBreached, ResolutionBreached bool
+	// Timezone is the company's, in which notices name their instants (a
+	// run started before it was given words them in UTC).
+	Timezone string
 }
 
 // TicketSignal is one handling record, as the run needs it.
@@ -175,6 +178,6 @@ func breach(ctx workflow.Context, in TicketInput, b activities.TicketBreach, key
 	// account's manager, responsible for the account, hears of it too.
 	return notify(ctx, activities.Notice{
 		EventKey: TicketWorkflowID(in.TicketID) + "/" + key, Kind: "ticket_escalated", TitleMsg: i18n.M(words.title),
-		BodyMsg: i18n.M(words.body, i18n.At(words.by.UTC())), CustomerID: &in.CustomerID, Roles: roles, ToAccountManager: true,
+		BodyMsg: i18n.M(words.body, i18n.At(words.by.In(zoneOr(in.Timezone)))), CustomerID: &in.CustomerID, Roles: roles, ToAccountManager: true,
 	})
 }

@@ -25,3 +25,12 @@ func loadZone(name string) (*time.Location, error) {
 	zones.Store(name, l)
 	return l, nil
 }
+
+// zoneOr is the zone named, or UTC when the name is empty or unknown (a run
+// started before its input named one).
+func zoneOr(name string) *time.Location {
+	if l, err := loadZone(name); err == nil {
+		return l
+	}
+	return time.UTC
+}

@@ -70,7 +70,7 @@ func (s *Store) CreateDelegation(ctx context.Context, in kam.DelegationInput) (k
 		if reason == "" {
 			reason = "—"
 		}
-		body := i18n.M(i18n.DelegationBody, from.Name, to.Name, i18n.At(d.StartsAt.UTC()), i18n.At(d.EndsAt.UTC()), reason)
+		body := i18n.M(i18n.DelegationBody, from.Name, to.Name, i18n.At(d.StartsAt.In(s.zoneOrUTC())), i18n.At(d.EndsAt.In(s.zoneOrUTC())), reason)
 		_, err = s.deliver(ctx, q, told, Notification{EventKey: "delegation/" + d.ID.String(), Kind: "delegation",
 			Render: func(locale string) (string, string) {
 				return i18n.M(i18n.DelegationTitle).Render(locale), body.Render(locale)

@@ -82,8 +82,17 @@ func (s *Store) paymentsComparison(ctx context.Context, customerID uuid.UUID, fr
 	if now, err = s.q.PaymentsBetween(ctx, dbq.PaymentsBetweenParams{CustomerID: customerID, FromDate: from, ToDate: to}); err != nil {
 		return now, before, interpret(err)
 	}
-	before, err = s.q.PaymentsBetween(ctx, dbq.PaymentsBetweenParams{CustomerID: customerID, FromDate: from.AddDate(-1, 0, 0), ToDate: to.AddDate(-1, 0, 0)})
+	before, err = s.q.PaymentsBetween(ctx, dbq.PaymentsBetweenParams{CustomerID: customerID, FromDate: yearBefore(from), ToDate: yearBefore(to)})
 	return now, before, interpret(err)
+}
+
+// yearBefore is the same day a year earlier, or the last day of that month
+// when it has no such day: 29 February is 28 February, where AddDate's 1
+// March put that day in the comparison of both February and March.
+func yearBefore(d time.Time) time.Time {
+	y, m, day := d.Date()
+	last := time.Date(y-1, m+1, 0, 0, 0, 0, 0, d.Location()).Day()
+	return time.Date(y-1, m, min(day, last), d.Hour(), d.Minute(), d.Second(), d.Nanosecond(), d.Location())
 }
 
 // creditIfAny reads an account's credit agreement; nil when it has none.

@@ -38,6 +38,15 @@ type Store struct {
 // SetZone sets the company's time zone; unset, days are UTC days.
 func (s *Store) SetZone(loc *time.Location) { s.zone = loc }
 
+// zoneOrUTC is the company's zone, or UTC when none was set: the zone in
+// which notices name their instants.
+func (s *Store) zoneOrUTC() *time.Location {
+	if s.zone == nil {
+		return time.UTC
+	}
+	return s.zone
+}
+
 // New wraps a pool.
 func New(pool *pgxpool.Pool) *Store {
 	s := &Store{Pool: pool, q: dbq.New(pool), Keys: DefaultKeyPolicy()}

@@ -442,7 +442,7 @@ func connectApp(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	pool, err := db.Connect(ctx, dsn)
+	pool, err := db.Connect(ctx, dsn, db.InZone(cfg.Timezone))
 	if err != nil {
 		return nil, fmt.Errorf("connect as the app role (KAM_APP_DATABASE_URL; run kam migrate up first): %w", err)
 	}
