@@ -31,7 +31,7 @@ func (a *Activities) LoadVisitPlan(ctx context.Context, customerID uuid.UUID) (V
 
 // PlanVisit puts the next planned visit on the account; idempotent per due time.
 func (a *Activities) PlanVisit(ctx context.Context, customerID uuid.UUID, due time.Time) (uuid.UUID, error) {
-	return a.Store.PlanVisit(ctx, customerID, due)
+	return a.Store.PlanVisit(asProcess(ctx), customerID, due)
 }
 
 // VisitStatus reads a planned visit's status.
@@ -46,7 +46,7 @@ func (a *Activities) MarkVisitMissed(ctx context.Context, visitID uuid.UUID) (bo
 
 // CancelVisit withdraws a planned visit (rescheduled, or the account left).
 func (a *Activities) CancelVisit(ctx context.Context, visitID uuid.UUID) error {
-	return a.Store.CancelVisit(ctx, visitID)
+	return a.Store.CancelVisit(asProcess(ctx), visitID)
 }
 
 // GreetingSweep asks for the greeting tasks of one day.

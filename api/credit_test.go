@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -99,8 +100,9 @@ func processChangesShown(t *testing.T, c string) {
 	staff := staffByRole(t)
 	steps := map[string]int{}
 	for _, row := range must(t, call(t, "GET", "/v1/access-log?limit=500&customer_id="+c, staff[kam.RoleAuditor].Token, nil), 200).items() {
-		if row["staff_role"] != "system" {
-			continue
+		route, _ := row["route"].(string)
+		if row["staff_role"] != "system" || !strings.HasPrefix(route, "workflow CreditSettlement ") {
+			continue // the visit plan's rows are its own (visits)
 		}
 		if row["staff_id"] != nil || row["action"] != "update" || !slices.Equal(anyStrings(row["sections"]), []string{"credit"}) ||
 			row["request_id"] == "" || row["purpose"] == "" {

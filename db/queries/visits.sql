@@ -1,7 +1,7 @@
 -- name: VisitPlanFacts :one
 SELECT c.status, c.tier, t.visit_cadence, c.account_manager_id FROM customers c JOIN tiers t ON t.code = c.tier WHERE c.id = $1;
 
--- name: PlanVisit :exec
+-- name: PlanVisit :execrows
 -- A visit already there at that due time stays as it is, unless a plan
 -- withdrew it (the account churned, its tier changed) and a plan begun
 -- since plans it again: then it is planned once more, not left cancelled
@@ -19,11 +19,11 @@ SELECT * FROM visits WHERE id = $1;
 -- name: MarkVisitMissed :one
 UPDATE visits SET status = 'missed', completed_at = now() WHERE id = $1 AND status = 'planned' RETURNING *;
 
--- name: CancelVisit :exec
-UPDATE visits SET status = 'cancelled', completed_at = now() WHERE id = $1 AND status = 'planned';
-
--- name: CancelPlannedVisits :exec
-UPDATE visits SET status = 'cancelled', completed_at = now() WHERE customer_id = $1 AND status = 'planned';
+-- name: CancelVisit :many
+-- One row, its account, when a planned visit was withdrawn; none when it
+-- was no longer planned (a retry, a visit done or missed).
+UPDATE visits SET status = 'cancelled', completed_at = now() WHERE id = $1 AND status = 'planned'
+RETURNING customer_id;
 
 -- name: OldestPlannedVisit :one
 SELECT * FROM visits WHERE customer_id = $1 AND status = 'planned' ORDER BY due_at LIMIT 1 FOR UPDATE;

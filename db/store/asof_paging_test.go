@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"kam"
 	"kam/db/store"
 )
@@ -60,14 +62,7 @@ func TestArchiveAsOfAcrossPages(t *testing.T) {
 	}
 	for _, hours := range []int{2, 500, 1200, 1900, 2600} {
 		until := opened.Add(time.Duration(hours) * time.Hour)
-		got, err := st.ArchiveAsOf(ctx, store.Scope{}, c, until)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, ok := whole.AsOf(until)
-		if !ok {
-			t.Fatalf("no archive at %s", until)
-		}
+		got, want := rebuiltBothWays(t, c, whole, until)
 		if got.Customer.Name != want.Customer.Name || got.Customer.Version != want.Customer.Version ||
 			!got.Customer.UpdatedAt.Equal(want.Customer.UpdatedAt) || grade(got.CreditLevel) != grade(want.CreditLevel) {
 			t.Fatalf("until +%dh: paged %s v%d %s %v, whole %s v%d %s %v", hours,
@@ -178,14 +173,7 @@ func TestArchiveAsOfFromTheDecidingChanges(t *testing.T) {
 	}
 	for half := 1; half <= 124; half++ {
 		until := opened.Add(time.Duration(half) * 30 * time.Minute)
-		got, err := st.ArchiveAsOf(ctx, store.Scope{}, c, until)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, ok := whole.AsOf(until)
-		if !ok {
-			t.Fatalf("no archive at %s", until)
-		}
+		got, want := rebuiltBothWays(t, c, whole, until)
 		g, w := got.Customer, want.Customer
 		if g.Name != w.Name || text(g.Phone) != text(w.Phone) || g.Tier != w.Tier || g.Version != w.Version || !g.UpdatedAt.Equal(w.UpdatedAt) ||
 			text(got.CreditLevel) != text(want.CreditLevel) || fmt.Sprint(got.Missing) != fmt.Sprint(kam.MissingSections(w, want.Facts)) {
@@ -194,4 +182,19 @@ func TestArchiveAsOfFromTheDecidingChanges(t *testing.T) {
 				w.Name, text(w.Phone), w.Tier, w.Version, w.UpdatedAt.Format(time.RFC3339), text(want.CreditLevel), kam.MissingSections(w, want.Facts))
 		}
 	}
+}
+
+// rebuiltBothWays is the archive of c as of until from the store and from
+// the whole history.
+func rebuiltBothWays(t *testing.T, c uuid.UUID, whole kam.ArchiveRecord, until time.Time) (store.Archive, kam.PastArchive) {
+	t.Helper()
+	got, err := st.ArchiveAsOf(context.Background(), store.Scope{}, c, until)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, ok := whole.AsOf(until)
+	if !ok {
+		t.Fatalf("no archive at %s", until)
+	}
+	return got, want
 }

@@ -62,7 +62,7 @@ func processAccess(ctx context.Context, customers []uuid.UUID, sections []string
 	}
 	var request string
 	if p.ID != "" {
-		request = p.ID + "/" + p.Run
+		request = processRequestID(p.ID, p.Run)
 	}
 	return Access{Role: &role, CustomerIDs: customers, Action: kam.AccessUpdate, Sections: sections,
 		RequestID: request, Purpose: purpose, Route: route}
@@ -84,4 +84,18 @@ func registerProcessChanges(ctx context.Context, q *dbq.Queries, customers []uui
 		return fmt.Errorf("access register: %v: %w", err, ErrUnregistered)
 	}
 	return nil
+}
+
+// processRequestID names a run in the register's request_id, in the shape
+// SPEC §7 gives a request id ([A-Za-z0-9._:-], at most 128): "<workflow
+// id>:<run id>", with any other character of a workflow id (its "/") as ":".
+func processRequestID(workflowID, runID string) string {
+	out := []rune(workflowID + ":" + runID)
+	for i, r := range out {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == ':' || r == '-'
+		if !ok {
+			out[i] = ':'
+		}
+	}
+	return string(out[:min(len(out), 128)])
 }

@@ -84,7 +84,7 @@ func TestProcessChangesAreRegistered(t *testing.T) {
 	want := []string{
 		"- system update process credit ",
 		"- system update process credit ",
-		"- system update workflow CreditSettlement SuspendCredit credit credit-settlement/" + c.String() + "/r1",
+		"- system update workflow CreditSettlement SuspendCredit credit credit-settlement:" + c.String() + ":r1",
 		"- system update process credit ",
 	}
 	if got := processRows(t, c); !slices.Equal(got, want) {
@@ -114,14 +114,28 @@ func TestProcessChangesAreRegistered(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// A visit missed: one row under visits, none on a retry.
-	v, err := st.PlanVisit(ctx, c, time.Now().Add(-time.Hour))
-	if err != nil {
-		t.Fatal(err)
+	// A visit planned, then missed: one row under visits each, none on a
+	// retry; a planned visit withdrawn: one row, none on a retry.
+	due := time.Now().Add(-time.Hour).UTC().Truncate(time.Microsecond)
+	var v uuid.UUID
+	for range 2 {
+		var err error
+		if v, err = st.PlanVisit(ctx, c, due); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for range 2 {
 		if missed, err := st.MarkVisitMissed(ctx, v); err != nil || !missed {
 			t.Fatalf("missed: %v %v", missed, err)
+		}
+	}
+	next, err := st.PlanVisit(ctx, c, due.Add(30*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := st.CancelVisit(ctx, next); err != nil {
+			t.Fatal(err)
 		}
 	}
 	// A ticket that missed its response target is escalated: one row under tickets.
@@ -133,7 +147,8 @@ func TestProcessChangesAreRegistered(t *testing.T) {
 	if err := st.RecordTicketBreach(ctx, tk.ID, true, false, "response_breached", "respond by"); err != nil {
 		t.Fatal(err)
 	}
-	want = append(want, "- system update process discounts ", "- system update process visits ", "- system update process tickets ")
+	want = append(want, "- system update process discounts ", "- system update process visits ", "- system update process visits ",
+		"- system update process visits ", "- system update process visits ", "- system update process tickets ")
 	if got := processRows(t, c); !slices.Equal(got, want) {
 		t.Fatalf("register rows:\n  %q\nwant\n  %q", got, want)
 	}
@@ -186,7 +201,7 @@ func TestGreetingSweepIsRegistered(t *testing.T) {
 		t.Fatalf("a repeated sweep: %v %v", rows, err)
 	}
 	got := processRows(t, c.ID)
-	want := []string{"- system update workflow GreetingSweep SweepGreetings greetings greeting-sweep/r"}
+	want := []string{"- system update workflow GreetingSweep SweepGreetings greetings greeting-sweep:r"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("the run's rows %q, want %q", got, want)
 	}

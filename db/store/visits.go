@@ -99,13 +99,26 @@ func (s *Store) AccountManager(ctx context.Context, scope Scope, customerID uuid
 }
 
 // PlanVisit makes (or finds) the planned visit of an account at a due time
-// and returns its id.
+// and returns its id. A visit it plans is a change of the account's visits
+// by the plan's run, registered in the same transaction (Art. 9); finding
+// it already planned (a retry) registers nothing.
 func (s *Store) PlanVisit(ctx context.Context, customerID uuid.UUID, due time.Time) (uuid.UUID, error) {
-	if err := s.q.PlanVisit(ctx, dbq.PlanVisitParams{ID: NewID(), CustomerID: customerID, DueAt: &due}); err != nil {
-		return uuid.Nil, interpret(err)
-	}
-	v, err := s.q.GetVisitByDue(ctx, dbq.GetVisitByDueParams{CustomerID: customerID, DueAt: &due})
-	return v.ID, interpret(err)
+	var id uuid.UUID
+	err := s.inTx(ctx, func(q *dbq.Queries) error {
+		n, err := q.PlanVisit(ctx, dbq.PlanVisitParams{ID: NewID(), CustomerID: customerID, DueAt: &due})
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			if err := registerProcessChange(ctx, q, customerID, []string{"visits"}, "Art. 20: the visit plan schedules the next regular visit"); err != nil {
+				return err
+			}
+		}
+		v, err := q.GetVisitByDue(ctx, dbq.GetVisitByDueParams{CustomerID: customerID, DueAt: &due})
+		id = v.ID
+		return err
+	})
+	return id, err
 }
 
 // SweepGreetings makes the greeting tasks due in [today, today+leadDays];
@@ -176,9 +189,17 @@ func (s *Store) MarkVisitMissed(ctx context.Context, visitID uuid.UUID) (bool, e
 	return v.Status == "missed", nil
 }
 
-// CancelVisit withdraws a planned visit.
+// CancelVisit withdraws a planned visit (rescheduled, or the account left),
+// registered as the run's change in the same transaction (Art. 9); a visit
+// no longer planned is left as it is, and nothing is registered.
 func (s *Store) CancelVisit(ctx context.Context, visitID uuid.UUID) error {
-	return interpret(s.q.CancelVisit(ctx, visitID))
+	return s.inTx(ctx, func(q *dbq.Queries) error {
+		accounts, err := q.CancelVisit(ctx, visitID)
+		if err != nil {
+			return err
+		}
+		return registerProcessChanges(ctx, q, accounts, []string{"visits"}, "Art. 20: the visit plan withdraws a planned visit")
+	})
 }
 
 // GreetingsOn lists every greeting task for occasions on day (Art. 19),

@@ -12,22 +12,31 @@ import (
 	"github.com/google/uuid"
 )
 
-const cancelPlannedVisits = `-- name: CancelPlannedVisits :exec
-UPDATE visits SET status = 'cancelled', completed_at = now() WHERE customer_id = $1 AND status = 'planned'
-`
-
-func (q *Queries) CancelPlannedVisits(ctx context.Context, customerID uuid.UUID) error {
-	_, err := q.db.Exec(ctx, cancelPlannedVisits, customerID)
-	return err
-}
-
-const cancelVisit = `-- name: CancelVisit :exec
+const cancelVisit = `-- name: CancelVisit :many
 UPDATE visits SET status = 'cancelled', completed_at = now() WHERE id = $1 AND status = 'planned'
+RETURNING customer_id
 `
 
-func (q *Queries) CancelVisit(ctx context.Context, id uuid.UUID) error {
-	_, err := q.db.Exec(ctx, cancelVisit, id)
-	return err
+// One row, its account, when a planned visit was withdrawn; none when it
+// was no longer planned (a retry, a visit done or missed).
+func (q *Queries) CancelVisit(ctx context.Context, id uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, cancelVisit, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var customer_id uuid.UUID
+		if err := rows.Scan(&customer_id); err != nil {
+			return nil, err
+		}
+		items = append(items, customer_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const completeVisit = `-- name: CompleteVisit :one
@@ -300,7 +309,7 @@ func (q *Queries) OldestPlannedVisit(ctx context.Context, customerID uuid.UUID) 
 	return i, err
 }
 
-const planVisit = `-- name: PlanVisit :exec
+const planVisit = `-- name: PlanVisit :execrows
 INSERT INTO visits (id, customer_id, status, due_at) VALUES ($1, $2, 'planned', $3)
 ON CONFLICT (customer_id, due_at) WHERE due_at IS NOT NULL
 DO UPDATE SET status = 'planned', completed_at = NULL WHERE visits.status = 'cancelled'
@@ -316,9 +325,12 @@ type PlanVisitParams struct {
 // withdrew it (the account churned, its tier changed) and a plan begun
 // since plans it again: then it is planned once more, not left cancelled
 // for the new plan to wait on in vain.
-func (q *Queries) PlanVisit(ctx context.Context, arg PlanVisitParams) error {
-	_, err := q.db.Exec(ctx, planVisit, arg.ID, arg.CustomerID, arg.DueAt)
-	return err
+func (q *Queries) PlanVisit(ctx context.Context, arg PlanVisitParams) (int64, error) {
+	result, err := q.db.Exec(ctx, planVisit, arg.ID, arg.CustomerID, arg.DueAt)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const visitPlanFacts = `-- name: VisitPlanFacts :one
