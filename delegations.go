@@ -65,6 +65,15 @@ type DelegationInput struct {
 // MaxDelegationReason bounds a delegation's reason, in characters.
 const MaxDelegationReason = 500
 
+// FromNow takes a starts_at before now as now: a delegation gives no power
+// over the past, and a back-dated one would make the record of who could act
+// for whom false (Art. 9, 14).
+func (in *DelegationInput) FromNow(now time.Time) {
+	if in.StartsAt.Before(now) {
+		in.StartsAt = now
+	}
+}
+
 // Check holds a delegation to the rules that need no record: another person,
 // an end after its start and after now, a bounded reason.
 func (in DelegationInput) Check(now time.Time) error {

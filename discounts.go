@@ -174,6 +174,18 @@ type DiscountView struct {
 	Decisions []StageDecision
 }
 
+// DecidedStageOne tells whether id decided the KA Department's stage of the
+// request, or was decided for there by a deputy: Art. 11's level-by-level
+// approval keeps them from deciding the General Manager's stage too.
+func (v DiscountView) DecidedStageOne(id uuid.UUID) bool {
+	for _, d := range v.Decisions {
+		if d.Stage == StageKADepartment && (d.DecidedBy == id || d.OnBehalfOf != nil && *d.OnBehalfOf == id) {
+			return true
+		}
+	}
+	return false
+}
+
 // Grant is one entry of an account's discount standard (Art. 7.8); EndedAt
 // is set once it has ended.
 type Grant struct {

@@ -276,7 +276,8 @@ func (s *Server) recordChurn(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	c, err := writeAccount(s, ctx, id, capAssign, churnSections, churnSections, func(ctx context.Context, _ store.Scope) (kam.Churn, error) {
+	// The churn withdraws the account's open greeting tasks too.
+	c, err := writeAccount(s, ctx, id, capAssign, churnSections, append(slices.Clone(churnSections), "greetings"), func(ctx context.Context, _ store.Scope) (kam.Churn, error) {
 		return s.store.Churn(ctx, id, store.ChurnInput{Reason: in.Body.Reason, ReasonText: in.Body.ReasonText, Destination: in.Body.Destination,
 			Competitor: in.Body.Competitor, EffectiveOn: *on}, callerOf(ctx).ID)
 	})

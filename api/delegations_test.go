@@ -316,3 +316,67 @@ func TestRoleChangeEndsDelegations(t *testing.T) {
 		t.Fatal("the former deputy still sees the GM's stage")
 	}
 }
+
+// Art. 11, 12: level by level. Who decided the KA Department's stage of a
+// beyond-standard request, or was decided for there, does not decide the
+// General Manager's too: not as the GM's deputy (a), and not in their own
+// role after deciding stage 1 as a KA manager's deputy (b). Neither sees it
+// as waiting on them; someone else at the GM's level decides it.
+func TestNoOneDecidesBothLevels(t *testing.T) {
+	am := newStaff(t, kam.RoleAccountManager)
+	c := newAccount(t, am.ID)
+	approve := map[string]any{"decision": "approve"}
+	stageTwo := func(token, id string) {
+		t.Helper()
+		s1 := must(t, call(t, "POST", "/v1/discount-requests/"+id+"/decisions", token, approve), 200)
+		if s1.str("state") != "pending" || s1.str("stage") != "general_manager" {
+			t.Fatalf("after stage 1: %s", s1.Raw)
+		}
+	}
+	waitsOn := func(token, id string) bool {
+		t.Helper()
+		return awaitingOn(t, token, c)[id] || taskOf(myTasks(t, token, 200), "discount_decision", id) != nil
+	}
+
+	// (a) The KA manager who approved stage 1 stands in for the GM.
+	gm, ka := newStaff(t, kam.RoleGeneralManager), newStaff(t, kam.RoleKAManager)
+	must(t, call(t, "POST", "/v1/delegations", gm.Token, map[string]any{"to_staff_id": ka.ID, "ends_at": inAnHour(), "reason": "leave"}), 201)
+	a := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "15")), 201).str("id")
+	stageTwo(ka.Token, a)
+	if waitsOn(ka.Token, a) {
+		t.Fatal("(a) stage 2 waits on the one who decided stage 1")
+	}
+	problem(t, call(t, "POST", "/v1/discount-requests/"+a+"/decisions", ka.Token, approve), 403, "not_decider")
+	if !waitsOn(gm.Token, a) {
+		t.Fatal("(a) stage 2 does not wait on the GM")
+	}
+	if d := must(t, call(t, "POST", "/v1/discount-requests/"+a+"/decisions", gm.Token, approve), 200); d.str("state") != "approved" {
+		t.Fatalf("(a) the GM's decision: %s", d.Raw)
+	}
+
+	// (b) A GM decides stage 1 as a KA manager's deputy, then may not
+	// decide stage 2 in their own role; another GM does.
+	gm2, ka2, gm3 := newStaff(t, kam.RoleGeneralManager), newStaff(t, kam.RoleKAManager), newStaff(t, kam.RoleGeneralManager)
+	must(t, call(t, "POST", "/v1/delegations", ka2.Token, map[string]any{"to_staff_id": gm2.ID, "ends_at": inAnHour(), "reason": "leave"}), 201)
+	b := must(t, call(t, "POST", "/v1/discount-requests", am.Token, discountBody(c, "15")), 201).str("id")
+	stageTwo(gm2.Token, b)
+	if waitsOn(gm2.Token, b) {
+		t.Fatal("(b) stage 2 waits on the one who decided stage 1 as a deputy")
+	}
+	problem(t, call(t, "POST", "/v1/discount-requests/"+b+"/decisions", gm2.Token, approve), 403, "not_decider")
+	d := must(t, call(t, "POST", "/v1/discount-requests/"+b+"/decisions", gm3.Token, approve), 200)
+	if got := decisionsOf(t, d); d.str("state") != "approved" || len(got) != 2 || got[0]["by"] != gm2.ID || got[0]["on_behalf_of"] != ka2.ID || got[1]["by"] != gm3.ID {
+		t.Fatalf("(b) decisions: %s", d.Raw)
+	}
+}
+
+// A delegation is never back-dated: a starts_at in the past is taken as now,
+// so the record of who could act for whom stays true (Art. 9, 14).
+func TestDelegationStartsNoEarlierThanNow(t *testing.T) {
+	gm, ka := newStaff(t, kam.RoleGeneralManager), newStaff(t, kam.RoleKAManager)
+	sent := time.Now().Add(-time.Second)
+	d := must(t, call(t, "POST", "/v1/delegations", gm.Token, map[string]any{"to_staff_id": ka.ID, "starts_at": "2020-01-01T00:00:00Z", "ends_at": inAnHour()}), 201)
+	if starts, err := time.Parse(time.RFC3339Nano, d.str("starts_at")); err != nil || starts.Before(sent) {
+		t.Fatalf("a back-dated delegation starts %s (sent at %s)", d.str("starts_at"), sent.UTC().Format(time.RFC3339))
+	}
+}

@@ -351,7 +351,7 @@ func (s *Server) decideDiscount(ctx context.Context, in *struct {
 		return nil, err
 	}
 	r := view.Request
-	d, err := s.decisionOf(ctx, r, in.Body)
+	d, err := s.decisionOf(ctx, view, in.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -371,7 +371,8 @@ func (s *Server) decideDiscount(ctx context.Context, in *struct {
 // denied) before anything else is said of the request, and before any
 // `update` entry is registered: the run is asked only by someone it would
 // hear, and refuses only when the request moved on meanwhile.
-func (s *Server) decisionOf(ctx context.Context, r kam.DiscountRequest, b DecisionCreate) (workflows.Decision, error) {
+func (s *Server) decisionOf(ctx context.Context, view kam.DiscountView, b DecisionCreate) (workflows.Decision, error) {
+	r := view.Request
 	p := callerOf(ctx)
 	d := workflows.Decision{By: p.ID, Role: p.Role, Decision: b.Decision, Comment: b.Comment}
 	refuse := func(format string, args ...any) (workflows.Decision, error) {
@@ -388,6 +389,12 @@ func (s *Server) decisionOf(ctx context.Context, r kam.DiscountRequest, b Decisi
 		stage = *r.Stage
 	}
 	need := kam.Decider(stage, r.Escalated)
+	// Art. 11: level by level; who took part in stage 1 does not decide
+	// stage 2 too, in their own role or for someone (the run refuses it
+	// as well).
+	if stage == kam.StageGeneralManager && view.DecidedStageOne(p.ID) {
+		return refuse("whoever decided the KA Department's stage does not decide the General Manager's too")
+	}
 	if p.Role == need {
 		return d, nil
 	}
@@ -396,7 +403,7 @@ func (s *Server) decisionOf(ctx context.Context, r kam.DiscountRequest, b Decisi
 		return d, problemFor(s.log, err)
 	}
 	for _, dep := range deputyships {
-		if dep.FromRole == need && !r.Asked(dep.From) {
+		if dep.FromRole == need && !r.Asked(dep.From) && !(stage == kam.StageGeneralManager && view.DecidedStageOne(dep.From)) {
 			d.Deputyship = &dep
 			return d, nil
 		}

@@ -63,7 +63,7 @@ var fieldWords = []fieldWord{
 	{"at most 10 years after from", "不得晚于 from 之后 10 年"},
 	{"to is before from", "to 早于 from"},
 	{"no such staff member", "没有这位员工"},
-	// The domain's own rules (kam.Invalid in db/store), each worded here
+	// The domain's own rules (Invalid in kam and db/store), each worded here
 	// (TestDomainFieldMessagesAreWorded).
 	{"every key person met must be one of this account's", "所见的关键人都必须是本客户的关键人"},
 	{"unknown event type %q", "未知的事件类型 %[1]s"},
@@ -96,7 +96,9 @@ var fieldWords = []fieldWord{
 	{"each invitee names an account, a key person or a staff member", "每位受邀者须指明一个客户、关键人或员工"},
 	{"a delegation goes to someone else", "委托对象须是他人"},
 	{"ends_at must be after starts_at", "ends_at 应晚于 starts_at"},
-	{"a reason is at most 500 characters", "reason 不得超过 500 个字符"},
+	{"a reason is at most %d characters", "reason 不得超过 %[1]s 个字符"},
+	{"ends_at is in the past", "ends_at 已是过去的时间"},
+	{"a discount rate must be above 0", "优惠幅度应大于 0"},
 }
 
 type compiledFieldWord struct {

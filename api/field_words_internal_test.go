@@ -11,15 +11,20 @@ import (
 	"kam/i18n"
 )
 
-// Every sentence a domain rule says of a field (kam.Invalid in db/store, and
-// the CHECK constraints it names) reads in Chinese for a zh-CN caller: a new
+// Every sentence a domain rule says of a field (Invalid in kam and db/store,
+// and the CHECK constraints the store names) reads in Chinese for a zh-CN caller: a new
 // rule without its words fails here, not in front of a reader.
 func TestDomainFieldMessagesAreWorded(t *testing.T) {
-	files, err := filepath.Glob("../db/store/*.go")
+	store, err := filepath.Glob("../db/store/*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	invalid := regexp.MustCompile(`kam\.Invalid\([^,]+, ("(?:[^"\\]|\\.)*")`)
+	domain, err := filepath.Glob("../*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := append(store, domain...)
+	invalid := regexp.MustCompile(`\bInvalid\([^,]+, ("(?:[^"\\]|\\.)*")`)
 	check := regexp.MustCompile(`\{"[a-z_]+", ("(?:[^"\\]|\\.)*")\}`)
 	verb := regexp.MustCompile(`%[svdq]`)
 	var sentences []string

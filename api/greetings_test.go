@@ -162,3 +162,35 @@ func TestTierPolicyUpdate(t *testing.T) {
 	bad["greeting_occasions"] = []string{}
 	wantFieldError(t, call(t, "PUT", "/v1/tiers/Z", adminToken, bad), "body.rank")
 }
+
+// A churned account leaves no greeting work: its open tasks are withdrawn
+// with the churn (Art. 19 greets key accounts), in the churn's transaction,
+// whose register row names them; nothing waits on its manager any more.
+func TestChurnWithdrawsOpenGreetings(t *testing.T) {
+	ka := newStaff(t, kam.RoleKAManager)
+	am := newStaff(t, kam.RoleAccountManager)
+	c := must(t, call(t, "POST", "/v1/customers", ka.Token, map[string]any{"code": "GC-" + uuid.NewString()[:8], "name": "Leaving", "tier": "S", "account_manager_id": am.ID}), 201).str("id")
+	tomorrow := time.Now().In(time.UTC).AddDate(0, 0, 1)
+	birthday := time.Date(1970, tomorrow.Month(), tomorrow.Day(), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+	must(t, call(t, "POST", "/v1/customers/"+c+"/key-persons", am.Token, map[string]any{"name": "Zhao Min", "role": "head", "birthday": birthday}), 201)
+	var task string
+	for _, g := range must(t, call(t, "GET", "/v1/greetings?on="+tomorrow.Format(time.DateOnly), am.Token, nil), 200).items() {
+		if g["customer_id"] == c {
+			task = g["id"].(string)
+		}
+	}
+	if task == "" || taskOf(myTasks(t, am.Token, 200), "greeting", task) == nil {
+		t.Fatal("no open greeting task before the churn")
+	}
+	req := "churn-" + uuid.NewString()
+	must(t, call(t, "POST", "/v1/customers/"+c+"/churn", ka.Token, map[string]any{"reason": "competitor", "effective_on": today()}, header{"X-Request-Id", req}), 201)
+	if n := countRows(t, "SELECT count(*) FROM greetings WHERE customer_id = $1 AND status = 'open'", c); n != 0 {
+		t.Fatalf("%d open greeting tasks after the churn", n)
+	}
+	if taskOf(myTasks(t, am.Token, 200), "greeting", task) != nil {
+		t.Fatal("the churned account's greeting still waits on its manager")
+	}
+	if n := countRows(t, "SELECT count(*) FROM access_log WHERE request_id = $1 AND customer_id = $2 AND 'greetings' = ANY(sections)", req, c); n != 1 {
+		t.Fatalf("%d register rows of the churn naming its greetings", n)
+	}
+}

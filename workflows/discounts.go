@@ -283,7 +283,27 @@ func (w *approval) validateDecision(ctx workflow.Context, d Decision) error {
 	if role, _ := capacity(d); role != w.deciders() {
 		return temporal.NewApplicationError(fmt.Sprintf("the %s stage is decided by a %s", w.st.Stage, w.deciders()), ErrNotDecider)
 	}
+	// Art. 11, 12: level by level. Whoever decided the KA Department's
+	// stage, or was decided for there, does not decide the General
+	// Manager's too, in their own role or as someone's deputy: a
+	// delegation lets a deputy stand in for one level, not merge two.
+	if w.st.Stage == kam.StageGeneralManager {
+		for _, p := range decisionParties(d) {
+			if slices.Contains(w.stageOne, p) {
+				return temporal.NewApplicationError("whoever decided the KA Department's stage does not decide the General Manager's too", ErrNotDecider)
+			}
+		}
+	}
 	return nil
+}
+
+// decisionParties are the people a decision is made by and for: the
+// decider, and the delegator when a deputy decides.
+func decisionParties(d Decision) []uuid.UUID {
+	if d.Deputyship != nil {
+		return []uuid.UUID{d.By, d.Deputyship.From}
+	}
+	return []uuid.UUID{d.By}
 }
 
 // asked tells whether id is or was the request's requester (Art. 11, 12).
@@ -310,10 +330,7 @@ func (w *approval) decide(ctx workflow.Context, d Decision) (DiscountState, erro
 	// Who hears of this decision: the requester; for a deputy's decision,
 	// both the deputy and the delegator they decided for (SPEC §7); and,
 	// for a stage-2 decision, whoever decided stage 1.
-	parties := []uuid.UUID{d.By}
-	if onBehalfOf != nil {
-		parties = append(parties, *onBehalfOf)
-	}
+	parties := decisionParties(d)
 	told := []uuid.UUID{w.in.RequesterID}
 	if onBehalfOf != nil {
 		told = append(told, parties...)

@@ -736,3 +736,37 @@ func TestNoticesNameInstantsInTheCompanysZone(t *testing.T) {
 		}
 	}
 }
+
+// Art. 11, 12: level by level. The KA manager who decided stage 1 may not
+// decide stage 2 as the GM's deputy, nor may a GM who decided stage 1 as a
+// KA manager's deputy decide stage 2 in their own role; another decider at
+// the GM's level does.
+func TestStageOneDeciderDoesNotDecideStageTwo(t *testing.T) {
+	for _, c := range []struct {
+		name         string
+		first, again Decision
+	}{
+		{"as the GM's deputy", Decision{Role: kam.RoleKAManager}, Decision{Role: kam.RoleKAManager, Deputyship: deputyOf(t0, t0.Add(1000*time.Hour))}},
+		{"in their own role", Decision{Role: kam.RoleGeneralManager, Deputyship: &kam.Deputyship{ID: uuid.New(), From: uuid.New(), FromRole: kam.RoleKAManager,
+			StartsAt: t0, EndsAt: t0.Add(1000 * time.Hour)}}, Decision{Role: kam.RoleGeneralManager}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newApprovalRun(t, kam.RouteBeyondStandard)
+			who := uuid.New()
+			c.first.By, c.first.Decision = who, "approve"
+			c.again.By, c.again.Decision = who, "approve"
+			r.at(time.Hour, UpdateDecide, c.first)
+			r.at(2*time.Hour, UpdateDecide, c.again)
+			r.at(3*time.Hour, UpdateDecide, Decision{By: uuid.New(), Role: kam.RoleGeneralManager, Decision: "approve"})
+			if st := r.run(); st.State != kam.StateApproved {
+				t.Fatalf("state = %+v", st)
+			}
+			if len(r.rejected) != 1 || r.rejected[0] != ErrNotDecider {
+				t.Fatalf("rejected = %v", r.rejected)
+			}
+			if d := r.decision(kam.StageGeneralManager); d.By == who {
+				t.Fatalf("stage 2 decided by the stage-1 decider: %+v", d)
+			}
+		})
+	}
+}

@@ -46,6 +46,11 @@ WHERE (sqlc.narg(viewer_id)::uuid IS NULL
            AND EXISTS (SELECT 1 FROM customers c WHERE c.id = discount_requests.customer_id AND c.account_manager_id = sqlc.narg(viewer_id))))
   AND (sqlc.narg(awaiting_role)::text IS NULL
        OR (state = 'pending' AND NOT sqlc.narg(awaiting_staff)::uuid = ANY(former_requesters || requester_id)
+           -- Level by level: who decided stage 1, or was decided for, never
+           -- decides stage 2 (the run refuses it).
+           AND NOT (stage = 'general_manager' AND EXISTS (
+                SELECT 1 FROM discount_decisions dd WHERE dd.request_id = discount_requests.id AND dd.stage = 'ka_department'
+                   AND sqlc.narg(awaiting_staff)::uuid IN (dd.decided_by, dd.on_behalf_of)))
            AND (discount_decider(stage, escalated) = sqlc.narg(awaiting_role)
                 OR decides_as_deputy_for(sqlc.narg(awaiting_staff)::uuid, discount_decider(stage, escalated), former_requesters || requester_id))))
   AND (sqlc.narg(customer_id)::uuid IS NULL OR customer_id = sqlc.narg(customer_id))

@@ -105,3 +105,8 @@ UPDATE greetings g SET account_manager_id = c.account_manager_id
 FROM customers c
 WHERE c.id = g.customer_id AND g.customer_id = ANY(sqlc.arg(customer_ids)::uuid[]) AND g.status = 'open'
   AND g.account_manager_id IS DISTINCT FROM c.account_manager_id;
+
+-- name: CancelOpenGreetings :exec
+-- A churned account leaves no greeting work behind (Art. 19 greets key
+-- accounts): its open tasks are withdrawn with the churn.
+UPDATE greetings SET status = 'cancelled' WHERE customer_id = $1 AND status = 'open';

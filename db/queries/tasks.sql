@@ -31,6 +31,11 @@ FROM (
        AND (discount_decider(r.stage, r.escalated) = sqlc.arg(decide_as)::text
             OR decides_as_deputy_for(sqlc.arg(staff_id)::uuid, discount_decider(r.stage, r.escalated), r.former_requesters || r.requester_id))
        AND NOT sqlc.arg(staff_id)::uuid = ANY(r.former_requesters || r.requester_id)
+       -- Level by level: who decided stage 1, or was decided for, never
+       -- decides stage 2 (the run refuses it).
+       AND NOT (r.stage = 'general_manager' AND EXISTS (
+            SELECT 1 FROM discount_decisions dd WHERE dd.request_id = r.id AND dd.stage = 'ka_department'
+               AND sqlc.arg(staff_id)::uuid IN (dd.decided_by, dd.on_behalf_of)))
        AND coalesce(r.deadline, r.created_at) >= sqlc.arg(after_due)::timestamptz
        AND (coalesce(r.deadline, r.created_at), 'discount_decision', r.id) > (sqlc.arg(after_due)::timestamptz, sqlc.arg(after_kind)::text, sqlc.arg(after_id)::uuid)
      ORDER BY coalesce(r.deadline, r.created_at), r.id LIMIT sqlc.arg(lim))

@@ -59,7 +59,8 @@ type ChurnInput struct {
 }
 
 // Churn registers a lost account and marks it churned, with history, in one
-// transaction. Its credit stays as it is: what is owed is still recovered.
+// transaction, withdrawing its open greeting tasks. Its credit stays as it
+// is: what is owed is still recovered.
 func (s *Store) Churn(ctx context.Context, customerID uuid.UUID, in ChurnInput, by uuid.UUID) (kam.Churn, error) {
 	var out dbq.Churn
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
@@ -75,8 +76,11 @@ func (s *Store) Churn(ctx context.Context, customerID uuid.UUID, in ChurnInput, 
 			return err
 		}
 		changes := apply(&c, CustomerPatch{Status: strp("churned")})
-		_, err = saveCustomer(ctx, q, c, changes, by)
-		return err
+		if _, err = saveCustomer(ctx, q, c, changes, by); err != nil {
+			return err
+		}
+		// No greeting work is left for a lost account (Art. 19).
+		return q.CancelOpenGreetings(ctx, customerID)
 	})
 	return kam.Churn(out), err
 }

@@ -23,7 +23,9 @@ func delegationOf(d dbq.Delegation) kam.Delegation {
 // the deputy must be active and decide approvals too (a deputy acts within
 // their own sight of discount data, Art. 11).
 func (s *Store) CreateDelegation(ctx context.Context, in kam.DelegationInput) (kam.Delegation, error) {
-	if err := in.Check(time.Now()); err != nil {
+	now := time.Now()
+	in.FromNow(now)
+	if err := in.Check(now); err != nil {
 		return kam.Delegation{}, err
 	}
 	var out kam.Delegation

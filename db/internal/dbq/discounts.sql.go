@@ -652,6 +652,11 @@ WHERE ($1::uuid IS NULL
            AND EXISTS (SELECT 1 FROM customers c WHERE c.id = discount_requests.customer_id AND c.account_manager_id = $1)))
   AND ($2::text IS NULL
        OR (state = 'pending' AND NOT $3::uuid = ANY(former_requesters || requester_id)
+           -- Level by level: who decided stage 1, or was decided for, never
+           -- decides stage 2 (the run refuses it).
+           AND NOT (stage = 'general_manager' AND EXISTS (
+                SELECT 1 FROM discount_decisions dd WHERE dd.request_id = discount_requests.id AND dd.stage = 'ka_department'
+                   AND $3::uuid IN (dd.decided_by, dd.on_behalf_of)))
            AND (discount_decider(stage, escalated) = $2
                 OR decides_as_deputy_for($3::uuid, discount_decider(stage, escalated), former_requesters || requester_id))))
   AND ($4::uuid IS NULL OR customer_id = $4)

@@ -12,6 +12,17 @@ import (
 	"github.com/google/uuid"
 )
 
+const cancelOpenGreetings = `-- name: CancelOpenGreetings :exec
+UPDATE greetings SET status = 'cancelled' WHERE customer_id = $1 AND status = 'open'
+`
+
+// A churned account leaves no greeting work behind (Art. 19 greets key
+// accounts): its open tasks are withdrawn with the churn.
+func (q *Queries) CancelOpenGreetings(ctx context.Context, customerID uuid.UUID) error {
+	_, err := q.db.Exec(ctx, cancelOpenGreetings, customerID)
+	return err
+}
+
 const completeGreeting = `-- name: CompleteGreeting :one
 UPDATE greetings g SET status = CASE WHEN g.status = 'cancelled' THEN g.status ELSE 'done' END,
     done_at = CASE WHEN g.status = 'cancelled' THEN g.done_at ELSE coalesce(g.done_at, now()) END

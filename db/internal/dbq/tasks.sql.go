@@ -39,6 +39,11 @@ FROM (
        AND (discount_decider(r.stage, r.escalated) = $7::text
             OR decides_as_deputy_for($2::uuid, discount_decider(r.stage, r.escalated), r.former_requesters || r.requester_id))
        AND NOT $2::uuid = ANY(r.former_requesters || r.requester_id)
+       -- Level by level: who decided stage 1, or was decided for, never
+       -- decides stage 2 (the run refuses it).
+       AND NOT (r.stage = 'general_manager' AND EXISTS (
+            SELECT 1 FROM discount_decisions dd WHERE dd.request_id = r.id AND dd.stage = 'ka_department'
+               AND $2::uuid IN (dd.decided_by, dd.on_behalf_of)))
        AND coalesce(r.deadline, r.created_at) >= $3::timestamptz
        AND (coalesce(r.deadline, r.created_at), 'discount_decision', r.id) > ($3::timestamptz, $4::text, $5::uuid)
      ORDER BY coalesce(r.deadline, r.created_at), r.id LIMIT $6)
