@@ -22,7 +22,7 @@ func TestGreetingAnnouncedToTheAccountsManagerNow(t *testing.T) {
 	before, now := staffIn(t, s, kam.RoleAccountManager, "en"), staffIn(t, s, kam.RoleAccountManager, "en")
 	c, _ := account(t, s, before, "Reassigned Co")
 	g := birthdayTask(t, s, c) // made while the account was before's, not yet announced
-	if _, _, err := s.UpdateCustomer(ctx, store.Scope{}, c, nil, store.CustomerPatch{AccountManagerID: &now}, ka); err != nil {
+	if _, _, _, err := s.UpdateCustomer(ctx, store.Scope{}, c, nil, store.CustomerPatch{AccountManagerID: &now}, ka); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.AnnounceGreetings(ctx, activities.GreetingSweep{Today: time.Now().UTC()}); err != nil {

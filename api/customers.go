@@ -13,6 +13,7 @@ import (
 
 	"kam"
 	"kam/db/store"
+	"kam/workflows"
 )
 
 // Sections of the archive as the access register names them.
@@ -384,14 +385,30 @@ func (s *Server) updateCustomer(ctx context.Context, in *struct {
 // patchCustomer applies a patch through archiveWrite (its register entry in
 // the change's transaction) and tells the account's runs what changed.
 func (s *Server) patchCustomer(ctx context.Context, scope store.Scope, id uuid.UUID, ifMatch *int32, patch store.CustomerPatch) error {
-	changes, err := archiveWrite(s, ctx, []uuid.UUID{id}, archiveShown(callerOf(ctx).Role), func(ctx context.Context) ([]store.Change, error) {
-		_, changes, err := s.store.UpdateCustomer(ctx, scope, id, ifMatch, patch, callerOf(ctx).ID)
+	sections := archiveShown(callerOf(ctx).Role)
+	if patch.AccountManagerID != nil || slices.Contains(patch.Clear, "account_manager_id") {
+		// A reassignment hands the account's open greeting tasks and the
+		// former manager's pending requests on it to the new manager.
+		sections = append(slices.Clone(sections), "greetings", "discounts")
+	}
+	var moved []store.MovedRequest
+	changes, err := archiveWrite(s, ctx, []uuid.UUID{id}, sections, func(ctx context.Context) ([]store.Change, error) {
+		_, changes, m, err := s.store.UpdateCustomer(ctx, scope, id, ifMatch, patch, callerOf(ctx).ID)
+		moved = m
 		return changes, err
 	})
 	if err != nil {
 		return s.archiveErr(ctx, id, profileSections, err)
 	}
 	s.customerChanged(ctx, id, changes)
+	for _, m := range moved {
+		// Best effort (a handover signals from its own run): a lost signal
+		// leaves the run telling the former requester of its steps, and
+		// taking withdrawal from them, not the new one.
+		if err := s.procs.RequesterChanged(ctx, m.ID, workflows.RequesterChange{From: m.From, To: m.To}); err != nil {
+			s.log.Warn("signal requester change", "request", m.ID, "error", err)
+		}
+	}
 	return nil
 }
 

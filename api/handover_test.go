@@ -212,3 +212,34 @@ func TestStaffHandoverRules(t *testing.T) {
 	problem(t, call(t, "GET", "/v1/staff/"+leaver.ID+"/handovers/"+uuid.NewString(), adminToken, nil), 404, "not_found")
 	must(t, call(t, "GET", "/v1/staff/"+leaver.ID+"/handovers/"+r.str("id"), staff[kam.RoleGeneralManager].Token, nil), 200)
 }
+
+// A reassignment by PATCH hands the former manager's pending requests on the
+// account to the new manager, as a handover does: the new manager sees,
+// follows up and withdraws them; the former one no longer sees them; a
+// request someone else asked for stays theirs (Art. 11, 12).
+func TestReassignmentHandsPendingRequestsOver(t *testing.T) {
+	ka := newStaff(t, kam.RoleKAManager)
+	am1, am2 := newStaff(t, kam.RoleAccountManager), newStaff(t, kam.RoleAccountManager)
+	c := newAccount(t, am1.ID)
+	r := must(t, call(t, "POST", "/v1/discount-requests", am1.Token, discountBody(c, "5")), 201).str("id")
+	theirs := must(t, call(t, "POST", "/v1/discount-requests", ka.Token, discountBody(c, "4")), 201).str("id")
+	req := "reassign-" + uuid.NewString()
+	must(t, call(t, "PATCH", "/v1/customers/"+c, ka.Token, map[string]any{"account_manager_id": am2.ID}, header{"X-Request-Id", req}), 200)
+	if got := must(t, call(t, "GET", "/v1/discount-requests/"+r, am2.Token, nil), 200).str("requester_id"); got != am2.ID {
+		t.Fatalf("the moved request's requester: %s, want the new manager", got)
+	}
+	problem(t, call(t, "GET", "/v1/discount-requests/"+r, am1.Token, nil), 404, "not_found")
+	if got := must(t, call(t, "GET", "/v1/discount-requests/"+theirs, ka.Token, nil), 200).str("requester_id"); got != ka.ID {
+		t.Fatalf("the KA manager's own request changed hands: %s", got)
+	}
+	if n := countRows(t, "SELECT count(*) FROM access_log WHERE request_id = $1 AND customer_id = $2 AND 'discounts' = ANY(sections) AND 'greetings' = ANY(sections)", req, c); n != 1 {
+		t.Fatalf("%d register rows of the reassignment naming discounts and greetings", n)
+	}
+	// The run knows its new requester: the new manager withdraws it.
+	waitFor(t, 15*time.Second, "the withdrawal by the new manager", func() bool {
+		return call(t, "POST", "/v1/discount-requests/"+r+"/withdraw", am2.Token, nil).Status == 200
+	})
+	if st := must(t, call(t, "GET", "/v1/discount-requests/"+r, ka.Token, nil), 200).str("state"); st != "withdrawn" {
+		t.Fatalf("state = %s", st)
+	}
+}

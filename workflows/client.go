@@ -252,6 +252,13 @@ func (p *Processes) signal(ctx context.Context, workflowID, name string) error {
 	return err
 }
 
+// RequesterChanged tells a pending request's approval run that a
+// reassignment of its account made someone else its requester, as a
+// handover does (SignalRequesterChanged).
+func (p *Processes) RequesterChanged(ctx context.Context, requestID uuid.UUID, ch RequesterChange) error {
+	return p.Client.SignalWorkflow(ctx, DiscountWorkflowID(requestID), "", SignalRequesterChanged, ch)
+}
+
 // StartTicketSLA starts a ticket's SLA run.
 func (p *Processes) StartTicketSLA(ctx context.Context, in TicketInput) error {
 	if in.Timezone == "" {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -92,9 +93,16 @@ func (s *Store) CreateCustomer(ctx context.Context, p CustomerPatch, by uuid.UUI
 // UpdateCustomer applies a patch under a row lock. ifMatch, when given, must
 // equal the current version (optimistic concurrency); every changed field is
 // written to the history in the same transaction.
-func (s *Store) UpdateCustomer(ctx context.Context, scope Scope, id uuid.UUID, ifMatch *int32, p CustomerPatch, by uuid.UUID) (kam.Customer, []Change, error) {
+//
+// A reassignment (account_manager_id to another account manager) hands the
+// account's open greeting tasks to the new manager, and the pending discount
+// requests the former manager asked for on it: the run of each moved request
+// is then told (Moved), as in a handover, so that neither is stranded with
+// someone who may no longer see the account (Art. 11, 19).
+func (s *Store) UpdateCustomer(ctx context.Context, scope Scope, id uuid.UUID, ifMatch *int32, p CustomerPatch, by uuid.UUID) (kam.Customer, []Change, []MovedRequest, error) {
 	var out dbq.Customer
 	var changes []Change
+	var moved []MovedRequest
 	err := s.inTx(ctx, func(q *dbq.Queries) error {
 		c, err := q.LockCustomer(ctx, dbq.LockCustomerParams{ID: id, ManagerID: scope.ManagerID})
 		if err != nil {
@@ -107,6 +115,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope Scope, id uuid.UUID, i
 		if err := kam.StatusKept(c.Status, p.Status); err != nil {
 			return err
 		}
+		former := c.AccountManagerID
 		changes = apply(&c, p)
 		if len(changes) == 0 {
 			out = c
@@ -117,15 +126,31 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope Scope, id uuid.UUID, i
 				return err
 			}
 		}
-		if out, err = saveCustomer(ctx, q, c, changes, by); err != nil || p.AccountManagerID == nil {
+		if out, err = saveCustomer(ctx, q, c, changes, by); err != nil || !slices.ContainsFunc(changes, func(ch Change) bool { return ch.Field == "account_manager_id" }) {
 			return err
 		}
 		// Art. 19: an open greeting task is the account manager's and
 		// follows the account, as in a handover (which moves and counts them
 		// itself).
-		return q.FollowAccountManager(ctx, []uuid.UUID{c.ID})
+		if err := q.FollowAccountManager(ctx, []uuid.UUID{c.ID}); err != nil {
+			return err
+		}
+		if former == nil || out.AccountManagerID == nil || *former == *out.AccountManagerID {
+			return nil
+		}
+		rows, err := q.MovePendingRequests(ctx, dbq.MovePendingRequestsParams{CustomerIds: []uuid.UUID{c.ID}, FromStaffID: *former, ToStaffID: *out.AccountManagerID})
+		for _, r := range rows {
+			moved = append(moved, MovedRequest{ID: r.ID, From: *former, To: *out.AccountManagerID})
+		}
+		return err
 	})
-	return kam.Customer(out), changes, err
+	return kam.Customer(out), changes, moved, err
+}
+
+// MovedRequest is a pending discount request a reassignment handed from the
+// account's former manager to its new one.
+type MovedRequest struct {
+	ID, From, To uuid.UUID
 }
 
 // checkManager makes sure an assignment names an active account manager.

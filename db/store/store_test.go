@@ -242,19 +242,19 @@ func TestUpdateCustomerVersionAndHistory(t *testing.T) {
 	ctx := context.Background()
 	by := newManager(t)
 	id := newCustomer(t, by, nil)
-	c, changes, err := st.UpdateCustomer(ctx, store.Scope{}, id, ptr(int32(1)), store.CustomerPatch{Name: ptr("Renamed"), Phone: ptr("+86 10 1234")}, by)
+	c, changes, _, err := st.UpdateCustomer(ctx, store.Scope{}, id, ptr(int32(1)), store.CustomerPatch{Name: ptr("Renamed"), Phone: ptr("+86 10 1234")}, by)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Version != 2 || len(changes) != 2 {
 		t.Fatalf("version %d, %d changes", c.Version, len(changes))
 	}
-	_, _, err = st.UpdateCustomer(ctx, store.Scope{}, id, ptr(int32(1)), store.CustomerPatch{Name: ptr("Stale")}, by)
+	_, _, _, err = st.UpdateCustomer(ctx, store.Scope{}, id, ptr(int32(1)), store.CustomerPatch{Name: ptr("Stale")}, by)
 	if de, ok := err.(*kam.Error); !ok || de.Kind != kam.KindPrecondition {
 		t.Fatalf("stale update: %v", err)
 	}
 	// A no-op patch changes nothing, not even the version.
-	c, changes, err = st.UpdateCustomer(ctx, store.Scope{}, id, nil, store.CustomerPatch{Name: ptr("Renamed")}, by)
+	c, changes, _, err = st.UpdateCustomer(ctx, store.Scope{}, id, nil, store.CustomerPatch{Name: ptr("Renamed")}, by)
 	if err != nil || c.Version != 2 || len(changes) != 0 {
 		t.Fatalf("no-op: v%d %d changes %v", c.Version, len(changes), err)
 	}
@@ -283,7 +283,7 @@ func TestScopeLimitsAccountManagers(t *testing.T) {
 	if _, err := st.GetArchive(ctx, store.Scope{ManagerID: &other}, id); err != kam.ErrNotFound {
 		t.Fatalf("other manager: %v", err)
 	}
-	if _, _, err := st.UpdateCustomer(ctx, store.Scope{ManagerID: &other}, id, nil, store.CustomerPatch{Name: ptr("x")}, other); err != kam.ErrNotFound {
+	if _, _, _, err := st.UpdateCustomer(ctx, store.Scope{ManagerID: &other}, id, nil, store.CustomerPatch{Name: ptr("x")}, other); err != kam.ErrNotFound {
 		t.Fatalf("other manager update: %v", err)
 	}
 	rows, err := st.ListCustomers(ctx, store.Scope{ManagerID: &other}, store.CustomerFilter{Limit: 100})
@@ -306,7 +306,7 @@ func TestCompletenessFollowsArticle7(t *testing.T) {
 		t.Fatalf("missing = %v", ar.Missing)
 	}
 	v := decimal.RequireFromString("1200000.50")
-	_, _, err = st.UpdateCustomer(ctx, store.Scope{}, id, nil, store.CustomerPatch{
+	_, _, _, err = st.UpdateCustomer(ctx, store.Scope{}, id, nil, store.CustomerPatch{
 		Nature: ptr("private"), Industry: ptr("steel"), ProductCategory: ptr("equipment"),
 		LegalRepresentative: ptr("Li"), CompanySize: ptr("500"), MainProducts: ptr("rebar"),
 		AnnualOutputValue: &v, Credibility: ptr("AA"), ProfitStatus: ptr("profit"),
@@ -378,10 +378,10 @@ func TestStatusOnlyThroughTheChurnRegister(t *testing.T) {
 		t.Fatalf("opening a churned account: %v", err)
 	}
 	c := newCustomer(t, by, nil)
-	if _, _, err := st.UpdateCustomer(ctx, store.Scope{}, c, nil, store.CustomerPatch{Status: ptr(kam.CustomerChurned)}, by); !errors.Is(err, kam.ErrUseChurnRegister) {
+	if _, _, _, err := st.UpdateCustomer(ctx, store.Scope{}, c, nil, store.CustomerPatch{Status: ptr(kam.CustomerChurned)}, by); !errors.Is(err, kam.ErrUseChurnRegister) {
 		t.Fatalf("an edit churning the account: %v", err)
 	}
-	if _, changes, err := st.UpdateCustomer(ctx, store.Scope{}, c, nil, store.CustomerPatch{Status: ptr(kam.CustomerActive)}, by); err != nil || len(changes) != 0 {
+	if _, changes, _, err := st.UpdateCustomer(ctx, store.Scope{}, c, nil, store.CustomerPatch{Status: ptr(kam.CustomerActive)}, by); err != nil || len(changes) != 0 {
 		t.Fatalf("naming the status it has: %v, %v", changes, err)
 	}
 }

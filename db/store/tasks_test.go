@@ -113,7 +113,7 @@ func TestArchiveCompletenessSQLAgreesWithGo(t *testing.T) {
 		id := completeArchive(t, by, "")
 		var p store.CustomerPatch
 		set(&p)
-		if _, _, err := st.UpdateCustomer(ctx, store.Scope{}, id, nil, p, by); err != nil {
+		if _, _, _, err := st.UpdateCustomer(ctx, store.Scope{}, id, nil, p, by); err != nil {
 			t.Fatal(err)
 		}
 		return id
