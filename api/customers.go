@@ -401,15 +401,20 @@ func (s *Server) patchCustomer(ctx context.Context, scope store.Scope, id uuid.U
 		return s.archiveErr(ctx, id, profileSections, err)
 	}
 	s.customerChanged(ctx, id, changes)
+	s.requestersChanged(ctx, moved)
+	return nil
+}
+
+// requestersChanged tells the runs of requests a reassignment moved who
+// their requester is now. Best effort (a handover signals from its own
+// run): a lost signal leaves the run telling the former requester of its
+// steps, and taking withdrawal from them, not the new one.
+func (s *Server) requestersChanged(ctx context.Context, moved []store.MovedRequest) {
 	for _, m := range moved {
-		// Best effort (a handover signals from its own run): a lost signal
-		// leaves the run telling the former requester of its steps, and
-		// taking withdrawal from them, not the new one.
 		if err := s.procs.RequesterChanged(ctx, m.ID, workflows.RequesterChange{From: m.From, To: m.To}); err != nil {
 			s.log.Warn("signal requester change", "request", m.ID, "error", err)
 		}
 	}
-	return nil
 }
 
 // customerPatch reads a PATCH: the version it was read at and the store's

@@ -242,4 +242,14 @@ func TestReassignmentHandsPendingRequestsOver(t *testing.T) {
 	if st := must(t, call(t, "GET", "/v1/discount-requests/"+r, ka.Token, nil), 200).str("state"); st != "withdrawn" {
 		t.Fatalf("state = %s", st)
 	}
+	// An import that reassigns the account back does the same.
+	r2 := must(t, call(t, "POST", "/v1/discount-requests", am2.Token, discountBody(c, "5")), 201).str("id")
+	acct := must(t, call(t, "GET", "/v1/customers/"+c, ka.Token, nil), 200)
+	must(t, importCSV(t, "/v1/imports/customers", ka.Token, "code,name,account_manager_id\n"+acct.str("code")+","+acct.str("name")+","+am1.ID+"\n"), 200)
+	if got := must(t, call(t, "GET", "/v1/discount-requests/"+r2, am1.Token, nil), 200).str("requester_id"); got != am1.ID {
+		t.Fatalf("the request after the import's reassignment: requester %s, want %s", got, am1.ID)
+	}
+	waitFor(t, 15*time.Second, "the withdrawal after the import", func() bool {
+		return call(t, "POST", "/v1/discount-requests/"+r2+"/withdraw", am1.Token, nil).Status == 200
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -141,13 +142,20 @@ func (s *Server) importCustomers(ctx context.Context, in *importInput) (*importO
 		return nil, s.deny(ctx, uuid.Nil, profileSections, kam.ErrAssignedFields)
 	}
 	rows := customerImports(sh)
-	res, err := importWrite(s, ctx, customerImporter, sh, in.DryRun, func(ctx context.Context, dry bool) (store.ImportResult, error) {
+	im := customerImporter
+	if sh.has("account_manager_id") {
+		// A reassignment hands the account's open greeting tasks and the
+		// former manager's pending requests on it to the new manager.
+		im.sections = append(slices.Clone(im.sections), "greetings", "discounts")
+	}
+	res, err := importWrite(s, ctx, im, sh, in.DryRun, func(ctx context.Context, dry bool) (store.ImportResult, error) {
 		return s.store.ImportCustomers(ctx, rows, p.ID, dry)
 	})
 	if err != nil {
 		return nil, err
 	}
 	if !in.DryRun {
+		s.requestersChanged(ctx, res.Moved)
 		s.afterImport(ctx, res)
 	}
 	return importAnswer(sh, res, in.DryRun), nil

@@ -56,6 +56,9 @@ type ImportResult struct {
 	Accounts []uuid.UUID
 	// Birthdays: a key-person import set a birthday (greetings, Art. 19).
 	Birthdays bool
+	// Moved are the pending discount requests a reassignment handed from
+	// an account's former manager to its new one, whose runs are to be told.
+	Moved []MovedRequest
 }
 
 // errDryRun rolls back an import that was only checked.
@@ -137,8 +140,10 @@ type customerPlan struct {
 	inserts []dbq.CopyCustomersParams
 	updates []dbq.ImportUpdateCustomersParams
 	// reassigned: updated accounts whose manager changed; their open
-	// greeting tasks follow (Art. 19).
+	// greeting tasks follow (Art. 19), and handovers: the former manager's
+	// pending requests on those that had one and have one again.
 	reassigned []uuid.UUID
+	handovers  []MovedRequest
 	history    []dbq.CopyHistoryParams
 }
 
@@ -232,6 +237,7 @@ func (p *customerPlan) update(errs *rowErrs, r CustomerImport, c dbq.Customer, b
 		errs.refuse(r.Row, err)
 		return
 	}
+	former := c.AccountManagerID
 	changes := apply(&c, r.Patch)
 	if len(changes) == 0 {
 		p.res.Unchanged++
@@ -251,8 +257,13 @@ func (p *customerPlan) update(errs *rowErrs, r CustomerImport, c dbq.Customer, b
 	})
 	p.addHistory(c.ID, changes, by, true)
 	for _, ch := range changes {
-		if ch.Field == "account_manager_id" {
-			p.reassigned = append(p.reassigned, c.ID)
+		if ch.Field != "account_manager_id" {
+			continue
+		}
+		p.reassigned = append(p.reassigned, c.ID)
+		if former != nil && c.AccountManagerID != nil {
+			// ID holds the account until the move names the request.
+			p.handovers = append(p.handovers, MovedRequest{ID: c.ID, From: *former, To: *c.AccountManagerID})
 		}
 	}
 }
@@ -304,6 +315,15 @@ func (p *customerPlan) write(ctx context.Context, q *dbq.Queries) error {
 	if len(p.reassigned) > 0 {
 		if err := q.FollowAccountManager(ctx, p.reassigned); err != nil {
 			return err
+		}
+	}
+	for _, h := range p.handovers {
+		rows, err := q.MovePendingRequests(ctx, dbq.MovePendingRequestsParams{CustomerIds: []uuid.UUID{h.ID}, FromStaffID: h.From, ToStaffID: h.To})
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			p.res.Moved = append(p.res.Moved, MovedRequest{ID: r.ID, From: h.From, To: h.To})
 		}
 	}
 	return copyHistory(ctx, q, p.history)
