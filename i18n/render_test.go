@@ -2,6 +2,7 @@ package i18n
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 )
@@ -73,7 +74,10 @@ func TestRenderInstantsAndLengths(t *testing.T) {
 	if got := Render(En, GrantExpiringBody, Arg{At: "soon"}); got != "Ends soon" {
 		t.Errorf("an unparsed instant: %q", got)
 	}
-	if got := Render(En, GrantExpiringBody, map[string]any{"at": "x", "by": "y"}); got != "Ends map[at:x by:y]" {
+	if got := Render(En, GrantExpiringBody, map[string]any{"by": "y"}); got != "Ends map[by:y]" {
 		t.Errorf("a map that is not an Arg: %q", got)
+	}
+	if got := Render(En, GrantExpiringBody, map[string]any{"at": "2026-12-01T09:00:00Z", "by": "y"}); strings.Contains(got, "(UTC)") {
+		t.Errorf("a map with more than an instant was worded as one: %q", got)
 	}
 }
