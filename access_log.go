@@ -35,3 +35,25 @@ type AccessQuery struct {
 	Before     *int64
 	Limit      int32
 }
+
+// MaxRequestID is the longest request id the register keeps (SPEC §7).
+const MaxRequestID = 128
+
+// RequestIDRune tells whether r may stand in a request id the register
+// keeps: SPEC §7's [A-Za-z0-9._:-].
+func RequestIDRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == ':' || r == '-'
+}
+
+// RequestIDOK tells whether id has SPEC §7's shape of a request id.
+func RequestIDOK(id string) bool {
+	if id == "" || len(id) > MaxRequestID {
+		return false
+	}
+	for _, r := range id {
+		if !RequestIDRune(r) {
+			return false
+		}
+	}
+	return true
+}

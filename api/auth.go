@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -111,9 +110,6 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// requestIDPattern is SPEC §7's shape of a caller's X-Request-Id.
-var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
-
 // requestID keeps the caller's X-Request-Id only when it has SPEC §7's shape,
 // since it is stored in the access register, which nothing may delete from
 // (Art. 9); otherwise the server's own id replaces it. The id in use is
@@ -121,7 +117,7 @@ var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
-		if len(id) > 128 || !requestIDPattern.MatchString(id) {
+		if !kam.RequestIDOK(id) {
 			id = store.NewID().String()
 		}
 		w.Header().Set("X-Request-Id", id)

@@ -93,10 +93,7 @@ const settlementEventsPerRun = 100
 // so statements, suspension and reinstatement follow the corrected ledger.
 // The run ends when the agreement is closed or moves to cash terms (SPEC §7).
 func CreditSettlement(ctx workflow.Context, in SettlementInput) (SettlementState, error) {
-	loc, err := loadZone(in.Timezone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := zoneOr(in.Timezone)
 	st := SettlementState{}
 	if err := workflow.SetQueryHandler(ctx, QuerySettlement, func() (SettlementState, error) { return st, nil }); err != nil {
 		return st, err

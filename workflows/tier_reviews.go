@@ -50,10 +50,7 @@ func TierReview(ctx workflow.Context, in TierReviewInput) (activities.TierReview
 		in.Trigger = kam.ReviewScheduled
 	}
 	if in.AsOf.IsZero() {
-		loc, err := loadZone(in.Timezone)
-		if err != nil {
-			loc = time.UTC
-		}
+		loc := zoneOr(in.Timezone)
 		now := workflow.Now(ctx).In(loc)
 		in.AsOf = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	}

@@ -70,10 +70,7 @@ func VisitPlan(ctx workflow.Context, in VisitPlanInput) error {
 	}
 	carried, carriedDue, carriedTold := in.Visit, in.Due, in.Told
 	in.Visit, in.Due, in.Told = uuid.Nil, time.Time{}, false
-	loc, err := loadZone(in.Timezone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := zoneOr(in.Timezone)
 	recorded := workflow.GetSignalChannel(ctx, SignalVisitRecorded)
 	changed := workflow.GetSignalChannel(ctx, SignalPlanChanged)
 	load := func() (activities.VisitPlanFacts, error) {
@@ -292,13 +289,10 @@ const GreetingScheduleID = "greetings-daily"
 // starts: birthdays of key persons, account anniversaries and holidays, each
 // one greeting task for the account manager, Lead ahead.
 func GreetingSweep(ctx workflow.Context, in GreetingSweepInput) (int, error) {
-	loc, err := loadZone(in.Timezone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := zoneOr(in.Timezone)
 	now := workflow.Now(ctx).In(loc)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	var n int
-	err = workflow.ExecuteActivity(withActivity(ctx), act.SweepGreetings, activities.GreetingSweep{Today: today, LeadDays: kam.LeadDays(in.Lead)}).Get(ctx, &n)
+	err := workflow.ExecuteActivity(withActivity(ctx), act.SweepGreetings, activities.GreetingSweep{Today: today, LeadDays: kam.LeadDays(in.Lead)}).Get(ctx, &n)
 	return n, err
 }

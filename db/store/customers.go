@@ -96,8 +96,8 @@ func (s *Store) CreateCustomer(ctx context.Context, p CustomerPatch, by uuid.UUI
 //
 // A reassignment (account_manager_id to another account manager) hands the
 // account's open greeting tasks to the new manager, and the pending discount
-// requests the former manager asked for on it: the run of each moved request
-// is then told (Moved), as in a handover, so that neither is stranded with
+// requests the former manager asked for on it, which it answers for the
+// caller to tell their runs (followReassignments): neither is stranded with
 // someone who may no longer see the account (Art. 11, 19).
 func (s *Store) UpdateCustomer(ctx context.Context, scope Scope, id uuid.UUID, ifMatch *int32, p CustomerPatch, by uuid.UUID) (kam.Customer, []Change, []MovedRequest, error) {
 	var out dbq.Customer
@@ -126,22 +126,10 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope Scope, id uuid.UUID, i
 				return err
 			}
 		}
-		if out, err = saveCustomer(ctx, q, c, changes, by); err != nil || !slices.ContainsFunc(changes, func(ch Change) bool { return ch.Field == "account_manager_id" }) {
+		if out, err = saveCustomer(ctx, q, c, changes, by); err != nil || !reassigns(changes) {
 			return err
 		}
-		// Art. 19: an open greeting task is the account manager's and
-		// follows the account, as in a handover (which moves and counts them
-		// itself).
-		if err := q.FollowAccountManager(ctx, []uuid.UUID{c.ID}); err != nil {
-			return err
-		}
-		if former == nil || out.AccountManagerID == nil || *former == *out.AccountManagerID {
-			return nil
-		}
-		rows, err := q.MovePendingRequests(ctx, dbq.MovePendingRequestsParams{CustomerIds: []uuid.UUID{c.ID}, FromStaffID: *former, ToStaffID: *out.AccountManagerID})
-		for _, r := range rows {
-			moved = append(moved, MovedRequest{ID: r.ID, From: *former, To: *out.AccountManagerID})
-		}
+		moved, err = followReassignments(ctx, q, []reassignment{{Customer: c.ID, From: former, To: out.AccountManagerID}})
 		return err
 	})
 	return kam.Customer(out), changes, moved, err
@@ -151,6 +139,50 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope Scope, id uuid.UUID, i
 // account's former manager to its new one.
 type MovedRequest struct {
 	ID, From, To uuid.UUID
+}
+
+// reassignment is an account whose manager changed from From to To (either
+// may be none).
+type reassignment struct {
+	Customer uuid.UUID
+	From, To *uuid.UUID
+}
+
+// reassigns tells whether changes set or cleared the account manager.
+func reassigns(changes []Change) bool {
+	return slices.ContainsFunc(changes, func(ch Change) bool { return ch.Field == "account_manager_id" })
+}
+
+// followReassignments hands what follows an account's manager to the new
+// one, as a handover does (which moves and counts them itself): its open
+// greeting tasks (Art. 19), and the pending discount requests the former
+// manager asked for on it (Art. 11, 12), which it answers for their runs to
+// be told.
+func followReassignments(ctx context.Context, q *dbq.Queries, rs []reassignment) ([]MovedRequest, error) {
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	accounts := make([]uuid.UUID, len(rs))
+	for i, r := range rs {
+		accounts[i] = r.Customer
+	}
+	if err := q.FollowAccountManager(ctx, accounts); err != nil {
+		return nil, err
+	}
+	var moved []MovedRequest
+	for _, r := range rs {
+		if r.From == nil || r.To == nil || *r.From == *r.To {
+			continue
+		}
+		rows, err := q.MovePendingRequests(ctx, dbq.MovePendingRequestsParams{CustomerIds: []uuid.UUID{r.Customer}, FromStaffID: *r.From, ToStaffID: *r.To})
+		if err != nil {
+			return nil, err
+		}
+		for _, row := range rows {
+			moved = append(moved, MovedRequest{ID: row.ID, From: *r.From, To: *r.To})
+		}
+	}
+	return moved, nil
 }
 
 // checkManager makes sure an assignment names an active account manager.

@@ -139,11 +139,9 @@ type customerPlan struct {
 	res     ImportResult
 	inserts []dbq.CopyCustomersParams
 	updates []dbq.ImportUpdateCustomersParams
-	// reassigned: updated accounts whose manager changed; their open
-	// greeting tasks follow (Art. 19), and handovers: the former manager's
-	// pending requests on those that had one and have one again.
-	reassigned []uuid.UUID
-	handovers  []MovedRequest
+	// reassigned: updated accounts whose manager changed; what follows the
+	// manager goes with them (followReassignments).
+	reassigned []reassignment
 	history    []dbq.CopyHistoryParams
 }
 
@@ -256,15 +254,8 @@ func (p *customerPlan) update(errs *rowErrs, r CustomerImport, c dbq.Customer, b
 		Postcode: c.Postcode, Phone: c.Phone, Fax: c.Fax, Email: c.Email, OpenedOn: c.OpenedOn,
 	})
 	p.addHistory(c.ID, changes, by, true)
-	for _, ch := range changes {
-		if ch.Field != "account_manager_id" {
-			continue
-		}
-		p.reassigned = append(p.reassigned, c.ID)
-		if former != nil && c.AccountManagerID != nil {
-			// ID holds the account until the move names the request.
-			p.handovers = append(p.handovers, MovedRequest{ID: c.ID, From: *former, To: *c.AccountManagerID})
-		}
+	if reassigns(changes) {
+		p.reassigned = append(p.reassigned, reassignment{Customer: c.ID, From: former, To: c.AccountManagerID})
 	}
 }
 
@@ -312,20 +303,11 @@ func (p *customerPlan) write(ctx context.Context, q *dbq.Queries) error {
 	if err := batchErr(len(p.updates), q.ImportUpdateCustomers(ctx, p.updates).Exec); err != nil {
 		return err
 	}
-	if len(p.reassigned) > 0 {
-		if err := q.FollowAccountManager(ctx, p.reassigned); err != nil {
-			return err
-		}
+	moved, err := followReassignments(ctx, q, p.reassigned)
+	if err != nil {
+		return err
 	}
-	for _, h := range p.handovers {
-		rows, err := q.MovePendingRequests(ctx, dbq.MovePendingRequestsParams{CustomerIds: []uuid.UUID{h.ID}, FromStaffID: h.From, ToStaffID: h.To})
-		if err != nil {
-			return err
-		}
-		for _, r := range rows {
-			p.res.Moved = append(p.res.Moved, MovedRequest{ID: r.ID, From: h.From, To: h.To})
-		}
-	}
+	p.res.Moved = moved
 	return copyHistory(ctx, q, p.history)
 }
 

@@ -87,15 +87,14 @@ func registerProcessChanges(ctx context.Context, q *dbq.Queries, customers []uui
 }
 
 // processRequestID names a run in the register's request_id, in the shape
-// SPEC §7 gives a request id ([A-Za-z0-9._:-], at most 128): "<workflow
-// id>:<run id>", with any other character of a workflow id (its "/") as ":".
+// SPEC §7 gives a request id (kam.RequestIDOK): "<workflow id>:<run id>",
+// with any other character of a workflow id (its "/") as ":".
 func processRequestID(workflowID, runID string) string {
 	out := []rune(workflowID + ":" + runID)
 	for i, r := range out {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == ':' || r == '-'
-		if !ok {
+		if !kam.RequestIDRune(r) {
 			out[i] = ':'
 		}
 	}
-	return string(out[:min(len(out), 128)])
+	return string(out[:min(len(out), kam.MaxRequestID)])
 }
